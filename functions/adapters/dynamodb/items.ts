@@ -1,0 +1,160 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { LeadState } from '../../domain/lead.js';
+import type { OutgoingEvent } from '../../domain/outgoing-events.js';
+import type { EventRecord } from '../../ports/lead-repository.js';
+import { TABLE_LAYOUT } from './table-layout.js';
+
+/** Conversions between domain values and table items. */
+
+type Item = Record<string, AttributeValue>;
+
+const { partitionKey: PK, sortKey: SK } = TABLE_LAYOUT;
+const { partitionKey: SHARD, sortKey: REVIEW_AT } = TABLE_LAYOUT.reviewIndex;
+
+export const STATE_SORT_KEY = 'STATE';
+export const MESSAGE_SORT_KEY = 'MESSAGE';
+
+export function leadPartition(leadId: string): string {
+  return `LEAD#${leadId}`;
+}
+
+export function messagePartition(sourceId: string, messageId: string): string {
+  return `MESSAGE#${sourceId}#${messageId}`;
+}
+
+export function outboxSortKey(eventId: string): string {
+  return `OUTBOX#${eventId}`;
+}
+
+export function eventSortKey(occurredAt: number, messageId: string): string {
+  return `EVENT#${new Date(occurredAt).toISOString()}#${messageId}`;
+}
+
+/** Returns the key of a lead's state item. */
+export function stateKey(leadId: string): Item {
+  return marshall({ [PK]: leadPartition(leadId), [SK]: STATE_SORT_KEY });
+}
+
+/** Returns the key of an outbox entry. */
+export function outboxKey(leadId: string, eventId: string): Item {
+  return marshall({
+    [PK]: leadPartition(leadId),
+    [SK]: outboxSortKey(eventId),
+  });
+}
+
+/** Returns the review shard of an id: FNV-1a hash modulo the shard count. */
+export function shardOf(id: string, shards: number): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i += 1) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return String((hash >>> 0) % shards);
+}
+
+export function stateToItem(state: LeadState, shards: number): Item {
+  const review =
+    state.nextReviewAt === undefined
+      ? {}
+      : {
+          [SHARD]: shardOf(state.leadId, shards),
+          [REVIEW_AT]: state.nextReviewAt,
+        };
+  return marshall(
+    {
+      [PK]: leadPartition(state.leadId),
+      [SK]: STATE_SORT_KEY,
+      entity: 'lead',
+      ...state,
+      ...review,
+    },
+    { removeUndefinedValues: true },
+  );
+}
+
+export function itemToState(item: Item): LeadState {
+  const {
+    [PK]: _pk,
+    [SK]: _sk,
+    entity: _entity,
+    [SHARD]: _shard,
+    [REVIEW_AT]: _reviewAt,
+    ...fields
+  } = unmarshall(item);
+  return fields as LeadState;
+}
+
+export function eventToItem(
+  leadId: string,
+  sourceId: string,
+  record: EventRecord,
+  expiresAt: number,
+): Item {
+  const { event, outcome } = record;
+  return marshall(
+    {
+      [PK]: leadPartition(leadId),
+      [SK]: eventSortKey(event.occurredAt, event.messageId),
+      entity: 'event',
+      leadId,
+      sourceId,
+      messageId: event.messageId,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      receivedAt: event.receivedAt,
+      ruleId: outcome.ruleId,
+      points: outcome.points,
+      event: JSON.stringify(event),
+      [TABLE_LAYOUT.timeToLiveAttribute]: expiresAt,
+    },
+    { removeUndefinedValues: true },
+  );
+}
+
+export function messageMarkerItem(
+  leadId: string,
+  sourceId: string,
+  messageId: string,
+  expiresAt: number,
+): Item {
+  return marshall({
+    [PK]: messagePartition(sourceId, messageId),
+    [SK]: MESSAGE_SORT_KEY,
+    entity: 'message',
+    leadId,
+    [TABLE_LAYOUT.timeToLiveAttribute]: expiresAt,
+  });
+}
+
+export function outboxToItem(
+  event: OutgoingEvent,
+  dueAt: number,
+  shards: number,
+): Item {
+  return marshall({
+    [PK]: leadPartition(event.leadId),
+    [SK]: outboxSortKey(event.eventId),
+    entity: 'outbox',
+    leadId: event.leadId,
+    eventId: event.eventId,
+    detailType: event.detailType,
+    detail: JSON.stringify(event.detail),
+    createdAt: event.createdAt,
+    attempts: 0,
+    [SHARD]: shardOf(event.eventId, shards),
+    [REVIEW_AT]: dueAt,
+  });
+}
+
+export function itemToOutgoing(item: Item): OutgoingEvent {
+  const fields = unmarshall(item);
+  return {
+    eventId: fields.eventId,
+    leadId: fields.leadId,
+    detailType: fields.detailType,
+    detail: JSON.parse(fields.detail),
+    createdAt: fields.createdAt,
+  };
+}

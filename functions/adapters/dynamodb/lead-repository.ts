@@ -1,0 +1,334 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { LeadState } from '../../domain/lead.js';
+import type { OutgoingEvent } from '../../domain/outgoing-events.js';
+import { DAY_MS } from '../../domain/time.js';
+import {
+  type DueItem,
+  type DuePage,
+  DuplicateMessageError,
+  type LeadChange,
+  type LeadRepository,
+  VersionConflictError,
+} from '../../ports/lead-repository.js';
+import {
+  eventToItem,
+  itemToOutgoing,
+  itemToState,
+  MESSAGE_SORT_KEY,
+  messageMarkerItem,
+  messagePartition,
+  outboxKey,
+  outboxToItem,
+  stateKey,
+  stateToItem,
+} from './items.js';
+import { DEFAULT_REVIEW_SHARDS, TABLE_LAYOUT } from './table-layout.js';
+
+/** Settings of the DynamoDB lead repository. */
+export interface DynamoLeadRepositoryOptions {
+  tableName: string;
+  /** @default 16 */
+  reviewShards?: number;
+  /** Days raw events and message ids are kept. @default 400 */
+  eventRetentionDays?: number;
+  /**
+   * Delay before the sweep republishes an outbox entry that the writer
+   * has not removed, so it does not race the writer's own publish.
+   * @default 60000
+   */
+  outboxGraceMs?: number;
+}
+
+type Item = Record<string, AttributeValue>;
+
+const BATCH_GET_LIMIT = 100;
+const MAX_UNPROCESSED_ROUNDS = 8;
+
+/** Lead repository on one DynamoDB table (see table-layout.ts). */
+export class DynamoLeadRepository implements LeadRepository {
+  readonly reviewShards: number;
+  private readonly tableName: string;
+  private readonly retentionMs: number;
+  private readonly outboxGraceMs: number;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    options: DynamoLeadRepositoryOptions,
+  ) {
+    this.tableName = options.tableName;
+    this.reviewShards = options.reviewShards ?? DEFAULT_REVIEW_SHARDS;
+    this.retentionMs = (options.eventRetentionDays ?? 400) * DAY_MS;
+    this.outboxGraceMs = options.outboxGraceMs ?? 60_000;
+  }
+
+  async getLead(leadId: string): Promise<LeadState | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: stateKey(leadId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined ? undefined : itemToState(Item);
+  }
+
+  async findStoredMessages(
+    sourceId: string,
+    messageIds: readonly string[],
+  ): Promise<Set<string>> {
+    const stored = new Set<string>();
+    const unique = [...new Set(messageIds)];
+    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+      const keys = unique.slice(start, start + BATCH_GET_LIMIT).map((id) =>
+        marshall({
+          [TABLE_LAYOUT.partitionKey]: messagePartition(sourceId, id),
+          [TABLE_LAYOUT.sortKey]: MESSAGE_SORT_KEY,
+        }),
+      );
+      for (const item of await this.batchGet(keys)) {
+        const partition = String(unmarshall(item)[TABLE_LAYOUT.partitionKey]);
+        stored.add(partition.slice(`MESSAGE#${sourceId}#`.length));
+      }
+    }
+    return stored;
+  }
+
+  async saveLeadChange(change: LeadChange): Promise<void> {
+    const items = this.transactionItems(change);
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({ TransactItems: items }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        throw this.cancellationError(change, error);
+      }
+      throw error;
+    }
+  }
+
+  async claimOutboxEntry(
+    leadId: string,
+    eventId: string,
+    dueAt: number,
+    retryAt: number,
+  ): Promise<OutgoingEvent | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: outboxKey(leadId, eventId),
+          UpdateExpression: 'SET #reviewAt = :retryAt ADD attempts :one',
+          ConditionExpression: '#reviewAt = :dueAt',
+          ExpressionAttributeNames: {
+            '#reviewAt': TABLE_LAYOUT.reviewIndex.sortKey,
+          },
+          ExpressionAttributeValues: marshall({
+            ':retryAt': retryAt,
+            ':dueAt': dueAt,
+            ':one': 1,
+          }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes === undefined ? undefined : itemToOutgoing(Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  async deleteOutboxEntry(leadId: string, eventId: string): Promise<void> {
+    await this.client.send(
+      new DeleteItemCommand({
+        TableName: this.tableName,
+        Key: outboxKey(leadId, eventId),
+      }),
+    );
+  }
+
+  async listDue(
+    shard: number,
+    until: number,
+    limit: number,
+    cursor?: string,
+  ): Promise<DuePage> {
+    const index = TABLE_LAYOUT.reviewIndex;
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#shard = :shard AND #at <= :until',
+        ExpressionAttributeNames: {
+          '#shard': index.partitionKey,
+          '#at': index.sortKey,
+        },
+        ExpressionAttributeValues: marshall({
+          ':shard': String(shard),
+          ':until': until,
+        }),
+        Limit: limit,
+        ExclusiveStartKey: cursor === undefined ? undefined : decode(cursor),
+      }),
+    );
+    return {
+      items: Items.map((item) => toDueItem(unmarshall(item))),
+      cursor:
+        LastEvaluatedKey === undefined ? undefined : encode(LastEvaluatedKey),
+    };
+  }
+
+  private transactionItems(change: LeadChange): TransactWriteItem[] {
+    const { state, sourceId } = change;
+    const items: TransactWriteItem[] = [this.statePut(change)];
+    for (const record of change.events) {
+      const { messageId } = record.event;
+      const recordExpiry = Math.floor(
+        (record.event.receivedAt + this.retentionMs) / 1000,
+      );
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: messageMarkerItem(
+            state.leadId,
+            sourceId,
+            messageId,
+            recordExpiry,
+          ),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
+        },
+      });
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: eventToItem(state.leadId, sourceId, record, recordExpiry),
+        },
+      });
+    }
+    for (const event of change.outgoing) {
+      const dueAt = event.createdAt + this.outboxGraceMs;
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: outboxToItem(event, dueAt, this.reviewShards),
+        },
+      });
+    }
+    return items;
+  }
+
+  private statePut(change: LeadChange): TransactWriteItem {
+    const isNew = change.expectedVersion === 0;
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: stateToItem(change.state, this.reviewShards),
+        ConditionExpression: isNew
+          ? 'attribute_not_exists(#pk)'
+          : '#version = :expected',
+        ExpressionAttributeNames: isNew
+          ? { '#pk': TABLE_LAYOUT.partitionKey }
+          : { '#version': 'version' },
+        ExpressionAttributeValues: isNew
+          ? undefined
+          : marshall({ ':expected': change.expectedVersion }),
+      },
+    };
+  }
+
+  /**
+   * Maps a cancelled transaction to the port's errors. Item 0 is the lead
+   * state; items 1, 3, 5 … are message markers, one per event.
+   */
+  private cancellationError(
+    change: LeadChange,
+    error: TransactionCanceledException,
+  ): Error {
+    const reasons = error.CancellationReasons ?? [];
+    const failed = (index: number) =>
+      reasons[index]?.Code === 'ConditionalCheckFailed';
+    const duplicates = change.events
+      .filter((_, i) => failed(1 + 2 * i))
+      .map((record) => record.event.messageId);
+    if (duplicates.length > 0 && !failed(0)) {
+      return new DuplicateMessageError(duplicates);
+    }
+    const retryable = reasons.every(
+      (reason) =>
+        reason.Code === undefined ||
+        reason.Code === 'None' ||
+        reason.Code === 'ConditionalCheckFailed' ||
+        reason.Code === 'TransactionConflict',
+    );
+    if (retryable) {
+      return new VersionConflictError(change.state.leadId);
+    }
+    return error;
+  }
+
+  private async batchGet(keys: Item[]): Promise<Item[]> {
+    const found: Item[] = [];
+    let pending = keys;
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round >= MAX_UNPROCESSED_ROUNDS) {
+        throw new Error(
+          `BatchGetItem left ${pending.length} keys unprocessed after ${round} rounds.`,
+        );
+      }
+      const response = await this.client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [this.tableName]: { Keys: pending, ConsistentRead: true },
+          },
+        }),
+      );
+      found.push(...(response.Responses?.[this.tableName] ?? []));
+      pending = response.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      if (pending.length > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+      }
+    }
+    return found;
+  }
+}
+
+function toDueItem(fields: Record<string, unknown>): DueItem {
+  const dueAt = Number(fields[TABLE_LAYOUT.reviewIndex.sortKey]);
+  const leadId = String(fields.leadId);
+  if (fields.entity === 'outbox') {
+    return {
+      kind: 'outbox',
+      leadId,
+      eventId: String(fields.eventId),
+      dueAt,
+      attempts: Number(fields.attempts ?? 0),
+    };
+  }
+  return { kind: 'lead', leadId, dueAt };
+}
+
+function encode(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(unmarshall(key as never))).toString(
+    'base64url',
+  );
+}
+
+function decode(cursor: string) {
+  return marshall(JSON.parse(Buffer.from(cursor, 'base64url').toString()));
+}

@@ -1,0 +1,62 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * Layout of the single table, shared by the adapter, the CDK construct and
+ * the local runtime so that all three create and read the same keys.
+ *
+ * | item            | PK                       | SK                        |
+ * | --------------- | ------------------------ | ------------------------- |
+ * | lead state      | LEAD#<leadId>            | STATE                     |
+ * | event           | LEAD#<leadId>            | EVENT#<iso time>#<msgId>  |
+ * | outbox entry    | LEAD#<leadId>            | OUTBOX#<eventId>          |
+ * | message marker  | MESSAGE#<source>#<msgId> | MESSAGE                   |
+ *
+ * Lead states and outbox entries that need the sweep carry `reviewShard`
+ * and `reviewAt`, which put them in the sparse review index.
+ */
+export const TABLE_LAYOUT = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  timeToLiveAttribute: 'expiresAt',
+  reviewIndex: {
+    name: 'review',
+    partitionKey: 'reviewShard',
+    sortKey: 'reviewAt',
+    projectedAttributes: ['entity', 'leadId', 'eventId', 'attempts'],
+  },
+} as const;
+
+/** Default number of review index shards; each shard is one partition. */
+export const DEFAULT_REVIEW_SHARDS = 16;
+
+/** Returns the CreateTable request for the local runtime and tests. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey, reviewIndex } = TABLE_LAYOUT;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: 'S' },
+      { AttributeName: sortKey, AttributeType: 'S' },
+      { AttributeName: reviewIndex.partitionKey, AttributeType: 'S' },
+      { AttributeName: reviewIndex.sortKey, AttributeType: 'N' },
+    ],
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: reviewIndex.name,
+        KeySchema: [
+          { AttributeName: reviewIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: reviewIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: {
+          ProjectionType: 'INCLUDE',
+          NonKeyAttributes: [...reviewIndex.projectedAttributes],
+        },
+      },
+    ],
+  };
+}

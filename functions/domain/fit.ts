@@ -1,0 +1,46 @@
+import type { TraitValue } from './messages.js';
+import type { ScoringModel } from './model.js';
+
+/** Points a fit rule adds because one of its traits matched. */
+export interface FitContribution {
+  ruleId: string;
+  description: string;
+  /** Trait key that matched, such as `title` or `company.industry`. */
+  trait: string;
+  points: number;
+}
+
+/**
+ * Scores a lead's traits against the model's fit rules. Rules are checked
+ * in model order; within a group only the first matching rule counts, so
+ * a "VP Procurement and CFO" title scores once. Fit does not decay.
+ */
+export function scoreFit(
+  traits: Readonly<Record<string, TraitValue>>,
+  model: ScoringModel,
+): FitContribution[] {
+  const contributions: FitContribution[] = [];
+  const matchedGroups = new Set<string>();
+  for (const rule of model.fitRules) {
+    if (rule.group !== undefined && matchedGroups.has(rule.group)) {
+      continue;
+    }
+    const trait = rule.traits.find((key) => traits[key] !== undefined);
+    if (trait === undefined) {
+      continue;
+    }
+    if (!rule.matches(traits[trait] as TraitValue)) {
+      continue;
+    }
+    contributions.push({
+      ruleId: rule.id,
+      description: rule.description,
+      trait,
+      points: rule.points,
+    });
+    if (rule.group !== undefined) {
+      matchedGroups.add(rule.group);
+    }
+  }
+  return contributions;
+}

