@@ -37,6 +37,25 @@ export class MissingDependencyError extends Error {
 
 const STARTUP_TIMEOUT_MS = 60_000;
 
+/**
+ * Raises one MissingDependencyError that names every missing program
+ * (Java 17+, moto_server), so a new user learns all of them at once.
+ */
+export function checkDependencies(): void {
+  const problems: string[] = [];
+  for (const check of [checkJava, checkMoto]) {
+    try {
+      check();
+    } catch (error) {
+      if (!(error instanceof MissingDependencyError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  if (problems.length > 0) {
+    throw new MissingDependencyError(problems.join('\n'));
+  }
+}
+
 /** Raises MissingDependencyError unless Java 17 or later is installed. */
 export function checkJava(): void {
   const result = spawnSync('java', ['-version'], { encoding: 'utf8' });

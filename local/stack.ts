@@ -3,8 +3,9 @@ import { resourceName, SALES_QUEUE } from '../lib/definitions/event-routing.js';
 import { startLocalApi } from './http-server.js';
 import { freePort } from './ports.js';
 import { createEventRouting, createLeadTable } from './provision.js';
-import { consumeQueue, type QueueConsumer } from './sales-consumer.js';
+import { consumeQueue } from './sales-consumer.js';
 import {
+  checkDependencies,
   LOCAL_AWS,
   type LocalService,
   startDynamoDbLocal,
@@ -51,6 +52,7 @@ export interface LocalStack {
 export async function startLocalStack(
   options: LocalStackOptions,
 ): Promise<LocalStack> {
+  checkDependencies();
   const stage = options.stage ?? 'local';
   const started: LocalService[] = [];
   const stopServices = () =>

@@ -1,0 +1,185 @@
+import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
+import { applyEvents, newLead } from '../../functions/domain/lead.js';
+import { transitionEvent } from '../../functions/domain/outgoing-events.js';
+import { evaluateLead } from '../../functions/domain/qualification.js';
+import { DAY_MS } from '../../functions/domain/time.js';
+import {
+  DuplicateMessageError,
+  type LeadChange,
+  VersionConflictError,
+} from '../../functions/ports/lead-repository.js';
+import { cfoIdentify, demo, pricing, T0 } from '../fixtures/events.js';
+import { testModel } from '../fixtures/models.js';
+import { createTestTable } from '../support/aws.js';
+
+const model = testModel();
+
+async function repositoryOnNewTable(reviewShards = 4) {
+  const table = await createTestTable();
+  const repository = new DynamoLeadRepository(table.client, {
+    tableName: table.tableName,
+    reviewShards,
+    eventRetentionDays: 10,
+    outboxGraceMs: 1000,
+  });
+  return { ...table, repository };
+}
+
+/** A change that qualifies `leadId` from scratch (one outgoing event). */
+function qualifyingChange(leadId: string, version = 0): LeadChange {
+  const events = [cfoIdentify(), demo(), pricing()].map((event, i) => ({
+    ...event,
+    userId: leadId,
+    messageId: `${leadId}-${i}`,
+  }));
+  const applied = applyEvents(newLead(leadId, model, T0), events, model);
+  const evaluation = evaluateLead(applied.state, model, T0);
+  return {
+    sourceId: 'default',
+    expectedVersion: version,
+    state: { ...evaluation.state, version: version + 1 },
+    events: events.map((event, i) => ({
+      event,
+      outcome: applied.outcomes[i] ?? { messageId: event.messageId },
+    })),
+    outgoing: evaluation.transitions.map((t) =>
+      transitionEvent(leadId, t, model, T0),
+    ),
+  };
+}
+
+describe('DynamoLeadRepository', () => {
+  it('stores state, events, markers and outbox in one write', async () => {
+    const { repository, client, tableName } = await repositoryOnNewTable();
+    const change = qualifyingChange('lead-a');
+
+    await repository.saveLeadChange(change);
+
+    expect(await repository.getLead('lead-a')).toEqual(change.state);
+    const items = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': 'LEAD#lead-a' }),
+      }),
+    );
+    const kinds = (items.Items ?? []).map((item) => unmarshall(item).entity);
+    expect(kinds.sort()).toEqual(['event', 'event', 'event', 'lead', 'outbox']);
+    const marker = await client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: marshall({ PK: 'MESSAGE#default#lead-a-1', SK: 'MESSAGE' }),
+      }),
+    );
+    const fields = unmarshall(marker.Item ?? {});
+    expect(fields.leadId).toBe('lead-a');
+    expect(fields.expiresAt).toBe(Math.floor((T0 + 10 * DAY_MS) / 1000));
+  });
+
+  it('rejects a write based on a stale version', async () => {
+    const { repository } = await repositoryOnNewTable();
+    await repository.saveLeadChange(qualifyingChange('lead-b'));
+    const stale = qualifyingChange('lead-b', 0);
+    stale.events = [];
+    stale.outgoing = [];
+
+    await expect(repository.saveLeadChange(stale)).rejects.toBeInstanceOf(
+      VersionConflictError,
+    );
+  });
+
+  it('reports which messages were already stored', async () => {
+    const { repository } = await repositoryOnNewTable();
+    const first = qualifyingChange('lead-c');
+    await repository.saveLeadChange(first);
+    const second = qualifyingChange('lead-c', 1);
+    second.outgoing = [];
+
+    const error = await repository.saveLeadChange(second).catch((e) => e);
+
+    expect(error).toBeInstanceOf(DuplicateMessageError);
+    expect((error as DuplicateMessageError).messageIds.sort()).toEqual([
+      'lead-c-0',
+      'lead-c-1',
+      'lead-c-2',
+    ]);
+    expect((await repository.getLead('lead-c'))?.version).toBe(1);
+  });
+
+  it('finds stored message ids of one source only', async () => {
+    const { repository } = await repositoryOnNewTable();
+    await repository.saveLeadChange(qualifyingChange('lead-d'));
+
+    const stored = await repository.findStoredMessages('default', [
+      'lead-d-0',
+      'lead-d-2',
+      'unknown',
+    ]);
+    const otherSource = await repository.findStoredMessages('other', [
+      'lead-d-0',
+    ]);
+
+    expect([...stored].sort()).toEqual(['lead-d-0', 'lead-d-2']);
+    expect(otherSource.size).toBe(0);
+  });
+
+  it('lists due reviews and outbox entries, oldest first, in pages', async () => {
+    const { repository } = await repositoryOnNewTable(1);
+    for (const id of ['p1', 'p2', 'p3']) {
+      await repository.saveLeadChange(qualifyingChange(id));
+    }
+
+    const first = await repository.listDue(0, Number.MAX_SAFE_INTEGER, 4);
+    const rest = await repository.listDue(
+      0,
+      Number.MAX_SAFE_INTEGER,
+      4,
+      first.cursor,
+    );
+    const all = [...first.items, ...rest.items];
+
+    expect(first.cursor).toBeDefined();
+    expect(all).toHaveLength(6);
+    expect(all.filter((item) => item.kind === 'outbox')).toHaveLength(3);
+    const times = all.map((item) => item.dueAt);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(await repository.listDue(0, T0, 10)).toEqual({
+      items: [],
+      cursor: undefined,
+    });
+  });
+
+  it('lets only one of two sweeps claim an outbox entry', async () => {
+    const { repository } = await repositoryOnNewTable(1);
+    const change = qualifyingChange('lead-e');
+    await repository.saveLeadChange(change);
+    const eventId = change.outgoing[0]?.eventId ?? '';
+    const due = (
+      await repository.listDue(0, Number.MAX_SAFE_INTEGER, 10)
+    ).items.find((item) => item.kind === 'outbox');
+
+    const claims = await Promise.all([
+      repository.claimOutboxEntry('lead-e', eventId, due?.dueAt ?? 0, T0 + 1),
+      repository.claimOutboxEntry('lead-e', eventId, due?.dueAt ?? 0, T0 + 2),
+    ]);
+
+    expect(claims.filter((claim) => claim !== undefined)).toHaveLength(1);
+    expect(claims.find((c) => c)?.detail).toEqual(change.outgoing[0]?.detail);
+  });
+
+  it('deletes an outbox entry idempotently', async () => {
+    const { repository } = await repositoryOnNewTable(1);
+    const change = qualifyingChange('lead-f');
+    await repository.saveLeadChange(change);
+    const eventId = change.outgoing[0]?.eventId ?? '';
+
+    await repository.deleteOutboxEntry('lead-f', eventId);
+    await repository.deleteOutboxEntry('lead-f', eventId);
+
+    const due = await repository.listDue(0, Number.MAX_SAFE_INTEGER, 10);
+    expect(due.items.filter((item) => item.kind === 'outbox')).toHaveLength(0);
+  });
+});

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CLOCK_SKEW_TOLERANCE_MS,
+  flattenTraits,
+  resolveEventTime,
+  segmentMessageSchema,
+  toTrackingEvent,
+} from '../../functions/domain/messages.js';
+
+const receivedAt = Date.parse('2026-06-01T12:00:00Z');
+
+describe('segmentMessageSchema', () => {
+  it.each([
+    { type: 'track', userId: 'u', event: 'Demo Requested' },
+    { type: 'page', anonymousId: 'a', properties: { path: '/pricing' } },
+    { type: 'screen', userId: 7, name: 'Home' },
+    { type: 'identify', userId: 'u', traits: { title: 'CFO' } },
+    { type: 'group', userId: 'u', groupId: 'acme', traits: {} },
+    { type: 'alias', userId: 'u', previousId: 'a' },
+  ])('accepts a $type message', (message) => {
+    expect(segmentMessageSchema.safeParse(message).success).toBe(true);
+  });
+
+  it.each([
+    { message: { type: 'track', event: 'x' }, field: 'userId' },
+    { message: { type: 'track', userId: 'u' }, field: 'event' },
+    { message: { type: 'track', userId: 'u', event: '' }, field: 'event' },
+    { message: { type: 'jump', userId: 'u' }, field: 'type' },
+    { message: { type: 'group', userId: 'u' }, field: 'groupId' },
+    {
+      message: { type: 'page', userId: 'u', timestamp: 'yesterday' },
+      field: 'timestamp',
+    },
+    { message: { type: 'identify', userId: '  ' }, field: 'userId' },
+  ])('rejects a message without a valid $field', ({ message, field }) => {
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    expect(parsed.success).toBe(false);
+    const paths = parsed.error?.issues.map((issue) => issue.path.join('.'));
+    expect(paths).toContain(field);
+  });
+});
+
+describe('resolveEventTime', () => {
+  it('uses timestamp when the client clock agrees', () => {
+    const time = resolveEventTime(
+      {
+        timestamp: '2026-06-01T11:00:00Z',
+        sentAt: '2026-06-01T11:59:59Z',
+      },
+      receivedAt,
+    );
+
+    expect(time).toBe(Date.parse('2026-06-01T11:00:00Z'));
+  });
+
+  it('falls back to originalTimestamp, then the receive time', () => {
+    const original = { originalTimestamp: '2026-06-01T10:00:00Z' };
+
+    expect(resolveEventTime(original, receivedAt)).toBe(
+      Date.parse('2026-06-01T10:00:00Z'),
+    );
+    expect(resolveEventTime({}, receivedAt)).toBe(receivedAt);
+  });
+
+  it('corrects a client clock that runs an hour fast', () => {
+    const time = resolveEventTime(
+      {
+        timestamp: '2026-06-01T12:50:00Z',
+        sentAt: '2026-06-01T13:00:00Z',
+      },
+      receivedAt,
+    );
+
+    expect(time).toBe(Date.parse('2026-06-01T11:50:00Z'));
+  });
+
+  it('moves a future time without sentAt to the receive time', () => {
+    const future = new Date(receivedAt + 2 * CLOCK_SKEW_TOLERANCE_MS);
+
+    expect(
+      resolveEventTime({ timestamp: future.toISOString() }, receivedAt),
+    ).toBe(receivedAt);
+  });
+});
+
+describe('toTrackingEvent', () => {
+  it('takes the page path from the URL when no path is given', () => {
+    const message = segmentMessageSchema.parse({
+      type: 'page',
+      userId: 'u',
+      messageId: 'm',
+      properties: { url: 'https://vendor.example/pricing?plan=pro' },
+    });
+
+    expect(toTrackingEvent(message, receivedAt).path).toBe('/pricing');
+  });
+
+  it('files group traits under company', () => {
+    const message = segmentMessageSchema.parse({
+      type: 'group',
+      userId: 'u',
+      messageId: 'm',
+      groupId: 'acme',
+      traits: { industry: 'Retail', employees: 900 },
+    });
+
+    expect(toTrackingEvent(message, receivedAt).traits).toEqual({
+      'company.industry': 'Retail',
+      'company.employees': 900,
+    });
+  });
+
+  it('derives the same messageId for a resent copy', () => {
+    const first = { type: 'track', userId: 'u', event: 'Demo Requested' };
+    const resent = { ...first, sentAt: '2026-06-01T11:59:00Z' };
+    const ids = [first, resent].map(
+      (m) =>
+        toTrackingEvent(segmentMessageSchema.parse(m), receivedAt).messageId,
+    );
+
+    expect(ids[0]).toMatch(/^hash-[0-9a-f]{32}$/);
+    expect(ids[1]).toBe(ids[0]);
+  });
+});
+
+describe('flattenTraits', () => {
+  it('keeps scalars two levels deep and drops the rest', () => {
+    const flat = flattenTraits({
+      title: 'CPO',
+      company: { name: 'Acme', address: { city: 'Berlin' }, tags: ['a'] },
+      vip: true,
+      score: Number.NaN,
+      '': 'empty key',
+    });
+
+    expect(flat).toEqual({ title: 'CPO', 'company.name': 'Acme', vip: true });
+  });
+});

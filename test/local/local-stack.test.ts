@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
+import { resetRuntime } from '../../functions/adapters/runtime.js';
+import type { LeadView } from '../../functions/use-cases/get-lead.js';
+import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
+import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+
+const WRITE_KEY = 'test-write-key';
+const ADMIN_TOKEN = 'test-admin-token';
+
+interface RoutedEvent {
+  'detail-type': string;
+  detail: { leadId: string; eventId: string };
+}
+
+let stack: LocalStack;
+const salesEvents: RoutedEvent[] = [];
+
+beforeAll(async () => {
+  resetRuntime();
+  stack = await startLocalStack({
+    port: 0,
+    writeKey: WRITE_KEY,
+    adminToken: ADMIN_TOKEN,
+    sweepIntervalSeconds: 0,
+    onSalesEvent: (event) => salesEvents.push(event as RoutedEvent),
+    onStatus: () => {},
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  resetRuntime();
+});
+
+function basic(user: string): string {
+  return `Basic ${Buffer.from(`${user}:`).toString('base64')}`;
+}
+
+function postBatch(body: string, authorization?: string) {
+  return fetch(`${stack.apiUrl}/v1/batch`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(authorization ? { authorization } : {}),
+    },
+    body,
+  });
+}
+
+function getLead(leadId: string, token = ADMIN_TOKEN) {
+  return fetch(`${stack.apiUrl}/leads/${encodeURIComponent(leadId)}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+}
+
+async function waitForSalesEvents(count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (salesEvents.length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('local stack', () => {
+  it('qualifies a CPO and routes one Lead Qualified event', async () => {
+    const body = JSON.stringify({ batch: qualifyingBatch('cpo-http') });
+
+    const response = await postBatch(body, basic(WRITE_KEY));
+    const lead = await getLead('cpo-http');
+
+    expect(response.status).toBe(200);
+    const result = (await response.json()) as IngestResult;
+    expect(result.counts).toEqual({ scored: 3, duplicate: 0, rejected: 0 });
+    expect(lead.status).toBe(200);
+    const view = (await lead.json()) as LeadView;
+    expect(view).toMatchObject({ leadId: 'cpo-http', status: 'mql' });
+    expect(view.score).toBe(view.fit + view.intent);
+    expect(view.modelVersion).toMatch(/^[0-9a-f]{12}$/);
+    expect(view.explanation.length).toBeGreaterThan(0);
+    await waitForSalesEvents(1);
+    const routed = salesEvents.filter((e) => e.detail.leadId === 'cpo-http');
+    expect(routed).toHaveLength(1);
+    expect(routed[0]?.['detail-type']).toBe('Lead Qualified');
+  });
+
+  it('reports a resent batch as duplicates and routes nothing new', async () => {
+    const body = JSON.stringify({ batch: qualifyingBatch('cpo-twice') });
+    await postBatch(body, basic(WRITE_KEY));
+    await waitForSalesEvents(2);
+
+    const again = await postBatch(body, basic(WRITE_KEY));
+
+    expect(((await again.json()) as IngestResult).counts).toEqual({
+      scored: 0,
+      duplicate: 3,
+      rejected: 0,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const routed = salesEvents.filter((e) => e.detail.leadId === 'cpo-twice');
+    expect(routed).toHaveLength(1);
+  });
+
+  it.each([
+    { name: 'no credentials', authorization: undefined },
+    { name: 'a wrong write key', authorization: basic('wrong-key') },
+    { name: 'a bearer token', authorization: `Bearer ${ADMIN_TOKEN}` },
+  ])('answers 401 to $name and stores nothing', async ({ authorization }) => {
+    const body = JSON.stringify({ batch: qualifyingBatch('intruder') });
+
+    const response = await postBatch(body, authorization);
+
+    expect(response.status).toBe(401);
+    expect(response.headers.get('content-type')).toBe(
+      'application/problem+json',
+    );
+    expect((await getLead('intruder')).status).toBe(404);
+  });
+
+  it('answers 400 problem+json to malformed JSON', async () => {
+    const response = await postBatch('{"batch": [', basic(WRITE_KEY));
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe(
+      'application/problem+json',
+    );
+    const problem = (await response.json()) as ProblemDetails;
+    expect(problem).toMatchObject({
+      status: 400,
+      title: 'Malformed request body',
+    });
+  });
+
+  it('rejects an invalid message alone and stores the rest', async () => {
+    const [identify, page] = qualifyingBatch('partial');
+    const invalid = { type: 'track', userId: 'partial', messageId: 'bad' };
+    const body = JSON.stringify({ batch: [identify, invalid, page] });
+
+    const response = await postBatch(body, basic(WRITE_KEY));
+
+    expect(response.status).toBe(200);
+    const result = (await response.json()) as IngestResult;
+    expect(result.counts).toEqual({ scored: 2, duplicate: 0, rejected: 1 });
+    expect(result.results[1]).toMatchObject({
+      index: 1,
+      messageId: 'bad',
+      status: 'rejected',
+      errors: [{ field: 'event' }],
+    });
+  });
+
+  it('protects the leads API with the admin token', async () => {
+    const response = await getLead('cpo-http', 'not-the-token');
+
+    expect(response.status).toBe(401);
+  });
+
+  it('answers 404 problem+json for an unknown lead', async () => {
+    const response = await getLead('nobody');
+
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as ProblemDetails).detail).toBe(
+      'Lead nobody was not found.',
+    );
+  });
+});

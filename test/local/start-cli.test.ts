@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { qualifyingBatch } from '../fixtures/messages.js';
+
+/** Runs local/start.ts the way `npm start` does, with extra environment. */
+function startCli(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function collect(stream: NodeJS.ReadableStream | null): { text: string } {
+  const output = { text: '' };
+  stream?.on('data', (chunk: Buffer) => {
+    output.text += chunk.toString();
+  });
+  return output;
+}
+
+async function waitFor(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+function isListening(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Returns the absolute path of a program found on PATH. */
+function onPath(program: string): string {
+  for (const directory of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(directory, program);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`${program} is not on PATH`);
+}
+
+/** A directory for PATH that contains only the named programs. */
+function pathWith(programs: Record<string, string>): string {
+  const directory = mkdtempSync(join(tmpdir(), 'mql-path-'));
+  for (const [name, target] of Object.entries(programs)) {
+    symlinkSync(target, join(directory, name));
+  }
+  return directory;
+}
+
+describe('npm start', () => {
+  it('serves the API, prints routed MQLs on stdout and stops on SIGINT', async () => {
+    const child = startCli({ PORT: '0', MQL_SWEEP_INTERVAL_SECONDS: '0' });
+    const stdout = collect(child.stdout);
+    const stderr = collect(child.stderr);
+    await waitFor(() => stderr.text.includes('ready:'), 60_000, 'ready');
+    const endpoints = [...stderr.text.matchAll(/http:\/\/127\.0\.0\.1:\d+/g)];
+    const [api, dynamo, moto] = endpoints.map((match) => match[0]);
+
+    const response = await fetch(`${api}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from('dev-write-key:').toString('base64')}`,
+      },
+      body: JSON.stringify({ batch: qualifyingBatch('cli-lead') }),
+    });
+    await waitFor(() => stdout.text.includes('\n'), 15_000, 'a routed event');
+    child.kill('SIGINT');
+    const code = await exited(child);
+
+    expect(response.status).toBe(200);
+    const lines = stdout.text.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const event = JSON.parse(lines[0] ?? '');
+    expect(event['detail-type']).toBe('Lead Qualified');
+    expect(event.detail.leadId).toBe('cli-lead');
+    expect(code).toBe(0);
+    for (const endpoint of [api, dynamo, moto]) {
+      expect(await isListening(endpoint ?? '')).toBe(false);
+    }
+  }, 120_000);
+
+  it('names every missing program and exits with 1', async () => {
+    const child = startCli({ PATH: pathWith({}) });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain('Java was not found on PATH');
+    expect(stderr.text).toContain("pip install 'moto[server]'");
+  });
+
+  it('names moto alone when Java is present', async () => {
+    const child = startCli({ PATH: pathWith({ java: onPath('java') }) });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).not.toContain('Java was not found');
+    expect(stderr.text).toContain('moto_server was not found on PATH');
+  });
+});
