@@ -1,0 +1,46 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { logicalIdOf } from './logical-id.js';
+
+export interface DecaySweepProps {
+  /** Function that runs one sweep per invocation. */
+  handler: IFunction;
+  /** Time between two sweeps. @default Duration.minutes(5) */
+  rate?: Duration;
+}
+
+/**
+ * An EventBridge Scheduler schedule that invokes the decay sweep at a
+ * fixed rate. Failed invocations are retried for one period at most,
+ * because the next run reads every item that is still due.
+ */
+export class DecaySweep extends Construct {
+  readonly schedule: Schedule;
+
+  constructor(scope: Construct, id: string, props: DecaySweepProps) {
+    super(scope, id);
+    const rate = props.rate ?? Duration.minutes(5);
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'Invokes the decay sweep function on schedule.',
+    });
+    this.schedule = new Schedule(this, 'Schedule', {
+      description: 'Runs the decay sweep of the lead-scoring engine.',
+      schedule: ScheduleExpression.rate(rate),
+      target: new LambdaInvoke(props.handler, {
+        role,
+        maxEventAge: rate,
+        retryAttempts: 2,
+      }),
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.handler)}.Arn>:*]`,
+      reason:
+        'Lambda invoke grants cover the function and its versions as <function ARN>:*, and the schedule invokes only the unqualified function.',
+    });
+  }
+}

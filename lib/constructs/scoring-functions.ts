@@ -1,0 +1,194 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import {
+  LogLevel,
+  NodejsFunction,
+  OutputFormat,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DEFAULT_REVIEW_SHARDS } from '../../functions/adapters/dynamodb/table-layout.js';
+import type { HandlerName } from '../definitions/api-routes.js';
+import { EVENT_SOURCE } from '../definitions/event-routing.js';
+import { logicalIdOf } from './logical-id.js';
+
+export interface ScoringFunctionsProps {
+  /** Repository root: esbuild runs there and reads package-lock.json. */
+  projectRoot: string;
+  /** Table the functions read and write. */
+  table: TableV2;
+  /** Bus the ingest and sweep functions publish to. */
+  eventBus: IEventBus;
+  /** Scoring model as compact JSON, embedded in every bundle. */
+  modelJson: string;
+  /** WRITE_KEY_DIGESTS: comma-separated `sourceId:sha256` pairs. */
+  writeKeyDigests: string;
+  /** Shards of the review index. @default 16 */
+  reviewShards?: number;
+  /** Days raw events are kept. @default 400 */
+  eventRetentionDays?: number;
+  /** Maximum run time of one decay sweep. @default Duration.minutes(5) */
+  sweepTimeout?: Duration;
+  /** Retention of the function logs. @default RetentionDays.TWO_WEEKS */
+  logRetention?: RetentionDays;
+  /** Keep the log groups when the stack is deleted. @default false */
+  retainLogs?: boolean;
+}
+
+interface FunctionSettings {
+  entry: string;
+  description: string;
+  memorySize: number;
+  timeout: Duration;
+}
+
+/**
+ * The three Lambda functions of the engine, bundled from
+ * functions/handlers/ by esbuild. Each has its own role and log group,
+ * and its role grants only the log writes and the table and bus access its
+ * handler uses, with no AWS managed policy.
+ */
+export class ScoringFunctions extends Construct {
+  /** POST /v1/batch: scores tracking events. */
+  readonly ingest: NodejsFunction;
+  /** GET /leads/{leadId}: reads a lead's current score. */
+  readonly leads: NodejsFunction;
+  /** Scheduled decay sweep and outbox republisher. */
+  readonly sweep: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: ScoringFunctionsProps) {
+    super(scope, id);
+    this.ingest = this.createFunction('Ingest', props, {
+      entry: 'ingest',
+      description: 'Scores tracking batches and publishes lead transitions.',
+      memorySize: 1024,
+      timeout: Duration.seconds(29),
+    });
+    this.leads = this.createFunction('Leads', props, {
+      entry: 'leads',
+      description: 'Returns lead scores decayed to the time of the request.',
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+    });
+    this.sweep = this.createFunction('Sweep', props, {
+      entry: 'sweep',
+      description: 'Applies decay transitions and republishes the outbox.',
+      memorySize: 1024,
+      timeout: props.sweepTimeout ?? Duration.minutes(5),
+    });
+    this.grantAccess(props);
+  }
+
+  /** Returns the function that serves an HTTP handler module. */
+  handlerFunction(name: HandlerName): NodejsFunction {
+    switch (name) {
+      case 'ingest':
+        return this.ingest;
+      case 'leads':
+        return this.leads;
+    }
+  }
+
+  private grantAccess(props: ScoringFunctionsProps): void {
+    for (const fn of [this.ingest, this.sweep]) {
+      props.table.grantReadWriteData(fn);
+      props.eventBus.grantPutEventsTo(fn);
+    }
+    // NOTE: the CDK's read grants include dynamodb:Scan, which no handler
+    // calls. An explicit action list would have to follow every adapter
+    // change.
+    props.table.grantReadData(this.leads);
+    const indexFinding = `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.table)}.Arn>/index/*]`;
+    Validations.of(this).acknowledge({
+      id: indexFinding,
+      reason:
+        'Table grants cover every index as <table ARN>/index/*, and the table has only the review index, which the sweep queries.',
+    });
+  }
+
+  private createFunction(
+    id: string,
+    props: ScoringFunctionsProps,
+    settings: FunctionSettings,
+  ): NodejsFunction {
+    const logGroup = this.createLogGroup(id, props);
+    const role = new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: settings.description,
+    });
+    logGroup.grantWrite(role);
+    const fn = new NodejsFunction(this, id, {
+      entry: join(
+        props.projectRoot,
+        'functions/handlers',
+        `${settings.entry}.ts`,
+      ),
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      description: settings.description,
+      memorySize: settings.memorySize,
+      timeout: settings.timeout,
+      environment: functionEnvironment(props),
+      role,
+      logGroup,
+      bundling: bundlingOptions(props.modelJson),
+    });
+    suppressRuntimeFinding(fn);
+    return fn;
+  }
+
+  private createLogGroup(id: string, props: ScoringFunctionsProps): LogGroup {
+    return new LogGroup(this, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.TWO_WEEKS,
+      removalPolicy: props.retainLogs
+        ? RemovalPolicy.RETAIN
+        : RemovalPolicy.DESTROY,
+    });
+  }
+}
+
+/** Returns the variables that functions/adapters/config.ts reads. */
+function functionEnvironment(
+  props: ScoringFunctionsProps,
+): Record<string, string> {
+  return {
+    TABLE_NAME: props.table.tableName,
+    EVENT_BUS_NAME: props.eventBus.eventBusName,
+    EVENT_SOURCE,
+    REVIEW_SHARDS: String(props.reviewShards ?? DEFAULT_REVIEW_SHARDS),
+    EVENT_RETENTION_DAYS: String(props.eventRetentionDays ?? 400),
+    WRITE_KEY_DIGESTS: props.writeKeyDigests,
+    // Stack traces in the logs point into the TypeScript sources.
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+}
+
+function bundlingOptions(modelJson: string) {
+  return {
+    format: OutputFormat.CJS,
+    minify: true,
+    sourceMap: true,
+    logLevel: LogLevel.WARNING,
+    // The model becomes a string literal in the bundle, so a function
+    // never reads it from a file or a variable at run time.
+    define: { 'process.env.MQL_MODEL_JSON': JSON.stringify(modelJson) },
+    // NOTE: the nodejs22.x runtime provides its own AWS SDK v3 release,
+    // which can be older than the one in package-lock.json.
+    externalModules: ['@aws-sdk/*'],
+  };
+}
+
+function suppressRuntimeFinding(fn: NodejsFunction): void {
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason:
+      'The handlers are built and tested for nodejs22.x. A newer runtime needs its own test run before it is deployed.',
+  });
+}

@@ -1,0 +1,133 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  type IHttpRouteAuthorizer,
+  LogGroupLogDestination,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  API_ROUTES,
+  type ApiRoute,
+  type HandlerName,
+  type RouteAuth,
+} from '../definitions/api-routes.js';
+
+export interface TrackingApiProps {
+  /** API name shown in the console. @default - the construct path */
+  apiName?: string;
+  /** Returns the function that serves a handler module. */
+  handlerFunction: (name: HandlerName) => IFunction;
+  /** Routes to create. @default API_ROUTES */
+  routes?: readonly ApiRoute[];
+  /** Default throttling of every route. @default - the account limits */
+  throttling?: ThrottleSettings;
+  /** Retention of the access logs. @default RetentionDays.TWO_WEEKS */
+  logRetention?: RetentionDays;
+  /** Keep the access log group when the stack is deleted. @default false */
+  retainLogs?: boolean;
+}
+
+/**
+ * Access log line: ids, route and outcome, with no client address or
+ * request content, so tracking visitors leave no personal data here.
+ */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationError: '$context.integrationErrorMessage',
+  principal: '$context.identity.userArn',
+};
+
+/**
+ * The HTTP API in front of the functions, built from the shared route
+ * definitions. Write-key routes have no API Gateway authorizer because
+ * their handler verifies the write key. Admin routes require IAM (SigV4).
+ */
+export class TrackingApi extends Construct {
+  readonly httpApi: HttpApi;
+  readonly stage: HttpStage;
+
+  constructor(scope: Construct, id: string, props: TrackingApiProps) {
+    super(scope, id);
+    this.httpApi = new HttpApi(this, 'Api', {
+      apiName: props.apiName,
+      createDefaultStage: false,
+    });
+    this.stage = this.createStage(props);
+    this.addRoutes(props);
+  }
+
+  /** URL of the API's default stage, ending in `/`. */
+  get url(): string {
+    return this.stage.url;
+  }
+
+  private createStage(props: TrackingApiProps): HttpStage {
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention ?? RetentionDays.TWO_WEEKS,
+      removalPolicy: props.retainLogs
+        ? RemovalPolicy.RETAIN
+        : RemovalPolicy.DESTROY,
+    });
+    return new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttling,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+  }
+
+  private addRoutes(props: TrackingApiProps): void {
+    const integrations = new Map<HandlerName, HttpLambdaIntegration>();
+    const integrationOf = (handler: HandlerName) => {
+      const integration =
+        integrations.get(handler) ??
+        new HttpLambdaIntegration(
+          `${handler}Integration`,
+          props.handlerFunction(handler),
+        );
+      integrations.set(handler, integration);
+      return integration;
+    };
+    for (const route of props.routes ?? API_ROUTES) {
+      const httpRoute = new HttpRoute(this, `${route.method}${route.path}`, {
+        httpApi: this.httpApi,
+        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+        integration: integrationOf(route.handler),
+        authorizer: routeAuthorizer(route.auth),
+      });
+      if (route.auth === 'write-key') suppressAuthorizerFinding(httpRoute);
+    }
+  }
+}
+
+function routeAuthorizer(auth: RouteAuth): IHttpRouteAuthorizer {
+  return auth === 'admin' ? new HttpIamAuthorizer() : new HttpNoneAuthorizer();
+}
+
+function suppressAuthorizerFinding(route: HttpRoute): void {
+  Validations.of(route).acknowledge({
+    id: 'AwsSolutions-APIG4',
+    reason:
+      'Tracking clients authenticate with a write key, which the ingest handler verifies against SHA-256 digests before it stores anything.',
+  });
+}

@@ -1,0 +1,62 @@
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigurationError } from './configuration-error.js';
+import { resourceName } from './definitions/event-routing.js';
+import { MqlEngineStack } from './mql-engine-stack.js';
+import { loadScoringModel } from './scoring-model.js';
+import { loadStageConfig } from './stage-config.js';
+
+/** Root of the repository, where functions/, models/ and config/ are. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Stage deployed when the `stage` context is not set. */
+export const DEFAULT_STAGE = 'dev';
+
+export interface StageStackOptions {
+  /** Repository root. @default PROJECT_ROOT */
+  projectRoot?: string;
+  /** Directory of the `<stage>.json` files. @default config/stages */
+  configDir?: string;
+}
+
+/**
+ * Adds the stack of the stage named by the `stage` context (`-c stage=…`)
+ * to the app, after validating the stage configuration and its scoring
+ * model. Registers the cdk-nag AWS Solutions checks on the app, so
+ * synthesis fails on any finding that is not acknowledged with a reason.
+ */
+export function addStageStack(
+  app: App,
+  options: StageStackOptions = {},
+): MqlEngineStack {
+  const projectRoot = options.projectRoot ?? PROJECT_ROOT;
+  const stageName = readStageName(app);
+  const configDir = options.configDir ?? join(projectRoot, 'config', 'stages');
+  const config = loadStageConfig(stageName, configDir);
+  const modelFile = isAbsolute(config.modelFile)
+    ? config.modelFile
+    : join(projectRoot, config.modelFile);
+  const model = loadScoringModel(modelFile);
+
+  const stack = new MqlEngineStack(app, resourceName(stageName), {
+    description: `mql-engine lead scoring, stage ${stageName}, model ${model.name}@${model.version}`,
+    env: { account: config.account, region: config.region },
+    config,
+    model,
+    projectRoot,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stack;
+}
+
+function readStageName(app: App): string {
+  const stage: unknown = app.node.tryGetContext('stage') ?? DEFAULT_STAGE;
+  if (typeof stage !== 'string') {
+    throw new ConfigurationError(
+      `Invalid stage context: expected a name such as -c stage=dev, got ${JSON.stringify(stage)}.`,
+    );
+  }
+  return stage;
+}

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { InvalidModelError } from '../functions/domain/errors.js';
+import { compileModel } from '../functions/domain/model.js';
+import { ConfigurationError } from './configuration-error.js';
+
+/**
+ * Maximum size in bytes of the embedded model as an esbuild `--define`
+ * value. Local bundling passes it as one command-line argument, and Linux
+ * limits one argument to 32 pages (MAX_ARG_STRLEN), 128 KiB with 4 KiB
+ * pages.
+ */
+const MAX_DEFINE_BYTES = 120_000;
+
+/** A validated scoring model, ready to embed in the Lambda bundles. */
+export interface BundledModel {
+  name: string;
+  /** Content hash that versions the model, as the engine computes it. */
+  version: string;
+  /** The model document as compact JSON. */
+  json: string;
+}
+
+/**
+ * Reads a model file and validates it with the engine's own compiler, so a
+ * model that would fail at cold start fails synthesis instead. Raises
+ * ConfigurationError with the path of every invalid field.
+ */
+export function loadScoringModel(file: string): BundledModel {
+  const document = readModelDocument(file);
+  let compiled: ReturnType<typeof compileModel>;
+  try {
+    compiled = compileModel(document);
+  } catch (error) {
+    if (!(error instanceof InvalidModelError)) throw error;
+    throw new ConfigurationError(
+      `Invalid scoring model ${file}:`,
+      error.issues.map((issue) => `${issue.field}: ${issue.message}`),
+    );
+  }
+  const json = JSON.stringify(document);
+  if (Buffer.byteLength(JSON.stringify(json)) > MAX_DEFINE_BYTES) {
+    throw new ConfigurationError(
+      `Scoring model ${file} is too large to embed: its compact JSON must stay under ${MAX_DEFINE_BYTES} bytes.`,
+    );
+  }
+  return { name: compiled.name, version: compiled.version, json };
+}
+
+function readModelDocument(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigurationError(
+      `Scoring model file ${file} could not be read: ${String(error)}. Set modelFile in the stage configuration.`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(
+      `Scoring model file ${file} is not valid JSON: ${String(error)}`,
+    );
+  }
+}

@@ -1,0 +1,200 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+import { DEFAULT_REVIEW_SHARDS } from '../functions/adapters/dynamodb/table-layout.js';
+import { formatPath } from '../functions/domain/issues.js';
+import { ConfigurationError } from './configuration-error.js';
+
+/** Model file of stages that set no modelFile, from the project root. */
+export const DEFAULT_MODEL_FILE = 'models/procurement-software.json';
+
+/** Stage that must retain its data, with PITR and deletion protection. */
+export const PRODUCTION_STAGE = 'prod';
+
+/**
+ * Write keys per stage. Each pair takes at most 98 characters of the
+ * WRITE_KEY_DIGESTS variable, and Lambda allows 4 KB for all variables.
+ */
+const MAX_WRITE_KEYS = 32;
+
+const LOG_RETENTION_DAYS: readonly number[] = Object.values(
+  RetentionDays,
+).filter((value): value is number => typeof value === 'number');
+
+/**
+ * The stage name is part of every resource name, `mql-engine-<stage>-…`.
+ * The longest, the sales rule's, must fit EventBridge's 64 characters.
+ */
+const stageNameSchema = z
+  .string()
+  .regex(
+    /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/,
+    'must be 1 to 20 lower-case letters, digits or hyphens, starting with a letter',
+  );
+
+const writeKeyDigestSchema = z
+  .object({
+    sourceId: z
+      .string()
+      .max(32)
+      .regex(/^[\w.-]+$/, 'must be letters, digits, _, . or -'),
+    sha256: z
+      .string()
+      .regex(
+        /^[0-9a-f]{64}$/,
+        'must be the SHA-256 of the write key as 64 lower-case hex digits',
+      ),
+  })
+  .strict();
+
+const throttlingSchema = z
+  .object({
+    /** Steady-state requests per second across the API. */
+    rateLimit: z.number().positive(),
+    /** Requests the API accepts at once above the steady rate. */
+    burstLimit: z.number().int().positive(),
+  })
+  .strict();
+
+export const stageConfigSchema = z
+  .object({
+    stageName: stageNameSchema,
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be a region such as eu-west-1')
+      .optional(),
+    /** Path of the scoring model JSON, relative to the project root. */
+    modelFile: z.string().min(1).default(DEFAULT_MODEL_FILE),
+    writeKeyDigests: z
+      .array(writeKeyDigestSchema, {
+        error: (issue) =>
+          issue.input === undefined
+            ? 'is required: list {sourceId, sha256} pairs in the stage file'
+            : undefined,
+      })
+      .min(1, 'must list at least one {sourceId, sha256} write key digest')
+      .max(MAX_WRITE_KEYS)
+      .refine(hasUniqueSourceIds, 'must not repeat a sourceId'),
+    /**
+     * Partitions of the review index the sweep reads. NOTE: lowering it
+     * after deployment leaves items in the removed shards unswept until
+     * their lead is written again.
+     */
+    reviewShards: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(DEFAULT_REVIEW_SHARDS),
+    /** Days raw events are kept before their TTL deletes them. */
+    eventRetentionDays: z.number().int().min(1).default(400),
+    /** Minutes between two runs of the decay sweep. */
+    sweepRateMinutes: z.number().int().min(1).max(60).default(5),
+    logRetentionDays: z
+      .number()
+      .refine((days) => LOG_RETENTION_DAYS.includes(days), {
+        message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      }),
+    apiThrottling: throttlingSchema,
+    /** Retain the table and logs on delete, with PITR and deletion protection. */
+    protectData: z.boolean(),
+  })
+  .strict()
+  .refine(
+    (config) => config.stageName !== PRODUCTION_STAGE || config.protectData,
+    { path: ['protectData'], message: 'must be true in the prod stage' },
+  );
+
+export type StageConfig = z.output<typeof stageConfigSchema>;
+type StageDefaults = Partial<z.input<typeof stageConfigSchema>>;
+
+const DEV_DEFAULTS: StageDefaults = {
+  logRetentionDays: 14,
+  apiThrottling: { rateLimit: 50, burstLimit: 100 },
+  protectData: false,
+};
+
+/** Defaults of the known stages. Any other stage gets the dev defaults. */
+export const STAGE_DEFAULTS: Readonly<Record<string, StageDefaults>> = {
+  dev: DEV_DEFAULTS,
+  staging: { ...DEV_DEFAULTS, logRetentionDays: 30 },
+  prod: {
+    logRetentionDays: 365,
+    apiThrottling: { rateLimit: 500, burstLimit: 1000 },
+    protectData: true,
+  },
+};
+
+/**
+ * Builds a stage's configuration from its defaults and the optional file
+ * `<configDir>/<stage>.json`, whose values override the defaults. Raises
+ * ConfigurationError naming the file and every invalid field.
+ */
+export function loadStageConfig(
+  stageName: string,
+  configDir: string,
+): StageConfig {
+  const file = join(configDir, `${stageName}.json`);
+  const hasFile = existsSync(file);
+  const overrides = hasFile ? readStageFile(file) : {};
+  const source = hasFile ? file : `defaults only, no ${file}`;
+  const parsed = stageConfigSchema.safeParse({
+    ...defaultsOf(stageName),
+    ...overrides,
+    stageName,
+  });
+  if (!parsed.success) {
+    throw new ConfigurationError(
+      `Invalid configuration of stage "${stageName}" (${source}):`,
+      parsed.error.issues.map(
+        (issue) => `${formatPath(issue.path)}: ${issue.message}`,
+      ),
+    );
+  }
+  return parsed.data;
+}
+
+function readStageFile(file: string): Record<string, unknown> {
+  let values: unknown;
+  try {
+    values = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigurationError(
+      `Invalid stage configuration file ${file}: ${String(error)}`,
+    );
+  }
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+    throw new ConfigurationError(
+      `Invalid stage configuration file ${file}: expected a JSON object.`,
+    );
+  }
+  if ('stageName' in values) {
+    throw new ConfigurationError(`Invalid stage configuration file ${file}:`, [
+      'stageName: must not be set; the stage comes from -c stage=NAME',
+    ]);
+  }
+  return values as Record<string, unknown>;
+}
+
+function defaultsOf(stageName: string): StageDefaults {
+  return Object.hasOwn(STAGE_DEFAULTS, stageName)
+    ? (STAGE_DEFAULTS[stageName] ?? DEV_DEFAULTS)
+    : DEV_DEFAULTS;
+}
+
+function hasUniqueSourceIds(digests: ReadonlyArray<{ sourceId: string }>) {
+  const sourceIds = digests.map((digest) => digest.sourceId);
+  return new Set(sourceIds).size === sourceIds.length;
+}
+
+/** Returns the WRITE_KEY_DIGESTS value: comma-separated `sourceId:sha256`. */
+export function formatWriteKeyDigests(config: StageConfig): string {
+  return config.writeKeyDigests
+    .map(({ sourceId, sha256 }) => `${sourceId}:${sha256}`)
+    .join(',');
+}

@@ -1,0 +1,447 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTableInput,
+  TABLE_LAYOUT,
+} from '../../functions/adapters/dynamodb/table-layout.js';
+import { API_ROUTES } from '../../lib/definitions/api-routes.js';
+import {
+  QUEUES,
+  RULES,
+  resourceName,
+} from '../../lib/definitions/event-routing.js';
+import { addStageStack, PROJECT_ROOT } from '../../lib/mql-engine-app.js';
+import {
+  formatWriteKeyDigests,
+  loadStageConfig,
+  type StageConfig,
+} from '../../lib/stage-config.js';
+import {
+  assetDirectory,
+  createApp,
+  type SynthesizedStage,
+  synthesizeStage,
+} from './support/synthesize.js';
+import {
+  resourceOfType,
+  resourcesOfType,
+  resourceWithIdPrefix,
+  statementsOf,
+} from './support/template.js';
+
+const STAGES = [
+  { stage: 'dev', protectData: false, deletionPolicy: 'Delete' },
+  { stage: 'prod', protectData: true, deletionPolicy: 'Retain' },
+] as const;
+
+const WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'events:PutEvents',
+];
+
+describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
+  let synthesized: SynthesizedStage;
+  let template: Template;
+  let config: StageConfig;
+
+  beforeAll(() => {
+    synthesized = synthesizeStage(expected.stage);
+    template = synthesized.template;
+    config = loadStageConfig(
+      expected.stage,
+      join(PROJECT_ROOT, 'config', 'stages'),
+    );
+  });
+
+  afterAll(() => synthesized?.cleanUp());
+
+  describe('lead table', () => {
+    const layout = createTableInput('layout');
+
+    it('uses the keys of the table layout', () => {
+      const table = resourceOfType(template, 'AWS::DynamoDB::GlobalTable');
+
+      expect(table.Properties.TableName).toBe(resourceName(expected.stage));
+      expect(table.Properties.KeySchema).toEqual(layout.KeySchema);
+      expect(table.Properties.AttributeDefinitions).toEqual(
+        expect.arrayContaining(layout.AttributeDefinitions ?? []),
+      );
+      expect(table.Properties.AttributeDefinitions).toHaveLength(
+        layout.AttributeDefinitions?.length ?? 0,
+      );
+      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    });
+
+    it('has the sparse review index', () => {
+      const table = resourceOfType(template, 'AWS::DynamoDB::GlobalTable');
+
+      expect(table.Properties.GlobalSecondaryIndexes).toEqual(
+        layout.GlobalSecondaryIndexes,
+      );
+    });
+
+    it('expires items by the TTL attribute', () => {
+      template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        TimeToLiveSpecification: {
+          AttributeName: TABLE_LAYOUT.timeToLiveAttribute,
+          Enabled: true,
+        },
+      });
+    });
+
+    it('protects data only when configured', () => {
+      const table = resourceOfType(template, 'AWS::DynamoDB::GlobalTable');
+      const [replica] = table.Properties.Replicas;
+
+      expect(replica.PointInTimeRecoverySpecification).toEqual({
+        PointInTimeRecoveryEnabled: expected.protectData,
+      });
+      expect(replica.DeletionProtectionEnabled).toBe(expected.protectData);
+      expect(table.DeletionPolicy).toBe(expected.deletionPolicy);
+      expect(table.UpdateReplacePolicy).toBe(expected.deletionPolicy);
+    });
+  });
+
+  describe('functions', () => {
+    it('run on nodejs22.x and arm64', () => {
+      const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+
+      expect(functions).toHaveLength(3);
+      for (const fn of functions) {
+        expect(fn.Properties.Runtime).toBe('nodejs22.x');
+        expect(fn.Properties.Architectures).toEqual(['arm64']);
+        expect(fn.Properties.Handler).toBe('index.handler');
+      }
+    });
+
+    it('receive the runtime configuration', () => {
+      for (const fn of resourcesOfType(template, 'AWS::Lambda::Function')) {
+        const variables = fn.Properties.Environment.Variables;
+
+        expect(variables.TABLE_NAME).toEqual({
+          Ref: expect.stringMatching(/^LeadsTable/),
+        });
+        expect(variables.EVENT_BUS_NAME).toEqual({
+          Ref: expect.stringMatching(/^EventsBus/),
+        });
+        expect(variables.EVENT_SOURCE).toBe('mql-engine');
+        expect(variables.REVIEW_SHARDS).toBe(String(config.reviewShards));
+        expect(variables.EVENT_RETENTION_DAYS).toBe(
+          String(config.eventRetentionDays),
+        );
+        expect(variables.WRITE_KEY_DIGESTS).toBe(formatWriteKeyDigests(config));
+      }
+    });
+
+    it('load the model embedded at bundling', () => {
+      const leads = resourceWithIdPrefix(
+        template,
+        'AWS::Lambda::Function',
+        'FunctionsLeads',
+      );
+      const bundle = join(assetDirectory(synthesized, leads), 'index.js');
+
+      // The handler reads the model before it validates the path. A model
+      // file that does not exist proves the embedded JSON was used.
+      const response = invokeBundle(bundle, {
+        TABLE_NAME: 'leads',
+        EVENT_BUS_NAME: 'bus',
+        WRITE_KEY_DIGESTS: formatWriteKeyDigests(config),
+        MQL_MODEL_FILE: join(synthesized.assemblyDir, 'missing-model.json'),
+      });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.body).toContain('leadId');
+    });
+
+    it('keep logs for the configured days', () => {
+      for (const group of resourcesOfType(template, 'AWS::Logs::LogGroup')) {
+        expect(group.Properties.RetentionInDays).toBe(config.logRetentionDays);
+        expect(group.DeletionPolicy).toBe(expected.deletionPolicy);
+      }
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('has exactly the shared routes', () => {
+      const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
+      const routeKeys = routes.map((route) => route.Properties.RouteKey);
+
+      expect(routeKeys.sort()).toEqual(
+        API_ROUTES.map((route) => `${route.method} ${route.path}`).sort(),
+      );
+    });
+
+    it.each(API_ROUTES)('authorizes $method $path', (route) => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: `${route.method} ${route.path}`,
+        AuthorizationType: route.auth === 'admin' ? 'AWS_IAM' : 'NONE',
+      });
+    });
+
+    it.each(API_ROUTES)('sends $method $path to its handler', (route) => {
+      const functionId = functionOfRoute(
+        template,
+        `${route.method} ${route.path}`,
+      );
+      const prefix = `Functions${capitalize(route.handler)}`;
+
+      expect(functionId.startsWith(prefix)).toBe(true);
+    });
+
+    it('throttles the default stage', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: {
+          ThrottlingRateLimit: config.apiThrottling.rateLimit,
+          ThrottlingBurstLimit: config.apiThrottling.burstLimit,
+        },
+        AccessLogSettings: Match.objectLike({
+          Format: Match.stringLikeRegexp('\\$context.requestId'),
+        }),
+      });
+    });
+  });
+
+  describe('event routing', () => {
+    it('names the bus after the stage', () => {
+      template.hasResourceProperties('AWS::Events::EventBus', {
+        Name: resourceName(expected.stage),
+      });
+    });
+
+    it.each(RULES)('routes $id as defined', (rule) => {
+      const [resource] = resourcesOfType(template, 'AWS::Events::Rule').filter(
+        (candidate) =>
+          candidate.Properties.Name ===
+          resourceName(expected.stage, rule.nameSuffix),
+      );
+
+      expect(resource?.Properties.EventPattern).toEqual(rule.eventPattern);
+      expect(resource?.Properties.Targets).toEqual([
+        expect.objectContaining({
+          Arn: {
+            'Fn::GetAtt': [
+              expect.stringMatching(`^Events${rule.targetQueueId}`),
+              'Arn',
+            ],
+          },
+        }),
+      ]);
+    });
+
+    it.each(QUEUES)('encrypts $id and its DLQ', (queue) => {
+      const name = resourceName(expected.stage, queue.nameSuffix);
+
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: name,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: {
+          deadLetterTargetArn: {
+            'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetter'), 'Arn'],
+          },
+          maxReceiveCount: 5,
+        },
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `${name}-dlq`,
+        SqsManagedSseEnabled: true,
+      });
+    });
+
+    it('denies queue requests without TLS', () => {
+      const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy');
+
+      expect(policies).toHaveLength(QUEUES.length * 2);
+      for (const policy of policies) {
+        expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        );
+      }
+    });
+  });
+
+  describe('decay sweep', () => {
+    it('invokes the sweep at the configured rate', () => {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: `rate(${config.sweepRateMinutes} minutes)`,
+        State: 'ENABLED',
+        Target: Match.objectLike({
+          Arn: {
+            'Fn::GetAtt': [Match.stringLikeRegexp('^FunctionsSweep'), 'Arn'],
+          },
+        }),
+      });
+    });
+  });
+
+  describe('IAM', () => {
+    it('grants no wildcard actions', () => {
+      for (const statement of statementsOf(template)) {
+        for (const action of [statement.Action].flat()) {
+          expect(action).not.toContain('*');
+        }
+      }
+    });
+
+    it('attaches no managed policies', () => {
+      for (const role of resourcesOfType(template, 'AWS::IAM::Role')) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+
+    it('lets the leads function only read', () => {
+      const actions = statementsOf(template, '^FunctionsLeadsRole').flatMap(
+        (statement) => [statement.Action].flat(),
+      );
+
+      expect(actions).toContain('dynamodb:GetItem');
+      for (const action of WRITE_ACTIONS) {
+        expect(actions).not.toContain(action);
+      }
+    });
+
+    it.each(['Ingest', 'Sweep'])('lets %s write and publish', (name) => {
+      const actions = statementsOf(template, `^Functions${name}Role`).flatMap(
+        (statement) => [statement.Action].flat(),
+      );
+
+      for (const action of WRITE_ACTIONS) {
+        expect(actions).toContain(action);
+      }
+    });
+  });
+
+  it('exports the stage outputs', () => {
+    for (const output of [
+      'ApiUrl',
+      'EventBusName',
+      'TableName',
+      'SalesQueueUrl',
+    ]) {
+      template.hasOutput(output, { Value: Match.anyValue() });
+    }
+  });
+
+  it('passes the cdk-nag checks', () => {
+    const report = JSON.parse(
+      readFileSync(
+        join(synthesized.assemblyDir, 'validation-report.json'),
+        'utf8',
+      ),
+    ) as { pluginReports: unknown[] };
+
+    expect(report.pluginReports).toEqual([]);
+  });
+
+  it('passes cfn-lint', () => {
+    const templateFile = join(
+      synthesized.assemblyDir,
+      synthesized.stack.templateFile,
+    );
+    // W3005 flags the DependsOn that the CDK adds from each function to its
+    // role next to the role's GetAtt. It is redundant, not wrong.
+    const lint = spawnSync(
+      'cfn-lint',
+      ['--ignore-checks', 'W3005', '--', templateFile],
+      { encoding: 'utf8' },
+    );
+
+    expect(lint.error).toBeUndefined();
+    expect(lint.stdout + lint.stderr).toBe('');
+    expect(lint.status).toBe(0);
+  });
+});
+
+describe('cdk-nag checks', () => {
+  it('fail synthesis on a noncompliant queue', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'mql-engine-nag-'));
+    const app = createApp('dev', { outdir, bundle: false });
+    const stack = addStageStack(app);
+    new Queue(stack, 'PlainQueue', {
+      encryption: QueueEncryption.UNENCRYPTED,
+    });
+
+    try {
+      expect(() => app.synth()).toThrow('AwsSolutions-SQS4');
+      const report = readFileSync(join(outdir, 'validation-report.json'));
+      expect(report.toString()).toContain('AwsSolutions-SQS4');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+interface BundleResponse {
+  statusCode: number;
+  body: string;
+}
+
+const RESPONSE_MARKER = 'RESPONSE ';
+
+/**
+ * Runs a Lambda bundle's handler in a child process, as the Lambda
+ * runtime would, with a GET /leads request that names no lead.
+ */
+function invokeBundle(
+  bundle: string,
+  environment: Record<string, string>,
+): BundleResponse {
+  const script = `
+    const { handler } = require(${JSON.stringify(bundle)});
+    handler({
+      routeKey: 'GET /leads/{leadId}',
+      rawPath: '/leads/',
+      headers: {},
+      pathParameters: {},
+      requestContext: { requestId: 'bundle-test' },
+    }).then((response) => {
+      console.log(${JSON.stringify(RESPONSE_MARKER)} + JSON.stringify(response));
+    });
+  `;
+  const child = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      NODE_PATH: join(PROJECT_ROOT, 'node_modules'),
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      ...environment,
+    },
+  });
+  const line = child.stdout
+    .split('\n')
+    .find((output) => output.startsWith(RESPONSE_MARKER));
+  if (child.status !== 0 || line === undefined) {
+    throw new Error(`The bundle failed: ${child.stderr}${child.stdout}`);
+  }
+  return JSON.parse(line.slice(RESPONSE_MARKER.length)) as BundleResponse;
+}
+
+/** Returns the logical id of the function a route's integration invokes. */
+function functionOfRoute(template: Template, routeKey: string): string {
+  const route = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').find(
+    (candidate) => candidate.Properties.RouteKey === routeKey,
+  );
+  const integrationId = route?.Properties.Target['Fn::Join'][1][1].Ref;
+  const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+  const uri = integrations[integrationId]?.Properties.IntegrationUri;
+  return uri?.['Fn::GetAtt']?.[0] ?? '';
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import {
+  addStageStack,
+  PROJECT_ROOT,
+  type StageStackOptions,
+} from '../../../lib/mql-engine-app.js';
+import type { MqlEngineStack } from '../../../lib/mql-engine-stack.js';
+
+/** A stage synthesized into a temporary cloud assembly. */
+export interface SynthesizedStage {
+  stack: MqlEngineStack;
+  template: Template;
+  /** Directory of the cloud assembly: templates, assets, reports. */
+  assemblyDir: string;
+  /** Deletes the cloud assembly. */
+  cleanUp(): void;
+}
+
+/** Returns the directory of the bundle a function's Code points to. */
+export function assetDirectory(
+  synthesized: SynthesizedStage,
+  functionResource: { Properties: Record<string, unknown> },
+): string {
+  const code = functionResource.Properties.Code as { S3Key: string };
+  const hash = code.S3Key.replace(/\.zip$/, '');
+  return join(synthesized.assemblyDir, `asset.${hash}`);
+}
+
+/** Returns the context of cdk.json, so tests use the app's feature flags. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(
+    readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8'),
+  ) as { context: Record<string, unknown> };
+  return cdkJson.context;
+}
+
+/**
+ * Returns an app with the cdk.json context and `-c stage=<stage>`. With
+ * `bundle: false` the functions get placeholder assets instead of esbuild
+ * bundles, as `cdk synth --exclusively` does for the stacks it skips.
+ */
+export function createApp(
+  stage: string,
+  options: { outdir?: string; bundle?: boolean } = {},
+): App {
+  const context: Record<string, unknown> = { ...cdkJsonContext(), stage };
+  if (options.bundle === false) {
+    context['aws:cdk:bundling-stacks'] = [];
+  }
+  return new App({ outdir: options.outdir, context });
+}
+
+/**
+ * Builds and synthesizes one stage as `cdk synth -c stage=<stage>` does,
+ * with real esbuild bundling and the cdk-nag checks.
+ */
+export function synthesizeStage(
+  stage: string,
+  options: StageStackOptions = {},
+): SynthesizedStage {
+  const assemblyDir = mkdtempSync(join(tmpdir(), `mql-engine-${stage}-`));
+  const app = createApp(stage, { outdir: assemblyDir });
+  const stack = addStageStack(app, options);
+  app.synth();
+  return {
+    stack,
+    template: Template.fromStack(stack),
+    assemblyDir,
+    cleanUp: () => rmSync(assemblyDir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,117 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addStageStack, PROJECT_ROOT } from '../../lib/mql-engine-app.js';
+import { DEFAULT_MODEL_FILE } from '../../lib/stage-config.js';
+import { createApp } from './support/synthesize.js';
+
+const KEYS = {
+  writeKeyDigests: [{ sourceId: 'web', sha256: 'a'.repeat(64) }],
+};
+
+let workDir: string;
+
+beforeEach(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'mql-engine-synth-'));
+});
+
+afterEach(() => {
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+/** Writes `<stage>.json` to the work dir and builds that stage. */
+function buildStage(stage: string, values: Record<string, unknown>) {
+  writeFileSync(join(workDir, `${stage}.json`), JSON.stringify(values));
+  return () =>
+    addStageStack(createApp(stage), {
+      projectRoot: PROJECT_ROOT,
+      configDir: workDir,
+    });
+}
+
+interface ModelDocument {
+  description?: string;
+  fit: { rules: Array<Record<string, unknown>> };
+}
+
+/** Writes the default model with one change and returns its path. */
+function defaultModelWith(change: (model: ModelDocument) => void): string {
+  const path = join(PROJECT_ROOT, DEFAULT_MODEL_FILE);
+  const model = JSON.parse(readFileSync(path, 'utf8')) as ModelDocument;
+  change(model);
+  const file = join(workDir, 'model.json');
+  writeFileSync(file, JSON.stringify(model));
+  return file;
+}
+
+describe('addStageStack', () => {
+  it('fails synthesis when reviewShards is zero', () => {
+    const build = buildStage('dev', { ...KEYS, reviewShards: 0 });
+
+    expect(build).toThrow(/Invalid configuration of stage "dev".*reviewShards/);
+  });
+
+  it('fails synthesis when a digest is malformed', () => {
+    const build = buildStage('dev', {
+      writeKeyDigests: [{ sourceId: 'web', sha256: 'not-hex' }],
+    });
+
+    expect(build).toThrow('writeKeyDigests[0].sha256: must be the SHA-256');
+  });
+
+  it('fails synthesis when prod is unprotected', () => {
+    const build = buildStage('prod', { ...KEYS, protectData: false });
+
+    expect(build).toThrow('protectData: must be true in the prod stage');
+  });
+
+  it('fails synthesis when the stage name is invalid', () => {
+    const build = buildStage('Prod', KEYS);
+
+    expect(build).toThrow('stageName: must be 1 to 20 lower-case letters');
+  });
+
+  it('fails synthesis when the stage context is not a string', () => {
+    const app = createApp('dev');
+    app.node.setContext('stage', 42);
+
+    expect(() => addStageStack(app, { configDir: workDir })).toThrow(
+      'Invalid stage context',
+    );
+  });
+
+  it('fails synthesis when a model field is invalid', () => {
+    const modelFile = defaultModelWith((model) => {
+      const [firstRule] = model.fit.rules;
+      if (firstRule !== undefined) firstRule.points = 'high';
+    });
+    const build = buildStage('dev', { ...KEYS, modelFile });
+
+    expect(build).toThrow(`Invalid scoring model ${modelFile}:`);
+    expect(build).toThrow('fit.rules[0].points: ');
+  });
+
+  it('fails synthesis when the model is too large', () => {
+    const modelFile = defaultModelWith((model) => {
+      model.description = 'x'.repeat(130_000);
+    });
+    const build = buildStage('dev', { ...KEYS, modelFile });
+
+    expect(build).toThrow('is too large to embed');
+  });
+
+  it('fails synthesis when the model is not JSON', () => {
+    const modelFile = join(workDir, 'model.json');
+    writeFileSync(modelFile, '{ "name": ');
+    const build = buildStage('dev', { ...KEYS, modelFile });
+
+    expect(build).toThrow(`Scoring model file ${modelFile} is not valid JSON`);
+  });
+
+  it('fails synthesis when the model file is missing', () => {
+    const build = buildStage('dev', { ...KEYS, modelFile: 'models/none.json' });
+
+    expect(build).toThrow('could not be read');
+  });
+});
