@@ -1,0 +1,215 @@
+import type { LeadView } from '../../functions/use-cases/get-lead.js';
+import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
+import {
+  AdminTokenRejectedError,
+  ApiUnreachableError,
+  RequestFailedError,
+  WriteKeyRejectedError,
+} from './errors.js';
+import {
+  RetryableError,
+  type RetryListener,
+  type RetryPolicy,
+  withRetry,
+} from './retry.js';
+
+export interface ApiClientOptions {
+  /** Base URL of the API, such as `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  writeKey: string;
+  adminToken: string;
+  retryPolicy: RetryPolicy;
+  /** Time limit of one request in milliseconds. */
+  timeoutMs: number;
+  onRetry?: RetryListener;
+}
+
+/** Lead id used to check the admin token; no real lead has it. */
+const TOKEN_CHECK_LEAD_ID = 'replay-admin-token-check';
+
+/** Maximum characters of a response body quoted in an error. */
+const MAX_DETAIL_LENGTH = 300;
+
+/**
+ * HTTP client of the two routes a replay uses: POST /v1/batch with the
+ * write key and GET /leads/{leadId} with the admin token. Network errors,
+ * timeouts, 408, 429 and 5xx responses are retried with backoff.
+ */
+export class ReplayApiClient {
+  constructor(private readonly options: ApiClientOptions) {}
+
+  /**
+   * Sends an empty batch, once, so an unreachable API or a wrong write key
+   * is reported before any input is read.
+   */
+  async checkWriteKey(): Promise<void> {
+    await this.postBatch('{"batch":[]}', { retryNetwork: false });
+  }
+
+  /** Reads a lead that does not exist, expecting 404 rather than 401. */
+  async checkAdminToken(): Promise<void> {
+    await this.getLead(TOKEN_CHECK_LEAD_ID);
+  }
+
+  /** Sends one request body to POST /v1/batch and returns its result. */
+  async sendBatch(body: string): Promise<IngestResult> {
+    return this.postBatch(body, { retryNetwork: true });
+  }
+
+  /** Returns the lead scored now, or undefined when it does not exist. */
+  async getLead(leadId: string): Promise<LeadView | undefined> {
+    const path = `/leads/${encodeURIComponent(leadId)}`;
+    const response = await this.request('GET', path, {
+      headers: { authorization: `Bearer ${this.options.adminToken}` },
+      retryNetwork: true,
+    });
+    if (response.status === 404) {
+      return undefined;
+    }
+    if (response.status === 401) {
+      throw new AdminTokenRejectedError(this.options.baseUrl);
+    }
+    return readJson<LeadView>(response, `GET ${path}`);
+  }
+
+  private async postBatch(
+    body: string,
+    options: { retryNetwork: boolean },
+  ): Promise<IngestResult> {
+    const credentials = Buffer.from(`${this.options.writeKey}:`).toString(
+      'base64',
+    );
+    const response = await this.request('POST', '/v1/batch', {
+      headers: {
+        authorization: `Basic ${credentials}`,
+        'content-type': 'application/json',
+      },
+      body,
+      retryNetwork: options.retryNetwork,
+    });
+    if (response.status === 401) {
+      throw new WriteKeyRejectedError(this.options.baseUrl);
+    }
+    if (response.status === 404) {
+      throw new RequestFailedError(
+        'POST /v1/batch',
+        404,
+        `${this.options.baseUrl} has no such route. Check --url.`,
+      );
+    }
+    return readJson<IngestResult>(response, 'POST /v1/batch');
+  }
+
+  /**
+   * Sends a request with retries and returns any response that retrying
+   * cannot change: 2xx, 401 and 404 for the caller to interpret.
+   *
+   * @throws RequestFailedError on other 4xx or when retries run out
+   * @throws ApiUnreachableError when the API does not respond
+   */
+  private request(
+    method: string,
+    path: string,
+    init: {
+      headers: Record<string, string>;
+      body?: string;
+      retryNetwork: boolean;
+    },
+  ): Promise<Response> {
+    const attempt = async () => {
+      const response = await this.fetchOnce(method, path, init);
+      await rejectFailedResponse(response, `${method} ${path}`);
+      return response;
+    };
+    return withRetry(attempt, this.options.retryPolicy, this.options.onRetry);
+  }
+
+  private async fetchOnce(
+    method: string,
+    path: string,
+    init: {
+      headers: Record<string, string>;
+      body?: string;
+      retryNetwork: boolean;
+    },
+  ): Promise<Response> {
+    try {
+      return await fetch(resolveUrl(this.options.baseUrl, path), {
+        method,
+        headers: init.headers,
+        body: init.body,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      const failure = new ApiUnreachableError(this.options.baseUrl, error);
+      throw init.retryNetwork ? new RetryableError(failure) : failure;
+    }
+  }
+}
+
+/**
+ * Appends a route to the base URL, keeping any path the base has (such as
+ * an API Gateway stage, `/prod`).
+ */
+export function resolveUrl(baseUrl: string, path: string): URL {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  return new URL(path.replace(/^\/+/, ''), base);
+}
+
+/** Statuses worth retrying: timeouts, throttling and server errors. */
+function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+async function rejectFailedResponse(
+  response: Response,
+  description: string,
+): Promise<void> {
+  const { status } = response;
+  if (response.ok || status === 401 || status === 404) {
+    return;
+  }
+  const failure = new RequestFailedError(
+    description,
+    status,
+    await responseDetail(response),
+  );
+  if (isRetryableStatus(status)) {
+    throw new RetryableError(failure, retryAfterMs(response));
+  }
+  throw failure;
+}
+
+/** Returns the problem detail of an error response, or its text. */
+async function responseDetail(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const detail = body.detail ?? body.title ?? body.message;
+    if (typeof detail === 'string') return detail;
+  } catch {
+    // Not JSON: the text itself is the detail.
+  }
+  return text.slice(0, MAX_DETAIL_LENGTH) || response.statusText;
+}
+
+function retryAfterMs(response: Response): number | undefined {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+async function readJson<T>(
+  response: Response,
+  description: string,
+): Promise<T> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new RequestFailedError(
+      description,
+      response.status,
+      `the response is not JSON: ${text.slice(0, MAX_DETAIL_LENGTH)}`,
+    );
+  }
+}

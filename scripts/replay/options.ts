@@ -1,0 +1,176 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.js';
+import type { ReplayOptions } from './run-replay.js';
+import { DEFAULT_MAX_VISITS } from './x-education.js';
+
+export const USAGE = `Usage: npm run replay -- FILE [options]
+
+Sends the messages of FILE to a running mql-engine API and prints a
+summary. FILE is Segment messages as NDJSON (one JSON object per line) or
+the X Education leads CSV, whose Converted label is used to evaluate the
+final scores (AUC, MQL conversion rate and lift).
+
+Options (defaults in brackets):
+  --url URL             base URL of the API [http://127.0.0.1:3000]
+  --write-key KEY       tracking write key [MQL_WRITE_KEY, dev-write-key]
+  --admin-token TOKEN   leads API bearer token, to read final scores
+                        [MQL_ADMIN_TOKEN, dev-admin-token]
+  --batch-size N        maximum messages per request; a request body
+                        stays under 500 KB whatever N is [100]
+  --concurrency N       maximum requests in flight [4]
+  --reference-time ISO  end of the 30-day window of the synthetic X
+                        Education timestamps [now]
+  --max-visits N        maximum page views per X Education lead
+                        [${DEFAULT_MAX_VISITS}]
+  --json                print the summary as JSON
+  --quiet               print no progress on stderr
+  --help                print this help
+`;
+
+/** Parsed command line: help, or a replay and its output settings. */
+export type CliRequest =
+  | { help: true }
+  | {
+      help: false;
+      json: boolean;
+      quiet: boolean;
+      replay: Omit<ReplayOptions, 'progressStream'>;
+    };
+
+const DEFAULT_URL = 'http://127.0.0.1:3000';
+
+/**
+ * Parses the arguments after `npm run replay --`, with the write key and
+ * admin token defaulting to the environment.
+ *
+ * @throws UsageError naming the invalid argument
+ */
+export function parseCliArguments(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  now: number,
+): CliRequest {
+  const { values, positionals } = parseWithUsageErrors(args);
+  if (values.help) {
+    return { help: true };
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `Expected one input file, got ${positionals.length} arguments.`,
+    );
+  }
+  return {
+    help: false,
+    json: values.json,
+    quiet: values.quiet,
+    replay: replayOptions(positionals[0] as string, values, env, now),
+  };
+}
+
+type ParsedValues = ReturnType<typeof parseWithUsageErrors>['values'];
+
+function replayOptions(
+  file: string,
+  values: ParsedValues,
+  env: Readonly<Record<string, string | undefined>>,
+  now: number,
+): Omit<ReplayOptions, 'progressStream'> {
+  return {
+    file,
+    url: parseUrl(values.url ?? DEFAULT_URL),
+    writeKey: nonEmpty(
+      '--write-key',
+      values['write-key'] ?? env.MQL_WRITE_KEY ?? 'dev-write-key',
+    ),
+    adminToken: nonEmpty(
+      '--admin-token',
+      values['admin-token'] ?? env.MQL_ADMIN_TOKEN ?? 'dev-admin-token',
+    ),
+    batchSize: parseInteger('--batch-size', values['batch-size'], 100, 1),
+    concurrency: parseInteger('--concurrency', values.concurrency, 4, 1),
+    referenceTime: parseTime(values['reference-time'], now),
+    maxVisits: parseInteger(
+      '--max-visits',
+      values['max-visits'],
+      DEFAULT_MAX_VISITS,
+      0,
+    ),
+  };
+}
+
+function parseWithUsageErrors(args: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        'write-key': { type: 'string' },
+        'admin-token': { type: 'string' },
+        'batch-size': { type: 'string' },
+        concurrency: { type: 'string' },
+        'reference-time': { type: 'string' },
+        'max-visits': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+}
+
+function parseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--url must be an http or https URL, got "${text}".`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--url must be an http or https URL, got "${text}".`);
+  }
+  return url.toString();
+}
+
+function parseInteger(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+): number {
+  if (text === undefined) {
+    return fallback;
+  }
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(
+      `${name} must be an integer of at least ${min}, got "${text}".`,
+    );
+  }
+  return value;
+}
+
+function parseTime(text: string | undefined, now: number): number {
+  if (text === undefined) {
+    return now;
+  }
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) {
+    throw new UsageError(
+      `--reference-time must be an ISO 8601 date-time such as ` +
+        `2026-01-31T12:00:00Z, got "${text}".`,
+    );
+  }
+  return time;
+}
+
+function nonEmpty(name: string, value: string): string {
+  if (value.trim() === '') {
+    throw new UsageError(`${name} must not be empty.`);
+  }
+  return value;
+}

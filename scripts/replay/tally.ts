@@ -1,0 +1,133 @@
+import type { LeadStatus } from '../../functions/domain/lead.js';
+import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
+import type { Batch, BatchItem } from './batches.js';
+import type { InputIssue } from './records.js';
+
+/** Examples kept of each kind of problem; the rest are only counted. */
+export const MAX_EXAMPLES = 5;
+
+/** A message that was not scored, and why. */
+export interface Rejection {
+  /** Place in the input file, such as `line 12`. */
+  origin: string;
+  messageId?: string;
+  reason: string;
+}
+
+/** Counts of a replay so far. */
+export interface ReplayCounts {
+  /** Input lines or rows skipped because they could not be read. */
+  skippedLines: number;
+  /** Messages sent to the API. */
+  sent: number;
+  scored: number;
+  duplicates: number;
+  /** Messages the API rejected, plus those too large to send. */
+  rejected: number;
+  /** Outgoing events (such as Lead Qualified) published, and pending. */
+  eventsPublished: number;
+  eventsPending: number;
+}
+
+interface LeadState {
+  status: LeadStatus;
+  batchSequence: number;
+}
+
+/** Accumulates the outcome of every batch and input issue. */
+export class ReplayTally {
+  readonly counts: ReplayCounts = {
+    skippedLines: 0,
+    sent: 0,
+    scored: 0,
+    duplicates: 0,
+    rejected: 0,
+    eventsPublished: 0,
+    eventsPending: 0,
+  };
+  readonly skippedExamples: InputIssue[] = [];
+  readonly rejectionExamples: Rejection[] = [];
+  private readonly leads = new Map<string, LeadState>();
+
+  recordSkippedLine(issue: InputIssue): void {
+    this.counts.skippedLines += 1;
+    keepExample(this.skippedExamples, issue);
+  }
+
+  recordOversized(item: BatchItem, bytes: number): void {
+    this.counts.rejected += 1;
+    keepExample(this.rejectionExamples, {
+      origin: item.origin,
+      reason:
+        `the message has ${bytes} bytes and does not fit in one ` +
+        'request body',
+    });
+  }
+
+  recordBatch(batch: Batch, result: IngestResult): void {
+    this.counts.sent += batch.items.length;
+    this.counts.scored += result.counts.scored;
+    this.counts.duplicates += result.counts.duplicate;
+    this.counts.rejected += result.counts.rejected;
+    this.counts.eventsPublished += result.events.published;
+    this.counts.eventsPending += result.events.pending;
+    this.recordRejections(batch, result);
+    this.recordLeads(batch, result);
+  }
+
+  /** Number of distinct leads the API reported scores for. */
+  get leadCount(): number {
+    return this.leads.size;
+  }
+
+  /**
+   * Number of leads whose status is MQL in the last batch that reported
+   * them.
+   *
+   * NOTE: when one lead's messages span batches that run concurrently,
+   * the batch that finishes last may not be the one with the highest
+   * sequence, so this count can be off by such leads. The evaluation
+   * reads final statuses from the leads API instead.
+   */
+  get mqlCount(): number {
+    let count = 0;
+    for (const lead of this.leads.values()) {
+      if (lead.status === 'mql') count += 1;
+    }
+    return count;
+  }
+
+  private recordRejections(batch: Batch, result: IngestResult): void {
+    for (const entry of result.results) {
+      if (entry.status !== 'rejected') continue;
+      if (this.rejectionExamples.length >= MAX_EXAMPLES) return;
+      const reason = entry.errors
+        .map((issue) => `${issue.field}: ${issue.message}`)
+        .join('; ');
+      this.rejectionExamples.push({
+        origin: batch.items[entry.index]?.origin ?? 'unknown',
+        ...(entry.messageId === undefined
+          ? {}
+          : { messageId: entry.messageId }),
+        reason,
+      });
+    }
+  }
+
+  private recordLeads(batch: Batch, result: IngestResult): void {
+    for (const lead of result.leads) {
+      const known = this.leads.get(lead.leadId);
+      if (known !== undefined && known.batchSequence > batch.sequence) {
+        continue;
+      }
+      this.leads.set(lead.leadId, {
+        status: lead.status,
+        batchSequence: batch.sequence,
+      });
+    }
+  }
+}
+
+function keepExample<T>(examples: T[], example: T): void {
+  if (examples.length < MAX_EXAMPLES) examples.push(example);
+}

@@ -1,0 +1,159 @@
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../local/ports.js';
+import {
+  ReplayApiClient,
+  resolveUrl,
+} from '../../scripts/replay/api-client.js';
+import {
+  AdminTokenRejectedError,
+  ApiUnreachableError,
+  RequestFailedError,
+  WriteKeyRejectedError,
+} from '../../scripts/replay/errors.js';
+
+type Reply = (request: IncomingMessage, response: ServerResponse) => void;
+
+const EMPTY_RESULT = {
+  results: [],
+  leads: [],
+  counts: { scored: 0, duplicate: 0, rejected: 0 },
+  events: { published: 0, pending: 0 },
+};
+
+let server: Server | undefined;
+
+afterEach(async () => {
+  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+  server = undefined;
+});
+
+/** Starts a server that replies to the n-th request with `replies[n]`. */
+async function serve(
+  replies: Reply[],
+): Promise<{ url: string; calls: number }> {
+  const state = { url: '', calls: 0 };
+  server = createServer((request, response) => {
+    const reply = replies[Math.min(state.calls, replies.length - 1)];
+    state.calls += 1;
+    request.resume();
+    request.on('end', () => reply?.(request, response));
+  });
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  state.url = `http://127.0.0.1:${port}`;
+  return state;
+}
+
+function json(status: number, body: unknown): Reply {
+  return (_request, response) => {
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  };
+}
+
+function client(url: string): ReplayApiClient {
+  return new ReplayApiClient({
+    baseUrl: url,
+    writeKey: 'key',
+    adminToken: 'token',
+    retryPolicy: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+    timeoutMs: 2_000,
+  });
+}
+
+describe('ReplayApiClient', () => {
+  it('retries a 503 and returns the result', async () => {
+    const api = await serve([
+      json(503, { detail: 'busy' }),
+      json(200, EMPTY_RESULT),
+    ]);
+
+    const result = await client(api.url).sendBatch('{"batch":[]}');
+
+    expect(result).toEqual(EMPTY_RESULT);
+    expect(api.calls).toBe(2);
+  });
+
+  it('sends the write key as the Basic user name', async () => {
+    let authorization: string | undefined;
+    const api = await serve([
+      (request, response) => {
+        authorization = request.headers.authorization;
+        json(200, EMPTY_RESULT)(request, response);
+      },
+    ]);
+
+    await client(api.url).sendBatch('{"batch":[]}');
+
+    expect(authorization).toBe(
+      `Basic ${Buffer.from('key:').toString('base64')}`,
+    );
+  });
+
+  it('raises after the last attempt fails', async () => {
+    const api = await serve([json(500, { detail: 'broken' })]);
+
+    const sending = client(api.url).sendBatch('{"batch":[]}');
+
+    await expect(sending).rejects.toThrow(RequestFailedError);
+    await expect(sending).rejects.toThrow(/HTTP 500: broken/);
+    expect(api.calls).toBe(3);
+  });
+
+  it('does not retry a 400', async () => {
+    const api = await serve([json(400, { detail: 'bad batch' })]);
+
+    await expect(client(api.url).sendBatch('{}')).rejects.toThrow(
+      /HTTP 400: bad batch/,
+    );
+    expect(api.calls).toBe(1);
+  });
+
+  it('raises WriteKeyRejectedError on 401', async () => {
+    const api = await serve([json(401, { title: 'Unauthorized' })]);
+
+    await expect(client(api.url).checkWriteKey()).rejects.toThrow(
+      WriteKeyRejectedError,
+    );
+  });
+
+  it('raises AdminTokenRejectedError on 401 from the leads API', async () => {
+    const api = await serve([json(401, { title: 'Unauthorized' })]);
+
+    await expect(client(api.url).checkAdminToken()).rejects.toThrow(
+      AdminTokenRejectedError,
+    );
+  });
+
+  it('returns undefined for a lead that is not found', async () => {
+    const api = await serve([json(404, { title: 'Not found' })]);
+
+    await expect(client(api.url).getLead('nobody')).resolves.toBeUndefined();
+  });
+
+  it('raises ApiUnreachableError without retrying the check', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+
+    const checking = client(url).checkWriteKey();
+
+    await expect(checking).rejects.toThrow(ApiUnreachableError);
+    await expect(checking).rejects.toThrow(/npm start/);
+  });
+});
+
+describe('resolveUrl', () => {
+  it.each([
+    ['http://127.0.0.1:3000', 'http://127.0.0.1:3000/v1/batch'],
+    ['http://127.0.0.1:3000/', 'http://127.0.0.1:3000/v1/batch'],
+    ['https://api.example.com/prod', 'https://api.example.com/prod/v1/batch'],
+  ])('joins %s and the route', (base, expected) => {
+    expect(resolveUrl(base, '/v1/batch').toString()).toBe(expected);
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../scripts/replay/errors.js';
+import { parseCliArguments } from '../../scripts/replay/options.js';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+
+function replayOf(args: string[], env: Record<string, string> = {}) {
+  const request = parseCliArguments(args, env, NOW);
+  if (request.help) throw new Error('expected a replay request');
+  return request;
+}
+
+describe('parseCliArguments', () => {
+  it('applies the defaults', () => {
+    const request = replayOf(['leads.csv']);
+
+    expect(request.json).toBe(false);
+    expect(request.quiet).toBe(false);
+    expect(request.replay).toEqual({
+      file: 'leads.csv',
+      url: 'http://127.0.0.1:3000/',
+      writeKey: 'dev-write-key',
+      adminToken: 'dev-admin-token',
+      batchSize: 100,
+      concurrency: 4,
+      referenceTime: NOW,
+      maxVisits: 50,
+    });
+  });
+
+  it('reads credentials from the environment', () => {
+    const { replay } = replayOf(['f'], {
+      MQL_WRITE_KEY: 'env-key',
+      MQL_ADMIN_TOKEN: 'env-token',
+    });
+
+    expect(replay.writeKey).toBe('env-key');
+    expect(replay.adminToken).toBe('env-token');
+  });
+
+  it('prefers options over the environment', () => {
+    const { replay } = replayOf(
+      ['f', '--write-key', 'flag-key', '--admin-token', 'flag-token'],
+      { MQL_WRITE_KEY: 'env-key', MQL_ADMIN_TOKEN: 'env-token' },
+    );
+
+    expect(replay.writeKey).toBe('flag-key');
+    expect(replay.adminToken).toBe('flag-token');
+  });
+
+  it('parses every option', () => {
+    const request = replayOf([
+      'f',
+      '--url',
+      'http://127.0.0.1:3300',
+      '--batch-size',
+      '20',
+      '--concurrency',
+      '8',
+      '--reference-time',
+      '2026-01-31T12:00:00Z',
+      '--max-visits',
+      '10',
+      '--json',
+      '--quiet',
+    ]);
+
+    expect(request.json).toBe(true);
+    expect(request.quiet).toBe(true);
+    expect(request.replay).toMatchObject({
+      url: 'http://127.0.0.1:3300/',
+      batchSize: 20,
+      concurrency: 8,
+      referenceTime: Date.parse('2026-01-31T12:00:00Z'),
+      maxVisits: 10,
+    });
+  });
+
+  it('returns help without a file', () => {
+    expect(parseCliArguments(['--help'], {}, NOW)).toEqual({ help: true });
+  });
+
+  it.each([
+    [[], /one input file, got 0/],
+    [['a', 'b'], /one input file, got 2/],
+    [
+      ['f', '--batch-size', '0'],
+      /--batch-size must be an integer of at least 1/,
+    ],
+    [['f', '--concurrency', '2.5'], /--concurrency must be an integer/],
+    [['f', '--url', 'ftp://host'], /--url must be an http or https URL/],
+    [['f', '--reference-time', 'yesterday'], /--reference-time must be/],
+    [['f', '--write-key', ''], /--write-key must not be empty/],
+    [['f', '--unknown'], /--unknown/],
+  ])('rejects %j', (args, message) => {
+    expect(() => parseCliArguments(args, {}, NOW)).toThrow(UsageError);
+    expect(() => parseCliArguments(args, {}, NOW)).toThrow(message);
+  });
+});
