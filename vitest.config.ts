@@ -6,6 +6,11 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Handler logs are checked by tests that record them; the rest of
+      // the suite keeps its output to warnings and errors.
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    },
   },
 });
