@@ -27,7 +27,7 @@ export interface LocalService {
   stop(): Promise<void>;
 }
 
-/** A required program is missing; the message says what to install. */
+/** A required program is missing. The message names what to install. */
 export class MissingDependencyError extends Error {
   constructor(message: string) {
     super(message);
@@ -87,7 +87,7 @@ export function checkMoto(): void {
 
 /**
  * Starts DynamoDB Local on `port`, in memory unless `dataDir` is given,
- * and resolves once it answers requests.
+ * and resolves once it responds to requests.
  */
 export async function startDynamoDbLocal(options: {
   port: number;
@@ -115,7 +115,7 @@ export async function startDynamoDbLocal(options: {
   return service('DynamoDB Local', endpoint, child);
 }
 
-/** Starts moto's server on `port` and resolves once it answers requests. */
+/** Starts moto's server on `port` and resolves once it responds. */
 export async function startMoto(options: {
   port: number;
 }): Promise<LocalService> {
@@ -198,6 +198,6 @@ async function waitUntilReady(
   }
   child.kill('SIGKILL');
   throw new Error(
-    `${name} did not answer within ${STARTUP_TIMEOUT_MS / 1000} s.\n${output.text}`,
+    `${name} did not respond within ${STARTUP_TIMEOUT_MS / 1000} s.\n${output.text}`,
   );
 }
