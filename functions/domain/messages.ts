@@ -130,9 +130,9 @@ export const CLOCK_SKEW_TOLERANCE_MS = 60_000;
 /**
  * Resolves when an event happened. The time is `timestamp`, else
  * `originalTimestamp`, else the receive time. When `sentAt` shows that the
- * client's clock is off by more than the tolerance, the offset is applied,
- * and a time still in the future is set to the receive time, so no event
- * can postpone its own decay.
+ * client's clock is off by more than the tolerance, the offset is applied.
+ * A time still after the receive time, by any amount, becomes the receive
+ * time, so no event can postpone its own decay.
  */
 export function resolveEventTime(
   message: Pick<SegmentMessage, 'timestamp' | 'originalTimestamp' | 'sentAt'>,
@@ -149,10 +149,7 @@ export function resolveEventTime(
       occurredAt += clockOffset;
     }
   }
-  if (occurredAt > receivedAt + CLOCK_SKEW_TOLERANCE_MS) {
-    return receivedAt;
-  }
-  return occurredAt;
+  return Math.min(occurredAt, receivedAt);
 }
 
 /**

@@ -1,26 +1,36 @@
 import type { Context } from 'aws-lambda';
+import {
+  type ApiGatewayEvent,
+  type ApiRequest,
+  normalizeRequest,
+} from '../adapters/http/api-request.js';
 import { problemResponse } from '../adapters/http/problem.js';
-import type { HttpRequest, HttpResponse } from '../adapters/http/responses.js';
+import type { HttpResponse } from '../adapters/http/responses.js';
 import { type Runtime, runtime } from '../adapters/runtime.js';
 
 type RouteHandler = (
-  request: HttpRequest,
+  request: ApiRequest,
   runtime: Runtime,
 ) => Promise<HttpResponse>;
 
 /**
- * Wraps a route handler: builds the runtime once, adds the request id to
- * every log line, and answers every error as problem+json in one place.
+ * Wraps a route handler: accepts both API Gateway payload formats,
+ * builds the runtime once, adds the request id to every log line, and
+ * answers every error as problem+json in one place.
  */
 export function httpHandler(handle: RouteHandler) {
   return async (
-    request: HttpRequest,
+    event: ApiGatewayEvent,
     context?: Context,
   ): Promise<HttpResponse> => {
     const current = runtime();
-    const requestId = request.requestContext?.requestId;
+    const request = normalizeRequest(event);
+    const { requestId } = request;
     current.logger.addContext(context ?? ({} as Context));
-    current.logger.appendKeys({ requestId, route: request.routeKey });
+    current.logger.appendKeys({
+      requestId,
+      route: `${request.method} ${request.routePath ?? request.path}`,
+    });
     try {
       return await handle(request, current);
     } catch (error) {

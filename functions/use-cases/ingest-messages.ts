@@ -4,6 +4,7 @@ import { leadIdOf } from '../domain/identity.js';
 import { toFieldIssues } from '../domain/issues.js';
 import type { LeadStatus } from '../domain/lead.js';
 import {
+  type SegmentMessage,
   segmentMessageSchema,
   type TrackingEvent,
   toTrackingEvent,
@@ -15,6 +16,9 @@ import { type LeadUpdate, updateLead } from './update-lead.js';
 
 /** Leads updated in parallel within one request. */
 const LEAD_CONCURRENCY = 8;
+
+/** Maximum size of one message as JSON in UTF-8 bytes, as Segment's API. */
+export const MAX_MESSAGE_BYTES = 32 * 1024;
 
 /** A request to ingest messages from one tracking source. */
 export interface IngestRequest {
@@ -107,7 +111,7 @@ function validateMessages(request: IngestRequest): {
   const accepted: AcceptedMessage[] = [];
   const rejected: MessageResult[] = [];
   request.messages.forEach((message, index) => {
-    const parsed = segmentMessageSchema.safeParse(message);
+    const parsed = parseMessage(message);
     if (parsed.success) {
       const event = toTrackingEvent(parsed.data, request.receivedAt);
       accepted.push({ index, event });
@@ -118,10 +122,34 @@ function validateMessages(request: IngestRequest): {
       index,
       ...(messageId === undefined ? {} : { messageId }),
       status: 'rejected',
-      errors: toFieldIssues(parsed.error),
+      errors: parsed.errors,
     });
   });
   return { accepted, rejected };
+}
+
+type ParsedMessage =
+  | { success: true; data: SegmentMessage }
+  | { success: false; errors: FieldIssue[] };
+
+/** Validates one message: its size first, then its schema. */
+function parseMessage(message: unknown): ParsedMessage {
+  const bytes = Buffer.byteLength(JSON.stringify(message) ?? '', 'utf8');
+  if (bytes > MAX_MESSAGE_BYTES) {
+    return {
+      success: false,
+      errors: [
+        {
+          field: '(root)',
+          message: `is ${bytes} bytes of JSON; the limit is ${MAX_MESSAGE_BYTES} bytes per message. Send fewer or shorter properties and traits.`,
+        },
+      ],
+    };
+  }
+  const parsed = segmentMessageSchema.safeParse(message);
+  return parsed.success
+    ? { success: true, data: parsed.data }
+    : { success: false, errors: toFieldIssues(parsed.error) };
 }
 
 function groupByLead(events: TrackingEvent[]): Map<string, TrackingEvent[]> {

@@ -75,12 +75,35 @@ describe('resolveEventTime', () => {
     expect(time).toBe(Date.parse('2026-06-01T11:50:00Z'));
   });
 
-  it('moves a future time without sentAt to the receive time', () => {
-    const future = new Date(receivedAt + 2 * CLOCK_SKEW_TOLERANCE_MS);
+  it.each([
+    { name: 'beyond the tolerance', aheadMs: 2 * CLOCK_SKEW_TOLERANCE_MS },
+    { name: 'within the tolerance', aheadMs: CLOCK_SKEW_TOLERANCE_MS / 2 },
+  ])('moves a future time $name to the receive time', ({ aheadMs }) => {
+    const future = new Date(receivedAt + aheadMs).toISOString();
 
-    expect(
-      resolveEventTime({ timestamp: future.toISOString() }, receivedAt),
-    ).toBe(receivedAt);
+    expect(resolveEventTime({ timestamp: future }, receivedAt)).toBe(
+      receivedAt,
+    );
+  });
+
+  it('moves a future originalTimestamp to the receive time', () => {
+    const future = new Date(receivedAt + 3_600_000).toISOString();
+
+    expect(resolveEventTime({ originalTimestamp: future }, receivedAt)).toBe(
+      receivedAt,
+    );
+  });
+
+  it('keeps a future time that sentAt shows to be clock skew', () => {
+    const time = resolveEventTime(
+      {
+        timestamp: '2026-06-01T14:00:00Z',
+        sentAt: '2026-06-01T15:00:00Z',
+      },
+      receivedAt,
+    );
+
+    expect(time).toBe(Date.parse('2026-06-01T11:00:00Z'));
   });
 });
 

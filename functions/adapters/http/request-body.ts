@@ -1,27 +1,142 @@
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import {
   MalformedBodyError,
   PayloadTooLargeError,
 } from '../../domain/errors.js';
-import type { HttpRequest } from './responses.js';
+import type { ApiRequest } from './api-request.js';
+
+/** The first two bytes of every gzip stream (RFC 1952). */
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+type Decompress = (
+  bytes: Buffer,
+  options: { maxOutputLength: number },
+) => Buffer;
+
+const DECOMPRESSORS: Record<string, Decompress> = {
+  gzip: gunzipSync,
+  'x-gzip': gunzipSync,
+  deflate: inflateSync,
+  br: brotliDecompressSync,
+};
 
 /**
- * Decodes a request body (base64 when API Gateway says so) and parses it
- * as JSON whatever the content type says, because tracking clients label
- * JSON as text/plain or form data. Raises PayloadTooLargeError above
- * `maxBytes` and MalformedBodyError when the body is not JSON.
+ * Reads a request body as JSON whatever its content type says, because
+ * tracking clients label JSON as text/plain or form data. The body is
+ * base64-decoded when API Gateway says so and decompressed when
+ * `Content-Encoding` says so or it starts with the gzip magic bytes.
+ * Raises PayloadTooLargeError when the body, before or after
+ * decompression, exceeds `maxBytes`, and MalformedBodyError when it
+ * cannot be decoded or is not JSON.
  */
-export function parseJsonBody(request: HttpRequest, maxBytes: number): unknown {
+export function readJsonBody(request: ApiRequest, maxBytes: number): unknown {
+  const received = receivedBytes(request);
+  checkSize(received.length, maxBytes);
+  const bytes = decompress(received, request.headers, maxBytes);
+  checkSize(bytes.length, maxBytes);
+  return parseJson(decodeUtf8(bytes));
+}
+
+function receivedBytes(request: ApiRequest): Buffer {
   const raw = request.body ?? '';
-  const bytes = request.isBase64Encoded
-    ? Buffer.from(raw, 'base64')
-    : Buffer.from(raw, 'utf8');
-  if (bytes.length > maxBytes) {
+  if (!request.isBase64Encoded) {
+    return Buffer.from(raw, 'utf8');
+  }
+  const compact = raw.replace(/\s+/g, '');
+  if (compact.length % 4 === 1 || !BASE64.test(compact)) {
+    throw new MalformedBodyError(
+      'The request body is marked as base64 but is not valid base64.',
+    );
+  }
+  return Buffer.from(compact, 'base64');
+}
+
+function checkSize(size: number, maxBytes: number): void {
+  if (size > maxBytes) {
     throw new PayloadTooLargeError(
-      `The request body has ${bytes.length} bytes; the limit is ${maxBytes}. Send fewer events per request.`,
+      `The request body has more than ${maxBytes} bytes, the limit of this route. Send fewer events per request.`,
       maxBytes,
     );
   }
-  const text = bytes.toString('utf8');
+}
+
+function decompress(
+  bytes: Buffer,
+  headers: Record<string, string>,
+  maxBytes: number,
+): Buffer {
+  const encoding = contentEncoding(headers, bytes);
+  if (encoding === undefined) {
+    return bytes;
+  }
+  const decompressor = DECOMPRESSORS[encoding];
+  if (decompressor === undefined) {
+    throw new MalformedBodyError(
+      `Content-Encoding ${encoding} is not supported. Send gzip, deflate, br or no encoding.`,
+    );
+  }
+  try {
+    // One byte over the limit is enough to know the body is too large.
+    return decompressor(bytes, { maxOutputLength: maxBytes + 1 });
+  } catch (error) {
+    if (isOutputTooLarge(error)) {
+      checkSize(maxBytes + 1, maxBytes);
+    }
+    throw new MalformedBodyError(
+      `The request body is not valid ${encoding} data. Send it uncompressed or compress it again.`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Returns the body's compression: the Content-Encoding header, else gzip
+ * when the body starts with the gzip magic bytes (some clients compress
+ * without saying so), else undefined.
+ */
+function contentEncoding(
+  headers: Record<string, string>,
+  bytes: Buffer,
+): string | undefined {
+  const declared = (headers['content-encoding'] ?? '')
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter((part) => part !== '' && part !== 'identity');
+  if (declared.length > 1) {
+    throw new MalformedBodyError(
+      'The request body has more than one Content-Encoding. Compress it once.',
+    );
+  }
+  if (declared[0] !== undefined) {
+    return declared[0];
+  }
+  const hasMagic = bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+  return hasMagic ? 'gzip' : undefined;
+}
+
+function isOutputTooLarge(error: unknown): boolean {
+  return (
+    error instanceof RangeError &&
+    (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+  );
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch (error) {
+    throw new MalformedBodyError(
+      'The request body is not valid UTF-8. Send JSON encoded as UTF-8.',
+      { cause: error },
+    );
+  }
+}
+
+function parseJson(text: string): unknown {
   if (text.trim() === '') {
     throw new MalformedBodyError(
       'The request body is empty; send a JSON object.',

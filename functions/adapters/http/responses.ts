@@ -1,9 +1,9 @@
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-} from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
-export type HttpRequest = APIGatewayProxyEventV2;
+/**
+ * A handler's response. Without cookies it is also a valid payload format
+ * 1.0 response, so one shape serves both API Gateway formats.
+ */
 export type HttpResponse = APIGatewayProxyStructuredResultV2;
 
 /** Returns a JSON response. */
@@ -17,16 +17,4 @@ export function jsonResponse(
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   };
-}
-
-/** Returns a header's value, matching its name case-insensitively. */
-export function headerValue(
-  request: HttpRequest,
-  name: string,
-): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(request.headers ?? {})) {
-    if (key.toLowerCase() === wanted) return value;
-  }
-  return undefined;
 }

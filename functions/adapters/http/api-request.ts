@@ -1,0 +1,121 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+
+/**
+ * A Lambda proxy event from API Gateway: payload format 1.0 (REST APIs,
+ * HTTP APIs set to 1.0) or 2.0 (HTTP APIs).
+ */
+export type ApiGatewayEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
+
+/** One HTTP request, the same whichever payload format carried it. */
+export interface ApiRequest {
+  payloadVersion: '1.0' | '2.0';
+  method: string;
+  /** Request path without the stage prefix, such as `/v1/batch`. */
+  path: string;
+  /**
+   * Path template of the route API Gateway matched, such as
+   * `/leads/{leadId}`, when the event names one.
+   */
+  routePath: string | undefined;
+  /** Header values by lower-case name; repeated headers joined by `,`. */
+  headers: Record<string, string>;
+  pathParameters: Record<string, string>;
+  body: string | undefined;
+  isBase64Encoded: boolean;
+  requestId: string | undefined;
+}
+
+/**
+ * Converts either payload format into one request shape, so handlers
+ * never branch on the format. Header names are lower-cased because HTTP
+ * matches them case-insensitively and format 1.0 keeps the client's case.
+ */
+export function normalizeRequest(event: ApiGatewayEvent): ApiRequest {
+  return isVersion2(event) ? fromVersion2(event) : fromVersion1(event);
+}
+
+function isVersion2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
+  return (event as APIGatewayProxyEventV2).version === '2.0';
+}
+
+function fromVersion2(event: APIGatewayProxyEventV2): ApiRequest {
+  const { requestContext } = event;
+  const [, routePath] = (event.routeKey ?? '').split(' ');
+  return {
+    payloadVersion: '2.0',
+    method: requestContext.http.method.toUpperCase(),
+    path: withoutStage(event.rawPath, requestContext.stage),
+    routePath: routePath?.startsWith('/') ? routePath : undefined,
+    headers: lowerCaseHeaders(event.headers ?? {}),
+    pathParameters: definedValues(event.pathParameters ?? {}),
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded,
+    requestId: requestContext.requestId,
+  };
+}
+
+function fromVersion1(event: APIGatewayProxyEvent): ApiRequest {
+  const { requestContext } = event;
+  const headers = lowerCaseHeaders(event.headers ?? {});
+  const repeated = lowerCaseHeaders(joinValues(event.multiValueHeaders ?? {}));
+  return {
+    payloadVersion: '1.0',
+    method: event.httpMethod.toUpperCase(),
+    path: withoutStage(event.path, requestContext?.stage),
+    routePath: isProxyResource(event.resource) ? undefined : event.resource,
+    headers: { ...headers, ...repeated },
+    pathParameters: definedValues(event.pathParameters ?? {}),
+    body: event.body ?? undefined,
+    isBase64Encoded: event.isBase64Encoded,
+    requestId: requestContext?.requestId,
+  };
+}
+
+/**
+ * Removes a `/<stage>` prefix. HTTP APIs keep it in `rawPath` for named
+ * stages, and REST APIs keep it in `path` behind some custom domains.
+ */
+function withoutStage(path: string, stage: string | undefined): string {
+  if (stage === undefined || stage === '' || stage === '$default') {
+    return path;
+  }
+  const prefix = `/${stage}`;
+  if (path === prefix) return '/';
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : path;
+}
+
+function isProxyResource(resource: string | undefined): boolean {
+  return resource === undefined || resource.includes('+}');
+}
+
+function lowerCaseHeaders(
+  headers: Record<string, string | undefined>,
+): Record<string, string> {
+  const lower: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    lower[key] = key in lower ? `${lower[key]},${value}` : value;
+  }
+  return lower;
+}
+
+function joinValues(
+  headers: Record<string, string[] | undefined>,
+): Record<string, string | undefined> {
+  const joined: Record<string, string | undefined> = {};
+  for (const [name, values] of Object.entries(headers)) {
+    joined[name] = values?.join(',');
+  }
+  return joined;
+}
+
+function definedValues(
+  values: Record<string, string | undefined>,
+): Record<string, string> {
+  const defined: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined) defined[name] = value;
+  }
+  return defined;
+}

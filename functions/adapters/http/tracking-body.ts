@@ -1,0 +1,57 @@
+import { ValidationError } from '../../domain/errors.js';
+import type { TrackingPayload } from './tracking-routes.js';
+
+/**
+ * Returns the messages of a tracking request body. A batch gives its
+ * messages, each with the batch's `sentAt` and `context` where it has
+ * none of its own; a single-call route gives its body as one message of
+ * the route's type. Raises ValidationError when the body has no messages
+ * at all; invalid messages are left for the ingest use case to reject one
+ * by one.
+ */
+export function messagesOf(body: unknown, payload: TrackingPayload): unknown[] {
+  if (payload === 'batch') {
+    return batchMessages(body);
+  }
+  if (!isObject(body)) {
+    throw new ValidationError('The body must be a JSON object: one message.', [
+      { field: '(root)', message: `must be a ${payload} message object` },
+    ]);
+  }
+  // The route decides the type, as in Segment's HTTP API.
+  return [{ ...body, type: payload }];
+}
+
+/** Returns the `writeKey` of a body, or undefined when it has none. */
+export function bodyWriteKey(body: unknown): string | undefined {
+  const key = isObject(body) ? body.writeKey : undefined;
+  return typeof key === 'string' && key !== '' ? key : undefined;
+}
+
+function batchMessages(body: unknown): unknown[] {
+  if (!isObject(body) || !Array.isArray(body.batch)) {
+    throw new ValidationError(
+      'The body must be an object with a batch array.',
+      [{ field: 'batch', message: 'must be an array of messages' }],
+    );
+  }
+  const shared = batchDefaults(body);
+  return body.batch.map((message) =>
+    isObject(message) ? { ...shared, ...message } : message,
+  );
+}
+
+/**
+ * Fields a batch gives to every message: `sentAt` for the clock-skew
+ * correction and `context`, as Segment's batch endpoint does.
+ */
+function batchDefaults(body: Record<string, unknown>): Record<string, unknown> {
+  const defaults: Record<string, unknown> = {};
+  if (body.sentAt !== undefined) defaults.sentAt = body.sentAt;
+  if (isObject(body.context)) defaults.context = body.context;
+  return defaults;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
