@@ -50,6 +50,7 @@ export class MqlEngineStack extends Stack {
       apiName: resourceName(config.stageName),
       handlerFunction: (name) => functions.handlerFunction(name),
       throttling: config.apiThrottling,
+      corsAllowedOrigins: config.corsAllowedOrigins,
       logRetention: config.logRetentionDays,
       retainLogs: config.protectData,
     });

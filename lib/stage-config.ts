@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_REVIEW_SHARDS } from '../functions/adapters/dynamodb/table-layout.js';
 import { formatPath } from '../functions/domain/issues.js';
 import { ConfigurationError } from './configuration-error.js';
+import { corsOriginsSchema } from './definitions/cors.js';
 
 /** Model file of stages that set no modelFile, from the project root. */
 export const DEFAULT_MODEL_FILE = 'models/procurement-software.json';
@@ -101,6 +102,12 @@ export const stageConfigSchema = z
         message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
       }),
     apiThrottling: throttlingSchema,
+    /**
+     * Origins whose pages may call the API from a browser. An empty list
+     * turns CORS off: browsers then block cross-origin calls, and
+     * server-side clients are not affected.
+     */
+    corsAllowedOrigins: corsOriginsSchema,
     /** Retain the table and logs on delete, with PITR and deletion protection. */
     protectData: z.boolean(),
   })
@@ -116,16 +123,20 @@ type StageDefaults = Partial<z.input<typeof stageConfigSchema>>;
 const DEV_DEFAULTS: StageDefaults = {
   logRetentionDays: 14,
   apiThrottling: { rateLimit: 50, burstLimit: 100 },
+  // Any page may send tracking calls to a dev stage, so a site under test
+  // can be served from any host or port.
+  corsAllowedOrigins: ['*'],
   protectData: false,
 };
 
 /** Defaults of the known stages. Any other stage gets the dev defaults. */
 export const STAGE_DEFAULTS: Readonly<Record<string, StageDefaults>> = {
   dev: DEV_DEFAULTS,
-  staging: { ...DEV_DEFAULTS, logRetentionDays: 30 },
+  staging: { ...DEV_DEFAULTS, logRetentionDays: 30, corsAllowedOrigins: [] },
   prod: {
     logRetentionDays: 365,
     apiThrottling: { rateLimit: 500, burstLimit: 1000 },
+    corsAllowedOrigins: [],
     protectData: true,
   },
 };

@@ -1,28 +1,38 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import {
   createServer,
   type IncomingMessage,
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyResultV2,
-} from 'aws-lambda';
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { ApiGatewayEvent } from '../functions/adapters/http/api-request.js';
 import {
   API_ROUTES,
   type ApiRoute,
   type HandlerName,
 } from '../lib/definitions/api-routes.js';
+import {
+  type MatchedRequest,
+  toEventV1,
+  toEventV2,
+} from './api-gateway-events.js';
+import {
+  isPreflight,
+  preflightHeaders,
+  responseCorsHeaders,
+  withoutCorsHeaders,
+} from './cors.js';
 
 /**
- * A local stand-in for API Gateway's HTTP API: it turns each request into
- * a payload format 2.0 event, calls the same Lambda handler that AWS runs,
- * and turns the handler's result into the response.
+ * A local stand-in for API Gateway: it turns each request into a Lambda
+ * proxy event, calls the same Lambda handler that AWS runs, and turns the
+ * handler's result into the response. It answers CORS preflight requests
+ * as the HTTP API's built-in CORS does.
  */
 
 type LambdaHttpHandler = (
-  event: APIGatewayProxyEventV2,
+  event: ApiGatewayEvent,
 ) => Promise<APIGatewayProxyResultV2>;
 
 /** Loads each handler module on first use, after the environment is set. */
@@ -34,15 +44,26 @@ const HANDLER_MODULES: Record<HandlerName, () => Promise<LambdaHttpHandler>> = {
 /** API Gateway's own limit on a request payload. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
-/** Content types API Gateway passes as text; others arrive base64-encoded. */
-const TEXT_CONTENT_TYPE =
-  /^(text\/|application\/(json|.*\+json|javascript|xml|.*\+xml|x-www-form-urlencoded))/i;
-
 export interface LocalApiOptions {
   port: number;
   host?: string;
   /** Bearer token that admin routes require, as IAM does in AWS. */
   adminToken: string;
+  /**
+   * Origins allowed to call the API from a browser, as in the stage
+   * setting corsAllowedOrigins. @default [] (CORS off)
+   */
+  corsOrigins?: readonly string[];
+  /**
+   * Payload format of the events: `2.0` as an HTTP API sends, `1.0` as a
+   * REST API sends. @default '2.0'
+   */
+  payloadVersion?: '1.0' | '2.0';
+  /**
+   * Stage whose name prefixes every path (`/<stage>/v1/batch`), as a REST
+   * API stage or a named HTTP API stage. @default '$default' (no prefix)
+   */
+  stage?: string;
   onError?: (error: unknown) => void;
 }
 
@@ -70,29 +91,43 @@ async function handleRequest(
   response: ServerResponse,
   options: LocalApiOptions,
 ): Promise<void> {
+  const origins = options.corsOrigins ?? [];
+  if (origins.length > 0 && isPreflight(request)) {
+    response.writeHead(204, preflightHeaders(request, origins));
+    response.end();
+    return;
+  }
+  const cors = responseCorsHeaders(request, origins);
+  const stage = options.stage ?? '$default';
   const url = new URL(request.url ?? '/', 'http://localhost');
-  const match = matchRoute(request.method ?? 'GET', url.pathname);
+  const path = pathInStage(url.pathname, stage);
+  const match =
+    path === undefined ? undefined : matchRoute(request.method ?? 'GET', path);
   if (match === undefined) {
-    writeJson(response, 404, { message: 'Not Found' });
+    writeJson(response, 404, { message: 'Not Found' }, cors);
     return;
   }
   if (match.route.auth === 'admin' && !hasAdminToken(request, options)) {
-    writeProblem(
-      response,
-      401,
-      'Unauthorized',
-      'Send the admin token as "Authorization: Bearer <MQL_ADMIN_TOKEN>".',
-    );
+    writeUnauthorized(response, cors);
     return;
   }
   const body = await readBody(request);
   if (body === undefined) {
-    writeJson(response, 413, { message: 'Request Entity Too Large' });
+    writeJson(response, 413, { message: 'Request Entity Too Large' }, cors);
     return;
   }
-  const event = toApiGatewayEvent(request, url, match, body);
+  const matched: MatchedRequest = { request, url, ...match, body, stage };
+  const event =
+    options.payloadVersion === '1.0' ? toEventV1(matched) : toEventV2(matched);
   const handler = await HANDLER_MODULES[match.route.handler]();
-  writeResult(response, await handler(event));
+  writeResult(response, await handler(event), cors);
+}
+
+/** Returns the path below the stage prefix, or undefined outside it. */
+function pathInStage(path: string, stage: string): string | undefined {
+  if (stage === '$default') return path;
+  const prefix = `/${stage}`;
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined;
 }
 
 interface RouteMatch {
@@ -149,86 +184,28 @@ async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-function toApiGatewayEvent(
-  request: IncomingMessage,
-  url: URL,
-  match: RouteMatch,
-  body: Buffer,
-): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) {
-      headers[name.toLowerCase()] = Array.isArray(value)
-        ? value.join(',')
-        : value;
-    }
-  }
-  const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) {
-    query[key] = key in query ? `${query[key]},${value}` : value;
-  }
-  const isText =
-    headers['content-encoding'] === undefined &&
-    TEXT_CONTENT_TYPE.test(headers['content-type'] ?? 'text/plain');
-  const method = (request.method ?? 'GET').toUpperCase();
-  const routeKey = `${match.route.method} ${match.route.path}`;
-  const now = Date.now();
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: url.pathname,
-    rawQueryString: url.search.replace(/^\?/, ''),
-    headers,
-    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    ...(Object.keys(match.pathParameters).length > 0
-      ? { pathParameters: match.pathParameters }
-      : {}),
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: headers.host ?? 'localhost',
-      domainPrefix: 'localhost',
-      http: {
-        method,
-        path: url.pathname,
-        protocol: `HTTP/${request.httpVersion}`,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: randomUUID(),
-      routeKey,
-      stage: '$default',
-      time: new Date(now).toUTCString(),
-      timeEpoch: now,
-    },
-    ...(body.length > 0
-      ? {
-          body: isText ? body.toString('utf8') : body.toString('base64'),
-        }
-      : {}),
-    isBase64Encoded: body.length > 0 && !isText,
-  };
-}
-
 /**
  * Writes a handler result as API Gateway does: a structured result as
- * given, and anything else as a 200 JSON body.
+ * given, and anything else as a 200 JSON body. CORS headers come from the
+ * API's settings, never from the handler.
  */
 function writeResult(
   response: ServerResponse,
   result: APIGatewayProxyResultV2,
+  cors: Record<string, string>,
 ): void {
   if (
     typeof result !== 'object' ||
     result === null ||
     !('statusCode' in result)
   ) {
-    writeJson(response, 200, result);
+    writeJson(response, 200, result, cors);
     return;
   }
   const headers: Record<string, string | string[]> = {
-    ...result.headers,
-  } as Record<string, string>;
+    ...withoutCorsHeaders({ ...result.headers } as Record<string, string>),
+    ...cors,
+  };
   if (result.cookies && result.cookies.length > 0) {
     headers['set-cookie'] = result.cookies;
   }
@@ -240,24 +217,31 @@ function writeResult(
   response.end(bytes);
 }
 
-function writeJson(response: ServerResponse, status: number, body: unknown) {
-  response.writeHead(status, { 'content-type': 'application/json' });
+function writeJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  cors: Record<string, string> = {},
+) {
+  response.writeHead(status, { 'content-type': 'application/json', ...cors });
   response.end(JSON.stringify(body));
 }
 
-function writeProblem(
+function writeUnauthorized(
   response: ServerResponse,
-  status: number,
-  title: string,
-  detail: string,
+  cors: Record<string, string>,
 ) {
-  response.writeHead(status, { 'content-type': 'application/problem+json' });
+  response.writeHead(401, {
+    'content-type': 'application/problem+json',
+    ...cors,
+  });
   response.end(
     JSON.stringify({
       type: 'urn:mql-engine:problem:unauthorized',
-      title,
-      status,
-      detail,
+      title: 'Unauthorized',
+      status: 401,
+      detail:
+        'Send the admin token as "Authorization: Bearer <MQL_ADMIN_TOKEN>".',
     }),
   );
 }

@@ -18,6 +18,8 @@ export interface LocalStackOptions {
   host?: string;
   writeKey: string;
   adminToken: string;
+  /** Origins allowed to call the API from a browser. @default [] */
+  corsOrigins?: readonly string[];
   /** Seconds between decay sweeps; 0 disables the timer. */
   sweepIntervalSeconds: number;
   /** Directory for DynamoDB Local's files; in memory when absent. */
@@ -104,6 +106,7 @@ async function wireStack(
     port: options.port,
     host: options.host,
     adminToken: options.adminToken,
+    corsOrigins: options.corsOrigins ?? [],
     onError: (error) => options.onStatus('request failed', error),
   });
   const consumer = consumeQueue({

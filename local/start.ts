@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { formatPath } from '../functions/domain/issues.js';
+import { corsOriginsSchema } from '../lib/definitions/cors.js';
 import { MissingDependencyError } from './services.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
@@ -22,6 +24,8 @@ Environment (defaults in brackets):
   MQL_ADMIN_TOKEN            bearer token of the leads API [dev-admin-token]
   MQL_SWEEP_INTERVAL_SECONDS seconds between decay sweeps, 0 for none [60]
   MQL_MODEL_FILE             scoring model JSON [models/procurement-software.json]
+  MQL_CORS_ORIGINS           comma-separated origins allowed to call the API
+                             from a browser; empty turns CORS off [*]
 `;
 
 const environmentSchema = z.object({
@@ -30,6 +34,16 @@ const environmentSchema = z.object({
   MQL_WRITE_KEY: z.string().min(1).default('dev-write-key'),
   MQL_ADMIN_TOKEN: z.string().min(1).default('dev-admin-token'),
   MQL_SWEEP_INTERVAL_SECONDS: z.coerce.number().min(0).default(60),
+  MQL_CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+    )
+    .pipe(corsOriginsSchema),
 });
 
 const writeStdout = process.stdout.write.bind(process.stdout);
@@ -48,7 +62,7 @@ async function main(): Promise<void> {
   const env = environmentSchema.safeParse(process.env);
   if (!env.success) {
     const problems = env.error.issues.map(
-      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+      (issue) => `${formatPath(issue.path)}: ${issue.message}`,
     );
     fail(`Invalid environment: ${problems.join('; ')}\n\n${USAGE}`);
     return;
@@ -61,6 +75,7 @@ async function main(): Promise<void> {
     writeKey: env.data.MQL_WRITE_KEY,
     adminToken: env.data.MQL_ADMIN_TOKEN,
     sweepIntervalSeconds: env.data.MQL_SWEEP_INTERVAL_SECONDS,
+    corsOrigins: env.data.MQL_CORS_ORIGINS,
     dataDir: values['data-dir'],
     onSalesEvent: (event) => writeStdout(`${JSON.stringify(event)}\n`),
     onStatus: (message, error) => status(message, error),

@@ -1,6 +1,8 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  CorsHttpMethod,
+  type CorsPreflightOptions,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
@@ -22,6 +24,12 @@ import {
   type HandlerName,
   type RouteAuth,
 } from '../definitions/api-routes.js';
+import {
+  CORS_ALLOWED_HEADERS,
+  CORS_ALLOWED_METHODS,
+  CORS_EXPOSED_HEADERS,
+  CORS_MAX_AGE_SECONDS,
+} from '../definitions/cors.js';
 
 export interface TrackingApiProps {
   /** API name shown in the console. @default - the construct path */
@@ -30,6 +38,11 @@ export interface TrackingApiProps {
   handlerFunction: (name: HandlerName) => IFunction;
   /** Routes to create. @default API_ROUTES */
   routes?: readonly ApiRoute[];
+  /**
+   * Origins whose pages may call the API from a browser; API Gateway
+   * answers their preflight requests. @default - none, CORS is off
+   */
+  corsAllowedOrigins?: readonly string[];
   /** Default throttling of every route. @default - the account limits */
   throttling?: ThrottleSettings;
   /** Retention of the access logs. @default RetentionDays.TWO_WEEKS */
@@ -67,6 +80,7 @@ export class TrackingApi extends Construct {
     this.httpApi = new HttpApi(this, 'Api', {
       apiName: props.apiName,
       createDefaultStage: false,
+      corsPreflight: corsPreflight(props.corsAllowedOrigins ?? []),
     });
     this.stage = this.createStage(props);
     this.addRoutes(props);
@@ -118,6 +132,26 @@ export class TrackingApi extends Construct {
       if (route.auth === 'write-key') suppressAuthorizerFinding(httpRoute);
     }
   }
+}
+
+/**
+ * Returns API Gateway's built-in CORS settings, which answer preflight
+ * requests without calling a function, or undefined when no origin is
+ * allowed.
+ */
+function corsPreflight(
+  origins: readonly string[],
+): CorsPreflightOptions | undefined {
+  if (origins.length === 0) {
+    return undefined;
+  }
+  return {
+    allowOrigins: [...origins],
+    allowMethods: CORS_ALLOWED_METHODS.map((method) => CorsHttpMethod[method]),
+    allowHeaders: [...CORS_ALLOWED_HEADERS],
+    exposeHeaders: [...CORS_EXPOSED_HEADERS],
+    maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
+  };
 }
 
 function routeAuthorizer(auth: RouteAuth): IHttpRouteAuthorizer {

@@ -1,3 +1,5 @@
+import { TRACKING_ROUTES } from '../../functions/adapters/http/tracking-routes.js';
+
 /**
  * Routes of the HTTP API, shared by the CDK stack and the local server so
  * that both expose the same paths with the same handlers and auth.
@@ -21,7 +23,17 @@ export interface ApiRoute {
   auth: RouteAuth;
 }
 
+/** Every Segment tracking path, each served by the ingest handler. */
+const TRACKING_API_ROUTES: readonly ApiRoute[] = Object.keys(
+  TRACKING_ROUTES,
+).map((path) => ({
+  method: 'POST',
+  path,
+  handler: 'ingest',
+  auth: 'write-key',
+}));
+
 export const API_ROUTES: readonly ApiRoute[] = [
-  { method: 'POST', path: '/v1/batch', handler: 'ingest', auth: 'write-key' },
+  ...TRACKING_API_ROUTES,
   { method: 'GET', path: '/leads/{leadId}', handler: 'leads', auth: 'admin' },
 ];
