@@ -91,6 +91,59 @@ describe('loadStageConfig', () => {
   });
 
   it.each([
+    ['dev', ['*']],
+    ['staging', []],
+    ['prod', []],
+    ['alice', ['*']],
+  ])('gives stage %s CORS origins %j', (stage, origins) => {
+    writeStageFile(stage, KEYS);
+
+    expect(loadStageConfig(stage, configDir).corsAllowedOrigins).toEqual(
+      origins,
+    );
+  });
+
+  it('accepts explicit CORS origins', () => {
+    const origins = [
+      'https://www.example.com',
+      'http://localhost:8080',
+      'http://127.0.0.1:3000',
+      'https://*',
+    ];
+    writeStageFile('prod', { ...KEYS, corsAllowedOrigins: origins });
+
+    expect(loadStageConfig('prod', configDir).corsAllowedOrigins).toEqual(
+      origins,
+    );
+  });
+
+  it.each([
+    'https://www.example.com/',
+    'https://www.example.com/path',
+    'HTTPS://WWW.EXAMPLE.COM',
+    'www.example.com',
+    'ftp://example.com',
+    'https://*.example.com',
+  ])('rejects CORS origin %s', (origin) => {
+    writeStageFile('dev', { ...KEYS, corsAllowedOrigins: [origin] });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'corsAllowedOrigins[0]: must be *, https://*',
+    );
+  });
+
+  it('rejects origins listed next to *', () => {
+    writeStageFile('dev', {
+      ...KEYS,
+      corsAllowedOrigins: ['*', 'https://www.example.com'],
+    });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'corsAllowedOrigins: must not list other origins next to *',
+    );
+  });
+
+  it.each([
     ['reviewShards', { reviewShards: 0 }],
     ['eventRetentionDays', { eventRetentionDays: 1.5 }],
     ['sweepRateMinutes', { sweepRateMinutes: 0 }],
