@@ -40,6 +40,8 @@ export interface TrackingBackend {
 export interface LocalApi {
   /** Base URL, such as `http://127.0.0.1:41234`, without a stage. */
   url: string;
+  /** The underlying server, for listening to its requests. */
+  server: Server;
   stop(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ async function startApi(options: Partial<LocalApiOptions>): Promise<LocalApi> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    server,
     stop: () => closeServer(server),
   };
 }
