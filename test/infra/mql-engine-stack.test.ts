@@ -11,6 +11,12 @@ import {
 } from '../../functions/adapters/dynamodb/table-layout.js';
 import { API_ROUTES } from '../../lib/definitions/api-routes.js';
 import {
+  CORS_ALLOWED_HEADERS,
+  CORS_ALLOWED_METHODS,
+  CORS_EXPOSED_HEADERS,
+  CORS_MAX_AGE_SECONDS,
+} from '../../lib/definitions/cors.js';
+import {
   QUEUES,
   RULES,
   resourceName,
@@ -35,8 +41,18 @@ import {
 } from './support/template.js';
 
 const STAGES = [
-  { stage: 'dev', protectData: false, deletionPolicy: 'Delete' },
-  { stage: 'prod', protectData: true, deletionPolicy: 'Retain' },
+  {
+    stage: 'dev',
+    protectData: false,
+    deletionPolicy: 'Delete',
+    corsOrigins: ['*'],
+  },
+  {
+    stage: 'prod',
+    protectData: true,
+    deletionPolicy: 'Retain',
+    corsOrigins: [],
+  },
 ] as const;
 
 const WRITE_ACTIONS = [
@@ -195,6 +211,24 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       const prefix = `Functions${capitalize(route.handler)}`;
 
       expect(functionId.startsWith(prefix)).toBe(true);
+    });
+
+    it('answers preflights for the stage origins only', () => {
+      const [api] = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
+      const cors = api?.Properties.CorsConfiguration;
+
+      expect(config.corsAllowedOrigins).toEqual(expected.corsOrigins);
+      if (expected.corsOrigins.length === 0) {
+        expect(cors).toBeUndefined();
+        return;
+      }
+      expect(cors).toEqual({
+        AllowOrigins: expected.corsOrigins,
+        AllowMethods: [...CORS_ALLOWED_METHODS],
+        AllowHeaders: [...CORS_ALLOWED_HEADERS],
+        ExposeHeaders: [...CORS_EXPOSED_HEADERS],
+        MaxAge: CORS_MAX_AGE_SECONDS,
+      });
     });
 
     it('throttles the default stage', () => {

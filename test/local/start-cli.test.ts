@@ -87,11 +87,19 @@ describe('npm start', () => {
       },
       body: JSON.stringify({ batch: qualifyingBatch('cli-lead') }),
     });
+    const preflight = await fetch(`${api}/v1/t`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://localhost:8080',
+        'access-control-request-method': 'POST',
+      },
+    });
     await waitFor(() => stdout.text.includes('\n'), 15_000, 'a routed event');
     child.kill('SIGINT');
     const code = await exited(child);
 
     expect(response.status).toBe(200);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
     const lines = stdout.text.trim().split('\n');
     expect(lines).toHaveLength(1);
     const event = JSON.parse(lines[0] ?? '');
@@ -102,6 +110,16 @@ describe('npm start', () => {
       expect(await isListening(endpoint ?? '')).toBe(false);
     }
   }, 120_000);
+
+  it('rejects an invalid MQL_CORS_ORIGINS and exits with 1', async () => {
+    const child = startCli({ MQL_CORS_ORIGINS: 'https://site.example/path' });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain('MQL_CORS_ORIGINS[0]: must be *');
+  });
 
   it('names every missing program and exits with 1', async () => {
     const child = startCli({ PATH: pathWith({}) });

@@ -1,0 +1,303 @@
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
+import { TRACKING_ROUTES } from '../../functions/adapters/http/tracking-routes.js';
+import { handler } from '../../functions/handlers/ingest.js';
+import {
+  type IngestResult,
+  MAX_MESSAGE_BYTES,
+} from '../../functions/use-cases/ingest-messages.js';
+import {
+  eventV1,
+  eventV2,
+  type RequestSpec,
+} from '../fixtures/api-gateway-events.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import {
+  basicAuth,
+  startTrackingBackend,
+  type TrackingBackend,
+  WRITE_KEY,
+} from '../support/tracking-api.js';
+
+let backend: TrackingBackend;
+
+beforeAll(async () => {
+  backend = await startTrackingBackend();
+});
+
+afterAll(async () => {
+  await backend?.stop();
+});
+
+const VERSIONS = [
+  { version: '1.0', build: eventV1 },
+  { version: '2.0', build: eventV2 },
+] as const;
+
+type Build = (spec: RequestSpec) => Parameters<typeof handler>[0];
+
+async function send(build: Build, spec: RequestSpec) {
+  const response = await handler(build(spec));
+  const body = JSON.parse(response.body ?? 'null');
+  return { status: response.statusCode, headers: response.headers, body };
+}
+
+function authorized(body: unknown, headers: Record<string, string> = {}) {
+  return {
+    headers: { Authorization: basicAuth(WRITE_KEY), ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** One message of each type, without the type, for single-call routes. */
+function singleCall(type: string, userId: string) {
+  const shared = { userId, messageId: `${userId}-${type}` };
+  switch (type) {
+    case 'track':
+      return { ...shared, event: 'Demo Requested' };
+    case 'group':
+      return { ...shared, groupId: 'acme' };
+    case 'alias':
+      return { ...shared, previousId: `anonymous-${userId}` };
+    default:
+      return shared;
+  }
+}
+
+describe('ingest handler', () => {
+  it.each(VERSIONS)(
+    'gives format $version the same result',
+    async ({ version, build }) => {
+      const userId = `versions-${version}`;
+
+      const { status, body } = await send(build, {
+        path: '/v1/batch',
+        ...authorized({ batch: qualifyingBatch(userId) }),
+      });
+
+      expect(status).toBe(200);
+      const result = body as IngestResult;
+      expect(result.counts).toEqual({ scored: 3, duplicate: 0, rejected: 0 });
+      expect(result.leads).toEqual([
+        {
+          leadId: userId,
+          status: 'mql',
+          score: 125,
+          fit: 60,
+          intent: 65,
+          episode: 1,
+        },
+      ]);
+    },
+  );
+
+  const singleRoutes = Object.entries(TRACKING_ROUTES).filter(
+    ([, payload]) => payload !== 'batch',
+  );
+
+  it.each(
+    VERSIONS.flatMap(({ version, build }) =>
+      singleRoutes.map(([path, type]) => ({ version, build, path, type })),
+    ),
+  )(
+    'stores one $type call on $path in format $version',
+    async ({ version, build, path, type }) => {
+      const userId = `single-${version}-${path.slice(4)}`;
+
+      const { status, body } = await send(build, {
+        path,
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({
+          ...singleCall(type, userId),
+          writeKey: WRITE_KEY,
+        }),
+      });
+
+      expect(status).toBe(200);
+      expect((body as IngestResult).counts.scored).toBe(1);
+      const stored = await backend.storedEvents(userId);
+      expect(stored.map((event) => event.type)).toEqual([type]);
+    },
+  );
+
+  it.each(['/v1/batch', '/v1/b', '/v1/import'])(
+    'stores a batch sent to %s',
+    async (path) => {
+      const userId = `batch-route-${path.slice(4)}`;
+
+      const { body } = await send(eventV2, {
+        path,
+        ...authorized({ batch: qualifyingBatch(userId) }),
+      });
+
+      expect((body as IngestResult).counts.scored).toBe(3);
+      expect(await backend.storedEvents(userId)).toHaveLength(3);
+    },
+  );
+
+  it('lets the route decide the type of a single call', async () => {
+    const userId = 'route-type';
+    const call = { ...singleCall('track', userId), type: 'page' };
+
+    await send(eventV2, { path: '/v1/t', ...authorized(call) });
+
+    const stored = await backend.storedEvents(userId);
+    expect(stored.map((event) => event.type)).toEqual(['track']);
+  });
+
+  it('stores a gzipped RudderStack batch labelled as form data', async () => {
+    const userId = 'gzip-form';
+    const batch = qualifyingBatch(userId).map(({ messageId, ...message }) => ({
+      ...message,
+      messageId,
+      originalTimestamp: '2026-06-01T10:00:00.000Z',
+    }));
+
+    const { status } = await send(eventV1, {
+      path: '/v1/batch',
+      headers: {
+        Authorization: basicAuth(WRITE_KEY),
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'Content-Encoding': 'gzip',
+      },
+      body: gzipSync(JSON.stringify({ batch })),
+      base64: true,
+    });
+
+    expect(status).toBe(200);
+    const stored = await backend.storedEvents(userId);
+    expect(stored.map((event) => event.occurredAt)).toEqual(
+      batch.map(() => Date.parse('2026-06-01T10:00:00.000Z')),
+    );
+  });
+
+  it('rejects an oversized message alone with its reason', async () => {
+    const userId = 'oversized';
+    const [identify, page, track] = qualifyingBatch(userId);
+    const huge = {
+      ...track,
+      properties: { notes: 'x'.repeat(MAX_MESSAGE_BYTES) },
+    };
+
+    const { status, body } = await send(eventV2, {
+      path: '/v1/batch',
+      ...authorized({ batch: [identify, huge, page] }),
+    });
+
+    expect(status).toBe(200);
+    const result = body as IngestResult;
+    expect(result.counts).toEqual({ scored: 2, duplicate: 0, rejected: 1 });
+    expect(result.results[1]).toMatchObject({
+      index: 1,
+      messageId: `${userId}-demo`,
+      status: 'rejected',
+    });
+    const [issue] =
+      result.results[1]?.status === 'rejected' ? result.results[1].errors : [];
+    expect(issue?.message).toContain(`limit is ${MAX_MESSAGE_BYTES} bytes`);
+    expect(await backend.storedEvents(userId)).toHaveLength(2);
+  });
+
+  it('moves a future event time to the receive time', async () => {
+    const userId = 'future';
+    const before = Date.now();
+    const inADay = new Date(before + 86_400_000).toISOString();
+    const message = { ...singleCall('track', userId), timestamp: inADay };
+
+    await send(eventV2, { path: '/v1/track', ...authorized(message) });
+
+    const [stored] = await backend.storedEvents(userId);
+    expect(stored).toBeDefined();
+    expect(stored?.occurredAt).toBe(stored?.receivedAt);
+    expect(stored?.occurredAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('corrects event times by the batch sentAt', async () => {
+    const userId = 'skewed-clock';
+    const hourAhead = Date.now() + 3_600_000;
+    const message = {
+      ...singleCall('track', userId),
+      type: 'track',
+      timestamp: new Date(hourAhead - 60_000).toISOString(),
+    };
+
+    await send(eventV2, {
+      path: '/v1/batch',
+      ...authorized({
+        batch: [message],
+        sentAt: new Date(hourAhead).toISOString(),
+      }),
+    });
+
+    const [stored] = await backend.storedEvents(userId);
+    expect(stored).toBeDefined();
+    const expected = (stored?.receivedAt ?? 0) - 60_000;
+    expect(Math.abs((stored?.occurredAt ?? 0) - expected)).toBeLessThan(2000);
+  });
+
+  it.each([
+    { name: 'JSON', body: '{"batch": [', status: 400 },
+    { name: 'gzip', body: Buffer.from([0x1f, 0x8b, 1, 2, 3]), status: 400 },
+    { name: 'batch', body: '{"messages": []}', status: 400 },
+    {
+      name: 'size',
+      body: gzipSync(JSON.stringify({ pad: 'x'.repeat(600 * 1024) })),
+      status: 413,
+    },
+  ])(
+    'answers $status to a bad $name and stores nothing',
+    async ({ body, status }) => {
+      const isBinary = Buffer.isBuffer(body);
+
+      const response = await send(eventV2, {
+        path: '/v1/batch',
+        headers: { authorization: basicAuth(WRITE_KEY) },
+        body,
+        base64: isBinary,
+      });
+
+      expect(response.status).toBe(status);
+      expect(response.headers?.['content-type']).toBe(
+        'application/problem+json',
+      );
+      expect((response.body as ProblemDetails).status).toBe(status);
+    },
+  );
+
+  it('stores nothing of a body over 500 KB', async () => {
+    const batch = qualifyingBatch('too-large');
+    const pad = 'x'.repeat(500 * 1024);
+
+    const response = await send(eventV2, {
+      path: '/v1/batch',
+      ...authorized({ batch, pad }),
+    });
+
+    expect(response.status).toBe(413);
+    expect(await backend.storedEvents('too-large')).toEqual([]);
+  });
+
+  it('answers 400 to a single call that is not an object', async () => {
+    const response = await send(eventV2, {
+      path: '/v1/t',
+      ...authorized([singleCall('track', 'array-body')]),
+    });
+
+    expect(response.status).toBe(400);
+    expect(await backend.storedEvents('array-body')).toEqual([]);
+  });
+
+  it.each(VERSIONS)(
+    'answers 401 without a write key in format $version',
+    async ({ build }) => {
+      const response = await send(build, {
+        path: '/v1/batch',
+        body: JSON.stringify({ batch: qualifyingBatch('no-key') }),
+      });
+
+      expect(response.status).toBe(401);
+      expect(await backend.storedEvents('no-key')).toEqual([]);
+    },
+  );
+});
