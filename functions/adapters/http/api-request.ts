@@ -31,26 +31,28 @@ export interface ApiRequest {
  * matches them case-insensitively and format 1.0 keeps the client's case.
  */
 export function normalizeRequest(event: ApiGatewayEvent): ApiRequest {
-  return isVersion2(event) ? fromVersion2(event) : fromVersion1(event);
+  return isVersion1(event) ? fromVersion1(event) : fromVersion2(event);
 }
 
-function isVersion2(event: ApiGatewayEvent): event is APIGatewayProxyEventV2 {
-  return (event as APIGatewayProxyEventV2).version === '2.0';
+/** Format 1.0 always has `httpMethod`, which format 2.0 never has. */
+function isVersion1(event: ApiGatewayEvent): event is APIGatewayProxyEvent {
+  return typeof (event as APIGatewayProxyEvent).httpMethod === 'string';
 }
 
 function fromVersion2(event: APIGatewayProxyEventV2): ApiRequest {
   const { requestContext } = event;
-  const [, routePath] = (event.routeKey ?? '').split(' ');
+  const [routeMethod, routePath] = (event.routeKey ?? '').split(' ');
+  const method = requestContext?.http?.method ?? routeMethod ?? 'GET';
   return {
     payloadVersion: '2.0',
-    method: requestContext.http.method.toUpperCase(),
-    path: withoutStage(event.rawPath, requestContext.stage),
+    method: method.toUpperCase(),
+    path: withoutStage(event.rawPath ?? '/', requestContext?.stage),
     routePath: routePath?.startsWith('/') ? routePath : undefined,
     headers: lowerCaseHeaders(event.headers ?? {}),
     pathParameters: definedValues(event.pathParameters ?? {}),
     body: event.body,
-    isBase64Encoded: event.isBase64Encoded,
-    requestId: requestContext.requestId,
+    isBase64Encoded: event.isBase64Encoded ?? false,
+    requestId: requestContext?.requestId,
   };
 }
 
@@ -66,7 +68,7 @@ function fromVersion1(event: APIGatewayProxyEvent): ApiRequest {
     headers: { ...headers, ...repeated },
     pathParameters: definedValues(event.pathParameters ?? {}),
     body: event.body ?? undefined,
-    isBase64Encoded: event.isBase64Encoded,
+    isBase64Encoded: event.isBase64Encoded ?? false,
     requestId: requestContext?.requestId,
   };
 }
