@@ -9,7 +9,7 @@ import {
 
 /**
  * The local server's copy of API Gateway's built-in CORS for HTTP APIs,
- * built from the same definitions as the CDK stack: API Gateway answers
+ * built from the same definitions as the CDK stack: API Gateway responds to
  * preflight requests itself, before routes and authorization, and adds
  * the CORS headers to every response of an allowed origin.
  */
@@ -27,7 +27,7 @@ export function isPreflight(request: IncomingMessage): boolean {
 }
 
 /**
- * Returns the headers of a preflight answer: the allowed methods, headers
+ * Returns the headers of a preflight response: the allowed methods, headers
  * and cache time for an allowed origin, and none for another origin, so
  * that the browser blocks the call.
  */

@@ -27,7 +27,7 @@ import {
 /**
  * A local stand-in for API Gateway: it turns each request into a Lambda
  * proxy event, calls the same Lambda handler that AWS runs, and turns the
- * handler's result into the response. It answers CORS preflight requests
+ * handler's result into the response. It responds to CORS preflight requests
  * as the HTTP API's built-in CORS does.
  */
 

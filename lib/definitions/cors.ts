@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Cross-origin settings of the HTTP API, shared by the CDK stack (API
- * Gateway's built-in CORS) and the local server, which answers preflight
+ * Gateway's built-in CORS) and the local server, which responds to preflight
  * requests the same way. The allowed origins are a stage setting.
  */
 
@@ -25,7 +25,7 @@ export const CORS_ALLOWED_HEADERS = [
 export const CORS_EXPOSED_HEADERS = ['retry-after'] as const;
 
 /**
- * Seconds a browser may cache a preflight answer. Chromium caps the value
+ * Seconds a browser may cache a preflight response. Chromium caps the value
  * at 7,200 and Firefox at 86,400.
  */
 export const CORS_MAX_AGE_SECONDS = 7200;

@@ -101,6 +101,7 @@ async function sendEveryCall(run: PageRun): Promise<void> {
       };
     }
   ).AnalyticsBrowser;
+
   const segment = {
     apiKey: run.writeKey,
     apiHost: run.apiHost,
@@ -122,6 +123,7 @@ async function sendEveryCall(run: PageRun): Promise<void> {
       integrations: { 'Segment.io': delivery },
     },
   );
+
   await analytics.identify(run.userId, {
     title: 'Chief Procurement Officer',
     company: { name: 'Acme Industrial', employee_count: 25000 },

@@ -50,7 +50,7 @@ function authorized(body: unknown, headers: Record<string, string> = {}) {
   };
 }
 
-/** One message of each type, without the type, for single-call routes. */
+/** Returns a message of `type` without its type, for single-call routes. */
 function singleCall(type: string, userId: string) {
   const shared = { userId, messageId: `${userId}-${type}` };
   switch (type) {

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
-/** One request the forwarder passed on, with the API's answer. */
+/** One request the forwarder passed on, with the API's response. */
 export interface ForwardedRequest {
   method: string;
   path: string;
@@ -12,13 +12,13 @@ export interface ForwardedRequest {
   /** The body parsed as JSON, after gunzip when it was compressed. */
   json: unknown;
   status: number;
-  /** The API's answer parsed as JSON. */
+  /** The API's response body parsed as JSON. */
   response: unknown;
 }
 
 /**
- * How the forwarder answers the first request after passing it on:
- * `timeout` holds the answer past the client's timeout, and a number
+ * How the forwarder responds to the first request after passing it on:
+ * `timeout` holds the response past the client's timeout, and a number
  * replaces the API's status, so the client retries a request whose
  * messages were already stored.
  */
@@ -32,7 +32,7 @@ export interface RecordingForwarder {
 
 /**
  * Starts a loopback HTTP server that passes every request on to `target`
- * and records it with the answer. Fault injection for retry tests: the
+ * and records it with the response. Fault injection for retry tests: the
  * clients themselves talk to the API directly everywhere else.
  */
 export async function startRecordingForwarder(
@@ -42,19 +42,19 @@ export async function startRecordingForwarder(
   const requests: ForwardedRequest[] = [];
   const server: Server = createServer(async (request, response) => {
     const rawBody = await readAll(request);
-    const answer = await fetch(`${target}${request.url}`, {
+    const upstream = await fetch(`${target}${request.url}`, {
       method: request.method ?? 'POST',
       headers: forwardedHeaders(request.headers),
       ...(rawBody.length > 0 ? { body: rawBody } : {}),
     });
-    const text = await answer.text();
+    const text = await upstream.text();
     requests.push({
       method: request.method ?? 'POST',
       path: request.url ?? '/',
       headers: request.headers,
       rawBody,
       json: parseBody(rawBody),
-      status: answer.status,
+      status: upstream.status,
       response: text === '' ? undefined : JSON.parse(text),
     });
     const first = requests.length === 1;
@@ -64,7 +64,7 @@ export async function startRecordingForwarder(
       response.destroy();
       return;
     }
-    const status = typeof fault === 'number' ? fault : answer.status;
+    const status = typeof fault === 'number' ? fault : upstream.status;
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(text);
   });
