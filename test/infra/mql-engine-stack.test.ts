@@ -213,7 +213,7 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       expect(functionId.startsWith(prefix)).toBe(true);
     });
 
-    it('answers preflights for the stage origins only', () => {
+    it('configures CORS for the stage origins only', () => {
       const [api] = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
       const cors = api?.Properties.CorsConfiguration;
 

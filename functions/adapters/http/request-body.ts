@@ -40,6 +40,8 @@ export function readJsonBody(request: ApiRequest, maxBytes: number): unknown {
 }
 
 function receivedBytes(request: ApiRequest): Buffer {
+  // NOTE: a REST API base64-encodes only its binary media types. Without
+  // `*/*` among them, a gzip body arrives as mangled text and gets a 400.
   const raw = request.body ?? '';
   if (!request.isBase64Encoded) {
     return Buffer.from(raw, 'utf8');
