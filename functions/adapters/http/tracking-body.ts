@@ -3,11 +3,12 @@ import type { TrackingPayload } from './tracking-routes.js';
 
 /**
  * Returns the messages of a tracking request body. A batch gives its
- * messages, each with the batch's `sentAt` and `context` where it has
- * none of its own; a single-call route gives its body as one message of
- * the route's type. Raises ValidationError when the body has no messages
- * at all; invalid messages are left for the ingest use case to reject one
- * by one.
+ * messages, each with the batch's `sentAt` where it has none of its own;
+ * a single-call route gives its body as one message of the route's type.
+ * The write key is removed from every message, so it never reaches
+ * storage or a derived message id. Raises ValidationError when the body
+ * has no messages at all; invalid messages are left for the ingest use
+ * case to reject one by one.
  */
 export function messagesOf(body: unknown, payload: TrackingPayload): unknown[] {
   if (payload === 'batch') {
@@ -19,7 +20,7 @@ export function messagesOf(body: unknown, payload: TrackingPayload): unknown[] {
     ]);
   }
   // The route decides the type, as in Segment's HTTP API.
-  return [{ ...body, type: payload }];
+  return [{ ...withoutWriteKey(body), type: payload }];
 }
 
 /** Returns the `writeKey` of a body, or undefined when it has none. */
@@ -35,21 +36,22 @@ function batchMessages(body: unknown): unknown[] {
       [{ field: 'batch', message: 'must be an array of messages' }],
     );
   }
-  const shared = batchDefaults(body);
-  return body.batch.map((message) =>
-    isObject(message) ? { ...shared, ...message } : message,
-  );
+  const { sentAt } = body;
+  return body.batch.map((message) => {
+    if (!isObject(message)) return message;
+    const own = withoutWriteKey(message);
+    // The batch's sentAt lets each message's clock skew be corrected.
+    return own.sentAt === undefined && sentAt !== undefined
+      ? { ...own, sentAt }
+      : own;
+  });
 }
 
-/**
- * Fields a batch gives to every message: `sentAt` for the clock-skew
- * correction and `context`, as Segment's batch endpoint does.
- */
-function batchDefaults(body: Record<string, unknown>): Record<string, unknown> {
-  const defaults: Record<string, unknown> = {};
-  if (body.sentAt !== undefined) defaults.sentAt = body.sentAt;
-  if (isObject(body.context)) defaults.context = body.context;
-  return defaults;
+function withoutWriteKey(
+  message: Record<string, unknown>,
+): Record<string, unknown> {
+  const { writeKey: _writeKey, ...rest } = message;
+  return rest;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
