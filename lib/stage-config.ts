@@ -6,18 +6,22 @@ import { DEFAULT_REVIEW_SHARDS } from '../functions/adapters/dynamodb/table-layo
 import { formatPath } from '../functions/domain/issues.js';
 import { ConfigurationError } from './configuration-error.js';
 import { corsOriginsSchema } from './definitions/cors.js';
+import { mergeDefaults } from './merge-defaults.js';
+import {
+  adminAuthSchema,
+  alarmsSchema,
+  defaultWriteKeySecretName,
+  functionsSchema,
+  logLevelSchema,
+  sweepTimeoutSeconds,
+  writeKeySecretNameSchema,
+} from './stage-settings.js';
 
 /** Model file of stages that set no modelFile, from the project root. */
 export const DEFAULT_MODEL_FILE = 'models/procurement-software.json';
 
 /** Stage that must retain its data, with PITR and deletion protection. */
 export const PRODUCTION_STAGE = 'prod';
-
-/**
- * Write keys per stage. Each pair takes at most 98 characters of the
- * WRITE_KEY_DIGESTS variable, and Lambda allows 4 KB for all variables.
- */
-const MAX_WRITE_KEYS = 32;
 
 const LOG_RETENTION_DAYS: readonly number[] = Object.values(
   RetentionDays,
@@ -34,21 +38,6 @@ const stageNameSchema = z
     'must be 1 to 20 lower-case letters, digits or hyphens, starting with a letter',
   );
 
-const writeKeyDigestSchema = z
-  .object({
-    sourceId: z
-      .string()
-      .max(32)
-      .regex(/^[\w.-]+$/, 'must be letters, digits, _, . or -'),
-    sha256: z
-      .string()
-      .regex(
-        /^[0-9a-f]{64}$/,
-        'must be the SHA-256 of the write key as 64 lower-case hex digits',
-      ),
-  })
-  .strict();
-
 const throttlingSchema = z
   .object({
     /** Steady-state requests per second across the API. */
@@ -58,7 +47,7 @@ const throttlingSchema = z
   })
   .strict();
 
-export const stageConfigSchema = z
+const stageFieldsSchema = z
   .object({
     stageName: stageNameSchema,
     account: z
@@ -71,16 +60,12 @@ export const stageConfigSchema = z
       .optional(),
     /** Path of the scoring model JSON, relative to the project root. */
     modelFile: z.string().min(1).default(DEFAULT_MODEL_FILE),
-    writeKeyDigests: z
-      .array(writeKeyDigestSchema, {
-        error: (issue) =>
-          issue.input === undefined
-            ? 'is required: list {sourceId, sha256} pairs in the stage file'
-            : undefined,
-      })
-      .min(1, 'must list at least one {sourceId, sha256} write key digest')
-      .max(MAX_WRITE_KEYS)
-      .refine(hasUniqueSourceIds, 'must not repeat a sourceId'),
+    /**
+     * Secrets Manager secret with the write key digests, read at run time
+     * so that keys rotate without a deployment. Default:
+     * `mql-engine/<stage>/write-keys`.
+     */
+    writeKeySecretName: writeKeySecretNameSchema.optional(),
     /**
      * Partitions of the review index the sweep reads. NOTE: lowering it
      * after deployment leaves items in the removed shards unswept until
@@ -110,41 +95,119 @@ export const stageConfigSchema = z
     corsAllowedOrigins: corsOriginsSchema,
     /** Retain the table and logs on delete, with PITR and deletion protection. */
     protectData: z.boolean(),
+    adminAuth: adminAuthSchema,
+    functions: functionsSchema,
+    logLevel: logLevelSchema,
+    /** X-Ray active tracing of the functions. */
+    tracing: z.boolean(),
+    alarms: alarmsSchema,
   })
-  .strict()
+  .strict();
+
+type StageFields = z.output<typeof stageFieldsSchema>;
+
+export const stageConfigSchema = stageFieldsSchema
   .refine(
     (config) => config.stageName !== PRODUCTION_STAGE || config.protectData,
     { path: ['protectData'], message: 'must be true in the prod stage' },
-  );
+  )
+  .refine(
+    (config) =>
+      config.stageName !== PRODUCTION_STAGE ||
+      config.alarms.topicArns.length + config.alarms.emails.length > 0,
+    {
+      path: ['alarms'],
+      message: 'must set topicArns or emails in the prod stage',
+    },
+  )
+  .refine(
+    ({ functions, sweepRateMinutes }) =>
+      (functions.sweep.timeoutSeconds ?? 0) <= sweepRateMinutes * 60,
+    {
+      path: ['functions', 'sweep', 'timeoutSeconds'],
+      message:
+        'must not exceed the sweep interval, sweepRateMinutes × 60, so that sweeps rarely overlap',
+    },
+  )
+  .transform(withDerivedValues);
+
+/** Fills in the values whose defaults depend on other fields. */
+function withDerivedValues(config: StageFields) {
+  const { sweep } = config.functions;
+  return {
+    ...config,
+    writeKeySecretName:
+      config.writeKeySecretName ?? defaultWriteKeySecretName(config.stageName),
+    functions: {
+      ...config.functions,
+      sweep: {
+        ...sweep,
+        timeoutSeconds: sweepTimeoutSeconds(
+          sweep.timeoutSeconds,
+          config.sweepRateMinutes,
+        ),
+      },
+    },
+  };
+}
 
 export type StageConfig = z.output<typeof stageConfigSchema>;
 type StageDefaults = Partial<z.input<typeof stageConfigSchema>>;
 
-const DEV_DEFAULTS: StageDefaults = {
+const DEV_DEFAULTS = {
   logRetentionDays: 14,
   apiThrottling: { rateLimit: 50, burstLimit: 100 },
   // Any page may send tracking calls to a dev stage, so a site under test
   // can be served from any host or port.
   corsAllowedOrigins: ['*'],
   protectData: false,
-};
+  adminAuth: { type: 'iam' },
+  functions: {
+    ingest: { memorySize: 1024, timeoutSeconds: 29 },
+    leads: { memorySize: 512, timeoutSeconds: 10 },
+    sweep: { memorySize: 1024 },
+  },
+  logLevel: 'DEBUG',
+  tracing: true,
+  alarms: {},
+} satisfies StageDefaults;
 
 /** Defaults of the known stages. Any other stage gets the dev defaults. */
 export const STAGE_DEFAULTS: Readonly<Record<string, StageDefaults>> = {
   dev: DEV_DEFAULTS,
-  staging: { ...DEV_DEFAULTS, logRetentionDays: 30, corsAllowedOrigins: [] },
+  staging: {
+    ...DEV_DEFAULTS,
+    logRetentionDays: 30,
+    corsAllowedOrigins: [],
+    logLevel: 'INFO',
+  },
   prod: {
+    ...DEV_DEFAULTS,
     logRetentionDays: 365,
     apiThrottling: { rateLimit: 500, burstLimit: 1000 },
     corsAllowedOrigins: [],
     protectData: true,
+    // Estimates: 500 requests per second of about 100 ms each keep about
+    // 50 ingest executions busy. Reserving capacity also caps each
+    // function, so a flood cannot starve the others.
+    functions: {
+      ingest: {
+        memorySize: 1024,
+        timeoutSeconds: 29,
+        reservedConcurrency: 100,
+      },
+      leads: { memorySize: 512, timeoutSeconds: 10, reservedConcurrency: 10 },
+      sweep: { memorySize: 1024, reservedConcurrency: 1 },
+    },
+    logLevel: 'INFO',
   },
 };
 
 /**
  * Builds a stage's configuration from its defaults and the optional file
- * `<configDir>/<stage>.json`, whose values override the defaults. Raises
- * ConfigurationError naming the file and every invalid field.
+ * `<configDir>/<stage>.json`, whose values override the defaults field by
+ * field: nested objects merge, arrays replace. Raises ConfigurationError
+ * naming the file and every invalid field.
  */
 export function loadStageConfig(
   stageName: string,
@@ -155,8 +218,7 @@ export function loadStageConfig(
   const overrides = hasFile ? readStageFile(file) : {};
   const source = hasFile ? file : `defaults only, no ${file}`;
   const parsed = stageConfigSchema.safeParse({
-    ...defaultsOf(stageName),
-    ...overrides,
+    ...mergeDefaults(defaultsOf(stageName), overrides),
     stageName,
   });
   if (!parsed.success) {
@@ -196,16 +258,4 @@ function defaultsOf(stageName: string): StageDefaults {
   return Object.hasOwn(STAGE_DEFAULTS, stageName)
     ? (STAGE_DEFAULTS[stageName] ?? DEV_DEFAULTS)
     : DEV_DEFAULTS;
-}
-
-function hasUniqueSourceIds(digests: ReadonlyArray<{ sourceId: string }>) {
-  const sourceIds = digests.map((digest) => digest.sourceId);
-  return new Set(sourceIds).size === sourceIds.length;
-}
-
-/** Returns the WRITE_KEY_DIGESTS value: comma-separated `sourceId:sha256`. */
-export function formatWriteKeyDigests(config: StageConfig): string {
-  return config.writeKeyDigests
-    .map(({ sourceId, sha256 }) => `${sourceId}:${sha256}`)
-    .join(',');
 }

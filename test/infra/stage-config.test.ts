@@ -4,15 +4,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../lib/configuration-error.js';
 import { PROJECT_ROOT } from '../../lib/mql-engine-app.js';
-import {
-  DEFAULT_MODEL_FILE,
-  formatWriteKeyDigests,
-  loadStageConfig,
-} from '../../lib/stage-config.js';
+import { DEFAULT_MODEL_FILE, loadStageConfig } from '../../lib/stage-config.js';
 
 const SHIPPED_CONFIG_DIR = join(PROJECT_ROOT, 'config', 'stages');
-const DIGEST = 'a'.repeat(64);
-const KEYS = { writeKeyDigests: [{ sourceId: 'web', sha256: DIGEST }] };
+/** The alarm action every prod configuration must have. */
+const PROD_ALARMS = { alarms: { emails: ['ops@example.com'] } };
+const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:alerts';
 
 let configDir: string;
 
@@ -30,7 +27,7 @@ function writeStageFile(stage: string, values: unknown): void {
 
 describe('loadStageConfig', () => {
   it('applies the dev defaults', () => {
-    writeStageFile('dev', KEYS);
+    writeStageFile('dev', {});
 
     const config = loadStageConfig('dev', configDir);
 
@@ -42,31 +39,57 @@ describe('loadStageConfig', () => {
     expect(config.protectData).toBe(false);
     expect(config.account).toBeUndefined();
     expect(config.region).toBeUndefined();
+    expect(config.writeKeySecretName).toBe('mql-engine/dev/write-keys');
+    expect(config.adminAuth).toEqual({ type: 'iam' });
+    expect(config.logLevel).toBe('DEBUG');
+    expect(config.tracing).toBe(true);
+    expect(config.alarms).toEqual({
+      topicArns: [],
+      emails: [],
+      outboxAgeMinutes: 15,
+      api5xxPercent: 1,
+    });
+  });
+
+  it('sizes the functions without reserved concurrency in dev', () => {
+    writeStageFile('dev', {});
+
+    const { functions } = loadStageConfig('dev', configDir);
+
+    expect(functions).toEqual({
+      ingest: { memorySize: 1024, timeoutSeconds: 29 },
+      leads: { memorySize: 512, timeoutSeconds: 10 },
+      sweep: { memorySize: 1024, timeoutSeconds: 300 },
+    });
   });
 
   it('protects data in prod by default', () => {
-    writeStageFile('prod', KEYS);
+    writeStageFile('prod', PROD_ALARMS);
 
     const config = loadStageConfig('prod', configDir);
 
     expect(config.protectData).toBe(true);
     expect(config.logRetentionDays).toBe(365);
     expect(config.apiThrottling).toEqual({ rateLimit: 500, burstLimit: 1000 });
+    expect(config.logLevel).toBe('INFO');
+    expect(config.functions.ingest.reservedConcurrency).toBe(100);
+    expect(config.functions.leads.reservedConcurrency).toBe(10);
+    expect(config.functions.sweep.reservedConcurrency).toBe(1);
   });
 
   it.each(['alice', 'constructor'])('gives stage %s dev defaults', (stage) => {
-    writeStageFile(stage, KEYS);
+    writeStageFile(stage, {});
 
     const config = loadStageConfig(stage, configDir);
 
     expect(config.stageName).toBe(stage);
     expect(config.protectData).toBe(false);
     expect(config.logRetentionDays).toBe(14);
+    expect(config.writeKeySecretName).toBe(`mql-engine/${stage}/write-keys`);
   });
 
   it('lets the stage file override defaults', () => {
     writeStageFile('staging', {
-      ...KEYS,
       account: '123456789012',
       region: 'eu-central-1',
       reviewShards: 4,
@@ -83,11 +106,70 @@ describe('loadStageConfig', () => {
     expect(config.protectData).toBe(true);
   });
 
+  it('merges nested objects field by field', () => {
+    writeStageFile('prod', {
+      ...PROD_ALARMS,
+      apiThrottling: { rateLimit: 20 },
+      functions: { ingest: { reservedConcurrency: 40 } },
+    });
+
+    const config = loadStageConfig('prod', configDir);
+
+    expect(config.apiThrottling).toEqual({ rateLimit: 20, burstLimit: 1000 });
+    expect(config.functions.ingest).toEqual({
+      memorySize: 1024,
+      timeoutSeconds: 29,
+      reservedConcurrency: 40,
+    });
+    expect(config.functions.leads.reservedConcurrency).toBe(10);
+  });
+
+  it('replaces arrays instead of merging them', () => {
+    writeStageFile('prod', {
+      alarms: { emails: ['a@example.com'], topicArns: [TOPIC_ARN] },
+    });
+
+    const { alarms } = loadStageConfig('prod', configDir);
+
+    expect(alarms.emails).toEqual(['a@example.com']);
+    expect(alarms.topicArns).toEqual([TOPIC_ARN]);
+  });
+
+  it('accepts a JWT admin authorizer', () => {
+    writeStageFile('dev', {
+      adminAuth: {
+        type: 'jwt',
+        issuer: 'https://login.example.com/',
+        audience: ['mql-engine'],
+      },
+    });
+
+    const { adminAuth } = loadStageConfig('dev', configDir);
+
+    expect(adminAuth).toEqual({
+      type: 'jwt',
+      issuer: 'https://login.example.com/',
+      audience: ['mql-engine'],
+      scopes: [],
+    });
+  });
+
+  it.each([
+    [1, 60],
+    [5, 300],
+    [60, 300],
+  ])('times the sweep out after %i min as %i s', (rate, timeout) => {
+    writeStageFile('dev', { sweepRateMinutes: rate });
+
+    const { functions } = loadStageConfig('dev', configDir);
+
+    expect(functions.sweep.timeoutSeconds).toBe(timeout);
+  });
+
   it.each(['dev', 'staging', 'prod'])('accepts shipped %s file', (stage) => {
     const config = loadStageConfig(stage, SHIPPED_CONFIG_DIR);
 
     expect(config.stageName).toBe(stage);
-    expect(config.writeKeyDigests.length).toBeGreaterThan(0);
   });
 
   it.each([
@@ -148,54 +230,112 @@ describe('loadStageConfig', () => {
     ['eventRetentionDays', { eventRetentionDays: 1.5 }],
     ['sweepRateMinutes', { sweepRateMinutes: 0 }],
     ['logRetentionDays', { logRetentionDays: 10 }],
-    ['apiThrottling.burstLimit', { apiThrottling: { rateLimit: 1 } }],
+    ['apiThrottling.burstLimit', { apiThrottling: { burstLimit: 0 } }],
     ['account', { account: '1234' }],
     ['region', { region: 'Europe' }],
+    ['writeKeySecretName', { writeKeySecretName: 'keys with spaces' }],
+    ['writeKeySecretName', { writeKeySecretName: 'write-keys-AbC123' }],
+    ['adminAuth.type', { adminAuth: { type: 'basic' } }],
     [
-      'writeKeyDigests[0].sha256',
-      { writeKeyDigests: [{ sourceId: 'web', sha256: 'XYZ' }] },
+      'adminAuth.issuer',
+      {
+        adminAuth: {
+          type: 'jwt',
+          issuer: 'http://login.example.com/',
+          audience: ['mql-engine'],
+        },
+      },
     ],
     [
-      'writeKeyDigests[0].sourceId',
-      { writeKeyDigests: [{ sourceId: 'a b', sha256: DIGEST }] },
+      'adminAuth.audience',
+      {
+        adminAuth: {
+          type: 'jwt',
+          issuer: 'https://login.example.com/',
+          audience: [],
+        },
+      },
     ],
+    [
+      'functions.ingest.timeoutSeconds',
+      { functions: { ingest: { timeoutSeconds: 30 } } },
+    ],
+    [
+      'functions.leads.memorySize',
+      { functions: { leads: { memorySize: 64 } } },
+    ],
+    [
+      'functions.sweep.reservedConcurrency',
+      { functions: { sweep: { reservedConcurrency: 0 } } },
+    ],
+    [
+      'functions.sweep.timeoutSeconds',
+      { sweepRateMinutes: 1, functions: { sweep: { timeoutSeconds: 61 } } },
+    ],
+    ['logLevel', { logLevel: 'VERBOSE' }],
+    ['tracing', { tracing: 'yes' }],
+    ['alarms.emails[0]', { alarms: { emails: ['ops at example'] } }],
+    ['alarms.topicArns[0]', { alarms: { topicArns: ['alerts'] } }],
+    [
+      'alarms.topicArns',
+      { alarms: { topicArns: Array(5).fill(TOPIC_ARN), emails: ['a@b.co'] } },
+    ],
+    ['alarms.outboxAgeMinutes', { alarms: { outboxAgeMinutes: 0 } }],
+    ['alarms.api5xxPercent', { alarms: { api5xxPercent: 101 } }],
   ])('rejects an invalid %s', (field, values) => {
-    writeStageFile('dev', { ...KEYS, ...values });
+    writeStageFile('dev', values);
 
     expect(() => loadStageConfig('dev', configDir)).toThrow(`${field}: `);
   });
 
-  it('rejects a repeated sourceId', () => {
-    const digest = { sourceId: 'web', sha256: DIGEST };
-    writeStageFile('dev', { writeKeyDigests: [digest, digest] });
-
-    expect(() => loadStageConfig('dev', configDir)).toThrow(
-      'writeKeyDigests: must not repeat a sourceId',
-    );
-  });
-
   it('rejects an unknown field', () => {
-    writeStageFile('dev', { ...KEYS, reviewShard: 4 });
+    writeStageFile('dev', { reviewShard: 4 });
 
     expect(() => loadStageConfig('dev', configDir)).toThrow(/reviewShard\b/);
   });
 
+  it('rejects an inline digest list', () => {
+    writeStageFile('dev', {
+      writeKeyDigests: [{ sourceId: 'web', sha256: 'a'.repeat(64) }],
+    });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(/writeKeyDigests/);
+  });
+
+  it('rejects a __proto__ field', () => {
+    writeFileSync(
+      join(configDir, 'dev.json'),
+      '{"__proto__": {"protectData": true}}',
+    );
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(/__proto__/);
+  });
+
   it('rejects prod without data protection', () => {
-    writeStageFile('prod', { ...KEYS, protectData: false });
+    writeStageFile('prod', { ...PROD_ALARMS, protectData: false });
 
     expect(() => loadStageConfig('prod', configDir)).toThrow(
       'protectData: must be true in the prod stage',
     );
   });
 
-  it('requires write key digests', () => {
-    expect(() => loadStageConfig('alice', configDir)).toThrow(
-      'writeKeyDigests: is required',
+  it('rejects prod without alarm actions', () => {
+    writeStageFile('prod', {});
+
+    expect(() => loadStageConfig('prod', configDir)).toThrow(
+      'alarms: must set topicArns or emails in the prod stage',
     );
   });
 
+  it('builds a stage that has no file from its defaults', () => {
+    const config = loadStageConfig('alice', configDir);
+
+    expect(config.stageName).toBe('alice');
+    expect(config.logRetentionDays).toBe(14);
+  });
+
   it('rejects a stage name in the file', () => {
-    writeStageFile('dev', { ...KEYS, stageName: 'prod' });
+    writeStageFile('dev', { stageName: 'prod' });
 
     expect(() => loadStageConfig('dev', configDir)).toThrow(
       'stageName: must not be set',
@@ -205,7 +345,7 @@ describe('loadStageConfig', () => {
   it.each(['Prod', '1st', 'a'.repeat(21), 'dev-', 'dev_1'])(
     'rejects stage name %s',
     (stage) => {
-      writeStageFile(stage, KEYS);
+      writeStageFile(stage, {});
 
       expect(() => loadStageConfig(stage, configDir)).toThrow('stageName: ');
     },
@@ -220,7 +360,7 @@ describe('loadStageConfig', () => {
   });
 
   it('raises ConfigurationError listing issues', () => {
-    writeStageFile('dev', { ...KEYS, reviewShards: 0, sweepRateMinutes: 0 });
+    writeStageFile('dev', { reviewShards: 0, sweepRateMinutes: 0 });
 
     let error: unknown;
     try {
@@ -231,20 +371,5 @@ describe('loadStageConfig', () => {
 
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as ConfigurationError).issues).toHaveLength(2);
-  });
-});
-
-describe('formatWriteKeyDigests', () => {
-  it('joins sourceId:sha256 pairs with commas', () => {
-    writeStageFile('dev', {
-      writeKeyDigests: [
-        { sourceId: 'web', sha256: DIGEST },
-        { sourceId: 'app', sha256: 'b'.repeat(64) },
-      ],
-    });
-
-    const value = formatWriteKeyDigests(loadStageConfig('dev', configDir));
-
-    expect(value).toBe(`web:${DIGEST},app:${'b'.repeat(64)}`);
   });
 });

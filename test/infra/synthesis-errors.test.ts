@@ -6,9 +6,7 @@ import { addStageStack, PROJECT_ROOT } from '../../lib/mql-engine-app.js';
 import { DEFAULT_MODEL_FILE } from '../../lib/stage-config.js';
 import { createApp } from './support/synthesize.js';
 
-const KEYS = {
-  writeKeyDigests: [{ sourceId: 'web', sha256: 'a'.repeat(64) }],
-};
+const PROD_ALARMS = { alarms: { emails: ['ops@example.com'] } };
 
 let workDir: string;
 
@@ -47,27 +45,69 @@ function defaultModelWith(change: (model: ModelDocument) => void): string {
 
 describe('addStageStack', () => {
   it('fails synthesis when reviewShards is zero', () => {
-    const build = buildStage('dev', { ...KEYS, reviewShards: 0 });
+    const build = buildStage('dev', { reviewShards: 0 });
 
     expect(build).toThrow(/Invalid configuration of stage "dev".*reviewShards/);
   });
 
-  it('fails synthesis when a digest is malformed', () => {
-    const build = buildStage('dev', {
-      writeKeyDigests: [{ sourceId: 'web', sha256: 'not-hex' }],
-    });
+  it.each([
+    [
+      'the admin JWT issuer is not https',
+      {
+        adminAuth: {
+          type: 'jwt',
+          issuer: 'http://login.example.com/',
+          audience: ['mql-engine'],
+        },
+      },
+      'adminAuth.issuer: must be an https URL',
+    ],
+    [
+      'the ingest timeout outlasts API Gateway',
+      { functions: { ingest: { timeoutSeconds: 30 } } },
+      'functions.ingest.timeoutSeconds: ',
+    ],
+    [
+      'the sweep outlasts its interval',
+      { sweepRateMinutes: 2, functions: { sweep: { timeoutSeconds: 180 } } },
+      'functions.sweep.timeoutSeconds: must not exceed the sweep interval',
+    ],
+    [
+      'a reserved concurrency is zero',
+      { functions: { leads: { reservedConcurrency: 0 } } },
+      'functions.leads.reservedConcurrency: ',
+    ],
+    [
+      'an alarm email is invalid',
+      { alarms: { emails: ['ops'] } },
+      'alarms.emails[0]: must be an email address',
+    ],
+    [
+      'the write key secret name is invalid',
+      { writeKeySecretName: 'write keys' },
+      'writeKeySecretName: must be 1 to 512',
+    ],
+    ['the log level is unknown', { logLevel: 'TRACE' }, 'logLevel: '],
+  ])('fails synthesis when %s', (_case, values, message) => {
+    const build = buildStage('dev', values);
 
-    expect(build).toThrow('writeKeyDigests[0].sha256: must be the SHA-256');
+    expect(build).toThrow(message);
+  });
+
+  it('fails synthesis when prod has no alarm action', () => {
+    const build = buildStage('prod', {});
+
+    expect(build).toThrow('alarms: must set topicArns or emails');
   });
 
   it('fails synthesis when prod is unprotected', () => {
-    const build = buildStage('prod', { ...KEYS, protectData: false });
+    const build = buildStage('prod', { ...PROD_ALARMS, protectData: false });
 
     expect(build).toThrow('protectData: must be true in the prod stage');
   });
 
   it('fails synthesis when the stage name is invalid', () => {
-    const build = buildStage('Prod', KEYS);
+    const build = buildStage('Prod', {});
 
     expect(build).toThrow('stageName: must be 1 to 20 lower-case letters');
   });
@@ -86,7 +126,7 @@ describe('addStageStack', () => {
       const [firstRule] = model.fit.rules;
       if (firstRule !== undefined) firstRule.points = 'high';
     });
-    const build = buildStage('dev', { ...KEYS, modelFile });
+    const build = buildStage('dev', { modelFile });
 
     expect(build).toThrow(`Invalid scoring model ${modelFile}:`);
     expect(build).toThrow('fit.rules[0].points: ');
@@ -96,7 +136,7 @@ describe('addStageStack', () => {
     const modelFile = defaultModelWith((model) => {
       model.description = 'x'.repeat(130_000);
     });
-    const build = buildStage('dev', { ...KEYS, modelFile });
+    const build = buildStage('dev', { modelFile });
 
     expect(build).toThrow('is too large to embed');
   });
@@ -104,13 +144,13 @@ describe('addStageStack', () => {
   it('fails synthesis when the model is not JSON', () => {
     const modelFile = join(workDir, 'model.json');
     writeFileSync(modelFile, '{ "name": ');
-    const build = buildStage('dev', { ...KEYS, modelFile });
+    const build = buildStage('dev', { modelFile });
 
     expect(build).toThrow(`Scoring model file ${modelFile} is not valid JSON`);
   });
 
   it('fails synthesis when the model file is missing', () => {
-    const build = buildStage('dev', { ...KEYS, modelFile: 'models/none.json' });
+    const build = buildStage('dev', { modelFile: 'models/none.json' });
 
     expect(build).toThrow('could not be read');
   });

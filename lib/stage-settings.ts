@@ -1,0 +1,146 @@
+import { z } from 'zod';
+
+/**
+ * Schemas of the operational parts of a stage configuration: admin
+ * authentication, function sizing, logging and alarms. The stage
+ * configuration in stage-config.ts composes them.
+ */
+
+/**
+ * API Gateway ends an HTTP API integration after 30 seconds, so an HTTP
+ * function that runs longer only burns time after the client got an error.
+ */
+export const MAX_HTTP_TIMEOUT_SECONDS = 29;
+
+/** Lambda's own limit on a function's run time. */
+const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
+
+/**
+ * CloudWatch accepts at most 5 actions per alarm state. The topic created
+ * for `alarms.emails` takes one of them.
+ */
+const MAX_ALARM_ACTIONS = 5;
+
+/**
+ * Secrets Manager reads a name that ends in a hyphen and six characters as
+ * a partial ARN, so such names resolve to the wrong secret.
+ */
+const SECRET_SUFFIX_LIKE = /-[A-Za-z0-9]{6}$/;
+
+/** Authorization of every admin route, such as `GET /leads/{leadId}`. */
+export const adminAuthSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('iam') }).strict(),
+  z
+    .object({
+      type: z.literal('jwt'),
+      /** Issuer URL; API Gateway reads its OpenID discovery document. */
+      issuer: z.url({
+        protocol: /^https$/,
+        error: 'must be an https URL such as https://example.auth0.com/',
+      }),
+      /** Accepted `aud` values; a token must carry one of them. */
+      audience: z
+        .array(z.string().min(1))
+        .min(1, 'must list at least one accepted aud value'),
+      /** OAuth scopes a token must carry, any one of them. */
+      scopes: z.array(z.string().min(1)).default([]),
+    })
+    .strict(),
+]);
+
+export type AdminAuth = z.output<typeof adminAuthSchema>;
+
+function functionSettings(maxTimeoutSeconds: number) {
+  return z
+    .object({
+      /** Memory in MiB; Lambda sizes CPU in proportion. */
+      memorySize: z.number().int().min(128).max(10_240),
+      timeoutSeconds: z.number().int().min(1).max(maxTimeoutSeconds),
+      /**
+       * Concurrent executions reserved for the function, which also caps
+       * it. Absent: the function shares the account's unreserved pool.
+       */
+      reservedConcurrency: z.number().int().min(1).optional(),
+    })
+    .strict();
+}
+
+/** Memory, timeout and concurrency of each function. */
+export const functionsSchema = z
+  .object({
+    ingest: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
+    leads: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
+    /** Absent timeout: the sweep interval, at most 5 minutes. */
+    sweep: functionSettings(MAX_LAMBDA_TIMEOUT_SECONDS).extend({
+      timeoutSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_LAMBDA_TIMEOUT_SECONDS)
+        .optional(),
+    }),
+  })
+  .strict();
+
+export type FunctionName = keyof z.output<typeof functionsSchema>;
+
+/** Powertools log levels a stage may set; lower levels log more. */
+export const logLevelSchema = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']);
+
+export const alarmsSchema = z
+  .object({
+    /** Existing SNS topics notified when an alarm fires or recovers. */
+    topicArns: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/,
+            'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:alerts',
+          ),
+      )
+      .default([]),
+    /** Addresses subscribed to a topic the stack creates. */
+    emails: z.array(z.email('must be an email address')).max(20).default([]),
+    /** Age in minutes of an unpublished outbox entry that raises an alarm. */
+    outboxAgeMinutes: z.number().int().min(1).max(1_440).default(15),
+    /** Share of API responses with a 5xx status, in percent, that raises an alarm. */
+    api5xxPercent: z.number().positive().max(100).default(1),
+  })
+  .strict()
+  .refine(
+    (alarms) =>
+      alarms.topicArns.length + (alarms.emails.length > 0 ? 1 : 0) <=
+      MAX_ALARM_ACTIONS,
+    {
+      path: ['topicArns'],
+      message: `must list at most ${MAX_ALARM_ACTIONS} topics, or ${MAX_ALARM_ACTIONS - 1} when emails are set, because an alarm takes ${MAX_ALARM_ACTIONS} actions`,
+    },
+  );
+
+export type AlarmSettings = z.output<typeof alarmsSchema>;
+
+/** Name of the Secrets Manager secret that stores the write key digests. */
+export const writeKeySecretNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9/_+=.@-]{1,512}$/,
+    'must be 1 to 512 letters, digits or /_+=.@- characters',
+  )
+  .refine((name) => !SECRET_SUFFIX_LIKE.test(name), {
+    message:
+      'must not end with a hyphen and six characters, which Secrets Manager reads as the random suffix of an ARN',
+  });
+
+/** Returns the default secret name of a stage's write key digests. */
+export function defaultWriteKeySecretName(stageName: string): string {
+  return `mql-engine/${stageName}/write-keys`;
+}
+
+/** Returns the sweep timeout: as configured, else the interval up to 5 min. */
+export function sweepTimeoutSeconds(
+  configured: number | undefined,
+  sweepRateMinutes: number,
+): number {
+  return configured ?? Math.min(sweepRateMinutes * 60, 300);
+}
