@@ -99,8 +99,13 @@ async function wireStack(
     TABLE_NAME: tableName,
     EVENT_BUS_NAME: routing.eventBusName,
     MQL_WRITE_KEY: options.writeKey,
+    STAGE_NAME: stage,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
+    // Metrics and traces go to CloudWatch and X-Ray only; locally they
+    // would add a JSON line per request to the log output.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_TRACE_ENABLED: 'false',
   });
   const server = await startLocalApi({
     port: options.port,
@@ -149,6 +154,8 @@ function configureHandlerEnvironment(values: Record<string, string>): void {
   });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
+  // The local runtime checks MQL_WRITE_KEY and reads no secret.
+  delete process.env.WRITE_KEY_SECRET_NAME;
 }
 
 function startSweepTimer(

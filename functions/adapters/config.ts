@@ -11,18 +11,16 @@ const environmentSchema = z.object({
   EVENT_SOURCE: z.string().min(1).default('mql-engine'),
   REVIEW_SHARDS: z.coerce.number().int().min(1).max(1000).default(16),
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(400),
-  /** Comma-separated `sourceId:sha256` pairs of accepted write keys. */
-  WRITE_KEY_DIGESTS: z
-    .string()
-    .regex(
-      /^[\w.-]+:[0-9a-f]{64}(,[\w.-]+:[0-9a-f]{64})*$/,
-      'must be comma-separated sourceId:sha256-hex pairs',
-    )
-    .optional(),
+  /** Secrets Manager secret with the digests of accepted write keys. */
+  WRITE_KEY_SECRET_NAME: z.string().min(1).optional(),
+  /** Seconds a fetched write key secret is used before it is read again. */
+  WRITE_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).default(300),
   /** A plain write key, for the local runtime only. */
   MQL_WRITE_KEY: z.string().min(1).optional(),
   /** Path of a model JSON file; the bundled default model otherwise. */
   MQL_MODEL_FILE: z.string().min(1).optional(),
+  /** Stage name, the `stage` dimension of every metric. */
+  STAGE_NAME: z.string().min(1).default('local'),
 });
 
 export type RuntimeConfig = z.output<typeof environmentSchema>;
@@ -30,6 +28,8 @@ export type RuntimeConfig = z.output<typeof environmentSchema>;
 /**
  * Reads and validates the runtime configuration. Raises an error naming
  * every invalid variable, so a misconfigured function fails at cold start.
+ * The write key settings are optional here because only the ingest
+ * function authenticates tracking requests.
  */
 export function readConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
   const parsed = environmentSchema.safeParse(env);
@@ -41,11 +41,11 @@ export function readConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
   }
   const config = parsed.data;
   if (
-    config.WRITE_KEY_DIGESTS === undefined &&
-    config.MQL_WRITE_KEY === undefined
+    config.WRITE_KEY_SECRET_NAME !== undefined &&
+    config.MQL_WRITE_KEY !== undefined
   ) {
     throw new Error(
-      'Invalid environment configuration: set WRITE_KEY_DIGESTS or MQL_WRITE_KEY so that tracking requests can be authenticated.',
+      'Invalid environment configuration: set WRITE_KEY_SECRET_NAME or MQL_WRITE_KEY, not both.',
     );
   }
   return config;

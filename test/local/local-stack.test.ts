@@ -155,6 +155,14 @@ describe('local stack', () => {
     expect(response.status).toBe(401);
   });
 
+  it('answers 401 to a write key on the leads API', async () => {
+    const response = await fetch(`${stack.apiUrl}/leads/cpo-http`, {
+      headers: { authorization: basic(WRITE_KEY) },
+    });
+
+    expect(response.status).toBe(401);
+  });
+
   it('answers 404 problem+json for an unknown lead', async () => {
     const response = await getLead('nobody');
 

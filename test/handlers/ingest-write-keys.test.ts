@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
+import type { HttpResponse } from '../../functions/adapters/http/responses.js';
+import { resetRuntime } from '../../functions/adapters/runtime.js';
+import { handler as ingest } from '../../functions/handlers/ingest.js';
+import { handler as leads } from '../../functions/handlers/leads.js';
+import { LOCAL_AWS } from '../../local/services.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import { createTestRouting, createTestTable } from '../support/aws.js';
+import {
+  createWriteKeySecret,
+  secretsClient,
+  type TestWriteKey,
+  writeKeySecretValue,
+} from '../support/secrets.js';
+
+/** The current key of the web source; its previous key was rotated out. */
+const WEB: TestWriteKey = { sourceId: 'web', key: 'web-key-2026-09' };
+const ROTATED_OUT = 'web-key-2026-06';
+
+const savedEnvironment = { ...process.env };
+
+beforeAll(async () => {
+  const [table, routing] = await Promise.all([
+    createTestTable(),
+    createTestRouting(),
+  ]);
+  const secretName = await createWriteKeySecret(
+    secretsClient(),
+    writeKeySecretValue([WEB]),
+  );
+  useEnvironment({
+    TABLE_NAME: table.tableName,
+    EVENT_BUS_NAME: routing.eventBusName,
+    WRITE_KEY_SECRET_NAME: secretName,
+  });
+});
+
+afterAll(() => {
+  process.env = savedEnvironment;
+  resetRuntime();
+});
+
+/** Points the handlers' runtime at the shared DynamoDB Local and moto. */
+function useEnvironment(values: Record<string, string>): void {
+  const moto = inject('motoEndpoint');
+  process.env = {
+    ...savedEnvironment,
+    ...values,
+    STAGE_NAME: 'test',
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
+    AWS_ENDPOINT_URL_EVENTBRIDGE: moto,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: moto,
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  };
+  delete process.env.MQL_WRITE_KEY;
+  resetRuntime();
+}
+
+function basic(user: string): string {
+  return `Basic ${Buffer.from(`${user}:`).toString('base64')}`;
+}
+
+function request(
+  routeKey: string,
+  options: {
+    authorization?: string;
+    body?: unknown;
+    pathParameters?: Record<string, string>;
+  },
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+  };
+  if (options.authorization !== undefined) {
+    headers.authorization = options.authorization;
+  }
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: routeKey.split(' ')[1] ?? '/',
+    rawQueryString: '',
+    headers,
+    pathParameters: options.pathParameters,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    isBase64Encoded: false,
+    requestContext: { requestId: randomUUID() },
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+function postBatch(leadId: string, authorization?: string, writeKey?: string) {
+  const body = {
+    batch: qualifyingBatch(leadId),
+    ...(writeKey === undefined ? {} : { writeKey }),
+  };
+  return ingest(
+    request('POST /v1/batch', { authorization, body }),
+  ) as Promise<HttpResponse>;
+}
+
+/** Returns what a client can tell apart: status, headers, body fields. */
+function observable(response: HttpResponse) {
+  const { requestId, ...body } = JSON.parse(
+    String(response.body),
+  ) as ProblemDetails;
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body,
+    hasRequestId: typeof requestId === 'string',
+  };
+}
+
+async function leadStatus(leadId: string): Promise<number | undefined> {
+  const response = (await leads(
+    request('GET /leads/{leadId}', { pathParameters: { leadId } }),
+  )) as HttpResponse;
+  return response.statusCode;
+}
+
+describe('ingest handler with the write key secret', () => {
+  it('scores a batch sent with a current key', async () => {
+    const response = await postBatch('secret-ok', basic(WEB.key));
+
+    expect(response.statusCode).toBe(200);
+    expect(await leadStatus('secret-ok')).toBe(200);
+  });
+
+  it('accepts the key in the body', async () => {
+    const response = await postBatch('secret-body', undefined, WEB.key);
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('answers every bad credential with the same 401', async () => {
+    const attempts = {
+      missing: await postBatch('bad-missing'),
+      unknown: await postBatch('bad-unknown', basic('guessed-key')),
+      rotatedOut: await postBatch('bad-rotated', basic(ROTATED_OUT)),
+      nearMiss: await postBatch('bad-near', basic(`${WEB.key.slice(0, -1)}8`)),
+      unknownInBody: await postBatch('bad-body', undefined, 'guessed-key'),
+      bearer: await postBatch('bad-bearer', `Bearer ${WEB.key}`),
+    };
+    const seen = Object.values(attempts).map(observable);
+
+    expect(seen[0]?.status).toBe(401);
+    expect(seen[0]?.hasRequestId).toBe(true);
+    for (const other of seen.slice(1)) {
+      expect(other).toEqual(seen[0]);
+    }
+  });
+
+  it('stores nothing of a rejected batch', async () => {
+    await postBatch('bad-stored', basic(ROTATED_OUT));
+
+    expect(await leadStatus('bad-stored')).toBe(404);
+  });
+
+  it('answers 500 without details when the secret is missing', async () => {
+    const current = { ...process.env };
+    useEnvironment({
+      TABLE_NAME: String(current.TABLE_NAME),
+      EVENT_BUS_NAME: String(current.EVENT_BUS_NAME),
+      WRITE_KEY_SECRET_NAME: 'mql-engine/test/no-such-secret',
+      // The expected error log would only clutter the test output.
+      POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+    });
+
+    try {
+      const response = await postBatch('no-secret', basic(WEB.key));
+      const body = JSON.parse(String(response.body)) as ProblemDetails;
+
+      expect(response.statusCode).toBe(500);
+      expect(body.detail).toBe(
+        'The request failed on the server. Retry it later.',
+      );
+      expect(response.body).not.toContain('no-such-secret');
+    } finally {
+      process.env = current;
+      resetRuntime();
+    }
+  });
+});
