@@ -1,20 +1,32 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Log } from '../ports/logger.js';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
 import type { ScoringDependencies } from '../use-cases/dependencies.js';
-import { readConfig } from './config.js';
+import { type RuntimeConfig, readConfig } from './config.js';
 import { DynamoLeadRepository } from './dynamodb/lead-repository.js';
 import { EventBridgePublisher } from './eventbridge/event-publisher.js';
 import { loadModel } from './model-source.js';
+import { SERVICE_NAME } from './observability/metric-names.js';
+import { createMetrics } from './observability/metrics.js';
+import { redactLogValue } from './observability/redaction.js';
+import { createTracer } from './observability/tracing.js';
+import { SecretWriteKeyVerifier } from './write-key-secret.js';
 import { DigestWriteKeyVerifier, hashWriteKey } from './write-keys.js';
 
 /** Everything a handler needs, built once per Lambda container. */
 export interface Runtime {
   deps: ScoringDependencies;
-  writeKeys: WriteKeyVerifier;
+  /** Undefined when neither a write key secret nor a key is configured. */
+  writeKeys: WriteKeyVerifier | undefined;
   logger: Logger;
+  metrics: Metrics;
+  tracer: Tracer;
 }
 
 let current: Runtime | undefined;
@@ -37,46 +49,61 @@ export function resetRuntime(): void {
 
 export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   const config = readConfig(env);
-  const logger = new Logger({ serviceName: 'mql-engine' });
+  const logger = new Logger({
+    serviceName: SERVICE_NAME,
+    jsonReplacerFn: redactLogValue,
+  });
+  const tracer = createTracer();
   const model = loadModel(config.MQL_MODEL_FILE);
-  logger.appendKeys({ modelVersion: model.version });
-  const repository = new DynamoLeadRepository(new DynamoDBClient({}), {
-    tableName: config.TABLE_NAME,
-    reviewShards: config.REVIEW_SHARDS,
-    eventRetentionDays: config.EVENT_RETENTION_DAYS,
-  });
-  const publisher = new EventBridgePublisher(new EventBridgeClient({}), {
-    eventBusName: config.EVENT_BUS_NAME,
-    source: config.EVENT_SOURCE,
-  });
-  return {
-    deps: {
-      repository,
-      publisher,
-      model,
-      clock: Date.now,
-      log: logAdapter(logger),
+  logger.appendKeys({ modelVersion: model.version, stage: config.STAGE_NAME });
+  const log = logAdapter(logger);
+  const repository = new DynamoLeadRepository(
+    tracer.captureAWSv3Client(new DynamoDBClient({})),
+    {
+      tableName: config.TABLE_NAME,
+      reviewShards: config.REVIEW_SHARDS,
+      eventRetentionDays: config.EVENT_RETENTION_DAYS,
     },
-    writeKeys: new DigestWriteKeyVerifier(writeKeyDigests(config)),
+  );
+  const publisher = new EventBridgePublisher(
+    tracer.captureAWSv3Client(new EventBridgeClient({})),
+    { eventBusName: config.EVENT_BUS_NAME, source: config.EVENT_SOURCE },
+  );
+  return {
+    deps: { repository, publisher, model, clock: Date.now, log },
+    writeKeys: writeKeyVerifier(config, tracer, log),
     logger,
+    metrics: createMetrics(config.STAGE_NAME),
+    tracer,
   };
 }
 
-function writeKeyDigests(config: ReturnType<typeof readConfig>) {
-  const digests = (config.WRITE_KEY_DIGESTS ?? '')
-    .split(',')
-    .filter((pair) => pair !== '')
-    .map((pair) => {
-      const [sourceId = '', sha256 = ''] = pair.split(':');
-      return { sourceId, sha256 };
-    });
-  if (config.MQL_WRITE_KEY !== undefined) {
-    digests.push({
-      sourceId: 'default',
-      sha256: hashWriteKey(config.MQL_WRITE_KEY),
-    });
+/**
+ * Returns the verifier of tracking write keys: the digests in the write
+ * key secret in AWS, or the digest of MQL_WRITE_KEY in the local runtime.
+ */
+function writeKeyVerifier(
+  config: RuntimeConfig,
+  tracer: Tracer,
+  log: Log,
+): WriteKeyVerifier | undefined {
+  if (config.WRITE_KEY_SECRET_NAME !== undefined) {
+    const client = tracer.captureAWSv3Client(new SecretsManagerClient({}));
+    return new SecretWriteKeyVerifier(
+      new SecretsProvider({ awsSdkV3Client: client }),
+      {
+        secretName: config.WRITE_KEY_SECRET_NAME,
+        maxAgeSeconds: config.WRITE_KEY_CACHE_SECONDS,
+        log,
+      },
+    );
   }
-  return digests;
+  if (config.MQL_WRITE_KEY !== undefined) {
+    return new DigestWriteKeyVerifier([
+      { sourceId: 'default', sha256: hashWriteKey(config.MQL_WRITE_KEY) },
+    ]);
+  }
+  return undefined;
 }
 
 function logAdapter(logger: Logger): Log {

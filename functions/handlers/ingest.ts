@@ -7,9 +7,13 @@ import {
   type TrackingPayload,
   trackingPayloadOf,
 } from '../adapters/http/tracking-routes.js';
+import { recordIngestMetrics } from '../adapters/observability/metrics.js';
 import { AuthenticationError, NotFoundError } from '../domain/errors.js';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
-import { ingestMessages } from '../use-cases/ingest-messages.js';
+import {
+  type IngestResult,
+  ingestMessages,
+} from '../use-cases/ingest-messages.js';
 import { httpHandler } from './http-handler.js';
 
 /** Maximum body of a tracking request in UTF-8 bytes, as Segment's API. */
@@ -20,11 +24,14 @@ export const MAX_BATCH_BYTES = 500 * 1024;
  * `/v1/import`) with `{batch: [...], sentAt?, writeKey?}`, and one
  * message per call on `/v1/track`, `/v1/t` and the other single-call
  * routes. The write key is the HTTP Basic user name or `writeKey` in the
- * body. Answers 200 with a result per message, so one bad message never
- * makes a client drop or resend the whole batch.
+ * body, whichever comes first, so each request checks one key. Answers
+ * 200 with a result per message, so one bad message never makes a client
+ * drop or resend the whole batch.
  */
-export const handler = httpHandler(async (request, { deps, writeKeys }) => {
+export const handler = httpHandler(async (request, runtime) => {
+  const { deps, metrics } = runtime;
   const payload = routePayload(request);
+  const writeKeys = requireWriteKeys(runtime.writeKeys);
   const headerKey = basicAuthUser(request);
   let sourceId =
     headerKey === undefined
@@ -38,7 +45,8 @@ export const handler = httpHandler(async (request, { deps, writeKeys }) => {
     messages: messagesOf(body, payload),
     receivedAt: deps.clock(),
   });
-  return jsonResponse(200, result);
+  recordIngestMetrics(metrics, result);
+  return jsonResponse(200, responseBody(result));
 });
 
 function routePayload(request: ApiRequest): TrackingPayload {
@@ -51,6 +59,23 @@ function routePayload(request: ApiRequest): TrackingPayload {
     );
   }
   return payload;
+}
+
+/** Returns the result without the transition counts, which feed metrics only. */
+function responseBody(result: IngestResult): Omit<IngestResult, 'transitions'> {
+  const { transitions: _transitions, ...body } = result;
+  return body;
+}
+
+function requireWriteKeys(
+  writeKeys: WriteKeyVerifier | undefined,
+): WriteKeyVerifier {
+  if (writeKeys === undefined) {
+    throw new Error(
+      'Invalid environment configuration: set WRITE_KEY_SECRET_NAME (or MQL_WRITE_KEY locally) so that tracking requests can be authenticated.',
+    );
+  }
+  return writeKeys;
 }
 
 async function authenticate(

@@ -12,6 +12,10 @@ import {
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { publishEvents } from './publish-events.js';
+import {
+  countTransitions,
+  type TransitionCounts,
+} from './transition-counts.js';
 import { type LeadUpdate, updateLead } from './update-lead.js';
 
 /** Leads updated in parallel within one request. */
@@ -55,6 +59,8 @@ export interface IngestResult {
   counts: { scored: number; duplicate: number; rejected: number };
   /** Outgoing events published now, and those left for the sweep. */
   events: { published: number; pending: number };
+  /** Status changes the request caused, for metrics. */
+  transitions: TransitionCounts;
 }
 
 /**
@@ -96,6 +102,7 @@ export async function ingestMessages(
       rejected: rejected.length,
     },
     events,
+    transitions: countTransitions(outgoing),
   };
 }
 

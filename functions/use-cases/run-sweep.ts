@@ -3,6 +3,7 @@ import type { DueItem } from '../ports/lead-repository.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { publishEvents } from './publish-events.js';
+import { countTransitions } from './transition-counts.js';
 import { updateLead } from './update-lead.js';
 
 const PAGE_SIZE = 100;
@@ -25,8 +26,16 @@ export interface SweepResult {
   read: number;
   leadsChanged: number;
   transitions: number;
+  /** Transitions to MQL, a subset of `transitions`. */
+  qualified: number;
+  /** Transitions to recycled, a subset of `transitions`. */
+  recycled: number;
   published: number;
   pending: number;
+  /** Outbox entries this run found unpublished after their grace period. */
+  outboxPending: number;
+  /** Age of the oldest of those entries since it was written, in ms. */
+  oldestOutboxAgeMs: number;
   /** Whether due items were left for the next run. */
   incomplete: boolean;
 }
@@ -110,8 +119,11 @@ async function reviewLead(
 ): Promise<void> {
   const update = await updateLead(deps, 'sweep', leadId, [], now);
   if (update.outgoing.length > 0) {
+    const counts = countTransitions(update.outgoing);
     result.leadsChanged += 1;
     result.transitions += update.outgoing.length;
+    result.qualified += counts.qualified;
+    result.recycled += counts.recycled;
     const published = await publishEvents(deps, update.outgoing);
     result.published += published.published;
     result.pending += published.pending;
@@ -137,6 +149,11 @@ async function republish(
   if (event === undefined) {
     return;
   }
+  result.outboxPending += 1;
+  result.oldestOutboxAgeMs = Math.max(
+    result.oldestOutboxAgeMs,
+    now - event.createdAt,
+  );
   const published = await publishEvents(deps, [event]);
   result.published += published.published;
   result.pending += published.pending;
@@ -147,8 +164,12 @@ function emptyResult(): SweepResult {
     read: 0,
     leadsChanged: 0,
     transitions: 0,
+    qualified: 0,
+    recycled: 0,
     published: 0,
     pending: 0,
+    outboxPending: 0,
+    oldestOutboxAgeMs: 0,
     incomplete: false,
   };
 }
@@ -158,8 +179,12 @@ function addResults(a: SweepResult, b: SweepResult): SweepResult {
     read: a.read + b.read,
     leadsChanged: a.leadsChanged + b.leadsChanged,
     transitions: a.transitions + b.transitions,
+    qualified: a.qualified + b.qualified,
+    recycled: a.recycled + b.recycled,
     published: a.published + b.published,
     pending: a.pending + b.pending,
+    outboxPending: a.outboxPending + b.outboxPending,
+    oldestOutboxAgeMs: Math.max(a.oldestOutboxAgeMs, b.oldestOutboxAgeMs),
     incomplete: a.incomplete || b.incomplete,
   };
 }

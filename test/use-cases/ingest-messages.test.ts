@@ -19,6 +19,7 @@ describe('ingestMessages', () => {
     expect(result.leads).toHaveLength(1);
     expect(result.leads[0]?.status).toBe('mql');
     expect(result.events).toEqual({ published: 1, pending: 0 });
+    expect(result.transitions).toEqual({ qualified: 1, recycled: 0 });
     const { Messages = [] } = await routing.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: routing.queueUrls[SALES_QUEUE.id],
@@ -47,6 +48,7 @@ describe('ingestMessages', () => {
 
     expect(again.counts).toEqual({ scored: 0, duplicate: 3, rejected: 0 });
     expect(again.events.published).toBe(0);
+    expect(again.transitions).toEqual({ qualified: 0, recycled: 0 });
     expect(await repository.getLead('cpo-2')).toEqual(before);
   });
 });

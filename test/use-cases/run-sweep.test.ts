@@ -38,7 +38,14 @@ describe('runSweep', () => {
     const due = await runSweep(deps, { now: clock.now, deadline: Infinity });
 
     expect(early.read).toBe(0);
-    expect(due).toMatchObject({ read: 1, leadsChanged: 1, published: 1 });
+    expect(due).toMatchObject({
+      read: 1,
+      leadsChanged: 1,
+      published: 1,
+      qualified: 0,
+      recycled: 1,
+      outboxPending: 0,
+    });
     const lead = await deps.repository.getLead('fading');
     expect(lead?.status).toBe('recycled');
     expect(lead?.recycledAt).toBe(dueAt);
@@ -67,6 +74,8 @@ describe('runSweep', () => {
 
     expect(result.events).toEqual({ published: 0, pending: 1 });
     expect(sweep.published).toBe(1);
+    expect(sweep.outboxPending).toBe(1);
+    expect(sweep.oldestOutboxAgeMs).toBe(2 * 60_000);
     expect(again.read).toBe(0);
     const routed = await receiveAll(routing);
     expect(routed.map((event) => event.detail.leadId)).toEqual(['unlucky']);
@@ -92,6 +101,7 @@ describe('runSweep', () => {
     ]);
 
     expect(first.published + second.published).toBe(3);
+    expect(first.outboxPending + second.outboxPending).toBe(3);
     const routed = [
       ...(await receiveAll(routing)),
       ...(await receiveAll(routing)),

@@ -1,0 +1,64 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { IngestResult } from '../../use-cases/ingest-messages.js';
+import type { SweepResult } from '../../use-cases/run-sweep.js';
+import {
+  METRIC_NAMES,
+  METRICS_NAMESPACE,
+  type MetricName,
+  SERVICE_NAME,
+} from './metric-names.js';
+
+/**
+ * Returns a Powertools Metrics instance that writes CloudWatch embedded
+ * metric format (EMF) lines with the `service` and `stage` dimensions.
+ * POWERTOOLS_METRICS_DISABLED=true turns the output off, as the local
+ * runtime does.
+ */
+export function createMetrics(stageName: string): Metrics {
+  return new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICE_NAME,
+    defaultDimensions: { stage: stageName },
+  });
+}
+
+/** Adds the counts of one ingest request. */
+export function recordIngestMetrics(
+  metrics: Metrics,
+  result: IngestResult,
+): void {
+  addCount(metrics, METRIC_NAMES.eventsIngested, result.counts.scored);
+  addCount(metrics, METRIC_NAMES.duplicates, result.counts.duplicate);
+  addCount(metrics, METRIC_NAMES.rejected, result.counts.rejected);
+  addCount(metrics, METRIC_NAMES.mqlsQualified, result.transitions.qualified);
+  addCount(metrics, METRIC_NAMES.leadsRecycled, result.transitions.recycled);
+  addCount(metrics, METRIC_NAMES.publishFailures, result.events.pending);
+}
+
+/** Adds the counts of one sweep run. */
+export function recordSweepMetrics(
+  metrics: Metrics,
+  result: SweepResult,
+): void {
+  addCount(metrics, METRIC_NAMES.sweepItemsRead, result.read);
+  addCount(metrics, METRIC_NAMES.mqlsQualified, result.qualified);
+  addCount(metrics, METRIC_NAMES.leadsRecycled, result.recycled);
+  addCount(metrics, METRIC_NAMES.publishFailures, result.pending);
+  addCount(metrics, METRIC_NAMES.outboxPending, result.outboxPending);
+  metrics.addMetric(
+    METRIC_NAMES.outboxOldestAge,
+    MetricUnit.Seconds,
+    Math.round(result.oldestOutboxAgeMs / 1000),
+  );
+}
+
+/** Writes the stored metrics, if any, as one EMF line and clears them. */
+export function flushMetrics(metrics: Metrics): void {
+  if (metrics.hasStoredMetrics()) {
+    metrics.publishStoredMetrics();
+  }
+}
+
+function addCount(metrics: Metrics, name: MetricName, value: number): void {
+  metrics.addMetric(name, MetricUnit.Count, value);
+}
