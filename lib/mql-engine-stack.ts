@@ -3,11 +3,16 @@ import type { Construct } from 'constructs';
 import { DecaySweep } from './constructs/decay-sweep.js';
 import { EventRouting } from './constructs/event-routing.js';
 import { LeadTable } from './constructs/lead-table.js';
+import { Monitoring } from './constructs/monitoring.js';
 import { ScoringFunctions } from './constructs/scoring-functions.js';
 import { TrackingApi } from './constructs/tracking-api.js';
-import { resourceName, SALES_QUEUE } from './definitions/event-routing.js';
+import {
+  QUEUES,
+  resourceName,
+  SALES_QUEUE,
+} from './definitions/event-routing.js';
 import type { BundledModel } from './scoring-model.js';
-import { formatWriteKeyDigests, type StageConfig } from './stage-config.js';
+import type { StageConfig } from './stage-config.js';
 
 export interface MqlEngineStackProps extends StackProps {
   /** Validated configuration of the stage this stack deploys. */
@@ -18,7 +23,10 @@ export interface MqlEngineStackProps extends StackProps {
   projectRoot: string;
 }
 
-/** One stage of the engine: table, functions, API, events and sweep. */
+/**
+ * One stage of the engine: table, functions, API, events, sweep, alarms
+ * and dashboard.
+ */
 export class MqlEngineStack extends Stack {
   constructor(scope: Construct, id: string, props: MqlEngineStackProps) {
     super(scope, id, props);
@@ -37,12 +45,13 @@ export class MqlEngineStack extends Stack {
       table,
       eventBus: routing.eventBus,
       modelJson: props.model.json,
-      writeKeyDigests: formatWriteKeyDigests(config),
+      writeKeySecretName: config.writeKeySecretName,
+      stageName: config.stageName,
+      sizing: config.functions,
       reviewShards: config.reviewShards,
       eventRetentionDays: config.eventRetentionDays,
-      // A run ends within one period, so sweeps rarely overlap. An overlap
-      // is still safe because every lead write checks the lead's version.
-      sweepTimeout: Duration.minutes(Math.min(config.sweepRateMinutes, 5)),
+      logLevel: config.logLevel,
+      tracing: config.tracing,
       logRetention: config.logRetentionDays,
       retainLogs: config.protectData,
     });
@@ -53,10 +62,18 @@ export class MqlEngineStack extends Stack {
       corsAllowedOrigins: config.corsAllowedOrigins,
       logRetention: config.logRetentionDays,
       retainLogs: config.protectData,
+      adminAuth: config.adminAuth,
     });
     new DecaySweep(this, 'DecaySweep', {
       handler: functions.sweep,
       rate: Duration.minutes(config.sweepRateMinutes),
+    });
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      stageName: config.stageName,
+      functions: functions.all,
+      httpApi: api.httpApi,
+      queues: QUEUES.map((queue) => routing.queue(queue.id)),
+      alarms: config.alarms,
     });
 
     this.addOutputs({
@@ -64,6 +81,8 @@ export class MqlEngineStack extends Stack {
       EventBusName: routing.eventBus.eventBusName,
       TableName: table.tableName,
       SalesQueueUrl: routing.queue(SALES_QUEUE.id).queueUrl,
+      WriteKeySecretName: config.writeKeySecretName,
+      DashboardName: monitoring.dashboard.dashboardName,
     });
   }
 

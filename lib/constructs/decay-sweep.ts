@@ -1,7 +1,12 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import {
+  ContextAttribute,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { logicalIdOf } from './logical-id.js';
@@ -35,6 +40,11 @@ export class DecaySweep extends Construct {
         role,
         maxEventAge: rate,
         retryAttempts: 2,
+        // The execution id becomes the correlation id of the run's logs.
+        input: ScheduleTargetInput.fromObject({
+          executionId: ContextAttribute.executionId,
+          scheduledTime: ContextAttribute.scheduledTime,
+        }),
       }),
     });
     Validations.of(role).acknowledge({

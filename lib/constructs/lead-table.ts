@@ -4,6 +4,7 @@ import {
   AttributeType,
   Billing,
   ProjectionType,
+  TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
@@ -26,8 +27,9 @@ export interface LeadTableProps {
 /**
  * The single DynamoDB table of the engine: lead states, raw events, outbox
  * entries and message markers, with the sparse `review` index the decay
- * sweep reads and a TTL that expires raw events. Keys, attribute types and
- * the index come from the layout the DynamoDB adapter uses.
+ * sweep reads and a TTL that expires raw events, encrypted at rest with
+ * the AWS managed key. Keys, attribute types and the index come from the
+ * layout the DynamoDB adapter uses.
  */
 export class LeadTable extends Construct {
   readonly table: TableV2;
@@ -41,6 +43,9 @@ export class LeadTable extends Construct {
       partitionKey: keyAttribute(TABLE_LAYOUT.partitionKey),
       sortKey: keyAttribute(TABLE_LAYOUT.sortKey),
       billing: Billing.onDemand(),
+      // The AWS managed key (aws/dynamodb) records every use in CloudTrail,
+      // which the default AWS owned key does not.
+      encryption: TableEncryptionV2.awsManagedKey(),
       timeToLiveAttribute: TABLE_LAYOUT.timeToLiveAttribute,
       globalSecondaryIndexes: [
         {

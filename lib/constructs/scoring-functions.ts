@@ -1,9 +1,15 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
   LogLevel,
   NodejsFunction,
@@ -14,6 +20,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_REVIEW_SHARDS } from '../../functions/adapters/dynamodb/table-layout.js';
 import type { HandlerName } from '../definitions/api-routes.js';
 import { EVENT_SOURCE } from '../definitions/event-routing.js';
+import type { FunctionName } from '../stage-settings.js';
 import { logicalIdOf } from './logical-id.js';
 
 export interface ScoringFunctionsProps {
@@ -25,32 +32,48 @@ export interface ScoringFunctionsProps {
   eventBus: IEventBus;
   /** Scoring model as compact JSON, embedded in every bundle. */
   modelJson: string;
-  /** WRITE_KEY_DIGESTS: comma-separated `sourceId:sha256` pairs. */
-  writeKeyDigests: string;
+  /** Secrets Manager secret with the write key digests, read by ingest. */
+  writeKeySecretName: string;
+  /** Stage name, the `stage` dimension of the custom metrics. */
+  stageName: string;
+  /** Memory, timeout and reserved concurrency of each function. */
+  sizing: Record<FunctionName, FunctionSizing>;
   /** Shards of the review index. @default 16 */
   reviewShards?: number;
   /** Days raw events are kept. @default 400 */
   eventRetentionDays?: number;
-  /** Maximum run time of one decay sweep. @default Duration.minutes(5) */
-  sweepTimeout?: Duration;
+  /** Powertools log level, POWERTOOLS_LOG_LEVEL. @default 'INFO' */
+  logLevel?: string;
+  /** X-Ray active tracing. @default true */
+  tracing?: boolean;
   /** Retention of the function logs. @default RetentionDays.TWO_WEEKS */
   logRetention?: RetentionDays;
   /** Keep the log groups when the stack is deleted. @default false */
   retainLogs?: boolean;
 }
 
+/** Memory, timeout and reserved concurrency of one function. */
+export interface FunctionSizing {
+  /** Memory in MiB. */
+  memorySize: number;
+  timeoutSeconds: number;
+  /** Reserved concurrent executions. @default - the unreserved pool */
+  reservedConcurrency?: number;
+}
+
 interface FunctionSettings {
   entry: string;
   description: string;
-  memorySize: number;
-  timeout: Duration;
+  sizing: FunctionSizing;
+  /** Variables only this function receives. */
+  environment?: Record<string, string>;
 }
 
 /**
  * The three Lambda functions of the engine, bundled from
  * functions/handlers/ by esbuild. Each has its own role and log group,
- * and its role grants only the log writes and the table and bus access its
- * handler uses, with no AWS managed policy.
+ * and its role grants only the log writes, X-Ray writes and the table,
+ * bus and secret access its handler uses, with no AWS managed policy.
  */
 export class ScoringFunctions extends Construct {
   /** POST /v1/batch: scores tracking events. */
@@ -65,22 +88,26 @@ export class ScoringFunctions extends Construct {
     this.ingest = this.createFunction('Ingest', props, {
       entry: 'ingest',
       description: 'Scores tracking batches and publishes lead transitions.',
-      memorySize: 1024,
-      timeout: Duration.seconds(29),
+      sizing: props.sizing.ingest,
+      environment: { WRITE_KEY_SECRET_NAME: props.writeKeySecretName },
     });
     this.leads = this.createFunction('Leads', props, {
       entry: 'leads',
       description: 'Returns lead scores decayed to the time of the request.',
-      memorySize: 512,
-      timeout: Duration.seconds(10),
+      sizing: props.sizing.leads,
     });
     this.sweep = this.createFunction('Sweep', props, {
       entry: 'sweep',
       description: 'Applies decay transitions and republishes the outbox.',
-      memorySize: 1024,
-      timeout: props.sweepTimeout ?? Duration.minutes(5),
+      sizing: props.sizing.sweep,
     });
     this.grantAccess(props);
+    if (props.tracing ?? true) suppressTracingFinding(this);
+  }
+
+  /** The functions with their names in the stage configuration. */
+  get all(): Record<FunctionName, NodejsFunction> {
+    return { ingest: this.ingest, leads: this.leads, sweep: this.sweep };
   }
 
   /** Returns the function that serves an HTTP handler module. */
@@ -102,6 +129,9 @@ export class ScoringFunctions extends Construct {
     // calls. An explicit action list would have to follow every adapter
     // change.
     props.table.grantReadData(this.leads);
+    this.ingest.addToRolePolicy(
+      readSecretStatement(this, props.writeKeySecretName),
+    );
     const indexFinding = `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.table)}.Arn>/index/*]`;
     Validations.of(this).acknowledge({
       id: indexFinding,
@@ -133,9 +163,14 @@ export class ScoringFunctions extends Construct {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       description: settings.description,
-      memorySize: settings.memorySize,
-      timeout: settings.timeout,
-      environment: functionEnvironment(props),
+      memorySize: settings.sizing.memorySize,
+      timeout: Duration.seconds(settings.sizing.timeoutSeconds),
+      reservedConcurrentExecutions: settings.sizing.reservedConcurrency,
+      tracing: (props.tracing ?? true) ? Tracing.ACTIVE : Tracing.DISABLED,
+      environment: {
+        ...functionEnvironment(props),
+        ...settings.environment,
+      },
       role,
       logGroup,
       bundling: bundlingOptions(props.modelJson),
@@ -154,7 +189,7 @@ export class ScoringFunctions extends Construct {
   }
 }
 
-/** Returns the variables that functions/adapters/config.ts reads. */
+/** Returns the variables that every function reads. */
 function functionEnvironment(
   props: ScoringFunctionsProps,
 ): Record<string, string> {
@@ -164,10 +199,33 @@ function functionEnvironment(
     EVENT_SOURCE,
     REVIEW_SHARDS: String(props.reviewShards ?? DEFAULT_REVIEW_SHARDS),
     EVENT_RETENTION_DAYS: String(props.eventRetentionDays ?? 400),
-    WRITE_KEY_DIGESTS: props.writeKeyDigests,
+    STAGE_NAME: props.stageName,
+    POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
     // Stack traces in the logs point into the TypeScript sources.
     NODE_OPTIONS: '--enable-source-maps',
   };
+}
+
+/**
+ * Allows reading the write key secret by name. Secrets Manager appends a
+ * hyphen and six random characters to a secret's ARN, so the ARN is
+ * matched with six `?` wildcards: one character each, never more.
+ */
+function readSecretStatement(
+  scope: Construct,
+  secretName: string,
+): PolicyStatement {
+  return new PolicyStatement({
+    actions: ['secretsmanager:GetSecretValue'],
+    resources: [
+      Stack.of(scope).formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: `${secretName}-??????`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ],
+  });
 }
 
 function bundlingOptions(modelJson: string) {
@@ -190,5 +248,13 @@ function suppressRuntimeFinding(fn: NodejsFunction): void {
     id: 'AwsSolutions-L1',
     reason:
       'The handlers are built and tested for nodejs22.x. A newer runtime needs its own test run before it is deployed.',
+  });
+}
+
+function suppressTracingFinding(scope: Construct): void {
+  Validations.of(scope).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so active tracing grants them on *. No other action is granted on *.',
   });
 }

@@ -13,7 +13,10 @@ import {
   LogGroupLogDestination,
   type ThrottleSettings,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import {
+  HttpIamAuthorizer,
+  HttpJwtAuthorizer,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -22,7 +25,6 @@ import {
   API_ROUTES,
   type ApiRoute,
   type HandlerName,
-  type RouteAuth,
 } from '../definitions/api-routes.js';
 import {
   CORS_ALLOWED_HEADERS,
@@ -30,6 +32,7 @@ import {
   CORS_EXPOSED_HEADERS,
   CORS_MAX_AGE_SECONDS,
 } from '../definitions/cors.js';
+import type { AdminAuth } from '../stage-settings.js';
 
 export interface TrackingApiProps {
   /** API name shown in the console. @default - the construct path */
@@ -49,6 +52,8 @@ export interface TrackingApiProps {
   logRetention?: RetentionDays;
   /** Keep the access log group when the stack is deleted. @default false */
   retainLogs?: boolean;
+  /** Authorization of the admin routes. @default { type: 'iam' } */
+  adminAuth?: AdminAuth;
 }
 
 /**
@@ -69,7 +74,8 @@ const ACCESS_LOG_FIELDS = {
 /**
  * The HTTP API in front of the functions, built from the shared route
  * definitions. Write-key routes have no API Gateway authorizer because
- * their handler verifies the write key. Admin routes require IAM (SigV4).
+ * their handler verifies the write key. Admin routes require IAM (SigV4)
+ * or a JWT from the configured issuer, so a write key never reaches them.
  */
 export class TrackingApi extends Construct {
   readonly httpApi: HttpApi;
@@ -111,6 +117,7 @@ export class TrackingApi extends Construct {
   }
 
   private addRoutes(props: TrackingApiProps): void {
+    const adminAuth = adminAuthorization(props.adminAuth);
     const integrations = new Map<HandlerName, HttpLambdaIntegration>();
     const integrationOf = (handler: HandlerName) => {
       const integration =
@@ -127,7 +134,9 @@ export class TrackingApi extends Construct {
         httpApi: this.httpApi,
         routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
         integration: integrationOf(route.handler),
-        authorizer: routeAuthorizer(route.auth),
+        ...(route.auth === 'admin'
+          ? adminAuth
+          : { authorizer: new HttpNoneAuthorizer() }),
       });
       if (route.auth === 'write-key') suppressAuthorizerFinding(httpRoute);
     }
@@ -154,8 +163,24 @@ function corsPreflight(
   };
 }
 
-function routeAuthorizer(auth: RouteAuth): IHttpRouteAuthorizer {
-  return auth === 'admin' ? new HttpIamAuthorizer() : new HttpNoneAuthorizer();
+interface RouteAuthorization {
+  authorizer: IHttpRouteAuthorizer;
+  authorizationScopes?: string[];
+}
+
+/** Returns the authorizer, one for all admin routes, and its scopes. */
+function adminAuthorization(
+  auth: AdminAuth = { type: 'iam' },
+): RouteAuthorization {
+  if (auth.type === 'iam') {
+    return { authorizer: new HttpIamAuthorizer() };
+  }
+  const authorizer = new HttpJwtAuthorizer('AdminJwt', auth.issuer, {
+    jwtAudience: auth.audience,
+  });
+  return auth.scopes.length > 0
+    ? { authorizer, authorizationScopes: auth.scopes }
+    : { authorizer };
 }
 
 function suppressAuthorizerFinding(route: HttpRoute): void {

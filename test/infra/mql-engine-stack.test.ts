@@ -22,16 +22,14 @@ import {
   resourceName,
 } from '../../lib/definitions/event-routing.js';
 import { addStageStack, PROJECT_ROOT } from '../../lib/mql-engine-app.js';
-import {
-  formatWriteKeyDigests,
-  loadStageConfig,
-  type StageConfig,
-} from '../../lib/stage-config.js';
+import { loadStageConfig, type StageConfig } from '../../lib/stage-config.js';
 import {
   assetDirectory,
   createApp,
+  lintTemplate,
   type SynthesizedStage,
   synthesizeStage,
+  validationReports,
 } from './support/synthesize.js';
 import {
   resourceOfType,
@@ -46,12 +44,20 @@ const STAGES = [
     protectData: false,
     deletionPolicy: 'Delete',
     corsOrigins: ['*'],
+    logLevel: 'DEBUG',
+    reservedConcurrency: {
+      ingest: undefined,
+      leads: undefined,
+      sweep: undefined,
+    },
   },
   {
     stage: 'prod',
     protectData: true,
     deletionPolicy: 'Retain',
     corsOrigins: [],
+    logLevel: 'INFO',
+    reservedConcurrency: { ingest: 100, leads: 10, sweep: 1 },
   },
 ] as const;
 
@@ -113,6 +119,15 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       });
     });
 
+    it('encrypts at rest with the AWS managed key', () => {
+      const table = resourceOfType(template, 'AWS::DynamoDB::GlobalTable');
+
+      expect(table.Properties.SSESpecification).toEqual({
+        SSEEnabled: true,
+        SSEType: 'KMS',
+      });
+    });
+
     it('protects data only when configured', () => {
       const table = resourceOfType(template, 'AWS::DynamoDB::GlobalTable');
       const [replica] = table.Properties.Replicas;
@@ -153,8 +168,46 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
         expect(variables.EVENT_RETENTION_DAYS).toBe(
           String(config.eventRetentionDays),
         );
-        expect(variables.WRITE_KEY_DIGESTS).toBe(formatWriteKeyDigests(config));
+        expect(variables.STAGE_NAME).toBe(expected.stage);
+        expect(variables.POWERTOOLS_LOG_LEVEL).toBe(expected.logLevel);
       }
+    });
+
+    it('give only ingest the write key secret name', () => {
+      const named = Object.entries(
+        template.findResources('AWS::Lambda::Function'),
+      )
+        .filter(
+          ([, fn]) => fn.Properties.Environment.Variables.WRITE_KEY_SECRET_NAME,
+        )
+        .map(([id, fn]) => [
+          id.replace(/[0-9A-F]{8}$/, ''),
+          fn.Properties.Environment.Variables.WRITE_KEY_SECRET_NAME,
+        ]);
+
+      expect(named).toEqual([
+        ['FunctionsIngest', `mql-engine/${expected.stage}/write-keys`],
+      ]);
+    });
+
+    it.each([
+      ['Ingest', 'ingest'],
+      ['Leads', 'leads'],
+      ['Sweep', 'sweep'],
+    ] as const)('size %s as configured', (id, name) => {
+      const fn = resourceWithIdPrefix(
+        template,
+        'AWS::Lambda::Function',
+        `Functions${id}`,
+      );
+      const sizing = config.functions[name];
+
+      expect(fn.Properties.MemorySize).toBe(sizing.memorySize);
+      expect(fn.Properties.Timeout).toBe(sizing.timeoutSeconds);
+      expect(fn.Properties.ReservedConcurrentExecutions).toBe(
+        expected.reservedConcurrency[name],
+      );
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     });
 
     it('load the model embedded at bundling', () => {
@@ -170,7 +223,6 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       const response = invokeBundle(bundle, {
         TABLE_NAME: 'leads',
         EVENT_BUS_NAME: 'bus',
-        WRITE_KEY_DIGESTS: formatWriteKeyDigests(config),
         MQL_MODEL_FILE: join(synthesized.assemblyDir, 'missing-model.json'),
       });
 
@@ -201,6 +253,23 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
         RouteKey: `${route.method} ${route.path}`,
         AuthorizationType: route.auth === 'admin' ? 'AWS_IAM' : 'NONE',
       });
+    });
+
+    it('guards every admin route and no write-key route', () => {
+      const auth = new Map(
+        API_ROUTES.map((route) => [`${route.method} ${route.path}`, route]),
+      );
+
+      for (const route of resourcesOfType(
+        template,
+        'AWS::ApiGatewayV2::Route',
+      )) {
+        const { RouteKey, AuthorizationType } = route.Properties;
+        const isAdmin = auth.get(RouteKey)?.auth === 'admin';
+
+        expect(AuthorizationType).toBe(isAdmin ? 'AWS_IAM' : 'NONE');
+        expect(route.Properties.AuthorizerId).toBeUndefined();
+      }
     });
 
     it.each(API_ROUTES)('sends $method $path to its handler', (route) => {
@@ -347,6 +416,38 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       }
     });
 
+    it('lets only ingest read the write key secret', () => {
+      const secretStatements = statementsOf(template).filter((statement) =>
+        [statement.Action]
+          .flat()
+          .some((action) => action.startsWith('secretsmanager:')),
+      );
+      const ingest = statementsOf(template, '^FunctionsIngestRole').filter(
+        (statement) => secretStatements.includes(statement),
+      );
+
+      expect(secretStatements).toHaveLength(1);
+      expect(ingest).toHaveLength(1);
+      expect(ingest[0]?.Action).toBe('secretsmanager:GetSecretValue');
+      expect(JSON.stringify(ingest[0]?.Resource)).toContain(
+        `:secret:mql-engine/${expected.stage}/write-keys-??????`,
+      );
+    });
+
+    it('grants only X-Ray writes on every resource', () => {
+      const onEveryResource = statementsOf(template).filter(
+        (statement) => statement.Resource === '*',
+      );
+
+      for (const statement of onEveryResource) {
+        expect([statement.Action].flat().sort()).toEqual([
+          'xray:PutTelemetryRecords',
+          'xray:PutTraceSegments',
+        ]);
+      }
+      expect(onEveryResource).toHaveLength(3);
+    });
+
     it.each(['Ingest', 'Sweep'])('lets %s write and publish', (name) => {
       const actions = statementsOf(template, `^Functions${name}Role`).flatMap(
         (statement) => [statement.Action].flat(),
@@ -364,37 +465,22 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       'EventBusName',
       'TableName',
       'SalesQueueUrl',
+      'WriteKeySecretName',
+      'DashboardName',
     ]) {
       template.hasOutput(output, { Value: Match.anyValue() });
     }
   });
 
   it('passes the cdk-nag checks', () => {
-    const report = JSON.parse(
-      readFileSync(
-        join(synthesized.assemblyDir, 'validation-report.json'),
-        'utf8',
-      ),
-    ) as { pluginReports: unknown[] };
-
-    expect(report.pluginReports).toEqual([]);
+    expect(validationReports(synthesized)).toEqual([]);
   });
 
   it('passes cfn-lint', () => {
-    const templateFile = join(
-      synthesized.assemblyDir,
-      synthesized.stack.templateFile,
-    );
-    // W3005 flags the DependsOn that the CDK adds from each function to its
-    // role next to the role's GetAtt. It is redundant, not wrong.
-    const lint = spawnSync(
-      'cfn-lint',
-      ['--ignore-checks', 'W3005', '--', templateFile],
-      { encoding: 'utf8' },
-    );
+    const lint = lintTemplate(synthesized);
 
     expect(lint.error).toBeUndefined();
-    expect(lint.stdout + lint.stderr).toBe('');
+    expect(lint.output).toBe('');
     expect(lint.status).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,20 +57,55 @@ export function createApp(
 
 /**
  * Builds and synthesizes one stage as `cdk synth -c stage=<stage>` does,
- * with real esbuild bundling and the cdk-nag checks.
+ * with the cdk-nag checks and, unless `bundle` is false, real esbuild
+ * bundling.
  */
 export function synthesizeStage(
   stage: string,
-  options: StageStackOptions = {},
+  options: StageStackOptions & { bundle?: boolean } = {},
 ): SynthesizedStage {
+  const { bundle, ...stackOptions } = options;
   const assemblyDir = mkdtempSync(join(tmpdir(), `mql-engine-${stage}-`));
-  const app = createApp(stage, { outdir: assemblyDir });
-  const stack = addStageStack(app, options);
+  const app = createApp(stage, { outdir: assemblyDir, bundle });
+  const stack = addStageStack(app, stackOptions);
   app.synth();
   return {
     stack,
     template: Template.fromStack(stack),
     assemblyDir,
     cleanUp: () => rmSync(assemblyDir, { recursive: true, force: true }),
+  };
+}
+
+/** Returns the cdk-nag reports of a synthesis; empty when it passed. */
+export function validationReports(synthesized: SynthesizedStage): unknown[] {
+  const report = JSON.parse(
+    readFileSync(
+      join(synthesized.assemblyDir, 'validation-report.json'),
+      'utf8',
+    ),
+  ) as { pluginReports: unknown[] };
+  return report.pluginReports;
+}
+
+/**
+ * Runs cfn-lint on the stage's template. W3005 is ignored: it flags the
+ * DependsOn that the CDK adds from each function to its role next to the
+ * role's GetAtt, which is redundant, not wrong.
+ */
+export function lintTemplate(synthesized: SynthesizedStage) {
+  const templateFile = join(
+    synthesized.assemblyDir,
+    synthesized.stack.templateFile,
+  );
+  const lint = spawnSync(
+    'cfn-lint',
+    ['--ignore-checks', 'W3005', '--', templateFile],
+    { encoding: 'utf8' },
+  );
+  return {
+    error: lint.error,
+    status: lint.status,
+    output: lint.stdout + lint.stderr,
   };
 }
