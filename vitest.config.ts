@@ -11,6 +11,9 @@ export default defineConfig({
       // Handler logs are checked by tests that record them; the rest of
       // the suite keeps its output to warnings and errors.
       POWERTOOLS_LOG_LEVEL: 'WARN',
+      // Handlers would print an EMF metrics line per call; the metrics
+      // tests turn the output back on.
+      POWERTOOLS_METRICS_DISABLED: 'true',
     },
   },
 });

@@ -24,6 +24,8 @@ interface EmfLine {
 let output: CapturedOutput;
 
 beforeEach(() => {
+  // The suite disables metrics output for every other test file.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   output = captureOutput();
 });
 

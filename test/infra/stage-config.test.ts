@@ -178,7 +178,7 @@ describe('loadStageConfig', () => {
     ['prod', []],
     ['alice', ['*']],
   ])('gives stage %s CORS origins %j', (stage, origins) => {
-    writeStageFile(stage, KEYS);
+    writeStageFile(stage, PROD_ALARMS);
 
     expect(loadStageConfig(stage, configDir).corsAllowedOrigins).toEqual(
       origins,
@@ -192,7 +192,7 @@ describe('loadStageConfig', () => {
       'http://127.0.0.1:3000',
       'https://*',
     ];
-    writeStageFile('prod', { ...KEYS, corsAllowedOrigins: origins });
+    writeStageFile('prod', { ...PROD_ALARMS, corsAllowedOrigins: origins });
 
     expect(loadStageConfig('prod', configDir).corsAllowedOrigins).toEqual(
       origins,
@@ -207,7 +207,7 @@ describe('loadStageConfig', () => {
     'ftp://example.com',
     'https://*.example.com',
   ])('rejects CORS origin %s', (origin) => {
-    writeStageFile('dev', { ...KEYS, corsAllowedOrigins: [origin] });
+    writeStageFile('dev', { corsAllowedOrigins: [origin] });
 
     expect(() => loadStageConfig('dev', configDir)).toThrow(
       'corsAllowedOrigins[0]: must be *, https://*',
@@ -216,7 +216,6 @@ describe('loadStageConfig', () => {
 
   it('rejects origins listed next to *', () => {
     writeStageFile('dev', {
-      ...KEYS,
       corsAllowedOrigins: ['*', 'https://www.example.com'],
     });
 
