@@ -149,6 +149,8 @@ async function republish(
   if (event === undefined) {
     return;
   }
+  // NOTE: entries still waiting out their backoff are not read, so the
+  // age is measured when an entry comes due, up to one hour late.
   result.outboxPending += 1;
   result.oldestOutboxAgeMs = Math.max(
     result.oldestOutboxAgeMs,

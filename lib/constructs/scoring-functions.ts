@@ -210,6 +210,8 @@ function functionEnvironment(
  * Allows reading the write key secret by name. Secrets Manager appends a
  * hyphen and six random characters to a secret's ARN, so the ARN is
  * matched with six `?` wildcards: one character each, never more.
+ * NOTE: no kms:Decrypt is granted, so the secret must be encrypted with
+ * the aws/secretsmanager key.
  */
 function readSecretStatement(
   scope: Construct,
