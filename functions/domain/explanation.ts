@@ -1,3 +1,4 @@
+import type { QuarantineReason } from './quarantine.js';
 import type { LeadScore } from './score.js';
 import { toIso } from './time.js';
 
@@ -14,19 +15,35 @@ export type ExplainedContribution =
       kind: 'intent';
       ruleId: string;
       description: string;
-      count: number;
+      /** Events that matched the rule and were not quarantined. */
+      events: number;
+      /** Events that count after the rule's cap. */
+      counted: number;
+      /** Points of all matched events, before caps and decay. */
       rawPoints: number;
+      /** Points of the counted events, before decay. */
+      countedPoints: number;
+      /** Points after caps and decay: the share of the score. */
       points: number;
       lastAt: string;
     };
 
+/** Events kept out of the score for one reason. */
+export interface ExplainedQuarantine {
+  reason: QuarantineReason;
+  count: number;
+  lastAt: string;
+}
+
 /** A score as shown to people: rounded values that add up exactly. */
 export interface ScoreExplanation {
   at: string;
+  modelVersion: string;
   score: number;
   fit: number;
   intent: number;
   contributions: ExplainedContribution[];
+  quarantined: ExplainedQuarantine[];
 }
 
 /**
@@ -53,22 +70,40 @@ export function explainScore(score: LeadScore): ScoreExplanation {
       kind: 'intent' as const,
       ruleId: c.ruleId,
       description: c.description,
-      count: c.count,
-      rawPoints: c.rawPoints,
+      events: c.matched,
+      counted: c.counted,
+      rawPoints: roundCents(c.rawPoints),
+      countedPoints: roundCents(c.countedPoints),
       points: (cents[fitCount + index] ?? 0) / 100,
       lastAt: toIso(c.lastAt),
     })),
   ];
-  contributions.sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
+  contributions.sort(byMagnitude);
   const fitCents = sumOf(cents.slice(0, fitCount));
   const intentCents = sumOf(cents.slice(fitCount));
   return {
     at: toIso(score.at),
+    modelVersion: score.modelVersion,
     score: (fitCents + intentCents) / 100,
     fit: fitCents / 100,
     intent: intentCents / 100,
     contributions,
+    quarantined: score.quarantined.map((q) => ({
+      reason: q.reason,
+      count: q.count,
+      lastAt: toIso(q.lastAt),
+    })),
   };
+}
+
+/** Orders by absolute points, largest first, then by rule id. */
+function byMagnitude(
+  a: { points: number; ruleId: string },
+  b: { points: number; ruleId: string },
+): number {
+  const difference = Math.abs(b.points) - Math.abs(a.points);
+  if (difference !== 0) return difference;
+  return a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0;
 }
 
 /** Rounds a number to two decimals. */
@@ -84,7 +119,7 @@ function apportionCents(values: number[], total: number): number[] {
       index,
       remainder: value * 100 - Math.floor(value * 100),
     }))
-    .sort((a, b) => b.remainder - a.remainder);
+    .sort((a, b) => b.remainder - a.remainder || a.index - b.index);
   for (const { index } of byRemainder) {
     if (missing <= 0) break;
     cents[index] = (cents[index] ?? 0) + 1;

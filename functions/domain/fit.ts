@@ -1,4 +1,4 @@
-import type { TraitValue } from './messages.js';
+import type { TraitEntry } from './lead.js';
 import type { ScoringModel } from './model.js';
 
 /** Points a fit rule adds because one of its traits matched. */
@@ -13,10 +13,11 @@ export interface FitContribution {
 /**
  * Scores a lead's traits against the model's fit rules. Rules are checked
  * in model order; within a group only the first matching rule counts, so
- * a "VP Procurement and CFO" title scores once. Fit does not decay.
+ * a "VP Procurement and CFO" title scores once. Each rule reads the first
+ * of its traits that the lead has. Fit does not decay.
  */
 export function scoreFit(
-  traits: Readonly<Record<string, TraitValue>>,
+  traits: Readonly<Record<string, TraitEntry>>,
   model: ScoringModel,
 ): FitContribution[] {
   const contributions: FitContribution[] = [];
@@ -29,7 +30,7 @@ export function scoreFit(
     if (trait === undefined) {
       continue;
     }
-    if (!rule.matches(traits[trait] as TraitValue)) {
+    if (!rule.matches((traits[trait] as TraitEntry).value)) {
       continue;
     }
     contributions.push({

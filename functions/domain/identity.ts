@@ -1,17 +1,107 @@
+import { normalizeText } from './issues.js';
 import type { TrackingEvent } from './messages.js';
 
 /** Prefix of lead ids made from an anonymous id. */
 export const ANONYMOUS_PREFIX = 'anon:';
 
+/** An address with one @, no spaces and a dot in the domain. */
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
+
+/** Tells whether a text has the shape of an email address. */
+export function isEmailAddress(text: string): boolean {
+  return EMAIL_SHAPE.test(text.trim());
+}
+
 /**
- * Returns the lead an event belongs to: its userId, or its anonymousId
- * under the `anon:` prefix so the two id spaces never collide.
+ * Normalizes an email address for comparison and as a key: trimmed,
+ * Unicode NFC and lower case. The original text is kept for display.
+ */
+export function normalizeEmail(text: string): string {
+  return normalizeText(text);
+}
+
+/**
+ * Returns the normalized domain of an email address (the part after the
+ * last @) or of a bare domain name, without a trailing dot; undefined for
+ * text that is neither.
+ */
+export function emailDomainOf(text: string): string | undefined {
+  const normalized = normalizeText(text);
+  const at = normalized.lastIndexOf('@');
+  const domain = (at === -1 ? normalized : normalized.slice(at + 1)).replace(
+    /\.$/,
+    '',
+  );
+  if (domain === '' || /[\s@/]/u.test(domain) || !domain.includes('.')) {
+    return undefined;
+  }
+  return domain;
+}
+
+/**
+ * Returns the lead id of a user id. A user id shaped like an email address
+ * is normalized, so `Jane@Acme.example ` and `jane@acme.example` are one
+ * lead; any other user id is kept as it is, because it may be a
+ * case-sensitive key of another system.
+ */
+export function userLeadId(userId: string): string {
+  return isEmailAddress(userId) ? normalizeEmail(userId) : userId;
+}
+
+/** Returns the lead id of an anonymous id. */
+export function anonymousLeadId(anonymousId: string): string {
+  return `${ANONYMOUS_PREFIX}${anonymousId}`;
+}
+
+/** Tells whether a lead id was made from an anonymous id. */
+export function isAnonymousLeadId(leadId: string): boolean {
+  return leadId.startsWith(ANONYMOUS_PREFIX);
+}
+
+/**
+ * Returns the lead an event belongs to before identity links are
+ * followed: its userId (normalized when it is an email address), or its
+ * anonymousId under the `anon:` prefix so the two id spaces never collide.
  */
 export function leadIdOf(
   event: Pick<TrackingEvent, 'userId' | 'anonymousId'>,
 ): string {
   if (event.userId !== undefined) {
-    return event.userId;
+    return userLeadId(event.userId);
   }
-  return `${ANONYMOUS_PREFIX}${event.anonymousId}`;
+  return anonymousLeadId(event.anonymousId ?? '');
+}
+
+/** A claim that the lead `from` is the same person as the lead `to`. */
+export interface IdentityLink {
+  from: string;
+  to: string;
+}
+
+/**
+ * Returns the identity links an event states. Any message with both a
+ * userId and an anonymousId links the anonymous lead to the user, as an
+ * identify call does. An alias links its previousId, which may be an
+ * anonymous id or an earlier user id, to its userId.
+ */
+export function identityLinksOf(
+  event: Pick<TrackingEvent, 'type' | 'userId' | 'anonymousId' | 'previousId'>,
+): IdentityLink[] {
+  if (event.userId === undefined) {
+    return [];
+  }
+  const to = userLeadId(event.userId);
+  const links: IdentityLink[] = [];
+  if (event.anonymousId !== undefined) {
+    links.push({ from: anonymousLeadId(event.anonymousId), to });
+  }
+  if (event.type === 'alias' && event.previousId !== undefined) {
+    const previous = userLeadId(event.previousId);
+    if (previous !== to) links.push({ from: previous, to });
+    const anonymous = anonymousLeadId(event.previousId);
+    if (!links.some((link) => link.from === anonymous)) {
+      links.push({ from: anonymous, to });
+    }
+  }
+  return links;
 }

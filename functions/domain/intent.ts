@@ -5,16 +5,37 @@ import type { EventMatcher, IntentRule, ScoringModel } from './model.js';
 /**
  * Returns the first intent rule, in model order, whose conditions all
  * match the event, or undefined. Only track, page and screen events carry
- * intent, and each scores under one rule at most.
+ * intent, and each scores under one rule at most. `trackName` is the
+ * event's normalized track name (see trackNameOf), passed in so that it
+ * is normalized once per event.
  */
 export function matchIntentRule(
   event: TrackingEvent,
+  trackName: string | undefined,
   model: ScoringModel,
 ): IntentRule | undefined {
   if (!isBehaviour(event)) {
     return undefined;
   }
-  return model.intentRules.find((rule) => matches(rule.when, event));
+  const fields: MatchedFields = {
+    trackName,
+    pageName:
+      event.type !== 'track' && event.name !== undefined
+        ? normalizeText(event.name)
+        : undefined,
+    category:
+      event.category === undefined ? undefined : normalizeText(event.category),
+  };
+  for (const rule of model.intentRules) {
+    if (matches(rule.when, event, fields)) return rule;
+  }
+  return undefined;
+}
+
+interface MatchedFields {
+  trackName: string | undefined;
+  pageName: string | undefined;
+  category: string | undefined;
 }
 
 function isBehaviour(event: TrackingEvent): boolean {
@@ -23,17 +44,17 @@ function isBehaviour(event: TrackingEvent): boolean {
   );
 }
 
-function matches(matcher: EventMatcher, event: TrackingEvent): boolean {
+function matches(
+  matcher: EventMatcher,
+  event: TrackingEvent,
+  fields: MatchedFields,
+): boolean {
   if (matcher.types && !matcher.types.has(event.type)) return false;
-  if (matcher.events) {
-    if (event.type !== 'track') return false;
-    if (!inSet(matcher.events, event.name)) return false;
+  if (matcher.events && !inSet(matcher.events, fields.trackName)) {
+    return false;
   }
-  if (matcher.names) {
-    if (event.type === 'track') return false;
-    if (!inSet(matcher.names, event.name)) return false;
-  }
-  if (matcher.categories && !inSet(matcher.categories, event.category)) {
+  if (matcher.names && !inSet(matcher.names, fields.pageName)) return false;
+  if (matcher.categories && !inSet(matcher.categories, fields.category)) {
     return false;
   }
   if (matcher.path) {
@@ -41,17 +62,14 @@ function matches(matcher: EventMatcher, event: TrackingEvent): boolean {
       return false;
     }
   }
-  return (matcher.properties ?? []).every(([key, test]) => {
-    const value = event.properties[key];
-    return (
-      (typeof value === 'string' ||
-        typeof value === 'number' ||
-        typeof value === 'boolean') &&
-      test(String(value))
-    );
-  });
+  if (matcher.properties) {
+    for (const [key, test] of matcher.properties) {
+      if (!test(event.properties[key])) return false;
+    }
+  }
+  return true;
 }
 
 function inSet(set: ReadonlySet<string>, value: string | undefined): boolean {
-  return value !== undefined && set.has(normalizeText(value));
+  return value !== undefined && set.has(value);
 }

@@ -1,22 +1,28 @@
-import { decayFactor } from './decay.js';
+import { userLeadId } from './identity.js';
 import { matchIntentRule } from './intent.js';
+import {
+  addEvent,
+  cloneTally,
+  emptyTally,
+  type IntentTally,
+  noteLastAt,
+  removeEvent,
+} from './intent-tally.js';
 import type { TrackingEvent, TraitValue } from './messages.js';
 import type { ScoringModel } from './model.js';
+import {
+  type ClickSecond,
+  pruneClickSeconds,
+  type QuarantineReason,
+  type QuarantineTally,
+  quarantineReasonOf,
+  secondOf,
+  trackNameOf,
+} from './quarantine.js';
+
+export type { IntentTally } from './intent-tally.js';
 
 export type LeadStatus = 'engaged' | 'mql' | 'recycled';
-
-/** Counted events of one intent rule. */
-export interface IntentTally {
-  /**
-   * Points at `intentAsOf`: positive points decayed to that time, negative
-   * points as they were, so inactivity never reduces a penalty.
-   */
-  points: number;
-  /** Sum of the counted events' points before decay. */
-  rawPoints: number;
-  count: number;
-  lastAt: number;
-}
 
 /** A trait value and the event time that set it. */
 export interface TraitEntry {
@@ -24,24 +30,53 @@ export interface TraitEntry {
   at: number;
 }
 
+/** One qualification of a lead, kept as history. */
+export interface EpisodeRecord {
+  episode: number;
+  qualifiedAt: number;
+  /** Score at qualification, rounded to cents. */
+  score: number;
+  modelVersion: string;
+  recycledAt?: number;
+  recycleReason?: string;
+}
+
+/** A lead's score as last stored, with the model that computed it. */
+export interface StoredScore {
+  at: number;
+  score: number;
+  fit: number;
+  intent: number;
+  modelVersion: string;
+}
+
 /**
- * Everything stored about a lead. Intent is kept as tallies decayed to a
- * single time (`intentAsOf`), which is exact for any later time because
- * decay is exponential.
+ * Everything stored about a lead. Intent is kept per rule as exact decay
+ * sums (see intent-tally.ts), so any order of the same events gives the
+ * same state and the same score.
  */
 export interface LeadState {
   leadId: string;
+  /** The user id as first written, when it differs from the lead id. */
+  displayId?: string;
   /** Optimistic-concurrency version; 0 for a lead not stored yet. */
   version: number;
+  /** Model of the last write. */
   modelVersion: string;
   firstSeenAt: number;
   lastEventAt: number;
-  /** Time of the latest event that matched a positive intent rule. */
+  /**
+   * Time of the latest positive intent event that was not quarantined,
+   * leaving out email clicks that a burst can still take back (see
+   * lastActivityOf).
+   */
   lastActivityAt: number | undefined;
   eventCount: number;
   traits: Record<string, TraitEntry>;
-  intentAsOf: number;
   intent: Record<string, IntentTally>;
+  quarantined: Partial<Record<QuarantineReason, QuarantineTally>>;
+  /** Recent email clicks per second, for burst detection. */
+  clickSeconds: Record<string, ClickSecond>;
   status: LeadStatus;
   /** Number of qualifications so far; the current one when status is mql. */
   episode: number;
@@ -51,14 +86,27 @@ export interface LeadState {
   recycledAt: number | undefined;
   /** When the lead must next be evaluated without new events. */
   nextReviewAt: number | undefined;
+  /** The latest qualifications, oldest first (see MAX_EPISODE_RECORDS). */
+  episodes: EpisodeRecord[];
+  lastScore?: StoredScore;
+  /** Lead this one was merged into; set on a tombstone only. */
+  mergedInto?: string;
+  mergedAt?: number;
+  /** Whether events are still to be moved to `mergedInto`. */
+  mergePending?: boolean;
 }
 
 /** How one event changed a lead. */
 export interface EventOutcome {
   messageId: string;
-  /** Intent rule that scored the event, if any. */
+  /** Intent rule that matched the event, if any. */
   ruleId?: string;
+  /** Points the event added when applied: 0 when capped. */
   points?: number;
+  /** Whether a cap kept the event from counting when it was applied. */
+  capped?: boolean;
+  /** Why the event scores nothing, when it is machine activity. */
+  quarantine?: QuarantineReason;
   /** Trait keys the event set. */
   traits?: string[];
 }
@@ -78,8 +126,9 @@ export function newLead(
     lastActivityAt: undefined,
     eventCount: 0,
     traits: {},
-    intentAsOf: at,
     intent: {},
+    quarantined: {},
+    clickSeconds: {},
     status: 'engaged',
     episode: 0,
     statusChangedAt: at,
@@ -87,14 +136,20 @@ export function newLead(
     qualifiedAt: undefined,
     recycledAt: undefined,
     nextReviewAt: undefined,
+    episodes: [],
   };
+}
+
+/** Tells whether a stored lead is a tombstone left by a merge. */
+export function isTombstone(state: LeadState): boolean {
+  return state.mergedInto !== undefined;
 }
 
 /**
  * Applies events to a copy of the state and returns it with an outcome per
- * event. Events may be late or out of order: a late event's points are
- * decayed by its age, so any order gives the same score up to floating
- * point rounding. Qualification is evaluated separately.
+ * event, in time order. Events may be late or out of order: the resulting
+ * state is the same for any order and any split into batches (see
+ * intent-tally.ts for the limits). Qualification is evaluated separately.
  */
 export function applyEvents(
   state: LeadState,
@@ -103,13 +158,25 @@ export function applyEvents(
 ): { state: LeadState; outcomes: EventOutcome[] } {
   const next = cloneState(state);
   next.modelVersion = model.version;
-  const ordered = [...events].sort(
-    (a, b) =>
-      a.occurredAt - b.occurredAt ||
-      (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0),
-  );
+  const ordered = [...events].sort(compareEvents);
   const outcomes = ordered.map((event) => applyEvent(next, event, model));
   return { state: next, outcomes };
+}
+
+/** Orders events by time, then by message id. */
+export function compareEvents(a: TrackingEvent, b: TrackingEvent): number {
+  if (a.occurredAt !== b.occurredAt) return a.occurredAt - b.occurredAt;
+  if (a.messageId === b.messageId) return 0;
+  return a.messageId < b.messageId ? -1 : 1;
+}
+
+/**
+ * Returns the time an event scores at: its own time, but never later than
+ * its receive time, so a client clock a little ahead cannot put points in
+ * the future.
+ */
+export function scoringTimeOf(event: TrackingEvent): number {
+  return Math.min(event.occurredAt, event.receivedAt);
 }
 
 function applyEvent(
@@ -117,32 +184,190 @@ function applyEvent(
   event: TrackingEvent,
   model: ScoringModel,
 ): EventOutcome {
+  const at = scoringTimeOf(event);
   state.eventCount += 1;
-  state.firstSeenAt = Math.min(state.firstSeenAt, event.occurredAt);
-  state.lastEventAt = Math.max(state.lastEventAt, event.occurredAt);
+  state.firstSeenAt = Math.min(state.firstSeenAt, at);
+  state.lastEventAt = Math.max(state.lastEventAt, at);
+  noteDisplayId(state, event);
+  const outcome: EventOutcome = { messageId: event.messageId };
   if (event.type === 'identify' || event.type === 'group') {
-    return { messageId: event.messageId, traits: mergeTraits(state, event) };
+    outcome.traits = mergeTraits(state, event.traits, at);
+    return outcome;
   }
-  const rule = matchIntentRule(event, model);
-  if (rule === undefined) {
-    return { messageId: event.messageId };
+  if (event.type === 'alias') {
+    return outcome;
   }
-  addIntent(state, rule.id, rule.points, event.occurredAt, model);
-  if (rule.points > 0) {
-    state.lastActivityAt = Math.max(
-      state.lastActivityAt ?? event.occurredAt,
-      event.occurredAt,
-    );
-  }
-  return { messageId: event.messageId, ruleId: rule.id, points: rule.points };
+  scoreBehaviour(state, event, at, model, outcome);
+  return outcome;
 }
 
-function mergeTraits(state: LeadState, event: TrackingEvent): string[] {
+function scoreBehaviour(
+  state: LeadState,
+  event: TrackingEvent,
+  at: number,
+  model: ScoringModel,
+  outcome: EventOutcome,
+): void {
+  const policy = model.quarantine;
+  const trackName = trackNameOf(event);
+  const isClick =
+    trackName !== undefined && policy.emailClickEvents.has(trackName);
+  const reason = quarantineReasonOf(event, trackName, policy);
+  const second = isClick ? noteClick(state, at, model) : undefined;
+  const burst =
+    second !== undefined && isBurst(second, policy.burstClicksPerSecond);
+  if (burst) {
+    takeBackBurst(state, second, model);
+  }
+  if (reason !== undefined || burst) {
+    const recorded = reason ?? 'click-burst';
+    quarantine(state, recorded, at, 1);
+    outcome.quarantine = recorded;
+    return;
+  }
+  const rule = matchIntentRule(event, trackName, model);
+  second?.scored.push([rule?.id ?? '', at]);
+  if (rule === undefined) {
+    return;
+  }
+  const tally = state.intent[rule.id] ?? emptyTally();
+  state.intent[rule.id] = tally;
+  const counted = addEvent(tally, rule, at, second === undefined);
+  if (rule.points > 0 && second === undefined) {
+    noteActivity(state, at);
+  }
+  outcome.ruleId = rule.id;
+  outcome.points = counted ? rule.points : 0;
+  if (!counted) outcome.capped = true;
+}
+
+function noteActivity(state: LeadState, at: number): void {
+  state.lastActivityAt = Math.max(state.lastActivityAt ?? at, at);
+}
+
+/**
+ * Counts an email click in its second and returns that second. Seconds
+ * that leave the burst horizon are pruned, and the times of their scored
+ * clicks become final.
+ */
+function noteClick(
+  state: LeadState,
+  at: number,
+  model: ScoringModel,
+): ClickSecond {
+  const key = secondOf(at);
+  const second = state.clickSeconds[key] ?? { clicks: 0, scored: [] };
+  state.clickSeconds[key] = second;
+  second.clicks += 1;
+  const latest = Math.max(...Object.keys(state.clickSeconds).map(Number));
+  const pruned = pruneClickSeconds(state.clickSeconds, latest * 1000);
+  for (const [ruleId, clickAt] of pruned) {
+    const tally = state.intent[ruleId];
+    if (tally !== undefined) noteLastAt(tally, clickAt);
+    const points = model.intentRulesById.get(ruleId)?.points ?? 0;
+    if (points > 0) noteActivity(state, clickAt);
+  }
+  return second;
+}
+
+/**
+ * Returns the time of the latest event counted under a rule, including
+ * email clicks still open to burst detection.
+ */
+export function lastMatchedAt(
+  state: LeadState,
+  ruleId: string,
+): number | undefined {
+  let latest = state.intent[ruleId]?.lastAt;
+  for (const key in state.clickSeconds) {
+    for (const [scoredRule, at] of (state.clickSeconds[key] as ClickSecond)
+      .scored) {
+      if (scoredRule === ruleId && (latest === undefined || at > latest)) {
+        latest = at;
+      }
+    }
+  }
+  return latest;
+}
+
+/**
+ * Returns the time of the lead's latest positive intent event that was
+ * not quarantined, including email clicks still open to burst detection.
+ */
+export function lastActivityOf(
+  state: LeadState,
+  model: ScoringModel,
+): number | undefined {
+  let latest = state.lastActivityAt;
+  for (const key in state.clickSeconds) {
+    for (const [ruleId, at] of (state.clickSeconds[key] as ClickSecond)
+      .scored) {
+      const points = model.intentRulesById.get(ruleId)?.points ?? 0;
+      if (points > 0 && (latest === undefined || at > latest)) latest = at;
+    }
+  }
+  return latest;
+}
+
+function isBurst(second: ClickSecond, clicksPerSecond: number): boolean {
+  return second.clicks >= clicksPerSecond;
+}
+
+/**
+ * Takes back the points of the clicks of a second that turned out to be a
+ * burst, and records them as quarantined.
+ */
+function takeBackBurst(
+  state: LeadState,
+  second: ClickSecond,
+  model: ScoringModel,
+): void {
+  for (const [ruleId, at] of second.scored) {
+    const rule = model.intentRulesById.get(ruleId);
+    const tally = state.intent[ruleId];
+    if (rule !== undefined && tally !== undefined) {
+      removeEvent(tally, rule, at);
+      if (tally.matched === 0) delete state.intent[ruleId];
+    }
+    quarantine(state, 'click-burst', at, 1);
+  }
+  second.scored = [];
+}
+
+function quarantine(
+  state: LeadState,
+  reason: QuarantineReason,
+  at: number,
+  count: number,
+): void {
+  const tally = state.quarantined[reason];
+  if (tally === undefined) {
+    state.quarantined[reason] = { count, lastAt: at };
+    return;
+  }
+  tally.count += count;
+  tally.lastAt = Math.max(tally.lastAt, at);
+}
+
+function noteDisplayId(state: LeadState, event: TrackingEvent): void {
+  const { userId } = event;
+  if (userId === undefined || userLeadId(userId) === userId) return;
+  if (state.displayId === undefined || userId < state.displayId) {
+    state.displayId = userId;
+  }
+}
+
+function mergeTraits(
+  state: LeadState,
+  traits: Readonly<Record<string, TraitValue>>,
+  at: number,
+): string[] {
   const changed: string[] = [];
-  for (const [key, value] of Object.entries(event.traits)) {
+  for (const key in traits) {
+    const value = traits[key] as TraitValue;
     const current = state.traits[key];
-    if (current === undefined || isNewer(event.occurredAt, value, current)) {
-      state.traits[key] = { value, at: event.occurredAt };
+    if (current === undefined || isNewer(at, value, current)) {
+      state.traits[key] = { value, at };
       changed.push(key);
     }
   }
@@ -157,69 +382,46 @@ function isNewer(at: number, value: TraitValue, current: TraitEntry): boolean {
   return String(value) > String(current.value);
 }
 
-function addIntent(
-  state: LeadState,
-  ruleId: string,
-  points: number,
-  at: number,
-  model: ScoringModel,
-): void {
-  if (at > state.intentAsOf) {
-    advanceIntent(state, at, model);
-  }
-  const tally = state.intent[ruleId] ?? {
-    points: 0,
-    rawPoints: 0,
-    count: 0,
-    lastAt: at,
-  };
-  const retention = retentionOf(ruleId, model);
-  const decayed =
-    points > 0
-      ? points * decayFactor(retention, state.intentAsOf - at)
-      : points;
-  tally.points += decayed;
-  tally.rawPoints += points;
-  tally.count += 1;
-  tally.lastAt = Math.max(tally.lastAt, at);
-  state.intent[ruleId] = tally;
-}
-
-/** Decays every positive tally from `intentAsOf` to `at`. */
-export function advanceIntent(
-  state: LeadState,
-  at: number,
-  model: ScoringModel,
-): void {
-  const elapsed = at - state.intentAsOf;
-  if (elapsed <= 0) {
-    return;
-  }
-  for (const [ruleId, tally] of Object.entries(state.intent)) {
-    if (tally.points > 0) {
-      tally.points *= decayFactor(retentionOf(ruleId, model), elapsed);
-    }
-  }
-  state.intentAsOf = at;
-}
-
-/**
- * Returns a rule's retention per quarter. Tallies of rules that a newer
- * model removed decay at the model's default rate.
- */
-export function retentionOf(ruleId: string, model: ScoringModel): number {
-  const rule = model.intentRulesById.get(ruleId);
-  return rule?.retentionPerQuarter ?? model.retentionPerQuarter;
-}
-
 /** Returns the current value of every trait. */
 export function traitValues(state: LeadState): Record<string, TraitValue> {
-  return Object.fromEntries(
-    Object.entries(state.traits).map(([key, entry]) => [key, entry.value]),
-  );
+  const values: Record<string, TraitValue> = {};
+  for (const key in state.traits) {
+    values[key] = (state.traits[key] as TraitEntry).value;
+  }
+  return values;
 }
 
 /** Returns a deep copy, so applying events never mutates stored state. */
 export function cloneState(state: LeadState): LeadState {
-  return structuredClone(state);
+  const intent: Record<string, IntentTally> = {};
+  for (const key in state.intent) {
+    intent[key] = cloneTally(state.intent[key] as IntentTally);
+  }
+  const clickSeconds: Record<string, ClickSecond> = {};
+  for (const key in state.clickSeconds) {
+    const second = state.clickSeconds[key] as ClickSecond;
+    clickSeconds[key] = {
+      clicks: second.clicks,
+      scored: second.scored.map(([ruleId, at]) => [ruleId, at]),
+    };
+  }
+  const quarantined: LeadState['quarantined'] = {};
+  for (const [reason, tally] of Object.entries(state.quarantined)) {
+    quarantined[reason as QuarantineReason] = { ...tally };
+  }
+  const traits: Record<string, TraitEntry> = {};
+  for (const key in state.traits) {
+    traits[key] = { ...(state.traits[key] as TraitEntry) };
+  }
+  return {
+    ...state,
+    traits,
+    intent,
+    quarantined,
+    clickSeconds,
+    episodes: state.episodes.map((episode) => ({ ...episode })),
+    ...(state.lastScore === undefined
+      ? {}
+      : { lastScore: { ...state.lastScore } }),
+  };
 }

@@ -1,145 +1,25 @@
-import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { InvalidModelError } from './errors.js';
+import { emailDomainOf } from './identity.js';
 import { normalizeText, toFieldIssues } from './issues.js';
+import type { TraitValue } from './messages.js';
+import {
+  type EventMatcherDocument,
+  type FitRuleDocument,
+  type IntentRuleDocument,
+  type ModelDocument,
+  modelDocumentSchema,
+  type PropertyConditionDocument,
+  type Qualification,
+  type QuarantineDocument,
+} from './model-schema.js';
+import { DAY_MS } from './time.js';
 
-/**
- * A scoring model is data: a JSON document validated here, versioned by
- * the hash of its content, and compiled once into matchers.
- */
-
-const ruleId = z
-  .string()
-  .max(64)
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits, -');
-
-const regexPattern = z
-  .string()
-  .min(1)
-  .refine(isValidPattern, 'must be a valid regular expression');
-
-const nonEmptyStrings = z.array(z.string().trim().min(1)).min(1);
-
-const retention = z
-  .number()
-  .gt(0, 'must be above 0')
-  .max(1, 'must be at most 1 (1 means no decay)');
-
-const fitRuleSchema = z
-  .object({
-    id: ruleId,
-    description: z.string().min(1),
-    traits: z.array(z.string().min(1)).min(1),
-    group: ruleId.optional(),
-    pattern: regexPattern.optional(),
-    oneOf: nonEmptyStrings.optional(),
-    range: z
-      .object({ min: z.number().optional(), max: z.number().optional() })
-      .strict()
-      .refine(
-        (range) => range.min !== undefined || range.max !== undefined,
-        'needs min, max or both',
-      )
-      .optional(),
-    points: z.number().finite(),
-  })
-  .strict()
-  .refine(
-    (rule) =>
-      [rule.pattern, rule.oneOf, rule.range].filter((c) => c !== undefined)
-        .length === 1,
-    { message: 'needs exactly one of pattern, oneOf or range' },
-  );
-
-const eventMatcherSchema = z
-  .object({
-    types: z
-      .array(z.enum(['track', 'page', 'screen']))
-      .min(1)
-      .optional(),
-    events: nonEmptyStrings.optional(),
-    names: nonEmptyStrings.optional(),
-    categories: nonEmptyStrings.optional(),
-    path: regexPattern.optional(),
-    properties: z
-      .record(
-        z.string().min(1),
-        z.union([
-          nonEmptyStrings,
-          z.object({ pattern: regexPattern }).strict(),
-        ]),
-      )
-      .optional(),
-  })
-  .strict()
-  .refine(
-    (matcher) => Object.values(matcher).some((c) => c !== undefined),
-    'needs at least one condition',
-  );
-
-const intentRuleSchema = z
-  .object({
-    id: ruleId,
-    description: z.string().min(1),
-    when: eventMatcherSchema,
-    points: z.number().finite(),
-    retentionPerQuarter: retention.optional(),
-  })
-  .strict();
-
-const qualificationSchema = z
-  .object({
-    threshold: z.number().positive(),
-    recycleBelow: z.number(),
-    minimumFit: z.number().default(0),
-    cooldownDays: z.number().nonnegative().default(30),
-  })
-  .strict()
-  .refine((q) => q.recycleBelow < q.threshold, {
-    message: 'must be below qualification.threshold',
-    path: ['recycleBelow'],
-  });
-
-/** Schema of a scoring model document. */
-export const modelDocumentSchema = z
-  .object({
-    name: z.string().min(1),
-    description: z.string().optional(),
-    fit: z.object({ rules: z.array(fitRuleSchema) }).strict(),
-    intent: z
-      .object({
-        retentionPerQuarter: retention.default(0.75),
-        rules: z.array(intentRuleSchema).min(1),
-      })
-      .strict(),
-    qualification: qualificationSchema,
-  })
-  .strict()
-  .superRefine((model, context) => {
-    const seen = new Set<string>();
-    const rules = [
-      ...model.fit.rules.map((rule, index) => ({ rule, path: ['fit', index] })),
-      ...model.intent.rules.map((rule, index) => ({
-        rule,
-        path: ['intent', index],
-      })),
-    ];
-    for (const { rule, path } of rules) {
-      if (seen.has(rule.id)) {
-        context.addIssue({
-          code: 'custom',
-          path: [path[0] as string, 'rules', path[1] as number, 'id'],
-          message: `duplicate rule id "${rule.id}"`,
-        });
-      }
-      seen.add(rule.id);
-    }
-  });
-
-export type ModelDocument = z.output<typeof modelDocumentSchema>;
-export type FitRuleDocument = z.output<typeof fitRuleSchema>;
-export type IntentRuleDocument = z.output<typeof intentRuleSchema>;
-export type Qualification = z.output<typeof qualificationSchema>;
+export {
+  type ModelDocument,
+  modelDocumentSchema,
+  type Qualification,
+} from './model-schema.js';
 
 /** A fit rule ready to evaluate. */
 export interface FitRule {
@@ -148,7 +28,16 @@ export interface FitRule {
   traits: string[];
   group: string | undefined;
   points: number;
-  matches(value: string | number | boolean): boolean;
+  matches(value: TraitValue): boolean;
+}
+
+/**
+ * At most `max` events of a rule count per window of `windowMs`, with
+ * windows aligned to the Unix epoch; without a window, per lead.
+ */
+export interface IntentCap {
+  max: number;
+  windowMs: number | undefined;
 }
 
 /** An intent rule ready to evaluate. */
@@ -157,17 +46,33 @@ export interface IntentRule {
   description: string;
   points: number;
   retentionPerQuarter: number;
+  cap: IntentCap | undefined;
   when: EventMatcher;
 }
 
-/** Compiled conditions of an intent rule; every given field must match. */
+/**
+ * Compiled conditions of an intent rule; every given field must match.
+ * Names, event names and categories are stored normalized.
+ */
 export interface EventMatcher {
   types?: ReadonlySet<string>;
   events?: ReadonlySet<string>;
   names?: ReadonlySet<string>;
   categories?: ReadonlySet<string>;
   path?: RegExp;
-  properties?: ReadonlyArray<[string, (value: string) => boolean]>;
+  properties?: ReadonlyArray<[string, (value: unknown) => boolean]>;
+}
+
+/** Compiled quarantine settings (see bot-defaults.ts). */
+export interface QuarantinePolicy {
+  botUserAgent: RegExp;
+  emailClickEvents: ReadonlySet<string>;
+  minMsAfterDelivery: number;
+  deliveryTimeProperties: readonly string[];
+  burstClicksPerSecond: number;
+  emailOpenEvents: ReadonlySet<string>;
+  proxyUserAgent: RegExp;
+  proxyFlagProperties: readonly string[];
 }
 
 /** A validated, compiled scoring model. */
@@ -182,6 +87,7 @@ export interface ScoringModel {
   /** Default retention of positive intent per quarter of inactivity. */
   retentionPerQuarter: number;
   qualification: Qualification;
+  quarantine: QuarantinePolicy;
 }
 
 /**
@@ -209,6 +115,7 @@ export function compileModel(document: unknown): ScoringModel {
     intentRulesById: new Map(intentRules.map((rule) => [rule.id, rule])),
     retentionPerQuarter: model.intent.retentionPerQuarter,
     qualification: model.qualification,
+    quarantine: compileQuarantine(model.quarantine),
   };
 }
 
@@ -228,23 +135,62 @@ function compileFitRule(rule: FitRuleDocument): FitRule {
   };
 }
 
-function fitCondition(
-  rule: FitRuleDocument,
-): (value: string | number | boolean) => boolean {
+function fitCondition(rule: FitRuleDocument): (value: TraitValue) => boolean {
   if (rule.pattern !== undefined) {
     const pattern = new RegExp(rule.pattern, 'iu');
-    return (value) => pattern.test(String(value));
+    return (value) => pattern.test(normalizeText(String(value)));
   }
   if (rule.oneOf !== undefined) {
-    const allowed = new Set(rule.oneOf.map(normalizeText));
+    const allowed = normalizedSet(rule.oneOf);
     return (value) => allowed.has(normalizeText(String(value)));
   }
-  const min = rule.range?.min ?? Number.NEGATIVE_INFINITY;
-  const max = rule.range?.max ?? Number.POSITIVE_INFINITY;
+  if (rule.domains !== undefined) {
+    return domainCondition(rule.domains);
+  }
+  return rangeCondition(rule.range ?? {});
+}
+
+/**
+ * Matches an email address or a bare domain whose domain is one of
+ * `domains` or lies under one of them, so `edu` matches `mit.edu` and
+ * `example.com` matches `eu.example.com` but not `badexample.com`.
+ */
+function domainCondition(
+  domains: readonly string[],
+): (value: TraitValue) => boolean {
+  const suffixes = domains.map((domain) =>
+    normalizeText(domain).replace(/^@/, ''),
+  );
   return (value) => {
-    const number = typeof value === 'number' ? value : Number(value);
-    return Number.isFinite(number) && number >= min && number < max;
+    const domain = emailDomainOf(String(value));
+    if (domain === undefined) return false;
+    return suffixes.some(
+      (suffix) => domain === suffix || domain.endsWith(`.${suffix}`),
+    );
   };
+}
+
+function rangeCondition(range: {
+  min?: number | undefined;
+  max?: number | undefined;
+}): (value: unknown) => boolean {
+  const min = range.min ?? Number.NEGATIVE_INFINITY;
+  const max = range.max ?? Number.POSITIVE_INFINITY;
+  return (value) => {
+    const number = toNumber(value);
+    return number !== undefined && number >= min && number < max;
+  };
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? value : undefined;
+  }
+  if (typeof value === 'string' && value.trim() !== '') {
+    const number = Number(value.replace(/[,_\s]/g, ''));
+    return Number.isFinite(number) ? number : undefined;
+  }
+  return undefined;
 }
 
 function compileIntentRule(
@@ -256,13 +202,21 @@ function compileIntentRule(
     description: rule.description,
     points: rule.points,
     retentionPerQuarter: rule.retentionPerQuarter ?? defaultRetention,
+    cap:
+      rule.cap === undefined
+        ? undefined
+        : {
+            max: rule.cap.max,
+            windowMs:
+              rule.cap.windowDays === undefined
+                ? undefined
+                : rule.cap.windowDays * DAY_MS,
+          },
     when: compileMatcher(rule.when),
   };
 }
 
-function compileMatcher(
-  when: z.output<typeof eventMatcherSchema>,
-): EventMatcher {
+function compileMatcher(when: EventMatcherDocument): EventMatcher {
   const matcher: EventMatcher = {};
   if (when.types) matcher.types = new Set(when.types);
   if (when.events) matcher.events = normalizedSet(when.events);
@@ -271,32 +225,48 @@ function compileMatcher(
   if (when.path) matcher.path = new RegExp(when.path, 'iu');
   if (when.properties) {
     matcher.properties = Object.entries(when.properties).map(
-      ([key, condition]) => [key, valueCondition(condition)],
+      ([key, condition]) => [key, propertyCondition(condition)],
     );
   }
   return matcher;
 }
 
-function valueCondition(
-  condition: string[] | { pattern: string },
-): (value: string) => boolean {
+function propertyCondition(
+  condition: PropertyConditionDocument,
+): (value: unknown) => boolean {
   if (Array.isArray(condition)) {
     const allowed = normalizedSet(condition);
-    return (value) => allowed.has(normalizeText(value));
+    return (value) => isScalar(value) && allowed.has(normalizeText(`${value}`));
+  }
+  if ('range' in condition) {
+    return rangeCondition(condition.range);
   }
   const pattern = new RegExp(condition.pattern, 'iu');
-  return (value) => pattern.test(value);
+  return (value) => isScalar(value) && pattern.test(normalizeText(`${value}`));
 }
 
-function normalizedSet(values: string[]): ReadonlySet<string> {
+function isScalar(value: unknown): value is string | number | boolean {
+  return (
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'boolean'
+  );
+}
+
+function compileQuarantine(document: QuarantineDocument): QuarantinePolicy {
+  const { emailClicks, emailOpens } = document;
+  return {
+    botUserAgent: new RegExp(document.botUserAgentPattern, 'iu'),
+    emailClickEvents: normalizedSet(emailClicks.events),
+    minMsAfterDelivery: emailClicks.minSecondsAfterDelivery * 1000,
+    deliveryTimeProperties: emailClicks.deliveryTimeProperties,
+    burstClicksPerSecond: emailClicks.burstClicksPerSecond,
+    emailOpenEvents: normalizedSet(emailOpens.events),
+    proxyUserAgent: new RegExp(emailOpens.proxyUserAgentPattern, 'iu'),
+    proxyFlagProperties: emailOpens.proxyFlagProperties,
+  };
+}
+
+function normalizedSet(values: readonly string[]): ReadonlySet<string> {
   return new Set(values.map(normalizeText));
-}
-
-function isValidPattern(pattern: string): boolean {
-  try {
-    new RegExp(pattern, 'iu');
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
-import { roundCents } from './explanation.js';
+import { explainScore } from './explanation.js';
 import type { ScoringModel } from './model.js';
 import type { Transition } from './qualification.js';
 import { toIso } from './time.js';
@@ -24,9 +24,24 @@ const contributionSchema = z.object({
   points: z.number(),
 });
 
+const intentDetailSchema = contributionSchema.extend({
+  /** Events before caps, and counted after them. */
+  events: z.number().optional(),
+  counted: z.number().optional(),
+  /** Points before caps and decay. */
+  rawPoints: z.number().optional(),
+});
+
+const quarantinedSchema = z.object({
+  reason: z.string(),
+  count: z.number(),
+});
+
 /**
  * Detail of "Lead Qualified" and "Lead Recycled" events. It carries ids,
- * scores and rule ids only: no traits, no raw payload.
+ * scores and rule ids only: no traits, no raw payload. `contributions`
+ * lists every rule, rounded so that the points add up to `score`;
+ * `topContributions` is its first five entries.
  */
 export const leadTransitionDetailSchema = z.object({
   schemaVersion: z.literal(DETAIL_SCHEMA_VERSION),
@@ -44,6 +59,8 @@ export const leadTransitionDetailSchema = z.object({
   modelVersion: z.string(),
   reason: z.string(),
   topContributions: z.array(contributionSchema),
+  contributions: z.array(intentDetailSchema),
+  quarantined: z.array(quarantinedSchema),
 });
 
 export type LeadTransitionDetail = z.infer<typeof leadTransitionDetailSchema>;
@@ -81,19 +98,19 @@ export function transitionEvent(
     transition.episode,
     transition.kind,
   );
-  const { score } = transition;
-  const contributions = [
-    ...score.fitContributions.map((c) => ({
-      kind: 'fit' as const,
-      ruleId: c.ruleId,
-      points: roundCents(c.points),
-    })),
-    ...score.intentContributions.map((c) => ({
-      kind: 'intent' as const,
-      ruleId: c.ruleId,
-      points: roundCents(c.points),
-    })),
-  ].sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
+  const shown = explainScore(transition.score);
+  const contributions = shown.contributions.map((c) =>
+    c.kind === 'fit'
+      ? { kind: c.kind, ruleId: c.ruleId, points: c.points }
+      : {
+          kind: c.kind,
+          ruleId: c.ruleId,
+          points: c.points,
+          events: c.events,
+          counted: c.counted,
+          rawPoints: c.rawPoints,
+        },
+  );
   return {
     eventId,
     leadId,
@@ -107,14 +124,21 @@ export function transitionEvent(
       status: transition.to === 'mql' ? 'mql' : 'recycled',
       previousStatus: transition.from,
       occurredAt: toIso(transition.at),
-      score: roundCents(score.score),
-      fit: roundCents(score.fit),
-      intent: roundCents(score.intent),
+      score: shown.score,
+      fit: shown.fit,
+      intent: shown.intent,
       threshold: model.qualification.threshold,
       recycleBelow: model.qualification.recycleBelow,
       modelVersion: model.version,
       reason: transition.reason,
-      topContributions: contributions.slice(0, TOP_CONTRIBUTIONS),
+      topContributions: contributions
+        .slice(0, TOP_CONTRIBUTIONS)
+        .map(({ kind, ruleId, points }) => ({ kind, ruleId, points })),
+      contributions,
+      quarantined: shown.quarantined.map(({ reason, count }) => ({
+        reason,
+        count,
+      })),
     },
   };
 }

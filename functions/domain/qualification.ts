@@ -1,7 +1,16 @@
-import { cloneState, type LeadState, type LeadStatus } from './lead.js';
+import { roundCents } from './explanation.js';
+import {
+  cloneState,
+  type LeadState,
+  type LeadStatus,
+  lastActivityOf,
+} from './lead.js';
 import type { ScoringModel } from './model.js';
 import { type LeadScore, scoreLead, timeScoreBelow } from './score.js';
 import { DAY_MS } from './time.js';
+
+/** Qualifications kept in a lead's history; older ones are dropped. */
+export const MAX_EPISODE_RECORDS = 20;
 
 /** A change of lead status, the cause of an outgoing event. */
 export interface Transition {
@@ -43,10 +52,47 @@ export function evaluateLead(
     const qualified = qualifyIfEligible(next, model, now);
     if (qualified !== undefined) transitions.push(qualified);
   }
-  const reviewAt = nextReviewAt(next, model, now);
-  next.nextReviewAt =
+  return finish(next, model, now, transitions);
+}
+
+/**
+ * Recycles an MQL at time `now` because sales sent it back, whatever its
+ * score. The cooldown starts now. Returns the evaluation with no
+ * transition when the lead is not an MQL.
+ */
+export function recycleBySales(
+  state: LeadState,
+  model: ScoringModel,
+  now: number,
+  note: string,
+): Evaluation {
+  const evaluation = evaluateLead(state, model, now);
+  if (evaluation.state.status !== 'mql') {
+    return evaluation;
+  }
+  const next = evaluation.state;
+  const transition = recycle(next, model, now, `recycled by sales: ${note}`);
+  return finish(next, model, now, [...evaluation.transitions, transition]);
+}
+
+function finish(
+  state: LeadState,
+  model: ScoringModel,
+  now: number,
+  transitions: Transition[],
+): Evaluation {
+  const reviewAt = nextReviewAt(state, model, now);
+  state.nextReviewAt =
     reviewAt !== undefined && reviewAt > now ? reviewAt : undefined;
-  return { state: next, score: scoreLead(next, model, now), transitions };
+  const score = scoreLead(state, model, now);
+  state.lastScore = {
+    at: now,
+    score: roundCents(score.score),
+    fit: roundCents(score.fit),
+    intent: roundCents(score.intent),
+    modelVersion: model.version,
+  };
+  return { state, score, transitions };
 }
 
 function recycleIfBelowLevel(
@@ -59,11 +105,34 @@ function recycleIfBelowLevel(
   if (score.score >= recycleBelow) {
     return undefined;
   }
-  const crossing = timeScoreBelow(state, model, recycleBelow) ?? now;
+  const from = reviewFrom(state, model);
+  const crossing =
+    from > now
+      ? now
+      : (timeScoreBelow(state, model, recycleBelow, from) ?? now);
   const at = Math.min(now, Math.max(crossing, state.statusChangedAt));
+  return recycle(
+    state,
+    model,
+    at,
+    `score fell below the recycle level ${recycleBelow}`,
+  );
+}
+
+function recycle(
+  state: LeadState,
+  model: ScoringModel,
+  at: number,
+  reason: string,
+): Transition {
   state.status = 'recycled';
   state.recycledAt = at;
   state.statusChangedAt = at;
+  const record = state.episodes.find((e) => e.episode === state.episode);
+  if (record !== undefined) {
+    record.recycledAt = at;
+    record.recycleReason = reason;
+  }
   return {
     kind: 'recycled',
     from: 'mql',
@@ -71,7 +140,7 @@ function recycleIfBelowLevel(
     episode: state.episode,
     at,
     score: scoreLead(state, model, at),
-    reason: `score fell below the recycle level ${recycleBelow}`,
+    reason,
   };
 }
 
@@ -90,6 +159,15 @@ function qualifyIfEligible(
   state.qualifiedAt = now;
   state.firstQualifiedAt ??= now;
   state.statusChangedAt = now;
+  state.episodes.push({
+    episode: state.episode,
+    qualifiedAt: now,
+    score: roundCents(score.score),
+    modelVersion: model.version,
+  });
+  if (state.episodes.length > MAX_EPISODE_RECORDS) {
+    state.episodes.splice(0, state.episodes.length - MAX_EPISODE_RECORDS);
+  }
   return {
     kind: 'qualified',
     from,
@@ -114,12 +192,26 @@ function isEligible(
   if (state.status !== 'recycled' || state.recycledAt === undefined) {
     return true;
   }
-  const hasNewActivity = (state.lastActivityAt ?? 0) > state.recycledAt;
-  return hasNewActivity && now >= cooldownEnd(state, model);
+  return hasNewActivity(state, model) && now >= cooldownEnd(state, model);
+}
+
+function hasNewActivity(state: LeadState, model: ScoringModel): boolean {
+  const activity = lastActivityOf(state, model) ?? Number.NEGATIVE_INFINITY;
+  return activity > (state.recycledAt ?? Number.NEGATIVE_INFINITY);
 }
 
 function cooldownEnd(state: LeadState, model: ScoringModel): number {
   return (state.recycledAt ?? 0) + model.qualification.cooldownDays * DAY_MS;
+}
+
+/**
+ * Returns the time from which the score of an MQL can only fall without
+ * new events: its latest activity or its qualification, whichever is
+ * later.
+ */
+function reviewFrom(state: LeadState, model: ScoringModel): number {
+  const activity = lastActivityOf(state, model) ?? state.statusChangedAt;
+  return Math.max(activity, state.statusChangedAt);
 }
 
 /**
@@ -134,12 +226,12 @@ export function nextReviewAt(
   now: number,
 ): number | undefined {
   if (state.status === 'mql') {
-    return timeScoreBelow(state, model, model.qualification.recycleBelow);
+    const { recycleBelow } = model.qualification;
+    return timeScoreBelow(state, model, recycleBelow, reviewFrom(state, model));
   }
   if (state.status === 'recycled' && state.recycledAt !== undefined) {
-    const hasNewActivity = (state.lastActivityAt ?? 0) > state.recycledAt;
     const end = cooldownEnd(state, model);
-    return hasNewActivity && end > now ? end : undefined;
+    return hasNewActivity(state, model) && end > now ? end : undefined;
   }
   return undefined;
 }

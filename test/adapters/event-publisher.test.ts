@@ -33,6 +33,8 @@ function outgoing(index: number, detailType = 'Lead Qualified'): OutgoingEvent {
       modelVersion: 'abc',
       reason: 'score reached the threshold 100',
       topContributions: [],
+      contributions: [],
+      quarantined: [],
     },
   };
 }

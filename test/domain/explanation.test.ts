@@ -12,19 +12,23 @@ function scoreOf(fit: number[], intent: number[]): LeadScore {
   const intentContributions = intent.map((points, i) => ({
     ruleId: `intent-${i}`,
     description: 'intent',
-    count: 1,
-    rawPoints: 10,
+    matched: 2,
+    counted: 1,
+    rawPoints: 20,
+    countedPoints: 10,
     points,
     lastAt: 0,
   }));
   const sum = [...fit, ...intent].reduce((a, b) => a + b, 0);
   return {
     at: 0,
+    modelVersion: 'abcdef012345',
     score: sum,
     fit: fit.reduce((a, b) => a + b, 0),
     intent: intent.reduce((a, b) => a + b, 0),
     fitContributions,
     intentContributions,
+    quarantined: [{ reason: 'click-burst', count: 3, lastAt: 0 }],
   };
 }
 
@@ -45,6 +49,34 @@ describe('explainScore', () => {
     expect(
       Math.abs(shown.score - [...fit, ...intent].reduce((a, b) => a + b)),
     ).toBeLessThan(0.006);
+  });
+
+  it('shows raw, counted and decayed points of intent', () => {
+    const shown = explainScore(scoreOf([], [7.5]));
+
+    expect(shown.contributions[0]).toMatchObject({
+      events: 2,
+      counted: 1,
+      rawPoints: 20,
+      countedPoints: 10,
+      points: 7.5,
+    });
+  });
+
+  it('carries the model version and the quarantined events', () => {
+    const shown = explainScore(scoreOf([10], []));
+
+    expect(shown.modelVersion).toBe('abcdef012345');
+    expect(shown.quarantined).toEqual([
+      { reason: 'click-burst', count: 3, lastAt: '1970-01-01T00:00:00.000Z' },
+    ]);
+  });
+
+  it('keeps a negative contribution in the sum', () => {
+    const shown = explainScore(scoreOf([30], [-15.004, 20]));
+
+    expect(shown.score).toBe(35);
+    expect(shown.contributions.map((c) => c.points)).toContain(-15);
   });
 
   it('lists the largest contributions first', () => {

@@ -1,0 +1,229 @@
+import { z } from 'zod';
+import {
+  DEFAULT_BOT_USER_AGENT_PATTERN,
+  DEFAULT_BURST_CLICKS_PER_SECOND,
+  DEFAULT_DELIVERY_TIME_PROPERTIES,
+  DEFAULT_EMAIL_CLICK_EVENTS,
+  DEFAULT_EMAIL_OPEN_EVENTS,
+  DEFAULT_MIN_SECONDS_AFTER_DELIVERY,
+  DEFAULT_PROXY_FLAG_PROPERTIES,
+  DEFAULT_PROXY_USER_AGENT_PATTERN,
+} from './bot-defaults.js';
+
+/**
+ * Schema of a scoring model document. A model is data: this schema
+ * validates it, its content hash versions it, and model.ts compiles it.
+ */
+
+const ruleId = z
+  .string()
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits, -');
+
+const regexPattern = z
+  .string()
+  .min(1)
+  .refine(isValidPattern, 'must be a valid regular expression');
+
+const nonEmptyStrings = z.array(z.string().trim().min(1)).min(1);
+
+const retention = z
+  .number()
+  .gt(0, 'must be above 0')
+  .max(1, 'must be at most 1 (1 means no decay)');
+
+const numberRange = z
+  .object({ min: z.number().optional(), max: z.number().optional() })
+  .strict()
+  .refine(
+    (range) => range.min !== undefined || range.max !== undefined,
+    'needs min, max or both',
+  )
+  .refine(
+    (range) =>
+      range.min === undefined ||
+      range.max === undefined ||
+      range.min < range.max,
+    'min must be below max',
+  );
+
+const domainName = z
+  .string()
+  .trim()
+  .min(1)
+  .regex(
+    /^@?[a-z0-9-]+(\.[a-z0-9-]+)*$/i,
+    'must be a domain or domain suffix such as example.com or ac.uk',
+  );
+
+const fitRuleSchema = z
+  .object({
+    id: ruleId,
+    description: z.string().min(1),
+    traits: z.array(z.string().min(1)).min(1),
+    group: ruleId.optional(),
+    pattern: regexPattern.optional(),
+    oneOf: nonEmptyStrings.optional(),
+    range: numberRange.optional(),
+    domains: z.array(domainName).min(1).optional(),
+    points: z.number().finite(),
+  })
+  .strict()
+  .refine(
+    (rule) =>
+      [rule.pattern, rule.oneOf, rule.range, rule.domains].filter(
+        (c) => c !== undefined,
+      ).length === 1,
+    { message: 'needs exactly one of pattern, oneOf, range or domains' },
+  );
+
+const propertyCondition = z.union([
+  nonEmptyStrings,
+  z.object({ pattern: regexPattern }).strict(),
+  z.object({ range: numberRange }).strict(),
+]);
+
+export const eventMatcherSchema = z
+  .object({
+    types: z
+      .array(z.enum(['track', 'page', 'screen']))
+      .min(1)
+      .optional(),
+    events: nonEmptyStrings.optional(),
+    names: nonEmptyStrings.optional(),
+    categories: nonEmptyStrings.optional(),
+    path: regexPattern.optional(),
+    properties: z.record(z.string().min(1), propertyCondition).optional(),
+  })
+  .strict()
+  .refine(
+    (matcher) => Object.values(matcher).some((c) => c !== undefined),
+    'needs at least one condition',
+  );
+
+/** Longest cap window: ten years. */
+const MAX_WINDOW_DAYS = 3653;
+
+const capSchema = z
+  .object({
+    max: z.number().int().min(1),
+    windowDays: z.number().positive().max(MAX_WINDOW_DAYS).optional(),
+  })
+  .strict();
+
+const intentRuleSchema = z
+  .object({
+    id: ruleId,
+    description: z.string().min(1),
+    when: eventMatcherSchema,
+    points: z.number().finite(),
+    retentionPerQuarter: retention.optional(),
+    cap: capSchema.optional(),
+  })
+  .strict();
+
+const qualificationSchema = z
+  .object({
+    threshold: z.number().positive(),
+    recycleBelow: z.number(),
+    minimumFit: z.number().default(0),
+    cooldownDays: z.number().nonnegative().default(30),
+  })
+  .strict()
+  .refine((q) => q.recycleBelow < q.threshold, {
+    message: 'must be below qualification.threshold',
+    path: ['recycleBelow'],
+  });
+
+const propertyNames = z.array(z.string().trim().min(1));
+
+const emailClicksSchema = z
+  .object({
+    events: nonEmptyStrings.default([...DEFAULT_EMAIL_CLICK_EVENTS]),
+    minSecondsAfterDelivery: z
+      .number()
+      .nonnegative()
+      .default(DEFAULT_MIN_SECONDS_AFTER_DELIVERY),
+    deliveryTimeProperties: propertyNames.default([
+      ...DEFAULT_DELIVERY_TIME_PROPERTIES,
+    ]),
+    burstClicksPerSecond: z
+      .number()
+      .int()
+      .min(2)
+      .default(DEFAULT_BURST_CLICKS_PER_SECOND),
+  })
+  .strict();
+
+const emailOpensSchema = z
+  .object({
+    events: nonEmptyStrings.default([...DEFAULT_EMAIL_OPEN_EVENTS]),
+    proxyUserAgentPattern: regexPattern.default(
+      DEFAULT_PROXY_USER_AGENT_PATTERN,
+    ),
+    proxyFlagProperties: propertyNames.default([
+      ...DEFAULT_PROXY_FLAG_PROPERTIES,
+    ]),
+  })
+  .strict();
+
+const quarantineSchema = z
+  .object({
+    botUserAgentPattern: regexPattern.default(DEFAULT_BOT_USER_AGENT_PATTERN),
+    emailClicks: emailClicksSchema.prefault({}),
+    emailOpens: emailOpensSchema.prefault({}),
+  })
+  .strict();
+
+export const modelDocumentSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    fit: z.object({ rules: z.array(fitRuleSchema) }).strict(),
+    intent: z
+      .object({
+        retentionPerQuarter: retention.default(0.75),
+        rules: z.array(intentRuleSchema).min(1),
+      })
+      .strict(),
+    qualification: qualificationSchema,
+    quarantine: quarantineSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((model, context) => {
+    const seen = new Set<string>();
+    const rules = [
+      ...model.fit.rules.map((rule, index) => ({ rule, path: ['fit', index] })),
+      ...model.intent.rules.map((rule, index) => ({
+        rule,
+        path: ['intent', index],
+      })),
+    ];
+    for (const { rule, path } of rules) {
+      if (seen.has(rule.id)) {
+        context.addIssue({
+          code: 'custom',
+          path: [path[0] as string, 'rules', path[1] as number, 'id'],
+          message: `duplicate rule id "${rule.id}"`,
+        });
+      }
+      seen.add(rule.id);
+    }
+  });
+
+export type ModelDocument = z.output<typeof modelDocumentSchema>;
+export type FitRuleDocument = z.output<typeof fitRuleSchema>;
+export type IntentRuleDocument = z.output<typeof intentRuleSchema>;
+export type EventMatcherDocument = z.output<typeof eventMatcherSchema>;
+export type PropertyConditionDocument = z.output<typeof propertyCondition>;
+export type Qualification = z.output<typeof qualificationSchema>;
+export type QuarantineDocument = z.output<typeof quarantineSchema>;
+
+function isValidPattern(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'iu');
+    return true;
+  } catch {
+    return false;
+  }
+}
