@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
 import { InvalidModelError } from '../../functions/domain/errors.js';
 import { compileModel } from '../../functions/domain/model.js';
+import { checkModel, maximumFit } from '../../functions/domain/model-check.js';
 
 function minimalModel(): Record<string, unknown> {
   return {
@@ -27,7 +28,7 @@ function minimalModel(): Record<string, unknown> {
         },
       ],
     },
-    qualification: { threshold: 40, recycleBelow: 20 },
+    qualification: { threshold: 40, recycleBelow: 25 },
   };
 }
 
@@ -71,6 +72,28 @@ describe('compileModel', () => {
     expect(model.retentionPerQuarter).toBe(0.75);
     expect(model.qualification.minimumFit).toBe(0);
     expect(model.qualification.cooldownDays).toBe(30);
+  });
+
+  it('fills in the quarantine defaults', () => {
+    const model = compileModel(minimalModel());
+
+    expect(model.document.quarantine.emailClicks).toMatchObject({
+      minSecondsAfterDelivery: 10,
+      burstClicksPerSecond: 3,
+    });
+    expect(model.quarantine.emailClickEvents.has('email link clicked')).toBe(
+      true,
+    );
+  });
+
+  it('lets a model override one quarantine setting', () => {
+    const document = minimalModel();
+    document.quarantine = { emailClicks: { minSecondsAfterDelivery: 30 } };
+
+    const model = compileModel(document);
+
+    expect(model.quarantine.minMsAfterDelivery).toBe(30_000);
+    expect(model.quarantine.burstClicksPerSecond).toBe(3);
   });
 
   it('versions by content, not by key order', () => {
@@ -134,10 +157,160 @@ describe('compileModel', () => {
       value: 5,
       field: 'qualification',
     },
+    {
+      name: 'a cap of zero events',
+      path: ['intent', 'rules', 0, 'cap'],
+      value: { max: 0, windowDays: 30 },
+      field: 'intent.rules[0].cap.max',
+    },
+    {
+      name: 'a cap window of zero days',
+      path: ['intent', 'rules', 0, 'cap'],
+      value: { max: 3, windowDays: 0 },
+      field: 'intent.rules[0].cap.windowDays',
+    },
+    {
+      name: 'a domain with a path',
+      path: ['fit', 'rules', 0],
+      value: {
+        id: 'email',
+        description: 'Email',
+        traits: ['email'],
+        domains: ['example.com/x'],
+        points: 1,
+      },
+      field: 'fit.rules[0].domains[0]',
+    },
+    {
+      name: 'an empty property range',
+      path: ['intent', 'rules', 0, 'when'],
+      value: { properties: { seconds: { range: {} } } },
+      field: 'intent.rules[0].when.properties.seconds.range',
+    },
+    {
+      name: 'a range with min above max',
+      path: ['fit', 'rules', 0],
+      value: {
+        id: 'size',
+        description: 'Size',
+        traits: ['employees'],
+        range: { min: 10, max: 5 },
+        points: 1,
+      },
+      field: 'fit.rules[0].range',
+    },
+    {
+      name: 'an invalid bot pattern',
+      path: ['quarantine'],
+      value: { botUserAgentPattern: '[' },
+      field: 'quarantine.botUserAgentPattern',
+    },
+    {
+      name: 'a burst of one click',
+      path: ['quarantine'],
+      value: { emailClicks: { burstClicksPerSecond: 1 } },
+      field: 'quarantine.emailClicks.burstClicksPerSecond',
+    },
   ])('rejects $name with its path', ({ path, value, field }) => {
     const document = minimalModel();
     setPath(document, path, value);
 
     expect(issuesOf(document)).toContain(field);
+  });
+});
+
+describe('checkModel', () => {
+  it('finds nothing to warn about in the bundled model', () => {
+    expect(checkModel(compileModel(DEFAULT_MODEL_DOCUMENT))).toEqual([]);
+  });
+
+  it('warns when the maximum fit reaches the recycle level', () => {
+    const document = minimalModel();
+    setPath(document, ['qualification', 'recycleBelow'], 20);
+
+    const warnings = checkModel(compileModel(document));
+
+    expect(warnings.map((w) => w.field)).toEqual([
+      'qualification.recycleBelow',
+    ]);
+  });
+
+  it('warns when no lead can reach the minimum fit', () => {
+    const document = minimalModel();
+    setPath(document, ['qualification', 'minimumFit'], 25);
+
+    const warnings = checkModel(compileModel(document));
+
+    expect(warnings.map((w) => w.field)).toEqual(['qualification.minimumFit']);
+  });
+
+  it.each([
+    {
+      name: 'events on page types',
+      when: { types: ['page'], events: ['Demo Requested'] },
+    },
+    { name: 'names on track types', when: { types: ['track'], names: ['A'] } },
+    { name: 'events and names', when: { events: ['A'], names: ['B'] } },
+  ])('warns about a rule that never matches: $name', ({ when }) => {
+    const document = minimalModel();
+    setPath(document, ['intent', 'rules', 0, 'when'], when);
+
+    const warnings = checkModel(compileModel(document));
+
+    expect(warnings.map((w) => w.field)).toEqual(['intent.rules[0].when']);
+  });
+
+  it('warns about a rule hidden by an earlier one', () => {
+    const document = minimalModel();
+    const rules = (document.intent as { rules: unknown[] }).rules;
+    rules.push({ ...(rules[0] as object), id: 'pricing-again' });
+
+    const warnings = checkModel(compileModel(document));
+
+    expect(warnings.map((w) => w.field)).toEqual(['intent.rules[1]']);
+  });
+});
+
+describe('maximumFit', () => {
+  it('adds the best rule of each group and every ungrouped rule', () => {
+    const model = compileModel({
+      ...minimalModel(),
+      fit: {
+        rules: [
+          {
+            id: 'a',
+            description: 'a',
+            traits: ['t'],
+            group: 'g',
+            pattern: 'a',
+            points: 30,
+          },
+          {
+            id: 'b',
+            description: 'b',
+            traits: ['t'],
+            group: 'g',
+            pattern: 'b',
+            points: 25,
+          },
+          {
+            id: 'c',
+            description: 'c',
+            traits: ['u'],
+            pattern: 'c',
+            points: 10,
+          },
+          {
+            id: 'd',
+            description: 'd',
+            traits: ['v'],
+            pattern: 'd',
+            points: -10,
+          },
+        ],
+      },
+    });
+
+    expect(maximumFit(model)).toBe(40);
   });
 });

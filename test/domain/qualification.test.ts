@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   applyEvents,
@@ -8,10 +9,13 @@ import type { TrackingEvent } from '../../functions/domain/messages.js';
 import {
   evaluateLead,
   nextReviewAt,
+  recycleBySales,
+  type Transition,
 } from '../../functions/domain/qualification.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { DAY_MS } from '../../functions/domain/time.js';
 import {
+  blog,
   cfoIdentify,
   demo,
   identify,
@@ -187,3 +191,136 @@ describe('nextReviewAt', () => {
     expect(nextReviewAt(mql, strongFit, T0)).toBeUndefined();
   });
 });
+
+describe('recycleBySales', () => {
+  it('recycles an MQL whatever its score', () => {
+    const mql = qualified().state;
+
+    const { state, transitions } = recycleBySales(
+      mql,
+      model,
+      T0 + DAY_MS,
+      'no budget this year',
+    );
+
+    expect(state.status).toBe('recycled');
+    expect(transitions.map((t) => t.kind)).toEqual(['recycled']);
+    expect(transitions[0]?.reason).toBe(
+      'recycled by sales: no budget this year',
+    );
+    expect(state.episodes[0]).toMatchObject({
+      episode: 1,
+      recycledAt: T0 + DAY_MS,
+      recycleReason: 'recycled by sales: no budget this year',
+    });
+  });
+
+  it('changes nothing for a lead that is not an MQL', () => {
+    const { state } = evaluateAfter([demo()], T0);
+
+    const result = recycleBySales(state, model, T0, 'not a fit');
+
+    expect(result.transitions).toEqual([]);
+    expect(result.state.status).toBe('engaged');
+  });
+
+  it('starts the cooldown at the sales decision', () => {
+    const recycled = recycleBySales(
+      qualified().state,
+      model,
+      T0,
+      'later',
+    ).state;
+    const events = [demo(5), pricing(5)].map((event, index) => ({
+      ...event,
+      messageId: `after-sales-${index}`,
+    }));
+
+    const during = evaluateAfter(events, T0 + 5 * DAY_MS, recycled);
+    const after = evaluateLead(during.state, model, T0 + 30 * DAY_MS);
+
+    expect(during.state.status).toBe('recycled');
+    expect(after.state.status).toBe('mql');
+    expect(after.state.episode).toBe(2);
+  });
+});
+
+describe('episodes', () => {
+  it('records the model version of each qualification', () => {
+    const { state } = qualified();
+
+    expect(state.episodes).toEqual([
+      { episode: 1, qualifiedAt: T0, score: 115, modelVersion: model.version },
+    ]);
+    expect(state.lastScore).toMatchObject({ modelVersion: model.version });
+  });
+
+  it('publishes one qualification and one recycle per episode', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            day: fc.integer({ min: 0, max: 720 }),
+            kind: fc.constantFrom('demo', 'pricing', 'blog'),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        (drafts) => {
+          const transitions = replayTimeline(drafts);
+          const byEpisode = new Map<number, string[]>();
+          for (const t of transitions) {
+            byEpisode.set(t.episode, [
+              ...(byEpisode.get(t.episode) ?? []),
+              t.kind,
+            ]);
+          }
+          for (const kinds of byEpisode.values()) {
+            expect(kinds[0]).toBe('qualified');
+            expect(kinds.filter((kind) => kind === 'qualified')).toHaveLength(
+              1,
+            );
+            expect(
+              kinds.filter((kind) => kind === 'recycled').length,
+            ).toBeLessThanOrEqual(1);
+          }
+          const episodes = [...byEpisode.keys()];
+          expect(episodes).toEqual(episodes.map((_, index) => index + 1));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+/**
+ * Applies events day by day to a CFO lead and evaluates it after each day
+ * and every 10 days in between, as ingest and the sweep would.
+ */
+function replayTimeline(drafts: { day: number; kind: string }[]) {
+  const builders: Record<string, (days: number) => TrackingEvent> = {
+    demo,
+    pricing,
+    blog,
+  };
+  let state = applyEvents(
+    newLead('t', model, T0),
+    [cfoIdentify()],
+    model,
+  ).state;
+  const transitions: Transition[] = [];
+  for (let day = 0; day <= 900; day += 1) {
+    const events = drafts
+      .filter((draft) => draft.day === day)
+      .map((draft) => builders[draft.kind]?.(day) as TrackingEvent);
+    if (events.length === 0 && day % 10 !== 0) continue;
+    state = applyEvents(state, events, model).state;
+    const evaluation = evaluateLead(state, model, T0 + day * DAY_MS);
+    state = evaluation.state;
+    transitions.push(...evaluation.transitions);
+  }
+  const first = state.firstQualifiedAt;
+  if (transitions.length > 0) {
+    expect(first).toBe(transitions[0]?.at);
+  }
+  return transitions;
+}

@@ -1,0 +1,113 @@
+import { canonicalJson } from './canonical-json.js';
+import type { ScoringModel } from './model.js';
+
+/** A valid model setting that is likely a mistake, with where it is. */
+export interface ModelWarning {
+  field: string;
+  message: string;
+}
+
+/**
+ * Returns the highest fit a lead can reach: the best positive rule of
+ * each group plus every positive rule outside a group. An upper bound,
+ * because rules outside a group may exclude each other.
+ */
+export function maximumFit(model: ScoringModel): number {
+  const bestOfGroup = new Map<string, number>();
+  let ungrouped = 0;
+  for (const rule of model.fitRules) {
+    if (rule.group === undefined) {
+      ungrouped += Math.max(0, rule.points);
+    } else {
+      const best = bestOfGroup.get(rule.group) ?? 0;
+      bestOfGroup.set(rule.group, Math.max(best, rule.points));
+    }
+  }
+  let total = ungrouped;
+  for (const best of bestOfGroup.values()) total += best;
+  return total;
+}
+
+/** Checks a compiled model for settings that defeat their purpose. */
+export function checkModel(model: ScoringModel): ModelWarning[] {
+  return [
+    ...checkQualification(model),
+    ...model.document.intent.rules.flatMap((rule, index) =>
+      checkIntentRule(rule, index),
+    ),
+    ...shadowedRules(model),
+  ];
+}
+
+function checkQualification(model: ScoringModel): ModelWarning[] {
+  const warnings: ModelWarning[] = [];
+  const { recycleBelow, minimumFit } = model.qualification;
+  const fit = maximumFit(model);
+  if (fit >= recycleBelow) {
+    warnings.push({
+      field: 'qualification.recycleBelow',
+      message:
+        `the maximum fit ${fit} reaches the recycle level ${recycleBelow}, ` +
+        'so a lead with that fit never recycles by decay; raise ' +
+        'recycleBelow above the maximum fit',
+    });
+  }
+  if (fit < minimumFit) {
+    warnings.push({
+      field: 'qualification.minimumFit',
+      message:
+        `the maximum fit ${fit} is below the minimum fit ${minimumFit}, ` +
+        'so no lead can qualify',
+    });
+  }
+  return warnings;
+}
+
+type IntentRuleDocument = ScoringModel['document']['intent']['rules'][number];
+
+function checkIntentRule(
+  rule: IntentRuleDocument,
+  index: number,
+): ModelWarning[] {
+  const field = `intent.rules[${index}].when`;
+  const types = rule.when.types;
+  const warnings: ModelWarning[] = [];
+  if (rule.when.events && types && !types.includes('track')) {
+    warnings.push({
+      field,
+      message: 'events match track events only, but types excludes track',
+    });
+  }
+  if (rule.when.names && types && types.every((type) => type === 'track')) {
+    warnings.push({
+      field,
+      message: 'names match page and screen views only, but types is track',
+    });
+  }
+  if (rule.when.events && rule.when.names) {
+    warnings.push({
+      field,
+      message: 'events and names together never match: an event has one type',
+    });
+  }
+  return warnings;
+}
+
+/** Finds intent rules that an earlier rule with the same conditions hides. */
+function shadowedRules(model: ScoringModel): ModelWarning[] {
+  const seen = new Map<string, string>();
+  const warnings: ModelWarning[] = [];
+  model.document.intent.rules.forEach((rule, index) => {
+    const key = canonicalJson(rule.when);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      warnings.push({
+        field: `intent.rules[${index}]`,
+        message: `never scores: rule "${earlier}" has the same conditions and comes first`,
+      });
+    } else {
+      seen.set(key, rule.id);
+    }
+  });
+  return warnings;
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import {
+  emailDomainOf,
+  identityLinksOf,
+  leadIdOf,
+  userLeadId,
+} from '../../functions/domain/identity.js';
+import { applyEvents, newLead } from '../../functions/domain/lead.js';
+import { identify, T0 } from '../fixtures/events.js';
+import { testModel } from '../fixtures/models.js';
+
+describe('userLeadId', () => {
+  it.each([
+    { userId: ' Jane.Doe@ACME.example ', leadId: 'jane.doe@acme.example' },
+    { userId: 'JOSE\u0301@acme.example', leadId: 'jos\u00e9@acme.example' },
+    { userId: 'CRM-00042', leadId: 'CRM-00042' },
+    { userId: 'not an@email', leadId: 'not an@email' },
+  ])('maps $userId to $leadId', ({ userId, leadId }) => {
+    expect(userLeadId(userId)).toBe(leadId);
+  });
+});
+
+describe('leadIdOf', () => {
+  it('prefers the user id', () => {
+    expect(leadIdOf({ userId: 'Ann@X.example', anonymousId: 'a1' })).toBe(
+      'ann@x.example',
+    );
+  });
+
+  it('prefixes an anonymous id', () => {
+    expect(leadIdOf({ anonymousId: 'a1' })).toBe('anon:a1');
+  });
+});
+
+describe('emailDomainOf', () => {
+  it.each([
+    { text: 'ann@Mail.Example.COM', domain: 'mail.example.com' },
+    { text: 'example.com.', domain: 'example.com' },
+    { text: 'a@b@c.example', domain: 'c.example' },
+    { text: 'localhost', domain: undefined },
+    { text: 'ann@', domain: undefined },
+    { text: 'https://example.com/x', domain: undefined },
+  ])('reads $text as $domain', ({ text, domain }) => {
+    expect(emailDomainOf(text)).toBe(domain);
+  });
+});
+
+describe('identityLinksOf', () => {
+  it('links the anonymous id of an identified message', () => {
+    const links = identityLinksOf({
+      type: 'identify',
+      userId: 'Jane@Acme.example',
+      anonymousId: 'a1',
+    });
+
+    expect(links).toEqual([{ from: 'anon:a1', to: 'jane@acme.example' }]);
+  });
+
+  it('links both readings of an alias previousId', () => {
+    const links = identityLinksOf({
+      type: 'alias',
+      userId: 'new-id',
+      previousId: 'old-id',
+    });
+
+    expect(links).toEqual([
+      { from: 'old-id', to: 'new-id' },
+      { from: 'anon:old-id', to: 'new-id' },
+    ]);
+  });
+
+  it('states no link without a user id', () => {
+    expect(identityLinksOf({ type: 'page', anonymousId: 'a1' })).toEqual([]);
+  });
+});
+
+describe('display id', () => {
+  it('keeps the original spelling of an email user id', () => {
+    const model = testModel();
+    const event = {
+      ...identify({ title: 'CFO' }),
+      userId: 'Jane@Acme.example',
+    };
+
+    const { state } = applyEvents(
+      newLead('jane@acme.example', model, T0),
+      [event],
+      model,
+    );
+
+    expect(state.displayId).toBe('Jane@Acme.example');
+  });
+});

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addEvent,
+  CAP_HORIZON_MS,
+  CAP_RESERVE,
+  emptyTally,
+  type IntentTally,
+  removeEvent,
+  tallyPoints,
+  YEAR_MS,
+} from '../../functions/domain/intent-tally.js';
+import type { IntentRule } from '../../functions/domain/model.js';
+import { DAY_MS, QUARTER_MS } from '../../functions/domain/time.js';
+import { T0 } from '../fixtures/events.js';
+import { modelWith } from '../fixtures/models.js';
+
+const model = modelWith({
+  intent: [
+    { id: 'read', when: { path: '^/blog' }, points: 10 },
+    {
+      id: 'capped',
+      when: { path: '^/guide' },
+      points: 10,
+      cap: { max: 2, windowDays: 30 },
+    },
+    { id: 'once', when: { path: '^/once' }, points: 10, cap: { max: 1 } },
+    { id: 'penalty', when: { path: '^/careers' }, points: -15 },
+  ],
+});
+
+function rule(id: string): IntentRule {
+  const found = model.intentRulesById.get(id);
+  if (found === undefined) throw new Error(`rule ${id} is not in the model`);
+  return found;
+}
+
+/** Start of a 30-day cap window (windows are aligned to the epoch). */
+const WINDOW = Math.ceil(T0 / (30 * DAY_MS)) * 30 * DAY_MS;
+
+function tallyOf(id: string, times: number[]): IntentTally {
+  const tally = emptyTally();
+  for (const at of times) addEvent(tally, rule(id), at, true);
+  return tally;
+}
+
+describe('tallyPoints', () => {
+  it('decays each event from its own time', () => {
+    const tally = tallyOf('read', [T0, T0 + QUARTER_MS]);
+
+    const points = tallyPoints(tally, rule('read'), T0 + 2 * QUARTER_MS);
+
+    expect(points).toBeCloseTo(10 * 0.75 ** 2 + 10 * 0.75, 8);
+  });
+
+  it('keeps a penalty whole however old', () => {
+    const tally = tallyOf('penalty', [T0]);
+
+    expect(tallyPoints(tally, rule('penalty'), T0 + 20 * YEAR_MS)).toBe(-15);
+  });
+
+  it('stays exact across year boundaries', () => {
+    const yearEnd = (Math.floor(T0 / YEAR_MS) + 1) * YEAR_MS;
+    const tally = tallyOf('read', [yearEnd - 1, yearEnd, yearEnd + 1]);
+
+    const points = tallyPoints(tally, rule('read'), yearEnd + QUARTER_MS);
+
+    expect(points).toBeCloseTo(30 * 0.75, 6);
+  });
+
+  it('returns to zero bits when every event is removed', () => {
+    const times = [T0 + 1, T0 + 7 * DAY_MS, T0 + 400 * DAY_MS];
+    const tally = tallyOf('read', times);
+    for (const at of [...times].reverse()) removeEvent(tally, rule('read'), at);
+
+    expect(tally.sums).toEqual({});
+    expect(tally.counted).toBe(0);
+  });
+});
+
+describe('caps', () => {
+  it('counts the earliest events of a window', () => {
+    const late = tallyOf('capped', [WINDOW + 5 * DAY_MS, WINDOW + 9 * DAY_MS]);
+    addEvent(late, rule('capped'), WINDOW + DAY_MS, true);
+
+    const inOrder = tallyOf('capped', [
+      WINDOW + DAY_MS,
+      WINDOW + 5 * DAY_MS,
+      WINDOW + 9 * DAY_MS,
+    ]);
+
+    expect(late.counted).toBe(2);
+    expect(late.matched).toBe(3);
+    expect(late.sums).toEqual(inOrder.sums);
+  });
+
+  it('opens a new window after the window length', () => {
+    const tally = tallyOf('capped', [
+      WINDOW,
+      WINDOW + DAY_MS,
+      WINDOW + 2 * DAY_MS,
+      WINDOW + 30 * DAY_MS,
+    ]);
+
+    expect(tally.counted).toBe(3);
+  });
+
+  it('counts a per-lead cap once', () => {
+    const tally = tallyOf('once', [T0, T0 + 400 * DAY_MS, T0 - DAY_MS]);
+
+    expect(tally.counted).toBe(1);
+    expect(tallyPoints(tally, rule('once'), T0 - DAY_MS)).toBeCloseTo(10, 6);
+  });
+
+  it('promotes the next event when a counted one is removed', () => {
+    const times = [1, 2, 3].map((day) => WINDOW + day * DAY_MS);
+    const tally = tallyOf('capped', times);
+    removeEvent(tally, rule('capped'), times[0] as number);
+
+    expect(tally.counted).toBe(2);
+    expect(tally.sums).toEqual(tallyOf('capped', times.slice(1)).sums);
+  });
+
+  it('keeps at most max plus the reserve of times per window', () => {
+    const times = Array.from(
+      { length: 40 },
+      (_, index) => WINDOW + index * 60_000,
+    );
+    const tally = tallyOf('capped', times);
+    const window = Object.values(tally.windows ?? {})[0];
+
+    expect(window?.times).toHaveLength(2 + CAP_RESERVE);
+    expect(window?.total).toBe(40);
+    expect(tally.counted).toBe(2);
+  });
+
+  it('folds windows beyond the horizon and keeps their points', () => {
+    const old = WINDOW + DAY_MS;
+    const recent = old + CAP_HORIZON_MS + 60 * DAY_MS;
+    const tally = tallyOf('capped', [old, recent]);
+
+    expect(Object.keys(tally.windows ?? {})).toHaveLength(1);
+    expect(tally.counted).toBe(2);
+    expect(tally.foldedBefore).toBeGreaterThan(Math.floor(old / (30 * DAY_MS)));
+  });
+
+  it('does not count an event that arrives after its window folded', () => {
+    const old = WINDOW + DAY_MS;
+    const recent = old + CAP_HORIZON_MS + 60 * DAY_MS;
+    const tally = tallyOf('capped', [recent]);
+
+    const counted = addEvent(tally, rule('capped'), old, true);
+
+    expect(counted).toBe(false);
+    expect(tally.counted).toBe(1);
+  });
+});
