@@ -78,7 +78,7 @@ function checkIntentRule(
       message: 'events match track events only, but types excludes track',
     });
   }
-  if (rule.when.names && types && types.every((type) => type === 'track')) {
+  if (rule.when.names && types?.every((type) => type === 'track')) {
     warnings.push({
       field,
       message: 'names match page and screen views only, but types is track',
