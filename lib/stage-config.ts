@@ -165,6 +165,7 @@ const DEV_DEFAULTS = {
   functions: {
     ingest: { memorySize: 1024, timeoutSeconds: 29 },
     leads: { memorySize: 512, timeoutSeconds: 10 },
+    recycle: { memorySize: 512, timeoutSeconds: 10 },
     sweep: { memorySize: 1024 },
   },
   logLevel: 'DEBUG',
@@ -197,6 +198,7 @@ export const STAGE_DEFAULTS: Readonly<Record<string, StageDefaults>> = {
         reservedConcurrency: 100,
       },
       leads: { memorySize: 512, timeoutSeconds: 10, reservedConcurrency: 10 },
+      recycle: { memorySize: 512, timeoutSeconds: 10, reservedConcurrency: 2 },
       sweep: { memorySize: 1024, reservedConcurrency: 1 },
     },
     logLevel: 'INFO',

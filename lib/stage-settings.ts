@@ -70,6 +70,7 @@ export const functionsSchema = z
   .object({
     ingest: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
     leads: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
+    recycle: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
     /** Absent timeout: the sweep interval, at most 5 minutes. */
     sweep: functionSettings(MAX_LAMBDA_TIMEOUT_SECONDS).extend({
       timeoutSeconds: z

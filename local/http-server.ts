@@ -39,6 +39,8 @@ type LambdaHttpHandler = (
 const HANDLER_MODULES: Record<HandlerName, () => Promise<LambdaHttpHandler>> = {
   ingest: async () => (await import('../functions/handlers/ingest.js')).handler,
   leads: async () => (await import('../functions/handlers/leads.js')).handler,
+  recycle: async () =>
+    (await import('../functions/handlers/recycle.js')).handler,
 };
 
 /** API Gateway's own limit on a request payload. */

@@ -59,6 +59,13 @@ export class NotFoundError extends MqlEngineError {
   }
 }
 
+/** A request that the resource's current state does not allow. */
+export class ConflictError extends MqlEngineError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
 /** A scoring model document that fails validation. */
 export class InvalidModelError extends MqlEngineError {
   readonly issues: FieldIssue[];

@@ -66,12 +66,25 @@ export function recycleBySales(
   now: number,
   note: string,
 ): Evaluation {
+  return recycleNow(state, model, now, `recycled by sales: ${note}`);
+}
+
+/**
+ * Evaluates a lead at `now` and, if it is still an MQL, recycles it with
+ * `reason` whatever its score.
+ */
+export function recycleNow(
+  state: LeadState,
+  model: ScoringModel,
+  now: number,
+  reason: string,
+): Evaluation {
   const evaluation = evaluateLead(state, model, now);
   if (evaluation.state.status !== 'mql') {
     return evaluation;
   }
   const next = evaluation.state;
-  const transition = recycle(next, model, now, `recycled by sales: ${note}`);
+  const transition = recycle(next, model, now, reason);
   return finish(next, model, now, [...evaluation.transitions, transition]);
 }
 

@@ -6,6 +6,27 @@ import type { OutgoingEvent } from '../domain/outgoing-events.js';
 export interface EventRecord {
   event: TrackingEvent;
   outcome: EventOutcome;
+  /**
+   * Lead whose stored event this is, when a merge moves it: the write
+   * deletes it there, on condition that it is still there, and writes no
+   * message marker (the original write did).
+   */
+  movedFrom?: string;
+  /** Tracking source of a moved event; the change's source otherwise. */
+  sourceId?: string;
+}
+
+/** A stored event with the tracking source it came from. */
+export interface StoredEvent {
+  event: TrackingEvent;
+  sourceId: string;
+}
+
+/** One page of a lead's stored events, oldest first. */
+export interface EventPage {
+  events: StoredEvent[];
+  /** Opaque position to continue from, absent on the last page. */
+  cursor: string | undefined;
 }
 
 /**
@@ -51,8 +72,9 @@ export interface LeadRepository {
   ): Promise<Set<string>>;
   /**
    * Writes a lead change in one transaction. Raises VersionConflictError
-   * when another writer changed the lead first, and DuplicateMessageError
-   * when some message ids were stored meanwhile; nothing is written then.
+   * when another writer changed the lead first or a moved event was moved
+   * already, and DuplicateMessageError when some message ids were stored
+   * meanwhile; nothing is written then.
    */
   saveLeadChange(change: LeadChange): Promise<void>;
   /**
@@ -67,6 +89,15 @@ export interface LeadRepository {
     dueAt: number,
     retryAt: number,
   ): Promise<OutgoingEvent | undefined>;
+  /**
+   * Lists a lead's stored events, oldest first, at most `limit` per page,
+   * read strongly consistent.
+   */
+  listEvents(
+    leadId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<EventPage>;
   /** Removes a published outbox entry; removing a missing one is no error. */
   deleteOutboxEntry(leadId: string, eventId: string): Promise<void>;
   /** Number of shards of the review index. */

@@ -1,16 +1,33 @@
 import { NotFoundError } from '../domain/errors.js';
 import {
   type ExplainedContribution,
+  type ExplainedQuarantine,
   explainScore,
 } from '../domain/explanation.js';
-import type { LeadStatus } from '../domain/lead.js';
+import { userLeadId } from '../domain/identity.js';
+import type { LeadState, LeadStatus } from '../domain/lead.js';
 import { evaluateLead } from '../domain/qualification.js';
 import { toIso } from '../domain/time.js';
 import type { ScoringDependencies } from './dependencies.js';
+import { MAX_REDIRECTS } from './update-lead.js';
+
+/** One qualification of a lead, as the leads API shows it. */
+export interface EpisodeView {
+  episode: number;
+  qualifiedAt: string;
+  score: number;
+  modelVersion: string;
+  recycledAt: string | null;
+  recycleReason: string | null;
+}
 
 /** A lead as the leads API returns it: scored at the time of the request. */
 export interface LeadView {
   leadId: string;
+  /** The id as the tracking client first sent it, when it differs. */
+  displayId?: string;
+  /** The id requested, when it named a lead merged into this one. */
+  requestedLeadId?: string;
   score: number;
   fit: number;
   intent: number;
@@ -27,27 +44,35 @@ export interface LeadView {
   qualifiedAt: string | null;
   recycledAt: string | null;
   explanation: ExplainedContribution[];
+  /** Events that scored nothing because they look like machine activity. */
+  quarantined: ExplainedQuarantine[];
+  /** The latest qualifications, oldest first. */
+  episodes: EpisodeView[];
 }
 
 /**
- * Returns a lead scored at the current time. Decay and any status change
- * due by now are applied to the view only; the sweep stores them and
- * publishes their events.
+ * Returns a lead scored at the current time. An email-shaped id is
+ * normalized as at ingest, and an id whose lead was merged into another
+ * one returns that lead with `requestedLeadId` set. Decay and any status
+ * change due by now are applied to the view only; the sweep stores them
+ * and publishes their events.
  */
 export async function getLead(
   deps: ScoringDependencies,
-  leadId: string,
+  requestedId: string,
 ): Promise<LeadView> {
-  const stored = await deps.repository.getLead(leadId);
+  const stored = await findLead(deps, userLeadId(requestedId));
   if (stored === undefined) {
-    throw new NotFoundError(`Lead ${leadId} was not found.`);
+    throw new NotFoundError(`Lead ${requestedId} was not found.`);
   }
   const now = deps.clock();
   const { state, score } = evaluateLead(stored, deps.model, now);
   const shown = explainScore(score);
   const { qualification } = deps.model;
   return {
-    leadId,
+    leadId: state.leadId,
+    ...(state.displayId === undefined ? {} : { displayId: state.displayId }),
+    ...(state.leadId === requestedId ? {} : { requestedLeadId: requestedId }),
     score: shown.score,
     fit: shown.fit,
     intent: shown.intent,
@@ -63,7 +88,29 @@ export async function getLead(
     qualifiedAt: isoOrNull(state.qualifiedAt),
     recycledAt: isoOrNull(state.recycledAt),
     explanation: shown.contributions,
+    quarantined: shown.quarantined,
+    episodes: state.episodes.map((episode) => ({
+      episode: episode.episode,
+      qualifiedAt: toIso(episode.qualifiedAt),
+      score: episode.score,
+      modelVersion: episode.modelVersion,
+      recycledAt: isoOrNull(episode.recycledAt),
+      recycleReason: episode.recycleReason ?? null,
+    })),
   };
+}
+
+/** Reads a lead, following merged leads to the one they point at. */
+async function findLead(
+  deps: ScoringDependencies,
+  leadId: string,
+): Promise<LeadState | undefined> {
+  let state = await deps.repository.getLead(leadId);
+  for (let step = 0; step < MAX_REDIRECTS; step += 1) {
+    if (state?.mergedInto === undefined) return state;
+    state = await deps.repository.getLead(state.mergedInto);
+  }
+  return state?.mergedInto === undefined ? state : undefined;
 }
 
 function isoOrNull(epochMs: number | undefined): string | null {

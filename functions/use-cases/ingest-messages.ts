@@ -1,6 +1,10 @@
 import type { FieldIssue } from '../domain/errors.js';
 import { explainScore } from '../domain/explanation.js';
-import { leadIdOf } from '../domain/identity.js';
+import {
+  type IdentityLink,
+  identityLinksOf,
+  leadIdOf,
+} from '../domain/identity.js';
 import { toFieldIssues } from '../domain/issues.js';
 import type { LeadStatus } from '../domain/lead.js';
 import {
@@ -11,6 +15,7 @@ import {
 } from '../domain/messages.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
+import { linkIdentities } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
 import {
   countTransitions,
@@ -64,16 +69,28 @@ export interface IngestResult {
 }
 
 /**
- * Validates messages one by one, stores the valid ones per lead in one
- * transaction each, evaluates qualification and publishes the resulting
- * events. An invalid message is rejected on its own; the rest are stored.
+ * Validates messages one by one, links the identities they state (an
+ * anonymous lead merges into the user it turns out to be), stores the
+ * valid messages per lead in one transaction each, evaluates
+ * qualification and publishes the resulting events. An invalid message is
+ * rejected on its own; the rest are stored.
  */
 export async function ingestMessages(
   deps: ScoringDependencies,
   request: IngestRequest,
 ): Promise<IngestResult> {
   const { accepted, rejected } = validateMessages(request);
-  const byLead = groupByLead(accepted.map((entry) => entry.event));
+  const links = linksOf(accepted.map((entry) => entry.event));
+  const linked = await linkIdentities(deps, links, request.receivedAt);
+  const merged = new Map(
+    linked
+      .filter((outcome) => outcome.status !== 'same-lead')
+      .map((outcome) => [outcome.from, outcome.to]),
+  );
+  const byLead = groupByLead(
+    accepted.map((entry) => entry.event),
+    (leadId) => merged.get(leadId) ?? leadId,
+  );
   const updates = await mapWithConcurrency(
     [...byLead],
     LEAD_CONCURRENCY,
@@ -95,7 +112,7 @@ export async function ingestMessages(
   });
   return {
     results,
-    leads: updates.flatMap(summaryOf),
+    leads: latestPerLead(updates).flatMap(summaryOf),
     counts: {
       scored: results.filter((r) => r.status === 'scored').length,
       duplicate: results.filter((r) => r.status === 'duplicate').length,
@@ -159,13 +176,20 @@ function parseMessage(message: unknown): ParsedMessage {
     : { success: false, errors: toFieldIssues(parsed.error) };
 }
 
-function groupByLead(events: TrackingEvent[]): Map<string, TrackingEvent[]> {
+/**
+ * Groups events by lead, mapping each lead id through `resolve`, which
+ * knows the leads this request merged.
+ */
+function groupByLead(
+  events: TrackingEvent[],
+  resolve: (leadId: string) => string,
+): Map<string, TrackingEvent[]> {
   const byLead = new Map<string, TrackingEvent[]>();
   const seen = new Set<string>();
   for (const event of events) {
     if (seen.has(event.messageId)) continue;
     seen.add(event.messageId);
-    const leadId = leadIdOf(event);
+    const leadId = resolve(leadIdOf(event));
     const list = byLead.get(leadId) ?? [];
     list.push(event);
     byLead.set(leadId, list);
@@ -173,14 +197,34 @@ function groupByLead(events: TrackingEvent[]): Map<string, TrackingEvent[]> {
   return byLead;
 }
 
+/** Returns the distinct identity links that events state, in order. */
+function linksOf(events: readonly TrackingEvent[]): IdentityLink[] {
+  const seen = new Set<string>();
+  const links: IdentityLink[] = [];
+  for (const event of events) {
+    for (const link of identityLinksOf(event)) {
+      const key = JSON.stringify([link.from, link.to]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      links.push(link);
+    }
+  }
+  return links;
+}
+
 function resultsOf(
   accepted: AcceptedMessage[],
   updates: LeadUpdate[],
 ): MessageResult[] {
   const stored = new Set(updates.flatMap((u) => u.storedMessageIds));
+  const leadOf = new Map<string, string>();
+  for (const update of updates) {
+    for (const id of update.storedMessageIds) leadOf.set(id, update.leadId);
+    for (const id of update.duplicateMessageIds) leadOf.set(id, update.leadId);
+  }
   const claimed = new Set<string>();
   return accepted.map(({ index, event }) => {
-    const leadId = leadIdOf(event);
+    const leadId = leadOf.get(event.messageId) ?? leadIdOf(event);
     const isFirstCopy = !claimed.has(event.messageId);
     claimed.add(event.messageId);
     const status =
@@ -205,6 +249,25 @@ function summaryOf(update: LeadUpdate): LeadSummary[] {
       episode: state.episode,
     },
   ];
+}
+
+/**
+ * Keeps the newest evaluated update of each lead (two groups of events
+ * can land on one lead when a merge redirects one of them).
+ */
+function latestPerLead(updates: LeadUpdate[]): LeadUpdate[] {
+  const byLead = new Map<string, LeadUpdate>();
+  for (const update of updates) {
+    const kept = byLead.get(update.leadId);
+    const version = update.evaluation?.state.version ?? -1;
+    if (
+      kept === undefined ||
+      version > (kept.evaluation?.state.version ?? -1)
+    ) {
+      byLead.set(update.leadId, update);
+    }
+  }
+  return [...byLead.values()];
 }
 
 function messageIdOf(message: unknown): string | undefined {

@@ -2,6 +2,7 @@ import type { OutgoingEvent } from '../domain/outgoing-events.js';
 import type { DueItem } from '../ports/lead-repository.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
+import { moveEvents } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
 import { countTransitions } from './transition-counts.js';
 import { updateLead } from './update-lead.js';
@@ -117,6 +118,13 @@ async function reviewLead(
   now: number,
   result: SweepResult,
 ): Promise<void> {
+  const state = await deps.repository.getLead(leadId);
+  if (state?.mergedInto !== undefined) {
+    if (state.mergePending) {
+      await moveEvents(deps, leadId, state.mergedInto, now);
+    }
+    return;
+  }
   const update = await updateLead(deps, 'sweep', leadId, [], now);
   if (update.outgoing.length > 0) {
     const counts = countTransitions(update.outgoing);

@@ -21,8 +21,12 @@ export const MAX_EVENTS_PER_WRITE = 45;
 const MAX_ATTEMPTS = 30;
 const MAX_BACKOFF_MS = 250;
 
+/** Merged leads followed before an update gives up on a chain of links. */
+export const MAX_REDIRECTS = 8;
+
 /** What one lead update stored and caused. */
 export interface LeadUpdate {
+  /** The lead that was updated, after following merged leads. */
   leadId: string;
   storedMessageIds: string[];
   duplicateMessageIds: string[];
@@ -33,8 +37,10 @@ export interface LeadUpdate {
 /**
  * Adds events to a lead and evaluates it at `now`, retrying on conflicts
  * until its write wins. Events already stored are reported as duplicates
- * and change nothing. With no events it only re-evaluates the lead (the
- * sweep's path), and writes only when something changed.
+ * and change nothing. A lead merged into another one is followed, so the
+ * events land on the lead it was merged into. With no events it only
+ * re-evaluates the lead (the sweep's path), and writes only when something
+ * changed; a merged lead is then left as it is.
  */
 export async function updateLead(
   deps: ScoringDependencies,
@@ -52,7 +58,14 @@ export async function updateLead(
   };
   const chunks = chunk(events, MAX_EVENTS_PER_WRITE);
   for (const events of chunks.length > 0 ? chunks : [[]]) {
-    const result = await writeWithRetries(deps, sourceId, leadId, events, now);
+    const result = await writeWithRetries(
+      deps,
+      sourceId,
+      update.leadId,
+      events,
+      now,
+    );
+    update.leadId = result.leadId;
     update.storedMessageIds.push(...result.storedMessageIds);
     update.duplicateMessageIds.push(...result.duplicateMessageIds);
     update.outgoing.push(...result.outgoing);
@@ -74,22 +87,37 @@ async function writeWithRetries(
       events.map((event) => event.messageId),
     ),
   );
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+  let target = leadId;
+  let redirects = 0;
+  let attempt = 1;
+  while (attempt <= MAX_ATTEMPTS) {
     const fresh = events.filter((event) => !duplicates.has(event.messageId));
     try {
-      return await writeOnce(deps, sourceId, leadId, fresh, now, duplicates);
+      return await writeOnce(deps, sourceId, target, fresh, now, duplicates);
     } catch (error) {
+      if (error instanceof MergedLeadSignal) {
+        if (events.length === 0) return emptyUpdate(target, [...duplicates]);
+        redirects += 1;
+        if (redirects > MAX_REDIRECTS) {
+          throw new Error(
+            `A lead is linked through more than ${MAX_REDIRECTS} merged leads.`,
+          );
+        }
+        target = error.mergedInto;
+        continue;
+      }
       if (error instanceof DuplicateMessageError) {
         for (const id of error.messageIds) duplicates.add(id);
       } else if (!(error instanceof VersionConflictError)) {
         throw error;
       }
-      deps.log.debug('lead write conflict', { leadId, attempt });
+      deps.log.debug('lead write conflict', { leadId: target, attempt });
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+      attempt += 1;
     }
   }
   throw new ConcurrencyError(
-    `Lead ${leadId} kept changing concurrently; retry the request.`,
+    `Lead ${target} kept changing concurrently; retry the request.`,
   );
 }
 
@@ -103,6 +131,9 @@ async function writeOnce(
 ): Promise<LeadUpdate> {
   const { model, repository } = deps;
   const stored = await repository.getLead(leadId);
+  if (stored?.mergedInto !== undefined) {
+    throw new MergedLeadSignal(stored.mergedInto);
+  }
   const duplicateMessageIds = [...duplicates];
   if (stored === undefined && events.length === 0) {
     return emptyUpdate(leadId, duplicateMessageIds);
@@ -142,6 +173,14 @@ async function writeOnce(
     evaluation,
     outgoing,
   };
+}
+
+/** Raised inside an update when the lead turns out to be merged. */
+class MergedLeadSignal extends Error {
+  constructor(readonly mergedInto: string) {
+    super(`The lead was merged into ${mergedInto}.`);
+    this.name = 'MergedLeadSignal';
+  }
 }
 
 function emptyUpdate(leadId: string, duplicates: string[]): LeadUpdate {

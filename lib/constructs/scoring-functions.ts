@@ -70,7 +70,7 @@ interface FunctionSettings {
 }
 
 /**
- * The three Lambda functions of the engine, bundled from
+ * The four Lambda functions of the engine, bundled from
  * functions/handlers/ by esbuild. Each has its own role and log group,
  * and its role grants only the log writes, X-Ray writes and the table,
  * bus and secret access its handler uses, with no AWS managed policy.
@@ -80,6 +80,8 @@ export class ScoringFunctions extends Construct {
   readonly ingest: NodejsFunction;
   /** GET /leads/{leadId}: reads a lead's current score. */
   readonly leads: NodejsFunction;
+  /** POST /leads/{leadId}/recycle: records that sales recycled an MQL. */
+  readonly recycle: NodejsFunction;
   /** Scheduled decay sweep and outbox republisher. */
   readonly sweep: NodejsFunction;
 
@@ -96,6 +98,11 @@ export class ScoringFunctions extends Construct {
       description: 'Returns lead scores decayed to the time of the request.',
       sizing: props.sizing.leads,
     });
+    this.recycle = this.createFunction('Recycle', props, {
+      entry: 'recycle',
+      description: 'Records that sales sent an MQL back to marketing.',
+      sizing: props.sizing.recycle,
+    });
     this.sweep = this.createFunction('Sweep', props, {
       entry: 'sweep',
       description: 'Applies decay transitions and republishes the outbox.',
@@ -107,7 +114,12 @@ export class ScoringFunctions extends Construct {
 
   /** The functions with their names in the stage configuration. */
   get all(): Record<FunctionName, NodejsFunction> {
-    return { ingest: this.ingest, leads: this.leads, sweep: this.sweep };
+    return {
+      ingest: this.ingest,
+      leads: this.leads,
+      recycle: this.recycle,
+      sweep: this.sweep,
+    };
   }
 
   /** Returns the function that serves an HTTP handler module. */
@@ -117,11 +129,13 @@ export class ScoringFunctions extends Construct {
         return this.ingest;
       case 'leads':
         return this.leads;
+      case 'recycle':
+        return this.recycle;
     }
   }
 
   private grantAccess(props: ScoringFunctionsProps): void {
-    for (const fn of [this.ingest, this.sweep]) {
+    for (const fn of [this.ingest, this.sweep, this.recycle]) {
       props.table.grantReadWriteData(fn);
       props.eventBus.grantPutEventsTo(fn);
     }

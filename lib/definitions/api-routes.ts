@@ -6,7 +6,7 @@ import { TRACKING_ROUTES } from '../../functions/adapters/http/tracking-routes.j
  */
 
 /** Lambda handler modules under functions/handlers/. */
-export type HandlerName = 'ingest' | 'leads';
+export type HandlerName = 'ingest' | 'leads' | 'recycle';
 
 /**
  * How a route authenticates: `write-key` routes check the tracking write
@@ -36,4 +36,10 @@ const TRACKING_API_ROUTES: readonly ApiRoute[] = Object.keys(
 export const API_ROUTES: readonly ApiRoute[] = [
   ...TRACKING_API_ROUTES,
   { method: 'GET', path: '/leads/{leadId}', handler: 'leads', auth: 'admin' },
+  {
+    method: 'POST',
+    path: '/leads/{leadId}/recycle',
+    handler: 'recycle',
+    auth: 'admin',
+  },
 ];

@@ -448,15 +448,18 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       expect(onEveryResource).toHaveLength(3);
     });
 
-    it.each(['Ingest', 'Sweep'])('lets %s write and publish', (name) => {
-      const actions = statementsOf(template, `^Functions${name}Role`).flatMap(
-        (statement) => [statement.Action].flat(),
-      );
+    it.each(['Ingest', 'Sweep', 'Recycle'])(
+      'lets %s write and publish',
+      (name) => {
+        const actions = statementsOf(template, `^Functions${name}Role`).flatMap(
+          (statement) => [statement.Action].flat(),
+        );
 
-      for (const action of WRITE_ACTIONS) {
-        expect(actions).toContain(action);
-      }
-    });
+        for (const action of WRITE_ACTIONS) {
+          expect(actions).toContain(action);
+        }
+      },
+    );
   });
 
   it('exports the stage outputs', () => {

@@ -1,8 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LeadState } from '../../domain/lead.js';
+import type { TrackingEvent } from '../../domain/messages.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
-import type { EventRecord } from '../../ports/lead-repository.js';
+import type { EventRecord, StoredEvent } from '../../ports/lead-repository.js';
 import { TABLE_LAYOUT } from './table-layout.js';
 
 /** Conversions between domain values and table items. */
@@ -14,6 +15,7 @@ const { partitionKey: SHARD, sortKey: REVIEW_AT } = TABLE_LAYOUT.reviewIndex;
 
 export const STATE_SORT_KEY = 'STATE';
 export const MESSAGE_SORT_KEY = 'MESSAGE';
+export const EVENT_SORT_PREFIX = 'EVENT#';
 
 export function leadPartition(leadId: string): string {
   return `LEAD#${leadId}`;
@@ -28,7 +30,18 @@ export function outboxSortKey(eventId: string): string {
 }
 
 export function eventSortKey(occurredAt: number, messageId: string): string {
-  return `EVENT#${new Date(occurredAt).toISOString()}#${messageId}`;
+  return `${EVENT_SORT_PREFIX}${new Date(occurredAt).toISOString()}#${messageId}`;
+}
+
+/** Returns the key of a stored event of a lead. */
+export function eventKey(
+  leadId: string,
+  event: Pick<TrackingEvent, 'occurredAt' | 'messageId'>,
+): Item {
+  return marshall({
+    [PK]: leadPartition(leadId),
+    [SK]: eventSortKey(event.occurredAt, event.messageId),
+  });
 }
 
 /** Returns the key of a lead's state item. */
@@ -74,6 +87,10 @@ export function stateToItem(state: LeadState, shards: number): Item {
   );
 }
 
+/**
+ * Converts a state item to a lead state. Collections that states written
+ * before they existed lack are filled in empty.
+ */
 export function itemToState(item: Item): LeadState {
   const {
     [PK]: _pk,
@@ -83,14 +100,26 @@ export function itemToState(item: Item): LeadState {
     [REVIEW_AT]: _reviewAt,
     ...fields
   } = unmarshall(item);
-  return fields as LeadState;
+  return {
+    traits: {},
+    intent: {},
+    quarantined: {},
+    clickSeconds: {},
+    episodes: [],
+    ...fields,
+  } as unknown as LeadState;
 }
 
+/**
+ * Converts an event to its item, with the outcome it had under the model
+ * `modelVersion` when it was applied.
+ */
 export function eventToItem(
   leadId: string,
   sourceId: string,
   record: EventRecord,
   expiresAt: number,
+  modelVersion: string,
 ): Item {
   const { event, outcome } = record;
   return marshall(
@@ -106,11 +135,23 @@ export function eventToItem(
       receivedAt: event.receivedAt,
       ruleId: outcome.ruleId,
       points: outcome.points,
+      capped: outcome.capped,
+      modelVersion,
+      quarantine: outcome.quarantine,
+      mergedFrom: record.movedFrom,
       event: JSON.stringify(event),
       [TABLE_LAYOUT.timeToLiveAttribute]: expiresAt,
     },
     { removeUndefinedValues: true },
   );
+}
+
+export function itemToStoredEvent(item: Item): StoredEvent {
+  const fields = unmarshall(item);
+  return {
+    event: JSON.parse(String(fields.event)) as TrackingEvent,
+    sourceId: String(fields.sourceId),
+  };
 }
 
 export function messageMarkerItem(

@@ -19,14 +19,20 @@ import {
   type DueItem,
   type DuePage,
   DuplicateMessageError,
+  type EventPage,
+  type EventRecord,
   type LeadChange,
   type LeadRepository,
   VersionConflictError,
 } from '../../ports/lead-repository.js';
 import {
+  EVENT_SORT_PREFIX,
+  eventKey,
   eventToItem,
   itemToOutgoing,
   itemToState,
+  itemToStoredEvent,
+  leadPartition,
   MESSAGE_SORT_KEY,
   messageMarkerItem,
   messagePartition,
@@ -53,6 +59,14 @@ export interface DynamoLeadRepositoryOptions {
 }
 
 type Item = Record<string, AttributeValue>;
+
+/** What each item of a lead change transaction does, in item order. */
+type ItemRole =
+  | { kind: 'state' }
+  | { kind: 'marker'; messageId: string }
+  | { kind: 'event' }
+  | { kind: 'move'; messageId: string }
+  | { kind: 'outbox' };
 
 const BATCH_GET_LIMIT = 100;
 const MAX_UNPROCESSED_ROUNDS = 8;
@@ -107,17 +121,46 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async saveLeadChange(change: LeadChange): Promise<void> {
-    const items = this.transactionItems(change);
+    const { items, roles } = this.transactionItems(change);
     try {
       await this.client.send(
         new TransactWriteItemsCommand({ TransactItems: items }),
       );
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
-        throw this.cancellationError(change, error);
+        throw cancellationError(change, roles, error);
       }
       throw error;
     }
+  }
+
+  async listEvents(
+    leadId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<EventPage> {
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: {
+          '#pk': TABLE_LAYOUT.partitionKey,
+          '#sk': TABLE_LAYOUT.sortKey,
+        },
+        ExpressionAttributeValues: marshall({
+          ':pk': leadPartition(leadId),
+          ':prefix': EVENT_SORT_PREFIX,
+        }),
+        ConsistentRead: true,
+        Limit: limit,
+        ExclusiveStartKey: cursor === undefined ? undefined : decode(cursor),
+      }),
+    );
+    return {
+      events: Items.map(itemToStoredEvent),
+      cursor:
+        LastEvaluatedKey === undefined ? undefined : encode(LastEvaluatedKey),
+    };
   }
 
   async claimOutboxEntry(
@@ -193,33 +236,20 @@ export class DynamoLeadRepository implements LeadRepository {
     };
   }
 
-  private transactionItems(change: LeadChange): TransactWriteItem[] {
-    const { state, sourceId } = change;
+  private transactionItems(change: LeadChange): {
+    items: TransactWriteItem[];
+    roles: ItemRole[];
+  } {
     const items: TransactWriteItem[] = [this.statePut(change)];
+    const roles: ItemRole[] = [{ kind: 'state' }];
     for (const record of change.events) {
-      const { messageId } = record.event;
-      const recordExpiry = Math.floor(
+      const expiresAt = Math.floor(
         (record.event.receivedAt + this.retentionMs) / 1000,
       );
-      items.push({
-        Put: {
-          TableName: this.tableName,
-          Item: messageMarkerItem(
-            state.leadId,
-            sourceId,
-            messageId,
-            recordExpiry,
-          ),
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
-        },
-      });
-      items.push({
-        Put: {
-          TableName: this.tableName,
-          Item: eventToItem(state.leadId, sourceId, record, recordExpiry),
-        },
-      });
+      for (const [item, role] of this.recordItems(change, record, expiresAt)) {
+        items.push(item);
+        roles.push(role);
+      }
     }
     for (const event of change.outgoing) {
       const dueAt = event.createdAt + this.outboxGraceMs;
@@ -229,8 +259,62 @@ export class DynamoLeadRepository implements LeadRepository {
           Item: outboxToItem(event, dueAt, this.reviewShards),
         },
       });
+      roles.push({ kind: 'outbox' });
     }
-    return items;
+    return { items, roles };
+  }
+
+  /**
+   * Returns the items that store one event: a message marker that fails
+   * on a duplicate and the event, or for a moved event, the event and the
+   * deletion of its old copy, which fails when another writer moved it.
+   */
+  private recordItems(
+    change: LeadChange,
+    record: EventRecord,
+    expiresAt: number,
+  ): Array<[TransactWriteItem, ItemRole]> {
+    const { leadId } = change.state;
+    const { messageId } = record.event;
+    const sourceId = record.sourceId ?? change.sourceId;
+    const eventPut: TransactWriteItem = {
+      Put: {
+        TableName: this.tableName,
+        Item: eventToItem(
+          leadId,
+          sourceId,
+          record,
+          expiresAt,
+          change.state.modelVersion,
+        ),
+      },
+    };
+    if (record.movedFrom !== undefined) {
+      const removal: TransactWriteItem = {
+        Delete: {
+          TableName: this.tableName,
+          Key: eventKey(record.movedFrom, record.event),
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
+        },
+      };
+      return [
+        [eventPut, { kind: 'event' }],
+        [removal, { kind: 'move', messageId }],
+      ];
+    }
+    const marker: TransactWriteItem = {
+      Put: {
+        TableName: this.tableName,
+        Item: messageMarkerItem(leadId, sourceId, messageId, expiresAt),
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
+      },
+    };
+    return [
+      [marker, { kind: 'marker', messageId }],
+      [eventPut, { kind: 'event' }],
+    ];
   }
 
   private statePut(change: LeadChange): TransactWriteItem {
@@ -250,36 +334,6 @@ export class DynamoLeadRepository implements LeadRepository {
           : marshall({ ':expected': change.expectedVersion }),
       },
     };
-  }
-
-  /**
-   * Maps a cancelled transaction to the port's errors. Item 0 is the lead
-   * state; items 1, 3, 5 … are message markers, one per event.
-   */
-  private cancellationError(
-    change: LeadChange,
-    error: TransactionCanceledException,
-  ): Error {
-    const reasons = error.CancellationReasons ?? [];
-    const failed = (index: number) =>
-      reasons[index]?.Code === 'ConditionalCheckFailed';
-    const duplicates = change.events
-      .filter((_, i) => failed(1 + 2 * i))
-      .map((record) => record.event.messageId);
-    if (duplicates.length > 0 && !failed(0)) {
-      return new DuplicateMessageError(duplicates);
-    }
-    const retryable = reasons.every(
-      (reason) =>
-        reason.Code === undefined ||
-        reason.Code === 'None' ||
-        reason.Code === 'ConditionalCheckFailed' ||
-        reason.Code === 'TransactionConflict',
-    );
-    if (retryable) {
-      return new VersionConflictError(change.state.leadId);
-    }
-    return error;
   }
 
   private async batchGet(keys: Item[]): Promise<Item[]> {
@@ -306,6 +360,38 @@ export class DynamoLeadRepository implements LeadRepository {
     }
     return found;
   }
+}
+
+/**
+ * Maps a cancelled transaction to the port's errors: a failed message
+ * marker is a duplicate; a failed state condition, a moved event that is
+ * gone or a conflict with another transaction is a version conflict.
+ */
+function cancellationError(
+  change: LeadChange,
+  roles: readonly ItemRole[],
+  error: TransactionCanceledException,
+): Error {
+  const reasons = error.CancellationReasons ?? [];
+  const failed = (index: number) =>
+    reasons[index]?.Code === 'ConditionalCheckFailed';
+  const duplicates = roles.flatMap((role, index) =>
+    role.kind === 'marker' && failed(index) ? [role.messageId] : [],
+  );
+  if (duplicates.length > 0 && !failed(0)) {
+    return new DuplicateMessageError(duplicates);
+  }
+  const retryable = reasons.every(
+    (reason) =>
+      reason.Code === undefined ||
+      reason.Code === 'None' ||
+      reason.Code === 'ConditionalCheckFailed' ||
+      reason.Code === 'TransactionConflict',
+  );
+  if (retryable) {
+    return new VersionConflictError(change.state.leadId);
+  }
+  return error;
 }
 
 function toDueItem(fields: Record<string, unknown>): DueItem {

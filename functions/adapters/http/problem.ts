@@ -1,6 +1,7 @@
 import {
   AuthenticationError,
   ConcurrencyError,
+  ConflictError,
   MalformedBodyError,
   type MqlEngineError,
   NotFoundError,
@@ -43,6 +44,7 @@ const MAPPINGS: Array<
     },
   ],
   [NotFoundError, { status: 404, title: 'Not found' }],
+  [ConflictError, { status: 409, title: 'Conflict' }],
   [PayloadTooLargeError, { status: 413, title: 'Payload too large' }],
   [
     ConcurrencyError,

@@ -1,0 +1,23 @@
+import type { ApiRequest } from '../adapters/http/api-request.js';
+import { ValidationError } from '../domain/errors.js';
+import type { LeadView } from '../use-cases/get-lead.js';
+
+/** Returns the lead id of a `/leads/{leadId}` path. */
+export function leadIdOf(request: ApiRequest): string {
+  const leadId = request.pathParameters.leadId;
+  if (leadId === undefined || leadId === '') {
+    throw new ValidationError('The path must name a lead: /leads/{leadId}.', [
+      { field: 'leadId', message: 'is required' },
+    ]);
+  }
+  return leadId;
+}
+
+/**
+ * Returns a Content-Location header naming the lead shown, when the
+ * request named a lead merged into it.
+ */
+export function contentLocation(lead: LeadView): Record<string, string> {
+  if (lead.requestedLeadId === undefined) return {};
+  return { 'content-location': `/leads/${encodeURIComponent(lead.leadId)}` };
+}

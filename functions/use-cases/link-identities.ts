@@ -1,0 +1,273 @@
+import { ConcurrencyError } from '../domain/errors.js';
+import { type IdentityLink, isAnonymousLeadId } from '../domain/identity.js';
+import { applyEvents, type LeadState, newLead } from '../domain/lead.js';
+import { completedTombstone, tombstoneOf } from '../domain/merge.js';
+import {
+  type OutgoingEvent,
+  transitionEvent,
+} from '../domain/outgoing-events.js';
+import { evaluateLead } from '../domain/qualification.js';
+import {
+  type LeadChange,
+  type StoredEvent,
+  VersionConflictError,
+} from '../ports/lead-repository.js';
+import { sleepWithJitter } from './concurrency.js';
+import type { ScoringDependencies } from './dependencies.js';
+import { publishEvents } from './publish-events.js';
+import { MAX_EVENTS_PER_WRITE, MAX_REDIRECTS } from './update-lead.js';
+
+/** Attempts of one conditional write before giving up under contention. */
+const MAX_ATTEMPTS = 30;
+const MAX_BACKOFF_MS = 250;
+/**
+ * Pages of events moved within one request; the sweep moves the rest, so
+ * a long anonymous history cannot make a tracking request time out.
+ */
+const MAX_PAGES_PER_REQUEST = 20;
+
+/** What linking one identity did. */
+export interface LinkOutcome {
+  from: string;
+  /** The lead the link points at, after following merged leads. */
+  to: string;
+  status: 'linked' | 'already-linked' | 'conflict' | 'same-lead';
+  /** Events moved to `to` by this call. */
+  movedEvents: number;
+}
+
+/**
+ * Links each source lead to its target lead, one link at a time, in
+ * order. See linkIdentity.
+ */
+export async function linkIdentities(
+  deps: ScoringDependencies,
+  links: readonly IdentityLink[],
+  now: number,
+): Promise<LinkOutcome[]> {
+  const outcomes: LinkOutcome[] = [];
+  for (const link of links) {
+    outcomes.push(await linkIdentity(deps, link, now));
+  }
+  return outcomes;
+}
+
+/**
+ * Merges the lead `link.from` into `link.to`: `from` becomes a tombstone
+ * that points at `to`, so later events of `from` count for `to`, and the
+ * events already stored under `from` move to `to`, where they are scored
+ * again with their own times. The first link of a lead wins: a lead that
+ * already points elsewhere stays there and the call reports a conflict.
+ * Safe to repeat and to run concurrently: every step is a conditional
+ * write, and a repeated call finishes a merge an earlier one left.
+ */
+export async function linkIdentity(
+  deps: ScoringDependencies,
+  link: IdentityLink,
+  now: number,
+): Promise<LinkOutcome> {
+  const target = await resolveLeadId(deps, link.to);
+  if (target === link.from) {
+    return outcome(link.from, target, 'same-lead', 0);
+  }
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const source = await deps.repository.getLead(link.from);
+    if (source?.mergedInto !== undefined) {
+      return continueLinked(deps, source, target, now);
+    }
+    const tombstone = tombstoneOf(source, link.from, target, deps.model, now);
+    const outgoing = tombstone.transitions.map((transition) =>
+      transitionEvent(link.from, transition, deps.model, now),
+    );
+    try {
+      await deps.repository.saveLeadChange({
+        sourceId: 'identity',
+        expectedVersion: source?.version ?? 0,
+        state: { ...tombstone.state, version: (source?.version ?? 0) + 1 },
+        events: [],
+        outgoing,
+      });
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      await backOff(attempt);
+      continue;
+    }
+    await publishEvents(deps, outgoing);
+    deps.log.info('identity linked', logFields(link.from));
+    const moved = tombstone.state.mergePending
+      ? await moveEvents(deps, link.from, target, now)
+      : 0;
+    return outcome(link.from, target, 'linked', moved);
+  }
+  throw new ConcurrencyError(
+    'A lead kept changing while it was merged; retry the request.',
+  );
+}
+
+async function continueLinked(
+  deps: ScoringDependencies,
+  source: LeadState,
+  target: string,
+  now: number,
+): Promise<LinkOutcome> {
+  const linkedTo = await resolveLeadId(deps, source.mergedInto ?? target);
+  if (linkedTo !== target) {
+    deps.log.warn('identity link conflict', logFields(source.leadId));
+    return outcome(source.leadId, linkedTo, 'conflict', 0);
+  }
+  const moved = source.mergePending
+    ? await moveEvents(deps, source.leadId, linkedTo, now)
+    : 0;
+  return outcome(source.leadId, linkedTo, 'already-linked', moved);
+}
+
+/**
+ * Returns the lead an id stands for now: the id itself, or the end of its
+ * chain of merged leads.
+ */
+export async function resolveLeadId(
+  deps: ScoringDependencies,
+  leadId: string,
+): Promise<string> {
+  let current = leadId;
+  for (let step = 0; step < MAX_REDIRECTS; step += 1) {
+    const state = await deps.repository.getLead(current);
+    if (state?.mergedInto === undefined) return current;
+    current = state.mergedInto;
+  }
+  return current;
+}
+
+/**
+ * Moves the stored events of a merged lead to the lead it points at, a
+ * page per transaction, and marks the merge complete when none are left.
+ * Returns the number of events moved. Stops after MAX_PAGES_PER_REQUEST
+ * pages; the sweep resumes at the tombstone's review time.
+ */
+export async function moveEvents(
+  deps: ScoringDependencies,
+  from: string,
+  to: string,
+  now: number,
+): Promise<number> {
+  let moved = 0;
+  for (let page = 0; page < MAX_PAGES_PER_REQUEST; page += 1) {
+    const count = await movePage(deps, from, to, now);
+    if (count === 0) {
+      await completeMerge(deps, from);
+      return moved;
+    }
+    moved += count;
+  }
+  deps.log.info('merge left for the sweep', { ...logFields(from), moved });
+  return moved;
+}
+
+/** Moves one page of events; returns how many, 0 when none are left. */
+async function movePage(
+  deps: ScoringDependencies,
+  from: string,
+  to: string,
+  now: number,
+): Promise<number> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const { events } = await deps.repository.listEvents(
+      from,
+      MAX_EVENTS_PER_WRITE,
+    );
+    if (events.length === 0) return 0;
+    const target = await resolveLeadId(deps, to);
+    try {
+      const outgoing = await writeMovedPage(deps, from, target, events, now);
+      await publishEvents(deps, outgoing);
+      return events.length;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      await backOff(attempt);
+    }
+  }
+  throw new ConcurrencyError(
+    'A lead kept changing while it was merged; retry the request.',
+  );
+}
+
+async function writeMovedPage(
+  deps: ScoringDependencies,
+  from: string,
+  to: string,
+  events: readonly StoredEvent[],
+  now: number,
+): Promise<OutgoingEvent[]> {
+  const { model, repository } = deps;
+  const stored = await repository.getLead(to);
+  if (stored?.mergedInto !== undefined) {
+    throw new VersionConflictError(to);
+  }
+  const tracking = events.map((stored) => stored.event);
+  const firstSeenAt = Math.min(now, ...tracking.map((e) => e.occurredAt));
+  const before = stored ?? newLead(to, model, firstSeenAt);
+  const applied = applyEvents(before, tracking, model);
+  const evaluation = evaluateLead(applied.state, model, now);
+  const outgoing = evaluation.transitions.map((transition) =>
+    transitionEvent(to, transition, model, now),
+  );
+  const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
+  const change: LeadChange = {
+    sourceId: 'identity',
+    expectedVersion: before.version,
+    state: { ...evaluation.state, version: before.version + 1 },
+    events: events.map(({ event, sourceId }) => ({
+      event,
+      sourceId,
+      movedFrom: from,
+      outcome: outcomes.get(event.messageId) ?? { messageId: event.messageId },
+    })),
+    outgoing,
+  };
+  await repository.saveLeadChange(change);
+  return outgoing;
+}
+
+async function completeMerge(
+  deps: ScoringDependencies,
+  from: string,
+): Promise<void> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const tombstone = await deps.repository.getLead(from);
+    if (tombstone === undefined || !tombstone.mergePending) return;
+    try {
+      await deps.repository.saveLeadChange({
+        sourceId: 'identity',
+        expectedVersion: tombstone.version,
+        state: {
+          ...completedTombstone(tombstone),
+          version: tombstone.version + 1,
+        },
+        events: [],
+        outgoing: [],
+      });
+      return;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      await backOff(attempt);
+    }
+  }
+}
+
+function outcome(
+  from: string,
+  to: string,
+  status: LinkOutcome['status'],
+  movedEvents: number,
+): LinkOutcome {
+  return { from, to, status, movedEvents };
+}
+
+/** Log fields of a merge: the source lead's id when it is anonymous. */
+function logFields(from: string): Record<string, unknown> {
+  return isAnonymousLeadId(from) ? { sourceLeadId: from } : {};
+}
+
+function backOff(attempt: number): Promise<void> {
+  return sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+}
