@@ -109,6 +109,44 @@ describe('DynamoLeadRepository', () => {
     expect((await repository.getLead('lead-c'))?.version).toBe(1);
   });
 
+  it('lists the events of a lead oldest first, in pages', async () => {
+    const { repository } = await repositoryOnNewTable();
+    const change = qualifyingChange('lead-e');
+    await repository.saveLeadChange(change);
+
+    const first = await repository.listEvents('lead-e', 2);
+    const rest = await repository.listEvents('lead-e', 2, first.cursor);
+
+    const ids = [...first.events, ...rest.events].map((e) => e.event.messageId);
+    expect(ids).toEqual(['lead-e-0', 'lead-e-1', 'lead-e-2']);
+    expect(first.events[0]?.sourceId).toBe('default');
+    expect(first.events[0]?.event).toEqual(change.events[0]?.event);
+    expect(rest.cursor).toBeUndefined();
+  });
+
+  it('moves an event once and rejects a second move', async () => {
+    const { repository } = await repositoryOnNewTable();
+    const original = qualifyingChange('lead-f');
+    await repository.saveLeadChange(original);
+    const moved = qualifyingChange('lead-g');
+    moved.events = original.events.map((record) => ({
+      ...record,
+      movedFrom: 'lead-f',
+      sourceId: 'default',
+    }));
+
+    await repository.saveLeadChange(moved);
+    const again = { ...moved, expectedVersion: 1 };
+    again.state = { ...moved.state, version: 2 };
+
+    await expect(repository.saveLeadChange(again)).rejects.toBeInstanceOf(
+      VersionConflictError,
+    );
+    expect((await repository.listEvents('lead-f', 10)).events).toEqual([]);
+    expect((await repository.listEvents('lead-g', 10)).events).toHaveLength(3);
+    expect((await repository.getLead('lead-g'))?.version).toBe(1);
+  });
+
   it('finds stored message ids of one source only', async () => {
     const { repository } = await repositoryOnNewTable();
     await repository.saveLeadChange(qualifyingChange('lead-d'));

@@ -171,4 +171,59 @@ describe('local stack', () => {
       'Lead nobody was not found.',
     );
   });
+
+  it('names the merged lead of an anonymous id', async () => {
+    const batch = [
+      {
+        type: 'page',
+        messageId: 'anon-page',
+        anonymousId: 'browser-7',
+        properties: { path: '/pricing' },
+      },
+      ...qualifyingBatch('known-7').map((message) => ({
+        ...message,
+        anonymousId: 'browser-7',
+      })),
+    ];
+    await postBatch(JSON.stringify({ batch }), basic(WRITE_KEY));
+
+    const response = await getLead('anon:browser-7');
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-location')).toBe('/leads/known-7');
+    expect(await response.json()).toMatchObject({
+      leadId: 'known-7',
+      requestedLeadId: 'anon:browser-7',
+    });
+  });
+
+  it('lets sales recycle an MQL once', async () => {
+    const batch = qualifyingBatch('to-recycle');
+    await postBatch(JSON.stringify({ batch }), basic(WRITE_KEY));
+    const recycle = (body: unknown) =>
+      fetch(`${stack.apiUrl}/leads/to-recycle/recycle`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      });
+
+    const invalid = await recycle({ reason: '' });
+    const first = await recycle({ reason: 'no budget this year' });
+    const second = await recycle({ reason: 'no budget this year' });
+
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as ProblemDetails).errors).toEqual([
+      expect.objectContaining({ field: 'reason' }),
+    ]);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({
+      status: 'recycled',
+      episodes: [{ recycleReason: 'recycled by sales: no budget this year' }],
+    });
+    expect(second.status).toBe(409);
+    expect(second.headers.get('content-type')).toBe('application/problem+json');
+  });
 });

@@ -13,6 +13,12 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *
  * Lead states and outbox entries that need the sweep carry `reviewShard`
  * and `reviewAt`, which put them in the sparse review index.
+ *
+ * Identity links live in the lead state item of the merged lead: a
+ * tombstone whose `mergedInto` names the lead it now belongs to. Writes to
+ * a lead check its state's version, so a tombstone stops every later
+ * write to the old lead, and its events move to the new lead's partition
+ * (each move deletes the old copy on condition that it still exists).
  */
 export const TABLE_LAYOUT = {
   partitionKey: 'PK',

@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import { tombstoneOf } from '../../functions/domain/merge.js';
+import { scoreLead } from '../../functions/domain/score.js';
+import { DAY_MS } from '../../functions/domain/time.js';
+import { getLead } from '../../functions/use-cases/get-lead.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { runSweep } from '../../functions/use-cases/run-sweep.js';
+import { testModel } from '../fixtures/models.js';
+import { realDependencies } from '../support/dependencies.js';
+
+const model = testModel();
+
+type Deps = Awaited<ReturnType<typeof realDependencies>>;
+
+let sequence = 0;
+
+/** A Segment message `daysAgo` days before the clock's time. */
+function message(
+  setup: Deps,
+  fields: Record<string, unknown>,
+  daysAgo = 0,
+): Record<string, unknown> {
+  sequence += 1;
+  return {
+    messageId: `msg-${sequence}`,
+    timestamp: new Date(setup.clock.now - daysAgo * DAY_MS).toISOString(),
+    ...fields,
+  };
+}
+
+const pricing = (anonymousId: string) => ({
+  type: 'page',
+  anonymousId,
+  properties: { path: '/pricing' },
+});
+const demo = (ids: Record<string, string>) => ({
+  type: 'track',
+  event: 'Demo Requested',
+  ...ids,
+});
+const cfo = (userId: string, anonymousId?: string) => ({
+  type: 'identify',
+  userId,
+  ...(anonymousId === undefined ? {} : { anonymousId }),
+  traits: {
+    title: 'CFO',
+    company: { employee_count: 5000, industry: 'Manufacturing' },
+  },
+});
+
+function ingest(setup: Deps, messages: Record<string, unknown>[]) {
+  return ingestMessages(setup.deps, {
+    sourceId: 'web',
+    messages,
+    receivedAt: setup.clock.now,
+  });
+}
+
+async function scoreOf(setup: Deps, leadId: string): Promise<number> {
+  const state = await setup.repository.getLead(leadId);
+  if (state === undefined) throw new Error(`lead ${leadId} is missing`);
+  return scoreLead(state, model, setup.clock.now).score;
+}
+
+describe('identity links', () => {
+  it('counts earlier anonymous events for the identified lead', async () => {
+    const setup = await realDependencies({ model });
+    await ingest(setup, [
+      message(setup, pricing('a1'), 20),
+      message(setup, demo({ anonymousId: 'a1' }), 10),
+    ]);
+
+    const result = await ingest(setup, [message(setup, cfo('jane', 'a1'))]);
+
+    const jane = await setup.repository.getLead('jane');
+    const tombstone = await setup.repository.getLead('anon:a1');
+    expect(result.leads[0]).toMatchObject({ leadId: 'jane', status: 'mql' });
+    expect(jane?.eventCount).toBe(3);
+    expect(tombstone).toMatchObject({
+      mergedInto: 'jane',
+      mergePending: false,
+    });
+    const decayed =
+      50 + 25 * 0.75 ** (20 / 91.3125) + 40 * 0.75 ** (10 / 91.3125);
+    expect(await scoreOf(setup, 'jane')).toBeCloseTo(decayed, 6);
+    const { events } = await setup.repository.listEvents('anon:a1', 10);
+    expect(events).toEqual([]);
+  });
+
+  it('routes anonymous events of the same batch to the user', async () => {
+    const setup = await realDependencies({ model });
+
+    const result = await ingest(setup, [
+      message(setup, pricing('a2'), 1),
+      message(setup, cfo('omar', 'a2')),
+      message(setup, demo({ anonymousId: 'a2' })),
+    ]);
+
+    expect(result.results.map((r) => 'leadId' in r && r.leadId)).toEqual([
+      'omar',
+      'omar',
+      'omar',
+    ]);
+    expect(result.leads.map((lead) => lead.leadId)).toEqual(['omar']);
+    expect(await setup.repository.getLead('anon:a2')).toMatchObject({
+      mergedInto: 'omar',
+    });
+  });
+
+  it('sends later anonymous events to the user', async () => {
+    const setup = await realDependencies({ model });
+    await ingest(setup, [message(setup, cfo('lina', 'a3'))]);
+
+    const result = await ingest(setup, [message(setup, pricing('a3'))]);
+
+    expect(result.results[0]).toMatchObject({ leadId: 'lina' });
+    expect((await setup.repository.getLead('lina'))?.eventCount).toBe(2);
+  });
+
+  it('changes nothing when the link is stated again', async () => {
+    const setup = await realDependencies({ model });
+    await ingest(setup, [
+      message(setup, pricing('a4'), 3),
+      message(setup, cfo('ravi', 'a4')),
+    ]);
+    const before = await scoreOf(setup, 'ravi');
+
+    await ingest(setup, [message(setup, cfo('ravi', 'a4'))]);
+    await ingest(setup, [
+      message(setup, demo({ userId: 'ravi', anonymousId: 'a4' })),
+    ]);
+
+    expect(await scoreOf(setup, 'ravi')).toBeCloseTo(before + 40, 6);
+    expect((await setup.repository.getLead('ravi'))?.eventCount).toBe(4);
+  });
+
+  it('keeps the first user of an anonymous id', async () => {
+    const setup = await realDependencies({ model });
+    await ingest(setup, [
+      message(setup, pricing('shared'), 2),
+      message(setup, cfo('first', 'shared'), 1),
+    ]);
+
+    await ingest(setup, [message(setup, cfo('second', 'shared'))]);
+    const later = await ingest(setup, [message(setup, pricing('shared'))]);
+
+    expect(later.results[0]).toMatchObject({ leadId: 'first' });
+    expect((await setup.repository.getLead('first'))?.eventCount).toBe(3);
+    expect((await setup.repository.getLead('second'))?.eventCount).toBe(1);
+    expect(setup.log.entries.map((entry) => entry.message)).toContain(
+      'identity link conflict',
+    );
+  });
+
+  it('merges once under concurrent requests', async () => {
+    const setup = await realDependencies({ model });
+    await ingest(
+      setup,
+      Array.from({ length: 12 }, (_, day) =>
+        message(setup, pricing('a5'), day + 1),
+      ),
+    );
+
+    await Promise.all([
+      ingest(setup, [message(setup, cfo('mia', 'a5'))]),
+      ingest(setup, [message(setup, cfo('mia', 'a5'))]),
+      ingest(setup, [message(setup, pricing('a5'))]),
+      ingest(setup, [message(setup, demo({ anonymousId: 'a5' }))]),
+    ]);
+
+    const mia = await setup.repository.getLead('mia');
+    expect(mia?.eventCount).toBe(16);
+    expect(mia?.intent['pricing-page']?.matched).toBe(13);
+    expect((await setup.repository.listEvents('anon:a5', 50)).events).toEqual(
+      [],
+    );
+  });
+
+  it('merges an earlier user id named by an alias', async () => {
+    const setup = await realDependencies({ model });
+    await ingest(setup, [message(setup, cfo('old-id'), 2)]);
+
+    await ingest(setup, [
+      message(setup, { type: 'alias', userId: 'new-id', previousId: 'old-id' }),
+      message(setup, demo({ userId: 'old-id' })),
+    ]);
+
+    const merged = await setup.repository.getLead('new-id');
+    expect(merged?.eventCount).toBe(3);
+    expect(merged?.traits.title?.value).toBe('CFO');
+  });
+
+  it('treats email user ids in any case as one lead', async () => {
+    const setup = await realDependencies({ model });
+
+    const result = await ingest(setup, [
+      message(setup, cfo('Jane.Doe@Acme.example ')),
+      message(setup, demo({ userId: 'jane.doe@ACME.example' })),
+    ]);
+
+    expect(result.leads.map((lead) => lead.leadId)).toEqual([
+      'jane.doe@acme.example',
+    ]);
+    const view = await getLead(setup.deps, 'JANE.DOE@acme.example');
+    expect(view.leadId).toBe('jane.doe@acme.example');
+    expect(view.displayId).toBe('Jane.Doe@Acme.example');
+  });
+
+  it('shows the merged lead for an anonymous id', async () => {
+    const setup = await realDependencies({ model });
+    await ingest(setup, [
+      message(setup, pricing('a6'), 1),
+      message(setup, cfo('noor', 'a6')),
+    ]);
+
+    const view = await getLead(setup.deps, 'anon:a6');
+
+    expect(view).toMatchObject({ leadId: 'noor', requestedLeadId: 'anon:a6' });
+  });
+
+  it('ends the episode of an anonymous MQL that merges', async () => {
+    const lenient = testModel({
+      minimumFit: 0,
+      threshold: 60,
+      recycleBelow: 30,
+    });
+    const setup = await realDependencies({ model: lenient });
+    await ingest(setup, [
+      message(setup, pricing('a7'), 1),
+      message(setup, demo({ anonymousId: 'a7' }), 1),
+    ]);
+    expect((await setup.repository.getLead('anon:a7'))?.status).toBe('mql');
+
+    const result = await ingest(setup, [message(setup, cfo('zoe', 'a7'))]);
+
+    const tombstone = await setup.repository.getLead('anon:a7');
+    expect(tombstone?.status).toBe('recycled');
+    expect(tombstone?.episodes[0]?.recycleReason).toBe('merged into lead zoe');
+    expect(result.leads[0]).toMatchObject({ leadId: 'zoe', status: 'mql' });
+  });
+
+  it('lets the sweep finish a merge a request left', async () => {
+    const setup = await realDependencies({ model });
+    await ingest(setup, [
+      message(setup, pricing('a8'), 2),
+      message(setup, demo({ anonymousId: 'a8' }), 1),
+    ]);
+    const anonymous = await setup.repository.getLead('anon:a8');
+    const { state } = tombstoneOf(
+      anonymous,
+      'anon:a8',
+      'kai',
+      model,
+      setup.clock.now,
+    );
+    await setup.repository.saveLeadChange({
+      sourceId: 'identity',
+      expectedVersion: anonymous?.version ?? 0,
+      state: { ...state, version: (anonymous?.version ?? 0) + 1 },
+      events: [],
+      outgoing: [],
+    });
+
+    setup.clock.advance(10 * 60_000);
+    await runSweep(setup.deps, { now: setup.clock.now, deadline: Infinity });
+
+    expect((await setup.repository.getLead('kai'))?.eventCount).toBe(2);
+    expect(await setup.repository.getLead('anon:a8')).toMatchObject({
+      mergePending: false,
+    });
+  });
+});
