@@ -9,8 +9,9 @@ import { QUARTER_MS } from './time.js';
  * Decay: each counted event adds retention^((yearEnd − t) / quarter), its
  * weight at the end of its calendar-free year (Unix epoch, 365.25 days),
  * to that year's sum. The weight is at most 1 and is rounded to a
- * multiple of 2^-32, so every sum is an integer number of units below
- * 2^53 and adding or removing events in any order gives the same bits.
+ * multiple of 2^-36 (WEIGHT_UNITS), so every sum is an integer number of
+ * units below 2^53 and adding or removing events in any order gives the
+ * same bits.
  * The value at time T is Σ points · sum_y · retention^((T − yearEnd_y) /
  * quarter), summed in year order.
  *
@@ -29,7 +30,7 @@ export interface IntentTally {
    * burst can still take back (see lastMatchedAt in lead.ts).
    */
   lastAt?: number;
-  /** Units of 2^-32 of decayed weight per year index. */
+  /** Decayed weight in WEIGHT_UNITS per year index. */
   sums: Record<string, number>;
   /** Cap windows by window index; capped rules only. */
   windows?: Record<string, CapWindow>;
@@ -45,8 +46,12 @@ export interface CapWindow {
   total: number;
 }
 
-/** Units of decayed weight per point. */
-export const WEIGHT_UNITS = 2 ** 32;
+/**
+ * Units of decayed weight per point. A weight is at most 1, so a year's
+ * sum stays an exact integer up to 2^17 counted events of one rule, and
+ * each event is off by at most 2^-37 of a point before decay.
+ */
+export const WEIGHT_UNITS = 2 ** 36;
 
 /** Length of a decay-sum year: four quarters of 91.3125 days. */
 export const YEAR_MS = 4 * QUARTER_MS;

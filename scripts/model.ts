@@ -1,0 +1,59 @@
+import { checkModel } from '../functions/domain/model-check.js';
+import { runBacktest } from './model/backtest.js';
+import { loadModelFile, ModelFileError } from './model/model-file.js';
+import { parseModelArguments, USAGE } from './model/options.js';
+import { formatBacktest } from './model/report.js';
+import { formatModelSummary } from './model/summary.js';
+import { ReplayError, UsageError } from './replay/errors.js';
+
+/**
+ * `npm run model -- check FILE` and `npm run model -- backtest FILE`:
+ * validate a scoring model, or compare it with the live model on stored
+ * or recorded events. Results go to stdout, errors to stderr.
+ */
+async function main(): Promise<void> {
+  // The SDK warns about Node.js 20 on every client; the warning is noise
+  // for a one-off command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const parsed = parseModelArguments(
+    process.argv.slice(2),
+    process.env,
+    Date.now(),
+  );
+  if (parsed.command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (parsed.command === 'check') {
+    const model = await loadModelFile(parsed.file);
+    process.stdout.write(
+      formatModelSummary(parsed.file, model, checkModel(model)),
+    );
+    return;
+  }
+  const result = await runBacktest(parsed.options);
+  process.stdout.write(
+    parsed.json
+      ? `${JSON.stringify(result, null, 2)}\n`
+      : formatBacktest(result),
+  );
+}
+
+main().catch((error: unknown) => {
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+  if (error instanceof UsageError) {
+    process.stderr.write(`model: ${error.message}\n\n${USAGE}`);
+  } else if (error instanceof ModelFileError) {
+    const issues = error.issues.map(
+      (issue) => `  ${issue.field}: ${issue.message}\n`,
+    );
+    process.stderr.write(`model: ${error.message}\n${issues.join('')}`);
+  } else if (error instanceof ReplayError) {
+    process.stderr.write(`model: ${error.message}\n`);
+  } else {
+    process.stderr.write(`model: unexpected error: ${String(error)}\n`);
+    if (error instanceof Error && error.stack) {
+      process.stderr.write(`${error.stack}\n`);
+    }
+  }
+});

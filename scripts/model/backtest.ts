@@ -1,0 +1,83 @@
+import {
+  type ModelOutcome,
+  outcomeOf,
+  type StatusChanges,
+  statusChanges,
+} from './compare.js';
+import {
+  type LoadedEvents,
+  readEventsFile,
+  readOutcomes,
+  readStoredEvents,
+} from './event-sources.js';
+import { loadModelFile } from './model-file.js';
+import type { BacktestOptions } from './options.js';
+import { groupByLead, simulateModel } from './simulate.js';
+
+/** Result of a backtest, as `model backtest` prints it. */
+export interface BacktestResult {
+  source: string;
+  asOf: string;
+  events: number;
+  leads: number;
+  rejected: number;
+  skippedLines: number;
+  /** Leads with a known outcome. */
+  labelledLeads: number;
+  live: ModelOutcome;
+  candidate: ModelOutcome;
+  changes: StatusChanges;
+  durationSeconds: number;
+}
+
+/**
+ * Replays the events through the live and the candidate model and
+ * compares what each would have produced.
+ */
+export async function runBacktest(
+  options: BacktestOptions,
+): Promise<BacktestResult> {
+  const startedAt = performance.now();
+  const [live, candidate] = await Promise.all([
+    loadModelFile(options.liveFile),
+    loadModelFile(options.candidateFile),
+  ]);
+  const loaded = await loadEvents(options);
+  const byLead = groupByLead(loaded.events);
+  const liveLeads = simulateModel(byLead, live, options.asOf);
+  const candidateLeads = simulateModel(byLead, candidate, options.asOf);
+  return {
+    source: loaded.source,
+    asOf: new Date(options.asOf).toISOString(),
+    events: loaded.events.length,
+    leads: byLead.size,
+    rejected: loaded.rejected,
+    skippedLines: loaded.skippedLines,
+    labelledLeads: [...byLead.keys()].filter((id) => loaded.labels.has(id))
+      .length,
+    live: outcomeOf(live, liveLeads, loaded.labels),
+    candidate: outcomeOf(candidate, candidateLeads, loaded.labels),
+    changes: statusChanges(liveLeads, candidateLeads),
+    durationSeconds: (performance.now() - startedAt) / 1000,
+  };
+}
+
+async function loadEvents(options: BacktestOptions): Promise<LoadedEvents> {
+  const loaded =
+    options.eventsFile === undefined
+      ? await readStoredEvents({
+          tableName: options.tableName,
+          ...(options.endpoint === undefined
+            ? {}
+            : { endpoint: options.endpoint }),
+        })
+      : await readEventsFile(options.eventsFile, {
+          receivedAt: options.asOf,
+          referenceTime: options.referenceTime,
+          maxVisits: options.maxVisits,
+        });
+  if (options.outcomesFile !== undefined) {
+    loaded.labels = await readOutcomes(options.outcomesFile);
+  }
+  return loaded;
+}

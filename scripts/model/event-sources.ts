@@ -1,0 +1,234 @@
+import { readFile } from 'node:fs/promises';
+import {
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  paginateScan,
+} from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { userLeadId } from '../../functions/domain/identity.js';
+import {
+  segmentMessageSchema,
+  type TrackingEvent,
+  toTrackingEvent,
+} from '../../functions/domain/messages.js';
+import { LOCAL_AWS } from '../../local/services.js';
+import { InputFileError } from '../replay/errors.js';
+import { openInput } from '../replay/input.js';
+
+/** Events to replay, with the outcomes known for some leads. */
+export interface LoadedEvents {
+  /** Where the events came from, for the report. */
+  source: string;
+  events: TrackingEvent[];
+  /** Converted (true) or not (false) per lead id. */
+  labels: Map<string, boolean>;
+  /** Messages that failed validation, as ingest would reject them. */
+  rejected: number;
+  /** Input lines that could not be read. */
+  skippedLines: number;
+}
+
+/** Settings of reading an events file. */
+export interface FileOptions {
+  /**
+   * Receive time of messages without a time of their own, epoch ms; a
+   * message with a time is taken as received then.
+   */
+  receivedAt: number;
+  /** End of the synthetic time window of X Education rows, epoch ms. */
+  referenceTime: number;
+  maxVisits: number;
+}
+
+/**
+ * Reads Segment messages from an NDJSON file, or the X Education leads
+ * CSV with its Converted labels, through the replay's readers. Messages
+ * are validated as ingest validates them; duplicate message ids count
+ * once.
+ */
+export async function readEventsFile(
+  file: string,
+  options: FileOptions,
+): Promise<LoadedEvents> {
+  const input = await openInput(file, options);
+  const loaded: LoadedEvents = {
+    source: file,
+    events: [],
+    labels: new Map(),
+    rejected: 0,
+    skippedLines: 0,
+  };
+  const seen = new Set<string>();
+  for await (const item of input.items) {
+    if (item.kind === 'issue') {
+      loaded.skippedLines += 1;
+      continue;
+    }
+    if (item.leadId !== undefined && item.converted !== undefined) {
+      loaded.labels.set(userLeadId(item.leadId), item.converted);
+    }
+    for (const message of item.messages) {
+      const parsed = segmentMessageSchema.safeParse(message);
+      if (!parsed.success) {
+        loaded.rejected += 1;
+        continue;
+      }
+      const event = toTrackingEvent(
+        parsed.data,
+        receiveTimeOf(parsed.data, options.receivedAt),
+      );
+      if (seen.has(event.messageId)) continue;
+      seen.add(event.messageId);
+      loaded.events.push(event);
+    }
+  }
+  return loaded;
+}
+
+function receiveTimeOf(
+  message: { timestamp?: string; originalTimestamp?: string },
+  fallback: number,
+): number {
+  const stated = Date.parse(
+    message.timestamp ?? message.originalTimestamp ?? '',
+  );
+  return Number.isNaN(stated) ? fallback : stated;
+}
+
+/** Settings of reading the events a running engine stored. */
+export interface TableOptions {
+  tableName: string;
+  /** DynamoDB endpoint; the AWS SDK's default when absent. */
+  endpoint?: string;
+  /** Parallel scan segments. @default 4 */
+  segments?: number;
+}
+
+/**
+ * Reads every stored event of a lead table with a parallel Scan. Request
+ * paths never scan; this offline read does, because a backtest needs
+ * every event of every lead.
+ */
+export async function readStoredEvents(
+  options: TableOptions,
+): Promise<LoadedEvents> {
+  const client = new DynamoDBClient(clientConfig(options.endpoint));
+  const segments = options.segments ?? 4;
+  try {
+    const parts = await Promise.all(
+      Array.from({ length: segments }, (_, segment) =>
+        scanSegment(client, options.tableName, segment, segments),
+      ),
+    );
+    return {
+      source: `table ${options.tableName}`,
+      events: parts.flat(),
+      labels: new Map(),
+      rejected: 0,
+      skippedLines: 0,
+    };
+  } finally {
+    client.destroy();
+  }
+}
+
+async function scanSegment(
+  client: DynamoDBClient,
+  tableName: string,
+  segment: number,
+  totalSegments: number,
+): Promise<TrackingEvent[]> {
+  const events: TrackingEvent[] = [];
+  const pages = paginateScan(
+    { client },
+    {
+      TableName: tableName,
+      Segment: segment,
+      TotalSegments: totalSegments,
+      FilterExpression: '#entity = :event',
+      ProjectionExpression: '#event',
+      ExpressionAttributeNames: { '#entity': 'entity', '#event': 'event' },
+      ExpressionAttributeValues: { ':event': { S: 'event' } },
+    },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      events.push(JSON.parse(String(unmarshall(item).event)) as TrackingEvent);
+    }
+  }
+  return events;
+}
+
+/**
+ * Returns the client settings: a loopback endpoint (DynamoDB Local, as
+ * `npm start` runs it) gets the local stack's dummy credentials.
+ */
+function clientConfig(endpoint: string | undefined): DynamoDBClientConfig {
+  if (endpoint === undefined) return {};
+  const host = new URL(endpoint).hostname;
+  const isLoopback =
+    host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+  return isLoopback ? { ...LOCAL_AWS, endpoint } : { endpoint };
+}
+
+/**
+ * Reads known outcomes: CSV lines `leadId,converted` (converted is 1 or 0,
+ * true or false; a header line is skipped) or NDJSON objects with
+ * `leadId` and `converted`.
+ */
+export async function readOutcomes(
+  file: string,
+): Promise<Map<string, boolean>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new InputFileError(`Cannot read the outcomes file ${file}.`, {
+      cause: error,
+    });
+  }
+  const labels = new Map<string, boolean>();
+  text.split(/\r?\n/).forEach((line, index) => {
+    const outcome = parseOutcomeLine(line.trim());
+    if (outcome === undefined) {
+      if (line.trim() !== '' && index > 0) {
+        throw new InputFileError(
+          `Line ${index + 1} of ${file} is not "leadId,converted" with converted 1, 0, true or false.`,
+        );
+      }
+      return;
+    }
+    labels.set(userLeadId(outcome[0]), outcome[1]);
+  });
+  return labels;
+}
+
+function parseOutcomeLine(line: string): [string, boolean] | undefined {
+  if (line.startsWith('{')) {
+    try {
+      const { leadId, converted } = JSON.parse(line) as Record<string, unknown>;
+      const value = booleanOf(converted);
+      if (typeof leadId === 'string' && value !== undefined) {
+        return [leadId, value];
+      }
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  }
+  const comma = line.lastIndexOf(',');
+  if (comma <= 0) return undefined;
+  const value = booleanOf(line.slice(comma + 1).trim());
+  const leadId = line.slice(0, comma).trim();
+  return value === undefined || leadId === '' ? undefined : [leadId, value];
+}
+
+function booleanOf(value: unknown): boolean | undefined {
+  if (value === true || value === 1 || value === '1' || value === 'true') {
+    return true;
+  }
+  if (value === false || value === 0 || value === '0' || value === 'false') {
+    return false;
+  }
+  return undefined;
+}

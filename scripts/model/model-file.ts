@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import type { FieldIssue } from '../../functions/domain/errors.js';
+import { InvalidModelError } from '../../functions/domain/errors.js';
+import {
+  compileModel,
+  type ScoringModel,
+} from '../../functions/domain/model.js';
+
+/** A model file that cannot be read, is not JSON or is not a valid model. */
+export class ModelFileError extends Error {
+  constructor(
+    message: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super(message);
+    this.name = 'ModelFileError';
+  }
+}
+
+/**
+ * Reads and compiles a model file. Raises ModelFileError naming the file
+ * and, for an invalid model, the path of every bad field.
+ */
+export async function loadModelFile(file: string): Promise<ScoringModel> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new ModelFileError(
+      code === 'ENOENT'
+        ? `The model file ${file} was not found.`
+        : `The model file ${file} cannot be read: ${String(error)}`,
+    );
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ModelFileError(
+      `The model file ${file} is not valid JSON: ${detail}`,
+    );
+  }
+  try {
+    return compileModel(document);
+  } catch (error) {
+    if (!(error instanceof InvalidModelError)) throw error;
+    throw new ModelFileError(
+      `The model file ${file} is invalid.`,
+      error.issues,
+    );
+  }
+}

@@ -1,0 +1,162 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../replay/errors.js';
+import { DEFAULT_MAX_VISITS } from '../replay/x-education.js';
+
+export const DEFAULT_TABLE = 'mql-engine-local';
+export const DEFAULT_MODEL_FILE = 'models/procurement-software.json';
+
+export const USAGE = `Usage: npm run model -- check FILE
+       npm run model -- backtest FILE [options]
+
+check     validates the model FILE and prints its rules; exits with 1 and
+          the path of every invalid field when it is invalid
+backtest  replays events through the candidate model FILE and through the
+          live model and compares them: MQLs, qualifications, leads that
+          change status and, when outcomes are known, AUC and conversion
+
+Options of backtest (defaults in brackets):
+  --live FILE           live model [MQL_MODEL_FILE, else ${DEFAULT_MODEL_FILE}]
+  --events FILE         Segment NDJSON or the X Education leads CSV to
+                        replay [the events stored in --table]
+  --table NAME          lead table to read stored events from; this scans
+                        the whole table [${DEFAULT_TABLE}]
+  --endpoint URL        DynamoDB endpoint, such as the one \`npm start\`
+                        prints [AWS_ENDPOINT_URL_DYNAMODB, else AWS]
+  --outcomes FILE       known outcomes: CSV lines leadId,converted (1/0)
+                        or NDJSON {"leadId", "converted"}; they replace
+                        the labels of the X Education CSV, so a subset
+                        can be evaluated [none, or the CSV's Converted]
+  --as-of ISO           time the final scores are taken at [now]
+  --reference-time ISO  end of the 30-day window of the synthetic X
+                        Education timestamps [--as-of]
+  --max-visits N        page views per X Education lead at most
+                        [${DEFAULT_MAX_VISITS}]
+  --json                print the result as JSON
+  --help                print this help
+`;
+
+/** Settings of a backtest. */
+export interface BacktestOptions {
+  candidateFile: string;
+  liveFile: string;
+  eventsFile?: string;
+  tableName: string;
+  endpoint?: string;
+  outcomesFile?: string;
+  asOf: number;
+  referenceTime: number;
+  maxVisits: number;
+}
+
+/** A parsed command line. */
+export type ModelCommand =
+  | { command: 'help' }
+  | { command: 'check'; file: string }
+  | { command: 'backtest'; json: boolean; options: BacktestOptions };
+
+/**
+ * Parses the arguments after `npm run model --`.
+ *
+ * @throws UsageError naming the invalid argument
+ */
+export function parseModelArguments(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  now: number,
+): ModelCommand {
+  const { values, positionals } = parse(args);
+  if (values.help || positionals.length === 0) {
+    return { command: 'help' };
+  }
+  const [command, file, ...extra] = positionals;
+  if (command !== 'check' && command !== 'backtest') {
+    throw new UsageError(
+      `Unknown command "${command}"; use check or backtest.`,
+    );
+  }
+  if (file === undefined || extra.length > 0) {
+    throw new UsageError(`${command} takes exactly one model FILE.`);
+  }
+  if (command === 'check') {
+    return { command, file };
+  }
+  const asOf = parseTime('--as-of', values['as-of'], now);
+  const options: BacktestOptions = {
+    candidateFile: file,
+    liveFile: values.live ?? env.MQL_MODEL_FILE ?? DEFAULT_MODEL_FILE,
+    tableName: values.table ?? DEFAULT_TABLE,
+    asOf,
+    referenceTime: parseTime(
+      '--reference-time',
+      values['reference-time'],
+      asOf,
+    ),
+    maxVisits: parseCount(
+      '--max-visits',
+      values['max-visits'],
+      DEFAULT_MAX_VISITS,
+    ),
+  };
+  const endpoint = values.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
+  if (endpoint !== undefined) options.endpoint = parseUrl(endpoint);
+  if (values.events !== undefined) options.eventsFile = values.events;
+  if (values.outcomes !== undefined) options.outcomesFile = values.outcomes;
+  return { command, json: values.json, options };
+}
+
+function parse(args: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        live: { type: 'string' },
+        events: { type: 'string' },
+        table: { type: 'string' },
+        endpoint: { type: 'string' },
+        outcomes: { type: 'string' },
+        'as-of': { type: 'string' },
+        'reference-time': { type: 'string' },
+        'max-visits': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+}
+
+function parseTime(name: string, text: string | undefined, fallback: number) {
+  if (text === undefined) return fallback;
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) {
+    throw new UsageError(
+      `${name} must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z, got "${text}".`,
+    );
+  }
+  return time;
+}
+
+function parseCount(name: string, text: string | undefined, fallback: number) {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new UsageError(`${name} must be a whole number, got "${text}".`);
+  }
+  return value;
+}
+
+function parseUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return text;
+  } catch {
+    // Reported below.
+  }
+  throw new UsageError(
+    `--endpoint must be an http or https URL, got "${text}".`,
+  );
+}

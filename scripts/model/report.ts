@@ -1,0 +1,123 @@
+import type { BacktestResult } from './backtest.js';
+import type { ModelOutcome } from './compare.js';
+
+/** Formats a backtest as the text `model backtest` prints. */
+export function formatBacktest(result: BacktestResult): string {
+  const { live, candidate } = result;
+  const row = rowFormat(label('live', live), label('candidate', candidate));
+  const lines = [
+    `Backtest of ${count(result.leads)} leads (${count(result.events)} events from ${result.source}) as of ${result.asOf}, in ${result.durationSeconds.toFixed(1)} s`,
+    ...inputNotes(result),
+    '',
+    row('', label('live', live), label('candidate', candidate)),
+    row('MQLs at the as-of time', count(live.mqls), count(candidate.mqls)),
+    row(
+      'leads qualified at least once',
+      count(live.qualifiedLeads),
+      count(candidate.qualifiedLeads),
+    ),
+    row('qualifications', count(live.episodes), count(candidate.episodes)),
+    row(
+      'events quarantined',
+      count(live.quarantined),
+      count(candidate.quarantined),
+    ),
+    ...evaluationRows(result, row),
+    '',
+    ...changeLines(result),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function inputNotes(result: BacktestResult): string[] {
+  const notes: string[] = [];
+  if (result.rejected > 0) {
+    notes.push(
+      `${count(result.rejected)} messages failed validation and were left out.`,
+    );
+  }
+  if (result.skippedLines > 0) {
+    notes.push(`${count(result.skippedLines)} input lines could not be read.`);
+  }
+  notes.push(
+    result.labelledLeads > 0
+      ? `Outcomes are known for ${count(result.labelledLeads)} leads.`
+      : 'No outcomes are known, so AUC and conversion are not computed (see --outcomes).',
+  );
+  return notes;
+}
+
+function evaluationRows(result: BacktestResult, row: RowFormat): string[] {
+  const live = result.live.evaluation;
+  const candidate = result.candidate.evaluation;
+  if (live === undefined || candidate === undefined) return [];
+  return [
+    row('AUC of the final score', decimal(live.auc), decimal(candidate.auc)),
+    row(
+      'conversion of MQLs at the as-of time',
+      percent(live.mqlConversionRate),
+      percent(candidate.mqlConversionRate),
+    ),
+    row(
+      'conversion of leads qualified once',
+      percent(live.qualifiedConversionRate),
+      percent(candidate.qualifiedConversionRate),
+    ),
+    row(
+      'lift of leads qualified once',
+      times(live.qualifiedLift),
+      times(candidate.qualifiedLift),
+    ),
+    row(
+      'converted leads that qualified',
+      percent(live.recall),
+      percent(candidate.recall),
+    ),
+    row(
+      'conversion of all leads',
+      percent(live.conversionRate),
+      percent(candidate.conversionRate),
+    ),
+  ];
+}
+
+function changeLines(result: BacktestResult): string[] {
+  const { changes } = result;
+  const pairs = Object.entries(changes.byTransition)
+    .sort(([, a], [, b]) => b - a)
+    .map(([pair, n]) => `${pair} ${count(n)}`);
+  return [
+    `${count(changes.changed)} leads end in another status under the candidate${pairs.length > 0 ? ` (live→candidate: ${pairs.join(', ')})` : ''}.`,
+    `${count(changes.qualifiedOnlyByCandidate)} leads qualify under the candidate only, ${count(changes.qualifiedOnlyByLive)} under the live model only.`,
+  ];
+}
+
+function label(role: string, outcome: ModelOutcome): string {
+  return `${role}: ${outcome.name} ${outcome.version}`;
+}
+
+type RowFormat = (name: string, live: string, candidate: string) => string;
+
+/** Returns a row formatter whose columns fit the two model labels. */
+function rowFormat(liveLabel: string, candidateLabel: string): RowFormat {
+  const liveWidth = Math.max(16, liveLabel.length) + 2;
+  const candidateWidth = Math.max(16, candidateLabel.length) + 2;
+  return (name, live, candidate) =>
+    `${name.padEnd(38)}${live.padStart(liveWidth)}${candidate.padStart(candidateWidth)}`;
+}
+
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+function decimal(value: number | null): string {
+  return value === null ? 'n/a' : value.toFixed(3);
+}
+
+function percent(value: number | null): string {
+  return value === null ? 'n/a' : `${(value * 100).toFixed(1)} %`;
+}
+
+function times(value: number | null): string {
+  return value === null ? 'n/a' : `${value.toFixed(2)}x`;
+}

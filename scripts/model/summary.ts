@@ -1,0 +1,99 @@
+import type { ScoringModel } from '../../functions/domain/model.js';
+import type { ModelWarning } from '../../functions/domain/model-check.js';
+import { maximumFit } from '../../functions/domain/model-check.js';
+
+type IntentRuleDocument = ScoringModel['document']['intent']['rules'][number];
+type FitRuleDocument = ScoringModel['document']['fit']['rules'][number];
+
+/** Formats a valid model as the summary `model check` prints. */
+export function formatModelSummary(
+  file: string,
+  model: ScoringModel,
+  warnings: readonly ModelWarning[],
+): string {
+  const { document, qualification } = model;
+  const lines = [
+    `${file}: valid model "${model.name}", version ${model.version}`,
+    '',
+    `Fit rules (${document.fit.rules.length}; the first match of a group counts; maximum fit ${maximumFit(model)}):`,
+    ...document.fit.rules.map(fitLine),
+    '',
+    `Intent rules (${document.intent.rules.length}; each event scores under the first match; retention ${document.intent.retentionPerQuarter} per quarter):`,
+    ...document.intent.rules.map((rule) =>
+      intentLine(rule, document.intent.retentionPerQuarter),
+    ),
+    '',
+    'Qualification:',
+    `  MQL at ${qualification.threshold} points with a fit of at least ${qualification.minimumFit}; ` +
+      `recycled below ${qualification.recycleBelow}; qualifies again after ${qualification.cooldownDays} days and new activity`,
+    '',
+    'Quarantine:',
+    ...quarantineLines(model),
+  ];
+  if (warnings.length > 0) {
+    lines.push('', `Warnings (${warnings.length}):`);
+    for (const warning of warnings) {
+      lines.push(`  ${warning.field}: ${warning.message}`);
+    }
+  }
+  return `${lines.map((line) => line.trimEnd()).join('\n')}\n`;
+}
+
+/** Longest pattern shown; longer ones are cut with an ellipsis. */
+const MAX_PATTERN_LENGTH = 60;
+
+function fitLine(rule: FitRuleDocument): string {
+  const group = rule.group ?? '-';
+  return `  ${pad(signed(rule.points), 5)} ${pad(rule.id, 34)} ${pad(group, 13)} ${condition(rule)} on ${rule.traits.join(' | ')}`;
+}
+
+function condition(rule: FitRuleDocument): string {
+  if (rule.pattern !== undefined) {
+    const { pattern } = rule;
+    return pattern.length > MAX_PATTERN_LENGTH
+      ? `pattern /${pattern.slice(0, MAX_PATTERN_LENGTH)}…/`
+      : `pattern /${pattern}/`;
+  }
+  if (rule.oneOf !== undefined) return `one of ${rule.oneOf.length} values`;
+  if (rule.domains !== undefined) {
+    return `${rule.domains.length} domains such as ${rule.domains[0]}`;
+  }
+  const { min, max } = rule.range ?? {};
+  return `range [${min ?? '-inf'}, ${max ?? 'inf'})`;
+}
+
+function intentLine(rule: IntentRuleDocument, retention: number): string {
+  const notes: string[] = [];
+  if (rule.cap !== undefined) {
+    notes.push(
+      rule.cap.windowDays === undefined
+        ? `at most ${rule.cap.max} per lead`
+        : `at most ${rule.cap.max} per ${rule.cap.windowDays} days`,
+    );
+  }
+  const own = rule.retentionPerQuarter;
+  if (own !== undefined && own !== retention) {
+    notes.push(`retention ${own}`);
+  }
+  if (rule.points < 0) notes.push('no decay');
+  const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
+  return `  ${pad(signed(rule.points), 5)} ${pad(rule.id, 34)}${suffix}`;
+}
+
+function quarantineLines(model: ScoringModel): string[] {
+  const { emailClicks, emailOpens } = model.document.quarantine;
+  return [
+    '  behaviour events whose context.userAgent matches the bot pattern',
+    `  ${emailClicks.events.join(', ')} less than ${emailClicks.minSecondsAfterDelivery} s after ${emailClicks.deliveryTimeProperties.join(' | ')}`,
+    `  ${emailClicks.burstClicksPerSecond} or more email clicks of a lead within one second`,
+    `  ${emailOpens.events.join(', ')} from a privacy proxy (user agent or ${emailOpens.proxyFlagProperties.join(' | ')})`,
+  ];
+}
+
+function signed(points: number): string {
+  return points > 0 ? `+${points}` : String(points);
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { applyEvents, newLead } from '../../functions/domain/lead.js';
+import type { TrackingEvent } from '../../functions/domain/messages.js';
+import { maximumFit } from '../../functions/domain/model-check.js';
+import { evaluateLead } from '../../functions/domain/qualification.js';
+import { DAY_MS } from '../../functions/domain/time.js';
+import { identify, T0, trackingEvent } from '../fixtures/events.js';
+import { defaultModel } from '../support/dependencies.js';
+
+const model = defaultModel();
+
+const page = (path: string, days = 0) =>
+  trackingEvent({ type: 'page', path, days });
+const track = (name: string, properties = {}, days = 0) =>
+  trackingEvent({ type: 'track', name, properties, days });
+
+/** Every page of the site, read once a day for two weeks. */
+function readsEverything(): TrackingEvent[] {
+  const paths = [
+    '/pricing',
+    '/blog/p2p',
+    '/compare/vendor',
+    '/integrations/sap',
+    '/customers/acme',
+    '/products/sourcing',
+    '/csddd',
+    '/roi-calculator',
+  ];
+  return Array.from({ length: 14 }, (_, day) =>
+    paths.map((path) => page(path, day)),
+  ).flat();
+}
+
+function evaluate(events: TrackingEvent[], at = T0 + 14 * DAY_MS) {
+  const applied = applyEvents(newLead('l', model, T0), events, model).state;
+  return evaluateLead(applied, model, at);
+}
+
+describe('procurement-software model', () => {
+  it('qualifies a CPO at a large manufacturer who asks for a demo', () => {
+    const { state, score } = evaluate(
+      [
+        identify({
+          title: 'Chief Procurement Officer',
+          email: 'cpo@acme.example',
+          'company.industry': 'Manufacturing',
+          'company.employee_count': 25_000,
+        }),
+        page('/pricing'),
+        track('Demo Requested'),
+      ],
+      T0,
+    );
+
+    expect(score.fit).toBe(60);
+    expect(score.intent).toBe(65);
+    expect(state.status).toBe('mql');
+  });
+
+  it('never qualifies a student who reads every page', () => {
+    const { state, score } = evaluate([
+      identify({ title: 'MBA Student', email: 'kim@stanford.edu' }),
+      ...readsEverything(),
+      track('Demo Requested'),
+    ]);
+
+    expect(score.score).toBeGreaterThan(100);
+    expect(score.fit).toBeLessThan(model.qualification.minimumFit);
+    expect(state.status).toBe('engaged');
+  });
+
+  it('keeps a competitor below the minimum fit', () => {
+    const { state } = evaluate([
+      identify({
+        title: 'VP Procurement',
+        email: 'ann@eu.coupa.com',
+        'company.employee_count': 5000,
+      }),
+      ...readsEverything(),
+    ]);
+
+    expect(state.status).toBe('engaged');
+  });
+
+  it('counts three blog reads per 30 days', () => {
+    const reads = Array.from({ length: 10 }, (_, i) => page(`/blog/${i}`, 1));
+
+    const { score } = evaluate(reads, T0 + DAY_MS);
+
+    expect(score.intentContributions[0]).toMatchObject({
+      ruleId: 'blog-read',
+      matched: 10,
+      counted: 3,
+    });
+  });
+
+  it('scores an analyst report and a due-diligence guide', () => {
+    const { score } = evaluate(
+      [
+        track('Content Downloaded', {
+          asset: 'Gartner Magic Quadrant for Procure-to-Pay Suites',
+        }),
+        track('Content Downloaded', {
+          asset: 'LkSG supplier due diligence checklist',
+        }),
+        track('Meeting Booked', { conference: 'ProcureCon Europe' }),
+      ],
+      T0,
+    );
+
+    expect(score.intentContributions.map((c) => c.ruleId)).toEqual([
+      'conference-meeting-booked',
+      'analyst-report-download',
+      'supplier-due-diligence-download',
+    ]);
+  });
+
+  it('keeps the maximum fit below the recycle level', () => {
+    expect(maximumFit(model)).toBeLessThan(model.qualification.recycleBelow);
+  });
+
+  it('is documented rule by rule in the README', () => {
+    const readme = readFileSync(
+      new URL('../../README.md', import.meta.url),
+      'utf8',
+    );
+    const ids = [
+      ...model.fitRules.map((rule) => rule.id),
+      ...model.intentRules.map((rule) => rule.id),
+    ];
+
+    expect(ids.filter((id) => !readme.includes(`\`${id}\``))).toEqual([]);
+  });
+});

@@ -1,0 +1,141 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { DAY_MS } from '../../functions/domain/time.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { runBacktest } from '../../scripts/model/backtest.js';
+import type { BacktestOptions } from '../../scripts/model/options.js';
+import { formatBacktest } from '../../scripts/model/report.js';
+import { testModel, testModelDocument } from '../fixtures/models.js';
+
+import { realDependencies } from '../support/dependencies.js';
+
+const AS_OF = Date.parse('2026-06-01T00:00:00Z');
+
+/** Messages of a lead with a CFO identify and `pages` pricing views. */
+function leadMessages(userId: string, pages: number): object[] {
+  const at = (days: number) => new Date(AS_OF - days * DAY_MS).toISOString();
+  return [
+    {
+      type: 'identify',
+      userId,
+      messageId: `${userId}-id`,
+      timestamp: at(10),
+      traits: { title: 'CFO', company: { employee_count: 5000 } },
+    },
+    ...Array.from({ length: pages }, (_, index) => ({
+      type: 'page',
+      userId,
+      messageId: `${userId}-p${index}`,
+      timestamp: at(9 - index),
+      properties: { path: '/pricing' },
+    })),
+  ];
+}
+
+async function workspace() {
+  const directory = await mkdtemp(join(tmpdir(), 'backtest-'));
+  const write = async (name: string, text: string) => {
+    const file = join(directory, name);
+    await writeFile(file, text);
+    return file;
+  };
+  const live = await write(
+    'live.json',
+    JSON.stringify(testModelDocument({ threshold: 150, recycleBelow: 100 })),
+  );
+  const candidate = await write(
+    'candidate.json',
+    JSON.stringify(testModelDocument({ threshold: 60, recycleBelow: 45 })),
+  );
+  return { write, live, candidate };
+}
+
+function options(fields: Partial<BacktestOptions>): BacktestOptions {
+  return {
+    candidateFile: '',
+    liveFile: '',
+    tableName: 'unused',
+    asOf: AS_OF,
+    referenceTime: AS_OF,
+    maxVisits: 50,
+    ...fields,
+  };
+}
+
+describe('runBacktest', () => {
+  it('compares two models on an NDJSON file with outcomes', async () => {
+    const files = await workspace();
+    const messages = [
+      ...leadMessages('hot', 3),
+      ...leadMessages('warm', 1),
+      ...leadMessages('cold', 0),
+      { type: 'track', userId: 'x' },
+    ];
+    const events = await files.write(
+      'events.ndjson',
+      `${messages.map((m) => JSON.stringify(m)).join('\n')}\nnot json\n`,
+    );
+    const outcomes = await files.write(
+      'outcomes.csv',
+      'leadId,converted\nhot,1\nwarm,0\ncold,0\n',
+    );
+
+    const result = await runBacktest(
+      options({
+        candidateFile: files.candidate,
+        liveFile: files.live,
+        eventsFile: events,
+        outcomesFile: outcomes,
+      }),
+    );
+
+    expect(result).toMatchObject({
+      leads: 3,
+      events: 7,
+      rejected: 1,
+      skippedLines: 1,
+    });
+    expect(result.live.mqls).toBe(0);
+    expect(result.candidate.mqls).toBe(2);
+    expect(result.candidate.evaluation).toMatchObject({
+      auc: 1,
+      mqls: 2,
+      convertedMqls: 1,
+      recall: 1,
+    });
+    expect(result.changes).toMatchObject({
+      changed: 2,
+      byTransition: { 'engaged→mql': 2 },
+      qualifiedOnlyByCandidate: 2,
+    });
+    expect(formatBacktest(result)).toContain('AUC of the final score');
+  });
+
+  it('reads the events a running engine stored', async () => {
+    const files = await workspace();
+    const setup = await realDependencies({ model: testModel() });
+    await ingestMessages(setup.deps, {
+      sourceId: 'web',
+      messages: [
+        ...leadMessages('stored-1', 2),
+        ...leadMessages('stored-2', 0),
+      ],
+      receivedAt: AS_OF,
+    });
+
+    const result = await runBacktest(
+      options({
+        candidateFile: files.candidate,
+        liveFile: files.live,
+        tableName: setup.table.tableName,
+        endpoint: inject('dynamoDbEndpoint'),
+      }),
+    );
+
+    expect(result).toMatchObject({ leads: 2, events: 4, labelledLeads: 0 });
+    expect(result.candidate.mqls).toBe(1);
+    expect(result.live.evaluation).toBeUndefined();
+  });
+});

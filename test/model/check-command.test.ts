@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+/** Runs `npm run model -- ARGS` without npm and returns its output. */
+async function model(args: string[]) {
+  try {
+    const { stdout, stderr } = await run(
+      'node_modules/.bin/tsx',
+      ['scripts/model.ts', ...args],
+      { cwd: process.cwd() },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('model check', () => {
+  it('prints the rules of a valid model', async () => {
+    const result = await model(['check', 'models/procurement-software.json']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /valid model "procurement-software", version [0-9a-f]{12}/,
+    );
+    expect(result.stdout).toContain('blog-read');
+    expect(result.stdout).toContain('(at most 3 per 30 days)');
+    expect(result.stdout).not.toContain('Warnings');
+  });
+
+  it('lists every invalid field and fails', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'broken.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'broken',
+        fit: { rules: [] },
+        intent: {
+          rules: [
+            {
+              id: 'Blog',
+              description: 'blog',
+              when: { path: '(' },
+              points: 2,
+              cap: { max: 0 },
+            },
+          ],
+        },
+        qualification: { threshold: 50, recycleBelow: 60 },
+      }),
+    );
+
+    const result = await model(['check', file]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`The model file ${file} is invalid.`);
+    for (const field of [
+      'intent.rules[0].id',
+      'intent.rules[0].when.path',
+      'intent.rules[0].cap.max',
+      'qualification.recycleBelow',
+    ]) {
+      expect(result.stderr).toContain(`  ${field}: `);
+    }
+  });
+
+  it('reports a file that is not JSON', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'text.json');
+    await writeFile(file, 'threshold = 100');
+
+    const result = await model(['check', file]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('is not valid JSON');
+  });
+});

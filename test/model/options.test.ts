@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MODEL_FILE,
+  DEFAULT_TABLE,
+  parseModelArguments,
+} from '../../scripts/model/options.js';
+import { UsageError } from '../../scripts/replay/errors.js';
+
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+
+function backtestOf(args: string[], env: Record<string, string> = {}) {
+  const parsed = parseModelArguments(args, env, NOW);
+  if (parsed.command !== 'backtest') throw new Error('expected a backtest');
+  return parsed;
+}
+
+describe('parseModelArguments', () => {
+  it('parses check with its file', () => {
+    expect(parseModelArguments(['check', 'm.json'], {}, NOW)).toEqual({
+      command: 'check',
+      file: 'm.json',
+    });
+  });
+
+  it('applies the backtest defaults', () => {
+    const { json, options } = backtestOf(['backtest', 'candidate.json']);
+
+    expect(json).toBe(false);
+    expect(options).toEqual({
+      candidateFile: 'candidate.json',
+      liveFile: DEFAULT_MODEL_FILE,
+      tableName: DEFAULT_TABLE,
+      asOf: NOW,
+      referenceTime: NOW,
+      maxVisits: 50,
+    });
+  });
+
+  it('reads the live model and endpoint from the environment', () => {
+    const { options } = backtestOf(['backtest', 'c.json'], {
+      MQL_MODEL_FILE: 'live.json',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+    });
+
+    expect(options.liveFile).toBe('live.json');
+    expect(options.endpoint).toBe('http://127.0.0.1:8000');
+  });
+
+  it('takes the reference time from --as-of', () => {
+    const { options } = backtestOf([
+      'backtest',
+      'c.json',
+      '--as-of',
+      '2026-01-01T00:00:00Z',
+      '--events',
+      'leads.csv',
+    ]);
+
+    expect(options.referenceTime).toBe(Date.parse('2026-01-01T00:00:00Z'));
+    expect(options.eventsFile).toBe('leads.csv');
+  });
+
+  it('prints help without a command', () => {
+    expect(parseModelArguments([], {}, NOW)).toEqual({ command: 'help' });
+  });
+
+  it.each([
+    { args: ['validate', 'm.json'], message: /Unknown command "validate"/ },
+    { args: ['check'], message: /exactly one model FILE/ },
+    { args: ['check', 'a.json', 'b.json'], message: /exactly one model FILE/ },
+    { args: ['backtest', 'c.json', '--as-of', 'soon'], message: /--as-of/ },
+    {
+      args: ['backtest', 'c.json', '--endpoint', 'ftp://x'],
+      message: /--endpoint/,
+    },
+    {
+      args: ['backtest', 'c.json', '--max-visits', '-1'],
+      message: /--max-visits/,
+    },
+    { args: ['backtest', 'c.json', '--colour'], message: /colour/ },
+  ])('rejects $args', ({ args, message }) => {
+    expect(() => parseModelArguments(args, {}, NOW)).toThrow(UsageError);
+    expect(() => parseModelArguments(args, {}, NOW)).toThrow(message);
+  });
+});
