@@ -17,25 +17,40 @@ export function matchIntentRule(
   if (!isBehaviour(event)) {
     return undefined;
   }
-  const fields: MatchedFields = {
-    trackName,
-    pageName:
-      event.type !== 'track' && event.name !== undefined
-        ? normalizeText(event.name)
-        : undefined,
-    category:
-      event.category === undefined ? undefined : normalizeText(event.category),
-  };
+  const fields = new MatchedFields(event, trackName);
   for (const rule of model.intentRules) {
     if (matches(rule.when, event, fields)) return rule;
   }
   return undefined;
 }
 
-interface MatchedFields {
-  trackName: string | undefined;
-  pageName: string | undefined;
-  category: string | undefined;
+/** Normalized names of an event, computed on first use. */
+class MatchedFields {
+  private page: string | null | undefined;
+  private normalizedCategory: string | null | undefined;
+
+  constructor(
+    private readonly event: TrackingEvent,
+    readonly trackName: string | undefined,
+  ) {}
+
+  get pageName(): string | undefined {
+    if (this.page === undefined) {
+      const { type, name } = this.event;
+      this.page =
+        type !== 'track' && name !== undefined ? normalizeText(name) : null;
+    }
+    return this.page ?? undefined;
+  }
+
+  get category(): string | undefined {
+    if (this.normalizedCategory === undefined) {
+      const { category } = this.event;
+      this.normalizedCategory =
+        category === undefined ? null : normalizeText(category);
+    }
+    return this.normalizedCategory ?? undefined;
+  }
 }
 
 function isBehaviour(event: TrackingEvent): boolean {

@@ -351,7 +351,8 @@ function quarantine(
 
 function noteDisplayId(state: LeadState, event: TrackingEvent): void {
   const { userId } = event;
-  if (userId === undefined || userLeadId(userId) === userId) return;
+  if (userId === undefined || userId === state.leadId) return;
+  if (userLeadId(userId) === userId) return;
   if (state.displayId === undefined || userId < state.displayId) {
     state.displayId = userId;
   }

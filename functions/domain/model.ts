@@ -65,7 +65,8 @@ export interface EventMatcher {
 
 /** Compiled quarantine settings (see bot-defaults.ts). */
 export interface QuarantinePolicy {
-  botUserAgent: RegExp;
+  /** Tells whether a user agent is a bot's; remembers recent answers. */
+  isBotUserAgent(userAgent: string): boolean;
   emailClickEvents: ReadonlySet<string>;
   minMsAfterDelivery: number;
   deliveryTimeProperties: readonly string[];
@@ -256,7 +257,7 @@ function isScalar(value: unknown): value is string | number | boolean {
 function compileQuarantine(document: QuarantineDocument): QuarantinePolicy {
   const { emailClicks, emailOpens } = document;
   return {
-    botUserAgent: new RegExp(document.botUserAgentPattern, 'iu'),
+    isBotUserAgent: memoize(new RegExp(document.botUserAgentPattern, 'iu')),
     emailClickEvents: normalizedSet(emailClicks.events),
     minMsAfterDelivery: emailClicks.minSecondsAfterDelivery * 1000,
     deliveryTimeProperties: emailClicks.deliveryTimeProperties,
@@ -264,6 +265,26 @@ function compileQuarantine(document: QuarantineDocument): QuarantinePolicy {
     emailOpenEvents: normalizedSet(emailOpens.events),
     proxyUserAgent: new RegExp(emailOpens.proxyUserAgentPattern, 'iu'),
     proxyFlagProperties: emailOpens.proxyFlagProperties,
+  };
+}
+
+/** User agents remembered per model; the memo is cleared when full. */
+const MAX_REMEMBERED_USER_AGENTS = 1024;
+
+/**
+ * Wraps a pattern test in a bounded memo. A browser sends the same user
+ * agent with every event, and the bot pattern is a long alternation, so
+ * testing each distinct user agent once keeps the per-event cost low.
+ */
+function memoize(pattern: RegExp): (text: string) => boolean {
+  const remembered = new Map<string, boolean>();
+  return (text) => {
+    const known = remembered.get(text);
+    if (known !== undefined) return known;
+    const result = pattern.test(text);
+    if (remembered.size >= MAX_REMEMBERED_USER_AGENTS) remembered.clear();
+    remembered.set(text, result);
+    return result;
   };
 }
 

@@ -61,7 +61,7 @@ export function quarantineReasonOf(
   policy: QuarantinePolicy,
 ): QuarantineReason | undefined {
   const userAgent = event.userAgent?.trim();
-  if (userAgent !== undefined && policy.botUserAgent.test(userAgent)) {
+  if (userAgent !== undefined && policy.isBotUserAgent(userAgent)) {
     return 'bot-user-agent';
   }
   if (trackName === undefined) {
