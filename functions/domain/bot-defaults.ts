@@ -1,7 +1,7 @@
 /**
  * Default settings of the quarantine that keeps machine activity out of
- * scores. A model's `quarantine` section overrides any of them; the README
- * section "Bots and noise" lists what each one catches.
+ * scores. A model's `quarantine` section overrides any of them, and the
+ * README section "Bots and noise" lists what each one catches.
  */
 
 /**
@@ -9,7 +9,7 @@
  * previewers and the link scanners of mail security gateways (Microsoft
  * Safe Links and Office link checks, Barracuda, Mimecast, Proofpoint,
  * Cisco, Trend Micro, Fortinet, Sophos, Symantec). Matched case-
- * insensitively; `(?<!cu)` keeps the phone brand CUBOT out.
+ * insensitively, and `(?<!cu)` keeps the phone brand CUBOT out.
  */
 export const DEFAULT_BOT_USER_AGENT_PATTERN = [
   '(?<!cu)bot\\b',
@@ -68,8 +68,8 @@ export const DEFAULT_EMAIL_CLICK_EVENTS = [
 
 /**
  * Seconds after delivery before which a click counts as a scanner's.
- * Link scanners follow every link while the message is delivered; people
- * take longer to open a message and click.
+ * Link scanners follow every link while the message is delivered, but
+ * people take longer to open a message and click.
  */
 export const DEFAULT_MIN_SECONDS_AFTER_DELIVERY = 10;
 

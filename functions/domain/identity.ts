@@ -22,8 +22,8 @@ export function normalizeEmail(text: string): string {
 
 /**
  * Returns the normalized domain of an email address (the part after the
- * last @) or of a bare domain name, without a trailing dot; undefined for
- * text that is neither.
+ * last @) or of a bare domain name, without a trailing dot. Returns
+ * undefined for text that is neither.
  */
 export function emailDomainOf(text: string): string | undefined {
   const normalized = normalizeText(text);
@@ -41,7 +41,7 @@ export function emailDomainOf(text: string): string | undefined {
 /**
  * Returns the lead id of a user id. A user id shaped like an email address
  * is normalized, so `Jane@Acme.example ` and `jane@acme.example` are one
- * lead; any other user id is kept as it is, because it may be a
+ * lead. Any other user id is kept as it is, because it may be a
  * case-sensitive key of another system.
  */
 export function userLeadId(userId: string): string {

@@ -32,7 +32,7 @@ export interface IntentTally {
   lastAt?: number;
   /** Decayed weight in WEIGHT_UNITS per year index. */
   sums: Record<string, number>;
-  /** Cap windows by window index; capped rules only. */
+  /** Cap windows by window index, for capped rules only. */
   windows?: Record<string, CapWindow>;
   /** Window index below which cap windows were folded (see foldWindows). */
   foldedBefore?: number;
@@ -198,6 +198,7 @@ function addCappedEvent(
   if (tally.foldedBefore !== undefined && index < tally.foldedBefore) {
     return false;
   }
+
   tally.windows ??= {};
   const window = tally.windows[index] ?? { times: [], total: 0 };
   tally.windows[index] = window;
@@ -213,6 +214,7 @@ function addCappedEvent(
   if (position >= max) {
     return false;
   }
+
   addWeight(tally, rule, at, 1);
   tally.counted += 1;
   const displaced = window.times[max];

@@ -89,7 +89,7 @@ export interface LeadState {
   /** The latest qualifications, oldest first (see MAX_EPISODE_RECORDS). */
   episodes: EpisodeRecord[];
   lastScore?: StoredScore;
-  /** Lead this one was merged into; set on a tombstone only. */
+  /** Lead this one was merged into, set on a tombstone only. */
   mergedInto?: string;
   mergedAt?: number;
   /** Whether events are still to be moved to `mergedInto`. */
@@ -105,7 +105,7 @@ export interface EventOutcome {
   points?: number;
   /** Whether a cap kept the event from counting when it was applied. */
   capped?: boolean;
-  /** Why the event scores nothing, when it is machine activity. */
+  /** Reason the event scores nothing, when it is machine activity. */
   quarantine?: QuarantineReason;
   /** Trait keys the event set. */
   traits?: string[];
@@ -214,6 +214,7 @@ function scoreBehaviour(
     trackName !== undefined && policy.emailClickEvents.has(trackName);
   const reason = quarantineReasonOf(event, trackName, policy);
   const second = isClick ? noteClick(state, at, model) : undefined;
+
   const burst =
     second !== undefined && isBurst(second, policy.burstClicksPerSecond);
   if (burst) {
@@ -225,6 +226,7 @@ function scoreBehaviour(
     outcome.quarantine = recorded;
     return;
   }
+
   const rule = matchIntentRule(event, trackName, model);
   second?.scored.push([rule?.id ?? '', at]);
   if (rule === undefined) {

@@ -11,7 +11,7 @@ export const MERGE_RESUME_DELAY_MS = 120_000;
 /**
  * Turns a lead into a tombstone that points at the lead it was merged
  * into. Its traits and intent go (its stored events are moved and scored
- * again there); its times and episode history stay. An MQL is recycled
+ * again there), but its times and episode history stay. An MQL is recycled
  * first, so its episode ends with a "Lead Recycled" event. `source` is
  * undefined for an id that has no lead yet: the tombstone then only
  * redirects its future events.

@@ -33,7 +33,7 @@ export interface FitRule {
 
 /**
  * At most `max` events of a rule count per window of `windowMs`, with
- * windows aligned to the Unix epoch; without a window, per lead.
+ * windows aligned to the Unix epoch. Without a window, per lead.
  */
 export interface IntentCap {
   max: number;
@@ -51,7 +51,7 @@ export interface IntentRule {
 }
 
 /**
- * Compiled conditions of an intent rule; every given field must match.
+ * Compiled conditions of an intent rule. Every given field must match.
  * Names, event names and categories are stored normalized.
  */
 export interface EventMatcher {
@@ -65,7 +65,7 @@ export interface EventMatcher {
 
 /** Compiled quarantine settings (see bot-defaults.ts). */
 export interface QuarantinePolicy {
-  /** Tells whether a user agent is a bot's; remembers recent answers. */
+  /** Tells whether a user agent is a bot's, remembering recent results. */
   isBotUserAgent(userAgent: string): boolean;
   emailClickEvents: ReadonlySet<string>;
   minMsAfterDelivery: number;
@@ -268,7 +268,7 @@ function compileQuarantine(document: QuarantineDocument): QuarantinePolicy {
   };
 }
 
-/** User agents remembered per model; the memo is cleared when full. */
+/** User agents remembered per model. The memo is cleared when full. */
 const MAX_REMEMBERED_USER_AGENTS = 1024;
 
 /**

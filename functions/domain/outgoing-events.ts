@@ -40,7 +40,7 @@ const quarantinedSchema = z.object({
 /**
  * Detail of "Lead Qualified" and "Lead Recycled" events. It carries ids,
  * scores and rule ids only: no traits, no raw payload. `contributions`
- * lists every rule, rounded so that the points add up to `score`;
+ * lists every rule, rounded so that the points add up to `score`, and
  * `topContributions` is its first five entries.
  */
 export const leadTransitionDetailSchema = z.object({

@@ -9,7 +9,7 @@ import type { ScoringModel } from './model.js';
 import { type LeadScore, scoreLead, timeScoreBelow } from './score.js';
 import { DAY_MS } from './time.js';
 
-/** Qualifications kept in a lead's history; older ones are dropped. */
+/** Qualifications kept in a lead's history. Older ones are dropped. */
 export const MAX_EPISODE_RECORDS = 20;
 
 /** A change of lead status, the cause of an outgoing event. */

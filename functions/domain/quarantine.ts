@@ -3,7 +3,7 @@ import type { TrackingEvent } from './messages.js';
 import type { QuarantinePolicy } from './model.js';
 
 /**
- * Why an event was kept out of the score. Quarantined events are stored
+ * Reason an event was kept out of the score. Quarantined events are stored
  * and listed in the explanation, but add no points and are no activity.
  *
  * - `bot-user-agent`: `context.userAgent` is a crawler, HTTP library,
@@ -44,16 +44,16 @@ export interface ClickSecond {
  */
 export const CLICK_HORIZON_MS = 86_400_000;
 
-/** The normalized name of a track event, or undefined for other types. */
+/** Returns the normalized name of a track event, undefined for other types. */
 export function trackNameOf(event: TrackingEvent): string | undefined {
   if (event.type !== 'track' || event.name === undefined) return undefined;
   return normalizeText(event.name);
 }
 
 /**
- * Returns why a behaviour event is machine activity, judging the event on
- * its own (bursts need the lead's other clicks; see quarantine in
- * lead.ts), or undefined for an event that may be human.
+ * Returns the reason a behaviour event is machine activity, or undefined
+ * for an event that may be human. It judges the event on its own, so
+ * bursts, which need the lead's other clicks, are detected in lead.ts.
  */
 export function quarantineReasonOf(
   event: TrackingEvent,

@@ -13,8 +13,8 @@ const MAX_REASON_LENGTH = 200;
 
 /**
  * POST /leads/{leadId}/recycle with `{"reason": "..."}`: sales sends an
- * MQL back to marketing. Answers the lead as GET /leads/{leadId} does;
- * 409 when the lead is not an MQL.
+ * MQL back to marketing. Returns the lead as GET /leads/{leadId} does,
+ * or 409 when the lead is not an MQL.
  */
 export const handler = httpHandler(async (request, { deps }) => {
   const leadId = leadIdOf(request);

@@ -12,7 +12,7 @@ export interface EventRecord {
    * message marker (the original write did).
    */
   movedFrom?: string;
-  /** Tracking source of a moved event; the change's source otherwise. */
+  /** Tracking source of a moved event, else the change's source. */
   sourceId?: string;
 }
 

@@ -21,7 +21,7 @@ import { MAX_EVENTS_PER_WRITE, MAX_REDIRECTS } from './update-lead.js';
 const MAX_ATTEMPTS = 30;
 const MAX_BACKOFF_MS = 250;
 /**
- * Pages of events moved within one request; the sweep moves the rest, so
+ * Pages of events moved within one request. The sweep moves the rest, so
  * a long anonymous history cannot make a tracking request time out.
  */
 const MAX_PAGES_PER_REQUEST = 20;
@@ -142,7 +142,7 @@ export async function resolveLeadId(
  * Moves the stored events of a merged lead to the lead it points at, a
  * page per transaction, and marks the merge complete when none are left.
  * Returns the number of events moved. Stops after MAX_PAGES_PER_REQUEST
- * pages; the sweep resumes at the tombstone's review time.
+ * pages, and the sweep resumes at the tombstone's review time.
  */
 export async function moveEvents(
   deps: ScoringDependencies,
@@ -163,7 +163,7 @@ export async function moveEvents(
   return moved;
 }
 
-/** Moves one page of events; returns how many, 0 when none are left. */
+/** Moves one page of events and returns how many, 0 when none are left. */
 async function movePage(
   deps: ScoringDependencies,
   from: string,

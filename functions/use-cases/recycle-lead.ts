@@ -19,7 +19,7 @@ const MAX_BACKOFF_MS = 250;
 /** A sales decision to send an MQL back to marketing. */
 export interface RecycleRequest {
   leadId: string;
-  /** Why sales sent the lead back, such as "no budget this year". */
+  /** Reason sales gives for sending the lead back, such as "no budget". */
   reason: string;
 }
 

@@ -2,7 +2,7 @@ import type { ScoringModel } from '../../functions/domain/model.js';
 import { type Evaluation, evaluateLeads } from '../replay/evaluation.js';
 import type { SimulatedLead } from './simulate.js';
 
-/** What one model produces over the replayed leads. */
+/** Results of one model over the replayed leads. */
 export interface ModelOutcome {
   name: string;
   version: string;

@@ -17,7 +17,7 @@ import { openInput } from '../replay/input.js';
 
 /** Events to replay, with the outcomes known for some leads. */
 export interface LoadedEvents {
-  /** Where the events came from, for the report. */
+  /** Origin of the events, for the report. */
   source: string;
   events: TrackingEvent[];
   /** Converted (true) or not (false) per lead id. */
@@ -172,9 +172,9 @@ function clientConfig(endpoint: string | undefined): DynamoDBClientConfig {
 }
 
 /**
- * Reads known outcomes: CSV lines `leadId,converted` (converted is 1 or 0,
- * true or false; a header line is skipped) or NDJSON objects with
- * `leadId` and `converted`.
+ * Reads known outcomes from CSV lines `leadId,converted`, where converted
+ * is 1, 0, true or false and a header line is skipped, or from NDJSON
+ * objects with `leadId` and `converted`.
  */
 export async function readOutcomes(
   file: string,

@@ -80,6 +80,7 @@ export function parseModelArguments(
   if (command === 'check') {
     return { command, file };
   }
+
   const asOf = parseTime('--as-of', values['as-of'], now);
   const options: BacktestOptions = {
     candidateFile: file,

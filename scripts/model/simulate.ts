@@ -78,8 +78,8 @@ export function groupByLead(
 
 /**
  * Replays one lead's events through a model as if they had arrived in
- * real time: each event is applied and evaluated at its own time, and the
- * lead is reviewed whenever its review time passes between events, as the
+ * real time. Each event is applied and evaluated at its own time. Between
+ * events the lead is reviewed whenever its review time passes, as the
  * sweep would. The final score is taken at `asOf`.
  */
 export function simulateLead(

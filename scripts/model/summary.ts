@@ -39,7 +39,7 @@ export function formatModelSummary(
   return `${lines.map((line) => line.trimEnd()).join('\n')}\n`;
 }
 
-/** Longest pattern shown; longer ones are cut with an ellipsis. */
+/** Maximum length of a pattern in the summary. Longer ones are cut. */
 const MAX_PATTERN_LENGTH = 60;
 
 function fitLine(rule: FitRuleDocument): string {
