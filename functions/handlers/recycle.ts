@@ -1,6 +1,7 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { readJsonBody } from '../adapters/http/request-body.js';
 import { jsonResponse } from '../adapters/http/responses.js';
+import { recordSalesRecycle } from '../adapters/observability/metrics.js';
 import { ValidationError } from '../domain/errors.js';
 import { recycleLead } from '../use-cases/recycle-lead.js';
 import { httpHandler } from './http-handler.js';
@@ -16,9 +17,10 @@ const MAX_REASON_LENGTH = 200;
  * MQL back to marketing. Returns the lead as GET /leads/{leadId} does,
  * or 409 when the lead is not an MQL.
  */
-export const handler = httpHandler(async (request, { deps }) => {
+export const handler = httpHandler(async (request, { deps, metrics }) => {
   const leadId = leadIdOf(request);
   const lead = await recycleLead(deps, { leadId, reason: reasonOf(request) });
+  recordSalesRecycle(metrics);
   return jsonResponse(200, lead, contentLocation(lead));
 });
 

@@ -15,7 +15,7 @@ import {
 } from './support/synthesize.js';
 import { resourcesOfType, type TemplateResource } from './support/template.js';
 
-const FUNCTIONS = ['ingest', 'leads', 'sweep'];
+const FUNCTIONS = ['ingest', 'leads', 'recycle', 'sweep'];
 
 /** Alarm name suffixes of every stage, in the order the README lists them. */
 const ALARM_SUFFIXES = [

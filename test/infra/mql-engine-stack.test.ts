@@ -48,6 +48,7 @@ const STAGES = [
     reservedConcurrency: {
       ingest: undefined,
       leads: undefined,
+      recycle: undefined,
       sweep: undefined,
     },
   },
@@ -57,7 +58,7 @@ const STAGES = [
     deletionPolicy: 'Retain',
     corsOrigins: [],
     logLevel: 'INFO',
-    reservedConcurrency: { ingest: 100, leads: 10, sweep: 1 },
+    reservedConcurrency: { ingest: 100, leads: 10, recycle: 2, sweep: 1 },
   },
 ] as const;
 
@@ -145,7 +146,7 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
     it('run on nodejs22.x and arm64', () => {
       const functions = resourcesOfType(template, 'AWS::Lambda::Function');
 
-      expect(functions).toHaveLength(3);
+      expect(functions).toHaveLength(4);
       for (const fn of functions) {
         expect(fn.Properties.Runtime).toBe('nodejs22.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -193,6 +194,7 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
     it.each([
       ['Ingest', 'ingest'],
       ['Leads', 'leads'],
+      ['Recycle', 'recycle'],
       ['Sweep', 'sweep'],
     ] as const)('size %s as configured', (id, name) => {
       const fn = resourceWithIdPrefix(
@@ -445,7 +447,7 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
           'xray:PutTraceSegments',
         ]);
       }
-      expect(onEveryResource).toHaveLength(3);
+      expect(onEveryResource).toHaveLength(4);
     });
 
     it.each(['Ingest', 'Sweep', 'Recycle'])(

@@ -59,6 +59,7 @@ describe('loadStageConfig', () => {
     expect(functions).toEqual({
       ingest: { memorySize: 1024, timeoutSeconds: 29 },
       leads: { memorySize: 512, timeoutSeconds: 10 },
+      recycle: { memorySize: 512, timeoutSeconds: 10 },
       sweep: { memorySize: 1024, timeoutSeconds: 300 },
     });
   });
@@ -74,6 +75,7 @@ describe('loadStageConfig', () => {
     expect(config.logLevel).toBe('INFO');
     expect(config.functions.ingest.reservedConcurrency).toBe(100);
     expect(config.functions.leads.reservedConcurrency).toBe(10);
+    expect(config.functions.recycle.reservedConcurrency).toBe(2);
     expect(config.functions.sweep.reservedConcurrency).toBe(1);
   });
 

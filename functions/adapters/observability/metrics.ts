@@ -52,6 +52,11 @@ export function recordSweepMetrics(
   );
 }
 
+/** Adds the sales recycle of one MQL. */
+export function recordSalesRecycle(metrics: Metrics): void {
+  addCount(metrics, METRIC_NAMES.leadsRecycled, 1);
+}
+
 /** Writes the stored metrics, if any, as one EMF line and clears them. */
 export function flushMetrics(metrics: Metrics): void {
   if (metrics.hasStoredMetrics()) {
