@@ -16,9 +16,10 @@ import { QUARTER_MS } from './time.js';
  * quarter), summed in year order.
  *
  * Caps: the counted events of a window are its earliest `max` events.
- * Each window keeps its earliest `max + CAP_RESERVE` times, so a late
- * earlier event can displace a later one exactly, and an event removed
- * as part of a click burst can be replaced by the next one.
+ * Each window keeps its earliest `max` times, so a late earlier event can
+ * displace a later one exactly. Rules that can match an email click keep
+ * CAP_RESERVE more, so an event removed as part of a click burst can be
+ * replaced by the next one.
  */
 export interface IntentTally {
   /** Events that matched the rule and were not quarantined. */
@@ -40,7 +41,7 @@ export interface IntentTally {
 
 /** Events of one cap window. */
 export interface CapWindow {
-  /** Earliest event times, ascending, at most `max + CAP_RESERVE`. */
+  /** Earliest event times, ascending, at most `max` plus the reserve. */
   times: number[];
   /** Events in the window, including those beyond `times`. */
   total: number;
@@ -56,7 +57,10 @@ export const WEIGHT_UNITS = 2 ** 36;
 /** Length of a decay-sum year: four quarters of 91.3125 days. */
 export const YEAR_MS = 4 * QUARTER_MS;
 
-/** Times a cap window keeps beyond its `max`. */
+/**
+ * Times a cap window keeps beyond its `max` when its rule can match an
+ * email click, whose events a burst can take back.
+ */
 export const CAP_RESERVE = 16;
 
 /**
@@ -192,6 +196,7 @@ function addCappedEvent(
   at: number,
 ): boolean {
   const max = rule.cap?.max ?? 1;
+  const kept = max + (rule.cap?.reserve ?? 0);
   const index = windowIndexOf(rule, at);
   // NOTE: an event older than the folding horizon arrives after its window
   // was folded, so it cannot displace the window's counted events.
@@ -204,11 +209,12 @@ function addCappedEvent(
   tally.windows[index] = window;
   window.total += 1;
   const position = upperBound(window.times, at);
-  if (position >= max + CAP_RESERVE) {
+  if (position >= kept) {
     return false;
   }
   window.times.splice(position, 0, at);
-  if (window.times.length > max + CAP_RESERVE) {
+  const displaced = position < max ? window.times[max] : undefined;
+  if (window.times.length > kept) {
     window.times.pop();
   }
   if (position >= max) {
@@ -217,7 +223,6 @@ function addCappedEvent(
 
   addWeight(tally, rule, at, 1);
   tally.counted += 1;
-  const displaced = window.times[max];
   if (displaced !== undefined) {
     addWeight(tally, rule, displaced, -1);
     tally.counted -= 1;

@@ -1,6 +1,7 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { InvalidModelError } from './errors.js';
 import { emailDomainOf } from './identity.js';
+import { CAP_RESERVE } from './intent-tally.js';
 import { normalizeText, toFieldIssues } from './issues.js';
 import type { TraitValue } from './messages.js';
 import {
@@ -38,6 +39,12 @@ export interface FitRule {
 export interface IntentCap {
   max: number;
   windowMs: number | undefined;
+  /**
+   * Event times a window keeps beyond `max`, so that an event taken back
+   * as part of a click burst can be replaced: CAP_RESERVE for rules that
+   * can match an email click, 0 for the rest.
+   */
+  reserve: number;
 }
 
 /** An intent rule ready to evaluate. */
@@ -104,8 +111,13 @@ export function compileModel(document: unknown): ScoringModel {
     );
   }
   const model = parsed.data;
+  const quarantine = compileQuarantine(model.quarantine);
   const intentRules = model.intent.rules.map((rule) =>
-    compileIntentRule(rule, model.intent.retentionPerQuarter),
+    compileIntentRule(
+      rule,
+      model.intent.retentionPerQuarter,
+      quarantine.emailClickEvents,
+    ),
   );
   return {
     version: modelVersion(model),
@@ -116,7 +128,7 @@ export function compileModel(document: unknown): ScoringModel {
     intentRulesById: new Map(intentRules.map((rule) => [rule.id, rule])),
     retentionPerQuarter: model.intent.retentionPerQuarter,
     qualification: model.qualification,
-    quarantine: compileQuarantine(model.quarantine),
+    quarantine,
   };
 }
 
@@ -197,24 +209,44 @@ function toNumber(value: unknown): number | undefined {
 function compileIntentRule(
   rule: IntentRuleDocument,
   defaultRetention: number,
+  clickEvents: ReadonlySet<string>,
 ): IntentRule {
+  const { cap } = rule;
   return {
     id: rule.id,
     description: rule.description,
     points: rule.points,
     retentionPerQuarter: rule.retentionPerQuarter ?? defaultRetention,
     cap:
-      rule.cap === undefined
+      cap === undefined
         ? undefined
         : {
-            max: rule.cap.max,
+            max: cap.max,
             windowMs:
-              rule.cap.windowDays === undefined
+              cap.windowDays === undefined
                 ? undefined
-                : rule.cap.windowDays * DAY_MS,
+                : cap.windowDays * DAY_MS,
+            reserve: canMatchClick(rule.when, clickEvents) ? CAP_RESERVE : 0,
           },
     when: compileMatcher(rule.when),
   };
+}
+
+/** Tells whether a rule's conditions can match an email click event. */
+function canMatchClick(
+  when: EventMatcherDocument,
+  clickEvents: ReadonlySet<string>,
+): boolean {
+  if (when.types !== undefined && !when.types.includes('track')) {
+    return false;
+  }
+  if (when.names !== undefined) {
+    return false;
+  }
+  if (when.events === undefined) {
+    return true;
+  }
+  return when.events.some((name) => clickEvents.has(normalizeText(name)));
 }
 
 function compileMatcher(when: EventMatcherDocument): EventMatcher {

@@ -61,7 +61,8 @@ export async function getLead(
   deps: ScoringDependencies,
   requestedId: string,
 ): Promise<LeadView> {
-  const stored = await findLead(deps, userLeadId(requestedId));
+  const leadId = userLeadId(requestedId);
+  const stored = await findLead(deps, leadId);
   if (stored === undefined) {
     throw new NotFoundError(`Lead ${requestedId} was not found.`);
   }
@@ -72,7 +73,7 @@ export async function getLead(
   return {
     leadId: state.leadId,
     ...(state.displayId === undefined ? {} : { displayId: state.displayId }),
-    ...(state.leadId === requestedId ? {} : { requestedLeadId: requestedId }),
+    ...(state.leadId === leadId ? {} : { requestedLeadId: requestedId }),
     score: shown.score,
     fit: shown.fit,
     intent: shown.intent,

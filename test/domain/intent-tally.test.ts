@@ -24,6 +24,12 @@ const model = modelWith({
       cap: { max: 2, windowDays: 30 },
     },
     { id: 'once', when: { path: '^/once' }, points: 10, cap: { max: 1 } },
+    {
+      id: 'pages',
+      when: { types: ['page'], path: '^/pages' },
+      points: 10,
+      cap: { max: 2, windowDays: 30 },
+    },
     { id: 'penalty', when: { path: '^/careers' }, points: -15 },
   ],
 });
@@ -131,6 +137,22 @@ describe('caps', () => {
     expect(window?.times).toHaveLength(2 + CAP_RESERVE);
     expect(window?.total).toBe(40);
     expect(tally.counted).toBe(2);
+  });
+
+  it('keeps only max times for rules that cannot match clicks', () => {
+    const times = Array.from({ length: 10 }, (_, i) => WINDOW + i * 60_000);
+    const late = WINDOW - 1 + 30 * 60_000;
+    const tally = tallyOf('pages', [
+      ...times.slice(3),
+      late,
+      ...times.slice(0, 3),
+    ]);
+    const window = Object.values(tally.windows ?? {})[0];
+
+    expect(rule('pages').cap?.reserve).toBe(0);
+    expect(window?.times).toEqual(times.slice(0, 2));
+    expect(window?.total).toBe(11);
+    expect(tally.sums).toEqual(tallyOf('pages', times.slice(0, 2)).sums);
   });
 
   it('folds windows beyond the horizon and keeps their points', () => {
