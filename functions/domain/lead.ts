@@ -1,3 +1,12 @@
+import {
+  isBurst,
+  lastActivityOf,
+  lastMatchedAt,
+  noteActivityAt,
+  noteClick,
+  recordQuarantine,
+  takeBackBurst,
+} from './click-bursts.js';
 import { userLeadId } from './identity.js';
 import { matchIntentRule } from './intent.js';
 import {
@@ -5,22 +14,19 @@ import {
   cloneTally,
   emptyTally,
   type IntentTally,
-  noteLastAt,
-  removeEvent,
 } from './intent-tally.js';
 import type { TrackingEvent, TraitValue } from './messages.js';
 import type { ScoringModel } from './model.js';
 import {
   type ClickSecond,
-  pruneClickSeconds,
   type QuarantineReason,
   type QuarantineTally,
   quarantineReasonOf,
-  secondOf,
   trackNameOf,
 } from './quarantine.js';
 
 export type { IntentTally } from './intent-tally.js';
+export { lastActivityOf, lastMatchedAt };
 
 export type LeadStatus = 'engaged' | 'mql' | 'recycled';
 
@@ -222,7 +228,7 @@ function scoreBehaviour(
   }
   if (reason !== undefined || burst) {
     const recorded = reason ?? 'click-burst';
-    quarantine(state, recorded, at, 1);
+    recordQuarantine(state, recorded, at, 1);
     outcome.quarantine = recorded;
     return;
   }
@@ -236,119 +242,11 @@ function scoreBehaviour(
   state.intent[rule.id] = tally;
   const counted = addEvent(tally, rule, at, second === undefined);
   if (rule.points > 0 && second === undefined) {
-    noteActivity(state, at);
+    noteActivityAt(state, at);
   }
   outcome.ruleId = rule.id;
   outcome.points = counted ? rule.points : 0;
   if (!counted) outcome.capped = true;
-}
-
-function noteActivity(state: LeadState, at: number): void {
-  state.lastActivityAt = Math.max(state.lastActivityAt ?? at, at);
-}
-
-/**
- * Counts an email click in its second and returns that second. Seconds
- * that leave the burst horizon are pruned, and the times of their scored
- * clicks become final.
- */
-function noteClick(
-  state: LeadState,
-  at: number,
-  model: ScoringModel,
-): ClickSecond {
-  const key = secondOf(at);
-  const second = state.clickSeconds[key] ?? { clicks: 0, scored: [] };
-  state.clickSeconds[key] = second;
-  second.clicks += 1;
-  const latest = Math.max(...Object.keys(state.clickSeconds).map(Number));
-  const pruned = pruneClickSeconds(state.clickSeconds, latest * 1000);
-  for (const [ruleId, clickAt] of pruned) {
-    const tally = state.intent[ruleId];
-    if (tally !== undefined) noteLastAt(tally, clickAt);
-    const points = model.intentRulesById.get(ruleId)?.points ?? 0;
-    if (points > 0) noteActivity(state, clickAt);
-  }
-  return second;
-}
-
-/**
- * Returns the time of the latest event counted under a rule, including
- * email clicks still open to burst detection.
- */
-export function lastMatchedAt(
-  state: LeadState,
-  ruleId: string,
-): number | undefined {
-  let latest = state.intent[ruleId]?.lastAt;
-  for (const key in state.clickSeconds) {
-    for (const [scoredRule, at] of (state.clickSeconds[key] as ClickSecond)
-      .scored) {
-      if (scoredRule === ruleId && (latest === undefined || at > latest)) {
-        latest = at;
-      }
-    }
-  }
-  return latest;
-}
-
-/**
- * Returns the time of the lead's latest positive intent event that was
- * not quarantined, including email clicks still open to burst detection.
- */
-export function lastActivityOf(
-  state: LeadState,
-  model: ScoringModel,
-): number | undefined {
-  let latest = state.lastActivityAt;
-  for (const key in state.clickSeconds) {
-    for (const [ruleId, at] of (state.clickSeconds[key] as ClickSecond)
-      .scored) {
-      const points = model.intentRulesById.get(ruleId)?.points ?? 0;
-      if (points > 0 && (latest === undefined || at > latest)) latest = at;
-    }
-  }
-  return latest;
-}
-
-function isBurst(second: ClickSecond, clicksPerSecond: number): boolean {
-  return second.clicks >= clicksPerSecond;
-}
-
-/**
- * Takes back the points of the clicks of a second that turned out to be a
- * burst, and records them as quarantined.
- */
-function takeBackBurst(
-  state: LeadState,
-  second: ClickSecond,
-  model: ScoringModel,
-): void {
-  for (const [ruleId, at] of second.scored) {
-    const rule = model.intentRulesById.get(ruleId);
-    const tally = state.intent[ruleId];
-    if (rule !== undefined && tally !== undefined) {
-      removeEvent(tally, rule, at);
-      if (tally.matched === 0) delete state.intent[ruleId];
-    }
-    quarantine(state, 'click-burst', at, 1);
-  }
-  second.scored = [];
-}
-
-function quarantine(
-  state: LeadState,
-  reason: QuarantineReason,
-  at: number,
-  count: number,
-): void {
-  const tally = state.quarantined[reason];
-  if (tally === undefined) {
-    state.quarantined[reason] = { count, lastAt: at };
-    return;
-  }
-  tally.count += count;
-  tally.lastAt = Math.max(tally.lastAt, at);
 }
 
 function noteDisplayId(state: LeadState, event: TrackingEvent): void {
