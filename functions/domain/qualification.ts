@@ -94,9 +94,7 @@ function finish(
   now: number,
   transitions: Transition[],
 ): Evaluation {
-  const reviewAt = nextReviewAt(state, model, now);
-  state.nextReviewAt =
-    reviewAt !== undefined && reviewAt > now ? reviewAt : undefined;
+  state.nextReviewAt = reviewAfter(state, model, now);
   const score = scoreLead(state, model, now);
   state.lastScore = {
     at: now,
@@ -106,6 +104,51 @@ function finish(
     modelVersion: model.version,
   };
   return { state, score, transitions };
+}
+
+/**
+ * Returns the review time stored after an evaluation at `now`. A review
+ * that is not after `now` is dropped, except for an MQL: there it means
+ * the closed-form crossing and the score disagree by a rounding error at
+ * the crossing millisecond, so the lead is kept for the next sweep.
+ */
+function reviewAfter(
+  state: LeadState,
+  model: ScoringModel,
+  now: number,
+): number | undefined {
+  const reviewAt = nextReviewAt(state, model, now);
+  if (reviewAt === undefined) return undefined;
+  if (reviewAt > now) return reviewAt;
+  return state.status === 'mql' ? now + 1 : undefined;
+}
+
+/** Reviews one catch-up evaluates before it leaves the rest to `now`. */
+const MAX_CATCH_UP_REVIEWS = 8;
+
+/**
+ * Evaluates a lead at each review time it passed up to `until`, in order,
+ * so each transition happens at its own time however late the evaluation
+ * runs. A skipped, late or doubled sweep, or an event that reaches the
+ * lead before the sweep does, then leaves the same state and transitions.
+ * After MAX_CATCH_UP_REVIEWS reviews the rest is left to the caller's
+ * evaluation at its own time.
+ */
+export function catchUpReviews(
+  state: LeadState,
+  model: ScoringModel,
+  until: number,
+): { state: LeadState; transitions: Transition[] } {
+  let current = state;
+  const transitions: Transition[] = [];
+  for (let review = 0; review < MAX_CATCH_UP_REVIEWS; review += 1) {
+    const dueAt = current.nextReviewAt;
+    if (dueAt === undefined || dueAt > until) break;
+    const evaluation = evaluateLead(current, model, dueAt);
+    current = evaluation.state;
+    transitions.push(...evaluation.transitions);
+  }
+  return { state: current, transitions };
 }
 
 function recycleIfBelowLevel(

@@ -5,7 +5,11 @@ import {
   type OutgoingEvent,
   transitionEvent,
 } from '../domain/outgoing-events.js';
-import { type Evaluation, evaluateLead } from '../domain/qualification.js';
+import {
+  catchUpReviews,
+  type Evaluation,
+  evaluateLead,
+} from '../domain/qualification.js';
 import {
   DuplicateMessageError,
   type LeadChange,
@@ -140,9 +144,12 @@ async function writeOnce(
   }
   const firstSeenAt = Math.min(now, ...events.map((e) => e.occurredAt));
   const before = stored ?? newLead(leadId, model, firstSeenAt);
-  const applied = applyEvents(before, events, model);
+  // Reviews due before the first new event happen first, as on time.
+  const caughtUp = catchUpReviews(before, model, firstSeenAt);
+  const applied = applyEvents(caughtUp.state, events, model);
   const evaluation = evaluateLead(applied.state, model, now);
-  const outgoing = evaluation.transitions.map((transition) =>
+  const transitions = [...caughtUp.transitions, ...evaluation.transitions];
+  const outgoing = transitions.map((transition) =>
     transitionEvent(leadId, transition, model, now),
   );
   const unchanged =
