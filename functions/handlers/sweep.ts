@@ -11,6 +11,8 @@ import { runSweep, type SweepResult } from '../use-cases/run-sweep.js';
 const SAFETY_MARGIN_MS = 10_000;
 /** Run length when there is no Lambda context (local timer). */
 const DEFAULT_RUN_MS = 50_000;
+/** Shortest run, for a function whose timeout is below the margin. */
+const MIN_RUN_MS = 1_000;
 
 /**
  * Scheduled decay sweep: recycles MQLs whose decayed score fell below the
@@ -25,12 +27,10 @@ export async function handler(
   const { deps, logger, metrics, tracer } = runtime();
   logger.setCorrelationId(executionIdOf(event));
   const now = deps.clock();
-  const budget = context
-    ? context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS
-    : DEFAULT_RUN_MS;
+  const deadline = sweepDeadline(now, context?.getRemainingTimeInMillis());
   try {
     const result = await traceHandler(tracer, 'sweep', () =>
-      runSweep(deps, { now, deadline: now + Math.max(budget, 1_000) }),
+      runSweep(deps, { now, deadline }),
     );
     recordSweepMetrics(metrics, result);
     return result;
@@ -38,6 +38,17 @@ export async function handler(
     flushMetrics(metrics);
     logger.removeKeys(['correlation_id']);
   }
+}
+
+/**
+ * Returns when a run that starts at `now` stops taking new items: the
+ * Lambda timeout less SAFETY_MARGIN_MS, or DEFAULT_RUN_MS without a Lambda
+ * context, and never less than MIN_RUN_MS so a run always makes progress.
+ */
+export function sweepDeadline(now: number, remainingMs?: number): number {
+  const budget =
+    remainingMs === undefined ? DEFAULT_RUN_MS : remainingMs - SAFETY_MARGIN_MS;
+  return now + Math.max(budget, MIN_RUN_MS);
 }
 
 function executionIdOf(event: unknown): string | undefined {

@@ -17,7 +17,7 @@ const OUTBOX_RETRY_MAX_MS = 3_600_000;
 export interface SweepOptions {
   /** Time to evaluate at, epoch ms. */
   now: number;
-  /** Stop starting new pages after this time, epoch ms. */
+  /** Stop starting new pages and items after this time, epoch ms. */
   deadline: number;
 }
 
@@ -44,8 +44,11 @@ export interface SweepResult {
 /**
  * Evaluates every lead and outbox entry due by `now`, reading only the
  * sparse review index, so the cost follows the number of due items and not
- * the size of the table. Stops paging at the deadline and leaves the rest
- * for the next run.
+ * the size of the table. Stops at the deadline, checked before each page
+ * and each item, and leaves the rest due for the next run. Each lead is
+ * written under its version condition, so an ingest that changes it first
+ * makes the sweep read it again, and overlapping runs publish each
+ * transition once.
  */
 export async function runSweep(
   deps: ScoringDependencies,
@@ -83,6 +86,11 @@ async function sweepShard(
     );
     result.read += page.items.length;
     for (const item of page.items) {
+      // Items left unprocessed keep their review time, so they stay due.
+      if (deps.clock() >= options.deadline) {
+        result.incomplete = true;
+        return result;
+      }
       await processDueItem(deps, item, options.now, result);
     }
     cursor = page.cursor;

@@ -79,13 +79,17 @@ function engineRow(stageName: string): IWidget[] {
       'Lead transitions',
       sums([METRIC_NAMES.mqlsQualified, METRIC_NAMES.leadsRecycled]),
     ),
+    graph(
+      'Decay sweep',
+      sums([
+        METRIC_NAMES.sweepItemsRead,
+        METRIC_NAMES.sweepLeadsChanged,
+        METRIC_NAMES.sweepIncompleteRuns,
+      ]),
+    ),
     new GraphWidget({
       title: 'Publishing and outbox',
-      left: sums([
-        METRIC_NAMES.publishFailures,
-        METRIC_NAMES.outboxPending,
-        METRIC_NAMES.sweepItemsRead,
-      ]),
+      left: sums([METRIC_NAMES.publishFailures, METRIC_NAMES.outboxPending]),
       right: [
         engineMetric(stageName, METRIC_NAMES.outboxOldestAge, {
           statistic: 'Maximum',

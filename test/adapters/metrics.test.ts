@@ -104,6 +104,8 @@ describe('engine metrics', () => {
     const [line] = emfLines();
     expect(line).toMatchObject({
       SweepItemsRead: 40,
+      SweepLeadsChanged: 5,
+      SweepIncompleteRuns: 0,
       MqlsQualified: 1,
       LeadsRecycled: 5,
       PublishFailures: 1,
@@ -118,6 +120,16 @@ describe('engine metrics', () => {
     );
     expect(units.OutboxOldestAgeSeconds).toBe('Seconds');
     expect(units.SweepItemsRead).toBe('Count');
+  });
+
+  it('counts a sweep run that stopped at its deadline', () => {
+    const metrics = createMetrics('prod');
+
+    recordSweepMetrics(metrics, { ...SWEEP_RESULT, incomplete: true });
+    flushMetrics(metrics);
+
+    const [line] = emfLines();
+    expect(line?.SweepIncompleteRuns).toBe(1);
   });
 
   it('writes no lead ids', () => {

@@ -25,6 +25,10 @@ export const METRIC_NAMES = {
   publishFailures: 'PublishFailures',
   /** Due items the sweep read from the review index (count). */
   sweepItemsRead: 'SweepItemsRead',
+  /** Leads the sweep changed, each with one or more transitions (count). */
+  sweepLeadsChanged: 'SweepLeadsChanged',
+  /** Sweep runs that stopped at their deadline with items left (count). */
+  sweepIncompleteRuns: 'SweepIncompleteRuns',
   /** Outbox entries the sweep found unpublished (count). */
   outboxPending: 'OutboxPending',
   /** Age of the oldest of those entries (seconds). */

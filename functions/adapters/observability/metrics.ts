@@ -41,6 +41,12 @@ export function recordSweepMetrics(
   result: SweepResult,
 ): void {
   addCount(metrics, METRIC_NAMES.sweepItemsRead, result.read);
+  addCount(metrics, METRIC_NAMES.sweepLeadsChanged, result.leadsChanged);
+  addCount(
+    metrics,
+    METRIC_NAMES.sweepIncompleteRuns,
+    result.incomplete ? 1 : 0,
+  );
   addCount(metrics, METRIC_NAMES.mqlsQualified, result.qualified);
   addCount(metrics, METRIC_NAMES.leadsRecycled, result.recycled);
   addCount(metrics, METRIC_NAMES.publishFailures, result.pending);
