@@ -255,7 +255,8 @@ describe('sweep schedule', () => {
     const first = DST_END - 3 * HOUR_MS;
     const everyHour = Array.from({ length: 8 }, (_, h) => first + h * HOUR_MS);
     // Wall-clock schedules skip a run when clocks go forward and double
-    // one when they go back; here three runs are lost and two repeated.
+    // one when they go back. Here five of the hourly runs are missing and
+    // two run twice, and the hourly runs see the Europe/Berlin time zone.
     const skippedAndDoubled = [
       first + HOUR_MS,
       first + HOUR_MS,
