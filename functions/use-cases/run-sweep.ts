@@ -8,7 +8,13 @@ import { countTransitions } from './transition-counts.js';
 import { updateLead } from './update-lead.js';
 
 const PAGE_SIZE = 100;
-const SHARD_CONCURRENCY = 4;
+/**
+ * Shards read at once, and items of one page processed at once. Each item
+ * waits on DynamoDB most of its time, so up to 32 items are in flight,
+ * below the 50 sockets of the AWS SDK's default HTTP agent.
+ */
+const SHARD_CONCURRENCY = 8;
+const ITEM_CONCURRENCY = 4;
 /** First retry delay of an outbox entry; doubled per attempt. */
 const OUTBOX_RETRY_BASE_MS = 30_000;
 const OUTBOX_RETRY_MAX_MS = 3_600_000;
@@ -72,6 +78,7 @@ async function sweepShard(
   options: SweepOptions,
 ): Promise<SweepResult> {
   const result = emptyResult();
+  let stopped = false;
   let cursor: string | undefined;
   do {
     if (deps.clock() >= options.deadline) {
@@ -85,14 +92,16 @@ async function sweepShard(
       cursor,
     );
     result.read += page.items.length;
-    for (const item of page.items) {
+    await mapWithConcurrency(page.items, ITEM_CONCURRENCY, async (item) => {
       // Items left unprocessed keep their review time, so they stay due.
-      if (deps.clock() >= options.deadline) {
+      if (stopped || deps.clock() >= options.deadline) {
+        stopped = true;
         result.incomplete = true;
-        return result;
+        return;
       }
       await processDueItem(deps, item, options.now, result);
-    }
+    });
+    if (stopped) break;
     cursor = page.cursor;
   } while (cursor !== undefined);
   return result;
