@@ -108,9 +108,9 @@ function finish(
 
 /**
  * Returns the review time stored after an evaluation at `now`. A review
- * that is not after `now` is dropped, except for an MQL: there it means
- * the closed-form crossing and the score disagree by a rounding error at
- * the crossing millisecond, so the lead is kept for the next sweep.
+ * that is not after `now` is dropped, except for an MQL. There it means
+ * the computed crossing and the score disagree by a rounding error at the
+ * crossing millisecond, so the lead is kept for the next sweep.
  */
 function reviewAfter(
   state: LeadState,
@@ -123,7 +123,7 @@ function reviewAfter(
   return state.status === 'mql' ? now + 1 : undefined;
 }
 
-/** Reviews one catch-up evaluates before it leaves the rest to `now`. */
+/** Maximum reviews one catch-up evaluates; later ones wait for `now`. */
 const MAX_CATCH_UP_REVIEWS = 8;
 
 /**
