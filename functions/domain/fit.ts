@@ -20,6 +20,28 @@ export function scoreFit(
   traits: Readonly<Record<string, TraitEntry>>,
   model: ScoringModel,
 ): FitContribution[] {
+  const cached = fitCache.get(traits);
+  if (cached?.model === model) return cached.contributions.slice();
+  const contributions = matchFitRules(traits, model);
+  fitCache.set(traits, { model, contributions });
+  return contributions.slice();
+}
+
+/**
+ * Fit of each traits record by model, because scoring a lead reads its fit
+ * several times and a lead's traits change far less often than its
+ * intent. A traits record is never changed after it is scored: applying
+ * events copies it before the first change (see lead.ts).
+ */
+const fitCache = new WeakMap<
+  Readonly<Record<string, TraitEntry>>,
+  { model: ScoringModel; contributions: FitContribution[] }
+>();
+
+function matchFitRules(
+  traits: Readonly<Record<string, TraitEntry>>,
+  model: ScoringModel,
+): FitContribution[] {
   const contributions: FitContribution[] = [];
   const matchedGroups = new Set<string>();
   for (const rule of model.fitRules) {

@@ -155,8 +155,19 @@ function decayedWeight(
   return total;
 }
 
+/**
+ * Returns the year keys in ascending order. Keys of years from 1970 on are
+ * array indices, which JavaScript already lists in ascending order, so
+ * only negative years need a sort.
+ */
 function sortedYears(sums: Record<string, number>): string[] {
-  return Object.keys(sums).sort((a, b) => Number(a) - Number(b));
+  const years = Object.keys(sums);
+  for (const year of years) {
+    if (year.startsWith('-')) {
+      return years.sort((a, b) => Number(a) - Number(b));
+    }
+  }
+  return years;
 }
 
 function addWeight(

@@ -162,7 +162,7 @@ export function applyEvents(
   events: readonly TrackingEvent[],
   model: ScoringModel,
 ): { state: LeadState; outcomes: EventOutcome[] } {
-  const next = cloneState(state);
+  const next = cloneState(state, { copyOnWrite: true });
   next.modelVersion = model.version;
   const ordered = [...events].sort(compareEvents);
   const outcomes = ordered.map((event) => applyEvent(next, event, model));
@@ -268,11 +268,26 @@ function mergeTraits(
     const value = traits[key] as TraitValue;
     const current = state.traits[key];
     if (current === undefined || isNewer(at, value, current)) {
-      state.traits[key] = { value, at };
+      writableTraits(state)[key] = { value, at };
       changed.push(key);
     }
   }
   return changed;
+}
+
+/**
+ * States whose traits record is their own. The others share it with the
+ * state they were copied from (see cloneState), and scoreFit caches the
+ * fit of each record, so a shared record must never change.
+ */
+const ownsTraits = new WeakSet<LeadState>();
+
+function writableTraits(state: LeadState): Record<string, TraitEntry> {
+  if (!ownsTraits.has(state)) {
+    state.traits = { ...state.traits };
+    ownsTraits.add(state);
+  }
+  return state.traits;
 }
 
 /** Later event time wins; equal times are settled by value, not order. */
@@ -292,12 +307,40 @@ export function traitValues(state: LeadState): Record<string, TraitValue> {
   return values;
 }
 
-/** Returns a deep copy, so applying events never mutates stored state. */
-export function cloneState(state: LeadState): LeadState {
+/**
+ * Returns a deep copy, so applying events never mutates stored state. With
+ * `copyOnWrite`, the traits record is shared and copied before its first
+ * change instead: change it only through writableTraits.
+ */
+export function cloneState(
+  state: LeadState,
+  options: { copyOnWrite?: boolean } = {},
+): LeadState {
   const intent: Record<string, IntentTally> = {};
   for (const key in state.intent) {
     intent[key] = cloneTally(state.intent[key] as IntentTally);
   }
+  if (options.copyOnWrite === true) {
+    return {
+      ...deepCopyOfClicksAndStatus(state),
+      traits: state.traits,
+      intent,
+    };
+  }
+  const traits: Record<string, TraitEntry> = {};
+  for (const key in state.traits) {
+    traits[key] = { ...(state.traits[key] as TraitEntry) };
+  }
+  const copy = { ...deepCopyOfClicksAndStatus(state), traits, intent };
+  ownsTraits.add(copy);
+  return copy;
+}
+
+/**
+ * Returns a copy of a lead with its own click seconds, quarantine counts,
+ * episodes and last score; traits and intent are still shared.
+ */
+function deepCopyOfClicksAndStatus(state: LeadState): LeadState {
   const clickSeconds: Record<string, ClickSecond> = {};
   for (const key in state.clickSeconds) {
     const second = state.clickSeconds[key] as ClickSecond;
@@ -310,14 +353,8 @@ export function cloneState(state: LeadState): LeadState {
   for (const [reason, tally] of Object.entries(state.quarantined)) {
     quarantined[reason as QuarantineReason] = { ...tally };
   }
-  const traits: Record<string, TraitEntry> = {};
-  for (const key in state.traits) {
-    traits[key] = { ...(state.traits[key] as TraitEntry) };
-  }
   return {
     ...state,
-    traits,
-    intent,
     quarantined,
     clickSeconds,
     episodes: state.episodes.map((episode) => ({ ...episode })),

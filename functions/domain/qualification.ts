@@ -1,10 +1,5 @@
 import { roundCents } from './explanation.js';
-import {
-  cloneState,
-  type LeadState,
-  type LeadStatus,
-  lastActivityOf,
-} from './lead.js';
+import { type LeadState, type LeadStatus, lastActivityOf } from './lead.js';
 import type { ScoringModel } from './model.js';
 import { type LeadScore, scoreLead, timeScoreBelow } from './score.js';
 import { DAY_MS } from './time.js';
@@ -42,17 +37,20 @@ export function evaluateLead(
   model: ScoringModel,
   now: number,
 ): Evaluation {
-  const next = cloneState(state);
+  const next = copyStatus(state);
+  // The score depends on traits and events only, not on the status, so
+  // one score at `now` serves every step below.
+  const score = scoreLead(next, model, now);
   const transitions: Transition[] = [];
   if (next.status === 'mql') {
-    const recycled = recycleIfBelowLevel(next, model, now);
+    const recycled = recycleIfBelowLevel(next, model, now, score);
     if (recycled !== undefined) transitions.push(recycled);
   }
   if (next.status !== 'mql') {
-    const qualified = qualifyIfEligible(next, model, now);
+    const qualified = qualifyIfEligible(next, model, now, score);
     if (qualified !== undefined) transitions.push(qualified);
   }
-  return finish(next, model, now, transitions);
+  return finish(next, model, now, transitions, score);
 }
 
 /**
@@ -85,7 +83,27 @@ export function recycleNow(
   }
   const next = evaluation.state;
   const transition = recycle(next, model, now, reason);
-  return finish(next, model, now, [...evaluation.transitions, transition]);
+  return finish(
+    next,
+    model,
+    now,
+    [...evaluation.transitions, transition],
+    evaluation.score,
+  );
+}
+
+/**
+ * Returns a copy of a lead whose status, episodes, review time and last
+ * score can change. Traits, intent, quarantine and click records are
+ * shared with `state`, because evaluation only reads them.
+ */
+function copyStatus(state: LeadState): LeadState {
+  const copy: LeadState = {
+    ...state,
+    episodes: state.episodes.map((episode) => ({ ...episode })),
+  };
+  if (state.lastScore !== undefined) copy.lastScore = { ...state.lastScore };
+  return copy;
 }
 
 function finish(
@@ -93,9 +111,9 @@ function finish(
   model: ScoringModel,
   now: number,
   transitions: Transition[],
+  score: LeadScore,
 ): Evaluation {
   state.nextReviewAt = reviewAfter(state, model, now);
-  const score = scoreLead(state, model, now);
   state.lastScore = {
     at: now,
     score: roundCents(score.score),
@@ -155,9 +173,9 @@ function recycleIfBelowLevel(
   state: LeadState,
   model: ScoringModel,
   now: number,
+  score: LeadScore,
 ): Transition | undefined {
   const { recycleBelow } = model.qualification;
-  const score = scoreLead(state, model, now);
   if (score.score >= recycleBelow) {
     return undefined;
   }
@@ -204,8 +222,8 @@ function qualifyIfEligible(
   state: LeadState,
   model: ScoringModel,
   now: number,
+  score: LeadScore,
 ): Transition | undefined {
-  const score = scoreLead(state, model, now);
   if (!isEligible(state, score, model, now)) {
     return undefined;
   }
