@@ -93,3 +93,50 @@ export async function compareRates<K extends string>(
   for (const name of names) result[name] = median(samples.get(name) ?? []);
   return result;
 }
+
+/** Latencies and throughput of one variant over the rounds it ran. */
+export interface LatencySample {
+  /** Milliseconds per call. */
+  latencies: number[];
+  /** Units (events) processed. */
+  units: number;
+  /** Milliseconds spent in calls. */
+  ms: number;
+}
+
+/**
+ * Calls each variant sequentially for `roundMs`, in alternating rounds
+ * after one warm-up round each, and returns every call's latency and the
+ * units per second of each variant. `call` returns its units.
+ */
+export async function alternateLatencies<K extends string>(
+  variants: Record<K, () => Promise<number>>,
+  options: { rounds: number; roundMs: number; warmUpMs: number },
+): Promise<Record<K, LatencySample & { perSecond: number }>> {
+  const names = Object.keys(variants) as K[];
+  const samples = {} as Record<K, LatencySample>;
+  for (const name of names) {
+    samples[name] = { latencies: [], units: 0, ms: 0 };
+    const end = now() + options.warmUpMs;
+    while (now() < end) await variants[name]();
+  }
+  for (let round = 0; round < options.rounds; round += 1) {
+    for (const name of names) {
+      const sample = samples[name];
+      const end = now() + options.roundMs;
+      while (now() < end) {
+        const start = now();
+        sample.units += await variants[name]();
+        const ms = now() - start;
+        sample.latencies.push(ms);
+        sample.ms += ms;
+      }
+    }
+  }
+  const result = {} as Record<K, LatencySample & { perSecond: number }>;
+  for (const name of names) {
+    const sample = samples[name];
+    result[name] = { ...sample, perSecond: (sample.units * 1000) / sample.ms };
+  }
+  return result;
+}
