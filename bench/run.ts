@@ -1,4 +1,6 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Handler log lines would mix with the report on stdout.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
