@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { FieldIssue } from './errors.js';
 
 /** Formats a zod issue path as `batch[2].properties.path`. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DEFAULT_BOT_USER_AGENT_PATTERN,
   DEFAULT_BURST_CLICKS_PER_SECOND,
