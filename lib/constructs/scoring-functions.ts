@@ -244,7 +244,11 @@ function readSecretStatement(
   });
 }
 
-function bundlingOptions(modelJson: string) {
+/**
+ * Returns the esbuild options of every function's bundle. The benchmarks
+ * build the bundles with the same options to measure their size.
+ */
+export function bundlingOptions(modelJson: string) {
   return {
     format: OutputFormat.CJS,
     minify: true,
