@@ -14,6 +14,9 @@ export const BENCH_WRITE_KEY = 'bench-write-key';
 /** AWS calls counted by command name, such as `TransactWriteItemsCommand`. */
 export type CallCounts = Record<string, number>;
 
+/** Receives the name and input of each command a counted client sends. */
+export type CommandObserver = (name: string, input: unknown) => void;
+
 /** The real ingest handler, wired to a fresh table and event bus. */
 export interface IngestBackend {
   tableName: string;
@@ -22,6 +25,8 @@ export interface IngestBackend {
   /** DynamoDB and EventBridge calls the handler made since the last reset. */
   calls: { dynamoDb: CallCounts; eventBridge: CallCounts };
   resetCalls(): void;
+  /** Adds an observer of every DynamoDB and EventBridge command. */
+  observe(observer: CommandObserver): void;
 }
 
 /**
@@ -55,14 +60,21 @@ export async function startIngestBackend(
   resetRuntime();
   const { handler } = await import('../functions/handlers/ingest.js');
   const calls = { dynamoDb: {} as CallCounts, eventBridge: {} as CallCounts };
+  const observers: CommandObserver[] = [];
+  const notify: CommandObserver = (name, input) => {
+    for (const observer of observers) observer(name, input);
+  };
   const clients = runtimeClients();
-  countCommands(clients.dynamoDb, calls.dynamoDb);
-  countCommands(clients.eventBridge, calls.eventBridge);
+  countCommands(clients.dynamoDb, calls.dynamoDb, notify);
+  countCommands(clients.eventBridge, calls.eventBridge, notify);
   const authorization = `Basic ${Buffer.from(`${BENCH_WRITE_KEY}:`).toString('base64')}`;
 
   return {
     tableName,
     calls,
+    observe(observer) {
+      observers.push(observer);
+    },
     resetCalls() {
       for (const counts of Object.values(calls)) {
         for (const key of Object.keys(counts)) delete counts[key];
@@ -105,11 +117,13 @@ function runtimeClients(): {
 export function countCommands<Input extends object, Output extends object>(
   client: { middlewareStack: MiddlewareStack<Input, Output> },
   counts: CallCounts,
+  observer?: CommandObserver,
 ): void {
   const counter: InitializeMiddleware<Input, Output> =
     (next, handlerContext) => async (args) => {
       const name = handlerContext.commandName ?? 'unknown';
       counts[name] = (counts[name] ?? 0) + 1;
+      observer?.(name, args.input);
       return next(args);
     };
   client.middlewareStack.add(counter, {
