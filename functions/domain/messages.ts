@@ -257,7 +257,7 @@ export function flattenTraits(
     if (typeof value === 'string') {
       flat[path] = value.slice(0, MAX_TRAIT_LENGTH);
     } else if (typeof value === 'number' && Number.isFinite(value)) {
-      flat[path] = value;
+      flat[path] = isStorableNumber(value) ? value : String(value);
     } else if (typeof value === 'boolean') {
       flat[path] = value;
     } else if (isPlainObject(value) && depth < MAX_TRAIT_DEPTH) {
@@ -265,6 +265,18 @@ export function flattenTraits(
     }
   }
   return flat;
+}
+
+/**
+ * Tells whether a number is stored as a number. Integers beyond 2^53 lose
+ * digits, and DynamoDB numbers stop at 38 significant digits and an
+ * exponent of ±125, so other numbers are kept as their decimal text, which
+ * range rules still read as numbers.
+ */
+function isStorableNumber(value: number): boolean {
+  const magnitude = Math.abs(value);
+  if (Number.isInteger(value)) return magnitude <= Number.MAX_SAFE_INTEGER;
+  return magnitude > 1e-100 && magnitude < 1e100;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -159,4 +159,20 @@ describe('flattenTraits', () => {
 
     expect(flat).toEqual({ title: 'CPO', 'company.name': 'Acme', vip: true });
   });
+
+  it.each([
+    { value: -(2 ** 53), kept: '-9007199254740992' },
+    { value: 2 ** 53, kept: '9007199254740992' },
+    { value: 4.4e223, kept: '4.4e+223' },
+    { value: 1.5e-200, kept: '1.5e-200' },
+  ])('keeps $value as text DynamoDB can store', ({ value, kept }) => {
+    expect(flattenTraits({ spend: value })).toEqual({ spend: kept });
+  });
+
+  it.each([0, 25_000, -1, 0.5, 2 ** 53 - 1])(
+    'keeps %d as a number',
+    (value) => {
+      expect(flattenTraits({ spend: value })).toEqual({ spend: value });
+    },
+  );
 });
