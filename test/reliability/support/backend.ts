@@ -2,10 +2,18 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { DynamoLeadRepository } from '../../../functions/adapters/dynamodb/lead-repository.js';
+import { resetRuntime } from '../../../functions/adapters/runtime.js';
 import { handler } from '../../../functions/handlers/ingest.js';
+import { SALES_QUEUE } from '../../../lib/definitions/event-routing.js';
 import { LOCAL_AWS } from '../../../local/services.js';
+import { createTestRouting, createTestTable } from '../../support/aws.js';
 import {
   basicAuth,
   startTrackingBackend,
@@ -95,4 +103,67 @@ export async function postBatch(
     };
     return { results: body.results, resent };
   }
+}
+
+/** A fresh table and event bus with its sales queue, as the stack routes. */
+export interface RoutedBackend {
+  repository: DynamoLeadRepository;
+  /** Receives and deletes every event waiting on the sales queue. */
+  drainSalesQueue(): Promise<unknown[]>;
+  stop(): void;
+}
+
+/**
+ * Creates a table and an event bus routed to a sales queue, and points
+ * the handlers at them. Each test file calls this once, because the
+ * environment belongs to the file's worker.
+ */
+export async function startRoutedBackend(): Promise<RoutedBackend> {
+  const table = await createTestTable();
+  const routing = await createTestRouting();
+  Object.assign(process.env, {
+    TABLE_NAME: table.tableName,
+    EVENT_BUS_NAME: routing.eventBusName,
+    MQL_WRITE_KEY: WRITE_KEY,
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
+    AWS_ENDPOINT_URL_EVENTBRIDGE: inject('motoEndpoint'),
+    AWS_REGION: LOCAL_AWS.region,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+  });
+  resetRuntime();
+  const queueUrl = routing.queueUrls[SALES_QUEUE.id] ?? '';
+  return {
+    repository: new DynamoLeadRepository(table.client, {
+      tableName: table.tableName,
+      reviewShards: 4,
+    }),
+    drainSalesQueue: () => drainQueue(routing.sqs, queueUrl),
+    stop: resetRuntime,
+  };
+}
+
+async function drainQueue(sqs: SQSClient, queueUrl: string) {
+  const events: unknown[] = [];
+  let emptyPolls = 0;
+  while (emptyPolls < 2) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    emptyPolls = Messages.length === 0 ? emptyPolls + 1 : 0;
+    for (const message of Messages) {
+      events.push(JSON.parse(message.Body ?? 'null'));
+      await sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+        }),
+      );
+    }
+  }
+  return events;
 }
