@@ -2,13 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const FILE = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'BENCHMARKS.md',
-);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-const HEADER = `# Benchmarks
+const BENCHMARKS_HEADER = `# Benchmarks
 
 Each section below is written by \`npm run bench\` and names the command,
 the machine and the date of its run. Every figure is measured beside its
@@ -17,23 +13,28 @@ machines stay comparable. Run \`npm run bench -- SUITE\` to refresh one
 section.
 `;
 
-function markers(suite: string): [string, string] {
-  return [`<!-- bench:${suite}:start -->`, `<!-- bench:${suite}:end -->`];
-}
-
-/** Replaces (or appends) the section of one suite in BENCHMARKS.md. */
-export async function updateBenchmarksFile(
-  suite: string,
-  section: string,
-): Promise<void> {
+/**
+ * Replaces the section between `<!-- KIND:NAME:start -->` and its end
+ * marker in a Markdown file of the repository, or appends it. A missing
+ * file is created with `header`.
+ */
+export async function updateSection(options: {
+  file: string;
+  header: string;
+  kind: string;
+  name: string;
+  section: string;
+}): Promise<void> {
+  const path = join(ROOT, options.file);
   let text: string;
   try {
-    text = await readFile(FILE, 'utf8');
+    text = await readFile(path, 'utf8');
   } catch {
-    text = HEADER;
+    text = options.header;
   }
-  const [start, end] = markers(suite);
-  const block = `${start}\n${section}${end}\n`;
+  const start = `<!-- ${options.kind}:${options.name}:start -->`;
+  const end = `<!-- ${options.kind}:${options.name}:end -->`;
+  const block = `${start}\n${options.section}${end}\n`;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
   if (from >= 0 && to > from) {
@@ -41,5 +42,19 @@ export async function updateBenchmarksFile(
   } else {
     text = `${text.trimEnd()}\n\n${block}`;
   }
-  await writeFile(FILE, text);
+  await writeFile(path, text);
+}
+
+/** Replaces (or appends) the section of one suite in BENCHMARKS.md. */
+export async function updateBenchmarksFile(
+  suite: string,
+  section: string,
+): Promise<void> {
+  await updateSection({
+    file: 'BENCHMARKS.md',
+    header: BENCHMARKS_HEADER,
+    kind: 'bench',
+    name: suite,
+    section,
+  });
 }
