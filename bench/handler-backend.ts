@@ -91,9 +91,9 @@ export async function startIngestBackend(
 
 /**
  * Returns the SDK clients inside the handlers' runtime.
- * NOTE: the runtime keeps them in private fields of its adapters; the
- * benchmark reads those fields so that it counts the calls the real
- * adapters make, without a counting hook in the product code.
+ * NOTE: the runtime keeps them in private fields of its adapters. The
+ * benchmark reads those fields, so it counts the calls the real adapters
+ * make without a counting hook in the product code.
  */
 function runtimeClients(): {
   dynamoDb: DynamoDBClient;

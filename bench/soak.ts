@@ -231,7 +231,7 @@ async function post(
     if (response.status >= 500) tally.serverErrors += 1;
     if (response.status !== 200) {
       throw new Error(
-        `POST /v1/batch answered ${response.status}: ${text.slice(0, 300)}`,
+        `POST /v1/batch returned ${response.status}: ${text.slice(0, 300)}`,
       );
     }
     return (
@@ -294,7 +294,7 @@ async function replay(
   return tally;
 }
 
-/** Checks stored events against answers for a sample of leads. */
+/** Checks stored events against the responses for a sample of leads. */
 async function verifyStored(server: Server, tally: ReplayTally) {
   const sample = tally.sessions
     .filter((_, index) => index % 10 === 0)
@@ -380,7 +380,7 @@ async function runSoak(options: Options): Promise<string | undefined> {
       `${tally.scored} / ${tally.duplicate} / ${tally.rejected}`,
     ),
     row('Requests answered 503 and resent', String(tally.resent)),
-    row('Answers 5xx after resending', String(tally.serverErrors)),
+    row('Responses 5xx after resending', String(tally.serverErrors)),
     row(
       '"Lead Qualified" received on the sales queue',
       String(server.salesEvents),
@@ -483,7 +483,7 @@ async function runFuzz(options: Options): Promise<string> {
       'body, gzip, deflate and unknown encodings, base64 and sizes up to ' +
       'above the 500 KB limit. A case fails on a 5xx answer, an unknown ' +
       'result status, or a stored message set that differs from the ' +
-      'messages answered `scored`. fast-check stops at the first failure, so ' +
+      'messages reported `scored`. fast-check stops at the first failure, so ' +
       'failures is 0 or 1.\n'
     );
   } finally {

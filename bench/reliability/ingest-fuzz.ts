@@ -6,11 +6,11 @@ import * as fc from 'fast-check';
  * A fast-check property over the ingest route, shared by the test suite
  * (a few hundred cases) and `npm run soak` (10,000 cases). Each case is
  * one request with a generated body, headers and encoding. It holds when
- * the handler answers 2xx with a result per message or 4xx, never 5xx,
+ * the handler responds 2xx with a result per message or 4xx, never 5xx,
  * and the lead of the case stores exactly the messages reported `scored`.
  */
 
-/** What the property needs from a running ingest backend. */
+/** The running ingest backend that cases are sent to. */
 export interface FuzzTarget {
   writeKey: string;
   send(
@@ -24,7 +24,7 @@ export interface FuzzTarget {
 export interface FuzzCase {
   caseId: number;
   messages: unknown[];
-  /** How the batch is wrapped: a batch, a single call, or raw text. */
+  /** Body layout: a batch, a single call, or raw text. */
   shape: 'batch' | 'single' | 'raw';
   raw: string;
   auth: 'header' | 'body' | 'wrong' | 'none' | 'garbled';
@@ -267,10 +267,10 @@ export function caseEvent(
   };
 }
 
-/** The answer to one case and why it failed, if it did. */
+/** The response to one case and why it failed, if it did. */
 export interface CaseOutcome {
   status: number;
-  /** Messages the answer reports as scored. */
+  /** Messages the response reports as scored. */
   scored: number;
   failure: string | undefined;
 }
@@ -293,17 +293,17 @@ export async function checkCase(
     failure,
   });
   if (status >= 500) {
-    return outcome(`answered ${status}: ${response.body.slice(0, 200)}`);
+    return outcome(`returned ${status}: ${response.body.slice(0, 200)}`);
   }
   if (status >= 400) {
     return outcome(
       stored.size === 0
         ? undefined
-        : `answered ${status} but stored ${stored.size} messages`,
+        : `returned ${status} but stored ${stored.size} messages`,
     );
   }
   if (status < 200 || status >= 300) {
-    return outcome(`answered ${status}`);
+    return outcome(`returned ${status}`);
   }
   const body = JSON.parse(response.body) as {
     results: Array<{ status: string; messageId?: string; leadId?: string }>;

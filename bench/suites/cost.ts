@@ -141,7 +141,7 @@ export async function run(context: BenchContext): Promise<SuiteReport> {
     );
     if (response.status !== 200) {
       throw new Error(
-        `The ingest handler answered ${response.status}: ${response.body.slice(0, 300)}`,
+        `The ingest handler returned ${response.status}: ${response.body.slice(0, 300)}`,
       );
     }
     requests += 1;

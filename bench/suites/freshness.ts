@@ -60,7 +60,7 @@ async function post(apiUrl: string, batch: unknown[]): Promise<void> {
   const text = await response.text();
   if (response.status !== 200) {
     throw new Error(
-      `POST /v1/batch answered ${response.status}: ${text.slice(0, 300)}`,
+      `POST /v1/batch returned ${response.status}: ${text.slice(0, 300)}`,
     );
   }
 }

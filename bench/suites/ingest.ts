@@ -32,7 +32,7 @@ function expectScored(
 ): void {
   if (response.status !== 200) {
     throw new Error(
-      `The ingest handler answered ${response.status}: ${response.body.slice(0, 300)}`,
+      `The ingest handler returned ${response.status}: ${response.body.slice(0, 300)}`,
     );
   }
   const { counts } = JSON.parse(response.body) as {

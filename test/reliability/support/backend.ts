@@ -42,7 +42,7 @@ export async function startReliabilityBackend(): Promise<{
   return { backend, repository };
 }
 
-/** One message's result in an ingest answer. */
+/** One message's result in an ingest response. */
 export interface MessageResult {
   messageId?: string;
   status: string;
@@ -51,7 +51,8 @@ export interface MessageResult {
 
 /**
  * Posts a batch to the ingest handler as a tracking client does, resending
- * it after a 503 (a lead that kept changing) until it is answered.
+ * it after a 503 (a lead that kept changing) until another status comes
+ * back.
  * Returns the results and how many times it was resent.
  */
 export async function postBatch(
@@ -95,7 +96,7 @@ export async function postBatch(
     }
     if (response.statusCode !== 200) {
       throw new Error(
-        `POST /v1/batch answered ${response.statusCode}: ${response.body}`,
+        `POST /v1/batch returned ${response.statusCode}: ${response.body}`,
       );
     }
     const body = JSON.parse(response.body ?? '{}') as {
