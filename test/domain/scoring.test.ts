@@ -58,6 +58,21 @@ describe('scoreLead fit', () => {
     expect(score.fit).toBe(points);
   });
 
+  it('rescores fit after new traits, leaving the old state', () => {
+    const before = applyEvents(
+      newLead('lead-1', model, T0),
+      [identify({ title: 'Finance Manager' })],
+      model,
+    ).state;
+    expect(scoreLead(before, model, T0).fit).toBe(10);
+
+    const after = applyEvents(before, [identify({ title: 'CFO' }, 1)], model);
+
+    expect(scoreLead(after.state, model, T0 + DAY_MS).fit).toBe(30);
+    expect(scoreLead(before, model, T0).fit).toBe(10);
+    expect(before.traits.title?.value).toBe('Finance Manager');
+  });
+
   it('keeps the newest trait value whatever the arrival order', () => {
     const newer = identify({ title: 'CFO' }, 2);
     const older = identify({ title: 'Finance student' }, 1);
