@@ -1,11 +1,16 @@
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import type { Figure, SuiteReport } from './context.js';
 
-/** One line naming the CPU, cores, memory and Node version. */
+/**
+ * One line naming the CPU, cores, memory, Node version and the load
+ * average of the last minute, which shows whether other processes shared
+ * the cores during the run.
+ */
 export function machineDescription(): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const memory = Math.round(totalmem() / 2 ** 30);
-  return `${cpu}, ${cpus().length} cores, ${memory} GiB, Node ${process.version}, ${process.platform}`;
+  const load = (loadavg()[0] ?? 0).toFixed(1);
+  return `${cpu}, ${cpus().length} cores, ${memory} GiB, Node ${process.version}, ${process.platform}, load average ${load} at start`;
 }
 
 /** Formats a number with at most three significant decimals. */

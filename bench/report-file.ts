@@ -10,7 +10,9 @@ Each section below is written by \`npm run bench\` and names the command,
 the machine and the date of its run. Every figure is measured beside its
 baseline in the same run, and ratios are quoted, so figures from different
 machines stay comparable. Run \`npm run bench -- SUITE\` to refresh one
-section.
+section. A load average above the number of cores means other processes
+shared the machine during the run, which lowers absolute figures more
+than ratios.
 `;
 
 /**
