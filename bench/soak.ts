@@ -11,7 +11,7 @@ import { parse } from 'csv-parse/sync';
 import * as fc from 'fast-check';
 import { createBenchContext } from './context.js';
 import { machineDescription } from './format.js';
-import { startIngestBackend } from './handler-backend.js';
+import { BENCH_WRITE_KEY, startIngestBackend } from './handler-backend.js';
 import { checkCase, fuzzCaseArbitrary } from './reliability/ingest-fuzz.js';
 import { storedMessageIds } from './reliability/stored-events.js';
 import { updateSection } from './report-file.js';
@@ -442,7 +442,7 @@ async function runFuzz(options: Options): Promise<string> {
       fc.asyncProperty(fuzzCaseArbitrary, async (fuzzCase) => {
         const outcome = await checkCase(
           {
-            writeKey: (await import('./handler-backend.js')).BENCH_WRITE_KEY,
+            writeKey: BENCH_WRITE_KEY,
             send: async (event) => {
               const response = await handler(event);
               return {
