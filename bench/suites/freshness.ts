@@ -48,7 +48,8 @@ function demoRequest(userId: string): unknown {
   };
 }
 
-async function post(apiUrl: string, batch: unknown[]): Promise<void> {
+/** Posts a batch and returns how many outgoing events it left pending. */
+async function post(apiUrl: string, batch: unknown[]): Promise<number> {
   const response = await fetch(`${apiUrl}/v1/batch`, {
     method: 'POST',
     headers: {
@@ -63,6 +64,8 @@ async function post(apiUrl: string, batch: unknown[]): Promise<void> {
       `POST /v1/batch returned ${response.status}: ${text.slice(0, 300)}`,
     );
   }
+  const { events } = JSON.parse(text) as { events?: { pending?: number } };
+  return events?.pending ?? 0;
 }
 
 /** Resolves when the sales queue delivers the lead's "Lead Qualified". */
@@ -144,12 +147,19 @@ export async function run(context: {
   });
   try {
     const latencies: number[] = [];
+    let leftPending = 0;
     for (let trial = 0; trial < TRIALS + 2; trial += 1) {
       const userId = `fresh-${randomUUID().slice(0, 8)}`;
       await post(stack.apiUrl, warmUpMessages(userId));
       const arrived = events.wait(userId);
       const start = now();
-      await post(stack.apiUrl, [demoRequest(userId)]);
+      const pending = await post(stack.apiUrl, [demoRequest(userId)]);
+      if (pending > 0) {
+        // PutEvents failed, so the outbox keeps the event for the sweep,
+        // which runs every MQL_SWEEP_INTERVAL_SECONDS in the local stack.
+        leftPending += 1;
+        await stack.sweep();
+      }
       await arrived;
       // The first two trials warm up the handler modules and clients.
       if (trial >= 2) latencies.push(now() - start);
@@ -183,6 +193,11 @@ export async function run(context: {
           target: '< 1,000 ms',
           met: fresh.p95 < 1000,
         },
+        {
+          name: 'Events left in the outbox for the sweep',
+          value: leftPending,
+          unit: `of ${TRIALS + 2}`,
+        },
       ],
       notes: [
         `Method: ${TRIALS} leads, one after another, after 2 warm-up leads. ` +
@@ -194,7 +209,9 @@ export async function run(context: {
           '`WaitTimeSeconds: 1`, receives the lead\'s "Lead Qualified". ' +
           'The baseline sends one message to a queue on the same moto server ' +
           'and long-polls it back. In AWS, EventBridge adds its own delivery ' +
-          'delay to SQS, which moto does not model.',
+          'delay to SQS, which moto does not model. When PutEvents fails, ' +
+          'the event waits in the outbox; the suite then runs the sweep at ' +
+          'once, where the stack would wait up to one sweep interval.',
       ],
     };
   } finally {
