@@ -10,6 +10,7 @@ import type { WriteKeyVerifier } from '../ports/write-keys.js';
 import type { ScoringDependencies } from '../use-cases/dependencies.js';
 import { type RuntimeConfig, readConfig } from './config.js';
 import { DynamoLeadRepository } from './dynamodb/lead-repository.js';
+import { confirmEventBus, onceUntilSuccess } from './eventbridge/bus-check.js';
 import { EventBridgePublisher } from './eventbridge/event-publisher.js';
 import { loadModel } from './model-source.js';
 import { SERVICE_NAME } from './observability/metric-names.js';
@@ -27,6 +28,12 @@ export interface Runtime {
   logger: Logger;
   metrics: Metrics;
   tracer: Tracer;
+  /**
+   * Resolves once the configured event bus is confirmed to exist, and
+   * raises EventBusNotFoundError when it does not. The check starts at
+   * cold start; handlers await it before doing any work.
+   */
+  ready(): Promise<void>;
 }
 
 let current: Runtime | undefined;
@@ -65,11 +72,19 @@ export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
       eventRetentionDays: config.EVENT_RETENTION_DAYS,
     },
   );
-  const publisher = new EventBridgePublisher(
-    tracer.captureAWSv3Client(new EventBridgeClient({})),
-    { eventBusName: config.EVENT_BUS_NAME, source: config.EVENT_SOURCE },
+  const events = tracer.captureAWSv3Client(new EventBridgeClient({}));
+  const publisher = new EventBridgePublisher(events, {
+    eventBusName: config.EVENT_BUS_NAME,
+    source: config.EVENT_SOURCE,
+  });
+  const ready = onceUntilSuccess(() =>
+    confirmEventBus(events, config.EVENT_BUS_NAME),
   );
+  // Start the check now so that it overlaps the cold start; a failure
+  // surfaces when a handler awaits ready().
+  ready().catch(() => undefined);
   return {
+    ready,
     deps: { repository, publisher, model, clock: Date.now, log },
     writeKeys: writeKeyVerifier(config, tracer, log),
     logger,

@@ -35,6 +35,7 @@ export function httpHandler(handle: RouteHandler) {
     current.logger.setCorrelationId(requestId);
     current.logger.appendKeys({ route });
     try {
+      await current.ready();
       return await traceHandler(current.tracer, route, () =>
         handle(request, current),
       );

@@ -24,11 +24,12 @@ export async function handler(
   event: unknown,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<SweepResult> {
-  const { deps, logger, metrics, tracer } = runtime();
+  const { deps, logger, metrics, tracer, ready } = runtime();
   logger.setCorrelationId(executionIdOf(event));
   const now = deps.clock();
   const deadline = sweepDeadline(now, context?.getRemainingTimeInMillis());
   try {
+    await ready();
     const result = await traceHandler(tracer, 'sweep', () =>
       runSweep(deps, { now, deadline }),
     );

@@ -5,7 +5,11 @@ export interface FailedEvent {
   eventId: string;
   errorCode: string;
   errorMessage: string;
-  /** Whether sending the same entry again can succeed. */
+  /**
+   * Whether sending the same entry again can succeed. A retryable event
+   * stays in the outbox for the sweep; a non-retryable one is kept as a
+   * failed outbox entry until an operator retries it.
+   */
   retryable: boolean;
 }
 
@@ -19,8 +23,9 @@ export interface PublishResult {
 /** Sends outgoing events to the event bus. */
 export interface EventPublisher {
   /**
-   * Publishes the events and reports each one's result. Raises only when
-   * the bus could not be called at all; per-event failures are returned.
+   * Publishes the events and reports each one's result. Failed requests
+   * and failed entries are returned as failures, never raised, so the
+   * events a call did publish are always reported.
    */
   publish(events: readonly OutgoingEvent[]): Promise<PublishResult>;
 }

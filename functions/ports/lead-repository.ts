@@ -54,6 +54,36 @@ export type DueItem =
       attempts: number;
     };
 
+/** Why the bus rejected an outbox entry for good. */
+export interface OutboxFailure {
+  errorCode: string;
+  errorMessage: string;
+  /** When the entry was marked failed, epoch ms. */
+  failedAt: number;
+}
+
+/**
+ * A stored outbox entry. A pending entry waits for its publish or for the
+ * sweep; a failed one was rejected with a non-retryable error and waits
+ * for an operator to retry it.
+ */
+export interface OutboxEntry {
+  event: OutgoingEvent;
+  status: 'pending' | 'failed';
+  /** Publish attempts made by sweeps. */
+  attempts: number;
+  /** When the sweep takes the entry up next, epoch ms; pending only. */
+  dueAt: number | undefined;
+  failure: OutboxFailure | undefined;
+}
+
+/** One page of outbox entries. */
+export interface OutboxPage {
+  entries: OutboxEntry[];
+  /** Opaque position to continue from, absent on the last page. */
+  cursor: string | undefined;
+}
+
 /** One page of due items from one shard of the review index. */
 export interface DuePage {
   items: DueItem[];
@@ -100,6 +130,31 @@ export interface LeadRepository {
   ): Promise<EventPage>;
   /** Removes a published outbox entry; removing a missing one is no error. */
   deleteOutboxEntry(leadId: string, eventId: string): Promise<void>;
+  /**
+   * Marks an outbox entry failed and takes it out of the sweep's review
+   * index. Returns false when the entry no longer exists.
+   */
+  markOutboxFailed(
+    leadId: string,
+    eventId: string,
+    failure: OutboxFailure,
+  ): Promise<boolean>;
+  /** Lists failed outbox entries, oldest failure first, without a scan. */
+  listFailedOutbox(limit: number, cursor?: string): Promise<OutboxPage>;
+  /** Returns one outbox entry, read strongly consistent, or undefined. */
+  getOutboxEntry(
+    leadId: string,
+    eventId: string,
+  ): Promise<OutboxEntry | undefined>;
+  /**
+   * Makes a failed outbox entry pending again, due at `dueAt` with its
+   * attempts reset. Returns false when the entry is missing or not failed.
+   */
+  requeueOutboxEntry(
+    leadId: string,
+    eventId: string,
+    dueAt: number,
+  ): Promise<boolean>;
   /** Number of shards of the review index. */
   readonly reviewShards: number;
   /** Lists due items of one shard, oldest first, up to `until`. */

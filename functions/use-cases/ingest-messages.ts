@@ -16,7 +16,7 @@ import {
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { linkIdentities } from './link-identities.js';
-import { publishEvents } from './publish-events.js';
+import { type PublishSummary, publishEvents } from './publish-events.js';
 import {
   countTransitions,
   type TransitionCounts,
@@ -62,8 +62,11 @@ export interface IngestResult {
   results: MessageResult[];
   leads: LeadSummary[];
   counts: { scored: number; duplicate: number; rejected: number };
-  /** Outgoing events published now, and those left for the sweep. */
-  events: { published: number; pending: number };
+  /**
+   * Outgoing events published now, those left for the sweep, and those
+   * the bus rejected for good (kept as failed outbox entries).
+   */
+  events: PublishSummary;
   /** Status changes the request caused, for metrics. */
   transitions: TransitionCounts;
 }

@@ -1,4 +1,5 @@
 import type { OutgoingEvent } from '../domain/outgoing-events.js';
+import type { FailedEvent, PublishResult } from '../ports/event-publisher.js';
 import type { ScoringDependencies } from './dependencies.js';
 
 /** Counts of one publish attempt. */
@@ -6,21 +7,29 @@ export interface PublishSummary {
   published: number;
   /** Events left in the outbox for the sweep to retry. */
   pending: number;
+  /**
+   * Events the bus rejected with a non-retryable error, kept in the
+   * outbox as failed entries for an operator; a subset of `pending`.
+   */
+  failed: number;
 }
 
 /**
  * Publishes committed outbox entries and removes each one the bus accepted.
- * An entry that failed, or whose removal failed, stays in the outbox and
- * the sweep publishes it again; event ids let consumers drop the repeat.
+ * An entry that failed with a retryable error, or whose removal failed,
+ * stays in the outbox and the sweep publishes it again; event ids let
+ * consumers drop the repeat. An entry rejected with a non-retryable error
+ * is marked failed, which takes it out of the sweep until an operator
+ * retries it (`npm run outbox -- retry`).
  */
 export async function publishEvents(
   deps: ScoringDependencies,
   events: readonly OutgoingEvent[],
 ): Promise<PublishSummary> {
   if (events.length === 0) {
-    return { published: 0, pending: 0 };
+    return { published: 0, pending: 0, failed: 0 };
   }
-  let result: Awaited<ReturnType<typeof deps.publisher.publish>>;
+  let result: PublishResult;
   try {
     result = await deps.publisher.publish(events);
   } catch (error) {
@@ -28,30 +37,63 @@ export async function publishEvents(
       error,
       eventIds: events.map((event) => event.eventId),
     });
-    return { published: 0, pending: events.length };
-  }
-  for (const failure of result.failed) {
-    deps.log.warn('event not accepted by the bus', { ...failure });
+    return { published: 0, pending: events.length, failed: 0 };
   }
   const byId = new Map(events.map((event) => [event.eventId, event]));
-  const removals = result.published.map(async (eventId) => {
-    const event = byId.get(eventId);
-    if (event === undefined) return;
-    await deps.repository.deleteOutboxEntry(event.leadId, eventId);
-    deps.log.info('event published', {
-      eventId,
-      leadId: event.leadId,
-      detailType: event.detailType,
-    });
-  });
-  const settled = await Promise.allSettled(removals);
+  const settled = await Promise.allSettled([
+    ...result.published.map((eventId) => removeEntry(deps, byId, eventId)),
+    ...result.failed.map((failure) => keepFailure(deps, byId, failure)),
+  ]);
   for (const outcome of settled) {
     if (outcome.status === 'rejected') {
-      deps.log.warn('outbox entry removal failed', { error: outcome.reason });
+      deps.log.warn('outbox entry update failed', { error: outcome.reason });
     }
   }
   return {
     published: result.published.length,
     pending: events.length - result.published.length,
+    failed: result.failed.filter((failure) => !failure.retryable).length,
   };
+}
+
+async function removeEntry(
+  deps: ScoringDependencies,
+  byId: ReadonlyMap<string, OutgoingEvent>,
+  eventId: string,
+): Promise<void> {
+  const event = byId.get(eventId);
+  if (event === undefined) return;
+  await deps.repository.deleteOutboxEntry(event.leadId, eventId);
+  deps.log.info('event published', {
+    eventId,
+    leadId: event.leadId,
+    detailType: event.detailType,
+  });
+}
+
+/**
+ * Logs a failure. A non-retryable one is marked failed in the outbox; a
+ * retryable one stays pending for the sweep.
+ */
+async function keepFailure(
+  deps: ScoringDependencies,
+  byId: ReadonlyMap<string, OutgoingEvent>,
+  failure: FailedEvent,
+): Promise<void> {
+  const event = byId.get(failure.eventId);
+  const fields = {
+    ...failure,
+    leadId: event?.leadId,
+    detailType: event?.detailType,
+  };
+  if (failure.retryable || event === undefined) {
+    deps.log.warn('event not accepted by the bus', fields);
+    return;
+  }
+  deps.log.error('event rejected by the bus', fields);
+  await deps.repository.markOutboxFailed(event.leadId, failure.eventId, {
+    errorCode: failure.errorCode,
+    errorMessage: failure.errorMessage,
+    failedAt: deps.clock(),
+  });
 }

@@ -39,6 +39,8 @@ export interface SweepResult {
   recycled: number;
   published: number;
   pending: number;
+  /** Events rejected for good and kept as failed outbox entries. */
+  failed: number;
   /** Outbox entries this run found unpublished after their grace period. */
   outboxPending: number;
   /** Age of the oldest of those entries since it was written, in ms. */
@@ -152,6 +154,7 @@ async function reviewLead(
     const published = await publishEvents(deps, update.outgoing);
     result.published += published.published;
     result.pending += published.pending;
+    result.failed += published.failed;
   }
 }
 
@@ -184,6 +187,7 @@ async function republish(
   const published = await publishEvents(deps, [event]);
   result.published += published.published;
   result.pending += published.pending;
+  result.failed += published.failed;
 }
 
 function emptyResult(): SweepResult {
@@ -195,6 +199,7 @@ function emptyResult(): SweepResult {
     recycled: 0,
     published: 0,
     pending: 0,
+    failed: 0,
     outboxPending: 0,
     oldestOutboxAgeMs: 0,
     incomplete: false,
@@ -210,6 +215,7 @@ function addResults(a: SweepResult, b: SweepResult): SweepResult {
     recycled: a.recycled + b.recycled,
     published: a.published + b.published,
     pending: a.pending + b.pending,
+    failed: a.failed + b.failed,
     outboxPending: a.outboxPending + b.outboxPending,
     oldestOutboxAgeMs: Math.max(a.oldestOutboxAgeMs, b.oldestOutboxAgeMs),
     incomplete: a.incomplete || b.incomplete,

@@ -113,6 +113,12 @@ export class Monitoring extends Construct {
       threshold: outboxAgeMinutes * 60,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
     });
+    this.addAlarm(props, 'outbox-failed', {
+      description:
+        'The bus rejected an event with a non-retryable error; it is kept as a failed outbox entry until an operator retries it.',
+      metric: engineMetric(props.stageName, METRIC_NAMES.outboxFailed),
+      threshold: 1,
+    });
   }
 
   private addApiAlarm(props: MonitoringProps): void {

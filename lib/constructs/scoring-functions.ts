@@ -143,6 +143,14 @@ export class ScoringFunctions extends Construct {
     // calls. An explicit action list would have to follow every adapter
     // change.
     props.table.grantReadData(this.leads);
+    // Every function confirms at cold start that its bus exists.
+    const describeBus = new PolicyStatement({
+      actions: ['events:DescribeEventBus'],
+      resources: [props.eventBus.eventBusArn],
+    });
+    for (const fn of [this.ingest, this.sweep, this.recycle, this.leads]) {
+      fn.addToRolePolicy(describeBus);
+    }
     this.ingest.addToRolePolicy(
       readSecretStatement(this, props.writeKeySecretName),
     );

@@ -6,7 +6,11 @@ import {
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventBridgePublisher } from '../../functions/adapters/eventbridge/event-publisher.js';
+import {
+  EventBridgePublisher,
+  entrySize,
+  MAX_REQUEST_BYTES,
+} from '../../functions/adapters/eventbridge/event-publisher.js';
 import type { OutgoingEvent } from '../../functions/domain/outgoing-events.js';
 import { SALES_QUEUE } from '../../lib/definitions/event-routing.js';
 import { createTestRouting } from '../support/aws.js';
@@ -163,11 +167,132 @@ describe('EventBridgePublisher with injected faults', () => {
     expect(result.failed[0]?.errorCode).toBe('InvalidEntry');
   });
 
-  it('raises when the bus cannot be called at all', async () => {
+  it('reports a failed request as retryable failures', async () => {
     mock.on(PutEventsCommand).rejects(new Error('connect ECONNREFUSED'));
 
-    await expect(publisher().publish([outgoing(1)])).rejects.toThrow(
-      'ECONNREFUSED',
-    );
+    const result = await publisher().publish([outgoing(1)]);
+
+    expect(mock.commandCalls(PutEventsCommand)).toHaveLength(3);
+    expect(result.published).toEqual([]);
+    expect(result.failed).toEqual([
+      {
+        eventId: 'event-1',
+        errorCode: 'Error',
+        errorMessage: 'connect ECONNREFUSED',
+        retryable: true,
+      },
+    ]);
+  });
+
+  it('keeps published ids when a later request fails', async () => {
+    mock
+      .on(PutEventsCommand)
+      .resolvesOnce({ FailedEntryCount: 0, Entries: accept(10) })
+      .rejects(new Error('socket hang up'));
+    const events = Array.from({ length: 12 }, (_, i) => outgoing(i));
+
+    const result = await publisher().publish(events);
+
+    expect(result.published).toHaveLength(10);
+    expect(result.failed.map((failure) => failure.eventId)).toEqual([
+      'event-10',
+      'event-11',
+    ]);
+  });
+
+  it('treats documented non-retryable codes as final', async () => {
+    const codes = [
+      'InvalidArgument',
+      'MalformedDetail',
+      'AccessDeniedException',
+      'NotAuthorizedForSourceException',
+    ];
+    mock.on(PutEventsCommand).resolves({
+      FailedEntryCount: codes.length,
+      Entries: codes.map((code) => ({ ErrorCode: code, ErrorMessage: code })),
+    });
+    const events = codes.map((_, i) => outgoing(i));
+
+    const result = await publisher().publish(events);
+
+    expect(mock.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect(result.failed.map((failure) => failure.retryable)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('waits a full-jitter backoff between attempts', async () => {
+    mock.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow' }],
+    });
+    const waits: number[] = [];
+    const jittered = new EventBridgePublisher(client, {
+      eventBusName: 'bus',
+      maxAttempts: 4,
+      baseBackoffMs: 100,
+      maxBackoffMs: 300,
+      random: () => 0.5,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+
+    await jittered.publish([outgoing(1)]);
+
+    expect(waits).toEqual([50, 100, 150]);
+  });
+
+  it('rejects a detail type longer than 128 characters', async () => {
+    mock.on(PutEventsCommand).resolves({ Entries: [] });
+
+    const result = await publisher().publish([outgoing(1, 'x'.repeat(129))]);
+
+    expect(mock.commandCalls(PutEventsCommand)).toHaveLength(0);
+    expect(result.failed[0]?.errorCode).toBe('InvalidEntry');
+    expect(result.failed[0]?.errorMessage).toContain('128');
+  });
+
+  it('rejects a detail that is not serializable', async () => {
+    mock.on(PutEventsCommand).resolves({ Entries: [] });
+    const broken = outgoing(1);
+    (broken.detail as unknown as Record<string, unknown>).score = BigInt(1);
+
+    const result = await publisher().publish([broken]);
+
+    expect(mock.commandCalls(PutEventsCommand)).toHaveLength(0);
+    expect(result.failed[0]).toMatchObject({
+      errorCode: 'InvalidEntry',
+      retryable: false,
+    });
+  });
+
+  it('keeps each request under 256 KB', async () => {
+    mock.on(PutEventsCommand).callsFake((input) => ({
+      FailedEntryCount: 0,
+      Entries: accept(input.Entries.length),
+    }));
+    const events = Array.from({ length: 4 }, (_, i) => {
+      const event = outgoing(i);
+      event.detail.reason = 'x'.repeat(100 * 1024);
+      return event;
+    });
+
+    const result = await publisher().publish(events);
+
+    const requests = mock.commandCalls(PutEventsCommand);
+    for (const call of requests) {
+      const bytes = (call.args[0].input.Entries ?? [])
+        .map(entrySize)
+        .reduce((a, b) => a + b, 0);
+      expect(bytes).toBeLessThan(MAX_REQUEST_BYTES);
+    }
+    expect(requests.map((c) => c.args[0].input.Entries?.length)).toEqual([
+      2, 2,
+    ]);
+    expect(result.published).toHaveLength(4);
   });
 });

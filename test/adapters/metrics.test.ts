@@ -53,7 +53,7 @@ const INGEST_RESULT: IngestResult = {
     },
   ],
   counts: { scored: 7, duplicate: 2, rejected: 1 },
-  events: { published: 1, pending: 2 },
+  events: { published: 1, pending: 2, failed: 1 },
   transitions: { qualified: 3, recycled: 0 },
 };
 
@@ -65,6 +65,7 @@ const SWEEP_RESULT: SweepResult = {
   recycled: 5,
   published: 5,
   pending: 1,
+  failed: 1,
   outboxPending: 2,
   oldestOutboxAgeMs: 125_400,
   incomplete: false,
@@ -92,6 +93,7 @@ describe('engine metrics', () => {
       MqlsQualified: 3,
       LeadsRecycled: 0,
       PublishFailures: 2,
+      OutboxFailed: 1,
     });
   });
 
@@ -109,6 +111,7 @@ describe('engine metrics', () => {
       MqlsQualified: 1,
       LeadsRecycled: 5,
       PublishFailures: 1,
+      OutboxFailed: 1,
       OutboxPending: 2,
       OutboxOldestAgeSeconds: 125,
     });

@@ -22,6 +22,7 @@ const ALARM_SUFFIXES = [
   ...FUNCTIONS.flatMap((name) => [`${name}-errors`, `${name}-throttles`]),
   'salesqueue-dead-letters',
   'outbox-age',
+  'outbox-failed',
   'api-5xx-rate',
 ];
 
@@ -127,6 +128,16 @@ describe.each(['dev', 'prod'])('monitoring (%s)', (stage) => {
     expect(Properties.Statistic).toBe('Maximum');
     expect(Properties.Threshold).toBe(config.alarms.outboxAgeMinutes * 60);
     expect(Properties.ComparisonOperator).toBe('GreaterThanThreshold');
+  });
+
+  it('alarms on any failed outbox entry', () => {
+    const { Properties } = alarm('outbox-failed');
+
+    expect(Properties.Namespace).toBe(METRICS_NAMESPACE);
+    expect(Properties.MetricName).toBe(METRIC_NAMES.outboxFailed);
+    expect(Properties.Statistic).toBe('Sum');
+    expect(Properties.Threshold).toBe(1);
+    expect(Properties.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
   });
 
   it('alarms on the API 5xx rate', () => {

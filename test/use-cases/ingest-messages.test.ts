@@ -18,7 +18,7 @@ describe('ingestMessages', () => {
     expect(result.counts).toEqual({ scored: 3, duplicate: 0, rejected: 0 });
     expect(result.leads).toHaveLength(1);
     expect(result.leads[0]?.status).toBe('mql');
-    expect(result.events).toEqual({ published: 1, pending: 0 });
+    expect(result.events).toEqual({ published: 1, pending: 0, failed: 0 });
     expect(result.transitions).toEqual({ qualified: 1, recycled: 0 });
     const { Messages = [] } = await routing.sqs.send(
       new ReceiveMessageCommand({

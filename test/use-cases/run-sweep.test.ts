@@ -72,7 +72,7 @@ describe('runSweep', () => {
     const sweep = await runSweep(deps, { now: clock.now, deadline: Infinity });
     const again = await runSweep(deps, { now: clock.now, deadline: Infinity });
 
-    expect(result.events).toEqual({ published: 0, pending: 1 });
+    expect(result.events).toEqual({ published: 0, pending: 1, failed: 0 });
     expect(sweep.published).toBe(1);
     expect(sweep.outboxPending).toBe(1);
     expect(sweep.oldestOutboxAgeMs).toBe(2 * 60_000);

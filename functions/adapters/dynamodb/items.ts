@@ -3,7 +3,11 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LeadState } from '../../domain/lead.js';
 import type { TrackingEvent } from '../../domain/messages.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
-import type { EventRecord, StoredEvent } from '../../ports/lead-repository.js';
+import type {
+  EventRecord,
+  OutboxEntry,
+  StoredEvent,
+} from '../../ports/lead-repository.js';
 import { TABLE_LAYOUT } from './table-layout.js';
 
 /** Conversions between domain values and table items. */
@@ -178,6 +182,7 @@ export function outboxToItem(
     [PK]: leadPartition(event.leadId),
     [SK]: outboxSortKey(event.eventId),
     entity: 'outbox',
+    status: 'pending',
     leadId: event.leadId,
     eventId: event.eventId,
     detailType: event.detailType,
@@ -197,5 +202,24 @@ export function itemToOutgoing(item: Item): OutgoingEvent {
     detailType: fields.detailType,
     detail: JSON.parse(fields.detail),
     createdAt: fields.createdAt,
+  };
+}
+
+/** Returns a stored outbox entry with its status and failure. */
+export function itemToOutboxEntry(item: Item): OutboxEntry {
+  const fields = unmarshall(item);
+  const failed = fields.status === 'failed';
+  return {
+    event: itemToOutgoing(item),
+    status: failed ? 'failed' : 'pending',
+    attempts: Number(fields.attempts ?? 0),
+    dueAt: failed ? undefined : Number(fields[REVIEW_AT]),
+    failure: failed
+      ? {
+          errorCode: String(fields.errorCode),
+          errorMessage: String(fields.errorMessage),
+          failedAt: Number(fields.failedAt),
+        }
+      : undefined,
   };
 }

@@ -23,12 +23,16 @@ import {
   type EventRecord,
   type LeadChange,
   type LeadRepository,
+  type OutboxEntry,
+  type OutboxFailure,
+  type OutboxPage,
   VersionConflictError,
 } from '../../ports/lead-repository.js';
 import {
   EVENT_SORT_PREFIX,
   eventKey,
   eventToItem,
+  itemToOutboxEntry,
   itemToOutgoing,
   itemToState,
   itemToStoredEvent,
@@ -38,10 +42,15 @@ import {
   messagePartition,
   outboxKey,
   outboxToItem,
+  shardOf,
   stateKey,
   stateToItem,
 } from './items.js';
-import { DEFAULT_REVIEW_SHARDS, TABLE_LAYOUT } from './table-layout.js';
+import {
+  DEFAULT_REVIEW_SHARDS,
+  FAILED_OUTBOX_SHARD,
+  TABLE_LAYOUT,
+} from './table-layout.js';
 
 /** Settings of the DynamoDB lead repository. */
 export interface DynamoLeadRepositoryOptions {
@@ -175,14 +184,17 @@ export class DynamoLeadRepository implements LeadRepository {
           TableName: this.tableName,
           Key: outboxKey(leadId, eventId),
           UpdateExpression: 'SET #reviewAt = :retryAt ADD attempts :one',
-          ConditionExpression: '#reviewAt = :dueAt',
+          ConditionExpression:
+            '#reviewAt = :dueAt AND (attribute_not_exists(#status) OR #status <> :failed)',
           ExpressionAttributeNames: {
             '#reviewAt': TABLE_LAYOUT.reviewIndex.sortKey,
+            '#status': 'status',
           },
           ExpressionAttributeValues: marshall({
             ':retryAt': retryAt,
             ':dueAt': dueAt,
             ':one': 1,
+            ':failed': 'failed',
           }),
           ReturnValues: 'ALL_NEW',
         }),
@@ -203,6 +215,104 @@ export class DynamoLeadRepository implements LeadRepository {
         Key: outboxKey(leadId, eventId),
       }),
     );
+  }
+
+  async markOutboxFailed(
+    leadId: string,
+    eventId: string,
+    failure: OutboxFailure,
+  ): Promise<boolean> {
+    const index = TABLE_LAYOUT.reviewIndex;
+    return this.updateIfPresent({
+      TableName: this.tableName,
+      Key: outboxKey(leadId, eventId),
+      UpdateExpression:
+        'SET #status = :failed, errorCode = :code, errorMessage = :message, failedAt = :at, #shard = :shard, #reviewAt = :at',
+      ConditionExpression: 'attribute_exists(#pk)',
+      ExpressionAttributeNames: {
+        '#pk': TABLE_LAYOUT.partitionKey,
+        '#status': 'status',
+        '#shard': index.partitionKey,
+        '#reviewAt': index.sortKey,
+      },
+      ExpressionAttributeValues: marshall({
+        ':failed': 'failed',
+        ':code': failure.errorCode,
+        ':message': failure.errorMessage,
+        ':at': failure.failedAt,
+        ':shard': FAILED_OUTBOX_SHARD,
+      }),
+    });
+  }
+
+  async requeueOutboxEntry(
+    leadId: string,
+    eventId: string,
+    dueAt: number,
+  ): Promise<boolean> {
+    const index = TABLE_LAYOUT.reviewIndex;
+    return this.updateIfPresent({
+      TableName: this.tableName,
+      Key: outboxKey(leadId, eventId),
+      UpdateExpression:
+        'SET #status = :pending, attempts = :zero, #shard = :shard, #reviewAt = :dueAt REMOVE errorCode, errorMessage, failedAt',
+      ConditionExpression: '#status = :failed',
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#shard': index.partitionKey,
+        '#reviewAt': index.sortKey,
+      },
+      ExpressionAttributeValues: marshall({
+        ':pending': 'pending',
+        ':failed': 'failed',
+        ':zero': 0,
+        ':shard': shardOf(eventId, this.reviewShards),
+        ':dueAt': dueAt,
+      }),
+    });
+  }
+
+  async getOutboxEntry(
+    leadId: string,
+    eventId: string,
+  ): Promise<OutboxEntry | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: outboxKey(leadId, eventId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined ? undefined : itemToOutboxEntry(Item);
+  }
+
+  async listFailedOutbox(limit: number, cursor?: string): Promise<OutboxPage> {
+    const index = TABLE_LAYOUT.reviewIndex;
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#shard = :shard',
+        ExpressionAttributeNames: { '#shard': index.partitionKey },
+        ExpressionAttributeValues: marshall({ ':shard': FAILED_OUTBOX_SHARD }),
+        Limit: limit,
+        ExclusiveStartKey: cursor === undefined ? undefined : decode(cursor),
+      }),
+    );
+    const keys = Items.map((item) => {
+      const fields = unmarshall(item);
+      return outboxKey(String(fields.leadId), String(fields.eventId));
+    });
+    const found = keys.length === 0 ? [] : await this.batchGet(keys);
+    const entries = found
+      .map(itemToOutboxEntry)
+      .filter((entry) => entry.status === 'failed')
+      .sort((a, b) => (a.failure?.failedAt ?? 0) - (b.failure?.failedAt ?? 0));
+    return {
+      entries,
+      cursor:
+        LastEvaluatedKey === undefined ? undefined : encode(LastEvaluatedKey),
+    };
   }
 
   async listDue(
@@ -234,6 +344,19 @@ export class DynamoLeadRepository implements LeadRepository {
       cursor:
         LastEvaluatedKey === undefined ? undefined : encode(LastEvaluatedKey),
     };
+  }
+
+  /** Runs a conditional update; returns false when the condition failed. */
+  private async updateIfPresent(
+    input: ConstructorParameters<typeof UpdateItemCommand>[0],
+  ): Promise<boolean> {
+    try {
+      await this.client.send(new UpdateItemCommand(input));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   private transactionItems(change: LeadChange): {

@@ -12,7 +12,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | message marker  | MESSAGE#<source>#<msgId> | MESSAGE                   |
  *
  * Lead states and outbox entries that need the sweep carry `reviewShard`
- * and `reviewAt`, which put them in the sparse review index.
+ * and `reviewAt`, which put them in the sparse review index. Failed
+ * outbox entries sit in its `failed` partition instead.
  *
  * Identity links live in the lead state item of the merged lead: a
  * tombstone whose `mergedInto` names the lead it now belongs to. Writes to
@@ -34,6 +35,13 @@ export const TABLE_LAYOUT = {
 
 /** Default number of review index shards; each shard is one partition. */
 export const DEFAULT_REVIEW_SHARDS = 16;
+
+/**
+ * Review index partition of failed outbox entries, keyed by the time they
+ * failed. The sweep reads only the numbered shards, so it never takes
+ * them up, and operators list them without a scan.
+ */
+export const FAILED_OUTBOX_SHARD = 'failed';
 
 /** Returns the CreateTable request for the local runtime and tests. */
 export function createTableInput(tableName: string): CreateTableCommandInput {

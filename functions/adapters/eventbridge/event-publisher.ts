@@ -2,6 +2,7 @@ import {
   type EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
+  type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
 import type {
@@ -9,19 +10,31 @@ import type {
   FailedEvent,
   PublishResult,
 } from '../../ports/event-publisher.js';
+import { entryProblem, entrySize, MAX_REQUEST_BYTES } from './entry-limits.js';
 
-/** PutEvents limits: 10 entries and 256 KB per request. */
+export { entrySize, MAX_REQUEST_BYTES } from './entry-limits.js';
+
+/** PutEvents accepts at most 10 entries per request. */
 export const MAX_ENTRIES_PER_REQUEST = 10;
-export const MAX_REQUEST_BYTES = 256 * 1024;
-const MAX_DETAIL_TYPE_LENGTH = 128;
 
-/** Entry error codes that may succeed when the entry is sent again. */
-const RETRYABLE_CODES = new Set([
-  'ThrottlingException',
-  'InternalFailure',
-  'InternalException',
-  'ServiceUnavailableException',
+/**
+ * Entry error codes that EventBridge documents as non-retryable: sending
+ * the same entry again fails the same way. Every other code, and an entry
+ * without a result, is retried.
+ */
+export const NON_RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'AccessDeniedException',
+  'InvalidAccountIdException',
+  'InvalidArgument',
+  'MalformedDetail',
+  'RedactionFailure',
+  'NotAuthorizedForSourceException',
+  'NotAuthorizedForDetailTypeException',
+  'InvalidEntry',
 ]);
+
+/** Error code of an entry the publisher rejects before sending it. */
+export const INVALID_ENTRY_CODE = 'InvalidEntry';
 
 /** Settings of the EventBridge publisher. */
 export interface EventBridgePublisherOptions {
@@ -30,20 +43,36 @@ export interface EventBridgePublisherOptions {
   source?: string;
   /** Sends per entry before a retryable failure is returned. @default 3 */
   maxAttempts?: number;
-  /** Cap of the jittered delay between attempts. @default 200 */
+  /** Backoff before the second attempt, doubled per attempt. @default 50 */
+  baseBackoffMs?: number;
+  /** Cap of the backoff between attempts. @default 500 */
   maxBackoffMs?: number;
+  /** Waits the given milliseconds. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /** Returns a number in [0, 1) for the jitter. @default Math.random */
+  random?: () => number;
+}
+
+interface PendingEntry {
+  eventId: string;
+  entry: PutEventsRequestEntry;
 }
 
 /**
  * Publishes outgoing events with PutEvents. PutEvents answers 200 even
  * when entries fail, so each entry's result is checked: an event counts as
- * published only when its entry came back with an EventId.
+ * published only when its entry came back with an EventId. Entries are
+ * sent in requests of at most 10 entries and less than 256 KB, and
+ * retryable entry errors are sent again after a backoff with full jitter.
  */
 export class EventBridgePublisher implements EventPublisher {
   private readonly busName: string;
   private readonly source: string;
   private readonly maxAttempts: number;
+  private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
 
   constructor(
     private readonly client: EventBridgeClient,
@@ -52,25 +81,28 @@ export class EventBridgePublisher implements EventPublisher {
     this.busName = options.eventBusName;
     this.source = options.source ?? 'mql-engine';
     this.maxAttempts = options.maxAttempts ?? 3;
-    this.maxBackoffMs = options.maxBackoffMs ?? 200;
+    this.baseBackoffMs = options.baseBackoffMs ?? 50;
+    this.maxBackoffMs = options.maxBackoffMs ?? 500;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
   }
 
   async publish(events: readonly OutgoingEvent[]): Promise<PublishResult> {
     const result: PublishResult = { published: [], failed: [] };
-    const valid: Array<{ eventId: string; entry: PutEventsRequestEntry }> = [];
+    const valid: PendingEntry[] = [];
     for (const event of events) {
       const entry = this.toEntry(event);
-      const problem = entryProblem(entry);
-      if (problem === undefined) {
+      const problem = entry === undefined ? undefined : entryProblem(entry);
+      if (entry !== undefined && problem === undefined) {
         valid.push({ eventId: event.eventId, entry });
-      } else {
-        result.failed.push({
-          eventId: event.eventId,
-          errorCode: 'InvalidEntry',
-          errorMessage: problem,
-          retryable: false,
-        });
+        continue;
       }
+      result.failed.push({
+        eventId: event.eventId,
+        errorCode: INVALID_ENTRY_CODE,
+        errorMessage: problem ?? 'Detail is not serializable as JSON.',
+        retryable: false,
+      });
     }
     for (const batch of requestBatches(valid)) {
       const outcome = await this.sendWithRetries(batch);
@@ -80,82 +112,107 @@ export class EventBridgePublisher implements EventPublisher {
     return result;
   }
 
-  private toEntry(event: OutgoingEvent): PutEventsRequestEntry {
+  /** Returns the entry, or undefined when the detail is not JSON. */
+  private toEntry(event: OutgoingEvent): PutEventsRequestEntry | undefined {
+    let detail: string | undefined;
+    try {
+      detail = JSON.stringify(event.detail);
+    } catch {
+      return undefined;
+    }
+    if (detail === undefined) return undefined;
     return {
       EventBusName: this.busName,
       Source: this.source,
       DetailType: event.detailType,
-      Detail: JSON.stringify(event.detail),
+      Detail: detail,
       Time: new Date(event.detail.occurredAt),
     };
   }
 
-  private async sendWithRetries(
-    batch: Array<{ eventId: string; entry: PutEventsRequestEntry }>,
-  ): Promise<PublishResult> {
+  private async sendWithRetries(batch: PendingEntry[]): Promise<PublishResult> {
     const published: string[] = [];
     let pending = batch;
     let failed: FailedEvent[] = [];
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const response = await this.client.send(
-        new PutEventsCommand({ Entries: pending.map((item) => item.entry) }),
-      );
-      const retry: typeof pending = [];
+      const { results, requestFailed } = await this.send(pending);
+      const retry: PendingEntry[] = [];
       failed = [];
       pending.forEach((item, index) => {
-        const entry = response.Entries?.[index];
-        if (entry?.EventId) {
+        const outcome = results[index];
+        if (outcome?.EventId) {
           published.push(item.eventId);
           return;
         }
-        const errorCode = entry?.ErrorCode ?? 'MissingResult';
-        const retryable =
-          RETRYABLE_CODES.has(errorCode) || errorCode === 'MissingResult';
-        failed.push({
-          eventId: item.eventId,
-          errorCode,
-          errorMessage: entry?.ErrorMessage ?? 'No result for this entry.',
-          retryable,
-        });
-        if (retryable) retry.push(item);
+        const failure = failureOf(item.eventId, outcome, requestFailed);
+        failed.push(failure);
+        if (failure.retryable) retry.push(item);
       });
       if (retry.length === 0) break;
       pending = retry;
       if (attempt < this.maxAttempts) {
-        const cap = Math.min(this.maxBackoffMs, 25 * 2 ** attempt);
-        await new Promise((r) => setTimeout(r, Math.random() * cap));
+        await this.sleep(this.backoffMs(attempt));
       }
     }
     return { published, failed };
   }
+
+  /**
+   * Sends one request. A request that fails as a whole, after the SDK's
+   * own retries, is reported as a retryable failure of each entry: the
+   * cause (a missing permission, an unreachable endpoint) is outside the
+   * entries, so the same entries can succeed once it is fixed.
+   */
+  private async send(pending: PendingEntry[]): Promise<{
+    results: Array<PutEventsResultEntry | undefined>;
+    requestFailed: boolean;
+  }> {
+    try {
+      const response = await this.client.send(
+        new PutEventsCommand({ Entries: pending.map((item) => item.entry) }),
+      );
+      return {
+        results: pending.map((_, index) => response.Entries?.[index]),
+        requestFailed: false,
+      };
+    } catch (error) {
+      const failure = {
+        ErrorCode: error instanceof Error ? error.name : 'Error',
+        ErrorMessage: error instanceof Error ? error.message : String(error),
+      };
+      return { results: pending.map(() => failure), requestFailed: true };
+    }
+  }
+
+  /** Full jitter: a random delay up to the capped exponential backoff. */
+  private backoffMs(attempt: number): number {
+    const cap = Math.min(
+      this.maxBackoffMs,
+      this.baseBackoffMs * 2 ** (attempt - 1),
+    );
+    return Math.floor(this.random() * cap);
+  }
 }
 
-/** Returns why an entry would be rejected, or undefined when it is valid. */
-function entryProblem(entry: PutEventsRequestEntry): string | undefined {
-  const detailType = entry.DetailType ?? '';
-  if (detailType.length === 0 || detailType.length > MAX_DETAIL_TYPE_LENGTH) {
-    return `DetailType must have 1 to ${MAX_DETAIL_TYPE_LENGTH} characters.`;
-  }
-  if (entrySize(entry) > MAX_REQUEST_BYTES) {
-    return `Entry exceeds the PutEvents limit of ${MAX_REQUEST_BYTES} bytes.`;
-  }
-  return undefined;
+function failureOf(
+  eventId: string,
+  outcome: PutEventsResultEntry | undefined,
+  requestFailed: boolean,
+): FailedEvent {
+  const errorCode = outcome?.ErrorCode ?? 'MissingResult';
+  return {
+    eventId,
+    errorCode,
+    errorMessage: outcome?.ErrorMessage ?? 'No result for this entry.',
+    retryable: requestFailed || !NON_RETRYABLE_ERROR_CODES.has(errorCode),
+  };
 }
 
 /**
- * Returns an entry's size as EventBridge counts it: the UTF-8 bytes of
- * source, detail type and detail, plus 14 bytes for the time.
+ * Splits entries into requests of at most 10 entries whose sizes add up
+ * to less than 256 KB, keeping their order.
  */
-export function entrySize(entry: PutEventsRequestEntry): number {
-  return (
-    14 +
-    Buffer.byteLength(entry.Source ?? '') +
-    Buffer.byteLength(entry.DetailType ?? '') +
-    Buffer.byteLength(entry.Detail ?? '')
-  );
-}
-
-function requestBatches<T extends { entry: PutEventsRequestEntry }>(
+export function requestBatches<T extends { entry: PutEventsRequestEntry }>(
   items: readonly T[],
 ): T[][] {
   const batches: T[][] = [];
@@ -165,7 +222,7 @@ function requestBatches<T extends { entry: PutEventsRequestEntry }>(
     const size = entrySize(item.entry);
     const full =
       current.length === MAX_ENTRIES_PER_REQUEST ||
-      bytes + size > MAX_REQUEST_BYTES;
+      bytes + size >= MAX_REQUEST_BYTES;
     if (full && current.length > 0) {
       batches.push(current);
       current = [];
@@ -176,4 +233,8 @@ function requestBatches<T extends { entry: PutEventsRequestEntry }>(
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

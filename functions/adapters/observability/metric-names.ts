@@ -23,6 +23,8 @@ export const METRIC_NAMES = {
   leadsRecycled: 'LeadsRecycled',
   /** Events the bus did not accept, retryable or not (count). */
   publishFailures: 'PublishFailures',
+  /** Events rejected for good, kept as failed outbox entries (count). */
+  outboxFailed: 'OutboxFailed',
   /** Due items the sweep read from the review index (count). */
   sweepItemsRead: 'SweepItemsRead',
   /** Leads the sweep changed, each with one or more transitions (count). */

@@ -33,6 +33,7 @@ export function recordIngestMetrics(
   addCount(metrics, METRIC_NAMES.mqlsQualified, result.transitions.qualified);
   addCount(metrics, METRIC_NAMES.leadsRecycled, result.transitions.recycled);
   addCount(metrics, METRIC_NAMES.publishFailures, result.events.pending);
+  addCount(metrics, METRIC_NAMES.outboxFailed, result.events.failed);
 }
 
 /** Adds the counts of one sweep run. */
@@ -50,6 +51,7 @@ export function recordSweepMetrics(
   addCount(metrics, METRIC_NAMES.mqlsQualified, result.qualified);
   addCount(metrics, METRIC_NAMES.leadsRecycled, result.recycled);
   addCount(metrics, METRIC_NAMES.publishFailures, result.pending);
+  addCount(metrics, METRIC_NAMES.outboxFailed, result.failed);
   addCount(metrics, METRIC_NAMES.outboxPending, result.outboxPending);
   metrics.addMetric(
     METRIC_NAMES.outboxOldestAge,

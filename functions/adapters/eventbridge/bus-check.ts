@@ -1,0 +1,52 @@
+import {
+  DescribeEventBusCommand,
+  type EventBridgeClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-eventbridge';
+
+/** The configured event bus does not exist. */
+export class EventBusNotFoundError extends Error {
+  constructor(readonly eventBusName: string) {
+    super(
+      `Event bus "${eventBusName}" does not exist. EventBridge accepts events for a missing bus and drops them, so nothing is published until EVENT_BUS_NAME names an existing bus.`,
+    );
+    this.name = 'EventBusNotFoundError';
+  }
+}
+
+/**
+ * Confirms that the bus exists with DescribeEventBus. Raises
+ * EventBusNotFoundError when it does not, and the SDK's error when the
+ * call fails.
+ */
+export async function confirmEventBus(
+  client: EventBridgeClient,
+  eventBusName: string,
+): Promise<void> {
+  try {
+    await client.send(new DescribeEventBusCommand({ Name: eventBusName }));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) {
+      throw new EventBusNotFoundError(eventBusName);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Returns a function that runs `check` once and returns its promise on
+ * every later call. A failed check runs again on the next call, so a
+ * transient error does not fail a container for good.
+ */
+export function onceUntilSuccess(
+  check: () => Promise<void>,
+): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  return () => {
+    pending ??= check().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}

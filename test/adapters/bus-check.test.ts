@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import {
+  confirmEventBus,
+  EventBusNotFoundError,
+  onceUntilSuccess,
+} from '../../functions/adapters/eventbridge/bus-check.js';
+import { createTestRouting } from '../support/aws.js';
+
+describe('confirmEventBus on moto', () => {
+  it('accepts a bus that exists', async () => {
+    const routing = await createTestRouting();
+
+    await expect(
+      confirmEventBus(routing.events, routing.eventBusName),
+    ).resolves.toBeUndefined();
+  });
+
+  it('raises EventBusNotFoundError for a missing bus', async () => {
+    const routing = await createTestRouting();
+
+    const check = confirmEventBus(routing.events, 'mql-engine-typo');
+
+    await expect(check).rejects.toBeInstanceOf(EventBusNotFoundError);
+    await expect(check).rejects.toThrow('"mql-engine-typo" does not exist');
+  });
+});
+
+describe('onceUntilSuccess', () => {
+  it('runs a successful check once', async () => {
+    let calls = 0;
+    const ready = onceUntilSuccess(async () => {
+      calls += 1;
+    });
+
+    await ready();
+    await ready();
+
+    expect(calls).toBe(1);
+  });
+
+  it('runs a failed check again on the next call', async () => {
+    let calls = 0;
+    const ready = onceUntilSuccess(async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('timed out');
+    });
+
+    await expect(ready()).rejects.toThrow('timed out');
+    await ready();
+
+    expect(calls).toBe(2);
+  });
+});
