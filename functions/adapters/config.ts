@@ -19,6 +19,8 @@ const environmentSchema = z.object({
   MQL_WRITE_KEY: z.string().min(1).optional(),
   /** Path of a model JSON file; the bundled default model otherwise. */
   MQL_MODEL_FILE: z.string().min(1).optional(),
+  /** Whether lead event details carry the lead's email (CRM sync). */
+  EVENT_INCLUDE_EMAIL: z.enum(['true', 'false']).default('false'),
   /** Stage name, the `stage` dimension of every metric. */
   STAGE_NAME: z.string().min(1).default('local'),
 });

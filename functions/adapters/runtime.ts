@@ -85,7 +85,14 @@ export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   ready().catch(() => undefined);
   return {
     ready,
-    deps: { repository, publisher, model, clock: Date.now, log },
+    deps: {
+      repository,
+      publisher,
+      model,
+      clock: Date.now,
+      log,
+      eventOptions: { includeEmail: config.EVENT_INCLUDE_EMAIL === 'true' },
+    },
     writeKeys: writeKeyVerifier(config, tracer, log),
     logger,
     metrics: createMetrics(config.STAGE_NAME),

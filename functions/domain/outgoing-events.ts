@@ -1,77 +1,39 @@
-import * as z from 'zod';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
+import {
+  DETAIL_SCHEMA_VERSION,
+  DETAIL_TYPES,
+  type DetailOf,
+  type DetailType,
+} from './event-contract.js';
 import { explainScore } from './explanation.js';
 import type { ScoringModel } from './model.js';
 import type { Transition } from './qualification.js';
 import { toIso } from './time.js';
 
-/** Version of the detail schemas below; raised on breaking changes. */
-export const DETAIL_SCHEMA_VERSION = '1';
-
 /** Maximum contributions carried in an event, largest first. */
 const TOP_CONTRIBUTIONS = 5;
 
-export const DETAIL_TYPES = {
-  qualified: 'Lead Qualified',
-  recycled: 'Lead Recycled',
-} as const;
-
-export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
-
-const contributionSchema = z.object({
-  kind: z.enum(['fit', 'intent']),
-  ruleId: z.string(),
-  points: z.number(),
-});
-
-const intentDetailSchema = contributionSchema.extend({
-  /** Events before caps, and counted after them. */
-  events: z.number().optional(),
-  counted: z.number().optional(),
-  /** Points before caps and decay. */
-  rawPoints: z.number().optional(),
-});
-
-const quarantinedSchema = z.object({
-  reason: z.string(),
-  count: z.number(),
-});
+/** Model group whose matched fit rule becomes the detail's `persona`. */
+const PERSONA_GROUP = 'persona';
 
 /**
- * Detail of "Lead Qualified" and "Lead Recycled" events. It carries ids,
- * scores and rule ids only: no traits, no raw payload. `contributions`
- * lists every rule, rounded so that the points add up to `score`, and
- * `topContributions` is its first five entries.
+ * An event waiting in the outbox to be published. `leadId` names the
+ * lead whose partition holds the outbox entry.
  */
-export const leadTransitionDetailSchema = z.object({
-  schemaVersion: z.literal(DETAIL_SCHEMA_VERSION),
-  eventId: z.string(),
-  leadId: z.string(),
-  episode: z.number().int().positive(),
-  status: z.enum(['mql', 'recycled']),
-  previousStatus: z.enum(['engaged', 'mql', 'recycled']),
-  occurredAt: z.iso.datetime(),
-  score: z.number(),
-  fit: z.number(),
-  intent: z.number(),
-  threshold: z.number(),
-  recycleBelow: z.number(),
-  modelVersion: z.string(),
-  reason: z.string(),
-  topContributions: z.array(contributionSchema),
-  contributions: z.array(intentDetailSchema),
-  quarantined: z.array(quarantinedSchema),
-});
+export type OutgoingEvent = {
+  [T in DetailType]: {
+    eventId: string;
+    leadId: string;
+    detailType: T;
+    detail: DetailOf<T>;
+    createdAt: number;
+  };
+}[DetailType];
 
-export type LeadTransitionDetail = z.infer<typeof leadTransitionDetailSchema>;
-
-/** An event waiting in the outbox to be published. */
-export interface OutgoingEvent {
-  eventId: string;
-  leadId: string;
-  detailType: DetailType;
-  detail: LeadTransitionDetail;
-  createdAt: number;
+/** Personal data a stage allows in event details. */
+export interface EventPersonalData {
+  /** Included only when the stage sets `events.includeEmail`. */
+  email?: string;
 }
 
 /**
@@ -92,6 +54,7 @@ export function transitionEvent(
   transition: Transition,
   model: ScoringModel,
   createdAt: number,
+  personal: EventPersonalData = {},
 ): OutgoingEvent {
   const eventId = transitionEventId(
     leadId,
@@ -139,6 +102,31 @@ export function transitionEvent(
         reason,
         count,
       })),
+      ...personaOf(contributions, model),
+      ...(personal.email === undefined ? {} : { email: personal.email }),
     },
   };
 }
+
+function personaOf(
+  contributions: ReadonlyArray<{ kind: string; ruleId: string }>,
+  model: ScoringModel,
+): { persona?: string } {
+  const personaRules = new Set(
+    model.fitRules
+      .filter((rule) => rule.group === PERSONA_GROUP)
+      .map((rule) => rule.id),
+  );
+  const match = contributions.find(
+    (c) => c.kind === 'fit' && personaRules.has(c.ruleId),
+  );
+  return match === undefined ? {} : { persona: match.ruleId };
+}
+
+export {
+  DETAIL_SCHEMA_VERSION,
+  DETAIL_TYPES,
+  type DetailType,
+  type LeadTransitionDetail,
+  leadTransitionDetailSchema,
+} from './event-contract.js';

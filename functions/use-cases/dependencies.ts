@@ -11,4 +11,12 @@ export interface ScoringDependencies {
   /** Returns the current time in epoch milliseconds. */
   clock: () => number;
   log: Log;
+  /** What outgoing event details include. @default { includeEmail: false } */
+  eventOptions?: EventOptions;
+}
+
+/** Stage settings of outgoing event details. */
+export interface EventOptions {
+  /** Whether lead details carry the lead's email, for CRM sync. */
+  includeEmail: boolean;
 }

@@ -14,6 +14,7 @@ import {
 } from '../ports/lead-repository.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
+import { eventPersonalData } from './event-personal-data.js';
 import { publishEvents } from './publish-events.js';
 import { MAX_EVENTS_PER_WRITE, MAX_REDIRECTS } from './update-lead.js';
 
@@ -208,8 +209,9 @@ async function writeMovedPage(
   const before = stored ?? newLead(to, model, firstSeenAt);
   const applied = applyEvents(before, tracking, model);
   const evaluation = evaluateLead(applied.state, model, now);
+  const personal = eventPersonalData(deps, evaluation.state);
   const outgoing = evaluation.transitions.map((transition) =>
-    transitionEvent(to, transition, model, now),
+    transitionEvent(to, transition, model, now, personal),
   );
   const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
   const change: LeadChange = {

@@ -9,6 +9,7 @@ import { evaluateLead, recycleBySales } from '../domain/qualification.js';
 import { VersionConflictError } from '../ports/lead-repository.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
+import { eventPersonalData } from './event-personal-data.js';
 import { getLead, type LeadView } from './get-lead.js';
 import { resolveLeadId } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
@@ -47,8 +48,9 @@ export async function recycleLead(
       );
     }
     const evaluation = recycleBySales(stored, deps.model, now, request.reason);
+    const personal = eventPersonalData(deps, evaluation.state);
     const outgoing = evaluation.transitions.map((transition) =>
-      transitionEvent(leadId, transition, deps.model, now),
+      transitionEvent(leadId, transition, deps.model, now, personal),
     );
     try {
       await deps.repository.saveLeadChange({

@@ -17,6 +17,7 @@ import {
 } from '../ports/lead-repository.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
+import { eventPersonalData } from './event-personal-data.js';
 
 /** Maximum events per transaction: DynamoDB allows 100 items, 2 per event. */
 export const MAX_EVENTS_PER_WRITE = 45;
@@ -149,8 +150,9 @@ async function writeOnce(
   const applied = applyEvents(caughtUp.state, events, model);
   const evaluation = evaluateLead(applied.state, model, now);
   const transitions = [...caughtUp.transitions, ...evaluation.transitions];
+  const personal = eventPersonalData(deps, evaluation.state);
   const outgoing = transitions.map((transition) =>
-    transitionEvent(leadId, transition, model, now),
+    transitionEvent(leadId, transition, model, now, personal),
   );
   const unchanged =
     stored !== undefined &&

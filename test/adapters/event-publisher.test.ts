@@ -15,11 +15,16 @@ import type { OutgoingEvent } from '../../functions/domain/outgoing-events.js';
 import { SALES_QUEUE } from '../../lib/definitions/event-routing.js';
 import { createTestRouting } from '../support/aws.js';
 
-function outgoing(index: number, detailType = 'Lead Qualified'): OutgoingEvent {
+type QualifiedEvent = Extract<OutgoingEvent, { detailType: 'Lead Qualified' }>;
+
+function outgoing(
+  index: number,
+  detailType = 'Lead Qualified',
+): QualifiedEvent {
   return {
     eventId: `event-${index}`,
     leadId: `lead-${index}`,
-    detailType: detailType as OutgoingEvent['detailType'],
+    detailType: detailType as QualifiedEvent['detailType'],
     createdAt: 0,
     detail: {
       schemaVersion: '1',

@@ -4,6 +4,7 @@ import {
   type PutEventsRequestEntry,
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
+import { detailProblem } from '../../domain/event-contract.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
 import type {
   EventPublisher,
@@ -59,7 +60,8 @@ interface PendingEntry {
 }
 
 /**
- * Publishes outgoing events with PutEvents. PutEvents answers 200 even
+ * Publishes outgoing events with PutEvents. Each entry is checked first
+ * against EventBridge's limits and its detail type's schema. PutEvents answers 200 even
  * when entries fail, so each entry's result is checked: an event counts as
  * published only when its entry came back with an EventId. Entries are
  * sent in requests of at most 10 entries and less than 256 KB, and
@@ -92,7 +94,11 @@ export class EventBridgePublisher implements EventPublisher {
     const valid: PendingEntry[] = [];
     for (const event of events) {
       const entry = this.toEntry(event);
-      const problem = entry === undefined ? undefined : entryProblem(entry);
+      const problem =
+        entry === undefined
+          ? undefined
+          : (entryProblem(entry) ??
+            detailProblem(event.detailType, event.detail));
       if (entry !== undefined && problem === undefined) {
         valid.push({ eventId: event.eventId, entry });
         continue;

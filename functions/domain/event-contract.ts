@@ -1,0 +1,191 @@
+import * as z from 'zod';
+import { formatPath } from './issues.js';
+
+/**
+ * The contract of the events the engine publishes: one zod schema per
+ * detail type in DETAIL_SCHEMAS. The publisher validates every detail
+ * against it before sending, and `npm run schemas` writes one JSON Schema
+ * per entry into schemas/, which the CDK app registers in an EventBridge
+ * schema registry. A detail type added to the map is picked up by all
+ * three.
+ *
+ * Details carry ids, scores and rule ids, never traits or raw payloads.
+ * The only personal data is `email`, present only where the stage
+ * configuration turns on `events.includeEmail` (for CRM sync).
+ */
+
+/** Version of the detail schemas; raised on breaking changes. */
+export const DETAIL_SCHEMA_VERSION = '1';
+
+export const DETAIL_TYPES = {
+  qualified: 'Lead Qualified',
+  recycled: 'Lead Recycled',
+  dispositionChanged: 'Lead Disposition Changed',
+  accountQualified: 'Account Qualified',
+  erased: 'Lead Erased',
+} as const;
+
+export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
+
+const eventIdSchema = z
+  .string()
+  .min(1)
+  .describe(
+    'Deterministic id of the event: the same on every delivery of the same change, so consumers can drop repeats.',
+  );
+
+const emailSchema = z
+  .email()
+  .optional()
+  .describe(
+    "Lead's email address; present only when the stage sets events.includeEmail.",
+  );
+
+export const contributionSchema = z
+  .object({
+    kind: z.enum(['fit', 'intent']),
+    ruleId: z.string().describe('Id of the model rule.'),
+    points: z.number().describe('Points after decay and caps.'),
+  })
+  .describe('What one rule added to the score.');
+
+const intentContributionSchema = contributionSchema.extend({
+  events: z.number().optional().describe('Events before caps.'),
+  counted: z.number().optional().describe('Events counted after caps.'),
+  rawPoints: z.number().optional().describe('Points before caps and decay.'),
+});
+
+const quarantinedSchema = z.object({
+  reason: z.string(),
+  count: z.number(),
+});
+
+/** Fields every detail carries. */
+const baseDetailSchema = z.strictObject({
+  schemaVersion: z.literal(DETAIL_SCHEMA_VERSION),
+  eventId: eventIdSchema,
+  occurredAt: z.iso.datetime().describe('When the change happened.'),
+});
+
+/** Score fields of lead and account details. */
+const scoreFields = {
+  score: z.number().describe('fit + intent at occurredAt.'),
+  fit: z.number(),
+  intent: z.number().describe('Intent after decay to occurredAt.'),
+  threshold: z.number().describe('Score at which a lead qualifies.'),
+  modelVersion: z.string().describe('Content hash of the scoring model.'),
+  topContributions: z
+    .array(contributionSchema)
+    .describe('The largest contributions, at most five, largest first.'),
+};
+
+const leadStatusSchema = z.enum(['engaged', 'mql', 'recycled']);
+
+/**
+ * Detail of "Lead Qualified" and "Lead Recycled". `contributions` lists
+ * every rule, rounded so that the points add up to `score`, and
+ * `topContributions` is its first five entries.
+ */
+export const leadTransitionDetailSchema = baseDetailSchema.extend({
+  leadId: z.string(),
+  episode: z.number().int().positive().describe('Qualification number.'),
+  status: z.enum(['mql', 'recycled']),
+  previousStatus: leadStatusSchema,
+  ...scoreFields,
+  recycleBelow: z.number().describe('Score below which an MQL recycles.'),
+  reason: z.string().describe('Why the status changed.'),
+  persona: z
+    .string()
+    .optional()
+    .describe('Id of the fit rule that matched in the model group "persona".'),
+  contributions: z.array(intentContributionSchema),
+  quarantined: z.array(quarantinedSchema),
+  email: emailSchema,
+});
+
+/** Outcomes sales reports for a lead. */
+export const DISPOSITIONS = [
+  'accepted',
+  'rejected',
+  'sql',
+  'opportunity',
+  'recycled',
+] as const;
+
+/** Detail of "Lead Disposition Changed": sales feedback on a lead. */
+export const leadDispositionDetailSchema = baseDetailSchema.extend({
+  leadId: z.string(),
+  episode: z.number().int().nonnegative(),
+  disposition: z.enum(DISPOSITIONS),
+  previousDisposition: z.enum(DISPOSITIONS).optional(),
+  reason: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('Reason sales gave, for rejected and recycled.'),
+  status: leadStatusSchema.describe('Lead status after the disposition.'),
+  ...scoreFields,
+  email: emailSchema,
+});
+
+/** Detail of "Account Qualified": an account became an MQA. */
+export const accountQualifiedDetailSchema = baseDetailSchema.extend({
+  accountId: z.string(),
+  episode: z.number().int().positive(),
+  ...scoreFields,
+  rolesCovered: z
+    .array(z.string())
+    .describe('Buying-group roles with an engaged lead.'),
+  rolesMissing: z
+    .array(z.string())
+    .describe('Roles the model requires that no engaged lead covers.'),
+  leadIds: z.array(z.string()).describe('Engaged leads of the account.'),
+});
+
+/** Detail of "Lead Erased": every item of the lead was deleted. */
+export const leadErasedDetailSchema = baseDetailSchema.extend({
+  leadId: z.string(),
+  accountId: z
+    .string()
+    .optional()
+    .describe('Account the lead belonged to, whose state was updated.'),
+});
+
+/** The detail schema of each detail type the engine publishes. */
+export const DETAIL_SCHEMAS = {
+  [DETAIL_TYPES.qualified]: leadTransitionDetailSchema,
+  [DETAIL_TYPES.recycled]: leadTransitionDetailSchema,
+  [DETAIL_TYPES.dispositionChanged]: leadDispositionDetailSchema,
+  [DETAIL_TYPES.accountQualified]: accountQualifiedDetailSchema,
+  [DETAIL_TYPES.erased]: leadErasedDetailSchema,
+} as const satisfies Record<DetailType, z.ZodType>;
+
+export type DetailOf<T extends DetailType> = z.infer<
+  (typeof DETAIL_SCHEMAS)[T]
+>;
+export type LeadTransitionDetail = z.infer<typeof leadTransitionDetailSchema>;
+export type LeadDispositionDetail = z.infer<typeof leadDispositionDetailSchema>;
+export type AccountQualifiedDetail = z.infer<
+  typeof accountQualifiedDetailSchema
+>;
+export type LeadErasedDetail = z.infer<typeof leadErasedDetailSchema>;
+
+/**
+ * Returns why a detail breaks its detail type's schema, naming each
+ * invalid field, or undefined when it is valid.
+ */
+export function detailProblem(
+  detailType: string,
+  detail: unknown,
+): string | undefined {
+  if (!Object.hasOwn(DETAIL_SCHEMAS, detailType)) {
+    return `Unknown detail type "${detailType}"; add its schema to DETAIL_SCHEMAS.`;
+  }
+  const schema = DETAIL_SCHEMAS[detailType as DetailType];
+  const parsed = schema.safeParse(detail);
+  if (parsed.success) return undefined;
+  const fields = parsed.error.issues
+    .map((issue) => `${formatPath(issue.path)}: ${issue.message}`)
+    .join('; ');
+  return `Detail does not match the "${detailType}" schema: ${fields}`;
+}
