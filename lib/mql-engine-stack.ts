@@ -2,15 +2,12 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DecaySweep } from './constructs/decay-sweep.js';
 import { EventRouting } from './constructs/event-routing.js';
+import { EventSchemas } from './constructs/event-schemas.js';
 import { LeadTable } from './constructs/lead-table.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { ScoringFunctions } from './constructs/scoring-functions.js';
 import { TrackingApi } from './constructs/tracking-api.js';
-import {
-  QUEUES,
-  resourceName,
-  SALES_QUEUE,
-} from './definitions/event-routing.js';
+import { queueOf, resourceName } from './definitions/event-routing.js';
 import type { BundledModel } from './scoring-model.js';
 import type { StageConfig } from './stage-config.js';
 
@@ -38,8 +35,10 @@ export class MqlEngineStack extends Stack {
     });
     const routing = new EventRouting(this, 'Events', {
       stageName: config.stageName,
+      targets: config.events.targets,
       archiveRetentionDays: config.eventRetentionDays,
     });
+    new EventSchemas(this, 'Schemas', { stageName: config.stageName });
     const functions = new ScoringFunctions(this, 'Functions', {
       projectRoot: props.projectRoot,
       table,
@@ -50,6 +49,7 @@ export class MqlEngineStack extends Stack {
       sizing: config.functions,
       reviewShards: config.reviewShards,
       eventRetentionDays: config.eventRetentionDays,
+      eventIncludeEmail: config.events.includeEmail,
       logLevel: config.logLevel,
       tracing: config.tracing,
       logRetention: config.logRetentionDays,
@@ -72,7 +72,10 @@ export class MqlEngineStack extends Stack {
       stageName: config.stageName,
       functions: functions.all,
       httpApi: api.httpApi,
-      queues: QUEUES.map((queue) => routing.queue(queue.id)),
+      queues: config.events.targets
+        .filter((target) => target.type === 'queue')
+        .map((target) => routing.queue(target.id)),
+      deadLetterQueues: routing.deadLetterQueues,
       alarms: config.alarms,
     });
 
@@ -80,7 +83,7 @@ export class MqlEngineStack extends Stack {
       ApiUrl: api.url,
       EventBusName: routing.eventBus.eventBusName,
       TableName: table.tableName,
-      SalesQueueUrl: routing.queue(SALES_QUEUE.id).queueUrl,
+      ...queueUrlOutputs(routing, config),
       WriteKeySecretName: config.writeKeySecretName,
       DashboardName: monitoring.dashboard.dashboardName,
     });
@@ -91,4 +94,19 @@ export class MqlEngineStack extends Stack {
       new CfnOutput(this, id, { value });
     }
   }
+}
+
+/** Returns an output per queue target, such as SalesQueueUrl. */
+function queueUrlOutputs(
+  routing: EventRouting,
+  config: StageConfig,
+): Record<string, string> {
+  return Object.fromEntries(
+    config.events.targets
+      .filter((target) => target.type === 'queue')
+      .map((target) => [
+        `${queueOf(target).id}Url`,
+        routing.queue(target.id).queueUrl,
+      ]),
+  );
 }

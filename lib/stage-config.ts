@@ -6,6 +6,10 @@ import { DEFAULT_REVIEW_SHARDS } from '../functions/adapters/dynamodb/table-layo
 import { formatPath } from '../functions/domain/issues.js';
 import { ConfigurationError } from './configuration-error.js';
 import { corsOriginsSchema } from './definitions/cors.js';
+import {
+  DEFAULT_ROUTING_TARGETS,
+  eventSettingsSchema,
+} from './definitions/event-routing.js';
 import { mergeDefaults } from './merge-defaults.js';
 import {
   adminAuthSchema,
@@ -29,7 +33,8 @@ const LOG_RETENTION_DAYS: readonly number[] = Object.values(
 
 /**
  * The stage name is part of every resource name, `mql-engine-<stage>-…`.
- * The longest, the sales rule's, must fit EventBridge's 64 characters.
+ * The longest, a rule's `mql-engine-<stage>-to-<target id>` with a
+ * 20-character target id, must fit EventBridge's 64 characters.
  */
 const stageNameSchema = z
   .string()
@@ -101,6 +106,8 @@ const stageFieldsSchema = z
     /** X-Ray active tracing of the functions. */
     tracing: z.boolean(),
     alarms: alarmsSchema,
+    /** Routing targets of published events, and the email option. */
+    events: eventSettingsSchema,
   })
   .strict();
 
@@ -171,6 +178,7 @@ const DEV_DEFAULTS = {
   logLevel: 'DEBUG',
   tracing: true,
   alarms: {},
+  events: { includeEmail: false, targets: [...DEFAULT_ROUTING_TARGETS] },
 } satisfies StageDefaults;
 
 /** Defaults of the known stages. Any other stage gets the dev defaults. */

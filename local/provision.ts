@@ -22,9 +22,10 @@ import {
   TABLE_LAYOUT,
 } from '../functions/adapters/dynamodb/table-layout.js';
 import {
-  QUEUES,
-  RULES,
+  DEFAULT_ROUTING_TARGETS,
+  type RoutingTarget,
   resourceName,
+  ruleOf,
 } from '../lib/definitions/event-routing.js';
 import { LOCAL_AWS } from './services.js';
 
@@ -58,17 +59,23 @@ export async function createLeadTable(
 /** The event bus and queue URLs created for a stage. */
 export interface LocalRouting {
   eventBusName: string;
-  /** Queue URL by queue definition id, such as `SalesQueue`. */
+  /**
+   * Queue URL by routing target id, such as `sales`. An API destination
+   * target gets a stand-in queue: moto calls API destinations without the
+   * event body, so the queue receives what the endpoint would.
+   */
   queueUrls: Record<string, string>;
 }
 
 /**
- * Creates the stage's event bus, queues and rules in moto from the same
- * definitions the CDK stack uses. Safe to run again on the same server.
+ * Creates the stage's event bus, and for each routing target a queue,
+ * its dead-letter queue and its rule, in moto from the same definitions
+ * the CDK stack uses. Safe to run again on the same server.
  */
 export async function createEventRouting(
   endpoint: string,
   stage: string,
+  targets: readonly RoutingTarget[] = DEFAULT_ROUTING_TARGETS,
 ): Promise<LocalRouting> {
   const events = new EventBridgeClient({ ...LOCAL_AWS, endpoint });
   const sqs = new SQSClient({ ...LOCAL_AWS, endpoint });
@@ -79,27 +86,16 @@ export async function createEventRouting(
     if (!(error instanceof ResourceAlreadyExistsException)) throw error;
   }
   const queueUrls: Record<string, string> = {};
-  const queueArns: Record<string, string> = {};
-  for (const queue of QUEUES) {
-    const { QueueUrl = '' } = await sqs.send(
-      new CreateQueueCommand({
-        QueueName: resourceName(stage, queue.nameSuffix),
-      }),
-    );
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl,
-        AttributeNames: ['QueueArn'],
-      }),
-    );
-    queueUrls[queue.id] = QueueUrl;
-    queueArns[queue.id] = Attributes?.QueueArn ?? '';
-  }
-  for (const rule of RULES) {
-    const name = resourceName(stage, rule.nameSuffix);
+  for (const target of targets) {
+    const name = resourceName(stage, target.id);
+    const queue = await createQueue(sqs, name);
+    const deadLetterQueue = await createQueue(sqs, `${name}-dlq`);
+    queueUrls[target.id] = queue.url;
+    const rule = ruleOf(target);
+    const ruleName = resourceName(stage, rule.nameSuffix);
     await events.send(
       new PutRuleCommand({
-        Name: name,
+        Name: ruleName,
         EventBusName: eventBusName,
         Description: rule.description,
         EventPattern: JSON.stringify(rule.eventPattern),
@@ -107,10 +103,19 @@ export async function createEventRouting(
     );
     await events.send(
       new PutTargetsCommand({
-        Rule: name,
+        Rule: ruleName,
         EventBusName: eventBusName,
         Targets: [
-          { Id: rule.targetQueueId, Arn: queueArns[rule.targetQueueId] },
+          {
+            Id: target.id,
+            Arn: queue.arn,
+            RetryPolicy: {
+              MaximumRetryAttempts: target.retryPolicy.maximumRetryAttempts,
+              MaximumEventAgeInSeconds:
+                target.retryPolicy.maximumEventAgeSeconds,
+            },
+            DeadLetterConfig: { Arn: deadLetterQueue.arn },
+          },
         ],
       }),
     );
@@ -118,4 +123,17 @@ export async function createEventRouting(
   events.destroy();
   sqs.destroy();
   return { eventBusName, queueUrls };
+}
+
+async function createQueue(
+  sqs: SQSClient,
+  queueName: string,
+): Promise<{ url: string; arn: string }> {
+  const { QueueUrl = '' } = await sqs.send(
+    new CreateQueueCommand({ QueueName: queueName }),
+  );
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  return { url: QueueUrl, arn: Attributes?.QueueArn ?? '' };
 }

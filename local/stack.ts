@@ -1,5 +1,8 @@
 import type { Server } from 'node:http';
-import { resourceName, SALES_QUEUE } from '../lib/definitions/event-routing.js';
+import {
+  resourceName,
+  SALES_TARGET,
+} from '../lib/definitions/event-routing.js';
 import { startLocalApi } from './http-server.js';
 import { freePort } from './ports.js';
 import { createEventRouting, createLeadTable } from './provision.js';
@@ -94,7 +97,7 @@ async function wireStack(
   const tableName = resourceName(stage);
   await createLeadTable(dynamo.endpoint, tableName);
   const routing = await createEventRouting(moto.endpoint, stage);
-  const salesQueueUrl = routing.queueUrls[SALES_QUEUE.id] ?? '';
+  const salesQueueUrl = routing.queueUrls[SALES_TARGET.id] ?? '';
   configureHandlerEnvironment({
     TABLE_NAME: tableName,
     EVENT_BUS_NAME: routing.eventBusName,

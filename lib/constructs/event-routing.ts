@@ -1,39 +1,63 @@
-import { Duration } from 'aws-cdk-lib';
-import { EventBus, type EventPattern, Rule } from 'aws-cdk-lib/aws-events';
-import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { Duration, SecretValue, Validations } from 'aws-cdk-lib';
+import {
+  ApiDestination,
+  Authorization,
+  Connection,
+  EventBus,
+  type EventPattern,
+  HttpMethod,
+  HttpParameter,
+  type IRuleTarget,
+  Rule,
+} from 'aws-cdk-lib/aws-events';
+import {
+  ApiDestination as ApiDestinationTarget,
+  SqsQueue,
+} from 'aws-cdk-lib/aws-events-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+
 import { Construct } from 'constructs';
 import {
+  type ApiDestinationTarget as ApiDestinationDefinition,
+  DEFAULT_ROUTING_TARGETS,
   EVENT_SOURCE,
-  QUEUES,
-  type QueueDefinition,
-  RULES,
-  type RuleDefinition,
+  type QueueTarget,
+  queueOf,
+  type RoutingTarget,
   resourceName,
+  ruleOf,
 } from '../definitions/event-routing.js';
 
 export interface EventRoutingProps {
   /** Stage name, part of every resource name. */
   stageName: string;
-  /** Queues to create. @default QUEUES */
-  queues?: readonly QueueDefinition[];
-  /** Rules from the bus to the queues. @default RULES */
-  rules?: readonly RuleDefinition[];
+  /** Targets of routed events. @default DEFAULT_ROUTING_TARGETS */
+  targets?: readonly RoutingTarget[];
   /** Days the archive keeps published events for replay. @default 400 */
   archiveRetentionDays?: number;
+}
+
+/** A dead-letter queue with the id of the target it belongs to. */
+export interface TargetDeadLetterQueue {
+  targetId: string;
+  queue: Queue;
 }
 
 /** Receive attempts before a message moves to the dead-letter queue. */
 const MAX_RECEIVE_COUNT = 5;
 
 /**
- * The stage's event bus with an archive for replay, and the queues and
- * rules of the shared routing definitions. Each rule delivers to its
- * queue, and each queue moves poison messages to its own dead-letter
- * queue. Queues are encrypted (SSE-SQS) and reject requests without TLS.
+ * The stage's event bus with an archive for replay, and one rule per
+ * routing target of the stage configuration. A queue target gets a queue
+ * whose dead-letter queue also takes events the rule could not deliver;
+ * an API destination target gets a connection, the destination and its
+ * own dead-letter queue. Queues are encrypted (SSE-SQS) and reject
+ * requests without TLS.
  */
 export class EventRouting extends Construct {
   readonly eventBus: EventBus;
+  /** Dead-letter queue of every target, in target order. */
+  readonly deadLetterQueues: TargetDeadLetterQueue[] = [];
   private readonly queuesById = new Map<string, Queue>();
 
   constructor(scope: Construct, id: string, props: EventRoutingProps) {
@@ -46,31 +70,38 @@ export class EventRouting extends Construct {
       eventPattern: { source: [EVENT_SOURCE] },
       retention: Duration.days(props.archiveRetentionDays ?? 400),
     });
-    for (const queue of props.queues ?? QUEUES) {
-      this.createQueue(props.stageName, queue);
-    }
-    for (const rule of props.rules ?? RULES) {
-      this.createRule(props.stageName, rule);
+    for (const target of props.targets ?? DEFAULT_ROUTING_TARGETS) {
+      const ruleTarget =
+        target.type === 'queue'
+          ? this.queueTarget(props.stageName, target)
+          : this.apiDestinationTarget(props.stageName, target);
+      const rule = ruleOf(target);
+      new Rule(this, rule.id, {
+        ruleName: resourceName(props.stageName, rule.nameSuffix),
+        description: rule.description,
+        eventBus: this.eventBus,
+        eventPattern: toEventPattern(rule.eventPattern),
+        targets: [ruleTarget],
+      });
     }
   }
 
-  /** Returns the queue created from the definition with this id. */
+  /** Returns the queue created for the queue target with this id. */
   queue(id: string): Queue {
     const queue = this.queuesById.get(id);
     if (queue === undefined) {
-      throw new Error(`No queue is defined with id ${id}.`);
+      throw new Error(`No queue target is defined with id ${id}.`);
     }
     return queue;
   }
 
-  private createQueue(stageName: string, definition: QueueDefinition): void {
+  private queueTarget(stageName: string, target: QueueTarget): IRuleTarget {
+    const definition = queueOf(target);
     const name = resourceName(stageName, definition.nameSuffix);
-    const deadLetterQueue = new Queue(this, `${definition.id}DeadLetter`, {
-      queueName: `${name}-dlq`,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    const deadLetterQueue = this.deadLetterQueue(
+      `${definition.id}DeadLetter`,
+      `${name}-dlq`,
+    );
     const queue = new Queue(this, definition.id, {
       queueName: name,
       encryption: QueueEncryption.SQS_MANAGED,
@@ -80,23 +111,90 @@ export class EventRouting extends Construct {
         maxReceiveCount: MAX_RECEIVE_COUNT,
       },
     });
-    this.queuesById.set(definition.id, queue);
+    this.queuesById.set(target.id, queue);
+    this.deadLetterQueues.push({ targetId: target.id, queue: deadLetterQueue });
+    return new SqsQueue(queue, retryProps(target, deadLetterQueue));
   }
 
-  private createRule(stageName: string, definition: RuleDefinition): void {
-    const queue = this.queue(definition.targetQueueId);
-    new Rule(this, definition.id, {
-      ruleName: resourceName(stageName, definition.nameSuffix),
-      description: definition.description,
-      eventBus: this.eventBus,
-      eventPattern: toEventPattern(definition.eventPattern),
-      targets: [
-        new SqsQueue(queue, {
-          deadLetterQueue: queue.deadLetterQueue?.queue,
-        }),
-      ],
+  private apiDestinationTarget(
+    stageName: string,
+    target: ApiDestinationDefinition,
+  ): IRuleTarget {
+    const id = ruleOf(target).id.replace(/Rule$/, '');
+    const name = resourceName(stageName, target.id);
+    const connection = new Connection(this, `${id}Connection`, {
+      connectionName: name,
+      description: `Authorization of ${target.description}`,
+      authorization: authorizationOf(target),
+    });
+    const destination = new ApiDestination(this, `${id}Destination`, {
+      apiDestinationName: name,
+      description: target.description,
+      connection,
+      endpoint: target.endpoint,
+      httpMethod: HttpMethod[target.httpMethod],
+      rateLimitPerSecond: target.rateLimitPerSecond,
+    });
+    const deadLetterQueue = this.deadLetterQueue(
+      `${id}DeadLetter`,
+      `${name}-dlq`,
+    );
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is the dead-letter queue of the API destination target: the rule sends it the events the endpoint did not accept.',
+    });
+    this.deadLetterQueues.push({ targetId: target.id, queue: deadLetterQueue });
+    return new ApiDestinationTarget(
+      destination,
+      retryProps(target, deadLetterQueue),
+    );
+  }
+
+  private deadLetterQueue(id: string, queueName: string): Queue {
+    return new Queue(this, id, {
+      queueName,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
     });
   }
+}
+
+function retryProps(target: RoutingTarget, deadLetterQueue: Queue) {
+  return {
+    deadLetterQueue,
+    retryAttempts: target.retryPolicy.maximumRetryAttempts,
+    maxEventAge: Duration.seconds(target.retryPolicy.maximumEventAgeSeconds),
+  };
+}
+
+/**
+ * Returns the connection's authorization. Secret values are read by
+ * CloudFormation from Secrets Manager at deploy time, so they never
+ * appear in the template.
+ */
+function authorizationOf(target: ApiDestinationDefinition): Authorization {
+  const { auth } = target;
+  if (auth.type === 'api-key') {
+    return Authorization.apiKey(
+      auth.headerName,
+      SecretValue.secretsManager(auth.secretName),
+    );
+  }
+  const body: Record<string, HttpParameter> = {
+    grant_type: HttpParameter.fromString('client_credentials'),
+  };
+  if (auth.scopes.length > 0) {
+    body.scope = HttpParameter.fromString(auth.scopes.join(' '));
+  }
+  return Authorization.oauth({
+    authorizationEndpoint: auth.authorizationEndpoint,
+    httpMethod: HttpMethod.POST,
+    clientId: auth.clientId,
+    clientSecret: SecretValue.secretsManager(auth.clientSecretName),
+    bodyParameters: body,
+  });
 }
 
 /**

@@ -89,7 +89,11 @@ function engineRow(stageName: string): IWidget[] {
     ),
     new GraphWidget({
       title: 'Publishing and outbox',
-      left: sums([METRIC_NAMES.publishFailures, METRIC_NAMES.outboxPending]),
+      left: sums([
+        METRIC_NAMES.publishFailures,
+        METRIC_NAMES.outboxFailed,
+        METRIC_NAMES.outboxPending,
+      ]),
       right: [
         engineMetric(stageName, METRIC_NAMES.outboxOldestAge, {
           statistic: 'Maximum',

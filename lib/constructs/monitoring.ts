@@ -20,6 +20,7 @@ import { METRIC_NAMES } from '../../functions/adapters/observability/metric-name
 import { resourceName } from '../definitions/event-routing.js';
 import type { AlarmSettings, FunctionName } from '../stage-settings.js';
 import { engineMetric, MONITORING_PERIOD } from './engine-metrics.js';
+import type { TargetDeadLetterQueue } from './event-routing.js';
 import { dashboardWidgets } from './monitoring-dashboard.js';
 
 export interface MonitoringProps {
@@ -29,6 +30,8 @@ export interface MonitoringProps {
   httpApi: IHttpApi;
   /** Queues that consumers read, each with its dead-letter queue. */
   queues: readonly Queue[];
+  /** Dead-letter queue of every routing target, alarmed on. */
+  deadLetterQueues: readonly TargetDeadLetterQueue[];
   /** Thresholds and where alarms are sent. */
   alarms: AlarmSettings;
 }
@@ -88,12 +91,9 @@ export class Monitoring extends Construct {
   }
 
   private addQueueAlarms(props: MonitoringProps): void {
-    for (const queue of props.queues) {
-      const deadLetters = queue.deadLetterQueue?.queue;
-      if (deadLetters === undefined) continue;
-      this.addAlarm(props, `${queue.node.id.toLowerCase()}-dead-letters`, {
-        description:
-          'Events are in a dead-letter queue: the bus could not deliver them, or a consumer failed them 5 times.',
+    for (const { targetId, queue: deadLetters } of props.deadLetterQueues) {
+      this.addAlarm(props, `${targetId}-dead-letters`, {
+        description: `Events are in the dead-letter queue of target ${targetId}: the bus could not deliver them, or a consumer failed them 5 times.`,
         metric: deadLetters.metricApproximateNumberOfMessagesVisible({
           period: MONITORING_PERIOD,
           statistic: 'Maximum',

@@ -42,6 +42,8 @@ export interface ScoringFunctionsProps {
   reviewShards?: number;
   /** Days raw events are kept. @default 400 */
   eventRetentionDays?: number;
+  /** Whether lead event details carry the email. @default false */
+  eventIncludeEmail?: boolean;
   /** Powertools log level, POWERTOOLS_LOG_LEVEL. @default 'INFO' */
   logLevel?: string;
   /** X-Ray active tracing. @default true */
@@ -221,6 +223,7 @@ function functionEnvironment(
     EVENT_SOURCE,
     REVIEW_SHARDS: String(props.reviewShards ?? DEFAULT_REVIEW_SHARDS),
     EVENT_RETENTION_DAYS: String(props.eventRetentionDays ?? 400),
+    EVENT_INCLUDE_EMAIL: String(props.eventIncludeEmail ?? false),
     STAGE_NAME: props.stageName,
     POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
     // Stack traces in the logs point into the TypeScript sources.

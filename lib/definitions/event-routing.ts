@@ -1,14 +1,159 @@
+import { z } from 'zod';
+
 /**
- * Event bus, routing rules and queues, as plain data. The CDK stack builds
- * them in AWS and the local runtime builds the same ones in moto, so
- * routing is exercised locally exactly as it is defined.
+ * Event bus, routing targets, rules and queues, as plain data. The stage
+ * configuration declares the targets; the CDK stack builds them in AWS and
+ * the local runtime builds the same rules in moto, so routing is exercised
+ * locally exactly as it is defined.
  */
 
 /** Source of every event the engine publishes. */
 export const EVENT_SOURCE = 'mql-engine';
 
+/**
+ * Target ids become part of resource names, `mql-engine-<stage>-<id>`,
+ * which must fit EventBridge's 64 characters with a 20-character stage.
+ */
+const targetIdSchema = z
+  .string()
+  .regex(
+    /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/,
+    'must be 1 to 20 lower-case letters, digits or hyphens, starting with a letter',
+  );
+
+/**
+ * Delivery retries of a rule target, EventBridge's RetryPolicy. Events
+ * that still fail go to the target's dead-letter queue.
+ */
+const retryPolicySchema = z
+  .object({
+    /** Retries before the event goes to the dead-letter queue (0-185). */
+    maximumRetryAttempts: z.number().int().min(0).max(185).default(185),
+    /** Seconds an event is retried at most (60-86400). */
+    maximumEventAgeSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(86_400)
+      .default(86_400),
+  })
+  .strict();
+
+/**
+ * An event pattern in EventBridge's JSON syntax, such as
+ * `{"detail-type": ["Lead Qualified"], "detail": {"score":
+ * [{"numeric": [">", 80]}]}}`. The engine adds `source` itself.
+ */
+const eventPatternSchema = z
+  .record(z.string(), z.unknown())
+  .refine((pattern) => Object.keys(pattern).length > 0, {
+    message: 'must match on at least one field, such as detail-type',
+  })
+  .refine((pattern) => !('source' in pattern), {
+    message: 'must not set source; every rule matches source mql-engine',
+  });
+
+const httpsUrl = z.url({
+  protocol: /^https$/,
+  error: 'must be an https URL',
+});
+
+/** Secrets Manager secret name; the secret holds the plain value. */
+const secretNameSchema = z.string().min(1).max(512);
+
+const connectionAuthSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('api-key'),
+      /** Header that carries the key, such as `x-api-key`. */
+      headerName: z.string().min(1).max(512),
+      /** Secret whose value is the API key. */
+      secretName: secretNameSchema,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('oauth-client-credentials'),
+      /** Token endpoint of the authorization server. */
+      authorizationEndpoint: httpsUrl,
+      clientId: z.string().min(1),
+      /** Secret whose value is the client secret. */
+      clientSecretName: secretNameSchema,
+      /** Scopes requested with the token, space-separated when sent. */
+      scopes: z.array(z.string().min(1)).default([]),
+    })
+    .strict(),
+]);
+
+const targetFields = {
+  id: targetIdSchema,
+  description: z.string().min(1).max(512),
+  eventPattern: eventPatternSchema,
+  retryPolicy: retryPolicySchema.default({
+    maximumRetryAttempts: 185,
+    maximumEventAgeSeconds: 86_400,
+  }),
+};
+
+/** A target of routed events, with the rule that selects them. */
+export const routingTargetSchema = z.discriminatedUnion('type', [
+  /** An SQS queue that a sales-tool connector reads. */
+  z.object({ type: z.literal('queue'), ...targetFields }).strict(),
+  /** A CRM webhook, called through an EventBridge API destination. */
+  z
+    .object({
+      type: z.literal('api-destination'),
+      ...targetFields,
+      endpoint: httpsUrl,
+      httpMethod: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
+      /** Invocations per second EventBridge sends at most. */
+      rateLimitPerSecond: z.number().int().min(1).max(300).default(10),
+      auth: connectionAuthSchema,
+    })
+    .strict(),
+]);
+
+export type RoutingTarget = z.output<typeof routingTargetSchema>;
+export type QueueTarget = Extract<RoutingTarget, { type: 'queue' }>;
+export type ApiDestinationTarget = Extract<
+  RoutingTarget,
+  { type: 'api-destination' }
+>;
+
+/** Event settings of a stage: routing targets and personal data. */
+export const eventSettingsSchema = z
+  .object({
+    /**
+     * Whether lead event details carry the lead's email, for CRM sync.
+     * Every consumer of the bus then receives it.
+     */
+    includeEmail: z.boolean().default(false),
+    /** Where routed events go; each target has its own rule. */
+    targets: z
+      .array(routingTargetSchema)
+      .refine(
+        (targets) =>
+          new Set(targets.map((target) => target.id)).size === targets.length,
+        { message: 'must have unique ids' },
+      ),
+  })
+  .strict();
+
+export type EventSettings = z.output<typeof eventSettingsSchema>;
+
+/** The sales queue, the default target of every stage. */
+export const SALES_TARGET: QueueTarget = {
+  type: 'queue',
+  id: 'sales',
+  description: 'Lead Qualified events for sales-tool connectors.',
+  eventPattern: { 'detail-type': ['Lead Qualified'] },
+  retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 },
+};
+
+export const DEFAULT_ROUTING_TARGETS: readonly RoutingTarget[] = [SALES_TARGET];
+
 export interface QueueDefinition {
-  /** Construct id in the CDK stack. */
+  /** Construct id in the CDK stack, such as `SalesQueue`. */
   id: string;
   /** Queue name suffix; the full name is `mql-engine-<stage>-<suffix>`. */
   nameSuffix: string;
@@ -16,39 +161,49 @@ export interface QueueDefinition {
 }
 
 export interface RuleDefinition {
-  /** Construct id in the CDK stack. */
+  /** Construct id in the CDK stack, such as `SalesRule`. */
   id: string;
   /** Rule name suffix; the full name is `mql-engine-<stage>-<suffix>`. */
   nameSuffix: string;
   description: string;
+  /** The target's pattern with `source` set to the engine's. */
   eventPattern: Record<string, unknown>;
-  /** Id of the queue the rule delivers to. */
-  targetQueueId: string;
+  target: RoutingTarget;
 }
 
-export const SALES_QUEUE: QueueDefinition = {
-  id: 'SalesQueue',
-  nameSuffix: 'sales',
-  description: 'Lead Qualified events for sales-tool connectors.',
-};
+/** Returns the queue a queue target delivers to. */
+export function queueOf(target: QueueTarget): QueueDefinition {
+  return {
+    id: `${pascalCase(target.id)}Queue`,
+    nameSuffix: target.id,
+    description: target.description,
+  };
+}
 
-export const LEAD_QUALIFIED_TO_SALES: RuleDefinition = {
-  id: 'LeadQualifiedToSales',
-  nameSuffix: 'lead-qualified-to-sales',
-  description: 'Routes every Lead Qualified event to the sales queue.',
-  eventPattern: {
-    source: [EVENT_SOURCE],
-    'detail-type': ['Lead Qualified'],
-  },
-  targetQueueId: SALES_QUEUE.id,
-};
+/** Returns the rule that selects a target's events. */
+export function ruleOf(target: RoutingTarget): RuleDefinition {
+  return {
+    id: `${pascalCase(target.id)}Rule`,
+    nameSuffix: `to-${target.id}`,
+    description: target.description,
+    eventPattern: { source: [EVENT_SOURCE], ...target.eventPattern },
+    target,
+  };
+}
 
-export const QUEUES: readonly QueueDefinition[] = [SALES_QUEUE];
-export const RULES: readonly RuleDefinition[] = [LEAD_QUALIFIED_TO_SALES];
+/** The queue of the default sales target. */
+export const SALES_QUEUE: QueueDefinition = queueOf(SALES_TARGET);
 
 /** Returns the name of a stage's resource: `mql-engine-<stage>[-suffix]`. */
 export function resourceName(stage: string, suffix?: string): string {
   return suffix === undefined
     ? `mql-engine-${stage}`
     : `mql-engine-${stage}-${suffix}`;
+}
+
+function pascalCase(id: string): string {
+  return id
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }

@@ -12,7 +12,7 @@ import {
   MAX_REQUEST_BYTES,
 } from '../../functions/adapters/eventbridge/event-publisher.js';
 import type { OutgoingEvent } from '../../functions/domain/outgoing-events.js';
-import { SALES_QUEUE } from '../../lib/definitions/event-routing.js';
+import { SALES_TARGET } from '../../lib/definitions/event-routing.js';
 import { createTestRouting } from '../support/aws.js';
 
 type QualifiedEvent = Extract<OutgoingEvent, { detailType: 'Lead Qualified' }>;
@@ -64,7 +64,7 @@ describe('EventBridgePublisher on moto', () => {
     expect(result.failed).toEqual([]);
     const { Messages = [] } = await routing.sqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: routing.queueUrls[SALES_QUEUE.id],
+        QueueUrl: routing.queueUrls[SALES_TARGET.id],
         MaxNumberOfMessages: 10,
         WaitTimeSeconds: 2,
       }),

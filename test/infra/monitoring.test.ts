@@ -20,7 +20,7 @@ const FUNCTIONS = ['ingest', 'leads', 'recycle', 'sweep'];
 /** Alarm name suffixes of every stage, in the order the README lists them. */
 const ALARM_SUFFIXES = [
   ...FUNCTIONS.flatMap((name) => [`${name}-errors`, `${name}-throttles`]),
-  'salesqueue-dead-letters',
+  'sales-dead-letters',
   'outbox-age',
   'outbox-failed',
   'api-5xx-rate',
@@ -98,7 +98,7 @@ describe.each(['dev', 'prod'])('monitoring (%s)', (stage) => {
   });
 
   it('alarms on messages in the dead-letter queue', () => {
-    const { Properties } = alarm('salesqueue-dead-letters');
+    const { Properties } = alarm('sales-dead-letters');
 
     expect(Properties.Namespace).toBe('AWS/SQS');
     expect(Properties.MetricName).toBe('ApproximateNumberOfMessagesVisible');

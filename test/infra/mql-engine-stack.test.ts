@@ -17,9 +17,10 @@ import {
   CORS_MAX_AGE_SECONDS,
 } from '../../lib/definitions/cors.js';
 import {
-  QUEUES,
-  RULES,
+  DEFAULT_ROUTING_TARGETS,
+  queueOf,
   resourceName,
+  ruleOf,
 } from '../../lib/definitions/event-routing.js';
 import { addStageStack, PROJECT_ROOT } from '../../lib/mql-engine-app.js';
 import { loadStageConfig, type StageConfig } from '../../lib/stage-config.js';
@@ -324,6 +325,11 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       });
     });
 
+    const RULES = DEFAULT_ROUTING_TARGETS.map(ruleOf);
+    const QUEUES = DEFAULT_ROUTING_TARGETS.flatMap((target) =>
+      target.type === 'queue' ? [queueOf(target)] : [],
+    );
+
     it.each(RULES)('routes $id as defined', (rule) => {
       const [resource] = resourcesOfType(template, 'AWS::Events::Rule').filter(
         (candidate) =>
@@ -335,10 +341,20 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       expect(resource?.Properties.Targets).toEqual([
         expect.objectContaining({
           Arn: {
-            'Fn::GetAtt': [
-              expect.stringMatching(`^Events${rule.targetQueueId}`),
-              'Arn',
-            ],
+            'Fn::GetAtt': [expect.stringMatching(/^EventsSalesQueue/), 'Arn'],
+          },
+          RetryPolicy: {
+            MaximumRetryAttempts: rule.target.retryPolicy.maximumRetryAttempts,
+            MaximumEventAgeInSeconds:
+              rule.target.retryPolicy.maximumEventAgeSeconds,
+          },
+          DeadLetterConfig: {
+            Arn: {
+              'Fn::GetAtt': [
+                expect.stringMatching(/^EventsSalesQueueDeadLetter/),
+                'Arn',
+              ],
+            },
           },
         }),
       ]);

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
-import { SALES_QUEUE } from '../../lib/definitions/event-routing.js';
+import { SALES_TARGET } from '../../lib/definitions/event-routing.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
 
@@ -22,7 +22,7 @@ describe('ingestMessages', () => {
     expect(result.transitions).toEqual({ qualified: 1, recycled: 0 });
     const { Messages = [] } = await routing.sqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: routing.queueUrls[SALES_QUEUE.id],
+        QueueUrl: routing.queueUrls[SALES_TARGET.id],
         MaxNumberOfMessages: 10,
         WaitTimeSeconds: 2,
       }),

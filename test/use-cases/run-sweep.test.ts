@@ -4,7 +4,7 @@ import { DAY_MS } from '../../functions/domain/time.js';
 import type { EventPublisher } from '../../functions/ports/event-publisher.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
-import { SALES_QUEUE } from '../../lib/definitions/event-routing.js';
+import { SALES_TARGET } from '../../lib/definitions/event-routing.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
 
@@ -13,7 +13,7 @@ async function receiveAll(
 ) {
   const { Messages = [] } = await routing.sqs.send(
     new ReceiveMessageCommand({
-      QueueUrl: routing.queueUrls[SALES_QUEUE.id],
+      QueueUrl: routing.queueUrls[SALES_TARGET.id],
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: 1,
     }),
