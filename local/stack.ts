@@ -1,8 +1,11 @@
 import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { EventSettings } from '../lib/definitions/event-routing.js';
 import {
   resourceName,
   SALES_TARGET,
 } from '../lib/definitions/event-routing.js';
+import { loadStageConfig } from '../lib/stage-config.js';
 import { startLocalApi } from './http-server.js';
 import { freePort } from './ports.js';
 import { createEventRouting, createLeadTable } from './provision.js';
@@ -96,13 +99,19 @@ async function wireStack(
 ): Promise<LocalStack> {
   const tableName = resourceName(stage);
   await createLeadTable(dynamo.endpoint, tableName);
-  const routing = await createEventRouting(moto.endpoint, stage);
+  const events = localEventSettings(stage);
+  const routing = await createEventRouting(
+    moto.endpoint,
+    stage,
+    events.targets,
+  );
   const salesQueueUrl = routing.queueUrls[SALES_TARGET.id] ?? '';
   configureHandlerEnvironment({
     TABLE_NAME: tableName,
     EVENT_BUS_NAME: routing.eventBusName,
     MQL_WRITE_KEY: options.writeKey,
     STAGE_NAME: stage,
+    EVENT_INCLUDE_EMAIL: String(events.includeEmail),
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: moto.endpoint,
     // Metrics and traces go to CloudWatch and X-Ray only; locally they
@@ -197,4 +206,14 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/**
+ * Returns the event settings of the stage's configuration file, or the
+ * defaults when there is none, so that the local rules are the ones the
+ * stage deploys.
+ */
+function localEventSettings(stage: string): EventSettings {
+  const configDir = join(import.meta.dirname, '..', 'config', 'stages');
+  return loadStageConfig(stage, configDir).events;
 }
