@@ -1,0 +1,108 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoLeadRepository } from '../functions/adapters/dynamodb/lead-repository.js';
+import { confirmEventBus } from '../functions/adapters/eventbridge/bus-check.js';
+import { EventBridgePublisher } from '../functions/adapters/eventbridge/event-publisher.js';
+import type { Log } from '../functions/ports/logger.js';
+import {
+  listOutbox,
+  type OutboxDependencies,
+  retryOutbox,
+  showOutboxEntry,
+  summaryOf,
+} from './outbox/commands.js';
+import {
+  type OutboxOptions,
+  parseOutboxArguments,
+  USAGE,
+} from './outbox/options.js';
+import { ReplayError, UsageError } from './replay/errors.js';
+
+/**
+ * `npm run outbox -- list|show|retry`: inspect and retry the outbox
+ * entries of a lead table, local or in AWS. Results go to stdout as JSON
+ * lines, counts and errors to stderr.
+ */
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const parsed = parseOutboxArguments(process.argv.slice(2), process.env);
+  if (parsed.command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const deps = await dependencies(parsed.options);
+  if (parsed.command === 'list') {
+    const entries = await listOutbox(
+      deps,
+      parsed.pending,
+      parsed.options.limit,
+    );
+    for (const entry of entries) {
+      process.stdout.write(`${JSON.stringify(summaryOf(entry))}\n`);
+    }
+    process.stderr.write(`${entries.length} outbox entries\n`);
+    return;
+  }
+  if (parsed.command === 'show') {
+    const entry = await showOutboxEntry(deps, parsed.leadId, parsed.eventId);
+    const shown = { ...summaryOf(entry), detail: entry.event.detail };
+    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    return;
+  }
+  const outcomes = await retryOutbox(deps, parsed.target, parsed.options.limit);
+  for (const outcome of outcomes) {
+    process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  }
+  process.stderr.write(`${outcomes.length} entries retried\n`);
+}
+
+async function dependencies(
+  options: OutboxOptions,
+): Promise<OutboxDependencies> {
+  const clientOptions = {
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.region === undefined ? {} : { region: options.region }),
+  };
+  const repository = new DynamoLeadRepository(
+    new DynamoDBClient(clientOptions),
+    { tableName: options.tableName, reviewShards: options.reviewShards },
+  );
+  let publisher: EventBridgePublisher | undefined;
+  if (options.eventBusName !== undefined) {
+    const events = new EventBridgeClient(
+      options.region === undefined ? {} : { region: options.region },
+    );
+    await confirmEventBus(events, options.eventBusName);
+    publisher = new EventBridgePublisher(events, {
+      eventBusName: options.eventBusName,
+    });
+  }
+  return { repository, publisher, clock: Date.now, log: stderrLog() };
+}
+
+/** Writes warnings and errors of the publish path to stderr as JSON. */
+function stderrLog(): Log {
+  const write =
+    (level: string) => (message: string, fields?: Record<string, unknown>) => {
+      process.stderr.write(
+        `${JSON.stringify({ level, message, ...fields })}\n`,
+      );
+    };
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: write('warn'),
+    error: write('error'),
+  };
+}
+
+main().catch((error: unknown) => {
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+  if (error instanceof UsageError) {
+    process.stderr.write(`outbox: ${error.message}\n\n${USAGE}`);
+  } else if (error instanceof ReplayError || error instanceof Error) {
+    process.stderr.write(`outbox: ${error.message}\n`);
+  } else {
+    process.stderr.write(`outbox: unexpected error: ${String(error)}\n`);
+  }
+});

@@ -1,0 +1,172 @@
+import type { OutboxEntry } from '../../functions/ports/lead-repository.js';
+import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
+import { publishEvents } from '../../functions/use-cases/publish-events.js';
+import { ReplayError } from '../replay/errors.js';
+
+/** What the commands need: the repository, a clock and, to publish, a bus. */
+export type OutboxDependencies = Pick<
+  ScoringDependencies,
+  'repository' | 'clock' | 'log'
+> & { publisher: ScoringDependencies['publisher'] | undefined };
+
+/** An outbox entry that the command names does not exist. */
+export class OutboxEntryNotFoundError extends ReplayError {
+  constructor(leadId: string, eventId: string) {
+    super(
+      'outbox-entry-not-found',
+      `No outbox entry ${eventId} of lead ${leadId}: it was published or the ids are wrong. Run \`npm run outbox -- list\` to see failed entries.`,
+    );
+  }
+}
+
+/** One line of `list`: the entry without its detail. */
+export function summaryOf(entry: OutboxEntry): Record<string, unknown> {
+  return {
+    status: entry.status,
+    leadId: entry.event.leadId,
+    eventId: entry.event.eventId,
+    detailType: entry.event.detailType,
+    createdAt: new Date(entry.event.createdAt).toISOString(),
+    attempts: entry.attempts,
+    ...(entry.dueAt === undefined
+      ? {}
+      : { dueAt: new Date(entry.dueAt).toISOString() }),
+    ...(entry.failure === undefined
+      ? {}
+      : {
+          errorCode: entry.failure.errorCode,
+          errorMessage: entry.failure.errorMessage,
+          failedAt: new Date(entry.failure.failedAt).toISOString(),
+        }),
+  };
+}
+
+/** Returns every failed entry, and with `pending` every pending one. */
+export async function listOutbox(
+  deps: OutboxDependencies,
+  pending: boolean,
+  pageSize: number,
+): Promise<OutboxEntry[]> {
+  const entries = await listFailed(deps, pageSize);
+  if (pending) {
+    entries.push(...(await listPending(deps, pageSize)));
+  }
+  return entries;
+}
+
+async function listFailed(
+  deps: OutboxDependencies,
+  pageSize: number,
+): Promise<OutboxEntry[]> {
+  const entries: OutboxEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.repository.listFailedOutbox(pageSize, cursor);
+    entries.push(...page.entries);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return entries;
+}
+
+/** Reads the review index shard by shard; leads due there are skipped. */
+async function listPending(
+  deps: OutboxDependencies,
+  pageSize: number,
+): Promise<OutboxEntry[]> {
+  const { repository } = deps;
+  const entries: OutboxEntry[] = [];
+  for (let shard = 0; shard < repository.reviewShards; shard += 1) {
+    let cursor: string | undefined;
+    do {
+      const page = await repository.listDue(
+        shard,
+        Number.MAX_SAFE_INTEGER,
+        pageSize,
+        cursor,
+      );
+      for (const item of page.items) {
+        if (item.kind !== 'outbox') continue;
+        const entry = await repository.getOutboxEntry(
+          item.leadId,
+          item.eventId,
+        );
+        if (entry?.status === 'pending') entries.push(entry);
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+  }
+  return entries;
+}
+
+/** Returns one entry; raises OutboxEntryNotFoundError when it is gone. */
+export async function showOutboxEntry(
+  deps: OutboxDependencies,
+  leadId: string,
+  eventId: string,
+): Promise<OutboxEntry> {
+  const entry = await deps.repository.getOutboxEntry(leadId, eventId);
+  if (entry === undefined) {
+    throw new OutboxEntryNotFoundError(leadId, eventId);
+  }
+  return entry;
+}
+
+/** Result of retrying one failed entry. */
+export interface RetryOutcome {
+  leadId: string;
+  eventId: string;
+  /**
+   * `requeued`: pending again for the next sweep. `published`: the bus
+   * accepted it now. `failed`: the bus rejected it again and it is failed
+   * again. `pending`: a retryable error, left for the sweep. `skipped`:
+   * the entry was not failed (already retried or published).
+   */
+  result: 'requeued' | 'published' | 'failed' | 'pending' | 'skipped';
+}
+
+/**
+ * Makes failed entries pending again, due now, so the next sweep
+ * publishes them; with a publisher, publishes them at once.
+ */
+export async function retryOutbox(
+  deps: OutboxDependencies,
+  target: { leadId: string; eventId: string } | 'all',
+  pageSize: number,
+): Promise<RetryOutcome[]> {
+  const entries =
+    target === 'all'
+      ? await listFailed(deps, pageSize)
+      : [await showOutboxEntry(deps, target.leadId, target.eventId)];
+  const outcomes: RetryOutcome[] = [];
+  for (const entry of entries) {
+    outcomes.push(await retryEntry(deps, entry));
+  }
+  return outcomes;
+}
+
+async function retryEntry(
+  deps: OutboxDependencies,
+  entry: OutboxEntry,
+): Promise<RetryOutcome> {
+  const { leadId, eventId } = entry.event;
+  const requeued = await deps.repository.requeueOutboxEntry(
+    leadId,
+    eventId,
+    deps.clock(),
+  );
+  if (!requeued) return { leadId, eventId, result: 'skipped' };
+  if (deps.publisher === undefined) {
+    return { leadId, eventId, result: 'requeued' };
+  }
+  const summary = await publishEvents(
+    { ...deps, publisher: deps.publisher } as ScoringDependencies,
+    [entry.event],
+  );
+  const result =
+    summary.published > 0
+      ? 'published'
+      : summary.failed > 0
+        ? 'failed'
+        : 'pending';
+  return { leadId, eventId, result };
+}

@@ -1,0 +1,167 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_REVIEW_SHARDS } from '../../functions/adapters/dynamodb/table-layout.js';
+import { UsageError } from '../replay/errors.js';
+
+export const USAGE = `Usage: npm run outbox -- COMMAND [options]
+
+Inspect and retry the outbox entries of a lead table.
+
+Commands:
+  list                      list failed outbox entries, one JSON line each
+  list --pending            list pending entries too
+  show LEAD_ID EVENT_ID     print one entry with its detail
+  retry LEAD_ID EVENT_ID    make a failed entry pending again
+  retry --all               make every failed entry pending again
+
+Options:
+  --table NAME        lead table, such as mql-engine-prod (default: $TABLE_NAME)
+  --endpoint URL      DynamoDB endpoint, such as http://127.0.0.1:8000 for
+                      DynamoDB Local (default: the AWS SDK's settings)
+  --region NAME       AWS region (default: the AWS SDK's settings)
+  --review-shards N   review index shards of the stage (default: ${DEFAULT_REVIEW_SHARDS})
+  --bus NAME          with retry: publish to this event bus now instead of
+                      waiting for the next sweep
+  --limit N           with list: entries per page read (default: 100)
+  -h, --help          print this help
+
+A retried entry keeps its event id, so consumers that already received
+it drop the repeat.
+`;
+
+export interface OutboxOptions {
+  tableName: string;
+  endpoint: string | undefined;
+  region: string | undefined;
+  reviewShards: number;
+  eventBusName: string | undefined;
+  limit: number;
+}
+
+export type OutboxCommand =
+  | { command: 'help' }
+  | { command: 'list'; pending: boolean; options: OutboxOptions }
+  | {
+      command: 'show';
+      leadId: string;
+      eventId: string;
+      options: OutboxOptions;
+    }
+  | {
+      command: 'retry';
+      target: { leadId: string; eventId: string } | 'all';
+      options: OutboxOptions;
+    };
+
+/** Parses the command line; raises UsageError naming what is wrong. */
+export function parseOutboxArguments(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): OutboxCommand {
+  const { values, positionals } = parseWith(argv);
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    return { command: 'help' };
+  }
+  const options = optionsOf(values, env);
+  switch (command) {
+    case 'list':
+      expectArguments(command, rest, 0);
+      return { command, pending: values.pending === true, options };
+    case 'show': {
+      const [leadId, eventId] = entryIds(command, rest);
+      return { command, leadId, eventId, options };
+    }
+    case 'retry': {
+      if (values.all) {
+        expectArguments(command, rest, 0);
+        return { command, target: 'all', options };
+      }
+      const [leadId, eventId] = entryIds(command, rest);
+      return { command, target: { leadId, eventId }, options };
+    }
+    default:
+      throw new UsageError(
+        `Unknown command "${command}". Use list, show or retry.`,
+      );
+  }
+}
+
+function parseWith(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        table: { type: 'string' },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        'review-shards': { type: 'string' },
+        bus: { type: 'string' },
+        limit: { type: 'string' },
+        pending: { type: 'boolean' },
+        all: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : `${error}`);
+  }
+}
+
+function optionsOf(
+  values: ReturnType<typeof parseWith>['values'],
+  env: NodeJS.ProcessEnv,
+): OutboxOptions {
+  const tableName = values.table ?? env.TABLE_NAME;
+  if (tableName === undefined || tableName === '') {
+    throw new UsageError(
+      'Missing --table: name the lead table, such as mql-engine-dev.',
+    );
+  }
+  return {
+    tableName,
+    endpoint: values.endpoint,
+    region: values.region,
+    reviewShards: positiveInteger(
+      '--review-shards',
+      values['review-shards'],
+      DEFAULT_REVIEW_SHARDS,
+    ),
+    eventBusName: values.bus,
+    limit: positiveInteger('--limit', values.limit, 100),
+  };
+}
+
+function positiveInteger(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new UsageError(
+      `Invalid ${name} "${value}": expected a positive integer.`,
+    );
+  }
+  return parsed;
+}
+
+function expectArguments(
+  command: string,
+  rest: readonly string[],
+  count: number,
+): string[] {
+  if (rest.length !== count) {
+    const expected = count === 0 ? 'no arguments' : 'LEAD_ID EVENT_ID';
+    throw new UsageError(
+      `${command} takes ${expected}, got ${rest.length === 0 ? 'none' : rest.join(' ')}.`,
+    );
+  }
+  return [...rest];
+}
+
+function entryIds(command: string, rest: readonly string[]): [string, string] {
+  const [leadId, eventId] = expectArguments(command, rest, 2);
+  return [leadId ?? '', eventId ?? ''];
+}

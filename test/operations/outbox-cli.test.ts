@@ -1,0 +1,186 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { transitionEventId } from '../../functions/domain/outgoing-events.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import {
+  listOutbox,
+  OutboxEntryNotFoundError,
+  retryOutbox,
+  showOutboxEntry,
+  summaryOf,
+} from '../../scripts/outbox/commands.js';
+import { parseOutboxArguments } from '../../scripts/outbox/options.js';
+import { UsageError } from '../../scripts/replay/errors.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import {
+  type EntryFault,
+  FAULTS,
+  faultyDependencies,
+  outboxEntries,
+} from '../support/fault-injection.js';
+
+const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** A table with one failed entry (`rejected`) and one pending (`slow`). */
+async function tableWithFailures() {
+  const fault = { current: (() => FAULTS.invalid) as EntryFault };
+  const setup = await faultyDependencies(fault);
+  const ingest = (leadId: string) =>
+    ingestMessages(setup.deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch(leadId),
+      receivedAt: setup.clock.now,
+    });
+  await ingest('rejected');
+  fault.current = () => FAULTS.throttled;
+  await ingest('slow');
+  fault.current = () => undefined;
+  const cli = {
+    repository: setup.repository,
+    clock: setup.deps.clock,
+    log: setup.log,
+    publisher: undefined,
+  };
+  return { setup, cli };
+}
+
+const rejectedId = transitionEventId('rejected', 1, 'qualified');
+
+describe('outbox commands', () => {
+  it('lists failed entries with their error', async () => {
+    const { cli } = await tableWithFailures();
+
+    const failed = await listOutbox(cli, false, 10);
+    const all = await listOutbox(cli, true, 10);
+
+    expect(failed.map(summaryOf)).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        leadId: 'rejected',
+        eventId: rejectedId,
+        detailType: 'Lead Qualified',
+        errorCode: 'InvalidArgument',
+      }),
+    ]);
+    expect(all.map((entry) => entry.event.leadId).sort()).toEqual([
+      'rejected',
+      'slow',
+    ]);
+  });
+
+  it('shows one entry with its detail', async () => {
+    const { cli } = await tableWithFailures();
+
+    const entry = await showOutboxEntry(cli, 'rejected', rejectedId);
+
+    expect(entry.event.detail.eventId).toBe(rejectedId);
+    expect(entry.failure?.errorMessage).toBe(FAULTS.invalid.ErrorMessage);
+  });
+
+  it('reports an unknown entry', async () => {
+    const { cli } = await tableWithFailures();
+
+    await expect(showOutboxEntry(cli, 'rejected', 'nope')).rejects.toThrow(
+      OutboxEntryNotFoundError,
+    );
+  });
+
+  it('requeues a failed entry once', async () => {
+    const { cli, setup } = await tableWithFailures();
+    const target = { leadId: 'rejected', eventId: rejectedId };
+
+    const first = await retryOutbox(cli, target, 10);
+    const second = await retryOutbox(cli, 'all', 10);
+    const entry = await setup.repository.getOutboxEntry('rejected', rejectedId);
+
+    expect(first).toEqual([{ ...target, result: 'requeued' }]);
+    expect(second).toEqual([]);
+    expect(entry?.status).toBe('pending');
+    expect(entry?.dueAt).toBe(setup.clock.now);
+  });
+
+  it('publishes at once with a bus', async () => {
+    const { cli, setup } = await tableWithFailures();
+
+    const outcomes = await retryOutbox(
+      { ...cli, publisher: setup.deps.publisher },
+      'all',
+      10,
+    );
+
+    expect(outcomes).toEqual([
+      { leadId: 'rejected', eventId: rejectedId, result: 'published' },
+    ]);
+    expect(setup.delivered).toEqual([rejectedId]);
+    const left = await outboxEntries(setup.repository);
+    expect(left.map((entry) => entry.event.leadId)).toEqual(['slow']);
+  });
+});
+
+describe('parseOutboxArguments', () => {
+  it.each([
+    [['list'], 'Missing --table'],
+    [['list', '--table', 't', '--limit', '0'], 'Invalid --limit "0"'],
+    [['purge', '--table', 't'], 'Unknown command "purge"'],
+    [['retry', '--table', 't'], 'retry takes LEAD_ID EVENT_ID, got none'],
+    [['show', '--table', 't', 'lead'], 'show takes LEAD_ID EVENT_ID'],
+    [['list', '--tabel', 't'], "Unknown option '--tabel'"],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseOutboxArguments(argv, {})).toThrow(UsageError);
+    expect(() => parseOutboxArguments(argv, {})).toThrow(message);
+  });
+
+  it('reads the table from TABLE_NAME', () => {
+    const parsed = parseOutboxArguments(['retry', '--all'], {
+      TABLE_NAME: 'mql-engine-dev',
+    });
+
+    expect(parsed).toMatchObject({
+      command: 'retry',
+      target: 'all',
+      options: { tableName: 'mql-engine-dev', reviewShards: 16 },
+    });
+  });
+});
+
+describe('npm run outbox', () => {
+  it('lists failed entries of a DynamoDB Local table', async () => {
+    const { setup } = await tableWithFailures();
+    const tableName = (setup.repository as unknown as { tableName: string })
+      .tableName;
+
+    const run = spawnSync(
+      'npx',
+      [
+        'tsx',
+        'scripts/outbox.ts',
+        'list',
+        '--table',
+        tableName,
+        '--endpoint',
+        inject('dynamoDbEndpoint'),
+        '--region',
+        'us-east-1',
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+        },
+      },
+    );
+
+    expect(run.stderr).toContain('1 outbox entries');
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
+      eventId: rejectedId,
+      errorCode: 'InvalidArgument',
+    });
+  });
+});
