@@ -11,7 +11,7 @@ export interface ScoringDependencies {
   /** Returns the current time in epoch milliseconds. */
   clock: () => number;
   log: Log;
-  /** What outgoing event details include. @default { includeEmail: false } */
+  /** Settings of outgoing event details. @default { includeEmail: false } */
   eventOptions?: EventOptions;
 }
 

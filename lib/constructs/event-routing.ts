@@ -49,8 +49,8 @@ const MAX_RECEIVE_COUNT = 5;
 /**
  * The stage's event bus with an archive for replay, and one rule per
  * routing target of the stage configuration. A queue target gets a queue
- * whose dead-letter queue also takes events the rule could not deliver;
- * an API destination target gets a connection, the destination and its
+ * whose dead-letter queue also takes events the rule could not deliver.
+ * An API destination target gets a connection, the destination and its
  * own dead-letter queue. Queues are encrypted (SSE-SQS) and reject
  * requests without TLS.
  */

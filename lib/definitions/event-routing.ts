@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Event bus, routing targets, rules and queues, as plain data. The stage
- * configuration declares the targets; the CDK stack builds them in AWS and
+ * configuration declares the targets. The CDK stack builds them in AWS and
  * the local runtime builds the same rules in moto, so routing is exercised
  * locally exactly as it is defined.
  */
@@ -58,7 +58,7 @@ const httpsUrl = z.url({
   error: 'must be an https URL',
 });
 
-/** Secrets Manager secret name; the secret holds the plain value. */
+/** Name of a Secrets Manager secret whose value is the plain secret. */
 const secretNameSchema = z.string().min(1).max(512);
 
 const connectionAuthSchema = z.discriminatedUnion('type', [
@@ -128,7 +128,7 @@ export const eventSettingsSchema = z
      * Every consumer of the bus then receives it.
      */
     includeEmail: z.boolean().default(false),
-    /** Where routed events go; each target has its own rule. */
+    /** Targets of routed events, each with its own rule. */
     targets: z
       .array(routingTargetSchema)
       .refine(

@@ -3,7 +3,7 @@ import type { ScoringDependencies } from '../../functions/use-cases/dependencies
 import { publishEvents } from '../../functions/use-cases/publish-events.js';
 import { ReplayError } from '../replay/errors.js';
 
-/** What the commands need: the repository, a clock and, to publish, a bus. */
+/** Dependencies of the commands; `publisher` is set only with --bus. */
 export type OutboxDependencies = Pick<
   ScoringDependencies,
   'repository' | 'clock' | 'log'
@@ -19,7 +19,7 @@ export class OutboxEntryNotFoundError extends ReplayError {
   }
 }
 
-/** One line of `list`: the entry without its detail. */
+/** Returns the line `list` prints: the entry without its detail. */
 export function summaryOf(entry: OutboxEntry): Record<string, unknown> {
   return {
     status: entry.status,

@@ -24,11 +24,11 @@ import { LOCAL_AWS } from '../../local/services.js';
 import { retryOutbox } from '../outbox/commands.js';
 
 /**
- * Measures delivery when a share of PutEvents entries fails: N leads
- * qualify through the ingest use case on DynamoDB Local, a fault injector
+ * Measures delivery when a share of PutEvents entries fails. N leads
+ * qualify through the ingest use case on DynamoDB Local. A fault injector
  * in front of moto's EventBridge fails each entry with the given
- * probability, and recovery runs the sweep and the operator retry until
- * the outbox is empty. Delivery is counted on the routed sales queue.
+ * probability. Recovery runs the sweep and the operator retry until the
+ * outbox is empty, and delivery is counted on the routed sales queue.
  */
 
 export interface DeliveryOptions {
@@ -257,7 +257,7 @@ function range(start: number, end: number): number[] {
   return Array.from({ length: end - start }, (_, i) => start + i);
 }
 
-/** A small seeded PRNG (mulberry32), so runs repeat exactly. */
+/** Returns a seeded PRNG (mulberry32), so runs repeat exactly. */
 function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

@@ -22,7 +22,7 @@ import {
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
 
-/** A table with one failed entry (`rejected`) and one pending (`slow`). */
+/** Creates a table with a failed entry (`rejected`) and a pending one (`slow`). */
 async function tableWithFailures() {
   const fault = { current: (() => FAULTS.invalid) as EntryFault };
   const setup = await faultyDependencies(fault);
