@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createTableInput,
   TABLE_LAYOUT,
@@ -24,6 +24,8 @@ import {
 } from '../../lib/definitions/event-routing.js';
 import { addStageStack, PROJECT_ROOT } from '../../lib/mql-engine-app.js';
 import { loadStageConfig, type StageConfig } from '../../lib/stage-config.js';
+import { LOCAL_AWS } from '../../local/services.js';
+import { createTestRouting } from '../support/aws.js';
 import {
   assetDirectory,
   createApp,
@@ -213,19 +215,25 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     });
 
-    it('load the model embedded at bundling', () => {
+    it('load the model embedded at bundling', async () => {
       const leads = resourceWithIdPrefix(
         template,
         'AWS::Lambda::Function',
         'FunctionsLeads',
       );
       const bundle = join(assetDirectory(synthesized, leads), 'index.js');
+      // The cold start confirms the bus exists, so the bundle gets a bus
+      // on the local moto server and never calls AWS.
+      const routing = await createTestRouting();
 
       // The handler reads the model before it validates the path. A model
       // file that does not exist proves the embedded JSON was used.
       const response = invokeBundle(bundle, {
         TABLE_NAME: 'leads',
-        EVENT_BUS_NAME: 'bus',
+        EVENT_BUS_NAME: routing.eventBusName,
+        AWS_REGION: LOCAL_AWS.region,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: inject('motoEndpoint'),
+        AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
         MQL_MODEL_FILE: join(synthesized.assemblyDir, 'missing-model.json'),
       });
 
