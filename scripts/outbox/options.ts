@@ -20,7 +20,8 @@ Options:
   --region NAME       AWS region (default: the AWS SDK's settings)
   --review-shards N   review index shards of the stage (default: ${DEFAULT_REVIEW_SHARDS})
   --bus NAME          with retry: publish to this event bus now instead of
-                      waiting for the next sweep
+                      waiting for the next sweep (a local bus needs
+                      AWS_ENDPOINT_URL_EVENTBRIDGE set to moto's URL)
   --limit N           with list: entries per page read (default: 100)
   -h, --help          print this help
 
