@@ -11,7 +11,7 @@ import { inject } from 'vitest';
 import { DynamoLeadRepository } from '../../../functions/adapters/dynamodb/lead-repository.js';
 import { resetRuntime } from '../../../functions/adapters/runtime.js';
 import { handler } from '../../../functions/handlers/ingest.js';
-import { SALES_QUEUE } from '../../../lib/definitions/event-routing.js';
+import { SALES_TARGET } from '../../../lib/definitions/event-routing.js';
 import { LOCAL_AWS } from '../../../local/services.js';
 import { createTestRouting, createTestTable } from '../../support/aws.js';
 import {
@@ -133,7 +133,7 @@ export async function startRoutedBackend(): Promise<RoutedBackend> {
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
   });
   resetRuntime();
-  const queueUrl = routing.queueUrls[SALES_QUEUE.id] ?? '';
+  const queueUrl = routing.queueUrls[SALES_TARGET.id] ?? '';
   return {
     repository: new DynamoLeadRepository(table.client, {
       tableName: table.tableName,
