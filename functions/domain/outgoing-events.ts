@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { AccountTransition } from './account.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { explainScore } from './explanation.js';
 import type { ScoringModel } from './model.js';
@@ -16,7 +17,15 @@ export const DETAIL_TYPES = {
   recycled: 'Lead Recycled',
 } as const;
 
-export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
+export const ACCOUNT_QUALIFIED = 'Account Qualified';
+export const LEAD_DISPOSITION_CHANGED = 'Lead Disposition Changed';
+export const LEAD_ERASED = 'Lead Erased';
+
+export type DetailType =
+  | (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES]
+  | typeof ACCOUNT_QUALIFIED
+  | typeof LEAD_DISPOSITION_CHANGED
+  | typeof LEAD_ERASED;
 
 const contributionSchema = z.object({
   kind: z.enum(['fit', 'intent']),
@@ -65,12 +74,89 @@ export const leadTransitionDetailSchema = z.object({
 
 export type LeadTransitionDetail = z.infer<typeof leadTransitionDetailSchema>;
 
-/** An event waiting in the outbox to be published. */
+/**
+ * Detail of "Account Qualified": an account became a marketing qualified
+ * account. Published once per episode; carries role ids and counts, no
+ * lead ids.
+ */
+export const accountQualifiedDetailSchema = z.object({
+  schemaVersion: z.literal(DETAIL_SCHEMA_VERSION),
+  eventId: z.string(),
+  accountId: z.string(),
+  episode: z.number().int().positive(),
+  occurredAt: z.iso.datetime(),
+  score: z.number(),
+  fit: z.number(),
+  engagement: z.number(),
+  threshold: z.number(),
+  rolesCovered: z.array(z.string()),
+  rolesMissing: z.array(z.string()),
+  requiredRoles: z.array(z.string()),
+  leads: z.number().int().nonnegative(),
+  engagedLeads: z.number().int().nonnegative(),
+  modelVersion: z.string(),
+});
+
+export type AccountQualifiedDetail = z.infer<
+  typeof accountQualifiedDetailSchema
+>;
+
+/**
+ * Detail of "Lead Disposition Changed": sales accepted, rejected,
+ * converted or recycled a qualified lead.
+ */
+export const leadDispositionDetailSchema = z.object({
+  schemaVersion: z.literal(DETAIL_SCHEMA_VERSION),
+  eventId: z.string(),
+  leadId: z.string(),
+  episode: z.number().int().nonnegative(),
+  occurredAt: z.iso.datetime(),
+  disposition: z.enum(['accepted', 'rejected', 'converted', 'recycled']),
+  previousDisposition: z
+    .enum(['accepted', 'rejected', 'converted', 'recycled'])
+    .nullable(),
+  convertedTo: z.enum(['sql', 'opportunity']).nullable(),
+  reason: z.string().nullable(),
+  status: z.enum(['engaged', 'mql', 'recycled']),
+  score: z.number(),
+  modelVersion: z.string(),
+});
+
+export type LeadDispositionDetail = z.infer<typeof leadDispositionDetailSchema>;
+
+/**
+ * Detail of "Lead Erased": every item of a lead was deleted. It names the
+ * lead only by the SHA-256 of its id, so it carries no personal data;
+ * systems that hold the id can hash it to find their own copy.
+ */
+export const leadErasedDetailSchema = z.object({
+  schemaVersion: z.literal(DETAIL_SCHEMA_VERSION),
+  eventId: z.string(),
+  leadIdSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  occurredAt: z.iso.datetime(),
+  itemsDeleted: z.number().int().nonnegative(),
+  accountsUpdated: z.number().int().nonnegative(),
+});
+
+export type LeadErasedDetail = z.infer<typeof leadErasedDetailSchema>;
+
+export type OutgoingDetail =
+  | LeadTransitionDetail
+  | AccountQualifiedDetail
+  | LeadDispositionDetail
+  | LeadErasedDetail;
+
+/**
+ * An event waiting in the outbox to be published. Its outbox entry lives
+ * with the lead `leadId`, or with the account `accountId` for account
+ * events; exactly one of the two is set.
+ */
 export interface OutgoingEvent {
   eventId: string;
-  leadId: string;
+  leadId?: string;
+  accountId?: string;
   detailType: DetailType;
-  detail: LeadTransitionDetail;
+  detail: OutgoingDetail;
   createdAt: number;
 }
 
@@ -140,5 +226,42 @@ export function transitionEvent(
         count,
       })),
     },
+  };
+}
+
+/** Builds "Account Qualified" for an account's qualification. */
+export function accountQualifiedEvent(
+  accountId: string,
+  transition: AccountTransition,
+  model: ScoringModel,
+  createdAt: number,
+): OutgoingEvent {
+  const eventId = sha256Hex(
+    canonicalJson(['account', accountId, transition.episode, 'qualified']),
+  ).slice(0, 32);
+  const { score } = transition;
+  const detail: AccountQualifiedDetail = {
+    schemaVersion: DETAIL_SCHEMA_VERSION,
+    eventId,
+    accountId,
+    episode: transition.episode,
+    occurredAt: toIso(transition.at),
+    score: score.score,
+    fit: score.fit,
+    engagement: score.engagement,
+    threshold: model.accounts?.qualification.threshold ?? 0,
+    rolesCovered: score.covered,
+    rolesMissing: score.missing,
+    requiredRoles: [...(model.accounts?.qualification.requiredRoles ?? [])],
+    leads: score.leads,
+    engagedLeads: score.engagedLeads,
+    modelVersion: model.version,
+  };
+  return {
+    eventId,
+    accountId,
+    detailType: ACCOUNT_QUALIFIED,
+    detail,
+    createdAt,
   };
 }

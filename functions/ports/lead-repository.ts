@@ -1,3 +1,4 @@
+import type { AccountMember, AccountState } from '../domain/account.js';
 import type { EventOutcome, LeadState } from '../domain/lead.js';
 import type { TrackingEvent } from '../domain/messages.js';
 import type { OutgoingEvent } from '../domain/outgoing-events.js';
@@ -40,6 +41,36 @@ export interface LeadChange {
   state: LeadState;
   events: EventRecord[];
   outgoing: OutgoingEvent[];
+  /**
+   * The lead's membership item to write under its account, and the one to
+   * delete when the lead left an account.
+   */
+  membership?: {
+    put?: AccountMember;
+    remove?: { accountId: string; leadId: string };
+  };
+}
+
+/** An account's stored state and its members' snapshots. */
+export interface AccountSnapshot {
+  state: AccountState | undefined;
+  members: AccountMember[];
+}
+
+/**
+ * A change of account status, written atomically with its outgoing
+ * events if the stored version is still `expectedVersion`.
+ */
+export interface AccountChange {
+  expectedVersion: number;
+  state: AccountState;
+  outgoing: OutgoingEvent[];
+}
+
+/** Lead or account whose partition holds an outbox entry. */
+export interface OutboxOwner {
+  leadId?: string | undefined;
+  accountId?: string | undefined;
 }
 
 /** An item of the review index whose time has come. */
@@ -47,7 +78,10 @@ export type DueItem =
   | { kind: 'lead'; leadId: string; dueAt: number }
   | {
       kind: 'outbox';
+      /** Empty for an account's entry. */
       leadId: string;
+      /** Set for an account's entry. */
+      accountId?: string;
       eventId: string;
       dueAt: number;
       /** Publish attempts made by earlier sweeps. */
@@ -78,13 +112,13 @@ export interface LeadRepository {
    */
   saveLeadChange(change: LeadChange): Promise<void>;
   /**
-   * Claims a due outbox entry for one publish attempt by moving its due
+   * Claims a due outbox entry (of a lead when `owner` is a lead id) for one publish attempt by moving its due
    * time from `dueAt` to `retryAt`, and returns it. Returns undefined when
    * another sweep claimed it first or it was already published, so
    * overlapping sweeps never publish the same entry twice.
    */
   claimOutboxEntry(
-    leadId: string,
+    owner: OutboxOwner | string,
     eventId: string,
     dueAt: number,
     retryAt: number,
@@ -99,7 +133,17 @@ export interface LeadRepository {
     cursor?: string,
   ): Promise<EventPage>;
   /** Removes a published outbox entry; removing a missing one is no error. */
-  deleteOutboxEntry(leadId: string, eventId: string): Promise<void>;
+  deleteOutboxEntry(
+    owner: OutboxOwner | string,
+    eventId: string,
+  ): Promise<void>;
+  /** Returns an account's state and members, read strongly consistent. */
+  getAccount(accountId: string): Promise<AccountSnapshot>;
+  /**
+   * Writes an account change in one transaction. Raises
+   * VersionConflictError when another writer changed the account first.
+   */
+  saveAccountChange(change: AccountChange): Promise<void>;
   /** Number of shards of the review index. */
   readonly reviewShards: number;
   /** Lists due items of one shard, oldest first, up to `until`. */

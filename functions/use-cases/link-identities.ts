@@ -86,6 +86,16 @@ export async function linkIdentity(
         state: { ...tombstone.state, version: (source?.version ?? 0) + 1 },
         events: [],
         outgoing,
+        ...(source?.membership === undefined
+          ? {}
+          : {
+              membership: {
+                remove: {
+                  accountId: source.membership.accountId,
+                  leadId: link.from,
+                },
+              },
+            }),
       });
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;

@@ -37,10 +37,11 @@ export async function publishEvents(
   const removals = result.published.map(async (eventId) => {
     const event = byId.get(eventId);
     if (event === undefined) return;
-    await deps.repository.deleteOutboxEntry(event.leadId, eventId);
+    await deps.repository.deleteOutboxEntry(event, eventId);
     deps.log.info('event published', {
       eventId,
       leadId: event.leadId,
+      accountId: event.accountId,
       detailType: event.detailType,
     });
   });

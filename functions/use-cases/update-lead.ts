@@ -15,6 +15,7 @@ import {
   type LeadChange,
   VersionConflictError,
 } from '../ports/lead-repository.js';
+import { updateMembership } from './check-accounts.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 
@@ -36,6 +37,8 @@ export interface LeadUpdate {
   duplicateMessageIds: string[];
   evaluation: Evaluation | undefined;
   outgoing: OutgoingEvent[];
+  /** Accounts whose coverage or qualification the update can change. */
+  accounts: string[];
 }
 
 /**
@@ -59,6 +62,7 @@ export async function updateLead(
     duplicateMessageIds: [],
     evaluation: undefined,
     outgoing: [],
+    accounts: [],
   };
   const chunks = chunk(events, MAX_EVENTS_PER_WRITE);
   for (const events of chunks.length > 0 ? chunks : [[]]) {
@@ -73,6 +77,7 @@ export async function updateLead(
     update.storedMessageIds.push(...result.storedMessageIds);
     update.duplicateMessageIds.push(...result.duplicateMessageIds);
     update.outgoing.push(...result.outgoing);
+    update.accounts.push(...result.accounts);
     update.evaluation = result.evaluation ?? update.evaluation;
   }
   return update;
@@ -152,10 +157,17 @@ async function writeOnce(
   const outgoing = transitions.map((transition) =>
     transitionEvent(leadId, transition, model, now),
   );
+  const membership = updateMembership(
+    evaluation.state,
+    evaluation.score,
+    deps,
+    now,
+  );
   const unchanged =
     stored !== undefined &&
     events.length === 0 &&
     outgoing.length === 0 &&
+    membership.change === undefined &&
     evaluation.state.nextReviewAt === stored.nextReviewAt;
   if (!unchanged) {
     const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
@@ -170,6 +182,9 @@ async function writeOnce(
         },
       })),
       outgoing,
+      ...(membership.change === undefined
+        ? {}
+        : { membership: membership.change }),
     };
     await repository.saveLeadChange(change);
   }
@@ -179,6 +194,7 @@ async function writeOnce(
     duplicateMessageIds,
     evaluation,
     outgoing,
+    accounts: membership.accounts,
   };
 }
 
@@ -197,6 +213,7 @@ function emptyUpdate(leadId: string, duplicates: string[]): LeadUpdate {
     duplicateMessageIds: duplicates,
     evaluation: undefined,
     outgoing: [],
+    accounts: [],
   };
 }
 

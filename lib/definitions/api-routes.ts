@@ -37,6 +37,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...TRACKING_API_ROUTES,
   { method: 'GET', path: '/leads/{leadId}', handler: 'leads', auth: 'admin' },
   {
+    method: 'GET',
+    path: '/accounts/{accountId}',
+    handler: 'leads',
+    auth: 'admin',
+  },
+  {
     method: 'POST',
     path: '/leads/{leadId}/recycle',
     handler: 'recycle',

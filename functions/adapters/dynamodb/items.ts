@@ -3,7 +3,11 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LeadState } from '../../domain/lead.js';
 import type { TrackingEvent } from '../../domain/messages.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
-import type { EventRecord, StoredEvent } from '../../ports/lead-repository.js';
+import type {
+  EventRecord,
+  OutboxOwner,
+  StoredEvent,
+} from '../../ports/lead-repository.js';
 import { TABLE_LAYOUT } from './table-layout.js';
 
 /** Conversions between domain values and table items. */
@@ -23,6 +27,33 @@ export function leadPartition(leadId: string): string {
 
 export function messagePartition(sourceId: string, messageId: string): string {
   return `MESSAGE#${sourceId}#${messageId}`;
+}
+
+export function accountPartition(accountId: string): string {
+  return `ACCOUNT#${accountId}`;
+}
+
+/** Partition that holds the outbox entry of an owner's events. */
+export function ownerPartition(owner: OutboxOwner): string {
+  if (owner.accountId !== undefined) return accountPartition(owner.accountId);
+  if (owner.leadId !== undefined) return leadPartition(owner.leadId);
+  throw new Error('An outbox entry needs a lead id or an account id.');
+}
+
+export const LINK_SORT_PREFIX = 'LINK#';
+
+/**
+ * Returns the identity link item that a merge leaves under the lead it
+ * merged into, so erasing that lead finds the merged lead too.
+ */
+export function linkItem(targetId: string, mergedLeadId: string): Item {
+  return marshall({
+    [PK]: leadPartition(targetId),
+    [SK]: `${LINK_SORT_PREFIX}${mergedLeadId}`,
+    entity: 'link',
+    leadId: targetId,
+    mergedLeadId,
+  });
 }
 
 export function outboxSortKey(eventId: string): string {
@@ -50,9 +81,9 @@ export function stateKey(leadId: string): Item {
 }
 
 /** Returns the key of an outbox entry. */
-export function outboxKey(leadId: string, eventId: string): Item {
+export function outboxKey(owner: OutboxOwner, eventId: string): Item {
   return marshall({
-    [PK]: leadPartition(leadId),
+    [PK]: ownerPartition(owner),
     [SK]: outboxSortKey(eventId),
   });
 }
@@ -174,26 +205,31 @@ export function outboxToItem(
   dueAt: number,
   shards: number,
 ): Item {
-  return marshall({
-    [PK]: leadPartition(event.leadId),
-    [SK]: outboxSortKey(event.eventId),
-    entity: 'outbox',
-    leadId: event.leadId,
-    eventId: event.eventId,
-    detailType: event.detailType,
-    detail: JSON.stringify(event.detail),
-    createdAt: event.createdAt,
-    attempts: 0,
-    [SHARD]: shardOf(event.eventId, shards),
-    [REVIEW_AT]: dueAt,
-  });
+  return marshall(
+    {
+      [PK]: ownerPartition(event),
+      [SK]: outboxSortKey(event.eventId),
+      entity: 'outbox',
+      leadId: event.leadId,
+      accountId: event.accountId,
+      eventId: event.eventId,
+      detailType: event.detailType,
+      detail: JSON.stringify(event.detail),
+      createdAt: event.createdAt,
+      attempts: 0,
+      [SHARD]: shardOf(event.eventId, shards),
+      [REVIEW_AT]: dueAt,
+    },
+    { removeUndefinedValues: true },
+  );
 }
 
 export function itemToOutgoing(item: Item): OutgoingEvent {
   const fields = unmarshall(item);
   return {
     eventId: fields.eventId,
-    leadId: fields.leadId,
+    ...(fields.leadId === undefined ? {} : { leadId: fields.leadId }),
+    ...(fields.accountId === undefined ? {} : { accountId: fields.accountId }),
     detailType: fields.detailType,
     detail: JSON.parse(fields.detail),
     createdAt: fields.createdAt,

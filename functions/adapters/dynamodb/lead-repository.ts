@@ -16,6 +16,8 @@ import type { LeadState } from '../../domain/lead.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
 import { DAY_MS } from '../../domain/time.js';
 import {
+  type AccountChange,
+  type AccountSnapshot,
   type DueItem,
   type DuePage,
   DuplicateMessageError,
@@ -23,9 +25,17 @@ import {
   type EventRecord,
   type LeadChange,
   type LeadRepository,
+  type OutboxOwner,
   VersionConflictError,
 } from '../../ports/lead-repository.js';
 import {
+  accountStateToItem,
+  memberKey,
+  memberToItem,
+  readAccountItems,
+} from './account-items.js';
+import {
+  accountPartition,
   EVENT_SORT_PREFIX,
   eventKey,
   eventToItem,
@@ -33,6 +43,7 @@ import {
   itemToState,
   itemToStoredEvent,
   leadPartition,
+  linkItem,
   MESSAGE_SORT_KEY,
   messageMarkerItem,
   messagePartition,
@@ -66,9 +77,12 @@ type ItemRole =
   | { kind: 'marker'; messageId: string }
   | { kind: 'event' }
   | { kind: 'move'; messageId: string }
-  | { kind: 'outbox' };
+  | { kind: 'outbox' }
+  | { kind: 'membership' }
+  | { kind: 'link' };
 
 const BATCH_GET_LIMIT = 100;
+const ACCOUNT_PREFIX = accountPartition('');
 const MAX_UNPROCESSED_ROUNDS = 8;
 
 /** Lead repository on one DynamoDB table (see table-layout.ts). */
@@ -134,6 +148,60 @@ export class DynamoLeadRepository implements LeadRepository {
     }
   }
 
+  async getAccount(accountId: string): Promise<AccountSnapshot> {
+    const items: Item[] = [];
+    let cursor: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
+          ExpressionAttributeValues: marshall({
+            ':pk': accountPartition(accountId),
+          }),
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor !== undefined);
+    return readAccountItems(items);
+  }
+
+  async saveAccountChange(change: AccountChange): Promise<void> {
+    const isNew = change.expectedVersion === 0;
+    const items: TransactWriteItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: accountStateToItem(change.state),
+          ConditionExpression: isNew
+            ? 'attribute_not_exists(#pk)'
+            : '#version = :expected',
+          ExpressionAttributeNames: isNew
+            ? { '#pk': TABLE_LAYOUT.partitionKey }
+            : { '#version': 'version' },
+          ExpressionAttributeValues: isNew
+            ? undefined
+            : marshall({ ':expected': change.expectedVersion }),
+        },
+      },
+      ...change.outgoing.map((event) => this.outboxPut(event)),
+    ];
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({ TransactItems: items }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        throw new VersionConflictError(change.state.accountId);
+      }
+      throw error;
+    }
+  }
+
   async listEvents(
     leadId: string,
     limit: number,
@@ -164,7 +232,7 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async claimOutboxEntry(
-    leadId: string,
+    owner: OutboxOwner | string,
     eventId: string,
     dueAt: number,
     retryAt: number,
@@ -173,7 +241,7 @@ export class DynamoLeadRepository implements LeadRepository {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: outboxKey(leadId, eventId),
+          Key: outboxKey(ownerOf(owner), eventId),
           UpdateExpression: 'SET #reviewAt = :retryAt ADD attempts :one',
           ConditionExpression: '#reviewAt = :dueAt',
           ExpressionAttributeNames: {
@@ -196,11 +264,14 @@ export class DynamoLeadRepository implements LeadRepository {
     }
   }
 
-  async deleteOutboxEntry(leadId: string, eventId: string): Promise<void> {
+  async deleteOutboxEntry(
+    owner: OutboxOwner | string,
+    eventId: string,
+  ): Promise<void> {
     await this.client.send(
       new DeleteItemCommand({
         TableName: this.tableName,
-        Key: outboxKey(leadId, eventId),
+        Key: outboxKey(ownerOf(owner), eventId),
       }),
     );
   }
@@ -252,16 +323,50 @@ export class DynamoLeadRepository implements LeadRepository {
       }
     }
     for (const event of change.outgoing) {
-      const dueAt = event.createdAt + this.outboxGraceMs;
-      items.push({
-        Put: {
-          TableName: this.tableName,
-          Item: outboxToItem(event, dueAt, this.reviewShards),
-        },
-      });
+      items.push(this.outboxPut(event));
       roles.push({ kind: 'outbox' });
     }
+    for (const item of this.membershipItems(change)) {
+      items.push(item);
+      roles.push({ kind: 'membership' });
+    }
+    const { mergedInto, leadId } = change.state;
+    if (mergedInto !== undefined) {
+      items.push({
+        Put: { TableName: this.tableName, Item: linkItem(mergedInto, leadId) },
+      });
+      roles.push({ kind: 'link' });
+    }
     return { items, roles };
+  }
+
+  private outboxPut(event: OutgoingEvent): TransactWriteItem {
+    const dueAt = event.createdAt + this.outboxGraceMs;
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: outboxToItem(event, dueAt, this.reviewShards),
+      },
+    };
+  }
+
+  private membershipItems(change: LeadChange): TransactWriteItem[] {
+    const items: TransactWriteItem[] = [];
+    const { put, remove } = change.membership ?? {};
+    if (remove !== undefined && remove.accountId !== put?.accountId) {
+      items.push({
+        Delete: {
+          TableName: this.tableName,
+          Key: memberKey(remove.accountId, remove.leadId),
+        },
+      });
+    }
+    if (put !== undefined) {
+      items.push({
+        Put: { TableName: this.tableName, Item: memberToItem(put) },
+      });
+    }
+    return items;
   }
 
   /**
@@ -394,13 +499,26 @@ function cancellationError(
   return error;
 }
 
+function ownerOf(owner: OutboxOwner | string): OutboxOwner {
+  return typeof owner === 'string' ? { leadId: owner } : owner;
+}
+
+/**
+ * Converts a review index item. The index projects the table keys, so an
+ * account's outbox entry is told apart by its partition key.
+ */
 function toDueItem(fields: Record<string, unknown>): DueItem {
   const dueAt = Number(fields[TABLE_LAYOUT.reviewIndex.sortKey]);
-  const leadId = String(fields.leadId);
+  const leadId = String(fields.leadId ?? '');
   if (fields.entity === 'outbox') {
+    const partition = String(fields[TABLE_LAYOUT.partitionKey]);
+    const account = partition.startsWith(ACCOUNT_PREFIX)
+      ? { accountId: partition.slice(ACCOUNT_PREFIX.length) }
+      : {};
     return {
       kind: 'outbox',
       leadId,
+      ...account,
       eventId: String(fields.eventId),
       dueAt,
       attempts: Number(fields.attempts ?? 0),

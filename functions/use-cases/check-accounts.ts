@@ -1,0 +1,141 @@
+import {
+  type AccountEvaluation,
+  accountsToCheck,
+  evaluateAccount,
+  membershipChanged,
+  membershipOf,
+  newAccount,
+} from '../domain/account.js';
+import { ConcurrencyError } from '../domain/errors.js';
+import type { LeadState } from '../domain/lead.js';
+import {
+  accountQualifiedEvent,
+  type OutgoingEvent,
+} from '../domain/outgoing-events.js';
+import type { LeadScore } from '../domain/score.js';
+import {
+  type LeadChange,
+  VersionConflictError,
+} from '../ports/lead-repository.js';
+import { mapWithConcurrency, sleepWithJitter } from './concurrency.js';
+import type { ScoringDependencies } from './dependencies.js';
+
+const ACCOUNT_CONCURRENCY = 4;
+const MAX_ATTEMPTS = 10;
+const MAX_BACKOFF_MS = 250;
+
+/** What a lead write must do about the lead's account. */
+export interface MembershipUpdate {
+  /** Items to write with the lead, undefined when nothing changed. */
+  change: LeadChange['membership'];
+  /** Accounts to evaluate once the lead's write is committed. */
+  accounts: string[];
+}
+
+/**
+ * Works out the lead's membership at `now`, stores it on `state` and
+ * returns the membership items to write with the lead. Nothing is
+ * written while the membership stays the same, which is the case for
+ * most events: a page view moves a lead's intent less than a step.
+ */
+export function updateMembership(
+  state: LeadState,
+  score: LeadScore,
+  deps: ScoringDependencies,
+  now: number,
+): MembershipUpdate {
+  const before = state.membership;
+  const next = membershipOf(state, score, deps.model, now);
+  if (!membershipChanged(before, next?.membership)) {
+    return { change: undefined, accounts: [] };
+  }
+  if (next === undefined) {
+    delete state.membership;
+  } else {
+    state.membership = next.membership;
+  }
+  const remove =
+    before === undefined
+      ? undefined
+      : { accountId: before.accountId, leadId: state.leadId };
+  return {
+    change: {
+      ...(next === undefined ? {} : { put: next.member }),
+      ...(remove === undefined ? {} : { remove }),
+    },
+    accounts: accountsToCheck(before, next?.membership),
+  };
+}
+
+/**
+ * Evaluates each account at `now` and stores its status changes with
+ * their outgoing events. Returns the events to publish. Reads every
+ * member of an account, but writes the account's state only when its
+ * status changes, so concurrent checks rarely conflict.
+ */
+export async function checkAccounts(
+  deps: ScoringDependencies,
+  accountIds: readonly string[],
+  now: number,
+): Promise<OutgoingEvent[]> {
+  const unique = [...new Set(accountIds)];
+  const results = await mapWithConcurrency(
+    unique,
+    ACCOUNT_CONCURRENCY,
+    (accountId) => checkAccount(deps, accountId, now),
+  );
+  return results.flat();
+}
+
+async function checkAccount(
+  deps: ScoringDependencies,
+  accountId: string,
+  now: number,
+): Promise<OutgoingEvent[]> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const evaluation = await evaluateStored(deps, accountId, now);
+    const { transition } = evaluation.evaluation;
+    if (transition === undefined) return [];
+    const outgoing =
+      transition.kind === 'qualified'
+        ? [accountQualifiedEvent(accountId, transition, deps.model, now)]
+        : [];
+    try {
+      await deps.repository.saveAccountChange({
+        expectedVersion: evaluation.version,
+        state: {
+          ...evaluation.evaluation.state,
+          version: evaluation.version + 1,
+        },
+        outgoing,
+      });
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+      continue;
+    }
+    deps.log.info('account status changed', {
+      accountId,
+      status: evaluation.evaluation.state.status,
+      episode: transition.episode,
+    });
+    return outgoing;
+  }
+  throw new ConcurrencyError(
+    `Account ${accountId} kept changing concurrently; retry the request.`,
+  );
+}
+
+/** Reads an account and evaluates it at `now`. */
+export async function evaluateStored(
+  deps: ScoringDependencies,
+  accountId: string,
+  now: number,
+): Promise<{ evaluation: AccountEvaluation; version: number }> {
+  const snapshot = await deps.repository.getAccount(accountId);
+  const stored = snapshot.state ?? newAccount(accountId, deps.model, now);
+  return {
+    evaluation: evaluateAccount(stored, snapshot.members, deps.model, now),
+    version: stored.version,
+  };
+}
