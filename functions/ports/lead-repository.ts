@@ -1,4 +1,5 @@
 import type { AccountMember, AccountState } from '../domain/account.js';
+import type { OutcomeRecord } from '../domain/disposition.js';
 import type { EventOutcome, LeadState } from '../domain/lead.js';
 import type { TrackingEvent } from '../domain/messages.js';
 import type { OutgoingEvent } from '../domain/outgoing-events.js';
@@ -49,6 +50,8 @@ export interface LeadChange {
     put?: AccountMember;
     remove?: { accountId: string; leadId: string };
   };
+  /** A sales disposition to keep for the conversion report. */
+  outcome?: OutcomeRecord;
 }
 
 /** An account's stored state and its members' snapshots. */
@@ -144,6 +147,8 @@ export interface LeadRepository {
    * VersionConflictError when another writer changed the account first.
    */
   saveAccountChange(change: AccountChange): Promise<void>;
+  /** Lists the dispositions recorded in one month (`YYYY-MM`, UTC). */
+  listOutcomes(month: string): Promise<OutcomeRecord[]>;
   /** Number of shards of the review index. */
   readonly reviewShards: number;
   /** Lists due items of one shard, oldest first, up to `until`. */

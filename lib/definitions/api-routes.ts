@@ -48,4 +48,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
     handler: 'recycle',
     auth: 'admin',
   },
+  {
+    method: 'POST',
+    path: '/leads/{leadId}/disposition',
+    handler: 'recycle',
+    auth: 'admin',
+  },
 ];

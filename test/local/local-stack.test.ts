@@ -197,7 +197,7 @@ describe('local stack', () => {
     });
   });
 
-  it('lets sales recycle an MQL once', async () => {
+  it('lets sales recycle an MQL once, retries included', async () => {
     const batch = qualifyingBatch('to-recycle');
     await postBatch(JSON.stringify({ batch }), basic(WRITE_KEY));
     const recycle = (body: unknown) =>
@@ -223,7 +223,17 @@ describe('local stack', () => {
       status: 'recycled',
       episodes: [{ recycleReason: 'recycled by sales: no budget this year' }],
     });
-    expect(second.status).toBe(409);
-    expect(second.headers.get('content-type')).toBe('application/problem+json');
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ status: 'recycled' });
+    const other = await fetch(`${stack.apiUrl}/leads/to-recycle/disposition`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ disposition: 'accepted' }),
+    });
+    expect(other.status).toBe(409);
+    expect(other.headers.get('content-type')).toBe('application/problem+json');
   });
 });

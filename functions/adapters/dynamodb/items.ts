@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { OutcomeRecord } from '../../domain/disposition.js';
 import type { LeadState } from '../../domain/lead.js';
 import type { TrackingEvent } from '../../domain/messages.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
@@ -234,4 +235,27 @@ export function itemToOutgoing(item: Item): OutgoingEvent {
     detail: JSON.parse(fields.detail),
     createdAt: fields.createdAt,
   };
+}
+
+/** Returns the partition of the dispositions of one month (`YYYY-MM`). */
+export function outcomePartition(month: string): string {
+  return `OUTCOMES#${month}`;
+}
+
+export function outcomeToItem(outcome: OutcomeRecord): Item {
+  const iso = new Date(outcome.at).toISOString();
+  return marshall(
+    {
+      [PK]: outcomePartition(iso.slice(0, 7)),
+      [SK]: `${iso}#${outcome.eventId}`,
+      entity: 'outcome',
+      ...outcome,
+    },
+    { removeUndefinedValues: true },
+  );
+}
+
+export function itemToOutcome(item: Item): OutcomeRecord {
+  const { [PK]: _pk, [SK]: _sk, entity: _entity, ...fields } = unmarshall(item);
+  return fields as OutcomeRecord;
 }

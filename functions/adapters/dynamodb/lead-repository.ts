@@ -12,6 +12,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { OutcomeRecord } from '../../domain/disposition.js';
 import type { LeadState } from '../../domain/lead.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
 import { DAY_MS } from '../../domain/time.js';
@@ -39,6 +40,7 @@ import {
   EVENT_SORT_PREFIX,
   eventKey,
   eventToItem,
+  itemToOutcome,
   itemToOutgoing,
   itemToState,
   itemToStoredEvent,
@@ -49,6 +51,8 @@ import {
   messagePartition,
   outboxKey,
   outboxToItem,
+  outcomePartition,
+  outcomeToItem,
   stateKey,
   stateToItem,
 } from './items.js';
@@ -79,7 +83,8 @@ type ItemRole =
   | { kind: 'move'; messageId: string }
   | { kind: 'outbox' }
   | { kind: 'membership' }
-  | { kind: 'link' };
+  | { kind: 'link' }
+  | { kind: 'outcome' };
 
 const BATCH_GET_LIMIT = 100;
 const ACCOUNT_PREFIX = accountPartition('');
@@ -200,6 +205,27 @@ export class DynamoLeadRepository implements LeadRepository {
       }
       throw error;
     }
+  }
+
+  async listOutcomes(month: string): Promise<OutcomeRecord[]> {
+    const outcomes: OutcomeRecord[] = [];
+    let cursor: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
+          ExpressionAttributeValues: marshall({
+            ':pk': outcomePartition(month),
+          }),
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      outcomes.push(...(page.Items ?? []).map(itemToOutcome));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor !== undefined);
+    return outcomes;
   }
 
   async listEvents(
@@ -329,6 +355,15 @@ export class DynamoLeadRepository implements LeadRepository {
     for (const item of this.membershipItems(change)) {
       items.push(item);
       roles.push({ kind: 'membership' });
+    }
+    if (change.outcome !== undefined) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: outcomeToItem(change.outcome),
+        },
+      });
+      roles.push({ kind: 'outcome' });
     }
     const { mergedInto, leadId } = change.state;
     if (mergedInto !== undefined) {
