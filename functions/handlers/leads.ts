@@ -1,7 +1,9 @@
 import { jsonResponse } from '../adapters/http/responses.js';
 import { getAccount } from '../use-cases/get-account.js';
+import { getHistory } from '../use-cases/get-history.js';
 import { getLead } from '../use-cases/get-lead.js';
 import { accountIdOf } from './account-path.js';
+import { historyPageOf } from './history-query.js';
 import { httpHandler } from './http-handler.js';
 import { contentLocation, leadIdOf } from './lead-path.js';
 import { routeTable } from './route-table.js';
@@ -12,6 +14,8 @@ import { routeTable } from './route-table.js';
  *   request, its status and the contribution of every rule. An id merged
  *   into another lead returns that lead, with a Content-Location header
  *   naming it.
+ * - GET /leads/{leadId}/history?limit=&cursor=: the lead's score
+ *   changes, newest first, one page at a time.
  * - GET /accounts/{accountId}: the account's score, buying-group coverage
  *   and the leads behind it.
  */
@@ -20,6 +24,14 @@ export const handler = httpHandler(
     'GET /leads/{leadId}': async (request, { deps }) => {
       const lead = await getLead(deps, leadIdOf(request));
       return jsonResponse(200, lead, contentLocation(lead));
+    },
+    'GET /leads/{leadId}/history': async (request, { deps }) => {
+      const history = await getHistory(
+        deps,
+        leadIdOf(request),
+        historyPageOf(request),
+      );
+      return jsonResponse(200, history);
     },
     'GET /accounts/{accountId}': async (request, { deps }) => {
       const account = await getAccount(deps, accountIdOf(request));

@@ -1,5 +1,6 @@
 import type { AccountMember, AccountState } from '../domain/account.js';
 import type { OutcomeRecord } from '../domain/disposition.js';
+import type { HistoryEntry } from '../domain/history.js';
 import type { EventOutcome, LeadState } from '../domain/lead.js';
 import type { TrackingEvent } from '../domain/messages.js';
 import type { OutgoingEvent } from '../domain/outgoing-events.js';
@@ -52,6 +53,15 @@ export interface LeadChange {
   };
   /** A sales disposition to keep for the conversion report. */
   outcome?: OutcomeRecord;
+  /** The score change to keep in the lead's history. */
+  history?: HistoryEntry;
+}
+
+/** One page of a lead's history, newest first. */
+export interface HistoryPage {
+  entries: HistoryEntry[];
+  /** Opaque position to continue from, absent on the last page. */
+  cursor: string | undefined;
 }
 
 /** An account's stored state and its members' snapshots. */
@@ -147,6 +157,16 @@ export interface LeadRepository {
    * VersionConflictError when another writer changed the account first.
    */
   saveAccountChange(change: AccountChange): Promise<void>;
+  /**
+   * Lists a lead's history, newest first, at most `limit` per page.
+   * Raises InvalidCursorError for a cursor this call did not return for
+   * this lead.
+   */
+  listHistory(
+    leadId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<HistoryPage>;
   /** Lists the dispositions recorded in one month (`YYYY-MM`, UTC). */
   listOutcomes(month: string): Promise<OutcomeRecord[]>;
   /** Number of shards of the review index. */
@@ -173,5 +193,13 @@ export class DuplicateMessageError extends Error {
   constructor(readonly messageIds: string[]) {
     super(`${messageIds.length} message(s) were stored concurrently.`);
     this.name = 'DuplicateMessageError';
+  }
+}
+
+/** A paging cursor that is malformed or belongs to another listing. */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('The cursor is invalid.');
+    this.name = 'InvalidCursorError';
   }
 }

@@ -5,6 +5,7 @@ import {
   repeatsDisposition,
 } from '../domain/disposition.js';
 import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
+import { historyEntry } from '../domain/history.js';
 import { userLeadId } from '../domain/identity.js';
 import { transitionEvent } from '../domain/outgoing-events.js';
 import { VersionConflictError } from '../ports/lead-repository.js';
@@ -63,14 +64,24 @@ export async function recordDisposition(
       deps,
       now,
     );
+    const state = { ...evaluation.state, version: stored.version + 1 };
+    const history = historyEntry(
+      stored,
+      state,
+      evaluation.score,
+      deps.model,
+      'disposition',
+      0,
+    );
     try {
       await deps.repository.saveLeadChange({
         sourceId: 'sales',
         expectedVersion: stored.version,
-        state: { ...evaluation.state, version: stored.version + 1 },
+        state,
         events: [],
         outgoing,
         outcome: plan.outcome,
+        ...(history === undefined ? {} : { history }),
         ...(membership.change === undefined
           ? {}
           : { membership: membership.change }),

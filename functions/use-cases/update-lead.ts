@@ -1,4 +1,5 @@
 import { ConcurrencyError } from '../domain/errors.js';
+import { historyEntry } from '../domain/history.js';
 import { applyEvents, newLead } from '../domain/lead.js';
 import type { TrackingEvent } from '../domain/messages.js';
 import {
@@ -171,10 +172,19 @@ async function writeOnce(
     evaluation.state.nextReviewAt === stored.nextReviewAt;
   if (!unchanged) {
     const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
+    const state = { ...evaluation.state, version: before.version + 1 };
+    const history = historyEntry(
+      stored,
+      state,
+      evaluation.score,
+      model,
+      events.length > 0 ? 'event' : 'sweep',
+      events.length,
+    );
     const change: LeadChange = {
       sourceId,
       expectedVersion: before.version,
-      state: { ...evaluation.state, version: before.version + 1 },
+      state,
       events: events.map((event) => ({
         event,
         outcome: outcomes.get(event.messageId) ?? {
@@ -185,6 +195,7 @@ async function writeOnce(
       ...(membership.change === undefined
         ? {}
         : { membership: membership.change }),
+      ...(history === undefined ? {} : { history }),
     };
     await repository.saveLeadChange(change);
   }

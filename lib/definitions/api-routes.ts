@@ -38,6 +38,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', path: '/leads/{leadId}', handler: 'leads', auth: 'admin' },
   {
     method: 'GET',
+    path: '/leads/{leadId}/history',
+    handler: 'leads',
+    auth: 'admin',
+  },
+  {
+    method: 'GET',
     path: '/accounts/{accountId}',
     handler: 'leads',
     auth: 'admin',

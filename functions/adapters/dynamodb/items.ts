@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { OutcomeRecord } from '../../domain/disposition.js';
+import type { HistoryEntry } from '../../domain/history.js';
 import type { LeadState } from '../../domain/lead.js';
 import type { TrackingEvent } from '../../domain/messages.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
@@ -258,4 +259,28 @@ export function outcomeToItem(outcome: OutcomeRecord): Item {
 export function itemToOutcome(item: Item): OutcomeRecord {
   const { [PK]: _pk, [SK]: _sk, entity: _entity, ...fields } = unmarshall(item);
   return fields as OutcomeRecord;
+}
+
+export const HISTORY_SORT_PREFIX = 'HISTORY#';
+
+/** Sort key of a history entry: the state version, zero-padded. */
+export function historySortKey(version: number): string {
+  return `${HISTORY_SORT_PREFIX}${String(version).padStart(12, '0')}`;
+}
+
+export function historyToItem(leadId: string, entry: HistoryEntry): Item {
+  return marshall(
+    {
+      [PK]: leadPartition(leadId),
+      [SK]: historySortKey(entry.version),
+      entity: 'history',
+      leadId,
+      entry: JSON.stringify(entry),
+    },
+    { removeUndefinedValues: true },
+  );
+}
+
+export function itemToHistory(item: Item): HistoryEntry {
+  return JSON.parse(String(unmarshall(item).entry)) as HistoryEntry;
 }

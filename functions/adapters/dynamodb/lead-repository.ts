@@ -24,6 +24,8 @@ import {
   DuplicateMessageError,
   type EventPage,
   type EventRecord,
+  type HistoryPage,
+  InvalidCursorError,
   type LeadChange,
   type LeadRepository,
   type OutboxOwner,
@@ -40,6 +42,9 @@ import {
   EVENT_SORT_PREFIX,
   eventKey,
   eventToItem,
+  HISTORY_SORT_PREFIX,
+  historyToItem,
+  itemToHistory,
   itemToOutcome,
   itemToOutgoing,
   itemToState,
@@ -84,7 +89,8 @@ type ItemRole =
   | { kind: 'outbox' }
   | { kind: 'membership' }
   | { kind: 'link' }
-  | { kind: 'outcome' };
+  | { kind: 'outcome' }
+  | { kind: 'history' };
 
 const BATCH_GET_LIMIT = 100;
 const ACCOUNT_PREFIX = accountPartition('');
@@ -205,6 +211,39 @@ export class DynamoLeadRepository implements LeadRepository {
       }
       throw error;
     }
+  }
+
+  async listHistory(
+    leadId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<HistoryPage> {
+    const partition = leadPartition(leadId);
+    const start =
+      cursor === undefined ? undefined : historyCursorKey(cursor, partition);
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: {
+          '#pk': TABLE_LAYOUT.partitionKey,
+          '#sk': TABLE_LAYOUT.sortKey,
+        },
+        ExpressionAttributeValues: marshall({
+          ':pk': partition,
+          ':prefix': HISTORY_SORT_PREFIX,
+        }),
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: limit,
+        ExclusiveStartKey: start,
+      }),
+    );
+    return {
+      entries: Items.map(itemToHistory),
+      cursor:
+        LastEvaluatedKey === undefined ? undefined : encode(LastEvaluatedKey),
+    };
   }
 
   async listOutcomes(month: string): Promise<OutcomeRecord[]> {
@@ -355,6 +394,15 @@ export class DynamoLeadRepository implements LeadRepository {
     for (const item of this.membershipItems(change)) {
       items.push(item);
       roles.push({ kind: 'membership' });
+    }
+    if (change.history !== undefined) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: historyToItem(change.state.leadId, change.history),
+        },
+      });
+      roles.push({ kind: 'history' });
     }
     if (change.outcome !== undefined) {
       items.push({
@@ -566,6 +614,29 @@ function encode(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(unmarshall(key as never))).toString(
     'base64url',
   );
+}
+
+/**
+ * Decodes a history cursor, accepting only the key of a history entry of
+ * the listed lead, so a cursor cannot read another lead's items.
+ */
+function historyCursorKey(cursor: string, partition: string): Item {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  const fields = key as Record<string, unknown>;
+  const valid =
+    typeof key === 'object' &&
+    key !== null &&
+    Object.keys(fields).length === 2 &&
+    fields[TABLE_LAYOUT.partitionKey] === partition &&
+    typeof fields[TABLE_LAYOUT.sortKey] === 'string' &&
+    (fields[TABLE_LAYOUT.sortKey] as string).startsWith(HISTORY_SORT_PREFIX);
+  if (!valid) throw new InvalidCursorError();
+  return marshall(fields);
 }
 
 function decode(cursor: string) {
