@@ -1,5 +1,6 @@
 import { jsonResponse } from '../adapters/http/responses.js';
 import { recordSalesRecycle } from '../adapters/observability/metrics.js';
+import { eraseLead } from '../use-cases/erase-lead.js';
 import { recordDisposition } from '../use-cases/record-disposition.js';
 import { dispositionOf, recycleReasonOf } from './disposition-body.js';
 import { httpHandler } from './http-handler.js';
@@ -15,6 +16,8 @@ import { routeTable } from './route-table.js';
  *   converted (to sql or opportunity) or recycled (with a reason).
  * - POST /leads/{leadId}/recycle with `{"reason": "..."}`: the recycled
  *   disposition.
+ *
+ * DELETE /leads/{leadId} erases the lead and returns what it removed.
  */
 export const handler = httpHandler(
   routeTable({
@@ -38,6 +41,10 @@ export const handler = httpHandler(
       });
       if (result.changed) recordSalesRecycle(runtime.metrics);
       return jsonResponse(200, result.lead, contentLocation(result.lead));
+    },
+    'DELETE /leads/{leadId}': async (request, { deps }) => {
+      const result = await eraseLead(deps, leadIdOf(request));
+      return jsonResponse(200, result);
     },
   }),
 );

@@ -167,6 +167,24 @@ export interface LeadRepository {
     limit: number,
     cursor?: string,
   ): Promise<HistoryPage>;
+  /** Lists a lead's outbox entries that are not published yet. */
+  listOutbox(leadId: string): Promise<OutgoingEvent[]>;
+  /** Stores an outbox entry on its own, for events of no lead change. */
+  putOutboxEntry(event: OutgoingEvent): Promise<void>;
+  /**
+   * Deletes every item of a lead except its state: events and their
+   * message markers, history, outbox entries, identity link items and its
+   * membership item under its account. Returns how many items it deleted
+   * and the leads that the link items name (leads merged into this one).
+   */
+  deleteLeadData(
+    leadId: string,
+  ): Promise<{ deleted: number; linkedLeadIds: string[] }>;
+  /**
+   * Deletes a lead's state item if its version is still
+   * `expectedVersion`; raises VersionConflictError otherwise.
+   */
+  deleteLeadState(leadId: string, expectedVersion: number): Promise<void>;
   /** Lists the dispositions recorded in one month (`YYYY-MM`, UTC). */
   listOutcomes(month: string): Promise<OutcomeRecord[]>;
   /** Number of shards of the review index. */

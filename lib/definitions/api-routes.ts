@@ -37,6 +37,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...TRACKING_API_ROUTES,
   { method: 'GET', path: '/leads/{leadId}', handler: 'leads', auth: 'admin' },
   {
+    method: 'DELETE',
+    path: '/leads/{leadId}',
+    handler: 'recycle',
+    auth: 'admin',
+  },
+  {
     method: 'GET',
     path: '/leads/{leadId}/history',
     handler: 'leads',

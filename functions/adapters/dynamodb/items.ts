@@ -58,8 +58,10 @@ export function linkItem(targetId: string, mergedLeadId: string): Item {
   });
 }
 
+export const OUTBOX_SORT_PREFIX = 'OUTBOX#';
+
 export function outboxSortKey(eventId: string): string {
-  return `OUTBOX#${eventId}`;
+  return `${OUTBOX_SORT_PREFIX}${eventId}`;
 }
 
 export function eventSortKey(occurredAt: number, messageId: string): string {

@@ -1,10 +1,12 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   TransactionCanceledException,
   type TransactWriteItem,
@@ -54,10 +56,12 @@ import {
   MESSAGE_SORT_KEY,
   messageMarkerItem,
   messagePartition,
+  OUTBOX_SORT_PREFIX,
   outboxKey,
   outboxToItem,
   outcomePartition,
   outcomeToItem,
+  STATE_SORT_KEY,
   stateKey,
   stateToItem,
 } from './items.js';
@@ -93,6 +97,7 @@ type ItemRole =
   | { kind: 'history' };
 
 const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
 const ACCOUNT_PREFIX = accountPartition('');
 const MAX_UNPROCESSED_ROUNDS = 8;
 
@@ -244,6 +249,78 @@ export class DynamoLeadRepository implements LeadRepository {
       cursor:
         LastEvaluatedKey === undefined ? undefined : encode(LastEvaluatedKey),
     };
+  }
+
+  async listOutbox(leadId: string): Promise<OutgoingEvent[]> {
+    const items = await this.queryPartition(
+      leadPartition(leadId),
+      OUTBOX_SORT_PREFIX,
+    );
+    return items.map(itemToOutgoing);
+  }
+
+  async putOutboxEntry(event: OutgoingEvent): Promise<void> {
+    const { Put } = this.outboxPut(event);
+    if (Put === undefined) return;
+    await this.client.send(new PutItemCommand(Put));
+  }
+
+  async deleteLeadData(
+    leadId: string,
+  ): Promise<{ deleted: number; linkedLeadIds: string[] }> {
+    const items = await this.queryPartition(leadPartition(leadId));
+    const keys: Item[] = [];
+    const linkedLeadIds: string[] = [];
+    for (const item of items) {
+      const fields = unmarshall(item);
+      const sortKey = String(fields[TABLE_LAYOUT.sortKey]);
+      if (sortKey === STATE_SORT_KEY) {
+        const accountId = fields.membership?.accountId;
+        if (typeof accountId === 'string') {
+          keys.push(memberKey(accountId, leadId));
+        }
+        continue;
+      }
+      keys.push(keyOf(fields));
+      if (fields.entity === 'link') {
+        linkedLeadIds.push(String(fields.mergedLeadId));
+      }
+      if (fields.entity === 'event') {
+        keys.push(
+          marshall({
+            [TABLE_LAYOUT.partitionKey]: messagePartition(
+              String(fields.sourceId),
+              String(fields.messageId),
+            ),
+            [TABLE_LAYOUT.sortKey]: MESSAGE_SORT_KEY,
+          }),
+        );
+      }
+    }
+    await this.batchDelete(keys);
+    return { deleted: keys.length, linkedLeadIds };
+  }
+
+  async deleteLeadState(
+    leadId: string,
+    expectedVersion: number,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(leadId),
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new VersionConflictError(leadId);
+      }
+      throw error;
+    }
   }
 
   async listOutcomes(month: string): Promise<OutcomeRecord[]> {
@@ -524,6 +601,72 @@ export class DynamoLeadRepository implements LeadRepository {
     };
   }
 
+  private async queryPartition(
+    partition: string,
+    sortPrefix?: string,
+  ): Promise<Item[]> {
+    const items: Item[] = [];
+    let cursor: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression:
+            sortPrefix === undefined
+              ? '#pk = :pk'
+              : '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames:
+            sortPrefix === undefined
+              ? { '#pk': TABLE_LAYOUT.partitionKey }
+              : {
+                  '#pk': TABLE_LAYOUT.partitionKey,
+                  '#sk': TABLE_LAYOUT.sortKey,
+                },
+          ExpressionAttributeValues: marshall(
+            sortPrefix === undefined
+              ? { ':pk': partition }
+              : { ':pk': partition, ':prefix': sortPrefix },
+          ),
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor !== undefined);
+    return items;
+  }
+
+  /** Deletes items 25 at a time, retrying unprocessed ones. */
+  private async batchDelete(keys: readonly Item[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += BATCH_WRITE_LIMIT) {
+      let pending = keys
+        .slice(start, start + BATCH_WRITE_LIMIT)
+        .map((Key) => ({ DeleteRequest: { Key } }));
+      for (let round = 0; pending.length > 0; round += 1) {
+        if (round >= MAX_UNPROCESSED_ROUNDS) {
+          throw new Error(
+            `BatchWriteItem left ${pending.length} deletes unprocessed after ${round} rounds.`,
+          );
+        }
+        const response = await this.client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [this.tableName]: pending },
+          }),
+        );
+        pending = (response.UnprocessedItems?.[this.tableName] ?? []).flatMap(
+          (request) =>
+            request.DeleteRequest?.Key === undefined
+              ? []
+              : [{ DeleteRequest: { Key: request.DeleteRequest.Key } }],
+        );
+        if (pending.length > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+        }
+      }
+    }
+  }
+
   private async batchGet(keys: Item[]): Promise<Item[]> {
     const found: Item[] = [];
     let pending = keys;
@@ -580,6 +723,13 @@ function cancellationError(
     return new VersionConflictError(change.state.leadId);
   }
   return error;
+}
+
+function keyOf(fields: Record<string, unknown>): Item {
+  return marshall({
+    [TABLE_LAYOUT.partitionKey]: fields[TABLE_LAYOUT.partitionKey],
+    [TABLE_LAYOUT.sortKey]: fields[TABLE_LAYOUT.sortKey],
+  });
 }
 
 function ownerOf(owner: OutboxOwner | string): OutboxOwner {
