@@ -22,7 +22,7 @@ export interface DispositionRequest {
 
 /**
  * One disposition as kept for the conversion report. It names the lead
- * episode only by a hash, so it holds no personal data and stays after
+ * episode only by a hash, so it contains no personal data and stays after
  * the lead is erased.
  */
 export interface OutcomeRecord {
@@ -37,7 +37,7 @@ export interface OutcomeRecord {
   modelVersion: string;
 }
 
-/** What a disposition does to a lead. */
+/** Effect of a disposition on a lead. */
 export interface DispositionPlan {
   evaluation: Evaluation;
   record: DispositionRecord;
@@ -64,7 +64,7 @@ export function repeatsDisposition(
 
 /**
  * Applies a sales disposition at `now`. Accepted, rejected and recycled
- * need a lead that is an MQL now; converted needs a lead that qualified
+ * need a lead that is an MQL now. Converted needs a lead that qualified
  * at least once and was not rejected or recycled by sales since. Rejected
  * and recycled end the episode, as the score falling below the recycle
  * level does. Raises ConflictError when the lead's state does not allow
@@ -79,6 +79,7 @@ export function planDisposition(
   const current = evaluateLead(state, model, now);
   const status = current.state.status;
   const { kind } = request;
+
   if (state.episode === 0) {
     throw new ConflictError(
       `Lead ${state.leadId} never qualified; sales can only give a disposition on a lead that was an MQL.`,
@@ -98,6 +99,7 @@ export function planDisposition(
       `Lead ${state.leadId} was ${previous?.kind} by sales in episode ${state.episode}; it must qualify again before it can be converted.`,
     );
   }
+
   const evaluation =
     kind === 'rejected' || kind === 'recycled'
       ? recycleNow(state, model, now, `${kind} by sales: ${request.reason}`)

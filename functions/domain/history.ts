@@ -3,7 +3,7 @@ import type { LeadState, LeadStatus } from './lead.js';
 import type { ScoringModel } from './model.js';
 import type { LeadScore } from './score.js';
 
-/** What caused a score change. */
+/** Cause of a score change. */
 export type ScoreChangeCause = 'event' | 'sweep' | 'disposition' | 'model';
 
 /** A lead's score and status at one point of its history. */

@@ -126,8 +126,8 @@ export type LeadDispositionDetail = z.infer<typeof leadDispositionDetailSchema>;
 
 /**
  * Detail of "Lead Erased": every item of a lead was deleted. It names the
- * lead only by the SHA-256 of its id, so it carries no personal data;
- * systems that hold the id can hash it to find their own copy.
+ * lead only by the SHA-256 of its id, so it carries no personal data.
+ * Systems that store the id can hash it to find their own copy.
  */
 export const leadErasedDetailSchema = z.object({
   schemaVersion: z.literal(DETAIL_SCHEMA_VERSION),

@@ -19,7 +19,7 @@ const MAX_BACKOFF_MS = 250;
 /** Leads merged into the erased one that one request follows at most. */
 const MAX_LINKED_LEADS = 1000;
 
-/** What an erasure removed, without personal data. */
+/** Counts of an erasure, without personal data. */
 export interface ErasureResult {
   /** SHA-256 of the erased lead id, as "Lead Erased" carries it. */
   leadIdSha256: string;

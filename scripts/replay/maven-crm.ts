@@ -2,10 +2,10 @@ import { parse } from 'csv-parse/sync';
 
 /**
  * Converts the Maven Analytics CRM sample (accounts.csv and
- * sales_pipeline.csv) into Segment messages: each opportunity becomes a
+ * sales_pipeline.csv) into Segment messages. Each opportunity becomes a
  * lead whose group call names its account, with the account's
- * firmographics as group traits, and whose engagement becomes a "Meeting
- * Booked" event at its engage date. The data has no contacts or titles,
+ * firmographics as group traits. Its engage date becomes a "Meeting
+ * Booked" event. The data has no contacts or titles,
  * so no lead holds a buying-group role.
  */
 

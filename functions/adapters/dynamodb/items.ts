@@ -35,7 +35,7 @@ export function accountPartition(accountId: string): string {
   return `ACCOUNT#${accountId}`;
 }
 
-/** Partition that holds the outbox entry of an owner's events. */
+/** Partition that contains the outbox entries of an owner's events. */
 export function ownerPartition(owner: OutboxOwner): string {
   if (owner.accountId !== undefined) return accountPartition(owner.accountId);
   if (owner.leadId !== undefined) return leadPartition(owner.leadId);

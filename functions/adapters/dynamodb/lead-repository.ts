@@ -738,7 +738,7 @@ function ownerOf(owner: OutboxOwner | string): OutboxOwner {
 
 /**
  * Converts a review index item. The index projects the table keys, so an
- * account's outbox entry is told apart by its partition key.
+ * account's outbox entry is recognized by its partition key.
  */
 function toDueItem(fields: Record<string, unknown>): DueItem {
   const dueAt = Number(fields[TABLE_LAYOUT.reviewIndex.sortKey]);
