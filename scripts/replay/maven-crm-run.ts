@@ -52,6 +52,10 @@ export async function replayMavenCrm(
     await readFile(pipelineFile, 'utf8'),
   );
   const converted = mavenMessages(accounts, opportunities, Date.now());
+  // The handlers log one line per request on stdout, which would bury
+  // the results; warnings and errors still show.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   err.write('maven-crm: starting a local stack\n');
   const stack = await startLocalStack({
     port: 0,
