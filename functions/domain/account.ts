@@ -1,4 +1,4 @@
-import { decayFactor } from './decay.js';
+import { decayFactor, timeBelowLevel } from './decay.js';
 import { roundCents } from './explanation.js';
 import { scoreFit } from './fit.js';
 import { emailDomainOf, isEmailAddress } from './identity.js';
@@ -6,6 +6,7 @@ import { normalizeText } from './issues.js';
 import type { LeadState, LeadStatus, Membership, TraitEntry } from './lead.js';
 import type { AccountPolicy, ScoringModel } from './model.js';
 import type { LeadScore } from './score.js';
+import { QUARTER_MS } from './time.js';
 
 /**
  * Accounts and buying groups. A lead belongs to one account, named by
@@ -52,6 +53,11 @@ export interface AccountState {
   statusChangedAt: number;
   qualifiedAt: number | undefined;
   modelVersion: string;
+  /**
+   * When an MQA must be evaluated again without member changes: the
+   * earliest time decay can end its episode. Undefined for other states.
+   */
+  nextReviewAt?: number;
 }
 
 /** An account's score and buying-group coverage at one time. */
@@ -340,6 +346,7 @@ export function evaluateAccount(
     state.episode += 1;
     state.qualifiedAt = now;
     state.statusChangedAt = now;
+    state.nextReviewAt = accountReviewAt(members, model, score, now);
     const transition: AccountTransition = {
       kind: 'qualified',
       episode: state.episode,
@@ -352,6 +359,7 @@ export function evaluateAccount(
   if (state.status === 'mqa' && (below || score.missingRequired.length > 0)) {
     state.status = 'engaged';
     state.statusChangedAt = now;
+    delete state.nextReviewAt;
     const transition: AccountTransition = {
       kind: 'recycled',
       episode: state.episode,
@@ -361,4 +369,61 @@ export function evaluateAccount(
     return { state, score, transition };
   }
   return { state, score, transition: undefined };
+}
+
+/**
+ * Returns the earliest time after `now` at which decay alone can end an
+ * MQA's episode: its score falls below the recycle level, or a required
+ * role (or one of the `minimumRoles` covered roles) loses its last
+ * engaged lead. Undefined when decay never ends it.
+ */
+export function accountReviewAt(
+  members: readonly AccountMember[],
+  model: ScoringModel,
+  score: AccountScore,
+  now: number,
+): number | undefined {
+  const policy = model.accounts;
+  if (policy === undefined) return undefined;
+  const retention = model.retentionPerQuarter;
+  const below = timeBelowLevel(
+    now,
+    score.fit,
+    [{ points: score.engagement, retentionPerQuarter: retention }],
+    policy.qualification.recycleBelow,
+  );
+  const lapses = roleLapses(members, policy.engagedIntent, retention);
+  const required = policy.qualification.requiredRoles.map(
+    (role) => lapses.get(role) ?? now,
+  );
+  const sorted = [...lapses.values()].sort((a, b) => b - a);
+  const minimum = policy.qualification.minimumRoles;
+  const coverage = minimum > 0 ? [sorted[minimum - 1] ?? now] : [];
+  const times = [below, ...required, ...coverage].filter(
+    (time): time is number => time !== undefined && Number.isFinite(time),
+  );
+  return times.length === 0 ? undefined : Math.max(now, Math.min(...times));
+}
+
+/** Returns, per role, the time its last engaged lead stops being engaged. */
+function roleLapses(
+  members: readonly AccountMember[],
+  engagedIntent: number,
+  retention: number,
+): Map<string, number> {
+  const lapses = new Map<string, number>();
+  for (const member of members) {
+    if (member.role === undefined || member.intent < engagedIntent) continue;
+    const lapse =
+      retention >= 1
+        ? Number.POSITIVE_INFINITY
+        : member.intentAt +
+          Math.ceil(
+            (QUARTER_MS * Math.log(engagedIntent / member.intent)) /
+              Math.log(retention),
+          ) +
+          1;
+    lapses.set(member.role, Math.max(lapses.get(member.role) ?? 0, lapse));
+  }
+  return lapses;
 }

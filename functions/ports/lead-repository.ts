@@ -89,6 +89,7 @@ export interface OutboxOwner {
 /** An item of the review index whose time has come. */
 export type DueItem =
   | { kind: 'lead'; leadId: string; dueAt: number }
+  | { kind: 'account'; accountId: string; dueAt: number }
   | {
       kind: 'outbox';
       /** Empty for an account's entry. */

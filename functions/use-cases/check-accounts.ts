@@ -1,5 +1,7 @@
 import {
   type AccountEvaluation,
+  type AccountState,
+  accountReviewAt,
   accountsToCheck,
   evaluateAccount,
   membershipChanged,
@@ -93,20 +95,36 @@ async function checkAccount(
   now: number,
 ): Promise<OutgoingEvent[]> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const evaluation = await evaluateStored(deps, accountId, now);
-    const { transition } = evaluation.evaluation;
-    if (transition === undefined) return [];
+    const snapshot = await deps.repository.getAccount(accountId);
+    const stored = snapshot.state ?? newAccount(accountId, deps.model, now);
+    const evaluation = evaluateAccount(
+      stored,
+      snapshot.members,
+      deps.model,
+      now,
+    );
+    const { transition } = evaluation;
+    const state = { ...evaluation.state, version: stored.version + 1 };
+    if (transition === undefined) {
+      if (stored.status !== 'mqa') return [];
+      const reviewAt = accountReviewAt(
+        snapshot.members,
+        deps.model,
+        evaluation.score,
+        now,
+      );
+      if (!needsNewReview(stored, reviewAt, now)) return [];
+      if (reviewAt === undefined) delete state.nextReviewAt;
+      else state.nextReviewAt = reviewAt;
+    }
     const outgoing =
-      transition.kind === 'qualified'
+      transition?.kind === 'qualified'
         ? [accountQualifiedEvent(accountId, transition, deps.model, now)]
         : [];
     try {
       await deps.repository.saveAccountChange({
-        expectedVersion: evaluation.version,
-        state: {
-          ...evaluation.evaluation.state,
-          version: evaluation.version + 1,
-        },
+        expectedVersion: stored.version,
+        state,
         outgoing,
       });
     } catch (error) {
@@ -114,16 +132,32 @@ async function checkAccount(
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
       continue;
     }
-    deps.log.info('account status changed', {
-      accountId,
-      status: evaluation.evaluation.state.status,
-      episode: transition.episode,
-    });
+    if (transition !== undefined) {
+      deps.log.info('account status changed', {
+        accountId,
+        status: state.status,
+        episode: transition.episode,
+      });
+    }
     return outgoing;
   }
   throw new ConcurrencyError(
     `Account ${accountId} kept changing concurrently; retry the request.`,
   );
+}
+
+/**
+ * Tells whether an MQA's stored review time must change: it has come, or
+ * a member change brought the end of the episode closer.
+ */
+function needsNewReview(
+  state: AccountState,
+  reviewAt: number | undefined,
+  now: number,
+): boolean {
+  const stored = state.nextReviewAt;
+  if (stored === undefined) return reviewAt !== undefined;
+  return stored <= now || (reviewAt !== undefined && reviewAt < stored);
 }
 
 /** Reads an account and evaluates it at `now`. */

@@ -117,6 +117,11 @@ async function processDueItem(
   try {
     if (item.kind === 'lead') {
       await reviewLead(deps, item.leadId, now, result);
+    } else if (item.kind === 'account') {
+      const events = await checkAccounts(deps, [item.accountId], now);
+      const published = await publishEvents(deps, events);
+      result.published += published.published;
+      result.pending += published.pending;
     } else {
       await republish(deps, item, now, result);
     }
@@ -125,7 +130,9 @@ async function processDueItem(
     deps.log.error('sweep item failed', {
       error,
       kind: item.kind,
-      leadId: item.leadId,
+      ...(item.kind === 'account'
+        ? { accountId: item.accountId }
+        : { leadId: item.leadId }),
     });
   }
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountQualifiedDetail } from '../../functions/domain/outgoing-events.js';
+import { DAY_MS } from '../../functions/domain/time.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 
@@ -124,6 +126,27 @@ describe('accounts', () => {
     );
     const personal = await deps.repository.getLead('u-3');
     expect(personal?.membership).toBeUndefined();
+  });
+
+  it('lets the sweep end an MQA episode once decay does', async () => {
+    const { deps, ingest, clock, accountEvents } = await setup();
+    await ingest(engagedMember('pat@eta.example', 'Procurement Director'));
+    await ingest(engagedMember('ivy@eta.example', 'CIO'));
+    const qualified = await getAccount(deps, 'domain:eta.example');
+    const early = clock.now + 300 * DAY_MS;
+    const late = clock.now + 400 * DAY_MS;
+
+    const before = await runSweep(deps, { now: early, deadline: Infinity });
+    clock.now = late;
+    const after = await runSweep(deps, { now: late, deadline: Infinity });
+
+    expect(accountEvents()).toHaveLength(1);
+    expect(qualified.status).toBe('mqa');
+    expect(before.read).toBe(0);
+    expect(after.read).toBe(1);
+    const view = await getAccount(deps, 'domain:eta.example');
+    expect(view.status).toBe('engaged');
+    expect(view.coverage.covered).toEqual([]);
   });
 
   it('writes membership on engagement steps, not page views', async () => {

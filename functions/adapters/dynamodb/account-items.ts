@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountMember, AccountState } from '../../domain/account.js';
-import { accountPartition } from './items.js';
+import { accountPartition, shardOf } from './items.js';
 import { TABLE_LAYOUT } from './table-layout.js';
 
 /** Conversions between accounts and their items. */
@@ -9,6 +9,7 @@ import { TABLE_LAYOUT } from './table-layout.js';
 type Item = Record<string, AttributeValue>;
 
 const { partitionKey: PK, sortKey: SK } = TABLE_LAYOUT;
+const { partitionKey: SHARD, sortKey: REVIEW_AT } = TABLE_LAYOUT.reviewIndex;
 
 export const ACCOUNT_STATE_SORT_KEY = 'STATE';
 export const MEMBER_SORT_PREFIX = 'MEMBER#';
@@ -52,13 +53,26 @@ export function itemToMember(fields: Record<string, unknown>): AccountMember {
   };
 }
 
-export function accountStateToItem(state: AccountState): Item {
+/**
+ * Converts an account's state to its item. An MQA with a review time goes
+ * into the review index, so the sweep evaluates it when decay can end
+ * its episode.
+ */
+export function accountStateToItem(state: AccountState, shards: number): Item {
+  const review =
+    state.nextReviewAt === undefined
+      ? {}
+      : {
+          [SHARD]: shardOf(state.accountId, shards),
+          [REVIEW_AT]: state.nextReviewAt,
+        };
   return marshall(
     {
       [PK]: accountPartition(state.accountId),
       [SK]: ACCOUNT_STATE_SORT_KEY,
       entity: 'account',
       ...state,
+      ...review,
     },
     { removeUndefinedValues: true },
   );
@@ -71,6 +85,8 @@ export function itemToAccountState(
     [PK]: _pk,
     [SK]: _sk,
     entity: _entity,
+    [SHARD]: _shard,
+    [REVIEW_AT]: _reviewAt,
     ...state
   } = fields as Record<string, unknown>;
   return { qualifiedAt: undefined, ...state } as unknown as AccountState;

@@ -192,7 +192,7 @@ export class DynamoLeadRepository implements LeadRepository {
       {
         Put: {
           TableName: this.tableName,
-          Item: accountStateToItem(change.state),
+          Item: accountStateToItem(change.state, this.reviewShards),
           ConditionExpression: isNew
             ? 'attribute_not_exists(#pk)'
             : '#version = :expected',
@@ -743,6 +743,14 @@ function ownerOf(owner: OutboxOwner | string): OutboxOwner {
 function toDueItem(fields: Record<string, unknown>): DueItem {
   const dueAt = Number(fields[TABLE_LAYOUT.reviewIndex.sortKey]);
   const leadId = String(fields.leadId ?? '');
+  if (fields.entity === 'account') {
+    const partition = String(fields[TABLE_LAYOUT.partitionKey]);
+    return {
+      kind: 'account',
+      accountId: partition.slice(ACCOUNT_PREFIX.length),
+      dueAt,
+    };
+  }
   if (fields.entity === 'outbox') {
     const partition = String(fields[TABLE_LAYOUT.partitionKey]);
     const account = partition.startsWith(ACCOUNT_PREFIX)
