@@ -26,7 +26,7 @@ const ACCOUNT_CONCURRENCY = 4;
 const MAX_ATTEMPTS = 10;
 const MAX_BACKOFF_MS = 250;
 
-/** What a lead write must do about the lead's account. */
+/** Account work of one lead write. */
 export interface MembershipUpdate {
   /** Items to write with the lead, undefined when nothing changed. */
   change: LeadChange['membership'];
@@ -73,7 +73,8 @@ export function updateMembership(
  * Evaluates each account at `now` and stores its status changes with
  * their outgoing events. Returns the events to publish. Reads every
  * member of an account, but writes the account's state only when its
- * status changes, so concurrent checks rarely conflict.
+ * status or an MQA's review time changes, so concurrent checks rarely
+ * conflict.
  */
 export async function checkAccounts(
   deps: ScoringDependencies,
