@@ -1,13 +1,24 @@
 import { ReplayError, UsageError } from './replay/errors.js';
+import { replayMavenCrm } from './replay/maven-crm-run.js';
 import { parseCliArguments, USAGE } from './replay/options.js';
 import { formatSummary } from './replay/report.js';
 import { runReplay } from './replay/run-replay.js';
 
 /**
+ * `npm run replay -- maven-crm DIR`: replays the Maven CRM sample
+ * through a local stack of its own and prints account results.
  * `npm run replay -- FILE`: sends a file of tracking messages to a running
  * API and prints a summary on stdout. Progress and retries go to stderr.
  */
 async function main(): Promise<void> {
+  if (process.argv[2] === 'maven-crm') {
+    const directory = process.argv[3];
+    if (directory === undefined) {
+      throw new UsageError('maven-crm needs the directory of the CSV files.');
+    }
+    await replayMavenCrm(directory, process.stdout, process.stderr);
+    return;
+  }
   const request = parseCliArguments(
     process.argv.slice(2),
     process.env,

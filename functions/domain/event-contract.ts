@@ -103,52 +103,75 @@ export const leadTransitionDetailSchema = baseDetailSchema.extend({
   email: emailSchema,
 });
 
-/** Outcomes sales reports for a lead. */
+/** Dispositions sales reports for a lead. */
 export const DISPOSITIONS = [
   'accepted',
   'rejected',
-  'sql',
-  'opportunity',
+  'converted',
   'recycled',
 ] as const;
 
-/** Detail of "Lead Disposition Changed": sales feedback on a lead. */
+/**
+ * Detail of "Lead Disposition Changed": sales accepted, rejected,
+ * converted or recycled a lead.
+ */
 export const leadDispositionDetailSchema = baseDetailSchema.extend({
   leadId: z.string(),
-  episode: z.number().int().nonnegative(),
+  episode: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Qualification number the disposition applies to.'),
   disposition: z.enum(DISPOSITIONS),
-  previousDisposition: z.enum(DISPOSITIONS).optional(),
+  previousDisposition: z
+    .enum(DISPOSITIONS)
+    .nullable()
+    .describe('Disposition of the same episode before this one.'),
+  convertedTo: z
+    .enum(['sql', 'opportunity'])
+    .nullable()
+    .describe('Set for "converted": what the lead became.'),
   reason: z
     .string()
-    .max(200)
-    .optional()
+    .nullable()
     .describe('Reason sales gave, for rejected and recycled.'),
   status: leadStatusSchema.describe('Lead status after the disposition.'),
-  ...scoreFields,
-  email: emailSchema,
+  score: z.number().describe('fit + intent at occurredAt.'),
+  modelVersion: z.string().describe('Content hash of the scoring model.'),
 });
 
-/** Detail of "Account Qualified": an account became an MQA. */
+/**
+ * Detail of "Account Qualified": an account became a marketing qualified
+ * account. It carries role ids and counts, no lead ids.
+ */
 export const accountQualifiedDetailSchema = baseDetailSchema.extend({
   accountId: z.string(),
   episode: z.number().int().positive(),
-  ...scoreFields,
+  score: z.number().describe('fit + engagement at occurredAt.'),
+  fit: z.number().describe('Best firmographic fit among its leads.'),
+  engagement: z.number().describe('Decayed intent of its leads.'),
+  threshold: z.number().describe('Score at which an account qualifies.'),
   rolesCovered: z
     .array(z.string())
     .describe('Buying-group roles with an engaged lead.'),
   rolesMissing: z
     .array(z.string())
-    .describe('Roles the model requires that no engaged lead covers.'),
-  leadIds: z.array(z.string()).describe('Engaged leads of the account.'),
+    .describe('Required roles that no engaged lead covers.'),
+  requiredRoles: z.array(z.string()),
+  leads: z.number().int().nonnegative(),
+  engagedLeads: z.number().int().nonnegative(),
+  modelVersion: z.string().describe('Content hash of the scoring model.'),
 });
 
-/** Detail of "Lead Erased": every item of the lead was deleted. */
+/**
+ * Detail of "Lead Erased": every item of the lead was deleted. It names
+ * the lead only by the SHA-256 of its id, so it carries no personal data;
+ * systems that store the id hash it to find their own copy.
+ */
 export const leadErasedDetailSchema = baseDetailSchema.extend({
-  leadId: z.string(),
-  accountId: z
-    .string()
-    .optional()
-    .describe('Account the lead belonged to, whose state was updated.'),
+  leadIdSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  itemsDeleted: z.number().int().nonnegative(),
+  accountsUpdated: z.number().int().nonnegative(),
 });
 
 /** The detail schema of each detail type the engine publishes. */

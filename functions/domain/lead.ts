@@ -30,6 +30,37 @@ export { lastActivityOf, lastMatchedAt };
 
 export type LeadStatus = 'engaged' | 'mql' | 'recycled';
 
+/** Sales feedback on a qualified lead. */
+export type DispositionKind =
+  | 'accepted'
+  | 'rejected'
+  | 'converted'
+  | 'recycled';
+
+/** A sales disposition as stored on the lead. */
+export interface DispositionRecord {
+  kind: DispositionKind;
+  episode: number;
+  at: number;
+  reason?: string;
+  /** Stage a converted lead reached. */
+  convertedTo?: 'sql' | 'opportunity';
+}
+
+/**
+ * A lead's share of its account as last written: the fields whose change
+ * rewrites the lead's membership item (see account.ts).
+ */
+export interface Membership {
+  accountId: string;
+  role: string | undefined;
+  fit: number;
+  /** Decayed intent divided by the model's engagement step, floored. */
+  intentStep: number;
+  engaged: boolean;
+  status: LeadStatus;
+}
+
 /** A trait value and the event time that set it. */
 export interface TraitEntry {
   value: TraitValue;
@@ -95,6 +126,12 @@ export interface LeadState {
   /** The latest qualifications, oldest first (see MAX_EPISODE_RECORDS). */
   episodes: EpisodeRecord[];
   lastScore?: StoredScore;
+  /** groupId of the latest group call, the strongest account source. */
+  groupId?: TraitEntry;
+  /** The lead's share of its account as last written (see account.ts). */
+  membership?: Membership;
+  /** Latest sales disposition of the current or last episode. */
+  disposition?: DispositionRecord;
   /** Lead this one was merged into, set on a tombstone only. */
   mergedInto?: string;
   mergedAt?: number;
@@ -198,6 +235,7 @@ function applyEvent(
   const outcome: EventOutcome = { messageId: event.messageId };
   if (event.type === 'identify' || event.type === 'group') {
     outcome.traits = mergeTraits(state, event.traits, at);
+    noteGroupId(state, event, at);
     return outcome;
   }
   if (event.type === 'alias') {
@@ -247,6 +285,15 @@ function scoreBehaviour(
   outcome.ruleId = rule.id;
   outcome.points = counted ? rule.points : 0;
   if (!counted) outcome.capped = true;
+}
+
+function noteGroupId(state: LeadState, event: TrackingEvent, at: number) {
+  const groupId = event.groupId?.trim();
+  if (groupId === undefined || groupId === '') return;
+  const current = state.groupId;
+  if (current === undefined || isNewer(at, groupId, current)) {
+    state.groupId = { value: groupId, at };
+  }
 }
 
 function noteDisplayId(state: LeadState, event: TrackingEvent): void {
@@ -358,6 +405,13 @@ function deepCopyOfClicksAndStatus(state: LeadState): LeadState {
     quarantined,
     clickSeconds,
     episodes: state.episodes.map((episode) => ({ ...episode })),
+    ...(state.groupId === undefined ? {} : { groupId: { ...state.groupId } }),
+    ...(state.membership === undefined
+      ? {}
+      : { membership: { ...state.membership } }),
+    ...(state.disposition === undefined
+      ? {}
+      : { disposition: { ...state.disposition } }),
     ...(state.lastScore === undefined
       ? {}
       : { lastScore: { ...state.lastScore } }),

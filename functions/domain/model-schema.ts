@@ -9,6 +9,7 @@ import {
   DEFAULT_PROXY_FLAG_PROPERTIES,
   DEFAULT_PROXY_USER_AGENT_PATTERN,
 } from './bot-defaults.js';
+import { DEFAULT_PERSONAL_EMAIL_DOMAINS } from './personal-domains.js';
 
 /**
  * Schema of a scoring model document. A model is data: this schema
@@ -175,6 +176,75 @@ const quarantineSchema = z
   })
   .strict();
 
+/** Buying-group role: a lead holds it when its title matches. */
+const accountRoleSchema = z
+  .object({
+    id: ruleId,
+    description: z.string().min(1),
+    titlePattern: regexPattern,
+  })
+  .strict();
+
+const accountQualificationSchema = z
+  .object({
+    /** Account score (fit + engagement) at which an account can qualify. */
+    threshold: z.number().positive(),
+    /** A marketing qualified account leaves its episode below this. */
+    recycleBelow: z.number(),
+    /** Roles that must each have an engaged lead. */
+    requiredRoles: z.array(ruleId).default([]),
+    /** Distinct roles with an engaged lead, required ones included. */
+    minimumRoles: z.number().int().min(0).default(0),
+  })
+  .strict()
+  .refine((q) => q.recycleBelow < q.threshold, {
+    message: 'must be below accounts.qualification.threshold',
+    path: ['recycleBelow'],
+  });
+
+const accountsSchema = z
+  .object({
+    /** Traits that name the company, read after a group call's groupId. */
+    companyTraits: propertyNames.default(['company.name', 'company']),
+    /** Traits that hold the lead's job title. */
+    titleTraits: propertyNames.default(['title', 'job_title', 'jobTitle']),
+    /** Email domains that never form an account (personal mailboxes). */
+    personalEmailDomains: z
+      .array(domainName)
+      .default([...DEFAULT_PERSONAL_EMAIL_DOMAINS]),
+    /** Fit rule groups that describe the company (firmographics). */
+    fitGroups: z.array(ruleId).default([]),
+    /** Decayed intent at which a lead counts as engaged. */
+    engagedIntent: z.number().positive().default(10),
+    /**
+     * Intent step at which a lead's share of its account is written
+     * again; smaller steps track engagement closer and write more.
+     */
+    engagementStep: z.number().positive().default(10),
+    roles: z.array(accountRoleSchema).min(1),
+    qualification: accountQualificationSchema,
+  })
+  .strict()
+  .superRefine((accounts, context) => {
+    const roleIds = new Set(accounts.roles.map((role) => role.id));
+    accounts.qualification.requiredRoles.forEach((role, index) => {
+      if (!roleIds.has(role)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['qualification', 'requiredRoles', index],
+          message: `names no role of accounts.roles: "${role}"`,
+        });
+      }
+    });
+    if (accounts.qualification.minimumRoles > accounts.roles.length) {
+      context.addIssue({
+        code: 'custom',
+        path: ['qualification', 'minimumRoles'],
+        message: `must be at most the ${accounts.roles.length} roles defined`,
+      });
+    }
+  });
+
 export const modelDocumentSchema = z
   .object({
     name: z.string().min(1),
@@ -188,6 +258,7 @@ export const modelDocumentSchema = z
       .strict(),
     qualification: qualificationSchema,
     quarantine: quarantineSchema.prefault({}),
+    accounts: accountsSchema.optional(),
   })
   .strict()
   .superRefine((model, context) => {
@@ -218,6 +289,7 @@ export type EventMatcherDocument = z.output<typeof eventMatcherSchema>;
 export type PropertyConditionDocument = z.output<typeof propertyCondition>;
 export type Qualification = z.output<typeof qualificationSchema>;
 export type QuarantineDocument = z.output<typeof quarantineSchema>;
+export type AccountsDocument = z.output<typeof accountsSchema>;
 
 function isValidPattern(pattern: string): boolean {
   try {

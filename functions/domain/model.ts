@@ -5,6 +5,7 @@ import { CAP_RESERVE } from './intent-tally.js';
 import { normalizeText, toFieldIssues } from './issues.js';
 import type { TraitValue } from './messages.js';
 import {
+  type AccountsDocument,
   type EventMatcherDocument,
   type FitRuleDocument,
   type IntentRuleDocument,
@@ -96,6 +97,28 @@ export interface ScoringModel {
   retentionPerQuarter: number;
   qualification: Qualification;
   quarantine: QuarantinePolicy;
+  /** Account roll-up and buying groups; undefined when the model has none. */
+  accounts: AccountPolicy | undefined;
+}
+
+/** A buying-group role, held by leads whose title matches `title`. */
+export interface AccountRole {
+  id: string;
+  description: string;
+  title: RegExp;
+}
+
+/** Compiled account settings (see accounts in model-schema.ts). */
+export interface AccountPolicy {
+  companyTraits: readonly string[];
+  titleTraits: readonly string[];
+  /** Normalized personal mailbox domains. */
+  personalEmailDomains: ReadonlySet<string>;
+  fitGroups: ReadonlySet<string>;
+  engagedIntent: number;
+  engagementStep: number;
+  roles: readonly AccountRole[];
+  qualification: AccountsDocument['qualification'];
 }
 
 /**
@@ -129,6 +152,28 @@ export function compileModel(document: unknown): ScoringModel {
     retentionPerQuarter: model.intent.retentionPerQuarter,
     qualification: model.qualification,
     quarantine,
+    accounts: model.accounts && compileAccounts(model.accounts),
+  };
+}
+
+function compileAccounts(document: AccountsDocument): AccountPolicy {
+  return {
+    companyTraits: document.companyTraits,
+    titleTraits: document.titleTraits,
+    personalEmailDomains: new Set(
+      document.personalEmailDomains.map((domain) =>
+        normalizeText(domain).replace(/^@/, ''),
+      ),
+    ),
+    fitGroups: new Set(document.fitGroups),
+    engagedIntent: document.engagedIntent,
+    engagementStep: document.engagementStep,
+    roles: document.roles.map((role) => ({
+      id: role.id,
+      description: role.description,
+      title: new RegExp(role.titlePattern, 'iu'),
+    })),
+    qualification: document.qualification,
   };
 }
 

@@ -1,5 +1,7 @@
+import type { AccountTransition } from './account.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import {
+  type AccountQualifiedDetail,
   DETAIL_SCHEMA_VERSION,
   DETAIL_TYPES,
   type DetailOf,
@@ -16,14 +18,20 @@ const TOP_CONTRIBUTIONS = 5;
 /** Model group whose matched fit rule becomes the detail's `persona`. */
 const PERSONA_GROUP = 'persona';
 
+export const ACCOUNT_QUALIFIED = DETAIL_TYPES.accountQualified;
+export const LEAD_DISPOSITION_CHANGED = DETAIL_TYPES.dispositionChanged;
+export const LEAD_ERASED = DETAIL_TYPES.erased;
+
 /**
- * An event waiting in the outbox to be published. `leadId` names the
- * lead whose partition holds the outbox entry.
+ * An event waiting in the outbox to be published. Its outbox entry lives
+ * with the lead `leadId`, or with the account `accountId` for account
+ * events; exactly one of the two is set.
  */
 export type OutgoingEvent = {
   [T in DetailType]: {
     eventId: string;
-    leadId: string;
+    leadId?: string;
+    accountId?: string;
     detailType: T;
     detail: DetailOf<T>;
     createdAt: number;
@@ -124,9 +132,49 @@ function personaOf(
 }
 
 export {
+  type AccountQualifiedDetail,
   DETAIL_SCHEMA_VERSION,
   DETAIL_TYPES,
   type DetailType,
+  type LeadDispositionDetail,
+  type LeadErasedDetail,
   type LeadTransitionDetail,
   leadTransitionDetailSchema,
 } from './event-contract.js';
+
+/** Builds "Account Qualified" for an account's qualification. */
+export function accountQualifiedEvent(
+  accountId: string,
+  transition: AccountTransition,
+  model: ScoringModel,
+  createdAt: number,
+): OutgoingEvent {
+  const eventId = sha256Hex(
+    canonicalJson(['account', accountId, transition.episode, 'qualified']),
+  ).slice(0, 32);
+  const { score } = transition;
+  const detail: AccountQualifiedDetail = {
+    schemaVersion: DETAIL_SCHEMA_VERSION,
+    eventId,
+    accountId,
+    episode: transition.episode,
+    occurredAt: toIso(transition.at),
+    score: score.score,
+    fit: score.fit,
+    engagement: score.engagement,
+    threshold: model.accounts?.qualification.threshold ?? 0,
+    rolesCovered: score.covered,
+    rolesMissing: score.missing,
+    requiredRoles: [...(model.accounts?.qualification.requiredRoles ?? [])],
+    leads: score.leads,
+    engagedLeads: score.engagedLeads,
+    modelVersion: model.version,
+  };
+  return {
+    eventId,
+    accountId,
+    detailType: ACCOUNT_QUALIFIED,
+    detail,
+    createdAt,
+  };
+}

@@ -1,15 +1,41 @@
 import { jsonResponse } from '../adapters/http/responses.js';
+import { getAccount } from '../use-cases/get-account.js';
+import { getHistory } from '../use-cases/get-history.js';
 import { getLead } from '../use-cases/get-lead.js';
+import { accountIdOf } from './account-path.js';
+import { historyPageOf } from './history-query.js';
 import { httpHandler } from './http-handler.js';
 import { contentLocation, leadIdOf } from './lead-path.js';
+import { routeTable } from './route-table.js';
 
 /**
- * GET /leads/{leadId}: the lead's score decayed to the time of the
- * request, its status and the contribution of every rule. An id merged
- * into another lead returns that lead, with a Content-Location header
- * naming it.
+ * The read-only admin routes:
+ * - GET /leads/{leadId}: the lead's score decayed to the time of the
+ *   request, its status and the contribution of every rule. An id merged
+ *   into another lead returns that lead, with a Content-Location header
+ *   naming it.
+ * - GET /leads/{leadId}/history?limit=&cursor=: the lead's score
+ *   changes, newest first, one page at a time.
+ * - GET /accounts/{accountId}: the account's score, buying-group coverage
+ *   and the leads behind it.
  */
-export const handler = httpHandler(async (request, { deps }) => {
-  const lead = await getLead(deps, leadIdOf(request));
-  return jsonResponse(200, lead, contentLocation(lead));
-});
+export const handler = httpHandler(
+  routeTable({
+    'GET /leads/{leadId}': async (request, { deps }) => {
+      const lead = await getLead(deps, leadIdOf(request));
+      return jsonResponse(200, lead, contentLocation(lead));
+    },
+    'GET /leads/{leadId}/history': async (request, { deps }) => {
+      const history = await getHistory(
+        deps,
+        leadIdOf(request),
+        historyPageOf(request),
+      );
+      return jsonResponse(200, history);
+    },
+    'GET /accounts/{accountId}': async (request, { deps }) => {
+      const account = await getAccount(deps, accountIdOf(request));
+      return jsonResponse(200, account);
+    },
+  }),
+);

@@ -1,46 +1,50 @@
-import type { ApiRequest } from '../adapters/http/api-request.js';
-import { readJsonBody } from '../adapters/http/request-body.js';
 import { jsonResponse } from '../adapters/http/responses.js';
 import { recordSalesRecycle } from '../adapters/observability/metrics.js';
-import { ValidationError } from '../domain/errors.js';
-import { recycleLead } from '../use-cases/recycle-lead.js';
+import { eraseLead } from '../use-cases/erase-lead.js';
+import { recordDisposition } from '../use-cases/record-disposition.js';
+import { dispositionOf, recycleReasonOf } from './disposition-body.js';
 import { httpHandler } from './http-handler.js';
 import { contentLocation, leadIdOf } from './lead-path.js';
-
-/** Maximum body of a recycle request in bytes. */
-const MAX_BODY_BYTES = 4 * 1024;
-/** Maximum length of a sales reason in characters. */
-const MAX_REASON_LENGTH = 200;
+import { routeTable } from './route-table.js';
 
 /**
- * POST /leads/{leadId}/recycle with `{"reason": "..."}`: sales sends an
- * MQL back to marketing. Returns the lead as GET /leads/{leadId} does,
- * or 409 when the lead is not an MQL.
+ * The sales feedback routes. Each returns the lead as GET /leads/{leadId}
+ * does, 409 when the lead's state does not allow the disposition, and
+ * 200 without a new event when the request repeats the lead's current
+ * disposition.
+ * - POST /leads/{leadId}/disposition: accepted, rejected (with a reason),
+ *   converted (to sql or opportunity) or recycled (with a reason).
+ * - POST /leads/{leadId}/recycle with `{"reason": "..."}`: the recycled
+ *   disposition.
+ *
+ * DELETE /leads/{leadId} erases the lead and returns what it removed.
  */
-export const handler = httpHandler(async (request, { deps, metrics }) => {
-  const leadId = leadIdOf(request);
-  const lead = await recycleLead(deps, { leadId, reason: reasonOf(request) });
-  recordSalesRecycle(metrics);
-  return jsonResponse(200, lead, contentLocation(lead));
-});
-
-function reasonOf(request: ApiRequest): string {
-  const body = readJsonBody(request, MAX_BODY_BYTES);
-  const reason =
-    body !== null && typeof body === 'object' && !Array.isArray(body)
-      ? (body as Record<string, unknown>).reason
-      : undefined;
-  if (
-    typeof reason !== 'string' ||
-    reason.trim() === '' ||
-    reason.length > MAX_REASON_LENGTH
-  ) {
-    throw new ValidationError('The body must give the reason for recycling.', [
-      {
-        field: 'reason',
-        message: `must be a non-empty string of at most ${MAX_REASON_LENGTH} characters`,
-      },
-    ]);
-  }
-  return reason.trim();
-}
+export const handler = httpHandler(
+  routeTable({
+    'POST /leads/{leadId}/disposition': async (request, runtime) => {
+      const disposition = dispositionOf(request);
+      const result = await recordDisposition(
+        runtime.deps,
+        leadIdOf(request),
+        disposition,
+      );
+      if (result.changed && disposition.kind === 'recycled') {
+        recordSalesRecycle(runtime.metrics);
+      }
+      return jsonResponse(200, result.lead, contentLocation(result.lead));
+    },
+    'POST /leads/{leadId}/recycle': async (request, runtime) => {
+      const reason = recycleReasonOf(request);
+      const result = await recordDisposition(runtime.deps, leadIdOf(request), {
+        kind: 'recycled',
+        reason,
+      });
+      if (result.changed) recordSalesRecycle(runtime.metrics);
+      return jsonResponse(200, result.lead, contentLocation(result.lead));
+    },
+    'DELETE /leads/{leadId}': async (request, { deps }) => {
+      const result = await eraseLead(deps, leadIdOf(request));
+      return jsonResponse(200, result);
+    },
+  }),
+);

@@ -1,3 +1,6 @@
+import type { AccountMember, AccountState } from '../domain/account.js';
+import type { OutcomeRecord } from '../domain/disposition.js';
+import type { HistoryEntry } from '../domain/history.js';
 import type { EventOutcome, LeadState } from '../domain/lead.js';
 import type { TrackingEvent } from '../domain/messages.js';
 import type { OutgoingEvent } from '../domain/outgoing-events.js';
@@ -40,14 +43,59 @@ export interface LeadChange {
   state: LeadState;
   events: EventRecord[];
   outgoing: OutgoingEvent[];
+  /**
+   * The lead's membership item to write under its account, and the one to
+   * delete when the lead left an account.
+   */
+  membership?: {
+    put?: AccountMember;
+    remove?: { accountId: string; leadId: string };
+  };
+  /** A sales disposition to keep for the conversion report. */
+  outcome?: OutcomeRecord;
+  /** The score change to keep in the lead's history. */
+  history?: HistoryEntry;
+}
+
+/** One page of a lead's history, newest first. */
+export interface HistoryPage {
+  entries: HistoryEntry[];
+  /** Opaque position to continue from, absent on the last page. */
+  cursor: string | undefined;
+}
+
+/** An account's stored state and its members' snapshots. */
+export interface AccountSnapshot {
+  state: AccountState | undefined;
+  members: AccountMember[];
+}
+
+/**
+ * A change of account status, written atomically with its outgoing
+ * events if the stored version is still `expectedVersion`.
+ */
+export interface AccountChange {
+  expectedVersion: number;
+  state: AccountState;
+  outgoing: OutgoingEvent[];
+}
+
+/** Lead or account whose partition holds an outbox entry. */
+export interface OutboxOwner {
+  leadId?: string | undefined;
+  accountId?: string | undefined;
 }
 
 /** An item of the review index whose time has come. */
 export type DueItem =
   | { kind: 'lead'; leadId: string; dueAt: number }
+  | { kind: 'account'; accountId: string; dueAt: number }
   | {
       kind: 'outbox';
+      /** Empty for an account's entry. */
       leadId: string;
+      /** Set for an account's entry. */
+      accountId?: string;
       eventId: string;
       dueAt: number;
       /** Publish attempts made by earlier sweeps. */
@@ -108,13 +156,13 @@ export interface LeadRepository {
    */
   saveLeadChange(change: LeadChange): Promise<void>;
   /**
-   * Claims a due outbox entry for one publish attempt by moving its due
+   * Claims a due outbox entry (of a lead when `owner` is a lead id) for one publish attempt by moving its due
    * time from `dueAt` to `retryAt`, and returns it. Returns undefined when
    * another sweep claimed it first or it was already published, so
    * overlapping sweeps never publish the same entry twice.
    */
   claimOutboxEntry(
-    leadId: string,
+    owner: OutboxOwner | string,
     eventId: string,
     dueAt: number,
     retryAt: number,
@@ -129,13 +177,53 @@ export interface LeadRepository {
     cursor?: string,
   ): Promise<EventPage>;
   /** Removes a published outbox entry; removing a missing one is no error. */
-  deleteOutboxEntry(leadId: string, eventId: string): Promise<void>;
+  deleteOutboxEntry(
+    owner: OutboxOwner | string,
+    eventId: string,
+  ): Promise<void>;
+  /** Returns an account's state and members, read strongly consistent. */
+  getAccount(accountId: string): Promise<AccountSnapshot>;
+  /**
+   * Writes an account change in one transaction. Raises
+   * VersionConflictError when another writer changed the account first.
+   */
+  saveAccountChange(change: AccountChange): Promise<void>;
+  /**
+   * Lists a lead's history, newest first, at most `limit` per page.
+   * Raises InvalidCursorError for a cursor this call did not return for
+   * this lead.
+   */
+  listHistory(
+    leadId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<HistoryPage>;
+  /** Lists a lead's outbox entries that are not published yet. */
+  listOutbox(leadId: string): Promise<OutgoingEvent[]>;
+  /** Stores an outbox entry on its own, for events of no lead change. */
+  putOutboxEntry(event: OutgoingEvent): Promise<void>;
+  /**
+   * Deletes every item of a lead except its state: events and their
+   * message markers, history, outbox entries, identity link items and its
+   * membership item under its account. Returns how many items it deleted
+   * and the leads that the link items name (leads merged into this one).
+   */
+  deleteLeadData(
+    leadId: string,
+  ): Promise<{ deleted: number; linkedLeadIds: string[] }>;
+  /**
+   * Deletes a lead's state item if its version is still
+   * `expectedVersion`; raises VersionConflictError otherwise.
+   */
+  deleteLeadState(leadId: string, expectedVersion: number): Promise<void>;
+  /** Lists the dispositions recorded in one month (`YYYY-MM`, UTC). */
+  listOutcomes(month: string): Promise<OutcomeRecord[]>;
   /**
    * Marks an outbox entry failed and takes it out of the sweep's review
    * index. Returns false when the entry no longer exists.
    */
   markOutboxFailed(
-    leadId: string,
+    owner: OutboxOwner | string,
     eventId: string,
     failure: OutboxFailure,
   ): Promise<boolean>;
@@ -143,7 +231,7 @@ export interface LeadRepository {
   listFailedOutbox(limit: number, cursor?: string): Promise<OutboxPage>;
   /** Returns one outbox entry, read strongly consistent, or undefined. */
   getOutboxEntry(
-    leadId: string,
+    owner: OutboxOwner | string,
     eventId: string,
   ): Promise<OutboxEntry | undefined>;
   /**
@@ -151,7 +239,7 @@ export interface LeadRepository {
    * attempts reset. Returns false when the entry is missing or not failed.
    */
   requeueOutboxEntry(
-    leadId: string,
+    owner: OutboxOwner | string,
     eventId: string,
     dueAt: number,
   ): Promise<boolean>;
@@ -179,5 +267,13 @@ export class DuplicateMessageError extends Error {
   constructor(readonly messageIds: string[]) {
     super(`${messageIds.length} message(s) were stored concurrently.`);
     this.name = 'DuplicateMessageError';
+  }
+}
+
+/** A paging cursor that is malformed or belongs to another listing. */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('The cursor is invalid.');
+    this.name = 'InvalidCursorError';
   }
 }

@@ -5,7 +5,7 @@ import {
   explainScore,
 } from '../domain/explanation.js';
 import { userLeadId } from '../domain/identity.js';
-import type { LeadState, LeadStatus } from '../domain/lead.js';
+import type { DispositionKind, LeadState, LeadStatus } from '../domain/lead.js';
 import { evaluateLead } from '../domain/qualification.js';
 import { toIso } from '../domain/time.js';
 import type { ScoringDependencies } from './dependencies.js';
@@ -48,6 +48,17 @@ export interface LeadView {
   quarantined: ExplainedQuarantine[];
   /** The latest qualifications, oldest first. */
   episodes: EpisodeView[];
+  /** Latest sales disposition, null when sales gave none. */
+  disposition: DispositionView | null;
+}
+
+/** A sales disposition as the leads API shows it. */
+export interface DispositionView {
+  disposition: DispositionKind;
+  episode: number;
+  at: string;
+  reason: string | null;
+  convertedTo: 'sql' | 'opportunity' | null;
 }
 
 /**
@@ -98,6 +109,16 @@ export async function getLead(
       recycledAt: isoOrNull(episode.recycledAt),
       recycleReason: episode.recycleReason ?? null,
     })),
+    disposition:
+      state.disposition === undefined
+        ? null
+        : {
+            disposition: state.disposition.kind,
+            episode: state.disposition.episode,
+            at: toIso(state.disposition.at),
+            reason: state.disposition.reason ?? null,
+            convertedTo: state.disposition.convertedTo ?? null,
+          },
   };
 }
 

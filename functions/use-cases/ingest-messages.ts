@@ -13,6 +13,7 @@ import {
   type TrackingEvent,
   toTrackingEvent,
 } from '../domain/messages.js';
+import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { linkIdentities } from './link-identities.js';
@@ -101,7 +102,15 @@ export async function ingestMessages(
       updateLead(deps, request.sourceId, leadId, events, request.receivedAt),
   );
 
-  const outgoing = updates.flatMap((update) => update.outgoing);
+  const accountEvents = await checkAccounts(
+    deps,
+    updates.flatMap((update) => update.accounts),
+    request.receivedAt,
+  );
+  const outgoing = [
+    ...updates.flatMap((update) => update.outgoing),
+    ...accountEvents,
+  ];
   const events = await publishEvents(deps, outgoing);
 
   const results = [...rejected, ...resultsOf(accepted, updates)].sort(

@@ -1,4 +1,5 @@
 import { ConcurrencyError } from '../domain/errors.js';
+import { historyEntry } from '../domain/history.js';
 import { type IdentityLink, isAnonymousLeadId } from '../domain/identity.js';
 import { applyEvents, type LeadState, newLead } from '../domain/lead.js';
 import { completedTombstone, tombstoneOf } from '../domain/merge.js';
@@ -12,6 +13,7 @@ import {
   type StoredEvent,
   VersionConflictError,
 } from '../ports/lead-repository.js';
+import { checkAccounts, updateMembership } from './check-accounts.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { eventPersonalData } from './event-personal-data.js';
@@ -87,6 +89,16 @@ export async function linkIdentity(
         state: { ...tombstone.state, version: (source?.version ?? 0) + 1 },
         events: [],
         outgoing,
+        ...(source?.membership === undefined
+          ? {}
+          : {
+              membership: {
+                remove: {
+                  accountId: source.membership.accountId,
+                  leadId: link.from,
+                },
+              },
+            }),
       });
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -179,8 +191,9 @@ async function movePage(
     if (events.length === 0) return 0;
     const target = await resolveLeadId(deps, to);
     try {
-      const outgoing = await writeMovedPage(deps, from, target, events, now);
-      await publishEvents(deps, outgoing);
+      const written = await writeMovedPage(deps, from, target, events, now);
+      const accountEvents = await checkAccounts(deps, written.accounts, now);
+      await publishEvents(deps, [...written.outgoing, ...accountEvents]);
       return events.length;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -198,7 +211,7 @@ async function writeMovedPage(
   to: string,
   events: readonly StoredEvent[],
   now: number,
-): Promise<OutgoingEvent[]> {
+): Promise<{ outgoing: OutgoingEvent[]; accounts: string[] }> {
   const { model, repository } = deps;
   const stored = await repository.getLead(to);
   if (stored?.mergedInto !== undefined) {
@@ -214,10 +227,29 @@ async function writeMovedPage(
     transitionEvent(to, transition, model, now, personal),
   );
   const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
+  const membership = updateMembership(
+    evaluation.state,
+    evaluation.score,
+    deps,
+    now,
+  );
+  const state = { ...evaluation.state, version: before.version + 1 };
+  const history = historyEntry(
+    stored,
+    state,
+    evaluation.score,
+    model,
+    'event',
+    events.length,
+  );
   const change: LeadChange = {
     sourceId: 'identity',
     expectedVersion: before.version,
-    state: { ...evaluation.state, version: before.version + 1 },
+    state,
+    ...(history === undefined ? {} : { history }),
+    ...(membership.change === undefined
+      ? {}
+      : { membership: membership.change }),
     events: events.map(({ event, sourceId }) => ({
       event,
       sourceId,
@@ -227,7 +259,7 @@ async function writeMovedPage(
     outgoing,
   };
   await repository.saveLeadChange(change);
-  return outgoing;
+  return { outgoing, accounts: membership.accounts };
 }
 
 async function completeMerge(

@@ -63,10 +63,11 @@ async function removeEntry(
 ): Promise<void> {
   const event = byId.get(eventId);
   if (event === undefined) return;
-  await deps.repository.deleteOutboxEntry(event.leadId, eventId);
+  await deps.repository.deleteOutboxEntry(event, eventId);
   deps.log.info('event published', {
     eventId,
     leadId: event.leadId,
+    accountId: event.accountId,
     detailType: event.detailType,
   });
 }
@@ -84,6 +85,7 @@ async function keepFailure(
   const fields = {
     ...failure,
     leadId: event?.leadId,
+    accountId: event?.accountId,
     detailType: event?.detailType,
   };
   if (failure.retryable || event === undefined) {
@@ -91,7 +93,7 @@ async function keepFailure(
     return;
   }
   deps.log.error('event rejected by the bus', fields);
-  await deps.repository.markOutboxFailed(event.leadId, failure.eventId, {
+  await deps.repository.markOutboxFailed(event, failure.eventId, {
     errorCode: failure.errorCode,
     errorMessage: failure.errorMessage,
     failedAt: deps.clock(),

@@ -1,5 +1,6 @@
 import type { OutgoingEvent } from '../domain/outgoing-events.js';
 import type { DueItem } from '../ports/lead-repository.js';
+import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { moveEvents } from './link-identities.js';
@@ -118,6 +119,11 @@ async function processDueItem(
   try {
     if (item.kind === 'lead') {
       await reviewLead(deps, item.leadId, now, result);
+    } else if (item.kind === 'account') {
+      const events = await checkAccounts(deps, [item.accountId], now);
+      const published = await publishEvents(deps, events);
+      result.published += published.published;
+      result.pending += published.pending;
     } else {
       await republish(deps, item, now, result);
     }
@@ -126,7 +132,9 @@ async function processDueItem(
     deps.log.error('sweep item failed', {
       error,
       kind: item.kind,
-      leadId: item.leadId,
+      ...(item.kind === 'account'
+        ? { accountId: item.accountId }
+        : { leadId: item.leadId }),
     });
   }
 }
@@ -145,13 +153,15 @@ async function reviewLead(
     return;
   }
   const update = await updateLead(deps, 'sweep', leadId, [], now);
-  if (update.outgoing.length > 0) {
+  const accountEvents = await checkAccounts(deps, update.accounts, now);
+  const outgoing = [...update.outgoing, ...accountEvents];
+  if (outgoing.length > 0) {
     const counts = countTransitions(update.outgoing);
-    result.leadsChanged += 1;
+    result.leadsChanged += update.outgoing.length > 0 ? 1 : 0;
     result.transitions += update.outgoing.length;
     result.qualified += counts.qualified;
     result.recycled += counts.recycled;
-    const published = await publishEvents(deps, update.outgoing);
+    const published = await publishEvents(deps, outgoing);
     result.published += published.published;
     result.pending += published.pending;
     result.failed += published.failed;
@@ -169,7 +179,9 @@ async function republish(
     Math.min(OUTBOX_RETRY_MAX_MS, OUTBOX_RETRY_BASE_MS * 2 ** item.attempts);
   const event: OutgoingEvent | undefined =
     await deps.repository.claimOutboxEntry(
-      item.leadId,
+      item.accountId === undefined
+        ? { leadId: item.leadId }
+        : { accountId: item.accountId },
       item.eventId,
       item.dueAt,
       retryAt,

@@ -1,4 +1,5 @@
 import { ConcurrencyError } from '../domain/errors.js';
+import { historyEntry } from '../domain/history.js';
 import { applyEvents, newLead } from '../domain/lead.js';
 import type { TrackingEvent } from '../domain/messages.js';
 import {
@@ -15,6 +16,7 @@ import {
   type LeadChange,
   VersionConflictError,
 } from '../ports/lead-repository.js';
+import { updateMembership } from './check-accounts.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { eventPersonalData } from './event-personal-data.js';
@@ -37,6 +39,8 @@ export interface LeadUpdate {
   duplicateMessageIds: string[];
   evaluation: Evaluation | undefined;
   outgoing: OutgoingEvent[];
+  /** Accounts whose coverage or qualification the update can change. */
+  accounts: string[];
 }
 
 /**
@@ -60,6 +64,7 @@ export async function updateLead(
     duplicateMessageIds: [],
     evaluation: undefined,
     outgoing: [],
+    accounts: [],
   };
   const chunks = chunk(events, MAX_EVENTS_PER_WRITE);
   for (const events of chunks.length > 0 ? chunks : [[]]) {
@@ -74,6 +79,7 @@ export async function updateLead(
     update.storedMessageIds.push(...result.storedMessageIds);
     update.duplicateMessageIds.push(...result.duplicateMessageIds);
     update.outgoing.push(...result.outgoing);
+    update.accounts.push(...result.accounts);
     update.evaluation = result.evaluation ?? update.evaluation;
   }
   return update;
@@ -154,17 +160,33 @@ async function writeOnce(
   const outgoing = transitions.map((transition) =>
     transitionEvent(leadId, transition, model, now, personal),
   );
+  const membership = updateMembership(
+    evaluation.state,
+    evaluation.score,
+    deps,
+    now,
+  );
   const unchanged =
     stored !== undefined &&
     events.length === 0 &&
     outgoing.length === 0 &&
+    membership.change === undefined &&
     evaluation.state.nextReviewAt === stored.nextReviewAt;
   if (!unchanged) {
     const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
+    const state = { ...evaluation.state, version: before.version + 1 };
+    const history = historyEntry(
+      stored,
+      state,
+      evaluation.score,
+      model,
+      events.length > 0 ? 'event' : 'sweep',
+      events.length,
+    );
     const change: LeadChange = {
       sourceId,
       expectedVersion: before.version,
-      state: { ...evaluation.state, version: before.version + 1 },
+      state,
       events: events.map((event) => ({
         event,
         outcome: outcomes.get(event.messageId) ?? {
@@ -172,6 +194,10 @@ async function writeOnce(
         },
       })),
       outgoing,
+      ...(membership.change === undefined
+        ? {}
+        : { membership: membership.change }),
+      ...(history === undefined ? {} : { history }),
     };
     await repository.saveLeadChange(change);
   }
@@ -181,6 +207,7 @@ async function writeOnce(
     duplicateMessageIds,
     evaluation,
     outgoing,
+    accounts: membership.accounts,
   };
 }
 
@@ -199,6 +226,7 @@ function emptyUpdate(leadId: string, duplicates: string[]): LeadUpdate {
     duplicateMessageIds: duplicates,
     evaluation: undefined,
     outgoing: [],
+    accounts: [],
   };
 }
 

@@ -80,9 +80,15 @@ interface FunctionSettings {
 export class ScoringFunctions extends Construct {
   /** POST /v1/batch: scores tracking events. */
   readonly ingest: NodejsFunction;
-  /** GET /leads/{leadId}: reads a lead's current score. */
+  /**
+   * Read-only admin routes: GET /leads/{leadId}, its history and
+   * GET /accounts/{accountId}.
+   */
   readonly leads: NodejsFunction;
-  /** POST /leads/{leadId}/recycle: records that sales recycled an MQL. */
+  /**
+   * Sales feedback and erasure: POST /leads/{leadId}/disposition, its
+   * alias POST /leads/{leadId}/recycle, and DELETE /leads/{leadId}.
+   */
   readonly recycle: NodejsFunction;
   /** Scheduled decay sweep and outbox republisher. */
   readonly sweep: NodejsFunction;
@@ -97,12 +103,12 @@ export class ScoringFunctions extends Construct {
     });
     this.leads = this.createFunction('Leads', props, {
       entry: 'leads',
-      description: 'Returns lead scores decayed to the time of the request.',
+      description: 'Returns lead and account scores and lead history.',
       sizing: props.sizing.leads,
     });
     this.recycle = this.createFunction('Recycle', props, {
       entry: 'recycle',
-      description: 'Records that sales sent an MQL back to marketing.',
+      description: 'Records sales dispositions and erases leads.',
       sizing: props.sizing.recycle,
     });
     this.sweep = this.createFunction('Sweep', props, {

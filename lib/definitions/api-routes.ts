@@ -37,8 +37,32 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...TRACKING_API_ROUTES,
   { method: 'GET', path: '/leads/{leadId}', handler: 'leads', auth: 'admin' },
   {
+    method: 'DELETE',
+    path: '/leads/{leadId}',
+    handler: 'recycle',
+    auth: 'admin',
+  },
+  {
+    method: 'GET',
+    path: '/leads/{leadId}/history',
+    handler: 'leads',
+    auth: 'admin',
+  },
+  {
+    method: 'GET',
+    path: '/accounts/{accountId}',
+    handler: 'leads',
+    auth: 'admin',
+  },
+  {
     method: 'POST',
     path: '/leads/{leadId}/recycle',
+    handler: 'recycle',
+    auth: 'admin',
+  },
+  {
+    method: 'POST',
+    path: '/leads/{leadId}/disposition',
     handler: 'recycle',
     auth: 'admin',
   },

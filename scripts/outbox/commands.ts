@@ -113,7 +113,9 @@ export async function showOutboxEntry(
 
 /** Result of retrying one failed entry. */
 export interface RetryOutcome {
-  leadId: string;
+  /** Owner of the entry: a lead, or an account for account events. */
+  leadId?: string;
+  accountId?: string;
   eventId: string;
   /**
    * `requeued`: pending again for the next sweep. `published`: the bus
@@ -148,15 +150,16 @@ async function retryEntry(
   deps: OutboxDependencies,
   entry: OutboxEntry,
 ): Promise<RetryOutcome> {
-  const { leadId, eventId } = entry.event;
+  const { leadId, accountId, eventId } = entry.event;
+  const owner = { leadId, accountId };
   const requeued = await deps.repository.requeueOutboxEntry(
-    leadId,
+    owner,
     eventId,
     deps.clock(),
   );
-  if (!requeued) return { leadId, eventId, result: 'skipped' };
+  if (!requeued) return { ...owner, eventId, result: 'skipped' };
   if (deps.publisher === undefined) {
-    return { leadId, eventId, result: 'requeued' };
+    return { ...owner, eventId, result: 'requeued' };
   }
   const summary = await publishEvents(
     { ...deps, publisher: deps.publisher } as ScoringDependencies,
@@ -168,5 +171,5 @@ async function retryEntry(
       : summary.failed > 0
         ? 'failed'
         : 'pending';
-  return { leadId, eventId, result };
+  return { ...owner, eventId, result };
 }

@@ -4,11 +4,16 @@ import type { ReplayOptions } from './run-replay.js';
 import { DEFAULT_MAX_VISITS } from './x-education.js';
 
 export const USAGE = `Usage: npm run replay -- FILE [options]
+       npm run replay -- maven-crm DIR
 
 Sends the messages of FILE to a running mql-engine API and prints a
 summary. FILE is Segment messages as NDJSON (one JSON object per line) or
 the X Education leads CSV, whose Converted label is used to evaluate the
 final scores (AUC, MQL conversion rate and lift).
+
+maven-crm starts a local stack of its own, sends the Maven CRM sample in
+DIR (accounts.csv as group calls, sales_pipeline.csv opportunities as
+events) and prints each account's score and coverage.
 
 Options (defaults in brackets):
   --url URL             base URL of the API [http://127.0.0.1:3000]

@@ -164,7 +164,7 @@ describe('EventBridgePublisher with injected faults', () => {
   it('rejects an oversized entry without sending it', async () => {
     mock.on(PutEventsCommand).resolves({ Entries: [] });
     const huge = outgoing(1);
-    huge.detail.reason = 'x'.repeat(300 * 1024);
+    (huge.detail as { reason: string }).reason = 'x'.repeat(300 * 1024);
 
     const result = await publisher().publish([huge]);
 

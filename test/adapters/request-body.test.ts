@@ -23,6 +23,7 @@ function request(
     routePath: '/v1/batch',
     headers,
     pathParameters: {},
+    queryParameters: {},
     body: base64 ? bytes.toString('base64') : bytes.toString('utf8'),
     isBase64Encoded: base64,
     requestId: 'r',

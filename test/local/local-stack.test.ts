@@ -163,6 +163,76 @@ describe('local stack', () => {
     expect(response.status).toBe(401);
   });
 
+  it.each([
+    ['GET', '/leads/cpo-http/history'],
+    ['GET', '/accounts/domain:acme-industrial.example.com'],
+    ['POST', '/leads/cpo-http/disposition'],
+    ['DELETE', '/leads/cpo-http'],
+  ])('answers 401 on %s %s without the admin token', async (method, path) => {
+    const send = (authorization?: string) =>
+      fetch(`${stack.apiUrl}${path}`, {
+        method,
+        headers: authorization === undefined ? {} : { authorization },
+        ...(method === 'POST'
+          ? { body: JSON.stringify({ disposition: 'accepted' }) }
+          : {}),
+      });
+
+    const missing = await send();
+    const wrong = await send('Bearer not-the-token');
+    const writeKey = await send(basic(WRITE_KEY));
+
+    expect(missing.status).toBe(401);
+    expect(wrong.status).toBe(401);
+    expect(writeKey.status).toBe(401);
+    expect((await getLead('cpo-http')).status).toBe(200);
+  });
+
+  it('serves history, account and erasure with the token', async () => {
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    await postBatch(
+      JSON.stringify({ batch: qualifyingBatch('to-erase') }),
+      basic(WRITE_KEY),
+    );
+
+    const history = await fetch(
+      `${stack.apiUrl}/leads/to-erase/history?limit=1`,
+      { headers: admin },
+    );
+    const badLimit = await fetch(
+      `${stack.apiUrl}/leads/to-erase/history?limit=0`,
+      { headers: admin },
+    );
+    const account = await fetch(
+      `${stack.apiUrl}/accounts/${encodeURIComponent('company:acme industrial')}`,
+      { headers: admin },
+    );
+    const erased = await fetch(`${stack.apiUrl}/leads/to-erase`, {
+      method: 'DELETE',
+      headers: admin,
+    });
+    const gone = await getLead('to-erase');
+
+    expect(history.status).toBe(200);
+    expect(await history.json()).toMatchObject({
+      leadId: 'to-erase',
+      entries: [{ cause: 'event' }],
+    });
+    expect(badLimit.status).toBe(400);
+    expect(((await badLimit.json()) as ProblemDetails).errors).toEqual([
+      expect.objectContaining({ field: 'limit' }),
+    ]);
+    expect(account.status).toBe(200);
+    expect(await account.json()).toMatchObject({
+      coverage: { covered: ['procurement-leadership'] },
+    });
+    expect(erased.status).toBe(200);
+    expect(await erased.json()).toMatchObject({
+      leadIdSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(gone.status).toBe(404);
+  });
+
   it('answers 404 problem+json for an unknown lead', async () => {
     const response = await getLead('nobody');
 
@@ -197,7 +267,7 @@ describe('local stack', () => {
     });
   });
 
-  it('lets sales recycle an MQL once', async () => {
+  it('lets sales recycle an MQL once, retries included', async () => {
     const batch = qualifyingBatch('to-recycle');
     await postBatch(JSON.stringify({ batch }), basic(WRITE_KEY));
     const recycle = (body: unknown) =>
@@ -223,7 +293,17 @@ describe('local stack', () => {
       status: 'recycled',
       episodes: [{ recycleReason: 'recycled by sales: no budget this year' }],
     });
-    expect(second.status).toBe(409);
-    expect(second.headers.get('content-type')).toBe('application/problem+json');
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ status: 'recycled' });
+    const other = await fetch(`${stack.apiUrl}/leads/to-recycle/disposition`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ disposition: 'accepted' }),
+    });
+    expect(other.status).toBe(409);
+    expect(other.headers.get('content-type')).toBe('application/problem+json');
   });
 });

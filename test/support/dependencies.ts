@@ -5,6 +5,8 @@ import {
   compileModel,
   type ScoringModel,
 } from '../../functions/domain/model.js';
+import type { OutgoingEvent } from '../../functions/domain/outgoing-events.js';
+import type { EventPublisher } from '../../functions/ports/event-publisher.js';
 import type { Log } from '../../functions/ports/logger.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
 import { createTestRouting, createTestTable } from './aws.js';
@@ -69,9 +71,11 @@ export async function realDependencies(
     tableName: table.tableName,
     reviewShards: options.reviewShards ?? 4,
   });
-  const publisher = new EventBridgePublisher(routing.events, {
-    eventBusName: routing.eventBusName,
-  });
+  const publisher = recordingPublisher(
+    new EventBridgePublisher(routing.events, {
+      eventBusName: routing.eventBusName,
+    }),
+  );
   const deps: ScoringDependencies = {
     repository,
     publisher,
@@ -79,5 +83,32 @@ export async function realDependencies(
     clock: () => clock.now,
     log,
   };
-  return { deps, clock, log, table, routing, repository };
+  return {
+    deps,
+    clock,
+    log,
+    table,
+    routing,
+    repository,
+    published: publisher.published,
+  };
+}
+
+/**
+ * Wraps a publisher so tests can read every event the bus accepted, in
+ * order. Events still go to the real bus.
+ */
+export function recordingPublisher(
+  inner: EventPublisher,
+): EventPublisher & { published: OutgoingEvent[] } {
+  const published: OutgoingEvent[] = [];
+  return {
+    published,
+    async publish(events) {
+      const result = await inner.publish(events);
+      const accepted = new Set(result.published);
+      published.push(...events.filter((e) => accepted.has(e.eventId)));
+      return result;
+    },
+  };
 }

@@ -1,11 +1,14 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { OutcomeRecord } from '../../domain/disposition.js';
+import type { HistoryEntry } from '../../domain/history.js';
 import type { LeadState } from '../../domain/lead.js';
 import type { TrackingEvent } from '../../domain/messages.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
 import type {
   EventRecord,
   OutboxEntry,
+  OutboxOwner,
   StoredEvent,
 } from '../../ports/lead-repository.js';
 import { TABLE_LAYOUT } from './table-layout.js';
@@ -29,8 +32,37 @@ export function messagePartition(sourceId: string, messageId: string): string {
   return `MESSAGE#${sourceId}#${messageId}`;
 }
 
+export function accountPartition(accountId: string): string {
+  return `ACCOUNT#${accountId}`;
+}
+
+/** Partition that contains the outbox entries of an owner's events. */
+export function ownerPartition(owner: OutboxOwner): string {
+  if (owner.accountId !== undefined) return accountPartition(owner.accountId);
+  if (owner.leadId !== undefined) return leadPartition(owner.leadId);
+  throw new Error('An outbox entry needs a lead id or an account id.');
+}
+
+export const LINK_SORT_PREFIX = 'LINK#';
+
+/**
+ * Returns the identity link item that a merge leaves under the lead it
+ * merged into, so erasing that lead finds the merged lead too.
+ */
+export function linkItem(targetId: string, mergedLeadId: string): Item {
+  return marshall({
+    [PK]: leadPartition(targetId),
+    [SK]: `${LINK_SORT_PREFIX}${mergedLeadId}`,
+    entity: 'link',
+    leadId: targetId,
+    mergedLeadId,
+  });
+}
+
+export const OUTBOX_SORT_PREFIX = 'OUTBOX#';
+
 export function outboxSortKey(eventId: string): string {
-  return `OUTBOX#${eventId}`;
+  return `${OUTBOX_SORT_PREFIX}${eventId}`;
 }
 
 export function eventSortKey(occurredAt: number, messageId: string): string {
@@ -54,9 +86,9 @@ export function stateKey(leadId: string): Item {
 }
 
 /** Returns the key of an outbox entry. */
-export function outboxKey(leadId: string, eventId: string): Item {
+export function outboxKey(owner: OutboxOwner, eventId: string): Item {
   return marshall({
-    [PK]: leadPartition(leadId),
+    [PK]: ownerPartition(owner),
     [SK]: outboxSortKey(eventId),
   });
 }
@@ -178,27 +210,32 @@ export function outboxToItem(
   dueAt: number,
   shards: number,
 ): Item {
-  return marshall({
-    [PK]: leadPartition(event.leadId),
-    [SK]: outboxSortKey(event.eventId),
-    entity: 'outbox',
-    status: 'pending',
-    leadId: event.leadId,
-    eventId: event.eventId,
-    detailType: event.detailType,
-    detail: JSON.stringify(event.detail),
-    createdAt: event.createdAt,
-    attempts: 0,
-    [SHARD]: shardOf(event.eventId, shards),
-    [REVIEW_AT]: dueAt,
-  });
+  return marshall(
+    {
+      [PK]: ownerPartition(event),
+      [SK]: outboxSortKey(event.eventId),
+      entity: 'outbox',
+      status: 'pending',
+      leadId: event.leadId,
+      accountId: event.accountId,
+      eventId: event.eventId,
+      detailType: event.detailType,
+      detail: JSON.stringify(event.detail),
+      createdAt: event.createdAt,
+      attempts: 0,
+      [SHARD]: shardOf(event.eventId, shards),
+      [REVIEW_AT]: dueAt,
+    },
+    { removeUndefinedValues: true },
+  );
 }
 
 export function itemToOutgoing(item: Item): OutgoingEvent {
   const fields = unmarshall(item);
   return {
     eventId: fields.eventId,
-    leadId: fields.leadId,
+    ...(fields.leadId === undefined ? {} : { leadId: fields.leadId }),
+    ...(fields.accountId === undefined ? {} : { accountId: fields.accountId }),
     detailType: fields.detailType,
     detail: JSON.parse(fields.detail),
     createdAt: fields.createdAt,
@@ -222,4 +259,51 @@ export function itemToOutboxEntry(item: Item): OutboxEntry {
         }
       : undefined,
   };
+}
+
+/** Returns the partition of the dispositions of one month (`YYYY-MM`). */
+export function outcomePartition(month: string): string {
+  return `OUTCOMES#${month}`;
+}
+
+export function outcomeToItem(outcome: OutcomeRecord): Item {
+  const iso = new Date(outcome.at).toISOString();
+  return marshall(
+    {
+      [PK]: outcomePartition(iso.slice(0, 7)),
+      [SK]: `${iso}#${outcome.eventId}`,
+      entity: 'outcome',
+      ...outcome,
+    },
+    { removeUndefinedValues: true },
+  );
+}
+
+export function itemToOutcome(item: Item): OutcomeRecord {
+  const { [PK]: _pk, [SK]: _sk, entity: _entity, ...fields } = unmarshall(item);
+  return fields as OutcomeRecord;
+}
+
+export const HISTORY_SORT_PREFIX = 'HISTORY#';
+
+/** Sort key of a history entry: the state version, zero-padded. */
+export function historySortKey(version: number): string {
+  return `${HISTORY_SORT_PREFIX}${String(version).padStart(12, '0')}`;
+}
+
+export function historyToItem(leadId: string, entry: HistoryEntry): Item {
+  return marshall(
+    {
+      [PK]: leadPartition(leadId),
+      [SK]: historySortKey(entry.version),
+      entity: 'history',
+      leadId,
+      entry: JSON.stringify(entry),
+    },
+    { removeUndefinedValues: true },
+  );
+}
+
+export function itemToHistory(item: Item): HistoryEntry {
+  return JSON.parse(String(unmarshall(item).entry)) as HistoryEntry;
 }

@@ -1,10 +1,12 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   TransactionCanceledException,
   type TransactWriteItem,
@@ -12,36 +14,58 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { OutcomeRecord } from '../../domain/disposition.js';
 import type { LeadState } from '../../domain/lead.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
 import { DAY_MS } from '../../domain/time.js';
 import {
+  type AccountChange,
+  type AccountSnapshot,
   type DueItem,
   type DuePage,
   DuplicateMessageError,
   type EventPage,
   type EventRecord,
+  type HistoryPage,
+  InvalidCursorError,
   type LeadChange,
   type LeadRepository,
   type OutboxEntry,
   type OutboxFailure,
+  type OutboxOwner,
   type OutboxPage,
   VersionConflictError,
 } from '../../ports/lead-repository.js';
 import {
+  accountStateToItem,
+  memberKey,
+  memberToItem,
+  readAccountItems,
+} from './account-items.js';
+import {
+  accountPartition,
   EVENT_SORT_PREFIX,
   eventKey,
   eventToItem,
+  HISTORY_SORT_PREFIX,
+  historyToItem,
+  itemToHistory,
   itemToOutboxEntry,
+  itemToOutcome,
   itemToOutgoing,
   itemToState,
   itemToStoredEvent,
   leadPartition,
+  linkItem,
   MESSAGE_SORT_KEY,
   messageMarkerItem,
   messagePartition,
+  OUTBOX_SORT_PREFIX,
   outboxKey,
   outboxToItem,
+  outcomePartition,
+  outcomeToItem,
+  STATE_SORT_KEY,
   shardOf,
   stateKey,
   stateToItem,
@@ -75,9 +99,15 @@ type ItemRole =
   | { kind: 'marker'; messageId: string }
   | { kind: 'event' }
   | { kind: 'move'; messageId: string }
-  | { kind: 'outbox' };
+  | { kind: 'outbox' }
+  | { kind: 'membership' }
+  | { kind: 'link' }
+  | { kind: 'outcome' }
+  | { kind: 'history' };
 
 const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+const ACCOUNT_PREFIX = accountPartition('');
 const MAX_UNPROCESSED_ROUNDS = 8;
 
 /** Lead repository on one DynamoDB table (see table-layout.ts). */
@@ -143,6 +173,186 @@ export class DynamoLeadRepository implements LeadRepository {
     }
   }
 
+  async getAccount(accountId: string): Promise<AccountSnapshot> {
+    const items: Item[] = [];
+    let cursor: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
+          ExpressionAttributeValues: marshall({
+            ':pk': accountPartition(accountId),
+          }),
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor !== undefined);
+    return readAccountItems(items);
+  }
+
+  async saveAccountChange(change: AccountChange): Promise<void> {
+    const isNew = change.expectedVersion === 0;
+    const items: TransactWriteItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: accountStateToItem(change.state, this.reviewShards),
+          ConditionExpression: isNew
+            ? 'attribute_not_exists(#pk)'
+            : '#version = :expected',
+          ExpressionAttributeNames: isNew
+            ? { '#pk': TABLE_LAYOUT.partitionKey }
+            : { '#version': 'version' },
+          ExpressionAttributeValues: isNew
+            ? undefined
+            : marshall({ ':expected': change.expectedVersion }),
+        },
+      },
+      ...change.outgoing.map((event) => this.outboxPut(event)),
+    ];
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({ TransactItems: items }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        throw new VersionConflictError(change.state.accountId);
+      }
+      throw error;
+    }
+  }
+
+  async listHistory(
+    leadId: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<HistoryPage> {
+    const partition = leadPartition(leadId);
+    const start =
+      cursor === undefined ? undefined : historyCursorKey(cursor, partition);
+    const { Items = [], LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: {
+          '#pk': TABLE_LAYOUT.partitionKey,
+          '#sk': TABLE_LAYOUT.sortKey,
+        },
+        ExpressionAttributeValues: marshall({
+          ':pk': partition,
+          ':prefix': HISTORY_SORT_PREFIX,
+        }),
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        Limit: limit,
+        ExclusiveStartKey: start,
+      }),
+    );
+    return {
+      entries: Items.map(itemToHistory),
+      cursor:
+        LastEvaluatedKey === undefined ? undefined : encode(LastEvaluatedKey),
+    };
+  }
+
+  async listOutbox(leadId: string): Promise<OutgoingEvent[]> {
+    const items = await this.queryPartition(
+      leadPartition(leadId),
+      OUTBOX_SORT_PREFIX,
+    );
+    return items.map(itemToOutgoing);
+  }
+
+  async putOutboxEntry(event: OutgoingEvent): Promise<void> {
+    const { Put } = this.outboxPut(event);
+    if (Put === undefined) return;
+    await this.client.send(new PutItemCommand(Put));
+  }
+
+  async deleteLeadData(
+    leadId: string,
+  ): Promise<{ deleted: number; linkedLeadIds: string[] }> {
+    const items = await this.queryPartition(leadPartition(leadId));
+    const keys: Item[] = [];
+    const linkedLeadIds: string[] = [];
+    for (const item of items) {
+      const fields = unmarshall(item);
+      const sortKey = String(fields[TABLE_LAYOUT.sortKey]);
+      if (sortKey === STATE_SORT_KEY) {
+        const accountId = fields.membership?.accountId;
+        if (typeof accountId === 'string') {
+          keys.push(memberKey(accountId, leadId));
+        }
+        continue;
+      }
+      keys.push(keyOf(fields));
+      if (fields.entity === 'link') {
+        linkedLeadIds.push(String(fields.mergedLeadId));
+      }
+      if (fields.entity === 'event') {
+        keys.push(
+          marshall({
+            [TABLE_LAYOUT.partitionKey]: messagePartition(
+              String(fields.sourceId),
+              String(fields.messageId),
+            ),
+            [TABLE_LAYOUT.sortKey]: MESSAGE_SORT_KEY,
+          }),
+        );
+      }
+    }
+    await this.batchDelete(keys);
+    return { deleted: keys.length, linkedLeadIds };
+  }
+
+  async deleteLeadState(
+    leadId: string,
+    expectedVersion: number,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(leadId),
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new VersionConflictError(leadId);
+      }
+      throw error;
+    }
+  }
+
+  async listOutcomes(month: string): Promise<OutcomeRecord[]> {
+    const outcomes: OutcomeRecord[] = [];
+    let cursor: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
+          ExpressionAttributeValues: marshall({
+            ':pk': outcomePartition(month),
+          }),
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      outcomes.push(...(page.Items ?? []).map(itemToOutcome));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor !== undefined);
+    return outcomes;
+  }
+
   async listEvents(
     leadId: string,
     limit: number,
@@ -173,7 +383,7 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async claimOutboxEntry(
-    leadId: string,
+    owner: OutboxOwner | string,
     eventId: string,
     dueAt: number,
     retryAt: number,
@@ -182,7 +392,7 @@ export class DynamoLeadRepository implements LeadRepository {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: outboxKey(leadId, eventId),
+          Key: outboxKey(ownerOf(owner), eventId),
           UpdateExpression: 'SET #reviewAt = :retryAt ADD attempts :one',
           ConditionExpression:
             '#reviewAt = :dueAt AND (attribute_not_exists(#status) OR #status <> :failed)',
@@ -208,24 +418,27 @@ export class DynamoLeadRepository implements LeadRepository {
     }
   }
 
-  async deleteOutboxEntry(leadId: string, eventId: string): Promise<void> {
+  async deleteOutboxEntry(
+    owner: OutboxOwner | string,
+    eventId: string,
+  ): Promise<void> {
     await this.client.send(
       new DeleteItemCommand({
         TableName: this.tableName,
-        Key: outboxKey(leadId, eventId),
+        Key: outboxKey(ownerOf(owner), eventId),
       }),
     );
   }
 
   async markOutboxFailed(
-    leadId: string,
+    owner: OutboxOwner | string,
     eventId: string,
     failure: OutboxFailure,
   ): Promise<boolean> {
     const index = TABLE_LAYOUT.reviewIndex;
     return this.updateIfPresent({
       TableName: this.tableName,
-      Key: outboxKey(leadId, eventId),
+      Key: outboxKey(ownerOf(owner), eventId),
       UpdateExpression:
         'SET #status = :failed, errorCode = :code, errorMessage = :message, failedAt = :at, #shard = :shard, #reviewAt = :at',
       ConditionExpression: 'attribute_exists(#pk)',
@@ -246,14 +459,14 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async requeueOutboxEntry(
-    leadId: string,
+    owner: OutboxOwner | string,
     eventId: string,
     dueAt: number,
   ): Promise<boolean> {
     const index = TABLE_LAYOUT.reviewIndex;
     return this.updateIfPresent({
       TableName: this.tableName,
-      Key: outboxKey(leadId, eventId),
+      Key: outboxKey(ownerOf(owner), eventId),
       UpdateExpression:
         'SET #status = :pending, attempts = :zero, #shard = :shard, #reviewAt = :dueAt REMOVE errorCode, errorMessage, failedAt',
       ConditionExpression: '#status = :failed',
@@ -273,13 +486,13 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async getOutboxEntry(
-    leadId: string,
+    owner: OutboxOwner | string,
     eventId: string,
   ): Promise<OutboxEntry | undefined> {
     const { Item } = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
-        Key: outboxKey(leadId, eventId),
+        Key: outboxKey(ownerOf(owner), eventId),
         ConsistentRead: true,
       }),
     );
@@ -299,10 +512,12 @@ export class DynamoLeadRepository implements LeadRepository {
         ExclusiveStartKey: cursor === undefined ? undefined : decode(cursor),
       }),
     );
-    const keys = Items.map((item) => {
-      const fields = unmarshall(item);
-      return outboxKey(String(fields.leadId), String(fields.eventId));
-    });
+    // Index items always carry the table's key, whichever the owner.
+    const { partitionKey, sortKey } = TABLE_LAYOUT;
+    const keys = Items.map((item) => ({
+      [partitionKey]: item[partitionKey] as AttributeValue,
+      [sortKey]: item[sortKey] as AttributeValue,
+    }));
     const found = keys.length === 0 ? [] : await this.batchGet(keys);
     const entries = found
       .map(itemToOutboxEntry)
@@ -375,16 +590,68 @@ export class DynamoLeadRepository implements LeadRepository {
       }
     }
     for (const event of change.outgoing) {
-      const dueAt = event.createdAt + this.outboxGraceMs;
+      items.push(this.outboxPut(event));
+      roles.push({ kind: 'outbox' });
+    }
+    for (const item of this.membershipItems(change)) {
+      items.push(item);
+      roles.push({ kind: 'membership' });
+    }
+    if (change.history !== undefined) {
       items.push({
         Put: {
           TableName: this.tableName,
-          Item: outboxToItem(event, dueAt, this.reviewShards),
+          Item: historyToItem(change.state.leadId, change.history),
         },
       });
-      roles.push({ kind: 'outbox' });
+      roles.push({ kind: 'history' });
+    }
+    if (change.outcome !== undefined) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: outcomeToItem(change.outcome),
+        },
+      });
+      roles.push({ kind: 'outcome' });
+    }
+    const { mergedInto, leadId } = change.state;
+    if (mergedInto !== undefined) {
+      items.push({
+        Put: { TableName: this.tableName, Item: linkItem(mergedInto, leadId) },
+      });
+      roles.push({ kind: 'link' });
     }
     return { items, roles };
+  }
+
+  private outboxPut(event: OutgoingEvent): TransactWriteItem {
+    const dueAt = event.createdAt + this.outboxGraceMs;
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: outboxToItem(event, dueAt, this.reviewShards),
+      },
+    };
+  }
+
+  private membershipItems(change: LeadChange): TransactWriteItem[] {
+    const items: TransactWriteItem[] = [];
+    const { put, remove } = change.membership ?? {};
+    if (remove !== undefined && remove.accountId !== put?.accountId) {
+      items.push({
+        Delete: {
+          TableName: this.tableName,
+          Key: memberKey(remove.accountId, remove.leadId),
+        },
+      });
+    }
+    if (put !== undefined) {
+      items.push({
+        Put: { TableName: this.tableName, Item: memberToItem(put) },
+      });
+    }
+    return items;
   }
 
   /**
@@ -459,6 +726,72 @@ export class DynamoLeadRepository implements LeadRepository {
     };
   }
 
+  private async queryPartition(
+    partition: string,
+    sortPrefix?: string,
+  ): Promise<Item[]> {
+    const items: Item[] = [];
+    let cursor: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression:
+            sortPrefix === undefined
+              ? '#pk = :pk'
+              : '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames:
+            sortPrefix === undefined
+              ? { '#pk': TABLE_LAYOUT.partitionKey }
+              : {
+                  '#pk': TABLE_LAYOUT.partitionKey,
+                  '#sk': TABLE_LAYOUT.sortKey,
+                },
+          ExpressionAttributeValues: marshall(
+            sortPrefix === undefined
+              ? { ':pk': partition }
+              : { ':pk': partition, ':prefix': sortPrefix },
+          ),
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor !== undefined);
+    return items;
+  }
+
+  /** Deletes items 25 at a time, retrying unprocessed ones. */
+  private async batchDelete(keys: readonly Item[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += BATCH_WRITE_LIMIT) {
+      let pending = keys
+        .slice(start, start + BATCH_WRITE_LIMIT)
+        .map((Key) => ({ DeleteRequest: { Key } }));
+      for (let round = 0; pending.length > 0; round += 1) {
+        if (round >= MAX_UNPROCESSED_ROUNDS) {
+          throw new Error(
+            `BatchWriteItem left ${pending.length} deletes unprocessed after ${round} rounds.`,
+          );
+        }
+        const response = await this.client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [this.tableName]: pending },
+          }),
+        );
+        pending = (response.UnprocessedItems?.[this.tableName] ?? []).flatMap(
+          (request) =>
+            request.DeleteRequest?.Key === undefined
+              ? []
+              : [{ DeleteRequest: { Key: request.DeleteRequest.Key } }],
+        );
+        if (pending.length > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
+        }
+      }
+    }
+  }
+
   private async batchGet(keys: Item[]): Promise<Item[]> {
     const found: Item[] = [];
     let pending = keys;
@@ -517,13 +850,41 @@ function cancellationError(
   return error;
 }
 
+function keyOf(fields: Record<string, unknown>): Item {
+  return marshall({
+    [TABLE_LAYOUT.partitionKey]: fields[TABLE_LAYOUT.partitionKey],
+    [TABLE_LAYOUT.sortKey]: fields[TABLE_LAYOUT.sortKey],
+  });
+}
+
+function ownerOf(owner: OutboxOwner | string): OutboxOwner {
+  return typeof owner === 'string' ? { leadId: owner } : owner;
+}
+
+/**
+ * Converts a review index item. The index projects the table keys, so an
+ * account's outbox entry is recognized by its partition key.
+ */
 function toDueItem(fields: Record<string, unknown>): DueItem {
   const dueAt = Number(fields[TABLE_LAYOUT.reviewIndex.sortKey]);
-  const leadId = String(fields.leadId);
+  const leadId = String(fields.leadId ?? '');
+  if (fields.entity === 'account') {
+    const partition = String(fields[TABLE_LAYOUT.partitionKey]);
+    return {
+      kind: 'account',
+      accountId: partition.slice(ACCOUNT_PREFIX.length),
+      dueAt,
+    };
+  }
   if (fields.entity === 'outbox') {
+    const partition = String(fields[TABLE_LAYOUT.partitionKey]);
+    const account = partition.startsWith(ACCOUNT_PREFIX)
+      ? { accountId: partition.slice(ACCOUNT_PREFIX.length) }
+      : {};
     return {
       kind: 'outbox',
       leadId,
+      ...account,
       eventId: String(fields.eventId),
       dueAt,
       attempts: Number(fields.attempts ?? 0),
@@ -536,6 +897,29 @@ function encode(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(unmarshall(key as never))).toString(
     'base64url',
   );
+}
+
+/**
+ * Decodes a history cursor, accepting only the key of a history entry of
+ * the listed lead, so a cursor cannot read another lead's items.
+ */
+function historyCursorKey(cursor: string, partition: string): Item {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  const fields = key as Record<string, unknown>;
+  const valid =
+    typeof key === 'object' &&
+    key !== null &&
+    Object.keys(fields).length === 2 &&
+    fields[TABLE_LAYOUT.partitionKey] === partition &&
+    typeof fields[TABLE_LAYOUT.sortKey] === 'string' &&
+    (fields[TABLE_LAYOUT.sortKey] as string).startsWith(HISTORY_SORT_PREFIX);
+  if (!valid) throw new InvalidCursorError();
+  return marshall(fields);
 }
 
 function decode(cursor: string) {

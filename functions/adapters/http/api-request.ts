@@ -20,6 +20,8 @@ export interface ApiRequest {
   /** Header values by lower-case name; repeated headers joined by `,`. */
   headers: Record<string, string>;
   pathParameters: Record<string, string>;
+  /** Query string values by name; repeated names joined by `,`. */
+  queryParameters: Record<string, string>;
   body: string | undefined;
   isBase64Encoded: boolean;
   requestId: string | undefined;
@@ -50,6 +52,7 @@ function fromVersion2(event: APIGatewayProxyEventV2): ApiRequest {
     routePath: routePath?.startsWith('/') ? routePath : undefined,
     headers: lowerCaseHeaders(event.headers ?? {}),
     pathParameters: definedValues(event.pathParameters ?? {}),
+    queryParameters: definedValues(event.queryStringParameters ?? {}),
     body: event.body,
     isBase64Encoded: event.isBase64Encoded ?? false,
     requestId: requestContext?.requestId,
@@ -67,6 +70,10 @@ function fromVersion1(event: APIGatewayProxyEvent): ApiRequest {
     routePath: isProxyResource(event.resource) ? undefined : event.resource,
     headers: { ...headers, ...repeated },
     pathParameters: definedValues(event.pathParameters ?? {}),
+    queryParameters: {
+      ...definedValues(event.queryStringParameters ?? {}),
+      ...definedValues(joinValues(event.multiValueQueryStringParameters ?? {})),
+    },
     body: event.body ?? undefined,
     isBase64Encoded: event.isBase64Encoded ?? false,
     requestId: requestContext?.requestId,

@@ -1,0 +1,429 @@
+import { decayFactor, timeBelowLevel } from './decay.js';
+import { roundCents } from './explanation.js';
+import { scoreFit } from './fit.js';
+import { emailDomainOf, isEmailAddress } from './identity.js';
+import { normalizeText } from './issues.js';
+import type { LeadState, LeadStatus, Membership, TraitEntry } from './lead.js';
+import type { AccountPolicy, ScoringModel } from './model.js';
+import type { LeadScore } from './score.js';
+import { QUARTER_MS } from './time.js';
+
+/**
+ * Accounts and buying groups. A lead belongs to one account, named by
+ * the strongest source it has: a group call's groupId, then a company
+ * trait, then its business email domain. Each lead keeps a membership
+ * snapshot under its account (role, firmographic fit, intent and status
+ * at one time), rewritten only when one of those fields changes in a way
+ * that matters (see membershipChanged), so one busy account never makes
+ * its leads write a shared item.
+ */
+
+/** Where an account id came from. */
+export type AccountSource = 'group' | 'company' | 'email-domain';
+
+/** A lead's account. */
+export interface AccountRef {
+  accountId: string;
+  source: AccountSource;
+}
+
+/** A lead's share of its account as stored under the account. */
+export interface AccountMember {
+  accountId: string;
+  leadId: string;
+  role: string | undefined;
+  /** Points of the lead's fit rules in the model's firmographic groups. */
+  fit: number;
+  /** Lead intent at `intentAt`, decaying at the model's retention. */
+  intent: number;
+  intentAt: number;
+  status: LeadStatus;
+}
+
+export type AccountStatus = 'engaged' | 'mqa';
+
+/** What is stored about an account besides its members. */
+export interface AccountState {
+  accountId: string;
+  /** Optimistic-concurrency version; 0 for an account not stored yet. */
+  version: number;
+  status: AccountStatus;
+  /** Number of qualifications so far; the current one when status is mqa. */
+  episode: number;
+  statusChangedAt: number;
+  qualifiedAt: number | undefined;
+  modelVersion: string;
+  /**
+   * When an MQA must be evaluated again without member changes: the
+   * earliest time decay can end its episode. Undefined for other states.
+   */
+  nextReviewAt?: number;
+}
+
+/** An account's score and buying-group coverage at one time. */
+export interface AccountScore {
+  at: number;
+  score: number;
+  /** Highest firmographic fit among the account's leads. */
+  fit: number;
+  /** Sum of the decayed intent of the account's leads. */
+  engagement: number;
+  /** Roles with an engaged lead, in model order. */
+  covered: string[];
+  /** Roles without an engaged lead, in model order. */
+  missing: string[];
+  /** Required roles still without an engaged lead. */
+  missingRequired: string[];
+  leads: number;
+  engagedLeads: number;
+  /** Whether coverage and score meet the model's rule. */
+  meetsRule: boolean;
+}
+
+/** A change of account status, the cause of "Account Qualified". */
+export interface AccountTransition {
+  kind: 'qualified' | 'recycled';
+  episode: number;
+  at: number;
+  score: AccountScore;
+}
+
+export interface AccountEvaluation {
+  state: AccountState;
+  score: AccountScore;
+  transition: AccountTransition | undefined;
+}
+
+/**
+ * Returns the account of a lead, or undefined when it has none: a lead
+ * with only a personal or malformed email address forms no account.
+ */
+export function accountOf(
+  state: LeadState,
+  policy: AccountPolicy,
+): AccountRef | undefined {
+  const groupId = state.groupId?.value;
+  if (typeof groupId === 'string' && groupId.trim() !== '') {
+    return { accountId: `group:${groupId.trim()}`, source: 'group' };
+  }
+  const company = firstTrait(state.traits, policy.companyTraits);
+  if (typeof company === 'string' && normalizeText(company) !== '') {
+    return {
+      accountId: `company:${normalizeText(company).replace(/\s+/g, ' ')}`,
+      source: 'company',
+    };
+  }
+  const domain = businessDomainOf(state, policy);
+  if (domain !== undefined) {
+    return { accountId: `domain:${domain}`, source: 'email-domain' };
+  }
+  return undefined;
+}
+
+function businessDomainOf(
+  state: LeadState,
+  policy: AccountPolicy,
+): string | undefined {
+  const email = state.traits.email?.value ?? state.leadId;
+  if (typeof email !== 'string' || !isEmailAddress(email)) return undefined;
+  const domain = emailDomainOf(email);
+  if (domain === undefined || isPersonalDomain(domain, policy)) {
+    return undefined;
+  }
+  return domain;
+}
+
+function isPersonalDomain(domain: string, policy: AccountPolicy): boolean {
+  for (const personal of policy.personalEmailDomains) {
+    if (domain === personal || domain.endsWith(`.${personal}`)) return true;
+  }
+  return false;
+}
+
+/** Returns the first buying-group role whose title pattern matches. */
+export function roleOf(
+  state: LeadState,
+  policy: AccountPolicy,
+): string | undefined {
+  const title = firstTrait(state.traits, policy.titleTraits);
+  if (title === undefined) return undefined;
+  const text = normalizeText(String(title));
+  return policy.roles.find((role) => role.title.test(text))?.id;
+}
+
+function firstTrait(
+  traits: Readonly<Record<string, TraitEntry>>,
+  keys: readonly string[],
+) {
+  for (const key of keys) {
+    const entry = traits[key];
+    if (entry !== undefined && entry.value !== null) return entry.value;
+  }
+  return undefined;
+}
+
+/** Returns the points of the lead's fit rules in firmographic groups. */
+export function firmographicFit(state: LeadState, model: ScoringModel): number {
+  const groups = model.accounts?.fitGroups ?? new Set<string>();
+  const byId = new Map(model.fitRules.map((rule) => [rule.id, rule]));
+  let fit = 0;
+  for (const contribution of scoreFit(state.traits, model)) {
+    const group = byId.get(contribution.ruleId)?.group;
+    if (group !== undefined && groups.has(group)) fit += contribution.points;
+  }
+  return roundCents(fit);
+}
+
+/**
+ * Returns the lead's membership at `now` and its member snapshot, or
+ * undefined when the model has no accounts or the lead has no account.
+ */
+export function membershipOf(
+  state: LeadState,
+  score: LeadScore,
+  model: ScoringModel,
+  now: number,
+): { membership: Membership; member: AccountMember } | undefined {
+  const policy = model.accounts;
+  if (policy === undefined || state.mergedInto !== undefined) {
+    return undefined;
+  }
+  const account = accountOf(state, policy);
+  if (account === undefined) return undefined;
+  const role = roleOf(state, policy);
+  const fit = firmographicFit(state, model);
+  const intent = Math.max(0, roundCents(score.intent));
+  const membership: Membership = {
+    accountId: account.accountId,
+    role,
+    fit,
+    intentStep: Math.floor(intent / policy.engagementStep),
+    engaged: intent >= policy.engagedIntent,
+    status: state.status,
+  };
+  const member: AccountMember = {
+    accountId: account.accountId,
+    leadId: state.leadId,
+    role,
+    fit,
+    intent,
+    intentAt: now,
+    status: state.status,
+  };
+  return { membership, member };
+}
+
+/** Tells whether a new membership must be written over the stored one. */
+export function membershipChanged(
+  before: Membership | undefined,
+  after: Membership | undefined,
+): boolean {
+  if (before === undefined || after === undefined) return before !== after;
+  return (
+    before.accountId !== after.accountId ||
+    before.role !== after.role ||
+    before.fit !== after.fit ||
+    before.intentStep !== after.intentStep ||
+    before.engaged !== after.engaged ||
+    before.status !== after.status
+  );
+}
+
+/**
+ * Returns the accounts whose coverage or qualification a membership
+ * change can change, so they must be evaluated again: both accounts when
+ * an engaged lead moves, none while a lead stays below the engaged level.
+ */
+export function accountsToCheck(
+  before: Membership | undefined,
+  after: Membership | undefined,
+): string[] {
+  if (!membershipChanged(before, after)) return [];
+  if (!(before?.engaged ?? false) && !(after?.engaged ?? false)) return [];
+  const accounts = [before?.accountId, after?.accountId].filter(
+    (id): id is string => id !== undefined,
+  );
+  return [...new Set(accounts)];
+}
+
+/** Creates the state of an account not stored yet. */
+export function newAccount(
+  accountId: string,
+  model: ScoringModel,
+  at: number,
+): AccountState {
+  return {
+    accountId,
+    version: 0,
+    status: 'engaged',
+    episode: 0,
+    statusChangedAt: at,
+    qualifiedAt: undefined,
+    modelVersion: model.version,
+  };
+}
+
+/**
+ * Scores an account at `now` from its members' snapshots: the highest
+ * firmographic fit plus every lead's intent decayed to `now`. A role is
+ * covered when one of its leads has decayed intent at the engaged level.
+ */
+export function scoreAccount(
+  members: readonly AccountMember[],
+  model: ScoringModel,
+  now: number,
+): AccountScore {
+  const policy = model.accounts;
+  const roles = policy?.roles.map((role) => role.id) ?? [];
+  const engagedLevel = policy?.engagedIntent ?? Number.POSITIVE_INFINITY;
+  let fit = 0;
+  let engagement = 0;
+  let engagedLeads = 0;
+  const coveredRoles = new Set<string>();
+  for (const member of members) {
+    fit = Math.max(fit, member.fit);
+    const intent = decayedIntent(member, model, now);
+    engagement += intent;
+    if (intent >= engagedLevel) {
+      engagedLeads += 1;
+      if (member.role !== undefined) coveredRoles.add(member.role);
+    }
+  }
+  const covered = roles.filter((role) => coveredRoles.has(role));
+  const missing = roles.filter((role) => !coveredRoles.has(role));
+  const required = policy?.qualification.requiredRoles ?? [];
+  const missingRequired = required.filter((role) => !coveredRoles.has(role));
+  const score = roundCents(fit + engagement);
+  const meetsRule =
+    policy !== undefined &&
+    score >= policy.qualification.threshold &&
+    missingRequired.length === 0 &&
+    covered.length >= policy.qualification.minimumRoles;
+  return {
+    at: now,
+    score,
+    fit: roundCents(fit),
+    engagement: roundCents(engagement),
+    covered,
+    missing,
+    missingRequired,
+    leads: members.length,
+    engagedLeads,
+    meetsRule,
+  };
+}
+
+/** Returns a member's intent decayed from its snapshot time to `now`. */
+export function decayedIntent(
+  member: AccountMember,
+  model: ScoringModel,
+  now: number,
+): number {
+  const elapsed = now - member.intentAt;
+  return member.intent * decayFactor(model.retentionPerQuarter, elapsed);
+}
+
+/**
+ * Evaluates an account at `now` with hysteresis: it qualifies as a
+ * marketing qualified account (MQA) when its score and coverage meet the
+ * model's rule, and its episode ends when the score falls below the
+ * recycle level or a required role loses its last engaged lead.
+ */
+export function evaluateAccount(
+  stored: AccountState,
+  members: readonly AccountMember[],
+  model: ScoringModel,
+  now: number,
+): AccountEvaluation {
+  const score = scoreAccount(members, model, now);
+  const policy = model.accounts;
+  const state = { ...stored, modelVersion: model.version };
+  if (policy === undefined) {
+    return { state, score, transition: undefined };
+  }
+  if (state.status !== 'mqa' && score.meetsRule) {
+    state.status = 'mqa';
+    state.episode += 1;
+    state.qualifiedAt = now;
+    state.statusChangedAt = now;
+    state.nextReviewAt = accountReviewAt(members, model, score, now);
+    const transition: AccountTransition = {
+      kind: 'qualified',
+      episode: state.episode,
+      at: now,
+      score,
+    };
+    return { state, score, transition };
+  }
+  const below = score.score < policy.qualification.recycleBelow;
+  if (state.status === 'mqa' && (below || score.missingRequired.length > 0)) {
+    state.status = 'engaged';
+    state.statusChangedAt = now;
+    delete state.nextReviewAt;
+    const transition: AccountTransition = {
+      kind: 'recycled',
+      episode: state.episode,
+      at: now,
+      score,
+    };
+    return { state, score, transition };
+  }
+  return { state, score, transition: undefined };
+}
+
+/**
+ * Returns the earliest time after `now` at which decay alone can end an
+ * MQA's episode: its score falls below the recycle level, or a required
+ * role (or one of the `minimumRoles` covered roles) loses its last
+ * engaged lead. Undefined when decay never ends it.
+ */
+export function accountReviewAt(
+  members: readonly AccountMember[],
+  model: ScoringModel,
+  score: AccountScore,
+  now: number,
+): number | undefined {
+  const policy = model.accounts;
+  if (policy === undefined) return undefined;
+  const retention = model.retentionPerQuarter;
+  const below = timeBelowLevel(
+    now,
+    score.fit,
+    [{ points: score.engagement, retentionPerQuarter: retention }],
+    policy.qualification.recycleBelow,
+  );
+  const lapses = roleLapses(members, policy.engagedIntent, retention);
+  const required = policy.qualification.requiredRoles.map(
+    (role) => lapses.get(role) ?? now,
+  );
+  const sorted = [...lapses.values()].sort((a, b) => b - a);
+  const minimum = policy.qualification.minimumRoles;
+  const coverage = minimum > 0 ? [sorted[minimum - 1] ?? now] : [];
+  const times = [below, ...required, ...coverage].filter(
+    (time): time is number => time !== undefined && Number.isFinite(time),
+  );
+  return times.length === 0 ? undefined : Math.max(now, Math.min(...times));
+}
+
+/** Returns, per role, the time its last engaged lead stops being engaged. */
+function roleLapses(
+  members: readonly AccountMember[],
+  engagedIntent: number,
+  retention: number,
+): Map<string, number> {
+  const lapses = new Map<string, number>();
+  for (const member of members) {
+    if (member.role === undefined || member.intent < engagedIntent) continue;
+    const lapse =
+      retention >= 1
+        ? Number.POSITIVE_INFINITY
+        : member.intentAt +
+          Math.ceil(
+            (QUARTER_MS * Math.log(engagedIntent / member.intent)) /
+              Math.log(retention),
+          ) +
+          1;
+    lapses.set(member.role, Math.max(lapses.get(member.role) ?? 0, lapse));
+  }
+  return lapses;
+}

@@ -1,0 +1,42 @@
+/**
+ * Mailbox providers whose addresses belong to people, not companies, so
+ * their domain never forms an account. Models can replace the list with
+ * accounts.personalEmailDomains.
+ */
+export const DEFAULT_PERSONAL_EMAIL_DOMAINS = [
+  'gmail.com',
+  'googlemail.com',
+  'yahoo.com',
+  'yahoo.co.uk',
+  'yahoo.fr',
+  'yahoo.de',
+  'ymail.com',
+  'hotmail.com',
+  'hotmail.co.uk',
+  'hotmail.fr',
+  'outlook.com',
+  'live.com',
+  'msn.com',
+  'icloud.com',
+  'me.com',
+  'mac.com',
+  'aol.com',
+  'gmx.com',
+  'gmx.de',
+  'gmx.net',
+  'web.de',
+  't-online.de',
+  'proton.me',
+  'protonmail.com',
+  'mail.com',
+  'yandex.com',
+  'yandex.ru',
+  'qq.com',
+  '163.com',
+  '126.com',
+  'orange.fr',
+  'free.fr',
+  'libero.it',
+  'btinternet.com',
+  'comcast.net',
+] as const;

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { ApiRequest } from '../adapters/http/api-request.js';
+import { readJsonBody } from '../adapters/http/request-body.js';
+import type { DispositionRequest } from '../domain/disposition.js';
+import { ValidationError } from '../domain/errors.js';
+import { toFieldIssues } from '../domain/issues.js';
+
+/** Maximum body of a disposition or recycle request in bytes. */
+const MAX_BODY_BYTES = 4 * 1024;
+/** Maximum length of a sales reason in characters. */
+export const MAX_REASON_LENGTH = 200;
+
+const reason = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`);
+
+const dispositionBody = z.discriminatedUnion(
+  'disposition',
+  [
+    z
+      .object({ disposition: z.literal('accepted'), reason: reason.optional() })
+      .strict(),
+    z.object({ disposition: z.literal('rejected'), reason }).strict(),
+    z.object({ disposition: z.literal('recycled'), reason }).strict(),
+    z
+      .object({
+        disposition: z.literal('converted'),
+        convertedTo: z.enum(['sql', 'opportunity'], {
+          error: 'must be "sql" or "opportunity"',
+        }),
+        reason: reason.optional(),
+      })
+      .strict(),
+  ],
+  {
+    error: 'must be one of "accepted", "rejected", "converted" or "recycled"',
+  },
+);
+
+/**
+ * Reads the body of POST /leads/{leadId}/disposition:
+ * `{"disposition": "accepted" | "rejected" | "converted" | "recycled",
+ * "reason"?: string, "convertedTo"?: "sql" | "opportunity"}`. Rejected and
+ * recycled need a reason; converted needs convertedTo.
+ */
+export function dispositionOf(request: ApiRequest): DispositionRequest {
+  const parsed = dispositionBody.safeParse(
+    readJsonBody(request, MAX_BODY_BYTES),
+  );
+  if (!parsed.success) {
+    throw new ValidationError(
+      'The disposition request is invalid; see errors for each field.',
+      toFieldIssues(parsed.error),
+    );
+  }
+  const body = parsed.data;
+  return {
+    kind: body.disposition,
+    reason: body.reason,
+    convertedTo:
+      body.disposition === 'converted' ? body.convertedTo : undefined,
+  };
+}
+
+/** Reads the body of POST /leads/{leadId}/recycle: `{"reason": "..."}`. */
+export function recycleReasonOf(request: ApiRequest): string {
+  const body = readJsonBody(request, MAX_BODY_BYTES);
+  const parsed = z.object({ reason }).safeParse(body);
+  if (!parsed.success) {
+    throw new ValidationError('The body must give the reason for recycling.', [
+      {
+        field: 'reason',
+        message: `must be a non-empty string of at most ${MAX_REASON_LENGTH} characters`,
+      },
+    ]);
+  }
+  return parsed.data.reason;
+}

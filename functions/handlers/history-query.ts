@@ -1,0 +1,39 @@
+import type { ApiRequest } from '../adapters/http/api-request.js';
+import { ValidationError } from '../domain/errors.js';
+
+export const DEFAULT_HISTORY_LIMIT = 20;
+export const MAX_HISTORY_LIMIT = 100;
+const MAX_CURSOR_LENGTH = 2048;
+
+/** Reads `limit` and `cursor` of GET /leads/{leadId}/history. */
+export function historyPageOf(request: ApiRequest): {
+  limit: number;
+  cursor: string | undefined;
+} {
+  const { limit: limitText, cursor } = request.queryParameters;
+  const limit =
+    limitText === undefined ? DEFAULT_HISTORY_LIMIT : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
+    throw new ValidationError('The limit is invalid.', [
+      {
+        field: 'limit',
+        message: `must be an integer from 1 to ${MAX_HISTORY_LIMIT}, got "${limitText}"`,
+      },
+    ]);
+  }
+  if (
+    cursor !== undefined &&
+    (cursor === '' ||
+      cursor.length > MAX_CURSOR_LENGTH ||
+      !/^[A-Za-z0-9_-]+$/.test(cursor))
+  ) {
+    throw new ValidationError('The cursor is invalid.', [
+      {
+        field: 'cursor',
+        message:
+          'must be the nextCursor of an earlier page; omit it to start from the newest entry',
+      },
+    ]);
+  }
+  return { limit, cursor };
+}

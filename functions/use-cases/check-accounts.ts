@@ -1,0 +1,176 @@
+import {
+  type AccountEvaluation,
+  type AccountState,
+  accountReviewAt,
+  accountsToCheck,
+  evaluateAccount,
+  membershipChanged,
+  membershipOf,
+  newAccount,
+} from '../domain/account.js';
+import { ConcurrencyError } from '../domain/errors.js';
+import type { LeadState } from '../domain/lead.js';
+import {
+  accountQualifiedEvent,
+  type OutgoingEvent,
+} from '../domain/outgoing-events.js';
+import type { LeadScore } from '../domain/score.js';
+import {
+  type LeadChange,
+  VersionConflictError,
+} from '../ports/lead-repository.js';
+import { mapWithConcurrency, sleepWithJitter } from './concurrency.js';
+import type { ScoringDependencies } from './dependencies.js';
+
+const ACCOUNT_CONCURRENCY = 4;
+const MAX_ATTEMPTS = 10;
+const MAX_BACKOFF_MS = 250;
+
+/** Account work of one lead write. */
+export interface MembershipUpdate {
+  /** Items to write with the lead, undefined when nothing changed. */
+  change: LeadChange['membership'];
+  /** Accounts to evaluate once the lead's write is committed. */
+  accounts: string[];
+}
+
+/**
+ * Works out the lead's membership at `now`, stores it on `state` and
+ * returns the membership items to write with the lead. Nothing is
+ * written while the membership stays the same, which is the case for
+ * most events: a page view moves a lead's intent less than a step.
+ */
+export function updateMembership(
+  state: LeadState,
+  score: LeadScore,
+  deps: ScoringDependencies,
+  now: number,
+): MembershipUpdate {
+  const before = state.membership;
+  const next = membershipOf(state, score, deps.model, now);
+  if (!membershipChanged(before, next?.membership)) {
+    return { change: undefined, accounts: [] };
+  }
+  if (next === undefined) {
+    delete state.membership;
+  } else {
+    state.membership = next.membership;
+  }
+  const remove =
+    before === undefined
+      ? undefined
+      : { accountId: before.accountId, leadId: state.leadId };
+  return {
+    change: {
+      ...(next === undefined ? {} : { put: next.member }),
+      ...(remove === undefined ? {} : { remove }),
+    },
+    accounts: accountsToCheck(before, next?.membership),
+  };
+}
+
+/**
+ * Evaluates each account at `now` and stores its status changes with
+ * their outgoing events. Returns the events to publish. Reads every
+ * member of an account, but writes the account's state only when its
+ * status or an MQA's review time changes, so concurrent checks rarely
+ * conflict.
+ */
+export async function checkAccounts(
+  deps: ScoringDependencies,
+  accountIds: readonly string[],
+  now: number,
+): Promise<OutgoingEvent[]> {
+  const unique = [...new Set(accountIds)];
+  const results = await mapWithConcurrency(
+    unique,
+    ACCOUNT_CONCURRENCY,
+    (accountId) => checkAccount(deps, accountId, now),
+  );
+  return results.flat();
+}
+
+async function checkAccount(
+  deps: ScoringDependencies,
+  accountId: string,
+  now: number,
+): Promise<OutgoingEvent[]> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const snapshot = await deps.repository.getAccount(accountId);
+    const stored = snapshot.state ?? newAccount(accountId, deps.model, now);
+    const evaluation = evaluateAccount(
+      stored,
+      snapshot.members,
+      deps.model,
+      now,
+    );
+    const { transition } = evaluation;
+    const state = { ...evaluation.state, version: stored.version + 1 };
+    if (transition === undefined) {
+      if (stored.status !== 'mqa') return [];
+      const reviewAt = accountReviewAt(
+        snapshot.members,
+        deps.model,
+        evaluation.score,
+        now,
+      );
+      if (!needsNewReview(stored, reviewAt, now)) return [];
+      if (reviewAt === undefined) delete state.nextReviewAt;
+      else state.nextReviewAt = reviewAt;
+    }
+    const outgoing =
+      transition?.kind === 'qualified'
+        ? [accountQualifiedEvent(accountId, transition, deps.model, now)]
+        : [];
+    try {
+      await deps.repository.saveAccountChange({
+        expectedVersion: stored.version,
+        state,
+        outgoing,
+      });
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+      continue;
+    }
+    if (transition !== undefined) {
+      deps.log.info('account status changed', {
+        accountId,
+        status: state.status,
+        episode: transition.episode,
+      });
+    }
+    return outgoing;
+  }
+  throw new ConcurrencyError(
+    `Account ${accountId} kept changing concurrently; retry the request.`,
+  );
+}
+
+/**
+ * Tells whether an MQA's stored review time must change: it has come, or
+ * a member change brought the end of the episode closer.
+ */
+function needsNewReview(
+  state: AccountState,
+  reviewAt: number | undefined,
+  now: number,
+): boolean {
+  const stored = state.nextReviewAt;
+  if (stored === undefined) return reviewAt !== undefined;
+  return stored <= now || (reviewAt !== undefined && reviewAt < stored);
+}
+
+/** Reads an account and evaluates it at `now`. */
+export async function evaluateStored(
+  deps: ScoringDependencies,
+  accountId: string,
+  now: number,
+): Promise<{ evaluation: AccountEvaluation; version: number }> {
+  const snapshot = await deps.repository.getAccount(accountId);
+  const stored = snapshot.state ?? newAccount(accountId, deps.model, now);
+  return {
+    evaluation: evaluateAccount(stored, snapshot.members, deps.model, now),
+    version: stored.version,
+  };
+}

@@ -1,0 +1,146 @@
+import { sha256Hex } from '../domain/canonical-json.js';
+import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
+import { userLeadId } from '../domain/identity.js';
+import {
+  DETAIL_SCHEMA_VERSION,
+  LEAD_ERASED,
+  type OutgoingEvent,
+} from '../domain/outgoing-events.js';
+import { toIso } from '../domain/time.js';
+import { VersionConflictError } from '../ports/lead-repository.js';
+import { checkAccounts } from './check-accounts.js';
+import { sleepWithJitter } from './concurrency.js';
+import type { ScoringDependencies } from './dependencies.js';
+import { resolveLeadId } from './link-identities.js';
+import { publishEvents } from './publish-events.js';
+
+const MAX_ATTEMPTS = 5;
+const MAX_BACKOFF_MS = 250;
+/** Leads merged into the erased one that one request follows at most. */
+const MAX_LINKED_LEADS = 1000;
+
+/** Counts of an erasure, without personal data. */
+export interface ErasureResult {
+  /** SHA-256 of the erased lead id, as "Lead Erased" carries it. */
+  leadIdSha256: string;
+  itemsDeleted: number;
+  /** Accounts the lead belonged to, evaluated again without it. */
+  accountsUpdated: number;
+}
+
+/**
+ * Erases a lead: every item of it and of the leads merged into it
+ * (state, events and their message markers, history, identity links,
+ * membership under its account), once its pending outbox entries are
+ * published. Its account is evaluated again without it, and "Lead Erased"
+ * names the lead only by the SHA-256 of its id. Dispositions kept for the
+ * conversion report name no lead and stay. Raises NotFoundError for an
+ * unknown lead and ConcurrencyError when its outbox cannot be published
+ * yet or it keeps changing; the request can then be retried.
+ */
+export async function eraseLead(
+  deps: ScoringDependencies,
+  requestedId: string,
+): Promise<ErasureResult> {
+  const leadId = await resolveLeadId(deps, userLeadId(requestedId));
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const state = await deps.repository.getLead(leadId);
+    if (state === undefined || state.mergedInto !== undefined) {
+      throw new NotFoundError(`Lead ${requestedId} was not found.`);
+    }
+    await publishPending(deps, leadId);
+    const deleted = await deleteLinkedLeads(deps, leadId);
+    const now = deps.clock();
+    const accounts = state.membership ? [state.membership.accountId] : [];
+    const erased = erasedEvent(leadId, deleted + 1, accounts.length, now);
+    await deps.repository.putOutboxEntry(erased);
+    try {
+      await deps.repository.deleteLeadState(leadId, state.version);
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+      continue;
+    }
+    const accountEvents = await checkAccounts(deps, accounts, now);
+    await publishEvents(deps, [erased, ...accountEvents]);
+    deps.log.info('lead erased', {
+      itemsDeleted: deleted + 1,
+      eventId: erased.eventId,
+    });
+    const { leadIdSha256, itemsDeleted, accountsUpdated } =
+      erased.detail as ErasureResult;
+    return { leadIdSha256, itemsDeleted, accountsUpdated };
+  }
+  throw new ConcurrencyError(
+    `Lead ${requestedId} kept changing during erasure; retry the request.`,
+  );
+}
+
+/** Publishes the lead's outbox, so no event of it is lost by erasure. */
+async function publishPending(
+  deps: ScoringDependencies,
+  leadId: string,
+): Promise<void> {
+  const pending = await deps.repository.listOutbox(leadId);
+  const result = await publishEvents(deps, pending);
+  if (result.pending > 0) {
+    throw new ConcurrencyError(
+      `${result.pending} event(s) of the lead could not be published yet, so it was not erased; retry the request.`,
+    );
+  }
+}
+
+/**
+ * Deletes every item but the state of the lead and of the leads merged
+ * into it, then the states of the merged leads (tombstones). Returns the
+ * number of items deleted.
+ */
+async function deleteLinkedLeads(
+  deps: ScoringDependencies,
+  leadId: string,
+): Promise<number> {
+  const queue = [leadId];
+  const seen = new Set(queue);
+  let deleted = 0;
+  while (queue.length > 0) {
+    const current = queue.shift() as string;
+    const result = await deps.repository.deleteLeadData(current);
+    deleted += result.deleted;
+    for (const linked of result.linkedLeadIds) {
+      if (seen.has(linked) || seen.size >= MAX_LINKED_LEADS) continue;
+      seen.add(linked);
+      queue.push(linked);
+    }
+    if (current === leadId) continue;
+    const tombstone = await deps.repository.getLead(current);
+    if (tombstone !== undefined) {
+      await deps.repository.deleteLeadState(current, tombstone.version);
+      deleted += 1;
+    }
+  }
+  return deleted;
+}
+
+function erasedEvent(
+  leadId: string,
+  itemsDeleted: number,
+  accountsUpdated: number,
+  now: number,
+): OutgoingEvent {
+  const leadIdSha256 = sha256Hex(leadId);
+  const eventId = sha256Hex(`erased:${leadIdSha256}`).slice(0, 32);
+  return {
+    eventId,
+    leadId: `erased:${leadIdSha256}`,
+    detailType: LEAD_ERASED,
+    createdAt: now,
+    detail: {
+      schemaVersion: DETAIL_SCHEMA_VERSION,
+      eventId,
+      leadIdSha256,
+      occurredAt: toIso(now),
+      itemsDeleted,
+      accountsUpdated,
+    },
+  };
+}

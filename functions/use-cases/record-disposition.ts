@@ -1,0 +1,107 @@
+import {
+  type DispositionRequest,
+  dispositionEvent,
+  planDisposition,
+  repeatsDisposition,
+} from '../domain/disposition.js';
+import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
+import { historyEntry } from '../domain/history.js';
+import { userLeadId } from '../domain/identity.js';
+import { transitionEvent } from '../domain/outgoing-events.js';
+import { VersionConflictError } from '../ports/lead-repository.js';
+import { checkAccounts, updateMembership } from './check-accounts.js';
+import { sleepWithJitter } from './concurrency.js';
+import type { ScoringDependencies } from './dependencies.js';
+import { eventPersonalData } from './event-personal-data.js';
+import { getLead, type LeadView } from './get-lead.js';
+import { resolveLeadId } from './link-identities.js';
+import { publishEvents } from './publish-events.js';
+
+const MAX_ATTEMPTS = 30;
+const MAX_BACKOFF_MS = 250;
+
+/** The lead after a disposition, and whether the request changed it. */
+export interface DispositionResult {
+  lead: LeadView;
+  /** False when the request repeated the lead's current disposition. */
+  changed: boolean;
+}
+
+/**
+ * Records a sales disposition: the lead's state, a "Lead Disposition
+ * Changed" event (plus "Lead Recycled" when a rejection or recycle ends
+ * the episode) and an outcome for the conversion report, in one
+ * transaction. A request that repeats the current disposition of the
+ * episode writes and publishes nothing. Raises NotFoundError for an
+ * unknown lead and ConflictError when the lead's state does not allow the
+ * disposition.
+ */
+export async function recordDisposition(
+  deps: ScoringDependencies,
+  requestedId: string,
+  request: DispositionRequest,
+): Promise<DispositionResult> {
+  const leadId = await resolveLeadId(deps, userLeadId(requestedId));
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const stored = await deps.repository.getLead(leadId);
+    if (stored === undefined || stored.mergedInto !== undefined) {
+      throw new NotFoundError(`Lead ${requestedId} was not found.`);
+    }
+    if (repeatsDisposition(stored, request)) {
+      return { lead: await getLead(deps, leadId), changed: false };
+    }
+    const now = deps.clock();
+    const plan = planDisposition(stored, request, deps.model, now);
+    const { evaluation } = plan;
+    const personal = eventPersonalData(deps, evaluation.state);
+    const outgoing = [
+      ...evaluation.transitions.map((transition) =>
+        transitionEvent(leadId, transition, deps.model, now, personal),
+      ),
+      dispositionEvent(leadId, plan, deps.model),
+    ];
+    const membership = updateMembership(
+      evaluation.state,
+      evaluation.score,
+      deps,
+      now,
+    );
+    const state = { ...evaluation.state, version: stored.version + 1 };
+    const history = historyEntry(
+      stored,
+      state,
+      evaluation.score,
+      deps.model,
+      'disposition',
+      0,
+    );
+    try {
+      await deps.repository.saveLeadChange({
+        sourceId: 'sales',
+        expectedVersion: stored.version,
+        state,
+        events: [],
+        outgoing,
+        outcome: plan.outcome,
+        ...(history === undefined ? {} : { history }),
+        ...(membership.change === undefined
+          ? {}
+          : { membership: membership.change }),
+      });
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+      continue;
+    }
+    const accountEvents = await checkAccounts(deps, membership.accounts, now);
+    await publishEvents(deps, [...outgoing, ...accountEvents]);
+    deps.log.info('lead disposition recorded', {
+      disposition: request.kind,
+      episode: plan.record.episode,
+    });
+    return { lead: await getLead(deps, leadId), changed: true };
+  }
+  throw new ConcurrencyError(
+    `Lead ${requestedId} kept changing concurrently; retry the request.`,
+  );
+}

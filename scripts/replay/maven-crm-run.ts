@@ -1,0 +1,183 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startLocalStack } from '../../local/stack.js';
+import {
+  type MavenAccount,
+  mavenAccountId,
+  mavenMessages,
+  parseAccounts,
+  parseOpportunities,
+} from './maven-crm.js';
+
+const WRITE_KEY = 'maven-crm-replay';
+const ADMIN_TOKEN = 'maven-crm-replay';
+const BATCH_SIZE = 100;
+const CONCURRENCY = 4;
+const SHOWN_ACCOUNTS = 20;
+
+/** One account's result as GET /accounts/{accountId} returns it. */
+interface AccountResult {
+  accountId: string;
+  status: string;
+  score: number;
+  fit: number;
+  engagement: number;
+  leadCount: number;
+  engagedLeadCount: number;
+  coverage: { covered: string[]; missingRequired: string[] };
+}
+
+/**
+ * `npm run replay -- maven-crm DIR`: starts a local stack of its own,
+ * sends the Maven CRM accounts and opportunities through POST /v1/batch
+ * and prints every account's score and coverage from GET /accounts. Exits
+ * cleanly with a notice when DIR lacks the CSV files.
+ */
+export async function replayMavenCrm(
+  directory: string,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<void> {
+  const accountsFile = join(directory, 'accounts.csv');
+  const pipelineFile = join(directory, 'sales_pipeline.csv');
+  if (!existsSync(accountsFile) || !existsSync(pipelineFile)) {
+    out.write(
+      `maven-crm: skipped, ${directory} has no accounts.csv and sales_pipeline.csv.\n`,
+    );
+    return;
+  }
+  const accounts = parseAccounts(await readFile(accountsFile, 'utf8'));
+  const opportunities = parseOpportunities(
+    await readFile(pipelineFile, 'utf8'),
+  );
+  const converted = mavenMessages(accounts, opportunities, Date.now());
+  // The handlers log one line per request on stdout, which would bury
+  // the results; warnings and errors still show.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  err.write('maven-crm: starting a local stack\n');
+  const stack = await startLocalStack({
+    port: 0,
+    writeKey: WRITE_KEY,
+    adminToken: ADMIN_TOKEN,
+    sweepIntervalSeconds: 0,
+    onSalesEvent: () => {},
+    onStatus: (message) => err.write(`maven-crm: ${message}\n`),
+  });
+  try {
+    const started = performance.now();
+    await sendAll(stack.apiUrl, converted.messages, err);
+    const seconds = (performance.now() - started) / 1000;
+    const results = await readAccounts(stack.apiUrl, accounts);
+    out.write(
+      formatResults(results, {
+        accounts: accounts.length,
+        opportunities: converted.opportunities,
+        withoutAccount: converted.withoutAccount,
+        messages: converted.messages.length,
+        seconds,
+      }),
+    );
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function sendAll(
+  apiUrl: string,
+  messages: readonly Record<string, unknown>[],
+  err: NodeJS.WritableStream,
+): Promise<void> {
+  const batches: Record<string, unknown>[][] = [];
+  for (let start = 0; start < messages.length; start += BATCH_SIZE) {
+    batches.push(messages.slice(start, start + BATCH_SIZE));
+  }
+  let next = 0;
+  let sent = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const batch = batches[next] ?? [];
+      next += 1;
+      const response = await fetch(`${apiUrl}/v1/batch`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`,
+        },
+        body: JSON.stringify({ batch }),
+      });
+      if (response.status !== 200) {
+        throw new Error(
+          `POST /v1/batch failed with status ${response.status}: ${await response.text()}`,
+        );
+      }
+      sent += batch.length;
+      if (next % 20 === 0) {
+        err.write(`maven-crm: sent ${sent} of ${messages.length} messages\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+async function readAccounts(
+  apiUrl: string,
+  accounts: readonly MavenAccount[],
+): Promise<AccountResult[]> {
+  const results: AccountResult[] = [];
+  for (const account of accounts) {
+    const id = encodeURIComponent(mavenAccountId(account.name));
+    const response = await fetch(`${apiUrl}/accounts/${id}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    if (response.status === 404) continue;
+    if (response.status !== 200) {
+      throw new Error(
+        `GET /accounts/${id} failed with status ${response.status}.`,
+      );
+    }
+    results.push((await response.json()) as AccountResult);
+  }
+  return results.sort((a, b) => b.score - a.score);
+}
+
+function formatResults(
+  results: readonly AccountResult[],
+  totals: {
+    accounts: number;
+    opportunities: number;
+    withoutAccount: number;
+    messages: number;
+    seconds: number;
+  },
+): string {
+  const mqas = results.filter((result) => result.status === 'mqa').length;
+  const lines = [
+    `Maven CRM replay: ${totals.opportunities} opportunities, ${totals.withoutAccount} without an account (skipped), ${totals.messages} messages in ${totals.seconds.toFixed(1)} s`,
+    `${results.length} of ${totals.accounts} accounts have leads; ${mqas} are marketing qualified accounts`,
+    '',
+    `Top ${Math.min(SHOWN_ACCOUNTS, results.length)} accounts by score:`,
+    'account                      score    fit  engagement  leads  engaged  status  roles covered',
+  ];
+  for (const result of results.slice(0, SHOWN_ACCOUNTS)) {
+    lines.push(
+      [
+        result.accountId.replace(/^group:/, '').padEnd(27),
+        result.score.toFixed(1).padStart(6),
+        result.fit.toFixed(0).padStart(6),
+        result.engagement.toFixed(1).padStart(11),
+        String(result.leadCount).padStart(6),
+        String(result.engagedLeadCount).padStart(8),
+        result.status.padStart(7),
+        ` ${result.coverage.covered.join(', ') || '(none)'}`,
+      ].join(' '),
+    );
+  }
+  lines.push(
+    '',
+    'The data set has no contacts or job titles, so no lead holds a buying-group role and no account can meet a rule that requires roles.',
+    '',
+  );
+  return lines.join('\n');
+}

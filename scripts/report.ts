@@ -1,0 +1,127 @@
+import { parseArgs } from 'node:util';
+import {
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoLeadRepository } from '../functions/adapters/dynamodb/lead-repository.js';
+import { LOCAL_AWS } from '../local/services.js';
+import { UsageError } from './replay/errors.js';
+import {
+  conversionByBand,
+  formatConversion,
+  lastMonths,
+} from './report/conversion.js';
+
+const DEFAULT_TABLE = 'mql-engine-local';
+
+export const USAGE = `Usage: npm run report -- conversion [options]
+
+conversion  prints, per band of the score at qualification, how many
+            qualified leads sales accepted, rejected, recycled and
+            converted to an SQL or opportunity
+
+Options (defaults in brackets):
+  --table NAME       lead table [TABLE_NAME, else ${DEFAULT_TABLE}]
+  --endpoint URL     DynamoDB endpoint, such as the one \`npm start\`
+                     prints [AWS_ENDPOINT_URL_DYNAMODB, else AWS]
+  --months N         months back to read, this month included [12]
+  --band-width N     width of a score band in points [10]
+  --json             print the bands as JSON
+  --help             print this help
+`;
+
+interface ReportOptions {
+  table: string;
+  endpoint: string | undefined;
+  months: number;
+  bandWidth: number;
+  json: boolean;
+}
+
+function parseOptions(argv: string[]): ReportOptions | 'help' {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : 'bad usage');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals[0] !== 'conversion' || positionals.length !== 1) {
+    throw new UsageError('The only report is "conversion".');
+  }
+  return {
+    table: values.table ?? process.env.TABLE_NAME ?? DEFAULT_TABLE,
+    endpoint: values.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB,
+    months: positiveInteger('--months', values.months ?? '12'),
+    bandWidth: positiveInteger('--band-width', values['band-width'] ?? '10'),
+    json: values.json ?? false,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      table: { type: 'string' },
+      endpoint: { type: 'string' },
+      months: { type: 'string' },
+      'band-width': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+}
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new UsageError(`${name} must be a positive integer, got "${text}".`);
+  }
+  return value;
+}
+
+function clientConfig(endpoint: string | undefined): DynamoDBClientConfig {
+  if (endpoint === undefined) return {};
+  const host = new URL(endpoint).hostname;
+  const isLoopback = host === '127.0.0.1' || host === 'localhost';
+  return isLoopback ? { ...LOCAL_AWS, endpoint } : { endpoint };
+}
+
+/**
+ * `npm run report -- conversion`: reads the sales dispositions of the
+ * last months from the lead table and prints conversion per score band.
+ */
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const options = parseOptions(process.argv.slice(2));
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const repository = new DynamoLeadRepository(
+    new DynamoDBClient(clientConfig(options.endpoint)),
+    { tableName: options.table },
+  );
+  const months = lastMonths(Date.now(), options.months);
+  const outcomes = (
+    await Promise.all(months.map((month) => repository.listOutcomes(month)))
+  ).flat();
+  const bands = conversionByBand(outcomes, options.bandWidth);
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify(bands, null, 2)}\n`
+      : formatConversion(bands, options.bandWidth, months),
+  );
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`report: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  process.stderr.write(`report: failed: ${String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiRequest } from '../../functions/adapters/http/api-request.js';
+import { ValidationError } from '../../functions/domain/errors.js';
+import { dispositionOf } from '../../functions/handlers/disposition-body.js';
+
+function request(body: unknown): ApiRequest {
+  return {
+    payloadVersion: '2.0',
+    method: 'POST',
+    path: '/leads/x/disposition',
+    routePath: '/leads/{leadId}/disposition',
+    headers: { 'content-type': 'application/json' },
+    pathParameters: { leadId: 'x' },
+    queryParameters: {},
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+    requestId: 'r',
+  };
+}
+
+function fieldsOf(body: unknown): string[] {
+  try {
+    dispositionOf(request(body));
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      return error.issues.map((issue) => issue.field);
+    }
+    throw error;
+  }
+  return [];
+}
+
+describe('dispositionOf', () => {
+  it('reads a conversion to an opportunity', () => {
+    expect(
+      dispositionOf(
+        request({ disposition: 'converted', convertedTo: 'opportunity' }),
+      ),
+    ).toEqual({
+      kind: 'converted',
+      reason: undefined,
+      convertedTo: 'opportunity',
+    });
+  });
+
+  it('trims the reason of a rejection', () => {
+    const parsed = dispositionOf(
+      request({ disposition: 'rejected', reason: '  no budget ' }),
+    );
+    expect(parsed.reason).toBe('no budget');
+  });
+
+  it.each([
+    [{ disposition: 'rejected' }, 'reason'],
+    [{ disposition: 'recycled', reason: ' ' }, 'reason'],
+    [{ disposition: 'converted' }, 'convertedTo'],
+    [{ disposition: 'converted', convertedTo: 'deal' }, 'convertedTo'],
+    [{ disposition: 'won' }, 'disposition'],
+    [{ disposition: 'accepted', extra: 1 }, '(root)'],
+  ])('rejects %j naming %s', (body, field) => {
+    expect(fieldsOf(body)).toEqual([field]);
+  });
+});

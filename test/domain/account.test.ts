@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type AccountMember,
+  accountOf,
+  accountsToCheck,
+  evaluateAccount,
+  newAccount,
+  roleOf,
+} from '../../functions/domain/account.js';
+import { applyEvents, newLead } from '../../functions/domain/lead.js';
+import type { AccountPolicy } from '../../functions/domain/model.js';
+import { DAY_MS } from '../../functions/domain/time.js';
+import { T0, trackingEvent } from '../fixtures/events.js';
+import { accountModel } from '../fixtures/models.js';
+
+const model = accountModel();
+const policy = model.accounts as AccountPolicy;
+
+function leadWith(
+  leadId: string,
+  traits: Record<string, string>,
+  groupId?: string,
+) {
+  const events = [
+    trackingEvent({ userId: leadId, type: 'identify', traits }),
+    ...(groupId === undefined
+      ? []
+      : [trackingEvent({ userId: leadId, type: 'group', groupId })]),
+  ];
+  return applyEvents(newLead(leadId, model, T0), events, model).state;
+}
+
+function member(
+  leadId: string,
+  role: string | undefined,
+  intent: number,
+): AccountMember {
+  return {
+    accountId: 'domain:acme.example',
+    leadId,
+    role,
+    fit: 10,
+    intent,
+    intentAt: T0,
+    status: 'engaged',
+  };
+}
+
+describe('accountOf', () => {
+  it('rolls up by the group call groupId first', () => {
+    const lead = leadWith(
+      'ann@acme.example',
+      { company: 'Acme Corp' },
+      'acct-42',
+    );
+    expect(accountOf(lead, policy)).toEqual({
+      accountId: 'group:acct-42',
+      source: 'group',
+    });
+  });
+
+  it('rolls up by the company trait without a group', () => {
+    const lead = leadWith('ann@acme.example', { company: '  Acme  Corp ' });
+    expect(accountOf(lead, policy)).toEqual({
+      accountId: 'company:acme corp',
+      source: 'company',
+    });
+  });
+
+  it('rolls up by the business email domain', () => {
+    const lead = leadWith('lead-7', { email: 'Ann@Acme.Example' });
+    expect(accountOf(lead, policy)).toEqual({
+      accountId: 'domain:acme.example',
+      source: 'email-domain',
+    });
+  });
+
+  it('reads the domain of an email-shaped lead id', () => {
+    const lead = leadWith('bob@acme.example', {});
+    expect(accountOf(lead, policy)?.accountId).toBe('domain:acme.example');
+  });
+
+  it.each(['ann@gmail.com', 'ann@mail.yahoo.co.uk', 'ann@web.de'])(
+    'forms no account from the personal address %s',
+    (email) => {
+      const lead = leadWith('lead-8', { email });
+      expect(accountOf(lead, policy)).toBeUndefined();
+    },
+  );
+});
+
+describe('roleOf', () => {
+  it.each([
+    ['Chief Procurement Officer', 'procurement'],
+    ['CFO', 'finance'],
+    ['VP Finance', 'finance'],
+    ['CIO', 'it'],
+    ['Marketing Manager', undefined],
+  ])('gives %s the role %s', (title, role) => {
+    expect(roleOf(leadWith('x', { title }), policy)).toBe(role);
+  });
+});
+
+describe('evaluateAccount', () => {
+  const start = newAccount('domain:acme.example', model, T0);
+
+  it('qualifies a committee with the required role and enough roles', () => {
+    const members = [
+      member('cpo', 'procurement', 40),
+      member('cfo', 'finance', 40),
+    ];
+
+    const result = evaluateAccount(start, members, model, T0);
+
+    expect(result.transition?.kind).toBe('qualified');
+    expect(result.state.status).toBe('mqa');
+    expect(result.state.episode).toBe(1);
+    expect(result.score.score).toBe(90);
+    expect(result.score.covered).toEqual(['procurement', 'finance']);
+    expect(result.score.missing).toEqual(['it']);
+  });
+
+  it('leaves a committee without procurement unqualified', () => {
+    const members = [member('cfo', 'finance', 60), member('cio', 'it', 60)];
+
+    const result = evaluateAccount(start, members, model, T0);
+
+    expect(result.transition).toBeUndefined();
+    expect(result.state.status).toBe('engaged');
+    expect(result.score.score).toBe(130);
+    expect(result.score.missingRequired).toEqual(['procurement']);
+  });
+
+  it('leaves a single engaged role unqualified', () => {
+    const members = [member('cpo', 'procurement', 100)];
+
+    const result = evaluateAccount(start, members, model, T0);
+
+    expect(result.transition).toBeUndefined();
+    expect(result.score.covered).toEqual(['procurement']);
+  });
+
+  it('does not count leads below the engaged level as coverage', () => {
+    const members = [
+      member('cpo', 'procurement', 70),
+      member('cfo', 'finance', 19),
+    ];
+
+    const result = evaluateAccount(start, members, model, T0);
+
+    expect(result.score.covered).toEqual(['procurement']);
+    expect(result.transition).toBeUndefined();
+  });
+
+  it('ends the episode once decay drops the score below the level', () => {
+    const members = [
+      member('cpo', 'procurement', 40),
+      member('cfo', 'finance', 40),
+    ];
+    const qualified = evaluateAccount(start, members, model, T0).state;
+
+    const later = evaluateAccount(qualified, members, model, T0 + 365 * DAY_MS);
+    const again = evaluateAccount(qualified, members, model, T0 + DAY_MS);
+
+    expect(later.transition?.kind).toBe('recycled');
+    expect(later.state.status).toBe('engaged');
+    expect(again.transition).toBeUndefined();
+  });
+});
+
+describe('accountsToCheck', () => {
+  const base = {
+    accountId: 'domain:a.example',
+    role: 'finance',
+    fit: 0,
+    intentStep: 0,
+    engaged: false,
+    status: 'engaged' as const,
+  };
+
+  it('skips a lead that stays below the engaged level', () => {
+    expect(accountsToCheck(base, { ...base, intentStep: 1 })).toEqual([]);
+  });
+
+  it('checks the account when a lead becomes engaged', () => {
+    const engaged = { ...base, intentStep: 2, engaged: true };
+    expect(accountsToCheck(base, engaged)).toEqual(['domain:a.example']);
+  });
+
+  it('checks both accounts when an engaged lead moves', () => {
+    const before = { ...base, engaged: true };
+    const after = { ...before, accountId: 'group:g1' };
+    expect(accountsToCheck(before, after)).toEqual([
+      'domain:a.example',
+      'group:g1',
+    ]);
+  });
+});

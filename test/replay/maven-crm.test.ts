@@ -1,0 +1,75 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import {
+  mavenMessages,
+  parseAccounts,
+  parseOpportunities,
+} from '../../scripts/replay/maven-crm.js';
+import { replayMavenCrm } from '../../scripts/replay/maven-crm-run.js';
+
+const ACCOUNTS = `account,sector,year_established,revenue,employees,office_location,subsidiary_of
+Acme Corporation,technolgy,1996,1100.04,2822,United States,
+Betatech,medical,1986,647.18,1185,Kenya,
+`;
+
+const PIPELINE = `opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value
+OPP1,Moses Frase,GTX Basic,Acme Corporation,Won,2016-10-20,2017-03-01,1054
+OPP2,Moses Frase,GTXPro,Betatech,Prospecting,,,
+OPP3,Anna Snelling,MG Special,,Engaging,2017-01-05,,
+`;
+
+describe('mavenMessages', () => {
+  const asOf = Date.parse('2026-06-01T00:00:00Z');
+  const result = mavenMessages(
+    parseAccounts(ACCOUNTS),
+    parseOpportunities(PIPELINE),
+    asOf,
+  );
+
+  it('turns each opportunity with an account into a group call', () => {
+    const groups = result.messages.filter((m) => m.type === 'group');
+    expect(groups.map((m) => m.groupId)).toEqual([
+      'Acme Corporation',
+      'Betatech',
+    ]);
+    expect(groups[0]?.traits).toMatchObject({
+      industry: 'technolgy',
+      employee_count: 2822,
+      annual_revenue: 1_100_040_000,
+      country: 'United States',
+    });
+  });
+
+  it('shifts engage dates so the latest one is now', () => {
+    const meetings = result.messages.filter((m) => m.type === 'track');
+    expect(meetings).toHaveLength(1);
+    expect(meetings[0]).toMatchObject({
+      userId: 'maven-opportunity-OPP1',
+      event: 'Meeting Booked',
+      timestamp: new Date(
+        asOf - (Date.parse('2017-01-05') - Date.parse('2016-10-20')),
+      ).toISOString(),
+    });
+  });
+
+  it('skips opportunities without an account', () => {
+    expect(result.opportunities).toBe(3);
+    expect(result.withoutAccount).toBe(1);
+  });
+});
+
+describe('replayMavenCrm', () => {
+  it('skips cleanly when the directory has no data', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'maven-'));
+    const out = new PassThrough();
+    const chunks: string[] = [];
+    out.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+
+    await replayMavenCrm(directory, out, new PassThrough());
+
+    expect(chunks.join('')).toContain('skipped');
+  });
+});

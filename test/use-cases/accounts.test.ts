@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import type { AccountQualifiedDetail } from '../../functions/domain/outgoing-events.js';
+import { DAY_MS } from '../../functions/domain/time.js';
+import { getAccount } from '../../functions/use-cases/get-account.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { runSweep } from '../../functions/use-cases/run-sweep.js';
+import { accountModel } from '../fixtures/models.js';
+import { realDependencies } from '../support/dependencies.js';
+
+/** Identify, pricing page and demo request of one committee member. */
+function engagedMember(userId: string, title: string) {
+  return [
+    {
+      type: 'identify',
+      messageId: `${userId}-identify`,
+      userId,
+      traits: { title, company: { employee_count: 5000 } },
+    },
+    {
+      type: 'page',
+      messageId: `${userId}-pricing`,
+      userId,
+      properties: { path: '/pricing' },
+    },
+    {
+      type: 'track',
+      messageId: `${userId}-demo`,
+      userId,
+      event: 'Demo Requested',
+    },
+  ];
+}
+
+function blogRead(userId: string, n: number) {
+  return {
+    type: 'page',
+    messageId: `${userId}-blog-${n}`,
+    userId,
+    properties: { path: '/blog/post' },
+  };
+}
+
+async function setup() {
+  const context = await realDependencies({ model: accountModel() });
+  const ingest = (messages: unknown[]) =>
+    ingestMessages(context.deps, {
+      sourceId: 'default',
+      messages,
+      receivedAt: context.clock.now,
+    });
+  const accountEvents = () =>
+    context.published.filter((e) => e.detailType === 'Account Qualified');
+  return { ...context, ingest, accountEvents };
+}
+
+describe('accounts', () => {
+  it('qualifies an account with a qualifying committee once', async () => {
+    const { deps, ingest, accountEvents } = await setup();
+
+    await ingest(
+      engagedMember('ann@acme.example', 'Chief Procurement Officer'),
+    );
+    await ingest(engagedMember('carl@acme.example', 'CFO'));
+    await ingest([blogRead('ann@acme.example', 1)]);
+    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+
+    const events = accountEvents();
+    expect(events).toHaveLength(1);
+    const detail = events[0]?.detail as AccountQualifiedDetail;
+    expect(detail.accountId).toBe('domain:acme.example');
+    expect(detail.episode).toBe(1);
+    expect(detail.rolesCovered).toEqual(['procurement', 'finance']);
+    expect(detail.rolesMissing).toEqual(['it']);
+    expect(JSON.stringify(detail)).not.toContain('@');
+    const view = await getAccount(deps, 'domain:acme.example');
+    expect(view.status).toBe('mqa');
+    expect(view.leadCount).toBe(3);
+    expect(view.fit).toBe(10);
+    expect(view.coverage.covered).toEqual(['procurement', 'finance']);
+    expect(view.leads.map((lead) => lead.leadId).sort()).toEqual([
+      'ann@acme.example',
+      'carl@acme.example',
+      'dora@acme.example',
+    ]);
+  });
+
+  it('leaves a committee without procurement unqualified', async () => {
+    const { deps, ingest, accountEvents } = await setup();
+
+    await ingest(engagedMember('carl@beta.example', 'CFO'));
+    await ingest(engagedMember('ivan@beta.example', 'CIO'));
+
+    expect(accountEvents()).toHaveLength(0);
+    const view = await getAccount(deps, 'domain:beta.example');
+    expect(view.status).toBe('engaged');
+    expect(view.meetsRule).toBe(false);
+    expect(view.score).toBeGreaterThanOrEqual(80);
+    expect(view.coverage.missingRequired).toEqual(['procurement']);
+  });
+
+  it('rolls up leads by group call and company trait', async () => {
+    const { deps, ingest } = await setup();
+
+    await ingest([
+      { type: 'group', messageId: 'g-1', userId: 'u-1', groupId: 'acct-9' },
+      {
+        type: 'identify',
+        messageId: 'i-2',
+        userId: 'u-2',
+        traits: { company: 'Gamma Ltd' },
+      },
+      {
+        type: 'identify',
+        messageId: 'i-3',
+        userId: 'u-3',
+        traits: { email: 'zed@gmail.com' },
+      },
+    ]);
+
+    const group = await getAccount(deps, 'group:acct-9');
+    const company = await getAccount(deps, 'company:gamma ltd');
+    expect(group.leads.map((lead) => lead.leadId)).toEqual(['u-1']);
+    expect(company.leads.map((lead) => lead.leadId)).toEqual(['u-2']);
+    await expect(getAccount(deps, 'domain:gmail.com')).rejects.toThrow(
+      'not found',
+    );
+    const personal = await deps.repository.getLead('u-3');
+    expect(personal?.membership).toBeUndefined();
+  });
+
+  it('lets the sweep end an MQA episode once decay does', async () => {
+    const { deps, ingest, clock, accountEvents } = await setup();
+    await ingest(engagedMember('pat@eta.example', 'Procurement Director'));
+    await ingest(engagedMember('ivy@eta.example', 'CIO'));
+    const qualified = await getAccount(deps, 'domain:eta.example');
+    const early = clock.now + 300 * DAY_MS;
+    const late = clock.now + 400 * DAY_MS;
+
+    const before = await runSweep(deps, { now: early, deadline: Infinity });
+    clock.now = late;
+    const after = await runSweep(deps, { now: late, deadline: Infinity });
+
+    expect(accountEvents()).toHaveLength(1);
+    expect(qualified.status).toBe('mqa');
+    expect(before.read).toBe(0);
+    expect(after.read).toBe(1);
+    const view = await getAccount(deps, 'domain:eta.example');
+    expect(view.status).toBe('engaged');
+    expect(view.coverage.covered).toEqual([]);
+  });
+
+  it('writes membership on engagement steps, not page views', async () => {
+    const { deps, ingest, clock } = await setup();
+    await ingest(engagedMember('ann@delta.example', 'CPO'));
+    const before = await deps.repository.getAccount('domain:delta.example');
+    clock.advance(60_000);
+
+    await ingest([blogRead('ann@delta.example', 1)]);
+    const after = await deps.repository.getAccount('domain:delta.example');
+
+    expect(before.members).toHaveLength(1);
+    expect(after.members).toEqual(before.members);
+  });
+});

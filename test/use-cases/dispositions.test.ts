@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import type { DispositionRequest } from '../../functions/domain/disposition.js';
+import { ConflictError } from '../../functions/domain/errors.js';
+import type { LeadDispositionDetail } from '../../functions/domain/outgoing-events.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
+import { recycleLead } from '../../functions/use-cases/recycle-lead.js';
+import { conversionByBand } from '../../scripts/report/conversion.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import { realDependencies } from '../support/dependencies.js';
+
+async function qualifiedLead(userId: string) {
+  const context = await realDependencies();
+  await ingestMessages(context.deps, {
+    sourceId: 'default',
+    messages: qualifyingBatch(userId),
+    receivedAt: context.clock.now,
+  });
+  const dispose = (request: DispositionRequest) =>
+    recordDisposition(context.deps, userId, request);
+  const published = (type: string) =>
+    context.published.filter((event) => event.detailType === type);
+  return { ...context, dispose, published };
+}
+
+describe('recordDisposition', () => {
+  it('records an acceptance once however often it is sent', async () => {
+    const { dispose, published } = await qualifiedLead('acc-1');
+
+    const first = await dispose({ kind: 'accepted' });
+    const retry = await dispose({ kind: 'accepted' });
+
+    expect(first.changed).toBe(true);
+    expect(retry.changed).toBe(false);
+    expect(first.lead.status).toBe('mql');
+    expect(first.lead.disposition).toMatchObject({
+      disposition: 'accepted',
+      episode: 1,
+    });
+    const events = published('Lead Disposition Changed');
+    expect(events).toHaveLength(1);
+    expect(events[0]?.detail).toMatchObject({
+      leadId: 'acc-1',
+      disposition: 'accepted',
+      previousDisposition: null,
+      episode: 1,
+    });
+  });
+
+  it('ends the episode of a rejected lead', async () => {
+    const { dispose, published } = await qualifiedLead('rej-1');
+
+    const result = await dispose({ kind: 'rejected', reason: 'wrong region' });
+
+    expect(result.lead.status).toBe('recycled');
+    expect(result.lead.episodes[0]?.recycleReason).toBe(
+      'rejected by sales: wrong region',
+    );
+    expect(published('Lead Recycled')).toHaveLength(1);
+    const detail = published('Lead Disposition Changed')[0]
+      ?.detail as LeadDispositionDetail;
+    expect(detail.reason).toBe('wrong region');
+    expect(detail.status).toBe('recycled');
+  });
+
+  it('converts to an SQL and then an opportunity', async () => {
+    const { dispose, published } = await qualifiedLead('conv-1');
+
+    await dispose({ kind: 'accepted' });
+    await dispose({ kind: 'converted', convertedTo: 'sql' });
+    const result = await dispose({
+      kind: 'converted',
+      convertedTo: 'opportunity',
+    });
+
+    expect(result.lead.status).toBe('mql');
+    expect(result.lead.disposition).toMatchObject({
+      disposition: 'converted',
+      convertedTo: 'opportunity',
+    });
+    const details = published('Lead Disposition Changed').map(
+      (event) => event.detail as LeadDispositionDetail,
+    );
+    expect(details.map((d) => d.convertedTo)).toEqual([
+      null,
+      'sql',
+      'opportunity',
+    ]);
+    expect(details[2]?.previousDisposition).toBe('converted');
+  });
+
+  it('recycles through the recycle alias once', async () => {
+    const { deps, published } = await qualifiedLead('rec-1');
+
+    const first = await recycleLead(deps, { leadId: 'rec-1', reason: 'later' });
+    const retry = await recycleLead(deps, { leadId: 'rec-1', reason: 'later' });
+
+    expect(first.status).toBe('recycled');
+    expect(retry.status).toBe('recycled');
+    expect(first.disposition?.disposition).toBe('recycled');
+    expect(published('Lead Recycled')).toHaveLength(1);
+    expect(published('Lead Disposition Changed')).toHaveLength(1);
+  });
+
+  it('rejects dispositions the lead state does not allow', async () => {
+    const { dispose } = await qualifiedLead('conf-1');
+    await dispose({ kind: 'rejected', reason: 'no fit' });
+
+    await expect(dispose({ kind: 'accepted' })).rejects.toThrow(ConflictError);
+    await expect(
+      dispose({ kind: 'converted', convertedTo: 'sql' }),
+    ).rejects.toThrow(ConflictError);
+  });
+
+  it('rejects a disposition for a lead that never qualified', async () => {
+    const { deps, clock } = await realDependencies();
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: [qualifyingBatch('cold-1')[1]],
+      receivedAt: clock.now,
+    });
+
+    await expect(
+      recordDisposition(deps, 'cold-1', { kind: 'accepted' }),
+    ).rejects.toThrow('never qualified');
+  });
+
+  it('stores outcomes for the conversion report', async () => {
+    const { dispose, repository, clock } = await qualifiedLead('rep-1');
+    await dispose({ kind: 'accepted' });
+    await dispose({ kind: 'converted', convertedTo: 'sql' });
+
+    const month = new Date(clock.now).toISOString().slice(0, 7);
+    const outcomes = await repository.listOutcomes(month);
+    const bands = conversionByBand(outcomes, 10);
+
+    expect(outcomes).toHaveLength(2);
+    expect(JSON.stringify(outcomes)).not.toContain('rep-1');
+    expect(bands).toHaveLength(1);
+    expect(bands[0]).toMatchObject({
+      episodes: 1,
+      accepted: 1,
+      sql: 1,
+      opportunity: 0,
+      conversion: 1,
+    });
+  });
+});
+
+describe('conversionByBand', () => {
+  const outcome = (
+    episodeKey: string,
+    qualifiedScore: number,
+    kind: 'accepted' | 'rejected' | 'converted',
+    convertedTo?: 'sql' | 'opportunity',
+  ) => ({
+    episodeKey,
+    eventId: `${episodeKey}-${kind}-${convertedTo}`,
+    at: 0,
+    kind,
+    ...(convertedTo === undefined ? {} : { convertedTo }),
+    qualifiedScore,
+    modelVersion: 'v1',
+  });
+
+  it('counts conversion per band of the qualification score', () => {
+    const bands = conversionByBand(
+      [
+        outcome('a', 104, 'accepted'),
+        outcome('a', 104, 'converted', 'opportunity'),
+        outcome('b', 108, 'rejected'),
+        outcome('c', 131, 'converted', 'sql'),
+      ],
+      10,
+    );
+
+    expect(bands).toEqual([
+      expect.objectContaining({ from: 130, episodes: 1, conversion: 1 }),
+      expect.objectContaining({
+        from: 100,
+        episodes: 2,
+        accepted: 1,
+        rejected: 1,
+        sql: 1,
+        opportunity: 1,
+        conversion: 0.5,
+      }),
+    ]);
+  });
+});

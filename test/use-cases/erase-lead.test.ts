@@ -1,0 +1,119 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../functions/domain/canonical-json.js';
+import { NotFoundError } from '../../functions/domain/errors.js';
+import { eraseLead } from '../../functions/use-cases/erase-lead.js';
+import { getAccount } from '../../functions/use-cases/get-account.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
+import { accountModel } from '../fixtures/models.js';
+import { realDependencies } from '../support/dependencies.js';
+
+const ERASED = 'erin@acme.example';
+const ANONYMOUS = 'browser-erin-1';
+
+function committee(userId: string, title: string, anonymousId?: string) {
+  return [
+    ...(anonymousId === undefined
+      ? []
+      : [
+          {
+            type: 'page',
+            messageId: `${anonymousId}-blog`,
+            anonymousId,
+            properties: { path: '/blog/post' },
+          },
+        ]),
+    {
+      type: 'identify',
+      messageId: `${userId}-identify`,
+      userId,
+      ...(anonymousId === undefined ? {} : { anonymousId }),
+      traits: {
+        title,
+        email: userId,
+        company: { employee_count: 5000, industry: 'Manufacturing' },
+      },
+    },
+    {
+      type: 'track',
+      messageId: `${userId}-demo`,
+      userId,
+      event: 'Demo Requested',
+    },
+    {
+      type: 'page',
+      messageId: `${userId}-pricing`,
+      userId,
+      properties: { path: '/pricing' },
+    },
+    {
+      type: 'track',
+      messageId: `${userId}-demo-2`,
+      userId,
+      event: 'Demo Requested',
+      properties: { again: true },
+    },
+  ];
+}
+
+async function scanTable(
+  context: Awaited<ReturnType<typeof realDependencies>>,
+) {
+  const { Items = [] } = await context.table.client.send(
+    new ScanCommand({ TableName: context.table.tableName }),
+  );
+  return Items.map((item) => unmarshall(item));
+}
+
+describe('eraseLead', () => {
+  it('leaves no item of the lead in the table', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    await ingest([committee(ERASED, 'CPO', ANONYMOUS)[0]]);
+    await ingest(committee(ERASED, 'Chief Procurement Officer', ANONYMOUS));
+    await ingest(committee('carl@acme.example', 'CFO'));
+    await recordDisposition(deps, ERASED, { kind: 'accepted' });
+    const before = await scanTable(context);
+    const mentions = (items: Record<string, unknown>[]) =>
+      items.filter((item) => {
+        const text = JSON.stringify(item);
+        return (
+          text.includes(ERASED) ||
+          text.includes(ANONYMOUS) ||
+          text.includes(sha256Hex(ERASED))
+        );
+      });
+    expect(mentions(before).length).toBeGreaterThan(10);
+
+    const result = await eraseLead(deps, ERASED);
+
+    const after = await scanTable(context);
+    expect(mentions(after)).toEqual([]);
+    expect(result.leadIdSha256).toBe(sha256Hex(ERASED));
+    expect(result.itemsDeleted).toBe(mentions(before).length);
+    expect(result.accountsUpdated).toBe(1);
+    const erased = context.published.filter(
+      (event) => event.detailType === 'Lead Erased',
+    );
+    expect(erased).toHaveLength(1);
+    expect(JSON.stringify(erased[0]?.detail)).not.toContain('erin');
+    const account = await getAccount(deps, 'domain:acme.example');
+    expect(account.leads.map((lead) => lead.leadId)).toEqual([
+      'carl@acme.example',
+    ]);
+    expect(account.coverage.covered).toEqual(['finance']);
+    expect(after.some((item) => item.entity === 'outcome')).toBe(true);
+    await expect(eraseLead(deps, ERASED)).rejects.toThrow(NotFoundError);
+    await expect(eraseLead(deps, `anon:${ANONYMOUS}`)).rejects.toThrow(
+      NotFoundError,
+    );
+  });
+});

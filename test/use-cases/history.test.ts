@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiRequest } from '../../functions/adapters/http/api-request.js';
+import { ValidationError } from '../../functions/domain/errors.js';
+import { DAY_MS } from '../../functions/domain/time.js';
+import { historyPageOf } from '../../functions/handlers/history-query.js';
+import { getHistory } from '../../functions/use-cases/get-history.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
+import { runSweep } from '../../functions/use-cases/run-sweep.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import { realDependencies } from '../support/dependencies.js';
+
+function blogRead(userId: string, n: number) {
+  return {
+    type: 'page',
+    messageId: `${userId}-blog-${n}`,
+    userId,
+    properties: { path: '/blog/post' },
+  };
+}
+
+describe('lead history', () => {
+  it('keeps an entry per score change with its cause', async () => {
+    const { deps, clock } = await realDependencies();
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+
+    await ingest(qualifyingBatch('hist-1'));
+    clock.advance(DAY_MS);
+    await ingest([blogRead('hist-1', 1)]);
+    clock.advance(DAY_MS);
+    await recordDisposition(deps, 'hist-1', { kind: 'accepted' });
+    clock.advance(400 * DAY_MS);
+    await runSweep(deps, { now: clock.now, deadline: clock.now + 60_000 });
+
+    const page = await getHistory(deps, 'hist-1', { limit: 10 });
+    expect(page.nextCursor).toBeNull();
+    expect(page.entries.map((entry) => entry.cause)).toEqual([
+      'sweep',
+      'disposition',
+      'event',
+      'event',
+    ]);
+    const [sweep, , read, first] = page.entries;
+    expect(first?.before).toBeNull();
+    expect(first?.after.status).toBe('mql');
+    expect(first?.events).toBe(3);
+    expect(read?.before?.score).toBe(first?.after.score);
+    expect(sweep?.after.status).toBe('recycled');
+    expect(sweep?.modelVersion).toBe(deps.model.version);
+  });
+
+  it('pages through the history with a cursor', async () => {
+    const { deps, clock } = await realDependencies();
+    for (let n = 0; n < 5; n += 1) {
+      await ingestMessages(deps, {
+        sourceId: 'default',
+        messages: [blogRead('pager', n)],
+        receivedAt: clock.now,
+      });
+      clock.advance(DAY_MS);
+    }
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await getHistory(deps, 'pager', { limit: 2, cursor });
+      seen.push(...page.entries.map((entry) => entry.at));
+      cursor = page.nextCursor ?? undefined;
+      pages += 1;
+    } while (cursor !== undefined && pages < 10);
+
+    expect(seen).toHaveLength(5);
+    expect([...seen].sort().reverse()).toEqual(seen);
+    expect(pages).toBeGreaterThanOrEqual(3);
+  });
+
+  it('rejects a cursor of another lead', async () => {
+    const { deps, clock } = await realDependencies();
+    for (const userId of ['one', 'two']) {
+      for (let n = 0; n < 2; n += 1) {
+        await ingestMessages(deps, {
+          sourceId: 'default',
+          messages: [blogRead(userId, n)],
+          receivedAt: clock.now,
+        });
+        clock.advance(DAY_MS);
+      }
+    }
+    const first = await getHistory(deps, 'one', { limit: 1 });
+    const cursor = first.nextCursor ?? '';
+
+    await expect(getHistory(deps, 'two', { limit: 1, cursor })).rejects.toThrow(
+      ValidationError,
+    );
+    await expect(
+      getHistory(deps, 'one', { limit: 1, cursor: 'bm90LWpzb24' }),
+    ).rejects.toThrow(ValidationError);
+  });
+});
+
+describe('historyPageOf', () => {
+  const request = (queryParameters: Record<string, string>) =>
+    ({ queryParameters }) as unknown as ApiRequest;
+
+  it('defaults the limit to 20', () => {
+    expect(historyPageOf(request({}))).toEqual({
+      limit: 20,
+      cursor: undefined,
+    });
+  });
+
+  it.each(['0', '101', '2.5', 'ten'])('rejects the limit %s', (limit) => {
+    expect(() => historyPageOf(request({ limit }))).toThrow(ValidationError);
+  });
+
+  it('rejects a cursor that is not base64url', () => {
+    expect(() => historyPageOf(request({ cursor: 'a b' }))).toThrow(
+      'The cursor is invalid.',
+    );
+  });
+});
