@@ -132,7 +132,7 @@ function outcomeOf(
     episodeKey: sha256Hex(
       canonicalJson(['outcome', state.leadId, record.episode]),
     ).slice(0, 32),
-    eventId: dispositionEventId(state.leadId, record),
+    eventId: dispositionEventId(state.leadId, record, state.createdAt),
     at: record.at,
     kind: record.kind,
     ...(record.convertedTo === undefined
@@ -147,11 +147,13 @@ function outcomeOf(
 export function dispositionEventId(
   leadId: string,
   record: DispositionRecord,
+  leadCreatedAt?: number,
 ): string {
   return sha256Hex(
     canonicalJson([
       'disposition',
       leadId,
+      ...(leadCreatedAt === undefined ? [] : [leadCreatedAt]),
       record.episode,
       record.kind,
       record.convertedTo ?? null,
@@ -166,7 +168,11 @@ export function dispositionEvent(
   model: ScoringModel,
 ): OutgoingEvent {
   const { record, previous, evaluation } = plan;
-  const eventId = dispositionEventId(leadId, record);
+  const eventId = dispositionEventId(
+    leadId,
+    record,
+    evaluation.state.createdAt,
+  );
   return {
     eventId,
     leadId,

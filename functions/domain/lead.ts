@@ -101,6 +101,12 @@ export interface LeadState {
   /** Model of the last write. */
   modelVersion: string;
   firstSeenAt: number;
+  /**
+   * Clock time of the lead's first write. Event ids include it, so a lead
+   * stored again after an erasure never repeats the ids of the erased one.
+   * Absent on leads first written before the field existed.
+   */
+  createdAt?: number;
   lastEventAt: number;
   /**
    * Time of the latest positive intent event that was not quarantined,
@@ -159,12 +165,14 @@ export function newLead(
   leadId: string,
   model: ScoringModel,
   at: number,
+  createdAt?: number,
 ): LeadState {
   return {
     leadId,
     version: 0,
     modelVersion: model.version,
     firstSeenAt: at,
+    ...(createdAt === undefined ? {} : { createdAt }),
     lastEventAt: at,
     lastActivityAt: undefined,
     eventCount: 0,

@@ -52,8 +52,13 @@ export function transitionEventId(
   leadId: string,
   episode: number,
   kind: Transition['kind'],
+  leadCreatedAt?: number,
 ): string {
-  return sha256Hex(canonicalJson([leadId, episode, kind])).slice(0, 32);
+  const parts =
+    leadCreatedAt === undefined
+      ? [leadId, episode, kind]
+      : [leadId, leadCreatedAt, episode, kind];
+  return sha256Hex(canonicalJson(parts)).slice(0, 32);
 }
 
 /** Builds the outgoing event for a lead's status transition. */
@@ -63,11 +68,13 @@ export function transitionEvent(
   model: ScoringModel,
   createdAt: number,
   personal: EventPersonalData = {},
+  leadCreatedAt?: number,
 ): OutgoingEvent {
   const eventId = transitionEventId(
     leadId,
     transition.episode,
     transition.kind,
+    leadCreatedAt,
   );
   const shown = explainScore(transition.score);
   const contributions = shown.contributions.map((c) =>

@@ -80,7 +80,14 @@ export async function linkIdentity(
     }
     const tombstone = tombstoneOf(source, link.from, target, deps.model, now);
     const outgoing = tombstone.transitions.map((transition) =>
-      transitionEvent(link.from, transition, deps.model, now),
+      transitionEvent(
+        link.from,
+        transition,
+        deps.model,
+        now,
+        {},
+        source?.createdAt,
+      ),
     );
     try {
       await deps.repository.saveLeadChange({
@@ -219,12 +226,19 @@ async function writeMovedPage(
   }
   const tracking = events.map((stored) => stored.event);
   const firstSeenAt = Math.min(now, ...tracking.map((e) => e.occurredAt));
-  const before = stored ?? newLead(to, model, firstSeenAt);
+  const before = stored ?? newLead(to, model, firstSeenAt, now);
   const applied = applyEvents(before, tracking, model);
   const evaluation = evaluateLead(applied.state, model, now);
   const personal = eventPersonalData(deps, evaluation.state);
   const outgoing = evaluation.transitions.map((transition) =>
-    transitionEvent(to, transition, model, now, personal),
+    transitionEvent(
+      to,
+      transition,
+      model,
+      now,
+      personal,
+      evaluation.state.createdAt,
+    ),
   );
   const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
   const membership = updateMembership(

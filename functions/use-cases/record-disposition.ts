@@ -56,7 +56,14 @@ export async function recordDisposition(
     const personal = eventPersonalData(deps, evaluation.state);
     const outgoing = [
       ...evaluation.transitions.map((transition) =>
-        transitionEvent(leadId, transition, deps.model, now, personal),
+        transitionEvent(
+          leadId,
+          transition,
+          deps.model,
+          now,
+          personal,
+          evaluation.state.createdAt,
+        ),
       ),
       dispositionEvent(leadId, plan, deps.model),
     ];

@@ -150,7 +150,7 @@ async function writeOnce(
     return emptyUpdate(leadId, duplicateMessageIds);
   }
   const firstSeenAt = Math.min(now, ...events.map((e) => e.occurredAt));
-  const before = stored ?? newLead(leadId, model, firstSeenAt);
+  const before = stored ?? newLead(leadId, model, firstSeenAt, now);
   // Reviews due before the first new event happen first, as on time.
   const caughtUp = catchUpReviews(before, model, firstSeenAt);
   const applied = applyEvents(caughtUp.state, events, model);
@@ -158,7 +158,14 @@ async function writeOnce(
   const transitions = [...caughtUp.transitions, ...evaluation.transitions];
   const personal = eventPersonalData(deps, evaluation.state);
   const outgoing = transitions.map((transition) =>
-    transitionEvent(leadId, transition, model, now, personal),
+    transitionEvent(
+      leadId,
+      transition,
+      model,
+      now,
+      personal,
+      evaluation.state.createdAt,
+    ),
   );
   const membership = updateMembership(
     evaluation.state,

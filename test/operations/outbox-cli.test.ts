@@ -13,6 +13,7 @@ import {
 import { parseOutboxArguments } from '../../scripts/outbox/options.js';
 import { UsageError } from '../../scripts/replay/errors.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
+import { CLOCK_START } from '../support/dependencies.js';
 import {
   type EntryFault,
   FAULTS,
@@ -45,7 +46,7 @@ async function tableWithFailures() {
   return { setup, cli };
 }
 
-const rejectedId = transitionEventId('rejected', 1, 'qualified');
+const rejectedId = transitionEventId('rejected', 1, 'qualified', CLOCK_START);
 
 describe('outbox commands', () => {
   it('lists failed entries with their error', async () => {

@@ -17,7 +17,10 @@ export interface ManualClock {
   advance(ms: number): void;
 }
 
-export function manualClock(start = Date.parse('2026-06-01T00:00:00Z')) {
+/** Time a manual clock starts at unless told otherwise. */
+export const CLOCK_START = Date.parse('2026-06-01T00:00:00Z');
+
+export function manualClock(start = CLOCK_START) {
   const clock: ManualClock = {
     now: start,
     advance(ms) {

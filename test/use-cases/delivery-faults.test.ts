@@ -9,6 +9,7 @@ import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { updateLead } from '../../functions/use-cases/update-lead.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
+import { CLOCK_START } from '../support/dependencies.js';
 import {
   type EntryFault,
   FAULTS,
@@ -27,7 +28,9 @@ function leadIds(count: number, prefix = 'lead'): string[] {
 }
 
 function qualifiedIds(leads: readonly string[]): string[] {
-  return leads.map((leadId) => transitionEventId(leadId, 1, 'qualified'));
+  return leads.map((leadId) =>
+    transitionEventId(leadId, 1, 'qualified', CLOCK_START),
+  );
 }
 
 async function qualify(setup: Setup, leads: readonly string[]) {
@@ -116,7 +119,12 @@ describe('delivery under injected faults', () => {
     ['AccessDeniedException', FAULTS.denied],
   ])('keeps the %s rejection as a failed entry', async (code, failure) => {
     const [rejected, ...accepted] = leadIds(3);
-    const rejectedId = transitionEventId(rejected ?? '', 1, 'qualified');
+    const rejectedId = transitionEventId(
+      rejected ?? '',
+      1,
+      'qualified',
+      CLOCK_START,
+    );
     const fault = {
       current: ((eventId) =>
         eventId === rejectedId ? failure : undefined) as EntryFault,

@@ -116,4 +116,29 @@ describe('eraseLead', () => {
       NotFoundError,
     );
   });
+
+  it('gives a lead stored again new event ids', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    const qualify = () =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages: committee(ERASED, 'Chief Procurement Officer'),
+        receivedAt: clock.now,
+      });
+    const qualifiedIds = () =>
+      context.published
+        .filter((event) => event.detailType === 'Lead Qualified')
+        .map((event) => event.eventId);
+    await qualify();
+    expect(qualifiedIds()).toHaveLength(1);
+
+    await eraseLead(deps, ERASED);
+    clock.advance(60_000);
+    await qualify();
+
+    const ids = qualifiedIds();
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).not.toBe(ids[0]);
+  });
 });
