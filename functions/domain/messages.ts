@@ -8,11 +8,56 @@ import { canonicalJson, sha256Hex } from './canonical-json.js';
  * their own (`_metadata`, `channel`, `version`).
  */
 
-const MAX_ID_LENGTH = 512;
+/**
+ * Maximum size of an id in UTF-8 bytes. Ids become parts of DynamoDB keys,
+ * which DynamoDB limits in bytes (2048 for a partition key, 1024 for a
+ * sort key), so a limit in characters would let multi-byte ids through.
+ */
+const MAX_ID_BYTES = 512;
+
+/**
+ * A surrogate not part of a pair. With the `u` flag a pair is one code
+ * point, so only lone surrogates match (String.prototype.isWellFormed is
+ * ES2024, beyond this project's ES2022 library).
+ */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+
+/** A control character (category Cc): U+0000 to U+001F, U+007F to U+009F. */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * Checks what every key-forming id needs beyond its type: well-formed
+ * Unicode (a lone surrogate cannot be written in a URL, so the lead could
+ * never be read), no control characters and at most MAX_ID_BYTES bytes.
+ */
+function checkIdText(text: string, context: z.RefinementCtx): void {
+  if (LONE_SURROGATE.test(text)) {
+    context.addIssue({
+      code: 'custom',
+      message:
+        'must be well-formed Unicode; it contains a lone surrogate (U+D800 to U+DFFF). Send the id as valid Unicode text.',
+    });
+    return;
+  }
+  if (CONTROL_CHARACTER.test(text)) {
+    context.addIssue({
+      code: 'custom',
+      message:
+        'must not contain control characters (U+0000 to U+001F, U+007F to U+009F). Remove them from the id.',
+    });
+  }
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_ID_BYTES) {
+    context.addIssue({
+      code: 'custom',
+      message: `is ${bytes} bytes in UTF-8; the limit is ${MAX_ID_BYTES} bytes. Send a shorter id.`,
+    });
+  }
+}
 
 const identifier = z
   .union([
-    z.string().trim().min(1, 'must not be empty').max(MAX_ID_LENGTH),
+    z.string().trim().min(1, 'must not be empty').superRefine(checkIdText),
     z.number().finite(),
   ])
   .transform(String);
@@ -27,7 +72,13 @@ const dateTime = z
 const jsonObject = z.record(z.string(), z.unknown());
 
 const commonFields = {
-  messageId: z.string().trim().min(1).max(256).optional(),
+  messageId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(256)
+    .superRefine(checkIdText)
+    .optional(),
   userId: identifier.optional(),
   anonymousId: identifier.optional(),
   timestamp: dateTime.optional(),

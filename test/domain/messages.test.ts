@@ -41,6 +41,73 @@ describe('segmentMessageSchema', () => {
   });
 });
 
+describe('segmentMessageSchema ids', () => {
+  const track = { type: 'track', event: 'Demo Requested', userId: 'u' };
+
+  it.each([
+    {
+      name: 'an anonymousId over 512 UTF-8 bytes',
+      message: { ...track, anonymousId: '\u{1f600}'.repeat(129) },
+      field: 'anonymousId',
+      reason: 'is 516 bytes in UTF-8; the limit is 512 bytes',
+    },
+    {
+      name: 'a messageId over 512 UTF-8 bytes',
+      message: { ...track, messageId: '\u{1f600}'.repeat(200) },
+      field: 'messageId',
+      reason: 'the limit is 512 bytes',
+    },
+    {
+      name: 'a groupId with a lone surrogate',
+      message: { ...track, type: 'group', groupId: 'a\ud800b' },
+      field: 'groupId',
+      reason: 'lone surrogate',
+    },
+    {
+      name: 'a userId with a lone low surrogate',
+      message: { ...track, userId: '\udc00' },
+      field: 'userId',
+      reason: 'lone surrogate',
+    },
+    {
+      name: 'a userId with NUL',
+      message: { ...track, userId: 'a\u0000b' },
+      field: 'userId',
+      reason: 'control characters',
+    },
+    {
+      name: 'a previousId with a C1 control',
+      message: { type: 'alias', userId: 'u', previousId: 'a\u0085b' },
+      field: 'previousId',
+      reason: 'control characters',
+    },
+  ])('rejects $name', ({ message, field, reason }) => {
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    expect(parsed.success).toBe(false);
+    const issue = parsed.error?.issues.find(
+      (entry) => entry.path.join('.') === field,
+    );
+    expect(issue?.message).toContain(reason);
+  });
+
+  it('accepts ids of exactly 512 UTF-8 bytes', () => {
+    const message = {
+      ...track,
+      userId: '\u{1f600}'.repeat(128),
+      messageId: '\u00e9'.repeat(256),
+    };
+
+    expect(segmentMessageSchema.safeParse(message).success).toBe(true);
+  });
+
+  it('accepts ids with emoji and accented letters', () => {
+    const message = { ...track, anonymousId: 'caf\u00e9-\u{1f600}' };
+
+    expect(segmentMessageSchema.safeParse(message).success).toBe(true);
+  });
+});
+
 describe('resolveEventTime', () => {
   it('uses timestamp when the client clock agrees', () => {
     const time = resolveEventTime(
