@@ -30,6 +30,13 @@ const LEAD_CONCURRENCY = 8;
 /** Maximum size of one message as JSON in UTF-8 bytes, as Segment's API. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
 
+/**
+ * Maximum nesting of objects and arrays within one top-level field of a
+ * message, such as `properties`. Deeper values overflow the stack of the
+ * recursive JSON.stringify that measures and stores the message.
+ */
+export const MAX_NESTING_DEPTH = 32;
+
 /** A request to ingest messages from one tracking source. */
 export interface IngestRequest {
   /** Tracking source the write key belongs to; scopes message ids. */
@@ -168,8 +175,20 @@ type ParsedMessage =
   | { success: true; data: SegmentMessage }
   | { success: false; errors: FieldIssue[] };
 
-/** Validates one message: its size first, then its schema. */
+/** Validates one message: its nesting, its size, then its schema. */
 function parseMessage(message: unknown): ParsedMessage {
+  const tooDeep = fieldNestedTooDeep(message);
+  if (tooDeep !== undefined) {
+    return {
+      success: false,
+      errors: [
+        {
+          field: tooDeep,
+          message: `nests objects or arrays more than ${MAX_NESTING_DEPTH} levels deep; the limit is ${MAX_NESTING_DEPTH} levels. Send flatter properties, traits and context.`,
+        },
+      ],
+    };
+  }
   const bytes = Buffer.byteLength(JSON.stringify(message) ?? '', 'utf8');
   if (bytes > MAX_MESSAGE_BYTES) {
     return {
@@ -186,6 +205,29 @@ function parseMessage(message: unknown): ParsedMessage {
   return parsed.success
     ? { success: true, data: parsed.data }
     : { success: false, errors: toFieldIssues(parsed.error) };
+}
+
+/**
+ * Returns the top-level field of a message whose objects and arrays nest
+ * more than MAX_NESTING_DEPTH levels (the field's own value is level 1),
+ * or undefined. It walks with an explicit stack, because recursion is
+ * what such a message would overflow.
+ */
+function fieldNestedTooDeep(message: unknown): string | undefined {
+  if (message === null || typeof message !== 'object') return undefined;
+  for (const [field, value] of Object.entries(message)) {
+    const pending: Array<{ value: unknown; depth: number }> = [
+      { value, depth: 1 },
+    ];
+    for (let entry = pending.pop(); entry; entry = pending.pop()) {
+      if (entry.value === null || typeof entry.value !== 'object') continue;
+      if (entry.depth > MAX_NESTING_DEPTH) return field;
+      for (const child of Object.values(entry.value)) {
+        pending.push({ value: child, depth: entry.depth + 1 });
+      }
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import { handler } from '../../functions/handlers/ingest.js';
 import {
   type IngestResult,
   MAX_MESSAGE_BYTES,
+  MAX_NESTING_DEPTH,
 } from '../../functions/use-cases/ingest-messages.js';
 import {
   eventV1,
@@ -48,6 +49,13 @@ function authorized(body: unknown, headers: Record<string, string> = {}) {
     headers: { Authorization: basicAuth(WRITE_KEY), ...headers },
     body: JSON.stringify(body),
   };
+}
+
+/** Returns `levels` objects nested as `{"a": {"a": ... {}}}`. */
+function nestedObject(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let level = 1; level < levels; level += 1) value = { a: value };
+  return value;
 }
 
 /** Returns a message of `type` without its type, for single-call routes. */
@@ -197,6 +205,59 @@ describe('ingest handler', () => {
       result.results[1]?.status === 'rejected' ? result.results[1].errors : [];
     expect(issue?.message).toContain(`limit is ${MAX_MESSAGE_BYTES} bytes`);
     expect(await backend.storedEvents(userId)).toHaveLength(2);
+  });
+
+  it('rejects a deeply nested message alone', async () => {
+    const userId = 'deeply-nested';
+    const [identify, page, track] = qualifyingBatch(userId);
+    // JSON.stringify would overflow the stack here too, so the text of
+    // 5000 nested objects is built by hand.
+    const levels = 5000;
+    const properties = `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+    const deep = JSON.stringify(track).replace(
+      /}$/,
+      `,"properties":${properties}}`,
+    );
+    const batch = `[${JSON.stringify(identify)},${deep},${JSON.stringify(page)}]`;
+
+    const { status, body } = await send(eventV2, {
+      path: '/v1/batch',
+      headers: { Authorization: basicAuth(WRITE_KEY) },
+      body: `{"batch":${batch}}`,
+    });
+
+    expect(status).toBe(200);
+    const result = body as IngestResult;
+    expect(result.counts).toEqual({ scored: 2, duplicate: 0, rejected: 1 });
+    const [issue] =
+      result.results[1]?.status === 'rejected' ? result.results[1].errors : [];
+    expect(issue?.field).toBe('properties');
+    expect(issue?.message).toContain(`limit is ${MAX_NESTING_DEPTH} levels`);
+    expect(await backend.storedEvents(userId)).toHaveLength(2);
+  });
+
+  it('takes nesting up to the limit and rejects one more', async () => {
+    const userId = 'nesting-limit';
+    const at = {
+      ...singleCall('track', userId),
+      type: 'track',
+      messageId: `${userId}-at`,
+      context: nestedObject(MAX_NESTING_DEPTH),
+    };
+    const over = {
+      ...at,
+      messageId: `${userId}-over`,
+      context: nestedObject(MAX_NESTING_DEPTH + 1),
+    };
+
+    const { body } = await send(eventV2, {
+      path: '/v1/batch',
+      ...authorized({ batch: [at, over] }),
+    });
+
+    const result = body as IngestResult;
+    expect(result.results[0]?.status).toBe('scored');
+    expect(result.results[1]?.status).toBe('rejected');
   });
 
   it('moves a future event time to the receive time', async () => {
