@@ -62,11 +62,36 @@ const identifier = z
   ])
   .transform(String);
 
+const ISO_DATE = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})/;
+
+/**
+ * Tells whether a date-time's calendar date exists. Date.parse rolls an
+ * ISO date with day 29 to 31 past the end of its month into the next
+ * month (2026-02-30 becomes March 2), so the day is checked against the
+ * month's length.
+ */
+function hasValidCalendarDate(text: string): boolean {
+  const match = ISO_DATE.exec(text);
+  if (match === null) return true;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  return day >= 1 && day <= daysInMonth(year, month);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) {
+    const isLeap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    return isLeap ? 29 : 28;
+  }
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
 const dateTime = z
   .string()
   .refine(
-    (text) => !Number.isNaN(Date.parse(text)),
-    'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z',
+    (text) => !Number.isNaN(Date.parse(text)) && hasValidCalendarDate(text),
+    'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z, on a day that exists',
   );
 
 const jsonObject = z.record(z.string(), z.unknown());

@@ -108,6 +108,42 @@ describe('segmentMessageSchema ids', () => {
   });
 });
 
+describe('segmentMessageSchema timestamps', () => {
+  const track = { type: 'track', event: 'Demo Requested', userId: 'u' };
+
+  it.each([
+    '2026-02-30T00:00:00Z',
+    '2026-02-29T00:00:00Z',
+    '2026-04-31T12:00:00.000Z',
+    '2026-06-31',
+    '1900-02-29T00:00:00Z',
+  ])('rejects %s, a day that does not exist', (timestamp) => {
+    const parsed = segmentMessageSchema.safeParse({ ...track, timestamp });
+
+    expect(parsed.success).toBe(false);
+    const paths = parsed.error?.issues.map((issue) => issue.path.join('.'));
+    expect(paths).toContain('timestamp');
+  });
+
+  it.each([
+    '2024-02-29T00:00:00Z',
+    '2000-02-29T00:00:00Z',
+    '2026-01-31T12:00:00+02:00',
+    '2026-12-31T23:59:59.999Z',
+    '2026-06-01T12:00:00.123456Z',
+    '1970-01-01T00:00:00Z',
+  ])('accepts %s', (timestamp) => {
+    const parsed = segmentMessageSchema.safeParse({
+      ...track,
+      timestamp,
+      originalTimestamp: timestamp,
+      sentAt: timestamp,
+    });
+
+    expect(parsed.success).toBe(true);
+  });
+});
+
 describe('resolveEventTime', () => {
   it('uses timestamp when the client clock agrees', () => {
     const time = resolveEventTime(
