@@ -30,7 +30,7 @@ export function toEventV2(matched: MatchedRequest): APIGatewayProxyEventV2 {
   const query = queryParameters(url);
   const routeKey = `${route.method} ${route.path}`;
   const now = Date.now();
-  const isText = isTextBody(headers);
+  const isText = isTextBody(headers, body);
   return {
     version: '2.0',
     routeKey,
@@ -72,7 +72,7 @@ export function toEventV2(matched: MatchedRequest): APIGatewayProxyEventV2 {
 export function toEventV1(matched: MatchedRequest): APIGatewayProxyEvent {
   const { request, url, route, body } = matched;
   const headers = rawHeaders(request);
-  const isText = isTextBody(lowerCaseHeaders(request));
+  const isText = isTextBody(lowerCaseHeaders(request), body);
   const stagePrefix = matched.stage === '$default' ? '' : `/${matched.stage}`;
   const path = url.pathname.slice(stagePrefix.length) || '/';
   const query = queryParameters(url);
@@ -169,11 +169,31 @@ function queryParameters(url: URL): Record<string, string> {
   return query;
 }
 
-function isTextBody(headers: Record<string, string>): boolean {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Tells whether the body goes into the event as text. Only a text content
+ * type without Content-Encoding qualifies, and only when the bytes are
+ * UTF-8 and do not start with the gzip magic bytes: decoding anything else
+ * as text would replace bytes with U+FFFD, so the function could neither
+ * gunzip the body nor tell that it is not UTF-8.
+ */
+function isTextBody(headers: Record<string, string>, body: Buffer): boolean {
   return (
     headers['content-encoding'] === undefined &&
-    TEXT_CONTENT_TYPE.test(headers['content-type'] ?? 'text/plain')
+    TEXT_CONTENT_TYPE.test(headers['content-type'] ?? 'text/plain') &&
+    !(body[0] === 0x1f && body[1] === 0x8b) &&
+    isUtf8(body)
   );
+}
+
+function isUtf8(body: Buffer): boolean {
+  try {
+    utf8.decode(body);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function encodeBody(body: Buffer, isText: boolean): string {

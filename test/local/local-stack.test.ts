@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
 import { resetRuntime } from '../../functions/adapters/runtime.js';
@@ -129,6 +130,49 @@ describe('local stack', () => {
       status: 400,
       title: 'Malformed request body',
     });
+  });
+
+  it.each([
+    'application/json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+  ])('answers 400 to invalid UTF-8 sent as %s', async (contentType) => {
+    const text = JSON.stringify({ batch: qualifyingBatch('not-utf8') });
+    // 0xff never occurs in UTF-8; it stands here inside the event name.
+    const body = Buffer.from(text.replace('Demo', 'D\u0000mo'));
+    body[body.indexOf(0)] = 0xff;
+
+    const response = await fetch(`${stack.apiUrl}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, authorization: basic(WRITE_KEY) },
+      body,
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe(
+      'application/problem+json',
+    );
+    const problem = (await response.json()) as ProblemDetails;
+    expect(problem.detail).toContain('request body is not valid UTF-8');
+    expect((await getLead('not-utf8')).status).toBe(404);
+  });
+
+  it('gunzips form data by its magic bytes alone', async () => {
+    const batch = qualifyingBatch('gzip-unlabelled');
+    const body = gzipSync(JSON.stringify({ batch }));
+
+    const response = await fetch(`${stack.apiUrl}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(WRITE_KEY),
+      },
+      body,
+    });
+
+    expect(response.status).toBe(200);
+    const result = (await response.json()) as IngestResult;
+    expect(result.counts.scored).toBe(batch.length);
   });
 
   it('rejects an invalid message alone and stores the rest', async () => {

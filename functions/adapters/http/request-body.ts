@@ -42,6 +42,8 @@ export function readJsonBody(request: ApiRequest, maxBytes: number): unknown {
 function receivedBytes(request: ApiRequest): Buffer {
   // NOTE: a REST API base64-encodes only its binary media types. Without
   // `*/*` among them, a gzip body arrives as mangled text and gets a 400.
+  // A body passed as text was decoded before this point, so bytes that
+  // were not UTF-8 may arrive as U+FFFD and cannot be detected here.
   const raw = request.body ?? '';
   if (!request.isBase64Encoded) {
     return Buffer.from(raw, 'utf8');
