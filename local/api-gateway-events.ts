@@ -174,8 +174,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * Tells whether the body goes into the event as text. Only a text content
  * type without Content-Encoding qualifies, and only when the bytes are
- * UTF-8 and do not start with the gzip magic bytes: decoding anything else
- * as text would replace bytes with U+FFFD, so the function could neither
+ * UTF-8 and do not start with the gzip magic bytes. Decoding other bytes
+ * as text would replace them with U+FFFD, so the function could neither
  * gunzip the body nor tell that it is not UTF-8.
  */
 function isTextBody(headers: Record<string, string>, body: Buffer): boolean {

@@ -32,8 +32,8 @@ export const MAX_MESSAGE_BYTES = 32 * 1024;
 
 /**
  * Maximum nesting of objects and arrays within one top-level field of a
- * message, such as `properties`. Deeper values overflow the stack of the
- * recursive JSON.stringify that measures and stores the message.
+ * message, such as `properties`. A few thousand levels overflow the stack
+ * of the recursive JSON.stringify that measures and stores the message.
  */
 export const MAX_NESTING_DEPTH = 32;
 

@@ -138,7 +138,8 @@ describe('local stack', () => {
     'application/x-www-form-urlencoded',
   ])('answers 400 to invalid UTF-8 sent as %s', async (contentType) => {
     const text = JSON.stringify({ batch: qualifyingBatch('not-utf8') });
-    // 0xff never occurs in UTF-8; it stands here inside the event name.
+    // The byte 0xff never occurs in UTF-8. It replaces a letter of the
+    // event name.
     const body = Buffer.from(text.replace('Demo', 'D\u0000mo'));
     body[body.indexOf(0)] = 0xff;
 
