@@ -1,8 +1,6 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
-
-/** Maximum length of an account id in a path. */
-const MAX_ACCOUNT_ID_LENGTH = 512;
+import { fitsPathIdLimit, MAX_PATH_ID_BYTES } from './path-id.js';
 
 /** Returns the account id of an `/accounts/{accountId}` path. */
 export function accountIdOf(request: ApiRequest): string {
@@ -10,14 +8,14 @@ export function accountIdOf(request: ApiRequest): string {
   if (
     accountId === undefined ||
     accountId === '' ||
-    accountId.length > MAX_ACCOUNT_ID_LENGTH
+    !fitsPathIdLimit(accountId)
   ) {
     throw new ValidationError(
       'The path must name an account: /accounts/{accountId}, such as /accounts/domain:acme.example.',
       [
         {
           field: 'accountId',
-          message: `is required, at most ${MAX_ACCOUNT_ID_LENGTH} characters`,
+          message: `is required, at most ${MAX_PATH_ID_BYTES} bytes in UTF-8`,
         },
       ],
     );

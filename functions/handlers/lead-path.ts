@@ -1,6 +1,7 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
 import type { LeadView } from '../use-cases/get-lead.js';
+import { fitsPathIdLimit, MAX_PATH_ID_BYTES } from './path-id.js';
 
 /** Returns the lead id of a `/leads/{leadId}` path. */
 export function leadIdOf(request: ApiRequest): string {
@@ -9,6 +10,17 @@ export function leadIdOf(request: ApiRequest): string {
     throw new ValidationError('The path must name a lead: /leads/{leadId}.', [
       { field: 'leadId', message: 'is required' },
     ]);
+  }
+  if (!fitsPathIdLimit(leadId)) {
+    throw new ValidationError(
+      `The lead id in the path must be at most ${MAX_PATH_ID_BYTES} bytes in UTF-8.`,
+      [
+        {
+          field: 'leadId',
+          message: `must be at most ${MAX_PATH_ID_BYTES} bytes in UTF-8`,
+        },
+      ],
+    );
   }
   return leadId;
 }

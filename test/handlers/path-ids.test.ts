@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiRequest } from '../../functions/adapters/http/api-request.js';
+import { ValidationError } from '../../functions/domain/errors.js';
+import { accountIdOf } from '../../functions/handlers/account-path.js';
+import { leadIdOf } from '../../functions/handlers/lead-path.js';
+
+function request(pathParameters: Record<string, string>): ApiRequest {
+  return {
+    payloadVersion: '2.0',
+    method: 'GET',
+    path: '/',
+    routePath: '/',
+    headers: {},
+    pathParameters,
+    queryParameters: {},
+    body: undefined,
+    isBase64Encoded: false,
+    requestId: 'r',
+  };
+}
+
+function validationErrorOf(read: () => unknown): ValidationError {
+  try {
+    read();
+  } catch (error) {
+    if (error instanceof ValidationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+// 'é' is 2 bytes in UTF-8, so 257 of them are 514 bytes in 257 characters.
+const overLimitInBytes = 'é'.repeat(257);
+
+describe('leadIdOf', () => {
+  it('accepts a lead id of 512 bytes', () => {
+    const leadId = `user:${'a'.repeat(507)}`;
+    expect(leadIdOf(request({ leadId }))).toBe(leadId);
+  });
+
+  it('rejects a lead id over 512 bytes, naming leadId and the limit', () => {
+    const error = validationErrorOf(() =>
+      leadIdOf(request({ leadId: `user:${overLimitInBytes}` })),
+    );
+    expect(error.issues).toEqual([
+      { field: 'leadId', message: 'must be at most 512 bytes in UTF-8' },
+    ]);
+  });
+
+  it('rejects a lead id over the DynamoDB key limit of 2048 bytes', () => {
+    const error = validationErrorOf(() =>
+      leadIdOf(request({ leadId: 'a'.repeat(3000) })),
+    );
+    expect(error.issues.map((issue) => issue.field)).toEqual(['leadId']);
+  });
+});
+
+describe('accountIdOf', () => {
+  it('rejects an account id of fewer characters but over 512 bytes', () => {
+    const error = validationErrorOf(() =>
+      accountIdOf(request({ accountId: `company:${overLimitInBytes}` })),
+    );
+    expect(error.issues).toEqual([
+      {
+        field: 'accountId',
+        message: 'is required, at most 512 bytes in UTF-8',
+      },
+    ]);
+  });
+
+  it('accepts an account id of 512 bytes', () => {
+    const accountId = `domain:${'a'.repeat(505)}`;
+    expect(accountIdOf(request({ accountId }))).toBe(accountId);
+  });
+});
