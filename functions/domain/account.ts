@@ -1,3 +1,4 @@
+import { sha256Hex } from './canonical-json.js';
 import { decayFactor, timeBelowLevel } from './decay.js';
 import { roundCents } from './explanation.js';
 import { scoreFit } from './fit.js';
@@ -95,6 +96,41 @@ export interface AccountEvaluation {
 }
 
 /**
+ * Maximum size in UTF-8 bytes of an account id, the limit that
+ * GET /accounts/{accountId} accepts.
+ */
+export const MAX_ACCOUNT_ID_BYTES = 512;
+
+/** Hex digits of the SHA-256 suffix that ends a shortened account id. */
+const HASH_SUFFIX_DIGITS = 16;
+
+/**
+ * Returns `<kind>:<name>`, or when that exceeds MAX_ACCOUNT_ID_BYTES, the
+ * name cut at a character boundary followed by `~` and a SHA-256 prefix
+ * of the whole name. The same name always gives the same id, and two
+ * long names that share their first bytes differ in the hash suffix.
+ */
+export function boundedAccountId(kind: string, name: string): string {
+  const accountId = `${kind}:${name}`;
+  if (Buffer.byteLength(accountId, 'utf8') <= MAX_ACCOUNT_ID_BYTES) {
+    return accountId;
+  }
+  const suffix = `~${sha256Hex(name).slice(0, HASH_SUFFIX_DIGITS)}`;
+  let budget =
+    MAX_ACCOUNT_ID_BYTES -
+    Buffer.byteLength(`${kind}:`, 'utf8') -
+    suffix.length;
+  let head = '';
+  for (const character of name) {
+    const size = Buffer.byteLength(character, 'utf8');
+    if (size > budget) break;
+    head += character;
+    budget -= size;
+  }
+  return `${kind}:${head}${suffix}`;
+}
+
+/**
  * Returns the account of a lead, or undefined when it has none: a lead
  * with only a personal or malformed email address forms no account.
  */
@@ -104,18 +140,27 @@ export function accountOf(
 ): AccountRef | undefined {
   const groupId = state.groupId?.value;
   if (typeof groupId === 'string' && groupId.trim() !== '') {
-    return { accountId: `group:${groupId.trim()}`, source: 'group' };
+    return {
+      accountId: boundedAccountId('group', groupId.trim()),
+      source: 'group',
+    };
   }
   const company = firstTrait(state.traits, policy.companyTraits);
   if (typeof company === 'string' && normalizeText(company) !== '') {
     return {
-      accountId: `company:${normalizeText(company).replace(/\s+/g, ' ')}`,
+      accountId: boundedAccountId(
+        'company',
+        normalizeText(company).replace(/\s+/g, ' '),
+      ),
       source: 'company',
     };
   }
   const domain = businessDomainOf(state, policy);
   if (domain !== undefined) {
-    return { accountId: `domain:${domain}`, source: 'email-domain' };
+    return {
+      accountId: boundedAccountId('domain', domain),
+      source: 'email-domain',
+    };
   }
   return undefined;
 }

@@ -3,6 +3,7 @@ import {
   type AccountMember,
   accountOf,
   accountsToCheck,
+  boundedAccountId,
   evaluateAccount,
   newAccount,
   roleOf,
@@ -194,5 +195,48 @@ describe('accountsToCheck', () => {
       'domain:a.example',
       'group:g1',
     ]);
+  });
+});
+
+describe('boundedAccountId', () => {
+  const bytesOf = (text: string) => Buffer.byteLength(text, 'utf8');
+
+  it('keeps an id within 512 bytes unchanged', () => {
+    expect(boundedAccountId('company', 'acme corp')).toBe('company:acme corp');
+  });
+
+  it('shortens a long company name to 512 bytes', () => {
+    const lead = leadWith('ann@acme.example', { company: 'a'.repeat(600) });
+    const accountId = accountOf(lead, policy)?.accountId ?? '';
+    expect(bytesOf(accountId)).toBe(512);
+    expect(accountId).toMatch(/^company:a+~[0-9a-f]{16}$/);
+  });
+
+  it('gives the same id for the same long name', () => {
+    const name = 'b'.repeat(700);
+    expect(boundedAccountId('group', name)).toBe(
+      boundedAccountId('group', name),
+    );
+  });
+
+  it('tells apart long names that share their start', () => {
+    const start = 'c'.repeat(600);
+    expect(boundedAccountId('domain', `${start}x`)).not.toBe(
+      boundedAccountId('domain', `${start}y`),
+    );
+  });
+
+  it('cuts a multibyte name at a character boundary', () => {
+    const accountId = boundedAccountId('company', '€'.repeat(300));
+    expect(bytesOf(accountId)).toBeLessThanOrEqual(512);
+    expect(accountId).not.toContain('\uFFFD');
+    expect(accountId).toMatch(/^company:€+~[0-9a-f]{16}$/);
+  });
+
+  it('shortens a long groupId', () => {
+    const lead = leadWith('ann@acme.example', {}, 'g'.repeat(2000));
+    const accountId = accountOf(lead, policy)?.accountId ?? '';
+    expect(bytesOf(accountId)).toBeLessThanOrEqual(512);
+    expect(accountId.startsWith('group:ggg')).toBe(true);
   });
 });
