@@ -75,7 +75,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
     handleRequest(request, response, options).catch((error) => {
       options.onError?.(error);
       if (!response.headersSent) {
-        writeJson(response, 500, { message: 'Internal Server Error' });
+        writeInternalError(response);
       } else {
         response.end();
       }
@@ -227,6 +227,23 @@ function writeJson(
 ) {
   response.writeHead(status, { 'content-type': 'application/json', ...cors });
   response.end(JSON.stringify(body));
+}
+
+/**
+ * Writes the problem+json 500 that the engine's handlers send for an
+ * unexpected error, for errors raised before a handler can catch them,
+ * such as a model that fails to load.
+ */
+function writeInternalError(response: ServerResponse) {
+  response.writeHead(500, { 'content-type': 'application/problem+json' });
+  response.end(
+    JSON.stringify({
+      type: 'urn:mql-engine:problem:internal-error',
+      title: 'Internal error',
+      status: 500,
+      detail: 'The request failed on the server. Retry it later.',
+    }),
+  );
 }
 
 function writeUnauthorized(

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatPath } from '../functions/domain/issues.js';
 import { corsOriginsSchema } from '../lib/definitions/cors.js';
+import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
 import { MissingDependencyError } from './services.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
@@ -67,6 +68,11 @@ async function main(): Promise<void> {
     fail(`Invalid environment: ${problems.join('; ')}\n\n${USAGE}`);
     return;
   }
+  const modelProblem = await checkModelFile(process.env.MQL_MODEL_FILE);
+  if (modelProblem !== undefined) {
+    fail(`Invalid MQL_MODEL_FILE: ${modelProblem}`);
+    return;
+  }
   // Handler logs go to stderr; stdout carries routed events only.
   process.stdout.write = process.stderr.write.bind(process.stderr);
   const stack = await startLocalStack({
@@ -86,6 +92,27 @@ async function main(): Promise<void> {
       `bus ${stack.eventBusName}. Press Ctrl-C to stop.`,
   );
   stopOnSignals(stack);
+}
+
+/**
+ * Loads the model that the handlers will load, so a missing or invalid
+ * MQL_MODEL_FILE stops startup instead of failing every request. Returns
+ * the problem, naming the file and each invalid field, or undefined.
+ */
+async function checkModelFile(
+  file: string | undefined,
+): Promise<string | undefined> {
+  if (file === undefined || file === '') return undefined;
+  try {
+    await loadModelFile(file);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ModelFileError)) throw error;
+    const fields = error.issues.map(
+      (issue) => `${issue.field}: ${issue.message}`,
+    );
+    return [error.message, ...fields].join('\n  ');
+  }
 }
 
 function stopOnSignals(stack: LocalStack): void {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -119,6 +119,33 @@ describe('npm start', () => {
 
     expect(code).toBe(1);
     expect(stderr.text).toContain('MQL_CORS_ORIGINS[0]: must be *');
+  });
+
+  it('names a missing MQL_MODEL_FILE and exits with 1', async () => {
+    const child = startCli({ MQL_MODEL_FILE: '/nonexistent/model.json' });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      'The model file /nonexistent/model.json was not found.',
+    );
+    expect(stderr.text).not.toContain('ready:');
+  });
+
+  it('names the invalid fields of MQL_MODEL_FILE', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mql-model-'));
+    const file = join(directory, 'model.json');
+    writeFileSync(file, JSON.stringify({ name: 'broken' }));
+    const child = startCli({ MQL_MODEL_FILE: file });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(`The model file ${file} is invalid.`);
+    expect(stderr.text).toMatch(/\n {2}fit: /);
   });
 
   it('names every missing program and exits with 1', async () => {
