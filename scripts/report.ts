@@ -90,6 +90,22 @@ function clientConfig(endpoint: string | undefined): DynamoDBClientConfig {
 }
 
 /**
+ * Raises a UsageError when the report has neither an endpoint nor an AWS
+ * region, which the SDK would report only as "Region is missing".
+ */
+async function requireRegion(client: DynamoDBClient): Promise<void> {
+  try {
+    await client.config.region();
+  } catch {
+    throw new UsageError(
+      'No DynamoDB endpoint and no AWS region. For the local stack, pass ' +
+        'the DynamoDB Local endpoint that `npm start` prints as --endpoint ' +
+        'or AWS_ENDPOINT_URL_DYNAMODB. For a table in AWS, set AWS_REGION.',
+    );
+  }
+}
+
+/**
  * `npm run report -- conversion`: reads the sales dispositions of the
  * last months from the lead table and prints conversion per score band.
  */
@@ -100,10 +116,11 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const repository = new DynamoLeadRepository(
-    new DynamoDBClient(clientConfig(options.endpoint)),
-    { tableName: options.table },
-  );
+  const client = new DynamoDBClient(clientConfig(options.endpoint));
+  await requireRegion(client);
+  const repository = new DynamoLeadRepository(client, {
+    tableName: options.table,
+  });
   const months = lastMonths(Date.now(), options.months);
   const outcomes = (
     await Promise.all(months.map((month) => repository.listOutcomes(month)))

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { createTestTable } from '../support/aws.js';
+
+/** Runs `npm run report -- ...args` and returns its exit code and output. */
+function runReport(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/report.ts', ...args],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** An environment in which the AWS SDK finds no region anywhere. */
+function withoutAwsRegion(): Record<string, string | undefined> {
+  const home = mkdtempSync(join(tmpdir(), 'mql-home-'));
+  return {
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+    AWS_REGION: undefined,
+    AWS_DEFAULT_REGION: undefined,
+    AWS_PROFILE: undefined,
+    AWS_ENDPOINT_URL_DYNAMODB: undefined,
+    AWS_ENDPOINT_URL: undefined,
+  };
+}
+
+describe('npm run report -- conversion', () => {
+  it('names --endpoint and AWS_REGION without either', async () => {
+    const result = await runReport(['conversion'], withoutAwsRegion());
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--endpoint');
+    expect(result.stderr).toContain('AWS_REGION');
+    expect(result.stderr).not.toContain('Region is missing');
+  }, 30_000);
+
+  it('reads a local table given --endpoint', async () => {
+    const { tableName } = await createTestTable();
+    const endpoint = inject('dynamoDbEndpoint');
+
+    const result = await runReport(
+      ['conversion', '--endpoint', endpoint, '--table', tableName, '--json'],
+      withoutAwsRegion(),
+    );
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual([]);
+  }, 30_000);
+});
