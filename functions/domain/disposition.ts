@@ -47,19 +47,28 @@ export interface DispositionPlan {
 
 /**
  * Tells whether a request repeats the disposition the lead already has
- * for its current episode, so a retried request changes nothing.
+ * for its current episode, so a retried request changes nothing. Raises
+ * ConflictError when it repeats a rejection or recycle with another
+ * reason, because the episode has ended and its reason is already sent.
  */
 export function repeatsDisposition(
   state: LeadState,
   request: DispositionRequest,
 ): boolean {
   const current = state.disposition;
-  return (
+  const repeated =
     current !== undefined &&
     current.episode === state.episode &&
     current.kind === request.kind &&
-    current.convertedTo === request.convertedTo
-  );
+    current.convertedTo === request.convertedTo;
+  if (!repeated) return false;
+  const hasReason = request.kind === 'rejected' || request.kind === 'recycled';
+  if (hasReason && current.reason !== request.reason) {
+    throw new ConflictError(
+      `Lead ${state.leadId} is already ${current.kind} in episode ${state.episode} with the reason ${JSON.stringify(current.reason ?? '')}; a disposition cannot change the reason of an ended episode.`,
+    );
+  }
+  return true;
 }
 
 /**

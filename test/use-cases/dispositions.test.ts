@@ -112,6 +112,23 @@ describe('recordDisposition', () => {
     ).rejects.toThrow(ConflictError);
   });
 
+  it('rejects a repeated rejection with another reason', async () => {
+    const { dispose, published } = await qualifiedLead('rej-2');
+    await dispose({ kind: 'rejected', reason: 'no fit' });
+
+    const retry = await dispose({ kind: 'rejected', reason: 'no fit' });
+    const changed = dispose({ kind: 'rejected', reason: 'no budget' });
+
+    expect(retry.changed).toBe(false);
+    await expect(changed).rejects.toThrow(ConflictError);
+    await expect(changed).rejects.toThrow(
+      'already rejected in episode 1 with the reason "no fit"',
+    );
+    const lead = await dispose({ kind: 'rejected', reason: 'no fit' });
+    expect(lead.lead.disposition?.reason).toBe('no fit');
+    expect(published('Lead Disposition Changed')).toHaveLength(1);
+  });
+
   it('rejects a disposition for a lead that never qualified', async () => {
     const { deps, clock } = await realDependencies();
     await ingestMessages(deps, {
