@@ -54,6 +54,30 @@ describe('lead history', () => {
     expect(sweep?.modelVersion).toBe(deps.model.version);
   });
 
+  it('keeps a disposition entry only for a score or status change', async () => {
+    const { deps, clock } = await realDependencies();
+    for (const userId of ['accepted-1', 'rejected-1']) {
+      await ingestMessages(deps, {
+        sourceId: 'default',
+        messages: qualifyingBatch(userId),
+        receivedAt: clock.now,
+      });
+    }
+
+    await recordDisposition(deps, 'accepted-1', { kind: 'accepted' });
+    await recordDisposition(deps, 'rejected-1', {
+      kind: 'rejected',
+      reason: 'no fit',
+    });
+
+    const causesOf = async (userId: string) =>
+      (await getHistory(deps, userId, { limit: 10 })).entries.map(
+        (entry) => entry.cause,
+      );
+    expect(await causesOf('accepted-1')).toEqual(['event']);
+    expect(await causesOf('rejected-1')).toEqual(['disposition', 'event']);
+  });
+
   it('pages through the history with a cursor', async () => {
     const { deps, clock } = await realDependencies();
     for (let n = 0; n < 5; n += 1) {
