@@ -1,5 +1,6 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
+import type { ErasureResult } from '../use-cases/erase-lead.js';
 import type { LeadView } from '../use-cases/get-lead.js';
 import { fitsPathIdLimit, MAX_PATH_ID_BYTES } from './path-id.js';
 
@@ -32,4 +33,16 @@ export function leadIdOf(request: ApiRequest): string {
 export function contentLocation(lead: LeadView): Record<string, string> {
   if (lead.requestedLeadId === undefined) return {};
   return { 'content-location': `/leads/${encodeURIComponent(lead.leadId)}` };
+}
+
+/**
+ * Returns a Content-Location header naming the lead erased, when the
+ * request named a lead merged into it, as GET does for the same id.
+ */
+export function erasedContentLocation(
+  leadId: string,
+  result: ErasureResult,
+): Record<string, string> {
+  if (result.requestedLeadId === undefined) return {};
+  return { 'content-location': `/leads/${encodeURIComponent(leadId)}` };
 }

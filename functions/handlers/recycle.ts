@@ -4,7 +4,11 @@ import { eraseLead } from '../use-cases/erase-lead.js';
 import { recordDisposition } from '../use-cases/record-disposition.js';
 import { dispositionOf, recycleReasonOf } from './disposition-body.js';
 import { httpHandler } from './http-handler.js';
-import { contentLocation, leadIdOf } from './lead-path.js';
+import {
+  contentLocation,
+  erasedContentLocation,
+  leadIdOf,
+} from './lead-path.js';
 import { routeTable } from './route-table.js';
 
 /**
@@ -17,7 +21,8 @@ import { routeTable } from './route-table.js';
  * - POST /leads/{leadId}/recycle with `{"reason": "..."}`: the recycled
  *   disposition.
  *
- * DELETE /leads/{leadId} erases the lead and returns what it removed.
+ * DELETE /leads/{leadId} erases the lead and returns what it removed. An
+ * id merged into another lead erases that lead, named by Content-Location.
  */
 export const handler = httpHandler(
   routeTable({
@@ -43,8 +48,8 @@ export const handler = httpHandler(
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },
     'DELETE /leads/{leadId}': async (request, { deps }) => {
-      const result = await eraseLead(deps, leadIdOf(request));
-      return jsonResponse(200, result);
+      const { leadId, result } = await eraseLead(deps, leadIdOf(request));
+      return jsonResponse(200, result, erasedContentLocation(leadId, result));
     },
   }),
 );

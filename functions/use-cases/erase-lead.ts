@@ -19,13 +19,28 @@ const MAX_BACKOFF_MS = 250;
 /** Leads merged into the erased one that one request follows at most. */
 const MAX_LINKED_LEADS = 1000;
 
-/** Counts of an erasure, without personal data. */
+/**
+ * Counts of an erasure. Only `requestedLeadId`, an id the caller sent,
+ * can be personal data, and it goes to the caller only.
+ */
 export interface ErasureResult {
   /** SHA-256 of the erased lead id, as "Lead Erased" carries it. */
   leadIdSha256: string;
   itemsDeleted: number;
   /** Accounts the lead belonged to, evaluated again without it. */
   accountsUpdated: number;
+  /**
+   * The id requested, when it named a lead merged into the erased one,
+   * such as an `anon:` id merged into an identified lead.
+   */
+  requestedLeadId?: string;
+}
+
+/** An erasure's result and the id of the lead it erased. */
+export interface Erasure {
+  /** The erased lead, which differs from the id requested after a merge. */
+  leadId: string;
+  result: ErasureResult;
 }
 
 /**
@@ -34,14 +49,16 @@ export interface ErasureResult {
  * membership under its account), once its pending outbox entries are
  * published. Its account is evaluated again without it, and "Lead Erased"
  * names the lead only by the SHA-256 of its id. Dispositions kept for the
- * conversion report name no lead and stay. Raises NotFoundError for an
+ * conversion report name no lead and stay. An id merged into another
+ * lead, such as an `anon:` id after identify, erases that whole lead and
+ * the result names the id requested. Raises NotFoundError for an
  * unknown lead and ConcurrencyError when its outbox cannot be published
  * yet or it keeps changing; the request can then be retried.
  */
 export async function eraseLead(
   deps: ScoringDependencies,
   requestedId: string,
-): Promise<ErasureResult> {
+): Promise<Erasure> {
   const leadId = await resolveLeadId(deps, userLeadId(requestedId));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const state = await deps.repository.getLead(leadId);
@@ -69,7 +86,16 @@ export async function eraseLead(
     });
     const { leadIdSha256, itemsDeleted, accountsUpdated } =
       erased.detail as ErasureResult;
-    return { leadIdSha256, itemsDeleted, accountsUpdated };
+    const merged = leadId !== userLeadId(requestedId);
+    return {
+      leadId,
+      result: {
+        leadIdSha256,
+        itemsDeleted,
+        accountsUpdated,
+        ...(merged ? { requestedLeadId: requestedId } : {}),
+      },
+    };
   }
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing during erasure; retry the request.`,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
@@ -310,6 +311,36 @@ describe('local stack', () => {
       leadId: 'known-7',
       requestedLeadId: 'anon:browser-7',
     });
+  });
+
+  it('names the identified lead that an anonymous id erases', async () => {
+    const batch = [
+      {
+        type: 'page',
+        messageId: 'anon-erase-page',
+        anonymousId: 'browser-8',
+        properties: { path: '/pricing' },
+      },
+      ...qualifyingBatch('known-8').map((message) => ({
+        ...message,
+        anonymousId: 'browser-8',
+      })),
+    ];
+    await postBatch(JSON.stringify({ batch }), basic(WRITE_KEY));
+
+    const erased = await fetch(`${stack.apiUrl}/leads/anon:browser-8`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    const identified = await getLead('known-8');
+
+    expect(erased.status).toBe(200);
+    expect(erased.headers.get('content-location')).toBe('/leads/known-8');
+    expect(await erased.json()).toMatchObject({
+      leadIdSha256: createHash('sha256').update('known-8').digest('hex'),
+      requestedLeadId: 'anon:browser-8',
+    });
+    expect(identified.status).toBe(404);
   });
 
   it('lets sales recycle an MQL once, retries included', async () => {

@@ -93,11 +93,13 @@ describe('eraseLead', () => {
       });
     expect(mentions(before).length).toBeGreaterThan(10);
 
-    const result = await eraseLead(deps, ERASED);
+    const { leadId, result } = await eraseLead(deps, ERASED);
 
     const after = await scanTable(context);
     expect(mentions(after)).toEqual([]);
+    expect(leadId).toBe(ERASED);
     expect(result.leadIdSha256).toBe(sha256Hex(ERASED));
+    expect(result.requestedLeadId).toBeUndefined();
     expect(result.itemsDeleted).toBe(mentions(before).length);
     expect(result.accountsUpdated).toBe(1);
     const erased = context.published.filter(
@@ -140,5 +142,22 @@ describe('eraseLead', () => {
     const ids = qualifiedIds();
     expect(ids).toHaveLength(2);
     expect(ids[1]).not.toBe(ids[0]);
+  });
+
+  it('erases the identified lead of a merged anonymous id', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: committee(ERASED, 'CPO', ANONYMOUS),
+      receivedAt: clock.now,
+    });
+
+    const { leadId, result } = await eraseLead(deps, `anon:${ANONYMOUS}`);
+
+    expect(leadId).toBe(ERASED);
+    expect(result.leadIdSha256).toBe(sha256Hex(ERASED));
+    expect(result.requestedLeadId).toBe(`anon:${ANONYMOUS}`);
+    await expect(eraseLead(deps, ERASED)).rejects.toThrow(NotFoundError);
   });
 });
