@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { readJsonBody } from '../adapters/http/request-body.js';
 import type { DispositionRequest } from '../domain/disposition.js';
