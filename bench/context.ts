@@ -9,8 +9,8 @@ import {
 } from '../local/services.js';
 
 /**
- * What every suite receives: lazily started local services, shared by the
- * suites of one run, and a way to create a fresh table.
+ * Context every suite receives: local services started on first use and
+ * shared by the suites of one run, and a way to create a fresh table.
  */
 export interface BenchContext {
   /** Starts DynamoDB Local on first use; later calls reuse it. */
@@ -36,7 +36,7 @@ export interface Figure {
   met?: boolean;
 }
 
-/** What a suite returns: its figures and notes for BENCHMARKS.md. */
+/** Result of one suite: its figures and notes for BENCHMARKS.md. */
 export interface SuiteReport {
   title: string;
   figures: Figure[];

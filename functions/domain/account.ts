@@ -13,13 +13,14 @@ import { QUARTER_MS } from './time.js';
  * Accounts and buying groups. A lead belongs to one account, named by
  * the strongest source it has: a group call's groupId, then a company
  * trait, then its business email domain. Each lead keeps a membership
- * snapshot under its account (role, firmographic fit, intent and status
- * at one time), rewritten only when one of those fields changes in a way
- * that matters (see membershipChanged), so one busy account never makes
- * its leads write a shared item.
+ * snapshot under its account: role, firmographic fit, intent and status
+ * at one time. The snapshot is rewritten only when one of those fields
+ * changes in a way that matters (see membershipChanged). The account's
+ * own item changes only when it qualifies, leaves its episode or gets a
+ * new review time, so page views never write a shared item.
  */
 
-/** Where an account id came from. */
+/** Source of an account id. */
 export type AccountSource = 'group' | 'company' | 'email-domain';
 
 /** A lead's account. */
@@ -43,7 +44,7 @@ export interface AccountMember {
 
 export type AccountStatus = 'engaged' | 'mqa';
 
-/** What is stored about an account besides its members. */
+/** Stored state of an account, apart from its members. */
 export interface AccountState {
   accountId: string;
   /** Optimistic-concurrency version; 0 for an account not stored yet. */
@@ -369,9 +370,9 @@ export function decayedIntent(
 }
 
 /**
- * Evaluates an account at `now` with hysteresis: it qualifies as a
- * marketing qualified account (MQA) when its score and coverage meet the
- * model's rule, and its episode ends when the score falls below the
+ * Evaluates an account at `now` with hysteresis. The account qualifies
+ * as a marketing qualified account (MQA) when its score and coverage meet
+ * the model's rule. Its episode ends when the score falls below the
  * recycle level or a required role loses its last engaged lead.
  */
 export function evaluateAccount(

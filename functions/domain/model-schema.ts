@@ -176,7 +176,7 @@ const quarantineSchema = z
   })
   .strict();
 
-/** Buying-group role: a lead holds it when its title matches. */
+/** Buying-group role: a lead has it when its title matches. */
 const accountRoleSchema = z
   .object({
     id: ruleId,

@@ -80,7 +80,7 @@ export interface AccountChange {
   outgoing: OutgoingEvent[];
 }
 
-/** Lead or account whose partition holds an outbox entry. */
+/** Lead or account whose partition contains an outbox entry. */
 export interface OutboxOwner {
   leadId?: string | undefined;
   accountId?: string | undefined;
@@ -102,7 +102,7 @@ export type DueItem =
       attempts: number;
     };
 
-/** Why the bus rejected an outbox entry for good. */
+/** Non-retryable error with which the bus rejected an outbox entry. */
 export interface OutboxFailure {
   errorCode: string;
   errorMessage: string;
@@ -111,9 +111,9 @@ export interface OutboxFailure {
 }
 
 /**
- * A stored outbox entry. A pending entry waits for its publish or for the
- * sweep; a failed one was rejected with a non-retryable error and waits
- * for an operator to retry it.
+ * A stored outbox entry. A pending entry waits to be published, by its
+ * writer or by the sweep. A failed entry was rejected with a
+ * non-retryable error and waits for an operator to retry it.
  */
 export interface OutboxEntry {
   event: OutgoingEvent;

@@ -17,7 +17,7 @@ export interface PublishSummary {
 /**
  * Publishes committed outbox entries and removes each one the bus accepted.
  * An entry that failed with a retryable error, or whose removal failed,
- * stays in the outbox and the sweep publishes it again; event ids let
+ * stays in the outbox and the sweep publishes it again. Event ids let
  * consumers drop the repeat. An entry rejected with a non-retryable error
  * is marked failed, which takes it out of the sweep until an operator
  * retries it (`npm run outbox -- retry`).

@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
  * lead whose group call names its account, with the account's
  * firmographics as group traits. Its engage date becomes a "Meeting
  * Booked" event. The data has no contacts or titles,
- * so no lead holds a buying-group role.
+ * so no lead has a buying-group role.
  */
 
 export interface MavenAccount {

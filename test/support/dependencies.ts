@@ -17,7 +17,7 @@ export interface ManualClock {
   advance(ms: number): void;
 }
 
-/** Time a manual clock starts at unless told otherwise. */
+/** Default start time of a manual clock. */
 export const CLOCK_START = Date.parse('2026-06-01T00:00:00Z');
 
 export function manualClock(start = CLOCK_START) {

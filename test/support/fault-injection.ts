@@ -27,7 +27,7 @@ export type EntryFault = (
 
 /**
  * Builds the use cases' dependencies on a fresh DynamoDB Local table with
- * an EventBridge client whose PutEvents answers come from `fault`. The
+ * an EventBridge client whose PutEvents results come from `fault`. The
  * returned `delivered` lists the event id of every entry the fake bus
  * accepted, in order, repeats included.
  */

@@ -61,8 +61,8 @@ interface PendingEntry {
 
 /**
  * Publishes outgoing events with PutEvents. Each entry is checked first
- * against EventBridge's limits and its detail type's schema. PutEvents answers 200 even
- * when entries fail, so each entry's result is checked: an event counts as
+ * against EventBridge's limits and its detail type's schema. PutEvents
+ * returns HTTP 200 even when entries fail, so each entry's result is checked: an event counts as
  * published only when its entry came back with an EventId. Entries are
  * sent in requests of at most 10 entries and less than 256 KB, and
  * retryable entry errors are sent again after a backoff with full jitter.
@@ -165,9 +165,9 @@ export class EventBridgePublisher implements EventPublisher {
 
   /**
    * Sends one request. A request that fails as a whole, after the SDK's
-   * own retries, is reported as a retryable failure of each entry: the
-   * cause (a missing permission, an unreachable endpoint) is outside the
-   * entries, so the same entries can succeed once it is fixed.
+   * own retries, is reported as a retryable failure of each entry. Its
+   * cause (a missing permission, an unreachable endpoint) lies outside the
+   * entries, so the same entries can succeed once the cause is fixed.
    */
   private async send(pending: PendingEntry[]): Promise<{
     results: Array<PutEventsResultEntry | undefined>;
