@@ -64,6 +64,14 @@ export interface HistoryPage {
   cursor: string | undefined;
 }
 
+/** Lead states and stored message ids of one request, read together. */
+export interface IngestSnapshot {
+  /** Stored state of each requested lead that exists. */
+  leads: Map<string, LeadState>;
+  /** Requested message ids of the source that are already stored. */
+  storedMessageIds: Set<string>;
+}
+
 /** An account's stored state and its members' snapshots. */
 export interface AccountSnapshot {
   state: AccountState | undefined;
@@ -148,6 +156,16 @@ export interface LeadRepository {
     sourceId: string,
     messageIds: readonly string[],
   ): Promise<Set<string>>;
+  /**
+   * Reads the states of `leadIds` and which of the source's `messageIds`
+   * are stored, strongly consistent, in as few round trips as the store
+   * allows. It is what getLead and findStoredMessages return, read at once.
+   */
+  readIngestSnapshot(
+    sourceId: string,
+    leadIds: readonly string[],
+    messageIds: readonly string[],
+  ): Promise<IngestSnapshot>;
   /**
    * Writes a lead change in one transaction. Raises VersionConflictError
    * when another writer changed the lead first or a moved event was moved

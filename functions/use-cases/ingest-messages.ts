@@ -25,7 +25,7 @@ import {
 import { type LeadUpdate, updateLead } from './update-lead.js';
 
 /** Leads updated in parallel within one request. */
-const LEAD_CONCURRENCY = 8;
+export const LEAD_CONCURRENCY = 8;
 
 /** Maximum size of one message as JSON in UTF-8 bytes, as Segment's API. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
@@ -81,8 +81,9 @@ export interface IngestResult {
 
 /**
  * Validates messages one by one, links the identities they state (an
- * anonymous lead merges into the user it turns out to be), stores the
- * valid messages per lead in one transaction each, evaluates
+ * anonymous lead merges into the user it turns out to be), reads the
+ * leads' states and stored message ids at once, stores the valid messages
+ * per lead in one transaction each, evaluates
  * qualification and publishes the resulting events. An invalid message is
  * rejected on its own; the rest are stored.
  */
@@ -102,11 +103,21 @@ export async function ingestMessages(
     accepted.map((entry) => entry.event),
     (leadId) => merged.get(leadId) ?? leadId,
   );
+  // One read for every lead and message of the request, in place of a
+  // read of each lead's state and markers before its write.
+  const snapshot = await deps.repository.readIngestSnapshot(
+    request.sourceId,
+    [...byLead.keys()],
+    [...byLead.values()].flat().map((event) => event.messageId),
+  );
   const updates = await mapWithConcurrency(
     [...byLead],
     LEAD_CONCURRENCY,
     ([leadId, events]) =>
-      updateLead(deps, request.sourceId, leadId, events, request.receivedAt),
+      updateLead(deps, request.sourceId, leadId, events, request.receivedAt, {
+        state: snapshot.leads.get(leadId),
+        storedMessageIds: snapshot.storedMessageIds,
+      }),
   );
 
   const accountEvents = await checkAccounts(

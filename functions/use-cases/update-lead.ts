@@ -1,6 +1,6 @@
 import { ConcurrencyError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
-import { applyEvents, newLead } from '../domain/lead.js';
+import { applyEvents, type LeadState, newLead } from '../domain/lead.js';
 import type { TrackingEvent } from '../domain/messages.js';
 import {
   type OutgoingEvent,
@@ -44,6 +44,15 @@ export interface LeadUpdate {
 }
 
 /**
+ * A strongly consistent read the caller made for this update: the lead's
+ * stored state (undefined when no lead exists) and the stored message ids.
+ */
+export interface PrefetchedRead {
+  state: LeadState | undefined;
+  storedMessageIds: ReadonlySet<string>;
+}
+
+/**
  * Adds events to a lead and evaluates it at `now`, retrying on conflicts
  * until its write wins. Events already stored are reported as duplicates
  * and change nothing. A lead merged into another one is followed, so the
@@ -57,6 +66,7 @@ export async function updateLead(
   leadId: string,
   events: readonly TrackingEvent[],
   now: number,
+  prefetched?: PrefetchedRead,
 ): Promise<LeadUpdate> {
   const update: LeadUpdate = {
     leadId,
@@ -67,14 +77,21 @@ export async function updateLead(
     accounts: [],
   };
   const chunks = chunk(events, MAX_EVENTS_PER_WRITE);
+  // The state a write stores is the known state of the next chunk.
+  let known = prefetched;
   for (const events of chunks.length > 0 ? chunks : [[]]) {
-    const result = await writeWithRetries(
+    const { written, ...result } = await writeWithRetries(
       deps,
       sourceId,
       update.leadId,
       events,
       now,
+      known,
     );
+    known =
+      written === undefined || prefetched === undefined
+        ? undefined
+        : { state: written, storedMessageIds: prefetched.storedMessageIds };
     update.leadId = result.leadId;
     update.storedMessageIds.push(...result.storedMessageIds);
     update.duplicateMessageIds.push(...result.duplicateMessageIds);
@@ -91,20 +108,30 @@ async function writeWithRetries(
   leadId: string,
   events: readonly TrackingEvent[],
   now: number,
-): Promise<LeadUpdate> {
+  prefetched: PrefetchedRead | undefined,
+): Promise<WriteResult> {
+  const messageIds = events.map((event) => event.messageId);
   const duplicates = new Set(
-    await deps.repository.findStoredMessages(
-      sourceId,
-      events.map((event) => event.messageId),
-    ),
+    prefetched === undefined
+      ? await deps.repository.findStoredMessages(sourceId, messageIds)
+      : messageIds.filter((id) => prefetched.storedMessageIds.has(id)),
   );
   let target = leadId;
+  // Only the first attempt on the first target may use the prefetched
+  // state, because a conflict or a redirect makes it stale.
+  let known: { state: LeadState | undefined } | undefined = prefetched;
   let redirects = 0;
   let attempt = 1;
   while (attempt <= MAX_ATTEMPTS) {
     const fresh = events.filter((event) => !duplicates.has(event.messageId));
+    const stored =
+      known === undefined ? await deps.repository.getLead(target) : known.state;
+    known = undefined;
     try {
-      return await writeOnce(deps, sourceId, target, fresh, now, duplicates);
+      return await writeOnce(deps, sourceId, target, fresh, now, {
+        stored,
+        duplicates,
+      });
     } catch (error) {
       if (error instanceof MergedLeadSignal) {
         if (events.length === 0) return emptyUpdate(target, [...duplicates]);
@@ -138,10 +165,10 @@ async function writeOnce(
   leadId: string,
   events: readonly TrackingEvent[],
   now: number,
-  duplicates: ReadonlySet<string>,
-): Promise<LeadUpdate> {
+  read: { stored: LeadState | undefined; duplicates: ReadonlySet<string> },
+): Promise<WriteResult> {
   const { model, repository } = deps;
-  const stored = await repository.getLead(leadId);
+  const { stored, duplicates } = read;
   if (stored?.mergedInto !== undefined) {
     throw new MergedLeadSignal(stored.mergedInto);
   }
@@ -179,6 +206,7 @@ async function writeOnce(
     outgoing.length === 0 &&
     membership.change === undefined &&
     evaluation.state.nextReviewAt === stored.nextReviewAt;
+  let written = stored;
   if (!unchanged) {
     const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
     const state = { ...evaluation.state, version: before.version + 1 };
@@ -207,8 +235,10 @@ async function writeOnce(
       ...(history === undefined ? {} : { history }),
     };
     await repository.saveLeadChange(change);
+    written = state;
   }
   return {
+    written,
     leadId,
     storedMessageIds: events.map((event) => event.messageId),
     duplicateMessageIds,
@@ -216,6 +246,11 @@ async function writeOnce(
     outgoing,
     accounts: membership.accounts,
   };
+}
+
+/** A lead update with the state it stored, or found unchanged. */
+interface WriteResult extends LeadUpdate {
+  written: LeadState | undefined;
 }
 
 /** Raised inside an update when the lead turns out to be merged. */
@@ -226,8 +261,9 @@ class MergedLeadSignal extends Error {
   }
 }
 
-function emptyUpdate(leadId: string, duplicates: string[]): LeadUpdate {
+function emptyUpdate(leadId: string, duplicates: string[]): WriteResult {
   return {
+    written: undefined,
     leadId,
     storedMessageIds: [],
     duplicateMessageIds: duplicates,

@@ -164,6 +164,37 @@ describe('DynamoLeadRepository', () => {
     expect(otherSource.size).toBe(0);
   });
 
+  it('reads lead states and stored messages at once', async () => {
+    const { repository } = await repositoryOnNewTable();
+    const saved = qualifyingChange('lead-s');
+    await repository.saveLeadChange(saved);
+    await repository.saveLeadChange(qualifyingChange('lead-t'));
+    // More keys than one BatchGetItem call takes.
+    const unknownIds = Array.from({ length: 150 }, (_, i) => `unknown-${i}`);
+
+    const snapshot = await repository.readIngestSnapshot(
+      'default',
+      ['lead-s', 'lead-t', 'lead-missing'],
+      ['lead-s-0', ...unknownIds, 'lead-t-2', 'lead-s-0'],
+    );
+    const otherSource = await repository.readIngestSnapshot(
+      'other',
+      ['lead-s'],
+      ['lead-s-0'],
+    );
+
+    expect([...snapshot.leads.keys()].sort()).toEqual(['lead-s', 'lead-t']);
+    expect(snapshot.leads.get('lead-s')).toEqual(
+      await repository.getLead('lead-s'),
+    );
+    expect([...snapshot.storedMessageIds].sort()).toEqual([
+      'lead-s-0',
+      'lead-t-2',
+    ]);
+    expect(otherSource.storedMessageIds.size).toBe(0);
+    expect(otherSource.leads.get('lead-s')?.version).toBe(1);
+  });
+
   it('lists due reviews and outbox entries, oldest first, in pages', async () => {
     const { repository } = await repositoryOnNewTable(1);
     for (const id of ['p1', 'p2', 'p3']) {

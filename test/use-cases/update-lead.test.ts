@@ -54,4 +54,70 @@ describe('updateLead', () => {
     expect(state?.eventCount).toBe(100);
     expect(state?.version).toBe(3);
   });
+
+  it('retries from a fresh read when the prefetched state is stale', async () => {
+    const model = testModel();
+    const { deps, clock } = await realDependencies({ model });
+    const page = (messageId: string) =>
+      trackingEvent({
+        messageId,
+        userId: 'stale',
+        type: 'page',
+        path: '/blog/post',
+        occurredAt: clock.now,
+        receivedAt: clock.now,
+      });
+    await updateLead(deps, 'default', 'stale', [page('first')], clock.now);
+    const prefetched = await deps.repository.getLead('stale');
+    await updateLead(deps, 'default', 'stale', [page('second')], clock.now);
+
+    await updateLead(deps, 'default', 'stale', [page('third')], clock.now, {
+      state: prefetched,
+      storedMessageIds: new Set(),
+    });
+
+    const state = await deps.repository.getLead('stale');
+    expect(prefetched?.version).toBe(1);
+    expect(state?.version).toBe(3);
+    expect(state?.eventCount).toBe(3);
+  });
+
+  it('carries the written state across chunks of a prefetched update', async () => {
+    const model = testModel();
+    const { deps, clock } = await realDependencies({ model });
+    const events = Array.from({ length: 100 }, (_, i) =>
+      trackingEvent({
+        messageId: `chunked-${i}`,
+        userId: 'chunked',
+        type: 'page',
+        path: '/blog/post',
+        occurredAt: clock.now,
+      }),
+    );
+    let reads = 0;
+    const getLead = deps.repository.getLead.bind(deps.repository);
+    deps.repository.getLead = (leadId) => {
+      reads += 1;
+      return getLead(leadId);
+    };
+
+    const update = await updateLead(
+      deps,
+      'default',
+      'chunked',
+      events,
+      clock.now,
+      {
+        state: undefined,
+        storedMessageIds: new Set(['chunked-7']),
+      },
+    );
+
+    expect(reads).toBe(0);
+    expect(update.storedMessageIds).toHaveLength(99);
+    expect(update.duplicateMessageIds).toEqual(['chunked-7']);
+    const state = await getLead('chunked');
+    expect(state?.eventCount).toBe(99);
+    expect(state?.version).toBe(3);
+  });
 });

@@ -27,6 +27,7 @@ import {
   type EventPage,
   type EventRecord,
   type HistoryPage,
+  type IngestSnapshot,
   InvalidCursorError,
   type LeadChange,
   type LeadRepository,
@@ -157,6 +158,44 @@ export class DynamoLeadRepository implements LeadRepository {
       }
     }
     return stored;
+  }
+
+  async readIngestSnapshot(
+    sourceId: string,
+    leadIds: readonly string[],
+    messageIds: readonly string[],
+  ): Promise<IngestSnapshot> {
+    const keys = [
+      ...[...new Set(leadIds)].map(stateKey),
+      ...[...new Set(messageIds)].map((id) =>
+        marshall({
+          [TABLE_LAYOUT.partitionKey]: messagePartition(sourceId, id),
+          [TABLE_LAYOUT.sortKey]: MESSAGE_SORT_KEY,
+        }),
+      ),
+    ];
+    const pages: Item[][] = [];
+    for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
+      pages.push(keys.slice(start, start + BATCH_GET_LIMIT));
+    }
+    const found = (
+      await Promise.all(pages.map((page) => this.batchGet(page)))
+    ).flat();
+    const snapshot: IngestSnapshot = {
+      leads: new Map(),
+      storedMessageIds: new Set(),
+    };
+    const messagePrefix = messagePartition(sourceId, '');
+    for (const item of found) {
+      const partition = String(unmarshall(item)[TABLE_LAYOUT.partitionKey]);
+      if (partition.startsWith(messagePrefix)) {
+        snapshot.storedMessageIds.add(partition.slice(messagePrefix.length));
+      } else {
+        const state = itemToState(item);
+        snapshot.leads.set(state.leadId, state);
+      }
+    }
+    return snapshot;
   }
 
   async saveLeadChange(change: LeadChange): Promise<void> {
