@@ -117,11 +117,11 @@ describe('@segment/analytics-node', () => {
   });
 
   it('stores a batch retried after a timeout once', async () => {
-    const slow = await forwarder('timeout', 1500);
+    const slow = await forwarder('timeout', 3000);
 
     const { errors } = await sendWithSegment('segment-node-retry', {
       host: slow.url,
-      httpRequestTimeout: 500,
+      httpRequestTimeout: 1500,
     });
 
     expect(errors).toEqual([]);
@@ -129,12 +129,15 @@ describe('@segment/analytics-node', () => {
     expect(slow.requests).toHaveLength(2);
     expect(batchMessageIds(retry?.json)).toEqual(batchMessageIds(first?.json));
     expect(retry?.headers['x-retry-count']).toBe('1');
-    expect(countsOf(first)?.scored).toBe(5);
-    expect(countsOf(retry)).toEqual({
-      scored: 0,
-      duplicate: 5,
-      rejected: 0,
-    });
+    // The retry can reach the API before the first request is stored, so
+    // either copy may be the one that scores.
+    const scored =
+      (countsOf(first)?.scored ?? 0) + (countsOf(retry)?.scored ?? 0);
+    const duplicate =
+      (countsOf(first)?.duplicate ?? 0) + (countsOf(retry)?.duplicate ?? 0);
+    expect(scored).toBe(5);
+    expect(duplicate).toBe(5);
+    expect(countsOf(retry)?.rejected).toBe(0);
     expect(await storedTypes('segment-node-retry')).toHaveLength(5);
   });
 });

@@ -32,7 +32,7 @@ export interface RecordingForwarder {
 
 /**
  * Starts a loopback HTTP server that passes every request on to `target`
- * and records it with the response. Fault injection for retry tests: the
+ * and records it with the response, in order of arrival. Fault injection for retry tests: the
  * clients themselves talk to the API directly everywhere else.
  */
 export async function startRecordingForwarder(
@@ -40,7 +40,12 @@ export async function startRecordingForwarder(
   options: { firstAnswer?: FirstAnswer; holdMs?: number } = {},
 ): Promise<RecordingForwarder> {
   const requests: ForwardedRequest[] = [];
+  let arrivals = 0;
   const server: Server = createServer(async (request, response) => {
+    // A retry can arrive while the first request is still upstream, so the
+    // order of arrival, not of completion, picks the first request.
+    const arrival = arrivals;
+    arrivals += 1;
     const rawBody = await readAll(request);
     const upstream = await fetch(`${target}${request.url}`, {
       method: request.method ?? 'POST',
@@ -48,7 +53,7 @@ export async function startRecordingForwarder(
       ...(rawBody.length > 0 ? { body: rawBody } : {}),
     });
     const text = await upstream.text();
-    requests.push({
+    requests[arrival] = {
       method: request.method ?? 'POST',
       path: request.url ?? '/',
       headers: request.headers,
@@ -56,8 +61,8 @@ export async function startRecordingForwarder(
       json: parseBody(rawBody),
       status: upstream.status,
       response: text === '' ? undefined : JSON.parse(text),
-    });
-    const first = requests.length === 1;
+    };
+    const first = arrival === 0;
     const fault = first ? (options.firstAnswer ?? 'pass') : 'pass';
     if (fault === 'timeout') {
       await new Promise((resolve) => setTimeout(resolve, options.holdMs ?? 0));
