@@ -1,15 +1,17 @@
 import {
-  type TransactWriteItem,
-  TransactWriteItemsCommand,
   type TransactWriteItemsCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_LAYOUT } from '../../functions/adapters/dynamodb/table-layout.js';
-import { mapWithConcurrency } from '../../functions/use-cases/concurrency.js';
 import { LEAD_CONCURRENCY } from '../../functions/use-cases/ingest-messages.js';
 import type { BenchContext, Figure, SuiteReport } from '../context.js';
 import { startIngestBackend } from '../handler-backend.js';
 import { alternateLatencies, percentiles } from '../stats.js';
+import {
+  capturedTransactions,
+  itemCount,
+  replayTransactions,
+} from '../transaction-replay.js';
 
 export const description =
   'Ingest handler on DynamoDB Local: single events and batches of 100 beside a bare UpdateItem loop.';
@@ -50,44 +52,6 @@ function expectScored(
       `The ingest handler scored ${counts.scored} of ${expected} events.`,
     );
   }
-}
-
-/**
- * Returns a transaction item without its condition, so that replaying it
- * overwrites the same item with the same content.
- */
-function unconditional(item: TransactWriteItem): TransactWriteItem {
-  if (item.Put !== undefined) {
-    const { Item, TableName } = item.Put;
-    return { Put: { Item, TableName } };
-  }
-  if (item.Delete !== undefined) {
-    const { Key, TableName } = item.Delete;
-    return { Delete: { Key, TableName } };
-  }
-  return item;
-}
-
-/**
- * Runs `send` and returns the TransactWriteItems inputs the handler sent
- * meanwhile, stripped of their conditions for replay.
- */
-async function capturedTransactions(
-  transactions: TransactWriteItemsCommandInput[],
-  send: () => Promise<unknown>,
-): Promise<TransactWriteItemsCommandInput[]> {
-  transactions.length = 0;
-  await send();
-  return transactions.map((input) => ({
-    TransactItems: (input.TransactItems ?? []).map(unconditional),
-  }));
-}
-
-function itemCount(inputs: readonly TransactWriteItemsCommandInput[]): number {
-  return inputs.reduce(
-    (sum, input) => sum + (input.TransactItems?.length ?? 0),
-    0,
-  );
 }
 
 export async function run(context: BenchContext): Promise<SuiteReport> {
@@ -139,9 +103,7 @@ export async function run(context: BenchContext): Promise<SuiteReport> {
   const batchWrites = await capturedTransactions(observed, batch);
   const replay = (inputs: TransactWriteItemsCommandInput[], units: number) => {
     return async () => {
-      await mapWithConcurrency(inputs, LEAD_CONCURRENCY, (input) =>
-        client.send(new TransactWriteItemsCommand(input)),
-      );
+      await replayTransactions(client, inputs, LEAD_CONCURRENCY);
       return units;
     };
   };
