@@ -119,6 +119,48 @@ describe('eraseLead', () => {
     );
   });
 
+  it('leaves no uncounted event when ingest races it', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    const page = (id: string) => ({
+      type: 'page',
+      messageId: id,
+      userId: ERASED,
+      properties: { path: '/blog/post' },
+    });
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    await ingest(committee(ERASED, 'CPO'));
+
+    for (let round = 0; round < 4; round += 1) {
+      const racing = (async () => {
+        for (let i = 0; i < 12; i += 1) {
+          await ingest([page(`race-${round}-${i}`)]);
+        }
+      })();
+      // The erasure may find no lead when the race recreated none yet.
+      const erasure = eraseLead(deps, ERASED).catch((error) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      });
+      await Promise.all([racing, erasure]);
+
+      const items = await scanTable(context);
+      const ofLead = items.filter((item) => item.PK === `LEAD#${ERASED}`);
+      const state = ofLead.find((item) => item.entity === 'lead');
+      const events = ofLead.filter((item) => item.entity === 'event');
+      const markers = items.filter(
+        (item) => item.entity === 'message' && item.leadId === ERASED,
+      );
+      // Every stored event is one the current state counts.
+      expect(events).toHaveLength(Number(state?.eventCount ?? 0));
+      expect(markers).toHaveLength(events.length);
+    }
+  });
+
   it('gives a lead stored again new event ids', async () => {
     const context = await realDependencies({ model: accountModel() });
     const { deps, clock } = context;
