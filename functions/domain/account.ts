@@ -311,8 +311,9 @@ export function newAccount(
 
 /**
  * Scores an account at `now` from its members' snapshots: the highest
- * firmographic fit plus every lead's intent decayed to `now`. A role is
- * covered when one of its leads has decayed intent at the engaged level.
+ * firmographic fit plus the intent, decayed to `now`, of its
+ * `engagementLeads` most engaged leads. A role is covered when one of its
+ * leads has decayed intent at the engaged level.
  */
 export function scoreAccount(
   members: readonly AccountMember[],
@@ -323,18 +324,23 @@ export function scoreAccount(
   const roles = policy?.roles.map((role) => role.id) ?? [];
   const engagedLevel = policy?.engagedIntent ?? Number.POSITIVE_INFINITY;
   let fit = 0;
-  let engagement = 0;
   let engagedLeads = 0;
+  const intents: number[] = [];
   const coveredRoles = new Set<string>();
   for (const member of members) {
     fit = Math.max(fit, member.fit);
     const intent = decayedIntent(member, model, now);
-    engagement += intent;
+    intents.push(intent);
     if (intent >= engagedLevel) {
       engagedLeads += 1;
       if (member.role !== undefined) coveredRoles.add(member.role);
     }
   }
+  // Every member decays at the same rate, so the most engaged leads stay
+  // the most engaged as time passes and the sum decays as one mass.
+  intents.sort((a, b) => b - a);
+  const counted = intents.slice(0, policy?.engagementLeads ?? intents.length);
+  const engagement = counted.reduce((sum, intent) => sum + intent, 0);
   const covered = roles.filter((role) => coveredRoles.has(role));
   const missing = roles.filter((role) => !coveredRoles.has(role));
   const required = policy?.qualification.requiredRoles ?? [];

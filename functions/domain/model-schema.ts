@@ -221,6 +221,12 @@ const accountsSchema = z
      * again; smaller steps track engagement closer and write more.
      */
     engagementStep: z.number().positive().default(10),
+    /**
+     * Leads whose decayed intent makes up account engagement, the most
+     * engaged first, so that many barely active leads do not add up to
+     * an engaged account.
+     */
+    engagementLeads: z.number().int().positive().default(10),
     roles: z.array(accountRoleSchema).min(1),
     qualification: accountQualificationSchema,
   })

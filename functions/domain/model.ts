@@ -117,6 +117,7 @@ export interface AccountPolicy {
   fitGroups: ReadonlySet<string>;
   engagedIntent: number;
   engagementStep: number;
+  engagementLeads: number;
   roles: readonly AccountRole[];
   qualification: AccountsDocument['qualification'];
 }
@@ -168,6 +169,7 @@ function compileAccounts(document: AccountsDocument): AccountPolicy {
     fitGroups: new Set(document.fitGroups),
     engagedIntent: document.engagedIntent,
     engagementStep: document.engagementStep,
+    engagementLeads: document.engagementLeads,
     roles: document.roles.map((role) => ({
       id: role.id,
       description: role.description,

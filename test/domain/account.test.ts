@@ -10,7 +10,7 @@ import {
 } from '../../functions/domain/account.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
 import type { AccountPolicy } from '../../functions/domain/model.js';
-import { DAY_MS } from '../../functions/domain/time.js';
+import { DAY_MS, QUARTER_MS } from '../../functions/domain/time.js';
 import { T0, trackingEvent } from '../fixtures/events.js';
 import { accountModel } from '../fixtures/models.js';
 
@@ -130,6 +130,26 @@ describe('evaluateAccount', () => {
     expect(result.state.status).toBe('engaged');
     expect(result.score.score).toBe(130);
     expect(result.score.missingRequired).toEqual(['procurement']);
+  });
+
+  it('counts only the most engaged leads toward engagement', () => {
+    const crowd = Array.from({ length: 30 }, (_, i) =>
+      member(`reader-${i}`, undefined, 5),
+    );
+    const members = [member('cpo', 'procurement', 40), ...crowd];
+    const limit = policy.engagementLeads;
+
+    const now = evaluateAccount(start, members, model, T0).score;
+    const later = evaluateAccount(start, members, model, T0 + QUARTER_MS);
+
+    expect(limit).toBe(10);
+    expect(now.engagement).toBe(40 + 5 * (limit - 1));
+    expect(now.leads).toBe(31);
+    // The counted sum decays as one mass, as the review time assumes.
+    expect(later.score.engagement).toBeCloseTo(
+      now.engagement * model.retentionPerQuarter,
+      2,
+    );
   });
 
   it('leaves a single engaged role unqualified', () => {
