@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountMember, AccountState } from '../../domain/account.js';
-import { accountPartition, shardOf } from './items.js';
+import { accountPartition, reviewAttributes } from './items.js';
 import { TABLE_LAYOUT } from './table-layout.js';
 
 /** Conversions between accounts and their items. */
@@ -59,13 +59,7 @@ export function itemToMember(fields: Record<string, unknown>): AccountMember {
  * its episode.
  */
 export function accountStateToItem(state: AccountState, shards: number): Item {
-  const review =
-    state.nextReviewAt === undefined
-      ? {}
-      : {
-          [SHARD]: shardOf(state.accountId, shards),
-          [REVIEW_AT]: state.nextReviewAt,
-        };
+  const review = reviewAttributes(state.accountId, state.nextReviewAt, shards);
   return marshall(
     {
       [PK]: accountPartition(state.accountId),

@@ -103,14 +103,22 @@ export function shardOf(id: string, shards: number): string {
   return String((hash >>> 0) % shards);
 }
 
+/**
+ * Returns the review index attributes of an item due for review at
+ * `reviewAt`, or none, which keeps the item out of the sparse index.
+ */
+export function reviewAttributes(
+  id: string,
+  reviewAt: number | undefined,
+  shards: number,
+): Record<string, string | number> {
+  return reviewAt === undefined
+    ? {}
+    : { [SHARD]: shardOf(id, shards), [REVIEW_AT]: reviewAt };
+}
+
 export function stateToItem(state: LeadState, shards: number): Item {
-  const review =
-    state.nextReviewAt === undefined
-      ? {}
-      : {
-          [SHARD]: shardOf(state.leadId, shards),
-          [REVIEW_AT]: state.nextReviewAt,
-        };
+  const review = reviewAttributes(state.leadId, state.nextReviewAt, shards);
   return marshall(
     {
       [PK]: leadPartition(state.leadId),
