@@ -10,14 +10,19 @@ import { compileModel, type ScoringModel } from '../domain/model.js';
  * else the bundled procurement-software model.
  */
 export function loadModel(modelFile: string | undefined): ScoringModel {
-  const embedded = process.env.MQL_MODEL_JSON;
-  if (embedded !== undefined && embedded !== '') {
-    return compileModel(JSON.parse(embedded));
+  // The CDK build replaces both reads with the model JSON, so esbuild
+  // drops the other branch and the default model from the bundle.
+  const document: unknown = process.env.MQL_MODEL_JSON
+    ? JSON.parse(process.env.MQL_MODEL_JSON)
+    : readModelDocument(modelFile);
+  return compileModel(document);
+}
+
+function readModelDocument(modelFile: string | undefined): unknown {
+  if (modelFile === undefined) {
+    return defaultModelDocument;
   }
-  if (modelFile !== undefined) {
-    return compileModel(JSON.parse(readFileSync(modelFile, 'utf8')));
-  }
-  return compileModel(defaultModelDocument);
+  return JSON.parse(readFileSync(modelFile, 'utf8'));
 }
 
 /** The bundled default model document. */
