@@ -22,6 +22,7 @@ import type { HandlerName } from '../definitions/api-routes.js';
 import { EVENT_SOURCE } from '../definitions/event-routing.js';
 import type { FunctionName } from '../stage-settings.js';
 import { logicalIdOf } from './logical-id.js';
+import { XRAY_SDK_MODULE, XRaySdkLayer } from './xray-sdk-layer.js';
 
 export interface ScoringFunctionsProps {
   /** Repository root: esbuild runs there and reads package-lock.json. */
@@ -54,6 +55,9 @@ export interface ScoringFunctionsProps {
   retainLogs?: boolean;
 }
 
+const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
+const FUNCTION_ARCHITECTURE = Architecture.ARM_64;
+
 /** Memory, timeout and reserved concurrency of one function. */
 export interface FunctionSizing {
   /** Memory in MiB. */
@@ -73,9 +77,10 @@ interface FunctionSettings {
 
 /**
  * The four Lambda functions of the engine, bundled from
- * functions/handlers/ by esbuild. Each has its own role and log group,
- * and its role grants only the log writes, X-Ray writes and the table,
- * bus and secret access its handler uses, with no AWS managed policy.
+ * functions/handlers/ by esbuild, and the layer with the X-Ray SDK they
+ * share. Each has its own role and log group, and its role grants only
+ * the log writes, X-Ray writes and the table, bus and secret access its
+ * handler uses, with no AWS managed policy.
  */
 export class ScoringFunctions extends Construct {
   /** POST /v1/batch: scores tracking events. */
@@ -92,9 +97,16 @@ export class ScoringFunctions extends Construct {
   readonly recycle: NodejsFunction;
   /** Scheduled decay sweep and outbox republisher. */
   readonly sweep: NodejsFunction;
+  /** The AWS X-Ray SDK, minified, attached to every function. */
+  readonly xraySdk: XRaySdkLayer;
 
   constructor(scope: Construct, id: string, props: ScoringFunctionsProps) {
     super(scope, id);
+    this.xraySdk = new XRaySdkLayer(this, 'XRaySdk', {
+      projectRoot: props.projectRoot,
+      runtime: FUNCTION_RUNTIME,
+      architecture: FUNCTION_ARCHITECTURE,
+    });
     this.ingest = this.createFunction('Ingest', props, {
       entry: 'ingest',
       description: 'Scores tracking batches and publishes lead transitions.',
@@ -190,8 +202,8 @@ export class ScoringFunctions extends Construct {
       handler: 'handler',
       projectRoot: props.projectRoot,
       depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+      runtime: FUNCTION_RUNTIME,
+      architecture: FUNCTION_ARCHITECTURE,
       description: settings.description,
       memorySize: settings.sizing.memorySize,
       timeout: Duration.seconds(settings.sizing.timeoutSeconds),
@@ -203,6 +215,7 @@ export class ScoringFunctions extends Construct {
       },
       role,
       logGroup,
+      layers: [this.xraySdk.layer],
       bundling: bundlingOptions(props.modelJson),
     });
     suppressRuntimeFinding(fn);
@@ -262,8 +275,8 @@ function readSecretStatement(
 }
 
 /**
- * Returns the esbuild options of every function's bundle. The benchmarks
- * build the bundles with the same options to measure their size.
+ * Returns the esbuild options of every function's bundle. The bundles
+ * benchmark synthesizes the stack and measures the bundles CDK builds.
  */
 export function bundlingOptions(modelJson: string) {
   return {
@@ -275,8 +288,9 @@ export function bundlingOptions(modelJson: string) {
     // never reads it from a file or a variable at run time.
     define: { 'process.env.MQL_MODEL_JSON': JSON.stringify(modelJson) },
     // NOTE: the nodejs22.x runtime provides its own AWS SDK v3 release,
-    // which can be older than the one in package-lock.json.
-    externalModules: ['@aws-sdk/*'],
+    // which can be older than the one in package-lock.json. XRaySdkLayer
+    // provides the X-Ray SDK.
+    externalModules: ['@aws-sdk/*', XRAY_SDK_MODULE],
   };
 }
 
