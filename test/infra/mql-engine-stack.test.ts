@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -9,6 +9,10 @@ import {
   createTableInput,
   TABLE_LAYOUT,
 } from '../../functions/adapters/dynamodb/table-layout.js';
+import {
+  LAYER_MODULES_DIR,
+  XRAY_SDK_MODULE,
+} from '../../lib/constructs/xray-sdk-layer.js';
 import { API_ROUTES } from '../../lib/definitions/api-routes.js';
 import {
   CORS_ALLOWED_HEADERS,
@@ -23,12 +27,14 @@ import {
   ruleOf,
 } from '../../lib/definitions/event-routing.js';
 import { addStageStack, PROJECT_ROOT } from '../../lib/mql-engine-app.js';
+import { loadScoringModel } from '../../lib/scoring-model.js';
 import { loadStageConfig, type StageConfig } from '../../lib/stage-config.js';
 import { LOCAL_AWS } from '../../local/services.js';
 import { createTestRouting } from '../support/aws.js';
 import {
   assetDirectory,
   createApp,
+  layerDirectory,
   lintTemplate,
   type SynthesizedStage,
   synthesizeStage,
@@ -39,6 +45,7 @@ import {
   resourcesOfType,
   resourceWithIdPrefix,
   statementsOf,
+  type TemplateResource,
 } from './support/template.js';
 
 const STAGES = [
@@ -88,6 +95,19 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
   });
 
   afterAll(() => synthesized?.cleanUp());
+
+  function readBundle(fn: TemplateResource): string {
+    return readFileSync(
+      join(assetDirectory(synthesized, fn), 'index.js'),
+      'utf8',
+    );
+  }
+
+  /** nodejs/node_modules of the synthesized X-Ray SDK layer. */
+  function layerModules(): string {
+    const layer = resourceOfType(template, 'AWS::Lambda::LayerVersion');
+    return join(layerDirectory(synthesized, layer), LAYER_MODULES_DIR);
+  }
 
   describe('lead table', () => {
     const layout = createTableInput('layout');
@@ -228,7 +248,7 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
 
       // The handler reads the model before it validates the path. A model
       // file that does not exist proves the embedded JSON was used.
-      const response = invokeBundle(bundle, {
+      const response = invokeBundle(bundle, layerModules(), {
         TABLE_NAME: 'leads',
         EVENT_BUS_NAME: routing.eventBusName,
         AWS_REGION: LOCAL_AWS.region,
@@ -239,6 +259,41 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
 
       expect(response.statusCode).toBe(400);
       expect(response.body).toContain('leadId');
+    });
+
+    it('share the X-Ray SDK layer', () => {
+      const layer = resourceOfType(template, 'AWS::Lambda::LayerVersion');
+      const [layerId] = Object.keys(
+        template.findResources('AWS::Lambda::LayerVersion'),
+      );
+
+      expect(layer.Properties.CompatibleRuntimes).toEqual(['nodejs22.x']);
+      expect(layer.Properties.CompatibleArchitectures).toEqual(['arm64']);
+      for (const fn of resourcesOfType(template, 'AWS::Lambda::Function')) {
+        expect(fn.Properties.Layers).toEqual([{ Ref: layerId }]);
+      }
+    });
+
+    it('leave the X-Ray SDK to the layer', () => {
+      for (const fn of resourcesOfType(template, 'AWS::Lambda::Function')) {
+        const bundle = readBundle(fn);
+
+        expect(bundle).toContain(`require("${XRAY_SDK_MODULE}")`);
+        // Read by the X-Ray SDK only, so present only if it was bundled.
+        expect(bundle).not.toContain('AWS_XRAY_DAEMON_ADDRESS');
+      }
+    });
+
+    it('embed the model only once', () => {
+      const model = loadScoringModel(join(PROJECT_ROOT, config.modelFile));
+
+      for (const fn of resourcesOfType(template, 'AWS::Lambda::Function')) {
+        // The embedded JSON names the model once. A second occurrence is
+        // the default model document, which the bundles must not carry.
+        const occurrences = readBundle(fn).split(model.name).length - 1;
+
+        expect(occurrences).toBe(1);
+      }
     });
 
     it('keep logs for the configured days', () => {
@@ -501,6 +556,23 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
     }
   });
 
+  it('loads the X-Ray SDK layer alone', () => {
+    const module = join(layerModules(), XRAY_SDK_MODULE);
+    // Outside the repository and without NODE_PATH, so only the files of
+    // the layer can satisfy the require.
+    const child = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `process.stdout.write(typeof require(${JSON.stringify(module)}).captureAWSv3Client)`,
+      ],
+      { cwd: tmpdir(), encoding: 'utf8', env: { PATH: process.env.PATH } },
+    );
+
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toBe('function');
+  });
+
   it('passes the cdk-nag checks', () => {
     expect(validationReports(synthesized)).toEqual([]);
   });
@@ -546,6 +618,7 @@ const RESPONSE_MARKER = 'RESPONSE ';
  */
 function invokeBundle(
   bundle: string,
+  layerModules: string,
   environment: Record<string, string>,
 ): BundleResponse {
   const script = `
@@ -564,7 +637,11 @@ function invokeBundle(
     encoding: 'utf8',
     env: {
       PATH: process.env.PATH,
-      NODE_PATH: join(PROJECT_ROOT, 'node_modules'),
+      // Lambda's order: the layer's modules, then the runtime's AWS SDK,
+      // which the repository's node_modules replaces here.
+      NODE_PATH: [layerModules, join(PROJECT_ROOT, 'node_modules')].join(
+        delimiter,
+      ),
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',

@@ -27,7 +27,24 @@ export function assetDirectory(
   functionResource: { Properties: Record<string, unknown> },
 ): string {
   const code = functionResource.Properties.Code as { S3Key: string };
-  const hash = code.S3Key.replace(/\.zip$/, '');
+  return assetDirectoryOfKey(synthesized, code.S3Key);
+}
+
+/** Returns the directory of the files a layer version's Content points to. */
+export function layerDirectory(
+  synthesized: SynthesizedStage,
+  layerResource: { Properties: Record<string, unknown> },
+): string {
+  const content = layerResource.Properties.Content as { S3Key: string };
+  return assetDirectoryOfKey(synthesized, content.S3Key);
+}
+
+/** Returns the directory of a file asset, named after its S3 key. */
+function assetDirectoryOfKey(
+  synthesized: SynthesizedStage,
+  s3Key: string,
+): string {
+  const hash = s3Key.replace(/\.zip$/, '');
   return join(synthesized.assemblyDir, `asset.${hash}`);
 }
 
