@@ -1,6 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AssetHashType } from 'aws-cdk-lib';
 import {
   type Architecture,
@@ -93,8 +99,9 @@ function packageDirOf(entry: string): string {
 
 /**
  * Bundles the X-Ray SDK into `nodejs/node_modules/aws-xray-sdk-core/` of
- * the layer, with its license. The AWS SDK stays external, as in the
- * function bundles, because the runtime provides it.
+ * the layer, with the license file of every package bundled. The AWS SDK
+ * stays external, as in the function bundles, because the runtime
+ * provides it.
  */
 function bundleXRaySdk(options: {
   entry: string;
@@ -104,7 +111,7 @@ function bundleXRaySdk(options: {
 }): void {
   const moduleDir = join(options.outputDir, LAYER_MODULES_DIR, XRAY_SDK_MODULE);
   mkdirSync(moduleDir, { recursive: true });
-  buildSync({
+  const result = buildSync({
     entryPoints: [options.entry],
     outfile: join(moduleDir, 'index.js'),
     bundle: true,
@@ -113,11 +120,38 @@ function bundleXRaySdk(options: {
     format: 'cjs',
     minify: true,
     external: ['@aws-sdk/*'],
+    metafile: true,
     logLevel: 'warning',
   });
-  const license = join(options.packageDir, 'LICENSE');
-  if (existsSync(license)) {
-    copyFileSync(license, join(moduleDir, 'LICENSE'));
+  for (const inputDir of bundledPackageDirs(result.metafile.inputs)) {
+    copyLicenses(inputDir, join(moduleDir, 'licenses', packageName(inputDir)));
+  }
+}
+
+/** Returns the directory of every package with a file in the bundle. */
+function bundledPackageDirs(inputs: Record<string, unknown>): Set<string> {
+  const dirs = new Set<string>();
+  for (const path of Object.keys(inputs)) {
+    const match = path.match(/^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//);
+    if (match?.[1] !== undefined) dirs.add(resolve(match[1]));
+  }
+  return dirs;
+}
+
+function packageName(packageDir: string): string {
+  const match = packageDir.match(/node_modules\/((?:@[^/]+\/)?[^/]+)$/);
+  return match?.[1] ?? packageDir;
+}
+
+/** Copies a package's LICENSE, LICENCE or NOTICE files, if it has any. */
+function copyLicenses(packageDir: string, targetDir: string): void {
+  const files = readdirSync(packageDir).filter((file) =>
+    /^(licen[cs]e|notice)/i.test(file),
+  );
+  if (files.length === 0) return;
+  mkdirSync(targetDir, { recursive: true });
+  for (const file of files) {
+    copyFileSync(join(packageDir, file), join(targetDir, file));
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
@@ -571,6 +571,14 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
 
     expect(child.stderr).toBe('');
     expect(child.stdout).toBe('function');
+  });
+
+  it('ships the licenses of the X-Ray SDK layer', () => {
+    const licenses = join(layerModules(), XRAY_SDK_MODULE, 'licenses');
+
+    for (const name of [XRAY_SDK_MODULE, 'semver', 'cls-hooked']) {
+      expect(existsSync(join(licenses, name, 'LICENSE'))).toBe(true);
+    }
   });
 
   it('passes the cdk-nag checks', () => {
