@@ -1,5 +1,11 @@
 import { noteLastAt, removeEvent } from './intent-tally.js';
 import type { LeadState } from './lead.js';
+import {
+  ownedRecords,
+  writableClickSeconds,
+  writableQuarantined,
+  writableTally,
+} from './lead-copy.js';
 import type { ScoringModel } from './model.js';
 import {
   type ClickSecond,
@@ -31,13 +37,14 @@ export function noteClick(
   model: ScoringModel,
 ): ClickSecond {
   const key = secondOf(at);
-  const second = state.clickSeconds[key] ?? { clicks: 0, scored: [] };
-  state.clickSeconds[key] = second;
+  const seconds = writableClickSeconds(state);
+  const second = seconds[key] ?? { clicks: 0, scored: [] };
+  seconds[key] = second;
   second.clicks += 1;
-  const latest = Math.max(...Object.keys(state.clickSeconds).map(Number));
-  const pruned = pruneClickSeconds(state.clickSeconds, latest * 1000);
+  const latest = Math.max(...Object.keys(seconds).map(Number));
+  const pruned = pruneClickSeconds(seconds, latest * 1000);
   for (const [ruleId, clickAt] of pruned) {
-    const tally = state.intent[ruleId];
+    const tally = writableTally(state, ruleId);
     if (tally !== undefined) noteLastAt(tally, clickAt);
     const points = model.intentRulesById.get(ruleId)?.points ?? 0;
     if (points > 0) noteActivityAt(state, clickAt);
@@ -100,9 +107,9 @@ export function takeBackBurst(
 ): void {
   for (const [ruleId, at] of second.scored) {
     const rule = model.intentRulesById.get(ruleId);
-    const tally = state.intent[ruleId];
+    const tally = writableTally(state, ruleId);
     if (rule !== undefined && tally !== undefined) {
-      removeEvent(tally, rule, at);
+      removeEvent(tally, rule, at, ownedRecords(state));
       if (tally.matched === 0) delete state.intent[ruleId];
     }
     recordQuarantine(state, 'click-burst', at, 1);
@@ -117,9 +124,10 @@ export function recordQuarantine(
   at: number,
   count: number,
 ): void {
-  const tally = state.quarantined[reason];
+  const quarantined = writableQuarantined(state);
+  const tally = quarantined[reason];
   if (tally === undefined) {
-    state.quarantined[reason] = { count, lastAt: at };
+    quarantined[reason] = { count, lastAt: at };
     return;
   }
   tally.count += count;

@@ -70,10 +70,20 @@ export const CAP_RESERVE = 16;
  */
 export const CAP_HORIZON_MS = 2 * YEAR_MS;
 
-/** Returns a tally with no events. */
-export function emptyTally(): IntentTally {
-  return { matched: 0, counted: 0, sums: {} };
+/** Returns a tally with no events, whose records `owned` lists. */
+export function emptyTally(owned?: OwnedRecords): IntentTally {
+  const tally: IntentTally = { matched: 0, counted: 0, sums: {} };
+  owned?.add(tally.sums);
+  return tally;
 }
+
+/**
+ * Records and windows that one request created, and so may change in
+ * place. A tally copied by shareTally shares its records with the
+ * original, and addEvent and removeEvent copy a record not in this set
+ * before changing it. Without the set, they change records in place.
+ */
+export type OwnedRecords = Set<object>;
 
 /**
  * Adds one matched event at time `at` and returns whether it counts now.
@@ -85,16 +95,18 @@ export function addEvent(
   rule: IntentRule,
   at: number,
   touchLastAt: boolean,
+  owned?: OwnedRecords,
 ): boolean {
   tally.matched += 1;
   if (touchLastAt) noteLastAt(tally, at);
   if (rule.cap === undefined) {
-    addWeight(tally, rule, at, 1);
+    addWeight(tally, rule, at, 1, owned);
     tally.counted += 1;
     return true;
   }
-  const counted = addCappedEvent(tally, rule, at);
-  foldWindows(tally, rule, at);
+  const opensRecord = tally.windows === undefined;
+  const counted = addCappedEvent(tally, rule, at, owned);
+  foldWindows(tally, rule, at, opensRecord, owned);
   return counted;
 }
 
@@ -112,14 +124,15 @@ export function removeEvent(
   tally: IntentTally,
   rule: IntentRule,
   at: number,
+  owned?: OwnedRecords,
 ): void {
   tally.matched = Math.max(0, tally.matched - 1);
   if (rule.cap === undefined) {
-    addWeight(tally, rule, at, -1);
+    addWeight(tally, rule, at, -1, owned);
     tally.counted = Math.max(0, tally.counted - 1);
     return;
   }
-  removeCappedEvent(tally, rule, at);
+  removeCappedEvent(tally, rule, at, owned);
 }
 
 /**
@@ -145,29 +158,79 @@ function decayedWeight(
   at: number,
 ): number {
   let total = 0;
-  for (const year of sortedYears(tally.sums)) {
+  for (const year of yearsOf(tally.sums)) {
     const units = tally.sums[year] ?? 0;
-    const yearEnd = (Number(year) + 1) * YEAR_MS;
-    const factor =
-      retention >= 1 ? 1 : retention ** ((at - yearEnd) / QUARTER_MS);
+    const factor = retention >= 1 ? 1 : yearEndFactor(retention, year, at);
     total += (units / WEIGHT_UNITS) * factor;
   }
   return total;
 }
 
 /**
- * Returns the year keys in ascending order. Keys of years from 1970 on are
- * array indices, which JavaScript already lists in ascending order, so
- * only negative years need a sort.
+ * The last decay factor computed, because scoring a lead decays every
+ * rule's sums from the same year end to the same time, and most rules
+ * share the model's retention.
  */
-function sortedYears(sums: Record<string, number>): string[] {
-  const years = Object.keys(sums);
-  for (const year of years) {
-    if (year.startsWith('-')) {
-      return years.sort((a, b) => Number(a) - Number(b));
-    }
+const lastFactor = { retention: Number.NaN, year: 0, at: 0, factor: 1 };
+
+/** Returns retention^((at − end of `year`) / quarter). */
+function yearEndFactor(retention: number, year: number, at: number): number {
+  const last = lastFactor;
+  if (last.retention === retention && last.year === year && last.at === at) {
+    return last.factor;
   }
+  const yearEnd = (year + 1) * YEAR_MS;
+  const factor = retention ** ((at - yearEnd) / QUARTER_MS);
+  last.retention = retention;
+  last.year = year;
+  last.at = at;
+  last.factor = factor;
+  return factor;
+}
+
+/**
+ * Years of a sums record, ascending, kept on the record under a symbol
+ * that JSON, DynamoDB marshalling and structuredClone leave out.
+ * Enumerating the keys of a record keyed by array indices is slow in V8,
+ * so the years are listed once per record and kept up to date by
+ * addWeight, the only function that changes a sums record.
+ */
+const YEARS = Symbol('years');
+
+type YearListed = Record<string, number> & { [YEARS]?: number[] };
+
+function yearsOf(sums: Record<string, number>): readonly number[] {
+  const listed = (sums as YearListed)[YEARS];
+  if (listed !== undefined) return listed;
+  const years = Object.keys(sums)
+    .map(Number)
+    .sort((a, b) => a - b);
+  if (Object.isExtensible(sums)) listYears(sums, years);
   return years;
+}
+
+function listYears(sums: Record<string, number>, years: number[]): void {
+  Object.defineProperty(sums, YEARS, {
+    value: years,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+}
+
+function noteYear(sums: Record<string, number>, year: number): void {
+  const years = (sums as YearListed)[YEARS];
+  if (years === undefined) return;
+  let index = years.length;
+  while (index > 0 && (years[index - 1] as number) > year) index -= 1;
+  years.splice(index, 0, year);
+}
+
+function forgetYear(sums: Record<string, number>, year: number): void {
+  const years = (sums as YearListed)[YEARS];
+  if (years === undefined) return;
+  const index = years.indexOf(year);
+  if (index !== -1) years.splice(index, 1);
 }
 
 function addWeight(
@@ -175,18 +238,21 @@ function addWeight(
   rule: IntentRule,
   at: number,
   sign: 1 | -1,
+  owned: OwnedRecords | undefined,
 ): void {
   const year = Math.floor(at / YEAR_MS);
   const units = weightUnits(
     rule.retentionPerQuarter,
     (year + 1) * YEAR_MS - at,
   );
-  const key = String(year);
-  const sum = (tally.sums[key] ?? 0) + sign * units;
+  const sums = writableSums(tally, owned);
+  const sum = (sums[year] ?? 0) + sign * units;
   if (sum === 0) {
-    delete tally.sums[key];
+    delete sums[year];
+    forgetYear(sums, year);
   } else {
-    tally.sums[key] = sum;
+    if (sums[year] === undefined) noteYear(sums, year);
+    sums[year] = sum;
   }
 }
 
@@ -205,6 +271,7 @@ function addCappedEvent(
   tally: IntentTally,
   rule: IntentRule,
   at: number,
+  owned: OwnedRecords | undefined,
 ): boolean {
   const max = rule.cap?.max ?? 1;
   const kept = max + (rule.cap?.reserve ?? 0);
@@ -215,9 +282,7 @@ function addCappedEvent(
     return false;
   }
 
-  tally.windows ??= {};
-  const window = tally.windows[index] ?? { times: [], total: 0 };
-  tally.windows[index] = window;
+  const window = writableWindow(tally, index, owned);
   window.total += 1;
   const position = upperBound(window.times, at);
   if (position >= kept) {
@@ -232,10 +297,10 @@ function addCappedEvent(
     return false;
   }
 
-  addWeight(tally, rule, at, 1);
+  addWeight(tally, rule, at, 1, owned);
   tally.counted += 1;
   if (displaced !== undefined) {
-    addWeight(tally, rule, displaced, -1);
+    addWeight(tally, rule, displaced, -1, owned);
     tally.counted -= 1;
   }
   return true;
@@ -245,51 +310,85 @@ function removeCappedEvent(
   tally: IntentTally,
   rule: IntentRule,
   at: number,
+  owned: OwnedRecords | undefined,
 ): void {
   const max = rule.cap?.max ?? 1;
-  const key = String(windowIndexOf(rule, at));
-  const window = tally.windows?.[key];
-  if (window === undefined) {
+  const index = windowIndexOf(rule, at);
+  if (tally.windows?.[index] === undefined) {
     return;
   }
+  const window = writableWindow(tally, index, owned);
   window.total -= 1;
   const position = window.times.lastIndexOf(at);
   if (position !== -1) {
     window.times.splice(position, 1);
     if (position < max) {
-      addWeight(tally, rule, at, -1);
+      addWeight(tally, rule, at, -1, owned);
       tally.counted -= 1;
       const promoted = window.times[max - 1];
       if (promoted !== undefined) {
-        addWeight(tally, rule, promoted, 1);
+        addWeight(tally, rule, promoted, 1, owned);
         tally.counted += 1;
       }
     }
   }
-  if (window.total <= 0 && tally.windows !== undefined) {
-    delete tally.windows[key];
+  if (window.total <= 0) {
+    delete writableWindows(tally, owned)[index];
   }
 }
 
 /**
  * Drops the times of cap windows that ended more than CAP_HORIZON_MS
  * before the rule's latest event, so a lead's state stays bounded. Their
- * counted weight stays in the year sums.
+ * counted weight stays in the year sums. `opensRecord` tells that the
+ * event at `at` opened the tally's window record, which then has no
+ * other window.
  */
-function foldWindows(tally: IntentTally, rule: IntentRule, at: number): void {
+function foldWindows(
+  tally: IntentTally,
+  rule: IntentRule,
+  at: number,
+  opensRecord: boolean,
+  owned: OwnedRecords | undefined,
+): void {
   if (rule.cap?.windowMs === undefined || tally.windows === undefined) {
     return;
   }
   const latest = Math.max(tally.lastAt ?? at, at);
   const foldBefore = windowIndexOf(rule, latest - CAP_HORIZON_MS);
-  if (tally.foldedBefore !== undefined && foldBefore <= tally.foldedBefore) {
+  const foldedBefore = tally.foldedBefore;
+  if (foldedBefore !== undefined && foldBefore <= foldedBefore) {
     return;
   }
-  for (const key of Object.keys(tally.windows)) {
-    if (Number(key) < foldBefore) delete tally.windows[key];
+  if (opensRecord) {
+    const index = windowIndexOf(rule, at);
+    if (index < foldBefore && tally.windows[index] !== undefined) {
+      delete writableWindows(tally, owned)[index];
+    }
+  } else if (
+    foldedBefore !== undefined &&
+    foldBefore - foldedBefore <= MAX_FOLD_STEPS
+  ) {
+    // No window precedes foldedBefore (addCappedEvent opens none there),
+    // so only the indices from there on can go, which is faster than
+    // listing the keys of a record keyed by array indices.
+    for (let index = foldedBefore; index < foldBefore; index += 1) {
+      if (tally.windows[index] !== undefined) {
+        delete writableWindows(tally, owned)[index];
+      }
+    }
+  } else {
+    for (const key of Object.keys(tally.windows)) {
+      if (Number(key) < foldBefore) {
+        delete writableWindows(tally, owned)[key];
+      }
+    }
   }
   tally.foldedBefore = foldBefore;
 }
+
+/** Window indices that foldWindows checks one by one at most. */
+const MAX_FOLD_STEPS = 16;
 
 /** Returns the index after the last element ≤ value in a sorted array. */
 function upperBound(sorted: readonly number[], value: number): number {
@@ -306,6 +405,73 @@ function upperBound(sorted: readonly number[], value: number): number {
   return low;
 }
 
+function writableSums(
+  tally: IntentTally,
+  owned: OwnedRecords | undefined,
+): Record<string, number> {
+  const sums = tally.sums;
+  if (owned === undefined || owned.has(sums)) return sums;
+  const copy = { ...sums };
+  const years = (sums as YearListed)[YEARS];
+  if (years !== undefined) listYears(copy, years.slice());
+  owned.add(copy);
+  tally.sums = copy;
+  return copy;
+}
+
+function writableWindows(
+  tally: IntentTally,
+  owned: OwnedRecords | undefined,
+): Record<string, CapWindow> {
+  const windows = tally.windows;
+  if (windows !== undefined && (owned === undefined || owned.has(windows))) {
+    return windows;
+  }
+  const copy: Record<string, CapWindow> = { ...windows };
+  owned?.add(copy);
+  tally.windows = copy;
+  return copy;
+}
+
+/** Returns the window at `index`, opened or copied to be changed. */
+function writableWindow(
+  tally: IntentTally,
+  index: number,
+  owned: OwnedRecords | undefined,
+): CapWindow {
+  const windows = writableWindows(tally, owned);
+  const window = windows[index];
+  if (window !== undefined && (owned === undefined || owned.has(window))) {
+    return window;
+  }
+  const copy: CapWindow =
+    window === undefined
+      ? { times: [], total: 0 }
+      : { times: window.times.slice(), total: window.total };
+  owned?.add(copy);
+  windows[index] = copy;
+  return copy;
+}
+
+/**
+ * Returns a copy of a tally that shares its sums and cap windows with the
+ * original until it changes them, so copying costs the same however many
+ * windows the tally has. Only this module's functions may change it.
+ */
+export function shareTally(tally: IntentTally): IntentTally {
+  const copy: IntentTally = {
+    matched: tally.matched,
+    counted: tally.counted,
+    sums: tally.sums,
+  };
+  if (tally.lastAt !== undefined) copy.lastAt = tally.lastAt;
+  if (tally.windows !== undefined) copy.windows = tally.windows;
+  if (tally.foldedBefore !== undefined) {
+    copy.foldedBefore = tally.foldedBefore;
+  }
+  return copy;
+}
+
 /** Returns a deep copy of a tally. */
 export function cloneTally(tally: IntentTally): IntentTally {
   const copy: IntentTally = {
@@ -315,10 +481,11 @@ export function cloneTally(tally: IntentTally): IntentTally {
   };
   if (tally.lastAt !== undefined) copy.lastAt = tally.lastAt;
   if (tally.windows !== undefined) {
-    copy.windows = {};
+    const windows: Record<string, CapWindow> = {};
     for (const [key, window] of Object.entries(tally.windows)) {
-      copy.windows[key] = { times: [...window.times], total: window.total };
+      windows[key] = { times: [...window.times], total: window.total };
     }
+    copy.windows = windows;
   }
   if (tally.foldedBefore !== undefined) {
     copy.foldedBefore = tally.foldedBefore;

@@ -17,11 +17,112 @@ export function matchIntentRule(
   if (!isBehaviour(event)) {
     return undefined;
   }
+  const candidates = candidatesOf(event, trackName, model.intentIndex);
+  if (candidates.length === 0) return undefined;
   const fields = new MatchedFields(event, trackName);
-  for (const rule of model.intentRules) {
-    if (matches(rule.when, event, fields)) return rule;
+  for (const rule of candidates) {
+    if (matchesRest(rule.when, event, fields)) return rule;
   }
   return undefined;
+}
+
+/**
+ * Intent rules grouped by what decides most matches: the event type, the
+ * track name and the path. Each list keeps model order, so the first rule
+ * of a list that matches is the first rule of the model that matches.
+ */
+export interface IntentRuleIndex {
+  byType: ReadonlyMap<string, TypeRules>;
+}
+
+/** Rules that can match events of one type. */
+interface TypeRules {
+  /** For events without a track name: rules with no event condition. */
+  unnamed: RuleList;
+  /** By normalized track name: the rules that accept that name. */
+  byTrackName: ReadonlyMap<string, RuleList>;
+}
+
+/** Rules in model order, with their path tests remembered per path. */
+interface RuleList {
+  rules: readonly IntentRule[];
+  /** The rules with no path condition, for events without a path. */
+  pathless: readonly IntentRule[];
+  /** The rules whose path condition, if any, accepts a path. */
+  byPath: Map<string, readonly IntentRule[]>;
+}
+
+/** Paths remembered per rule list. The memo is cleared when full. */
+const MAX_REMEMBERED_PATHS = 1024;
+
+const BEHAVIOUR_TYPES = ['track', 'page', 'screen'];
+
+/** Groups a model's intent rules for matchIntentRule. */
+export function indexIntentRules(
+  rules: readonly IntentRule[],
+): IntentRuleIndex {
+  const byType = new Map<string, TypeRules>();
+  for (const type of BEHAVIOUR_TYPES) {
+    const ofType = rules.filter(
+      (rule) => rule.when.types === undefined || rule.when.types.has(type),
+    );
+    const names = new Set<string>();
+    for (const rule of ofType) {
+      for (const name of rule.when.events ?? []) names.add(name);
+    }
+    const byTrackName = new Map<string, RuleList>();
+    for (const name of names) {
+      byTrackName.set(
+        name,
+        ruleList(ofType.filter((rule) => acceptsName(rule, name))),
+      );
+    }
+    const unnamed = ruleList(
+      ofType.filter((rule) => rule.when.events === undefined),
+    );
+    byType.set(type, { unnamed, byTrackName });
+  }
+  return { byType };
+}
+
+function acceptsName(rule: IntentRule, name: string): boolean {
+  return rule.when.events === undefined || rule.when.events.has(name);
+}
+
+function ruleList(rules: IntentRule[]): RuleList {
+  return {
+    rules,
+    pathless: rules.filter((rule) => rule.when.path === undefined),
+    byPath: new Map(),
+  };
+}
+
+/**
+ * Returns the rules whose type, track name and path conditions accept
+ * the event, in model order.
+ */
+function candidatesOf(
+  event: TrackingEvent,
+  trackName: string | undefined,
+  index: IntentRuleIndex,
+): readonly IntentRule[] {
+  const ofType = index.byType.get(event.type);
+  if (ofType === undefined) return [];
+  const list =
+    trackName === undefined
+      ? ofType.unnamed
+      : (ofType.byTrackName.get(trackName) ?? ofType.unnamed);
+  const { path } = event;
+  if (path === undefined) return list.pathless;
+  let rules = list.byPath.get(path);
+  if (rules === undefined) {
+    rules = list.rules.filter(
+      (rule) => rule.when.path === undefined || rule.when.path.test(path),
+    );
+    if (list.byPath.size >= MAX_REMEMBERED_PATHS) list.byPath.clear();
+    list.byPath.set(path, rules);
+  }
+  return rules;
 }
 
 /** Normalized names of an event, computed on first use. */
@@ -59,23 +160,18 @@ function isBehaviour(event: TrackingEvent): boolean {
   );
 }
 
-function matches(
+/**
+ * Tells whether the conditions that candidatesOf does not check (page
+ * names, categories and properties) match the event.
+ */
+function matchesRest(
   matcher: EventMatcher,
   event: TrackingEvent,
   fields: MatchedFields,
 ): boolean {
-  if (matcher.types && !matcher.types.has(event.type)) return false;
-  if (matcher.events && !inSet(matcher.events, fields.trackName)) {
-    return false;
-  }
   if (matcher.names && !inSet(matcher.names, fields.pageName)) return false;
   if (matcher.categories && !inSet(matcher.categories, fields.category)) {
     return false;
-  }
-  if (matcher.path) {
-    if (event.path === undefined || !matcher.path.test(event.path)) {
-      return false;
-    }
   }
   if (matcher.properties) {
     for (const [key, test] of matcher.properties) {

@@ -9,12 +9,17 @@ import {
 } from './click-bursts.js';
 import { userLeadId } from './identity.js';
 import { matchIntentRule } from './intent.js';
+import type { IntentTally } from './intent-tally.js';
+import { addEvent } from './intent-tally.js';
 import {
-  addEvent,
-  cloneTally,
-  emptyTally,
-  type IntentTally,
-} from './intent-tally.js';
+  addTally,
+  cloneState,
+  endCopy,
+  ownedRecords,
+  startCopy,
+  writableTally,
+  writableTraits,
+} from './lead-copy.js';
 import type { TrackingEvent, TraitValue } from './messages.js';
 import type { ScoringModel } from './model.js';
 import {
@@ -26,7 +31,7 @@ import {
 } from './quarantine.js';
 
 export type { IntentTally } from './intent-tally.js';
-export { lastActivityOf, lastMatchedAt };
+export { cloneState, lastActivityOf, lastMatchedAt };
 
 export type LeadStatus = 'engaged' | 'mql' | 'recycled';
 
@@ -207,11 +212,15 @@ export function applyEvents(
   events: readonly TrackingEvent[],
   model: ScoringModel,
 ): { state: LeadState; outcomes: EventOutcome[] } {
-  const next = cloneState(state, { copyOnWrite: true });
-  next.modelVersion = model.version;
-  const ordered = [...events].sort(compareEvents);
-  const outcomes = ordered.map((event) => applyEvent(next, event, model));
-  return { state: next, outcomes };
+  const next = startCopy(state);
+  try {
+    next.modelVersion = model.version;
+    const ordered = [...events].sort(compareEvents);
+    const outcomes = ordered.map((event) => applyEvent(next, event, model));
+    return { state: next, outcomes };
+  } finally {
+    endCopy();
+  }
 }
 
 /** Orders events by time, then by message id. */
@@ -284,9 +293,14 @@ function scoreBehaviour(
   if (rule === undefined) {
     return;
   }
-  const tally = state.intent[rule.id] ?? emptyTally();
-  state.intent[rule.id] = tally;
-  const counted = addEvent(tally, rule, at, second === undefined);
+  const tally = writableTally(state, rule.id) ?? addTally(state, rule.id);
+  const counted = addEvent(
+    tally,
+    rule,
+    at,
+    second === undefined,
+    ownedRecords(state),
+  );
   if (rule.points > 0 && second === undefined) {
     noteActivityAt(state, at);
   }
@@ -330,21 +344,6 @@ function mergeTraits(
   return changed;
 }
 
-/**
- * States whose traits record is their own. The others share it with the
- * state they were copied from (see cloneState), and scoreFit caches the
- * fit of each record, so a shared record must never change.
- */
-const ownsTraits = new WeakSet<LeadState>();
-
-function writableTraits(state: LeadState): Record<string, TraitEntry> {
-  if (!ownsTraits.has(state)) {
-    state.traits = { ...state.traits };
-    ownsTraits.add(state);
-  }
-  return state.traits;
-}
-
 /** Later event time wins; equal times are settled by value, not order. */
 function isNewer(at: number, value: TraitValue, current: TraitEntry): boolean {
   if (at !== current.at) {
@@ -360,68 +359,4 @@ export function traitValues(state: LeadState): Record<string, TraitValue> {
     values[key] = (state.traits[key] as TraitEntry).value;
   }
   return values;
-}
-
-/**
- * Returns a deep copy, so applying events never mutates stored state. With
- * `copyOnWrite`, the traits record is shared and copied before its first
- * change instead: change it only through writableTraits.
- */
-export function cloneState(
-  state: LeadState,
-  options: { copyOnWrite?: boolean } = {},
-): LeadState {
-  const intent: Record<string, IntentTally> = {};
-  for (const key in state.intent) {
-    intent[key] = cloneTally(state.intent[key] as IntentTally);
-  }
-  if (options.copyOnWrite === true) {
-    return {
-      ...deepCopyOfClicksAndStatus(state),
-      traits: state.traits,
-      intent,
-    };
-  }
-  const traits: Record<string, TraitEntry> = {};
-  for (const key in state.traits) {
-    traits[key] = { ...(state.traits[key] as TraitEntry) };
-  }
-  const copy = { ...deepCopyOfClicksAndStatus(state), traits, intent };
-  ownsTraits.add(copy);
-  return copy;
-}
-
-/**
- * Returns a copy of a lead with its own click seconds, quarantine counts,
- * episodes and last score; traits and intent are still shared.
- */
-function deepCopyOfClicksAndStatus(state: LeadState): LeadState {
-  const clickSeconds: Record<string, ClickSecond> = {};
-  for (const key in state.clickSeconds) {
-    const second = state.clickSeconds[key] as ClickSecond;
-    clickSeconds[key] = {
-      clicks: second.clicks,
-      scored: second.scored.map(([ruleId, at]) => [ruleId, at]),
-    };
-  }
-  const quarantined: LeadState['quarantined'] = {};
-  for (const [reason, tally] of Object.entries(state.quarantined)) {
-    quarantined[reason as QuarantineReason] = { ...tally };
-  }
-  return {
-    ...state,
-    quarantined,
-    clickSeconds,
-    episodes: state.episodes.map((episode) => ({ ...episode })),
-    ...(state.groupId === undefined ? {} : { groupId: { ...state.groupId } }),
-    ...(state.membership === undefined
-      ? {}
-      : { membership: { ...state.membership } }),
-    ...(state.disposition === undefined
-      ? {}
-      : { disposition: { ...state.disposition } }),
-    ...(state.lastScore === undefined
-      ? {}
-      : { lastScore: { ...state.lastScore } }),
-  };
 }

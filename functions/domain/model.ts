@@ -1,6 +1,7 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { InvalidModelError } from './errors.js';
 import { emailDomainOf } from './identity.js';
+import { type IntentRuleIndex, indexIntentRules } from './intent.js';
 import { CAP_RESERVE } from './intent-tally.js';
 import { normalizeText, toFieldIssues } from './issues.js';
 import type { TraitValue } from './messages.js';
@@ -93,6 +94,8 @@ export interface ScoringModel {
   fitRules: FitRule[];
   intentRules: IntentRule[];
   intentRulesById: ReadonlyMap<string, IntentRule>;
+  /** The intent rules grouped for matching events (see intent.ts). */
+  intentIndex: IntentRuleIndex;
   /** Default retention of positive intent per quarter of inactivity. */
   retentionPerQuarter: number;
   qualification: Qualification;
@@ -150,6 +153,7 @@ export function compileModel(document: unknown): ScoringModel {
     fitRules: model.fit.rules.map(compileFitRule),
     intentRules,
     intentRulesById: new Map(intentRules.map((rule) => [rule.id, rule])),
+    intentIndex: indexIntentRules(intentRules),
     retentionPerQuarter: model.intent.retentionPerQuarter,
     qualification: model.qualification,
     quarantine,

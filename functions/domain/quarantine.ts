@@ -47,8 +47,23 @@ export const CLICK_HORIZON_MS = 86_400_000;
 /** Returns the normalized name of a track event, undefined for other types. */
 export function trackNameOf(event: TrackingEvent): string | undefined {
   if (event.type !== 'track' || event.name === undefined) return undefined;
-  return normalizeText(event.name);
+  let normalized = normalizedNames.get(event.name);
+  if (normalized === undefined) {
+    normalized = normalizeText(event.name);
+    if (normalizedNames.size >= MAX_REMEMBERED_NAMES) normalizedNames.clear();
+    normalizedNames.set(event.name, normalized);
+  }
+  return normalized;
 }
+
+/**
+ * Normalized track names by name as sent. Senders repeat a few event
+ * names, and Unicode normalization costs more than a lookup.
+ */
+const normalizedNames = new Map<string, string>();
+
+/** Track names remembered. The memo is cleared when full. */
+const MAX_REMEMBERED_NAMES = 1024;
 
 /**
  * Returns the reason a behaviour event is machine activity, or undefined

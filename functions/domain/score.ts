@@ -1,9 +1,9 @@
 import { timeBelowLevel } from './decay.js';
 import { type FitContribution, scoreFit } from './fit.js';
 import { tallyPoints } from './intent-tally.js';
-import { type LeadState, lastMatchedAt } from './lead.js';
+import type { LeadState } from './lead.js';
 import type { ScoringModel } from './model.js';
-import type { QuarantineReason } from './quarantine.js';
+import type { ClickSecond, QuarantineReason } from './quarantine.js';
 
 /** Points an intent rule adds at the scoring time. */
 export interface IntentContribution {
@@ -53,10 +53,14 @@ export function scoreLead(
   at: number,
 ): LeadScore {
   const fitContributions = scoreFit(state.traits, model);
+  const clicks = latestScoredClicks(state);
   const intentContributions: IntentContribution[] = [];
+  let intent = 0;
   for (const rule of model.intentRules) {
     const tally = state.intent[rule.id];
     if (tally === undefined || tally.matched === 0) continue;
+    const points = tallyPoints(tally, rule, at);
+    intent += points;
     intentContributions.push({
       ruleId: rule.id,
       description: rule.description,
@@ -64,12 +68,12 @@ export function scoreLead(
       counted: tally.counted,
       rawPoints: rule.points * tally.matched,
       countedPoints: rule.points * tally.counted,
-      points: tallyPoints(tally, rule, at),
-      lastAt: lastMatchedAt(state, rule.id) ?? state.lastEventAt,
+      points,
+      lastAt: laterOf(tally.lastAt, clicks?.get(rule.id)) ?? state.lastEventAt,
     });
   }
-  const fit = sum(fitContributions.map((c) => c.points));
-  const intent = sum(intentContributions.map((c) => c.points));
+  let fit = 0;
+  for (const contribution of fitContributions) fit += contribution.points;
   return {
     at,
     modelVersion: model.version,
@@ -80,6 +84,34 @@ export function scoreLead(
     intentContributions,
     quarantined: quarantineSummary(state),
   };
+}
+
+/**
+ * Returns the latest time of the email clicks still open to burst
+ * detection per rule that scored them, or undefined when there are none.
+ * It serves every rule of scoreLead, as lastMatchedAt would per rule.
+ */
+function latestScoredClicks(state: LeadState): Map<string, number> | undefined {
+  let latest: Map<string, number> | undefined;
+  for (const key in state.clickSeconds) {
+    for (const [ruleId, at] of (state.clickSeconds[key] as ClickSecond)
+      .scored) {
+      latest ??= new Map();
+      const known = latest.get(ruleId);
+      if (known === undefined || at > known) latest.set(ruleId, at);
+    }
+  }
+  return latest;
+}
+
+/** Returns the later of two optional times. */
+function laterOf(
+  a: number | undefined,
+  b: number | undefined,
+): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined || b <= a) return a;
+  return b;
 }
 
 function quarantineSummary(state: LeadState): QuarantineSummary[] {

@@ -1,0 +1,204 @@
+import {
+  cloneTally,
+  emptyTally,
+  type IntentTally,
+  type OwnedRecords,
+  shareTally,
+} from './intent-tally.js';
+import type { LeadState, TraitEntry } from './lead.js';
+import type {
+  ClickSecond,
+  QuarantineReason,
+  QuarantineTally,
+} from './quarantine.js';
+
+/**
+ * Copies of lead states. applyEvents changes a copy that shares its
+ * traits, intent tallies, click seconds and quarantine counts with the
+ * input state, and copies each of them before its first change, so a
+ * request costs time in proportion to what its events change and never
+ * changes the input state. Change shared parts only through the writable
+ * functions below, and only between startCopy and endCopy.
+ */
+
+/** The copy being changed, and which of its parts it owns. */
+interface OpenCopy {
+  state: LeadState;
+  traits: boolean;
+  clickSeconds: boolean;
+  quarantined: boolean;
+  /** Tallies and tally records created for this copy. */
+  owned: OwnedRecords;
+}
+
+/**
+ * The one copy open for changes. applyEvents runs synchronously, so at
+ * most one copy is open at a time.
+ */
+let open: OpenCopy | undefined;
+
+/**
+ * Returns a copy of a state that shares its records with it, open for
+ * changes through the writable functions until endCopy.
+ */
+export function startCopy(state: LeadState): LeadState {
+  const copy = { ...copyOfStatus(state), intent: { ...state.intent } };
+  open = {
+    state: copy,
+    traits: false,
+    clickSeconds: false,
+    quarantined: false,
+    owned: new Set(),
+  };
+  return copy;
+}
+
+/** Closes the copy that startCopy opened. */
+export function endCopy(): void {
+  open = undefined;
+}
+
+/**
+ * Returns the records that the open copy `state` owns, or undefined for
+ * any other state, whose records are changed in place.
+ */
+export function ownedRecords(state: LeadState): OwnedRecords | undefined {
+  return open?.state === state ? open.owned : undefined;
+}
+
+/**
+ * Returns the state's traits record, copied first if it is shared.
+ * scoreFit caches the fit of each traits record, so a shared record must
+ * never change.
+ */
+export function writableTraits(state: LeadState): Record<string, TraitEntry> {
+  const copy = open;
+  if (copy?.state === state && !copy.traits) {
+    state.traits = { ...state.traits };
+    copy.traits = true;
+  }
+  return state.traits;
+}
+
+/** Returns the tally of a rule, copied first if it is shared. */
+export function writableTally(
+  state: LeadState,
+  ruleId: string,
+): IntentTally | undefined {
+  const tally = state.intent[ruleId];
+  const owned = ownedRecords(state);
+  if (tally === undefined || owned === undefined || owned.has(tally)) {
+    return tally;
+  }
+  const copy = shareTally(tally);
+  owned.add(copy);
+  state.intent[ruleId] = copy;
+  return copy;
+}
+
+/** Stores a new tally with no events under a rule and returns it. */
+export function addTally(state: LeadState, ruleId: string): IntentTally {
+  const owned = ownedRecords(state);
+  const tally = emptyTally(owned);
+  owned?.add(tally);
+  state.intent[ruleId] = tally;
+  return tally;
+}
+
+/** Returns the state's click seconds, copied first if they are shared. */
+export function writableClickSeconds(
+  state: LeadState,
+): Record<string, ClickSecond> {
+  const copy = open;
+  if (copy?.state === state && !copy.clickSeconds) {
+    state.clickSeconds = copyClickSeconds(state.clickSeconds);
+    copy.clickSeconds = true;
+  }
+  return state.clickSeconds;
+}
+
+/** Returns the state's quarantine counts, copied first if shared. */
+export function writableQuarantined(
+  state: LeadState,
+): LeadState['quarantined'] {
+  const copy = open;
+  if (copy?.state === state && !copy.quarantined) {
+    state.quarantined = copyQuarantined(state.quarantined);
+    copy.quarantined = true;
+  }
+  return state.quarantined;
+}
+
+/**
+ * Returns a deep copy, so applying events never mutates stored state.
+ * With `copyOnWrite`, the copy shares its records and is opened for
+ * changes as by startCopy.
+ */
+export function cloneState(
+  state: LeadState,
+  options: { copyOnWrite?: boolean } = {},
+): LeadState {
+  if (options.copyOnWrite === true) {
+    return startCopy(state);
+  }
+  const intent: Record<string, IntentTally> = {};
+  for (const key in state.intent) {
+    intent[key] = cloneTally(state.intent[key] as IntentTally);
+  }
+  const traits: Record<string, TraitEntry> = {};
+  for (const key in state.traits) {
+    traits[key] = { ...(state.traits[key] as TraitEntry) };
+  }
+  return {
+    ...copyOfStatus(state),
+    traits,
+    intent,
+    clickSeconds: copyClickSeconds(state.clickSeconds),
+    quarantined: copyQuarantined(state.quarantined),
+  };
+}
+
+/**
+ * Returns a copy of a lead with its own episodes, group id, membership,
+ * disposition and last score; every other record is still shared.
+ */
+function copyOfStatus(state: LeadState): LeadState {
+  const copy: LeadState = {
+    ...state,
+    episodes: state.episodes.map((episode) => ({ ...episode })),
+  };
+  if (state.groupId !== undefined) copy.groupId = { ...state.groupId };
+  if (state.membership !== undefined) {
+    copy.membership = { ...state.membership };
+  }
+  if (state.disposition !== undefined) {
+    copy.disposition = { ...state.disposition };
+  }
+  if (state.lastScore !== undefined) copy.lastScore = { ...state.lastScore };
+  return copy;
+}
+
+function copyClickSeconds(
+  seconds: Record<string, ClickSecond>,
+): Record<string, ClickSecond> {
+  const copy: Record<string, ClickSecond> = {};
+  for (const key in seconds) {
+    const second = seconds[key] as ClickSecond;
+    copy[key] = {
+      clicks: second.clicks,
+      scored: second.scored.map(([ruleId, at]) => [ruleId, at]),
+    };
+  }
+  return copy;
+}
+
+function copyQuarantined(
+  quarantined: LeadState['quarantined'],
+): LeadState['quarantined'] {
+  const copy: LeadState['quarantined'] = {};
+  for (const reason in quarantined) {
+    const tally = quarantined[reason as QuarantineReason] as QuarantineTally;
+    copy[reason as QuarantineReason] = { ...tally };
+  }
+  return copy;
+}
