@@ -138,17 +138,44 @@ export function removeEvent(
 /**
  * Returns the rule's points at time `at`: positive points decayed from
  * each event's time, negative points as they are, so inactivity never
- * reduces a penalty. `at` must not precede the events.
+ * reduces a penalty. `at` must not precede the events. `span`, when
+ * given, contains the time of every event of the tally (see yearSpan).
  */
 export function tallyPoints(
   tally: IntentTally,
   rule: IntentRule,
   at: number,
+  span?: YearSpan,
 ): number {
   if (rule.points <= 0) {
     return rule.points * tally.counted;
   }
-  return rule.points * decayedWeight(tally, rule.retentionPerQuarter, at);
+  return rule.points * decayedWeight(tally, rule.retentionPerQuarter, at, span);
+}
+
+/** Years of the decay sums, as indices of YEAR_MS periods since 1970. */
+export interface YearSpan {
+  first: number;
+  last: number;
+}
+
+/**
+ * Years from which a span is not used, because reading each of its years
+ * would cost more than listing a record's keys.
+ */
+const MAX_SPAN_YEARS = 64;
+
+/**
+ * Returns the years between two times, which a lead's first and last
+ * event times bound for all of its tallies. Listing the keys of a record
+ * keyed by array indices is slow in V8, and reading a few known years is
+ * not. Undefined when the span is too long to be worth it.
+ */
+export function yearSpan(from: number, to: number): YearSpan | undefined {
+  const first = Math.floor(from / YEAR_MS);
+  const last = Math.floor(to / YEAR_MS);
+  if (!(last >= first && last - first <= MAX_SPAN_YEARS)) return undefined;
+  return { first, last };
 }
 
 /** Returns Σ weight of the counted events at time `at`. */
@@ -156,14 +183,35 @@ function decayedWeight(
   tally: IntentTally,
   retention: number,
   at: number,
+  span: YearSpan | undefined,
 ): number {
+  const { sums } = tally;
   let total = 0;
-  for (const year of yearsOf(tally.sums)) {
-    const units = tally.sums[year] ?? 0;
-    const factor = retention >= 1 ? 1 : yearEndFactor(retention, year, at);
-    total += (units / WEIGHT_UNITS) * factor;
+  if (span === undefined) {
+    for (const year of yearsOf(sums)) {
+      total += yearWeight(sums[year] ?? 0, retention, year, at);
+    }
+    return total;
+  }
+  // Same years in the same order as yearsOf, because every year with a
+  // sum lies in the span: skipping the others adds nothing.
+  for (let year = span.first; year <= span.last; year += 1) {
+    const units = sums[year];
+    if (units !== undefined) {
+      total += yearWeight(units, retention, year, at);
+    }
   }
   return total;
+}
+
+function yearWeight(
+  units: number,
+  retention: number,
+  year: number,
+  at: number,
+): number {
+  const factor = retention >= 1 ? 1 : yearEndFactor(retention, year, at);
+  return (units / WEIGHT_UNITS) * factor;
 }
 
 /**
@@ -188,49 +236,11 @@ function yearEndFactor(retention: number, year: number, at: number): number {
   return factor;
 }
 
-/**
- * Years of a sums record, ascending, kept on the record under a symbol
- * that JSON, DynamoDB marshalling and structuredClone leave out.
- * Enumerating the keys of a record keyed by array indices is slow in V8,
- * so the years are listed once per record and kept up to date by
- * addWeight, the only function that changes a sums record.
- */
-const YEARS = Symbol('years');
-
-type YearListed = Record<string, number> & { [YEARS]?: number[] };
-
-function yearsOf(sums: Record<string, number>): readonly number[] {
-  const listed = (sums as YearListed)[YEARS];
-  if (listed !== undefined) return listed;
-  const years = Object.keys(sums)
+/** Returns the years of a sums record, ascending. */
+function yearsOf(sums: Record<string, number>): number[] {
+  return Object.keys(sums)
     .map(Number)
     .sort((a, b) => a - b);
-  if (Object.isExtensible(sums)) listYears(sums, years);
-  return years;
-}
-
-function listYears(sums: Record<string, number>, years: number[]): void {
-  Object.defineProperty(sums, YEARS, {
-    value: years,
-    writable: true,
-    enumerable: false,
-    configurable: true,
-  });
-}
-
-function noteYear(sums: Record<string, number>, year: number): void {
-  const years = (sums as YearListed)[YEARS];
-  if (years === undefined) return;
-  let index = years.length;
-  while (index > 0 && (years[index - 1] as number) > year) index -= 1;
-  years.splice(index, 0, year);
-}
-
-function forgetYear(sums: Record<string, number>, year: number): void {
-  const years = (sums as YearListed)[YEARS];
-  if (years === undefined) return;
-  const index = years.indexOf(year);
-  if (index !== -1) years.splice(index, 1);
 }
 
 function addWeight(
@@ -249,9 +259,7 @@ function addWeight(
   const sum = (sums[year] ?? 0) + sign * units;
   if (sum === 0) {
     delete sums[year];
-    forgetYear(sums, year);
   } else {
-    if (sums[year] === undefined) noteYear(sums, year);
     sums[year] = sum;
   }
 }
@@ -412,8 +420,6 @@ function writableSums(
   const sums = tally.sums;
   if (owned === undefined || owned.has(sums)) return sums;
   const copy = { ...sums };
-  const years = (sums as YearListed)[YEARS];
-  if (years !== undefined) listYears(copy, years.slice());
   owned.add(copy);
   tally.sums = copy;
   return copy;

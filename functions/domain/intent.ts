@@ -33,6 +33,8 @@ export function matchIntentRule(
  */
 export interface IntentRuleIndex {
   byType: ReadonlyMap<string, TypeRules>;
+  /** Position of each rule in the model, by rule id. */
+  positions: ReadonlyMap<string, number>;
 }
 
 /** Rules that can match events of one type. */
@@ -82,7 +84,8 @@ export function indexIntentRules(
     );
     byType.set(type, { unnamed, byTrackName });
   }
-  return { byType };
+  const positions = new Map(rules.map((rule, position) => [rule.id, position]));
+  return { byType, positions };
 }
 
 function acceptsName(rule: IntentRule, name: string): boolean {

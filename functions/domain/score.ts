@@ -1,6 +1,6 @@
 import { timeBelowLevel } from './decay.js';
 import { type FitContribution, scoreFit } from './fit.js';
-import { tallyPoints } from './intent-tally.js';
+import { type IntentTally, tallyPoints, yearSpan } from './intent-tally.js';
 import type { LeadState } from './lead.js';
 import type { ScoringModel } from './model.js';
 import type { ClickSecond, QuarantineReason } from './quarantine.js';
@@ -54,12 +54,14 @@ export function scoreLead(
 ): LeadScore {
   const fitContributions = scoreFit(state.traits, model);
   const clicks = latestScoredClicks(state);
+  const tallies = talliesInModelOrder(state, model);
+  const span = yearSpan(state.firstSeenAt, state.lastEventAt);
   const intentContributions: IntentContribution[] = [];
   let intent = 0;
-  for (const rule of model.intentRules) {
-    const tally = state.intent[rule.id];
+  for (const [position, rule] of model.intentRules.entries()) {
+    const tally = tallies[position];
     if (tally === undefined || tally.matched === 0) continue;
-    const points = tallyPoints(tally, rule, at);
+    const points = tallyPoints(tally, rule, at, span);
     intent += points;
     intentContributions.push({
       ruleId: rule.id,
@@ -84,6 +86,24 @@ export function scoreLead(
     intentContributions,
     quarantined: quarantineSummary(state),
   };
+}
+
+/**
+ * Returns the lead's tallies at the positions of their rules in the
+ * model. Reading the tallies present is faster than looking up every
+ * rule of the model, most of which a lead has no tally for.
+ */
+function talliesInModelOrder(
+  state: LeadState,
+  model: ScoringModel,
+): Array<IntentTally | undefined> {
+  const { positions } = model.intentIndex;
+  const tallies = new Array<IntentTally | undefined>(model.intentRules.length);
+  for (const ruleId in state.intent) {
+    const position = positions.get(ruleId);
+    if (position !== undefined) tallies[position] = state.intent[ruleId];
+  }
+  return tallies;
 }
 
 /**
@@ -136,11 +156,13 @@ export function timeScoreBelow(
   from: number,
 ): number | undefined {
   let base = sum(scoreFit(state.traits, model).map((c) => c.points));
+  const tallies = talliesInModelOrder(state, model);
+  const span = yearSpan(state.firstSeenAt, state.lastEventAt);
   const terms: { points: number; retentionPerQuarter: number }[] = [];
-  for (const rule of model.intentRules) {
-    const tally = state.intent[rule.id];
+  for (const [position, rule] of model.intentRules.entries()) {
+    const tally = tallies[position];
     if (tally === undefined) continue;
-    const points = tallyPoints(tally, rule, from);
+    const points = tallyPoints(tally, rule, from, span);
     if (rule.points > 0 && points > 0) {
       terms.push({ points, retentionPerQuarter: rule.retentionPerQuarter });
     } else {
