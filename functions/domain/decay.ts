@@ -36,30 +36,49 @@ export function timeBelowLevel(
   level: number,
 ): number | undefined {
   const valueAfter = (elapsedMs: number) =>
-    terms.reduce(
-      (sum, term) =>
-        sum + term.points * decayFactor(term.retentionPerQuarter, elapsedMs),
-      base,
-    );
+    valueOfTerms(base, terms, elapsedMs);
   if (valueAfter(0) < level) {
     return fromMs;
   }
-  const decaying = terms.filter((term) => term.retentionPerQuarter < 1);
-  const steady = terms
-    .filter((term) => term.retentionPerQuarter >= 1)
-    .reduce((sum, term) => sum + term.points, base);
-  if (decaying.length === 0 || steady >= level) {
+  // One pass in term order gives the sums that filter and reduce gave.
+  let steady = base;
+  let decayingPoints = 0;
+  let decayingTerms = 0;
+  let retention = 1;
+  let oneRate = true;
+  for (const term of terms) {
+    if (term.retentionPerQuarter >= 1) {
+      steady += term.points;
+      continue;
+    }
+    if (decayingTerms === 0) retention = term.retentionPerQuarter;
+    else if (term.retentionPerQuarter !== retention) oneRate = false;
+    decayingTerms += 1;
+    decayingPoints += term.points;
+  }
+  if (decayingTerms === 0 || steady >= level) {
     return undefined;
   }
-  const rates = new Set(decaying.map((term) => term.retentionPerQuarter));
-  if (rates.size === 1) {
-    const retention = decaying[0]?.retentionPerQuarter ?? 1;
-    const points = decaying.reduce((sum, term) => sum + term.points, 0);
+  if (oneRate) {
     const elapsed =
-      (QUARTER_MS * Math.log((level - steady) / points)) / Math.log(retention);
+      (QUARTER_MS * Math.log((level - steady) / decayingPoints)) /
+      Math.log(retention);
     return fromMs + Math.ceil(elapsed) + 1;
   }
   return fromMs + bisectElapsed(valueAfter, level);
+}
+
+/** Returns base + Σ points · decay after `elapsedMs`, in term order. */
+function valueOfTerms(
+  base: number,
+  terms: readonly DecayingTerm[],
+  elapsedMs: number,
+): number {
+  let value = base;
+  for (const term of terms) {
+    value += term.points * decayFactor(term.retentionPerQuarter, elapsedMs);
+  }
+  return value;
 }
 
 function bisectElapsed(

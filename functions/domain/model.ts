@@ -202,11 +202,11 @@ function compileFitRule(rule: FitRuleDocument): FitRule {
 function fitCondition(rule: FitRuleDocument): (value: TraitValue) => boolean {
   if (rule.pattern !== undefined) {
     const pattern = new RegExp(rule.pattern, 'iu');
-    return (value) => pattern.test(normalizeText(String(value)));
+    return (value) => pattern.test(normalizeOnce(String(value)));
   }
   if (rule.oneOf !== undefined) {
     const allowed = normalizedSet(rule.oneOf);
-    return (value) => allowed.has(normalizeText(String(value)));
+    return (value) => allowed.has(normalizeOnce(String(value)));
   }
   if (rule.domains !== undefined) {
     return domainCondition(rule.domains);
@@ -320,13 +320,13 @@ function propertyCondition(
 ): (value: unknown) => boolean {
   if (Array.isArray(condition)) {
     const allowed = normalizedSet(condition);
-    return (value) => isScalar(value) && allowed.has(normalizeText(`${value}`));
+    return (value) => isScalar(value) && allowed.has(normalizeOnce(`${value}`));
   }
   if ('range' in condition) {
     return rangeCondition(condition.range);
   }
   const pattern = new RegExp(condition.pattern, 'iu');
-  return (value) => isScalar(value) && pattern.test(normalizeText(`${value}`));
+  return (value) => isScalar(value) && pattern.test(normalizeOnce(`${value}`));
 }
 
 function isScalar(value: unknown): value is string | number | boolean {
@@ -369,6 +369,22 @@ function memoize(pattern: RegExp): (text: string) => boolean {
     remembered.set(text, result);
     return result;
   };
+}
+
+/** The text that normalizeOnce last normalized, and its result. */
+const lastNormalized = { text: '', normalized: '' };
+
+/**
+ * Normalizes text as normalizeText does, reusing the last result: the
+ * rules of a model test one trait or property value in turn, and Unicode
+ * normalization costs more than the comparison.
+ */
+function normalizeOnce(text: string): string {
+  if (text !== lastNormalized.text) {
+    lastNormalized.normalized = normalizeText(text);
+    lastNormalized.text = text;
+  }
+  return lastNormalized.normalized;
 }
 
 function normalizedSet(values: readonly string[]): ReadonlySet<string> {
