@@ -31,7 +31,7 @@ export function scoreFit(
  * Fit of each traits record by model, because scoring a lead reads its fit
  * several times and a lead's traits change far less often than its
  * intent. A traits record is never changed after it is scored: applying
- * events copies it before the first change (see lead.ts).
+ * events copies it before the first change (see lead-copy.ts).
  */
 const fitCache = new WeakMap<
   Readonly<Record<string, TraitEntry>>,

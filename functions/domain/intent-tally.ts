@@ -348,7 +348,7 @@ function removeCappedEvent(
 /**
  * Drops the times of cap windows that ended more than CAP_HORIZON_MS
  * before the rule's latest event, so a lead's state stays bounded. Their
- * counted weight stays in the year sums. `opensRecord` tells that the
+ * counted weight stays in the year sums. `opensRecord` is true when the
  * event at `at` opened the tally's window record, which then has no
  * other window.
  */
@@ -425,6 +425,13 @@ function writableSums(
   return copy;
 }
 
+/**
+ * Returns the tally's window record, copied first if it is shared.
+ * NOTE: window indices count windows since 1970 (about 680 for 30-day
+ * windows in 2026). V8 keeps such a record as a sparse array of about 1.5
+ * times the largest index, so this copy is the largest cost of a capped
+ * event that a request applies to a stored tally.
+ */
 function writableWindows(
   tally: IntentTally,
   owned: OwnedRecords | undefined,

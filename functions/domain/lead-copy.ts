@@ -15,8 +15,8 @@ import type {
 /**
  * Copies of lead states. applyEvents changes a copy that shares its
  * traits, intent tallies, click seconds and quarantine counts with the
- * input state, and copies each of them before its first change, so a
- * request costs time in proportion to what its events change and never
+ * input state, and copies each of them before its first change. A request
+ * then costs time in proportion to what its events change, and never
  * changes the input state. Change shared parts only through the writable
  * functions below, and only between startCopy and endCopy.
  */
@@ -132,7 +132,7 @@ export function writableQuarantined(
 /**
  * Returns a deep copy, so applying events never mutates stored state.
  * With `copyOnWrite`, the copy shares its records and is opened for
- * changes as by startCopy.
+ * changes as by startCopy, and the caller must call endCopy.
  */
 export function cloneState(
   state: LeadState,

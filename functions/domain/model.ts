@@ -375,9 +375,9 @@ function memoize(pattern: RegExp): (text: string) => boolean {
 const lastNormalized = { text: '', normalized: '' };
 
 /**
- * Normalizes text as normalizeText does, reusing the last result: the
- * rules of a model test one trait or property value in turn, and Unicode
- * normalization costs more than the comparison.
+ * Normalizes text as normalizeText does, reusing the last result, because
+ * the rules of a model test one trait or property value in turn and
+ * Unicode normalization costs more than the comparison.
  */
 function normalizeOnce(text: string): string {
   if (text !== lastNormalized.text) {

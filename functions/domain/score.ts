@@ -55,6 +55,8 @@ export function scoreLead(
   const fitContributions = scoreFit(state.traits, model);
   const clicks = latestScoredClicks(state);
   const tallies = talliesInModelOrder(state, model);
+  // applyEvent widens firstSeenAt and lastEventAt to each event's scoring
+  // time before it counts the event, so they bound every tally's years.
   const span = yearSpan(state.firstSeenAt, state.lastEventAt);
   const intentContributions: IntentContribution[] = [];
   let intent = 0;
