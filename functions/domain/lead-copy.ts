@@ -42,7 +42,9 @@ let open: OpenCopy | undefined;
  * changes through the writable functions until endCopy.
  */
 export function startCopy(state: LeadState): LeadState {
-  const copy = { ...copyOfStatus(state), intent: { ...state.intent } };
+  // Applying events never changes episodes, so the copy shares them.
+  const copy = copyOfStatus(state, state.episodes);
+  copy.intent = { ...state.intent };
   open = {
     state: copy,
     traits: false,
@@ -159,14 +161,15 @@ export function cloneState(
 }
 
 /**
- * Returns a copy of a lead with its own episodes, group id, membership,
- * disposition and last score; every other record is still shared.
+ * Returns a copy of a lead with its own group id, membership, disposition
+ * and last score, and `episodes` or else its own copy of the episodes.
+ * Every other record is still shared.
  */
-function copyOfStatus(state: LeadState): LeadState {
-  const copy: LeadState = {
-    ...state,
-    episodes: state.episodes.map((episode) => ({ ...episode })),
-  };
+function copyOfStatus(
+  state: LeadState,
+  episodes = state.episodes.map((episode) => ({ ...episode })),
+): LeadState {
+  const copy: LeadState = { ...state, episodes };
   if (state.groupId !== undefined) copy.groupId = { ...state.groupId };
   if (state.membership !== undefined) {
     copy.membership = { ...state.membership };

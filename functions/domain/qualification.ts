@@ -1,5 +1,10 @@
 import { roundCents } from './explanation.js';
-import { type LeadState, type LeadStatus, lastActivityOf } from './lead.js';
+import {
+  type EpisodeRecord,
+  type LeadState,
+  type LeadStatus,
+  lastActivityOf,
+} from './lead.js';
 import type { ScoringModel } from './model.js';
 import { type LeadScore, scoreLead, timeScoreBelow } from './score.js';
 import { DAY_MS } from './time.js';
@@ -93,17 +98,24 @@ export function recycleNow(
 }
 
 /**
- * Returns a copy of a lead whose status, episodes, review time and last
- * score can change. Traits, intent, quarantine and click records are
- * shared with `state`, because evaluation only reads them.
+ * Returns a copy of a lead whose status, review time and last score can
+ * change. Traits, intent, quarantine and click records are shared with
+ * `state`, because evaluation only reads them, and so are the episodes
+ * until a transition copies them (see ownEpisodes).
  */
 function copyStatus(state: LeadState): LeadState {
-  const copy: LeadState = {
-    ...state,
-    episodes: state.episodes.map((episode) => ({ ...episode })),
-  };
+  const copy: LeadState = { ...state };
   if (state.lastScore !== undefined) copy.lastScore = { ...state.lastScore };
   return copy;
+}
+
+/**
+ * Gives a lead its own copy of its episodes before a transition changes
+ * them, because copyStatus shares them with the evaluated state.
+ */
+function ownEpisodes(state: LeadState): EpisodeRecord[] {
+  state.episodes = state.episodes.map((episode) => ({ ...episode }));
+  return state.episodes;
 }
 
 function finish(
@@ -202,7 +214,7 @@ function recycle(
   state.status = 'recycled';
   state.recycledAt = at;
   state.statusChangedAt = at;
-  const record = state.episodes.find((e) => e.episode === state.episode);
+  const record = ownEpisodes(state).find((e) => e.episode === state.episode);
   if (record !== undefined) {
     record.recycledAt = at;
     record.recycleReason = reason;
@@ -233,14 +245,15 @@ function qualifyIfEligible(
   state.qualifiedAt = now;
   state.firstQualifiedAt ??= now;
   state.statusChangedAt = now;
-  state.episodes.push({
+  const episodes = ownEpisodes(state);
+  episodes.push({
     episode: state.episode,
     qualifiedAt: now,
     score: roundCents(score.score),
     modelVersion: model.version,
   });
-  if (state.episodes.length > MAX_EPISODE_RECORDS) {
-    state.episodes.splice(0, state.episodes.length - MAX_EPISODE_RECORDS);
+  if (episodes.length > MAX_EPISODE_RECORDS) {
+    episodes.splice(0, episodes.length - MAX_EPISODE_RECORDS);
   }
   return {
     kind: 'qualified',
