@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { applyEvents, newLead } from '../../functions/domain/lead.js';
+import { scoreLead } from '../../functions/domain/score.js';
+import { DAY_MS } from '../../functions/domain/time.js';
+import { T0, trackingEvent } from '../fixtures/events.js';
+import { modelWith } from '../fixtures/models.js';
+
+const model = modelWith({
+  fit: [{ traits: ['title'], pattern: 'chief', points: 30 }],
+  intent: [
+    {
+      id: 'blog',
+      when: { path: '^/blog/' },
+      points: 2,
+      cap: { max: 2, windowDays: 30 },
+    },
+    {
+      id: 'click',
+      when: { events: ['Email Link Clicked'] },
+      points: 3,
+      cap: { max: 4, windowDays: 7 },
+    },
+    { id: 'demo', when: { events: ['Demo Requested'] }, points: 40 },
+  ],
+});
+
+function blogRead(days: number) {
+  return trackingEvent({ type: 'page', path: '/blog/post', days });
+}
+
+function click(at: number, userAgent?: string) {
+  return trackingEvent({
+    type: 'track',
+    name: 'Email Link Clicked',
+    occurredAt: at,
+    ...(userAgent === undefined ? {} : { userAgent }),
+  });
+}
+
+/** A lead with traits, capped and uncapped tallies and open clicks. */
+function storedLead() {
+  const events = [
+    trackingEvent({ type: 'identify', traits: { title: 'Manager' } }),
+    blogRead(1),
+    blogRead(2),
+    blogRead(3),
+    trackingEvent({ type: 'track', name: 'Demo Requested', days: 4 }),
+    click(T0 + 5 * DAY_MS),
+    click(T0 + 5 * DAY_MS + 10),
+  ];
+  return applyEvents(newLead('lead-1', model, T0), events, model).state;
+}
+
+describe('applyEvents copies', () => {
+  it('leaves the input state unchanged', () => {
+    const stored = storedLead();
+    const snapshot = structuredClone(stored);
+
+    applyEvents(
+      stored,
+      [
+        trackingEvent({
+          type: 'identify',
+          traits: { title: 'Chief' },
+          days: 7,
+        }),
+        blogRead(2.5),
+        // A third click in the same second is a burst: it takes back the
+        // two stored clicks and quarantines all three.
+        click(T0 + 5 * DAY_MS + 20),
+        click(T0 + 6 * DAY_MS, 'Mozilla/5.0 (compatible; bingbot/2.0)'),
+      ],
+      model,
+    );
+
+    expect(stored).toStrictEqual(snapshot);
+  });
+
+  it('changes the copy as events require', () => {
+    const stored = storedLead();
+
+    const { state } = applyEvents(
+      stored,
+      [
+        trackingEvent({
+          type: 'identify',
+          traits: { title: 'Chief' },
+          days: 7,
+        }),
+        click(T0 + 5 * DAY_MS + 20),
+      ],
+      model,
+    );
+
+    expect(state.traits.title?.value).toBe('Chief');
+    expect(state.intent.click).toBeUndefined();
+    expect(state.quarantined['click-burst']?.count).toBe(3);
+    expect(scoreLead(state, model, T0 + 6 * DAY_MS).fit).toBe(30);
+    expect(scoreLead(stored, model, T0 + 6 * DAY_MS).fit).toBe(0);
+  });
+
+  it('shares the tallies that events leave alone', () => {
+    const stored = storedLead();
+
+    const { state } = applyEvents(stored, [blogRead(20)], model);
+
+    expect(state.intent.demo).toBe(stored.intent.demo);
+    expect(state.intent.blog).not.toBe(stored.intent.blog);
+    expect(state.intent.blog?.windows).not.toBe(stored.intent.blog?.windows);
+    expect(state.traits).toBe(stored.traits);
+  });
+
+  it('keeps an earlier result intact after a later request', () => {
+    const first = applyEvents(storedLead(), [blogRead(10)], model).state;
+    const snapshot = structuredClone(first);
+
+    applyEvents(first, [blogRead(11), blogRead(12)], model);
+
+    expect(first).toStrictEqual(snapshot);
+  });
+});
