@@ -37,7 +37,7 @@ function click(at: number, userAgent?: string) {
   });
 }
 
-/** A lead with traits, capped and uncapped tallies and open clicks. */
+/** Builds a lead with traits, capped and uncapped tallies and open clicks. */
 function storedLead() {
   const events = [
     trackingEvent({ type: 'identify', traits: { title: 'Manager' } }),
