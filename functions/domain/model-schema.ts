@@ -19,7 +19,12 @@ import { DEFAULT_PERSONAL_EMAIL_DOMAINS } from './personal-domains.js';
 const ruleId = z
   .string()
   .max(64)
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits, -');
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits, -')
+  // Scoring keeps tallies in plain objects keyed by rule id, where
+  // `constructor` would read Object.prototype's property.
+  .refine((id) => !(id in Object.prototype), {
+    message: 'is a name every JavaScript object has; choose another id',
+  });
 
 const regexPattern = z
   .string()

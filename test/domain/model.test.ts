@@ -146,6 +146,12 @@ describe('compileModel', () => {
       field: 'intent.rules[0].id',
     },
     {
+      name: 'a rule id every object has',
+      path: ['intent', 'rules', 0, 'id'],
+      value: 'constructor',
+      field: 'intent.rules[0].id',
+    },
+    {
       name: 'an intent rule without conditions',
       path: ['intent', 'rules', 0, 'when'],
       value: {},
