@@ -41,6 +41,7 @@ export function tombstoneOf(
     version: source?.version ?? 0,
     modelVersion: model.version,
     firstSeenAt: base?.firstSeenAt ?? now,
+    ...(base?.createdAt === undefined ? {} : { createdAt: base.createdAt }),
     lastEventAt: base?.lastEventAt ?? now,
     lastActivityAt: undefined,
     eventCount: base?.eventCount ?? 0,

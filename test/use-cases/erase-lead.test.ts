@@ -161,6 +161,64 @@ describe('eraseLead', () => {
     }
   });
 
+  it('keeps erased data out of a request read before it', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    const page = (id: string) => ({
+      type: 'page',
+      messageId: id,
+      userId: ERASED,
+      properties: { path: '/blog/post' },
+    });
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    await ingest(committee(ERASED, 'Chief Procurement Officer'));
+    // The slow request reads the lead, then waits until the erasure and
+    // a new first event are done before it writes.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let snapshotRead = () => {};
+    const snapshotDone = new Promise<void>((resolve) => {
+      snapshotRead = resolve;
+    });
+    const read = deps.repository.readIngestSnapshot.bind(deps.repository);
+    deps.repository.readIngestSnapshot = async (...args) => {
+      const snapshot = await read(...args);
+      deps.repository.readIngestSnapshot = read;
+      snapshotRead();
+      await gate;
+      return snapshot;
+    };
+    const slow = ingest([page('slow')]);
+    await snapshotDone;
+
+    clock.advance(60_000);
+    await eraseLead(deps, ERASED);
+    await ingest([page('after')]);
+    release();
+    await slow;
+
+    const state = await deps.repository.getLead(ERASED);
+    expect(state?.traits.title).toBeUndefined();
+    expect(state?.traits.email).toBeUndefined();
+    expect(state?.eventCount).toBe(2);
+    expect(state?.intent['demo-request']).toBeUndefined();
+    const items = await scanTable(context);
+    const events = items.filter(
+      (item) => item.PK === `LEAD#${ERASED}` && item.entity === 'event',
+    );
+    expect(events.map((event) => event.messageId).sort()).toEqual([
+      'after',
+      'slow',
+    ]);
+  });
+
   it('gives a lead stored again new event ids', async () => {
     const context = await realDependencies({ model: accountModel() });
     const { deps, clock } = context;

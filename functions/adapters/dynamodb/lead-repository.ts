@@ -746,21 +746,43 @@ export class DynamoLeadRepository implements LeadRepository {
     ];
   }
 
+  /**
+   * Puts the lead state under a version check that compares createdAt
+   * too, which a lead keeps for life. Versions start again at 1 when an
+   * erased lead is stored again, so the version alone would let a writer
+   * that read the erased lead overwrite the new one.
+   */
   private statePut(change: LeadChange): TransactWriteItem {
     const isNew = change.expectedVersion === 0;
+    const item = stateToItem(change.state, this.reviewShards);
+    if (isNew) {
+      return {
+        Put: {
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
+        },
+      };
+    }
+    const { createdAt } = change.state;
     return {
       Put: {
         TableName: this.tableName,
-        Item: stateToItem(change.state, this.reviewShards),
-        ConditionExpression: isNew
-          ? 'attribute_not_exists(#pk)'
-          : '#version = :expected',
-        ExpressionAttributeNames: isNew
-          ? { '#pk': TABLE_LAYOUT.partitionKey }
-          : { '#version': 'version' },
-        ExpressionAttributeValues: isNew
-          ? undefined
-          : marshall({ ':expected': change.expectedVersion }),
+        Item: item,
+        ConditionExpression:
+          createdAt === undefined
+            ? '#version = :expected AND attribute_not_exists(#createdAt)'
+            : '#version = :expected AND #createdAt = :createdAt',
+        ExpressionAttributeNames: {
+          '#version': 'version',
+          '#createdAt': 'createdAt',
+        },
+        ExpressionAttributeValues: marshall(
+          createdAt === undefined
+            ? { ':expected': change.expectedVersion }
+            : { ':expected': change.expectedVersion, ':createdAt': createdAt },
+        ),
       },
     };
   }
