@@ -37,6 +37,7 @@ export interface LeadUpdate {
   leadId: string;
   storedMessageIds: string[];
   duplicateMessageIds: string[];
+  /** Evaluation of the lead at `now`, with the state as stored. */
   evaluation: Evaluation | undefined;
   outgoing: OutgoingEvent[];
   /** Accounts whose coverage or qualification the update can change. */
@@ -207,6 +208,7 @@ async function writeOnce(
     membership.change === undefined &&
     evaluation.state.nextReviewAt === stored.nextReviewAt;
   let written = stored;
+  let result = evaluation;
   if (!unchanged) {
     const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
     const state = { ...evaluation.state, version: before.version + 1 };
@@ -236,13 +238,16 @@ async function writeOnce(
     };
     await repository.saveLeadChange(change);
     written = state;
+    // Carry the stored version, so an update that wrote ranks above one
+    // that found the same lead unchanged before this write.
+    result = { ...evaluation, state };
   }
   return {
     written,
     leadId,
     storedMessageIds: events.map((event) => event.messageId),
     duplicateMessageIds,
-    evaluation,
+    evaluation: result,
     outgoing,
     accounts: membership.accounts,
   };

@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { getLead } from '../../functions/use-cases/get-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { SALES_TARGET } from '../../lib/definitions/event-routing.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
@@ -50,5 +51,50 @@ describe('ingestMessages', () => {
     expect(again.events.published).toBe(0);
     expect(again.transitions).toEqual({ qualified: 0, recycled: 0 });
     expect(await repository.getLead('cpo-2')).toEqual(before);
+  });
+
+  it('summarizes a lead after a merged id wrote to it', async () => {
+    const { deps, clock, repository } = await realDependencies();
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    const blog = {
+      type: 'page',
+      messageId: 'sam-blog',
+      userId: 'sam',
+      properties: { path: '/blog/post' },
+    };
+    await ingest([
+      {
+        type: 'identify',
+        messageId: 'sam-id',
+        anonymousId: 'b1',
+        userId: 'sam',
+      },
+      blog,
+    ]);
+
+    // The resent blog read changes nothing, while the demo request of the
+    // merged anonymous id lands on the same lead.
+    const result = await ingest([
+      blog,
+      {
+        type: 'track',
+        messageId: 'sam-demo',
+        anonymousId: 'b1',
+        event: 'Demo Requested',
+      },
+    ]);
+
+    const view = await getLead(deps, 'sam');
+    expect(result.counts).toEqual({ scored: 1, duplicate: 1, rejected: 0 });
+    expect(result.leads).toHaveLength(1);
+    expect(result.leads[0]?.leadId).toBe('sam');
+    expect(result.leads[0]?.intent).toBe(view.intent);
+    expect(result.leads[0]?.score).toBe(view.score);
+    expect((await repository.getLead('sam'))?.eventCount).toBe(3);
   });
 });
