@@ -68,7 +68,7 @@ export interface AccountScore {
   score: number;
   /** Highest firmographic fit among the account's leads. */
   fit: number;
-  /** Sum of the decayed intent of the account's leads. */
+  /** Sum of the decayed intent of the `engagementLeads` most engaged leads. */
   engagement: number;
   /** Roles with an engaged lead, in model order. */
   covered: string[];

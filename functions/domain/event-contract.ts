@@ -149,7 +149,11 @@ export const accountQualifiedDetailSchema = baseDetailSchema.extend({
   episode: z.number().int().positive(),
   score: z.number().describe('fit + engagement at occurredAt.'),
   fit: z.number().describe('Best firmographic fit among its leads.'),
-  engagement: z.number().describe('Decayed intent of its leads.'),
+  engagement: z
+    .number()
+    .describe(
+      'Decayed intent of its most engaged leads (accounts.engagementLeads).',
+    ),
   threshold: z.number().describe('Score at which an account qualifies.'),
   rolesCovered: z
     .array(z.string())

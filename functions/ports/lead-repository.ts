@@ -34,8 +34,9 @@ export interface EventPage {
 
 /**
  * Everything one request changes for one lead, written atomically: the new
- * events, the new state (if the stored version is still `expectedVersion`)
- * and the outgoing events caused by the change.
+ * events, the new state (if the stored version is still `expectedVersion`
+ * and the stored createdAt is the state's) and the outgoing events caused
+ * by the change.
  */
 export interface LeadChange {
   sourceId: string;
