@@ -1,4 +1,9 @@
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type BatchGetItemCommandInput,
+  type BatchGetItemCommandOutput,
+  GetItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
@@ -193,6 +198,56 @@ describe('DynamoLeadRepository', () => {
     ]);
     expect(otherSource.storedMessageIds.size).toBe(0);
     expect(otherSource.leads.get('lead-s')?.version).toBe(1);
+  });
+
+  it('reads a snapshot again for unprocessed keys', async () => {
+    const { repository, client } = await repositoryOnNewTable();
+    await repository.saveLeadChange(qualifyingChange('lead-u'));
+    // Each BatchGetItem call reads only its first 30 keys and returns the
+    // rest as unprocessed, as DynamoDB does above its response size limit.
+    let calls = 0;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as BatchGetItemCommandInput;
+        const table = Object.keys(input.RequestItems ?? {})[0];
+        const request =
+          table === undefined ? undefined : input.RequestItems?.[table];
+        if (table === undefined || request?.Keys === undefined) {
+          return next(args);
+        }
+        calls += 1;
+        const keys = request.Keys;
+        const output = await next({
+          ...args,
+          input: {
+            RequestItems: {
+              [table]: { ...request, Keys: keys.slice(0, 30) },
+            },
+          },
+        });
+        const rest = keys.slice(30);
+        const response = output.output as BatchGetItemCommandOutput;
+        response.UnprocessedKeys =
+          rest.length === 0 ? {} : { [table]: { ...request, Keys: rest } };
+        return output;
+      },
+      { step: 'initialize', name: 'partialBatchGet' },
+    );
+    // The stored ids come last, beyond the first 30 keys of the second page.
+    const unknownIds = Array.from({ length: 150 }, (_, i) => `unknown-${i}`);
+
+    const snapshot = await repository.readIngestSnapshot(
+      'default',
+      ['lead-u', 'lead-missing'],
+      [...unknownIds, 'lead-u-1', 'lead-u-2'],
+    );
+
+    expect(calls).toBeGreaterThan(2);
+    expect([...snapshot.leads.keys()]).toEqual(['lead-u']);
+    expect([...snapshot.storedMessageIds].sort()).toEqual([
+      'lead-u-1',
+      'lead-u-2',
+    ]);
   });
 
   it('lists due reviews and outbox entries, oldest first, in pages', async () => {
