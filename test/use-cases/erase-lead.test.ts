@@ -219,6 +219,58 @@ describe('eraseLead', () => {
     ]);
   });
 
+  it('keeps a stale merged id from storing the erased lead', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    await ingest(committee(ERASED, 'CPO', ANONYMOUS));
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let snapshotRead = () => {};
+    const snapshotDone = new Promise<void>((resolve) => {
+      snapshotRead = resolve;
+    });
+    const read = deps.repository.readIngestSnapshot.bind(deps.repository);
+    deps.repository.readIngestSnapshot = async (...args) => {
+      const snapshot = await read(...args);
+      deps.repository.readIngestSnapshot = read;
+      snapshotRead();
+      await gate;
+      return snapshot;
+    };
+    // The request reads the anonymous id while it is merged into the lead.
+    const slow = ingest([
+      {
+        type: 'page',
+        messageId: 'anonymous-after',
+        anonymousId: ANONYMOUS,
+        properties: { path: '/blog/post' },
+      },
+    ]);
+    await snapshotDone;
+
+    clock.advance(60_000);
+    await eraseLead(deps, ERASED);
+    release();
+    const result = await slow;
+
+    expect(await deps.repository.getLead(ERASED)).toBeUndefined();
+    expect(result.results[0]).toMatchObject({
+      status: 'scored',
+      leadId: `anon:${ANONYMOUS}`,
+    });
+    const anonymous = await deps.repository.getLead(`anon:${ANONYMOUS}`);
+    expect(anonymous?.eventCount).toBe(1);
+    expect(anonymous?.mergedInto).toBeUndefined();
+  });
+
   it('gives a lead stored again new event ids', async () => {
     const context = await realDependencies({ model: accountModel() });
     const { deps, clock } = context;
