@@ -56,6 +56,18 @@ export interface LeadChange {
   outcome?: OutcomeRecord;
   /** The score change to keep in the lead's history. */
   history?: HistoryEntry;
+  /**
+   * The tombstone whose events this change stores on the lead it was
+   * merged into. The write fails as a version conflict when the tombstone
+   * no longer points at the lead, as after an erasure of that lead.
+   */
+  followedTombstone?: FollowedTombstone;
+}
+
+/** A merged lead's tombstone, by its id and the lead it points at. */
+export interface FollowedTombstone {
+  leadId: string;
+  mergedInto: string;
 }
 
 /** One page of a lead's history, newest first. */

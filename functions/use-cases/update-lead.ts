@@ -13,6 +13,7 @@ import {
 } from '../domain/qualification.js';
 import {
   DuplicateMessageError,
+  type FollowedTombstone,
   type LeadChange,
   VersionConflictError,
 } from '../ports/lead-repository.js';
@@ -78,19 +79,22 @@ export async function updateLead(
     accounts: [],
   };
   const chunks = chunk(events, MAX_EVENTS_PER_WRITE);
-  // The state a write stores is the known state of the next chunk.
+  // The state a write stores is the known state of the next chunk. Each
+  // chunk starts at `leadId`, so it follows a merge through its tombstone.
   let known = prefetched;
   for (const events of chunks.length > 0 ? chunks : [[]]) {
     const { written, ...result } = await writeWithRetries(
       deps,
       sourceId,
-      update.leadId,
+      leadId,
       events,
       now,
       known,
     );
     known =
-      written === undefined || prefetched === undefined
+      written === undefined ||
+      prefetched === undefined ||
+      result.leadId !== leadId
         ? undefined
         : { state: written, storedMessageIds: prefetched.storedMessageIds };
     update.leadId = result.leadId;
@@ -121,6 +125,9 @@ async function writeWithRetries(
   // Only the first attempt on the first target may use the prefetched
   // state, because a conflict or a redirect makes it stale.
   let known: { state: LeadState | undefined } | undefined = prefetched;
+  // The tombstone that led to `target`, which the write checks is still
+  // there: an erasure of `target` deletes it.
+  let followed: FollowedTombstone | undefined;
   let redirects = 0;
   let attempt = 1;
   while (attempt <= MAX_ATTEMPTS) {
@@ -133,15 +140,13 @@ async function writeWithRetries(
       return await writeOnce(deps, sourceId, target, fresh, now, {
         stored,
         duplicates,
+        followed,
       });
     } catch (error) {
       if (error instanceof MergedLeadSignal) {
         if (events.length === 0) return emptyUpdate(target, [...duplicates]);
         // An erasure of the merged lead deletes the tombstone too, so a
         // redirect follows only a tombstone read just now.
-        // NOTE: an erasure that ends between this read and the write still
-        // lets the events store the erased target again. A condition on
-        // the tombstone in the target's transaction would rule that out.
         if (prefetchedRead) continue;
         redirects += 1;
         if (redirects > MAX_REDIRECTS) {
@@ -149,6 +154,7 @@ async function writeWithRetries(
             `A lead is linked through more than ${MAX_REDIRECTS} merged leads.`,
           );
         }
+        followed = { leadId: target, mergedInto: error.mergedInto };
         target = error.mergedInto;
         continue;
       }
@@ -156,6 +162,11 @@ async function writeWithRetries(
         for (const id of error.messageIds) duplicates.add(id);
       } else if (!(error instanceof VersionConflictError)) {
         throw error;
+      } else if (followed !== undefined) {
+        // The tombstone may be gone, so the next attempt starts over.
+        target = leadId;
+        followed = undefined;
+        redirects = 0;
       }
       deps.log.debug('lead write conflict', { leadId: target, attempt });
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
@@ -173,10 +184,14 @@ async function writeOnce(
   leadId: string,
   events: readonly TrackingEvent[],
   now: number,
-  read: { stored: LeadState | undefined; duplicates: ReadonlySet<string> },
+  read: {
+    stored: LeadState | undefined;
+    duplicates: ReadonlySet<string>;
+    followed: FollowedTombstone | undefined;
+  },
 ): Promise<WriteResult> {
   const { model, repository } = deps;
-  const { stored, duplicates } = read;
+  const { stored, duplicates, followed } = read;
   if (stored?.mergedInto !== undefined) {
     throw new MergedLeadSignal(stored.mergedInto);
   }
@@ -242,6 +257,7 @@ async function writeOnce(
         ? {}
         : { membership: membership.change }),
       ...(history === undefined ? {} : { history }),
+      ...(followed === undefined ? {} : { followedTombstone: followed }),
     };
     await repository.saveLeadChange(change);
     written = state;

@@ -271,6 +271,61 @@ describe('eraseLead', () => {
     expect(anonymous?.mergedInto).toBeUndefined();
   });
 
+  it('keeps a merged id from storing the erased lead', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    await ingest(committee(ERASED, 'CPO', ANONYMOUS));
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let tombstoneRead = () => {};
+    const tombstoneDone = new Promise<void>((resolve) => {
+      tombstoneRead = resolve;
+    });
+    // The request reads the tombstone, then waits for the erasure before
+    // it writes to the lead the tombstone points at.
+    const getLead = deps.repository.getLead.bind(deps.repository);
+    deps.repository.getLead = async (leadId) => {
+      const state = await getLead(leadId);
+      if (state?.mergedInto !== undefined) {
+        deps.repository.getLead = getLead;
+        tombstoneRead();
+        await gate;
+      }
+      return state;
+    };
+    const slow = ingest([
+      {
+        type: 'page',
+        messageId: 'anonymous-later',
+        anonymousId: ANONYMOUS,
+        properties: { path: '/blog/post' },
+      },
+    ]);
+    await tombstoneDone;
+
+    clock.advance(60_000);
+    await eraseLead(deps, ERASED);
+    release();
+    const result = await slow;
+
+    expect(await getLead(ERASED)).toBeUndefined();
+    expect(result.results[0]).toMatchObject({
+      status: 'scored',
+      leadId: `anon:${ANONYMOUS}`,
+    });
+    const anonymous = await getLead(`anon:${ANONYMOUS}`);
+    expect(anonymous?.eventCount).toBe(1);
+    expect(anonymous?.mergedInto).toBeUndefined();
+  });
+
   it('gives a lead stored again new event ids', async () => {
     const context = await realDependencies({ model: accountModel() });
     const { deps, clock } = context;

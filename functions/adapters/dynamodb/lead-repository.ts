@@ -104,7 +104,8 @@ type ItemRole =
   | { kind: 'membership' }
   | { kind: 'link' }
   | { kind: 'outcome' }
-  | { kind: 'history' };
+  | { kind: 'history' }
+  | { kind: 'tombstone' };
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
@@ -653,6 +654,21 @@ export class DynamoLeadRepository implements LeadRepository {
         },
       });
       roles.push({ kind: 'outcome' });
+    }
+    const followed = change.followedTombstone;
+    if (followed !== undefined) {
+      items.push({
+        ConditionCheck: {
+          TableName: this.tableName,
+          Key: stateKey(followed.leadId),
+          ConditionExpression: '#mergedInto = :target',
+          ExpressionAttributeNames: { '#mergedInto': 'mergedInto' },
+          ExpressionAttributeValues: marshall({
+            ':target': followed.mergedInto,
+          }),
+        },
+      });
+      roles.push({ kind: 'tombstone' });
     }
     const { mergedInto, leadId } = change.state;
     if (mergedInto !== undefined) {
