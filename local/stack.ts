@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
+import { resetRuntime } from '../functions/adapters/runtime.js';
 import type { EventSettings } from '../lib/definitions/event-routing.js';
 import {
   resourceName,
@@ -168,6 +169,9 @@ function configureHandlerEnvironment(values: Record<string, string>): void {
   delete process.env.AWS_PROFILE;
   // The local runtime checks MQL_WRITE_KEY and reads no secret.
   delete process.env.WRITE_KEY_SECRET_NAME;
+  // A runtime built earlier in this process, by another stack or a
+  // benchmark, would keep sending to its own table and event bus.
+  resetRuntime();
 }
 
 function startSweepTimer(

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
 import { resetRuntime } from '../../functions/adapters/runtime.js';
 import type { LeadView } from '../../functions/use-cases/get-lead.js';
 import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
+import { LOCAL_AWS } from '../../local/services.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 
@@ -381,5 +383,51 @@ describe('local stack', () => {
     });
     expect(other.status).toBe(409);
     expect(other.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
+
+describe('a second local stack in one process', () => {
+  it('stores events in its own table', async () => {
+    const second = await startLocalStack({
+      port: 0,
+      writeKey: WRITE_KEY,
+      adminToken: ADMIN_TOKEN,
+      sweepIntervalSeconds: 0,
+      onStatus: () => {},
+    });
+    try {
+      const response = await fetch(`${second.apiUrl}/v1/batch`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: basic(WRITE_KEY),
+        },
+        body: JSON.stringify({
+          batch: [
+            {
+              type: 'page',
+              messageId: 'second-stack-1',
+              userId: 'second-stack-lead',
+              properties: { path: '/pricing' },
+            },
+          ],
+        }),
+      });
+      const client = new DynamoDBClient({
+        ...LOCAL_AWS,
+        endpoint: second.dynamoDbEndpoint,
+      });
+      const { Item } = await client.send(
+        new GetItemCommand({
+          TableName: second.tableName,
+          Key: { PK: { S: 'LEAD#second-stack-lead' }, SK: { S: 'STATE' } },
+        }),
+      );
+
+      expect(response.status).toBe(200);
+      expect(Item?.entity?.S).toBe('lead');
+    } finally {
+      await second.stop();
+    }
   });
 });
