@@ -393,6 +393,7 @@ describe('a second local stack in one process', () => {
       writeKey: WRITE_KEY,
       adminToken: ADMIN_TOKEN,
       sweepIntervalSeconds: 0,
+      onSalesEvent: () => {},
       onStatus: () => {},
     });
     try {
