@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../functions/domain/canonical-json.js';
 import { NotFoundError } from '../../functions/domain/errors.js';
+import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
@@ -65,6 +66,30 @@ async function scanTable(
     new ScanCommand({ TableName: context.table.tableName }),
   );
   return Items.map((item) => unmarshall(item));
+}
+
+/**
+ * Makes the next ingest snapshot wait after its read until `release` is
+ * called. `read` resolves once that snapshot has been read.
+ */
+function holdNextSnapshot(deps: ScoringDependencies) {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let markRead = () => {};
+  const read = new Promise<void>((resolve) => {
+    markRead = resolve;
+  });
+  const original = deps.repository.readIngestSnapshot.bind(deps.repository);
+  deps.repository.readIngestSnapshot = async (...args) => {
+    const snapshot = await original(...args);
+    deps.repository.readIngestSnapshot = original;
+    markRead();
+    await gate;
+    return snapshot;
+  };
+  return { read, release };
 }
 
 describe('eraseLead', () => {
@@ -179,29 +204,14 @@ describe('eraseLead', () => {
     await ingest(committee(ERASED, 'Chief Procurement Officer'));
     // The slow request reads the lead, then waits until the erasure and
     // a new first event are done before it writes.
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let snapshotRead = () => {};
-    const snapshotDone = new Promise<void>((resolve) => {
-      snapshotRead = resolve;
-    });
-    const read = deps.repository.readIngestSnapshot.bind(deps.repository);
-    deps.repository.readIngestSnapshot = async (...args) => {
-      const snapshot = await read(...args);
-      deps.repository.readIngestSnapshot = read;
-      snapshotRead();
-      await gate;
-      return snapshot;
-    };
+    const held = holdNextSnapshot(deps);
     const slow = ingest([page('slow')]);
-    await snapshotDone;
+    await held.read;
 
     clock.advance(60_000);
     await eraseLead(deps, ERASED);
     await ingest([page('after')]);
-    release();
+    held.release();
     await slow;
 
     const state = await deps.repository.getLead(ERASED);
@@ -229,22 +239,7 @@ describe('eraseLead', () => {
         receivedAt: clock.now,
       });
     await ingest(committee(ERASED, 'CPO', ANONYMOUS));
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let snapshotRead = () => {};
-    const snapshotDone = new Promise<void>((resolve) => {
-      snapshotRead = resolve;
-    });
-    const read = deps.repository.readIngestSnapshot.bind(deps.repository);
-    deps.repository.readIngestSnapshot = async (...args) => {
-      const snapshot = await read(...args);
-      deps.repository.readIngestSnapshot = read;
-      snapshotRead();
-      await gate;
-      return snapshot;
-    };
+    const held = holdNextSnapshot(deps);
     // The request reads the anonymous id while it is merged into the lead.
     const slow = ingest([
       {
@@ -254,11 +249,11 @@ describe('eraseLead', () => {
         properties: { path: '/blog/post' },
       },
     ]);
-    await snapshotDone;
+    await held.read;
 
     clock.advance(60_000);
     await eraseLead(deps, ERASED);
-    release();
+    held.release();
     const result = await slow;
 
     expect(await deps.repository.getLead(ERASED)).toBeUndefined();
