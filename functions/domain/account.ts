@@ -146,6 +146,15 @@ export function accountOf(
       source: 'group',
     };
   }
+  // A business email domain names one company however people spell its
+  // name, so it ranks above the free-text company trait.
+  const domain = businessDomainOf(state, policy);
+  if (domain !== undefined) {
+    return {
+      accountId: boundedAccountId('domain', domain),
+      source: 'email-domain',
+    };
+  }
   const company = firstTrait(state.traits, policy.companyTraits);
   if (typeof company === 'string' && normalizeText(company) !== '') {
     return {
@@ -154,13 +163,6 @@ export function accountOf(
         normalizeText(company).replace(/\s+/g, ' '),
       ),
       source: 'company',
-    };
-  }
-  const domain = businessDomainOf(state, policy);
-  if (domain !== undefined) {
-    return {
-      accountId: boundedAccountId('domain', domain),
-      source: 'email-domain',
     };
   }
   return undefined;

@@ -209,7 +209,7 @@ const accountQualificationSchema = z
 
 const accountsSchema = z
   .object({
-    /** Traits that name the company, read after a group call's groupId. */
+    /** Traits that name the company of a lead without a business email. */
     companyTraits: propertyNames.default(['company.name', 'company']),
     /** Traits that hold the lead's job title. */
     titleTraits: propertyNames.default(['title', 'job_title', 'jobTitle']),

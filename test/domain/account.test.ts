@@ -60,11 +60,19 @@ describe('accountOf', () => {
     });
   });
 
-  it('rolls up by the company trait without a group', () => {
-    const lead = leadWith('ann@acme.example', { company: '  Acme  Corp ' });
+  it('rolls up by the company trait without a business email', () => {
+    const lead = leadWith('ann@gmail.com', { company: '  Acme  Corp ' });
     expect(accountOf(lead, policy)).toEqual({
       accountId: 'company:acme corp',
       source: 'company',
+    });
+  });
+
+  it('prefers the business email domain to the company trait', () => {
+    const lead = leadWith('ann@acme.example', { company: 'ACME Corp.' });
+    expect(accountOf(lead, policy)).toEqual({
+      accountId: 'domain:acme.example',
+      source: 'email-domain',
     });
   });
 
@@ -226,7 +234,7 @@ describe('boundedAccountId', () => {
   });
 
   it('shortens a long company name to 512 bytes', () => {
-    const lead = leadWith('ann@acme.example', { company: 'a'.repeat(600) });
+    const lead = leadWith('ann@gmail.com', { company: 'a'.repeat(600) });
     const accountId = accountOf(lead, policy)?.accountId ?? '';
     expect(bytesOf(accountId)).toBe(512);
     expect(accountId).toMatch(/^company:a+~[0-9a-f]{16}$/);

@@ -252,7 +252,7 @@ describe('local stack', () => {
       { headers: admin },
     );
     const account = await fetch(
-      `${stack.apiUrl}/accounts/${encodeURIComponent('company:acme industrial')}`,
+      `${stack.apiUrl}/accounts/${encodeURIComponent('domain:acme-industrial.example.com')}`,
       { headers: admin },
     );
     const erased = await fetch(`${stack.apiUrl}/leads/to-erase`, {
