@@ -204,14 +204,14 @@ describe('eraseLead', () => {
     await ingest(committee(ERASED, 'Chief Procurement Officer'));
     // The slow request reads the lead, then waits until the erasure and
     // a new first event are done before it writes.
-    const held = holdNextSnapshot(deps);
+    const heldSnapshot = holdNextSnapshot(deps);
     const slow = ingest([page('slow')]);
-    await held.read;
+    await heldSnapshot.read;
 
     clock.advance(60_000);
     await eraseLead(deps, ERASED);
     await ingest([page('after')]);
-    held.release();
+    heldSnapshot.release();
     await slow;
 
     const state = await deps.repository.getLead(ERASED);
@@ -239,7 +239,7 @@ describe('eraseLead', () => {
         receivedAt: clock.now,
       });
     await ingest(committee(ERASED, 'CPO', ANONYMOUS));
-    const held = holdNextSnapshot(deps);
+    const heldSnapshot = holdNextSnapshot(deps);
     // The request reads the anonymous id while it is merged into the lead.
     const slow = ingest([
       {
@@ -249,11 +249,11 @@ describe('eraseLead', () => {
         properties: { path: '/blog/post' },
       },
     ]);
-    await held.read;
+    await heldSnapshot.read;
 
     clock.advance(60_000);
     await eraseLead(deps, ERASED);
-    held.release();
+    heldSnapshot.release();
     const result = await slow;
 
     expect(await deps.repository.getLead(ERASED)).toBeUndefined();
