@@ -243,6 +243,14 @@ export interface LeadRepository {
     leadId: string,
   ): Promise<{ deleted: number; linkedLeadIds: string[] }>;
   /**
+   * Reserves a lead for its erasure for `holdMs`: if the stored version
+   * and createdAt are still the state's, bumps the version and marks the
+   * item so that no other lead change can be written until the hold
+   * ends. Returns the new version; raises VersionConflictError when the
+   * lead changed or is gone.
+   */
+  holdForErasure(state: LeadState, holdMs: number): Promise<number>;
+  /**
    * Deletes a lead's state item if its version is still
    * `expectedVersion`; raises VersionConflictError otherwise.
    */

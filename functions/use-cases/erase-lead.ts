@@ -15,6 +15,12 @@ import { resolveLeadId } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
 
 const MAX_ATTEMPTS = 5;
+/**
+ * Duration of the hold that blocks other writes to a lead during its
+ * erasure. Writers wait and retry meanwhile, and a hold left by an
+ * interrupted erasure expires after this time.
+ */
+export const ERASURE_HOLD_MS = 30_000;
 const MAX_BACKOFF_MS = 250;
 /** Leads merged into the erased one that one request follows at most. */
 const MAX_LINKED_LEADS = 1000;
@@ -65,41 +71,58 @@ export async function eraseLead(
     if (state === undefined || state.mergedInto !== undefined) {
       throw new NotFoundError(`Lead ${requestedId} was not found.`);
     }
-    await publishPending(deps, leadId);
-    const deleted = await deleteLinkedLeads(deps, leadId);
-    const now = deps.clock();
     const accounts = state.membership ? [state.membership.accountId] : [];
-    const erased = erasedEvent(leadId, deleted + 1, accounts.length, now);
-    await deps.repository.putOutboxEntry(erased);
+    let erased: OutgoingEvent;
     try {
-      await deps.repository.deleteLeadState(leadId, state.version);
+      // While the hold lasts no other writer can change the lead, so the
+      // items deleted below are all it has.
+      const heldVersion = await deps.repository.holdForErasure(
+        state,
+        ERASURE_HOLD_MS,
+      );
+      await publishPending(deps, leadId);
+      const deleted = await deleteLinkedLeads(deps, leadId);
+      erased = erasedEvent(leadId, deleted + 1, accounts.length, deps.clock());
+      await deps.repository.putOutboxEntry(erased);
+      await deps.repository.deleteLeadState(leadId, heldVersion);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
       continue;
     }
-    const accountEvents = await checkAccounts(deps, accounts, now);
-    await publishEvents(deps, [erased, ...accountEvents]);
-    deps.log.info('lead erased', {
-      itemsDeleted: deleted + 1,
-      eventId: erased.eventId,
-    });
-    const { leadIdSha256, itemsDeleted, accountsUpdated } =
-      erased.detail as ErasureResult;
-    const merged = leadId !== userLeadId(requestedId);
-    return {
-      leadId,
-      result: {
-        leadIdSha256,
-        itemsDeleted,
-        accountsUpdated,
-        ...(merged ? { requestedLeadId: requestedId } : {}),
-      },
-    };
+    return announceErasure(deps, requestedId, leadId, erased, accounts);
   }
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing during erasure; retry the request.`,
   );
+}
+
+/**
+ * Evaluates the lead's accounts again without it, publishes "Lead
+ * Erased" with their events and returns the erasure's result.
+ */
+async function announceErasure(
+  deps: ScoringDependencies,
+  requestedId: string,
+  leadId: string,
+  erased: OutgoingEvent,
+  accounts: string[],
+): Promise<Erasure> {
+  const accountEvents = await checkAccounts(deps, accounts, erased.createdAt);
+  await publishEvents(deps, [erased, ...accountEvents]);
+  const { leadIdSha256, itemsDeleted, accountsUpdated } =
+    erased.detail as ErasureResult;
+  deps.log.info('lead erased', { itemsDeleted, eventId: erased.eventId });
+  const merged = leadId !== userLeadId(requestedId);
+  return {
+    leadId,
+    result: {
+      leadIdSha256,
+      itemsDeleted,
+      accountsUpdated,
+      ...(merged ? { requestedLeadId: requestedId } : {}),
+    },
+  };
 }
 
 /** Publishes the lead's outbox, so no event of it is lost by erasure. */

@@ -96,6 +96,50 @@ describe('DynamoLeadRepository', () => {
     );
   });
 
+  it('refuses lead changes while an erasure holds the lead', async () => {
+    const table = await createTestTable();
+    let wallClock = T0;
+    const repository = new DynamoLeadRepository(table.client, {
+      tableName: table.tableName,
+      clock: () => wallClock,
+    });
+    await repository.saveLeadChange(qualifyingChange('lead-h'));
+    const stored = await repository.getLead('lead-h');
+    if (stored === undefined) throw new Error('lead-h was not stored');
+
+    const held = await repository.holdForErasure(stored, 30_000);
+    expect(held).toBe(stored.version + 1);
+    const reread = await repository.getLead('lead-h');
+    expect(reread?.version).toBe(held);
+    expect(reread).not.toHaveProperty('erasureHeldUntil');
+    const change = (): LeadChange => ({
+      ...qualifyingChange('lead-h', held),
+      events: [],
+      outgoing: [],
+      state: { ...stored, version: held + 1 },
+    });
+    await expect(repository.saveLeadChange(change())).rejects.toBeInstanceOf(
+      VersionConflictError,
+    );
+    // A second hold on the version read before the first one conflicts.
+    await expect(
+      repository.holdForErasure(stored, 30_000),
+    ).rejects.toBeInstanceOf(VersionConflictError);
+
+    // A hold left by an interrupted erasure ends by itself, and the next
+    // write drops it.
+    wallClock = T0 + 30_001;
+    await repository.saveLeadChange(change());
+    const { Item } = await table.client.send(
+      new GetItemCommand({
+        TableName: table.tableName,
+        Key: marshall({ PK: 'LEAD#lead-h', SK: 'STATE' }),
+      }),
+    );
+    expect(Item && unmarshall(Item)).not.toHaveProperty('erasureHeldUntil');
+    expect((await repository.getLead('lead-h'))?.version).toBe(held + 1);
+  });
+
   it('reports which messages were already stored', async () => {
     const { repository } = await repositoryOnNewTable();
     const first = qualifyingChange('lead-c');

@@ -186,6 +186,50 @@ describe('eraseLead', () => {
     }
   });
 
+  it('completes while ingest keeps writing the lead', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    let sent = 0;
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    await ingest(committee(ERASED, 'CPO'));
+    let erasing = true;
+    const stream = async (writer: number) => {
+      while (erasing) {
+        sent += 1;
+        await ingest([
+          {
+            type: 'page',
+            messageId: `stream-${writer}-${sent}`,
+            userId: ERASED,
+            properties: { path: '/blog/post' },
+          },
+        ]);
+      }
+    };
+    const writers = [0, 1, 2].map(stream);
+    // Lets the writers reach a steady stream before the erasure starts.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const erasure = await eraseLead(deps, ERASED).finally(() => {
+      erasing = false;
+    });
+    await Promise.all(writers);
+
+    expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
+    const items = await scanTable(context);
+    const ofLead = items.filter((item) => item.PK === `LEAD#${ERASED}`);
+    const state = ofLead.find((item) => item.entity === 'lead');
+    const events = ofLead.filter((item) => item.entity === 'event');
+    // What remains is a lead stored again after the erasure, whose
+    // state counts every event kept.
+    expect(events).toHaveLength(Number(state?.eventCount ?? 0));
+    expect(state?.traits ?? {}).toEqual({});
+  });
+
   it('keeps erased data out of a request read before it', async () => {
     const context = await realDependencies({ model: accountModel() });
     const { deps, clock } = context;

@@ -117,6 +117,13 @@ export function reviewAttributes(
     : { [SHARD]: shardOf(id, shards), [REVIEW_AT]: reviewAt };
 }
 
+/**
+ * Attribute of a state item held for its erasure: the time, epoch ms,
+ * until which no other change of the lead may be written. It is no part
+ * of the lead state, so a writer's put drops an expired hold.
+ */
+export const ERASURE_HOLD = 'erasureHeldUntil';
+
 export function stateToItem(state: LeadState, shards: number): Item {
   const review = reviewAttributes(state.leadId, state.nextReviewAt, shards);
   return marshall(
@@ -142,6 +149,7 @@ export function itemToState(item: Item): LeadState {
     entity: _entity,
     [SHARD]: _shard,
     [REVIEW_AT]: _reviewAt,
+    [ERASURE_HOLD]: _hold,
     ...fields
   } = unmarshall(item);
   return {

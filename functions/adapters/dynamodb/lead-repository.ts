@@ -45,6 +45,7 @@ import {
 } from './account-items.js';
 import {
   accountPartition,
+  ERASURE_HOLD,
   EVENT_SORT_PREFIX,
   eventKey,
   eventToItem,
@@ -90,6 +91,8 @@ export interface DynamoLeadRepositoryOptions {
    * @default 60000
    */
   outboxGraceMs?: number;
+  /** Wall clock of erasure holds, epoch ms. @default Date.now */
+  clock?: () => number;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -118,6 +121,8 @@ export class DynamoLeadRepository implements LeadRepository {
   private readonly tableName: string;
   private readonly retentionMs: number;
   private readonly outboxGraceMs: number;
+  /** Wall clock of erasure holds, which writers compare with it. */
+  private readonly clock: () => number;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -127,6 +132,7 @@ export class DynamoLeadRepository implements LeadRepository {
     this.reviewShards = options.reviewShards ?? DEFAULT_REVIEW_SHARDS;
     this.retentionMs = (options.eventRetentionDays ?? 400) * DAY_MS;
     this.outboxGraceMs = options.outboxGraceMs ?? 60_000;
+    this.clock = options.clock ?? Date.now;
   }
 
   async getLead(leadId: string): Promise<LeadState | undefined> {
@@ -348,6 +354,41 @@ export class DynamoLeadRepository implements LeadRepository {
     }
     await this.batchDelete(keys);
     return { deleted: keys.length, linkedLeadIds };
+  }
+
+  async holdForErasure(state: LeadState, holdMs: number): Promise<number> {
+    const version = state.version + 1;
+    const { createdAt } = state;
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(state.leadId),
+          UpdateExpression: 'SET #version = :version, #hold = :until',
+          ConditionExpression:
+            createdAt === undefined
+              ? '#version = :expected AND attribute_not_exists(#createdAt)'
+              : '#version = :expected AND #createdAt = :createdAt',
+          ExpressionAttributeNames: {
+            '#version': 'version',
+            '#createdAt': 'createdAt',
+            '#hold': ERASURE_HOLD,
+          },
+          ExpressionAttributeValues: marshall({
+            ':version': version,
+            ':until': this.clock() + holdMs,
+            ':expected': state.version,
+            ...(createdAt === undefined ? {} : { ':createdAt': createdAt }),
+          }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new VersionConflictError(state.leadId);
+      }
+      throw error;
+    }
+    return version;
   }
 
   async deleteLeadState(
@@ -766,7 +807,9 @@ export class DynamoLeadRepository implements LeadRepository {
    * Puts the lead state under a version check that compares createdAt
    * too, which a lead keeps for life. Versions start again at 1 when an
    * erased lead is stored again, so the version alone would let a writer
-   * that read the erased lead overwrite the new one.
+   * that read the erased lead overwrite the new one. A lead held for its
+   * erasure takes no change until the hold ends, so an erasure finishes
+   * however often the lead is written.
    */
   private statePut(change: LeadChange): TransactWriteItem {
     const isNew = change.expectedVersion === 0;
@@ -782,23 +825,25 @@ export class DynamoLeadRepository implements LeadRepository {
       };
     }
     const { createdAt } = change.state;
+    const created =
+      createdAt === undefined
+        ? 'attribute_not_exists(#createdAt)'
+        : '#createdAt = :createdAt';
     return {
       Put: {
         TableName: this.tableName,
         Item: item,
-        ConditionExpression:
-          createdAt === undefined
-            ? '#version = :expected AND attribute_not_exists(#createdAt)'
-            : '#version = :expected AND #createdAt = :createdAt',
+        ConditionExpression: `#version = :expected AND ${created} AND (attribute_not_exists(#hold) OR #hold < :now)`,
         ExpressionAttributeNames: {
           '#version': 'version',
           '#createdAt': 'createdAt',
+          '#hold': ERASURE_HOLD,
         },
-        ExpressionAttributeValues: marshall(
-          createdAt === undefined
-            ? { ':expected': change.expectedVersion }
-            : { ':expected': change.expectedVersion, ':createdAt': createdAt },
-        ),
+        ExpressionAttributeValues: marshall({
+          ':expected': change.expectedVersion,
+          ':now': this.clock(),
+          ...(createdAt === undefined ? {} : { ':createdAt': createdAt }),
+        }),
       },
     };
   }
