@@ -27,6 +27,11 @@ export type AccountSource = 'group' | 'company' | 'email-domain';
 export interface AccountRef {
   accountId: string;
   source: AccountSource;
+  /**
+   * The email-domain account of a lead whose group call names its
+   * account, which links that domain's leads to the group's account.
+   */
+  linkedAccountId?: string;
 }
 
 /** A lead's share of its account as stored under the account. */
@@ -40,6 +45,8 @@ export interface AccountMember {
   intent: number;
   intentAt: number;
   status: LeadStatus;
+  /** See AccountRef.linkedAccountId. */
+  linkedAccountId?: string;
 }
 
 export type AccountStatus = 'engaged' | 'mqa';
@@ -140,15 +147,18 @@ export function accountOf(
   policy: AccountPolicy,
 ): AccountRef | undefined {
   const groupId = state.groupId?.value;
+  const domain = businessDomainOf(state, policy);
   if (typeof groupId === 'string' && groupId.trim() !== '') {
     return {
       accountId: boundedAccountId('group', groupId.trim()),
       source: 'group',
+      ...(domain === undefined
+        ? {}
+        : { linkedAccountId: boundedAccountId('domain', domain) }),
     };
   }
   // A business email domain names one company however people spell its
   // name, so it ranks above the free-text company trait.
-  const domain = businessDomainOf(state, policy);
   if (domain !== undefined) {
     return {
       accountId: boundedAccountId('domain', domain),
@@ -241,6 +251,10 @@ export function membershipOf(
   const role = roleOf(state, policy);
   const fit = firmographicFit(state, model);
   const intent = Math.max(0, roundCents(score.intent));
+  const linked =
+    account.linkedAccountId === undefined
+      ? {}
+      : { linkedAccountId: account.linkedAccountId };
   const membership: Membership = {
     accountId: account.accountId,
     role,
@@ -248,6 +262,7 @@ export function membershipOf(
     intentStep: Math.floor(intent / policy.engagementStep),
     engaged: intent >= policy.engagedIntent,
     status: state.status,
+    ...linked,
   };
   const member: AccountMember = {
     accountId: account.accountId,
@@ -257,6 +272,7 @@ export function membershipOf(
     intent,
     intentAt: now,
     status: state.status,
+    ...linked,
   };
   return { membership, member };
 }
@@ -273,7 +289,8 @@ export function membershipChanged(
     before.fit !== after.fit ||
     before.intentStep !== after.intentStep ||
     before.engaged !== after.engaged ||
-    before.status !== after.status
+    before.status !== after.status ||
+    before.linkedAccountId !== after.linkedAccountId
   );
 }
 
@@ -287,7 +304,13 @@ export function accountsToCheck(
   after: Membership | undefined,
 ): string[] {
   if (!membershipChanged(before, after)) return [];
-  if (!(before?.engaged ?? false) && !(after?.engaged ?? false)) return [];
+  // A new link brings the linked domain's leads into the account.
+  const linkAdded =
+    after?.linkedAccountId !== undefined &&
+    after.linkedAccountId !== before?.linkedAccountId;
+  if (!linkAdded && !(before?.engaged ?? false) && !(after?.engaged ?? false)) {
+    return [];
+  }
   const accounts = [before?.accountId, after?.accountId].filter(
     (id): id is string => id !== undefined,
   );

@@ -64,6 +64,8 @@ export interface Membership {
   intentStep: number;
   engaged: boolean;
   status: LeadStatus;
+  /** Email-domain account that the lead links to its group's account. */
+  linkedAccountId?: string;
 }
 
 /** A trait value and the event time that set it. */

@@ -1,5 +1,6 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
+import type { AccountView } from '../use-cases/get-account.js';
 import { fitsPathIdLimit, MAX_PATH_ID_BYTES } from './path-id.js';
 
 /** Returns the account id of an `/accounts/{accountId}` path. */
@@ -21,4 +22,17 @@ export function accountIdOf(request: ApiRequest): string {
     );
   }
   return accountId;
+}
+
+/**
+ * Returns a Content-Location header naming the account shown, when the
+ * request named an email-domain account linked to it.
+ */
+export function accountContentLocation(
+  account: AccountView,
+): Record<string, string> {
+  if (account.requestedAccountId === undefined) return {};
+  return {
+    'content-location': `/accounts/${encodeURIComponent(account.accountId)}`,
+  };
 }

@@ -2,7 +2,7 @@ import { jsonResponse } from '../adapters/http/responses.js';
 import { getAccount } from '../use-cases/get-account.js';
 import { getHistory } from '../use-cases/get-history.js';
 import { getLead } from '../use-cases/get-lead.js';
-import { accountIdOf } from './account-path.js';
+import { accountContentLocation, accountIdOf } from './account-path.js';
 import { historyPageOf } from './history-query.js';
 import { httpHandler } from './http-handler.js';
 import { contentLocation, leadIdOf } from './lead-path.js';
@@ -35,7 +35,7 @@ export const handler = httpHandler(
     },
     'GET /accounts/{accountId}': async (request, { deps }) => {
       const account = await getAccount(deps, accountIdOf(request));
-      return jsonResponse(200, account);
+      return jsonResponse(200, account, accountContentLocation(account));
     },
   }),
 );

@@ -89,6 +89,11 @@ export interface IngestSnapshot {
 export interface AccountSnapshot {
   state: AccountState | undefined;
   members: AccountMember[];
+  /**
+   * For an email-domain account, the group's account that a lead with a
+   * group call linked it to last.
+   */
+  linkedTo: string | undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import {
-  type AccountEvaluation,
+  type AccountMember,
   type AccountState,
   accountReviewAt,
   accountsToCheck,
@@ -19,6 +19,7 @@ import {
   type LeadChange,
   VersionConflictError,
 } from '../ports/lead-repository.js';
+import { readAccount } from './account-reads.js';
 import { mapWithConcurrency, sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 
@@ -96,55 +97,76 @@ async function checkAccount(
   now: number,
 ): Promise<OutgoingEvent[]> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const snapshot = await deps.repository.getAccount(accountId);
-    const stored = snapshot.state ?? newAccount(accountId, deps.model, now);
-    const evaluation = evaluateAccount(
-      stored,
-      snapshot.members,
-      deps.model,
-      now,
-    );
-    const { transition } = evaluation;
-    const state = { ...evaluation.state, version: stored.version + 1 };
-    if (transition === undefined) {
-      if (stored.status !== 'mqa') return [];
-      const reviewAt = accountReviewAt(
-        snapshot.members,
-        deps.model,
-        evaluation.score,
+    const account = await readAccount(deps, accountId);
+    try {
+      const linked = account.linkedFrom;
+      // The linked domain's leads now count in the group's account, so
+      // an episode of the domain's own account ends.
+      if (linked?.state?.status === 'mqa') {
+        await settleAccount(deps, linked.accountId, linked.state, [], now);
+      }
+      return await settleAccount(
+        deps,
+        account.accountId,
+        account.state,
+        account.members,
         now,
       );
-      if (!needsNewReview(stored, reviewAt, now)) return [];
-      if (reviewAt === undefined) delete state.nextReviewAt;
-      else state.nextReviewAt = reviewAt;
-    }
-    const outgoing =
-      transition?.kind === 'qualified'
-        ? [accountQualifiedEvent(accountId, transition, deps.model, now)]
-        : [];
-    try {
-      await deps.repository.saveAccountChange({
-        expectedVersion: stored.version,
-        state,
-        outgoing,
-      });
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
-      continue;
     }
-    if (transition !== undefined) {
-      deps.log.info('account status changed', {
-        accountId,
-        status: state.status,
-        episode: transition.episode,
-      });
-    }
-    return outgoing;
   }
   throw new ConcurrencyError(
     `Account ${accountId} kept changing concurrently; retry the request.`,
   );
+}
+
+/**
+ * Evaluates one account and writes its status change or new review time,
+ * if any, under its version. Returns the events to publish; raises
+ * VersionConflictError when the account changed meanwhile.
+ */
+async function settleAccount(
+  deps: ScoringDependencies,
+  accountId: string,
+  stored: AccountState | undefined,
+  members: readonly AccountMember[],
+  now: number,
+): Promise<OutgoingEvent[]> {
+  const current = stored ?? newAccount(accountId, deps.model, now);
+  const evaluation = evaluateAccount(current, members, deps.model, now);
+  const { transition } = evaluation;
+  const state = { ...evaluation.state, version: current.version + 1 };
+  if (transition === undefined) {
+    if (current.status !== 'mqa') return [];
+    const reviewAt = accountReviewAt(
+      members,
+      deps.model,
+      evaluation.score,
+      now,
+    );
+    if (!needsNewReview(current, reviewAt, now)) return [];
+    if (reviewAt === undefined) delete state.nextReviewAt;
+    else state.nextReviewAt = reviewAt;
+  }
+  const outgoing =
+    transition?.kind === 'qualified'
+      ? [accountQualifiedEvent(accountId, transition, deps.model, now)]
+      : [];
+  await deps.repository.saveAccountChange({
+    expectedVersion: current.version,
+    state,
+    outgoing,
+  });
+  if (transition !== undefined) {
+    deps.log.info('account status changed', {
+      accountId,
+      status: state.status,
+      episode: transition.episode,
+    });
+  }
+  return outgoing;
 }
 
 /**
@@ -159,18 +181,4 @@ function needsNewReview(
   const stored = state.nextReviewAt;
   if (stored === undefined) return reviewAt !== undefined;
   return stored <= now || (reviewAt !== undefined && reviewAt < stored);
-}
-
-/** Reads an account and evaluates it at `now`. */
-export async function evaluateStored(
-  deps: ScoringDependencies,
-  accountId: string,
-  now: number,
-): Promise<{ evaluation: AccountEvaluation; version: number }> {
-  const snapshot = await deps.repository.getAccount(accountId);
-  const stored = snapshot.state ?? newAccount(accountId, deps.model, now);
-  return {
-    evaluation: evaluateAccount(stored, snapshot.members, deps.model, now),
-    version: stored.version,
-  };
 }

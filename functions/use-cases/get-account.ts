@@ -3,6 +3,7 @@ import { NotFoundError } from '../domain/errors.js';
 import { roundCents } from '../domain/explanation.js';
 import type { LeadStatus } from '../domain/lead.js';
 import { toIso } from '../domain/time.js';
+import { readAccount } from './account-reads.js';
 import type { ScoringDependencies } from './dependencies.js';
 
 /** Leads listed in an account view, most engaged first. */
@@ -47,19 +48,27 @@ export interface AccountView {
   leads: AccountLeadView[];
   modelVersion: string;
   scoredAt: string;
+  /**
+   * The email-domain account requested, when its leads count in the
+   * group's account shown.
+   */
+  requestedAccountId?: string;
 }
 
 /**
  * Returns an account scored at the current time from its members'
- * snapshots. Raises NotFoundError for an account without leads.
+ * snapshots, with the leads of the email-domain accounts linked to it.
+ * An email-domain account linked to a group's returns the group's.
+ * Raises NotFoundError for an account without leads.
  */
 export async function getAccount(
   deps: ScoringDependencies,
-  accountId: string,
+  requestedId: string,
 ): Promise<AccountView> {
-  const { state, members } = await deps.repository.getAccount(accountId);
+  const read = await readAccount(deps, requestedId);
+  const { accountId, state, members } = read;
   if (members.length === 0 && state === undefined) {
-    throw new NotFoundError(`Account ${accountId} was not found.`);
+    throw new NotFoundError(`Account ${requestedId} was not found.`);
   }
   const now = deps.clock();
   const score = scoreAccount(members, deps.model, now);
@@ -105,5 +114,8 @@ export async function getAccount(
     leads: leads.slice(0, MAX_ACCOUNT_LEADS_SHOWN),
     modelVersion: deps.model.version,
     scoredAt: toIso(now),
+    ...(read.linkedFrom === undefined
+      ? {}
+      : { requestedAccountId: requestedId }),
   };
 }

@@ -57,6 +57,15 @@ describe('accountOf', () => {
     expect(accountOf(lead, policy)).toEqual({
       accountId: 'group:acct-42',
       source: 'group',
+      linkedAccountId: 'domain:acme.example',
+    });
+  });
+
+  it('links no domain for a group lead with a personal email', () => {
+    const lead = leadWith('ann@gmail.com', {}, 'acct-42');
+    expect(accountOf(lead, policy)).toEqual({
+      accountId: 'group:acct-42',
+      source: 'group',
     });
   });
 
@@ -223,6 +232,13 @@ describe('accountsToCheck', () => {
       'domain:a.example',
       'group:g1',
     ]);
+  });
+
+  it('checks the group account when a lead links a domain', () => {
+    const grouped = { ...base, accountId: 'group:g1' };
+    const linked = { ...grouped, linkedAccountId: 'domain:a.example' };
+    expect(accountsToCheck(grouped, linked)).toEqual(['group:g1']);
+    expect(accountsToCheck(linked, { ...linked, intentStep: 1 })).toEqual([]);
   });
 });
 

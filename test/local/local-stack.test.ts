@@ -315,6 +315,41 @@ describe('local stack', () => {
     });
   });
 
+  it('names the group account of a linked email domain', async () => {
+    const identify = (userId: string, title: string) => ({
+      type: 'identify',
+      messageId: `${userId}-identify`,
+      userId,
+      traits: { email: `${userId}@linked-co.example`, title },
+    });
+    const batch = [
+      identify('lin', 'Chief Procurement Officer'),
+      {
+        type: 'group',
+        messageId: 'lin-group',
+        userId: 'lin',
+        groupId: 'crm-5',
+      },
+      identify('max', 'CFO'),
+    ];
+    await postBatch(JSON.stringify({ batch }), basic(WRITE_KEY));
+
+    const response = await fetch(
+      `${stack.apiUrl}/accounts/${encodeURIComponent('domain:linked-co.example')}`,
+      { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+    );
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-location')).toBe(
+      '/accounts/group%3Acrm-5',
+    );
+    expect(await response.json()).toMatchObject({
+      accountId: 'group:crm-5',
+      requestedAccountId: 'domain:linked-co.example',
+      leadCount: 2,
+    });
+  });
+
   it('names the identified lead that an anonymous id erases', async () => {
     const batch = [
       {

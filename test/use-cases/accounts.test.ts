@@ -128,6 +128,110 @@ describe('accounts', () => {
     expect(personal?.membership).toBeUndefined();
   });
 
+  it('counts email-domain leads in the group account', async () => {
+    const { deps, ingest, accountEvents } = await setup();
+    const groupCall = {
+      type: 'group',
+      messageId: 'ann-group',
+      userId: 'ann@acme.example',
+      groupId: 'acct-7',
+    };
+
+    await ingest([
+      ...engagedMember('ann@acme.example', 'Chief Procurement Officer'),
+      groupCall,
+    ]);
+    await ingest(engagedMember('carl@acme.example', 'CFO'));
+    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+
+    const events = accountEvents();
+    expect(events).toHaveLength(1);
+    const detail = events[0]?.detail as AccountQualifiedDetail;
+    expect(detail.accountId).toBe('group:acct-7');
+    expect(detail.rolesCovered).toEqual(['procurement', 'finance']);
+    const view = await getAccount(deps, 'group:acct-7');
+    expect(view.status).toBe('mqa');
+    expect(view.leads.map((lead) => lead.leadId).sort()).toEqual([
+      'ann@acme.example',
+      'carl@acme.example',
+      'dora@acme.example',
+    ]);
+    expect(view.requestedAccountId).toBeUndefined();
+    const byDomain = await getAccount(deps, 'domain:acme.example');
+    expect(byDomain.accountId).toBe('group:acct-7');
+    expect(byDomain.requestedAccountId).toBe('domain:acme.example');
+    expect(byDomain.leadCount).toBe(3);
+  });
+
+  it('ends the domain episode when a group call links it', async () => {
+    const { deps, ingest, accountEvents } = await setup();
+
+    await ingest(
+      engagedMember('ann@acme.example', 'Chief Procurement Officer'),
+    );
+    await ingest(engagedMember('carl@acme.example', 'CFO'));
+    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    expect(accountEvents().map((e) => e.detail.accountId)).toEqual([
+      'domain:acme.example',
+    ]);
+
+    // The CPO's group call moves her to the group's account, which then
+    // counts the domain's remaining leads too.
+    await ingest([
+      {
+        type: 'group',
+        messageId: 'ann-group',
+        userId: 'ann@acme.example',
+        groupId: 'acct-7',
+      },
+    ]);
+
+    expect(accountEvents().map((e) => e.detail.accountId)).toEqual([
+      'domain:acme.example',
+      'group:acct-7',
+    ]);
+    const domain = await deps.repository.getAccount('domain:acme.example');
+    expect(domain.state?.status).toBe('engaged');
+    expect(domain.linkedTo).toBe('group:acct-7');
+    const group = await getAccount(deps, 'group:acct-7');
+    expect(group.status).toBe('mqa');
+    expect(group.leadCount).toBe(3);
+  });
+
+  it('keeps domain leads apart once no group lead links them', async () => {
+    const { deps, ingest } = await setup();
+
+    await ingest([
+      {
+        type: 'identify',
+        messageId: 'ann-identify',
+        userId: 'ann',
+        traits: { email: 'ann@acme.example', title: 'CPO' },
+      },
+      { type: 'group', messageId: 'ann-group', userId: 'ann', groupId: 'g-7' },
+    ]);
+    await ingest(engagedMember('carl@acme.example', 'CFO'));
+    expect((await getAccount(deps, 'group:g-7')).leadCount).toBe(2);
+
+    // Ann's new address is at another company, so the link ends.
+    await ingest([
+      {
+        type: 'identify',
+        messageId: 'ann-moved',
+        userId: 'ann',
+        traits: { email: 'ann@beta.example' },
+      },
+    ]);
+
+    const group = await getAccount(deps, 'group:g-7');
+    expect(group.leads.map((lead) => lead.leadId)).toEqual(['ann']);
+    const domain = await getAccount(deps, 'domain:acme.example');
+    expect(domain.accountId).toBe('domain:acme.example');
+    expect(domain.leads.map((lead) => lead.leadId)).toEqual([
+      'carl@acme.example',
+    ]);
+  });
+
   it('lets the sweep end an MQA episode once decay does', async () => {
     const { deps, ingest, clock, accountEvents } = await setup();
     await ingest(engagedMember('pat@eta.example', 'Procurement Director'));

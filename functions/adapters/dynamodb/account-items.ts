@@ -13,6 +13,25 @@ const { partitionKey: SHARD, sortKey: REVIEW_AT } = TABLE_LAYOUT.reviewIndex;
 
 export const ACCOUNT_STATE_SORT_KEY = 'STATE';
 export const MEMBER_SORT_PREFIX = 'MEMBER#';
+/** Sort key of the item that links an email-domain account to a group's. */
+export const ACCOUNT_LINK_SORT_KEY = 'LINK';
+
+/**
+ * Returns the item under `linkedAccountId` naming the account its leads
+ * count in. The latest group call of one of the domain's leads decides.
+ */
+export function accountLinkToItem(
+  linkedAccountId: string,
+  accountId: string,
+): Item {
+  return marshall({
+    [PK]: accountPartition(linkedAccountId),
+    [SK]: ACCOUNT_LINK_SORT_KEY,
+    entity: 'account-link',
+    accountId: linkedAccountId,
+    linkedTo: accountId,
+  });
+}
 
 /** Returns the key of a lead's membership item under its account. */
 export function memberKey(accountId: string, leadId: string): Item {
@@ -50,6 +69,9 @@ export function itemToMember(fields: Record<string, unknown>): AccountMember {
     intent: Number(fields.intent),
     intentAt: Number(fields.intentAt),
     status: fields.status as AccountMember['status'],
+    ...(typeof fields.linkedAccountId === 'string'
+      ? { linkedAccountId: fields.linkedAccountId }
+      : {}),
   };
 }
 
@@ -86,17 +108,23 @@ export function itemToAccountState(
   return { qualifiedAt: undefined, ...state } as unknown as AccountState;
 }
 
-/** Splits the items of an account partition into state and members. */
+/**
+ * Splits the items of an account partition into state, members and the
+ * account it is linked to.
+ */
 export function readAccountItems(items: readonly Item[]): {
   state: AccountState | undefined;
   members: AccountMember[];
+  linkedTo: string | undefined;
 } {
   let state: AccountState | undefined;
+  let linkedTo: string | undefined;
   const members: AccountMember[] = [];
   for (const item of items) {
     const fields = unmarshall(item);
     if (fields.entity === 'member') members.push(itemToMember(fields));
     if (fields.entity === 'account') state = itemToAccountState(fields);
+    if (fields.entity === 'account-link') linkedTo = String(fields.linkedTo);
   }
-  return { state, members };
+  return { state, members, linkedTo };
 }

@@ -38,6 +38,7 @@ import {
   VersionConflictError,
 } from '../../ports/lead-repository.js';
 import {
+  accountLinkToItem,
   accountStateToItem,
   memberKey,
   memberToItem,
@@ -745,6 +746,14 @@ export class DynamoLeadRepository implements LeadRepository {
     if (put !== undefined) {
       items.push({
         Put: { TableName: this.tableName, Item: memberToItem(put) },
+      });
+    }
+    if (put?.linkedAccountId !== undefined) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: accountLinkToItem(put.linkedAccountId, put.accountId),
+        },
       });
     }
     return items;
