@@ -152,7 +152,12 @@ async function reviewLead(
     }
     return;
   }
-  const update = await updateLead(deps, 'sweep', leadId, [], now);
+  // The state just read serves the first attempt, so a due lead costs one
+  // read unless a writer races the sweep.
+  const update = await updateLead(deps, 'sweep', leadId, [], now, {
+    state,
+    storedMessageIds: new Set(),
+  });
   const accountEvents = await checkAccounts(deps, update.accounts, now);
   const outgoing = [...update.outgoing, ...accountEvents];
   if (outgoing.length > 0) {

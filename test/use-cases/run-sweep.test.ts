@@ -52,6 +52,28 @@ describe('runSweep', () => {
     expect(lead?.nextReviewAt).toBeUndefined();
   });
 
+  it('reads each due lead once', async () => {
+    const { deps, clock } = await realDependencies();
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('read-once'),
+      receivedAt: clock.now,
+    });
+    const qualified = await deps.repository.getLead('read-once');
+    clock.now = (qualified?.nextReviewAt ?? 0) + DAY_MS;
+    let reads = 0;
+    const getLead = deps.repository.getLead.bind(deps.repository);
+    deps.repository.getLead = (leadId) => {
+      reads += 1;
+      return getLead(leadId);
+    };
+
+    const due = await runSweep(deps, { now: clock.now, deadline: Infinity });
+
+    expect(due.recycled).toBe(1);
+    expect(reads).toBe(1);
+  });
+
   it('republishes an event whose first publish failed', async () => {
     const { deps, clock, routing } = await realDependencies();
     const working = deps.publisher;
