@@ -1,7 +1,6 @@
 import { noteLastAt, removeEvent } from './intent-tally.js';
 import type { LeadState } from './lead.js';
 import {
-  ownedRecords,
   writableClickSeconds,
   writableQuarantined,
   writableTally,
@@ -109,7 +108,7 @@ export function takeBackBurst(
     const rule = model.intentRulesById.get(ruleId);
     const tally = writableTally(state, ruleId);
     if (rule !== undefined && tally !== undefined) {
-      removeEvent(tally, rule, at, ownedRecords(state));
+      removeEvent(tally, rule, at);
       if (tally.matched === 0) delete state.intent[ruleId];
     }
     recordQuarantine(state, 'click-burst', at, 1);

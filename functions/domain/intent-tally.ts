@@ -1,4 +1,4 @@
-import type { IntentRule } from './model.js';
+import type { IntentCap, IntentRule } from './model.js';
 import { QUARTER_MS } from './time.js';
 
 /**
@@ -20,6 +20,10 @@ import { QUARTER_MS } from './time.js';
  * displace a later one exactly. Rules that can match an email click keep
  * CAP_RESERVE more, so an event removed as part of a click burst can be
  * replaced by the next one.
+ *
+ * Sums and windows are sorted arrays of entries that are never changed,
+ * so a copy of a tally copies two short arrays and shares the entries.
+ * Stored items keep them as records keyed by index (see StoredIntentTally).
  */
 export interface IntentTally {
   /** Events that matched the rule and were not quarantined. */
@@ -31,20 +35,28 @@ export interface IntentTally {
    * burst can still take back (see lastMatchedAt in lead.ts).
    */
   lastAt?: number;
-  /** Decayed weight in WEIGHT_UNITS per year index. */
-  sums: Record<string, number>;
-  /** Cap windows by window index, for capped rules only. */
-  windows?: Record<string, CapWindow>;
+  /** Decayed weight in WEIGHT_UNITS per year, ascending, none zero. */
+  sums: YearSum[];
+  /** Cap windows ascending by index, for capped rules only. */
+  windows?: CapWindow[];
   /** Window index below which cap windows were folded (see foldWindows). */
   foldedBefore?: number;
 }
 
-/** Events of one cap window. */
+/**
+ * Decayed weight of the counted events of one year, the index of its
+ * YEAR_MS period since 1970. Never changed: a new sum replaces it.
+ */
+export type YearSum = readonly [year: number, units: number];
+
+/** Events of one cap window. Never changed: a new window replaces it. */
 export interface CapWindow {
+  /** Index of the window: windows of the rule's length since 1970. */
+  readonly index: number;
   /** Earliest event times, ascending, at most `max` plus the reserve. */
-  times: number[];
+  readonly times: readonly number[];
   /** Events in the window, including those beyond `times`. */
-  total: number;
+  readonly total: number;
 }
 
 /**
@@ -70,43 +82,51 @@ export const CAP_RESERVE = 16;
  */
 export const CAP_HORIZON_MS = 2 * YEAR_MS;
 
-/** Returns a tally with no events, whose records `owned` lists. */
-export function emptyTally(owned?: OwnedRecords): IntentTally {
-  const tally: IntentTally = { matched: 0, counted: 0, sums: {} };
-  owned?.add(tally.sums);
-  return tally;
+/** Returns a tally with no events. */
+export function emptyTally(): IntentTally {
+  return { matched: 0, counted: 0, sums: [] };
 }
 
 /**
- * Records and windows that one request created, and so may change in
- * place. A tally copied by shareTally shares its records with the
- * original, and addEvent and removeEvent copy a record not in this set
- * before changing it. Without the set, they change records in place.
+ * Returns a copy of a tally that the caller may change with addEvent and
+ * removeEvent. It shares the year sums and cap windows, which are never
+ * changed, so copying costs two short array copies.
  */
-export type OwnedRecords = Set<object>;
+export function copyTally(tally: IntentTally): IntentTally {
+  const copy: IntentTally = {
+    matched: tally.matched,
+    counted: tally.counted,
+    sums: tally.sums.slice(),
+  };
+  if (tally.lastAt !== undefined) copy.lastAt = tally.lastAt;
+  if (tally.windows !== undefined) copy.windows = tally.windows.slice();
+  if (tally.foldedBefore !== undefined) {
+    copy.foldedBefore = tally.foldedBefore;
+  }
+  return copy;
+}
 
 /**
  * Adds one matched event at time `at` and returns whether it counts now.
  * An event of a capped rule may later be displaced by an earlier one.
- * `touchLastAt` is false for events that may still be taken back.
+ * `touchLastAt` is false for events that may still be taken back. The
+ * tally changes in place (see copyTally).
  */
 export function addEvent(
   tally: IntentTally,
   rule: IntentRule,
   at: number,
   touchLastAt: boolean,
-  owned?: OwnedRecords,
 ): boolean {
   tally.matched += 1;
   if (touchLastAt) noteLastAt(tally, at);
   if (rule.cap === undefined) {
-    addWeight(tally, rule, at, 1, owned);
+    addWeight(tally, rule, at, 1);
     tally.counted += 1;
     return true;
   }
-  const opensRecord = tally.windows === undefined;
-  const counted = addCappedEvent(tally, rule, at, owned);
-  foldWindows(tally, rule, at, opensRecord, owned);
+  const counted = addCappedEvent(tally, rule, rule.cap, at);
+  foldWindows(tally, rule.cap, at);
   return counted;
 }
 
@@ -118,129 +138,77 @@ export function noteLastAt(tally: IntentTally, at: number): void {
 /**
  * Removes one matched event at time `at` that an earlier call added, as
  * when a click burst turns out to be a scanner. Under a cap, the next
- * event of the window takes its place.
+ * event of the window takes its place. The tally changes in place.
  */
 export function removeEvent(
   tally: IntentTally,
   rule: IntentRule,
   at: number,
-  owned?: OwnedRecords,
 ): void {
   tally.matched = Math.max(0, tally.matched - 1);
   if (rule.cap === undefined) {
-    addWeight(tally, rule, at, -1, owned);
+    addWeight(tally, rule, at, -1);
     tally.counted = Math.max(0, tally.counted - 1);
     return;
   }
-  removeCappedEvent(tally, rule, at, owned);
+  removeCappedEvent(tally, rule, rule.cap, at);
 }
 
 /**
  * Returns the rule's points at time `at`: positive points decayed from
  * each event's time, negative points as they are, so inactivity never
- * reduces a penalty. `at` must not precede the events. `span`, when
- * given, contains the time of every event of the tally (see yearSpan).
+ * reduces a penalty. `at` must not precede the events.
  */
 export function tallyPoints(
   tally: IntentTally,
   rule: IntentRule,
   at: number,
-  span?: YearSpan,
 ): number {
   if (rule.points <= 0) {
     return rule.points * tally.counted;
   }
-  return rule.points * decayedWeight(tally, rule.retentionPerQuarter, at, span);
+  return rule.points * decayedWeight(tally.sums, rule.retentionPerQuarter, at);
 }
 
-/** Years of the decay sums, as indices of YEAR_MS periods since 1970. */
-export interface YearSpan {
-  first: number;
-  last: number;
-}
-
-/**
- * Years from which a span is not used, because reading each of its years
- * would cost more than listing a record's keys.
- */
-const MAX_SPAN_YEARS = 64;
-
-/**
- * Returns the years between two times, which a lead's first and last
- * event times bound for all of its tallies. Listing the keys of a record
- * keyed by array indices is slow in V8, and reading a few known years is
- * not. Undefined when the span is too long to be worth it.
- */
-export function yearSpan(from: number, to: number): YearSpan | undefined {
-  const first = Math.floor(from / YEAR_MS);
-  const last = Math.floor(to / YEAR_MS);
-  if (!(last >= first && last - first <= MAX_SPAN_YEARS)) return undefined;
-  return { first, last };
-}
-
-/** Returns Σ weight of the counted events at time `at`. */
+/** Returns Σ weight of the counted events at time `at`, in year order. */
 function decayedWeight(
-  tally: IntentTally,
+  sums: readonly YearSum[],
   retention: number,
   at: number,
-  span: YearSpan | undefined,
 ): number {
-  const { sums } = tally;
   let total = 0;
-  if (span === undefined) {
-    for (const year of yearsOf(sums)) {
-      total += yearWeight(sums[year] ?? 0, retention, year, at);
-    }
-    return total;
-  }
-  // Same years in the same order as yearsOf, because every year with a
-  // sum lies in the span: skipping the others adds nothing.
-  for (let year = span.first; year <= span.last; year += 1) {
-    const units = sums[year];
-    if (units !== undefined) {
-      total += yearWeight(units, retention, year, at);
-    }
+  for (const [year, units] of sums) {
+    const factor = retention >= 1 ? 1 : yearEndFactor(retention, year, at);
+    total += (units / WEIGHT_UNITS) * factor;
   }
   return total;
 }
 
-function yearWeight(
-  units: number,
-  retention: number,
-  year: number,
-  at: number,
-): number {
-  const factor = retention >= 1 ? 1 : yearEndFactor(retention, year, at);
-  return (units / WEIGHT_UNITS) * factor;
-}
-
 /**
- * The last decay factor computed, because scoring a lead decays every
- * rule's sums from the same year end to the same time, and most rules
- * share the model's retention.
+ * Decay factors computed lately, one slot per year modulo the slot count,
+ * because scoring a lead decays the sums of every rule from the same few
+ * year ends to the same time, and most rules share the model's retention.
  */
-const lastFactor = { retention: Number.NaN, year: 0, at: 0, factor: 1 };
+const factorSlots = Array.from({ length: 4 }, () => ({
+  retention: Number.NaN,
+  year: 0,
+  at: 0,
+  factor: 1,
+}));
 
 /** Returns retention^((at − end of `year`) / quarter). */
 function yearEndFactor(retention: number, year: number, at: number): number {
-  const last = lastFactor;
-  if (last.retention === retention && last.year === year && last.at === at) {
-    return last.factor;
+  const slot = factorSlots[year & 3] as (typeof factorSlots)[number];
+  if (slot.retention === retention && slot.year === year && slot.at === at) {
+    return slot.factor;
   }
   const yearEnd = (year + 1) * YEAR_MS;
   const factor = retention ** ((at - yearEnd) / QUARTER_MS);
-  last.retention = retention;
-  last.year = year;
-  last.at = at;
-  last.factor = factor;
+  slot.retention = retention;
+  slot.year = year;
+  slot.at = at;
+  slot.factor = factor;
   return factor;
-}
-
-/** Returns the years of a sums record, ascending. */
-function yearsOf(sums: Record<string, number>): number[] {
-  return Object.keys(sums)
-    .map(Number)
-    .sort((a, b) => a - b);
 }
 
 function addWeight(
@@ -248,19 +216,28 @@ function addWeight(
   rule: IntentRule,
   at: number,
   sign: 1 | -1,
-  owned: OwnedRecords | undefined,
 ): void {
   const year = Math.floor(at / YEAR_MS);
   const units = weightUnits(
     rule.retentionPerQuarter,
     (year + 1) * YEAR_MS - at,
   );
-  const sums = writableSums(tally, owned);
-  const sum = (sums[year] ?? 0) + sign * units;
+  const { sums } = tally;
+  // Events mostly arrive in time order, so the search starts at the end.
+  let position = sums.length;
+  while (position > 0 && (sums[position - 1] as YearSum)[0] > year) {
+    position -= 1;
+  }
+  const previous = sums[position - 1];
+  if (previous === undefined || previous[0] !== year) {
+    sums.splice(position, 0, [year, sign * units]);
+    return;
+  }
+  const sum = previous[1] + sign * units;
   if (sum === 0) {
-    delete sums[year];
+    sums.splice(position - 1, 1);
   } else {
-    sums[year] = sum;
+    sums[position - 1] = [year, sum];
   }
 }
 
@@ -270,45 +247,67 @@ function weightUnits(retention: number, untilYearEndMs: number): number {
   return Math.round(factor * WEIGHT_UNITS);
 }
 
-function windowIndexOf(rule: IntentRule, at: number): number {
-  const windowMs = rule.cap?.windowMs;
+function windowIndexOf(cap: IntentCap, at: number): number {
+  const { windowMs } = cap;
   return windowMs === undefined ? 0 : Math.floor(at / windowMs);
+}
+
+/**
+ * Returns the position of the window `index` in a tally's sorted windows,
+ * or where it would be inserted when it is absent.
+ */
+function windowPosition(windows: readonly CapWindow[], index: number): number {
+  // Events mostly arrive in time order, so the search starts at the end.
+  let position = windows.length;
+  while (position > 0 && (windows[position - 1] as CapWindow).index >= index) {
+    position -= 1;
+  }
+  return position;
 }
 
 function addCappedEvent(
   tally: IntentTally,
   rule: IntentRule,
+  cap: IntentCap,
   at: number,
-  owned: OwnedRecords | undefined,
 ): boolean {
-  const max = rule.cap?.max ?? 1;
-  const kept = max + (rule.cap?.reserve ?? 0);
-  const index = windowIndexOf(rule, at);
+  const { max } = cap;
+  const kept = max + cap.reserve;
+  const index = windowIndexOf(cap, at);
   // NOTE: an event older than the folding horizon arrives after its window
   // was folded, so it cannot displace the window's counted events.
   if (tally.foldedBefore !== undefined && index < tally.foldedBefore) {
     return false;
   }
 
-  const window = writableWindow(tally, index, owned);
-  window.total += 1;
-  const position = upperBound(window.times, at);
-  if (position >= kept) {
+  tally.windows ??= [];
+  const { windows } = tally;
+  const position = windowPosition(windows, index);
+  let window = windows[position];
+  if (window === undefined || window.index !== index) {
+    window = { index, times: [], total: 0 };
+    windows.splice(position, 0, window);
+  }
+  const timePosition = upperBound(window.times, at);
+  if (timePosition >= kept) {
+    windows[position] = { index, times: window.times, total: window.total + 1 };
     return false;
   }
-  window.times.splice(position, 0, at);
-  const displaced = position < max ? window.times[max] : undefined;
-  if (window.times.length > kept) {
-    window.times.pop();
+  const times = window.times.slice();
+  times.splice(timePosition, 0, at);
+  const displaced = timePosition < max ? times[max] : undefined;
+  if (times.length > kept) {
+    times.pop();
   }
-  if (position >= max) {
+  windows[position] = { index, times, total: window.total + 1 };
+  if (timePosition >= max) {
     return false;
   }
 
-  addWeight(tally, rule, at, 1, owned);
+  addWeight(tally, rule, at, 1);
   tally.counted += 1;
   if (displaced !== undefined) {
-    addWeight(tally, rule, displaced, -1, owned);
+    addWeight(tally, rule, displaced, -1);
     tally.counted -= 1;
   }
   return true;
@@ -317,86 +316,64 @@ function addCappedEvent(
 function removeCappedEvent(
   tally: IntentTally,
   rule: IntentRule,
+  cap: IntentCap,
   at: number,
-  owned: OwnedRecords | undefined,
 ): void {
-  const max = rule.cap?.max ?? 1;
-  const index = windowIndexOf(rule, at);
-  if (tally.windows?.[index] === undefined) {
+  const { windows } = tally;
+  if (windows === undefined) return;
+  const index = windowIndexOf(cap, at);
+  const position = windowPosition(windows, index);
+  const window = windows[position];
+  if (window === undefined || window.index !== index) {
     return;
   }
-  const window = writableWindow(tally, index, owned);
-  window.total -= 1;
-  const position = window.times.lastIndexOf(at);
-  if (position !== -1) {
-    window.times.splice(position, 1);
-    if (position < max) {
-      addWeight(tally, rule, at, -1, owned);
+  const total = window.total - 1;
+  let { times } = window;
+  const timePosition = times.lastIndexOf(at);
+  if (timePosition !== -1) {
+    const rest = times.slice();
+    rest.splice(timePosition, 1);
+    times = rest;
+    if (timePosition < cap.max) {
+      addWeight(tally, rule, at, -1);
       tally.counted -= 1;
-      const promoted = window.times[max - 1];
+      const promoted = rest[cap.max - 1];
       if (promoted !== undefined) {
-        addWeight(tally, rule, promoted, 1, owned);
+        addWeight(tally, rule, promoted, 1);
         tally.counted += 1;
       }
     }
   }
-  if (window.total <= 0) {
-    delete writableWindows(tally, owned)[index];
+  if (total <= 0) {
+    windows.splice(position, 1);
+  } else {
+    windows[position] = { index, times, total };
   }
 }
 
 /**
  * Drops the times of cap windows that ended more than CAP_HORIZON_MS
  * before the rule's latest event, so a lead's state stays bounded. Their
- * counted weight stays in the year sums. `opensRecord` is true when the
- * event at `at` opened the tally's window record, which then has no
- * other window.
+ * counted weight stays in the year sums.
  */
-function foldWindows(
-  tally: IntentTally,
-  rule: IntentRule,
-  at: number,
-  opensRecord: boolean,
-  owned: OwnedRecords | undefined,
-): void {
-  if (rule.cap?.windowMs === undefined || tally.windows === undefined) {
+function foldWindows(tally: IntentTally, cap: IntentCap, at: number): void {
+  const { windows } = tally;
+  if (cap.windowMs === undefined || windows === undefined) {
     return;
   }
   const latest = Math.max(tally.lastAt ?? at, at);
-  const foldBefore = windowIndexOf(rule, latest - CAP_HORIZON_MS);
-  const foldedBefore = tally.foldedBefore;
-  if (foldedBefore !== undefined && foldBefore <= foldedBefore) {
+  const foldBefore = windowIndexOf(cap, latest - CAP_HORIZON_MS);
+  if (tally.foldedBefore !== undefined && foldBefore <= tally.foldedBefore) {
     return;
   }
-  if (opensRecord) {
-    const index = windowIndexOf(rule, at);
-    if (index < foldBefore && tally.windows[index] !== undefined) {
-      delete writableWindows(tally, owned)[index];
-    }
-  } else if (
-    foldedBefore !== undefined &&
-    foldBefore - foldedBefore <= MAX_FOLD_STEPS
-  ) {
-    // No window precedes foldedBefore (addCappedEvent opens none there),
-    // so only the indices from there on can go, which is faster than
-    // listing the keys of a record keyed by array indices.
-    for (let index = foldedBefore; index < foldBefore; index += 1) {
-      if (tally.windows[index] !== undefined) {
-        delete writableWindows(tally, owned)[index];
-      }
-    }
-  } else {
-    for (const key of Object.keys(tally.windows)) {
-      if (Number(key) < foldBefore) {
-        delete writableWindows(tally, owned)[key];
-      }
-    }
+  let folded = 0;
+  while (folded < windows.length) {
+    if ((windows[folded] as CapWindow).index >= foldBefore) break;
+    folded += 1;
   }
+  if (folded > 0) windows.splice(0, folded);
   tally.foldedBefore = foldBefore;
 }
-
-/** Window indices that foldWindows checks one by one at most. */
-const MAX_FOLD_STEPS = 16;
 
 /** Returns the index after the last element ≤ value in a sorted array. */
 function upperBound(sorted: readonly number[], value: number): number {
@@ -413,95 +390,90 @@ function upperBound(sorted: readonly number[], value: number): number {
   return low;
 }
 
-function writableSums(
-  tally: IntentTally,
-  owned: OwnedRecords | undefined,
-): Record<string, number> {
-  const sums = tally.sums;
-  if (owned === undefined || owned.has(sums)) return sums;
-  const copy = { ...sums };
-  owned.add(copy);
-  tally.sums = copy;
-  return copy;
-}
-
 /**
- * Returns the tally's window record, copied first if it is shared.
- * NOTE: window indices count windows since 1970 (about 680 for 30-day
- * windows in 2026). V8 keeps such a record as a sparse array of about 1.5
- * times the largest index, so this copy is the largest cost of a capped
- * event that a request applies to a stored tally.
+ * A tally as stored in lead items: year sums and cap windows as records
+ * keyed by their index in decimal. Leads stored by every version of the
+ * engine use this form.
  */
-function writableWindows(
-  tally: IntentTally,
-  owned: OwnedRecords | undefined,
-): Record<string, CapWindow> {
-  const windows = tally.windows;
-  if (windows !== undefined && (owned === undefined || owned.has(windows))) {
-    return windows;
-  }
-  const copy: Record<string, CapWindow> = { ...windows };
-  owned?.add(copy);
-  tally.windows = copy;
-  return copy;
+export interface StoredIntentTally {
+  matched: number;
+  counted: number;
+  lastAt?: number;
+  sums: Record<string, number>;
+  windows?: Record<string, { times: number[]; total: number }>;
+  foldedBefore?: number;
 }
 
-/** Returns the window at `index`, opened or copied to be changed. */
-function writableWindow(
-  tally: IntentTally,
-  index: number,
-  owned: OwnedRecords | undefined,
-): CapWindow {
-  const windows = writableWindows(tally, owned);
-  const window = windows[index];
-  if (window !== undefined && (owned === undefined || owned.has(window))) {
-    return window;
-  }
-  const copy: CapWindow =
-    window === undefined
-      ? { times: [], total: 0 }
-      : { times: window.times.slice(), total: window.total };
-  owned?.add(copy);
-  windows[index] = copy;
-  return copy;
-}
-
-/**
- * Returns a copy of a tally that shares its sums and cap windows with the
- * original until it changes them, so copying costs the same however many
- * windows the tally has. Only this module's functions may change it.
- */
-export function shareTally(tally: IntentTally): IntentTally {
-  const copy: IntentTally = {
+/** Converts a tally to its stored form. */
+export function toStoredTally(tally: IntentTally): StoredIntentTally {
+  const sums: Record<string, number> = {};
+  for (const [year, units] of tally.sums) sums[year] = units;
+  const stored: StoredIntentTally = {
     matched: tally.matched,
     counted: tally.counted,
-    sums: tally.sums,
+    sums,
   };
-  if (tally.lastAt !== undefined) copy.lastAt = tally.lastAt;
-  if (tally.windows !== undefined) copy.windows = tally.windows;
-  if (tally.foldedBefore !== undefined) {
-    copy.foldedBefore = tally.foldedBefore;
-  }
-  return copy;
-}
-
-/** Returns a deep copy of a tally. */
-export function cloneTally(tally: IntentTally): IntentTally {
-  const copy: IntentTally = {
-    matched: tally.matched,
-    counted: tally.counted,
-    sums: { ...tally.sums },
-  };
-  if (tally.lastAt !== undefined) copy.lastAt = tally.lastAt;
+  if (tally.lastAt !== undefined) stored.lastAt = tally.lastAt;
   if (tally.windows !== undefined) {
-    const windows: Record<string, CapWindow> = {};
-    for (const [key, window] of Object.entries(tally.windows)) {
-      windows[key] = { times: [...window.times], total: window.total };
+    const windows: NonNullable<StoredIntentTally['windows']> = {};
+    for (const window of tally.windows) {
+      windows[window.index] = {
+        times: window.times.slice(),
+        total: window.total,
+      };
     }
-    copy.windows = windows;
+    stored.windows = windows;
   }
   if (tally.foldedBefore !== undefined) {
-    copy.foldedBefore = tally.foldedBefore;
+    stored.foldedBefore = tally.foldedBefore;
   }
-  return copy;
+  return stored;
+}
+
+/**
+ * Converts a stored tally to the form that scoring uses. Keys that are
+ * not integers are rejected, because no version of the engine writes them.
+ */
+export function fromStoredTally(stored: StoredIntentTally): IntentTally {
+  const sums: YearSum[] = [];
+  for (const key of sortedIndices(stored.sums)) {
+    const units = stored.sums[key] as number;
+    if (units !== 0) sums.push([Number(key), units]);
+  }
+  const tally: IntentTally = {
+    matched: stored.matched,
+    counted: stored.counted,
+    sums,
+  };
+  if (stored.lastAt !== undefined) tally.lastAt = stored.lastAt;
+  if (stored.windows !== undefined) {
+    const windows: CapWindow[] = [];
+    for (const key of sortedIndices(stored.windows)) {
+      const window = stored.windows[key] as { times: number[]; total: number };
+      windows.push({
+        index: Number(key),
+        times: window.times.slice(),
+        total: window.total,
+      });
+    }
+    tally.windows = windows;
+  }
+  if (stored.foldedBefore !== undefined) {
+    tally.foldedBefore = stored.foldedBefore;
+  }
+  return tally;
+}
+
+/** Returns the keys of a record keyed by integers, in numeric order. */
+function sortedIndices(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  for (const key of keys) {
+    if (!Number.isSafeInteger(Number(key)) || String(Number(key)) !== key) {
+      throw new Error(
+        `A stored intent tally has the key "${key}", which is not an ` +
+          'integer index. Store sums and windows by year and window index.',
+      );
+    }
+  }
+  return keys.sort((a, b) => Number(a) - Number(b));
 }

@@ -1,10 +1,4 @@
-import {
-  cloneTally,
-  emptyTally,
-  type IntentTally,
-  type OwnedRecords,
-  shareTally,
-} from './intent-tally.js';
+import { copyTally, emptyTally, type IntentTally } from './intent-tally.js';
 import type { LeadState, TraitEntry } from './lead.js';
 import type {
   ClickSecond,
@@ -24,11 +18,14 @@ import type {
 /** The copy being changed, and which of its parts it owns. */
 interface OpenCopy {
   state: LeadState;
+  /**
+   * Tallies of the input state. A tally of the copy that is not the one
+   * under the same rule here was created for the copy, which owns it.
+   */
+  inputIntent: LeadState['intent'];
   traits: boolean;
   clickSeconds: boolean;
   quarantined: boolean;
-  /** Tallies and tally records created for this copy. */
-  owned: OwnedRecords;
 }
 
 /**
@@ -47,10 +44,10 @@ export function startCopy(state: LeadState): LeadState {
   copy.intent = { ...state.intent };
   open = {
     state: copy,
+    inputIntent: state.intent,
     traits: false,
     clickSeconds: false,
     quarantined: false,
-    owned: new Set(),
   };
   return copy;
 }
@@ -58,14 +55,6 @@ export function startCopy(state: LeadState): LeadState {
 /** Closes the copy that startCopy opened. */
 export function endCopy(): void {
   open = undefined;
-}
-
-/**
- * Returns the records that the open copy `state` owns, or undefined for
- * any other state, whose records are changed in place.
- */
-export function ownedRecords(state: LeadState): OwnedRecords | undefined {
-  return open?.state === state ? open.owned : undefined;
 }
 
 /**
@@ -82,27 +71,31 @@ export function writableTraits(state: LeadState): Record<string, TraitEntry> {
   return state.traits;
 }
 
-/** Returns the tally of a rule, copied first if it is shared. */
+/**
+ * Returns the tally of a rule, copied first if it is shared. Tallies of
+ * any state but the open copy are changed in place.
+ */
 export function writableTally(
   state: LeadState,
   ruleId: string,
 ): IntentTally | undefined {
   const tally = state.intent[ruleId];
-  const owned = ownedRecords(state);
-  if (tally === undefined || owned === undefined || owned.has(tally)) {
+  const copy = open;
+  if (
+    tally === undefined ||
+    copy?.state !== state ||
+    copy.inputIntent[ruleId] !== tally
+  ) {
     return tally;
   }
-  const copy = shareTally(tally);
-  owned.add(copy);
-  state.intent[ruleId] = copy;
-  return copy;
+  const own = copyTally(tally);
+  state.intent[ruleId] = own;
+  return own;
 }
 
 /** Stores a new tally with no events under a rule and returns it. */
 export function addTally(state: LeadState, ruleId: string): IntentTally {
-  const owned = ownedRecords(state);
-  const tally = emptyTally(owned);
-  owned?.add(tally);
+  const tally = emptyTally();
   state.intent[ruleId] = tally;
   return tally;
 }
@@ -145,7 +138,7 @@ export function cloneState(
   }
   const intent: Record<string, IntentTally> = {};
   for (const key in state.intent) {
-    intent[key] = cloneTally(state.intent[key] as IntentTally);
+    intent[key] = copyTally(state.intent[key] as IntentTally);
   }
   const traits: Record<string, TraitEntry> = {};
   for (const key in state.traits) {

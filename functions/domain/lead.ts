@@ -15,7 +15,6 @@ import {
   addTally,
   cloneState,
   endCopy,
-  ownedRecords,
   startCopy,
   writableTally,
   writableTraits,
@@ -310,13 +309,7 @@ function scoreBehaviour(
     return;
   }
   const tally = writableTally(state, rule.id) ?? addTally(state, rule.id);
-  const counted = addEvent(
-    tally,
-    rule,
-    at,
-    second === undefined,
-    ownedRecords(state),
-  );
+  const counted = addEvent(tally, rule, at, second === undefined);
   if (rule.points > 0 && second === undefined) {
     noteActivityAt(state, at);
   }

@@ -1,6 +1,6 @@
 import { timeBelowLevel } from './decay.js';
 import { type FitContribution, scoreFit } from './fit.js';
-import { type IntentTally, tallyPoints, yearSpan } from './intent-tally.js';
+import { type IntentTally, tallyPoints } from './intent-tally.js';
 import type { LeadState } from './lead.js';
 import type { ScoringModel } from './model.js';
 import type { ClickSecond, QuarantineReason } from './quarantine.js';
@@ -55,15 +55,12 @@ export function scoreLead(
   const fitContributions = scoreFit(state.traits, model);
   const clicks = latestScoredClicks(state);
   const tallies = talliesInModelOrder(state, model);
-  // applyEvent widens firstSeenAt and lastEventAt to each event's scoring
-  // time before it counts the event, so they bound every tally's years.
-  const span = yearSpan(state.firstSeenAt, state.lastEventAt);
   const intentContributions: IntentContribution[] = [];
   let intent = 0;
   for (const [position, rule] of model.intentRules.entries()) {
     const tally = tallies[position];
     if (tally === undefined || tally.matched === 0) continue;
-    const points = tallyPoints(tally, rule, at, span);
+    const points = tallyPoints(tally, rule, at);
     intent += points;
     intentContributions.push({
       ruleId: rule.id,
@@ -159,12 +156,11 @@ export function timeScoreBelow(
 ): number | undefined {
   let base = sum(scoreFit(state.traits, model).map((c) => c.points));
   const tallies = talliesInModelOrder(state, model);
-  const span = yearSpan(state.firstSeenAt, state.lastEventAt);
   const terms: { points: number; retentionPerQuarter: number }[] = [];
   for (const [position, rule] of model.intentRules.entries()) {
     const tally = tallies[position];
     if (tally === undefined) continue;
-    const points = tallyPoints(tally, rule, from, span);
+    const points = tallyPoints(tally, rule, from);
     if (rule.points > 0 && points > 0) {
       terms.push({ points, retentionPerQuarter: rule.retentionPerQuarter });
     } else {

@@ -2,6 +2,7 @@ import {
   type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -10,15 +11,16 @@ import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-rep
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
 import { transitionEvent } from '../../functions/domain/outgoing-events.js';
 import { evaluateLead } from '../../functions/domain/qualification.js';
-import { DAY_MS } from '../../functions/domain/time.js';
+import { DAY_MS, QUARTER_MS } from '../../functions/domain/time.js';
 import {
   DuplicateMessageError,
   type LeadChange,
   VersionConflictError,
 } from '../../functions/ports/lead-repository.js';
-import { cfoIdentify, demo, pricing, T0 } from '../fixtures/events.js';
-import { testModel } from '../fixtures/models.js';
+import { blog, cfoIdentify, demo, pricing, T0 } from '../fixtures/events.js';
+import { modelWith, testModel } from '../fixtures/models.js';
 import { createTestTable } from '../support/aws.js';
+import * as reference from '../support/reference-scoring/index.js';
 
 const model = testModel();
 
@@ -82,6 +84,68 @@ describe('DynamoLeadRepository', () => {
     const fields = unmarshall(marker.Item ?? {});
     expect(fields.leadId).toBe('lead-a');
     expect(fields.expiresAt).toBe(Math.floor((T0 + 10 * DAY_MS) / 1000));
+  });
+
+  it('stores intent sums and cap windows as maps by index', async () => {
+    const { repository, client, tableName } = await repositoryOnNewTable();
+    const capped = modelWith({
+      intent: [
+        {
+          id: 'blog',
+          when: { path: '^/blog/' },
+          points: 2,
+          cap: { max: 1, windowDays: 30 },
+        },
+      ],
+    });
+    const reads = [blog(), blog(1)];
+    const { state } = applyEvents(newLead('lead-1', capped, T0), reads, capped);
+
+    await repository.saveLeadChange({
+      sourceId: 'default',
+      expectedVersion: 0,
+      state: { ...state, version: 1 },
+      events: [],
+      outgoing: [],
+    });
+
+    const { Item } = await client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: marshall({ PK: 'LEAD#lead-1', SK: 'STATE' }),
+      }),
+    );
+    const tally = unmarshall(Item ?? {}).intent.blog;
+    const year = String(Math.floor(T0 / (4 * QUARTER_MS)));
+    const window = String(Math.floor(T0 / (30 * DAY_MS)));
+    expect(Object.keys(tally.sums)).toEqual([year]);
+    expect(tally.windows).toEqual({
+      [window]: { times: [T0, T0 + DAY_MS], total: 2 },
+    });
+  });
+
+  it('reads a lead item that an earlier version stored', async () => {
+    const { repository, client, tableName } = await repositoryOnNewTable();
+    const change = qualifyingChange('lead-r');
+    // The reference copy of the scoring core keeps its state in the form
+    // that earlier versions stored, with records keyed by index.
+    const events = change.events.map((record) => record.event);
+    const lead = reference.newLead('lead-r', model, T0);
+    const applied = reference.applyEvents(lead, events, model);
+    const earlier = reference.evaluateLead(applied.state, model, T0).state;
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: marshall(
+          { PK: 'LEAD#lead-r', SK: 'STATE', entity: 'lead', ...earlier },
+          { removeUndefinedValues: true },
+        ),
+      }),
+    );
+
+    const loaded = await repository.getLead('lead-r');
+
+    expect(loaded).toEqual({ ...change.state, version: 0 });
   });
 
   it('rejects a write based on a stale version', async () => {

@@ -5,6 +5,11 @@ import type { HistoryEntry } from '../../domain/history.js';
 import type { LeadState } from '../../domain/lead.js';
 import type { TrackingEvent } from '../../domain/messages.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
+import {
+  fromStoredLead,
+  type StoredLeadState,
+  toStoredLead,
+} from '../../domain/stored-lead.js';
 import type {
   EventRecord,
   OutboxEntry,
@@ -131,7 +136,7 @@ export function stateToItem(state: LeadState, shards: number): Item {
       [PK]: leadPartition(state.leadId),
       [SK]: STATE_SORT_KEY,
       entity: 'lead',
-      ...state,
+      ...toStoredLead(state),
       ...review,
     },
     { removeUndefinedValues: true },
@@ -152,14 +157,14 @@ export function itemToState(item: Item): LeadState {
     [ERASURE_HOLD]: _hold,
     ...fields
   } = unmarshall(item);
-  return {
+  return fromStoredLead({
     traits: {},
     intent: {},
     quarantined: {},
     clickSeconds: {},
     episodes: [],
     ...fields,
-  } as unknown as LeadState;
+  } as unknown as StoredLeadState);
 }
 
 /**

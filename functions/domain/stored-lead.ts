@@ -1,0 +1,36 @@
+import {
+  fromStoredTally,
+  type IntentTally,
+  type StoredIntentTally,
+  toStoredTally,
+} from './intent-tally.js';
+import type { LeadState } from './lead.js';
+
+/**
+ * A lead state in the form it is stored in: intent tallies with their
+ * year sums and cap windows as records keyed by index (see
+ * StoredIntentTally). Every other field is stored as it is.
+ */
+export type StoredLeadState = Omit<LeadState, 'intent'> & {
+  intent: Record<string, StoredIntentTally>;
+};
+
+/** Converts a lead state to its stored form. */
+export function toStoredLead(state: LeadState): StoredLeadState {
+  const intent: Record<string, StoredIntentTally> = {};
+  for (const ruleId in state.intent) {
+    intent[ruleId] = toStoredTally(state.intent[ruleId] as IntentTally);
+  }
+  return { ...state, intent };
+}
+
+/** Converts a stored lead state to the form that scoring uses. */
+export function fromStoredLead(stored: StoredLeadState): LeadState {
+  const intent: Record<string, IntentTally> = {};
+  for (const ruleId in stored.intent) {
+    intent[ruleId] = fromStoredTally(
+      stored.intent[ruleId] as StoredIntentTally,
+    );
+  }
+  return { ...stored, intent };
+}
