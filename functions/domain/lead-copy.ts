@@ -39,8 +39,9 @@ let open: OpenCopy | undefined;
  * changes through the writable functions until endCopy.
  */
 export function startCopy(state: LeadState): LeadState {
-  // Applying events never changes episodes, so the copy shares them.
-  const copy = copyOfStatus(state, state.episodes);
+  // Applying events never changes episodes, membership, disposition or
+  // the last score, and replaces the group id, so the copy shares them.
+  const copy: LeadState = { ...state };
   copy.intent = { ...state.intent };
   open = {
     state: copy,
@@ -154,14 +155,11 @@ export function cloneState(
 }
 
 /**
- * Returns a copy of a lead with its own group id, membership, disposition
- * and last score, and `episodes` or else its own copy of the episodes.
- * Every other record is still shared.
+ * Returns a copy of a lead with its own group id, membership, disposition,
+ * last score and episodes. Every other record is still shared.
  */
-function copyOfStatus(
-  state: LeadState,
-  episodes = state.episodes.map((episode) => ({ ...episode })),
-): LeadState {
+function copyOfStatus(state: LeadState): LeadState {
+  const episodes = state.episodes.map((episode) => ({ ...episode }));
   const copy: LeadState = { ...state, episodes };
   if (state.groupId !== undefined) copy.groupId = { ...state.groupId };
   if (state.membership !== undefined) {

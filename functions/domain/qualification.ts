@@ -6,7 +6,13 @@ import {
   lastActivityOf,
 } from './lead.js';
 import type { ScoringModel } from './model.js';
-import { type LeadScore, scoreLead, timeScoreBelow } from './score.js';
+import {
+  type LeadScore,
+  scoreLead,
+  type TalliesInModelOrder,
+  talliesInModelOrder,
+  timeScoreBelow,
+} from './score.js';
 import { DAY_MS } from './time.js';
 
 /** Qualifications kept in a lead's history. Older ones are dropped. */
@@ -45,17 +51,18 @@ export function evaluateLead(
   const next = copyStatus(state);
   // The score depends on traits and events only, not on the status, so
   // one score at `now` serves every step below.
-  const score = scoreLead(next, model, now);
+  const tallies = talliesInModelOrder(next, model);
+  const score = scoreLead(next, model, now, tallies);
   const transitions: Transition[] = [];
   if (next.status === 'mql') {
-    const recycled = recycleIfBelowLevel(next, model, now, score);
+    const recycled = recycleIfBelowLevel(next, model, now, score, tallies);
     if (recycled !== undefined) transitions.push(recycled);
   }
   if (next.status !== 'mql') {
     const qualified = qualifyIfEligible(next, model, now, score);
     if (qualified !== undefined) transitions.push(qualified);
   }
-  return finish(next, model, now, transitions, score);
+  return finish(next, model, now, transitions, score, tallies);
 }
 
 /**
@@ -87,26 +94,26 @@ export function recycleNow(
     return evaluation;
   }
   const next = evaluation.state;
-  const transition = recycle(next, model, now, reason);
+  const tallies = talliesInModelOrder(next, model);
+  const transition = recycle(next, model, now, reason, tallies);
   return finish(
     next,
     model,
     now,
     [...evaluation.transitions, transition],
     evaluation.score,
+    tallies,
   );
 }
 
 /**
  * Returns a copy of a lead whose status, review time and last score can
- * change. Traits, intent, quarantine and click records are shared with
- * `state`, because evaluation only reads them, and so are the episodes
- * until a transition copies them (see ownEpisodes).
+ * change. Every record is shared with `state`, because evaluation only
+ * reads them and replaces the last score, and so are the episodes until
+ * a transition copies them (see ownEpisodes).
  */
 function copyStatus(state: LeadState): LeadState {
-  const copy: LeadState = { ...state };
-  if (state.lastScore !== undefined) copy.lastScore = { ...state.lastScore };
-  return copy;
+  return { ...state };
 }
 
 /**
@@ -118,14 +125,20 @@ function ownEpisodes(state: LeadState): EpisodeRecord[] {
   return state.episodes;
 }
 
+/**
+ * Stores the review time and the last score on an evaluated lead.
+ * `tallies` are talliesInModelOrder of the lead, and `score` is its
+ * score at `now`.
+ */
 function finish(
   state: LeadState,
   model: ScoringModel,
   now: number,
   transitions: Transition[],
   score: LeadScore,
+  tallies: TalliesInModelOrder,
 ): Evaluation {
-  state.nextReviewAt = reviewAfter(state, model, now);
+  state.nextReviewAt = reviewAfter(state, model, now, tallies, score.fit);
   state.lastScore = {
     at: now,
     score: roundCents(score.score),
@@ -146,8 +159,10 @@ function reviewAfter(
   state: LeadState,
   model: ScoringModel,
   now: number,
+  tallies: TalliesInModelOrder,
+  fit: number,
 ): number | undefined {
-  const reviewAt = nextReviewAt(state, model, now);
+  const reviewAt = nextReviewAt(state, model, now, tallies, fit);
   if (reviewAt === undefined) return undefined;
   if (reviewAt > now) return reviewAt;
   return state.status === 'mql' ? now + 1 : undefined;
@@ -186,6 +201,7 @@ function recycleIfBelowLevel(
   model: ScoringModel,
   now: number,
   score: LeadScore,
+  tallies: TalliesInModelOrder,
 ): Transition | undefined {
   const { recycleBelow } = model.qualification;
   if (score.score >= recycleBelow) {
@@ -195,13 +211,15 @@ function recycleIfBelowLevel(
   const crossing =
     from > now
       ? now
-      : (timeScoreBelow(state, model, recycleBelow, from) ?? now);
+      : (timeScoreBelow(state, model, recycleBelow, from, tallies, score.fit) ??
+        now);
   const at = Math.min(now, Math.max(crossing, state.statusChangedAt));
   return recycle(
     state,
     model,
     at,
     `score fell below the recycle level ${recycleBelow}`,
+    tallies,
   );
 }
 
@@ -210,6 +228,7 @@ function recycle(
   model: ScoringModel,
   at: number,
   reason: string,
+  tallies: TalliesInModelOrder,
 ): Transition {
   state.status = 'recycled';
   state.recycledAt = at;
@@ -225,7 +244,7 @@ function recycle(
     to: 'recycled',
     episode: state.episode,
     at,
-    score: scoreLead(state, model, at),
+    score: scoreLead(state, model, at, tallies),
     reason,
   };
 }
@@ -305,16 +324,20 @@ function reviewFrom(state: LeadState, model: ScoringModel): number {
  * Returns when the lead next needs evaluating without new events: for an
  * MQL, when its decayed score falls below the recycle level; for a recycled
  * lead with new activity, when its cooldown ends. Undefined when only a new
- * event can change its status.
+ * event can change its status. `tallies` and `fit`, when given, must be
+ * talliesInModelOrder and the fit score of the same lead and model.
  */
 export function nextReviewAt(
   state: LeadState,
   model: ScoringModel,
   now: number,
+  tallies?: TalliesInModelOrder,
+  fit?: number,
 ): number | undefined {
   if (state.status === 'mql') {
     const { recycleBelow } = model.qualification;
-    return timeScoreBelow(state, model, recycleBelow, reviewFrom(state, model));
+    const from = reviewFrom(state, model);
+    return timeScoreBelow(state, model, recycleBelow, from, tallies, fit);
   }
   if (state.status === 'recycled' && state.recycledAt !== undefined) {
     const end = cooldownEnd(state, model);

@@ -1,9 +1,13 @@
-import { timeBelowLevel } from './decay.js';
+import { type DecayingTerm, timeBelowLevel } from './decay.js';
 import { type FitContribution, scoreFit } from './fit.js';
 import { type IntentTally, tallyPoints } from './intent-tally.js';
 import type { LeadState } from './lead.js';
-import type { ScoringModel } from './model.js';
-import type { ClickSecond, QuarantineReason } from './quarantine.js';
+import type { IntentRule, ScoringModel } from './model.js';
+import type {
+  ClickSecond,
+  QuarantineReason,
+  QuarantineTally,
+} from './quarantine.js';
 
 /** Points an intent rule adds at the scoring time. */
 export interface IntentContribution {
@@ -41,27 +45,34 @@ export interface LeadScore {
   quarantined: QuarantineSummary[];
 }
 
+/** A lead's intent tallies at the positions of their rules in the model. */
+export type TalliesInModelOrder = ReadonlyArray<IntentTally | undefined>;
+
 /**
  * Scores a lead at time `at`: fit from its traits plus intent decayed to
  * `at`. Nothing is stored, so reading a score is how decay happens; there
  * is no batch job. Sums run in model order, so equal states give equal
- * bits. Rules that the model no longer has add nothing.
+ * bits. Rules that the model no longer has add nothing. `tallies`, when
+ * given, must be talliesInModelOrder of the same state and model.
  */
 export function scoreLead(
   state: LeadState,
   model: ScoringModel,
   at: number,
+  tallies: TalliesInModelOrder = talliesInModelOrder(state, model),
 ): LeadScore {
   const fitContributions = scoreFit(state.traits, model);
   const clicks = latestScoredClicks(state);
-  const tallies = talliesInModelOrder(state, model);
+  const rules = model.intentRules;
   const intentContributions: IntentContribution[] = [];
   let intent = 0;
-  for (const [position, rule] of model.intentRules.entries()) {
+  for (let position = 0; position < rules.length; position += 1) {
     const tally = tallies[position];
     if (tally === undefined || tally.matched === 0) continue;
+    const rule = rules[position] as IntentRule;
     const points = tallyPoints(tally, rule, at);
     intent += points;
+    const clickAt = clicks === undefined ? undefined : clicks.get(rule.id);
     intentContributions.push({
       ruleId: rule.id,
       description: rule.description,
@@ -70,11 +81,10 @@ export function scoreLead(
       rawPoints: rule.points * tally.matched,
       countedPoints: rule.points * tally.counted,
       points,
-      lastAt: laterOf(tally.lastAt, clicks?.get(rule.id)) ?? state.lastEventAt,
+      lastAt: laterOf(tally.lastAt, clickAt) ?? state.lastEventAt,
     });
   }
-  let fit = 0;
-  for (const contribution of fitContributions) fit += contribution.points;
+  const fit = fitPoints(fitContributions);
   return {
     at,
     modelVersion: model.version,
@@ -87,15 +97,22 @@ export function scoreLead(
   };
 }
 
+/** Returns the sum of fit contributions, in their order. */
+function fitPoints(contributions: readonly FitContribution[]): number {
+  let fit = 0;
+  for (const contribution of contributions) fit += contribution.points;
+  return fit;
+}
+
 /**
  * Returns the lead's tallies at the positions of their rules in the
  * model. Reading the tallies present is faster than looking up every
  * rule of the model, most of which a lead has no tally for.
  */
-function talliesInModelOrder(
+export function talliesInModelOrder(
   state: LeadState,
   model: ScoringModel,
-): Array<IntentTally | undefined> {
+): TalliesInModelOrder {
   const { positions } = model.intentIndex;
   const tallies = new Array<IntentTally | undefined>(model.intentRules.length);
   for (const ruleId in state.intent) {
@@ -133,33 +150,46 @@ function laterOf(
   return b;
 }
 
+/** Returns the quarantine tallies as a list sorted by reason. */
 function quarantineSummary(state: LeadState): QuarantineSummary[] {
-  return Object.entries(state.quarantined)
-    .map(([reason, tally]) => ({
+  const summary: QuarantineSummary[] = [];
+  const { quarantined } = state;
+  for (const reason in quarantined) {
+    const tally = quarantined[reason as QuarantineReason] as QuarantineTally;
+    summary.push({
       reason: reason as QuarantineReason,
       count: tally.count,
       lastAt: tally.lastAt,
-    }))
-    .sort((a, b) => (a.reason < b.reason ? -1 : 1));
+    });
+  }
+  if (summary.length > 1) {
+    summary.sort((a, b) => (a.reason < b.reason ? -1 : 1));
+  }
+  return summary;
 }
 
 /**
  * Returns the earliest time at or after `from` when the lead's score is
  * below `level` if no new event arrives, or undefined if decay never
  * takes it there. `from` must not precede the lead's intent events.
+ * `tallies` and `fit`, when given, must be talliesInModelOrder and the
+ * fit score of the same state and model.
  */
 export function timeScoreBelow(
   state: LeadState,
   model: ScoringModel,
   level: number,
   from: number,
+  tallies: TalliesInModelOrder = talliesInModelOrder(state, model),
+  fit: number = fitPoints(scoreFit(state.traits, model)),
 ): number | undefined {
-  let base = sum(scoreFit(state.traits, model).map((c) => c.points));
-  const tallies = talliesInModelOrder(state, model);
-  const terms: { points: number; retentionPerQuarter: number }[] = [];
-  for (const [position, rule] of model.intentRules.entries()) {
+  let base = fit;
+  const rules = model.intentRules;
+  const terms: DecayingTerm[] = [];
+  for (let position = 0; position < rules.length; position += 1) {
     const tally = tallies[position];
     if (tally === undefined) continue;
+    const rule = rules[position] as IntentRule;
     const points = tallyPoints(tally, rule, from);
     if (rule.points > 0 && points > 0) {
       terms.push({ points, retentionPerQuarter: rule.retentionPerQuarter });
@@ -168,10 +198,4 @@ export function timeScoreBelow(
     }
   }
   return timeBelowLevel(from, base, terms, level);
-}
-
-function sum(values: number[]): number {
-  let total = 0;
-  for (const value of values) total += value;
-  return total;
 }
