@@ -59,7 +59,7 @@ export function lastMatchedAt(
   state: LeadState,
   ruleId: string,
 ): number | undefined {
-  let latest = state.intent[ruleId]?.lastAt;
+  let latest = state.intent.get(ruleId)?.lastAt;
   for (const key in state.clickSeconds) {
     for (const [scoredRule, at] of (state.clickSeconds[key] as ClickSecond)
       .scored) {
@@ -109,7 +109,7 @@ export function takeBackBurst(
     const tally = writableTally(state, ruleId);
     if (rule !== undefined && tally !== undefined) {
       removeEvent(tally, rule, at);
-      if (tally.matched === 0) delete state.intent[ruleId];
+      if (tally.matched === 0) state.intent.delete(ruleId);
     }
     recordQuarantine(state, 'click-burst', at, 1);
   }

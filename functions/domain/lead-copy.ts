@@ -42,7 +42,7 @@ export function startCopy(state: LeadState): LeadState {
   // Applying events never changes episodes, membership, disposition or
   // the last score, and replaces the group id, so the copy shares them.
   const copy: LeadState = { ...state };
-  copy.intent = { ...state.intent };
+  copy.intent = new Map(state.intent);
   open = {
     state: copy,
     inputIntent: state.intent,
@@ -80,24 +80,24 @@ export function writableTally(
   state: LeadState,
   ruleId: string,
 ): IntentTally | undefined {
-  const tally = state.intent[ruleId];
+  const tally = state.intent.get(ruleId);
   const copy = open;
   if (
     tally === undefined ||
     copy?.state !== state ||
-    copy.inputIntent[ruleId] !== tally
+    copy.inputIntent.get(ruleId) !== tally
   ) {
     return tally;
   }
   const own = copyTally(tally);
-  state.intent[ruleId] = own;
+  state.intent.set(ruleId, own);
   return own;
 }
 
 /** Stores a new tally with no events under a rule and returns it. */
 export function addTally(state: LeadState, ruleId: string): IntentTally {
   const tally = emptyTally();
-  state.intent[ruleId] = tally;
+  state.intent.set(ruleId, tally);
   return tally;
 }
 
@@ -137,9 +137,9 @@ export function cloneState(
   if (options.copyOnWrite === true) {
     return startCopy(state);
   }
-  const intent: Record<string, IntentTally> = {};
-  for (const key in state.intent) {
-    intent[key] = copyTally(state.intent[key] as IntentTally);
+  const intent = new Map<string, IntentTally>();
+  for (const [ruleId, tally] of state.intent) {
+    intent.set(ruleId, copyTally(tally));
   }
   const traits: Record<string, TraitEntry> = {};
   for (const key in state.traits) {

@@ -122,7 +122,11 @@ export interface LeadState {
   lastActivityAt: number | undefined;
   eventCount: number;
   traits: Record<string, TraitEntry>;
-  intent: Record<string, IntentTally>;
+  /**
+   * Intent tallies by rule id. A map, because records that gain keys in
+   * a different order per lead would each get their own hidden class.
+   */
+  intent: Map<string, IntentTally>;
   quarantined: Partial<Record<QuarantineReason, QuarantineTally>>;
   /** Recent email clicks per second, for burst detection. */
   clickSeconds: Record<string, ClickSecond>;
@@ -183,7 +187,7 @@ export function newLead(
     lastActivityAt: undefined,
     eventCount: 0,
     traits: {},
-    intent: {},
+    intent: new Map(),
     quarantined: {},
     clickSeconds: {},
     status: 'engaged',

@@ -46,7 +46,7 @@ export function tombstoneOf(
     lastActivityAt: undefined,
     eventCount: base?.eventCount ?? 0,
     traits: {},
-    intent: {},
+    intent: new Map(),
     quarantined: {},
     clickSeconds: {},
     status: base?.status ?? 'engaged',

@@ -115,9 +115,9 @@ export function talliesInModelOrder(
 ): TalliesInModelOrder {
   const { positions } = model.intentIndex;
   const tallies = new Array<IntentTally | undefined>(model.intentRules.length);
-  for (const ruleId in state.intent) {
+  for (const [ruleId, tally] of state.intent) {
     const position = positions.get(ruleId);
-    if (position !== undefined) tallies[position] = state.intent[ruleId];
+    if (position !== undefined) tallies[position] = tally;
   }
   return tallies;
 }

@@ -7,9 +7,9 @@ import {
 import type { LeadState } from './lead.js';
 
 /**
- * A lead state in the form it is stored in: intent tallies with their
- * year sums and cap windows as records keyed by index (see
- * StoredIntentTally). Every other field is stored as it is.
+ * A lead state in the form it is stored in: intent tallies in a record by
+ * rule id, with their year sums and cap windows as records keyed by index
+ * (see StoredIntentTally). Every other field is stored as it is.
  */
 export type StoredLeadState = Omit<LeadState, 'intent'> & {
   intent: Record<string, StoredIntentTally>;
@@ -18,19 +18,18 @@ export type StoredLeadState = Omit<LeadState, 'intent'> & {
 /** Converts a lead state to its stored form. */
 export function toStoredLead(state: LeadState): StoredLeadState {
   const intent: Record<string, StoredIntentTally> = {};
-  for (const ruleId in state.intent) {
-    intent[ruleId] = toStoredTally(state.intent[ruleId] as IntentTally);
+  for (const [ruleId, tally] of state.intent) {
+    intent[ruleId] = toStoredTally(tally);
   }
   return { ...state, intent };
 }
 
 /** Converts a stored lead state to the form that scoring uses. */
 export function fromStoredLead(stored: StoredLeadState): LeadState {
-  const intent: Record<string, IntentTally> = {};
+  const intent = new Map<string, IntentTally>();
   for (const ruleId in stored.intent) {
-    intent[ruleId] = fromStoredTally(
-      stored.intent[ruleId] as StoredIntentTally,
-    );
+    const tally = stored.intent[ruleId] as StoredIntentTally;
+    intent.set(ruleId, fromStoredTally(tally));
   }
   return { ...stored, intent };
 }

@@ -93,7 +93,7 @@ describe('applyEvents copies', () => {
     );
 
     expect(state.traits.title?.value).toBe('Chief');
-    expect(state.intent.click).toBeUndefined();
+    expect(state.intent.get('click')).toBeUndefined();
     expect(state.quarantined['click-burst']?.count).toBe(3);
     expect(scoreLead(state, model, T0 + 6 * DAY_MS).fit).toBe(30);
     expect(scoreLead(stored, model, T0 + 6 * DAY_MS).fit).toBe(0);
@@ -104,9 +104,11 @@ describe('applyEvents copies', () => {
 
     const { state } = applyEvents(stored, [blogRead(20)], model);
 
-    expect(state.intent.demo).toBe(stored.intent.demo);
-    expect(state.intent.blog).not.toBe(stored.intent.blog);
-    expect(state.intent.blog?.windows).not.toBe(stored.intent.blog?.windows);
+    expect(state.intent.get('demo')).toBe(stored.intent.get('demo'));
+    expect(state.intent.get('blog')).not.toBe(stored.intent.get('blog'));
+    expect(state.intent.get('blog')?.windows).not.toBe(
+      stored.intent.get('blog')?.windows,
+    );
     expect(state.traits).toBe(stored.traits);
   });
 

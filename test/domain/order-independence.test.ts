@@ -240,7 +240,9 @@ describe('scoring order', () => {
     expect(scoreLead(late, model, scoredAt).score).toBe(
       scoreLead(onTime, model, scoredAt).score,
     );
-    expect(late.intent.blog?.counted).toBe(3);
-    expect(late.intent.blog?.windows).toEqual(onTime.intent.blog?.windows);
+    expect(late.intent.get('blog')?.counted).toBe(3);
+    expect(late.intent.get('blog')?.windows).toEqual(
+      onTime.intent.get('blog')?.windows,
+    );
   });
 });

@@ -51,7 +51,7 @@ describe('concurrent requests for one lead', () => {
     );
     const state = await repository.getLead(leadId);
     expect(state?.eventCount).toBe(REQUESTS);
-    expect(state?.intent['blog-read']?.matched).toBe(REQUESTS);
+    expect(state?.intent.get('blog-read')?.matched).toBe(REQUESTS);
     expect(await backend.storedEvents(leadId)).toHaveLength(REQUESTS);
     const model = compileModel(testModelDocument());
     const score = scoreLead(

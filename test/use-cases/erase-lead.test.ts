@@ -262,7 +262,7 @@ describe('eraseLead', () => {
     expect(state?.traits.title).toBeUndefined();
     expect(state?.traits.email).toBeUndefined();
     expect(state?.eventCount).toBe(2);
-    expect(state?.intent['demo-request']).toBeUndefined();
+    expect(state?.intent.get('demo-request')).toBeUndefined();
     const items = await scanTable(context);
     const events = items.filter(
       (item) => item.PK === `LEAD#${ERASED}` && item.entity === 'event',

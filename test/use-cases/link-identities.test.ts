@@ -170,7 +170,7 @@ describe('identity links', () => {
 
     const mia = await setup.repository.getLead('mia');
     expect(mia?.eventCount).toBe(16);
-    expect(mia?.intent['pricing-page']?.matched).toBe(13);
+    expect(mia?.intent.get('pricing-page')?.matched).toBe(13);
     expect((await setup.repository.listEvents('anon:a5', 50)).events).toEqual(
       [],
     );
