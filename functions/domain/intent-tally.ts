@@ -230,7 +230,7 @@ function addWeight(
   }
   const previous = sums[position - 1];
   if (previous === undefined || previous[0] !== year) {
-    sums.splice(position, 0, [year, sign * units]);
+    insertAt(sums, position, [year, sign * units]);
     return;
   }
   const sum = previous[1] + sign * units;
@@ -285,8 +285,8 @@ function addCappedEvent(
   const position = windowPosition(windows, index);
   let window = windows[position];
   if (window === undefined || window.index !== index) {
-    window = { index, times: [], total: 0 };
-    windows.splice(position, 0, window);
+    window = EMPTY_WINDOW;
+    insertAt(windows, position, window);
   }
   const timePosition = upperBound(window.times, at);
   if (timePosition >= kept) {
@@ -294,7 +294,7 @@ function addCappedEvent(
     return false;
   }
   const times = window.times.slice();
-  times.splice(timePosition, 0, at);
+  insertAt(times, timePosition, at);
   const displaced = timePosition < max ? times[max] : undefined;
   if (times.length > kept) {
     times.pop();
@@ -373,6 +373,21 @@ function foldWindows(tally: IntentTally, cap: IntentCap, at: number): void {
   }
   if (folded > 0) windows.splice(0, folded);
   tally.foldedBefore = foldBefore;
+}
+
+/** A window with no events, whose index is replaced when it is stored. */
+const EMPTY_WINDOW: CapWindow = { index: Number.NaN, times: [], total: 0 };
+
+/**
+ * Inserts `item` at `position`. Appending, the common case for events in
+ * time order, costs less than splice.
+ */
+function insertAt<T>(items: T[], position: number, item: T): void {
+  if (position === items.length) {
+    items.push(item);
+  } else {
+    items.splice(position, 0, item);
+  }
 }
 
 /** Returns the index after the last element ≤ value in a sorted array. */

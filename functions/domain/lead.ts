@@ -221,7 +221,8 @@ export function applyEvents(
   try {
     next.modelVersion = model.version;
     const ordered = inOrder(events);
-    const outcomes = ordered.map((event) => applyEvent(next, event, model));
+    const outcomes: EventOutcome[] = [];
+    for (const event of ordered) outcomes.push(applyEvent(next, event, model));
     return { state: next, outcomes };
   } finally {
     endCopy();
@@ -263,18 +264,19 @@ function applyEvent(
   event: TrackingEvent,
   model: ScoringModel,
 ): EventOutcome {
+  const { type } = event;
   const at = scoringTimeOf(event);
   state.eventCount += 1;
   state.firstSeenAt = Math.min(state.firstSeenAt, at);
   state.lastEventAt = Math.max(state.lastEventAt, at);
   noteDisplayId(state, event);
   const outcome: EventOutcome = { messageId: event.messageId };
-  if (event.type === 'identify' || event.type === 'group') {
+  if (type === 'identify' || type === 'group') {
     outcome.traits = mergeTraits(state, event.traits, at);
     noteGroupId(state, event, at);
     return outcome;
   }
-  if (event.type === 'alias') {
+  if (type === 'alias') {
     return outcome;
   }
   scoreBehaviour(state, event, at, model, outcome);
