@@ -1,6 +1,7 @@
 import { noteLastAt, removeEvent } from './intent-tally.js';
 import type { LeadState } from './lead.js';
 import {
+  removeTally,
   writableClickSeconds,
   writableQuarantined,
   writableTally,
@@ -109,7 +110,7 @@ export function takeBackBurst(
     const tally = writableTally(state, ruleId);
     if (rule !== undefined && tally !== undefined) {
       removeEvent(tally, rule, at);
-      if (tally.matched === 0) state.intent.delete(ruleId);
+      if (tally.matched === 0) removeTally(state, ruleId);
     }
     recordQuarantine(state, 'click-burst', at, 1);
   }

@@ -23,6 +23,7 @@ interface OpenCopy {
    * under the same rule here was created for the copy, which owns it.
    */
   inputIntent: LeadState['intent'];
+  intent: boolean;
   traits: boolean;
   clickSeconds: boolean;
   quarantined: boolean;
@@ -42,10 +43,10 @@ export function startCopy(state: LeadState): LeadState {
   // Applying events never changes episodes, membership, disposition or
   // the last score, and replaces the group id, so the copy shares them.
   const copy: LeadState = { ...state };
-  copy.intent = new Map(state.intent);
   open = {
     state: copy,
     inputIntent: state.intent,
+    intent: false,
     traits: false,
     clickSeconds: false,
     quarantined: false,
@@ -90,15 +91,33 @@ export function writableTally(
     return tally;
   }
   const own = copyTally(tally);
-  state.intent.set(ruleId, own);
+  writableIntent(state).set(ruleId, own);
   return own;
 }
 
 /** Stores a new tally with no events under a rule and returns it. */
 export function addTally(state: LeadState, ruleId: string): IntentTally {
   const tally = emptyTally();
-  state.intent.set(ruleId, tally);
+  writableIntent(state).set(ruleId, tally);
   return tally;
+}
+
+/** Removes the tally of a rule. */
+export function removeTally(state: LeadState, ruleId: string): void {
+  writableIntent(state).delete(ruleId);
+}
+
+/**
+ * Returns the state's map of tallies, copied first if it is shared. The
+ * tallies in it may still be shared (see writableTally).
+ */
+function writableIntent(state: LeadState): LeadState['intent'] {
+  const copy = open;
+  if (copy?.state === state && !copy.intent) {
+    state.intent = new Map(state.intent);
+    copy.intent = true;
+  }
+  return state.intent;
 }
 
 /** Returns the state's click seconds, copied first if they are shared. */
