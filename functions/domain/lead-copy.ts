@@ -42,7 +42,7 @@ let open: OpenCopy | undefined;
 export function startCopy(state: LeadState): LeadState {
   // Applying events never changes episodes, membership, disposition or
   // the last score, and replaces the group id, so the copy shares them.
-  const copy: LeadState = { ...state };
+  const copy = shallowCopy(state);
   open = {
     state: copy,
     inputIntent: state.intent,
@@ -50,6 +50,52 @@ export function startCopy(state: LeadState): LeadState {
     traits: false,
     clickSeconds: false,
     quarantined: false,
+  };
+  return copy;
+}
+
+/** Every field of T, optional ones included, with their values. */
+type AllFields<T> = { [K in keyof Required<T>]: T[K] };
+
+/**
+ * Returns a copy of a lead that shares every record with it. A literal
+ * with every field costs less than a spread, which V8 builds one field at
+ * a time for an object of this size. Absent optional fields become fields
+ * whose value is undefined, which a store drops as it drops absent ones.
+ * NOTE: attributes that LeadState does not list are not copied, so a
+ * field that a newer version stores is lost when this version writes the
+ * lead.
+ */
+export function shallowCopy(state: LeadState): LeadState {
+  const copy: AllFields<LeadState> = {
+    leadId: state.leadId,
+    displayId: state.displayId,
+    version: state.version,
+    modelVersion: state.modelVersion,
+    firstSeenAt: state.firstSeenAt,
+    createdAt: state.createdAt,
+    lastEventAt: state.lastEventAt,
+    lastActivityAt: state.lastActivityAt,
+    eventCount: state.eventCount,
+    traits: state.traits,
+    intent: state.intent,
+    quarantined: state.quarantined,
+    clickSeconds: state.clickSeconds,
+    status: state.status,
+    episode: state.episode,
+    statusChangedAt: state.statusChangedAt,
+    firstQualifiedAt: state.firstQualifiedAt,
+    qualifiedAt: state.qualifiedAt,
+    recycledAt: state.recycledAt,
+    nextReviewAt: state.nextReviewAt,
+    episodes: state.episodes,
+    lastScore: state.lastScore,
+    groupId: state.groupId,
+    membership: state.membership,
+    disposition: state.disposition,
+    mergedInto: state.mergedInto,
+    mergedAt: state.mergedAt,
+    mergePending: state.mergePending,
   };
   return copy;
 }

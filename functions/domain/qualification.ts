@@ -5,6 +5,7 @@ import {
   type LeadStatus,
   lastActivityOf,
 } from './lead.js';
+import { shallowCopy } from './lead-copy.js';
 import type { ScoringModel } from './model.js';
 import {
   type LeadScore,
@@ -113,7 +114,7 @@ export function recycleNow(
  * a transition copies them (see ownEpisodes).
  */
 function copyStatus(state: LeadState): LeadState {
-  return { ...state };
+  return shallowCopy(state);
 }
 
 /**

@@ -9,7 +9,8 @@ import type { LeadState } from './lead.js';
 /**
  * A lead state in the form it is stored in: intent tallies in a record by
  * rule id, with their year sums and cap windows as records keyed by index
- * (see StoredIntentTally). Every other field is stored as it is.
+ * (see StoredIntentTally). Every other field is stored as it is, except
+ * that fields whose value is undefined are left out.
  */
 export type StoredLeadState = Omit<LeadState, 'intent'> & {
   intent: Record<string, StoredIntentTally>;
@@ -21,7 +22,12 @@ export function toStoredLead(state: LeadState): StoredLeadState {
   for (const [ruleId, tally] of state.intent) {
     intent[ruleId] = toStoredTally(tally);
   }
-  return { ...state, intent };
+  const stored: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(state)) {
+    if (value !== undefined) stored[key] = value;
+  }
+  stored.intent = intent;
+  return stored as StoredLeadState;
 }
 
 /** Converts a stored lead state to the form that scoring uses. */
