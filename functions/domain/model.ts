@@ -201,8 +201,9 @@ function compileFitRule(rule: FitRuleDocument): FitRule {
 
 function fitCondition(rule: FitRuleDocument): (value: TraitValue) => boolean {
   if (rule.pattern !== undefined) {
-    const pattern = new RegExp(rule.pattern, 'iu');
-    return (value) => pattern.test(normalizeOnce(String(value)));
+    // Many leads share a title, so each distinct one is tested once.
+    const test = memoize(new RegExp(rule.pattern, 'iu'));
+    return (value) => test(normalizeOnce(String(value)));
   }
   if (rule.oneOf !== undefined) {
     const allowed = normalizedSet(rule.oneOf);
@@ -325,8 +326,8 @@ function propertyCondition(
   if ('range' in condition) {
     return rangeCondition(condition.range);
   }
-  const pattern = new RegExp(condition.pattern, 'iu');
-  return (value) => isScalar(value) && pattern.test(normalizeOnce(`${value}`));
+  const test = memoize(new RegExp(condition.pattern, 'iu'));
+  return (value) => isScalar(value) && test(normalizeOnce(`${value}`));
 }
 
 function isScalar(value: unknown): value is string | number | boolean {
@@ -351,13 +352,14 @@ function compileQuarantine(document: QuarantineDocument): QuarantinePolicy {
   };
 }
 
-/** User agents remembered per model. The memo is cleared when full. */
-const MAX_REMEMBERED_USER_AGENTS = 1024;
+/** Texts remembered per pattern. The memo is cleared when full. */
+const MAX_REMEMBERED_TEXTS = 1024;
 
 /**
  * Wraps a pattern test in a bounded memo. A browser sends the same user
  * agent with every event, and the bot pattern is a long alternation, so
- * testing each distinct user agent once keeps the per-event cost low.
+ * testing each distinct user agent once keeps the per-event cost low. The
+ * same holds for titles and property values, which repeat across leads.
  */
 function memoize(pattern: RegExp): (text: string) => boolean {
   const remembered = new Map<string, boolean>();
@@ -365,7 +367,7 @@ function memoize(pattern: RegExp): (text: string) => boolean {
     const known = remembered.get(text);
     if (known !== undefined) return known;
     const result = pattern.test(text);
-    if (remembered.size >= MAX_REMEMBERED_USER_AGENTS) remembered.clear();
+    if (remembered.size >= MAX_REMEMBERED_TEXTS) remembered.clear();
     remembered.set(text, result);
     return result;
   };
