@@ -61,9 +61,8 @@ export function lastMatchedAt(
   ruleId: string,
 ): number | undefined {
   let latest = state.intent.get(ruleId)?.lastAt;
-  for (const key in state.clickSeconds) {
-    for (const [scoredRule, at] of (state.clickSeconds[key] as ClickSecond)
-      .scored) {
+  for (const second of clickSecondsOf(state)) {
+    for (const [scoredRule, at] of second.scored) {
       if (scoredRule === ruleId && (latest === undefined || at > latest)) {
         latest = at;
       }
@@ -81,14 +80,21 @@ export function lastActivityOf(
   model: ScoringModel,
 ): number | undefined {
   let latest = state.lastActivityAt;
-  for (const key in state.clickSeconds) {
-    for (const [ruleId, at] of (state.clickSeconds[key] as ClickSecond)
-      .scored) {
+  for (const second of clickSecondsOf(state)) {
+    for (const [ruleId, at] of second.scored) {
       const points = model.intentRulesById.get(ruleId)?.points ?? 0;
       if (points > 0 && (latest === undefined || at > latest)) latest = at;
     }
   }
   return latest;
+}
+
+/**
+ * Returns the lead's click seconds. Their keys are array indices, and
+ * listing the values spares converting each key to a string.
+ */
+export function clickSecondsOf(state: LeadState): ClickSecond[] {
+  return Object.values(state.clickSeconds);
 }
 
 /** Tells whether a second has as many clicks as a burst. */

@@ -1,13 +1,10 @@
+import { clickSecondsOf } from './click-bursts.js';
 import { type DecayingTerm, timeBelowLevel } from './decay.js';
 import { type FitContribution, scoreFit } from './fit.js';
 import { type IntentTally, tallyPoints } from './intent-tally.js';
 import type { LeadState } from './lead.js';
 import type { IntentRule, ScoringModel } from './model.js';
-import type {
-  ClickSecond,
-  QuarantineReason,
-  QuarantineTally,
-} from './quarantine.js';
+import type { QuarantineReason, QuarantineTally } from './quarantine.js';
 
 /** Points an intent rule adds at the scoring time. */
 export interface IntentContribution {
@@ -129,9 +126,8 @@ export function talliesInModelOrder(
  */
 function latestScoredClicks(state: LeadState): Map<string, number> | undefined {
   let latest: Map<string, number> | undefined;
-  for (const key in state.clickSeconds) {
-    for (const [ruleId, at] of (state.clickSeconds[key] as ClickSecond)
-      .scored) {
+  for (const second of clickSecondsOf(state)) {
+    for (const [ruleId, at] of second.scored) {
       latest ??= new Map();
       const known = latest.get(ruleId);
       if (known === undefined || at > known) latest.set(ruleId, at);
