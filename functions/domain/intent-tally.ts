@@ -21,8 +21,8 @@ import { QUARTER_MS } from './time.js';
  * CAP_RESERVE more, so an event removed as part of a click burst can be
  * replaced by the next one.
  *
- * Sums and windows are sorted arrays of entries that are never changed,
- * so a copy of a tally copies two short arrays and shares the entries.
+ * Sums are a flat array of numbers and windows a sorted array of windows
+ * that are never changed, so a copy of a tally copies two short arrays.
  * Stored items keep them as records keyed by index (see StoredIntentTally).
  */
 export interface IntentTally {
@@ -35,19 +35,17 @@ export interface IntentTally {
    * burst can still take back (see lastMatchedAt in lead.ts).
    */
   lastAt?: number;
-  /** Decayed weight in WEIGHT_UNITS per year, ascending, none zero. */
-  sums: YearSum[];
+  /**
+   * Decayed weight in WEIGHT_UNITS per year, as pairs of a year (the index
+   * of its YEAR_MS period since 1970) and its units, one pair after the
+   * other, ascending by year, with no zero units.
+   */
+  sums: number[];
   /** Cap windows ascending by index, for capped rules only. */
   windows?: CapWindow[];
   /** Window index below which cap windows were folded (see foldWindows). */
   foldedBefore?: number;
 }
-
-/**
- * Decayed weight of the counted events of one year, the index of its
- * YEAR_MS period since 1970. Never changed: a new sum replaces it.
- */
-export type YearSum = readonly [year: number, units: number];
 
 /** Events of one cap window. Never changed: a new window replaces it. */
 export interface CapWindow {
@@ -89,8 +87,8 @@ export function emptyTally(): IntentTally {
 
 /**
  * Returns a copy of a tally that the caller may change with addEvent and
- * removeEvent. It shares the year sums and cap windows, which are never
- * changed, so copying costs two short array copies.
+ * removeEvent. It shares the cap windows, which are never changed, so
+ * copying costs two short array copies.
  */
 export function copyTally(tally: IntentTally): IntentTally {
   const copy: IntentTally = {
@@ -172,12 +170,14 @@ export function tallyPoints(
 
 /** Returns Σ weight of the counted events at time `at`, in year order. */
 function decayedWeight(
-  sums: readonly YearSum[],
+  sums: readonly number[],
   retention: number,
   at: number,
 ): number {
   let total = 0;
-  for (const [year, units] of sums) {
+  for (let index = 0; index < sums.length; index += 2) {
+    const year = sums[index] as number;
+    const units = sums[index + 1] as number;
     const factor = retention >= 1 ? 1 : yearEndFactor(retention, year, at);
     total += (units / WEIGHT_UNITS) * factor;
   }
@@ -225,19 +225,22 @@ function addWeight(
   const { sums } = tally;
   // Events mostly arrive in time order, so the search starts at the end.
   let position = sums.length;
-  while (position > 0 && (sums[position - 1] as YearSum)[0] > year) {
-    position -= 1;
+  while (position > 0 && (sums[position - 2] as number) > year) {
+    position -= 2;
   }
-  const previous = sums[position - 1];
-  if (previous === undefined || previous[0] !== year) {
-    insertAt(sums, position, [year, sign * units]);
+  if (position === 0 || sums[position - 2] !== year) {
+    if (position === sums.length) {
+      sums.push(year, sign * units);
+    } else {
+      sums.splice(position, 0, year, sign * units);
+    }
     return;
   }
-  const sum = previous[1] + sign * units;
+  const sum = (sums[position - 1] as number) + sign * units;
   if (sum === 0) {
-    sums.splice(position - 1, 1);
+    sums.splice(position - 2, 2);
   } else {
-    sums[position - 1] = [year, sum];
+    sums[position - 1] = sum;
   }
 }
 
@@ -422,7 +425,9 @@ export interface StoredIntentTally {
 /** Converts a tally to its stored form. */
 export function toStoredTally(tally: IntentTally): StoredIntentTally {
   const sums: Record<string, number> = {};
-  for (const [year, units] of tally.sums) sums[year] = units;
+  for (let index = 0; index < tally.sums.length; index += 2) {
+    sums[tally.sums[index] as number] = tally.sums[index + 1] as number;
+  }
   const stored: StoredIntentTally = {
     matched: tally.matched,
     counted: tally.counted,
@@ -450,10 +455,10 @@ export function toStoredTally(tally: IntentTally): StoredIntentTally {
  * not integers are rejected, because no version of the engine writes them.
  */
 export function fromStoredTally(stored: StoredIntentTally): IntentTally {
-  const sums: YearSum[] = [];
+  const sums: number[] = [];
   for (const key of sortedIndices(stored.sums)) {
     const units = stored.sums[key] as number;
-    if (units !== 0) sums.push([Number(key), units]);
+    if (units !== 0) sums.push(Number(key), units);
   }
   const tally: IntentTally = {
     matched: stored.matched,
