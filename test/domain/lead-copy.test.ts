@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvents, newLead } from '../../functions/domain/lead.js';
+import {
+  applyEvents,
+  type LeadState,
+  newLead,
+} from '../../functions/domain/lead.js';
+import { shallowCopy } from '../../functions/domain/lead-copy.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { DAY_MS } from '../../functions/domain/time.js';
 import { T0, trackingEvent } from '../fixtures/events.js';
@@ -119,5 +124,45 @@ describe('applyEvents copies', () => {
     applyEvents(first, [blogRead(11), blogRead(12)], model);
 
     expect(first).toStrictEqual(snapshot);
+  });
+});
+
+describe('shallowCopy', () => {
+  it('copies every field of a lead', () => {
+    const lead: LeadState = {
+      ...storedLead(),
+      displayId: 'Jane@Acme.example',
+      createdAt: T0,
+      lastScore: { at: T0, score: 1, fit: 1, intent: 0, modelVersion: 'v' },
+      groupId: { value: 'acme', at: T0 },
+      membership: {
+        accountId: 'acme',
+        role: undefined,
+        fit: 1,
+        intentStep: 0,
+        engaged: false,
+        status: 'engaged',
+      },
+      disposition: { kind: 'accepted', episode: 1, at: T0 },
+      mergedInto: 'lead-2',
+      mergedAt: T0,
+      mergePending: false,
+    };
+
+    const copy = shallowCopy(lead);
+
+    expect(copy).toStrictEqual(lead);
+    expect(copy).not.toBe(lead);
+    expect(copy.intent).toBe(lead.intent);
+  });
+
+  it('lists absent optional fields as undefined', () => {
+    const lead = newLead('lead-1', model, T0);
+
+    const copy = shallowCopy(lead);
+
+    expect(copy).toEqual(lead);
+    expect(Object.keys(copy)).toContain('mergedInto');
+    expect(copy.mergedInto).toBeUndefined();
   });
 });
