@@ -185,7 +185,7 @@ function decayedWeight(
 }
 
 /**
- * Decay factors computed lately, one slot per year modulo the slot count,
+ * Recently computed decay factors, one slot per year modulo the slot count,
  * because scoring a lead decays the sums of every rule from the same few
  * year ends to the same time, and most rules share the model's retention.
  */
@@ -378,7 +378,7 @@ function foldWindows(tally: IntentTally, cap: IntentCap, at: number): void {
   tally.foldedBefore = foldBefore;
 }
 
-/** A window with no events, whose index is replaced when it is stored. */
+/** The empty window that a new window starts from. It is never stored. */
 const EMPTY_WINDOW: CapWindow = { index: Number.NaN, times: [], total: 0 };
 
 /**
