@@ -62,7 +62,16 @@ const identifier = z
   ])
   .transform(String);
 
-const ISO_DATE = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})/;
+
+/**
+ * An ISO 8601 date, or date-time with an optional UTC offset, with a
+ * four-digit year. Date.parse alone also takes free text ("5" is May
+ * 2001) and six-digit years, which the clock skew correction could push
+ * beyond the range of a Date.
+ */
+const ISO_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?)?$/;
 
 /**
  * Tells whether a date-time's calendar date exists. Date.parse rolls an
@@ -72,7 +81,7 @@ const ISO_DATE = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})/;
  */
 function hasValidCalendarDate(text: string): boolean {
   const match = ISO_DATE.exec(text);
-  if (match === null) return true;
+  if (match === null) return false;
   const year = Number(match[1]);
   const month = Number(match[2]);
   const day = Number(match[3]);
@@ -90,8 +99,11 @@ function daysInMonth(year: number, month: number): number {
 const dateTime = z
   .string()
   .refine(
-    (text) => !Number.isNaN(Date.parse(text)) && hasValidCalendarDate(text),
-    'must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z, on a day that exists',
+    (text) =>
+      ISO_DATE_TIME.test(text) &&
+      !Number.isNaN(Date.parse(text)) &&
+      hasValidCalendarDate(text),
+    'must be an ISO 8601 date-time with a four-digit year, such as 2026-01-31T12:00:00Z, on a day that exists',
   );
 
 const jsonObject = z.record(z.string(), z.unknown());

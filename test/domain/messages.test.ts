@@ -126,12 +126,29 @@ describe('segmentMessageSchema timestamps', () => {
   });
 
   it.each([
+    '5',
+    '12/25/2026',
+    'Tue Mar 3 2026',
+    '+275760-09-13T00:00:00Z',
+    '-000001-01-01T00:00:00Z',
+  ])('rejects %s, which is not ISO 8601 with a 4-digit year', (timestamp) => {
+    const parsed = segmentMessageSchema.safeParse({ ...track, timestamp });
+
+    expect(parsed.success).toBe(false);
+    const paths = parsed.error?.issues.map((issue) => issue.path.join('.'));
+    expect(paths).toContain('timestamp');
+  });
+
+  it.each([
     '2024-02-29T00:00:00Z',
     '2000-02-29T00:00:00Z',
     '2026-01-31T12:00:00+02:00',
     '2026-12-31T23:59:59.999Z',
     '2026-06-01T12:00:00.123456Z',
     '1970-01-01T00:00:00Z',
+    '2026-06-01 12:00:00Z',
+    '2026-06-01T12:00:00+0200',
+    '2026-06-01',
   ])('accepts %s', (timestamp) => {
     const parsed = segmentMessageSchema.safeParse({
       ...track,

@@ -297,6 +297,27 @@ describe('ingest handler', () => {
     expect(Math.abs((stored?.occurredAt ?? 0) - expected)).toBeLessThan(2000);
   });
 
+  it('rejects a time the clock correction puts out of range', async () => {
+    const userId = 'earliest-date';
+    const message = {
+      ...singleCall('track', userId),
+      type: 'track',
+      timestamp: '-271821-04-20T00:00:00Z',
+    };
+
+    const response = await send(eventV2, {
+      path: '/v1/batch',
+      ...authorized({ batch: [message], sentAt: '2030-01-01T00:00:00Z' }),
+    });
+
+    expect(response.status).toBe(200);
+    const result = (response.body as IngestResult).results[0];
+    expect(result?.status).toBe('rejected');
+    const errors = result?.status === 'rejected' ? result.errors : [];
+    expect(errors.map((error) => error.field)).toContain('timestamp');
+    expect(await backend.storedEvents(userId)).toEqual([]);
+  });
+
   it.each([
     { name: 'JSON', body: '{"batch": [', status: 400 },
     { name: 'gzip', body: Buffer.from([0x1f, 0x8b, 1, 2, 3]), status: 400 },
