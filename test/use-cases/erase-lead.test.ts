@@ -390,6 +390,37 @@ describe('eraseLead', () => {
     expect(ids[1]).not.toBe(ids[0]);
   });
 
+  it('finishes when another erasure deletes a tombstone', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: committee(ERASED, 'CPO', ANONYMOUS),
+      receivedAt: clock.now,
+    });
+    const tombstoneId = `anon:${ANONYMOUS}`;
+    const original = deps.repository.deleteLeadState.bind(deps.repository);
+    // The first delete of the tombstone loses to a concurrent erasure
+    // that deleted it after this one read it.
+    deps.repository.deleteLeadState = async (leadId, expectedVersion) => {
+      if (leadId === tombstoneId) {
+        deps.repository.deleteLeadState = original;
+        await original(leadId, expectedVersion);
+      }
+      return original(leadId, expectedVersion);
+    };
+
+    const { leadId } = await eraseLead(deps, ERASED);
+
+    expect(leadId).toBe(ERASED);
+    const items = await scanTable(context);
+    const mentions = items.filter((item) => {
+      const text = JSON.stringify(item);
+      return text.includes(ERASED) || text.includes(ANONYMOUS);
+    });
+    expect(mentions).toEqual([]);
+  });
+
   it('erases the identified lead of a merged anonymous id', async () => {
     const context = await realDependencies({ model: accountModel() });
     const { deps, clock } = context;
