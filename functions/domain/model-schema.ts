@@ -26,6 +26,15 @@ const ruleId = z
     message: 'is a name every JavaScript object has; choose another id',
   });
 
+/**
+ * Largest absolute number of points of one rule. Scores add points
+ * over every counted event, so a rule of 1e308 points would overflow to
+ * Infinity, which DynamoDB cannot store.
+ */
+const MAX_RULE_POINTS = 1_000_000;
+
+const rulePoints = z.number().min(-MAX_RULE_POINTS).max(MAX_RULE_POINTS);
+
 const regexPattern = z
   .string()
   .min(1)
@@ -72,7 +81,7 @@ const fitRuleSchema = z
     oneOf: nonEmptyStrings.optional(),
     range: numberRange.optional(),
     domains: z.array(domainName).min(1).optional(),
-    points: z.number().finite(),
+    points: rulePoints,
   })
   .strict()
   .refine(
@@ -122,7 +131,7 @@ const intentRuleSchema = z
     id: ruleId,
     description: z.string().min(1),
     when: eventMatcherSchema,
-    points: z.number().finite(),
+    points: rulePoints,
     retentionPerQuarter: retention.optional(),
     cap: capSchema.optional(),
   })

@@ -164,6 +164,18 @@ describe('compileModel', () => {
       field: 'qualification',
     },
     {
+      name: 'intent points that overflow a sum',
+      path: ['intent', 'rules', 0, 'points'],
+      value: 1e308,
+      field: 'intent.rules[0].points',
+    },
+    {
+      name: 'fit points beyond the limit',
+      path: ['fit', 'rules', 0, 'points'],
+      value: -2_000_000,
+      field: 'fit.rules[0].points',
+    },
+    {
       name: 'a cap of zero events',
       path: ['intent', 'rules', 0, 'cap'],
       value: { max: 0, windowDays: 30 },
