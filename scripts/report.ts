@@ -4,6 +4,7 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoLeadRepository } from '../functions/adapters/dynamodb/lead-repository.js';
+import type { OutcomeRecord } from '../functions/domain/disposition.js';
 import { LOCAL_AWS } from '../local/services.js';
 import { UsageError } from './replay/errors.js';
 import {
@@ -13,6 +14,12 @@ import {
 } from './report/conversion.js';
 
 const DEFAULT_TABLE = 'mql-engine-local';
+
+/** Maximum months one report reads: 100 years, one query per month. */
+const MAX_MONTHS = 1200;
+
+/** Months queried at once. */
+const MONTHS_IN_FLIGHT = 12;
 
 export const USAGE = `Usage: npm run report -- conversion [options]
 
@@ -24,7 +31,8 @@ Options (defaults in brackets):
   --table NAME       lead table [TABLE_NAME, else ${DEFAULT_TABLE}]
   --endpoint URL     DynamoDB endpoint, such as the one \`npm start\`
                      prints [AWS_ENDPOINT_URL_DYNAMODB, else AWS]
-  --months N         months back to read, this month included [12]
+  --months N         months back to read, this month included, at
+                     most ${MAX_MONTHS} [12]
   --band-width N     width of a score band in points [10]
   --json             print the bands as JSON
   --help             print this help
@@ -50,10 +58,22 @@ function parseOptions(argv: string[]): ReportOptions | 'help' {
   if (positionals[0] !== 'conversion' || positionals.length !== 1) {
     throw new UsageError('The only report is "conversion".');
   }
+  const months = positiveInteger('--months', values.months ?? '12');
+  if (months > MAX_MONTHS) {
+    throw new UsageError(
+      `--months must be at most ${MAX_MONTHS}, got "${values.months}".`,
+    );
+  }
+  const endpoint = values.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  if (endpoint !== undefined && !URL.canParse(endpoint)) {
+    throw new UsageError(
+      `--endpoint must be a URL such as http://127.0.0.1:8000, got "${endpoint}".`,
+    );
+  }
   return {
     table: values.table ?? process.env.TABLE_NAME ?? DEFAULT_TABLE,
-    endpoint: values.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB,
-    months: positiveInteger('--months', values.months ?? '12'),
+    endpoint,
+    months,
     bandWidth: positiveInteger('--band-width', values['band-width'] ?? '10'),
     json: values.json ?? false,
   };
@@ -122,9 +142,14 @@ async function main(): Promise<void> {
     tableName: options.table,
   });
   const months = lastMonths(Date.now(), options.months);
-  const outcomes = (
-    await Promise.all(months.map((month) => repository.listOutcomes(month)))
-  ).flat();
+  const outcomes: OutcomeRecord[] = [];
+  for (let start = 0; start < months.length; start += MONTHS_IN_FLIGHT) {
+    const slice = months.slice(start, start + MONTHS_IN_FLIGHT);
+    const pages = await Promise.all(
+      slice.map((month) => repository.listOutcomes(month)),
+    );
+    outcomes.push(...pages.flat());
+  }
   const bands = conversionByBand(outcomes, options.bandWidth);
   process.stdout.write(
     options.json

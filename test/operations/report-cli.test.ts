@@ -66,4 +66,22 @@ describe('npm run report -- conversion', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([]);
   }, 30_000);
+
+  it.each([
+    { option: '--months', value: '100000' },
+    { option: '--endpoint', value: 'not-a-url' },
+  ])(
+    'rejects $option $value as usage',
+    async ({ option, value }) => {
+      const result = await runReport(
+        ['conversion', '--endpoint', 'http://127.0.0.1:1', option, value],
+        withoutAwsRegion(),
+      );
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(option);
+      expect(result.stderr).toContain(value);
+    },
+    30_000,
+  );
 });
