@@ -4,6 +4,7 @@ import { DynamoLeadRepository } from '../functions/adapters/dynamodb/lead-reposi
 import { confirmEventBus } from '../functions/adapters/eventbridge/bus-check.js';
 import { EventBridgePublisher } from '../functions/adapters/eventbridge/event-publisher.js';
 import type { Log } from '../functions/ports/logger.js';
+import { clientConfig } from './local-endpoint.js';
 import {
   listOutbox,
   type OutboxDependencies,
@@ -59,19 +60,17 @@ async function main(): Promise<void> {
 async function dependencies(
   options: OutboxOptions,
 ): Promise<OutboxDependencies> {
-  const clientOptions = {
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.region === undefined ? {} : { region: options.region }),
-  };
+  const region = options.region === undefined ? {} : { region: options.region };
   const repository = new DynamoLeadRepository(
-    new DynamoDBClient(clientOptions),
+    new DynamoDBClient({ ...clientConfig(options.endpoint), ...region }),
     { tableName: options.tableName, reviewShards: options.reviewShards },
   );
   let publisher: EventBridgePublisher | undefined;
   if (options.eventBusName !== undefined) {
-    const events = new EventBridgeClient(
-      options.region === undefined ? {} : { region: options.region },
-    );
+    const events = new EventBridgeClient({
+      ...clientConfig(process.env.AWS_ENDPOINT_URL_EVENTBRIDGE),
+      ...region,
+    });
     await confirmEventBus(events, options.eventBusName);
     publisher = new EventBridgePublisher(events, {
       eventBusName: options.eventBusName,

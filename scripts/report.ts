@@ -1,11 +1,8 @@
 import { parseArgs } from 'node:util';
-import {
-  DynamoDBClient,
-  type DynamoDBClientConfig,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoLeadRepository } from '../functions/adapters/dynamodb/lead-repository.js';
 import type { OutcomeRecord } from '../functions/domain/disposition.js';
-import { LOCAL_AWS } from '../local/services.js';
+import { clientConfig } from './local-endpoint.js';
 import { UsageError } from './replay/errors.js';
 import {
   conversionByBand,
@@ -100,13 +97,6 @@ function positiveInteger(name: string, text: string): number {
     throw new UsageError(`${name} must be a positive integer, got "${text}".`);
   }
   return value;
-}
-
-function clientConfig(endpoint: string | undefined): DynamoDBClientConfig {
-  if (endpoint === undefined) return {};
-  const host = new URL(endpoint).hostname;
-  const isLoopback = host === '127.0.0.1' || host === 'localhost';
-  return isLoopback ? { ...LOCAL_AWS, endpoint } : { endpoint };
 }
 
 /**

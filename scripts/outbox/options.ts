@@ -16,7 +16,8 @@ Commands:
 Options:
   --table NAME        lead table, such as mql-engine-prod (default: $TABLE_NAME)
   --endpoint URL      DynamoDB endpoint, such as http://127.0.0.1:8000 for
-                      DynamoDB Local (default: the AWS SDK's settings)
+                      DynamoDB Local, which needs no AWS region or
+                      credentials (default: the AWS SDK's settings)
   --region NAME       AWS region (default: the AWS SDK's settings)
   --review-shards N   review index shards of the stage (default: ${DEFAULT_REVIEW_SHARDS})
   --bus NAME          with retry: publish to this event bus now instead of
@@ -117,6 +118,11 @@ function optionsOf(
   if (tableName === undefined || tableName === '') {
     throw new UsageError(
       'Missing --table: name the lead table, such as mql-engine-dev.',
+    );
+  }
+  if (values.endpoint !== undefined && !URL.canParse(values.endpoint)) {
+    throw new UsageError(
+      `Invalid --endpoint "${values.endpoint}": expected a URL such as http://127.0.0.1:8000.`,
     );
   }
   return {

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { transitionEventId } from '../../functions/domain/outgoing-events.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
@@ -127,6 +129,7 @@ describe('parseOutboxArguments', () => {
     [['retry', '--table', 't'], 'retry takes LEAD_ID EVENT_ID, got none'],
     [['show', '--table', 't', 'lead'], 'show takes LEAD_ID EVENT_ID'],
     [['list', '--tabel', 't'], "Unknown option '--tabel'"],
+    [['list', '--table', 't', '--endpoint', 'x'], 'Invalid --endpoint "x"'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseOutboxArguments(argv, {})).toThrow(UsageError);
     expect(() => parseOutboxArguments(argv, {})).toThrow(message);
@@ -183,5 +186,43 @@ describe('npm run outbox', () => {
       eventId: rejectedId,
       errorCode: 'InvalidArgument',
     });
+  });
+
+  it('lists a local table without AWS settings', async () => {
+    const { setup } = await tableWithFailures();
+    const tableName = (setup.repository as unknown as { tableName: string })
+      .tableName;
+    const home = mkdtempSync(join(tmpdir(), 'mql-home-'));
+
+    const run = spawnSync(
+      'npx',
+      [
+        'tsx',
+        'scripts/outbox.ts',
+        'list',
+        '--table',
+        tableName,
+        '--endpoint',
+        inject('dynamoDbEndpoint'),
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          HOME: home,
+          AWS_CONFIG_FILE: join(home, 'config'),
+          AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+          AWS_REGION: undefined,
+          AWS_DEFAULT_REGION: undefined,
+          AWS_PROFILE: undefined,
+          AWS_ACCESS_KEY_ID: undefined,
+          AWS_SECRET_ACCESS_KEY: undefined,
+        },
+      },
+    );
+
+    expect(run.stderr).toContain('1 outbox entries');
+    expect(run.status).toBe(0);
   });
 });
