@@ -62,6 +62,20 @@ const identifier = z
   ])
   .transform(String);
 
+/**
+ * A userId or anonymousId that a client sends for "none": null, or an
+ * empty string, which the RudderStack JavaScript SDK 1.x sends as the userId
+ * of every call before identify. It reads as absent, so the other id decides
+ * the lead.
+ */
+const optionalIdentifier = z.preprocess(
+  (value) =>
+    value === null || (typeof value === 'string' && value.trim() === '')
+      ? undefined
+      : value,
+  identifier.optional(),
+);
+
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})/;
 
 /**
@@ -116,8 +130,8 @@ const commonFields = {
     .max(256)
     .superRefine(checkIdText)
     .optional(),
-  userId: identifier.optional(),
-  anonymousId: identifier.optional(),
+  userId: optionalIdentifier,
+  anonymousId: optionalIdentifier,
   timestamp: dateTime.optional(),
   originalTimestamp: dateTime.optional(),
   sentAt: dateTime.optional(),

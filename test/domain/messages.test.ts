@@ -101,6 +101,28 @@ describe('segmentMessageSchema ids', () => {
     expect(segmentMessageSchema.safeParse(message).success).toBe(true);
   });
 
+  it.each([null, '', '  '])('reads a userId of %j as absent', (userId) => {
+    const message = { ...track, userId, anonymousId: 'browser-1' };
+
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    expect(parsed.success).toBe(true);
+    expect(parsed.data?.userId).toBeUndefined();
+    expect(parsed.data?.anonymousId).toBe('browser-1');
+  });
+
+  it('rejects a message whose ids are all blank', () => {
+    const message = { ...track, userId: '', anonymousId: null };
+
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    expect(parsed.success).toBe(false);
+    const issue = parsed.error?.issues.find(
+      (entry) => entry.path.join('.') === 'userId',
+    );
+    expect(issue?.message).toBe('either userId or anonymousId is required');
+  });
+
   it('accepts ids with emoji and accented letters', () => {
     const message = { ...track, anonymousId: 'caf\u00e9-\u{1f600}' };
 
