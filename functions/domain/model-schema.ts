@@ -246,7 +246,17 @@ const accountsSchema = z
   })
   .strict()
   .superRefine((accounts, context) => {
-    const roleIds = new Set(accounts.roles.map((role) => role.id));
+    const roleIds = new Set<string>();
+    accounts.roles.forEach((role, index) => {
+      if (roleIds.has(role.id)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['roles', index, 'id'],
+          message: `duplicate role id "${role.id}"`,
+        });
+      }
+      roleIds.add(role.id);
+    });
     accounts.qualification.requiredRoles.forEach((role, index) => {
       if (!roleIds.has(role)) {
         context.addIssue({
@@ -300,6 +310,16 @@ export const modelDocumentSchema = z
       }
       seen.add(rule.id);
     }
+    const groups = new Set(model.fit.rules.map((rule) => rule.group));
+    model.accounts?.fitGroups.forEach((group, index) => {
+      if (!groups.has(group)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['accounts', 'fitGroups', index],
+          message: `names no group of fit.rules: "${group}"`,
+        });
+      }
+    });
   });
 
 export type ModelDocument = z.output<typeof modelDocumentSchema>;

@@ -176,6 +176,28 @@ describe('compileModel', () => {
       field: 'fit.rules[0].points',
     },
     {
+      name: 'a duplicate account role',
+      path: ['accounts'],
+      value: {
+        roles: [
+          { id: 'cfo', description: 'CFO', titlePattern: 'cfo' },
+          { id: 'cfo', description: 'CFO again', titlePattern: 'finance' },
+        ],
+        qualification: { threshold: 50, recycleBelow: 40 },
+      },
+      field: 'accounts.roles[1].id',
+    },
+    {
+      name: 'a fit group no rule has',
+      path: ['accounts'],
+      value: {
+        fitGroups: ['company-size'],
+        roles: [{ id: 'cfo', description: 'CFO', titlePattern: 'cfo' }],
+        qualification: { threshold: 50, recycleBelow: 40 },
+      },
+      field: 'accounts.fitGroups[0]',
+    },
+    {
       name: 'a cap of zero events',
       path: ['intent', 'rules', 0, 'cap'],
       value: { max: 0, windowDays: 30 },
