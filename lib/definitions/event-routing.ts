@@ -51,7 +51,43 @@ const eventPatternSchema = z
   })
   .refine((pattern) => !('source' in pattern), {
     message: 'must not set source; every rule matches source mql-engine',
+  })
+  .superRefine((pattern, context) => {
+    checkPatternFields(pattern, [], context);
   });
+
+/**
+ * Checks that every field of a pattern is an object of fields or a
+ * non-empty array of values, as EventBridge requires. EventBridge would
+ * reject a pattern such as `"detail-type": "Lead Qualified"` only when the
+ * rule is deployed, long after synthesis.
+ */
+function checkPatternFields(
+  fields: Record<string, unknown>,
+  path: string[],
+  context: z.RefinementCtx,
+): void {
+  for (const [name, value] of Object.entries(fields)) {
+    const fieldPath = [...path, name];
+    if (Array.isArray(value)) {
+      if (value.length === 0) {
+        context.addIssue({
+          code: 'custom',
+          path: fieldPath,
+          message: 'must list at least one value to match',
+        });
+      }
+    } else if (value !== null && typeof value === 'object') {
+      checkPatternFields(value as Record<string, unknown>, fieldPath, context);
+    } else {
+      context.addIssue({
+        code: 'custom',
+        path: fieldPath,
+        message: `must be an array of values such as ["Lead Qualified"] or an object of fields, got ${JSON.stringify(value)}`,
+      });
+    }
+  }
+}
 
 const httpsUrl = z.url({
   protocol: /^https$/,

@@ -21,6 +21,11 @@ afterEach(() => {
   rmSync(configDir, { recursive: true, force: true });
 });
 
+/** Returns a queue routing target with `eventPattern`. */
+function queueTarget(eventPattern: Record<string, unknown>) {
+  return { type: 'queue', id: 'sales', description: 'Sales.', eventPattern };
+}
+
 function writeStageFile(stage: string, values: unknown): void {
   writeFileSync(join(configDir, `${stage}.json`), JSON.stringify(values));
 }
@@ -282,6 +287,16 @@ describe('loadStageConfig', () => {
       { alarms: { topicArns: Array(5).fill(TOPIC_ARN), emails: ['a@b.co'] } },
     ],
     ['alarms.outboxAgeMinutes', { alarms: { outboxAgeMinutes: 0 } }],
+    [
+      'events.targets[0].eventPattern.detail-type',
+      {
+        events: { targets: [queueTarget({ 'detail-type': 'Lead Qualified' })] },
+      },
+    ],
+    [
+      'events.targets[0].eventPattern.detail.score',
+      { events: { targets: [queueTarget({ detail: { score: [] } })] } },
+    ],
     ['alarms.api5xxPercent', { alarms: { api5xxPercent: 101 } }],
   ])('rejects an invalid %s', (field, values) => {
     writeStageFile('dev', values);
