@@ -153,49 +153,21 @@ async function deleteLinkedLeads(
   let deleted = 0;
   while (queue.length > 0) {
     const current = queue.shift() as string;
-    const result =
-      current === leadId
-        ? await deps.repository.deleteLeadData(current)
-        : await deleteMergedLead(deps, current);
+    const result = await deps.repository.deleteLeadData(current);
     deleted += result.deleted;
     for (const linked of result.linkedLeadIds) {
       if (seen.has(linked) || seen.size >= MAX_LINKED_LEADS) continue;
       seen.add(linked);
       queue.push(linked);
     }
-  }
-  return deleted;
-}
-
-/**
- * Deletes every item of a lead merged into the erased one, its state
- * last. A concurrent erasure may delete the state first, and finishing a
- * merge changes its version, so a version conflict deletes again from a
- * fresh read.
- */
-async function deleteMergedLead(
-  deps: ScoringDependencies,
-  leadId: string,
-): Promise<{ deleted: number; linkedLeadIds: string[] }> {
-  let deleted = 0;
-  const linkedLeadIds: string[] = [];
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const data = await deps.repository.deleteLeadData(leadId);
-    deleted += data.deleted;
-    linkedLeadIds.push(...data.linkedLeadIds);
-    const state = await deps.repository.getLead(leadId);
-    if (state === undefined) return { deleted, linkedLeadIds };
-    try {
-      await deps.repository.deleteLeadState(leadId, state.version);
-      return { deleted: deleted + 1, linkedLeadIds };
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw error;
-      await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+    if (current === leadId) continue;
+    const tombstone = await deps.repository.getLead(current);
+    if (tombstone !== undefined) {
+      await deps.repository.deleteLeadState(current, tombstone.version);
+      deleted += 1;
     }
   }
-  throw new ConcurrencyError(
-    `Lead ${leadId}, merged into the erased lead, kept changing during erasure; retry the request.`,
-  );
+  return deleted;
 }
 
 function erasedEvent(
