@@ -110,13 +110,22 @@ function daysInMonth(year: number, month: number): number {
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
+/**
+ * Parses an ISO 8601 date or date-time with a four-digit year on a date
+ * that exists into epoch milliseconds; returns undefined for anything else.
+ */
+export function parseIsoDateTime(text: string): number | undefined {
+  if (!ISO_DATE_TIME.test(text) || !hasValidCalendarDate(text)) {
+    return undefined;
+  }
+  const time = Date.parse(text);
+  return Number.isNaN(time) ? undefined : time;
+}
+
 const dateTime = z
   .string()
   .refine(
-    (text) =>
-      ISO_DATE_TIME.test(text) &&
-      !Number.isNaN(Date.parse(text)) &&
-      hasValidCalendarDate(text),
+    (text) => parseIsoDateTime(text) !== undefined,
     'must be an ISO 8601 date-time with a four-digit year, such as 2026-01-31T12:00:00Z, on a day that exists',
   );
 

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseIsoDateTime } from '../../functions/domain/messages.js';
 import { UsageError } from '../replay/errors.js';
 import { DEFAULT_MAX_VISITS } from '../replay/x-education.js';
 
@@ -132,8 +133,8 @@ function parse(args: readonly string[]) {
 
 function parseTime(name: string, text: string | undefined, fallback: number) {
   if (text === undefined) return fallback;
-  const time = Date.parse(text);
-  if (Number.isNaN(time)) {
+  const time = parseIsoDateTime(text);
+  if (time === undefined) {
     throw new UsageError(
       `${name} must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z, got "${text}".`,
     );

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseIsoDateTime } from '../../functions/domain/messages.js';
 import { UsageError } from './errors.js';
 import type { ReplayOptions } from './run-replay.js';
 import { DEFAULT_MAX_VISITS } from './x-education.js';
@@ -163,8 +164,8 @@ function parseTime(text: string | undefined, now: number): number {
   if (text === undefined) {
     return now;
   }
-  const time = Date.parse(text);
-  if (Number.isNaN(time)) {
+  const time = parseIsoDateTime(text);
+  if (time === undefined) {
     throw new UsageError(
       `--reference-time must be an ISO 8601 date-time such as ` +
         `2026-01-31T12:00:00Z, got "${text}".`,

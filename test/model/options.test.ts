@@ -69,6 +69,7 @@ describe('parseModelArguments', () => {
     { args: ['check'], message: /exactly one model FILE/ },
     { args: ['check', 'a.json', 'b.json'], message: /exactly one model FILE/ },
     { args: ['backtest', 'c.json', '--as-of', 'soon'], message: /--as-of/ },
+    { args: ['backtest', 'c.json', '--as-of', '5'], message: /--as-of/ },
     {
       args: ['backtest', 'c.json', '--endpoint', 'ftp://x'],
       message: /--endpoint/,

@@ -90,6 +90,7 @@ describe('parseCliArguments', () => {
     [['f', '--concurrency', '2.5'], /--concurrency must be an integer/],
     [['f', '--url', 'ftp://host'], /--url must be an http or https URL/],
     [['f', '--reference-time', 'yesterday'], /--reference-time must be/],
+    [['f', '--reference-time', '12/25/2026'], /--reference-time must be/],
     [['f', '--write-key', ''], /--write-key must not be empty/],
     [['f', '--unknown'], /--unknown/],
   ])('rejects %j', (args, message) => {
