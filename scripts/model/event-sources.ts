@@ -198,7 +198,13 @@ export async function readOutcomes(
       }
       return;
     }
-    labels.set(userLeadId(outcome[0]), outcome[1]);
+    const leadId = userLeadId(outcome[0]);
+    if (labels.has(leadId) && labels.get(leadId) !== outcome[1]) {
+      throw new InputFileError(
+        `Line ${index + 1} of ${file} gives lead ${leadId} another outcome than an earlier line; list each lead once.`,
+      );
+    }
+    labels.set(leadId, outcome[1]);
   });
   return labels;
 }

@@ -5,8 +5,10 @@ import { describe, expect, inject, it } from 'vitest';
 import { DAY_MS } from '../../functions/domain/time.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runBacktest } from '../../scripts/model/backtest.js';
+import { readOutcomes } from '../../scripts/model/event-sources.js';
 import type { BacktestOptions } from '../../scripts/model/options.js';
 import { formatBacktest } from '../../scripts/model/report.js';
+import { InputFileError } from '../../scripts/replay/errors.js';
 import { testModel, testModelDocument } from '../fixtures/models.js';
 
 import { realDependencies } from '../support/dependencies.js';
@@ -137,5 +139,25 @@ describe('runBacktest', () => {
     expect(result).toMatchObject({ leads: 2, events: 4, labelledLeads: 0 });
     expect(result.candidate.mqls).toBe(1);
     expect(result.live.evaluation).toBeUndefined();
+  });
+});
+
+describe('readOutcomes', () => {
+  it('rejects two outcomes of one lead', async () => {
+    const { write } = await workspace();
+    const file = await write('outcomes.csv', 'leadId,converted\na,0\na,1\n');
+
+    await expect(readOutcomes(file)).rejects.toThrow(InputFileError);
+    await expect(readOutcomes(file)).rejects.toThrow(/Line 3 .* lead a /);
+  });
+
+  it('accepts a lead repeated with its outcome', async () => {
+    const { write } = await workspace();
+    const file = await write('outcomes.csv', 'a,1\nb,0\na,true\n');
+
+    const labels = await readOutcomes(file);
+
+    expect(labels.get('a')).toBe(true);
+    expect(labels.get('b')).toBe(false);
   });
 });
