@@ -6,7 +6,7 @@ import {
   leadIdOf,
 } from '../domain/identity.js';
 import { toFieldIssues } from '../domain/issues.js';
-import type { LeadStatus } from '../domain/lead.js';
+import type { LeadState, LeadStatus } from '../domain/lead.js';
 import {
   type SegmentMessage,
   segmentMessageSchema,
@@ -122,7 +122,10 @@ export async function ingestMessages(
 
   const accountEvents = await checkAccounts(
     deps,
-    updates.flatMap((update) => update.accounts),
+    [
+      ...updates.flatMap((update) => update.accounts),
+      ...retriedAccounts(updates, snapshot.leads),
+    ],
     request.receivedAt,
   );
   const outgoing = [
@@ -151,6 +154,25 @@ export async function ingestMessages(
     events,
     transitions: countTransitions(outgoing),
   };
+}
+
+/**
+ * Returns the accounts of leads whose messages were all stored before.
+ * A request whose account check failed after its leads were stored fails
+ * with 503, and its retry stores nothing new, so the retry checks
+ * those accounts again. The check writes only when an account changes.
+ */
+function retriedAccounts(
+  updates: readonly LeadUpdate[],
+  states: ReadonlyMap<string, LeadState>,
+): string[] {
+  return updates.flatMap((update) => {
+    const isRetry =
+      update.storedMessageIds.length === 0 &&
+      update.duplicateMessageIds.length > 0;
+    const membership = states.get(update.leadId)?.membership;
+    return isRetry && membership !== undefined ? [membership.accountId] : [];
+  });
 }
 
 interface AcceptedMessage {

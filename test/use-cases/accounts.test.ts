@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ConcurrencyError } from '../../functions/domain/errors.js';
 import type { AccountQualifiedDetail } from '../../functions/domain/outgoing-events.js';
 import { DAY_MS } from '../../functions/domain/time.js';
+import { VersionConflictError } from '../../functions/ports/lead-repository.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
@@ -82,6 +84,29 @@ describe('accounts', () => {
       'carl@acme.example',
       'dora@acme.example',
     ]);
+  });
+
+  it('checks the account again on a retried request', async () => {
+    const { deps, ingest, accountEvents } = await setup();
+    await ingest(
+      engagedMember('ann@acme.example', 'Chief Procurement Officer'),
+    );
+    const original = deps.repository.saveAccountChange.bind(deps.repository);
+    // Every account write loses to a concurrent writer, so the request
+    // fails after its lead was stored.
+    deps.repository.saveAccountChange = async (change) => {
+      throw new VersionConflictError(change.state.accountId);
+    };
+    const carl = engagedMember('carl@acme.example', 'CFO');
+    await expect(ingest(carl)).rejects.toThrow(ConcurrencyError);
+    deps.repository.saveAccountChange = original;
+
+    const retried = await ingest(carl);
+
+    expect(retried.counts.duplicate).toBe(carl.length);
+    expect(accountEvents()).toHaveLength(1);
+    const view = await getAccount(deps, 'domain:acme.example');
+    expect(view.status).toBe('mqa');
   });
 
   it('leaves a committee without procurement unqualified', async () => {
