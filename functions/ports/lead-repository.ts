@@ -248,13 +248,13 @@ export interface LeadRepository {
     leadId: string,
   ): Promise<{ deleted: number; linkedLeadIds: string[] }>;
   /**
-   * Reserves a lead for its erasure for `holdMs`: if the stored version
-   * and createdAt are still the state's, bumps the version and marks the
-   * item so that no other lead change can be written until the hold
-   * ends. Returns the new version; raises VersionConflictError when the
-   * lead changed or is gone.
+   * Reserves a lead for its erasure for `holdMs`: bumps its version,
+   * whatever it is, and marks the state item so that no other lead change
+   * can be written until the hold ends. Returns the state as held. Raises
+   * VersionConflictError when the lead is gone, was stored again since
+   * `state` was read (another createdAt), or another erasure holds it.
    */
-  holdForErasure(state: LeadState, holdMs: number): Promise<number>;
+  holdForErasure(state: LeadState, holdMs: number): Promise<LeadState>;
   /**
    * Deletes a lead's state item if its version is still
    * `expectedVersion`; raises VersionConflictError otherwise.

@@ -1,6 +1,7 @@
 import { sha256Hex } from '../domain/canonical-json.js';
 import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
 import { userLeadId } from '../domain/identity.js';
+import type { LeadState } from '../domain/lead.js';
 import {
   DETAIL_SCHEMA_VERSION,
   LEAD_ERASED,
@@ -66,35 +67,59 @@ export async function eraseLead(
   requestedId: string,
 ): Promise<Erasure> {
   const leadId = await resolveLeadId(deps, userLeadId(requestedId));
+  // The lead as this erasure holds it. While the hold lasts no other
+  // writer can change the lead, so the items deleted are all it has, and
+  // a retry after a conflict on a merged lead's tombstone keeps it.
+  let held: LeadState | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const state = await deps.repository.getLead(leadId);
-    if (state === undefined || state.mergedInto !== undefined) {
-      throw new NotFoundError(`Lead ${requestedId} was not found.`);
-    }
-    const accounts = state.membership ? [state.membership.accountId] : [];
     let erased: OutgoingEvent;
     try {
-      // While the hold lasts no other writer can change the lead, so the
-      // items deleted below are all it has.
-      const heldVersion = await deps.repository.holdForErasure(
-        state,
-        ERASURE_HOLD_MS,
-      );
+      if (held === undefined) {
+        const state = await deps.repository.getLead(leadId);
+        if (state === undefined || state.mergedInto !== undefined) {
+          throw new NotFoundError(`Lead ${requestedId} was not found.`);
+        }
+        held = await deps.repository.holdForErasure(state, ERASURE_HOLD_MS);
+      }
       await publishPending(deps, leadId);
       const deleted = await deleteLinkedLeads(deps, leadId);
-      erased = erasedEvent(leadId, deleted + 1, accounts.length, deps.clock());
+      erased = erasedEvent(
+        leadId,
+        deleted + 1,
+        accountsOf(held).length,
+        deps.clock(),
+      );
       await deps.repository.putOutboxEntry(erased);
-      await deps.repository.deleteLeadState(leadId, heldVersion);
+      await deps.repository.deleteLeadState(leadId, held.version);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
+      if (held !== undefined && !(await stillHeld(deps, held))) {
+        held = undefined;
+      }
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
       continue;
     }
-    return announceErasure(deps, requestedId, leadId, erased, accounts);
+    return announceErasure(deps, requestedId, leadId, erased, accountsOf(held));
   }
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing during erasure; retry the request.`,
   );
+}
+
+function accountsOf(state: LeadState): string[] {
+  return state.membership ? [state.membership.accountId] : [];
+}
+
+/**
+ * Tells whether the lead still has the version its hold gave it, which
+ * no other writer can change before the hold expires.
+ */
+async function stillHeld(
+  deps: ScoringDependencies,
+  held: LeadState,
+): Promise<boolean> {
+  const current = await deps.repository.getLead(held.leadId);
+  return current?.version === held.version;
 }
 
 /**

@@ -171,7 +171,7 @@ describe('DynamoLeadRepository', () => {
     const stored = await repository.getLead('lead-h');
     if (stored === undefined) throw new Error('lead-h was not stored');
 
-    const held = await repository.holdForErasure(stored, 30_000);
+    const { version: held } = await repository.holdForErasure(stored, 30_000);
     expect(held).toBe(stored.version + 1);
     const reread = await repository.getLead('lead-h');
     expect(reread?.version).toBe(held);
@@ -185,9 +185,12 @@ describe('DynamoLeadRepository', () => {
     await expect(repository.saveLeadChange(change())).rejects.toBeInstanceOf(
       VersionConflictError,
     );
-    // A second hold on the version read before the first one conflicts.
+    // A second erasure cannot take over a live hold, whatever it read.
     await expect(
       repository.holdForErasure(stored, 30_000),
+    ).rejects.toBeInstanceOf(VersionConflictError);
+    await expect(
+      repository.holdForErasure({ ...stored, version: held }, 30_000),
     ).rejects.toBeInstanceOf(VersionConflictError);
 
     // A hold left by an interrupted erasure ends by itself, and the next
@@ -202,6 +205,28 @@ describe('DynamoLeadRepository', () => {
     );
     expect(Item && unmarshall(Item)).not.toHaveProperty('erasureHeldUntil');
     expect((await repository.getLead('lead-h'))?.version).toBe(held + 1);
+  });
+
+  it('holds a lead whatever version the erasure read', async () => {
+    const { repository } = await repositoryOnNewTable();
+    await repository.saveLeadChange(qualifyingChange('lead-v'));
+    const stored = await repository.getLead('lead-v');
+    if (stored === undefined) throw new Error('lead-v was not stored');
+
+    const held = await repository.holdForErasure(
+      { ...stored, version: stored.version + 5 },
+      30_000,
+    );
+
+    expect(held.version).toBe(stored.version + 1);
+    expect(held.leadId).toBe('lead-v');
+    expect(held.membership).toEqual(stored.membership);
+    await expect(
+      repository.holdForErasure(
+        { ...stored, leadId: 'lead-never-stored' },
+        30_000,
+      ),
+    ).rejects.toBeInstanceOf(VersionConflictError);
   });
 
   it('reports which messages were already stored', async () => {

@@ -421,6 +421,37 @@ describe('eraseLead', () => {
     expect(mentions).toEqual([]);
   });
 
+  it('lets one of three concurrent erasures delete the lead', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: committee(ERASED, 'CPO', ANONYMOUS),
+      receivedAt: clock.now,
+    });
+
+    const outcomes = await Promise.allSettled([
+      eraseLead(deps, ERASED),
+      eraseLead(deps, `anon:${ANONYMOUS}`),
+      eraseLead(deps, ERASED),
+    ]);
+
+    const erased = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const failures = outcomes.flatMap((outcome) =>
+      outcome.status === 'rejected' ? [outcome.reason] : [],
+    );
+    expect(erased.length).toBeGreaterThanOrEqual(1);
+    for (const failure of failures) {
+      expect(failure).toBeInstanceOf(NotFoundError);
+    }
+    const items = await scanTable(context);
+    const mentions = items.filter((item) => {
+      const text = JSON.stringify(item);
+      return text.includes(ERASED) || text.includes(ANONYMOUS);
+    });
+    expect(mentions).toEqual([]);
+  });
+
   it('erases the identified lead of a merged anonymous id', async () => {
     const context = await realDependencies({ model: accountModel() });
     const { deps, clock } = context;

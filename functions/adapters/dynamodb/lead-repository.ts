@@ -357,39 +357,45 @@ export class DynamoLeadRepository implements LeadRepository {
     return { deleted: keys.length, linkedLeadIds };
   }
 
-  async holdForErasure(state: LeadState, holdMs: number): Promise<number> {
-    const version = state.version + 1;
+  async holdForErasure(state: LeadState, holdMs: number): Promise<LeadState> {
     const { createdAt } = state;
+    const now = this.clock();
     try {
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(state.leadId),
-          UpdateExpression: 'SET #version = :version, #hold = :until',
-          ConditionExpression:
+          UpdateExpression: 'SET #hold = :until ADD #version :one',
+          ConditionExpression: `attribute_exists(#pk) AND ${
             createdAt === undefined
-              ? '#version = :expected AND attribute_not_exists(#createdAt)'
-              : '#version = :expected AND #createdAt = :createdAt',
+              ? 'attribute_not_exists(#createdAt)'
+              : '#createdAt = :createdAt'
+          } AND (attribute_not_exists(#hold) OR #hold < :now)`,
           ExpressionAttributeNames: {
+            '#pk': TABLE_LAYOUT.partitionKey,
             '#version': 'version',
             '#createdAt': 'createdAt',
             '#hold': ERASURE_HOLD,
           },
           ExpressionAttributeValues: marshall({
-            ':version': version,
-            ':until': this.clock() + holdMs,
-            ':expected': state.version,
+            ':one': 1,
+            ':until': now + holdMs,
+            ':now': now,
             ...(createdAt === undefined ? {} : { ':createdAt': createdAt }),
           }),
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      if (Attributes === undefined) {
+        throw new Error(`The hold of lead ${state.leadId} returned no item.`);
+      }
+      return itemToState(Attributes);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         throw new VersionConflictError(state.leadId);
       }
       throw error;
     }
-    return version;
   }
 
   async deleteLeadState(
