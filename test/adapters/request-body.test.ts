@@ -1,4 +1,9 @@
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import {
+  brotliCompressSync,
+  deflateRawSync,
+  deflateSync,
+  gzipSync,
+} from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { ApiRequest } from '../../functions/adapters/http/api-request.js';
 import { readJsonBody } from '../../functions/adapters/http/request-body.js';
@@ -50,6 +55,12 @@ describe('readJsonBody', () => {
     {
       name: 'deflate',
       req: request(deflateSync(JSON_BYTES), { 'content-encoding': 'deflate' }),
+    },
+    {
+      name: 'raw deflate without the zlib header',
+      req: request(deflateRawSync(JSON_BYTES), {
+        'content-encoding': 'deflate',
+      }),
     },
     {
       name: 'brotli',

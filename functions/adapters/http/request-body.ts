@@ -1,4 +1,9 @@
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import {
+  brotliDecompressSync,
+  gunzipSync,
+  inflateRawSync,
+  inflateSync,
+} from 'node:zlib';
 import {
   MalformedBodyError,
   PayloadTooLargeError,
@@ -15,10 +20,38 @@ type Decompress = (
   options: { maxOutputLength: number },
 ) => Buffer;
 
+/**
+ * Inflates a deflate body, which HTTP defines as a zlib stream (RFC 9110)
+ * but some clients send as raw deflate without the zlib header. Raw
+ * deflate whose first bytes happen to look like a zlib header is inflated
+ * raw once the zlib reading fails.
+ */
+const inflateEither: Decompress = (bytes, options) => {
+  if (hasZlibHeader(bytes)) {
+    try {
+      return inflateSync(bytes, options);
+    } catch (error) {
+      if (isOutputTooLarge(error)) throw error;
+    }
+  }
+  return inflateRawSync(bytes, options);
+};
+
+/**
+ * Tells whether bytes start with a zlib header (RFC 1950): compression
+ * method 8 and a check value that makes the first two bytes a multiple
+ * of 31.
+ */
+function hasZlibHeader(bytes: Buffer): boolean {
+  const [cmf, flg] = bytes;
+  if (cmf === undefined || flg === undefined) return false;
+  return (cmf & 0x0f) === 8 && (cmf * 256 + flg) % 31 === 0;
+}
+
 const DECOMPRESSORS: Record<string, Decompress> = {
   gzip: gunzipSync,
   'x-gzip': gunzipSync,
-  deflate: inflateSync,
+  deflate: inflateEither,
   br: brotliDecompressSync,
 };
 
