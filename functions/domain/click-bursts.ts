@@ -38,10 +38,18 @@ export function noteClick(
 ): ClickSecond {
   const key = secondOf(at);
   const seconds = writableClickSeconds(state);
-  const second = seconds[key] ?? { clicks: 0, scored: [] };
-  seconds[key] = second;
+  // Clicks mostly arrive in time order, so the search starts at the end.
+  let position = seconds.length;
+  while (position > 0 && (seconds[position - 1] as ClickSecond).second > key) {
+    position -= 1;
+  }
+  let second = seconds[position - 1];
+  if (second === undefined || second.second !== key) {
+    second = { second: key, clicks: 0, scored: [] };
+    seconds.splice(position, 0, second);
+  }
   second.clicks += 1;
-  const latest = Math.max(...Object.keys(seconds).map(Number));
+  const latest = (seconds[seconds.length - 1] as ClickSecond).second;
   const pruned = pruneClickSeconds(seconds, latest * 1000);
   for (const [ruleId, clickAt] of pruned) {
     const tally = writableTally(state, ruleId);
@@ -89,12 +97,9 @@ export function lastActivityOf(
   return latest;
 }
 
-/**
- * Returns the lead's click seconds. Their keys are array indices, and
- * listing the values spares converting each key to a string.
- */
-export function clickSecondsOf(state: LeadState): ClickSecond[] {
-  return Object.values(state.clickSeconds);
+/** Returns the lead's click seconds, sorted by second. */
+export function clickSecondsOf(state: LeadState): readonly ClickSecond[] {
+  return state.clickSeconds;
 }
 
 /** Tells whether a second has as many clicks as a burst. */

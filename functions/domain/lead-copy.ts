@@ -170,9 +170,7 @@ function writableIntent(state: LeadState): LeadState['intent'] {
 }
 
 /** Returns the state's click seconds, copied first if they are shared. */
-export function writableClickSeconds(
-  state: LeadState,
-): Record<string, ClickSecond> {
+export function writableClickSeconds(state: LeadState): ClickSecond[] {
   const copy = open;
   if (copy?.state === state && !copy.clickSeconds) {
     state.clickSeconds = copyClickSeconds(state.clickSeconds);
@@ -240,18 +238,12 @@ function copyOfStatus(state: LeadState): LeadState {
   return copy;
 }
 
-function copyClickSeconds(
-  seconds: Record<string, ClickSecond>,
-): Record<string, ClickSecond> {
-  const copy: Record<string, ClickSecond> = {};
-  for (const key in seconds) {
-    const second = seconds[key] as ClickSecond;
-    copy[key] = {
-      clicks: second.clicks,
-      scored: second.scored.map(([ruleId, at]) => [ruleId, at]),
-    };
-  }
-  return copy;
+function copyClickSeconds(seconds: readonly ClickSecond[]): ClickSecond[] {
+  return seconds.map(({ second, clicks, scored }) => ({
+    second,
+    clicks,
+    scored: scored.map(([ruleId, at]) => [ruleId, at]),
+  }));
 }
 
 function copyQuarantined(

@@ -128,8 +128,8 @@ export interface LeadState {
    */
   intent: Map<string, IntentTally>;
   quarantined: Partial<Record<QuarantineReason, QuarantineTally>>;
-  /** Recent email clicks per second, for burst detection. */
-  clickSeconds: Record<string, ClickSecond>;
+  /** Recent email clicks per second, sorted by second, to detect bursts. */
+  clickSeconds: ClickSecond[];
   status: LeadStatus;
   /** Number of qualifications so far; the current one when status is mql. */
   episode: number;
@@ -189,7 +189,7 @@ export function newLead(
     traits: {},
     intent: new Map(),
     quarantined: {},
-    clickSeconds: {},
+    clickSeconds: [],
     status: 'engaged',
     episode: 0,
     statusChangedAt: at,

@@ -48,7 +48,7 @@ export function tombstoneOf(
     traits: {},
     intent: new Map(),
     quarantined: {},
-    clickSeconds: {},
+    clickSeconds: [],
     status: base?.status ?? 'engaged',
     episode: base?.episode ?? 0,
     statusChangedAt: base?.statusChangedAt ?? now,

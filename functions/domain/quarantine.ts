@@ -33,9 +33,14 @@ export interface QuarantineTally {
  * burst takes back.
  */
 export interface ClickSecond {
+  /** The second: event time in milliseconds divided by 1000, floored. */
+  second: number;
   clicks: number;
   scored: Array<[ruleId: string, at: number]>;
 }
+
+/** Email clicks of one second as stored, keyed by the second. */
+export type StoredClickSecond = Omit<ClickSecond, 'second'>;
 
 /**
  * Seconds of email clicks kept for burst detection, counted back from the
@@ -146,26 +151,52 @@ function isTrue(value: unknown): boolean {
   return typeof value === 'string' && /^(true|1|yes)$/i.test(value.trim());
 }
 
-/** Returns the key of the second an event time falls in. */
-export function secondOf(at: number): string {
-  return String(Math.floor(at / 1000));
+/** Returns the second an event time falls in. */
+export function secondOf(at: number): number {
+  return Math.floor(at / 1000);
 }
 
 /**
- * Drops click seconds older than CLICK_HORIZON_MS before the latest one
- * and returns their scored clicks.
+ * Drops click seconds, sorted by second, older than CLICK_HORIZON_MS
+ * before the latest one and returns their scored clicks.
  */
 export function pruneClickSeconds(
-  seconds: Record<string, ClickSecond>,
+  seconds: ClickSecond[],
   latestAt: number,
 ): Array<[ruleId: string, at: number]> {
   const oldest = Math.floor((latestAt - CLICK_HORIZON_MS) / 1000);
-  const pruned: Array<[string, number]> = [];
-  for (const key of Object.keys(seconds)) {
-    if (Number(key) < oldest) {
-      pruned.push(...(seconds[key] as ClickSecond).scored);
-      delete seconds[key];
-    }
+  let count = 0;
+  while (
+    count < seconds.length &&
+    (seconds[count] as ClickSecond).second < oldest
+  ) {
+    count += 1;
   }
+  if (count === 0) return [];
+  const pruned: Array<[string, number]> = [];
+  for (const second of seconds.splice(0, count)) pruned.push(...second.scored);
   return pruned;
+}
+
+/** Converts click seconds to their stored form, a record by second. */
+export function toStoredClickSeconds(
+  seconds: readonly ClickSecond[],
+): Record<string, StoredClickSecond> {
+  const stored: Record<string, StoredClickSecond> = {};
+  for (const { second, clicks, scored } of seconds) {
+    stored[second] = { clicks, scored };
+  }
+  return stored;
+}
+
+/** Converts stored click seconds to a list sorted by second. */
+export function fromStoredClickSeconds(
+  stored: Readonly<Record<string, StoredClickSecond>>,
+): ClickSecond[] {
+  const seconds: ClickSecond[] = [];
+  for (const key in stored) {
+    const { clicks, scored } = stored[key] as StoredClickSecond;
+    seconds.push({ second: Number(key), clicks, scored });
+  }
+  return seconds.sort((a, b) => a.second - b.second);
 }

@@ -5,15 +5,22 @@ import {
   toStoredTally,
 } from './intent-tally.js';
 import type { LeadState } from './lead.js';
+import {
+  fromStoredClickSeconds,
+  type StoredClickSecond,
+  toStoredClickSeconds,
+} from './quarantine.js';
 
 /**
  * A lead state in the form it is stored in: intent tallies in a record by
  * rule id, with their year sums and cap windows as records keyed by index
- * (see StoredIntentTally). Every other field is stored as it is, except
- * that fields whose value is undefined are left out.
+ * (see StoredIntentTally), and click seconds in a record by second. Every
+ * other field is stored as it is, except that fields whose value is
+ * undefined are left out.
  */
-export type StoredLeadState = Omit<LeadState, 'intent'> & {
+export type StoredLeadState = Omit<LeadState, 'intent' | 'clickSeconds'> & {
   intent: Record<string, StoredIntentTally>;
+  clickSeconds: Record<string, StoredClickSecond>;
 };
 
 /** Converts a lead state to its stored form. */
@@ -27,6 +34,7 @@ export function toStoredLead(state: LeadState): StoredLeadState {
     if (value !== undefined) stored[key] = value;
   }
   stored.intent = intent;
+  stored.clickSeconds = toStoredClickSeconds(state.clickSeconds);
   return stored as StoredLeadState;
 }
 
@@ -37,5 +45,9 @@ export function fromStoredLead(stored: StoredLeadState): LeadState {
     const tally = stored.intent[ruleId] as StoredIntentTally;
     intent.set(ruleId, fromStoredTally(tally));
   }
-  return { ...stored, intent };
+  return {
+    ...stored,
+    intent,
+    clickSeconds: fromStoredClickSeconds(stored.clickSeconds),
+  };
 }

@@ -10,6 +10,11 @@ import {
   newLead,
 } from '../../functions/domain/lead.js';
 import type { TrackingEvent } from '../../functions/domain/messages.js';
+import {
+  fromStoredClickSeconds,
+  type StoredClickSecond,
+  toStoredClickSeconds,
+} from '../../functions/domain/quarantine.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import {
   fromStoredLead,
@@ -40,13 +45,21 @@ const model = modelWith({
   ],
 });
 
+/** One second in days. */
+const SECOND_DAYS = 1 / 86_400;
+
 /**
  * Events over three calendar-free years and several cap windows, some of
- * them folded, with late events that displace counted ones.
+ * them folded, with late events that displace counted ones, and email
+ * clicks in seconds of which the latest click prunes the oldest.
  */
 function history(): TrackingEvent[] {
   const days = [1, 2, 3, 35, 36, 200, 380, 400, 800, 2.5, 34];
+  const clickDays = [800.2 + SECOND_DAYS, 799, 800.2, 800.2 + SECOND_DAYS];
   return [
+    ...clickDays.map((day) =>
+      trackingEvent({ type: 'track', name: 'Email Link Clicked', days: day }),
+    ),
     trackingEvent({ type: 'identify', traits: { title: 'Chief' } }),
     ...days.map((day) =>
       trackingEvent({ type: 'page', path: '/blog/post', days: day }),
@@ -117,6 +130,42 @@ describe('stored lead form', () => {
     expect(toStoredLead(state)).toStrictEqual(
       recordFormLead([...events, ...later]),
     );
+  });
+});
+
+describe('stored click seconds', () => {
+  it('orders seconds numerically', () => {
+    const stored: Record<string, StoredClickSecond> = {
+      '1000': { clicks: 2, scored: [['blog', 1_000_500]] },
+      '999': { clicks: 1, scored: [] },
+      '-5': { clicks: 1, scored: [['', -4_500]] },
+    };
+
+    const seconds = fromStoredClickSeconds(stored);
+
+    expect(seconds.map((second) => second.second)).toEqual([-5, 999, 1000]);
+    expect(seconds[2]).toEqual({
+      second: 1000,
+      clicks: 2,
+      scored: [['blog', 1_000_500]],
+    });
+    expect(toStoredClickSeconds(seconds)).toStrictEqual(stored);
+  });
+
+  it('keeps the seconds of a lead', () => {
+    const { state } = applyEvents(
+      newLead('lead-1', model, T0),
+      history(),
+      model,
+    );
+
+    const stored = toStoredLead(state);
+
+    expect(state.clickSeconds.map((second) => second.second)).toEqual([
+      Math.floor((T0 + 800.2 * DAY_MS) / 1000),
+      Math.floor((T0 + (800.2 + SECOND_DAYS) * DAY_MS) / 1000),
+    ]);
+    expect(Object.keys(stored.clickSeconds)).toHaveLength(2);
   });
 });
 
