@@ -1,4 +1,7 @@
-import type { TrackingEvent } from '../functions/domain/messages.js';
+import {
+  type TrackingEvent,
+  withEventShape,
+} from '../functions/domain/messages.js';
 import { DAY_MS } from '../functions/domain/time.js';
 
 /**
@@ -112,7 +115,9 @@ export function syntheticEvents(options: {
       }
       at += Math.floor(random() * ((90 * DAY_MS) / options.perLead));
     }
-    byLead.set(userId, events);
+    // Ingest builds every event with toTrackingEvent, which gives all of
+    // them one shape; the workload does the same.
+    byLead.set(userId, events.map(withEventShape));
   }
   return byLead;
 }

@@ -273,21 +273,46 @@ export function toTrackingEvent(
   receivedAt: number,
 ): TrackingEvent {
   const context = message.context ?? {};
-  const event: TrackingEvent = {
+  const userAgent = context.userAgent;
+  return withEventShape({
     messageId: message.messageId ?? derivedMessageId(message),
     type: message.type,
     occurredAt: resolveEventTime(message, receivedAt),
     receivedAt,
     properties: {},
     traits: {},
+    ...(message.userId === undefined ? {} : { userId: message.userId }),
+    ...(message.anonymousId === undefined
+      ? {}
+      : { anonymousId: message.anonymousId }),
+    ...(typeof userAgent === 'string' ? { userAgent } : {}),
+    ...typeSpecificFields(message),
+  });
+}
+
+/**
+ * Returns the event as an object that has every field of TrackingEvent,
+ * in one order, with undefined for the absent ones. Scoring reads each
+ * event's fields many times, and V8 reads them fastest when all events
+ * share one shape. JSON and DynamoDB items leave the undefined fields out.
+ */
+export function withEventShape(event: TrackingEvent): TrackingEvent {
+  return {
+    messageId: event.messageId,
+    type: event.type,
+    occurredAt: event.occurredAt,
+    receivedAt: event.receivedAt,
+    userId: event.userId,
+    anonymousId: event.anonymousId,
+    name: event.name,
+    category: event.category,
+    path: event.path,
+    properties: event.properties,
+    traits: event.traits,
+    groupId: event.groupId,
+    previousId: event.previousId,
+    userAgent: event.userAgent,
   };
-  if (message.userId !== undefined) event.userId = message.userId;
-  if (message.anonymousId !== undefined) {
-    event.anonymousId = message.anonymousId;
-  }
-  const userAgent = context.userAgent;
-  if (typeof userAgent === 'string') event.userAgent = userAgent;
-  return Object.assign(event, typeSpecificFields(message));
 }
 
 function typeSpecificFields(message: SegmentMessage): Partial<TrackingEvent> {

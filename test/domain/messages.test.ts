@@ -287,6 +287,47 @@ describe('toTrackingEvent', () => {
     expect(ids[0]).toMatch(/^hash-[0-9a-f]{32}$/);
     expect(ids[1]).toBe(ids[0]);
   });
+
+  it('gives events of every type the same fields in one order', () => {
+    const messages = [
+      { type: 'track', userId: 'u', event: 'Demo Requested' },
+      { type: 'page', anonymousId: 'a', properties: { path: '/pricing' } },
+      { type: 'identify', userId: 'u', traits: { title: 'CPO' } },
+      { type: 'group', userId: 'u', groupId: 'g' },
+      { type: 'alias', userId: 'u', previousId: 'a' },
+    ];
+    const shapes = messages.map((m) =>
+      Object.keys(
+        toTrackingEvent(segmentMessageSchema.parse(m), receivedAt),
+      ).join(),
+    );
+
+    expect(new Set(shapes).size).toBe(1);
+    expect(shapes[0]?.split(',')).toHaveLength(14);
+  });
+
+  it('leaves absent fields out of the stored JSON', () => {
+    const message = segmentMessageSchema.parse({
+      type: 'track',
+      userId: 'u',
+      messageId: 'm',
+      event: 'Demo Requested',
+    });
+    const json = JSON.parse(
+      JSON.stringify(toTrackingEvent(message, receivedAt)),
+    );
+
+    expect(Object.keys(json).sort()).toEqual([
+      'messageId',
+      'name',
+      'occurredAt',
+      'properties',
+      'receivedAt',
+      'traits',
+      'type',
+      'userId',
+    ]);
+  });
 });
 
 describe('flattenTraits', () => {

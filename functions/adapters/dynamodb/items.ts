@@ -3,7 +3,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { OutcomeRecord } from '../../domain/disposition.js';
 import type { HistoryEntry } from '../../domain/history.js';
 import type { LeadState } from '../../domain/lead.js';
-import type { TrackingEvent } from '../../domain/messages.js';
+import { type TrackingEvent, withEventShape } from '../../domain/messages.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
 import {
   fromStoredLead,
@@ -206,7 +206,7 @@ export function eventToItem(
 export function itemToStoredEvent(item: Item): StoredEvent {
   const fields = unmarshall(item);
   return {
-    event: JSON.parse(String(fields.event)) as TrackingEvent,
+    event: withEventShape(JSON.parse(String(fields.event)) as TrackingEvent),
     sourceId: String(fields.sourceId),
   };
 }
