@@ -35,9 +35,7 @@ export function timeBelowLevel(
   terms: readonly DecayingTerm[],
   level: number,
 ): number | undefined {
-  const valueAfter = (elapsedMs: number) =>
-    valueOfTerms(base, terms, elapsedMs);
-  if (valueAfter(0) < level) {
+  if (valueOfTerms(base, terms, 0) < level) {
     return fromMs;
   }
   // One pass in term order gives the sums that filter and reduce gave.
@@ -65,6 +63,8 @@ export function timeBelowLevel(
       Math.log(retention);
     return fromMs + Math.ceil(elapsed) + 1;
   }
+  const valueAfter = (elapsedMs: number) =>
+    valueOfTerms(base, terms, elapsedMs);
   return fromMs + bisectElapsed(valueAfter, level);
 }
 
