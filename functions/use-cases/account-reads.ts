@@ -25,9 +25,9 @@ export interface AccountRead {
  * Reads an account with the leads that count in it. A lead with a group
  * call and a business email links its domain's account to the group's.
  * The domain's leads then count in the group's account, and a read of
- * the domain's account returns the group's. A link holds while one of
- * the group's leads still has the domain and the domain's latest link
- * names the group.
+ * the domain's account returns the group's. A link stays valid while
+ * one of the group's leads still has the domain and the domain's latest
+ * link names the group.
  */
 export async function readAccount(
   deps: ScoringDependencies,
