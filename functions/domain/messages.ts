@@ -272,22 +272,25 @@ export function toTrackingEvent(
   message: SegmentMessage,
   receivedAt: number,
 ): TrackingEvent {
-  const context = message.context ?? {};
-  const userAgent = context.userAgent;
-  return withEventShape({
+  const userAgent = message.context?.userAgent;
+  const specific = typeSpecificFields(message);
+  // The fields in the order of withEventShape, so both give one shape.
+  return {
     messageId: message.messageId ?? derivedMessageId(message),
     type: message.type,
     occurredAt: resolveEventTime(message, receivedAt),
     receivedAt,
-    properties: {},
-    traits: {},
-    ...(message.userId === undefined ? {} : { userId: message.userId }),
-    ...(message.anonymousId === undefined
-      ? {}
-      : { anonymousId: message.anonymousId }),
-    ...(typeof userAgent === 'string' ? { userAgent } : {}),
-    ...typeSpecificFields(message),
-  });
+    userId: message.userId,
+    anonymousId: message.anonymousId,
+    name: specific.name,
+    category: specific.category,
+    path: specific.path,
+    properties: specific.properties ?? {},
+    traits: specific.traits ?? {},
+    groupId: specific.groupId,
+    previousId: specific.previousId,
+    userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+  };
 }
 
 /**
