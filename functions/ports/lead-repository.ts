@@ -252,7 +252,8 @@ export interface LeadRepository {
    * whatever it is, and marks the state item so that no other lead change
    * can be written until the hold ends. Returns the state as held. Raises
    * VersionConflictError when the lead is gone, was stored again since
-   * `state` was read (another createdAt), or another erasure holds it.
+   * `state` was read (another createdAt), or the hold of another
+   * erasure has not expired.
    */
   holdForErasure(state: LeadState, holdMs: number): Promise<LeadState>;
   /**

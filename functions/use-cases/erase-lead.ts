@@ -67,39 +67,45 @@ export async function eraseLead(
   requestedId: string,
 ): Promise<Erasure> {
   const leadId = await resolveLeadId(deps, userLeadId(requestedId));
-  // The lead as this erasure holds it. While the hold lasts no other
-  // writer can change the lead, so the items deleted are all it has, and
-  // a retry after a conflict on a merged lead's tombstone keeps it.
-  let held: LeadState | undefined;
+  // The lead's state as this erasure's hold left it. Until the hold
+  // expires no other writer can change the lead, so the items deleted are
+  // all it has. A retry after a tombstone conflict keeps the hold.
+  let heldLead: LeadState | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     let erased: OutgoingEvent;
     try {
-      if (held === undefined) {
+      if (heldLead === undefined) {
         const state = await deps.repository.getLead(leadId);
         if (state === undefined || state.mergedInto !== undefined) {
           throw new NotFoundError(`Lead ${requestedId} was not found.`);
         }
-        held = await deps.repository.holdForErasure(state, ERASURE_HOLD_MS);
+        heldLead = await deps.repository.holdForErasure(state, ERASURE_HOLD_MS);
       }
       await publishPending(deps, leadId);
       const deleted = await deleteLinkedLeads(deps, leadId);
       erased = erasedEvent(
         leadId,
         deleted + 1,
-        accountsOf(held).length,
+        accountsOf(heldLead).length,
         deps.clock(),
       );
       await deps.repository.putOutboxEntry(erased);
-      await deps.repository.deleteLeadState(leadId, held.version);
+      await deps.repository.deleteLeadState(leadId, heldLead.version);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
-      if (held !== undefined && !(await stillHeld(deps, held))) {
-        held = undefined;
+      if (heldLead !== undefined && !(await stillHeld(deps, heldLead))) {
+        heldLead = undefined;
       }
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
       continue;
     }
-    return announceErasure(deps, requestedId, leadId, erased, accountsOf(held));
+    return announceErasure(
+      deps,
+      requestedId,
+      leadId,
+      erased,
+      accountsOf(heldLead),
+    );
   }
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing during erasure; retry the request.`,
@@ -116,10 +122,10 @@ function accountsOf(state: LeadState): string[] {
  */
 async function stillHeld(
   deps: ScoringDependencies,
-  held: LeadState,
+  heldLead: LeadState,
 ): Promise<boolean> {
-  const current = await deps.repository.getLead(held.leadId);
-  return current?.version === held.version;
+  const current = await deps.repository.getLead(heldLead.leadId);
+  return current?.version === heldLead.version;
 }
 
 /**

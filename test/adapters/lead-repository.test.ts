@@ -171,16 +171,19 @@ describe('DynamoLeadRepository', () => {
     const stored = await repository.getLead('lead-h');
     if (stored === undefined) throw new Error('lead-h was not stored');
 
-    const { version: held } = await repository.holdForErasure(stored, 30_000);
-    expect(held).toBe(stored.version + 1);
+    const { version: heldVersion } = await repository.holdForErasure(
+      stored,
+      30_000,
+    );
+    expect(heldVersion).toBe(stored.version + 1);
     const reread = await repository.getLead('lead-h');
-    expect(reread?.version).toBe(held);
+    expect(reread?.version).toBe(heldVersion);
     expect(reread).not.toHaveProperty('erasureHeldUntil');
     const change = (): LeadChange => ({
-      ...qualifyingChange('lead-h', held),
+      ...qualifyingChange('lead-h', heldVersion),
       events: [],
       outgoing: [],
-      state: { ...stored, version: held + 1 },
+      state: { ...stored, version: heldVersion + 1 },
     });
     await expect(repository.saveLeadChange(change())).rejects.toBeInstanceOf(
       VersionConflictError,
@@ -190,7 +193,7 @@ describe('DynamoLeadRepository', () => {
       repository.holdForErasure(stored, 30_000),
     ).rejects.toBeInstanceOf(VersionConflictError);
     await expect(
-      repository.holdForErasure({ ...stored, version: held }, 30_000),
+      repository.holdForErasure({ ...stored, version: heldVersion }, 30_000),
     ).rejects.toBeInstanceOf(VersionConflictError);
 
     // A hold left by an interrupted erasure ends by itself, and the next
@@ -203,8 +206,9 @@ describe('DynamoLeadRepository', () => {
         Key: marshall({ PK: 'LEAD#lead-h', SK: 'STATE' }),
       }),
     );
-    expect(Item && unmarshall(Item)).not.toHaveProperty('erasureHeldUntil');
-    expect((await repository.getLead('lead-h'))?.version).toBe(held + 1);
+    expect(Item).toBeDefined();
+    expect(unmarshall(Item ?? {})).not.toHaveProperty('erasureHeldUntil');
+    expect((await repository.getLead('lead-h'))?.version).toBe(heldVersion + 1);
   });
 
   it('holds a lead whatever version the erasure read', async () => {

@@ -68,6 +68,17 @@ async function scanTable(
   return Items.map((item) => unmarshall(item));
 }
 
+/** Returns the items that contain the erased lead's user or anonymous id. */
+async function itemsNamingErin(
+  context: Awaited<ReturnType<typeof realDependencies>>,
+) {
+  const items = await scanTable(context);
+  return items.filter((item) => {
+    const text = JSON.stringify(item);
+    return text.includes(ERASED) || text.includes(ANONYMOUS);
+  });
+}
+
 /**
  * Makes the next ingest snapshot wait after its read until `release` is
  * called. `read` resolves once that snapshot has been read.
@@ -413,12 +424,7 @@ describe('eraseLead', () => {
     const { leadId } = await eraseLead(deps, ERASED);
 
     expect(leadId).toBe(ERASED);
-    const items = await scanTable(context);
-    const mentions = items.filter((item) => {
-      const text = JSON.stringify(item);
-      return text.includes(ERASED) || text.includes(ANONYMOUS);
-    });
-    expect(mentions).toEqual([]);
+    expect(await itemsNamingErin(context)).toEqual([]);
   });
 
   it('lets one of three concurrent erasures delete the lead', async () => {
@@ -444,12 +450,7 @@ describe('eraseLead', () => {
     for (const failure of failures) {
       expect(failure).toBeInstanceOf(NotFoundError);
     }
-    const items = await scanTable(context);
-    const mentions = items.filter((item) => {
-      const text = JSON.stringify(item);
-      return text.includes(ERASED) || text.includes(ANONYMOUS);
-    });
-    expect(mentions).toEqual([]);
+    expect(await itemsNamingErin(context)).toEqual([]);
   });
 
   it('erases the identified lead of a merged anonymous id', async () => {
