@@ -4,6 +4,13 @@ import type { TrackingEvent } from './messages.js';
 /** Prefix of lead ids made from an anonymous id. */
 export const ANONYMOUS_PREFIX = 'anon:';
 
+/**
+ * Prefix added to a user id that starts with `anon:` or with this prefix
+ * itself, so that no user id can name an anonymous lead and each lead id
+ * comes from one user id only.
+ */
+export const ESCAPED_USER_PREFIX = '~';
+
 /** An address with one @, no spaces and a dot in the domain. */
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
 
@@ -42,10 +49,26 @@ export function emailDomainOf(text: string): string | undefined {
  * Returns the lead id of a user id. A user id shaped like an email address
  * is normalized, so `Jane@Acme.example ` and `jane@acme.example` are one
  * lead. Any other user id is kept as it is, because it may be a
- * case-sensitive key of another system.
+ * case-sensitive key of another system. A user id starting with `anon:`
+ * or `~` gets a `~` in front, so the user id `anon:a1` is not the
+ * anonymous lead `anon:a1`.
  */
 export function userLeadId(userId: string): string {
-  return isEmailAddress(userId) ? normalizeEmail(userId) : userId;
+  const id = isEmailAddress(userId) ? normalizeEmail(userId) : userId;
+  return isPrefixed(id) ? `${ESCAPED_USER_PREFIX}${id}` : id;
+}
+
+/**
+ * Returns the lead id named by an id in a request path or a file of lead
+ * ids: a lead id starting with `anon:` or `~` as it is, and any other id
+ * read as a user id, so an email address in any case finds its lead.
+ */
+export function requestedLeadId(id: string): string {
+  return isPrefixed(id) ? id : userLeadId(id);
+}
+
+function isPrefixed(id: string): boolean {
+  return id.startsWith(ANONYMOUS_PREFIX) || id.startsWith(ESCAPED_USER_PREFIX);
 }
 
 /** Returns the lead id of an anonymous id. */

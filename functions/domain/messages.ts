@@ -13,7 +13,7 @@ import { canonicalJson, sha256Hex } from './canonical-json.js';
  * which DynamoDB limits in bytes (2048 for a partition key, 1024 for a
  * sort key), so a limit in characters would let multi-byte ids through.
  */
-const MAX_ID_BYTES = 512;
+export const MAX_ID_BYTES = 512;
 
 /**
  * A surrogate not part of a pair. With the `u` flag a pair is one code

@@ -1,7 +1,7 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
 import type { AccountView } from '../use-cases/get-account.js';
-import { fitsPathIdLimit, MAX_PATH_ID_BYTES } from './path-id.js';
+import { fitsBytes, MAX_ACCOUNT_PATH_ID_BYTES } from './path-id.js';
 
 /** Returns the account id of an `/accounts/{accountId}` path. */
 export function accountIdOf(request: ApiRequest): string {
@@ -9,14 +9,14 @@ export function accountIdOf(request: ApiRequest): string {
   if (
     accountId === undefined ||
     accountId === '' ||
-    !fitsPathIdLimit(accountId)
+    !fitsBytes(accountId, MAX_ACCOUNT_PATH_ID_BYTES)
   ) {
     throw new ValidationError(
       'The path must name an account: /accounts/{accountId}, such as /accounts/domain:acme.example.',
       [
         {
           field: 'accountId',
-          message: `is required, at most ${MAX_PATH_ID_BYTES} bytes in UTF-8`,
+          message: `is required, at most ${MAX_ACCOUNT_PATH_ID_BYTES} bytes in UTF-8`,
         },
       ],
     );

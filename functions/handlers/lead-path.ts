@@ -2,7 +2,7 @@ import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
 import type { ErasureResult } from '../use-cases/erase-lead.js';
 import type { LeadView } from '../use-cases/get-lead.js';
-import { fitsPathIdLimit, MAX_PATH_ID_BYTES } from './path-id.js';
+import { fitsBytes, MAX_LEAD_PATH_ID_BYTES } from './path-id.js';
 
 /** Returns the lead id of a `/leads/{leadId}` path. */
 export function leadIdOf(request: ApiRequest): string {
@@ -12,13 +12,13 @@ export function leadIdOf(request: ApiRequest): string {
       { field: 'leadId', message: 'is required' },
     ]);
   }
-  if (!fitsPathIdLimit(leadId)) {
+  if (!fitsBytes(leadId, MAX_LEAD_PATH_ID_BYTES)) {
     throw new ValidationError(
-      `The lead id in the path must be at most ${MAX_PATH_ID_BYTES} bytes in UTF-8.`,
+      `The lead id in the path must be at most ${MAX_LEAD_PATH_ID_BYTES} bytes in UTF-8.`,
       [
         {
           field: 'leadId',
-          message: `must be at most ${MAX_PATH_ID_BYTES} bytes in UTF-8`,
+          message: `must be at most ${MAX_LEAD_PATH_ID_BYTES} bytes in UTF-8`,
         },
       ],
     );

@@ -1,6 +1,6 @@
 import { sha256Hex } from '../domain/canonical-json.js';
 import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
-import { userLeadId } from '../domain/identity.js';
+import { requestedLeadId } from '../domain/identity.js';
 import type { LeadState } from '../domain/lead.js';
 import {
   DETAIL_SCHEMA_VERSION,
@@ -66,7 +66,7 @@ export async function eraseLead(
   deps: ScoringDependencies,
   requestedId: string,
 ): Promise<Erasure> {
-  const leadId = await resolveLeadId(deps, userLeadId(requestedId));
+  const leadId = await resolveLeadId(deps, requestedLeadId(requestedId));
   // The lead's state as this erasure's hold left it. Until the hold
   // expires no other writer can change the lead, so the items deleted are
   // all it has. A retry after a tombstone conflict keeps the hold.
@@ -144,7 +144,7 @@ async function announceErasure(
   const { leadIdSha256, itemsDeleted, accountsUpdated } =
     erased.detail as ErasureResult;
   deps.log.info('lead erased', { itemsDeleted, eventId: erased.eventId });
-  const merged = leadId !== userLeadId(requestedId);
+  const merged = leadId !== requestedLeadId(requestedId);
   return {
     leadId,
     result: {

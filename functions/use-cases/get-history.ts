@@ -1,6 +1,6 @@
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { ScoreChangeCause, ScorePoint } from '../domain/history.js';
-import { userLeadId } from '../domain/identity.js';
+import { requestedLeadId } from '../domain/identity.js';
 import { toIso } from '../domain/time.js';
 import { InvalidCursorError } from '../ports/lead-repository.js';
 import type { ScoringDependencies } from './dependencies.js';
@@ -36,7 +36,7 @@ export async function getHistory(
   requestedId: string,
   page: { limit: number; cursor?: string | undefined },
 ): Promise<HistoryView> {
-  const leadId = await resolveLeadId(deps, userLeadId(requestedId));
+  const leadId = await resolveLeadId(deps, requestedLeadId(requestedId));
   const state = await deps.repository.getLead(leadId);
   if (state === undefined || state.mergedInto !== undefined) {
     throw new NotFoundError(`Lead ${requestedId} was not found.`);

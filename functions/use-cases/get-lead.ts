@@ -4,7 +4,7 @@ import {
   type ExplainedQuarantine,
   explainScore,
 } from '../domain/explanation.js';
-import { userLeadId } from '../domain/identity.js';
+import { requestedLeadId } from '../domain/identity.js';
 import type { DispositionKind, LeadState, LeadStatus } from '../domain/lead.js';
 import { evaluateLead } from '../domain/qualification.js';
 import { toIso } from '../domain/time.js';
@@ -72,7 +72,7 @@ export async function getLead(
   deps: ScoringDependencies,
   requestedId: string,
 ): Promise<LeadView> {
-  const leadId = userLeadId(requestedId);
+  const leadId = requestedLeadId(requestedId);
   const stored = await findLead(deps, leadId);
   if (stored === undefined) {
     throw new NotFoundError(`Lead ${requestedId} was not found.`);

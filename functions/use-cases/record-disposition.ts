@@ -6,7 +6,7 @@ import {
 } from '../domain/disposition.js';
 import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
-import { userLeadId } from '../domain/identity.js';
+import { requestedLeadId } from '../domain/identity.js';
 import { transitionEvent } from '../domain/outgoing-events.js';
 import { VersionConflictError } from '../ports/lead-repository.js';
 import { checkAccounts, updateMembership } from './check-accounts.js';
@@ -41,7 +41,7 @@ export async function recordDisposition(
   requestedId: string,
   request: DispositionRequest,
 ): Promise<DispositionResult> {
-  const leadId = await resolveLeadId(deps, userLeadId(requestedId));
+  const leadId = await resolveLeadId(deps, requestedLeadId(requestedId));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const stored = await deps.repository.getLead(leadId);
     if (stored === undefined || stored.mergedInto !== undefined) {

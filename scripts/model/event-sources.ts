@@ -5,7 +5,7 @@ import {
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { userLeadId } from '../../functions/domain/identity.js';
+import { requestedLeadId } from '../../functions/domain/identity.js';
 import {
   segmentMessageSchema,
   type TrackingEvent,
@@ -65,7 +65,7 @@ export async function readEventsFile(
       continue;
     }
     if (item.leadId !== undefined && item.converted !== undefined) {
-      loaded.labels.set(userLeadId(item.leadId), item.converted);
+      loaded.labels.set(requestedLeadId(item.leadId), item.converted);
     }
     for (const message of item.messages) {
       const parsed = segmentMessageSchema.safeParse(message);
@@ -198,7 +198,7 @@ export async function readOutcomes(
       }
       return;
     }
-    const leadId = userLeadId(outcome[0]);
+    const leadId = requestedLeadId(outcome[0]);
     if (labels.has(leadId) && labels.get(leadId) !== outcome[1]) {
       throw new InputFileError(
         `Line ${index + 1} of ${file} gives lead ${leadId} another outcome than an earlier line; list each lead once.`,

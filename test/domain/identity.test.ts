@@ -3,6 +3,7 @@ import {
   emailDomainOf,
   identityLinksOf,
   leadIdOf,
+  requestedLeadId,
   userLeadId,
 } from '../../functions/domain/identity.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
@@ -15,8 +16,41 @@ describe('userLeadId', () => {
     { userId: 'JOSE\u0301@acme.example', leadId: 'jos\u00e9@acme.example' },
     { userId: 'CRM-00042', leadId: 'CRM-00042' },
     { userId: 'not an@email', leadId: 'not an@email' },
+    { userId: 'anon:a1', leadId: '~anon:a1' },
+    { userId: '~anon:a1', leadId: '~~anon:a1' },
+    { userId: '~crm', leadId: '~~crm' },
+    { userId: 'ANON:Jane@Acme.example', leadId: '~anon:jane@acme.example' },
   ])('maps $userId to $leadId', ({ userId, leadId }) => {
     expect(userLeadId(userId)).toBe(leadId);
+  });
+
+  it('never maps two user ids, or a user id and an anonymous id, to one lead', () => {
+    const ids = ['a1', 'anon:a1', '~anon:a1', '~a1', '~~a1', 'anon:~a1'];
+    const leadIds = [
+      ...ids.map((id) => leadIdOf({ userId: id })),
+      ...ids.map((id) => leadIdOf({ anonymousId: id })),
+    ];
+
+    expect(new Set(leadIds).size).toBe(leadIds.length);
+  });
+});
+
+describe('requestedLeadId', () => {
+  it.each([
+    { id: 'Jane@Acme.example', leadId: 'jane@acme.example' },
+    { id: 'CRM-00042', leadId: 'CRM-00042' },
+    { id: 'anon:a1', leadId: 'anon:a1' },
+    { id: '~anon:a1', leadId: '~anon:a1' },
+    { id: '~~crm', leadId: '~~crm' },
+  ])('reads $id as the lead $leadId', ({ id, leadId }) => {
+    expect(requestedLeadId(id)).toBe(leadId);
+  });
+
+  it('finds the lead of every user id from its lead id', () => {
+    for (const userId of ['crm-1', 'anon:a1', '~x', 'Ann@X.example']) {
+      const leadId = userLeadId(userId);
+      expect(requestedLeadId(leadId)).toBe(leadId);
+    }
   });
 });
 

@@ -33,17 +33,17 @@ function validationErrorOf(read: () => unknown): ValidationError {
 const overLimitInBytes = 'é'.repeat(257);
 
 describe('leadIdOf', () => {
-  it('accepts a lead id of 512 bytes', () => {
-    const leadId = `user:${'a'.repeat(507)}`;
+  it('accepts an anonymous lead id of 517 bytes, the longest lead id', () => {
+    const leadId = `anon:${'a'.repeat(512)}`;
     expect(leadIdOf(request({ leadId }))).toBe(leadId);
   });
 
-  it('rejects a lead id over 512 bytes, naming leadId and the limit', () => {
+  it('rejects a lead id over 517 bytes, naming leadId and the limit', () => {
     const error = validationErrorOf(() =>
-      leadIdOf(request({ leadId: `user:${overLimitInBytes}` })),
+      leadIdOf(request({ leadId: `anon:a${overLimitInBytes}` })),
     );
     expect(error.issues).toEqual([
-      { field: 'leadId', message: 'must be at most 512 bytes in UTF-8' },
+      { field: 'leadId', message: 'must be at most 517 bytes in UTF-8' },
     ]);
   });
 

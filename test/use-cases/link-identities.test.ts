@@ -63,6 +63,25 @@ async function scoreOf(setup: Deps, leadId: string): Promise<number> {
 }
 
 describe('identity links', () => {
+  it('keeps a user id that starts with anon: apart from the anonymous lead', async () => {
+    const setup = await realDependencies({ model });
+
+    await ingest(setup, [
+      message(setup, pricing('a1')),
+      message(setup, demo({ userId: 'anon:a1' })),
+    ]);
+
+    const anonymous = await getLead(setup.deps, 'anon:a1');
+    const user = await getLead(setup.deps, '~anon:a1');
+    const signals = (lead: typeof user) =>
+      lead.explanation.map((entry) => entry.ruleId);
+    expect(anonymous.leadId).toBe('anon:a1');
+    expect(user).toMatchObject({ leadId: '~anon:a1', displayId: 'anon:a1' });
+    expect(anonymous.score).toBeGreaterThan(0);
+    expect(user.score).toBeGreaterThan(anonymous.score);
+    expect(signals(anonymous)).not.toEqual(signals(user));
+  });
+
   it('counts earlier anonymous events for the identified lead', async () => {
     const setup = await realDependencies({ model });
     await ingest(setup, [
