@@ -122,6 +122,7 @@ function stopOnSignals(stack: LocalStack): void {
     stopping = true;
     status(`${signal} received, stopping`);
     await stack.stop();
+    status('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

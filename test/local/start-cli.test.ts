@@ -111,6 +111,25 @@ describe('npm start', () => {
     }
   }, 120_000);
 
+  it('stops every service when the npm process gets SIGTERM', async () => {
+    const child = spawn('npm', ['start'], {
+      env: { ...process.env, PORT: '0', MQL_SWEEP_INTERVAL_SECONDS: '0' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const stderr = collect(child.stderr);
+    await waitFor(() => stderr.text.includes('ready:'), 60_000, 'ready');
+    const endpoints = [...stderr.text.matchAll(/http:\/\/127\.0\.0\.1:\d+/g)];
+
+    child.kill('SIGTERM');
+    await exited(child);
+    await waitFor(() => stderr.text.includes('stopped'), 15_000, 'stopped');
+
+    expect(endpoints).toHaveLength(3);
+    for (const [endpoint] of endpoints) {
+      expect(await isListening(endpoint)).toBe(false);
+    }
+  }, 120_000);
+
   it('rejects an invalid MQL_CORS_ORIGINS and exits with 1', async () => {
     const child = startCli({ MQL_CORS_ORIGINS: 'https://site.example/path' });
     const stderr = collect(child.stderr);
