@@ -12,13 +12,16 @@ export interface QueueConsumer {
 
 /**
  * Polls a queue and passes each message body, parsed as JSON, to
- * `onEvent`; the message is deleted once `onEvent` returns.
+ * `onEvent`. A message is deleted once `onEvent` resolves. When it throws
+ * or rejects, the error goes to `onError` and the message stays on the
+ * queue, which delivers it again after its visibility timeout.
  */
 export function consumeQueue(options: {
   endpoint: string;
   queueUrl: string;
-  onEvent: (event: unknown) => void;
-  onError: (error: unknown) => void;
+  onEvent: (event: unknown) => unknown;
+  /** Called with what failed and the error. */
+  onError: (what: string, error: unknown) => void;
 }): QueueConsumer {
   const client = new SQSClient({ ...LOCAL_AWS, endpoint: options.endpoint });
   let running = true;
@@ -33,7 +36,15 @@ export function consumeQueue(options: {
           }),
         );
         for (const message of Messages) {
-          options.onEvent(JSON.parse(message.Body ?? 'null'));
+          try {
+            await options.onEvent(JSON.parse(message.Body ?? 'null'));
+          } catch (error) {
+            options.onError(
+              `delivery of message ${message.MessageId} failed, retried after the queue's visibility timeout`,
+              error,
+            );
+            continue;
+          }
           await client.send(
             new DeleteMessageCommand({
               QueueUrl: options.queueUrl,
@@ -43,7 +54,7 @@ export function consumeQueue(options: {
         }
       } catch (error) {
         if (!running) break;
-        options.onError(error);
+        options.onError('sales queue poll failed', error);
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
     }

@@ -34,8 +34,12 @@ export interface LocalStackOptions {
   dynamoDbPort?: number;
   motoPort?: number;
   stage?: string;
-  /** Called with each event routed to the sales queue. */
-  onSalesEvent: (event: unknown) => void;
+  /**
+   * Called with each event routed to the sales queue. When it throws or
+   * rejects, the event stays on the queue and comes again after the
+   * queue's visibility timeout (30 seconds).
+   */
+  onSalesEvent: (event: unknown) => unknown;
   /** Called with progress messages and errors caught in the background. */
   onStatus: (message: string, error?: unknown) => void;
 }
@@ -131,7 +135,7 @@ async function wireStack(
     endpoint: moto.endpoint,
     queueUrl: salesQueueUrl,
     onEvent: options.onSalesEvent,
-    onError: (error) => options.onStatus('sales queue poll failed', error),
+    onError: (what, error) => options.onStatus(what, error),
   });
   const sweep = async () => {
     const { handler } = await import('../functions/handlers/sweep.js');

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { formatPath } from '../functions/domain/issues.js';
 import { corsOriginsSchema } from '../lib/definitions/cors.js';
 import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
+import { checkEventsFile, eventDelivery } from './event-sinks.js';
 import { MissingDependencyError } from './services.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
@@ -27,6 +28,10 @@ Environment (defaults in brackets):
   MQL_MODEL_FILE             scoring model JSON [models/procurement-software.json]
   MQL_CORS_ORIGINS           comma-separated origins allowed to call the API
                              from a browser; empty turns CORS off [*]
+  MQL_EVENTS_FILE            file that gets each routed event appended as a
+                             JSON line [none]
+  MQL_WEBHOOK_URL            http(s) URL that gets each routed event POSTed
+                             as JSON [none]
 `;
 
 const environmentSchema = z.object({
@@ -45,6 +50,13 @@ const environmentSchema = z.object({
         .filter((origin) => origin !== ''),
     )
     .pipe(corsOriginsSchema),
+  MQL_EVENTS_FILE: z.string().min(1).optional(),
+  MQL_WEBHOOK_URL: z
+    .url({
+      protocol: /^https?$/,
+      error: 'must be an http or https URL, such as http://127.0.0.1:8080/mql',
+    })
+    .optional(),
 });
 
 const writeStdout = process.stdout.write.bind(process.stdout);
@@ -73,6 +85,17 @@ async function main(): Promise<void> {
     fail(`Invalid MQL_MODEL_FILE: ${modelProblem}`);
     return;
   }
+  const { MQL_EVENTS_FILE: eventsFile, MQL_WEBHOOK_URL: webhookUrl } = env.data;
+  if (eventsFile !== undefined) {
+    try {
+      await checkEventsFile(eventsFile);
+    } catch (error) {
+      fail(
+        `Invalid MQL_EVENTS_FILE: ${eventsFile} cannot be opened for appending (${describe(error)}).`,
+      );
+      return;
+    }
+  }
   // Handler logs go to stderr; stdout carries routed events only.
   process.stdout.write = process.stderr.write.bind(process.stderr);
   const stack = await startLocalStack({
@@ -83,7 +106,7 @@ async function main(): Promise<void> {
     sweepIntervalSeconds: env.data.MQL_SWEEP_INTERVAL_SECONDS,
     corsOrigins: env.data.MQL_CORS_ORIGINS,
     dataDir: values['data-dir'],
-    onSalesEvent: (event) => writeStdout(`${JSON.stringify(event)}\n`),
+    onSalesEvent: eventDelivery({ write: writeStdout, eventsFile, webhookUrl }),
     onStatus: (message, error) => status(message, error),
   });
   status(

@@ -1,6 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,8 +79,28 @@ function pathWith(programs: Record<string, string>): string {
 }
 
 describe('npm start', () => {
-  it('serves the API, prints routed MQLs on stdout and stops on SIGINT', async () => {
-    const child = startCli({ PORT: '0', MQL_SWEEP_INTERVAL_SECONDS: '0' });
+  it('serves the API, delivers routed MQLs and stops on SIGINT', async () => {
+    const posted: string[] = [];
+    const webhook = createServer(async (request, response) => {
+      let body = '';
+      for await (const chunk of request) body += chunk;
+      posted.push(body);
+      response.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) =>
+      webhook.listen(0, '127.0.0.1', resolve),
+    );
+    const { port } = webhook.address() as AddressInfo;
+    const eventsFile = join(
+      mkdtempSync(join(tmpdir(), 'mql-events-')),
+      'events.jsonl',
+    );
+    const child = startCli({
+      PORT: '0',
+      MQL_SWEEP_INTERVAL_SECONDS: '0',
+      MQL_EVENTS_FILE: eventsFile,
+      MQL_WEBHOOK_URL: `http://127.0.0.1:${port}/hooks/mql`,
+    });
     const stdout = collect(child.stdout);
     const stderr = collect(child.stderr);
     await waitFor(() => stderr.text.includes('ready:'), 60_000, 'ready');
@@ -109,6 +136,9 @@ describe('npm start', () => {
     for (const endpoint of [api, dynamo, moto]) {
       expect(await isListening(endpoint ?? '')).toBe(false);
     }
+    webhook.close();
+    expect(readFileSync(eventsFile, 'utf8')).toBe(stdout.text);
+    expect(posted.map((body) => JSON.parse(body))).toEqual([event]);
   }, 120_000);
 
   it('stops every service when the npm process gets SIGTERM', async () => {
@@ -138,6 +168,32 @@ describe('npm start', () => {
 
     expect(code).toBe(1);
     expect(stderr.text).toContain('MQL_CORS_ORIGINS[0]: must be *');
+  });
+
+  it('rejects an MQL_WEBHOOK_URL that is not http and exits with 1', async () => {
+    const child = startCli({ MQL_WEBHOOK_URL: 'ftp://127.0.0.1/mql' });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      'MQL_WEBHOOK_URL: must be an http or https URL',
+    );
+  });
+
+  it('names an MQL_EVENTS_FILE that cannot be written and exits with 1', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mql-events-'));
+    const child = startCli({ MQL_EVENTS_FILE: directory });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      `Invalid MQL_EVENTS_FILE: ${directory} cannot be opened for appending`,
+    );
+    expect(stderr.text).not.toContain('ready:');
   });
 
   it('names a missing MQL_MODEL_FILE and exits with 1', async () => {

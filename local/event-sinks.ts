@@ -1,0 +1,80 @@
+import { appendFile, open } from 'node:fs/promises';
+
+/** Destinations of each event that `npm start` receives from the sales queue. */
+export interface EventSinkOptions {
+  /** Writes one line of output, such as stdout. */
+  write: (line: string) => void;
+  /** File that gets each event appended as one JSON line. */
+  eventsFile?: string;
+  /** URL that gets each event in a JSON POST request. */
+  webhookUrl?: string;
+  /** Time in ms a webhook has to respond before the delivery fails. */
+  webhookTimeoutMs?: number;
+}
+
+/** A webhook that did not accept an event. */
+export class WebhookError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebhookError';
+  }
+}
+
+const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+
+/**
+ * Opens the events file for appending, so that a path that cannot be
+ * written stops `npm start` at once instead of failing on every event.
+ */
+export async function checkEventsFile(path: string): Promise<void> {
+  const handle = await open(path, 'a');
+  await handle.close();
+}
+
+/**
+ * Returns the function that delivers one routed event: first to the
+ * webhook, then to the events file, then to `write`. It rejects when the
+ * webhook or the file fails, before anything is written, so the caller can
+ * keep the message on the queue and deliver it again later.
+ */
+export function eventDelivery(
+  options: EventSinkOptions,
+): (event: unknown) => Promise<void> {
+  const timeoutMs = options.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
+  return async (event) => {
+    const line = `${JSON.stringify(event)}\n`;
+    if (options.webhookUrl !== undefined) {
+      await postEvent(options.webhookUrl, line, timeoutMs);
+    }
+    if (options.eventsFile !== undefined) {
+      await appendFile(options.eventsFile, line);
+    }
+    options.write(line);
+  };
+}
+
+async function postEvent(
+  url: string,
+  body: string,
+  timeoutMs: number,
+): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new WebhookError(`The webhook POST failed: ${reason}.`);
+  }
+  // The body is drained so that the connection can be reused.
+  await response.arrayBuffer().catch(() => undefined);
+  if (!response.ok) {
+    throw new WebhookError(
+      `The webhook responded with status ${response.status}; it must respond with 2xx.`,
+    );
+  }
+}
