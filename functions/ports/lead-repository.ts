@@ -77,6 +77,25 @@ export interface HistoryPage {
   cursor: string | undefined;
 }
 
+/** Which changes a grouped write committed, and which it did not. */
+export interface SavedLeadChanges {
+  /** Changes committed. */
+  saved: LeadChange[];
+  /**
+   * Changes not written because a condition of theirs failed (the lead
+   * changed since it was read, or is held for its erasure) or another
+   * transaction wrote one of their items at the same time. Read the
+   * lead again before retrying.
+   */
+  conflicted: LeadChange[];
+  /**
+   * Changes whose transaction failed otherwise, with the error. A change
+   * may still have been committed when the request failed after it
+   * reached the store, so read the lead again before retrying.
+   */
+  failed: Array<{ change: LeadChange; error: unknown }>;
+}
+
 /** Lead states and stored message ids of one request, read together. */
 export interface IngestSnapshot {
   /** Stored state of each requested lead that exists. */
@@ -169,6 +188,12 @@ export interface DuePage {
 export interface LeadRepository {
   /** Returns the lead's state, read strongly consistent, or undefined. */
   getLead(leadId: string): Promise<LeadState | undefined>;
+  /**
+   * Returns the states of the leads that exist among `leadIds`, by lead
+   * id, read strongly consistent in as few round trips as the store
+   * allows.
+   */
+  getLeads(leadIds: readonly string[]): Promise<Map<string, LeadState>>;
   /** Returns which of the message ids of a source are already stored. */
   findStoredMessages(
     sourceId: string,
@@ -191,6 +216,15 @@ export interface LeadRepository {
    * meanwhile; nothing is written then.
    */
   saveLeadChange(change: LeadChange): Promise<void>;
+  /**
+   * Writes lead changes of distinct leads, several per transaction, so
+   * each change commits as a whole or not at all, under the same
+   * conditions as saveLeadChange. A transaction that a change's condition
+   * cancels is sent again without that change. Raises no error for a
+   * change that was not written: the result says which were, and which
+   * were not and why.
+   */
+  saveLeadChanges(changes: readonly LeadChange[]): Promise<SavedLeadChanges>;
   /**
    * Claims a due outbox entry (of a lead when `owner` is a lead id) for one publish attempt by moving its due
    * time from `dueAt` to `retryAt`, and returns it. Returns undefined when

@@ -3,16 +3,16 @@ import type { DueItem } from '../ports/lead-repository.js';
 import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
-import { moveEvents } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
-import { countTransitions } from './transition-counts.js';
-import { updateLead } from './update-lead.js';
+import { reviewLeads } from './review-leads.js';
 
 const PAGE_SIZE = 100;
 /**
- * Shards read at once, and items of one page processed at once. Each item
- * waits on DynamoDB most of its time, so up to 32 items are in flight,
- * below the 50 sockets of the AWS SDK's default HTTP agent.
+ * Shards read at once, and account and outbox items of one page processed
+ * at once. Each item waits on DynamoDB most of its time, so up to 32 items
+ * are in flight, next to the due leads' grouped transactions (up to 4 per
+ * shard). Requests beyond the 50 sockets of the AWS SDK's default HTTP
+ * agent wait for a free socket.
  */
 const SHARD_CONCURRENCY = 8;
 const ITEM_CONCURRENCY = 4;
@@ -54,10 +54,11 @@ export interface SweepResult {
  * Evaluates every lead and outbox entry due by `now`, reading only the
  * sparse review index, so the cost follows the number of due items and not
  * the size of the table. Stops at the deadline, checked before each page
- * and each item, and leaves the rest due for the next run. Each lead is
- * written under its version condition, so an ingest that changes it first
- * makes the sweep read it again, and overlapping runs publish each
- * transition once.
+ * and each item, and leaves the rest due for the next run. The due leads
+ * of a page are read in one batch and written several per transaction,
+ * each under its version condition, so an ingest that changes a lead
+ * first makes the sweep read that lead again, and overlapping runs
+ * publish each transition once.
  */
 export async function runSweep(
   deps: ScoringDependencies,
@@ -81,13 +82,17 @@ async function sweepShard(
   options: SweepOptions,
 ): Promise<SweepResult> {
   const result = emptyResult();
+  // Work not started before the deadline keeps its review time, so it
+  // stays due for the next run.
   let stopped = false;
+  const mayStart = () => {
+    stopped ||= deps.clock() >= options.deadline;
+    if (stopped) result.incomplete = true;
+    return !stopped;
+  };
   let cursor: string | undefined;
   do {
-    if (deps.clock() >= options.deadline) {
-      result.incomplete = true;
-      break;
-    }
+    if (!mayStart()) break;
     const page = await deps.repository.listDue(
       shard,
       options.now,
@@ -95,15 +100,17 @@ async function sweepShard(
       cursor,
     );
     result.read += page.items.length;
-    await mapWithConcurrency(page.items, ITEM_CONCURRENCY, async (item) => {
-      // Items left unprocessed keep their review time, so they stay due.
-      if (stopped || deps.clock() >= options.deadline) {
-        stopped = true;
-        result.incomplete = true;
-        return;
-      }
-      await processDueItem(deps, item, options.now, result);
-    });
+    const leadIds = page.items.flatMap((item) =>
+      item.kind === 'lead' ? [item.leadId] : [],
+    );
+    const others = page.items.filter((item) => item.kind !== 'lead');
+    await Promise.all([
+      reviewLeads(deps, leadIds, options.now, result, mayStart),
+      mapWithConcurrency(others, ITEM_CONCURRENCY, async (item) => {
+        if (!mayStart()) return;
+        await processDueItem(deps, item, options.now, result);
+      }),
+    ]);
     if (stopped) break;
     cursor = page.cursor;
   } while (cursor !== undefined);
@@ -112,14 +119,12 @@ async function sweepShard(
 
 async function processDueItem(
   deps: ScoringDependencies,
-  item: DueItem,
+  item: Exclude<DueItem, { kind: 'lead' }>,
   now: number,
   result: SweepResult,
 ): Promise<void> {
   try {
-    if (item.kind === 'lead') {
-      await reviewLead(deps, item.leadId, now, result);
-    } else if (item.kind === 'account') {
+    if (item.kind === 'account') {
       const events = await checkAccounts(deps, [item.accountId], now);
       const published = await publishEvents(deps, events);
       result.published += published.published;
@@ -136,40 +141,6 @@ async function processDueItem(
         ? { accountId: item.accountId }
         : { leadId: item.leadId }),
     });
-  }
-}
-
-async function reviewLead(
-  deps: ScoringDependencies,
-  leadId: string,
-  now: number,
-  result: SweepResult,
-): Promise<void> {
-  const state = await deps.repository.getLead(leadId);
-  if (state?.mergedInto !== undefined) {
-    if (state.mergePending) {
-      await moveEvents(deps, leadId, state.mergedInto, now);
-    }
-    return;
-  }
-  // The state just read serves the first attempt, so a due lead costs one
-  // read unless a writer races the sweep.
-  const update = await updateLead(deps, 'sweep', leadId, [], now, {
-    state,
-    storedMessageIds: new Set(),
-  });
-  const accountEvents = await checkAccounts(deps, update.accounts, now);
-  const outgoing = [...update.outgoing, ...accountEvents];
-  if (outgoing.length > 0) {
-    const counts = countTransitions(update.outgoing);
-    result.leadsChanged += update.outgoing.length > 0 ? 1 : 0;
-    result.transitions += update.outgoing.length;
-    result.qualified += counts.qualified;
-    result.recycled += counts.recycled;
-    const published = await publishEvents(deps, outgoing);
-    result.published += published.published;
-    result.pending += published.pending;
-    result.failed += published.failed;
   }
 }
 

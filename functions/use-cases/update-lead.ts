@@ -184,20 +184,79 @@ async function writeOnce(
   leadId: string,
   events: readonly TrackingEvent[],
   now: number,
-  read: {
-    stored: LeadState | undefined;
-    duplicates: ReadonlySet<string>;
-    followed: FollowedTombstone | undefined;
-  },
+  read: StoredRead,
 ): Promise<WriteResult> {
-  const { model, repository } = deps;
+  const planned = planWrite(deps, sourceId, leadId, events, now, read);
+  if (planned.change !== undefined) {
+    await deps.repository.saveLeadChange(planned.change);
+  }
+  return planned.result;
+}
+
+/** A sweep's re-evaluation of one lead, worked out but not written yet. */
+export interface PlannedReview {
+  /** The change to write, undefined when the lead is unchanged. */
+  change: LeadChange | undefined;
+  /** Events to publish once the change is committed. */
+  outgoing: OutgoingEvent[];
+  /** Accounts to check once the change is committed. */
+  accounts: string[];
+}
+
+/**
+ * Re-evaluates a stored lead at `now` as updateLead does without events,
+ * but returns the change instead of writing it, so that the sweep can
+ * write the changes of several leads in one transaction. The change is
+ * conditioned on the version of `state`. Raises on a merged lead, whose
+ * review is the merge's work.
+ */
+export function planReview(
+  deps: ScoringDependencies,
+  state: LeadState,
+  now: number,
+): PlannedReview {
+  if (state.mergedInto !== undefined) {
+    throw new Error(`Lead ${state.leadId} is merged and has no review.`);
+  }
+  const { change, result } = planWrite(deps, 'sweep', state.leadId, [], now, {
+    stored: state,
+    duplicates: new Set(),
+    followed: undefined,
+  });
+  return { change, outgoing: result.outgoing, accounts: result.accounts };
+}
+
+/** What a writer read before working out a lead change. */
+interface StoredRead {
+  stored: LeadState | undefined;
+  duplicates: ReadonlySet<string>;
+  followed: FollowedTombstone | undefined;
+}
+
+/**
+ * Works out the change that adding `events` at `now` makes to the lead as
+ * read, and what the update returns once that change is written. The
+ * change is undefined when nothing needs writing.
+ */
+function planWrite(
+  deps: ScoringDependencies,
+  sourceId: string,
+  leadId: string,
+  events: readonly TrackingEvent[],
+  now: number,
+  read: StoredRead,
+): { change: LeadChange | undefined; result: WriteResult } {
+  const { model } = deps;
   const { stored, duplicates, followed } = read;
   if (stored?.mergedInto !== undefined) {
     throw new MergedLeadSignal(stored.mergedInto);
   }
   const duplicateMessageIds = [...duplicates];
   if (stored === undefined && events.length === 0) {
-    return emptyUpdate(leadId, duplicateMessageIds);
+    return {
+      change: undefined,
+      result: emptyUpdate(leadId, duplicateMessageIds),
+    };
   }
   const firstSeenAt = Math.min(now, ...events.map((e) => e.occurredAt));
   const before = stored ?? newLead(leadId, model, firstSeenAt, now);
@@ -231,6 +290,7 @@ async function writeOnce(
     evaluation.state.nextReviewAt === stored.nextReviewAt;
   let written = stored;
   let result = evaluation;
+  let change: LeadChange | undefined;
   if (!unchanged) {
     const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
     const state = { ...evaluation.state, version: before.version + 1 };
@@ -242,7 +302,7 @@ async function writeOnce(
       events.length > 0 ? 'event' : 'sweep',
       events.length,
     );
-    const change: LeadChange = {
+    change = {
       sourceId,
       expectedVersion: before.version,
       state,
@@ -259,20 +319,22 @@ async function writeOnce(
       ...(history === undefined ? {} : { history }),
       ...(followed === undefined ? {} : { followedTombstone: followed }),
     };
-    await repository.saveLeadChange(change);
     written = state;
     // Carry the stored version, so an update that wrote ranks above one
     // that found the same lead unchanged before this write.
     result = { ...evaluation, state };
   }
   return {
-    written,
-    leadId,
-    storedMessageIds: events.map((event) => event.messageId),
-    duplicateMessageIds,
-    evaluation: result,
-    outgoing,
-    accounts: membership.accounts,
+    change,
+    result: {
+      written,
+      leadId,
+      storedMessageIds: events.map((event) => event.messageId),
+      duplicateMessageIds,
+      evaluation: result,
+      outgoing,
+      accounts: membership.accounts,
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   BatchWriteItemCommand,
+  type CancellationReason,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -35,6 +36,7 @@ import {
   type OutboxFailure,
   type OutboxOwner,
   type OutboxPage,
+  type SavedLeadChanges,
   VersionConflictError,
 } from '../../ports/lead-repository.js';
 import {
@@ -78,6 +80,7 @@ import {
   FAILED_OUTBOX_SHARD,
   TABLE_LAYOUT,
 } from './table-layout.js';
+import { groupTransactions } from './transaction-groups.js';
 
 /** Settings of the DynamoDB lead repository. */
 export interface DynamoLeadRepositoryOptions {
@@ -115,6 +118,14 @@ const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
 const ACCOUNT_PREFIX = accountPartition('');
 const MAX_UNPROCESSED_ROUNDS = 8;
+/** Grouped transactions of one saveLeadChanges call sent at once. */
+const TRANSACTION_CONCURRENCY = 4;
+
+/** A lead change with its transaction items, which commit together. */
+interface ChangeItems {
+  change: LeadChange;
+  items: TransactWriteItem[];
+}
 
 /** Lead repository on one DynamoDB table (see table-layout.ts). */
 export class DynamoLeadRepository implements LeadRepository {
@@ -145,6 +156,11 @@ export class DynamoLeadRepository implements LeadRepository {
       }),
     );
     return Item === undefined ? undefined : itemToState(Item);
+  }
+
+  async getLeads(leadIds: readonly string[]): Promise<Map<string, LeadState>> {
+    const { leads } = await this.readIngestSnapshot('', leadIds, []);
+    return leads;
   }
 
   async findStoredMessages(
@@ -218,6 +234,23 @@ export class DynamoLeadRepository implements LeadRepository {
       }
       throw error;
     }
+  }
+
+  async saveLeadChanges(
+    changes: readonly LeadChange[],
+  ): Promise<SavedLeadChanges> {
+    const result: SavedLeadChanges = { saved: [], conflicted: [], failed: [] };
+    const units = changes.map((change) => ({
+      change,
+      items: this.transactionItems(change).items,
+    }));
+    const groups = groupTransactions(units);
+    for (let start = 0; start < groups.length; ) {
+      const wave = groups.slice(start, start + TRANSACTION_CONCURRENCY);
+      await Promise.all(wave.map((group) => this.commitGroup(group, result)));
+      start += wave.length;
+    }
+    return result;
   }
 
   async getAccount(accountId: string): Promise<AccountSnapshot> {
@@ -649,6 +682,46 @@ export class DynamoLeadRepository implements LeadRepository {
     };
   }
 
+  /**
+   * Commits a group of changes in one transaction. When a condition or a
+   * concurrent transaction cancels it, the changes to blame go to
+   * `conflicted` and the rest are sent again, until the rest commit or
+   * no change can be blamed.
+   */
+  private async commitGroup(
+    group: readonly ChangeItems[],
+    result: SavedLeadChanges,
+  ): Promise<void> {
+    let pending = group;
+    while (pending.length > 0) {
+      try {
+        await this.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: pending.flatMap((unit) => unit.items),
+          }),
+        );
+        result.saved.push(...pending.map((unit) => unit.change));
+        return;
+      } catch (error) {
+        const blame =
+          error instanceof TransactionCanceledException
+            ? blameChanges(pending, error.CancellationReasons ?? [])
+            : undefined;
+        if (blame === undefined) {
+          for (const unit of pending) {
+            result.failed.push({ change: unit.change, error });
+          }
+          return;
+        }
+        result.conflicted.push(...blame.conflicted);
+        for (const change of blame.failed) {
+          result.failed.push({ change, error });
+        }
+        pending = blame.clear;
+      }
+    }
+  }
+
   /** Runs a conditional update; returns false when the condition failed. */
   private async updateIfPresent(
     input: ConstructorParameters<typeof UpdateItemCommand>[0],
@@ -986,6 +1059,50 @@ function cancellationError(
   }
   return error;
 }
+
+/**
+ * Sorts the changes of a cancelled transaction by the reasons DynamoDB
+ * gives per item, in item order: a change with a failed condition or a
+ * transaction conflict is conflicted, a change with another reason
+ * (throttling, validation) failed, and a change whose items all have
+ * none is clear to send again. Returns undefined when the reasons blame
+ * no change or do not match the items, so nothing is sent again.
+ */
+function blameChanges(
+  units: readonly ChangeItems[],
+  reasons: readonly CancellationReason[],
+):
+  | { conflicted: LeadChange[]; failed: LeadChange[]; clear: ChangeItems[] }
+  | undefined {
+  const itemCount = units.reduce((sum, unit) => sum + unit.items.length, 0);
+  if (reasons.length !== itemCount) return undefined;
+  const blame = {
+    conflicted: [] as LeadChange[],
+    failed: [] as LeadChange[],
+    clear: [] as ChangeItems[],
+  };
+  let offset = 0;
+  for (const unit of units) {
+    const codes = reasons
+      .slice(offset, offset + unit.items.length)
+      .map((reason) => reason.Code ?? 'None');
+    offset += unit.items.length;
+    if (codes.some((code) => CONFLICT_CODES.has(code))) {
+      blame.conflicted.push(unit.change);
+    } else if (codes.some((code) => code !== 'None')) {
+      blame.failed.push(unit.change);
+    } else {
+      blame.clear.push(unit);
+    }
+  }
+  return blame.clear.length === units.length ? undefined : blame;
+}
+
+/** Cancellation reasons that a fresh read and a retry can resolve. */
+const CONFLICT_CODES: ReadonlySet<string> = new Set([
+  'ConditionalCheckFailed',
+  'TransactionConflict',
+]);
 
 function keyOf(fields: Record<string, unknown>): Item {
   return marshall({

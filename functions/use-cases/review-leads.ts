@@ -1,0 +1,252 @@
+import type { LeadState } from '../domain/lead.js';
+import type { OutgoingEvent } from '../domain/outgoing-events.js';
+import type { LeadChange } from '../ports/lead-repository.js';
+import { checkAccounts } from './check-accounts.js';
+import { mapWithConcurrency } from './concurrency.js';
+import type { ScoringDependencies } from './dependencies.js';
+import { moveEvents } from './link-identities.js';
+import { publishEvents } from './publish-events.js';
+import type { SweepResult } from './run-sweep.js';
+import { countTransitions } from './transition-counts.js';
+import { type PlannedReview, planReview, updateLead } from './update-lead.js';
+
+/** Leads reviewed at once on the per-lead path. */
+const LEAD_CONCURRENCY = 4;
+
+/** Counts of a sweep that reviewing leads adds to. */
+export type ReviewCounts = Pick<
+  SweepResult,
+  | 'leadsChanged'
+  | 'transitions'
+  | 'qualified'
+  | 'recycled'
+  | 'published'
+  | 'pending'
+  | 'failed'
+  | 'incomplete'
+>;
+
+/**
+ * Reviews due leads at `now` and publishes their transitions. The states
+ * are read in one batch and the changes written several leads per
+ * transaction, each lead under the version it was read at. A lead whose
+ * write does not commit, because an ingest or another sweep changed it
+ * after the read, is reviewed again alone from a fresh read, so that
+ * writer's change is never overwritten and each transition is published
+ * once. Events are published only after their transaction committed.
+ * `mayStart` is asked before each lead; a lead it stops keeps its review
+ * time, so it stays due for the next run.
+ */
+export async function reviewLeads(
+  deps: ScoringDependencies,
+  leadIds: readonly string[],
+  now: number,
+  counts: ReviewCounts,
+  mayStart: () => boolean,
+): Promise<void> {
+  // One lead gains nothing from a batch read or a grouped transaction.
+  if (leadIds.length === 1) {
+    await reviewLeadsAlone(deps, leadIds, now, counts, mayStart);
+    return;
+  }
+  const states = await deps.repository.getLeads(leadIds);
+  const planned = new Map<LeadChange, PlannedReview>();
+  const merged: LeadState[] = [];
+  for (const leadId of leadIds) {
+    if (!mayStart()) {
+      counts.incomplete = true;
+      break;
+    }
+    const state = states.get(leadId);
+    if (state?.mergedInto !== undefined) {
+      merged.push(state);
+      continue;
+    }
+    if (state === undefined) continue;
+    const plan = guard(deps, counts, leadId, () =>
+      planReview(deps, state, now),
+    );
+    if (plan?.change !== undefined) planned.set(plan.change, plan);
+  }
+  const retry = await commitPlanned(deps, planned, now, counts);
+  await mapWithConcurrency(merged, LEAD_CONCURRENCY, (state) =>
+    guardAsync(deps, counts, state.leadId, () => finishMerge(deps, state, now)),
+  );
+  await reviewLeadsAlone(deps, retry, now, counts, mayStart);
+}
+
+/**
+ * Reviews each lead on its own: reads it, then updates it under its
+ * version until the write wins, as the sweep did before it grouped
+ * writes. Counts the transitions and publishes them.
+ */
+export async function reviewLeadsAlone(
+  deps: ScoringDependencies,
+  leadIds: readonly string[],
+  now: number,
+  counts: ReviewCounts,
+  mayStart: () => boolean,
+): Promise<void> {
+  await mapWithConcurrency(leadIds, LEAD_CONCURRENCY, async (leadId) => {
+    if (!mayStart()) {
+      counts.incomplete = true;
+      return;
+    }
+    await guardAsync(deps, counts, leadId, () =>
+      reviewLead(deps, leadId, now, counts),
+    );
+  });
+}
+
+/**
+ * Writes the planned changes in grouped transactions, checks the
+ * accounts of the committed ones and publishes their events. Returns the
+ * ids of the leads whose change was not committed, to review again.
+ */
+async function commitPlanned(
+  deps: ScoringDependencies,
+  planned: ReadonlyMap<LeadChange, PlannedReview>,
+  now: number,
+  counts: ReviewCounts,
+): Promise<string[]> {
+  if (planned.size === 0) return [];
+  const written = await deps.repository.saveLeadChanges([...planned.keys()]);
+  const leadIdOf = (change: LeadChange) => change.state.leadId;
+  if (written.conflicted.length > 0) {
+    deps.log.debug('sweep group conflict', {
+      leadIds: written.conflicted.map(leadIdOf),
+    });
+  }
+  for (const { change, error } of written.failed) {
+    deps.log.warn('sweep group write failed', {
+      error,
+      leadId: leadIdOf(change),
+    });
+  }
+  const committed = written.saved.flatMap((change) => {
+    const plan = planned.get(change);
+    return plan === undefined ? [] : [plan];
+  });
+  const outgoing = committed.flatMap((plan) => plan.outgoing);
+  for (const plan of committed) countLeadEvents(counts, plan.outgoing);
+  const accounts = committed.flatMap((plan) => plan.accounts);
+  const accountEvents = await checkAccountsLogged(deps, accounts, now, counts);
+  await publishCounted(deps, [...outgoing, ...accountEvents], counts);
+  return [...written.conflicted, ...written.failed.map((f) => f.change)].map(
+    leadIdOf,
+  );
+}
+
+async function reviewLead(
+  deps: ScoringDependencies,
+  leadId: string,
+  now: number,
+  counts: ReviewCounts,
+): Promise<void> {
+  const state = await deps.repository.getLead(leadId);
+  if (state?.mergedInto !== undefined) {
+    await finishMerge(deps, state, now);
+    return;
+  }
+  // The state just read serves the first attempt, so a due lead costs one
+  // read unless a writer races the sweep.
+  const update = await updateLead(deps, 'sweep', leadId, [], now, {
+    state,
+    storedMessageIds: new Set(),
+  });
+  const accountEvents = await checkAccounts(deps, update.accounts, now);
+  countLeadEvents(counts, update.outgoing);
+  await publishCounted(deps, [...update.outgoing, ...accountEvents], counts);
+}
+
+/** Moves a merged lead's events on when its merge is unfinished. */
+async function finishMerge(
+  deps: ScoringDependencies,
+  state: LeadState,
+  now: number,
+): Promise<void> {
+  if (state.mergePending && state.mergedInto !== undefined) {
+    await moveEvents(deps, state.leadId, state.mergedInto, now);
+  }
+}
+
+/**
+ * Checks the accounts of committed changes. A failure is logged and
+ * leaves the run incomplete, but the leads' events are still published.
+ */
+async function checkAccountsLogged(
+  deps: ScoringDependencies,
+  accountIds: readonly string[],
+  now: number,
+  counts: ReviewCounts,
+): Promise<OutgoingEvent[]> {
+  try {
+    return await checkAccounts(deps, accountIds, now);
+  } catch (error) {
+    counts.incomplete = true;
+    deps.log.error('sweep account check failed', { error, accountIds });
+    return [];
+  }
+}
+
+function countLeadEvents(
+  counts: ReviewCounts,
+  outgoing: readonly OutgoingEvent[],
+): void {
+  if (outgoing.length === 0) return;
+  const transitions = countTransitions(outgoing);
+  counts.leadsChanged += 1;
+  counts.transitions += outgoing.length;
+  counts.qualified += transitions.qualified;
+  counts.recycled += transitions.recycled;
+}
+
+async function publishCounted(
+  deps: ScoringDependencies,
+  events: readonly OutgoingEvent[],
+  counts: ReviewCounts,
+): Promise<void> {
+  if (events.length === 0) return;
+  const published = await publishEvents(deps, events);
+  counts.published += published.published;
+  counts.pending += published.pending;
+  counts.failed += published.failed;
+}
+
+/** Runs one lead's step; an error is logged and leaves the run incomplete. */
+function guard<T>(
+  deps: ScoringDependencies,
+  counts: ReviewCounts,
+  leadId: string,
+  step: () => T,
+): T | undefined {
+  try {
+    return step();
+  } catch (error) {
+    logLeadFailure(deps, counts, leadId, error);
+    return undefined;
+  }
+}
+
+async function guardAsync(
+  deps: ScoringDependencies,
+  counts: ReviewCounts,
+  leadId: string,
+  step: () => Promise<void>,
+): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    logLeadFailure(deps, counts, leadId, error);
+  }
+}
+
+function logLeadFailure(
+  deps: ScoringDependencies,
+  counts: ReviewCounts,
+  leadId: string,
+  error: unknown,
+): void {
+  counts.incomplete = true;
+  deps.log.error('sweep item failed', { error, kind: 'lead', leadId });
+}
