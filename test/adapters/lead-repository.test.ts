@@ -1,9 +1,11 @@
 import {
   type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
@@ -442,5 +444,91 @@ describe('DynamoLeadRepository', () => {
 
     const due = await repository.listDue(0, Number.MAX_SAFE_INTEGER, 10);
     expect(due.items.filter((item) => item.kind === 'outbox')).toHaveLength(0);
+  });
+});
+
+/** Records the item count of every TransactWriteItems call of a client. */
+function recordTransactions(client: DynamoDBClient): number[] {
+  const sizes: number[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'TransactWriteItemsCommand') {
+        const input = args.input as TransactWriteItemsCommandInput;
+        sizes.push(input.TransactItems?.length ?? 0);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordTransactions' },
+  );
+  return sizes;
+}
+
+describe('DynamoLeadRepository.saveLeadChanges', () => {
+  it('writes many leads in transactions of at most 100 items', async () => {
+    const { repository, client } = await repositoryOnNewTable();
+    const transactions = recordTransactions(client);
+    // Each change has 8 items: state, 3 message markers, 3 events, outbox.
+    const changes = Array.from({ length: 40 }, (_, i) =>
+      qualifyingChange(`group-${i}`),
+    );
+
+    const result = await repository.saveLeadChanges(changes);
+
+    expect(result.saved).toHaveLength(40);
+    expect(result.conflicted).toEqual([]);
+    expect(result.failed).toEqual([]);
+    expect(transactions).toEqual([96, 96, 96, 32]);
+    const stored = await repository.getLeads(
+      changes.map((c) => c.state.leadId),
+    );
+    expect(stored.size).toBe(40);
+    for (const change of changes) {
+      expect(stored.get(change.state.leadId)).toEqual(change.state);
+      expect(await repository.listOutbox(change.state.leadId)).toHaveLength(1);
+    }
+  });
+
+  it('reports a stale change and saves the rest of its group', async () => {
+    const { repository, client } = await repositoryOnNewTable();
+    await repository.saveLeadChange(qualifyingChange('stale'));
+    const before = await repository.getLead('stale');
+    const stale = { ...qualifyingChange('stale'), events: [] };
+    const fresh = [qualifyingChange('fresh-1'), qualifyingChange('fresh-2')];
+    const transactions = recordTransactions(client);
+
+    const result = await repository.saveLeadChanges([
+      fresh[0] as LeadChange,
+      stale,
+      fresh[1] as LeadChange,
+    ]);
+
+    expect(result.conflicted).toEqual([stale]);
+    expect(result.saved).toEqual(fresh);
+    expect(result.failed).toEqual([]);
+    expect(transactions).toEqual([18, 16]);
+    expect(await repository.getLead('stale')).toEqual(before);
+    expect(await repository.listOutbox('stale')).toHaveLength(1);
+    expect((await repository.getLead('fresh-2'))?.version).toBe(1);
+  });
+
+  it('reports a lead held for its erasure as conflicted', async () => {
+    const { repository } = await repositoryOnNewTable();
+    await repository.saveLeadChange(qualifyingChange('held'));
+    const stored = await repository.getLead('held');
+    if (stored === undefined) throw new Error('held was not stored');
+    const { version } = await repository.holdForErasure(stored, 30_000);
+    const change: LeadChange = {
+      ...qualifyingChange('held', version),
+      events: [],
+      outgoing: [],
+      state: { ...stored, version: version + 1 },
+    };
+    const other = qualifyingChange('not-held');
+
+    const result = await repository.saveLeadChanges([change, other]);
+
+    expect(result.conflicted).toEqual([change]);
+    expect(result.saved).toEqual([other]);
+    expect((await repository.getLead('held'))?.version).toBe(version);
   });
 });
