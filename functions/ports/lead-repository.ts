@@ -77,7 +77,7 @@ export interface HistoryPage {
   cursor: string | undefined;
 }
 
-/** Which changes a grouped write committed, and which it did not. */
+/** Outcome of a grouped write of lead changes, by change. */
 export interface SavedLeadChanges {
   /** Changes committed. */
   saved: LeadChange[];
@@ -221,8 +221,8 @@ export interface LeadRepository {
    * each change commits as a whole or not at all, under the same
    * conditions as saveLeadChange. A transaction that a change's condition
    * cancels is sent again without that change. Raises no error for a
-   * change that was not written: the result says which were, and which
-   * were not and why.
+   * change that was not written, but returns which changes were written
+   * and why the others were not.
    */
   saveLeadChanges(changes: readonly LeadChange[]): Promise<SavedLeadChanges>;
   /**

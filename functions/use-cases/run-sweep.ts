@@ -56,7 +56,7 @@ export interface SweepResult {
  * the size of the table. Stops at the deadline, checked before each page
  * and each item, and leaves the rest due for the next run. The due leads
  * of a page are read in one batch and written several per transaction,
- * each under its version condition, so an ingest that changes a lead
+ * each under its version condition. So an ingest that changes a lead
  * first makes the sweep read that lead again, and overlapping runs
  * publish each transition once.
  */

@@ -226,7 +226,10 @@ export function planReview(
   return { change, outgoing: result.outgoing, accounts: result.accounts };
 }
 
-/** What a writer read before working out a lead change. */
+/**
+ * The stored state, the duplicate message ids and the followed tombstone
+ * that a writer read before working out a lead change.
+ */
 interface StoredRead {
   stored: LeadState | undefined;
   duplicates: ReadonlySet<string>;

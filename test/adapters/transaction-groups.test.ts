@@ -6,7 +6,7 @@ import {
   MAX_TRANSACTION_BYTES,
 } from '../../functions/adapters/dynamodb/transaction-groups.js';
 
-/** A put of item `sk` in lead `leadId`'s partition, padded to `padding`. */
+/** Returns a put of item `sk` in lead `leadId`'s partition, padded. */
 function put(leadId: string, sk: string, padding = 0): TransactWriteItem {
   return {
     Put: {
@@ -20,7 +20,7 @@ function put(leadId: string, sk: string, padding = 0): TransactWriteItem {
   };
 }
 
-/** A unit of `count` items of one lead, each padded to `padding`. */
+/** Returns a unit of `count` items of one lead, each padded. */
 function unit(leadId: string, count: number, padding = 0) {
   return {
     leadId,

@@ -1062,11 +1062,11 @@ function cancellationError(
 
 /**
  * Sorts the changes of a cancelled transaction by the reasons DynamoDB
- * gives per item, in item order: a change with a failed condition or a
- * transaction conflict is conflicted, a change with another reason
- * (throttling, validation) failed, and a change whose items all have
- * none is clear to send again. Returns undefined when the reasons blame
- * no change or do not match the items, so nothing is sent again.
+ * returns per item, in item order. A change with a failed condition or a
+ * transaction conflict is conflicted. A change with another reason, such
+ * as throttling or validation, failed. A change whose items all have the
+ * reason None is clear to send again. Returns undefined when the reasons
+ * blame no change or do not match the items, so nothing is sent again.
  */
 function blameChanges(
   units: readonly ChangeItems[],

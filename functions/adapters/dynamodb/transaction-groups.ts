@@ -8,8 +8,8 @@ import { TABLE_LAYOUT } from './table-layout.js';
 export const MAX_TRANSACTION_ITEMS = 100;
 /**
  * Bytes of estimated item data per transaction. DynamoDB caps the items
- * of one transaction at 4 MB in aggregate; this stays below that limit
- * whether a megabyte is read as 10^6 or 2^20 bytes.
+ * of one transaction at 4 MB in aggregate, and this value stays below
+ * that whether a megabyte is 10^6 or 2^20 bytes.
  */
 export const MAX_TRANSACTION_BYTES = 4_000_000;
 
@@ -26,12 +26,12 @@ const DEFAULT_LIMITS: TransactionLimits = {
 
 /**
  * Splits units of transaction items, each of which must commit as a
- * whole, into groups that one TransactWriteItems request can hold: at
- * most `maxItems` actions and `maxBytes` of estimated size, and no two
- * actions on the same item, which DynamoDB rejects. Units keep their
- * order, and a unit is never split. A unit that alone exceeds a limit
- * gets a group of its own, which DynamoDB then rejects as it would
- * reject that unit sent on its own.
+ * whole, into groups that one TransactWriteItems request can hold. A
+ * group has at most `maxItems` actions and `maxBytes` of estimated size,
+ * and no two actions on the same item, because DynamoDB rejects that.
+ * Units keep their order and are never split. A unit that alone exceeds
+ * a limit gets a group of its own, which DynamoDB rejects as it would
+ * reject that unit sent alone.
  */
 export function groupTransactions<Unit extends { items: TransactWriteItem[] }>(
   units: readonly Unit[],
