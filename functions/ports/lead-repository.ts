@@ -251,6 +251,12 @@ export interface LeadRepository {
     owner: OutboxOwner | string,
     eventId: string,
   ): Promise<void>;
+  /**
+   * Removes published outbox entries, of leads or accounts, in as few
+   * requests as the store allows; removing a missing one is no error.
+   * Entries removed before a failed request stay removed.
+   */
+  deleteOutboxEntries(events: readonly OutgoingEvent[]): Promise<void>;
   /** Returns an account's state and members, read strongly consistent. */
   getAccount(accountId: string): Promise<AccountSnapshot>;
   /**

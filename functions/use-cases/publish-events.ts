@@ -40,8 +40,12 @@ export async function publishEvents(
     return { published: 0, pending: events.length, failed: 0 };
   }
   const byId = new Map(events.map((event) => [event.eventId, event]));
+  const accepted = result.published.flatMap((eventId) => {
+    const event = byId.get(eventId);
+    return event === undefined ? [] : [event];
+  });
   const settled = await Promise.allSettled([
-    ...result.published.map((eventId) => removeEntry(deps, byId, eventId)),
+    removeEntries(deps, accepted),
     ...result.failed.map((failure) => keepFailure(deps, byId, failure)),
   ]);
   for (const outcome of settled) {
@@ -56,20 +60,29 @@ export async function publishEvents(
   };
 }
 
-async function removeEntry(
+/**
+ * Removes the outbox entries of accepted events: one entry with a
+ * DeleteItem, several (a sweep's page) in batches.
+ */
+async function removeEntries(
   deps: ScoringDependencies,
-  byId: ReadonlyMap<string, OutgoingEvent>,
-  eventId: string,
+  events: readonly OutgoingEvent[],
 ): Promise<void> {
-  const event = byId.get(eventId);
-  if (event === undefined) return;
-  await deps.repository.deleteOutboxEntry(event, eventId);
-  deps.log.info('event published', {
-    eventId,
-    leadId: event.leadId,
-    accountId: event.accountId,
-    detailType: event.detailType,
-  });
+  const [first] = events;
+  if (first === undefined) return;
+  if (events.length === 1) {
+    await deps.repository.deleteOutboxEntry(first, first.eventId);
+  } else {
+    await deps.repository.deleteOutboxEntries(events);
+  }
+  for (const event of events) {
+    deps.log.info('event published', {
+      eventId: event.eventId,
+      leadId: event.leadId,
+      accountId: event.accountId,
+      detailType: event.detailType,
+    });
+  }
 }
 
 /**

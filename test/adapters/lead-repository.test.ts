@@ -433,6 +433,27 @@ describe('DynamoLeadRepository', () => {
     expect(claims.find((c) => c)?.detail).toEqual(change.outgoing[0]?.detail);
   });
 
+  it('deletes outbox entries in batches', async () => {
+    const { repository } = await repositoryOnNewTable(1);
+    const changes = Array.from({ length: 30 }, (_, i) =>
+      qualifyingChange(`lead-batch-${i}`),
+    );
+    await repository.saveLeadChanges(changes);
+    const events = changes.flatMap((change) => change.outgoing);
+    const kept = qualifyingChange('lead-kept');
+    await repository.saveLeadChange(kept);
+
+    // A repeated entry and an entry removed already are no error.
+    await repository.deleteOutboxEntries([...events, ...events.slice(0, 1)]);
+    await repository.deleteOutboxEntries(events.slice(0, 2));
+
+    expect(events).toHaveLength(30);
+    for (const change of changes) {
+      expect(await repository.listOutbox(change.state.leadId)).toEqual([]);
+    }
+    expect(await repository.listOutbox('lead-kept')).toEqual(kept.outgoing);
+  });
+
   it('deletes an outbox entry idempotently', async () => {
     const { repository } = await repositoryOnNewTable(1);
     const change = qualifyingChange('lead-f');

@@ -218,4 +218,25 @@ describe('delivery under injected faults', () => {
     ]);
     expect(await outboxEntries(setup.repository)).toEqual([]);
   });
+
+  it('delivers repeats after a lost batch removal', async () => {
+    const fault = { current: ACCEPT };
+    const setup = await faultyDependencies(fault);
+    const leads = leadIds(3, 'batch');
+    const remove = setup.repository.deleteOutboxEntries.bind(setup.repository);
+    setup.repository.deleteOutboxEntries = async () => {
+      throw new Error('process ended before the removal');
+    };
+
+    await qualify(setup, leads);
+    setup.repository.deleteOutboxEntries = remove;
+    const beforeSweep = [...setup.delivered];
+    await sweepUntilSettled(setup);
+
+    expect(sorted(beforeSweep)).toEqual(sorted(qualifiedIds(leads)));
+    expect(sorted(setup.delivered)).toEqual(
+      sorted([...qualifiedIds(leads), ...qualifiedIds(leads)]),
+    );
+    expect(await outboxEntries(setup.repository)).toEqual([]);
+  });
 });

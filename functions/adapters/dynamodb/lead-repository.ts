@@ -551,6 +551,16 @@ export class DynamoLeadRepository implements LeadRepository {
     );
   }
 
+  async deleteOutboxEntries(events: readonly OutgoingEvent[]): Promise<void> {
+    const keys = new Map(
+      events.map((event) => {
+        const key = outboxKey(ownerOf(event), event.eventId);
+        return [JSON.stringify(key), key] as const;
+      }),
+    );
+    await this.batchDelete([...keys.values()]);
+  }
+
   async markOutboxFailed(
     owner: OutboxOwner | string,
     eventId: string,
