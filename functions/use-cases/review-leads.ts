@@ -49,7 +49,15 @@ export async function reviewLeads(
     await reviewLeadsAlone(deps, leadIds, now, counts, mayStart);
     return;
   }
-  const states = await deps.repository.getLeads(leadIds);
+  let states: Map<string, LeadState>;
+  try {
+    states = await deps.repository.getLeads(leadIds);
+  } catch (error) {
+    // The leads keep their review time, so the next run takes them up.
+    counts.incomplete = true;
+    deps.log.error('sweep lead read failed', { error, leadIds });
+    return;
+  }
   const planned = new Map<LeadChange, PlannedReview>();
   const merged: LeadState[] = [];
   for (const leadId of leadIds) {
@@ -68,7 +76,13 @@ export async function reviewLeads(
     );
     if (plan?.change !== undefined) planned.set(plan.change, plan);
   }
-  const retry = await commitPlanned(deps, planned, now, counts);
+  const retry = await commitPlanned(deps, planned, now, counts).catch(
+    (error: unknown) => {
+      // Which changes committed is unknown, so each lead is read again.
+      deps.log.warn('sweep group write failed', { error });
+      return [...planned.keys()].map((change) => change.state.leadId);
+    },
+  );
   await mapWithConcurrency(merged, LEAD_CONCURRENCY, (state) =>
     guardAsync(deps, counts, state.leadId, () => finishMerge(deps, state, now)),
   );

@@ -242,6 +242,29 @@ describe('grouped sweep writes', () => {
     expect(recycledLeads(real)).toHaveLength(5);
   });
 
+  it('leaves leads due when their batch read fails', async () => {
+    const real = await dueLeads('unread', 4, { account: false });
+    const { deps, ids, dueAt, log } = real;
+    const options = { now: dueAt + HOUR_MS, deadline: Infinity };
+    const failing: LeadRepository = Object.create(deps.repository);
+    failing.getLeads = async () => {
+      throw new Error('connection reset');
+    };
+
+    const failed = await runSweep({ ...deps, repository: failing }, options);
+    const next = await runSweep(deps, options);
+
+    expect(failed.incomplete).toBe(true);
+    expect(failed.leadsChanged).toBe(0);
+    const errors = log.entries.filter(
+      (entry) => entry.message === 'sweep lead read failed',
+    );
+    expect(errors).toHaveLength(1);
+    expect(next.incomplete).toBe(false);
+    expect(next.leadsChanged).toBe(4);
+    expect(recycledLeads(real).sort()).toEqual([...ids].sort());
+  });
+
   it('publishes each transition once across overlapping sweeps', async () => {
     const real = await dueLeads('overlap', 30, { account: false });
     const { deps, ids, dueAt } = real;
