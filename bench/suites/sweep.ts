@@ -177,8 +177,7 @@ function checkChanged(measured: Measurement, size: number): void {
 
 /**
  * Returns dependencies whose repository takes the sweep's batch reads and
- * grouped writes apart into one GetItem and one transaction per lead, as
- * the sweep sent them before it grouped its writes.
+ * grouped writes apart into one GetItem and one transaction per lead.
  */
 function perLeadDeps(deps: ScoringDependencies): ScoringDependencies {
   const grouped = deps.repository;
@@ -608,7 +607,7 @@ function report(
     figures,
     notes: [
       `Method: one DynamoDB Local table holds lead states only: ${count(DUE)} MQLs whose decayed score fell below the recycle level an hour before the sweep, ${Math.round(FUTURE_REVIEW_SHARE * 100)} % MQLs due later, and engaged leads, which are absent from the review index. Each size is swept ${SWEEP_REPEATS} times (the median is shown), with the due leads written back before each run, and then swept once by the full scan. Both paths recycle the due leads through the same grouped writes (\`reviewLeads\`): one BatchGetItem per ${SCAN_REVIEW_CHUNK} due leads, then TransactWriteItems calls of up to 100 items, each lead under its own version condition. Both must each change ${count(DUE)} leads; events go to a publisher that accepts them without a network call, so only DynamoDB work is timed.`,
-      `At ${count(LARGE)} leads, each sweep alternates with a sweep whose repository takes the batch read and the grouped writes apart into one GetItem and one transaction per due lead, ${PER_LEAD_CONCURRENCY} at once per shard, as the sweep wrote before it grouped leads.`,
+      `At ${count(LARGE)} leads, each sweep alternates with a sweep whose repository takes the batch read and the grouped writes apart into one GetItem and one transaction per due lead, ${PER_LEAD_CONCURRENCY} at once per shard, so the ratio shows what grouping saves. Both remove the published outbox entries in BatchWriteItem requests of 25.`,
       'Finding the due leads is timed apart: for the sweep, listing the due items of every shard without processing them (median of three); for the full scan, its Scan calls and in-memory evaluation. Changing the 1,000 due leads costs both paths the same conditional writes, so the whole-run ratio is bounded by those writes.',
       `To measure that bound, the transactions of one more sweep at ${count(LARGE)} leads (lead state, outbox entry and score history per due lead, grouped as the sweep sends them, up to 33 leads per transaction) are captured and sent again without conditions, ${REPLAY_CONCURRENCY} at once, the most the sweep sends, with no reads or scoring. No sweep that sends these transactions can finish faster, so the full scan's time over the replay is the highest whole-run ratio DynamoDB Local allows this workload.`,
       'A real table also holds events, message markers and outbox entries, which the full scan reads too and the sweep does not, so these figures understate the gap.',

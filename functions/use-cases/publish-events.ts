@@ -61,8 +61,8 @@ export async function publishEvents(
 }
 
 /**
- * Removes the outbox entries of accepted events: one entry with a
- * DeleteItem, several (a sweep's page) in batches.
+ * Removes the outbox entries of accepted events, several of them (a
+ * request's or a sweep page's) in one batch call.
  */
 async function removeEntries(
   deps: ScoringDependencies,

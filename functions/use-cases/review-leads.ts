@@ -91,8 +91,9 @@ export async function reviewLeads(
 
 /**
  * Reviews each lead on its own: reads it, then updates it under its
- * version until the write wins, as the sweep did before it grouped
- * writes. Counts the transitions and publishes them.
+ * version until the write wins. This is the path of a lone due lead and
+ * of a lead whose grouped write did not commit. Counts the transitions
+ * and publishes them.
  */
 export async function reviewLeadsAlone(
   deps: ScoringDependencies,
