@@ -1,4 +1,4 @@
-import { sha256Hex } from '../domain/canonical-json.js';
+import { canonicalJson, sha256Hex } from '../domain/canonical-json.js';
 import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
 import { requestedLeadId } from '../domain/identity.js';
 import type { LeadState } from '../domain/lead.js';
@@ -84,7 +84,7 @@ export async function eraseLead(
       await publishPending(deps, leadId);
       const deleted = await deleteLinkedLeads(deps, leadId);
       erased = erasedEvent(
-        leadId,
+        heldLead,
         deleted + 1,
         accountsOf(heldLead).length,
         deps.clock(),
@@ -201,14 +201,21 @@ async function deleteLinkedLeads(
   return deleted;
 }
 
+/**
+ * Builds "Lead Erased". Its id includes the time the lead was first
+ * stored, so erasing a lead stored again under the same id publishes a
+ * new id that consumers do not drop as a repeat.
+ */
 function erasedEvent(
-  leadId: string,
+  lead: LeadState,
   itemsDeleted: number,
   accountsUpdated: number,
   now: number,
 ): OutgoingEvent {
-  const leadIdSha256 = sha256Hex(leadId);
-  const eventId = sha256Hex(`erased:${leadIdSha256}`).slice(0, 32);
+  const leadIdSha256 = sha256Hex(lead.leadId);
+  const eventId = sha256Hex(
+    canonicalJson(['erased', leadIdSha256, lead.createdAt ?? null]),
+  ).slice(0, 32);
   return {
     eventId,
     leadId: `erased:${leadIdSha256}`,

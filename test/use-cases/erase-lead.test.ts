@@ -401,6 +401,31 @@ describe('eraseLead', () => {
     expect(ids[1]).not.toBe(ids[0]);
   });
 
+  it('gives a second erasure of one id a new event id', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    const store = () =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages: committee(ERASED, 'CPO'),
+        receivedAt: clock.now,
+      });
+    const erasedIds = () =>
+      context.published
+        .filter((event) => event.detailType === 'Lead Erased')
+        .map((event) => event.eventId);
+    await store();
+    await eraseLead(deps, ERASED);
+    clock.advance(60_000);
+    await store();
+
+    await eraseLead(deps, ERASED);
+
+    const ids = erasedIds();
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).not.toBe(ids[0]);
+  });
+
   it('finishes when another erasure deletes a tombstone', async () => {
     const context = await realDependencies({ model: accountModel() });
     const { deps, clock } = context;
