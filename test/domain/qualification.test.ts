@@ -62,6 +62,21 @@ describe('evaluateLead', () => {
     expect(transitions).toHaveLength(qualifies ? 1 : 0);
   });
 
+  it('qualifies at exactly the threshold at any event time', () => {
+    // CFO fit 50 plus one demo request of 40 points scored at its own time.
+    const exact = testModel({ threshold: 90 });
+    const hours = Array.from({ length: 48 }, (_, hour) => hour);
+    const statuses = hours.map((hour) => {
+      const days = hour / 24;
+      const lead = newLead('l', exact, T0);
+      const events = [cfoIdentify(), demo(days)];
+      const state = applyEvents(lead, events, exact).state;
+      return evaluateLead(state, exact, T0 + days * DAY_MS).state.status;
+    });
+
+    expect(statuses.filter((status) => status !== 'mql')).toEqual([]);
+  });
+
   it('does not qualify a lead below the minimum fit', () => {
     const events = [
       identify({ title: 'Finance Manager' }),
