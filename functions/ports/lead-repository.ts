@@ -62,6 +62,12 @@ export interface LeadChange {
    * no longer points at the lead, as after an erasure of that lead.
    */
   followedTombstone?: FollowedTombstone;
+  /**
+   * The lead that the change's new tombstone points at. The write fails
+   * as a version conflict when that lead is itself merged or held for
+   * erasure, so concurrent merges never form a cycle of tombstones.
+   */
+  mergeTarget?: string;
 }
 
 /** A merged lead's tombstone, by its id and the lead it points at. */

@@ -69,11 +69,13 @@ export async function linkIdentity(
   link: IdentityLink,
   now: number,
 ): Promise<LinkOutcome> {
-  const target = await resolveLeadId(deps, link.to);
-  if (target === link.from) {
-    return outcome(link.from, target, 'same-lead', 0);
-  }
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    // Read again on each attempt, because a conflict can mean that the
+    // target was merged into another lead meanwhile.
+    const target = await resolveLeadId(deps, link.to);
+    if (target === link.from) {
+      return outcome(link.from, target, 'same-lead', 0);
+    }
     const source = await deps.repository.getLead(link.from);
     if (source?.mergedInto !== undefined) {
       return continueLinked(deps, source, target, now);
@@ -96,6 +98,7 @@ export async function linkIdentity(
         state: { ...tombstone.state, version: (source?.version ?? 0) + 1 },
         events: [],
         outgoing,
+        mergeTarget: target,
         ...(source?.membership === undefined
           ? {}
           : {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConcurrencyError } from '../../functions/domain/errors.js';
 import { tombstoneOf } from '../../functions/domain/merge.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { DAY_MS } from '../../functions/domain/time.js';
@@ -193,6 +194,38 @@ describe('identity links', () => {
     expect((await setup.repository.listEvents('anon:a5', 50)).events).toEqual(
       [],
     );
+  });
+
+  it('keeps one live lead under crossing aliases', async () => {
+    const setup = await realDependencies({ model });
+    const ids = ['ann', 'ben', 'cat', 'dan'];
+    await ingest(
+      setup,
+      ids.map((userId) => message(setup, demo({ userId }))),
+    );
+    const aliases = ids.flatMap((previousId) =>
+      ids
+        .filter((userId) => userId !== previousId)
+        .map((userId) => message(setup, { type: 'alias', userId, previousId })),
+    );
+
+    const outcomes = await Promise.allSettled(
+      aliases.map((alias) => ingest(setup, [alias])),
+    );
+
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') {
+        expect(outcome.reason).toBeInstanceOf(ConcurrencyError);
+      }
+    }
+    const states = await Promise.all(
+      ids.map((id) => setup.repository.getLead(id)),
+    );
+    const live = states.filter((state) => state?.mergedInto === undefined);
+    expect(live).toHaveLength(1);
+    await ingest(setup, aliases);
+    const merged = await setup.repository.getLead(live[0]?.leadId ?? '');
+    expect(merged?.intent.get('demo-request')?.matched).toBe(4);
   });
 
   it('merges an earlier user id named by an alias', async () => {

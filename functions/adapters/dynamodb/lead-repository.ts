@@ -112,7 +112,8 @@ type ItemRole =
   | { kind: 'link' }
   | { kind: 'outcome' }
   | { kind: 'history' }
-  | { kind: 'tombstone' };
+  | { kind: 'tombstone' }
+  | { kind: 'target' };
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_WRITE_LIMIT = 25;
@@ -801,6 +802,10 @@ export class DynamoLeadRepository implements LeadRepository {
       });
       roles.push({ kind: 'tombstone' });
     }
+    if (change.mergeTarget !== undefined) {
+      items.push(this.liveTargetCheck(change.mergeTarget));
+      roles.push({ kind: 'target' });
+    }
     const { mergedInto, leadId } = change.state;
     if (mergedInto !== undefined) {
       items.push({
@@ -809,6 +814,26 @@ export class DynamoLeadRepository implements LeadRepository {
       roles.push({ kind: 'link' });
     }
     return { items, roles };
+  }
+
+  /**
+   * Checks that a lead is neither merged into another nor held for
+   * erasure. A lead not stored yet passes.
+   */
+  private liveTargetCheck(leadId: string): TransactWriteItem {
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: stateKey(leadId),
+        ConditionExpression:
+          'attribute_not_exists(#mergedInto) AND (attribute_not_exists(#hold) OR #hold < :now)',
+        ExpressionAttributeNames: {
+          '#mergedInto': 'mergedInto',
+          '#hold': ERASURE_HOLD,
+        },
+        ExpressionAttributeValues: marshall({ ':now': this.clock() }),
+      },
+    };
   }
 
   private outboxPut(event: OutgoingEvent): TransactWriteItem {
