@@ -55,11 +55,26 @@ function checkIdText(text: string, context: z.RefinementCtx): void {
   }
 }
 
+/**
+ * A numeric id. JSON parsing rounds integers beyond 2^53, so two such ids
+ * of different people could become one lead; they are rejected instead.
+ */
+const numericId = z
+  .number()
+  .finite()
+  .refine(
+    (value) => Math.abs(value) <= Number.MAX_SAFE_INTEGER,
+    'is a number beyond 2^53, which JSON parsing rounds; send it as a string',
+  );
+
 const identifier = z
-  .union([
-    z.string().trim().min(1, 'must not be empty').superRefine(checkIdText),
-    z.number().finite(),
-  ])
+  .union(
+    [
+      z.string().trim().min(1, 'must not be empty').superRefine(checkIdText),
+      numericId,
+    ],
+    { error: 'must be a string or a number' },
+  )
   .transform(String);
 
 /**

@@ -81,6 +81,24 @@ describe('segmentMessageSchema ids', () => {
       field: 'previousId',
       reason: 'control characters',
     },
+    {
+      name: 'a userId number beyond 2^53',
+      message: { ...track, userId: 2 ** 64 },
+      field: 'userId',
+      reason: 'send it as a string',
+    },
+    {
+      name: 'a userId object',
+      message: { ...track, userId: { id: 'u' } },
+      field: 'userId',
+      reason: 'must be a string or a number',
+    },
+    {
+      name: 'a groupId of true',
+      message: { ...track, type: 'group', groupId: true },
+      field: 'groupId',
+      reason: 'must be a string or a number',
+    },
   ])('rejects $name', ({ message, field, reason }) => {
     const parsed = segmentMessageSchema.safeParse(message);
 
