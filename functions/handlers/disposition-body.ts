@@ -10,11 +10,22 @@ const MAX_BODY_BYTES = 4 * 1024;
 /** Maximum length of a sales reason in characters. */
 export const MAX_REASON_LENGTH = 200;
 
+/**
+ * A surrogate not part of a pair. The reason goes out in "Lead
+ * Disposition Changed", and strict UTF-8 encoders and JSON parsers reject
+ * such text.
+ */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+
 const reason = z
   .string()
   .trim()
   .min(1, 'must not be empty')
-  .max(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`);
+  .max(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)
+  .refine(
+    (text) => !LONE_SURROGATE.test(text),
+    'must be well-formed Unicode; it contains a lone surrogate (U+D800 to U+DFFF)',
+  );
 
 const dispositionBody = z.discriminatedUnion(
   'disposition',
@@ -72,7 +83,7 @@ export function recycleReasonOf(request: ApiRequest): string {
     throw new ValidationError('The body must give the reason for recycling.', [
       {
         field: 'reason',
-        message: `must be a non-empty string of at most ${MAX_REASON_LENGTH} characters`,
+        message: `must be a non-empty string of at most ${MAX_REASON_LENGTH} characters, in well-formed Unicode`,
       },
     ]);
   }

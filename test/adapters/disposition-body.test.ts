@@ -57,6 +57,8 @@ describe('dispositionOf', () => {
     [{ disposition: 'converted', convertedTo: 'deal' }, 'convertedTo'],
     [{ disposition: 'won' }, 'disposition'],
     [{ disposition: 'accepted', extra: 1 }, '(root)'],
+    [{ disposition: 'rejected', reason: 'no \ud800 budget' }, 'reason'],
+    [{ disposition: 'accepted', reason: '\udc00' }, 'reason'],
   ])('rejects %j naming %s', (body, field) => {
     expect(fieldsOf(body)).toEqual([field]);
   });
