@@ -285,6 +285,12 @@ export interface LeadRepository {
   /** Stores an outbox entry on its own, for events of no lead change. */
   putOutboxEntry(event: OutgoingEvent): Promise<void>;
   /**
+   * Returns the ids of the leads merged into a lead, from the identity
+   * link items under it.
+   */
+  listMergedLeadIds(leadId: string): Promise<string[]>;
+
+  /**
    * Deletes every item of a lead except its state: events and their
    * message markers, history, outbox entries, identity link items and its
    * membership item under its account. Returns how many items it deleted

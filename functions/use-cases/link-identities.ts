@@ -28,6 +28,8 @@ const MAX_BACKOFF_MS = 250;
  * a long anonymous history cannot make a tracking request time out.
  */
 const MAX_PAGES_PER_REQUEST = 20;
+/** Attempts to point one merged lead at the end of its chain. */
+const REPOINT_ATTEMPTS = 5;
 
 /** What linking one identity did. */
 export interface LinkOutcome {
@@ -117,6 +119,7 @@ export async function linkIdentity(
     }
     await publishEvents(deps, outgoing);
     deps.log.info('identity linked', logFields(link.from));
+    await repointMergedLeads(deps, link.from, target);
     const moved = tombstone.state.mergePending
       ? await moveEvents(deps, link.from, target, now)
       : 0;
@@ -138,10 +141,61 @@ async function continueLinked(
     deps.log.warn('identity link conflict', logFields(source.leadId));
     return outcome(source.leadId, linkedTo, 'conflict', 0);
   }
+  await repointMergedLeads(deps, source.leadId, linkedTo);
   const moved = source.mergePending
     ? await moveEvents(deps, source.leadId, linkedTo, now)
     : 0;
   return outcome(source.leadId, linkedTo, 'already-linked', moved);
+}
+
+/**
+ * Points the tombstones of leads merged into `from` at `target`, the lead
+ * that `from` now merges into. Otherwise each alias of a renamed user
+ * would add a link to the chain that ingest follows, and ingest fails
+ * beyond MAX_REDIRECTS links. A tombstone that keeps changing keeps
+ * pointing at `from`, which still leads to `target`, and linking `from`
+ * again retries it.
+ */
+async function repointMergedLeads(
+  deps: ScoringDependencies,
+  from: string,
+  target: string,
+): Promise<void> {
+  for (const mergedId of await deps.repository.listMergedLeadIds(from)) {
+    if (mergedId === target) continue;
+    await repointTombstone(deps, mergedId, from, target);
+  }
+}
+
+async function repointTombstone(
+  deps: ScoringDependencies,
+  leadId: string,
+  from: string,
+  target: string,
+): Promise<void> {
+  for (let attempt = 1; attempt <= REPOINT_ATTEMPTS; attempt += 1) {
+    const tombstone = await deps.repository.getLead(leadId);
+    if (tombstone?.mergedInto !== from) return;
+    try {
+      await deps.repository.saveLeadChange({
+        sourceId: 'identity',
+        expectedVersion: tombstone.version,
+        state: {
+          ...tombstone,
+          mergedInto: target,
+          version: tombstone.version + 1,
+        },
+        events: [],
+        outgoing: [],
+        mergeTarget: target,
+      });
+      return;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      await backOff(attempt);
+    }
+  }
+  deps.log.warn('merged lead not repointed', logFields(leadId));
 }
 
 /**

@@ -228,6 +228,33 @@ describe('identity links', () => {
     expect(merged?.intent.get('demo-request')?.matched).toBe(4);
   });
 
+  it('follows a chain of ten aliases', async () => {
+    const setup = await realDependencies({ model });
+    const ids = Array.from({ length: 11 }, (_, index) => `renamed-${index}`);
+    await ingest(setup, [message(setup, demo({ userId: ids[0] as string }))]);
+    for (let index = 0; index + 1 < ids.length; index += 1) {
+      await ingest(setup, [
+        message(setup, {
+          type: 'alias',
+          previousId: ids[index],
+          userId: ids[index + 1],
+        }),
+      ]);
+    }
+
+    const result = await ingest(setup, [
+      message(setup, demo({ userId: 'renamed-0' })),
+    ]);
+
+    expect(result.results[0]).toMatchObject({
+      status: 'scored',
+      leadId: 'renamed-10',
+    });
+    const view = await getLead(setup.deps, 'renamed-0');
+    expect(view.leadId).toBe('renamed-10');
+    expect(view.requestedLeadId).toBe('renamed-0');
+  });
+
   it('merges an earlier user id named by an alias', async () => {
     const setup = await realDependencies({ model });
     await ingest(setup, [message(setup, cfo('old-id'), 2)]);

@@ -60,6 +60,7 @@ import {
   itemToOutgoing,
   itemToState,
   itemToStoredEvent,
+  LINK_SORT_PREFIX,
   leadPartition,
   linkItem,
   MESSAGE_SORT_KEY,
@@ -353,6 +354,14 @@ export class DynamoLeadRepository implements LeadRepository {
     const { Put } = this.outboxPut(event);
     if (Put === undefined) return;
     await this.client.send(new PutItemCommand(Put));
+  }
+
+  async listMergedLeadIds(leadId: string): Promise<string[]> {
+    const items = await this.queryPartition(
+      leadPartition(leadId),
+      LINK_SORT_PREFIX,
+    );
+    return items.map((item) => String(unmarshall(item).mergedLeadId));
   }
 
   async deleteLeadData(
