@@ -16,14 +16,6 @@ import {
 } from './score.js';
 import { DAY_MS } from './time.js';
 
-/**
- * Points a score may fall short of the threshold and still reach it.
- * Intent weights are rounded to 2^-36 and decayed with floating-point
- * powers, so a demo request of 40 points scored at its own time can add
- * 39.99999999999 and leave a lead of fit 60 just below a threshold of 100.
- */
-const THRESHOLD_TOLERANCE = 1e-6;
-
 /** Qualifications kept in a lead's history. Older ones are dropped. */
 export const MAX_EPISODE_RECORDS = 20;
 
@@ -301,9 +293,13 @@ function isEligible(
   now: number,
 ): boolean {
   const { threshold, minimumFit } = model.qualification;
+  // The score is compared as shown, in cents, as account scores are.
+  // Intent decays from its event time to the evaluation and its weights
+  // are rounded to 2^-36, so a lead of fit 60 whose demo request of 40
+  // arrived a moment ago has 99.99999 points, shown as 100.
   if (
-    score.score + THRESHOLD_TOLERANCE < threshold ||
-    score.fit + THRESHOLD_TOLERANCE < minimumFit
+    roundCents(score.score) < threshold ||
+    roundCents(score.fit) < minimumFit
   ) {
     return false;
   }
