@@ -139,6 +139,29 @@ export function boundedAccountId(kind: string, name: string): string {
 }
 
 /**
+ * Returns the id an account is stored under for an id as a caller may
+ * spell it. The name of a `domain:` or `company:` id is normalized as
+ * accountOf normalizes it at ingest (trimmed, Unicode NFC, lower case,
+ * and for a domain without a trailing dot), so `domain:ACME.example`
+ * names `domain:acme.example`. Group ids are kept as they are, because
+ * they are keys of another system.
+ */
+export function storedAccountId(accountId: string): string {
+  const colon = accountId.indexOf(':');
+  const kind = accountId.slice(0, colon);
+  const name = accountId.slice(colon + 1);
+  if (colon === -1 || normalizeText(name) === '') return accountId;
+  if (kind === 'domain') {
+    const domain = emailDomainOf(name);
+    return domain === undefined ? accountId : boundedAccountId(kind, domain);
+  }
+  if (kind === 'company') {
+    return boundedAccountId(kind, normalizeText(name).replace(/\s+/g, ' '));
+  }
+  return accountId;
+}
+
+/**
  * Returns the account of a lead, or undefined when it has none: a lead
  * with only a personal or malformed email address forms no account.
  */

@@ -1,4 +1,8 @@
-import { decayedIntent, scoreAccount } from '../domain/account.js';
+import {
+  decayedIntent,
+  scoreAccount,
+  storedAccountId,
+} from '../domain/account.js';
 import { NotFoundError } from '../domain/errors.js';
 import { roundCents } from '../domain/explanation.js';
 import type { LeadStatus } from '../domain/lead.js';
@@ -65,7 +69,8 @@ export async function getAccount(
   deps: ScoringDependencies,
   requestedId: string,
 ): Promise<AccountView> {
-  const read = await readAccount(deps, requestedId);
+  const storedId = storedAccountId(requestedId);
+  const read = await readAccount(deps, storedId);
   const { accountId, state, members } = read;
   if (members.length === 0 && state === undefined) {
     throw new NotFoundError(`Account ${requestedId} was not found.`);
@@ -114,8 +119,6 @@ export async function getAccount(
     leads: leads.slice(0, MAX_ACCOUNT_LEADS_SHOWN),
     modelVersion: deps.model.version,
     scoredAt: toIso(now),
-    ...(read.linkedFrom === undefined
-      ? {}
-      : { requestedAccountId: requestedId }),
+    ...(read.linkedFrom === undefined ? {} : { requestedAccountId: storedId }),
   };
 }

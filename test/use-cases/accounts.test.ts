@@ -144,6 +144,8 @@ describe('accounts', () => {
 
     const group = await getAccount(deps, 'group:acct-9');
     const company = await getAccount(deps, 'company:gamma ltd');
+    const spelled = await getAccount(deps, 'company: Gamma  LTD ');
+    expect(spelled.accountId).toBe('company:gamma ltd');
     expect(group.leads.map((lead) => lead.leadId)).toEqual(['u-1']);
     expect(company.leads.map((lead) => lead.leadId)).toEqual(['u-2']);
     await expect(getAccount(deps, 'domain:gmail.com')).rejects.toThrow(
@@ -183,6 +185,9 @@ describe('accounts', () => {
     ]);
     expect(view.requestedAccountId).toBeUndefined();
     const byDomain = await getAccount(deps, 'domain:acme.example');
+    const upper = await getAccount(deps, 'domain:ACME.Example.');
+    expect(upper.accountId).toBe('group:acct-7');
+    expect(upper.requestedAccountId).toBe('domain:acme.example');
     expect(byDomain.accountId).toBe('group:acct-7');
     expect(byDomain.requestedAccountId).toBe('domain:acme.example');
     expect(byDomain.leadCount).toBe(3);
