@@ -133,8 +133,22 @@ export function parseIsoDateTime(text: string): number | undefined {
   if (!ISO_DATE_TIME.test(text) || !hasValidCalendarDate(text)) {
     return undefined;
   }
-  const time = Date.parse(text);
+  const time = Date.parse(withUtcOffset(text));
   return Number.isNaN(time) ? undefined : time;
+}
+
+/**
+ * Completes the UTC offset of a date-time for Date.parse, which reads a
+ * date-time without an offset in the server's time zone and rejects an
+ * offset of hours only (`+02`). A missing offset is read as UTC, as a
+ * bare date already is, so the result does not depend on where the
+ * engine runs.
+ */
+function withUtcOffset(text: string): string {
+  const time = text.slice(10);
+  if (time === '') return text;
+  if (/[+-]\d{2}$/.test(time)) return `${text}:00`;
+  return /([Zz]|[+-]\d{2}:?\d{2})$/.test(time) ? text : `${text}Z`;
 }
 
 const dateTime = z
@@ -268,9 +282,11 @@ export function resolveEventTime(
   if (stated === undefined) {
     return receivedAt;
   }
-  let occurredAt = Date.parse(stated);
-  if (message.sentAt !== undefined) {
-    const clockOffset = receivedAt - Date.parse(message.sentAt);
+  let occurredAt = parseIsoDateTime(stated) ?? receivedAt;
+  const sentAt =
+    message.sentAt === undefined ? undefined : parseIsoDateTime(message.sentAt);
+  if (sentAt !== undefined) {
+    const clockOffset = receivedAt - sentAt;
     if (Math.abs(clockOffset) > CLOCK_SKEW_TOLERANCE_MS) {
       occurredAt += clockOffset;
     }

@@ -7,6 +7,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { requestedLeadId } from '../../functions/domain/identity.js';
 import {
+  parseIsoDateTime,
   segmentMessageSchema,
   type TrackingEvent,
   toTrackingEvent,
@@ -89,10 +90,10 @@ function receiveTimeOf(
   message: { timestamp?: string; originalTimestamp?: string },
   fallback: number,
 ): number {
-  const stated = Date.parse(
-    message.timestamp ?? message.originalTimestamp ?? '',
+  const stated = message.timestamp ?? message.originalTimestamp;
+  return (
+    (stated === undefined ? undefined : parseIsoDateTime(stated)) ?? fallback
   );
-  return Number.isNaN(stated) ? fallback : stated;
 }
 
 /** Settings of reading the events a running engine stored. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CLOCK_SKEW_TOLERANCE_MS,
   flattenTraits,
+  parseIsoDateTime,
   resolveEventTime,
   segmentMessageSchema,
   toTrackingEvent,
@@ -199,6 +200,30 @@ describe('segmentMessageSchema timestamps', () => {
 
     expect(parsed.success).toBe(true);
   });
+
+  it.each([
+    { text: '2026-06-01T12:00:00+02', utc: '2026-06-01T10:00:00.000Z' },
+    { text: '2026-06-01T12:00:00-05', utc: '2026-06-01T17:00:00.000Z' },
+    { text: '2026-06-01T12:00:00', utc: '2026-06-01T12:00:00.000Z' },
+    { text: '2026-06-01T12:00', utc: '2026-06-01T12:00:00.000Z' },
+    { text: '2026-06-01 12:00:00.5', utc: '2026-06-01T12:00:00.500Z' },
+    { text: '2026-06-01', utc: '2026-06-01T00:00:00.000Z' },
+  ])('reads $text as $utc in any server time zone', ({ text, utc }) => {
+    const serverZone = process.env.TZ;
+    try {
+      for (const zone of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
+        process.env.TZ = zone;
+
+        const parsed = parseIsoDateTime(text);
+
+        expect(parsed).toBeDefined();
+        expect(new Date(parsed ?? 0).toISOString()).toBe(utc);
+      }
+    } finally {
+      if (serverZone === undefined) delete process.env.TZ;
+      else process.env.TZ = serverZone;
+    }
+  });
 });
 
 describe('resolveEventTime', () => {
@@ -244,6 +269,18 @@ describe('resolveEventTime', () => {
     expect(resolveEventTime({ timestamp: future }, receivedAt)).toBe(
       receivedAt,
     );
+  });
+
+  it('reads a timestamp with an offset of hours only', () => {
+    const occurredAt = resolveEventTime(
+      {
+        timestamp: '2026-06-01T12:00:00+02',
+        sentAt: '2026-06-01T14:00:00+02',
+      },
+      receivedAt,
+    );
+
+    expect(occurredAt).toBe(Date.parse('2026-06-01T10:00:00Z'));
   });
 
   it('moves a future originalTimestamp to the receive time', () => {
