@@ -73,7 +73,12 @@ const identifier = z
       z.string().trim().min(1, 'must not be empty').superRefine(checkIdText),
       numericId,
     ],
-    { error: 'must be a string or a number' },
+    {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required'
+          : 'must be a string or a number',
+    },
   )
   .transform(String);
 

@@ -95,6 +95,12 @@ describe('segmentMessageSchema ids', () => {
       reason: 'must be a string or a number',
     },
     {
+      name: 'an alias without previousId',
+      message: { type: 'alias', userId: 'u' },
+      field: 'previousId',
+      reason: 'is required',
+    },
+    {
       name: 'a groupId of true',
       message: { ...track, type: 'group', groupId: true },
       field: 'groupId',
