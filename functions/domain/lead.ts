@@ -67,6 +67,15 @@ export interface Membership {
   linkedAccountId?: string;
 }
 
+/**
+ * Traits a lead keeps besides those the model reads. Each identify can
+ * carry hundreds of names within the 32 KB message limit, and without a
+ * limit a lead's state would outgrow DynamoDB's 400 KB item limit, after
+ * which every write of the lead fails. 64 traits of the longest name and
+ * value (200 and 1000 characters) take about 250 KB of UTF-8 at most.
+ */
+export const MAX_OTHER_TRAITS = 64;
+
 /** A trait value and the event time that set it. */
 export interface TraitEntry {
   value: TraitValue;
@@ -272,7 +281,7 @@ function applyEvent(
   noteDisplayId(state, event);
   const outcome: EventOutcome = { messageId: event.messageId };
   if (type === 'identify' || type === 'group') {
-    outcome.traits = mergeTraits(state, event.traits, at);
+    outcome.traits = mergeTraits(state, event.traits, at, model);
     noteGroupId(state, event, at);
     return outcome;
   }
@@ -346,6 +355,7 @@ function mergeTraits(
   state: LeadState,
   traits: Readonly<Record<string, TraitValue>>,
   at: number,
+  model: ScoringModel,
 ): string[] {
   const changed: string[] = [];
   for (const key in traits) {
@@ -356,7 +366,31 @@ function mergeTraits(
       changed.push(key);
     }
   }
-  return changed;
+  const dropped = dropExtraTraits(state, model.traitNames);
+  return dropped.size === 0
+    ? changed
+    : changed.filter((key) => !dropped.has(key));
+}
+
+/**
+ * Drops the traits the model does not read beyond the MAX_OTHER_TRAITS
+ * first names in code unit order, and returns the names dropped. Keeping
+ * the first names makes the kept set the same in any event order.
+ */
+function dropExtraTraits(
+  state: LeadState,
+  modelTraits: ReadonlySet<string>,
+): Set<string> {
+  const others: string[] = [];
+  for (const key in state.traits) {
+    if (!modelTraits.has(key)) others.push(key);
+  }
+  if (others.length <= MAX_OTHER_TRAITS) return new Set();
+  others.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const dropped = new Set(others.slice(MAX_OTHER_TRAITS));
+  const writable = writableTraits(state);
+  for (const key of dropped) delete writable[key];
+  return dropped;
 }
 
 /** Later event time wins; equal times are settled by value, not order. */

@@ -415,6 +415,8 @@ function stringOrUndefined(value: unknown): string | undefined {
 
 const MAX_TRAIT_DEPTH = 2;
 const MAX_TRAIT_LENGTH = 1000;
+/** Longest trait name kept, with its prefix such as `company.`. */
+const MAX_TRAIT_NAME_LENGTH = 200;
 
 /**
  * Flattens nested traits into dot paths (`company.industry`), keeping only
@@ -429,6 +431,7 @@ export function flattenTraits(
   for (const [key, value] of Object.entries(traits)) {
     if (key.trim() === '') continue;
     const path = `${prefix}${key}`;
+    if (path.length > MAX_TRAIT_NAME_LENGTH) continue;
     if (typeof value === 'string') {
       flat[path] = value.slice(0, MAX_TRAIT_LENGTH);
     } else if (typeof value === 'number' && Number.isFinite(value)) {

@@ -102,6 +102,12 @@ export interface ScoringModel {
   quarantine: QuarantinePolicy;
   /** Account roll-up and buying groups; undefined when the model has none. */
   accounts: AccountPolicy | undefined;
+  /**
+   * Traits the model reads: those of fit rules, the account company and
+   * title traits and `email`. A lead keeps them beyond its limit of other
+   * traits.
+   */
+  traitNames: ReadonlySet<string>;
 }
 
 /** A buying-group role, held by leads whose title matches `title`. */
@@ -158,6 +164,12 @@ export function compileModel(document: unknown): ScoringModel {
     qualification: model.qualification,
     quarantine,
     accounts: model.accounts && compileAccounts(model.accounts),
+    traitNames: new Set([
+      'email',
+      ...model.fit.rules.flatMap((rule) => rule.traits),
+      ...(model.accounts?.companyTraits ?? []),
+      ...(model.accounts?.titleTraits ?? []),
+    ]),
   };
 }
 

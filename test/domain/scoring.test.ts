@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvents, newLead } from '../../functions/domain/lead.js';
+import {
+  applyEvents,
+  MAX_OTHER_TRAITS,
+  newLead,
+} from '../../functions/domain/lead.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { DAY_MS, QUARTER_MS } from '../../functions/domain/time.js';
 import {
@@ -31,6 +35,30 @@ describe('scoreLead fit', () => {
 
     expect(score.fit).toBe(points);
     expect(score.fitContributions.map((c) => c.ruleId)).toEqual([rule]);
+  });
+
+  it('keeps the same traits past the limit in any order', () => {
+    const names = (from: number) =>
+      Object.fromEntries(
+        Array.from({ length: MAX_OTHER_TRAITS }, (_, index) => [
+          `extra_${String(from + index).padStart(4, '0')}`,
+          'x',
+        ]),
+      );
+    const first = identify({ ...names(0), title: 'CFO' });
+    const second = identify(names(MAX_OTHER_TRAITS / 2));
+    const lead = () => newLead('lead-1', model, T0);
+
+    const forward = applyEvents(lead(), [first, second], model).state;
+    const backward = applyEvents(lead(), [second, first], model).state;
+
+    const kept = Object.keys(forward.traits).sort();
+    expect(kept).toEqual(Object.keys(backward.traits).sort());
+    expect(kept).toHaveLength(MAX_OTHER_TRAITS + 1);
+    expect(kept).toContain('title');
+    expect(kept).toContain('extra_0000');
+    expect(kept).not.toContain(`extra_${MAX_OTHER_TRAITS + 10}`);
+    expect(scoreLead(forward, model, T0).fit).toBe(30);
   });
 
   it('takes the first trait present among the candidates', () => {

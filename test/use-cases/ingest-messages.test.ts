@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { MAX_OTHER_TRAITS } from '../../functions/domain/lead.js';
 import { getLead } from '../../functions/use-cases/get-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { SALES_TARGET } from '../../lib/definitions/event-routing.js';
@@ -33,6 +34,39 @@ describe('ingestMessages', () => {
     expect(routed['detail-type']).toBe('Lead Qualified');
     expect(routed.detail.leadId).toBe('cpo-1');
     expect(routed.detail.episode).toBe(1);
+  });
+
+  it('stores a lead that sends thousands of trait names', async () => {
+    const { deps, clock, repository } = await realDependencies();
+    // Each identify stays under the 32 KB message limit, but together
+    // their distinct trait names exceed DynamoDB's 400 KB item limit.
+    const identifies = Array.from({ length: 15 }, (_, call) => ({
+      type: 'identify',
+      messageId: `traits-${call}`,
+      userId: 'collector',
+      traits: {
+        title: 'CFO',
+        ...Object.fromEntries(
+          Array.from({ length: 900 }, (_, key) => [
+            `field_${call}_${key}`,
+            'value-text',
+          ]),
+        ),
+      },
+    }));
+
+    const result = await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: identifies,
+      receivedAt: clock.now,
+    });
+
+    expect(result.counts.scored).toBe(15);
+    const stored = await repository.getLead('collector');
+    expect(stored?.traits.title?.value).toBe('CFO');
+    expect(Object.keys(stored?.traits ?? {}).length).toBeLessThanOrEqual(
+      MAX_OTHER_TRAITS + 1,
+    );
   });
 
   it('reports a resent batch as duplicates and changes nothing', async () => {
