@@ -48,7 +48,10 @@ export async function recordDisposition(
       throw new NotFoundError(`Lead ${requestedId} was not found.`);
     }
     if (repeatsDisposition(stored, request)) {
-      return { lead: await getLead(deps, leadId), changed: false };
+      return {
+        lead: await leadView(deps, requestedId, leadId),
+        changed: false,
+      };
     }
     const now = deps.clock();
     const plan = planDisposition(stored, request, deps.model, now);
@@ -106,9 +109,24 @@ export async function recordDisposition(
       disposition: request.kind,
       episode: plan.record.episode,
     });
-    return { lead: await getLead(deps, leadId), changed: true };
+    return { lead: await leadView(deps, requestedId, leadId), changed: true };
   }
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing concurrently; retry the request.`,
   );
+}
+
+/**
+ * Returns the lead as GET /leads/{leadId} shows it, naming the requested
+ * id when it was merged into the lead.
+ */
+async function leadView(
+  deps: ScoringDependencies,
+  requestedId: string,
+  leadId: string,
+): Promise<LeadView> {
+  const lead = await getLead(deps, leadId);
+  return leadId === requestedLeadId(requestedId)
+    ? lead
+    : { ...lead, requestedLeadId: requestedId };
 }

@@ -47,6 +47,26 @@ describe('recordDisposition', () => {
     });
   });
 
+  it('names the merged id it was sent for', async () => {
+    const { deps, clock } = await qualifiedLead('mia');
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: [{ type: 'identify', userId: 'mia', anonymousId: 'browser-9' }],
+      receivedAt: clock.now,
+    });
+
+    const first = await recordDisposition(deps, 'anon:browser-9', {
+      kind: 'accepted',
+    });
+    const retry = await recordDisposition(deps, 'anon:browser-9', {
+      kind: 'accepted',
+    });
+
+    expect(first.lead.leadId).toBe('mia');
+    expect(first.lead.requestedLeadId).toBe('anon:browser-9');
+    expect(retry.lead.requestedLeadId).toBe('anon:browser-9');
+  });
+
   it('ends the episode of a rejected lead', async () => {
     const { dispose, published } = await qualifiedLead('rej-1');
 
