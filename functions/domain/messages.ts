@@ -233,6 +233,19 @@ export const segmentMessageSchema = z
         message: 'either userId or anonymousId is required',
       });
     }
+    const userIds = {
+      userId: message.userId,
+      previousId: message.type === 'alias' ? message.previousId : undefined,
+    };
+    for (const [field, id] of Object.entries(userIds)) {
+      if (id === '.' || id === '..') {
+        context.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `must not be "${id}": a URL path cannot name it, so the lead could not be read or erased. Send another id.`,
+        });
+      }
+    }
   });
 
 export type SegmentMessage = z.infer<typeof segmentMessageSchema>;

@@ -95,6 +95,18 @@ describe('segmentMessageSchema ids', () => {
       reason: 'must be a string or a number',
     },
     {
+      name: 'a userId of two dots',
+      message: { ...track, userId: ' .. ' },
+      field: 'userId',
+      reason: 'a URL path cannot name it',
+    },
+    {
+      name: 'an alias from a userId of one dot',
+      message: { type: 'alias', userId: 'u', previousId: '.' },
+      field: 'previousId',
+      reason: 'a URL path cannot name it',
+    },
+    {
       name: 'an alias without previousId',
       message: { type: 'alias', userId: 'u' },
       field: 'previousId',
