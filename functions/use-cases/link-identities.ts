@@ -141,10 +141,14 @@ async function continueLinked(
     deps.log.warn('identity link conflict', logFields(source.leadId));
     return outcome(source.leadId, linkedTo, 'conflict', 0);
   }
+  if (!source.mergePending) {
+    return outcome(source.leadId, linkedTo, 'already-linked', 0);
+  }
+  // A merge left unfinished may also have left its merged leads pointing
+  // at the source. Finished merges skip this read, because most requests
+  // of an identified visitor restate the link.
   await repointMergedLeads(deps, source.leadId, linkedTo);
-  const moved = source.mergePending
-    ? await moveEvents(deps, source.leadId, linkedTo, now)
-    : 0;
+  const moved = await moveEvents(deps, source.leadId, linkedTo, now);
   return outcome(source.leadId, linkedTo, 'already-linked', moved);
 }
 
@@ -153,8 +157,8 @@ async function continueLinked(
  * that `from` now merges into. Otherwise each alias of a renamed user
  * would add a link to the chain that ingest follows, and ingest fails
  * beyond MAX_REDIRECTS links. A tombstone that keeps changing keeps
- * pointing at `from`, which still leads to `target`, and linking `from`
- * again retries it.
+ * pointing at `from`, which still leads to `target`; a repeated link of
+ * `from` retries it only while the merge of `from` is unfinished.
  */
 async function repointMergedLeads(
   deps: ScoringDependencies,
