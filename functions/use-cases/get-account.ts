@@ -72,7 +72,9 @@ export async function getAccount(
   const storedId = storedAccountId(requestedId);
   const read = await readAccount(deps, storedId);
   const { accountId, state, members } = read;
-  if (members.length === 0 && state === undefined) {
+  // An account whose leads were all erased keeps its state item, but it
+  // has no leads to show.
+  if (members.length === 0) {
     throw new NotFoundError(`Account ${requestedId} was not found.`);
   }
   const now = deps.clock();

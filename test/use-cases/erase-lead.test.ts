@@ -155,6 +155,32 @@ describe('eraseLead', () => {
     );
   });
 
+  it('answers 404 for an account whose leads were all erased', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    for (const [userId, title] of [
+      [ERASED, 'Chief Procurement Officer'],
+      ['carl@acme.example', 'CFO'],
+      ['tina@acme.example', 'CTO'],
+    ] as const) {
+      await ingestMessages(deps, {
+        sourceId: 'default',
+        messages: committee(userId, title),
+        receivedAt: clock.now,
+      });
+    }
+    const qualified = await getAccount(deps, 'domain:acme.example');
+
+    for (const userId of [ERASED, 'carl@acme.example', 'tina@acme.example']) {
+      await eraseLead(deps, userId);
+    }
+
+    expect(qualified.status).toBe('mqa');
+    await expect(getAccount(deps, 'domain:acme.example')).rejects.toThrow(
+      NotFoundError,
+    );
+  });
+
   it('leaves no uncounted event when ingest races it', async () => {
     const context = await realDependencies({ model: accountModel() });
     const { deps, clock } = context;
