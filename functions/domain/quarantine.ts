@@ -1,5 +1,5 @@
 import { normalizeText } from './issues.js';
-import type { TrackingEvent } from './messages.js';
+import { parseIsoDateTime, type TrackingEvent } from './messages.js';
 import type { QuarantinePolicy } from './model.js';
 
 /**
@@ -131,7 +131,8 @@ const EPOCH_SECONDS_LIMIT = 100_000_000_000;
 
 /**
  * Parses an ISO 8601 date-time, or epoch seconds or milliseconds, into
- * epoch milliseconds.
+ * epoch milliseconds. A date-time without a UTC offset is read as UTC, as
+ * event timestamps are.
  */
 export function parseTime(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
@@ -140,8 +141,7 @@ export function parseTime(value: unknown): number | undefined {
   if (typeof value === 'string' && value.trim() !== '') {
     const text = value.trim();
     if (/^\d+(\.\d+)?$/.test(text)) return parseTime(Number(text));
-    const time = Date.parse(text);
-    return Number.isNaN(time) ? undefined : time;
+    return parseIsoDateTime(text);
   }
   return undefined;
 }

@@ -222,6 +222,9 @@ describe('click bursts', () => {
 describe('parseTime', () => {
   it.each([
     { value: '2026-01-01T00:00:00Z', expected: T0 },
+    { value: '2026-01-01T00:00:00', expected: T0 },
+    { value: '2026-01-01T02:00:00+02', expected: T0 },
+    { value: 'Thu, 01 Jan 2026 00:00:00 GMT', expected: undefined },
     { value: T0 / 1000, expected: T0 },
     { value: T0, expected: T0 },
     { value: `${T0}`, expected: T0 },
