@@ -260,7 +260,10 @@ function isEligible(
   now: number,
 ): boolean {
   const { threshold, minimumFit } = model.qualification;
-  if (score.score < threshold || score.fit < minimumFit) {
+  if (
+    roundCents(score.score) < threshold ||
+    roundCents(score.fit) < minimumFit
+  ) {
     return false;
   }
   if (state.status !== 'recycled' || state.recycledAt === undefined) {
