@@ -1,3 +1,4 @@
+import { tallyOf } from './intent-tallies.js';
 import { noteLastAt, removeEvent } from './intent-tally.js';
 import type { LeadState } from './lead.js';
 import {
@@ -68,7 +69,7 @@ export function lastMatchedAt(
   state: LeadState,
   ruleId: string,
 ): number | undefined {
-  let latest = state.intent.get(ruleId)?.lastAt;
+  let latest = tallyOf(state.intent, ruleId)?.lastAt;
   for (const second of clickSecondsOf(state)) {
     for (const [scoredRule, at] of second.scored) {
       if (scoredRule === ruleId && (latest === undefined || at > latest)) {

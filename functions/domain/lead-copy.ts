@@ -1,3 +1,4 @@
+import { copyTallies, deleteTally, setTally } from './intent-tallies.js';
 import { copyTally, emptyTally, type IntentTally } from './intent-tally.js';
 import type { LeadState, TraitEntry } from './lead.js';
 import type {
@@ -19,10 +20,10 @@ import type {
 interface OpenCopy {
   state: LeadState;
   /**
-   * Tallies of the input state. A tally of the copy that is not the one
-   * under the same rule here was created for the copy, which owns it.
+   * Tallies of the input state. A tally of the copy that is not among
+   * them was created for the copy, which owns it.
    */
-  inputIntent: LeadState['intent'];
+  inputTallies: readonly IntentTally[];
   intent: boolean;
   traits: boolean;
   clickSeconds: boolean;
@@ -45,7 +46,7 @@ export function startCopy(state: LeadState): LeadState {
   const copy = shallowCopy(state);
   open = {
     state: copy,
-    inputIntent: state.intent,
+    inputTallies: state.intent.tallies,
     intent: false,
     traits: false,
     clickSeconds: false,
@@ -127,43 +128,39 @@ export function writableTally(
   state: LeadState,
   ruleId: string,
 ): IntentTally | undefined {
-  const tally = state.intent.get(ruleId);
+  const { ruleIds, tallies } = state.intent;
+  const index = ruleIds.indexOf(ruleId);
+  if (index === -1) return undefined;
+  const tally = tallies[index] as IntentTally;
   const copy = open;
-  if (
-    tally === undefined ||
-    copy?.state !== state ||
-    copy.inputIntent.get(ruleId) !== tally
-  ) {
+  if (copy?.state !== state || !copy.inputTallies.includes(tally)) {
     return tally;
   }
   const own = copyTally(tally);
-  writableIntent(state).set(ruleId, own);
+  writableIntent(state).tallies[index] = own;
   return own;
 }
 
 /** Stores a new tally with no events under a rule and returns it. */
 export function addTally(state: LeadState, ruleId: string): IntentTally {
   const tally = emptyTally();
-  writableIntent(state).set(ruleId, tally);
+  setTally(writableIntent(state), ruleId, tally);
   return tally;
 }
 
 /** Removes the tally of a rule. */
 export function removeTally(state: LeadState, ruleId: string): void {
-  writableIntent(state).delete(ruleId);
+  deleteTally(writableIntent(state), ruleId);
 }
 
 /**
- * Returns the state's map of tallies, copied first if it is shared. The
- * tallies in it may still be shared (see writableTally).
+ * Returns the state's tallies, their arrays copied first if they are
+ * shared. The tallies in them may still be shared (see writableTally).
  */
 function writableIntent(state: LeadState): LeadState['intent'] {
   const copy = open;
   if (copy?.state === state && !copy.intent) {
-    // Setting each entry costs less than new Map(map) in Node 20.
-    const intent = new Map<string, IntentTally>();
-    for (const [ruleId, tally] of state.intent) intent.set(ruleId, tally);
-    state.intent = intent;
+    state.intent = copyTallies(state.intent);
     copy.intent = true;
   }
   return state.intent;
@@ -203,10 +200,10 @@ export function cloneState(
   if (options.copyOnWrite === true) {
     return startCopy(state);
   }
-  const intent = new Map<string, IntentTally>();
-  for (const [ruleId, tally] of state.intent) {
-    intent.set(ruleId, copyTally(tally));
-  }
+  const intent = {
+    ruleIds: state.intent.ruleIds.slice(),
+    tallies: state.intent.tallies.map((tally) => copyTally(tally)),
+  };
   const traits: Record<string, TraitEntry> = {};
   for (const key in state.traits) {
     traits[key] = { ...(state.traits[key] as TraitEntry) };

@@ -9,7 +9,7 @@ import {
 } from './click-bursts.js';
 import { userLeadId } from './identity.js';
 import { matchIntentRule } from './intent.js';
-import type { IntentTally } from './intent-tally.js';
+import { emptyTallies, type IntentTallies } from './intent-tallies.js';
 import { addEvent } from './intent-tally.js';
 import {
   addTally,
@@ -29,6 +29,7 @@ import {
   trackNameOf,
 } from './quarantine.js';
 
+export type { IntentTallies } from './intent-tallies.js';
 export type { IntentTally } from './intent-tally.js';
 export { cloneState, lastActivityOf, lastMatchedAt };
 
@@ -131,11 +132,8 @@ export interface LeadState {
   lastActivityAt: number | undefined;
   eventCount: number;
   traits: Record<string, TraitEntry>;
-  /**
-   * Intent tallies by rule id. A map, because records that gain keys in
-   * a different order per lead would each get their own hidden class.
-   */
-  intent: Map<string, IntentTally>;
+  /** Intent tallies by rule id. */
+  intent: IntentTallies;
   quarantined: Partial<Record<QuarantineReason, QuarantineTally>>;
   /** Recent email clicks per second, sorted by second, to detect bursts. */
   clickSeconds: ClickSecond[];
@@ -196,7 +194,7 @@ export function newLead(
     lastActivityAt: undefined,
     eventCount: 0,
     traits: {},
-    intent: new Map(),
+    intent: emptyTallies(),
     quarantined: {},
     clickSeconds: [],
     status: 'engaged',

@@ -1,3 +1,4 @@
+import { emptyTallies } from './intent-tallies.js';
 import type { LeadState } from './lead.js';
 import type { ScoringModel } from './model.js';
 import { recycleNow, type Transition } from './qualification.js';
@@ -46,7 +47,7 @@ export function tombstoneOf(
     lastActivityAt: undefined,
     eventCount: base?.eventCount ?? 0,
     traits: {},
-    intent: new Map(),
+    intent: emptyTallies(),
     quarantined: {},
     clickSeconds: [],
     status: base?.status ?? 'engaged',

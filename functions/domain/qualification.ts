@@ -139,7 +139,7 @@ function finish(
   score: LeadScore,
   tallies: TalliesInModelOrder,
 ): Evaluation {
-  state.nextReviewAt = reviewAfter(state, model, now, tallies, score.fit);
+  state.nextReviewAt = reviewAfter(state, model, now, tallies, score);
   state.lastScore = {
     at: now,
     score: roundCents(score.score),
@@ -161,9 +161,9 @@ function reviewAfter(
   model: ScoringModel,
   now: number,
   tallies: TalliesInModelOrder,
-  fit: number,
+  score: LeadScore,
 ): number | undefined {
-  const reviewAt = nextReviewAt(state, model, now, tallies, fit);
+  const reviewAt = nextReviewAt(state, model, now, tallies, score);
   if (reviewAt === undefined) return undefined;
   if (reviewAt > now) return reviewAt;
   return state.status === 'mql' ? now + 1 : undefined;
@@ -212,7 +212,7 @@ function recycleIfBelowLevel(
   const crossing =
     from > now
       ? now
-      : (timeScoreBelow(state, model, recycleBelow, from, tallies, score.fit) ??
+      : (timeScoreBelow(state, model, recycleBelow, from, tallies, score) ??
         now);
   const at = Math.min(now, Math.max(crossing, state.statusChangedAt));
   return recycle(
@@ -332,20 +332,20 @@ function reviewFrom(state: LeadState, model: ScoringModel): number {
  * Returns when the lead next needs evaluating without new events: for an
  * MQL, when its decayed score falls below the recycle level; for a recycled
  * lead with new activity, when its cooldown ends. Undefined when only a new
- * event can change its status. `tallies` and `fit`, when given, must be
- * talliesInModelOrder and the fit score of the same lead and model.
+ * event can change its status. `tallies` and `score`, when given, must be
+ * talliesInModelOrder and a scoreLead result of the same lead and model.
  */
 export function nextReviewAt(
   state: LeadState,
   model: ScoringModel,
   now: number,
   tallies?: TalliesInModelOrder,
-  fit?: number,
+  score?: LeadScore,
 ): number | undefined {
   if (state.status === 'mql') {
     const { recycleBelow } = model.qualification;
     const from = reviewFrom(state, model);
-    return timeScoreBelow(state, model, recycleBelow, from, tallies, fit);
+    return timeScoreBelow(state, model, recycleBelow, from, tallies, score);
   }
   if (state.status === 'recycled' && state.recycledAt !== undefined) {
     const end = cooldownEnd(state, model);

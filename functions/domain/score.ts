@@ -111,12 +111,13 @@ export function talliesInModelOrder(
   model: ScoringModel,
 ): TalliesInModelOrder {
   const { positions } = model.intentIndex;
-  const tallies = new Array<IntentTally | undefined>(model.intentRules.length);
-  for (const [ruleId, tally] of state.intent) {
-    const position = positions.get(ruleId);
-    if (position !== undefined) tallies[position] = tally;
+  const { ruleIds, tallies } = state.intent;
+  const ordered = new Array<IntentTally | undefined>(model.intentRules.length);
+  for (let index = 0; index < ruleIds.length; index += 1) {
+    const position = positions.get(ruleIds[index] as string);
+    if (position !== undefined) ordered[position] = tallies[index];
   }
-  return tallies;
+  return ordered;
 }
 
 /**
@@ -168,8 +169,9 @@ function quarantineSummary(state: LeadState): QuarantineSummary[] {
  * Returns the earliest time at or after `from` when the lead's score is
  * below `level` if no new event arrives, or undefined if decay never
  * takes it there. `from` must not precede the lead's intent events.
- * `tallies` and `fit`, when given, must be talliesInModelOrder and the
- * fit score of the same state and model.
+ * `tallies` and `score`, when given, must be talliesInModelOrder and a
+ * scoreLead result of the same state and model. A score at `from` lends
+ * its points, so that each evaluation decays every tally once.
  */
 export function timeScoreBelow(
   state: LeadState,
@@ -177,16 +179,26 @@ export function timeScoreBelow(
   level: number,
   from: number,
   tallies: TalliesInModelOrder = talliesInModelOrder(state, model),
-  fit: number = fitPoints(scoreFit(state.traits, model)),
+  score?: LeadScore,
 ): number | undefined {
-  let base = fit;
+  let base = score?.fit ?? fitPoints(scoreFit(state.traits, model));
+  const known = score?.at === from ? score.intentContributions : [];
+  let next = 0;
   const rules = model.intentRules;
   const terms: DecayingTerm[] = [];
   for (let position = 0; position < rules.length; position += 1) {
     const tally = tallies[position];
     if (tally === undefined) continue;
     const rule = rules[position] as IntentRule;
-    const points = tallyPoints(tally, rule, from);
+    // Contributions follow model order but leave out unmatched tallies.
+    const contribution = known[next];
+    let points: number;
+    if (contribution?.ruleId === rule.id) {
+      points = contribution.points;
+      next += 1;
+    } else {
+      points = tallyPoints(tally, rule, from);
+    }
     if (rule.points > 0 && points > 0) {
       terms.push({ points, retentionPerQuarter: rule.retentionPerQuarter });
     } else {

@@ -1,3 +1,4 @@
+import { emptyTallies, setTally } from './intent-tallies.js';
 import {
   fromStoredTally,
   type IntentTally,
@@ -26,8 +27,11 @@ export type StoredLeadState = Omit<LeadState, 'intent' | 'clickSeconds'> & {
 /** Converts a lead state to its stored form. */
 export function toStoredLead(state: LeadState): StoredLeadState {
   const intent: Record<string, StoredIntentTally> = {};
-  for (const [ruleId, tally] of state.intent) {
-    intent[ruleId] = toStoredTally(tally);
+  const { ruleIds, tallies } = state.intent;
+  for (let index = 0; index < ruleIds.length; index += 1) {
+    intent[ruleIds[index] as string] = toStoredTally(
+      tallies[index] as IntentTally,
+    );
   }
   const stored: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(state)) {
@@ -40,10 +44,10 @@ export function toStoredLead(state: LeadState): StoredLeadState {
 
 /** Converts a stored lead state to the form that scoring uses. */
 export function fromStoredLead(stored: StoredLeadState): LeadState {
-  const intent = new Map<string, IntentTally>();
+  const intent = emptyTallies();
   for (const ruleId in stored.intent) {
     const tally = stored.intent[ruleId] as StoredIntentTally;
-    intent.set(ruleId, fromStoredTally(tally));
+    setTally(intent, ruleId, fromStoredTally(tally));
   }
   return {
     ...stored,

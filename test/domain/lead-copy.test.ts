@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { tallyOf } from '../../functions/domain/intent-tallies.js';
 import {
   applyEvents,
   type LeadState,
@@ -98,7 +99,7 @@ describe('applyEvents copies', () => {
     );
 
     expect(state.traits.title?.value).toBe('Chief');
-    expect(state.intent.get('click')).toBeUndefined();
+    expect(tallyOf(state.intent, 'click')).toBeUndefined();
     expect(state.quarantined['click-burst']?.count).toBe(3);
     expect(scoreLead(state, model, T0 + 6 * DAY_MS).fit).toBe(30);
     expect(scoreLead(stored, model, T0 + 6 * DAY_MS).fit).toBe(0);
@@ -109,10 +110,12 @@ describe('applyEvents copies', () => {
 
     const { state } = applyEvents(stored, [blogRead(20)], model);
 
-    expect(state.intent.get('demo')).toBe(stored.intent.get('demo'));
-    expect(state.intent.get('blog')).not.toBe(stored.intent.get('blog'));
-    expect(state.intent.get('blog')?.windows).not.toBe(
-      stored.intent.get('blog')?.windows,
+    expect(tallyOf(state.intent, 'demo')).toBe(tallyOf(stored.intent, 'demo'));
+    expect(tallyOf(state.intent, 'blog')).not.toBe(
+      tallyOf(stored.intent, 'blog'),
+    );
+    expect(tallyOf(state.intent, 'blog')?.windows).not.toBe(
+      tallyOf(stored.intent, 'blog')?.windows,
     );
     expect(state.traits).toBe(stored.traits);
   });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { explainScore } from '../../functions/domain/explanation.js';
+import { tallyOf } from '../../functions/domain/intent-tallies.js';
 import {
   applyEvents,
   type LeadState,
@@ -240,9 +241,9 @@ describe('scoring order', () => {
     expect(scoreLead(late, model, scoredAt).score).toBe(
       scoreLead(onTime, model, scoredAt).score,
     );
-    expect(late.intent.get('blog')?.counted).toBe(3);
-    expect(late.intent.get('blog')?.windows).toEqual(
-      onTime.intent.get('blog')?.windows,
+    expect(tallyOf(late.intent, 'blog')?.counted).toBe(3);
+    expect(tallyOf(late.intent, 'blog')?.windows).toEqual(
+      tallyOf(onTime.intent, 'blog')?.windows,
     );
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
+import { tallyOf } from '../../functions/domain/intent-tallies.js';
 import { compileModel } from '../../functions/domain/model.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { testModelDocument } from '../fixtures/models.js';
@@ -51,7 +52,8 @@ describe('concurrent requests for one lead', () => {
     );
     const state = await repository.getLead(leadId);
     expect(state?.eventCount).toBe(REQUESTS);
-    expect(state?.intent.get('blog-read')?.matched).toBe(REQUESTS);
+    const tally = state && tallyOf(state.intent, 'blog-read');
+    expect(tally?.matched).toBe(REQUESTS);
     expect(await backend.storedEvents(leadId)).toHaveLength(REQUESTS);
     const model = compileModel(testModelDocument());
     const score = scoreLead(

@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../functions/domain/canonical-json.js';
 import { NotFoundError } from '../../functions/domain/errors.js';
+import { tallyOf } from '../../functions/domain/intent-tallies.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
@@ -299,7 +300,7 @@ describe('eraseLead', () => {
     expect(state?.traits.title).toBeUndefined();
     expect(state?.traits.email).toBeUndefined();
     expect(state?.eventCount).toBe(2);
-    expect(state?.intent.get('demo-request')).toBeUndefined();
+    expect(state && tallyOf(state.intent, 'demo-request')).toBeUndefined();
     const items = await scanTable(context);
     const events = items.filter(
       (item) => item.PK === `LEAD#${ERASED}` && item.entity === 'event',
