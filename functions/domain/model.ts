@@ -385,20 +385,22 @@ function memoize(pattern: RegExp): (text: string) => boolean {
   };
 }
 
-/** The text that normalizeOnce last normalized, and its result. */
-const lastNormalized = { text: '', normalized: '' };
+/** Normalized texts by text as sent. The memo is cleared when full. */
+const normalizedTexts = new Map<string, string>();
 
 /**
- * Normalizes text as normalizeText does, reusing the last result, because
- * the rules of a model test one trait or property value in turn and
- * Unicode normalization costs more than the comparison.
+ * Normalizes text as normalizeText does, remembering recent results,
+ * because trait and property values repeat across events and leads, and
+ * Unicode normalization costs more than a lookup.
  */
 function normalizeOnce(text: string): string {
-  if (text !== lastNormalized.text) {
-    lastNormalized.normalized = normalizeText(text);
-    lastNormalized.text = text;
+  let normalized = normalizedTexts.get(text);
+  if (normalized === undefined) {
+    normalized = normalizeText(text);
+    if (normalizedTexts.size >= MAX_REMEMBERED_TEXTS) normalizedTexts.clear();
+    normalizedTexts.set(text, normalized);
   }
-  return lastNormalized.normalized;
+  return normalized;
 }
 
 function normalizedSet(values: readonly string[]): ReadonlySet<string> {
