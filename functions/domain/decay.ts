@@ -16,6 +16,14 @@ export function decayFactor(
   return retentionPerQuarter ** (elapsedMs / QUARTER_MS);
 }
 
+/**
+ * Returns ln(retentionPerQuarter) per millisecond, the exponent per
+ * millisecond of the same decay as decayFactor.
+ */
+export function logRetentionPerMs(retentionPerQuarter: number): number {
+  return Math.log(retentionPerQuarter) / QUARTER_MS;
+}
+
 /** Positive points decaying from a common time, each at its own rate. */
 export interface DecayingTerm {
   points: number;

@@ -14,7 +14,7 @@ export interface IntentTallies {
   tallies: IntentTally[];
 }
 
-/** Returns a set of tallies with no rules. */
+/** Returns tallies of no rules. */
 export function emptyTallies(): IntentTallies {
   return { ruleIds: [], tallies: [] };
 }

@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { logRetentionPerMs } from './decay.js';
 import { InvalidModelError } from './errors.js';
 import { emailDomainOf } from './identity.js';
 import { type IntentRuleIndex, indexIntentRules } from './intent.js';
@@ -55,6 +56,8 @@ export interface IntentRule {
   description: string;
   points: number;
   retentionPerQuarter: number;
+  /** ln(retentionPerQuarter) per millisecond (see weightUnits). */
+  logRetentionPerMs: number;
   cap: IntentCap | undefined;
   when: EventMatcher;
 }
@@ -276,11 +279,13 @@ function compileIntentRule(
   clickEvents: ReadonlySet<string>,
 ): IntentRule {
   const { cap } = rule;
+  const retention = rule.retentionPerQuarter ?? defaultRetention;
   return {
     id: rule.id,
     description: rule.description,
     points: rule.points,
-    retentionPerQuarter: rule.retentionPerQuarter ?? defaultRetention,
+    retentionPerQuarter: retention,
+    logRetentionPerMs: logRetentionPerMs(retention),
     cap:
       cap === undefined
         ? undefined

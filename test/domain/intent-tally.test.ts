@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { logRetentionPerMs } from '../../functions/domain/decay.js';
 import {
   addEvent,
   CAP_HORIZON_MS,
@@ -7,6 +9,8 @@ import {
   type IntentTally,
   removeEvent,
   tallyPoints,
+  WEIGHT_UNITS,
+  weightUnits,
   YEAR_MS,
 } from '../../functions/domain/intent-tally.js';
 import type { IntentRule } from '../../functions/domain/model.js';
@@ -175,4 +179,55 @@ describe('caps', () => {
     expect(counted).toBe(false);
     expect(tally.counted).toBe(1);
   });
+});
+
+describe('weightUnits', () => {
+  /** Computes the units with Math.pow, as the definition of a weight. */
+  function powUnits(retention: number, untilYearEndMs: number): number {
+    const factor =
+      retention >= 1 ? 1 : retention ** (untilYearEndMs / QUARTER_MS);
+    return Math.round(factor * WEIGHT_UNITS);
+  }
+
+  function decay(retention: number) {
+    return {
+      retentionPerQuarter: retention,
+      logRetentionPerMs: logRetentionPerMs(retention),
+    };
+  }
+
+  it('equals the rounded power for any retention and time', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.double({ min: 1e-6, max: 1, noNaN: true }),
+          fc.constantFrom(0.5, 0.75, 0.9, 1),
+        ),
+        fc.integer({ min: 1, max: YEAR_MS }),
+        (retention, untilYearEndMs) => {
+          expect(weightUnits(decay(retention), untilYearEndMs)).toBe(
+            powUnits(retention, untilYearEndMs),
+          );
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it.each([
+    { retention: 0.75, ms: 89_371_209 },
+    { retention: 0.5, ms: 6_934_517 },
+    { retention: 0.9, ms: 262_053_684 },
+  ])(
+    'equals the rounded power where exp alone rounds apart ($retention)',
+    ({ retention, ms }) => {
+      const rule = decay(retention);
+      const expOnly = Math.round(
+        Math.exp(ms * rule.logRetentionPerMs) * WEIGHT_UNITS,
+      );
+
+      expect(expOnly).not.toBe(powUnits(retention, ms));
+      expect(weightUnits(rule, ms)).toBe(powUnits(retention, ms));
+    },
+  );
 });
