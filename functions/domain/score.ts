@@ -1,5 +1,5 @@
 import { clickSecondsOf } from './click-bursts.js';
-import { type DecayingTerm, timeBelowLevel } from './decay.js';
+import { timeTermsBelowLevel } from './decay.js';
 import { type FitContribution, scoreFit } from './fit.js';
 import { type IntentTally, tallyPoints } from './intent-tally.js';
 import type { LeadState } from './lead.js';
@@ -185,7 +185,8 @@ export function timeScoreBelow(
   const known = score?.at === from ? score.intentContributions : [];
   let next = 0;
   const rules = model.intentRules;
-  const terms: DecayingTerm[] = [];
+  const termPoints: number[] = [];
+  const termRetentions: number[] = [];
   for (let position = 0; position < rules.length; position += 1) {
     const tally = tallies[position];
     if (tally === undefined) continue;
@@ -200,10 +201,11 @@ export function timeScoreBelow(
       points = tallyPoints(tally, rule, from);
     }
     if (rule.points > 0 && points > 0) {
-      terms.push({ points, retentionPerQuarter: rule.retentionPerQuarter });
+      termPoints.push(points);
+      termRetentions.push(rule.retentionPerQuarter);
     } else {
       base += points;
     }
   }
-  return timeBelowLevel(from, base, terms, level);
+  return timeTermsBelowLevel(from, base, termPoints, termRetentions, level);
 }
