@@ -82,7 +82,23 @@ export const CAP_HORIZON_MS = 2 * YEAR_MS;
 
 /** Returns a tally with no events. */
 export function emptyTally(): IntentTally {
-  return { matched: 0, counted: 0, sums: [] };
+  return tallyOfFields(0, 0, undefined, [], undefined, undefined);
+}
+
+/**
+ * Returns a tally with every field, absent ones as undefined, so that all
+ * tallies share one hidden class and V8 reads their fields at fixed
+ * offsets (core benchmark, Node 20).
+ */
+function tallyOfFields(
+  matched: number,
+  counted: number,
+  lastAt: number | undefined,
+  sums: number[],
+  windows: CapWindow[] | undefined,
+  foldedBefore: number | undefined,
+): IntentTally {
+  return { matched, counted, lastAt, sums, windows, foldedBefore };
 }
 
 /**
@@ -91,17 +107,14 @@ export function emptyTally(): IntentTally {
  * copying costs two short array copies.
  */
 export function copyTally(tally: IntentTally): IntentTally {
-  const copy: IntentTally = {
-    matched: tally.matched,
-    counted: tally.counted,
-    sums: tally.sums.slice(),
-  };
-  if (tally.lastAt !== undefined) copy.lastAt = tally.lastAt;
-  if (tally.windows !== undefined) copy.windows = tally.windows.slice();
-  if (tally.foldedBefore !== undefined) {
-    copy.foldedBefore = tally.foldedBefore;
-  }
-  return copy;
+  return tallyOfFields(
+    tally.matched,
+    tally.counted,
+    tally.lastAt,
+    tally.sums.slice(),
+    tally.windows?.slice(),
+    tally.foldedBefore,
+  );
 }
 
 /**
@@ -494,12 +507,14 @@ export function fromStoredTally(stored: StoredIntentTally): IntentTally {
     const units = stored.sums[key] as number;
     if (units !== 0) sums.push(Number(key), units);
   }
-  const tally: IntentTally = {
-    matched: stored.matched,
-    counted: stored.counted,
+  const tally = tallyOfFields(
+    stored.matched,
+    stored.counted,
+    stored.lastAt,
     sums,
-  };
-  if (stored.lastAt !== undefined) tally.lastAt = stored.lastAt;
+    undefined,
+    stored.foldedBefore,
+  );
   if (stored.windows !== undefined) {
     const windows: CapWindow[] = [];
     for (const key of sortedIndices(stored.windows)) {
@@ -511,9 +526,6 @@ export function fromStoredTally(stored: StoredIntentTally): IntentTally {
       });
     }
     tally.windows = windows;
-  }
-  if (stored.foldedBefore !== undefined) {
-    tally.foldedBefore = stored.foldedBefore;
   }
   return tally;
 }
