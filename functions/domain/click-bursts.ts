@@ -47,7 +47,9 @@ export function noteClick(
   let second = seconds[position - 1];
   if (second === undefined || second.second !== key) {
     second = { second: key, clicks: 0, scored: [] };
-    seconds.splice(position, 0, second);
+    // Appending, the common case, costs less than splice.
+    if (position === seconds.length) seconds.push(second);
+    else seconds.splice(position, 0, second);
   }
   second.clicks += 1;
   const latest = (seconds[seconds.length - 1] as ClickSecond).second;
