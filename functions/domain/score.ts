@@ -170,8 +170,8 @@ function quarantineSummary(state: LeadState): QuarantineSummary[] {
  * below `level` if no new event arrives, or undefined if decay never
  * takes it there. `from` must not precede the lead's intent events.
  * `tallies` and `score`, when given, must be talliesInModelOrder and a
- * scoreLead result of the same state and model. A score at `from` lends
- * its points, so that each evaluation decays every tally once.
+ * scoreLead result of the same state and model. The points of a score at
+ * `from` are reused, so that each evaluation decays every tally once.
  */
 export function timeScoreBelow(
   state: LeadState,
