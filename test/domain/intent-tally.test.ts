@@ -214,20 +214,16 @@ describe('weightUnits', () => {
     );
   });
 
+  // Times where Math.exp alone rounds to the other integer in Node 20,
+  // because the weight lies within an ulp of a half.
   it.each([
     { retention: 0.75, ms: 89_371_209 },
     { retention: 0.5, ms: 6_934_517 },
     { retention: 0.9, ms: 262_053_684 },
   ])(
-    'equals the rounded power where exp alone rounds apart ($retention)',
+    'equals the rounded power next to a half ($retention)',
     ({ retention, ms }) => {
-      const rule = decay(retention);
-      const expOnly = Math.round(
-        Math.exp(ms * rule.logRetentionPerMs) * WEIGHT_UNITS,
-      );
-
-      expect(expOnly).not.toBe(powUnits(retention, ms));
-      expect(weightUnits(rule, ms)).toBe(powUnits(retention, ms));
+      expect(weightUnits(decay(retention), ms)).toBe(powUnits(retention, ms));
     },
   );
 });
