@@ -384,7 +384,8 @@ function dropExtraTraits(
     if (!modelTraits.has(key)) others.push(key);
   }
   if (others.length <= MAX_OTHER_TRAITS) return new Set();
-  others.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // The default sort orders strings by UTF-16 code units.
+  others.sort();
   const dropped = new Set(others.slice(MAX_OTHER_TRAITS));
   const writable = writableTraits(state);
   for (const key of dropped) delete writable[key];

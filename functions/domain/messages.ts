@@ -428,7 +428,7 @@ function stringOrUndefined(value: unknown): string | undefined {
 
 const MAX_TRAIT_DEPTH = 2;
 const MAX_TRAIT_LENGTH = 1000;
-/** Longest trait name kept, with its prefix such as `company.`. */
+/** Maximum length of a kept trait name, with its prefix such as `company.`. */
 const MAX_TRAIT_NAME_LENGTH = 200;
 
 /**

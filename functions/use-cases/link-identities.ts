@@ -157,7 +157,7 @@ async function continueLinked(
  * that `from` now merges into. Otherwise each alias of a renamed user
  * would add a link to the chain that ingest follows, and ingest fails
  * beyond MAX_REDIRECTS links. A tombstone that keeps changing keeps
- * pointing at `from`, which still leads to `target`; a repeated link of
+ * pointing at `from`, which still leads to `target`. A repeated link of
  * `from` retries it only while the merge of `from` is unfinished.
  */
 async function repointMergedLeads(

@@ -24,7 +24,7 @@ describe('userLeadId', () => {
     expect(userLeadId(userId)).toBe(leadId);
   });
 
-  it('never maps two user ids, or a user id and an anonymous id, to one lead', () => {
+  it('maps every id to its own lead', () => {
     const ids = ['a1', 'anon:a1', '~anon:a1', '~a1', '~~a1', 'anon:~a1'];
     const leadIds = [
       ...ids.map((id) => leadIdOf({ userId: id })),

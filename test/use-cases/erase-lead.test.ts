@@ -300,7 +300,10 @@ describe('eraseLead', () => {
     expect(state?.traits.title).toBeUndefined();
     expect(state?.traits.email).toBeUndefined();
     expect(state?.eventCount).toBe(2);
-    expect(state && tallyOf(state.intent, 'demo-request')).toBeUndefined();
+    expect(state).toBeDefined();
+    if (state !== undefined) {
+      expect(tallyOf(state.intent, 'demo-request')).toBeUndefined();
+    }
     const items = await scanTable(context);
     const events = items.filter(
       (item) => item.PK === `LEAD#${ERASED}` && item.entity === 'event',
