@@ -1,3 +1,4 @@
+import { isBelowInCents } from './explanation.js';
 import { QUARTER_MS } from './time.js';
 
 /**
@@ -31,11 +32,12 @@ export interface DecayingTerm {
 }
 
 /**
- * Returns the time after `fromMs` at which `base + Σ points · decay` first
- * drops below `level`, or undefined when it never does. Terms must have
- * positive points. With a single retention the time has a closed form,
- * otherwise it is found by bisection to the millisecond (the sum falls
- * monotonically).
+ * Returns the first millisecond at or after `fromMs` at which
+ * `base + Σ points · decay`, rounded to cents, is below `level`
+ * (isBelowInCents), or undefined when it never is. Terms must have
+ * positive points. The millisecond is found by bisection, because the
+ * sum falls monotonically. With a single retention the search starts
+ * from a closed-form guess, so it takes a few evaluations.
  */
 export function timeBelowLevel(
   fromMs: number,
@@ -66,7 +68,9 @@ export function timeTermsBelowLevel(
   retentions: readonly number[],
   level: number,
 ): number | undefined {
-  if (valueOfTerms(base, points, retentions, 0) < level) {
+  const isBelowAfter = (elapsedMs: number) =>
+    isBelowInCents(valueOfTerms(base, points, retentions, elapsedMs), level);
+  if (isBelowAfter(0)) {
     return fromMs;
   }
   // One pass in term order gives the sums that filter and reduce gave.
@@ -87,18 +91,41 @@ export function timeTermsBelowLevel(
     decayingTerms += 1;
     decayingPoints += termPoints;
   }
-  if (decayingTerms === 0 || steady >= level) {
+  // The decaying terms only approach zero, so the sum stays above steady.
+  if (decayingTerms === 0 || !isBelowInCents(steady, level)) {
     return undefined;
   }
-  if (oneRate) {
-    const elapsed =
-      (QUARTER_MS * Math.log((level - steady) / decayingPoints)) /
-      Math.log(retention);
-    return fromMs + Math.ceil(elapsed) + 1;
-  }
-  const valueAfter = (elapsedMs: number) =>
-    valueOfTerms(base, points, retentions, elapsedMs);
-  return fromMs + bisectElapsed(valueAfter, level);
+  const guess = oneRate
+    ? elapsedToValue(centsBoundary(level) - steady, decayingPoints, retention)
+    : QUARTER_MS;
+  return fromMs + firstElapsedBelow(isBelowAfter, guess);
+}
+
+/**
+ * Returns about the value under which a score rounds below `level` in
+ * cents: half a cent under a level given in cents. Only a first guess
+ * for the search, because a level with more decimals or a product
+ * rounded by floating point moves the true boundary.
+ */
+function centsBoundary(level: number): number {
+  return (Math.round(level * 100) - 0.5) / 100;
+}
+
+/**
+ * Returns the milliseconds after which `points` decaying at `retention`
+ * per quarter are down to `remaining`, rounded up, or a quarter when the
+ * logarithm has no finite value.
+ */
+function elapsedToValue(
+  remaining: number,
+  points: number,
+  retention: number,
+): number {
+  const elapsed =
+    (QUARTER_MS * Math.log(remaining / points)) / Math.log(retention);
+  return Number.isFinite(elapsed) && elapsed > 0
+    ? Math.ceil(elapsed)
+    : QUARTER_MS;
 }
 
 /** Returns base + Σ points · decay after `elapsedMs`, in term order. */
@@ -116,18 +143,39 @@ function valueOfTerms(
   return value;
 }
 
-function bisectElapsed(
-  valueAfter: (elapsedMs: number) => number,
-  level: number,
+/**
+ * Returns the first whole elapsed millisecond at which `isBelowAfter`
+ * holds. It must be false at 0 and, once true, stay true. The search
+ * brackets that millisecond by doubling steps away from `guess` and then
+ * bisects, so a guess n ms off costs about 2 log2(n) evaluations.
+ */
+function firstElapsedBelow(
+  isBelowAfter: (elapsedMs: number) => boolean,
+  guess: number,
 ): number {
-  let below = QUARTER_MS;
-  while (valueAfter(below) >= level) {
-    below *= 2;
-  }
   let above = 0;
+  let below: number;
+  if (isBelowAfter(guess)) {
+    below = guess;
+    for (let step = 1; below - step > 0; step *= 2) {
+      if (!isBelowAfter(below - step)) {
+        above = below - step;
+        break;
+      }
+      below -= step;
+    }
+  } else {
+    above = guess;
+    let step = 1;
+    while (!isBelowAfter(above + step)) {
+      above += step;
+      step *= 2;
+    }
+    below = above + step;
+  }
   while (below - above > 1) {
     const middle = Math.floor((above + below) / 2);
-    if (valueAfter(middle) < level) {
+    if (isBelowAfter(middle)) {
       below = middle;
     } else {
       above = middle;

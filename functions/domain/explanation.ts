@@ -111,6 +111,15 @@ export function roundCents(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/**
+ * Tells whether a score, rounded to cents as the API shows it, is below
+ * `level`. Recycling compares with this, so a lead never shows a score
+ * equal to the recycle level after it was recycled for falling below it.
+ */
+export function isBelowInCents(value: number, level: number): boolean {
+  return roundCents(value) < level;
+}
+
 function apportionCents(values: number[], total: number): number[] {
   const cents = values.map((value) => Math.floor(value * 100));
   let missing = Math.round(total * 100) - sumOf(cents);

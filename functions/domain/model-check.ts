@@ -1,4 +1,5 @@
 import { canonicalJson } from './canonical-json.js';
+import { isBelowInCents } from './explanation.js';
 import type { ScoringModel } from './model.js';
 
 /** A valid model setting that is likely a mistake, with where it is. */
@@ -43,7 +44,7 @@ function checkQualification(model: ScoringModel): ModelWarning[] {
   const warnings: ModelWarning[] = [];
   const { recycleBelow, minimumFit } = model.qualification;
   const fit = maximumFit(model);
-  if (fit >= recycleBelow) {
+  if (!isBelowInCents(fit, recycleBelow)) {
     warnings.push({
       field: 'qualification.recycleBelow',
       message:

@@ -1,4 +1,4 @@
-import { roundCents } from './explanation.js';
+import { isBelowInCents, roundCents } from './explanation.js';
 import {
   type EpisodeRecord,
   type LeadState,
@@ -41,7 +41,8 @@ export interface Evaluation {
 /**
  * Evaluates qualification at time `now` with hysteresis: a lead qualifies
  * when its score reaches the threshold and its fit reaches the minimum, and
- * stays an MQL until its decayed score falls below the recycle level. A
+ * stays an MQL until its decayed score falls below the recycle level,
+ * both compared rounded to cents. A
  * recycled lead qualifies again only after the cooldown and new activity.
  */
 export function evaluateLead(
@@ -205,7 +206,9 @@ function recycleIfBelowLevel(
   tallies: TalliesInModelOrder,
 ): Transition | undefined {
   const { recycleBelow } = model.qualification;
-  if (score.score >= recycleBelow) {
+  // Compared as shown, in cents, like the threshold, and so is the
+  // crossing time that timeScoreBelow returns.
+  if (!isBelowInCents(score.score, recycleBelow)) {
     return undefined;
   }
   const from = reviewFrom(state, model);
@@ -330,7 +333,8 @@ function reviewFrom(state: LeadState, model: ScoringModel): number {
 
 /**
  * Returns when the lead next needs evaluating without new events: for an
- * MQL, when its decayed score falls below the recycle level; for a recycled
+ * MQL, when its decayed score rounded to cents falls below the recycle
+ * level; for a recycled
  * lead with new activity, when its cooldown ends. Undefined when only a new
  * event can change its status. `tallies` and `score`, when given, must be
  * talliesInModelOrder and a scoreLead result of the same lead and model.

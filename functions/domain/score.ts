@@ -166,9 +166,9 @@ function quarantineSummary(state: LeadState): QuarantineSummary[] {
 }
 
 /**
- * Returns the earliest time at or after `from` when the lead's score is
- * below `level` if no new event arrives, or undefined if decay never
- * takes it there. `from` must not precede the lead's intent events.
+ * Returns the earliest time at or after `from` when the lead's score,
+ * rounded to cents, is below `level` if no new event arrives, or
+ * undefined if decay never takes it there. `from` must not precede the lead's intent events.
  * `tallies` and `score`, when given, must be talliesInModelOrder and a
  * scoreLead result of the same state and model. The points of a score at
  * `from` are reused, so that each evaluation decays every tally once.

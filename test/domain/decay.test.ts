@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decayFactor, timeBelowLevel } from '../../functions/domain/decay.js';
+import { roundCents } from '../../functions/domain/explanation.js';
 import { DAY_MS, QUARTER_MS } from '../../functions/domain/time.js';
 
 describe('decayFactor', () => {
@@ -28,20 +29,34 @@ describe('decayFactor', () => {
 describe('timeBelowLevel', () => {
   const start = Date.parse('2026-01-01T00:00:00Z');
 
+  function valueAt(
+    base: number,
+    terms: { points: number; retentionPerQuarter: number }[],
+    t: number,
+  ): number {
+    return terms.reduce(
+      (sum, term) =>
+        sum + term.points * decayFactor(term.retentionPerQuarter, t - start),
+      base,
+    );
+  }
+
+  /**
+   * Returns the first millisecond at which the value rounded to cents is
+   * below `level`: minute by minute, then millisecond by millisecond
+   * through the minute before.
+   */
   function bruteForce(
     base: number,
     terms: { points: number; retentionPerQuarter: number }[],
     level: number,
   ): number {
-    const value = (t: number) =>
-      terms.reduce(
-        (sum, term) =>
-          sum + term.points * decayFactor(term.retentionPerQuarter, t - start),
-        base,
-      );
+    const isBelow = (t: number) => roundCents(valueAt(base, terms, t)) < level;
     let t = start;
-    while (value(t) >= level) t += 60_000;
-    return t;
+    while (!isBelow(t)) t += 60_000;
+    let first = Math.max(start, t - 60_000);
+    while (!isBelow(first)) first += 1;
+    return first;
   }
 
   it.each([
@@ -55,16 +70,29 @@ describe('timeBelowLevel', () => {
       ],
       level: 60,
     },
+    {
+      base: 12.345,
+      terms: [{ points: 70.1234, retentionPerQuarter: 0.8 }],
+      level: 70.123,
+    },
   ])(
-    'matches a minute-by-minute search (base $base)',
+    'matches a search of the shown value (base $base)',
     ({ base, terms, level }) => {
       const crossing = timeBelowLevel(start, base, terms, level);
-      const expected = bruteForce(base, terms, level);
 
-      expect(crossing).toBeDefined();
-      expect(Math.abs((crossing ?? 0) - expected)).toBeLessThanOrEqual(60_000);
+      expect(crossing).toBe(bruteForce(base, terms, level));
     },
   );
+
+  it.each([
+    { base: 59.997, below: false },
+    { base: 59.993, below: true },
+  ])('compares $base with 60 in cents (below: $below)', (row) => {
+    const terms = [{ points: 0.001, retentionPerQuarter: 0.75 }];
+    const crossing = timeBelowLevel(start, row.base, terms, 60);
+
+    expect(crossing).toBe(row.below ? start : undefined);
+  });
 
   it('returns the start when the value is already below', () => {
     const terms = [{ points: 10, retentionPerQuarter: 0.75 }];
@@ -84,12 +112,13 @@ describe('timeBelowLevel', () => {
     expect(timeBelowLevel(start, 0, terms, 60)).toBeUndefined();
   });
 
-  it('lands strictly below the level at the returned time', () => {
+  it('lands half a cent below the level at the returned time', () => {
     const terms = [{ points: 80, retentionPerQuarter: 0.75 }];
     const crossing = timeBelowLevel(start, 40, terms, 60) ?? 0;
     const value = (t: number) => 40 + 80 * decayFactor(0.75, t - start);
 
-    expect(value(crossing)).toBeLessThan(60);
-    expect(value(crossing - 2)).toBeGreaterThanOrEqual(60);
+    expect(value(crossing)).toBeLessThan(59.995);
+    expect(value(crossing)).toBeGreaterThan(59.995 - 1e-6);
+    expect(value(crossing - 1)).toBeGreaterThanOrEqual(59.995);
   });
 });

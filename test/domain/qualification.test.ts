@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { roundCents } from '../../functions/domain/explanation.js';
 import {
   applyEvents,
   type LeadState,
@@ -33,6 +34,29 @@ function evaluateAfter(
 ) {
   const applied = applyEvents(state, events, model).state;
   return evaluateLead(applied, model, now);
+}
+
+/** Returns the score of `state` at `at` as the API shows it, in cents. */
+function shownScore(state: LeadState, at: number): number {
+  return roundCents(scoreLead(state, model, at).score);
+}
+
+/**
+ * Returns the first millisecond after T0 at which `isBelow` holds for the
+ * decayed score of `state`, by bisection over ten years of scores.
+ */
+function firstTimeBelow(
+  state: LeadState,
+  isBelow: (score: number) => boolean,
+): number {
+  let above = T0;
+  let below = T0 + 3650 * DAY_MS;
+  while (below - above > 1) {
+    const middle = Math.floor((above + below) / 2);
+    if (isBelow(scoreLead(state, model, middle).score)) below = middle;
+    else above = middle;
+  }
+  return below;
 }
 
 /** CFO fit 50 + demo 40 + pricing 25 = 115 at T0. */
@@ -118,10 +142,30 @@ describe('evaluateLead', () => {
     expect(state.status).toBe('recycled');
     expect(transitions[0]?.kind).toBe('recycled');
     expect(transitions[0]?.at).toBe(crossing);
-    expect(scoreLead(mql, model, crossing).score).toBeLessThan(60);
-    expect(scoreLead(mql, model, crossing - 1000).score).toBeGreaterThanOrEqual(
-      60,
-    );
+    expect(shownScore(mql, crossing)).toBeLessThan(60);
+    expect(shownScore(mql, crossing - 1)).toBe(60);
+  });
+
+  it('reviews at the first millisecond the shown score is below', () => {
+    const mql = qualified().state;
+    const shownBelow = firstTimeBelow(mql, (score) => roundCents(score) < 60);
+
+    expect(nextReviewAt(mql, model, T0)).toBe(shownBelow);
+    expect(mql.nextReviewAt).toBe(shownBelow);
+  });
+
+  it.each([
+    { centsBelow: 0.3, status: 'mql' },
+    { centsBelow: 0.6, status: 'recycled' },
+  ])('is $status $centsBelow cents below the level', (row) => {
+    const mql = qualified().state;
+    const exact = 60 - row.centsBelow / 100;
+    const at = firstTimeBelow(mql, (score) => score < exact);
+    const { state } = evaluateLead(mql, model, at);
+
+    expect(scoreLead(mql, model, at).score).toBeLessThan(exact);
+    expect(scoreLead(mql, model, at).score).toBeGreaterThan(exact - 1e-6);
+    expect(state.status).toBe(row.status);
   });
 
   it('gives the same recycle time whether the sweep runs late or twice', () => {

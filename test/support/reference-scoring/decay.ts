@@ -1,4 +1,5 @@
 import { QUARTER_MS } from '../../../functions/domain/time.js';
+import { roundCents } from './explanation.js';
 
 /**
  * Returns the share of positive intent left after `elapsedMs` of
@@ -23,11 +24,10 @@ export interface DecayingTerm {
 }
 
 /**
- * Returns the time after `fromMs` at which `base + Σ points · decay` first
- * drops below `level`, or undefined when it never does. Terms must have
- * positive points. With a single retention the time has a closed form,
- * otherwise it is found by bisection to the millisecond (the sum falls
- * monotonically).
+ * Returns the first millisecond at or after `fromMs` at which
+ * `base + Σ points · decay`, rounded to cents, is below `level`, or
+ * undefined when it never is. Terms must have positive points. The time
+ * is found by bisection, since the sum falls monotonically.
  */
 export function timeBelowLevel(
   fromMs: number,
@@ -35,45 +35,36 @@ export function timeBelowLevel(
   terms: readonly DecayingTerm[],
   level: number,
 ): number | undefined {
-  const valueAfter = (elapsedMs: number) =>
-    terms.reduce(
-      (sum, term) =>
-        sum + term.points * decayFactor(term.retentionPerQuarter, elapsedMs),
-      base,
-    );
-  if (valueAfter(0) < level) {
+  const isBelowAfter = (elapsedMs: number) =>
+    roundCents(
+      terms.reduce(
+        (sum, term) =>
+          sum + term.points * decayFactor(term.retentionPerQuarter, elapsedMs),
+        base,
+      ),
+    ) < level;
+  if (isBelowAfter(0)) {
     return fromMs;
   }
-  const decaying = terms.filter((term) => term.retentionPerQuarter < 1);
   const steady = terms
     .filter((term) => term.retentionPerQuarter >= 1)
     .reduce((sum, term) => sum + term.points, base);
-  if (decaying.length === 0 || steady >= level) {
+  const decays = terms.some((term) => term.retentionPerQuarter < 1);
+  if (!decays || roundCents(steady) >= level) {
     return undefined;
   }
-  const rates = new Set(decaying.map((term) => term.retentionPerQuarter));
-  if (rates.size === 1) {
-    const retention = decaying[0]?.retentionPerQuarter ?? 1;
-    const points = decaying.reduce((sum, term) => sum + term.points, 0);
-    const elapsed =
-      (QUARTER_MS * Math.log((level - steady) / points)) / Math.log(retention);
-    return fromMs + Math.ceil(elapsed) + 1;
-  }
-  return fromMs + bisectElapsed(valueAfter, level);
+  return fromMs + bisectElapsed(isBelowAfter);
 }
 
-function bisectElapsed(
-  valueAfter: (elapsedMs: number) => number,
-  level: number,
-): number {
+function bisectElapsed(isBelowAfter: (elapsedMs: number) => boolean): number {
   let below = QUARTER_MS;
-  while (valueAfter(below) >= level) {
+  while (!isBelowAfter(below)) {
     below *= 2;
   }
   let above = 0;
   while (below - above > 1) {
     const middle = Math.floor((above + below) / 2);
-    if (valueAfter(middle) < level) {
+    if (isBelowAfter(middle)) {
       below = middle;
     } else {
       above = middle;

@@ -29,7 +29,8 @@ export interface Evaluation {
 /**
  * Evaluates qualification at time `now` with hysteresis: a lead qualifies
  * when its score reaches the threshold and its fit reaches the minimum, and
- * stays an MQL until its decayed score falls below the recycle level. A
+ * stays an MQL until its decayed score falls below the recycle level,
+ * both compared rounded to cents. A
  * recycled lead qualifies again only after the cooldown and new activity.
  */
 export function evaluateLead(
@@ -176,7 +177,7 @@ function recycleIfBelowLevel(
   score: LeadScore,
 ): Transition | undefined {
   const { recycleBelow } = model.qualification;
-  if (score.score >= recycleBelow) {
+  if (roundCents(score.score) >= recycleBelow) {
     return undefined;
   }
   const from = reviewFrom(state, model);
@@ -293,7 +294,8 @@ function reviewFrom(state: LeadState, model: ScoringModel): number {
 
 /**
  * Returns when the lead next needs evaluating without new events: for an
- * MQL, when its decayed score falls below the recycle level; for a recycled
+ * MQL, when its decayed score rounded to cents falls below the recycle
+ * level; for a recycled
  * lead with new activity, when its cooldown ends. Undefined when only a new
  * event can change its status.
  */

@@ -93,9 +93,9 @@ function quarantineSummary(state: LeadState): QuarantineSummary[] {
 }
 
 /**
- * Returns the earliest time at or after `from` when the lead's score is
- * below `level` if no new event arrives, or undefined if decay never
- * takes it there. `from` must not precede the lead's intent events.
+ * Returns the earliest time at or after `from` when the lead's score,
+ * rounded to cents, is below `level` if no new event arrives, or
+ * undefined if decay never takes it there. `from` must not precede the lead's intent events.
  */
 export function timeScoreBelow(
   state: LeadState,
