@@ -92,7 +92,9 @@ export const leadTransitionDetailSchema = baseDetailSchema.extend({
   status: z.enum(['mql', 'recycled']),
   previousStatus: leadStatusSchema,
   ...scoreFields,
-  recycleBelow: z.number().describe('Score below which an MQL recycles.'),
+  recycleBelow: z
+    .number()
+    .describe('Score below which an MQL recycles, compared in cents.'),
   reason: z.string().describe('Why the status changed.'),
   persona: z
     .string()

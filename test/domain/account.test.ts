@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AccountMember,
   accountOf,
+  accountReviewAt,
   accountsToCheck,
   boundedAccountId,
   evaluateAccount,
@@ -203,6 +204,49 @@ describe('evaluateAccount', () => {
     expect(later.transition?.kind).toBe('recycled');
     expect(later.state.status).toBe('engaged');
     expect(again.transition).toBeUndefined();
+  });
+});
+
+describe('accountReviewAt', () => {
+  const levelModel = accountModel({
+    qualification: {
+      threshold: 80,
+      recycleBelow: 70,
+      requiredRoles: ['procurement'],
+      minimumRoles: 2,
+    },
+  });
+  const members = [
+    member('cpo', 'procurement', 60),
+    member('cfo', 'finance', 60),
+  ];
+  const start = newAccount('domain:acme.example', levelModel, T0);
+
+  it('is the first millisecond the shown score is below', () => {
+    const qualified = evaluateAccount(start, members, levelModel, T0);
+    const reviewAt = qualified.state.nextReviewAt ?? 0;
+
+    const before = evaluateAccount(
+      qualified.state,
+      members,
+      levelModel,
+      reviewAt - 1,
+    );
+    const at = evaluateAccount(qualified.state, members, levelModel, reviewAt);
+
+    expect(qualified.transition?.kind).toBe('qualified');
+    expect(before.transition).toBeUndefined();
+    expect(before.score.score).toBe(70);
+    expect(at.transition?.kind).toBe('recycled');
+    expect(at.score.score).toBe(69.99);
+  });
+
+  it('matches the review time computed after the qualification', () => {
+    const qualified = evaluateAccount(start, members, levelModel, T0);
+
+    const reviewAt = accountReviewAt(members, levelModel, qualified.score, T0);
+
+    expect(reviewAt).toBe(qualified.state.nextReviewAt);
   });
 });
 

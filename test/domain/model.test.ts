@@ -275,6 +275,21 @@ describe('checkModel', () => {
     ]);
   });
 
+  it.each([
+    { fit: 19.997, warns: true },
+    { fit: 19.994, warns: false },
+  ])('compares a maximum fit of $fit in cents', ({ fit, warns }) => {
+    const document = minimalModel();
+    setPath(document, ['fit', 'rules', 0, 'points'], fit);
+    setPath(document, ['qualification', 'recycleBelow'], 20);
+
+    const warnings = checkModel(compileModel(document));
+
+    expect(warnings.map((w) => w.field)).toEqual(
+      warns ? ['qualification.recycleBelow'] : [],
+    );
+  });
+
   it('warns when no lead can reach the minimum fit', () => {
     const document = minimalModel();
     setPath(document, ['qualification', 'minimumFit'], 25);
