@@ -37,7 +37,8 @@ export interface DecayingTerm {
  * (isBelowInCents), or undefined when it never is. Terms must have
  * positive points. The millisecond is found by bisection, because the
  * sum falls monotonically. With a single retention the search starts
- * from a closed-form guess, so it takes a few evaluations.
+ * from a closed-form guess, so it takes a few evaluations, and with
+ * several it doubles a quarter until the sum is below.
  */
 export function timeBelowLevel(
   fromMs: number,
@@ -95,9 +96,14 @@ export function timeTermsBelowLevel(
   if (decayingTerms === 0 || !isBelowInCents(steady, level)) {
     return undefined;
   }
-  const guess = oneRate
-    ? elapsedToValue(centsBoundary(level) - steady, decayingPoints, retention)
-    : QUARTER_MS;
+  if (!oneRate) {
+    return fromMs + bisectElapsed(isBelowAfter);
+  }
+  const guess = elapsedToValue(
+    centsBoundary(level) - steady,
+    decayingPoints,
+    retention,
+  );
   return fromMs + firstElapsedBelow(isBelowAfter, guess);
 }
 
@@ -128,7 +134,11 @@ function elapsedToValue(
     : QUARTER_MS;
 }
 
-/** Returns base + Σ points · decay after `elapsedMs`, in term order. */
+/**
+ * Returns base + Σ points · decay after `elapsedMs`, in term order. A
+ * term at the retention of the term before reuses its factor, which is
+ * the same number, so a sum at one retention takes one power.
+ */
 function valueOfTerms(
   base: number,
   points: readonly number[],
@@ -136,11 +146,30 @@ function valueOfTerms(
   elapsedMs: number,
 ): number {
   let value = base;
+  let retention = Number.NaN;
+  let factor = 1;
   for (let index = 0; index < points.length; index += 1) {
-    const factor = decayFactor(retentions[index] as number, elapsedMs);
+    const termRetention = retentions[index] as number;
+    if (termRetention !== retention) {
+      retention = termRetention;
+      factor = decayFactor(retention, elapsedMs);
+    }
     value += (points[index] as number) * factor;
   }
   return value;
+}
+
+/**
+ * Returns the first whole elapsed millisecond at which `isBelowAfter`
+ * holds, by doubling a quarter until it holds and bisecting from 0. It
+ * must be false at 0 and, once true, stay true.
+ */
+function bisectElapsed(isBelowAfter: (elapsedMs: number) => boolean): number {
+  let below = QUARTER_MS;
+  while (!isBelowAfter(below)) {
+    below *= 2;
+  }
+  return bisectBetween(isBelowAfter, 0, below);
 }
 
 /**
@@ -173,6 +202,21 @@ function firstElapsedBelow(
     }
     below = above + step;
   }
+  return bisectBetween(isBelowAfter, above, below);
+}
+
+/**
+ * Returns the first whole millisecond after `falseAt`, up to `trueAt`, at
+ * which `isBelowAfter` holds. It must be false at `falseAt` and true at
+ * `trueAt`.
+ */
+function bisectBetween(
+  isBelowAfter: (elapsedMs: number) => boolean,
+  falseAt: number,
+  trueAt: number,
+): number {
+  let above = falseAt;
+  let below = trueAt;
   while (below - above > 1) {
     const middle = Math.floor((above + below) / 2);
     if (isBelowAfter(middle)) {
