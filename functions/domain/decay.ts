@@ -161,8 +161,8 @@ function valueOfTerms(
 
 /**
  * Returns the first whole elapsed millisecond at which `isBelowAfter`
- * holds, by doubling a quarter until it holds and bisecting from 0. It
- * must be false at 0 and, once true, stay true.
+ * returns true, by doubling a quarter until it does and bisecting from 0.
+ * It must be false at 0 and, once true, stay true.
  */
 function bisectElapsed(isBelowAfter: (elapsedMs: number) => boolean): number {
   let below = QUARTER_MS;
@@ -174,7 +174,7 @@ function bisectElapsed(isBelowAfter: (elapsedMs: number) => boolean): number {
 
 /**
  * Returns the first whole elapsed millisecond at which `isBelowAfter`
- * holds. It must be false at 0 and, once true, stay true. The search
+ * returns true. It must be false at 0 and, once true, stay true. The search
  * brackets that millisecond by doubling steps away from `guess` and then
  * bisects, so a guess n ms off costs about 2 log2(n) evaluations.
  */
@@ -207,8 +207,8 @@ function firstElapsedBelow(
 
 /**
  * Returns the first whole millisecond after `falseAt`, up to `trueAt`, at
- * which `isBelowAfter` holds. It must be false at `falseAt` and true at
- * `trueAt`.
+ * which `isBelowAfter` returns true. It must be false at `falseAt` and
+ * true at `trueAt`.
  */
 function bisectBetween(
   isBelowAfter: (elapsedMs: number) => boolean,
