@@ -141,7 +141,7 @@ function outcomeOf(
     episodeKey: sha256Hex(
       canonicalJson(['outcome', state.leadId, record.episode]),
     ).slice(0, 32),
-    eventId: dispositionEventId(state.leadId, record, state.createdAt),
+    eventId: dispositionEventId(state, record),
     at: record.at,
     kind: record.kind,
     ...(record.convertedTo === undefined
@@ -152,17 +152,23 @@ function outcomeOf(
   };
 }
 
-/** Returns the id of a disposition's event, the same on every retry. */
-export function dispositionEventId(
-  leadId: string,
+/**
+ * Returns the id of a disposition's event. It includes the version of the
+ * lead state the disposition changes, so a return to an earlier
+ * disposition of the episode (converted, then accepted again) gets a new
+ * id that consumers do not drop as a repeat. A retried request writes
+ * nothing, so it publishes no second id.
+ */
+function dispositionEventId(
+  state: LeadState,
   record: DispositionRecord,
-  leadCreatedAt?: number,
 ): string {
   return sha256Hex(
     canonicalJson([
       'disposition',
-      leadId,
-      ...(leadCreatedAt === undefined ? [] : [leadCreatedAt]),
+      state.leadId,
+      ...(state.createdAt === undefined ? [] : [state.createdAt]),
+      state.version,
       record.episode,
       record.kind,
       record.convertedTo ?? null,
@@ -177,11 +183,7 @@ export function dispositionEvent(
   model: ScoringModel,
 ): OutgoingEvent {
   const { record, previous, evaluation } = plan;
-  const eventId = dispositionEventId(
-    leadId,
-    record,
-    evaluation.state.createdAt,
-  );
+  const { eventId } = plan.outcome;
   return {
     eventId,
     leadId,

@@ -109,6 +109,28 @@ describe('recordDisposition', () => {
     expect(details[2]?.previousDisposition).toBe('converted');
   });
 
+  it('gives every disposition change its own event id', async () => {
+    const { dispose, published, clock } = await qualifiedLead('back-1');
+
+    await dispose({ kind: 'accepted' });
+    clock.advance(1000);
+    await dispose({ kind: 'converted', convertedTo: 'sql' });
+    clock.advance(1000);
+    await dispose({ kind: 'converted', convertedTo: 'opportunity' });
+    clock.advance(1000);
+    await dispose({ kind: 'converted', convertedTo: 'sql' });
+    clock.advance(1000);
+    const result = await dispose({ kind: 'accepted' });
+
+    expect(result.changed).toBe(true);
+    expect(result.lead.disposition?.disposition).toBe('accepted');
+    const ids = published('Lead Disposition Changed').map(
+      (event) => event.eventId,
+    );
+    expect(ids).toHaveLength(5);
+    expect(new Set(ids).size).toBe(5);
+  });
+
   it('recycles through the recycle alias once', async () => {
     const { deps, published } = await qualifiedLead('rec-1');
 
