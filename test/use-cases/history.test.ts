@@ -126,6 +126,26 @@ describe('lead history', () => {
       getHistory(deps, 'one', { limit: 1, cursor: 'bm90LWpzb24' }),
     ).rejects.toThrow(ValidationError);
   });
+
+  it.each([
+    ['a sort key that is no history version', 'HISTORY#zzz'],
+    ['an empty version', 'HISTORY#'],
+    ['a sort key over 1024 bytes', `HISTORY#${'1'.repeat(1100)}`],
+  ])('rejects a cursor with %s', async (_case, sortKey) => {
+    const { deps, clock } = await realDependencies();
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: [blogRead('tampered', 0)],
+      receivedAt: clock.now,
+    });
+    const cursor = Buffer.from(
+      JSON.stringify({ PK: 'LEAD#tampered', SK: sortKey }),
+    ).toString('base64url');
+
+    await expect(
+      getHistory(deps, 'tampered', { limit: 1, cursor }),
+    ).rejects.toThrow(ValidationError);
+  });
 });
 
 describe('historyPageOf', () => {
@@ -139,7 +159,7 @@ describe('historyPageOf', () => {
     });
   });
 
-  it.each(['0', '101', '2.5', 'ten'])('rejects the limit %s', (limit) => {
+  it.each(['0', '101', '2.5', 'ten'])('rejects the limit "%s"', (limit) => {
     expect(() => historyPageOf(request({ limit }))).toThrow(ValidationError);
   });
 

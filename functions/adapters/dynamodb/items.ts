@@ -312,6 +312,14 @@ export function historySortKey(version: number): string {
   return `${HISTORY_SORT_PREFIX}${String(version).padStart(12, '0')}`;
 }
 
+/**
+ * Tells whether a value is a sort key that historySortKey can return: a
+ * version of 12 to 16 digits, since versions are safe integers.
+ */
+export function isHistorySortKey(value: unknown): value is string {
+  return typeof value === 'string' && /^HISTORY#\d{12,16}$/.test(value);
+}
+
 export function historyToItem(leadId: string, entry: HistoryEntry): Item {
   return marshall(
     {

@@ -54,6 +54,7 @@ import {
   eventToItem,
   HISTORY_SORT_PREFIX,
   historyToItem,
+  isHistorySortKey,
   itemToHistory,
   itemToOutboxEntry,
   itemToOutcome,
@@ -1214,8 +1215,7 @@ function historyCursorKey(cursor: string, partition: string): Item {
     key !== null &&
     Object.keys(fields).length === 2 &&
     fields[TABLE_LAYOUT.partitionKey] === partition &&
-    typeof fields[TABLE_LAYOUT.sortKey] === 'string' &&
-    (fields[TABLE_LAYOUT.sortKey] as string).startsWith(HISTORY_SORT_PREFIX);
+    isHistorySortKey(fields[TABLE_LAYOUT.sortKey]);
   if (!valid) throw new InvalidCursorError();
   return marshall(fields);
 }
