@@ -11,8 +11,7 @@ export function historyPageOf(request: ApiRequest): {
   cursor: string | undefined;
 } {
   const { limit: limitText, cursor } = request.queryParameters;
-  const limit =
-    limitText === undefined ? DEFAULT_HISTORY_LIMIT : Number(limitText);
+  const limit = parseLimit(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {
     throw new ValidationError('The limit is invalid.', [
       {
@@ -36,4 +35,13 @@ export function historyPageOf(request: ApiRequest): {
     ]);
   }
   return { limit, cursor };
+}
+
+/**
+ * Parses a limit written in decimal digits, returning NaN for any other
+ * text, which Number() would read too ("1e2", "0x10", " 5").
+ */
+function parseLimit(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_HISTORY_LIMIT;
+  return /^[1-9][0-9]*$/.test(text) ? Number(text) : Number.NaN;
 }

@@ -159,9 +159,12 @@ describe('historyPageOf', () => {
     });
   });
 
-  it.each(['0', '101', '2.5', 'ten'])('rejects the limit "%s"', (limit) => {
-    expect(() => historyPageOf(request({ limit }))).toThrow(ValidationError);
-  });
+  it.each(['0', '101', '2.5', 'ten', '1e2', '0x10', ' 5', '+5', '', '007'])(
+    'rejects the limit "%s"',
+    (limit) => {
+      expect(() => historyPageOf(request({ limit }))).toThrow(ValidationError);
+    },
+  );
 
   it('rejects a cursor that is not base64url', () => {
     expect(() => historyPageOf(request({ cursor: 'a b' }))).toThrow(
