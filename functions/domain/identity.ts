@@ -61,10 +61,12 @@ export function userLeadId(userId: string): string {
 /**
  * Returns the lead id named by an id in a request path or a file of lead
  * ids: a lead id starting with `anon:` or `~` as it is, and any other id
- * read as a user id, so an email address in any case finds its lead.
+ * read as a user id, so an email address in any case finds its lead. The
+ * id is trimmed first, as ingest trims every id of a message.
  */
 export function requestedLeadId(id: string): string {
-  return isPrefixed(id) ? id : userLeadId(id);
+  const trimmed = id.trim();
+  return isPrefixed(trimmed) ? trimmed : userLeadId(trimmed);
 }
 
 function isPrefixed(id: string): boolean {

@@ -7,7 +7,7 @@ import { fitsBytes, MAX_LEAD_PATH_ID_BYTES } from './path-id.js';
 /** Returns the lead id of a `/leads/{leadId}` path. */
 export function leadIdOf(request: ApiRequest): string {
   const leadId = request.pathParameters.leadId;
-  if (leadId === undefined || leadId === '') {
+  if (leadId === undefined || leadId.trim() === '') {
     throw new ValidationError('The path must name a lead: /leads/{leadId}.', [
       { field: 'leadId', message: 'is required' },
     ]);

@@ -7,6 +7,7 @@ import {
   userLeadId,
 } from '../../functions/domain/identity.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
+import { segmentMessageSchema } from '../../functions/domain/messages.js';
 import { identify, T0 } from '../fixtures/events.js';
 import { testModel } from '../fixtures/models.js';
 
@@ -45,6 +46,18 @@ describe('requestedLeadId', () => {
   ])('reads $id as the lead $leadId', ({ id, leadId }) => {
     expect(requestedLeadId(id)).toBe(leadId);
   });
+
+  it.each([' crm-7 ', '\tcrm-7', ' Ann@X.example ', '\u00a0crm-8'])(
+    'finds the lead ingest stores for %j',
+    (userId) => {
+      const parsed = segmentMessageSchema.parse({
+        type: 'identify',
+        userId,
+      });
+
+      expect(requestedLeadId(userId)).toBe(leadIdOf(parsed));
+    },
+  );
 
   it('finds the lead of every user id from its lead id', () => {
     for (const userId of ['crm-1', 'anon:a1', '~x', 'Ann@X.example']) {

@@ -47,6 +47,13 @@ describe('leadIdOf', () => {
     ]);
   });
 
+  it('rejects a lead id of only whitespace', () => {
+    const error = validationErrorOf(() =>
+      leadIdOf(request({ leadId: ' \u00a0' })),
+    );
+    expect(error.issues).toEqual([{ field: 'leadId', message: 'is required' }]);
+  });
+
   it('rejects a lead id over the DynamoDB key limit of 2048 bytes', () => {
     const error = validationErrorOf(() =>
       leadIdOf(request({ leadId: 'a'.repeat(3000) })),
