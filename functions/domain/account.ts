@@ -143,10 +143,11 @@ export function boundedAccountId(kind: string, name: string): string {
  * spell it. The name of a `domain:` or `company:` id is normalized as
  * accountOf normalizes it at ingest (trimmed, Unicode NFC, lower case,
  * and for a domain without a trailing dot), so `domain:ACME.example`
- * names `domain:acme.example`. Group ids are kept as they are, because
- * they are keys of another system.
+ * names `domain:acme.example`. A group id is only trimmed, as at ingest,
+ * because it is a case-sensitive key of another system.
  */
-export function storedAccountId(accountId: string): string {
+export function storedAccountId(requestedId: string): string {
+  const accountId = requestedId.trim();
   const colon = accountId.indexOf(':');
   const kind = accountId.slice(0, colon);
   const name = accountId.slice(colon + 1);
@@ -158,6 +159,7 @@ export function storedAccountId(accountId: string): string {
   if (kind === 'company') {
     return boundedAccountId(kind, normalizeText(name).replace(/\s+/g, ' '));
   }
+  if (kind === 'group') return boundedAccountId(kind, name.trim());
   return accountId;
 }
 

@@ -8,6 +8,7 @@ import {
   evaluateAccount,
   newAccount,
   roleOf,
+  storedAccountId,
 } from '../../functions/domain/account.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
 import type { AccountPolicy } from '../../functions/domain/model.js';
@@ -47,6 +48,29 @@ function member(
     status: 'engaged',
   };
 }
+
+describe('storedAccountId', () => {
+  it.each([
+    { groupId: ' G1 ', requested: 'group: G1 ' },
+    { groupId: 'G1', requested: ' group:G1' },
+    { groupId: 'acct-42', requested: 'group:acct-42' },
+  ])('finds the group $groupId as $requested', ({ groupId, requested }) => {
+    const lead = leadWith('ann@acme.example', {}, groupId);
+    const stored = accountOf(lead, policy)?.accountId;
+
+    expect(storedAccountId(requested)).toBe(stored);
+  });
+
+  it.each([
+    { company: ' Initech  Corp ', requested: ' company:initech corp ' },
+    { company: 'Initech', requested: 'company: INITECH' },
+  ])('finds the company $company as $requested', ({ company, requested }) => {
+    const lead = leadWith('bob', { company });
+    const stored = accountOf(lead, policy)?.accountId;
+
+    expect(storedAccountId(requested)).toBe(stored);
+  });
+});
 
 describe('accountOf', () => {
   it('rolls up by the group call groupId first', () => {
