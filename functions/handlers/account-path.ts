@@ -3,6 +3,9 @@ import { ValidationError } from '../domain/errors.js';
 import type { AccountView } from '../use-cases/get-account.js';
 import { fitsBytes, MAX_ACCOUNT_PATH_ID_BYTES } from './path-id.js';
 
+/** The kinds of account id that ingest writes, as `<kind>:<name>`. */
+const ACCOUNT_KIND = /^\s*(group|domain|company):/;
+
 /** Returns the account id of an `/accounts/{accountId}` path. */
 export function accountIdOf(request: ApiRequest): string {
   const accountId = request.pathParameters.accountId;
@@ -17,6 +20,17 @@ export function accountIdOf(request: ApiRequest): string {
         {
           field: 'accountId',
           message: `is required, at most ${MAX_ACCOUNT_PATH_ID_BYTES} bytes in UTF-8`,
+        },
+      ],
+    );
+  }
+  if (!ACCOUNT_KIND.test(accountId)) {
+    throw new ValidationError(
+      'The account id must start with its kind: group:, domain: or company:, such as /accounts/domain:acme.example.',
+      [
+        {
+          field: 'accountId',
+          message: `must start with group:, domain: or company:, got "${accountId}"`,
         },
       ],
     );

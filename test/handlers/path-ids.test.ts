@@ -75,6 +75,19 @@ describe('accountIdOf', () => {
     ]);
   });
 
+  it.each(['acme.example', 'Domain:acme.example', 'account:1', ':x'])(
+    'rejects the account id %s without a known kind',
+    (accountId) => {
+      const error = validationErrorOf(() =>
+        accountIdOf(request({ accountId })),
+      );
+      expect(error.issues.map((issue) => issue.field)).toEqual(['accountId']);
+      expect(error.issues[0]?.message).toContain(
+        'must start with group:, domain: or company:',
+      );
+    },
+  );
+
   it('accepts an account id of 512 bytes', () => {
     const accountId = `domain:${'a'.repeat(505)}`;
     expect(accountIdOf(request({ accountId }))).toBe(accountId);
