@@ -9,6 +9,7 @@ import { toFieldIssues } from '../domain/issues.js';
 const MAX_BODY_BYTES = 4 * 1024;
 /** Maximum length of a sales reason in characters. */
 export const MAX_REASON_LENGTH = 200;
+const TOO_LARGE_ADVICE = `Send one disposition with a reason of at most ${MAX_REASON_LENGTH} characters.`;
 
 /**
  * A surrogate not part of a pair. The reason goes out in "Lead
@@ -58,7 +59,7 @@ const dispositionBody = z.discriminatedUnion(
  */
 export function dispositionOf(request: ApiRequest): DispositionRequest {
   const parsed = dispositionBody.safeParse(
-    readJsonBody(request, MAX_BODY_BYTES),
+    readJsonBody(request, MAX_BODY_BYTES, TOO_LARGE_ADVICE),
   );
   if (!parsed.success) {
     throw new ValidationError(
@@ -77,7 +78,7 @@ export function dispositionOf(request: ApiRequest): DispositionRequest {
 
 /** Reads the body of POST /leads/{leadId}/recycle: `{"reason": "..."}`. */
 export function recycleReasonOf(request: ApiRequest): string {
-  const body = readJsonBody(request, MAX_BODY_BYTES);
+  const body = readJsonBody(request, MAX_BODY_BYTES, TOO_LARGE_ADVICE);
   const parsed = z.object({ reason }).safeParse(body);
   if (!parsed.success) {
     throw new ValidationError('The body must give the reason for recycling.', [

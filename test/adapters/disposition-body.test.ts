@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiRequest } from '../../functions/adapters/http/api-request.js';
-import { ValidationError } from '../../functions/domain/errors.js';
+import {
+  PayloadTooLargeError,
+  ValidationError,
+} from '../../functions/domain/errors.js';
 import { dispositionOf } from '../../functions/handlers/disposition-body.js';
 
 function request(body: unknown): ApiRequest {
@@ -61,5 +64,16 @@ describe('dispositionOf', () => {
     [{ disposition: 'accepted', reason: '\udc00' }, 'reason'],
   ])('rejects %j naming %s', (body, field) => {
     expect(fieldsOf(body)).toEqual([field]);
+  });
+
+  it('advises on the reason, not events, above 4 KB', () => {
+    const read = () =>
+      dispositionOf(
+        request({ disposition: 'rejected', reason: 'x'.repeat(5000) }),
+      );
+
+    expect(read).toThrow(PayloadTooLargeError);
+    expect(read).toThrow('at most 200 characters');
+    expect(read).not.toThrow('events');
   });
 });

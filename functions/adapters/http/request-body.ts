@@ -61,14 +61,19 @@ const DECOMPRESSORS: Record<string, Decompress> = {
  * base64-decoded when API Gateway says so and decompressed when
  * `Content-Encoding` says so or it starts with the gzip magic bytes.
  * Raises PayloadTooLargeError when the body, before or after
- * decompression, exceeds `maxBytes`, and MalformedBodyError when it
- * cannot be decoded or is not JSON.
+ * decompression, exceeds `maxBytes`, with `tooLargeAdvice` saying what to
+ * send instead, and MalformedBodyError when it cannot be decoded or is
+ * not JSON.
  */
-export function readJsonBody(request: ApiRequest, maxBytes: number): unknown {
+export function readJsonBody(
+  request: ApiRequest,
+  maxBytes: number,
+  tooLargeAdvice = 'Send fewer events per request.',
+): unknown {
   const received = receivedBytes(request);
-  checkSize(received.length, maxBytes);
-  const bytes = decompress(received, request.headers, maxBytes);
-  checkSize(bytes.length, maxBytes);
+  checkSize(received.length, maxBytes, tooLargeAdvice);
+  const bytes = decompress(received, request.headers, maxBytes, tooLargeAdvice);
+  checkSize(bytes.length, maxBytes, tooLargeAdvice);
   return parseJson(decodeUtf8(bytes));
 }
 
@@ -90,10 +95,10 @@ function receivedBytes(request: ApiRequest): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-function checkSize(size: number, maxBytes: number): void {
+function checkSize(size: number, maxBytes: number, advice: string): void {
   if (size > maxBytes) {
     throw new PayloadTooLargeError(
-      `The request body has more than ${maxBytes} bytes, the limit of this route. Send fewer events per request.`,
+      `The request body has more than ${maxBytes} bytes, the limit of this route. ${advice}`,
       maxBytes,
     );
   }
@@ -103,6 +108,7 @@ function decompress(
   bytes: Buffer,
   headers: Record<string, string>,
   maxBytes: number,
+  tooLargeAdvice: string,
 ): Buffer {
   const encoding = contentEncoding(headers, bytes);
   if (encoding === undefined) {
@@ -119,7 +125,7 @@ function decompress(
     return decompressor(bytes, { maxOutputLength: maxBytes + 1 });
   } catch (error) {
     if (isOutputTooLarge(error)) {
-      checkSize(maxBytes + 1, maxBytes);
+      checkSize(maxBytes + 1, maxBytes, tooLargeAdvice);
     }
     throw new MalformedBodyError(
       `The request body is not valid ${encoding} data. Send it uncompressed or compress it again.`,
