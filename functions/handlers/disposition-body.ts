@@ -18,6 +18,18 @@ const TOO_LARGE_ADVICE = `Send one disposition with a reason of at most ${MAX_RE
  */
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
+/** A control character (category Cc): U+0000 to U+001F, U+007F to U+009F. */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * Tells whether a text has a control character other than tab and line
+ * breaks. Consumers of "Lead Disposition Changed" store the reason as
+ * text, and some databases reject U+0000 in text.
+ */
+function hasControlCharacter(text: string): boolean {
+  return CONTROL_CHARACTER.test(text.replace(/[\t\n\r]/g, ''));
+}
+
 const reason = z
   .string()
   .trim()
@@ -26,6 +38,10 @@ const reason = z
   .refine(
     (text) => !LONE_SURROGATE.test(text),
     'must be well-formed Unicode; it contains a lone surrogate (U+D800 to U+DFFF)',
+  )
+  .refine(
+    (text) => !hasControlCharacter(text),
+    'must not contain control characters other than tab and line breaks (U+0000 to U+001F, U+007F to U+009F); remove them',
   );
 
 const dispositionBody = z.discriminatedUnion(
@@ -84,7 +100,7 @@ export function recycleReasonOf(request: ApiRequest): string {
     throw new ValidationError('The body must give the reason for recycling.', [
       {
         field: 'reason',
-        message: `must be a non-empty string of at most ${MAX_REASON_LENGTH} characters, in well-formed Unicode`,
+        message: `must be a non-empty string of at most ${MAX_REASON_LENGTH} characters, in well-formed Unicode, without control characters other than tab and line breaks`,
       },
     ]);
   }

@@ -46,6 +46,13 @@ describe('dispositionOf', () => {
     });
   });
 
+  it('keeps tabs and line breaks in a reason', () => {
+    const parsed = dispositionOf(
+      request({ disposition: 'rejected', reason: 'no budget\r\n\tnext year' }),
+    );
+    expect(parsed.reason).toBe('no budget\r\n\tnext year');
+  });
+
   it('trims the reason of a rejection', () => {
     const parsed = dispositionOf(
       request({ disposition: 'rejected', reason: '  no budget ' }),
@@ -62,6 +69,9 @@ describe('dispositionOf', () => {
     [{ disposition: 'accepted', extra: 1 }, '(root)'],
     [{ disposition: 'rejected', reason: 'no \ud800 budget' }, 'reason'],
     [{ disposition: 'accepted', reason: '\udc00' }, 'reason'],
+    [{ disposition: 'rejected', reason: 'no\u0000budget' }, 'reason'],
+    [{ disposition: 'recycled', reason: '\u001b[31mlater' }, 'reason'],
+    [{ disposition: 'accepted', reason: 'ok\u0085' }, 'reason'],
   ])('rejects %j naming %s', (body, field) => {
     expect(fieldsOf(body)).toEqual([field]);
   });
