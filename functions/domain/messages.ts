@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { isEmailAddress, normalizeEmail } from './identity.js';
 
 /**
  * Schemas for incoming messages in the Segment Spec (track, page, screen,
@@ -245,8 +246,32 @@ export const segmentMessageSchema = z
           message: `must not be "${id}": a URL path cannot name it, so the lead could not be read or erased. Send another id.`,
         });
       }
+      checkNormalizedEmailBytes(id, field, context);
     }
   });
+
+/**
+ * Checks that an email-shaped user id stays within MAX_ID_BYTES once
+ * normalized as a lead id. Lower case can take more bytes (U+0130 has 2,
+ * its lower case 3), and the leads routes reject longer lead ids.
+ */
+function checkNormalizedEmailBytes(
+  id: unknown,
+  field: string,
+  context: z.RefinementCtx,
+): void {
+  // A refinement of the whole message also runs when this id failed its
+  // own check, so it may still be a number or any other JSON value.
+  if (typeof id !== 'string' || !isEmailAddress(id)) return;
+  const bytes = Buffer.byteLength(normalizeEmail(id), 'utf8');
+  if (bytes > MAX_ID_BYTES) {
+    context.addIssue({
+      code: 'custom',
+      path: [field],
+      message: `is ${bytes} bytes in UTF-8 once normalized as an email address (NFC, lower case); the limit is ${MAX_ID_BYTES} bytes. Send a shorter id.`,
+    });
+  }
+}
 
 export type SegmentMessage = z.infer<typeof segmentMessageSchema>;
 

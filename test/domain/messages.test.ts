@@ -107,6 +107,22 @@ describe('segmentMessageSchema ids', () => {
       reason: 'a URL path cannot name it',
     },
     {
+      name: 'an email userId over 512 bytes once lower-cased',
+      message: { ...track, userId: `${'\u0130'.repeat(250)}@a.example` },
+      field: 'userId',
+      reason: 'is 760 bytes in UTF-8 once normalized',
+    },
+    {
+      name: 'an alias from an email over 512 bytes once lower-cased',
+      message: {
+        type: 'alias',
+        userId: 'u',
+        previousId: `${'\u0130'.repeat(250)}@a.example`,
+      },
+      field: 'previousId',
+      reason: 'the limit is 512 bytes',
+    },
+    {
       name: 'an alias without previousId',
       message: { type: 'alias', userId: 'u' },
       field: 'previousId',
@@ -126,6 +142,14 @@ describe('segmentMessageSchema ids', () => {
       (entry) => entry.path.join('.') === field,
     );
     expect(issue?.message).toContain(reason);
+  });
+
+  it('accepts an email userId of 512 bytes once lower-cased', () => {
+    const userId = `${'\u0130'.repeat(167)}@a.example`;
+    const message = { ...track, userId };
+
+    expect(Buffer.byteLength(userId.toLowerCase())).toBe(511);
+    expect(segmentMessageSchema.safeParse(message).success).toBe(true);
   });
 
   it('accepts ids of exactly 512 UTF-8 bytes', () => {
