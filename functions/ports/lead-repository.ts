@@ -309,6 +309,12 @@ export interface LeadRepository {
    */
   holdForErasure(state: LeadState, holdMs: number): Promise<LeadState>;
   /**
+   * Ends the hold of an erasure that stops before deleting anything, so
+   * the lead's writers need not wait for the hold to expire. Does nothing
+   * when the lead no longer has the version `held` has.
+   */
+  releaseErasureHold(held: LeadState): Promise<void>;
+  /**
    * Deletes a lead's state item if its version is still
    * `expectedVersion`; raises VersionConflictError otherwise.
    */

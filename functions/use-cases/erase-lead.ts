@@ -81,7 +81,7 @@ export async function eraseLead(
         }
         heldLead = await deps.repository.holdForErasure(state, ERASURE_HOLD_MS);
       }
-      await publishPending(deps, leadId);
+      await publishPendingOrRelease(deps, heldLead);
       const deleted = await deleteLinkedLeads(deps, leadId);
       erased = erasedEvent(
         heldLead,
@@ -154,6 +154,26 @@ async function announceErasure(
       ...(merged ? { requestedLeadId: requestedId } : {}),
     },
   };
+}
+
+/**
+ * Publishes the held lead's outbox. When that fails, nothing is deleted
+ * yet, so the hold ends at once instead of making the lead's ingest,
+ * dispositions and merges wait up to ERASURE_HOLD_MS for a retry.
+ */
+async function publishPendingOrRelease(
+  deps: ScoringDependencies,
+  heldLead: LeadState,
+): Promise<void> {
+  try {
+    await publishPending(deps, heldLead.leadId);
+  } catch (error) {
+    // A version conflict is retried under the same hold.
+    if (!(error instanceof VersionConflictError)) {
+      await deps.repository.releaseErasureHold(heldLead);
+    }
+    throw error;
+  }
 }
 
 /** Publishes the lead's outbox, so no event of it is lost by erasure. */

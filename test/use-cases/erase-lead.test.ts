@@ -2,13 +2,17 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../functions/domain/canonical-json.js';
-import { NotFoundError } from '../../functions/domain/errors.js';
+import {
+  ConcurrencyError,
+  NotFoundError,
+} from '../../functions/domain/errors.js';
 import { tallyOf } from '../../functions/domain/intent-tallies.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 
@@ -222,6 +226,36 @@ describe('eraseLead', () => {
       expect(events).toHaveLength(Number(state?.eventCount ?? 0));
       expect(markers).toHaveLength(events.length);
     }
+  });
+
+  it('releases its hold when it cannot publish', async () => {
+    const { deps, clock } = await realDependencies();
+    const working = deps.publisher;
+    deps.publisher = { publish: async () => ({ published: [], failed: [] }) };
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    await ingest(qualifyingBatch('held-1'));
+
+    const erasure = eraseLead(deps, 'held-1');
+
+    await expect(erasure).rejects.toThrow(ConcurrencyError);
+    deps.publisher = working;
+    // The clock stands still, so a hold left in place would block this.
+    const later = await ingest([
+      {
+        type: 'page',
+        messageId: 'held-1-after',
+        userId: 'held-1',
+        properties: { path: '/blog/post' },
+      },
+    ]);
+    expect(later.results[0]?.status).toBe('scored');
+    const second = await eraseLead(deps, 'held-1');
+    expect(second.result.itemsDeleted).toBeGreaterThan(0);
   });
 
   it('completes while ingest keeps writing the lead', async () => {

@@ -442,6 +442,28 @@ export class DynamoLeadRepository implements LeadRepository {
     }
   }
 
+  async releaseErasureHold(held: LeadState): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(held.leadId),
+          UpdateExpression: 'REMOVE #hold',
+          ConditionExpression: '#version = :held',
+          ExpressionAttributeNames: {
+            '#version': 'version',
+            '#hold': ERASURE_HOLD,
+          },
+          ExpressionAttributeValues: marshall({ ':held': held.version }),
+        }),
+      );
+    } catch (error) {
+      // The hold expired and another writer changed or removed the lead.
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
+  }
+
   async deleteLeadState(
     leadId: string,
     expectedVersion: number,
