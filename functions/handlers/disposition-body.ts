@@ -92,17 +92,17 @@ export function dispositionOf(request: ApiRequest): DispositionRequest {
   };
 }
 
+const recycleBody = z.object({ reason }).strict();
+
 /** Reads the body of POST /leads/{leadId}/recycle: `{"reason": "..."}`. */
 export function recycleReasonOf(request: ApiRequest): string {
   const body = readJsonBody(request, MAX_BODY_BYTES, TOO_LARGE_ADVICE);
-  const parsed = z.object({ reason }).safeParse(body);
+  const parsed = recycleBody.safeParse(body);
   if (!parsed.success) {
-    throw new ValidationError('The body must give the reason for recycling.', [
-      {
-        field: 'reason',
-        message: `must be a non-empty string of at most ${MAX_REASON_LENGTH} characters, in well-formed Unicode, without control characters other than tab and line breaks`,
-      },
-    ]);
+    throw new ValidationError(
+      'The body must give the reason for recycling and nothing else: {"reason": "..."}.',
+      toFieldIssues(parsed.error),
+    );
   }
   return parsed.data.reason;
 }

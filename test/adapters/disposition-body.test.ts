@@ -4,7 +4,10 @@ import {
   PayloadTooLargeError,
   ValidationError,
 } from '../../functions/domain/errors.js';
-import { dispositionOf } from '../../functions/handlers/disposition-body.js';
+import {
+  dispositionOf,
+  recycleReasonOf,
+} from '../../functions/handlers/disposition-body.js';
 
 function request(body: unknown): ApiRequest {
   return {
@@ -85,5 +88,36 @@ describe('dispositionOf', () => {
     expect(read).toThrow(PayloadTooLargeError);
     expect(read).toThrow('at most 200 characters');
     expect(read).not.toThrow('events');
+  });
+});
+
+describe('recycleReasonOf', () => {
+  function issuesOf(body: unknown) {
+    try {
+      recycleReasonOf(request(body));
+    } catch (error) {
+      if (error instanceof ValidationError) return error.issues;
+      throw error;
+    }
+    return [];
+  }
+
+  it('reads a trimmed reason', () => {
+    expect(recycleReasonOf(request({ reason: ' later ' }))).toBe('later');
+  });
+
+  it.each([
+    [{}, 'reason'],
+    [{ reason: '' }, 'reason'],
+    [{ reason: 'a\u0000b' }, 'reason'],
+    [{ reason: 'later', disposition: 'accepted' }, '(root)'],
+    [[], '(root)'],
+  ])('rejects %j naming %s', (body, field) => {
+    expect(issuesOf(body).map((issue) => issue.field)).toEqual([field]);
+  });
+
+  it('names the unknown field', () => {
+    const issues = issuesOf({ reason: 'later', disposition: 'accepted' });
+    expect(issues[0]?.message).toContain('disposition');
   });
 });
