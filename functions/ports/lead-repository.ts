@@ -311,9 +311,9 @@ export interface LeadRepository {
   /**
    * Ends the hold of an erasure that stops before deleting anything, so
    * the lead's writers need not wait for the hold to expire. Does nothing
-   * when the lead no longer has the version `held` has.
+   * when the lead no longer has the version of `heldLead`.
    */
-  releaseErasureHold(held: LeadState): Promise<void>;
+  releaseErasureHold(heldLead: LeadState): Promise<void>;
   /**
    * Deletes a lead's state item if its version is still
    * `expectedVersion`; raises VersionConflictError otherwise.

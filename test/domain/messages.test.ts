@@ -144,7 +144,7 @@ describe('segmentMessageSchema ids', () => {
     expect(issue?.message).toContain(reason);
   });
 
-  it('accepts an email userId of 512 bytes once lower-cased', () => {
+  it('accepts an email userId under 512 bytes once lower-cased', () => {
     const userId = `${'\u0130'.repeat(167)}@a.example`;
     const message = { ...track, userId };
 

@@ -244,7 +244,7 @@ describe('eraseLead', () => {
 
     await expect(erasure).rejects.toThrow(ConcurrencyError);
     deps.publisher = working;
-    // The clock stands still, so a hold left in place would block this.
+    // The clock does not move, so a hold left in place would block this.
     const later = await ingest([
       {
         type: 'page',

@@ -442,19 +442,19 @@ export class DynamoLeadRepository implements LeadRepository {
     }
   }
 
-  async releaseErasureHold(held: LeadState): Promise<void> {
+  async releaseErasureHold(heldLead: LeadState): Promise<void> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: stateKey(held.leadId),
+          Key: stateKey(heldLead.leadId),
           UpdateExpression: 'REMOVE #hold',
           ConditionExpression: '#version = :held',
           ExpressionAttributeNames: {
             '#version': 'version',
             '#hold': ERASURE_HOLD,
           },
-          ExpressionAttributeValues: marshall({ ':held': held.version }),
+          ExpressionAttributeValues: marshall({ ':held': heldLead.version }),
         }),
       );
     } catch (error) {
