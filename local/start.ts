@@ -24,7 +24,8 @@ Environment (defaults in brackets):
   HOST                       interface the API listens on [127.0.0.1]
   MQL_WRITE_KEY              tracking write key [dev-write-key]
   MQL_ADMIN_TOKEN            bearer token of the leads API [dev-admin-token]
-  MQL_SWEEP_INTERVAL_SECONDS seconds between decay sweeps, 0 for none [60]
+  MQL_SWEEP_INTERVAL_SECONDS seconds between decay sweeps, at most 2147483,
+                             0 for none [60]
   MQL_MODEL_FILE             scoring model JSON [models/procurement-software.json]
   MQL_CORS_ORIGINS           comma-separated origins allowed to call the API
                              from a browser; empty turns CORS off [*]
@@ -34,12 +35,25 @@ Environment (defaults in brackets):
                              as JSON [none]
 `;
 
+/**
+ * Maximum sweep interval: Node.js timers take at most 2^31 − 1 ms and run
+ * a longer delay after 1 ms instead, which would sweep continuously.
+ */
+const MAX_SWEEP_INTERVAL_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 const environmentSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   MQL_WRITE_KEY: z.string().min(1).default('dev-write-key'),
   MQL_ADMIN_TOKEN: z.string().min(1).default('dev-admin-token'),
-  MQL_SWEEP_INTERVAL_SECONDS: z.coerce.number().min(0).default(60),
+  MQL_SWEEP_INTERVAL_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(
+      MAX_SWEEP_INTERVAL_SECONDS,
+      `must be at most ${MAX_SWEEP_INTERVAL_SECONDS} (about 24 days); 0 turns the sweep off`,
+    )
+    .default(60),
   MQL_CORS_ORIGINS: z
     .string()
     .default('*')

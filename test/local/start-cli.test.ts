@@ -170,6 +170,19 @@ describe('npm start', () => {
     expect(stderr.text).toContain('MQL_CORS_ORIGINS[0]: must be *');
   });
 
+  it('rejects a sweep interval beyond the longest timer', async () => {
+    const child = startCli({ MQL_SWEEP_INTERVAL_SECONDS: '100000000' });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      'MQL_SWEEP_INTERVAL_SECONDS: must be at most 2147483',
+    );
+    expect(stderr.text).not.toContain('ready:');
+  });
+
   it('rejects an MQL_WEBHOOK_URL that is not http and exits with 1', async () => {
     const child = startCli({ MQL_WEBHOOK_URL: 'ftp://127.0.0.1/mql' });
     const stderr = collect(child.stderr);
