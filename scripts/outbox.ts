@@ -18,6 +18,7 @@ import {
   USAGE,
 } from './outbox/options.js';
 import { ReplayError, UsageError } from './replay/errors.js';
+import { requireRegion } from './table-access.js';
 
 /**
  * `npm run outbox -- list|show|retry`: inspect and retry the outbox
@@ -61,10 +62,15 @@ async function dependencies(
   options: OutboxOptions,
 ): Promise<OutboxDependencies> {
   const region = options.region === undefined ? {} : { region: options.region };
-  const repository = new DynamoLeadRepository(
-    new DynamoDBClient({ ...clientConfig(options.endpoint), ...region }),
-    { tableName: options.tableName, reviewShards: options.reviewShards },
-  );
+  const dynamoDb = new DynamoDBClient({
+    ...clientConfig(options.endpoint),
+    ...region,
+  });
+  await requireRegion(dynamoDb);
+  const repository = new DynamoLeadRepository(dynamoDb, {
+    tableName: options.tableName,
+    reviewShards: options.reviewShards,
+  });
   let publisher: EventBridgePublisher | undefined;
   if (options.eventBusName !== undefined) {
     const events = new EventBridgeClient({

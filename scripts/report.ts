@@ -9,6 +9,11 @@ import {
   formatConversion,
   lastMonths,
 } from './report/conversion.js';
+import {
+  requireRegion,
+  TableAccessError,
+  tableAccessError,
+} from './table-access.js';
 
 const DEFAULT_TABLE = 'mql-engine-local';
 
@@ -100,22 +105,6 @@ function positiveInteger(name: string, text: string): number {
 }
 
 /**
- * Raises a UsageError when the report has neither an endpoint nor an AWS
- * region, which the SDK would report only as "Region is missing".
- */
-async function requireRegion(client: DynamoDBClient): Promise<void> {
-  try {
-    await client.config.region();
-  } catch {
-    throw new UsageError(
-      'No DynamoDB endpoint and no AWS region. For the local stack, pass ' +
-        'the DynamoDB Local endpoint that `npm start` prints as --endpoint ' +
-        'or AWS_ENDPOINT_URL_DYNAMODB. For a table in AWS, set AWS_REGION.',
-    );
-  }
-}
-
-/**
  * `npm run report -- conversion`: reads the sales dispositions of the
  * last months from the lead table and prints conversion per score band.
  */
@@ -137,7 +126,9 @@ async function main(): Promise<void> {
     const slice = months.slice(start, start + MONTHS_IN_FLIGHT);
     const pages = await Promise.all(
       slice.map((month) => repository.listOutcomes(month)),
-    );
+    ).catch((error: unknown) => {
+      throw tableAccessError(error, options.table, options.endpoint);
+    });
     outcomes.push(...pages.flat());
   }
   const bands = conversionByBand(outcomes, options.bandWidth);
@@ -154,6 +145,10 @@ main().catch((error: unknown) => {
     process.exitCode = 2;
     return;
   }
-  process.stderr.write(`report: failed: ${String(error)}\n`);
+  const message =
+    error instanceof TableAccessError
+      ? error.message
+      : `failed: ${String(error)}`;
+  process.stderr.write(`report: ${message}\n`);
   process.exitCode = 1;
 });

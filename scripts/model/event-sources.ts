@@ -15,6 +15,7 @@ import {
 import { LOCAL_AWS } from '../../local/services.js';
 import { InputFileError } from '../replay/errors.js';
 import { openInput } from '../replay/input.js';
+import { requireRegion, tableAccessError } from '../table-access.js';
 
 /** Events to replay, with the outcomes known for some leads. */
 export interface LoadedEvents {
@@ -116,11 +117,14 @@ export async function readStoredEvents(
   const client = new DynamoDBClient(clientConfig(options.endpoint));
   const segments = options.segments ?? 4;
   try {
+    await requireRegion(client);
     const parts = await Promise.all(
       Array.from({ length: segments }, (_, segment) =>
         scanSegment(client, options.tableName, segment, segments),
       ),
-    );
+    ).catch((error: unknown) => {
+      throw tableAccessError(error, options.tableName, options.endpoint);
+    });
     return {
       source: `table ${options.tableName}`,
       events: parts.flat(),

@@ -3,17 +3,17 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 
 const run = promisify(execFile);
 
 /** Runs `npm run model -- ARGS` without npm and returns its output. */
-async function model(args: string[]) {
+async function model(args: string[], env: NodeJS.ProcessEnv = process.env) {
   try {
     const { stdout, stderr } = await run(
       'node_modules/.bin/tsx',
       ['scripts/model.ts', ...args],
-      { cwd: process.cwd() },
+      { cwd: process.cwd(), env },
     );
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -81,5 +81,71 @@ describe('model check', () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('is not valid JSON');
+  });
+});
+
+describe('model backtest on a table', () => {
+  /** An environment in which the AWS SDK finds no region anywhere. */
+  async function withoutAwsRegion() {
+    const home = await mkdtemp(join(tmpdir(), 'mql-home-'));
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      HOME: home,
+      AWS_CONFIG_FILE: join(home, 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+    };
+    for (const name of [
+      'AWS_REGION',
+      'AWS_DEFAULT_REGION',
+      'AWS_PROFILE',
+      'AWS_ENDPOINT_URL',
+      'AWS_ENDPOINT_URL_DYNAMODB',
+    ]) {
+      delete env[name];
+    }
+    return env;
+  }
+
+  const candidate = 'models/procurement-software.json';
+
+  it('names a table that does not exist', async () => {
+    const endpoint = inject('dynamoDbEndpoint');
+
+    const result = await model(
+      ['backtest', candidate, '--endpoint', endpoint, '--table', 'missing'],
+      await withoutAwsRegion(),
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `The table missing was not found at ${endpoint}.`,
+    );
+    expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('names an endpoint where nothing listens', async () => {
+    const result = await model(
+      ['backtest', candidate, '--endpoint', 'http://127.0.0.1:1'],
+      await withoutAwsRegion(),
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'Cannot reach DynamoDB at http://127.0.0.1:1',
+    );
+    expect(result.stderr).toContain('npm start');
+    expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('names --endpoint and AWS_REGION without either', async () => {
+    const result = await model(
+      ['backtest', candidate],
+      await withoutAwsRegion(),
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--endpoint');
+    expect(result.stderr).toContain('AWS_REGION');
+    expect(result.stderr).not.toContain('Region is missing');
   });
 });

@@ -67,6 +67,20 @@ describe('npm run report -- conversion', () => {
     expect(JSON.parse(result.stdout)).toEqual([]);
   }, 30_000);
 
+  it('names a table that does not exist', async () => {
+    const endpoint = inject('dynamoDbEndpoint');
+
+    const result = await runReport(
+      ['conversion', '--endpoint', endpoint, '--table', 'missing'],
+      withoutAwsRegion(),
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `The table missing was not found at ${endpoint}.`,
+    );
+  }, 30_000);
+
   it.each([
     { option: '--months', value: '100000' },
     { option: '--endpoint', value: 'not-a-url' },

@@ -1,0 +1,80 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describeCause, ReplayError, UsageError } from './replay/errors.js';
+
+/** Node.js socket error codes of an endpoint that did not respond. */
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+]);
+
+/** A lead table that a command-line tool could not read or write. */
+export class TableAccessError extends ReplayError {
+  constructor(message: string, cause: unknown) {
+    super('table-access', message, { cause });
+  }
+}
+
+/**
+ * Raises a UsageError when the client has neither an endpoint nor an AWS
+ * region, which the SDK would report only as "Region is missing".
+ */
+export async function requireRegion(client: DynamoDBClient): Promise<void> {
+  try {
+    await client.config.region();
+  } catch {
+    throw new UsageError(
+      'No DynamoDB endpoint and no AWS region. For the local stack, pass ' +
+        'the DynamoDB Local endpoint that `npm start` prints as --endpoint ' +
+        'or AWS_ENDPOINT_URL_DYNAMODB. For a table in AWS, set AWS_REGION.',
+    );
+  }
+}
+
+/**
+ * Returns a TableAccessError that states why a request to `table` failed
+ * and what to do: a table that does not exist, or an endpoint that
+ * does not respond. Other failures keep the message of the SDK.
+ */
+export function tableAccessError(
+  error: unknown,
+  table: string,
+  endpoint: string | undefined,
+): TableAccessError {
+  const where = endpoint ?? 'AWS';
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'ResourceNotFoundException') {
+    return new TableAccessError(
+      `The table ${table} was not found at ${where}. Pass the lead ` +
+        'table with --table; `npm start` creates mql-engine-local.',
+      error,
+    );
+  }
+  if (isConnectionError(error)) {
+    return new TableAccessError(
+      `Cannot reach DynamoDB at ${where} (${describeCause(error)}). ` +
+        'Start the local stack with `npm start` and pass the DynamoDB ' +
+        'Local endpoint from its "ready:" line as --endpoint.',
+      error,
+    );
+  }
+  return new TableAccessError(
+    `Reading the table ${table} at ${where} failed: ${describeCause(error)}`,
+    error,
+  );
+}
+
+function isConnectionError(error: unknown): boolean {
+  let current: unknown = error;
+  while (current instanceof Error) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) {
+      return true;
+    }
+    current = current.cause;
+  }
+  return false;
+}
