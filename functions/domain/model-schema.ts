@@ -42,9 +42,21 @@ const regexPattern = z
 
 const nonEmptyStrings = z.array(z.string().trim().min(1)).min(1);
 
+/**
+ * Minimum retention per quarter. Each event's weight is stored at the end
+ * of its decay year, up to four quarters after the event, in units of
+ * 2^-36 (see intent-tally.ts). At 0.001 a demo request early in a year
+ * rounded to 0 points. At 0.05, a half-life of about 21 days, the weight
+ * keeps at least 0.05^4 · 2^36 ≈ 430,000 units.
+ */
+export const MIN_RETENTION_PER_QUARTER = 0.05;
+
 const retention = z
   .number()
-  .gt(0, 'must be above 0')
+  .min(
+    MIN_RETENTION_PER_QUARTER,
+    `must be at least ${MIN_RETENTION_PER_QUARTER} (a half-life of about 21 days), because faster decay rounds the weights of events away`,
+  )
   .max(1, 'must be at most 1 (1 means no decay)');
 
 const numberRange = z

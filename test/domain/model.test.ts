@@ -134,6 +134,18 @@ describe('compileModel', () => {
       field: 'intent.retentionPerQuarter',
     },
     {
+      name: 'a retention below the minimum',
+      path: ['intent', 'retentionPerQuarter'],
+      value: 0.001,
+      field: 'intent.retentionPerQuarter',
+    },
+    {
+      name: 'a rule retention below the minimum',
+      path: ['intent', 'rules', 0, 'retentionPerQuarter'],
+      value: 0.01,
+      field: 'intent.rules[0].retentionPerQuarter',
+    },
+    {
       name: 'a fit rule with two conditions',
       path: ['fit', 'rules', 0, 'oneOf'],
       value: ['CFO'],

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { YEAR_MS } from '../../functions/domain/intent-tally.js';
 import {
   applyEvents,
   MAX_OTHER_TRAITS,
   newLead,
 } from '../../functions/domain/lead.js';
+import { compileModel } from '../../functions/domain/model.js';
+import { MIN_RETENTION_PER_QUARTER } from '../../functions/domain/model-schema.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { DAY_MS, QUARTER_MS } from '../../functions/domain/time.js';
 import {
@@ -15,7 +18,7 @@ import {
   T0,
   trackingEvent,
 } from '../fixtures/events.js';
-import { testModel } from '../fixtures/models.js';
+import { testModel, testModelDocument } from '../fixtures/models.js';
 
 const model = testModel();
 
@@ -111,6 +114,21 @@ describe('scoreLead fit', () => {
 });
 
 describe('scoreLead intent', () => {
+  it('counts an event at the minimum retention', () => {
+    const document = testModelDocument();
+    (document.intent as Record<string, unknown>).retentionPerQuarter =
+      MIN_RETENTION_PER_QUARTER;
+    const fastDecay = compileModel(document);
+    // The first millisecond of a decay year has the smallest stored weight.
+    const at = 57 * YEAR_MS;
+    const event = trackingEvent({ name: 'Demo Requested', occurredAt: at });
+    const lead = newLead('lead-1', fastDecay, at);
+
+    const { state } = applyEvents(lead, [event], fastDecay);
+
+    expect(scoreLead(state, fastDecay, at).intent).toBeCloseTo(40, 4);
+  });
+
   it('scores an event under its first matching rule only', () => {
     const score = scoreAfter([demo(), pricing(), blog()], T0);
 
