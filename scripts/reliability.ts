@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { freePort } from '../local/ports.js';
 import { startDynamoDbLocal, startMoto } from '../local/services.js';
+import { shouldRun } from './help-only.js';
 import { measureDelivery } from './reliability/delivery.js';
 import { formatDeliverySection, replaceSection } from './reliability/report.js';
 
@@ -11,7 +12,18 @@ import { formatDeliverySection, replaceSection } from './reliability/report.js';
  * RELIABILITY.md. Starts its own DynamoDB Local and moto server on free
  * loopback ports. MQL_RELIABILITY_MQLS sets the number of MQLs (100).
  */
+const USAGE = `Usage: npm run reliability
+
+Measures event delivery with half of all PutEvents entries failing and
+writes the result into RELIABILITY.md. Starts its own DynamoDB Local and
+moto server on free loopback ports.
+
+Environment:
+  MQL_RELIABILITY_MQLS  number of MQLs to produce [100]
+`;
+
 async function main(): Promise<void> {
+  if (!shouldRun('reliability', USAGE, process.argv.slice(2))) return;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const mqls = Number(process.env.MQL_RELIABILITY_MQLS ?? 100);
   if (!Number.isInteger(mqls) || mqls < 1) {
