@@ -54,6 +54,13 @@ export type OutboxCommand =
       options: OutboxOptions;
     };
 
+/** Options that only some commands take, per command. */
+const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  list: ['pending'],
+  show: [],
+  retry: ['all', 'bus'],
+};
+
 /** Parses the command line; raises UsageError naming what is wrong. */
 export function parseOutboxArguments(
   argv: readonly string[],
@@ -63,6 +70,17 @@ export function parseOutboxArguments(
   const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
     return { command: 'help' };
+  }
+  if (!Object.hasOwn(COMMAND_OPTIONS, command)) {
+    throw new UsageError(
+      `Unknown command "${command}". Use list, show or retry.`,
+    );
+  }
+  const allowed = COMMAND_OPTIONS[command] ?? [];
+  for (const option of ['pending', 'all', 'bus'] as const) {
+    if (values[option] !== undefined && !allowed.includes(option)) {
+      throw new UsageError(`${command} does not take --${option}.`);
+    }
   }
   const options = optionsOf(values, env);
   switch (command) {

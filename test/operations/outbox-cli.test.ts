@@ -130,6 +130,10 @@ describe('parseOutboxArguments', () => {
     [['show', '--table', 't', 'lead'], 'show takes LEAD_ID EVENT_ID'],
     [['list', '--tabel', 't'], "Unknown option '--tabel'"],
     [['list', '--table', 't', '--endpoint', 'x'], 'Invalid --endpoint "x"'],
+    [['purge'], 'Unknown command "purge"'],
+    [['list', '--all', '--table', 't'], 'list does not take --all'],
+    [['show', 'l', 'e', '--pending', '--table', 't'], 'not take --pending'],
+    [['list', '--bus', 'b', '--table', 't'], 'list does not take --bus'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseOutboxArguments(argv, {})).toThrow(UsageError);
     expect(() => parseOutboxArguments(argv, {})).toThrow(message);
