@@ -9,7 +9,12 @@ import { ConfigurationError } from './configuration-error.js';
  * limits one argument to 32 pages (MAX_ARG_STRLEN), 128 KiB with 4 KiB
  * pages.
  */
-const MAX_DEFINE_BYTES = 120_000;
+export const MAX_DEFINE_BYTES = 120_000;
+
+/** Returns the bytes that a model document takes as an esbuild define. */
+export function embeddedModelBytes(document: unknown): number {
+  return Buffer.byteLength(JSON.stringify(JSON.stringify(document)));
+}
 
 /** A validated scoring model, ready to embed in the Lambda bundles. */
 export interface BundledModel {
@@ -38,7 +43,7 @@ export function loadScoringModel(file: string): BundledModel {
     );
   }
   const json = JSON.stringify(document);
-  if (Buffer.byteLength(JSON.stringify(json)) > MAX_DEFINE_BYTES) {
+  if (embeddedModelBytes(document) > MAX_DEFINE_BYTES) {
     throw new ConfigurationError(
       `Scoring model ${file} is too large to embed: its compact JSON must stay under ${MAX_DEFINE_BYTES} bytes.`,
     );

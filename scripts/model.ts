@@ -1,6 +1,14 @@
-import { checkModel } from '../functions/domain/model-check.js';
+import {
+  checkModel,
+  type ModelWarning,
+} from '../functions/domain/model-check.js';
+import { embeddedModelBytes, MAX_DEFINE_BYTES } from '../lib/scoring-model.js';
 import { runBacktest } from './model/backtest.js';
-import { loadModelFile, ModelFileError } from './model/model-file.js';
+import {
+  compileModelDocument,
+  ModelFileError,
+  readModelDocument,
+} from './model/model-file.js';
 import { parseModelArguments, USAGE } from './model/options.js';
 import { formatBacktest } from './model/report.js';
 import { formatModelSummary } from './model/summary.js';
@@ -25,10 +33,10 @@ async function main(): Promise<void> {
     return;
   }
   if (parsed.command === 'check') {
-    const model = await loadModelFile(parsed.file);
-    process.stdout.write(
-      formatModelSummary(parsed.file, model, checkModel(model)),
-    );
+    const document = await readModelDocument(parsed.file);
+    const model = compileModelDocument(parsed.file, document);
+    const warnings = [...checkModel(model), ...embeddingWarnings(document)];
+    process.stdout.write(formatModelSummary(parsed.file, model, warnings));
     return;
   }
   const result = await runBacktest(parsed.options);
@@ -37,6 +45,25 @@ async function main(): Promise<void> {
       ? `${JSON.stringify(result, null, 2)}\n`
       : formatBacktest(result),
   );
+}
+
+/**
+ * Returns a warning when `cdk synth` could not embed the model in the
+ * bundles, so that a model that works locally does not first fail at
+ * deployment.
+ */
+function embeddingWarnings(document: unknown): ModelWarning[] {
+  const bytes = embeddedModelBytes(document);
+  if (bytes <= MAX_DEFINE_BYTES) return [];
+  return [
+    {
+      field: '(root)',
+      message:
+        `takes ${bytes} bytes as compact JSON, over the ${MAX_DEFINE_BYTES} ` +
+        'bytes that cdk synth embeds in the Lambda bundles, so no stage ' +
+        'can deploy it',
+    },
+  ];
 }
 
 main().catch((error: unknown) => {

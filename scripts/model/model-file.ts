@@ -22,6 +22,11 @@ export class ModelFileError extends Error {
  * and, for an invalid model, the path of every bad field.
  */
 export async function loadModelFile(file: string): Promise<ScoringModel> {
+  return compileModelDocument(file, await readModelDocument(file));
+}
+
+/** Reads a model file as JSON. Raises ModelFileError naming the file. */
+export async function readModelDocument(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -33,15 +38,24 @@ export async function loadModelFile(file: string): Promise<ScoringModel> {
         : `The model file ${file} cannot be read: ${String(error)}`,
     );
   }
-  let document: unknown;
   try {
-    document = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new ModelFileError(
       `The model file ${file} is not valid JSON: ${detail}`,
     );
   }
+}
+
+/**
+ * Compiles the document read from `file`. Raises ModelFileError with the
+ * path of every bad field.
+ */
+export function compileModelDocument(
+  file: string,
+  document: unknown,
+): ScoringModel {
   try {
     return compileModel(document);
   } catch (error) {

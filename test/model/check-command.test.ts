@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -70,6 +70,24 @@ describe('model check', () => {
     ]) {
       expect(result.stderr).toContain(`  ${field}: `);
     }
+  });
+
+  it('warns about a model too large to deploy', async () => {
+    const document = JSON.parse(
+      await readFile('models/procurement-software.json', 'utf8'),
+    );
+    document.description = 'x'.repeat(130_000);
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'large.json');
+    await writeFile(file, JSON.stringify(document));
+
+    const result = await model(['check', file]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Warnings (1):');
+    expect(result.stdout).toContain(
+      'over the 120000 bytes that cdk synth embeds',
+    );
   });
 
   it('reports a file that is not JSON', async () => {
