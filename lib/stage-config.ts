@@ -223,6 +223,14 @@ export function loadStageConfig(
   stageName: string,
   configDir: string,
 ): StageConfig {
+  // The name is checked first because it becomes a path: `../x` would
+  // read a file outside configDir.
+  const name = stageNameSchema.safeParse(stageName);
+  if (!name.success) {
+    throw new ConfigurationError(`Invalid stage name "${stageName}":`, [
+      `stageName: ${name.error.issues[0]?.message}`,
+    ]);
+  }
   const file = join(configDir, `${stageName}.json`);
   const hasFile = existsSync(file);
   const overrides = hasFile ? readStageFile(file) : {};

@@ -367,6 +367,15 @@ describe('loadStageConfig', () => {
     },
   );
 
+  it('rejects a stage name that leaves the directory', () => {
+    writeStageFile('outside', { unknownField: true });
+    const stagesDir = join(configDir, 'stages');
+    const load = () => loadStageConfig('../outside', stagesDir);
+
+    expect(load).toThrow('must be 1 to 20 lower-case letters');
+    expect(load).not.toThrow('unknownField');
+  });
+
   it('names the file of invalid JSON', () => {
     writeFileSync(join(configDir, 'dev.json'), '{ "reviewShards": ');
 
