@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseJsonFileText } from '../functions/adapters/json-file.js';
 import { InvalidModelError } from '../functions/domain/errors.js';
 import { compileModel } from '../functions/domain/model.js';
 import { ConfigurationError } from './configuration-error.js';
@@ -61,7 +62,7 @@ function readModelDocument(file: string): unknown {
     );
   }
   try {
-    return JSON.parse(text);
+    return parseJsonFileText(text);
   } catch (error) {
     throw new ConfigurationError(
       `Scoring model file ${file} is not valid JSON: ${String(error)}`,

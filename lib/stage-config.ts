@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { DEFAULT_REVIEW_SHARDS } from '../functions/adapters/dynamodb/table-layout.js';
+import { parseJsonFileText } from '../functions/adapters/json-file.js';
 import { formatPath } from '../functions/domain/issues.js';
 import { ConfigurationError } from './configuration-error.js';
 import { corsOriginsSchema } from './definitions/cors.js';
@@ -253,7 +254,7 @@ export function loadStageConfig(
 function readStageFile(file: string): Record<string, unknown> {
   let values: unknown;
   try {
-    values = JSON.parse(readFileSync(file, 'utf8'));
+    values = parseJsonFileText(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigurationError(
       `Invalid stage configuration file ${file}: ${String(error)}`,

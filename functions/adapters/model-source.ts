@@ -3,6 +3,7 @@ import defaultModelDocument from '../../models/procurement-software.json' with {
   type: 'json',
 };
 import { compileModel, type ScoringModel } from '../domain/model.js';
+import { parseJsonFileText } from './json-file.js';
 
 /**
  * Loads the scoring model: the JSON that the CDK build embeds as
@@ -22,7 +23,7 @@ function readModelDocument(modelFile: string | undefined): unknown {
   if (modelFile === undefined) {
     return defaultModelDocument;
   }
-  return JSON.parse(readFileSync(modelFile, 'utf8'));
+  return parseJsonFileText(readFileSync(modelFile, 'utf8'));
 }
 
 /** The bundled default model document. */

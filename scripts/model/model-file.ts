@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parseJsonFileText } from '../../functions/adapters/json-file.js';
 import type { FieldIssue } from '../../functions/domain/errors.js';
 import { InvalidModelError } from '../../functions/domain/errors.js';
 import {
@@ -39,7 +40,7 @@ export async function readModelDocument(file: string): Promise<unknown> {
     );
   }
   try {
-    return JSON.parse(text);
+    return parseJsonFileText(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new ModelFileError(

@@ -376,6 +376,13 @@ describe('loadStageConfig', () => {
     expect(load).not.toThrow('unknownField');
   });
 
+  it('reads a file with a byte order mark', () => {
+    const file = join(configDir, 'dev.json');
+    writeFileSync(file, `\uFEFF${JSON.stringify({ reviewShards: 8 })}`);
+
+    expect(loadStageConfig('dev', configDir).reviewShards).toBe(8);
+  });
+
   it('names the file of invalid JSON', () => {
     writeFileSync(join(configDir, 'dev.json'), '{ "reviewShards": ');
 

@@ -72,6 +72,19 @@ describe('model check', () => {
     }
   });
 
+  it('reads a model with a byte order mark', async () => {
+    const text = await readFile('models/procurement-software.json', 'utf8');
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'bom.json');
+    await writeFile(file, `\uFEFF${text}`);
+
+    const result = await model(['check', file]);
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('valid model "procurement-software"');
+  });
+
   it('warns about a model too large to deploy', async () => {
     const document = JSON.parse(
       await readFile('models/procurement-software.json', 'utf8'),
