@@ -76,6 +76,9 @@ const environmentSchema = z.object({
 const writeStdout = process.stdout.write.bind(process.stdout);
 
 async function main(): Promise<void> {
+  // On Node.js 20 the SDK warns on stderr that its later versions need
+  // Node.js 22. npm start supports Node.js 20.19, so the warning is noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { values } = parseArgs({
     options: {
       'data-dir': { type: 'string' },
