@@ -13,12 +13,13 @@ import {
   summaryOf,
 } from './outbox/commands.js';
 import {
+  type OutboxCommand,
   type OutboxOptions,
   parseOutboxArguments,
   USAGE,
 } from './outbox/options.js';
 import { ReplayError, UsageError } from './replay/errors.js';
-import { requireRegion } from './table-access.js';
+import { requireRegion, tableAccessError } from './table-access.js';
 
 /**
  * `npm run outbox -- list|show|retry`: inspect and retry the outbox
@@ -33,6 +34,20 @@ async function main(): Promise<void> {
     return;
   }
   const deps = await dependencies(parsed.options);
+  try {
+    await run(parsed, deps);
+  } catch (error) {
+    if (error instanceof ReplayError) throw error;
+    const { tableName, endpoint } = parsed.options;
+    throw tableAccessError(error, tableName, endpoint);
+  }
+}
+
+/** Runs one command and writes its results. */
+async function run(
+  parsed: Exclude<OutboxCommand, { command: 'help' }>,
+  deps: OutboxDependencies,
+): Promise<void> {
   if (parsed.command === 'list') {
     const entries = await listOutbox(
       deps,

@@ -192,6 +192,39 @@ describe('npm run outbox', () => {
     });
   });
 
+  it('names the endpoint that does not answer', () => {
+    const run = outboxCommand([
+      'list',
+      '--table',
+      'mql-engine-local',
+      '--endpoint',
+      'http://127.0.0.1:1',
+    ]);
+
+    expect(run.stderr).toContain(
+      'outbox: Cannot reach DynamoDB at http://127.0.0.1:1',
+    );
+    expect(run.stderr).toContain('npm start');
+    expect(run.stderr).not.toContain('    at ');
+    expect(run.status).toBe(1);
+  });
+
+  it('names a table that does not exist', () => {
+    const endpoint = inject('dynamoDbEndpoint');
+    const run = outboxCommand([
+      'list',
+      '--table',
+      'missing',
+      '--endpoint',
+      endpoint,
+    ]);
+
+    expect(run.stderr).toContain(
+      `outbox: The table missing was not found at ${endpoint}.`,
+    );
+    expect(run.status).toBe(1);
+  });
+
   it('lists a local table without AWS settings', async () => {
     const { setup } = await tableWithFailures();
     const tableName = (setup.repository as unknown as { tableName: string })
@@ -230,3 +263,16 @@ describe('npm run outbox', () => {
     expect(run.status).toBe(0);
   });
 });
+
+function outboxCommand(args: string[]) {
+  return spawnSync('npx', ['tsx', 'scripts/outbox.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    },
+  });
+}
