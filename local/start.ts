@@ -1,3 +1,5 @@
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatPath } from '../functions/domain/issues.js';
@@ -113,6 +115,14 @@ async function main(): Promise<void> {
       return;
     }
   }
+  const dataDir = values['data-dir'];
+  if (dataDir !== undefined) {
+    const problem = checkDataDir(dataDir);
+    if (problem !== undefined) {
+      fail(`Invalid --data-dir: ${problem}`);
+      return;
+    }
+  }
   // Handler logs go to stderr; stdout carries routed events only.
   process.stdout.write = process.stderr.write.bind(process.stderr);
   const stack = await startLocalStack({
@@ -122,7 +132,7 @@ async function main(): Promise<void> {
     adminToken: env.data.MQL_ADMIN_TOKEN,
     sweepIntervalSeconds: env.data.MQL_SWEEP_INTERVAL_SECONDS,
     corsOrigins: env.data.MQL_CORS_ORIGINS,
-    dataDir: values['data-dir'],
+    dataDir,
     onSalesEvent: eventDelivery({ write: writeStdout, eventsFile, webhookUrl }),
     onStatus: (message, error) => status(message, error),
   });
@@ -153,6 +163,32 @@ async function checkModelFile(
     );
     return [error.message, ...fields].join('\n  ');
   }
+}
+
+/**
+ * Creates the data directory when missing and checks that DynamoDB Local
+ * can write in it. Returns the problem, naming the path, or undefined.
+ */
+function checkDataDir(dir: string): string | undefined {
+  const path = resolve(dir);
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      return `${path} is a file or lies under one; name a directory.`;
+    }
+    return `${path} cannot be created (${describe(error)}).`;
+  }
+  if (!statSync(path).isDirectory()) {
+    return `${path} is not a directory; name a directory.`;
+  }
+  try {
+    accessSync(path, constants.W_OK);
+  } catch {
+    return `${path} is not writable; name a directory you can write to.`;
+  }
+  return undefined;
 }
 
 function stopOnSignals(stack: LocalStack): void {

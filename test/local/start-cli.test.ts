@@ -17,15 +17,22 @@ import { qualifyingBatch } from '../fixtures/messages.js';
  * Runs local/start.ts the way `npm start` does, with extra environment.
  * A variable set to undefined is removed.
  */
-function startCli(env: Record<string, string | undefined>): ChildProcess {
+function startCli(
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+): ChildProcess {
   const merged = { ...process.env, ...env };
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete merged[name];
   }
-  return spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
-    env: merged,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', 'local/start.ts', ...args],
+    {
+      env: merged,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 }
 
 function collect(stream: NodeJS.ReadableStream | null): { text: string } {
@@ -215,6 +222,22 @@ describe('npm start', () => {
     expect(code).toBe(1);
     expect(stderr.text).toContain(
       `Invalid MQL_EVENTS_FILE: ${directory} cannot be opened for appending`,
+    );
+    expect(stderr.text).not.toContain('ready:');
+  });
+
+  it('names a --data-dir that is a file and exits with 1', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mql-data-'));
+    const file = join(directory, 'table.db');
+    writeFileSync(file, '');
+    const child = startCli({}, ['--data-dir', file]);
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      `Invalid --data-dir: ${file} is a file or lies under one`,
     );
     expect(stderr.text).not.toContain('ready:');
   });
