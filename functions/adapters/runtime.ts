@@ -10,7 +10,11 @@ import type { WriteKeyVerifier } from '../ports/write-keys.js';
 import type { ScoringDependencies } from '../use-cases/dependencies.js';
 import { type RuntimeConfig, readConfig } from './config.js';
 import { DynamoLeadRepository } from './dynamodb/lead-repository.js';
-import { confirmEventBus, onceUntilSuccess } from './eventbridge/bus-check.js';
+import {
+  confirmEventBus,
+  failOnMissingBus,
+  onceUntilSuccess,
+} from './eventbridge/bus-check.js';
 import { EventBridgePublisher } from './eventbridge/event-publisher.js';
 import { loadModel } from './model-source.js';
 import { SERVICE_NAME } from './observability/metric-names.js';
@@ -77,12 +81,17 @@ export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     eventBusName: config.EVENT_BUS_NAME,
     source: config.EVENT_SOURCE,
   });
-  const ready = onceUntilSuccess(() =>
+  const checkBus = onceUntilSuccess(() =>
     confirmEventBus(events, config.EVENT_BUS_NAME),
   );
   // Start the check now so that it overlaps the cold start; a failure
   // surfaces when a handler awaits ready().
-  ready().catch(() => undefined);
+  checkBus().catch(() => undefined);
+  const ready = failOnMissingBus(checkBus, (error) =>
+    log.warn('event bus not confirmed; events wait in the outbox', {
+      errorName: error instanceof Error ? error.name : typeof error,
+    }),
+  );
   return {
     ready,
     deps: {

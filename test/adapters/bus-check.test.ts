@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   confirmEventBus,
   EventBusNotFoundError,
+  failOnMissingBus,
   onceUntilSuccess,
 } from '../../functions/adapters/eventbridge/bus-check.js';
 import { createTestRouting } from '../support/aws.js';
@@ -49,5 +50,35 @@ describe('onceUntilSuccess', () => {
     await ready();
 
     expect(calls).toBe(2);
+  });
+});
+
+describe('failOnMissingBus', () => {
+  it('reports a failed check and goes on', async () => {
+    const reported: unknown[] = [];
+    const outage = new Error('connect ECONNREFUSED');
+    const ready = failOnMissingBus(
+      async () => {
+        throw outage;
+      },
+      (error) => reported.push(error),
+    );
+
+    await expect(ready()).resolves.toBeUndefined();
+
+    expect(reported).toEqual([outage]);
+  });
+
+  it('raises a missing bus', async () => {
+    const reported: unknown[] = [];
+    const ready = failOnMissingBus(
+      async () => {
+        throw new EventBusNotFoundError('mql-engine-typo');
+      },
+      (error) => reported.push(error),
+    );
+
+    await expect(ready()).rejects.toBeInstanceOf(EventBusNotFoundError);
+    expect(reported).toEqual([]);
   });
 });

@@ -50,3 +50,24 @@ export function onceUntilSuccess(
     return pending;
   };
 }
+
+/**
+ * Returns a function that awaits `check` and raises only an
+ * EventBusNotFoundError. Any other failure, such as a timed-out request
+ * to EventBridge, goes to `onUnconfirmed` and lets the invocation go on.
+ * Its events then wait in the outbox as after a failed publish, and the
+ * next call checks again.
+ */
+export function failOnMissingBus(
+  check: () => Promise<void>,
+  onUnconfirmed: (error: unknown) => void,
+): () => Promise<void> {
+  return async () => {
+    try {
+      await check();
+    } catch (error) {
+      if (error instanceof EventBusNotFoundError) throw error;
+      onUnconfirmed(error);
+    }
+  };
+}
