@@ -56,21 +56,26 @@ export function timeBelowLevel(
 }
 
 /**
- * Returns what timeBelowLevel returns for the terms whose points and
- * retentions per quarter are at the same index of `points` and
- * `retentions`. Two arrays of numbers, because an evaluation of an MQL
- * calls it with one term per rule, and an object per term made up a
- * large share of its allocations (core benchmark).
+ * Returns what timeBelowLevel returns for the first `count` terms, whose
+ * points and retentions per quarter are at the same index of `points` and
+ * `retentions`. Arrays of numbers, because an evaluation of an MQL calls
+ * it with one term per rule, and an object per term made up a large share
+ * of its allocations (core benchmark). `count` lets a caller pass buffers
+ * that it reuses.
  */
 export function timeTermsBelowLevel(
   fromMs: number,
   base: number,
-  points: readonly number[],
-  retentions: readonly number[],
+  points: ArrayLike<number>,
+  retentions: ArrayLike<number>,
   level: number,
+  count = points.length,
 ): number | undefined {
   const isBelowAfter = (elapsedMs: number) =>
-    isBelowInCents(valueOfTerms(base, points, retentions, elapsedMs), level);
+    isBelowInCents(
+      valueOfTerms(base, points, retentions, count, elapsedMs),
+      level,
+    );
   if (isBelowAfter(0)) {
     return fromMs;
   }
@@ -80,7 +85,7 @@ export function timeTermsBelowLevel(
   let decayingTerms = 0;
   let retention = 1;
   let oneRate = true;
-  for (let index = 0; index < points.length; index += 1) {
+  for (let index = 0; index < count; index += 1) {
     const termPoints = points[index] as number;
     const termRetention = retentions[index] as number;
     if (termRetention >= 1) {
@@ -135,20 +140,22 @@ function elapsedToValue(
 }
 
 /**
- * Returns base + Σ points · decay after `elapsedMs`, in term order. A
- * term at the retention of the term before reuses its factor, which is
- * the same number, so a sum at one retention takes one power.
+ * Returns base + Σ points · decay of the first `count` terms after
+ * `elapsedMs`, in term order. A term at the retention of the term before
+ * reuses its factor, which is the same number, so a sum at one retention
+ * takes one power.
  */
 function valueOfTerms(
   base: number,
-  points: readonly number[],
-  retentions: readonly number[],
+  points: ArrayLike<number>,
+  retentions: ArrayLike<number>,
+  count: number,
   elapsedMs: number,
 ): number {
   let value = base;
   let retention = Number.NaN;
   let factor = 1;
-  for (let index = 0; index < points.length; index += 1) {
+  for (let index = 0; index < count; index += 1) {
     const termRetention = retentions[index] as number;
     if (termRetention !== retention) {
       retention = termRetention;
