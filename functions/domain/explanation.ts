@@ -52,11 +52,7 @@ export interface ScoreExplanation {
  * remainder rounding). Contributions are listed by size, largest first.
  */
 export function explainScore(score: LeadScore): ScoreExplanation {
-  const exact = [
-    ...score.fitContributions.map((c) => c.points),
-    ...score.intentContributions.map((c) => c.points),
-  ];
-  const cents = apportionCents(exact, score.score);
+  const cents = apportionCents(exactPoints(score), score.score);
   const fitCount = score.fitContributions.length;
   const contributions: ExplainedContribution[] = [
     ...score.fitContributions.map((c, index) => ({
@@ -79,20 +75,51 @@ export function explainScore(score: LeadScore): ScoreExplanation {
     })),
   ];
   contributions.sort(byMagnitude);
-  const fitCents = sumOf(cents.slice(0, fitCount));
-  const intentCents = sumOf(cents.slice(fitCount));
   return {
     at: toIso(score.at),
     modelVersion: score.modelVersion,
-    score: (fitCents + intentCents) / 100,
-    fit: fitCents / 100,
-    intent: intentCents / 100,
+    ...totalsOf(cents, fitCount),
     contributions,
     quarantined: score.quarantined.map((q) => ({
       reason: q.reason,
       count: q.count,
       lastAt: toIso(q.lastAt),
     })),
+  };
+}
+
+/** The score, fit and intent of a ScoreExplanation. */
+export type ExplainedTotals = Pick<
+  ScoreExplanation,
+  'score' | 'fit' | 'intent'
+>;
+
+/**
+ * Returns the score, fit and intent that explainScore shows, without
+ * building its contribution and quarantine lines or their ISO times. The
+ * ingest response shows only these totals for each lead of a request.
+ */
+export function explainTotals(score: LeadScore): ExplainedTotals {
+  const cents = apportionCents(exactPoints(score), score.score);
+  return totalsOf(cents, score.fitContributions.length);
+}
+
+/** Returns the exact points of the fit, then the intent contributions. */
+function exactPoints(score: LeadScore): number[] {
+  return [
+    ...score.fitContributions.map((c) => c.points),
+    ...score.intentContributions.map((c) => c.points),
+  ];
+}
+
+/** Returns the totals of cents whose first `fitCount` are fit points. */
+function totalsOf(cents: number[], fitCount: number): ExplainedTotals {
+  const fitCents = sumOf(cents.slice(0, fitCount));
+  const intentCents = sumOf(cents.slice(fitCount));
+  return {
+    score: (fitCents + intentCents) / 100,
+    fit: fitCents / 100,
+    intent: intentCents / 100,
   };
 }
 

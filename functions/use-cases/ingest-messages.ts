@@ -1,5 +1,5 @@
 import type { FieldIssue } from '../domain/errors.js';
-import { explainScore } from '../domain/explanation.js';
+import { explainTotals } from '../domain/explanation.js';
 import {
   type IdentityLink,
   identityLinksOf,
@@ -325,7 +325,7 @@ function summaryOf(update: LeadUpdate): LeadSummary[] {
     return [];
   }
   const { state, score } = update.evaluation;
-  const shown = explainScore(score);
+  const shown = explainTotals(score);
   return [
     {
       leadId: update.leadId,

@@ -1,5 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { explainScore } from '../../functions/domain/explanation.js';
+import {
+  explainScore,
+  explainTotals,
+} from '../../functions/domain/explanation.js';
 import type { LeadScore } from '../../functions/domain/score.js';
 
 function scoreOf(fit: number[], intent: number[]): LeadScore {
@@ -83,5 +87,46 @@ describe('explainScore', () => {
     const shown = explainScore(scoreOf([5], [-40, 20]));
 
     expect(shown.contributions.map((c) => c.points)).toEqual([-40, 20, 5]);
+  });
+});
+
+describe('explainTotals', () => {
+  it.each([
+    { fit: [], intent: [] },
+    { fit: [30, 10], intent: [1 / 3, 1 / 3, 1 / 3] },
+    { fit: [0.005, 0.005], intent: [12.345, 7.8901] },
+    { fit: [-10, 25.555], intent: [-30, 40.004, 2 / 7] },
+    { fit: [0.004], intent: [0.004, 0.004] },
+    { fit: [60], intent: [39.999994, 0.000003, -0.000001] },
+  ])('matches the totals of explainScore', ({ fit, intent }) => {
+    const score = scoreOf(fit, intent);
+    const shown = explainScore(score);
+    const totals = explainTotals(score);
+
+    expect(totals.score).toBe(shown.score);
+    expect(totals.fit).toBe(shown.fit);
+    expect(totals.intent).toBe(shown.intent);
+  });
+
+  it('matches explainScore for any points', () => {
+    const points = fc.array(fc.double({ min: -100, max: 100, noNaN: true }), {
+      maxLength: 8,
+    });
+    fc.assert(
+      fc.property(points, points, (fit, intent) => {
+        const score = scoreOf(fit, intent);
+        const {
+          score: total,
+          fit: fitShown,
+          intent: shown,
+        } = explainScore(score);
+
+        expect(explainTotals(score)).toEqual({
+          score: total,
+          fit: fitShown,
+          intent: shown,
+        });
+      }),
+    );
   });
 });
