@@ -71,10 +71,27 @@ export function lastMatchedAt(
   state: LeadState,
   ruleId: string,
 ): number | undefined {
-  let latest = tallyOf(state.intent, ruleId)?.lastAt;
-  for (const second of clickSecondsOf(state)) {
-    for (const [scoredRule, at] of second.scored) {
-      if (scoredRule === ruleId && (latest === undefined || at > latest)) {
+  const latest = tallyOf(state.intent, ruleId)?.lastAt;
+  const clickAt = latestClickAt(clickSecondsOf(state), ruleId);
+  if (clickAt === undefined) return latest;
+  return latest === undefined || clickAt > latest ? clickAt : latest;
+}
+
+/**
+ * Returns the time of the latest click in `seconds` scored under a rule,
+ * or undefined when none was.
+ */
+export function latestClickAt(
+  seconds: readonly ClickSecond[],
+  ruleId: string,
+): number | undefined {
+  let latest: number | undefined;
+  for (const { scored } of seconds) {
+    // Indexing the pairs avoids the iterator that destructuring runs.
+    for (let index = 0; index < scored.length; index += 1) {
+      const pair = scored[index] as [string, number];
+      const at = pair[1];
+      if (pair[0] === ruleId && (latest === undefined || at > latest)) {
         latest = at;
       }
     }
