@@ -71,12 +71,10 @@ export function timeTermsBelowLevel(
   level: number,
   count = points.length,
 ): number | undefined {
-  const isBelowAfter = (elapsedMs: number) =>
-    isBelowInCents(
-      valueOfTerms(base, points, retentions, count, elapsedMs),
-      level,
-    );
-  if (isBelowAfter(0)) {
+  // Plain functions over a record, not a closure, because tsx keeps
+  // function names: each new closure cost a property definition.
+  const sum: DecayingSum = { base, points, retentions, count, level };
+  if (isBelowAfter(sum, 0)) {
     return fromMs;
   }
   // One pass in term order gives the sums that filter and reduce gave.
@@ -102,14 +100,35 @@ export function timeTermsBelowLevel(
     return undefined;
   }
   if (!oneRate) {
-    return fromMs + bisectElapsed(isBelowAfter);
+    return fromMs + bisectElapsed(sum);
   }
   const guess = elapsedToValue(
     centsBoundary(level) - steady,
     decayingPoints,
     retention,
   );
-  return fromMs + firstElapsedBelow(isBelowAfter, guess);
+  return fromMs + firstElapsedBelow(sum, guess);
+}
+
+/** A sum of decaying terms and the level that its search compares with. */
+interface DecayingSum {
+  base: number;
+  points: ArrayLike<number>;
+  retentions: ArrayLike<number>;
+  count: number;
+  level: number;
+}
+
+/** Tells whether the sum, rounded to cents, is below its level. */
+function isBelowAfter(sum: DecayingSum, elapsedMs: number): boolean {
+  const value = valueOfTerms(
+    sum.base,
+    sum.points,
+    sum.retentions,
+    sum.count,
+    elapsedMs,
+  );
+  return isBelowInCents(value, sum.level);
 }
 
 /**
@@ -167,34 +186,31 @@ function valueOfTerms(
 }
 
 /**
- * Returns the first whole elapsed millisecond at which `isBelowAfter`
- * returns true, by doubling a quarter until it does and bisecting from 0.
- * It must be false at 0 and, once true, stay true.
+ * Returns the first whole elapsed millisecond at which the sum is below
+ * its level, by doubling a quarter until it is and bisecting from 0. It
+ * must not be below at 0, and once below, it stays below.
  */
-function bisectElapsed(isBelowAfter: (elapsedMs: number) => boolean): number {
+function bisectElapsed(sum: DecayingSum): number {
   let below = QUARTER_MS;
-  while (!isBelowAfter(below)) {
+  while (!isBelowAfter(sum, below)) {
     below *= 2;
   }
-  return bisectBetween(isBelowAfter, 0, below);
+  return bisectBetween(sum, 0, below);
 }
 
 /**
- * Returns the first whole elapsed millisecond at which `isBelowAfter`
- * returns true. It must be false at 0 and, once true, stay true. The search
+ * Returns the first whole elapsed millisecond at which the sum is below
+ * its level. It must not be below at 0, and once below, it stays below. The search
  * brackets that millisecond by doubling steps away from `guess` and then
  * bisects, so a guess n ms off costs about 2 log2(n) evaluations.
  */
-function firstElapsedBelow(
-  isBelowAfter: (elapsedMs: number) => boolean,
-  guess: number,
-): number {
+function firstElapsedBelow(sum: DecayingSum, guess: number): number {
   let above = 0;
   let below: number;
-  if (isBelowAfter(guess)) {
+  if (isBelowAfter(sum, guess)) {
     below = guess;
     for (let step = 1; below - step > 0; step *= 2) {
-      if (!isBelowAfter(below - step)) {
+      if (!isBelowAfter(sum, below - step)) {
         above = below - step;
         break;
       }
@@ -203,22 +219,22 @@ function firstElapsedBelow(
   } else {
     above = guess;
     let step = 1;
-    while (!isBelowAfter(above + step)) {
+    while (!isBelowAfter(sum, above + step)) {
       above += step;
       step *= 2;
     }
     below = above + step;
   }
-  return bisectBetween(isBelowAfter, above, below);
+  return bisectBetween(sum, above, below);
 }
 
 /**
  * Returns the first whole millisecond after `falseAt`, up to `trueAt`, at
- * which `isBelowAfter` returns true. It must be false at `falseAt` and
- * true at `trueAt`.
+ * which the sum is below its level. It must not be below at `falseAt`
+ * and must be below at `trueAt`.
  */
 function bisectBetween(
-  isBelowAfter: (elapsedMs: number) => boolean,
+  sum: DecayingSum,
   falseAt: number,
   trueAt: number,
 ): number {
@@ -226,7 +242,7 @@ function bisectBetween(
   let below = trueAt;
   while (below - above > 1) {
     const middle = Math.floor((above + below) / 2);
-    if (isBelowAfter(middle)) {
+    if (isBelowAfter(sum, middle)) {
       below = middle;
     } else {
       above = middle;
