@@ -226,7 +226,7 @@ describe('npm start', () => {
     expect(stderr.text).not.toContain('ready:');
   });
 
-  it('names a --data-dir that is a file and exits with 1', async () => {
+  it('rejects a --data-dir that is a file', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'mql-data-'));
     const file = join(directory, 'table.db');
     writeFileSync(file, '');

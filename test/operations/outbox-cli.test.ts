@@ -192,7 +192,7 @@ describe('npm run outbox', () => {
     });
   });
 
-  it('names the endpoint that does not answer', () => {
+  it('names an unreachable endpoint', () => {
     const run = outboxCommand([
       'list',
       '--table',
