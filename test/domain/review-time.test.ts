@@ -102,8 +102,8 @@ function leadAfter(model: ScoringModel, list: Activity[]) {
 
 /**
  * Returns the first whole day after `from` on which the score rounded to
- * cents is below `level`, found by scanning week by week and then day by
- * day, or undefined when it stays at or above the level for 40 years.
+ * cents is below `level`, or undefined when it stays at or above the
+ * level for 40 years. It scans week by week, then day by day.
  */
 function firstDayBelow(
   state: LeadState,

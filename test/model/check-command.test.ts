@@ -116,7 +116,7 @@ describe('model check', () => {
 });
 
 describe('model backtest on a table', () => {
-  /** An environment in which the AWS SDK finds no region anywhere. */
+  /** Returns an environment in which the AWS SDK finds no region. */
   async function withoutAwsRegion() {
     const home = await mkdtemp(join(tmpdir(), 'mql-home-'));
     const env: Record<string, string | undefined> = {
