@@ -113,6 +113,10 @@ async function handleRequest(
     writeUnauthorized(response, cors);
     return;
   }
+  if (match.malformedParameter !== undefined) {
+    writeMalformedParameter(response, match.malformedParameter, cors);
+    return;
+  }
   const body = await readBody(request);
   if (body === undefined) {
     writeJson(response, 413, { message: 'Request Entity Too Large' }, cors);
@@ -135,6 +139,8 @@ function pathInStage(path: string, stage: string): string | undefined {
 interface RouteMatch {
   route: ApiRoute;
   pathParameters: Record<string, string>;
+  /** The path parameter whose percent-encoding is not valid UTF-8. */
+  malformedParameter?: string;
 }
 
 /** Finds the route for a method and path, decoding path parameters. */
@@ -152,12 +158,13 @@ export function matchRoute(
     const found = new RegExp(`^${pattern}/?$`).exec(path);
     if (found === null) continue;
     const pathParameters: Record<string, string> = {};
-    try {
-      names.forEach((name, index) => {
-        pathParameters[name] = decodeURIComponent(found[index + 1] ?? '');
-      });
-    } catch {
-      return undefined;
+    for (const [index, name] of names.entries()) {
+      const raw = found[index + 1] ?? '';
+      try {
+        pathParameters[name] = decodeURIComponent(raw);
+      } catch {
+        return { route, pathParameters, malformedParameter: name };
+      }
     }
     return { route, pathParameters };
   }
@@ -242,6 +249,31 @@ function writeInternalError(response: ServerResponse) {
       title: 'Internal error',
       status: 500,
       detail: 'The request failed on the server. Retry it later.',
+    }),
+  );
+}
+
+/**
+ * Writes the problem+json 400 for a path parameter whose percent-encoded
+ * bytes are not UTF-8, such as `/leads/%FF`.
+ */
+function writeMalformedParameter(
+  response: ServerResponse,
+  name: string,
+  cors: Record<string, string>,
+) {
+  const message = 'must be percent-encoded UTF-8';
+  response.writeHead(400, {
+    'content-type': 'application/problem+json',
+    ...cors,
+  });
+  response.end(
+    JSON.stringify({
+      type: 'urn:mql-engine:problem:invalid-request',
+      title: 'Invalid request',
+      status: 400,
+      detail: `The ${name} in the path ${message}, as encodeURIComponent writes it.`,
+      errors: [{ field: name, message }],
     }),
   );
 }

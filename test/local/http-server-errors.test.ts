@@ -39,4 +39,27 @@ describe('local HTTP API', () => {
       detail: 'The request failed on the server. Retry it later.',
     });
   });
+
+  it('answers 400 naming the path parameter that is not UTF-8', async () => {
+    const response = await fetch(`${api}/leads/%FF/history`, {
+      headers: { authorization: 'Bearer token' },
+    });
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe(
+      'application/problem+json',
+    );
+    const body = await response.json();
+    expect(body).toMatchObject({
+      type: 'urn:mql-engine:problem:invalid-request',
+      status: 400,
+      errors: [{ field: 'leadId', message: 'must be percent-encoded UTF-8' }],
+    });
+  });
+
+  it('checks the admin token before the path encoding', async () => {
+    const response = await fetch(`${api}/leads/%FF`);
+
+    expect(response.status).toBe(401);
+  });
 });
