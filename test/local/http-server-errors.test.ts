@@ -40,7 +40,7 @@ describe('local HTTP API', () => {
     });
   });
 
-  it('answers 400 naming the path parameter that is not UTF-8', async () => {
+  it('rejects a path id that is not UTF-8', async () => {
     const response = await fetch(`${api}/leads/%FF/history`, {
       headers: { authorization: 'Bearer token' },
     });
@@ -57,7 +57,7 @@ describe('local HTTP API', () => {
     });
   });
 
-  it('checks the admin token before the path encoding', async () => {
+  it('checks the token before the path', async () => {
     const response = await fetch(`${api}/leads/%FF`);
 
     expect(response.status).toBe(401);
