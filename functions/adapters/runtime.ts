@@ -58,6 +58,13 @@ export function resetRuntime(): void {
   current = undefined;
 }
 
+/**
+ * Time after a failed event bus check before a container checks again.
+ * Invocations in between skip the check, so an EventBridge outage adds
+ * no check to each of them, and a missing bus fails them at once.
+ */
+const BUS_CHECK_RETRY_MS = 30_000;
+
 export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   const config = readConfig(env);
   const logger = new Logger({
@@ -81,8 +88,9 @@ export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     eventBusName: config.EVENT_BUS_NAME,
     source: config.EVENT_SOURCE,
   });
-  const checkBus = onceUntilSuccess(() =>
-    confirmEventBus(events, config.EVENT_BUS_NAME),
+  const checkBus = onceUntilSuccess(
+    () => confirmEventBus(events, config.EVENT_BUS_NAME),
+    { retryAfterMs: BUS_CHECK_RETRY_MS, clock: Date.now },
   );
   // Start the check now so that it overlaps the cold start; a failure
   // surfaces when a handler awaits ready().

@@ -29,9 +29,12 @@ describe('confirmEventBus on moto', () => {
 describe('onceUntilSuccess', () => {
   it('runs a successful check once', async () => {
     let calls = 0;
-    const ready = onceUntilSuccess(async () => {
-      calls += 1;
-    });
+    const ready = onceUntilSuccess(
+      async () => {
+        calls += 1;
+      },
+      { retryAfterMs: 1_000, clock: () => 0 },
+    );
 
     await ready();
     await ready();
@@ -39,17 +42,40 @@ describe('onceUntilSuccess', () => {
     expect(calls).toBe(1);
   });
 
-  it('runs a failed check again on the next call', async () => {
+  it('raises a failed check until the retry time', async () => {
     let calls = 0;
-    const ready = onceUntilSuccess(async () => {
-      calls += 1;
-      if (calls === 1) throw new Error('timed out');
-    });
+    let now = 5_000;
+    const ready = onceUntilSuccess(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('timed out');
+      },
+      { retryAfterMs: 1_000, clock: () => now },
+    );
 
     await expect(ready()).rejects.toThrow('timed out');
-    await ready();
+    now += 999;
+    await expect(ready()).rejects.toThrow('timed out');
+    expect(calls).toBe(1);
 
+    now += 1;
+    await ready();
     expect(calls).toBe(2);
+  });
+
+  it('shares one check among concurrent calls', async () => {
+    let calls = 0;
+    const ready = onceUntilSuccess(
+      async () => {
+        calls += 1;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+      { retryAfterMs: 1_000, clock: () => 0 },
+    );
+
+    await Promise.all([ready(), ready(), ready()]);
+
+    expect(calls).toBe(1);
   });
 });
 

@@ -33,20 +33,40 @@ export async function confirmEventBus(
   }
 }
 
+/** Options of onceUntilSuccess. */
+export interface OnceUntilSuccessOptions {
+  /**
+   * Time in ms during which a failed check is not run again: calls in
+   * this time raise its error at once.
+   */
+  retryAfterMs: number;
+  /** Current time in ms since the epoch. */
+  clock: () => number;
+}
+
 /**
  * Returns a function that runs `check` once and returns its promise on
- * every later call. A failed check runs again on the next call, so a
- * transient error does not fail a container for good.
+ * every later call. A failed check runs again on the first call after
+ * `retryAfterMs`, so a transient error does not fail a container for
+ * good, and an outage does not add a check to every invocation.
  */
 export function onceUntilSuccess(
   check: () => Promise<void>,
+  options: OnceUntilSuccessOptions,
 ): () => Promise<void> {
   let pending: Promise<void> | undefined;
+  let failedAt: number | undefined;
   return () => {
-    pending ??= check().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
+    const retry =
+      failedAt !== undefined &&
+      options.clock() - failedAt >= options.retryAfterMs;
+    if (pending === undefined || retry) {
+      failedAt = undefined;
+      pending = check().catch((error: unknown) => {
+        failedAt = options.clock();
+        throw error;
+      });
+    }
     return pending;
   };
 }
