@@ -34,7 +34,7 @@ import type { Log } from '../../functions/ports/logger.js';
 import { mapWithConcurrency } from '../../functions/use-cases/concurrency.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
 import {
-  type ReviewCounts,
+  emptyReviewCounts,
   reviewLeads,
 } from '../../functions/use-cases/review-leads.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
@@ -473,7 +473,7 @@ async function measureFullScan(
     findMs += performance.now() - pageStarted;
     cursor = page.LastEvaluatedKey;
   } while (cursor !== undefined);
-  const counts = emptyCounts();
+  const counts = emptyReviewCounts();
   const chunks: string[][] = [];
   for (let start = 0; start < due.length; start += SCAN_REVIEW_CHUNK) {
     chunks.push(due.slice(start, start + SCAN_REVIEW_CHUNK));
@@ -489,19 +489,6 @@ async function measureFullScan(
     changed: counts.leadsChanged,
     ms: performance.now() - started,
     findMs,
-  };
-}
-
-function emptyCounts(): ReviewCounts {
-  return {
-    leadsChanged: 0,
-    transitions: 0,
-    qualified: 0,
-    recycled: 0,
-    published: 0,
-    pending: 0,
-    failed: 0,
-    incomplete: false,
   };
 }
 

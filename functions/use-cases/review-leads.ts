@@ -26,6 +26,20 @@ export type ReviewCounts = Pick<
   | 'incomplete'
 >;
 
+/** Returns review counts of zero, for a run to add to. */
+export function emptyReviewCounts(): ReviewCounts {
+  return {
+    leadsChanged: 0,
+    transitions: 0,
+    qualified: 0,
+    recycled: 0,
+    published: 0,
+    pending: 0,
+    failed: 0,
+    incomplete: false,
+  };
+}
+
 /**
  * Reviews due leads at `now` and publishes their transitions. The states
  * are read in one batch and the changes written several leads per

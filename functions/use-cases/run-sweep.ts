@@ -4,7 +4,7 @@ import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { publishEvents } from './publish-events.js';
-import { reviewLeads } from './review-leads.js';
+import { emptyReviewCounts, reviewLeads } from './review-leads.js';
 
 const PAGE_SIZE = 100;
 /**
@@ -181,16 +181,9 @@ async function republish(
 function emptyResult(): SweepResult {
   return {
     read: 0,
-    leadsChanged: 0,
-    transitions: 0,
-    qualified: 0,
-    recycled: 0,
-    published: 0,
-    pending: 0,
-    failed: 0,
+    ...emptyReviewCounts(),
     outboxPending: 0,
     oldestOutboxAgeMs: 0,
-    incomplete: false,
   };
 }
 
