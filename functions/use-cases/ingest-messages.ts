@@ -64,6 +64,11 @@ export interface LeadSummary {
   fit: number;
   intent: number;
   episode: number;
+  /**
+   * Stored version of the lead's state. Every write raises it, so of two
+   * responses for one lead the one with the higher version is newer.
+   */
+  version: number;
 }
 
 export interface IngestResult {
@@ -334,6 +339,7 @@ function summaryOf(update: LeadUpdate): LeadSummary[] {
       fit: shown.fit,
       intent: shown.intent,
       episode: state.episode,
+      version: state.version,
     },
   ];
 }

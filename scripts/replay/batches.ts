@@ -8,8 +8,6 @@ export interface BatchItem {
 
 /** Messages for one POST /v1/batch request. */
 export interface Batch {
-  /** Position of the batch in the replay, from 0. */
-  sequence: number;
   items: BatchItem[];
   /** Bytes of the input file up to the end of the batch's last record. */
   endOffset: number;
@@ -67,7 +65,6 @@ class BatchBuilder {
   private items: BatchItem[] = [];
   private bytes = ENVELOPE_BYTES;
   private endOffset = 0;
-  private sequence = 0;
 
   constructor(private readonly limits: BatchLimits) {}
 
@@ -91,12 +88,7 @@ class BatchBuilder {
   /** Yields the current batch unless it is empty, and starts a new one. */
   *flush(): Generator<Batch> {
     if (this.items.length === 0) return;
-    yield {
-      sequence: this.sequence,
-      items: this.items,
-      endOffset: this.endOffset,
-    };
-    this.sequence += 1;
+    yield { items: this.items, endOffset: this.endOffset };
     this.items = [];
     this.bytes = ENVELOPE_BYTES;
   }

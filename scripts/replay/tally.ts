@@ -31,7 +31,8 @@ export interface ReplayCounts {
 
 interface LeadState {
   status: LeadStatus;
-  batchSequence: number;
+  /** Stored version of the lead the status belongs to. */
+  version: number;
 }
 
 /** Accumulates the outcome of every batch and input issue. */
@@ -72,7 +73,7 @@ export class ReplayTally {
     this.counts.eventsPublished += result.events.published;
     this.counts.eventsPending += result.events.pending;
     this.recordRejections(batch, result);
-    this.recordLeads(batch, result);
+    this.recordLeads(result);
   }
 
   /** Number of distinct leads the API reported scores for. */
@@ -81,13 +82,9 @@ export class ReplayTally {
   }
 
   /**
-   * Number of leads whose status is MQL in the last batch that reported
-   * them.
-   *
-   * NOTE: when one lead's messages span batches that run concurrently,
-   * the batch that finishes last may not be the one with the highest
-   * sequence, so this count can be off by such leads. The evaluation
-   * reads final statuses from the leads API instead.
+   * Number of leads whose newest reported status is MQL: of the
+   * responses for a lead, the one with the highest stored version, so
+   * batches that finish out of order do not change the count.
    */
   get mqlCount(): number {
     let count = 0;
@@ -114,15 +111,13 @@ export class ReplayTally {
     }
   }
 
-  private recordLeads(batch: Batch, result: IngestResult): void {
+  private recordLeads(result: IngestResult): void {
     for (const lead of result.leads) {
       const known = this.leads.get(lead.leadId);
-      if (known !== undefined && known.batchSequence > batch.sequence) {
-        continue;
-      }
+      if (known !== undefined && known.version > lead.version) continue;
       this.leads.set(lead.leadId, {
         status: lead.status,
-        batchSequence: batch.sequence,
+        version: lead.version,
       });
     }
   }

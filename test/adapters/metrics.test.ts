@@ -50,6 +50,7 @@ const INGEST_RESULT: IngestResult = {
       fit: 60,
       intent: 65,
       episode: 1,
+      version: 1,
     },
   ],
   counts: { scored: 7, duplicate: 2, rejected: 1 },

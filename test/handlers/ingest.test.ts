@@ -95,6 +95,7 @@ describe('ingest handler', () => {
           fit: 60,
           intent: 65,
           episode: 1,
+          version: 1,
         },
       ]);
     },
