@@ -415,6 +415,43 @@ export function scoreAccount(
   };
 }
 
+/**
+ * Returns the members whose snapshots an account's qualification at `now`
+ * rests on: the one with the highest firmographic fit, the
+ * `engagementLeads` most engaged, and the most engaged lead of each
+ * covered role. While these are unchanged, the score and coverage can
+ * only be higher than evaluated, whatever happens to the other members.
+ */
+export function membersBehindRule(
+  members: readonly AccountMember[],
+  model: ScoringModel,
+  now: number,
+): AccountMember[] {
+  const policy = model.accounts;
+  if (policy === undefined || members.length === 0) return [];
+  const ranked = members
+    .map((member) => ({ member, intent: decayedIntent(member, model, now) }))
+    .sort((a, b) => b.intent - a.intent);
+  const chosen = new Set<AccountMember>();
+  let fittest = ranked[0]?.member as AccountMember;
+  for (const { member } of ranked) {
+    if (member.fit > fittest.fit) fittest = member;
+  }
+  chosen.add(fittest);
+  for (const { member } of ranked.slice(0, policy.engagementLeads)) {
+    chosen.add(member);
+  }
+  const covered = new Set<string>();
+  for (const { member, intent } of ranked) {
+    const role = member.role;
+    if (role === undefined || intent < policy.engagedIntent) continue;
+    if (covered.has(role)) continue;
+    covered.add(role);
+    chosen.add(member);
+  }
+  return [...chosen];
+}
+
 /** Returns a member's intent decayed from its snapshot time to `now`. */
 export function decayedIntent(
   member: AccountMember,

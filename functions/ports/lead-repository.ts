@@ -129,6 +129,13 @@ export interface AccountChange {
   expectedVersion: number;
   state: AccountState;
   outgoing: OutgoingEvent[];
+  /**
+   * Member snapshots, as read, that the change rests on. The write fails
+   * as a version conflict when one of them was changed or removed since,
+   * or when a member of a linked email-domain account no longer counts
+   * in this account because the domain's link moved.
+   */
+  unchangedMembers?: readonly AccountMember[];
 }
 
 /** Lead or account whose partition contains an outbox entry. */

@@ -4,6 +4,7 @@ import {
   accountReviewAt,
   accountsToCheck,
   evaluateAccount,
+  membersBehindRule,
   membershipChanged,
   membershipOf,
   newAccount,
@@ -158,6 +159,9 @@ async function settleAccount(
     expectedVersion: current.version,
     state,
     outgoing,
+    ...(transition?.kind === 'qualified'
+      ? { unchangedMembers: qualifyingMembers(accountId, members, deps, now) }
+      : {}),
   });
   if (transition !== undefined) {
     deps.log.info('account status changed', {
@@ -167,6 +171,36 @@ async function settleAccount(
     });
   }
   return outgoing;
+}
+
+/**
+ * Returns the member snapshots a qualification rests on, so that its
+ * write fails when another writer changed or removed one of them after
+ * this read (an erasure, an unsubscribe), instead of qualifying the
+ * account on data that is gone. A member of a linked email domain counts
+ * only through a group lead that links the domain, so that lead is kept
+ * unchanged too.
+ * NOTE: an episode ending rests on members missing from the read, which
+ * no check can cover, so a stale read can still end an episode that a
+ * concurrent member change would have kept.
+ */
+function qualifyingMembers(
+  accountId: string,
+  members: readonly AccountMember[],
+  deps: ScoringDependencies,
+  now: number,
+): AccountMember[] {
+  const behind = membersBehindRule(members, deps.model, now);
+  const linkers = new Map<string, AccountMember>();
+  for (const member of behind) {
+    const domain = member.accountId;
+    if (domain === accountId || linkers.has(domain)) continue;
+    const linker = members.find(
+      (m) => m.accountId === accountId && m.linkedAccountId === domain,
+    );
+    if (linker !== undefined) linkers.set(domain, linker);
+  }
+  return [...behind, ...linkers.values()];
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   accountsToCheck,
   boundedAccountId,
   evaluateAccount,
+  membersBehindRule,
   newAccount,
   roleOf,
   storedAccountId,
@@ -350,5 +351,34 @@ describe('boundedAccountId', () => {
     const accountId = accountOf(lead, policy)?.accountId ?? '';
     expect(bytesOf(accountId)).toBeLessThanOrEqual(512);
     expect(accountId.startsWith('group:ggg')).toBe(true);
+  });
+});
+
+describe('membersBehindRule', () => {
+  it('keeps the fittest, the most engaged and a lead per role', () => {
+    const readers = Array.from({ length: 12 }, (_, index) =>
+      member(`reader-${index}`, undefined, 30 + index),
+    );
+    const fittest = { ...member('owner', undefined, 1), fit: 40 };
+    const cpo = member('cpo', 'procurement', 25);
+    const secondCpo = member('cpo-2', 'procurement', 21);
+    const cfo = member('cfo', 'finance', 22);
+    const idle = member('cio', 'it', 5);
+
+    const behind = membersBehindRule(
+      [...readers, fittest, cpo, secondCpo, cfo, idle],
+      model,
+      T0,
+    ).map((m) => m.leadId);
+
+    expect(behind).toContain('owner');
+    expect(behind).toContain('cpo');
+    expect(behind).toContain('cfo');
+    expect(behind).not.toContain('cpo-2');
+    expect(behind).not.toContain('cio');
+    expect(behind).toContain('reader-11');
+    expect(behind).toContain('reader-2');
+    expect(behind).not.toContain('reader-1');
+    expect(behind).toHaveLength(13);
   });
 });

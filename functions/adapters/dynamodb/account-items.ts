@@ -1,4 +1,7 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type {
+  AttributeValue,
+  TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountMember, AccountState } from '../../domain/account.js';
 import { accountPartition, reviewAttributes } from './items.js';
@@ -127,4 +130,63 @@ export function readAccountItems(items: readonly Item[]): {
     if (fields.entity === 'account-link') linkedTo = String(fields.linkedTo);
   }
   return { state, members, linkedTo };
+}
+
+/**
+ * Returns condition checks that fail when a member snapshot differs from
+ * `members` as read (other intent, time, fit or role, or gone), and when
+ * the email-domain account of a member no longer links to `accountId`.
+ * Returns at most `limit` checks, for the members listed first.
+ */
+export function unchangedMemberChecks(
+  tableName: string,
+  accountId: string,
+  members: readonly AccountMember[],
+  limit: number,
+): TransactWriteItem[] {
+  const checks = new Map<string, TransactWriteItem>();
+  for (const member of members) {
+    if (checks.size >= limit) break;
+    const key = memberKey(member.accountId, member.leadId);
+    checks.set(JSON.stringify(key), {
+      ConditionCheck: {
+        TableName: tableName,
+        Key: key,
+        ConditionExpression: `#intent = :intent AND #intentAt = :intentAt AND #fit = :fit AND ${
+          member.role === undefined
+            ? 'attribute_not_exists(#role)'
+            : '#role = :role'
+        }`,
+        ExpressionAttributeNames: {
+          '#intent': 'intent',
+          '#intentAt': 'intentAt',
+          '#fit': 'fit',
+          '#role': 'role',
+        },
+        ExpressionAttributeValues: marshall({
+          ':intent': member.intent,
+          ':intentAt': member.intentAt,
+          ':fit': member.fit,
+          ...(member.role === undefined ? {} : { ':role': member.role }),
+        }),
+      },
+    });
+    const linked = member.accountId;
+    const linkKey = JSON.stringify(['link', linked]);
+    if (linked === accountId || checks.has(linkKey)) continue;
+    if (checks.size >= limit) break;
+    checks.set(linkKey, {
+      ConditionCheck: {
+        TableName: tableName,
+        Key: marshall({
+          [PK]: accountPartition(linked),
+          [SK]: ACCOUNT_LINK_SORT_KEY,
+        }),
+        ConditionExpression: '#linkedTo = :accountId',
+        ExpressionAttributeNames: { '#linkedTo': 'linkedTo' },
+        ExpressionAttributeValues: marshall({ ':accountId': accountId }),
+      },
+    });
+  }
+  return [...checks.values()];
 }

@@ -45,6 +45,7 @@ import {
   memberKey,
   memberToItem,
   readAccountItems,
+  unchangedMemberChecks,
 } from './account-items.js';
 import {
   accountPartition,
@@ -118,6 +119,8 @@ type ItemRole =
   | { kind: 'target' };
 
 const BATCH_GET_LIMIT = 100;
+/** Items of one TransactWriteItems call at most. */
+const MAX_TRANSACTION_ITEMS = 100;
 const BATCH_WRITE_LIMIT = 25;
 const ACCOUNT_PREFIX = accountPartition('');
 const MAX_UNPROCESSED_ROUNDS = 8;
@@ -298,6 +301,14 @@ export class DynamoLeadRepository implements LeadRepository {
       },
       ...change.outgoing.map((event) => this.outboxPut(event)),
     ];
+    items.push(
+      ...unchangedMemberChecks(
+        this.tableName,
+        change.state.accountId,
+        change.unchangedMembers ?? [],
+        MAX_TRANSACTION_ITEMS - items.length,
+      ),
+    );
     try {
       await this.client.send(
         new TransactWriteItemsCommand({ TransactItems: items }),

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { eraseLead } from '../../functions/use-cases/erase-lead.js';
+import { getAccount } from '../../functions/use-cases/get-account.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { accountModel } from '../fixtures/models.js';
+import { realDependencies } from '../support/dependencies.js';
+import type { RaceSetup } from './support/table-check.js';
+
+function ingest(setup: RaceSetup, messages: unknown[]) {
+  return ingestMessages(setup.deps, {
+    sourceId: 'web',
+    messages,
+    receivedAt: setup.clock.now,
+  });
+}
+
+function member(userId: string, title: string) {
+  return {
+    type: 'identify',
+    messageId: `${userId}-identify`,
+    userId,
+    traits: { title, email: userId, company: { employee_count: 5000 } },
+  };
+}
+
+function demo(userId: string, messageId = `${userId}-demo`) {
+  return { type: 'track', messageId, userId, event: 'Demo Requested' };
+}
+
+function unsubscribe(userId: string) {
+  return {
+    type: 'track',
+    messageId: `${userId}-unsubscribe`,
+    userId,
+    event: 'Unsubscribed',
+  };
+}
+
+function accountQualified(setup: RaceSetup) {
+  return setup.published.filter(
+    (event) => event.detailType === 'Account Qualified',
+  );
+}
+
+/**
+ * Makes the next read of `accountId` wait after it returns until
+ * `release` is called; `read` resolves once that read is done.
+ */
+function holdNextAccountRead(setup: RaceSetup, accountId: string) {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let markRead = () => {};
+  const read = new Promise<void>((resolve) => {
+    markRead = resolve;
+  });
+  const { repository } = setup.deps;
+  const original = repository.getAccount.bind(repository);
+  repository.getAccount = async (id) => {
+    const snapshot = await original(id);
+    if (id !== accountId) return snapshot;
+    repository.getAccount = original;
+    markRead();
+    await gate;
+    return snapshot;
+  };
+  return { read, release };
+}
+
+describe('account checks racing member changes', () => {
+  it('keeps an erased lead out of a qualification read before', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const cpo = 'cpo@acme.example';
+    const cfo = 'cfo@acme.example';
+    await ingest(setup, [member(cpo, 'CPO'), demo(cpo), member(cfo, 'CFO')]);
+    // The CFO's demo completes the committee, but its account check waits
+    // after its read until the CPO is erased.
+    const held = holdNextAccountRead(setup, 'domain:acme.example');
+    const qualifying = ingest(setup, [demo(cfo)]);
+    await held.read;
+
+    await eraseLead(setup.deps, cpo);
+    held.release();
+    await qualifying;
+
+    const account = await getAccount(setup.deps, 'domain:acme.example');
+    expect(account.coverage.missingRequired).toEqual(['procurement']);
+    expect(account.status).toBe('engaged');
+    expect(accountQualified(setup)).toEqual([]);
+  });
+
+  it('keeps a lead that lost its engagement out of a qualification', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const cpo = 'cpo@acme.example';
+    const cfo = 'cfo@acme.example';
+    await ingest(setup, [member(cpo, 'CPO'), demo(cpo), member(cfo, 'CFO')]);
+    const held = holdNextAccountRead(setup, 'domain:acme.example');
+    const qualifying = ingest(setup, [demo(cfo)]);
+    await held.read;
+
+    // The unsubscribe takes the CPO below the engaged level.
+    await ingest(setup, [unsubscribe(cpo)]);
+    held.release();
+    await qualifying;
+
+    const account = await getAccount(setup.deps, 'domain:acme.example');
+    expect(account.coverage.missingRequired).toEqual(['procurement']);
+    expect(account.status).toBe('engaged');
+    expect(accountQualified(setup)).toEqual([]);
+  });
+});
