@@ -316,6 +316,13 @@ export interface LeadRepository {
    */
   holdForErasure(state: LeadState, holdMs: number): Promise<LeadState>;
   /**
+   * Makes an MQA account due for the sweep at `at` and bumps its version,
+   * so that a check that read the account before fails its write and the
+   * sweep evaluates the account even when its caller stops. Does nothing
+   * for an account that is not an MQA: losing a member cannot qualify it.
+   */
+  markAccountDue(accountId: string, at: number): Promise<void>;
+  /**
    * Ends the hold of an erasure that stops before deleting anything, so
    * the lead's writers need not wait for the hold to expire. Does nothing
    * when the lead no longer has the version of `heldLead`.

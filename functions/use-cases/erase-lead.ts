@@ -82,6 +82,11 @@ export async function eraseLead(
         heldLead = await deps.repository.holdForErasure(state, ERASURE_HOLD_MS);
       }
       await publishPendingOrRelease(deps, heldLead);
+      // Should this request stop after the deletes, the sweep evaluates
+      // the accounts without the lead; a retry finds no lead to erase.
+      for (const accountId of accountsOf(heldLead)) {
+        await deps.repository.markAccountDue(accountId, deps.clock());
+      }
       const deleted = await deleteLinkedLeads(deps, leadId);
       erased = erasedEvent(
         heldLead,

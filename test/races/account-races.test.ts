@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { NotFoundError } from '../../functions/domain/errors.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import type { RaceSetup } from './support/table-check.js';
@@ -108,5 +110,41 @@ describe('account checks racing member changes', () => {
     expect(account.coverage.missingRequired).toEqual(['procurement']);
     expect(account.status).toBe('engaged');
     expect(accountQualified(setup)).toEqual([]);
+  });
+});
+
+describe('erasure interrupted after its deletes', () => {
+  it('leaves the account to the sweep without the lead', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const cpo = 'cpo@acme.example';
+    const cfo = 'cfo@acme.example';
+    await ingest(setup, [
+      member(cpo, 'CPO'),
+      demo(cpo),
+      member(cfo, 'CFO'),
+      demo(cfo),
+    ]);
+    const before = await getAccount(setup.deps, 'domain:acme.example');
+    expect(before.status).toBe('mqa');
+    const { repository } = setup.deps;
+    const deleteLeadState = repository.deleteLeadState.bind(repository);
+    // The lead's state is deleted, but the erasure times out right after.
+    repository.deleteLeadState = async (leadId, expectedVersion) => {
+      await deleteLeadState(leadId, expectedVersion);
+      if (leadId === cpo) throw new Error('Socket timed out.');
+    };
+
+    await expect(eraseLead(setup.deps, cpo)).rejects.toThrow('timed out');
+    repository.deleteLeadState = deleteLeadState;
+    await expect(eraseLead(setup.deps, cpo)).rejects.toThrow(NotFoundError);
+    setup.clock.advance(60_000);
+    await runSweep(setup.deps, {
+      now: setup.clock.now,
+      deadline: Number.POSITIVE_INFINITY,
+    });
+
+    const after = await getAccount(setup.deps, 'domain:acme.example');
+    expect(after.leadCount).toBe(1);
+    expect(after.status).toBe('engaged');
   });
 });

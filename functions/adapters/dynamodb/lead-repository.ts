@@ -41,6 +41,7 @@ import {
 } from '../../ports/lead-repository.js';
 import {
   accountLinkToItem,
+  accountStateKey,
   accountStateToItem,
   memberKey,
   memberToItem,
@@ -451,6 +452,29 @@ export class DynamoLeadRepository implements LeadRepository {
       }
       throw error;
     }
+  }
+
+  async markAccountDue(accountId: string, at: number): Promise<void> {
+    const index = TABLE_LAYOUT.reviewIndex;
+    await this.updateIfPresent({
+      TableName: this.tableName,
+      Key: accountStateKey(accountId),
+      UpdateExpression:
+        'SET nextReviewAt = :at, #reviewAt = :at, #shard = :shard ADD #version :one',
+      ConditionExpression: '#status = :mqa',
+      ExpressionAttributeNames: {
+        '#reviewAt': index.sortKey,
+        '#shard': index.partitionKey,
+        '#version': 'version',
+        '#status': 'status',
+      },
+      ExpressionAttributeValues: marshall({
+        ':at': at,
+        ':shard': shardOf(accountId, this.reviewShards),
+        ':one': 1,
+        ':mqa': 'mqa',
+      }),
+    });
   }
 
   async releaseErasureHold(heldLead: LeadState): Promise<void> {
