@@ -71,7 +71,7 @@ function holdNextAccountRead(setup: RaceSetup, accountId: string) {
 }
 
 describe('account checks racing member changes', () => {
-  it('keeps an erased lead out of a qualification read before', async () => {
+  it('ignores a lead erased after the read', async () => {
     const setup = await realDependencies({ model: accountModel() });
     const cpo = 'cpo@acme.example';
     const cfo = 'cfo@acme.example';
@@ -92,7 +92,7 @@ describe('account checks racing member changes', () => {
     expect(accountQualified(setup)).toEqual([]);
   });
 
-  it('keeps a lead that lost its engagement out of a qualification', async () => {
+  it('ignores a lead unsubscribed after the read', async () => {
     const setup = await realDependencies({ model: accountModel() });
     const cpo = 'cpo@acme.example';
     const cfo = 'cfo@acme.example';

@@ -48,6 +48,18 @@ export async function retryingConflicts<T>(
   }
 }
 
+/**
+ * Returns the number of randomized rounds a race test runs: `rounds` in
+ * `npm test`, or RACE_ROUNDS for a longer search
+ * (`RACE_ROUNDS=50 npx vitest run test/races`). Each round draws its
+ * order of steps and delays from its own seed; how the steps interleave
+ * still depends on timing.
+ */
+export function raceRounds(rounds: number): number {
+  const requested = Number(process.env.RACE_ROUNDS);
+  return Number.isInteger(requested) && requested > 0 ? requested : rounds;
+}
+
 /** Waits a random time below `maxMs`, drawn from a seeded generator. */
 export function pause(random: () => number, maxMs: number): Promise<void> {
   const delay = Math.floor(random() * maxMs);

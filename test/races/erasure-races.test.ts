@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../bench/workload.js';
+import { NotFoundError } from '../../functions/domain/errors.js';
+import { eraseLead } from '../../functions/use-cases/erase-lead.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { accountModel } from '../fixtures/models.js';
+import { realDependencies } from '../support/dependencies.js';
+import {
+  pause,
+  type RaceSetup,
+  raceRounds,
+  retryingConflicts,
+  scanTable,
+  tableViolations,
+} from './support/table-check.js';
+
+const ROUNDS = raceRounds(2);
+
+function ingest(setup: RaceSetup, messages: unknown[]) {
+  return retryingConflicts(() =>
+    ingestMessages(setup.deps, {
+      sourceId: 'web',
+      messages,
+      receivedAt: setup.clock.now,
+    }),
+  );
+}
+
+function identify(userId: string, title: string, anonymousId?: string) {
+  return {
+    type: 'identify',
+    messageId: `${userId}-${anonymousId ?? 'known'}-identify`,
+    userId,
+    ...(anonymousId === undefined ? {} : { anonymousId }),
+    traits: {
+      title,
+      email: userId,
+      company: { employee_count: 5000, industry: 'Manufacturing' },
+    },
+  };
+}
+
+function demo(ids: Record<string, string>, messageId: string) {
+  return { type: 'track', messageId, event: 'Demo Requested', ...ids };
+}
+
+function blog(ids: Record<string, string>, messageId: string) {
+  return {
+    type: 'page',
+    messageId,
+    ...ids,
+    properties: { path: '/blog/post' },
+  };
+}
+
+/**
+ * Stores a qualified lead with an anonymous id merged into it and two
+ * peers of its account, and returns the message ids it stored.
+ */
+async function storeCommittee(setup: RaceSetup, round: number) {
+  const lead = `erin-${round}@acme.example`;
+  const anonymous = `browser-${round}`;
+  const peers = [`cfo-${round}@acme.example`, `cio-${round}@acme.example`];
+  const messages = [
+    blog({ anonymousId: anonymous }, `${round}-anonymous-blog`),
+    identify(lead, 'CPO', anonymous),
+    demo({ userId: lead }, `${round}-lead-demo`),
+    blog({ userId: lead }, `${round}-lead-blog`),
+    identify(peers[0] as string, 'CFO'),
+    demo({ userId: peers[0] as string }, `${round}-cfo-demo`),
+    identify(peers[1] as string, 'CIO'),
+    demo({ userId: peers[1] as string }, `${round}-cio-demo`),
+  ];
+  await ingest(setup, messages);
+  return {
+    lead,
+    anonymous,
+    peers,
+    messageIds: messages.map((m) => m.messageId),
+  };
+}
+
+describe('erasure racing ingest', () => {
+  it('leaves nothing of the lead or half-written', {
+    timeout: ROUNDS * 20_000,
+  }, async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const random = seededRandom(1000 + round);
+      const { lead, anonymous, peers, messageIds } = await storeCommittee(
+        setup,
+        round,
+      );
+      const writers = [
+        (i: number) => blog({ userId: lead }, `${round}-lead-${i}`),
+        (i: number) => blog({ anonymousId: anonymous }, `${round}-anon-${i}`),
+        (i: number) => ({
+          ...identify(lead, 'Head of Procurement', `${anonymous}-${i}`),
+          messageId: `${round}-identify-${i}`,
+        }),
+        (i: number) =>
+          demo({ userId: peers[i % 2] as string }, `${round}-peer-${i}`),
+      ];
+      const racing = writers.map(async (write, writer) => {
+        for (let i = 0; i < 6; i += 1) {
+          await pause(random, 15);
+          await ingest(setup, [write(i * 10 + writer)]);
+        }
+      });
+      const erasure = (async () => {
+        await pause(random, 60);
+        await retryingConflicts(() => eraseLead(setup.deps, lead)).catch(
+          (error: unknown) => {
+            if (!(error instanceof NotFoundError)) throw error;
+          },
+        );
+      })();
+      await Promise.all([...racing, erasure]);
+
+      const items = await scanTable(setup);
+      expect(tableViolations(items)).toEqual([]);
+      const erasedMessages = new Set(messageIds.slice(0, 4));
+      const left = items.filter((item) =>
+        erasedMessages.has(String(item.messageId)),
+      );
+      expect(left).toEqual([]);
+      const state = items.find((item) => item.PK === `LEAD#${lead}`);
+      expect(JSON.stringify(state?.traits ?? {})).not.toContain('"CPO"');
+    }
+  });
+});
