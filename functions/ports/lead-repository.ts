@@ -312,7 +312,8 @@ export interface LeadRepository {
    * can be written until the hold ends. Returns the state as held. Raises
    * VersionConflictError when the lead is gone, was stored again since
    * `state` was read (another createdAt), or the hold of another
-   * erasure has not expired.
+   * erasure has not expired. A call's own hold does not block it, so the
+   * SDK's retry of a call whose response was lost takes the hold again.
    */
   holdForErasure(state: LeadState, holdMs: number): Promise<LeadState>;
   /**

@@ -95,7 +95,7 @@ export async function eraseLead(
         deps.clock(),
       );
       await deps.repository.putOutboxEntry(erased);
-      await deps.repository.deleteLeadState(leadId, heldLead.version);
+      await deleteHeldState(deps, heldLead);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       if (heldLead !== undefined && !(await stillHeld(deps, heldLead))) {
@@ -119,6 +119,24 @@ export async function eraseLead(
 
 function accountsOf(state: LeadState): string[] {
   return state.membership ? [state.membership.accountId] : [];
+}
+
+/**
+ * Deletes the held lead's state. A state already gone counts as deleted:
+ * the SDK retries a delete whose response was lost, and the retry then
+ * fails its version condition although the first attempt deleted it.
+ */
+async function deleteHeldState(
+  deps: ScoringDependencies,
+  heldLead: LeadState,
+): Promise<void> {
+  try {
+    await deps.repository.deleteLeadState(heldLead.leadId, heldLead.version);
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    const current = await deps.repository.getLead(heldLead.leadId);
+    if (current !== undefined) throw error;
+  }
 }
 
 /**

@@ -129,6 +129,13 @@ export function reviewAttributes(
  */
 export const ERASURE_HOLD = 'erasureHeldUntil';
 
+/**
+ * Attribute of a held state item: a random id of the hold request, so
+ * that the SDK's retry of a request whose response was lost finds the
+ * hold its first attempt placed and takes it again.
+ */
+export const ERASURE_HOLDER = 'erasureHeldBy';
+
 export function stateToItem(state: LeadState, shards: number): Item {
   const review = reviewAttributes(state.leadId, state.nextReviewAt, shards);
   return marshall(
@@ -155,6 +162,7 @@ export function itemToState(item: Item): LeadState {
     [SHARD]: _shard,
     [REVIEW_AT]: _reviewAt,
     [ERASURE_HOLD]: _hold,
+    [ERASURE_HOLDER]: _holder,
     ...fields
   } = unmarshall(item);
   return fromStoredLead({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   BatchGetItemCommand,
@@ -51,6 +52,7 @@ import {
 import {
   accountPartition,
   ERASURE_HOLD,
+  ERASURE_HOLDER,
   EVENT_SORT_PREFIX,
   eventKey,
   eventToItem,
@@ -421,21 +423,24 @@ export class DynamoLeadRepository implements LeadRepository {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(state.leadId),
-          UpdateExpression: 'SET #hold = :until ADD #version :one',
+          UpdateExpression:
+            'SET #hold = :until, #holder = :holder ADD #version :one',
           ConditionExpression: `attribute_exists(#pk) AND ${
             createdAt === undefined
               ? 'attribute_not_exists(#createdAt)'
               : '#createdAt = :createdAt'
-          } AND (attribute_not_exists(#hold) OR #hold < :now)`,
+          } AND (attribute_not_exists(#hold) OR #hold < :now OR #holder = :holder)`,
           ExpressionAttributeNames: {
             '#pk': TABLE_LAYOUT.partitionKey,
             '#version': 'version',
             '#createdAt': 'createdAt',
             '#hold': ERASURE_HOLD,
+            '#holder': ERASURE_HOLDER,
           },
           ExpressionAttributeValues: marshall({
             ':one': 1,
             ':until': now + holdMs,
+            ':holder': randomUUID(),
             ':now': now,
             ...(createdAt === undefined ? {} : { ':createdAt': createdAt }),
           }),
@@ -483,11 +488,12 @@ export class DynamoLeadRepository implements LeadRepository {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(heldLead.leadId),
-          UpdateExpression: 'REMOVE #hold',
+          UpdateExpression: 'REMOVE #hold, #holder',
           ConditionExpression: '#version = :held',
           ExpressionAttributeNames: {
             '#version': 'version',
             '#hold': ERASURE_HOLD,
+            '#holder': ERASURE_HOLDER,
           },
           ExpressionAttributeValues: marshall({ ':held': heldLead.version }),
         }),

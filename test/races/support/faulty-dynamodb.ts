@@ -1,0 +1,96 @@
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { inject } from 'vitest';
+import { DynamoLeadRepository } from '../../../functions/adapters/dynamodb/lead-repository.js';
+import { LOCAL_AWS } from '../../../local/services.js';
+import { realDependencies } from '../../support/dependencies.js';
+
+/** What a fault does to one DynamoDB call. */
+export type DynamoFault =
+  /** The call reaches DynamoDB Local unchanged. */
+  | 'pass'
+  /**
+   * The call commits, but its response is lost and the SDK sends it
+   * again, as it does after a timeout: the caller gets the second
+   * response, such as a failed condition of a write already applied.
+   */
+  | 'lost-response'
+  /** The call commits, then the caller gets this error instead. */
+  | { failAfterCommit: Error }
+  /** The call does not reach DynamoDB; the caller gets this error. */
+  | { failBefore: Error };
+
+/** Decides the fault of a call by its command name and input. */
+export type FaultPlan = (command: string, input: unknown) => DynamoFault;
+
+const COMMANDS = {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+};
+
+/**
+ * Builds the use cases' dependencies on DynamoDB Local and moto, with a
+ * DynamoDB client whose calls go through `plan.current` first. Every
+ * call that the plan passes reaches DynamoDB Local as it is, so only the
+ * faults are simulated.
+ */
+export async function faultyDynamoDependencies(
+  plan: { current: FaultPlan },
+  options: Parameters<typeof realDependencies>[0] = {},
+) {
+  const setup = await realDependencies(options);
+  const real = new DynamoDBClient({
+    ...LOCAL_AWS,
+    endpoint: inject('dynamoDbEndpoint'),
+  });
+  const faulty = new DynamoDBClient(LOCAL_AWS);
+  const mock = mockClient(faulty);
+  for (const [name, Command] of Object.entries(COMMANDS)) {
+    const send = (input: unknown) =>
+      real.send(
+        new (Command as unknown as new (input: unknown) => never)(input),
+      );
+    mock.on(Command as never).callsFake(async (input: unknown) => {
+      const fault = plan.current(name, input);
+      if (fault === 'pass') return send(input);
+      if (fault === 'lost-response') {
+        await send(input);
+        return send(input);
+      }
+      if ('failBefore' in fault) throw fault.failBefore;
+      await send(input);
+      throw fault.failAfterCommit;
+    });
+  }
+  const repository = new DynamoLeadRepository(faulty, {
+    tableName: setup.table.tableName,
+    reviewShards: 4,
+  });
+  setup.deps.repository = repository;
+  return { ...setup, repository, mock };
+}
+
+/** An error as the SDK raises it when a request times out. */
+export function timeoutError(): Error {
+  const error = new Error('Connection timed out after 3000 ms');
+  error.name = 'TimeoutError';
+  return error;
+}
