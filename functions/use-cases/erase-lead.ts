@@ -199,17 +199,27 @@ async function publishPendingOrRelease(
   }
 }
 
-/** Publishes the lead's outbox, so no event of it is lost by erasure. */
+/**
+ * Publishes the lead's outbox, so no event of it is lost by erasure. An
+ * event the bus rejects for good (a failed entry) is erased with the
+ * lead instead, because it names the lead and can never be delivered.
+ */
 async function publishPending(
   deps: ScoringDependencies,
   leadId: string,
 ): Promise<void> {
   const pending = await deps.repository.listOutbox(leadId);
   const result = await publishEvents(deps, pending);
-  if (result.pending > 0) {
+  const retryable = result.pending - result.failed;
+  if (retryable > 0) {
     throw new ConcurrencyError(
-      `${result.pending} event(s) of the lead could not be published yet, so it was not erased; retry the request.`,
+      `${retryable} event(s) of the lead could not be published yet, so it was not erased; retry the request.`,
     );
+  }
+  if (result.failed > 0) {
+    deps.log.warn('rejected events erased with the lead', {
+      events: result.failed,
+    });
   }
 }
 

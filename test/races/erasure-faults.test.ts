@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyError } from '../../functions/domain/errors.js';
+import { eraseLead } from '../../functions/use-cases/erase-lead.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import {
+  type EntryFault,
+  FAULTS,
+  faultyDependencies,
+  outboxEntries,
+} from '../support/fault-injection.js';
+
+const ACCEPT: EntryFault = () => undefined;
+
+describe('erasure with outbox entries the bus rejects', () => {
+  it('erases a lead whose event the bus rejected for good', async () => {
+    const fault = { current: (() => FAULTS.invalid) as EntryFault };
+    const setup = await faultyDependencies(fault);
+    await ingestMessages(setup.deps, {
+      sourceId: 'web',
+      messages: qualifyingBatch('poisoned'),
+      receivedAt: setup.clock.now,
+    });
+    const [failed] = await outboxEntries(setup.repository);
+    expect(failed?.status).toBe('failed');
+    // The bus keeps rejecting that event and takes every other one.
+    const rejectedId = failed?.event.eventId;
+    fault.current = (eventId) =>
+      eventId === rejectedId ? FAULTS.invalid : undefined;
+
+    const erasure = await eraseLead(setup.deps, 'poisoned');
+
+    expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
+    expect(await setup.repository.getLead('poisoned')).toBeUndefined();
+    expect(await outboxEntries(setup.repository)).toEqual([]);
+    const warnings = setup.log.entries.map((entry) => entry.message);
+    expect(warnings).toContain('rejected events erased with the lead');
+  });
+
+  it('waits for an event the bus may still accept', async () => {
+    const fault = { current: (() => FAULTS.throttled) as EntryFault };
+    const setup = await faultyDependencies(fault);
+    await ingestMessages(setup.deps, {
+      sourceId: 'web',
+      messages: qualifyingBatch('throttled'),
+      receivedAt: setup.clock.now,
+    });
+
+    await expect(eraseLead(setup.deps, 'throttled')).rejects.toThrow(
+      ConcurrencyError,
+    );
+    fault.current = ACCEPT;
+    const erasure = await eraseLead(setup.deps, 'throttled');
+
+    expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
+    expect(setup.delivered).toHaveLength(2);
+  });
+});
