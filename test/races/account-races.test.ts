@@ -6,7 +6,7 @@ import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
-import type { RaceSetup } from './support/table-check.js';
+import { type RaceSetup, retryingConflicts } from './support/table-check.js';
 
 function ingest(setup: RaceSetup, messages: unknown[]) {
   return ingestMessages(setup.deps, {
@@ -110,6 +110,35 @@ describe('account checks racing member changes', () => {
     expect(account.coverage.missingRequired).toEqual(['procurement']);
     expect(account.status).toBe('engaged');
     expect(accountQualified(setup)).toEqual([]);
+  });
+});
+
+describe('many leads of one account crossing at once', () => {
+  it('qualify the account once with full coverage', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const titles = ['CPO', 'CFO', 'CIO', 'Head of Procurement'];
+    const leads = Array.from({ length: 12 }, (_, index) => ({
+      userId: `lead-${index}@crowd.example`,
+      title: titles[index % titles.length] as string,
+    }));
+
+    await Promise.all(
+      leads.map(({ userId, title }) =>
+        retryingConflicts(() =>
+          ingest(setup, [member(userId, title), demo(userId)]),
+        ),
+      ),
+    );
+
+    const qualified = new Set(accountQualified(setup).map((e) => e.eventId));
+    expect(qualified.size).toBe(1);
+    const account = await getAccount(setup.deps, 'domain:crowd.example');
+    expect(account.status).toBe('mqa');
+    expect(account.episode).toBe(1);
+    expect(account.meetsRule).toBe(true);
+    expect(account.coverage.covered).toEqual(['procurement', 'finance', 'it']);
+    expect(account.leadCount).toBe(12);
+    expect(account.engagedLeadCount).toBe(12);
   });
 });
 
