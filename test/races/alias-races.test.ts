@@ -28,9 +28,9 @@ function ingest(setup: RaceSetup, messages: unknown[]) {
 }
 
 /**
- * One random request: an alias between two users (in either direction,
- * so merges cross and chain), an identify that links an anonymous id,
- * or events of a user or an anonymous id.
+ * Returns one random message: an alias between two users (in either
+ * direction, so merges cross and chain), an identify that links an
+ * anonymous id, or an event of a user or an anonymous id.
  */
 function randomRequest(
   round: number,

@@ -36,9 +36,9 @@ function throttled(): Error {
  * Picks a fault for about one call in six: a write that commits but
  * whose caller gets a timeout, a request throttled before it reaches
  * the table, or a conditional write whose response is lost and that the
- * SDK sends again. A transaction is never sent again, because the SDK
- * gives it an idempotency token that makes DynamoDB answer the retry
- * with the first result.
+ * SDK sends again. Transactions are not sent again here. The SDK gives
+ * each one an idempotency token, so DynamoDB answers its retry with the
+ * first result.
  */
 function randomFaults(random: () => number): FaultPlan {
   return (command) => {
