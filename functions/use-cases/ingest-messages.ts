@@ -166,6 +166,8 @@ export async function ingestMessages(
  * A request whose account check failed after its leads were stored fails
  * with 503, and its retry stores nothing new, so the retry checks
  * those accounts again. The check writes only when an account changes.
+ * The lead is the one the update wrote to, which differs from the one
+ * read first when the messages' id was merged into another lead.
  */
 function retriedAccounts(
   updates: readonly LeadUpdate[],
@@ -175,7 +177,9 @@ function retriedAccounts(
     const isRetry =
       update.storedMessageIds.length === 0 &&
       update.duplicateMessageIds.length > 0;
-    const membership = states.get(update.leadId)?.membership;
+    const membership =
+      update.evaluation?.state.membership ??
+      states.get(update.leadId)?.membership;
     return isRetry && membership !== undefined ? [membership.accountId] : [];
   });
 }

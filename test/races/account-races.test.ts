@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError } from '../../functions/domain/errors.js';
+import {
+  ConcurrencyError,
+  NotFoundError,
+} from '../../functions/domain/errors.js';
+import { VersionConflictError } from '../../functions/ports/lead-repository.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
@@ -139,6 +143,43 @@ describe('many leads of one account crossing at once', () => {
     expect(account.coverage.covered).toEqual(['procurement', 'finance', 'it']);
     expect(account.leadCount).toBe(12);
     expect(account.engagedLeadCount).toBe(12);
+  });
+});
+
+describe('retried request of a merged anonymous id', () => {
+  it('checks the account of the lead it merged into', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const cpo = 'cpo@acme.example';
+    const cfo = 'cfo@acme.example';
+    await ingest(setup, [
+      { ...member(cpo, 'CPO'), anonymousId: 'browser-1' },
+      member(cfo, 'CFO'),
+      demo(cfo),
+    ]);
+    const { repository } = setup.deps;
+    const saveAccountChange = repository.saveAccountChange.bind(repository);
+    // Every account write loses to a concurrent writer, so the request
+    // fails after its event was stored on the CPO.
+    repository.saveAccountChange = async (change) => {
+      throw new VersionConflictError(change.state.accountId);
+    };
+    const anonymousDemo = {
+      type: 'track',
+      messageId: 'browser-1-demo',
+      anonymousId: 'browser-1',
+      event: 'Demo Requested',
+    };
+    await expect(ingest(setup, [anonymousDemo])).rejects.toThrow(
+      ConcurrencyError,
+    );
+    repository.saveAccountChange = saveAccountChange;
+
+    const retried = await ingest(setup, [anonymousDemo]);
+
+    expect(retried.counts.duplicate).toBe(1);
+    const account = await getAccount(setup.deps, 'domain:acme.example');
+    expect(account.status).toBe('mqa');
+    expect(accountQualified(setup)).toHaveLength(1);
   });
 });
 
