@@ -89,12 +89,6 @@ function episodeOf(outgoing: OutgoingEvent): number {
   return Number((outgoing.detail as { episode?: number }).episode);
 }
 
-/** Tells whether a disposition event ends its episode. */
-function isEpisodeEnd(outgoing: OutgoingEvent): boolean {
-  const { disposition } = outgoing.detail as { disposition?: string };
-  return disposition === 'rejected' || disposition === 'recycled';
-}
-
 /** Distinct published events of a lead by detail type and episode. */
 function distinctEvents(
   published: readonly OutgoingEvent[],
