@@ -136,7 +136,7 @@ function itemsNamingPerson(items: Record<string, unknown>[]) {
 }
 
 describe('erasure of personal data', () => {
-  it('leaves no item naming the person anywhere in the table', async () => {
+  it('leaves no item naming the person', async () => {
     const context = await realDependencies();
     const { deps, clock } = context;
     const ingest = (messages: unknown[]) =>
@@ -162,7 +162,7 @@ describe('erasure of personal data', () => {
     expect(after).toEqual([]);
   });
 
-  it('publishes no email or name in any event detail', async () => {
+  it('publishes no email or name in details', async () => {
     const context = await realDependencies();
     const { deps, clock } = context;
     await ingestMessages(deps, {
