@@ -15,6 +15,13 @@ describe('redactEmails', () => {
       `lead ${REDACTED_EMAIL} changed`,
     ],
     ['a@b.io and c@d.io', `${REDACTED_EMAIL} and ${REDACTED_EMAIL}`],
+    ['jürgen.müller@bücher.example', REDACTED_EMAIL],
+    ["o'brien@acme.example", REDACTED_EMAIL],
+    ['jane@xn--bcher-kva.example', REDACTED_EMAIL],
+    ['jane@shop.xn--p1ai', REDACTED_EMAIL],
+    ['用户@例子.广告', REDACTED_EMAIL],
+    ['Ζωή@παράδειγμα.δοκιμή', REDACTED_EMAIL],
+    ['LEAD#jane@acme.example', `LEAD#${REDACTED_EMAIL}`],
   ])('redacts %s', (text, expected) => {
     expect(redactEmails(text)).toBe(expected);
   });
@@ -24,6 +31,8 @@ describe('redactEmails', () => {
     'node_modules/@aws-sdk/client-dynamodb/dist/index.js',
     'vitest@4.1.12',
     'user@localhost',
+    '@aws-lambda-powertools/logger@2.36.0',
+    'file:///app/node_modules/zod@4.6.7/index.js',
   ])('keeps %s', (text) => {
     expect(redactEmails(text)).toBe(text);
   });

@@ -1,9 +1,13 @@
 /**
- * Email addresses as they appear in free text. It matches more than RFC
- * 5322 allows in places, which errs on the side of redacting.
+ * Email addresses as they appear in free text, internationalized ones
+ * (RFC 6531) included: letters, marks and digits of any script, and an
+ * apostrophe in the local part. The top-level domain starts with a letter
+ * and has at least two characters, so package versions such as
+ * `zod@4.6.7` stay readable. It matches more than RFC 5322 allows in
+ * places, which errs on the side of redacting.
  */
 const EMAIL_ADDRESS =
-  /[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+  /[\p{L}\p{M}\p{N}_.%+'-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)*\.\p{L}[\p{L}\p{M}\p{N}-]+/gu;
 
 /** Text that replaces every email address in a log line. */
 export const REDACTED_EMAIL = '[email]';
