@@ -24,6 +24,31 @@ import type { FunctionName } from '../stage-settings.js';
 import { logicalIdOf } from './logical-id.js';
 import { XRAY_SDK_MODULE, XRaySdkLayer } from './xray-sdk-layer.js';
 
+/**
+ * DynamoDB actions of the read-only leads function. The CDK's read grant
+ * would also allow Scan and stream reads, which no handler calls.
+ * Without Scan, a compromised function cannot read the table in one call.
+ */
+const TABLE_READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+];
+
+/**
+ * DynamoDB actions of the functions that write. A transaction needs the
+ * action of each kind of item it contains, ConditionCheckItem included.
+ * The infra tests compare this list with the commands the adapters send.
+ */
+const TABLE_WRITE_ACTIONS = [
+  ...TABLE_READ_ACTIONS,
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+];
+
 export interface ScoringFunctionsProps {
   /** Repository root: esbuild runs there and reads package-lock.json. */
   projectRoot: string;
@@ -156,13 +181,10 @@ export class ScoringFunctions extends Construct {
 
   private grantAccess(props: ScoringFunctionsProps): void {
     for (const fn of [this.ingest, this.sweep, this.recycle]) {
-      props.table.grantReadWriteData(fn);
+      props.table.grant(fn, ...TABLE_WRITE_ACTIONS);
       props.eventBus.grantPutEventsTo(fn);
     }
-    // NOTE: the CDK's read grants include dynamodb:Scan, which no handler
-    // calls. An explicit action list would have to follow every adapter
-    // change.
-    props.table.grantReadData(this.leads);
+    props.table.grant(this.leads, ...TABLE_READ_ACTIONS);
     // Every function confirms at cold start that its bus exists.
     const describeBus = new PolicyStatement({
       actions: ['events:DescribeEventBus'],

@@ -1,5 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
@@ -71,6 +77,46 @@ const STAGES = [
     reservedConcurrency: { ingest: 100, leads: 10, recycle: 2, sweep: 1 },
   },
 ] as const;
+
+/**
+ * IAM actions of each DynamoDB command. A transaction needs the action
+ * of each kind of item it contains.
+ */
+const COMMAND_ACTIONS: Record<string, string[]> = {
+  GetItemCommand: ['dynamodb:GetItem'],
+  BatchGetItemCommand: ['dynamodb:BatchGetItem'],
+  QueryCommand: ['dynamodb:Query'],
+  PutItemCommand: ['dynamodb:PutItem'],
+  UpdateItemCommand: ['dynamodb:UpdateItem'],
+  DeleteItemCommand: ['dynamodb:DeleteItem'],
+  BatchWriteItemCommand: ['dynamodb:BatchWriteItem'],
+  TransactWriteItemsCommand: [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:ConditionCheckItem',
+  ],
+};
+
+/** Returns the DynamoDB commands the functions' adapters send. */
+function dynamoDbCommandsSent(): string[] {
+  const directory = join(PROJECT_ROOT, 'functions/adapters/dynamodb');
+  const commands = new Set<string>();
+  for (const file of readdirSync(directory)) {
+    const source = readFileSync(join(directory, file), 'utf8');
+    for (const match of source.matchAll(/new (\w+Command)\(/g)) {
+      commands.add(match[1] as string);
+    }
+  }
+  return [...commands].sort();
+}
+
+/** Returns the DynamoDB actions a role's statements grant. */
+function dynamoDbActionsOf(template: Template, rolePattern: string) {
+  return statementsOf(template, rolePattern)
+    .flatMap((statement) => [statement.Action].flat())
+    .filter((action) => action.startsWith('dynamodb:'));
+}
 
 const WRITE_ACTIONS = [
   'dynamodb:PutItem',
@@ -527,6 +573,42 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
         ]);
       }
       expect(onEveryResource).toHaveLength(4);
+    });
+
+    it.each(['Ingest', 'Sweep', 'Recycle'])(
+      'grants %s each DynamoDB action sent',
+      (name) => {
+        const granted = dynamoDbActionsOf(template, `^Functions${name}Role`);
+
+        for (const command of dynamoDbCommandsSent()) {
+          const actions = COMMAND_ACTIONS[command];
+          expect(actions, `${command} has no IAM actions`).toBeDefined();
+          for (const action of actions ?? []) {
+            expect(granted).toContain(action);
+          }
+        }
+      },
+    );
+
+    it('grants no DynamoDB action never sent', () => {
+      const sent = new Set(
+        dynamoDbCommandsSent().flatMap((c) => COMMAND_ACTIONS[c] ?? []),
+      );
+      const granted = dynamoDbActionsOf(template, '^Functions');
+
+      const unused = granted.filter((action) => !sent.has(action));
+
+      expect([...new Set(unused)]).toEqual([]);
+    });
+
+    it('lets the leads function read items only', () => {
+      const granted = dynamoDbActionsOf(template, '^FunctionsLeadsRole');
+
+      expect(granted.sort()).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+      ]);
     });
 
     it.each(['Ingest', 'Sweep', 'Recycle'])(
