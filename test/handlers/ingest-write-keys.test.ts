@@ -19,6 +19,8 @@ import {
 /** The current key of the web source; its previous key was rotated out. */
 const WEB: TestWriteKey = { sourceId: 'web', key: 'web-key-2026-09' };
 const ROTATED_OUT = 'web-key-2026-06';
+/** A server source whose key has characters beyond ASCII. */
+const SERVER: TestWriteKey = { sourceId: 'server', key: 'schlüssel-ключ-7' };
 
 const savedEnvironment = { ...process.env };
 
@@ -29,7 +31,7 @@ beforeAll(async () => {
   ]);
   const secretName = await createWriteKeySecret(
     secretsClient(),
-    writeKeySecretValue([WEB]),
+    writeKeySecretValue([WEB, SERVER]),
   );
   useEnvironment({
     TABLE_NAME: table.tableName,
@@ -63,7 +65,12 @@ function useEnvironment(values: Record<string, string>): void {
 }
 
 function basic(user: string): string {
-  return `Basic ${Buffer.from(`${user}:`).toString('base64')}`;
+  return rawBasic(`${user}:`);
+}
+
+/** Returns an HTTP Basic header of `credentials` as given, in UTF-8. */
+function rawBasic(credentials: string, encoding: BufferEncoding = 'utf8') {
+  return `Basic ${Buffer.from(credentials, encoding).toString('base64')}`;
 }
 
 function request(
@@ -145,6 +152,20 @@ describe('ingest handler with the write key secret', () => {
       nearMiss: await postBatch('bad-near', basic(`${WEB.key.slice(0, -1)}8`)),
       unknownInBody: await postBatch('bad-body', undefined, 'guessed-key'),
       bearer: await postBatch('bad-bearer', `Bearer ${WEB.key}`),
+      keyAsPassword: await postBatch('bad-password', rawBasic(`:${WEB.key}`)),
+      emptyUser: await postBatch('bad-empty', rawBasic(':')),
+      trailingSpace: await postBatch('bad-space', basic(`${WEB.key} `)),
+      longKey: await postBatch('bad-long', basic('k'.repeat(8000))),
+      notBase64: await postBatch('bad-base64', 'Basic %%%'),
+      latin1Key: await postBatch(
+        'bad-latin1',
+        rawBasic(`${SERVER.key}:`, 'latin1'),
+      ),
+      wrongHeaderRightBody: await postBatch(
+        'bad-header',
+        basic('guessed-key'),
+        WEB.key,
+      ),
     };
     const seen = Object.values(attempts).map(observable);
 
@@ -153,6 +174,28 @@ describe('ingest handler with the write key secret', () => {
     for (const other of seen.slice(1)) {
       expect(other).toEqual(seen[0]);
     }
+  });
+
+  it.each([
+    ['without the colon', rawBasic(WEB.key)],
+    ['with a lower-case scheme', basic(WEB.key).replace('Basic', 'basic')],
+    ['beyond ASCII in UTF-8', basic(SERVER.key)],
+  ])('accepts a key %s', async (_case, authorization) => {
+    const response = await postBatch(`ok-${randomUUID()}`, authorization);
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('scopes messages to the header key over the body key', async () => {
+    const leadId = `scoped-${randomUUID()}`;
+    const first = await postBatch(leadId, basic(SERVER.key), WEB.key);
+
+    const again = await postBatch(leadId, basic(WEB.key));
+
+    const counts = (response: HttpResponse) =>
+      (JSON.parse(String(response.body)) as { counts: unknown }).counts;
+    expect(counts(first)).toEqual({ scored: 3, duplicate: 0, rejected: 0 });
+    expect(counts(again)).toEqual({ scored: 3, duplicate: 0, rejected: 0 });
   });
 
   it('stores nothing of a rejected batch', async () => {
