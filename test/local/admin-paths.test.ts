@@ -81,6 +81,13 @@ describe('admin routes under path tricks', () => {
     ['POST', `/leads/${LEAD}/recycle`, writeKey],
     ['GET', `/leads/${LEAD}`, { authorization: `Bearer ${WRITE_KEY}` }],
     ['GET', `/leads/${LEAD}`, { authorization: `Basic ${ADMIN_TOKEN}` }],
+    ['GET', `/leads/${LEAD}`, { authorization: `Bearer ${ADMIN_TOKEN}x` }],
+    [
+      'GET',
+      `/leads/${LEAD}`,
+      { authorization: `Bearer ${ADMIN_TOKEN.slice(1)}` },
+    ],
+    ['GET', `/leads/${LEAD}`, { authorization: 'Bearer ' }],
   ])('answers 401 to %s %s', async (method, path, headers) => {
     const response = await send(method, path, headers);
 
