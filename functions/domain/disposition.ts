@@ -22,8 +22,9 @@ export interface DispositionRequest {
 
 /**
  * One disposition as kept for the conversion report. It names the lead
- * episode only by a hash, so it contains no personal data and stays after
- * the lead is erased.
+ * episode only by a hash and stays after the lead is erased.
+ * NOTE: the hash has no salt, so anyone who knows a lead id can compute
+ * it and find that lead's outcomes, erased or not.
  */
 export interface OutcomeRecord {
   /** SHA-256 prefix of the lead id and episode. */
