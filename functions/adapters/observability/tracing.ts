@@ -1,5 +1,6 @@
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { SERVICE_NAME } from './metric-names.js';
+import { redactEmails } from './redaction.js';
 
 /**
  * Returns a Powertools Tracer. It traces only inside Lambda with active
@@ -12,7 +13,9 @@ export function createTracer(): Tracer {
 /**
  * Runs a handler inside an X-Ray subsegment `## <name>`, annotated with
  * cold start and service name, and restores the parent segment after.
- * Responses are not recorded, because they hold lead scores.
+ * Responses are not recorded, because they hold lead scores. An error is
+ * recorded with its email addresses redacted, as in logs, because error
+ * messages can name a lead by its id.
  */
 export async function traceHandler<T>(
   tracer: Tracer,
@@ -30,10 +33,20 @@ export async function traceHandler<T>(
   try {
     return await run();
   } catch (error) {
-    subsegment.addError(error as Error);
+    subsegment.addError(withoutEmails(error));
     throw error;
   } finally {
     subsegment.close();
     tracer.setSegment(parent);
   }
+}
+
+/** Returns a copy of an error whose message and stack have no emails. */
+function withoutEmails(error: unknown): Error {
+  const source = error instanceof Error ? error : new Error(String(error));
+  const copy = new Error(redactEmails(source.message));
+  copy.name = source.name;
+  copy.stack =
+    source.stack === undefined ? undefined : redactEmails(source.stack);
+  return copy;
 }
