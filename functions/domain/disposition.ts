@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { ConflictError } from './errors.js';
 import { roundCents } from './explanation.js';
@@ -22,9 +23,8 @@ export interface DispositionRequest {
 
 /**
  * One disposition as kept for the conversion report. It names the lead
- * episode only by a hash and stays after the lead is erased.
- * NOTE: the hash has no salt, so anyone who knows a lead id can compute
- * it and find that lead's outcomes, erased or not.
+ * episode only by a hash salted with the lead's outcomeSalt and stays
+ * after the lead is erased, when the salt goes with the lead's state.
  */
 export interface OutcomeRecord {
   /** SHA-256 prefix of the lead id and episode. */
@@ -132,6 +132,24 @@ export function planDisposition(
   };
 }
 
+/** Returns a random salt for the outcome keys of a new lead. */
+export function newOutcomeSalt(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * Returns the key of a lead episode in the conversion outcomes.
+ * NOTE: a lead first written before outcomeSalt existed has no salt, and
+ * anyone who knows its id can compute its key, erased or not.
+ */
+function episodeKeyOf(state: LeadState, episode: number): string {
+  const parts =
+    state.outcomeSalt === undefined
+      ? ['outcome', state.leadId, episode]
+      : ['outcome', state.outcomeSalt, state.leadId, episode];
+  return sha256Hex(canonicalJson(parts)).slice(0, 32);
+}
+
 function outcomeOf(
   state: LeadState,
   record: DispositionRecord,
@@ -139,9 +157,7 @@ function outcomeOf(
 ): OutcomeRecord {
   const episode = state.episodes.find((e) => e.episode === record.episode);
   return {
-    episodeKey: sha256Hex(
-      canonicalJson(['outcome', state.leadId, record.episode]),
-    ).slice(0, 32),
+    episodeKey: episodeKeyOf(state, record.episode),
     eventId: dispositionEventId(state, record),
     at: record.at,
     kind: record.kind,

@@ -75,6 +75,7 @@ export function shallowCopy(state: LeadState): LeadState {
     modelVersion: state.modelVersion,
     firstSeenAt: state.firstSeenAt,
     createdAt: state.createdAt,
+    outcomeSalt: state.outcomeSalt,
     lastEventAt: state.lastEventAt,
     lastActivityAt: state.lastActivityAt,
     eventCount: state.eventCount,

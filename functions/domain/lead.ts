@@ -123,6 +123,13 @@ export interface LeadState {
    * Absent on leads first written before the field existed.
    */
   createdAt?: number;
+  /**
+   * Random hex that keys the lead's conversion outcomes together with its
+   * id, so that outcomes, which stay after an erasure, cannot be linked to
+   * the lead once this state is deleted. Absent on leads first written
+   * before the field existed.
+   */
+  outcomeSalt?: string;
   lastEventAt: number;
   /**
    * Time of the latest positive intent event that was not quarantined,
@@ -183,6 +190,7 @@ export function newLead(
   model: ScoringModel,
   at: number,
   createdAt?: number,
+  outcomeSalt?: string,
 ): LeadState {
   return {
     leadId,
@@ -190,6 +198,7 @@ export function newLead(
     modelVersion: model.version,
     firstSeenAt: at,
     ...(createdAt === undefined ? {} : { createdAt }),
+    ...(outcomeSalt === undefined ? {} : { outcomeSalt }),
     lastEventAt: at,
     lastActivityAt: undefined,
     eventCount: 0,

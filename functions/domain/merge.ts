@@ -43,6 +43,9 @@ export function tombstoneOf(
     modelVersion: model.version,
     firstSeenAt: base?.firstSeenAt ?? now,
     ...(base?.createdAt === undefined ? {} : { createdAt: base.createdAt }),
+    ...(base?.outcomeSalt === undefined
+      ? {}
+      : { outcomeSalt: base.outcomeSalt }),
     lastEventAt: base?.lastEventAt ?? now,
     lastActivityAt: undefined,
     eventCount: base?.eventCount ?? 0,

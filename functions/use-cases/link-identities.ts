@@ -1,3 +1,4 @@
+import { newOutcomeSalt } from '../domain/disposition.js';
 import { ConcurrencyError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
 import { type IdentityLink, isAnonymousLeadId } from '../domain/identity.js';
@@ -287,7 +288,8 @@ async function writeMovedPage(
   }
   const tracking = events.map((stored) => stored.event);
   const firstSeenAt = Math.min(now, ...tracking.map((e) => e.occurredAt));
-  const before = stored ?? newLead(to, model, firstSeenAt, now);
+  const before =
+    stored ?? newLead(to, model, firstSeenAt, now, newOutcomeSalt());
   const applied = applyEvents(before, tracking, model);
   const evaluation = evaluateLead(applied.state, model, now);
   const personal = eventPersonalData(deps, evaluation.state);

@@ -1,3 +1,4 @@
+import { newOutcomeSalt } from '../domain/disposition.js';
 import { ConcurrencyError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
 import { applyEvents, type LeadState, newLead } from '../domain/lead.js';
@@ -262,7 +263,8 @@ function planWrite(
     };
   }
   const firstSeenAt = Math.min(now, ...events.map((e) => e.occurredAt));
-  const before = stored ?? newLead(leadId, model, firstSeenAt, now);
+  const before =
+    stored ?? newLead(leadId, model, firstSeenAt, now, newOutcomeSalt());
   // Reviews due before the first new event happen first, as on time.
   const caughtUp = catchUpReviews(before, model, firstSeenAt);
   const applied = applyEvents(caughtUp.state, events, model);

@@ -1,7 +1,10 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../functions/domain/canonical-json.js';
+import {
+  canonicalJson,
+  sha256Hex,
+} from '../../functions/domain/canonical-json.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
@@ -188,5 +191,42 @@ describe('erasure of personal data', () => {
     expect(types).toContain('Lead Qualified');
     expect(types).toContain('Lead Erased');
     expect(leaks).toEqual([]);
+  });
+
+  it('keeps outcomes unlinkable after erasure', async () => {
+    const context = await realDependencies();
+    const { deps, clock } = context;
+    const leadId = 'carla@daxmok-gmbh.example';
+    const messages = personMessages().map((message) => ({
+      ...(message as Record<string, unknown>),
+      messageId: `carla-${(message as { messageId: string }).messageId}`,
+      userId: leadId,
+      anonymousId: undefined,
+    }));
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: messages.filter((m) => m.type !== 'alias'),
+      receivedAt: clock.now,
+    });
+    const accepted = await recordDisposition(deps, leadId, {
+      kind: 'accepted',
+    });
+    clock.advance(60_000);
+    await recordDisposition(deps, leadId, {
+      kind: 'converted',
+      convertedTo: 'sql',
+    });
+
+    await eraseLead(deps, leadId);
+
+    const outcomes = (await scanTable(context)).filter(
+      (item) => item.entity === 'outcome',
+    );
+    const keys = new Set(outcomes.map((outcome) => outcome.episodeKey));
+    const computable = sha256Hex(canonicalJson(['outcome', leadId, 1]));
+    expect(outcomes).toHaveLength(2);
+    expect(keys.size).toBe(1);
+    expect(keys.has(computable.slice(0, 32))).toBe(false);
+    expect(JSON.stringify(accepted.lead)).not.toContain('outcomeSalt');
   });
 });
