@@ -9,6 +9,7 @@ import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
 
 type Context = Awaited<ReturnType<typeof realDependencies>>;
@@ -197,15 +198,9 @@ describe('erasure of personal data', () => {
     const context = await realDependencies();
     const { deps, clock } = context;
     const leadId = 'carla@daxmok-gmbh.example';
-    const messages = personMessages().map((message) => ({
-      ...(message as Record<string, unknown>),
-      messageId: `carla-${(message as { messageId: string }).messageId}`,
-      userId: leadId,
-      anonymousId: undefined,
-    }));
     await ingestMessages(deps, {
       sourceId: 'default',
-      messages: messages.filter((m) => m.type !== 'alias'),
+      messages: qualifyingBatch(leadId),
       receivedAt: clock.now,
     });
     const accepted = await recordDisposition(deps, leadId, {
