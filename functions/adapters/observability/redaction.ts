@@ -4,10 +4,12 @@
  * apostrophe in the local part. The top-level domain starts with a letter
  * and has at least two characters, so package versions such as
  * `zod@4.6.7` stay readable. It matches more than RFC 5322 allows in
- * places, which errs on the side of redacting.
+ * places, which errs on the side of redacting. A match starts only where
+ * no local-part character precedes it, so a long run of letters without
+ * an @ is scanned once, not once per starting position.
  */
 const EMAIL_ADDRESS =
-  /[\p{L}\p{M}\p{N}_.%+'-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)*\.\p{L}[\p{L}\p{M}\p{N}-]+/gu;
+  /(?<![\p{L}\p{M}\p{N}_.%+'-])[\p{L}\p{M}\p{N}_.%+'-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)*\.\p{L}[\p{L}\p{M}\p{N}-]+/gu;
 
 /** Text that replaces every email address in a log line. */
 export const REDACTED_EMAIL = '[email]';
