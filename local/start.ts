@@ -25,7 +25,8 @@ Environment (defaults in brackets):
   PORT                       HTTP port of the local API [3000]
   HOST                       interface the API listens on [127.0.0.1]
   MQL_WRITE_KEY              tracking write key [dev-write-key]
-  MQL_ADMIN_TOKEN            bearer token of the leads API [dev-admin-token]
+  MQL_ADMIN_TOKEN            bearer token of the leads API, required when
+                             HOST is not a loopback address [dev-admin-token]
   MQL_SWEEP_INTERVAL_SECONDS seconds between decay sweeps, at most 2147483,
                              0 for none [60]
   MQL_MODEL_FILE             scoring model JSON [models/procurement-software.json]
@@ -43,37 +44,63 @@ Environment (defaults in brackets):
  */
 const MAX_SWEEP_INTERVAL_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
-const environmentSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  MQL_WRITE_KEY: z.string().min(1).default('dev-write-key'),
-  MQL_ADMIN_TOKEN: z.string().min(1).default('dev-admin-token'),
-  MQL_SWEEP_INTERVAL_SECONDS: z.coerce
-    .number()
-    .min(0)
-    .max(
-      MAX_SWEEP_INTERVAL_SECONDS,
-      `must be at most ${MAX_SWEEP_INTERVAL_SECONDS} (about 24 days); 0 turns the sweep off`,
-    )
-    .default(60),
-  MQL_CORS_ORIGINS: z
-    .string()
-    .default('*')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((origin) => origin.trim())
-        .filter((origin) => origin !== ''),
-    )
-    .pipe(corsOriginsSchema),
-  MQL_EVENTS_FILE: z.string().min(1).optional(),
-  MQL_WEBHOOK_URL: z
-    .url({
-      protocol: /^https?$/,
-      error: 'must be an http or https URL, such as http://127.0.0.1:8080/mql',
-    })
-    .optional(),
-});
+/** The admin token `npm start` uses when MQL_ADMIN_TOKEN is unset. */
+const DEFAULT_ADMIN_TOKEN = 'dev-admin-token';
+
+/** Tells whether a HOST value names a loopback interface only. */
+function isLoopbackHost(host: string): boolean {
+  return (
+    host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
+  );
+}
+
+const environmentSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    MQL_WRITE_KEY: z.string().min(1).default('dev-write-key'),
+    MQL_ADMIN_TOKEN: z.string().min(1).default(DEFAULT_ADMIN_TOKEN),
+    MQL_SWEEP_INTERVAL_SECONDS: z.coerce
+      .number()
+      .min(0)
+      .max(
+        MAX_SWEEP_INTERVAL_SECONDS,
+        `must be at most ${MAX_SWEEP_INTERVAL_SECONDS} (about 24 days); 0 turns the sweep off`,
+      )
+      .default(60),
+    MQL_CORS_ORIGINS: z
+      .string()
+      .default('*')
+      .transform((text) =>
+        text
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter((origin) => origin !== ''),
+      )
+      .pipe(corsOriginsSchema),
+    MQL_EVENTS_FILE: z.string().min(1).optional(),
+    MQL_WEBHOOK_URL: z
+      .url({
+        protocol: /^https?$/,
+        error:
+          'must be an http or https URL, such as http://127.0.0.1:8080/mql',
+      })
+      .optional(),
+  })
+  .superRefine((env, context) => {
+    // The default token is printed in the README, so on an interface that
+    // other machines reach it would open the leads API to anyone.
+    if (
+      !isLoopbackHost(env.HOST) &&
+      env.MQL_ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['MQL_ADMIN_TOKEN'],
+        message: `must be set to a secret token when HOST (${env.HOST}) is not a loopback address, because the default ${DEFAULT_ADMIN_TOKEN} is public`,
+      });
+    }
+  });
 
 const writeStdout = process.stdout.write.bind(process.stdout);
 

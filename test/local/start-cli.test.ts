@@ -187,6 +187,19 @@ describe('npm start', () => {
     expect(stderr.text).toContain('MQL_CORS_ORIGINS[0]: must be *');
   });
 
+  it('rejects the default admin token off loopback', async () => {
+    const child = startCli({ HOST: '0.0.0.0', MQL_ADMIN_TOKEN: undefined });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      'MQL_ADMIN_TOKEN: must be set to a secret token when HOST',
+    );
+    expect(stderr.text).not.toContain('ready:');
+  });
+
   it('rejects a sweep interval beyond the longest timer', async () => {
     const child = startCli({ MQL_SWEEP_INTERVAL_SECONDS: '100000000' });
     const stderr = collect(child.stderr);
