@@ -50,6 +50,7 @@ export class MqlEngineStack extends Stack {
       reviewShards: config.reviewShards,
       eventRetentionDays: config.eventRetentionDays,
       eventIncludeEmail: config.events.includeEmail,
+      trackingResponse: config.trackingResponse,
       logLevel: config.logLevel,
       tracing: config.tracing,
       logRetention: config.logRetentionDays,

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { TRACKING_RESPONSES } from '../functions/adapters/config.js';
 import { DEFAULT_REVIEW_SHARDS } from '../functions/adapters/dynamodb/table-layout.js';
 import { parseJsonFileText } from '../functions/adapters/json-file.js';
 import { formatPath } from '../functions/domain/issues.js';
@@ -109,6 +110,12 @@ const stageFieldsSchema = z
     alarms: alarmsSchema,
     /** Routing targets of published events, and the email option. */
     events: eventSettingsSchema,
+    /**
+     * Response of the tracking routes: `scores` adds each message's lead
+     * id and the leads' scores, `counts` gives statuses and counts only,
+     * because a browser source's write key is public.
+     */
+    trackingResponse: z.enum(TRACKING_RESPONSES),
   })
   .strict();
 
@@ -180,6 +187,7 @@ const DEV_DEFAULTS = {
   tracing: true,
   alarms: {},
   events: { includeEmail: false, targets: [...DEFAULT_ROUTING_TARGETS] },
+  trackingResponse: 'scores',
 } satisfies StageDefaults;
 
 /** Defaults of the known stages. Any other stage gets the dev defaults. */
@@ -190,6 +198,7 @@ export const STAGE_DEFAULTS: Readonly<Record<string, StageDefaults>> = {
     logRetentionDays: 30,
     corsAllowedOrigins: [],
     logLevel: 'INFO',
+    trackingResponse: 'counts',
   },
   prod: {
     ...DEV_DEFAULTS,
@@ -211,6 +220,7 @@ export const STAGE_DEFAULTS: Readonly<Record<string, StageDefaults>> = {
       sweep: { memorySize: 1024, reservedConcurrency: 1 },
     },
     logLevel: 'INFO',
+    trackingResponse: 'counts',
   },
 };
 

@@ -2,6 +2,14 @@ import * as z from 'zod';
 import { formatPath } from '../domain/issues.js';
 
 /**
+ * Responses of the tracking routes: `scores` gives each message's lead id
+ * and the leads' scores, `counts` only statuses, reasons and counts.
+ */
+export const TRACKING_RESPONSES = ['scores', 'counts'] as const;
+
+export type TrackingResponse = (typeof TRACKING_RESPONSES)[number];
+
+/**
  * Environment of the Lambda functions and the local runtime. The CDK stack
  * sets these; the local runtime sets them for its own endpoints.
  */
@@ -21,6 +29,8 @@ const environmentSchema = z.object({
   MQL_MODEL_FILE: z.string().min(1).optional(),
   /** Whether lead event details carry the lead's email (CRM sync). */
   EVENT_INCLUDE_EMAIL: z.enum(['true', 'false']).default('false'),
+  /** Response of the tracking routes, see TRACKING_RESPONSES. */
+  TRACKING_RESPONSE: z.enum(TRACKING_RESPONSES).default('scores'),
   /** Stage name, the `stage` dimension of every metric. */
   STAGE_NAME: z.string().min(1).default('local'),
 });

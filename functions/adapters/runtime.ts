@@ -8,7 +8,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Log } from '../ports/logger.js';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
 import type { ScoringDependencies } from '../use-cases/dependencies.js';
-import { type RuntimeConfig, readConfig } from './config.js';
+import {
+  type RuntimeConfig,
+  readConfig,
+  type TrackingResponse,
+} from './config.js';
 import { DynamoLeadRepository } from './dynamodb/lead-repository.js';
 import {
   confirmEventBus,
@@ -29,6 +33,8 @@ export interface Runtime {
   deps: ScoringDependencies;
   /** Undefined when neither a write key secret nor a key is configured. */
   writeKeys: WriteKeyVerifier | undefined;
+  /** Response of the tracking routes: lead ids and scores, or counts. */
+  trackingResponse: TrackingResponse;
   logger: Logger;
   metrics: Metrics;
   tracer: Tracer;
@@ -111,6 +117,7 @@ export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
       eventOptions: { includeEmail: config.EVENT_INCLUDE_EMAIL === 'true' },
     },
     writeKeys: writeKeyVerifier(config, tracer, log),
+    trackingResponse: config.TRACKING_RESPONSE,
     logger,
     metrics: createMetrics(config.STAGE_NAME),
     tracer,

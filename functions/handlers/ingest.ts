@@ -1,3 +1,4 @@
+import type { TrackingResponse } from '../adapters/config.js';
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { basicAuthUser } from '../adapters/http/basic-auth.js';
 import { readJsonBody } from '../adapters/http/request-body.js';
@@ -46,7 +47,7 @@ export const handler = httpHandler(async (request, runtime) => {
     receivedAt: deps.clock(),
   });
   recordIngestMetrics(metrics, result);
-  return jsonResponse(200, responseBody(result));
+  return jsonResponse(200, responseBody(result, runtime.trackingResponse));
 });
 
 function routePayload(request: ApiRequest): TrackingPayload {
@@ -61,10 +62,24 @@ function routePayload(request: ApiRequest): TrackingPayload {
   return payload;
 }
 
-/** Returns the result without the transition counts, which feed metrics only. */
-function responseBody(result: IngestResult): Omit<IngestResult, 'transitions'> {
+/**
+ * Returns the result without the transition counts, which feed metrics
+ * only. `counts` also leaves out lead ids and scores, because anyone
+ * with a browser source's public write key could read any lead's score
+ * by sending an event for it.
+ */
+function responseBody(result: IngestResult, response: TrackingResponse) {
   const { transitions: _transitions, ...body } = result;
-  return body;
+  if (response === 'scores') return body;
+  const { leads: _leads, ...counts } = body;
+  return {
+    ...counts,
+    results: body.results.map((entry) => {
+      if (entry.status === 'rejected') return entry;
+      const { leadId: _leadId, ...rest } = entry;
+      return rest;
+    }),
+  };
 }
 
 function requireWriteKeys(

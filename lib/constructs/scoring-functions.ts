@@ -17,6 +17,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { TrackingResponse } from '../../functions/adapters/config.js';
 import { DEFAULT_REVIEW_SHARDS } from '../../functions/adapters/dynamodb/table-layout.js';
 import type { HandlerName } from '../definitions/api-routes.js';
 import { EVENT_SOURCE } from '../definitions/event-routing.js';
@@ -70,6 +71,11 @@ export interface ScoringFunctionsProps {
   eventRetentionDays?: number;
   /** Whether lead event details carry the email. @default false */
   eventIncludeEmail?: boolean;
+  /**
+   * Response of the tracking routes: lead ids and scores, or counts only.
+   * @default 'scores'
+   */
+  trackingResponse?: TrackingResponse;
   /** Powertools log level, POWERTOOLS_LOG_LEVEL. @default 'INFO' */
   logLevel?: string;
   /** X-Ray active tracing. @default true */
@@ -265,6 +271,7 @@ function functionEnvironment(
     REVIEW_SHARDS: String(props.reviewShards ?? DEFAULT_REVIEW_SHARDS),
     EVENT_RETENTION_DAYS: String(props.eventRetentionDays ?? 400),
     EVENT_INCLUDE_EMAIL: String(props.eventIncludeEmail ?? false),
+    TRACKING_RESPONSE: props.trackingResponse ?? 'scores',
     STAGE_NAME: props.stageName,
     POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
     // Stack traces in the logs point into the TypeScript sources.

@@ -198,6 +198,38 @@ describe('ingest handler with the write key secret', () => {
     expect(counts(again)).toEqual({ scored: 3, duplicate: 0, rejected: 0 });
   });
 
+  it('answers counts without lead ids or scores', async () => {
+    process.env.TRACKING_RESPONSE = 'counts';
+    resetRuntime();
+    try {
+      const response = await postBatch('counts-only', basic(WEB.key));
+      const body = JSON.parse(String(response.body)) as Record<string, unknown>;
+
+      expect(response.statusCode).toBe(200);
+      expect(body.counts).toEqual({ scored: 3, duplicate: 0, rejected: 0 });
+      expect(body.leads).toBeUndefined();
+      for (const result of body.results as Record<string, unknown>[]) {
+        expect(result.status).toBe('scored');
+        expect(result.leadId).toBeUndefined();
+      }
+      expect(await leadStatus('counts-only')).toBe(200);
+    } finally {
+      delete process.env.TRACKING_RESPONSE;
+      resetRuntime();
+    }
+  });
+
+  it('answers scores by default', async () => {
+    const response = await postBatch('scores-shown', basic(WEB.key));
+    const body = JSON.parse(String(response.body)) as {
+      leads: Array<{ leadId: string; status: string }>;
+    };
+
+    expect(body.leads).toEqual([
+      expect.objectContaining({ leadId: 'scores-shown', status: 'mql' }),
+    ]);
+  });
+
   it('stores nothing of a rejected batch', async () => {
     await postBatch('bad-stored', basic(ROTATED_OUT));
 

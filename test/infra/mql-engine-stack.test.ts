@@ -61,6 +61,7 @@ const STAGES = [
     deletionPolicy: 'Delete',
     corsOrigins: ['*'],
     logLevel: 'DEBUG',
+    trackingResponse: 'scores',
     reservedConcurrency: {
       ingest: undefined,
       leads: undefined,
@@ -74,6 +75,7 @@ const STAGES = [
     deletionPolicy: 'Retain',
     corsOrigins: [],
     logLevel: 'INFO',
+    trackingResponse: 'counts',
     reservedConcurrency: { ingest: 100, leads: 10, recycle: 2, sweep: 1 },
   },
 ] as const;
@@ -240,6 +242,7 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
         );
         expect(variables.STAGE_NAME).toBe(expected.stage);
         expect(variables.POWERTOOLS_LOG_LEVEL).toBe(expected.logLevel);
+        expect(variables.TRACKING_RESPONSE).toBe(expected.trackingResponse);
       }
     });
 

@@ -48,6 +48,7 @@ describe('loadStageConfig', () => {
     expect(config.adminAuth).toEqual({ type: 'iam' });
     expect(config.logLevel).toBe('DEBUG');
     expect(config.tracing).toBe(true);
+    expect(config.trackingResponse).toBe('scores');
     expect(config.alarms).toEqual({
       topicArns: [],
       emails: [],
@@ -82,6 +83,17 @@ describe('loadStageConfig', () => {
     expect(config.functions.leads.reservedConcurrency).toBe(10);
     expect(config.functions.recycle.reservedConcurrency).toBe(2);
     expect(config.functions.sweep.reservedConcurrency).toBe(1);
+  });
+
+  it.each([
+    ['staging', {}],
+    ['prod', PROD_ALARMS],
+  ])('hides scores from tracking clients in %s', (stage, values) => {
+    writeStageFile(stage, values);
+
+    const config = loadStageConfig(stage, configDir);
+
+    expect(config.trackingResponse).toBe('counts');
   });
 
   it.each(['alice', 'constructor'])('gives stage %s dev defaults', (stage) => {
