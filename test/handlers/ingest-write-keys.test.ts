@@ -68,7 +68,7 @@ function basic(user: string): string {
   return rawBasic(`${user}:`);
 }
 
-/** Returns an HTTP Basic header of `credentials` as given, in UTF-8. */
+/** Returns an HTTP Basic header of `credentials` in `encoding` (UTF-8). */
 function rawBasic(credentials: string, encoding: BufferEncoding = 'utf8') {
   return `Basic ${Buffer.from(credentials, encoding).toString('base64')}`;
 }
