@@ -105,6 +105,7 @@ export async function startDynamoDbLocal(options: {
     sharedDb: true,
     stdio: 'pipe',
   });
+  track(child);
   const endpoint = `http://127.0.0.1:${options.port}`;
   const output = collectOutput(child);
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
@@ -125,6 +126,7 @@ export async function startMoto(options: {
     ['-H', '127.0.0.1', '-p', String(options.port)],
     { stdio: 'pipe' },
   );
+  track(child);
   const endpoint = `http://127.0.0.1:${options.port}`;
   const output = collectOutput(child);
   const client = new EventBridgeClient({ ...LOCAL_AWS, endpoint });
@@ -141,6 +143,32 @@ function service(
   child: ChildProcess,
 ): LocalService {
   return { name, endpoint, process: child, stop: () => stopProcess(child) };
+}
+
+/** Services this process started that have not exited yet. */
+const running = new Set<ChildProcess>();
+
+/** Adds a child to the running services until it exits. */
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
+/**
+ * Stops every service this process started that still runs, such as
+ * those of a startup that a signal interrupts.
+ */
+export async function stopRunningServices(): Promise<void> {
+  await Promise.all([...running].map((child) => stopProcess(child)));
+}
+
+/**
+ * Kills the running services at once. Node runs only synchronous code
+ * when it exits, so this is the last resort of a process that exits
+ * without stopping them.
+ */
+export function killRunningServices(): void {
+  for (const child of running) child.kill('SIGKILL');
 }
 
 /** Stops a child process: SIGTERM, then SIGKILL after 5 seconds. */

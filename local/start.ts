@@ -6,7 +6,11 @@ import { formatPath } from '../functions/domain/issues.js';
 import { corsOriginsSchema } from '../lib/definitions/cors.js';
 import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
 import { checkEventsFile, eventDelivery } from './event-sinks.js';
-import { MissingDependencyError } from './services.js';
+import {
+  killRunningServices,
+  MissingDependencyError,
+  stopRunningServices,
+} from './services.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
 /**
@@ -152,7 +156,9 @@ async function main(): Promise<void> {
   }
   // Handler logs go to stderr; stdout carries routed events only.
   process.stdout.write = process.stderr.write.bind(process.stderr);
-  const stack = await startLocalStack({
+  let stack: LocalStack | undefined;
+  stopOnSignals(() => stack);
+  stack = await startLocalStack({
     port: env.data.PORT,
     host: env.data.HOST,
     writeKey: env.data.MQL_WRITE_KEY,
@@ -168,7 +174,6 @@ async function main(): Promise<void> {
       `moto ${stack.motoEndpoint}, table ${stack.tableName}, ` +
       `bus ${stack.eventBusName}. Press Ctrl-C to stop.`,
   );
-  stopOnSignals(stack);
 }
 
 /**
@@ -218,18 +223,24 @@ function checkDataDir(dir: string): string | undefined {
   return undefined;
 }
 
-function stopOnSignals(stack: LocalStack): void {
+/**
+ * Stops the stack on SIGINT or SIGTERM, and the services started so far
+ * when the signal comes before the stack is ready. Services still running
+ * when the process exits for another reason are killed.
+ */
+function stopOnSignals(current: () => LocalStack | undefined): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     status(`${signal} received, stopping`);
-    await stack.stop();
+    await (current()?.stop() ?? stopRunningServices());
     status('stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('exit', killRunningServices);
 }
 
 function status(message: string, error?: unknown): void {

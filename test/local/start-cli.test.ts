@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   symlinkSync,
   writeFileSync,
@@ -92,6 +93,32 @@ function pathWith(programs: Record<string, string>): string {
   return directory;
 }
 
+/** Returns the ids of the running processes whose parent is `parentId`. */
+function childrenOf(parentId: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The parent id is the second field after the parenthesized name.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === parentId) children.push(Number(entry));
+    } catch {
+      // The process exited while the directory was read.
+    }
+  }
+  return children;
+}
+
+function isRunning(processId: number): boolean {
+  try {
+    process.kill(processId, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('npm start', () => {
   it('serves the API, delivers routed MQLs and stops on SIGINT', async () => {
     const posted: string[] = [];
@@ -176,6 +203,38 @@ describe('npm start', () => {
       expect(await isListening(endpoint)).toBe(false);
     }
   }, 120_000);
+
+  it.runIf(process.platform === 'linux')(
+    'stops its services on SIGTERM during startup',
+    async () => {
+      const child = startCli({ PORT: '0', MQL_SWEEP_INTERVAL_SECONDS: '0' });
+      const stderr = collect(child.stderr);
+      await waitFor(
+        () => stderr.text.includes('starting DynamoDB Local'),
+        60_000,
+        'the services to start',
+      );
+      await waitFor(
+        () => childrenOf(child.pid ?? 0).length >= 2,
+        10_000,
+        'two child processes',
+      );
+      const services = childrenOf(child.pid ?? 0);
+
+      child.kill('SIGTERM');
+      const code = await exited(child);
+      await waitFor(
+        () => !services.some(isRunning),
+        15_000,
+        'the services to stop',
+      );
+
+      expect(stderr.text).not.toContain('ready:');
+      expect(code).toBe(0);
+      expect(services.filter(isRunning)).toEqual([]);
+    },
+    120_000,
+  );
 
   it('rejects an invalid MQL_CORS_ORIGINS and exits with 1', async () => {
     const child = startCli({ MQL_CORS_ORIGINS: 'https://site.example/path' });
