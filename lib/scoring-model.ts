@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseJsonFileText } from '../functions/adapters/json-file.js';
+import {
+  JsonFileError,
+  parseJsonFile,
+} from '../functions/adapters/json-file.js';
 import { InvalidModelError } from '../functions/domain/errors.js';
 import { compileModel } from '../functions/domain/model.js';
 import { ConfigurationError } from './configuration-error.js';
@@ -53,19 +56,21 @@ export function loadScoringModel(file: string): BundledModel {
 }
 
 function readModelDocument(file: string): unknown {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (error) {
     throw new ConfigurationError(
       `Scoring model file ${file} could not be read: ${String(error)}. Set modelFile in the stage configuration.`,
     );
   }
   try {
-    return parseJsonFileText(text);
+    return parseJsonFile(bytes);
   } catch (error) {
+    if (!(error instanceof JsonFileError)) throw error;
     throw new ConfigurationError(
-      `Scoring model file ${file} is not valid JSON: ${String(error)}`,
+      `Scoring model file ${file} ${error.message}`,
+      error.issues.map((issue) => `${issue.field}: ${issue.message}`),
     );
   }
 }

@@ -4,8 +4,11 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { TRACKING_RESPONSES } from '../functions/adapters/config.js';
 import { DEFAULT_REVIEW_SHARDS } from '../functions/adapters/dynamodb/table-layout.js';
-import { parseJsonFileText } from '../functions/adapters/json-file.js';
-import { formatPath } from '../functions/domain/issues.js';
+import {
+  JsonFileError,
+  parseJsonFile,
+} from '../functions/adapters/json-file.js';
+import { formatPath, prototypeKeyIssues } from '../functions/domain/issues.js';
 import { ConfigurationError } from './configuration-error.js';
 import { corsOriginsSchema } from './definitions/cors.js';
 import {
@@ -264,15 +267,24 @@ export function loadStageConfig(
 function readStageFile(file: string): Record<string, unknown> {
   let values: unknown;
   try {
-    values = parseJsonFileText(readFileSync(file, 'utf8'));
+    values = parseJsonFile(readFileSync(file));
   } catch (error) {
+    if (!(error instanceof JsonFileError)) throw error;
     throw new ConfigurationError(
-      `Invalid stage configuration file ${file}: ${String(error)}`,
+      `Stage configuration file ${file} ${error.message}`,
+      error.issues.map((issue) => `${issue.field}: ${issue.message}`),
     );
   }
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
     throw new ConfigurationError(
       `Invalid stage configuration file ${file}: expected a JSON object.`,
+    );
+  }
+  const prototypeKeys = prototypeKeyIssues(values);
+  if (prototypeKeys.length > 0) {
+    throw new ConfigurationError(
+      `Invalid stage configuration file ${file}:`,
+      prototypeKeys.map((issue) => `${issue.field}: ${issue.message}`),
     );
   }
   if ('stageName' in values) {

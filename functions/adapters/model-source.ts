@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import defaultModelDocument from '../../models/procurement-software.json' with {
   type: 'json',
 };
+import { InvalidModelError } from '../domain/errors.js';
 import { compileModel, type ScoringModel } from '../domain/model.js';
-import { parseJsonFileText } from './json-file.js';
+import { JsonFileError, parseJsonFile } from './json-file.js';
 
 /**
  * Loads the scoring model: the JSON that the CDK build embeds as
@@ -23,7 +24,15 @@ function readModelDocument(modelFile: string | undefined): unknown {
   if (modelFile === undefined) {
     return defaultModelDocument;
   }
-  return parseJsonFileText(readFileSync(modelFile, 'utf8'));
+  try {
+    return parseJsonFile(readFileSync(modelFile));
+  } catch (error) {
+    if (!(error instanceof JsonFileError)) throw error;
+    throw new InvalidModelError(
+      `The model file ${modelFile} ${error.message}`,
+      error.issues,
+    );
+  }
 }
 
 /** The bundled default model document. */

@@ -29,3 +29,34 @@ export function toFieldIssues(error: z.ZodError, root = ''): FieldIssue[] {
 export function normalizeText(text: string): string {
   return text.trim().normalize('NFC').toLowerCase();
 }
+
+/**
+ * Finds `__proto__` keys at any depth of a parsed JSON document.
+ * JSON.parse keeps such a key as an ordinary field, but zod records and
+ * plain object assignment drop it without a word, so a document that
+ * names it would lose a rule or a condition silently.
+ */
+export function prototypeKeyIssues(
+  value: unknown,
+  path: PropertyKey[] = [],
+): FieldIssue[] {
+  if (value === null || typeof value !== 'object') return [];
+  if (Array.isArray(value)) {
+    return value.flatMap((item, index) =>
+      prototypeKeyIssues(item, [...path, index]),
+    );
+  }
+  const issues: FieldIssue[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    if (key === '__proto__') {
+      issues.push({
+        field: formatPath([...path, key]),
+        message:
+          'is not supported as a field name, because JavaScript objects ' +
+          'cannot hold it as data; rename or remove it',
+      });
+    }
+    issues.push(...prototypeKeyIssues(child, [...path, key]));
+  }
+  return issues;
+}

@@ -4,7 +4,7 @@ import { InvalidModelError } from './errors.js';
 import { emailDomainOf } from './identity.js';
 import { type IntentRuleIndex, indexIntentRules } from './intent.js';
 import { CAP_RESERVE } from './intent-tally.js';
-import { normalizeText, toFieldIssues } from './issues.js';
+import { normalizeText, prototypeKeyIssues, toFieldIssues } from './issues.js';
 import type { TraitValue } from './messages.js';
 import {
   type AccountsDocument,
@@ -139,6 +139,10 @@ export interface AccountPolicy {
  * listing the path of every invalid field.
  */
 export function compileModel(document: unknown): ScoringModel {
+  const prototypeKeys = prototypeKeyIssues(document);
+  if (prototypeKeys.length > 0) {
+    throw new InvalidModelError('The scoring model is invalid.', prototypeKeys);
+  }
   const parsed = modelDocumentSchema.safeParse(document);
   if (!parsed.success) {
     throw new InvalidModelError(

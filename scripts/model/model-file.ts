@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { parseJsonFileText } from '../../functions/adapters/json-file.js';
+import {
+  JsonFileError,
+  parseJsonFile,
+} from '../../functions/adapters/json-file.js';
 import type { FieldIssue } from '../../functions/domain/errors.js';
 import { InvalidModelError } from '../../functions/domain/errors.js';
 import {
@@ -26,11 +29,14 @@ export async function loadModelFile(file: string): Promise<ScoringModel> {
   return compileModelDocument(file, await readModelDocument(file));
 }
 
-/** Reads a model file as JSON. Raises ModelFileError naming the file. */
+/**
+ * Reads a model file as UTF-8 JSON. Raises ModelFileError naming the file
+ * and any key set twice.
+ */
 export async function readModelDocument(file: string): Promise<unknown> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     throw new ModelFileError(
@@ -40,11 +46,12 @@ export async function readModelDocument(file: string): Promise<unknown> {
     );
   }
   try {
-    return parseJsonFileText(text);
+    return parseJsonFile(bytes);
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof JsonFileError)) throw error;
     throw new ModelFileError(
-      `The model file ${file} is not valid JSON: ${detail}`,
+      `The model file ${file} ${error.message}`,
+      error.issues,
     );
   }
 }

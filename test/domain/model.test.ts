@@ -58,6 +58,26 @@ function issuesOf(document: unknown): string[] {
 }
 
 describe('compileModel', () => {
+  it.each([
+    [
+      'intent.rules[0].when.properties.__proto__',
+      ['intent', 'rules', 0, 'when'],
+    ],
+    ['fit.rules[0].__proto__', ['fit', 'rules', 0]],
+  ])('rejects a __proto__ key at %s', (field, path) => {
+    const document = minimalModel();
+    const parent = path.reduce<Record<string | number, unknown>>(
+      (node, key) => node[key] as Record<string | number, unknown>,
+      document,
+    );
+    const json = JSON.stringify({ ...parent, marker: true });
+    const withProto = field.endsWith('properties.__proto__')
+      ? json.replace('"marker":true', '"properties":{"__proto__":["x"]}')
+      : json.replace('"marker":true', '"__proto__":{"points":1}');
+    setPath(document, path, JSON.parse(withProto));
+
+    expect(issuesOf(document)).toEqual([field]);
+  });
   it('compiles the bundled default model', () => {
     const model = compileModel(DEFAULT_MODEL_DOCUMENT);
 

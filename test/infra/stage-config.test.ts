@@ -395,6 +395,50 @@ describe('loadStageConfig', () => {
     expect(loadStageConfig('dev', configDir).reviewShards).toBe(8);
   });
 
+  it('rejects a file that is not UTF-8', () => {
+    const file = join(configDir, 'dev.json');
+    // "Einkauf" in Latin-1 spells ä as the single byte 0xE4.
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from('{"events": {"targets": [{"description": "Eink'),
+        Buffer.from([0xe4]),
+        Buffer.from('ufer"}]}}'),
+      ]),
+    );
+
+    const load = () => loadStageConfig('dev', configDir);
+
+    expect(load).toThrow(`Stage configuration file ${file} is not UTF-8`);
+    expect(load).toThrow('Save the file as UTF-8');
+  });
+
+  it('rejects a key set twice', () => {
+    writeFileSync(
+      join(configDir, 'dev.json'),
+      '{"apiThrottling": {"rateLimit": 10, "rateLimit": 20}}',
+    );
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'apiThrottling.rateLimit: is set on line 1 and again on line 1',
+    );
+  });
+
+  it('rejects a __proto__ field in an event pattern', () => {
+    writeFileSync(
+      join(configDir, 'dev.json'),
+      JSON.stringify({
+        events: {
+          targets: [queueTarget({ 'detail-type': ['Lead Qualified'] })],
+        },
+      }).replace('"detail-type"', '"__proto__": ["x"], "detail-type"'),
+    );
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'events.targets[0].eventPattern.__proto__: is not supported',
+    );
+  });
+
   it('names the file of invalid JSON', () => {
     writeFileSync(join(configDir, 'dev.json'), '{ "reviewShards": ');
 

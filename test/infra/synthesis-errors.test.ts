@@ -149,6 +149,17 @@ describe('addStageStack', () => {
     expect(build).toThrow(`Scoring model file ${modelFile} is not valid JSON`);
   });
 
+  it('fails synthesis when the model is not UTF-8', () => {
+    const modelFile = defaultModelWith((model) => {
+      model.description = 'Einkäufer';
+    });
+    const text = readFileSync(modelFile, 'utf8');
+    writeFileSync(modelFile, Buffer.from(text, 'latin1'));
+    const build = buildStage('dev', { modelFile });
+
+    expect(build).toThrow(`Scoring model file ${modelFile} is not UTF-8`);
+  });
+
   it('fails synthesis when the model file is missing', () => {
     const build = buildStage('dev', { modelFile: 'models/none.json' });
 

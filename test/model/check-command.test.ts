@@ -85,6 +85,35 @@ describe('model check', () => {
     expect(result.stdout).toContain('valid model "procurement-software"');
   });
 
+  it('rejects a model that is not UTF-8', async () => {
+    const text = await readFile('models/procurement-software.json', 'utf8');
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'latin1.json');
+    await writeFile(file, Buffer.from(text.replace('Owns', 'Ownés'), 'latin1'));
+
+    const result = await model(['check', file]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`The model file ${file} is not UTF-8`);
+    expect(result.stderr).toContain('Save the file as UTF-8');
+  });
+
+  it('lists every key set twice', async () => {
+    const text = await readFile('models/procurement-software.json', 'utf8');
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'twice.json');
+    await writeFile(
+      file,
+      text.replace('"threshold":', '"threshold": 1, "threshold":'),
+    );
+
+    const result = await model(['check', file]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('sets a key twice');
+    expect(result.stderr).toMatch(/ {2}qualification\.threshold: is set on/);
+  });
+
   it('warns about a model too large to deploy', async () => {
     const document = JSON.parse(
       await readFile('models/procurement-software.json', 'utf8'),

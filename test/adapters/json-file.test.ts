@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import {
+  JsonFileError,
+  parseJsonFile,
+} from '../../functions/adapters/json-file.js';
+
+const encoder = new TextEncoder();
+
+/** Returns the error that parseJsonFile raises for `bytes`. */
+function errorOf(bytes: Uint8Array): JsonFileError {
+  try {
+    parseJsonFile(bytes);
+  } catch (error) {
+    if (error instanceof JsonFileError) return error;
+    throw error;
+  }
+  throw new Error('expected a JsonFileError');
+}
+
+describe('parseJsonFile', () => {
+  it('parses UTF-8 JSON with non-ASCII text', () => {
+    const bytes = encoder.encode('{"name": "Einkäufer 😀"}');
+
+    expect(parseJsonFile(bytes)).toEqual({ name: 'Einkäufer 😀' });
+  });
+
+  it('ignores a UTF-8 byte order mark', () => {
+    const bytes = encoder.encode('\uFEFF{"a": 1}');
+
+    expect(parseJsonFile(bytes)).toEqual({ a: 1 });
+  });
+
+  it('rejects Latin-1 with the line of the byte', () => {
+    // "Einkäufer" in Latin-1: ä is the single byte 0xE4.
+    const bytes = Uint8Array.from([
+      ...encoder.encode('{\n  "name": "Eink'),
+      0xe4,
+      ...encoder.encode('ufer"\n}'),
+    ]);
+
+    const error = errorOf(bytes);
+
+    expect(error.message).toContain('is not UTF-8');
+    expect(error.message).toContain('0xE4 at line 2, byte 16');
+    expect(error.message).toContain('Save the file as UTF-8');
+  });
+
+  it.each([
+    ['an overlong slash', [0xc0, 0xaf]],
+    ['a surrogate', [0xed, 0xa0, 0x80]],
+    ['a code point above U+10FFFF', [0xf4, 0x90, 0x80, 0x80]],
+    ['a cut sequence', [0xe2, 0x82]],
+  ])('rejects %s', (_case, sequence) => {
+    const bytes = Uint8Array.from([
+      ...encoder.encode('"'),
+      ...sequence,
+      ...encoder.encode('"'),
+    ]);
+
+    expect(errorOf(bytes).message).toContain('at line 1, byte 2 ');
+  });
+
+  it('rejects a UTF-16 file', () => {
+    const bytes = Uint8Array.from([0xff, 0xfe, 0x7b, 0x00, 0x7d, 0x00]);
+
+    expect(errorOf(bytes).message).toContain('is not UTF-8');
+  });
+
+  it('names a syntax error', () => {
+    const error = errorOf(encoder.encode('{"a": }'));
+
+    expect(error.message).toMatch(/^is not valid JSON: /);
+  });
+
+  it('rejects a duplicate key with its path and lines', () => {
+    const text = [
+      '{"qualification": {',
+      '  "threshold": 100,',
+      '  "recycleBelow": 90,',
+      '  "threshold": 10',
+      '}}',
+    ].join('\n');
+
+    const error = errorOf(encoder.encode(text));
+
+    expect(error.message).toContain('sets a key twice');
+    expect(error.issues).toEqual([
+      {
+        field: 'qualification.threshold',
+        message: 'is set on line 2 and again on line 4; remove one of them',
+      },
+    ]);
+  });
+
+  it('finds duplicates inside arrays', () => {
+    const text = '{"rules": [{"id": "a"}, {"id": "b", "id": "c"}]}';
+
+    const error = errorOf(encoder.encode(text));
+
+    expect(error.issues.map((issue) => issue.field)).toEqual(['rules[1].id']);
+  });
+
+  it('compares keys after unescaping', () => {
+    const text = '{"a": 1, "\\u0061": 2}';
+
+    expect(errorOf(encoder.encode(text)).issues).toHaveLength(1);
+  });
+
+  it('accepts equal keys in different objects', () => {
+    const text =
+      '{"a": {"id": 1, "s": "}{\\"id\\": ,"}, "b": {"id": 2}, "id": [{"id": 3}]}';
+
+    expect(parseJsonFile(encoder.encode(text))).toEqual({
+      a: { id: 1, s: '}{"id": ,' },
+      b: { id: 2 },
+      id: [{ id: 3 }],
+    });
+  });
+});
