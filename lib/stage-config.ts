@@ -21,7 +21,9 @@ import {
   alarmsSchema,
   defaultWriteKeySecretName,
   functionsSchema,
+  integerBetween,
   logLevelSchema,
+  positiveNumberUpTo,
   sweepTimeoutSeconds,
   writeKeySecretNameSchema,
 } from './stage-settings.js';
@@ -48,14 +50,42 @@ const stageNameSchema = z
     'must be 1 to 20 lower-case letters, digits or hyphens, starting with a letter',
   );
 
+/**
+ * API Gateway's default account-level throttling per Region: 10,000
+ * requests per second with a burst of 5,000. A stage's limits cannot
+ * exceed its account's. NOTE: an account whose limits were raised on
+ * request could set more, but synthesis cannot read them, so these
+ * bounds follow the defaults.
+ */
+const MAX_API_RATE_LIMIT = 10_000;
+const MAX_API_BURST_LIMIT = 5_000;
+const ACCOUNT_LIMIT_NOTE = ", API Gateway's default account limit per Region";
+
 const throttlingSchema = z
   .object({
     /** Steady-state requests per second across the API. */
-    rateLimit: z.number().positive(),
+    rateLimit: positiveNumberUpTo(
+      MAX_API_RATE_LIMIT,
+      ` requests per second${ACCOUNT_LIMIT_NOTE}`,
+    ),
     /** Requests the API accepts at once above the steady rate. */
-    burstLimit: z.number().int().positive(),
+    burstLimit: integerBetween(
+      1,
+      MAX_API_BURST_LIMIT,
+      ` requests${ACCOUNT_LIMIT_NOTE}`,
+    ),
   })
   .strict();
+
+/**
+ * Longest retention of raw events and the archive: 100 years. EventBridge
+ * takes any 32-bit number of days, so this is a chosen bound that catches
+ * typos such as 4000000 before they reach CloudFormation.
+ */
+const MAX_EVENT_RETENTION_DAYS = 36_500;
+
+/** CDK's value of logRetentionDays for logs that never expire. */
+const NEVER_EXPIRE = 9999;
 
 const stageFieldsSchema = z
   .object({
@@ -81,20 +111,23 @@ const stageFieldsSchema = z
      * after deployment leaves items in the removed shards unswept until
      * their lead is written again.
      */
-    reviewShards: z
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .default(DEFAULT_REVIEW_SHARDS),
+    reviewShards: integerBetween(1, 1000).default(DEFAULT_REVIEW_SHARDS),
     /** Days raw events are kept before their TTL deletes them. */
-    eventRetentionDays: z.number().int().min(1).default(400),
-    /** Minutes between two runs of the decay sweep. */
-    sweepRateMinutes: z.number().int().min(1).max(60).default(5),
+    eventRetentionDays: integerBetween(
+      1,
+      MAX_EVENT_RETENTION_DAYS,
+      ' days',
+    ).default(400),
+    /**
+     * Minutes between two runs of the decay sweep, an EventBridge
+     * Scheduler rate expression in whole minutes.
+     */
+    sweepRateMinutes: integerBetween(1, 60, ' minutes').default(5),
+    /** Days CloudWatch Logs keeps function and access logs. */
     logRetentionDays: z
       .number()
       .refine((days) => LOG_RETENTION_DAYS.includes(days), {
-        message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+        message: `must be one of CloudWatch Logs' retention periods in days, ${LOG_RETENTION_DAYS.filter((days) => days !== NEVER_EXPIRE).join(', ')}, or ${NEVER_EXPIRE} (never expire)`,
       }),
     apiThrottling: throttlingSchema,
     /**

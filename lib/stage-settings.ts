@@ -15,6 +15,44 @@ export const MAX_HTTP_TIMEOUT_SECONDS = 29;
 /** Lambda's own limit on a function's run time. */
 const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 
+/** Lambda's range of function memory, in MiB. */
+const MIN_MEMORY_MIB = 128;
+const MAX_MEMORY_MIB = 10_240;
+
+/**
+ * Reserved concurrency that a Region's default quota of 1,000 concurrent
+ * executions allows: Lambda keeps 100 of them unreserved, for functions
+ * without a reservation. NOTE: an account whose quota was raised could
+ * reserve more, but synthesis cannot read the quota, so this bound
+ * follows the default.
+ */
+export const MAX_RESERVED_CONCURRENCY = 900;
+
+/**
+ * Returns a schema of whole numbers from `min` to `max` whose every error,
+ * wrong type included, names the range, followed by `note`.
+ */
+export function integerBetween(min: number, max: number, note = '') {
+  const message = `must be a whole number between ${min} and ${max}${note}`;
+  return z
+    .number({ error: message })
+    .int({ error: message })
+    .min(min, { error: message })
+    .max(max, { error: message });
+}
+
+/**
+ * Returns a schema of numbers above 0 and at most `max` whose every error
+ * names the range, followed by `note`.
+ */
+export function positiveNumberUpTo(max: number, note = '') {
+  const message = `must be a number more than 0 and at most ${max}${note}`;
+  return z
+    .number({ error: message })
+    .positive({ error: message })
+    .max(max, { error: message });
+}
+
 /**
  * CloudWatch accepts at most 5 actions per alarm state. The topic created
  * for `alarms.emails` takes one of them.
@@ -50,17 +88,24 @@ export const adminAuthSchema = z.discriminatedUnion('type', [
 
 export type AdminAuth = z.output<typeof adminAuthSchema>;
 
+const RESERVATION_NOTE =
+  ", because Lambda keeps 100 of a Region's default 1000 concurrent executions unreserved";
+
 function functionSettings(maxTimeoutSeconds: number) {
   return z
     .object({
       /** Memory in MiB; Lambda sizes CPU in proportion. */
-      memorySize: z.number().int().min(128).max(10_240),
-      timeoutSeconds: z.number().int().min(1).max(maxTimeoutSeconds),
+      memorySize: integerBetween(MIN_MEMORY_MIB, MAX_MEMORY_MIB, ' MiB'),
+      timeoutSeconds: integerBetween(1, maxTimeoutSeconds, ' seconds'),
       /**
        * Concurrent executions reserved for the function, which also caps
        * it. Absent: the function shares the account's unreserved pool.
        */
-      reservedConcurrency: z.number().int().min(1).optional(),
+      reservedConcurrency: integerBetween(
+        1,
+        MAX_RESERVED_CONCURRENCY,
+        RESERVATION_NOTE,
+      ).optional(),
     })
     .strict();
 }
@@ -73,15 +118,26 @@ export const functionsSchema = z
     recycle: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
     /** Absent timeout: the sweep interval, at most 5 minutes. */
     sweep: functionSettings(MAX_LAMBDA_TIMEOUT_SECONDS).extend({
-      timeoutSeconds: z
-        .number()
-        .int()
-        .min(1)
-        .max(MAX_LAMBDA_TIMEOUT_SECONDS)
-        .optional(),
+      timeoutSeconds: integerBetween(
+        1,
+        MAX_LAMBDA_TIMEOUT_SECONDS,
+        ' seconds',
+      ).optional(),
     }),
   })
-  .strict();
+  .strict()
+  .superRefine((functions, context) => {
+    const reserved = Object.values(functions).reduce(
+      (sum, settings) => sum + (settings.reservedConcurrency ?? 0),
+      0,
+    );
+    if (reserved > MAX_RESERVED_CONCURRENCY) {
+      context.addIssue({
+        code: 'custom',
+        message: `must not reserve ${reserved} executions together: at most ${MAX_RESERVED_CONCURRENCY}${RESERVATION_NOTE}`,
+      });
+    }
+  });
 
 export type FunctionName = keyof z.output<typeof functionsSchema>;
 
@@ -104,9 +160,9 @@ export const alarmsSchema = z
     /** Addresses subscribed to a topic the stack creates. */
     emails: z.array(z.email('must be an email address')).max(20).default([]),
     /** Age in minutes of an unpublished outbox entry that raises an alarm. */
-    outboxAgeMinutes: z.number().int().min(1).max(1_440).default(15),
+    outboxAgeMinutes: integerBetween(1, 1_440, ' minutes').default(15),
     /** Share of API responses with a 5xx status, in percent, that raises an alarm. */
-    api5xxPercent: z.number().positive().max(100).default(1),
+    api5xxPercent: positiveNumberUpTo(100, ' percent').default(1),
   })
   .strict()
   .refine(

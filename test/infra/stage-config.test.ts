@@ -316,6 +316,106 @@ describe('loadStageConfig', () => {
     expect(() => loadStageConfig('dev', configDir)).toThrow(`${field}: `);
   });
 
+  it.each([
+    [
+      { apiThrottling: { rateLimit: 1e308 } },
+      'apiThrottling.rateLimit',
+      'more than 0 and at most 10000',
+    ],
+    [
+      { apiThrottling: { rateLimit: 0 } },
+      'apiThrottling.rateLimit',
+      'more than 0 and at most 10000',
+    ],
+    [
+      { apiThrottling: { burstLimit: 5001 } },
+      'apiThrottling.burstLimit',
+      '1 and 5000',
+    ],
+    [
+      { apiThrottling: { burstLimit: 2.5 } },
+      'apiThrottling.burstLimit',
+      'whole number',
+    ],
+    [{ eventRetentionDays: 1e9 }, 'eventRetentionDays', '1 and 36500'],
+    [{ eventRetentionDays: 0 }, 'eventRetentionDays', '1 and 36500'],
+    [{ reviewShards: 1001 }, 'reviewShards', '1 and 1000'],
+    [{ sweepRateMinutes: 61 }, 'sweepRateMinutes', '1 and 60'],
+    [{ logRetentionDays: 9998 }, 'logRetentionDays', '9999 (never expire)'],
+    [
+      { functions: { ingest: { memorySize: 10_241 } } },
+      'functions.ingest.memorySize',
+      '128 and 10240',
+    ],
+    [
+      { functions: { leads: { timeoutSeconds: 1e308 } } },
+      'functions.leads.timeoutSeconds',
+      '1 and 29',
+    ],
+    [
+      { functions: { sweep: { reservedConcurrency: 901 } } },
+      'functions.sweep.reservedConcurrency',
+      '1 and 900',
+    ],
+    [
+      {
+        functions: {
+          ingest: { reservedConcurrency: 500 },
+          leads: { reservedConcurrency: 401 },
+        },
+      },
+      'functions',
+      'reserve 901 executions together',
+    ],
+    [
+      { alarms: { outboxAgeMinutes: 1441 } },
+      'alarms.outboxAgeMinutes',
+      '1 and 1440',
+    ],
+    [
+      { alarms: { api5xxPercent: 0 } },
+      'alarms.api5xxPercent',
+      'more than 0 and at most 100 percent',
+    ],
+  ])('bounds %j', (values, field, range) => {
+    writeStageFile('dev', values);
+
+    const load = () => loadStageConfig('dev', configDir);
+
+    expect(load).toThrow(`${field}: must `);
+    expect(load).toThrow(range);
+  });
+
+  it('accepts the largest values AWS takes', () => {
+    writeStageFile('dev', {
+      apiThrottling: { rateLimit: 10_000, burstLimit: 5000 },
+      eventRetentionDays: 36_500,
+      logRetentionDays: 9999,
+      functions: {
+        ingest: { memorySize: 10_240, reservedConcurrency: 897 },
+        leads: { reservedConcurrency: 1 },
+        recycle: { reservedConcurrency: 1 },
+        sweep: { reservedConcurrency: 1, timeoutSeconds: 300 },
+      },
+    });
+
+    const config = loadStageConfig('dev', configDir);
+
+    expect(config.apiThrottling).toEqual({
+      rateLimit: 10_000,
+      burstLimit: 5000,
+    });
+    expect(config.eventRetentionDays).toBe(36_500);
+    expect(config.logRetentionDays).toBe(9999);
+    expect(config.functions.ingest.reservedConcurrency).toBe(897);
+  });
+
+  it('accepts a rate below one request per second', () => {
+    writeStageFile('dev', { apiThrottling: { rateLimit: 0.5, burstLimit: 1 } });
+
+    expect(loadStageConfig('dev', configDir).apiThrottling.rateLimit).toBe(0.5);
+  });
+
   it('rejects an unknown field', () => {
     writeStageFile('dev', { reviewShard: 4 });
 
