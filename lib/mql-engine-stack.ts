@@ -1,4 +1,10 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnOutput,
+  Duration,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DecaySweep } from './constructs/decay-sweep.js';
 import { EventRouting } from './constructs/event-routing.js';
@@ -38,6 +44,17 @@ export class MqlEngineStack extends Stack {
       targets: config.events.targets,
       archiveRetentionDays: config.eventRetentionDays,
     });
+    if (config.events.targets.length === 0) {
+      // An empty list may be meant (consumers that add their own rules to
+      // the bus), so it is a warning rather than an error.
+      Annotations.of(this).addWarningV2(
+        'mql-engine:no-routing-targets',
+        'events.targets is empty, so no rule routes any event: "Lead ' +
+          'Qualified" and every other event reach only the archive. List ' +
+          'a target, such as the default sales queue, unless consumers add ' +
+          'their own rules to the bus.',
+      );
+    }
     new EventSchemas(this, 'Schemas', { stageName: config.stageName });
     const functions = new ScoringFunctions(this, 'Functions', {
       projectRoot: props.projectRoot,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detailJsonSchemas } from '../../lib/definitions/event-schemas.js';
 import {
@@ -236,5 +236,52 @@ describe('schema registry', () => {
       const content = JSON.parse(schema.Properties.Content);
       expect(content.properties.detail.type).toBe('object');
     }
+  });
+});
+
+describe('stage without routing targets', () => {
+  let emptyDir: string;
+  let empty: SynthesizedStage;
+
+  beforeAll(() => {
+    emptyDir = mkdtempSync(join(tmpdir(), 'mql-engine-routing-'));
+    writeFileSync(
+      join(emptyDir, 'quiet.json'),
+      JSON.stringify({ events: { targets: [] } }),
+    );
+    empty = synthesizeStage('quiet', { configDir: emptyDir, bundle: false });
+  });
+
+  afterAll(() => {
+    empty?.cleanUp();
+    rmSync(emptyDir, { recursive: true, force: true });
+  });
+
+  it('warns that no event is routed', () => {
+    const warnings = Annotations.fromStack(empty.stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('events\\.targets is empty'),
+    );
+
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0]?.entry.data)).toContain(
+      'reach only the archive',
+    );
+  });
+
+  it('creates no rule and keeps the archive', () => {
+    const { template: quiet } = empty;
+
+    expect(resourcesOfType(quiet, 'AWS::Events::Rule')).toHaveLength(0);
+    expect(resourcesOfType(quiet, 'AWS::Events::Archive')).toHaveLength(1);
+  });
+
+  it('gives no warning to a stage with targets', () => {
+    const warnings = Annotations.fromStack(synthesized.stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('events\\.targets'),
+    );
+
+    expect(warnings).toHaveLength(0);
   });
 });
