@@ -239,7 +239,7 @@ function firstTrait(
   keys: readonly string[],
 ) {
   for (const key of keys) {
-    const entry = traits[key];
+    const entry = Object.hasOwn(traits, key) ? traits[key] : undefined;
     if (entry !== undefined && entry.value !== null) return entry.value;
   }
   return undefined;

@@ -74,13 +74,16 @@ function matchFitRules(
   return contributions;
 }
 
-/** Returns the first of `keys` that the traits have. */
+/**
+ * Returns the first of `keys` that the traits have as their own, so that a
+ * rule on a trait such as `constructor` does not read Object.prototype.
+ */
 function firstPresent(
   keys: readonly string[],
   traits: Readonly<Record<string, TraitEntry>>,
 ): string | undefined {
   for (const key of keys) {
-    if (traits[key] !== undefined) return key;
+    if (Object.hasOwn(traits, key) && traits[key] !== undefined) return key;
   }
   return undefined;
 }

@@ -367,7 +367,11 @@ function mergeTraits(
   const changed: string[] = [];
   for (const key in traits) {
     const value = traits[key] as TraitValue;
-    const current = state.traits[key];
+    // hasOwn: a trait named like an Object.prototype member, such as
+    // `constructor`, must not read the inherited function.
+    const current = Object.hasOwn(state.traits, key)
+      ? state.traits[key]
+      : undefined;
     if (current === undefined || isNewer(at, value, current)) {
       writableTraits(state)[key] = { value, at };
       changed.push(key);

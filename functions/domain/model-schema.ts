@@ -43,6 +43,20 @@ const regexPattern = z
 const nonEmptyStrings = z.array(z.string().trim().min(1)).min(1);
 
 /**
+ * Rejects `__proto__` as the name of a trait or event property. Ingest
+ * cannot keep such a field (assigning it sets an object's prototype), so
+ * a rule that reads one could never match.
+ */
+function isNotProto(name: string): boolean {
+  return name !== '__proto__';
+}
+
+const NOT_PROTO_MESSAGE =
+  'cannot be __proto__, which ingest never keeps; name another field';
+
+const traitName = z.string().min(1).refine(isNotProto, NOT_PROTO_MESSAGE);
+
+/**
  * Minimum retention per quarter. Each event's weight is stored at the end
  * of its decay year, up to four quarters after the event, in units of
  * 2^-36 (see intent-tally.ts). At 0.001 a demo request early in a year
@@ -87,7 +101,7 @@ const fitRuleSchema = z
   .object({
     id: ruleId,
     description: z.string().min(1),
-    traits: z.array(z.string().min(1)).min(1),
+    traits: z.array(traitName).min(1),
     group: ruleId.optional(),
     pattern: regexPattern.optional(),
     oneOf: nonEmptyStrings.optional(),
@@ -162,7 +176,9 @@ const qualificationSchema = z
     path: ['recycleBelow'],
   });
 
-const propertyNames = z.array(z.string().trim().min(1));
+const propertyNames = z.array(
+  z.string().trim().min(1).refine(isNotProto, NOT_PROTO_MESSAGE),
+);
 
 const emailClicksSchema = z
   .object({

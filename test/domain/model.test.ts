@@ -58,6 +58,12 @@ function issuesOf(document: unknown): string[] {
 }
 
 describe('compileModel', () => {
+  it('rejects a __proto__ trait name', () => {
+    const document = minimalModel();
+    setPath(document, ['fit', 'rules', 0, 'traits'], ['title', '__proto__']);
+
+    expect(issuesOf(document)).toEqual(['fit.rules[0].traits[1]']);
+  });
   it.each([
     [
       'intent.rules[0].when.properties.__proto__',

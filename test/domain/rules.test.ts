@@ -44,6 +44,11 @@ const spendRule = fitRule({
   range: { min: 500_000_000 },
   points: 50,
 });
+const constructorRule = fitRule({
+  traits: ['constructor'],
+  pattern: '.',
+  points: 50,
+});
 const competitorRule = {
   fit: [{ traits: ['email'], domains: ['coupa.com'], points: -50 }],
   intent: [demoRule],
@@ -107,6 +112,20 @@ const cases: RuleCase[] = [
     parts: industryRule,
     events: [identify({ 'company.industry': 'Software' })],
     qualifies: false,
+  },
+  {
+    kind: 'fit pattern',
+    case: 'a constructor trait the lead lacks',
+    parts: constructorRule,
+    events: [identify({ title: 'VP Procurement' })],
+    qualifies: false,
+  },
+  {
+    kind: 'fit pattern',
+    case: 'a constructor trait the lead has',
+    parts: constructorRule,
+    events: [identify({ constructor: 'yes' })],
+    qualifies: true,
   },
   {
     kind: 'fit range',
