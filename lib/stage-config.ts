@@ -8,7 +8,10 @@ import {
   JsonFileError,
   parseJsonFile,
 } from '../functions/adapters/json-file.js';
-import { formatPath, prototypeKeyIssues } from '../functions/domain/issues.js';
+import {
+  prototypeKeyIssues,
+  toFieldIssues,
+} from '../functions/domain/issues.js';
 import { ConfigurationError } from './configuration-error.js';
 import { corsOriginsSchema } from './definitions/cors.js';
 import {
@@ -289,8 +292,8 @@ export function loadStageConfig(
   if (!parsed.success) {
     throw new ConfigurationError(
       `Invalid configuration of stage "${stageName}" (${source}):`,
-      parsed.error.issues.map(
-        (issue) => `${formatPath(issue.path)}: ${issue.message}`,
+      toFieldIssues(parsed.error).map(
+        (issue) => `${issue.field}: ${issue.message}`,
       ),
     );
   }

@@ -16,11 +16,21 @@ export function formatPath(path: readonly PropertyKey[], root = ''): string {
 
 /** Converts zod issues into field issues, with paths below `root`. */
 export function toFieldIssues(error: z.ZodError, root = ''): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: formatPath(issue.path, root),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      // One issue per key, at the key's own path, so a typo such as
+      // `treshold` is named where it is.
+      return issue.keys.map((key) => ({
+        field: formatPath([...issue.path, key], root),
+        message: UNKNOWN_FIELD_MESSAGE,
+      }));
+    }
+    return [{ field: formatPath(issue.path, root), message: issue.message }];
+  });
 }
+
+const UNKNOWN_FIELD_MESSAGE =
+  'is not a known field; remove it or correct its spelling';
 
 /**
  * Normalizes a categorical value for comparison: trimmed, Unicode NFC and

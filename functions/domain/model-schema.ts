@@ -35,6 +35,28 @@ const MAX_RULE_POINTS = 1_000_000;
 
 const rulePoints = z.number().min(-MAX_RULE_POINTS).max(MAX_RULE_POINTS);
 
+/**
+ * Largest absolute score level (threshold, recycle level, minimum fit).
+ * Levels are compared in cents, which stay exact integers far below
+ * 2^53 at this size, and no real score comes near it.
+ */
+const MAX_SCORE_LEVEL = 1_000_000_000;
+
+const LEVEL_MESSAGE = `must be between -${MAX_SCORE_LEVEL} and ${MAX_SCORE_LEVEL}`;
+
+const scoreLevel = z
+  .number()
+  .min(-MAX_SCORE_LEVEL, LEVEL_MESSAGE)
+  .max(MAX_SCORE_LEVEL, LEVEL_MESSAGE);
+
+const positiveScoreLevel = z
+  .number()
+  .positive()
+  .max(MAX_SCORE_LEVEL, `must be at most ${MAX_SCORE_LEVEL}`);
+
+/** Longest cooldown, and longest time a setting may count in days. */
+const MAX_DAYS = 3653;
+
 const regexPattern = z
   .string()
   .min(1)
@@ -142,13 +164,38 @@ export const eventMatcherSchema = z
     'needs at least one condition',
   );
 
-/** Longest cap window: ten years. */
-const MAX_WINDOW_DAYS = 3653;
+/**
+ * Most events a cap may let count per window. Each window keeps the times
+ * of its counted events in the lead's item, and a cap this high no longer
+ * limits anything: omit the cap instead.
+ */
+const MAX_CAP_EVENTS = 1000;
+
+/**
+ * Shortest cap window: a day. A lead keeps its windows of the last two
+ * years (CAP_HORIZON_MS in intent-tally.ts), so shorter windows could
+ * fill its item, which DynamoDB limits to 400 KB.
+ */
+const MIN_WINDOW_DAYS = 1;
 
 const capSchema = z
   .object({
-    max: z.number().int().min(1),
-    windowDays: z.number().positive().max(MAX_WINDOW_DAYS).optional(),
+    max: z
+      .number()
+      .int()
+      .min(1)
+      .max(
+        MAX_CAP_EVENTS,
+        `must be at most ${MAX_CAP_EVENTS}; omit cap to count every event`,
+      ),
+    windowDays: z
+      .number()
+      .min(
+        MIN_WINDOW_DAYS,
+        `must be at least ${MIN_WINDOW_DAYS} day, because a lead keeps two years of windows`,
+      )
+      .max(MAX_DAYS, `must be at most ${MAX_DAYS} days (ten years)`)
+      .optional(),
   })
   .strict();
 
@@ -165,10 +212,14 @@ const intentRuleSchema = z
 
 const qualificationSchema = z
   .object({
-    threshold: z.number().positive(),
-    recycleBelow: z.number(),
-    minimumFit: z.number().default(0),
-    cooldownDays: z.number().nonnegative().default(30),
+    threshold: positiveScoreLevel,
+    recycleBelow: scoreLevel,
+    minimumFit: scoreLevel.default(0),
+    cooldownDays: z
+      .number()
+      .min(0, 'must be at least 0 days')
+      .max(MAX_DAYS, `must be at most ${MAX_DAYS} days (ten years)`)
+      .default(30),
   })
   .strict()
   .refine((q) => q.recycleBelow < q.threshold, {
@@ -185,7 +236,8 @@ const emailClicksSchema = z
     events: nonEmptyStrings.default([...DEFAULT_EMAIL_CLICK_EVENTS]),
     minSecondsAfterDelivery: z
       .number()
-      .nonnegative()
+      .min(0, 'must be at least 0 seconds')
+      .max(86_400, 'must be at most 86400 seconds (a day)')
       .default(DEFAULT_MIN_SECONDS_AFTER_DELIVERY),
     deliveryTimeProperties: propertyNames.default([
       ...DEFAULT_DELIVERY_TIME_PROPERTIES,
@@ -230,9 +282,9 @@ const accountRoleSchema = z
 const accountQualificationSchema = z
   .object({
     /** Account score (fit + engagement) at which an account can qualify. */
-    threshold: z.number().positive(),
+    threshold: positiveScoreLevel,
     /** A marketing qualified account leaves its episode below this. */
-    recycleBelow: z.number(),
+    recycleBelow: scoreLevel,
     /** Roles that must each have an engaged lead. */
     requiredRoles: z.array(ruleId).default([]),
     /** Distinct roles with an engaged lead, required ones included. */
@@ -257,12 +309,16 @@ const accountsSchema = z
     /** Fit rule groups that describe the company (firmographics). */
     fitGroups: z.array(ruleId).default([]),
     /** Decayed intent at which a lead counts as engaged. */
-    engagedIntent: z.number().positive().default(10),
+    engagedIntent: positiveScoreLevel.default(10),
     /**
      * Intent step at which a lead's share of its account is written
      * again; smaller steps track engagement closer and write more.
      */
-    engagementStep: z.number().positive().default(10),
+    engagementStep: z
+      .number()
+      .min(0.01, 'must be at least 0.01, a cent of a score')
+      .max(MAX_SCORE_LEVEL, `must be at most ${MAX_SCORE_LEVEL}`)
+      .default(10),
     /**
      * Leads whose decayed intent makes up account engagement, the most
      * engaged first, so that many barely active leads do not add up to

@@ -84,6 +84,43 @@ describe('compileModel', () => {
 
     expect(issuesOf(document)).toEqual([field]);
   });
+  it('accepts the edge values of each setting', () => {
+    const document = minimalModel();
+    setPath(document, ['intent', 'retentionPerQuarter'], 1);
+    setPath(document, ['qualification'], {
+      threshold: 1_000_000_000,
+      recycleBelow: -1_000_000_000,
+      minimumFit: -1_000_000_000,
+      cooldownDays: 0,
+    });
+    setPath(document, ['intent', 'rules', 0, 'cap'], {
+      max: 1000,
+      windowDays: 1,
+    });
+
+    const model = compileModel(document);
+
+    expect(model.retentionPerQuarter).toBe(1);
+    expect(model.qualification.cooldownDays).toBe(0);
+    expect(model.intentRules[0]?.cap).toMatchObject({ max: 1000 });
+  });
+
+  it('names an unknown field and what to do', () => {
+    const document = minimalModel();
+    setPath(document, ['qualification', 'treshold'], 5);
+
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [
+          {
+            field: 'qualification.treshold',
+            message: 'is not a known field; remove it or correct its spelling',
+          },
+        ],
+      }),
+    );
+  });
+
   it('compiles the bundled default model', () => {
     const model = compileModel(DEFAULT_MODEL_DOCUMENT);
 
@@ -199,7 +236,74 @@ describe('compileModel', () => {
       name: 'an unknown field',
       path: ['qualification', 'treshold'],
       value: 5,
-      field: 'qualification',
+      field: 'qualification.treshold',
+    },
+    {
+      name: 'a threshold beyond any score',
+      path: ['qualification', 'threshold'],
+      value: 1e308,
+      field: 'qualification.threshold',
+    },
+    {
+      name: 'a recycle level beyond any score',
+      path: ['qualification', 'recycleBelow'],
+      value: -1e308,
+      field: 'qualification.recycleBelow',
+    },
+    {
+      name: 'a minimum fit beyond any score',
+      path: ['qualification', 'minimumFit'],
+      value: 1e308,
+      field: 'qualification.minimumFit',
+    },
+    {
+      name: 'a cooldown of a thousand years',
+      path: ['qualification', 'cooldownDays'],
+      value: 365_250,
+      field: 'qualification.cooldownDays',
+    },
+    {
+      name: 'a negative cooldown',
+      path: ['qualification', 'cooldownDays'],
+      value: -1,
+      field: 'qualification.cooldownDays',
+    },
+    {
+      name: 'a cap of a million events',
+      path: ['intent', 'rules', 0, 'cap'],
+      value: { max: 1_000_000, windowDays: 30 },
+      field: 'intent.rules[0].cap.max',
+    },
+    {
+      name: 'a cap window of a second',
+      path: ['intent', 'rules', 0, 'cap'],
+      value: { max: 3, windowDays: 1 / 86_400 },
+      field: 'intent.rules[0].cap.windowDays',
+    },
+    {
+      name: 'a delivery delay of centuries',
+      path: ['quarantine'],
+      value: { emailClicks: { minSecondsAfterDelivery: 1e308 } },
+      field: 'quarantine.emailClicks.minSecondsAfterDelivery',
+    },
+    {
+      name: 'an engagement step below a cent',
+      path: ['accounts'],
+      value: {
+        engagementStep: 0.001,
+        roles: [{ id: 'cfo', description: 'CFO', titlePattern: 'cfo' }],
+        qualification: { threshold: 50, recycleBelow: 40 },
+      },
+      field: 'accounts.engagementStep',
+    },
+    {
+      name: 'an account threshold beyond any score',
+      path: ['accounts'],
+      value: {
+        roles: [{ id: 'cfo', description: 'CFO', titlePattern: 'cfo' }],
+        qualification: { threshold: 1e308, recycleBelow: 40 },
+      },
+      field: 'accounts.qualification.threshold',
     },
     {
       name: 'intent points that overflow a sum',

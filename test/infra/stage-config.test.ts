@@ -422,6 +422,14 @@ describe('loadStageConfig', () => {
     expect(() => loadStageConfig('dev', configDir)).toThrow(/reviewShard\b/);
   });
 
+  it('names a misspelled nested field', () => {
+    writeStageFile('dev', { alarms: { outboxAgeMinute: 30 } });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'alarms.outboxAgeMinute: is not a known field; remove it or correct its spelling',
+    );
+  });
+
   it('rejects an inline digest list', () => {
     writeStageFile('dev', {
       writeKeyDigests: [{ sourceId: 'web', sha256: 'a'.repeat(64) }],
