@@ -10,6 +10,7 @@ import {
   DEFAULT_PROXY_USER_AGENT_PATTERN,
 } from './bot-defaults.js';
 import { DEFAULT_PERSONAL_EMAIL_DOMAINS } from './personal-domains.js';
+import { findNestedRepeat } from './regex-safety.js';
 
 /**
  * Schema of a scoring model document. A model is data: this schema
@@ -60,7 +61,23 @@ const MAX_DAYS = 3653;
 const regexPattern = z
   .string()
   .min(1)
-  .refine(isValidPattern, 'must be a valid regular expression');
+  .refine(isValidPattern, {
+    message: 'must be a valid regular expression',
+    abort: true,
+  })
+  .superRefine((pattern, context) => {
+    const group = findNestedRepeat(pattern);
+    if (group !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          `repeats ${group}, a group with a part of variable length, which ` +
+          'can take exponential time on some texts (ReDoS); rewrite it so ' +
+          'that each repetition starts or ends with a character its ' +
+          'repeated parts cannot match, as in (?:\\.\\w+)*',
+      });
+    }
+  });
 
 const nonEmptyStrings = z.array(z.string().trim().min(1)).min(1);
 

@@ -105,6 +105,32 @@ describe('compileModel', () => {
     expect(model.intentRules[0]?.cap).toMatchObject({ max: 1000 });
   });
 
+  it('names the repeated group of a ReDoS pattern', () => {
+    const document = minimalModel();
+    setPath(document, ['fit', 'rules', 0, 'pattern'], '^(\\w+\\s?)+$');
+
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [
+          expect.objectContaining({
+            field: 'fit.rules[0].pattern',
+            message: expect.stringContaining('repeats (\\w+\\s?)+'),
+          }),
+        ],
+      }),
+    );
+  });
+
+  it.each(['\\p{', '(?<x', '[a-', '(a+'])(
+    'rejects invalid %s once',
+    (pattern) => {
+      const document = minimalModel();
+      setPath(document, ['fit', 'rules', 0, 'pattern'], pattern);
+
+      expect(issuesOf(document)).toEqual(['fit.rules[0].pattern']);
+    },
+  );
+
   it('names an unknown field and what to do', () => {
     const document = minimalModel();
     setPath(document, ['qualification', 'treshold'], 5);
@@ -380,6 +406,27 @@ describe('compileModel', () => {
         points: 1,
       },
       field: 'fit.rules[0].range',
+    },
+    {
+      name: 'a title pattern that backtracks exponentially',
+      path: ['fit', 'rules', 0, 'pattern'],
+      value: '^(\\w+\\s?)+$',
+      field: 'fit.rules[0].pattern',
+    },
+    {
+      name: 'a path pattern that backtracks exponentially',
+      path: ['intent', 'rules', 0, 'when', 'path'],
+      value: '^(/.*)*x',
+      field: 'intent.rules[0].when.path',
+    },
+    {
+      name: 'a role title pattern that backtracks exponentially',
+      path: ['accounts'],
+      value: {
+        roles: [{ id: 'cfo', description: 'CFO', titlePattern: '(a|b+)+$' }],
+        qualification: { threshold: 50, recycleBelow: 40 },
+      },
+      field: 'accounts.roles[0].titlePattern',
     },
     {
       name: 'an invalid bot pattern',

@@ -1,0 +1,282 @@
+/**
+ * A static check for regular expressions that can backtrack
+ * catastrophically (ReDoS). Model patterns run on every event against
+ * text that a tracking client sends, so one pattern such as `(\w+\s?)+$`
+ * could stall scoring for seconds on a crafted title.
+ *
+ * The check finds a repeated group that contains a part of variable
+ * length, the nested repeat behind most catastrophic patterns. Such a
+ * group is accepted when each of its alternatives starts or ends with a
+ * literal character that none of its variable parts can match, as in
+ * `(?:\.\w+)*`: each repetition is then bounded by that character, so
+ * the text splits into repetitions in one way only.
+ *
+ * NOTE: overlapping alternatives under a repeat, such as `(a|ab|b)*`,
+ * can also backtrack exponentially, and the check does not find them.
+ */
+
+interface Quantifier {
+  min: number;
+  max: number;
+}
+
+interface Atom {
+  kind: 'group' | 'class' | 'char' | 'assertion';
+  /** Source of the atom without its quantifier. */
+  source: string;
+  /** Alternatives of a group, each a sequence of atoms. */
+  alternatives: Atom[][];
+  quantifier: Quantifier | undefined;
+}
+
+interface Cursor {
+  pattern: string;
+  index: number;
+}
+
+/**
+ * Returns the source of the first group of `pattern` that nests a
+ * variable-length part inside a repeat without a bounding character, or
+ * undefined when there is none. The pattern must be valid with the `u`
+ * flag.
+ */
+export function findNestedRepeat(pattern: string): string | undefined {
+  const cursor: Cursor = { pattern, index: 0 };
+  const alternatives = parseAlternatives(cursor);
+  return findInAlternatives(alternatives);
+}
+
+function findInAlternatives(alternatives: Atom[][]): string | undefined {
+  for (const sequence of alternatives) {
+    for (const atom of sequence) {
+      if (atom.kind !== 'group') continue;
+      const inner = findInAlternatives(atom.alternatives);
+      if (inner !== undefined) return inner;
+      if (
+        repeatsMoreThanOnce(atom.quantifier) &&
+        !isBounded(atom.alternatives)
+      ) {
+        return `${atom.source}${quantifierText(atom.quantifier)}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Tells whether a quantifier allows a variable number of times. */
+function isVariable(quantifier: Quantifier | undefined): boolean {
+  return quantifier !== undefined && quantifier.max > quantifier.min;
+}
+
+/** Tells whether a quantifier repeats a variable number of times, up to 2 or more. */
+function repeatsMoreThanOnce(quantifier: Quantifier | undefined): boolean {
+  return isVariable(quantifier) && (quantifier?.max ?? 0) > 1;
+}
+
+/**
+ * Tells whether every alternative of a repeated group has no variable
+ * part, or starts or ends with a literal that no variable part matches.
+ */
+function isBounded(alternatives: Atom[][]): boolean {
+  return alternatives.every((sequence) => {
+    const variable = variableParts(sequence);
+    if (variable.length === 0) return true;
+    const edges = [sequence[0], sequence.at(-1)].filter(
+      (atom): atom is Atom =>
+        atom !== undefined && atom.kind === 'char' && !isQuantified(atom),
+    );
+    return edges.some((edge) =>
+      variable.every((part) => !canMatch(part, edge.source)),
+    );
+  });
+}
+
+function isQuantified(atom: Atom): boolean {
+  const { quantifier } = atom;
+  return (
+    quantifier !== undefined && (quantifier.min !== 1 || quantifier.max !== 1)
+  );
+}
+
+/** Returns the atoms of variable length in a sequence, at any depth. */
+function variableParts(sequence: readonly Atom[]): Atom[] {
+  const parts: Atom[] = [];
+  for (const atom of sequence) {
+    if (isVariable(atom.quantifier)) parts.push(atom);
+    for (const inner of atom.alternatives) parts.push(...variableParts(inner));
+  }
+  return parts;
+}
+
+/** Characters of the escapes that stand for a control character. */
+const CONTROL_ESCAPES: Readonly<Record<string, string>> = {
+  t: '\t',
+  n: '\n',
+  r: '\r',
+  f: '\f',
+  v: '\v',
+};
+
+/** Tells whether an atom can match the text of a literal character. */
+function canMatch(atom: Atom, literal: string): boolean {
+  const escaped = literal.startsWith('\\') ? literal.slice(1) : undefined;
+  const text =
+    escaped === undefined ? literal : (CONTROL_ESCAPES[escaped] ?? escaped);
+  try {
+    return new RegExp(`^(?:${atom.source})$`, 'iu').test(text);
+  } catch {
+    // An atom that is not valid alone, such as a backreference, is
+    // assumed to match, so the check stays on the safe side.
+    return true;
+  }
+}
+
+function parseAlternatives(cursor: Cursor): Atom[][] {
+  const alternatives: Atom[][] = [[]];
+  const { pattern } = cursor;
+  while (cursor.index < pattern.length && pattern[cursor.index] !== ')') {
+    if (pattern[cursor.index] === '|') {
+      alternatives.push([]);
+      cursor.index += 1;
+      continue;
+    }
+    const atom = parseAtom(cursor);
+    atom.quantifier = parseQuantifier(cursor);
+    alternatives.at(-1)?.push(atom);
+  }
+  return alternatives;
+}
+
+function parseAtom(cursor: Cursor): Atom {
+  const { pattern } = cursor;
+  const start = cursor.index;
+  const char = pattern[start];
+  if (char === '(') {
+    cursor.index += 1;
+    skipGroupPrefix(cursor);
+    const alternatives = parseAlternatives(cursor);
+    cursor.index += 1;
+    return atomOf('group', pattern.slice(start, cursor.index), alternatives);
+  }
+  if (char === '[') {
+    skipClass(cursor);
+    return atomOf('class', pattern.slice(start, cursor.index));
+  }
+  if (char === '\\') {
+    skipEscape(cursor);
+    const source = pattern.slice(start, cursor.index);
+    return atomOf(escapeKind(source), source);
+  }
+  if (char === '^' || char === '$') {
+    cursor.index += 1;
+    return atomOf('assertion', char);
+  }
+  const codePoint = pattern.codePointAt(start) ?? 0;
+  cursor.index += codePoint > 0xffff ? 2 : 1;
+  const source = pattern.slice(start, cursor.index);
+  return atomOf(char === '.' ? 'class' : 'char', source);
+}
+
+function atomOf(
+  kind: Atom['kind'],
+  source: string,
+  alternatives: Atom[][] = [],
+): Atom {
+  return { kind, source, alternatives, quantifier: undefined };
+}
+
+/** Skips `?:`, `?=`, `?!`, `?<=`, `?<!` or `?<name>` after a `(`. */
+function skipGroupPrefix(cursor: Cursor): void {
+  const { pattern } = cursor;
+  if (pattern[cursor.index] !== '?') return;
+  const next = pattern[cursor.index + 1];
+  const afterNext = pattern[cursor.index + 2];
+  if (next === '<' && afterNext !== '=' && afterNext !== '!') {
+    cursor.index = indexAfter(pattern, '>', cursor.index);
+  } else {
+    cursor.index += next === '<' ? 3 : 2;
+  }
+}
+
+/** Returns the index after the next `char`, or the end of the pattern. */
+function indexAfter(pattern: string, char: string, from: number): number {
+  const index = pattern.indexOf(char, from);
+  return index === -1 ? pattern.length : index + 1;
+}
+
+function skipClass(cursor: Cursor): void {
+  const { pattern } = cursor;
+  cursor.index += 1;
+  while (cursor.index < pattern.length && pattern[cursor.index] !== ']') {
+    cursor.index += pattern[cursor.index] === '\\' ? 2 : 1;
+  }
+  cursor.index += 1;
+}
+
+/** Skips an escape, including `\p{…}`, `\u{…}` and `\k<…>`. */
+function skipEscape(cursor: Cursor): void {
+  const { pattern } = cursor;
+  const letter = pattern[cursor.index + 1] ?? '';
+  const opening = pattern[cursor.index + 2];
+  if ('pPu'.includes(letter) && opening === '{') {
+    cursor.index = indexAfter(pattern, '}', cursor.index);
+  } else if (letter === 'k' && opening === '<') {
+    cursor.index = indexAfter(pattern, '>', cursor.index);
+  } else {
+    const codePoint = pattern.codePointAt(cursor.index + 1) ?? 0;
+    cursor.index += codePoint > 0xffff ? 3 : 2;
+  }
+}
+
+/**
+ * Returns the kind of an escape: `\b` and `\B` assert, letters that name
+ * a set (`\w`, `\d`, `\p{L}` …) or a backreference are classes, and the
+ * rest, such as `\.` or `\n`, stand for one character.
+ */
+function escapeKind(source: string): Atom['kind'] {
+  const letter = source[1] ?? '';
+  if (letter === 'b' || letter === 'B') return 'assertion';
+  if ('dDwWsSpPk'.includes(letter) || /[1-9]/.test(letter)) return 'class';
+  if (/[a-zA-Z0]/.test(letter) && !'tnrfv'.includes(letter)) return 'class';
+  return 'char';
+}
+
+function parseQuantifier(cursor: Cursor): Quantifier | undefined {
+  const { pattern } = cursor;
+  const char = pattern[cursor.index];
+  let quantifier: Quantifier | undefined;
+  if (char === '*') quantifier = { min: 0, max: Number.POSITIVE_INFINITY };
+  if (char === '+') quantifier = { min: 1, max: Number.POSITIVE_INFINITY };
+  if (char === '?') quantifier = { min: 0, max: 1 };
+  if (quantifier !== undefined) {
+    cursor.index += 1;
+  } else if (char === '{') {
+    const braces = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(cursor.index));
+    if (braces === null) return undefined;
+    const min = Number(braces[1]);
+    const max =
+      braces[2] === undefined
+        ? min
+        : braces[3] === ''
+          ? Number.POSITIVE_INFINITY
+          : Number(braces[3]);
+    quantifier = { min, max };
+    cursor.index += braces[0].length;
+  } else {
+    return undefined;
+  }
+  if (pattern[cursor.index] === '?') cursor.index += 1;
+  return quantifier;
+}
+
+function quantifierText(quantifier: Quantifier | undefined): string {
+  if (quantifier === undefined) return '';
+  const { min, max } = quantifier;
+  if (max === Number.POSITIVE_INFINITY) {
+    if (min === 0) return '*';
+    if (min === 1) return '+';
+    return `{${min},}`;
+  }
+  if (min === 0 && max === 1) return '?';
+  return min === max ? `{${min}}` : `{${min},${max}}`;
+}

@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
+import { findNestedRepeat } from '../../functions/domain/regex-safety.js';
+
+/** Returns every string value of a JSON document whose key ends in Pattern. */
+function patternsOf(value: unknown, key = ''): string[] {
+  if (typeof value === 'string') {
+    return /(^p|P)attern$|^path$/.test(key) ? [value] : [];
+  }
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([childKey, child]) =>
+    patternsOf(child, Array.isArray(value) ? key : childKey),
+  );
+}
+
+describe('findNestedRepeat', () => {
+  it.each([
+    ['(a+)+$', '(a+)+'],
+    ['^(\\w+\\s?)+$', '(\\w+\\s?)+'],
+    ['^(a|b+)*c', '(a|b+)*'],
+    ['(x+x+)+y', '(x+x+)+'],
+    ['(.*,)*x', '(.*,)*'],
+    ['(?:a{1,3})+b', '(?:a{1,3})+'],
+    ['(?<title>[a-z]+ ?)+$', '(?<title>[a-z]+ ?)+'],
+    ['(\\d+\\d)+x', '(\\d+\\d)+'],
+  ])('finds the nested repeat in %s', (pattern, group) => {
+    expect(findNestedRepeat(pattern)).toBe(group);
+  });
+
+  it.each([
+    'chief procurement officer|\\bcpo\\b',
+    '^/blog(/[\\w-]+)*$',
+    '(?:\\.\\w+)*$',
+    '(\\d{1,3}\\.){3}\\d{1,3}',
+    '(a+)?b',
+    '((ab)*c)*$',
+    '(a\\s*)+$',
+    '\\p{L}+(?:-\\p{L}+)*',
+    '(?:https?://)+',
+    '(a\\tb*)+',
+    '[(+*]+',
+    '\\(a+\\)+',
+  ])('accepts %s', (pattern) => {
+    expect(findNestedRepeat(pattern)).toBeUndefined();
+  });
+
+  it('accepts every pattern of the bundled model', () => {
+    const patterns = patternsOf(DEFAULT_MODEL_DOCUMENT);
+
+    expect(patterns.length).toBeGreaterThan(10);
+    for (const pattern of patterns) {
+      expect(findNestedRepeat(pattern), pattern).toBeUndefined();
+    }
+  });
+});
+
+describe('findNestedRepeat on any valid pattern', () => {
+  it('returns a group of the pattern or nothing', () => {
+    const pieces = fc.constantFrom(
+      ...['a', 'b', '.', '\\w', '\\s', '\\p{L}', '[a-z]', '[^)]', '\\.'],
+      ...['(', '(?:', '(?<n>', '(?=', ')', '|', '^', '$'],
+      ...['+', '*', '?', '{2}', '{1,3}', '{2,}'],
+    );
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 24 }), (parts) => {
+        const pattern = parts.join('');
+        try {
+          new RegExp(pattern, 'iu');
+        } catch {
+          return;
+        }
+        const group = findNestedRepeat(pattern);
+        if (group !== undefined) {
+          expect(pattern).toContain(group.replace(/[*+?]$|\{[\d,]+\}$/, ''));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
