@@ -1,4 +1,4 @@
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -35,10 +35,7 @@ export function addStageStack(
   const stageName = readStageName(app);
   const configDir = options.configDir ?? join(projectRoot, 'config', 'stages');
   const config = loadStageConfig(stageName, configDir);
-  const modelFile = isAbsolute(config.modelFile)
-    ? config.modelFile
-    : join(projectRoot, config.modelFile);
-  const model = loadScoringModel(modelFile);
+  const model = loadScoringModel(join(projectRoot, config.modelFile));
 
   const stack = new MqlEngineStack(app, resourceName(stageName), {
     description: `mql-engine lead scoring, stage ${stageName}, model ${model.name}@${model.version}`,

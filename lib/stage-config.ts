@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { TRACKING_RESPONSES } from '../functions/adapters/config.js';
@@ -64,6 +64,23 @@ const MAX_API_RATE_LIMIT = 10_000;
 const MAX_API_BURST_LIMIT = 5_000;
 const ACCOUNT_LIMIT_NOTE = ", API Gateway's default account limit per Region";
 
+/**
+ * A stage file is committed and deployed from other checkouts too, such
+ * as a CI runner's, where a path outside the repository names another
+ * file or none. So the model must be a file of the repository.
+ */
+const modelFileSchema = z
+  .string()
+  .min(1)
+  .refine(
+    (file) =>
+      !isAbsolute(file) && !normalize(file).split(/[\\/]/).includes('..'),
+    {
+      message:
+        'must be a relative path inside the repository, such as models/my-model.json; copy the model into the repository',
+    },
+  );
+
 const throttlingSchema = z
   .object({
     /** Steady-state requests per second across the API. */
@@ -102,7 +119,7 @@ const stageFieldsSchema = z
       .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be a region such as eu-west-1')
       .optional(),
     /** Path of the scoring model JSON, relative to the project root. */
-    modelFile: z.string().min(1).default(DEFAULT_MODEL_FILE),
+    modelFile: modelFileSchema.default(DEFAULT_MODEL_FILE),
     /**
      * Secrets Manager secret with the write key digests, read at run time
      * so that keys rotate without a deployment. Default:

@@ -416,6 +416,25 @@ describe('loadStageConfig', () => {
     expect(loadStageConfig('dev', configDir).apiThrottling.rateLimit).toBe(0.5);
   });
 
+  it.each([
+    '../models/procurement-software.json',
+    'models/../../outside.json',
+    '/etc/passwd',
+  ])('rejects model file %s outside the repository', (modelFile) => {
+    writeStageFile('dev', { modelFile });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'modelFile: must be a relative path inside the repository',
+    );
+  });
+
+  it('accepts a model path that stays inside', () => {
+    const modelFile = 'models/../models/./procurement-software.json';
+    writeStageFile('dev', { modelFile });
+
+    expect(loadStageConfig('dev', configDir).modelFile).toBe(modelFile);
+  });
+
   it('rejects an unknown field', () => {
     writeStageFile('dev', { reviewShard: 4 });
 

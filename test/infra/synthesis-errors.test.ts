@@ -18,15 +18,22 @@ afterEach(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-/** Writes `<stage>.json` to the work dir and builds that stage. */
+/**
+ * Writes `<stage>.json` to the work dir and builds that stage with the
+ * work dir as the repository root, so a modelFile names a file in it.
+ * Every stage here fails before anything is bundled from the root.
+ */
 function buildStage(stage: string, values: Record<string, unknown>) {
   writeFileSync(join(workDir, `${stage}.json`), JSON.stringify(values));
   return () =>
     addStageStack(createApp(stage), {
-      projectRoot: PROJECT_ROOT,
+      projectRoot: workDir,
       configDir: workDir,
     });
 }
+
+/** The model file that defaultModelWith writes, relative to the work dir. */
+const MODEL_FILE = 'model.json';
 
 interface ModelDocument {
   description?: string;
@@ -38,7 +45,7 @@ function defaultModelWith(change: (model: ModelDocument) => void): string {
   const path = join(PROJECT_ROOT, DEFAULT_MODEL_FILE);
   const model = JSON.parse(readFileSync(path, 'utf8')) as ModelDocument;
   change(model);
-  const file = join(workDir, 'model.json');
+  const file = join(workDir, MODEL_FILE);
   writeFileSync(file, JSON.stringify(model));
   return file;
 }
@@ -126,7 +133,7 @@ describe('addStageStack', () => {
       const [firstRule] = model.fit.rules;
       if (firstRule !== undefined) firstRule.points = 'high';
     });
-    const build = buildStage('dev', { modelFile });
+    const build = buildStage('dev', { modelFile: MODEL_FILE });
 
     expect(build).toThrow(`Invalid scoring model ${modelFile}:`);
     expect(build).toThrow('fit.rules[0].points: ');
@@ -136,7 +143,7 @@ describe('addStageStack', () => {
     const modelFile = defaultModelWith((model) => {
       model.description = 'x'.repeat(130_000);
     });
-    const build = buildStage('dev', { modelFile });
+    const build = buildStage('dev', { modelFile: MODEL_FILE });
 
     expect(build).toThrow('is too large to embed');
   });
@@ -144,7 +151,7 @@ describe('addStageStack', () => {
   it('fails synthesis when the model is not JSON', () => {
     const modelFile = join(workDir, 'model.json');
     writeFileSync(modelFile, '{ "name": ');
-    const build = buildStage('dev', { modelFile });
+    const build = buildStage('dev', { modelFile: MODEL_FILE });
 
     expect(build).toThrow(`Scoring model file ${modelFile} is not valid JSON`);
   });
@@ -155,7 +162,7 @@ describe('addStageStack', () => {
     });
     const text = readFileSync(modelFile, 'utf8');
     writeFileSync(modelFile, Buffer.from(text, 'latin1'));
-    const build = buildStage('dev', { modelFile });
+    const build = buildStage('dev', { modelFile: MODEL_FILE });
 
     expect(build).toThrow(`Scoring model file ${modelFile} is not UTF-8`);
   });
