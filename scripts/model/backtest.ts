@@ -22,6 +22,8 @@ export interface BacktestResult {
   leads: number;
   rejected: number;
   skippedLines: number;
+  /** The first lines skipped or messages rejected, with the reason. */
+  problems: string[];
   /** Leads with a known outcome. */
   labelledLeads: number;
   live: ModelOutcome;
@@ -53,6 +55,7 @@ export async function runBacktest(
     leads: byLead.size,
     rejected: loaded.rejected,
     skippedLines: loaded.skippedLines,
+    problems: loaded.problems,
     labelledLeads: [...byLead.keys()].filter((id) => loaded.labels.has(id))
       .length,
     live: outcomeOf(live, liveLeads, loaded.labels),

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { requestedLeadId } from '../../functions/domain/identity.js';
+import { toFieldIssues } from '../../functions/domain/issues.js';
 import {
   parseIsoDateTime,
   segmentMessageSchema,
@@ -14,7 +15,7 @@ import {
 } from '../../functions/domain/messages.js';
 import { LOCAL_AWS } from '../../local/services.js';
 import { InputFileError } from '../replay/errors.js';
-import { openInput } from '../replay/input.js';
+import { ACCEPTED_FORMATS, openInput } from '../replay/input.js';
 import { requireRegion, tableAccessError } from '../table-access.js';
 
 /** Events to replay, with the outcomes known for some leads. */
@@ -28,7 +29,15 @@ export interface LoadedEvents {
   rejected: number;
   /** Input lines that could not be read. */
   skippedLines: number;
+  /**
+   * The first MAX_LISTED_PROBLEMS lines skipped or messages rejected,
+   * such as `line 3: invalid JSON: …`, so the input can be fixed.
+   */
+  problems: string[];
 }
+
+/** Problems of an events file listed at most, after which only counted. */
+export const MAX_LISTED_PROBLEMS = 5;
 
 /** Settings of reading an events file. */
 export interface FileOptions {
@@ -59,11 +68,18 @@ export async function readEventsFile(
     labels: new Map(),
     rejected: 0,
     skippedLines: 0,
+    problems: [],
+  };
+  const noteProblem = (problem: string) => {
+    if (loaded.problems.length < MAX_LISTED_PROBLEMS) {
+      loaded.problems.push(problem);
+    }
   };
   const seen = new Set<string>();
   for await (const item of input.items) {
     if (item.kind === 'issue') {
       loaded.skippedLines += 1;
+      noteProblem(`line ${item.line}: ${item.reason}`);
       continue;
     }
     if (item.leadId !== undefined && item.converted !== undefined) {
@@ -73,6 +89,8 @@ export async function readEventsFile(
       const parsed = segmentMessageSchema.safeParse(message);
       if (!parsed.success) {
         loaded.rejected += 1;
+        const [issue] = toFieldIssues(parsed.error);
+        noteProblem(`${item.origin}: ${issue?.field}: ${issue?.message}`);
         continue;
       }
       const event = toTrackingEvent(
@@ -83,6 +101,13 @@ export async function readEventsFile(
       seen.add(event.messageId);
       loaded.events.push(event);
     }
+  }
+  if (loaded.events.length === 0) {
+    throw new InputFileError(
+      `The events file ${file} contains no event to replay: ` +
+        `${loaded.problems[0] ?? 'the file is empty'}. Give it Segment ` +
+        `messages, ${ACCEPTED_FORMATS}.`,
+    );
   }
   return loaded;
 }
@@ -131,6 +156,7 @@ export async function readStoredEvents(
       labels: new Map(),
       rejected: 0,
       skippedLines: 0,
+      problems: [],
     };
   } finally {
     client.destroy();

@@ -39,6 +39,12 @@ function inputNotes(result: BacktestResult): string[] {
   if (result.skippedLines > 0) {
     notes.push(`${count(result.skippedLines)} input lines could not be read.`);
   }
+  if (result.problems.length > 0) {
+    notes.push(
+      `The first ${result.problems.length} of them:`,
+      ...result.problems.map((problem) => `  ${problem}`),
+    );
+  }
   notes.push(
     result.labelledLeads > 0
       ? `Outcomes are known for ${count(result.labelledLeads)} leads.`

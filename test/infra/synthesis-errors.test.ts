@@ -140,7 +140,7 @@ describe('addStageStack', () => {
   });
 
   it('fails synthesis when the model is too large', () => {
-    const modelFile = defaultModelWith((model) => {
+    defaultModelWith((model) => {
       model.description = 'x'.repeat(130_000);
     });
     const build = buildStage('dev', { modelFile: MODEL_FILE });

@@ -113,6 +113,34 @@ describe('runBacktest', () => {
       qualifiedOnlyByCandidate: 2,
     });
     expect(formatBacktest(result)).toContain('AUC of the final score');
+    expect(result.problems).toEqual([
+      'line 8: event: Invalid input: expected string, received undefined',
+      expect.stringMatching(/^line 9: invalid JSON: /),
+    ]);
+    expect(formatBacktest(result)).toContain('  line 9: invalid JSON: ');
+  });
+
+  it.each([
+    ['empty', '', 'the file is empty'],
+    ['blank', '\n\n', 'the file is empty'],
+    ['unreadable', 'not json\n[1]\n', 'line 1: invalid JSON'],
+    ['invalid', '{"type": "track", "userId": "a"}\n', 'line 1: event: '],
+  ])('rejects an events file that is %s', async (_case, text, reason) => {
+    const files = await workspace();
+    const events = await files.write('events.ndjson', text);
+    const run = runBacktest(
+      options({
+        candidateFile: files.candidate,
+        liveFile: files.live,
+        eventsFile: events,
+      }),
+    );
+
+    await expect(run).rejects.toThrow(InputFileError);
+    await expect(run).rejects.toThrow(
+      `The events file ${events} contains no event to replay`,
+    );
+    await expect(run).rejects.toThrow(reason);
   });
 
   it('reads the events a running engine stored', async () => {
