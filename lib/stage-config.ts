@@ -98,7 +98,7 @@ const throttlingSchema = z
   .strict();
 
 /**
- * Longest retention of raw events and the archive: 100 years. EventBridge
+ * Maximum retention of raw events and the archive: 100 years. EventBridge
  * takes any 32-bit number of days, so this is a chosen bound that catches
  * typos such as 4000000 before they reach CloudFormation.
  */

@@ -17,12 +17,12 @@ export class JsonFileError extends Error {
 }
 
 /**
- * Decodes and parses the bytes of a JSON file. The file must be UTF-8, as
- * RFC 8259 section 8.1 requires; a leading byte order mark is ignored,
- * because Windows tools such as PowerShell 5's `Set-Content -Encoding
- * UTF8` write one. A key repeated in one object is rejected, because
- * JSON.parse would keep the last value without a word. Raises
- * JsonFileError.
+ * Decodes and parses the bytes of a JSON file. Raises JsonFileError.
+ * The file must be UTF-8, as RFC 8259 section 8.1 requires. A leading
+ * byte order mark is ignored, because Windows tools such as PowerShell
+ * 5's `Set-Content -Encoding UTF8` write one. A key repeated in one
+ * object is rejected, because JSON.parse would keep the last value
+ * without a word.
  */
 export function parseJsonFile(bytes: Uint8Array): unknown {
   const text = decodeUtf8(bytes);

@@ -55,7 +55,7 @@ const positiveScoreLevel = z
   .positive()
   .max(MAX_SCORE_LEVEL, `must be at most ${MAX_SCORE_LEVEL}`);
 
-/** Longest cooldown, and longest time a setting may count in days. */
+/** Maximum days of a cooldown or a cap window: ten years. */
 const MAX_DAYS = 3653;
 
 const regexPattern = z

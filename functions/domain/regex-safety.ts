@@ -8,8 +8,8 @@
  * length, the nested repeat behind most catastrophic patterns. Such a
  * group is accepted when each of its alternatives starts or ends with a
  * literal character that none of its variable parts can match, as in
- * `(?:\.\w+)*`: each repetition is then bounded by that character, so
- * the text splits into repetitions in one way only.
+ * `(?:\.\w+)*`. That character bounds each repetition, so the text
+ * splits into repetitions in one way only.
  *
  * NOTE: overlapping alternatives under a repeat, such as `(a|ab|b)*`,
  * can also backtrack exponentially, and the check does not find them.
