@@ -40,6 +40,13 @@ const retryPolicySchema = z
   .strict();
 
 /**
+ * EventBridge's default quota on the length of a rule's event pattern.
+ * NOTE: the quota can be raised to 4,096 on request, which synthesis
+ * cannot see.
+ */
+const MAX_EVENT_PATTERN_LENGTH = 2048;
+
+/**
  * An event pattern in EventBridge's JSON syntax, such as
  * `{"detail-type": ["Lead Qualified"], "detail": {"score":
  * [{"numeric": [">", 80]}]}}`. The engine adds `source` itself.
@@ -54,6 +61,16 @@ const eventPatternSchema = z
   })
   .superRefine((pattern, context) => {
     checkPatternFields(pattern, [], context);
+    const length = JSON.stringify({
+      source: [EVENT_SOURCE],
+      ...pattern,
+    }).length;
+    if (length > MAX_EVENT_PATTERN_LENGTH) {
+      context.addIssue({
+        code: 'custom',
+        message: `takes ${length} characters as JSON with the source the engine adds, over the ${MAX_EVENT_PATTERN_LENGTH} that EventBridge takes by default; shorten it or split the target`,
+      });
+    }
   });
 
 /**

@@ -435,6 +435,19 @@ describe('loadStageConfig', () => {
     expect(loadStageConfig('dev', configDir).modelFile).toBe(modelFile);
   });
 
+  it('rejects an event pattern over 2048 characters', () => {
+    const personas = Array.from({ length: 150 }, (_, i) => `persona-${i}-x`);
+    writeStageFile('dev', {
+      events: {
+        targets: [queueTarget({ detail: { persona: personas } })],
+      },
+    });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      /events\.targets\[0\]\.eventPattern: takes 2\d{3} characters as JSON/,
+    );
+  });
+
   it('rejects an unknown field', () => {
     writeStageFile('dev', { reviewShard: 4 });
 
