@@ -1,8 +1,16 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   JsonFileError,
   parseJsonFile,
 } from '../../functions/adapters/json-file.js';
+import {
+  DEFAULT_MODEL_DOCUMENT,
+  loadModel,
+} from '../../functions/adapters/model-source.js';
+import { InvalidModelError } from '../../functions/domain/errors.js';
 
 const encoder = new TextEncoder();
 
@@ -115,5 +123,22 @@ describe('parseJsonFile', () => {
       b: { id: 2 },
       id: [{ id: 3 }],
     });
+  });
+});
+
+describe('loadModel', () => {
+  it('rejects a model file that is not UTF-8', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'model-source-'));
+    const file = join(directory, 'latin1.json');
+    const text = JSON.stringify(DEFAULT_MODEL_DOCUMENT).replace(
+      'Owns',
+      'Ownés',
+    );
+    writeFileSync(file, Buffer.from(text, 'latin1'));
+
+    expect(() => loadModel(file)).toThrow(InvalidModelError);
+    expect(() => loadModel(file)).toThrow(
+      `The model file ${file} is not UTF-8`,
+    );
   });
 });

@@ -147,6 +147,17 @@ describe('compileModel', () => {
     );
   });
 
+  it('scores with no fit rules', () => {
+    const document = minimalModel();
+    setPath(document, ['fit', 'rules'], []);
+
+    const model = compileModel(document);
+
+    expect(model.fitRules).toEqual([]);
+    expect(maximumFit(model)).toBe(0);
+    expect(checkModel(model)).toEqual([]);
+  });
+
   it('compiles the bundled default model', () => {
     const model = compileModel(DEFAULT_MODEL_DOCUMENT);
 

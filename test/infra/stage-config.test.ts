@@ -510,7 +510,7 @@ describe('loadStageConfig', () => {
     );
   });
 
-  it.each(['Prod', '1st', 'a'.repeat(21), 'dev-', 'dev_1'])(
+  it.each(['Prod', '1st', 'a'.repeat(21), 'dev-', 'dev_1', '', 'dév', 'a b'])(
     'rejects stage name %s',
     (stage) => {
       writeStageFile(stage, {});
