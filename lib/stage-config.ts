@@ -10,7 +10,7 @@ import {
 } from '../functions/adapters/json-file.js';
 import {
   prototypeKeyIssues,
-  toFieldIssues,
+  toDocumentIssues,
 } from '../functions/domain/issues.js';
 import { ConfigurationError } from './configuration-error.js';
 import { corsOriginsSchema } from './definitions/cors.js';
@@ -309,7 +309,7 @@ export function loadStageConfig(
   if (!parsed.success) {
     throw new ConfigurationError(
       `Invalid configuration of stage "${stageName}" (${source}):`,
-      toFieldIssues(parsed.error).map(
+      toDocumentIssues(parsed.error).map(
         (issue) => `${issue.field}: ${issue.message}`,
       ),
     );

@@ -16,16 +16,26 @@ export function formatPath(path: readonly PropertyKey[], root = ''): string {
 
 /** Converts zod issues into field issues, with paths below `root`. */
 export function toFieldIssues(error: z.ZodError, root = ''): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: formatPath(issue.path, root),
+    message: issue.message,
+  }));
+}
+
+/**
+ * Converts the zod issues of a model or stage file into field issues. An
+ * unknown key is reported at its own path, one issue per key, so a typo
+ * such as `qualification.treshold` is named where it is.
+ */
+export function toDocumentIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      // One issue per key, at the key's own path, so a typo such as
-      // `treshold` is named where it is.
-      return issue.keys.map((key) => ({
-        field: formatPath([...issue.path, key], root),
-        message: UNKNOWN_FIELD_MESSAGE,
-      }));
+    if (issue.code !== 'unrecognized_keys') {
+      return [{ field: formatPath(issue.path), message: issue.message }];
     }
-    return [{ field: formatPath(issue.path, root), message: issue.message }];
+    return issue.keys.map((key) => ({
+      field: formatPath([...issue.path, key]),
+      message: UNKNOWN_FIELD_MESSAGE,
+    }));
   });
 }
 

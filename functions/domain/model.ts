@@ -4,7 +4,11 @@ import { InvalidModelError } from './errors.js';
 import { emailDomainOf } from './identity.js';
 import { type IntentRuleIndex, indexIntentRules } from './intent.js';
 import { CAP_RESERVE } from './intent-tally.js';
-import { normalizeText, prototypeKeyIssues, toFieldIssues } from './issues.js';
+import {
+  normalizeText,
+  prototypeKeyIssues,
+  toDocumentIssues,
+} from './issues.js';
 import type { TraitValue } from './messages.js';
 import {
   type AccountsDocument,
@@ -147,7 +151,7 @@ export function compileModel(document: unknown): ScoringModel {
   if (!parsed.success) {
     throw new InvalidModelError(
       'The scoring model is invalid.',
-      toFieldIssues(parsed.error),
+      toDocumentIssues(parsed.error),
     );
   }
   const model = parsed.data;
