@@ -34,10 +34,17 @@ function countLines(summary: ReplaySummary): string[] {
     row('rejected', count(counts.rejected)),
     row('input lines skipped', count(counts.skippedLines)),
     row('request retries', count(counts.retries)),
-    row('leads', count(counts.leads)),
-    row('MQLs', count(counts.mqls)),
+    row('leads', reported(counts.leads)),
+    row('MQLs', reported(counts.mqls)),
     row('outgoing events', events),
   ];
+}
+
+/** Formats a lead count, or says that the responses left leads out. */
+function reported(value: number | null): string {
+  return value === null
+    ? 'not in the responses (the stage sets trackingResponse to counts)'
+    : count(value);
 }
 
 function exampleLines(summary: ReplaySummary): string[] {

@@ -47,7 +47,12 @@ export interface ReplaySummary {
   durationSeconds: number;
   /** Seconds spent sending, and reading final scores for evaluation. */
   phaseSeconds: { sending: number; evaluation: number };
-  counts: ReplayCounts & { retries: number; leads: number; mqls: number };
+  counts: ReplayCounts & {
+    retries: number;
+    /** Null when the API's responses leave leads out. */
+    leads: number | null;
+    mqls: number | null;
+  };
   skippedExamples: InputIssue[];
   rejectionExamples: Rejection[];
   /** Present when the input carries outcome labels. */

@@ -49,6 +49,8 @@ export class ReplayTally {
   readonly skippedExamples: InputIssue[] = [];
   readonly rejectionExamples: Rejection[] = [];
   private readonly leads = new Map<string, LeadState>();
+  /** Whether a response listed its leads; a `counts` stage omits them. */
+  private leadsReported = false;
 
   recordSkippedLine(issue: InputIssue): void {
     this.counts.skippedLines += 1;
@@ -76,17 +78,22 @@ export class ReplayTally {
     this.recordLeads(result);
   }
 
-  /** Number of distinct leads the API reported scores for. */
-  get leadCount(): number {
-    return this.leads.size;
+  /**
+   * Number of distinct leads the API reported scores for, or null when
+   * its responses leave leads out (`trackingResponse` is `counts`).
+   */
+  get leadCount(): number | null {
+    return this.leadsReported ? this.leads.size : null;
   }
 
   /**
    * Number of leads whose newest reported status is MQL: of the
    * responses for a lead, the one with the highest stored version, so
-   * batches that finish out of order do not change the count.
+   * batches that finish out of order do not change the count. Null when
+   * the responses leave leads out.
    */
-  get mqlCount(): number {
+  get mqlCount(): number | null {
+    if (!this.leadsReported) return null;
     let count = 0;
     for (const lead of this.leads.values()) {
       if (lead.status === 'mql') count += 1;
@@ -111,7 +118,9 @@ export class ReplayTally {
     }
   }
 
-  private recordLeads(result: IngestResult): void {
+  private recordLeads(result: Partial<Pick<IngestResult, 'leads'>>): void {
+    if (result.leads === undefined) return;
+    this.leadsReported = true;
     for (const lead of result.leads) {
       const known = this.leads.get(lead.leadId);
       if (known !== undefined && known.version > lead.version) continue;

@@ -55,6 +55,17 @@ describe('formatSummary', () => {
     expect(text).toContain(line);
   });
 
+  it('names leads left out of responses', () => {
+    const counted = formatSummary({
+      ...SUMMARY,
+      counts: { ...SUMMARY.counts, leads: null, mqls: null },
+    });
+
+    expect(counted).toContain(
+      'MQLs                  not in the responses (the stage sets trackingResponse to counts)',
+    );
+  });
+
   it('omits the evaluation without labels', () => {
     const { evaluation: _evaluation, ...unlabelled } = SUMMARY;
 

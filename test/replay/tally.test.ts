@@ -54,4 +54,14 @@ describe('ReplayTally', () => {
 
     expect(tally.mqlCount).toBe(1);
   });
+
+  it('reports no leads when responses omit them', () => {
+    const tally = new ReplayTally();
+    const { leads: _leads, ...counts } = responseFor('mql', 1);
+
+    tally.recordBatch(BATCH, counts as IngestResult);
+
+    expect(tally.leadCount).toBeNull();
+    expect(tally.mqlCount).toBeNull();
+  });
 });
