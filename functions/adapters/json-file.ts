@@ -1,10 +1,11 @@
 import type { FieldIssue } from '../domain/errors.js';
 import { formatPath } from '../domain/issues.js';
+import { describeJsonSyntaxError } from './json-syntax.js';
 
 /**
  * A JSON file that cannot be used: not UTF-8, not JSON, or with a key
  * set twice in one object. The message is a predicate to follow the
- * file's name, such as `is not valid JSON: …`.
+ * file's name, such as `is not valid JSON (line 3, column 5: …)`.
  */
 export class JsonFileError extends Error {
   constructor(
@@ -30,8 +31,12 @@ export function parseJsonFile(bytes: Uint8Array): unknown {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new JsonFileError(`is not valid JSON: ${detail}`);
+    // The position and the problem quote nothing of the file, unlike the
+    // parser's message, which also differs between Node.js versions.
+    const located = describeJsonSyntaxError(text);
+    const detail =
+      located ?? (error instanceof Error ? error.message : String(error));
+    throw new JsonFileError(`is not valid JSON (${detail})`);
   }
   const duplicates = duplicateKeys(text);
   if (duplicates.length > 0) {

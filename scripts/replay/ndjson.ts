@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { findJsonSyntaxError } from '../../functions/adapters/json-syntax.js';
 import type { InputItem, OutgoingMessage } from './records.js';
 
 /**
@@ -21,6 +22,23 @@ export async function* readNdjson(input: Readable): AsyncGenerator<InputItem> {
 }
 
 /**
+ * Describes why a line is not JSON: the column in the line and the
+ * problem. `text` is the line without the whitespace around it, which
+ * starts `indent` characters into the line.
+ */
+function describeLineError(
+  text: string,
+  indent: number,
+  error: unknown,
+): string {
+  const found = findJsonSyntaxError(text);
+  if (found === undefined) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  return `column ${found.column + indent}: ${found.problem}`;
+}
+
+/**
  * Parses one NDJSON line; returns undefined for a blank line. `endOffset`
  * is the byte position of the line's end in the file.
  */
@@ -29,7 +47,8 @@ export function parseNdjsonLine(
   lineNumber: number,
   endOffset = 0,
 ): InputItem | undefined {
-  const text = (lineNumber === 1 ? stripBom(line) : line).trim();
+  const untrimmed = lineNumber === 1 ? stripBom(line) : line;
+  const text = untrimmed.trim();
   if (text === '') {
     return undefined;
   }
@@ -37,11 +56,11 @@ export function parseNdjsonLine(
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    const indent = untrimmed.length - untrimmed.trimStart().length;
     return {
       kind: 'issue',
       line: lineNumber,
-      reason: `invalid JSON: ${detail}`,
+      reason: `invalid JSON (${describeLineError(text, indent, error)})`,
     };
   }
   if (!isPlainObject(value)) {

@@ -77,7 +77,9 @@ describe('parseJsonFile', () => {
   it('names a syntax error', () => {
     const error = errorOf(encoder.encode('{"a": }'));
 
-    expect(error.message).toMatch(/^is not valid JSON: /);
+    expect(error.message).toBe(
+      'is not valid JSON (line 1, column 7: expected a value: a string, number, object, array, true, false or null)',
+    );
   });
 
   it('rejects a duplicate key with its path and lines', () => {

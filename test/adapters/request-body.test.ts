@@ -106,6 +106,18 @@ describe('readJsonBody', () => {
     expect(() => readJsonBody(req, LIMIT)).toThrow(MalformedBodyError);
   });
 
+  it('locates a JSON error without quoting the body', () => {
+    const text =
+      '{"batch": [\n  {"type": "track", "userId": "jane@acme.example"},\n]}';
+
+    const read = () => readJsonBody(request(Buffer.from(text)), LIMIT);
+
+    expect(read).toThrow(
+      "The request body is not valid JSON (line 3, column 1: trailing comma before ']'). Send a JSON object.",
+    );
+    expect(read).not.toThrow(/jane/);
+  });
+
   it('accepts a body of exactly the limit', () => {
     const padded = JSON.stringify({ ...BODY, pad: '' });
     const fill = 'x'.repeat(LIMIT - Buffer.byteLength(padded));

@@ -587,6 +587,14 @@ describe('loadStageConfig', () => {
     );
   });
 
+  it('locates a trailing comma in the file', () => {
+    writeFileSync(join(configDir, 'dev.json'), '{\n  "reviewShards": 8,\n}');
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      "not valid JSON (line 3, column 1: trailing comma before '}')",
+    );
+  });
+
   it('raises ConfigurationError listing issues', () => {
     writeStageFile('dev', { reviewShards: 0, sweepRateMinutes: 0 });
 

@@ -153,7 +153,9 @@ describe('addStageStack', () => {
     writeFileSync(modelFile, '{ "name": ');
     const build = buildStage('dev', { modelFile: MODEL_FILE });
 
-    expect(build).toThrow(`Scoring model file ${modelFile} is not valid JSON`);
+    expect(build).toThrow(
+      `Scoring model file ${modelFile} is not valid JSON (line 1, column 11: unexpected end of text; '}' missing)`,
+    );
   });
 
   it('fails synthesis when the model is not UTF-8', () => {

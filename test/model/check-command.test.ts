@@ -140,7 +140,9 @@ describe('model check', () => {
     const result = await model(['check', file]);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('is not valid JSON');
+    expect(result.stderr).toContain(
+      'is not valid JSON (line 1, column 1: expected a value',
+    );
   });
 });
 

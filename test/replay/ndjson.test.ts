@@ -49,6 +49,18 @@ describe('readNdjson', () => {
     expect(items[2]).toMatchObject({ kind: 'record', origin: 'line 3' });
   });
 
+  it('gives the column of a JSON error in the line', async () => {
+    const items = await readLines('  {"type": "track",}\n');
+
+    expect(items).toEqual([
+      {
+        kind: 'issue',
+        line: 1,
+        reason: "invalid JSON (column 20: trailing comma before '}')",
+      },
+    ]);
+  });
+
   it('reports a line that is not an object', async () => {
     const items = await readLines('[1, 2]\n"text"\nnull\n');
 

@@ -8,6 +8,7 @@ import {
   MalformedBodyError,
   PayloadTooLargeError,
 } from '../../domain/errors.js';
+import { describeJsonSyntaxError } from '../json-syntax.js';
 import type { ApiRequest } from './api-request.js';
 
 /** The first two bytes of every gzip stream (RFC 1952). */
@@ -189,8 +190,11 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     // The parser's message quotes the payload, so it is not passed on.
+    // The position and the problem quote none of it.
+    const where = describeJsonSyntaxError(text);
+    const detail = where === undefined ? '' : ` (${where})`;
     throw new MalformedBodyError(
-      'The request body is not valid JSON. Send a JSON object.',
+      `The request body is not valid JSON${detail}. Send a JSON object.`,
       { cause: error },
     );
   }
