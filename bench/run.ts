@@ -5,6 +5,12 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  type BenchArguments,
+  BenchUsageError,
+  benchUsage,
+  parseBenchArguments,
+} from './arguments.js';
 import { type BenchSuite, createBenchContext } from './context.js';
 import { formatSuite, machineDescription } from './format.js';
 import { updateBenchmarksFile } from './report-file.js';
@@ -33,16 +39,19 @@ async function loadSuite(name: string): Promise<BenchSuite> {
 
 async function main(): Promise<number> {
   const available = await availableSuites();
-  const args = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
-  const writeFile = !process.argv.includes('--no-write');
-  const unknown = args.filter((name) => !available.includes(name));
-  if (unknown.length > 0) {
-    process.stderr.write(
-      `Unknown suite: ${unknown.join(', ')}. ` +
-        `Choose from: ${available.join(', ')}.\n`,
-    );
+  let parsed: BenchArguments;
+  try {
+    parsed = parseBenchArguments(process.argv.slice(2), available);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    process.stderr.write(`${error.message}\n\n${benchUsage(available)}`);
     return 2;
   }
+  if (parsed.help) {
+    process.stdout.write(benchUsage(available));
+    return 0;
+  }
+  const { suites: args, write: writeFile } = parsed;
   const selected = args.length > 0 ? args : available;
   const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
   const machine = machineDescription();

@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import * as fc from 'fast-check';
+import {
+  describeParseArgsError,
+  type ParseArgsOptionsConfig,
+} from '../scripts/command-line.js';
 import { createBenchContext } from './context.js';
 import { machineDescription } from './format.js';
 import { BENCH_WRITE_KEY, startIngestBackend } from './handler-backend.js';
@@ -55,16 +59,28 @@ interface Options {
   write: boolean;
 }
 
+const SOAK_OPTIONS = {
+  minutes: { type: 'string', default: '3' },
+  data: { type: 'string' },
+  'fuzz-cases': { type: 'string', default: '10000' },
+  concurrency: { type: 'string', default: '4' },
+  'no-write': { type: 'boolean', default: false },
+} satisfies ParseArgsOptionsConfig;
+
+/** Parses the command line, or prints the problem and exits with 2. */
+function parseCommandLine() {
+  try {
+    return parseArgs({ options: SOAK_OPTIONS }).values;
+  } catch (error) {
+    process.stderr.write(
+      `soak: ${describeParseArgsError(error, SOAK_OPTIONS)}\n`,
+    );
+    process.exit(2);
+  }
+}
+
 function readOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      minutes: { type: 'string', default: '3' },
-      data: { type: 'string' },
-      'fuzz-cases': { type: 'string', default: '10000' },
-      concurrency: { type: 'string', default: '4' },
-      'no-write': { type: 'boolean', default: false },
-    },
-  });
+  const values = parseCommandLine();
   const number = (name: string, text: string) => {
     const value = Number(text);
     if (!Number.isFinite(value) || value < 0) {

@@ -1,9 +1,14 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatPath } from '../functions/domain/issues.js';
 import { corsOriginsSchema } from '../lib/definitions/cors.js';
+import {
+  describeParseArgsError,
+  type ParseArgsOptionsConfig,
+} from '../scripts/command-line.js';
 import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
 import { checkEventsFile, eventDelivery } from './event-sinks.js';
 import {
@@ -60,7 +65,12 @@ function isLoopbackHost(host: string): boolean {
 
 const environmentSchema = z
   .object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PORT: z.coerce
+      .number({ error: 'must be a port number from 0 to 65535' })
+      .int('must be a port number from 0 to 65535')
+      .min(0, 'must be a port number from 0 to 65535')
+      .max(65535, 'must be a port number from 0 to 65535')
+      .default(3000),
     HOST: z.string().min(1).default('127.0.0.1'),
     MQL_WRITE_KEY: z.string().min(1).default('dev-write-key'),
     MQL_ADMIN_TOKEN: z.string().min(1).default(DEFAULT_ADMIN_TOKEN),
@@ -112,12 +122,8 @@ async function main(): Promise<void> {
   // On Node.js 20 the SDK warns on stderr that its later versions need
   // Node.js 22. npm start supports Node.js 20.19, so the warning is noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { values } = parseArgs({
-    options: {
-      'data-dir': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const values = parseCommandLine();
+  if (values === undefined) return;
   if (values.help) {
     writeStdout(USAGE);
     return;
@@ -154,6 +160,11 @@ async function main(): Promise<void> {
       return;
     }
   }
+  const portProblem = await checkPortFree(env.data.HOST, env.data.PORT);
+  if (portProblem !== undefined) {
+    fail(portProblem);
+    return;
+  }
   // Handler logs go to stderr; stdout carries routed events only.
   process.stdout.write = process.stderr.write.bind(process.stderr);
   let stack: LocalStack | undefined;
@@ -176,6 +187,27 @@ async function main(): Promise<void> {
   );
 }
 
+const START_OPTIONS = {
+  'data-dir': { type: 'string' },
+  help: { type: 'boolean', default: false },
+} satisfies ParseArgsOptionsConfig;
+
+/**
+ * Parses the command line. On a mistake it prints the problem and the
+ * usage, sets exit code 2 and returns undefined.
+ */
+function parseCommandLine() {
+  try {
+    return parseArgs({ options: START_OPTIONS }).values;
+  } catch (error) {
+    process.stderr.write(
+      `[mql-engine] ${describeParseArgsError(error, START_OPTIONS)}\n\n${USAGE}`,
+    );
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
 /**
  * Loads the model that the handlers will load, so a missing or invalid
  * MQL_MODEL_FILE stops startup instead of failing every request. Returns
@@ -195,6 +227,51 @@ async function checkModelFile(
     );
     return [error.message, ...fields].join('\n  ');
   }
+}
+
+/**
+ * Listens on the API's address for a moment, so a port in use stops
+ * startup before DynamoDB Local and moto start. Returns the problem, or
+ * undefined when the address is free.
+ */
+async function checkPortFree(
+  host: string,
+  port: number,
+): Promise<string | undefined> {
+  if (port === 0) return undefined;
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(port, host, resolve);
+    });
+  } catch (error) {
+    return describeListenError(error, host, port);
+  }
+  await new Promise((resolve) => probe.close(resolve));
+  return undefined;
+}
+
+/** Describes why the local API cannot listen on HOST and PORT. */
+function describeListenError(
+  error: unknown,
+  host: string,
+  port: number,
+): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return (
+      `Port ${port} on ${host} is in use. Stop the program that uses it, ` +
+      'or set PORT to another port (PORT=0 picks a free one).'
+    );
+  }
+  if (code === 'EACCES') {
+    return `Port ${port} needs privileges. Set PORT to 1024 or above, or 0 for a free port.`;
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return `HOST ${host} is not an address of this machine. Set HOST to one, such as 127.0.0.1.`;
+  }
+  return `The API cannot listen on ${host}:${port} (${describe(error)}).`;
 }
 
 /**

@@ -1,4 +1,8 @@
 import { parseArgs } from 'node:util';
+import {
+  describeParseArgsError,
+  type ParseArgsOptionsConfig,
+} from './command-line.js';
 
 /**
  * Checks the command line of a command that takes no arguments, only
@@ -11,15 +15,15 @@ export function shouldRun(
   usage: string,
   argv: readonly string[],
 ): boolean {
+  const options = {
+    help: { type: 'boolean', short: 'h', default: false },
+  } satisfies ParseArgsOptionsConfig;
   let help: boolean;
   try {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: { help: { type: 'boolean', short: 'h', default: false } },
-    });
+    const { values } = parseArgs({ args: [...argv], options });
     help = values.help;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeParseArgsError(error, options);
     process.stderr.write(`${command}: ${message}\n\n${usage}`);
     process.exitCode = 2;
     return false;

@@ -2,6 +2,10 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoLeadRepository } from '../functions/adapters/dynamodb/lead-repository.js';
 import type { OutcomeRecord } from '../functions/domain/disposition.js';
+import {
+  describeParseArgsError,
+  type ParseArgsOptionsConfig,
+} from './command-line.js';
 import { clientConfig } from './local-endpoint.js';
 import { UsageError } from './replay/errors.js';
 import {
@@ -53,12 +57,25 @@ function parseOptions(argv: string[]): ReportOptions | 'help' {
   try {
     parsed = parse(argv);
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : 'bad usage');
+    throw new UsageError(describeParseArgsError(error, REPORT_OPTIONS));
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
-  if (positionals[0] !== 'conversion' || positionals.length !== 1) {
-    throw new UsageError('The only report is "conversion".');
+  const [report, ...extra] = positionals;
+  if (report === undefined) {
+    throw new UsageError(
+      'Missing the report name; the only report is "conversion".',
+    );
+  }
+  if (report !== 'conversion') {
+    throw new UsageError(
+      `Unknown report "${report}"; the only report is "conversion".`,
+    );
+  }
+  if (extra.length > 0) {
+    throw new UsageError(
+      `Unexpected argument "${extra[0]}"; conversion takes options only.`,
+    );
   }
   const months = positiveInteger('--months', values.months ?? '12');
   if (months > MAX_MONTHS) {
@@ -81,18 +98,20 @@ function parseOptions(argv: string[]): ReportOptions | 'help' {
   };
 }
 
+const REPORT_OPTIONS = {
+  table: { type: 'string' },
+  endpoint: { type: 'string' },
+  months: { type: 'string' },
+  'band-width': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+} satisfies ParseArgsOptionsConfig;
+
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      table: { type: 'string' },
-      endpoint: { type: 'string' },
-      months: { type: 'string' },
-      'band-width': { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
+    options: REPORT_OPTIONS,
   });
 }
 

@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
 import { parseIsoDateTime } from '../../functions/domain/messages.js';
+import {
+  describeParseArgsError,
+  type ParseArgsOptionsConfig,
+} from '../command-line.js';
 import { UsageError } from '../replay/errors.js';
 import { DEFAULT_MAX_VISITS } from '../replay/x-education.js';
 
@@ -106,28 +110,28 @@ export function parseModelArguments(
   return { command, json: values.json, options };
 }
 
+const MODEL_OPTIONS = {
+  live: { type: 'string' },
+  events: { type: 'string' },
+  table: { type: 'string' },
+  endpoint: { type: 'string' },
+  outcomes: { type: 'string' },
+  'as-of': { type: 'string' },
+  'reference-time': { type: 'string' },
+  'max-visits': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} satisfies ParseArgsOptionsConfig;
+
 function parse(args: readonly string[]) {
   try {
     return parseArgs({
       args: [...args],
       allowPositionals: true,
-      options: {
-        live: { type: 'string' },
-        events: { type: 'string' },
-        table: { type: 'string' },
-        endpoint: { type: 'string' },
-        outcomes: { type: 'string' },
-        'as-of': { type: 'string' },
-        'reference-time': { type: 'string' },
-        'max-visits': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
+      options: MODEL_OPTIONS,
     });
   } catch (error) {
-    throw new UsageError(
-      error instanceof Error ? error.message : String(error),
-    );
+    throw new UsageError(describeParseArgsError(error, MODEL_OPTIONS));
   }
 }
 

@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_REVIEW_SHARDS } from '../../functions/adapters/dynamodb/table-layout.js';
+import {
+  describeParseArgsError,
+  type ParseArgsOptionsConfig,
+} from '../command-line.js';
 import { UsageError } from '../replay/errors.js';
 
 export const USAGE = `Usage: npm run outbox -- COMMAND [options]
@@ -96,6 +100,11 @@ export function parseOutboxArguments(
         expectArguments(command, rest, 0);
         return { command, target: 'all', options };
       }
+      if (rest.length === 0) {
+        throw new UsageError(
+          'retry takes LEAD_ID EVENT_ID of one entry, or --all for every failed entry.',
+        );
+      }
       const [leadId, eventId] = entryIds(command, rest);
       return { command, target: { leadId, eventId }, options };
     }
@@ -106,25 +115,27 @@ export function parseOutboxArguments(
   }
 }
 
+const OUTBOX_OPTIONS = {
+  table: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  'review-shards': { type: 'string' },
+  bus: { type: 'string' },
+  limit: { type: 'string' },
+  pending: { type: 'boolean' },
+  all: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsOptionsConfig;
+
 function parseWith(argv: readonly string[]) {
   try {
     return parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: {
-        table: { type: 'string' },
-        endpoint: { type: 'string' },
-        region: { type: 'string' },
-        'review-shards': { type: 'string' },
-        bus: { type: 'string' },
-        limit: { type: 'string' },
-        pending: { type: 'boolean' },
-        all: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OUTBOX_OPTIONS,
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : `${error}`);
+    throw new UsageError(describeParseArgsError(error, OUTBOX_OPTIONS));
   }
 }
 

@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
 import { parseIsoDateTime } from '../../functions/domain/messages.js';
+import {
+  describeParseArgsError,
+  type ParseArgsOptionsConfig,
+} from '../command-line.js';
 import { UsageError } from './errors.js';
 import type { ReplayOptions } from './run-replay.js';
 import { DEFAULT_MAX_VISITS } from './x-education.js';
@@ -104,28 +108,28 @@ function replayOptions(
   };
 }
 
+const REPLAY_OPTIONS = {
+  url: { type: 'string' },
+  'write-key': { type: 'string' },
+  'admin-token': { type: 'string' },
+  'batch-size': { type: 'string' },
+  concurrency: { type: 'string' },
+  'reference-time': { type: 'string' },
+  'max-visits': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} satisfies ParseArgsOptionsConfig;
+
 function parseWithUsageErrors(args: readonly string[]) {
   try {
     return parseArgs({
       args: [...args],
       allowPositionals: true,
-      options: {
-        url: { type: 'string' },
-        'write-key': { type: 'string' },
-        'admin-token': { type: 'string' },
-        'batch-size': { type: 'string' },
-        concurrency: { type: 'string' },
-        'reference-time': { type: 'string' },
-        'max-visits': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
+      options: REPLAY_OPTIONS,
     });
   } catch (error) {
-    throw new UsageError(
-      error instanceof Error ? error.message : String(error),
-    );
+    throw new UsageError(describeParseArgsError(error, REPLAY_OPTIONS));
   }
 }
 

@@ -259,6 +259,51 @@ describe('npm start', () => {
     expect(stderr.text).not.toContain('ready:');
   });
 
+  it('names a port in use before starting services', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) =>
+      blocker.listen(0, '127.0.0.1', resolve),
+    );
+    const { port } = blocker.address() as AddressInfo;
+    const child = startCli({ PORT: String(port) });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+    blocker.close();
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(`Port ${port} on 127.0.0.1 is in use.`);
+    expect(stderr.text).toContain('PORT=0 picks a free one');
+    expect(stderr.text).not.toContain('starting DynamoDB Local');
+  });
+
+  it('rejects a PORT that is not a number', async () => {
+    const child = startCli({ PORT: 'abc' });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      'PORT: must be a port number from 0 to 65535',
+    );
+  });
+
+  it.each([
+    { args: ['--data_dir', 'x'], message: 'Did you mean --data-dir?' },
+    { args: ['--data-dir'], message: '--data-dir needs a value' },
+  ])('rejects $args with usage', async ({ args, message }) => {
+    const child = startCli({}, args);
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(2);
+    expect(stderr.text).toContain(message);
+    expect(stderr.text).toContain('Usage: npm start');
+    expect(stderr.text).not.toContain('failed to start');
+  });
+
   it('rejects a sweep interval beyond the longest timer', async () => {
     const child = startCli({ MQL_SWEEP_INTERVAL_SECONDS: '100000000' });
     const stderr = collect(child.stderr);

@@ -98,4 +98,24 @@ describe('npm run report -- conversion', () => {
     },
     30_000,
   );
+
+  it.each([
+    { args: [], message: 'Missing the report name' },
+    { args: ['conversoin'], message: 'Unknown report "conversoin"' },
+    { args: ['conversion', 'x'], message: 'Unexpected argument "x"' },
+    {
+      args: ['conversion', '--month', '3'],
+      message: 'Unknown option --month. Did you mean --months?',
+    },
+  ])(
+    'rejects $args as usage',
+    async ({ args, message }) => {
+      const result = await runReport(args, withoutAwsRegion());
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain('Usage: npm run report');
+    },
+    30_000,
+  );
 });

@@ -1,0 +1,74 @@
+/**
+ * Rewrites the errors of Node.js `util.parseArgs` for the project's
+ * commands. Its own messages end in advice about `--` and positional
+ * arguments that does not fit a mistyped option.
+ */
+
+import type { ParseArgsConfig } from 'node:util';
+
+/** The `options` of a `parseArgs` configuration. */
+export type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Returns the message for an error that `parseArgs` raised with
+ * `options`. An unknown option gets the closest known one or a pointer to
+ * `--help`, and an option without its value gets the form to give it in.
+ * Other errors keep their message.
+ */
+export function describeParseArgsError(
+  error: unknown,
+  options: ParseArgsOptionsConfig,
+): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const option = /'(-[^' ]+)/.exec(message)?.[1];
+  if (option === undefined) return message;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return describeUnknownOption(option, Object.keys(options));
+  }
+  if (code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return message;
+  if (message.includes('does not take an argument')) {
+    return `${option} takes no value.`;
+  }
+  if (message.includes('ambiguous')) {
+    return (
+      `${option} needs a value, but the next argument starts with '-'. ` +
+      `Write ${option}=VALUE for a value that starts with '-'.`
+    );
+  }
+  return `${option} needs a value: ${option} VALUE.`;
+}
+
+function describeUnknownOption(option: string, names: string[]): string {
+  const typed = option.replace(/^-+/, '').split('=')[0] ?? '';
+  const closest = names
+    .map((name) => ({ name, distance: editDistance(typed, name) }))
+    .filter(({ distance }) => distance <= Math.min(2, typed.length - 1))
+    .sort((a, b) => a.distance - b.distance)[0];
+  if (closest !== undefined) {
+    return `Unknown option ${option}. Did you mean --${closest.name}?`;
+  }
+  if (names.includes('help')) {
+    return `Unknown option ${option}. Run with --help to list the options.`;
+  }
+  const known = names.map((name) => `--${name}`).join(', ');
+  return `Unknown option ${option}. The options are ${known}.`;
+}
+
+/** Returns the Levenshtein distance of two short strings. */
+function editDistance(from: string, to: string): number {
+  let previous = Array.from({ length: to.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= from.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= to.length; j += 1) {
+      const substitution = from[i - 1] === to[j - 1] ? 0 : 1;
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + substitution,
+      );
+    }
+    previous = current;
+  }
+  return previous[to.length] ?? 0;
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { BenchUsageError, parseBenchArguments } from '../../bench/arguments.js';
+
+const SUITES = ['core', 'ingest', 'sweep'];
+
+describe('parseBenchArguments', () => {
+  it('runs every suite when none is named', () => {
+    expect(parseBenchArguments([], SUITES)).toEqual({
+      suites: [],
+      write: true,
+      help: false,
+    });
+  });
+
+  it('keeps named suites and --no-write', () => {
+    expect(
+      parseBenchArguments(['sweep', 'core', '--no-write'], SUITES),
+    ).toEqual({ suites: ['sweep', 'core'], write: false, help: false });
+  });
+
+  it('rejects an unknown suite', () => {
+    expect(() => parseBenchArguments(['cor'], SUITES)).toThrow(
+      'Unknown suite: cor. Choose from: core, ingest, sweep.',
+    );
+  });
+
+  it('rejects a mistyped --no-write', () => {
+    const parse = () => parseBenchArguments(['core', '--no-wirte'], SUITES);
+
+    expect(parse).toThrow(BenchUsageError);
+    expect(parse).toThrow('Did you mean --no-write?');
+  });
+});
