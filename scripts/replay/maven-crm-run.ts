@@ -17,7 +17,7 @@ const CONCURRENCY = 4;
 const SHOWN_ACCOUNTS = 20;
 
 /** One account's result as GET /accounts/{accountId} returns it. */
-interface AccountResult {
+export interface AccountResult {
   accountId: string;
   status: string;
   score: number;
@@ -142,7 +142,11 @@ async function readAccounts(
   return results.sort((a, b) => b.score - a.score);
 }
 
-function formatResults(
+/**
+ * Formats the replay's summary and its top accounts as a table whose
+ * first column is as wide as the longest account name shown.
+ */
+export function formatResults(
   results: readonly AccountResult[],
   totals: {
     accounts: number;
@@ -153,17 +157,20 @@ function formatResults(
   },
 ): string {
   const mqas = results.filter((result) => result.status === 'mqa').length;
+  const shown = results.slice(0, SHOWN_ACCOUNTS);
+  const names = shown.map((result) => result.accountId.replace(/^group:/, ''));
+  const width = Math.max(27, ...names.map((name) => name.length));
   const lines = [
     `Maven CRM replay: ${totals.opportunities} opportunities, ${totals.withoutAccount} without an account (skipped), ${totals.messages} messages in ${totals.seconds.toFixed(1)} s`,
     `${results.length} of ${totals.accounts} accounts have leads; ${mqas} are marketing qualified accounts`,
     '',
     `Top ${Math.min(SHOWN_ACCOUNTS, results.length)} accounts by score:`,
-    'account                      score    fit  engagement  leads  engaged  status  roles covered',
+    `${'account'.padEnd(width)}  score    fit  engagement  leads  engaged  status  roles covered`,
   ];
-  for (const result of results.slice(0, SHOWN_ACCOUNTS)) {
+  for (const [index, result] of shown.entries()) {
     lines.push(
       [
-        result.accountId.replace(/^group:/, '').padEnd(27),
+        (names[index] ?? '').padEnd(width),
         result.score.toFixed(1).padStart(6),
         result.fit.toFixed(0).padStart(6),
         result.engagement.toFixed(1).padStart(11),

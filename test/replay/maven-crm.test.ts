@@ -8,7 +8,10 @@ import {
   parseAccounts,
   parseOpportunities,
 } from '../../scripts/replay/maven-crm.js';
-import { replayMavenCrm } from '../../scripts/replay/maven-crm-run.js';
+import {
+  formatResults,
+  replayMavenCrm,
+} from '../../scripts/replay/maven-crm-run.js';
 
 const ACCOUNTS = `account,sector,year_established,revenue,employees,office_location,subsidiary_of
 Acme Corporation,technolgy,1996,1100.04,2822,United States,
@@ -71,5 +74,38 @@ describe('replayMavenCrm', () => {
     await replayMavenCrm(directory, out, new PassThrough());
 
     expect(chunks.join('')).toContain('skipped');
+  });
+});
+
+describe('formatResults', () => {
+  it('widens the account column to the longest name', () => {
+    const account = (name: string) => ({
+      accountId: `group:${name}`,
+      status: 'engaged',
+      score: 300.5,
+      fit: 30,
+      engagement: 270.5,
+      leadCount: 90,
+      engagedLeadCount: 50,
+      coverage: { covered: [], missingRequired: [] },
+    });
+    const totals = {
+      accounts: 2,
+      opportunities: 2,
+      withoutAccount: 0,
+      messages: 4,
+      seconds: 1,
+    };
+
+    const text = formatResults(
+      [account('Cheers'), account('Genco Pura Olive Oil Company')],
+      totals,
+    );
+
+    const rows = text.split('\n').filter((line) => / score |300\.5/.test(line));
+    const scoreColumns = rows.map((line) => line.indexOf('score') + 5);
+    const valueColumns = rows.slice(1).map((line) => line.indexOf('300.5') + 5);
+    expect(rows).toHaveLength(3);
+    expect(valueColumns).toEqual([scoreColumns[0], scoreColumns[0]]);
   });
 });
