@@ -66,6 +66,11 @@ export async function runBacktest(
 }
 
 async function loadEvents(options: BacktestOptions): Promise<LoadedEvents> {
+  // Outcomes are read first, so a wrong file fails before a long scan.
+  const labels =
+    options.outcomesFile === undefined
+      ? undefined
+      : await readOutcomes(options.outcomesFile);
   const loaded =
     options.eventsFile === undefined
       ? await readStoredEvents({
@@ -79,8 +84,6 @@ async function loadEvents(options: BacktestOptions): Promise<LoadedEvents> {
           referenceTime: options.referenceTime,
           maxVisits: options.maxVisits,
         });
-  if (options.outcomesFile !== undefined) {
-    loaded.labels = await readOutcomes(options.outcomesFile);
-  }
+  if (labels !== undefined) loaded.labels = labels;
   return loaded;
 }

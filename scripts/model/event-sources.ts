@@ -16,6 +16,7 @@ import {
 import { LOCAL_AWS } from '../../local/services.js';
 import { InputFileError } from '../replay/errors.js';
 import { ACCEPTED_FORMATS, openInput } from '../replay/input.js';
+import { X_EDUCATION_HEADER_PREFIX } from '../replay/x-education.js';
 import { requireRegion, tableAccessError } from '../table-access.js';
 
 /** Events to replay, with the outcomes known for some leads. */
@@ -204,8 +205,9 @@ function clientConfig(endpoint: string | undefined): DynamoDBClientConfig {
 
 /**
  * Reads known outcomes from CSV lines `leadId,converted`, where converted
- * is 1, 0, true or false and a header line is skipped, or from NDJSON
- * objects with `leadId` and `converted`.
+ * is 1, 0, true or false and a header line is skipped, from NDJSON
+ * objects with `leadId` and `converted`, or from the `Converted` column
+ * of the X Education leads CSV.
  */
 export async function readOutcomes(
   file: string,
@@ -214,9 +216,17 @@ export async function readOutcomes(
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new InputFileError(`Cannot read the outcomes file ${file}.`, {
-      cause: error,
-    });
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InputFileError(
+      code === 'ENOENT'
+        ? `The outcomes file ${file} was not found.`
+        : `Cannot read the outcomes file ${file} (${reason}).`,
+      { cause: error },
+    );
+  }
+  if (text.replace(/^\uFEFF/, '').startsWith(X_EDUCATION_HEADER_PREFIX)) {
+    return readXEducationOutcomes(file);
   }
   const labels = new Map<string, boolean>();
   text.split(/\r?\n/).forEach((line, index) => {
@@ -237,6 +247,20 @@ export async function readOutcomes(
     }
     labels.set(leadId, outcome[1]);
   });
+  return labels;
+}
+
+async function readXEducationOutcomes(
+  file: string,
+): Promise<Map<string, boolean>> {
+  const input = await openInput(file, { referenceTime: Date.now() });
+  const labels = new Map<string, boolean>();
+  for await (const item of input.items) {
+    if (item.kind === 'issue') continue;
+    if (item.leadId !== undefined && item.converted !== undefined) {
+      labels.set(requestedLeadId(item.leadId), item.converted);
+    }
+  }
   return labels;
 }
 

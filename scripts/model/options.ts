@@ -27,8 +27,9 @@ Options of backtest (defaults in brackets):
                         the whole table [${DEFAULT_TABLE}]
   --endpoint URL        DynamoDB endpoint, such as the one \`npm start\`
                         prints [AWS_ENDPOINT_URL_DYNAMODB, else AWS]
-  --outcomes FILE       known outcomes: CSV lines leadId,converted (1/0)
-                        or NDJSON {"leadId", "converted"}; they replace
+  --outcomes FILE       known outcomes: CSV lines leadId,converted (1/0),
+                        NDJSON {"leadId", "converted"} or the X
+                        Education CSV's Converted column; they replace
                         the labels of the X Education CSV, so a subset
                         can be evaluated [none, or the CSV's Converted]
   --as-of ISO           time the final scores are taken at [now]

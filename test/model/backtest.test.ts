@@ -10,6 +10,7 @@ import type { BacktestOptions } from '../../scripts/model/options.js';
 import { formatBacktest } from '../../scripts/model/report.js';
 import { InputFileError } from '../../scripts/replay/errors.js';
 import { testModel, testModelDocument } from '../fixtures/models.js';
+import { leadRow, xEducationCsv } from '../replay/fixtures/x-education-csv.js';
 
 import { realDependencies } from '../support/dependencies.js';
 
@@ -67,6 +68,27 @@ function options(fields: Partial<BacktestOptions>): BacktestOptions {
 }
 
 describe('runBacktest', () => {
+  it('reads the outcomes before the events', async () => {
+    const files = await workspace();
+    const outcomes = await files.write(
+      'outcomes.csv',
+      'lead-a,1\nlead-b,maybe\n',
+    );
+
+    const run = runBacktest(
+      options({
+        candidateFile: files.candidate,
+        liveFile: files.live,
+        outcomesFile: outcomes,
+        endpoint: 'http://127.0.0.1:1',
+      }),
+    );
+
+    await expect(run).rejects.toThrow(
+      `Line 2 of ${outcomes} is not "leadId,converted"`,
+    );
+  });
+
   it('compares two models on an NDJSON file with outcomes', async () => {
     const files = await workspace();
     const messages = [
@@ -115,7 +137,9 @@ describe('runBacktest', () => {
     expect(formatBacktest(result)).toContain('AUC of the final score');
     expect(result.problems).toEqual([
       'line 8: event: Invalid input: expected string, received undefined',
-      expect.stringMatching(/^line 9: invalid JSON: /),
+      expect.stringMatching(
+        /^line 9: invalid JSON \(column 1: expected a value/,
+      ),
     ]);
     expect(formatBacktest(result)).toContain('  line 9: invalid JSON: ');
   });
@@ -171,6 +195,33 @@ describe('runBacktest', () => {
 });
 
 describe('readOutcomes', () => {
+  it('names a missing file', async () => {
+    const { write } = await workspace();
+    const file = join(await write('x', ''), '..', 'missing.csv');
+
+    await expect(readOutcomes(file)).rejects.toThrow(
+      `The outcomes file ${file} was not found.`,
+    );
+  });
+
+  it('reads the Converted column of the X Education CSV', async () => {
+    const { write } = await workspace();
+    const file = await write(
+      'Leads.csv',
+      xEducationCsv([
+        leadRow('p-1', { Converted: '1' }),
+        leadRow('p-2', { Converted: '0' }),
+      ]),
+    );
+
+    const labels = await readOutcomes(file);
+
+    expect([...labels]).toEqual([
+      ['p-1', true],
+      ['p-2', false],
+    ]);
+  });
+
   it('rejects two outcomes of one lead', async () => {
     const { write } = await workspace();
     const file = await write('outcomes.csv', 'leadId,converted\na,0\na,1\n');
