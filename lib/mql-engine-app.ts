@@ -1,12 +1,13 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type App, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigurationError } from './configuration-error.js';
 import { resourceName } from './definitions/event-routing.js';
 import { MqlEngineStack } from './mql-engine-stack.js';
 import { loadScoringModel } from './scoring-model.js';
-import { loadStageConfig } from './stage-config.js';
+import { loadStageConfig, STAGE_DEFAULTS } from './stage-config.js';
 
 /** Root of the repository, where functions/, models/ and config/ are. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,8 +45,26 @@ export function addStageStack(
     model,
     projectRoot,
   });
+  noteDefaultsOnly(stack, stageName, configDir);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
+}
+
+/**
+ * Adds an info annotation, which `cdk synth` prints, when
+ * the stage has no file of its own, so a mistyped stage name such as
+ * `prd` does not pass unnoticed with the dev defaults.
+ */
+function noteDefaultsOnly(
+  stack: MqlEngineStack,
+  stageName: string,
+  configDir: string,
+): void {
+  if (existsSync(join(configDir, `${stageName}.json`))) return;
+  const defaults = Object.hasOwn(STAGE_DEFAULTS, stageName) ? stageName : 'dev';
+  Annotations.of(stack).addInfo(
+    `Stage ${stageName} has no ${join(configDir, `${stageName}.json`)}, so it uses the ${defaults} defaults.`,
+  );
 }
 
 function readStageName(app: App): string {

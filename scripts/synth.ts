@@ -9,11 +9,25 @@ import { DEFAULT_STAGE } from '../lib/mql-engine-app.js';
  * STAGE it synthesizes dev. Exits with cdk's exit code.
  */
 
+/** Mistake on the command line of `npm run synth`. */
+export class SynthUsageError extends Error {}
+
 /**
  * Returns the cdk arguments for the script's arguments: a first argument
  * that is not an option names the stage, and the rest pass through.
+ * Raises SynthUsageError for `--stage`, which cdk would ignore with a
+ * warning and synthesize dev.
  */
 export function synthArguments(argv: readonly string[]): string[] {
+  const stageOption = argv.find(
+    (arg) => arg === '--stage' || arg.startsWith('--stage='),
+  );
+  if (stageOption !== undefined) {
+    throw new SynthUsageError(
+      `${stageOption} is not an option of npm run synth. Name the stage ` +
+        'first, as in npm run synth -- prod, or pass -c stage=prod.',
+    );
+  }
   const [first, ...rest] = argv;
   const namesStage = first !== undefined && !first.startsWith('-');
   const stage = namesStage ? first : DEFAULT_STAGE;
@@ -22,12 +36,19 @@ export function synthArguments(argv: readonly string[]): string[] {
 }
 
 function main(): void {
+  let args: string[];
+  try {
+    args = synthArguments(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof SynthUsageError)) throw error;
+    process.stderr.write(`synth: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const cdk = createRequire(import.meta.url).resolve('aws-cdk/bin/cdk');
-  const result = spawnSync(
-    process.execPath,
-    [cdk, ...synthArguments(process.argv.slice(2))],
-    { stdio: 'inherit' },
-  );
+  const result = spawnSync(process.execPath, [cdk, ...args], {
+    stdio: 'inherit',
+  });
   if (result.error !== undefined) {
     process.stderr.write(`cdk could not be started: ${result.error.message}\n`);
   }

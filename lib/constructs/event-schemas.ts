@@ -26,19 +26,16 @@ export class EventSchemas extends Construct {
       registryName: resourceName(props.stageName),
       description: 'Events that mql-engine publishes to its bus.',
     });
+    // registryName refers to the registry's attribute, so CloudFormation
+    // creates the registry before its schemas.
     for (const schema of detailJsonSchemas()) {
-      const resource = new CfnSchema(
-        this,
-        schema.detailType.replaceAll(' ', ''),
-        {
-          registryName: this.registry.attrRegistryName,
-          schemaName: schema.registryName,
-          type: 'JSONSchemaDraft4',
-          description: `Events with detail type "${schema.detailType}".`,
-          content: JSON.stringify(eventEnvelopeSchema(schema)),
-        },
-      );
-      resource.addDependency(this.registry);
+      new CfnSchema(this, schema.detailType.replaceAll(' ', ''), {
+        registryName: this.registry.attrRegistryName,
+        schemaName: schema.registryName,
+        type: 'JSONSchemaDraft4',
+        description: `Events with detail type "${schema.detailType}".`,
+        content: JSON.stringify(eventEnvelopeSchema(schema)),
+      });
     }
   }
 }

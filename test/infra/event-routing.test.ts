@@ -231,7 +231,15 @@ describe('schema registry', () => {
         .map((schema) => schema.registryName)
         .sort(),
     );
+    const [registryId] = Object.keys(
+      template.findResources('AWS::EventSchemas::Registry'),
+    );
     for (const schema of schemas) {
+      // The attribute reference makes CloudFormation create the registry
+      // first.
+      expect(schema.Properties.RegistryName).toEqual({
+        'Fn::GetAtt': [registryId, 'RegistryName'],
+      });
       expect(schema.Properties.Type).toBe('JSONSchemaDraft4');
       const content = JSON.parse(schema.Properties.Content);
       expect(content.properties.detail.type).toBe('object');

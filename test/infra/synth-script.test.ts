@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { synthArguments } from '../../scripts/synth.js';
+import { addStageStack } from '../../lib/mql-engine-app.js';
+import { SynthUsageError, synthArguments } from '../../scripts/synth.js';
+import { createApp } from './support/synthesize.js';
 
 describe('synthArguments', () => {
   it.each([
@@ -15,5 +20,63 @@ describe('synthArguments', () => {
     ],
   ])('maps %j to cdk %j', (argv, expected) => {
     expect(synthArguments(argv)).toEqual(expected);
+  });
+
+  it.each([
+    [['--stage', 'prod']],
+    [['--stage=prod']],
+    [['prod', '--stage', 'staging']],
+  ])('rejects %j', (argv) => {
+    expect(() => synthArguments(argv)).toThrow(SynthUsageError);
+    expect(() => synthArguments(argv)).toThrow('npm run synth -- prod');
+  });
+});
+
+describe('stage without a file', () => {
+  /** Returns the info annotations of the stage's stack, unsynthesized. */
+  function infoOf(stage: string, configDir?: string): string[] {
+    const app = createApp(stage, { bundle: false });
+    const stack = addStageStack(
+      app,
+      configDir === undefined ? {} : { configDir },
+    );
+    return stack.node.metadata
+      .filter((entry) => entry.type === 'aws:cdk:info')
+      .map((entry) => String(entry.data));
+  }
+
+  it('notes that a mistyped stage uses the dev defaults', () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'mql-engine-stages-'));
+    try {
+      expect(infoOf('prd', configDir)).toEqual([
+        `Stage prd has no ${join(configDir, 'prd.json')}, so it uses the dev defaults.`,
+      ]);
+      expect(infoOf('staging', configDir)).toEqual([
+        `Stage staging has no ${join(configDir, 'staging.json')}, so it uses the staging defaults.`,
+      ]);
+    } finally {
+      rmSync(configDir, { recursive: true, force: true });
+    }
+  });
+
+  it('adds no note for a stage with its file', () => {
+    expect(infoOf('staging')).toEqual([]);
+  });
+});
+
+describe('stage stack', () => {
+  it('builds without deprecated CDK APIs', () => {
+    // With JSII_DEPRECATED=fail, aws-cdk-lib raises instead of printing
+    // a deprecation warning on every synth.
+    const previous = process.env.JSII_DEPRECATED;
+    process.env.JSII_DEPRECATED = 'fail';
+    try {
+      expect(() =>
+        addStageStack(createApp('dev', { bundle: false })),
+      ).not.toThrow();
+    } finally {
+      if (previous === undefined) delete process.env.JSII_DEPRECATED;
+      else process.env.JSII_DEPRECATED = previous;
+    }
   });
 });
