@@ -31,7 +31,12 @@ function hasControlCharacter(text: string): boolean {
 }
 
 const reason = z
-  .string()
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? `is required: give the reason in 1 to ${MAX_REASON_LENGTH} characters`
+        : 'must be a string',
+  })
   .trim()
   .min(1, 'must not be empty')
   .max(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)

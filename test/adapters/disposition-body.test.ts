@@ -56,6 +56,22 @@ describe('dispositionOf', () => {
     expect(parsed.reason).toBe('no budget\r\n\tnext year');
   });
 
+  it('asks for the missing reason of a rejection', () => {
+    const read = () => dispositionOf(request({ disposition: 'rejected' }));
+
+    expect(read).toThrow(ValidationError);
+    try {
+      read();
+    } catch (error) {
+      expect((error as ValidationError).issues).toEqual([
+        {
+          field: 'reason',
+          message: 'is required: give the reason in 1 to 200 characters',
+        },
+      ]);
+    }
+  });
+
   it('trims the reason of a rejection', () => {
     const parsed = dispositionOf(
       request({ disposition: 'rejected', reason: '  no budget ' }),
