@@ -21,7 +21,8 @@ import { type LocalStack, startLocalStack } from './stack.js';
 /**
  * `npm start`: runs the whole engine locally. Routed MQL events are the
  * only output on stdout, one JSON line each; everything else (status,
- * handler logs) goes to stderr, so `npm start | jq` works.
+ * handler logs) goes to stderr, so `npm start --silent | jq` works
+ * (without --silent, npm prints its own banner on stdout first).
  */
 
 const USAGE = `Usage: npm start -- [--data-dir DIR]
