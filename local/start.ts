@@ -64,6 +64,8 @@ function isLoopbackHost(host: string): boolean {
   );
 }
 
+const SWEEP_INTERVAL_RANGE = `must be a number of seconds from 0 to ${MAX_SWEEP_INTERVAL_SECONDS}; 0 turns the sweep off`;
+
 const environmentSchema = z
   .object({
     PORT: z.coerce
@@ -76,8 +78,8 @@ const environmentSchema = z
     MQL_WRITE_KEY: z.string().min(1).default('dev-write-key'),
     MQL_ADMIN_TOKEN: z.string().min(1).default(DEFAULT_ADMIN_TOKEN),
     MQL_SWEEP_INTERVAL_SECONDS: z.coerce
-      .number()
-      .min(0)
+      .number({ error: SWEEP_INTERVAL_RANGE })
+      .min(0, SWEEP_INTERVAL_RANGE)
       .max(
         MAX_SWEEP_INTERVAL_SECONDS,
         `must be at most ${MAX_SWEEP_INTERVAL_SECONDS} (about 24 days); 0 turns the sweep off`,

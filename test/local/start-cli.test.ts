@@ -277,16 +277,26 @@ describe('npm start', () => {
     expect(stderr.text).not.toContain('starting DynamoDB Local');
   });
 
-  it('rejects a PORT that is not a number', async () => {
-    const child = startCli({ PORT: 'abc' });
+  it.each([
+    ['PORT', 'abc', 'PORT: must be a port number from 0 to 65535'],
+    [
+      'MQL_SWEEP_INTERVAL_SECONDS',
+      'abc',
+      'MQL_SWEEP_INTERVAL_SECONDS: must be a number of seconds from 0 to 2147483',
+    ],
+    [
+      'MQL_SWEEP_INTERVAL_SECONDS',
+      '-1',
+      'MQL_SWEEP_INTERVAL_SECONDS: must be a number of seconds from 0 to 2147483',
+    ],
+  ])('rejects %s=%s with its range', async (name, value, message) => {
+    const child = startCli({ [name]: value });
     const stderr = collect(child.stderr);
 
     const code = await exited(child);
 
     expect(code).toBe(1);
-    expect(stderr.text).toContain(
-      'PORT: must be a port number from 0 to 65535',
-    );
+    expect(stderr.text).toContain(message);
   });
 
   it.each([
