@@ -141,7 +141,9 @@ describe('runBacktest', () => {
         /^line 9: invalid JSON \(column 1: expected a value/,
       ),
     ]);
-    expect(formatBacktest(result)).toContain('  line 9: invalid JSON: ');
+    expect(formatBacktest(result)).toContain(
+      '  line 9: invalid JSON (column 1: ',
+    );
   });
 
   it.each([
