@@ -1,12 +1,17 @@
 import type { BacktestResult } from './backtest.js';
 import type { ModelOutcome } from './compare.js';
 
+/** Formats a count with its noun, singular for one: `1 lead`, `2 leads`. */
+function counted(value: number, noun: string): string {
+  return `${count(value)} ${value === 1 ? noun : `${noun}s`}`;
+}
+
 /** Formats a backtest as the text `model backtest` prints. */
 export function formatBacktest(result: BacktestResult): string {
   const { live, candidate } = result;
   const row = rowFormat(label('live', live), label('candidate', candidate));
   const lines = [
-    `Backtest of ${count(result.leads)} leads (${count(result.events)} events from ${result.source}) as of ${result.asOf}, in ${result.durationSeconds.toFixed(1)} s`,
+    `Backtest of ${counted(result.leads, 'lead')} (${counted(result.events, 'event')} from ${result.source}) as of ${result.asOf}, in ${result.durationSeconds.toFixed(1)} s`,
     ...inputNotes(result),
     '',
     row('', label('live', live), label('candidate', candidate)),

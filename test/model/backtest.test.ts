@@ -135,6 +135,10 @@ describe('runBacktest', () => {
       qualifiedOnlyByCandidate: 2,
     });
     expect(formatBacktest(result)).toContain('AUC of the final score');
+    expect(formatBacktest(result)).toContain('Backtest of 3 leads (7 events');
+    expect(formatBacktest({ ...result, leads: 1, events: 1 })).toContain(
+      'Backtest of 1 lead (1 event from',
+    );
     expect(result.problems).toEqual([
       'line 8: event: Invalid input: expected string, received undefined',
       expect.stringMatching(
