@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../bench/workload.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { testModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import {
+  ingestRetrying,
   pause,
-  type RaceSetup,
   raceRounds,
-  retryingConflicts,
   scanTable,
   tableViolations,
 } from './support/table-check.js';
@@ -16,16 +14,6 @@ import {
 const ROUNDS = raceRounds(1);
 const USERS = 5;
 const REQUESTS = 24;
-
-function ingest(setup: RaceSetup, messages: unknown[]) {
-  return retryingConflicts(() =>
-    ingestMessages(setup.deps, {
-      sourceId: 'web',
-      messages,
-      receivedAt: setup.clock.now,
-    }),
-  );
-}
 
 /**
  * Returns one random message: an alias between two users (in either
@@ -75,7 +63,7 @@ describe('aliases crossing and chaining while events arrive', () => {
       await Promise.all(
         requests.map(async (message) => {
           await pause(random, 50);
-          await ingest(setup, [message]);
+          await ingestRetrying(setup, [message]);
         }),
       );
       // Merges a request left unfinished are resumed by the sweep.

@@ -3,15 +3,14 @@ import { seededRandom } from '../../bench/workload.js';
 import { roundCents } from '../../functions/domain/explanation.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { DAY_MS } from '../../functions/domain/time.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { resolveLeadId } from '../../functions/use-cases/link-identities.js';
 import { testModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import {
+  ingestRetrying,
   pause,
   type RaceSetup,
   raceRounds,
-  retryingConflicts,
   scanTable,
   shuffled,
   tableViolations,
@@ -20,16 +19,6 @@ import {
 const ROUNDS = raceRounds(1);
 const COPIES = 3;
 const model = testModel();
-
-function ingest(setup: RaceSetup, messages: unknown[]) {
-  return retryingConflicts(() =>
-    ingestMessages(setup.deps, {
-      sourceId: 'web',
-      messages,
-      receivedAt: setup.clock.now,
-    }),
-  );
-}
 
 /**
  * A batch of a buying committee seen anonymously first, identified, and
@@ -161,14 +150,14 @@ describe('one batch delivered several times at once', () => {
     for (let round = 0; round < ROUNDS; round += 1) {
       const random = seededRandom(3000 + round);
       const once = `once-${round}`;
-      await ingest(setup, committeeBatch(once, setup.clock.now));
+      await ingestRetrying(setup, committeeBatch(once, setup.clock.now));
       const raced = `raced-${round}`;
       const batch = committeeBatch(raced, setup.clock.now);
 
       const answers = await Promise.all(
         Array.from({ length: COPIES }, async () => {
           await pause(random, 30);
-          return ingest(setup, shuffled(batch, random));
+          return ingestRetrying(setup, shuffled(batch, random));
         }),
       );
 

@@ -3,12 +3,12 @@ import { seededRandom } from '../../bench/workload.js';
 import { ConflictError } from '../../functions/domain/errors.js';
 import type { OutgoingEvent } from '../../functions/domain/outgoing-events.js';
 import { DAY_MS } from '../../functions/domain/time.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { testModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import {
+  ingestRetrying,
   pause,
   type RaceSetup,
   raceRounds,
@@ -21,16 +21,6 @@ const ROUNDS = raceRounds(2);
 const PHASES = 4;
 
 let sequence = 0;
-
-function ingest(setup: RaceSetup, messages: unknown[]) {
-  return retryingConflicts(() =>
-    ingestMessages(setup.deps, {
-      sourceId: 'web',
-      messages,
-      receivedAt: setup.clock.now,
-    }),
-  );
-}
 
 function event(userId: string, fields: Record<string, unknown>) {
   sequence += 1;
@@ -67,7 +57,7 @@ async function randomStep(
   await pause(random, 20);
   const choice = Math.floor(random() * 4);
   if (choice === 0) {
-    await ingest(setup, qualifying(leadId).slice(1));
+    await ingestRetrying(setup, qualifying(leadId).slice(1));
   } else if (choice === 1) {
     await runSweep(setup.deps, {
       now: setup.clock.now,
@@ -116,7 +106,7 @@ describe('dispositions racing ingest and the sweep', () => {
     for (let round = 0; round < ROUNDS; round += 1) {
       const random = seededRandom(2000 + round);
       const leadId = `disposed-${round}`;
-      await ingest(setup, qualifying(leadId));
+      await ingestRetrying(setup, qualifying(leadId));
       for (let phase = 0; phase < PHASES; phase += 1) {
         setup.clock.advance(Math.floor(random() * 60) * DAY_MS);
         const steps = Array.from({ length: 6 }, () =>

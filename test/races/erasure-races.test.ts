@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../bench/workload.js';
 import { NotFoundError } from '../../functions/domain/errors.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import {
+  ingestRetrying,
   pause,
   type RaceSetup,
   raceRounds,
@@ -15,16 +15,6 @@ import {
 } from './support/table-check.js';
 
 const ROUNDS = raceRounds(2);
-
-function ingest(setup: RaceSetup, messages: unknown[]) {
-  return retryingConflicts(() =>
-    ingestMessages(setup.deps, {
-      sourceId: 'web',
-      messages,
-      receivedAt: setup.clock.now,
-    }),
-  );
-}
 
 function identify(userId: string, title: string, anonymousId?: string) {
   return {
@@ -71,7 +61,7 @@ async function storeCommittee(setup: RaceSetup, round: number) {
     identify(peers[1] as string, 'CIO'),
     demo({ userId: peers[1] as string }, `${round}-cio-demo`),
   ];
-  await ingest(setup, messages);
+  await ingestRetrying(setup, messages);
   return {
     lead,
     anonymous,
@@ -104,7 +94,7 @@ describe('erasure racing ingest', () => {
       const racing = writers.map(async (write, writer) => {
         for (let i = 0; i < 6; i += 1) {
           await pause(random, 15);
-          await ingest(setup, [write(i * 10 + writer)]);
+          await ingestRetrying(setup, [write(i * 10 + writer)]);
         }
       });
       const erasure = (async () => {

@@ -2,6 +2,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrencyError } from '../../../functions/domain/errors.js';
 import { sleepWithJitter } from '../../../functions/use-cases/concurrency.js';
+import { ingestMessages } from '../../../functions/use-cases/ingest-messages.js';
 import type { realDependencies } from '../../support/dependencies.js';
 
 /** The use cases' dependencies on a fresh table and bus, as tests build. */
@@ -26,6 +27,20 @@ export async function scanTable(setup: RaceSetup): Promise<TableItem[]> {
     start = page.LastEvaluatedKey as Record<string, never> | undefined;
   } while (start !== undefined);
   return items;
+}
+
+/**
+ * Ingests messages from the `web` source at the setup's clock, retried
+ * after a ConcurrencyError as a tracking client retries a 503.
+ */
+export function ingestRetrying(setup: RaceSetup, messages: unknown[]) {
+  return retryingConflicts(() =>
+    ingestMessages(setup.deps, {
+      sourceId: 'web',
+      messages,
+      receivedAt: setup.clock.now,
+    }),
+  );
 }
 
 /**
