@@ -177,7 +177,7 @@ function hasAdminToken(
 ): boolean {
   const header = request.headers.authorization ?? '';
   const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() ?? '';
-  // Digests have one length, so the comparison time tells nothing about
+  // Digests have one length, so the comparison time reveals nothing about
   // the token's length either.
   return timingSafeEqual(sha256(token), sha256(options.adminToken));
 }

@@ -40,7 +40,7 @@ function countLines(summary: ReplaySummary): string[] {
   ];
 }
 
-/** Formats a lead count, or says that the responses left leads out. */
+/** Formats a lead count, or a note that the responses left leads out. */
 function reported(value: number | null): string {
   return value === null
     ? 'not in the responses (the stage sets trackingResponse to counts)'

@@ -33,10 +33,10 @@ function throttled(): Error {
 }
 
 /**
- * Picks a fault for about one call in six: a write that commits but
- * whose caller gets a timeout, a request throttled before it reaches
- * the table, or a conditional write whose response is lost and that the
- * SDK sends again. Transactions are not sent again here. The SDK gives
+ * Picks a fault for about one call in six. A write commits but its
+ * caller gets a timeout, a request is throttled before it reaches the
+ * table, or a conditional write loses its response and the SDK sends it
+ * again. Transactions are not sent again here. The SDK gives
  * each one an idempotency token, so DynamoDB answers its retry with the
  * first result.
  */

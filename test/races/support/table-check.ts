@@ -93,11 +93,11 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
 
 /**
  * Lists every way the table breaks the guarantees that hold once no
- * request is running: a live lead counts exactly the events stored under
- * it, every event has its message marker and every marker one event, a
- * tombstone points at a stored lead and is not part of a cycle, every
- * membership item matches its lead's state, and no history, link or
- * outbox item outlives its lead. Returns one line per violation.
+ * request is running. A live lead counts exactly the events stored under
+ * it. Every event has its message marker and every marker one event. A
+ * tombstone points at a stored lead and is not part of a cycle. Every
+ * membership item matches its lead's state. No history, link or outbox
+ * item outlives its lead. Returns one line per violation.
  */
 export function tableViolations(items: readonly TableItem[]): string[] {
   const violations: string[] = [];
