@@ -140,7 +140,7 @@ export function newOutcomeSalt(): string {
 /**
  * Returns the key of a lead episode in the conversion outcomes.
  * NOTE: a lead first written before outcomeSalt existed has no salt, and
- * anyone who knows its id can compute its key, erased or not.
+ * anyone with its id can compute its key, erased or not.
  */
 function episodeKeyOf(state: LeadState, episode: number): string {
   const parts =

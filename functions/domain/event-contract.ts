@@ -172,7 +172,7 @@ export const accountQualifiedDetailSchema = baseDetailSchema.extend({
 /**
  * Detail of "Lead Erased": every item of the lead was deleted. It names
  * the lead only by the SHA-256 of its id, which systems that store the
- * id compute to find their own copy. Whoever knows an id can do the same.
+ * id compute to find their own copy. Anyone with an id can do the same.
  */
 export const leadErasedDetailSchema = baseDetailSchema.extend({
   leadIdSha256: z.string().regex(/^[0-9a-f]{64}$/),

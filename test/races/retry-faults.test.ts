@@ -37,8 +37,8 @@ function throttled(): Error {
  * caller gets a timeout, a request is throttled before it reaches the
  * table, or a conditional write loses its response and the SDK sends it
  * again. Transactions are not sent again here. The SDK gives
- * each one an idempotency token, so DynamoDB answers its retry with the
- * first result.
+ * each one an idempotency token, so DynamoDB returns the first result
+ * for its retry.
  */
 function randomFaults(random: () => number): FaultPlan {
   return (command) => {
