@@ -91,7 +91,11 @@ export interface AccountScore {
 
 /** A change of account status, the cause of "Account Qualified". */
 export interface AccountTransition {
-  kind: 'qualified' | 'recycled';
+  /**
+   * `resumed` restores an episode ended less than ACCOUNT_RESUME_WINDOW_MS
+   * before, and sends no event.
+   */
+  kind: 'qualified' | 'recycled' | 'resumed';
   episode: number;
   at: number;
   score: AccountScore;
@@ -463,10 +467,21 @@ export function decayedIntent(
 }
 
 /**
+ * Time after an episode's end during which an account that holds its
+ * qualification again resumes that episode instead of starting a new
+ * one. A check that read the members before a concurrent member change
+ * can end an episode that the change keeps; the next check reads the
+ * change well within this window, and resuming then sends no second
+ * "Account Qualified" for one committee.
+ */
+export const ACCOUNT_RESUME_WINDOW_MS = 60_000;
+
+/**
  * Evaluates an account at `now` with hysteresis. The account qualifies
  * as a marketing qualified account (MQA) when its score and coverage meet
  * the model's rule. Its episode ends when the score falls below the
- * recycle level or a required role loses its last engaged lead.
+ * recycle level or a required role loses its last engaged lead, and
+ * resumes when neither holds any more within ACCOUNT_RESUME_WINDOW_MS.
  */
 export function evaluateAccount(
   stored: AccountState,
@@ -479,6 +494,20 @@ export function evaluateAccount(
   const state = { ...stored, modelVersion: model.version };
   if (policy === undefined) {
     return { state, score, transition: undefined };
+  }
+  const below = score.score < policy.qualification.recycleBelow;
+  const holds = !below && score.missingRequired.length === 0;
+  if (holds && endedRecently(state, now)) {
+    state.status = 'mqa';
+    state.statusChangedAt = now;
+    state.nextReviewAt = accountReviewAt(members, model, score, now);
+    const transition: AccountTransition = {
+      kind: 'resumed',
+      episode: state.episode,
+      at: now,
+      score,
+    };
+    return { state, score, transition };
   }
   if (state.status !== 'mqa' && score.meetsRule) {
     state.status = 'mqa';
@@ -494,8 +523,7 @@ export function evaluateAccount(
     };
     return { state, score, transition };
   }
-  const below = score.score < policy.qualification.recycleBelow;
-  if (state.status === 'mqa' && (below || score.missingRequired.length > 0)) {
+  if (state.status === 'mqa' && !holds) {
     state.status = 'engaged';
     state.statusChangedAt = now;
     delete state.nextReviewAt;
@@ -508,6 +536,17 @@ export function evaluateAccount(
     return { state, score, transition };
   }
   return { state, score, transition: undefined };
+}
+
+/** Tells whether an account's episode ended within the resume window. */
+function endedRecently(state: AccountState, now: number): boolean {
+  // An account leaves mqa only by ending an episode, so a later status
+  // with a past episode marks that end.
+  return (
+    state.status !== 'mqa' &&
+    state.episode > 0 &&
+    now - state.statusChangedAt < ACCOUNT_RESUME_WINDOW_MS
+  );
 }
 
 /**

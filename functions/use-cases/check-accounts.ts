@@ -1,6 +1,7 @@
 import {
   type AccountMember,
   type AccountState,
+  type AccountTransition,
   accountReviewAt,
   accountsToCheck,
   evaluateAccount,
@@ -97,6 +98,8 @@ async function checkAccount(
   accountId: string,
   now: number,
 ): Promise<OutgoingEvent[]> {
+  const published: OutgoingEvent[] = [];
+  let endedEpisode = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const account = await readAccount(deps, accountId);
     try {
@@ -106,15 +109,26 @@ async function checkAccount(
       if (linked?.state?.status === 'mqa') {
         await settleAccount(deps, linked.accountId, linked.state, [], now);
       }
-      return await settleAccount(
+      const settled = await settleAccount(
         deps,
         account.accountId,
         account.state,
         account.members,
         now,
       );
+      published.push(...settled.outgoing);
+      // A member whose write committed after this read but before the
+      // episode's end is seen only by a read after the end, which
+      // resumes the episode if that member keeps it qualified.
+      if (settled.transition?.kind !== 'recycled' || endedEpisode) {
+        return published;
+      }
+      endedEpisode = true;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
+      // Another check wrote the account after the end, so it read every
+      // member this read could.
+      if (endedEpisode) return published;
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
     }
   }
@@ -123,10 +137,17 @@ async function checkAccount(
   );
 }
 
+/** Status change and events of one account check. */
+interface Settlement {
+  transition: AccountTransition | undefined;
+  /** Events written with the change, to publish. */
+  outgoing: OutgoingEvent[];
+}
+
 /**
  * Evaluates one account and writes its status change or new review time,
- * if any, under its version. Returns the events to publish; raises
- * VersionConflictError when the account changed meanwhile.
+ * if any, under its version. Raises VersionConflictError when the
+ * account changed meanwhile.
  */
 async function settleAccount(
   deps: ScoringDependencies,
@@ -134,20 +155,22 @@ async function settleAccount(
   stored: AccountState | undefined,
   members: readonly AccountMember[],
   now: number,
-): Promise<OutgoingEvent[]> {
+): Promise<Settlement> {
   const current = stored ?? newAccount(accountId, deps.model, now);
   const evaluation = evaluateAccount(current, members, deps.model, now);
   const { transition } = evaluation;
   const state = { ...evaluation.state, version: current.version + 1 };
   if (transition === undefined) {
-    if (current.status !== 'mqa') return [];
+    if (current.status !== 'mqa') return { transition, outgoing: [] };
     const reviewAt = accountReviewAt(
       members,
       deps.model,
       evaluation.score,
       now,
     );
-    if (!needsNewReview(current, reviewAt, now)) return [];
+    if (!needsNewReview(current, reviewAt, now)) {
+      return { transition, outgoing: [] };
+    }
     if (reviewAt === undefined) delete state.nextReviewAt;
     else state.nextReviewAt = reviewAt;
   }
@@ -159,7 +182,7 @@ async function settleAccount(
     expectedVersion: current.version,
     state,
     outgoing,
-    ...(transition?.kind === 'qualified'
+    ...(transition?.kind === 'qualified' || transition?.kind === 'resumed'
       ? { unchangedMembers: qualifyingMembers(accountId, members, deps, now) }
       : {}),
   });
@@ -168,9 +191,10 @@ async function settleAccount(
       accountId,
       status: state.status,
       episode: transition.episode,
+      change: transition.kind,
     });
   }
-  return outgoing;
+  return { transition, outgoing };
 }
 
 /**
@@ -180,9 +204,9 @@ async function settleAccount(
  * account on data that is gone. A member of a linked email domain counts
  * only through a group lead that links the domain, so that lead is kept
  * unchanged too.
- * NOTE: an episode ending rests on members missing from the read, which
- * no check can cover, so a stale read can still end an episode that a
- * concurrent member change would have kept.
+ * An episode's end rests on members missing from the read, which no
+ * condition can cover, so checkAccount reads the account again after an
+ * end instead.
  */
 function qualifyingMembers(
   accountId: string,

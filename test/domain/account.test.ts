@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ACCOUNT_RESUME_WINDOW_MS,
   type AccountMember,
   accountOf,
   accountReviewAt,
@@ -229,6 +230,84 @@ describe('evaluateAccount', () => {
     expect(later.transition?.kind).toBe('recycled');
     expect(later.state.status).toBe('engaged');
     expect(again.transition).toBeUndefined();
+  });
+
+  describe('after an episode ends', () => {
+    const qualifying = [
+      member('cpo', 'procurement', 40),
+      member('cfo', 'finance', 40),
+    ];
+    const qualified = evaluateAccount(start, qualifying, model, T0).state;
+    const endedAt = T0 + 1_000;
+    const ended = evaluateAccount(
+      qualified,
+      [member('cfo', 'finance', 40)],
+      model,
+      endedAt,
+    );
+    // Above the recycle level (50) and below the threshold (80).
+    const holding = [
+      member('cpo', 'procurement', 25),
+      member('cfo', 'finance', 30),
+    ];
+
+    it('ends when the required role has no engaged lead', () => {
+      expect(ended.transition?.kind).toBe('recycled');
+      expect(ended.state.status).toBe('engaged');
+    });
+
+    it('resumes the episode within the window', () => {
+      const at = endedAt + ACCOUNT_RESUME_WINDOW_MS - 1;
+
+      const result = evaluateAccount(ended.state, holding, model, at);
+
+      expect(result.transition?.kind).toBe('resumed');
+      expect(result.state.status).toBe('mqa');
+      expect(result.state.episode).toBe(1);
+      expect(result.state.qualifiedAt).toBe(T0);
+      expect(result.state.statusChangedAt).toBe(at);
+      expect(result.state.nextReviewAt).toBeGreaterThan(at);
+    });
+
+    it('stays ended after the window below the threshold', () => {
+      const at = endedAt + ACCOUNT_RESUME_WINDOW_MS;
+
+      const result = evaluateAccount(ended.state, holding, model, at);
+
+      expect(result.transition).toBeUndefined();
+      expect(result.state.status).toBe('engaged');
+    });
+
+    it('starts a new episode after the window', () => {
+      const at = endedAt + ACCOUNT_RESUME_WINDOW_MS;
+
+      const result = evaluateAccount(ended.state, qualifying, model, at);
+
+      expect(result.transition?.kind).toBe('qualified');
+      expect(result.state.episode).toBe(2);
+      expect(result.state.qualifiedAt).toBe(at);
+    });
+
+    it('stays ended within the window without the required role', () => {
+      const members = [member('cfo', 'finance', 60), member('cio', 'it', 60)];
+
+      const result = evaluateAccount(ended.state, members, model, endedAt + 1);
+
+      expect(result.transition).toBeUndefined();
+      expect(result.state.status).toBe('engaged');
+    });
+  });
+
+  it('never resumes an account that was not qualified', () => {
+    const holding = [
+      member('cpo', 'procurement', 25),
+      member('cfo', 'finance', 30),
+    ];
+
+    const result = evaluateAccount(start, holding, model, T0 + 1);
+
+    expect(result.transition).toBeUndefined();
+    expect(result.state.episode).toBe(0);
   });
 });
 

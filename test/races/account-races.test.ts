@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ACCOUNT_RESUME_WINDOW_MS } from '../../functions/domain/account.js';
 import {
   ConcurrencyError,
   NotFoundError,
@@ -115,6 +116,58 @@ describe('account checks racing member changes', () => {
     expect(account.status).toBe('engaged');
     expect(accountQualified(setup)).toEqual([]);
   });
+
+  it('keeps an episode that a lead engaged after the read holds', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const cpo = 'cpo@acme.example';
+    const cfo = 'cfo@acme.example';
+    const vp = 'vp@acme.example';
+    await ingest(setup, [member(cpo, 'CPO'), demo(cpo)]);
+    await ingest(setup, [member(cfo, 'CFO'), demo(cfo)]);
+    setup.clock.advance(1_000);
+    // The CPO's unsubscribe leaves procurement uncovered in its check's
+    // read, which waits until a VP of Procurement has engaged and that
+    // lead's own check has found the account still qualified.
+    const held = holdNextAccountRead(setup, 'domain:acme.example');
+    const ending = ingest(setup, [unsubscribe(cpo)]);
+    await held.read;
+    await ingest(setup, [member(vp, 'VP Procurement'), demo(vp)]);
+    held.release();
+    await ending;
+
+    const account = await getAccount(setup.deps, 'domain:acme.example');
+    expect(account.coverage.missingRequired).toEqual([]);
+    expect(account.status).toBe('mqa');
+    expect(account.episode).toBe(1);
+    expect(accountQualified(setup)).toHaveLength(1);
+  });
+});
+
+describe('account episode that ended moments before', () => {
+  it.each([
+    { delayMs: 30_000, episode: 1, events: 1 },
+    { delayMs: ACCOUNT_RESUME_WINDOW_MS, episode: 2, events: 2 },
+  ])(
+    'qualifies $delayMs ms after an end as episode $episode',
+    async ({ delayMs, episode, events }) => {
+      const setup = await realDependencies({ model: accountModel() });
+      const cpo = 'cpo@acme.example';
+      const cfo = 'cfo@acme.example';
+      const vp = 'vp@acme.example';
+      await ingest(setup, [member(cpo, 'CPO'), demo(cpo)]);
+      await ingest(setup, [member(cfo, 'CFO'), demo(cfo)]);
+      await ingest(setup, [unsubscribe(cpo)]);
+      const ended = await getAccount(setup.deps, 'domain:acme.example');
+      setup.clock.advance(delayMs);
+      await ingest(setup, [member(vp, 'VP Procurement'), demo(vp)]);
+
+      const account = await getAccount(setup.deps, 'domain:acme.example');
+      expect(ended.status).toBe('engaged');
+      expect(account.status).toBe('mqa');
+      expect(account.episode).toBe(episode);
+      expect(accountQualified(setup)).toHaveLength(events);
+    },
+  );
 });
 
 describe('many leads of one account crossing at once', () => {
