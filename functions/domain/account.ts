@@ -1,4 +1,5 @@
 import { sha256Hex } from './canonical-json.js';
+import { normalizeCompanyName } from './company-name.js';
 import { decayFactor, timeBelowLevel } from './decay.js';
 import { roundCents } from './explanation.js';
 import { scoreFit } from './fit.js';
@@ -11,8 +12,8 @@ import { QUARTER_MS } from './time.js';
 
 /**
  * Accounts and buying groups. A lead belongs to one account, named by
- * the strongest source it has: a group call's groupId, then a company
- * trait, then its business email domain. Each lead keeps a membership
+ * the strongest source it has: a group call's groupId, then its business
+ * email domain, then a company trait. Each lead keeps a membership
  * snapshot under its account: role, firmographic fit, intent and status
  * at one time. The snapshot is rewritten only when one of those fields
  * changes in a way that matters (see membershipChanged). The account's
@@ -145,10 +146,12 @@ export function boundedAccountId(kind: string, name: string): string {
 /**
  * Returns the id an account is stored under for an id as a caller may
  * spell it. The name of a `domain:` or `company:` id is normalized as
- * accountOf normalizes it at ingest (trimmed, Unicode NFC, lower case,
- * and for a domain without a trailing dot), so `domain:ACME.example`
- * names `domain:acme.example`. A group id is only trimmed, as at ingest,
- * because it is a case-sensitive key of another system.
+ * accountOf normalizes it at ingest: a domain is trimmed, in Unicode NFC,
+ * lower case and without a trailing dot (`domain:ACME.example.` names
+ * `domain:acme.example`), and a company name goes through
+ * normalizeCompanyName (`company:ACME, Inc.` names `company:acme`). A
+ * group id is only trimmed, as at ingest, because it is a case-sensitive
+ * key of another system. A shortened id is kept as it is.
  */
 export function storedAccountId(requestedId: string): string {
   const accountId = requestedId.trim();
@@ -161,10 +164,27 @@ export function storedAccountId(requestedId: string): string {
     return domain === undefined ? accountId : boundedAccountId(kind, domain);
   }
   if (kind === 'company') {
-    return boundedAccountId(kind, normalizeText(name).replace(/\s+/g, ' '));
+    // Normalizing would remove the `~` of the hash suffix.
+    if (isShortenedAccountId(accountId)) return accountId;
+    const company = normalizeCompanyName(name);
+    return company === '' ? accountId : boundedAccountId(kind, company);
   }
   if (kind === 'group') return boundedAccountId(kind, name.trim());
   return accountId;
+}
+
+/**
+ * Tells whether an id has the form boundedAccountId gives a long name:
+ * a `~` and hash suffix, within 3 bytes of the limit, because a name is
+ * cut only at a character boundary.
+ */
+function isShortenedAccountId(accountId: string): boolean {
+  const bytes = Buffer.byteLength(accountId, 'utf8');
+  return (
+    bytes > MAX_ACCOUNT_ID_BYTES - 4 &&
+    bytes <= MAX_ACCOUNT_ID_BYTES &&
+    new RegExp(`~[0-9a-f]{${HASH_SUFFIX_DIGITS}}$`).test(accountId)
+  );
 }
 
 /**
@@ -195,14 +215,9 @@ export function accountOf(
     };
   }
   const company = firstTrait(state.traits, policy.companyTraits);
-  if (typeof company === 'string' && normalizeText(company) !== '') {
-    return {
-      accountId: boundedAccountId(
-        'company',
-        normalizeText(company).replace(/\s+/g, ' '),
-      ),
-      source: 'company',
-    };
+  const name = typeof company === 'string' ? normalizeCompanyName(company) : '';
+  if (name !== '') {
+    return { accountId: boundedAccountId('company', name), source: 'company' };
   }
   return undefined;
 }

@@ -66,11 +66,23 @@ describe('storedAccountId', () => {
   it.each([
     { company: ' Initech  Corp ', requested: ' company:initech corp ' },
     { company: 'Initech', requested: 'company: INITECH' },
+    { company: 'ACME, Inc', requested: 'company:Acme Inc.' },
+    { company: 'Acme Inc.', requested: 'company:acme' },
+    { company: 'AG Barr plc', requested: 'company:ag barr' },
   ])('finds the company $company as $requested', ({ company, requested }) => {
     const lead = leadWith('bob', { company });
     const stored = accountOf(lead, policy)?.accountId;
 
     expect(storedAccountId(requested)).toBe(stored);
+  });
+
+  it('finds a shortened company id as it is', () => {
+    const lead = leadWith('bob', { company: `${'Acme '.repeat(150)}Inc.` });
+    const stored = accountOf(lead, policy)?.accountId ?? '';
+
+    expect(stored).toMatch(/~[0-9a-f]{16}$/);
+    expect(storedAccountId(stored)).toBe(stored);
+    expect(storedAccountId(` ${stored} `)).toBe(stored);
   });
 });
 
@@ -99,9 +111,23 @@ describe('accountOf', () => {
   it('rolls up by the company trait without a business email', () => {
     const lead = leadWith('ann@gmail.com', { company: '  Acme  Corp ' });
     expect(accountOf(lead, policy)).toEqual({
-      accountId: 'company:acme corp',
+      accountId: 'company:acme',
       source: 'company',
     });
+  });
+
+  it('rolls up three spellings of a company into one account', () => {
+    const spellings = ['Acme Inc.', 'ACME, Inc', 'acme inc'];
+    const accounts = spellings.map(
+      (company, index) =>
+        accountOf(leadWith(`lead-${index}`, { company }), policy)?.accountId,
+    );
+    expect(accounts).toEqual(['company:acme', 'company:acme', 'company:acme']);
+  });
+
+  it('forms no account from a company name without letters', () => {
+    const lead = leadWith('ann@gmail.com', { company: ' — ' });
+    expect(accountOf(lead, policy)).toBeUndefined();
   });
 
   it('prefers the business email domain to the company trait', () => {

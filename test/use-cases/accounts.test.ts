@@ -143,9 +143,9 @@ describe('accounts', () => {
     ]);
 
     const group = await getAccount(deps, 'group:acct-9');
-    const company = await getAccount(deps, 'company:gamma ltd');
-    const spelled = await getAccount(deps, 'company: Gamma  LTD ');
-    expect(spelled.accountId).toBe('company:gamma ltd');
+    const company = await getAccount(deps, 'company:gamma');
+    const spelled = await getAccount(deps, 'company: Gamma  LTD. ');
+    expect(spelled.accountId).toBe('company:gamma');
     expect(group.leads.map((lead) => lead.leadId)).toEqual(['u-1']);
     expect(company.leads.map((lead) => lead.leadId)).toEqual(['u-2']);
     await expect(getAccount(deps, 'domain:gmail.com')).rejects.toThrow(
