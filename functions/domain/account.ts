@@ -341,7 +341,8 @@ export function membershipChanged(
 /**
  * Returns the accounts whose coverage or qualification a membership
  * change can change, so they must be evaluated again: both accounts when
- * an engaged lead moves, none while a lead stays below the engaged level.
+ * a lead moves from one account to another, none while a lead stays
+ * below the engaged level in one account.
  */
 export function accountsToCheck(
   before: Membership | undefined,
@@ -352,9 +353,14 @@ export function accountsToCheck(
   const linkAdded =
     after?.linkedAccountId !== undefined &&
     after.linkedAccountId !== before?.linkedAccountId;
-  if (!linkAdded && !(before?.engaged ?? false) && !(after?.engaged ?? false)) {
-    return [];
-  }
+  // A move takes the lead's fit from one account to the other, even when
+  // the lead is not engaged, and the highest fit is part of the score.
+  const moved =
+    before !== undefined &&
+    after !== undefined &&
+    before.accountId !== after.accountId;
+  const engaged = (before?.engaged ?? false) || (after?.engaged ?? false);
+  if (!linkAdded && !moved && !engaged) return [];
   const accounts = [before?.accountId, after?.accountId].filter(
     (id): id is string => id !== undefined,
   );

@@ -408,6 +408,19 @@ describe('accountsToCheck', () => {
     ]);
   });
 
+  it('checks both accounts when a lead below engagement moves', () => {
+    const before = { ...base, accountId: 'company:acme inc' };
+    const after = { ...base, accountId: 'company:acme' };
+    expect(accountsToCheck(before, after)).toEqual([
+      'company:acme inc',
+      'company:acme',
+    ]);
+  });
+
+  it('skips a lead below engagement joining its first account', () => {
+    expect(accountsToCheck(undefined, base)).toEqual([]);
+  });
+
   it('checks the group account when a lead links a domain', () => {
     const grouped = { ...base, accountId: 'group:g1' };
     const linked = { ...grouped, linkedAccountId: 'domain:a.example' };
