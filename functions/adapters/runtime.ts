@@ -1,10 +1,12 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
 import type { Log } from '../ports/logger.js';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
 import type { ScoringDependencies } from '../use-cases/dependencies.js';
@@ -21,6 +23,7 @@ import {
 } from './eventbridge/bus-check.js';
 import { EventBridgePublisher } from './eventbridge/event-publisher.js';
 import { loadModel } from './model-source.js';
+import { InvocationLogger } from './observability/logger.js';
 import { SERVICE_NAME } from './observability/metric-names.js';
 import { createMetrics } from './observability/metrics.js';
 import { redactLogValue } from './observability/redaction.js';
@@ -35,8 +38,13 @@ export interface Runtime {
   writeKeys: WriteKeyVerifier | undefined;
   /** Response of the tracking routes: lead ids and scores, or counts. */
   trackingResponse: TrackingResponse;
-  logger: Logger;
-  metrics: Metrics;
+  /**
+   * Logger shared by all invocations of the process. Handlers log through
+   * an invocation's child logger instead (see startInvocation).
+   */
+  logger: InvocationLogger;
+  /** Stage name, the `stage` dimension of every metric. */
+  stageName: string;
   tracer: Tracer;
   /**
    * Resolves once the configured event bus is confirmed to exist, and
@@ -73,7 +81,7 @@ const BUS_CHECK_RETRY_MS = 30_000;
 
 export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   const config = readConfig(env);
-  const logger = new Logger({
+  const logger = new InvocationLogger({
     serviceName: SERVICE_NAME,
     jsonReplacerFn: redactLogValue,
   });
@@ -119,8 +127,41 @@ export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
     writeKeys: writeKeyVerifier(config, tracer, log),
     trackingResponse: config.TRACKING_RESPONSE,
     logger,
-    metrics: createMetrics(config.STAGE_NAME),
+    stageName: config.STAGE_NAME,
     tracer,
+  };
+}
+
+/**
+ * The runtime of one invocation: a child logger that adds the
+ * invocation's keys to every line, dependencies that log through it, and
+ * metrics of its own.
+ */
+export interface Invocation extends Omit<Runtime, 'logger'> {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Creates the logger, dependencies and metrics of one invocation. Keys
+ * and metrics live on objects that no other invocation uses, so lines
+ * and metrics stay apart when one process runs several invocations at
+ * once, as the local server does. The child logger keeps the runtime's
+ * persistent keys (model version, stage). Lines logged by components
+ * built once per runtime, such as the write key verifier and the event
+ * bus check, carry none of an invocation's keys.
+ */
+export function startInvocation(
+  runtime: Runtime,
+  keys: LogAttributes,
+  context?: Context,
+): Invocation {
+  const logger = runtime.logger.forInvocation(keys, context);
+  return {
+    ...runtime,
+    deps: { ...runtime.deps, log: logAdapter(logger) },
+    logger,
+    metrics: createMetrics(runtime.stageName),
   };
 }
 

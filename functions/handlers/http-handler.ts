@@ -8,42 +8,46 @@ import { problemResponse } from '../adapters/http/problem.js';
 import type { HttpResponse } from '../adapters/http/responses.js';
 import { flushMetrics } from '../adapters/observability/metrics.js';
 import { traceHandler } from '../adapters/observability/tracing.js';
-import { type Runtime, runtime } from '../adapters/runtime.js';
+import {
+  type Invocation,
+  runtime,
+  startInvocation,
+} from '../adapters/runtime.js';
 
 type RouteHandler = (
   request: ApiRequest,
-  runtime: Runtime,
+  invocation: Invocation,
 ) => Promise<HttpResponse>;
 
 /**
  * Wraps a route handler: accepts both API Gateway payload formats,
- * builds the runtime once, uses the API Gateway request id as the
- * correlation id of every log line, traces the call, answers every error
- * as problem+json in one place and flushes the metrics the handler
- * recorded.
+ * builds the runtime once, gives each call a child logger that labels its
+ * lines with the API Gateway request id (`correlation_id`) and the route,
+ * traces the call, converts every error to problem+json in one place
+ * and flushes the metrics the call recorded.
  */
 export function httpHandler(handle: RouteHandler) {
   return async (
     event: ApiGatewayEvent,
     context?: Context,
   ): Promise<HttpResponse> => {
-    const current = runtime();
     const request = normalizeRequest(event);
     const { requestId } = request;
     const route = `${request.method} ${request.routePath ?? request.path}`;
-    current.logger.addContext(context ?? ({} as Context));
-    current.logger.setCorrelationId(requestId);
-    current.logger.appendKeys({ route });
+    const invocation = startInvocation(
+      runtime(),
+      { correlation_id: requestId, route },
+      context,
+    );
     try {
-      await current.ready();
-      return await traceHandler(current.tracer, route, () =>
-        handle(request, current),
+      await invocation.ready();
+      return await traceHandler(invocation.tracer, route, () =>
+        handle(request, invocation),
       );
     } catch (error) {
-      return problemResponse(error, current.deps.log, requestId);
+      return problemResponse(error, invocation.deps.log, requestId);
     } finally {
-      flushMetrics(current.metrics);
-      current.logger.removeKeys(['correlation_id', 'route']);
+      flushMetrics(invocation.metrics);
     }
   };
 }

@@ -29,10 +29,10 @@ export const MAX_BATCH_BYTES = 500 * 1024;
  * 200 with a result per message, so one bad message never makes a client
  * drop or resend the whole batch.
  */
-export const handler = httpHandler(async (request, runtime) => {
-  const { deps, metrics } = runtime;
+export const handler = httpHandler(async (request, invocation) => {
+  const { deps, metrics } = invocation;
   const payload = routePayload(request);
-  const writeKeys = requireWriteKeys(runtime.writeKeys);
+  const writeKeys = requireWriteKeys(invocation.writeKeys);
   const headerKey = basicAuthUser(request);
   let sourceId =
     headerKey === undefined
@@ -47,7 +47,7 @@ export const handler = httpHandler(async (request, runtime) => {
     receivedAt: deps.clock(),
   });
   recordIngestMetrics(metrics, result);
-  return jsonResponse(200, responseBody(result, runtime.trackingResponse));
+  return jsonResponse(200, responseBody(result, invocation.trackingResponse));
 });
 
 function routePayload(request: ApiRequest): TrackingPayload {

@@ -26,25 +26,29 @@ import { routeTable } from './route-table.js';
  */
 export const handler = httpHandler(
   routeTable({
-    'POST /leads/{leadId}/disposition': async (request, runtime) => {
+    'POST /leads/{leadId}/disposition': async (request, invocation) => {
       const disposition = dispositionOf(request);
       const result = await recordDisposition(
-        runtime.deps,
+        invocation.deps,
         leadIdOf(request),
         disposition,
       );
       if (result.changed && disposition.kind === 'recycled') {
-        recordSalesRecycle(runtime.metrics);
+        recordSalesRecycle(invocation.metrics);
       }
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },
-    'POST /leads/{leadId}/recycle': async (request, runtime) => {
+    'POST /leads/{leadId}/recycle': async (request, invocation) => {
       const reason = recycleReasonOf(request);
-      const result = await recordDisposition(runtime.deps, leadIdOf(request), {
-        kind: 'recycled',
-        reason,
-      });
-      if (result.changed) recordSalesRecycle(runtime.metrics);
+      const result = await recordDisposition(
+        invocation.deps,
+        leadIdOf(request),
+        {
+          kind: 'recycled',
+          reason,
+        },
+      );
+      if (result.changed) recordSalesRecycle(invocation.metrics);
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },
     'DELETE /leads/{leadId}': async (request, { deps }) => {

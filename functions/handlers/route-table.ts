@@ -1,12 +1,12 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import type { HttpResponse } from '../adapters/http/responses.js';
-import type { Runtime } from '../adapters/runtime.js';
+import type { Invocation } from '../adapters/runtime.js';
 import { NotFoundError } from '../domain/errors.js';
 
 /** Serves one route of a function that serves several. */
 export type RouteHandler = (
   request: ApiRequest,
-  runtime: Runtime,
+  invocation: Invocation,
 ) => Promise<HttpResponse>;
 
 /**
@@ -20,7 +20,7 @@ export function routeTable(routes: Record<string, RouteHandler>): RouteHandler {
     const pattern = new RegExp(`^${template.replace(/\{\w+\}/g, '[^/]+')}/?$`);
     return { method, template, pattern, handle };
   });
-  return (request, runtime) => {
+  return (request, invocation) => {
     const match = entries.find(
       (entry) =>
         entry.method === request.method &&
@@ -33,6 +33,6 @@ export function routeTable(routes: Record<string, RouteHandler>): RouteHandler {
         `No route serves ${request.method} ${request.path}.`,
       );
     }
-    return match.handle(request, runtime);
+    return match.handle(request, invocation);
   };
 }

@@ -4,7 +4,7 @@ import {
   recordSweepMetrics,
 } from '../adapters/observability/metrics.js';
 import { traceHandler } from '../adapters/observability/tracing.js';
-import { runtime } from '../adapters/runtime.js';
+import { runtime, startInvocation } from '../adapters/runtime.js';
 import { runSweep, type SweepResult } from '../use-cases/run-sweep.js';
 
 /** Time kept back from the Lambda timeout to finish the current item. */
@@ -22,10 +22,14 @@ const MIN_RUN_MS = 1_000;
  */
 export async function handler(
   event: unknown,
-  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  context?: Context,
 ): Promise<SweepResult> {
-  const { deps, logger, metrics, tracer, ready } = runtime();
-  logger.setCorrelationId(executionIdOf(event));
+  const executionId = executionIdOf(event);
+  const { deps, metrics, tracer, ready } = startInvocation(
+    runtime(),
+    executionId === undefined ? {} : { correlation_id: executionId },
+    context,
+  );
   const now = deps.clock();
   const deadline = sweepDeadline(now, context?.getRemainingTimeInMillis());
   try {
@@ -37,7 +41,6 @@ export async function handler(
     return result;
   } finally {
     flushMetrics(metrics);
-    logger.removeKeys(['correlation_id']);
   }
 }
 
