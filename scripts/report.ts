@@ -30,8 +30,10 @@ const MONTHS_IN_FLIGHT = 12;
 export const USAGE = `Usage: npm run report -- conversion [options]
 
 conversion  prints, per band of the score at qualification, how many
-            qualified leads sales accepted, rejected, recycled and
-            converted to an SQL or opportunity
+            qualified lead episodes have each final disposition
+            (accepted, rejected, recycled, converted to an SQL or to
+            an opportunity), each episode counted once, and the share
+            that ended converted
 
 Options (defaults in brackets):
   --table NAME       lead table [TABLE_NAME, else ${DEFAULT_TABLE}]

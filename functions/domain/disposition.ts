@@ -47,10 +47,59 @@ export interface DispositionPlan {
 }
 
 /**
+ * A disposition as one step of an episode's order: its kind, with
+ * converted split by the stage the lead reached.
+ */
+export type DispositionStep =
+  | 'accepted'
+  | 'rejected'
+  | 'recycled'
+  | 'sql'
+  | 'opportunity';
+
+/**
+ * Steps that may follow each step within one episode. Sales accepts an
+ * MQL, rejects it, sends it back (recycled) or converts it, and a
+ * conversion moves only from sql to opportunity. Rejected, recycled and
+ * opportunity are last steps, and a converted lead cannot be rejected,
+ * recycled or accepted again. A lead without a disposition in its
+ * episode may take any step.
+ */
+const NEXT_STEPS: Record<DispositionStep, readonly DispositionStep[]> = {
+  accepted: ['rejected', 'recycled', 'sql', 'opportunity'],
+  sql: ['opportunity'],
+  opportunity: [],
+  rejected: [],
+  recycled: [],
+};
+
+/** Returns the step of a disposition: its kind, or its stage if converted. */
+export function dispositionStep(disposition: {
+  kind: DispositionKind;
+  convertedTo?: 'sql' | 'opportunity' | undefined;
+}): DispositionStep {
+  if (disposition.kind !== 'converted') return disposition.kind;
+  return disposition.convertedTo ?? 'sql';
+}
+
+/** Returns a step as the API names it, such as `converted to sql`. */
+function stepLabel(step: DispositionStep): string {
+  return step === 'sql' || step === 'opportunity'
+    ? `converted to ${step}`
+    : step;
+}
+
+/** Joins labels as `a, b or c`. */
+function alternatives(labels: readonly string[]): string {
+  if (labels.length <= 1) return labels.join('');
+  return `${labels.slice(0, -1).join(', ')} or ${labels[labels.length - 1]}`;
+}
+
+/**
  * Tells whether a request repeats the disposition the lead already has
  * for its current episode, so a retried request changes nothing. Raises
- * ConflictError when it repeats a rejection or recycle with another
- * reason, because the episode has ended and its reason is already sent.
+ * ConflictError when it repeats the disposition with another reason,
+ * because the reason has already gone out in "Lead Disposition Changed".
  */
 export function repeatsDisposition(
   state: LeadState,
@@ -60,25 +109,55 @@ export function repeatsDisposition(
   const repeated =
     current !== undefined &&
     current.episode === state.episode &&
-    current.kind === request.kind &&
-    current.convertedTo === request.convertedTo;
+    dispositionStep(current) === dispositionStep(request);
   if (!repeated) return false;
-  const hasReason = request.kind === 'rejected' || request.kind === 'recycled';
-  if (hasReason && current.reason !== request.reason) {
+  if (current.reason !== request.reason) {
+    const stored =
+      current.reason === undefined
+        ? 'without a reason'
+        : `with the reason ${JSON.stringify(current.reason)}`;
     throw new ConflictError(
-      `Lead ${state.leadId} is already ${current.kind} in episode ${state.episode} with the reason ${JSON.stringify(current.reason ?? '')}; a disposition cannot change the reason of an ended episode.`,
+      `Lead ${state.leadId} is already ${stepLabel(dispositionStep(current))} in episode ${state.episode} ${stored}; the reason of a recorded disposition cannot change. Resend the same body to retry.`,
     );
   }
   return true;
 }
 
 /**
- * Applies a sales disposition at `now`. Accepted, rejected and recycled
- * need a lead that is an MQL now. Converted needs a lead that qualified
- * at least once and was not rejected or recycled by sales since. Rejected
- * and recycled end the episode, as the score falling below the recycle
- * level does. Raises ConflictError when the lead's state does not allow
- * the disposition.
+ * Raises ConflictError when the lead's disposition in its current episode
+ * does not allow the requested step next (see NEXT_STEPS), naming the
+ * current disposition and the steps it allows.
+ */
+function checkOrder(state: LeadState, request: DispositionRequest): void {
+  const previous = state.disposition;
+  if (previous === undefined || previous.episode !== state.episode) return;
+  const current = dispositionStep(previous);
+  const allowed = NEXT_STEPS[current];
+  if (allowed.includes(dispositionStep(request))) return;
+  const { leadId, episode } = state;
+  if (current === 'rejected' || current === 'recycled') {
+    throw new ConflictError(
+      `Lead ${leadId} was ${current} by sales in episode ${episode}, which ended the episode, so it takes no other disposition until it qualifies again.`,
+    );
+  }
+  const where = `Lead ${leadId} is ${stepLabel(current)} in episode ${episode}`;
+  if (allowed.length === 0) {
+    throw new ConflictError(
+      `${where}, the last step of an episode, so it takes no other disposition until it qualifies again.`,
+    );
+  }
+  throw new ConflictError(
+    `${where}, so it can only be ${alternatives(allowed.map(stepLabel))} next; a disposition cannot move back.`,
+  );
+}
+
+/**
+ * Applies a sales disposition at `now`. It must follow the episode's
+ * current disposition in the order of NEXT_STEPS. Accepted, rejected and
+ * recycled also need a lead that is an MQL now. Converted needs a lead
+ * that qualified at least once. Rejected and recycled end the episode,
+ * as the score falling below the recycle level does. Raises
+ * ConflictError when the lead's state does not allow the disposition.
  */
 export function planDisposition(
   state: LeadState,
@@ -95,20 +174,13 @@ export function planDisposition(
       `Lead ${state.leadId} never qualified; sales can only give a disposition on a lead that was an MQL.`,
     );
   }
+  checkOrder(state, request);
   if (kind !== 'converted' && status !== 'mql') {
     throw new ConflictError(
       `Lead ${state.leadId} is ${status}, not an MQL; only an MQL can be ${kind}.`,
     );
   }
   const previous = state.disposition;
-  const closed =
-    previous?.episode === state.episode &&
-    (previous.kind === 'rejected' || previous.kind === 'recycled');
-  if (kind === 'converted' && closed) {
-    throw new ConflictError(
-      `Lead ${state.leadId} was ${previous?.kind} by sales in episode ${state.episode}; it must qualify again before it can be converted.`,
-    );
-  }
 
   const evaluation =
     kind === 'rejected' || kind === 'recycled'
@@ -171,10 +243,10 @@ function outcomeOf(
 
 /**
  * Returns the id of a disposition's event. It includes the version of the
- * lead state the disposition changes, so a return to an earlier
- * disposition of the episode (converted, then accepted again) gets a new
- * id that consumers do not drop as a repeat. A retried request writes
- * nothing, so it publishes no second id.
+ * lead state the disposition changes, so every recorded disposition gets
+ * its own id, also in a lead whose dispositions moved back before they
+ * had an order. A retried request writes nothing, so it publishes no
+ * second id.
  */
 function dispositionEventId(
   state: LeadState,

@@ -1,55 +1,89 @@
-import type { OutcomeRecord } from '../../functions/domain/disposition.js';
+import {
+  type DispositionStep,
+  dispositionStep,
+  type OutcomeRecord,
+} from '../../functions/domain/disposition.js';
 
-/** Conversion of the qualified leads whose score fell in one band. */
+/**
+ * Conversion of the qualified leads whose score fell in one band. Each
+ * episode counts in exactly one of accepted, rejected, recycled, sql and
+ * opportunity: the one of its final disposition.
+ */
 export interface BandConversion {
   /** Lowest score of the band; the band ends below `from + width`. */
   from: number;
   /** Qualified lead episodes with at least one disposition. */
   episodes: number;
+  /** Episodes whose final disposition is accepted. */
   accepted: number;
   rejected: number;
   recycled: number;
-  /** Episodes converted to an SQL, or further to an opportunity. */
+  /** Episodes whose final disposition is converted to an SQL. */
   sql: number;
+  /** Episodes whose final disposition is converted to an opportunity. */
   opportunity: number;
-  /** Share of episodes converted to SQL or opportunity, 0 to 1. */
+  /** Share of episodes that ended converted (sql or opportunity), 0 to 1. */
   conversion: number;
 }
 
 /**
+ * Position of each step in the order an episode moves through. Of two
+ * dispositions of an episode recorded in the same millisecond, the one
+ * with the later step is final.
+ */
+const STEP_RANK: Record<DispositionStep, number> = {
+  accepted: 0,
+  sql: 1,
+  opportunity: 2,
+  rejected: 3,
+  recycled: 3,
+};
+
+/**
  * Groups dispositions by lead episode and counts, per band of the score
- * at qualification, the episodes that sales accepted, rejected, recycled
- * and converted. An episode counts once per kind however often sales
- * changed its mind; an opportunity counts as an SQL too.
+ * at qualification, the episodes by their final disposition: the latest
+ * one. So an episode that sales accepted and then rejected counts as
+ * rejected only, and one converted to an SQL and then an opportunity
+ * counts as opportunity only.
  */
 export function conversionByBand(
   outcomes: readonly OutcomeRecord[],
   bandWidth: number,
 ): BandConversion[] {
-  const episodes = new Map<string, OutcomeRecord[]>();
+  const finals = new Map<string, OutcomeRecord>();
   for (const outcome of outcomes) {
-    const list = episodes.get(outcome.episodeKey) ?? [];
-    list.push(outcome);
-    episodes.set(outcome.episodeKey, list);
+    const final = finals.get(outcome.episodeKey);
+    if (final === undefined || isLater(outcome, final)) {
+      finals.set(outcome.episodeKey, outcome);
+    }
   }
   const bands = new Map<number, BandConversion>();
-  for (const list of episodes.values()) {
-    const score = list[0]?.qualifiedScore ?? 0;
-    const from = Math.floor(score / bandWidth) * bandWidth;
+  for (const final of finals.values()) {
+    const from = Math.floor(final.qualifiedScore / bandWidth) * bandWidth;
     const band = bands.get(from) ?? emptyBand(from);
     bands.set(from, band);
-    const kinds = new Set(list.map((outcome) => outcome.kind));
-    const stages = new Set(list.map((outcome) => outcome.convertedTo));
     band.episodes += 1;
-    if (kinds.has('accepted')) band.accepted += 1;
-    if (kinds.has('rejected')) band.rejected += 1;
-    if (kinds.has('recycled')) band.recycled += 1;
-    if (stages.has('opportunity')) band.opportunity += 1;
-    if (stages.has('sql') || stages.has('opportunity')) band.sql += 1;
+    band[dispositionStep(final)] += 1;
   }
   return [...bands.values()]
-    .map((band) => ({ ...band, conversion: band.sql / band.episodes }))
+    .map((band) => ({
+      ...band,
+      conversion: (band.sql + band.opportunity) / band.episodes,
+    }))
     .sort((a, b) => b.from - a.from);
+}
+
+/**
+ * Tells whether an outcome comes after another of its episode: by time,
+ * then by step, then by event id so that the result does not depend on
+ * the order in which the outcomes were read.
+ */
+function isLater(outcome: OutcomeRecord, other: OutcomeRecord): boolean {
+  if (outcome.at !== other.at) return outcome.at > other.at;
+  const rank = STEP_RANK[dispositionStep(outcome)];
+  const otherRank = STEP_RANK[dispositionStep(other)];
+  if (rank !== otherRank) return rank > otherRank;
+  return outcome.eventId > other.eventId;
 }
 
 function emptyBand(from: number): BandConversion {
@@ -107,7 +141,7 @@ export function formatConversion(
     return `Conversion per score band, ${range}: no dispositions recorded.\n`;
   }
   return [
-    `Conversion per score band at qualification, ${range}`,
+    `Lead episodes by final disposition per score band at qualification, ${range}`,
     line(header),
     ...rows.map(line),
     '',

@@ -418,6 +418,9 @@ describe('local stack', () => {
     });
     expect(other.status).toBe(409);
     expect(other.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await other.json()) as ProblemDetails).detail).toContain(
+      'was recycled by sales in episode 1, which ended the episode',
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DispositionRequest } from '../../functions/domain/disposition.js';
 import { ConflictError } from '../../functions/domain/errors.js';
+import type { DispositionKind } from '../../functions/domain/lead.js';
 import type { LeadDispositionDetail } from '../../functions/domain/outgoing-events.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
@@ -116,19 +117,131 @@ describe('recordDisposition', () => {
     clock.advance(1000);
     await dispose({ kind: 'converted', convertedTo: 'sql' });
     clock.advance(1000);
-    await dispose({ kind: 'converted', convertedTo: 'opportunity' });
-    clock.advance(1000);
-    await dispose({ kind: 'converted', convertedTo: 'sql' });
-    clock.advance(1000);
-    const result = await dispose({ kind: 'accepted' });
+    const result = await dispose({
+      kind: 'converted',
+      convertedTo: 'opportunity',
+    });
 
     expect(result.changed).toBe(true);
-    expect(result.lead.disposition?.disposition).toBe('accepted');
     const ids = published('Lead Disposition Changed').map(
       (event) => event.eventId,
     );
-    expect(ids).toHaveLength(5);
-    expect(new Set(ids).size).toBe(5);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it.each<{
+    name: string;
+    before: DispositionRequest[];
+    request: DispositionRequest;
+    message: string;
+  }>([
+    {
+      name: 'accepted after sql',
+      before: [{ kind: 'converted', convertedTo: 'sql' }],
+      request: { kind: 'accepted' },
+      message:
+        'is converted to sql in episode 1, so it can only be converted to opportunity next',
+    },
+    {
+      name: 'sql after opportunity',
+      before: [
+        { kind: 'converted', convertedTo: 'sql' },
+        { kind: 'converted', convertedTo: 'opportunity' },
+      ],
+      request: { kind: 'converted', convertedTo: 'sql' },
+      message: 'is converted to opportunity in episode 1, the last step',
+    },
+    {
+      name: 'rejected after sql',
+      before: [{ kind: 'accepted' }, { kind: 'converted', convertedTo: 'sql' }],
+      request: { kind: 'rejected', reason: 'no budget' },
+      message: 'is converted to sql in episode 1',
+    },
+    {
+      name: 'recycled after opportunity',
+      before: [{ kind: 'converted', convertedTo: 'opportunity' }],
+      request: { kind: 'recycled', reason: 'later' },
+      message: 'is converted to opportunity in episode 1',
+    },
+    {
+      name: 'converted after rejected',
+      before: [{ kind: 'rejected', reason: 'no fit' }],
+      request: { kind: 'converted', convertedTo: 'sql' },
+      message: 'was rejected by sales in episode 1, which ended the episode',
+    },
+    {
+      name: 'accepted after recycled',
+      before: [{ kind: 'recycled', reason: 'later' }],
+      request: { kind: 'accepted' },
+      message: 'was recycled by sales in episode 1',
+    },
+    {
+      name: 'a reason added to accepted',
+      before: [{ kind: 'accepted' }],
+      request: { kind: 'accepted', reason: 'strong fit' },
+      message: 'is already accepted in episode 1 without a reason',
+    },
+    {
+      name: 'another reason for accepted',
+      before: [{ kind: 'accepted', reason: 'strong fit' }],
+      request: { kind: 'accepted', reason: 'demo booked' },
+      message: 'is already accepted in episode 1 with the reason "strong fit"',
+    },
+    {
+      name: 'a reason added to sql',
+      before: [{ kind: 'converted', convertedTo: 'sql' }],
+      request: { kind: 'converted', convertedTo: 'sql', reason: 'deal' },
+      message: 'is already converted to sql in episode 1 without a reason',
+    },
+  ])('rejects $name with 409', async ({ name, before, request, message }) => {
+    const userId = `order-${name.replace(/\W+/g, '-')}`;
+    const { dispose, published, repository } = await qualifiedLead(userId);
+    for (const step of before) await dispose(step);
+    const stored = await repository.getLead(userId);
+
+    const attempt = dispose(request);
+
+    await expect(attempt).rejects.toThrow(ConflictError);
+    await expect(attempt).rejects.toThrow(message);
+    const after = await repository.getLead(userId);
+    expect(after?.disposition).toEqual(stored?.disposition);
+    expect(after?.version).toBe(stored?.version);
+    expect(published('Lead Disposition Changed')).toHaveLength(before.length);
+  });
+
+  it.each<{ name: string; steps: DispositionRequest[] }>([
+    {
+      name: 'accepted, then rejected',
+      steps: [{ kind: 'accepted' }, { kind: 'rejected', reason: 'no fit' }],
+    },
+    {
+      name: 'accepted, then recycled',
+      steps: [{ kind: 'accepted' }, { kind: 'recycled', reason: 'later' }],
+    },
+    {
+      name: 'accepted, then opportunity',
+      steps: [
+        { kind: 'accepted', reason: 'demo booked' },
+        { kind: 'converted', convertedTo: 'opportunity' },
+      ],
+    },
+    {
+      name: 'sql without accepted',
+      steps: [{ kind: 'converted', convertedTo: 'sql' }],
+    },
+  ])('records $name', async ({ name, steps }) => {
+    const userId = `forward-${name.replace(/\W+/g, '-')}`;
+    const { dispose, published } = await qualifiedLead(userId);
+
+    const results = [];
+    for (const step of steps) results.push(await dispose(step));
+
+    for (const result of results) expect(result.changed).toBe(true);
+    const kinds = published('Lead Disposition Changed').map(
+      (event) => (event.detail as LeadDispositionDetail).disposition,
+    );
+    expect(kinds).toEqual(steps.map((step) => step.kind));
   });
 
   it('recycles through the recycle alias once', async () => {
@@ -198,7 +311,7 @@ describe('recordDisposition', () => {
     expect(bands).toHaveLength(1);
     expect(bands[0]).toMatchObject({
       episodes: 1,
-      accepted: 1,
+      accepted: 0,
       sql: 1,
       opportunity: 0,
       conversion: 1,
@@ -210,12 +323,13 @@ describe('conversionByBand', () => {
   const outcome = (
     episodeKey: string,
     qualifiedScore: number,
-    kind: 'accepted' | 'rejected' | 'converted',
+    kind: DispositionKind,
     convertedTo?: 'sql' | 'opportunity',
+    at = 0,
   ) => ({
     episodeKey,
-    eventId: `${episodeKey}-${kind}-${convertedTo}`,
-    at: 0,
+    eventId: `${episodeKey}-${kind}-${convertedTo}-${at}`,
+    at,
     kind,
     ...(convertedTo === undefined ? {} : { convertedTo }),
     qualifiedScore,
@@ -225,8 +339,8 @@ describe('conversionByBand', () => {
   it('counts conversion per band of the qualification score', () => {
     const bands = conversionByBand(
       [
-        outcome('a', 104, 'accepted'),
-        outcome('a', 104, 'converted', 'opportunity'),
+        outcome('a', 104, 'accepted', undefined, 1),
+        outcome('a', 104, 'converted', 'opportunity', 2),
         outcome('b', 108, 'rejected'),
         outcome('c', 131, 'converted', 'sql'),
       ],
@@ -238,12 +352,52 @@ describe('conversionByBand', () => {
       expect.objectContaining({
         from: 100,
         episodes: 2,
-        accepted: 1,
+        accepted: 0,
         rejected: 1,
-        sql: 1,
+        sql: 0,
         opportunity: 1,
         conversion: 0.5,
       }),
     ]);
+  });
+
+  it('counts each episode once by its final disposition', () => {
+    const bands = conversionByBand(
+      [
+        outcome('a', 100, 'converted', 'sql', 3),
+        outcome('a', 100, 'accepted', undefined, 1),
+        outcome('a', 100, 'rejected', undefined, 5),
+        outcome('a', 100, 'converted', 'opportunity', 4),
+        outcome('a', 100, 'accepted', undefined, 2),
+      ],
+      10,
+    );
+
+    expect(bands).toEqual([
+      {
+        from: 100,
+        episodes: 1,
+        accepted: 0,
+        rejected: 1,
+        recycled: 0,
+        sql: 0,
+        opportunity: 0,
+        conversion: 0,
+      },
+    ]);
+  });
+
+  it('breaks a tie in time by the later step', () => {
+    const outcomes = [
+      outcome('a', 100, 'converted', 'opportunity', 7),
+      outcome('a', 100, 'converted', 'sql', 7),
+      outcome('a', 100, 'accepted', undefined, 7),
+    ];
+
+    const forward = conversionByBand(outcomes, 10);
+    const backward = conversionByBand([...outcomes].reverse(), 10);
+
+    expect(forward[0]).toMatchObject({ opportunity: 1, sql: 0, accepted: 0 });
+    expect(backward).toEqual(forward);
   });
 });
