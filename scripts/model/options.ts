@@ -71,10 +71,15 @@ export function parseModelArguments(
   now: number,
 ): ModelCommand {
   const { values, positionals } = parse(args);
-  if (values.help || positionals.length === 0) {
+  if (values.help) {
     return { command: 'help' };
   }
   const [command, file, ...extra] = positionals;
+  if (command === undefined) {
+    throw new UsageError(
+      'Missing the command. Use check FILE or backtest FILE.',
+    );
+  }
   if (command !== 'check' && command !== 'backtest') {
     throw new UsageError(
       `Unknown command "${command}"; use check or backtest.`,

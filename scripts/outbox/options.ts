@@ -72,8 +72,11 @@ export function parseOutboxArguments(
 ): OutboxCommand {
   const { values, positionals } = parseWith(argv);
   const [command, ...rest] = positionals;
-  if (values.help || command === undefined || command === 'help') {
+  if (values.help || command === 'help') {
     return { command: 'help' };
+  }
+  if (command === undefined) {
+    throw new UsageError('Missing the command. Use list, show or retry.');
   }
   if (!Object.hasOwn(COMMAND_OPTIONS, command)) {
     throw new UsageError(

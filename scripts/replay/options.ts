@@ -64,6 +64,11 @@ export function parseCliArguments(
   if (values.help) {
     return { help: true };
   }
+  if (positionals.length === 0) {
+    throw new UsageError(
+      'Missing the input FILE. Give one NDJSON or CSV file.',
+    );
+  }
   if (positionals.length !== 1) {
     throw new UsageError(
       `Expected one input file, got ${positionals.length} arguments.`,

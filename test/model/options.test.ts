@@ -60,11 +60,17 @@ describe('parseModelArguments', () => {
     expect(options.eventsFile).toBe('leads.csv');
   });
 
-  it('prints help without a command', () => {
-    expect(parseModelArguments([], {}, NOW)).toEqual({ command: 'help' });
+  it('prints help for --help', () => {
+    expect(parseModelArguments(['--help'], {}, NOW)).toEqual({
+      command: 'help',
+    });
   });
 
   it.each([
+    {
+      args: [],
+      message: /Missing the command. Use check FILE or backtest FILE/,
+    },
     { args: ['validate', 'm.json'], message: /Unknown command "validate"/ },
     { args: ['check'], message: /exactly one model FILE/ },
     { args: ['check', 'a.json', 'b.json'], message: /exactly one model FILE/ },

@@ -123,6 +123,8 @@ describe('outbox commands', () => {
 
 describe('parseOutboxArguments', () => {
   it.each([
+    [[], 'Missing the command. Use list, show or retry.'],
+    [['--table', 't'], 'Missing the command. Use list, show or retry.'],
     [['list'], 'Missing --table'],
     [['list', '--table', 't', '--limit', '0'], 'Invalid --limit "0"'],
     [['purge', '--table', 't'], 'Unknown command "purge"'],

@@ -36,3 +36,33 @@ describe.each([
     expect(statSync(output).mtimeMs).toBe(before);
   });
 });
+
+describe.each([
+  {
+    script: 'model',
+    message: 'Missing the command. Use check FILE or backtest FILE.',
+  },
+  {
+    script: 'outbox',
+    message: 'Missing the command. Use list, show or retry.',
+  },
+  { script: 'replay', message: 'Missing the input FILE' },
+  { script: 'report', message: 'Missing the report name' },
+])('npm run $script', ({ script, message }) => {
+  it('rejects a missing command with usage', () => {
+    const run = runScript(script, []);
+
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`${script}: ${message}`);
+    expect(run.stderr).toContain(`Usage: npm run ${script}`);
+  });
+
+  it('prints usage on stdout for --help', () => {
+    const run = runScript(script, ['--help']);
+
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain(`Usage: npm run ${script}`);
+  });
+});

@@ -81,7 +81,7 @@ describe('parseCliArguments', () => {
   });
 
   it.each([
-    [[], /one input file, got 0/],
+    [[], /Missing the input FILE/],
     [['a', 'b'], /one input file, got 2/],
     [
       ['f', '--batch-size', '0'],
