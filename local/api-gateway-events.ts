@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ApiRoute } from '../lib/definitions/api-routes.js';
@@ -21,6 +20,8 @@ export interface MatchedRequest {
   body: Buffer;
   /** API Gateway stage; `$default` serves paths without a prefix. */
   stage: string;
+  /** Request id of the event, also in the server's own error responses. */
+  requestId: string;
 }
 
 /** Builds a payload format 2.0 event. */
@@ -53,7 +54,7 @@ export function toEventV2(matched: MatchedRequest): APIGatewayProxyEventV2 {
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
       },
-      requestId: randomUUID(),
+      requestId: matched.requestId,
       routeKey,
       stage: matched.stage,
       time: new Date(now).toUTCString(),
@@ -127,7 +128,7 @@ function requestContextV1(
     },
     path: fullPath,
     stage: matched.stage,
-    requestId: randomUUID(),
+    requestId: matched.requestId,
     requestTimeEpoch: Date.now(),
     resourceId: 'local',
     resourcePath: matched.route.path,

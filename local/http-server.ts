@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   createServer,
   type IncomingMessage,
@@ -72,10 +72,13 @@ export interface LocalApiOptions {
 /** Starts the local HTTP API and resolves once it listens. */
 export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
   const server = createServer((request, response) => {
-    handleRequest(request, response, options).catch((error) => {
+    // API Gateway gives every request an id, which the handlers return
+    // in each problem response, so the server's own errors carry it too.
+    const requestId = randomUUID();
+    handleRequest(request, response, requestId, options).catch((error) => {
       options.onError?.(error);
       if (!response.headersSent) {
-        writeInternalError(response);
+        writeInternalError(response, requestId);
       } else {
         response.end();
       }
@@ -91,6 +94,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
 async function handleRequest(
   request: IncomingMessage,
   response: ServerResponse,
+  requestId: string,
   options: LocalApiOptions,
 ): Promise<void> {
   const origins = options.corsOrigins ?? [];
@@ -110,11 +114,16 @@ async function handleRequest(
     return;
   }
   if (match.route.auth === 'admin' && !hasAdminToken(request, options)) {
-    writeUnauthorized(response, cors);
+    writeUnauthorized(response, requestId, cors);
     return;
   }
   if (match.malformedParameter !== undefined) {
-    writeMalformedParameter(response, match.malformedParameter, cors);
+    writeMalformedParameter(
+      response,
+      match.malformedParameter,
+      requestId,
+      cors,
+    );
     return;
   }
   const body = await readBody(request);
@@ -122,7 +131,14 @@ async function handleRequest(
     writeJson(response, 413, { message: 'Request Entity Too Large' }, cors);
     return;
   }
-  const matched: MatchedRequest = { request, url, ...match, body, stage };
+  const matched: MatchedRequest = {
+    request,
+    url,
+    ...match,
+    body,
+    stage,
+    requestId,
+  };
   const event =
     options.payloadVersion === '1.0' ? toEventV1(matched) : toEventV2(matched);
   const handler = await HANDLER_MODULES[match.route.handler]();
@@ -245,7 +261,7 @@ function writeJson(
  * unexpected error, for errors raised before a handler can catch them,
  * such as a model that fails to load.
  */
-function writeInternalError(response: ServerResponse) {
+function writeInternalError(response: ServerResponse, requestId: string) {
   response.writeHead(500, { 'content-type': 'application/problem+json' });
   response.end(
     JSON.stringify({
@@ -253,6 +269,7 @@ function writeInternalError(response: ServerResponse) {
       title: 'Internal error',
       status: 500,
       detail: 'The request failed on the server. Retry it later.',
+      requestId,
     }),
   );
 }
@@ -264,6 +281,7 @@ function writeInternalError(response: ServerResponse) {
 function writeMalformedParameter(
   response: ServerResponse,
   name: string,
+  requestId: string,
   cors: Record<string, string>,
 ) {
   const message = 'must be percent-encoded UTF-8';
@@ -277,17 +295,25 @@ function writeMalformedParameter(
       title: 'Invalid request',
       status: 400,
       detail: `The ${name} in the path ${message}, as encodeURIComponent writes it.`,
+      requestId,
       errors: [{ field: name, message }],
     }),
   );
 }
 
+/**
+ * Writes the problem+json 401 of the admin routes. It names the Bearer
+ * scheme in WWW-Authenticate (RFC 6750), as the tracking routes' 401
+ * names Basic.
+ */
 function writeUnauthorized(
   response: ServerResponse,
+  requestId: string,
   cors: Record<string, string>,
 ) {
   response.writeHead(401, {
     'content-type': 'application/problem+json',
+    'www-authenticate': 'Bearer realm="mql-engine"',
     ...cors,
   });
   response.end(
@@ -297,6 +323,7 @@ function writeUnauthorized(
       status: 401,
       detail:
         'Send the admin token as "Authorization: Bearer <MQL_ADMIN_TOKEN>".',
+      requestId,
     }),
   );
 }

@@ -9,6 +9,8 @@ let server: Server;
 let api: string;
 let previousModelFile: string | undefined;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 beforeAll(async () => {
   previousModelFile = process.env.MQL_MODEL_FILE;
   process.env.MQL_MODEL_FILE = '/nonexistent/mql-engine-model.json';
@@ -37,6 +39,7 @@ describe('local HTTP API', () => {
       title: 'Internal error',
       status: 500,
       detail: 'The request failed on the server. Retry it later.',
+      requestId: expect.stringMatching(UUID),
     });
   });
 
@@ -53,6 +56,7 @@ describe('local HTTP API', () => {
     expect(body).toMatchObject({
       type: 'urn:mql-engine:problem:invalid-request',
       status: 400,
+      requestId: expect.stringMatching(UUID),
       errors: [{ field: 'leadId', message: 'must be percent-encoded UTF-8' }],
     });
   });
@@ -61,5 +65,39 @@ describe('local HTTP API', () => {
     const response = await fetch(`${api}/leads/%FF`);
 
     expect(response.status).toBe(401);
+  });
+
+  it.each([
+    ['no token', {}],
+    ['a wrong token', { authorization: 'Bearer wrong' }],
+  ])('sends problem+json 401 for %s', async (_name, headers) => {
+    const response = await fetch(`${api}/leads/lead-1`, { headers });
+
+    expect(response.status).toBe(401);
+    expect(response.headers.get('content-type')).toBe(
+      'application/problem+json',
+    );
+    expect(response.headers.get('www-authenticate')).toBe(
+      'Bearer realm="mql-engine"',
+    );
+    expect(await response.json()).toEqual({
+      type: 'urn:mql-engine:problem:unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+      detail:
+        'Send the admin token as "Authorization: Bearer <MQL_ADMIN_TOKEN>".',
+      requestId: expect.stringMatching(UUID),
+    });
+  });
+
+  it('gives each 401 its own request id', async () => {
+    const first = (await (await fetch(`${api}/leads/lead-1`)).json()) as {
+      requestId: string;
+    };
+    const second = (await (await fetch(`${api}/leads/lead-1`)).json()) as {
+      requestId: string;
+    };
+
+    expect(first.requestId).not.toBe(second.requestId);
   });
 });
