@@ -84,11 +84,31 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
       }
     });
   });
+  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+    server.once('error', (error) => {
+      reject(new ListenError(host, options.port, error));
+    });
+    server.listen(options.port, host, () => resolve());
   });
   return server;
+}
+
+/**
+ * Failure of the local API to listen on its address. `cause` is the
+ * Node.js error, whose `code` gives the reason, such as EADDRINUSE.
+ */
+export class ListenError extends Error {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    cause: Error,
+  ) {
+    super(`The local API cannot listen on ${host}:${port}: ${cause.message}`, {
+      cause,
+    });
+    this.name = 'ListenError';
+  }
 }
 
 async function handleRequest(

@@ -11,6 +11,7 @@ import {
 } from '../scripts/command-line.js';
 import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
 import { checkEventsFile, eventDelivery } from './event-sinks.js';
+import { ListenError } from './http-server.js';
 import {
   killRunningServices,
   MissingDependencyError,
@@ -340,6 +341,10 @@ function fail(message: string): void {
 main().catch((error: unknown) => {
   if (error instanceof MissingDependencyError) {
     fail(error.message);
+  } else if (error instanceof ListenError) {
+    // Another process can take the port after checkPortFree, while the
+    // services start. startLocalStack has stopped them by now.
+    fail(describeListenError(error.cause, error.host, error.port));
   } else {
     fail(`failed to start: ${describe(error)}`);
   }

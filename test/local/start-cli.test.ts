@@ -12,6 +12,7 @@ import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../local/ports.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 
 /**
@@ -276,6 +277,51 @@ describe('npm start', () => {
     expect(stderr.text).toContain('PORT=0 picks a free one');
     expect(stderr.text).not.toContain('starting DynamoDB Local');
   });
+
+  it.runIf(process.platform === 'linux')(
+    'names a port taken during startup',
+    async () => {
+      const port = await freePort();
+      const child = startCli({
+        PORT: String(port),
+        MQL_SWEEP_INTERVAL_SECONDS: '0',
+      });
+      const stderr = collect(child.stderr);
+      await waitFor(
+        () => stderr.text.includes('starting DynamoDB Local'),
+        60_000,
+        'the services to start',
+      );
+      // The port passed the check before the services started, so only
+      // the API's own listen call finds it taken.
+      const blocker = createServer();
+      await new Promise<void>((resolve) =>
+        blocker.listen(port, '127.0.0.1', resolve),
+      );
+      await waitFor(
+        () => childrenOf(child.pid ?? 0).length >= 2,
+        10_000,
+        'two child processes',
+      );
+      const services = childrenOf(child.pid ?? 0);
+
+      const code = await exited(child);
+      blocker.close();
+      await waitFor(
+        () => !services.some(isRunning),
+        15_000,
+        'the services to stop',
+      );
+
+      expect(code).toBe(1);
+      expect(stderr.text).toContain(`Port ${port} on 127.0.0.1 is in use.`);
+      expect(stderr.text).toContain('PORT=0 picks a free one');
+      expect(stderr.text).not.toContain('EADDRINUSE');
+      expect(stderr.text).not.toContain('ready:');
+      expect(services.filter(isRunning)).toEqual([]);
+    },
+    120_000,
+  );
 
   it.each([
     ['PORT', 'abc', 'PORT: must be a port number from 0 to 65535'],
