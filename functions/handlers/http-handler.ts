@@ -7,7 +7,7 @@ import {
 import { problemResponse } from '../adapters/http/problem.js';
 import type { HttpResponse } from '../adapters/http/responses.js';
 import { flushMetrics } from '../adapters/observability/metrics.js';
-import { traceHandler } from '../adapters/observability/tracing.js';
+import { traceRequest } from '../adapters/observability/tracing.js';
 import {
   type Invocation,
   runtime,
@@ -24,7 +24,8 @@ type RouteHandler = (
  * builds the runtime once, gives each call a child logger that labels its
  * lines with the API Gateway request id (`correlation_id`) and the route,
  * traces the call, converts every error to problem+json in one place
- * and flushes the metrics the call recorded.
+ * and flushes the metrics the call recorded. The trace flags a 4xx as a
+ * client error, not as a fault.
  */
 export function httpHandler(handle: RouteHandler) {
   return async (
@@ -39,13 +40,18 @@ export function httpHandler(handle: RouteHandler) {
       { correlation_id: requestId, route },
       context,
     );
+    const respondToError = (error: unknown) =>
+      problemResponse(error, invocation.deps.log, requestId);
     try {
       await invocation.ready();
-      return await traceHandler(invocation.tracer, route, () =>
-        handle(request, invocation),
+      return await traceRequest(
+        invocation.tracer,
+        route,
+        () => handle(request, invocation),
+        respondToError,
       );
     } catch (error) {
-      return problemResponse(error, invocation.deps.log, requestId);
+      return respondToError(error);
     } finally {
       flushMetrics(invocation.metrics);
     }
