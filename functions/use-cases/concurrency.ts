@@ -1,6 +1,9 @@
 /**
  * Runs `task` over the items with at most `limit` running at once and
- * returns the results in input order.
+ * returns the results in input order. When a task fails, no further task
+ * starts, and the first error is raised once the running tasks have
+ * settled. So no task writes after the call returned, which in Lambda
+ * would happen during a later invocation.
  */
 export async function mapWithConcurrency<T, R>(
   items: readonly T[],
@@ -9,15 +12,21 @@ export async function mapWithConcurrency<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && failure === undefined) {
       const index = next;
       next += 1;
-      results[index] = await task(items[index] as T, index);
+      try {
+        results[index] = await task(items[index] as T, index);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   const workers = Array.from({ length: Math.min(limit, items.length) }, worker);
   await Promise.all(workers);
+  if (failure !== undefined) throw failure.error;
   return results;
 }
 
