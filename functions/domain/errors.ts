@@ -85,3 +85,20 @@ export class ConcurrencyError extends MqlEngineError {
     super('concurrent-update', message, options);
   }
 }
+
+/**
+ * A request that DynamoDB throttled after the SDK's own retries, because
+ * the table or the account reached its throughput limit. The throttled
+ * write stored nothing, so the request can be sent again unchanged.
+ */
+export class CapacityExceededError extends MqlEngineError {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      'capacity-exceeded',
+      'The lead table reached its throughput limit and throttled this ' +
+        'request. Retry it unchanged after a short delay. Parts of it ' +
+        'that were already stored are not stored twice.',
+      options,
+    );
+  }
+}

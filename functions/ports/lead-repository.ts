@@ -197,7 +197,12 @@ export interface DuePage {
   cursor: string | undefined;
 }
 
-/** Storage of leads, their events and their outbox. */
+/**
+ * Storage of leads, their events and their outbox. A method raises
+ * CapacityExceededError when the store throttled a request, and a
+ * throttled write stores nothing. saveLeadChanges instead returns the
+ * throttled changes as failed.
+ */
 export interface LeadRepository {
   /** Returns the lead's state, read strongly consistent, or undefined. */
   getLead(leadId: string): Promise<LeadState | undefined>;

@@ -5,11 +5,14 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  TransactionCanceledException,
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
+import { newAccount } from '../../functions/domain/account.js';
+import { CapacityExceededError } from '../../functions/domain/errors.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
 import { transitionEvent } from '../../functions/domain/outgoing-events.js';
 import { evaluateLead } from '../../functions/domain/qualification.js';
@@ -21,6 +24,10 @@ import {
 } from '../../functions/ports/lead-repository.js';
 import { blog, cfoIdentify, demo, pricing, T0 } from '../fixtures/events.js';
 import { modelWith, testModel } from '../fixtures/models.js';
+import {
+  type FaultPlan,
+  faultyRepository,
+} from '../races/support/faulty-dynamodb.js';
 import { createTestTable } from '../support/aws.js';
 import * as reference from '../support/reference-scoring/index.js';
 
@@ -552,4 +559,72 @@ describe('DynamoLeadRepository.saveLeadChanges', () => {
     expect(result.saved).toEqual([other]);
     expect((await repository.getLead('held'))?.version).toBe(version);
   });
+});
+
+/**
+ * Returns a repository on a new table whose TransactWriteItems calls are
+ * cancelled with `codes` as the reasons of their last items, and None as
+ * the reasons of the others.
+ */
+async function cancellingRepository(codes: readonly string[]) {
+  const table = await createTestTable();
+  const plan: { current: FaultPlan } = {
+    current: (command, input) => {
+      if (command !== 'TransactWriteItemsCommand') return 'pass';
+      const items =
+        (input as TransactWriteItemsCommandInput).TransactItems ?? [];
+      const offset = items.length - codes.length;
+      return {
+        failBefore: new TransactionCanceledException({
+          message: `Transaction cancelled [${codes.join(', ')}]`,
+          $metadata: {},
+          CancellationReasons: items.map((_, index) => ({
+            Code: codes[index - offset] ?? 'None',
+          })),
+        }),
+      };
+    },
+  };
+  return faultyRepository(plan, table.tableName, 4).repository;
+}
+
+describe('DynamoLeadRepository cancellations', () => {
+  it.each([
+    [['ThrottlingError']],
+    [['None', 'ProvisionedThroughputExceeded']],
+    [['TransactionConflict', 'RequestLimitExceeded']],
+  ])('raises CapacityExceededError for %j', async (codes) => {
+    const repository = await cancellingRepository(codes);
+    const account = newAccount('acme.example', model, T0);
+
+    await expect(
+      repository.saveLeadChange(qualifyingChange('throttled')),
+    ).rejects.toThrow(CapacityExceededError);
+    await expect(
+      repository.saveAccountChange({
+        expectedVersion: 0,
+        state: { ...account, version: 1 },
+        outgoing: [],
+      }),
+    ).rejects.toThrow(CapacityExceededError);
+  });
+
+  it.each([[['TransactionConflict']], [['ConditionalCheckFailed']]])(
+    'raises VersionConflictError for %j',
+    async (codes) => {
+      const repository = await cancellingRepository(codes);
+      const account = newAccount('acme.example', model, T0);
+
+      await expect(
+        repository.saveLeadChange(qualifyingChange('conflicted')),
+      ).rejects.toThrow(VersionConflictError);
+      await expect(
+        repository.saveAccountChange({
+          expectedVersion: 0,
+          state: { ...account, version: 1 },
+          outgoing: [],
+        }),
+      ).rejects.toThrow(VersionConflictError);
+    },
+  );
 });

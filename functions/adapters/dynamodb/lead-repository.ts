@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type $Command,
   type AttributeValue,
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -7,9 +8,12 @@ import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
+  type DynamoDBClientResolvedConfig,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
@@ -17,6 +21,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { OutcomeRecord } from '../../domain/disposition.js';
+import { CapacityExceededError } from '../../domain/errors.js';
 import type { LeadState } from '../../domain/lead.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
 import { DAY_MS } from '../../domain/time.js';
@@ -157,7 +162,7 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async getLead(leadId: string): Promise<LeadState | undefined> {
-    const { Item } = await this.client.send(
+    const { Item } = await this.send(
       new GetItemCommand({
         TableName: this.tableName,
         Key: stateKey(leadId),
@@ -234,9 +239,7 @@ export class DynamoLeadRepository implements LeadRepository {
   async saveLeadChange(change: LeadChange): Promise<void> {
     const { items, roles } = this.transactionItems(change);
     try {
-      await this.client.send(
-        new TransactWriteItemsCommand({ TransactItems: items }),
-      );
+      await this.send(new TransactWriteItemsCommand({ TransactItems: items }));
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
         throw cancellationError(change, roles, error);
@@ -266,7 +269,7 @@ export class DynamoLeadRepository implements LeadRepository {
     const items: Item[] = [];
     let cursor: Item | undefined;
     do {
-      const page = await this.client.send(
+      const page = await this.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: '#pk = :pk',
@@ -313,12 +316,12 @@ export class DynamoLeadRepository implements LeadRepository {
       ),
     );
     try {
-      await this.client.send(
-        new TransactWriteItemsCommand({ TransactItems: items }),
-      );
+      await this.send(new TransactWriteItemsCommand({ TransactItems: items }));
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
-        throw new VersionConflictError(change.state.accountId);
+        throw isThrottled(error.CancellationReasons ?? [])
+          ? new CapacityExceededError({ cause: error })
+          : new VersionConflictError(change.state.accountId);
       }
       throw error;
     }
@@ -332,7 +335,7 @@ export class DynamoLeadRepository implements LeadRepository {
     const partition = leadPartition(leadId);
     const start =
       cursor === undefined ? undefined : historyCursorKey(cursor, partition);
-    const { Items = [], LastEvaluatedKey } = await this.client.send(
+    const { Items = [], LastEvaluatedKey } = await this.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
@@ -368,7 +371,7 @@ export class DynamoLeadRepository implements LeadRepository {
   async putOutboxEntry(event: OutgoingEvent): Promise<void> {
     const { Put } = this.outboxPut(event);
     if (Put === undefined) return;
-    await this.client.send(new PutItemCommand(Put));
+    await this.send(new PutItemCommand(Put));
   }
 
   async listMergedLeadIds(leadId: string): Promise<string[]> {
@@ -419,7 +422,7 @@ export class DynamoLeadRepository implements LeadRepository {
     const { createdAt } = state;
     const now = this.clock();
     try {
-      const { Attributes } = await this.client.send(
+      const { Attributes } = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(state.leadId),
@@ -484,7 +487,7 @@ export class DynamoLeadRepository implements LeadRepository {
 
   async releaseErasureHold(heldLead: LeadState): Promise<void> {
     try {
-      await this.client.send(
+      await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(heldLead.leadId),
@@ -510,7 +513,7 @@ export class DynamoLeadRepository implements LeadRepository {
     expectedVersion: number,
   ): Promise<void> {
     try {
-      await this.client.send(
+      await this.send(
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: stateKey(leadId),
@@ -531,7 +534,7 @@ export class DynamoLeadRepository implements LeadRepository {
     const outcomes: OutcomeRecord[] = [];
     let cursor: Item | undefined;
     do {
-      const page = await this.client.send(
+      const page = await this.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: '#pk = :pk',
@@ -553,7 +556,7 @@ export class DynamoLeadRepository implements LeadRepository {
     limit: number,
     cursor?: string,
   ): Promise<EventPage> {
-    const { Items = [], LastEvaluatedKey } = await this.client.send(
+    const { Items = [], LastEvaluatedKey } = await this.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
@@ -584,7 +587,7 @@ export class DynamoLeadRepository implements LeadRepository {
     retryAt: number,
   ): Promise<OutgoingEvent | undefined> {
     try {
-      const { Attributes } = await this.client.send(
+      const { Attributes } = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: outboxKey(ownerOf(owner), eventId),
@@ -617,7 +620,7 @@ export class DynamoLeadRepository implements LeadRepository {
     owner: OutboxOwner | string,
     eventId: string,
   ): Promise<void> {
-    await this.client.send(
+    await this.send(
       new DeleteItemCommand({
         TableName: this.tableName,
         Key: outboxKey(ownerOf(owner), eventId),
@@ -694,7 +697,7 @@ export class DynamoLeadRepository implements LeadRepository {
     owner: OutboxOwner | string,
     eventId: string,
   ): Promise<OutboxEntry | undefined> {
-    const { Item } = await this.client.send(
+    const { Item } = await this.send(
       new GetItemCommand({
         TableName: this.tableName,
         Key: outboxKey(ownerOf(owner), eventId),
@@ -706,7 +709,7 @@ export class DynamoLeadRepository implements LeadRepository {
 
   async listFailedOutbox(limit: number, cursor?: string): Promise<OutboxPage> {
     const index = TABLE_LAYOUT.reviewIndex;
-    const { Items = [], LastEvaluatedKey } = await this.client.send(
+    const { Items = [], LastEvaluatedKey } = await this.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index.name,
@@ -742,7 +745,7 @@ export class DynamoLeadRepository implements LeadRepository {
     cursor?: string,
   ): Promise<DuePage> {
     const index = TABLE_LAYOUT.reviewIndex;
-    const { Items = [], LastEvaluatedKey } = await this.client.send(
+    const { Items = [], LastEvaluatedKey } = await this.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index.name,
@@ -779,7 +782,7 @@ export class DynamoLeadRepository implements LeadRepository {
     let pending = group;
     while (pending.length > 0) {
       try {
-        await this.client.send(
+        await this.send(
           new TransactWriteItemsCommand({
             TransactItems: pending.flatMap((unit) => unit.items),
           }),
@@ -806,12 +809,38 @@ export class DynamoLeadRepository implements LeadRepository {
     }
   }
 
+  /**
+   * Sends a command to DynamoDB. A request that DynamoDB still throttles
+   * after the SDK's retries raises CapacityExceededError.
+   */
+  private async send<
+    Input extends ServiceInputTypes,
+    Output extends ServiceOutputTypes,
+  >(
+    command: $Command<
+      Input,
+      Output,
+      DynamoDBClientResolvedConfig,
+      ServiceInputTypes,
+      ServiceOutputTypes
+    >,
+  ): Promise<Output> {
+    try {
+      return await this.client.send(command);
+    } catch (error) {
+      if (error instanceof Error && THROTTLING_ERRORS.has(error.name)) {
+        throw new CapacityExceededError({ cause: error });
+      }
+      throw error;
+    }
+  }
+
   /** Runs a conditional update; returns false when the condition failed. */
   private async updateIfPresent(
     input: ConstructorParameters<typeof UpdateItemCommand>[0],
   ): Promise<boolean> {
     try {
-      await this.client.send(new UpdateItemCommand(input));
+      await this.send(new UpdateItemCommand(input));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -1051,7 +1080,7 @@ export class DynamoLeadRepository implements LeadRepository {
     const items: Item[] = [];
     let cursor: Item | undefined;
     do {
-      const page = await this.client.send(
+      const page = await this.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression:
@@ -1088,11 +1117,14 @@ export class DynamoLeadRepository implements LeadRepository {
         .map((Key) => ({ DeleteRequest: { Key } }));
       for (let round = 0; pending.length > 0; round += 1) {
         if (round >= MAX_UNPROCESSED_ROUNDS) {
-          throw new Error(
-            `BatchWriteItem left ${pending.length} deletes unprocessed after ${round} rounds.`,
-          );
+          // DynamoDB leaves items unprocessed when it throttles them.
+          throw new CapacityExceededError({
+            cause: new Error(
+              `BatchWriteItem left ${pending.length} deletes unprocessed after ${round} rounds.`,
+            ),
+          });
         }
-        const response = await this.client.send(
+        const response = await this.send(
           new BatchWriteItemCommand({
             RequestItems: { [this.tableName]: pending },
           }),
@@ -1115,11 +1147,15 @@ export class DynamoLeadRepository implements LeadRepository {
     let pending = keys;
     for (let round = 0; pending.length > 0; round += 1) {
       if (round >= MAX_UNPROCESSED_ROUNDS) {
-        throw new Error(
-          `BatchGetItem left ${pending.length} keys unprocessed after ${round} rounds.`,
-        );
+        // A round returns up to 16 MB, so 100 items of at most 400 KB
+        // take three rounds. Keys left after all rounds were throttled.
+        throw new CapacityExceededError({
+          cause: new Error(
+            `BatchGetItem left ${pending.length} keys unprocessed after ${round} rounds.`,
+          ),
+        });
       }
-      const response = await this.client.send(
+      const response = await this.send(
         new BatchGetItemCommand({
           RequestItems: {
             [this.tableName]: { Keys: pending, ConsistentRead: true },
@@ -1138,8 +1174,11 @@ export class DynamoLeadRepository implements LeadRepository {
 
 /**
  * Maps a cancelled transaction to the port's errors: a failed message
- * marker is a duplicate; a failed state condition, a moved event that is
- * gone or a conflict with another transaction is a version conflict.
+ * marker is a duplicate. An item that DynamoDB throttled makes the
+ * transaction a CapacityExceededError, even beside a conflict, because
+ * retrying at once would meet the same limit. A failed state condition,
+ * a moved event that is gone or a conflict with another transaction is a
+ * version conflict.
  */
 function cancellationError(
   change: LeadChange,
@@ -1154,6 +1193,9 @@ function cancellationError(
   );
   if (duplicates.length > 0 && !failed(0)) {
     return new DuplicateMessageError(duplicates);
+  }
+  if (isThrottled(reasons)) {
+    return new CapacityExceededError({ cause: error });
   }
   const retryable = reasons.every(
     (reason) =>
@@ -1211,6 +1253,33 @@ const CONFLICT_CODES: ReadonlySet<string> = new Set([
   'ConditionalCheckFailed',
   'TransactionConflict',
 ]);
+
+/**
+ * Names of the errors DynamoDB raises when a request exceeds the table's
+ * or the account's throughput.
+ */
+const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'ThrottlingException',
+]);
+
+/**
+ * Cancellation reasons of a transaction item that DynamoDB throttled.
+ * The SDK's TransactionCanceledException documentation lists
+ * ProvisionedThroughputExceeded and ThrottlingError. RequestLimitExceeded,
+ * the account's limit, is listed in case DynamoDB reports it per item.
+ */
+const THROTTLING_REASONS: ReadonlySet<string> = new Set([
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+  'ThrottlingError',
+]);
+
+/** Tells whether DynamoDB throttled an item of a cancelled transaction. */
+function isThrottled(reasons: readonly CancellationReason[]): boolean {
+  return reasons.some((reason) => THROTTLING_REASONS.has(reason.Code ?? ''));
+}
 
 function keyOf(fields: Record<string, unknown>): Item {
   return marshall({

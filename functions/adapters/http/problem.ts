@@ -1,5 +1,6 @@
 import {
   AuthenticationError,
+  CapacityExceededError,
   ConcurrencyError,
   ConflictError,
   MalformedBodyError,
@@ -51,6 +52,14 @@ const MAPPINGS: Array<
     {
       status: 503,
       title: 'Concurrent update',
+      headers: { 'retry-after': '1' },
+    },
+  ],
+  [
+    CapacityExceededError,
+    {
+      status: 503,
+      title: 'Capacity exceeded',
       headers: { 'retry-after': '1' },
     },
   ],

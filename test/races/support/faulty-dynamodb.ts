@@ -57,6 +57,20 @@ export async function faultyDynamoDependencies(
   options: Parameters<typeof realDependencies>[0] = {},
 ) {
   const setup = await realDependencies(options);
+  const { repository, mock } = faultyRepository(plan, setup.table.tableName, 4);
+  setup.deps.repository = repository;
+  return { ...setup, repository, mock };
+}
+
+/**
+ * Builds a lead repository on `tableName` of DynamoDB Local whose calls
+ * go through `plan.current` first, as faultyDynamoDependencies does.
+ */
+export function faultyRepository(
+  plan: { current: FaultPlan },
+  tableName: string,
+  reviewShards: number,
+) {
   const real = new DynamoDBClient({
     ...LOCAL_AWS,
     endpoint: inject('dynamoDbEndpoint'),
@@ -81,11 +95,10 @@ export async function faultyDynamoDependencies(
     });
   }
   const repository = new DynamoLeadRepository(faulty, {
-    tableName: setup.table.tableName,
-    reviewShards: 4,
+    tableName,
+    reviewShards,
   });
-  setup.deps.repository = repository;
-  return { ...setup, repository, mock };
+  return { repository, mock };
 }
 
 /** An error as the SDK raises it when a request times out. */

@@ -1,0 +1,317 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+  type TransactWriteItemsCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { leadPartition } from '../../functions/adapters/dynamodb/items.js';
+import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
+import type { HttpResponse } from '../../functions/adapters/http/responses.js';
+import { runtime } from '../../functions/adapters/runtime.js';
+import { handler as ingest } from '../../functions/handlers/ingest.js';
+import { handler as leads } from '../../functions/handlers/leads.js';
+import { handler as recycle } from '../../functions/handlers/recycle.js';
+import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import {
+  type FaultPlan,
+  faultyRepository,
+} from '../races/support/faulty-dynamodb.js';
+import {
+  basicAuth,
+  startTrackingBackend,
+  type TrackingBackend,
+  WRITE_KEY,
+} from '../support/tracking-api.js';
+
+let backend: TrackingBackend;
+const plan: { current: FaultPlan } = { current: () => 'pass' };
+
+beforeAll(async () => {
+  backend = await startTrackingBackend();
+  // The handlers keep using the runtime built here, with a repository
+  // whose DynamoDB calls pass through `plan` to DynamoDB Local.
+  const { deps } = runtime();
+  const tableName = process.env.TABLE_NAME ?? '';
+  deps.repository = faultyRepository(
+    plan,
+    tableName,
+    deps.repository.reviewShards,
+  ).repository;
+});
+
+afterAll(async () => {
+  await backend?.stop();
+});
+
+beforeEach(() => {
+  plan.current = () => 'pass';
+});
+
+/** Returns a TransactionCanceledException with `code` on one item. */
+function cancelled(input: unknown, code: string, index = 0): Error {
+  const items = (input as TransactWriteItemsCommandInput).TransactItems ?? [];
+  return new TransactionCanceledException({
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${code}]`,
+    $metadata: {},
+    CancellationReasons: items.map((_, position) => ({
+      Code: position === index ? code : 'None',
+    })),
+  });
+}
+
+/** Returns the error DynamoDB raises beyond the table's throughput. */
+function throughputExceeded(): Error {
+  return new ProvisionedThroughputExceededException({
+    message: 'The level of configured provisioned throughput was exceeded.',
+    $metadata: {},
+  });
+}
+
+/** Tells whether a TransactWriteItems input writes the lead's partition. */
+function writesLead(input: unknown, leadId: string): boolean {
+  return JSON.stringify(input).includes(`"${leadPartition(leadId)}"`);
+}
+
+/**
+ * Fails the first `times` transactions that write `leadId` with the
+ * error from `fault`, and passes every other call.
+ */
+function failTransactions(
+  leadId: string,
+  fault: (input: unknown) => Error,
+  times = 1,
+): FaultPlan {
+  let failed = 0;
+  return (command, input) => {
+    if (command !== 'TransactWriteItemsCommand') return 'pass';
+    if (!writesLead(input, leadId) || failed >= times) return 'pass';
+    failed += 1;
+    return { failBefore: fault(input) };
+  };
+}
+
+function event(
+  routeKey: string,
+  options: {
+    body?: unknown;
+    pathParameters?: Record<string, string>;
+    authorization?: string;
+  } = {},
+): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: routeKey.split(' ')[1] ?? '/',
+    rawQueryString: '',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.authorization === undefined
+        ? {}
+        : { authorization: options.authorization }),
+    },
+    pathParameters: options.pathParameters,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    isBase64Encoded: false,
+    requestContext: { requestId: randomUUID() },
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+async function postBatch(batch: unknown[]): Promise<HttpResponse> {
+  return (await ingest(
+    event('POST /v1/batch', {
+      body: { batch },
+      authorization: basicAuth(WRITE_KEY),
+    }),
+  )) as HttpResponse;
+}
+
+async function reject(leadId: string): Promise<HttpResponse> {
+  return (await recycle(
+    event('POST /leads/{leadId}/disposition', {
+      body: { disposition: 'rejected', reason: 'no budget this year' },
+      pathParameters: { leadId },
+    }),
+  )) as HttpResponse;
+}
+
+async function getLead(leadId: string): Promise<HttpResponse> {
+  return (await leads(
+    event('GET /leads/{leadId}', { pathParameters: { leadId } }),
+  )) as HttpResponse;
+}
+
+function problemOf(response: HttpResponse): ProblemDetails {
+  return JSON.parse(String(response.body)) as ProblemDetails;
+}
+
+/** Checks that a response is the 503 that requests an unchanged retry. */
+function expectCapacityExceeded(response: HttpResponse): void {
+  const problem = problemOf(response);
+  expect(response.statusCode).toBe(503);
+  expect(response.headers?.['retry-after']).toBe('1');
+  expect(response.headers?.['content-type']).toBe('application/problem+json');
+  expect(problem.type).toBe('urn:mql-engine:problem:capacity-exceeded');
+  expect(problem.title).toBe('Capacity exceeded');
+  expect(problem.detail).toContain('Retry it unchanged');
+  expect(typeof problem.requestId).toBe('string');
+}
+
+/** Returns the message ids of the events stored for a lead, sorted. */
+async function storedMessageIds(leadId: string): Promise<string[]> {
+  const events = await backend.storedEvents(leadId);
+  return events.map((stored) => stored.messageId).sort();
+}
+
+const THROTTLING_REASONS = [
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+];
+
+describe('throttled writes on the tracking routes', () => {
+  it.each(THROTTLING_REASONS)(
+    'answers a %s cancellation with 503',
+    async (code) => {
+      const leadId = `throttled-${code}`;
+      plan.current = failTransactions(leadId, (input) =>
+        cancelled(input, code),
+      );
+
+      const response = await postBatch(qualifyingBatch(leadId));
+
+      expectCapacityExceeded(response);
+      expect(await storedMessageIds(leadId)).toEqual([]);
+    },
+  );
+
+  it('answers a conflict beside a throttle with 503', async () => {
+    const leadId = 'conflict-and-throttle';
+    plan.current = failTransactions(leadId, (input) => {
+      const error = cancelled(input, 'ThrottlingError', 1);
+      const reasons = (error as TransactionCanceledException)
+        .CancellationReasons;
+      if (reasons?.[0] !== undefined) reasons[0].Code = 'TransactionConflict';
+      return error;
+    });
+
+    const response = await postBatch(qualifyingBatch(leadId));
+
+    expectCapacityExceeded(response);
+  });
+
+  it('answers a throttled read with 503', async () => {
+    const leadId = 'throttled-read';
+    plan.current = (command) =>
+      command === 'BatchGetItemCommand'
+        ? { failBefore: throughputExceeded() }
+        : 'pass';
+
+    const response = await postBatch(qualifyingBatch(leadId));
+
+    expectCapacityExceeded(response);
+  });
+
+  it('stores each message once on retry', async () => {
+    const stored = 'retry-stored';
+    const throttled = 'retry-throttled';
+    const batch = [...qualifyingBatch(stored), ...qualifyingBatch(throttled)];
+    plan.current = failTransactions(throttled, (input) =>
+      cancelled(input, 'ThrottlingError'),
+    );
+
+    const first = await postBatch(batch);
+    plan.current = () => 'pass';
+    const retry = await postBatch(batch);
+    const again = await postBatch(batch);
+
+    expectCapacityExceeded(first);
+    expect(retry.statusCode).toBe(200);
+    const result = JSON.parse(String(retry.body)) as IngestResult;
+    const statuses = Object.fromEntries(
+      result.results.map((entry) => [entry.messageId, entry.status]),
+    );
+    for (const message of qualifyingBatch(throttled)) {
+      expect(statuses[message.messageId]).toBe('scored');
+    }
+    for (const message of qualifyingBatch(stored)) {
+      expect(statuses[message.messageId]).toBe('duplicate');
+    }
+    const repeated = JSON.parse(String(again.body)) as IngestResult;
+    expect(repeated.counts).toEqual({ scored: 0, duplicate: 6, rejected: 0 });
+    for (const leadId of [stored, throttled]) {
+      const expected = qualifyingBatch(leadId)
+        .map((message) => message.messageId)
+        .sort();
+      expect(await storedMessageIds(leadId)).toEqual(expected);
+    }
+  });
+
+  it('answers lasting conflicts with 503', async () => {
+    const leadId = 'lasting-conflict';
+    plan.current = failTransactions(
+      leadId,
+      (input) => cancelled(input, 'TransactionConflict'),
+      Number.POSITIVE_INFINITY,
+    );
+
+    const first = await postBatch(qualifyingBatch(leadId));
+    plan.current = () => 'pass';
+    const retry = await postBatch(qualifyingBatch(leadId));
+
+    expect(first.statusCode).toBe(503);
+    expect(first.headers?.['retry-after']).toBe('1');
+    expect(problemOf(first).type).toBe(
+      'urn:mql-engine:problem:concurrent-update',
+    );
+    expect(retry.statusCode).toBe(200);
+    expect(await storedMessageIds(leadId)).toEqual(
+      qualifyingBatch(leadId)
+        .map((message) => message.messageId)
+        .sort(),
+    );
+  }, 30_000);
+});
+
+describe('throttled writes on the admin routes', () => {
+  it('answers a throttled disposition with 503', async () => {
+    const leadId = 'disposition-throttled';
+    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
+    plan.current = failTransactions(leadId, (input) =>
+      cancelled(input, 'ProvisionedThroughputExceeded'),
+    );
+
+    const first = await reject(leadId);
+    plan.current = () => 'pass';
+    const retry = await reject(leadId);
+    const again = await reject(leadId);
+
+    expectCapacityExceeded(first);
+    expect(retry.statusCode).toBe(200);
+    expect(again.statusCode).toBe(200);
+    const history = (await leads(
+      event('GET /leads/{leadId}/history', { pathParameters: { leadId } }),
+    )) as HttpResponse;
+    const entries = JSON.parse(String(history.body)).entries as Array<{
+      cause: string;
+    }>;
+    expect(
+      entries.filter((entry) => entry.cause === 'disposition'),
+    ).toHaveLength(1);
+  });
+
+  it('answers a throttled lead read with 503', async () => {
+    const leadId = 'read-throttled';
+    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
+    plan.current = (command) =>
+      command === 'GetItemCommand'
+        ? { failBefore: throughputExceeded() }
+        : 'pass';
+
+    const response = await getLead(leadId);
+
+    expectCapacityExceeded(response);
+  });
+});
