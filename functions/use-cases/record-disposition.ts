@@ -7,6 +7,7 @@ import {
 import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
 import { requestedLeadId } from '../domain/identity.js';
+import type { LeadState } from '../domain/lead.js';
 import { transitionEvent } from '../domain/outgoing-events.js';
 import { VersionConflictError } from '../ports/lead-repository.js';
 import { checkAccounts, updateMembership } from './check-accounts.js';
@@ -48,6 +49,7 @@ export async function recordDisposition(
       throw new NotFoundError(`Lead ${requestedId} was not found.`);
     }
     if (repeatsDisposition(stored, request)) {
+      await recheckAccount(deps, stored);
       return {
         lead: await leadView(deps, requestedId, leadId),
         changed: false,
@@ -114,6 +116,22 @@ export async function recordDisposition(
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing concurrently; retry the request.`,
   );
+}
+
+/**
+ * Checks the account of a lead whose disposition a request repeats. A
+ * request whose account check failed after its disposition was stored
+ * fails with 503, and its retry stores nothing new, so the retry checks
+ * the account again. The check writes only when the account changes.
+ */
+async function recheckAccount(
+  deps: ScoringDependencies,
+  stored: LeadState,
+): Promise<void> {
+  const accountId = stored.membership?.accountId;
+  if (accountId === undefined) return;
+  const accountEvents = await checkAccounts(deps, [accountId], deps.clock());
+  await publishEvents(deps, accountEvents);
 }
 
 /**

@@ -6,7 +6,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { leadPartition } from '../../functions/adapters/dynamodb/items.js';
+import {
+  accountPartition,
+  leadPartition,
+} from '../../functions/adapters/dynamodb/items.js';
 import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
 import type { HttpResponse } from '../../functions/adapters/http/responses.js';
 import { runtime } from '../../functions/adapters/runtime.js';
@@ -300,6 +303,35 @@ describe('throttled writes on the admin routes', () => {
     expect(
       entries.filter((entry) => entry.cause === 'disposition'),
     ).toHaveLength(1);
+  });
+
+  it('checks the account again on retry', async () => {
+    const leadId = 'disposition-account';
+    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
+    // The disposition commits, then the read of the lead's account for
+    // its account check is throttled.
+    let accountReads = 0;
+    const readsAccount = (command: string, input: unknown) =>
+      command === 'QueryCommand' &&
+      JSON.stringify(input).includes(`"${accountPartition('')}`);
+    plan.current = (command, input) => {
+      if (!readsAccount(command, input)) return 'pass';
+      accountReads += 1;
+      return { failBefore: throughputExceeded() };
+    };
+
+    const first = await reject(leadId);
+    const throttledReads = accountReads;
+    plan.current = (command, input) => {
+      if (readsAccount(command, input)) accountReads += 1;
+      return 'pass';
+    };
+    const retry = await reject(leadId);
+
+    expectCapacityExceeded(first);
+    expect(throttledReads).toBe(1);
+    expect(retry.statusCode).toBe(200);
+    expect(accountReads).toBeGreaterThan(throttledReads);
   });
 
   it('answers a throttled lead read with 503', async () => {
