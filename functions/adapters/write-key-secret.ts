@@ -1,5 +1,6 @@
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
+import { CapacityExceededError } from '../domain/errors.js';
 import { formatPath } from '../domain/issues.js';
 import type { Log } from '../ports/logger.js';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
@@ -72,7 +73,8 @@ interface ParsedSecret {
  * takes effect within that time and without a deployment. When a read
  * fails or the new value is invalid, the last valid digests stay in use
  * and the failure is logged. Before any valid digests were read, verify
- * raises WriteKeySecretError instead. Logs name the secret, never its
+ * raises WriteKeySecretError instead, or CapacityExceededError when
+ * Secrets Manager throttled the read. Logs name the secret, never its
  * value.
  */
 export class SecretWriteKeyVerifier implements WriteKeyVerifier {
@@ -127,6 +129,12 @@ export class SecretWriteKeyVerifier implements WriteKeyVerifier {
 
   private fallBack(error: unknown, now: number): DigestWriteKeyVerifier {
     const { secretName, log } = this.options;
+    if (this.lastValid === undefined && isThrottling(error)) {
+      throw new CapacityExceededError({
+        cause: error,
+        service: 'Secrets Manager',
+      });
+    }
     if (this.lastValid === undefined) {
       throw new WriteKeySecretError(
         `The write key secret ${secretName} could not be read. Check that it exists and that the function may read it.`,
@@ -157,6 +165,28 @@ export class SecretWriteKeyVerifier implements WriteKeyVerifier {
 }
 
 type WriteKeySecret = z.output<typeof writeKeySecretSchema>;
+
+/** Error names of AWS SDK v3 calls that Secrets Manager throttled. */
+const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
+
+/**
+ * Tells whether a failed read was throttled. Powertools wraps the SDK's
+ * error in a GetParameterError, so its cause is checked too.
+ */
+function isThrottling(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 3 && current instanceof Error; depth += 1) {
+    const status = (current as { $metadata?: { httpStatusCode?: number } })
+      .$metadata?.httpStatusCode;
+    if (THROTTLING_ERRORS.has(current.name) || status === 429) return true;
+    current = current.cause;
+  }
+  return false;
+}
 
 /**
  * Parses a secret value. Issues are `path: message` lines that never

@@ -87,18 +87,24 @@ export class ConcurrencyError extends MqlEngineError {
 }
 
 /**
- * A request that DynamoDB throttled after the SDK's own retries, because
- * the table or the account reached its throughput limit. The throttled
- * write stored nothing, so the request can be sent again unchanged.
+ * A request that DynamoDB (or Secrets Manager, for the write key secret)
+ * throttled after the SDK's own retries, because a throughput limit was
+ * reached. The throttled call stored nothing, so the request can be sent
+ * again unchanged.
  */
 export class CapacityExceededError extends MqlEngineError {
-  constructor(options?: { cause?: unknown }) {
+  /**
+   * @param options.service what throttled the request.
+   *   @default 'The lead table'
+   */
+  constructor(options?: { cause?: unknown; service?: string }) {
     super(
       'capacity-exceeded',
-      'The lead table reached its throughput limit and throttled this ' +
-        'request. Retry it unchanged after a short delay. Parts of it ' +
-        'that were already stored are not stored twice.',
-      options,
+      `${options?.service ?? 'The lead table'} reached its throughput ` +
+        'limit and throttled this request. Retry it unchanged after a ' +
+        'short delay. Parts of it that were already stored are not ' +
+        'stored twice.',
+      { cause: options?.cause },
     );
   }
 }

@@ -1,15 +1,18 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import {
   DeleteSecretCommand,
+  GetSecretValueCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   SecretWriteKeyVerifier,
   WriteKeySecretError,
 } from '../../functions/adapters/write-key-secret.js';
 import { hashWriteKey } from '../../functions/adapters/write-keys.js';
+import { CapacityExceededError } from '../../functions/domain/errors.js';
 import { recordingLog } from '../support/dependencies.js';
 import {
   createWriteKeySecret,
@@ -189,6 +192,29 @@ describe('SecretWriteKeyVerifier on moto', () => {
     await expect(verifying).rejects.toThrow(WriteKeySecretError);
     await expect(verifying).rejects.toThrow(
       `The write key secret ${secretName} could not be read`,
+    );
+  });
+
+  it('raises a retryable error when the first read is throttled', async () => {
+    const throttled = secretsClient();
+    mockClient(throttled)
+      .on(GetSecretValueCommand)
+      .rejects(
+        Object.assign(new Error('Rate exceeded'), {
+          name: 'ThrottlingException',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+    const verifier = new SecretWriteKeyVerifier(
+      new SecretsProvider({ awsSdkV3Client: throttled }),
+      { secretName: 'throttled', maxAgeSeconds: 0, log: recordingLog() },
+    );
+
+    const verifying = verifier.verify(WEB.key);
+
+    await expect(verifying).rejects.toThrow(CapacityExceededError);
+    await expect(verifying).rejects.toThrow(
+      'Secrets Manager reached its throughput limit',
     );
   });
 
