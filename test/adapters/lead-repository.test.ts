@@ -627,4 +627,18 @@ describe('DynamoLeadRepository cancellations', () => {
       ).rejects.toThrow(VersionConflictError);
     },
   );
+
+  it('raises a validation cancellation of an account as it is', async () => {
+    const repository = await cancellingRepository(['ValidationError']);
+    const account = newAccount('acme.example', model, T0);
+
+    const saving = repository.saveAccountChange({
+      expectedVersion: 0,
+      state: { ...account, version: 1 },
+      outgoing: [],
+    });
+
+    await expect(saving).rejects.toThrow(TransactionCanceledException);
+    await expect(saving).rejects.toThrow('ValidationError');
+  });
 });

@@ -319,9 +319,13 @@ export class DynamoLeadRepository implements LeadRepository {
       await this.send(new TransactWriteItemsCommand({ TransactItems: items }));
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
-        throw isThrottled(error.CancellationReasons ?? [])
-          ? new CapacityExceededError({ cause: error })
-          : new VersionConflictError(change.state.accountId);
+        const reasons = error.CancellationReasons ?? [];
+        if (isThrottled(reasons)) {
+          throw new CapacityExceededError({ cause: error });
+        }
+        if (reasons.every(isConflictReason)) {
+          throw new VersionConflictError(change.state.accountId);
+        }
       }
       throw error;
     }
@@ -1197,14 +1201,7 @@ function cancellationError(
   if (isThrottled(reasons)) {
     return new CapacityExceededError({ cause: error });
   }
-  const retryable = reasons.every(
-    (reason) =>
-      reason.Code === undefined ||
-      reason.Code === 'None' ||
-      reason.Code === 'ConditionalCheckFailed' ||
-      reason.Code === 'TransactionConflict',
-  );
-  if (retryable) {
+  if (reasons.every(isConflictReason)) {
     return new VersionConflictError(change.state.leadId);
   }
   return error;
@@ -1277,6 +1274,20 @@ const THROTTLING_REASONS: ReadonlySet<string> = new Set([
 ]);
 
 /** Tells whether DynamoDB throttled an item of a cancelled transaction. */
+/**
+ * Tells whether a cancellation reason means only that another writer got
+ * there first: a failed condition, a conflict or an item that did not
+ * fail.
+ */
+function isConflictReason(reason: CancellationReason): boolean {
+  return (
+    reason.Code === undefined ||
+    reason.Code === 'None' ||
+    reason.Code === 'ConditionalCheckFailed' ||
+    reason.Code === 'TransactionConflict'
+  );
+}
+
 function isThrottled(reasons: readonly CancellationReason[]): boolean {
   return reasons.some((reason) => THROTTLING_REASONS.has(reason.Code ?? ''));
 }
