@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { ConflictError } from './errors.js';
 import { roundCents } from './explanation.js';
-import type { DispositionKind, DispositionRecord, LeadState } from './lead.js';
+import {
+  type DispositionKind,
+  type DispositionRecord,
+  incarnationOf,
+  type LeadState,
+} from './lead.js';
 import type { ScoringModel } from './model.js';
 import {
   DETAIL_SCHEMA_VERSION,
@@ -252,11 +257,12 @@ function dispositionEventId(
   state: LeadState,
   record: DispositionRecord,
 ): string {
+  const incarnation = incarnationOf(state);
   return sha256Hex(
     canonicalJson([
       'disposition',
       state.leadId,
-      ...(state.createdAt === undefined ? [] : [state.createdAt]),
+      ...(incarnation === undefined ? [] : [incarnation]),
       state.version,
       record.episode,
       record.kind,

@@ -76,6 +76,7 @@ export function shallowCopy(state: LeadState): LeadState {
     firstSeenAt: state.firstSeenAt,
     createdAt: state.createdAt,
     outcomeSalt: state.outcomeSalt,
+    incarnationId: state.incarnationId,
     lastEventAt: state.lastEventAt,
     lastActivityAt: state.lastActivityAt,
     eventCount: state.eventCount,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   isBurst,
   lastActivityOf,
@@ -118,11 +119,19 @@ export interface LeadState {
   modelVersion: string;
   firstSeenAt: number;
   /**
-   * Clock time of the lead's first write. Event ids include it, so a lead
-   * stored again after an erasure never repeats the ids of the erased one.
-   * Absent on leads first written before the field existed.
+   * Clock time of the lead's first write: the receive time of the request
+   * that stored it. Event ids of a lead without `incarnationId` include
+   * it. Absent on leads first written before the field existed.
    */
   createdAt?: number;
+  /**
+   * Random hex drawn when the lead is first written and kept for life.
+   * Event ids include it (see incarnationOf), so a lead stored again
+   * after an erasure never repeats the ids of the erased one, even when
+   * both were first written in the same millisecond. Absent on leads
+   * first written before the field existed.
+   */
+  incarnationId?: string;
   /**
    * Random hex that keys the lead's conversion outcomes together with its
    * id, so that outcomes, which stay after an erasure, cannot be linked to
@@ -184,6 +193,24 @@ export interface EventOutcome {
   traits?: string[];
 }
 
+/** Returns a random id for a lead state written for the first time. */
+export function newIncarnationId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * Returns the value that sets this incarnation of a lead id apart from
+ * the others, for the event ids derived from the lead: `incarnationId`,
+ * else `createdAt` for a lead first written before `incarnationId`
+ * existed, so its ids stay as they were. Undefined for a lead older than
+ * both.
+ */
+export function incarnationOf(
+  state: Pick<LeadState, 'createdAt' | 'incarnationId'>,
+): string | number | undefined {
+  return state.incarnationId ?? state.createdAt;
+}
+
 /** Creates the state of a lead first seen at `at`. */
 export function newLead(
   leadId: string,
@@ -191,6 +218,7 @@ export function newLead(
   at: number,
   createdAt?: number,
   outcomeSalt?: string,
+  incarnationId?: string,
 ): LeadState {
   return {
     leadId,
@@ -199,6 +227,7 @@ export function newLead(
     firstSeenAt: at,
     ...(createdAt === undefined ? {} : { createdAt }),
     ...(outcomeSalt === undefined ? {} : { outcomeSalt }),
+    ...(incarnationId === undefined ? {} : { incarnationId }),
     lastEventAt: at,
     lastActivityAt: undefined,
     eventCount: 0,

@@ -46,6 +46,9 @@ export function tombstoneOf(
     ...(base?.outcomeSalt === undefined
       ? {}
       : { outcomeSalt: base.outcomeSalt }),
+    ...(base?.incarnationId === undefined
+      ? {}
+      : { incarnationId: base.incarnationId }),
     lastEventAt: base?.lastEventAt ?? now,
     lastActivityAt: undefined,
     eventCount: base?.eventCount ?? 0,

@@ -45,19 +45,20 @@ export interface EventPersonalData {
 }
 
 /**
- * Returns the id of the event for one transition of one episode. It is the
- * same on every retry, so consumers can drop duplicate deliveries.
+ * Returns the id of the event for one transition of one episode of one
+ * incarnation of a lead (see incarnationOf). It is the same on every
+ * retry, so consumers can drop duplicate deliveries.
  */
 export function transitionEventId(
   leadId: string,
   episode: number,
   kind: Transition['kind'],
-  leadCreatedAt?: number,
+  incarnation?: string | number,
 ): string {
   const parts =
-    leadCreatedAt === undefined
+    incarnation === undefined
       ? [leadId, episode, kind]
-      : [leadId, leadCreatedAt, episode, kind];
+      : [leadId, incarnation, episode, kind];
   return sha256Hex(canonicalJson(parts)).slice(0, 32);
 }
 
@@ -68,13 +69,13 @@ export function transitionEvent(
   model: ScoringModel,
   createdAt: number,
   personal: EventPersonalData = {},
-  leadCreatedAt?: number,
+  incarnation?: string | number,
 ): OutgoingEvent {
   const eventId = transitionEventId(
     leadId,
     transition.episode,
     transition.kind,
-    leadCreatedAt,
+    incarnation,
   );
   const shown = explainScore(transition.score);
   const contributions = shown.contributions.map((c) =>

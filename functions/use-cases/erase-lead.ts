@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from '../domain/canonical-json.js';
 import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
 import { requestedLeadId } from '../domain/identity.js';
-import type { LeadState } from '../domain/lead.js';
+import { incarnationOf, type LeadState } from '../domain/lead.js';
 import {
   DETAIL_SCHEMA_VERSION,
   LEAD_ERASED,
@@ -255,9 +255,9 @@ async function deleteLinkedLeads(
 }
 
 /**
- * Builds "Lead Erased". Its id includes the time the lead was first
- * stored, so erasing a lead stored again under the same id publishes a
- * new id that consumers do not drop as a repeat.
+ * Builds "Lead Erased". Its id includes the lead's incarnation (see
+ * incarnationOf), so erasing a lead stored again under the same id
+ * publishes a new id that consumers do not drop as a repeat.
  */
 function erasedEvent(
   lead: LeadState,
@@ -267,7 +267,7 @@ function erasedEvent(
 ): OutgoingEvent {
   const leadIdSha256 = sha256Hex(lead.leadId);
   const eventId = sha256Hex(
-    canonicalJson(['erased', leadIdSha256, lead.createdAt ?? null]),
+    canonicalJson(['erased', leadIdSha256, incarnationOf(lead) ?? null]),
   ).slice(0, 32);
   return {
     eventId,

@@ -2,7 +2,13 @@ import { newOutcomeSalt } from '../domain/disposition.js';
 import { ConcurrencyError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
 import { type IdentityLink, isAnonymousLeadId } from '../domain/identity.js';
-import { applyEvents, type LeadState, newLead } from '../domain/lead.js';
+import {
+  applyEvents,
+  incarnationOf,
+  type LeadState,
+  newIncarnationId,
+  newLead,
+} from '../domain/lead.js';
 import { completedTombstone, tombstoneOf } from '../domain/merge.js';
 import {
   type OutgoingEvent,
@@ -91,7 +97,7 @@ export async function linkIdentity(
         deps.model,
         now,
         {},
-        source?.createdAt,
+        source === undefined ? undefined : incarnationOf(source),
       ),
     );
     try {
@@ -289,7 +295,8 @@ async function writeMovedPage(
   const tracking = events.map((stored) => stored.event);
   const firstSeenAt = Math.min(now, ...tracking.map((e) => e.occurredAt));
   const before =
-    stored ?? newLead(to, model, firstSeenAt, now, newOutcomeSalt());
+    stored ??
+    newLead(to, model, firstSeenAt, now, newOutcomeSalt(), newIncarnationId());
   const applied = applyEvents(before, tracking, model);
   const evaluation = evaluateLead(applied.state, model, now);
   const personal = eventPersonalData(deps, evaluation.state);
@@ -300,7 +307,7 @@ async function writeMovedPage(
       model,
       now,
       personal,
-      evaluation.state.createdAt,
+      incarnationOf(evaluation.state),
     ),
   );
   const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));

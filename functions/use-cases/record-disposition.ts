@@ -7,7 +7,7 @@ import {
 import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
 import { requestedLeadId } from '../domain/identity.js';
-import type { LeadState } from '../domain/lead.js';
+import { incarnationOf, type LeadState } from '../domain/lead.js';
 import { transitionEvent } from '../domain/outgoing-events.js';
 import { VersionConflictError } from '../ports/lead-repository.js';
 import { checkAccounts, updateMembership } from './check-accounts.js';
@@ -67,7 +67,7 @@ export async function recordDisposition(
           deps.model,
           now,
           personal,
-          evaluation.state.createdAt,
+          incarnationOf(evaluation.state),
         ),
       ),
       dispositionEvent(leadId, plan, deps.model),

@@ -1,7 +1,13 @@
 import { newOutcomeSalt } from '../domain/disposition.js';
 import { ConcurrencyError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
-import { applyEvents, type LeadState, newLead } from '../domain/lead.js';
+import {
+  applyEvents,
+  incarnationOf,
+  type LeadState,
+  newIncarnationId,
+  newLead,
+} from '../domain/lead.js';
 import type { TrackingEvent } from '../domain/messages.js';
 import {
   type OutgoingEvent,
@@ -264,7 +270,15 @@ function planWrite(
   }
   const firstSeenAt = Math.min(now, ...events.map((e) => e.occurredAt));
   const before =
-    stored ?? newLead(leadId, model, firstSeenAt, now, newOutcomeSalt());
+    stored ??
+    newLead(
+      leadId,
+      model,
+      firstSeenAt,
+      now,
+      newOutcomeSalt(),
+      newIncarnationId(),
+    );
   // Reviews due before the first new event happen first, as on time.
   const caughtUp = catchUpReviews(before, model, firstSeenAt);
   const applied = applyEvents(caughtUp.state, events, model);
@@ -278,7 +292,7 @@ function planWrite(
       model,
       now,
       personal,
-      evaluation.state.createdAt,
+      incarnationOf(evaluation.state),
     ),
   );
   const membership = updateMembership(

@@ -220,6 +220,47 @@ describe('DynamoLeadRepository', () => {
     expect((await repository.getLead('lead-h'))?.version).toBe(heldVersion + 1);
   });
 
+  it('rejects a write read from an erased incarnation', async () => {
+    const { repository } = await repositoryOnNewTable();
+    // Both incarnations are first written in the same millisecond.
+    const incarnation = (incarnationId: string | undefined): LeadChange => {
+      const change = qualifyingChange('lead-i');
+      const state = { ...change.state, createdAt: T0 };
+      return {
+        ...change,
+        state:
+          incarnationId === undefined ? state : { ...state, incarnationId },
+      };
+    };
+    const staleWrite = (first: LeadChange): LeadChange => ({
+      ...first,
+      expectedVersion: 1,
+      events: [],
+      outgoing: [],
+      state: { ...first.state, version: 2 },
+    });
+
+    for (const firstId of ['first', undefined]) {
+      const first = incarnation(firstId);
+      await repository.saveLeadChange(first);
+      await repository.deleteLeadData('lead-i');
+      await repository.deleteLeadState('lead-i', 1);
+      await repository.saveLeadChange(incarnation('second'));
+
+      await expect(
+        repository.saveLeadChange(staleWrite(first)),
+      ).rejects.toBeInstanceOf(VersionConflictError);
+      await expect(
+        repository.holdForErasure(first.state, 30_000),
+      ).rejects.toBeInstanceOf(VersionConflictError);
+      expect((await repository.getLead('lead-i'))?.incarnationId).toBe(
+        'second',
+      );
+      await repository.deleteLeadData('lead-i');
+      await repository.deleteLeadState('lead-i', 1);
+    }
+  });
+
   it('holds a lead whatever version the erasure read', async () => {
     const { repository } = await repositoryOnNewTable();
     await repository.saveLeadChange(qualifyingChange('lead-v'));

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { incarnationOf } from '../../functions/domain/lead.js';
 import { transitionEventId } from '../../functions/domain/outgoing-events.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import {
@@ -15,7 +16,6 @@ import {
 import { parseOutboxArguments } from '../../scripts/outbox/options.js';
 import { UsageError } from '../../scripts/replay/errors.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
-import { CLOCK_START } from '../support/dependencies.js';
 import {
   type EntryFault,
   FAULTS,
@@ -45,14 +45,20 @@ async function tableWithFailures() {
     log: setup.log,
     publisher: undefined,
   };
-  return { setup, cli };
+  const rejected = await setup.repository.getLead('rejected');
+  if (rejected === undefined) throw new Error('Lead rejected is not stored.');
+  const rejectedId = transitionEventId(
+    'rejected',
+    1,
+    'qualified',
+    incarnationOf(rejected),
+  );
+  return { setup, cli, rejectedId };
 }
-
-const rejectedId = transitionEventId('rejected', 1, 'qualified', CLOCK_START);
 
 describe('outbox commands', () => {
   it('lists failed entries with their error', async () => {
-    const { cli } = await tableWithFailures();
+    const { cli, rejectedId } = await tableWithFailures();
 
     const failed = await listOutbox(cli, false, 10);
     const all = await listOutbox(cli, true, 10);
@@ -73,7 +79,7 @@ describe('outbox commands', () => {
   });
 
   it('shows one entry with its detail', async () => {
-    const { cli } = await tableWithFailures();
+    const { cli, rejectedId } = await tableWithFailures();
 
     const entry = await showOutboxEntry(cli, 'rejected', rejectedId);
 
@@ -90,7 +96,7 @@ describe('outbox commands', () => {
   });
 
   it('requeues a failed entry once', async () => {
-    const { cli, setup } = await tableWithFailures();
+    const { cli, setup, rejectedId } = await tableWithFailures();
     const target = { leadId: 'rejected', eventId: rejectedId };
 
     const first = await retryOutbox(cli, target, 10);
@@ -104,7 +110,7 @@ describe('outbox commands', () => {
   });
 
   it('publishes at once with a bus', async () => {
-    const { cli, setup } = await tableWithFailures();
+    const { cli, setup, rejectedId } = await tableWithFailures();
 
     const outcomes = await retryOutbox(
       { ...cli, publisher: setup.deps.publisher },
@@ -156,7 +162,7 @@ describe('parseOutboxArguments', () => {
 
 describe('npm run outbox', () => {
   it('lists failed entries of a DynamoDB Local table', async () => {
-    const { setup } = await tableWithFailures();
+    const { setup, rejectedId } = await tableWithFailures();
     const tableName = (setup.repository as unknown as { tableName: string })
       .tableName;
 

@@ -17,12 +17,14 @@ import { createTestTable } from './aws.js';
 import { defaultModel, manualClock, recordingLog } from './dependencies.js';
 
 /**
- * Decides the result of one PutEvents entry: undefined accepts it, a
+ * Decides the result of one PutEvents entry from its event id, the number
+ * of the PutEvents call and its parsed detail: undefined accepts it, a
  * result entry with an ErrorCode fails it.
  */
 export type EntryFault = (
   eventId: string,
   call: number,
+  detail: Record<string, unknown>,
 ) => PutEventsResultEntry | undefined;
 
 /**
@@ -46,8 +48,9 @@ export async function faultyDependencies(fault: { current: EntryFault }) {
       );
     }
     const results = entries.map((entry, index) => {
-      const eventId = JSON.parse(entry.Detail ?? '{}').eventId as string;
-      const failure = fault.current(eventId, calls);
+      const detail = JSON.parse(entry.Detail ?? '{}');
+      const eventId = detail.eventId as string;
+      const failure = fault.current(eventId, calls, detail);
       if (failure !== undefined) return failure;
       delivered.push(eventId);
       return { EventId: `bus-${calls}-${index}` };

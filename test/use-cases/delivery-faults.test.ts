@@ -1,5 +1,6 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
+import { incarnationOf } from '../../functions/domain/lead.js';
 import {
   segmentMessageSchema,
   toTrackingEvent,
@@ -9,7 +10,6 @@ import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { updateLead } from '../../functions/use-cases/update-lead.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
-import { CLOCK_START } from '../support/dependencies.js';
 import {
   type EntryFault,
   FAULTS,
@@ -27,10 +27,18 @@ function leadIds(count: number, prefix = 'lead'): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
 }
 
-function qualifiedIds(leads: readonly string[]): string[] {
-  return leads.map((leadId) =>
-    transitionEventId(leadId, 1, 'qualified', CLOCK_START),
-  );
+/** Returns the "Lead Qualified" event id of each stored lead's first episode. */
+async function qualifiedIds(
+  setup: Setup,
+  leads: readonly string[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const leadId of leads) {
+    const state = await setup.repository.getLead(leadId);
+    if (state === undefined) throw new Error(`Lead ${leadId} is not stored.`);
+    ids.push(transitionEventId(leadId, 1, 'qualified', incarnationOf(state)));
+  }
+  return ids;
 }
 
 async function qualify(setup: Setup, leads: readonly string[]) {
@@ -68,7 +76,9 @@ describe('delivery under injected faults', () => {
       .map((call) => call.args[0].input.Entries?.length);
     expect(sizes).toEqual([10, 2]);
     expect(result.events).toEqual({ published: 12, pending: 0, failed: 0 });
-    expect(sorted(setup.delivered)).toEqual(sorted(qualifiedIds(leads)));
+    expect(sorted(setup.delivered)).toEqual(
+      sorted(await qualifiedIds(setup, leads)),
+    );
     expect(await outboxEntries(setup.repository)).toEqual([]);
   });
 
@@ -90,7 +100,9 @@ describe('delivery under injected faults', () => {
 
     expect(result.events.published).toBe(11);
     expect(setup.delivered).toHaveLength(11);
-    expect(sorted(setup.delivered)).toEqual(sorted(qualifiedIds(leads)));
+    expect(sorted(setup.delivered)).toEqual(
+      sorted(await qualifiedIds(setup, leads)),
+    );
     expect(await outboxEntries(setup.repository)).toEqual([]);
   });
 
@@ -109,7 +121,9 @@ describe('delivery under injected faults', () => {
       leads.map(() => 'pending'),
     );
     expect(setup.delivered).toHaveLength(11);
-    expect(sorted(setup.delivered)).toEqual(sorted(qualifiedIds(leads)));
+    expect(sorted(setup.delivered)).toEqual(
+      sorted(await qualifiedIds(setup, leads)),
+    );
     expect(await outboxEntries(setup.repository)).toEqual([]);
   });
 
@@ -119,19 +133,14 @@ describe('delivery under injected faults', () => {
     ['AccessDeniedException', FAULTS.denied],
   ])('keeps the %s rejection as a failed entry', async (code, failure) => {
     const [rejected, ...accepted] = leadIds(3);
-    const rejectedId = transitionEventId(
-      rejected ?? '',
-      1,
-      'qualified',
-      CLOCK_START,
-    );
     const fault = {
-      current: ((eventId) =>
-        eventId === rejectedId ? failure : undefined) as EntryFault,
+      current: ((_eventId, _call, detail) =>
+        detail.leadId === rejected ? failure : undefined) as EntryFault,
     };
     const setup = await faultyDependencies(fault);
 
     const result = await qualify(setup, [rejected ?? '', ...accepted]);
+    const [rejectedId] = await qualifiedIds(setup, [rejected ?? '']);
     await sweepUntilSettled(setup);
     const kept = await outboxEntries(setup.repository);
 
@@ -141,7 +150,9 @@ describe('delivery under injected faults', () => {
     expect(kept[0]?.event.eventId).toBe(rejectedId);
     expect(kept[0]?.failure?.errorCode).toBe(code);
     expect(setup.mock.commandCalls(PutEventsCommand)).toHaveLength(1);
-    expect(sorted(setup.delivered)).toEqual(sorted(qualifiedIds(accepted)));
+    expect(sorted(setup.delivered)).toEqual(
+      sorted(await qualifiedIds(setup, accepted)),
+    );
     const logged = setup.log.entries.find(
       (entry) => entry.message === 'event rejected by the bus',
     );
@@ -170,7 +181,7 @@ describe('delivery under injected faults', () => {
 
     expect(requeued).toBe(true);
     expect(again).toBe(false);
-    expect(setup.delivered).toEqual(qualifiedIds(['fixed']));
+    expect(setup.delivered).toEqual(await qualifiedIds(setup, ['fixed']));
     expect(await outboxEntries(setup.repository)).toEqual([]);
   });
 
@@ -194,7 +205,7 @@ describe('delivery under injected faults', () => {
 
     expect(update.outgoing).toHaveLength(1);
     expect(beforeSweep).toEqual([]);
-    expect(setup.delivered).toEqual(qualifiedIds(['crashed']));
+    expect(setup.delivered).toEqual(await qualifiedIds(setup, ['crashed']));
     expect(await outboxEntries(setup.repository)).toEqual([]);
   });
 
@@ -212,10 +223,8 @@ describe('delivery under injected faults', () => {
 
     // At-least-once: the bus accepted the event, the removal was lost,
     // so the sweep sends it again under the same event id.
-    expect(setup.delivered).toEqual([
-      ...qualifiedIds(['twice']),
-      ...qualifiedIds(['twice']),
-    ]);
+    const expected = await qualifiedIds(setup, ['twice']);
+    expect(setup.delivered).toEqual([...expected, ...expected]);
     expect(await outboxEntries(setup.repository)).toEqual([]);
   });
 
@@ -233,10 +242,9 @@ describe('delivery under injected faults', () => {
     const beforeSweep = [...setup.delivered];
     await sweepUntilSettled(setup);
 
-    expect(sorted(beforeSweep)).toEqual(sorted(qualifiedIds(leads)));
-    expect(sorted(setup.delivered)).toEqual(
-      sorted([...qualifiedIds(leads), ...qualifiedIds(leads)]),
-    );
+    const expected = await qualifiedIds(setup, leads);
+    expect(sorted(beforeSweep)).toEqual(sorted(expected));
+    expect(sorted(setup.delivered)).toEqual(sorted([...expected, ...expected]));
     expect(await outboxEntries(setup.repository)).toEqual([]);
   });
 });

@@ -423,7 +423,7 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async holdForErasure(state: LeadState, holdMs: number): Promise<LeadState> {
-    const { createdAt } = state;
+    const incarnation = incarnationCondition(state);
     const now = this.clock();
     try {
       const { Attributes } = await this.send(
@@ -432,24 +432,20 @@ export class DynamoLeadRepository implements LeadRepository {
           Key: stateKey(state.leadId),
           UpdateExpression:
             'SET #hold = :until, #holder = :holder ADD #version :one',
-          ConditionExpression: `attribute_exists(#pk) AND ${
-            createdAt === undefined
-              ? 'attribute_not_exists(#createdAt)'
-              : '#createdAt = :createdAt'
-          } AND (attribute_not_exists(#hold) OR #hold < :now OR #holder = :holder)`,
+          ConditionExpression: `attribute_exists(#pk) AND ${incarnation.expression} AND (attribute_not_exists(#hold) OR #hold < :now OR #holder = :holder)`,
           ExpressionAttributeNames: {
             '#pk': TABLE_LAYOUT.partitionKey,
             '#version': 'version',
-            '#createdAt': 'createdAt',
             '#hold': ERASURE_HOLD,
             '#holder': ERASURE_HOLDER,
+            ...incarnation.names,
           },
           ExpressionAttributeValues: marshall({
             ':one': 1,
             ':until': now + holdMs,
             ':holder': randomUUID(),
             ':now': now,
-            ...(createdAt === undefined ? {} : { ':createdAt': createdAt }),
+            ...incarnation.values,
           }),
           ReturnValues: 'ALL_NEW',
         }),
@@ -1033,12 +1029,12 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   /**
-   * Puts the lead state under a version check that compares createdAt
-   * too, which a lead keeps for life. Versions start again at 1 when an
-   * erased lead is stored again, so the version alone would let a writer
-   * that read the erased lead overwrite the new one. A lead held for its
-   * erasure takes no change until the hold ends, so an erasure finishes
-   * however often the lead is written.
+   * Puts the lead state under a version check that compares the lead's
+   * incarnation too (see incarnationCondition). Versions start again at 1
+   * when an erased lead is stored again, so the version alone would let a
+   * writer that read the erased lead overwrite the new one. A lead held
+   * for its erasure takes no change until the hold ends, so an erasure
+   * finishes however often the lead is written.
    */
   private statePut(change: LeadChange): TransactWriteItem {
     const isNew = change.expectedVersion === 0;
@@ -1053,25 +1049,21 @@ export class DynamoLeadRepository implements LeadRepository {
         },
       };
     }
-    const { createdAt } = change.state;
-    const created =
-      createdAt === undefined
-        ? 'attribute_not_exists(#createdAt)'
-        : '#createdAt = :createdAt';
+    const incarnation = incarnationCondition(change.state);
     return {
       Put: {
         TableName: this.tableName,
         Item: item,
-        ConditionExpression: `#version = :expected AND ${created} AND (attribute_not_exists(#hold) OR #hold < :now)`,
+        ConditionExpression: `#version = :expected AND ${incarnation.expression} AND (attribute_not_exists(#hold) OR #hold < :now)`,
         ExpressionAttributeNames: {
           '#version': 'version',
-          '#createdAt': 'createdAt',
           '#hold': ERASURE_HOLD,
+          ...incarnation.names,
         },
         ExpressionAttributeValues: marshall({
           ':expected': change.expectedVersion,
           ':now': this.clock(),
-          ...(createdAt === undefined ? {} : { ':createdAt': createdAt }),
+          ...incarnation.values,
         }),
       },
     };
@@ -1365,4 +1357,44 @@ function historyCursorKey(cursor: string, partition: string): Item {
 
 function decode(cursor: string) {
   return marshall(JSON.parse(Buffer.from(cursor, 'base64url').toString()));
+}
+
+/**
+ * Returns the condition that the stored lead is the incarnation `state`
+ * was read from. A lead with `incarnationId` is matched by it. An older
+ * lead is matched by its createdAt and by having no `incarnationId`, so
+ * a writer that read it cannot overwrite a lead stored again after its
+ * erasure, even one first written in the same millisecond.
+ */
+function incarnationCondition(state: LeadState): {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, string | number>;
+} {
+  const { createdAt, incarnationId } = state;
+  if (incarnationId !== undefined) {
+    return {
+      expression: '#incarnationId = :incarnationId',
+      names: { '#incarnationId': 'incarnationId' },
+      values: { ':incarnationId': incarnationId },
+    };
+  }
+  const names = {
+    '#incarnationId': 'incarnationId',
+    '#createdAt': 'createdAt',
+  };
+  if (createdAt === undefined) {
+    return {
+      expression:
+        'attribute_not_exists(#incarnationId) AND attribute_not_exists(#createdAt)',
+      names,
+      values: {},
+    };
+  }
+  return {
+    expression:
+      'attribute_not_exists(#incarnationId) AND #createdAt = :createdAt',
+    names,
+    values: { ':createdAt': createdAt },
+  };
 }
