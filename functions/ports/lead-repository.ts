@@ -294,6 +294,11 @@ export interface LeadRepository {
   ): Promise<HistoryPage>;
   /** Lists a lead's outbox entries that are not published yet. */
   listOutbox(leadId: string): Promise<OutgoingEvent[]>;
+  /**
+   * Lists a lead's outbox entries that are not published yet, with their
+   * status, attempts and due time, read strongly consistent.
+   */
+  listOutboxEntries(leadId: string): Promise<OutboxEntry[]>;
   /** Stores an outbox entry on its own, for events of no lead change. */
   putOutboxEntry(event: OutgoingEvent): Promise<void>;
   /**
@@ -341,6 +346,17 @@ export interface LeadRepository {
   deleteLeadState(leadId: string, expectedVersion: number): Promise<void>;
   /** Lists the dispositions recorded in one month (`YYYY-MM`, UTC). */
   listOutcomes(month: string): Promise<OutcomeRecord[]>;
+  /**
+   * Makes an outbox entry due at `dueAt` when no publisher has claimed it
+   * yet, which is how the request that stored it hands an entry it could
+   * not publish to the sweep, before its grace period ends. Returns false
+   * when the entry is gone, failed or claimed.
+   */
+  releaseOutboxEntry(
+    owner: OutboxOwner | string,
+    eventId: string,
+    dueAt: number,
+  ): Promise<boolean>;
   /**
    * Marks an outbox entry failed and takes it out of the sweep's review
    * index. Returns false when the entry no longer exists.

@@ -8,7 +8,10 @@ import {
   type OutgoingEvent,
 } from '../domain/outgoing-events.js';
 import { toIso } from '../domain/time.js';
-import { VersionConflictError } from '../ports/lead-repository.js';
+import {
+  type OutboxEntry,
+  VersionConflictError,
+} from '../ports/lead-repository.js';
 import { checkAccounts } from './check-accounts.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
@@ -23,6 +26,16 @@ const MAX_ATTEMPTS = 5;
  */
 export const ERASURE_HOLD_MS = 30_000;
 const MAX_BACKOFF_MS = 250;
+/**
+ * Reads of the outbox while requests that wrote entries to it may still
+ * be publishing them: up to about two seconds with the backoff below.
+ */
+const WRITER_PUBLISH_POLLS = 12;
+/**
+ * Time after which the sweep publishes an entry that the erasure claimed
+ * but could not publish, as after the sweep's own first failed attempt.
+ */
+const CLAIMED_ENTRY_RETRY_MS = 30_000;
 /** Leads merged into the erased one that one request follows at most. */
 const MAX_LINKED_LEADS = 1000;
 
@@ -208,9 +221,34 @@ async function publishPending(
   deps: ScoringDependencies,
   leadId: string,
 ): Promise<void> {
-  const pending = await deps.repository.listOutbox(leadId);
+  const entries = await entriesLeftByWriters(deps, leadId);
+  const pending: OutgoingEvent[] = [];
+  let claimsLost = 0;
+  for (const entry of entries) {
+    if (entry.status === 'failed') {
+      pending.push(entry.event);
+      continue;
+    }
+    // The claim keeps a sweep from publishing the entry at the same time.
+    const claimed = await deps.repository.claimOutboxEntry(
+      leadId,
+      entry.event.eventId,
+      entry.dueAt ?? 0,
+      deps.clock() + CLAIMED_ENTRY_RETRY_MS,
+    );
+    if (claimed === undefined) {
+      claimsLost += 1;
+    } else {
+      pending.push(claimed);
+    }
+  }
   const result = await publishEvents(deps, pending);
-  const retryable = result.pending - result.failed;
+  const retryable =
+    result.pending -
+    result.failed +
+    (claimsLost === 0
+      ? 0
+      : await countPublishedElsewhere(deps, leadId, pending));
   if (retryable > 0) {
     throw new ConcurrencyError(
       `${retryable} event(s) of the lead could not be published yet, so it was not erased; retry the request.`,
@@ -220,6 +258,56 @@ async function publishPending(
     deps.log.warn('rejected events erased with the lead', {
       events: result.failed,
     });
+  }
+}
+
+/**
+ * Counts the lead's pending outbox entries other than `claimed`: entries
+ * that another publisher claimed first and has not removed yet.
+ */
+async function countPublishedElsewhere(
+  deps: ScoringDependencies,
+  leadId: string,
+  claimed: readonly OutgoingEvent[],
+): Promise<number> {
+  const ids = new Set(claimed.map((event) => event.eventId));
+  const entries = await deps.repository.listOutboxEntries(leadId);
+  return entries.filter(
+    (entry) => entry.status === 'pending' && !ids.has(entry.event.eventId),
+  ).length;
+}
+
+/**
+ * Lists the lead's outbox once the requests that wrote its entries have
+ * published them. A request publishes the entries it committed right
+ * after its write, without claiming them, and makes the ones that the bus
+ * did not accept due at once. So an entry not yet due and never
+ * attempted belongs to a request that may still be publishing it, and
+ * publishing it here too would send it twice. Raises ConcurrencyError
+ * when such entries are still there after up to about two seconds. The
+ * sweep publishes them once their grace period ends, should their request
+ * have stopped.
+ */
+async function entriesLeftByWriters(
+  deps: ScoringDependencies,
+  leadId: string,
+): Promise<OutboxEntry[]> {
+  for (let poll = 1; ; poll += 1) {
+    const entries = await deps.repository.listOutboxEntries(leadId);
+    const now = deps.clock();
+    const inFlight = entries.filter(
+      (entry) =>
+        entry.status === 'pending' &&
+        entry.attempts === 0 &&
+        (entry.dueAt ?? 0) > now,
+    );
+    if (inFlight.length === 0) return entries;
+    if (poll >= WRITER_PUBLISH_POLLS) {
+      throw new ConcurrencyError(
+        `${inFlight.length} event(s) of the lead are still being published by the request that stored them, so it was not erased; retry the request.`,
+      );
+    }
+    await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** poll));
   }
 }
 

@@ -37,6 +37,7 @@ export async function publishEvents(
       error,
       eventIds: events.map((event) => event.eventId),
     });
+    await releaseEntries(deps, events);
     return { published: 0, pending: events.length, failed: 0 };
   }
   const byId = new Map(events.map((event) => [event.eventId, event]));
@@ -44,6 +45,13 @@ export async function publishEvents(
     const event = byId.get(eventId);
     return event === undefined ? [] : [event];
   });
+  const settledIds = new Set([
+    ...result.published,
+    ...result.failed
+      .filter((failure) => !failure.retryable)
+      .map((failure) => failure.eventId),
+  ]);
+  const retryable = events.filter((event) => !settledIds.has(event.eventId));
   const settled = await Promise.allSettled([
     removeEntries(deps, accepted),
     ...result.failed.map((failure) => keepFailure(deps, byId, failure)),
@@ -53,11 +61,34 @@ export async function publishEvents(
       deps.log.warn('outbox entry update failed', { error: outcome.reason });
     }
   }
+  await releaseEntries(deps, retryable);
   return {
     published: result.published.length,
     pending: events.length - result.published.length,
     failed: result.failed.filter((failure) => !failure.retryable).length,
   };
+}
+
+/**
+ * Makes the entries of events that the bus did not accept due now, unless
+ * a publisher claimed them. The request that stored them is done with
+ * them, so the sweep and an erasure need not wait out the grace period
+ * that keeps them off entries that a request is still publishing.
+ */
+async function releaseEntries(
+  deps: ScoringDependencies,
+  events: readonly OutgoingEvent[],
+): Promise<void> {
+  const settled = await Promise.allSettled(
+    events.map((event) =>
+      deps.repository.releaseOutboxEntry(event, event.eventId, deps.clock()),
+    ),
+  );
+  for (const outcome of settled) {
+    if (outcome.status === 'rejected') {
+      deps.log.warn('outbox entry update failed', { error: outcome.reason });
+    }
+  }
 }
 
 /**

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../bench/workload.js';
-import { NotFoundError } from '../../functions/domain/errors.js';
+import {
+  ConcurrencyError,
+  NotFoundError,
+} from '../../functions/domain/errors.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
@@ -116,6 +119,64 @@ describe('erasure racing ingest', () => {
       expect(left).toEqual([]);
       const state = items.find((item) => item.PK === `LEAD#${lead}`);
       expect(JSON.stringify(state?.traits ?? {})).not.toContain('"CPO"');
+    }
+  });
+});
+
+describe('concurrent erasures racing ingest', () => {
+  it('erase each incarnation once, under its own event ids', {
+    timeout: ROUNDS * 20_000,
+  }, async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const { deps } = setup;
+    // The clock stands still, so every incarnation of the lead is first
+    // written in the same millisecond.
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const random = seededRandom(2000 + round);
+      const lead = `ids-${round}@acme.example`;
+      const qualifying = (tag: string) => [
+        { ...identify(lead, 'CPO'), messageId: `${round}-${tag}-identify` },
+        demo({ userId: lead }, `${round}-${tag}-demo`),
+        blog({ userId: lead }, `${round}-${tag}-blog`),
+      ];
+      await ingestRetrying(setup, qualifying('first'));
+      const publishedBefore = setup.published.length;
+
+      const erasures = Array.from({ length: 3 }, async () => {
+        await pause(random, 40);
+        return retryingConflicts(() => eraseLead(deps, lead));
+      });
+      const ingests = Array.from({ length: 8 }, async (_, i) => {
+        await pause(random, 40);
+        await ingestRetrying(setup, qualifying(`again-${i}`));
+      });
+      const outcomes = await Promise.allSettled(erasures);
+      await Promise.all(ingests);
+
+      const erased = outcomes.filter(
+        (outcome) => outcome.status === 'fulfilled',
+      );
+      // A request still publishing the events it stored makes an erasure
+      // answer 503, and its retries can run out meanwhile.
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') {
+          expect([NotFoundError, ConcurrencyError]).toContain(
+            outcome.reason.constructor,
+          );
+        }
+      }
+      expect(erased.length).toBeGreaterThanOrEqual(1);
+      const published = setup.published.slice(publishedBefore);
+      const idsOf = (detailType: string) =>
+        published
+          .filter((event) => event.detailType === detailType)
+          .map((event) => event.eventId);
+      const erasedIds = idsOf('Lead Erased');
+      expect(erasedIds).toHaveLength(erased.length);
+      expect(new Set(erasedIds).size).toBe(erasedIds.length);
+      const qualifiedIds = idsOf('Lead Qualified');
+      expect(new Set(qualifiedIds).size).toBe(qualifiedIds.length);
+      expect(tableViolations(await scanTable(setup))).toEqual([]);
     }
   });
 });

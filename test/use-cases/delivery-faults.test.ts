@@ -10,6 +10,7 @@ import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { updateLead } from '../../functions/use-cases/update-lead.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
+import { CLOCK_START } from '../support/dependencies.js';
 import {
   type EntryFault,
   FAULTS,
@@ -119,6 +120,11 @@ describe('delivery under injected faults', () => {
     expect(result.events).toEqual({ published: 0, pending: 11, failed: 0 });
     expect(pending.map((entry) => entry.status)).toEqual(
       leads.map(() => 'pending'),
+    );
+    // The request hands the entries it could not publish to the sweep at
+    // once, instead of after the grace period.
+    expect(pending.map((entry) => entry.dueAt)).toEqual(
+      leads.map(() => CLOCK_START),
     );
     expect(setup.delivered).toHaveLength(11);
     expect(sorted(setup.delivered)).toEqual(

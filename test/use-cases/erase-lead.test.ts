@@ -539,6 +539,40 @@ describe('eraseLead', () => {
     expect(idOf('Lead Erased')).toBe(erasedId);
   });
 
+  it('leaves a running request its events to publish', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    const publisher = deps.publisher;
+    let startErasure = () => {};
+    const committed = new Promise<void>((resolve) => {
+      startErasure = resolve;
+    });
+    // The ingest request commits its transition, then publishes only
+    // after the erasure has read the lead's outbox.
+    deps.publisher = {
+      async publish(events) {
+        deps.publisher = publisher;
+        startErasure();
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return publisher.publish(events);
+      },
+    };
+
+    const ingest = ingestMessages(deps, {
+      sourceId: 'default',
+      messages: committee(ERASED, 'Chief Procurement Officer'),
+      receivedAt: clock.now,
+    });
+    await committed;
+    const erasure = eraseLead(deps, ERASED);
+    await Promise.all([ingest, erasure]);
+
+    const types = context.published.map((event) => event.detailType);
+    expect(types.filter((type) => type === 'Lead Qualified')).toHaveLength(1);
+    expect(types.filter((type) => type === 'Lead Erased')).toHaveLength(1);
+    expect(await itemsNamingErin(context)).toEqual([]);
+  });
+
   it('finishes when another erasure deletes a tombstone', async () => {
     const context = await realDependencies({ model: accountModel() });
     const { deps, clock } = context;

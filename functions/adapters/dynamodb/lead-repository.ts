@@ -372,6 +372,14 @@ export class DynamoLeadRepository implements LeadRepository {
     return items.map(itemToOutgoing);
   }
 
+  async listOutboxEntries(leadId: string): Promise<OutboxEntry[]> {
+    const items = await this.queryPartition(
+      leadPartition(leadId),
+      OUTBOX_SORT_PREFIX,
+    );
+    return items.map(itemToOutboxEntry);
+  }
+
   async putOutboxEntry(event: OutgoingEvent): Promise<void> {
     const { Put } = this.outboxPut(event);
     if (Put === undefined) return;
@@ -636,6 +644,28 @@ export class DynamoLeadRepository implements LeadRepository {
       }),
     );
     await this.batchDelete([...keys.values()]);
+  }
+
+  async releaseOutboxEntry(
+    owner: OutboxOwner | string,
+    eventId: string,
+    dueAt: number,
+  ): Promise<boolean> {
+    return this.updateIfPresent({
+      TableName: this.tableName,
+      Key: outboxKey(ownerOf(owner), eventId),
+      UpdateExpression: 'SET #reviewAt = :dueAt',
+      ConditionExpression: '#status = :pending AND attempts = :zero',
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#reviewAt': TABLE_LAYOUT.reviewIndex.sortKey,
+      },
+      ExpressionAttributeValues: marshall({
+        ':pending': 'pending',
+        ':zero': 0,
+        ':dueAt': dueAt,
+      }),
+    });
   }
 
   async markOutboxFailed(
