@@ -284,13 +284,16 @@ export interface LeadRepository {
   saveAccountChange(change: AccountChange): Promise<void>;
   /**
    * Lists a lead's history, newest first, at most `limit` per page.
-   * Raises InvalidCursorError for a cursor this call did not return for
-   * this lead.
+   * Cursors name no lead. With `cursorKey` (the lead's incarnationId) a
+   * cursor carries a hash of it and the lead id, so a cursor returned
+   * for one lead is rejected for another. Raises InvalidCursorError for a
+   * cursor this call did not return for this lead.
    */
   listHistory(
     leadId: string,
     limit: number,
     cursor?: string,
+    cursorKey?: string,
   ): Promise<HistoryPage>;
   /** Lists a lead's outbox entries that are not published yet. */
   listOutbox(leadId: string): Promise<OutgoingEvent[]>;

@@ -46,6 +46,7 @@ export async function getHistory(
       leadId,
       page.limit,
       page.cursor,
+      state.incarnationId,
     );
     return {
       leadId,

@@ -127,6 +127,63 @@ describe('lead history', () => {
     ).rejects.toThrow(ValidationError);
   });
 
+  it('keeps the lead id out of its cursors', async () => {
+    const { deps, clock } = await realDependencies();
+    const leadId = 'jane.doe@acme.example';
+    for (let n = 0; n < 3; n += 1) {
+      await ingestMessages(deps, {
+        sourceId: 'default',
+        messages: [blogRead(leadId, n)],
+        receivedAt: clock.now,
+      });
+      clock.advance(DAY_MS);
+    }
+
+    const first = await getHistory(deps, leadId, { limit: 1 });
+    const cursor = first.nextCursor ?? '';
+    const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+
+    expect(decoded).not.toContain('jane');
+    expect(Object.keys(JSON.parse(decoded)).sort()).toEqual(['SK', 'lead']);
+    const second = await getHistory(deps, leadId, { limit: 1, cursor });
+    expect(second.entries).toHaveLength(1);
+    expect(second.entries[0]?.at).not.toBe(first.entries[0]?.at);
+  });
+
+  it('accepts a cursor with the partition key', async () => {
+    const { deps, clock } = await realDependencies();
+    for (let n = 0; n < 3; n += 1) {
+      await ingestMessages(deps, {
+        sourceId: 'default',
+        messages: [blogRead('old-cursor', n)],
+        receivedAt: clock.now,
+      });
+      clock.advance(DAY_MS);
+    }
+    const first = await getHistory(deps, 'old-cursor', { limit: 1 });
+    const { SK } = JSON.parse(
+      Buffer.from(first.nextCursor ?? '', 'base64url').toString('utf8'),
+    );
+    const oldCursor = (leadId: string) =>
+      Buffer.from(JSON.stringify({ PK: `LEAD#${leadId}`, SK })).toString(
+        'base64url',
+      );
+
+    const second = await getHistory(deps, 'old-cursor', {
+      limit: 1,
+      cursor: oldCursor('old-cursor'),
+    });
+    const expected = await getHistory(deps, 'old-cursor', {
+      limit: 1,
+      cursor: first.nextCursor ?? '',
+    });
+
+    expect(second.entries).toEqual(expected.entries);
+    await expect(
+      getHistory(deps, 'old-cursor', { limit: 1, cursor: oldCursor('other') }),
+    ).rejects.toThrow(ValidationError);
+  });
+
   it.each([
     ['a sort key that is no history version', 'HISTORY#zzz'],
     ['an empty version', 'HISTORY#'],

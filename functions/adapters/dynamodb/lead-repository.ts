@@ -20,6 +20,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { canonicalJson, sha256Hex } from '../../domain/canonical-json.js';
 import type { OutcomeRecord } from '../../domain/disposition.js';
 import { CapacityExceededError } from '../../domain/errors.js';
 import type { LeadState } from '../../domain/lead.js';
@@ -335,10 +336,14 @@ export class DynamoLeadRepository implements LeadRepository {
     leadId: string,
     limit: number,
     cursor?: string,
+    cursorKey?: string,
   ): Promise<HistoryPage> {
     const partition = leadPartition(leadId);
+    const tag = historyCursorTag(leadId, cursorKey);
     const start =
-      cursor === undefined ? undefined : historyCursorKey(cursor, partition);
+      cursor === undefined
+        ? undefined
+        : historyCursorKey(cursor, partition, tag);
     const { Items = [], LastEvaluatedKey } = await this.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -360,7 +365,9 @@ export class DynamoLeadRepository implements LeadRepository {
     return {
       entries: Items.map(itemToHistory),
       cursor:
-        LastEvaluatedKey === undefined ? undefined : encode(LastEvaluatedKey),
+        LastEvaluatedKey === undefined
+          ? undefined
+          : encodeHistoryCursor(LastEvaluatedKey, tag),
     };
   }
 
@@ -1363,26 +1370,78 @@ function encode(key: Record<string, unknown>): string {
   );
 }
 
+/** Name of the field of a history cursor that binds it to its lead. */
+const CURSOR_TAG = 'lead';
+
 /**
- * Decodes a history cursor, accepting only the key of a history entry of
- * the listed lead, so a cursor cannot read another lead's items.
+ * Returns the tag that binds history cursors to one incarnation of a lead:
+ * a hash of its id and its random incarnationId, so the tag reveals
+ * neither. Undefined for a lead stored before incarnationId existed,
+ * whose cursors are then accepted for any lead; the query still reads
+ * only the lead of the request.
  */
-function historyCursorKey(cursor: string, partition: string): Item {
+function historyCursorTag(
+  leadId: string,
+  cursorKey: string | undefined,
+): string | undefined {
+  if (cursorKey === undefined) return undefined;
+  return sha256Hex(canonicalJson(['history-cursor', leadId, cursorKey])).slice(
+    0,
+    16,
+  );
+}
+
+/**
+ * Encodes the position after a page of history as a cursor: the sort key
+ * and the lead's tag, without the partition key, which names the lead.
+ */
+function encodeHistoryCursor(
+  key: Record<string, unknown>,
+  tag: string | undefined,
+): string {
+  const fields = unmarshall(key as never);
+  const cursor = {
+    [TABLE_LAYOUT.sortKey]: fields[TABLE_LAYOUT.sortKey],
+    ...(tag === undefined ? {} : { [CURSOR_TAG]: tag }),
+  };
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+/**
+ * Decodes a history cursor, accepting only the sort key of a history
+ * entry with the listed lead's tag, so a cursor cannot read other items.
+ * A cursor from before cursors dropped the partition key is accepted
+ * when that key is the listed lead's.
+ */
+function historyCursorKey(
+  cursor: string,
+  partition: string,
+  tag: string | undefined,
+): Item {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw new InvalidCursorError();
   }
-  const fields = key as Record<string, unknown>;
+  if (typeof key !== 'object' || key === null) throw new InvalidCursorError();
+  const {
+    [TABLE_LAYOUT.partitionKey]: legacyPartition,
+    [TABLE_LAYOUT.sortKey]: sortKey,
+    [CURSOR_TAG]: cursorTag,
+    ...rest
+  } = key as Record<string, unknown>;
+  const bound =
+    legacyPartition === undefined
+      ? cursorTag === tag
+      : legacyPartition === partition && cursorTag === undefined;
   const valid =
-    typeof key === 'object' &&
-    key !== null &&
-    Object.keys(fields).length === 2 &&
-    fields[TABLE_LAYOUT.partitionKey] === partition &&
-    isHistorySortKey(fields[TABLE_LAYOUT.sortKey]);
+    Object.keys(rest).length === 0 && bound && isHistorySortKey(sortKey);
   if (!valid) throw new InvalidCursorError();
-  return marshall(fields);
+  return marshall({
+    [TABLE_LAYOUT.partitionKey]: partition,
+    [TABLE_LAYOUT.sortKey]: sortKey,
+  });
 }
 
 function decode(cursor: string) {
