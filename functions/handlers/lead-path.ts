@@ -1,6 +1,7 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
 import type { ErasureResult } from '../use-cases/erase-lead.js';
+import type { HistoryView } from '../use-cases/get-history.js';
 import type { LeadView } from '../use-cases/get-lead.js';
 import { fitsBytes, MAX_LEAD_PATH_ID_BYTES } from './path-id.js';
 
@@ -33,6 +34,19 @@ export function leadIdOf(request: ApiRequest): string {
 export function contentLocation(lead: LeadView): Record<string, string> {
   if (lead.requestedLeadId === undefined) return {};
   return { 'content-location': `/leads/${encodeURIComponent(lead.leadId)}` };
+}
+
+/**
+ * Returns a Content-Location header naming the history shown, when the
+ * request named a lead merged into the lead it belongs to.
+ */
+export function historyContentLocation(
+  history: HistoryView,
+): Record<string, string> {
+  if (history.requestedLeadId === undefined) return {};
+  return {
+    'content-location': `/leads/${encodeURIComponent(history.leadId)}/history`,
+  };
 }
 
 /**

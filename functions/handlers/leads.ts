@@ -5,7 +5,11 @@ import { getLead } from '../use-cases/get-lead.js';
 import { accountContentLocation, accountIdOf } from './account-path.js';
 import { historyPageOf } from './history-query.js';
 import { httpHandler } from './http-handler.js';
-import { contentLocation, leadIdOf } from './lead-path.js';
+import {
+  contentLocation,
+  historyContentLocation,
+  leadIdOf,
+} from './lead-path.js';
 import { routeTable } from './route-table.js';
 
 /**
@@ -15,7 +19,8 @@ import { routeTable } from './route-table.js';
  *   into another lead returns that lead, with a Content-Location header
  *   naming it.
  * - GET /leads/{leadId}/history?limit=&cursor=: the lead's score
- *   changes, newest first, one page at a time.
+ *   changes, newest first, one page at a time. An id merged into another
+ *   lead returns that lead's history, with a Content-Location header.
  * - GET /accounts/{accountId}: the account's score, buying-group coverage
  *   and the leads behind it.
  */
@@ -31,7 +36,7 @@ export const handler = httpHandler(
         leadIdOf(request),
         historyPageOf(request),
       );
-      return jsonResponse(200, history);
+      return jsonResponse(200, history, historyContentLocation(history));
     },
     'GET /accounts/{accountId}': async (request, { deps }) => {
       const account = await getAccount(deps, accountIdOf(request));

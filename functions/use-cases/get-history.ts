@@ -20,6 +20,8 @@ export interface HistoryEntryView {
 /** One page of a lead's history, newest first. */
 export interface HistoryView {
   leadId: string;
+  /** The id requested, when it names a lead merged into `leadId`. */
+  requestedLeadId?: string;
   entries: HistoryEntryView[];
   /** Pass as `cursor` to read the next page; null on the last page. */
   nextCursor: string | null;
@@ -27,7 +29,8 @@ export interface HistoryView {
 
 /**
  * Returns one page of a lead's score history, newest first. An id merged
- * into another lead returns that lead's history. Raises NotFoundError for
+ * into another lead returns that lead's history, with `requestedLeadId`
+ * set. Raises NotFoundError for
  * an unknown lead and ValidationError for a cursor that does not belong
  * to this lead's history.
  */
@@ -50,6 +53,9 @@ export async function getHistory(
     );
     return {
       leadId,
+      ...(leadId === requestedLeadId(requestedId)
+        ? {}
+        : { requestedLeadId: requestedId }),
       entries: result.entries.map((entry) => ({
         at: toIso(entry.at),
         cause: entry.cause,

@@ -315,6 +315,43 @@ describe('local stack', () => {
     });
   });
 
+  it('names the merged lead of an anonymous history', async () => {
+    const batch = [
+      {
+        type: 'page',
+        messageId: 'anon-history-page',
+        anonymousId: 'browser-9',
+        properties: { path: '/pricing' },
+      },
+      ...qualifyingBatch('known-9').map((message) => ({
+        ...message,
+        anonymousId: 'browser-9',
+      })),
+    ];
+    await postBatch(JSON.stringify({ batch }), basic(WRITE_KEY));
+    const history = (leadId: string) =>
+      fetch(`${stack.apiUrl}/leads/${leadId}/history`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+
+    const merged = await history('anon:browser-9');
+    const known = await history('known-9');
+
+    expect(merged.status).toBe(200);
+    expect(merged.headers.get('content-location')).toBe(
+      '/leads/known-9/history',
+    );
+    const body = (await merged.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      leadId: 'known-9',
+      requestedLeadId: 'anon:browser-9',
+    });
+    expect(known.headers.get('content-location')).toBeNull();
+    const knownBody = (await known.json()) as Record<string, unknown>;
+    expect(knownBody).not.toHaveProperty('requestedLeadId');
+    expect(body.entries).toEqual(knownBody.entries);
+  });
+
   it('names the group account of a linked email domain', async () => {
     const identify = (userId: string, title: string) => ({
       type: 'identify',
