@@ -125,7 +125,11 @@ export async function linkIdentity(
       continue;
     }
     await publishEvents(deps, outgoing);
-    deps.log.info('identity linked', logFields(link.from));
+    // The logger redacts email-shaped ids, as in every log line.
+    deps.log.info('identity linked', {
+      sourceLeadId: link.from,
+      targetLeadId: target,
+    });
     await repointMergedLeads(deps, link.from, target);
     const moved = tombstone.state.mergePending
       ? await moveEvents(deps, link.from, target, now)

@@ -100,6 +100,13 @@ function messagesOf(person: Person, index: number): unknown[] {
       userId: 42,
       traits: { email, name },
     },
+    // A merge of the user id into another one, logged with both ids.
+    {
+      type: 'alias',
+      messageId: `${index}-alias`,
+      userId: `renamed-${index}`,
+      previousId: userId,
+    },
   ];
 }
 
@@ -190,6 +197,17 @@ describe('log output of a replay', () => {
     expect(text).toContain('"message":"messages ingested"');
     expect(text).toContain('"message":"request rejected"');
     expect(text).toContain('"message":"sweep finished"');
+  });
+
+  it('logs merged email ids redacted', () => {
+    const linked = output
+      .all()
+      .split('\n')
+      .filter((line) => line.includes('"message":"identity linked"'));
+
+    expect(linked.length).toBeGreaterThan(0);
+    expect(linked.join('\n')).toContain('"sourceLeadId":"[email]"');
+    expect(linked.join('\n')).toContain('"targetLeadId":"renamed-0"');
   });
 
   it('contains no email address', () => {

@@ -272,6 +272,27 @@ describe('identity links', () => {
     expect(merged?.traits.title?.value).toBe('CFO');
   });
 
+  it('logs both ids of a merge of user ids', async () => {
+    const setup = await realDependencies({ model });
+    await ingest(setup, [message(setup, cfo('first-id'), 2)]);
+
+    await ingest(setup, [
+      message(setup, {
+        type: 'alias',
+        userId: 'second-id',
+        previousId: 'first-id',
+      }),
+    ]);
+
+    const linked = setup.log.entries.find(
+      (entry) => entry.message === 'identity linked',
+    );
+    expect(linked?.fields).toEqual({
+      sourceLeadId: 'first-id',
+      targetLeadId: 'second-id',
+    });
+  });
+
   it('treats email user ids in any case as one lead', async () => {
     const setup = await realDependencies({ model });
 
