@@ -199,11 +199,10 @@ export function newIncarnationId(): string {
 }
 
 /**
- * Returns the value that sets this incarnation of a lead id apart from
- * the others, for the event ids derived from the lead: `incarnationId`,
- * else `createdAt` for a lead first written before `incarnationId`
- * existed, so its ids stay as they were. Undefined for a lead older than
- * both.
+ * Returns the value that event ids include to set this incarnation of a
+ * lead id apart from the others. It is `incarnationId`, or `createdAt` on
+ * a lead first written before `incarnationId` existed, so that lead keeps
+ * its ids. Undefined for a lead older than both fields.
  */
 export function incarnationOf(
   state: Pick<LeadState, 'createdAt' | 'incarnationId'>,

@@ -1376,9 +1376,9 @@ const CURSOR_TAG = 'lead';
 /**
  * Returns the tag that binds history cursors to one incarnation of a lead:
  * a hash of its id and its random incarnationId, so the tag reveals
- * neither. Undefined for a lead stored before incarnationId existed,
- * whose cursors are then accepted for any lead; the query still reads
- * only the lead of the request.
+ * neither. Undefined for a lead stored before incarnationId existed. Its
+ * cursors are then accepted for any lead, but the query still reads only
+ * the lead of the request.
  */
 function historyCursorTag(
   leadId: string,
