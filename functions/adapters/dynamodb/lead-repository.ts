@@ -4,7 +4,6 @@ import {
   type AttributeValue,
   BatchGetItemCommand,
   BatchWriteItemCommand,
-  type CancellationReason,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -20,7 +19,6 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { canonicalJson, sha256Hex } from '../../domain/canonical-json.js';
 import type { OutcomeRecord } from '../../domain/disposition.js';
 import { CapacityExceededError } from '../../domain/errors.js';
 import type { LeadState } from '../../domain/lead.js';
@@ -31,12 +29,9 @@ import {
   type AccountSnapshot,
   type DueItem,
   type DuePage,
-  DuplicateMessageError,
   type EventPage,
-  type EventRecord,
   type HistoryPage,
   type IngestSnapshot,
-  InvalidCursorError,
   type LeadChange,
   type LeadRepository,
   type OutboxEntry,
@@ -47,24 +42,39 @@ import {
   VersionConflictError,
 } from '../../ports/lead-repository.js';
 import {
-  accountLinkToItem,
   accountStateKey,
   accountStateToItem,
   memberKey,
-  memberToItem,
   readAccountItems,
   unchangedMemberChecks,
 } from './account-items.js';
+import {
+  blameChanges,
+  cancellationError,
+  isConflictReason,
+  isThrottled,
+  THROTTLING_ERRORS,
+} from './cancellations.js';
+import {
+  type ChangeItemSettings,
+  type ChangeItems,
+  incarnationCondition,
+  outboxPut,
+  transactionItems,
+} from './change-items.js';
+import {
+  decode,
+  encode,
+  encodeHistoryCursor,
+  historyCursorKey,
+  historyCursorTag,
+} from './cursors.js';
 import {
   accountPartition,
   ERASURE_HOLD,
   ERASURE_HOLDER,
   EVENT_SORT_PREFIX,
-  eventKey,
-  eventToItem,
   HISTORY_SORT_PREFIX,
-  historyToItem,
-  isHistorySortKey,
   itemToHistory,
   itemToOutboxEntry,
   itemToOutcome,
@@ -73,19 +83,14 @@ import {
   itemToStoredEvent,
   LINK_SORT_PREFIX,
   leadPartition,
-  linkItem,
   MESSAGE_SORT_KEY,
-  messageMarkerItem,
   messagePartition,
   OUTBOX_SORT_PREFIX,
   outboxKey,
-  outboxToItem,
   outcomePartition,
-  outcomeToItem,
   STATE_SORT_KEY,
   shardOf,
   stateKey,
-  stateToItem,
 } from './items.js';
 import {
   DEFAULT_REVIEW_SHARDS,
@@ -113,20 +118,6 @@ export interface DynamoLeadRepositoryOptions {
 
 type Item = Record<string, AttributeValue>;
 
-/** What each item of a lead change transaction does, in item order. */
-type ItemRole =
-  | { kind: 'state' }
-  | { kind: 'marker'; messageId: string }
-  | { kind: 'event' }
-  | { kind: 'move'; messageId: string }
-  | { kind: 'outbox' }
-  | { kind: 'membership' }
-  | { kind: 'link' }
-  | { kind: 'outcome' }
-  | { kind: 'history' }
-  | { kind: 'tombstone' }
-  | { kind: 'target' };
-
 const BATCH_GET_LIMIT = 100;
 /** Items of one TransactWriteItems call at most. */
 const MAX_TRANSACTION_ITEMS = 100;
@@ -136,12 +127,6 @@ const MAX_UNPROCESSED_ROUNDS = 8;
 /** Grouped transactions of one saveLeadChanges call sent at once. */
 const TRANSACTION_CONCURRENCY = 4;
 
-/** A lead change with its transaction items, which commit together. */
-interface ChangeItems {
-  change: LeadChange;
-  items: TransactWriteItem[];
-}
-
 /** Lead repository on one DynamoDB table (see table-layout.ts). */
 export class DynamoLeadRepository implements LeadRepository {
   readonly reviewShards: number;
@@ -150,6 +135,7 @@ export class DynamoLeadRepository implements LeadRepository {
   private readonly outboxGraceMs: number;
   /** Wall clock of erasure holds, which writers compare with it. */
   private readonly clock: () => number;
+  private readonly itemSettings: ChangeItemSettings;
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -160,6 +146,13 @@ export class DynamoLeadRepository implements LeadRepository {
     this.retentionMs = (options.eventRetentionDays ?? 400) * DAY_MS;
     this.outboxGraceMs = options.outboxGraceMs ?? 60_000;
     this.clock = options.clock ?? Date.now;
+    this.itemSettings = {
+      tableName: this.tableName,
+      retentionMs: this.retentionMs,
+      outboxGraceMs: this.outboxGraceMs,
+      reviewShards: this.reviewShards,
+      clock: this.clock,
+    };
   }
 
   async getLead(leadId: string): Promise<LeadState | undefined> {
@@ -238,7 +231,7 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async saveLeadChange(change: LeadChange): Promise<void> {
-    const { items, roles } = this.transactionItems(change);
+    const { items, roles } = transactionItems(this.itemSettings, change);
     try {
       await this.send(new TransactWriteItemsCommand({ TransactItems: items }));
     } catch (error) {
@@ -255,7 +248,7 @@ export class DynamoLeadRepository implements LeadRepository {
     const result: SavedLeadChanges = { saved: [], conflicted: [], failed: [] };
     const units = changes.map((change) => ({
       change,
-      items: this.transactionItems(change).items,
+      items: transactionItems(this.itemSettings, change).items,
     }));
     const groups = groupTransactions(units);
     for (let start = 0; start < groups.length; ) {
@@ -306,7 +299,7 @@ export class DynamoLeadRepository implements LeadRepository {
             : marshall({ ':expected': change.expectedVersion }),
         },
       },
-      ...change.outgoing.map((event) => this.outboxPut(event)),
+      ...change.outgoing.map((event) => outboxPut(this.itemSettings, event)),
     ];
     items.push(
       ...unchangedMemberChecks(
@@ -388,7 +381,7 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async putOutboxEntry(event: OutgoingEvent): Promise<void> {
-    const { Put } = this.outboxPut(event);
+    const { Put } = outboxPut(this.itemSettings, event);
     if (Put === undefined) return;
     await this.send(new PutItemCommand(Put));
   }
@@ -885,227 +878,6 @@ export class DynamoLeadRepository implements LeadRepository {
     }
   }
 
-  private transactionItems(change: LeadChange): {
-    items: TransactWriteItem[];
-    roles: ItemRole[];
-  } {
-    const items: TransactWriteItem[] = [this.statePut(change)];
-    const roles: ItemRole[] = [{ kind: 'state' }];
-    for (const record of change.events) {
-      const expiresAt = Math.floor(
-        (record.event.receivedAt + this.retentionMs) / 1000,
-      );
-      for (const [item, role] of this.recordItems(change, record, expiresAt)) {
-        items.push(item);
-        roles.push(role);
-      }
-    }
-    for (const event of change.outgoing) {
-      items.push(this.outboxPut(event));
-      roles.push({ kind: 'outbox' });
-    }
-    for (const item of this.membershipItems(change)) {
-      items.push(item);
-      roles.push({ kind: 'membership' });
-    }
-    if (change.history !== undefined) {
-      items.push({
-        Put: {
-          TableName: this.tableName,
-          Item: historyToItem(change.state.leadId, change.history),
-        },
-      });
-      roles.push({ kind: 'history' });
-    }
-    if (change.outcome !== undefined) {
-      items.push({
-        Put: {
-          TableName: this.tableName,
-          Item: outcomeToItem(change.outcome),
-        },
-      });
-      roles.push({ kind: 'outcome' });
-    }
-    const followed = change.followedTombstone;
-    if (followed !== undefined) {
-      items.push({
-        ConditionCheck: {
-          TableName: this.tableName,
-          Key: stateKey(followed.leadId),
-          ConditionExpression: '#mergedInto = :target',
-          ExpressionAttributeNames: { '#mergedInto': 'mergedInto' },
-          ExpressionAttributeValues: marshall({
-            ':target': followed.mergedInto,
-          }),
-        },
-      });
-      roles.push({ kind: 'tombstone' });
-    }
-    if (change.mergeTarget !== undefined) {
-      items.push(this.liveTargetCheck(change.mergeTarget));
-      roles.push({ kind: 'target' });
-    }
-    const { mergedInto, leadId } = change.state;
-    if (mergedInto !== undefined) {
-      items.push({
-        Put: { TableName: this.tableName, Item: linkItem(mergedInto, leadId) },
-      });
-      roles.push({ kind: 'link' });
-    }
-    return { items, roles };
-  }
-
-  /**
-   * Checks that a lead is neither merged into another nor held for
-   * erasure. A lead not stored yet passes.
-   */
-  private liveTargetCheck(leadId: string): TransactWriteItem {
-    return {
-      ConditionCheck: {
-        TableName: this.tableName,
-        Key: stateKey(leadId),
-        ConditionExpression:
-          'attribute_not_exists(#mergedInto) AND (attribute_not_exists(#hold) OR #hold < :now)',
-        ExpressionAttributeNames: {
-          '#mergedInto': 'mergedInto',
-          '#hold': ERASURE_HOLD,
-        },
-        ExpressionAttributeValues: marshall({ ':now': this.clock() }),
-      },
-    };
-  }
-
-  private outboxPut(event: OutgoingEvent): TransactWriteItem {
-    const dueAt = event.createdAt + this.outboxGraceMs;
-    return {
-      Put: {
-        TableName: this.tableName,
-        Item: outboxToItem(event, dueAt, this.reviewShards),
-      },
-    };
-  }
-
-  private membershipItems(change: LeadChange): TransactWriteItem[] {
-    const items: TransactWriteItem[] = [];
-    const { put, remove } = change.membership ?? {};
-    if (remove !== undefined && remove.accountId !== put?.accountId) {
-      items.push({
-        Delete: {
-          TableName: this.tableName,
-          Key: memberKey(remove.accountId, remove.leadId),
-        },
-      });
-    }
-    if (put !== undefined) {
-      items.push({
-        Put: { TableName: this.tableName, Item: memberToItem(put) },
-      });
-    }
-    if (put?.linkedAccountId !== undefined) {
-      items.push({
-        Put: {
-          TableName: this.tableName,
-          Item: accountLinkToItem(put.linkedAccountId, put.accountId),
-        },
-      });
-    }
-    return items;
-  }
-
-  /**
-   * Returns the items that store one event: a message marker that fails
-   * on a duplicate and the event, or for a moved event, the event and the
-   * deletion of its old copy, which fails when another writer moved it.
-   */
-  private recordItems(
-    change: LeadChange,
-    record: EventRecord,
-    expiresAt: number,
-  ): Array<[TransactWriteItem, ItemRole]> {
-    const { leadId } = change.state;
-    const { messageId } = record.event;
-    const sourceId = record.sourceId ?? change.sourceId;
-    const eventPut: TransactWriteItem = {
-      Put: {
-        TableName: this.tableName,
-        Item: eventToItem(
-          leadId,
-          sourceId,
-          record,
-          expiresAt,
-          change.state.modelVersion,
-        ),
-      },
-    };
-    if (record.movedFrom !== undefined) {
-      const removal: TransactWriteItem = {
-        Delete: {
-          TableName: this.tableName,
-          Key: eventKey(record.movedFrom, record.event),
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
-        },
-      };
-      return [
-        [eventPut, { kind: 'event' }],
-        [removal, { kind: 'move', messageId }],
-      ];
-    }
-    const marker: TransactWriteItem = {
-      Put: {
-        TableName: this.tableName,
-        Item: messageMarkerItem(leadId, sourceId, messageId, expiresAt),
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
-      },
-    };
-    return [
-      [marker, { kind: 'marker', messageId }],
-      [eventPut, { kind: 'event' }],
-    ];
-  }
-
-  /**
-   * Puts the lead state under a version check that compares the lead's
-   * incarnation too (see incarnationCondition). Versions start again at 1
-   * when an erased lead is stored again, so the version alone would let a
-   * writer that read the erased lead overwrite the new one. A lead held
-   * for its erasure takes no change until the hold ends, so an erasure
-   * finishes however often the lead is written.
-   */
-  private statePut(change: LeadChange): TransactWriteItem {
-    const isNew = change.expectedVersion === 0;
-    const item = stateToItem(change.state, this.reviewShards);
-    if (isNew) {
-      return {
-        Put: {
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
-        },
-      };
-    }
-    const incarnation = incarnationCondition(change.state);
-    return {
-      Put: {
-        TableName: this.tableName,
-        Item: item,
-        ConditionExpression: `#version = :expected AND ${incarnation.expression} AND (attribute_not_exists(#hold) OR #hold < :now)`,
-        ExpressionAttributeNames: {
-          '#version': 'version',
-          '#hold': ERASURE_HOLD,
-          ...incarnation.names,
-        },
-        ExpressionAttributeValues: marshall({
-          ':expected': change.expectedVersion,
-          ':now': this.clock(),
-          ...incarnation.values,
-        }),
-      },
-    };
-  }
-
   private async queryPartition(
     partition: string,
     sortPrefix?: string,
@@ -1205,122 +977,6 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 }
 
-/**
- * Maps a cancelled transaction to the port's errors: a failed message
- * marker is a duplicate. An item that DynamoDB throttled makes the
- * transaction a CapacityExceededError, even beside a conflict, because
- * retrying at once would meet the same limit. A failed state condition,
- * a moved event that is gone or a conflict with another transaction is a
- * version conflict.
- */
-function cancellationError(
-  change: LeadChange,
-  roles: readonly ItemRole[],
-  error: TransactionCanceledException,
-): Error {
-  const reasons = error.CancellationReasons ?? [];
-  const failed = (index: number) =>
-    reasons[index]?.Code === 'ConditionalCheckFailed';
-  const duplicates = roles.flatMap((role, index) =>
-    role.kind === 'marker' && failed(index) ? [role.messageId] : [],
-  );
-  if (duplicates.length > 0 && !failed(0)) {
-    return new DuplicateMessageError(duplicates);
-  }
-  if (isThrottled(reasons)) {
-    return new CapacityExceededError({ cause: error });
-  }
-  if (reasons.every(isConflictReason)) {
-    return new VersionConflictError(change.state.leadId);
-  }
-  return error;
-}
-
-/**
- * Sorts the changes of a cancelled transaction by the reasons DynamoDB
- * returns per item, in item order. A change with a failed condition or a
- * transaction conflict is conflicted. A change with another reason, such
- * as throttling or validation, failed. A change whose items all have the
- * reason None is clear to send again. Returns undefined when the reasons
- * blame no change or do not match the items, so nothing is sent again.
- */
-function blameChanges(
-  units: readonly ChangeItems[],
-  reasons: readonly CancellationReason[],
-):
-  | { conflicted: LeadChange[]; failed: LeadChange[]; clear: ChangeItems[] }
-  | undefined {
-  const itemCount = units.reduce((sum, unit) => sum + unit.items.length, 0);
-  if (reasons.length !== itemCount) return undefined;
-  const blame = {
-    conflicted: [] as LeadChange[],
-    failed: [] as LeadChange[],
-    clear: [] as ChangeItems[],
-  };
-  let offset = 0;
-  for (const unit of units) {
-    const codes = reasons
-      .slice(offset, offset + unit.items.length)
-      .map((reason) => reason.Code ?? 'None');
-    offset += unit.items.length;
-    if (codes.some((code) => CONFLICT_CODES.has(code))) {
-      blame.conflicted.push(unit.change);
-    } else if (codes.some((code) => code !== 'None')) {
-      blame.failed.push(unit.change);
-    } else {
-      blame.clear.push(unit);
-    }
-  }
-  return blame.clear.length === units.length ? undefined : blame;
-}
-
-/** Cancellation reasons that a fresh read and a retry can resolve. */
-const CONFLICT_CODES: ReadonlySet<string> = new Set([
-  'ConditionalCheckFailed',
-  'TransactionConflict',
-]);
-
-/**
- * Names of the errors DynamoDB raises when a request exceeds the table's
- * or the account's throughput.
- */
-const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'ThrottlingException',
-]);
-
-/**
- * Cancellation reasons of a transaction item that DynamoDB throttled.
- * The SDK's TransactionCanceledException documentation lists
- * ProvisionedThroughputExceeded and ThrottlingError. RequestLimitExceeded,
- * the account's limit, is listed in case DynamoDB reports it per item.
- */
-const THROTTLING_REASONS: ReadonlySet<string> = new Set([
-  'ProvisionedThroughputExceeded',
-  'RequestLimitExceeded',
-  'ThrottlingError',
-]);
-
-/** Tells whether DynamoDB throttled an item of a cancelled transaction. */
-/**
- * Tells whether a cancellation reason means only that another writer got
- * there first: a failed condition, a conflict or an item that did not
- * fail.
- */
-function isConflictReason(reason: CancellationReason): boolean {
-  return (
-    reason.Code === undefined ||
-    reason.Code === 'None' ||
-    reason.Code === 'ConditionalCheckFailed' ||
-    reason.Code === 'TransactionConflict'
-  );
-}
-
-function isThrottled(reasons: readonly CancellationReason[]): boolean {
-  return reasons.some((reason) => THROTTLING_REASONS.has(reason.Code ?? ''));
-}
-
 function keyOf(fields: Record<string, unknown>): Item {
   return marshall({
     [TABLE_LAYOUT.partitionKey]: fields[TABLE_LAYOUT.partitionKey],
@@ -1362,128 +1018,4 @@ function toDueItem(fields: Record<string, unknown>): DueItem {
     };
   }
   return { kind: 'lead', leadId, dueAt };
-}
-
-function encode(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(unmarshall(key as never))).toString(
-    'base64url',
-  );
-}
-
-/** Name of the field of a history cursor that binds it to its lead. */
-const CURSOR_TAG = 'lead';
-
-/**
- * Returns the tag that binds history cursors to one incarnation of a lead:
- * a hash of its id and its random incarnationId, so the tag reveals
- * neither. Undefined for a lead stored before incarnationId existed. Its
- * cursors are then accepted for any lead, but the query still reads only
- * the lead of the request.
- */
-function historyCursorTag(
-  leadId: string,
-  cursorKey: string | undefined,
-): string | undefined {
-  if (cursorKey === undefined) return undefined;
-  return sha256Hex(canonicalJson(['history-cursor', leadId, cursorKey])).slice(
-    0,
-    16,
-  );
-}
-
-/**
- * Encodes the position after a page of history as a cursor: the sort key
- * and the lead's tag, without the partition key, which names the lead.
- */
-function encodeHistoryCursor(
-  key: Record<string, unknown>,
-  tag: string | undefined,
-): string {
-  const fields = unmarshall(key as never);
-  const cursor = {
-    [TABLE_LAYOUT.sortKey]: fields[TABLE_LAYOUT.sortKey],
-    ...(tag === undefined ? {} : { [CURSOR_TAG]: tag }),
-  };
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-/**
- * Decodes a history cursor, accepting only the sort key of a history
- * entry with the listed lead's tag, so a cursor cannot read other items.
- * A cursor from before cursors dropped the partition key is accepted
- * when that key is the listed lead's.
- */
-function historyCursorKey(
-  cursor: string,
-  partition: string,
-  tag: string | undefined,
-): Item {
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursorError();
-  }
-  if (typeof key !== 'object' || key === null) throw new InvalidCursorError();
-  const {
-    [TABLE_LAYOUT.partitionKey]: legacyPartition,
-    [TABLE_LAYOUT.sortKey]: sortKey,
-    [CURSOR_TAG]: cursorTag,
-    ...rest
-  } = key as Record<string, unknown>;
-  const bound =
-    legacyPartition === undefined
-      ? cursorTag === tag
-      : legacyPartition === partition && cursorTag === undefined;
-  const valid =
-    Object.keys(rest).length === 0 && bound && isHistorySortKey(sortKey);
-  if (!valid) throw new InvalidCursorError();
-  return marshall({
-    [TABLE_LAYOUT.partitionKey]: partition,
-    [TABLE_LAYOUT.sortKey]: sortKey,
-  });
-}
-
-function decode(cursor: string) {
-  return marshall(JSON.parse(Buffer.from(cursor, 'base64url').toString()));
-}
-
-/**
- * Returns the condition that the stored lead is the incarnation `state`
- * was read from. A lead with `incarnationId` is matched by it. An older
- * lead is matched by its createdAt and by having no `incarnationId`, so
- * a writer that read it cannot overwrite a lead stored again after its
- * erasure, even one first written in the same millisecond.
- */
-function incarnationCondition(state: LeadState): {
-  expression: string;
-  names: Record<string, string>;
-  values: Record<string, string | number>;
-} {
-  const { createdAt, incarnationId } = state;
-  if (incarnationId !== undefined) {
-    return {
-      expression: '#incarnationId = :incarnationId',
-      names: { '#incarnationId': 'incarnationId' },
-      values: { ':incarnationId': incarnationId },
-    };
-  }
-  const names = {
-    '#incarnationId': 'incarnationId',
-    '#createdAt': 'createdAt',
-  };
-  if (createdAt === undefined) {
-    return {
-      expression:
-        'attribute_not_exists(#incarnationId) AND attribute_not_exists(#createdAt)',
-      names,
-      values: {},
-    };
-  }
-  return {
-    expression:
-      'attribute_not_exists(#incarnationId) AND #createdAt = :createdAt',
-    names,
-    values: { ':createdAt': createdAt },
-  };
 }
