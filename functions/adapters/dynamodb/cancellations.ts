@@ -10,7 +10,7 @@ import {
 } from '../../ports/lead-repository.js';
 import type { ChangeItems, ItemRole } from './change-items.js';
 
-/** How cancelled transactions and throttled requests map to errors. */
+/** Mapping of cancelled transactions and throttled requests to errors. */
 
 /**
  * Maps a cancelled transaction to the port's errors: a failed message
