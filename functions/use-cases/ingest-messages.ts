@@ -17,7 +17,11 @@ import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { linkIdentities } from './link-identities.js';
-import { type PublishSummary, publishEvents } from './publish-events.js';
+import {
+  addSummaries,
+  type PublishSummary,
+  publishEvents,
+} from './publish-events.js';
 import {
   countTransitions,
   type TransitionCounts,
@@ -125,6 +129,10 @@ export async function ingestMessages(
       }),
   );
 
+  // Lead events go to the bus before the account checks, so a stored
+  // qualification is published at once, even when an account check fails.
+  const leadOutgoing = updates.flatMap((update) => update.outgoing);
+  const leadSummary = await publishEvents(deps, leadOutgoing);
   const accountEvents = await checkAccounts(
     deps,
     [
@@ -133,11 +141,11 @@ export async function ingestMessages(
     ],
     request.receivedAt,
   );
-  const outgoing = [
-    ...updates.flatMap((update) => update.outgoing),
-    ...accountEvents,
-  ];
-  const events = await publishEvents(deps, outgoing);
+  const outgoing = [...leadOutgoing, ...accountEvents];
+  const events = addSummaries(
+    leadSummary,
+    await publishEvents(deps, accountEvents),
+  );
 
   const results = [...rejected, ...resultsOf(accepted, updates)].sort(
     (a, b) => a.index - b.index,

@@ -271,8 +271,9 @@ async function movePage(
     const target = await resolveLeadId(deps, to);
     try {
       const written = await writeMovedPage(deps, from, target, events, now);
+      await publishEvents(deps, written.outgoing);
       const accountEvents = await checkAccounts(deps, written.accounts, now);
-      await publishEvents(deps, [...written.outgoing, ...accountEvents]);
+      await publishEvents(deps, accountEvents);
       return events.length;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;

@@ -14,6 +14,18 @@ export interface PublishSummary {
   failed: number;
 }
 
+/** Adds the counts of two publish attempts. */
+export function addSummaries(
+  first: PublishSummary,
+  second: PublishSummary,
+): PublishSummary {
+  return {
+    published: first.published + second.published,
+    pending: first.pending + second.pending,
+    failed: first.failed + second.failed,
+  };
+}
+
 /**
  * Publishes committed outbox entries and removes each one the bus accepted.
  * An entry that failed with a retryable error, or whose removal failed,

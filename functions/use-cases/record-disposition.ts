@@ -105,8 +105,10 @@ export async function recordDisposition(
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
       continue;
     }
+    // The lead's events go out before the account check can fail.
+    await publishEvents(deps, outgoing);
     const accountEvents = await checkAccounts(deps, membership.accounts, now);
-    await publishEvents(deps, [...outgoing, ...accountEvents]);
+    await publishEvents(deps, accountEvents);
     deps.log.info('lead disposition recorded', {
       disposition: request.kind,
       episode: plan.record.episode,

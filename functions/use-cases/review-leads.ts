@@ -159,8 +159,9 @@ async function commitPlanned(
   const outgoing = committed.flatMap((plan) => plan.outgoing);
   for (const plan of committed) countLeadEvents(counts, plan.outgoing);
   const accounts = committed.flatMap((plan) => plan.accounts);
+  await publishCounted(deps, outgoing, counts);
   const accountEvents = await checkAccountsLogged(deps, accounts, now, counts);
-  await publishCounted(deps, [...outgoing, ...accountEvents], counts);
+  await publishCounted(deps, accountEvents, counts);
   return [...written.conflicted, ...written.failed.map((f) => f.change)].map(
     leadIdOf,
   );
@@ -183,9 +184,10 @@ async function reviewLead(
     state,
     storedMessageIds: new Set(),
   });
-  const accountEvents = await checkAccounts(deps, update.accounts, now);
   countLeadEvents(counts, update.outgoing);
-  await publishCounted(deps, [...update.outgoing, ...accountEvents], counts);
+  await publishCounted(deps, update.outgoing, counts);
+  const accountEvents = await checkAccounts(deps, update.accounts, now);
+  await publishCounted(deps, accountEvents, counts);
 }
 
 /** Moves a merged lead's events on when its merge is unfinished. */

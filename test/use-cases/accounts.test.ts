@@ -109,6 +109,22 @@ describe('accounts', () => {
     expect(view.status).toBe('mqa');
   });
 
+  it('publishes lead events before a failing account check', async () => {
+    const { deps, ingest, published } = await setup();
+    deps.repository.getAccount = async () => {
+      throw new Error('account read failed');
+    };
+
+    const request = ingest(engagedMember('eve@acme.example', 'CFO'));
+
+    await expect(request).rejects.toThrow('account read failed');
+    const qualified = published.filter(
+      (event) => event.detailType === 'Lead Qualified',
+    );
+    expect(qualified).toHaveLength(1);
+    expect(await deps.repository.listOutbox('eve@acme.example')).toEqual([]);
+  });
+
   it('leaves a committee without procurement unqualified', async () => {
     const { deps, ingest, accountEvents } = await setup();
 
