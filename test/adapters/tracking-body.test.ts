@@ -48,6 +48,21 @@ describe('messagesOf', () => {
     ]);
   });
 
+  it('points a batch on a single route to /v1/batch', () => {
+    const body = { batch: [{ type: 'track', event: 'a', userId: 'u' }] };
+    let raised: unknown;
+    try {
+      messagesOf(body, 'track');
+    } catch (error) {
+      raised = error;
+    }
+
+    expect(raised).toBeInstanceOf(ValidationError);
+    const error = raised as ValidationError;
+    expect(error.message).toContain('Send batches to /v1/batch');
+    expect(error.issues).toEqual([expect.objectContaining({ field: 'batch' })]);
+  });
+
   it.each([
     { payload: 'batch', body: { messages: [] } },
     { payload: 'batch', body: [] },

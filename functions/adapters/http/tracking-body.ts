@@ -19,6 +19,17 @@ export function messagesOf(body: unknown, payload: TrackingPayload): unknown[] {
       { field: '(root)', message: `must be a ${payload} message object` },
     ]);
   }
+  if (Array.isArray(body.batch)) {
+    throw new ValidationError(
+      `This route takes one ${payload} message, not a batch. Send batches to /v1/batch.`,
+      [
+        {
+          field: 'batch',
+          message: `is accepted only by /v1/batch; post this body there, or send one ${payload} message to this route`,
+        },
+      ],
+    );
+  }
   // The route decides the type, as in Segment's HTTP API.
   return [{ ...withoutWriteKey(body), type: payload }];
 }
