@@ -1,5 +1,133 @@
-import type * as z from 'zod';
+import * as z from 'zod';
 import type { FieldIssue } from './errors.js';
+
+/**
+ * Words a zod issue in plain terms, with the field left to the path: "must
+ * be a string, not a number", "is required". Returns undefined for issues
+ * that carry their own message, so zod keeps it. A message given to a
+ * schema (`.min(1, 'must not be empty')`) takes precedence over this one.
+ */
+export function plainIssueMessage(
+  issue: z.core.$ZodRawIssue,
+): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      return invalidTypeMessage(issue.expected, issue.input);
+    case 'invalid_union':
+      return invalidUnionMessage(issue);
+    case 'invalid_value':
+      return issue.input === undefined
+        ? `is required; it must be one of ${issue.values.map(String).join(', ')}`
+        : `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'unrecognized_keys':
+      return unknownFieldMessage(issue.inst);
+    case 'too_small':
+      return tooSmallMessage(
+        issue.origin,
+        Number(issue.minimum),
+        issue.inclusive,
+      );
+    case 'too_big':
+      return tooBigMessage(
+        issue.origin,
+        Number(issue.maximum),
+        issue.inclusive,
+      );
+    case 'invalid_format':
+      return `must be a valid ${issue.format}`;
+    case 'not_multiple_of':
+      return `must be a multiple of ${String(issue.divisor)}`;
+    default:
+      return undefined;
+  }
+}
+
+z.config({ customError: plainIssueMessage });
+
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  object: 'an object',
+  record: 'an object',
+  array: 'an array',
+  null: 'null',
+};
+
+function invalidTypeMessage(expected: string, input: unknown): string {
+  if (input === undefined) return 'is required';
+  const wanted = TYPE_NAMES[expected] ?? `of type ${expected}`;
+  return `must be ${wanted}, not ${kindOf(input)}`;
+}
+
+/** Names the JSON kind of a value: "an array", "null", "a number". */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'boolean') return 'a boolean';
+  return TYPE_NAMES[typeof value] ?? `a ${typeof value}`;
+}
+
+function invalidUnionMessage(
+  issue: z.core.$ZodRawIssue<z.core.$ZodIssueInvalidUnion>,
+): string | undefined {
+  const options = (issue as { options?: unknown[] }).options;
+  if (!Array.isArray(options)) return undefined;
+  const allowed = `must be one of ${options.map(String).join(', ')}`;
+  const discriminator = (issue as { discriminator?: string }).discriminator;
+  const value =
+    discriminator !== undefined && isRecord(issue.input)
+      ? issue.input[discriminator]
+      : issue.input;
+  return value === undefined ? `is required; it ${allowed}` : allowed;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function unknownFieldMessage(schema: unknown): string {
+  const shape = (schema as { _zod?: { def?: { shape?: object } } })?._zod?.def
+    ?.shape;
+  if (shape === undefined) return UNKNOWN_FIELD_MESSAGE;
+  return `is not a known field; allowed fields are ${Object.keys(shape).join(', ')}. Remove it or correct its spelling.`;
+}
+
+function tooSmallMessage(
+  origin: string,
+  minimum: number,
+  inclusive = true,
+): string {
+  if (origin === 'string') {
+    return minimum <= 1
+      ? 'must not be empty'
+      : `must be at least ${minimum} characters`;
+  }
+  if (origin === 'array' || origin === 'set') {
+    return minimum <= 1
+      ? 'must not be empty'
+      : `must have at least ${minimum} items`;
+  }
+  return inclusive
+    ? `must be at least ${minimum}`
+    : `must be greater than ${minimum}`;
+}
+
+function tooBigMessage(
+  origin: string,
+  maximum: number,
+  inclusive = true,
+): string {
+  if (origin === 'string') return `must be at most ${maximum} characters`;
+  if (origin === 'array' || origin === 'set') {
+    return `must have at most ${maximum} items`;
+  }
+  return inclusive
+    ? `must be at most ${maximum}`
+    : `must be less than ${maximum}`;
+}
 
 /** Formats a zod issue path as `batch[2].properties.path`. */
 export function formatPath(path: readonly PropertyKey[], root = ''): string {
@@ -14,29 +142,26 @@ export function formatPath(path: readonly PropertyKey[], root = ''): string {
   return text === '' ? '(root)' : text;
 }
 
-/** Converts zod issues into field issues, with paths below `root`. */
-export function toFieldIssues(error: z.ZodError, root = ''): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: formatPath(issue.path, root),
-    message: issue.message,
-  }));
-}
-
 /**
- * Converts the zod issues of a model or stage file into field issues. An
+ * Converts zod issues into field issues, with paths below `root`. An
  * unknown key is reported at its own path, one issue per key, so a typo
  * such as `qualification.treshold` is named where it is.
  */
-export function toDocumentIssues(error: z.ZodError): FieldIssue[] {
+export function toFieldIssues(error: z.ZodError, root = ''): FieldIssue[] {
   return error.issues.flatMap((issue) => {
     if (issue.code !== 'unrecognized_keys') {
-      return [{ field: formatPath(issue.path), message: issue.message }];
+      return [{ field: formatPath(issue.path, root), message: issue.message }];
     }
     return issue.keys.map((key) => ({
-      field: formatPath([...issue.path, key]),
-      message: UNKNOWN_FIELD_MESSAGE,
+      field: formatPath([...issue.path, key], root),
+      message: issue.message,
     }));
   });
+}
+
+/** Converts the zod issues of a model or stage file into field issues. */
+export function toDocumentIssues(error: z.ZodError): FieldIssue[] {
+  return toFieldIssues(error);
 }
 
 const UNKNOWN_FIELD_MESSAGE =

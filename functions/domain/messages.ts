@@ -1,6 +1,9 @@
 import * as z from 'zod';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { isEmailAddress, normalizeEmail } from './identity.js';
+// Installs the plain wording of zod issues ("must be a string", "is
+// required") that the rejections of these schemas use.
+import './issues.js';
 
 /**
  * Schemas for incoming messages in the Segment Spec (track, page, screen,
@@ -25,6 +28,24 @@ const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
 /** A control character (category Cc): U+0000 to U+001F, U+007F to U+009F. */
 const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/** Maximum length of a messageId in UTF-16 code units. */
+export const MAX_MESSAGE_ID_CHARACTERS = 256;
+
+/**
+ * Bidirectional embedding, override and isolate controls (U+202A to U+202E,
+ * U+2066 to U+2069). They make an id display in another order than it is
+ * stored ("\u202eevil" shows as "live"), so a lead could pass for another.
+ */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * Text made only of characters that display as nothing: format characters
+ * (category Cf, such as U+200B ZERO WIDTH SPACE), other default-ignorable
+ * code points (such as U+3164 HANGUL FILLER) and white space.
+ */
+const INVISIBLE_ONLY =
+  /^[\p{Cf}\p{Default_Ignorable_Code_Point}\p{White_Space}]+$/u;
 
 /**
  * Checks what every key-forming id needs beyond its type: well-formed
@@ -57,6 +78,45 @@ function checkIdText(text: string, context: z.RefinementCtx): void {
 }
 
 /**
+ * Checks a lead-forming id (userId, anonymousId, groupId, previousId):
+ * the checks of every id, and text that displays as what it is, because
+ * people read these ids in lead lists and CRM records.
+ */
+function checkLeadIdText(text: string, context: z.RefinementCtx): void {
+  checkIdText(text, context);
+  if (BIDI_CONTROL.test(text)) {
+    context.addIssue({
+      code: 'custom',
+      message:
+        'must not contain bidirectional controls (U+202A to U+202E, U+2066 to U+2069), which make an id display in another order than it is stored. Remove them from the id.',
+    });
+  }
+  if (INVISIBLE_ONLY.test(text)) {
+    context.addIssue({
+      code: 'custom',
+      message:
+        'consists only of invisible characters (format characters such as U+200B, or white space), so the lead would look nameless. Send a visible id, or leave the field out.',
+    });
+  }
+}
+
+/**
+ * Checks a messageId: the checks of every id, with its length in
+ * characters and in bytes reported as one issue naming both limits.
+ */
+function checkMessageIdText(text: string, context: z.RefinementCtx): void {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (text.length > MAX_MESSAGE_ID_CHARACTERS || bytes > MAX_ID_BYTES) {
+    context.addIssue({
+      code: 'custom',
+      message: `is ${text.length} characters and ${bytes} bytes in UTF-8; a messageId may have at most ${MAX_MESSAGE_ID_CHARACTERS} characters and ${MAX_ID_BYTES} bytes. Send a shorter id.`,
+    });
+    return;
+  }
+  checkIdText(text, context);
+}
+
+/**
  * A numeric id. JSON parsing rounds integers beyond 2^53, so two such ids
  * of different people could become one lead; they are rejected instead.
  */
@@ -71,7 +131,11 @@ const numericId = z
 const identifier = z
   .union(
     [
-      z.string().trim().min(1, 'must not be empty').superRefine(checkIdText),
+      z
+        .string()
+        .trim()
+        .min(1, 'must not be empty')
+        .superRefine(checkLeadIdText),
       numericId,
     ],
     {
@@ -157,12 +221,33 @@ function withUtcOffset(text: string): string {
   return /([Zz]|[+-]\d{2}:?\d{2})$/.test(time) ? text : `${text}Z`;
 }
 
-const dateTime = z
-  .string()
-  .refine(
-    (text) => parseIsoDateTime(text) !== undefined,
-    'must be an ISO 8601 date-time with a four-digit year, such as 2026-01-31T12:00:00Z, on a day that exists',
-  );
+const dateTime = z.string().superRefine((text, context) => {
+  if (parseIsoDateTime(text) !== undefined) return;
+  const offset = invalidUtcOffset(text);
+  context.addIssue({
+    code: 'custom',
+    message:
+      offset === undefined
+        ? 'must be an ISO 8601 date-time with a four-digit year, such as 2026-01-31T12:00:00Z, on a day that exists'
+        : `has an invalid UTC offset "${offset}"; an offset has hours 00 to 23 and minutes 00 to 59, such as +02:00, or is Z for UTC`,
+  });
+});
+
+/**
+ * Returns the UTC offset of an otherwise well-formed date-time when its
+ * hours exceed 23 or its minutes 59, which Date.parse rejects; returns
+ * undefined when the offset is valid or absent.
+ */
+function invalidUtcOffset(text: string): string | undefined {
+  if (!ISO_DATE_TIME.test(text) || !hasValidCalendarDate(text)) {
+    return undefined;
+  }
+  const match = /[+-](\d{2}):?(\d{2})?$/.exec(text.slice(10));
+  if (match === null) return undefined;
+  const hours = Number(match[1]);
+  const minutes = Number(match[2] ?? '0');
+  return hours > 23 || minutes > 59 ? match[0] : undefined;
+}
 
 const jsonObject = z.record(z.string(), z.unknown());
 
@@ -170,9 +255,8 @@ const commonFields = {
   messageId: z
     .string()
     .trim()
-    .min(1)
-    .max(256)
-    .superRefine(checkIdText)
+    .min(1, 'must not be empty')
+    .superRefine(checkMessageIdText)
     .optional(),
   userId: optionalIdentifier,
   anonymousId: optionalIdentifier,

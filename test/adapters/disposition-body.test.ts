@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiRequest } from '../../functions/adapters/http/api-request.js';
+import type { FieldIssue } from '../../functions/domain/errors.js';
 import {
   PayloadTooLargeError,
   ValidationError,
@@ -49,6 +50,25 @@ describe('dispositionOf', () => {
     });
   });
 
+  it('names an extra field and the allowed ones', () => {
+    const body = { disposition: 'accepted', foo: 1 };
+    let issues: FieldIssue[] = [];
+    try {
+      dispositionOf(request(body));
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues = error.issues;
+    }
+
+    expect(issues).toEqual([
+      {
+        field: 'foo',
+        message:
+          'is not a known field; allowed fields are disposition, reason. Remove it or correct its spelling.',
+      },
+    ]);
+  });
+
   it('keeps tabs and line breaks in a reason', () => {
     const parsed = dispositionOf(
       request({ disposition: 'rejected', reason: 'no budget\r\n\tnext year' }),
@@ -85,7 +105,7 @@ describe('dispositionOf', () => {
     [{ disposition: 'converted' }, 'convertedTo'],
     [{ disposition: 'converted', convertedTo: 'deal' }, 'convertedTo'],
     [{ disposition: 'won' }, 'disposition'],
-    [{ disposition: 'accepted', extra: 1 }, '(root)'],
+    [{ disposition: 'accepted', extra: 1 }, 'extra'],
     [{ disposition: 'rejected', reason: 'no \ud800 budget' }, 'reason'],
     [{ disposition: 'accepted', reason: '\udc00' }, 'reason'],
     [{ disposition: 'rejected', reason: 'no\u0000budget' }, 'reason'],
@@ -126,14 +146,20 @@ describe('recycleReasonOf', () => {
     [{}, 'reason'],
     [{ reason: '' }, 'reason'],
     [{ reason: 'a\u0000b' }, 'reason'],
-    [{ reason: 'later', disposition: 'accepted' }, '(root)'],
+    [{ reason: 'later', disposition: 'accepted' }, 'disposition'],
     [[], '(root)'],
   ])('rejects %j naming %s', (body, field) => {
     expect(issuesOf(body).map((issue) => issue.field)).toEqual([field]);
   });
 
-  it('names the unknown field', () => {
+  it('names the unknown field and the allowed ones', () => {
     const issues = issuesOf({ reason: 'later', disposition: 'accepted' });
-    expect(issues[0]?.message).toContain('disposition');
+    expect(issues).toEqual([
+      {
+        field: 'disposition',
+        message:
+          'is not a known field; allowed fields are reason. Remove it or correct its spelling.',
+      },
+    ]);
   });
 });

@@ -56,7 +56,7 @@ describe('segmentMessageSchema ids', () => {
       name: 'a messageId over 512 UTF-8 bytes',
       message: { ...track, messageId: '\u{1f600}'.repeat(200) },
       field: 'messageId',
-      reason: 'the limit is 512 bytes',
+      reason: 'at most 256 characters and 512 bytes',
     },
     {
       name: 'a groupId with a lone surrogate',
@@ -129,6 +129,30 @@ describe('segmentMessageSchema ids', () => {
       reason: 'is required',
     },
     {
+      name: 'a userId of only a zero-width space',
+      message: { ...track, userId: '\u200b' },
+      field: 'userId',
+      reason: 'consists only of invisible characters',
+    },
+    {
+      name: 'a previousId of format characters and spaces',
+      message: { type: 'alias', userId: 'u', previousId: '\u200d \u2060' },
+      field: 'previousId',
+      reason: 'consists only of invisible characters',
+    },
+    {
+      name: 'an anonymousId with a right-to-left override',
+      message: { ...track, anonymousId: '\u202eevil' },
+      field: 'anonymousId',
+      reason: 'must not contain bidirectional controls',
+    },
+    {
+      name: 'a groupId with a bidi isolate',
+      message: { ...track, type: 'group', groupId: 'acme\u2066x\u2069' },
+      field: 'groupId',
+      reason: 'must not contain bidirectional controls',
+    },
+    {
       name: 'a groupId of true',
       message: { ...track, type: 'group', groupId: true },
       field: 'groupId',
@@ -142,6 +166,25 @@ describe('segmentMessageSchema ids', () => {
       (entry) => entry.path.join('.') === field,
     );
     expect(issue?.message).toContain(reason);
+  });
+
+  it('reports both limits of a long messageId once', () => {
+    const message = { ...track, messageId: 'm'.repeat(5000) };
+
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    const issues = parsed.error?.issues.filter(
+      (entry) => entry.path.join('.') === 'messageId',
+    );
+    expect(issues).toHaveLength(1);
+    expect(issues?.[0]?.message).toContain('5000 characters and 5000 bytes');
+    expect(issues?.[0]?.message).toContain('at most 256 characters and 512');
+  });
+
+  it('accepts ids with a zero-width joiner between letters', () => {
+    const message = { ...track, userId: 'a\u200db' };
+
+    expect(segmentMessageSchema.safeParse(message).success).toBe(true);
   });
 
   it('accepts an email userId under 512 bytes once lower-cased', () => {
@@ -191,8 +234,79 @@ describe('segmentMessageSchema ids', () => {
   });
 });
 
+describe('segmentMessageSchema messages', () => {
+  const track = { type: 'track', event: 'Demo Requested', userId: 'u' };
+
+  it.each([
+    {
+      change: { messageId: 5 },
+      field: 'messageId',
+      text: 'must be a string, not a number',
+    },
+    {
+      change: { sentAt: 1 },
+      field: 'sentAt',
+      text: 'must be a string, not a number',
+    },
+    {
+      change: { properties: [] },
+      field: 'properties',
+      text: 'must be an object, not an array',
+    },
+    { change: { event: undefined }, field: 'event', text: 'is required' },
+    {
+      change: { messageId: ' ' },
+      field: 'messageId',
+      text: 'must not be empty',
+    },
+    {
+      change: { type: 'jump' },
+      field: 'type',
+      text: 'must be one of track, page, screen, identify, group, alias',
+    },
+    {
+      change: { type: undefined },
+      field: 'type',
+      text: 'is required; it must be one of track, page, screen, identify, group, alias',
+    },
+  ])('words $field plainly: $text', ({ change, field, text }) => {
+    const parsed = segmentMessageSchema.safeParse({ ...track, ...change });
+
+    const issue = parsed.error?.issues.find(
+      (entry) => entry.path.join('.') === field,
+    );
+    expect(issue?.message).toBe(text);
+  });
+
+  it('words traits of a string plainly', () => {
+    const message = { type: 'identify', userId: 'u', traits: 'CFO' };
+
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    expect(parsed.error?.issues[0]?.path).toEqual(['traits']);
+    expect(parsed.error?.issues[0]?.message).toBe(
+      'must be an object, not a string',
+    );
+  });
+});
+
 describe('segmentMessageSchema timestamps', () => {
   const track = { type: 'track', event: 'Demo Requested', userId: 'u' };
+
+  it.each([
+    '2026-12-01T00:00:00+25:00',
+    '2026-12-01T00:00:00-05:60',
+    '2026-12-01T00:00:00+2400',
+  ])('names the invalid UTC offset of %s', (timestamp) => {
+    const parsed = segmentMessageSchema.safeParse({ ...track, timestamp });
+
+    const issue = parsed.error?.issues.find(
+      (entry) => entry.path.join('.') === 'timestamp',
+    );
+    expect(issue?.message).toContain(
+      `has an invalid UTC offset "${timestamp.slice(19)}"`,
+    );
+  });
 
   it.each([
     '2026-02-30T00:00:00Z',

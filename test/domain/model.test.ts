@@ -140,8 +140,24 @@ describe('compileModel', () => {
         issues: [
           {
             field: 'qualification.treshold',
-            message: 'is not a known field; remove it or correct its spelling',
+            message:
+              'is not a known field; allowed fields are threshold, recycleBelow, minimumFit, cooldownDays. Remove it or correct its spelling.',
           },
+        ],
+      }),
+    );
+  });
+
+  it('names a missing rule description plainly', () => {
+    const document = minimalModel();
+    const rules = (document.intent as { rules: Record<string, unknown>[] })
+      .rules;
+    delete rules[0]?.description;
+
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [
+          { field: 'intent.rules[0].description', message: 'is required' },
         ],
       }),
     );

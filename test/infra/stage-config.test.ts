@@ -458,7 +458,7 @@ describe('loadStageConfig', () => {
     writeStageFile('dev', { alarms: { outboxAgeMinute: 30 } });
 
     expect(() => loadStageConfig('dev', configDir)).toThrow(
-      'alarms.outboxAgeMinute: is not a known field; remove it or correct its spelling',
+      'alarms.outboxAgeMinute: is not a known field; allowed fields are topicArns, emails, outboxAgeMinutes, api5xxPercent. Remove it or correct its spelling.',
     );
   });
 

@@ -247,6 +247,16 @@ describe('npm start', () => {
     expect(stderr.text).toContain('MQL_CORS_ORIGINS[0]: must be *');
   });
 
+  it('rejects an empty MQL_WRITE_KEY in plain words', async () => {
+    const child = startCli({ MQL_WRITE_KEY: '' });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain('MQL_WRITE_KEY: must not be empty');
+  });
+
   it('rejects the default admin token off loopback', async () => {
     const child = startCli({ HOST: '0.0.0.0', MQL_ADMIN_TOKEN: undefined });
     const stderr = collect(child.stderr);

@@ -140,7 +140,7 @@ describe('runBacktest', () => {
       'Backtest of 1 lead (1 event from',
     );
     expect(result.problems).toEqual([
-      'line 8: event: Invalid input: expected string, received undefined',
+      'line 8: event: is required',
       expect.stringMatching(
         /^line 9: invalid JSON \(column 1: expected a value/,
       ),
