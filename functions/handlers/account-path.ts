@@ -9,28 +9,43 @@ const ACCOUNT_KIND = /^\s*(group|domain|company):/;
 /** Returns the account id of an `/accounts/{accountId}` path. */
 export function accountIdOf(request: ApiRequest): string {
   const accountId = request.pathParameters.accountId;
-  if (
-    accountId === undefined ||
-    accountId === '' ||
-    !fitsBytes(accountId, MAX_ACCOUNT_PATH_ID_BYTES)
-  ) {
+  if (accountId === undefined || accountId.trim() === '') {
     throw new ValidationError(
       'The path must name an account: /accounts/{accountId}, such as /accounts/domain:acme.example.',
+      [{ field: 'accountId', message: 'is required' }],
+    );
+  }
+  if (!fitsBytes(accountId, MAX_ACCOUNT_PATH_ID_BYTES)) {
+    const bytes = Buffer.byteLength(accountId, 'utf8');
+    throw new ValidationError(
+      `The account id in the path must be at most ${MAX_ACCOUNT_PATH_ID_BYTES} bytes in UTF-8.`,
       [
         {
           field: 'accountId',
-          message: `is required, at most ${MAX_ACCOUNT_PATH_ID_BYTES} bytes in UTF-8`,
+          message: `is ${bytes} bytes in UTF-8; the limit is ${MAX_ACCOUNT_PATH_ID_BYTES} bytes`,
         },
       ],
     );
   }
-  if (!ACCOUNT_KIND.test(accountId)) {
+  const kind = ACCOUNT_KIND.exec(accountId);
+  if (kind === null) {
     throw new ValidationError(
       'The account id must start with its kind: group:, domain: or company:, such as /accounts/domain:acme.example.',
       [
         {
           field: 'accountId',
           message: `must start with group:, domain: or company:, got "${accountId}"`,
+        },
+      ],
+    );
+  }
+  if (accountId.slice(kind[0].length).trim() === '') {
+    throw new ValidationError(
+      `The account id names no ${kind[1]} after "${kind[1]}:", such as /accounts/domain:acme.example.`,
+      [
+        {
+          field: 'accountId',
+          message: `must name a ${kind[1]} after "${kind[1]}:"`,
         },
       ],
     );

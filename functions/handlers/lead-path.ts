@@ -1,5 +1,6 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
+import { ANONYMOUS_PREFIX } from '../domain/identity.js';
 import type { ErasureResult } from '../use-cases/erase-lead.js';
 import type { HistoryView } from '../use-cases/get-history.js';
 import type { LeadView } from '../use-cases/get-lead.js';
@@ -20,6 +21,22 @@ export function leadIdOf(request: ApiRequest): string {
         {
           field: 'leadId',
           message: `must be at most ${MAX_LEAD_PATH_ID_BYTES} bytes in UTF-8`,
+        },
+      ],
+    );
+  }
+  // Ingest escapes a userId that starts with `anon:`, so a lead id that
+  // is the prefix alone names an empty anonymous id, which no lead has.
+  if (
+    leadId.startsWith(ANONYMOUS_PREFIX) &&
+    leadId.slice(ANONYMOUS_PREFIX.length).trim() === ''
+  ) {
+    throw new ValidationError(
+      `The lead id names no anonymous id after "${ANONYMOUS_PREFIX}", such as /leads/${ANONYMOUS_PREFIX}browser-1.`,
+      [
+        {
+          field: 'leadId',
+          message: `must name an anonymous id after "${ANONYMOUS_PREFIX}"`,
         },
       ],
     );

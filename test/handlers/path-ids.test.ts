@@ -54,6 +54,16 @@ describe('leadIdOf', () => {
     expect(error.issues).toEqual([{ field: 'leadId', message: 'is required' }]);
   });
 
+  it.each(['anon:', 'anon:  '])(
+    'rejects %j, an empty anonymous id',
+    (leadId) => {
+      const error = validationErrorOf(() => leadIdOf(request({ leadId })));
+      expect(error.issues).toEqual([
+        { field: 'leadId', message: 'must name an anonymous id after "anon:"' },
+      ]);
+    },
+  );
+
   it('rejects a lead id over the DynamoDB key limit of 2048 bytes', () => {
     const error = validationErrorOf(() =>
       leadIdOf(request({ leadId: 'a'.repeat(3000) })),
@@ -70,10 +80,32 @@ describe('accountIdOf', () => {
     expect(error.issues).toEqual([
       {
         field: 'accountId',
-        message: 'is required, at most 512 bytes in UTF-8',
+        message: 'is 522 bytes in UTF-8; the limit is 512 bytes',
       },
     ]);
   });
+
+  it('rejects a 600-character id as too long', () => {
+    const error = validationErrorOf(() =>
+      accountIdOf(request({ accountId: `domain:${'a'.repeat(593)}` })),
+    );
+    expect(error.message).toContain('at most 512 bytes');
+    expect(error.issues[0]?.message).toBe(
+      'is 600 bytes in UTF-8; the limit is 512 bytes',
+    );
+  });
+
+  it.each(['domain:', 'group:  ', 'company:\t'])(
+    'rejects %j, which names no account',
+    (accountId) => {
+      const error = validationErrorOf(() =>
+        accountIdOf(request({ accountId })),
+      );
+      expect(error.issues).toHaveLength(1);
+      expect(error.issues[0]?.field).toBe('accountId');
+      expect(error.issues[0]?.message).toMatch(/^must name a \w+ after "/);
+    },
+  );
 
   it.each(['acme.example', 'Domain:acme.example', 'account:1', ':x'])(
     'rejects the account id %s without a known kind',
