@@ -67,14 +67,32 @@ async function postEvent(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
+    const target = `MQL_WEBHOOK_URL (${originOf(url)})`;
+    if (error instanceof Error && error.name === 'TimeoutError') {
+      throw new WebhookError(
+        `The webhook POST to ${target} timed out after ${timeoutMs} ms, the limit for a response. Check that the webhook is running and responds within ${timeoutMs} ms.`,
+      );
+    }
     const reason = error instanceof Error ? error.message : String(error);
-    throw new WebhookError(`The webhook POST failed: ${reason}.`);
+    throw new WebhookError(`The webhook POST to ${target} failed: ${reason}.`);
   }
   // The body is drained so that the connection can be reused.
   await response.arrayBuffer().catch(() => undefined);
   if (!response.ok) {
     throw new WebhookError(
-      `The webhook responded with status ${response.status}; it must respond with 2xx.`,
+      `The webhook at MQL_WEBHOOK_URL (${originOf(url)}) responded with status ${response.status}; it must respond with 2xx.`,
     );
+  }
+}
+
+/**
+ * Returns the scheme, host and port of a URL. The path, query and user
+ * info are left out because webhook URLs often carry a token there.
+ */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'an invalid URL';
   }
 }
