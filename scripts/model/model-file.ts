@@ -38,12 +38,7 @@ export async function readModelDocument(file: string): Promise<unknown> {
   try {
     bytes = await readFile(file);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new ModelFileError(
-      code === 'ENOENT'
-        ? `The model file ${file} was not found.`
-        : `The model file ${file} cannot be read: ${String(error)}`,
-    );
+    throw new ModelFileError(unreadableModelMessage(file, error));
   }
   try {
     return parseJsonFile(bytes);
@@ -54,6 +49,16 @@ export async function readModelDocument(file: string): Promise<unknown> {
       error.issues,
     );
   }
+}
+
+function unreadableModelMessage(file: string, error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOENT') return `The model file ${file} was not found.`;
+  if (code === 'EISDIR') {
+    return `The model file ${file} is a directory; give the path of a model JSON file in it, such as models/procurement-software.json.`;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return `The model file ${file} cannot be read: ${reason}`;
 }
 
 /**

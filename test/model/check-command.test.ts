@@ -72,6 +72,16 @@ describe('model check', () => {
     }
   });
 
+  it('names a directory given as the model', async () => {
+    const result = await model(['check', 'models']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'The model file models is a directory; give the path of a model JSON file',
+    );
+    expect(result.stderr).not.toContain('EISDIR');
+  });
+
   it('reads a model with a byte order mark', async () => {
     const text = await readFile('models/procurement-software.json', 'utf8');
     const directory = await mkdtemp(join(tmpdir(), 'model-'));
