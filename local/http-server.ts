@@ -2,9 +2,11 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   createServer,
   type IncomingMessage,
+  maxHeaderSize,
   type Server,
   type ServerResponse,
 } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { ApiGatewayEvent } from '../functions/adapters/http/api-request.js';
 import {
@@ -84,6 +86,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
       }
     });
   });
+  server.on('clientError', answerClientError);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => {
@@ -148,7 +151,7 @@ async function handleRequest(
   }
   const body = await readBody(request);
   if (body === undefined) {
-    writeJson(response, 413, { message: 'Request Entity Too Large' }, cors);
+    writePayloadTooLarge(response, requestId, cors);
     return;
   }
   const matched: MatchedRequest = {
@@ -319,6 +322,69 @@ function writeMalformedParameter(
       errors: [{ field: name, message }],
     }),
   );
+}
+
+/**
+ * Writes the problem+json 413 for a body over MAX_REQUEST_BYTES, the
+ * limit API Gateway applies before any handler runs.
+ */
+function writePayloadTooLarge(
+  response: ServerResponse,
+  requestId: string,
+  cors: Record<string, string>,
+) {
+  const megabytes = MAX_REQUEST_BYTES / (1024 * 1024);
+  response.writeHead(413, {
+    'content-type': 'application/problem+json',
+    connection: 'close',
+    ...cors,
+  });
+  response.end(
+    JSON.stringify({
+      type: 'urn:mql-engine:problem:payload-too-large',
+      title: 'Payload too large',
+      status: 413,
+      detail: `The request body is over ${megabytes} MB, the API's limit. Send a smaller body; the tracking routes take at most 500 KB.`,
+      requestId,
+    }),
+  );
+}
+
+/**
+ * Answers a request that Node.js could not parse. Headers over
+ * http.maxHeaderSize (16 KB by default in Node.js 20) get a problem+json
+ * 431, as other errors do. Other parse errors get the answer Node.js
+ * gives without this listener: 408 for a timeout, else 400.
+ */
+function answerClientError(error: Error, socket: Duplex): void {
+  const code = (error as { code?: string }).code;
+  if (code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    const kilobytes = Math.floor(maxHeaderSize / 1024);
+    const body = JSON.stringify({
+      type: 'urn:mql-engine:problem:headers-too-large',
+      title: 'Request header fields too large',
+      status: 431,
+      detail: `The request line and headers are over ${kilobytes} KB, the local server's limit. Send fewer or shorter headers, such as cookies.`,
+      requestId: randomUUID(),
+    });
+    socket.end(
+      'HTTP/1.1 431 Request Header Fields Too Large\r\n' +
+        'Content-Type: application/problem+json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        'Connection: close\r\n\r\n' +
+        body,
+    );
+    return;
+  }
+  const status =
+    code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? '408 Request Timeout'
+      : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
 }
 
 /**

@@ -61,6 +61,45 @@ describe('local HTTP API', () => {
     });
   });
 
+  it('sends problem+json for headers over the limit', async () => {
+    const response = await fetch(`${api}/v1/batch`, {
+      method: 'POST',
+      headers: { 'x-padding': 'a'.repeat(64 * 1024) },
+      body: '{}',
+    });
+
+    expect(response.status).toBe(431);
+    expect(response.headers.get('content-type')).toBe(
+      'application/problem+json',
+    );
+    const body = await response.json();
+    expect(body).toMatchObject({
+      type: 'urn:mql-engine:problem:headers-too-large',
+      status: 431,
+      requestId: expect.stringMatching(UUID),
+    });
+    expect((body as { detail: string }).detail).toContain('over 16 KB');
+  });
+
+  it('sends problem+json for a body over 10 MB', async () => {
+    const response = await fetch(`${api}/v1/batch`, {
+      method: 'POST',
+      body: 'a'.repeat(10 * 1024 * 1024 + 1),
+    });
+
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-type')).toBe(
+      'application/problem+json',
+    );
+    const body = await response.json();
+    expect(body).toMatchObject({
+      type: 'urn:mql-engine:problem:payload-too-large',
+      status: 413,
+      requestId: expect.stringMatching(UUID),
+    });
+    expect((body as { detail: string }).detail).toContain('over 10 MB');
+  });
+
   it('checks the token before the path', async () => {
     const response = await fetch(`${api}/leads/%FF`);
 
