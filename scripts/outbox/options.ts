@@ -4,6 +4,7 @@ import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
 } from '../command-line.js';
+import { DEFAULT_TABLE } from '../model/options.js';
 import { UsageError } from '../replay/errors.js';
 
 export const USAGE = `Usage: npm run outbox -- COMMAND [options]
@@ -18,7 +19,8 @@ Commands:
   retry --all               make every failed entry pending again
 
 Options:
-  --table NAME        lead table, such as mql-engine-prod (default: $TABLE_NAME)
+  --table NAME        lead table, such as mql-engine-prod (default:
+                      $TABLE_NAME, else ${DEFAULT_TABLE})
   --endpoint URL      DynamoDB endpoint, such as http://127.0.0.1:8000 for
                       DynamoDB Local, which needs no AWS region or
                       credentials (default: the AWS SDK's settings)
@@ -89,19 +91,22 @@ export function parseOutboxArguments(
       throw new UsageError(`${command} does not take --${option}.`);
     }
   }
-  const options = optionsOf(values, env);
+  // The arguments are checked before the options, so a command missing
+  // its ids is told so first.
   switch (command) {
-    case 'list':
+    case 'list': {
       expectArguments(command, rest, 0);
+      const options = optionsOf(values, env);
       return { command, pending: values.pending === true, options };
+    }
     case 'show': {
       const [leadId, eventId] = entryIds(command, rest);
-      return { command, leadId, eventId, options };
+      return { command, leadId, eventId, options: optionsOf(values, env) };
     }
     case 'retry': {
       if (values.all) {
         expectArguments(command, rest, 0);
-        return { command, target: 'all', options };
+        return { command, target: 'all', options: optionsOf(values, env) };
       }
       if (rest.length === 0) {
         throw new UsageError(
@@ -109,6 +114,7 @@ export function parseOutboxArguments(
         );
       }
       const [leadId, eventId] = entryIds(command, rest);
+      const options = optionsOf(values, env);
       return { command, target: { leadId, eventId }, options };
     }
     default:
@@ -146,12 +152,12 @@ function optionsOf(
   values: ReturnType<typeof parseWith>['values'],
   env: NodeJS.ProcessEnv,
 ): OutboxOptions {
-  const tableName = values.table ?? env.TABLE_NAME;
-  if (tableName === undefined || tableName === '') {
+  if (values.table === '') {
     throw new UsageError(
-      'Missing --table: name the lead table, such as mql-engine-dev.',
+      'Invalid --table "": name the lead table, such as mql-engine-dev.',
     );
   }
+  const tableName = values.table ?? (env.TABLE_NAME || DEFAULT_TABLE);
   if (values.endpoint !== undefined && !URL.canParse(values.endpoint)) {
     throw new UsageError(
       `Invalid --endpoint "${values.endpoint}": expected a URL such as http://127.0.0.1:8000.`,
@@ -191,10 +197,16 @@ function expectArguments(
   rest: readonly string[],
   count: number,
 ): string[] {
+  if (count > 0 && rest.length < count) {
+    const missing = rest.length === 0 ? 'LEAD_ID and EVENT_ID' : 'EVENT_ID';
+    throw new UsageError(
+      `Missing ${missing}: ${command} takes LEAD_ID EVENT_ID of one entry, as \`npm run outbox -- list\` prints them.`,
+    );
+  }
   if (rest.length !== count) {
     const expected = count === 0 ? 'no arguments' : 'LEAD_ID EVENT_ID';
     throw new UsageError(
-      `${command} takes ${expected}, got ${rest.length === 0 ? 'none' : rest.join(' ')}.`,
+      `${command} takes ${expected}, got ${rest.join(' ')}.`,
     );
   }
   return [...rest];

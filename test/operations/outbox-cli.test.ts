@@ -131,7 +131,10 @@ describe('parseOutboxArguments', () => {
   it.each([
     [[], 'Missing the command. Use list, show or retry.'],
     [['--table', 't'], 'Missing the command. Use list, show or retry.'],
-    [['list'], 'Missing --table'],
+    [['show'], 'Missing LEAD_ID and EVENT_ID: show takes LEAD_ID EVENT_ID'],
+    [['show', 'lead'], 'Missing EVENT_ID: show takes LEAD_ID EVENT_ID'],
+    [['retry', 'lead'], 'Missing EVENT_ID: retry takes LEAD_ID EVENT_ID'],
+    [['list', '--table', ''], 'Invalid --table ""'],
     [['list', '--table', 't', '--limit', '0'], 'Invalid --limit "0"'],
     [['purge', '--table', 't'], 'Unknown command "purge"'],
     [['retry', '--table', 't'], 'or --all for every failed entry'],
@@ -145,6 +148,15 @@ describe('parseOutboxArguments', () => {
   ])('rejects %j', (argv, message) => {
     expect(() => parseOutboxArguments(argv, {})).toThrow(UsageError);
     expect(() => parseOutboxArguments(argv, {})).toThrow(message);
+  });
+
+  it('defaults the table to mql-engine-local', () => {
+    const parsed = parseOutboxArguments(['list'], {});
+
+    expect(parsed).toMatchObject({
+      command: 'list',
+      options: { tableName: 'mql-engine-local' },
+    });
   });
 
   it('reads the table from TABLE_NAME', () => {
