@@ -32,7 +32,54 @@ export function synthArguments(argv: readonly string[]): string[] {
   const namesStage = first !== undefined && !first.startsWith('-');
   const stage = namesStage ? first : DEFAULT_STAGE;
   const options = namesStage ? rest : [...argv];
+  const extra = extraArgument(options);
+  if (extra !== undefined) {
+    throw new SynthUsageError(
+      `Unexpected argument "${extra}": npm run synth takes one stage, such ` +
+        `as npm run synth -- ${stage}, then cdk synth options.`,
+    );
+  }
   return ['synth', '--quiet', '-c', `stage=${stage}`, ...options];
+}
+
+/**
+ * Options of cdk synth (aws-cdk 2) that take a value as the next argument.
+ * Any other option is taken as a flag.
+ */
+const OPTIONS_WITH_VALUE = new Set([
+  '-a',
+  '--app',
+  '--build',
+  '-c',
+  '--context',
+  '-o',
+  '--output',
+  '-p',
+  '--plugin',
+  '--profile',
+  '--proxy',
+  '--ca-bundle-path',
+  '-r',
+  '--role-arn',
+  '--toolkit-stack-name',
+]);
+
+/**
+ * Returns the first argument after the stage that is neither an option
+ * nor an option's value, or undefined. cdk would read it as a stack name
+ * and fail only after bundling every function.
+ */
+function extraArgument(options: readonly string[]): string | undefined {
+  let expectsValue = false;
+  for (const option of options) {
+    if (expectsValue) {
+      expectsValue = false;
+      continue;
+    }
+    if (!option.startsWith('-')) return option;
+    expectsValue = OPTIONS_WITH_VALUE.has(option);
+  }
+  return undefined;
 }
 
 function main(): void {

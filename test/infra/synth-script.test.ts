@@ -18,6 +18,10 @@ describe('synthArguments', () => {
       ['--output', 'out'],
       ['synth', '--quiet', '-c', 'stage=dev', '--output', 'out'],
     ],
+    [
+      ['prod', '-c', 'key=value', '-o', 'out'],
+      ['synth', '--quiet', '-c', 'stage=prod', '-c', 'key=value', '-o', 'out'],
+    ],
   ])('maps %j to cdk %j', (argv, expected) => {
     expect(synthArguments(argv)).toEqual(expected);
   });
@@ -29,6 +33,19 @@ describe('synthArguments', () => {
   ])('rejects %j', (argv) => {
     expect(() => synthArguments(argv)).toThrow(SynthUsageError);
     expect(() => synthArguments(argv)).toThrow('npm run synth -- prod');
+  });
+});
+
+describe('synthArguments extra arguments', () => {
+  it.each([
+    [['prod', 'extra'], 'extra'],
+    [['prod', '--verbose', 'stack'], 'stack'],
+    [['prod', '-c', 'key=value', 'other'], 'other'],
+  ])('rejects %j naming %s', (argv, extra) => {
+    expect(() => synthArguments(argv)).toThrow(SynthUsageError);
+    expect(() => synthArguments(argv)).toThrow(
+      `Unexpected argument "${extra}": npm run synth takes one stage`,
+    );
   });
 });
 
