@@ -26,6 +26,8 @@ export interface BacktestResult {
   problems: string[];
   /** Leads with a known outcome. */
   labelledLeads: number;
+  /** Outcomes whose lead id has no events, so no lead to evaluate. */
+  unmatchedOutcomes: number;
   live: ModelOutcome;
   candidate: ModelOutcome;
   changes: StatusChanges;
@@ -57,6 +59,8 @@ export async function runBacktest(
     skippedLines: loaded.skippedLines,
     problems: loaded.problems,
     labelledLeads: [...byLead.keys()].filter((id) => loaded.labels.has(id))
+      .length,
+    unmatchedOutcomes: [...loaded.labels.keys()].filter((id) => !byLead.has(id))
       .length,
     live: outcomeOf(live, liveLeads, loaded.labels),
     candidate: outcomeOf(candidate, candidateLeads, loaded.labels),

@@ -38,11 +38,13 @@ function inputNotes(result: BacktestResult): string[] {
   const notes: string[] = [];
   if (result.rejected > 0) {
     notes.push(
-      `${count(result.rejected)} messages failed validation and were left out.`,
+      `${counted(result.rejected, 'message')} failed validation and ${result.rejected === 1 ? 'was' : 'were'} left out.`,
     );
   }
   if (result.skippedLines > 0) {
-    notes.push(`${count(result.skippedLines)} input lines could not be read.`);
+    notes.push(
+      `${counted(result.skippedLines, 'input line')} could not be read.`,
+    );
   }
   if (result.problems.length > 0) {
     notes.push(
@@ -52,9 +54,14 @@ function inputNotes(result: BacktestResult): string[] {
   }
   notes.push(
     result.labelledLeads > 0
-      ? `Outcomes are known for ${count(result.labelledLeads)} leads.`
+      ? `Outcomes are known for ${counted(result.labelledLeads, 'lead')}.`
       : 'No outcomes are known, so AUC and conversion are not computed (see --outcomes).',
   );
+  if (result.unmatchedOutcomes > 0) {
+    notes.push(
+      `${counted(result.unmatchedOutcomes, 'outcome')} named a lead without events and ${result.unmatchedOutcomes === 1 ? 'was' : 'were'} left out; check that the outcomes file names leads by their lead id (userId, or anon:<anonymousId>).`,
+    );
+  }
   return notes;
 }
 
@@ -97,9 +104,14 @@ function changeLines(result: BacktestResult): string[] {
   const pairs = Object.entries(changes.byTransition)
     .sort(([, a], [, b]) => b - a)
     .map(([pair, n]) => `${pair} ${count(n)}`);
+  const transitions =
+    pairs.length > 0 ? ` (live→candidate: ${pairs.join(', ')})` : '';
+  const ends = changes.changed === 1 ? 'ends' : 'end';
+  const qualify =
+    changes.qualifiedOnlyByCandidate === 1 ? 'qualifies' : 'qualify';
   return [
-    `${count(changes.changed)} leads end in another status under the candidate${pairs.length > 0 ? ` (live→candidate: ${pairs.join(', ')})` : ''}.`,
-    `${count(changes.qualifiedOnlyByCandidate)} leads qualify under the candidate only, ${count(changes.qualifiedOnlyByLive)} under the live model only.`,
+    `${counted(changes.changed, 'lead')} ${ends} in another status under the candidate${transitions}.`,
+    `${counted(changes.qualifiedOnlyByCandidate, 'lead')} ${qualify} under the candidate only, ${count(changes.qualifiedOnlyByLive)} under the live model only.`,
   ];
 }
 

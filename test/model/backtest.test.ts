@@ -103,7 +103,7 @@ describe('runBacktest', () => {
     );
     const outcomes = await files.write(
       'outcomes.csv',
-      'leadId,converted\nhot,1\nwarm,0\ncold,0\n',
+      'leadId,converted\nhot,1\nwarm,0\ncold,0\nghost,1\nnobody,0\n',
     );
 
     const result = await runBacktest(
@@ -120,7 +120,23 @@ describe('runBacktest', () => {
       events: 7,
       rejected: 1,
       skippedLines: 1,
+      labelledLeads: 3,
+      unmatchedOutcomes: 2,
     });
+    expect(formatBacktest(result)).toContain(
+      '2 outcomes named a lead without events and were left out',
+    );
+    const single = formatBacktest({
+      ...result,
+      rejected: 1,
+      skippedLines: 1,
+      labelledLeads: 1,
+      unmatchedOutcomes: 1,
+    });
+    expect(single).toContain('1 message failed validation and was left out.');
+    expect(single).toContain('1 input line could not be read.');
+    expect(single).toContain('Outcomes are known for 1 lead.');
+    expect(single).toContain('1 outcome named a lead without events and was');
     expect(result.live.mqls).toBe(0);
     expect(result.candidate.mqls).toBe(2);
     expect(result.candidate.evaluation).toMatchObject({
@@ -194,7 +210,12 @@ describe('runBacktest', () => {
       }),
     );
 
-    expect(result).toMatchObject({ leads: 2, events: 4, labelledLeads: 0 });
+    expect(result).toMatchObject({
+      leads: 2,
+      events: 4,
+      labelledLeads: 0,
+      unmatchedOutcomes: 0,
+    });
     expect(result.candidate.mqls).toBe(1);
     expect(result.live.evaluation).toBeUndefined();
   });
