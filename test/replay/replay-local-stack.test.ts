@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetRuntime } from '../../functions/adapters/runtime.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import {
+  AdminTokenRejectedError,
   InputFileError,
   WriteKeyRejectedError,
 } from '../../scripts/replay/errors.js';
@@ -134,6 +135,24 @@ describe('runReplay against the local stack', () => {
     await expect(runReplay(options({ writeKey: 'wrong-key' }))).rejects.toThrow(
       WriteKeyRejectedError,
     );
+  });
+
+  it('rejects a wrong admin token before sending', async () => {
+    const file = join(directory, 'token-leads.csv');
+    const tokenRows = generatedLeads(3).map((row, index) => ({
+      ...row,
+      'Prospect ID': `token-lead-${index}`,
+      'Lead Number': String(900_000 + index),
+    }));
+    await writeFile(file, xEducationCsv(tokenRows));
+
+    await expect(
+      runReplay(options({ file, adminToken: 'wrong-token' })),
+    ).rejects.toThrow(AdminTokenRejectedError);
+
+    const summary = await runReplay(options({ file }));
+    expect(summary.counts.duplicates).toBe(0);
+    expect(summary.counts.scored).toBe(summary.counts.sent);
   });
 
   it('raises InputFileError for an unknown format', async () => {
