@@ -57,8 +57,8 @@ const TYPE_NAMES: Record<string, string> = {
 
 function invalidTypeMessage(expected: string, input: unknown): string {
   if (input === undefined) return 'is required';
-  const wanted = TYPE_NAMES[expected] ?? `of type ${expected}`;
-  return `must be ${wanted}, not ${kindOf(input)}`;
+  const expectedType = TYPE_NAMES[expected] ?? `of type ${expected}`;
+  return `must be ${expectedType}, not ${kindOf(input)}`;
 }
 
 /** Names the JSON kind of a value: "an array", "null", "a number". */

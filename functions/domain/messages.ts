@@ -235,7 +235,7 @@ const dateTime = z.string().superRefine((text, context) => {
 
 /**
  * Returns the UTC offset of an otherwise well-formed date-time when its
- * hours exceed 23 or its minutes 59, which Date.parse rejects; returns
+ * hours exceed 23 or its minutes 59, which Date.parse rejects. Returns
  * undefined when the offset is valid or absent.
  */
 function invalidUtcOffset(text: string): string | undefined {

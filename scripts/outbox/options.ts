@@ -91,8 +91,8 @@ export function parseOutboxArguments(
       throw new UsageError(`${command} does not take --${option}.`);
     }
   }
-  // The arguments are checked before the options, so a command missing
-  // its ids is told so first.
+  // The arguments are checked before the options, so a command without
+  // its ids gets that error first.
   switch (command) {
     case 'list': {
       expectArguments(command, rest, 0);
