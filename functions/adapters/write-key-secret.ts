@@ -1,7 +1,7 @@
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
 import { CapacityExceededError } from '../domain/errors.js';
-import { formatPath } from '../domain/issues.js';
+import { toFieldIssues } from '../domain/issues.js';
 import type { Log } from '../ports/logger.js';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
 import { DigestWriteKeyVerifier } from './write-keys.js';
@@ -202,8 +202,8 @@ function parseSecretValue(raw: string): WriteKeySecret | { issues: string[] } {
   const parsed = writeKeySecretSchema.safeParse(document);
   if (parsed.success) return parsed.data;
   return {
-    issues: parsed.error.issues.map(
-      (issue) => `${formatPath(issue.path)}: ${issue.message}`,
+    issues: toFieldIssues(parsed.error).map(
+      (issue) => `${issue.field}: ${issue.message}`,
     ),
   };
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { formatPath } from './issues.js';
+import { toFieldIssues } from './issues.js';
 
 /**
  * The contract of the events the engine publishes: one zod schema per
@@ -213,8 +213,8 @@ export function detailProblem(
   const schema = DETAIL_SCHEMAS[detailType as DetailType];
   const parsed = schema.safeParse(detail);
   if (parsed.success) return undefined;
-  const fields = parsed.error.issues
-    .map((issue) => `${formatPath(issue.path)}: ${issue.message}`)
+  const fields = toFieldIssues(parsed.error)
+    .map((issue) => `${issue.field}: ${issue.message}`)
     .join('; ');
   return `Detail does not match the "${detailType}" schema: ${fields}`;
 }

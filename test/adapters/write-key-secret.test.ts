@@ -143,6 +143,25 @@ describe('SecretWriteKeyVerifier on moto', () => {
     expect(JSON.stringify(errors[0]?.fields)).not.toContain('not-a-digest');
   });
 
+  it('names an unknown field of a new value', async () => {
+    const { verifier, putValue, log } = await verifierOf(
+      writeKeySecretValue([WEB]),
+    );
+    await verifier.verify(WEB.key);
+    const document = JSON.parse(writeKeySecretValue([WEB]));
+
+    await putValue(JSON.stringify({ ...document, writeKey: 'x' }));
+    await verifier.verify(WEB.key);
+
+    const errors = log.entries.filter((entry) => entry.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.fields).toMatchObject({
+      issues: [
+        'writeKey: is not a known field; allowed fields are writeKeys. Remove it or correct its spelling.',
+      ],
+    });
+  });
+
   it('keeps the last digests while the secret cannot be read', async () => {
     let now = 0;
     const { verifier, secretName, log } = await verifierOf(
