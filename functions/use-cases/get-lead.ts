@@ -72,11 +72,23 @@ export async function getLead(
   deps: ScoringDependencies,
   requestedId: string,
 ): Promise<LeadView> {
-  const leadId = requestedLeadId(requestedId);
-  const stored = await findLead(deps, leadId);
+  const stored = await findLead(deps, requestedLeadId(requestedId));
   if (stored === undefined) {
     throw new NotFoundError(`Lead ${requestedId} was not found.`);
   }
+  return leadViewOf(deps, stored, requestedId);
+}
+
+/**
+ * Returns the view of a stored lead state at the current time, with
+ * `requestedLeadId` set when the request named another id for it.
+ */
+export function leadViewOf(
+  deps: ScoringDependencies,
+  stored: LeadState,
+  requestedId: string,
+): LeadView {
+  const leadId = requestedLeadId(requestedId);
   const now = deps.clock();
   const { state, score } = evaluateLead(stored, deps.model, now);
   const shown = explainScore(score);

@@ -14,7 +14,7 @@ import { checkAccounts, updateMembership } from './check-accounts.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { eventPersonalData } from './event-personal-data.js';
-import { getLead, type LeadView } from './get-lead.js';
+import { type LeadView, leadViewOf } from './get-lead.js';
 import { resolveLeadId } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
 
@@ -50,10 +50,7 @@ export async function recordDisposition(
     }
     if (repeatsDisposition(stored, request)) {
       await recheckAccount(deps, stored);
-      return {
-        lead: await leadView(deps, requestedId, leadId),
-        changed: false,
-      };
+      return { lead: leadViewOf(deps, stored, requestedId), changed: false };
     }
     const now = deps.clock();
     const plan = planDisposition(stored, request, deps.model, now);
@@ -113,7 +110,9 @@ export async function recordDisposition(
       disposition: request.kind,
       episode: plan.record.episode,
     });
-    return { lead: await leadView(deps, requestedId, leadId), changed: true };
+    // The view shows the state this request wrote, not a later one that
+    // a concurrent request may have stored meanwhile.
+    return { lead: leadViewOf(deps, state, requestedId), changed: true };
   }
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing concurrently; retry the request.`,
@@ -134,19 +133,4 @@ async function recheckAccount(
   if (accountId === undefined) return;
   const accountEvents = await checkAccounts(deps, [accountId], deps.clock());
   await publishEvents(deps, accountEvents);
-}
-
-/**
- * Returns the lead as GET /leads/{leadId} shows it, naming the requested
- * id when it was merged into the lead.
- */
-async function leadView(
-  deps: ScoringDependencies,
-  requestedId: string,
-  leadId: string,
-): Promise<LeadView> {
-  const lead = await getLead(deps, leadId);
-  return leadId === requestedLeadId(requestedId)
-    ? lead
-    : { ...lead, requestedLeadId: requestedId };
 }

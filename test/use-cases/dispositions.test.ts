@@ -48,6 +48,24 @@ describe('recordDisposition', () => {
     });
   });
 
+  it('shows the disposition it recorded', async () => {
+    const { deps, dispose } = await qualifiedLead('acc-own');
+    const { repository } = deps;
+    const save = repository.saveLeadChange.bind(repository);
+    // A rejection is stored right after the acceptance, before the
+    // acceptance's response is built.
+    repository.saveLeadChange = async (change) => {
+      await save(change);
+      repository.saveLeadChange = save;
+      await dispose({ kind: 'rejected', reason: 'no budget' });
+    };
+
+    const accepted = await dispose({ kind: 'accepted' });
+
+    expect(accepted.lead.disposition?.disposition).toBe('accepted');
+    expect(accepted.lead.status).toBe('mql');
+  });
+
   it('names the merged id it was sent for', async () => {
     const { deps, clock } = await qualifiedLead('mia');
     await ingestMessages(deps, {

@@ -1,3 +1,5 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { ApiRequest } from '../../functions/adapters/http/api-request.js';
 import { ValidationError } from '../../functions/domain/errors.js';
@@ -151,7 +153,20 @@ describe('lead history', () => {
   });
 
   it('accepts a cursor with the partition key', async () => {
-    const { deps, clock } = await realDependencies();
+    const { deps, clock, table } = await realDependencies();
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: [blogRead('old-cursor', 9)],
+      receivedAt: clock.now,
+    });
+    // A lead stored before incarnationId existed.
+    await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: marshall({ PK: 'LEAD#old-cursor', SK: 'STATE' }),
+        UpdateExpression: 'REMOVE incarnationId',
+      }),
+    );
     for (let n = 0; n < 3; n += 1) {
       await ingestMessages(deps, {
         sourceId: 'default',
@@ -181,6 +196,28 @@ describe('lead history', () => {
     expect(second.entries).toEqual(expected.entries);
     await expect(
       getHistory(deps, 'old-cursor', { limit: 1, cursor: oldCursor('other') }),
+    ).rejects.toThrow(ValidationError);
+  });
+
+  it('rejects a partition key cursor of a newer lead', async () => {
+    const { deps, clock } = await realDependencies();
+    for (let n = 0; n < 2; n += 1) {
+      await ingestMessages(deps, {
+        sourceId: 'default',
+        messages: [blogRead('new-lead', n)],
+        receivedAt: clock.now,
+      });
+    }
+    const first = await getHistory(deps, 'new-lead', { limit: 1 });
+    const { SK } = JSON.parse(
+      Buffer.from(first.nextCursor ?? '', 'base64url').toString('utf8'),
+    );
+    const cursor = Buffer.from(
+      JSON.stringify({ PK: 'LEAD#new-lead', SK }),
+    ).toString('base64url');
+
+    await expect(
+      getHistory(deps, 'new-lead', { limit: 1, cursor }),
     ).rejects.toThrow(ValidationError);
   });
 

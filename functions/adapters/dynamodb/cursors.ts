@@ -56,7 +56,8 @@ export function encodeHistoryCursor(
  * Decodes a history cursor, accepting only the sort key of a history
  * entry with the listed lead's tag, so a cursor cannot read other items.
  * A cursor from before cursors dropped the partition key is accepted
- * when that key is the listed lead's.
+ * when that key is the listed lead's and the lead has no incarnationId,
+ * as only leads stored before incarnationId existed can have one.
  */
 export function historyCursorKey(
   cursor: string,
@@ -79,7 +80,9 @@ export function historyCursorKey(
   const bound =
     legacyPartition === undefined
       ? cursorTag === tag
-      : legacyPartition === partition && cursorTag === undefined;
+      : legacyPartition === partition &&
+        cursorTag === undefined &&
+        tag === undefined;
   const valid =
     Object.keys(rest).length === 0 && bound && isHistorySortKey(sortKey);
   if (!valid) throw new InvalidCursorError();
