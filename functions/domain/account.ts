@@ -214,12 +214,23 @@ export function accountOf(
       source: 'email-domain',
     };
   }
-  const company = firstTrait(state.traits, policy.companyTraits);
-  const name = typeof company === 'string' ? normalizeCompanyName(company) : '';
+  const company = companyNameOf(firstTrait(state.traits, policy.companyTraits));
+  const name = normalizeCompanyName(company);
   if (name !== '') {
     return { accountId: boundedAccountId('company', name), source: 'company' };
   }
   return undefined;
+}
+
+/**
+ * Returns a company trait as a name: a string as it is and a finite
+ * number as its decimal string (12345 is "12345"), else "".
+ */
+function companyNameOf(trait: unknown): string {
+  if (typeof trait === 'string') return trait;
+  if (typeof trait !== 'number' || !Number.isFinite(trait)) return '';
+  // String() would write 1e21 as "1e+21".
+  return Number.isInteger(trait) ? BigInt(trait).toString() : String(trait);
 }
 
 function businessDomainOf(

@@ -13,6 +13,10 @@ import {
   storedAccountId,
 } from '../../functions/domain/account.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
+import {
+  flattenTraits,
+  type TrackingEvent,
+} from '../../functions/domain/messages.js';
 import type { AccountPolicy } from '../../functions/domain/model.js';
 import { DAY_MS, QUARTER_MS } from '../../functions/domain/time.js';
 import { T0, trackingEvent } from '../fixtures/events.js';
@@ -23,7 +27,7 @@ const policy = model.accounts as AccountPolicy;
 
 function leadWith(
   leadId: string,
-  traits: Record<string, string>,
+  traits: TrackingEvent['traits'],
   groupId?: string,
 ) {
   const events = [
@@ -123,6 +127,16 @@ describe('accountOf', () => {
         accountOf(leadWith(`lead-${index}`, { company }), policy)?.accountId,
     );
     expect(accounts).toEqual(['company:acme', 'company:acme', 'company:acme']);
+  });
+
+  it.each([
+    { traits: { company: 12345 }, accountId: 'company:12345' },
+    { traits: flattenTraits({ company: { name: 5 } }), accountId: 'company:5' },
+    { traits: { company: 0 }, accountId: 'company:0' },
+    { traits: { company: 1e21 }, accountId: 'company:1000000000000000000000' },
+  ])('rolls up the numeric company $traits', ({ traits, accountId }) => {
+    const lead = leadWith('ann@gmail.com', traits);
+    expect(accountOf(lead, policy)).toEqual({ accountId, source: 'company' });
   });
 
   it('forms no account from a company name without letters', () => {
