@@ -17,6 +17,7 @@ import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { resolveLeadId } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
+import { MAX_REDIRECTS } from './update-lead.js';
 
 const MAX_ATTEMPTS = 5;
 /**
@@ -79,7 +80,7 @@ export async function eraseLead(
   deps: ScoringDependencies,
   requestedId: string,
 ): Promise<Erasure> {
-  const leadId = await resolveLeadId(deps, requestedLeadId(requestedId));
+  let leadId = await resolveLeadId(deps, requestedLeadId(requestedId));
   // The lead's state as this erasure's hold left it. Until the hold
   // expires no other writer can change the lead, so the items deleted are
   // all it has. A retry after a tombstone conflict keeps the hold.
@@ -89,8 +90,14 @@ export async function eraseLead(
     try {
       if (heldLead === undefined) {
         const state = await deps.repository.getLead(leadId);
-        if (state === undefined || state.mergedInto !== undefined) {
-          throw new NotFoundError(`Lead ${requestedId} was not found.`);
+        if (state?.mergedInto !== undefined) {
+          // A merge turned the lead into a tombstone after resolveLeadId
+          // read it, so the erasure follows the tombstone's link.
+          leadId = await resolveLeadId(deps, state.mergedInto);
+          continue;
+        }
+        if (state === undefined) {
+          throw await missingLeadError(deps, requestedId);
         }
         heldLead = await deps.repository.holdForErasure(state, ERASURE_HOLD_MS);
       }
@@ -128,6 +135,28 @@ export async function eraseLead(
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing during erasure; retry the request.`,
   );
+}
+
+/**
+ * Returns the error for a lead that has no state: NotFoundError, or
+ * ConcurrencyError while a merge of the requested id is still moving its
+ * events to a lead that the merge has not created yet.
+ */
+async function missingLeadError(
+  deps: ScoringDependencies,
+  requestedId: string,
+): Promise<Error> {
+  let current: string | undefined = requestedLeadId(requestedId);
+  for (let step = 0; step < MAX_REDIRECTS && current !== undefined; step += 1) {
+    const state = await deps.repository.getLead(current);
+    if (state?.mergePending === true) {
+      return new ConcurrencyError(
+        `Lead ${requestedId} is being merged into another lead, so it was not erased; retry the request.`,
+      );
+    }
+    current = state?.mergedInto;
+  }
+  return new NotFoundError(`Lead ${requestedId} was not found.`);
 }
 
 function accountsOf(state: LeadState): string[] {

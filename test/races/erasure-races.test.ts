@@ -180,3 +180,111 @@ describe('concurrent erasures racing ingest', () => {
     }
   });
 });
+
+/**
+ * Makes the next read of the state of `leadId` wait after it returns
+ * until `release` is called. `read` resolves once that read is done.
+ */
+function holdNextLeadRead(setup: RaceSetup, leadId: string) {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let markRead = () => {};
+  const read = new Promise<void>((resolve) => {
+    markRead = resolve;
+  });
+  const { repository } = setup.deps;
+  const original = repository.getLead.bind(repository);
+  repository.getLead = async (id) => {
+    const snapshot = await original(id);
+    if (id !== leadId) return snapshot;
+    repository.getLead = original;
+    markRead();
+    await gate;
+    return snapshot;
+  };
+  return { read, release };
+}
+
+describe('erasure racing a merge', () => {
+  it('erases the lead merged after resolving', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const anonymous = 'browser-merging';
+    const lead = 'merging@acme.example';
+    await ingestRetrying(setup, [
+      demo({ anonymousId: anonymous }, 'anonymous-demo'),
+      blog({ userId: lead }, 'lead-blog'),
+    ]);
+    // The erasure resolves the anonymous id while it is still a lead of
+    // its own, and the identify merges it before the erasure reads again.
+    const held = holdNextLeadRead(setup, `anon:${anonymous}`);
+    const erasure = eraseLead(setup.deps, `anon:${anonymous}`);
+    await held.read;
+    await ingestRetrying(setup, [identify(lead, 'CFO', anonymous)]);
+    held.release();
+
+    const { leadId, result } = await erasure;
+    expect(leadId).toBe(lead);
+    expect(result.requestedLeadId).toBe(`anon:${anonymous}`);
+    const items = await scanTable(setup);
+    expect(tableViolations(items)).toEqual([]);
+    const left = items.filter(
+      (item) =>
+        item.PK === `LEAD#${lead}` || item.PK === `LEAD#anon:${anonymous}`,
+    );
+    expect(left).toEqual([]);
+    const demoLeft = items.filter(
+      (item) => item.messageId === 'anonymous-demo',
+    );
+    expect(demoLeft).toEqual([]);
+  });
+
+  it('raises ConcurrencyError before merged lead exists', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const { repository } = setup.deps;
+    const anonymous = 'browser-first';
+    const lead = 'first-seen@acme.example';
+    await ingestRetrying(setup, [
+      demo({ anonymousId: anonymous }, 'anonymous-demo'),
+    ]);
+    // The identify makes the anonymous lead a tombstone that points at a
+    // user with no lead yet, and its move of the events waits until the
+    // erasure has been requested.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let markListed = () => {};
+    const listed = new Promise<void>((resolve) => {
+      markListed = resolve;
+    });
+    const original = repository.listEvents.bind(repository);
+    repository.listEvents = async (...args) => {
+      const page = await original(...args);
+      if (args[0] !== `anon:${anonymous}`) return page;
+      repository.listEvents = original;
+      markListed();
+      await gate;
+      return page;
+    };
+    const merge = ingestRetrying(setup, [identify(lead, 'CFO', anonymous)]);
+    await listed;
+
+    await expect(
+      eraseLead(setup.deps, `anon:${anonymous}`),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+    release();
+    await merge;
+
+    const { leadId, result } = await eraseLead(setup.deps, `anon:${anonymous}`);
+    expect(leadId).toBe(lead);
+    expect(result.requestedLeadId).toBe(`anon:${anonymous}`);
+    const items = await scanTable(setup);
+    expect(tableViolations(items)).toEqual([]);
+    const demoLeft = items.filter(
+      (item) => item.messageId === 'anonymous-demo',
+    );
+    expect(demoLeft).toEqual([]);
+  });
+});
