@@ -99,7 +99,18 @@ export async function eraseLead(
         if (state === undefined) {
           throw await missingLeadError(deps, requestedId);
         }
-        heldLead = await deps.repository.holdForErasure(state, ERASURE_HOLD_MS);
+        const held = await deps.repository.holdForErasure(
+          state,
+          ERASURE_HOLD_MS,
+        );
+        if (held.mergedInto !== undefined) {
+          // The hold does not check the version, so it can land on a
+          // tombstone that a merge wrote after the read above.
+          await deps.repository.releaseErasureHold(held);
+          leadId = await resolveLeadId(deps, held.mergedInto);
+          continue;
+        }
+        heldLead = held;
       }
       await publishPendingOrRelease(deps, heldLead);
       // Should this request stop after the deletes, the sweep evaluates

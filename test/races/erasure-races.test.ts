@@ -240,6 +240,53 @@ describe('erasure racing a merge', () => {
     expect(demoLeft).toEqual([]);
   });
 
+  it('erases the lead merged before the hold', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const { repository } = setup.deps;
+    const anonymous = 'browser-holding';
+    const lead = 'holding@acme.example';
+    await ingestRetrying(setup, [
+      demo({ anonymousId: anonymous }, 'anonymous-demo'),
+      blog({ userId: lead }, 'lead-blog'),
+    ]);
+    // The erasure reads the anonymous lead before the identify merges it,
+    // and places its hold only after the merge has finished.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let markReached = () => {};
+    const reached = new Promise<void>((resolve) => {
+      markReached = resolve;
+    });
+    const original = repository.holdForErasure.bind(repository);
+    repository.holdForErasure = async (...args) => {
+      repository.holdForErasure = original;
+      markReached();
+      await gate;
+      return original(...args);
+    };
+    const erasure = eraseLead(setup.deps, `anon:${anonymous}`);
+    await reached;
+    await ingestRetrying(setup, [identify(lead, 'CFO', anonymous)]);
+    release();
+
+    const { leadId, result } = await erasure;
+    expect(leadId).toBe(lead);
+    expect(result.requestedLeadId).toBe(`anon:${anonymous}`);
+    const items = await scanTable(setup);
+    expect(tableViolations(items)).toEqual([]);
+    const left = items.filter(
+      (item) =>
+        item.PK === `LEAD#${lead}` || item.PK === `LEAD#anon:${anonymous}`,
+    );
+    expect(left).toEqual([]);
+    const demoLeft = items.filter(
+      (item) => item.messageId === 'anonymous-demo',
+    );
+    expect(demoLeft).toEqual([]);
+  });
+
   it('raises ConcurrencyError before merged lead exists', async () => {
     const setup = await realDependencies({ model: accountModel() });
     const { repository } = setup.deps;
