@@ -11,6 +11,7 @@ import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
+import { holdNextCall } from '../support/held-call.js';
 import { type RaceSetup, retryingConflicts } from './support/table-check.js';
 
 function ingest(setup: RaceSetup, messages: unknown[]) {
@@ -54,25 +55,11 @@ function accountQualified(setup: RaceSetup) {
  * `release` is called; `read` resolves once that read is done.
  */
 function holdNextAccountRead(setup: RaceSetup, accountId: string) {
-  let release = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
+  const held = holdNextCall(setup.deps.repository, 'getAccount', {
+    when: 'after',
+    matches: (id) => id === accountId,
   });
-  let markRead = () => {};
-  const read = new Promise<void>((resolve) => {
-    markRead = resolve;
-  });
-  const { repository } = setup.deps;
-  const original = repository.getAccount.bind(repository);
-  repository.getAccount = async (id) => {
-    const snapshot = await original(id);
-    if (id !== accountId) return snapshot;
-    repository.getAccount = original;
-    markRead();
-    await gate;
-    return snapshot;
-  };
-  return { read, release };
+  return { read: held.reached, release: held.release };
 }
 
 describe('account checks racing member changes', () => {

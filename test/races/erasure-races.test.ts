@@ -7,6 +7,7 @@ import {
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
+import { holdNextCall } from '../support/held-call.js';
 import {
   ingestRetrying,
   pause,
@@ -186,25 +187,11 @@ describe('concurrent erasures racing ingest', () => {
  * until `release` is called. `read` resolves once that read is done.
  */
 function holdNextLeadRead(setup: RaceSetup, leadId: string) {
-  let release = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
+  const held = holdNextCall(setup.deps.repository, 'getLead', {
+    when: 'after',
+    matches: (id) => id === leadId,
   });
-  let markRead = () => {};
-  const read = new Promise<void>((resolve) => {
-    markRead = resolve;
-  });
-  const { repository } = setup.deps;
-  const original = repository.getLead.bind(repository);
-  repository.getLead = async (id) => {
-    const snapshot = await original(id);
-    if (id !== leadId) return snapshot;
-    repository.getLead = original;
-    markRead();
-    await gate;
-    return snapshot;
-  };
-  return { read, release };
+  return { read: held.reached, release: held.release };
 }
 
 describe('erasure racing a merge', () => {
@@ -251,25 +238,13 @@ describe('erasure racing a merge', () => {
     ]);
     // The erasure reads the anonymous lead before the identify merges it,
     // and places its hold only after the merge has finished.
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
+    const held = holdNextCall(repository, 'holdForErasure', {
+      when: 'before',
     });
-    let markReached = () => {};
-    const reached = new Promise<void>((resolve) => {
-      markReached = resolve;
-    });
-    const original = repository.holdForErasure.bind(repository);
-    repository.holdForErasure = async (...args) => {
-      repository.holdForErasure = original;
-      markReached();
-      await gate;
-      return original(...args);
-    };
     const erasure = eraseLead(setup.deps, `anon:${anonymous}`);
-    await reached;
+    await held.reached;
     await ingestRetrying(setup, [identify(lead, 'CFO', anonymous)]);
-    release();
+    held.release();
 
     const { leadId, result } = await erasure;
     expect(leadId).toBe(lead);
@@ -298,30 +273,17 @@ describe('erasure racing a merge', () => {
     // The identify makes the anonymous lead a tombstone that points at a
     // user with no lead yet, and its move of the events waits until the
     // erasure has been requested.
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
+    const held = holdNextCall(repository, 'listEvents', {
+      when: 'after',
+      matches: (leadId) => leadId === `anon:${anonymous}`,
     });
-    let markListed = () => {};
-    const listed = new Promise<void>((resolve) => {
-      markListed = resolve;
-    });
-    const original = repository.listEvents.bind(repository);
-    repository.listEvents = async (...args) => {
-      const page = await original(...args);
-      if (args[0] !== `anon:${anonymous}`) return page;
-      repository.listEvents = original;
-      markListed();
-      await gate;
-      return page;
-    };
     const merge = ingestRetrying(setup, [identify(lead, 'CFO', anonymous)]);
-    await listed;
+    await held.reached;
 
     await expect(
       eraseLead(setup.deps, `anon:${anonymous}`),
     ).rejects.toBeInstanceOf(ConcurrencyError);
-    release();
+    held.release();
     await merge;
 
     const { leadId, result } = await eraseLead(setup.deps, `anon:${anonymous}`);

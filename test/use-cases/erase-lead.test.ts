@@ -19,6 +19,7 @@ import { recordDisposition } from '../../functions/use-cases/record-disposition.
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
+import { holdNextCall } from '../support/held-call.js';
 
 const ERASED = 'erin@acme.example';
 const ANONYMOUS = 'browser-erin-1';
@@ -93,23 +94,10 @@ async function itemsNamingErin(
  * called. `read` resolves once that snapshot has been read.
  */
 function holdNextSnapshot(deps: ScoringDependencies) {
-  let release = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
+  const held = holdNextCall(deps.repository, 'readIngestSnapshot', {
+    when: 'after',
   });
-  let markRead = () => {};
-  const read = new Promise<void>((resolve) => {
-    markRead = resolve;
-  });
-  const original = deps.repository.readIngestSnapshot.bind(deps.repository);
-  deps.repository.readIngestSnapshot = async (...args) => {
-    const snapshot = await original(...args);
-    deps.repository.readIngestSnapshot = original;
-    markRead();
-    await gate;
-    return snapshot;
-  };
-  return { read, release };
+  return { read: held.reached, release: held.release };
 }
 
 describe('eraseLead', () => {
