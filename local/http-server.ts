@@ -353,7 +353,7 @@ function writePayloadTooLarge(
 /**
  * Sends the response to a request that Node.js could not parse. Headers over
  * http.maxHeaderSize (16 KB by default in Node.js 20) get a problem+json
- * 431, as other errors do. Other parse errors get the answer Node.js
+ * 431, as other errors do. Other parse errors get the response Node.js
  * gives without this listener: 408 for a timeout, else 400.
  */
 function answerClientError(error: Error, socket: Duplex): void {

@@ -499,11 +499,11 @@ export function decayedIntent(
 }
 
 /**
- * Time after an episode's end during which an account that holds its
+ * Time after an episode's end during which an account that meets its
  * qualification again resumes that episode instead of starting a new
  * one. A check that read the members before a concurrent member change
- * can end an episode that the change keeps; the next check reads the
- * change well within this window, and resuming then sends no second
+ * can end an episode that the change keeps. The next check reads the
+ * change well within this window, so resuming sends no second
  * "Account Qualified" for one committee.
  */
 export const ACCOUNT_RESUME_WINDOW_MS = 60_000;
@@ -512,8 +512,9 @@ export const ACCOUNT_RESUME_WINDOW_MS = 60_000;
  * Evaluates an account at `now` with hysteresis. The account qualifies
  * as a marketing qualified account (MQA) when its score and coverage meet
  * the model's rule. Its episode ends when the score falls below the
- * recycle level or a required role loses its last engaged lead, and
- * resumes when neither holds any more within ACCOUNT_RESUME_WINDOW_MS.
+ * recycle level or a required role loses its last engaged lead. It
+ * resumes when neither is the case any more within
+ * ACCOUNT_RESUME_WINDOW_MS.
  */
 export function evaluateAccount(
   stored: AccountState,
@@ -533,13 +534,11 @@ export function evaluateAccount(
     state.status = 'mqa';
     state.statusChangedAt = now;
     state.nextReviewAt = accountReviewAt(members, model, score, now);
-    const transition: AccountTransition = {
-      kind: 'resumed',
-      episode: state.episode,
-      at: now,
+    return {
+      state,
       score,
+      transition: transitionOf('resumed', state, now, score),
     };
-    return { state, score, transition };
   }
   if (state.status !== 'mqa' && score.meetsRule) {
     state.status = 'mqa';
@@ -547,27 +546,32 @@ export function evaluateAccount(
     state.qualifiedAt = now;
     state.statusChangedAt = now;
     state.nextReviewAt = accountReviewAt(members, model, score, now);
-    const transition: AccountTransition = {
-      kind: 'qualified',
-      episode: state.episode,
-      at: now,
+    return {
+      state,
       score,
+      transition: transitionOf('qualified', state, now, score),
     };
-    return { state, score, transition };
   }
   if (state.status === 'mqa' && !holds) {
     state.status = 'engaged';
     state.statusChangedAt = now;
     delete state.nextReviewAt;
-    const transition: AccountTransition = {
-      kind: 'recycled',
-      episode: state.episode,
-      at: now,
+    return {
+      state,
       score,
+      transition: transitionOf('recycled', state, now, score),
     };
-    return { state, score, transition };
   }
   return { state, score, transition: undefined };
+}
+
+function transitionOf(
+  kind: AccountTransition['kind'],
+  state: AccountState,
+  now: number,
+  score: AccountScore,
+): AccountTransition {
+  return { kind, episode: state.episode, at: now, score };
 }
 
 /** Tells whether an account's episode ended within the resume window. */

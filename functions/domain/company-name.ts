@@ -124,7 +124,8 @@ const LEGAL_FORMS: readonly string[] = [
 
 /**
  * Chinese and Japanese legal forms, also dropped from the end of the last
- * word because these scripts write no space before them. Longest first.
+ * word because these scripts write no space before them. Sorted from the
+ * longest form to the shortest.
  */
 const ATTACHED_LEGAL_FORMS: readonly string[] = [
   '股份有限公司',

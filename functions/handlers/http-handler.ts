@@ -20,10 +20,10 @@ type RouteHandler = (
 ) => Promise<HttpResponse>;
 
 /**
- * Wraps a route handler: accepts both API Gateway payload formats,
- * builds the runtime once, gives each call a child logger that labels its
- * lines with the API Gateway request id (`correlation_id`) and the route,
- * traces the call, converts every error to problem+json in one place
+ * Wraps a route handler. It accepts both API Gateway payload formats and
+ * builds the runtime once. Each call gets a child logger that labels its
+ * lines with the API Gateway request id (`correlation_id`) and the route.
+ * It traces the call, converts every error to problem+json in one place
  * and flushes the metrics the call recorded. The trace flags a 4xx as a
  * client error, not as a fault.
  */

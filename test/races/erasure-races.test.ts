@@ -130,7 +130,7 @@ describe('concurrent erasures racing ingest', () => {
   }, async () => {
     const setup = await realDependencies({ model: accountModel() });
     const { deps } = setup;
-    // The clock stands still, so every incarnation of the lead is first
+    // The clock does not move, so every incarnation of the lead is first
     // written in the same millisecond.
     for (let round = 0; round < ROUNDS; round += 1) {
       const random = seededRandom(2000 + round);
@@ -157,8 +157,8 @@ describe('concurrent erasures racing ingest', () => {
       const erased = outcomes.filter(
         (outcome) => outcome.status === 'fulfilled',
       );
-      // A request still publishing the events it stored makes an erasure
-      // answer 503, and its retries can run out meanwhile.
+      // An erasure returns 503 while a request is still publishing the
+      // events it stored, and its retries can run out meanwhile.
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected') {
           expect([NotFoundError, ConcurrencyError]).toContain(
@@ -194,15 +194,44 @@ function holdNextLeadRead(setup: RaceSetup, leadId: string) {
   return { read: held.reached, release: held.release };
 }
 
+/** Stores an anonymous lead with a demo request and a user lead. */
+async function seedMerge(setup: RaceSetup, anonymous: string, lead: string) {
+  await ingestRetrying(setup, [
+    demo({ anonymousId: anonymous }, 'anonymous-demo'),
+    blog({ userId: lead }, 'lead-blog'),
+  ]);
+}
+
+/**
+ * Checks that an erasure requested for `anon:<anonymous>` erased the lead
+ * it merged into, and that no item of either lead is left.
+ */
+async function expectMergedLeadErased(
+  setup: RaceSetup,
+  erasure: ReturnType<typeof eraseLead>,
+  lead: string,
+  anonymous: string,
+) {
+  const { leadId, result } = await erasure;
+  expect(leadId).toBe(lead);
+  expect(result.requestedLeadId).toBe(`anon:${anonymous}`);
+  const items = await scanTable(setup);
+  expect(tableViolations(items)).toEqual([]);
+  const left = items.filter(
+    (item) =>
+      item.PK === `LEAD#${lead}` || item.PK === `LEAD#anon:${anonymous}`,
+  );
+  expect(left).toEqual([]);
+  const demoLeft = items.filter((item) => item.messageId === 'anonymous-demo');
+  expect(demoLeft).toEqual([]);
+}
+
 describe('erasure racing a merge', () => {
   it('erases the lead merged after resolving', async () => {
     const setup = await realDependencies({ model: accountModel() });
     const anonymous = 'browser-merging';
     const lead = 'merging@acme.example';
-    await ingestRetrying(setup, [
-      demo({ anonymousId: anonymous }, 'anonymous-demo'),
-      blog({ userId: lead }, 'lead-blog'),
-    ]);
+    await seedMerge(setup, anonymous, lead);
     // The erasure resolves the anonymous id while it is still a lead of
     // its own, and the identify merges it before the erasure reads again.
     const held = holdNextLeadRead(setup, `anon:${anonymous}`);
@@ -211,20 +240,7 @@ describe('erasure racing a merge', () => {
     await ingestRetrying(setup, [identify(lead, 'CFO', anonymous)]);
     held.release();
 
-    const { leadId, result } = await erasure;
-    expect(leadId).toBe(lead);
-    expect(result.requestedLeadId).toBe(`anon:${anonymous}`);
-    const items = await scanTable(setup);
-    expect(tableViolations(items)).toEqual([]);
-    const left = items.filter(
-      (item) =>
-        item.PK === `LEAD#${lead}` || item.PK === `LEAD#anon:${anonymous}`,
-    );
-    expect(left).toEqual([]);
-    const demoLeft = items.filter(
-      (item) => item.messageId === 'anonymous-demo',
-    );
-    expect(demoLeft).toEqual([]);
+    await expectMergedLeadErased(setup, erasure, lead, anonymous);
   });
 
   it('erases the lead merged before the hold', async () => {
@@ -232,10 +248,7 @@ describe('erasure racing a merge', () => {
     const { repository } = setup.deps;
     const anonymous = 'browser-holding';
     const lead = 'holding@acme.example';
-    await ingestRetrying(setup, [
-      demo({ anonymousId: anonymous }, 'anonymous-demo'),
-      blog({ userId: lead }, 'lead-blog'),
-    ]);
+    await seedMerge(setup, anonymous, lead);
     // The erasure reads the anonymous lead before the identify merges it,
     // and places its hold only after the merge has finished.
     const held = holdNextCall(repository, 'holdForErasure', {
@@ -246,20 +259,7 @@ describe('erasure racing a merge', () => {
     await ingestRetrying(setup, [identify(lead, 'CFO', anonymous)]);
     held.release();
 
-    const { leadId, result } = await erasure;
-    expect(leadId).toBe(lead);
-    expect(result.requestedLeadId).toBe(`anon:${anonymous}`);
-    const items = await scanTable(setup);
-    expect(tableViolations(items)).toEqual([]);
-    const left = items.filter(
-      (item) =>
-        item.PK === `LEAD#${lead}` || item.PK === `LEAD#anon:${anonymous}`,
-    );
-    expect(left).toEqual([]);
-    const demoLeft = items.filter(
-      (item) => item.messageId === 'anonymous-demo',
-    );
-    expect(demoLeft).toEqual([]);
+    await expectMergedLeadErased(setup, erasure, lead, anonymous);
   });
 
   it('raises ConcurrencyError before merged lead exists', async () => {

@@ -9,7 +9,7 @@ type AsyncMethod = (...args: never[]) => Promise<unknown>;
 
 /**
  * Replaces `target[method]` until its next call whose arguments
- * `matches` accepts, and holds that call. With `when: 'before'` the call
+ * `matches` accepts, and makes that call wait. With `when: 'before'` the call
  * waits before it runs; with `when: 'after'` it runs and its result
  * waits. Other calls, and every call after the held one, run unchanged.
  */

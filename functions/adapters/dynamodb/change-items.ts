@@ -35,7 +35,7 @@ export interface ChangeItemSettings {
   clock: () => number;
 }
 
-/** What each item of a lead change transaction does, in item order. */
+/** Purpose of each item of a lead change transaction, in item order. */
 export type ItemRole =
   | { kind: 'state' }
   | { kind: 'marker'; messageId: string }
