@@ -5,6 +5,7 @@ import {
   NotFoundError,
 } from '../../functions/domain/errors.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
+import { getLead } from '../../functions/use-cases/get-lead.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import { holdNextCall } from '../support/held-call.js';
@@ -260,6 +261,45 @@ describe('erasure racing a merge', () => {
     held.release();
 
     await expectMergedLeadErased(setup, erasure, lead, anonymous);
+  });
+
+  it('links the id anew when the identify waits for the hold', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const { repository } = setup.deps;
+    const anonymous = 'browser-waiting';
+    const lead = 'waiting@acme.example';
+    await seedMerge(setup, anonymous, lead);
+    const rulesOf = (view: Awaited<ReturnType<typeof getLead>>) =>
+      view.explanation.flatMap((entry) =>
+        entry.kind === 'intent' ? [entry.ruleId] : [],
+      );
+    const before = rulesOf(await getLead(setup.deps, lead));
+    expect(before).not.toEqual([]);
+    // The erasure places its hold before the identify arrives, so
+    // the identify waits and links the id only after the erasure.
+    const held = holdNextCall(repository, 'holdForErasure', {
+      when: 'after',
+    });
+    const erasure = eraseLead(setup.deps, `anon:${anonymous}`);
+    await held.reached;
+    const merge = ingestRetrying(setup, [identify(lead, 'CFO', anonymous)]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    held.release();
+
+    const { leadId, result } = await erasure;
+    expect(leadId).toBe(`anon:${anonymous}`);
+    expect(result.requestedLeadId).toBeUndefined();
+    await merge;
+    const view = await getLead(setup.deps, `anon:${anonymous}`);
+    expect(view.leadId).toBe(lead);
+    expect(view.requestedLeadId).toBe(`anon:${anonymous}`);
+    expect(rulesOf(view)).toEqual(before);
+    const items = await scanTable(setup);
+    expect(tableViolations(items)).toEqual([]);
+    const demoLeft = items.filter(
+      (item) => item.messageId === 'anonymous-demo',
+    );
+    expect(demoLeft).toEqual([]);
   });
 
   it('raises ConcurrencyError before merged lead exists', async () => {
