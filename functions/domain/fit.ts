@@ -14,19 +14,20 @@ export interface FitContribution {
  * Scores a lead's traits against the model's fit rules. Rules are checked
  * in model order; within a group only the first matching rule counts, so
  * a "VP Procurement and CFO" title scores once. Each rule reads the first
- * of its traits that the lead has. Fit does not decay.
+ * of its traits that the lead has. Fit does not decay. Calls with the
+ * same traits record return the same list, which callers must not change.
  */
 export function scoreFit(
   traits: Readonly<Record<string, TraitEntry>>,
   model: ScoringModel,
-): FitContribution[] {
+): readonly FitContribution[] {
   const last = lastFit;
   if (last.traits !== traits || last.model !== model) {
     last.contributions = matchFitRules(traits, model);
     last.traits = traits;
     last.model = model;
   }
-  return last.contributions.slice();
+  return last.contributions;
 }
 
 /**
@@ -41,7 +42,7 @@ export function scoreFit(
 const lastFit: {
   traits: Readonly<Record<string, TraitEntry>> | undefined;
   model: ScoringModel | undefined;
-  contributions: FitContribution[];
+  contributions: readonly FitContribution[];
 } = { traits: undefined, model: undefined, contributions: [] };
 
 function matchFitRules(

@@ -41,7 +41,8 @@ export interface LeadScore {
   score: number;
   fit: number;
   intent: number;
-  fitContributions: FitContribution[];
+  /** Fit contributions, one list shared by scores of one traits record. */
+  fitContributions: readonly FitContribution[];
   intentContributions: IntentContribution[];
   quarantined: QuarantineSummary[];
 }
