@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
+import { CapacityExceededError } from '../domain/errors.js';
 import type { Log } from '../ports/logger.js';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
 import type { ScoringDependencies } from '../use-cases/dependencies.js';
@@ -48,8 +49,9 @@ export interface Runtime {
   tracer: Tracer;
   /**
    * Resolves once the configured event bus is confirmed to exist, and
-   * raises EventBusNotFoundError when it does not. The check starts at
-   * cold start; handlers await it before doing any work.
+   * raises EventBusNotFoundError when it does not, or
+   * CapacityExceededError when EventBridge throttled the check. The check
+   * starts at cold start; handlers await it before doing any work.
    */
   ready(): Promise<void>;
 }
@@ -78,6 +80,18 @@ export function resetRuntime(): void {
  * no check to each of them, and a missing bus fails them at once.
  */
 const BUS_CHECK_RETRY_MS = 30_000;
+/**
+ * Time after a throttled event bus check before a container checks
+ * again: the Retry-After of the 503 that such a check causes, so a
+ * client's retry gets a new check.
+ */
+const THROTTLED_BUS_CHECK_RETRY_MS = 1_000;
+
+function busCheckRetryMs(error: unknown): number {
+  return error instanceof CapacityExceededError
+    ? THROTTLED_BUS_CHECK_RETRY_MS
+    : BUS_CHECK_RETRY_MS;
+}
 
 export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   const config = readConfig(env);
@@ -104,7 +118,7 @@ export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
   });
   const checkBus = onceUntilSuccess(
     () => confirmEventBus(events, config.EVENT_BUS_NAME),
-    { retryAfterMs: BUS_CHECK_RETRY_MS, clock: Date.now },
+    { retryAfterMs: busCheckRetryMs, clock: Date.now },
   );
   // Start the check now so that it overlaps the cold start; a failure
   // surfaces when a handler awaits ready().

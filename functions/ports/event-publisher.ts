@@ -11,6 +11,8 @@ export interface FailedEvent {
    * failed outbox entry until an operator retries it.
    */
   retryable: boolean;
+  /** Whether the bus throttled the event; such a failure is retryable. */
+  throttled: boolean;
 }
 
 /** What happened to each event of a publish call. */

@@ -1,5 +1,9 @@
 import { canonicalJson, sha256Hex } from '../domain/canonical-json.js';
-import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
+import {
+  CapacityExceededError,
+  ConcurrencyError,
+  NotFoundError,
+} from '../domain/errors.js';
 import { requestedLeadId } from '../domain/identity.js';
 import { incarnationOf, type LeadState } from '../domain/lead.js';
 import {
@@ -16,7 +20,7 @@ import { checkAccounts } from './check-accounts.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { resolveLeadId } from './link-identities.js';
-import { publishEvents } from './publish-events.js';
+import { publishEvents, publishEventsWithOutcome } from './publish-events.js';
 import { MAX_REDIRECTS } from './update-lead.js';
 
 const MAX_ATTEMPTS = 5;
@@ -73,8 +77,10 @@ export interface Erasure {
  * conversion report name no lead and stay. An id merged into another
  * lead, such as an `anon:` id after identify, erases that whole lead and
  * the result names the id requested. Raises NotFoundError for an
- * unknown lead and ConcurrencyError when its outbox cannot be published
- * yet or it keeps changing; the request can then be retried.
+ * unknown lead, CapacityExceededError when EventBridge throttled the
+ * publish of its outbox, and ConcurrencyError when its outbox cannot be
+ * published yet for another reason or it keeps changing. The request can
+ * then be retried.
  */
 export async function eraseLead(
   deps: ScoringDependencies,
@@ -256,6 +262,9 @@ async function publishPendingOrRelease(
  * Publishes the lead's outbox, so no event of it is lost by erasure. An
  * event the bus rejects for good (a failed entry) is erased with the
  * lead instead, because it names the lead and can never be delivered.
+ * Raises CapacityExceededError when the bus throttled an event that is
+ * still pending, and ConcurrencyError when one is pending for another
+ * reason.
  */
 async function publishPending(
   deps: ScoringDependencies,
@@ -282,13 +291,19 @@ async function publishPending(
       pending.push(claimed);
     }
   }
-  const result = await publishEvents(deps, pending);
+  const { summary: result, throttled } = await publishEventsWithOutcome(
+    deps,
+    pending,
+  );
   const retryable =
     result.pending -
     result.failed +
     (claimsLost === 0
       ? 0
       : await countPublishedElsewhere(deps, leadId, pending));
+  if (retryable > 0 && throttled) {
+    throw new CapacityExceededError({ service: 'EventBridge' });
+  }
   if (retryable > 0) {
     throw new ConcurrencyError(
       `${retryable} event(s) of the lead could not be published yet, so it was not erased; retry the request.`,

@@ -26,6 +26,22 @@ export function addSummaries(
   };
 }
 
+/** Counts of one publish attempt, and whether the bus throttled it. */
+export interface PublishOutcome {
+  summary: PublishSummary;
+  /** Whether an event left pending was pending because of throttling. */
+  throttled: boolean;
+}
+
+/** Publishes events as publishEventsWithOutcome does; returns the counts. */
+export async function publishEvents(
+  deps: ScoringDependencies,
+  events: readonly OutgoingEvent[],
+): Promise<PublishSummary> {
+  const { summary } = await publishEventsWithOutcome(deps, events);
+  return summary;
+}
+
 /**
  * Publishes committed outbox entries and removes each one the bus accepted.
  * An entry that failed with a retryable error, or whose removal failed,
@@ -34,12 +50,15 @@ export function addSummaries(
  * is marked failed, which takes it out of the sweep until an operator
  * retries it (`npm run outbox -- retry`).
  */
-export async function publishEvents(
+export async function publishEventsWithOutcome(
   deps: ScoringDependencies,
   events: readonly OutgoingEvent[],
-): Promise<PublishSummary> {
+): Promise<PublishOutcome> {
   if (events.length === 0) {
-    return { published: 0, pending: 0, failed: 0 };
+    return {
+      summary: { published: 0, pending: 0, failed: 0 },
+      throttled: false,
+    };
   }
   let result: PublishResult;
   try {
@@ -50,7 +69,10 @@ export async function publishEvents(
       eventIds: events.map((event) => event.eventId),
     });
     await releaseEntries(deps, events);
-    return { published: 0, pending: events.length, failed: 0 };
+    return {
+      summary: { published: 0, pending: events.length, failed: 0 },
+      throttled: false,
+    };
   }
   const byId = new Map(events.map((event) => [event.eventId, event]));
   const accepted = result.published.flatMap((eventId) => {
@@ -75,9 +97,14 @@ export async function publishEvents(
   }
   await releaseEntries(deps, retryable);
   return {
-    published: result.published.length,
-    pending: events.length - result.published.length,
-    failed: result.failed.filter((failure) => !failure.retryable).length,
+    summary: {
+      published: result.published.length,
+      pending: events.length - result.published.length,
+      failed: result.failed.filter((failure) => !failure.retryable).length,
+    },
+    throttled: result.failed.some(
+      (failure) => failure.retryable && failure.throttled,
+    ),
   };
 }
 

@@ -1,3 +1,8 @@
+import {
+  DescribeEventBusCommand,
+  ThrottlingException,
+} from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import {
   confirmEventBus,
@@ -5,6 +10,7 @@ import {
   failOnMissingBus,
   onceUntilSuccess,
 } from '../../functions/adapters/eventbridge/bus-check.js';
+import { CapacityExceededError } from '../../functions/domain/errors.js';
 import { createTestRouting } from '../support/aws.js';
 
 describe('confirmEventBus on moto', () => {
@@ -14,6 +20,23 @@ describe('confirmEventBus on moto', () => {
     await expect(
       confirmEventBus(routing.events, routing.eventBusName),
     ).resolves.toBeUndefined();
+  });
+
+  it('raises CapacityExceededError when throttled', async () => {
+    const routing = await createTestRouting();
+    const throttled = mockClient(routing.events);
+    throttled.on(DescribeEventBusCommand).rejects(
+      new ThrottlingException({
+        message: 'Rate exceeded',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    const check = confirmEventBus(routing.events, routing.eventBusName);
+
+    await expect(check).rejects.toBeInstanceOf(CapacityExceededError);
+    await expect(check).rejects.toThrow('EventBridge reached its throughput');
+    throttled.restore();
   });
 
   it('raises EventBusNotFoundError for a missing bus', async () => {
@@ -33,7 +56,7 @@ describe('onceUntilSuccess', () => {
       async () => {
         calls += 1;
       },
-      { retryAfterMs: 1_000, clock: () => 0 },
+      { retryAfterMs: () => 1_000, clock: () => 0 },
     );
 
     await ready();
@@ -50,7 +73,7 @@ describe('onceUntilSuccess', () => {
         calls += 1;
         if (calls === 1) throw new Error('timed out');
       },
-      { retryAfterMs: 1_000, clock: () => now },
+      { retryAfterMs: () => 1_000, clock: () => now },
     );
 
     await expect(ready()).rejects.toThrow('timed out');
@@ -63,6 +86,33 @@ describe('onceUntilSuccess', () => {
     expect(calls).toBe(2);
   });
 
+  it('waits the retry time of each error', async () => {
+    let calls = 0;
+    let now = 5_000;
+    const ready = onceUntilSuccess(
+      async () => {
+        calls += 1;
+        throw calls === 1 ? new Error('timed out') : new Error('throttled');
+      },
+      {
+        retryAfterMs: (error) =>
+          (error as Error).message === 'throttled' ? 100 : 1_000,
+        clock: () => now,
+      },
+    );
+
+    await expect(ready()).rejects.toThrow('timed out');
+    now += 1_000;
+    await expect(ready()).rejects.toThrow('throttled');
+    now += 99;
+    await expect(ready()).rejects.toThrow('throttled');
+    expect(calls).toBe(2);
+
+    now += 1;
+    await expect(ready()).rejects.toThrow('throttled');
+    expect(calls).toBe(3);
+  });
+
   it('shares one check among concurrent calls', async () => {
     let calls = 0;
     const ready = onceUntilSuccess(
@@ -70,7 +120,7 @@ describe('onceUntilSuccess', () => {
         calls += 1;
         await new Promise((resolve) => setTimeout(resolve, 5));
       },
-      { retryAfterMs: 1_000, clock: () => 0 },
+      { retryAfterMs: () => 1_000, clock: () => 0 },
     );
 
     await Promise.all([ready(), ready(), ready()]);
@@ -93,6 +143,19 @@ describe('failOnMissingBus', () => {
     await expect(ready()).resolves.toBeUndefined();
 
     expect(reported).toEqual([outage]);
+  });
+
+  it('raises a throttled check', async () => {
+    const reported: unknown[] = [];
+    const ready = failOnMissingBus(
+      async () => {
+        throw new CapacityExceededError({ service: 'EventBridge' });
+      },
+      (error) => reported.push(error),
+    );
+
+    await expect(ready()).rejects.toBeInstanceOf(CapacityExceededError);
+    expect(reported).toEqual([]);
   });
 
   it('raises a missing bus', async () => {

@@ -2,6 +2,7 @@ import {
   EventBridgeClient,
   PutEventsCommand,
   type PutEventsResultEntry,
+  ThrottlingException,
 } from '@aws-sdk/client-eventbridge';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -145,6 +146,7 @@ describe('EventBridgePublisher with injected faults', () => {
         errorCode: 'AccessDeniedException',
         errorMessage: 'denied',
         retryable: false,
+        throttled: false,
       },
     ]);
   });
@@ -185,8 +187,69 @@ describe('EventBridgePublisher with injected faults', () => {
         errorCode: 'Error',
         errorMessage: 'connect ECONNREFUSED',
         retryable: true,
+        throttled: false,
       },
     ]);
+  });
+
+  it('marks a throttled request as throttled', async () => {
+    mock.on(PutEventsCommand).rejects(
+      new ThrottlingException({
+        message: 'Rate exceeded',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    const result = await publisher().publish([outgoing(1)]);
+
+    expect(mock.commandCalls(PutEventsCommand)).toHaveLength(3);
+    expect(result.failed).toEqual([
+      {
+        eventId: 'event-1',
+        errorCode: 'ThrottlingException',
+        errorMessage: 'Rate exceeded',
+        retryable: true,
+        throttled: true,
+      },
+    ]);
+  });
+
+  it('marks a request answered with 429 as throttled', async () => {
+    const tooMany = Object.assign(new Error('Too many requests'), {
+      $metadata: { httpStatusCode: 429 },
+    });
+    mock.on(PutEventsCommand).rejects(tooMany);
+
+    const result = await publisher().publish([outgoing(1)]);
+
+    expect(result.failed[0]?.retryable).toBe(true);
+    expect(result.failed[0]?.throttled).toBe(true);
+  });
+
+  it('marks a throttled entry as throttled', async () => {
+    mock.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [
+        { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' },
+      ],
+    });
+
+    const result = await publisher().publish([outgoing(1)]);
+
+    expect(result.failed[0]?.retryable).toBe(true);
+    expect(result.failed[0]?.throttled).toBe(true);
+  });
+
+  it('marks an internal failure as not throttled', async () => {
+    mock.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'oops' }],
+    });
+
+    const result = await publisher().publish([outgoing(1)]);
+
+    expect(result.failed[0]?.retryable).toBe(true);
+    expect(result.failed[0]?.throttled).toBe(false);
   });
 
   it('keeps published ids when a later request fails', async () => {

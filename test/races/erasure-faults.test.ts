@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyError } from '../../functions/domain/errors.js';
+import {
+  CapacityExceededError,
+  ConcurrencyError,
+} from '../../functions/domain/errors.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
@@ -37,22 +40,31 @@ describe('erasure with outbox entries the bus rejects', () => {
     expect(warnings).toContain('rejected events erased with the lead');
   });
 
-  it('waits for an event the bus may still accept', async () => {
-    const fault = { current: (() => FAULTS.throttled) as EntryFault };
-    const setup = await faultyDependencies(fault);
-    await ingestMessages(setup.deps, {
-      sourceId: 'web',
-      messages: qualifyingBatch('throttled'),
-      receivedAt: setup.clock.now,
-    });
+  it.each([
+    { name: 'throttled', error: CapacityExceededError },
+    { name: 'internal', error: ConcurrencyError },
+  ] as const)(
+    'waits for a $name event the bus may still accept',
+    async ({ name, error }) => {
+      const fault = { current: (() => FAULTS[name]) as EntryFault };
+      const setup = await faultyDependencies(fault);
+      await ingestMessages(setup.deps, {
+        sourceId: 'web',
+        messages: qualifyingBatch(name),
+        receivedAt: setup.clock.now,
+      });
+      const pending = await outboxEntries(setup.repository);
 
-    await expect(eraseLead(setup.deps, 'throttled')).rejects.toThrow(
-      ConcurrencyError,
-    );
-    fault.current = ACCEPT;
-    const erasure = await eraseLead(setup.deps, 'throttled');
+      await expect(eraseLead(setup.deps, name)).rejects.toThrow(error);
+      expect(pending.length).toBeGreaterThan(0);
+      expect(await outboxEntries(setup.repository)).toHaveLength(
+        pending.length,
+      );
+      fault.current = ACCEPT;
+      const erasure = await eraseLead(setup.deps, name);
 
-    expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
-    expect(setup.delivered).toHaveLength(2);
-  });
+      expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
+      expect(setup.delivered).toHaveLength(2);
+    },
+  );
 });

@@ -3,6 +3,8 @@ import {
   type EventBridgeClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eventbridge';
+import { CapacityExceededError } from '../../domain/errors.js';
+import { isThrottlingError } from './throttling.js';
 
 /** The configured event bus does not exist. */
 export class EventBusNotFoundError extends Error {
@@ -16,8 +18,9 @@ export class EventBusNotFoundError extends Error {
 
 /**
  * Confirms that the bus exists with DescribeEventBus. Raises
- * EventBusNotFoundError when it does not, and the SDK's error when the
- * call fails.
+ * EventBusNotFoundError when it does not, CapacityExceededError when
+ * EventBridge throttled the call after the SDK's retries, and the SDK's
+ * error when the call fails otherwise.
  */
 export async function confirmEventBus(
   client: EventBridgeClient,
@@ -29,6 +32,9 @@ export async function confirmEventBus(
     if (error instanceof ResourceNotFoundException) {
       throw new EventBusNotFoundError(eventBusName);
     }
+    if (isThrottlingError(error)) {
+      throw new CapacityExceededError({ cause: error, service: 'EventBridge' });
+    }
     throw error;
   }
 }
@@ -36,10 +42,11 @@ export async function confirmEventBus(
 /** Options of onceUntilSuccess. */
 export interface OnceUntilSuccessOptions {
   /**
-   * Time in ms during which a failed check is not run again: calls in
-   * this time raise its error at once.
+   * Returns the time in ms, after the check failed with `error`, during
+   * which the check is not run again: calls in this time raise its error
+   * at once.
    */
-  retryAfterMs: number;
+  retryAfterMs: (error: unknown) => number;
   /** Current time in ms since the epoch. */
   clock: () => number;
 }
@@ -47,23 +54,21 @@ export interface OnceUntilSuccessOptions {
 /**
  * Returns a function that runs `check` once and returns its promise on
  * every later call. A failed check runs again on the first call after
- * `retryAfterMs`, so a transient error does not fail a container for
- * good, and an outage does not add a check to every invocation.
+ * `retryAfterMs(error)`, so a transient error does not fail a container
+ * for good, and an outage does not add a check to every invocation.
  */
 export function onceUntilSuccess(
   check: () => Promise<void>,
   options: OnceUntilSuccessOptions,
 ): () => Promise<void> {
   let pending: Promise<void> | undefined;
-  let failedAt: number | undefined;
+  let retryAt: number | undefined;
   return () => {
-    const retry =
-      failedAt !== undefined &&
-      options.clock() - failedAt >= options.retryAfterMs;
+    const retry = retryAt !== undefined && options.clock() >= retryAt;
     if (pending === undefined || retry) {
-      failedAt = undefined;
+      retryAt = undefined;
       pending = check().catch((error: unknown) => {
-        failedAt = options.clock();
+        retryAt = options.clock() + options.retryAfterMs(error);
         throw error;
       });
     }
@@ -72,11 +77,14 @@ export function onceUntilSuccess(
 }
 
 /**
- * Returns a function that awaits `check` and raises only an
- * EventBusNotFoundError. Any other failure, such as a timed-out request
- * to EventBridge, goes to `onUnconfirmed` and lets the invocation go on.
- * Its events then wait in the outbox as after a failed publish, and the
- * next call checks again.
+ * Returns a function that awaits `check` and raises an
+ * EventBusNotFoundError or a CapacityExceededError. A throttled check
+ * leaves it unknown whether the bus exists, and PutEvents has its own
+ * quota, so events published meanwhile could be dropped by a missing bus.
+ * The request is rejected before it stores anything and can be retried.
+ * Any other failure, such as a timed-out request to EventBridge, goes to
+ * `onUnconfirmed` and lets the invocation go on. Its events then wait in
+ * the outbox as after a failed publish, and the next call checks again.
  */
 export function failOnMissingBus(
   check: () => Promise<void>,
@@ -87,6 +95,7 @@ export function failOnMissingBus(
       await check();
     } catch (error) {
       if (error instanceof EventBusNotFoundError) throw error;
+      if (error instanceof CapacityExceededError) throw error;
       onUnconfirmed(error);
     }
   };

@@ -12,6 +12,7 @@ import type {
   PublishResult,
 } from '../../ports/event-publisher.js';
 import { entryProblem, entrySize, MAX_REQUEST_BYTES } from './entry-limits.js';
+import { isThrottlingCode, isThrottlingError } from './throttling.js';
 
 export { entrySize, MAX_REQUEST_BYTES } from './entry-limits.js';
 
@@ -108,6 +109,7 @@ export class EventBridgePublisher implements EventPublisher {
         errorCode: INVALID_ENTRY_CODE,
         errorMessage: problem ?? 'Detail is not serializable as JSON.',
         retryable: false,
+        throttled: false,
       });
     }
     for (const batch of requestBatches(valid)) {
@@ -141,7 +143,8 @@ export class EventBridgePublisher implements EventPublisher {
     let pending = batch;
     let failed: FailedEvent[] = [];
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const { results, requestFailed } = await this.send(pending);
+      const { results, requestFailed, requestThrottled } =
+        await this.send(pending);
       const retry: PendingEntry[] = [];
       failed = [];
       pending.forEach((item, index) => {
@@ -150,7 +153,10 @@ export class EventBridgePublisher implements EventPublisher {
           published.push(item.eventId);
           return;
         }
-        const failure = failureOf(item.eventId, outcome, requestFailed);
+        const failure = failureOf(item.eventId, outcome, {
+          requestFailed,
+          requestThrottled,
+        });
         failed.push(failure);
         if (failure.retryable) retry.push(item);
       });
@@ -172,6 +178,7 @@ export class EventBridgePublisher implements EventPublisher {
   private async send(pending: PendingEntry[]): Promise<{
     results: Array<PutEventsResultEntry | undefined>;
     requestFailed: boolean;
+    requestThrottled: boolean;
   }> {
     try {
       const response = await this.client.send(
@@ -180,13 +187,18 @@ export class EventBridgePublisher implements EventPublisher {
       return {
         results: pending.map((_, index) => response.Entries?.[index]),
         requestFailed: false,
+        requestThrottled: false,
       };
     } catch (error) {
       const failure = {
         ErrorCode: error instanceof Error ? error.name : 'Error',
         ErrorMessage: error instanceof Error ? error.message : String(error),
       };
-      return { results: pending.map(() => failure), requestFailed: true };
+      return {
+        results: pending.map(() => failure),
+        requestFailed: true,
+        requestThrottled: isThrottlingError(error),
+      };
     }
   }
 
@@ -203,14 +215,16 @@ export class EventBridgePublisher implements EventPublisher {
 function failureOf(
   eventId: string,
   outcome: PutEventsResultEntry | undefined,
-  requestFailed: boolean,
+  request: { requestFailed: boolean; requestThrottled: boolean },
 ): FailedEvent {
   const errorCode = outcome?.ErrorCode ?? 'MissingResult';
   return {
     eventId,
     errorCode,
     errorMessage: outcome?.ErrorMessage ?? 'No result for this entry.',
-    retryable: requestFailed || !NON_RETRYABLE_ERROR_CODES.has(errorCode),
+    retryable:
+      request.requestFailed || !NON_RETRYABLE_ERROR_CODES.has(errorCode),
+    throttled: request.requestThrottled || isThrottlingCode(errorCode),
   };
 }
 
