@@ -5,10 +5,12 @@ import {
   maxHeaderSize,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { ApiGatewayEvent } from '../functions/adapters/http/api-request.js';
+import type { ProblemDetails } from '../functions/adapters/http/problem.js';
 import {
   API_ROUTES,
   type ApiRoute,
@@ -133,7 +135,9 @@ async function handleRequest(
   const match =
     path === undefined ? undefined : matchRoute(request.method ?? 'GET', path);
   if (match === undefined) {
-    writeJson(response, 404, { message: 'Not Found' }, cors);
+    // API Gateway's own 404 body, with the request id that the other
+    // local error bodies carry.
+    writeJson(response, 404, { message: 'Not Found', requestId }, cors);
     return;
   }
   if (match.route.auth === 'admin' && !hasAdminToken(request, options)) {
@@ -351,10 +355,11 @@ function writePayloadTooLarge(
 }
 
 /**
- * Sends the response to a request that Node.js could not parse. Headers over
- * http.maxHeaderSize (16 KB by default in Node.js 20) get a problem+json
- * 431, as other errors do. Other parse errors get the response Node.js
- * gives without this listener: 408 for a timeout, else 400.
+ * Sends the problem+json response to a request that Node.js could not
+ * parse, with a request id of its own, and closes the connection. Headers
+ * over http.maxHeaderSize (16 KB by default in Node.js 20) get 431, a
+ * timeout 408 and other parse errors 400, the statuses that Node.js sends
+ * without this listener.
  */
 function answerClientError(error: Error, socket: Duplex): void {
   const code = (error as { code?: string }).code;
@@ -362,29 +367,51 @@ function answerClientError(error: Error, socket: Duplex): void {
     socket.destroy();
     return;
   }
+  socket.end(rawProblemResponse(clientErrorProblem(code)));
+}
+
+function clientErrorProblem(code: string | undefined): ProblemDetails {
+  const requestId = randomUUID();
   if (code === 'HPE_HEADER_OVERFLOW') {
     const kilobytes = Math.floor(maxHeaderSize / 1024);
-    const body = JSON.stringify({
+    return {
       type: 'urn:mql-engine:problem:headers-too-large',
       title: 'Request header fields too large',
       status: 431,
       detail: `The request line and headers are over ${kilobytes} KB, the local server's limit. Send fewer or shorter headers, such as cookies.`,
-      requestId: randomUUID(),
-    });
-    socket.end(
-      'HTTP/1.1 431 Request Header Fields Too Large\r\n' +
-        'Content-Type: application/problem+json\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        'Connection: close\r\n\r\n' +
-        body,
-    );
-    return;
+      requestId,
+    };
   }
-  const status =
-    code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? '408 Request Timeout'
-      : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return {
+      type: 'urn:mql-engine:problem:request-timeout',
+      title: 'Request timeout',
+      status: 408,
+      detail:
+        'The request line, headers or body did not arrive in time. Send the request again.',
+      requestId,
+    };
+  }
+  return {
+    type: 'urn:mql-engine:problem:malformed-request',
+    title: 'Bad request',
+    status: 400,
+    detail:
+      'The request is not valid HTTP/1.1, so no route could read it. Check the request line and the headers.',
+    requestId,
+  };
+}
+
+/** Returns a whole HTTP/1.1 response that closes the connection. */
+function rawProblemResponse(problem: ProblemDetails): string {
+  const body = JSON.stringify(problem);
+  return (
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n` +
+    'Content-Type: application/problem+json\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    'Connection: close\r\n\r\n' +
+    body
+  );
 }
 
 /**

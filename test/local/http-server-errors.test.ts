@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalApi } from '../../local/http-server.js';
 
@@ -139,4 +140,102 @@ describe('local HTTP API', () => {
 
     expect(first.requestId).not.toBe(second.requestId);
   });
+
+  it.each([
+    ['an unknown path', 'GET', '/lead/jane'],
+    ['a method no route has', 'GET', '/v1/batch'],
+  ])('adds a request id to the 404 for %s', async (_name, method, path) => {
+    const response = await fetch(`${api}${path}`, { method });
+
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.json()).toEqual({
+      message: 'Not Found',
+      requestId: expect.stringMatching(UUID),
+    });
+  });
+
+  it('gives each 404 its own request id', async () => {
+    const first = (await (await fetch(`${api}/nowhere`)).json()) as {
+      requestId: string;
+    };
+    const second = (await (await fetch(`${api}/nowhere`)).json()) as {
+      requestId: string;
+    };
+
+    expect(first.requestId).not.toBe(second.requestId);
+  });
+
+  it('sends problem+json for a request it cannot parse', async () => {
+    const raw = await sendRaw('NOT-HTTP\r\n\r\n');
+    const { status, headers, body } = parseRawResponse(raw);
+
+    expect(status).toBe(400);
+    expect(headers['content-type']).toBe('application/problem+json');
+    expect(headers.connection).toBe('close');
+    expect(Number(headers['content-length'])).toBe(Buffer.byteLength(body));
+    expect(JSON.parse(body)).toEqual({
+      type: 'urn:mql-engine:problem:malformed-request',
+      title: 'Bad request',
+      status: 400,
+      detail:
+        'The request is not valid HTTP/1.1, so no route could read it. Check the request line and the headers.',
+      requestId: expect.stringMatching(UUID),
+    });
+  });
+
+  it('sends problem+json for a request that timed out', async () => {
+    const socket = new PassThrough();
+    const written: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => written.push(chunk));
+    const timeout = Object.assign(new Error('Request timeout'), {
+      code: 'ERR_HTTP_REQUEST_TIMEOUT',
+    });
+
+    server.emit('clientError', timeout, socket);
+    await new Promise((resolve) => socket.once('finish', resolve));
+    const { status, headers, body } = parseRawResponse(
+      Buffer.concat(written).toString('utf8'),
+    );
+
+    expect(status).toBe(408);
+    expect(headers['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(body)).toEqual({
+      type: 'urn:mql-engine:problem:request-timeout',
+      title: 'Request timeout',
+      status: 408,
+      detail:
+        'The request line, headers or body did not arrive in time. Send the request again.',
+      requestId: expect.stringMatching(UUID),
+    });
+  });
 });
+
+/** Sends raw bytes to the server and returns all it sends back. */
+function sendRaw(request: string): Promise<string> {
+  const { port } = server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.on('error', reject);
+    socket.write(request);
+  });
+}
+
+/** Splits a raw HTTP/1.1 response into status, lower-case headers and body. */
+function parseRawResponse(raw: string): {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+} {
+  const [head = '', body = ''] = raw.split('\r\n\r\n');
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, body };
+}
