@@ -121,6 +121,23 @@ export interface AccountSnapshot {
   linkedTo: string | undefined;
 }
 
+/** The link of an email-domain account to a group's account. */
+export interface AccountLink {
+  /** The group's account that the domain's leads count in. */
+  linkedTo: string;
+  /**
+   * Id of the write that stored the link, undefined for a link stored
+   * before links had one.
+   */
+  linkId: string | undefined;
+  /**
+   * Group accounts whose leads linked the domain, the latest first. A
+   * group stays listed after its leads stopped linking the domain, until
+   * replaceAccountLink removes it.
+   */
+  groups: string[];
+}
+
 /**
  * A change of account status, written atomically with its outgoing
  * events if the stored version is still `expectedVersion`.
@@ -277,6 +294,23 @@ export interface LeadRepository {
   deleteOutboxEntries(events: readonly OutgoingEvent[]): Promise<void>;
   /** Returns an account's state and members, read strongly consistent. */
   getAccount(accountId: string): Promise<AccountSnapshot>;
+  /**
+   * Returns the link of an email-domain account to a group's account,
+   * read strongly consistent, or undefined when it has none.
+   */
+  getAccountLink(accountId: string): Promise<AccountLink | undefined>;
+  /**
+   * Points the link of the email-domain account `accountId` at the group
+   * account `linkedTo`, or deletes it when `linkedTo` is undefined, and
+   * deletes the records of `staleGroups`. Does nothing and returns false
+   * when the link was written again after `link` was read.
+   */
+  replaceAccountLink(
+    accountId: string,
+    link: AccountLink,
+    linkedTo: string | undefined,
+    staleGroups: readonly string[],
+  ): Promise<boolean>;
   /**
    * Writes an account change in one transaction. Raises
    * VersionConflictError when another writer changed the account first.

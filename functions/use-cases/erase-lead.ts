@@ -16,6 +16,7 @@ import {
   type OutboxEntry,
   VersionConflictError,
 } from '../ports/lead-repository.js';
+import { settleDomainLink } from './account-links.js';
 import { checkAccounts } from './check-accounts.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
@@ -141,13 +142,7 @@ export async function eraseLead(
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
       continue;
     }
-    return announceErasure(
-      deps,
-      requestedId,
-      leadId,
-      erased,
-      accountsOf(heldLead),
-    );
+    return announceErasure(deps, requestedId, leadId, erased, heldLead);
   }
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing during erasure; retry the request.`,
@@ -211,17 +206,31 @@ async function stillHeld(
 }
 
 /**
- * Evaluates the lead's accounts again without it, publishes "Lead
- * Erased" with their events and returns the erasure's result.
+ * Settles the email-domain link that the lead made, evaluates its
+ * accounts again without it, publishes "Lead Erased" with their events
+ * and returns the erasure's result.
  */
 async function announceErasure(
   deps: ScoringDependencies,
   requestedId: string,
   leadId: string,
   erased: OutgoingEvent,
-  accounts: string[],
+  heldLead: LeadState,
 ): Promise<Erasure> {
-  const accountEvents = await checkAccounts(deps, accounts, erased.createdAt);
+  // NOTE: a request that stops before this point leaves the link
+  // unsettled. Reads then ignore a link that no lead of its group makes,
+  // but another group's lead moves it to that group only on its next
+  // membership write.
+  const linkedAccountId = heldLead.membership?.linkedAccountId;
+  const relinked =
+    linkedAccountId === undefined
+      ? []
+      : await settleDomainLink(deps, linkedAccountId);
+  const accountEvents = await checkAccounts(
+    deps,
+    [...accountsOf(heldLead), ...relinked],
+    erased.createdAt,
+  );
   await publishEvents(deps, [erased, ...accountEvents]);
   const { leadIdSha256, itemsDeleted, accountsUpdated } =
     erased.detail as ErasureResult;

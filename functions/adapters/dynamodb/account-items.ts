@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type {
   AttributeValue,
   TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AccountMember, AccountState } from '../../domain/account.js';
+import type { AccountLink } from '../../ports/lead-repository.js';
 import { accountPartition, reviewAttributes } from './items.js';
 import { TABLE_LAYOUT } from './table-layout.js';
 
@@ -18,10 +20,18 @@ export const ACCOUNT_STATE_SORT_KEY = 'STATE';
 export const MEMBER_SORT_PREFIX = 'MEMBER#';
 /** Sort key of the item that links an email-domain account to a group's. */
 export const ACCOUNT_LINK_SORT_KEY = 'LINK';
+/**
+ * Sort key prefix of the items that record each group account whose
+ * leads linked an email-domain account, followed by the group's id.
+ * It starts with ACCOUNT_LINK_SORT_KEY, so one query reads both.
+ */
+export const ACCOUNT_LINKER_SORT_PREFIX = 'LINKER#';
 
 /**
  * Returns the item under `linkedAccountId` naming the account its leads
  * count in. The latest group call of one of the domain's leads decides.
+ * Its `linkId` is new on every write, so a conditional change of the
+ * link fails when another writer wrote it after it was read.
  */
 export function accountLinkToItem(
   linkedAccountId: string,
@@ -33,7 +43,67 @@ export function accountLinkToItem(
     entity: 'account-link',
     accountId: linkedAccountId,
     linkedTo: accountId,
+    linkId: randomUUID(),
   });
+}
+
+/**
+ * Returns the item under `linkedAccountId` recording that a lead of the
+ * group account `accountId` linked it at `linkedAt` (epoch ms).
+ */
+export function accountLinkerToItem(
+  linkedAccountId: string,
+  accountId: string,
+  linkedAt: number,
+): Item {
+  return marshall({
+    [PK]: accountPartition(linkedAccountId),
+    [SK]: `${ACCOUNT_LINKER_SORT_PREFIX}${accountId}`,
+    entity: 'account-linker',
+    accountId: linkedAccountId,
+    groupAccountId: accountId,
+    linkedAt,
+  });
+}
+
+/** Returns the key of the item of one group that linked an account. */
+export function accountLinkerKey(
+  linkedAccountId: string,
+  accountId: string,
+): Item {
+  return marshall({
+    [PK]: accountPartition(linkedAccountId),
+    [SK]: `${ACCOUNT_LINKER_SORT_PREFIX}${accountId}`,
+  });
+}
+
+/**
+ * Reads the link items of an email-domain account: the link and the
+ * groups that linked it, newest first. Returns undefined without a link.
+ */
+export function readAccountLinkItems(
+  items: readonly Item[],
+): AccountLink | undefined {
+  let link: { linkedTo: string; linkId: string | undefined } | undefined;
+  const groups: Array<{ accountId: string; linkedAt: number }> = [];
+  for (const item of items) {
+    const fields = unmarshall(item);
+    if (fields.entity === 'account-link') {
+      link = {
+        linkedTo: String(fields.linkedTo),
+        linkId: typeof fields.linkId === 'string' ? fields.linkId : undefined,
+      };
+    }
+    if (fields.entity === 'account-linker') {
+      groups.push({
+        accountId: String(fields.groupAccountId),
+        linkedAt: Number(fields.linkedAt),
+      });
+    }
+  }
+  if (link === undefined) return undefined;
+  groups.sort((a, b) => b.linkedAt - a.linkedAt);
+  return { ...link, groups: groups.map((group) => group.accountId) };
 }
 
 /** Returns the key of a lead's membership item under its account. */

@@ -3,7 +3,12 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { LeadState } from '../../domain/lead.js';
 import type { OutgoingEvent } from '../../domain/outgoing-events.js';
 import type { EventRecord, LeadChange } from '../../ports/lead-repository.js';
-import { accountLinkToItem, memberKey, memberToItem } from './account-items.js';
+import {
+  accountLinkerToItem,
+  accountLinkToItem,
+  memberKey,
+  memberToItem,
+} from './account-items.js';
 import {
   ERASURE_HOLD,
   eventKey,
@@ -196,12 +201,24 @@ function membershipItems(
     });
   }
   if (put?.linkedAccountId !== undefined) {
-    items.push({
-      Put: {
-        TableName: settings.tableName,
-        Item: accountLinkToItem(put.linkedAccountId, put.accountId),
+    items.push(
+      {
+        Put: {
+          TableName: settings.tableName,
+          Item: accountLinkToItem(put.linkedAccountId, put.accountId),
+        },
       },
-    });
+      {
+        Put: {
+          TableName: settings.tableName,
+          Item: accountLinkerToItem(
+            put.linkedAccountId,
+            put.accountId,
+            put.intentAt,
+          ),
+        },
+      },
+    );
   }
   return items;
 }

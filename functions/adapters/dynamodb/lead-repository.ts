@@ -26,6 +26,7 @@ import type { OutgoingEvent } from '../../domain/outgoing-events.js';
 import { DAY_MS } from '../../domain/time.js';
 import {
   type AccountChange,
+  type AccountLink,
   type AccountSnapshot,
   type DueItem,
   type DuePage,
@@ -42,10 +43,14 @@ import {
   VersionConflictError,
 } from '../../ports/lead-repository.js';
 import {
+  ACCOUNT_LINK_SORT_KEY,
+  accountLinkerKey,
+  accountLinkToItem,
   accountStateKey,
   accountStateToItem,
   memberKey,
   readAccountItems,
+  readAccountLinkItems,
   unchangedMemberChecks,
 } from './account-items.js';
 import {
@@ -279,6 +284,106 @@ export class DynamoLeadRepository implements LeadRepository {
       cursor = page.LastEvaluatedKey;
     } while (cursor !== undefined);
     return readAccountItems(items);
+  }
+
+  async getAccountLink(accountId: string): Promise<AccountLink | undefined> {
+    const items: Item[] = [];
+    let cursor: Item | undefined;
+    do {
+      const page = await this.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :link)',
+          ExpressionAttributeNames: {
+            '#pk': TABLE_LAYOUT.partitionKey,
+            '#sk': TABLE_LAYOUT.sortKey,
+          },
+          ExpressionAttributeValues: marshall({
+            ':pk': accountPartition(accountId),
+            ':link': ACCOUNT_LINK_SORT_KEY,
+          }),
+          ConsistentRead: true,
+          ExclusiveStartKey: cursor,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      cursor = page.LastEvaluatedKey;
+    } while (cursor !== undefined);
+    return readAccountLinkItems(items);
+  }
+
+  async replaceAccountLink(
+    accountId: string,
+    link: AccountLink,
+    linkedTo: string | undefined,
+    staleGroups: readonly string[],
+  ): Promise<boolean> {
+    const unchanged: {
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Item;
+    } =
+      link.linkId === undefined
+        ? {
+            ConditionExpression:
+              'attribute_not_exists(#linkId) AND #linkedTo = :linkedTo',
+            ExpressionAttributeNames: {
+              '#linkId': 'linkId',
+              '#linkedTo': 'linkedTo',
+            },
+            ExpressionAttributeValues: marshall({
+              ':linkedTo': link.linkedTo,
+            }),
+          }
+        : {
+            ConditionExpression: '#linkId = :linkId',
+            ExpressionAttributeNames: { '#linkId': 'linkId' },
+            ExpressionAttributeValues: marshall({ ':linkId': link.linkId }),
+          };
+    const linkWrite: TransactWriteItem =
+      linkedTo === undefined
+        ? {
+            Delete: {
+              TableName: this.tableName,
+              Key: marshall({
+                [TABLE_LAYOUT.partitionKey]: accountPartition(accountId),
+                [TABLE_LAYOUT.sortKey]: ACCOUNT_LINK_SORT_KEY,
+              }),
+              ...unchanged,
+            },
+          }
+        : {
+            Put: {
+              TableName: this.tableName,
+              Item: accountLinkToItem(accountId, linkedTo),
+              ...unchanged,
+            },
+          };
+    const groupDeletes: TransactWriteItem[] = [...new Set(staleGroups)]
+      .slice(0, MAX_TRANSACTION_ITEMS - 1)
+      .map((group) => ({
+        Delete: {
+          TableName: this.tableName,
+          Key: accountLinkerKey(accountId, group),
+        },
+      }));
+    try {
+      await this.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [linkWrite, ...groupDeletes],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const reasons = error.CancellationReasons ?? [];
+        if (isThrottled(reasons)) {
+          throw new CapacityExceededError({ cause: error });
+        }
+        if (reasons.every(isConflictReason)) return false;
+      }
+      throw error;
+    }
   }
 
   async saveAccountChange(change: AccountChange): Promise<void> {

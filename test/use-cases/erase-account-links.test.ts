@@ -1,0 +1,261 @@
+import {
+  DeleteItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { accountPartition } from '../../functions/adapters/dynamodb/items.js';
+import { TABLE_LAYOUT } from '../../functions/adapters/dynamodb/table-layout.js';
+import { eraseLead } from '../../functions/use-cases/erase-lead.js';
+import { getAccount } from '../../functions/use-cases/get-account.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { accountModel } from '../fixtures/models.js';
+import { realDependencies } from '../support/dependencies.js';
+
+const DOMAIN = 'domain:acme.example';
+
+/** Identify, pricing page and demo request of one committee member. */
+function engagedMember(userId: string, title: string) {
+  return [
+    {
+      type: 'identify',
+      messageId: `${userId}-identify`,
+      userId,
+      traits: { title, email: userId, company: { employee_count: 5000 } },
+    },
+    {
+      type: 'page',
+      messageId: `${userId}-pricing`,
+      userId,
+      properties: { path: '/pricing' },
+    },
+    {
+      type: 'track',
+      messageId: `${userId}-demo`,
+      userId,
+      event: 'Demo Requested',
+    },
+  ];
+}
+
+function groupCall(userId: string, groupId: string) {
+  return {
+    type: 'group',
+    messageId: `${userId}-group-${groupId}`,
+    userId,
+    groupId,
+  };
+}
+
+async function setup() {
+  const context = await realDependencies({ model: accountModel() });
+  const ingest = async (messages: unknown[]) => {
+    context.clock.now += 1_000;
+    return ingestMessages(context.deps, {
+      sourceId: 'default',
+      messages,
+      receivedAt: context.clock.now,
+    });
+  };
+  const qualifiedAccounts = () =>
+    context.published
+      .filter((event) => event.detailType === 'Account Qualified')
+      .map((event) => event.detail.accountId);
+  /** Returns every item stored under the domain's account. */
+  const domainItems = async () => {
+    const { Items = [] } = await context.table.client.send(
+      new QueryCommand({
+        TableName: context.table.tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
+        ExpressionAttributeValues: marshall({
+          ':pk': accountPartition(DOMAIN),
+        }),
+        ConsistentRead: true,
+      }),
+    );
+    return Items.map((item) => unmarshall(item));
+  };
+  return { ...context, ingest, qualifiedAccounts, domainItems };
+}
+
+async function leadIdsOf(
+  deps: Awaited<ReturnType<typeof setup>>['deps'],
+  accountId: string,
+) {
+  const view = await getAccount(deps, accountId);
+  return {
+    accountId: view.accountId,
+    leads: view.leads.map((lead) => lead.leadId).sort(),
+  };
+}
+
+describe('erasure of a lead that links a domain', () => {
+  it('keeps the link while its group still links', async () => {
+    const { deps, ingest } = await setup();
+    await ingest([
+      ...engagedMember('ann@acme.example', 'CPO'),
+      groupCall('ann@acme.example', 'g-7'),
+    ]);
+    await ingest([
+      ...engagedMember('bob@acme.example', 'CTO'),
+      groupCall('bob@acme.example', 'g-7'),
+    ]);
+    await ingest(engagedMember('carl@acme.example', 'CFO'));
+
+    await eraseLead(deps, 'ann@acme.example');
+
+    expect(await leadIdsOf(deps, DOMAIN)).toEqual({
+      accountId: 'group:g-7',
+      leads: ['bob@acme.example', 'carl@acme.example'],
+    });
+    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    expect((await leadIdsOf(deps, 'group:g-7')).leads).toContain(
+      'dora@acme.example',
+    );
+  });
+
+  it('moves the link to another group that links', async () => {
+    const { deps, ingest, qualifiedAccounts } = await setup();
+    await ingest([
+      ...engagedMember('ben@acme.example', 'CTO'),
+      groupCall('ben@acme.example', 'g-8'),
+    ]);
+    // Ann's group call is the domain's latest, so the domain links to g-7.
+    await ingest([
+      ...engagedMember('ann@acme.example', 'CPO'),
+      groupCall('ann@acme.example', 'g-7'),
+    ]);
+    await ingest(
+      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+    );
+    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    expect(await leadIdsOf(deps, DOMAIN)).toEqual({
+      accountId: 'group:g-7',
+      leads: ['ann@acme.example', 'carl@acme.example', 'dora@acme.example'],
+    });
+    expect(qualifiedAccounts()).toEqual(['group:g-7']);
+
+    await eraseLead(deps, 'ann@acme.example');
+
+    expect(await leadIdsOf(deps, DOMAIN)).toEqual({
+      accountId: 'group:g-8',
+      leads: ['ben@acme.example', 'carl@acme.example', 'dora@acme.example'],
+    });
+    // The erasure evaluates the group that the domain's leads now count in.
+    expect(qualifiedAccounts()).toEqual(['group:g-7', 'group:g-8']);
+    await ingest(engagedMember('eve@acme.example', 'CFO'));
+    expect((await leadIdsOf(deps, 'group:g-8')).leads).toContain(
+      'eve@acme.example',
+    );
+  });
+
+  it('removes a link that only the erased lead made', async () => {
+    const { deps, ingest, qualifiedAccounts, domainItems } = await setup();
+    await ingest([
+      ...engagedMember('ann@acme.example', 'CTO'),
+      groupCall('ann@acme.example', 'g-7'),
+    ]);
+    await ingest(
+      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+    );
+    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    expect(qualifiedAccounts()).toEqual(['group:g-7']);
+    expect((await domainItems()).map((item) => item.entity)).toContain(
+      'account-link',
+    );
+
+    await eraseLead(deps, 'ann@acme.example');
+
+    expect(await leadIdsOf(deps, DOMAIN)).toEqual({
+      accountId: DOMAIN,
+      leads: ['carl@acme.example', 'dora@acme.example'],
+    });
+    const stored = await domainItems();
+    expect(JSON.stringify(stored)).not.toContain('g-7');
+    expect(stored.map((item) => item.entity).sort()).toEqual([
+      'account',
+      'member',
+      'member',
+    ]);
+    // The domain's leads count in the domain's own account again, and the
+    // erasure evaluates it.
+    expect(qualifiedAccounts()).toEqual(['group:g-7', DOMAIN]);
+    await ingest(engagedMember('eve@acme.example', 'CFO'));
+    expect(await leadIdsOf(deps, DOMAIN)).toEqual({
+      accountId: DOMAIN,
+      leads: ['carl@acme.example', 'dora@acme.example', 'eve@acme.example'],
+    });
+  });
+
+  it('removes a link stored without link records', async () => {
+    const { deps, ingest, table, domainItems } = await setup();
+    await ingest([
+      ...engagedMember('ann@acme.example', 'CTO'),
+      groupCall('ann@acme.example', 'g-7'),
+    ]);
+    await ingest(engagedMember('carl@acme.example', 'CFO'));
+    // A link written before links had an id and group records.
+    for (const item of await domainItems()) {
+      const key = marshall({
+        [TABLE_LAYOUT.partitionKey]: item[TABLE_LAYOUT.partitionKey],
+        [TABLE_LAYOUT.sortKey]: item[TABLE_LAYOUT.sortKey],
+      });
+      if (item.entity === 'account-linker') {
+        await table.client.send(
+          new DeleteItemCommand({ TableName: table.tableName, Key: key }),
+        );
+      }
+      if (item.entity === 'account-link') {
+        await table.client.send(
+          new UpdateItemCommand({
+            TableName: table.tableName,
+            Key: key,
+            UpdateExpression: 'REMOVE linkId',
+          }),
+        );
+      }
+    }
+
+    await eraseLead(deps, 'ann@acme.example');
+
+    const entities = (await domainItems()).map((item) => item.entity);
+    expect(entities).not.toContain('account-link');
+    expect(await leadIdsOf(deps, DOMAIN)).toEqual({
+      accountId: DOMAIN,
+      leads: ['carl@acme.example'],
+    });
+  });
+
+  it('leaves a link written after it was read', async () => {
+    const { deps, ingest } = await setup();
+    await ingest([
+      ...engagedMember('ann@acme.example', 'CTO'),
+      groupCall('ann@acme.example', 'g-7'),
+    ]);
+    const read = await deps.repository.getAccountLink(DOMAIN);
+    expect(read).toMatchObject({
+      linkedTo: 'group:g-7',
+      groups: ['group:g-7'],
+    });
+    // Another lead of the same group writes the same link again.
+    await ingest([
+      ...engagedMember('ben@acme.example', 'CFO'),
+      groupCall('ben@acme.example', 'g-7'),
+    ]);
+
+    const replaced = await deps.repository.replaceAccountLink(
+      DOMAIN,
+      read as NonNullable<typeof read>,
+      undefined,
+      ['group:g-7'],
+    );
+
+    expect(replaced).toBe(false);
+    const link = await deps.repository.getAccountLink(DOMAIN);
+    expect(link?.linkedTo).toBe('group:g-7');
+    expect(link?.linkId).not.toBe(read?.linkId);
+    expect(link?.groups).toEqual(['group:g-7']);
+  });
+});
