@@ -6,6 +6,7 @@ import {
   type HttpResponse,
   jsonResponse,
 } from '../../functions/adapters/http/responses.js';
+import { redactEmails } from '../../functions/adapters/observability/redaction.js';
 import {
   traceHandler,
   traceRequest,
@@ -65,7 +66,8 @@ describe('traceHandler', () => {
     const text = JSON.stringify(await traceFailure(error));
 
     expect(text).not.toContain(EMAIL);
-    expect(text).toContain('Lead [email] was not found.');
+    expect(text).not.toContain('müller');
+    expect(text).toContain(redactEmails(`Lead ${EMAIL} was not found.`));
   });
 });
 
@@ -136,7 +138,7 @@ describe('traceRequest', () => {
     const text = JSON.stringify(traced);
 
     expect(traced.metadata?.['mql-engine']?.error?.message).toBe(
-      'Lead [email] was not found.',
+      redactEmails(`Lead ${EMAIL} was not found.`),
     );
     expect(text).not.toContain(EMAIL);
   });
@@ -164,7 +166,7 @@ describe('traceRequest', () => {
     expect(traced.error).toBeUndefined();
     expect(traced.http?.response?.status).toBe(status);
     expect(traced.cause?.exceptions?.[0]?.message).toBe(
-      error.message.replace(EMAIL, '[email]'),
+      redactEmails(error.message),
     );
   });
 

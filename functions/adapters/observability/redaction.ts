@@ -1,28 +1,31 @@
+import { sha256Hex } from '../../domain/canonical-json.js';
+
 /**
- * Email addresses as they appear in free text, internationalized ones
- * (RFC 6531) included: letters, marks and digits of any script, and an
- * apostrophe in the local part. The top-level domain starts with a letter
- * and has at least two characters, so package versions such as
- * `zod@4.6.7` stay readable. It matches more than RFC 5322 allows in
- * places, which errs on the side of redacting. A match starts only where
- * no local-part character precedes it, so a long run of letters without
- * an @ is scanned once, not once per starting position.
+ * Scoped npm package folders in a path, such as `node_modules/@aws-sdk/`
+ * in a stack frame. Their `@` is the only one a logged text may keep.
  */
-const EMAIL_ADDRESS =
-  /(?<![\p{L}\p{M}\p{N}_.%+'-])[\p{L}\p{M}\p{N}_.%+'-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)*\.\p{L}[\p{L}\p{M}\p{N}-]+/gu;
+const SCOPED_PACKAGE_FOLDER = /node_modules\/@[a-z0-9][a-z0-9._~-]*\//g;
 
-/** Text that replaces every email address in a log line. */
-export const REDACTED_EMAIL = '[email]';
-
-/** Replaces every email address in a text with `[email]`. */
+/**
+ * Replaces a text that may contain an email address with
+ * `[email sha256:<hex>]`, where `<hex>` is the SHA-256 of the whole text
+ * (UTF-8), as `leadIdSha256` in "Lead Erased" is for a lead id. Any text
+ * with an `@` outside a scoped package folder is replaced whole. No
+ * pattern finds every valid address in free text, because addresses
+ * include quoted local parts with spaces (`"Jane Doe"@acme.example`),
+ * domains without a dot (`a@b`) and address literals
+ * (`jane@[10.0.0.1]`). Support finds the
+ * lines of a known lead id by hashing it: `printf %s ID | sha256sum`.
+ */
 export function redactEmails(text: string): string {
-  return text.replace(EMAIL_ADDRESS, REDACTED_EMAIL);
+  if (!text.replaceAll(SCOPED_PACKAGE_FOLDER, '').includes('@')) return text;
+  return `[email sha256:${sha256Hex(text)}]`;
 }
 
 /**
- * JSON replacer for the Powertools Logger: redacts email addresses in
- * every string of a log line, error messages and stacks included. Lead ids
- * are Segment user ids, and some tracking setups use the email address.
+ * JSON replacer for the Powertools Logger: applies redactEmails to every
+ * string of a log line, error messages and stacks included. Lead ids are
+ * Segment user ids, and some tracking setups use the email address.
  */
 export function redactLogValue(_key: string, value: unknown): unknown {
   return typeof value === 'string' ? redactEmails(value) : value;

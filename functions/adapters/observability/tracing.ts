@@ -16,8 +16,8 @@ export function createTracer(): Tracer {
  * Runs a handler inside an X-Ray subsegment `## <name>`, annotated with
  * cold start and service name, and restores the parent segment after.
  * Responses are not recorded, because they hold lead scores. An error is
- * recorded with its email addresses redacted, as in logs, because error
- * messages can name a lead by its id. A raised error marks the subsegment
+ * recorded with redactEmails applied to its message and stack, as in
+ * logs, because error messages can name a lead by its id. A raised error marks the subsegment
  * as a fault.
  */
 export async function traceHandler<T>(
