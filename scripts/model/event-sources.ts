@@ -205,7 +205,8 @@ function clientConfig(endpoint: string | undefined): DynamoDBClientConfig {
 
 /**
  * Reads known outcomes from CSV lines `leadId,converted`, where converted
- * is 1, 0, true or false and a header line is skipped, from NDJSON
+ * is 1, 0, true or false and a first line `leadId,converted` is skipped
+ * as the header, from NDJSON
  * objects with `leadId` and `converted`, or from the `Converted` column
  * of the X Education leads CSV.
  */
@@ -230,9 +231,10 @@ export async function readOutcomes(
   }
   const labels = new Map<string, boolean>();
   text.split(/\r?\n/).forEach((line, index) => {
+    if (index === 0 && isOutcomeHeader(line)) return;
     const outcome = parseOutcomeLine(line.trim());
     if (outcome === undefined) {
-      if (line.trim() !== '' && index > 0) {
+      if (line.trim() !== '') {
         throw new InputFileError(
           `Line ${index + 1} of ${file} is not "leadId,converted" with converted 1, 0, true or false.`,
         );
@@ -262,6 +264,27 @@ async function readXEducationOutcomes(
     }
   }
   return labels;
+}
+
+/**
+ * Tells whether a line is the CSV header `leadId,converted`, compared
+ * without case, spaces, double quotes or a byte order mark.
+ */
+function isOutcomeHeader(line: string): boolean {
+  const columns = line
+    .replace(/^\uFEFF/, '')
+    .split(',')
+    .map((column) =>
+      column
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase(),
+    );
+  return (
+    columns.length === 2 &&
+    columns[0] === 'leadid' &&
+    columns[1] === 'converted'
+  );
 }
 
 function parseOutcomeLine(line: string): [string, boolean] | undefined {

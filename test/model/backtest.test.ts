@@ -257,6 +257,42 @@ describe('readOutcomes', () => {
     await expect(readOutcomes(file)).rejects.toThrow(/Line 3 .* lead a /);
   });
 
+  it.each(['u,2', 'u,yes', 'garbage line', 'u,1,extra'])(
+    'rejects %s on line 1',
+    async (line) => {
+      const { write } = await workspace();
+      const file = await write('outcomes.csv', `${line}\n`);
+
+      await expect(readOutcomes(file)).rejects.toThrow(InputFileError);
+      await expect(readOutcomes(file)).rejects.toThrow(
+        `Line 1 of ${file} is not "leadId,converted"`,
+      );
+    },
+  );
+
+  it.each([
+    'leadId,converted',
+    '\uFEFFleadId,converted',
+    'LeadId, Converted',
+    '"leadId","converted"',
+  ])('skips the header %j', async (header) => {
+    const { write } = await workspace();
+    const file = await write('outcomes.csv', `${header}\r\na,1\r\n`);
+
+    const labels = await readOutcomes(file);
+
+    expect([...labels]).toEqual([['a', true]]);
+  });
+
+  it('reads an outcome on line 1', async () => {
+    const { write } = await workspace();
+    const file = await write('outcomes.csv', 'a,0\n');
+
+    const labels = await readOutcomes(file);
+
+    expect([...labels]).toEqual([['a', false]]);
+  });
+
   it('accepts a lead repeated with its outcome', async () => {
     const { write } = await workspace();
     const file = await write('outcomes.csv', 'a,1\nb,0\na,true\n');
