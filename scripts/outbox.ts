@@ -1,7 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoLeadRepository } from '../functions/adapters/dynamodb/lead-repository.js';
-import { confirmEventBus } from '../functions/adapters/eventbridge/bus-check.js';
+import {
+  confirmEventBus,
+  EventBusNotFoundError,
+} from '../functions/adapters/eventbridge/bus-check.js';
 import { EventBridgePublisher } from '../functions/adapters/eventbridge/event-publisher.js';
 import type { Log } from '../functions/ports/logger.js';
 import { clientConfig } from './local-endpoint.js';
@@ -86,18 +89,65 @@ async function dependencies(
     tableName: options.tableName,
     reviewShards: options.reviewShards,
   });
-  let publisher: EventBridgePublisher | undefined;
-  if (options.eventBusName !== undefined) {
-    const events = new EventBridgeClient({
-      ...clientConfig(process.env.AWS_ENDPOINT_URL_EVENTBRIDGE),
-      ...region,
-    });
-    await confirmEventBus(events, options.eventBusName);
-    publisher = new EventBridgePublisher(events, {
-      eventBusName: options.eventBusName,
-    });
-  }
+  const publisher =
+    options.eventBusName === undefined
+      ? undefined
+      : await busPublisher(options, options.eventBusName);
   return { repository, publisher, clock: Date.now, log: stderrLog() };
+}
+
+/**
+ * Returns a publisher to the bus of --bus after confirming that the bus
+ * exists. EventBridge takes its endpoint from AWS_ENDPOINT_URL_EVENTBRIDGE,
+ * not from --endpoint, because moto and DynamoDB Local listen on
+ * different ports. A loopback --endpoint without it is rejected, because
+ * the retry would then publish local events to a bus in AWS.
+ */
+async function busPublisher(
+  options: OutboxOptions,
+  eventBusName: string,
+): Promise<EventBridgePublisher> {
+  const eventsEndpoint = process.env.AWS_ENDPOINT_URL_EVENTBRIDGE || undefined;
+  if (eventsEndpoint === undefined && isLoopback(options.endpoint)) {
+    throw new UsageError(
+      `--bus needs an EventBridge endpoint: --endpoint ${options.endpoint} ` +
+        'applies to DynamoDB only. Set AWS_ENDPOINT_URL_EVENTBRIDGE to the ' +
+        'moto URL that `npm start` prints, or leave out --bus so that the ' +
+        'next sweep publishes the retried entries.',
+    );
+  }
+  const events = new EventBridgeClient({
+    ...clientConfig(eventsEndpoint),
+    ...(options.region === undefined ? {} : { region: options.region }),
+  });
+  try {
+    await events.config.region();
+  } catch {
+    throw new UsageError(
+      '--bus needs an EventBridge endpoint or an AWS region. For the local ' +
+        'stack, set AWS_ENDPOINT_URL_EVENTBRIDGE to the moto URL that ' +
+        '`npm start` prints. For a bus in AWS, set AWS_REGION or pass --region.',
+    );
+  }
+  try {
+    await confirmEventBus(events, eventBusName);
+  } catch (error) {
+    if (!(error instanceof EventBusNotFoundError)) throw error;
+    throw new Error(
+      `Event bus "${eventBusName}" does not exist at ` +
+        `${eventsEndpoint ?? 'AWS'}. EventBridge accepts events for a ` +
+        'missing bus and drops them. Pass an existing bus with --bus, such ' +
+        'as the one that `npm start` prints.',
+      { cause: error },
+    );
+  }
+  return new EventBridgePublisher(events, { eventBusName });
+}
+
+function isLoopback(endpoint: string | undefined): boolean {
+  if (endpoint === undefined) return false;
+  const host = new URL(endpoint).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
 }
 
 /** Writes warnings and errors of the publish path to stderr as JSON. */

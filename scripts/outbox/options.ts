@@ -28,7 +28,8 @@ Options:
   --review-shards N   review index shards of the stage (default: ${DEFAULT_REVIEW_SHARDS})
   --bus NAME          with retry: publish to this event bus now instead of
                       waiting for the next sweep (a local bus needs
-                      AWS_ENDPOINT_URL_EVENTBRIDGE set to moto's URL)
+                      AWS_ENDPOINT_URL_EVENTBRIDGE set to the moto URL
+                      that \`npm start\` prints)
   --limit N           with list: entries per page read (default: 100)
   -h, --help          print this help
 

@@ -284,6 +284,76 @@ describe('npm run outbox', () => {
   });
 });
 
+/** Environment without any AWS settings of the user or the machine. */
+function emptyAwsEnvironment(): NodeJS.ProcessEnv {
+  const home = mkdtempSync(join(tmpdir(), 'mql-home-'));
+  return {
+    ...process.env,
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+    AWS_REGION: undefined,
+    AWS_DEFAULT_REGION: undefined,
+    AWS_PROFILE: undefined,
+    AWS_ACCESS_KEY_ID: undefined,
+    AWS_SECRET_ACCESS_KEY: undefined,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: undefined,
+  };
+}
+
+describe('npm run outbox -- retry --bus', () => {
+  const retryArguments = (bus: string) => [
+    'tsx',
+    'scripts/outbox.ts',
+    'retry',
+    '--all',
+    '--endpoint',
+    inject('dynamoDbEndpoint'),
+    '--bus',
+    bus,
+  ];
+
+  it('names the EventBridge endpoint a local bus needs', () => {
+    const run = spawnSync('npx', retryArguments('mql-engine-local'), {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: emptyAwsEnvironment(),
+    });
+
+    expect(run.stderr).not.toContain('Region is missing');
+    expect(run.stderr).toContain('outbox: --bus needs an EventBridge endpoint');
+    expect(run.stderr).toContain('AWS_ENDPOINT_URL_EVENTBRIDGE');
+    expect(run.status).toBe(2);
+  });
+
+  it('rejects a local bus while AWS_REGION is set', () => {
+    const run = spawnSync('npx', retryArguments('mql-engine-local'), {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...emptyAwsEnvironment(), AWS_REGION: 'us-east-1' },
+    });
+
+    expect(run.stderr).toContain('AWS_ENDPOINT_URL_EVENTBRIDGE');
+    expect(run.status).toBe(2);
+  });
+
+  it('names --bus for a missing bus', () => {
+    const run = spawnSync('npx', retryArguments('missing-bus'), {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: {
+        ...emptyAwsEnvironment(),
+        AWS_ENDPOINT_URL_EVENTBRIDGE: inject('motoEndpoint'),
+      },
+    });
+
+    expect(run.stderr).toContain('outbox: Event bus "missing-bus"');
+    expect(run.stderr).toContain('--bus');
+    expect(run.stderr).not.toContain('EVENT_BUS_NAME');
+    expect(run.status).toBe(1);
+  });
+});
+
 function outboxCommand(args: string[]) {
   return spawnSync('npx', ['tsx', 'scripts/outbox.ts', ...args], {
     cwd: PROJECT_ROOT,
