@@ -1,8 +1,12 @@
-import { readFileSync } from 'node:fs';
+import {
+  readBoundedFileSync,
+  UnreadableFileError,
+} from '../functions/adapters/bounded-file.js';
 import {
   JsonFileError,
   parseJsonFile,
 } from '../functions/adapters/json-file.js';
+import { MAX_MODEL_FILE_BYTES } from '../functions/adapters/model-source.js';
 import { InvalidModelError } from '../functions/domain/errors.js';
 import { compileModel } from '../functions/domain/model.js';
 import { ConfigurationError } from './configuration-error.js';
@@ -58,8 +62,13 @@ export function loadScoringModel(file: string): BundledModel {
 function readModelDocument(file: string): unknown {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    bytes = readBoundedFileSync(file, MAX_MODEL_FILE_BYTES);
   } catch (error) {
+    if (error instanceof UnreadableFileError) {
+      throw new ConfigurationError(
+        `Scoring model file ${file} ${error.message}. Set modelFile in the stage configuration to a model JSON file.`,
+      );
+    }
     throw new ConfigurationError(
       `Scoring model file ${file} could not be read: ${String(error)}. Set modelFile in the stage configuration.`,
     );

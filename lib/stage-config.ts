@@ -1,7 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import {
+  readBoundedFileSync,
+  UnreadableFileError,
+} from '../functions/adapters/bounded-file.js';
 import { TRACKING_RESPONSES } from '../functions/adapters/config.js';
 import { DEFAULT_REVIEW_SHARDS } from '../functions/adapters/dynamodb/table-layout.js';
 import {
@@ -36,6 +40,9 @@ export const DEFAULT_MODEL_FILE = 'models/procurement-software.json';
 
 /** Stage that must retain its data, with PITR and deletion protection. */
 export const PRODUCTION_STAGE = 'prod';
+
+/** Size limit of a stage configuration file, far above any real one. */
+const MAX_STAGE_FILE_BYTES = 1_048_576;
 
 const LOG_RETENTION_DAYS: readonly number[] = Object.values(
   RetentionDays,
@@ -320,8 +327,13 @@ export function loadStageConfig(
 function readStageFile(file: string): Record<string, unknown> {
   let values: unknown;
   try {
-    values = parseJsonFile(readFileSync(file));
+    values = parseJsonFile(readBoundedFileSync(file, MAX_STAGE_FILE_BYTES));
   } catch (error) {
+    if (error instanceof UnreadableFileError) {
+      throw new ConfigurationError(
+        `Stage configuration file ${file} ${error.message}. Make it a JSON file of the stage's settings.`,
+      );
+    }
     if (!(error instanceof JsonFileError)) throw error;
     throw new ConfigurationError(
       `Stage configuration file ${file} ${error.message}`,

@@ -1,10 +1,16 @@
-import { readFileSync } from 'node:fs';
 import defaultModelDocument from '../../models/procurement-software.json' with {
   type: 'json',
 };
 import { InvalidModelError } from '../domain/errors.js';
 import { compileModel, type ScoringModel } from '../domain/model.js';
+import { readBoundedFileSync, UnreadableFileError } from './bounded-file.js';
 import { JsonFileError, parseJsonFile } from './json-file.js';
+
+/**
+ * Size limit of a model file: a model's compact JSON must stay under
+ * 120,000 bytes to deploy, and this leaves room for indentation.
+ */
+export const MAX_MODEL_FILE_BYTES = 1_048_576;
 
 /**
  * Loads the scoring model: the JSON that the CDK build embeds as
@@ -25,12 +31,14 @@ function readModelDocument(modelFile: string | undefined): unknown {
     return defaultModelDocument;
   }
   try {
-    return parseJsonFile(readFileSync(modelFile));
+    return parseJsonFile(readBoundedFileSync(modelFile, MAX_MODEL_FILE_BYTES));
   } catch (error) {
-    if (!(error instanceof JsonFileError)) throw error;
+    const isFileProblem =
+      error instanceof JsonFileError || error instanceof UnreadableFileError;
+    if (!isFileProblem) throw error;
     throw new InvalidModelError(
       `The model file ${modelFile} ${error.message}`,
-      error.issues,
+      error instanceof JsonFileError ? error.issues : [],
     );
   }
 }

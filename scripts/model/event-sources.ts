@@ -1,10 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import {
   DynamoDBClient,
   type DynamoDBClientConfig,
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  readBoundedFile,
+  UnreadableFileError,
+} from '../../functions/adapters/bounded-file.js';
 import { requestedLeadId } from '../../functions/domain/identity.js';
 import { toFieldIssues } from '../../functions/domain/issues.js';
 import {
@@ -36,6 +39,13 @@ export interface LoadedEvents {
    */
   problems: string[];
 }
+
+/**
+ * Size limit of an outcomes file, which is read whole: about 8 million
+ * lines of `leadId,converted` with 32-byte ids, well under the maximum
+ * string length of V8 (about 512 MiB).
+ */
+export const MAX_OUTCOMES_FILE_BYTES = 256 * 1_048_576;
 
 /** Problems of an events file listed at most, after which only counted. */
 export const MAX_LISTED_PROBLEMS = 5;
@@ -215,16 +225,11 @@ export async function readOutcomes(
 ): Promise<Map<string, boolean>> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new InputFileError(
-      code === 'ENOENT'
-        ? `The outcomes file ${file} was not found.`
-        : `Cannot read the outcomes file ${file} (${reason}).`,
-      { cause: error },
+    text = (await readBoundedFile(file, MAX_OUTCOMES_FILE_BYTES)).toString(
+      'utf8',
     );
+  } catch (error) {
+    throw unreadableOutcomesError(file, error);
   }
   if (text.replace(/^\uFEFF/, '').startsWith(X_EDUCATION_HEADER_PREFIX)) {
     return readXEducationOutcomes(file);
@@ -250,6 +255,18 @@ export async function readOutcomes(
     labels.set(leadId, outcome[1]);
   });
   return labels;
+}
+
+function unreadableOutcomesError(file: string, error: unknown) {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = error instanceof Error ? error.message : String(error);
+  let message = `Cannot read the outcomes file ${file} (${reason}).`;
+  if (code === 'ENOENT') {
+    message = `The outcomes file ${file} was not found.`;
+  } else if (error instanceof UnreadableFileError) {
+    message = `The outcomes file ${file} ${error.message}. Give a CSV or NDJSON file of outcomes.`;
+  }
+  return new InputFileError(message, { cause: error });
 }
 
 async function readXEducationOutcomes(

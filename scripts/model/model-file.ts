@@ -1,8 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import {
+  readBoundedFile,
+  UnreadableFileError,
+} from '../../functions/adapters/bounded-file.js';
 import {
   JsonFileError,
   parseJsonFile,
 } from '../../functions/adapters/json-file.js';
+import { MAX_MODEL_FILE_BYTES } from '../../functions/adapters/model-source.js';
 import type { FieldIssue } from '../../functions/domain/errors.js';
 import { InvalidModelError } from '../../functions/domain/errors.js';
 import {
@@ -36,7 +40,7 @@ export async function loadModelFile(file: string): Promise<ScoringModel> {
 export async function readModelDocument(file: string): Promise<unknown> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readBoundedFile(file, MAX_MODEL_FILE_BYTES);
   } catch (error) {
     throw new ModelFileError(unreadableModelMessage(file, error));
   }
@@ -54,8 +58,15 @@ export async function readModelDocument(file: string): Promise<unknown> {
 function unreadableModelMessage(file: string, error: unknown): string {
   const code = (error as { code?: unknown }).code;
   if (code === 'ENOENT') return `The model file ${file} was not found.`;
-  if (code === 'EISDIR') {
+  const isDirectory =
+    error instanceof UnreadableFileError && error.kind === 'directory';
+  if (isDirectory || code === 'EISDIR') {
     return `The model file ${file} is a directory; give the path of a model JSON file in it, such as models/procurement-software.json.`;
+  }
+  if (error instanceof UnreadableFileError) {
+    const hint =
+      error.kind === 'too-large' ? '' : ' Give the path of a model JSON file.';
+    return `The model file ${file} ${error.message}.${hint}`;
   }
   const reason = error instanceof Error ? error.message : String(error);
   return `The model file ${file} cannot be read: ${reason}`;

@@ -143,4 +143,11 @@ describe('loadModel', () => {
       `The model file ${file} is not UTF-8`,
     );
   });
+
+  it('rejects /dev/zero as a model file', () => {
+    expect(() => loadModel('/dev/zero')).toThrow(InvalidModelError);
+    expect(() => loadModel('/dev/zero')).toThrow(
+      'The model file /dev/zero is not a regular file',
+    );
+  });
 });

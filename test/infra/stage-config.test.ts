@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../lib/configuration-error.js';
 import { PROJECT_ROOT } from '../../lib/mql-engine-app.js';
+import { loadScoringModel } from '../../lib/scoring-model.js';
 import { DEFAULT_MODEL_FILE, loadStageConfig } from '../../lib/stage-config.js';
 
 const SHIPPED_CONFIG_DIR = join(PROJECT_ROOT, 'config', 'stages');
@@ -105,6 +106,22 @@ describe('loadStageConfig', () => {
     expect(config.protectData).toBe(false);
     expect(config.logRetentionDays).toBe(14);
     expect(config.writeKeySecretName).toBe(`mql-engine/${stage}/write-keys`);
+  });
+
+  it('rejects a stage file over 1 MiB', () => {
+    writeStageFile('dev', { notes: 'x'.repeat(1_048_576) });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      /dev\.json is \d+ bytes, more than the limit of 1048576 bytes/,
+    );
+  });
+
+  it('rejects a stage file that is a device', () => {
+    symlinkSync('/dev/zero', join(configDir, 'dev.json'));
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'dev.json is not a regular file',
+    );
   });
 
   it('lets the stage file override defaults', () => {
@@ -607,5 +624,14 @@ describe('loadStageConfig', () => {
 
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as ConfigurationError).issues).toHaveLength(2);
+  });
+});
+
+describe('loadScoringModel', () => {
+  it('rejects /dev/zero at once', () => {
+    expect(() => loadScoringModel('/dev/zero')).toThrow(ConfigurationError);
+    expect(() => loadScoringModel('/dev/zero')).toThrow(
+      'Scoring model file /dev/zero is not a regular file',
+    );
   });
 });

@@ -231,6 +231,12 @@ describe('readOutcomes', () => {
     );
   });
 
+  it('rejects /dev/zero at once', async () => {
+    await expect(readOutcomes('/dev/zero')).rejects.toThrow(
+      'The outcomes file /dev/zero is not a regular file',
+    );
+  });
+
   it('reads the Converted column of the X Education CSV', async () => {
     const { write } = await workspace();
     const file = await write(

@@ -13,7 +13,9 @@ async function model(args: string[], env: NodeJS.ProcessEnv = process.env) {
     const { stdout, stderr } = await run(
       'node_modules/.bin/tsx',
       ['scripts/model.ts', ...args],
-      { cwd: process.cwd(), env },
+      // The timeout ends a command that reads without end, such as one
+      // given /dev/zero, instead of leaving it running after the test.
+      { cwd: process.cwd(), env, timeout: 60_000 },
     );
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -80,6 +82,28 @@ describe('model check', () => {
       'The model file models is a directory; give the path of a model JSON file',
     );
     expect(result.stderr).not.toContain('EISDIR');
+  });
+
+  it('rejects /dev/zero at once', async () => {
+    const result = await model(['check', '/dev/zero']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'The model file /dev/zero is not a regular file',
+    );
+  }, 10_000);
+
+  it('rejects a model file over 1 MiB', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'huge.json');
+    await writeFile(file, `{"description": "${'x'.repeat(1_048_576)}"}`);
+
+    const result = await model(['check', file]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `The model file ${file} is 1048595 bytes, more than the limit of 1048576 bytes`,
+    );
   });
 
   it('reads a model with a byte order mark', async () => {
