@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { resetRuntime } from '../functions/adapters/runtime.js';
+import { writeKeyProblem } from '../functions/adapters/write-keys.js';
 import type { EventSettings } from '../lib/definitions/event-routing.js';
 import {
   resourceName,
@@ -65,6 +66,10 @@ export interface LocalStack {
 export async function startLocalStack(
   options: LocalStackOptions,
 ): Promise<LocalStack> {
+  const writeKeyIssue = writeKeyProblem(options.writeKey);
+  if (writeKeyIssue !== undefined) {
+    throw new Error(`Invalid writeKey: ${writeKeyIssue}.`);
+  }
   checkDependencies();
   const stage = options.stage ?? 'local';
   const started: LocalService[] = [];

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { addWriteKeyIssue } from '../functions/adapters/write-keys.js';
 import { formatPath } from '../functions/domain/issues.js';
 import { corsOriginsSchema } from '../lib/definitions/cors.js';
 import {
@@ -76,7 +77,11 @@ const environmentSchema = z
       .max(65535, 'must be a port number from 0 to 65535')
       .default(3000),
     HOST: z.string().min(1).default('127.0.0.1'),
-    MQL_WRITE_KEY: z.string().min(1).default('dev-write-key'),
+    MQL_WRITE_KEY: z
+      .string()
+      .min(1)
+      .default('dev-write-key')
+      .superRefine(addWriteKeyIssue),
     MQL_ADMIN_TOKEN: z.string().min(1).default(DEFAULT_ADMIN_TOKEN),
     MQL_SWEEP_INTERVAL_SECONDS: z.coerce
       .number({ error: SWEEP_INTERVAL_RANGE })

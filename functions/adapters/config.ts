@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { formatPath } from '../domain/issues.js';
+import { addWriteKeyIssue } from './write-keys.js';
 
 /**
  * Responses of the tracking routes: `scores` gives each message's lead id
@@ -24,7 +25,7 @@ const environmentSchema = z.object({
   /** Seconds a fetched write key secret is used before it is read again. */
   WRITE_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).default(300),
   /** A plain write key, for the local runtime only. */
-  MQL_WRITE_KEY: z.string().min(1).optional(),
+  MQL_WRITE_KEY: z.string().min(1).superRefine(addWriteKeyIssue).optional(),
   /** Path of a model JSON file; the bundled default model otherwise. */
   MQL_MODEL_FILE: z.string().min(1).optional(),
   /** Whether lead event details carry the lead's email (CRM sync). */

@@ -1,10 +1,38 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type * as z from 'zod';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
 
 /** A tracking source and the SHA-256 digest of its write key. */
 export interface WriteKeyDigest {
   sourceId: string;
   sha256: string;
+}
+
+/**
+ * Problem of a write key with a colon. Clients send the key as the HTTP
+ * Basic user name, `base64(key + ":")`, and RFC 7617 ends the user name at
+ * the first colon, so the server would read only the part before it.
+ */
+const COLON_PROBLEM =
+  'must not contain ":", because clients send the write key as the HTTP Basic user name, which ends at the first colon (RFC 7617). Choose a key without ":", such as the output of `openssl rand -hex 24`';
+
+/**
+ * Returns why a new write key cannot be used, or undefined when it can.
+ * The message is a predicate to follow the setting's name.
+ */
+export function writeKeyProblem(writeKey: string): string | undefined {
+  return writeKey.includes(':') ? COLON_PROBLEM : undefined;
+}
+
+/** Zod refinement that adds the writeKeyProblem of a key, if any. */
+export function addWriteKeyIssue(
+  writeKey: string,
+  context: z.RefinementCtx,
+): void {
+  const problem = writeKeyProblem(writeKey);
+  if (problem !== undefined) {
+    context.addIssue({ code: 'custom', message: problem });
+  }
 }
 
 /** Returns the hex SHA-256 digest of a write key. */

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { writeKeyProblem } from '../../functions/adapters/write-keys.js';
 import { parseIsoDateTime } from '../../functions/domain/messages.js';
 import {
   describeParseArgsError,
@@ -93,8 +94,7 @@ function replayOptions(
   return {
     file,
     url: parseUrl(values.url ?? DEFAULT_URL),
-    writeKey: nonEmpty(
-      '--write-key',
+    writeKey: sendableWriteKey(
       values['write-key'] ?? env.MQL_WRITE_KEY ?? 'dev-write-key',
     ),
     adminToken: nonEmpty(
@@ -181,6 +181,15 @@ function parseTime(text: string | undefined, now: number): number {
     );
   }
   return time;
+}
+
+function sendableWriteKey(value: string): string {
+  const writeKey = nonEmpty('--write-key', value);
+  const problem = writeKeyProblem(writeKey);
+  if (problem !== undefined) {
+    throw new UsageError(`Invalid --write-key: ${problem}.`);
+  }
+  return writeKey;
 }
 
 function nonEmpty(name: string, value: string): string {

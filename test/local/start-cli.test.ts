@@ -257,6 +257,17 @@ describe('npm start', () => {
     expect(stderr.text).toContain('MQL_WRITE_KEY: must not be empty');
   });
 
+  it('rejects an MQL_WRITE_KEY with a colon', async () => {
+    const child = startCli({ MQL_WRITE_KEY: 'k3y:with:colons' });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain('MQL_WRITE_KEY: must not contain ":"');
+    expect(stderr.text).toContain('RFC 7617');
+  });
+
   it('rejects the default admin token off loopback', async () => {
     const child = startCli({ HOST: '0.0.0.0', MQL_ADMIN_TOKEN: undefined });
     const stderr = collect(child.stderr);

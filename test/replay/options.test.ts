@@ -38,6 +38,14 @@ describe('parseCliArguments', () => {
     expect(replay.adminToken).toBe('env-token');
   });
 
+  it('rejects a write key with a colon', () => {
+    const parse = () =>
+      parseCliArguments(['f', '--write-key', 'k3y:with:colons'], {}, NOW);
+
+    expect(parse).toThrow(UsageError);
+    expect(parse).toThrow('Invalid --write-key: must not contain ":"');
+  });
+
   it('prefers options over the environment', () => {
     const { replay } = replayOf(
       ['f', '--write-key', 'flag-key', '--admin-token', 'flag-token'],

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { readConfig } from '../../functions/adapters/config.js';
+import { writeKeyProblem } from '../../functions/adapters/write-keys.js';
+import { startLocalStack } from '../../local/stack.js';
+
+describe('writeKeyProblem', () => {
+  it.each(['k3y:with:colons', ':', 'key:'])('rejects %j', (key) => {
+    expect(writeKeyProblem(key)).toContain('must not contain ":"');
+  });
+
+  it.each(['dev-write-key', 'a1b2c3', 'key with spaces', 'ключ'])(
+    'accepts %j',
+    (key) => {
+      expect(writeKeyProblem(key)).toBeUndefined();
+    },
+  );
+});
+
+describe('write keys with a colon', () => {
+  it('fail the runtime configuration', () => {
+    const env = {
+      TABLE_NAME: 'mql-engine-local',
+      EVENT_BUS_NAME: 'mql-engine-local',
+      MQL_WRITE_KEY: 'k3y:with:colons',
+    };
+
+    expect(() => readConfig(env)).toThrow(
+      'Invalid environment configuration: MQL_WRITE_KEY: must not contain ":"',
+    );
+  });
+
+  it('fail startLocalStack before it starts services', async () => {
+    const statuses: string[] = [];
+
+    // A stack that starts anyway is stopped, so no service outlives the test.
+    const outcome = await startLocalStack({
+      port: 0,
+      writeKey: 'k3y:with:colons',
+      adminToken: 'token',
+      sweepIntervalSeconds: 0,
+      onSalesEvent: () => undefined,
+      onStatus: (message) => statuses.push(message),
+    }).then(
+      async (stack) => {
+        await stack.stop();
+        return new Error('startLocalStack accepted the write key.');
+      },
+      (error: unknown) => error,
+    );
+
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).message).toContain(
+      'Invalid writeKey: must not contain ":"',
+    );
+    expect(statuses).toEqual([]);
+  });
+});
