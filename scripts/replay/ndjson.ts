@@ -1,24 +1,89 @@
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { findJsonSyntaxError } from '../../functions/adapters/json-syntax.js';
 import type { InputItem, OutgoingMessage } from './records.js';
 
 /**
+ * Maximum bytes of one NDJSON line. Longer lines are skipped as issues
+ * without being kept in memory, so a file without line breaks, however
+ * large, cannot exhaust memory.
+ */
+export const MAX_NDJSON_LINE_BYTES = 1_048_576;
+
+/**
  * Reads Segment messages as NDJSON, one JSON object per line, streaming.
- * Blank lines are skipped silently; a line that is not a JSON object is
+ * Lines end with LF or CRLF. Blank lines are skipped silently; a line
+ * that is not a JSON object or is longer than MAX_NDJSON_LINE_BYTES is
  * reported as an issue with its 1-based line number and skipped.
  */
 export async function* readNdjson(input: Readable): AsyncGenerator<InputItem> {
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;
   let offset = 0;
-  for await (const line of lines) {
+  for await (const line of splitLines(input, MAX_NDJSON_LINE_BYTES)) {
     lineNumber += 1;
-    // Counts one byte for the line end, so CRLF files run slightly behind.
-    offset += Buffer.byteLength(line) + 1;
-    const item = parseNdjsonLine(line, lineNumber, offset);
+    // Counts one byte for the LF, also after a last line without one.
+    offset += line.bytes + 1;
+    if (line.text === undefined) {
+      yield {
+        kind: 'issue',
+        line: lineNumber,
+        reason: `longer than the limit of ${MAX_NDJSON_LINE_BYTES} bytes for one line`,
+      };
+      continue;
+    }
+    const item = parseNdjsonLine(line.text, lineNumber, offset);
     if (item !== undefined) yield item;
   }
+}
+
+/** One line of a stream; `text` is undefined for a line over the limit. */
+interface StreamLine {
+  text: string | undefined;
+  /** Bytes of the line without its LF. */
+  bytes: number;
+}
+
+/**
+ * Splits a byte stream into lines at LF, dropping a CR before it. The
+ * bytes of a line are decoded as UTF-8 once the line is complete, so a
+ * character split across chunks stays whole. A line over `maxBytes` is
+ * counted but not kept.
+ */
+async function* splitLines(
+  input: Readable,
+  maxBytes: number,
+): AsyncGenerator<StreamLine> {
+  let parts: Buffer[] = [];
+  let bytes = 0;
+  const finish = (): StreamLine => {
+    const line: StreamLine = {
+      text: bytes > maxBytes ? undefined : decodeLine(parts),
+      bytes,
+    };
+    parts = [];
+    bytes = 0;
+    return line;
+  };
+  for await (const chunk of input) {
+    const buffer: Buffer =
+      typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    let start = 0;
+    while (start < buffer.length) {
+      const newline = buffer.indexOf(0x0a, start);
+      const end = newline === -1 ? buffer.length : newline;
+      bytes += end - start;
+      if (bytes <= maxBytes) parts.push(buffer.subarray(start, end));
+      else parts = [];
+      if (newline === -1) break;
+      yield finish();
+      start = newline + 1;
+    }
+  }
+  if (bytes > 0) yield finish();
+}
+
+function decodeLine(parts: Buffer[]): string {
+  const text = Buffer.concat(parts).toString('utf8');
+  return text.endsWith('\r') ? text.slice(0, -1) : text;
 }
 
 /**

@@ -25,6 +25,9 @@ export async function* readXEducationCsv(
   options: XEducationOptions,
 ): AsyncGenerator<InputItem> {
   const skipped: InputIssue[] = [];
+  // NOTE: a record has no size limit, so a CSV without line breaks is
+  // buffered whole. csv-parse 7's max_record_size would bound it, but with
+  // skip_records_with_error it also drops every record after a long one.
   const parser = parse({
     bom: true,
     info: true,

@@ -5,12 +5,18 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputFileError } from '../../scripts/replay/errors.js';
 import { detectFormat, openInput } from '../../scripts/replay/input.js';
-import { readNdjson } from '../../scripts/replay/ndjson.js';
+import {
+  MAX_NDJSON_LINE_BYTES,
+  readNdjson,
+} from '../../scripts/replay/ndjson.js';
 import type { InputItem } from '../../scripts/replay/records.js';
 
-async function readLines(text: string): Promise<InputItem[]> {
+async function readLines(
+  text: string | Array<string | Buffer>,
+): Promise<InputItem[]> {
   const items: InputItem[] = [];
-  for await (const item of readNdjson(Readable.from([text]))) {
+  const chunks = typeof text === 'string' ? [text] : text;
+  for await (const item of readNdjson(Readable.from(chunks))) {
     items.push(item);
   }
   return items;
@@ -77,6 +83,47 @@ describe('readNdjson', () => {
       },
       { kind: 'issue', line: 3, reason: 'expected a JSON object, got null' },
     ]);
+  });
+
+  it('skips a line over the limit and keeps reading', async () => {
+    const chunk = 'x'.repeat(65_536);
+    const longLine = Array.from(
+      { length: (2 * MAX_NDJSON_LINE_BYTES) / chunk.length },
+      () => chunk,
+    );
+
+    const items = await readLines([
+      `${track('a')}\n`,
+      ...longLine,
+      `\n${track('c')}\n`,
+    ]);
+
+    expect(items).toHaveLength(3);
+    expect(items[0]).toMatchObject({ kind: 'record', origin: 'line 1' });
+    expect(items[1]).toEqual({
+      kind: 'issue',
+      line: 2,
+      reason: `longer than the limit of ${MAX_NDJSON_LINE_BYTES} bytes for one line`,
+    });
+    expect(items[2]).toMatchObject({ kind: 'record', origin: 'line 3' });
+  });
+
+  it('decodes a character split across chunks', async () => {
+    const line = Buffer.from(
+      `${JSON.stringify({ type: 'track', messageId: 'm', userId: 'u', event: 'Müller' })}\n`,
+    );
+    const split = line.indexOf(Buffer.from('ü')) + 1;
+
+    const items = await readLines([
+      line.subarray(0, split),
+      line.subarray(split),
+    ]);
+
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      kind: 'record',
+      messages: [{ event: 'Müller' }],
+    });
   });
 
   it('skips blank lines, CRLF endings and a byte order mark', async () => {
