@@ -106,8 +106,11 @@ export interface SavedLeadChanges {
 export interface IngestSnapshot {
   /** Stored state of each requested lead that exists. */
   leads: Map<string, LeadState>;
-  /** Requested message ids of the source that are already stored. */
-  storedMessageIds: Set<string>;
+  /**
+   * Requested message ids of the source that are already stored, each
+   * with the lead id its message marker names: the lead that stored it.
+   */
+  storedMessages: Map<string, string>;
 }
 
 /** An account's stored state and its members' snapshots. */
@@ -229,11 +232,14 @@ export interface LeadRepository {
    * allows.
    */
   getLeads(leadIds: readonly string[]): Promise<Map<string, LeadState>>;
-  /** Returns which of the message ids of a source are already stored. */
+  /**
+   * Returns the message ids of a source that are already stored, each
+   * with the lead id its message marker names.
+   */
   findStoredMessages(
     sourceId: string,
     messageIds: readonly string[],
-  ): Promise<Set<string>>;
+  ): Promise<Map<string, string>>;
   /**
    * Reads the states of `leadIds` and which of the source's `messageIds`
    * are stored, strongly consistent, in as few round trips as the store

@@ -16,7 +16,7 @@ import {
 import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
-import { linkIdentities } from './link-identities.js';
+import { linkIdentities, resolveLeadId } from './link-identities.js';
 import {
   addSummaries,
   type PublishSummary,
@@ -125,7 +125,7 @@ export async function ingestMessages(
     ([leadId, events]) =>
       updateLead(deps, request.sourceId, leadId, events, request.receivedAt, {
         state: snapshot.leads.get(leadId),
-        storedMessageIds: snapshot.storedMessageIds,
+        storedMessages: snapshot.storedMessages,
       }),
   );
 
@@ -147,9 +147,10 @@ export async function ingestMessages(
     await publishEvents(deps, accountEvents),
   );
 
-  const results = [...rejected, ...resultsOf(accepted, updates)].sort(
-    (a, b) => a.index - b.index,
-  );
+  const results = [
+    ...rejected,
+    ...(await resultsOf(deps, accepted, updates)),
+  ].sort((a, b) => a.index - b.index);
   deps.log.info('messages ingested', {
     sourceId: request.sourceId,
     messages: request.messages.length,
@@ -316,25 +317,72 @@ function linksOf(events: readonly TrackingEvent[]): IdentityLink[] {
   return links;
 }
 
-function resultsOf(
+async function resultsOf(
+  deps: ScoringDependencies,
   accepted: AcceptedMessage[],
   updates: LeadUpdate[],
-): MessageResult[] {
+): Promise<MessageResult[]> {
   const stored = new Set(updates.flatMap((u) => u.storedMessageIds));
   const leadOf = new Map<string, string>();
+  const firstLeadOf = new Map<string, string>();
   for (const update of updates) {
     for (const id of update.storedMessageIds) leadOf.set(id, update.leadId);
     for (const id of update.duplicateMessageIds) leadOf.set(id, update.leadId);
+    for (const [id, firstLeadId] of update.duplicateLeadIds) {
+      firstLeadOf.set(id, firstLeadId);
+    }
   }
+  const otherFirstLeads = new Set<string>();
+  for (const { event } of accepted) {
+    const firstLeadId = firstLeadOf.get(event.messageId);
+    if (
+      firstLeadId !== undefined &&
+      firstLeadId !== leadIdOf(event) &&
+      firstLeadId !== leadOf.get(event.messageId)
+    ) {
+      otherFirstLeads.add(firstLeadId);
+    }
+  }
+  const currentLeadOf = new Map(
+    await mapWithConcurrency(
+      [...otherFirstLeads],
+      LEAD_CONCURRENCY,
+      async (firstLeadId) =>
+        [firstLeadId, await existingLeadId(deps, firstLeadId)] as const,
+    ),
+  );
   const claimed = new Set<string>();
   return accepted.map(({ index, event }) => {
-    const leadId = leadOf.get(event.messageId) ?? leadIdOf(event);
+    const firstLeadId = firstLeadOf.get(event.messageId);
+    const leadId =
+      (firstLeadId === undefined
+        ? undefined
+        : currentLeadOf.get(firstLeadId)) ??
+      leadOf.get(event.messageId) ??
+      leadIdOf(event);
     const isFirstCopy = !claimed.has(event.messageId);
     claimed.add(event.messageId);
     const status =
       isFirstCopy && stored.has(event.messageId) ? 'scored' : 'duplicate';
     return { index, messageId: event.messageId, status, leadId };
   });
+}
+
+/**
+ * Returns the lead that `leadId` is now, following merges, or undefined
+ * when no such lead is stored. A duplicate stored first by another lead
+ * reports that lead only while it exists, so the result of a resent
+ * message never names an erased lead.
+ */
+async function existingLeadId(
+  deps: ScoringDependencies,
+  leadId: string,
+): Promise<string | undefined> {
+  const current = await resolveLeadId(deps, leadId);
+  const state = await deps.repository.getLead(current);
+  return state === undefined || state.mergedInto !== undefined
+    ? undefined
+    : current;
 }
 
 function summaryOf(update: LeadUpdate): LeadSummary[] {

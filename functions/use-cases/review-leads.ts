@@ -182,7 +182,7 @@ async function reviewLead(
   // read unless a writer races the sweep.
   const update = await updateLead(deps, 'sweep', leadId, [], now, {
     state,
-    storedMessageIds: new Set(),
+    storedMessages: new Map(),
   });
   countLeadEvents(counts, update.outgoing);
   await publishCounted(deps, update.outgoing, counts);

@@ -45,6 +45,11 @@ export interface LeadUpdate {
   leadId: string;
   storedMessageIds: string[];
   duplicateMessageIds: string[];
+  /**
+   * Lead id that the message marker of each duplicate names, which is the
+   * lead that stored it first. A merge since then can have moved it.
+   */
+  duplicateLeadIds: Map<string, string>;
   /** Evaluation of the lead at `now`, with the state as stored. */
   evaluation: Evaluation | undefined;
   outgoing: OutgoingEvent[];
@@ -54,11 +59,12 @@ export interface LeadUpdate {
 
 /**
  * A strongly consistent read the caller made for this update: the lead's
- * stored state (undefined when no lead exists) and the stored message ids.
+ * stored state (undefined when no lead exists) and the stored message ids
+ * with the lead id that each one's marker names.
  */
 export interface PrefetchedRead {
   state: LeadState | undefined;
-  storedMessageIds: ReadonlySet<string>;
+  storedMessages: ReadonlyMap<string, string>;
 }
 
 /**
@@ -81,6 +87,7 @@ export async function updateLead(
     leadId,
     storedMessageIds: [],
     duplicateMessageIds: [],
+    duplicateLeadIds: new Map(),
     evaluation: undefined,
     outgoing: [],
     accounts: [],
@@ -103,10 +110,13 @@ export async function updateLead(
       prefetched === undefined ||
       result.leadId !== leadId
         ? undefined
-        : { state: written, storedMessageIds: prefetched.storedMessageIds };
+        : { state: written, storedMessages: prefetched.storedMessages };
     update.leadId = result.leadId;
     update.storedMessageIds.push(...result.storedMessageIds);
     update.duplicateMessageIds.push(...result.duplicateMessageIds);
+    for (const [messageId, firstLeadId] of result.duplicateLeadIds) {
+      update.duplicateLeadIds.set(messageId, firstLeadId);
+    }
     update.outgoing.push(...result.outgoing);
     update.accounts.push(...result.accounts);
     update.evaluation = result.evaluation ?? update.evaluation;
@@ -123,11 +133,14 @@ async function writeWithRetries(
   prefetched: PrefetchedRead | undefined,
 ): Promise<WriteResult> {
   const messageIds = events.map((event) => event.messageId);
-  const duplicates = new Set(
-    prefetched === undefined
-      ? await deps.repository.findStoredMessages(sourceId, messageIds)
-      : messageIds.filter((id) => prefetched.storedMessageIds.has(id)),
-  );
+  const duplicates = new Map<string, string>();
+  const storedMessages =
+    prefetched?.storedMessages ??
+    (await deps.repository.findStoredMessages(sourceId, messageIds));
+  for (const id of messageIds) {
+    const firstLeadId = storedMessages.get(id);
+    if (firstLeadId !== undefined) duplicates.set(id, firstLeadId);
+  }
   let target = leadId;
   // Only the first attempt on the first target may use the prefetched
   // state, because a conflict or a redirect makes it stale.
@@ -151,7 +164,7 @@ async function writeWithRetries(
       });
     } catch (error) {
       if (error instanceof MergedLeadSignal) {
-        if (events.length === 0) return emptyUpdate(target, [...duplicates]);
+        if (events.length === 0) return emptyUpdate(target, duplicates);
         // An erasure of the merged lead deletes the tombstone too, so a
         // redirect follows only a tombstone read just now.
         if (prefetchedRead) continue;
@@ -166,7 +179,14 @@ async function writeWithRetries(
         continue;
       }
       if (error instanceof DuplicateMessageError) {
-        for (const id of error.messageIds) duplicates.add(id);
+        // Another request stored these messages first. Their markers name
+        // its lead. A marker deleted since then by an erasure is not read,
+        // so the next attempt stores that message again.
+        const found = await deps.repository.findStoredMessages(
+          sourceId,
+          error.messageIds,
+        );
+        for (const [id, firstLeadId] of found) duplicates.set(id, firstLeadId);
       } else if (!(error instanceof VersionConflictError)) {
         throw error;
       } else if (followed !== undefined) {
@@ -227,19 +247,20 @@ export function planReview(
   }
   const { change, result } = planWrite(deps, 'sweep', state.leadId, [], now, {
     stored: state,
-    duplicates: new Set(),
+    duplicates: new Map(),
     followed: undefined,
   });
   return { change, outgoing: result.outgoing, accounts: result.accounts };
 }
 
 /**
- * The stored state, the duplicate message ids and the followed tombstone
- * that a writer read before working out a lead change.
+ * The stored state, the duplicate message ids with the lead id of each
+ * one's marker and the followed tombstone that a writer read before
+ * working out a lead change.
  */
 interface StoredRead {
   stored: LeadState | undefined;
-  duplicates: ReadonlySet<string>;
+  duplicates: ReadonlyMap<string, string>;
   followed: FollowedTombstone | undefined;
 }
 
@@ -261,11 +282,10 @@ function planWrite(
   if (stored?.mergedInto !== undefined) {
     throw new MergedLeadSignal(stored.mergedInto);
   }
-  const duplicateMessageIds = [...duplicates];
   if (stored === undefined && events.length === 0) {
     return {
       change: undefined,
-      result: emptyUpdate(leadId, duplicateMessageIds),
+      result: emptyUpdate(leadId, duplicates),
     };
   }
   const firstSeenAt = Math.min(now, ...events.map((e) => e.occurredAt));
@@ -349,7 +369,8 @@ function planWrite(
       written,
       leadId,
       storedMessageIds: events.map((event) => event.messageId),
-      duplicateMessageIds,
+      duplicateMessageIds: [...duplicates.keys()],
+      duplicateLeadIds: new Map(duplicates),
       evaluation: result,
       outgoing,
       accounts: membership.accounts,
@@ -370,12 +391,16 @@ class MergedLeadSignal extends Error {
   }
 }
 
-function emptyUpdate(leadId: string, duplicates: string[]): WriteResult {
+function emptyUpdate(
+  leadId: string,
+  duplicates: ReadonlyMap<string, string>,
+): WriteResult {
   return {
     written: undefined,
     leadId,
     storedMessageIds: [],
-    duplicateMessageIds: duplicates,
+    duplicateMessageIds: [...duplicates.keys()],
+    duplicateLeadIds: new Map(duplicates),
     evaluation: undefined,
     outgoing: [],
     accounts: [],

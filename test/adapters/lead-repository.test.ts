@@ -352,7 +352,10 @@ describe('DynamoLeadRepository', () => {
       'lead-d-0',
     ]);
 
-    expect([...stored].sort()).toEqual(['lead-d-0', 'lead-d-2']);
+    expect([...stored].sort()).toEqual([
+      ['lead-d-0', 'lead-d'],
+      ['lead-d-2', 'lead-d'],
+    ]);
     expect(otherSource.size).toBe(0);
   });
 
@@ -379,11 +382,11 @@ describe('DynamoLeadRepository', () => {
     expect(snapshot.leads.get('lead-s')).toEqual(
       await repository.getLead('lead-s'),
     );
-    expect([...snapshot.storedMessageIds].sort()).toEqual([
-      'lead-s-0',
-      'lead-t-2',
+    expect([...snapshot.storedMessages].sort()).toEqual([
+      ['lead-s-0', 'lead-s'],
+      ['lead-t-2', 'lead-t'],
     ]);
-    expect(otherSource.storedMessageIds.size).toBe(0);
+    expect(otherSource.storedMessages.size).toBe(0);
     expect(otherSource.leads.get('lead-s')?.version).toBe(1);
   });
 
@@ -431,7 +434,7 @@ describe('DynamoLeadRepository', () => {
 
     expect(calls).toBeGreaterThan(2);
     expect([...snapshot.leads.keys()]).toEqual(['lead-u']);
-    expect([...snapshot.storedMessageIds].sort()).toEqual([
+    expect([...snapshot.storedMessages.keys()].sort()).toEqual([
       'lead-u-1',
       'lead-u-2',
     ]);

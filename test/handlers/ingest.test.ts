@@ -145,6 +145,31 @@ describe('ingest handler', () => {
     },
   );
 
+  it('names the first lead of a duplicate on /v1/track', async () => {
+    const call = (userId: string) => ({
+      userId,
+      event: 'Demo Requested',
+      messageId: 'track-duplicate',
+    });
+    await send(eventV2, { path: '/v1/track', ...authorized(call('dup-a')) });
+
+    const { status, body } = await send(eventV2, {
+      path: '/v1/track',
+      ...authorized(call('dup-b')),
+    });
+
+    expect(status).toBe(200);
+    expect((body as IngestResult).results).toEqual([
+      {
+        index: 0,
+        messageId: 'track-duplicate',
+        status: 'duplicate',
+        leadId: 'dup-a',
+      },
+    ]);
+    expect(await backend.storedEvents('dup-b')).toEqual([]);
+  });
+
   it('lets the route decide the type of a single call', async () => {
     const userId = 'route-type';
     const call = { ...singleCall('track', userId), type: 'page' };

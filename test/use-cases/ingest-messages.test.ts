@@ -1,11 +1,15 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { MAX_OTHER_TRAITS } from '../../functions/domain/lead.js';
+import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getLead } from '../../functions/use-cases/get-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { SALES_TARGET } from '../../lib/definitions/event-routing.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
+import { holdNextCall } from '../support/held-call.js';
 
 describe('ingestMessages', () => {
   it('qualifies a CPO who viewed pricing and requested a demo', async () => {
@@ -85,6 +89,144 @@ describe('ingestMessages', () => {
     expect(again.events.published).toBe(0);
     expect(again.transitions).toEqual({ qualified: 0, recycled: 0 });
     expect(await repository.getLead('cpo-2')).toEqual(before);
+  });
+
+  describe('duplicate sent for another lead', () => {
+    const demo = (messageId: string, ids: Record<string, string>) => ({
+      type: 'track',
+      messageId,
+      event: 'Demo Requested',
+      ...ids,
+    });
+
+    it('names the lead that stored it first', async () => {
+      const { deps, clock, repository } = await realDependencies();
+      const ingest = (messages: unknown[]) =>
+        ingestMessages(deps, {
+          sourceId: 'default',
+          messages,
+          receivedAt: clock.now,
+        });
+      await ingest([demo('dup-user', { userId: 'first-user' })]);
+      await ingest([demo('dup-anon', { anonymousId: 'first-anon' })]);
+
+      const again = await ingest([
+        demo('dup-user', { userId: 'second-user' }),
+        demo('dup-anon', { anonymousId: 'second-anon' }),
+      ]);
+
+      expect(again.counts).toEqual({ scored: 0, duplicate: 2, rejected: 0 });
+      expect(again.results[0]).toMatchObject({
+        status: 'duplicate',
+        leadId: 'first-user',
+      });
+      expect(again.results[1]).toMatchObject({
+        status: 'duplicate',
+        leadId: 'anon:first-anon',
+      });
+      expect(again.leads).toEqual([]);
+      expect(await repository.getLead('second-user')).toBeUndefined();
+      expect(await repository.getLead('anon:second-anon')).toBeUndefined();
+    });
+
+    it('names the lead the first one was merged into', async () => {
+      const { deps, clock } = await realDependencies();
+      const ingest = (messages: unknown[]) =>
+        ingestMessages(deps, {
+          sourceId: 'default',
+          messages,
+          receivedAt: clock.now,
+        });
+      await ingest([demo('dup-merged', { anonymousId: 'visitor' })]);
+      await ingest([
+        {
+          type: 'identify',
+          messageId: 'dup-identify',
+          anonymousId: 'visitor',
+          userId: 'known-user',
+        },
+      ]);
+
+      const again = await ingest([demo('dup-merged', { userId: 'other' })]);
+
+      expect(again.results[0]).toMatchObject({
+        status: 'duplicate',
+        leadId: 'known-user',
+      });
+    });
+
+    it('names the lead of a request that stored it meanwhile', async () => {
+      const { deps, clock, repository } = await realDependencies();
+      const ingest = (messages: unknown[]) =>
+        ingestMessages(deps, {
+          sourceId: 'default',
+          messages,
+          receivedAt: clock.now,
+        });
+      // The second request reads no marker, then the first one stores the
+      // message, so the second one's write finds the marker.
+      const held = holdNextCall(deps.repository, 'readIngestSnapshot', {
+        when: 'after',
+      });
+      const late = ingest([demo('dup-race', { userId: 'late-user' })]);
+      await held.reached;
+      await ingest([demo('dup-race', { userId: 'early-user' })]);
+      held.release();
+
+      const result = await late;
+
+      expect(result.results[0]).toMatchObject({
+        status: 'duplicate',
+        leadId: 'early-user',
+      });
+      expect(await repository.getLead('late-user')).toBeUndefined();
+    });
+
+    it('does not name a first lead that is gone', async () => {
+      const { deps, clock, table } = await realDependencies();
+      const ingest = (messages: unknown[]) =>
+        ingestMessages(deps, {
+          sourceId: 'default',
+          messages,
+          receivedAt: clock.now,
+        });
+      await ingest([demo('dup-gone', { userId: 'gone-user' })]);
+      // A marker can outlive its lead while DynamoDB's time to live has
+      // removed the event but not yet the marker, which an erasure of
+      // the lead then cannot find.
+      await table.client.send(
+        new DeleteItemCommand({
+          TableName: table.tableName,
+          Key: marshall({ PK: 'LEAD#gone-user', SK: 'STATE' }),
+        }),
+      );
+
+      const again = await ingest([demo('dup-gone', { userId: 'next-user' })]);
+
+      expect(again.results[0]).toMatchObject({
+        status: 'duplicate',
+        leadId: 'next-user',
+      });
+    });
+
+    it('stores it anew after the first lead was erased', async () => {
+      const { deps, clock } = await realDependencies();
+      const ingest = (messages: unknown[]) =>
+        ingestMessages(deps, {
+          sourceId: 'default',
+          messages,
+          receivedAt: clock.now,
+        });
+      await ingest([demo('dup-erased', { userId: 'erased-user' })]);
+      await eraseLead(deps, 'erased-user');
+
+      const again = await ingest([demo('dup-erased', { userId: 'new-user' })]);
+
+      expect(again.results[0]).toMatchObject({
+        status: 'scored',
+        leadId: 'new-user',
+      });
+    });
   });
 
   it('summarizes a lead after a merged id wrote to it', async () => {

@@ -73,7 +73,7 @@ describe('updateLead', () => {
 
     await updateLead(deps, 'default', 'stale', [page('third')], clock.now, {
       state: prefetched,
-      storedMessageIds: new Set(),
+      storedMessages: new Map(),
     });
 
     const state = await deps.repository.getLead('stale');
@@ -109,7 +109,7 @@ describe('updateLead', () => {
       clock.now,
       {
         state: undefined,
-        storedMessageIds: new Set(['chunked-7']),
+        storedMessages: new Map([['chunked-7', 'chunked']]),
       },
     );
 

@@ -179,8 +179,8 @@ export class DynamoLeadRepository implements LeadRepository {
   async findStoredMessages(
     sourceId: string,
     messageIds: readonly string[],
-  ): Promise<Set<string>> {
-    const stored = new Set<string>();
+  ): Promise<Map<string, string>> {
+    const stored = new Map<string, string>();
     const unique = [...new Set(messageIds)];
     for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
       const keys = unique.slice(start, start + BATCH_GET_LIMIT).map((id) =>
@@ -190,8 +190,12 @@ export class DynamoLeadRepository implements LeadRepository {
         }),
       );
       for (const item of await this.batchGet(keys)) {
-        const partition = String(unmarshall(item)[TABLE_LAYOUT.partitionKey]);
-        stored.add(partition.slice(`MESSAGE#${sourceId}#`.length));
+        const fields = unmarshall(item);
+        const partition = String(fields[TABLE_LAYOUT.partitionKey]);
+        stored.set(
+          partition.slice(messagePartition(sourceId, '').length),
+          String(fields.leadId),
+        );
       }
     }
     return stored;
@@ -220,13 +224,17 @@ export class DynamoLeadRepository implements LeadRepository {
     ).flat();
     const snapshot: IngestSnapshot = {
       leads: new Map(),
-      storedMessageIds: new Set(),
+      storedMessages: new Map(),
     };
     const messagePrefix = messagePartition(sourceId, '');
     for (const item of found) {
-      const partition = String(unmarshall(item)[TABLE_LAYOUT.partitionKey]);
+      const fields = unmarshall(item);
+      const partition = String(fields[TABLE_LAYOUT.partitionKey]);
       if (partition.startsWith(messagePrefix)) {
-        snapshot.storedMessageIds.add(partition.slice(messagePrefix.length));
+        snapshot.storedMessages.set(
+          partition.slice(messagePrefix.length),
+          String(fields.leadId),
+        );
       } else {
         const state = itemToState(item);
         snapshot.leads.set(state.leadId, state);
