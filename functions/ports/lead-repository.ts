@@ -323,8 +323,9 @@ export interface LeadRepository {
    */
   saveAccountChange(change: AccountChange): Promise<void>;
   /**
-   * Lists a lead's history, newest first, at most `limit` per page.
-   * Cursors name no lead. With `cursorKey` (the lead's incarnationId) a
+   * Lists a lead's history, newest first, at most `limit` per page. The
+   * cursor is undefined when no entry follows the page. Cursors name no
+   * lead. With `cursorKey` (the lead's incarnationId) a
    * cursor carries a hash of it and the lead id, so a cursor returned
    * for one lead is rejected for another. Raises InvalidCursorError for a
    * cursor this call did not return for this lead.

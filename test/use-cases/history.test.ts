@@ -106,6 +106,33 @@ describe('lead history', () => {
     expect(pages).toBeGreaterThanOrEqual(3);
   });
 
+  it('ends with a null cursor on a full last page', async () => {
+    const { deps, clock } = await realDependencies();
+    for (let n = 0; n < 4; n += 1) {
+      await ingestMessages(deps, {
+        sourceId: 'default',
+        messages: [blogRead('full-pages', n)],
+        receivedAt: clock.now,
+      });
+      clock.advance(DAY_MS);
+    }
+
+    const all = await getHistory(deps, 'full-pages', { limit: 4 });
+    const first = await getHistory(deps, 'full-pages', { limit: 2 });
+    const second = await getHistory(deps, 'full-pages', {
+      limit: 2,
+      cursor: first.nextCursor ?? '',
+    });
+
+    expect(all.entries).toHaveLength(4);
+    expect(all.nextCursor).toBeNull();
+    expect(first.entries).toHaveLength(2);
+    expect(first.nextCursor).not.toBeNull();
+    expect(second.entries).toHaveLength(2);
+    expect(second.nextCursor).toBeNull();
+    expect([...first.entries, ...second.entries]).toEqual(all.entries);
+  });
+
   it('rejects a cursor of another lead', async () => {
     const { deps, clock } = await realDependencies();
     for (const userId of ['one', 'two']) {

@@ -464,16 +464,24 @@ export class DynamoLeadRepository implements LeadRepository {
         }),
         ScanIndexForward: false,
         ConsistentRead: true,
-        Limit: limit,
+        // One entry more than the page, so a cursor is returned only when
+        // an entry follows the page.
+        Limit: limit + 1,
         ExclusiveStartKey: start,
       }),
     );
+    const entries = Items.slice(0, limit);
+    const last = entries.at(-1);
+    // A query that stopped at DynamoDB's 1 MB response size can return
+    // fewer entries than requested with more left to read, and then
+    // LastEvaluatedKey is the position after the page.
+    const next =
+      Items.length > limit && last !== undefined
+        ? keyOf(unmarshall(last))
+        : LastEvaluatedKey;
     return {
-      entries: Items.map(itemToHistory),
-      cursor:
-        LastEvaluatedKey === undefined
-          ? undefined
-          : encodeHistoryCursor(LastEvaluatedKey, tag),
+      entries: entries.map(itemToHistory),
+      cursor: next === undefined ? undefined : encodeHistoryCursor(next, tag),
     };
   }
 
