@@ -48,56 +48,70 @@ const INVISIBLE_ONLY =
   /^[\p{Cf}\p{Default_Ignorable_Code_Point}\p{White_Space}]+$/u;
 
 /**
- * Checks what every key-forming id needs beyond its type: well-formed
- * Unicode (a lone surrogate cannot be written in a URL, so the lead could
- * never be read), no control characters and at most MAX_ID_BYTES bytes.
+ * Returns one message per rule of every key-forming id that `text`
+ * breaks. The rules are well-formed Unicode, no control characters and
+ * at most `maxBytes` bytes in UTF-8. A lone surrogate cannot be written
+ * in a URL, so its lead could never be read.
  */
-function checkIdText(text: string, context: z.RefinementCtx): void {
+export function idTextIssues(text: string, maxBytes = MAX_ID_BYTES): string[] {
   if (LONE_SURROGATE.test(text)) {
-    context.addIssue({
-      code: 'custom',
-      message:
-        'must be well-formed Unicode; it contains a lone surrogate (U+D800 to U+DFFF). Send the id as valid Unicode text.',
-    });
-    return;
+    return [
+      'must be well-formed Unicode; it contains a lone surrogate (U+D800 to U+DFFF). Send the id as valid Unicode text.',
+    ];
   }
+  const issues: string[] = [];
   if (CONTROL_CHARACTER.test(text)) {
-    context.addIssue({
-      code: 'custom',
-      message:
-        'must not contain control characters (U+0000 to U+001F, U+007F to U+009F). Remove them from the id.',
-    });
+    issues.push(
+      'must not contain control characters (U+0000 to U+001F, U+007F to U+009F). Remove them from the id.',
+    );
   }
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_ID_BYTES) {
-    context.addIssue({
-      code: 'custom',
-      message: `is ${bytes} bytes in UTF-8; the limit is ${MAX_ID_BYTES} bytes. Send a shorter id.`,
-    });
+  if (bytes > maxBytes) {
+    issues.push(
+      `is ${bytes} bytes in UTF-8; the limit is ${maxBytes} bytes. Send a shorter id.`,
+    );
   }
+  return issues;
 }
 
 /**
- * Checks a lead-forming id (userId, anonymousId, groupId, previousId):
- * the checks of every id, and text that displays as what it is, because
- * people read these ids in lead lists and CRM records.
+ * Returns one message per rule that a lead-forming id breaks: userId,
+ * anonymousId, groupId, previousId, or the part of a lead or account id
+ * made of one. These ids follow the rules of every id, and they must
+ * display as what they are, because people read them in lead lists and
+ * CRM records. The message of an invisible id suggests leaving out an
+ * `optional` one.
  */
-function checkLeadIdText(text: string, context: z.RefinementCtx): void {
-  checkIdText(text, context);
+export function leadIdTextIssues(
+  text: string,
+  options: { optional: boolean; maxBytes?: number },
+): string[] {
+  const issues = idTextIssues(text, options.maxBytes);
   if (BIDI_CONTROL.test(text)) {
-    context.addIssue({
-      code: 'custom',
-      message:
-        'must not contain bidirectional controls (U+202A to U+202E, U+2066 to U+2069), which make an id display in another order than it is stored. Remove them from the id.',
-    });
+    issues.push(
+      'must not contain bidirectional controls (U+202A to U+202E, U+2066 to U+2069), which make an id display in another order than it is stored. Remove them from the id.',
+    );
   }
   if (INVISIBLE_ONLY.test(text)) {
-    context.addIssue({
-      code: 'custom',
-      message:
-        'consists only of invisible characters (format characters such as U+200B, or white space), so the lead would look nameless. Send a visible id, or leave the field out.',
-    });
+    issues.push(
+      `consists only of invisible characters (format characters such as U+200B, or white space), so the lead would look nameless. ${options.optional ? 'Send a visible id, or leave the field out.' : 'Use a visible id.'}`,
+    );
   }
+  return issues;
+}
+
+function addIssues(messages: string[], context: z.RefinementCtx): void {
+  for (const message of messages) {
+    context.addIssue({ code: 'custom', message });
+  }
+}
+
+function checkIdText(text: string, context: z.RefinementCtx): void {
+  addIssues(idTextIssues(text), context);
+}
+
+function checkLeadIdText(text: string, context: z.RefinementCtx): void {
+  addIssues(leadIdTextIssues(text, { optional: true }), context);
 }
 
 /**
@@ -346,15 +360,22 @@ function checkNormalizedEmailBytes(
 ): void {
   // A refinement of the whole message also runs when this id failed its
   // own check, so it may still be a number or any other JSON value.
-  if (typeof id !== 'string' || !isEmailAddress(id)) return;
-  const bytes = Buffer.byteLength(normalizeEmail(id), 'utf8');
-  if (bytes > MAX_ID_BYTES) {
-    context.addIssue({
-      code: 'custom',
-      path: [field],
-      message: `is ${bytes} bytes in UTF-8 once normalized as an email address (NFC, lower case); the limit is ${MAX_ID_BYTES} bytes. Send a shorter id.`,
-    });
+  if (typeof id !== 'string') return;
+  const message = normalizedEmailBytesIssue(id);
+  if (message !== undefined) {
+    context.addIssue({ code: 'custom', path: [field], message });
   }
+}
+
+/**
+ * Returns the issue of an email-shaped user id over MAX_ID_BYTES once
+ * normalized as a lead id, or undefined for any other id.
+ */
+export function normalizedEmailBytesIssue(id: string): string | undefined {
+  if (!isEmailAddress(id)) return undefined;
+  const bytes = Buffer.byteLength(normalizeEmail(id), 'utf8');
+  if (bytes <= MAX_ID_BYTES) return undefined;
+  return `is ${bytes} bytes in UTF-8 once normalized as an email address (NFC, lower case); the limit is ${MAX_ID_BYTES} bytes. Send a shorter id.`;
 }
 
 export type SegmentMessage = z.infer<typeof segmentMessageSchema>;

@@ -1,7 +1,13 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
+import { normalizeCompanyName } from '../domain/company-name.js';
 import { ValidationError } from '../domain/errors.js';
+import { leadIdTextIssues } from '../domain/messages.js';
 import type { AccountView } from '../use-cases/get-account.js';
-import { fitsBytes, MAX_ACCOUNT_PATH_ID_BYTES } from './path-id.js';
+import {
+  fitsBytes,
+  MAX_ACCOUNT_PATH_ID_BYTES,
+  rejectedPathIdError,
+} from './path-id.js';
 
 /** The kinds of account id that ingest writes, as `<kind>:<name>`. */
 const ACCOUNT_KIND = /^\s*(group|domain|company):/;
@@ -34,18 +40,38 @@ export function accountIdOf(request: ApiRequest): string {
       [
         {
           field: 'accountId',
-          message: `must start with group:, domain: or company:, got "${accountId}"`,
+          message: 'must start with group:, domain: or company:',
         },
       ],
     );
   }
-  if (accountId.slice(kind[0].length).trim() === '') {
+  const name = accountId.slice(kind[0].length);
+  if (name.trim() === '') {
     throw new ValidationError(
       `The account id names no ${kind[1]} after "${kind[1]}:", such as /accounts/domain:acme.example.`,
       [
         {
           field: 'accountId',
           message: `must name a ${kind[1]} after "${kind[1]}:"`,
+        },
+      ],
+    );
+  }
+  // A group id is an id of a message, and a domain or company name
+  // becomes one, so the rules of lead-forming ids apply to the name.
+  const issues = leadIdTextIssues(name.trim(), {
+    optional: false,
+    maxBytes: MAX_ACCOUNT_PATH_ID_BYTES,
+  });
+  if (issues.length > 0) throw rejectedPathIdError('accountId', issues);
+  if (kind[1] === 'company' && normalizeCompanyName(name) === '') {
+    throw new ValidationError(
+      'The company name in the account id is only punctuation, symbols and spaces, which form no account. Send a name with letters or digits, such as /accounts/company:acme.',
+      [
+        {
+          field: 'accountId',
+          message:
+            'must name a company with letters or digits after "company:"',
         },
       ],
     );

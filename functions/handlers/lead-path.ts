@@ -1,10 +1,18 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
-import { ANONYMOUS_PREFIX } from '../domain/identity.js';
+import { ANONYMOUS_PREFIX, ESCAPED_USER_PREFIX } from '../domain/identity.js';
+import {
+  leadIdTextIssues,
+  normalizedEmailBytesIssue,
+} from '../domain/messages.js';
 import type { ErasureResult } from '../use-cases/erase-lead.js';
 import type { HistoryView } from '../use-cases/get-history.js';
 import type { LeadView } from '../use-cases/get-lead.js';
-import { fitsBytes, MAX_LEAD_PATH_ID_BYTES } from './path-id.js';
+import {
+  fitsBytes,
+  MAX_LEAD_PATH_ID_BYTES,
+  rejectedPathIdError,
+} from './path-id.js';
 
 /** Returns the lead id of a `/leads/{leadId}` path. */
 export function leadIdOf(request: ApiRequest): string {
@@ -41,7 +49,27 @@ export function leadIdOf(request: ApiRequest): string {
       ],
     );
   }
+  const issues = leadIdIssues(leadId.trim());
+  if (issues.length > 0) throw rejectedPathIdError('leadId', issues);
   return leadId;
+}
+
+/**
+ * Returns what a lead id breaks of the rules ingest applies to the id it
+ * came from: the anonymous id after `anon:`, the user id after the `~`
+ * that escapes it, or else the user id itself.
+ */
+function leadIdIssues(leadId: string): string[] {
+  const options = { optional: false };
+  if (leadId.startsWith(ANONYMOUS_PREFIX)) {
+    return leadIdTextIssues(leadId.slice(ANONYMOUS_PREFIX.length), options);
+  }
+  if (leadId.startsWith(ESCAPED_USER_PREFIX)) {
+    return leadIdTextIssues(leadId.slice(ESCAPED_USER_PREFIX.length), options);
+  }
+  const issues = leadIdTextIssues(leadId, options);
+  const normalized = normalizedEmailBytesIssue(leadId);
+  return normalized === undefined ? issues : [...issues, normalized];
 }
 
 /**

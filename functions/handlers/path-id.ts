@@ -1,4 +1,5 @@
 import { MAX_ACCOUNT_ID_BYTES } from '../domain/account.js';
+import { ValidationError } from '../domain/errors.js';
 import { ANONYMOUS_PREFIX } from '../domain/identity.js';
 import { MAX_ID_BYTES } from '../domain/messages.js';
 
@@ -15,4 +16,21 @@ export const MAX_ACCOUNT_PATH_ID_BYTES = MAX_ACCOUNT_ID_BYTES;
 /** Returns whether an id is at most `limit` bytes in UTF-8. */
 export function fitsBytes(id: string, limit: number): boolean {
   return Buffer.byteLength(id, 'utf8') <= limit;
+}
+
+/**
+ * Returns the error of a path id that breaks the rules ingest applies to
+ * ids, with one issue per rule. Neither the error nor its issues quote
+ * the id, because it can contain characters that change how the response
+ * displays.
+ */
+export function rejectedPathIdError(
+  field: 'leadId' | 'accountId',
+  issues: readonly string[],
+): ValidationError {
+  const subject = field === 'leadId' ? 'lead' : 'account';
+  return new ValidationError(
+    `The ${subject} id in the path breaks a rule that ingest applies to ids, so no ${subject} can have it. Each error names the rule and the fix.`,
+    issues.map((message) => ({ field, message })),
+  );
 }

@@ -64,6 +64,29 @@ describe('leadIdOf', () => {
     },
   );
 
+  it.each([
+    ['a lone surrogate', 'a\ud800b', 'must be well-formed Unicode'],
+    ['a control character', 'a\u0000b', 'must not contain control'],
+    ['a bidi override', '\u202ejane', 'must not contain bidirectional'],
+    ['an anonymous id of U+200B', 'anon:\u200b', 'invisible characters'],
+    ['an escaped user id of U+2060', '~\u2060', 'invisible characters'],
+  ])('rejects %s as ingest does', (_name, leadId, reason) => {
+    const error = validationErrorOf(() => leadIdOf(request({ leadId })));
+
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]?.field).toBe('leadId');
+    expect(error.issues[0]?.message).toContain(reason);
+    expect(error.message).not.toContain(leadId);
+    expect(error.issues[0]?.message).not.toContain(leadId);
+  });
+
+  it.each(['jane', 'anon:b1', '~anon:a1', 'Jane@Acme.example', 'zoë'])(
+    'accepts %s',
+    (leadId) => {
+      expect(leadIdOf(request({ leadId }))).toBe(leadId);
+    },
+  );
+
   it('rejects a lead id over the DynamoDB key limit of 2048 bytes', () => {
     const error = validationErrorOf(() =>
       leadIdOf(request({ leadId: 'a'.repeat(3000) })),
@@ -104,6 +127,28 @@ describe('accountIdOf', () => {
       expect(error.issues).toHaveLength(1);
       expect(error.issues[0]?.field).toBe('accountId');
       expect(error.issues[0]?.message).toMatch(/^must name a \w+ after "/);
+    },
+  );
+
+  it.each([
+    ['group:a\u0000b', 'must not contain control'],
+    ['domain:\u200b', 'invisible characters'],
+    ['company:\u202eacme', 'must not contain bidirectional'],
+    ['company:\u2764\ufe0f', 'with letters or digits'],
+    ['company:...', 'with letters or digits'],
+  ])('rejects %j, which no account can have', (accountId, reason) => {
+    const error = validationErrorOf(() => accountIdOf(request({ accountId })));
+
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]?.field).toBe('accountId');
+    expect(error.issues[0]?.message).toContain(reason);
+    expect(error.message).not.toContain(accountId);
+  });
+
+  it.each(['group:Acme 1', 'domain:acme.example', 'company:ACME, Inc.'])(
+    'accepts %s',
+    (accountId) => {
+      expect(accountIdOf(request({ accountId }))).toBe(accountId);
     },
   );
 
