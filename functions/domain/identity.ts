@@ -1,3 +1,4 @@
+import { leadIdTextIssues } from './id-text.js';
 import { normalizeText } from './issues.js';
 import type { TrackingEvent } from './messages.js';
 
@@ -30,7 +31,10 @@ export function normalizeEmail(text: string): string {
 /**
  * Returns the normalized domain of an email address (the part after the
  * last @) or of a bare domain name, without a trailing dot. Returns
- * undefined for text that is neither.
+ * undefined for text that is neither, and for a domain with characters
+ * no domain name has: control characters and format characters such as
+ * U+200B or the bidirectional controls, which would form an account that
+ * looks like another one.
  */
 export function emailDomainOf(text: string): string | undefined {
   const normalized = normalizeText(text);
@@ -39,7 +43,12 @@ export function emailDomainOf(text: string): string | undefined {
     /\.$/,
     '',
   );
-  if (domain === '' || /[\s@/]/u.test(domain) || !domain.includes('.')) {
+  if (
+    domain === '' ||
+    /[\s@/\p{Cf}]/u.test(domain) ||
+    !domain.includes('.') ||
+    leadIdTextIssues(domain, { optional: false }).length > 0
+  ) {
     return undefined;
   }
   return domain;

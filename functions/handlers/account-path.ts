@@ -1,7 +1,7 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { normalizeCompanyName } from '../domain/company-name.js';
 import { ValidationError } from '../domain/errors.js';
-import { leadIdTextIssues } from '../domain/messages.js';
+import { leadIdTextIssues } from '../domain/id-text.js';
 import type { AccountView } from '../use-cases/get-account.js';
 import {
   fitsBytes,

@@ -1,10 +1,8 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
+import { leadIdTextIssues } from '../domain/id-text.js';
 import { ANONYMOUS_PREFIX, ESCAPED_USER_PREFIX } from '../domain/identity.js';
-import {
-  leadIdTextIssues,
-  normalizedEmailBytesIssue,
-} from '../domain/messages.js';
+import { normalizedEmailBytesIssue } from '../domain/messages.js';
 import type { ErasureResult } from '../use-cases/erase-lead.js';
 import type { HistoryView } from '../use-cases/get-history.js';
 import type { LeadView } from '../use-cases/get-lead.js';

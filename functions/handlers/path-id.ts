@@ -1,7 +1,7 @@
 import { MAX_ACCOUNT_ID_BYTES } from '../domain/account.js';
 import { ValidationError } from '../domain/errors.js';
+import { MAX_ID_BYTES } from '../domain/id-text.js';
 import { ANONYMOUS_PREFIX } from '../domain/identity.js';
-import { MAX_ID_BYTES } from '../domain/messages.js';
 
 /**
  * Maximum size in UTF-8 bytes of a lead id in a path: the longest lead

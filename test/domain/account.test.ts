@@ -165,6 +165,17 @@ describe('accountOf', () => {
     expect(accountOf(lead, policy)?.accountId).toBe('domain:acme.example');
   });
 
+  it('falls back to the company when the email domain is malformed', () => {
+    const lead = leadWith('lead-9', {
+      email: 'ann@\u202eelpmaxe.acme',
+      company: 'Acme Corp',
+    });
+    expect(accountOf(lead, policy)).toEqual({
+      accountId: 'company:acme',
+      source: 'company',
+    });
+  });
+
   it.each(['ann@gmail.com', 'ann@mail.yahoo.co.uk', 'ann@web.de'])(
     'forms no account from the personal address %s',
     (email) => {

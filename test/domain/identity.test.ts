@@ -87,6 +87,11 @@ describe('emailDomainOf', () => {
     { text: 'localhost', domain: undefined },
     { text: 'ann@', domain: undefined },
     { text: 'https://example.com/x', domain: undefined },
+    { text: 'ann@Bücher.example', domain: 'bücher.example' },
+    { text: 'ann@acme\u0000.example', domain: undefined },
+    { text: 'ann@\u202eelpmaxe.acme', domain: undefined },
+    { text: 'ann@ac\u200bme.example', domain: undefined },
+    { text: 'ann@acme.example\u2066', domain: undefined },
   ])('reads $text as $domain', ({ text, domain }) => {
     expect(emailDomainOf(text)).toBe(domain);
   });

@@ -1,0 +1,89 @@
+/**
+ * Rules for the text of ids that become parts of DynamoDB keys and that
+ * people read in lead lists, account views and CRM records.
+ */
+
+/**
+ * Maximum size of an id in UTF-8 bytes. Ids become parts of DynamoDB keys,
+ * which DynamoDB limits in bytes (2048 for a partition key, 1024 for a
+ * sort key), so a limit in characters would let multi-byte ids through.
+ */
+export const MAX_ID_BYTES = 512;
+
+/**
+ * A surrogate not part of a pair. With the `u` flag a pair is one code
+ * point, so only lone surrogates match (String.prototype.isWellFormed is
+ * ES2024, beyond this project's ES2022 library).
+ */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+
+/** A control character (category Cc): U+0000 to U+001F, U+007F to U+009F. */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * Bidirectional embedding, override and isolate controls (U+202A to U+202E,
+ * U+2066 to U+2069). They make an id display in another order than it is
+ * stored ("\u202eevil" shows as "live"), so a lead could pass for another.
+ */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * Text made only of characters that display as nothing: format characters
+ * (category Cf, such as U+200B ZERO WIDTH SPACE), other default-ignorable
+ * code points (such as U+3164 HANGUL FILLER) and white space.
+ */
+const INVISIBLE_ONLY =
+  /^[\p{Cf}\p{Default_Ignorable_Code_Point}\p{White_Space}]+$/u;
+
+/**
+ * Returns one message per rule of every key-forming id that `text`
+ * breaks. The rules are well-formed Unicode, no control characters and
+ * at most `maxBytes` bytes in UTF-8. A lone surrogate cannot be written
+ * in a URL, so its lead could never be read.
+ */
+export function idTextIssues(text: string, maxBytes = MAX_ID_BYTES): string[] {
+  if (LONE_SURROGATE.test(text)) {
+    return [
+      'must be well-formed Unicode; it contains a lone surrogate (U+D800 to U+DFFF). Send the id as valid Unicode text.',
+    ];
+  }
+  const issues: string[] = [];
+  if (CONTROL_CHARACTER.test(text)) {
+    issues.push(
+      'must not contain control characters (U+0000 to U+001F, U+007F to U+009F). Remove them from the id.',
+    );
+  }
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) {
+    issues.push(
+      `is ${bytes} bytes in UTF-8; the limit is ${maxBytes} bytes. Send a shorter id.`,
+    );
+  }
+  return issues;
+}
+
+/**
+ * Returns one message per rule that a lead-forming id breaks: userId,
+ * anonymousId, groupId, previousId, or the part of a lead or account id
+ * made of one. These ids follow the rules of every id, and they must
+ * display as what they are, because people read them in lead lists and
+ * CRM records. The message of an invisible id suggests leaving out an
+ * `optional` one.
+ */
+export function leadIdTextIssues(
+  text: string,
+  options: { optional: boolean; maxBytes?: number },
+): string[] {
+  const issues = idTextIssues(text, options.maxBytes);
+  if (BIDI_CONTROL.test(text)) {
+    issues.push(
+      'must not contain bidirectional controls (U+202A to U+202E, U+2066 to U+2069), which make an id display in another order than it is stored. Remove them from the id.',
+    );
+  }
+  if (INVISIBLE_ONLY.test(text)) {
+    issues.push(
+      `consists only of invisible characters (format characters such as U+200B, or white space), so the lead would look nameless. ${options.optional ? 'Send a visible id, or leave the field out.' : 'Use a visible id.'}`,
+    );
+  }
+  return issues;
+}
