@@ -23,6 +23,7 @@ import {
 } from '../functions/adapters/dynamodb/table-layout.js';
 import {
   DEFAULT_ROUTING_TARGETS,
+  deadLetterQueueName,
   type RoutingTarget,
   resourceName,
   ruleOf,
@@ -89,7 +90,7 @@ export async function createEventRouting(
   for (const target of targets) {
     const name = resourceName(stage, target.id);
     const queue = await createQueue(sqs, name);
-    const deadLetterQueue = await createQueue(sqs, `${name}-dlq`);
+    const deadLetterQueue = await createQueue(sqs, deadLetterQueueName(name));
     queueUrls[target.id] = queue.url;
     const rule = ruleOf(target);
     const ruleName = resourceName(stage, rule.nameSuffix);

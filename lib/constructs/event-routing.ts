@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import {
   type ApiDestinationTarget as ApiDestinationDefinition,
   DEFAULT_ROUTING_TARGETS,
+  deadLetterQueueName,
   EVENT_SOURCE,
   type QueueTarget,
   queueOf,
@@ -100,7 +101,7 @@ export class EventRouting extends Construct {
     const name = resourceName(stageName, definition.nameSuffix);
     const deadLetterQueue = this.deadLetterQueue(
       `${definition.id}DeadLetter`,
-      `${name}-dlq`,
+      deadLetterQueueName(name),
     );
     const queue = new Queue(this, definition.id, {
       queueName: name,
@@ -137,7 +138,7 @@ export class EventRouting extends Construct {
     });
     const deadLetterQueue = this.deadLetterQueue(
       `${id}DeadLetter`,
-      `${name}-dlq`,
+      deadLetterQueueName(name),
     );
     Validations.of(deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',

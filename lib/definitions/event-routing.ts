@@ -10,16 +10,24 @@ import { z } from 'zod';
 /** Source of every event the engine publishes. */
 export const EVENT_SOURCE = 'mql-engine';
 
+/** Suffix of the name of each target's dead-letter queue. */
+const DEAD_LETTER_SUFFIX = '-dlq';
+
 /**
  * Target ids become part of resource names, `mql-engine-<stage>-<id>`,
  * which must fit EventBridge's 64 characters with a 20-character stage.
+ * An id ending in `-dlq` would name the same queue as the dead-letter
+ * queue of the target whose id it extends.
  */
 const targetIdSchema = z
   .string()
   .regex(
     /^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$/,
     'must be 1 to 20 lower-case letters, digits or hyphens, starting with a letter',
-  );
+  )
+  .refine((id) => !id.endsWith(DEAD_LETTER_SUFFIX), {
+    message: `must not end in ${DEAD_LETTER_SUFFIX}, which the engine appends to the queue name of each target's dead-letter queue; choose another id`,
+  });
 
 /**
  * Delivery retries of a rule target, EventBridge's RetryPolicy. Events
@@ -246,6 +254,11 @@ export function ruleOf(target: RoutingTarget): RuleDefinition {
 
 /** The queue of the default sales target. */
 export const SALES_QUEUE: QueueDefinition = queueOf(SALES_TARGET);
+
+/** Returns the name of the dead-letter queue of a target's resource name. */
+export function deadLetterQueueName(name: string): string {
+  return `${name}${DEAD_LETTER_SUFFIX}`;
+}
 
 /** Returns the name of a stage's resource: `mql-engine-<stage>[-suffix]`. */
 export function resourceName(stage: string, suffix?: string): string {

@@ -7,6 +7,12 @@ import { DEFAULT_MODEL_FILE } from '../../lib/stage-config.js';
 import { createApp } from './support/synthesize.js';
 
 const PROD_ALARMS = { alarms: { emails: ['ops@example.com'] } };
+const SALES_QUEUE_TARGET = {
+  type: 'queue',
+  id: 'sales',
+  description: 'Sales.',
+  eventPattern: { 'detail-type': ['Lead Qualified'] },
+};
 
 let workDir: string;
 
@@ -95,6 +101,18 @@ describe('addStageStack', () => {
       'writeKeySecretName: must be 1 to 512',
     ],
     ['the log level is unknown', { logLevel: 'TRACE' }, 'logLevel: '],
+    [
+      'a target id ends in -dlq',
+      {
+        events: {
+          targets: [
+            { ...SALES_QUEUE_TARGET },
+            { ...SALES_QUEUE_TARGET, id: 'sales-dlq' },
+          ],
+        },
+      },
+      'events.targets[1].id: must not end in -dlq',
+    ],
   ])('fails synthesis when %s', (_case, values, message) => {
     const build = buildStage('dev', values);
 
