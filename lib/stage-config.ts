@@ -22,6 +22,7 @@ import {
   DEFAULT_ROUTING_TARGETS,
   eventSettingsSchema,
 } from './definitions/event-routing.js';
+import { secretNameSchema } from './definitions/secret-name.js';
 import { mergeDefaults } from './merge-defaults.js';
 import {
   adminAuthSchema,
@@ -32,7 +33,6 @@ import {
   logLevelSchema,
   positiveNumberUpTo,
   sweepTimeoutSeconds,
-  writeKeySecretNameSchema,
 } from './stage-settings.js';
 
 /** Model file of stages that set no modelFile, from the project root. */
@@ -132,7 +132,7 @@ const stageFieldsSchema = z
      * so that keys rotate without a deployment. Default:
      * `mql-engine/<stage>/write-keys`.
      */
-    writeKeySecretName: writeKeySecretNameSchema.optional(),
+    writeKeySecretName: secretNameSchema.optional(),
     /**
      * Partitions of the review index the sweep reads. NOTE: lowering it
      * after deployment leaves items in the removed shards unswept until

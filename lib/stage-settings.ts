@@ -59,12 +59,6 @@ export function positiveNumberUpTo(max: number, note = '') {
  */
 const MAX_ALARM_ACTIONS = 5;
 
-/**
- * Secrets Manager reads a name that ends in a hyphen and six characters as
- * a partial ARN, so such names resolve to the wrong secret.
- */
-const SECRET_SUFFIX_LIKE = /-[A-Za-z0-9]{6}$/;
-
 /** Authorization of every admin route, such as `GET /leads/{leadId}`. */
 export const adminAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('iam') }).strict(),
@@ -144,6 +138,30 @@ export type FunctionName = keyof z.output<typeof functionsSchema>;
 /** Powertools log levels a stage may set; lower levels log more. */
 export const logLevelSchema = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']);
 
+/**
+ * Returns a refinement that adds an issue at each item whose `key`
+ * repeats an earlier item's. A repeated email would make the stack
+ * subscribe an address twice, which the CDK rejects with a stack trace,
+ * and a repeated topic would be notified twice by every alarm.
+ */
+function rejectRepeats<T>(field: string, key: (item: T) => string) {
+  return (items: T[], context: z.RefinementCtx) => {
+    const firstIndexes = new Map<string, number>();
+    items.forEach((item, index) => {
+      const firstIndex = firstIndexes.get(key(item));
+      if (firstIndex === undefined) {
+        firstIndexes.set(key(item), index);
+        return;
+      }
+      context.addIssue({
+        code: 'custom',
+        path: [index],
+        message: `must not repeat ${field}[${firstIndex}]; remove one of them`,
+      });
+    });
+  };
+}
+
 export const alarmsSchema = z
   .object({
     /** Existing SNS topics notified when an alarm fires or recovers. */
@@ -156,9 +174,19 @@ export const alarmsSchema = z
             'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:alerts',
           ),
       )
+      .superRefine(rejectRepeats('alarms.topicArns', (arn) => arn))
       .default([]),
-    /** Addresses subscribed to a topic the stack creates. */
-    emails: z.array(z.email('must be an email address')).max(20).default([]),
+    /**
+     * Addresses subscribed to a topic the stack creates. Addresses that
+     * differ only in case count as one mailbox.
+     */
+    emails: z
+      .array(z.email('must be an email address'))
+      .max(20)
+      .superRefine(
+        rejectRepeats('alarms.emails', (email) => email.toLowerCase()),
+      )
+      .default([]),
     /** Age in minutes of an unpublished outbox entry that raises an alarm. */
     outboxAgeMinutes: integerBetween(1, 1_440, ' minutes').default(15),
     /** Share of API responses with a 5xx status, in percent, that raises an alarm. */
@@ -176,18 +204,6 @@ export const alarmsSchema = z
   );
 
 export type AlarmSettings = z.output<typeof alarmsSchema>;
-
-/** Name of the Secrets Manager secret that stores the write key digests. */
-export const writeKeySecretNameSchema = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9/_+=.@-]{1,512}$/,
-    'must be 1 to 512 letters, digits or /_+=.@- characters',
-  )
-  .refine((name) => !SECRET_SUFFIX_LIKE.test(name), {
-    message:
-      'must not end with a hyphen and six characters, which Secrets Manager reads as the random suffix of an ARN',
-  });
 
 /** Returns the default secret name of a stage's write key digests. */
 export function defaultWriteKeySecretName(stageName: string): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretNameSchema } from './secret-name.js';
 
 /**
  * Event bus, routing targets, rules and queues, as plain data. The stage
@@ -118,9 +119,6 @@ const httpsUrl = z.url({
   protocol: /^https$/,
   error: 'must be an https URL',
 });
-
-/** Name of a Secrets Manager secret whose value is the plain secret. */
-const secretNameSchema = z.string().min(1).max(512);
 
 const connectionAuthSchema = z.discriminatedUnion('type', [
   z

@@ -13,6 +13,14 @@ const SALES_QUEUE_TARGET = {
   description: 'Sales.',
   eventPattern: { 'detail-type': ['Lead Qualified'] },
 };
+/** An API destination target without its auth. */
+const CRM_TARGET = {
+  type: 'api-destination',
+  id: 'crm',
+  description: 'CRM.',
+  eventPattern: { 'detail-type': ['Lead Qualified'] },
+  endpoint: 'https://crm.example.com/hooks/mql',
+};
 
 let workDir: string;
 
@@ -112,6 +120,60 @@ describe('addStageStack', () => {
         },
       },
       'events.targets[1].id: must not end in -dlq',
+    ],
+    [
+      'an alarm email is listed twice',
+      { alarms: { emails: ['ops@example.com', 'Ops@example.com'] } },
+      'alarms.emails[1]: must not repeat alarms.emails[0]',
+    ],
+    [
+      'an alarm topic is listed twice',
+      {
+        alarms: {
+          topicArns: [
+            'arn:aws:sns:eu-west-1:123456789012:alerts',
+            'arn:aws:sns:eu-west-1:123456789012:alerts',
+          ],
+        },
+      },
+      'alarms.topicArns[1]: must not repeat alarms.topicArns[0]',
+    ],
+    [
+      'a connection secret name contains a colon',
+      {
+        events: {
+          targets: [
+            {
+              ...CRM_TARGET,
+              auth: {
+                type: 'api-key',
+                headerName: 'x-api-key',
+                secretName: 'crm:key',
+              },
+            },
+          ],
+        },
+      },
+      'events.targets[0].auth.secretName: must be 1 to 512',
+    ],
+    [
+      'a client secret name contains a colon',
+      {
+        events: {
+          targets: [
+            {
+              ...CRM_TARGET,
+              auth: {
+                type: 'oauth-client-credentials',
+                authorizationEndpoint: 'https://login.example.com/token',
+                clientId: 'mql-engine',
+                clientSecretName: 'crm:secret',
+              },
+            },
+          ],
+        },
+      },
+      'events.targets[0].auth.clientSecretName: must be 1 to 512',
     ],
   ])('fails synthesis when %s', (_case, values, message) => {
     const build = buildStage('dev', values);
