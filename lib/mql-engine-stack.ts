@@ -13,7 +13,12 @@ import { LeadTable } from './constructs/lead-table.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { ScoringFunctions } from './constructs/scoring-functions.js';
 import { TrackingApi } from './constructs/tracking-api.js';
-import { queueOf, resourceName } from './definitions/event-routing.js';
+import { hasQueryString } from './definitions/endpoint-url.js';
+import {
+  queueOf,
+  type RoutingTarget,
+  resourceName,
+} from './definitions/event-routing.js';
 import type { BundledModel } from './scoring-model.js';
 import type { StageConfig } from './stage-config.js';
 
@@ -55,6 +60,7 @@ export class MqlEngineStack extends Stack {
           'their own rules to the bus.',
       );
     }
+    this.warnOfQueryStrings(config.events.targets);
     new EventSchemas(this, 'Schemas', { stageName: config.stageName });
     const functions = new ScoringFunctions(this, 'Functions', {
       projectRoot: props.projectRoot,
@@ -111,6 +117,25 @@ export class MqlEngineStack extends Stack {
     for (const [id, value] of Object.entries(values)) {
       new CfnOutput(this, id, { value });
     }
+  }
+
+  /**
+   * Warns of each API destination endpoint with a query string, because
+   * the URL is written into the template, where a token in it is visible
+   * to anyone who reads the stack. A query string may also hold values
+   * that are not secret, so it is a warning rather than an error.
+   */
+  private warnOfQueryStrings(targets: readonly RoutingTarget[]): void {
+    targets.forEach((target, index) => {
+      if (target.type !== 'api-destination') return;
+      if (!hasQueryString(target.endpoint)) return;
+      Annotations.of(this).addWarningV2(
+        'mql-engine:endpoint-query-string',
+        `events.targets[${index}].endpoint has a query string, which is ` +
+          'written into the template. Put a token or other credential in ' +
+          "the connection's auth secret instead.",
+      );
+    });
   }
 }
 

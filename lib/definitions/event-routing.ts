@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { eventBridgeUrlSchema } from './endpoint-url.js';
 import { secretNameSchema } from './secret-name.js';
 
 /**
@@ -115,11 +116,6 @@ function checkPatternFields(
   }
 }
 
-const httpsUrl = z.url({
-  protocol: /^https$/,
-  error: 'must be an https URL',
-});
-
 const connectionAuthSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -134,7 +130,7 @@ const connectionAuthSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('oauth-client-credentials'),
       /** Token endpoint of the authorization server. */
-      authorizationEndpoint: httpsUrl,
+      authorizationEndpoint: eventBridgeUrlSchema,
       clientId: z.string().min(1),
       /** Secret whose value is the client secret. */
       clientSecretName: secretNameSchema,
@@ -163,7 +159,7 @@ export const routingTargetSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('api-destination'),
       ...targetFields,
-      endpoint: httpsUrl,
+      endpoint: eventBridgeUrlSchema,
       httpMethod: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
       /** Invocations per second EventBridge sends at most. */
       rateLimitPerSecond: z.number().int().min(1).max(300).default(10),

@@ -51,7 +51,7 @@ const CRM_CONFIG = {
           type: 'oauth-client-credentials',
           authorizationEndpoint: 'https://login.crm.example.com/oauth/token',
           clientId: 'mql-engine',
-          clientSecretName: 'crm/oauth-client-secret',
+          clientSecretName: 'crm/oauth/client_secret',
           scopes: ['events.write', 'leads.write'],
         },
       },
@@ -164,7 +164,7 @@ describe('stage with API destinations', () => {
     );
     expect(oauth.ClientParameters.ClientID).toBe('mql-engine');
     expect(JSON.stringify(oauth.ClientParameters.ClientSecret)).toContain(
-      '{{resolve:secretsmanager:crm/oauth-client-secret',
+      '{{resolve:secretsmanager:crm/oauth/client_secret',
     );
     expect(oauth.OAuthHttpParameters.BodyParameters).toEqual([
       {
@@ -288,6 +288,64 @@ describe('stage without routing targets', () => {
     const warnings = Annotations.fromStack(synthesized.stack).findWarning(
       '*',
       Match.stringLikeRegexp('events\\.targets'),
+    );
+
+    expect(warnings).toHaveLength(0);
+  });
+});
+
+describe('API destination with a query string', () => {
+  let configDir: string;
+  let stage: SynthesizedStage;
+
+  beforeAll(() => {
+    configDir = mkdtempSync(join(tmpdir(), 'mql-engine-routing-'));
+    writeFileSync(
+      join(configDir, 'query.json'),
+      JSON.stringify({
+        events: {
+          targets: [
+            {
+              type: 'api-destination',
+              id: 'crm',
+              description: 'CRM webhook with a token in the URL.',
+              eventPattern: { 'detail-type': ['Lead Qualified'] },
+              endpoint: 'https://crm.example.com/hooks?token=abc',
+              auth: {
+                type: 'api-key',
+                headerName: 'x-api-key',
+                secretName: 'crm/api-key',
+              },
+            },
+          ],
+        },
+      }),
+    );
+    stage = synthesizeStage('query', { configDir, bundle: false });
+  });
+
+  afterAll(() => {
+    stage?.cleanUp();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  it('warns naming the endpoint field', () => {
+    const warnings = Annotations.fromStack(stage.stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('events\\.targets\\[0\\]\\.endpoint'),
+    );
+
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0]?.entry.data)).toContain(
+      "connection's auth secret",
+    );
+    expect(JSON.stringify(warnings[0]?.entry.data)).not.toContain('abc');
+  });
+
+  it('gives no warning to an endpoint without one', () => {
+    const warnings = Annotations.fromStack(synthesized.stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('query string'),
     );
 
     expect(warnings).toHaveLength(0);

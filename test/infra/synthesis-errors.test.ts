@@ -21,6 +21,11 @@ const CRM_TARGET = {
   eventPattern: { 'detail-type': ['Lead Qualified'] },
   endpoint: 'https://crm.example.com/hooks/mql',
 };
+const CRM_API_KEY = {
+  type: 'api-key',
+  headerName: 'x-api-key',
+  secretName: 'crm/api-key',
+};
 
 let workDir: string;
 
@@ -179,6 +184,92 @@ describe('addStageStack', () => {
     const build = buildStage('dev', values);
 
     expect(build).toThrow(message);
+  });
+
+  it('fails synthesis when the endpoint carries credentials', () => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [
+          {
+            ...CRM_TARGET,
+            endpoint: 'https://user:hunter2@crm.example.com/hooks',
+            auth: CRM_API_KEY,
+          },
+        ],
+      },
+    });
+
+    expect(build).toThrow(
+      'events.targets[0].endpoint: must not contain a user name or password',
+    );
+    expect(build).not.toThrow('hunter2');
+  });
+
+  it('fails synthesis when the endpoint is no URL', () => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [
+          {
+            ...CRM_TARGET,
+            endpoint: 'crm.example.com/hooks',
+            auth: CRM_API_KEY,
+          },
+        ],
+      },
+    });
+
+    expect(build).toThrow('events.targets[0].endpoint: must be an https URL');
+  });
+
+  it.each([
+    'https://127.0.0.1/hooks',
+    'https://127.8.9.10/hooks',
+    'https://2130706433/hooks',
+    'https://[::1]/hooks',
+    'https://[::ffff:127.0.0.1]/hooks',
+    'https://localhost/hooks',
+    'https://LOCALHOST./hooks',
+    'https://api.localhost/hooks',
+    'https://10.0.0.5/hooks',
+    'https://172.16.0.1/hooks',
+    'https://172.31.255.255/hooks',
+    'https://192.168.1.1/hooks',
+    'https://169.254.169.254/latest',
+    'https://[fc00::1]/hooks',
+    'https://[fd12:3456::1]/hooks',
+    'https://[fe80::1]/hooks',
+  ])('fails synthesis when the endpoint is %s', (endpoint) => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [{ ...CRM_TARGET, endpoint, auth: CRM_API_KEY }],
+      },
+    });
+
+    expect(build).toThrow(
+      'events.targets[0].endpoint: must not be a loopback, link-local or private address',
+    );
+  });
+
+  it('fails synthesis when the token endpoint is private', () => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [
+          {
+            ...CRM_TARGET,
+            auth: {
+              type: 'oauth-client-credentials',
+              authorizationEndpoint: 'https://192.168.0.10/token',
+              clientId: 'mql-engine',
+              clientSecretName: 'crm/client_secret',
+            },
+          },
+        ],
+      },
+    });
+
+    expect(build).toThrow(
+      'events.targets[0].auth.authorizationEndpoint: must not be a loopback',
+    );
   });
 
   it('fails synthesis when prod has no alarm action', () => {

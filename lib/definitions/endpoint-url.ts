@@ -1,0 +1,65 @@
+import { BlockList, isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * Address ranges that EventBridge, which calls an endpoint from the AWS
+ * network, cannot reach: loopback, unspecified, private (RFC 1918),
+ * link-local and unique local addresses.
+ */
+const UNREACHABLE_ADDRESSES = new BlockList();
+UNREACHABLE_ADDRESSES.addSubnet('0.0.0.0', 8, 'ipv4');
+UNREACHABLE_ADDRESSES.addSubnet('127.0.0.0', 8, 'ipv4');
+UNREACHABLE_ADDRESSES.addSubnet('10.0.0.0', 8, 'ipv4');
+UNREACHABLE_ADDRESSES.addSubnet('172.16.0.0', 12, 'ipv4');
+UNREACHABLE_ADDRESSES.addSubnet('192.168.0.0', 16, 'ipv4');
+UNREACHABLE_ADDRESSES.addSubnet('169.254.0.0', 16, 'ipv4');
+UNREACHABLE_ADDRESSES.addAddress('::', 'ipv6');
+UNREACHABLE_ADDRESSES.addAddress('::1', 'ipv6');
+UNREACHABLE_ADDRESSES.addSubnet('fc00::', 7, 'ipv6');
+UNREACHABLE_ADDRESSES.addSubnet('fe80::', 10, 'ipv6');
+
+/**
+ * Checks whether a URL's host is `localhost`, a name under `.localhost` or a
+ * literal IP address in UNREACHABLE_ADDRESSES. The WHATWG URL parser has
+ * already turned forms such as `2130706433` into `127.0.0.1`. Names that
+ * resolve to such addresses pass, because synthesis does no DNS lookup.
+ */
+function isUnreachableHost(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const version = isIP(host);
+  if (version === 0) return false;
+  return UNREACHABLE_ADDRESSES.check(host, version === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * An https URL that EventBridge calls, such as an API destination's
+ * endpoint. A user name or password would be written verbatim into the
+ * template, so the connection's secret must carry credentials instead.
+ */
+export const eventBridgeUrlSchema = z
+  .url({ protocol: /^https$/, error: 'must be an https URL' })
+  .superRefine((value, context) => {
+    // Zod runs this check after a failed URL check too.
+    if (!URL.canParse(value)) return;
+    const url = new URL(value);
+    if (url.username !== '' || url.password !== '') {
+      context.addIssue({
+        code: 'custom',
+        message:
+          "must not contain a user name or password, which would be written into the template; put credentials in the connection's auth secret",
+      });
+    }
+    if (isUnreachableHost(url)) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          'must not be a loopback, link-local or private address, which EventBridge cannot reach; use the public host name of the endpoint',
+      });
+    }
+  });
+
+/** Checks whether a URL has a query string, a usual place for tokens. */
+export function hasQueryString(value: string): boolean {
+  return new URL(value).search !== '';
+}
