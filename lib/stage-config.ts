@@ -184,6 +184,9 @@ const stageFieldsSchema = z
 
 type StageFields = z.output<typeof stageFieldsSchema>;
 
+/** Region of an SNS topic ARN, `arn:<partition>:sns:<region>:…`. */
+const TOPIC_ARN_REGION = /^arn:[^:]+:sns:([^:]+):/;
+
 export const stageConfigSchema = stageFieldsSchema
   .refine(
     (config) => config.stageName !== PRODUCTION_STAGE || config.protectData,
@@ -207,6 +210,20 @@ export const stageConfigSchema = stageFieldsSchema
         'must not exceed the sweep interval, sweepRateMinutes × 60, so that sweeps rarely overlap',
     },
   )
+  .superRefine(({ region, alarms }, context) => {
+    if (region === undefined) return;
+    alarms.topicArns.forEach((arn, index) => {
+      // An invalid ARN already has its own issue, and zod runs this
+      // refinement anyway.
+      const topicRegion = TOPIC_ARN_REGION.exec(arn)?.[1];
+      if (topicRegion === undefined || topicRegion === region) return;
+      context.addIssue({
+        code: 'custom',
+        path: ['alarms', 'topicArns', index],
+        message: `must be a topic in the stage region ${region}, not ${topicRegion}, because CloudWatch alarms notify only topics in their own region; create the topic in ${region}`,
+      });
+    });
+  })
   .transform(withDerivedValues);
 
 /** Fills in the values whose defaults depend on other fields. */

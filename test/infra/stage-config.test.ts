@@ -465,6 +465,24 @@ describe('loadStageConfig', () => {
     );
   });
 
+  it('accepts a topic in the stage region', () => {
+    writeStageFile('dev', {
+      region: 'eu-west-1',
+      alarms: { topicArns: [TOPIC_ARN] },
+    });
+
+    expect(loadStageConfig('dev', configDir).alarms.topicArns).toEqual([
+      TOPIC_ARN,
+    ]);
+  });
+
+  it('accepts any topic region without a stage region', () => {
+    const topic = 'arn:aws:sns:us-east-1:123456789012:alerts';
+    writeStageFile('dev', { alarms: { topicArns: [topic] } });
+
+    expect(loadStageConfig('dev', configDir).alarms.topicArns).toEqual([topic]);
+  });
+
   it('rejects an unknown field', () => {
     writeStageFile('dev', { reviewShard: 4 });
 

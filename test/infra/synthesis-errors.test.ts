@@ -180,6 +180,19 @@ describe('addStageStack', () => {
       },
       'events.targets[0].auth.clientSecretName: must be 1 to 512',
     ],
+    [
+      'an alarm topic is in another region',
+      {
+        region: 'eu-west-1',
+        alarms: {
+          topicArns: [
+            'arn:aws:sns:eu-west-1:123456789012:alerts',
+            'arn:aws:sns:us-east-1:123456789012:alerts',
+          ],
+        },
+      },
+      'alarms.topicArns[1]: must be a topic in the stage region eu-west-1',
+    ],
   ])('fails synthesis when %s', (_case, values, message) => {
     const build = buildStage('dev', values);
 
