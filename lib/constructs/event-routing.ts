@@ -19,6 +19,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   type ApiDestinationTarget as ApiDestinationDefinition,
+  CONNECTION_DESCRIPTION_PREFIX,
   DEFAULT_ROUTING_TARGETS,
   deadLetterQueueName,
   EVENT_SOURCE,
@@ -125,7 +126,7 @@ export class EventRouting extends Construct {
     const name = resourceName(stageName, target.id);
     const connection = new Connection(this, `${id}Connection`, {
       connectionName: name,
-      description: `Authorization of ${target.description}`,
+      description: `${CONNECTION_DESCRIPTION_PREFIX}${target.description}`,
       authorization: authorizationOf(target),
     });
     const destination = new ApiDestination(this, `${id}Destination`, {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { eventBridgeUrlSchema } from './endpoint-url.js';
+import { checkPatternFields } from './event-pattern.js';
 import { secretNameSchema } from './secret-name.js';
 
 /**
@@ -83,45 +84,29 @@ const eventPatternSchema = z
     }
   });
 
+/** An HTTP header name, a token of RFC 9110, at most 512 characters. */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,512}$/;
+
+/** Maximum length of an EventBridge description. */
+const MAX_DESCRIPTION_LENGTH = 512;
+
 /**
- * Checks that every field of a pattern is an object of fields or a
- * non-empty array of values, as EventBridge requires. EventBridge would
- * reject a pattern such as `"detail-type": "Lead Qualified"` only when the
- * rule is deployed, long after synthesis.
+ * Prefix of a connection's description, before the target's. The target's
+ * description of an API destination therefore has 17 characters less.
  */
-function checkPatternFields(
-  fields: Record<string, unknown>,
-  path: string[],
-  context: z.RefinementCtx,
-): void {
-  for (const [name, value] of Object.entries(fields)) {
-    const fieldPath = [...path, name];
-    if (Array.isArray(value)) {
-      if (value.length === 0) {
-        context.addIssue({
-          code: 'custom',
-          path: fieldPath,
-          message: 'must list at least one value to match',
-        });
-      }
-    } else if (value !== null && typeof value === 'object') {
-      checkPatternFields(value as Record<string, unknown>, fieldPath, context);
-    } else {
-      context.addIssue({
-        code: 'custom',
-        path: fieldPath,
-        message: `must be an array of values such as ["Lead Qualified"] or an object of fields, got ${JSON.stringify(value)}`,
-      });
-    }
-  }
-}
+export const CONNECTION_DESCRIPTION_PREFIX = 'Authorization of ';
 
 const connectionAuthSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('api-key'),
       /** Header that carries the key, such as `x-api-key`. */
-      headerName: z.string().min(1).max(512),
+      headerName: z
+        .string()
+        .regex(
+          HTTP_TOKEN,
+          "must be an HTTP header name: 1 to 512 letters, digits or !#$%&'*+-.^_`|~ characters, such as x-api-key",
+        ),
       /** Secret whose value is the API key. */
       secretName: secretNameSchema,
     })
@@ -142,7 +127,7 @@ const connectionAuthSchema = z.discriminatedUnion('type', [
 
 const targetFields = {
   id: targetIdSchema,
-  description: z.string().min(1).max(512),
+  description: z.string().min(1).max(MAX_DESCRIPTION_LENGTH),
   eventPattern: eventPatternSchema,
   retryPolicy: retryPolicySchema.default({
     maximumRetryAttempts: 185,
@@ -159,6 +144,13 @@ export const routingTargetSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('api-destination'),
       ...targetFields,
+      description: z
+        .string()
+        .min(1)
+        .max(
+          MAX_DESCRIPTION_LENGTH - CONNECTION_DESCRIPTION_PREFIX.length,
+          `must be at most ${MAX_DESCRIPTION_LENGTH - CONNECTION_DESCRIPTION_PREFIX.length} characters, because the connection's description adds "${CONNECTION_DESCRIPTION_PREFIX}" and EventBridge takes ${MAX_DESCRIPTION_LENGTH}`,
+        ),
       endpoint: eventBridgeUrlSchema,
       httpMethod: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
       /** Invocations per second EventBridge sends at most. */

@@ -483,6 +483,72 @@ describe('loadStageConfig', () => {
     expect(loadStageConfig('dev', configDir).alarms.topicArns).toEqual([topic]);
   });
 
+  it('accepts every documented pattern operator', () => {
+    const eventPattern = {
+      'detail-type': [
+        'Lead Qualified',
+        { prefix: 'Lead ' },
+        { prefix: { 'equals-ignore-case': 'lead ' } },
+        { suffix: ' Qualified' },
+        { suffix: { 'equals-ignore-case': ' qualified' } },
+        { 'equals-ignore-case': 'lead qualified' },
+        { wildcard: 'Lead *' },
+        { 'anything-but': 'Lead Erased' },
+        { 'anything-but': ['Lead Erased', 'Lead Recycled'] },
+        { 'anything-but': { prefix: 'Account' } },
+        { 'anything-but': { suffix: 'Erased' } },
+        { 'anything-but': { 'equals-ignore-case': ['lead erased'] } },
+        { 'anything-but': { wildcard: '*Erased' } },
+      ],
+      detail: {
+        score: [
+          { numeric: ['>', 80] },
+          { numeric: ['>=', 0, '<', 100] },
+          { numeric: ['=', 3.5] },
+          { 'anything-but': [1, 2] },
+        ],
+        email: [{ exists: false }, null, ''],
+        ip: [{ cidr: '10.0.0.0/24' }, { cidr: '2001:db8::/32' }],
+        hot: [true],
+      },
+      $or: [
+        { detail: { fit: [{ numeric: ['>', 50] }] } },
+        { detail: { intent: [1] } },
+      ],
+    };
+    writeStageFile('dev', { events: { targets: [queueTarget(eventPattern)] } });
+
+    expect(
+      loadStageConfig('dev', configDir).events.targets[0]?.eventPattern,
+    ).toEqual(eventPattern);
+  });
+
+  it('accepts a 495-character API destination description', () => {
+    const description = 'x'.repeat(495);
+    writeStageFile('dev', {
+      events: {
+        targets: [
+          {
+            type: 'api-destination',
+            id: 'crm',
+            description,
+            eventPattern: { 'detail-type': ['Lead Qualified'] },
+            endpoint: 'https://crm.example.com/hooks',
+            auth: {
+              type: 'api-key',
+              headerName: 'x-api-key',
+              secretName: 'crm/key',
+            },
+          },
+        ],
+      },
+    });
+
+    expect(
+      loadStageConfig('dev', configDir).events.targets[0]?.description,
+    ).toBe(description);
+  });
+
   it('rejects an unknown field', () => {
     writeStageFile('dev', { reviewShard: 4 });
 

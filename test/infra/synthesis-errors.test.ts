@@ -285,6 +285,84 @@ describe('addStageStack', () => {
     );
   });
 
+  it.each([
+    [
+      { detail: { score: [{ numeric: ['>', 'eighty'] }] } },
+      'detail.score[0].numeric',
+    ],
+    [
+      { detail: { score: [{ numeric: ['>', 80, '>', 90] }] } },
+      'detail.score[0].numeric',
+    ],
+    [
+      { detail: { score: [{ numeric: ['~', 80] }] } },
+      'detail.score[0].numeric',
+    ],
+    [{ 'detail-type': [{ 'bogus-operator': 1 }] }, 'detail-type[0]'],
+    [{ 'detail-type': [{ prefix: 'Lead', suffix: 'ed' }] }, 'detail-type[0]'],
+    [{ 'detail-type': [['nested']] }, 'detail-type[0]'],
+    [
+      { 'detail-type': [{ 'anything-but': [] }] },
+      'detail-type[0].anything-but',
+    ],
+    [
+      { 'detail-type': [{ 'anything-but': ['a', 1] }] },
+      'detail-type[0].anything-but',
+    ],
+    [
+      { 'detail-type': [{ 'anything-but': { numeric: ['>', 1] } }] },
+      'detail-type[0].anything-but',
+    ],
+    [{ detail: { email: [{ exists: 'yes' }] } }, 'detail.email[0].exists'],
+    [{ 'detail-type': [{ prefix: 7 }] }, 'detail-type[0].prefix'],
+    [
+      { 'detail-type': [{ prefix: { 'equals-ignore-case': 7 } }] },
+      'detail-type[0].prefix',
+    ],
+    [
+      { 'detail-type': [{ 'equals-ignore-case': ['a'] }] },
+      'detail-type[0].equals-ignore-case',
+    ],
+    [{ 'detail-type': [{ wildcard: 'Lead**' }] }, 'detail-type[0].wildcard'],
+    [{ detail: { ip: [{ cidr: '10.0.0.0' }] } }, 'detail.ip[0].cidr'],
+    [{ 'detail-type': ['Lead Qualified'], detail: {} }, 'detail'],
+    [{ $or: [{ detail: { score: [1] } }] }, '$or'],
+    [{ $or: 'yes' }, '$or'],
+  ])('fails synthesis when the event pattern is %j', (eventPattern, field) => {
+    const build = buildStage('dev', {
+      events: { targets: [{ ...SALES_QUEUE_TARGET, eventPattern }] },
+    });
+
+    expect(build).toThrow(`events.targets[0].eventPattern.${field}: `);
+  });
+
+  it('fails synthesis when a header name has a control character', () => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [
+          {
+            ...CRM_TARGET,
+            auth: { ...CRM_API_KEY, headerName: 'x-api\r\nkey' },
+          },
+        ],
+      },
+    });
+
+    expect(build).toThrow('events.targets[0].auth.headerName: must be');
+  });
+
+  it('fails synthesis when an API destination description is too long', () => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [
+          { ...CRM_TARGET, description: 'x'.repeat(496), auth: CRM_API_KEY },
+        ],
+      },
+    });
+
+    expect(build).toThrow('events.targets[0].description: ');
+  });
+
   it('fails synthesis when prod has no alarm action', () => {
     const build = buildStage('prod', {});
 
