@@ -16,7 +16,8 @@ export class SynthUsageError extends Error {}
  * Returns the cdk arguments for the script's arguments: a first argument
  * that is not an option names the stage, and the rest pass through.
  * Raises SynthUsageError for `--stage`, which cdk would ignore with a
- * warning and synthesize dev.
+ * warning and synthesize dev, and for a `-c stage=…` of another stage,
+ * which would override the stage argument.
  */
 export function synthArguments(argv: readonly string[]): string[] {
   const stageOption = argv.find(
@@ -30,8 +31,16 @@ export function synthArguments(argv: readonly string[]): string[] {
   }
   const [first, ...rest] = argv;
   const namesStage = first !== undefined && !first.startsWith('-');
-  const stage = namesStage ? first : DEFAULT_STAGE;
   const options = namesStage ? rest : [...argv];
+  const contextStages = stageContextValues(options);
+  const stage = namesStage ? first : (contextStages[0] ?? DEFAULT_STAGE);
+  const conflicting = contextStages.find((value) => value !== stage);
+  if (conflicting !== undefined) {
+    throw new SynthUsageError(
+      `Conflicting stages: ${stage} and ${conflicting} (-c stage=${conflicting}). ` +
+        `Name one stage, as in npm run synth -- ${stage}.`,
+    );
+  }
   const extra = extraArgument(options);
   if (extra !== undefined) {
     throw new SynthUsageError(
@@ -63,6 +72,25 @@ const OPTIONS_WITH_VALUE = new Set([
   '--role-arn',
   '--toolkit-stack-name',
 ]);
+
+/**
+ * Returns the values of every `stage` context option, such as `dev` of
+ * `-c stage=dev`, `--context stage=dev` or `--context=stage=dev`.
+ */
+function stageContextValues(options: readonly string[]): string[] {
+  const contexts: string[] = [];
+  options.forEach((option, index) => {
+    const next = options[index + 1];
+    if ((option === '-c' || option === '--context') && next !== undefined) {
+      contexts.push(next);
+    }
+    const inline = /^(?:-c|--context)=(.*)$/.exec(option);
+    if (inline?.[1] !== undefined) contexts.push(inline[1]);
+  });
+  return contexts
+    .filter((context) => context.startsWith('stage='))
+    .map((context) => context.slice('stage='.length));
+}
 
 /**
  * Returns the first argument after the stage that is neither an option

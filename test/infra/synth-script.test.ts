@@ -36,6 +36,33 @@ describe('synthArguments', () => {
   });
 });
 
+describe('synthArguments stage context', () => {
+  it.each([
+    [['prod', '-c', 'stage=dev'], 'prod', 'dev'],
+    [['prod', '--context', 'stage=dev'], 'prod', 'dev'],
+    [['prod', '--context=stage=dev'], 'prod', 'dev'],
+    [['-c', 'stage=prod', '-c', 'stage=dev'], 'prod', 'dev'],
+  ])('rejects %j', (argv, stage, contextStage) => {
+    expect(() => synthArguments(argv)).toThrow(SynthUsageError);
+    expect(() => synthArguments(argv)).toThrow(
+      `Conflicting stages: ${stage} and ${contextStage} (-c stage=${contextStage})`,
+    );
+  });
+
+  it.each([
+    [
+      ['-c', 'stage=prod'],
+      ['synth', '--quiet', '-c', 'stage=prod', '-c', 'stage=prod'],
+    ],
+    [
+      ['prod', '--context', 'stage=prod'],
+      ['synth', '--quiet', '-c', 'stage=prod', '--context', 'stage=prod'],
+    ],
+  ])('accepts the same stage in %j', (argv, expected) => {
+    expect(synthArguments(argv)).toEqual(expected);
+  });
+});
+
 describe('synthArguments extra arguments', () => {
   it.each([
     [['prod', 'extra'], 'extra'],
