@@ -14,6 +14,7 @@ import {
 } from '../../functions/adapters/observability/metric-names.js';
 import type { FunctionName } from '../stage-settings.js';
 import { engineMetric, MONITORING_PERIOD } from './engine-metrics.js';
+import type { TargetDeadLetterQueue } from './event-routing.js';
 
 /** Sources of the metrics and alarms on one stage's dashboard. */
 export interface DashboardSources {
@@ -21,6 +22,8 @@ export interface DashboardSources {
   functions: Record<FunctionName, IFunction>;
   httpApi: IHttpApi;
   queues: readonly Queue[];
+  /** Dead-letter queue of every routing target, API destinations too. */
+  deadLetterQueues: readonly TargetDeadLetterQueue[];
   alarms: readonly Alarm[];
 }
 
@@ -44,7 +47,7 @@ export function dashboardWidgets(sources: DashboardSources): IWidget[][] {
     apiRow(sources.httpApi),
     engineRow(sources.stageName),
     functionRow(sources.functions),
-    [queueWidget(sources.queues)],
+    [queueWidget(sources.queues, sources.deadLetterQueues)],
   ];
 }
 
@@ -136,28 +139,27 @@ function functionRow(functions: Record<FunctionName, IFunction>): IWidget[] {
   ];
 }
 
-function queueWidget(queues: readonly Queue[]): IWidget {
+function queueWidget(
+  queues: readonly Queue[],
+  deadLetterQueues: readonly TargetDeadLetterQueue[],
+): IWidget {
   const maximum = { period: MONITORING_PERIOD, statistic: 'Maximum' };
   return graph(
     'Queue depth',
-    queues.flatMap((queue) => {
-      const metrics = [
+    [
+      ...queues.map((queue) =>
         queue.metricApproximateNumberOfMessagesVisible({
           ...maximum,
           label: queue.node.id,
         }),
-      ];
-      const deadLetters = queue.deadLetterQueue?.queue;
-      if (deadLetters !== undefined) {
-        metrics.push(
-          deadLetters.metricApproximateNumberOfMessagesVisible({
-            ...maximum,
-            label: `${queue.node.id} dead letters`,
-          }),
-        );
-      }
-      return metrics;
-    }),
+      ),
+      ...deadLetterQueues.map(({ targetId, queue }) =>
+        queue.metricApproximateNumberOfMessagesVisible({
+          ...maximum,
+          label: `${targetId} dead letters`,
+        }),
+      ),
+    ],
     24,
   );
 }

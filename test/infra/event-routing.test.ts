@@ -209,6 +209,24 @@ describe('stage with API destinations', () => {
     }
   });
 
+  it('shows every dead-letter queue on the dashboard', () => {
+    const queueIds = Object.entries(template.findResources('AWS::SQS::Queue'))
+      .filter(([, queue]) => queue.Properties.QueueName.endsWith('-dlq'))
+      .map(([logicalId]) => logicalId);
+    const [dashboard] = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+
+    expect(queueIds).toHaveLength(3);
+    for (const logicalId of queueIds) {
+      expect(body).toContain(
+        JSON.stringify({ 'Fn::GetAtt': [logicalId, 'QueueName'] }),
+      );
+    }
+    for (const id of ['hot-leads', 'crm-key', 'crm-oauth']) {
+      expect(body).toContain(`${id} dead letters`);
+    }
+  });
+
   it('passes the email option to the functions', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
 
