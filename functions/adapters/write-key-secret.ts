@@ -13,6 +13,13 @@ const MAX_WRITE_KEYS = 100;
 const RETRY_AFTER_FAILURE_MS = 30_000;
 
 /**
+ * SHA-256 of the empty string, which `printf %s "$KEY" | sha256sum`
+ * prints when KEY is unset or empty.
+ */
+const EMPTY_KEY_DIGEST =
+  'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/**
  * The secret's JSON: `{"writeKeys": [{"sourceId", "sha256"}]}`. A source
  * may list several digests, so a key can be rotated without changing the
  * source that scopes its message ids.
@@ -32,7 +39,11 @@ export const writeKeySecretSchema = z
               .regex(
                 /^[0-9a-f]{64}$/,
                 'must be the SHA-256 of the write key as 64 lower-case hex digits',
-              ),
+              )
+              .refine((digest) => digest !== EMPTY_KEY_DIGEST, {
+                message:
+                  'is the SHA-256 of an empty write key, so the key was empty when it was hashed and can never match. Set the key variable and hash the key again.',
+              }),
           })
           .strict(),
       )

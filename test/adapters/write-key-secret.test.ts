@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   SecretWriteKeyVerifier,
   WriteKeySecretError,
+  writeKeySecretSchema,
 } from '../../functions/adapters/write-key-secret.js';
 import { hashWriteKey } from '../../functions/adapters/write-keys.js';
 import { CapacityExceededError } from '../../functions/domain/errors.js';
@@ -256,5 +257,21 @@ describe('SecretWriteKeyVerifier on moto', () => {
       'contains no valid digests',
     );
     expect(JSON.stringify(log.entries)).not.toContain('web-key-2026-06');
+  });
+});
+
+describe('writeKeySecretSchema', () => {
+  it('rejects the digest of an empty key', () => {
+    const parsed = writeKeySecretSchema.safeParse({
+      writeKeys: [
+        { sourceId: 'web', sha256: hashWriteKey(WEB.key) },
+        { sourceId: 'app', sha256: hashWriteKey('') },
+      ],
+    });
+
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues).toHaveLength(1);
+    expect(parsed.error?.issues[0]?.path).toEqual(['writeKeys', 1, 'sha256']);
+    expect(parsed.error?.issues[0]?.message).toContain('empty write key');
   });
 });
