@@ -156,7 +156,7 @@ function rejectRepeats<T>(field: string, key: (item: T) => string) {
       context.addIssue({
         code: 'custom',
         path: [index],
-        message: `must not repeat ${field}[${firstIndex}]; remove one of them`,
+        message: `must not repeat ${field}[${firstIndex}]. Remove one of them.`,
       });
     });
   };

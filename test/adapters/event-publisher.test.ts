@@ -154,7 +154,9 @@ describe('EventBridgePublisher with injected faults', () => {
   it('gives up on a retryable failure after the last attempt', async () => {
     mock.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
-      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'oops' }],
+      Entries: [
+        { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal failure' },
+      ],
     });
 
     const result = await publisher().publish([outgoing(1)]);
@@ -243,7 +245,9 @@ describe('EventBridgePublisher with injected faults', () => {
   it('marks an internal failure as not throttled', async () => {
     mock.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
-      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'oops' }],
+      Entries: [
+        { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal failure' },
+      ],
     });
 
     const result = await publisher().publish([outgoing(1)]);

@@ -7,15 +7,12 @@ import { sha256Hex } from '../../domain/canonical-json.js';
 const SCOPED_PACKAGE_FOLDER = /node_modules\/@[a-z0-9][a-z0-9._~-]*\//g;
 
 /**
- * Replaces a text that may contain an email address with
- * `[email sha256:<hex>]`, where `<hex>` is the SHA-256 of the whole text
- * (UTF-8), as `leadIdSha256` in "Lead Erased" is for a lead id. Any text
- * with an `@` outside a scoped package folder is replaced whole. No
- * pattern finds every valid address in free text, because addresses
- * include quoted local parts with spaces (`"Jane Doe"@acme.example`),
- * domains without a dot (`a@b`) and address literals
- * (`jane@[10.0.0.1]`). Support finds the
- * lines of a known lead id by hashing it: `printf %s ID | sha256sum`.
+ * Replaces a text with an `@` outside a scoped package folder whole, by
+ * `[email sha256:<hex>]`: the SHA-256 of the text in UTF-8, as
+ * `leadIdSha256` in "Lead Erased" is for a lead id. A pattern would miss
+ * valid addresses such as `"Jane Doe"@acme.example`, `a@b` and
+ * `jane@[10.0.0.1]`. Support finds the lines of a known lead id by
+ * hashing it: `printf %s ID | sha256sum`.
  */
 export function redactEmails(text: string): string {
   if (!text.replaceAll(SCOPED_PACKAGE_FOLDER, '').includes('@')) return text;
