@@ -273,51 +273,18 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async getAccount(accountId: string): Promise<AccountSnapshot> {
-    const items: Item[] = [];
-    let cursor: Item | undefined;
-    do {
-      const page = await this.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
-          ExpressionAttributeValues: marshall({
-            ':pk': accountPartition(accountId),
-          }),
-          ConsistentRead: true,
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      cursor = page.LastEvaluatedKey;
-    } while (cursor !== undefined);
-    return readAccountItems(items);
+    return readAccountItems(
+      await this.queryPartition(accountPartition(accountId)),
+    );
   }
 
   async getAccountLink(accountId: string): Promise<AccountLink | undefined> {
-    const items: Item[] = [];
-    let cursor: Item | undefined;
-    do {
-      const page = await this.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :link)',
-          ExpressionAttributeNames: {
-            '#pk': TABLE_LAYOUT.partitionKey,
-            '#sk': TABLE_LAYOUT.sortKey,
-          },
-          ExpressionAttributeValues: marshall({
-            ':pk': accountPartition(accountId),
-            ':link': ACCOUNT_LINK_SORT_KEY,
-          }),
-          ConsistentRead: true,
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      cursor = page.LastEvaluatedKey;
-    } while (cursor !== undefined);
-    return readAccountLinkItems(items);
+    return readAccountLinkItems(
+      await this.queryPartition(
+        accountPartition(accountId),
+        ACCOUNT_LINK_SORT_KEY,
+      ),
+    );
   }
 
   async replaceAccountLink(
