@@ -101,15 +101,22 @@ export async function ingestMessages(
   request: IngestRequest,
 ): Promise<IngestResult> {
   const { accepted, rejected } = validateMessages(request);
-  const links = linksOf(accepted.map((entry) => entry.event));
-  const linked = await linkIdentities(deps, links, request.receivedAt);
+  const acceptedEvents = accepted.map((entry) => entry.event);
+  const links = linksOf(acceptedEvents);
+  const linked = await linkIdentities(deps, links, request.receivedAt, {
+    isStoredLink: (link) =>
+      isStoredLink(deps, request.sourceId, acceptedEvents, link),
+  });
   const merged = new Map(
     linked
-      .filter((outcome) => outcome.status !== 'same-lead')
+      .filter(
+        (outcome) =>
+          outcome.status !== 'same-lead' && outcome.status !== 'stored-message',
+      )
       .map((outcome) => [outcome.from, outcome.to]),
   );
   const byLead = groupByLead(
-    accepted.map((entry) => entry.event),
+    acceptedEvents,
     (leadId) => merged.get(leadId) ?? leadId,
   );
   // One read for every lead and message of the request, in place of a
@@ -300,6 +307,32 @@ function groupByLead(
     byLead.set(leadId, list);
   }
   return byLead;
+}
+
+/**
+ * Tells whether every message among `events` that states `link` is
+ * already stored for the source, read from the message markers.
+ */
+async function isStoredLink(
+  deps: ScoringDependencies,
+  sourceId: string,
+  events: readonly TrackingEvent[],
+  link: IdentityLink,
+): Promise<boolean> {
+  const messageIds = events
+    .filter((event) =>
+      identityLinksOf(event).some(
+        (stated) => stated.from === link.from && stated.to === link.to,
+      ),
+    )
+    .map((event) => event.messageId);
+  if (messageIds.length === 0) return false;
+  const { storedMessages } = await deps.repository.readIngestSnapshot(
+    sourceId,
+    [],
+    messageIds,
+  );
+  return messageIds.every((id) => storedMessages.has(id));
 }
 
 /** Returns the distinct identity links that events state, in order. */

@@ -43,7 +43,16 @@ export interface LinkOutcome {
   from: string;
   /** The lead the link points at, after following merged leads. */
   to: string;
-  status: 'linked' | 'already-linked' | 'conflict' | 'same-lead';
+  /**
+   * `stored-message` when every message stating the link was stored
+   * before, so a resent message links nothing.
+   */
+  status:
+    | 'linked'
+    | 'already-linked'
+    | 'conflict'
+    | 'same-lead'
+    | 'stored-message';
   /** Events moved to `to` by this call. */
   movedEvents: number;
 }
@@ -56,12 +65,24 @@ export async function linkIdentities(
   deps: ScoringDependencies,
   links: readonly IdentityLink[],
   now: number,
+  options: LinkOptions = {},
 ): Promise<LinkOutcome[]> {
   const outcomes: LinkOutcome[] = [];
   for (const link of links) {
-    outcomes.push(await linkIdentity(deps, link, now));
+    outcomes.push(await linkIdentity(deps, link, now, options));
   }
   return outcomes;
+}
+
+/** Options of linkIdentity. */
+export interface LinkOptions {
+  /**
+   * Tells whether every message that states `link` is already stored. A
+   * new merge is then left out, because a stored message linked its ids
+   * when it was first stored, and a copy sent under other ids must change
+   * nothing.
+   */
+  isStoredLink?: (link: IdentityLink) => Promise<boolean>;
 }
 
 /**
@@ -77,6 +98,7 @@ export async function linkIdentity(
   deps: ScoringDependencies,
   link: IdentityLink,
   now: number,
+  options: LinkOptions = {},
 ): Promise<LinkOutcome> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     // Read again on each attempt, because a conflict can mean that the
@@ -88,6 +110,9 @@ export async function linkIdentity(
     const source = await deps.repository.getLead(link.from);
     if (source?.mergedInto !== undefined) {
       return continueLinked(deps, source, target, now);
+    }
+    if (await options.isStoredLink?.(link)) {
+      return outcome(link.from, target, 'stored-message', 0);
     }
     const tombstone = tombstoneOf(source, link.from, target, deps.model, now);
     const outgoing = tombstone.transitions.map((transition) =>

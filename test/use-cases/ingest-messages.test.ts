@@ -129,6 +129,63 @@ describe('ingestMessages', () => {
       expect(await repository.getLead('anon:second-anon')).toBeUndefined();
     });
 
+    it.each([
+      {
+        kind: 'identify',
+        resent: {
+          type: 'identify',
+          messageId: 'dup-link',
+          userId: 'new-user',
+          anonymousId: 'other-anon',
+        },
+        from: 'anon:other-anon',
+      },
+      {
+        kind: 'track',
+        resent: demo('dup-link', {
+          userId: 'new-user',
+          anonymousId: 'other-anon',
+        }),
+        from: 'anon:other-anon',
+      },
+      {
+        kind: 'alias',
+        resent: {
+          type: 'alias',
+          messageId: 'dup-link',
+          userId: 'new-user',
+          previousId: 'other-user',
+        },
+        from: 'other-user',
+      },
+    ])('links no ids when a resent $kind', async ({ resent, from }) => {
+      const { deps, clock, repository } = await realDependencies();
+      const ingest = (messages: unknown[]) =>
+        ingestMessages(deps, {
+          sourceId: 'default',
+          messages,
+          receivedAt: clock.now,
+        });
+      await ingest([demo('dup-link', { userId: 'first-user' })]);
+      await ingest([
+        demo('other-demo', { anonymousId: 'other-anon' }),
+        demo('other-user-demo', { userId: 'other-user' }),
+      ]);
+      const before = await repository.getLead(from);
+
+      const again = await ingest([resent]);
+
+      expect(again.results[0]).toMatchObject({
+        status: 'duplicate',
+        leadId: 'first-user',
+      });
+      expect(again.leads).toEqual([]);
+      expect(await repository.getLead('new-user')).toBeUndefined();
+      const after = await repository.getLead(from);
+      expect(after?.mergedInto).toBeUndefined();
+      expect(after?.version).toBe(before?.version);
+    });
+
     it('names the lead the first one was merged into', async () => {
       const { deps, clock } = await realDependencies();
       const ingest = (messages: unknown[]) =>
