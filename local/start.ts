@@ -13,6 +13,7 @@ import {
 import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
 import { checkEventsFile, eventDelivery } from './event-sinks.js';
 import { ListenError } from './http-server.js';
+import { isLoopbackHost } from './loopback.js';
 import {
   killRunningServices,
   MissingDependencyError,
@@ -58,13 +59,6 @@ const MAX_SWEEP_INTERVAL_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** The admin token `npm start` uses when MQL_ADMIN_TOKEN is unset. */
 const DEFAULT_ADMIN_TOKEN = 'dev-admin-token';
-
-/** Tells whether a HOST value names a loopback interface only. */
-function isLoopbackHost(host: string): boolean {
-  return (
-    host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
-  );
-}
 
 const SWEEP_INTERVAL_RANGE = `must be a number of seconds from 0 to ${MAX_SWEEP_INTERVAL_SECONDS}; 0 turns the sweep off`;
 

@@ -1,3 +1,4 @@
+import { isLoopbackEndpoint } from '../local/loopback.js';
 import { LOCAL_AWS } from '../local/services.js';
 
 /** AWS SDK client settings that `clientConfig` fills in. */
@@ -14,7 +15,7 @@ export interface EndpointConfig {
  */
 export function clientConfig(endpoint: string | undefined): EndpointConfig {
   if (endpoint === undefined) return {};
-  const host = new URL(endpoint).hostname;
-  const isLoopback = host === '127.0.0.1' || host === 'localhost';
-  return isLoopback ? { ...LOCAL_AWS, endpoint } : { endpoint };
+  return isLoopbackEndpoint(endpoint)
+    ? { ...LOCAL_AWS, endpoint }
+    : { endpoint };
 }

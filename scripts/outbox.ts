@@ -7,6 +7,7 @@ import {
 } from '../functions/adapters/eventbridge/bus-check.js';
 import { EventBridgePublisher } from '../functions/adapters/eventbridge/event-publisher.js';
 import type { Log } from '../functions/ports/logger.js';
+import { isLoopbackEndpoint } from '../local/loopback.js';
 import { clientConfig } from './local-endpoint.js';
 import {
   listOutbox,
@@ -145,9 +146,7 @@ async function busPublisher(
 }
 
 function isLoopback(endpoint: string | undefined): boolean {
-  if (endpoint === undefined) return false;
-  const host = new URL(endpoint).hostname;
-  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+  return endpoint !== undefined && isLoopbackEndpoint(endpoint);
 }
 
 /** Writes warnings and errors of the publish path to stderr as JSON. */

@@ -16,6 +16,7 @@ import {
   type TrackingEvent,
   toTrackingEvent,
 } from '../../functions/domain/messages.js';
+import { isLoopbackEndpoint } from '../../local/loopback.js';
 import { LOCAL_AWS } from '../../local/services.js';
 import { InputFileError } from '../replay/errors.js';
 import { ACCEPTED_FORMATS, openInput } from '../replay/input.js';
@@ -207,10 +208,9 @@ async function scanSegment(
  */
 function clientConfig(endpoint: string | undefined): DynamoDBClientConfig {
   if (endpoint === undefined) return {};
-  const host = new URL(endpoint).hostname;
-  const isLoopback =
-    host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
-  return isLoopback ? { ...LOCAL_AWS, endpoint } : { endpoint };
+  return isLoopbackEndpoint(endpoint)
+    ? { ...LOCAL_AWS, endpoint }
+    : { endpoint };
 }
 
 /**

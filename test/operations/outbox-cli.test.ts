@@ -337,6 +337,24 @@ describe('npm run outbox -- retry --bus', () => {
     expect(run.status).toBe(2);
   });
 
+  it.each(['127.0.0.2', 'localhost.', '[::1]'])(
+    'rejects a local bus at %s with AWS_REGION',
+    (host) => {
+      const endpoint = new URL(inject('dynamoDbEndpoint'));
+      endpoint.hostname = host;
+      const args = retryArguments('mql-engine-local');
+      args[args.indexOf('--endpoint') + 1] = endpoint.origin;
+      const run = spawnSync('npx', args, {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: { ...emptyAwsEnvironment(), AWS_REGION: 'us-east-1' },
+      });
+
+      expect(run.stderr).toContain('AWS_ENDPOINT_URL_EVENTBRIDGE');
+      expect(run.status).toBe(2);
+    },
+  );
+
   it('names --bus for a missing bus', () => {
     const run = spawnSync('npx', retryArguments('missing-bus'), {
       cwd: PROJECT_ROOT,

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { isLoopbackEndpoint, isLoopbackHost } from '../../local/loopback.js';
+
+describe('isLoopbackHost', () => {
+  it.each([
+    'localhost',
+    'LOCALHOST.',
+    'db.localhost',
+    '::1',
+    '[::1]',
+    '127.0.0.1',
+    '127.255.0.9',
+  ])('reads %s as loopback', (host) => {
+    expect(isLoopbackHost(host)).toBe(true);
+  });
+
+  it.each(['0.0.0.0', '10.0.0.1', '128.0.0.1', 'localhost.example', '::'])(
+    'reads %s as another host',
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(false);
+    },
+  );
+});
+
+describe('isLoopbackEndpoint', () => {
+  it.each(['http://127.1:8000', 'http://0x7f000001:8000', 'http://[::1]:1'])(
+    'reads the shorthand %s as loopback',
+    (endpoint) => {
+      expect(isLoopbackEndpoint(endpoint)).toBe(true);
+    },
+  );
+
+  it('reads an AWS endpoint as another host', () => {
+    expect(isLoopbackEndpoint('https://dynamodb.us-east-1.amazonaws.com')).toBe(
+      false,
+    );
+  });
+});
