@@ -116,6 +116,18 @@ describe('procurement-software model', () => {
     ]);
   });
 
+  it.each([
+    { email: 'cpo@acme.example', business: true },
+    { email: 'cpo@ac\u200bme.example', business: false },
+    { email: 'cpo@\u202eelpmaxe.acme', business: false },
+    { email: 'cpo\u0000@acme.example', business: false },
+  ])('reads $email as business: $business', ({ email, business }) => {
+    const { score } = evaluate([identify({ email })], T0);
+    const rules = score.fitContributions.map((entry) => entry.ruleId);
+
+    expect(rules.includes('email-business')).toBe(business);
+  });
+
   it('keeps the maximum fit below the recycle level', () => {
     expect(maximumFit(model)).toBeLessThan(model.qualification.recycleBelow);
   });
