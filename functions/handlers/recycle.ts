@@ -27,10 +27,11 @@ import { routeTable } from './route-table.js';
 export const handler = httpHandler(
   routeTable({
     'POST /leads/{leadId}/disposition': async (request, invocation) => {
+      const leadId = leadIdOf(request);
       const disposition = dispositionOf(request);
       const result = await recordDisposition(
         invocation.deps,
-        leadIdOf(request),
+        leadId,
         disposition,
       );
       if (result.changed && disposition.kind === 'recycled') {
@@ -39,15 +40,12 @@ export const handler = httpHandler(
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },
     'POST /leads/{leadId}/recycle': async (request, invocation) => {
+      const leadId = leadIdOf(request);
       const reason = recycleReasonOf(request);
-      const result = await recordDisposition(
-        invocation.deps,
-        leadIdOf(request),
-        {
-          kind: 'recycled',
-          reason,
-        },
-      );
+      const result = await recordDisposition(invocation.deps, leadId, {
+        kind: 'recycled',
+        reason,
+      });
       if (result.changed) recordSalesRecycle(invocation.metrics);
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },

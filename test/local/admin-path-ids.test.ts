@@ -80,6 +80,17 @@ describe('admin routes with ids that ingest rejects', () => {
     },
   );
 
+  it.each([
+    { suffix: '/disposition', body: { disposition: 'x' } },
+    { suffix: '/recycle', body: { disposition: 'x' } },
+  ])('names leadId before the body of $suffix', async ({ suffix, body }) => {
+    const response = await send('POST', `/leads/a%01b${suffix}`, body);
+
+    expect(response.status).toBe(400);
+    const problem = JSON.parse(response.text) as Problem;
+    expect(problem.errors.map((issue) => issue.field)).toEqual(['leadId']);
+  });
+
   it('rejects a user id over 512 bytes once normalized', async () => {
     // U+0130 is 2 bytes and its lower case 3, so 200 of them in an email
     // address are 413 bytes as sent and 613 bytes once normalized.
