@@ -29,7 +29,7 @@ const targetIdSchema = z
     'must be 1 to 20 lower-case letters, digits or hyphens, starting with a letter',
   )
   .refine((id) => !id.endsWith(DEAD_LETTER_SUFFIX), {
-    message: `must not end in ${DEAD_LETTER_SUFFIX}, which the engine appends to the queue name of each target's dead-letter queue; choose another id`,
+    message: `must not end in ${DEAD_LETTER_SUFFIX}, which the engine appends to the queue name of each target's dead-letter queue. Choose another id.`,
   });
 
 /**

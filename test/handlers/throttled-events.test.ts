@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import {
   DescribeEventBusCommand,
   EventBridgeClient,
   PutEventsCommand,
   ThrottlingException,
 } from '@aws-sdk/client-eventbridge';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
@@ -19,6 +17,7 @@ import { handler as sweep } from '../../functions/handlers/sweep.js';
 import type { OutboxEntry } from '../../functions/ports/lead-repository.js';
 import type { LeadView } from '../../functions/use-cases/get-lead.js';
 import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
+import { routeEvent } from '../fixtures/api-gateway-events.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import {
   basicAuth,
@@ -76,35 +75,9 @@ beforeEach(() => {
   calls.DescribeEventBus = 0;
 });
 
-function event(
-  routeKey: string,
-  options: {
-    body?: unknown;
-    pathParameters?: Record<string, string>;
-    authorization?: string;
-  } = {},
-): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: routeKey.split(' ')[1] ?? '/',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/json',
-      ...(options.authorization === undefined
-        ? {}
-        : { authorization: options.authorization }),
-    },
-    pathParameters: options.pathParameters,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    isBase64Encoded: false,
-    requestContext: { requestId: randomUUID() },
-  } as unknown as APIGatewayProxyEventV2;
-}
-
 async function postBatch(userId: string): Promise<HttpResponse> {
   return (await ingest(
-    event('POST /v1/batch', {
+    routeEvent('POST /v1/batch', {
       body: { batch: qualifyingBatch(userId) },
       authorization: basicAuth(WRITE_KEY),
     }),
@@ -113,7 +86,7 @@ async function postBatch(userId: string): Promise<HttpResponse> {
 
 async function reject(leadId: string): Promise<HttpResponse> {
   return (await recycle(
-    event('POST /leads/{leadId}/disposition', {
+    routeEvent('POST /leads/{leadId}/disposition', {
       body: { disposition: 'rejected', reason: 'no budget this year' },
       pathParameters: { leadId },
     }),
@@ -122,13 +95,13 @@ async function reject(leadId: string): Promise<HttpResponse> {
 
 async function erase(leadId: string): Promise<HttpResponse> {
   return (await recycle(
-    event('DELETE /leads/{leadId}', { pathParameters: { leadId } }),
+    routeEvent('DELETE /leads/{leadId}', { pathParameters: { leadId } }),
   )) as HttpResponse;
 }
 
 async function getLead(leadId: string): Promise<HttpResponse> {
   return (await leads(
-    event('GET /leads/{leadId}', { pathParameters: { leadId } }),
+    routeEvent('GET /leads/{leadId}', { pathParameters: { leadId } }),
   )) as HttpResponse;
 }
 

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import {
   ProvisionedThroughputExceededException,
   TransactionCanceledException,
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   accountPartition,
@@ -17,6 +15,7 @@ import { handler as ingest } from '../../functions/handlers/ingest.js';
 import { handler as leads } from '../../functions/handlers/leads.js';
 import { handler as recycle } from '../../functions/handlers/recycle.js';
 import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
+import { routeEvent } from '../fixtures/api-gateway-events.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import {
   type FaultPlan,
@@ -96,35 +95,9 @@ function failTransactions(
   };
 }
 
-function event(
-  routeKey: string,
-  options: {
-    body?: unknown;
-    pathParameters?: Record<string, string>;
-    authorization?: string;
-  } = {},
-): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: routeKey.split(' ')[1] ?? '/',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/json',
-      ...(options.authorization === undefined
-        ? {}
-        : { authorization: options.authorization }),
-    },
-    pathParameters: options.pathParameters,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    isBase64Encoded: false,
-    requestContext: { requestId: randomUUID() },
-  } as unknown as APIGatewayProxyEventV2;
-}
-
 async function postBatch(batch: unknown[]): Promise<HttpResponse> {
   return (await ingest(
-    event('POST /v1/batch', {
+    routeEvent('POST /v1/batch', {
       body: { batch },
       authorization: basicAuth(WRITE_KEY),
     }),
@@ -133,7 +106,7 @@ async function postBatch(batch: unknown[]): Promise<HttpResponse> {
 
 async function reject(leadId: string): Promise<HttpResponse> {
   return (await recycle(
-    event('POST /leads/{leadId}/disposition', {
+    routeEvent('POST /leads/{leadId}/disposition', {
       body: { disposition: 'rejected', reason: 'no budget this year' },
       pathParameters: { leadId },
     }),
@@ -142,7 +115,7 @@ async function reject(leadId: string): Promise<HttpResponse> {
 
 async function getLead(leadId: string): Promise<HttpResponse> {
   return (await leads(
-    event('GET /leads/{leadId}', { pathParameters: { leadId } }),
+    routeEvent('GET /leads/{leadId}', { pathParameters: { leadId } }),
   )) as HttpResponse;
 }
 
@@ -295,7 +268,7 @@ describe('throttled writes on the admin routes', () => {
     expect(retry.statusCode).toBe(200);
     expect(again.statusCode).toBe(200);
     const history = (await leads(
-      event('GET /leads/{leadId}/history', { pathParameters: { leadId } }),
+      routeEvent('GET /leads/{leadId}/history', { pathParameters: { leadId } }),
     )) as HttpResponse;
     const entries = JSON.parse(String(history.body)).entries as Array<{
       cause: string;

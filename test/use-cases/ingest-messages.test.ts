@@ -11,6 +11,22 @@ import { qualifyingBatch } from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
 import { holdNextCall } from '../support/held-call.js';
 
+/**
+ * Returns a function that ingests messages from the `default` source at
+ * the clock's current time.
+ */
+function ingestAt(
+  deps: Awaited<ReturnType<typeof realDependencies>>['deps'],
+  clock: { now: number },
+) {
+  return (messages: unknown[]) =>
+    ingestMessages(deps, {
+      sourceId: 'default',
+      messages,
+      receivedAt: clock.now,
+    });
+}
+
 describe('ingestMessages', () => {
   it('qualifies a CPO who viewed pricing and requested a demo', async () => {
     const { deps, clock, routing } = await realDependencies();
@@ -101,12 +117,7 @@ describe('ingestMessages', () => {
 
     it('names the lead that stored it first', async () => {
       const { deps, clock, repository } = await realDependencies();
-      const ingest = (messages: unknown[]) =>
-        ingestMessages(deps, {
-          sourceId: 'default',
-          messages,
-          receivedAt: clock.now,
-        });
+      const ingest = ingestAt(deps, clock);
       await ingest([demo('dup-user', { userId: 'first-user' })]);
       await ingest([demo('dup-anon', { anonymousId: 'first-anon' })]);
 
@@ -160,12 +171,7 @@ describe('ingestMessages', () => {
       },
     ])('links no ids when a resent $kind', async ({ resent, from }) => {
       const { deps, clock, repository } = await realDependencies();
-      const ingest = (messages: unknown[]) =>
-        ingestMessages(deps, {
-          sourceId: 'default',
-          messages,
-          receivedAt: clock.now,
-        });
+      const ingest = ingestAt(deps, clock);
       await ingest([demo('dup-link', { userId: 'first-user' })]);
       await ingest([
         demo('other-demo', { anonymousId: 'other-anon' }),
@@ -188,12 +194,7 @@ describe('ingestMessages', () => {
 
     it('names the lead the first one was merged into', async () => {
       const { deps, clock } = await realDependencies();
-      const ingest = (messages: unknown[]) =>
-        ingestMessages(deps, {
-          sourceId: 'default',
-          messages,
-          receivedAt: clock.now,
-        });
+      const ingest = ingestAt(deps, clock);
       await ingest([demo('dup-merged', { anonymousId: 'visitor' })]);
       await ingest([
         {
@@ -214,12 +215,7 @@ describe('ingestMessages', () => {
 
     it('names the lead of a request that stored it meanwhile', async () => {
       const { deps, clock, repository } = await realDependencies();
-      const ingest = (messages: unknown[]) =>
-        ingestMessages(deps, {
-          sourceId: 'default',
-          messages,
-          receivedAt: clock.now,
-        });
+      const ingest = ingestAt(deps, clock);
       // The second request reads no marker, then the first one stores the
       // message, so the second one's write finds the marker.
       const held = holdNextCall(deps.repository, 'readIngestSnapshot', {
@@ -241,12 +237,7 @@ describe('ingestMessages', () => {
 
     it('does not name a first lead that is gone', async () => {
       const { deps, clock, table } = await realDependencies();
-      const ingest = (messages: unknown[]) =>
-        ingestMessages(deps, {
-          sourceId: 'default',
-          messages,
-          receivedAt: clock.now,
-        });
+      const ingest = ingestAt(deps, clock);
       await ingest([demo('dup-gone', { userId: 'gone-user' })]);
       // A marker can outlive its lead while DynamoDB's time to live has
       // removed the event but not yet the marker, which an erasure of
@@ -268,12 +259,7 @@ describe('ingestMessages', () => {
 
     it('stores it anew after the first lead was erased', async () => {
       const { deps, clock } = await realDependencies();
-      const ingest = (messages: unknown[]) =>
-        ingestMessages(deps, {
-          sourceId: 'default',
-          messages,
-          receivedAt: clock.now,
-        });
+      const ingest = ingestAt(deps, clock);
       await ingest([demo('dup-erased', { userId: 'erased-user' })]);
       await eraseLead(deps, 'erased-user');
 
@@ -288,12 +274,7 @@ describe('ingestMessages', () => {
 
   it('summarizes a lead after a merged id wrote to it', async () => {
     const { deps, clock, repository } = await realDependencies();
-    const ingest = (messages: unknown[]) =>
-      ingestMessages(deps, {
-        sourceId: 'default',
-        messages,
-        receivedAt: clock.now,
-      });
+    const ingest = ingestAt(deps, clock);
     const blog = {
       type: 'page',
       messageId: 'sam-blog',
