@@ -352,8 +352,9 @@ export function membershipChanged(
 /**
  * Returns the accounts whose coverage or qualification a membership
  * change can change, so they must be evaluated again: both accounts when
- * a lead moves from one account to another, none while a lead stays
- * below the engaged level in one account.
+ * a lead moves from one account to another, the email-domain account
+ * whose link the lead no longer makes, none while a lead stays below the
+ * engaged level in one account.
  */
 export function accountsToCheck(
   before: Membership | undefined,
@@ -370,9 +371,16 @@ export function accountsToCheck(
     before !== undefined &&
     after !== undefined &&
     before.accountId !== after.accountId;
+  // A dropped link may leave the domain's leads counting in their own
+  // account again, or in another group that links the domain.
+  const dropped =
+    before?.linkedAccountId !== undefined &&
+    before.linkedAccountId !== after?.linkedAccountId
+      ? before.linkedAccountId
+      : undefined;
   const engaged = (before?.engaged ?? false) || (after?.engaged ?? false);
-  if (!linkAdded && !moved && !engaged) return [];
-  const accounts = [before?.accountId, after?.accountId].filter(
+  if (!linkAdded && !moved && !engaged && dropped === undefined) return [];
+  const accounts = [before?.accountId, after?.accountId, dropped].filter(
     (id): id is string => id !== undefined,
   );
   return [...new Set(accounts)];

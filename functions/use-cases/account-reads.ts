@@ -19,6 +19,11 @@ export interface AccountRead {
    * count in the group's account `accountId`.
    */
   linkedFrom?: { accountId: string; state: AccountState | undefined };
+  /**
+   * For an email-domain account read as its own, the group's account its
+   * stored link names although no lead of that group links it any more.
+   */
+  staleLinkTo?: string;
 }
 
 /**
@@ -51,6 +56,9 @@ export async function readAccount(
     accountId,
     state: own.state,
     members: await withLinkedMembers(deps, accountId, own, new Map()),
+    ...(linkedTo !== undefined && linkedTo !== accountId
+      ? { staleLinkTo: linkedTo }
+      : {}),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   type LeadChange,
   VersionConflictError,
 } from '../ports/lead-repository.js';
+import { settleDomainLink } from './account-links.js';
 import { readAccount } from './account-reads.js';
 import { mapWithConcurrency, sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
@@ -100,8 +101,17 @@ async function checkAccount(
 ): Promise<OutgoingEvent[]> {
   const published: OutgoingEvent[] = [];
   let endedEpisode = false;
+  let linkSettled = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const account = await readAccount(deps, accountId);
+    if (account.staleLinkTo !== undefined && !linkSettled) {
+      // No lead of the linked group has the domain any more, so the link
+      // moves to another group that links it or is deleted. The next read
+      // evaluates the account that the domain's leads then count in.
+      linkSettled = true;
+      await settleDomainLink(deps, accountId);
+      continue;
+    }
     try {
       const linked = account.linkedFrom;
       // The linked domain's leads now count in the group's account, so

@@ -452,6 +452,20 @@ describe('accountsToCheck', () => {
     expect(accountsToCheck(grouped, linked)).toEqual(['group:g1']);
     expect(accountsToCheck(linked, { ...linked, intentStep: 1 })).toEqual([]);
   });
+
+  it('checks the domain account whose link a lead drops', () => {
+    const grouped = { ...base, accountId: 'group:g1' };
+    const linked = { ...grouped, linkedAccountId: 'domain:a.example' };
+    const relinked = { ...grouped, linkedAccountId: 'domain:b.example' };
+    expect(accountsToCheck(linked, grouped)).toEqual([
+      'group:g1',
+      'domain:a.example',
+    ]);
+    expect(accountsToCheck(linked, relinked)).toEqual([
+      'group:g1',
+      'domain:a.example',
+    ]);
+  });
 });
 
 describe('boundedAccountId', () => {

@@ -259,3 +259,88 @@ describe('erasure of a lead that links a domain', () => {
     expect(link?.groups).toEqual(['group:g-7']);
   });
 });
+
+describe('a lead that stops linking its domain', () => {
+  /** Returns an identify that gives the lead a new email address. */
+  function newEmail(userId: string, email: string) {
+    return {
+      type: 'identify',
+      messageId: `${userId}-email-${email}`,
+      userId,
+      traits: { email },
+    };
+  }
+
+  it('removes the link and evaluates the domain account', async () => {
+    const { deps, ingest, qualifiedAccounts, domainItems } = await setup();
+    await ingest([
+      ...engagedMember('ann@acme.example', 'CTO'),
+      groupCall('ann@acme.example', 'g-7'),
+    ]);
+    await ingest(
+      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+    );
+    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    expect(qualifiedAccounts()).toEqual(['group:g-7']);
+
+    await ingest([newEmail('ann@acme.example', 'ann@other.example')]);
+
+    expect(await leadIdsOf(deps, DOMAIN)).toEqual({
+      accountId: DOMAIN,
+      leads: ['carl@acme.example', 'dora@acme.example'],
+    });
+    const entities = (await domainItems()).map((item) => item.entity);
+    expect(entities).not.toContain('account-link');
+    expect(qualifiedAccounts()).toEqual(['group:g-7', DOMAIN]);
+  });
+
+  it('moves the link to another group that links', async () => {
+    const { deps, ingest, qualifiedAccounts } = await setup();
+    await ingest([
+      ...engagedMember('ben@acme.example', 'CTO'),
+      groupCall('ben@acme.example', 'g-8'),
+    ]);
+    await ingest([
+      ...engagedMember('ann@acme.example', 'CPO'),
+      groupCall('ann@acme.example', 'g-7'),
+    ]);
+    await ingest(
+      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+    );
+    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    expect(qualifiedAccounts()).toEqual(['group:g-7']);
+
+    await ingest([newEmail('ann@acme.example', 'ann@other.example')]);
+
+    expect(await leadIdsOf(deps, DOMAIN)).toEqual({
+      accountId: 'group:g-8',
+      leads: ['ben@acme.example', 'carl@acme.example', 'dora@acme.example'],
+    });
+    expect(qualifiedAccounts()).toEqual(['group:g-7', 'group:g-8']);
+    const link = await deps.repository.getAccountLink(DOMAIN);
+    expect(link?.linkedTo).toBe('group:g-8');
+  });
+
+  it('keeps the link while another lead of its group links', async () => {
+    const { deps, ingest } = await setup();
+    await ingest([
+      ...engagedMember('ann@acme.example', 'CPO'),
+      groupCall('ann@acme.example', 'g-7'),
+    ]);
+    await ingest([
+      ...engagedMember('bob@acme.example', 'CTO'),
+      groupCall('bob@acme.example', 'g-7'),
+    ]);
+    await ingest(engagedMember('carl@acme.example', 'CFO'));
+
+    await ingest([newEmail('ann@acme.example', 'ann@other.example')]);
+
+    // Ann stays in her group's account with her new address.
+    expect(await leadIdsOf(deps, DOMAIN)).toEqual({
+      accountId: 'group:g-7',
+      leads: ['ann@acme.example', 'bob@acme.example', 'carl@acme.example'],
+    });
+    const link = await deps.repository.getAccountLink(DOMAIN);
+    expect(link?.linkedTo).toBe('group:g-7');
+  });
+});
