@@ -87,3 +87,31 @@ export function leadIdTextIssues(
   }
   return issues;
 }
+
+/** Characters of an id that display as nothing or move the text around. */
+const HIDDEN_CHARACTER =
+  /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\ud800-\udfff]/gu;
+
+/** Code points of an id that an error message repeats at most. */
+const MAX_DISPLAYED_CODE_POINTS = 100;
+
+/**
+ * Returns `text` as an error message may repeat it. Each control, format
+ * or other invisible character becomes `\u{HEX}`, so two ids that look
+ * alike read differently. Text over 100 code points is cut and followed
+ * by `…` and its length.
+ */
+export function displayText(text: string): string {
+  const codePoints = [...text];
+  const visible = codePoints
+    .slice(0, MAX_DISPLAYED_CODE_POINTS)
+    .join('')
+    .replace(
+      HIDDEN_CHARACTER,
+      (character) =>
+        `\\u{${(character.codePointAt(0) ?? 0).toString(16).toUpperCase()}}`,
+    );
+  return codePoints.length > MAX_DISPLAYED_CODE_POINTS
+    ? `${visible}… (${codePoints.length} characters)`
+    : visible;
+}

@@ -1,5 +1,6 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
+import { displayText } from '../domain/id-text.js';
 
 export const DEFAULT_HISTORY_LIMIT = 20;
 export const MAX_HISTORY_LIMIT = 100;
@@ -16,7 +17,7 @@ export function historyPageOf(request: ApiRequest): {
     throw new ValidationError('The limit is invalid.', [
       {
         field: 'limit',
-        message: `must be an integer from 1 to ${MAX_HISTORY_LIMIT}, got "${limitText}"`,
+        message: `must be an integer from 1 to ${MAX_HISTORY_LIMIT}, got "${displayText(limitText ?? '')}"`,
       },
     ]);
   }

@@ -4,6 +4,7 @@ import {
   ConcurrencyError,
   NotFoundError,
 } from '../domain/errors.js';
+import { displayText } from '../domain/id-text.js';
 import { requestedLeadId } from '../domain/identity.js';
 import { incarnationOf, type LeadState } from '../domain/lead.js';
 import {
@@ -168,7 +169,7 @@ async function missingLeadError(
     }
     current = state?.mergedInto;
   }
-  return new NotFoundError(`Lead ${requestedId} was not found.`);
+  return new NotFoundError(`Lead ${displayText(requestedId)} was not found.`);
 }
 
 function accountsOf(state: LeadState): string[] {

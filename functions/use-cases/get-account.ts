@@ -5,6 +5,7 @@ import {
 } from '../domain/account.js';
 import { NotFoundError } from '../domain/errors.js';
 import { roundCents } from '../domain/explanation.js';
+import { displayText } from '../domain/id-text.js';
 import type { LeadStatus } from '../domain/lead.js';
 import { toIso } from '../domain/time.js';
 import { readAccount } from './account-reads.js';
@@ -75,7 +76,9 @@ export async function getAccount(
   // An account whose leads were all erased keeps its state item, but it
   // has no leads to show.
   if (members.length === 0) {
-    throw new NotFoundError(`Account ${requestedId} was not found.`);
+    throw new NotFoundError(
+      `Account ${displayText(requestedId)} was not found.`,
+    );
   }
   const now = deps.clock();
   const score = scoreAccount(members, deps.model, now);

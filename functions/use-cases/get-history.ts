@@ -1,5 +1,6 @@
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { ScoreChangeCause, ScorePoint } from '../domain/history.js';
+import { displayText } from '../domain/id-text.js';
 import { requestedLeadId } from '../domain/identity.js';
 import { toIso } from '../domain/time.js';
 import { InvalidCursorError } from '../ports/lead-repository.js';
@@ -42,7 +43,7 @@ export async function getHistory(
   const leadId = await resolveLeadId(deps, requestedLeadId(requestedId));
   const state = await deps.repository.getLead(leadId);
   if (state === undefined || state.mergedInto !== undefined) {
-    throw new NotFoundError(`Lead ${requestedId} was not found.`);
+    throw new NotFoundError(`Lead ${displayText(requestedId)} was not found.`);
   }
   try {
     const result = await deps.repository.listHistory(

@@ -4,6 +4,7 @@ import {
   type ExplainedQuarantine,
   explainScore,
 } from '../domain/explanation.js';
+import { displayText } from '../domain/id-text.js';
 import { requestedLeadId } from '../domain/identity.js';
 import type { DispositionKind, LeadState, LeadStatus } from '../domain/lead.js';
 import { evaluateLead } from '../domain/qualification.js';
@@ -74,7 +75,7 @@ export async function getLead(
 ): Promise<LeadView> {
   const stored = await findLead(deps, requestedLeadId(requestedId));
   if (stored === undefined) {
-    throw new NotFoundError(`Lead ${requestedId} was not found.`);
+    throw new NotFoundError(`Lead ${displayText(requestedId)} was not found.`);
   }
   return leadViewOf(deps, stored, requestedId);
 }

@@ -6,6 +6,7 @@ import {
 } from '../domain/disposition.js';
 import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
+import { displayText } from '../domain/id-text.js';
 import { requestedLeadId } from '../domain/identity.js';
 import { incarnationOf, type LeadState } from '../domain/lead.js';
 import { transitionEvent } from '../domain/outgoing-events.js';
@@ -46,7 +47,9 @@ export async function recordDisposition(
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const stored = await deps.repository.getLead(leadId);
     if (stored === undefined || stored.mergedInto !== undefined) {
-      throw new NotFoundError(`Lead ${requestedId} was not found.`);
+      throw new NotFoundError(
+        `Lead ${displayText(requestedId)} was not found.`,
+      );
     }
     if (repeatsDisposition(stored, request)) {
       await recheckAccount(deps, stored);

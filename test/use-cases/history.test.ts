@@ -287,6 +287,21 @@ describe('historyPageOf', () => {
     },
   );
 
+  it('repeats a long limit cut to 100 characters', () => {
+    const limit = '9'.repeat(5000);
+    try {
+      historyPageOf(request({ limit }));
+      expect.unreachable('the limit is invalid');
+    } catch (error) {
+      const [issue] = (error as ValidationError).issues;
+      expect(issue?.field).toBe('limit');
+      expect(issue?.message).toContain(
+        `"${'9'.repeat(100)}… (5000 characters)"`,
+      );
+      expect(issue?.message.length).toBeLessThan(200);
+    }
+  });
+
   it('rejects a cursor that is not base64url', () => {
     expect(() => historyPageOf(request({ cursor: 'a b' }))).toThrow(
       'The cursor is invalid.',
