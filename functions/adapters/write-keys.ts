@@ -17,11 +17,25 @@ const COLON_PROBLEM =
   'must not contain ":", because clients send the write key as the HTTP Basic user name, which ends at the first colon (RFC 7617). Choose a key without ":", such as the output of `openssl rand -hex 24`';
 
 /**
+ * Problem of a write key with white space at either end, which copying a
+ * key adds or drops unnoticed, so the key that clients send would differ.
+ */
+const WHITESPACE_PROBLEM =
+  'must not start or end with white space, which copying the key adds or drops unnoticed. Remove it, or choose a key such as the output of `openssl rand -hex 24`';
+
+/** Problem of a write key with a control character, such as a newline. */
+const CONTROL_PROBLEM =
+  'must not contain control characters (U+0000 to U+001F, U+007F to U+009F), such as a newline copied with the key. Remove them from the key';
+
+/**
  * Returns why a new write key cannot be used, or undefined when it can.
  * The message is a predicate to follow the setting's name.
  */
 export function writeKeyProblem(writeKey: string): string | undefined {
-  return writeKey.includes(':') ? COLON_PROBLEM : undefined;
+  if (writeKey.includes(':')) return COLON_PROBLEM;
+  if (/\p{Cc}/u.test(writeKey)) return CONTROL_PROBLEM;
+  if (writeKey.trim() !== writeKey) return WHITESPACE_PROBLEM;
+  return undefined;
 }
 
 /** Zod refinement that adds the writeKeyProblem of a key, if any. */

@@ -8,6 +8,16 @@ describe('writeKeyProblem', () => {
     expect(writeKeyProblem(key)).toContain('must not contain ":"');
   });
 
+  it.each(['   ', ' key', 'key\u00a0', '\u3000key'])('rejects %j', (key) => {
+    expect(writeKeyProblem(key)).toContain(
+      'must not start or end with white space',
+    );
+  });
+
+  it.each(['key\n1', 'k\u0000ey', 'key\u0085x'])('rejects %j', (key) => {
+    expect(writeKeyProblem(key)).toContain('must not contain control');
+  });
+
   it.each(['dev-write-key', 'a1b2c3', 'key with spaces', 'ключ'])(
     'accepts %j',
     (key) => {
