@@ -7,7 +7,7 @@ import {
   rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -37,6 +37,7 @@ import { loadScoringModel } from '../../lib/scoring-model.js';
 import { loadStageConfig, type StageConfig } from '../../lib/stage-config.js';
 import { LOCAL_AWS } from '../../local/services.js';
 import { createTestRouting } from '../support/aws.js';
+import { invokeBundle } from './support/bundle.js';
 import {
   assetDirectory,
   createApp,
@@ -297,14 +298,28 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
 
       // The handler reads the model before it validates the path. A model
       // file that does not exist proves the embedded JSON was used.
-      const response = invokeBundle(bundle, layerModules(), {
-        TABLE_NAME: 'leads',
-        EVENT_BUS_NAME: routing.eventBusName,
-        AWS_REGION: LOCAL_AWS.region,
-        AWS_ENDPOINT_URL_EVENTBRIDGE: inject('motoEndpoint'),
-        AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
-        MQL_MODEL_FILE: join(synthesized.assemblyDir, 'missing-model.json'),
-      });
+      const { result: response } = invokeBundle<{
+        statusCode: number;
+        body: string;
+      }>(
+        bundle,
+        layerModules(),
+        {
+          TABLE_NAME: 'leads',
+          EVENT_BUS_NAME: routing.eventBusName,
+          AWS_REGION: LOCAL_AWS.region,
+          AWS_ENDPOINT_URL_EVENTBRIDGE: inject('motoEndpoint'),
+          AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
+          MQL_MODEL_FILE: join(synthesized.assemblyDir, 'missing-model.json'),
+        },
+        {
+          routeKey: 'GET /leads/{leadId}',
+          rawPath: '/leads/',
+          headers: {},
+          pathParameters: {},
+          requestContext: { requestId: 'bundle-test' },
+        },
+      );
 
       expect(response.statusCode).toBe(400);
       expect(response.body).toContain('leadId');
@@ -697,58 +712,6 @@ describe('cdk-nag checks', () => {
     }
   });
 });
-
-interface BundleResponse {
-  statusCode: number;
-  body: string;
-}
-
-const RESPONSE_MARKER = 'RESPONSE ';
-
-/**
- * Runs a Lambda bundle's handler in a child process, as the Lambda
- * runtime would, with a GET /leads request that names no lead.
- */
-function invokeBundle(
-  bundle: string,
-  layerModules: string,
-  environment: Record<string, string>,
-): BundleResponse {
-  const script = `
-    const { handler } = require(${JSON.stringify(bundle)});
-    handler({
-      routeKey: 'GET /leads/{leadId}',
-      rawPath: '/leads/',
-      headers: {},
-      pathParameters: {},
-      requestContext: { requestId: 'bundle-test' },
-    }).then((response) => {
-      console.log(${JSON.stringify(RESPONSE_MARKER)} + JSON.stringify(response));
-    });
-  `;
-  const child = spawnSync(process.execPath, ['-e', script], {
-    encoding: 'utf8',
-    env: {
-      PATH: process.env.PATH,
-      // Lambda's order: the layer's modules, then the runtime's AWS SDK,
-      // which the repository's node_modules replaces here.
-      NODE_PATH: [layerModules, join(PROJECT_ROOT, 'node_modules')].join(
-        delimiter,
-      ),
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      ...environment,
-    },
-  });
-  const line = child.stdout
-    .split('\n')
-    .find((output) => output.startsWith(RESPONSE_MARKER));
-  if (child.status !== 0 || line === undefined) {
-    throw new Error(`The bundle failed: ${child.stderr}${child.stdout}`);
-  }
-  return JSON.parse(line.slice(RESPONSE_MARKER.length)) as BundleResponse;
-}
 
 /** Returns the logical id of the function a route's integration invokes. */
 function functionOfRoute(template: Template, routeKey: string): string {
