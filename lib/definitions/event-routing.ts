@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { eventBridgeUrlSchema } from './endpoint-url.js';
 import { checkPatternFields } from './event-pattern.js';
+import { checkPatternNames } from './pattern-names.js';
 import { secretNameSchema } from './secret-name.js';
 
 /**
@@ -72,6 +73,7 @@ const eventPatternSchema = z
   })
   .superRefine((pattern, context) => {
     checkPatternFields(pattern, [], context);
+    checkPatternNames(pattern, context);
     const length = JSON.stringify({
       source: [EVENT_SOURCE],
       ...pattern,

@@ -508,13 +508,68 @@ describe('loadStageConfig', () => {
           { 'anything-but': [1, 2] },
         ],
         email: [{ exists: false }, null, ''],
-        ip: [{ cidr: '10.0.0.0/24' }, { cidr: '2001:db8::/32' }],
-        hot: [true],
+        leadId: [{ cidr: '10.0.0.0/24' }, { cidr: '2001:db8::/32' }],
+        reason: [true],
       },
       $or: [
         { detail: { fit: [{ numeric: ['>', 50] }] } },
         { detail: { intent: [1] } },
       ],
+    };
+    writeStageFile('dev', { events: { targets: [queueTarget(eventPattern)] } });
+
+    expect(
+      loadStageConfig('dev', configDir).events.targets[0]?.eventPattern,
+    ).toEqual(eventPattern);
+  });
+
+  it.each([
+    [
+      'a misspelt detail field',
+      { detail: { scroe: [{ numeric: ['>', 80] }] } },
+      'eventPattern.detail.scroe: is not a field',
+    ],
+    [
+      'a misspelt envelope field',
+      { detail_type: ['Lead Qualified'] },
+      'eventPattern.detail_type: is not a field',
+    ],
+    [
+      'a misspelt detail type',
+      { 'detail-type': ['Lead Qualifed'] },
+      'eventPattern.detail-type[0]: is not a value the engine sends',
+    ],
+    [
+      'an unknown status',
+      { detail: { status: ['qualified'] } },
+      'eventPattern.detail.status[0]: is not a value the engine sends',
+    ],
+    [
+      'a field inside a number',
+      { detail: { score: { value: [80] } } },
+      'eventPattern.detail.score.value: is not a field: detail.score is a value',
+    ],
+    [
+      'a misspelt field in $or',
+      { $or: [{ detail: { fit: [1] } }, { detail: { intnet: [1] } }] },
+      'eventPattern.$or[1].detail.intnet: is not a field',
+    ],
+  ])('rejects %s in an event pattern', (_name, eventPattern, message) => {
+    writeStageFile('dev', { events: { targets: [queueTarget(eventPattern)] } });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(message);
+  });
+
+  it('accepts fields of every detail type', () => {
+    const eventPattern = {
+      'detail-type': ['Lead Qualified', 'Account Qualified', 'Lead Erased'],
+      detail: {
+        status: ['mql', 'recycled', 'engaged'],
+        topContributions: { ruleId: [{ prefix: 'pricing' }] },
+        rolesMissing: ['finance-leadership'],
+        leadIdSha256: [{ exists: true }],
+        email: [{ exists: false }],
+      },
     };
     writeStageFile('dev', { events: { targets: [queueTarget(eventPattern)] } });
 
