@@ -29,14 +29,16 @@ export function noteActivityAt(state: LeadState, at: number): void {
 
 /**
  * Counts an email click in its second and returns that second. Seconds
- * that leave the burst horizon are pruned, and the times of their scored
- * clicks become final.
+ * that leave the burst horizon or exceed MAX_CLICK_SECONDS are pruned,
+ * and the times of their scored clicks become final. Returns undefined when the click's own second was
+ * pruned because it is older than every second kept, so that the click
+ * is final at once.
  */
 export function noteClick(
   state: LeadState,
   at: number,
   model: ScoringModel,
-): ClickSecond {
+): ClickSecond | undefined {
   const key = secondOf(at);
   const seconds = writableClickSeconds(state);
   // Clicks mostly arrive in time order, so the search starts at the end.
@@ -60,7 +62,8 @@ export function noteClick(
     const points = model.intentRulesById.get(ruleId)?.points ?? 0;
     if (points > 0) noteActivityAt(state, clickAt);
   }
-  return second;
+  const oldestKept = seconds[0] as ClickSecond;
+  return oldestKept.second <= key ? second : undefined;
 }
 
 /**

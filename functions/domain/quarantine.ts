@@ -49,6 +49,16 @@ export type StoredClickSecond = Omit<ClickSecond, 'second'>;
  */
 export const CLICK_HORIZON_MS = 86_400_000;
 
+/**
+ * Most click seconds a lead keeps, the latest ones. Without a limit, a
+ * scanner that clicks in thousands of seconds of one day would grow the
+ * lead's state beyond DynamoDB's 400 KB item limit, after which every
+ * write of the lead fails. A second with two clicks scored under a rule
+ * id of 64 characters takes about 190 bytes, so these take under 100 KB.
+ * People click in far fewer seconds a day.
+ */
+export const MAX_CLICK_SECONDS = 500;
+
 /** Returns the normalized name of a track event, undefined for other types. */
 export function trackNameOf(event: TrackingEvent): string | undefined {
   if (event.type !== 'track' || event.name === undefined) return undefined;
@@ -158,7 +168,8 @@ export function secondOf(at: number): number {
 
 /**
  * Drops click seconds, sorted by second, older than CLICK_HORIZON_MS
- * before the latest one and returns their scored clicks.
+ * before the latest one or beyond the MAX_CLICK_SECONDS latest ones, and
+ * returns their scored clicks.
  */
 export function pruneClickSeconds(
   seconds: ClickSecond[],
@@ -172,6 +183,7 @@ export function pruneClickSeconds(
   ) {
     count += 1;
   }
+  count = Math.max(count, seconds.length - MAX_CLICK_SECONDS);
   if (count === 0) return [];
   const pruned: Array<[string, number]> = [];
   for (const second of seconds.splice(0, count)) pruned.push(...second.scored);

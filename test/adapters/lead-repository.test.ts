@@ -22,7 +22,14 @@ import {
   type LeadChange,
   VersionConflictError,
 } from '../../functions/ports/lead-repository.js';
-import { blog, cfoIdentify, demo, pricing, T0 } from '../fixtures/events.js';
+import {
+  blog,
+  cfoIdentify,
+  demo,
+  pricing,
+  T0,
+  trackingEvent,
+} from '../fixtures/events.js';
 import { modelWith, testModel } from '../fixtures/models.js';
 import {
   type FaultPlan,
@@ -131,6 +138,30 @@ describe('DynamoLeadRepository', () => {
     expect(tally.windows).toEqual({
       [window]: { times: [T0, T0 + DAY_MS], total: 2 },
     });
+  });
+
+  it('stores a lead that clicked every second of a day', async () => {
+    const { repository } = await repositoryOnNewTable();
+    // Click seconds stay open for burst detection for a day, and the
+    // seconds of this many clicks exceed DynamoDB's 400 KB item limit.
+    const clicks = Array.from({ length: 20_000 }, (_, second) =>
+      trackingEvent({
+        name: 'Email Link Clicked',
+        occurredAt: T0 + second * 1000,
+      }),
+    );
+    const { state } = applyEvents(newLead('lead-1', model, T0), clicks, model);
+    const change = {
+      sourceId: 'default',
+      expectedVersion: 0,
+      state: { ...state, version: 1 },
+      events: [],
+      outgoing: [],
+    };
+
+    await repository.saveLeadChange(change);
+
+    expect(await repository.getLead('lead-1')).toEqual(change.state);
   });
 
   it('reads a lead item that an earlier version stored', async () => {

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { explainScore } from '../../functions/domain/explanation.js';
+import { tallyOf } from '../../functions/domain/intent-tallies.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
 import type { TrackingEvent } from '../../functions/domain/messages.js';
-import { parseTime } from '../../functions/domain/quarantine.js';
+import {
+  MAX_CLICK_SECONDS,
+  parseTime,
+} from '../../functions/domain/quarantine.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { T0, trackingEvent } from '../fixtures/events.js';
 import { modelWith } from '../fixtures/models.js';
@@ -204,6 +208,33 @@ describe('click bursts', () => {
         lastAt: new Date(T0 + 5_900).toISOString(),
       },
     ]);
+  });
+
+  it('keeps the latest click seconds only', () => {
+    const clicks = Array.from({ length: MAX_CLICK_SECONDS + 500 }, (_, s) =>
+      click(s * 1000),
+    );
+
+    const { state } = applyEvents(newLead('l', model, T0), clicks, model);
+
+    expect(state.clickSeconds).toHaveLength(MAX_CLICK_SECONDS);
+    expect(state.clickSeconds[0]?.second).toBe(Math.floor(T0 / 1000) + 500);
+    expect(tallyOf(state.intent, 'click')?.lastAt).toBe(T0 + 499_000);
+    expect(state.lastActivityAt).toBe(T0 + 499_000);
+  });
+
+  it('makes a click older than every kept second final', () => {
+    const recent = Array.from({ length: MAX_CLICK_SECONDS }, (_, s) =>
+      click(3_600_000 + s * 1000, { name: 'Email Clicked' }),
+    );
+    const early = applyEvents(newLead('l', model, T0), recent, model);
+
+    const { state } = applyEvents(early.state, [click(0)], model);
+
+    expect(state.clickSeconds).toHaveLength(MAX_CLICK_SECONDS);
+    expect(tallyOf(state.intent, 'click')?.matched).toBe(1);
+    expect(tallyOf(state.intent, 'click')?.lastAt).toBe(T0);
+    expect(state.lastActivityAt).toBe(T0);
   });
 
   it('gives quarantined events no activity time', () => {

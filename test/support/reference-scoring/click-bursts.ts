@@ -29,7 +29,7 @@ export function noteClick(
   state: LeadState,
   at: number,
   model: ScoringModel,
-): ClickSecond {
+): ClickSecond | undefined {
   const key = secondOf(at);
   const second = state.clickSeconds[key] ?? { clicks: 0, scored: [] };
   state.clickSeconds[key] = second;
@@ -42,7 +42,7 @@ export function noteClick(
     const points = model.intentRulesById.get(ruleId)?.points ?? 0;
     if (points > 0) noteActivityAt(state, clickAt);
   }
-  return second;
+  return state.clickSeconds[key] === second ? second : undefined;
 }
 
 /**

@@ -44,6 +44,9 @@ export interface ClickSecond {
  */
 export const CLICK_HORIZON_MS = 86_400_000;
 
+/** Most click seconds a lead keeps, the latest ones. */
+export const MAX_CLICK_SECONDS = 500;
+
 /** Returns the normalized name of a track event, undefined for other types. */
 export function trackNameOf(event: TrackingEvent): string | undefined {
   if (event.type !== 'track' || event.name === undefined) return undefined;
@@ -138,16 +141,19 @@ export function secondOf(at: number): string {
 
 /**
  * Drops click seconds older than CLICK_HORIZON_MS before the latest one
- * and returns their scored clicks.
+ * or beyond the MAX_CLICK_SECONDS latest ones, and returns their scored
+ * clicks.
  */
 export function pruneClickSeconds(
   seconds: Record<string, ClickSecond>,
   latestAt: number,
 ): Array<[ruleId: string, at: number]> {
   const oldest = Math.floor((latestAt - CLICK_HORIZON_MS) / 1000);
+  const keys = Object.keys(seconds).sort((a, b) => Number(a) - Number(b));
+  const beyondLimit = new Set(keys.slice(0, -MAX_CLICK_SECONDS));
   const pruned: Array<[string, number]> = [];
-  for (const key of Object.keys(seconds)) {
-    if (Number(key) < oldest) {
+  for (const key of keys) {
+    if (Number(key) < oldest || beyondLimit.has(key)) {
       pruned.push(...(seconds[key] as ClickSecond).scored);
       delete seconds[key];
     }
