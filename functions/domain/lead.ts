@@ -377,10 +377,15 @@ function noteGroupId(state: LeadState, event: TrackingEvent, at: number) {
   }
 }
 
+/**
+ * Keeps the spelling of the lead's own user id when it differs from the
+ * lead id. Events moved from a merged lead carry that lead's user id,
+ * which names another id and is left out.
+ */
 function noteDisplayId(state: LeadState, event: TrackingEvent): void {
   const { userId } = event;
   if (userId === undefined || userId === state.leadId) return;
-  if (userLeadId(userId) === userId) return;
+  if (userLeadId(userId) !== state.leadId) return;
   if (state.displayId === undefined || userId < state.displayId) {
     state.displayId = userId;
   }

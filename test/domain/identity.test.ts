@@ -142,4 +142,23 @@ describe('display id', () => {
 
     expect(state.displayId).toBe('Jane@Acme.example');
   });
+
+  it('ignores user ids of merged leads', () => {
+    const model = testModel();
+    const moved = [
+      { ...identify({ title: 'CFO' }), userId: 'Alice.Old@Acme.example' },
+      { ...identify({ title: 'CFO' }), userId: 'Bob@Acme.example' },
+    ];
+    const own = { ...identify({ title: 'CFO' }), userId: 'Zed@Acme.example' };
+
+    const merged = applyEvents(newLead('crm-7', model, T0), moved, model);
+    const renamed = applyEvents(
+      newLead('zed@acme.example', model, T0),
+      [own, ...moved],
+      model,
+    );
+
+    expect(merged.state.displayId).toBeUndefined();
+    expect(renamed.state.displayId).toBe('Zed@Acme.example');
+  });
 });
