@@ -181,47 +181,60 @@ function invalidUtcOffset(text: string): string | undefined {
 
 const jsonObject = z.record(z.string(), z.unknown());
 
+/**
+ * Returns an optional field that reads null as absent. Segment's Python
+ * library (segmentio/analytics-python) sends every optional field of a
+ * call, with null for those it was not given, such as a page's `name`.
+ */
+function nullAsAbsent<T extends z.ZodType>(schema: T) {
+  return z.preprocess(
+    (value) => (value === null ? undefined : value),
+    schema.optional(),
+  );
+}
+
 const commonFields = {
-  messageId: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .superRefine(checkMessageIdText)
-    .optional(),
+  messageId: nullAsAbsent(
+    z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .superRefine(checkMessageIdText),
+  ),
   userId: optionalIdentifier,
   anonymousId: optionalIdentifier,
-  timestamp: dateTime.optional(),
-  originalTimestamp: dateTime.optional(),
-  sentAt: dateTime.optional(),
-  context: jsonObject.optional(),
+  timestamp: nullAsAbsent(dateTime),
+  originalTimestamp: nullAsAbsent(dateTime),
+  sentAt: nullAsAbsent(dateTime),
+  context: nullAsAbsent(jsonObject),
 };
 
 const trackMessage = z.object({
   ...commonFields,
   type: z.literal('track'),
   event: z.string().trim().min(1, 'must not be empty').max(256),
-  properties: jsonObject.optional(),
+  properties: nullAsAbsent(jsonObject),
 });
 
 const pageMessage = z.object({
   ...commonFields,
   type: z.enum(['page', 'screen']),
-  name: z.string().max(256).optional(),
-  category: z.string().max(256).optional(),
-  properties: jsonObject.optional(),
+  name: nullAsAbsent(z.string().max(256)),
+  category: nullAsAbsent(z.string().max(256)),
+  properties: nullAsAbsent(jsonObject),
 });
 
 const identifyMessage = z.object({
   ...commonFields,
   type: z.literal('identify'),
-  traits: jsonObject.optional(),
+  traits: nullAsAbsent(jsonObject),
 });
 
 const groupMessage = z.object({
   ...commonFields,
   type: z.literal('group'),
   groupId: identifier,
-  traits: jsonObject.optional(),
+  traits: nullAsAbsent(jsonObject),
 });
 
 const aliasMessage = z.object({

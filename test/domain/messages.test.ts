@@ -278,6 +278,61 @@ describe('segmentMessageSchema messages', () => {
     expect(issue?.message).toBe(text);
   });
 
+  it.each([
+    { type: 'track', field: 'messageId' },
+    { type: 'track', field: 'timestamp' },
+    { type: 'track', field: 'originalTimestamp' },
+    { type: 'track', field: 'sentAt' },
+    { type: 'track', field: 'context' },
+    { type: 'track', field: 'properties' },
+    { type: 'page', field: 'name' },
+    { type: 'screen', field: 'category' },
+    { type: 'page', field: 'properties' },
+    { type: 'identify', field: 'traits' },
+    { type: 'group', field: 'traits' },
+  ])('reads a null $field of a $type as absent', ({ type, field }) => {
+    const message = { ...track, type, groupId: 'g1', [field]: null };
+
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    expect(parsed.error?.issues).toBeUndefined();
+    expect(parsed.data).not.toHaveProperty(field, null);
+  });
+
+  it('reads a page call of analytics-python', () => {
+    // Segment's Python library sends each optional field, null when unset.
+    const message = {
+      type: 'page',
+      messageId: 'py-1',
+      userId: 'u',
+      anonymousId: null,
+      name: null,
+      category: null,
+      properties: { path: '/pricing' },
+      context: { library: { name: 'analytics-python' } },
+      integrations: {},
+      timestamp: '2026-06-01T11:59:00.000+00:00',
+    };
+
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    expect(parsed.error?.issues).toBeUndefined();
+    const event = toTrackingEvent(
+      parsed.data as NonNullable<typeof parsed.data>,
+      receivedAt,
+    );
+    expect(event.name).toBeUndefined();
+    expect(event.category).toBeUndefined();
+    expect(event.path).toBe('/pricing');
+  });
+
+  it('rejects a null event of a track', () => {
+    const parsed = segmentMessageSchema.safeParse({ ...track, event: null });
+
+    expect(parsed.error?.issues[0]?.path).toEqual(['event']);
+    expect(parsed.error?.issues[0]?.message).toBe('must be a string, not null');
+  });
+
   it('words traits of a string plainly', () => {
     const message = { type: 'identify', userId: 'u', traits: 'CFO' };
 
