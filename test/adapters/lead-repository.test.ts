@@ -26,6 +26,7 @@ import {
   blog,
   cfoIdentify,
   demo,
+  identify,
   pricing,
   T0,
   trackingEvent,
@@ -162,6 +163,33 @@ describe('DynamoLeadRepository', () => {
     await repository.saveLeadChange(change);
 
     expect(await repository.getLead('lead-1')).toEqual(change.state);
+  });
+
+  it('stores traits named like Object members', async () => {
+    const { repository } = await repositoryOnNewTable();
+    const names = ['constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+    const traits = Object.fromEntries(names.map((name) => [name, `${name}!`]));
+    const { state } = applyEvents(
+      newLead('lead-1', model, T0),
+      [identify({ title: 'CFO', ...traits })],
+      model,
+    );
+    const change = {
+      sourceId: 'default',
+      expectedVersion: 0,
+      state: { ...state, version: 1 },
+      events: [],
+      outgoing: [],
+    };
+
+    await repository.saveLeadChange(change);
+
+    const stored = await repository.getLead('lead-1');
+    expect(stored).toEqual(change.state);
+    for (const name of names) {
+      expect(Object.hasOwn(stored?.traits ?? {}, name)).toBe(true);
+      expect(stored?.traits[name]?.value).toBe(`${name}!`);
+    }
   });
 
   it('reads a lead item that an earlier version stored', async () => {

@@ -146,7 +146,9 @@ export function stateToItem(state: LeadState, shards: number): Item {
       ...toStoredLead(state),
       ...review,
     },
-    { removeUndefinedValues: true },
+    // A trait named `constructor` makes marshall take the traits map for
+    // a class instance, which it converts only with this option.
+    { removeUndefinedValues: true, convertClassInstanceToMap: true },
   );
 }
 
