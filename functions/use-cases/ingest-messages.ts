@@ -148,11 +148,13 @@ export async function ingestMessages(
     ],
     request.receivedAt,
   );
-  const outgoing = [...leadOutgoing, ...accountEvents];
-  const events = addSummaries(
+  const linkOutgoing = linked.flatMap((outcome) => outcome.events.outgoing);
+  const outgoing = [...linkOutgoing, ...leadOutgoing, ...accountEvents];
+  const events = [
+    ...linked.map((outcome) => outcome.events.summary),
     leadSummary,
     await publishEvents(deps, accountEvents),
-  );
+  ].reduce(addSummaries);
 
   const results = [
     ...rejected,

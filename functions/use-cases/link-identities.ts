@@ -24,7 +24,11 @@ import { checkAccounts, updateMembership } from './check-accounts.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { eventPersonalData } from './event-personal-data.js';
-import { publishEvents } from './publish-events.js';
+import {
+  addSummaries,
+  type PublishSummary,
+  publishEvents,
+} from './publish-events.js';
 import { MAX_EVENTS_PER_WRITE, MAX_REDIRECTS } from './update-lead.js';
 
 /** Attempts of one conditional write before giving up under contention. */
@@ -55,6 +59,29 @@ export interface LinkOutcome {
     | 'stored-message';
   /** Events moved to `to` by this call. */
   movedEvents: number;
+  /** Events this call published, or left in the outbox for the sweep. */
+  events: LinkEvents;
+}
+
+/** Lead and account events that linking caused, and their publishing. */
+export interface LinkEvents {
+  outgoing: OutgoingEvent[];
+  summary: PublishSummary;
+}
+
+function noLinkEvents(): LinkEvents {
+  return { outgoing: [], summary: { published: 0, pending: 0, failed: 0 } };
+}
+
+/** Publishes committed events and adds them to `events`. */
+async function publishLinkEvents(
+  deps: ScoringDependencies,
+  outgoing: readonly OutgoingEvent[],
+  events: LinkEvents,
+): Promise<void> {
+  const summary = await publishEvents(deps, outgoing);
+  events.outgoing.push(...outgoing);
+  events.summary = addSummaries(events.summary, summary);
 }
 
 /**
@@ -105,14 +132,14 @@ export async function linkIdentity(
     // target was merged into another lead meanwhile.
     const target = await resolveLeadId(deps, link.to);
     if (target === link.from) {
-      return outcome(link.from, target, 'same-lead', 0);
+      return outcome(link.from, target, 'same-lead', 0, noLinkEvents());
     }
     const source = await deps.repository.getLead(link.from);
     if (source?.mergedInto !== undefined) {
       return continueLinked(deps, source, target, now);
     }
     if (await options.isStoredLink?.(link)) {
-      return outcome(link.from, target, 'stored-message', 0);
+      return outcome(link.from, target, 'stored-message', 0, noLinkEvents());
     }
     const tombstone = tombstoneOf(source, link.from, target, deps.model, now);
     const outgoing = tombstone.transitions.map((transition) =>
@@ -149,7 +176,8 @@ export async function linkIdentity(
       await backOff(attempt);
       continue;
     }
-    await publishEvents(deps, outgoing);
+    const events = noLinkEvents();
+    await publishLinkEvents(deps, outgoing, events);
     // The logger redacts email-shaped ids, as in every log line.
     deps.log.info('identity linked', {
       sourceLeadId: link.from,
@@ -157,9 +185,9 @@ export async function linkIdentity(
     });
     await repointMergedLeads(deps, link.from, target);
     const moved = tombstone.state.mergePending
-      ? await moveEvents(deps, link.from, target, now)
+      ? await moveEvents(deps, link.from, target, now, events)
       : 0;
-    return outcome(link.from, target, 'linked', moved);
+    return outcome(link.from, target, 'linked', moved, events);
   }
   throw new ConcurrencyError(
     'A lead kept changing while it was merged; retry the request.',
@@ -175,17 +203,24 @@ async function continueLinked(
   const linkedTo = await resolveLeadId(deps, source.mergedInto ?? target);
   if (linkedTo !== target) {
     deps.log.warn('identity link conflict', logFields(source.leadId));
-    return outcome(source.leadId, linkedTo, 'conflict', 0);
+    return outcome(source.leadId, linkedTo, 'conflict', 0, noLinkEvents());
   }
   if (!source.mergePending) {
-    return outcome(source.leadId, linkedTo, 'already-linked', 0);
+    return outcome(
+      source.leadId,
+      linkedTo,
+      'already-linked',
+      0,
+      noLinkEvents(),
+    );
   }
   // A merge left unfinished may also have left its merged leads pointing
   // at the source. Finished merges skip this read, because most requests
   // of an identified visitor restate the link.
   await repointMergedLeads(deps, source.leadId, linkedTo);
-  const moved = await moveEvents(deps, source.leadId, linkedTo, now);
-  return outcome(source.leadId, linkedTo, 'already-linked', moved);
+  const events = noLinkEvents();
+  const moved = await moveEvents(deps, source.leadId, linkedTo, now, events);
+  return outcome(source.leadId, linkedTo, 'already-linked', moved, events);
 }
 
 /**
@@ -258,18 +293,21 @@ export async function resolveLeadId(
 /**
  * Moves the stored events of a merged lead to the lead it points at, a
  * page per transaction, and marks the merge complete when none are left.
- * Returns the number of events moved. Stops after MAX_PAGES_PER_REQUEST
- * pages, and the sweep resumes at the tombstone's review time.
+ * Returns the number of events moved, and adds the lead and account
+ * events the moves caused to `events`. Stops after
+ * MAX_PAGES_PER_REQUEST pages, and the sweep resumes at the tombstone's
+ * review time.
  */
 export async function moveEvents(
   deps: ScoringDependencies,
   from: string,
   to: string,
   now: number,
+  events: LinkEvents = noLinkEvents(),
 ): Promise<number> {
   let moved = 0;
   for (let page = 0; page < MAX_PAGES_PER_REQUEST; page += 1) {
-    const count = await movePage(deps, from, to, now);
+    const count = await movePage(deps, from, to, now, events);
     if (count === 0) {
       await completeMerge(deps, from);
       return moved;
@@ -286,6 +324,7 @@ async function movePage(
   from: string,
   to: string,
   now: number,
+  linkEvents: LinkEvents,
 ): Promise<number> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const { events } = await deps.repository.listEvents(
@@ -296,9 +335,9 @@ async function movePage(
     const target = await resolveLeadId(deps, to);
     try {
       const written = await writeMovedPage(deps, from, target, events, now);
-      await publishEvents(deps, written.outgoing);
+      await publishLinkEvents(deps, written.outgoing, linkEvents);
       const accountEvents = await checkAccounts(deps, written.accounts, now);
-      await publishEvents(deps, accountEvents);
+      await publishLinkEvents(deps, accountEvents, linkEvents);
       return events.length;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -407,8 +446,9 @@ function outcome(
   to: string,
   status: LinkOutcome['status'],
   movedEvents: number,
+  events: LinkEvents,
 ): LinkOutcome {
-  return { from, to, status, movedEvents };
+  return { from, to, status, movedEvents, events };
 }
 
 /** Log fields of a merge: the source lead's id when it is anonymous. */

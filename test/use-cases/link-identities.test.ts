@@ -342,6 +342,32 @@ describe('identity links', () => {
     expect(result.leads[0]).toMatchObject({ leadId: 'zoe', status: 'mql' });
   });
 
+  it('counts the events a merge publishes', async () => {
+    const lenient = testModel({
+      minimumFit: 0,
+      threshold: 60,
+      recycleBelow: 30,
+    });
+    const setup = await realDependencies({ model: lenient });
+    await ingest(setup, [
+      message(setup, pricing('a8'), 1),
+      message(setup, demo({ anonymousId: 'a8' }), 1),
+    ]);
+
+    const result = await ingest(setup, [message(setup, cfo('yan', 'a8'))]);
+
+    const published = setup.published.map(
+      (event) => `${event.detailType} ${event.leadId}`,
+    );
+    expect(published).toEqual([
+      'Lead Qualified anon:a8',
+      'Lead Recycled anon:a8',
+      'Lead Qualified yan',
+    ]);
+    expect(result.events).toEqual({ published: 2, pending: 0, failed: 0 });
+    expect(result.transitions).toEqual({ qualified: 1, recycled: 1 });
+  });
+
   it('lets the sweep finish a merge a request left', async () => {
     const setup = await realDependencies({ model });
     await ingest(setup, [
