@@ -30,9 +30,9 @@ export function noteActivityAt(state: LeadState, at: number): void {
 /**
  * Counts an email click in its second and returns that second. Seconds
  * that leave the burst horizon or exceed MAX_CLICK_SECONDS are pruned,
- * and the times of their scored clicks become final. Returns undefined when the click's own second was
- * pruned because it is older than every second kept, so that the click
- * is final at once.
+ * and the times of their scored clicks become final. Returns undefined
+ * when the click's own second was pruned because it is older than every
+ * second kept, so that the click is final at once.
  */
 export function noteClick(
   state: LeadState,

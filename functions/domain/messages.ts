@@ -198,7 +198,10 @@ const commonFields = {
     z
       .string()
       .trim()
-      .min(1, 'must not be empty')
+      .min(
+        1,
+        'must not be empty; send a unique id such as a UUID, or leave the field out to have one derived from the content',
+      )
       .superRefine(checkMessageIdText),
   ),
   userId: optionalIdentifier,

@@ -58,6 +58,13 @@ const positiveScoreLevel = z
 /** Maximum days of a cooldown or a cap window: ten years. */
 const MAX_DAYS = 3653;
 
+/**
+ * Largest burst size. A lead keeps up to one less scored click than this
+ * for each of its latest MAX_CLICK_SECONDS seconds with a click, so the
+ * size bounds that part of its DynamoDB item (at most 4,500 clicks).
+ */
+const MAX_BURST_CLICKS_PER_SECOND = 10;
+
 const regexPattern = z
   .string()
   .min(1)
@@ -263,6 +270,10 @@ const emailClicksSchema = z
       .number()
       .int()
       .min(2)
+      .max(
+        MAX_BURST_CLICKS_PER_SECOND,
+        `must be at most ${MAX_BURST_CLICKS_PER_SECOND}, because a lead keeps the scored clicks of each second below it`,
+      )
       .default(DEFAULT_BURST_CLICKS_PER_SECOND),
   })
   .strict();

@@ -257,7 +257,7 @@ describe('segmentMessageSchema messages', () => {
     {
       change: { messageId: ' ' },
       field: 'messageId',
-      text: 'must not be empty',
+      text: 'must not be empty; send a unique id such as a UUID, or leave the field out to have one derived from the content',
     },
     {
       change: { type: 'jump' },

@@ -467,6 +467,12 @@ describe('compileModel', () => {
       value: { emailClicks: { burstClicksPerSecond: 1 } },
       field: 'quarantine.emailClicks.burstClicksPerSecond',
     },
+    {
+      name: 'a burst of 11 clicks',
+      path: ['quarantine'],
+      value: { emailClicks: { burstClicksPerSecond: 11 } },
+      field: 'quarantine.emailClicks.burstClicksPerSecond',
+    },
   ])('rejects $name with its path', ({ path, value, field }) => {
     const document = minimalModel();
     setPath(document, path, value);
