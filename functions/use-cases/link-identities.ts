@@ -69,7 +69,8 @@ export interface LinkEvents {
   summary: PublishSummary;
 }
 
-function noLinkEvents(): LinkEvents {
+/** Returns an empty record of link events to add to. */
+export function noLinkEvents(): LinkEvents {
   return { outgoing: [], summary: { published: 0, pending: 0, failed: 0 } };
 }
 

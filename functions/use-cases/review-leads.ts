@@ -1,10 +1,10 @@
 import type { LeadState } from '../domain/lead.js';
-import type { OutgoingEvent } from '../domain/outgoing-events.js';
+import { DETAIL_TYPES, type OutgoingEvent } from '../domain/outgoing-events.js';
 import type { LeadChange } from '../ports/lead-repository.js';
 import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
-import { moveEvents } from './link-identities.js';
+import { moveEvents, noLinkEvents } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
 import type { SweepResult } from './run-sweep.js';
 import { countTransitions } from './transition-counts.js';
@@ -98,7 +98,9 @@ export async function reviewLeads(
     },
   );
   await mapWithConcurrency(merged, LEAD_CONCURRENCY, (state) =>
-    guardAsync(deps, counts, state.leadId, () => finishMerge(deps, state, now)),
+    guardAsync(deps, counts, state.leadId, () =>
+      finishMerge(deps, state, now, counts),
+    ),
   );
   await reviewLeadsAlone(deps, retry, now, counts, mayStart);
 }
@@ -175,7 +177,7 @@ async function reviewLead(
 ): Promise<void> {
   const state = await deps.repository.getLead(leadId);
   if (state?.mergedInto !== undefined) {
-    await finishMerge(deps, state, now);
+    await finishMerge(deps, state, now, counts);
     return;
   }
   // The state just read serves the first attempt, so a due lead costs one
@@ -190,15 +192,26 @@ async function reviewLead(
   await publishCounted(deps, accountEvents, counts);
 }
 
-/** Moves a merged lead's events on when its merge is unfinished. */
+/**
+ * Moves a merged lead's events on when its merge is unfinished, and
+ * counts the events the move publishes, as a request's merge does.
+ */
 async function finishMerge(
   deps: ScoringDependencies,
   state: LeadState,
   now: number,
+  counts: ReviewCounts,
 ): Promise<void> {
-  if (state.mergePending && state.mergedInto !== undefined) {
-    await moveEvents(deps, state.leadId, state.mergedInto, now);
-  }
+  if (!state.mergePending || state.mergedInto === undefined) return;
+  const events = noLinkEvents();
+  await moveEvents(deps, state.leadId, state.mergedInto, now, events);
+  const leadEvents = events.outgoing.filter(
+    (event) => event.detailType !== DETAIL_TYPES.accountQualified,
+  );
+  countLeadEvents(counts, leadEvents);
+  counts.published += events.summary.published;
+  counts.pending += events.summary.pending;
+  counts.failed += events.summary.failed;
 }
 
 /**

@@ -398,4 +398,48 @@ describe('identity links', () => {
       mergePending: false,
     });
   });
+
+  it('counts the events of a merge the sweep finishes', async () => {
+    const setup = await realDependencies({ model });
+    await ingest(setup, [message(setup, cfo('lia'), 2)]);
+    await ingest(setup, [
+      message(setup, pricing('a9'), 2),
+      message(setup, demo({ anonymousId: 'a9' }), 1),
+    ]);
+    expect((await setup.repository.getLead('lia'))?.status).toBe('engaged');
+    const anonymous = await setup.repository.getLead('anon:a9');
+    const { state } = tombstoneOf(
+      anonymous,
+      'anon:a9',
+      'lia',
+      model,
+      setup.clock.now,
+    );
+    await setup.repository.saveLeadChange({
+      sourceId: 'identity',
+      expectedVersion: anonymous?.version ?? 0,
+      state: { ...state, version: (anonymous?.version ?? 0) + 1 },
+      events: [],
+      outgoing: [],
+    });
+
+    setup.clock.advance(10 * 60_000);
+    const result = await runSweep(setup.deps, {
+      now: setup.clock.now,
+      deadline: Infinity,
+    });
+
+    expect((await setup.repository.getLead('lia'))?.status).toBe('mql');
+    expect(setup.published.map((event) => event.detailType)).toEqual([
+      'Lead Qualified',
+    ]);
+    expect(result).toMatchObject({
+      leadsChanged: 1,
+      transitions: 1,
+      qualified: 1,
+      published: 1,
+      pending: 0,
+      failed: 0,
+    });
+  });
 });
