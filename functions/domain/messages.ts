@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { idTextIssues, leadIdTextIssues, MAX_ID_BYTES } from './id-text.js';
 import { isEmailAddress, normalizeEmail } from './identity.js';
+import { wellFormedJson, wellFormedText } from './well-formed.js';
 // Installs the plain wording of zod issues ("must be a string", "is
 // required") that the rejections of these schemas use.
 import './issues.js';
@@ -179,7 +180,16 @@ function invalidUtcOffset(text: string): string | undefined {
   return hours > 23 || minutes > 59 ? match[0] : undefined;
 }
 
-const jsonObject = z.record(z.string(), z.unknown());
+/**
+ * A JSON object of free content (traits, properties, context), with lone
+ * surrogates in its strings and keys replaced, so it can be stored.
+ */
+const jsonObject = z
+  .record(z.string(), z.unknown())
+  .transform((value) => wellFormedJson(value));
+
+/** Free text of at most 256 characters, with lone surrogates replaced. */
+const shortText = z.string().max(256).transform(wellFormedText);
 
 /**
  * Returns an optional field that reads null as absent. Segment's Python
@@ -215,15 +225,20 @@ const commonFields = {
 const trackMessage = z.object({
   ...commonFields,
   type: z.literal('track'),
-  event: z.string().trim().min(1, 'must not be empty').max(256),
+  event: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(256)
+    .transform(wellFormedText),
   properties: nullAsAbsent(jsonObject),
 });
 
 const pageMessage = z.object({
   ...commonFields,
   type: z.enum(['page', 'screen']),
-  name: nullAsAbsent(z.string().max(256)),
-  category: nullAsAbsent(z.string().max(256)),
+  name: nullAsAbsent(shortText),
+  category: nullAsAbsent(shortText),
   properties: nullAsAbsent(jsonObject),
 });
 
