@@ -57,6 +57,11 @@ const TYPE_NAMES: Record<string, string> = {
 
 function invalidTypeMessage(expected: string, input: unknown): string {
   if (input === undefined) return 'is required';
+  // JSON.parse reads a number beyond the double range, such as 1e400, as
+  // Infinity, which zod rejects as an invalid number.
+  if (typeof input === 'number' && !Number.isFinite(input)) {
+    return `must be a finite number, not ${input}; a JSON number this large does not fit in a double`;
+  }
   const expectedType = TYPE_NAMES[expected] ?? `of type ${expected}`;
   return `must be ${expectedType}, not ${kindOf(input)}`;
 }

@@ -163,6 +163,24 @@ describe('compileModel', () => {
     );
   });
 
+  it('names a number too large for JSON', () => {
+    const document = JSON.parse(
+      JSON.stringify(minimalModel()).replace('"points":20', '"points":1e400'),
+    ) as Record<string, unknown>;
+
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [
+          {
+            field: 'fit.rules[0].points',
+            message:
+              'must be a finite number, not Infinity; a JSON number this large does not fit in a double',
+          },
+        ],
+      }),
+    );
+  });
+
   it('scores with no fit rules', () => {
     const document = minimalModel();
     setPath(document, ['fit', 'rules'], []);
