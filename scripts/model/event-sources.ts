@@ -4,6 +4,7 @@ import {
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { parse as parseCsv } from 'csv-parse/sync';
 import {
   readBoundedFile,
   UnreadableFileError,
@@ -317,11 +318,39 @@ function parseOutcomeLine(line: string): [string, boolean] | undefined {
     }
     return undefined;
   }
+  const fields = line.includes('"') ? quotedFieldsOf(line) : undefined;
+  if (fields === null) return undefined;
+  if (fields !== undefined && fields.length === 2) {
+    return outcomeOf(fields[0] as string, fields[1] as string);
+  }
+  // An unquoted lead id may contain commas, so the last comma ends it.
   const comma = line.lastIndexOf(',');
   if (comma <= 0) return undefined;
-  const value = booleanOf(line.slice(comma + 1).trim());
-  const leadId = line.slice(0, comma).trim();
-  return value === undefined || leadId === '' ? undefined : [leadId, value];
+  return outcomeOf(line.slice(0, comma), line.slice(comma + 1));
+}
+
+/**
+ * Splits a CSV line with double quotes into its fields by RFC 4180, so
+ * that `"Smith, Jane","1"` is the lead `Smith, Jane`. A quote inside an
+ * unquoted field is kept as text. Returns null when a quoted field is
+ * not closed.
+ */
+function quotedFieldsOf(line: string): string[] | null {
+  try {
+    const [fields] = parseCsv(line, { relax_quotes: true }) as string[][];
+    return fields ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function outcomeOf(
+  leadId: string,
+  converted: string,
+): [string, boolean] | undefined {
+  const value = booleanOf(converted.trim());
+  const id = leadId.trim();
+  return value === undefined || id === '' ? undefined : [id, value];
 }
 
 function booleanOf(value: unknown): boolean | undefined {

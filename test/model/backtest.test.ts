@@ -290,6 +290,35 @@ describe('readOutcomes', () => {
     expect([...labels]).toEqual([['a', true]]);
   });
 
+  it('reads quoted CSV fields', async () => {
+    const { write } = await workspace();
+    const file = await write(
+      'outcomes.csv',
+      '"leadId","converted"\n"a","1"\n"Smith, Jane",0\nb,"true"\n"say ""hi""",1\n',
+    );
+
+    const labels = await readOutcomes(file);
+
+    expect([...labels]).toEqual([
+      ['a', true],
+      ['Smith, Jane', false],
+      ['b', true],
+      ['say "hi"', true],
+    ]);
+  });
+
+  it.each(['"a,1', '"a","1","x"', '"a",'])(
+    'rejects the quoted line %s',
+    async (line) => {
+      const { write } = await workspace();
+      const file = await write('outcomes.csv', `${line}\n`);
+
+      await expect(readOutcomes(file)).rejects.toThrow(
+        `Line 1 of ${file} is not "leadId,converted"`,
+      );
+    },
+  );
+
   it('reads an outcome on line 1', async () => {
     const { write } = await workspace();
     const file = await write('outcomes.csv', 'a,0\n');
