@@ -22,6 +22,7 @@ import {
   identify,
   pricing,
   T0,
+  trackingEvent,
 } from '../fixtures/events.js';
 import { testModel } from '../fixtures/models.js';
 
@@ -178,6 +179,34 @@ describe('evaluateLead', () => {
     expect(onTime.state.recycledAt).toBe(crossing);
     expect(late.state.recycledAt).toBe(crossing);
     expect(twice.transitions).toHaveLength(0);
+  });
+
+  it.each([
+    {
+      cause: 'a penalty',
+      event: trackingEvent({ name: 'Unsubscribed', days: 10 }),
+    },
+    { cause: 'a lower fit', event: identify({ title: 'student' }, 10) },
+  ])('recycles at the time of $cause', ({ event }) => {
+    const strict = testModel({ recycleBelow: 90 });
+    const mql = evaluateLead(
+      applyEvents(
+        newLead('lead-1', strict, T0),
+        [cfoIdentify(), demo(), pricing()],
+        strict,
+      ).state,
+      strict,
+      T0,
+    ).state;
+    const dropped = applyEvents(mql, [event], strict).state;
+    const now = T0 + 11 * DAY_MS;
+    const { state, transitions } = evaluateLead(dropped, strict, now);
+
+    expect(state.status).toBe('recycled');
+    expect(transitions[0]?.at).toBe(event.occurredAt);
+    expect(state.recycledAt).toBe(event.occurredAt);
+    expect(transitions[0]?.score.score).toBeLessThan(90);
+    expect(scoreLead(mql, strict, event.occurredAt).score).toBeGreaterThan(90);
   });
 
   it('requalifies only after the cooldown and new activity', () => {

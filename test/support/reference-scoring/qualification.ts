@@ -284,12 +284,14 @@ function cooldownEnd(state: LeadState, model: ScoringModel): number {
 
 /**
  * Returns the time from which the score of an MQL can only fall without
- * new events: its latest activity or its qualification, whichever is
- * later.
+ * new events: its latest event or its qualification, whichever is later.
+ * Before its latest event the current state does not give the lead's
+ * score, because a penalty or a lower fit that event brought would count
+ * before it happened.
  */
 function reviewFrom(state: LeadState, model: ScoringModel): number {
   const activity = lastActivityOf(state, model) ?? state.statusChangedAt;
-  return Math.max(activity, state.statusChangedAt);
+  return Math.max(activity, state.lastEventAt, state.statusChangedAt);
 }
 
 /**
