@@ -14,7 +14,12 @@ import {
   LEAD_DISPOSITION_CHANGED,
   type OutgoingEvent,
 } from './outgoing-events.js';
-import { type Evaluation, evaluateLead, recycleNow } from './qualification.js';
+import {
+  catchUpReviews,
+  type Evaluation,
+  evaluateLead,
+  recycleNow,
+} from './qualification.js';
 import { toIso } from './time.js';
 
 /** Sales feedback on a lead, as the disposition route accepts it. */
@@ -165,13 +170,17 @@ function checkOrder(state: LeadState, request: DispositionRequest): void {
  * ConflictError when the lead's state does not allow the disposition.
  */
 export function planDisposition(
-  state: LeadState,
+  stored: LeadState,
   request: DispositionRequest,
   model: ScoringModel,
   now: number,
 ): DispositionPlan {
-  const current = evaluateLead(state, model, now);
-  const status = current.state.status;
+  // Reviews the sweep has not run yet happen first, at their own times,
+  // so a lead that qualified again at the end of its cooldown takes the
+  // disposition in its new episode, as GET /leads shows it.
+  const caughtUp = catchUpReviews(stored, model, now);
+  const current = evaluateLead(caughtUp.state, model, now);
+  const state = current.state;
   const { kind } = request;
 
   if (state.episode === 0) {
@@ -180,17 +189,26 @@ export function planDisposition(
     );
   }
   checkOrder(state, request);
-  if (kind !== 'converted' && status !== 'mql') {
+  if (kind !== 'converted' && state.status !== 'mql') {
     throw new ConflictError(
-      `Lead ${state.leadId} is ${status}, not an MQL; only an MQL can be ${kind}.`,
+      `Lead ${state.leadId} is ${state.status}, not an MQL; only an MQL can be ${kind}.`,
     );
   }
   const previous = state.disposition;
 
-  const evaluation =
+  const decided =
     kind === 'rejected' || kind === 'recycled'
-      ? recycleNow(state, model, now, `${kind} by sales: ${request.reason}`)
+      ? recycleNow(
+          caughtUp.state,
+          model,
+          now,
+          `${kind} by sales: ${request.reason}`,
+        )
       : current;
+  const evaluation: Evaluation = {
+    ...decided,
+    transitions: [...caughtUp.transitions, ...decided.transitions],
+  };
   const record: DispositionRecord = {
     kind,
     episode: state.episode,

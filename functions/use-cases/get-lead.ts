@@ -7,7 +7,7 @@ import {
 import { displayText } from '../domain/id-text.js';
 import { requestedLeadId } from '../domain/identity.js';
 import type { DispositionKind, LeadState, LeadStatus } from '../domain/lead.js';
-import { evaluateLead } from '../domain/qualification.js';
+import { catchUpReviews, evaluateLead } from '../domain/qualification.js';
 import { toIso } from '../domain/time.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { MAX_REDIRECTS } from './update-lead.js';
@@ -91,7 +91,10 @@ export function leadViewOf(
 ): LeadView {
   const leadId = requestedLeadId(requestedId);
   const now = deps.clock();
-  const { state, score } = evaluateLead(stored, deps.model, now);
+  // Reviews passed since the last write apply at their own times, as the
+  // sweep will store them.
+  const caughtUp = catchUpReviews(stored, deps.model, now).state;
+  const { state, score } = evaluateLead(caughtUp, deps.model, now);
   const shown = explainScore(score);
   const { qualification } = deps.model;
   return {

@@ -2,12 +2,21 @@ import { describe, expect, it } from 'vitest';
 import type { DispositionRequest } from '../../functions/domain/disposition.js';
 import { ConflictError } from '../../functions/domain/errors.js';
 import type { DispositionKind } from '../../functions/domain/lead.js';
-import type { LeadDispositionDetail } from '../../functions/domain/outgoing-events.js';
+import type {
+  LeadDispositionDetail,
+  LeadTransitionDetail,
+} from '../../functions/domain/outgoing-events.js';
+import { DAY_MS } from '../../functions/domain/time.js';
+import { getLead } from '../../functions/use-cases/get-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
 import { recycleLead } from '../../functions/use-cases/recycle-lead.js';
 import { conversionByBand } from '../../scripts/report/conversion.js';
-import { qualifyingBatch } from '../fixtures/messages.js';
+import {
+  demoRequested,
+  pricingPage,
+  qualifyingBatch,
+} from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
 
 async function qualifiedLead(userId: string) {
@@ -313,6 +322,42 @@ describe('recordDisposition', () => {
     await expect(
       recordDisposition(deps, 'cold-1', { kind: 'accepted' }),
     ).rejects.toThrow('never qualified');
+  });
+
+  it('accepts a lead requalified before the sweep', async () => {
+    const { deps, clock, dispose, published } = await qualifiedLead('cool-1');
+    await dispose({ kind: 'rejected', reason: 'not now' });
+    const rejectedAt = clock.now;
+    clock.advance(10 * DAY_MS);
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: [
+        demoRequested('cool-1', { messageId: 'cool-1-demo-2' }),
+        pricingPage('cool-1', { messageId: 'cool-1-pricing-2' }),
+      ],
+      receivedAt: clock.now,
+    });
+    // The cooldown of 30 days has ended, and no sweep has run since.
+    clock.advance(21 * DAY_MS);
+    const cooldownEnd = new Date(rejectedAt + 30 * DAY_MS).toISOString();
+
+    const view = await getLead(deps, 'cool-1');
+    const result = await dispose({ kind: 'accepted' });
+
+    expect(view.status).toBe('mql');
+    expect(view.qualifiedAt).toBe(cooldownEnd);
+
+    expect(result.lead.status).toBe('mql');
+    expect(result.lead.episode).toBe(2);
+    expect(result.lead.disposition).toMatchObject({
+      disposition: 'accepted',
+      episode: 2,
+    });
+    const qualified = published('Lead Qualified').map(
+      (event) => event.detail as LeadTransitionDetail,
+    );
+    expect(qualified.map((detail) => detail.episode)).toEqual([1, 2]);
+    expect(qualified[1]?.occurredAt).toBe(cooldownEnd);
   });
 
   it('stores outcomes for the conversion report', async () => {
