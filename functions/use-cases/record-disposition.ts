@@ -10,6 +10,7 @@ import { displayText } from '../domain/id-text.js';
 import { requestedLeadId } from '../domain/identity.js';
 import { incarnationOf, type LeadState } from '../domain/lead.js';
 import { transitionEvent } from '../domain/outgoing-events.js';
+import { catchUpReviews } from '../domain/qualification.js';
 import { VersionConflictError } from '../ports/lead-repository.js';
 import { checkAccounts, updateMembership } from './check-accounts.js';
 import { sleepWithJitter } from './concurrency.js';
@@ -51,11 +52,14 @@ export async function recordDisposition(
         `Lead ${displayText(requestedId)} was not found.`,
       );
     }
-    if (repeatsDisposition(stored, request)) {
+    const now = deps.clock();
+    // A retry repeats the disposition of the episode the lead is in now,
+    // which a review due since the last write may have started.
+    const current = catchUpReviews(stored, deps.model, now).state;
+    if (repeatsDisposition(current, request)) {
       await recheckAccount(deps, stored);
       return { lead: leadViewOf(deps, stored, requestedId), changed: false };
     }
-    const now = deps.clock();
     const plan = planDisposition(stored, request, deps.model, now);
     const { evaluation } = plan;
     const personal = eventPersonalData(deps, evaluation.state);

@@ -33,6 +33,30 @@ async function qualifiedLead(userId: string) {
   return { ...context, dispose, published };
 }
 
+/**
+ * Returns a lead that sales rejected, that came back with new activity
+ * during its cooldown of 30 days and that qualified again when the
+ * cooldown ended, a day ago, with no sweep run since.
+ */
+async function requalifiedBeforeSweep(userId: string) {
+  const lead = await qualifiedLead(userId);
+  const { deps, clock, dispose } = lead;
+  await dispose({ kind: 'rejected', reason: 'not now' });
+  const rejectedAt = clock.now;
+  clock.advance(10 * DAY_MS);
+  await ingestMessages(deps, {
+    sourceId: 'default',
+    messages: [
+      demoRequested(userId, { messageId: `${userId}-demo-2` }),
+      pricingPage(userId, { messageId: `${userId}-pricing-2` }),
+    ],
+    receivedAt: clock.now,
+  });
+  clock.advance(21 * DAY_MS);
+  const cooldownEnd = new Date(rejectedAt + 30 * DAY_MS).toISOString();
+  return { ...lead, cooldownEnd };
+}
+
 describe('recordDisposition', () => {
   it('records an acceptance once however often it is sent', async () => {
     const { dispose, published } = await qualifiedLead('acc-1');
@@ -325,21 +349,8 @@ describe('recordDisposition', () => {
   });
 
   it('accepts a lead requalified before the sweep', async () => {
-    const { deps, clock, dispose, published } = await qualifiedLead('cool-1');
-    await dispose({ kind: 'rejected', reason: 'not now' });
-    const rejectedAt = clock.now;
-    clock.advance(10 * DAY_MS);
-    await ingestMessages(deps, {
-      sourceId: 'default',
-      messages: [
-        demoRequested('cool-1', { messageId: 'cool-1-demo-2' }),
-        pricingPage('cool-1', { messageId: 'cool-1-pricing-2' }),
-      ],
-      receivedAt: clock.now,
-    });
-    // The cooldown of 30 days has ended, and no sweep has run since.
-    clock.advance(21 * DAY_MS);
-    const cooldownEnd = new Date(rejectedAt + 30 * DAY_MS).toISOString();
+    const lead = await requalifiedBeforeSweep('cool-1');
+    const { deps, dispose, published, cooldownEnd } = lead;
 
     const view = await getLead(deps, 'cool-1');
     const result = await dispose({ kind: 'accepted' });
@@ -358,6 +369,20 @@ describe('recordDisposition', () => {
     );
     expect(qualified.map((detail) => detail.episode)).toEqual([1, 2]);
     expect(qualified[1]?.occurredAt).toBe(cooldownEnd);
+  });
+
+  it('rejects a requalified lead again', async () => {
+    const { dispose, published } = await requalifiedBeforeSweep('cool-2');
+
+    const result = await dispose({ kind: 'rejected', reason: 'not now' });
+
+    expect(result.changed).toBe(true);
+    expect(result.lead.status).toBe('recycled');
+    expect(result.lead.disposition).toMatchObject({
+      disposition: 'rejected',
+      episode: 2,
+    });
+    expect(published('Lead Disposition Changed')).toHaveLength(2);
   });
 
   it('stores outcomes for the conversion report', async () => {
