@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { planDisposition } from '../../functions/domain/disposition.js';
+import { ConflictError } from '../../functions/domain/errors.js';
 import { roundCents } from '../../functions/domain/explanation.js';
 import {
   applyEvents,
@@ -20,7 +22,8 @@ import { testModel } from '../fixtures/models.js';
 /**
  * Qualification episodes against a brute-force check of each transition.
  * Every event arrives on time as its own request, after the reviews due
- * before it, as ingest runs them. Each transition is then checked with the
+ * before it, as ingest runs them, and sales rejects the lead at random
+ * times. Each transition is then checked with the
  * score of a lead built from only the events up to its time.
  */
 
@@ -82,17 +85,58 @@ const stream = fc
       .sort((a, b) => a.occurredAt - b.occurredAt),
   );
 
-/** Runs every event as its own request and returns every transition. */
-function runRequests(events: TrackingEvent[], until: number): Transition[] {
+/** Times at which sales rejects the lead, when its state allows it. */
+const rejections = fc.array(fc.integer({ min: T0, max: T0 + 500 * DAY_MS }), {
+  maxLength: 4,
+});
+
+/**
+ * Rejects the lead at `at`, or returns it unchanged where the API returns
+ * 409 because the state allows no rejection.
+ */
+function rejectBySales(
+  state: LeadState,
+  at: number,
+  transitions: Transition[],
+): LeadState {
+  try {
+    const plan = planDisposition(
+      state,
+      { kind: 'rejected', reason: 'no budget' },
+      model,
+      at,
+    );
+    transitions.push(...plan.evaluation.transitions);
+    return plan.evaluation.state;
+  } catch (error) {
+    if (error instanceof ConflictError) return state;
+    throw error;
+  }
+}
+
+/**
+ * Runs every event as its own request, and each rejection by sales at its
+ * time, and returns every transition.
+ */
+function runRequests(
+  events: TrackingEvent[],
+  salesTimes: number[],
+  until: number,
+): Transition[] {
   let state: LeadState = newLead('lead-1', model, T0);
   const transitions: Transition[] = [];
+  const pendingSales = [...salesTimes].sort((a, b) => a - b);
   for (const event of events) {
+    while ((pendingSales[0] ?? Number.POSITIVE_INFINITY) < event.occurredAt) {
+      state = rejectBySales(state, pendingSales.shift() as number, transitions);
+    }
     const caughtUp = catchUpReviews(state, model, event.occurredAt);
     const applied = applyEvents(caughtUp.state, [event], model).state;
     const evaluation = evaluateLead(applied, model, event.occurredAt);
     transitions.push(...caughtUp.transitions, ...evaluation.transitions);
     state = evaluation.state;
   }
+  for (const at of pendingSales) state = rejectBySales(state, at, transitions);
   // A catch-up runs at most 8 reviews, so a few sweeps reach `until`.
   for (let sweep = 0; sweep < 10; sweep += 1) {
     const swept = catchUpReviews(state, model, until);
@@ -112,9 +156,9 @@ function scoreFromScratch(events: TrackingEvent[], at: number) {
 describe('qualification episodes against brute force', () => {
   it('checks every transition by its score', () => {
     fc.assert(
-      fc.property(stream, (events) => {
+      fc.property(stream, rejections, (events, salesTimes) => {
         const until = T0 + 800 * DAY_MS;
-        const transitions = runRequests(events, until);
+        const transitions = runRequests(events, salesTimes, until);
         let recycledAt: number | undefined;
         let previousAt = Number.NEGATIVE_INFINITY;
         transitions.forEach((transition, index) => {
@@ -142,6 +186,11 @@ describe('qualification episodes against brute force', () => {
             }
             return;
           }
+          recycledAt = transition.at;
+          if (transition.reason.startsWith('rejected by sales')) {
+            expect(salesTimes).toContain(transition.at);
+            return;
+          }
           expect(roundCents(score.score)).toBeLessThan(recycleBelow);
           const eventAtCrossing = events.some(
             (event) => event.occurredAt === transition.at,
@@ -152,7 +201,6 @@ describe('qualification episodes against brute force', () => {
               recycleBelow,
             );
           }
-          recycledAt = transition.at;
         });
       }),
       { numRuns: 200 },
