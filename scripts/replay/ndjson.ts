@@ -135,6 +135,14 @@ export function parseNdjsonLine(
       reason: `expected a JSON object, got ${describeJsonType(value)}`,
     };
   }
+  if (value.type === undefined && Array.isArray(value.batch)) {
+    return {
+      kind: 'issue',
+      line: lineNumber,
+      reason:
+        'is a Segment batch request ({"batch": [...]}), not a message; write each message of its batch on a line of its own',
+    };
+  }
   return {
     kind: 'record',
     origin: `line ${lineNumber}`,

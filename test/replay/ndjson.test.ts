@@ -85,6 +85,18 @@ describe('readNdjson', () => {
     ]);
   });
 
+  it('reports a batch request on one line', async () => {
+    const batch = JSON.stringify({ batch: [JSON.parse(track('a'))] });
+
+    const items = await readLines(`${batch}\n${track('b')}\n`);
+
+    expect(items[0]).toMatchObject({ kind: 'issue', line: 1 });
+    expect(items[0]?.kind === 'issue' && items[0].reason).toContain(
+      'write each message of its batch on a line of its own',
+    );
+    expect(items[1]).toMatchObject({ kind: 'record', origin: 'line 2' });
+  });
+
   it('skips a line over the limit and keeps reading', async () => {
     const chunk = 'x'.repeat(65_536);
     const longLine = Array.from(
