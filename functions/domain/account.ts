@@ -353,8 +353,8 @@ export function membershipChanged(
  * Returns the accounts whose coverage or qualification a membership
  * change can change, so they must be evaluated again: both accounts when
  * a lead moves from one account to another, the email-domain account
- * whose link the lead no longer makes, none while a lead stays below the
- * engaged level in one account.
+ * whose link the lead no longer makes or writes again, none while a lead
+ * without a link stays below the engaged level in one account.
  */
 export function accountsToCheck(
   before: Membership | undefined,
@@ -378,11 +378,25 @@ export function accountsToCheck(
     before.linkedAccountId !== after?.linkedAccountId
       ? before.linkedAccountId
       : undefined;
+  // Every membership write of a linking lead writes the domain's link
+  // again, which can take it from another group (see checkAccounts).
+  const relinked = after?.linkedAccountId;
   const engaged = (before?.engaged ?? false) || (after?.engaged ?? false);
-  if (!linkAdded && !moved && !engaged && dropped === undefined) return [];
-  const accounts = [before?.accountId, after?.accountId, dropped].filter(
-    (id): id is string => id !== undefined,
-  );
+  if (
+    !linkAdded &&
+    !moved &&
+    !engaged &&
+    dropped === undefined &&
+    relinked === undefined
+  ) {
+    return [];
+  }
+  const accounts = [
+    before?.accountId,
+    after?.accountId,
+    dropped,
+    relinked,
+  ].filter((id): id is string => id !== undefined);
   return [...new Set(accounts)];
 }
 

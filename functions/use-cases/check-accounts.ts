@@ -29,6 +29,8 @@ import type { ScoringDependencies } from './dependencies.js';
 const ACCOUNT_CONCURRENCY = 4;
 const MAX_ATTEMPTS = 10;
 const MAX_BACKOFF_MS = 250;
+/** Groups that once linked one email domain evaluated at most, newest first. */
+const MAX_GROUPS_LEFT_BEHIND = 20;
 
 /** Account work of one lead write. */
 export interface MembershipUpdate {
@@ -74,8 +76,9 @@ export function updateMembership(
 }
 
 /**
- * Evaluates each account at `now` and stores its status changes with
- * their outgoing events. Returns the events to publish. Reads every
+ * Evaluates each account at `now`, and each group that an email-domain
+ * account among them linked before, and stores their status changes
+ * with their outgoing events. Returns the events to publish. Reads every
  * member of an account, but writes the account's state only when its
  * status or an MQA's review time changes, so concurrent checks rarely
  * conflict.
@@ -91,7 +94,38 @@ export async function checkAccounts(
     ACCOUNT_CONCURRENCY,
     (accountId) => checkAccount(deps, accountId, now),
   );
-  return results.flat();
+  const leftBehind = await groupsLeftBehind(deps, unique);
+  const others = await mapWithConcurrency(
+    leftBehind,
+    ACCOUNT_CONCURRENCY,
+    (accountId) => checkAccount(deps, accountId, now),
+  );
+  return [...results.flat(), ...others.flat()];
+}
+
+/**
+ * Returns the group accounts, other than `accountIds`, that once linked
+ * an email-domain account of `accountIds` and no longer do. A lead's
+ * write of a domain's link replaces the group it named without reading
+ * it, so that group may have lost the domain's lead of a required role.
+ */
+async function groupsLeftBehind(
+  deps: ScoringDependencies,
+  accountIds: readonly string[],
+): Promise<string[]> {
+  const checked = new Set(accountIds);
+  const domains = accountIds.filter((id) => id.startsWith('domain:'));
+  const links = await Promise.all(
+    domains.map((domain) => deps.repository.getAccountLink(domain)),
+  );
+  const groups = new Set<string>();
+  for (const link of links) {
+    if (link === undefined) continue;
+    for (const group of link.groups.slice(0, MAX_GROUPS_LEFT_BEHIND)) {
+      if (group !== link.linkedTo && !checked.has(group)) groups.add(group);
+    }
+  }
+  return [...groups];
 }
 
 async function checkAccount(

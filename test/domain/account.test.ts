@@ -446,11 +446,24 @@ describe('accountsToCheck', () => {
     expect(accountsToCheck(undefined, base)).toEqual([]);
   });
 
-  it('checks the group account when a lead links a domain', () => {
+  it('checks both accounts when a lead links a domain', () => {
     const grouped = { ...base, accountId: 'group:g1' };
     const linked = { ...grouped, linkedAccountId: 'domain:a.example' };
-    expect(accountsToCheck(grouped, linked)).toEqual(['group:g1']);
-    expect(accountsToCheck(linked, { ...linked, intentStep: 1 })).toEqual([]);
+    expect(accountsToCheck(grouped, linked)).toEqual([
+      'group:g1',
+      'domain:a.example',
+    ]);
+  });
+
+  it('checks the linked domain on each link write', () => {
+    const grouped = { ...base, accountId: 'group:g1' };
+    const linked = { ...grouped, linkedAccountId: 'domain:a.example' };
+    const stepped = { ...linked, intentStep: 1 };
+    expect(accountsToCheck(linked, stepped)).toEqual([
+      'group:g1',
+      'domain:a.example',
+    ]);
+    expect(accountsToCheck(linked, linked)).toEqual([]);
   });
 
   it('checks the domain account whose link a lead drops', () => {
@@ -464,6 +477,7 @@ describe('accountsToCheck', () => {
     expect(accountsToCheck(linked, relinked)).toEqual([
       'group:g1',
       'domain:a.example',
+      'domain:b.example',
     ]);
   });
 });

@@ -344,3 +344,31 @@ describe('a lead that stops linking its domain', () => {
     expect(link?.linkedTo).toBe('group:g-7');
   });
 });
+
+describe('a group call that takes the link to another group', () => {
+  it('ends the episode of the group left behind', async () => {
+    const { deps, ingest, qualifiedAccounts } = await setup();
+    await ingest([
+      ...engagedMember('ben@acme.example', 'CTO'),
+      groupCall('ben@acme.example', 'g-7'),
+    ]);
+    await ingest(
+      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+    );
+    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    expect(qualifiedAccounts()).toEqual(['group:g-7']);
+
+    await ingest([
+      ...engagedMember('eve@acme.example', 'CIO'),
+      groupCall('eve@acme.example', 'g-8'),
+    ]);
+
+    // The domain's leads, the CPO among them, now count in group g-8.
+    const link = await deps.repository.getAccountLink(DOMAIN);
+    expect(link?.linkedTo).toBe('group:g-8');
+    expect(qualifiedAccounts()).toEqual(['group:g-7', 'group:g-8']);
+    const left = await getAccount(deps, 'group:g-7');
+    expect(left.coverage.missingRequired).toEqual(['procurement']);
+    expect(left.status).toBe('engaged');
+  });
+});
