@@ -345,7 +345,7 @@ describe('a lead that stops linking its domain', () => {
   });
 });
 
-describe('a group call that takes the link to another group', () => {
+describe('a domain link moving to another group', () => {
   it('ends the episode of the group left behind', async () => {
     const { deps, ingest, qualifiedAccounts } = await setup();
     await ingest([
@@ -368,6 +368,40 @@ describe('a group call that takes the link to another group', () => {
     expect(link?.linkedTo).toBe('group:g-8');
     expect(qualifiedAccounts()).toEqual(['group:g-7', 'group:g-8']);
     const left = await getAccount(deps, 'group:g-7');
+    expect(left.coverage.missingRequired).toEqual(['procurement']);
+    expect(left.status).toBe('engaged');
+  });
+
+  it('ends the episode the link returns from', async () => {
+    const { deps, ingest, qualifiedAccounts } = await setup();
+    await ingest([
+      ...engagedMember('ben@acme.example', 'CTO'),
+      groupCall('ben@acme.example', 'g-7'),
+    ]);
+    await ingest([
+      ...engagedMember('eve@acme.example', 'CIO'),
+      groupCall('eve@acme.example', 'g-8'),
+    ]);
+    await ingest(
+      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+    );
+    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    expect(qualifiedAccounts()).toEqual(['group:g-8']);
+
+    // A second demo request raises Ben's intent by a step, so his
+    // membership write puts the domain's link back to his group.
+    await ingest([
+      {
+        type: 'track',
+        messageId: 'ben-demo-2',
+        userId: 'ben@acme.example',
+        event: 'Demo Requested',
+      },
+    ]);
+
+    const link = await deps.repository.getAccountLink(DOMAIN);
+    expect(link?.linkedTo).toBe('group:g-7');
+    const left = await getAccount(deps, 'group:g-8');
     expect(left.coverage.missingRequired).toEqual(['procurement']);
     expect(left.status).toBe('engaged');
   });
