@@ -117,10 +117,15 @@ function parse(argv: string[]) {
   });
 }
 
+/** Widest score band, as high as a model's threshold may be. */
+const MAX_BAND_WIDTH = 1_000_000_000;
+
 function positiveInteger(name: string, text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new UsageError(`${name} must be a positive integer, got "${text}".`);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_BAND_WIDTH) {
+    throw new UsageError(
+      `${name} must be an integer from 1 to ${MAX_BAND_WIDTH}, got "${text}".`,
+    );
   }
   return value;
 }

@@ -214,6 +214,17 @@ function expectArguments(
 }
 
 function entryIds(command: string, rest: readonly string[]): [string, string] {
-  const [leadId, eventId] = expectArguments(command, rest, 2);
-  return [leadId ?? '', eventId ?? ''];
+  const [leadId = '', eventId = ''] = expectArguments(command, rest, 2);
+  const ids: Array<[string, string]> = [
+    ['LEAD_ID', leadId],
+    ['EVENT_ID', eventId],
+  ];
+  for (const [name, value] of ids) {
+    if (value.trim() === '') {
+      throw new UsageError(
+        `${name} of ${command} is empty: give the lead id and event id of one entry, as \`npm run outbox -- list\` prints them.`,
+      );
+    }
+  }
+  return [leadId, eventId];
 }

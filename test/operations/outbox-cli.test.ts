@@ -134,6 +134,8 @@ describe('parseOutboxArguments', () => {
     [['show'], 'Missing LEAD_ID and EVENT_ID: show takes LEAD_ID EVENT_ID'],
     [['show', 'lead'], 'Missing EVENT_ID: show takes LEAD_ID EVENT_ID'],
     [['retry', 'lead'], 'Missing EVENT_ID: retry takes LEAD_ID EVENT_ID'],
+    [['show', '', ''], 'LEAD_ID of show is empty'],
+    [['retry', 'lead', ' '], 'EVENT_ID of retry is empty'],
     [['list', '--table', ''], 'Invalid --table ""'],
     [['list', '--table', 't', '--limit', '0'], 'Invalid --limit "0"'],
     [['purge', '--table', 't'], 'Unknown command "purge"'],

@@ -84,6 +84,8 @@ describe('npm run report -- conversion', () => {
   it.each([
     { option: '--months', value: '100000' },
     { option: '--endpoint', value: 'not-a-url' },
+    { option: '--band-width', value: '1e308' },
+    { option: '--band-width', value: '0' },
   ])(
     'rejects $option $value as usage',
     async ({ option, value }) => {
