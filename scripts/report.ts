@@ -92,7 +92,8 @@ function parseOptions(argv: string[]): ReportOptions | 'help' {
     );
   }
   return {
-    table: values.table ?? process.env.TABLE_NAME ?? DEFAULT_TABLE,
+    // An empty TABLE_NAME counts as unset, as in `npm run outbox`.
+    table: values.table ?? (process.env.TABLE_NAME || DEFAULT_TABLE),
     endpoint,
     months,
     bandWidth: positiveInteger('--band-width', values['band-width'] ?? '10'),

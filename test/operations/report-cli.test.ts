@@ -81,6 +81,20 @@ describe('npm run report -- conversion', () => {
     );
   }, 30_000);
 
+  it('reads mql-engine-local when TABLE_NAME is empty', async () => {
+    const endpoint = inject('dynamoDbEndpoint');
+
+    const result = await runReport(['conversion', '--endpoint', endpoint], {
+      ...withoutAwsRegion(),
+      TABLE_NAME: '',
+    });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `The table mql-engine-local was not found at ${endpoint}.`,
+    );
+  }, 30_000);
+
   it.each([
     { option: '--months', value: '100000' },
     { option: '--endpoint', value: 'not-a-url' },
