@@ -118,8 +118,8 @@ export async function readEventsFile(
   if (loaded.events.length === 0) {
     throw new InputFileError(
       `The events file ${file} contains no event to replay: ` +
-        `${loaded.problems[0] ?? 'the file is empty'}. Give it Segment ` +
-        `messages, ${ACCEPTED_FORMATS}.`,
+        `${loaded.problems[0] ?? 'the file is empty'}. Give it ` +
+        `${ACCEPTED_FORMATS}.`,
     );
   }
   return loaded;

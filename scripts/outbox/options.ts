@@ -172,22 +172,29 @@ function optionsOf(
       '--review-shards',
       values['review-shards'],
       DEFAULT_REVIEW_SHARDS,
+      MAX_REVIEW_SHARDS,
     ),
     eventBusName: values.bus,
     limit: positiveInteger('--limit', values.limit, 100),
   };
 }
 
+/** Most review index shards a stage may have, as its configuration allows. */
+const MAX_REVIEW_SHARDS = 1000;
+
 function positiveInteger(
   name: string,
   value: string | undefined,
   fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
 ): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) {
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
     throw new UsageError(
-      `Invalid ${name} "${value}": expected a positive integer.`,
+      max === Number.MAX_SAFE_INTEGER
+        ? `Invalid ${name} "${value}": expected a positive integer.`
+        : `Invalid ${name} "${value}": expected an integer from 1 to ${max}.`,
     );
   }
   return parsed;

@@ -187,6 +187,7 @@ describe('runBacktest', () => {
       `The events file ${events} contains no event to replay`,
     );
     await expect(run).rejects.toThrow(reason);
+    await expect(run).rejects.toThrow('. Give it Segment messages as NDJSON');
   });
 
   it('reads the events a running engine stored', async () => {

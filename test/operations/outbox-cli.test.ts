@@ -135,6 +135,10 @@ describe('parseOutboxArguments', () => {
     [['show', 'lead'], 'Missing EVENT_ID: show takes LEAD_ID EVENT_ID'],
     [['retry', 'lead'], 'Missing EVENT_ID: retry takes LEAD_ID EVENT_ID'],
     [['show', '', ''], 'LEAD_ID of show is empty'],
+    [
+      ['list', '--table', 't', '--review-shards', '1001'],
+      'Invalid --review-shards "1001": expected an integer from 1 to 1000',
+    ],
     [['retry', 'lead', ' '], 'EVENT_ID of retry is empty'],
     [['list', '--table', ''], 'Invalid --table ""'],
     [['list', '--table', 't', '--limit', '0'], 'Invalid --limit "0"'],
