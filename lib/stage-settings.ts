@@ -59,6 +59,14 @@ export function positiveNumberUpTo(max: number, note = '') {
  */
 const MAX_ALARM_ACTIONS = 5;
 
+/**
+ * API Gateway's fixed quotas of an HTTP API: 50 audiences per JWT
+ * authorizer and 10 scopes per route. CloudFormation rejects more at
+ * deploy time, after synthesis and cfn-lint passed.
+ */
+const MAX_JWT_AUDIENCES = 50;
+const MAX_ROUTE_SCOPES = 10;
+
 /** Authorization of every admin route, such as `GET /leads/{leadId}`. */
 export const adminAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('iam') }).strict(),
@@ -73,9 +81,19 @@ export const adminAuthSchema = z.discriminatedUnion('type', [
       /** Accepted `aud` values; a token must carry one of them. */
       audience: z
         .array(z.string().min(1))
-        .min(1, 'must list at least one accepted aud value'),
+        .min(1, 'must list at least one accepted aud value')
+        .max(
+          MAX_JWT_AUDIENCES,
+          `must list at most ${MAX_JWT_AUDIENCES} aud values, API Gateway's limit per JWT authorizer`,
+        ),
       /** OAuth scopes a token must carry, any one of them. */
-      scopes: z.array(z.string().min(1)).default([]),
+      scopes: z
+        .array(z.string().min(1))
+        .max(
+          MAX_ROUTE_SCOPES,
+          `must list at most ${MAX_ROUTE_SCOPES} scopes, API Gateway's limit per route`,
+        )
+        .default([]),
     })
     .strict(),
 ]);

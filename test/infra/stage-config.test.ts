@@ -27,6 +27,22 @@ function queueTarget(eventPattern: Record<string, unknown>) {
   return { type: 'queue', id: 'sales', description: 'Sales.', eventPattern };
 }
 
+/** Returns a JWT adminAuth of one audience and no scopes, with `overrides` applied. */
+function jwtAuth(overrides: Record<string, unknown>) {
+  return {
+    type: 'jwt',
+    issuer: 'https://login.example.com/',
+    audience: ['mql-engine'],
+    scopes: [],
+    ...overrides,
+  };
+}
+
+/** Returns `count` distinct strings `<prefix>-0`, `<prefix>-1`, …. */
+function numbered(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
+}
+
 function writeStageFile(stage: string, values: unknown): void {
   writeFileSync(join(configDir, `${stage}.json`), JSON.stringify(values));
 }
@@ -394,6 +410,16 @@ describe('loadStageConfig', () => {
       'alarms.api5xxPercent',
       'more than 0 and at most 100 percent',
     ],
+    [
+      { adminAuth: jwtAuth({ audience: numbered('aud', 51) }) },
+      'adminAuth.audience',
+      'at most 50',
+    ],
+    [
+      { adminAuth: jwtAuth({ scopes: numbered('leads:read', 11) }) },
+      'adminAuth.scopes',
+      'at most 10',
+    ],
   ])('bounds %j', (values, field, range) => {
     writeStageFile('dev', values);
 
@@ -425,6 +451,16 @@ describe('loadStageConfig', () => {
     expect(config.eventRetentionDays).toBe(36_500);
     expect(config.logRetentionDays).toBe(9999);
     expect(config.functions.ingest.reservedConcurrency).toBe(897);
+  });
+
+  it('accepts max JWT audiences and scopes', () => {
+    const adminAuth = jwtAuth({
+      audience: numbered('aud', 50),
+      scopes: numbered('leads:read', 10),
+    });
+    writeStageFile('dev', { adminAuth });
+
+    expect(loadStageConfig('dev', configDir).adminAuth).toEqual(adminAuth);
   });
 
   it('accepts a rate below one request per second', () => {
