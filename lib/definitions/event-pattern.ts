@@ -299,3 +299,28 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function addIssue(context: z.RefinementCtx, path: Path, message: string) {
   context.addIssue({ code: 'custom', path, message });
 }
+
+/**
+ * Checks whether a pattern uses the wildcard operator anywhere, directly
+ * or inside anything-but, in nested fields or in `$or` alternatives.
+ */
+export function usesWildcard(fields: Record<string, unknown>): boolean {
+  return Object.entries(fields).some(([name, value]) => {
+    if (name === '$or') {
+      return Array.isArray(value) && value.some(isWildcardAlternative);
+    }
+    if (Array.isArray(value)) return value.some(isWildcardMatcher);
+    return isObject(value) && usesWildcard(value);
+  });
+}
+
+function isWildcardAlternative(alternative: unknown): boolean {
+  return isObject(alternative) && usesWildcard(alternative);
+}
+
+function isWildcardMatcher(matcher: unknown): boolean {
+  if (!isObject(matcher)) return false;
+  if (Object.hasOwn(matcher, 'wildcard')) return true;
+  const excluded = matcher['anything-but'];
+  return isObject(excluded) && Object.hasOwn(excluded, 'wildcard');
+}

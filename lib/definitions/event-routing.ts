@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { eventBridgeUrlSchema } from './endpoint-url.js';
-import { checkPatternFields } from './event-pattern.js';
+import { checkPatternFields, usesWildcard } from './event-pattern.js';
 import { checkPatternNames } from './pattern-names.js';
 import { secretNameSchema } from './secret-name.js';
 
@@ -169,6 +169,13 @@ export type ApiDestinationTarget = Extract<
   { type: 'api-destination' }
 >;
 
+/**
+ * EventBridge's quota of rules per event bus whose pattern uses wildcard,
+ * which cannot be adjusted (Amazon EventBridge User Guide, "Amazon
+ * EventBridge quotas"). Every target has its own rule on the stage's bus.
+ */
+const MAX_WILDCARD_RULES = 30;
+
 /** Event settings of a stage: routing targets and personal data. */
 export const eventSettingsSchema = z
   .object({
@@ -184,7 +191,18 @@ export const eventSettingsSchema = z
         (targets) =>
           new Set(targets.map((target) => target.id)).size === targets.length,
         { message: 'must have unique ids' },
-      ),
+      )
+      .superRefine((targets, context) => {
+        const wildcardRules = targets.filter((target) =>
+          usesWildcard(target.eventPattern),
+        ).length;
+        if (wildcardRules > MAX_WILDCARD_RULES) {
+          context.addIssue({
+            code: 'custom',
+            message: `must have at most ${MAX_WILDCARD_RULES} targets whose eventPattern uses wildcard, EventBridge's limit per event bus, got ${wildcardRules}. Match the others with prefix, suffix or exact values.`,
+          });
+        }
+      }),
   })
   .strict();
 

@@ -43,6 +43,36 @@ function numbered(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
 }
 
+/**
+ * Returns `withWildcard` queue targets whose patterns use wildcard, each
+ * in another place of the pattern, followed by `without` targets whose
+ * patterns use prefix.
+ */
+function wildcardTargets(withWildcard: number, without: number) {
+  const placements = [
+    { 'detail-type': [{ wildcard: 'Lead *' }] },
+    { 'detail-type': [{ 'anything-but': { wildcard: '*Erased' } }] },
+    { detail: { persona: ['title-cpo', { wildcard: 'title-*-procurement' }] } },
+    {
+      $or: [
+        { 'detail-type': ['Lead Qualified'] },
+        { detail: { persona: [{ wildcard: 'title-*' }] } },
+      ],
+    },
+  ];
+  const targets = Array.from({ length: withWildcard }, (_, index) => ({
+    ...queueTarget(placements[index % placements.length] ?? {}),
+    id: `wildcard-${index}`,
+  }));
+  for (let index = 0; index < without; index++) {
+    targets.push({
+      ...queueTarget({ 'detail-type': [{ prefix: 'Lead ' }] }),
+      id: `prefix-${index}`,
+    });
+  }
+  return targets;
+}
+
 function writeStageFile(stage: string, values: unknown): void {
   writeFileSync(join(configDir, `${stage}.json`), JSON.stringify(values));
 }
@@ -499,6 +529,20 @@ describe('loadStageConfig', () => {
     expect(() => loadStageConfig('dev', configDir)).toThrow(
       /events\.targets\[0\]\.eventPattern: takes 2\d{3} characters as JSON/,
     );
+  });
+
+  it('rejects 31 targets that use wildcard', () => {
+    writeStageFile('dev', { events: { targets: wildcardTargets(31, 0) } });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      "events.targets: must have at most 30 targets whose eventPattern uses wildcard, EventBridge's limit per event bus, got 31",
+    );
+  });
+
+  it('accepts 30 wildcard targets among others', () => {
+    writeStageFile('dev', { events: { targets: wildcardTargets(30, 5) } });
+
+    expect(loadStageConfig('dev', configDir).events.targets).toHaveLength(35);
   });
 
   it('accepts a topic in the stage region', () => {
