@@ -33,6 +33,17 @@ function isUnreachableHost(url: URL): boolean {
 }
 
 /**
+ * EventBridge's syntax of an API destination's InvocationEndpoint, at most
+ * 2048 characters (Amazon EventBridge API Reference, ApiDestination). The
+ * CDK's CloudFormation schema check applies it to a connection's
+ * AuthorizationEndpoint too. It excludes `#`, brackets, braces and
+ * non-ASCII characters, so no fragment and no IPv6 address.
+ */
+const EVENTBRIDGE_URL_PATTERN =
+  /^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@&=+$,A-Za-z0-9])+)([).!';/?:,])?$/;
+const MAX_EVENTBRIDGE_URL_LENGTH = 2048;
+
+/**
  * An https URL that EventBridge calls, such as an API destination's
  * endpoint. A user name or password would be written verbatim into the
  * template, so the connection's secret must carry credentials instead.
@@ -42,6 +53,15 @@ export const eventBridgeUrlSchema = z
   .superRefine((value, context) => {
     // Zod runs this check after a failed URL check too.
     if (!URL.canParse(value)) return;
+    if (
+      value.length > MAX_EVENTBRIDGE_URL_LENGTH ||
+      !EVENTBRIDGE_URL_PATTERN.test(value)
+    ) {
+      context.addIssue({
+        code: 'custom',
+        message: `must be at most ${MAX_EVENTBRIDGE_URL_LENGTH} characters of letters, digits, %XX escapes and -()_.!~*';/?:@&=+$, as EventBridge requires. Percent-encode other characters, remove any #fragment and use a host name instead of an IPv6 address.`,
+      });
+    }
     const url = new URL(value);
     if (url.username !== '' || url.password !== '') {
       context.addIssue({

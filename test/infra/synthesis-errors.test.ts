@@ -263,6 +263,47 @@ describe('addStageStack', () => {
     );
   });
 
+  it.each([
+    ['a brace', 'https://crm.example.com/hooks/{leadId}'],
+    ['a fragment', 'https://crm.example.com/hooks#mql'],
+    ['a non-ASCII letter', 'https://crm.example.com/höoks'],
+    ['an invalid escape', 'https://crm.example.com/hooks%zz'],
+    ['an IPv6 address', 'https://[2001:db8::1]/hooks'],
+    ['2049 characters', `https://crm.example.com/${'a'.repeat(2025)}`],
+  ])('fails synthesis when the endpoint has %s', (_case, endpoint) => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [{ ...CRM_TARGET, endpoint, auth: CRM_API_KEY }],
+      },
+    });
+
+    expect(build).toThrow(
+      'events.targets[0].endpoint: must be at most 2048 characters of letters, digits,',
+    );
+  });
+
+  it('fails synthesis when EventBridge rejects the token endpoint', () => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [
+          {
+            ...CRM_TARGET,
+            auth: {
+              type: 'oauth-client-credentials',
+              authorizationEndpoint: 'https://login.example.com/oauth/token#',
+              clientId: 'mql-engine',
+              clientSecretName: 'crm/client_secret',
+            },
+          },
+        ],
+      },
+    });
+
+    expect(build).toThrow(
+      'events.targets[0].auth.authorizationEndpoint: must be at most 2048 characters',
+    );
+  });
+
   it('fails synthesis when the token endpoint is private', () => {
     const build = buildStage('dev', {
       events: {
