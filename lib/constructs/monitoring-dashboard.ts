@@ -47,7 +47,9 @@ export function dashboardWidgets(sources: DashboardSources): IWidget[][] {
     apiRow(sources.httpApi),
     engineRow(sources.stageName),
     functionRow(sources.functions),
-    [queueWidget(sources.queues, sources.deadLetterQueues)],
+    ...queueWidgets(sources.queues, sources.deadLetterQueues).map((widget) => [
+      widget,
+    ]),
   ];
 }
 
@@ -139,29 +141,50 @@ function functionRow(functions: Record<FunctionName, IFunction>): IWidget[] {
   ];
 }
 
-function queueWidget(
+/**
+ * CloudWatch's limit of metrics and expressions in one metric widget
+ * ("One metrics array can include 0–100 metrics and expressions", as the
+ * Pulumi awsx CloudWatch docs restate CloudWatch's dashboard body syntax).
+ * NOTE: taken from that restatement, not from an AWS page.
+ */
+const MAX_WIDGET_METRICS = 100;
+
+/**
+ * Returns the queue depth graphs: every queue, then every dead-letter
+ * queue, at most MAX_WIDGET_METRICS per graph. A stage with more than 50
+ * queue targets has more, and CloudWatch rejects a larger graph.
+ */
+function queueWidgets(
   queues: readonly Queue[],
   deadLetterQueues: readonly TargetDeadLetterQueue[],
-): IWidget {
+): IWidget[] {
   const maximum = { period: MONITORING_PERIOD, statistic: 'Maximum' };
-  return graph(
-    'Queue depth',
-    [
-      ...queues.map((queue) =>
-        queue.metricApproximateNumberOfMessagesVisible({
-          ...maximum,
-          label: queue.node.id,
-        }),
+  const metrics = [
+    ...queues.map((queue) =>
+      queue.metricApproximateNumberOfMessagesVisible({
+        ...maximum,
+        label: queue.node.id,
+      }),
+    ),
+    ...deadLetterQueues.map(({ targetId, queue }) =>
+      queue.metricApproximateNumberOfMessagesVisible({
+        ...maximum,
+        label: `${targetId} dead letters`,
+      }),
+    ),
+  ];
+  const widgets: IWidget[] = [];
+  for (let start = 0; start < metrics.length; start += MAX_WIDGET_METRICS) {
+    const part = widgets.length === 0 ? '' : ` (${widgets.length + 1})`;
+    widgets.push(
+      graph(
+        `Queue depth${part}`,
+        metrics.slice(start, start + MAX_WIDGET_METRICS),
+        24,
       ),
-      ...deadLetterQueues.map(({ targetId, queue }) =>
-        queue.metricApproximateNumberOfMessagesVisible({
-          ...maximum,
-          label: `${targetId} dead letters`,
-        }),
-      ),
-    ],
-    24,
-  );
+    );
+  }
+  return widgets;
 }
 
 function graph(title: string, metrics: IMetric[], width = WIDTH): GraphWidget {

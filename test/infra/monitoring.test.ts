@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,11 @@ import {
   type SynthesizedStage,
   synthesizeStage,
 } from './support/synthesize.js';
-import { resourcesOfType, type TemplateResource } from './support/template.js';
+import {
+  resourceOfType,
+  resourcesOfType,
+  type TemplateResource,
+} from './support/template.js';
 
 const FUNCTIONS = ['ingest', 'leads', 'recycle', 'sweep'];
 
@@ -176,6 +181,79 @@ describe.each(['dev', 'prod'])('monitoring (%s)', (stage) => {
     expect(dashboard?.Properties.DashboardName).toBe(`mql-engine-${stage}`);
     for (const name of Object.values(METRIC_NAMES)) {
       expect(body).toContain(name);
+    }
+  });
+});
+
+/**
+ * Returns the widgets of a template's dashboard. Every token of the body,
+ * such as a queue name, becomes the string TOKEN.
+ */
+function dashboardWidgetsOf(
+  template: Template,
+): Array<{ type: string; properties: Record<string, unknown[]> }> {
+  const dashboard = resourceOfType(template, 'AWS::CloudWatch::Dashboard');
+  const [, parts] = dashboard.Properties.DashboardBody['Fn::Join'] as [
+    string,
+    unknown[],
+  ];
+  const body = parts
+    .map((part) => (typeof part === 'string' ? part : 'TOKEN'))
+    .join('');
+  return JSON.parse(body).widgets;
+}
+
+describe('dashboard of a stage with 60 queue targets', () => {
+  const TARGETS = 60;
+  /** CloudWatch's limit of metrics and expressions in one metric widget. */
+  const MAX_WIDGET_METRICS = 100;
+  let configDir: string;
+  let stage: SynthesizedStage;
+
+  beforeAll(() => {
+    configDir = mkdtempSync(join(tmpdir(), 'mql-engine-targets-'));
+    const targets = Array.from({ length: TARGETS }, (_, index) => ({
+      type: 'queue',
+      id: `queue-${index}`,
+      description: `Queue ${index}.`,
+      eventPattern: { 'detail-type': ['Lead Qualified'] },
+    }));
+    writeFileSync(
+      join(configDir, 'many.json'),
+      JSON.stringify({ events: { targets } }),
+    );
+    stage = synthesizeStage('many', { configDir, bundle: false });
+  });
+
+  afterAll(() => {
+    stage?.cleanUp();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  it('keeps every widget within the metric limit', () => {
+    const widgets = dashboardWidgetsOf(stage.template);
+
+    for (const widget of widgets.filter(({ type }) => type === 'metric')) {
+      expect(widget.properties.metrics?.length).toBeLessThanOrEqual(
+        MAX_WIDGET_METRICS,
+      );
+    }
+  });
+
+  it('shows every queue and dead-letter queue', () => {
+    const labels = dashboardWidgetsOf(stage.template)
+      .flatMap((widget) => widget.properties.metrics ?? [])
+      .map((metric) => JSON.stringify(metric));
+
+    for (let index = 0; index < TARGETS; index++) {
+      const queue = `Queue${index}Queue`;
+      const deadLetters = `queue-${index} dead letters`;
+      expect(
+        labels.filter((label) => label.includes(`"${queue}"`)),
+      ).toHaveLength(1);
+      expect(
+        labels.filter((label) => label.includes(deadLetters)),
+      ).toHaveLength(1);
     }
   });
 });
