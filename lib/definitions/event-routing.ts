@@ -192,6 +192,7 @@ export const eventSettingsSchema = z
           new Set(targets.map((target) => target.id)).size === targets.length,
         { message: 'must have unique ids' },
       )
+      .superRefine(rejectConstructIdCollisions)
       .superRefine((targets, context) => {
         const wildcardRules = targets.filter((target) =>
           usesWildcard(target.eventPattern),
@@ -207,6 +208,35 @@ export const eventSettingsSchema = z
   .strict();
 
 export type EventSettings = z.output<typeof eventSettingsSchema>;
+
+/**
+ * Adds an issue at each target whose construct id, the PascalCase form of
+ * its id, repeats an earlier target's. A hyphen before a digit or another
+ * hyphen drops out of that form, so `crm1` and `crm-1` are both `Crm1`,
+ * and the CDK would raise for the second with a stack trace.
+ */
+function rejectConstructIdCollisions(
+  targets: RoutingTarget[],
+  context: z.RefinementCtx,
+): void {
+  const firstIndexes = new Map<string, number>();
+  targets.forEach((target, index) => {
+    const constructId = pascalCase(target.id);
+    const firstIndex = firstIndexes.get(constructId);
+    if (firstIndex === undefined) {
+      firstIndexes.set(constructId, index);
+      return;
+    }
+    const first = targets[firstIndex]?.id;
+    // Equal ids already have the "must have unique ids" issue.
+    if (first === target.id) return;
+    context.addIssue({
+      code: 'custom',
+      path: [index, 'id'],
+      message: `must differ from events.targets[${firstIndex}].id ${first} in more than hyphens, because both become the construct id ${constructId}. Choose another id.`,
+    });
+  });
+}
 
 /** The sales queue, the default target of every stage. */
 export const SALES_TARGET: QueueTarget = {

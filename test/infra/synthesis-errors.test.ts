@@ -199,6 +199,25 @@ describe('addStageStack', () => {
     expect(build).toThrow(message);
   });
 
+  it.each([
+    ['crm1', 'crm-1'],
+    ['a-b', 'a--b'],
+    ['sales-eu', 'sales--eu'],
+  ])('fails synthesis when target ids %s and %s collide', (first, second) => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [
+          { ...SALES_QUEUE_TARGET, id: first },
+          { ...SALES_QUEUE_TARGET, id: second },
+        ],
+      },
+    });
+
+    expect(build).toThrow(
+      `events.targets[1].id: must differ from events.targets[0].id ${first} in more than hyphens`,
+    );
+  });
+
   it('fails synthesis when the endpoint carries credentials', () => {
     const build = buildStage('dev', {
       events: {
