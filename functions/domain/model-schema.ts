@@ -389,7 +389,11 @@ const accountsSchema = z
 
 export const modelDocumentSchema = z
   .object({
-    name: z.string().min(1),
+    // The stack's description, at most 1,024 bytes, carries the name.
+    name: z
+      .string()
+      .min(1)
+      .max(200, 'must be at most 200 characters; use a short name'),
     description: z.string().optional(),
     fit: z.object({ rules: z.array(fitRuleSchema) }).strict(),
     intent: z

@@ -69,8 +69,10 @@ export class Monitoring extends Construct {
         alarm.addOkAction(new SnsAction(topic));
       }
     }
+    // Dashboard names are global to the account, unlike the stack's other
+    // names, so the Region keeps one stage in two Regions apart.
     this.dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: resourceName(props.stageName),
+      dashboardName: `${resourceName(props.stageName)}-${Stack.of(this).region}`,
       widgets: dashboardWidgets({ ...props, alarms: this.alarms }),
     });
   }

@@ -486,6 +486,12 @@ describe('compileModel', () => {
       field: 'quarantine.emailClicks.burstClicksPerSecond',
     },
     {
+      name: 'a name of 201 characters',
+      path: ['name'],
+      value: 'n'.repeat(201),
+      field: 'name',
+    },
+    {
       name: 'a burst of 11 clicks',
       path: ['quarantine'],
       value: { emailClicks: { burstClicksPerSecond: 11 } },

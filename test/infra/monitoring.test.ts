@@ -178,7 +178,10 @@ describe.each(['dev', 'prod'])('monitoring (%s)', (stage) => {
     const [dashboard] = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
 
-    expect(dashboard?.Properties.DashboardName).toBe(`mql-engine-${stage}`);
+    // Dashboard names are global to the account, so the Region is in it.
+    expect(dashboard?.Properties.DashboardName).toEqual({
+      'Fn::Join': ['', [`mql-engine-${stage}-`, { Ref: 'AWS::Region' }]],
+    });
     for (const name of Object.values(METRIC_NAMES)) {
       expect(body).toContain(name);
     }
