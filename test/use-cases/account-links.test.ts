@@ -39,6 +39,11 @@ function engagedMember(userId: string, title: string) {
   ];
 }
 
+/** Returns an engaged committee member's messages and a group call. */
+function groupedMember(userId: string, title: string, groupId: string) {
+  return [...engagedMember(userId, title), groupCall(userId, groupId)];
+}
+
 function groupCall(userId: string, groupId: string) {
   return {
     type: 'group',
@@ -94,14 +99,8 @@ async function leadIdsOf(
 describe('erasure of a lead that links a domain', () => {
   it('keeps the link while its group still links', async () => {
     const { deps, ingest } = await setup();
-    await ingest([
-      ...engagedMember('ann@acme.example', 'CPO'),
-      groupCall('ann@acme.example', 'g-7'),
-    ]);
-    await ingest([
-      ...engagedMember('bob@acme.example', 'CTO'),
-      groupCall('bob@acme.example', 'g-7'),
-    ]);
+    await ingest(groupedMember('ann@acme.example', 'CPO', 'g-7'));
+    await ingest(groupedMember('bob@acme.example', 'CTO', 'g-7'));
     await ingest(engagedMember('carl@acme.example', 'CFO'));
 
     await eraseLead(deps, 'ann@acme.example');
@@ -118,15 +117,9 @@ describe('erasure of a lead that links a domain', () => {
 
   it('moves the link to another group that links', async () => {
     const { deps, ingest, qualifiedAccounts } = await setup();
-    await ingest([
-      ...engagedMember('ben@acme.example', 'CTO'),
-      groupCall('ben@acme.example', 'g-8'),
-    ]);
+    await ingest(groupedMember('ben@acme.example', 'CTO', 'g-8'));
     // Ann's group call is the domain's latest, so the domain links to g-7.
-    await ingest([
-      ...engagedMember('ann@acme.example', 'CPO'),
-      groupCall('ann@acme.example', 'g-7'),
-    ]);
+    await ingest(groupedMember('ann@acme.example', 'CPO', 'g-7'));
     await ingest(
       engagedMember('carl@acme.example', 'Chief Procurement Officer'),
     );
@@ -153,10 +146,7 @@ describe('erasure of a lead that links a domain', () => {
 
   it('removes a link that only the erased lead made', async () => {
     const { deps, ingest, qualifiedAccounts, domainItems } = await setup();
-    await ingest([
-      ...engagedMember('ann@acme.example', 'CTO'),
-      groupCall('ann@acme.example', 'g-7'),
-    ]);
+    await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
     await ingest(
       engagedMember('carl@acme.example', 'Chief Procurement Officer'),
     );
@@ -191,10 +181,7 @@ describe('erasure of a lead that links a domain', () => {
 
   it('removes a link stored without link records', async () => {
     const { deps, ingest, table, domainItems } = await setup();
-    await ingest([
-      ...engagedMember('ann@acme.example', 'CTO'),
-      groupCall('ann@acme.example', 'g-7'),
-    ]);
+    await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
     await ingest(engagedMember('carl@acme.example', 'CFO'));
     // A link written before links had an id and group records.
     for (const item of await domainItems()) {
@@ -230,20 +217,14 @@ describe('erasure of a lead that links a domain', () => {
 
   it('leaves a link written after it was read', async () => {
     const { deps, ingest } = await setup();
-    await ingest([
-      ...engagedMember('ann@acme.example', 'CTO'),
-      groupCall('ann@acme.example', 'g-7'),
-    ]);
+    await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
     const read = await deps.repository.getAccountLink(DOMAIN);
     expect(read).toMatchObject({
       linkedTo: 'group:g-7',
       groups: ['group:g-7'],
     });
     // Another lead of the same group writes the same link again.
-    await ingest([
-      ...engagedMember('ben@acme.example', 'CFO'),
-      groupCall('ben@acme.example', 'g-7'),
-    ]);
+    await ingest(groupedMember('ben@acme.example', 'CFO', 'g-7'));
 
     const replaced = await deps.repository.replaceAccountLink(
       DOMAIN,
@@ -273,10 +254,7 @@ describe('a lead that stops linking its domain', () => {
 
   it('removes the link and evaluates the domain account', async () => {
     const { deps, ingest, qualifiedAccounts, domainItems } = await setup();
-    await ingest([
-      ...engagedMember('ann@acme.example', 'CTO'),
-      groupCall('ann@acme.example', 'g-7'),
-    ]);
+    await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
     await ingest(
       engagedMember('carl@acme.example', 'Chief Procurement Officer'),
     );
@@ -296,14 +274,8 @@ describe('a lead that stops linking its domain', () => {
 
   it('moves the link to another group that links', async () => {
     const { deps, ingest, qualifiedAccounts } = await setup();
-    await ingest([
-      ...engagedMember('ben@acme.example', 'CTO'),
-      groupCall('ben@acme.example', 'g-8'),
-    ]);
-    await ingest([
-      ...engagedMember('ann@acme.example', 'CPO'),
-      groupCall('ann@acme.example', 'g-7'),
-    ]);
+    await ingest(groupedMember('ben@acme.example', 'CTO', 'g-8'));
+    await ingest(groupedMember('ann@acme.example', 'CPO', 'g-7'));
     await ingest(
       engagedMember('carl@acme.example', 'Chief Procurement Officer'),
     );
@@ -323,14 +295,8 @@ describe('a lead that stops linking its domain', () => {
 
   it('keeps the link while another lead of its group links', async () => {
     const { deps, ingest } = await setup();
-    await ingest([
-      ...engagedMember('ann@acme.example', 'CPO'),
-      groupCall('ann@acme.example', 'g-7'),
-    ]);
-    await ingest([
-      ...engagedMember('bob@acme.example', 'CTO'),
-      groupCall('bob@acme.example', 'g-7'),
-    ]);
+    await ingest(groupedMember('ann@acme.example', 'CPO', 'g-7'));
+    await ingest(groupedMember('bob@acme.example', 'CTO', 'g-7'));
     await ingest(engagedMember('carl@acme.example', 'CFO'));
 
     await ingest([newEmail('ann@acme.example', 'ann@other.example')]);
@@ -348,20 +314,14 @@ describe('a lead that stops linking its domain', () => {
 describe('a domain link moving to another group', () => {
   it('ends the episode of the group left behind', async () => {
     const { deps, ingest, qualifiedAccounts } = await setup();
-    await ingest([
-      ...engagedMember('ben@acme.example', 'CTO'),
-      groupCall('ben@acme.example', 'g-7'),
-    ]);
+    await ingest(groupedMember('ben@acme.example', 'CTO', 'g-7'));
     await ingest(
       engagedMember('carl@acme.example', 'Chief Procurement Officer'),
     );
     await ingest(engagedMember('dora@acme.example', 'VP Finance'));
     expect(qualifiedAccounts()).toEqual(['group:g-7']);
 
-    await ingest([
-      ...engagedMember('eve@acme.example', 'CIO'),
-      groupCall('eve@acme.example', 'g-8'),
-    ]);
+    await ingest(groupedMember('eve@acme.example', 'CIO', 'g-8'));
 
     // The domain's leads, the CPO among them, now count in group g-8.
     const link = await deps.repository.getAccountLink(DOMAIN);
@@ -374,14 +334,8 @@ describe('a domain link moving to another group', () => {
 
   it('ends the episode the link returns from', async () => {
     const { deps, ingest, qualifiedAccounts } = await setup();
-    await ingest([
-      ...engagedMember('ben@acme.example', 'CTO'),
-      groupCall('ben@acme.example', 'g-7'),
-    ]);
-    await ingest([
-      ...engagedMember('eve@acme.example', 'CIO'),
-      groupCall('eve@acme.example', 'g-8'),
-    ]);
+    await ingest(groupedMember('ben@acme.example', 'CTO', 'g-7'));
+    await ingest(groupedMember('eve@acme.example', 'CIO', 'g-8'));
     await ingest(
       engagedMember('carl@acme.example', 'Chief Procurement Officer'),
     );

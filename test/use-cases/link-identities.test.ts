@@ -58,6 +58,27 @@ function ingest(setup: Deps, messages: Record<string, unknown>[]) {
   });
 }
 
+/**
+ * Marks `from` as merged into `to` without moving its events, as a
+ * request that stopped after its first write leaves it.
+ */
+async function leaveMergePending(
+  setup: Deps,
+  from: string,
+  to: string,
+): Promise<void> {
+  const stored = await setup.repository.getLead(from);
+  const version = stored?.version ?? 0;
+  const { state } = tombstoneOf(stored, from, to, model, setup.clock.now);
+  await setup.repository.saveLeadChange({
+    sourceId: 'identity',
+    expectedVersion: version,
+    state: { ...state, version: version + 1 },
+    events: [],
+    outgoing: [],
+  });
+}
+
 async function scoreOf(setup: Deps, leadId: string): Promise<number> {
   const state = await setup.repository.getLead(leadId);
   if (state === undefined) throw new Error(`lead ${leadId} is missing`);
@@ -374,21 +395,7 @@ describe('identity links', () => {
       message(setup, pricing('a8'), 2),
       message(setup, demo({ anonymousId: 'a8' }), 1),
     ]);
-    const anonymous = await setup.repository.getLead('anon:a8');
-    const { state } = tombstoneOf(
-      anonymous,
-      'anon:a8',
-      'kai',
-      model,
-      setup.clock.now,
-    );
-    await setup.repository.saveLeadChange({
-      sourceId: 'identity',
-      expectedVersion: anonymous?.version ?? 0,
-      state: { ...state, version: (anonymous?.version ?? 0) + 1 },
-      events: [],
-      outgoing: [],
-    });
+    await leaveMergePending(setup, 'anon:a8', 'kai');
 
     setup.clock.advance(10 * 60_000);
     await runSweep(setup.deps, { now: setup.clock.now, deadline: Infinity });
@@ -407,21 +414,7 @@ describe('identity links', () => {
       message(setup, demo({ anonymousId: 'a9' }), 1),
     ]);
     expect((await setup.repository.getLead('lia'))?.status).toBe('engaged');
-    const anonymous = await setup.repository.getLead('anon:a9');
-    const { state } = tombstoneOf(
-      anonymous,
-      'anon:a9',
-      'lia',
-      model,
-      setup.clock.now,
-    );
-    await setup.repository.saveLeadChange({
-      sourceId: 'identity',
-      expectedVersion: anonymous?.version ?? 0,
-      state: { ...state, version: (anonymous?.version ?? 0) + 1 },
-      events: [],
-      outgoing: [],
-    });
+    await leaveMergePending(setup, 'anon:a9', 'lia');
 
     setup.clock.advance(10 * 60_000);
     const result = await runSweep(setup.deps, {
