@@ -75,10 +75,10 @@ describe('messages with lone surrogates', () => {
 
     const parsed = segmentMessageSchema.parse(message);
 
-    expect(parsed.type).toBe('track');
-    expect(parsed.type === 'track' && parsed.event).toBe('Demo\ufffd');
-    expect(parsed.type === 'track' && parsed.properties).toEqual({
-      'path\ufffd': '/pricing\ufffd',
+    expect(parsed).toMatchObject({
+      type: 'track',
+      event: 'Demo\ufffd',
+      properties: { 'path\ufffd': '/pricing\ufffd' },
     });
   });
 
