@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import {
@@ -29,8 +29,26 @@ export class DecaySweep extends Construct {
   constructor(scope: Construct, id: string, props: DecaySweepProps) {
     super(scope, id);
     const rate = props.rate ?? Duration.minutes(5);
+    const stack = Stack.of(this);
+    // Scheduler sets aws:SourceArn to the ARN of the schedule group, not
+    // of the schedule, and this schedule runs in the default group. The
+    // two keys keep schedules of other accounts and groups from assuming
+    // the role, as "Confused deputy prevention" in the EventBridge
+    // Scheduler User Guide recommends.
+    const scheduleGroupArn = stack.formatArn({
+      service: 'scheduler',
+      resource: 'schedule-group',
+      resourceName: 'default',
+    });
     const role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': scheduleGroupArn,
+          },
+        },
+      }),
       description: 'Invokes the decay sweep function on schedule.',
     });
     this.schedule = new Schedule(this, 'Schedule', {

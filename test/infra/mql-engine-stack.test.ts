@@ -533,6 +533,47 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
         }),
       });
     });
+
+    it('trusts Scheduler only for its schedule group', () => {
+      const role = resourceWithIdPrefix(
+        template,
+        'AWS::IAM::Role',
+        'DecaySweepRole',
+      );
+
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: {
+            StringEquals: {
+              'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+              'aws:SourceArn': {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':scheduler:',
+                    { Ref: 'AWS::Region' },
+                    ':',
+                    { Ref: 'AWS::AccountId' },
+                    ':schedule-group/default',
+                  ],
+                ],
+              },
+            },
+          },
+        },
+      ]);
+    });
+
+    it('keeps the schedule in the default group', () => {
+      const schedule = resourceOfType(template, 'AWS::Scheduler::Schedule');
+
+      expect(schedule.Properties.GroupName).toBeUndefined();
+    });
   });
 
   describe('IAM', () => {
