@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import {
+  oauthClientIdSchema,
+  oauthScopesSchema,
+} from './connection-parameters.js';
 import { eventBridgeUrlSchema } from './endpoint-url.js';
 import { checkPatternFields, usesWildcard } from './event-pattern.js';
 import { checkPatternNames } from './pattern-names.js';
@@ -109,7 +113,11 @@ const connectionAuthSchema = z.discriminatedUnion('type', [
           HTTP_TOKEN,
           "must be an HTTP header name: 1 to 512 letters, digits or !#$%&'*+-.^_`|~ characters, such as x-api-key",
         ),
-      /** Secret whose value is the API key. */
+      /**
+       * Secret whose value is the API key. NOTE: only CloudFormation reads
+       * the value, so its limits (1 to 512 characters, no colon, no control
+       * character other than tab) are checked at deploy time, not here.
+       */
       secretName: secretNameSchema,
     })
     .strict(),
@@ -118,11 +126,11 @@ const connectionAuthSchema = z.discriminatedUnion('type', [
       type: z.literal('oauth-client-credentials'),
       /** Token endpoint of the authorization server. */
       authorizationEndpoint: eventBridgeUrlSchema,
-      clientId: z.string().min(1),
-      /** Secret whose value is the client secret. */
+      clientId: oauthClientIdSchema,
+      /** Secret whose value is the client secret, limited as the API key. */
       clientSecretName: secretNameSchema,
       /** Scopes requested with the token, space-separated when sent. */
-      scopes: z.array(z.string().min(1)).default([]),
+      scopes: oauthScopesSchema.default([]),
     })
     .strict(),
 ]);

@@ -684,6 +684,45 @@ describe('loadStageConfig', () => {
     ).toBe(description);
   });
 
+  /** Returns an API destination target that authorizes with `oauth`. */
+  function oauthTarget(oauth: Record<string, unknown>) {
+    return {
+      type: 'api-destination',
+      id: 'crm',
+      description: 'CRM.',
+      eventPattern: { 'detail-type': ['Lead Qualified'] },
+      endpoint: 'https://crm.example.com/hooks',
+      auth: {
+        type: 'oauth-client-credentials',
+        authorizationEndpoint: 'https://login.example.com/oauth/token',
+        clientId: 'mql-engine',
+        clientSecretName: 'crm/client_secret',
+        ...oauth,
+      },
+    };
+  }
+
+  it.each([
+    ['512 ASCII characters', 'c'.repeat(512)],
+    ['512 emoji', '🔑'.repeat(512)],
+    ['tabs and spaces', '\tmql engine\t'],
+  ])('accepts a client ID of %s', (_case, clientId) => {
+    writeStageFile('dev', { events: { targets: [oauthTarget({ clientId })] } });
+
+    const [target] = loadStageConfig('dev', configDir).events.targets;
+
+    expect(target).toMatchObject({ auth: { clientId } });
+  });
+
+  it('accepts scopes of 512 characters joined', () => {
+    const scopes = ['a'.repeat(255), 'b'.repeat(256)];
+    writeStageFile('dev', { events: { targets: [oauthTarget({ scopes })] } });
+
+    const [target] = loadStageConfig('dev', configDir).events.targets;
+
+    expect(target).toMatchObject({ auth: { scopes } });
+  });
+
   it('rejects an unknown field', () => {
     writeStageFile('dev', { reviewShard: 4 });
 

@@ -26,6 +26,12 @@ const CRM_API_KEY = {
   headerName: 'x-api-key',
   secretName: 'crm/api-key',
 };
+const CRM_OAUTH = {
+  type: 'oauth-client-credentials',
+  authorizationEndpoint: 'https://login.example.com/oauth/token',
+  clientId: 'mql-engine',
+  clientSecretName: 'crm/client_secret',
+};
 
 let workDir: string;
 
@@ -409,6 +415,84 @@ describe('addStageStack', () => {
     });
 
     expect(build).toThrow('events.targets[0].auth.headerName: must be');
+  });
+
+  it.each([
+    [
+      'a client ID has 513 characters',
+      { clientId: 'a'.repeat(513) },
+      'events.targets[0].auth.clientId: must be 1 to 512 characters, the limit of EventBridge, but has 513',
+    ],
+    [
+      'a client ID has 513 emoji',
+      { clientId: '🔑'.repeat(513) },
+      'events.targets[0].auth.clientId: must be 1 to 512 characters, the limit of EventBridge, but has 513',
+    ],
+    [
+      'the client ID is empty',
+      { clientId: '' },
+      'events.targets[0].auth.clientId: must be 1 to 512 characters, the limit of EventBridge, but has 0',
+    ],
+    [
+      'a client ID contains a colon',
+      { clientId: 'tenant:mql-engine' },
+      'events.targets[0].auth.clientId: must not contain a colon',
+    ],
+    [
+      'a client ID contains a line break',
+      { clientId: 'mql-engine\n' },
+      'events.targets[0].auth.clientId: must not contain a colon or a control character other than tab',
+    ],
+    [
+      'a client ID is only white space',
+      { clientId: ' \t ' },
+      'events.targets[0].auth.clientId: must not be only white space',
+    ],
+    [
+      'a scope contains a space',
+      { scopes: ['events.write leads.read'] },
+      'events.targets[0].auth.scopes[0]: must be an OAuth scope token',
+    ],
+    [
+      'a scope contains a quote',
+      { scopes: ['events"write'] },
+      'events.targets[0].auth.scopes[0]: must be an OAuth scope token',
+    ],
+    [
+      'a scope is not ASCII',
+      { scopes: ['événements'] },
+      'events.targets[0].auth.scopes[0]: must be an OAuth scope token',
+    ],
+    [
+      'the scopes exceed 512 characters',
+      { scopes: ['a'.repeat(256), 'b'.repeat(256)] },
+      "events.targets[0].auth.scopes: must be at most 512 characters when joined by spaces, the limit of a connection's body parameter, but are 513",
+    ],
+  ])('fails synthesis when %s', (_case, auth, message) => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [{ ...CRM_TARGET, auth: { ...CRM_OAUTH, ...auth } }],
+      },
+    });
+
+    expect(build).toThrow(message);
+  });
+
+  it('fails synthesis when a header name is too long', () => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [
+          {
+            ...CRM_TARGET,
+            auth: { ...CRM_API_KEY, headerName: 'x'.repeat(513) },
+          },
+        ],
+      },
+    });
+
+    expect(build).toThrow(
+      'events.targets[0].auth.headerName: must be an HTTP header name: 1 to 512',
+    );
   });
 
   it('fails synthesis when an API destination description is too long', () => {
