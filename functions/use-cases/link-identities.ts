@@ -3,7 +3,6 @@ import { ConcurrencyError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
 import { type IdentityLink, isAnonymousLeadId } from '../domain/identity.js';
 import {
-  applyEvents,
   incarnationOf,
   type LeadState,
   newIncarnationId,
@@ -14,7 +13,6 @@ import {
   type OutgoingEvent,
   transitionEvent,
 } from '../domain/outgoing-events.js';
-import { evaluateLead } from '../domain/qualification.js';
 import {
   type LeadChange,
   type StoredEvent,
@@ -29,7 +27,11 @@ import {
   type PublishSummary,
   publishEvents,
 } from './publish-events.js';
-import { MAX_EVENTS_PER_WRITE, MAX_REDIRECTS } from './update-lead.js';
+import {
+  applyNewEvents,
+  MAX_EVENTS_PER_WRITE,
+  MAX_REDIRECTS,
+} from './update-lead.js';
 
 /** Attempts of one conditional write before giving up under contention. */
 const MAX_ATTEMPTS = 30;
@@ -367,10 +369,16 @@ async function writeMovedPage(
   const before =
     stored ??
     newLead(to, model, firstSeenAt, now, newOutcomeSalt(), newIncarnationId());
-  const applied = applyEvents(before, tracking, model);
-  const evaluation = evaluateLead(applied.state, model, now);
+  // The moved events count with their own times, so reviews of the
+  // target due before the first of them run first, as ingest runs them.
+  const { outcomes, evaluation, transitions } = applyNewEvents(
+    before,
+    tracking,
+    model,
+    now,
+  );
   const personal = eventPersonalData(deps, evaluation.state);
-  const outgoing = evaluation.transitions.map((transition) =>
+  const outgoing = transitions.map((transition) =>
     transitionEvent(
       to,
       transition,
@@ -380,7 +388,7 @@ async function writeMovedPage(
       incarnationOf(evaluation.state),
     ),
   );
-  const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
+  const outcomesById = new Map(outcomes.map((o) => [o.messageId, o]));
   const membership = updateMembership(
     evaluation.state,
     evaluation.score,
@@ -408,7 +416,9 @@ async function writeMovedPage(
       event,
       sourceId,
       movedFrom: from,
-      outcome: outcomes.get(event.messageId) ?? { messageId: event.messageId },
+      outcome: outcomesById.get(event.messageId) ?? {
+        messageId: event.messageId,
+      },
     })),
     outgoing,
   };

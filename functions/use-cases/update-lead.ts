@@ -3,12 +3,14 @@ import { ConcurrencyError } from '../domain/errors.js';
 import { historyEntry } from '../domain/history.js';
 import {
   applyEvents,
+  type EventOutcome,
   incarnationOf,
   type LeadState,
   newIncarnationId,
   newLead,
 } from '../domain/lead.js';
 import type { TrackingEvent } from '../domain/messages.js';
+import type { ScoringModel } from '../domain/model.js';
 import {
   type OutgoingEvent,
   transitionEvent,
@@ -17,6 +19,7 @@ import {
   catchUpReviews,
   type Evaluation,
   evaluateLead,
+  type Transition,
 } from '../domain/qualification.js';
 import {
   DuplicateMessageError,
@@ -299,11 +302,12 @@ function planWrite(
       newOutcomeSalt(),
       newIncarnationId(),
     );
-  // Reviews due before the first new event happen first, as on time.
-  const caughtUp = catchUpReviews(before, model, firstSeenAt);
-  const applied = applyEvents(caughtUp.state, events, model);
-  const evaluation = evaluateLead(applied.state, model, now);
-  const transitions = [...caughtUp.transitions, ...evaluation.transitions];
+  const { outcomes, evaluation, transitions } = applyNewEvents(
+    before,
+    events,
+    model,
+    now,
+  );
   const personal = eventPersonalData(deps, evaluation.state);
   const outgoing = transitions.map((transition) =>
     transitionEvent(
@@ -331,7 +335,7 @@ function planWrite(
   let result = evaluation;
   let change: LeadChange | undefined;
   if (!unchanged) {
-    const outcomes = new Map(applied.outcomes.map((o) => [o.messageId, o]));
+    const outcomesById = new Map(outcomes.map((o) => [o.messageId, o]));
     const state = { ...evaluation.state, version: before.version + 1 };
     const history = historyEntry(
       stored,
@@ -347,7 +351,7 @@ function planWrite(
       state,
       events: events.map((event) => ({
         event,
-        outcome: outcomes.get(event.messageId) ?? {
+        outcome: outcomesById.get(event.messageId) ?? {
           messageId: event.messageId,
         },
       })),
@@ -376,6 +380,31 @@ function planWrite(
       accounts: membership.accounts,
     },
   };
+}
+
+/**
+ * Applies new events to a lead and evaluates it at `now`. Reviews due
+ * before the first new event run first, as they would have on time, so a
+ * lead whose score fell below the recycle level before that event is
+ * recycled at its own time before the event counts. Returns the
+ * transitions of both steps in order.
+ */
+export function applyNewEvents(
+  before: LeadState,
+  events: readonly TrackingEvent[],
+  model: ScoringModel,
+  now: number,
+): {
+  outcomes: EventOutcome[];
+  evaluation: Evaluation;
+  transitions: Transition[];
+} {
+  const firstEventAt = Math.min(now, ...events.map((e) => e.occurredAt));
+  const caughtUp = catchUpReviews(before, model, firstEventAt);
+  const applied = applyEvents(caughtUp.state, events, model);
+  const evaluation = evaluateLead(applied.state, model, now);
+  const transitions = [...caughtUp.transitions, ...evaluation.transitions];
+  return { outcomes: applied.outcomes, evaluation, transitions };
 }
 
 /** A lead update with the state it stored, or found unchanged. */

@@ -79,6 +79,43 @@ async function leaveMergePending(
   });
 }
 
+/**
+ * Qualifies the CFO `jane`, lets her score fall below the recycle level,
+ * and a day after that crossing merges into her an anonymous pricing view
+ * made after it. With `sweepOnTime` the sweep reviews her at the
+ * crossing; otherwise the merge is the first write after it.
+ */
+async function mergeAfterRecycleTime(sweepOnTime: boolean) {
+  const setup = await realDependencies({ model });
+  await ingest(setup, [
+    message(setup, cfo('jane')),
+    message(setup, demo({ userId: 'jane' })),
+    message(setup, {
+      type: 'page',
+      userId: 'jane',
+      properties: { path: '/pricing' },
+    }),
+  ]);
+  const qualified = await setup.repository.getLead('jane');
+  expect(qualified?.status).toBe('mql');
+  const crossing = qualified?.nextReviewAt ?? Number.NaN;
+  if (sweepOnTime) {
+    await runSweep(setup.deps, { now: crossing, deadline: Infinity });
+  }
+  setup.clock.advance(crossing + DAY_MS - setup.clock.now);
+  await ingest(setup, [message(setup, pricing('late'))]);
+  setup.clock.advance(DAY_MS);
+
+  await ingest(setup, [message(setup, cfo('jane', 'late'))]);
+
+  const jane = await setup.repository.getLead('jane');
+  const { entries } = await setup.repository.listHistory('jane', 100);
+  const published = setup.published
+    .filter((event) => event.leadId === 'jane')
+    .map((event) => `${event.detailType} ${event.detail.occurredAt}`);
+  return { crossing, jane, history: entries.reverse(), published };
+}
+
 async function scoreOf(setup: Deps, leadId: string): Promise<number> {
   const state = await setup.repository.getLead(leadId);
   if (state === undefined) throw new Error(`lead ${leadId} is missing`);
@@ -387,6 +424,35 @@ describe('identity links', () => {
     ]);
     expect(result.events).toEqual({ published: 2, pending: 0, failed: 0 });
     expect(result.transitions).toEqual({ qualified: 1, recycled: 1 });
+  });
+
+  it('recycles a due lead before merging into it', async () => {
+    const late = await mergeAfterRecycleTime(false);
+    const onTime = await mergeAfterRecycleTime(true);
+
+    const recycledAt = new Date(late.crossing).toISOString();
+    expect(late.jane?.status).toBe('recycled');
+    expect(late.jane?.recycledAt).toBe(late.crossing);
+    expect(late.jane?.eventCount).toBe(5);
+    expect(late.published).toEqual([
+      expect.stringMatching(/^Lead Qualified /),
+      `Lead Recycled ${recycledAt}`,
+    ]);
+    expect(late.history.map((entry) => entry.after.status)).toEqual([
+      'mql',
+      'recycled',
+    ]);
+    expect(onTime.crossing).toBe(late.crossing);
+    expect(onTime.published).toEqual(late.published);
+    expect(onTime.jane).toMatchObject({
+      status: late.jane?.status,
+      episode: late.jane?.episode,
+      recycledAt: late.jane?.recycledAt,
+      eventCount: late.jane?.eventCount,
+      nextReviewAt: late.jane?.nextReviewAt,
+      lastScore: late.jane?.lastScore,
+    });
+    expect(onTime.history.at(-1)?.after).toEqual(late.history.at(-1)?.after);
   });
 
   it('lets the sweep finish a merge a request left', async () => {
