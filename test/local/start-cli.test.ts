@@ -464,7 +464,7 @@ describe('npm start', () => {
   });
 
   it('names every missing program and exits with 1', async () => {
-    const child = startCli({ PATH: pathWith({}) });
+    const child = startCli({ PORT: '0', PATH: pathWith({}) });
     const stderr = collect(child.stderr);
 
     const code = await exited(child);
@@ -475,7 +475,10 @@ describe('npm start', () => {
   });
 
   it('names moto alone when Java is present', async () => {
-    const child = startCli({ PATH: pathWith({ java: onPath('java') }) });
+    const child = startCli({
+      PORT: '0',
+      PATH: pathWith({ java: onPath('java') }),
+    });
     const stderr = collect(child.stderr);
 
     const code = await exited(child);
