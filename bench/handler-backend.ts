@@ -64,7 +64,7 @@ export async function startIngestBackend(
   const notify: CommandObserver = (name, input) => {
     for (const observer of observers) observer(name, input);
   };
-  const clients = runtimeClients();
+  const clients = await runtimeClients();
   countCommands(clients.dynamoDb, calls.dynamoDb, notify);
   countCommands(clients.eventBridge, calls.eventBridge, notify);
   const authorization = `Basic ${Buffer.from(`${BENCH_WRITE_KEY}:`).toString('base64')}`;
@@ -95,11 +95,11 @@ export async function startIngestBackend(
  * benchmark reads those fields, so it counts the calls the real adapters
  * make without a counting hook in the product code.
  */
-function runtimeClients(): {
+async function runtimeClients(): Promise<{
   dynamoDb: DynamoDBClient;
   eventBridge: EventBridgeClient;
-} {
-  const { deps } = runtime();
+}> {
+  const { deps } = await runtime();
   const dynamoDb = (deps.repository as unknown as { client: DynamoDBClient })
     .client;
   const eventBridge = (

@@ -8,7 +8,7 @@ import {
 } from '../functions/adapters/json-file.js';
 import { MAX_MODEL_FILE_BYTES } from '../functions/adapters/model-source.js';
 import { InvalidModelError } from '../functions/domain/errors.js';
-import { compileModel } from '../functions/domain/model.js';
+import { compileModel } from '../functions/domain/model-validation.js';
 import { ConfigurationError } from './configuration-error.js';
 
 /**
@@ -29,7 +29,7 @@ export interface BundledModel {
   name: string;
   /** Content hash that versions the model, as the engine computes it. */
   version: string;
-  /** The model document as compact JSON. */
+  /** The validated model document, defaults filled in, as compact JSON. */
   json: string;
 }
 
@@ -50,8 +50,10 @@ export function loadScoringModel(file: string): BundledModel {
       error.issues.map((issue) => `${issue.field}: ${issue.message}`),
     );
   }
-  const json = JSON.stringify(document);
-  if (embeddedModelBytes(document) > MAX_DEFINE_BYTES) {
+  // The functions compile the embedded document without validating it
+  // again, so they get the validated one, with defaults filled in.
+  const json = JSON.stringify(compiled.document);
+  if (embeddedModelBytes(compiled.document) > MAX_DEFINE_BYTES) {
     throw new ConfigurationError(
       `Scoring model ${file} is too large to embed: its compact JSON must stay under ${MAX_DEFINE_BYTES} bytes.`,
     );

@@ -35,7 +35,10 @@ async function main(): Promise<void> {
   if (parsed.command === 'check') {
     const document = await readModelDocument(parsed.file);
     const model = compileModelDocument(parsed.file, document);
-    const warnings = [...checkModel(model), ...embeddingWarnings(document)];
+    const warnings = [
+      ...checkModel(model),
+      ...embeddingWarnings(model.document),
+    ];
     process.stdout.write(formatModelSummary(parsed.file, model, warnings));
     return;
   }

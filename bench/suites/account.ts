@@ -2,7 +2,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
 import { EventBridgePublisher } from '../../functions/adapters/eventbridge/event-publisher.js';
 import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
-import { compileModel } from '../../functions/domain/model.js';
+import { compileModel } from '../../functions/domain/model-validation.js';
 import type { Log } from '../../functions/ports/logger.js';
 import { mapWithConcurrency } from '../../functions/use-cases/concurrency.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';

@@ -18,10 +18,8 @@ import {
   newLead,
 } from '../../functions/domain/lead.js';
 import type { TrackingEvent } from '../../functions/domain/messages.js';
-import {
-  compileModel,
-  type ScoringModel,
-} from '../../functions/domain/model.js';
+import type { ScoringModel } from '../../functions/domain/model.js';
+import { compileModel } from '../../functions/domain/model-validation.js';
 import { evaluateLead } from '../../functions/domain/qualification.js';
 import { DAY_MS } from '../../functions/domain/time.js';
 import type { EventPublisher } from '../../functions/ports/event-publisher.js';

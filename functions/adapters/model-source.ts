@@ -2,7 +2,8 @@ import defaultModelDocument from '../../models/procurement-software.json' with {
   type: 'json',
 };
 import { InvalidModelError } from '../domain/errors.js';
-import { compileModel, type ScoringModel } from '../domain/model.js';
+import type { ScoringModel } from '../domain/model.js';
+import { compileModel } from '../domain/model-validation.js';
 import { readBoundedFileSync, UnreadableFileError } from './bounded-file.js';
 import { JsonFileError, parseJsonFile } from './json-file.js';
 
@@ -13,17 +14,13 @@ import { JsonFileError, parseJsonFile } from './json-file.js';
 export const MAX_MODEL_FILE_BYTES = 1_048_576;
 
 /**
- * Loads the scoring model: the JSON that the CDK build embeds as
- * `process.env.MQL_MODEL_JSON`, else the file named by MQL_MODEL_FILE,
- * else the bundled procurement-software model.
+ * Loads and validates the scoring model of the local runtime and the
+ * tests: the file named by MQL_MODEL_FILE, else the bundled
+ * procurement-software model. The Lambda bundles load theirs with
+ * loadRuntimeModel.
  */
 export function loadModel(modelFile: string | undefined): ScoringModel {
-  // The CDK build replaces both reads with the model JSON, so esbuild
-  // drops the other branch and the default model from the bundle.
-  const document: unknown = process.env.MQL_MODEL_JSON
-    ? JSON.parse(process.env.MQL_MODEL_JSON)
-    : readModelDocument(modelFile);
-  return compileModel(document);
+  return compileModel(readModelDocument(modelFile));
 }
 
 function readModelDocument(modelFile: string | undefined): unknown {

@@ -23,12 +23,12 @@ import {
   onceUntilSuccess,
 } from './eventbridge/bus-check.js';
 import { EventBridgePublisher } from './eventbridge/event-publisher.js';
-import { loadModel } from './model-source.js';
 import { InvocationLogger } from './observability/logger.js';
 import { SERVICE_NAME } from './observability/metric-names.js';
 import { createMetrics } from './observability/metrics.js';
 import { redactLogValue } from './observability/redaction.js';
 import { createTracer } from './observability/tracing.js';
+import { loadRuntimeModel } from './runtime-model.js';
 import { SecretWriteKeyVerifier } from './write-key-secret.js';
 import { DigestWriteKeyVerifier, hashWriteKey } from './write-keys.js';
 
@@ -56,16 +56,23 @@ export interface Runtime {
   ready(): Promise<void>;
 }
 
-let current: Runtime | undefined;
+let current: Promise<Runtime> | undefined;
 
 /**
  * Returns the runtime, creating it on first use from the environment.
  * Clients are reused across invocations; the endpoints come from the SDK's
  * usual settings (AWS_ENDPOINT_URL_DYNAMODB and so on), so the local
- * runtime needs no code of its own.
+ * runtime needs no code of its own. A failed creation is not kept, so
+ * the next call tries again.
  */
-export function runtime(): Runtime {
-  current ??= createRuntime(process.env);
+export function runtime(): Promise<Runtime> {
+  if (current === undefined) {
+    const created = createRuntime(process.env);
+    current = created;
+    created.catch(() => {
+      if (current === created) current = undefined;
+    });
+  }
   return current;
 }
 
@@ -93,14 +100,14 @@ function busCheckRetryMs(error: unknown): number {
     : BUS_CHECK_RETRY_MS;
 }
 
-export function createRuntime(env: NodeJS.ProcessEnv): Runtime {
+export async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
   const config = readConfig(env);
   const logger = new InvocationLogger({
     serviceName: SERVICE_NAME,
     jsonReplacerFn: redactLogValue,
   });
   const tracer = createTracer();
-  const model = loadModel(config.MQL_MODEL_FILE);
+  const model = await loadRuntimeModel(config.MQL_MODEL_FILE);
   logger.appendKeys({ modelVersion: model.version, stage: config.STAGE_NAME });
   const log = logAdapter(logger);
   const repository = new DynamoLeadRepository(

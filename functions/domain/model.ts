@@ -1,33 +1,23 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { logRetentionPerMs } from './decay.js';
-import { InvalidModelError } from './errors.js';
 import { emailDomainOf } from './identity.js';
 import { type IntentRuleIndex, indexIntentRules } from './intent.js';
 import { CAP_RESERVE } from './intent-tally.js';
-import {
-  normalizeText,
-  prototypeKeyIssues,
-  toDocumentIssues,
-} from './issues.js';
+import { normalizeText } from './issues.js';
 import type { TraitValue } from './messages.js';
-import {
-  type AccountsDocument,
-  type EventMatcherDocument,
-  type FitRuleDocument,
-  type IntentRuleDocument,
-  type ModelDocument,
-  modelDocumentSchema,
-  type PropertyConditionDocument,
-  type Qualification,
-  type QuarantineDocument,
+import type {
+  AccountsDocument,
+  EventMatcherDocument,
+  FitRuleDocument,
+  IntentRuleDocument,
+  ModelDocument,
+  PropertyConditionDocument,
+  Qualification,
+  QuarantineDocument,
 } from './model-schema.js';
 import { DAY_MS } from './time.js';
 
-export {
-  type ModelDocument,
-  modelDocumentSchema,
-  type Qualification,
-} from './model-schema.js';
+export type { ModelDocument, Qualification } from './model-schema.js';
 
 /** A fit rule ready to evaluate. */
 export interface FitRule {
@@ -139,22 +129,12 @@ export interface AccountPolicy {
 }
 
 /**
- * Validates a model document and compiles it. Raises InvalidModelError
- * listing the path of every invalid field.
+ * Compiles a model document that modelDocumentSchema has validated, with
+ * its defaults filled in. compileModel in model-validation.ts validates
+ * a document of unknown shape first. The Lambda bundles embed a document
+ * that synthesis validated, so they compile it with this alone.
  */
-export function compileModel(document: unknown): ScoringModel {
-  const prototypeKeys = prototypeKeyIssues(document);
-  if (prototypeKeys.length > 0) {
-    throw new InvalidModelError('The scoring model is invalid.', prototypeKeys);
-  }
-  const parsed = modelDocumentSchema.safeParse(document);
-  if (!parsed.success) {
-    throw new InvalidModelError(
-      'The scoring model is invalid.',
-      toDocumentIssues(parsed.error),
-    );
-  }
-  const model = parsed.data;
+export function compileValidatedModel(model: ModelDocument): ScoringModel {
   const quarantine = compileQuarantine(model.quarantine);
   const intentRules = model.intent.rules.map((rule) =>
     compileIntentRule(

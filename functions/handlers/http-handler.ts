@@ -36,7 +36,7 @@ export function httpHandler(handle: RouteHandler) {
     const { requestId } = request;
     const route = `${request.method} ${request.routePath ?? request.path}`;
     const invocation = startInvocation(
-      runtime(),
+      await runtime(),
       { correlation_id: requestId, route },
       context,
     );

@@ -26,7 +26,7 @@ export async function handler(
 ): Promise<SweepResult> {
   const executionId = executionIdOf(event);
   const { deps, metrics, tracer, ready } = startInvocation(
-    runtime(),
+    await runtime(),
     executionId === undefined ? {} : { correlation_id: executionId },
     context,
   );

@@ -57,7 +57,11 @@ export interface ScoringFunctionsProps {
   table: TableV2;
   /** Bus the ingest and sweep functions publish to. */
   eventBus: IEventBus;
-  /** Scoring model as compact JSON, embedded in every bundle. */
+  /**
+   * Scoring model document as compact JSON, embedded in every bundle.
+   * The functions do not validate it, so it must be the validated
+   * document with defaults filled in, as loadScoringModel returns it.
+   */
   modelJson: string;
   /** Secrets Manager secret with the write key digests, read by ingest. */
   writeKeySecretName: string;
@@ -314,8 +318,9 @@ export function bundlingOptions(modelJson: string) {
     sourceMap: true,
     logLevel: LogLevel.WARNING,
     // The model becomes a string literal in the bundle, so a function
-    // never reads it from a file or a variable at run time.
-    define: { 'process.env.MQL_MODEL_JSON': JSON.stringify(modelJson) },
+    // never reads it from a file or a variable at run time, and never
+    // bundles the model schema (see functions/adapters/runtime-model.ts).
+    define: { MQL_EMBEDDED_MODEL_JSON: JSON.stringify(modelJson) },
     // NOTE: the nodejs22.x runtime provides its own AWS SDK v3 release,
     // which can be older than the one in package-lock.json. XRaySdkLayer
     // provides the X-Ray SDK.

@@ -9,10 +9,8 @@ import {
 import { MAX_MODEL_FILE_BYTES } from '../../functions/adapters/model-source.js';
 import type { FieldIssue } from '../../functions/domain/errors.js';
 import { InvalidModelError } from '../../functions/domain/errors.js';
-import {
-  compileModel,
-  type ScoringModel,
-} from '../../functions/domain/model.js';
+import type { ScoringModel } from '../../functions/domain/model.js';
+import { compileModel } from '../../functions/domain/model-validation.js';
 
 /** A model file that cannot be read, is not JSON or is not a valid model. */
 export class ModelFileError extends Error {

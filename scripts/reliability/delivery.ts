@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
 import { EventBridgePublisher } from '../../functions/adapters/eventbridge/event-publisher.js';
 import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
-import { compileModel } from '../../functions/domain/model.js';
+import { compileModel } from '../../functions/domain/model-validation.js';
 import type { Log } from '../../functions/ports/logger.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';

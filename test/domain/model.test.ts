@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
 import { InvalidModelError } from '../../functions/domain/errors.js';
-import { compileModel } from '../../functions/domain/model.js';
+import {
+  compileValidatedModel,
+  type ModelDocument,
+} from '../../functions/domain/model.js';
 import { checkModel, maximumFit } from '../../functions/domain/model-check.js';
+import { compileModel } from '../../functions/domain/model-validation.js';
 
 function minimalModel(): Record<string, unknown> {
   return {
@@ -502,6 +506,20 @@ describe('compileModel', () => {
     setPath(document, path, value);
 
     expect(issuesOf(document)).toContain(field);
+  });
+});
+
+describe('compileValidatedModel', () => {
+  it('compiles a validated document from JSON alike', () => {
+    const validated = compileModel(DEFAULT_MODEL_DOCUMENT);
+    const json = JSON.stringify(validated.document);
+
+    const model = compileValidatedModel(JSON.parse(json) as ModelDocument);
+
+    expect(model.version).toBe(validated.version);
+    expect(model.document).toEqual(validated.document);
+    expect(model.traitNames).toEqual(validated.traitNames);
+    expect(compileModel(validated.document).version).toBe(validated.version);
   });
 });
 

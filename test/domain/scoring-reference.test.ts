@@ -4,10 +4,8 @@ import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js
 import * as domainExplanation from '../../functions/domain/explanation.js';
 import * as domainLead from '../../functions/domain/lead.js';
 import type { TrackingEvent } from '../../functions/domain/messages.js';
-import {
-  compileModel,
-  type ScoringModel,
-} from '../../functions/domain/model.js';
+import type { ScoringModel } from '../../functions/domain/model.js';
+import { compileModel } from '../../functions/domain/model-validation.js';
 import * as domainQualification from '../../functions/domain/qualification.js';
 import {
   fromStoredLead,

@@ -5,8 +5,8 @@ import {
   MAX_OTHER_TRAITS,
   newLead,
 } from '../../functions/domain/lead.js';
-import { compileModel } from '../../functions/domain/model.js';
 import { MIN_RETENTION_PER_QUARTER } from '../../functions/domain/model-schema.js';
+import { compileModel } from '../../functions/domain/model-validation.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { DAY_MS, QUARTER_MS } from '../../functions/domain/time.js';
 import {

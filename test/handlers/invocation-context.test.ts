@@ -189,8 +189,10 @@ describe('handlers running concurrently in one process', () => {
 
 describe('startInvocation', () => {
   it('keeps metrics of overlapping invocations apart', async () => {
-    const first = startInvocation(runtime(), { correlation_id: 'first' });
-    const second = startInvocation(runtime(), { correlation_id: 'second' });
+    const first = startInvocation(await runtime(), { correlation_id: 'first' });
+    const second = startInvocation(await runtime(), {
+      correlation_id: 'second',
+    });
     recordSalesRecycle(first.metrics);
     recordSalesRecycle(second.metrics);
     recordSalesRecycle(second.metrics);
@@ -205,14 +207,15 @@ describe('startInvocation', () => {
   });
 
   it('keeps log keys of overlapping invocations apart', async () => {
-    const first = startInvocation(runtime(), { correlation_id: 'first' });
-    const second = startInvocation(runtime(), { correlation_id: 'second' });
+    const shared = await runtime();
+    const first = startInvocation(shared, { correlation_id: 'first' });
+    const second = startInvocation(shared, { correlation_id: 'second' });
 
     const lines = await concurrentLines([
       async () => {
         first.deps.log.info('first line');
         second.deps.log.info('second line');
-        runtime().deps.log.info('runtime line');
+        shared.deps.log.info('runtime line');
       },
     ]);
 
@@ -260,7 +263,7 @@ describe('startInvocation in Lambda', () => {
       async () => {
         for (const id of ['lambda-1', 'lambda-2', 'lambda-3']) {
           const invocation = startInvocation(
-            runtime(),
+            await runtime(),
             { correlation_id: id },
             lambdaContext(id),
           );

@@ -110,7 +110,7 @@ function bodyOf<T>(response: HttpResponse): T {
 }
 
 async function outboxOf(leadId: string): Promise<OutboxEntry[]> {
-  return runtime().deps.repository.listOutboxEntries(leadId);
+  return (await runtime()).deps.repository.listOutboxEntries(leadId);
 }
 
 /** Checks that a response is the 503 that requests an unchanged retry. */

@@ -35,7 +35,7 @@ beforeAll(async () => {
   backend = await startTrackingBackend();
   // The handlers keep using the runtime built here, with a repository
   // whose DynamoDB calls pass through `plan` to DynamoDB Local.
-  const { deps } = runtime();
+  const { deps } = await runtime();
   const tableName = process.env.TABLE_NAME ?? '';
   deps.repository = faultyRepository(
     plan,

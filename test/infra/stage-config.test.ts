@@ -2,6 +2,10 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  compileValidatedModel,
+  type ModelDocument,
+} from '../../functions/domain/model.js';
 import { ConfigurationError } from '../../lib/configuration-error.js';
 import { PROJECT_ROOT } from '../../lib/mql-engine-app.js';
 import { loadScoringModel } from '../../lib/scoring-model.js';
@@ -886,6 +890,16 @@ describe('loadStageConfig', () => {
 });
 
 describe('loadScoringModel', () => {
+  it('embeds the validated document', () => {
+    const model = loadScoringModel(join(PROJECT_ROOT, DEFAULT_MODEL_FILE));
+    const embedded = JSON.parse(model.json) as ModelDocument;
+
+    // The model file has no quarantine section, so these are defaults.
+    expect(embedded.quarantine.emailClicks.burstClicksPerSecond).toBe(3);
+    expect(embedded.quarantine.emailOpens.events.length).toBeGreaterThan(0);
+    expect(compileValidatedModel(embedded).version).toBe(model.version);
+  });
+
   it('rejects /dev/zero at once', () => {
     expect(() => loadScoringModel('/dev/zero')).toThrow(ConfigurationError);
     expect(() => loadScoringModel('/dev/zero')).toThrow(

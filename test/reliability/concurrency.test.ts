@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
 import { tallyOf } from '../../functions/domain/intent-tallies.js';
-import { compileModel } from '../../functions/domain/model.js';
+import { compileModel } from '../../functions/domain/model-validation.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { testModelDocument } from '../fixtures/models.js';
 import type { TrackingBackend } from '../support/tracking-api.js';

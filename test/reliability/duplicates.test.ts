@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../bench/workload.js';
 import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
-import { compileModel } from '../../functions/domain/model.js';
+import { compileModel } from '../../functions/domain/model-validation.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import {
   postBatch,

@@ -1,10 +1,8 @@
 import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
 import { EventBridgePublisher } from '../../functions/adapters/eventbridge/event-publisher.js';
 import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
-import {
-  compileModel,
-  type ScoringModel,
-} from '../../functions/domain/model.js';
+import type { ScoringModel } from '../../functions/domain/model.js';
+import { compileModel } from '../../functions/domain/model-validation.js';
 import type { OutgoingEvent } from '../../functions/domain/outgoing-events.js';
 import type { EventPublisher } from '../../functions/ports/event-publisher.js';
 import type { Log } from '../../functions/ports/logger.js';
