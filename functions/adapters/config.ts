@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { formatPath } from '../domain/issues.js';
 import { addWriteKeyIssue } from './write-keys.js';
 
@@ -15,25 +15,36 @@ export type TrackingResponse = (typeof TRACKING_RESPONSES)[number];
  * sets these; the local runtime sets them for its own endpoints.
  */
 const environmentSchema = z.object({
-  TABLE_NAME: z.string().min(1),
-  EVENT_BUS_NAME: z.string().min(1),
-  EVENT_SOURCE: z.string().min(1).default('mql-engine'),
-  REVIEW_SHARDS: z.coerce.number().int().min(1).max(1000).default(16),
-  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(400),
+  TABLE_NAME: z.string().check(z.minLength(1)),
+  EVENT_BUS_NAME: z.string().check(z.minLength(1)),
+  EVENT_SOURCE: z._default(z.string().check(z.minLength(1)), 'mql-engine'),
+  REVIEW_SHARDS: z._default(
+    z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)),
+    16,
+  ),
+  EVENT_RETENTION_DAYS: z._default(
+    z.coerce.number().check(z.int(), z.minimum(1)),
+    400,
+  ),
   /** Secrets Manager secret with the digests of accepted write keys. */
-  WRITE_KEY_SECRET_NAME: z.string().min(1).optional(),
+  WRITE_KEY_SECRET_NAME: z.optional(z.string().check(z.minLength(1))),
   /** Seconds a fetched write key secret is used before it is read again. */
-  WRITE_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).default(300),
+  WRITE_KEY_CACHE_SECONDS: z._default(
+    z.coerce.number().check(z.int(), z.minimum(0)),
+    300,
+  ),
   /** A plain write key, for the local runtime only. */
-  MQL_WRITE_KEY: z.string().min(1).superRefine(addWriteKeyIssue).optional(),
+  MQL_WRITE_KEY: z.optional(
+    z.string().check(z.minLength(1), z.superRefine(addWriteKeyIssue)),
+  ),
   /** Path of a model JSON file; the bundled default model otherwise. */
-  MQL_MODEL_FILE: z.string().min(1).optional(),
+  MQL_MODEL_FILE: z.optional(z.string().check(z.minLength(1))),
   /** Whether lead event details carry the lead's email (CRM sync). */
-  EVENT_INCLUDE_EMAIL: z.enum(['true', 'false']).default('false'),
+  EVENT_INCLUDE_EMAIL: z._default(z.enum(['true', 'false']), 'false'),
   /** Response of the tracking routes, see TRACKING_RESPONSES. */
-  TRACKING_RESPONSE: z.enum(TRACKING_RESPONSES).default('scores'),
+  TRACKING_RESPONSE: z._default(z.enum(TRACKING_RESPONSES), 'scores'),
   /** Stage name, the `stage` dimension of every metric. */
-  STAGE_NAME: z.string().min(1).default('local'),
+  STAGE_NAME: z._default(z.string().check(z.minLength(1)), 'local'),
 });
 
 export type RuntimeConfig = z.output<typeof environmentSchema>;

@@ -1,5 +1,5 @@
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { CapacityExceededError } from '../domain/errors.js';
 import { toFieldIssues } from '../domain/issues.js';
 import type { Log } from '../ports/logger.js';
@@ -25,35 +25,36 @@ const EMPTY_KEY_DIGEST =
  * source that scopes its message ids.
  */
 export const writeKeySecretSchema = z
-  .object({
+  .strictObject({
     writeKeys: z
       .array(
-        z
-          .object({
-            sourceId: z
-              .string()
-              .max(32)
-              .regex(/^[\w.-]+$/, 'must be letters, digits, _, . or -'),
-            sha256: z
-              .string()
-              .regex(
-                /^[0-9a-f]{64}$/,
-                'must be the SHA-256 of the write key as 64 lower-case hex digits',
-              )
-              .refine((digest) => digest !== EMPTY_KEY_DIGEST, {
-                message:
-                  'is the SHA-256 of an empty write key, so the key was empty when it was hashed and can never match. Set the key variable and hash the key again.',
-              }),
-          })
-          .strict(),
+        z.strictObject({
+          sourceId: z
+            .string()
+            .check(
+              z.maxLength(32),
+              z.regex(/^[\w.-]+$/, 'must be letters, digits, _, . or -'),
+            ),
+          sha256: z.string().check(
+            z.regex(
+              /^[0-9a-f]{64}$/,
+              'must be the SHA-256 of the write key as 64 lower-case hex digits',
+            ),
+            z.refine((digest) => digest !== EMPTY_KEY_DIGEST, {
+              message:
+                'is the SHA-256 of an empty write key, so the key was empty when it was hashed and can never match. Set the key variable and hash the key again.',
+            }),
+          ),
+        }),
       )
-      .max(MAX_WRITE_KEYS),
+      .check(z.maxLength(MAX_WRITE_KEYS)),
   })
-  .strict()
-  .refine(({ writeKeys }) => hasUniqueDigests(writeKeys), {
-    path: ['writeKeys'],
-    message: 'must not list a digest twice',
-  });
+  .check(
+    z.refine(({ writeKeys }) => hasUniqueDigests(writeKeys), {
+      path: ['writeKeys'],
+      message: 'must not list a digest twice',
+    }),
+  );
 
 /** The write key secret could not be read or contains no valid digests. */
 export class WriteKeySecretError extends Error {

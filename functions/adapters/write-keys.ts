@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
 
 /** A tracking source and the SHA-256 digest of its write key. */
@@ -41,7 +41,7 @@ export function writeKeyProblem(writeKey: string): string | undefined {
 /** Zod refinement that adds the writeKeyProblem of a key, if any. */
 export function addWriteKeyIssue(
   writeKey: string,
-  context: z.RefinementCtx,
+  context: z.core.$RefinementCtx,
 ): void {
   const problem = writeKeyProblem(writeKey);
   if (problem !== undefined) {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { toFieldIssues } from './issues.js';
 
 /**
@@ -29,30 +29,41 @@ export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 
 const eventIdSchema = z
   .string()
-  .min(1)
-  .describe(
-    'Deterministic id of the event: the same on every delivery of the same change, so consumers can drop repeats.',
+  .check(
+    z.minLength(1),
+    z.describe(
+      'Deterministic id of the event: the same on every delivery of the same change, so consumers can drop repeats.',
+    ),
   );
 
 const emailSchema = z
-  .email()
-  .optional()
-  .describe(
-    "Lead's email address; present only when the stage sets events.includeEmail.",
+  .optional(z.email())
+  .check(
+    z.describe(
+      "Lead's email address; present only when the stage sets events.includeEmail.",
+    ),
   );
 
-export const contributionSchema = z
-  .object({
-    kind: z.enum(['fit', 'intent']),
-    ruleId: z.string().describe('Id of the model rule.'),
-    points: z.number().describe('Points after decay and caps.'),
-  })
-  .describe('What one rule added to the score.');
+/** Fields of a contribution, shared by intentContributionSchema. */
+const contributionFields = {
+  kind: z.enum(['fit', 'intent']),
+  ruleId: z.string().check(z.describe('Id of the model rule.')),
+  points: z.number().check(z.describe('Points after decay and caps.')),
+};
 
-const intentContributionSchema = contributionSchema.extend({
-  events: z.number().optional().describe('Events before caps.'),
-  counted: z.number().optional().describe('Events counted after caps.'),
-  rawPoints: z.number().optional().describe('Points before caps and decay.'),
+export const contributionSchema = z
+  .object(contributionFields)
+  .check(z.describe('What one rule added to the score.'));
+
+const intentContributionSchema = z.object({
+  ...contributionFields,
+  events: z.optional(z.number()).check(z.describe('Events before caps.')),
+  counted: z
+    .optional(z.number())
+    .check(z.describe('Events counted after caps.')),
+  rawPoints: z
+    .optional(z.number())
+    .check(z.describe('Points before caps and decay.')),
 });
 
 const quarantinedSchema = z.object({
@@ -64,19 +75,23 @@ const quarantinedSchema = z.object({
 const baseDetailSchema = z.strictObject({
   schemaVersion: z.literal(DETAIL_SCHEMA_VERSION),
   eventId: eventIdSchema,
-  occurredAt: z.iso.datetime().describe('When the change happened.'),
+  occurredAt: z.iso.datetime().check(z.describe('When the change happened.')),
 });
 
 /** Score fields of lead and account details. */
 const scoreFields = {
-  score: z.number().describe('fit + intent at occurredAt.'),
+  score: z.number().check(z.describe('fit + intent at occurredAt.')),
   fit: z.number(),
-  intent: z.number().describe('Intent after decay to occurredAt.'),
-  threshold: z.number().describe('Score at which a lead qualifies.'),
-  modelVersion: z.string().describe('Content hash of the scoring model.'),
+  intent: z.number().check(z.describe('Intent after decay to occurredAt.')),
+  threshold: z.number().check(z.describe('Score at which a lead qualifies.')),
+  modelVersion: z
+    .string()
+    .check(z.describe('Content hash of the scoring model.')),
   topContributions: z
     .array(contributionSchema)
-    .describe('The largest contributions, at most five, largest first.'),
+    .check(
+      z.describe('The largest contributions, at most five, largest first.'),
+    ),
 };
 
 const leadStatusSchema = z.enum(['engaged', 'mql', 'recycled']);
@@ -86,20 +101,25 @@ const leadStatusSchema = z.enum(['engaged', 'mql', 'recycled']);
  * every rule, rounded so that the points add up to `score`, and
  * `topContributions` is its first five entries.
  */
-export const leadTransitionDetailSchema = baseDetailSchema.extend({
+export const leadTransitionDetailSchema = z.extend(baseDetailSchema, {
   leadId: z.string(),
-  episode: z.number().int().positive().describe('Qualification number.'),
+  episode: z
+    .number()
+    .check(z.int(), z.positive(), z.describe('Qualification number.')),
   status: z.enum(['mql', 'recycled']),
   previousStatus: leadStatusSchema,
   ...scoreFields,
   recycleBelow: z
     .number()
-    .describe('Score below which an MQL recycles, compared in cents.'),
-  reason: z.string().describe('Why the status changed.'),
+    .check(z.describe('Score below which an MQL recycles, compared in cents.')),
+  reason: z.string().check(z.describe('Why the status changed.')),
   persona: z
-    .string()
-    .optional()
-    .describe('Id of the fit rule that matched in the model group "persona".'),
+    .optional(z.string())
+    .check(
+      z.describe(
+        'Id of the fit rule that matched in the model group "persona".',
+      ),
+    ),
   contributions: z.array(intentContributionSchema),
   quarantined: z.array(quarantinedSchema),
   email: emailSchema,
@@ -117,56 +137,65 @@ export const DISPOSITIONS = [
  * Detail of "Lead Disposition Changed": sales accepted, rejected,
  * converted or recycled a lead.
  */
-export const leadDispositionDetailSchema = baseDetailSchema.extend({
+export const leadDispositionDetailSchema = z.extend(baseDetailSchema, {
   leadId: z.string(),
   episode: z
     .number()
-    .int()
-    .nonnegative()
-    .describe('Qualification number the disposition applies to.'),
+    .check(
+      z.int(),
+      z.nonnegative(),
+      z.describe('Qualification number the disposition applies to.'),
+    ),
   disposition: z.enum(DISPOSITIONS),
   previousDisposition: z
-    .enum(DISPOSITIONS)
-    .nullable()
-    .describe('Disposition of the same episode before this one.'),
+    .nullable(z.enum(DISPOSITIONS))
+    .check(z.describe('Disposition of the same episode before this one.')),
   convertedTo: z
-    .enum(['sql', 'opportunity'])
-    .nullable()
-    .describe('Set for "converted": what the lead became.'),
+    .nullable(z.enum(['sql', 'opportunity']))
+    .check(z.describe('Set for "converted": what the lead became.')),
   reason: z
+    .nullable(z.string())
+    .check(z.describe('Reason sales gave, for rejected and recycled.')),
+  status: leadStatusSchema.check(
+    z.describe('Lead status after the disposition.'),
+  ),
+  score: z.number().check(z.describe('fit + intent at occurredAt.')),
+  modelVersion: z
     .string()
-    .nullable()
-    .describe('Reason sales gave, for rejected and recycled.'),
-  status: leadStatusSchema.describe('Lead status after the disposition.'),
-  score: z.number().describe('fit + intent at occurredAt.'),
-  modelVersion: z.string().describe('Content hash of the scoring model.'),
+    .check(z.describe('Content hash of the scoring model.')),
 });
 
 /**
  * Detail of "Account Qualified": an account became a marketing qualified
  * account. It carries role ids and counts, no lead ids.
  */
-export const accountQualifiedDetailSchema = baseDetailSchema.extend({
+export const accountQualifiedDetailSchema = z.extend(baseDetailSchema, {
   accountId: z.string(),
-  episode: z.number().int().positive(),
-  score: z.number().describe('fit + engagement at occurredAt.'),
-  fit: z.number().describe('Best firmographic fit among its leads.'),
+  episode: z.number().check(z.int(), z.positive()),
+  score: z.number().check(z.describe('fit + engagement at occurredAt.')),
+  fit: z.number().check(z.describe('Best firmographic fit among its leads.')),
   engagement: z
     .number()
-    .describe(
-      'Decayed intent of its most engaged leads (accounts.engagementLeads).',
+    .check(
+      z.describe(
+        'Decayed intent of its most engaged leads (accounts.engagementLeads).',
+      ),
     ),
-  threshold: z.number().describe('Score at which an account qualifies.'),
+  threshold: z
+    .number()
+    .check(z.describe('Score at which an account qualifies.')),
   rolesCovered: z
     .array(z.string())
-    .describe('Buying-group roles with an engaged lead.'),
+    .check(z.describe('Buying-group roles with an engaged lead.')),
   rolesMissing: z
     .array(z.string())
-    .describe('Required roles that no engaged lead covers.'),
+    .check(z.describe('Required roles that no engaged lead covers.')),
   requiredRoles: z.array(z.string()),
-  leads: z.number().int().nonnegative(),
-  engagedLeads: z.number().int().nonnegative(),
-  modelVersion: z.string().describe('Content hash of the scoring model.'),
+  leads: z.number().check(z.int(), z.nonnegative()),
+  engagedLeads: z.number().check(z.int(), z.nonnegative()),
+  modelVersion: z
+    .string()
+    .check(z.describe('Content hash of the scoring model.')),
 });
 
 /**
@@ -174,10 +203,10 @@ export const accountQualifiedDetailSchema = baseDetailSchema.extend({
  * the lead only by the SHA-256 of its id, which systems that store the
  * id compute to find their own copy. Anyone with an id can do the same.
  */
-export const leadErasedDetailSchema = baseDetailSchema.extend({
-  leadIdSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  itemsDeleted: z.number().int().nonnegative(),
-  accountsUpdated: z.number().int().nonnegative(),
+export const leadErasedDetailSchema = z.extend(baseDetailSchema, {
+  leadIdSha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  itemsDeleted: z.number().check(z.int(), z.nonnegative()),
+  accountsUpdated: z.number().check(z.int(), z.nonnegative()),
 });
 
 /** The detail schema of each detail type the engine publishes. */
@@ -187,7 +216,7 @@ export const DETAIL_SCHEMAS = {
   [DETAIL_TYPES.dispositionChanged]: leadDispositionDetailSchema,
   [DETAIL_TYPES.accountQualified]: accountQualifiedDetailSchema,
   [DETAIL_TYPES.erased]: leadErasedDetailSchema,
-} as const satisfies Record<DetailType, z.ZodType>;
+} as const satisfies Record<DetailType, z.ZodMiniType>;
 
 export type DetailOf<T extends DetailType> = z.infer<
   (typeof DETAIL_SCHEMAS)[T]

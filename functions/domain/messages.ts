@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { idTextIssues, leadIdTextIssues, MAX_ID_BYTES } from './id-text.js';
 import { isEmailAddress, normalizeEmail } from './identity.js';
@@ -17,17 +17,17 @@ import './issues.js';
 /** Maximum length of a messageId in UTF-16 code units. */
 export const MAX_MESSAGE_ID_CHARACTERS = 256;
 
-function addIssues(messages: string[], context: z.RefinementCtx): void {
+function addIssues(messages: string[], context: z.core.$RefinementCtx): void {
   for (const message of messages) {
     context.addIssue({ code: 'custom', message });
   }
 }
 
-function checkIdText(text: string, context: z.RefinementCtx): void {
+function checkIdText(text: string, context: z.core.$RefinementCtx): void {
   addIssues(idTextIssues(text), context);
 }
 
-function checkLeadIdText(text: string, context: z.RefinementCtx): void {
+function checkLeadIdText(text: string, context: z.core.$RefinementCtx): void {
   addIssues(leadIdTextIssues(text, { optional: true }), context);
 }
 
@@ -35,7 +35,10 @@ function checkLeadIdText(text: string, context: z.RefinementCtx): void {
  * Checks a messageId: the checks of every id, with its length in
  * characters and in bytes reported as one issue naming both limits.
  */
-function checkMessageIdText(text: string, context: z.RefinementCtx): void {
+function checkMessageIdText(
+  text: string,
+  context: z.core.$RefinementCtx,
+): void {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (text.length > MAX_MESSAGE_ID_CHARACTERS || bytes > MAX_ID_BYTES) {
     context.addIssue({
@@ -53,20 +56,23 @@ function checkMessageIdText(text: string, context: z.RefinementCtx): void {
  */
 const numericId = z
   .number()
-  .finite()
-  .refine(
-    (value) => Math.abs(value) <= Number.MAX_SAFE_INTEGER,
-    'is a number beyond 2^53, which JSON parsing rounds; send it as a string',
+  .check(
+    z.refine(
+      (value) => Math.abs(value) <= Number.MAX_SAFE_INTEGER,
+      'is a number beyond 2^53, which JSON parsing rounds; send it as a string',
+    ),
   );
 
-const identifier = z
-  .union(
+const identifier = z.pipe(
+  z.union(
     [
       z
         .string()
-        .trim()
-        .min(1, 'must not be empty')
-        .superRefine(checkLeadIdText),
+        .check(
+          z.trim(),
+          z.minLength(1, 'must not be empty'),
+          z.superRefine(checkLeadIdText),
+        ),
       numericId,
     ],
     {
@@ -75,8 +81,9 @@ const identifier = z
           ? 'is required'
           : 'must be a string or a number',
     },
-  )
-  .transform(String);
+  ),
+  z.transform(String),
+);
 
 /**
  * A userId or anonymousId that a client sends for "none": null, or an
@@ -84,12 +91,12 @@ const identifier = z
  * of every call before identify. It reads as absent, so the other id decides
  * the lead.
  */
-const optionalIdentifier = z.preprocess(
+const optionalIdentifier = preprocess(
   (value) =>
     value === null || (typeof value === 'string' && value.trim() === '')
       ? undefined
       : value,
-  identifier.optional(),
+  z.optional(identifier),
 );
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})/;
@@ -152,17 +159,19 @@ function withUtcOffset(text: string): string {
   return /([Zz]|[+-]\d{2}:?\d{2})$/.test(time) ? text : `${text}Z`;
 }
 
-const dateTime = z.string().superRefine((text, context) => {
-  if (parseIsoDateTime(text) !== undefined) return;
-  const offset = invalidUtcOffset(text);
-  context.addIssue({
-    code: 'custom',
-    message:
-      offset === undefined
-        ? 'must be an ISO 8601 date-time with a four-digit year, such as 2026-01-31T12:00:00Z, on a day that exists'
-        : `has an invalid UTC offset "${offset}"; an offset has hours 00 to 23 and minutes 00 to 59, such as +02:00, or is Z for UTC`,
-  });
-});
+const dateTime = z.string().check(
+  z.superRefine((text, context) => {
+    if (parseIsoDateTime(text) !== undefined) return;
+    const offset = invalidUtcOffset(text);
+    context.addIssue({
+      code: 'custom',
+      message:
+        offset === undefined
+          ? 'must be an ISO 8601 date-time with a four-digit year, such as 2026-01-31T12:00:00Z, on a day that exists'
+          : `has an invalid UTC offset "${offset}"; an offset has hours 00 to 23 and minutes 00 to 59, such as +02:00, or is Z for UTC`,
+    });
+  }),
+);
 
 /**
  * Returns the UTC offset of an otherwise well-formed date-time when its
@@ -184,35 +193,58 @@ function invalidUtcOffset(text: string): string | undefined {
  * A JSON object of free content (traits, properties, context), with lone
  * surrogates in its strings and keys replaced, so it can be stored.
  */
-const jsonObject = z
-  .record(z.string(), z.unknown())
-  .transform((value) => wellFormedJson(value));
+const jsonObject = z.pipe(
+  z.record(z.string(), z.unknown()),
+  z.transform((value: Record<string, unknown>) => wellFormedJson(value)),
+);
 
 /** Free text of at most 256 characters, with lone surrogates replaced. */
-const shortText = z.string().max(256).transform(wellFormedText);
+const shortText = z.pipe(
+  z.string().check(z.maxLength(256)),
+  z.transform(wellFormedText),
+);
 
 /**
  * Returns an optional field that reads null as absent. Segment's Python
  * library (segmentio/analytics-python) sends every optional field of a
  * call, with null for those it was not given, such as a page's `name`.
  */
-function nullAsAbsent<T extends z.ZodType>(schema: T) {
-  return z.preprocess(
+function nullAsAbsent<T extends z.core.$ZodType>(schema: T) {
+  return preprocess(
     (value) => (value === null ? undefined : value),
-    schema.optional(),
+    z.optional(schema),
   );
+}
+
+/**
+ * Returns a schema that maps its input with `map` before `schema` checks
+ * it: zod's `z.preprocess`, which zod/mini does not have.
+ */
+function preprocess<T extends z.core.$ZodType>(
+  map: (value: unknown) => unknown,
+  schema: T,
+): z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, T> {
+  // Built as zod builds z.preprocess: z.pipe would require the result of
+  // `map` to have the schema's input type.
+  return new z.ZodMiniPipe({
+    type: 'pipe',
+    in: z.transform(map),
+    out: schema,
+  }) as z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, T>;
 }
 
 const commonFields = {
   messageId: nullAsAbsent(
     z
       .string()
-      .trim()
-      .min(
-        1,
-        'must not be empty; send a unique id such as a UUID, or leave the field out to have one derived from the content',
-      )
-      .superRefine(checkMessageIdText),
+      .check(
+        z.trim(),
+        z.minLength(
+          1,
+          'must not be empty; send a unique id such as a UUID, or leave the field out to have one derived from the content',
+        ),
+        z.superRefine(checkMessageIdText),
+      ),
   ),
   userId: optionalIdentifier,
   anonymousId: optionalIdentifier,
@@ -225,12 +257,12 @@ const commonFields = {
 const trackMessage = z.object({
   ...commonFields,
   type: z.literal('track'),
-  event: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(256)
-    .transform(wellFormedText),
+  event: z.pipe(
+    z
+      .string()
+      .check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256)),
+    z.transform(wellFormedText),
+  ),
   properties: nullAsAbsent(jsonObject),
 });
 
@@ -271,29 +303,31 @@ export const segmentMessageSchema = z
     groupMessage,
     aliasMessage,
   ])
-  .superRefine((message, context) => {
-    if (message.userId === undefined && message.anonymousId === undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['userId'],
-        message: 'either userId or anonymousId is required',
-      });
-    }
-    const userIds = {
-      userId: message.userId,
-      previousId: message.type === 'alias' ? message.previousId : undefined,
-    };
-    for (const [field, id] of Object.entries(userIds)) {
-      if (id === '.' || id === '..') {
+  .check(
+    z.superRefine((message, context) => {
+      if (message.userId === undefined && message.anonymousId === undefined) {
         context.addIssue({
           code: 'custom',
-          path: [field],
-          message: `must not be "${id}": a URL path cannot name it, so the lead could not be read or erased. Send another id.`,
+          path: ['userId'],
+          message: 'either userId or anonymousId is required',
         });
       }
-      checkNormalizedEmailBytes(id, field, context);
-    }
-  });
+      const userIds = {
+        userId: message.userId,
+        previousId: message.type === 'alias' ? message.previousId : undefined,
+      };
+      for (const [field, id] of Object.entries(userIds)) {
+        if (id === '.' || id === '..') {
+          context.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `must not be "${id}": a URL path cannot name it, so the lead could not be read or erased. Send another id.`,
+          });
+        }
+        checkNormalizedEmailBytes(id, field, context);
+      }
+    }),
+  );
 
 /**
  * Checks that an email-shaped user id stays within MAX_ID_BYTES once
@@ -303,7 +337,7 @@ export const segmentMessageSchema = z
 function checkNormalizedEmailBytes(
   id: unknown,
   field: string,
-  context: z.RefinementCtx,
+  context: z.core.$RefinementCtx,
 ): void {
   // A refinement of the whole message also runs when this id failed its
   // own check, so it may still be a number or any other JSON value.

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { readJsonBody } from '../adapters/http/request-body.js';
 import type { DispositionRequest } from '../domain/disposition.js';
@@ -37,35 +37,39 @@ const reason = z
         ? `is required: give the reason in 1 to ${MAX_REASON_LENGTH} characters`
         : 'must be a string',
   })
-  .trim()
-  .min(1, 'must not be empty')
-  .max(MAX_REASON_LENGTH, `must be at most ${MAX_REASON_LENGTH} characters`)
-  .refine(
-    (text) => !LONE_SURROGATE.test(text),
-    'must be well-formed Unicode; it contains a lone surrogate (U+D800 to U+DFFF)',
-  )
-  .refine(
-    (text) => !hasControlCharacter(text),
-    'must not contain control characters other than tab and line breaks (U+0000 to U+001F, U+007F to U+009F); remove them',
+  .check(
+    z.trim(),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(
+      MAX_REASON_LENGTH,
+      `must be at most ${MAX_REASON_LENGTH} characters`,
+    ),
+    z.refine(
+      (text) => !LONE_SURROGATE.test(text),
+      'must be well-formed Unicode; it contains a lone surrogate (U+D800 to U+DFFF)',
+    ),
+    z.refine(
+      (text) => !hasControlCharacter(text),
+      'must not contain control characters other than tab and line breaks (U+0000 to U+001F, U+007F to U+009F); remove them',
+    ),
   );
 
 const dispositionBody = z.discriminatedUnion(
   'disposition',
   [
-    z
-      .object({ disposition: z.literal('accepted'), reason: reason.optional() })
-      .strict(),
-    z.object({ disposition: z.literal('rejected'), reason }).strict(),
-    z.object({ disposition: z.literal('recycled'), reason }).strict(),
-    z
-      .object({
-        disposition: z.literal('converted'),
-        convertedTo: z.enum(['sql', 'opportunity'], {
-          error: 'must be "sql" or "opportunity"',
-        }),
-        reason: reason.optional(),
-      })
-      .strict(),
+    z.strictObject({
+      disposition: z.literal('accepted'),
+      reason: z.optional(reason),
+    }),
+    z.strictObject({ disposition: z.literal('rejected'), reason }),
+    z.strictObject({ disposition: z.literal('recycled'), reason }),
+    z.strictObject({
+      disposition: z.literal('converted'),
+      convertedTo: z.enum(['sql', 'opportunity'], {
+        error: 'must be "sql" or "opportunity"',
+      }),
+      reason: z.optional(reason),
+    }),
   ],
   {
     error: 'must be one of "accepted", "rejected", "converted" or "recycled"',
@@ -97,7 +101,7 @@ export function dispositionOf(request: ApiRequest): DispositionRequest {
   };
 }
 
-const recycleBody = z.object({ reason }).strict();
+const recycleBody = z.strictObject({ reason });
 
 /** Reads the body of POST /leads/{leadId}/recycle: `{"reason": "..."}`. */
 export function recycleReasonOf(request: ApiRequest): string {

@@ -367,6 +367,16 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
       }
     });
 
+    it('leave JSON Schema generation to the tools', () => {
+      for (const fn of resourcesOfType(template, 'AWS::Lambda::Function')) {
+        // A message of zod's JSON Schema generator, which any import of
+        // the chained zod API brings into a bundle, unlike zod/mini.
+        expect(readBundle(fn)).not.toContain(
+          'cannot be represented in JSON Schema',
+        );
+      }
+    });
+
     it('keep logs for the configured days', () => {
       for (const group of resourcesOfType(template, 'AWS::Logs::LogGroup')) {
         expect(group.Properties.RetentionInDays).toBe(config.logRetentionDays);
