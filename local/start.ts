@@ -40,8 +40,8 @@ Environment (defaults in brackets):
   MQL_WRITE_KEY              tracking write key [dev-write-key]
   MQL_ADMIN_TOKEN            bearer token of the leads API, required when
                              HOST is not a loopback address [dev-admin-token]
-  MQL_SWEEP_INTERVAL_SECONDS seconds between decay sweeps, at most 2147483,
-                             0 for none [60]
+  MQL_SWEEP_INTERVAL_SECONDS whole seconds between decay sweeps, at most
+                             2147483, 0 for none [60]
   MQL_MODEL_FILE             scoring model JSON [models/procurement-software.json]
   MQL_CORS_ORIGINS           comma-separated origins allowed to call the API
                              from a browser; empty turns CORS off [*]
@@ -60,15 +60,27 @@ const MAX_SWEEP_INTERVAL_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 /** The admin token `npm start` uses when MQL_ADMIN_TOKEN is unset. */
 const DEFAULT_ADMIN_TOKEN = 'dev-admin-token';
 
-const SWEEP_INTERVAL_RANGE = `must be a number of seconds from 0 to ${MAX_SWEEP_INTERVAL_SECONDS}; 0 turns the sweep off`;
+const SWEEP_INTERVAL_RANGE = `must be a whole number of seconds from 0 to ${MAX_SWEEP_INTERVAL_SECONDS}; 0 turns the sweep off`;
+
+const PORT_RANGE = 'must be a port number from 0 to 65535';
+
+/**
+ * Builds the schema of a variable of decimal digits only. Number() reads
+ * an empty or blank value as 0, so `PORT=` would pick a random port and
+ * `MQL_SWEEP_INTERVAL_SECONDS=` would turn the sweep off. It also reads
+ * `0x10`, `1e3` and `0.001`, the last a sweep every millisecond.
+ */
+function wholeNumber(message: string) {
+  return z
+    .string({ error: message })
+    .regex(/^[0-9]+$/, message)
+    .transform(Number);
+}
 
 const environmentSchema = z
   .object({
-    PORT: z.coerce
-      .number({ error: 'must be a port number from 0 to 65535' })
-      .int('must be a port number from 0 to 65535')
-      .min(0, 'must be a port number from 0 to 65535')
-      .max(65535, 'must be a port number from 0 to 65535')
+    PORT: wholeNumber(PORT_RANGE)
+      .pipe(z.number().max(65535, PORT_RANGE))
       .default(3000),
     HOST: z.string().min(1).default('127.0.0.1'),
     MQL_WRITE_KEY: z
@@ -77,12 +89,14 @@ const environmentSchema = z
       .default('dev-write-key')
       .superRefine(addWriteKeyIssue),
     MQL_ADMIN_TOKEN: z.string().min(1).default(DEFAULT_ADMIN_TOKEN),
-    MQL_SWEEP_INTERVAL_SECONDS: z.coerce
-      .number({ error: SWEEP_INTERVAL_RANGE })
-      .min(0, SWEEP_INTERVAL_RANGE)
-      .max(
-        MAX_SWEEP_INTERVAL_SECONDS,
-        `must be at most ${MAX_SWEEP_INTERVAL_SECONDS} (about 24 days); 0 turns the sweep off`,
+    MQL_SWEEP_INTERVAL_SECONDS: wholeNumber(SWEEP_INTERVAL_RANGE)
+      .pipe(
+        z
+          .number()
+          .max(
+            MAX_SWEEP_INTERVAL_SECONDS,
+            `must be at most ${MAX_SWEEP_INTERVAL_SECONDS} (about 24 days); 0 turns the sweep off`,
+          ),
       )
       .default(60),
     MQL_CORS_ORIGINS: z

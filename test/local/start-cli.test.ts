@@ -344,18 +344,19 @@ describe('npm start', () => {
     120_000,
   );
 
+  const sweepRange =
+    'MQL_SWEEP_INTERVAL_SECONDS: must be a whole number of seconds from 0 to 2147483';
+
   it.each([
     ['PORT', 'abc', 'PORT: must be a port number from 0 to 65535'],
-    [
-      'MQL_SWEEP_INTERVAL_SECONDS',
-      'abc',
-      'MQL_SWEEP_INTERVAL_SECONDS: must be a number of seconds from 0 to 2147483',
-    ],
-    [
-      'MQL_SWEEP_INTERVAL_SECONDS',
-      '-1',
-      'MQL_SWEEP_INTERVAL_SECONDS: must be a number of seconds from 0 to 2147483',
-    ],
+    ['PORT', '', 'PORT: must be a port number from 0 to 65535'],
+    ['PORT', ' ', 'PORT: must be a port number from 0 to 65535'],
+    ['PORT', '0x10', 'PORT: must be a port number from 0 to 65535'],
+    ['PORT', '3e3', 'PORT: must be a port number from 0 to 65535'],
+    ['MQL_SWEEP_INTERVAL_SECONDS', 'abc', sweepRange],
+    ['MQL_SWEEP_INTERVAL_SECONDS', '-1', sweepRange],
+    ['MQL_SWEEP_INTERVAL_SECONDS', '', sweepRange],
+    ['MQL_SWEEP_INTERVAL_SECONDS', '0.001', sweepRange],
   ])('rejects %s=%s with its range', async (name, value, message) => {
     const child = startCli({ [name]: value });
     const stderr = collect(child.stderr);
