@@ -79,12 +79,7 @@ function parseOptions(argv: string[]): ReportOptions | 'help' {
       `Unexpected argument "${extra[0]}"; conversion takes options only.`,
     );
   }
-  const months = positiveInteger('--months', values.months ?? '12');
-  if (months > MAX_MONTHS) {
-    throw new UsageError(
-      `--months must be at most ${MAX_MONTHS}, got "${values.months}".`,
-    );
-  }
+  const months = positiveInteger('--months', values.months ?? '12', MAX_MONTHS);
   const endpoint = values.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB;
   if (endpoint !== undefined && !URL.canParse(endpoint)) {
     throw new UsageError(
@@ -96,7 +91,11 @@ function parseOptions(argv: string[]): ReportOptions | 'help' {
     table: values.table ?? (process.env.TABLE_NAME || DEFAULT_TABLE),
     endpoint,
     months,
-    bandWidth: positiveInteger('--band-width', values['band-width'] ?? '10'),
+    bandWidth: positiveInteger(
+      '--band-width',
+      values['band-width'] ?? '10',
+      MAX_BAND_WIDTH,
+    ),
     json: values.json ?? false,
   };
 }
@@ -121,11 +120,12 @@ function parse(argv: string[]) {
 /** Widest score band, as high as a model's threshold may be. */
 const MAX_BAND_WIDTH = 1_000_000_000;
 
-function positiveInteger(name: string, text: string): number {
+/** Reads an option of decimal digits from 1 to `max`. */
+function positiveInteger(name: string, text: string, max: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > MAX_BAND_WIDTH) {
+  if (!/^[0-9]+$/.test(text) || value < 1 || value > max) {
     throw new UsageError(
-      `${name} must be an integer from 1 to ${MAX_BAND_WIDTH}, got "${text}".`,
+      `${name} must be an integer from 1 to ${max}, got "${text}".`,
     );
   }
   return value;

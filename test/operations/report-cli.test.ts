@@ -116,6 +116,27 @@ describe('npm run report -- conversion', () => {
   );
 
   it.each([
+    { option: '--months', value: '0', range: 'from 1 to 1200' },
+    { option: '--months', value: '1201', range: 'from 1 to 1200' },
+    { option: '--months', value: '0x0C', range: 'from 1 to 1200' },
+    { option: '--band-width', value: '1e1', range: 'from 1 to 1000000000' },
+  ])(
+    'names the range of $option $value',
+    async ({ option, value, range }) => {
+      const result = await runReport(
+        ['conversion', '--endpoint', 'http://127.0.0.1:1', option, value],
+        withoutAwsRegion(),
+      );
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `${option} must be an integer ${range}, got "${value}".`,
+      );
+    },
+    30_000,
+  );
+
+  it.each([
     { args: [], message: 'Missing the report name' },
     { args: ['conversoin'], message: 'Unknown report "conversoin"' },
     { args: ['conversion', 'x'], message: 'Unexpected argument "x"' },
