@@ -75,20 +75,33 @@ export interface LocalApiOptions {
 
 /** Starts the local HTTP API and resolves once it listens. */
 export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
-  const server = createServer((request, response) => {
-    // API Gateway gives every request an id, which the handlers return
-    // in each problem response, so the server's own errors carry it too.
-    const requestId = randomUUID();
-    handleRequest(request, response, requestId, options).catch((error) => {
-      options.onError?.(error);
-      if (!response.headersSent) {
-        writeInternalError(response, requestId);
-      } else {
-        response.end();
+  // Node.js sends an empty 400 to an HTTP/1.1 request without Host, and
+  // an empty 417 to one whose Expect is not 100-continue, unless the
+  // server checks them itself.
+  const server = createServer(
+    { requireHostHeader: false },
+    (request, response) => {
+      // API Gateway gives every request an id, which the handlers return
+      // in each problem response, so the server's own errors carry it too.
+      const requestId = randomUUID();
+      if (lacksHostHeader(request)) {
+        writeRequestProblem(response, missingHostProblem(requestId));
+        return;
       }
-    });
-  });
+      handleRequest(request, response, requestId, options).catch((error) => {
+        options.onError?.(error);
+        if (!response.headersSent) {
+          writeInternalError(response, requestId);
+        } else {
+          response.end();
+        }
+      });
+    },
+  );
   server.on('clientError', answerClientError);
+  server.on('checkExpectation', (_request, response) => {
+    writeRequestProblem(response, expectationFailedProblem());
+  });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => {
@@ -400,6 +413,47 @@ function clientErrorProblem(code: string | undefined): ProblemDetails {
       'The request is not valid HTTP/1.1, so no route could read it. Check the request line and the headers.',
     requestId,
   };
+}
+
+/** Returns whether an HTTP/1.1 request lacks Host, which RFC 9112 requires. */
+function lacksHostHeader(request: IncomingMessage): boolean {
+  return request.httpVersion === '1.1' && request.headers.host === undefined;
+}
+
+function missingHostProblem(requestId: string): ProblemDetails {
+  return {
+    type: 'urn:mql-engine:problem:malformed-request',
+    title: 'Bad request',
+    status: 400,
+    detail:
+      'The request has no Host header, which HTTP/1.1 requires. Send Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
+    requestId,
+  };
+}
+
+function expectationFailedProblem(): ProblemDetails {
+  return {
+    type: 'urn:mql-engine:problem:expectation-failed',
+    title: 'Expectation failed',
+    status: 417,
+    detail:
+      'The only Expect value the server supports is 100-continue. Leave Expect out, or send Expect: 100-continue.',
+    requestId: randomUUID(),
+  };
+}
+
+/** Writes a problem+json response of the server itself and closes the connection. */
+function writeRequestProblem(
+  response: ServerResponse,
+  problem: ProblemDetails,
+): void {
+  const body = JSON.stringify(problem);
+  response.writeHead(problem.status, {
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  response.end(body);
 }
 
 /** Returns a whole HTTP/1.1 response that closes the connection. */

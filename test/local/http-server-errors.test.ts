@@ -184,6 +184,56 @@ describe('local HTTP API', () => {
     });
   });
 
+  it('sends problem+json without a Host header', async () => {
+    const raw = await sendRaw(
+      'GET /leads/lead-1 HTTP/1.1\r\nAuthorization: Bearer token\r\n\r\n',
+    );
+    const { status, headers, body } = parseRawResponse(raw);
+
+    expect(status).toBe(400);
+    expect(headers['content-type']).toBe('application/problem+json');
+    expect(headers.connection).toBe('close');
+    expect(JSON.parse(body)).toEqual({
+      type: 'urn:mql-engine:problem:malformed-request',
+      title: 'Bad request',
+      status: 400,
+      detail:
+        'The request has no Host header, which HTTP/1.1 requires. Send Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
+      requestId: expect.stringMatching(UUID),
+    });
+  });
+
+  it('serves HTTP/1.0 without a Host header', async () => {
+    const raw = await sendRaw('GET /nowhere HTTP/1.0\r\n\r\n');
+    const { status, body } = parseRawResponse(raw);
+
+    expect(status).toBe(404);
+    expect(JSON.parse(body)).toEqual({
+      message: 'Not Found',
+      requestId: expect.stringMatching(UUID),
+    });
+  });
+
+  it('sends problem+json for an unknown Expect', async () => {
+    const raw = await sendRaw(
+      'POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 200-ok\r\n' +
+        'Content-Length: 2\r\n\r\n{}',
+    );
+    const { status, headers, body } = parseRawResponse(raw);
+
+    expect(status).toBe(417);
+    expect(headers['content-type']).toBe('application/problem+json');
+    expect(headers.connection).toBe('close');
+    expect(JSON.parse(body)).toEqual({
+      type: 'urn:mql-engine:problem:expectation-failed',
+      title: 'Expectation failed',
+      status: 417,
+      detail:
+        'The only Expect value the server supports is 100-continue. Leave Expect out, or send Expect: 100-continue.',
+      requestId: expect.stringMatching(UUID),
+    });
+  });
+
   it('sends problem+json for a request that timed out', async () => {
     const socket = new PassThrough();
     const written: Buffer[] = [];
