@@ -11,6 +11,7 @@ import {
   type ParseArgsOptionsConfig,
 } from '../scripts/command-line.js';
 import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
+import { lockDataDir, unlockDataDir } from './data-dir-lock.js';
 import { checkEventsFile, eventDelivery } from './event-sinks.js';
 import { ListenError } from './http-server.js';
 import { isLoopbackHost } from './loopback.js';
@@ -31,7 +32,8 @@ import { type LocalStack, startLocalStack } from './stack.js';
 const USAGE = `Usage: npm start -- [--data-dir DIR]
 
 Options:
-  --data-dir DIR  keep DynamoDB Local's data in DIR (default: in memory)
+  --data-dir DIR  keep DynamoDB Local's data in DIR, used by one npm start
+                  at a time (default: in memory)
   --help          print this help
 
 Environment (defaults in brackets):
@@ -176,6 +178,13 @@ async function main(): Promise<void> {
       fail(`Invalid --data-dir: ${problem}`);
       return;
     }
+    const path = resolve(dataDir);
+    const lockProblem = lockDataDir(path);
+    if (lockProblem !== undefined) {
+      fail(`--data-dir ${lockProblem}`);
+      return;
+    }
+    process.on('exit', () => unlockDataDir(path));
   }
   const portProblem = await checkPortFree(env.data.HOST, env.data.PORT);
   if (portProblem !== undefined) {

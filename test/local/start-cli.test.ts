@@ -437,6 +437,24 @@ describe('npm start', () => {
     expect(stderr.text).not.toContain('ready:');
   });
 
+  it('rejects a --data-dir that another start holds', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mql-data-'));
+    const lockFile = join(directory, 'mql-engine.lock');
+    // The test runner is a running process, as another npm start would be.
+    writeFileSync(lockFile, `${process.pid}\n`);
+    const child = startCli({ PORT: '0' }, ['--data-dir', directory]);
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      `--data-dir ${directory} is in use by another npm start (process ${process.pid}).`,
+    );
+    expect(stderr.text).not.toContain('starting DynamoDB Local');
+    expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
+  });
+
   it('names a missing MQL_MODEL_FILE and exits with 1', async () => {
     const child = startCli({ MQL_MODEL_FILE: '/nonexistent/model.json' });
     const stderr = collect(child.stderr);
