@@ -24,6 +24,9 @@ describe('findNestedRepeat', () => {
     ['(?:a{1,3})+b', '(?:a{1,3})+'],
     ['(?<title>[a-z]+ ?)+$', '(?<title>[a-z]+ ?)+'],
     ['(\\d+\\d)+x', '(\\d+\\d)+'],
+    ['(\\w+\\s?){5}$', '(\\w+\\s?){5}'],
+    ['(.*a){12}$', '(.*a){12}'],
+    ['(?:a+){3}b', '(?:a+){3}'],
   ])('finds the nested repeat in %s', (pattern, group) => {
     expect(findNestedRepeat(pattern)).toBe(group);
   });
@@ -33,6 +36,8 @@ describe('findNestedRepeat', () => {
     '^/blog(/[\\w-]+)*$',
     '(?:\\.\\w+)*$',
     '(\\d{1,3}\\.){3}\\d{1,3}',
+    '(?:ab){3}',
+    '(\\w+,){3}$',
     '(a+)?b',
     '((ab)*c)*$',
     '(a\\s*)+$',
