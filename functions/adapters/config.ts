@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
 import { formatPath } from '../domain/issues.js';
-import { addWriteKeyIssue } from './write-keys.js';
 
 /**
  * Responses of the tracking routes: `scores` gives each message's lead id
@@ -26,17 +25,6 @@ const environmentSchema = z.object({
     z.coerce.number().check(z.int(), z.minimum(1)),
     400,
   ),
-  /** Secrets Manager secret with the digests of accepted write keys. */
-  WRITE_KEY_SECRET_NAME: z.optional(z.string().check(z.minLength(1))),
-  /** Seconds a fetched write key secret is used before it is read again. */
-  WRITE_KEY_CACHE_SECONDS: z._default(
-    z.coerce.number().check(z.int(), z.minimum(0)),
-    300,
-  ),
-  /** A plain write key, for the local runtime only. */
-  MQL_WRITE_KEY: z.optional(
-    z.string().check(z.minLength(1), z.superRefine(addWriteKeyIssue)),
-  ),
   /** Path of a model JSON file; the bundled default model otherwise. */
   MQL_MODEL_FILE: z.optional(z.string().check(z.minLength(1))),
   /** Whether lead event details carry the lead's email (CRM sync). */
@@ -52,25 +40,27 @@ export type RuntimeConfig = z.output<typeof environmentSchema>;
 /**
  * Reads and validates the runtime configuration. Raises an error naming
  * every invalid variable, so a misconfigured function fails at cold start.
- * The write key settings are optional here because only the ingest
- * function authenticates tracking requests.
+ * The write key settings are read by readWriteKeyConfig, because only the
+ * ingest function authenticates tracking requests.
  */
 export function readConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
-  const parsed = environmentSchema.safeParse(env);
+  return parseEnvironment(environmentSchema, env);
+}
+
+/**
+ * Parses the environment with a schema, or raises an error that names
+ * every invalid variable.
+ */
+export function parseEnvironment<Schema extends z.ZodMiniType>(
+  schema: Schema,
+  env: NodeJS.ProcessEnv,
+): z.output<Schema> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((issue) => `${formatPath(issue.path)}: ${issue.message}`)
       .join('; ');
     throw new Error(`Invalid environment configuration: ${problems}`);
   }
-  const config = parsed.data;
-  if (
-    config.WRITE_KEY_SECRET_NAME !== undefined &&
-    config.MQL_WRITE_KEY !== undefined
-  ) {
-    throw new Error(
-      'Invalid environment configuration: set WRITE_KEY_SECRET_NAME or MQL_WRITE_KEY, not both.',
-    );
-  }
-  return config;
+  return parsed.data;
 }

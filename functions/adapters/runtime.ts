@@ -1,21 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { CapacityExceededError } from '../domain/errors.js';
 import type { Log } from '../ports/logger.js';
-import type { WriteKeyVerifier } from '../ports/write-keys.js';
 import type { ScoringDependencies } from '../use-cases/dependencies.js';
-import {
-  type RuntimeConfig,
-  readConfig,
-  type TrackingResponse,
-} from './config.js';
+import { readConfig, type TrackingResponse } from './config.js';
 import { DynamoLeadRepository } from './dynamodb/lead-repository.js';
 import {
   confirmEventBus,
@@ -29,14 +22,10 @@ import { createMetrics } from './observability/metrics.js';
 import { redactLogValue } from './observability/redaction.js';
 import { createTracer } from './observability/tracing.js';
 import { loadRuntimeModel } from './runtime-model.js';
-import { SecretWriteKeyVerifier } from './write-key-secret.js';
-import { DigestWriteKeyVerifier, hashWriteKey } from './write-keys.js';
 
 /** Everything a handler needs, built once per Lambda container. */
 export interface Runtime {
   deps: ScoringDependencies;
-  /** Undefined when neither a write key secret nor a key is configured. */
-  writeKeys: WriteKeyVerifier | undefined;
   /** Response of the tracking routes: lead ids and scores, or counts. */
   trackingResponse: TrackingResponse;
   /**
@@ -145,7 +134,6 @@ export async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
       log,
       eventOptions: { includeEmail: config.EVENT_INCLUDE_EMAIL === 'true' },
     },
-    writeKeys: writeKeyVerifier(config, tracer, log),
     trackingResponse: config.TRACKING_RESPONSE,
     logger,
     stageName: config.STAGE_NAME,
@@ -156,12 +144,13 @@ export async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
 /**
  * The runtime of one invocation: a child logger that adds the
  * invocation's keys to every line, dependencies that log through it, and
- * metrics of its own.
+ * metrics of its own. `R` is the runtime it starts from, such as the
+ * ingest function's, which adds the write key verifier.
  */
-export interface Invocation extends Omit<Runtime, 'logger'> {
+export type Invocation<R extends Runtime = Runtime> = Omit<R, 'logger'> & {
   logger: Logger;
   metrics: Metrics;
-}
+};
 
 /**
  * Creates the logger, dependencies and metrics of one invocation. Keys
@@ -172,11 +161,11 @@ export interface Invocation extends Omit<Runtime, 'logger'> {
  * built once per runtime, such as the write key verifier and the event
  * bus check, carry none of an invocation's keys.
  */
-export function startInvocation(
-  runtime: Runtime,
+export function startInvocation<R extends Runtime>(
+  runtime: R,
   keys: LogAttributes,
   context?: Context,
-): Invocation {
+): Invocation<R> {
   const logger = runtime.logger.forInvocation(keys, context);
   return {
     ...runtime,
@@ -184,34 +173,6 @@ export function startInvocation(
     logger,
     metrics: createMetrics(runtime.stageName),
   };
-}
-
-/**
- * Returns the verifier of tracking write keys: the digests in the write
- * key secret in AWS, or the digest of MQL_WRITE_KEY in the local runtime.
- */
-function writeKeyVerifier(
-  config: RuntimeConfig,
-  tracer: Tracer,
-  log: Log,
-): WriteKeyVerifier | undefined {
-  if (config.WRITE_KEY_SECRET_NAME !== undefined) {
-    const client = tracer.captureAWSv3Client(new SecretsManagerClient({}));
-    return new SecretWriteKeyVerifier(
-      new SecretsProvider({ awsSdkV3Client: client }),
-      {
-        secretName: config.WRITE_KEY_SECRET_NAME,
-        maxAgeSeconds: config.WRITE_KEY_CACHE_SECONDS,
-        log,
-      },
-    );
-  }
-  if (config.MQL_WRITE_KEY !== undefined) {
-    return new DigestWriteKeyVerifier([
-      { sourceId: 'default', sha256: hashWriteKey(config.MQL_WRITE_KEY) },
-    ]);
-  }
-  return undefined;
 }
 
 function logAdapter(logger: Logger): Log {

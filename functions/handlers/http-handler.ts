@@ -10,13 +10,19 @@ import { flushMetrics } from '../adapters/observability/metrics.js';
 import { traceRequest } from '../adapters/observability/tracing.js';
 import {
   type Invocation,
+  type Runtime,
   runtime,
   startInvocation,
 } from '../adapters/runtime.js';
 
-type RouteHandler = (
+type RouteHandler<R extends Runtime> = (
   request: ApiRequest,
-  invocation: Invocation,
+  invocation: Invocation<R>,
+) => Promise<HttpResponse>;
+
+type HttpHandler = (
+  event: ApiGatewayEvent,
+  context?: Context,
 ) => Promise<HttpResponse>;
 
 /**
@@ -25,18 +31,24 @@ type RouteHandler = (
  * lines with the API Gateway request id (`correlation_id`) and the route.
  * It traces the call, converts every error to problem+json in one place
  * and flushes the metrics the call recorded. The trace flags a 4xx as a
- * client error, not as a fault.
+ * client error, not as a fault. `loadRuntime` returns the runtime of the
+ * function, runtime() unless the function adds components of its own.
  */
-export function httpHandler(handle: RouteHandler) {
-  return async (
-    event: ApiGatewayEvent,
-    context?: Context,
-  ): Promise<HttpResponse> => {
+export function httpHandler(handle: RouteHandler<Runtime>): HttpHandler;
+export function httpHandler<R extends Runtime>(
+  handle: RouteHandler<R>,
+  loadRuntime: () => Promise<R>,
+): HttpHandler;
+export function httpHandler(
+  handle: RouteHandler<Runtime>,
+  loadRuntime: () => Promise<Runtime> = runtime,
+): HttpHandler {
+  return async (event, context) => {
     const request = normalizeRequest(event);
     const { requestId } = request;
     const route = `${request.method} ${request.routePath ?? request.path}`;
     const invocation = startInvocation(
-      await runtime(),
+      await loadRuntime(),
       { correlation_id: requestId, route },
       context,
     );

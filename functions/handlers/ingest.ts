@@ -8,6 +8,7 @@ import {
   type TrackingPayload,
   trackingPayloadOf,
 } from '../adapters/http/tracking-routes.js';
+import { ingestRuntime } from '../adapters/ingest-runtime.js';
 import { recordIngestMetrics } from '../adapters/observability/metrics.js';
 import { AuthenticationError, NotFoundError } from '../domain/errors.js';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
@@ -48,7 +49,7 @@ export const handler = httpHandler(async (request, invocation) => {
   });
   recordIngestMetrics(metrics, result);
   return jsonResponse(200, responseBody(result, invocation.trackingResponse));
-});
+}, ingestRuntime);
 
 function routePayload(request: ApiRequest): TrackingPayload {
   const payload =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readConfig } from '../../functions/adapters/config.js';
+import { readWriteKeyConfig } from '../../functions/adapters/write-key-config.js';
 import { writeKeyProblem } from '../../functions/adapters/write-keys.js';
 import { startLocalStack } from '../../local/stack.js';
 
@@ -27,14 +27,10 @@ describe('writeKeyProblem', () => {
 });
 
 describe('write keys with a colon', () => {
-  it('fail the runtime configuration', () => {
-    const env = {
-      TABLE_NAME: 'mql-engine-local',
-      EVENT_BUS_NAME: 'mql-engine-local',
-      MQL_WRITE_KEY: 'k3y:with:colons',
-    };
+  it('fail the write key configuration', () => {
+    const env = { MQL_WRITE_KEY: 'k3y:with:colons' };
 
-    expect(() => readConfig(env)).toThrow(
+    expect(() => readWriteKeyConfig(env)).toThrow(
       'Invalid environment configuration: MQL_WRITE_KEY: must not contain ":"',
     );
   });
@@ -63,5 +59,32 @@ describe('write keys with a colon', () => {
       'Invalid writeKey: must not contain ":"',
     );
     expect(statuses).toEqual([]);
+  });
+});
+
+describe('readWriteKeyConfig', () => {
+  it('rejects a secret name and a key together', () => {
+    const env = {
+      WRITE_KEY_SECRET_NAME: 'mql-engine/test/write-keys',
+      MQL_WRITE_KEY: 'dev-write-key',
+    };
+
+    expect(() => readWriteKeyConfig(env)).toThrow(
+      'set WRITE_KEY_SECRET_NAME or MQL_WRITE_KEY, not both',
+    );
+  });
+
+  it('names an invalid cache time', () => {
+    const env = { WRITE_KEY_CACHE_SECONDS: '-1' };
+
+    expect(() => readWriteKeyConfig(env)).toThrow(
+      'Invalid environment configuration: WRITE_KEY_CACHE_SECONDS:',
+    );
+  });
+
+  it('caches the secret for 300 s by default', () => {
+    const config = readWriteKeyConfig({ WRITE_KEY_SECRET_NAME: 'keys' });
+
+    expect(config.WRITE_KEY_CACHE_SECONDS).toBe(300);
   });
 });

@@ -121,6 +121,13 @@ function dynamoDbActionsOf(template: Template, rolePattern: string) {
     .filter((action) => action.startsWith('dynamodb:'));
 }
 
+/** Part of a message of functions/adapters/write-keys.ts. */
+const WRITE_KEYS_MARKER = 'which ends at the first colon (RFC 7617)';
+/** Part of a message of functions/adapters/write-key-secret.ts. */
+const WRITE_KEY_SECRET_MARKER = 'contains no valid digests';
+/** The SDK is external to the bundles, so a client is a require call. */
+const SECRETS_MANAGER_REQUIRE = 'require("@aws-sdk/client-secrets-manager")';
+
 const WRITE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
@@ -375,6 +382,37 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
           'cannot be represented in JSON Schema',
         );
       }
+    });
+
+    it('leave the write key check to ingest', () => {
+      for (const prefix of [
+        'FunctionsLeads',
+        'FunctionsRecycle',
+        'FunctionsSweep',
+      ]) {
+        const bundle = readBundle(
+          resourceWithIdPrefix(template, 'AWS::Lambda::Function', prefix),
+        );
+
+        expect(bundle, prefix).not.toContain(WRITE_KEYS_MARKER);
+        expect(bundle, prefix).not.toContain(WRITE_KEY_SECRET_MARKER);
+        expect(bundle, prefix).not.toContain(SECRETS_MANAGER_REQUIRE);
+      }
+    });
+
+    it('check write keys in ingest', () => {
+      // Shows that the markers of the test above are in the built code.
+      const bundle = readBundle(
+        resourceWithIdPrefix(
+          template,
+          'AWS::Lambda::Function',
+          'FunctionsIngest',
+        ),
+      );
+
+      expect(bundle).toContain(WRITE_KEYS_MARKER);
+      expect(bundle).toContain(WRITE_KEY_SECRET_MARKER);
+      expect(bundle).toContain(SECRETS_MANAGER_REQUIRE);
     });
 
     it('keep logs for the configured days', () => {
