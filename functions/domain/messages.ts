@@ -6,6 +6,7 @@ import { wellFormedJson, wellFormedText } from './well-formed.js';
 // Installs the plain wording of zod issues ("must be a string", "is
 // required") that the rejections of these schemas use.
 import './issues.js';
+import { nullAsAbsent, preprocess } from './null-as-absent.js';
 
 /**
  * Schemas for incoming messages in the Segment Spec (track, page, screen,
@@ -203,35 +204,6 @@ const shortText = z.pipe(
   z.string().check(z.maxLength(256)),
   z.transform(wellFormedText),
 );
-
-/**
- * Returns an optional field that reads null as absent. Segment's Python
- * library (segmentio/analytics-python) sends every optional field of a
- * call, with null for those it was not given, such as a page's `name`.
- */
-function nullAsAbsent<T extends z.core.$ZodType>(schema: T) {
-  return preprocess(
-    (value) => (value === null ? undefined : value),
-    z.optional(schema),
-  );
-}
-
-/**
- * Returns a schema that maps its input with `map` before `schema` checks
- * it: zod's `z.preprocess`, which zod/mini does not have.
- */
-function preprocess<T extends z.core.$ZodType>(
-  map: (value: unknown) => unknown,
-  schema: T,
-): z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, T> {
-  // Built as zod builds z.preprocess: z.pipe would require the result of
-  // `map` to have the schema's input type.
-  return new z.ZodMiniPipe({
-    type: 'pipe',
-    in: z.transform(map),
-    out: schema,
-  }) as z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, T>;
-}
 
 const commonFields = {
   messageId: nullAsAbsent(

@@ -4,6 +4,7 @@ import { readJsonBody } from '../adapters/http/request-body.js';
 import type { DispositionRequest } from '../domain/disposition.js';
 import { ValidationError } from '../domain/errors.js';
 import { toFieldIssues } from '../domain/issues.js';
+import { nullAsAbsent } from '../domain/null-as-absent.js';
 
 /** Maximum body of a disposition or recycle request in bytes. */
 const MAX_BODY_BYTES = 4 * 1024;
@@ -32,8 +33,9 @@ function hasControlCharacter(text: string): boolean {
 
 const reason = z
   .string({
+    // A null reason is missing too, as a null field is absent elsewhere.
     error: (issue) =>
-      issue.input === undefined
+      issue.input === undefined || issue.input === null
         ? `is required: give the reason in 1 to ${MAX_REASON_LENGTH} characters`
         : 'must be a string',
   })
@@ -59,7 +61,7 @@ const dispositionBody = z.discriminatedUnion(
   [
     z.strictObject({
       disposition: z.literal('accepted'),
-      reason: z.optional(reason),
+      reason: nullAsAbsent(reason),
     }),
     z.strictObject({ disposition: z.literal('rejected'), reason }),
     z.strictObject({ disposition: z.literal('recycled'), reason }),
@@ -68,7 +70,7 @@ const dispositionBody = z.discriminatedUnion(
       convertedTo: z.enum(['sql', 'opportunity'], {
         error: 'must be "sql" or "opportunity"',
       }),
-      reason: z.optional(reason),
+      reason: nullAsAbsent(reason),
     }),
   ],
   {
@@ -80,7 +82,8 @@ const dispositionBody = z.discriminatedUnion(
  * Reads the body of POST /leads/{leadId}/disposition:
  * `{"disposition": "accepted" | "rejected" | "converted" | "recycled",
  * "reason"?: string, "convertedTo"?: "sql" | "opportunity"}`. Rejected and
- * recycled need a reason; converted needs convertedTo.
+ * recycled need a reason; converted needs convertedTo. An optional reason
+ * that is null counts as absent, as in tracking messages.
  */
 export function dispositionOf(request: ApiRequest): DispositionRequest {
   const parsed = dispositionBody.safeParse(
