@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { freePort } from '../local/ports.js';
 import { startDynamoDbLocal, startMoto } from '../local/services.js';
 import { shouldRun } from './help-only.js';
+import { parseIntegerOption } from './integer-option.js';
 import { measureDelivery } from './reliability/delivery.js';
 import { formatDeliverySection, replaceSection } from './reliability/report.js';
 
@@ -25,12 +26,11 @@ Environment:
 async function main(): Promise<void> {
   if (!shouldRun('reliability', USAGE, process.argv.slice(2))) return;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const mqls = Number(process.env.MQL_RELIABILITY_MQLS ?? 100);
-  if (!Number.isInteger(mqls) || mqls < 1) {
-    throw new Error(
-      `Invalid MQL_RELIABILITY_MQLS "${process.env.MQL_RELIABILITY_MQLS}": expected a positive integer.`,
-    );
-  }
+  const mqls = parseIntegerOption(
+    'MQL_RELIABILITY_MQLS',
+    process.env.MQL_RELIABILITY_MQLS ?? '100',
+    1,
+  );
   const [dynamo, moto] = await Promise.all([
     freePort().then((port) => startDynamoDbLocal({ port })),
     freePort().then((port) => startMoto({ port })),

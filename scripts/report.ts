@@ -6,6 +6,7 @@ import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
 } from './command-line.js';
+import { parseIntegerOption } from './integer-option.js';
 import { clientConfig } from './local-endpoint.js';
 import { UsageError } from './replay/errors.js';
 import {
@@ -120,15 +121,8 @@ function parse(argv: string[]) {
 /** Widest score band, as high as a model's threshold may be. */
 const MAX_BAND_WIDTH = 1_000_000_000;
 
-/** Reads an option of decimal digits from 1 to `max`. */
 function positiveInteger(name: string, text: string, max: number): number {
-  const value = Number(text);
-  if (!/^[0-9]+$/.test(text) || value < 1 || value > max) {
-    throw new UsageError(
-      `${name} must be an integer from 1 to ${max}, got "${text}".`,
-    );
-  }
-  return value;
+  return parseIntegerOption(name, text, 1, max);
 }
 
 /**

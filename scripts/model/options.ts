@@ -4,6 +4,7 @@ import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
 } from '../command-line.js';
+import { parseIntegerOption } from '../integer-option.js';
 import { UsageError } from '../replay/errors.js';
 import { DEFAULT_MAX_VISITS } from '../replay/x-education.js';
 
@@ -103,11 +104,10 @@ export function parseModelArguments(
       values['reference-time'],
       asOf,
     ),
-    maxVisits: parseCount(
-      '--max-visits',
-      values['max-visits'],
-      DEFAULT_MAX_VISITS,
-    ),
+    maxVisits:
+      values['max-visits'] === undefined
+        ? DEFAULT_MAX_VISITS
+        : parseIntegerOption('--max-visits', values['max-visits'], 0),
   };
   const endpoint = values.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
   if (endpoint !== undefined) options.endpoint = parseUrl(endpoint);
@@ -150,15 +150,6 @@ function parseTime(name: string, text: string | undefined, fallback: number) {
     );
   }
   return time;
-}
-
-function parseCount(name: string, text: string | undefined, fallback: number) {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new UsageError(`${name} must be a whole number, got "${text}".`);
-  }
-  return value;
 }
 
 function parseUrl(text: string): string {

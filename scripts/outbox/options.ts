@@ -4,6 +4,7 @@ import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
 } from '../command-line.js';
+import { parseIntegerOption } from '../integer-option.js';
 import { DEFAULT_TABLE } from '../model/options.js';
 import { UsageError } from '../replay/errors.js';
 
@@ -188,16 +189,9 @@ function positiveInteger(
   fallback: number,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) {
-    throw new UsageError(
-      max === Number.MAX_SAFE_INTEGER
-        ? `Invalid ${name} "${value}": expected a positive integer.`
-        : `Invalid ${name} "${value}": expected an integer from 1 to ${max}.`,
-    );
-  }
-  return parsed;
+  return value === undefined
+    ? fallback
+    : parseIntegerOption(name, value, 1, max);
 }
 
 function expectArguments(

@@ -5,6 +5,7 @@ import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
 } from '../command-line.js';
+import { parseIntegerOption } from '../integer-option.js';
 import { UsageError } from './errors.js';
 import type { ReplayOptions } from './run-replay.js';
 import { DEFAULT_MAX_VISITS } from './x-education.js';
@@ -157,16 +158,7 @@ function parseInteger(
   fallback: number,
   min: number,
 ): number {
-  if (text === undefined) {
-    return fallback;
-  }
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(
-      `${name} must be an integer of at least ${min}, got "${text}".`,
-    );
-  }
-  return value;
+  return text === undefined ? fallback : parseIntegerOption(name, text, min);
 }
 
 function parseTime(text: string | undefined, now: number): number {

@@ -85,6 +85,10 @@ describe('parseModelArguments', () => {
       message: /--max-visits/,
     },
     { args: ['backtest', 'c.json', '--colour'], message: /colour/ },
+    ...['', '0x10', '1e1', ' 5', '5.0', '+5'].map((value) => ({
+      args: ['backtest', 'c.json', '--max-visits', value],
+      message: `--max-visits must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got "${value}".`,
+    })),
   ])('rejects $args', ({ args, message }) => {
     expect(() => parseModelArguments(args, {}, NOW)).toThrow(UsageError);
     expect(() => parseModelArguments(args, {}, NOW)).toThrow(message);
