@@ -10,6 +10,7 @@ import {
   DEFAULT_PROXY_USER_AGENT_PATTERN,
 } from './bot-defaults.js';
 import { DEFAULT_PERSONAL_EMAIL_DOMAINS } from './personal-domains.js';
+import { findOverlappingRun } from './regex-runs.js';
 import { findNestedRepeat } from './regex-safety.js';
 
 /**
@@ -82,6 +83,20 @@ const regexPattern = z
           'can take exponential time on some texts (ReDoS); rewrite it so ' +
           'that each repetition starts or ends with a character its ' +
           'repeated parts cannot match, as in (?:\\.\\w+)*',
+      });
+      return;
+    }
+    const run = findOverlappingRun(pattern);
+    if (run !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          `has ${run}, three or more unbounded parts (*, +, {n,}) in a row ` +
+          'that can match the same character, which can take time in the ' +
+          'order of n^3 or more on a text of n characters (ReDoS); keep at ' +
+          'most two such parts, for example by merging .*.* into .*, or ' +
+          'make them disjoint, such as [^,]*,[^,]*,[^,]* in place of ' +
+          '.*,.*,.*',
       });
     }
   });

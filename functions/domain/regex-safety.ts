@@ -11,6 +11,9 @@
  * `(?:\.\w+)*`. That character bounds each repetition, so the text
  * splits into repetitions in one way only.
  *
+ * Unbounded parts in a row, such as `.*.*.*x$`, are found by
+ * findOverlappingRun in regex-runs.ts, which shares the parser below.
+ *
  * NOTE: overlapping alternatives under a repeat, such as `(a|ab|b)*`,
  * can also backtrack exponentially, and the check does not find them.
  */
@@ -20,13 +23,17 @@ interface Quantifier {
   max: number;
 }
 
-interface Atom {
+export interface Atom {
   kind: 'group' | 'class' | 'char' | 'assertion';
   /** Source of the atom without its quantifier. */
   source: string;
   /** Alternatives of a group, each a sequence of atoms. */
   alternatives: Atom[][];
   quantifier: Quantifier | undefined;
+  /** Index of the atom in the pattern. */
+  start: number;
+  /** Index after the atom and its quantifier. */
+  end: number;
 }
 
 interface Cursor {
@@ -41,9 +48,18 @@ interface Cursor {
  * flag.
  */
 export function findNestedRepeat(pattern: string): string | undefined {
+  return findInAlternatives(parsePattern(pattern));
+}
+
+/** Parses a pattern, valid with the `u` flag, into its alternatives. */
+export function parsePattern(pattern: string): Atom[][] {
   const cursor: Cursor = { pattern, index: 0 };
-  const alternatives = parseAlternatives(cursor);
-  return findInAlternatives(alternatives);
+  return parseAlternatives(cursor);
+}
+
+/** Tells whether an atom is a lookahead or lookbehind group. */
+export function isLookaround(atom: Atom): boolean {
+  return /^\(\?<?[=!]/.test(atom.source);
 }
 
 function findInAlternatives(alternatives: Atom[][]): string | undefined {
@@ -145,8 +161,11 @@ function parseAlternatives(cursor: Cursor): Atom[][] {
       cursor.index += 1;
       continue;
     }
+    const start = cursor.index;
     const atom = parseAtom(cursor);
     atom.quantifier = parseQuantifier(cursor);
+    atom.start = start;
+    atom.end = cursor.index;
     alternatives.at(-1)?.push(atom);
   }
   return alternatives;
@@ -187,7 +206,14 @@ function atomOf(
   source: string,
   alternatives: Atom[][] = [],
 ): Atom {
-  return { kind, source, alternatives, quantifier: undefined };
+  return {
+    kind,
+    source,
+    alternatives,
+    quantifier: undefined,
+    start: 0,
+    end: 0,
+  };
 }
 
 /** Skips `?:`, `?=`, `?!`, `?<=`, `?<!` or `?<name>` after a `(`. */

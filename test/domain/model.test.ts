@@ -125,6 +125,31 @@ describe('compileModel', () => {
     );
   });
 
+  it('names the run of a polynomial ReDoS pattern', () => {
+    const document = minimalModel();
+    setPath(document, ['fit', 'rules', 0, 'pattern'], '^.*.*.*.*x$');
+
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [
+          expect.objectContaining({
+            field: 'fit.rules[0].pattern',
+            message: expect.stringContaining(
+              'has .*.*.*, three or more unbounded parts',
+            ),
+          }),
+        ],
+      }),
+    );
+  });
+
+  it('accepts two unbounded parts in a row', () => {
+    const document = minimalModel();
+    setPath(document, ['fit', 'rules', 0, 'pattern'], '^vp.*procurement.*$');
+
+    expect(issuesOf(document)).toEqual([]);
+  });
+
   it.each(['\\p{', '(?<x', '[a-', '(a+'])(
     'rejects invalid %s once',
     (pattern) => {

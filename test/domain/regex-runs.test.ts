@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
+import { findOverlappingRun } from '../../functions/domain/regex-runs.js';
+
+/** Returns every string value of a JSON document whose key ends in Pattern. */
+function patternsOf(value: unknown, key = ''): string[] {
+  if (typeof value === 'string') {
+    return /(^p|P)attern$|^path$/.test(key) ? [value] : [];
+  }
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([childKey, child]) =>
+    patternsOf(child, Array.isArray(value) ? key : childKey),
+  );
+}
+
+interface Token {
+  character: string;
+  star: boolean;
+}
+
+/**
+ * Matches `text` as a whole against literal characters and `.`, each
+ * optionally followed by `*`, by greedy backtracking as JavaScript's
+ * engine does, and counts the positions it tries.
+ */
+function backtrackingSteps(pattern: string, text: string) {
+  const tokens: Token[] = [];
+  for (const character of pattern) {
+    const last = tokens.at(-1);
+    if (character === '*' && last !== undefined) last.star = true;
+    else tokens.push({ character, star: false });
+  }
+  let steps = 0;
+  const matchesAt = (position: number, token: Token) =>
+    position < text.length &&
+    (token.character === '.' || text[position] === token.character);
+  const matchFrom = (index: number, position: number): boolean => {
+    steps += 1;
+    const token = tokens[index];
+    if (token === undefined) return position === text.length;
+    if (!token.star) {
+      return matchesAt(position, token) && matchFrom(index + 1, position + 1);
+    }
+    let end = position;
+    while (matchesAt(end, token)) end += 1;
+    for (let split = end; split >= position; split -= 1) {
+      if (matchFrom(index + 1, split)) return true;
+    }
+    return false;
+  };
+  const matched = matchFrom(0, 0);
+  return { matched, steps };
+}
+
+describe('findOverlappingRun', () => {
+  it.each([
+    ['^.*.*.*.*.*.*.*.*x$', '.*.*.*'],
+    ['.*a.*a.*x', '.*a.*a.*'],
+    ['.*,.*,.*$', '.*,.*,.*'],
+    ['\\w+\\d+\\w*x', '\\w+\\d+\\w*'],
+    ['a+ ?a+ ?a+$', 'a+ ?a+ ?a+'],
+    ['[a-z]{2,}[a-z]{2,}[a-z]{2,}!', '[a-z]{2,}[a-z]{2,}[a-z]{2,}'],
+    ['(?:.*)(?:.*)(?:.*)x', '(?:.*)(?:.*)(?:.*)'],
+    ['^x(?:a*b*|c)a*a*$', '(?:a*b*|c)a*a*'],
+    ['\\bvp\\b.*\\b.*\\b.*$', '.*\\b.*\\b.*'],
+    ['(?=x).*(?!y).*.*$', '.*(?!y).*.*'],
+    ['^(x|.*.*.*)$', '.*.*.*'],
+  ])('finds the run in %s', (pattern, run) => {
+    expect(findOverlappingRun(pattern)).toBe(run);
+  });
+
+  it.each([
+    '^vp.*procurement.*$',
+    '.*.*',
+    '\\w+\\s+\\w+\\s+\\w+',
+    '^[^@]+@[^@]+@[^@]+$',
+    '\\d+-\\d+-\\d+',
+    '\\d+[a-z]+\\d+[a-z]+\\d+',
+    '[^,]*,[^,]*,[^,]*$',
+    '(?=.*a)(?=.*b).*c',
+    'a{1,5}a{1,5}a{1,5}a*',
+    '^[^@\\s\\p{C}]+@[^@\\s\\p{C}]+\\.[a-z]{2,}$',
+  ])('accepts %s', (pattern) => {
+    expect(findOverlappingRun(pattern)).toBeUndefined();
+  });
+
+  it('accepts every pattern of the bundled models', () => {
+    const file = resolve(
+      import.meta.dirname,
+      '../../models/procurement-software.json',
+    );
+    const bundled = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    const patterns = [
+      ...patternsOf(DEFAULT_MODEL_DOCUMENT),
+      ...patternsOf(bundled),
+    ];
+
+    expect(patterns.length).toBeGreaterThan(20);
+    for (const pattern of patterns) {
+      expect(findOverlappingRun(pattern), pattern).toBeUndefined();
+    }
+  });
+});
+
+describe('backtracking of runs', () => {
+  const rejected = '.*.*.*.*x';
+  const accepted = 'vp.*procurement.*';
+
+  it('grows as n^4 for four unbounded parts', () => {
+    const short = backtrackingSteps(rejected, 'a'.repeat(20));
+    const long = backtrackingSteps(rejected, 'a'.repeat(40));
+
+    expect(findOverlappingRun(`^${rejected}$`)).toBe('.*.*.*');
+    expect(short.matched).toBe(false);
+    expect(new RegExp(`^${rejected}$`, 'u').test('a'.repeat(20))).toBe(false);
+    // Doubling the text multiplies the steps by about 2^4 = 16.
+    expect(long.steps / short.steps).toBeGreaterThan(10);
+    expect(long.steps).toBeGreaterThan(100_000);
+  });
+
+  it('grows linearly for vp.*procurement.*', () => {
+    const short = backtrackingSteps(accepted, `vp${'a'.repeat(20)}`);
+    const long = backtrackingSteps(accepted, `vp${'a'.repeat(40)}`);
+
+    expect(findOverlappingRun(`^${accepted}$`)).toBeUndefined();
+    expect(short.matched).toBe(false);
+    expect(new RegExp(`^${accepted}$`, 'u').test(`vp${'a'.repeat(20)}`)).toBe(
+      false,
+    );
+    expect(backtrackingSteps(accepted, 'vpxprocurementy').matched).toBe(true);
+    expect(long.steps / short.steps).toBeLessThan(3);
+    expect(long.steps).toBeLessThan(200);
+  });
+});
+
+describe('findOverlappingRun on any valid pattern', () => {
+  it('returns a part of the pattern or nothing', () => {
+    const pieces = fc.constantFrom(
+      ...['a', '.', '\\w', '\\s', '\\d', '[a-z]', '[^,]', ',', '@'],
+      ...['(', '(?:', '(?=', ')', '|', '^', '$', '\\b'],
+      ...['+', '*', '?', '{2}', '{1,3}', '{2,}'],
+    );
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 24 }), (parts) => {
+        const pattern = parts.join('');
+        try {
+          new RegExp(pattern, 'iu');
+        } catch {
+          return;
+        }
+        const run = findOverlappingRun(pattern);
+        if (run !== undefined) expect(pattern).toContain(run);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
