@@ -179,23 +179,30 @@ const MAX_CATCH_UP_REVIEWS = 8;
  * runs. A skipped, late or doubled sweep, or an event that reaches the
  * lead before the sweep does, then leaves the same state and transitions.
  * After MAX_CATCH_UP_REVIEWS reviews the rest is left to the caller's
- * evaluation at its own time.
+ * evaluation at its own time. `score` is the lead's score at the last
+ * review evaluated, undefined when no review was due.
  */
 export function catchUpReviews(
   state: LeadState,
   model: ScoringModel,
   until: number,
-): { state: LeadState; transitions: Transition[] } {
+): {
+  state: LeadState;
+  transitions: Transition[];
+  score: LeadScore | undefined;
+} {
   let current = state;
+  let score: LeadScore | undefined;
   const transitions: Transition[] = [];
   for (let review = 0; review < MAX_CATCH_UP_REVIEWS; review += 1) {
     const dueAt = current.nextReviewAt;
     if (dueAt === undefined || dueAt > until) break;
     const evaluation = evaluateLead(current, model, dueAt);
     current = evaluation.state;
+    score = evaluation.score;
     transitions.push(...evaluation.transitions);
   }
-  return { state: current, transitions };
+  return { state: current, transitions, score };
 }
 
 function recycleIfBelowLevel(

@@ -1,6 +1,6 @@
 import { newOutcomeSalt } from '../domain/disposition.js';
 import { ConcurrencyError } from '../domain/errors.js';
-import { historyEntry } from '../domain/history.js';
+import { type HistoryEntry, historyEntry } from '../domain/history.js';
 import { type IdentityLink, isAnonymousLeadId } from '../domain/identity.js';
 import {
   incarnationOf,
@@ -8,7 +8,12 @@ import {
   newIncarnationId,
   newLead,
 } from '../domain/lead.js';
-import { completedTombstone, tombstoneOf } from '../domain/merge.js';
+import {
+  completedTombstone,
+  type Tombstone,
+  tombstoneOf,
+} from '../domain/merge.js';
+import type { ScoringModel } from '../domain/model.js';
 import {
   type OutgoingEvent,
   transitionEvent,
@@ -155,11 +160,14 @@ export async function linkIdentity(
         source === undefined ? undefined : incarnationOf(source),
       ),
     );
+    const state = { ...tombstone.state, version: (source?.version ?? 0) + 1 };
+    const history = reviewHistory(source, tombstone, state.version, deps.model);
     try {
       await deps.repository.saveLeadChange({
         sourceId: 'identity',
         expectedVersion: source?.version ?? 0,
-        state: { ...tombstone.state, version: (source?.version ?? 0) + 1 },
+        state,
+        ...(history === undefined ? {} : { history }),
         events: [],
         outgoing,
         mergeTarget: target,
@@ -194,6 +202,30 @@ export async function linkIdentity(
   }
   throw new ConcurrencyError(
     'A lead kept changing while it was merged; retry the request.',
+  );
+}
+
+/**
+ * Builds the history entry of the reviews due before a merge, as one
+ * sweep at the last of them would have written it. Returns undefined when
+ * no review was due or the reviews changed neither score nor status. The
+ * merge's own recycle adds no entry.
+ */
+function reviewHistory(
+  source: LeadState | undefined,
+  tombstone: Tombstone,
+  version: number,
+  model: ScoringModel,
+): HistoryEntry | undefined {
+  const { reviewed } = tombstone;
+  if (source === undefined || reviewed === undefined) return undefined;
+  return historyEntry(
+    source,
+    { ...reviewed.state, version },
+    reviewed.score,
+    model,
+    'sweep',
+    0,
   );
 }
 

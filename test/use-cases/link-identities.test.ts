@@ -6,6 +6,7 @@ import { scoreLead } from '../../functions/domain/score.js';
 import { DAY_MS } from '../../functions/domain/time.js';
 import { getLead } from '../../functions/use-cases/get-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { recycleLead } from '../../functions/use-cases/recycle-lead.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { testModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
@@ -79,14 +80,8 @@ async function leaveMergePending(
   });
 }
 
-/**
- * Qualifies the CFO `jane`, lets her score fall below the recycle level,
- * and a day after that crossing merges into her an anonymous pricing view
- * made after it. With `sweepOnTime` the sweep reviews her at the
- * crossing; otherwise the merge is the first write after it.
- */
-async function mergeAfterRecycleTime(sweepOnTime: boolean) {
-  const setup = await realDependencies({ model });
+/** Qualifies the CFO `jane` with a demo request and a pricing view. */
+async function qualifyJane(setup: Deps): Promise<void> {
   await ingest(setup, [
     message(setup, cfo('jane')),
     message(setup, demo({ userId: 'jane' })),
@@ -96,6 +91,17 @@ async function mergeAfterRecycleTime(sweepOnTime: boolean) {
       properties: { path: '/pricing' },
     }),
   ]);
+}
+
+/**
+ * Qualifies the CFO `jane`, lets her score fall below the recycle level,
+ * and a day after that crossing merges into her an anonymous pricing view
+ * made after it. With `sweepOnTime` the sweep reviews her at the
+ * crossing; otherwise the merge is the first write after it.
+ */
+async function mergeAfterRecycleTime(sweepOnTime: boolean) {
+  const setup = await realDependencies({ model });
+  await qualifyJane(setup);
   const qualified = await setup.repository.getLead('jane');
   expect(qualified?.status).toBe('mql');
   const crossing = qualified?.nextReviewAt ?? Number.NaN;
@@ -114,6 +120,65 @@ async function mergeAfterRecycleTime(sweepOnTime: boolean) {
     .filter((event) => event.leadId === 'jane')
     .map((event) => `${event.detailType} ${event.detail.occurredAt}`);
   return { crossing, jane, history: entries.reverse(), published };
+}
+
+/**
+ * Qualifies `jane`, lets sales recycle her and gives her a pricing view a
+ * day later, so she qualifies again when her cooldown ends.
+ */
+async function recycleJaneBySales(setup: Deps): Promise<void> {
+  await qualifyJane(setup);
+  await recycleLead(setup.deps, { leadId: 'jane', reason: 'no budget' });
+  setup.clock.advance(DAY_MS);
+  await ingest(setup, [
+    message(setup, {
+      type: 'page',
+      userId: 'jane',
+      properties: { path: '/pricing' },
+    }),
+  ]);
+}
+
+/**
+ * Sets `jane` up with `prepare` and merges her by alias into `jane-new`
+ * `mergeAfterMs` after her review time, which may be negative. With
+ * `sweepOnTime` the sweep reviews her at that time, if it comes before
+ * the merge. Returns her review time, the merge time, her tombstone,
+ * her published events and her history, oldest first.
+ */
+async function mergeSourceAround(
+  prepare: (setup: Deps) => Promise<void>,
+  mergeAfterMs: number,
+  sweepOnTime: boolean,
+) {
+  const setup = await realDependencies({ model });
+  await prepare(setup);
+  const reviewAt =
+    (await setup.repository.getLead('jane'))?.nextReviewAt ?? Number.NaN;
+  if (sweepOnTime && mergeAfterMs > 0) {
+    await runSweep(setup.deps, { now: reviewAt, deadline: Infinity });
+  }
+  setup.clock.advance(reviewAt + mergeAfterMs - setup.clock.now);
+
+  await ingest(setup, [
+    message(setup, { type: 'alias', userId: 'jane-new', previousId: 'jane' }),
+  ]);
+
+  const { entries } = await setup.repository.listHistory('jane', 100);
+  const published = setup.published
+    .filter((event) => event.leadId === 'jane')
+    .map((event) => ({
+      type: event.detailType,
+      occurredAt: event.detail.occurredAt,
+      reason: 'reason' in event.detail ? event.detail.reason : undefined,
+    }));
+  return {
+    reviewAt,
+    mergedAt: setup.clock.now,
+    jane: await setup.repository.getLead('jane'),
+    published,
+    history: entries.reverse(),
+  };
 }
 
 async function scoreOf(setup: Deps, leadId: string): Promise<number> {
@@ -453,6 +518,91 @@ describe('identity links', () => {
       lastScore: late.jane?.lastScore,
     });
     expect(onTime.history.at(-1)?.after).toEqual(late.history.at(-1)?.after);
+  });
+
+  it('recycles a due merging MQL on time', async () => {
+    const late = await mergeSourceAround(qualifyJane, DAY_MS, false);
+    const onTime = await mergeSourceAround(qualifyJane, DAY_MS, true);
+
+    expect(onTime.reviewAt).toBe(late.reviewAt);
+    expect(late.published).toEqual([
+      {
+        type: 'Lead Qualified',
+        occurredAt: expect.any(String),
+        reason: 'score reached the threshold 100',
+      },
+      {
+        type: 'Lead Recycled',
+        occurredAt: new Date(late.reviewAt).toISOString(),
+        reason: 'score fell below the recycle level 60',
+      },
+    ]);
+    expect(late.history.map((entry) => entry.after.status)).toEqual([
+      'mql',
+      'recycled',
+    ]);
+    expect(late.history.at(-1)).toMatchObject({
+      at: late.reviewAt,
+      cause: 'sweep',
+    });
+    expect(onTime.published).toEqual(late.published);
+    expect(onTime.history).toEqual(late.history);
+  });
+
+  it('requalifies a merging lead after cooldown', async () => {
+    const late = await mergeSourceAround(recycleJaneBySales, DAY_MS, false);
+    const onTime = await mergeSourceAround(recycleJaneBySales, DAY_MS, true);
+
+    expect(onTime.reviewAt).toBe(late.reviewAt);
+    expect(late.published.map((event) => event.type)).toEqual([
+      'Lead Qualified',
+      'Lead Recycled',
+      'Lead Disposition Changed',
+      'Lead Qualified',
+      'Lead Recycled',
+    ]);
+    expect(late.published.slice(3)).toEqual([
+      {
+        type: 'Lead Qualified',
+        occurredAt: new Date(late.reviewAt).toISOString(),
+        reason: 'score reached the threshold 100',
+      },
+      {
+        type: 'Lead Recycled',
+        occurredAt: new Date(late.mergedAt).toISOString(),
+        reason: 'merged into lead jane-new',
+      },
+    ]);
+    expect(late.history.at(-1)).toMatchObject({
+      at: late.reviewAt,
+      cause: 'sweep',
+      after: { status: 'mql' },
+    });
+    expect(onTime.published).toEqual(late.published);
+    expect(onTime.history).toEqual(late.history);
+  });
+
+  it('ends a merging MQL before its review', async () => {
+    const merged = await mergeSourceAround(qualifyJane, -DAY_MS, false);
+
+    expect(merged.published).toEqual([
+      {
+        type: 'Lead Qualified',
+        occurredAt: expect.any(String),
+        reason: 'score reached the threshold 100',
+      },
+      {
+        type: 'Lead Recycled',
+        occurredAt: new Date(merged.mergedAt).toISOString(),
+        reason: 'merged into lead jane-new',
+      },
+    ]);
+    expect(merged.history.map((entry) => entry.cause)).toEqual(['event']);
+    expect(merged.jane).toMatchObject({
+      status: 'recycled',
+      recycledAt: merged.mergedAt,
+      mergedInto: 'jane-new',
+    });
   });
 
   it('lets the sweep finish a merge a request left', async () => {
