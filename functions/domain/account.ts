@@ -144,6 +144,18 @@ export function boundedAccountId(kind: string, name: string): string {
 }
 
 /**
+ * Returns an account id as log lines carry it. A `domain:` id is the
+ * email domain of its leads, which for a sole trader or a family domain
+ * names a person, so it is logged as `domain sha256:<hex>`, the SHA-256
+ * of the whole id. Group and company ids are logged as they are.
+ */
+export function accountIdForLog(accountId: string): string {
+  return accountId.startsWith('domain:')
+    ? `domain sha256:${sha256Hex(accountId)}`
+    : accountId;
+}
+
+/**
  * Returns the id an account is stored under for an id as a caller may
  * spell it. The name of a `domain:` or `company:` id is normalized as
  * accountOf normalizes it at ingest: a domain is trimmed, in Unicode NFC,

@@ -1,3 +1,4 @@
+import { accountIdForLog } from '../domain/account.js';
 import type { ScoringDependencies } from './dependencies.js';
 
 /** Reads and writes of one domain link before another writer wins. */
@@ -48,7 +49,7 @@ export async function settleDomainLink(
     );
     if (replaced) {
       deps.log.info('account link settled', {
-        accountId: domainAccountId,
+        accountId: accountIdForLog(domainAccountId),
         linkedTo: linker,
         groupsRemoved: stale.length,
       });

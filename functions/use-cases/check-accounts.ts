@@ -2,6 +2,7 @@ import {
   type AccountMember,
   type AccountState,
   type AccountTransition,
+  accountIdForLog,
   accountReviewAt,
   accountsToCheck,
   evaluateAccount,
@@ -232,7 +233,7 @@ async function settleAccount(
   });
   if (transition !== undefined) {
     deps.log.info('account status changed', {
-      accountId,
+      accountId: accountIdForLog(accountId),
       status: state.status,
       episode: transition.episode,
       change: transition.kind,

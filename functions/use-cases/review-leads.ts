@@ -1,3 +1,4 @@
+import { accountIdForLog } from '../domain/account.js';
 import type { LeadState } from '../domain/lead.js';
 import { DETAIL_TYPES, type OutgoingEvent } from '../domain/outgoing-events.js';
 import type { LeadChange } from '../ports/lead-repository.js';
@@ -228,7 +229,10 @@ async function checkAccountsLogged(
     return await checkAccounts(deps, accountIds, now);
   } catch (error) {
     counts.incomplete = true;
-    deps.log.error('sweep account check failed', { error, accountIds });
+    deps.log.error('sweep account check failed', {
+      error,
+      accountIds: accountIds.map(accountIdForLog),
+    });
     return [];
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../functions/domain/canonical-json.js';
 import { ConcurrencyError } from '../../functions/domain/errors.js';
 import type { AccountQualifiedDetail } from '../../functions/domain/outgoing-events.js';
 import { DAY_MS } from '../../functions/domain/time.js';
@@ -84,6 +85,24 @@ describe('accounts', () => {
       'carl@acme.example',
       'dora@acme.example',
     ]);
+  });
+
+  it('logs a domain account id as its hash', async () => {
+    const { log, ingest } = await setup();
+
+    await ingest(
+      engagedMember('ann@acme.example', 'Chief Procurement Officer'),
+    );
+    await ingest(engagedMember('carl@acme.example', 'CFO'));
+
+    const changed = log.entries.filter(
+      (entry) => entry.message === 'account status changed',
+    );
+    expect(changed).toHaveLength(1);
+    expect(changed[0]?.fields?.accountId).toBe(
+      `domain sha256:${sha256Hex('domain:acme.example')}`,
+    );
+    expect(JSON.stringify(changed)).not.toContain('acme.example');
   });
 
   it('checks the account again on a retried request', async () => {
