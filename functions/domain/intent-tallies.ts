@@ -24,6 +24,39 @@ export function copyTallies(intent: IntentTallies): IntentTallies {
   return { ruleIds: intent.ruleIds.slice(), tallies: intent.tallies.slice() };
 }
 
+/**
+ * Returns a copy with the tally of a rule stored, replacing the one it
+ * had. Each array is allocated once at its final length, where copying
+ * and then inserting grew both copies again.
+ */
+export function copyWithTally(
+  intent: IntentTallies,
+  ruleId: string,
+  tally: IntentTally,
+): IntentTallies {
+  const { ruleIds, tallies } = intent;
+  let index = 0;
+  while (index < ruleIds.length && (ruleIds[index] as string) < ruleId) {
+    index += 1;
+  }
+  const replaces = ruleIds[index] === ruleId;
+  const length = replaces ? ruleIds.length : ruleIds.length + 1;
+  const copiedIds = new Array<string>(length);
+  const copiedTallies = new Array<IntentTally>(length);
+  for (let before = 0; before < index; before += 1) {
+    copiedIds[before] = ruleIds[before] as string;
+    copiedTallies[before] = tallies[before] as IntentTally;
+  }
+  copiedIds[index] = ruleId;
+  copiedTallies[index] = tally;
+  const shift = replaces ? 0 : 1;
+  for (let after = index + 1; after < length; after += 1) {
+    copiedIds[after] = ruleIds[after - shift] as string;
+    copiedTallies[after] = tallies[after - shift] as IntentTally;
+  }
+  return { ruleIds: copiedIds, tallies: copiedTallies };
+}
+
 /** Returns the tally of a rule, or undefined when it has none. */
 export function tallyOf(
   intent: IntentTallies,

@@ -1,4 +1,9 @@
-import { copyTallies, deleteTally, setTally } from './intent-tallies.js';
+import {
+  copyTallies,
+  copyWithTally,
+  deleteTally,
+  setTally,
+} from './intent-tallies.js';
 import { copyTally, emptyTally, type IntentTally } from './intent-tally.js';
 import type { LeadState, TraitEntry } from './lead.js';
 import type {
@@ -146,7 +151,13 @@ export function writableTally(
 /** Stores a new tally with no events under a rule and returns it. */
 export function addTally(state: LeadState, ruleId: string): IntentTally {
   const tally = emptyTally();
-  setTally(writableIntent(state), ruleId, tally);
+  const copy = open;
+  if (copy?.state === state && !copy.intent) {
+    state.intent = copyWithTally(state.intent, ruleId, tally);
+    copy.intent = true;
+  } else {
+    setTally(state.intent, ruleId, tally);
+  }
   return tally;
 }
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   copyTallies,
+  copyWithTally,
   deleteTally,
   emptyTallies,
   setTally,
@@ -56,5 +57,36 @@ describe('IntentTallies', () => {
     expect(intent.ruleIds).toEqual(['blog']);
     expect(tallyOf(intent, 'blog')).toBe(blog);
     expect(copy.ruleIds).toEqual(['demo']);
+  });
+
+  it('copies with a tally as setTally stores it', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.constantFrom(...RULE_IDS)),
+        fc.constantFrom(...RULE_IDS),
+        (present, ruleId) => {
+          const intent = emptyTallies();
+          for (const id of present) setTally(intent, id, emptyTally());
+          const ruleIdsBefore = intent.ruleIds.slice();
+          const talliesBefore = intent.tallies.slice();
+          const tally = emptyTally();
+
+          const copy = copyWithTally(intent, ruleId, tally);
+          const expected = copyTallies(intent);
+          setTally(expected, ruleId, tally);
+
+          expect(copy.ruleIds).toEqual(expected.ruleIds);
+          expect(copy.tallies).toHaveLength(expected.tallies.length);
+          copy.tallies.forEach((copied, index) => {
+            expect(copied).toBe(expected.tallies[index]);
+          });
+          expect(intent.ruleIds).toEqual(ruleIdsBefore);
+          intent.tallies.forEach((kept, index) => {
+            expect(kept).toBe(talliesBefore[index]);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
