@@ -71,13 +71,10 @@ export function timeTermsBelowLevel(
   level: number,
   count = points.length,
 ): number | undefined {
-  // Plain functions over a record, not a closure, because tsx keeps
-  // function names: each new closure cost a property definition.
-  const sum: DecayingSum = { base, points, retentions, count, level };
-  if (isBelowAfter(sum, 0)) {
-    return fromMs;
-  }
-  // One pass in term order gives the sums that filter and reduce gave.
+  // One pass in term order gives the sums that filter and reduce gave,
+  // and the sum at `fromMs`. That sum equals valueOfTerms at 0 ms,
+  // because every factor there is exactly 1.
+  let valueAtStart = base;
   let steady = base;
   let decayingPoints = 0;
   let decayingTerms = 0;
@@ -86,6 +83,7 @@ export function timeTermsBelowLevel(
   for (let index = 0; index < count; index += 1) {
     const termPoints = points[index] as number;
     const termRetention = retentions[index] as number;
+    valueAtStart += termPoints;
     if (termRetention >= 1) {
       steady += termPoints;
       continue;
@@ -95,10 +93,16 @@ export function timeTermsBelowLevel(
     decayingTerms += 1;
     decayingPoints += termPoints;
   }
+  if (isBelowInCents(valueAtStart, level)) {
+    return fromMs;
+  }
   // The decaying terms only approach zero, so the sum stays above steady.
   if (decayingTerms === 0 || !isBelowInCents(steady, level)) {
     return undefined;
   }
+  // Plain functions over a record, not a closure, because tsx keeps
+  // function names: each new closure cost a property definition.
+  const sum: DecayingSum = { base, points, retentions, count, level };
   if (!oneRate) {
     return fromMs + bisectElapsed(sum);
   }
