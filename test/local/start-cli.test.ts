@@ -455,6 +455,51 @@ describe('npm start', () => {
     expect(readFileSync(lockFile, 'utf8')).toBe(`${process.pid}\n`);
   });
 
+  it.runIf(process.platform === 'linux')(
+    'keeps --data-dir locked after SIGKILL',
+    async () => {
+      const directory = mkdtempSync(join(tmpdir(), 'mql-data-'));
+      const first = startCli({ PORT: '0', MQL_SWEEP_INTERVAL_SECONDS: '0' }, [
+        '--data-dir',
+        directory,
+      ]);
+      const firstErr = collect(first.stderr);
+      await waitFor(() => firstErr.text.includes('ready:'), 60_000, 'ready');
+      const services = childrenOf(first.pid ?? 0);
+      let second: ChildProcess | undefined;
+      try {
+        // SIGKILL leaves DynamoDB Local running on the directory.
+        first.kill('SIGKILL');
+        await exited(first);
+        const dynamoDbLocal = services.find((pid) =>
+          readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(directory),
+        );
+        expect(dynamoDbLocal).toBeDefined();
+
+        second = startCli({ PORT: '0' }, ['--data-dir', directory]);
+        const secondErr = collect(second.stderr);
+        const secondExit = exited(second);
+        await waitFor(
+          () =>
+            second?.exitCode !== null ||
+            secondErr.text.includes('starting DynamoDB Local'),
+          30_000,
+          'the second start to exit or start its services',
+        );
+
+        expect(secondErr.text).not.toContain('starting DynamoDB Local');
+        expect(await secondExit).toBe(1);
+        expect(secondErr.text).toContain(
+          `--data-dir ${directory} is in use by DynamoDB Local (process ${dynamoDbLocal}),`,
+        );
+      } finally {
+        if (second?.exitCode === null) second.kill('SIGTERM');
+        for (const pid of services.filter(isRunning)) process.kill(pid);
+      }
+    },
+    120_000,
+  );
+
   it('names a missing MQL_MODEL_FILE and exits with 1', async () => {
     const child = startCli({ MQL_MODEL_FILE: '/nonexistent/model.json' });
     const stderr = collect(child.stderr);
