@@ -10,6 +10,33 @@ export const TRACKING_RESPONSES = ['scores', 'counts'] as const;
 export type TrackingResponse = (typeof TRACKING_RESPONSES)[number];
 
 /**
+ * Returns the schema of an environment variable that contains a whole
+ * number in decimal digits, from `minimum` to `maximum`. An empty value,
+ * a sign, a fraction and forms such as `0x10` or `1e3`, which Number()
+ * would read, are invalid.
+ */
+export function decimalIntegerVariable(
+  minimum: number,
+  maximum = Number.MAX_SAFE_INTEGER,
+) {
+  const range =
+    maximum === Number.MAX_SAFE_INTEGER
+      ? `of at least ${minimum}`
+      : `from ${minimum} to ${maximum}`;
+  return z.pipe(
+    z.pipe(
+      z.string().check(
+        z.regex(/^[0-9]+$/, {
+          error: `must be a whole number ${range} in decimal digits`,
+        }),
+      ),
+      z.transform(Number),
+    ),
+    z.number().check(z.int(), z.minimum(minimum), z.maximum(maximum)),
+  );
+}
+
+/**
  * Environment of the Lambda functions and the local runtime. The CDK stack
  * sets these; the local runtime sets them for its own endpoints.
  */
@@ -17,14 +44,8 @@ const environmentSchema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1)),
   EVENT_BUS_NAME: z.string().check(z.minLength(1)),
   EVENT_SOURCE: z._default(z.string().check(z.minLength(1)), 'mql-engine'),
-  REVIEW_SHARDS: z._default(
-    z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)),
-    16,
-  ),
-  EVENT_RETENTION_DAYS: z._default(
-    z.coerce.number().check(z.int(), z.minimum(1)),
-    400,
-  ),
+  REVIEW_SHARDS: z._default(decimalIntegerVariable(1, 1000), 16),
+  EVENT_RETENTION_DAYS: z._default(decimalIntegerVariable(1), 400),
   /** Path of a model JSON file; the bundled default model otherwise. */
   MQL_MODEL_FILE: z.optional(z.string().check(z.minLength(1))),
   /** Whether lead event details carry the lead's email (CRM sync). */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { parseEnvironment } from './config.js';
+import { decimalIntegerVariable, parseEnvironment } from './config.js';
 import { addWriteKeyIssue } from './write-keys.js';
 
 /** Environment of the write key check of the tracking routes. */
@@ -7,10 +7,7 @@ const writeKeyEnvironmentSchema = z.object({
   /** Secrets Manager secret with the digests of accepted write keys. */
   WRITE_KEY_SECRET_NAME: z.optional(z.string().check(z.minLength(1))),
   /** Seconds a fetched write key secret is used before it is read again. */
-  WRITE_KEY_CACHE_SECONDS: z._default(
-    z.coerce.number().check(z.int(), z.minimum(0)),
-    300,
-  ),
+  WRITE_KEY_CACHE_SECONDS: z._default(decimalIntegerVariable(0), 300),
   /** A plain write key, for the local runtime only. */
   MQL_WRITE_KEY: z.optional(
     z.string().check(z.minLength(1), z.superRefine(addWriteKeyIssue)),
