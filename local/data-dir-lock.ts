@@ -22,6 +22,11 @@ export const LOCK_FILE_NAME = 'mql-engine.lock';
  * process owns it. A lock file whose processes have all ended is
  * replaced. After a SIGKILL of `npm start`, its DynamoDB Local keeps
  * running on the directory, so the lock stays until that ends too.
+ *
+ * NOTE: replacing an ended lock is not atomic. Starts that race within
+ * milliseconds can both win, because one can delete the lock that
+ * another has just created, while that file is still empty or after
+ * both found the same stale lock.
  */
 export function lockDataDir(dir: string): string | undefined {
   const path = join(dir, LOCK_FILE_NAME);
