@@ -40,7 +40,7 @@ function codePointLength(value: string): number {
   return [...value].length;
 }
 
-/** The OAuth client ID of a connection, sent with the client secret. */
+/** Schema of a connection's OAuth client ID, sent with the client secret. */
 export const oauthClientIdSchema = z.string().superRefine((value, context) => {
   const length = codePointLength(value);
   if (length === 0 || length > MAX_CONNECTION_PARAMETER_LENGTH) {
