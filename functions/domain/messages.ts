@@ -2,7 +2,11 @@ import * as z from 'zod/mini';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { idTextIssues, leadIdTextIssues, MAX_ID_BYTES } from './id-text.js';
 import { isEmailAddress, normalizeEmail } from './identity.js';
-import { wellFormedJson, wellFormedText } from './well-formed.js';
+import {
+  nonFiniteNumberPath,
+  wellFormedJson,
+  wellFormedText,
+} from './well-formed.js';
 // Installs the plain wording of zod issues ("must be a string", "is
 // required") that the rejections of these schemas use.
 import './issues.js';
@@ -192,10 +196,23 @@ function invalidUtcOffset(text: string): string | undefined {
 
 /**
  * A JSON object of free content (traits, properties, context), with lone
- * surrogates in its strings and keys replaced, so it can be stored.
+ * surrogates in its strings and keys replaced, so it can be stored. A
+ * number beyond the range of a double is rejected, because it could not
+ * be stored as it was scored.
  */
 const jsonObject = z.pipe(
-  z.record(z.string(), z.unknown()),
+  z.record(z.string(), z.unknown()).check(
+    z.superRefine((value, context) => {
+      const path = nonFiniteNumberPath(value);
+      if (path === undefined) return;
+      context.addIssue({
+        code: 'custom',
+        path,
+        message:
+          'is a number too large to store (beyond about ±1.8e308); send a smaller number, or the value as a string',
+      });
+    }),
+  ),
   z.transform((value: Record<string, unknown>) => wellFormedJson(value)),
 );
 
@@ -369,11 +386,20 @@ export interface TrackingEvent {
 export const CLOCK_SKEW_TOLERANCE_MS = 60_000;
 
 /**
+ * Earliest event time: the start of year 0000, the first a timestamp can
+ * state. A `sentAt` far ahead of the receive time shifts the stated time
+ * back by the same amount, and a time before this one has no four-digit
+ * year, so it would not read back as an ISO 8601 date-time.
+ */
+export const EARLIEST_EVENT_TIME = Date.parse('0000-01-01T00:00:00Z');
+
+/**
  * Resolves when an event happened. The time is `timestamp`, else
  * `originalTimestamp`, else the receive time. When `sentAt` shows that the
  * client's clock is off by more than the tolerance, the offset is applied.
  * A time still after the receive time, by any amount, becomes the receive
- * time, so no event can postpone its own decay.
+ * time, so no event can postpone its own decay; a time before
+ * EARLIEST_EVENT_TIME becomes that time.
  */
 export function resolveEventTime(
   message: Pick<SegmentMessage, 'timestamp' | 'originalTimestamp' | 'sentAt'>,
@@ -392,7 +418,7 @@ export function resolveEventTime(
       occurredAt += clockOffset;
     }
   }
-  return Math.min(occurredAt, receivedAt);
+  return Math.max(EARLIEST_EVENT_TIME, Math.min(occurredAt, receivedAt));
 }
 
 /**

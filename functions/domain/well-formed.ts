@@ -89,3 +89,31 @@ function repair(root: unknown): unknown {
   }
   return box.value;
 }
+
+/**
+ * Returns the path of the first number in a JSON value that is not
+ * finite, or undefined when there is none. JSON.parse reads a number
+ * beyond the range of a double, such as `1e400`, as Infinity, which
+ * JSON.stringify then writes as null, so the stored event would differ
+ * from the one scored. The walk uses no recursion.
+ */
+export function nonFiniteNumberPath(
+  root: unknown,
+): Array<string | number> | undefined {
+  const pending: Array<[unknown, Array<string | number>]> = [[root, []]];
+  while (pending.length > 0) {
+    const [value, path] = pending.pop() as [unknown, Array<string | number>];
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return path;
+    } else if (Array.isArray(value)) {
+      value.forEach((child, index) => {
+        pending.push([child, [...path, index]]);
+      });
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, child] of Object.entries(value)) {
+        pending.push([child, [...path, key]]);
+      }
+    }
+  }
+  return undefined;
+}

@@ -249,7 +249,11 @@ function parseMessage(message: unknown): ParsedMessage {
       ],
     };
   }
-  const bytes = Buffer.byteLength(JSON.stringify(message) ?? '', 'utf8');
+  // An array fails the schema's first check, and is not measured, because
+  // JSON.stringify recurses into arrays nested deeper than the stack holds.
+  const bytes = Array.isArray(message)
+    ? 0
+    : Buffer.byteLength(JSON.stringify(message) ?? '', 'utf8');
   if (bytes > MAX_MESSAGE_BYTES) {
     return {
       success: false,
@@ -274,7 +278,15 @@ function parseMessage(message: unknown): ParsedMessage {
  * what such a message would overflow.
  */
 function fieldNestedTooDeep(message: unknown): string | undefined {
-  if (message === null || typeof message !== 'object') return undefined;
+  // A message that is not an object fails the schema, which says so,
+  // and an array has no fields to name.
+  if (
+    message === null ||
+    typeof message !== 'object' ||
+    Array.isArray(message)
+  ) {
+    return undefined;
+  }
   for (const [field, value] of Object.entries(message)) {
     const pending: Array<{ value: unknown; depth: number }> = [
       { value, depth: 1 },

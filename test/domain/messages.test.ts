@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   CLOCK_SKEW_TOLERANCE_MS,
+  EARLIEST_EVENT_TIME,
   flattenTraits,
   parseIsoDateTime,
   resolveEventTime,
+  type SegmentMessage,
   segmentMessageSchema,
   toTrackingEvent,
 } from '../../functions/domain/messages.js';
@@ -39,6 +41,61 @@ describe('segmentMessageSchema', () => {
     expect(parsed.success).toBe(false);
     const paths = parsed.error?.issues.map((issue) => issue.path.join('.'));
     expect(paths).toContain(field);
+  });
+});
+
+describe('segmentMessageSchema free content', () => {
+  it.each([
+    {
+      json: '{"type":"track","userId":"u","event":"x","properties":{"n":1e400}}',
+      path: 'properties.n',
+    },
+    {
+      json: '{"type":"page","userId":"u","properties":{"a":{"b":[1,-1e999]}}}',
+      path: 'properties.a.b.1',
+    },
+    {
+      json: '{"type":"identify","userId":"u","traits":{"spend":1e309}}',
+      path: 'traits.spend',
+    },
+    {
+      json: '{"type":"track","userId":"u","event":"x","context":{"page":{"w":1e400}}}',
+      path: 'context.page.w',
+    },
+  ])(
+    'rejects a number JSON.parse reads as infinite at $path',
+    ({ json, path }) => {
+      const parsed = segmentMessageSchema.safeParse(JSON.parse(json));
+
+      expect(parsed.success).toBe(false);
+      const issue = parsed.error?.issues[0];
+      expect(issue?.path.join('.')).toBe(path);
+      expect(issue?.message).toContain('send a smaller number');
+    },
+  );
+
+  it('keeps the largest finite numbers', () => {
+    const parsed = segmentMessageSchema.safeParse(
+      JSON.parse(
+        '{"type":"track","userId":"u","event":"x","properties":{"n":1.7e308,"m":-5e-324}}',
+      ),
+    );
+
+    expect(parsed.data).toMatchObject({
+      properties: { n: 1.7e308, m: -5e-324 },
+    });
+  });
+
+  it('drops a __proto__ key without changing the object it is in', () => {
+    const parsed = segmentMessageSchema.safeParse(
+      JSON.parse(
+        '{"type":"page","userId":"u","properties":{"__proto__":{"path":"/pricing"},"title":"Blog"}}',
+      ),
+    );
+    const event = toTrackingEvent(parsed.data as SegmentMessage, receivedAt);
+
+    expect(event.properties).toEqual({ title: 'Blog' });
+    expect(event.path).toBeUndefined();
   });
 });
 
@@ -512,6 +569,19 @@ describe('resolveEventTime', () => {
     );
 
     expect(time).toBe(Date.parse('2026-06-01T11:00:00Z'));
+  });
+
+  it('stops a correction by a far-future sentAt at year 0000', () => {
+    const time = resolveEventTime(
+      {
+        timestamp: '2026-06-01T11:00:00Z',
+        sentAt: '9999-01-01T00:00:00Z',
+      },
+      receivedAt,
+    );
+
+    expect(time).toBe(EARLIEST_EVENT_TIME);
+    expect(new Date(time).toISOString()).toBe('0000-01-01T00:00:00.000Z');
   });
 });
 

@@ -262,6 +262,50 @@ describe('ingest handler', () => {
     expect(await backend.storedEvents(userId)).toHaveLength(2);
   });
 
+  it('rejects a message that is a deeply nested array as not an object', async () => {
+    const userId = 'nested-array';
+    const [identify] = qualifyingBatch(userId);
+    const levels = 100_000;
+    const deep = `${'['.repeat(levels)}${']'.repeat(levels)}`;
+
+    const { status, body } = await send(eventV2, {
+      path: '/v1/batch',
+      headers: { Authorization: basicAuth(WRITE_KEY) },
+      body: `{"batch":[${deep},${JSON.stringify(identify)}]}`,
+    });
+
+    expect(status).toBe(200);
+    const result = body as IngestResult;
+    expect(result.results[0]).toMatchObject({
+      status: 'rejected',
+      errors: [{ field: '(root)', message: 'must be an object, not an array' }],
+    });
+    expect(result.results[1]?.status).toBe('scored');
+  });
+
+  it('rejects a property number too large to store, naming it', async () => {
+    const userId = 'infinite-property';
+    const [identify, page] = qualifyingBatch(userId);
+    const huge = JSON.stringify(page).replace(
+      /}$/,
+      ',"properties":{"n":1e400}}',
+    );
+
+    const { status, body } = await send(eventV2, {
+      path: '/v1/batch',
+      headers: { Authorization: basicAuth(WRITE_KEY) },
+      body: `{"batch":[${JSON.stringify(identify)},${huge}]}`,
+    });
+
+    expect(status).toBe(200);
+    const result = body as IngestResult;
+    const [issue] =
+      result.results[1]?.status === 'rejected' ? result.results[1].errors : [];
+    expect(issue?.field).toBe('properties.n');
+    expect(issue?.message).toContain('too large to store');
+    expect(await backend.storedEvents(userId)).toHaveLength(1);
+  });
+
   it('takes nesting up to the limit and rejects one more', async () => {
     const userId = 'nesting-limit';
     const at = {
