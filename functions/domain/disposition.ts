@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { ConflictError } from './errors.js';
 import { roundCents } from './explanation.js';
+import type { ReviewedLead } from './history.js';
 import {
   type DispositionKind,
   type DispositionRecord,
@@ -51,6 +52,8 @@ export interface OutcomeRecord {
 /** Effect of a disposition on a lead. */
 export interface DispositionPlan {
   evaluation: Evaluation;
+  /** The lead after the reviews due before the disposition, if any. */
+  reviewed: ReviewedLead | undefined;
   record: DispositionRecord;
   previous: DispositionRecord | undefined;
   outcome: OutcomeRecord;
@@ -179,6 +182,11 @@ export function planDisposition(
   // so a lead that qualified again at the end of its cooldown takes the
   // disposition in its new episode, as GET /leads shows it.
   const caughtUp = catchUpReviews(stored, model, now);
+  // A copy, taken before the evaluation and the disposition change it.
+  const reviewed =
+    caughtUp.score === undefined
+      ? undefined
+      : { state: { ...caughtUp.state }, score: caughtUp.score };
   const current = evaluateLead(caughtUp.state, model, now);
   const state = current.state;
   const { kind } = request;
@@ -221,6 +229,7 @@ export function planDisposition(
   evaluation.state.disposition = record;
   return {
     evaluation,
+    reviewed,
     record,
     previous,
     outcome: outcomeOf(state, record, model),

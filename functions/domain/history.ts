@@ -80,3 +80,81 @@ export function historyEntry(
     events,
   };
 }
+
+/** A lead after the reviews that were due before a write, and its score. */
+export interface ReviewedLead {
+  state: LeadState;
+  score: LeadScore;
+}
+
+/** History entries of one write, and the version its state takes. */
+export interface WriteHistory {
+  version: number;
+  /** Entry of the reviews due before the write, when they changed. */
+  reviews?: HistoryEntry;
+  /** Entry of the write's own change, after those reviews. */
+  change?: HistoryEntry;
+}
+
+/**
+ * Returns the history of a write that first ran the lead's due reviews,
+ * as ingest and dispositions do. The reviews get their own entry, as the
+ * sweep would have written it at the last of them (cause `sweep`). The
+ * write's own entry starts from the reviewed score. Each entry takes its
+ * own version, so a lead recycled by decay and qualified again by the
+ * next event shows both steps. The state takes the last version used,
+ * one above the stored one when no review changed anything.
+ */
+export function writeHistory(
+  stored: LeadState | undefined,
+  reviewed: ReviewedLead | undefined,
+  next: LeadState,
+  score: LeadScore,
+  model: ScoringModel,
+  cause: ScoreChangeCause,
+  events: number,
+): WriteHistory {
+  const base = stored?.version ?? 0;
+  const reviews =
+    reviewed === undefined || cause === 'sweep'
+      ? undefined
+      : historyEntry(
+          stored,
+          { ...reviewed.state, version: base + 1 },
+          reviewed.score,
+          model,
+          'sweep',
+          0,
+        );
+  const version = reviews === undefined ? base + 1 : base + 2;
+  const change = historyEntry(
+    reviews === undefined ? stored : reviewed?.state,
+    { ...next, version },
+    score,
+    model,
+    cause,
+    events,
+  );
+  return {
+    version,
+    ...(reviews === undefined ? {} : { reviews }),
+    ...(change === undefined ? {} : { change }),
+  };
+}
+
+/**
+ * Returns the entries of a write's history as the `reviewHistory` and
+ * `history` fields of the change that stores it, leaving out those that
+ * are absent.
+ */
+export function historyFields(history: WriteHistory): {
+  reviewHistory?: HistoryEntry;
+  history?: HistoryEntry;
+} {
+  return {
+    ...(history.reviews === undefined
+      ? {}
+      : { reviewHistory: history.reviews }),
+    ...(history.change === undefined ? {} : { history: history.change }),
+  };
+}

@@ -57,6 +57,11 @@ export interface LeadChange {
   /** The score change to keep in the lead's history. */
   history?: HistoryEntry;
   /**
+   * The change of the reviews that were due before this one, kept as
+   * its own history entry under an earlier version.
+   */
+  reviewHistory?: HistoryEntry;
+  /**
    * The tombstone whose events this change stores on the lead it was
    * merged into. The write fails as a version conflict when the tombstone
    * no longer points at the lead, as after an erasure of that lead.

@@ -1,6 +1,11 @@
 import { newOutcomeSalt } from '../domain/disposition.js';
 import { ConcurrencyError } from '../domain/errors.js';
-import { type HistoryEntry, historyEntry } from '../domain/history.js';
+import {
+  type HistoryEntry,
+  historyEntry,
+  historyFields,
+  writeHistory,
+} from '../domain/history.js';
 import { type IdentityLink, isAnonymousLeadId } from '../domain/identity.js';
 import {
   incarnationOf,
@@ -403,7 +408,7 @@ async function writeMovedPage(
     newLead(to, model, firstSeenAt, now, newOutcomeSalt(), newIncarnationId());
   // The moved events count with their own times, so reviews of the
   // target due before the first of them run first, as ingest runs them.
-  const { outcomes, evaluation, transitions } = applyNewEvents(
+  const { outcomes, evaluation, transitions, reviewed } = applyNewEvents(
     before,
     tracking,
     model,
@@ -427,20 +432,21 @@ async function writeMovedPage(
     deps,
     now,
   );
-  const state = { ...evaluation.state, version: before.version + 1 };
-  const history = historyEntry(
+  const history = writeHistory(
     stored,
-    state,
+    reviewed,
+    evaluation.state,
     evaluation.score,
     model,
     'event',
     events.length,
   );
+  const state = { ...evaluation.state, version: history.version };
   const change: LeadChange = {
     sourceId: 'identity',
     expectedVersion: before.version,
     state,
-    ...(history === undefined ? {} : { history }),
+    ...historyFields(history),
     ...(membership.change === undefined
       ? {}
       : { membership: membership.change }),

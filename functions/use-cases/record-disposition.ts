@@ -5,7 +5,7 @@ import {
   repeatsDisposition,
 } from '../domain/disposition.js';
 import { ConcurrencyError, NotFoundError } from '../domain/errors.js';
-import { historyEntry } from '../domain/history.js';
+import { historyFields, writeHistory } from '../domain/history.js';
 import { displayText } from '../domain/id-text.js';
 import { requestedLeadId } from '../domain/identity.js';
 import { incarnationOf, type LeadState } from '../domain/lead.js';
@@ -82,15 +82,16 @@ export async function recordDisposition(
       deps,
       now,
     );
-    const state = { ...evaluation.state, version: stored.version + 1 };
-    const history = historyEntry(
+    const history = writeHistory(
       stored,
-      state,
+      plan.reviewed,
+      evaluation.state,
       evaluation.score,
       deps.model,
       'disposition',
       0,
     );
+    const state = { ...evaluation.state, version: history.version };
     try {
       await deps.repository.saveLeadChange({
         sourceId: 'sales',
@@ -99,7 +100,7 @@ export async function recordDisposition(
         events: [],
         outgoing,
         outcome: plan.outcome,
-        ...(history === undefined ? {} : { history }),
+        ...historyFields(history),
         ...(membership.change === undefined
           ? {}
           : { membership: membership.change }),

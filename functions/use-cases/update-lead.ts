@@ -1,6 +1,10 @@
 import { newOutcomeSalt } from '../domain/disposition.js';
 import { ConcurrencyError } from '../domain/errors.js';
-import { historyEntry } from '../domain/history.js';
+import {
+  historyFields,
+  type ReviewedLead,
+  writeHistory,
+} from '../domain/history.js';
 import {
   applyEvents,
   type EventOutcome,
@@ -32,8 +36,13 @@ import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { eventPersonalData } from './event-personal-data.js';
 
-/** Maximum events per transaction: DynamoDB allows 100 items, 2 per event. */
-export const MAX_EVENTS_PER_WRITE = 45;
+/**
+ * Maximum events per transaction. DynamoDB allows 100 items, and each
+ * event takes 2; the other 20 hold the lead state, two history entries,
+ * up to four membership and account link items, the tombstone check and
+ * the outgoing events of the reviews and qualification the write runs.
+ */
+export const MAX_EVENTS_PER_WRITE = 40;
 
 /** Attempts before a lead update under contention gives up. */
 const MAX_ATTEMPTS = 30;
@@ -302,7 +311,7 @@ function planWrite(
       newOutcomeSalt(),
       newIncarnationId(),
     );
-  const { outcomes, evaluation, transitions } = applyNewEvents(
+  const { outcomes, evaluation, transitions, reviewed } = applyNewEvents(
     before,
     events,
     model,
@@ -336,15 +345,16 @@ function planWrite(
   let change: LeadChange | undefined;
   if (!unchanged) {
     const outcomesById = new Map(outcomes.map((o) => [o.messageId, o]));
-    const state = { ...evaluation.state, version: before.version + 1 };
-    const history = historyEntry(
+    const history = writeHistory(
       stored,
-      state,
+      reviewed,
+      evaluation.state,
       evaluation.score,
       model,
       events.length > 0 ? 'event' : 'sweep',
       events.length,
     );
+    const state = { ...evaluation.state, version: history.version };
     change = {
       sourceId,
       expectedVersion: before.version,
@@ -359,7 +369,7 @@ function planWrite(
       ...(membership.change === undefined
         ? {}
         : { membership: membership.change }),
-      ...(history === undefined ? {} : { history }),
+      ...historyFields(history),
       ...(followed === undefined ? {} : { followedTombstone: followed }),
     };
     written = state;
@@ -398,13 +408,19 @@ export function applyNewEvents(
   outcomes: EventOutcome[];
   evaluation: Evaluation;
   transitions: Transition[];
+  reviewed: ReviewedLead | undefined;
 } {
   const firstEventAt = Math.min(now, ...events.map((e) => e.occurredAt));
   const caughtUp = catchUpReviews(before, model, firstEventAt);
+  // A copy, taken before the events change the reviewed state.
+  const reviewed =
+    caughtUp.score === undefined
+      ? undefined
+      : { state: { ...caughtUp.state }, score: caughtUp.score };
   const applied = applyEvents(caughtUp.state, events, model);
   const evaluation = evaluateLead(applied.state, model, now);
   const transitions = [...caughtUp.transitions, ...evaluation.transitions];
-  return { outcomes: applied.outcomes, evaluation, transitions };
+  return { outcomes: applied.outcomes, evaluation, transitions, reviewed };
 }
 
 /** A lead update with the state it stored, or found unchanged. */

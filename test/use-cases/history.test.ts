@@ -56,6 +56,59 @@ describe('lead history', () => {
     expect(sweep?.modelVersion).toBe(deps.model.version);
   });
 
+  it('keeps reviews due before an event as their own entry', async () => {
+    const { deps, clock } = await realDependencies();
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    await ingest(qualifyingBatch('late-1'));
+    clock.advance(400 * DAY_MS);
+
+    await ingest([blogRead('late-1', 1)]);
+
+    const page = await getHistory(deps, 'late-1', { limit: 10 });
+    expect(page.entries.map((entry) => entry.cause)).toEqual([
+      'event',
+      'sweep',
+      'event',
+    ]);
+    const [read, sweep] = page.entries;
+    expect(sweep?.before?.status).toBe('mql');
+    expect(sweep?.after.status).toBe('recycled');
+    expect(read?.before).toEqual(sweep?.after);
+    expect(Date.parse(sweep?.at ?? '')).toBeLessThan(
+      Date.parse(read?.at ?? ''),
+    );
+  });
+
+  it('keeps reviews due before a disposition as their own entry', async () => {
+    const { deps, clock } = await realDependencies();
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('late-sale'),
+      receivedAt: clock.now,
+    });
+    clock.advance(400 * DAY_MS);
+
+    await recordDisposition(deps, 'late-sale', {
+      kind: 'converted',
+      convertedTo: 'sql',
+    });
+
+    const page = await getHistory(deps, 'late-sale', { limit: 10 });
+    expect(page.entries.map((entry) => entry.cause)).toEqual([
+      'disposition',
+      'sweep',
+      'event',
+    ]);
+    const [disposition, sweep] = page.entries;
+    expect(sweep?.after.status).toBe('recycled');
+    expect(disposition?.before).toEqual(sweep?.after);
+  });
+
   it('keeps a disposition entry only for a score or status change', async () => {
     const { deps, clock } = await realDependencies();
     for (const userId of ['accepted-1', 'rejected-1']) {

@@ -503,10 +503,17 @@ describe('identity links', () => {
       expect.stringMatching(/^Lead Qualified /),
       `Lead Recycled ${recycledAt}`,
     ]);
+    expect(late.history.map((entry) => entry.cause)).toEqual([
+      'event',
+      'sweep',
+      'event',
+    ]);
     expect(late.history.map((entry) => entry.after.status)).toEqual([
       'mql',
       'recycled',
+      'recycled',
     ]);
+    expect(onTime.history).toEqual(late.history);
     expect(onTime.crossing).toBe(late.crossing);
     expect(onTime.published).toEqual(late.published);
     expect(onTime.jane).toMatchObject({

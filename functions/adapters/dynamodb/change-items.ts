@@ -95,11 +95,12 @@ export function transactionItems(
     items.push(item);
     roles.push({ kind: 'membership' });
   }
-  if (change.history !== undefined) {
+  for (const entry of [change.reviewHistory, change.history]) {
+    if (entry === undefined) continue;
     items.push({
       Put: {
         TableName: settings.tableName,
-        Item: historyToItem(change.state.leadId, change.history),
+        Item: historyToItem(change.state.leadId, entry),
       },
     });
     roles.push({ kind: 'history' });
