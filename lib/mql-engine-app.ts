@@ -51,9 +51,9 @@ export function addStageStack(
 }
 
 /**
- * Adds an info annotation, which `cdk synth` prints, when
- * the stage has no file of its own, so a mistyped stage name such as
- * `prd` does not pass unnoticed with the dev defaults.
+ * Adds a warning, which `cdk synth` prints and `cdk synth --strict`
+ * fails on, when the stage has no file of its own, so a mistyped stage
+ * name such as `prd` does not pass unnoticed with the dev defaults.
  */
 function noteDefaultsOnly(
   stack: MqlEngineStack,
@@ -62,8 +62,9 @@ function noteDefaultsOnly(
 ): void {
   if (existsSync(join(configDir, `${stageName}.json`))) return;
   const defaults = Object.hasOwn(STAGE_DEFAULTS, stageName) ? stageName : 'dev';
-  Annotations.of(stack).addInfo(
-    `Stage ${stageName} has no ${join(configDir, `${stageName}.json`)}, so it uses the ${defaults} defaults.`,
+  Annotations.of(stack).addWarningV2(
+    'mql-engine:stage-without-file',
+    `Stage ${stageName} has no ${join(configDir, `${stageName}.json`)}, so it uses the ${defaults} defaults. Check the stage name, or add the file to configure the stage.`,
   );
 }
 

@@ -77,34 +77,34 @@ describe('synthArguments extra arguments', () => {
 });
 
 describe('stage without a file', () => {
-  /** Returns the info annotations of the stage's stack, unsynthesized. */
-  function infoOf(stage: string, configDir?: string): string[] {
+  /** Returns the warnings of the stage's stack, unsynthesized. */
+  function warningsOf(stage: string, configDir?: string): string[] {
     const app = createApp(stage, { bundle: false });
     const stack = addStageStack(
       app,
       configDir === undefined ? {} : { configDir },
     );
     return stack.node.metadata
-      .filter((entry) => entry.type === 'aws:cdk:info')
+      .filter((entry) => entry.type === 'aws:cdk:warning')
       .map((entry) => String(entry.data));
   }
 
-  it('notes that a mistyped stage uses the dev defaults', () => {
+  it('warns that a mistyped stage uses the dev defaults', () => {
     const configDir = mkdtempSync(join(tmpdir(), 'mql-engine-stages-'));
     try {
-      expect(infoOf('prd', configDir)).toEqual([
-        `Stage prd has no ${join(configDir, 'prd.json')}, so it uses the dev defaults.`,
+      expect(warningsOf('prd', configDir)).toEqual([
+        `Stage prd has no ${join(configDir, 'prd.json')}, so it uses the dev defaults. Check the stage name, or add the file to configure the stage. [ack: mql-engine:stage-without-file]`,
       ]);
-      expect(infoOf('staging', configDir)).toEqual([
-        `Stage staging has no ${join(configDir, 'staging.json')}, so it uses the staging defaults.`,
+      expect(warningsOf('staging', configDir)).toEqual([
+        `Stage staging has no ${join(configDir, 'staging.json')}, so it uses the staging defaults. Check the stage name, or add the file to configure the stage. [ack: mql-engine:stage-without-file]`,
       ]);
     } finally {
       rmSync(configDir, { recursive: true, force: true });
     }
   });
 
-  it('adds no note for a stage with its file', () => {
-    expect(infoOf('staging')).toEqual([]);
+  it('adds no warning for a stage with its file', () => {
+    expect(warningsOf('staging')).toEqual([]);
   });
 });
 
