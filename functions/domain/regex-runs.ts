@@ -3,21 +3,29 @@
  * match a common character, such as `.*.*.*x$`. A failing match tries
  * every split of the text among those parts, so k of them take time in
  * the order of n^k: `^.*.*.*.*.*.*.*.*x$` ran for over 7 minutes on 200
- * characters (Node.js 20, a loaded 2-core machine). Two in a row take n^2
- * steps in an anchored pattern, which traits of at most 1,000 characters
- * keep short, so a run counts from three parts that share a character.
+ * characters (Node.js 20, a loaded 2-core machine). A part with a count
+ * above MAX_SHORT_REPEAT_COUNT, such as `.{0,1000}`, counts as unbounded.
+ *
+ * A pattern without `^` is tried again from every start position, which
+ * adds one more factor of n. So two parts in a row take n^2 steps in an
+ * anchored pattern and n^3 in an unanchored one: `\w+\w+$` took 120 ms on
+ * 1,000 letters and 6.9 s on 4,000, and `^\w+\w+$` took 0.3 s on 32 KB
+ * (Node.js 20.20, a loaded 2-core machine). findOverlappingRun finds
+ * three parts anywhere, and findUnanchoredPair finds two parts where the
+ * engine retries from every start.
  *
  * A required part, one that cannot match the empty text, ends a run when
  * none of the run's parts can match any of its characters, as the `@` in
  * `[^@]+@[^@]+@[^@]+`. Assertions and optional parts do not end a run.
  *
+ * NOTE: one unbounded part without `^` still takes n^2 steps, and the
+ * checks accept it, because common patterns such as
+ * `(chief|vp).*procurement` have that form: `.*x` took 0.4 s on 32 KB of
+ * `a` (Node.js 20.20, a loaded 2-core machine).
+ *
  * NOTE: characters are compared on the Basic Multilingual Plane and a few
  * samples above it, so two classes that share only other supplementary
  * characters count as disjoint.
- *
- * NOTE: bounded parts such as `.{0,1000}` do not count, although three of
- * them backtrack as long, and two parts without `^` take n^3 steps,
- * because the engine retries the match from each position.
  */
 
 import { type Atom, isLookaround, parsePattern } from './regex-safety.js';
@@ -26,14 +34,48 @@ import { type Atom, isLookaround, parsePattern } from './regex-safety.js';
 export const MAX_OVERLAPPING_UNBOUNDED_PARTS = 2;
 
 /**
+ * Maximum count of a bounded part that the run checks treat as short.
+ * An unanchored `.{0,20}.{0,20}x` took 80 ms on 32 KB of `a` and
+ * `.{0,50}.{0,50}x` took 190 ms (Node.js 20.20, a loaded 2-core machine).
+ */
+export const MAX_SHORT_REPEAT_COUNT = 16;
+
+/**
  * Returns the part of `pattern` from the first to the last of three
  * unbounded parts in a row that can match a common character, or
  * undefined when there is none. The pattern must be valid with the `u`
  * flag.
  */
 export function findOverlappingRun(pattern: string): string | undefined {
-  const run = findInAlternatives(parsePattern(pattern));
+  const run = findInAlternatives(
+    parsePattern(pattern),
+    MAX_OVERLAPPING_UNBOUNDED_PARTS,
+  );
   return run === undefined ? undefined : pattern.slice(run.start, run.end);
+}
+
+/**
+ * Returns the part of `pattern` from the first to the last of two
+ * unbounded parts in a row that can match a common character, in an
+ * alternative that the engine retries from every start position, or
+ * undefined when there is none. The pattern must be valid with the `u`
+ * flag.
+ *
+ * An alternative is retried from one position only when it starts with
+ * `^`, or with a single character that no later part can match, as the
+ * `@` in `@[^@]+\.[^@]+$`: each try then stops at the next `@`. Parts
+ * after the last one that can fail, such as the final `.*` of `.*=.*`,
+ * never backtrack and do not count.
+ */
+export function findUnanchoredPair(pattern: string): string | undefined {
+  for (const alternative of parsePattern(pattern)) {
+    const sequence = inlineGroups(alternative);
+    if (isAnchored(sequence)) continue;
+    const run =
+      findInSequence(backtrackedPart(sequence), 1) ?? findInAtoms(sequence, 1);
+    if (run !== undefined) return pattern.slice(run.start, run.end);
+  }
+  return undefined;
 }
 
 interface Span {
@@ -41,16 +83,66 @@ interface Span {
   end: number;
 }
 
-function findInAlternatives(alternatives: Atom[][]): Span | undefined {
+function findInAlternatives(
+  alternatives: Atom[][],
+  maxParts: number,
+): Span | undefined {
   for (const sequence of alternatives) {
-    const run = findInSequence(inlineGroups(sequence));
+    const run =
+      findInSequence(inlineGroups(sequence), maxParts) ??
+      findInAtoms(sequence, maxParts);
     if (run !== undefined) return run;
-    for (const atom of sequence) {
-      const inner = findInAlternatives(atom.alternatives);
-      if (inner !== undefined) return inner;
-    }
   }
   return undefined;
+}
+
+/** Searches the alternatives of each atom of a sequence. */
+function findInAtoms(
+  sequence: readonly Atom[],
+  maxParts: number,
+): Span | undefined {
+  for (const atom of sequence) {
+    const inner = findInAlternatives(atom.alternatives, maxParts);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}
+
+/**
+ * Tells whether the engine can start a match of an alternative at one
+ * position only, or at positions whose tries cannot overlap.
+ */
+function isAnchored(sequence: readonly Atom[]): boolean {
+  let index = 0;
+  for (; index < sequence.length; index += 1) {
+    const atom = sequence[index];
+    if (atom === undefined || isLookaround(atom)) return false;
+    if (atom.kind !== 'assertion') break;
+    if (atom.source === '^') return true;
+  }
+  const first = sequence[index];
+  if (first === undefined) return true;
+  if (first.kind === 'group' || first.quantifier !== undefined) return false;
+  const firstCharacters = charactersOf(first);
+  return sequence
+    .slice(index + 1)
+    .every(
+      (atom) =>
+        !isLookaround(atom) && isDisjoint(charactersOf(atom), firstCharacters),
+    );
+}
+
+/**
+ * Returns the atoms of a sequence that a failing match backtracks into:
+ * those before the last atom that can fail, and that atom too when it is
+ * a group, whose inner parts can backtrack.
+ */
+function backtrackedPart(sequence: readonly Atom[]): Atom[] {
+  let last = sequence.length - 1;
+  while (last >= 0 && !canFail(sequence[last])) last -= 1;
+  if (last === -1) return [];
+  const end = sequence[last]?.kind === 'group' ? last + 1 : last;
+  return sequence.slice(0, end);
 }
 
 /**
@@ -77,9 +169,11 @@ function inlineGroups(sequence: readonly Atom[]): Atom[] {
   });
 }
 
-function findInSequence(sequence: readonly Atom[]): Span | undefined {
+function findInSequence(
+  sequence: readonly Atom[],
+  maxParts: number,
+): Span | undefined {
   let run: Atom[] = [];
-  let counts = new Map<number, number>();
   for (const atom of sequence) {
     if (atom.kind === 'assertion' || isLookaround(atom)) continue;
     const characters = charactersOf(atom);
@@ -87,41 +181,77 @@ function findInSequence(sequence: readonly Atom[]): Span | undefined {
       const separates = run.every((part) =>
         isDisjoint(charactersOf(part), characters),
       );
-      if (separates) {
-        run = [];
-        counts = new Map();
-      }
+      if (separates) run = [];
     }
     if (!hasUnboundedPart(atom)) continue;
+    const first = findSharingParts(run, characters, maxParts, 0);
+    if (first !== undefined) return { start: first.start, end: atom.end };
     run.push(atom);
-    for (const character of characters) {
-      const count = (counts.get(character) ?? 0) + 1;
-      counts.set(character, count);
-      if (count > MAX_OVERLAPPING_UNBOUNDED_PARTS) {
-        const first = run.find((part) => charactersOf(part).has(character));
-        return { start: first?.start ?? atom.start, end: atom.end };
-      }
+  }
+  return undefined;
+}
+
+/**
+ * Returns the first of `count` parts of `run`, from index `from` on,
+ * that share at least one character with each other and with
+ * `characters`, or undefined when no such parts exist.
+ */
+function findSharingParts(
+  run: readonly Atom[],
+  characters: ReadonlySet<number>,
+  count: number,
+  from: number,
+): Atom | undefined {
+  for (let index = from; index < run.length; index += 1) {
+    const part = run[index];
+    if (part === undefined) continue;
+    const partCharacters = charactersOf(part);
+    if (isDisjoint(partCharacters, characters)) continue;
+    if (count === 1) return part;
+    const shared = intersectionOf(partCharacters, characters);
+    if (findSharingParts(run, shared, count - 1, index + 1) !== undefined) {
+      return part;
     }
   }
   return undefined;
 }
 
+function intersectionOf(
+  first: ReadonlySet<number>,
+  second: ReadonlySet<number>,
+): Set<number> {
+  const [smaller, larger] =
+    first.size <= second.size ? [first, second] : [second, first];
+  const shared = new Set<number>();
+  for (const character of smaller) {
+    if (larger.has(character)) shared.add(character);
+  }
+  return shared;
+}
+
+/** Tells whether an atom can fail where it stands, as `$` or `x` can. */
+function canFail(atom: Atom | undefined): boolean {
+  if (atom === undefined) return false;
+  return atom.kind === 'assertion' || isLookaround(atom) || !canBeEmpty(atom);
+}
+
+/** Tells whether an atom has a part that repeats more than a few times. */
 function hasUnboundedPart(atom: Atom): boolean {
   return (
-    atom.quantifier?.max === Number.POSITIVE_INFINITY ||
+    (atom.quantifier?.max ?? 1) > MAX_SHORT_REPEAT_COUNT ||
     atom.alternatives.some((sequence) => sequence.some(hasUnboundedPart))
   );
 }
 
 /** Tells whether an atom can match the empty text. */
-function canBeEmpty(atom: Atom): boolean {
+export function canBeEmpty(atom: Atom): boolean {
   if (atom.quantifier?.min === 0) return true;
   if (atom.kind === 'assertion' || isLookaround(atom)) return true;
   if (atom.kind !== 'group') return false;
   return atom.alternatives.some((sequence) => sequence.every(canBeEmpty));
 }
 
-function isDisjoint(
+export function isDisjoint(
   first: ReadonlySet<number>,
   second: ReadonlySet<number>,
 ): boolean {
@@ -134,19 +264,28 @@ function isDisjoint(
 }
 
 /** Returns the code points that an atom can consume, at any depth. */
-function charactersOf(atom: Atom): ReadonlySet<number> {
+export function charactersOf(atom: Atom): ReadonlySet<number> {
   if (atom.kind === 'char' || atom.kind === 'class') {
     return charactersOfSource(atom.source);
   }
   if (atom.kind !== 'group' || isLookaround(atom)) return new Set();
+  const known = charactersByGroup.get(atom.alternatives);
+  if (known !== undefined) return known;
   const characters = new Set<number>();
   for (const sequence of atom.alternatives) {
     for (const part of sequence) {
       for (const character of charactersOf(part)) characters.add(character);
     }
   }
+  charactersByGroup.set(atom.alternatives, characters);
   return characters;
 }
+
+/**
+ * Characters of each parsed group, keyed by its alternatives, which the
+ * copies that inlineGroups makes share.
+ */
+const charactersByGroup = new WeakMap<Atom[][], ReadonlySet<number>>();
 
 /**
  * Text of the code points that overlap is decided on: the Basic
@@ -171,7 +310,7 @@ const ALL_CHARACTERS: ReadonlySet<number> = new Set(
 const charactersBySource = new Map<string, ReadonlySet<number>>();
 
 /** Returns the sample code points that one character or class matches. */
-function charactersOfSource(source: string): ReadonlySet<number> {
+export function charactersOfSource(source: string): ReadonlySet<number> {
   const known = charactersBySource.get(source);
   if (known !== undefined) return known;
   let characters: ReadonlySet<number>;

@@ -11,11 +11,10 @@
  * `(?:\.\w+)*`. That character bounds each repetition, so the text
  * splits into repetitions in one way only.
  *
- * Unbounded parts in a row, such as `.*.*.*x$`, are found by
- * findOverlappingRun in regex-runs.ts, which shares the parser below.
- *
- * NOTE: overlapping alternatives under a repeat, such as `(a|ab|b)*`,
- * can also backtrack exponentially, and the check does not find them.
+ * Unbounded parts in a row, such as `.*.*.*x$`, are found in
+ * regex-runs.ts, overlapping alternatives under a repeat, such as
+ * `(a|ab|b)*`, in regex-alternatives.ts, and large counts in
+ * regex-counts.ts. They share the parser below.
  */
 
 interface Quantifier {

@@ -3,7 +3,10 @@ import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
-import { findOverlappingRun } from '../../functions/domain/regex-runs.js';
+import {
+  findOverlappingRun,
+  findUnanchoredPair,
+} from '../../functions/domain/regex-runs.js';
 
 /** Returns every string value of a JSON document whose key ends in Pattern. */
 function patternsOf(value: unknown, key = ''): string[] {
@@ -55,6 +58,19 @@ function backtrackingSteps(pattern: string, text: string) {
   return { matched, steps };
 }
 
+/**
+ * Counts the positions that a pattern without `^` tries, as the engine
+ * retries it from each start: the sum of the steps of matching the rest
+ * of the text from every start position.
+ */
+function unanchoredSteps(pattern: string, text: string): number {
+  let steps = 0;
+  for (let start = 0; start <= text.length; start += 1) {
+    steps += backtrackingSteps(pattern, text.slice(start)).steps;
+  }
+  return steps;
+}
+
 describe('findOverlappingRun', () => {
   it.each([
     ['^.*.*.*.*.*.*.*.*x$', '.*.*.*'],
@@ -68,6 +84,8 @@ describe('findOverlappingRun', () => {
     ['\\bvp\\b.*\\b.*\\b.*$', '.*\\b.*\\b.*'],
     ['(?=x).*(?!y).*.*$', '.*(?!y).*.*'],
     ['^(x|.*.*.*)$', '.*.*.*'],
+    ['.{0,1000}.{0,1000}.{0,1000}x$', '.{0,1000}.{0,1000}.{0,1000}'],
+    ['^a{17}a*a+x', 'a{17}a*a+'],
   ])('finds the run in %s', (pattern, run) => {
     expect(findOverlappingRun(pattern)).toBe(run);
   });
@@ -83,6 +101,7 @@ describe('findOverlappingRun', () => {
     '(?=.*a)(?=.*b).*c',
     'a{1,5}a{1,5}a{1,5}a*',
     '^[^@\\s\\p{C}]+@[^@\\s\\p{C}]+\\.[a-z]{2,}$',
+    'a{16}a{1,16}a{0,16}x',
   ])('accepts %s', (pattern) => {
     expect(findOverlappingRun(pattern)).toBeUndefined();
   });
@@ -105,6 +124,63 @@ describe('findOverlappingRun', () => {
   });
 });
 
+describe('findUnanchoredPair', () => {
+  it.each([
+    ['\\w+\\w+$', '\\w+\\w+'],
+    ['.*.*=', '.*.*'],
+    ['.*/.*x', '.*/.*'],
+    ['vp.*.*x', '.*.*'],
+    ['.{0,50}.{0,50}x', '.{0,50}.{0,50}'],
+    ['\\bcfo\\b|.+\\d+\\b', '.+\\d+'],
+    ['^x|a*a*b', 'a*a*'],
+    ['(?:^|/)a*a*b', 'a*a*'],
+    ['(?=a)^.*.*x', '.*.*'],
+    ['@+[^@]*[^@]*x', '[^@]*[^@]*'],
+    ['\\w*@[^@]*[^@]*x', '[^@]*[^@]*'],
+    ['x(?:y|.*.*z)', '.*.*'],
+    ['.*(?:a.*b|c)', '.*(?:a.*b|c)'],
+    ['(?=.*.*x)', '.*.*'],
+  ])('finds the pair in %s', (pattern, pair) => {
+    expect(findUnanchoredPair(pattern)).toBe(pair);
+  });
+
+  it.each([
+    '^/pricing(/|$)',
+    '(chief|vp).*procurement',
+    '\\bcfo\\b',
+    '^\\w+\\w+$',
+    '^vp.*procurement.*$',
+    '.*.*',
+    '.*=.*',
+    '.*\\w+',
+    '[^/]*/[^/]*x',
+    '@[^@]*[^@]*x',
+    '@([a-z0-9-]+\\.)*(uni|tu|fh|hs|th)-[a-z0-9-]+\\.de$',
+    '\\b^.*.*x',
+    '.{0,16}.{0,16}x',
+    'x|^a*a*b',
+  ])('accepts %s', (pattern) => {
+    expect(findUnanchoredPair(pattern)).toBeUndefined();
+  });
+
+  it('accepts every pattern of the bundled models', () => {
+    const file = resolve(
+      import.meta.dirname,
+      '../../models/procurement-software.json',
+    );
+    const bundled = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    const patterns = [
+      ...patternsOf(DEFAULT_MODEL_DOCUMENT),
+      ...patternsOf(bundled),
+    ];
+
+    expect(patterns.length).toBeGreaterThan(20);
+    for (const pattern of patterns) {
+      expect(findUnanchoredPair(pattern), pattern).toBeUndefined();
+    }
+  });
+});
+
 describe('backtracking of runs', () => {
   const rejected = '.*.*.*.*x';
   const accepted = 'vp.*procurement.*';
@@ -119,6 +195,25 @@ describe('backtracking of runs', () => {
     // Doubling the text multiplies the steps by about 2^4 = 16.
     expect(long.steps / short.steps).toBeGreaterThan(10);
     expect(long.steps).toBeGreaterThan(100_000);
+  });
+
+  it('grows as n^3 for two parts without ^', () => {
+    const short = unanchoredSteps('.*.*x', 'a'.repeat(20));
+    const long = unanchoredSteps('.*.*x', 'a'.repeat(40));
+
+    expect(findUnanchoredPair('.*.*x$')).toBe('.*.*');
+    // Doubling the text multiplies the steps by about 2^3 = 8.
+    expect(long / short).toBeGreaterThan(6);
+  });
+
+  it('grows as n^2 for two parts after ^', () => {
+    const short = backtrackingSteps('.*.*x', 'a'.repeat(20));
+    const long = backtrackingSteps('.*.*x', 'a'.repeat(40));
+
+    expect(findUnanchoredPair('^.*.*x$')).toBeUndefined();
+    // Doubling the text multiplies the steps by about 2^2 = 4.
+    expect(long.steps / short.steps).toBeGreaterThan(3);
+    expect(long.steps / short.steps).toBeLessThan(5);
   });
 
   it('grows linearly for vp.*procurement.*', () => {
