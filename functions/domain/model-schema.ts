@@ -9,9 +9,8 @@ import {
   DEFAULT_PROXY_FLAG_PROPERTIES,
   DEFAULT_PROXY_USER_AGENT_PATTERN,
 } from './bot-defaults.js';
+import { describeSlowPattern } from './pattern-safety.js';
 import { DEFAULT_PERSONAL_EMAIL_DOMAINS } from './personal-domains.js';
-import { findOverlappingRun } from './regex-runs.js';
-import { findNestedRepeat } from './regex-safety.js';
 
 /**
  * Schema of a scoring model document. A model is data: this schema
@@ -74,31 +73,8 @@ const regexPattern = z
     abort: true,
   })
   .superRefine((pattern, context) => {
-    const group = findNestedRepeat(pattern);
-    if (group !== undefined) {
-      context.addIssue({
-        code: 'custom',
-        message:
-          `repeats ${group}, a group with a part of variable length, which ` +
-          'can take exponential time on some texts (ReDoS); rewrite it so ' +
-          'that each repetition starts or ends with a character its ' +
-          'repeated parts cannot match, as in (?:\\.\\w+)*',
-      });
-      return;
-    }
-    const run = findOverlappingRun(pattern);
-    if (run !== undefined) {
-      context.addIssue({
-        code: 'custom',
-        message:
-          `has ${run}, three or more unbounded parts (*, +, {n,}) in a row ` +
-          'that can match the same character, which can take time in the ' +
-          'order of n^3 or more on a text of n characters (ReDoS); keep at ' +
-          'most two such parts, for example by merging .*.* into .*, or ' +
-          'make them disjoint, such as [^,]*,[^,]*,[^,]* in place of ' +
-          '.*,.*,.*',
-      });
-    }
+    const message = describeSlowPattern(pattern);
+    if (message !== undefined) context.addIssue({ code: 'custom', message });
   });
 
 const nonEmptyStrings = z.array(z.string().trim().min(1)).min(1);

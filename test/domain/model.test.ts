@@ -125,6 +125,69 @@ describe('compileModel', () => {
     );
   });
 
+  it.each([
+    {
+      name: 'a count above 1000',
+      pattern: 'a{1,100000}b{1,100000}',
+      part: 'repeats a{1,100000} up to 100,000 times in all',
+      fix: 'lower the counts to at most 1,000 in all',
+    },
+    {
+      name: 'nested counts above 1000',
+      pattern: '^(?:a{100}){100}$',
+      part: 'repeats (?:a{100}){100} up to 10,000 times in all',
+      fix: 'lower the counts to at most 1,000 in all',
+    },
+    {
+      name: 'overlapping alternatives',
+      pattern: '(\\w|\\d)+$',
+      part: 'has (\\w|\\d)+, alternatives inside a repeat of which \\w and \\d',
+      fix: 'make every alternative start with a different character',
+    },
+    {
+      name: 'an unanchored pair',
+      pattern: '\\w+\\w+$',
+      part: 'has \\w+\\w+, two unbounded parts',
+      fix: 'or anchor the pattern with ^',
+    },
+  ])('names the part and the fix for $name', ({ pattern, part, fix }) => {
+    const document = minimalModel();
+    setPath(document, ['intent', 'rules', 0, 'when', 'path'], pattern);
+
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [
+          expect.objectContaining({
+            field: 'intent.rules[0].when.path',
+            message: expect.stringContaining(part),
+          }),
+        ],
+      }),
+    );
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [
+          expect.objectContaining({ message: expect.stringContaining(fix) }),
+        ],
+      }),
+    );
+  });
+
+  it('accepts common title and path patterns', () => {
+    const document = minimalModel();
+    setPath(
+      document,
+      ['fit', 'rules', 0, 'pattern'],
+      '(chief|vp).*procurement',
+    );
+    setPath(document, ['intent', 'rules', 0, 'when', 'path'], '^/pricing');
+    setPath(document, ['intent', 'rules', 0, 'when', 'properties'], {
+      plan: { pattern: '\\bcfo\\b|.*=.*' },
+    });
+
+    expect(issuesOf(document)).toEqual([]);
+  });
+
   it('names the run of a polynomial ReDoS pattern', () => {
     const document = minimalModel();
     setPath(document, ['fit', 'rules', 0, 'pattern'], '^.*.*.*.*x$');
@@ -501,6 +564,30 @@ describe('compileModel', () => {
         qualification: { threshold: 50, recycleBelow: 40 },
       },
       field: 'accounts.roles[0].titlePattern',
+    },
+    {
+      name: 'a path pattern with a count above 1000',
+      path: ['intent', 'rules', 0, 'when', 'path'],
+      value: 'a{1,100000}b{1,100000}',
+      field: 'intent.rules[0].when.path',
+    },
+    {
+      name: 'a title pattern with overlapping alternatives',
+      path: ['fit', 'rules', 0, 'pattern'],
+      value: '(ab|a|b)*c',
+      field: 'fit.rules[0].pattern',
+    },
+    {
+      name: 'a property pattern with an unanchored pair',
+      path: ['intent', 'rules', 0, 'when', 'properties'],
+      value: { query: { pattern: '.*.*=' } },
+      field: 'intent.rules[0].when.properties.query.pattern',
+    },
+    {
+      name: 'a bot pattern with an unanchored pair',
+      path: ['quarantine'],
+      value: { botUserAgentPattern: 'bot|\\w+\\w+$' },
+      field: 'quarantine.botUserAgentPattern',
     },
     {
       name: 'an invalid bot pattern',

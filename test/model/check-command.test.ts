@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -72,6 +72,49 @@ describe('model check', () => {
     ]) {
       expect(result.stderr).toContain(`  ${field}: `);
     }
+  });
+
+  it('accepts every model in models/', async () => {
+    const files = await readdir('models', { recursive: true });
+    const models = files.filter((file) => file.endsWith('.json'));
+
+    expect(models.length).toBeGreaterThanOrEqual(3);
+    for (const file of models) {
+      const result = await model(['check', join('models', file)]);
+
+      expect(result.code, `${file}: ${result.stderr}`).toBe(0);
+    }
+  });
+
+  it('names the field of each slow pattern', async () => {
+    const text = await readFile('models/procurement-software.json', 'utf8');
+    const document = JSON.parse(text) as {
+      fit: { rules: { pattern?: string }[] };
+      intent: { rules: { when: { path?: string } }[] };
+      accounts: { roles: { titlePattern: string }[] };
+    };
+    const [fitRule] = document.fit.rules;
+    const pathRule = document.intent.rules.find((rule) => rule.when.path);
+    const [role] = document.accounts.roles;
+    if (!fitRule || !pathRule || !role) throw new Error('rules are missing');
+    fitRule.pattern = '(ab|a|b)*c';
+    pathRule.when.path = '.*.*=';
+    role.titlePattern = '(?:a{100}){100}';
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'slow.json');
+    await writeFile(file, JSON.stringify(document));
+
+    const result = await model(['check', file]);
+    const pathIndex = document.intent.rules.indexOf(pathRule);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('  fit.rules[0].pattern: has (ab|a|b)*');
+    expect(result.stderr).toContain(
+      `  intent.rules[${pathIndex}].when.path: has .*.*, two unbounded parts`,
+    );
+    expect(result.stderr).toContain(
+      '  accounts.roles[0].titlePattern: repeats (?:a{100}){100}',
+    );
   });
 
   it('names a directory given as the model', async () => {
