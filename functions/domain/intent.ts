@@ -1,4 +1,5 @@
 import { normalizeText } from './issues.js';
+import { matchedPart } from './matched-part.js';
 import type { TrackingEvent } from './messages.js';
 import type { EventMatcher, IntentRule, ScoringModel } from './model.js';
 
@@ -115,8 +116,8 @@ function candidatesOf(
     trackName === undefined
       ? ofType.unnamed
       : (ofType.byTrackName.get(trackName) ?? ofType.unnamed);
-  const { path } = event;
-  if (path === undefined) return list.pathless;
+  if (event.path === undefined) return list.pathless;
+  const path = matchedPart(event.path);
   let rules = list.byPath.get(path);
   if (rules === undefined) {
     rules = list.rules.filter(

@@ -4,6 +4,7 @@ import { emailDomainOf } from './identity.js';
 import { type IntentRuleIndex, indexIntentRules } from './intent.js';
 import { CAP_RESERVE } from './intent-tally.js';
 import { normalizeText } from './issues.js';
+import { matchedPart } from './matched-part.js';
 import type { TraitValue } from './messages.js';
 import type {
   AccountsDocument,
@@ -206,7 +207,7 @@ function fitCondition(rule: FitRuleDocument): (value: TraitValue) => boolean {
   if (rule.pattern !== undefined) {
     // Many leads share a title, so each distinct one is tested once.
     const test = memoize(new RegExp(rule.pattern, 'iu'));
-    return (value) => test(normalizeOnce(String(value)));
+    return (value) => test(normalizeOnce(matchedPart(String(value))));
   }
   if (rule.oneOf !== undefined) {
     const allowed = normalizedSet(rule.oneOf);
@@ -332,7 +333,8 @@ function propertyCondition(
     return rangeCondition(condition.range);
   }
   const test = memoize(new RegExp(condition.pattern, 'iu'));
-  return (value) => isScalar(value) && test(normalizeOnce(`${value}`));
+  return (value) =>
+    isScalar(value) && test(normalizeOnce(matchedPart(`${value}`)));
 }
 
 function isScalar(value: unknown): value is string | number | boolean {
@@ -368,7 +370,8 @@ const MAX_REMEMBERED_TEXTS = 1024;
  */
 function memoize(pattern: RegExp): (text: string) => boolean {
   const remembered = new Map<string, boolean>();
-  return (text) => {
+  return (value) => {
+    const text = matchedPart(value);
     const known = remembered.get(text);
     if (known !== undefined) return known;
     const result = pattern.test(text);

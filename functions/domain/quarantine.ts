@@ -1,4 +1,5 @@
 import { normalizeText } from './issues.js';
+import { matchedPart } from './matched-part.js';
 import { parseIsoDateTime, type TrackingEvent } from './messages.js';
 import type { QuarantinePolicy } from './model.js';
 
@@ -128,7 +129,10 @@ function isProxyOpen(
   userAgent: string | undefined,
   policy: QuarantinePolicy,
 ): boolean {
-  if (userAgent !== undefined && policy.proxyUserAgent.test(userAgent)) {
+  if (
+    userAgent !== undefined &&
+    policy.proxyUserAgent.test(matchedPart(userAgent))
+  ) {
     return true;
   }
   return policy.proxyFlagProperties.some((property) =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
+import { MAX_MATCHED_LENGTH } from '../../functions/domain/matched-part.js';
 import type { TrackingEvent } from '../../functions/domain/messages.js';
 import { evaluateLead } from '../../functions/domain/qualification.js';
 import { DAY_MS, QUARTER_MS } from '../../functions/domain/time.js';
@@ -21,6 +22,8 @@ const track = (name: string, properties = {}, days = 0) =>
 const page = (fields: Partial<TrackingEvent>, days = 0) =>
   trackingEvent({ type: 'page', days, ...fields });
 const fitRule = (rule: Record<string, unknown>) => ({ fit: [rule] });
+/** Returns `length` characters that no rule of these cases matches. */
+const padding = (length: number) => '/x'.repeat(length).slice(0, length);
 const intentRule = (rule: Record<string, unknown>) => ({ intent: [rule] });
 const demoRule = { when: { events: ['Demo Requested'] }, points: 60 };
 
@@ -268,6 +271,20 @@ const cases: RuleCase[] = [
     qualifies: false,
   },
   {
+    kind: 'intent path',
+    case: `a match that ends at character ${MAX_MATCHED_LENGTH}`,
+    parts: intentRule({ when: { path: '/pricing$' }, points: 60 }),
+    events: [page({ path: `${padding(MAX_MATCHED_LENGTH - 8)}/pricing` })],
+    qualifies: true,
+  },
+  {
+    kind: 'intent path',
+    case: `a match after character ${MAX_MATCHED_LENGTH}`,
+    parts: intentRule({ when: { path: '/pricing$' }, points: 60 }),
+    events: [page({ path: `${padding(MAX_MATCHED_LENGTH - 7)}/pricing` })],
+    qualifies: false,
+  },
+  {
     kind: 'intent types',
     case: 'a screen view',
     parts: intentRule({ when: { types: ['screen'] }, points: 60 }),
@@ -310,6 +327,20 @@ const cases: RuleCase[] = [
     }),
     events: [track('Downloaded', { asset: 'The Forrester Wave 2026' })],
     qualifies: true,
+  },
+  {
+    kind: 'intent property pattern',
+    case: `a match after character ${MAX_MATCHED_LENGTH}`,
+    parts: intentRule({
+      when: { properties: { asset: { pattern: 'forrester wave' } } },
+      points: 60,
+    }),
+    events: [
+      track('Downloaded', {
+        asset: `${padding(MAX_MATCHED_LENGTH)} forrester wave`,
+      }),
+    ],
+    qualifies: false,
   },
   {
     kind: 'intent property pattern',
