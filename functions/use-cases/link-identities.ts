@@ -24,6 +24,7 @@ import {
   transitionEvent,
 } from '../domain/outgoing-events.js';
 import {
+  type FollowedTombstone,
   type LeadChange,
   type StoredEvent,
   VersionConflictError,
@@ -201,7 +202,7 @@ export async function linkIdentity(
     });
     await repointMergedLeads(deps, link.from, target);
     const moved = tombstone.state.mergePending
-      ? await moveEvents(deps, link.from, target, now, events)
+      ? await moveEvents(deps, state, now, events)
       : 0;
     return outcome(link.from, target, 'linked', moved, events);
   }
@@ -259,7 +260,7 @@ async function continueLinked(
   // of an identified visitor restate the link.
   await repointMergedLeads(deps, source.leadId, linkedTo);
   const events = noLinkEvents();
-  const moved = await moveEvents(deps, source.leadId, linkedTo, now, events);
+  const moved = await moveEvents(deps, source, now, events);
   return outcome(source.leadId, linkedTo, 'already-linked', moved, events);
 }
 
@@ -331,50 +332,85 @@ export async function resolveLeadId(
 }
 
 /**
- * Moves the stored events of a merged lead to the lead it points at, a
- * page per transaction, and marks the merge complete when none are left.
- * Returns the number of events moved, and adds the lead and account
- * events the moves caused to `events`. Stops after
+ * Moves the stored events of a merged lead to the lead its tombstone
+ * points at, a page per transaction, and marks the merge complete when
+ * none are left. Returns the number of events moved, and adds the lead
+ * and account events the moves caused to `events`. Stops after
  * MAX_PAGES_PER_REQUEST pages, and the sweep resumes at the tombstone's
- * review time.
+ * review time. Stops too once the lead is no longer the incarnation of
+ * `tombstone`, because an erasure deleted it: events stored under its id
+ * from then on belong to a new lead.
  */
 export async function moveEvents(
   deps: ScoringDependencies,
-  from: string,
-  to: string,
+  tombstone: LeadState,
   now: number,
   events: LinkEvents = noLinkEvents(),
 ): Promise<number> {
   let moved = 0;
   for (let page = 0; page < MAX_PAGES_PER_REQUEST; page += 1) {
-    const count = await movePage(deps, from, to, now, events);
+    const count = await movePage(deps, tombstone, now, events);
+    if (count === undefined) {
+      deps.log.info('merge ended by erasure', {
+        ...logFields(tombstone.leadId),
+        moved,
+      });
+      return moved;
+    }
     if (count === 0) {
-      await completeMerge(deps, from);
+      await completeMerge(deps, tombstone);
       return moved;
     }
     moved += count;
   }
-  deps.log.info('merge left for the sweep', { ...logFields(from), moved });
+  deps.log.info('merge left for the sweep', {
+    ...logFields(tombstone.leadId),
+    moved,
+  });
   return moved;
 }
 
-/** Moves one page of events and returns how many, 0 when none are left. */
+/**
+ * Moves one page of events and returns how many: 0 when none are left,
+ * undefined when the lead is no longer the incarnation of `tombstone`
+ * or no longer merged.
+ */
 async function movePage(
   deps: ScoringDependencies,
-  from: string,
-  to: string,
+  tombstone: LeadState,
   now: number,
   linkEvents: LinkEvents,
-): Promise<number> {
+): Promise<number | undefined> {
+  const from = tombstone.leadId;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const { events } = await deps.repository.listEvents(
       from,
       MAX_EVENTS_PER_WRITE,
     );
     if (events.length === 0) return 0;
-    const target = await resolveLeadId(deps, to);
+    const source = await deps.repository.getLead(from);
+    if (
+      !isIncarnationOf(source, tombstone) ||
+      source.mergedInto === undefined
+    ) {
+      return undefined;
+    }
+    const target = await resolveLeadId(deps, source.mergedInto);
     try {
-      const written = await writeMovedPage(deps, from, target, events, now);
+      if (target === from) {
+        // The lead was erased and stored again while its chain was
+        // followed, and that chain now leads back to it, so the next
+        // attempt reads the lead again. Moving events within one lead
+        // would put two actions on one item, which DynamoDB rejects.
+        throw new VersionConflictError(from);
+      }
+      const written = await writeMovedPage(
+        deps,
+        { leadId: from, mergedInto: source.mergedInto },
+        target,
+        events,
+        now,
+      );
       await publishLinkEvents(deps, written.outgoing, linkEvents);
       const accountEvents = await checkAccounts(deps, written.accounts, now);
       await publishLinkEvents(deps, accountEvents, linkEvents);
@@ -389,9 +425,28 @@ async function movePage(
   );
 }
 
+/**
+ * Tells whether `state` is stored and is the incarnation that `tombstone`
+ * was read from. Versions start again at 1 when an erased lead is stored
+ * again, so only the incarnation sets the two apart.
+ */
+function isIncarnationOf(
+  state: LeadState | undefined,
+  tombstone: LeadState,
+): state is LeadState {
+  return (
+    state !== undefined && incarnationOf(state) === incarnationOf(tombstone)
+  );
+}
+
+/**
+ * Moves `events` from the tombstone `source` to `to` in one transaction,
+ * which fails as a version conflict when the tombstone no longer points
+ * where it did when it was read, as after an erasure deleted it.
+ */
 async function writeMovedPage(
   deps: ScoringDependencies,
-  from: string,
+  source: FollowedTombstone,
   to: string,
   events: readonly StoredEvent[],
   now: number,
@@ -453,24 +508,31 @@ async function writeMovedPage(
     events: events.map(({ event, sourceId }) => ({
       event,
       sourceId,
-      movedFrom: from,
+      movedFrom: source.leadId,
       outcome: outcomesById.get(event.messageId) ?? {
         messageId: event.messageId,
       },
     })),
     outgoing,
+    followedTombstone: source,
   };
   await repository.saveLeadChange(change);
   return { outgoing, accounts: membership.accounts };
 }
 
+/**
+ * Marks the merge of `merged` complete, unless the lead is gone or is
+ * another incarnation, whose merge is not this one.
+ */
 async function completeMerge(
   deps: ScoringDependencies,
-  from: string,
+  merged: LeadState,
 ): Promise<void> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const tombstone = await deps.repository.getLead(from);
-    if (tombstone === undefined || !tombstone.mergePending) return;
+    const tombstone = await deps.repository.getLead(merged.leadId);
+    if (!isIncarnationOf(tombstone, merged) || !tombstone.mergePending) {
+      return;
+    }
     try {
       await deps.repository.saveLeadChange({
         sourceId: 'identity',

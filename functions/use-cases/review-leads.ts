@@ -205,7 +205,7 @@ async function finishMerge(
 ): Promise<void> {
   if (!state.mergePending || state.mergedInto === undefined) return;
   const events = noLinkEvents();
-  await moveEvents(deps, state.leadId, state.mergedInto, now, events);
+  await moveEvents(deps, state, now, events);
   const leadEvents = events.outgoing.filter(
     (event) => event.detailType !== DETAIL_TYPES.accountQualified,
   );

@@ -16,6 +16,7 @@ import {
   raceRounds,
   retryingConflicts,
   scanTable,
+  type TableItem,
   tableViolations,
 } from './support/table-check.js';
 
@@ -335,5 +336,110 @@ describe('erasure racing a merge', () => {
       (item) => item.messageId === 'anonymous-demo',
     );
     expect(demoLeft).toEqual([]);
+  });
+});
+
+/**
+ * Stores two events of `old` and one of `renamed`, then sends the alias
+ * that merges `old` into `renamed`. The alias's move of the events of
+ * `old` waits until `meanwhile` has run: the erasure of the merged lead
+ * and further requests. Returns the alias request's result and the
+ * table afterwards.
+ */
+async function aliasAroundErasure(
+  setup: RaceSetup,
+  old: string,
+  renamed: string,
+  meanwhile: () => Promise<void>,
+) {
+  await ingestRetrying(setup, [
+    blog({ userId: old }, 'old-blog-1'),
+    blog({ userId: old }, 'old-blog-2'),
+    blog({ userId: renamed }, 'renamed-blog'),
+  ]);
+  const held = holdNextCall(setup.deps.repository, 'listEvents', {
+    when: 'before',
+    matches: (leadId) => leadId === old,
+  });
+  const alias = ingestRetrying(setup, [
+    { type: 'alias', messageId: 'alias', userId: renamed, previousId: old },
+  ]);
+  await held.reached;
+  await meanwhile();
+  held.release();
+  const result = await alias;
+  return { result, items: await scanTable(setup) };
+}
+
+function eventsUnder(items: readonly TableItem[], leadId: string): string[] {
+  return items
+    .filter((item) => item.PK === `LEAD#${leadId}` && item.entity === 'event')
+    .map((item) => String(item.messageId))
+    .sort();
+}
+
+describe('merge racing an erasure of its lead', () => {
+  it('moves no event of the lead stored again', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const old = 'old-id@acme.example';
+    const renamed = 'new-id@acme.example';
+
+    const { result, items } = await aliasAroundErasure(
+      setup,
+      old,
+      renamed,
+      async () => {
+        const { leadId } = await eraseLead(setup.deps, old);
+        expect(leadId).toBe(renamed);
+        await ingestRetrying(setup, [
+          blog({ userId: old }, 'again-1'),
+          blog({ userId: old }, 'again-2'),
+        ]);
+      },
+    );
+
+    expect(result.counts.scored).toBe(1);
+    expect(tableViolations(items)).toEqual([]);
+    expect(eventsUnder(items, old)).toEqual(['again-1', 'again-2']);
+    const stored = await setup.deps.repository.getLead(old);
+    expect(stored?.mergedInto).toBeUndefined();
+    expect(stored?.eventCount).toBe(2);
+    // The alias message and its link of the anonymous id that it had
+    // not made yet are new activity after the erasure.
+    expect(eventsUnder(items, renamed)).toEqual(['alias']);
+    const anonymous = await setup.deps.repository.getLead(`anon:${old}`);
+    expect(anonymous?.mergedInto).toBe(renamed);
+  });
+
+  it('moves no event when the target merged back', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const old = 'old-back@acme.example';
+    const renamed = 'new-back@acme.example';
+
+    const { result, items } = await aliasAroundErasure(
+      setup,
+      old,
+      renamed,
+      async () => {
+        await eraseLead(setup.deps, old);
+        await ingestRetrying(setup, [
+          blog({ userId: old }, 'again-1'),
+          {
+            type: 'alias',
+            messageId: 'alias-back',
+            userId: old,
+            previousId: renamed,
+          },
+        ]);
+      },
+    );
+
+    // The first alias now resolves its target to the id it merges.
+    expect(result.counts.scored).toBe(1);
+    expect(tableViolations(items)).toEqual([]);
+    expect(eventsUnder(items, old)).toContain('again-1');
+    expect((await setup.deps.repository.getLead(renamed))?.mergedInto).toBe(
+      old,
+    );
   });
 });
