@@ -70,7 +70,9 @@ export interface LeadChange {
   /**
    * The lead that the change's new tombstone points at. The write fails
    * as a version conflict when that lead is itself merged or held for
-   * erasure, so concurrent merges never form a cycle of tombstones.
+   * erasure, so concurrent merges never form a cycle of tombstones. It
+   * also stores the identity link under that lead, which no other write
+   * of the tombstone does.
    */
   mergeTarget?: string;
 }

@@ -443,3 +443,57 @@ describe('merge racing an erasure of its lead', () => {
     );
   });
 });
+
+describe('merge completing during an erasure', () => {
+  it('leaves no link to a later lead', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const { repository } = setup.deps;
+    const old = 'old-done@acme.example';
+    const renamed = 'new-done@acme.example';
+    await ingestRetrying(setup, [
+      blog({ userId: old }, 'old-blog'),
+      blog({ userId: renamed }, 'renamed-blog'),
+    ]);
+    // The alias has moved the events of `old` and waits to mark its
+    // merge complete. The erasure waits after it has deleted the items
+    // of `renamed` and before it deletes those of `old`.
+    const completing = holdNextCall(repository, 'saveLeadChange', {
+      when: 'before',
+      matches: (change) =>
+        change.state.leadId === old && change.state.mergePending === false,
+    });
+    const alias = ingestRetrying(setup, [
+      { type: 'alias', messageId: 'alias', userId: renamed, previousId: old },
+    ]);
+    await completing.reached;
+    const deleting = holdNextCall(repository, 'deleteLeadData', {
+      when: 'before',
+      matches: (leadId) => leadId === old,
+    });
+    const erasure = eraseLead(setup.deps, old);
+    await deleting.reached;
+    // The next link of the alias writes only after the merge is complete.
+    const linking = holdNextCall(repository, 'saveLeadChange', {
+      when: 'before',
+      matches: (change) => change.state.leadId === `anon:${old}`,
+    });
+    completing.release();
+    await linking.reached;
+    deleting.release();
+    await erasure;
+    linking.release();
+    await alias;
+
+    // `old` is stored again, and an erasure of the lead stored again
+    // under `renamed` must leave it.
+    await ingestRetrying(setup, [blog({ userId: old }, 'old-again')]);
+    await eraseLead(setup.deps, renamed);
+
+    const stored = await repository.getLead(old);
+    expect(stored?.mergedInto).toBeUndefined();
+    expect(stored?.eventCount).toBe(1);
+    const items = await scanTable(setup);
+    expect(eventsUnder(items, old)).toEqual(['old-again']);
+    expect(tableViolations(items)).toEqual([]);
+  });
+});

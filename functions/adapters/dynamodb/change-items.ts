@@ -132,13 +132,16 @@ export function transactionItems(
   if (change.mergeTarget !== undefined) {
     items.push(liveTargetCheck(settings, change.mergeTarget));
     roles.push({ kind: 'target' });
-  }
-  const { mergedInto, leadId } = change.state;
-  if (mergedInto !== undefined) {
+    // Only a write that points the tombstone at its target puts the link,
+    // which the check above keeps out of a lead held for erasure. Another
+    // write of the tombstone, such as the one that completes its merge,
+    // could put it back after an erasure listed the target's items. A
+    // later erasure of the target would then erase the lead stored again
+    // under the tombstone's id.
     items.push({
       Put: {
         TableName: settings.tableName,
-        Item: linkItem(mergedInto, leadId),
+        Item: linkItem(change.mergeTarget, change.state.leadId),
       },
     });
     roles.push({ kind: 'link' });
