@@ -378,8 +378,8 @@ async function entriesLeftByWriters(
 
 /**
  * Deletes every item but the state of the lead and of the leads merged
- * into it, then the states of the merged leads (tombstones). Returns the
- * number of items deleted.
+ * into it, then the states of the merged leads (tombstones). A linked
+ * lead that is not merged is kept. Returns the number of items deleted.
  */
 async function deleteLinkedLeads(
   deps: ScoringDependencies,
@@ -390,6 +390,14 @@ async function deleteLinkedLeads(
   let deleted = 0;
   while (queue.length > 0) {
     const current = queue.shift() as string;
+    if (current !== leadId && (await isLiveLead(deps, current))) {
+      // A stale link item can name a lead stored again under the id of
+      // an erased tombstone, which is no part of this lead. Earlier
+      // versions could leave such items, because every write of a
+      // tombstone put its link again.
+      deps.log.warn('linked lead not erased because it is not merged');
+      continue;
+    }
     const result = await deps.repository.deleteLeadData(current);
     deleted += result.deleted;
     for (const linked of result.linkedLeadIds) {
@@ -405,6 +413,14 @@ async function deleteLinkedLeads(
     }
   }
   return deleted;
+}
+
+async function isLiveLead(
+  deps: ScoringDependencies,
+  leadId: string,
+): Promise<boolean> {
+  const state = await deps.repository.getLead(leadId);
+  return state !== undefined && state.mergedInto === undefined;
 }
 
 /**

@@ -1,6 +1,11 @@
-import { ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { linkItem } from '../../functions/adapters/dynamodb/items.js';
 import {
   canonicalJson,
   sha256Hex,
@@ -611,6 +616,36 @@ describe('eraseLead', () => {
       expect(failure).toBeInstanceOf(NotFoundError);
     }
     expect(await itemsNamingErin(context)).toEqual([]);
+  });
+
+  it('keeps a live lead named by a stale link', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    const live = 'carl@acme.example';
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: [...committee(ERASED, 'CPO'), ...committee(live, 'CFO')],
+      receivedAt: clock.now,
+    });
+    // A link item under the erased lead that names a lead not merged,
+    // as earlier versions could leave after an erasure of a merge.
+    await context.table.client.send(
+      new PutItemCommand({
+        TableName: context.table.tableName,
+        Item: linkItem(ERASED, live),
+      }),
+    );
+
+    await eraseLead(deps, ERASED);
+
+    const kept = await deps.repository.getLead(live);
+    expect(kept?.eventCount).toBe(4);
+    const items = await scanTable(context);
+    const events = items.filter(
+      (item) => item.PK === `LEAD#${live}` && item.entity === 'event',
+    );
+    expect(events).toHaveLength(4);
+    expect(items.filter((item) => item.PK === `LEAD#${ERASED}`)).toEqual([]);
   });
 
   it('erases the identified lead of a merged anonymous id', async () => {
