@@ -55,18 +55,35 @@ function checkMessageIdText(
   checkIdText(text, context);
 }
 
+/** Advice in the rejection of a numeric id that cannot be stored. */
+const NUMERIC_ID_ADVICE = `Send the id as a string, or as an integer from -${Number.MAX_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}.`;
+
 /**
- * A numeric id. JSON parsing rounds integers beyond 2^53, so two such ids
- * of different people could become one lead; they are rejected instead.
+ * A numeric id. JSON parsing rounds integers beyond 2^53 - 1, so two such
+ * ids of different people could become one lead. They are rejected
+ * instead.
  */
 const numericId = z
   .number()
   .check(
     z.refine(
       (value) => Math.abs(value) <= Number.MAX_SAFE_INTEGER,
-      'is a number beyond 2^53, which JSON parsing rounds; send it as a string',
+      `is a number beyond 2^53 - 1, which JSON parsing rounds. ${NUMERIC_ID_ADVICE}`,
     ),
   );
+
+/**
+ * Returns the rejection message of an id that is neither a string nor a
+ * finite number. JSON parsing reads a number beyond the range of a
+ * double, such as 1e400, as Infinity, which z.number() rejects.
+ */
+function invalidIdIssue(input: unknown): string {
+  if (input === undefined) return 'is required';
+  if (input === Infinity || input === -Infinity) {
+    return `is a number too large to represent, which JSON parsing reads as ${input}. ${NUMERIC_ID_ADVICE}`;
+  }
+  return 'must be a string or a number';
+}
 
 const identifier = z.pipe(
   z.union(
@@ -80,12 +97,7 @@ const identifier = z.pipe(
         ),
       numericId,
     ],
-    {
-      error: (issue) =>
-        issue.input === undefined
-          ? 'is required'
-          : 'must be a string or a number',
-    },
+    { error: (issue) => invalidIdIssue(issue.input) },
   ),
   z.transform(String),
 );

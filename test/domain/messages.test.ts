@@ -143,7 +143,31 @@ describe('segmentMessageSchema ids', () => {
       name: 'a userId number beyond 2^53',
       message: { ...track, userId: 2 ** 64 },
       field: 'userId',
-      reason: 'send it as a string',
+      reason: 'Send the id as a string',
+    },
+    {
+      name: 'a userId of Infinity',
+      message: { ...track, userId: Infinity },
+      field: 'userId',
+      reason: 'which JSON parsing reads as Infinity',
+    },
+    {
+      name: 'an anonymousId of -Infinity',
+      message: { ...track, anonymousId: -Infinity },
+      field: 'anonymousId',
+      reason: 'which JSON parsing reads as -Infinity',
+    },
+    {
+      name: 'a groupId of Infinity',
+      message: { ...track, type: 'group', groupId: Infinity },
+      field: 'groupId',
+      reason: 'which JSON parsing reads as Infinity',
+    },
+    {
+      name: 'a previousId of Infinity',
+      message: { type: 'alias', userId: 'u', previousId: Infinity },
+      field: 'previousId',
+      reason: 'which JSON parsing reads as Infinity',
     },
     {
       name: 'a userId object',

@@ -306,6 +306,38 @@ describe('ingest handler', () => {
     expect(await backend.storedEvents(userId)).toHaveLength(1);
   });
 
+  it.each([
+    { field: 'userId', fields: '"type":"track","event":"x","userId":1e400' },
+    {
+      field: 'anonymousId',
+      fields: '"type":"track","event":"x","anonymousId":-1e400',
+    },
+    { field: 'groupId', fields: '"type":"group","userId":"u","groupId":1e400' },
+    {
+      field: 'previousId',
+      fields: '"type":"alias","userId":"u","previousId":1e400',
+    },
+  ])('rejects $field too large for a number', async ({ field, fields }) => {
+    // JSON.stringify writes Infinity as null, so the text is written out.
+    const { status, body } = await send(eventV2, {
+      path: '/v1/batch',
+      headers: { Authorization: basicAuth(WRITE_KEY) },
+      body: `{"batch":[{${fields}}]}`,
+    });
+
+    expect(status).toBe(200);
+    const result = body as IngestResult;
+    expect(result.counts).toEqual({ scored: 0, duplicate: 0, rejected: 1 });
+    const errors =
+      result.results[0]?.status === 'rejected' ? result.results[0].errors : [];
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.field).toBe(field);
+    expect(errors[0]?.message).toContain('is a number too large to represent');
+    expect(errors[0]?.message).toContain(
+      `Send the id as a string, or as an integer from -${Number.MAX_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}.`,
+    );
+  });
+
   it('takes nesting up to the limit and rejects one more', async () => {
     const userId = 'nesting-limit';
     const at = {
