@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
+  parseArgsOnce,
 } from '../scripts/command-line.js';
 
 /** Parsed command line of `npm run bench -- [SUITE...] [--no-write]`. */
@@ -66,7 +66,7 @@ export function parseBenchArguments(
 }
 
 function parse(argv: readonly string[]) {
-  return parseArgs({
+  return parseArgsOnce({
     args: [...argv],
     allowPositionals: true,
     options: BENCH_OPTIONS,

@@ -1,7 +1,6 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { addWriteKeyIssue } from '../functions/adapters/write-keys.js';
 import { formatPath } from '../functions/domain/issues.js';
@@ -9,6 +8,7 @@ import { corsOriginsSchema } from '../lib/definitions/cors.js';
 import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
+  parseArgsOnce,
 } from '../scripts/command-line.js';
 import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
 import { lockDataDir, unlockDataDir } from './data-dir-lock.js';
@@ -224,7 +224,7 @@ const START_OPTIONS = {
  */
 function parseCommandLine() {
   try {
-    return parseArgs({ options: START_OPTIONS }).values;
+    return parseArgsOnce({ options: START_OPTIONS }).values;
   } catch (error) {
     process.stderr.write(
       `[mql-engine] ${describeParseArgsError(error, START_OPTIONS)}\n\n${USAGE}`,

@@ -4,10 +4,41 @@
  * arguments that does not fit a mistyped option.
  */
 
-import type { ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** The `options` of a `parseArgs` configuration. */
 export type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** Error of an option given more than once, with the message to print. */
+export class RepeatedOptionError extends Error {
+  constructor(readonly option: string) {
+    super(`${option} is given more than once. Give it once.`);
+    this.name = 'RepeatedOptionError';
+  }
+}
+
+/**
+ * Parses a command line as `parseArgs` does, but raises
+ * RepeatedOptionError for an option given more than once, unless its
+ * configuration sets `multiple`. `parseArgs` alone keeps the last value,
+ * so `--table a --table b` would silently use b. A short and a long form
+ * of one option, such as `-h --help`, count as a repeat.
+ */
+export function parseArgsOnce<T extends ParseArgsConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  const { tokens = [] } = parseArgs({ ...config, tokens: true });
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const repeatable = config.options?.[token.name]?.multiple === true;
+    if (seen.has(token.name) && !repeatable) {
+      throw new RepeatedOptionError(`--${token.name}`);
+    }
+    seen.add(token.name);
+  }
+  return parseArgs(config);
+}
 
 /**
  * Returns the message for an error that `parseArgs` raised with

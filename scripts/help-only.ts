@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
+  parseArgsOnce,
 } from './command-line.js';
 
 /**
@@ -20,7 +20,7 @@ export function shouldRun(
   } satisfies ParseArgsOptionsConfig;
   let help: boolean;
   try {
-    const { values } = parseArgs({ args: [...argv], options });
+    const { values } = parseArgsOnce({ args: [...argv], options });
     help = values.help;
   } catch (error) {
     const message = describeParseArgsError(error, options);

@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoLeadRepository } from '../functions/adapters/dynamodb/lead-repository.js';
 import type { OutcomeRecord } from '../functions/domain/disposition.js';
 import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
+  parseArgsOnce,
 } from './command-line.js';
 import { parseIntegerOption } from './integer-option.js';
 import { clientConfig } from './local-endpoint.js';
@@ -111,7 +111,7 @@ const REPORT_OPTIONS = {
 } satisfies ParseArgsOptionsConfig;
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return parseArgsOnce({
     args: argv,
     allowPositionals: true,
     options: REPORT_OPTIONS,

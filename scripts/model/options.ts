@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { parseIsoDateTime } from '../../functions/domain/messages.js';
 import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
+  parseArgsOnce,
 } from '../command-line.js';
 import { parseIntegerOption } from '../integer-option.js';
 import { UsageError } from '../replay/errors.js';
@@ -131,7 +131,7 @@ const MODEL_OPTIONS = {
 
 function parse(args: readonly string[]) {
   try {
-    return parseArgs({
+    return parseArgsOnce({
       args: [...args],
       allowPositionals: true,
       options: MODEL_OPTIONS,

@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_REVIEW_SHARDS } from '../../functions/adapters/dynamodb/table-layout.js';
 import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
+  parseArgsOnce,
 } from '../command-line.js';
 import { parseIntegerOption } from '../integer-option.js';
 import { DEFAULT_TABLE } from '../model/options.js';
@@ -140,7 +140,7 @@ const OUTBOX_OPTIONS = {
 
 function parseWith(argv: readonly string[]) {
   try {
-    return parseArgs({
+    return parseArgsOnce({
       args: [...argv],
       allowPositionals: true,
       options: OUTBOX_OPTIONS,

@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { writeKeyProblem } from '../../functions/adapters/write-keys.js';
 import { parseIsoDateTime } from '../../functions/domain/messages.js';
 import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
+  parseArgsOnce,
 } from '../command-line.js';
 import { parseIntegerOption } from '../integer-option.js';
 import { UsageError } from './errors.js';
@@ -129,7 +129,7 @@ const REPLAY_OPTIONS = {
 
 function parseWithUsageErrors(args: readonly string[]) {
   try {
-    return parseArgs({
+    return parseArgsOnce({
       args: [...args],
       allowPositionals: true,
       options: REPLAY_OPTIONS,

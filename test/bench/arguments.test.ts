@@ -30,4 +30,12 @@ describe('parseBenchArguments', () => {
     expect(parse).toThrow(BenchUsageError);
     expect(parse).toThrow('Did you mean --no-write?');
   });
+
+  it('rejects a repeated --no-write', () => {
+    const parse = () =>
+      parseBenchArguments(['core', '--no-write', '--no-write'], SUITES);
+
+    expect(parse).toThrow(BenchUsageError);
+    expect(parse).toThrow('--no-write is given more than once. Give it once.');
+  });
 });

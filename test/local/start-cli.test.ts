@@ -370,6 +370,11 @@ describe('npm start', () => {
   it.each([
     { args: ['--data_dir', 'x'], message: 'Did you mean --data-dir?' },
     { args: ['--data-dir'], message: '--data-dir needs a value' },
+    {
+      // --help would print the usage and exit with 0 if the repeat passed.
+      args: ['--data-dir', 'a', '--data-dir', 'b', '--help'],
+      message: '--data-dir is given more than once. Give it once.',
+    },
   ])('rejects $args with usage', async ({ args, message }) => {
     const child = startCli({}, args);
     const stderr = collect(child.stderr);

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
+  parseArgsOnce,
+  RepeatedOptionError,
 } from '../../scripts/command-line.js';
 
 const OPTIONS = {
@@ -62,5 +64,63 @@ describe('describeParseArgsError', () => {
     expect(describeParseArgsError(new Error('disk full'), OPTIONS)).toBe(
       'disk full',
     );
+  });
+});
+
+describe('parseArgsOnce', () => {
+  it('returns the values of options given once', () => {
+    const parsed = parseArgsOnce({
+      args: ['--months', '3', '--json', 'conversion'],
+      options: OPTIONS,
+      allowPositionals: true,
+    });
+
+    expect(parsed.values).toEqual({ months: '3', json: true });
+    expect(parsed.positionals).toEqual(['conversion']);
+  });
+
+  it.each([
+    [['--months', '3', '--months', '6'], '--months'],
+    [['--months=3', '--months', '6'], '--months'],
+    [['--json', '--json'], '--json'],
+    [['-h', '--help'], '--help'],
+    [['--months', '1', '--json', '--months', '1'], '--months'],
+  ])('rejects the repeat in %j', (args, option) => {
+    const parse = () =>
+      parseArgsOnce({ args, options: OPTIONS, allowPositionals: true });
+
+    expect(parse).toThrow(RepeatedOptionError);
+    expect(parse).toThrow(`${option} is given more than once. Give it once.`);
+  });
+
+  it('keeps its message through describeParseArgsError', () => {
+    let message = '';
+    try {
+      parseArgsOnce({ args: ['--json', '--json'], options: OPTIONS });
+    } catch (error) {
+      message = describeParseArgsError(error, OPTIONS);
+    }
+
+    expect(message).toBe('--json is given more than once. Give it once.');
+  });
+
+  it('accepts a repeat of a multiple option', () => {
+    const options = {
+      context: { type: 'string', short: 'c', multiple: true },
+    } satisfies ParseArgsOptionsConfig;
+
+    const parsed = parseArgsOnce({
+      args: ['-c', 'a=1', '--context', 'b=2'],
+      options,
+    });
+
+    expect(parsed.values.context).toEqual(['a=1', 'b=2']);
+  });
+
+  it('reports an unknown option before a repeat', () => {
+    const parse = () =>
+      parseArgsOnce({ args: ['--json', '--json', '--jsn'], options: OPTIONS });
+
+    expect(parse).toThrow("Unknown option '--jsn'");
   });
 });

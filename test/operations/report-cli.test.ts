@@ -103,8 +103,11 @@ describe('npm run report -- conversion', () => {
   ])(
     'rejects $option $value as usage',
     async ({ option, value }) => {
+      // An option is given once, so the --endpoint case has no other.
+      const endpoint =
+        option === '--endpoint' ? [] : ['--endpoint', 'http://127.0.0.1:1'];
       const result = await runReport(
-        ['conversion', '--endpoint', 'http://127.0.0.1:1', option, value],
+        ['conversion', ...endpoint, option, value],
         withoutAwsRegion(),
       );
 

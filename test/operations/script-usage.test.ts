@@ -66,3 +66,41 @@ describe.each([
     expect(run.stdout).toContain(`Usage: npm run ${script}`);
   });
 });
+
+// Each command line ends in --help, so a command that took the repeat
+// would print its usage and exit with 0 instead of running.
+describe.each([
+  {
+    script: 'model',
+    args: ['backtest', 'm.json', '--table', 'a', '--table', 'b', '--help'],
+    option: '--table',
+  },
+  {
+    script: 'outbox',
+    args: ['list', '--limit', '5', '--limit', '10', '--help'],
+    option: '--limit',
+  },
+  {
+    script: 'replay',
+    args: ['events.ndjson', '--quiet', '--json', '--quiet', '--help'],
+    option: '--quiet',
+  },
+  {
+    script: 'report',
+    args: ['conversion', '--months', '1', '--months', '2', '--help'],
+    option: '--months',
+  },
+  { script: 'schemas', args: ['-h', '--help'], option: '--help' },
+  { script: 'reliability', args: ['--help', '--help'], option: '--help' },
+])('npm run $script', ({ script, args, option }) => {
+  it('rejects a repeated option with usage', () => {
+    const run = runScript(script, args);
+
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(
+      `${script}: ${option} is given more than once. Give it once.`,
+    );
+    expect(run.stderr).toContain(`Usage: npm run ${script}`);
+  });
+});
