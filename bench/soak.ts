@@ -6,19 +6,20 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import * as fc from 'fast-check';
-import {
-  describeParseArgsError,
-  type ParseArgsOptionsConfig,
-} from '../scripts/command-line.js';
+import { UsageError } from '../scripts/replay/errors.js';
 import { createBenchContext } from './context.js';
 import { machineDescription } from './format.js';
 import { BENCH_WRITE_KEY, startIngestBackend } from './handler-backend.js';
 import { checkCase, fuzzCaseArbitrary } from './reliability/ingest-fuzz.js';
 import { storedMessageIds } from './reliability/stored-events.js';
 import { updateSection } from './report-file.js';
+import {
+  parseSoakArguments,
+  SOAK_USAGE,
+  type SoakOptions,
+} from './soak-options.js';
 import { percentiles } from './stats.js';
 
 /**
@@ -50,55 +51,6 @@ over the ingest route get 2xx or 4xx, never 5xx, with no partial writes.
 The sections below are written by \`npm run soak\`, which runs the longer
 checks, and name the command, the machine and the date of their run.
 `;
-
-interface Options {
-  minutes: number;
-  data: string;
-  fuzzCases: number;
-  concurrency: number;
-  write: boolean;
-}
-
-const SOAK_OPTIONS = {
-  minutes: { type: 'string', default: '3' },
-  data: { type: 'string' },
-  'fuzz-cases': { type: 'string', default: '10000' },
-  concurrency: { type: 'string', default: '4' },
-  'no-write': { type: 'boolean', default: false },
-} satisfies ParseArgsOptionsConfig;
-
-/** Parses the command line, or prints the problem and exits with 2. */
-function parseCommandLine() {
-  try {
-    return parseArgs({ options: SOAK_OPTIONS }).values;
-  } catch (error) {
-    process.stderr.write(
-      `soak: ${describeParseArgsError(error, SOAK_OPTIONS)}\n`,
-    );
-    process.exit(2);
-  }
-}
-
-function readOptions(): Options {
-  const values = parseCommandLine();
-  const number = (name: string, text: string) => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < 0) {
-      throw new Error(`Invalid --${name} ${text}: give a number of 0 or more.`);
-    }
-    return value;
-  };
-  return {
-    minutes: number('minutes', values.minutes),
-    data: values.data ?? process.env.MQL_SOAK_DATA ?? DEFAULT_DATA,
-    fuzzCases: Math.floor(number('fuzz-cases', values['fuzz-cases'])),
-    concurrency: Math.max(
-      1,
-      Math.floor(number('concurrency', values.concurrency)),
-    ),
-    write: !values['no-write'],
-  };
-}
 
 function progress(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -261,7 +213,7 @@ async function post(
 async function replay(
   server: Server,
   sessions: Session[],
-  options: Options,
+  options: SoakOptions,
 ): Promise<ReplayTally> {
   const tally: ReplayTally = {
     requests: 0,
@@ -354,7 +306,7 @@ function thirds(samples: MemorySample[], field: 'heapUsed' | 'rss') {
 const FLAT_GROWTH = 0.2;
 
 /** Runs the replay; returns its section, or undefined without the data. */
-async function runSoak(options: Options): Promise<string | undefined> {
+async function runSoak(options: SoakOptions): Promise<string | undefined> {
   if (!existsSync(options.data)) {
     progress(
       `[soak] Skipping the replay: the UCI online shoppers file ${options.data} is missing. ` +
@@ -445,7 +397,7 @@ async function runSoak(options: Options): Promise<string | undefined> {
   );
 }
 
-async function runFuzz(options: Options): Promise<string> {
+async function runFuzz(options: SoakOptions): Promise<string> {
   const { context, stop } = createBenchContext();
   try {
     const backend = await startIngestBackend(context, 'soak-fuzz');
@@ -507,8 +459,34 @@ async function runFuzz(options: Options): Promise<string> {
   }
 }
 
+/**
+ * Parses the command line. Prints the usage for --help, or the problem
+ * and the usage with exit code 2, and then returns undefined.
+ */
+function readOptions(): SoakOptions | undefined {
+  let command: ReturnType<typeof parseSoakArguments>;
+  try {
+    command = parseSoakArguments(
+      process.argv.slice(2),
+      process.env,
+      DEFAULT_DATA,
+    );
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`soak: ${error.message}\n\n${SOAK_USAGE}`);
+    process.exitCode = 2;
+    return undefined;
+  }
+  if (command.help) {
+    process.stdout.write(SOAK_USAGE);
+    return undefined;
+  }
+  return command.options;
+}
+
 async function main(): Promise<void> {
   const options = readOptions();
+  if (options === undefined) return;
   const command = `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const machine = machineDescription();
   const heading = (title: string) =>
