@@ -12,6 +12,13 @@ import {
 /** The kinds of account id that ingest writes, as `<kind>:<name>`. */
 const ACCOUNT_KIND = /^\s*(group|domain|company):/;
 
+/** A valid account path of each kind, for error messages. */
+const EXAMPLE_PATHS = {
+  group: '/accounts/group:acct-42',
+  domain: '/accounts/domain:acme.example',
+  company: '/accounts/company:acme',
+} as const;
+
 /** Returns the account id of an `/accounts/{accountId}` path. */
 export function accountIdOf(request: ApiRequest): string {
   const accountId = request.pathParameters.accountId;
@@ -46,9 +53,10 @@ export function accountIdOf(request: ApiRequest): string {
     );
   }
   const name = accountId.slice(kind[0].length);
+  const kindName = kind[1] as keyof typeof EXAMPLE_PATHS;
   if (name.trim() === '') {
     throw new ValidationError(
-      `The account id names no ${kind[1]} after "${kind[1]}:", such as /accounts/domain:acme.example.`,
+      `The account id names no ${kind[1]} after "${kind[1]}:". Send one, such as ${EXAMPLE_PATHS[kindName]}.`,
       [
         {
           field: 'accountId',

@@ -118,17 +118,19 @@ describe('accountIdOf', () => {
     );
   });
 
-  it.each(['domain:', 'group:  ', 'company:\t'])(
-    'rejects %j, which names no account',
-    (accountId) => {
-      const error = validationErrorOf(() =>
-        accountIdOf(request({ accountId })),
-      );
-      expect(error.issues).toHaveLength(1);
-      expect(error.issues[0]?.field).toBe('accountId');
-      expect(error.issues[0]?.message).toMatch(/^must name a \w+ after "/);
-    },
-  );
+  it.each([
+    ['domain:', '/accounts/domain:acme.example'],
+    ['group:  ', '/accounts/group:acct-42'],
+    ['company:\t', '/accounts/company:acme'],
+    ['company:', '/accounts/company:acme'],
+  ])('rejects %j, which names no account', (accountId, example) => {
+    const error = validationErrorOf(() => accountIdOf(request({ accountId })));
+
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]?.field).toBe('accountId');
+    expect(error.issues[0]?.message).toMatch(/^must name a \w+ after "/);
+    expect(error.message).toContain(`such as ${example}.`);
+  });
 
   it.each([
     ['group:a\u0000b', 'must not contain control'],
