@@ -40,6 +40,8 @@ describe('redactEmails', () => {
   it.each([
     'anon:5f0c2a',
     'person-42',
+    // A name without @ is kept, as README's Logs section states.
+    'Alice Smith',
     'node_modules/@aws-sdk/client-dynamodb/dist/index.js',
     '    at f (file:///app/node_modules/@smithy/core/dist/index.js:1:2)',
   ])('keeps %s', (text) => {
