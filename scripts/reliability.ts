@@ -6,31 +6,33 @@ import { shouldRun } from './help-only.js';
 import { parseIntegerOption } from './integer-option.js';
 import { measureDelivery } from './reliability/delivery.js';
 import { formatDeliverySection, replaceSection } from './reliability/report.js';
+import { UsageError } from './replay/errors.js';
 
 /**
  * `npm run reliability`: measures delivery with half of all PutEvents
  * entries failing and writes the result into the delivery section of
  * RELIABILITY.md. Starts its own DynamoDB Local and moto server on free
- * loopback ports. MQL_RELIABILITY_MQLS sets the number of MQLs (100).
+ * loopback ports. MQL_RELIABILITY_MQLS sets the number of MQLs.
  */
+
+/** Number of MQLs of the run that RELIABILITY.md records. */
+const DEFAULT_MQLS = 100;
+
 const USAGE = `Usage: npm run reliability
 
-Measures event delivery with half of all PutEvents entries failing and
-writes the result into RELIABILITY.md. Starts its own DynamoDB Local and
-moto server on free loopback ports.
+Measures event delivery with half of all PutEvents entries failing,
+prints the result as JSON and writes it into RELIABILITY.md. Starts its
+own DynamoDB Local and moto server on free loopback ports.
 
 Environment:
-  MQL_RELIABILITY_MQLS  number of MQLs to produce [100]
+  MQL_RELIABILITY_MQLS  number of MQLs to produce [${DEFAULT_MQLS}]; with
+                        any other number RELIABILITY.md is left as it is
 `;
 
 async function main(): Promise<void> {
   if (!shouldRun('reliability', USAGE, process.argv.slice(2))) return;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const mqls = parseIntegerOption(
-    'MQL_RELIABILITY_MQLS',
-    process.env.MQL_RELIABILITY_MQLS ?? '100',
-    1,
-  );
+  const mqls = readMqls(process.env.MQL_RELIABILITY_MQLS);
   const [dynamo, moto] = await Promise.all([
     freePort().then((port) => startDynamoDbLocal({ port })),
     freePort().then((port) => startMoto({ port })),
@@ -45,15 +47,19 @@ async function main(): Promise<void> {
       seed: 6,
     };
     const report = await measureDelivery(options);
-    const file = resolve(import.meta.dirname, '..', 'RELIABILITY.md');
-    const document = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    const section = formatDeliverySection(report, {
-      seed: options.seed,
-      nonRetryableShare: options.nonRetryableShare,
-      measuredOn: `Node.js ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}`,
-    });
-    writeFileSync(file, replaceSection(document, section));
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (mqls === DEFAULT_MQLS) {
+      const section = formatDeliverySection(report, {
+        seed: options.seed,
+        nonRetryableShare: options.nonRetryableShare,
+        measuredOn: `Node.js ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}`,
+      });
+      writeReliabilitySection(section);
+    } else {
+      process.stderr.write(
+        `reliability: RELIABILITY.md was left as it was, because it records runs of ${DEFAULT_MQLS} MQLs and this run had ${mqls}.\n`,
+      );
+    }
     if (report.delivered !== report.mqls || report.duplicates > 0) {
       process.exitCode = 1;
     }
@@ -62,7 +68,25 @@ async function main(): Promise<void> {
   }
 }
 
+/** Reads MQL_RELIABILITY_MQLS. An empty or blank value counts as unset. */
+function readMqls(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_MQLS;
+  return parseIntegerOption('MQL_RELIABILITY_MQLS', text, 1);
+}
+
+function writeReliabilitySection(section: string): void {
+  const file = resolve(import.meta.dirname, '..', 'RELIABILITY.md');
+  const document = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  writeFileSync(file, replaceSection(document, section));
+}
+
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.exitCode = 2;
+    process.stderr.write(`reliability: ${error.message}\n\n${USAGE}`);
+    return;
+  }
   process.exitCode = 1;
-  process.stderr.write(`reliability: ${String(error)}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`reliability: ${message}\n`);
 });

@@ -187,7 +187,7 @@ function positiveInteger(
   name: string,
   value: string | undefined,
   fallback: number,
-  max = Number.MAX_SAFE_INTEGER,
+  max?: number,
 ): number {
   return value === undefined
     ? fallback

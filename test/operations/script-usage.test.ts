@@ -104,3 +104,45 @@ describe.each([
     expect(run.stderr).toContain(`Usage: npm run ${script}`);
   });
 });
+
+describe('npm run reliability with MQL_RELIABILITY_MQLS', () => {
+  function runReliability(mqls: string) {
+    return spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/reliability.ts'],
+      {
+        encoding: 'utf8',
+        timeout: 110_000,
+        env: { ...process.env, MQL_RELIABILITY_MQLS: mqls },
+      },
+    );
+  }
+
+  it('rejects a value that is not a number', () => {
+    const before = statSync('RELIABILITY.md').mtimeMs;
+
+    const run = runReliability('abc');
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      'reliability: MQL_RELIABILITY_MQLS must be an integer of at least 1, got "abc".',
+    );
+    expect(run.stderr).not.toContain('UsageError');
+    expect(run.stderr).not.toContain(String(Number.MAX_SAFE_INTEGER));
+    expect(run.stderr).toContain('Usage: npm run reliability');
+    expect(statSync('RELIABILITY.md').mtimeMs).toBe(before);
+  });
+
+  it('leaves RELIABILITY.md alone for another size', () => {
+    const before = statSync('RELIABILITY.md').mtimeMs;
+
+    const run = runReliability('2');
+
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ mqls: 2, delivered: 2 });
+    expect(run.stderr).toContain(
+      'RELIABILITY.md was left as it was, because it records runs of 100 MQLs and this run had 2.',
+    );
+    expect(statSync('RELIABILITY.md').mtimeMs).toBe(before);
+  }, 120_000);
+});
