@@ -3,6 +3,7 @@ import { replayMavenCrm } from './replay/maven-crm-run.js';
 import { parseCliArguments, USAGE } from './replay/options.js';
 import { formatSummary } from './replay/report.js';
 import { runReplay } from './replay/run-replay.js';
+import { resolveUserPath } from './user-path.js';
 
 /**
  * `npm run replay -- maven-crm DIR`: replays the Maven CRM sample
@@ -16,7 +17,11 @@ async function main(): Promise<void> {
     if (directory === undefined) {
       throw new UsageError('maven-crm needs the directory of the CSV files.');
     }
-    await replayMavenCrm(directory, process.stdout, process.stderr);
+    await replayMavenCrm(
+      resolveUserPath(directory),
+      process.stdout,
+      process.stderr,
+    );
     return;
   }
   const request = parseCliArguments(

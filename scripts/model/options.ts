@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseIsoDateTime } from '../../functions/domain/messages.js';
 import {
   describeParseArgsError,
@@ -7,8 +8,14 @@ import {
 import { parseIntegerOption } from '../integer-option.js';
 import { UsageError } from '../replay/errors.js';
 import { DEFAULT_MAX_VISITS } from '../replay/x-education.js';
+import {
+  optionalVariable,
+  PACKAGE_ROOT,
+  resolveUserPath,
+} from '../user-path.js';
 
 export const DEFAULT_TABLE = 'mql-engine-local';
+/** The bundled model, relative to the package root. */
 export const DEFAULT_MODEL_FILE = 'models/procurement-software.json';
 
 export const USAGE = `Usage: npm run model -- check FILE
@@ -16,6 +23,8 @@ export const USAGE = `Usage: npm run model -- check FILE
 
 check     validates the model FILE and prints its rules; exits with 1 and
           the path of every invalid field when it is invalid
+
+A relative FILE is read from the directory npm was run in.
 backtest  replays events through the candidate model FILE and through the
           live model and compares them: MQLs, qualifications, leads that
           change status and, when outcomes are known, AUC and conversion
@@ -90,13 +99,13 @@ export function parseModelArguments(
     throw new UsageError(`${command} takes exactly one model FILE.`);
   }
   if (command === 'check') {
-    return { command, file };
+    return { command, file: resolveUserPath(file, env) };
   }
 
   const asOf = parseTime('--as-of', values['as-of'], now);
   const options: BacktestOptions = {
-    candidateFile: file,
-    liveFile: values.live ?? env.MQL_MODEL_FILE ?? DEFAULT_MODEL_FILE,
+    candidateFile: resolveUserPath(file, env),
+    liveFile: liveModelFile(values.live, env),
     tableName: values.table ?? DEFAULT_TABLE,
     asOf,
     referenceTime: parseTime(
@@ -111,8 +120,12 @@ export function parseModelArguments(
   };
   const endpoint = values.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
   if (endpoint !== undefined) options.endpoint = parseUrl(endpoint);
-  if (values.events !== undefined) options.eventsFile = values.events;
-  if (values.outcomes !== undefined) options.outcomesFile = values.outcomes;
+  if (values.events !== undefined) {
+    options.eventsFile = resolveUserPath(values.events, env);
+  }
+  if (values.outcomes !== undefined) {
+    options.outcomesFile = resolveUserPath(values.outcomes, env);
+  }
   return { command, json: values.json, options };
 }
 
@@ -139,6 +152,20 @@ function parse(args: readonly string[]) {
   } catch (error) {
     throw new UsageError(describeParseArgsError(error, MODEL_OPTIONS));
   }
+}
+
+/**
+ * Returns the path of the live model: --live, else MQL_MODEL_FILE, both
+ * relative to the directory npm was run in, else the bundled model.
+ */
+function liveModelFile(
+  live: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  const file = live ?? optionalVariable(env, 'MQL_MODEL_FILE');
+  return file === undefined
+    ? resolve(PACKAGE_ROOT, DEFAULT_MODEL_FILE)
+    : resolveUserPath(file, env);
 }
 
 function parseTime(name: string, text: string | undefined, fallback: number) {

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startLocalStack } from '../../local/stack.js';
+import { UsageError } from './errors.js';
 import {
   type MavenAccount,
   mavenAccountId,
@@ -33,12 +34,15 @@ export interface AccountResult {
  * sends the Maven CRM accounts and opportunities through POST /v1/batch
  * and prints every account's score and coverage from GET /accounts. Exits
  * cleanly with a notice when DIR lacks the CSV files.
+ *
+ * @throws UsageError naming DIR when it does not exist or is no directory
  */
 export async function replayMavenCrm(
   directory: string,
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<void> {
+  checkDirectory(directory);
   const accountsFile = join(directory, 'accounts.csv');
   const pipelineFile = join(directory, 'sales_pipeline.csv');
   if (!existsSync(accountsFile) || !existsSync(pipelineFile)) {
@@ -81,6 +85,31 @@ export async function replayMavenCrm(
     );
   } finally {
     await stack.stop();
+  }
+}
+
+/**
+ * Raises UsageError unless `directory` is an existing directory. A
+ * directory without the CSV files is skipped instead, because the
+ * sample is not part of the repository.
+ */
+function checkDirectory(directory: string): void {
+  const expected =
+    'Give the directory that contains accounts.csv and sales_pipeline.csv.';
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(directory).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new UsageError(
+        `The directory ${directory} was not found. ${expected}`,
+      );
+    }
+    throw error;
+  }
+  if (!isDirectory) {
+    throw new UsageError(`${directory} is not a directory. ${expected}`);
   }
 }
 

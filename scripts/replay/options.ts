@@ -6,6 +6,7 @@ import {
   parseArgsOnce,
 } from '../command-line.js';
 import { parseIntegerOption } from '../integer-option.js';
+import { resolveUserPath } from '../user-path.js';
 import { UsageError } from './errors.js';
 import type { ReplayOptions } from './run-replay.js';
 import { DEFAULT_MAX_VISITS } from './x-education.js';
@@ -21,6 +22,8 @@ final scores (AUC, MQL conversion rate and lift).
 maven-crm starts a local stack of its own, sends the Maven CRM sample in
 DIR (accounts.csv as group calls, sales_pipeline.csv opportunities as
 events) and prints each account's score and coverage.
+
+A relative FILE or DIR is read from the directory npm was run in.
 
 Options (defaults in brackets):
   --url URL             base URL of the API [http://127.0.0.1:3000]
@@ -93,7 +96,7 @@ function replayOptions(
   now: number,
 ): Omit<ReplayOptions, 'progressStream'> {
   return {
-    file,
+    file: resolveUserPath(file, env),
     url: parseUrl(values.url ?? DEFAULT_URL),
     writeKey: sendableWriteKey(
       values['write-key'] ?? env.MQL_WRITE_KEY ?? 'dev-write-key',

@@ -37,6 +37,26 @@ describe('model check', () => {
     expect(result.stdout).not.toContain('Warnings');
   });
 
+  it('reads a relative FILE from INIT_CWD', async () => {
+    const models = join(process.cwd(), 'models');
+
+    const found = await model(['check', 'examples/x-education.json'], {
+      ...process.env,
+      INIT_CWD: models,
+    });
+    const missing = await model(['check', 'examples/none.json'], {
+      ...process.env,
+      INIT_CWD: models,
+    });
+
+    expect(found.code).toBe(0);
+    expect(found.stdout).toContain('valid model');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(
+      `The model file ${join(models, 'examples', 'none.json')} was not found.`,
+    );
+  });
+
   it('lists every invalid field and fails', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'model-'));
     const file = join(directory, 'broken.json');
@@ -122,7 +142,7 @@ describe('model check', () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      'The model file models is a directory; give the path of a model JSON file',
+      `The model file ${join(process.cwd(), 'models')} is a directory; give the path of a model JSON file`,
     );
     expect(result.stderr).not.toContain('EISDIR');
   });

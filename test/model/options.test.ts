@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MODEL_FILE,
@@ -5,6 +6,7 @@ import {
   parseModelArguments,
 } from '../../scripts/model/options.js';
 import { UsageError } from '../../scripts/replay/errors.js';
+import { PACKAGE_ROOT } from '../../scripts/user-path.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 
@@ -18,7 +20,7 @@ describe('parseModelArguments', () => {
   it('parses check with its file', () => {
     expect(parseModelArguments(['check', 'm.json'], {}, NOW)).toEqual({
       command: 'check',
-      file: 'm.json',
+      file: resolve('m.json'),
     });
   });
 
@@ -27,8 +29,8 @@ describe('parseModelArguments', () => {
 
     expect(json).toBe(false);
     expect(options).toEqual({
-      candidateFile: 'candidate.json',
-      liveFile: DEFAULT_MODEL_FILE,
+      candidateFile: resolve('candidate.json'),
+      liveFile: join(PACKAGE_ROOT, DEFAULT_MODEL_FILE),
       tableName: DEFAULT_TABLE,
       asOf: NOW,
       referenceTime: NOW,
@@ -42,7 +44,7 @@ describe('parseModelArguments', () => {
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
     });
 
-    expect(options.liveFile).toBe('live.json');
+    expect(options.liveFile).toBe(resolve('live.json'));
     expect(options.endpoint).toBe('http://127.0.0.1:8000');
   });
 
@@ -57,7 +59,43 @@ describe('parseModelArguments', () => {
     ]);
 
     expect(options.referenceTime).toBe(Date.parse('2026-01-01T00:00:00Z'));
-    expect(options.eventsFile).toBe('leads.csv');
+    expect(options.eventsFile).toBe(resolve('leads.csv'));
+  });
+
+  it('resolves every file against INIT_CWD', () => {
+    const env = { INIT_CWD: '/home/user/models', MQL_MODEL_FILE: 'live.json' };
+    const args = ['backtest', 'c.json', '--events', 'e.ndjson'];
+
+    const check = parseModelArguments(['check', 'x.json'], env, NOW);
+    const { options } = backtestOf([...args, '--outcomes', 'o.csv'], env);
+    const live = backtestOf([...args, '--live', '../l.json'], env).options;
+
+    expect(check).toEqual({
+      command: 'check',
+      file: '/home/user/models/x.json',
+    });
+    expect(options.candidateFile).toBe('/home/user/models/c.json');
+    expect(options.liveFile).toBe('/home/user/models/live.json');
+    expect(options.eventsFile).toBe('/home/user/models/e.ndjson');
+    expect(options.outcomesFile).toBe('/home/user/models/o.csv');
+    expect(live.liveFile).toBe('/home/user/l.json');
+  });
+
+  it('reads the bundled model from the package root', () => {
+    const env = { INIT_CWD: '/home/user/models' };
+
+    const { options } = backtestOf(['backtest', '/tmp/c.json'], env);
+
+    expect(options.candidateFile).toBe('/tmp/c.json');
+    expect(options.liveFile).toBe(join(PACKAGE_ROOT, DEFAULT_MODEL_FILE));
+  });
+
+  it.each(['', '  '])('treats MQL_MODEL_FILE=%j as unset', (value) => {
+    const { options } = backtestOf(['backtest', 'c.json'], {
+      MQL_MODEL_FILE: value,
+    });
+
+    expect(options.liveFile).toBe(join(PACKAGE_ROOT, DEFAULT_MODEL_FILE));
   });
 
   it('prints help for --help', () => {

@@ -1,4 +1,5 @@
-import { mkdtemp } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -74,6 +75,56 @@ describe('replayMavenCrm', () => {
     await replayMavenCrm(directory, out, new PassThrough());
 
     expect(chunks.join('')).toContain('skipped');
+  });
+});
+
+/** Runs `npm run replay -- ARGS` without npm, with extra environment. */
+function runReplayCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/replay.ts', ...args],
+    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } },
+  );
+}
+
+describe('npm run replay -- maven-crm', () => {
+  it('rejects a directory that does not exist', async () => {
+    const missing = join(await mkdtemp(join(tmpdir(), 'maven-')), 'missing');
+
+    const run = runReplayCli(['maven-crm', missing]);
+
+    expect(run.status).toBe(2);
+    expect(run.stdout).not.toContain('skipped');
+    expect(run.stderr).toContain(
+      `replay: The directory ${missing} was not found. Give the directory that contains accounts.csv and sales_pipeline.csv.`,
+    );
+  });
+
+  it('rejects a file in place of the directory', async () => {
+    const file = join(await mkdtemp(join(tmpdir(), 'maven-')), 'accounts.csv');
+    await writeFile(file, ACCOUNTS);
+
+    const run = runReplayCli(['maven-crm', file]);
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`replay: ${file} is not a directory.`);
+  });
+
+  it('resolves DIR against INIT_CWD', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'maven-'));
+    await mkdir(join(base, 'sample'));
+
+    const found = runReplayCli(['maven-crm', 'sample'], { INIT_CWD: base });
+    const missing = runReplayCli(['maven-crm', 'other'], { INIT_CWD: base });
+
+    expect(found.status).toBe(0);
+    expect(found.stdout).toContain(
+      `maven-crm: skipped, ${join(base, 'sample')} has no accounts.csv`,
+    );
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(
+      `The directory ${join(base, 'other')} was not found.`,
+    );
   });
 });
 

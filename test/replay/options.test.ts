@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../scripts/replay/errors.js';
 import { parseCliArguments } from '../../scripts/replay/options.js';
@@ -17,7 +18,7 @@ describe('parseCliArguments', () => {
     expect(request.json).toBe(false);
     expect(request.quiet).toBe(false);
     expect(request.replay).toEqual({
-      file: 'leads.csv',
+      file: resolve('leads.csv'),
       url: 'http://127.0.0.1:3000/',
       writeKey: 'dev-write-key',
       adminToken: 'dev-admin-token',
@@ -26,6 +27,17 @@ describe('parseCliArguments', () => {
       referenceTime: NOW,
       maxVisits: 50,
     });
+  });
+
+  it('resolves FILE against INIT_CWD', () => {
+    const env = { INIT_CWD: '/home/user/data' };
+
+    expect(replayOf(['leads.csv'], env).replay.file).toBe(
+      '/home/user/data/leads.csv',
+    );
+    expect(replayOf(['/tmp/leads.csv'], env).replay.file).toBe(
+      '/tmp/leads.csv',
+    );
   });
 
   it('reads credentials from the environment', () => {

@@ -1,0 +1,35 @@
+import { resolve } from 'node:path';
+
+/** Absolute path of the package root, where npm runs every script. */
+export const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
+
+/**
+ * Resolves a path that the user gave, in an argument or a variable,
+ * against the directory they ran npm in. npm runs scripts in the package
+ * root and sets INIT_CWD to that directory, so that
+ * `cd models && npm run model -- check x.json` reads models/x.json.
+ * Without INIT_CWD, as when a script runs without npm, the current
+ * directory is used. An absolute path is returned as it is, normalized.
+ */
+export function resolveUserPath(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  const initCwd = env.INIT_CWD;
+  const base =
+    initCwd === undefined || initCwd.trim() === '' ? process.cwd() : initCwd;
+  return resolve(base, path);
+}
+
+/**
+ * Returns the value of an optional variable, or undefined when it is
+ * unset, empty or only white space, because `NAME= command` is the
+ * shell's way to run a command without it.
+ */
+export function optionalVariable(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
