@@ -27,6 +27,7 @@ import {
   responseCorsHeaders,
   withoutCorsHeaders,
 } from './cors.js';
+import { urlHost } from './host.js';
 
 /**
  * A local stand-in for API Gateway: it turns each request into a Lambda
@@ -122,9 +123,12 @@ export class ListenError extends Error {
     readonly port: number,
     cause: Error,
   ) {
-    super(`The local API cannot listen on ${host}:${port}: ${cause.message}`, {
-      cause,
-    });
+    super(
+      `The local API cannot listen on ${urlHost(host)}:${port}: ${cause.message}`,
+      {
+        cause,
+      },
+    );
     this.name = 'ListenError';
   }
 }

@@ -8,6 +8,7 @@ import {
   SALES_TARGET,
 } from '../lib/definitions/event-routing.js';
 import { loadStageConfig } from '../lib/stage-config.js';
+import { bareHost, urlHost } from './host.js';
 import { startLocalApi } from './http-server.js';
 import { freePort } from './ports.js';
 import { createEventRouting, createLeadTable } from './provision.js';
@@ -23,6 +24,7 @@ import {
 /** Settings of the local stack; see README "Local settings". */
 export interface LocalStackOptions {
   port: number;
+  /** Interface of the API, an IPv6 address with or without brackets. */
   host?: string;
   writeKey: string;
   adminToken: string;
@@ -43,6 +45,40 @@ export interface LocalStackOptions {
   onSalesEvent: (event: unknown) => unknown;
   /** Called with progress messages and errors caught in the background. */
   onStatus: (message: string, error?: unknown) => void;
+  /**
+   * Called once when DynamoDB Local or moto_server exits after startup
+   * without a call of `stop`. The stack then stops everything else, and
+   * `stop()` resolves once it has.
+   */
+  onServiceExit?: (exit: ServiceExit) => void;
+}
+
+/** A service that exited on its own, with its exit code or signal. */
+export interface ServiceExit {
+  service: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Error of a service that exited during startup, after it had responded. */
+export class ServiceExitError extends Error {
+  constructor(
+    readonly exit: ServiceExit,
+    options?: { cause?: unknown },
+  ) {
+    super(`${describeServiceExit(exit)} during startup.`, options);
+    this.name = 'ServiceExitError';
+  }
+}
+
+/**
+ * Describes a service exit, such as "moto_server exited unexpectedly
+ * (exit code 1)" or "DynamoDB Local exited unexpectedly (signal SIGKILL)".
+ */
+export function describeServiceExit(exit: ServiceExit): string {
+  const reason =
+    exit.signal === null ? `exit code ${exit.code}` : `signal ${exit.signal}`;
+  return `${exit.service} exited unexpectedly (${reason})`;
 }
 
 /** A running local stack. */
@@ -53,8 +89,11 @@ export interface LocalStack {
   tableName: string;
   eventBusName: string;
   salesQueueUrl: string;
+  /** The started DynamoDB Local and moto_server. */
+  services: readonly LocalService[];
   /** Runs one decay sweep now and returns its counts. */
   sweep(): Promise<unknown>;
+  /** Stops everything the stack started. Later calls return the same promise. */
   stop(): Promise<void>;
 }
 
@@ -75,6 +114,7 @@ export async function startLocalStack(
   const started: LocalService[] = [];
   const stopServices = () =>
     Promise.all(started.map((service) => service.stop()));
+  let supervisor: ServiceSupervisor | undefined;
   try {
     const [dynamoDbPort, motoPort] = await Promise.all([
       options.dynamoDbPort ?? freePort(),
@@ -93,11 +133,90 @@ export async function startLocalStack(
       throw (failure as PromiseRejectedResult).reason;
     }
     const [dynamo, moto] = started as [LocalService, LocalService];
-    return await wireStack(options, stage, dynamo, moto, stopServices);
+    supervisor = superviseServices(started, options.onServiceExit);
+    const stack = await wireStack(options, stage, dynamo, moto, stopServices);
+    return await supervisor.attach(stack);
   } catch (error) {
+    supervisor?.detach();
     await stopServices();
-    throw error;
+    const exit = supervisor?.earlyExit();
+    if (exit === undefined || error instanceof ServiceExitError) throw error;
+    // The exit is the cause of the failed request to the service.
+    throw new ServiceExitError(exit, { cause: error });
   }
+}
+
+interface ServiceSupervisor {
+  /**
+   * Starts supervising the ready stack and returns it with an idempotent
+   * stop. Stops it and raises ServiceExitError when a service has
+   * already exited.
+   */
+  attach(stack: LocalStack): Promise<LocalStack>;
+  /** Ignores exits from now on, such as those of a failed startup. */
+  detach(): void;
+  /** Returns the first exit before attach, if any. */
+  earlyExit(): ServiceExit | undefined;
+}
+
+/**
+ * Watches the services for exits that `stop` did not cause. Once the
+ * stack is attached, the first such exit calls onServiceExit and stops
+ * the stack, so that requests do not fail with 500 against a service
+ * that is gone.
+ */
+function superviseServices(
+  services: readonly LocalService[],
+  onServiceExit: ((exit: ServiceExit) => void) | undefined,
+): ServiceSupervisor {
+  let stack: LocalStack | undefined;
+  let firstExit: ServiceExit | undefined;
+  let stopping = false;
+  const handleExit = (exit: ServiceExit) => {
+    if (stopping) return;
+    if (stack === undefined) {
+      firstExit ??= exit;
+      return;
+    }
+    onServiceExit?.(exit);
+    void stack.stop();
+  };
+  for (const { name, process: child } of services) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      handleExit({
+        service: name,
+        code: child.exitCode,
+        signal: child.signalCode,
+      });
+    } else {
+      child.once('exit', (code, signal) =>
+        handleExit({ service: name, code, signal }),
+      );
+    }
+  }
+  return {
+    attach: async (ready) => {
+      let stopped: Promise<void> | undefined;
+      const supervised: LocalStack = {
+        ...ready,
+        stop: () => {
+          stopping = true;
+          stopped ??= ready.stop();
+          return stopped;
+        },
+      };
+      if (firstExit !== undefined) {
+        await supervised.stop();
+        throw new ServiceExitError(firstExit);
+      }
+      stack = supervised;
+      return supervised;
+    },
+    detach: () => {
+      stopping = true;
+    },
+    earlyExit: () => firstExit,
+  };
 }
 
 async function wireStack(
@@ -131,7 +250,7 @@ async function wireStack(
   });
   const server = await startLocalApi({
     port: options.port,
-    host: options.host,
+    host: options.host === undefined ? undefined : bareHost(options.host),
     adminToken: options.adminToken,
     corsOrigins: options.corsOrigins ?? [],
     onError: (error) => options.onStatus('request failed', error),
@@ -148,12 +267,13 @@ async function wireStack(
   };
   const timer = startSweepTimer(options, sweep);
   return {
-    apiUrl: `http://${options.host ?? '127.0.0.1'}:${portOf(server)}`,
+    apiUrl: `http://${urlHost(options.host ?? '127.0.0.1')}:${portOf(server)}`,
     dynamoDbEndpoint: dynamo.endpoint,
     motoEndpoint: moto.endpoint,
     tableName,
     eventBusName: routing.eventBusName,
     salesQueueUrl,
+    services: [dynamo, moto],
     sweep,
     stop: async () => {
       timer.stop();

@@ -1,6 +1,5 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { createServer, isIP } from 'node:net';
 import { z } from 'zod';
 import { addWriteKeyIssue } from '../functions/adapters/write-keys.js';
 import { formatPath } from '../functions/domain/issues.js';
@@ -11,8 +10,10 @@ import {
   parseArgsOnce,
 } from '../scripts/command-line.js';
 import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
+import { resolveUserPath } from '../scripts/user-path.js';
 import { lockDataDir, unlockDataDir } from './data-dir-lock.js';
 import { checkEventsFile, eventDelivery } from './event-sinks.js';
+import { bareHost, urlHost } from './host.js';
 import { ListenError } from './http-server.js';
 import { isLoopbackHost } from './loopback.js';
 import {
@@ -20,7 +21,12 @@ import {
   MissingDependencyError,
   stopRunningServices,
 } from './services.js';
-import { type LocalStack, startLocalStack } from './stack.js';
+import {
+  describeServiceExit,
+  type LocalStack,
+  type ServiceExit,
+  startLocalStack,
+} from './stack.js';
 
 /**
  * `npm start`: runs the whole engine locally. Routed MQL events are the
@@ -36,9 +42,12 @@ Options:
                   at a time (default: in memory)
   --help          print this help
 
+Relative paths are read from the directory npm was run in.
+
 Environment (defaults in brackets):
   PORT                       HTTP port of the local API [3000]
-  HOST                       interface the API listens on [127.0.0.1]
+  HOST                       interface the API listens on, an IPv6
+                             address with or without brackets [127.0.0.1]
   MQL_WRITE_KEY              tracking write key [dev-write-key]
   MQL_ADMIN_TOKEN            bearer token of the leads API, required when
                              HOST is not a loopback address [dev-admin-token]
@@ -51,6 +60,9 @@ Environment (defaults in brackets):
                              JSON line [none]
   MQL_WEBHOOK_URL            http(s) URL that gets each routed event POSTed
                              as JSON [none]
+
+An empty MQL_MODEL_FILE, MQL_EVENTS_FILE or MQL_WEBHOOK_URL counts as
+unset. The other variables reject an empty value.
 `;
 
 /**
@@ -65,6 +77,31 @@ const DEFAULT_ADMIN_TOKEN = 'dev-admin-token';
 const SWEEP_INTERVAL_RANGE = `must be a whole number of seconds from 0 to ${MAX_SWEEP_INTERVAL_SECONDS}; 0 turns the sweep off`;
 
 const PORT_RANGE = 'must be a port number from 0 to 65535';
+
+const HOST_FORMAT =
+  'must be an IP address or host name, such as 127.0.0.1, ::1 or localhost';
+
+/** A DNS host name: labels of letters, digits and inner hyphens. */
+const HOST_NAME =
+  /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i;
+
+/** Tells whether HOST is an IP address (IPv6 with or without brackets) or a host name. */
+function isValidHost(host: string): boolean {
+  return isIP(bareHost(host)) !== 0 || HOST_NAME.test(host);
+}
+
+/**
+ * Builds the schema of an optional variable whose empty or blank value
+ * counts as unset, because `NAME= npm start` is the shell's way to run
+ * without it.
+ */
+function optionalVariableSchema<Schema extends z.ZodType>(schema: Schema) {
+  return z.preprocess(
+    (value) =>
+      typeof value === 'string' && value.trim() === '' ? undefined : value,
+    schema.optional(),
+  );
+}
 
 /**
  * Builds the schema of a variable of decimal digits only. Number() reads
@@ -84,7 +121,11 @@ const environmentSchema = z
     PORT: wholeNumber(PORT_RANGE)
       .pipe(z.number().max(65535, PORT_RANGE))
       .default(3000),
-    HOST: z.string().min(1).default('127.0.0.1'),
+    HOST: z
+      .string()
+      .refine(isValidHost, HOST_FORMAT)
+      .transform(bareHost)
+      .default('127.0.0.1'),
     MQL_WRITE_KEY: z
       .string()
       .min(1)
@@ -111,19 +152,23 @@ const environmentSchema = z
           .filter((origin) => origin !== ''),
       )
       .pipe(corsOriginsSchema),
-    MQL_EVENTS_FILE: z.string().min(1).optional(),
-    MQL_WEBHOOK_URL: z
-      .url({
+    MQL_MODEL_FILE: optionalVariableSchema(z.string()),
+    MQL_EVENTS_FILE: optionalVariableSchema(z.string()),
+    MQL_WEBHOOK_URL: optionalVariableSchema(
+      z.url({
         protocol: /^https?$/,
         error:
           'must be an http or https URL, such as http://127.0.0.1:8080/mql',
-      })
-      .optional(),
+      }),
+    ),
   })
   .superRefine((env, context) => {
     // The default token is printed in the README, so on an interface that
-    // other machines reach it would open the leads API to anyone.
+    // other machines reach it would open the leads API to anyone. An
+    // invalid HOST has its own issue, and a second one about the token
+    // would only confuse.
     if (
+      isValidHost(env.HOST) &&
       !isLoopbackHost(env.HOST) &&
       env.MQL_ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN
     ) {
@@ -155,12 +200,17 @@ async function main(): Promise<void> {
     fail(`Invalid environment: ${problems.join('; ')}\n\n${USAGE}`);
     return;
   }
-  const modelProblem = await checkModelFile(process.env.MQL_MODEL_FILE);
+  const modelFile = resolveOptionalPath(env.data.MQL_MODEL_FILE);
+  const modelProblem = await checkModelFile(modelFile);
   if (modelProblem !== undefined) {
     fail(`Invalid MQL_MODEL_FILE: ${modelProblem}`);
     return;
   }
-  const { MQL_EVENTS_FILE: eventsFile, MQL_WEBHOOK_URL: webhookUrl } = env.data;
+  // The handlers in this process read the model from MQL_MODEL_FILE.
+  if (modelFile === undefined) delete process.env.MQL_MODEL_FILE;
+  else process.env.MQL_MODEL_FILE = modelFile;
+  const eventsFile = resolveOptionalPath(env.data.MQL_EVENTS_FILE);
+  const webhookUrl = env.data.MQL_WEBHOOK_URL;
   if (eventsFile !== undefined) {
     try {
       await checkEventsFile(eventsFile);
@@ -171,20 +221,19 @@ async function main(): Promise<void> {
       return;
     }
   }
-  const dataDir = values['data-dir'];
+  const dataDir = resolveOptionalPath(values['data-dir']);
   if (dataDir !== undefined) {
     const problem = checkDataDir(dataDir);
     if (problem !== undefined) {
       fail(`Invalid --data-dir: ${problem}`);
       return;
     }
-    const path = resolve(dataDir);
-    const lockProblem = lockDataDir(path);
+    const lockProblem = lockDataDir(dataDir);
     if (lockProblem !== undefined) {
       fail(`--data-dir ${lockProblem}`);
       return;
     }
-    process.on('exit', () => unlockDataDir(path));
+    process.on('exit', () => unlockDataDir(dataDir));
   }
   const portProblem = await checkPortFree(env.data.HOST, env.data.PORT);
   if (portProblem !== undefined) {
@@ -205,12 +254,35 @@ async function main(): Promise<void> {
     dataDir,
     onSalesEvent: eventDelivery({ write: writeStdout, eventsFile, webhookUrl }),
     onStatus: (message, error) => status(message, error),
+    onServiceExit: (exit) => void exitAfterService(exit, () => stack),
   });
+  const dataDirNote = dataDir === undefined ? '' : `, data in ${dataDir}`;
   status(
     `ready: API ${stack.apiUrl}, DynamoDB Local ${stack.dynamoDbEndpoint}, ` +
       `moto ${stack.motoEndpoint}, table ${stack.tableName}, ` +
-      `bus ${stack.eventBusName}. Press Ctrl-C to stop.`,
+      `bus ${stack.eventBusName}${dataDirNote}. Press Ctrl-C to stop.`,
   );
+}
+
+/**
+ * Reports a service that exited while the stack ran, waits until the
+ * stack has stopped the other ones and exits with 1.
+ */
+async function exitAfterService(
+  exit: ServiceExit,
+  current: () => LocalStack | undefined,
+): Promise<void> {
+  status(`${describeServiceExit(exit)}; stopping the other services`);
+  await (current()?.stop() ?? stopRunningServices());
+  process.exit(1);
+}
+
+/**
+ * Resolves a path from an option or variable against the directory npm
+ * was run in (see resolveUserPath). Returns undefined for no path.
+ */
+function resolveOptionalPath(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : resolveUserPath(path);
 }
 
 const START_OPTIONS = {
@@ -242,7 +314,7 @@ function parseCommandLine() {
 async function checkModelFile(
   file: string | undefined,
 ): Promise<string | undefined> {
-  if (file === undefined || file === '') return undefined;
+  if (file === undefined) return undefined;
   try {
     await loadModelFile(file);
     return undefined;
@@ -297,15 +369,14 @@ function describeListenError(
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
     return `HOST ${host} is not an address of this machine. Set HOST to one, such as 127.0.0.1.`;
   }
-  return `The API cannot listen on ${host}:${port} (${describe(error)}).`;
+  return `The API cannot listen on ${urlHost(host)}:${port} (${describe(error)}).`;
 }
 
 /**
  * Creates the data directory when missing and checks that DynamoDB Local
  * can write in it. Returns the problem, naming the path, or undefined.
  */
-function checkDataDir(dir: string): string | undefined {
-  const path = resolve(dir);
+function checkDataDir(path: string): string | undefined {
   try {
     mkdirSync(path, { recursive: true });
   } catch (error) {

@@ -35,7 +35,7 @@ export interface AccountResult {
  * and prints every account's score and coverage from GET /accounts. Exits
  * cleanly with a notice when DIR lacks the CSV files.
  *
- * @throws UsageError naming DIR when it does not exist or is no directory
+ * @throws UsageError naming DIR when it does not exist or is not a directory
  */
 export async function replayMavenCrm(
   directory: string,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   mkdtempSync,
   readdirSync,
@@ -65,7 +66,8 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 function isListening(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
+  const { port } = new URL(url);
+  const hostname = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
   return new Promise((resolve) => {
     const socket = connect(Number(port), hostname);
     socket.once('connect', () => {
@@ -236,6 +238,143 @@ describe('npm start', () => {
     },
     120_000,
   );
+
+  it('reads relative paths from INIT_CWD and serves IPv6', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mql-init-cwd-'));
+    copyFileSync(
+      'models/examples/x-education.json',
+      join(directory, 'model.json'),
+    );
+    const child = startCli(
+      {
+        PORT: '0',
+        HOST: '[::1]',
+        INIT_CWD: directory,
+        MQL_SWEEP_INTERVAL_SECONDS: '0',
+        MQL_MODEL_FILE: 'model.json',
+        MQL_EVENTS_FILE: 'events.jsonl',
+      },
+      ['--data-dir', 'data'],
+    );
+    const stderr = collect(child.stderr);
+    try {
+      await waitFor(() => stderr.text.includes('ready:'), 60_000, 'ready');
+      const api = /API (\S+),/.exec(stderr.text)?.[1] ?? '';
+
+      const response = await fetch(`${api}/v1/batch`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from('dev-write-key:').toString('base64')}`,
+        },
+        body: JSON.stringify({ batch: qualifyingBatch('ipv6-lead') }),
+      });
+
+      expect(api).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      expect(new URL(api).hostname).toBe('[::1]');
+      expect(response.status).toBe(200);
+      expect(stderr.text).toContain(`, data in ${join(directory, 'data')}.`);
+      expect(existsSync(join(directory, 'data', 'mql-engine.lock'))).toBe(true);
+      expect(existsSync(join(directory, 'events.jsonl'))).toBe(true);
+    } finally {
+      child.kill('SIGINT');
+      await exited(child);
+    }
+  }, 120_000);
+
+  it('treats empty optional variables as unset', async () => {
+    const child = startCli({
+      PORT: '0',
+      HOST: '::1',
+      MQL_SWEEP_INTERVAL_SECONDS: '0',
+      MQL_MODEL_FILE: '',
+      MQL_EVENTS_FILE: '',
+      MQL_WEBHOOK_URL: ' ',
+    });
+    const stderr = collect(child.stderr);
+    try {
+      await waitFor(
+        () => stderr.text.includes('ready:') || child.exitCode !== null,
+        60_000,
+        'ready or exit',
+      );
+      const api = /API (\S+),/.exec(stderr.text)?.[1] ?? '';
+
+      const lead = await fetch(`${api}/leads/nobody`, {
+        headers: { authorization: 'Bearer dev-admin-token' },
+      });
+
+      expect(stderr.text).not.toContain('Invalid');
+      expect(api).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      expect(lead.status).toBe(404);
+    } finally {
+      child.kill('SIGINT');
+      await exited(child);
+    }
+  }, 120_000);
+
+  it.runIf(process.platform === 'linux')(
+    'exits with 1 when DynamoDB Local exits',
+    async () => {
+      const child = startCli({ PORT: '0', MQL_SWEEP_INTERVAL_SECONDS: '0' });
+      const stderr = collect(child.stderr);
+      await waitFor(() => stderr.text.includes('ready:'), 60_000, 'ready');
+      const moto = /moto (\S+),/.exec(stderr.text)?.[1] ?? '';
+      const services = childrenOf(child.pid ?? 0);
+      const dynamoDbLocal = services.find((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal'),
+      );
+
+      process.kill(dynamoDbLocal ?? 0, 'SIGKILL');
+      const code = await exited(child);
+
+      expect(code).toBe(1);
+      expect(stderr.text).toContain(
+        '[mql-engine] DynamoDB Local exited unexpectedly (signal SIGKILL); stopping the other services\n',
+      );
+      expect(await isListening(moto)).toBe(false);
+      expect(services.filter(isRunning)).toEqual([]);
+    },
+    120_000,
+  );
+
+  it.each([
+    ['', 'HOST: must be an IP address or host name'],
+    [' ', 'HOST: must be an IP address or host name'],
+    ['[::1', 'HOST: must be an IP address or host name'],
+    ['exa mple', 'HOST: must be an IP address or host name'],
+  ])('rejects HOST=%j alone', async (host, message) => {
+    const child = startCli({ HOST: host, MQL_ADMIN_TOKEN: undefined });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(message);
+    expect(stderr.text).not.toContain('MQL_ADMIN_TOKEN: must be set');
+    expect(stderr.text).not.toContain('HOST (');
+  });
+
+  it.each([
+    [
+      'MQL_MODEL_FILE',
+      'model.json',
+      'The model file DIR/model.json was not found.',
+    ],
+    [
+      'MQL_EVENTS_FILE',
+      'none/events.jsonl',
+      'Invalid MQL_EVENTS_FILE: DIR/none/events.jsonl cannot be opened',
+    ],
+  ])('names %s=%s resolved against INIT_CWD', async (name, value, message) => {
+    const directory = mkdtempSync(join(tmpdir(), 'mql-init-cwd-'));
+    const child = startCli({ INIT_CWD: directory, [name]: value });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(message.replace('DIR', directory));
+  });
 
   it('rejects an invalid MQL_CORS_ORIGINS and exits with 1', async () => {
     const child = startCli({ MQL_CORS_ORIGINS: 'https://site.example/path' });
@@ -430,7 +569,8 @@ describe('npm start', () => {
     const directory = mkdtempSync(join(tmpdir(), 'mql-data-'));
     const file = join(directory, 'table.db');
     writeFileSync(file, '');
-    const child = startCli({}, ['--data-dir', file]);
+    // A relative --data-dir is resolved against INIT_CWD.
+    const child = startCli({ INIT_CWD: directory }, ['--data-dir', 'table.db']);
     const stderr = collect(child.stderr);
 
     const code = await exited(child);
