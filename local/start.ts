@@ -221,6 +221,10 @@ async function main(): Promise<void> {
       return;
     }
   }
+  if (values['data-dir']?.trim() === '') {
+    fail('Invalid --data-dir: it is empty; name a directory, such as .data.');
+    return;
+  }
   const dataDir = resolveOptionalPath(values['data-dir']);
   if (dataDir !== undefined) {
     const problem = checkDataDir(dataDir);

@@ -582,6 +582,17 @@ describe('npm start', () => {
     expect(stderr.text).not.toContain('ready:');
   });
 
+  it.each(['', ' '])('rejects --data-dir=%j', async (value) => {
+    const child = startCli({}, [`--data-dir=${value}`]);
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain('Invalid --data-dir: it is empty');
+    expect(stderr.text).not.toContain('starting DynamoDB Local');
+  });
+
   it('rejects a --data-dir that another start holds', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'mql-data-'));
     const lockFile = join(directory, 'mql-engine.lock');
