@@ -359,10 +359,11 @@ export interface LeadRepository {
   listMergedLeadIds(leadId: string): Promise<string[]>;
 
   /**
-   * Deletes every item of a lead except its state: events and their
-   * message markers, history, outbox entries, identity link items and its
-   * membership item under its account. Returns how many items it deleted
-   * and the leads that the link items name (leads merged into this one).
+   * Deletes every item of a lead except its state and its identity link
+   * items: events and their message markers, history, outbox entries and
+   * its membership item under its account. Returns how many items it
+   * deleted and the leads that the link items name (leads merged into
+   * this one).
    */
   deleteLeadData(
     leadId: string,
@@ -395,6 +396,19 @@ export interface LeadRepository {
    * `expectedVersion`; raises VersionConflictError otherwise.
    */
   deleteLeadState(leadId: string, expectedVersion: number): Promise<void>;
+  /**
+   * Deletes the state of the merged lead `mergedLeadId` if its version is
+   * still `expectedVersion`, and in the same transaction the identity link
+   * item under `targetId` that names it. Raises VersionConflictError and
+   * deletes neither when the version differs.
+   */
+  deleteTombstone(
+    targetId: string,
+    mergedLeadId: string,
+    expectedVersion: number,
+  ): Promise<void>;
+  /** Deletes the identity link item under `targetId` that names `mergedLeadId`. */
+  deleteLink(targetId: string, mergedLeadId: string): Promise<void>;
   /** Lists the dispositions recorded in one month (`YYYY-MM`, UTC). */
   listOutcomes(month: string): Promise<OutcomeRecord[]>;
   /**

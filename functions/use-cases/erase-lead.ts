@@ -385,34 +385,65 @@ async function deleteLinkedLeads(
   deps: ScoringDependencies,
   leadId: string,
 ): Promise<number> {
-  const queue = [leadId];
-  const seen = new Set(queue);
-  let deleted = 0;
-  while (queue.length > 0) {
-    const current = queue.shift() as string;
-    if (current !== leadId && (await isLiveLead(deps, current))) {
-      // A stale link item can name a lead stored again under the id of
-      // an erased tombstone, which is no part of this lead. Earlier
-      // versions could leave such items, because every write of a
-      // tombstone put its link again.
-      deps.log.warn('linked lead not erased because it is not merged');
-      continue;
-    }
-    const result = await deps.repository.deleteLeadData(current);
-    deleted += result.deleted;
-    for (const linked of result.linkedLeadIds) {
-      if (seen.has(linked) || seen.size >= MAX_LINKED_LEADS) continue;
-      seen.add(linked);
-      queue.push(linked);
-    }
-    if (current === leadId) continue;
-    const tombstone = await deps.repository.getLead(current);
-    if (tombstone !== undefined) {
-      await deps.repository.deleteLeadState(current, tombstone.version);
-      deleted += 1;
-    }
+  return deleteLeadAndMerged(deps, leadId, new Set([leadId]));
+}
+
+/**
+ * Deletes the items of `leadId` but its state, and through its link items
+ * the leads merged into it. Each tombstone goes in one transaction with
+ * the link item that names it, and only after the leads merged into it.
+ * So when a tombstone's delete fails on a concurrent write of it, such as
+ * the completion of its merge, every tombstone not deleted yet is still
+ * linked from the erased lead, and the erasure's retry finds it again.
+ */
+async function deleteLeadAndMerged(
+  deps: ScoringDependencies,
+  leadId: string,
+  seen: Set<string>,
+): Promise<number> {
+  const result = await deps.repository.deleteLeadData(leadId);
+  let deleted = result.deleted;
+  for (const mergedId of result.linkedLeadIds) {
+    deleted += await deleteMergedLead(deps, leadId, mergedId, seen);
   }
   return deleted;
+}
+
+async function deleteMergedLead(
+  deps: ScoringDependencies,
+  targetId: string,
+  mergedId: string,
+  seen: Set<string>,
+): Promise<number> {
+  // A second link to a lead that this erasure already follows, such as
+  // the link that a repoint leaves under the tombstone's earlier target,
+  // is deleted without the tombstone.
+  // NOTE: beyond MAX_LINKED_LEADS links are deleted without their
+  // tombstones too, so those tombstones stay.
+  if (seen.has(mergedId) || seen.size >= MAX_LINKED_LEADS) {
+    await deps.repository.deleteLink(targetId, mergedId);
+    return 1;
+  }
+  seen.add(mergedId);
+  if (await isLiveLead(deps, mergedId)) {
+    // A stale link item can name a lead stored again under the id of
+    // an erased tombstone, which is no part of this lead. Earlier
+    // versions could leave such items, because every write of a
+    // tombstone put its link again.
+    deps.log.warn('linked lead not erased because it is not merged');
+    await deps.repository.deleteLink(targetId, mergedId);
+    return 1;
+  }
+  const deleted = await deleteLeadAndMerged(deps, mergedId, seen);
+  const tombstone = await deps.repository.getLead(mergedId);
+  if (tombstone === undefined || tombstone.mergedInto === undefined) {
+    // Another erasure deleted the tombstone, or the id was stored again
+    // as a live lead since the check above, and this erasure keeps it.
+    await deps.repository.deleteLink(targetId, mergedId);
+    return deleted + 1;
+  }
+  await deps.repository.deleteTombstone(targetId, mergedId, tombstone.version);
+  return deleted + 2;
 }
 
 async function isLiveLead(

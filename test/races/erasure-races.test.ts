@@ -497,3 +497,63 @@ describe('merge completing during an erasure', () => {
     expect(tableViolations(items)).toEqual([]);
   });
 });
+
+describe('merge completing during an erasure of its target', () => {
+  it('erases the tombstone written meanwhile', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const { repository } = setup.deps;
+    const old = 'old-late@acme.example';
+    const renamed = 'new-late@acme.example';
+    await ingestRetrying(setup, [
+      blog({ userId: old }, 'old-blog'),
+      blog({ userId: renamed }, 'renamed-blog'),
+    ]);
+    // The alias has moved the events of `old` into `renamed` and waits
+    // to mark the merge complete.
+    const completing = holdNextCall(repository, 'saveLeadChange', {
+      when: 'before',
+      matches: (change) =>
+        change.state.leadId === old && change.state.mergePending === false,
+    });
+    const alias = ingestRetrying(setup, [
+      { type: 'alias', messageId: 'alias', userId: renamed, previousId: old },
+    ]);
+    await completing.reached;
+    // The erasure of `renamed` has deleted the items of the tombstone
+    // `old` and waits after reading its version.
+    const deletingData = holdNextCall(repository, 'deleteLeadData', {
+      when: 'after',
+      matches: (leadId) => leadId === old,
+    });
+    const erasure = eraseLead(setup.deps, renamed);
+    await deletingData.reached;
+    const reading = holdNextCall(repository, 'getLead', {
+      when: 'after',
+      matches: (leadId) => leadId === old,
+    });
+    deletingData.release();
+    await reading.reached;
+    // The merge completion writes the tombstone, so the erasure's delete
+    // of it fails its version condition. The alias links the anonymous
+    // id of `old` only after that write.
+    const linking = holdNextCall(repository, 'saveLeadChange', {
+      when: 'before',
+      matches: (change) => change.state.leadId === `anon:${old}`,
+    });
+    completing.release();
+    await linking.reached;
+    reading.release();
+    const { leadId } = await erasure;
+
+    expect(leadId).toBe(renamed);
+    expect(await repository.getLead(old)).toBeUndefined();
+    const items = await scanTable(setup);
+    const left = items.filter(
+      (item) => item.PK === `LEAD#${old}` || item.PK === `LEAD#${renamed}`,
+    );
+    expect(left).toEqual([]);
+    expect(tableViolations(items)).toEqual([]);
+    linking.release();
+    await alias;
+  });
+});

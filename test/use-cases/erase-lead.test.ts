@@ -575,15 +575,19 @@ describe('eraseLead', () => {
       receivedAt: clock.now,
     });
     const tombstoneId = `anon:${ANONYMOUS}`;
-    const original = deps.repository.deleteLeadState.bind(deps.repository);
+    const original = deps.repository.deleteTombstone.bind(deps.repository);
     // The first delete of the tombstone loses to a concurrent erasure
     // that deleted it after this one read it.
-    deps.repository.deleteLeadState = async (leadId, expectedVersion) => {
-      if (leadId === tombstoneId) {
-        deps.repository.deleteLeadState = original;
-        await original(leadId, expectedVersion);
+    deps.repository.deleteTombstone = async (
+      targetId,
+      mergedLeadId,
+      expectedVersion,
+    ) => {
+      if (mergedLeadId === tombstoneId) {
+        deps.repository.deleteTombstone = original;
+        await original(targetId, mergedLeadId, expectedVersion);
       }
-      return original(leadId, expectedVersion);
+      return original(targetId, mergedLeadId, expectedVersion);
     };
 
     const { leadId } = await eraseLead(deps, ERASED);

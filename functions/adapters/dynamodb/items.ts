@@ -64,6 +64,14 @@ export function linkItem(targetId: string, mergedLeadId: string): Item {
   });
 }
 
+/** Returns the key of the link item that linkItem builds. */
+export function linkKey(targetId: string, mergedLeadId: string): Item {
+  return marshall({
+    [PK]: leadPartition(targetId),
+    [SK]: `${LINK_SORT_PREFIX}${mergedLeadId}`,
+  });
+}
+
 export const OUTBOX_SORT_PREFIX = 'OUTBOX#';
 
 export function outboxSortKey(eventId: string): string {

@@ -88,6 +88,7 @@ import {
   itemToStoredEvent,
   LINK_SORT_PREFIX,
   leadPartition,
+  linkKey,
   MESSAGE_SORT_KEY,
   messagePartition,
   OUTBOX_SORT_PREFIX,
@@ -498,10 +499,11 @@ export class DynamoLeadRepository implements LeadRepository {
         }
         continue;
       }
-      keys.push(keyOf(fields));
       if (fields.entity === 'link') {
         linkedLeadIds.push(String(fields.mergedLeadId));
+        continue;
       }
+      keys.push(keyOf(fields));
       if (fields.entity === 'event') {
         keys.push(
           marshall({
@@ -624,6 +626,58 @@ export class DynamoLeadRepository implements LeadRepository {
       }
       throw error;
     }
+  }
+
+  async deleteTombstone(
+    targetId: string,
+    mergedLeadId: string,
+    expectedVersion: number,
+  ): Promise<void> {
+    try {
+      await this.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: stateKey(mergedLeadId),
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: marshall({
+                  ':expected': expectedVersion,
+                }),
+              },
+            },
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: linkKey(targetId, mergedLeadId),
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const reasons = error.CancellationReasons ?? [];
+        if (isThrottled(reasons)) {
+          throw new CapacityExceededError({ cause: error });
+        }
+        if (reasons.every(isConflictReason)) {
+          throw new VersionConflictError(mergedLeadId);
+        }
+      }
+      throw error;
+    }
+  }
+
+  async deleteLink(targetId: string, mergedLeadId: string): Promise<void> {
+    await this.send(
+      new DeleteItemCommand({
+        TableName: this.tableName,
+        Key: linkKey(targetId, mergedLeadId),
+      }),
+    );
   }
 
   async listOutcomes(month: string): Promise<OutcomeRecord[]> {
