@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { linkItem } from '../../functions/adapters/dynamodb/items.js';
 import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
 import { newAccount } from '../../functions/domain/account.js';
 import { CapacityExceededError } from '../../functions/domain/errors.js';
@@ -340,6 +341,31 @@ describe('DynamoLeadRepository', () => {
         30_000,
       ),
     ).rejects.toBeInstanceOf(VersionConflictError);
+  });
+
+  it('deletes a tombstone and its link together', async () => {
+    const { repository, client, tableName } = await repositoryOnNewTable();
+    await repository.saveLeadChange(qualifyingChange('lead-t'));
+    await repository.saveLeadChange(qualifyingChange('lead-m'));
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: linkItem('lead-t', 'lead-m'),
+      }),
+    );
+
+    const data = await repository.deleteLeadData('lead-t');
+    expect(data.linkedLeadIds).toEqual(['lead-m']);
+    expect(await repository.listMergedLeadIds('lead-t')).toEqual(['lead-m']);
+    await expect(
+      repository.deleteTombstone('lead-t', 'lead-m', 2),
+    ).rejects.toBeInstanceOf(VersionConflictError);
+    expect(await repository.listMergedLeadIds('lead-t')).toEqual(['lead-m']);
+    expect(await repository.getLead('lead-m')).toBeDefined();
+
+    await repository.deleteTombstone('lead-t', 'lead-m', 1);
+    expect(await repository.listMergedLeadIds('lead-t')).toEqual([]);
+    expect(await repository.getLead('lead-m')).toBeUndefined();
   });
 
   it('reports which messages were already stored', async () => {

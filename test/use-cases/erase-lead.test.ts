@@ -1,4 +1,5 @@
 import {
+  DeleteItemCommand,
   PutItemCommand,
   ScanCommand,
   UpdateItemCommand,
@@ -593,6 +594,91 @@ describe('eraseLead', () => {
     const { leadId } = await eraseLead(deps, ERASED);
 
     expect(leadId).toBe(ERASED);
+    expect(await itemsNamingErin(context)).toEqual([]);
+  });
+
+  it('erases a chain of tombstones after a conflict', async () => {
+    const context = await realDependencies({ model: accountModel() });
+    const { deps, clock } = context;
+    const old = 'erin-old@acme.example';
+    const renamed = 'erin-renamed@acme.example';
+    const page = (userId: string) => ({
+      type: 'page',
+      messageId: `${userId}-page`,
+      userId,
+      properties: { path: '/blog/post' },
+    });
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: [
+        page(old),
+        page(renamed),
+        ...committee(ERASED, 'CPO', ANONYMOUS),
+        {
+          type: 'alias',
+          messageId: 'alias-1',
+          userId: renamed,
+          previousId: old,
+        },
+        {
+          type: 'alias',
+          messageId: 'alias-2',
+          userId: ERASED,
+          previousId: renamed,
+        },
+      ],
+      receivedAt: clock.now,
+    });
+
+    // The second alias pointed `old` at the erased lead and left its
+    // earlier link under `renamed`. Without the newer link, the erasure
+    // finds `old` only through `renamed`, as after a repoint that gave
+    // up, and must delete `old` before the tombstone `renamed`.
+    expect((await deps.repository.getLead(old))?.mergedInto).toBe(ERASED);
+    expect(await deps.repository.listMergedLeadIds(renamed)).toContain(old);
+    await context.table.client.send(
+      new DeleteItemCommand({
+        TableName: context.table.tableName,
+        Key: marshall({ PK: `LEAD#${ERASED}`, SK: `LINK#${old}` }),
+      }),
+    );
+    expect(await deps.repository.listMergedLeadIds(ERASED)).not.toContain(old);
+
+    const original = deps.repository.deleteTombstone.bind(deps.repository);
+    // A write of the tombstone `old` lands between the erasure's read of
+    // it and its delete, as a merge completing would.
+    deps.repository.deleteTombstone = async (
+      targetId,
+      mergedLeadId,
+      expectedVersion,
+    ) => {
+      if (mergedLeadId === old) {
+        deps.repository.deleteTombstone = original;
+        const tombstone = await deps.repository.getLead(old);
+        if (tombstone === undefined) throw new Error(`${old} was not stored`);
+        await deps.repository.saveLeadChange({
+          sourceId: 'identity',
+          expectedVersion: tombstone.version,
+          state: { ...tombstone, version: tombstone.version + 1 },
+          events: [],
+          outgoing: [],
+        });
+      }
+      return original(targetId, mergedLeadId, expectedVersion);
+    };
+
+    const { leadId } = await eraseLead(deps, ERASED);
+
+    expect(leadId).toBe(ERASED);
+    expect(deps.repository.deleteTombstone).toBe(original);
+    for (const id of [ERASED, `anon:${ANONYMOUS}`, old, renamed]) {
+      expect(await deps.repository.getLead(id)).toBeUndefined();
+    }
+    const items = await scanTable(context);
+    const left = items.filter((item) =>
+      [old, renamed].some((id) => JSON.stringify(item).includes(id)),
+    );
+    expect(left).toEqual([]);
     expect(await itemsNamingErin(context)).toEqual([]);
   });
 
