@@ -139,16 +139,37 @@ const CONTROL_ESCAPES: Readonly<Record<string, string>> = {
 
 /** Tells whether an atom can match the text of a literal character. */
 function canMatch(atom: Atom, literal: string): boolean {
-  const escaped = literal.startsWith('\\') ? literal.slice(1) : undefined;
-  const text =
-    escaped === undefined ? literal : (CONTROL_ESCAPES[escaped] ?? escaped);
   try {
-    return new RegExp(`^(?:${atom.source})$`, 'iu').test(text);
+    return new RegExp(`^(?:${atom.source})$`, 'iu').test(
+      literalCharacter(literal),
+    );
   } catch {
     // An atom that is not valid alone, such as a backreference, is
     // assumed to match, so the check stays on the safe side.
     return true;
   }
+}
+
+/** Returns the character that a literal or a character escape stands for. */
+function literalCharacter(literal: string): string {
+  if (!literal.startsWith('\\')) return literal;
+  const escaped = literal.slice(1);
+  const hex = /^(?:x([0-9a-f]{2})|u([0-9a-f]{4})|u\{([0-9a-f]+)\})$/i.exec(
+    escaped,
+  );
+  const code = hex?.[1] ?? hex?.[2] ?? hex?.[3];
+  if (code !== undefined)
+    return String.fromCodePoint(Number.parseInt(code, 16));
+  if (/^u[0-9a-f]{4}\\u[0-9a-f]{4}$/i.test(escaped)) {
+    const high = Number.parseInt(escaped.slice(1, 5), 16);
+    const low = Number.parseInt(escaped.slice(7, 11), 16);
+    return String.fromCharCode(high, low);
+  }
+  if (/^c[a-z]$/i.test(escaped)) {
+    return String.fromCharCode((escaped.charCodeAt(1) ?? 0) % 32);
+  }
+  if (escaped === '0') return '\0';
+  return CONTROL_ESCAPES[escaped] ?? escaped;
 }
 
 function parseAlternatives(cursor: Cursor): Atom[][] {
@@ -243,15 +264,30 @@ function skipClass(cursor: Cursor): void {
   cursor.index += 1;
 }
 
-/** Skips an escape, including `\p{…}`, `\u{…}` and `\k<…>`. */
+/**
+ * Skips an escape, including `\p{…}`, `\u{…}`, `\k<…>`, `\xHH`, `\uHHHH`
+ * (two of them when they form a surrogate pair) and `\cX`, so a quantifier
+ * after it applies to the whole escape.
+ */
 function skipEscape(cursor: Cursor): void {
   const { pattern } = cursor;
   const letter = pattern[cursor.index + 1] ?? '';
   const opening = pattern[cursor.index + 2];
+  const rest = pattern.slice(cursor.index);
   if ('pPu'.includes(letter) && opening === '{') {
     cursor.index = indexAfter(pattern, '}', cursor.index);
   } else if (letter === 'k' && opening === '<') {
     cursor.index = indexAfter(pattern, '>', cursor.index);
+  } else if (/^\\x[0-9a-fA-F]{2}/.test(rest)) {
+    cursor.index += 4;
+  } else if (
+    /^\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}/.test(rest)
+  ) {
+    cursor.index += 12;
+  } else if (/^\\u[0-9a-fA-F]{4}/.test(rest)) {
+    cursor.index += 6;
+  } else if (/^\\c[a-zA-Z]/.test(rest)) {
+    cursor.index += 3;
   } else {
     const codePoint = pattern.codePointAt(cursor.index + 1) ?? 0;
     cursor.index += codePoint > 0xffff ? 3 : 2;
@@ -260,14 +296,14 @@ function skipEscape(cursor: Cursor): void {
 
 /**
  * Returns the kind of an escape: `\b` and `\B` assert, letters that name
- * a set (`\w`, `\d`, `\p{L}` …) or a backreference are classes, and the
- * rest, such as `\.` or `\n`, stand for one character.
+ * a set (`\w`, `\d`, `\p{…}` …) or a backreference are classes, and the
+ * rest, such as `\.`, `\n`, `\x61` or `\u{61}`, stand for one character.
  */
 function escapeKind(source: string): Atom['kind'] {
   const letter = source[1] ?? '';
   if (letter === 'b' || letter === 'B') return 'assertion';
   if ('dDwWsSpPk'.includes(letter) || /[1-9]/.test(letter)) return 'class';
-  if (/[a-zA-Z0]/.test(letter) && !'tnrfv'.includes(letter)) return 'class';
+  if (/[a-zA-Z]/.test(letter) && !'tnrfvxuc'.includes(letter)) return 'class';
   return 'char';
 }
 

@@ -86,6 +86,9 @@ describe('findOverlappingRun', () => {
     ['^(x|.*.*.*)$', '.*.*.*'],
     ['.{0,1000}.{0,1000}.{0,1000}x$', '.{0,1000}.{0,1000}.{0,1000}'],
     ['^a{17}a*a+x', 'a{17}a*a+'],
+    ['^\\x61*\\x61*\\x61*!', '\\x61*\\x61*\\x61*'],
+    ['^\\u0061*\\u{61}*a*!', '\\u0061*\\u{61}*a*'],
+    ['^\\cA*\\x01*\\cA*!', '\\cA*\\x01*\\cA*'],
   ])('finds the run in %s', (pattern, run) => {
     expect(findOverlappingRun(pattern)).toBe(run);
   });
@@ -140,6 +143,7 @@ describe('findUnanchoredPair', () => {
     ['x(?:y|.*.*z)', '.*.*'],
     ['.*(?:a.*b|c)', '.*(?:a.*b|c)'],
     ['(?=.*.*x)', '.*.*'],
+    ['\\x61+\\x61+$', '\\x61+\\x61+'],
   ])('finds the pair in %s', (pattern, pair) => {
     expect(findUnanchoredPair(pattern)).toBe(pair);
   });

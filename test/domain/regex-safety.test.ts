@@ -27,6 +27,10 @@ describe('findNestedRepeat', () => {
     ['(\\w+\\s?){5}$', '(\\w+\\s?){5}'],
     ['(.*a){12}$', '(.*a){12}'],
     ['(?:a+){3}b', '(?:a+){3}'],
+    ['^(?:a\\x61*)+$', '(?:a\\x61*)+'],
+    ['^(?:a\\u0061*)+$', '(?:a\\u0061*)+'],
+    ['^(?:a\\u{61}*)+$', '(?:a\\u{61}*)+'],
+    ['^(?:\\x01\\cA*)+$', '(?:\\x01\\cA*)+'],
   ])('finds the nested repeat in %s', (pattern, group) => {
     expect(findNestedRepeat(pattern)).toBe(group);
   });
@@ -46,6 +50,10 @@ describe('findNestedRepeat', () => {
     '(a\\tb*)+',
     '[(+*]+',
     '\\(a+\\)+',
+    '(?:\\x2e\\w+)*$',
+    '(?:\\u002e\\w+)*$',
+    '(?:\\u{2e}\\w+)*$',
+    '(?:\\0\\w+)*$',
   ])('accepts %s', (pattern) => {
     expect(findNestedRepeat(pattern)).toBeUndefined();
   });
