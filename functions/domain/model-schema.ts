@@ -9,7 +9,11 @@ import {
   DEFAULT_PROXY_FLAG_PROPERTIES,
   DEFAULT_PROXY_USER_AGENT_PATTERN,
 } from './bot-defaults.js';
-import { describeSlowPattern } from './pattern-safety.js';
+import {
+  describeSlowPattern,
+  MAX_PATTERN_LENGTH,
+  PATTERN_LENGTH_MESSAGE,
+} from './pattern-safety.js';
 import { DEFAULT_PERSONAL_EMAIL_DOMAINS } from './personal-domains.js';
 
 /**
@@ -68,6 +72,7 @@ const MAX_BURST_CLICKS_PER_SECOND = 10;
 const regexPattern = z
   .string()
   .min(1)
+  .max(MAX_PATTERN_LENGTH, { message: PATTERN_LENGTH_MESSAGE, abort: true })
   .refine(isValidPattern, {
     message: 'must be a valid regular expression',
     abort: true,

@@ -11,7 +11,8 @@
  * character and so take linear time.
  */
 
-import { canBeEmpty, charactersOf, isDisjoint } from './regex-runs.js';
+import { type CharacterSet, isDisjoint, unionOf } from './character-sets.js';
+import { canBeEmpty, charactersOf } from './regex-runs.js';
 import { type Atom, isLookaround, parsePattern } from './regex-safety.js';
 
 /** Group under a repeat with two alternatives that can start alike. */
@@ -82,19 +83,20 @@ function findOverlap(
  * the empty text. Assertions and lookarounds consume nothing and add
  * none.
  */
-function firstCharacters(sequence: readonly Atom[]): ReadonlySet<number> {
+function firstCharacters(sequence: readonly Atom[]): CharacterSet {
   const known = firstCharactersBySequence.get(sequence);
   if (known !== undefined) return known;
-  const characters = new Set<number>();
+  const parts: CharacterSet[] = [];
   for (const atom of sequence) {
     if (atom.kind === 'assertion' || isLookaround(atom)) continue;
-    const atomCharacters =
+    parts.push(
       atom.kind === 'group'
         ? unionOf(atom.alternatives.map(firstCharacters))
-        : charactersOf(atom);
-    for (const character of atomCharacters) characters.add(character);
+        : charactersOf(atom),
+    );
     if (!canBeEmpty(atom)) break;
   }
+  const characters = unionOf(parts);
   firstCharactersBySequence.set(sequence, characters);
   return characters;
 }
@@ -103,18 +105,7 @@ function firstCharacters(sequence: readonly Atom[]): ReadonlySet<number> {
  * First characters of each parsed sequence, so nested groups are not
  * walked again for each group around them.
  */
-const firstCharactersBySequence = new WeakMap<
-  readonly Atom[],
-  ReadonlySet<number>
->();
-
-function unionOf(sets: readonly ReadonlySet<number>[]): Set<number> {
-  const union = new Set<number>();
-  for (const set of sets) {
-    for (const item of set) union.add(item);
-  }
-  return union;
-}
+const firstCharactersBySequence = new WeakMap<readonly Atom[], CharacterSet>();
 
 function sourceOf(pattern: string, sequence: readonly Atom[] = []): string {
   const first = sequence[0];

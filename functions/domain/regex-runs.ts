@@ -22,12 +22,16 @@
  * checks accept it, because common patterns such as
  * `(chief|vp).*procurement` have that form: `.*x` took 0.4 s on 32 KB of
  * `a` (Node.js 20.20, a loaded 2-core machine).
- *
- * NOTE: characters are compared on the Basic Multilingual Plane and a few
- * samples above it, so two classes that share only other supplementary
- * characters count as disjoint.
  */
 
+import {
+  type CharacterSet,
+  charactersOfSource,
+  intersectionOf,
+  isDisjoint,
+  NO_CHARACTERS,
+  unionOf,
+} from './character-sets.js';
 import { type Atom, isLookaround, parsePattern } from './regex-safety.js';
 
 /** Maximum number of unbounded parts in a row that may share a character. */
@@ -198,7 +202,7 @@ function findInSequence(
  */
 function findSharingParts(
   run: readonly Atom[],
-  characters: ReadonlySet<number>,
+  characters: CharacterSet,
   count: number,
   from: number,
 ): Atom | undefined {
@@ -214,19 +218,6 @@ function findSharingParts(
     }
   }
   return undefined;
-}
-
-function intersectionOf(
-  first: ReadonlySet<number>,
-  second: ReadonlySet<number>,
-): Set<number> {
-  const [smaller, larger] =
-    first.size <= second.size ? [first, second] : [second, first];
-  const shared = new Set<number>();
-  for (const character of smaller) {
-    if (larger.has(character)) shared.add(character);
-  }
-  return shared;
 }
 
 /** Tells whether an atom can fail where it stands, as `$` or `x` can. */
@@ -251,32 +242,17 @@ export function canBeEmpty(atom: Atom): boolean {
   return atom.alternatives.some((sequence) => sequence.every(canBeEmpty));
 }
 
-export function isDisjoint(
-  first: ReadonlySet<number>,
-  second: ReadonlySet<number>,
-): boolean {
-  const [smaller, larger] =
-    first.size <= second.size ? [first, second] : [second, first];
-  for (const character of smaller) {
-    if (larger.has(character)) return false;
-  }
-  return true;
-}
-
 /** Returns the code points that an atom can consume, at any depth. */
-export function charactersOf(atom: Atom): ReadonlySet<number> {
+export function charactersOf(atom: Atom): CharacterSet {
   if (atom.kind === 'char' || atom.kind === 'class') {
     return charactersOfSource(atom.source);
   }
-  if (atom.kind !== 'group' || isLookaround(atom)) return new Set();
+  if (atom.kind !== 'group' || isLookaround(atom)) return NO_CHARACTERS;
   const known = charactersByGroup.get(atom.alternatives);
   if (known !== undefined) return known;
-  const characters = new Set<number>();
-  for (const sequence of atom.alternatives) {
-    for (const part of sequence) {
-      for (const character of charactersOf(part)) characters.add(character);
-    }
-  }
+  const characters = unionOf(
+    atom.alternatives.flatMap((sequence) => sequence.map(charactersOf)),
+  );
   charactersByGroup.set(atom.alternatives, characters);
   return characters;
 }
@@ -285,49 +261,4 @@ export function charactersOf(atom: Atom): ReadonlySet<number> {
  * Characters of each parsed group, keyed by its alternatives, which the
  * copies that inlineGroups makes share.
  */
-const charactersByGroup = new WeakMap<Atom[][], ReadonlySet<number>>();
-
-/**
- * Text of the code points that overlap is decided on: the Basic
- * Multilingual Plane without surrogates, and samples of letters, symbols
- * and emoji above it.
- */
-const SAMPLE_TEXT = (() => {
-  const codePoints: number[] = [];
-  for (let codePoint = 0; codePoint <= 0xffff; codePoint += 1) {
-    if (codePoint < 0xd800 || codePoint > 0xdfff) codePoints.push(codePoint);
-  }
-  codePoints.push(0x10000, 0x1d400, 0x1f600, 0x20000, 0xe0001, 0x10fffd);
-  return codePoints
-    .map((codePoint) => String.fromCodePoint(codePoint))
-    .join('');
-})();
-
-const ALL_CHARACTERS: ReadonlySet<number> = new Set(
-  Array.from(SAMPLE_TEXT, (text) => text.codePointAt(0) ?? 0),
-);
-
-const charactersBySource = new Map<string, ReadonlySet<number>>();
-
-/** Returns the sample code points that one character or class matches. */
-export function charactersOfSource(source: string): ReadonlySet<number> {
-  const known = charactersBySource.get(source);
-  if (known !== undefined) return known;
-  let characters: ReadonlySet<number>;
-  try {
-    const expression = new RegExp(source, 'giu');
-    characters = new Set(
-      Array.from(
-        SAMPLE_TEXT.matchAll(expression),
-        (match) => match[0].codePointAt(0) ?? 0,
-      ),
-    );
-  } catch {
-    // An atom that is not valid alone, such as a backreference, is
-    // assumed to match every character, so the check stays on the safe
-    // side.
-    characters = ALL_CHARACTERS;
-  }
-  charactersBySource.set(source, characters);
-  return characters;
-}
+const charactersByGroup = new WeakMap<Atom[][], CharacterSet>();

@@ -150,6 +150,18 @@ describe('compileModel', () => {
       part: 'has \\w+\\w+, two unbounded parts',
       fix: 'or anchor the pattern with ^',
     },
+    {
+      name: 'groups nested 2,000 deep',
+      pattern: `${'('.repeat(2000)}a${')'.repeat(2000)}`,
+      part: 'nests groups 2000 deep, more than 50',
+      fix: 'remove groups that wrap a single group',
+    },
+    {
+      name: 'a pattern above 4,096 characters',
+      pattern: `^(?:${Array.from({ length: 1000 }, (_, i) => `x${i}`).join('|')})$`,
+      part: 'must be at most 4,096 characters long',
+      fix: 'split the pattern into several rules',
+    },
   ])('names the part and the fix for $name', ({ pattern, part, fix }) => {
     const document = minimalModel();
     setPath(document, ['intent', 'rules', 0, 'when', 'path'], pattern);

@@ -62,4 +62,23 @@ describe('describeSlowPattern', () => {
   ])('rejects %s', (pattern, message) => {
     expect(describeSlowPattern(pattern)).toContain(message);
   });
+
+  it('limits the length to 4,096 characters', () => {
+    expect(describeSlowPattern('a'.repeat(4096))).toBeUndefined();
+    expect(describeSlowPattern('a'.repeat(4097))).toContain(
+      'must be at most 4,096 characters long',
+    );
+  });
+
+  it('limits group nesting to 50', () => {
+    const nested = (depth: number) =>
+      `${'('.repeat(depth)}a${')'.repeat(depth)}`;
+
+    expect(describeSlowPattern(nested(50))).toBeUndefined();
+    expect(describeSlowPattern(`[${'('.repeat(60)}]`)).toBeUndefined();
+    expect(describeSlowPattern(`${'\\('.repeat(60)}`)).toBeUndefined();
+    expect(describeSlowPattern(nested(51))).toContain(
+      'nests groups 51 deep, more than 50',
+    );
+  });
 });

@@ -1,0 +1,147 @@
+/**
+ * Sets of the characters that parts of a pattern can match, as used by
+ * the ReDoS checks. A set is a bit set over sample code points, so a
+ * class such as `[^x]` takes 8 KB however many characters it matches,
+ * and a pattern of a few thousand classes stays within tens of MB.
+ *
+ * NOTE: characters are compared on the Basic Multilingual Plane and a few
+ * samples above it, so two classes that share only other supplementary
+ * characters count as disjoint.
+ */
+
+/**
+ * Code points that overlap is decided on: the Basic Multilingual Plane
+ * without surrogates, and samples of letters, symbols and emoji above it.
+ */
+const SAMPLE_CODE_POINTS: readonly number[] = (() => {
+  const codePoints: number[] = [];
+  for (let codePoint = 0; codePoint <= 0xffff; codePoint += 1) {
+    if (codePoint < 0xd800 || codePoint > 0xdfff) codePoints.push(codePoint);
+  }
+  codePoints.push(0x10000, 0x1d400, 0x1f600, 0x20000, 0xe0001, 0x10fffd);
+  return codePoints;
+})();
+
+const SAMPLE_TEXT = SAMPLE_CODE_POINTS.map((codePoint) =>
+  String.fromCodePoint(codePoint),
+).join('');
+
+const WORD_COUNT = Math.ceil(SAMPLE_CODE_POINTS.length / 32);
+
+/**
+ * Lone low surrogate that marks a matched character in SAMPLE_TEXT. It
+ * never pairs with the character before it, because SAMPLE_TEXT has no
+ * lone high surrogate.
+ */
+const MATCH_MARK = '\udfff';
+
+/**
+ * Set of sample code points, one bit per index in SAMPLE_CODE_POINTS.
+ * Words outside `firstWord` to `lastWord` are zero, so operations on small
+ * sets skip them.
+ */
+export interface CharacterSet {
+  readonly words: Uint32Array;
+  readonly firstWord: number;
+  readonly lastWord: number;
+}
+
+function setOf(words: Uint32Array): CharacterSet {
+  let firstWord = 0;
+  while (firstWord < WORD_COUNT && words[firstWord] === 0) firstWord += 1;
+  let lastWord = WORD_COUNT - 1;
+  while (lastWord > firstWord && words[lastWord] === 0) lastWord -= 1;
+  return { words, firstWord, lastWord };
+}
+
+export const NO_CHARACTERS: CharacterSet = setOf(new Uint32Array(WORD_COUNT));
+
+const ALL_CHARACTERS: CharacterSet = (() => {
+  const words = new Uint32Array(WORD_COUNT);
+  for (let index = 0; index < SAMPLE_CODE_POINTS.length; index += 1) {
+    words[index >>> 5] = (words[index >>> 5] ?? 0) | (1 << (index & 31));
+  }
+  return setOf(words);
+})();
+
+/**
+ * Maximum number of sets kept by source. A pattern has at most a few
+ * thousand distinct atoms, and each set takes 8 KB.
+ */
+const MAX_CACHED_SETS = 4096;
+
+const charactersBySource = new Map<string, CharacterSet>();
+
+/** Returns the sample code points that one character or class matches. */
+export function charactersOfSource(source: string): CharacterSet {
+  const known = charactersBySource.get(source);
+  if (known !== undefined) return known;
+  let characters: CharacterSet;
+  try {
+    characters = sampleMatches(new RegExp(source, 'giu'));
+  } catch {
+    // An atom that is not valid alone, such as a backreference, is
+    // assumed to match every character, so the check stays on the safe
+    // side.
+    characters = ALL_CHARACTERS;
+  }
+  if (charactersBySource.size >= MAX_CACHED_SETS) charactersBySource.clear();
+  charactersBySource.set(source, characters);
+  return characters;
+}
+
+/**
+ * Returns the sample code points that an expression of one character
+ * matches. Replacing each match with a mark and walking the result is
+ * several times faster than matchAll when most characters match.
+ */
+function sampleMatches(expression: RegExp): CharacterSet {
+  const marked = SAMPLE_TEXT.replace(expression, MATCH_MARK);
+  const words = new Uint32Array(WORD_COUNT);
+  let index = 0;
+  for (let offset = 0; offset < marked.length; index += 1) {
+    const unit = marked.charCodeAt(offset);
+    if (unit === 0xdfff) {
+      words[index >>> 5] = (words[index >>> 5] ?? 0) | (1 << (index & 31));
+      offset += 1;
+    } else {
+      offset += unit >= 0xd800 && unit <= 0xdbff ? 2 : 1;
+    }
+  }
+  return setOf(words);
+}
+
+export function isDisjoint(first: CharacterSet, second: CharacterSet): boolean {
+  const from = Math.max(first.firstWord, second.firstWord);
+  const to = Math.min(first.lastWord, second.lastWord);
+  for (let word = from; word <= to; word += 1) {
+    if (((first.words[word] ?? 0) & (second.words[word] ?? 0)) !== 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+export function intersectionOf(
+  first: CharacterSet,
+  second: CharacterSet,
+): CharacterSet {
+  const words = new Uint32Array(WORD_COUNT);
+  const from = Math.max(first.firstWord, second.firstWord);
+  const to = Math.min(first.lastWord, second.lastWord);
+  for (let word = from; word <= to; word += 1) {
+    words[word] = (first.words[word] ?? 0) & (second.words[word] ?? 0);
+  }
+  return setOf(words);
+}
+
+export function unionOf(sets: readonly CharacterSet[]): CharacterSet {
+  if (sets.length === 1 && sets[0] !== undefined) return sets[0];
+  const words = new Uint32Array(WORD_COUNT);
+  for (const set of sets) {
+    for (let word = set.firstWord; word <= set.lastWord; word += 1) {
+      words[word] = (words[word] ?? 0) | (set.words[word] ?? 0);
+    }
+  }
+  return setOf(words);
+}
