@@ -5,7 +5,7 @@ import {
   findUnanchoredPair,
   MAX_SHORT_REPEAT_COUNT,
 } from './regex-runs.js';
-import { findNestedRepeat } from './regex-safety.js';
+import { findBackreference, findNestedRepeat } from './regex-safety.js';
 
 /**
  * Maximum length of a model pattern, in UTF-16 code units. The longest
@@ -65,6 +65,15 @@ export function describeSlowPattern(pattern: string): string | undefined {
       `nests groups ${depth} deep, more than ${MAX_GROUP_DEPTH}, which ` +
       'the ReDoS checks do not walk; remove groups that wrap a single ' +
       'group, such as ((a)) for (a)'
+    );
+  }
+  const backreference = findBackreference(pattern);
+  if (backreference !== undefined) {
+    return (
+      `uses the backreference ${backreference}, which matches text as ` +
+      'long as its group did, so the ReDoS checks cannot bound its time; ' +
+      'repeat the pattern of the group in its place, as (\\w+) \\w+ in ' +
+      'place of (\\w+) \\1'
     );
   }
   const large = findLargeCount(pattern);

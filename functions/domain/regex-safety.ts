@@ -50,6 +50,28 @@ export function findNestedRepeat(pattern: string): string | undefined {
   return findInAlternatives(parsePattern(pattern));
 }
 
+/**
+ * Returns the first backreference of `pattern`, such as `\\1` or
+ * `\\k<name>`, or undefined when there is none. A backreference matches
+ * text as long as its group did, which the other checks cannot bound:
+ * `^(\\w*)(\\w*)\\1\\2!` took 250 ms on 2,000 letters (Node.js 20.20, a
+ * loaded 2-core machine). The pattern must be valid with the `u` flag.
+ */
+export function findBackreference(pattern: string): string | undefined {
+  return findBackreferenceIn(parsePattern(pattern));
+}
+
+function findBackreferenceIn(alternatives: Atom[][]): string | undefined {
+  for (const sequence of alternatives) {
+    for (const atom of sequence) {
+      if (/^\\(?:[1-9]|k<)/.test(atom.source)) return atom.source;
+      const inner = findBackreferenceIn(atom.alternatives);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return undefined;
+}
+
 /** Parses a pattern, valid with the `u` flag, into its alternatives. */
 export function parsePattern(pattern: string): Atom[][] {
   const cursor: Cursor = { pattern, index: 0 };

@@ -45,6 +45,7 @@ describe('describeSlowPattern', () => {
     '\\bcfo\\b',
     '^/blog(/[\\w-]+)*$',
     '(\\d{1,3}\\.){3}\\d{1,3}',
+    '\\\\1',
   ])('accepts %s', (pattern) => {
     expect(describeSlowPattern(pattern)).toBeUndefined();
   });
@@ -59,6 +60,8 @@ describe('describeSlowPattern', () => {
     ['\\w+\\w+$', 'has \\w+\\w+, two unbounded parts'],
     ['.*.*=.*', 'has .*.*=.*, three or more unbounded parts'],
     ['.*.*=', 'has .*.*, two unbounded parts'],
+    ['^(\\w*)(\\w*)\\1\\2!', 'uses the backreference \\1, which'],
+    ['^(?<word>\\w+) (?:\\k<word>)$', 'uses the backreference \\k<word>'],
   ])('rejects %s', (pattern, message) => {
     expect(describeSlowPattern(pattern)).toContain(message);
   });
