@@ -17,6 +17,8 @@
  * A required part, one that cannot match the empty text, ends a run when
  * none of the run's parts can match any of its characters, as the `@` in
  * `[^@]+@[^@]+@[^@]+`. Assertions and optional parts do not end a run.
+ * The content of a lookaround continues the run before it, because the
+ * engine evaluates it again after each backtrack of that run.
  *
  * NOTE: one unbounded part without `^` still takes n^2 steps, and the
  * checks accept it, because common patterns such as
@@ -173,13 +175,23 @@ function inlineGroups(sequence: readonly Atom[]): Atom[] {
   });
 }
 
+/**
+ * Finds a run of more than `maxParts` unbounded parts in a sequence,
+ * continuing `runBefore`, the run of the parts before the sequence.
+ */
 function findInSequence(
   sequence: readonly Atom[],
   maxParts: number,
+  runBefore: readonly Atom[] = [],
 ): Span | undefined {
-  let run: Atom[] = [];
+  let run: Atom[] = [...runBefore];
   for (const atom of sequence) {
-    if (atom.kind === 'assertion' || isLookaround(atom)) continue;
+    if (isLookaround(atom)) {
+      const inner = findAcrossLookaround(atom, run, maxParts);
+      if (inner !== undefined) return inner;
+      continue;
+    }
+    if (atom.kind === 'assertion') continue;
     const characters = charactersOf(atom);
     if (!canBeEmpty(atom)) {
       const separates = run.every((part) =>
@@ -191,6 +203,30 @@ function findInSequence(
     const first = findSharingParts(run, characters, maxParts, 0);
     if (first !== undefined) return { start: first.start, end: atom.end };
     run.push(atom);
+  }
+  return undefined;
+}
+
+/**
+ * Finds a run that continues from the parts before a lookaround into its
+ * content. The engine evaluates the content again each time a part
+ * before it backtracks, so `^\\w*(?=\\w*\\w*!)` takes n^3 steps as
+ * `^\\w*\\w*\\w*!` does: 3.2 s on 2,000 letters (Node.js 20.20, a loaded
+ * 2-core machine). The content does not consume text, so the run after
+ * the lookaround continues without it.
+ */
+function findAcrossLookaround(
+  lookaround: Atom,
+  run: readonly Atom[],
+  maxParts: number,
+): Span | undefined {
+  for (const alternative of lookaround.alternatives) {
+    const found = findInSequence(inlineGroups(alternative), maxParts, run);
+    if (found === undefined) continue;
+    // A run that starts before the lookaround is reported up to its
+    // closing parenthesis, so the reported part stays balanced.
+    if (found.start >= lookaround.start) return found;
+    return { start: found.start, end: lookaround.end };
   }
   return undefined;
 }

@@ -89,6 +89,10 @@ describe('findOverlappingRun', () => {
     ['^\\x61*\\x61*\\x61*!', '\\x61*\\x61*\\x61*'],
     ['^\\u0061*\\u{61}*a*!', '\\u0061*\\u{61}*a*'],
     ['^\\cA*\\x01*\\cA*!', '\\cA*\\x01*\\cA*'],
+    ['^\\w*(?=\\w*\\w*!)', '\\w*(?=\\w*\\w*!)'],
+    ['^\\w*(?=\\w*(?=\\w*!))', '\\w*(?=\\w*(?=\\w*!))'],
+    ['^\\w*(?!\\w*\\w*!)', '\\w*(?!\\w*\\w*!)'],
+    ['^x(?=a*a*a*!)', 'a*a*a*'],
   ])('finds the run in %s', (pattern, run) => {
     expect(findOverlappingRun(pattern)).toBe(run);
   });
@@ -105,6 +109,8 @@ describe('findOverlappingRun', () => {
     'a{1,5}a{1,5}a{1,5}a*',
     '^[^@\\s\\p{C}]+@[^@\\s\\p{C}]+\\.[a-z]{2,}$',
     'a{16}a{1,16}a{0,16}x',
+    '^(?=.*\\bvp\\b)(?=.*procurement).*$',
+    '^(?=\\w*)\\w*\\w*!',
   ])('accepts %s', (pattern) => {
     expect(findOverlappingRun(pattern)).toBeUndefined();
   });
@@ -144,6 +150,7 @@ describe('findUnanchoredPair', () => {
     ['.*(?:a.*b|c)', '.*(?:a.*b|c)'],
     ['(?=.*.*x)', '.*.*'],
     ['\\x61+\\x61+$', '\\x61+\\x61+'],
+    ['\\w*(?=\\w*!)', '\\w*(?=\\w*!)'],
   ])('finds the pair in %s', (pattern, pair) => {
     expect(findUnanchoredPair(pattern)).toBe(pair);
   });
