@@ -120,6 +120,10 @@ function repeatsMoreThanOnce(quantifier: Quantifier | undefined): boolean {
  * part, or starts or ends with a literal that no variable part matches.
  */
 function isBounded(alternatives: Atom[][]): boolean {
+  // An empty alternative next to a non-empty one, as in `(?:a|){16}`,
+  // lets each repetition take one or no character, as `(?:a?){16}` does.
+  const empty = alternatives.map((sequence) => sequence.every(isEmptyAtom));
+  if (empty.includes(true) && empty.includes(false)) return false;
   return alternatives.every((sequence) => {
     const variable = variableParts(sequence);
     if (variable.length === 0) return true;
@@ -131,6 +135,16 @@ function isBounded(alternatives: Atom[][]): boolean {
       variable.every((part) => !canMatch(part, edge.source)),
     );
   });
+}
+
+/** Tells whether an atom can match the empty text only, as `\\b` can. */
+function isEmptyAtom(atom: Atom): boolean {
+  if (atom.kind === 'assertion' || isLookaround(atom)) return true;
+  if (atom.quantifier?.max === 0) return true;
+  return (
+    atom.kind === 'group' &&
+    atom.alternatives.every((sequence) => sequence.every(isEmptyAtom))
+  );
 }
 
 function isQuantified(atom: Atom): boolean {

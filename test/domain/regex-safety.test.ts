@@ -31,6 +31,9 @@ describe('findNestedRepeat', () => {
     ['^(?:a\\u0061*)+$', '(?:a\\u0061*)+'],
     ['^(?:a\\u{61}*)+$', '(?:a\\u{61}*)+'],
     ['^(?:\\x01\\cA*)+$', '(?:\\x01\\cA*)+'],
+    ['^(?:a|){16}a{16}$', '(?:a|){16}'],
+    ['(?:a|b|)+c', '(?:a|b|)+'],
+    ['^(?:a|(?:)){3}x', '(?:a|(?:)){3}'],
   ])('finds the nested repeat in %s', (pattern, group) => {
     expect(findNestedRepeat(pattern)).toBe(group);
   });
@@ -54,6 +57,7 @@ describe('findNestedRepeat', () => {
     '(?:\\u002e\\w+)*$',
     '(?:\\u{2e}\\w+)*$',
     '(?:\\0\\w+)*$',
+    '(?:\\.(?:com|org|io))+$',
   ])('accepts %s', (pattern) => {
     expect(findNestedRepeat(pattern)).toBeUndefined();
   });
