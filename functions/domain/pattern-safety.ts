@@ -1,6 +1,10 @@
 import { findOverlappingAlternatives } from './regex-alternatives.js';
 import { findLargeCount, MAX_REPEAT_COUNT } from './regex-counts.js';
 import {
+  findOptionalRun,
+  MAX_LENGTH_COMBINATIONS,
+} from './regex-optional-runs.js';
+import {
   findOverlappingRun,
   findUnanchoredPair,
   MAX_SHORT_REPEAT_COUNT,
@@ -116,6 +120,17 @@ export function describeSlowPattern(pattern: string): string | undefined {
       'text of n characters (ReDoS); keep at most two such parts, for ' +
       'example by merging .*.* into .*, or make them disjoint, such as ' +
       '[^,]*,[^,]*,[^,]* in place of .*,.*,.*'
+    );
+  }
+  const optional = findOptionalRun(pattern);
+  if (optional !== undefined) {
+    const limit = MAX_LENGTH_COMBINATIONS.toLocaleString('en-US');
+    return (
+      `has ${optional}, parts of variable length (?, {m,n}) in a row ` +
+      'that can match the same character and whose lengths combine in ' +
+      `more than ${limit} ways, which a failing match tries one by one ` +
+      '(ReDoS); merge them into one part, as \\w{0,40} in place of ' +
+      '\\w?\\w?…, or make them disjoint'
     );
   }
   const pair = findUnanchoredPair(pattern);

@@ -155,7 +155,7 @@ function backtrackedPart(sequence: readonly Atom[]): Atom[] {
  * Replaces each group that matches once and has one alternative, such as
  * `(?:.*)`, by its atoms, so a run inside it joins the parts around it.
  */
-function inlineGroups(sequence: readonly Atom[]): Atom[] {
+export function inlineGroups(sequence: readonly Atom[]): Atom[] {
   return sequence.flatMap((atom) => {
     const [only, ...others] = atom.alternatives;
     const once =
@@ -262,11 +262,17 @@ function canFail(atom: Atom | undefined): boolean {
   return atom.kind === 'assertion' || isLookaround(atom) || !canBeEmpty(atom);
 }
 
-/** Tells whether an atom has a part that repeats more than a few times. */
-function hasUnboundedPart(atom: Atom): boolean {
+/**
+ * Tells whether an atom has a part that repeats more than a few times,
+ * counting nested counts as their product, so `(?:a{16}){16}` has one.
+ */
+export function hasUnboundedPart(atom: Atom, outerCount = 1): boolean {
+  const count = outerCount * (atom.quantifier?.max ?? 1);
   return (
-    (atom.quantifier?.max ?? 1) > MAX_SHORT_REPEAT_COUNT ||
-    atom.alternatives.some((sequence) => sequence.some(hasUnboundedPart))
+    count > MAX_SHORT_REPEAT_COUNT ||
+    atom.alternatives.some((sequence) =>
+      sequence.some((part) => hasUnboundedPart(part, count)),
+    )
   );
 }
 

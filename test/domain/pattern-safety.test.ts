@@ -60,6 +60,7 @@ describe('describeSlowPattern', () => {
     ['\\w+\\w+$', 'has \\w+\\w+, two unbounded parts'],
     ['.*.*=.*', 'has .*.*=.*, three or more unbounded parts'],
     ['.*.*=', 'has .*.*, two unbounded parts'],
+    ['^a{0,10}a{0,10}a{0,10}!', 'has a{0,10}a{0,10}a{0,10}, parts of'],
     ['^(\\w*)(\\w*)\\1\\2!', 'uses the backreference \\1, which'],
     ['^(?<word>\\w+) (?:\\k<word>)$', 'uses the backreference \\k<word>'],
   ])('rejects %s', (pattern, message) => {

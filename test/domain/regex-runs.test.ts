@@ -93,6 +93,7 @@ describe('findOverlappingRun', () => {
     ['^\\w*(?=\\w*(?=\\w*!))', '\\w*(?=\\w*(?=\\w*!))'],
     ['^\\w*(?!\\w*\\w*!)', '\\w*(?!\\w*\\w*!)'],
     ['^x(?=a*a*a*!)', 'a*a*a*'],
+    ['^(?:\\w{8}){4}\\w*\\w*!', '(?:\\w{8}){4}\\w*\\w*'],
   ])('finds the run in %s', (pattern, run) => {
     expect(findOverlappingRun(pattern)).toBe(run);
   });
