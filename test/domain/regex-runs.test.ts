@@ -94,6 +94,8 @@ describe('findOverlappingRun', () => {
     ['^\\w*(?!\\w*\\w*!)', '\\w*(?!\\w*\\w*!)'],
     ['^x(?=a*a*a*!)', 'a*a*a*'],
     ['^(?:\\w{8}){4}\\w*\\w*!', '(?:\\w{8}){4}\\w*\\w*'],
+    ['^\\w*(?:\\w*(?:\\w*!|#)|#)', '\\w*(?:\\w*(?:\\w*!|#)|#)'],
+    ['^x(?:#|a*(?:#|a*a*!))', 'a*(?:#|a*a*!)'],
   ])('finds the run in %s', (pattern, run) => {
     expect(findOverlappingRun(pattern)).toBe(run);
   });
@@ -112,6 +114,7 @@ describe('findOverlappingRun', () => {
     'a{16}a{1,16}a{0,16}x',
     '^(?=.*\\bvp\\b)(?=.*procurement).*$',
     '^(?=\\w*)\\w*\\w*!',
+    '^\\w*(?:#\\w*|!\\w*)',
   ])('accepts %s', (pattern) => {
     expect(findOverlappingRun(pattern)).toBeUndefined();
   });
