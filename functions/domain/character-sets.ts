@@ -4,9 +4,10 @@
  * class such as `[^x]` takes 8 KB however many characters it matches,
  * and a pattern of a few thousand classes stays within tens of MB.
  *
- * NOTE: characters are compared on the Basic Multilingual Plane and a few
- * samples above it, so two classes that share only other supplementary
- * characters count as disjoint.
+ * NOTE: characters are compared on the Basic Multilingual Plane, a few
+ * samples above it and the supplementary characters that the pattern
+ * writes, so two classes that share only other supplementary characters
+ * count as disjoint, as `\p{Script=Deseret}` and `\p{Lu}` do.
  */
 
 /**
@@ -26,7 +27,14 @@ const SAMPLE_TEXT = SAMPLE_CODE_POINTS.map((codePoint) =>
   String.fromCodePoint(codePoint),
 ).join('');
 
-const WORD_COUNT = Math.ceil(SAMPLE_CODE_POINTS.length / 32);
+/**
+ * Bits after the samples for supplementary code points that the pattern
+ * itself writes, such as the `\u{1F300}` of `(?:.|\u{1F300})+`. Code
+ * points beyond the last bit share it, which errs on the side of overlap.
+ */
+const WRITTEN_BITS = 32;
+
+const WORD_COUNT = Math.ceil((SAMPLE_CODE_POINTS.length + WRITTEN_BITS) / 32);
 
 /**
  * Lone low surrogate that marks a matched character in SAMPLE_TEXT. It
@@ -58,7 +66,8 @@ export const NO_CHARACTERS: CharacterSet = setOf(new Uint32Array(WORD_COUNT));
 
 const ALL_CHARACTERS: CharacterSet = (() => {
   const words = new Uint32Array(WORD_COUNT);
-  for (let index = 0; index < SAMPLE_CODE_POINTS.length; index += 1) {
+  const bitCount = SAMPLE_CODE_POINTS.length + WRITTEN_BITS;
+  for (let index = 0; index < bitCount; index += 1) {
     words[index >>> 5] = (words[index >>> 5] ?? 0) | (1 << (index & 31));
   }
   return setOf(words);
@@ -72,13 +81,22 @@ const MAX_CACHED_SETS = 4096;
 
 const charactersBySource = new Map<string, CharacterSet>();
 
-/** Returns the sample code points that one character or class matches. */
-export function charactersOfSource(source: string): CharacterSet {
-  const known = charactersBySource.get(source);
+/**
+ * Returns the sample code points that one character or class matches,
+ * and which of `written`, supplementary code points that the pattern
+ * writes, it matches.
+ */
+export function charactersOfSource(
+  source: string,
+  written: readonly number[] = [],
+): CharacterSet {
+  const key =
+    written.length === 0 ? source : `${source}\u0000${written.join(',')}`;
+  const known = charactersBySource.get(key);
   if (known !== undefined) return known;
   let characters: CharacterSet;
   try {
-    characters = sampleMatches(new RegExp(source, 'giu'));
+    characters = sampleMatches(new RegExp(source, 'giu'), written);
   } catch {
     // An atom that is not valid alone, such as a backreference, is
     // assumed to match every character, so the check stays on the safe
@@ -86,7 +104,7 @@ export function charactersOfSource(source: string): CharacterSet {
     characters = ALL_CHARACTERS;
   }
   if (charactersBySource.size >= MAX_CACHED_SETS) charactersBySource.clear();
-  charactersBySource.set(source, characters);
+  charactersBySource.set(key, characters);
   return characters;
 }
 
@@ -95,9 +113,19 @@ export function charactersOfSource(source: string): CharacterSet {
  * matches. Replacing each match with a mark and walking the result is
  * several times faster than matchAll when most characters match.
  */
-function sampleMatches(expression: RegExp): CharacterSet {
+function sampleMatches(
+  expression: RegExp,
+  written: readonly number[],
+): CharacterSet {
   const marked = SAMPLE_TEXT.replace(expression, MATCH_MARK);
   const words = new Uint32Array(WORD_COUNT);
+  const whole = new RegExp(`^(?:${expression.source})$`, 'iu');
+  written.forEach((codePoint, position) => {
+    if (!whole.test(String.fromCodePoint(codePoint))) return;
+    const bit =
+      SAMPLE_CODE_POINTS.length + Math.min(position, WRITTEN_BITS - 1);
+    words[bit >>> 5] = (words[bit >>> 5] ?? 0) | (1 << (bit & 31));
+  });
   let index = 0;
   for (let offset = 0; offset < marked.length; index += 1) {
     const unit = marked.charCodeAt(offset);

@@ -301,7 +301,7 @@ export function canBeEmpty(atom: Atom): boolean {
 /** Returns the code points that an atom can consume, at any depth. */
 export function charactersOf(atom: Atom): CharacterSet {
   if (atom.kind === 'char' || atom.kind === 'class') {
-    return charactersOfSource(atom.source);
+    return charactersOfSource(atom.source, atom.writtenSupplementary);
   }
   if (atom.kind !== 'group' || isLookaround(atom)) return NO_CHARACTERS;
   const known = charactersByGroup.get(atom.alternatives);

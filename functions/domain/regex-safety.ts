@@ -33,6 +33,11 @@ export interface Atom {
   start: number;
   /** Index after the atom and its quantifier. */
   end: number;
+  /**
+   * Supplementary code points written in the pattern, as characters,
+   * escapes or range ends, that the character sets sample in addition.
+   */
+  writtenSupplementary?: readonly number[];
 }
 
 interface Cursor {
@@ -75,7 +80,49 @@ function findBackreferenceIn(alternatives: Atom[][]): string | undefined {
 /** Parses a pattern, valid with the `u` flag, into its alternatives. */
 export function parsePattern(pattern: string): Atom[][] {
   const cursor: Cursor = { pattern, index: 0 };
-  return parseAlternatives(cursor);
+  const alternatives = parseAlternatives(cursor);
+  const written = supplementaryCodePointsOf(pattern);
+  if (written.length > 0) markSupplementary(alternatives, written);
+  return alternatives;
+}
+
+/**
+ * Returns the supplementary code points that a pattern writes as a
+ * character or an escape, with their upper and lower case forms.
+ */
+function supplementaryCodePointsOf(pattern: string): number[] {
+  const codePoints = new Set<number>();
+  for (const character of pattern) {
+    codePoints.add(character.codePointAt(0) ?? 0);
+  }
+  for (const match of pattern.matchAll(/\\u\{([0-9a-f]+)\}/gi)) {
+    codePoints.add(Number.parseInt(match[1] ?? '0', 16));
+  }
+  for (const match of pattern.matchAll(
+    /\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})/gi,
+  )) {
+    const high = Number.parseInt(match[1] ?? '0', 16);
+    const low = Number.parseInt(match[2] ?? '0', 16);
+    codePoints.add((high - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000);
+  }
+  const supplementary = new Set<number>();
+  for (const codePoint of codePoints) {
+    if (codePoint <= 0xffff || codePoint > 0x10ffff) continue;
+    const text = String.fromCodePoint(codePoint);
+    for (const form of [text, text.toLowerCase(), text.toUpperCase()]) {
+      supplementary.add(form.codePointAt(0) ?? codePoint);
+    }
+  }
+  return [...supplementary];
+}
+
+function markSupplementary(alternatives: Atom[][], written: number[]): void {
+  for (const sequence of alternatives) {
+    for (const atom of sequence) {
+      atom.writtenSupplementary = written;
+      markSupplementary(atom.alternatives, written);
+    }
+  }
 }
 
 /** Tells whether an atom is a lookahead or lookbehind group. */

@@ -13,6 +13,19 @@ describe('findOverlappingAlternatives', () => {
     ['(a?b|b)+$', '(a?b|b)+', 'a?b', 'b'],
     ['(\\bvp|v)+', '(\\bvp|v)+', '\\bvp', 'v'],
     ['((?:c|d)x|d)+$', '((?:c|d)x|d)+', '(?:c|d)x', 'd'],
+    ['^(?:.|\\u{1F300})+$', '(?:.|\\u{1F300})+', '.', '\\u{1F300}'],
+    [
+      '^(?:\u{1F300}|\\p{So})+$',
+      '(?:\u{1F300}|\\p{So})+',
+      '\u{1F300}',
+      '\\p{So}',
+    ],
+    [
+      '^(?:\\uD801\\uDC00|\\u{10428})+$',
+      '(?:\\uD801\\uDC00|\\u{10428})+',
+      '\\uD801\\uDC00',
+      '\\u{10428}',
+    ],
   ])('finds the alternatives in %s', (pattern, group, first, second) => {
     expect(findOverlappingAlternatives(pattern)).toEqual({
       group,
@@ -28,6 +41,8 @@ describe('findOverlappingAlternatives', () => {
     '(?:\\d|[a-z])+$',
     '^/(careers|jobs|join-us)(/|$)',
     '(?:ab|c)?',
+    '^(?:\\u{10400}|\\u{10401}|\\u{1F300})+$',
+    '^(?:\\p{N}|\\u{1F300})+$',
     '(x|y)+|x+',
     '(?:-|\\.)[a-z]+',
   ])('accepts %s', (pattern) => {

@@ -96,6 +96,10 @@ describe('findOverlappingRun', () => {
     ['^(?:\\w{8}){4}\\w*\\w*!', '(?:\\w{8}){4}\\w*\\w*'],
     ['^\\w*(?:\\w*(?:\\w*!|#)|#)', '\\w*(?:\\w*(?:\\w*!|#)|#)'],
     ['^x(?:#|a*(?:#|a*a*!))', 'a*(?:#|a*a*!)'],
+    [
+      `^${'[\\u{10400}-\\u{1044F}]*'.repeat(3)}!`,
+      '[\\u{10400}-\\u{1044F}]*'.repeat(3),
+    ],
   ])('finds the run in %s', (pattern, run) => {
     expect(findOverlappingRun(pattern)).toBe(run);
   });
