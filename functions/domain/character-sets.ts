@@ -32,7 +32,7 @@ const SAMPLE_TEXT = SAMPLE_CODE_POINTS.map((codePoint) =>
  * itself writes, such as the `\u{1F300}` of `(?:.|\u{1F300})+`. Code
  * points beyond the last bit share it, which errs on the side of overlap.
  */
-const WRITTEN_BITS = 32;
+const WRITTEN_BITS = 2048;
 
 const WORD_COUNT = Math.ceil((SAMPLE_CODE_POINTS.length + WRITTEN_BITS) / 32);
 
@@ -44,8 +44,9 @@ const WORD_COUNT = Math.ceil((SAMPLE_CODE_POINTS.length + WRITTEN_BITS) / 32);
 const MATCH_MARK = '\udfff';
 
 /**
- * Set of sample code points, one bit per index in SAMPLE_CODE_POINTS.
- * Words outside `firstWord` to `lastWord` are zero, so operations on small
+ * Set of sample code points, one bit per index in SAMPLE_CODE_POINTS,
+ * then WRITTEN_BITS bits for the supplementary code points that the
+ * pattern writes, in their order. Words outside `firstWord` to `lastWord` are zero, so operations on small
  * sets skip them.
  */
 export interface CharacterSet {
@@ -74,12 +75,21 @@ const ALL_CHARACTERS: CharacterSet = (() => {
 })();
 
 /**
- * Maximum number of sets kept by source. A pattern has at most a few
- * thousand distinct atoms, and each set takes 8 KB.
+ * Maximum number of sets kept by source for patterns that write no
+ * supplementary character. Each set takes about 8 KB.
  */
 const MAX_CACHED_SETS = 4096;
 
 const charactersBySource = new Map<string, CharacterSet>();
+
+/**
+ * Sets by source for patterns that write supplementary characters, keyed
+ * by the list that parsePattern shares among the atoms of one pattern.
+ */
+const charactersByWritten = new WeakMap<
+  readonly number[],
+  Map<string, CharacterSet>
+>();
 
 /**
  * Returns the sample code points that one character or class matches,
@@ -90,9 +100,8 @@ export function charactersOfSource(
   source: string,
   written: readonly number[] = [],
 ): CharacterSet {
-  const key =
-    written.length === 0 ? source : `${source}\u0000${written.join(',')}`;
-  const known = charactersBySource.get(key);
+  const cache = cacheFor(written);
+  const known = cache.get(source);
   if (known !== undefined) return known;
   let characters: CharacterSet;
   try {
@@ -103,9 +112,19 @@ export function charactersOfSource(
     // side.
     characters = ALL_CHARACTERS;
   }
-  if (charactersBySource.size >= MAX_CACHED_SETS) charactersBySource.clear();
-  charactersBySource.set(key, characters);
+  if (cache.size >= MAX_CACHED_SETS) cache.clear();
+  cache.set(source, characters);
   return characters;
+}
+
+function cacheFor(written: readonly number[]): Map<string, CharacterSet> {
+  if (written.length === 0) return charactersBySource;
+  let cache = charactersByWritten.get(written);
+  if (cache === undefined) {
+    cache = new Map();
+    charactersByWritten.set(written, cache);
+  }
+  return cache;
 }
 
 /**
@@ -119,24 +138,36 @@ function sampleMatches(
 ): CharacterSet {
   const marked = SAMPLE_TEXT.replace(expression, MATCH_MARK);
   const words = new Uint32Array(WORD_COUNT);
-  const whole = new RegExp(`^(?:${expression.source})$`, 'iu');
-  written.forEach((codePoint, position) => {
-    if (!whole.test(String.fromCodePoint(codePoint))) return;
-    const bit =
-      SAMPLE_CODE_POINTS.length + Math.min(position, WRITTEN_BITS - 1);
-    words[bit >>> 5] = (words[bit >>> 5] ?? 0) | (1 << (bit & 31));
-  });
+  markMatches(words, marked, 0, SAMPLE_CODE_POINTS.length);
+  if (written.length > 0) {
+    const writtenText = String.fromCodePoint(...written);
+    const writtenMarked = writtenText.replace(expression, MATCH_MARK);
+    markMatches(words, writtenMarked, SAMPLE_CODE_POINTS.length, WRITTEN_BITS);
+  }
+  return setOf(words);
+}
+
+/**
+ * Sets a bit, from `firstBit` on, for each MATCH_MARK in `marked`, one
+ * bit per code point. Code points beyond `bitCount` share the last bit.
+ */
+function markMatches(
+  words: Uint32Array,
+  marked: string,
+  firstBit: number,
+  bitCount: number,
+): void {
   let index = 0;
   for (let offset = 0; offset < marked.length; index += 1) {
     const unit = marked.charCodeAt(offset);
     if (unit === 0xdfff) {
-      words[index >>> 5] = (words[index >>> 5] ?? 0) | (1 << (index & 31));
+      const bit = firstBit + Math.min(index, bitCount - 1);
+      words[bit >>> 5] = (words[bit >>> 5] ?? 0) | (1 << (bit & 31));
       offset += 1;
     } else {
       offset += unit >= 0xd800 && unit <= 0xdbff ? 2 : 1;
     }
   }
-  return setOf(words);
 }
 
 export function isDisjoint(first: CharacterSet, second: CharacterSet): boolean {
