@@ -56,10 +56,10 @@ export function findNestedRepeat(pattern: string): string | undefined {
 }
 
 /**
- * Returns the first backreference of `pattern`, such as `\\1` or
- * `\\k<name>`, or undefined when there is none. A backreference matches
+ * Returns the first backreference of `pattern`, such as `\1` or
+ * `\k<name>`, or undefined when there is none. A backreference matches
  * text as long as its group did, which the other checks cannot bound:
- * `^(\\w*)(\\w*)\\1\\2!` took 250 ms on 2,000 letters (Node.js 20.20, a
+ * `^(\w*)(\w*)\1\2!` took 250 ms on 2,000 letters (Node.js 20.20, a
  * loaded 2-core machine). The pattern must be valid with the `u` flag.
  */
 export function findBackreference(pattern: string): string | undefined {
@@ -184,7 +184,7 @@ function isBounded(alternatives: Atom[][]): boolean {
   });
 }
 
-/** Tells whether an atom can match the empty text only, as `\\b` can. */
+/** Tells whether an atom can match the empty text only, as `\b` can. */
 function isEmptyAtom(atom: Atom): boolean {
   if (atom.kind === 'assertion' || isLookaround(atom)) return true;
   if (atom.quantifier?.max === 0) return true;
