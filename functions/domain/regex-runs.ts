@@ -192,7 +192,11 @@ function findInSequence(
       continue;
     }
     if (atom.kind === 'assertion') continue;
-    if (isAlternation(atom)) {
+    // A group that matches at most once is searched path by path, so a
+    // word inside it, as the `of` of `\s+(of\s+)?`, separates its parts
+    // from the run before. It joins the run whole, for the parts after.
+    const searched = isOnceGroup(atom);
+    if (searched) {
       const inner = findAcrossGroup(atom, run, maxParts);
       if (inner !== undefined) return inner;
     }
@@ -204,8 +208,10 @@ function findInSequence(
       if (separates) run = [];
     }
     if (!hasUnboundedPart(atom)) continue;
-    const first = findSharingParts(run, characters, maxParts, 0);
-    if (first !== undefined) return { start: first.start, end: atom.end };
+    if (!searched) {
+      const first = findSharingParts(run, characters, maxParts, 0);
+      if (first !== undefined) return { start: first.start, end: atom.end };
+    }
     run.push(atom);
   }
   return undefined;
@@ -236,11 +242,15 @@ function findAcrossGroup(
   return undefined;
 }
 
-/** Tells whether an atom is a group of alternatives that matches once. */
-function isAlternation(atom: Atom): boolean {
+/**
+ * Tells whether an atom is a group, other than a lookaround, that
+ * matches at most once: a group of alternatives, or an optional group
+ * such as `(?:of\s+)?`.
+ */
+function isOnceGroup(atom: Atom): boolean {
   return (
     atom.kind === 'group' &&
-    atom.alternatives.length > 1 &&
+    !isLookaround(atom) &&
     (atom.quantifier?.max ?? 1) === 1
   );
 }

@@ -159,6 +159,9 @@ describe('findUnanchoredPair', () => {
     ['(?=.*.*x)', '.*.*'],
     ['\\x61+\\x61+$', '\\x61+\\x61+'],
     ['\\w*(?=\\w*!)', '\\w*(?=\\w*!)'],
+    ['a+(a+)?b', 'a+(a+)?'],
+    ['\\s+(?:of)?\\s+x', '\\s+(?:of)?\\s+'],
+    ['\\s+(of\\s+)?\\s+x', '\\s+(of\\s+)?\\s+'],
   ])('finds the pair in %s', (pattern, pair) => {
     expect(findUnanchoredPair(pattern)).toBe(pair);
   });
@@ -178,6 +181,9 @@ describe('findUnanchoredPair', () => {
     '\\b^.*.*x',
     '.{0,16}.{0,16}x',
     'x|^a*a*b',
+    '(vp|vice president|head)\\s+(of\\s+)?(procurement|sourcing)',
+    '\\b(?:vp|svp)[,.]?\\s*(?:of\\s+)?(?:global\\s+)?procurement\\b',
+    '(?:vp|head)\\W+(?:of\\W+)?procurement',
   ])('accepts %s', (pattern) => {
     expect(findUnanchoredPair(pattern)).toBeUndefined();
   });
