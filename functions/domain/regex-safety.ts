@@ -7,15 +7,17 @@
  * The check finds a repeated group that contains a part of variable
  * length, the nested repeat behind most catastrophic patterns. Such a
  * group is accepted when each of its alternatives starts or ends with a
- * literal character that none of its variable parts can match, as in
- * `(?:\.\w+)*`. That character bounds each repetition, so the text
- * splits into repetitions in one way only.
+ * literal character or a class that none of its variable parts can
+ * match, as in `(?:\.\w+)*` or `(?:[a-z]+\s)*`. That character bounds
+ * each repetition, so the text splits into repetitions in one way only.
  *
  * Unbounded parts in a row, such as `.*.*.*x$`, are found in
  * regex-runs.ts, overlapping alternatives under a repeat, such as
  * `(a|ab|b)*`, in regex-alternatives.ts, and large counts in
  * regex-counts.ts. They share the parser below.
  */
+
+import { charactersOfSource, isDisjoint } from './character-sets.js';
 
 interface Quantifier {
   min: number;
@@ -164,7 +166,8 @@ function repeatsMoreThanOnce(quantifier: Quantifier | undefined): boolean {
 
 /**
  * Tells whether every alternative of a repeated group has no variable
- * part, or starts or ends with a literal that no variable part matches.
+ * part, or starts or ends with a literal or a class that no variable
+ * part matches.
  */
 function isBounded(alternatives: Atom[][]): boolean {
   // An empty alternative next to a non-empty one, as in `(?:a|){16}`,
@@ -176,12 +179,29 @@ function isBounded(alternatives: Atom[][]): boolean {
     if (variable.length === 0) return true;
     const edges = [sequence[0], sequence.at(-1)].filter(
       (atom): atom is Atom =>
-        atom !== undefined && atom.kind === 'char' && !isQuantified(atom),
+        atom !== undefined &&
+        (atom.kind === 'char' || atom.kind === 'class') &&
+        !isQuantified(atom),
     );
     return edges.some((edge) =>
-      variable.every((part) => !canMatch(part, edge.source)),
+      variable.every((part) => excludesEdge(part, edge)),
     );
   });
+}
+
+/**
+ * Tells whether a variable part can match no character of an edge: a
+ * literal that the part does not match, or a class, such as the `\s` of
+ * `(?:[a-z]+\s)*`, that shares no character with a part that is one
+ * character or class. A group is compared with literal edges only.
+ */
+function excludesEdge(part: Atom, edge: Atom): boolean {
+  if (edge.kind === 'char') return !canMatch(part, edge.source);
+  if (part.kind !== 'char' && part.kind !== 'class') return false;
+  return isDisjoint(
+    charactersOfSource(part.source, part.writtenSupplementary),
+    charactersOfSource(edge.source, edge.writtenSupplementary),
+  );
 }
 
 /** Tells whether an atom can match the empty text only, as `\b` can. */

@@ -34,6 +34,9 @@ describe('findNestedRepeat', () => {
     ['^(?:a|){16}a{16}$', '(?:a|){16}'],
     ['(?:a|b|)+c', '(?:a|b|)+'],
     ['^(?:a|(?:)){3}x', '(?:a|(?:)){3}'],
+    ['^(?:[a-z]+\\w)*x$', '(?:[a-z]+\\w)*'],
+    ['^(?:[a-k]+[K])*x$', '(?:[a-k]+[K])*'],
+    ['^(?:(?:ab)+[a-z])*x$', '(?:(?:ab)+[a-z])*'],
   ])('finds the nested repeat in %s', (pattern, group) => {
     expect(findNestedRepeat(pattern)).toBe(group);
   });
@@ -58,6 +61,9 @@ describe('findNestedRepeat', () => {
     '(?:\\u{2e}\\w+)*$',
     '(?:\\0\\w+)*$',
     '(?:\\.(?:com|org|io))+$',
+    '^(?:[a-z]+\\s)*buyer$',
+    '^(?:\\s[a-z]+)*$',
+    '^(?:\\d+[.,])*\\d+$',
   ])('accepts %s', (pattern) => {
     expect(findNestedRepeat(pattern)).toBeUndefined();
   });
