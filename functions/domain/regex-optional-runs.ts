@@ -1,11 +1,11 @@
 /**
  * Finds runs of bounded parts of variable length in a row that can match
  * a common character, such as `^\w?\w?…\w?!` or `^\w{0,16}\w{0,16}…!`.
- * The run checks of regex-runs.ts treat each such part as short, but a
- * failing match tries every combination of their lengths, whose number
- * is the product of the parts' length ranges: `^` and `\w?` 40 times
- * then `!`, or `^` and `\w{0,16}` 10 times then `!`, ran for over 20 s
- * on 2,000 letters (Node.js 20.20, a loaded 2-core machine).
+ * The run checks of regex-runs.ts treat each such part as short. A
+ * failing match still tries every combination of their lengths, as
+ * many as the product of the parts' length ranges. `^` and `\w?` 40
+ * times then `!`, or `^` and `\w{0,16}` 10 times then `!`, ran for over
+ * 20 s on 2,000 letters (Node.js 20.20, a loaded 2-core machine).
  *
  * A required part of fixed length, such as the `a` of `a?a?aa`, does not
  * end a run unless no part of the run can match its characters.

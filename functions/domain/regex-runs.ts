@@ -8,9 +8,9 @@
  *
  * A pattern without `^` is tried again from every start position, which
  * adds one more factor of n. So two parts in a row take n^2 steps in an
- * anchored pattern and n^3 in an unanchored one: `\w+\w+$` took 120 ms on
- * 1,000 letters and 6.9 s on 4,000, and `^\w+\w+$` took 0.3 s on 32 KB
- * (Node.js 20.20, a loaded 2-core machine). findOverlappingRun finds
+ * anchored pattern and n^3 in an unanchored one. `\w+\w+$` took 120 ms
+ * on 1,000 letters and 6.9 s on 4,000, while `^\w+\w+$` took 0.3 s on
+ * 32 KB (Node.js 20.20, a loaded 2-core machine). findOverlappingRun finds
  * three parts anywhere, and findUnanchoredPair finds two parts where the
  * engine retries from every start.
  *
@@ -62,10 +62,10 @@ export function findOverlappingRun(pattern: string): string | undefined {
 
 /**
  * Returns the part of `pattern` from the first to the last of two
- * unbounded parts in a row that can match a common character, in an
- * alternative that the engine retries from every start position, or
- * undefined when there is none. The pattern must be valid with the `u`
- * flag.
+ * unbounded parts in a row that can match a common character, or
+ * undefined when there is none. Only alternatives that the engine
+ * retries from every start position count. The pattern must be valid
+ * with the `u` flag.
  *
  * An alternative is retried from one position only when it starts with
  * `^`, or with a single character that no later part can match, as the
@@ -280,7 +280,7 @@ function findSharingParts(
   return undefined;
 }
 
-/** Tells whether an atom can fail where it stands, as `$` or `x` can. */
+/** Tells whether an atom can fail at its position, as `$` or `x` can. */
 function canFail(atom: Atom | undefined): boolean {
   if (atom === undefined) return false;
   return atom.kind === 'assertion' || isLookaround(atom) || !canBeEmpty(atom);

@@ -190,9 +190,9 @@ function isBounded(alternatives: Atom[][]): boolean {
 }
 
 /**
- * Tells whether a variable part can match no character of an edge: a
- * literal that the part does not match, or a class, such as the `\s` of
- * `(?:[a-z]+\s)*`, that shares no character with a part that is one
+ * Tells whether a variable part can match no character of an edge. A
+ * literal edge must not match the part. A class edge, such as the `\s`
+ * of `(?:[a-z]+\s)*`, must share no character with a part that is one
  * character or class. A group is compared with literal edges only.
  */
 function excludesEdge(part: Atom, edge: Atom): boolean {

@@ -278,8 +278,8 @@ function parseMessage(message: unknown): ParsedMessage {
  * what such a message would overflow.
  */
 function fieldNestedTooDeep(message: unknown): string | undefined {
-  // A message that is not an object fails the schema, which says so,
-  // and an array has no fields to name.
+  // The schema rejects a message that is not an object, and an array
+  // has no fields to name.
   if (
     message === null ||
     typeof message !== 'object' ||

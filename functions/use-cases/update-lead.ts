@@ -38,9 +38,10 @@ import { eventPersonalData } from './event-personal-data.js';
 
 /**
  * Maximum events per transaction. DynamoDB allows 100 items, and each
- * event takes 2; the other 20 hold the lead state, two history entries,
- * up to four membership and account link items, the tombstone check and
- * the outgoing events of the reviews and qualification the write runs.
+ * event takes 2. The other 20 are left for the lead state, two history
+ * entries, up to four membership and account link items, the tombstone
+ * check, and the outgoing events of the write's reviews and
+ * qualification.
  */
 export const MAX_EVENTS_PER_WRITE = 40;
 
