@@ -8,8 +8,9 @@ export class ConfigurationError extends Error {
   readonly issues: readonly string[];
 
   constructor(message: string, issues: readonly string[] = []) {
-    const details = issues.length === 0 ? '' : ` ${issues.join('; ')}`;
-    super(`${message}${details}`);
+    // One issue per line: issues are sentences that end in their own
+    // punctuation, and a long list stays readable.
+    super([message, ...issues.map((issue) => `  ${issue}`)].join('\n'));
     this.name = 'ConfigurationError';
     this.issues = issues;
   }

@@ -53,9 +53,10 @@ export function loadScoringModel(file: string): BundledModel {
   // The functions compile the embedded document without validating it
   // again, so they get the validated one, with defaults filled in.
   const json = JSON.stringify(compiled.document);
-  if (embeddedModelBytes(compiled.document) > MAX_DEFINE_BYTES) {
+  const embeddedBytes = embeddedModelBytes(compiled.document);
+  if (embeddedBytes > MAX_DEFINE_BYTES) {
     throw new ConfigurationError(
-      `Scoring model ${file} is too large to embed: its compact JSON must stay under ${MAX_DEFINE_BYTES} bytes.`,
+      `Scoring model ${file} is too large to embed: its compact JSON takes ${embeddedBytes} bytes and must stay under ${MAX_DEFINE_BYTES}. Remove rules or shorten their patterns.`,
     );
   }
   return { name: compiled.name, version: compiled.version, json };
@@ -71,8 +72,14 @@ function readModelDocument(file: string): unknown {
         `Scoring model file ${file} ${error.message}. Set modelFile in the stage configuration to a model JSON file.`,
       );
     }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new ConfigurationError(
+        `Scoring model file ${file} was not found. Set modelFile in the stage configuration to a model JSON file of the repository, such as models/procurement-software.json.`,
+      );
+    }
     throw new ConfigurationError(
-      `Scoring model file ${file} could not be read: ${String(error)}. Set modelFile in the stage configuration.`,
+      `Scoring model file ${file} could not be read (${code ?? String(error)}). Check its permissions, or set modelFile in the stage configuration to another file.`,
     );
   }
   try {

@@ -184,6 +184,9 @@ const stageFieldsSchema = z
 
 type StageFields = z.output<typeof stageFieldsSchema>;
 
+/** The fields a stage file may set: all but the stage's name. */
+const stageSettingsSchema = stageFieldsSchema.omit({ stageName: true });
+
 /** Region of an SNS topic ARN, `arn:<partition>:sns:<region>:…`. */
 const TOPIC_ARN_REGION = /^arn:[^:]+:sns:([^:]+):/;
 
@@ -326,10 +329,13 @@ export function loadStageConfig(
   const hasFile = existsSync(file);
   const overrides = hasFile ? readStageFile(file) : {};
   const source = hasFile ? file : `defaults only, no ${file}`;
-  const parsed = stageConfigSchema.safeParse({
-    ...mergeDefaults(defaultsOf(stageName), overrides),
-    stageName,
-  });
+  const settings = mergeDefaults(defaultsOf(stageName), overrides);
+  // The settings are checked on their own first, so that an unknown
+  // field's message lists the fields a file may set, without stageName.
+  const fields = stageSettingsSchema.safeParse(settings);
+  const parsed = fields.success
+    ? stageConfigSchema.safeParse({ ...settings, stageName })
+    : fields;
   if (!parsed.success) {
     throw new ConfigurationError(
       `Invalid configuration of stage "${stageName}" (${source}):`,

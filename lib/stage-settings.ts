@@ -35,10 +35,30 @@ export const MAX_RESERVED_CONCURRENCY = 900;
 export function integerBetween(min: number, max: number, note = '') {
   const message = `must be a whole number between ${min} and ${max}${note}`;
   return z
-    .number({ error: message })
+    .number({ error: (issue) => withInputType(message, issue.input) })
     .int({ error: message })
     .min(min, { error: message })
     .max(max, { error: message });
+}
+
+/**
+ * Adds what a value that is not a number is instead, so that `"5"` reads
+ * as a string to unquote rather than a number out of range.
+ */
+function withInputType(message: string, input: unknown): string {
+  if (typeof input === 'string') {
+    return `${message}, not a string; write the number without quotes`;
+  }
+  const kind = nonNumberKind(input);
+  return kind === undefined ? message : `${message}, not ${kind}`;
+}
+
+function nonNumberKind(input: unknown): string | undefined {
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'an array';
+  if (typeof input === 'boolean') return 'true or false';
+  if (typeof input === 'object') return 'an object';
+  return undefined;
 }
 
 /**
@@ -48,7 +68,7 @@ export function integerBetween(min: number, max: number, note = '') {
 export function positiveNumberUpTo(max: number, note = '') {
   const message = `must be a number more than 0 and at most ${max}${note}`;
   return z
-    .number({ error: message })
+    .number({ error: (issue) => withInputType(message, issue.input) })
     .positive({ error: message })
     .max(max, { error: message });
 }

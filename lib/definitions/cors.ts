@@ -52,7 +52,18 @@ export const corsOriginsSchema = z
   .refine(
     (origins) => !origins.includes('*') || origins.length === 1,
     'must not list other origins next to *',
-  );
+  )
+  .superRefine((origins, context) => {
+    origins.forEach((origin, index) => {
+      const first = origins.indexOf(origin);
+      if (first === index) return;
+      context.addIssue({
+        code: 'custom',
+        path: [index],
+        message: `must not repeat the origin at index ${first}. Remove one of them.`,
+      });
+    });
+  });
 
 /**
  * Returns the value of Access-Control-Allow-Origin for a request from

@@ -195,11 +195,7 @@ export const eventSettingsSchema = z
     /** Targets of routed events, each with its own rule. */
     targets: z
       .array(routingTargetSchema)
-      .refine(
-        (targets) =>
-          new Set(targets.map((target) => target.id)).size === targets.length,
-        { message: 'must have unique ids' },
-      )
+      .superRefine(rejectRepeatedIds)
       .superRefine(rejectConstructIdCollisions)
       .superRefine((targets, context) => {
         const wildcardRules = targets.filter((target) =>
@@ -216,6 +212,29 @@ export const eventSettingsSchema = z
   .strict();
 
 export type EventSettings = z.output<typeof eventSettingsSchema>;
+
+/**
+ * Adds an issue at each target whose id repeats an earlier target's, so
+ * the message names both places.
+ */
+function rejectRepeatedIds(
+  targets: RoutingTarget[],
+  context: z.RefinementCtx,
+): void {
+  const firstIndexes = new Map<string, number>();
+  targets.forEach((target, index) => {
+    const firstIndex = firstIndexes.get(target.id);
+    if (firstIndex === undefined) {
+      firstIndexes.set(target.id, index);
+      return;
+    }
+    context.addIssue({
+      code: 'custom',
+      path: [index, 'id'],
+      message: `must differ from events.targets[${firstIndex}].id, which is also ${target.id}. Choose another id.`,
+    });
+  });
+}
 
 /**
  * Adds an issue at each target whose construct id, the PascalCase form of
@@ -236,7 +255,7 @@ function rejectConstructIdCollisions(
       return;
     }
     const first = targets[firstIndex]?.id;
-    // Equal ids already have the "must have unique ids" issue.
+    // Equal ids already have their own issue.
     if (first === target.id) return;
     context.addIssue({
       code: 'custom',

@@ -733,6 +733,35 @@ describe('loadStageConfig', () => {
     expect(() => loadStageConfig('dev', configDir)).toThrow(/reviewShard\b/);
   });
 
+  it('lists settable fields for an unknown field', () => {
+    writeStageFile('dev', { sweepRateMinute: 5 });
+
+    const load = () => loadStageConfig('dev', configDir);
+
+    expect(load).toThrow(
+      /sweepRateMinute: is not a known field; allowed fields are account, /,
+    );
+    expect(load).not.toThrow(/stageName/);
+  });
+
+  it('prints one invalid field per line', () => {
+    writeStageFile('dev', { reviewShards: 0, sweepRateMinutes: 0 });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      /\n {2}reviewShards: .*\n {2}sweepRateMinutes: /,
+    );
+  });
+
+  it('rejects a repeated CORS origin', () => {
+    writeStageFile('dev', {
+      corsAllowedOrigins: ['https://a.example.com', 'https://a.example.com'],
+    });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'corsAllowedOrigins[1]: must not repeat the origin at index 0. Remove one of them.',
+    );
+  });
+
   it('names a misspelled nested field', () => {
     writeStageFile('dev', { alarms: { outboxAgeMinute: 30 } });
 

@@ -79,7 +79,9 @@ describe('addStageStack', () => {
   it('fails synthesis when reviewShards is zero', () => {
     const build = buildStage('dev', { reviewShards: 0 });
 
-    expect(build).toThrow(/Invalid configuration of stage "dev".*reviewShards/);
+    expect(build).toThrow(
+      /Invalid configuration of stage "dev"[\s\S]*reviewShards/,
+    );
   });
 
   it.each([
@@ -221,6 +223,32 @@ describe('addStageStack', () => {
 
     expect(build).toThrow(
       `events.targets[1].id: must differ from events.targets[0].id ${first} in more than hyphens`,
+    );
+  });
+
+  it('fails synthesis when a number is written as a string', () => {
+    const build = buildStage('dev', {
+      apiThrottling: { rateLimit: '50', burstLimit: 100 },
+    });
+
+    expect(build).toThrow(
+      "apiThrottling.rateLimit: must be a number more than 0 and at most 10000 requests per second, API Gateway's default account limit per Region, not a string; write the number without quotes",
+    );
+  });
+
+  it('fails synthesis when two targets share an id, naming both', () => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [
+          { ...SALES_QUEUE_TARGET, id: 'crm' },
+          { ...SALES_QUEUE_TARGET, id: 'leads' },
+          { ...SALES_QUEUE_TARGET, id: 'crm' },
+        ],
+      },
+    });
+
+    expect(build).toThrow(
+      'events.targets[2].id: must differ from events.targets[0].id, which is also crm. Choose another id.',
     );
   });
 
@@ -551,7 +579,9 @@ describe('addStageStack', () => {
     });
     const build = buildStage('dev', { modelFile: MODEL_FILE });
 
-    expect(build).toThrow('is too large to embed');
+    expect(build).toThrow(
+      /is too large to embed: its compact JSON takes 1\d{5} bytes and must stay under 120000/,
+    );
   });
 
   it('fails synthesis when the model is not JSON', () => {
@@ -578,6 +608,9 @@ describe('addStageStack', () => {
   it('fails synthesis when the model file is missing', () => {
     const build = buildStage('dev', { modelFile: 'models/none.json' });
 
-    expect(build).toThrow('could not be read');
+    expect(build).toThrow(
+      /Scoring model file \S+none\.json was not found\. Set modelFile/,
+    );
+    expect(build).not.toThrow(/ENOENT/);
   });
 });
