@@ -41,6 +41,14 @@ export function synthArguments(argv: readonly string[]): string[] {
         `Name one stage, as in npm run synth -- ${stage}.`,
     );
   }
+  const attached = options.find((option) => ATTACHED_VALUE.test(option));
+  if (attached !== undefined) {
+    const flag = attached.slice(0, 2);
+    throw new SynthUsageError(
+      `${attached} would be read as separate one-letter options. Put a ` +
+        `space after ${flag}, as in ${flag} ${attached.slice(2)}.`,
+    );
+  }
   const extra = extraArgument(options);
   if (extra !== undefined) {
     throw new SynthUsageError(
@@ -72,6 +80,28 @@ const OPTIONS_WITH_VALUE = new Set([
   '--role-arn',
   '--toolkit-stack-name',
 ]);
+
+/**
+ * A one-letter option that takes a value, written together with it, such
+ * as `-cstage=dev`: cdk reads it as the flags -c, -s, -t and so on, warns,
+ * and synthesizes without the value.
+ */
+const ATTACHED_VALUE = /^-[acopr][^=]/;
+
+/** Text of `npm run synth -- --help`. */
+export const SYNTH_USAGE = `Usage: npm run synth -- [STAGE] [cdk synth options]
+
+Synthesizes the stack of one stage offline into cdk.out/, as
+cdk synth --quiet -c stage=STAGE. STAGE defaults to dev. Its settings
+come from config/stages/STAGE.json over the stage's defaults; a stage
+without a file gets the dev defaults and a warning.
+
+Examples:
+  npm run synth -- prod
+  npm run synth -- staging --output cdk.out.staging
+
+Other options go to cdk synth; npx cdk synth --help lists them.
+`;
 
 /**
  * Returns the values of every `stage` context option, such as `dev` of
@@ -111,9 +141,14 @@ function extraArgument(options: readonly string[]): string | undefined {
 }
 
 function main(): void {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(SYNTH_USAGE);
+    return;
+  }
   let args: string[];
   try {
-    args = synthArguments(process.argv.slice(2));
+    args = synthArguments(argv);
   } catch (error) {
     if (!(error instanceof SynthUsageError)) throw error;
     process.stderr.write(`synth: ${error.message}\n`);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,43 @@ describe('synthArguments', () => {
   ])('rejects %j', (argv) => {
     expect(() => synthArguments(argv)).toThrow(SynthUsageError);
     expect(() => synthArguments(argv)).toThrow('npm run synth -- prod');
+  });
+});
+
+describe('npm run synth -- --help', () => {
+  it('prints its own usage', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/synth.ts', 'prod', '--help'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Usage: npm run synth -- [STAGE]');
+    expect(run.stdout).toContain('config/stages/STAGE.json');
+  });
+});
+
+describe('synthArguments one-letter options', () => {
+  it.each([
+    ['-cstage=dev', '-c stage=dev'],
+    ['-oout', '-o out'],
+  ])('rejects %s written without a space', (option, spaced) => {
+    const parse = () => synthArguments(['prod', option]);
+
+    expect(parse).toThrow(SynthUsageError);
+    expect(parse).toThrow(`as in ${spaced}.`);
+  });
+
+  it('passes flags and options with =', () => {
+    expect(synthArguments(['prod', '-v', '-c=key=value'])).toEqual([
+      'synth',
+      '--quiet',
+      '-c',
+      'stage=prod',
+      '-v',
+      '-c=key=value',
+    ]);
   });
 });
 
