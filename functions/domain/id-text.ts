@@ -88,6 +88,29 @@ export function leadIdTextIssues(
   return issues;
 }
 
+/**
+ * Returns one message per rule that a name people read, such as a
+ * model's, breaks: no control characters, no bidirectional controls, and
+ * at least one visible character.
+ */
+export function visibleTextIssues(text: string): string[] {
+  const issues: string[] = [];
+  if (CONTROL_CHARACTER.test(text)) {
+    issues.push(
+      'must not contain control characters such as line breaks or tabs; write it on one line',
+    );
+  }
+  if (BIDI_CONTROL.test(text)) {
+    issues.push(
+      'must not contain bidirectional controls (U+202A to U+202E, U+2066 to U+2069), which make text display in another order than it is stored; remove them',
+    );
+  }
+  if (INVISIBLE_ONLY.test(text)) {
+    issues.push('must contain a visible character, not only white space');
+  }
+  return issues;
+}
+
 /** Characters of an id that display as nothing or move the text around. */
 const HIDDEN_CHARACTER =
   /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\ud800-\udfff]/gu;

@@ -37,7 +37,60 @@ export function checkModel(model: ScoringModel): ModelWarning[] {
       checkIntentRule(rule, index),
     ),
     ...shadowedRules(model),
+    ...patternWarnings(model.document),
   ];
+}
+
+/** Fields that hold regular expressions: `pattern`, `path`, `…Pattern`. */
+const PATTERN_FIELD = /^(?:pattern|path|\w+Pattern)$/;
+
+/**
+ * A pattern written as a JavaScript literal, such as `/cpo/i`. The engine
+ * takes patterns without slashes, so it matches the slashes and the flag
+ * letters as text.
+ */
+const SLASH_LITERAL = /^\/.+\/[dgimsuvy]+$/;
+
+/**
+ * Finds patterns that are valid but likely mistakes: written between
+ * slashes with flags, or matching every value, the empty one included.
+ */
+function patternWarnings(document: unknown, field = ''): ModelWarning[] {
+  if (Array.isArray(document)) {
+    return document.flatMap((item, index) =>
+      patternWarnings(item, `${field}[${index}]`),
+    );
+  }
+  if (document === null || typeof document !== 'object') return [];
+  return Object.entries(document).flatMap(([key, value]) => {
+    const path = field === '' ? key : `${field}.${key}`;
+    if (typeof value !== 'string' || !PATTERN_FIELD.test(key)) {
+      return patternWarnings(value, path);
+    }
+    return patternWarning(value, path);
+  });
+}
+
+function patternWarning(pattern: string, field: string): ModelWarning[] {
+  if (SLASH_LITERAL.test(pattern)) {
+    const body = pattern.slice(1, pattern.lastIndexOf('/'));
+    return [
+      {
+        field,
+        message: `is written as a JavaScript literal; patterns take no slashes or flags and always ignore case, so this one matches the slashes and letters as text. Write ${body}`,
+      },
+    ];
+  }
+  if (new RegExp(pattern, 'iu').test('')) {
+    return [
+      {
+        field,
+        message:
+          'matches every value, even an empty one, so it decides nothing; check for an empty alternative such as a| or a lone ^',
+      },
+    ];
+  }
+  return [];
 }
 
 function checkQualification(model: ScoringModel): ModelWarning[] {

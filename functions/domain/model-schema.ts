@@ -9,6 +9,7 @@ import {
   DEFAULT_PROXY_FLAG_PROPERTIES,
   DEFAULT_PROXY_USER_AGENT_PATTERN,
 } from './bot-defaults.js';
+import { visibleTextIssues } from './id-text.js';
 import {
   describeSlowPattern,
   MAX_PATTERN_LENGTH,
@@ -73,9 +74,11 @@ const regexPattern = z
   .string()
   .min(1)
   .max(MAX_PATTERN_LENGTH, { message: PATTERN_LENGTH_MESSAGE, abort: true })
-  .refine(isValidPattern, {
-    message: 'must be a valid regular expression',
-    abort: true,
+  .superRefine((pattern, context) => {
+    const message = invalidPatternMessage(pattern);
+    if (message !== undefined) {
+      context.addIssue({ code: 'custom', message, continue: false });
+    }
   })
   .superRefine((pattern, context) => {
     const message = describeSlowPattern(pattern);
@@ -389,7 +392,12 @@ export const modelDocumentSchema = z
     name: z
       .string()
       .min(1)
-      .max(200, 'must be at most 200 characters; use a short name'),
+      .max(200, 'must be at most 200 characters; use a short name')
+      .superRefine((name, context) => {
+        for (const message of visibleTextIssues(name)) {
+          context.addIssue({ code: 'custom', message });
+        }
+      }),
     description: z.string().optional(),
     fit: z.object({ rules: z.array(fitRuleSchema) }).strict(),
     intent: z
@@ -443,11 +451,31 @@ export type Qualification = z.output<typeof qualificationSchema>;
 export type QuarantineDocument = z.output<typeof quarantineSchema>;
 export type AccountsDocument = z.output<typeof accountsSchema>;
 
-function isValidPattern(pattern: string): boolean {
+/**
+ * Returns why `pattern` is not a regular expression that the engine can
+ * compile, or undefined when it is. Patterns are compiled with the flags
+ * i and u, as JavaScript reads them: Unicode mode rejects escapes of
+ * characters without a meaning, such as `\_`, and no mode takes inline
+ * flags such as `(?i)`.
+ */
+function invalidPatternMessage(pattern: string): string | undefined {
   try {
     new RegExp(pattern, 'iu');
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    const reason = String((error as Error).message)
+      .split(': ')
+      .pop();
+    return `must be a valid JavaScript regular expression in Unicode mode (${reason})${patternHint(pattern)}`;
   }
+}
+
+function patternHint(pattern: string): string {
+  if (/\(\?[a-z-]+[:)]/.test(pattern)) {
+    return '. Inline flags such as (?i) are not supported; patterns always ignore case, so remove the flag';
+  }
+  if (/\\[^\\^$.|?*+()[\]{}/\-dDwWsSbBnrtfv0-9cxukpP]/u.test(pattern)) {
+    return '. In Unicode mode a backslash may only escape characters with a meaning, such as \\. or \\(, or start a class such as \\d; remove the backslash before a plain character';
+  }
+  return '';
 }

@@ -23,11 +23,11 @@ export const USAGE = `Usage: npm run model -- check FILE
 
 check     validates the model FILE and prints its rules; exits with 1 and
           the path of every invalid field when it is invalid
-
-A relative FILE is read from the directory npm was run in.
 backtest  replays events through the candidate model FILE and through the
           live model and compares them: MQLs, qualifications, leads that
           change status and, when outcomes are known, AUC and conversion
+
+A relative FILE is read from the directory npm was run in.
 
 Options of backtest (defaults in brackets):
   --live FILE           live model [MQL_MODEL_FILE, else ${DEFAULT_MODEL_FILE}]

@@ -252,6 +252,50 @@ describe('compileModel', () => {
     );
   });
 
+  it.each([
+    ['only spaces', '   ', 'must contain a visible character'],
+    ['a line break', 'Procurement\nmodel', 'must not contain control'],
+    ['a bidirectional override', 'ledom\u202e', 'bidirectional controls'],
+  ])('rejects a model name of %s', (_case, name, message) => {
+    const document = minimalModel();
+    setPath(document, ['name'], name);
+
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [{ field: 'name', message: expect.stringContaining(message) }],
+      }),
+    );
+  });
+
+  it.each([
+    ['\\_', 'Invalid escape', 'remove the backslash before a plain character'],
+    ['(?i)cpo', 'Invalid group', 'Inline flags such as (?i) are not supported'],
+    [
+      'x(?i:cpo)',
+      'Invalid group',
+      'Inline flags such as (?i) are not supported',
+    ],
+    ['[z-a]', 'Range out of order in character class', ''],
+  ])('says why pattern %s is invalid', (pattern, reason, hint) => {
+    const document = minimalModel();
+    setPath(document, ['fit', 'rules', 0, 'pattern'], pattern);
+
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [
+          {
+            field: 'fit.rules[0].pattern',
+            message: expect.stringMatching(
+              new RegExp(
+                `^must be a valid JavaScript regular expression in Unicode mode \\(${reason.replace(/[()]/g, '\\$&')}\\).*${hint.replace(/[()?]/g, '\\$&')}`,
+              ),
+            ),
+          },
+        ],
+      }),
+    );
+  });
+
   it('names a missing rule description plainly', () => {
     const document = minimalModel();
     const rules = (document.intent as { rules: Record<string, unknown>[] })
@@ -650,6 +694,46 @@ describe('compileValidatedModel', () => {
 describe('checkModel', () => {
   it('finds nothing to warn about in the bundled model', () => {
     expect(checkModel(compileModel(DEFAULT_MODEL_DOCUMENT))).toEqual([]);
+  });
+
+  it.each([
+    [
+      ['fit', 'rules', 0, 'pattern'],
+      '/cfo/i',
+      'fit.rules[0].pattern',
+      'Write cfo',
+    ],
+    [
+      ['intent', 'rules', 0, 'when', 'path'],
+      '^/pricing|',
+      'intent.rules[0].when.path',
+      'matches every value',
+    ],
+    [
+      ['fit', 'rules', 0, 'pattern'],
+      '^',
+      'fit.rules[0].pattern',
+      'matches every value',
+    ],
+  ])(
+    'warns about the pattern at %j written as %s',
+    (path, pattern, field, message) => {
+      const document = minimalModel();
+      setPath(document, path, pattern);
+
+      const warnings = checkModel(compileModel(document));
+
+      expect(warnings).toEqual([
+        { field, message: expect.stringContaining(message) },
+      ]);
+    },
+  );
+
+  it('accepts a path between slashes', () => {
+    const document = minimalModel();
+    setPath(document, ['intent', 'rules', 0, 'when', 'path'], '/pricing/');
+
+    expect(checkModel(compileModel(document))).toEqual([]);
   });
 
   it('warns when the maximum fit reaches the recycle level', () => {
