@@ -1,11 +1,7 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import {
-  detailJsonSchemas,
-  SCHEMAS_DIR,
-  schemaFileText,
-} from '../lib/definitions/event-schemas.js';
+import { resolve } from 'node:path';
+import { SCHEMAS_DIR } from '../lib/definitions/event-schemas.js';
 import { shouldRun } from './help-only.js';
+import { writeSchemaFiles } from './schema-files.js';
 
 /**
  * Writes the JSON Schema of every detail type into schemas/ and removes
@@ -15,26 +11,26 @@ import { shouldRun } from './help-only.js';
 const USAGE = `Usage: npm run schemas
 
 Writes the JSON Schema of every event detail type into ${SCHEMAS_DIR}/ and
-removes the files of detail types that no longer exist.
+removes the files of detail types that no longer exist. Other JSON files
+in ${SCHEMAS_DIR}/ are listed and kept.
 `;
 
-function writeSchemas(): void {
-  const projectRoot = resolve(import.meta.dirname, '..');
-  const folder = join(projectRoot, SCHEMAS_DIR);
-  mkdirSync(folder, { recursive: true });
-  const schemas = detailJsonSchemas();
-  const written = new Set(schemas.map((schema) => schema.fileName));
-  for (const schema of schemas) {
-    writeFileSync(join(folder, schema.fileName), schemaFileText(schema));
-  }
-  for (const file of readdirSync(folder)) {
-    if (file.endsWith('.json') && !written.has(file)) {
-      rmSync(join(folder, file));
-    }
-  }
+function main(): void {
+  const folder = resolve(import.meta.dirname, '..', SCHEMAS_DIR);
+  const { written, removed, kept } = writeSchemaFiles(folder);
   process.stdout.write(
-    `Wrote ${schemas.length} schemas to ${SCHEMAS_DIR}/: ${[...written].join(', ')}\n`,
+    `Wrote ${written.length} schemas to ${SCHEMAS_DIR}/: ${written.join(', ')}\n`,
   );
+  if (removed.length > 0) {
+    process.stdout.write(
+      `Removed the schemas of detail types that no longer exist: ${removed.join(', ')}\n`,
+    );
+  }
+  if (kept.length > 0) {
+    process.stdout.write(
+      `Kept files that npm run schemas did not write: ${kept.join(', ')}\n`,
+    );
+  }
 }
 
-if (shouldRun('schemas', USAGE, process.argv.slice(2))) writeSchemas();
+if (shouldRun('schemas', USAGE, process.argv.slice(2))) main();

@@ -28,6 +28,33 @@ export interface DetailJsonSchema {
   schema: Record<string, unknown>;
 }
 
+/** The description of every detail schema, with its detail type. */
+const DESCRIPTION = /^The detail of "[^"]+" events with source (.+)\.$/;
+
+function detailDescription(detailType: string): string {
+  return `The detail of "${detailType}" events with source ${EVENT_SOURCE}.`;
+}
+
+/**
+ * Returns whether `text` is a detail schema as schemaFileText writes it,
+ * for any detail type: a JSON object whose description names its detail
+ * type and this engine's event source.
+ */
+export function isDetailSchemaFile(text: string): boolean {
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  if (schema === null || typeof schema !== 'object') return false;
+  const { description } = schema as { description?: unknown };
+  return (
+    typeof description === 'string' &&
+    DESCRIPTION.exec(description)?.[1] === EVENT_SOURCE
+  );
+}
+
 /** Returns the JSON Schema of every detail type in DETAIL_SCHEMAS. */
 export function detailJsonSchemas(): DetailJsonSchema[] {
   return (Object.keys(DETAIL_SCHEMAS) as DetailType[]).map((detailType) => ({
@@ -37,7 +64,7 @@ export function detailJsonSchemas(): DetailJsonSchema[] {
     schema: {
       ...z.toJSONSchema(DETAIL_SCHEMAS[detailType], { target: TARGET }),
       title: `${detailType} detail`,
-      description: `The detail of "${detailType}" events with source ${EVENT_SOURCE}.`,
+      description: detailDescription(detailType),
     },
   }));
 }

@@ -1,0 +1,46 @@
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import {
+  detailJsonSchemas,
+  isDetailSchemaFile,
+  schemaFileText,
+} from '../lib/definitions/event-schemas.js';
+
+/** File names that writeSchemaFiles wrote, removed and left alone. */
+export interface SchemaFiles {
+  written: string[];
+  removed: string[];
+  kept: string[];
+}
+
+/**
+ * Writes the JSON Schema of every detail type into `folder`, and removes
+ * a JSON file there only when it is a detail schema this command wrote
+ * for a detail type that no longer exists. Any other file is kept.
+ */
+export function writeSchemaFiles(folder: string): SchemaFiles {
+  mkdirSync(folder, { recursive: true });
+  const schemas = detailJsonSchemas();
+  const written = schemas.map((schema) => schema.fileName);
+  for (const schema of schemas) {
+    writeFileSync(join(folder, schema.fileName), schemaFileText(schema));
+  }
+  const removed: string[] = [];
+  const kept: string[] = [];
+  for (const file of readdirSync(folder).sort()) {
+    if (!file.endsWith('.json') || written.includes(file)) continue;
+    if (isDetailSchemaFile(readFileSync(join(folder, file), 'utf8'))) {
+      rmSync(join(folder, file));
+      removed.push(file);
+    } else {
+      kept.push(file);
+    }
+  }
+  return { written, removed, kept };
+}
