@@ -43,8 +43,9 @@ export function parseArgsOnce<T extends ParseArgsConfig>(
 /**
  * Returns the message for an error that `parseArgs` raised with
  * `options`. An unknown option gets the closest known one or a pointer to
- * `--help`, and an option without its value gets the form to give it in.
- * Other errors keep their message.
+ * `--help`, an option without its value gets the form to give it in, and
+ * a positional argument of a command without them is named. Other errors
+ * keep their message.
  */
 export function describeParseArgsError(
   error: unknown,
@@ -52,6 +53,19 @@ export function describeParseArgsError(
 ): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    // Node.js writes "Unexpected argument 'ARG'. This command does not
+    // take positional arguments", and ARG may contain quotes itself.
+    const argument = /^Unexpected argument '(.*)'\. This command/s.exec(
+      message,
+    )?.[1];
+    if (argument !== undefined) {
+      return describeUnexpectedArguments(
+        [argument],
+        'the command takes options only',
+      );
+    }
+  }
   const option = /'(-[^' ]+)/.exec(message)?.[1];
   if (option === undefined) return message;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
@@ -68,6 +82,34 @@ export function describeParseArgsError(
     );
   }
   return `${option} needs a value: ${option} VALUE.`;
+}
+
+/**
+ * Returns the message for positional arguments that a command does not
+ * take, such as `Unexpected argument "b": replay takes one FILE.`, where
+ * `accepted` is the clause after the colon.
+ */
+export function describeUnexpectedArguments(
+  extra: readonly string[],
+  accepted: string,
+): string {
+  const quoted = extra.map((argument) => `"${argument}"`).join(', ');
+  const noun = extra.length === 1 ? 'argument' : 'arguments';
+  return `Unexpected ${noun} ${quoted}: ${accepted}.`;
+}
+
+/**
+ * Returns the name of the first option other than --help that a command
+ * line sets, or undefined. A boolean option counts when it is true, so a
+ * default of false does not count.
+ */
+export function firstOptionGiven(
+  values: Readonly<Record<string, unknown>>,
+): string | undefined {
+  return Object.entries(values).find(
+    ([name, value]) =>
+      name !== 'help' && value !== undefined && value !== false,
+  )?.[0];
 }
 
 function describeUnknownOption(option: string, names: string[]): string {

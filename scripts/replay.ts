@@ -3,7 +3,6 @@ import { replayMavenCrm } from './replay/maven-crm-run.js';
 import { parseCliArguments, USAGE } from './replay/options.js';
 import { formatSummary } from './replay/report.js';
 import { runReplay } from './replay/run-replay.js';
-import { resolveUserPath } from './user-path.js';
 
 /**
  * `npm run replay -- maven-crm DIR`: replays the Maven CRM sample
@@ -12,18 +11,6 @@ import { resolveUserPath } from './user-path.js';
  * API and prints a summary on stdout. Progress and retries go to stderr.
  */
 async function main(): Promise<void> {
-  if (process.argv[2] === 'maven-crm') {
-    const directory = process.argv[3];
-    if (directory === undefined) {
-      throw new UsageError('maven-crm needs the directory of the CSV files.');
-    }
-    await replayMavenCrm(
-      resolveUserPath(directory),
-      process.stdout,
-      process.stderr,
-    );
-    return;
-  }
   const request = parseCliArguments(
     process.argv.slice(2),
     process.env,
@@ -31,6 +18,10 @@ async function main(): Promise<void> {
   );
   if (request.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (request.command === 'maven-crm') {
+    await replayMavenCrm(request.directory, process.stdout, process.stderr);
     return;
   }
   const summary = await runReplay({

@@ -2,6 +2,8 @@ import { writeKeyProblem } from '../../functions/adapters/write-keys.js';
 import { parseIsoDateTime } from '../../functions/domain/messages.js';
 import {
   describeParseArgsError,
+  describeUnexpectedArguments,
+  firstOptionGiven,
   type ParseArgsOptionsConfig,
   parseArgsOnce,
 } from '../command-line.js';
@@ -42,21 +44,28 @@ Options (defaults in brackets):
   --help                print this help
 `;
 
-/** Parsed command line: help, or a replay and its output settings. */
+/**
+ * Parsed command line: help, a replay of FILE with its output settings,
+ * or a Maven CRM replay of DIR.
+ */
 export type CliRequest =
   | { help: true }
   | {
       help: false;
+      command: 'file';
       json: boolean;
       quiet: boolean;
       replay: Omit<ReplayOptions, 'progressStream'>;
-    };
+    }
+  | { help: false; command: 'maven-crm'; directory: string };
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
 
 /**
  * Parses the arguments after `npm run replay --`, with the write key and
- * admin token defaulting to the environment.
+ * admin token defaulting to the environment. A first argument
+ * `maven-crm` selects the Maven CRM replay, which takes one DIR and no
+ * options but --help.
  *
  * @throws UsageError naming the invalid argument
  */
@@ -69,21 +78,60 @@ export function parseCliArguments(
   if (values.help) {
     return { help: true };
   }
+  if (positionals[0] === 'maven-crm') {
+    return mavenCrmRequest(positionals.slice(1), values, env);
+  }
   if (positionals.length === 0) {
     throw new UsageError(
       'Missing the input FILE. Give one NDJSON or CSV file.',
     );
   }
-  if (positionals.length !== 1) {
+  if (positionals.length > 1) {
     throw new UsageError(
-      `Expected one input file, got ${positionals.length} arguments.`,
+      describeUnexpectedArguments(
+        positionals.slice(1),
+        'replay takes one input FILE, or maven-crm DIR',
+      ),
     );
   }
   return {
     help: false,
+    command: 'file',
     json: values.json,
     quiet: values.quiet,
     replay: replayOptions(positionals[0] as string, values, env, now),
+  };
+}
+
+/**
+ * Checks the arguments after `maven-crm`. The options of a FILE replay
+ * are rejected, because the Maven CRM replay starts a stack of its own
+ * with fixed settings and would ignore them.
+ */
+function mavenCrmRequest(
+  args: readonly string[],
+  values: ParsedValues,
+  env: Readonly<Record<string, string | undefined>>,
+): CliRequest {
+  const [directory, ...extra] = args;
+  if (directory === undefined) {
+    throw new UsageError('maven-crm needs the directory of the CSV files.');
+  }
+  if (extra.length > 0) {
+    throw new UsageError(
+      describeUnexpectedArguments(extra, 'maven-crm takes one DIR'),
+    );
+  }
+  const option = firstOptionGiven(values);
+  if (option !== undefined) {
+    throw new UsageError(
+      `maven-crm does not take --${option}. Only a FILE replay takes options.`,
+    );
+  }
+  return {
+    help: false,
+    command: 'maven-crm',
+    directory: resolveUserPath(directory, env),
   };
 }
 

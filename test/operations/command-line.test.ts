@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   describeParseArgsError,
+  describeUnexpectedArguments,
+  firstOptionGiven,
   type ParseArgsOptionsConfig,
   parseArgsOnce,
   RepeatedOptionError,
@@ -58,6 +60,20 @@ describe('describeParseArgsError', () => {
     expect(messageFor(['--verbose'], options)).toBe(
       'Unknown option --verbose. The options are --no-write.',
     );
+  });
+
+  it.each([
+    ['prod', 'Unexpected argument "prod": the command takes options only.'],
+    ["it's", 'Unexpected argument "it\'s": the command takes options only.'],
+  ])('names the positional argument %j', (argument, expected) => {
+    let message = '';
+    try {
+      parseArgs({ args: [argument], options: OPTIONS });
+    } catch (error) {
+      message = describeParseArgsError(error, OPTIONS);
+    }
+
+    expect(message).toBe(expected);
   });
 
   it('keeps the message of other errors', () => {
@@ -122,5 +138,33 @@ describe('parseArgsOnce', () => {
       parseArgsOnce({ args: ['--json', '--json', '--jsn'], options: OPTIONS });
 
     expect(parse).toThrow("Unknown option '--jsn'");
+  });
+});
+
+describe('describeUnexpectedArguments', () => {
+  it('names one argument', () => {
+    expect(describeUnexpectedArguments(['b'], 'replay takes one FILE')).toBe(
+      'Unexpected argument "b": replay takes one FILE.',
+    );
+  });
+
+  it('names every argument', () => {
+    expect(describeUnexpectedArguments(['b', 'c'], 'list takes none')).toBe(
+      'Unexpected arguments "b", "c": list takes none.',
+    );
+  });
+});
+
+describe('firstOptionGiven', () => {
+  it('skips --help, unset and false options', () => {
+    const values = { help: true, json: false, table: undefined };
+
+    expect(firstOptionGiven(values)).toBeUndefined();
+  });
+
+  it('returns the first option set', () => {
+    const values = { json: false, table: 't', quiet: true };
+
+    expect(firstOptionGiven(values)).toBe('table');
   });
 });

@@ -128,6 +128,34 @@ describe('npm run replay -- maven-crm', () => {
   });
 });
 
+describe('npm run replay -- maven-crm arguments', () => {
+  it.each([
+    [['extra'], 'Unexpected argument "extra": maven-crm takes one DIR.'],
+    [['a', 'b'], 'Unexpected arguments "a", "b": maven-crm takes one DIR.'],
+    [
+      ['--json'],
+      'maven-crm does not take --json. Only a FILE replay takes options.',
+    ],
+  ])('rejects DIR followed by %j', async (extra, message) => {
+    const directory = await mkdtemp(join(tmpdir(), 'maven-'));
+
+    const run = runReplayCli(['maven-crm', directory, ...extra]);
+
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`replay: ${message}`);
+    expect(run.stderr).toContain('Usage: npm run replay');
+  });
+
+  it('prints usage for maven-crm --help', () => {
+    const run = runReplayCli(['maven-crm', '--help']);
+
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('Usage: npm run replay');
+  });
+});
+
 describe('formatResults', () => {
   it('widens the account column to the longest name', () => {
     const account = (name: string) => ({

@@ -7,7 +7,9 @@ const NOW = Date.parse('2026-06-01T00:00:00Z');
 
 function replayOf(args: string[], env: Record<string, string> = {}) {
   const request = parseCliArguments(args, env, NOW);
-  if (request.help) throw new Error('expected a replay request');
+  if (request.help || request.command !== 'file') {
+    throw new Error('expected a replay of FILE');
+  }
   return request;
 }
 
@@ -96,13 +98,34 @@ describe('parseCliArguments', () => {
     });
   });
 
+  it('reads maven-crm DIR against INIT_CWD', () => {
+    const env = { INIT_CWD: '/home/user/data' };
+
+    expect(parseCliArguments(['maven-crm', 'sample'], env, NOW)).toEqual({
+      help: false,
+      command: 'maven-crm',
+      directory: '/home/user/data/sample',
+    });
+  });
+
   it('returns help without a file', () => {
     expect(parseCliArguments(['--help'], {}, NOW)).toEqual({ help: true });
   });
 
   it.each([
     [[], /Missing the input FILE/],
-    [['a', 'b'], /one input file, got 2/],
+    [
+      ['a', 'b'],
+      'Unexpected argument "b": replay takes one input FILE, or maven-crm DIR.',
+    ],
+    [['a', 'b', 'c'], 'Unexpected arguments "b", "c": replay takes one'],
+    [['maven-crm'], 'maven-crm needs the directory of the CSV files.'],
+    [['maven-crm', 'd', 'e'], 'Unexpected argument "e": maven-crm takes one'],
+    [['--quiet', 'maven-crm', 'd'], 'maven-crm does not take --quiet.'],
+    [
+      ['maven-crm', 'd', '--url', 'http://127.0.0.1:1'],
+      'maven-crm does not take --url.',
+    ],
     [
       ['f', '--batch-size', '0'],
       /--batch-size must be an integer of at least 1, got "0"\.$/,
