@@ -3,6 +3,7 @@ import { DynamoLeadRepository } from '../functions/adapters/dynamodb/lead-reposi
 import type { OutcomeRecord } from '../functions/domain/disposition.js';
 import {
   describeParseArgsError,
+  describeUnexpectedArguments,
   type ParseArgsOptionsConfig,
   parseArgsOnce,
 } from './command-line.js';
@@ -77,7 +78,7 @@ function parseOptions(argv: string[]): ReportOptions | 'help' {
   }
   if (extra.length > 0) {
     throw new UsageError(
-      `Unexpected argument "${extra[0]}"; conversion takes options only.`,
+      describeUnexpectedArguments(extra, 'conversion takes options only'),
     );
   }
   const months = positiveInteger('--months', values.months ?? '12', MAX_MONTHS);

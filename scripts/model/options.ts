@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { parseIsoDateTime } from '../../functions/domain/messages.js';
 import {
   describeParseArgsError,
+  describeUnexpectedArguments,
+  firstOptionGiven,
   type ParseArgsOptionsConfig,
   parseArgsOnce,
 } from '../command-line.js';
@@ -95,10 +97,16 @@ export function parseModelArguments(
       `Unknown command "${command}"; use check or backtest.`,
     );
   }
-  if (file === undefined || extra.length > 0) {
-    throw new UsageError(`${command} takes exactly one model FILE.`);
+  if (file === undefined) {
+    throw new UsageError(`Missing the model FILE: ${command} takes one.`);
+  }
+  if (extra.length > 0) {
+    throw new UsageError(
+      describeUnexpectedArguments(extra, `${command} takes one model FILE`),
+    );
   }
   if (command === 'check') {
+    rejectBacktestOptions(values);
     return { command, file: resolveUserPath(file, env) };
   }
 
@@ -141,6 +149,19 @@ const MODEL_OPTIONS = {
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } satisfies ParseArgsOptionsConfig;
+
+/**
+ * Raises UsageError for an option of backtest given to check, which
+ * would ignore it.
+ */
+function rejectBacktestOptions(values: ReturnType<typeof parse>['values']) {
+  const option = firstOptionGiven(values);
+  if (option !== undefined) {
+    throw new UsageError(
+      `check does not take --${option}. Only backtest takes options.`,
+    );
+  }
+}
 
 function parse(args: readonly string[]) {
   try {

@@ -1,6 +1,7 @@
 import { DEFAULT_REVIEW_SHARDS } from '../../functions/adapters/dynamodb/table-layout.js';
 import {
   describeParseArgsError,
+  describeUnexpectedArguments,
   type ParseArgsOptionsConfig,
   parseArgsOnce,
 } from '../command-line.js';
@@ -107,7 +108,7 @@ export function parseOutboxArguments(
     }
     case 'retry': {
       if (values.all) {
-        expectArguments(command, rest, 0);
+        expectArguments('retry --all', rest, 0);
         return { command, target: 'all', options: optionsOf(values, env) };
       }
       if (rest.length === 0) {
@@ -205,10 +206,13 @@ function expectArguments(
       `Missing ${missing}: ${command} takes LEAD_ID EVENT_ID of one entry, as \`npm run outbox -- list\` prints them.`,
     );
   }
-  if (rest.length !== count) {
-    const expected = count === 0 ? 'no arguments' : 'LEAD_ID EVENT_ID';
+  if (rest.length > count) {
+    const accepted =
+      count === 0
+        ? `${command} takes options only`
+        : `${command} takes LEAD_ID EVENT_ID`;
     throw new UsageError(
-      `${command} takes ${expected}, got ${rest.join(' ')}.`,
+      describeUnexpectedArguments(rest.slice(count), accepted),
     );
   }
   return [...rest];

@@ -81,6 +81,15 @@ describe('parseSoakArguments', () => {
     );
   });
 
+  it('rejects a positional argument', () => {
+    const run = () => parse(['--minutes', '0', 'extra']);
+
+    expect(run).toThrow(UsageError);
+    expect(run).toThrow(
+      'Unexpected argument "extra": the command takes options only.',
+    );
+  });
+
   it('rejects a repeated --minutes', () => {
     const run = () => parse(['--minutes', '1', '--minutes', '2']);
 

@@ -110,8 +110,24 @@ describe('parseModelArguments', () => {
       message: /Missing the command. Use check FILE or backtest FILE/,
     },
     { args: ['validate', 'm.json'], message: /Unknown command "validate"/ },
-    { args: ['check'], message: /exactly one model FILE/ },
-    { args: ['check', 'a.json', 'b.json'], message: /exactly one model FILE/ },
+    { args: ['check'], message: 'Missing the model FILE: check takes one.' },
+    {
+      args: ['check', 'a.json', 'b.json'],
+      message: 'Unexpected argument "b.json": check takes one model FILE.',
+    },
+    {
+      args: ['backtest', 'a.json', 'b.json', 'c.json'],
+      message:
+        'Unexpected arguments "b.json", "c.json": backtest takes one model FILE.',
+    },
+    {
+      args: ['check', 'a.json', '--table', 't'],
+      message: 'check does not take --table. Only backtest takes options.',
+    },
+    {
+      args: ['check', 'a.json', '--json'],
+      message: 'check does not take --json.',
+    },
     { args: ['backtest', 'c.json', '--as-of', 'soon'], message: /--as-of/ },
     { args: ['backtest', 'c.json', '--as-of', '5'], message: /--as-of/ },
     {

@@ -157,6 +157,18 @@ describe('parseOutboxArguments', () => {
     [['list', '--all', '--table', 't'], 'list does not take --all'],
     [['show', 'l', 'e', '--pending', '--table', 't'], 'not take --pending'],
     [['list', '--bus', 'b', '--table', 't'], 'list does not take --bus'],
+    [
+      ['list', 'extra'],
+      'Unexpected argument "extra": list takes options only.',
+    ],
+    [
+      ['show', 'l', 'e', 'x', 'y'],
+      'Unexpected arguments "x", "y": show takes LEAD_ID EVENT_ID.',
+    ],
+    [
+      ['retry', '--all', 'l', 'e'],
+      'Unexpected arguments "l", "e": retry --all takes options only.',
+    ],
   ])('rejects %j', (argv, message) => {
     expect(() => parseOutboxArguments(argv, {})).toThrow(UsageError);
     expect(() => parseOutboxArguments(argv, {})).toThrow(message);

@@ -142,7 +142,14 @@ describe('npm run report -- conversion', () => {
   it.each([
     { args: [], message: 'Missing the report name' },
     { args: ['conversoin'], message: 'Unknown report "conversoin"' },
-    { args: ['conversion', 'x'], message: 'Unexpected argument "x"' },
+    {
+      args: ['conversion', 'x'],
+      message: 'Unexpected argument "x": conversion takes options only.',
+    },
+    {
+      args: ['conversion', 'x', 'y'],
+      message: 'Unexpected arguments "x", "y": conversion takes options only.',
+    },
     {
       args: ['conversion', '--month', '3'],
       message: 'Unknown option --month. Did you mean --months?',

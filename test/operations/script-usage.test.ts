@@ -31,7 +31,9 @@ describe.each([
     const run = runScript(script, ['prod']);
 
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("Unexpected argument 'prod'");
+    expect(run.stderr).toContain(
+      `${script}: Unexpected argument "prod": the command takes options only.`,
+    );
     expect(run.stderr).toContain(`Usage: npm run ${script}`);
     expect(statSync(output).mtimeMs).toBe(before);
   });
@@ -64,6 +66,61 @@ describe.each([
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`Usage: npm run ${script}`);
+  });
+});
+
+// A command that ignored the last argument would run and exit with 0 or
+// 1, so exit code 2 shows that it rejected the argument.
+describe.each([
+  {
+    script: 'replay',
+    args: ['maven-crm', 'test', 'extra'],
+    message: 'Unexpected argument "extra": maven-crm takes one DIR.',
+  },
+  {
+    script: 'replay',
+    args: ['events.ndjson', 'extra'],
+    message:
+      'Unexpected argument "extra": replay takes one input FILE, or maven-crm DIR.',
+  },
+  {
+    script: 'model',
+    args: ['check', 'models/procurement-software.json', 'extra'],
+    message: 'Unexpected argument "extra": check takes one model FILE.',
+  },
+  {
+    script: 'model',
+    args: ['check', 'models/procurement-software.json', '--json'],
+    message: 'check does not take --json. Only backtest takes options.',
+  },
+  {
+    script: 'report',
+    args: ['conversion', 'extra'],
+    message: 'Unexpected argument "extra": conversion takes options only.',
+  },
+  {
+    script: 'outbox',
+    args: ['list', 'extra'],
+    message: 'Unexpected argument "extra": list takes options only.',
+  },
+  {
+    script: 'schemas',
+    args: ['extra'],
+    message: 'Unexpected argument "extra": the command takes options only.',
+  },
+  {
+    script: 'reliability',
+    args: ['extra'],
+    message: 'Unexpected argument "extra": the command takes options only.',
+  },
+])('npm run $script $args', ({ script, args, message }) => {
+  it('rejects the extra argument with usage', () => {
+    const run = runScript(script, args);
+
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`${script}: ${message}`);
+    expect(run.stderr).toContain(`Usage: npm run ${script}`);
   });
 });
 
