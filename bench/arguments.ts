@@ -19,7 +19,8 @@ export function benchUsage(available: readonly string[]): string {
   return (
     'Usage: npm run bench -- [SUITE...] [--no-write]\n\n' +
     'Runs the named suites, or every suite, prints each figure beside its\n' +
-    "baseline and rewrites the suite's section of BENCHMARKS.md.\n\n" +
+    "baseline and rewrites the suite's section of BENCHMARKS.md. Name each\n" +
+    'suite once.\n\n' +
     `Suites: ${available.join(', ')}\n\n` +
     'Options:\n' +
     '  --no-write  leave BENCHMARKS.md as it is\n' +
@@ -38,7 +39,8 @@ export class BenchUsageError extends Error {}
 /**
  * Parses the arguments of `npm run bench`. Raises BenchUsageError for an
  * unknown option or suite, so a mistyped `--no-write` cannot rewrite
- * BENCHMARKS.md.
+ * BENCHMARKS.md, and for a suite named twice, which would run twice and
+ * write its section twice.
  */
 export function parseBenchArguments(
   argv: readonly string[],
@@ -56,6 +58,12 @@ export function parseBenchArguments(
     throw new BenchUsageError(
       `Unknown suite: ${unknown.join(', ')}. ` +
         `Choose from: ${available.join(', ')}.`,
+    );
+  }
+  const repeated = names.find((name, index) => names.indexOf(name) < index);
+  if (repeated !== undefined) {
+    throw new BenchUsageError(
+      `Suite ${repeated} is named more than once. Name it once.`,
     );
   }
   return {

@@ -24,6 +24,19 @@ describe('parseBenchArguments', () => {
     );
   });
 
+  it.each([
+    [['core', 'core'], 'Suite core is named more than once. Name it once.'],
+    [
+      ['sweep', 'core', 'sweep', '--no-write'],
+      'Suite sweep is named more than once. Name it once.',
+    ],
+  ])('rejects the repeated suite in %j', (args, message) => {
+    const parse = () => parseBenchArguments(args, SUITES);
+
+    expect(parse).toThrow(BenchUsageError);
+    expect(parse).toThrow(message);
+  });
+
   it('rejects a mistyped --no-write', () => {
     const parse = () => parseBenchArguments(['core', '--no-wirte'], SUITES);
 
