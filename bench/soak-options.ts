@@ -5,6 +5,7 @@ import {
 } from '../scripts/command-line.js';
 import { parseIntegerOption } from '../scripts/integer-option.js';
 import { UsageError } from '../scripts/replay/errors.js';
+import { optionalVariable, resolveUserPath } from '../scripts/user-path.js';
 
 export const SOAK_USAGE = `Usage: npm run soak -- [options]
 
@@ -14,8 +15,9 @@ fuzzes the ingest route, and writes the figures into RELIABILITY.md.
 
 Options (defaults in brackets):
   --minutes N       whole minutes of replay; 0 skips the replay [3]
-  --data FILE       the UCI online_shoppers_intention.csv; the replay is
-                    skipped, naming the path, when it is missing
+  --data FILE       the UCI online_shoppers_intention.csv, relative to
+                    the directory npm was run in; the replay is skipped,
+                    naming the path, when it is missing
                     [MQL_SOAK_DATA, else a default path]
   --fuzz-cases N    fast-check cases over the ingest route; 0 skips
                     them [10000]
@@ -54,7 +56,8 @@ const SOAK_OPTIONS = {
 
 /**
  * Parses the arguments after `npm run soak --`. `--data` defaults to
- * MQL_SOAK_DATA, else to `defaultData`. The numbers take decimal digits
+ * MQL_SOAK_DATA, else to `defaultData`, and a relative path is read from
+ * the directory npm was run in. The numbers take decimal digits
  * only, so "1.5", "1e3" and "" are rejected instead of being read as some
  * other number.
  *
@@ -76,12 +79,30 @@ export function parseSoakArguments(
     help: false,
     options: {
       minutes: parseIntegerOption('--minutes', values.minutes, 0),
-      data: values.data ?? env.MQL_SOAK_DATA ?? defaultData,
+      data: dataFile(values.data, env, defaultData),
       fuzzCases: parseIntegerOption('--fuzz-cases', values['fuzz-cases'], 0),
       concurrency: parseIntegerOption('--concurrency', values.concurrency, 1),
       write: !values['no-write'],
     },
   };
+}
+
+/**
+ * Returns the path of the sessions CSV: --data, else MQL_SOAK_DATA, both
+ * relative to the directory npm was run in, else `defaultData` as it is.
+ */
+function dataFile(
+  data: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  defaultData: string,
+): string {
+  if (data?.trim() === '') {
+    throw new UsageError(
+      '--data must not be empty. Give the path of the CSV file.',
+    );
+  }
+  const file = data ?? optionalVariable(env, 'MQL_SOAK_DATA');
+  return file === undefined ? defaultData : resolveUserPath(file, env);
 }
 
 function parse(argv: readonly string[]) {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSoakArguments } from '../../bench/soak-options.js';
 import { UsageError } from '../../scripts/replay/errors.js';
@@ -43,7 +43,7 @@ describe('parseSoakArguments', () => {
       help: false,
       options: {
         minutes: 0,
-        data: 'sessions.csv',
+        data: resolve('sessions.csv'),
         fuzzCases: 25,
         concurrency: 1,
         write: false,
@@ -52,9 +52,50 @@ describe('parseSoakArguments', () => {
   });
 
   it('reads --data from MQL_SOAK_DATA', () => {
-    const command = parse([], { MQL_SOAK_DATA: 'env.csv' });
+    const command = parse([], { MQL_SOAK_DATA: '/data/env.csv' });
 
-    expect(command.help ? undefined : command.options.data).toBe('env.csv');
+    expect(command.help ? undefined : command.options.data).toBe(
+      '/data/env.csv',
+    );
+  });
+
+  it('resolves --data against INIT_CWD', () => {
+    const env = { INIT_CWD: '/home/user/data' };
+
+    const relative = parse(['--data', 'sessions.csv'], env);
+    const absolute = parse(['--data', '/tmp/sessions.csv'], env);
+
+    expect(relative.help ? undefined : relative.options.data).toBe(
+      '/home/user/data/sessions.csv',
+    );
+    expect(absolute.help ? undefined : absolute.options.data).toBe(
+      '/tmp/sessions.csv',
+    );
+  });
+
+  it('resolves MQL_SOAK_DATA against INIT_CWD', () => {
+    const env = { INIT_CWD: '/home/user', MQL_SOAK_DATA: 'data/env.csv' };
+
+    const command = parse([], env);
+
+    expect(command.help ? undefined : command.options.data).toBe(
+      '/home/user/data/env.csv',
+    );
+  });
+
+  it.each(['', '  '])('treats MQL_SOAK_DATA=%j as unset', (value) => {
+    const command = parse([], { MQL_SOAK_DATA: value });
+
+    expect(command.help ? undefined : command.options.data).toBe(DEFAULT_DATA);
+  });
+
+  it('rejects an empty --data', () => {
+    const run = () => parse(['--data', '']);
+
+    expect(run).toThrow(UsageError);
+    expect(run).toThrow(
+      '--data must not be empty. Give the path of the CSV file.',
+    );
   });
 
   it('returns help for --help', () => {
@@ -125,5 +166,35 @@ describe('npm run soak', () => {
       `soak: --minutes must be an integer of at least 0, got "1.5".`,
     );
     expect(run.stderr).toContain('Usage: npm run soak');
+  });
+  it('reads a relative --data from INIT_CWD', () => {
+    // The file is missing, so the run skips the replay, runs no fuzz case
+    // and writes nothing, but names the path that it looked for.
+    const directory = mkdtempSync(join(tmpdir(), 'mql-soak-'));
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/soak.ts',
+        '--minutes',
+        '1',
+        '--data',
+        'sessions.csv',
+        '--fuzz-cases',
+        '0',
+        '--no-write',
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, INIT_CWD: directory },
+      },
+    );
+
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain(
+      `the UCI online shoppers file ${join(directory, 'sessions.csv')} is missing`,
+    );
   });
 });
