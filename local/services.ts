@@ -141,6 +141,76 @@ export async function startMoto(options: {
   return service('moto_server', endpoint, child);
 }
 
+/** A service to start, with the name that its errors use. */
+export interface ServiceStart {
+  name: string;
+  start(): Promise<LocalService>;
+}
+
+/** Error of services that failed to start, naming each of them. */
+export class ServiceStartError extends Error {
+  constructor(
+    readonly services: readonly string[],
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ServiceStartError';
+  }
+}
+
+/**
+ * Starts the services at once and returns them in the order given. When
+ * any start fails, waits for the other starts, stops every service that
+ * started and raises ServiceStartError, so that no service outlives a
+ * failed startup.
+ */
+export async function startServices(
+  starts: readonly ServiceStart[],
+): Promise<LocalService[]> {
+  const outcomes = await Promise.all(
+    starts.map(async ({ name, start }): Promise<StartOutcome> => {
+      try {
+        return { name, service: await start() };
+      } catch (error) {
+        return { name, error };
+      }
+    }),
+  );
+  const started: LocalService[] = [];
+  const failures: StartFailure[] = [];
+  for (const outcome of outcomes) {
+    if ('service' in outcome) started.push(outcome.service);
+    else failures.push(outcome);
+  }
+  if (failures.length === 0) return started;
+  await Promise.all(started.map((service) => service.stop()));
+  throw new ServiceStartError(
+    failures.map((failure) => failure.name),
+    failures.map(describeStartFailure).join('\n'),
+    { cause: failures[0]?.error },
+  );
+}
+
+interface StartFailure {
+  name: string;
+  error: unknown;
+}
+
+type StartOutcome = { name: string; service: LocalService } | StartFailure;
+
+/**
+ * Returns the message of a failed start, beginning with the service's
+ * name. Most errors of startDynamoDbLocal and startMoto begin with it
+ * already, and others, such as a missing Java, get it added.
+ */
+function describeStartFailure({ name, error }: StartFailure): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.startsWith(name)
+    ? message
+    : `${name} failed to start: ${message}`;
+}
+
 function service(
   name: string,
   endpoint: string,

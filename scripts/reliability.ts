@@ -1,7 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { freePort } from '../local/ports.js';
-import { startDynamoDbLocal, startMoto } from '../local/services.js';
+import {
+  type LocalService,
+  startDynamoDbLocal,
+  startMoto,
+  startServices,
+} from '../local/services.js';
 import { shouldRun } from './help-only.js';
 import { parseIntegerOption } from './integer-option.js';
 import { measureDelivery } from './reliability/delivery.js';
@@ -12,7 +17,8 @@ import { UsageError } from './replay/errors.js';
  * `npm run reliability`: measures delivery with half of all PutEvents
  * entries failing and writes the result into the delivery section of
  * RELIABILITY.md. Starts its own DynamoDB Local and moto server on free
- * loopback ports. MQL_RELIABILITY_MQLS sets the number of MQLs.
+ * loopback ports, and when either fails to start, stops the other and
+ * exits with 1. MQL_RELIABILITY_MQLS sets the number of MQLs.
  */
 
 /** Number of MQLs of the run that RELIABILITY.md records. */
@@ -33,10 +39,16 @@ async function main(): Promise<void> {
   if (!shouldRun('reliability', USAGE, process.argv.slice(2))) return;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const mqls = readMqls(process.env.MQL_RELIABILITY_MQLS);
-  const [dynamo, moto] = await Promise.all([
-    freePort().then((port) => startDynamoDbLocal({ port })),
-    freePort().then((port) => startMoto({ port })),
-  ]);
+  const [dynamo, moto] = (await startServices([
+    {
+      name: 'DynamoDB Local',
+      start: async () => startDynamoDbLocal({ port: await freePort() }),
+    },
+    {
+      name: 'moto_server',
+      start: async () => startMoto({ port: await freePort() }),
+    },
+  ])) as [LocalService, LocalService];
   try {
     const options = {
       dynamoDbEndpoint: dynamo.endpoint,
