@@ -6,6 +6,7 @@ import {
   type LocalService,
   startDynamoDbLocal,
   startMoto,
+  startServices,
 } from '../../local/services.js';
 
 declare module 'vitest' {
@@ -20,9 +21,17 @@ declare module 'vitest' {
  * isolate themselves by creating uniquely named tables, buses and queues.
  */
 export default async function setup(project: TestProject) {
-  const services: LocalService[] = await Promise.all([
-    freePort().then((port) => startDynamoDbLocal({ port })),
-    freePort().then((port) => startMoto({ port })),
+  // startServices stops the one that started when the other fails, so a
+  // failed setup leaves no service behind to keep vitest from exiting.
+  const services = await startServices([
+    {
+      name: 'DynamoDB Local',
+      start: async () => startDynamoDbLocal({ port: await freePort() }),
+    },
+    {
+      name: 'moto_server',
+      start: async () => startMoto({ port: await freePort() }),
+    },
   ]);
   const [dynamo, moto] = services as [LocalService, LocalService];
   project.provide('dynamoDbEndpoint', dynamo.endpoint);
