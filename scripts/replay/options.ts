@@ -23,7 +23,8 @@ final scores (AUC, MQL conversion rate and lift).
 
 maven-crm starts a local stack of its own, sends the Maven CRM sample in
 DIR (accounts.csv as group calls, sales_pipeline.csv opportunities as
-events) and prints each account's score and coverage.
+events) and prints each account's score and coverage. It takes none of
+the options below but --help.
 
 A relative FILE or DIR is read from the directory npm was run in.
 
