@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -23,7 +24,8 @@ export type DynamoFault =
   /**
    * The call commits, but its response is lost and the SDK sends it
    * again, as it does after a timeout: the caller gets the second
-   * response, such as a failed condition of a write already applied.
+   * response, such as a failed condition of a write already applied. A
+   * transaction is sent again with the same idempotency token.
    */
   | 'lost-response'
   /** The call commits, then the caller gets this error instead. */
@@ -57,7 +59,12 @@ export async function faultyDynamoDependencies(
   options: Parameters<typeof realDependencies>[0] = {},
 ) {
   const setup = await realDependencies(options);
-  const { repository, mock } = faultyRepository(plan, setup.table.tableName, 4);
+  const { repository, mock } = faultyRepository(
+    plan,
+    setup.table.tableName,
+    4,
+    () => setup.clock.now,
+  );
   setup.deps.repository = repository;
   return { ...setup, repository, mock };
 }
@@ -65,11 +72,13 @@ export async function faultyDynamoDependencies(
 /**
  * Builds a lead repository on `tableName` of DynamoDB Local whose calls
  * go through `plan.current` first, as faultyDynamoDependencies does.
+ * `clock` sets the times of its erasure holds (Date.now unless given).
  */
 export function faultyRepository(
   plan: { current: FaultPlan },
   tableName: string,
   reviewShards: number,
+  clock?: () => number,
 ) {
   const real = new DynamoDBClient({
     ...LOCAL_AWS,
@@ -86,8 +95,14 @@ export function faultyRepository(
       const fault = plan.current(name, input);
       if (fault === 'pass') return send(input);
       if (fault === 'lost-response') {
-        await send(input);
-        return send(input);
+        // The SDK sends a transaction again with the idempotency token of
+        // its first attempt, so DynamoDB returns the first attempt's result.
+        const resent =
+          name === 'TransactWriteItemsCommand'
+            ? { ClientRequestToken: randomUUID(), ...(input as object) }
+            : input;
+        await send(resent);
+        return send(resent);
       }
       if ('failBefore' in fault) throw fault.failBefore;
       await send(input);
@@ -97,6 +112,7 @@ export function faultyRepository(
   const repository = new DynamoLeadRepository(faulty, {
     tableName,
     reviewShards,
+    clock,
   });
   return { repository, mock };
 }
