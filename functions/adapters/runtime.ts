@@ -150,6 +150,11 @@ export async function createRuntime(env: NodeJS.ProcessEnv): Promise<Runtime> {
 export type Invocation<R extends Runtime = Runtime> = Omit<R, 'logger'> & {
   logger: Logger;
   metrics: Metrics;
+  /**
+   * Time left before Lambda stops the invocation, in ms, or undefined
+   * outside Lambda (the local server and tests).
+   */
+  remainingTimeMs: () => number | undefined;
 };
 
 /**
@@ -172,6 +177,7 @@ export function startInvocation<R extends Runtime>(
     deps: { ...runtime.deps, log: logAdapter(logger) },
     logger,
     metrics: createMetrics(runtime.stageName),
+    remainingTimeMs: () => context?.getRemainingTimeInMillis(),
   };
 }
 

@@ -176,6 +176,13 @@ export interface LeadState {
   mergedAt?: number;
   /** Whether events are still to be moved to `mergedInto`. */
   mergePending?: boolean;
+  /**
+   * End of the hold of an unfinished erasure, epoch ms, as read from the
+   * store. While it is there no other change of the lead is written. Once
+   * it has passed, another erasure may take the lead over. Writes of the
+   * state never store it.
+   */
+  erasureHeldUntil?: number;
 }
 
 /** How one event changed a lead. */

@@ -12,6 +12,13 @@ import {
 import { routeTable } from './route-table.js';
 
 /**
+ * Time that an erasure keeps back from the Lambda timeout for its steps
+ * after the deletes: deleting the state, the account checks and the
+ * publish of "Lead Erased".
+ */
+const ERASURE_END_MS = 3000;
+
+/**
  * The sales feedback routes. Each returns the lead as GET /leads/{leadId}
  * does, 409 when the lead's state does not allow the disposition, and
  * 200 without a new event when the request repeats the lead's current
@@ -49,8 +56,15 @@ export const handler = httpHandler(
       if (result.changed) recordSalesRecycle(invocation.metrics);
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },
-    'DELETE /leads/{leadId}': async (request, { deps }) => {
-      const { leadId, result } = await eraseLead(deps, leadIdOf(request));
+    'DELETE /leads/{leadId}': async (request, { deps, remainingTimeMs }) => {
+      const remaining = remainingTimeMs();
+      const deadline =
+        remaining === undefined
+          ? undefined
+          : deps.clock() + remaining - ERASURE_END_MS;
+      const { leadId, result } = await eraseLead(deps, leadIdOf(request), {
+        deadline,
+      });
       return jsonResponse(200, result, erasedContentLocation(leadId, result));
     },
   }),

@@ -369,15 +369,25 @@ export interface LeadRepository {
     leadId: string,
   ): Promise<{ deleted: number; linkedLeadIds: string[] }>;
   /**
-   * Reserves a lead for its erasure for `holdMs`: bumps its version,
-   * whatever it is, and marks the state item so that no other lead change
-   * can be written until the hold ends. Returns the state as held. Raises
-   * VersionConflictError when the lead is gone, was stored again since
-   * `state` was read (another createdAt), or the hold of another
+   * Reserves a lead for its erasure: bumps its version, whatever it is,
+   * and marks the state item so that no other lead change can be written
+   * until the erasure deletes the lead or releases it. For `holdMs` no
+   * other erasure can take the lead over. After that the lead is due for
+   * the sweep, which finishes the erasure. Returns the state as held.
+   * Raises VersionConflictError when the lead is gone, was stored again
+   * since `state` was read (another createdAt), or the hold of another
    * erasure has not expired. A call's own hold does not block it, so the
    * SDK's retry of a call whose response was lost takes the hold again.
    */
   holdForErasure(state: LeadState, holdMs: number): Promise<LeadState>;
+  /**
+   * Ends the hold's time of an erasure that stops part-way on purpose,
+   * such as at its deadline, and makes the lead due for the sweep at
+   * once. The lead stays closed to other writers, and the next erasure
+   * can take it over at once. Does nothing when the lead no longer has
+   * the version of `heldLead`.
+   */
+  pauseErasure(heldLead: LeadState): Promise<void>;
   /**
    * Makes an MQA account due for the sweep at `at` and bumps its version,
    * so that a check that read the account before fails its write and the
@@ -387,8 +397,8 @@ export interface LeadRepository {
   markAccountDue(accountId: string, at: number): Promise<void>;
   /**
    * Ends the hold of an erasure that stops before deleting anything, so
-   * the lead's writers need not wait for the hold to expire. Does nothing
-   * when the lead no longer has the version of `heldLead`.
+   * the lead's writers can write it again, and restores its review time.
+   * Does nothing when the lead no longer has the version of `heldLead`.
    */
   releaseErasureHold(heldLead: LeadState): Promise<void>;
   /**
@@ -396,6 +406,18 @@ export interface LeadRepository {
    * `expectedVersion`; raises VersionConflictError otherwise.
    */
   deleteLeadState(leadId: string, expectedVersion: number): Promise<void>;
+  /**
+   * Deletes a lead's state if its version is still `expectedVersion`,
+   * and in the same transaction stores the outbox entry of `erased`, its
+   * "Lead Erased" event. So only the request that deleted the state
+   * stores the event. Raises VersionConflictError and
+   * writes neither when the version differs or the state is gone.
+   */
+  deleteErasedLead(
+    leadId: string,
+    expectedVersion: number,
+    erased: OutgoingEvent,
+  ): Promise<void>;
   /**
    * Deletes the state of the merged lead `mergedLeadId` if its version is
    * still `expectedVersion`, and in the same transaction the identity link

@@ -19,7 +19,7 @@ import {
 } from '../ports/lead-repository.js';
 import { settleDomainLink } from './account-links.js';
 import { checkAccounts } from './check-accounts.js';
-import { sleepWithJitter } from './concurrency.js';
+import { mapWithConcurrency, sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { resolveLeadId } from './link-identities.js';
 import { publishEvents, publishEventsWithOutcome } from './publish-events.js';
@@ -27,9 +27,10 @@ import { MAX_REDIRECTS } from './update-lead.js';
 
 const MAX_ATTEMPTS = 5;
 /**
- * Duration of the hold that blocks other writes to a lead during its
- * erasure. Writers wait and retry meanwhile, and a hold left by an
- * interrupted erasure expires after this time.
+ * Duration of an erasure's hold on a lead, during which no other erasure
+ * can take the lead over. Other writers wait until the erasure ends,
+ * however long it takes. After this time a repeated request or the sweep
+ * finishes an erasure that stopped.
  */
 export const ERASURE_HOLD_MS = 30_000;
 const MAX_BACKOFF_MS = 250;
@@ -43,8 +44,30 @@ const WRITER_PUBLISH_POLLS = 12;
  * but could not publish, as after the sweep's own first failed attempt.
  */
 const CLAIMED_ENTRY_RETRY_MS = 30_000;
-/** Leads merged into the erased one that one request follows at most. */
-const MAX_LINKED_LEADS = 1000;
+/**
+ * Merged leads deleted at once. Each takes about four DynamoDB calls one
+ * after another, so one at a time a lead with thousands of them would
+ * need many requests.
+ */
+const MERGED_LEAD_CONCURRENCY = 8;
+
+/** Options of one erasure request. */
+export interface ErasureOptions {
+  /**
+   * Time by the dependencies' clock, epoch ms, after which the request
+   * deletes no further merged lead. It then leaves the lead closed to
+   * other writers and raises ConcurrencyError, and a repeated request or
+   * the sweep continues where it stopped.
+   */
+  deadline?: number;
+}
+
+/** Raised inside an erasure that reached its deadline. */
+class ErasureDeadlineError extends Error {
+  constructor(readonly deleted: number) {
+    super('The erasure reached its deadline.');
+  }
+}
 
 /**
  * Counts of an erasure. Only `requestedLeadId`, an id the caller sent,
@@ -87,12 +110,15 @@ export interface Erasure {
 export async function eraseLead(
   deps: ScoringDependencies,
   requestedId: string,
+  options: ErasureOptions = {},
 ): Promise<Erasure> {
+  const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   let leadId = await resolveLeadId(deps, requestedLeadId(requestedId));
-  // The lead's state as this erasure's hold left it. Until the hold
-  // expires no other writer can change the lead, so the items deleted are
+  // The lead's state as this erasure's hold left it. Until the erasure
+  // ends no other writer can change the lead, so the items deleted are
   // all it has. A retry after a tombstone conflict keeps the hold.
   let heldLead: LeadState | undefined;
+  let resumed = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     let erased: OutgoingEvent;
     try {
@@ -107,6 +133,9 @@ export async function eraseLead(
         if (state === undefined) {
           throw await missingLeadError(deps, requestedId);
         }
+        // A lead still held by an erasure that stopped may have lost
+        // items already, so this request never opens it to writers again.
+        resumed = state.erasureHeldUntil !== undefined;
         const held = await deps.repository.holdForErasure(
           state,
           ERASURE_HOLD_MS,
@@ -120,22 +149,36 @@ export async function eraseLead(
         }
         heldLead = held;
       }
-      await publishPendingOrRelease(deps, heldLead);
+      await publishPendingOrRelease(deps, heldLead, resumed);
       // Should this request stop after the deletes, the sweep evaluates
       // the accounts without the lead; a retry finds no lead to erase.
       for (const accountId of accountsOf(heldLead)) {
         await deps.repository.markAccountDue(accountId, deps.clock());
       }
-      const deleted = await deleteLinkedLeads(deps, leadId);
+      const deleted = await deleteLinkedLeads(deps, leadId, deadline);
       erased = erasedEvent(
         heldLead,
         deleted + 1,
         accountsOf(heldLead).length,
         deps.clock(),
       );
-      await deps.repository.putOutboxEntry(erased);
-      await deleteHeldState(deps, heldLead);
+      // The event is stored with the state's delete, so only the request
+      // that deleted the lead announces it.
+      await deps.repository.deleteErasedLead(
+        heldLead.leadId,
+        heldLead.version,
+        erased,
+      );
     } catch (error) {
+      if (error instanceof ErasureDeadlineError && heldLead !== undefined) {
+        await deps.repository.pauseErasure(heldLead);
+        deps.log.info('lead erasure paused at its deadline', {
+          itemsDeleted: error.deleted,
+        });
+        throw new ConcurrencyError(
+          `The erasure of lead ${requestedId} is not finished: it deleted ${error.deleted} item(s) before its time ran out. Repeat the request to continue it.`,
+        );
+      }
       if (!(error instanceof VersionConflictError)) throw error;
       if (heldLead !== undefined && !(await stillHeld(deps, heldLead))) {
         heldLead = undefined;
@@ -174,24 +217,6 @@ async function missingLeadError(
 
 function accountsOf(state: LeadState): string[] {
   return state.membership ? [state.membership.accountId] : [];
-}
-
-/**
- * Deletes the held lead's state. A state already gone counts as deleted:
- * the SDK retries a delete whose response was lost, and the retry then
- * fails its version condition although the first attempt deleted it.
- */
-async function deleteHeldState(
-  deps: ScoringDependencies,
-  heldLead: LeadState,
-): Promise<void> {
-  try {
-    await deps.repository.deleteLeadState(heldLead.leadId, heldLead.version);
-  } catch (error) {
-    if (!(error instanceof VersionConflictError)) throw error;
-    const current = await deps.repository.getLead(heldLead.leadId);
-    if (current !== undefined) throw error;
-  }
 }
 
 /**
@@ -249,20 +274,25 @@ async function announceErasure(
 }
 
 /**
- * Publishes the held lead's outbox. When that fails, nothing is deleted
- * yet, so the hold ends at once instead of making the lead's ingest,
- * dispositions and merges wait up to ERASURE_HOLD_MS for a retry.
+ * Publishes the held lead's outbox. When that fails and nothing is
+ * deleted yet, the hold ends at once instead of making the lead's
+ * ingest, dispositions and merges wait for a retry. An erasure that
+ * `resumed` one that stopped part-way only ends the hold's time, so the
+ * lead stays closed to writers until a retry or the sweep finishes it.
  */
 async function publishPendingOrRelease(
   deps: ScoringDependencies,
   heldLead: LeadState,
+  resumed: boolean,
 ): Promise<void> {
   try {
     await publishPending(deps, heldLead.leadId);
   } catch (error) {
     // A version conflict is retried under the same hold.
     if (!(error instanceof VersionConflictError)) {
-      await deps.repository.releaseErasureHold(heldLead);
+      await (resumed
+        ? deps.repository.pauseErasure(heldLead)
+        : deps.repository.releaseErasureHold(heldLead));
     }
     throw error;
   }
@@ -380,12 +410,25 @@ async function entriesLeftByWriters(
  * Deletes every item but the state of the lead and of the leads merged
  * into it, then the states of the merged leads (tombstones). A linked
  * lead that is not merged is kept. Returns the number of items deleted.
+ * Raises ErasureDeadlineError before a merged lead once `deadline` has
+ * passed.
  */
 async function deleteLinkedLeads(
   deps: ScoringDependencies,
   leadId: string,
+  deadline: number,
 ): Promise<number> {
-  return deleteLeadAndMerged(deps, leadId, new Set([leadId]));
+  const progress = { seen: new Set([leadId]), deleted: 0, deadline };
+  await deleteLeadAndMerged(deps, leadId, progress);
+  return progress.deleted;
+}
+
+/** Progress of one request's erasure: the leads followed, items deleted. */
+interface ErasureProgress {
+  /** Leads whose items this request has deleted or is deleting. */
+  seen: Set<string>;
+  deleted: number;
+  deadline: number;
 }
 
 /**
@@ -393,38 +436,44 @@ async function deleteLinkedLeads(
  * the leads merged into it. Each tombstone goes in one transaction with
  * the link item that names it, and only after the leads merged into it.
  * So when a tombstone's delete fails on a concurrent write of it, such as
- * the completion of its merge, every tombstone not deleted yet is still
- * linked from the erased lead, and the erasure's retry finds it again.
+ * the completion of its merge, or the request stops, every tombstone not
+ * deleted yet is still linked from the erased lead, and the erasure's
+ * retry finds it again.
  */
 async function deleteLeadAndMerged(
   deps: ScoringDependencies,
   leadId: string,
-  seen: Set<string>,
-): Promise<number> {
+  progress: ErasureProgress,
+): Promise<void> {
   const result = await deps.repository.deleteLeadData(leadId);
-  let deleted = result.deleted;
-  for (const mergedId of result.linkedLeadIds) {
-    deleted += await deleteMergedLead(deps, leadId, mergedId, seen);
-  }
-  return deleted;
+  progress.deleted += result.deleted;
+  await mapWithConcurrency(
+    result.linkedLeadIds,
+    MERGED_LEAD_CONCURRENCY,
+    async (mergedId) => {
+      if (deps.clock() >= progress.deadline) {
+        throw new ErasureDeadlineError(progress.deleted);
+      }
+      await deleteMergedLead(deps, leadId, mergedId, progress);
+    },
+  );
 }
 
 async function deleteMergedLead(
   deps: ScoringDependencies,
   targetId: string,
   mergedId: string,
-  seen: Set<string>,
-): Promise<number> {
+  progress: ErasureProgress,
+): Promise<void> {
   // A second link to a lead that this erasure already follows, such as
   // the link that a repoint leaves under the tombstone's earlier target,
   // is deleted without the tombstone.
-  // NOTE: beyond MAX_LINKED_LEADS links are deleted without their
-  // tombstones too, so those tombstones stay.
-  if (seen.has(mergedId) || seen.size >= MAX_LINKED_LEADS) {
+  if (progress.seen.has(mergedId)) {
     await deps.repository.deleteLink(targetId, mergedId);
-    return 1;
+    progress.deleted += 1;
+    return;
   }
-  seen.add(mergedId);
+  progress.seen.add(mergedId);
   if (await isLiveLead(deps, mergedId)) {
     // A stale link item can name a lead stored again under the id of
     // an erased tombstone, which is no part of this lead. Earlier
@@ -432,18 +481,20 @@ async function deleteMergedLead(
     // tombstone put its link again.
     deps.log.warn('linked lead not erased because it is not merged');
     await deps.repository.deleteLink(targetId, mergedId);
-    return 1;
+    progress.deleted += 1;
+    return;
   }
-  const deleted = await deleteLeadAndMerged(deps, mergedId, seen);
+  await deleteLeadAndMerged(deps, mergedId, progress);
   const tombstone = await deps.repository.getLead(mergedId);
   if (tombstone === undefined || tombstone.mergedInto === undefined) {
     // Another erasure deleted the tombstone, or the id was stored again
     // as a live lead since the check above, and this erasure keeps it.
     await deps.repository.deleteLink(targetId, mergedId);
-    return deleted + 1;
+    progress.deleted += 1;
+    return;
   }
   await deps.repository.deleteTombstone(targetId, mergedId, tombstone.version);
-  return deleted + 2;
+  progress.deleted += 2;
 }
 
 async function isLiveLead(

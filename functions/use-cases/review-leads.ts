@@ -1,10 +1,12 @@
 import { accountIdForLog } from '../domain/account.js';
+import { NotFoundError } from '../domain/errors.js';
 import type { LeadState } from '../domain/lead.js';
 import { DETAIL_TYPES, type OutgoingEvent } from '../domain/outgoing-events.js';
 import type { LeadChange } from '../ports/lead-repository.js';
 import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
+import { eraseLead } from './erase-lead.js';
 import { moveEvents, noLinkEvents } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
 import type { SweepResult } from './run-sweep.js';
@@ -75,12 +77,17 @@ export async function reviewLeads(
   }
   const planned = new Map<LeadChange, PlannedReview>();
   const merged: LeadState[] = [];
+  const erasing: LeadState[] = [];
   for (const leadId of leadIds) {
     if (!mayStart()) {
       counts.incomplete = true;
       break;
     }
     const state = states.get(leadId);
+    if (state?.erasureHeldUntil !== undefined) {
+      erasing.push(state);
+      continue;
+    }
     if (state?.mergedInto !== undefined) {
       merged.push(state);
       continue;
@@ -101,6 +108,11 @@ export async function reviewLeads(
   await mapWithConcurrency(merged, LEAD_CONCURRENCY, (state) =>
     guardAsync(deps, counts, state.leadId, () =>
       finishMerge(deps, state, now, counts),
+    ),
+  );
+  await mapWithConcurrency(erasing, LEAD_CONCURRENCY, (state) =>
+    guardAsync(deps, counts, state.leadId, () =>
+      finishErasure(deps, state, now),
     ),
   );
   await reviewLeadsAlone(deps, retry, now, counts, mayStart);
@@ -177,6 +189,10 @@ async function reviewLead(
   counts: ReviewCounts,
 ): Promise<void> {
   const state = await deps.repository.getLead(leadId);
+  if (state?.erasureHeldUntil !== undefined) {
+    await finishErasure(deps, state, now);
+    return;
+  }
   if (state?.mergedInto !== undefined) {
     await finishMerge(deps, state, now, counts);
     return;
@@ -213,6 +229,31 @@ async function finishMerge(
   counts.published += events.summary.published;
   counts.pending += events.summary.pending;
   counts.failed += events.summary.failed;
+}
+
+/**
+ * Finishes the erasure of a lead whose erasure stopped part-way and
+ * whose hold has ended: no writer changes such a lead until an erasure
+ * deletes it. A hold still running belongs to an erasure that may still
+ * be working, so the lead is left to it.
+ */
+async function finishErasure(
+  deps: ScoringDependencies,
+  state: LeadState,
+  now: number,
+): Promise<void> {
+  if (state.erasureHeldUntil === undefined || state.erasureHeldUntil >= now) {
+    return;
+  }
+  try {
+    const { result } = await eraseLead(deps, state.leadId);
+    deps.log.info('sweep finished a stopped erasure', {
+      itemsDeleted: result.itemsDeleted,
+    });
+  } catch (error) {
+    // A repeated request erased the lead first.
+    if (!(error instanceof NotFoundError)) throw error;
+  }
 }
 
 /**

@@ -247,16 +247,16 @@ describe('DynamoLeadRepository', () => {
     expect(heldVersion).toBe(stored.version + 1);
     const reread = await repository.getLead('lead-h');
     expect(reread?.version).toBe(heldVersion);
-    expect(reread).not.toHaveProperty('erasureHeldUntil');
-    const change = (): LeadChange => ({
-      ...qualifyingChange('lead-h', heldVersion),
+    expect(reread?.erasureHeldUntil).toBe(T0 + 30_000);
+    const change = (version: number): LeadChange => ({
+      ...qualifyingChange('lead-h', version),
       events: [],
       outgoing: [],
-      state: { ...stored, version: heldVersion + 1 },
+      state: { ...stored, version: version + 1 },
     });
-    await expect(repository.saveLeadChange(change())).rejects.toBeInstanceOf(
-      VersionConflictError,
-    );
+    await expect(
+      repository.saveLeadChange(change(heldVersion)),
+    ).rejects.toBeInstanceOf(VersionConflictError);
     // A second erasure cannot take over a live hold, whatever it read.
     await expect(
       repository.holdForErasure(stored, 30_000),
@@ -265,10 +265,28 @@ describe('DynamoLeadRepository', () => {
       repository.holdForErasure({ ...stored, version: heldVersion }, 30_000),
     ).rejects.toBeInstanceOf(VersionConflictError);
 
-    // A hold left by an interrupted erasure ends by itself, and the next
-    // write drops it.
+    // Once the hold's time has passed, writers are still refused, because
+    // the erasure that stopped may have deleted part of the lead. Another
+    // erasure takes it over.
     wallClock = T0 + 30_001;
-    await repository.saveLeadChange(change());
+    await expect(
+      repository.saveLeadChange(change(heldVersion)),
+    ).rejects.toBeInstanceOf(VersionConflictError);
+    const takenOver = await repository.holdForErasure(stored, 30_000);
+    expect(takenOver.version).toBe(heldVersion + 1);
+    expect(takenOver.erasureHeldUntil).toBe(wallClock + 30_000);
+
+    // A paused erasure can be taken over at once.
+    await repository.pauseErasure(takenOver);
+    const resumed = await repository.holdForErasure(stored, 30_000);
+    expect(resumed.version).toBe(takenOver.version + 1);
+
+    // Released, the lead takes writes again, which store no hold.
+    await repository.releaseErasureHold(resumed);
+    await repository.saveLeadChange({
+      ...change(resumed.version),
+      state: { ...resumed, version: resumed.version + 1 },
+    });
     const { Item } = await table.client.send(
       new GetItemCommand({
         TableName: table.tableName,
@@ -277,7 +295,44 @@ describe('DynamoLeadRepository', () => {
     );
     expect(Item).toBeDefined();
     expect(unmarshall(Item ?? {})).not.toHaveProperty('erasureHeldUntil');
-    expect((await repository.getLead('lead-h'))?.version).toBe(heldVersion + 1);
+    const written = await repository.getLead('lead-h');
+    expect(written?.version).toBe(resumed.version + 1);
+    expect(written?.erasureHeldUntil).toBeUndefined();
+  });
+
+  it('makes a held lead due when its hold ends', async () => {
+    const table = await createTestTable();
+    const repository = new DynamoLeadRepository(table.client, {
+      tableName: table.tableName,
+      clock: () => T0,
+    });
+    const change = qualifyingChange('lead-d');
+    const reviewAt = T0 + 3_600_000;
+    await repository.saveLeadChange({
+      ...change,
+      state: { ...change.state, nextReviewAt: reviewAt },
+    });
+    const stored = await repository.getLead('lead-d');
+    if (stored === undefined) throw new Error('lead-d was not stored');
+    const dueLeads = async (until: number) => {
+      const ids: string[] = [];
+      for (let shard = 0; shard < repository.reviewShards; shard += 1) {
+        const page = await repository.listDue(shard, until, 100);
+        for (const item of page.items) {
+          if (item.kind === 'lead') ids.push(item.leadId);
+        }
+      }
+      return ids;
+    };
+
+    const held = await repository.holdForErasure(stored, 30_000);
+
+    expect(await dueLeads(T0 + 29_999)).toEqual([]);
+    expect(await dueLeads(T0 + 30_000)).toEqual(['lead-d']);
+    // Released, the lead is due at its own review time again.
+    await repository.releaseErasureHold(held);
+    expect(await dueLeads(T0 + 30_000)).toEqual([]);
+    expect(await dueLeads(reviewAt)).toEqual(['lead-d']);
   });
 
   it('rejects a write read from an erased incarnation', async () => {

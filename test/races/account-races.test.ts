@@ -237,15 +237,15 @@ describe('erasure interrupted after its deletes', () => {
     const before = await getAccount(setup.deps, 'domain:acme.example');
     expect(before.status).toBe('mqa');
     const { repository } = setup.deps;
-    const deleteLeadState = repository.deleteLeadState.bind(repository);
+    const deleteErasedLead = repository.deleteErasedLead.bind(repository);
     // The lead's state is deleted, but the erasure times out right after.
-    repository.deleteLeadState = async (leadId, expectedVersion) => {
-      await deleteLeadState(leadId, expectedVersion);
+    repository.deleteErasedLead = async (leadId, expectedVersion, erased) => {
+      await deleteErasedLead(leadId, expectedVersion, erased);
       if (leadId === cpo) throw new Error('Socket timed out.');
     };
 
     await expect(eraseLead(setup.deps, cpo)).rejects.toThrow('timed out');
-    repository.deleteLeadState = deleteLeadState;
+    repository.deleteErasedLead = deleteErasedLead;
     await expect(eraseLead(setup.deps, cpo)).rejects.toThrow(NotFoundError);
     setup.clock.advance(60_000);
     await runSweep(setup.deps, {

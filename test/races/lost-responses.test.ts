@@ -52,7 +52,9 @@ describe('erasure after a lost response', () => {
     let lost = false;
     plan.current = (command, input) => {
       const isStateDelete =
-        command === 'DeleteItemCommand' && mentions(input, '"STATE"');
+        command === 'TransactWriteItemsCommand' &&
+        mentions(input, '"STATE"') &&
+        mentions(input, 'Lead Erased');
       if (!isStateDelete || lost) return 'pass';
       lost = true;
       return 'lost-response';

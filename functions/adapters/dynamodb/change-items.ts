@@ -36,8 +36,6 @@ export interface ChangeItemSettings {
   /** Delay before the sweep republishes an outbox entry, in ms. */
   outboxGraceMs: number;
   reviewShards: number;
-  /** Wall clock of erasure holds, epoch ms. */
-  clock: () => number;
 }
 
 /** Purpose of each item of a lead change transaction, in item order. */
@@ -162,12 +160,11 @@ export function liveTargetCheck(
       TableName: settings.tableName,
       Key: stateKey(leadId),
       ConditionExpression:
-        'attribute_not_exists(#mergedInto) AND (attribute_not_exists(#hold) OR #hold < :now)',
+        'attribute_not_exists(#mergedInto) AND attribute_not_exists(#hold)',
       ExpressionAttributeNames: {
         '#mergedInto': 'mergedInto',
         '#hold': ERASURE_HOLD,
       },
-      ExpressionAttributeValues: marshall({ ':now': settings.clock() }),
     },
   };
 }
@@ -286,8 +283,9 @@ function recordItems(
  * incarnation too (see incarnationCondition). Versions start again at 1
  * when an erased lead is stored again, so the version alone would let a
  * writer that read the erased lead overwrite the new one. A lead held
- * for its erasure takes no change until the hold ends, so an erasure
- * finishes however often the lead is written.
+ * for its erasure takes no change until the erasure ends, even after the
+ * hold's time has passed, so no writer changes a lead that an erasure
+ * has partly deleted.
  */
 function statePut(
   settings: ChangeItemSettings,
@@ -310,7 +308,7 @@ function statePut(
     Put: {
       TableName: settings.tableName,
       Item: item,
-      ConditionExpression: `#version = :expected AND ${incarnation.expression} AND (attribute_not_exists(#hold) OR #hold < :now)`,
+      ConditionExpression: `#version = :expected AND ${incarnation.expression} AND attribute_not_exists(#hold)`,
       ExpressionAttributeNames: {
         '#version': 'version',
         '#hold': ERASURE_HOLD,
@@ -318,7 +316,6 @@ function statePut(
       },
       ExpressionAttributeValues: marshall({
         ':expected': change.expectedVersion,
-        ':now': settings.clock(),
         ...incarnation.values,
       }),
     },

@@ -132,8 +132,10 @@ export function reviewAttributes(
 
 /**
  * Attribute of a state item held for its erasure: the time, epoch ms,
- * until which no other change of the lead may be written. It is no part
- * of the lead state, so a writer's put drops an expired hold.
+ * until which no other erasure may take the lead over. No other change of
+ * the lead is written while the attribute is there, whatever its time,
+ * so an erasure that stopped part-way leaves no lead that writers change.
+ * It is no part of the stored lead state.
  */
 export const ERASURE_HOLD = 'erasureHeldUntil';
 
@@ -146,12 +148,13 @@ export const ERASURE_HOLDER = 'erasureHeldBy';
 
 export function stateToItem(state: LeadState, shards: number): Item {
   const review = reviewAttributes(state.leadId, state.nextReviewAt, shards);
+  const { erasureHeldUntil: _hold, ...stored } = toStoredLead(state);
   return marshall(
     {
       [PK]: leadPartition(state.leadId),
       [SK]: STATE_SORT_KEY,
       entity: 'lead',
-      ...toStoredLead(state),
+      ...stored,
       ...review,
     },
     // A trait named `constructor` makes marshall take the traits map for
@@ -171,7 +174,7 @@ export function itemToState(item: Item): LeadState {
     entity: _entity,
     [SHARD]: _shard,
     [REVIEW_AT]: _reviewAt,
-    [ERASURE_HOLD]: _hold,
+    [ERASURE_HOLD]: erasureHeldUntil,
     [ERASURE_HOLDER]: _holder,
     ...fields
   } = unmarshall(item);
@@ -182,6 +185,7 @@ export function itemToState(item: Item): LeadState {
     clickSeconds: {},
     episodes: [],
     ...fields,
+    ...(typeof erasureHeldUntil === 'number' ? { erasureHeldUntil } : {}),
   } as unknown as StoredLeadState);
 }
 

@@ -157,7 +157,6 @@ export class DynamoLeadRepository implements LeadRepository {
       retentionMs: this.retentionMs,
       outboxGraceMs: this.outboxGraceMs,
       reviewShards: this.reviewShards,
-      clock: this.clock,
     };
   }
 
@@ -523,19 +522,24 @@ export class DynamoLeadRepository implements LeadRepository {
   async holdForErasure(state: LeadState, holdMs: number): Promise<LeadState> {
     const incarnation = incarnationCondition(state);
     const now = this.clock();
+    const index = TABLE_LAYOUT.reviewIndex;
     try {
+      // The held lead is due for review when the hold ends, so the sweep
+      // finishes an erasure that stopped and that no request repeats.
       const { Attributes } = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(state.leadId),
           UpdateExpression:
-            'SET #hold = :until, #holder = :holder ADD #version :one',
+            'SET #hold = :until, #holder = :holder, #reviewAt = :until, #shard = :shard ADD #version :one',
           ConditionExpression: `attribute_exists(#pk) AND ${incarnation.expression} AND (attribute_not_exists(#hold) OR #hold < :now OR #holder = :holder)`,
           ExpressionAttributeNames: {
             '#pk': TABLE_LAYOUT.partitionKey,
             '#version': 'version',
             '#hold': ERASURE_HOLD,
             '#holder': ERASURE_HOLDER,
+            '#reviewAt': index.sortKey,
+            '#shard': index.partitionKey,
             ...incarnation.names,
           },
           ExpressionAttributeValues: marshall({
@@ -543,6 +547,7 @@ export class DynamoLeadRepository implements LeadRepository {
             ':until': now + holdMs,
             ':holder': randomUUID(),
             ':now': now,
+            ':shard': shardOf(state.leadId, this.reviewShards),
             ...incarnation.values,
           }),
           ReturnValues: 'ALL_NEW',
@@ -558,6 +563,27 @@ export class DynamoLeadRepository implements LeadRepository {
       }
       throw error;
     }
+  }
+
+  async pauseErasure(heldLead: LeadState): Promise<void> {
+    const index = TABLE_LAYOUT.reviewIndex;
+    const now = this.clock();
+    await this.updateIfPresent({
+      TableName: this.tableName,
+      Key: stateKey(heldLead.leadId),
+      UpdateExpression: 'SET #hold = :ended, #reviewAt = :now',
+      ConditionExpression: '#version = :held',
+      ExpressionAttributeNames: {
+        '#version': 'version',
+        '#hold': ERASURE_HOLD,
+        '#reviewAt': index.sortKey,
+      },
+      ExpressionAttributeValues: marshall({
+        ':held': heldLead.version,
+        ':ended': now - 1,
+        ':now': now,
+      }),
+    });
   }
 
   async markAccountDue(accountId: string, at: number): Promise<void> {
@@ -584,23 +610,39 @@ export class DynamoLeadRepository implements LeadRepository {
   }
 
   async releaseErasureHold(heldLead: LeadState): Promise<void> {
+    const index = TABLE_LAYOUT.reviewIndex;
+    // The lead's own review time comes back in place of the hold's end.
+    const review =
+      heldLead.nextReviewAt === undefined
+        ? { expression: 'REMOVE #hold, #holder, #reviewAt, #shard', values: {} }
+        : {
+            expression: 'REMOVE #hold, #holder SET #reviewAt = :reviewAt',
+            values: { ':reviewAt': heldLead.nextReviewAt },
+          };
     try {
       await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: stateKey(heldLead.leadId),
-          UpdateExpression: 'REMOVE #hold, #holder',
+          UpdateExpression: review.expression,
           ConditionExpression: '#version = :held',
           ExpressionAttributeNames: {
             '#version': 'version',
             '#hold': ERASURE_HOLD,
             '#holder': ERASURE_HOLDER,
+            '#reviewAt': index.sortKey,
+            ...(heldLead.nextReviewAt === undefined
+              ? { '#shard': index.partitionKey }
+              : {}),
           },
-          ExpressionAttributeValues: marshall({ ':held': heldLead.version }),
+          ExpressionAttributeValues: marshall({
+            ':held': heldLead.version,
+            ...review.values,
+          }),
         }),
       );
     } catch (error) {
-      // The hold expired and another writer changed or removed the lead.
+      // The lead was deleted, or another erasure took it over.
       if (error instanceof ConditionalCheckFailedException) return;
       throw error;
     }
@@ -623,6 +665,45 @@ export class DynamoLeadRepository implements LeadRepository {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         throw new VersionConflictError(leadId);
+      }
+      throw error;
+    }
+  }
+
+  async deleteErasedLead(
+    leadId: string,
+    expectedVersion: number,
+    erased: OutgoingEvent,
+  ): Promise<void> {
+    const { Put } = outboxPut(this.itemSettings, erased);
+    try {
+      await this.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: stateKey(leadId),
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: marshall({
+                  ':expected': expectedVersion,
+                }),
+              },
+            },
+            { Put },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        const reasons = error.CancellationReasons ?? [];
+        if (isThrottled(reasons)) {
+          throw new CapacityExceededError({ cause: error });
+        }
+        if (reasons.every(isConflictReason)) {
+          throw new VersionConflictError(leadId);
+        }
       }
       throw error;
     }
