@@ -104,8 +104,10 @@ export interface Erasure {
  * the result names the id requested. Raises NotFoundError for an
  * unknown lead, CapacityExceededError when EventBridge throttled the
  * publish of its outbox, and ConcurrencyError when its outbox cannot be
- * published yet for another reason or it keeps changing. The request can
- * then be retried.
+ * published yet for another reason, it keeps changing, another erasure
+ * has it on hold, or `options.deadline` passed before every merged lead was
+ * deleted. The request can then be retried, and a retry continues a
+ * stopped erasure where it ended.
  */
 export async function eraseLead(
   deps: ScoringDependencies,
