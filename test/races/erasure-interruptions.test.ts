@@ -7,9 +7,13 @@ import {
 } from '../../functions/use-cases/erase-lead.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
+import {
+  chainedLead,
+  erasedEventsOf,
+  itemsNaming,
+} from '../fixtures/erasure-leads.js';
 import { accountModel } from '../fixtures/models.js';
 import { outboxEntries } from '../support/fault-injection.js';
-import { chainedLead, itemsNaming } from './support/erasure-fixtures.js';
 import {
   type DynamoFault,
   type FaultPlan,
@@ -22,8 +26,6 @@ import {
   scanTable,
   tableViolations,
 } from './support/table-check.js';
-
-type Setup = Awaited<ReturnType<typeof faultyDynamoDependencies>>;
 
 const WRITE = /Put|Update|Delete|TransactWrite|BatchWrite/;
 /** Past the outbox grace period, so the sweep publishes what is left. */
@@ -49,9 +51,9 @@ function stopAtCall(n: number, fault: 'before' | 'after') {
 }
 
 /** Stores the lead of case `tag` and returns its ids. */
-async function storeCase(setup: Setup, tag: string) {
+async function storeCase(setup: RaceSetup, tag: string) {
   const ids = chainedLead(tag);
-  await ingestRetrying(setup as RaceSetup, ids.messages);
+  await ingestRetrying(setup, ids.messages);
   await recordDisposition(setup.deps, ids.lead, { kind: 'accepted' });
   return ids;
 }
@@ -97,7 +99,7 @@ describe('erasure interrupted and repeated', () => {
     for (const { n, fault } of cases) {
       const tag = `${n}-${fault}`;
       const ids = await storeCase(setup, tag);
-      const erasedBefore = erasedEventsOf(setup, ids.lead).length;
+      const erasedBefore = erasedEventsOf(setup.published, ids.lead).length;
       expect(erasedBefore).toBe(0);
 
       const stop = stopAtCall(n, fault);
@@ -108,7 +110,10 @@ describe('erasure interrupted and repeated', () => {
       await eraseLead(deps, ids.lead).catch(() => undefined);
       plan.current = () => 'pass';
       stopped = () => false;
-      const publishedByStopped = erasedEventsOf(setup, ids.lead).length;
+      const publishedByStopped = erasedEventsOf(
+        setup.published,
+        ids.lead,
+      ).length;
 
       const stateLeft = await deps.repository.getLead(ids.lead);
       const entryLeft = (await outboxEntries(setup.repository)).some(
@@ -129,10 +134,10 @@ describe('erasure interrupted and repeated', () => {
       clock.advance(SWEEP_DELAY_MS);
       await runSweep(deps, { now: clock.now, deadline: Infinity });
 
-      const items = await scanTable(setup as RaceSetup);
+      const items = await scanTable(setup);
       expect(itemsNaming(items, ids.all), tag).toEqual([]);
       expect(tableViolations(items), tag).toEqual([]);
-      const erased = erasedEventsOf(setup, ids.lead);
+      const erased = erasedEventsOf(setup.published, ids.lead);
       expect(new Set(erased.map((event) => event.eventId)).size, tag).toBe(1);
       // Delivery is at least once: an event the bus took before the
       // function stopped, whose outbox entry was left, is sent again.
@@ -141,12 +146,3 @@ describe('erasure interrupted and repeated', () => {
     }
   });
 });
-
-function erasedEventsOf(setup: Setup, leadId: string) {
-  const hash = sha256Hex(leadId);
-  return setup.published.filter(
-    (event) =>
-      event.detailType === 'Lead Erased' &&
-      (event.detail as { leadIdSha256?: string }).leadIdSha256 === hash,
-  );
-}

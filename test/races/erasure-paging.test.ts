@@ -5,7 +5,6 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { linkItem } from '../../functions/adapters/dynamodb/items.js';
-import { sha256Hex } from '../../functions/domain/canonical-json.js';
 import {
   ConcurrencyError,
   NotFoundError,
@@ -16,14 +15,15 @@ import {
 } from '../../functions/use-cases/erase-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
-import { accountModel } from '../fixtures/models.js';
-import { holdNextCall } from '../support/held-call.js';
 import {
   blog,
   chainedLead,
+  erasedEventsOf,
   identify,
   itemsNaming,
-} from './support/erasure-fixtures.js';
+} from '../fixtures/erasure-leads.js';
+import { accountModel } from '../fixtures/models.js';
+import { holdNextCall } from '../support/held-call.js';
 import { faultyDynamoDependencies } from './support/faulty-dynamodb.js';
 import {
   ingestRetrying,
@@ -32,7 +32,7 @@ import {
   tableViolations,
 } from './support/table-check.js';
 
-/** Above the 1,000 merged leads that one erasure followed before. */
+/** More merged leads than 1,000, a limit that erasure once had. */
 const MERGED_LEADS = 1001;
 const BATCH_WRITE_LIMIT = 25;
 
@@ -83,16 +83,6 @@ async function storeMergedLeads(
     );
   }
   return ['anon:seed', ...ids];
-}
-
-/** Returns the "Lead Erased" events published for `leadId`. */
-function erasedEventsOf(setup: RaceSetup, leadId: string) {
-  const hash = sha256Hex(leadId);
-  return setup.published.filter(
-    (event) =>
-      event.detailType === 'Lead Erased' &&
-      (event.detail as { leadIdSha256?: string }).leadIdSha256 === hash,
-  );
 }
 
 /** Makes every read of a lead state move the setup's clock by 1 ms. */
@@ -148,23 +138,37 @@ describe('erasure of many merged leads', () => {
     const items = await scanTable(setup);
     expect(itemsNaming(items, [lead])).toEqual([]);
     expect(tableViolations(items)).toEqual([]);
-    expect(erasedEventsOf(setup, lead)).toHaveLength(1);
+    expect(erasedEventsOf(setup.published, lead)).toHaveLength(1);
   });
 });
 
+/**
+ * Stores the lead of chainedLead(`tag`) and starts its erasure, which
+ * waits after its first tombstone delete until `held` is released. By
+ * then it has deleted the lead's events and one merged lead.
+ */
+async function erasureHeldAfterTombstone(tag: string) {
+  const setup = await manualClockSetup();
+  const ids = chainedLead(tag);
+  await ingestRetrying(setup, ids.messages);
+  const held = holdNextCall(setup.deps.repository, 'deleteTombstone', {
+    when: 'after',
+  });
+  const erasure = eraseLead(setup.deps, ids.lead);
+  await held.reached;
+  return { setup, ids, held, erasure };
+}
+
 describe('events for a lead during its erasure', () => {
   it('wait for a stopped erasure, then start a new lead', async () => {
-    const setup = await manualClockSetup();
+    // The erasure stops for good, as a Lambda function that timed out.
+    const {
+      setup,
+      ids,
+      held: stopped,
+      erasure,
+    } = await erasureHeldAfterTombstone('stopped');
     const { deps, clock } = setup;
-    const ids = chainedLead('stopped');
-    await ingestRetrying(setup, ids.messages);
-    // The erasure stops for good after it deleted the lead's events and
-    // the anonymous tombstone, as a Lambda function that timed out.
-    const stopped = holdNextCall(deps.repository, 'deleteTombstone', {
-      when: 'after',
-    });
-    const erasure = eraseLead(deps, ids.lead);
-    await stopped.reached;
     clock.advance(ERASURE_HOLD_MS + 1);
 
     // The hold's time has passed, but the lead stays closed to events.
@@ -184,7 +188,7 @@ describe('events for a lead during its erasure', () => {
     await expect(erasure).rejects.toBeInstanceOf(NotFoundError);
     const items = await scanTable(setup);
     expect(itemsNaming(items, ids.all)).toEqual([]);
-    expect(erasedEventsOf(setup, ids.lead)).toHaveLength(1);
+    expect(erasedEventsOf(setup.published, ids.lead)).toHaveLength(1);
 
     // The client sends the event again, and it starts a new lead.
     const again = await ingestRetrying(setup, [
@@ -198,15 +202,13 @@ describe('events for a lead during its erasure', () => {
   });
 
   it('wait for a running erasure, then start a new lead', async () => {
-    const setup = await manualClockSetup();
+    const {
+      setup,
+      ids,
+      held: deleting,
+      erasure,
+    } = await erasureHeldAfterTombstone('running');
     const { deps } = setup;
-    const ids = chainedLead('running');
-    await ingestRetrying(setup, ids.messages);
-    const deleting = holdNextCall(deps.repository, 'deleteTombstone', {
-      when: 'after',
-    });
-    const erasure = eraseLead(deps, ids.lead);
-    await deleting.reached;
     // The identify links a new anonymous id to the lead being erased.
     const during = ingestRetrying(setup, [
       {

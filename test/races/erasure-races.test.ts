@@ -6,6 +6,7 @@ import {
 } from '../../functions/domain/errors.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getLead } from '../../functions/use-cases/get-lead.js';
+import { alias, blog, demo, identify } from '../fixtures/erasure-leads.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import { holdNextCall } from '../support/held-call.js';
@@ -21,33 +22,6 @@ import {
 } from './support/table-check.js';
 
 const ROUNDS = raceRounds(2);
-
-function identify(userId: string, title: string, anonymousId?: string) {
-  return {
-    type: 'identify',
-    messageId: `${userId}-${anonymousId ?? 'known'}-identify`,
-    userId,
-    ...(anonymousId === undefined ? {} : { anonymousId }),
-    traits: {
-      title,
-      email: userId,
-      company: { employee_count: 5000, industry: 'Manufacturing' },
-    },
-  };
-}
-
-function demo(ids: Record<string, string>, messageId: string) {
-  return { type: 'track', messageId, event: 'Demo Requested', ...ids };
-}
-
-function blog(ids: Record<string, string>, messageId: string) {
-  return {
-    type: 'page',
-    messageId,
-    ...ids,
-    properties: { path: '/blog/post' },
-  };
-}
 
 /**
  * Stores a qualified lead with an anonymous id merged into it and two
@@ -361,13 +335,11 @@ async function aliasAroundErasure(
     when: 'before',
     matches: (leadId) => leadId === old,
   });
-  const alias = ingestRetrying(setup, [
-    { type: 'alias', messageId: 'alias', userId: renamed, previousId: old },
-  ]);
+  const aliasing = ingestRetrying(setup, [alias('alias', renamed, old)]);
   await held.reached;
   await meanwhile();
   held.release();
-  const result = await alias;
+  const result = await aliasing;
   return { result, items: await scanTable(setup) };
 }
 
@@ -424,12 +396,7 @@ describe('merge racing an erasure of its lead', () => {
         await eraseLead(setup.deps, old);
         await ingestRetrying(setup, [
           blog({ userId: old }, 'again-1'),
-          {
-            type: 'alias',
-            messageId: 'alias-back',
-            userId: old,
-            previousId: renamed,
-          },
+          alias('alias-back', old, renamed),
         ]);
       },
     );
@@ -444,28 +411,44 @@ describe('merge racing an erasure of its lead', () => {
   });
 });
 
+/**
+ * Stores one event of `old` and one of `renamed`, then sends the alias
+ * that merges `old` into `renamed`. The alias waits once it has moved the
+ * events of `old`, before it marks the merge complete, until `completing`
+ * is released. Returns the alias request and that held call.
+ */
+async function aliasAwaitingCompletion(
+  setup: RaceSetup,
+  old: string,
+  renamed: string,
+) {
+  await ingestRetrying(setup, [
+    blog({ userId: old }, 'old-blog'),
+    blog({ userId: renamed }, 'renamed-blog'),
+  ]);
+  const completing = holdNextCall(setup.deps.repository, 'saveLeadChange', {
+    when: 'before',
+    matches: (change) =>
+      change.state.leadId === old && change.state.mergePending === false,
+  });
+  const aliasing = ingestRetrying(setup, [alias('alias', renamed, old)]);
+  await completing.reached;
+  return { aliasing, completing };
+}
+
 describe('merge completing during an erasure', () => {
   it('leaves no link to a later lead', async () => {
     const setup = await realDependencies({ model: accountModel() });
     const { repository } = setup.deps;
     const old = 'old-done@acme.example';
     const renamed = 'new-done@acme.example';
-    await ingestRetrying(setup, [
-      blog({ userId: old }, 'old-blog'),
-      blog({ userId: renamed }, 'renamed-blog'),
-    ]);
-    // The alias has moved the events of `old` and waits to mark its
-    // merge complete. The erasure waits after it has deleted the items
-    // of `renamed` and before it deletes those of `old`.
-    const completing = holdNextCall(repository, 'saveLeadChange', {
-      when: 'before',
-      matches: (change) =>
-        change.state.leadId === old && change.state.mergePending === false,
-    });
-    const alias = ingestRetrying(setup, [
-      { type: 'alias', messageId: 'alias', userId: renamed, previousId: old },
-    ]);
-    await completing.reached;
+    const { aliasing, completing } = await aliasAwaitingCompletion(
+      setup,
+      old,
+      renamed,
+    );
+    // The erasure waits after it has deleted the items of `renamed` and
+    // before it deletes those of `old`.
     const deleting = holdNextCall(repository, 'deleteLeadData', {
       when: 'before',
       matches: (leadId) => leadId === old,
@@ -482,7 +465,7 @@ describe('merge completing during an erasure', () => {
     deleting.release();
     await erasure;
     linking.release();
-    await alias;
+    await aliasing;
 
     // `old` is stored again, and an erasure of the lead stored again
     // under `renamed` must leave it.
@@ -504,21 +487,11 @@ describe('merge completing during an erasure of its target', () => {
     const { repository } = setup.deps;
     const old = 'old-late@acme.example';
     const renamed = 'new-late@acme.example';
-    await ingestRetrying(setup, [
-      blog({ userId: old }, 'old-blog'),
-      blog({ userId: renamed }, 'renamed-blog'),
-    ]);
-    // The alias has moved the events of `old` into `renamed` and waits
-    // to mark the merge complete.
-    const completing = holdNextCall(repository, 'saveLeadChange', {
-      when: 'before',
-      matches: (change) =>
-        change.state.leadId === old && change.state.mergePending === false,
-    });
-    const alias = ingestRetrying(setup, [
-      { type: 'alias', messageId: 'alias', userId: renamed, previousId: old },
-    ]);
-    await completing.reached;
+    const { aliasing, completing } = await aliasAwaitingCompletion(
+      setup,
+      old,
+      renamed,
+    );
     // The erasure of `renamed` has deleted the items of the tombstone
     // `old` and waits after reading its version.
     const deletingData = holdNextCall(repository, 'deleteLeadData', {
@@ -554,6 +527,6 @@ describe('merge completing during an erasure of its target', () => {
     expect(left).toEqual([]);
     expect(tableViolations(items)).toEqual([]);
     linking.release();
-    await alias;
+    await aliasing;
   });
 });

@@ -1,10 +1,9 @@
 import {
   DeleteItemCommand,
   PutItemCommand,
-  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { linkItem } from '../../functions/adapters/dynamodb/items.js';
 import {
@@ -22,8 +21,17 @@ import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
+import {
+  alias,
+  blog,
+  demo,
+  identify,
+  itemsNaming,
+  pricing,
+} from '../fixtures/erasure-leads.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { accountModel } from '../fixtures/models.js';
+import { type RaceSetup, scanTable } from '../races/support/table-check.js';
 import { realDependencies } from '../support/dependencies.js';
 import { holdNextCall } from '../support/held-call.js';
 
@@ -34,65 +42,35 @@ function committee(userId: string, title: string, anonymousId?: string) {
   return [
     ...(anonymousId === undefined
       ? []
-      : [
-          {
-            type: 'page',
-            messageId: `${anonymousId}-blog`,
-            anonymousId,
-            properties: { path: '/blog/post' },
-          },
-        ]),
+      : [blog({ anonymousId }, `${anonymousId}-blog`)]),
+    identify(userId, title, anonymousId),
+    demo({ userId }, `${userId}-demo`),
+    pricing({ userId }, `${userId}-pricing`),
     {
-      type: 'identify',
-      messageId: `${userId}-identify`,
-      userId,
-      ...(anonymousId === undefined ? {} : { anonymousId }),
-      traits: {
-        title,
-        email: userId,
-        company: { employee_count: 5000, industry: 'Manufacturing' },
-      },
-    },
-    {
-      type: 'track',
-      messageId: `${userId}-demo`,
-      userId,
-      event: 'Demo Requested',
-    },
-    {
-      type: 'page',
-      messageId: `${userId}-pricing`,
-      userId,
-      properties: { path: '/pricing' },
-    },
-    {
-      type: 'track',
-      messageId: `${userId}-demo-2`,
-      userId,
-      event: 'Demo Requested',
+      ...demo({ userId }, `${userId}-demo-2`),
       properties: { again: true },
     },
   ];
 }
 
-async function scanTable(
-  context: Awaited<ReturnType<typeof realDependencies>>,
-) {
-  const { Items = [] } = await context.table.client.send(
-    new ScanCommand({ TableName: context.table.tableName }),
-  );
-  return Items.map((item) => unmarshall(item));
+/** Returns the items that contain the erased lead's user or anonymous id. */
+async function itemsNamingErin(context: RaceSetup) {
+  return itemsNaming(await scanTable(context), [ERASED, ANONYMOUS]);
 }
 
-/** Returns the items that contain the erased lead's user or anonymous id. */
-async function itemsNamingErin(
-  context: Awaited<ReturnType<typeof realDependencies>>,
-) {
-  const items = await scanTable(context);
-  return items.filter((item) => {
-    const text = JSON.stringify(item);
-    return text.includes(ERASED) || text.includes(ANONYMOUS);
-  });
+/**
+ * Builds the dependencies on the account model, with an ingest of
+ * messages from the `default` source at the test's clock.
+ */
+async function accountSetup() {
+  const context = await realDependencies({ model: accountModel() });
+  const ingest = (messages: unknown[]) =>
+    ingestMessages(context.deps, {
+      sourceId: 'default',
+      messages,
+      receivedAt: context.clock.now,
+    });
+  return { ...context, ingest };
 }
 
 /**
@@ -106,16 +84,36 @@ function holdNextSnapshot(deps: ScoringDependencies) {
   return { read: held.reached, release: held.release };
 }
 
+/**
+ * Makes the erasure's next delete of the tombstone `mergedLeadId` wait
+ * before it runs until `release` is called. `reached` resolves with the
+ * call's arguments once the erasure has read the tombstone's version.
+ */
+function holdBeforeTombstoneDelete(
+  deps: ScoringDependencies,
+  mergedLeadId: string,
+) {
+  let targetId = '';
+  let expectedVersion = 0;
+  const held = holdNextCall(deps.repository, 'deleteTombstone', {
+    when: 'before',
+    matches: (target, merged, version) => {
+      if (merged !== mergedLeadId) return false;
+      targetId = target;
+      expectedVersion = version;
+      return true;
+    },
+  });
+  return {
+    reached: held.reached.then(() => ({ targetId, expectedVersion })),
+    release: held.release,
+  };
+}
+
 describe('eraseLead', () => {
   it('leaves no item of the lead in the table', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
-    const ingest = (messages: unknown[]) =>
-      ingestMessages(deps, {
-        sourceId: 'default',
-        messages,
-        receivedAt: clock.now,
-      });
+    const context = await accountSetup();
+    const { deps, ingest } = context;
     await ingest([committee(ERASED, 'CPO', ANONYMOUS)[0]]);
     await ingest(committee(ERASED, 'Chief Procurement Officer', ANONYMOUS));
     await ingest(committee('carl@acme.example', 'CFO'));
@@ -159,18 +157,14 @@ describe('eraseLead', () => {
   });
 
   it('answers 404 for an account whose leads were all erased', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
+    const context = await accountSetup();
+    const { deps, ingest } = context;
     for (const [userId, title] of [
       [ERASED, 'Chief Procurement Officer'],
       ['carl@acme.example', 'CFO'],
       ['tina@acme.example', 'CTO'],
     ] as const) {
-      await ingestMessages(deps, {
-        sourceId: 'default',
-        messages: committee(userId, title),
-        receivedAt: clock.now,
-      });
+      await ingest(committee(userId, title));
     }
     const qualified = await getAccount(deps, 'domain:acme.example');
 
@@ -185,20 +179,14 @@ describe('eraseLead', () => {
   });
 
   it('leaves no uncounted event when ingest races it', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
+    const context = await accountSetup();
+    const { deps, ingest } = context;
     const page = (id: string) => ({
       type: 'page',
       messageId: id,
       userId: ERASED,
       properties: { path: '/blog/post' },
     });
-    const ingest = (messages: unknown[]) =>
-      ingestMessages(deps, {
-        sourceId: 'default',
-        messages,
-        receivedAt: clock.now,
-      });
     await ingest(committee(ERASED, 'CPO'));
 
     for (let round = 0; round < 4; round += 1) {
@@ -257,15 +245,9 @@ describe('eraseLead', () => {
   });
 
   it('completes while ingest keeps writing the lead', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
+    const context = await accountSetup();
+    const { deps, ingest } = context;
     let sent = 0;
-    const ingest = (messages: unknown[]) =>
-      ingestMessages(deps, {
-        sourceId: 'default',
-        messages,
-        receivedAt: clock.now,
-      });
     await ingest(committee(ERASED, 'CPO'));
     let erasing = true;
     const stream = async (writer: number) => {
@@ -301,20 +283,14 @@ describe('eraseLead', () => {
   });
 
   it('keeps erased data out of a request read before it', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
+    const context = await accountSetup();
+    const { deps, clock, ingest } = context;
     const page = (id: string) => ({
       type: 'page',
       messageId: id,
       userId: ERASED,
       properties: { path: '/blog/post' },
     });
-    const ingest = (messages: unknown[]) =>
-      ingestMessages(deps, {
-        sourceId: 'default',
-        messages,
-        receivedAt: clock.now,
-      });
     await ingest(committee(ERASED, 'Chief Procurement Officer'));
     // The slow request reads the lead, then waits until the erasure and
     // a new first event are done before it writes.
@@ -347,14 +323,8 @@ describe('eraseLead', () => {
   });
 
   it('keeps a stale merged id from storing the erased lead', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
-    const ingest = (messages: unknown[]) =>
-      ingestMessages(deps, {
-        sourceId: 'default',
-        messages,
-        receivedAt: clock.now,
-      });
+    const context = await accountSetup();
+    const { deps, clock, ingest } = context;
     await ingest(committee(ERASED, 'CPO', ANONYMOUS));
     const heldSnapshot = holdNextSnapshot(deps);
     // The request reads the anonymous id while it is merged into the lead.
@@ -384,14 +354,8 @@ describe('eraseLead', () => {
   });
 
   it('keeps a merged id from storing the erased lead', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
-    const ingest = (messages: unknown[]) =>
-      ingestMessages(deps, {
-        sourceId: 'default',
-        messages,
-        receivedAt: clock.now,
-      });
+    const context = await accountSetup();
+    const { deps, clock, ingest } = context;
     await ingest(committee(ERASED, 'CPO', ANONYMOUS));
     let release = () => {};
     const gate = new Promise<void>((resolve) => {
@@ -443,14 +407,10 @@ describe('eraseLead', () => {
   it.each([0, 60_000])(
     'gives a lead stored again %i ms later new event ids',
     async (gap) => {
-      const context = await realDependencies({ model: accountModel() });
-      const { deps, clock } = context;
+      const context = await accountSetup();
+      const { deps, clock, ingest } = context;
       const qualify = () =>
-        ingestMessages(deps, {
-          sourceId: 'default',
-          messages: committee(ERASED, 'Chief Procurement Officer'),
-          receivedAt: clock.now,
-        });
+        ingest(committee(ERASED, 'Chief Procurement Officer'));
       const qualifiedIds = () =>
         context.published
           .filter((event) => event.detailType === 'Lead Qualified')
@@ -471,14 +431,9 @@ describe('eraseLead', () => {
   it.each([0, 60_000])(
     'gives an erasure %i ms after another a new event id',
     async (gap) => {
-      const context = await realDependencies({ model: accountModel() });
-      const { deps, clock } = context;
-      const store = () =>
-        ingestMessages(deps, {
-          sourceId: 'default',
-          messages: committee(ERASED, 'CPO'),
-          receivedAt: clock.now,
-        });
+      const context = await accountSetup();
+      const { deps, clock, ingest } = context;
+      const store = () => ingest(committee(ERASED, 'CPO'));
       const erasedIds = () =>
         context.published
           .filter((event) => event.detailType === 'Lead Erased')
@@ -497,15 +452,9 @@ describe('eraseLead', () => {
   );
 
   it('keeps the ids of a lead stored without incarnationId', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
+    const context = await accountSetup();
+    const { deps, clock, ingest } = context;
     const [first, ...rest] = committee(ERASED, 'Chief Procurement Officer');
-    const ingest = (messages: unknown[]) =>
-      ingestMessages(deps, {
-        sourceId: 'default',
-        messages,
-        receivedAt: clock.now,
-      });
     await ingest([first]);
     // A lead that a version before incarnationId stored.
     await context.table.client.send(
@@ -534,8 +483,8 @@ describe('eraseLead', () => {
   });
 
   it('leaves a running request its events to publish', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
+    const context = await accountSetup();
+    const { deps, ingest } = context;
     const publisher = deps.publisher;
     let startErasure = () => {};
     const committed = new Promise<void>((resolve) => {
@@ -552,14 +501,10 @@ describe('eraseLead', () => {
       },
     };
 
-    const ingest = ingestMessages(deps, {
-      sourceId: 'default',
-      messages: committee(ERASED, 'Chief Procurement Officer'),
-      receivedAt: clock.now,
-    });
+    const ingesting = ingest(committee(ERASED, 'Chief Procurement Officer'));
     await committed;
     const erasure = eraseLead(deps, ERASED);
-    await Promise.all([ingest, erasure]);
+    await Promise.all([ingesting, erasure]);
 
     const types = context.published.map((event) => event.detailType);
     expect(types.filter((type) => type === 'Lead Qualified')).toHaveLength(1);
@@ -568,67 +513,37 @@ describe('eraseLead', () => {
   });
 
   it('finishes when another erasure deletes a tombstone', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
-    await ingestMessages(deps, {
-      sourceId: 'default',
-      messages: committee(ERASED, 'CPO', ANONYMOUS),
-      receivedAt: clock.now,
-    });
+    const context = await accountSetup();
+    const { deps, ingest } = context;
+    await ingest(committee(ERASED, 'CPO', ANONYMOUS));
     const tombstoneId = `anon:${ANONYMOUS}`;
-    const original = deps.repository.deleteTombstone.bind(deps.repository);
+    const { repository } = deps;
     // The first delete of the tombstone loses to a concurrent erasure
     // that deleted it after this one read it.
-    deps.repository.deleteTombstone = async (
-      targetId,
-      mergedLeadId,
-      expectedVersion,
-    ) => {
-      if (mergedLeadId === tombstoneId) {
-        deps.repository.deleteTombstone = original;
-        await original(targetId, mergedLeadId, expectedVersion);
-      }
-      return original(targetId, mergedLeadId, expectedVersion);
-    };
+    const deleting = holdBeforeTombstoneDelete(deps, tombstoneId);
+    const erasure = eraseLead(deps, ERASED);
+    const { targetId, expectedVersion } = await deleting.reached;
+    await repository.deleteTombstone(targetId, tombstoneId, expectedVersion);
+    deleting.release();
 
-    const { leadId } = await eraseLead(deps, ERASED);
+    const { leadId } = await erasure;
 
     expect(leadId).toBe(ERASED);
     expect(await itemsNamingErin(context)).toEqual([]);
   });
 
   it('erases a chain of tombstones after a conflict', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
+    const context = await accountSetup();
+    const { deps, ingest } = context;
     const old = 'erin-old@acme.example';
     const renamed = 'erin-renamed@acme.example';
-    const page = (userId: string) => ({
-      type: 'page',
-      messageId: `${userId}-page`,
-      userId,
-      properties: { path: '/blog/post' },
-    });
-    await ingestMessages(deps, {
-      sourceId: 'default',
-      messages: [
-        page(old),
-        page(renamed),
-        ...committee(ERASED, 'CPO', ANONYMOUS),
-        {
-          type: 'alias',
-          messageId: 'alias-1',
-          userId: renamed,
-          previousId: old,
-        },
-        {
-          type: 'alias',
-          messageId: 'alias-2',
-          userId: ERASED,
-          previousId: renamed,
-        },
-      ],
-      receivedAt: clock.now,
-    });
+    await ingest([
+      blog({ userId: old }, `${old}-page`),
+      blog({ userId: renamed }, `${renamed}-page`),
+      ...committee(ERASED, 'CPO', ANONYMOUS),
+      alias('alias-1', renamed, old),
+      alias('alias-2', ERASED, renamed),
+    ]);
 
     // The second alias pointed `old` at the erased lead and left its
     // earlier link under `renamed`. Without the newer link, the erasure
@@ -644,33 +559,25 @@ describe('eraseLead', () => {
     );
     expect(await deps.repository.listMergedLeadIds(ERASED)).not.toContain(old);
 
-    const original = deps.repository.deleteTombstone.bind(deps.repository);
     // A write of the tombstone `old` lands between the erasure's read of
     // it and its delete, as a merge completing would.
-    deps.repository.deleteTombstone = async (
-      targetId,
-      mergedLeadId,
-      expectedVersion,
-    ) => {
-      if (mergedLeadId === old) {
-        deps.repository.deleteTombstone = original;
-        const tombstone = await deps.repository.getLead(old);
-        if (tombstone === undefined) throw new Error(`${old} was not stored`);
-        await deps.repository.saveLeadChange({
-          sourceId: 'identity',
-          expectedVersion: tombstone.version,
-          state: { ...tombstone, version: tombstone.version + 1 },
-          events: [],
-          outgoing: [],
-        });
-      }
-      return original(targetId, mergedLeadId, expectedVersion);
-    };
+    const deleting = holdBeforeTombstoneDelete(deps, old);
+    const erasure = eraseLead(deps, ERASED);
+    await deleting.reached;
+    const tombstone = await deps.repository.getLead(old);
+    if (tombstone === undefined) throw new Error(`${old} was not stored`);
+    await deps.repository.saveLeadChange({
+      sourceId: 'identity',
+      expectedVersion: tombstone.version,
+      state: { ...tombstone, version: tombstone.version + 1 },
+      events: [],
+      outgoing: [],
+    });
+    deleting.release();
 
-    const { leadId } = await eraseLead(deps, ERASED);
+    const { leadId } = await erasure;
 
     expect(leadId).toBe(ERASED);
-    expect(deps.repository.deleteTombstone).toBe(original);
     for (const id of [ERASED, `anon:${ANONYMOUS}`, old, renamed]) {
       expect(await deps.repository.getLead(id)).toBeUndefined();
     }
@@ -683,13 +590,9 @@ describe('eraseLead', () => {
   });
 
   it('lets one of three concurrent erasures delete the lead', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
-    await ingestMessages(deps, {
-      sourceId: 'default',
-      messages: committee(ERASED, 'CPO', ANONYMOUS),
-      receivedAt: clock.now,
-    });
+    const context = await accountSetup();
+    const { deps, ingest } = context;
+    await ingest(committee(ERASED, 'CPO', ANONYMOUS));
 
     const outcomes = await Promise.allSettled([
       eraseLead(deps, ERASED),
@@ -709,14 +612,10 @@ describe('eraseLead', () => {
   });
 
   it('keeps a live lead named by a stale link', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
+    const context = await accountSetup();
+    const { deps, ingest } = context;
     const live = 'carl@acme.example';
-    await ingestMessages(deps, {
-      sourceId: 'default',
-      messages: [...committee(ERASED, 'CPO'), ...committee(live, 'CFO')],
-      receivedAt: clock.now,
-    });
+    await ingest([...committee(ERASED, 'CPO'), ...committee(live, 'CFO')]);
     // A link item under the erased lead that names a lead not merged,
     // as earlier versions could leave after an erasure of a merge.
     await context.table.client.send(
@@ -739,13 +638,9 @@ describe('eraseLead', () => {
   });
 
   it('erases the identified lead of a merged anonymous id', async () => {
-    const context = await realDependencies({ model: accountModel() });
-    const { deps, clock } = context;
-    await ingestMessages(deps, {
-      sourceId: 'default',
-      messages: committee(ERASED, 'CPO', ANONYMOUS),
-      receivedAt: clock.now,
-    });
+    const context = await accountSetup();
+    const { deps, ingest } = context;
+    await ingest(committee(ERASED, 'CPO', ANONYMOUS));
 
     const { leadId, result } = await eraseLead(deps, `anon:${ANONYMOUS}`);
 
