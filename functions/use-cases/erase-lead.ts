@@ -222,8 +222,8 @@ function accountsOf(state: LeadState): string[] {
 }
 
 /**
- * Tells whether the lead still has the version its hold gave it, which
- * no other writer can change before the hold expires.
+ * Tells whether the lead still has the version its hold gave it. Only
+ * another erasure can change it, once the hold's time has passed.
  */
 async function stillHeld(
   deps: ScoringDependencies,
