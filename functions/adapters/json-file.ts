@@ -1,10 +1,18 @@
 import type { FieldIssue } from '../domain/errors.js';
 import { formatPath } from '../domain/issues.js';
-import { describeJsonSyntaxError } from './json-syntax.js';
+import { describeJsonSyntaxError, findNestingBeyond } from './json-syntax.js';
 
 /**
- * A JSON file that cannot be used: not UTF-8, not JSON, or with a key
- * set twice in one object. The message is a predicate to follow the
+ * Maximum nesting of objects and arrays in a model or stage file, where
+ * the top-level value is level 1. The bundled model nests 7 levels. The
+ * checks that follow parsing walk the document recursively, and a file
+ * of a few thousand levels overflowed their stack.
+ */
+export const MAX_JSON_FILE_DEPTH = 64;
+
+/**
+ * A JSON file that cannot be used: not UTF-8, not JSON, nested deeper
+ * than MAX_JSON_FILE_DEPTH, or with a key set twice in one object. The message is a predicate to follow the
  * file's name, such as `is not valid JSON (line 3, column 5: …)`.
  */
 export class JsonFileError extends Error {
@@ -23,10 +31,21 @@ export class JsonFileError extends Error {
  * byte order mark is ignored, because Windows tools such as PowerShell
  * 5's `Set-Content -Encoding UTF8` write one. A key repeated in one
  * object is rejected, because JSON.parse would keep the last value
- * without a word.
+ * without a word. Nesting deeper than MAX_JSON_FILE_DEPTH is rejected
+ * before the text is parsed.
  */
 export function parseJsonFile(bytes: Uint8Array): unknown {
   const text = decodeUtf8(bytes);
+  const tooDeep = findNestingBeyond(text, MAX_JSON_FILE_DEPTH);
+  if (tooDeep !== undefined) {
+    throw new JsonFileError(
+      `nests objects or arrays more than ${MAX_JSON_FILE_DEPTH} levels ` +
+        `deep (line ${tooDeep.line}, column ${tooDeep.column} opens level ` +
+        `${MAX_JSON_FILE_DEPTH + 1}); the limit is ${MAX_JSON_FILE_DEPTH} ` +
+        'levels. Models and stage files need fewer than 10, so look ' +
+        'for brackets repeated or left open at that place.',
+    );
+  }
   let document: unknown;
   try {
     document = JSON.parse(text);

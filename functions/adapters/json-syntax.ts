@@ -268,3 +268,51 @@ function skipEscape(text: string, backslash: number): Skipped {
     'invalid escape in a string; use \\", \\\\, \\/, \\b, \\f, \\n, \\r, \\t or \\u and four hex digits',
   );
 }
+
+/** Position of the first bracket that opens one level too many. */
+export interface JsonNestingProblem {
+  offset: number;
+  line: number;
+  column: number;
+}
+
+/**
+ * Returns the position of the first `{` or `[` that nests deeper than
+ * `maxDepth` levels, where the top-level value is level 1, or undefined.
+ * Brackets inside strings do not count. The scan is linear and does not
+ * parse, so it can run before JSON.parse and any recursive walk of the
+ * result, and it also runs on text that is not valid JSON.
+ */
+export function findNestingBeyond(
+  text: string,
+  maxDepth: number,
+): JsonNestingProblem | undefined {
+  let depth = 0;
+  let index = 0;
+  while (index < text.length) {
+    const code = text.charCodeAt(index);
+    if (code === 0x22) {
+      index = stringEndOrLength(text, index);
+      continue;
+    }
+    if (code === 0x7b || code === 0x5b) {
+      depth += 1;
+      if (depth > maxDepth) return positionOf(text, index);
+    } else if ((code === 0x7d || code === 0x5d) && depth > 0) {
+      depth -= 1;
+    }
+    index += 1;
+  }
+  return undefined;
+}
+
+/** Returns the offset after the string at `start`, or the text's length. */
+function stringEndOrLength(text: string, start: number): number {
+  let index = start + 1;
+  while (index < text.length) {
+    const code = text.charCodeAt(index);
+    if (code === 0x22) return index + 1;
+    index += code === 0x5c ? 2 : 1;
+  }
+  return text.length;
+}

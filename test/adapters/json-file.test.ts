@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   JsonFileError,
+  MAX_JSON_FILE_DEPTH,
   parseJsonFile,
 } from '../../functions/adapters/json-file.js';
 import {
@@ -128,6 +129,50 @@ describe('parseJsonFile', () => {
   });
 });
 
+describe('parseJsonFile nesting', () => {
+  it.each([20_000, 200_000])('rejects %i nested arrays at once', (depth) => {
+    const bytes = encoder.encode(`${'['.repeat(depth)}${']'.repeat(depth)}`);
+
+    const startedAt = performance.now();
+    const error = errorOf(bytes);
+
+    expect(performance.now() - startedAt).toBeLessThan(1000);
+    expect(error.message).toContain(
+      `nests objects or arrays more than ${MAX_JSON_FILE_DEPTH} levels deep`,
+    );
+    expect(error.message).toContain(
+      `line 1, column ${MAX_JSON_FILE_DEPTH + 1} opens level`,
+    );
+  });
+
+  it('gives the line of the bracket too deep', () => {
+    const text = `{\n"a":\n${'['.repeat(MAX_JSON_FILE_DEPTH)}\n`;
+
+    expect(errorOf(encoder.encode(text)).message).toContain(
+      `line 3, column ${MAX_JSON_FILE_DEPTH} opens level`,
+    );
+  });
+
+  it('rejects nesting in a file that is not JSON', () => {
+    const text = `{"a": ${'['.repeat(MAX_JSON_FILE_DEPTH)}`;
+
+    expect(errorOf(encoder.encode(text)).message).toContain('levels deep');
+  });
+
+  it('accepts nesting at the limit', () => {
+    const depth = MAX_JSON_FILE_DEPTH;
+    const text = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+    expect(parseJsonFile(encoder.encode(text))).toBeInstanceOf(Array);
+  });
+
+  it('ignores brackets inside strings', () => {
+    const text = JSON.stringify({ a: '['.repeat(100), b: '\\"[[' });
+
+    expect(parseJsonFile(encoder.encode(text))).toEqual(JSON.parse(text));
+  });
+});
+
 describe('loadModel', () => {
   it('rejects a model file that is not UTF-8', () => {
     const directory = mkdtempSync(join(tmpdir(), 'model-source-'));
@@ -141,6 +186,17 @@ describe('loadModel', () => {
     expect(() => loadModel(file)).toThrow(InvalidModelError);
     expect(() => loadModel(file)).toThrow(
       `The model file ${file} is not UTF-8`,
+    );
+  });
+
+  it('rejects a deeply nested model file', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'model-source-'));
+    const file = join(directory, 'deep.json');
+    writeFileSync(file, `${'['.repeat(20_000)}${']'.repeat(20_000)}`);
+
+    expect(() => loadModel(file)).toThrow(InvalidModelError);
+    expect(() => loadModel(file)).toThrow(
+      `The model file ${file} nests objects or arrays more than`,
     );
   });
 

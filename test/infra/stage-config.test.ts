@@ -166,6 +166,17 @@ describe('loadStageConfig', () => {
     );
   });
 
+  it('rejects a deeply nested stage file', () => {
+    writeFileSync(
+      join(configDir, 'dev.json'),
+      `{"notes": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`,
+    );
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      /dev\.json nests objects or arrays more than 64 levels deep \(line 1, column 74/,
+    );
+  });
+
   it('rejects a stage file that is a device', () => {
     symlinkSync('/dev/zero', join(configDir, 'dev.json'));
 

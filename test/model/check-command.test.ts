@@ -57,6 +57,20 @@ describe('model check', () => {
     );
   });
 
+  it('rejects a deeply nested file at once', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'deep.json');
+    await writeFile(file, `${'['.repeat(20_000)}${']'.repeat(20_000)}`);
+
+    const result = await model(['check', file]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `The model file ${file} nests objects or arrays more than 64 levels deep (line 1, column 65`,
+    );
+    expect(result.stderr).not.toContain('Maximum call stack');
+  });
+
   it('lists every invalid field and fails', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'model-'));
     const file = join(directory, 'broken.json');
