@@ -42,8 +42,8 @@ async function main(): Promise<void> {
     await run(parsed, deps);
   } catch (error) {
     if (error instanceof ReplayError) throw error;
-    const { tableName, endpoint } = parsed.options;
-    throw tableAccessError(error, tableName, endpoint);
+    const { tableName, endpoint, sources } = parsed.options;
+    throw tableAccessError(error, tableName, endpoint, sources);
   }
 }
 
@@ -111,7 +111,7 @@ async function busPublisher(
   const eventsEndpoint = process.env.AWS_ENDPOINT_URL_EVENTBRIDGE || undefined;
   if (eventsEndpoint === undefined && isLoopback(options.endpoint)) {
     throw new UsageError(
-      `--bus needs an EventBridge endpoint: --endpoint ${options.endpoint} ` +
+      `--bus needs an EventBridge endpoint: ${options.sources.endpoint ?? '--endpoint'} ${options.endpoint} ` +
         'applies to DynamoDB only. Set AWS_ENDPOINT_URL_EVENTBRIDGE to the ' +
         'moto URL that `npm start` prints, or leave out --bus so that the ' +
         'next sweep publishes the retried entries.',

@@ -7,6 +7,7 @@ import {
   type ParseArgsOptionsConfig,
   parseArgsOnce,
 } from './command-line.js';
+import { dynamoDbEndpointOf, tableSourceOf } from './dynamodb-target.js';
 import { parseIntegerOption } from './integer-option.js';
 import { clientConfig } from './local-endpoint.js';
 import { UsageError } from './replay/errors.js';
@@ -18,6 +19,7 @@ import {
 import {
   requireRegion,
   TableAccessError,
+  type TargetSources,
   tableAccessError,
 } from './table-access.js';
 
@@ -51,6 +53,7 @@ Options (defaults in brackets):
 interface ReportOptions {
   table: string;
   endpoint: string | undefined;
+  sources: TargetSources;
   months: number;
   bandWidth: number;
   json: boolean;
@@ -82,16 +85,15 @@ function parseOptions(argv: string[]): ReportOptions | 'help' {
     );
   }
   const months = positiveInteger('--months', values.months ?? '12', MAX_MONTHS);
-  const endpoint = values.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB;
-  if (endpoint !== undefined && !URL.canParse(endpoint)) {
-    throw new UsageError(
-      `--endpoint must be a URL such as http://127.0.0.1:8000, got "${endpoint}".`,
-    );
-  }
+  const endpoint = dynamoDbEndpointOf(values.endpoint, process.env);
   return {
     // An empty TABLE_NAME counts as unset, as in `npm run outbox`.
     table: values.table ?? (process.env.TABLE_NAME || DEFAULT_TABLE),
-    endpoint,
+    endpoint: endpoint?.url,
+    sources: {
+      table: tableSourceOf(values.table, process.env),
+      endpoint: endpoint?.source,
+    },
     months,
     bandWidth: positiveInteger(
       '--band-width',
@@ -149,7 +151,12 @@ async function main(): Promise<void> {
     const pages = await Promise.all(
       slice.map((month) => repository.listOutcomes(month)),
     ).catch((error: unknown) => {
-      throw tableAccessError(error, options.table, options.endpoint);
+      throw tableAccessError(
+        error,
+        options.table,
+        options.endpoint,
+        options.sources,
+      );
     });
     outcomes.push(...pages.flat());
   }

@@ -35,29 +35,39 @@ export async function requireRegion(client: DynamoDBClient): Promise<void> {
 }
 
 /**
+ * The options or variables that set a command's table and endpoint,
+ * such as `TABLE_NAME`; undefined for a default.
+ */
+export interface TargetSources {
+  table?: string;
+  endpoint?: string;
+}
+
+/**
  * Returns a TableAccessError that states why a request to `table` failed
  * and what to do: a table that does not exist, or an endpoint that
- * does not respond. Other failures keep the message of the SDK.
+ * does not respond. The advice names the variable that set the table or
+ * endpoint when one did. Other failures keep the message of the SDK.
  */
 export function tableAccessError(
   error: unknown,
   table: string,
   endpoint: string | undefined,
+  sources: TargetSources = {},
 ): TableAccessError {
   const where = endpoint ?? 'AWS';
   const name = error instanceof Error ? error.name : '';
   if (name === 'ResourceNotFoundException') {
     return new TableAccessError(
-      `The table ${table} was not found at ${where}. Pass the lead ` +
-        'table with --table; `npm start` creates mql-engine-local.',
+      `The table ${table} was not found at ${where}. ` +
+        `${tableAdvice(sources.table)}; \`npm start\` creates mql-engine-local.`,
       error,
     );
   }
   if (isConnectionError(error)) {
     return new TableAccessError(
       `Cannot reach DynamoDB at ${where} (${describeCause(error)}). ` +
-        'Start the local stack with `npm start` and pass the DynamoDB ' +
-        'Local endpoint from its "ready:" line as --endpoint.',
+        `Start the local stack with \`npm start\` and ${endpointAdvice(sources.endpoint)}.`,
       error,
     );
   }
@@ -65,6 +75,21 @@ export function tableAccessError(
     `Reading the table ${table} at ${where} failed: ${describeCause(error)}`,
     error,
   );
+}
+
+function tableAdvice(source: string | undefined): string {
+  if (source === undefined || source.startsWith('--')) {
+    return 'Pass the lead table with --table';
+  }
+  return `${source} set this name; set it to the lead table or pass --table`;
+}
+
+function endpointAdvice(source: string | undefined): string {
+  const endpoint = 'the DynamoDB Local endpoint from its "ready:" line';
+  if (source === undefined || source.startsWith('--')) {
+    return `pass ${endpoint} as --endpoint`;
+  }
+  return `set ${source}, or pass --endpoint, to ${endpoint}`;
 }
 
 function isConnectionError(error: unknown): boolean {

@@ -81,7 +81,10 @@ async function loadEvents(options: BacktestOptions): Promise<LoadedEvents> {
           tableName: options.tableName,
           ...(options.endpoint === undefined
             ? {}
-            : { endpoint: options.endpoint }),
+            : {
+                endpoint: options.endpoint,
+                endpointSource: options.endpointSource,
+              }),
         })
       : await readEventsFile(options.eventsFile, {
           receivedAt: options.asOf,

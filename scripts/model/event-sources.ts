@@ -1,8 +1,4 @@
-import {
-  DynamoDBClient,
-  type DynamoDBClientConfig,
-  paginateScan,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { parse as parseCsv } from 'csv-parse/sync';
 import {
@@ -17,8 +13,7 @@ import {
   type TrackingEvent,
   toTrackingEvent,
 } from '../../functions/domain/messages.js';
-import { isLoopbackEndpoint } from '../../local/loopback.js';
-import { LOCAL_AWS } from '../../local/services.js';
+import { clientConfig } from '../local-endpoint.js';
 import { InputFileError } from '../replay/errors.js';
 import { ACCEPTED_FORMATS, openInput } from '../replay/input.js';
 import { X_EDUCATION_HEADER_PREFIX } from '../replay/x-education.js';
@@ -140,6 +135,8 @@ export interface TableOptions {
   tableName: string;
   /** DynamoDB endpoint; the AWS SDK's default when absent. */
   endpoint?: string;
+  /** Option or variable that set the endpoint, named in errors. */
+  endpointSource?: string;
   /** Parallel scan segments. @default 4 */
   segments?: number;
 }
@@ -161,7 +158,10 @@ export async function readStoredEvents(
         scanSegment(client, options.tableName, segment, segments),
       ),
     ).catch((error: unknown) => {
-      throw tableAccessError(error, options.tableName, options.endpoint);
+      throw tableAccessError(error, options.tableName, options.endpoint, {
+        table: '--table',
+        endpoint: options.endpointSource,
+      });
     });
     return {
       source: `table ${options.tableName}`,
@@ -201,17 +201,6 @@ async function scanSegment(
     }
   }
   return events;
-}
-
-/**
- * Returns the client settings: a loopback endpoint (DynamoDB Local, as
- * `npm start` runs it) gets the local stack's dummy credentials.
- */
-function clientConfig(endpoint: string | undefined): DynamoDBClientConfig {
-  if (endpoint === undefined) return {};
-  return isLoopbackEndpoint(endpoint)
-    ? { ...LOCAL_AWS, endpoint }
-    : { endpoint };
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type ParseArgsOptionsConfig,
   parseArgsOnce,
 } from '../command-line.js';
+import { dynamoDbEndpointOf } from '../dynamodb-target.js';
 import { parseIntegerOption } from '../integer-option.js';
 import { UsageError } from '../replay/errors.js';
 import { DEFAULT_MAX_VISITS } from '../replay/x-education.js';
@@ -60,6 +61,8 @@ export interface BacktestOptions {
   eventsFile?: string;
   tableName: string;
   endpoint?: string;
+  /** `--endpoint` or AWS_ENDPOINT_URL_DYNAMODB, named in errors. */
+  endpointSource?: string;
   outcomesFile?: string;
   asOf: number;
   referenceTime: number;
@@ -126,8 +129,11 @@ export function parseModelArguments(
         ? DEFAULT_MAX_VISITS
         : parseIntegerOption('--max-visits', values['max-visits'], 0),
   };
-  const endpoint = values.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB;
-  if (endpoint !== undefined) options.endpoint = parseUrl(endpoint);
+  const endpoint = dynamoDbEndpointOf(values.endpoint, env);
+  if (endpoint !== undefined) {
+    options.endpoint = endpoint.url;
+    options.endpointSource = endpoint.source;
+  }
   if (values.events !== undefined) {
     options.eventsFile = resolveUserPath(values.events, env);
   }
@@ -198,16 +204,4 @@ function parseTime(name: string, text: string | undefined, fallback: number) {
     );
   }
   return time;
-}
-
-function parseUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return text;
-  } catch {
-    // Reported below.
-  }
-  throw new UsageError(
-    `--endpoint must be an http or https URL, got "${text}".`,
-  );
 }

@@ -5,9 +5,11 @@ import {
   type ParseArgsOptionsConfig,
   parseArgsOnce,
 } from '../command-line.js';
+import { dynamoDbEndpointOf, tableSourceOf } from '../dynamodb-target.js';
 import { parseIntegerOption } from '../integer-option.js';
 import { DEFAULT_TABLE } from '../model/options.js';
 import { UsageError } from '../replay/errors.js';
+import type { TargetSources } from '../table-access.js';
 
 export const USAGE = `Usage: npm run outbox -- COMMAND [options]
 
@@ -25,7 +27,8 @@ Options:
                       $TABLE_NAME, else ${DEFAULT_TABLE})
   --endpoint URL      DynamoDB endpoint, such as http://127.0.0.1:8000 for
                       DynamoDB Local, which needs no AWS region or
-                      credentials (default: the AWS SDK's settings)
+                      credentials (default: $AWS_ENDPOINT_URL_DYNAMODB,
+                      else the AWS SDK's settings)
   --region NAME       AWS region (default: the AWS SDK's settings)
   --review-shards N   review index shards of the stage (default: ${DEFAULT_REVIEW_SHARDS})
   --bus NAME          with retry: publish to this event bus now instead of
@@ -42,6 +45,8 @@ it drop the repeat.
 export interface OutboxOptions {
   tableName: string;
   endpoint: string | undefined;
+  /** Options or variables that set the table and endpoint. */
+  sources: TargetSources;
   region: string | undefined;
   reviewShards: number;
   eventBusName: string | undefined;
@@ -161,14 +166,14 @@ function optionsOf(
     );
   }
   const tableName = values.table ?? (env.TABLE_NAME || DEFAULT_TABLE);
-  if (values.endpoint !== undefined && !URL.canParse(values.endpoint)) {
-    throw new UsageError(
-      `Invalid --endpoint "${values.endpoint}": expected a URL such as http://127.0.0.1:8000.`,
-    );
-  }
+  const endpoint = dynamoDbEndpointOf(values.endpoint, env);
   return {
     tableName,
-    endpoint: values.endpoint,
+    endpoint: endpoint?.url,
+    sources: {
+      table: tableSourceOf(values.table, env),
+      endpoint: endpoint?.source,
+    },
     region: values.region,
     reviewShards: positiveInteger(
       '--review-shards',

@@ -46,6 +46,15 @@ describe('parseModelArguments', () => {
 
     expect(options.liveFile).toBe(resolve('live.json'));
     expect(options.endpoint).toBe('http://127.0.0.1:8000');
+    expect(options.endpointSource).toBe('AWS_ENDPOINT_URL_DYNAMODB');
+  });
+
+  it('names AWS_ENDPOINT_URL_DYNAMODB when it is invalid', () => {
+    expect(() =>
+      backtestOf(['backtest', 'c.json'], {
+        AWS_ENDPOINT_URL_DYNAMODB: 'not-a-url',
+      }),
+    ).toThrow('Invalid AWS_ENDPOINT_URL_DYNAMODB "not-a-url"');
   });
 
   it('takes the reference time from --as-of', () => {

@@ -183,6 +183,43 @@ describe('parseOutboxArguments', () => {
     });
   });
 
+  it('reads the endpoint from AWS_ENDPOINT_URL_DYNAMODB', () => {
+    const parsed = parseOutboxArguments(['list'], {
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+    });
+
+    expect(parsed).toMatchObject({
+      options: {
+        endpoint: 'http://127.0.0.1:8000',
+        sources: { endpoint: 'AWS_ENDPOINT_URL_DYNAMODB' },
+      },
+    });
+  });
+
+  it('prefers --endpoint to AWS_ENDPOINT_URL_DYNAMODB', () => {
+    const parsed = parseOutboxArguments(
+      ['list', '--endpoint', 'http://127.0.0.1:9000'],
+      { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' },
+    );
+
+    expect(parsed).toMatchObject({
+      options: {
+        endpoint: 'http://127.0.0.1:9000',
+        sources: { endpoint: '--endpoint' },
+      },
+    });
+  });
+
+  it('names AWS_ENDPOINT_URL_DYNAMODB when it is invalid', () => {
+    const parse = () =>
+      parseOutboxArguments(['list'], {
+        AWS_ENDPOINT_URL_DYNAMODB: 'not-a-url',
+      });
+
+    expect(parse).toThrow(UsageError);
+    expect(parse).toThrow('Invalid AWS_ENDPOINT_URL_DYNAMODB "not-a-url"');
+  });
+
   it('reads the table from TABLE_NAME', () => {
     const parsed = parseOutboxArguments(['retry', '--all'], {
       TABLE_NAME: 'mql-engine-dev',
@@ -305,6 +342,63 @@ describe('npm run outbox', () => {
 
     expect(run.stderr).toContain('1 outbox entries');
     expect(run.status).toBe(0);
+  });
+});
+
+describe('npm run outbox with variables', () => {
+  it('lists a table at AWS_ENDPOINT_URL_DYNAMODB', async () => {
+    const { setup } = await tableWithFailures();
+    const tableName = (setup.repository as unknown as { tableName: string })
+      .tableName;
+
+    const run = spawnSync(
+      'npx',
+      ['tsx', 'scripts/outbox.ts', 'list', '--table', tableName],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: {
+          ...emptyAwsEnvironment(),
+          AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
+        },
+      },
+    );
+
+    expect(run.stderr).toContain('1 outbox entries');
+    expect(run.status).toBe(0);
+  });
+
+  it('names TABLE_NAME for a missing table', () => {
+    const endpoint = inject('dynamoDbEndpoint');
+    const run = spawnSync('npx', ['tsx', 'scripts/outbox.ts', 'list'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: {
+        ...emptyAwsEnvironment(),
+        AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+        TABLE_NAME: 'nope',
+      },
+    });
+
+    expect(run.stderr).toContain(
+      `outbox: The table nope was not found at ${endpoint}. TABLE_NAME set this name; set it to the lead table or pass --table`,
+    );
+    expect(run.status).toBe(1);
+  });
+
+  it('names AWS_ENDPOINT_URL_DYNAMODB when unreachable', () => {
+    const run = spawnSync('npx', ['tsx', 'scripts/outbox.ts', 'list'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: {
+        ...emptyAwsEnvironment(),
+        AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
+      },
+    });
+
+    expect(run.stderr).toContain('Cannot reach DynamoDB at http://127.0.0.1:1');
+    expect(run.stderr).toContain('set AWS_ENDPOINT_URL_DYNAMODB, or pass');
+    expect(run.status).toBe(1);
   });
 });
 

@@ -95,6 +95,33 @@ describe('npm run report -- conversion', () => {
     );
   }, 30_000);
 
+  it('names AWS_ENDPOINT_URL_DYNAMODB when it is invalid', async () => {
+    const result = await runReport(['conversion'], {
+      ...withoutAwsRegion(),
+      AWS_ENDPOINT_URL_DYNAMODB: 'not-a-url',
+    });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'report: Invalid AWS_ENDPOINT_URL_DYNAMODB "not-a-url"',
+    );
+  }, 30_000);
+
+  it('names TABLE_NAME for a missing table', async () => {
+    const endpoint = inject('dynamoDbEndpoint');
+
+    const result = await runReport(['conversion'], {
+      ...withoutAwsRegion(),
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      TABLE_NAME: 'nope',
+    });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `The table nope was not found at ${endpoint}. TABLE_NAME set this name; set it to the lead table or pass --table`,
+    );
+  }, 30_000);
+
   it.each([
     { option: '--months', value: '100000' },
     { option: '--endpoint', value: 'not-a-url' },

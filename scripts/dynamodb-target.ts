@@ -1,0 +1,63 @@
+import { UsageError } from './replay/errors.js';
+import { optionalVariable } from './user-path.js';
+
+/** Variable that sets the DynamoDB endpoint, as the AWS SDK reads it. */
+export const ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL_DYNAMODB';
+
+/** Variable that sets the lead table of `npm run report` and `outbox`. */
+export const TABLE_VARIABLE = 'TABLE_NAME';
+
+/**
+ * A DynamoDB endpoint and the option or variable that set it, so that an
+ * error names the one the user has to change.
+ */
+export interface DynamoDbEndpoint {
+  url: string;
+  source: '--endpoint' | typeof ENDPOINT_VARIABLE;
+}
+
+/**
+ * Returns the DynamoDB endpoint of a command: `--endpoint`, else
+ * AWS_ENDPOINT_URL_DYNAMODB unless it is empty, else undefined for the
+ * AWS SDK's settings. Raises UsageError naming the source of a value
+ * that is not an http or https URL.
+ */
+export function dynamoDbEndpointOf(
+  option: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): DynamoDbEndpoint | undefined {
+  const endpoint: DynamoDbEndpoint | undefined =
+    option !== undefined
+      ? { url: option, source: '--endpoint' }
+      : fromVariable(optionalVariable(env, ENDPOINT_VARIABLE));
+  if (endpoint !== undefined && !isHttpUrl(endpoint.url)) {
+    throw new UsageError(
+      `Invalid ${endpoint.source} "${endpoint.url}": expected an http or ` +
+        'https URL, such as the DynamoDB Local endpoint http://127.0.0.1:8000 ' +
+        'that `npm start` prints.',
+    );
+  }
+  return endpoint;
+}
+
+function fromVariable(url: string | undefined): DynamoDbEndpoint | undefined {
+  return url === undefined ? undefined : { url, source: ENDPOINT_VARIABLE };
+}
+
+function isHttpUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const { protocol } = new URL(text);
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+/**
+ * Returns what set a command's table: `--table`, else TABLE_NAME unless
+ * it is empty, else undefined for the default.
+ */
+export function tableSourceOf(
+  option: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (option !== undefined) return '--table';
+  return env[TABLE_VARIABLE] ? TABLE_VARIABLE : undefined;
+}
