@@ -6,10 +6,9 @@ import {
   UnreadableFileError,
 } from '../../functions/adapters/bounded-file.js';
 import { requestedLeadId } from '../../functions/domain/identity.js';
-import { toFieldIssues } from '../../functions/domain/issues.js';
+import { parseMessage } from '../../functions/domain/message-checks.js';
 import {
   parseIsoDateTime,
-  segmentMessageSchema,
   type TrackingEvent,
   toTrackingEvent,
 } from '../../functions/domain/messages.js';
@@ -62,8 +61,9 @@ export interface FileOptions {
 /**
  * Reads Segment messages from an NDJSON file, or the X Education leads
  * CSV with its Converted labels, through the replay's readers. Messages
- * are validated as ingest validates them; duplicate message ids count
- * once.
+ * are judged with ingest's checks of nesting, size and schema, so a
+ * message ingest would reject is counted as rejected. Duplicate message
+ * ids count once.
  */
 export async function readEventsFile(
   file: string,
@@ -94,10 +94,10 @@ export async function readEventsFile(
       loaded.labels.set(requestedLeadId(item.leadId), item.converted);
     }
     for (const message of item.messages) {
-      const parsed = segmentMessageSchema.safeParse(message);
+      const parsed = parseMessage(message);
       if (!parsed.success) {
         loaded.rejected += 1;
-        const [issue] = toFieldIssues(parsed.error);
+        const [issue] = parsed.errors;
         noteProblem(`${item.origin}: ${issue?.field}: ${issue?.message}`);
         continue;
       }

@@ -3,9 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { DAY_MS } from '../../functions/domain/time.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import {
+  ingestMessages,
+  MAX_MESSAGE_BYTES,
+  MAX_NESTING_DEPTH,
+} from '../../functions/use-cases/ingest-messages.js';
 import { runBacktest } from '../../scripts/model/backtest.js';
-import { readOutcomes } from '../../scripts/model/event-sources.js';
+import {
+  readEventsFile,
+  readOutcomes,
+} from '../../scripts/model/event-sources.js';
 import type { BacktestOptions } from '../../scripts/model/options.js';
 import { formatBacktest } from '../../scripts/model/report.js';
 import { InputFileError } from '../../scripts/replay/errors.js';
@@ -219,6 +226,51 @@ describe('runBacktest', () => {
     });
     expect(result.candidate.mqls).toBe(1);
     expect(result.live.evaluation).toBeUndefined();
+  });
+});
+
+describe('readEventsFile', () => {
+  it('rejects what ingest rejects', async () => {
+    const { write } = await workspace();
+    const [valid] = leadMessages('kept', 0);
+    const nested = (depth: number): unknown =>
+      depth === 0 ? 'x' : { a: nested(depth - 1) };
+    const lines = [
+      { ...valid },
+      {
+        type: 'track',
+        userId: 'large',
+        messageId: 'large-1',
+        event: 'Webinar Attended',
+        properties: { notes: 'x'.repeat(MAX_MESSAGE_BYTES) },
+      },
+      {
+        type: 'track',
+        userId: 'deep',
+        messageId: 'deep-1',
+        event: 'Webinar Attended',
+        properties: nested(MAX_NESTING_DEPTH + 1),
+      },
+    ];
+    const file = await write(
+      'events.ndjson',
+      `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`,
+    );
+    const fileOptions = {
+      receivedAt: AS_OF,
+      referenceTime: AS_OF,
+      maxVisits: 50,
+    };
+
+    const loaded = await readEventsFile(file, fileOptions);
+
+    expect(loaded.events.map((event) => event.messageId)).toEqual(['kept-id']);
+    expect(loaded.rejected).toBe(2);
+    expect(loaded.problems[0]).toMatch(/^line 2: \(root\): is \d+ bytes/);
+    expect(loaded.problems[0]).toContain(`limit is ${MAX_MESSAGE_BYTES} bytes`);
+    expect(loaded.problems[1]).toContain(
+      `line 3: properties: nests objects or arrays more than ${MAX_NESTING_DEPTH} levels`,
+    );
   });
 });
 
