@@ -29,7 +29,8 @@ export const ENVELOPE_BYTES = 64;
  * Groups the messages of the records into batches within the limits. The
  * messages of one record stay in one batch unless they exceed a batch on
  * their own, so one lead's messages are scored in one request. A message
- * too large for any batch is passed to `onOversized` and left out.
+ * too large for any batch is passed to `onOversized` and left out. A
+ * message is sent as the record's JSON text of it when it has one.
  */
 export async function* toBatches(
   records: AsyncIterable<ReplayRecord>,
@@ -38,8 +39,8 @@ export async function* toBatches(
 ): AsyncGenerator<Batch> {
   const builder = new BatchBuilder(limits);
   for await (const record of records) {
-    const items = record.messages.map((message) => ({
-      json: JSON.stringify(message),
+    const items = record.messages.map((message, index) => ({
+      json: record.jsonTexts?.[index] ?? JSON.stringify(message),
       origin: record.origin,
     }));
     if (!builder.fits(items)) {

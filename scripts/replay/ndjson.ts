@@ -148,6 +148,7 @@ export function parseNdjsonLine(
     origin: `line ${lineNumber}`,
     endOffset,
     messages: [value],
+    jsonTexts: [text],
   };
 }
 

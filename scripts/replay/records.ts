@@ -14,6 +14,13 @@ export interface ReplayRecord {
   /** Bytes of the file up to the end of this record, for progress. */
   endOffset: number;
   messages: OutgoingMessage[];
+  /**
+   * JSON text of each message as the input file contains it, sent in
+   * place of a serialization of `messages`. JSON.stringify would write
+   * `1e400` as null and overflow the stack on a message nested thousands
+   * of levels deep, so the API would judge another message.
+   */
+  jsonTexts?: string[];
   /** Lead the messages belong to, when the input states it. */
   leadId?: string;
   /** Outcome kept aside for evaluation; never sent to the API. */

@@ -1,8 +1,14 @@
 import { ReplayApiClient } from './api-client.js';
 import { type BatchItem, batchBody, toBatches } from './batches.js';
+import { InputFileError } from './errors.js';
 import { type Evaluation, evaluateLeads } from './evaluation.js';
 import { fetchFinalScores } from './final-scores.js';
-import { type InputFormat, type OpenedInput, openInput } from './input.js';
+import {
+  ACCEPTED_FORMATS,
+  type InputFormat,
+  type OpenedInput,
+  openInput,
+} from './input.js';
 import { forEachConcurrently } from './pool.js';
 import { createProgress, type ProgressStream } from './progress.js';
 import type { InputIssue, InputItem, ReplayRecord } from './records.js';
@@ -64,8 +70,9 @@ export interface ReplaySummary {
  * the messages in batches with bounded concurrency, and, when the input
  * has outcome labels, reads the final scores and evaluates them.
  *
- * @throws ReplayError subclasses for an unreadable input, an unreachable
- *   API, rejected credentials or a request that keeps failing
+ * @throws ReplayError subclasses for an unreadable input, an input
+ *   without a message the API accepts, an unreachable API, rejected
+ *   credentials or a request that keeps failing
  */
 export async function runReplay(
   options: ReplayOptions,
@@ -88,6 +95,7 @@ export async function runReplay(
   const labels = new Map<string, boolean>();
   const sendingStartedAt = performance.now();
   await sendAll(client, input, tally, labels, options);
+  requireAcceptedMessage(options.file, tally);
   const evaluationStartedAt = performance.now();
   const evaluation = await evaluate(client, labels, options);
   const finishedAt = performance.now();
@@ -103,6 +111,38 @@ export async function runReplay(
     ...tallySummary(tally, retries),
     ...(evaluation === undefined ? {} : { evaluation }),
   };
+}
+
+/**
+ * Raises InputFileError when the file contained no message that the API
+ * scored or had stored before: it was empty, or every line was skipped
+ * or rejected. `npm run model -- backtest` fails on such a file too.
+ */
+function requireAcceptedMessage(file: string, tally: ReplayTally): void {
+  const { scored, duplicates, sent } = tally.counts;
+  if (scored + duplicates > 0) return;
+  const [skipped] = tally.skippedExamples;
+  const [rejection] = tally.rejectionExamples;
+  const rejected =
+    rejection === undefined
+      ? undefined
+      : `${rejection.origin}: ${rejection.reason}`;
+  if (rejected !== undefined && sent > 0) {
+    throw new InputFileError(
+      `The file ${file} contains no message that the API accepted: ` +
+        `${rejected}. Fix the messages and replay the file again.`,
+    );
+  }
+  // Nothing was sent: every line was skipped or too large, or none was there.
+  const skippedLine =
+    skipped === undefined
+      ? undefined
+      : `line ${skipped.line}: ${skipped.reason}`;
+  const problem = skippedLine ?? rejected ?? 'the file is empty';
+  throw new InputFileError(
+    `The file ${file} contains no message to replay: ${problem}. Give it ` +
+      `${ACCEPTED_FORMATS}.`,
+  );
 }
 
 function tallySummary(

@@ -116,6 +116,26 @@ describe('toBatches', () => {
     expect(batches.map((batch) => batch.endOffset)).toEqual([100, 250]);
   });
 
+  it('sends the JSON text of a record as it is', async () => {
+    const depth = 20_000;
+    const deep = `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const texts = ['{"n": 1e400}', deep];
+    const written: ReplayRecord = {
+      kind: 'record',
+      origin: 'line 1',
+      endOffset: 0,
+      messages: [{ n: Number.POSITIVE_INFINITY }, {}],
+      jsonTexts: texts,
+    };
+
+    const { batches } = await batchesOf([written], {
+      maxMessages: 10,
+      maxBytes: 500_000,
+    });
+
+    expect(batches[0]?.items.map((item) => item.json)).toEqual(texts);
+  });
+
   it('yields nothing for no records', async () => {
     const { batches } = await batchesOf([], {
       maxMessages: 10,

@@ -36,12 +36,14 @@ describe('readNdjson', () => {
         origin: 'line 1',
         endOffset: lineBytes,
         messages: [JSON.parse(track('a'))],
+        jsonTexts: [track('a')],
       },
       {
         kind: 'record',
         origin: 'line 2',
         endOffset: 2 * lineBytes,
         messages: [JSON.parse(track('b'))],
+        jsonTexts: [track('b')],
       },
     ]);
   });
@@ -148,6 +150,15 @@ describe('readNdjson', () => {
 
     expect(items.map((item) => item.kind)).toEqual(['record', 'record']);
     expect(items[1]).toMatchObject({ origin: 'line 4' });
+  });
+
+  it('keeps the text of a line without its padding', async () => {
+    const items = await readLines(`\uFEFF  {"n": 1e400}  \r\n`);
+
+    expect(items[0]).toMatchObject({
+      kind: 'record',
+      jsonTexts: ['{"n": 1e400}'],
+    });
   });
 });
 

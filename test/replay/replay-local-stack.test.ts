@@ -131,6 +131,57 @@ describe('runReplay against the local stack', () => {
     expect(summary.evaluation).toBeUndefined();
   });
 
+  it('sends each NDJSON line as written', async () => {
+    const file = join(directory, 'as-written.ndjson');
+    const depth = 20_000;
+    const deep =
+      '{"type":"track","messageId":"deep-1","userId":"deep-lead",' +
+      `"event":"Webinar Attended","properties":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const huge =
+      '{"type":"track","messageId":"huge-1","userId":"huge-lead",' +
+      '"event":"Webinar Attended","properties":{"n":1e400}}';
+    const valid = JSON.stringify({
+      type: 'track',
+      messageId: 'written-1',
+      userId: 'written-lead',
+      event: 'Webinar Attended',
+    });
+    await writeFile(file, `${deep}\n${huge}\n${valid}\n`);
+
+    const summary = await runReplay(options({ file }));
+
+    expect(summary.counts.sent).toBe(3);
+    expect(summary.counts.scored).toBe(1);
+    expect(summary.counts.rejected).toBe(2);
+    const [first, second] = summary.rejectionExamples;
+    expect(first?.origin).toBe('line 1');
+    expect(first?.reason).toContain('properties: nests objects or arrays');
+    expect(second?.origin).toBe('line 2');
+    expect(second?.reason).toContain('properties.n');
+  });
+
+  it.each([
+    ['an empty file', '', 'contains no message to replay: the file is empty'],
+    [
+      'only invalid lines',
+      'not json\n[1]\n',
+      'contains no message to replay: line 1: invalid JSON',
+    ],
+    [
+      'only rejected messages',
+      '{"type":"track","messageId":"none-1","event":"No user"}\n',
+      'contains no message that the API accepted: line 1: userId',
+    ],
+  ])('raises InputFileError for %s', async (_case, text, message) => {
+    const file = join(directory, 'nothing.ndjson');
+    await writeFile(file, text);
+
+    const replay = runReplay(options({ file }));
+
+    await expect(replay).rejects.toThrow(InputFileError);
+    await expect(replay).rejects.toThrow(message);
+  });
+
   it('raises WriteKeyRejectedError for a wrong write key', async () => {
     await expect(runReplay(options({ writeKey: 'wrong-key' }))).rejects.toThrow(
       WriteKeyRejectedError,
