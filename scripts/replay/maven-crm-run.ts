@@ -1,12 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { startLocalStack } from '../../local/stack.js';
-import { UsageError } from './errors.js';
+import { InputFileError, RequestFailedError, UsageError } from './errors.js';
 import {
+  ACCOUNT_COLUMNS,
   type MavenAccount,
   mavenAccountId,
   mavenMessages,
+  missingColumns,
+  OPPORTUNITY_COLUMNS,
   parseAccounts,
   parseOpportunities,
 } from './maven-crm.js';
@@ -33,9 +36,11 @@ export interface AccountResult {
  * `npm run replay -- maven-crm DIR`: starts a local stack of its own,
  * sends the Maven CRM accounts and opportunities through POST /v1/batch
  * and prints every account's score and coverage from GET /accounts. Exits
- * cleanly with a notice when DIR lacks the CSV files.
+ * cleanly with a notice when DIR lacks both CSV files.
  *
- * @throws UsageError naming DIR when it does not exist or is not a directory
+ * @throws UsageError naming DIR when it does not exist or is not a
+ *   directory, the CSV file missing when only one is there, or the
+ *   columns a CSV file lacks
  */
 export async function replayMavenCrm(
   directory: string,
@@ -45,16 +50,26 @@ export async function replayMavenCrm(
   checkDirectory(directory);
   const accountsFile = join(directory, 'accounts.csv');
   const pipelineFile = join(directory, 'sales_pipeline.csv');
-  if (!existsSync(accountsFile) || !existsSync(pipelineFile)) {
+  const found = [accountsFile, pipelineFile].filter((file) => existsSync(file));
+  if (found.length === 0) {
     out.write(
       `maven-crm: skipped, ${directory} has no accounts.csv and sales_pipeline.csv.\n`,
     );
     return;
   }
-  const accounts = parseAccounts(await readFile(accountsFile, 'utf8'));
-  const opportunities = parseOpportunities(
-    await readFile(pipelineFile, 'utf8'),
+  const missing = [accountsFile, pipelineFile].find(
+    (file) => !found.includes(file),
   );
+  if (missing !== undefined) {
+    throw new UsageError(
+      `The file ${missing} was not found. The replay needs both ` +
+        'accounts.csv and sales_pipeline.csv of the Maven CRM sample in DIR.',
+    );
+  }
+  const accountsText = await readCsv(accountsFile, ACCOUNT_COLUMNS);
+  const pipelineText = await readCsv(pipelineFile, OPPORTUNITY_COLUMNS);
+  const accounts = parseAccounts(accountsText);
+  const opportunities = parseOpportunities(pipelineText);
   const converted = mavenMessages(accounts, opportunities, Date.now());
   // The handlers log one line per request on stdout, which would bury
   // the results; warnings and errors still show.
@@ -86,6 +101,33 @@ export async function replayMavenCrm(
   } finally {
     await stack.stop();
   }
+}
+
+/**
+ * Reads a CSV file of the sample and checks that its header has the
+ * `required` columns. Raises UsageError naming the file and the columns
+ * it lacks, and InputFileError when the file is not valid CSV.
+ */
+async function readCsv(
+  file: string,
+  required: readonly string[],
+): Promise<string> {
+  const text = await readFile(file, 'utf8');
+  let missing: string[];
+  try {
+    missing = missingColumns(text, required);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InputFileError(`The file ${file} is not valid CSV: ${reason}`);
+  }
+  if (missing.length > 0) {
+    throw new UsageError(
+      `The file ${file} lacks the column${missing.length === 1 ? '' : 's'} ` +
+        `${missing.join(', ')}. Give the ${basename(file)} of the Maven ` +
+        `CRM sample, whose header names ${required.join(', ')}.`,
+    );
+  }
+  return text;
 }
 
 /**
@@ -137,8 +179,10 @@ async function sendAll(
         body: JSON.stringify({ batch }),
       });
       if (response.status !== 200) {
-        throw new Error(
-          `POST /v1/batch failed with status ${response.status}: ${await response.text()}`,
+        throw new RequestFailedError(
+          'POST /v1/batch',
+          response.status,
+          await response.text(),
         );
       }
       sent += batch.length;
@@ -156,14 +200,18 @@ async function readAccounts(
 ): Promise<AccountResult[]> {
   const results: AccountResult[] = [];
   for (const account of accounts) {
+    // A row without a name forms no account id, and no lead names it.
+    if (account.name === '') continue;
     const id = encodeURIComponent(mavenAccountId(account.name));
     const response = await fetch(`${apiUrl}/accounts/${id}`, {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     if (response.status === 404) continue;
     if (response.status !== 200) {
-      throw new Error(
-        `GET /accounts/${id} failed with status ${response.status}.`,
+      throw new RequestFailedError(
+        `GET /accounts/${id}`,
+        response.status,
+        await response.text(),
       );
     }
     results.push((await response.json()) as AccountResult);

@@ -34,6 +34,40 @@ export interface MavenMessages {
   shiftMs: number;
 }
 
+/** Columns of accounts.csv that the conversion reads. */
+export const ACCOUNT_COLUMNS = [
+  'account',
+  'sector',
+  'employees',
+  'revenue',
+  'office_location',
+] as const;
+
+/** Columns of sales_pipeline.csv that the conversion reads. */
+export const OPPORTUNITY_COLUMNS = [
+  'opportunity_id',
+  'account',
+  'deal_stage',
+  'engage_date',
+] as const;
+
+/**
+ * Returns the columns of `required` that the header, the first line of
+ * `csv`, lacks. An empty text lacks every column.
+ */
+export function missingColumns(
+  csv: string,
+  required: readonly string[],
+): string[] {
+  const [header = []] = parse(csv, {
+    bom: true,
+    trim: true,
+    to_line: 1,
+    relax_column_count: true,
+  }) as string[][];
+  return required.filter((column) => !header.includes(column));
+}
+
 export function parseAccounts(csv: string): MavenAccount[] {
   const rows = parse(csv, { columns: true, bom: true, trim: true }) as Record<
     string,

@@ -110,6 +110,49 @@ describe('npm run replay -- maven-crm', () => {
     expect(run.stderr).toContain(`replay: ${file} is not a directory.`);
   });
 
+  it('names the missing CSV file', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'maven-'));
+    await writeFile(join(directory, 'accounts.csv'), ACCOUNTS);
+
+    const run = runReplayCli(['maven-crm', directory]);
+
+    expect(run.status).toBe(2);
+    expect(run.stdout).not.toContain('skipped');
+    expect(run.stderr).toContain(
+      `replay: The file ${join(directory, 'sales_pipeline.csv')} was not found.`,
+    );
+  });
+
+  it('names the columns a CSV file lacks', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'maven-'));
+    await writeFile(join(directory, 'accounts.csv'), 'name,sector\nAcme,x\n');
+    await writeFile(join(directory, 'sales_pipeline.csv'), PIPELINE);
+
+    const run = runReplayCli(['maven-crm', directory]);
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      `replay: The file ${join(directory, 'accounts.csv')} lacks the columns account, employees, revenue, office_location.`,
+    );
+    expect(run.stderr).not.toContain('    at ');
+  });
+
+  it('names one missing column', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'maven-'));
+    await writeFile(join(directory, 'accounts.csv'), ACCOUNTS);
+    await writeFile(
+      join(directory, 'sales_pipeline.csv'),
+      'opportunity_id,account,deal_stage\n',
+    );
+
+    const run = runReplayCli(['maven-crm', directory]);
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      'sales_pipeline.csv lacks the column engage_date.',
+    );
+  });
+
   it('resolves DIR against INIT_CWD', async () => {
     const base = await mkdtemp(join(tmpdir(), 'maven-'));
     await mkdir(join(base, 'sample'));
