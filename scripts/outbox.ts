@@ -10,9 +10,11 @@ import type { Log } from '../functions/ports/logger.js';
 import { isLoopbackEndpoint } from '../local/loopback.js';
 import { clientConfig } from './local-endpoint.js';
 import {
+  countOf,
   listOutbox,
   type OutboxDependencies,
   retryOutbox,
+  retryReport,
   showOutboxEntry,
   summaryOf,
 } from './outbox/commands.js';
@@ -61,7 +63,9 @@ async function run(
     for (const entry of entries) {
       process.stdout.write(`${JSON.stringify(summaryOf(entry))}\n`);
     }
-    process.stderr.write(`${entries.length} outbox entries\n`);
+    process.stderr.write(
+      `${countOf(entries.length, 'outbox entry', 'outbox entries')}\n`,
+    );
     return;
   }
   if (parsed.command === 'show') {
@@ -74,7 +78,11 @@ async function run(
   for (const outcome of outcomes) {
     process.stdout.write(`${JSON.stringify(outcome)}\n`);
   }
-  process.stderr.write(`${outcomes.length} entries retried\n`);
+  const report = retryReport(outcomes);
+  for (const line of report.lines) {
+    process.stderr.write(`${line}\n`);
+  }
+  if (report.exitCode !== 0) process.exitCode = report.exitCode;
 }
 
 async function dependencies(

@@ -173,3 +173,56 @@ async function retryEntry(
         : 'pending';
   return { ...owner, eventId, result };
 }
+
+/** Outcomes of a retry, in the order the summary names them. */
+const SUMMARY_PARTS: ReadonlyArray<[RetryOutcome['result'], string]> = [
+  ['published', 'published'],
+  ['failed', 'failed again'],
+  ['requeued', 'pending for the next sweep'],
+  ['pending', 'left pending after a retryable error'],
+  ['skipped', 'skipped because they were no longer failed'],
+];
+
+/**
+ * Returns the summary line of a retry, such as `2 outbox entries
+ * retried: 1 published, 1 failed again`. The published and failed
+ * counts are always given, the others when they are not zero.
+ */
+export function retrySummary(outcomes: readonly RetryOutcome[]): string {
+  const parts = SUMMARY_PARTS.flatMap(([result, label]) => {
+    const count = outcomes.filter(
+      (outcome) => outcome.result === result,
+    ).length;
+    const always = result === 'published' || result === 'failed';
+    return count > 0 || always ? [`${count} ${label}`] : [];
+  });
+  return `${countOf(outcomes.length, 'outbox entry', 'outbox entries')} retried: ${parts.join(', ')}`;
+}
+
+/**
+ * Returns what `retry` writes to stderr after its outcomes, and its exit
+ * code: 1 when the bus rejected any entry again, so a script notices
+ * entries that stay failed.
+ */
+export function retryReport(outcomes: readonly RetryOutcome[]): {
+  lines: string[];
+  exitCode: number;
+} {
+  const failed = outcomes.filter((outcome) => outcome.result === 'failed');
+  const lines = [retrySummary(outcomes)];
+  if (failed.length === 0) return { lines, exitCode: 0 };
+  lines.push(
+    `outbox: ${countOf(failed.length, 'entry', 'entries')} failed again; ` +
+      '`npm run outbox -- list` shows the error of each.',
+  );
+  return { lines, exitCode: 1 };
+}
+
+/** Returns `count` with the singular or plural noun, such as `1 entry`. */
+export function countOf(
+  count: number,
+  singular: string,
+  plural: string,
+): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}

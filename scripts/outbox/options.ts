@@ -38,6 +38,7 @@ Options:
   --limit N           with list: entries per page read (default: 100)
   -h, --help          print this help
 
+With --bus, retry exits with 1 when the bus rejects any entry again.
 A retried entry keeps its event id, so consumers that already received
 it drop the repeat.
 `;

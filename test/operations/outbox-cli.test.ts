@@ -10,6 +10,8 @@ import {
   listOutbox,
   OutboxEntryNotFoundError,
   retryOutbox,
+  retryReport,
+  retrySummary,
   showOutboxEntry,
   summaryOf,
 } from '../../scripts/outbox/commands.js';
@@ -53,7 +55,7 @@ async function tableWithFailures() {
     'qualified',
     incarnationOf(rejected),
   );
-  return { setup, cli, rejectedId };
+  return { setup, cli, rejectedId, fault };
 }
 
 describe('outbox commands', () => {
@@ -124,6 +126,62 @@ describe('outbox commands', () => {
     expect(setup.delivered).toEqual([rejectedId]);
     const left = await outboxEntries(setup.repository);
     expect(left.map((entry) => entry.event.leadId)).toEqual(['slow']);
+  });
+});
+
+describe('retrySummary', () => {
+  it('counts an entry that failed again', async () => {
+    const { cli, setup, fault } = await tableWithFailures();
+    fault.current = () => FAULTS.invalid;
+
+    const outcomes = await retryOutbox(
+      { ...cli, publisher: setup.deps.publisher },
+      'all',
+      10,
+    );
+
+    expect(outcomes.map((outcome) => outcome.result)).toEqual(['failed']);
+    const report = retryReport(outcomes);
+    expect(report.lines).toEqual([
+      '1 outbox entry retried: 0 published, 1 failed again',
+      'outbox: 1 entry failed again; `npm run outbox -- list` shows the error of each.',
+    ]);
+    expect(report.exitCode).toBe(1);
+  });
+
+  it('exits with 0 when none failed again', () => {
+    const report = retryReport([
+      { leadId: 'lead', eventId: 'event', result: 'published' },
+    ]);
+
+    expect(report.lines).toEqual([
+      '1 outbox entry retried: 1 published, 0 failed again',
+    ]);
+    expect(report.exitCode).toBe(0);
+  });
+
+  it.each([
+    [[], '0 outbox entries retried: 0 published, 0 failed again'],
+    [
+      ['published', 'published', 'failed'],
+      '3 outbox entries retried: 2 published, 1 failed again',
+    ],
+    [
+      ['requeued', 'requeued', 'skipped'],
+      '3 outbox entries retried: 0 published, 0 failed again, 2 pending for the next sweep, 1 skipped because they were no longer failed',
+    ],
+    [
+      ['pending'],
+      '1 outbox entry retried: 0 published, 0 failed again, 1 left pending after a retryable error',
+    ],
+  ] as const)('summarizes %j', (results, expected) => {
+    const outcomes = results.map((result, index) => ({
+      leadId: 'lead',
+      eventId: `event-${index}`,
+      result,
+    }));
+
+    expect(retrySummary(outcomes)).toBe(expected);
   });
 });
 
@@ -263,7 +321,7 @@ describe('npm run outbox', () => {
       },
     );
 
-    expect(run.stderr).toContain('1 outbox entries');
+    expect(run.stderr).toContain('1 outbox entry\n');
     expect(run.status).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -340,7 +398,7 @@ describe('npm run outbox', () => {
       },
     );
 
-    expect(run.stderr).toContain('1 outbox entries');
+    expect(run.stderr).toContain('1 outbox entry\n');
     expect(run.status).toBe(0);
   });
 });
@@ -364,7 +422,7 @@ describe('npm run outbox with variables', () => {
       },
     );
 
-    expect(run.stderr).toContain('1 outbox entries');
+    expect(run.stderr).toContain('1 outbox entry\n');
     expect(run.status).toBe(0);
   });
 
