@@ -10,7 +10,7 @@ import {
   readOutcomes,
   readStoredEvents,
 } from './event-sources.js';
-import { loadModelFile } from './model-file.js';
+import { loadModelFile, ModelFileError } from './model-file.js';
 import type { BacktestOptions } from './options.js';
 import { groupByLead, simulateModel } from './simulate.js';
 
@@ -43,7 +43,7 @@ export async function runBacktest(
 ): Promise<BacktestResult> {
   const startedAt = performance.now();
   const [live, candidate] = await Promise.all([
-    loadModelFile(options.liveFile),
+    loadLiveModel(options),
     loadModelFile(options.candidateFile),
   ]);
   const loaded = await loadEvents(options);
@@ -67,6 +67,29 @@ export async function runBacktest(
     changes: statusChanges(liveLeads, candidateLeads),
     durationSeconds: (performance.now() - startedAt) / 1000,
   };
+}
+
+/**
+ * Loads the live model. An error about a file from --live or
+ * MQL_MODEL_FILE names that source, because the command line names only
+ * the candidate.
+ */
+async function loadLiveModel(options: BacktestOptions) {
+  try {
+    return await loadModelFile(options.liveFile);
+  } catch (error) {
+    if (!(error instanceof ModelFileError)) throw error;
+    if (options.liveSource === undefined) throw error;
+    const advice =
+      options.liveSource === '--live'
+        ? 'Correct --live FILE.'
+        : 'Correct MQL_MODEL_FILE, unset it to compare with the bundled ' +
+          'model, or pass --live FILE.';
+    throw new ModelFileError(
+      `${error.message} It is the live model, set by ${options.liveSource}. ${advice}`,
+      error.issues,
+    );
+  }
 }
 
 async function loadEvents(options: BacktestOptions): Promise<LoadedEvents> {

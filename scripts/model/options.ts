@@ -58,6 +58,8 @@ Options of backtest (defaults in brackets):
 export interface BacktestOptions {
   candidateFile: string;
   liveFile: string;
+  /** `--live` or MQL_MODEL_FILE, named in errors; unset for the bundled model. */
+  liveSource?: string;
   eventsFile?: string;
   tableName: string;
   endpoint?: string;
@@ -117,6 +119,7 @@ export function parseModelArguments(
   const options: BacktestOptions = {
     candidateFile: resolveUserPath(file, env),
     liveFile: liveModelFile(values.live, env),
+    ...liveSourceOf(values.live, env),
     tableName: values.table ?? DEFAULT_TABLE,
     asOf,
     referenceTime: parseTime(
@@ -193,6 +196,15 @@ function liveModelFile(
   return file === undefined
     ? resolve(PACKAGE_ROOT, DEFAULT_MODEL_FILE)
     : resolveUserPath(file, env);
+}
+
+function liveSourceOf(
+  live: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): { liveSource?: string } {
+  if (live !== undefined) return { liveSource: '--live' };
+  const fromVariable = optionalVariable(env, 'MQL_MODEL_FILE') !== undefined;
+  return fromVariable ? { liveSource: 'MQL_MODEL_FILE' } : {};
 }
 
 function parseTime(name: string, text: string | undefined, fallback: number) {

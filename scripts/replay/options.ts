@@ -148,11 +148,21 @@ function replayOptions(
     file: resolveUserPath(file, env),
     url: parseUrl(values.url ?? DEFAULT_URL),
     writeKey: sendableWriteKey(
-      values['write-key'] ?? env.MQL_WRITE_KEY ?? 'dev-write-key',
+      sourced(values['write-key'], '--write-key', env, 'MQL_WRITE_KEY') ?? {
+        value: 'dev-write-key',
+        source: '--write-key',
+      },
     ),
     adminToken: nonEmpty(
-      '--admin-token',
-      values['admin-token'] ?? env.MQL_ADMIN_TOKEN ?? 'dev-admin-token',
+      sourced(
+        values['admin-token'],
+        '--admin-token',
+        env,
+        'MQL_ADMIN_TOKEN',
+      ) ?? {
+        value: 'dev-admin-token',
+        source: '--admin-token',
+      },
     ),
     batchSize: parseInteger('--batch-size', values['batch-size'], 100, 1),
     concurrency: parseInteger('--concurrency', values.concurrency, 4, 1),
@@ -227,18 +237,36 @@ function parseTime(text: string | undefined, now: number): number {
   return time;
 }
 
-function sendableWriteKey(value: string): string {
-  const writeKey = nonEmpty('--write-key', value);
+/** A value and the option or variable it came from, named in errors. */
+interface Sourced {
+  value: string;
+  source: string;
+}
+
+/** Returns the option's value, else the variable's, else undefined. */
+function sourced(
+  option: string | undefined,
+  optionName: string,
+  env: Readonly<Record<string, string | undefined>>,
+  variable: string,
+): Sourced | undefined {
+  if (option !== undefined) return { value: option, source: optionName };
+  const value = env[variable];
+  return value === undefined ? undefined : { value, source: variable };
+}
+
+function sendableWriteKey(writeKeyValue: Sourced): string {
+  const writeKey = nonEmpty(writeKeyValue);
   const problem = writeKeyProblem(writeKey);
   if (problem !== undefined) {
-    throw new UsageError(`Invalid --write-key: ${problem}.`);
+    throw new UsageError(`Invalid ${writeKeyValue.source}: ${problem}.`);
   }
   return writeKey;
 }
 
-function nonEmpty(name: string, value: string): string {
+function nonEmpty({ value, source }: Sourced): string {
   if (value.trim() === '') {
-    throw new UsageError(`${name} must not be empty.`);
+    throw new UsageError(`${source} must not be empty.`);
   }
   return value;
 }

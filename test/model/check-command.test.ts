@@ -71,6 +71,22 @@ describe('model check', () => {
     expect(result.stderr).not.toContain('Maximum call stack');
   });
 
+  it('names MQL_MODEL_FILE for a missing live model', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const candidate = join(process.cwd(), 'models/procurement-software.json');
+
+    const result = await model(['backtest', candidate], {
+      ...process.env,
+      INIT_CWD: directory,
+      MQL_MODEL_FILE: 'nope.json',
+    });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `The model file ${join(directory, 'nope.json')} was not found. It is the live model, set by MQL_MODEL_FILE.`,
+    );
+  });
+
   it('lists every invalid field and fails', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'model-'));
     const file = join(directory, 'broken.json');

@@ -60,6 +60,20 @@ describe('parseCliArguments', () => {
     expect(parse).toThrow('Invalid --write-key: must not contain ":"');
   });
 
+  it('names MQL_WRITE_KEY when its key is invalid', () => {
+    const parse = () => parseCliArguments(['f'], { MQL_WRITE_KEY: 'a:b' }, NOW);
+
+    expect(parse).toThrow(UsageError);
+    expect(parse).toThrow('Invalid MQL_WRITE_KEY: must not contain ":"');
+  });
+
+  it('names MQL_ADMIN_TOKEN when it is empty', () => {
+    const parse = () => parseCliArguments(['f'], { MQL_ADMIN_TOKEN: ' ' }, NOW);
+
+    expect(parse).toThrow(UsageError);
+    expect(parse).toThrow('MQL_ADMIN_TOKEN must not be empty.');
+  });
+
   it('prefers options over the environment', () => {
     const { replay } = replayOf(
       ['f', '--write-key', 'flag-key', '--admin-token', 'flag-token'],
