@@ -118,8 +118,9 @@ async function busPublisher(
 ): Promise<EventBridgePublisher> {
   const eventsEndpoint = process.env.AWS_ENDPOINT_URL_EVENTBRIDGE || undefined;
   if (eventsEndpoint === undefined && isLoopback(options.endpoint)) {
+    const endpointSource = options.sources.endpoint ?? '--endpoint';
     throw new UsageError(
-      `--bus needs an EventBridge endpoint: ${options.sources.endpoint ?? '--endpoint'} ${options.endpoint} ` +
+      `--bus needs an EventBridge endpoint: ${endpointSource} ${options.endpoint} ` +
         'applies to DynamoDB only. Set AWS_ENDPOINT_URL_EVENTBRIDGE to the ' +
         'moto URL that `npm start` prints, or leave out --bus so that the ' +
         'next sweep publishes the retried entries.',
