@@ -6,6 +6,7 @@ import type { ReviewedLead } from './history.js';
 import {
   type DispositionKind,
   type DispositionRecord,
+  type EpisodeRecord,
   incarnationOf,
   type LeadState,
 } from './lead.js';
@@ -259,7 +260,7 @@ function outcomeOf(
   record: DispositionRecord,
   model: ScoringModel,
 ): OutcomeRecord {
-  const episode = state.episodes.find((e) => e.episode === record.episode);
+  const episode = episodeRecordOf(state, record.episode);
   return {
     episodeKey: episodeKeyOf(state, record.episode),
     eventId: dispositionEventId(state, record),
@@ -271,6 +272,22 @@ function outcomeOf(
     qualifiedScore: episode?.score ?? 0,
     modelVersion: episode?.modelVersion ?? model.version,
   };
+}
+
+/**
+ * Returns the record of an episode of the lead. A lead that a merge gave
+ * the episodes of another lead can list a number twice (see
+ * absorbQualification), so the record that qualified at the lead's
+ * `qualifiedAt` comes first, then the latest one of that number.
+ */
+function episodeRecordOf(
+  state: LeadState,
+  episode: number,
+): EpisodeRecord | undefined {
+  const records = state.episodes.filter((e) => e.episode === episode);
+  return (
+    records.find((e) => e.qualifiedAt === state.qualifiedAt) ?? records.at(-1)
+  );
 }
 
 /**

@@ -3,8 +3,16 @@ import type { LeadState, LeadStatus } from './lead.js';
 import type { ScoringModel } from './model.js';
 import type { LeadScore } from './score.js';
 
-/** Cause of a score change. */
-export type ScoreChangeCause = 'event' | 'sweep' | 'disposition' | 'model';
+/**
+ * Cause of a score change. `merge` is the write that adds a merged lead's
+ * qualification history to the lead it merges into, or creates that lead.
+ */
+export type ScoreChangeCause =
+  | 'event'
+  | 'sweep'
+  | 'disposition'
+  | 'model'
+  | 'merge';
 
 /** A lead's score and status at one point of its history. */
 export interface ScorePoint {

@@ -75,6 +75,22 @@ export interface LeadChange {
    * of the tombstone does.
    */
   mergeTarget?: string;
+  /**
+   * The new state of `mergeTarget`, written in the same transaction
+   * under its own version check, with the history entries of that write.
+   * A merge stores here the qualification history it adds to the target,
+   * or the target itself when it is not stored yet, so a merged id never
+   * points at a lead that does not exist.
+   */
+  mergeTargetChange?: MergeTargetChange;
+}
+
+/** The write of a merge's target in the transaction of its tombstone. */
+export interface MergeTargetChange {
+  expectedVersion: number;
+  state: LeadState;
+  history?: HistoryEntry;
+  reviewHistory?: HistoryEntry;
 }
 
 /** A merged lead's tombstone, by its id and the lead it points at. */

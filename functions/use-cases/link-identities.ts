@@ -14,6 +14,7 @@ import {
   newLead,
 } from '../domain/lead.js';
 import {
+  absorbQualification,
   completedTombstone,
   type Tombstone,
   tombstoneOf,
@@ -23,9 +24,11 @@ import {
   type OutgoingEvent,
   transitionEvent,
 } from '../domain/outgoing-events.js';
+import { catchUpReviews, evaluateLead } from '../domain/qualification.js';
 import {
   type FollowedTombstone,
   type LeadChange,
+  type MergeTargetChange,
   type StoredEvent,
   VersionConflictError,
 } from '../ports/lead-repository.js';
@@ -130,7 +133,11 @@ export interface LinkOptions {
  * Merges the lead `link.from` into `link.to`: `from` becomes a tombstone
  * that points at `to`, so later events of `from` count for `to`, and the
  * events already stored under `from` move to `to`, where they are scored
- * again with their own times. The first link of a lead wins: a lead that
+ * again with their own times. The tombstone's transaction also writes
+ * `to`, creating it when it is not stored yet, with the qualification
+ * history of `from` added (see absorbQualification). So a merged id never
+ * points at a missing lead, and a merge never undoes a sales rejection.
+ * The first link of a lead wins: a lead that
  * already points elsewhere stays there and the call reports a conflict.
  * Safe to repeat and to run concurrently: every step is a conditional
  * write, and a repeated call finishes a merge an earlier one left.
@@ -168,6 +175,18 @@ export async function linkIdentity(
     );
     const state = { ...tombstone.state, version: (source?.version ?? 0) + 1 };
     const history = reviewHistory(source, tombstone, state.version, deps.model);
+    const storedTarget =
+      source === undefined ? undefined : await deps.repository.getLead(target);
+    if (storedTarget?.mergedInto !== undefined) {
+      // The target was merged after it was resolved: resolve it again.
+      await backOff(attempt);
+      continue;
+    }
+    const targetWrite =
+      source === undefined
+        ? undefined
+        : mergedTargetWrite(deps, target, storedTarget, source, tombstone, now);
+    outgoing.push(...(targetWrite?.outgoing ?? []));
     try {
       await deps.repository.saveLeadChange({
         sourceId: 'identity',
@@ -177,6 +196,9 @@ export async function linkIdentity(
         events: [],
         outgoing,
         mergeTarget: target,
+        ...(targetWrite === undefined
+          ? {}
+          : { mergeTargetChange: targetWrite.change }),
         ...(source?.membership === undefined
           ? {}
           : {
@@ -233,6 +255,82 @@ function reviewHistory(
     'sweep',
     0,
   );
+}
+
+/**
+ * Returns the write of a merge's target in the tombstone's transaction:
+ * the target with the merged lead's qualification history added (see
+ * absorbQualification), or a new lead that contains only that history
+ * when the target is not stored yet. The new lead's events arrive with
+ * the moved pages. Reviews of the target that fell due run first, as at
+ * ingest. Returns undefined for a stored target when the merged lead
+ * never qualified, because nothing of the target changes then.
+ */
+function mergedTargetWrite(
+  deps: ScoringDependencies,
+  targetId: string,
+  stored: LeadState | undefined,
+  source: LeadState,
+  tombstone: Tombstone,
+  now: number,
+): { change: MergeTargetChange; outgoing: OutgoingEvent[] } | undefined {
+  const { model } = deps;
+  if (stored !== undefined && tombstone.state.episode === 0) return undefined;
+
+  const before =
+    stored ??
+    newLead(
+      targetId,
+      model,
+      source.firstSeenAt,
+      now,
+      newOutcomeSalt(),
+      newIncarnationId(),
+    );
+
+  const caughtUp = catchUpReviews(before, model, now);
+  // A copy, taken before the evaluation changes the reviewed state.
+  const reviewed =
+    caughtUp.score === undefined
+      ? undefined
+      : { state: { ...caughtUp.state }, score: caughtUp.score };
+  const evaluation = evaluateLead(
+    absorbQualification(caughtUp.state, tombstone),
+    model,
+    now,
+  );
+  const history = writeHistory(
+    stored,
+    reviewed,
+    evaluation.state,
+    evaluation.score,
+    model,
+    'merge',
+    0,
+  );
+
+  const personal = eventPersonalData(deps, evaluation.state);
+  const outgoing = [...caughtUp.transitions, ...evaluation.transitions].map(
+    (transition) =>
+      transitionEvent(
+        targetId,
+        transition,
+        model,
+        now,
+        personal,
+        incarnationOf(evaluation.state),
+      ),
+  );
+  // NOTE: the target's membership item keeps its old status until the
+  // first moved page, written right after this, updates it.
+  return {
+    change: {
+      expectedVersion: before.version,
+      state: { ...evaluation.state, version: history.version },
+      ...historyFields(history),
+    },
+    outgoing,
+  };
 }
 
 async function continueLinked(

@@ -35,7 +35,8 @@ export interface DispositionResult {
  * Changed" event (plus "Lead Recycled" when a rejection or recycle ends
  * the episode) and an outcome for the conversion report, in one
  * transaction. A request that repeats the current disposition of the
- * episode writes and publishes nothing. Raises NotFoundError for an
+ * episode writes and publishes nothing, and so does one sent through a
+ * merged id that repeats the disposition that id had when it merged. Raises NotFoundError for an
  * unknown lead and ConflictError when the lead's state does not allow the
  * disposition.
  */
@@ -44,13 +45,21 @@ export async function recordDisposition(
   requestedId: string,
   request: DispositionRequest,
 ): Promise<DispositionResult> {
-  const leadId = await resolveLeadId(deps, requestedLeadId(requestedId));
+  const requested = requestedLeadId(requestedId);
+  const leadId = await resolveLeadId(deps, requested);
+  const mergedRepeat =
+    leadId !== requested &&
+    (await repeatsMergedDisposition(deps, requested, request));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const stored = await deps.repository.getLead(leadId);
     if (stored === undefined || stored.mergedInto !== undefined) {
       throw new NotFoundError(
         `Lead ${displayText(requestedId)} was not found.`,
       );
+    }
+    if (mergedRepeat) {
+      await recheckAccount(deps, stored);
+      return { lead: leadViewOf(deps, stored, requestedId), changed: false };
     }
     const now = deps.clock();
     // A retry repeats the disposition of the episode the lead is in now,
@@ -125,6 +134,23 @@ export async function recordDisposition(
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing concurrently; retry the request.`,
   );
+}
+
+/**
+ * Tells whether a request sent through the id of a merged lead repeats
+ * the disposition that lead had in its last episode when it merged, so a
+ * retry of a request sent before the merge changes nothing. The lead it
+ * merged into may be in a later episode by then. Raises ConflictError
+ * when the request repeats that disposition with another reason.
+ */
+async function repeatsMergedDisposition(
+  deps: ScoringDependencies,
+  mergedId: string,
+  request: DispositionRequest,
+): Promise<boolean> {
+  const tombstone = await deps.repository.getLead(mergedId);
+  if (tombstone?.mergedInto === undefined) return false;
+  return repeatsDisposition(tombstone, request);
 }
 
 /**

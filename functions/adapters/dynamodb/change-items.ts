@@ -69,7 +69,9 @@ export function transactionItems(
   items: TransactWriteItem[];
   roles: ItemRole[];
 } {
-  const items: TransactWriteItem[] = [statePut(settings, change)];
+  const items: TransactWriteItem[] = [
+    statePut(settings, change.expectedVersion, change.state),
+  ];
   const roles: ItemRole[] = [{ kind: 'state' }];
   for (const record of change.events) {
     const expiresAt = Math.floor(
@@ -128,8 +130,33 @@ export function transactionItems(
     roles.push({ kind: 'tombstone' });
   }
   if (change.mergeTarget !== undefined) {
-    items.push(liveTargetCheck(settings, change.mergeTarget));
-    roles.push({ kind: 'target' });
+    const targetChange = change.mergeTargetChange;
+    if (targetChange === undefined) {
+      items.push(liveTargetCheck(settings, change.mergeTarget));
+      roles.push({ kind: 'target' });
+    } else {
+      // DynamoDB takes one action per item in a transaction, so the put
+      // of the target carries the conditions of liveTargetCheck.
+      items.push(
+        statePut(
+          settings,
+          targetChange.expectedVersion,
+          targetChange.state,
+          true,
+        ),
+      );
+      roles.push({ kind: 'target' });
+      for (const entry of [targetChange.reviewHistory, targetChange.history]) {
+        if (entry === undefined) continue;
+        items.push({
+          Put: {
+            TableName: settings.tableName,
+            Item: historyToItem(targetChange.state.leadId, entry),
+          },
+        });
+        roles.push({ kind: 'history' });
+      }
+    }
     // Only a write that points the tombstone at its target puts the link,
     // which the check above keeps out of a lead held for erasure. Another
     // write of the tombstone, such as the one that completes its merge,
@@ -285,14 +312,17 @@ function recordItems(
  * writer that read the erased lead overwrite the new one. A lead held
  * for its erasure takes no change until the erasure ends, even after the
  * hold's time has passed, so no writer changes a lead that an erasure
- * has partly deleted.
+ * has partly deleted. With `requireUnmerged` the put also fails on a
+ * tombstone. A lead not stored yet has neither.
  */
 function statePut(
   settings: ChangeItemSettings,
-  change: LeadChange,
+  expectedVersion: number,
+  state: LeadState,
+  requireUnmerged = false,
 ): TransactWriteItem {
-  const isNew = change.expectedVersion === 0;
-  const item = stateToItem(change.state, settings.reviewShards);
+  const isNew = expectedVersion === 0;
+  const item = stateToItem(state, settings.reviewShards);
   if (isNew) {
     return {
       Put: {
@@ -303,19 +333,23 @@ function statePut(
       },
     };
   }
-  const incarnation = incarnationCondition(change.state);
+  const incarnation = incarnationCondition(state);
+  const unmerged = requireUnmerged
+    ? ' AND attribute_not_exists(#mergedInto)'
+    : '';
   return {
     Put: {
       TableName: settings.tableName,
       Item: item,
-      ConditionExpression: `#version = :expected AND ${incarnation.expression} AND attribute_not_exists(#hold)`,
+      ConditionExpression: `#version = :expected AND ${incarnation.expression} AND attribute_not_exists(#hold)${unmerged}`,
       ExpressionAttributeNames: {
         '#version': 'version',
         '#hold': ERASURE_HOLD,
+        ...(requireUnmerged ? { '#mergedInto': 'mergedInto' } : {}),
         ...incarnation.names,
       },
       ExpressionAttributeValues: marshall({
-        ':expected': change.expectedVersion,
+        ':expected': expectedVersion,
         ...incarnation.values,
       }),
     },
