@@ -109,6 +109,34 @@ describe('merge of a lead with sales dispositions', () => {
     expect(setup.published.slice(publishedAfterMerge)).toEqual([]);
   });
 
+  it('finishes a merge that failed after linking', async () => {
+    const setup = await realDependencies();
+    await rejectedUser(setup, 'crm-old');
+    const sourceEvents = (await setup.repository.getLead('crm-old'))
+      ?.eventCount;
+    setup.clock.advance(DAY_MS);
+    const { repository } = setup;
+    const listEvents = repository.listEvents.bind(repository);
+    repository.listEvents = async () => {
+      throw new Error('listEvents failed');
+    };
+    const alias = aliasMessage('crm-old', 'crm-new', 'alias-1');
+    await expect(ingest(setup, [alias])).rejects.toThrow('listEvents failed');
+    repository.listEvents = listEvents;
+    expect((await setup.repository.getLead('crm-old'))?.mergePending).toBe(
+      true,
+    );
+    expect((await getLead(setup.deps, 'crm-old')).status).toBe('recycled');
+
+    await ingest(setup, [alias]);
+
+    const lead = await setup.repository.getLead('crm-new');
+    expect(lead?.eventCount).toBe((sourceEvents ?? 0) + 1);
+    expect(lead?.status).toBe('recycled');
+    expect(lead?.disposition?.kind).toBe('rejected');
+    expect(transitionsOf(setup, 'crm-new')).toEqual([]);
+  });
+
   it('qualifies the merged lead after the cooldown as a new episode', async () => {
     const setup = await realDependencies();
     const rejectedAt = await rejectedUser(setup, 'crm-old');
