@@ -218,10 +218,13 @@ export function planDisposition(
     ...decided,
     transitions: [...caughtUp.transitions, ...decided.transitions],
   };
+  const mergedKey =
+    previous?.episode === state.episode ? previous.episodeKey : undefined;
   const record: DispositionRecord = {
     kind,
     episode: state.episode,
     at: now,
+    ...(mergedKey === undefined ? {} : { episodeKey: mergedKey }),
     ...(request.reason === undefined ? {} : { reason: request.reason }),
     ...(request.convertedTo === undefined
       ? {}
@@ -247,7 +250,7 @@ export function newOutcomeSalt(): string {
  * NOTE: a lead first written before outcomeSalt existed has no salt, and
  * anyone with its id can compute its key, erased or not.
  */
-function episodeKeyOf(state: LeadState, episode: number): string {
+export function episodeKeyOf(state: LeadState, episode: number): string {
   const parts =
     state.outcomeSalt === undefined
       ? ['outcome', state.leadId, episode]
@@ -262,7 +265,7 @@ function outcomeOf(
 ): OutcomeRecord {
   const episode = episodeRecordOf(state, record.episode);
   return {
-    episodeKey: episodeKeyOf(state, record.episode),
+    episodeKey: record.episodeKey ?? episodeKeyOf(state, record.episode),
     eventId: dispositionEventId(state, record),
     at: record.at,
     kind: record.kind,

@@ -51,6 +51,13 @@ export interface DispositionRecord {
   reason?: string;
   /** Stage a converted lead reached. */
   convertedTo?: 'sql' | 'opportunity';
+  /**
+   * Key of the episode in the conversion outcomes, set when the episode
+   * came from a merged lead, whose id and outcomeSalt the key derives
+   * from. Later dispositions of the episode keep it, so the conversion
+   * report counts the episode once.
+   */
+  episodeKey?: string;
 }
 
 /**

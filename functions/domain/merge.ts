@@ -1,3 +1,4 @@
+import { episodeKeyOf } from './disposition.js';
 import { emptyTallies } from './intent-tallies.js';
 import type { DispositionRecord, EpisodeRecord, LeadState } from './lead.js';
 import type { ScoringModel } from './model.js';
@@ -125,7 +126,9 @@ export function completedTombstone(tombstone: LeadState): LeadState {
  *   two, and the cooldown that ends later applies: the target becomes
  *   recycled at the merged lead's recycle time when that is the later
  *   one. It keeps the disposition of the higher episode number, and of
- *   two dispositions of one number the later one.
+ *   two dispositions of one number the later one. A disposition taken
+ *   from the merged lead keeps that lead's key in the conversion
+ *   outcomes, so a later disposition of the episode counts with it.
  */
 export function absorbQualification(
   target: LeadState,
@@ -145,7 +148,13 @@ export function absorbQualification(
   next.episode = Math.max(target.episode, source.episode);
   next.qualifiedAt = latest(target.qualifiedAt, source.qualifiedAt);
   const disposition = laterDisposition(target.disposition, source.disposition);
-  if (disposition !== undefined) next.disposition = disposition;
+  if (disposition !== undefined && disposition === source.disposition) {
+    next.disposition = {
+      ...disposition,
+      episodeKey:
+        disposition.episodeKey ?? episodeKeyOf(source, disposition.episode),
+    };
+  }
   const { cooldownFrom } = tombstone;
   const ownCooldownFrom =
     target.status === 'recycled' ? target.recycledAt : undefined;

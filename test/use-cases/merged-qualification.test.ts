@@ -7,6 +7,7 @@ import { getHistory } from '../../functions/use-cases/get-history.js';
 import { getLead } from '../../functions/use-cases/get-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
+import { conversionByBand } from '../../scripts/report/conversion.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
 import { holdNextCall } from '../support/held-call.js';
@@ -199,6 +200,40 @@ describe('merge of a lead with sales dispositions', () => {
     await expect(
       dispose(setup, 'crm-old', { kind: 'accepted', reason: 'other' }),
     ).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('counts a converted merged episode once', async () => {
+    const setup = await realDependencies();
+    await ingest(setup, qualifyingMessages('crm-old', { userId: 'crm-old' }));
+    await dispose(setup, 'crm-old', { kind: 'accepted' });
+    const acceptedAt = setup.clock.now;
+    const crossing = (await setup.repository.getLead('crm-old'))?.nextReviewAt;
+    setup.clock.advance((crossing ?? Number.NaN) + DAY_MS - setup.clock.now);
+    await ingest(setup, [aliasMessage('crm-old', 'crm-new', 'alias-1')]);
+
+    const converted = await dispose(setup, 'crm-new', {
+      kind: 'converted',
+      convertedTo: 'sql',
+    });
+
+    expect(converted.lead.episode).toBe(1);
+    const months = [acceptedAt, setup.clock.now].map((at) =>
+      new Date(at).toISOString().slice(0, 7),
+    );
+    const outcomes = (
+      await Promise.all(
+        [...new Set(months)].map((month) =>
+          setup.repository.listOutcomes(month),
+        ),
+      )
+    ).flat();
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual([
+      'accepted',
+      'converted',
+    ]);
+    expect(outcomes[1]?.episodeKey).toBe(outcomes[0]?.episodeKey);
+    expect(conversionByBand(outcomes, 10)).toHaveLength(1);
+    expect(conversionByBand(outcomes, 10)[0]?.episodes).toBe(1);
   });
 
   it('numbers the episode after a merge past the merged ones', async () => {
