@@ -1,6 +1,7 @@
 import {
   type DispositionRequest,
   dispositionEvent,
+  dispositionStep,
   planDisposition,
   repeatsDisposition,
 } from '../domain/disposition.js';
@@ -36,7 +37,8 @@ export interface DispositionResult {
  * the episode) and an outcome for the conversion report, in one
  * transaction. A request that repeats the current disposition of the
  * episode writes and publishes nothing, and so does one sent through a
- * merged id that repeats the disposition that id had when it merged. Raises NotFoundError for an
+ * merged id that repeats, with the same reason, the disposition that id
+ * had when it merged. Raises NotFoundError for an
  * unknown lead and ConflictError when the lead's state does not allow the
  * disposition.
  */
@@ -137,11 +139,11 @@ export async function recordDisposition(
 }
 
 /**
- * Tells whether a request sent through the id of a merged lead repeats
- * the disposition that lead had in its last episode when it merged, so a
- * retry of a request sent before the merge changes nothing. The lead it
- * merged into may be in a later episode by then. Raises ConflictError
- * when the request repeats that disposition with another reason.
+ * Tells whether a request sent through the id of a merged lead repeats,
+ * with the same reason, the disposition that lead had in its last episode
+ * when it merged. Such a request is a retry of one sent before the merge
+ * and changes nothing, even when the lead it merged into is in a later
+ * episode by then. Any other request applies to that lead as usual.
  */
 async function repeatsMergedDisposition(
   deps: ScoringDependencies,
@@ -149,8 +151,14 @@ async function repeatsMergedDisposition(
   request: DispositionRequest,
 ): Promise<boolean> {
   const tombstone = await deps.repository.getLead(mergedId);
-  if (tombstone?.mergedInto === undefined) return false;
-  return repeatsDisposition(tombstone, request);
+  const stored = tombstone?.disposition;
+  return (
+    tombstone?.mergedInto !== undefined &&
+    stored !== undefined &&
+    stored.episode === tombstone.episode &&
+    dispositionStep(stored) === dispositionStep(request) &&
+    stored.reason === request.reason
+  );
 }
 
 /**

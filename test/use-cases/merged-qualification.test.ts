@@ -110,6 +110,29 @@ describe('merge of a lead with sales dispositions', () => {
     expect(setup.published.slice(publishedAfterMerge)).toEqual([]);
   });
 
+  it('merges once under concurrent retries', async () => {
+    const setup = await realDependencies();
+    await rejectedUser(setup, 'crm-old');
+    const sourceEvents = (await setup.repository.getLead('crm-old'))
+      ?.eventCount;
+    setup.clock.advance(DAY_MS);
+
+    await Promise.all(
+      ['alias-1', 'alias-2', 'alias-3'].map((messageId) =>
+        ingest(setup, [aliasMessage('crm-old', 'crm-new', messageId)]),
+      ),
+    );
+
+    const lead = await getLead(setup.deps, 'crm-new');
+    expect(lead.status).toBe('recycled');
+    expect(lead.episode).toBe(1);
+    expect(lead.episodes).toHaveLength(1);
+    expect(lead.disposition?.disposition).toBe('rejected');
+    const stored = await setup.repository.getLead('crm-new');
+    expect(stored?.eventCount).toBe((sourceEvents ?? 0) + 3);
+    expect(transitionsOf(setup, 'crm-new')).toEqual([]);
+  });
+
   it('finishes a merge that failed after linking', async () => {
     const setup = await realDependencies();
     await rejectedUser(setup, 'crm-old');
@@ -138,7 +161,7 @@ describe('merge of a lead with sales dispositions', () => {
     expect(transitionsOf(setup, 'crm-new')).toEqual([]);
   });
 
-  it('qualifies the merged lead after the cooldown as a new episode', async () => {
+  it('requalifies after the cooldown', async () => {
     const setup = await realDependencies();
     const rejectedAt = await rejectedUser(setup, 'crm-old');
     setup.clock.advance(DAY_MS);
@@ -158,7 +181,7 @@ describe('merge of a lead with sales dispositions', () => {
     expect(transitionsOf(setup, 'crm-new')).toEqual(['Lead Qualified 2']);
   });
 
-  it('keeps a rejection when an anonymous lead is identified', async () => {
+  it('keeps an anonymous rejection on identify', async () => {
     const setup = await realDependencies();
     await ingest(setup, qualifyingMessages('v1', { anonymousId: 'v1' }));
     await dispose(setup, 'anon:v1', { kind: 'rejected', reason: 'student' });
@@ -175,7 +198,7 @@ describe('merge of a lead with sales dispositions', () => {
     expect(transitionsOf(setup, 'u1')).toEqual([]);
   });
 
-  it('treats a repeated acceptance through the old id as a retry', async () => {
+  it('retries an acceptance through the old id', async () => {
     const setup = await realDependencies();
     await ingest(setup, qualifyingMessages('crm-old', { userId: 'crm-old' }));
     const accepted = await dispose(setup, 'crm-old', { kind: 'accepted' });
@@ -197,9 +220,27 @@ describe('merge of a lead with sales dispositions', () => {
     expect(before?.disposition?.at).toBe(
       Date.parse(accepted.lead.disposition?.at ?? ''),
     );
-    await expect(
-      dispose(setup, 'crm-old', { kind: 'accepted', reason: 'other' }),
-    ).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('applies a new reason to the target', async () => {
+    const setup = await realDependencies();
+    await ingest(setup, qualifyingMessages('crm-old', { userId: 'crm-old' }));
+    await dispose(setup, 'crm-old', { kind: 'accepted' });
+    setup.clock.advance(DAY_MS);
+    await ingest(setup, [aliasMessage('crm-old', 'crm-new', 'alias-1')]);
+
+    const result = await dispose(setup, 'crm-old', {
+      kind: 'accepted',
+      reason: 'called back',
+    });
+
+    expect(result.changed).toBe(true);
+    expect(result.lead.leadId).toBe('crm-new');
+    expect(result.lead.disposition).toMatchObject({
+      disposition: 'accepted',
+      episode: 2,
+      reason: 'called back',
+    });
   });
 
   it('counts a converted merged episode once', async () => {
@@ -236,7 +277,7 @@ describe('merge of a lead with sales dispositions', () => {
     expect(conversionByBand(outcomes, 10)[0]?.episodes).toBe(1);
   });
 
-  it('numbers the episode after a merge past the merged ones', async () => {
+  it('numbers episodes after the merged ones', async () => {
     const setup = await realDependencies();
     await ingest(setup, qualifyingMessages('crm-old', { userId: 'crm-old' }));
     setup.clock.advance(DAY_MS);
