@@ -6,7 +6,6 @@ import type { ReviewedLead } from './history.js';
 import {
   type DispositionKind,
   type DispositionRecord,
-  type EpisodeRecord,
   incarnationOf,
   type LeadState,
 } from './lead.js';
@@ -19,6 +18,7 @@ import {
 import {
   catchUpReviews,
   type Evaluation,
+  episodeRecordOf,
   evaluateLead,
   recycleNow,
 } from './qualification.js';
@@ -263,7 +263,11 @@ function outcomeOf(
   record: DispositionRecord,
   model: ScoringModel,
 ): OutcomeRecord {
-  const episode = episodeRecordOf(state, record.episode);
+  const episode = episodeRecordOf(
+    state.episodes,
+    record.episode,
+    state.qualifiedAt,
+  );
   return {
     episodeKey: record.episodeKey ?? episodeKeyOf(state, record.episode),
     eventId: dispositionEventId(state, record),
@@ -275,22 +279,6 @@ function outcomeOf(
     qualifiedScore: episode?.score ?? 0,
     modelVersion: episode?.modelVersion ?? model.version,
   };
-}
-
-/**
- * Returns the record of an episode of the lead. A lead that a merge gave
- * the episodes of another lead can list a number twice (see
- * absorbQualification), so the record that qualified at the lead's
- * `qualifiedAt` comes first, then the latest one of that number.
- */
-function episodeRecordOf(
-  state: LeadState,
-  episode: number,
-): EpisodeRecord | undefined {
-  const records = state.episodes.filter((e) => e.episode === episode);
-  return (
-    records.find((e) => e.qualifiedAt === state.qualifiedAt) ?? records.at(-1)
-  );
 }
 
 /**

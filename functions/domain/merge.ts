@@ -37,14 +37,14 @@ export interface Tombstone {
 /**
  * Turns a lead into a tombstone that points at the lead it was merged
  * into. Its traits and intent go (its stored events are moved and scored
- * again there), but its times, episode history and disposition stay. Reviews of the
- * lead due by `now` run first at their own times, as an on-time sweep
- * would have run them. So an MQL whose score already fell below the
- * recycle level is recycled at that time, and a lead whose cooldown ended
- * can qualify again then. A lead that is then an MQL is recycled at
- * `now`, so its episode ends with a "Lead Recycled" event. `source` is
- * undefined for an id that has no lead yet: the tombstone then only
- * redirects its future events.
+ * again there), but its times, episode history and disposition stay.
+ * Reviews of the lead due by `now` run first at their own times, as an
+ * on-time sweep would have run them. So an MQL whose score already fell
+ * below the recycle level is recycled at that time, and a lead whose
+ * cooldown ended can qualify again then. A lead that is then an MQL is
+ * recycled at `now`, so its episode ends with a "Lead Recycled" event.
+ * `source` is undefined for an id that has no lead yet: the tombstone
+ * then only redirects its future events.
  */
 export function tombstoneOf(
   source: LeadState | undefined,

@@ -244,7 +244,11 @@ function recycle(
   state.status = 'recycled';
   state.recycledAt = at;
   state.statusChangedAt = at;
-  const record = ownEpisodes(state).find((e) => e.episode === state.episode);
+  const record = episodeRecordOf(
+    ownEpisodes(state),
+    state.episode,
+    state.qualifiedAt,
+  );
   if (record !== undefined) {
     record.recycledAt = at;
     record.recycleReason = reason;
@@ -258,6 +262,22 @@ function recycle(
     score: scoreLead(state, model, at, tallies),
     reason,
   };
+}
+
+/**
+ * Returns the record of an episode from a lead's episodes. A lead that a
+ * merge gave the episodes of another lead can list a number twice (see
+ * absorbQualification), so the record that qualified at `qualifiedAt`,
+ * the lead's latest qualification, comes first, then the latest record
+ * of that number.
+ */
+export function episodeRecordOf(
+  episodes: readonly EpisodeRecord[],
+  episode: number,
+  qualifiedAt: number | undefined,
+): EpisodeRecord | undefined {
+  const records = episodes.filter((e) => e.episode === episode);
+  return records.find((e) => e.qualifiedAt === qualifiedAt) ?? records.at(-1);
 }
 
 function qualifyIfEligible(

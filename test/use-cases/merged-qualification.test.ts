@@ -338,6 +338,24 @@ describe('merge of a lead with sales dispositions', () => {
     expect(lead.episodes).toHaveLength(2);
     expect(transitionsOf(setup, 'crm-b')).toEqual(['Lead Qualified 1']);
   });
+
+  it('ends the MQL target episode, not the merged one', async () => {
+    const setup = await realDependencies();
+    await rejectedUser(setup, 'crm-a');
+    setup.clock.advance(DAY_MS);
+    await ingest(setup, qualifyingMessages('crm-b', { userId: 'crm-b' }));
+    await ingest(setup, [aliasMessage('crm-a', 'crm-b', 'alias-ab')]);
+
+    await dispose(setup, 'crm-b', { kind: 'rejected', reason: 'too small' });
+
+    const lead = await getLead(setup.deps, 'crm-b');
+    expect(lead.status).toBe('recycled');
+    expect(lead.episodes.map((episode) => episode.recycleReason)).toEqual([
+      'rejected by sales: no budget',
+      'rejected by sales: too small',
+    ]);
+    expect(lead.episodes[1]?.qualifiedAt).toBe(lead.qualifiedAt);
+  });
 });
 
 describe('reads during a merge into a new lead', () => {
