@@ -136,6 +136,7 @@ export function absorbQualification(
 ): LeadState {
   const source = tombstone.state;
   if (source.episode === 0) return target;
+
   const next: LeadState = {
     ...target,
     episodes: mergeEpisodes(target.episodes, source.episodes),
@@ -145,6 +146,7 @@ export function absorbQualification(
     ),
   };
   if (target.status === 'mql') return next;
+
   next.episode = Math.max(target.episode, source.episode);
   next.qualifiedAt = latest(target.qualifiedAt, source.qualifiedAt);
   const disposition = laterDisposition(target.disposition, source.disposition);
@@ -155,6 +157,7 @@ export function absorbQualification(
         disposition.episodeKey ?? episodeKeyOf(source, disposition.episode),
     };
   }
+
   const { cooldownFrom } = tombstone;
   const ownCooldownFrom =
     target.status === 'recycled' ? target.recycledAt : undefined;
