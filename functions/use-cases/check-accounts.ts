@@ -177,8 +177,10 @@ async function checkAccount(
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
     }
   }
+  // The message leaves out the account id, because the sweep logs it and
+  // an email-domain id can name a person.
   throw new ConcurrencyError(
-    `Account ${accountId} kept changing concurrently; retry the request.`,
+    'An account kept changing concurrently; retry the request.',
   );
 }
 

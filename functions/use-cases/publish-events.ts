@@ -1,3 +1,4 @@
+import { accountIdForLog } from '../domain/account.js';
 import type { OutgoingEvent } from '../domain/outgoing-events.js';
 import type { FailedEvent, PublishResult } from '../ports/event-publisher.js';
 import type { ScoringDependencies } from './dependencies.js';
@@ -149,7 +150,7 @@ async function removeEntries(
     deps.log.info('event published', {
       eventId: event.eventId,
       leadId: event.leadId,
-      accountId: event.accountId,
+      accountId: accountIdOfEventForLog(event),
       detailType: event.detailType,
     });
   }
@@ -168,7 +169,7 @@ async function keepFailure(
   const fields = {
     ...failure,
     leadId: event?.leadId,
-    accountId: event?.accountId,
+    accountId: event === undefined ? undefined : accountIdOfEventForLog(event),
     detailType: event?.detailType,
   };
   if (failure.retryable || event === undefined) {
@@ -181,4 +182,11 @@ async function keepFailure(
     errorMessage: failure.errorMessage,
     failedAt: deps.clock(),
   });
+}
+
+/** Returns the account id of an account's event as log lines carry it. */
+function accountIdOfEventForLog(event: OutgoingEvent): string | undefined {
+  return event.accountId === undefined
+    ? undefined
+    : accountIdForLog(event.accountId);
 }

@@ -1,3 +1,4 @@
+import { accountIdForLog } from '../domain/account.js';
 import type { OutgoingEvent } from '../domain/outgoing-events.js';
 import type { DueItem } from '../ports/lead-repository.js';
 import { checkAccounts } from './check-accounts.js';
@@ -138,7 +139,7 @@ async function processDueItem(
       error,
       kind: item.kind,
       ...(item.kind === 'account'
-        ? { accountId: item.accountId }
+        ? { accountId: accountIdForLog(item.accountId) }
         : { leadId: item.leadId }),
     });
   }
