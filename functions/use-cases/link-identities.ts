@@ -6,7 +6,7 @@ import {
   historyFields,
   writeHistory,
 } from '../domain/history.js';
-import { type IdentityLink, isAnonymousLeadId } from '../domain/identity.js';
+import type { IdentityLink } from '../domain/identity.js';
 import {
   incarnationOf,
   type LeadState,
@@ -341,7 +341,11 @@ async function continueLinked(
 ): Promise<LinkOutcome> {
   const linkedTo = await resolveLeadId(deps, source.mergedInto ?? target);
   if (linkedTo !== target) {
-    deps.log.warn('identity link conflict', logFields(source.leadId));
+    deps.log.warn('identity link conflict', {
+      ...logFields(source.leadId),
+      linkedLeadId: linkedTo,
+      requestedLeadId: target,
+    });
     return outcome(source.leadId, linkedTo, 'conflict', 0, noLinkEvents());
   }
   if (!source.mergePending) {
@@ -660,9 +664,12 @@ function outcome(
   return { from, to, status, movedEvents, events };
 }
 
-/** Log fields of a merge: the source lead's id when it is anonymous. */
+/**
+ * Log fields of a merge: the source lead's id, anonymous or a user id.
+ * The logger replaces an id with `@` by `[email sha256:<hex>]`.
+ */
 function logFields(from: string): Record<string, unknown> {
-  return isAnonymousLeadId(from) ? { sourceLeadId: from } : {};
+  return { sourceLeadId: from };
 }
 
 function backOff(attempt: number): Promise<void> {
