@@ -36,6 +36,19 @@ const INVISIBLE_ONLY =
   /^[\p{Cf}\p{Default_Ignorable_Code_Point}\p{White_Space}]+$/u;
 
 /**
+ * Tells whether a text has a bidirectional control, which makes it
+ * display in another order than it is stored.
+ */
+export function hasBidiControl(text: string): boolean {
+  return BIDI_CONTROL.test(text);
+}
+
+/** Tells whether a text displays as nothing: see INVISIBLE_ONLY. */
+export function isInvisibleOnly(text: string): boolean {
+  return INVISIBLE_ONLY.test(text);
+}
+
+/**
  * Returns one message per rule of every key-forming id that `text`
  * breaks. The rules are well-formed Unicode, no control characters and
  * at most `maxBytes` bytes in UTF-8. A lone surrogate cannot be written
@@ -75,12 +88,12 @@ export function leadIdTextIssues(
   options: { optional: boolean; maxBytes?: number },
 ): string[] {
   const issues = idTextIssues(text, options.maxBytes);
-  if (BIDI_CONTROL.test(text)) {
+  if (hasBidiControl(text)) {
     issues.push(
       'must not contain bidirectional controls (U+202A to U+202E, U+2066 to U+2069), which make an id display in another order than it is stored. Remove them from the id.',
     );
   }
-  if (INVISIBLE_ONLY.test(text)) {
+  if (isInvisibleOnly(text)) {
     issues.push(
       `consists only of invisible characters (format characters such as U+200B, or white space), so the lead would look nameless. ${options.optional ? 'Send a visible id, or leave the field out.' : 'Use a visible id.'}`,
     );

@@ -3,6 +3,7 @@ import type { ApiRequest } from '../adapters/http/api-request.js';
 import { readJsonBody } from '../adapters/http/request-body.js';
 import type { DispositionRequest } from '../domain/disposition.js';
 import { ValidationError } from '../domain/errors.js';
+import { hasBidiControl, isInvisibleOnly } from '../domain/id-text.js';
 import { toFieldIssues } from '../domain/issues.js';
 import { nullAsAbsent } from '../domain/null-as-absent.js';
 
@@ -54,6 +55,16 @@ const reason = z
       (text) => !hasControlCharacter(text),
       'must not contain control characters other than tab and line breaks (U+0000 to U+001F, U+007F to U+009F); remove them',
     ),
+    // Lead ids follow the same two rules: sales and CRM users read the
+    // reason, so it must show as what it is.
+    z.refine(
+      (text) => !hasBidiControl(text),
+      'must not contain bidirectional controls (U+202A to U+202E, U+2066 to U+2069), which make the text display in another order than it is stored; remove them',
+    ),
+    z.refine(
+      (text) => !isInvisibleOnly(text),
+      `consists only of invisible characters (format characters such as U+200B, or white space); give the reason in 1 to ${MAX_REASON_LENGTH} visible characters`,
+    ),
   );
 
 const dispositionBody = z.discriminatedUnion(
@@ -86,29 +97,64 @@ const dispositionBody = z.discriminatedUnion(
  * that is null counts as absent, as in tracking messages.
  */
 export function dispositionOf(request: ApiRequest): DispositionRequest {
-  const parsed = dispositionBody.safeParse(
+  const body = jsonObjectOf(
     readJsonBody(request, MAX_BODY_BYTES, TOO_LARGE_ADVICE),
+    'The disposition request body must be a JSON object, such as {"disposition": "accepted"}.',
   );
+  // `convertedTo` is null in "Lead Disposition Changed" of any other
+  // disposition, so a body copied from such an event may carry it.
+  if (body.disposition !== 'converted' && body.convertedTo === null) {
+    delete body.convertedTo;
+  }
+  const parsed = dispositionBody.safeParse(body);
   if (!parsed.success) {
     throw new ValidationError(
       'The disposition request is invalid; see errors for each field.',
       toFieldIssues(parsed.error),
     );
   }
-  const body = parsed.data;
+  const disposition = parsed.data;
   return {
-    kind: body.disposition,
-    reason: body.reason,
+    kind: disposition.disposition,
+    reason: disposition.reason,
     convertedTo:
-      body.disposition === 'converted' ? body.convertedTo : undefined,
+      disposition.disposition === 'converted'
+        ? disposition.convertedTo
+        : undefined,
   };
+}
+
+/**
+ * Returns a request body that is a JSON object, or raises a
+ * ValidationError with `message` for an array, null or a scalar.
+ */
+function jsonObjectOf(body: unknown, message: string): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError(message, [
+      {
+        field: '(root)',
+        message: `must be a JSON object; got ${jsonTypeOf(body)}`,
+      },
+    ]);
+  }
+  return { ...body };
+}
+
+/** Names the JSON type of a parsed value that is not an object. */
+function jsonTypeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
 }
 
 const recycleBody = z.strictObject({ reason });
 
 /** Reads the body of POST /leads/{leadId}/recycle: `{"reason": "..."}`. */
 export function recycleReasonOf(request: ApiRequest): string {
-  const body = readJsonBody(request, MAX_BODY_BYTES, TOO_LARGE_ADVICE);
+  const body = jsonObjectOf(
+    readJsonBody(request, MAX_BODY_BYTES, TOO_LARGE_ADVICE),
+    'The recycle request body must be a JSON object: {"reason": "..."}.',
+  );
   const parsed = recycleBody.safeParse(body);
   if (!parsed.success) {
     throw new ValidationError(

@@ -25,6 +25,16 @@ function request(body: unknown): ApiRequest {
   };
 }
 
+function issuesOf(body: unknown): FieldIssue[] {
+  try {
+    dispositionOf(request(body));
+  } catch (error) {
+    if (error instanceof ValidationError) return error.issues;
+    throw error;
+  }
+  return [];
+}
+
 function fieldsOf(body: unknown): string[] {
   try {
     dispositionOf(request(body));
@@ -111,8 +121,66 @@ describe('dispositionOf', () => {
     [{ disposition: 'rejected', reason: 'no\u0000budget' }, 'reason'],
     [{ disposition: 'recycled', reason: '\u001b[31mlater' }, 'reason'],
     [{ disposition: 'accepted', reason: 'ok\u0085' }, 'reason'],
+    [{ disposition: 'accepted', reason: '\u200B' }, 'reason'],
+    [{ disposition: 'rejected', reason: '\u200B\u200B \u2060' }, 'reason'],
+    [{ disposition: 'recycled', reason: '\u3164' }, 'reason'],
+    [{ disposition: 'rejected', reason: '\u202Eeulav hgih\u202C' }, 'reason'],
+    [{ disposition: 'accepted', reason: 'ok \u2066x\u2069' }, 'reason'],
+    [{ disposition: 'converted', convertedTo: null }, 'convertedTo'],
+    [[], '(root)'],
+    [null, '(root)'],
+    ['accepted', '(root)'],
   ])('rejects %j naming %s', (body, field) => {
     expect(fieldsOf(body)).toEqual([field]);
+  });
+
+  it('explains an invisible reason', () => {
+    expect(issuesOf({ disposition: 'rejected', reason: '\u200B' })).toEqual([
+      {
+        field: 'reason',
+        message:
+          'consists only of invisible characters (format characters such as U+200B, or white space); give the reason in 1 to 200 visible characters',
+      },
+    ]);
+  });
+
+  it('explains a reason with bidirectional controls', () => {
+    const body = { disposition: 'rejected', reason: '\u202Eeulav hgih\u202C' };
+
+    expect(issuesOf(body)).toEqual([
+      {
+        field: 'reason',
+        message:
+          'must not contain bidirectional controls (U+202A to U+202E, U+2066 to U+2069), which make the text display in another order than it is stored; remove them',
+      },
+    ]);
+  });
+
+  it.each([[[]], [null]])('asks for a JSON object, not %j', (body) => {
+    const issues = issuesOf(body);
+
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.field).toBe('(root)');
+    expect(issues[0]?.message).toMatch(/^must be a JSON object; got /);
+  });
+
+  it.each([
+    ['accepted', { disposition: 'accepted' }],
+    ['rejected', { disposition: 'rejected', reason: 'no budget' }],
+    ['recycled', { disposition: 'recycled', reason: 'later' }],
+  ])('reads a null convertedTo on %s as absent', (_kind, body) => {
+    const parsed = dispositionOf(request({ ...body, convertedTo: null }));
+
+    expect(parsed.kind).toBe(body.disposition);
+    expect(parsed.convertedTo).toBeUndefined();
+  });
+
+  it('keeps visible text with a zero width joiner', () => {
+    const parsed = dispositionOf(
+      request({ disposition: 'rejected', reason: 'team 👩\u200D💻 busy' }),
+    );
+
+    expect(parsed.reason).toBe('team 👩\u200D💻 busy');
   });
 
   it('advises on the reason, not events, above 4 KB', () => {
