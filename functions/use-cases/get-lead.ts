@@ -25,8 +25,11 @@ export interface EpisodeView {
 /** A lead as the leads API returns it: scored at the time of the request. */
 export interface LeadView {
   leadId: string;
-  /** The id as the tracking client first sent it, when it differs. */
-  displayId?: string;
+  /**
+   * The user id as the tracking client sent it, when it differs from
+   * `leadId` (a normalized email or an escaped `anon:` id), else null.
+   */
+  displayId: string | null;
   /** The id requested, when it named a lead merged into this one. */
   requestedLeadId?: string;
   score: number;
@@ -99,7 +102,7 @@ export function leadViewOf(
   const { qualification } = deps.model;
   return {
     leadId: state.leadId,
-    ...(state.displayId === undefined ? {} : { displayId: state.displayId }),
+    displayId: state.displayId ?? null,
     ...(state.leadId === leadId ? {} : { requestedLeadId: requestedId }),
     score: shown.score,
     fit: shown.fit,
