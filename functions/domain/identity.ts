@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { leadIdTextIssues } from './id-text.js';
 import { normalizeText } from './issues.js';
 import type { TrackingEvent } from './messages.js';
@@ -29,12 +30,34 @@ export function normalizeEmail(text: string): string {
 }
 
 /**
+ * Returns a domain name in the form that accounts and domain rules
+ * compare: the IDNA ASCII form of UTS #46, as node:url domainToASCII
+ * gives it, so `bücher.example`, `BÜCHER.example` and
+ * `xn--bcher-kva.example` are one domain. A name that IDNA rejects, such
+ * as an address literal `[10.0.0.1]`, is kept as it is.
+ */
+export function asciiDomain(domain: string): string {
+  const ascii = domainToASCII(domain);
+  return ascii === '' ? domain : ascii;
+}
+
+/**
+ * Returns a domain or domain suffix of a model list (personal mailbox
+ * domains, `domains` of a fit rule) in the form of asciiDomain, without
+ * a leading `@`.
+ */
+export function domainListEntry(text: string): string {
+  return asciiDomain(normalizeText(text).replace(/^@/, ''));
+}
+
+/**
  * Returns the normalized domain of an email address (the part after the
- * last @) or of a bare domain name, without a trailing dot. Returns
- * undefined for text that is neither, and for a domain with characters
- * no domain name has: control characters and format characters such as
- * U+200B or the bidirectional controls, which would form an account that
- * looks like another one.
+ * last @) or of a bare domain name, without a trailing dot and in the
+ * form of asciiDomain. Returns undefined for text that is neither, and
+ * for a domain with characters no domain name has: control characters
+ * and format characters such as U+200B or the bidirectional controls,
+ * which would form an account that looks like another one. They are
+ * checked before IDNA, which would drop U+200B.
  */
 export function emailDomainOf(text: string): string | undefined {
   const normalized = normalizeText(text);
@@ -51,7 +74,7 @@ export function emailDomainOf(text: string): string | undefined {
   ) {
     return undefined;
   }
-  return domain;
+  return asciiDomain(domain);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import * as z from 'zod';
 import {
   DEFAULT_BOT_USER_AGENT_PATTERN,
@@ -133,13 +134,22 @@ const numberRange = z
     'min must be below max',
   );
 
+/**
+ * A domain or domain suffix of a model list. Internationalized names may
+ * be written in Unicode or in punycode, because matching compares their
+ * IDNA ASCII forms (see domainListEntry).
+ */
 const domainName = z
   .string()
   .trim()
   .min(1)
   .regex(
-    /^@?[a-z0-9-]+(\.[a-z0-9-]+)*$/i,
-    'must be a domain or domain suffix such as example.com or ac.uk',
+    /^@?[\p{L}\p{M}\p{N}-]+(\.[\p{L}\p{M}\p{N}-]+)*$/u,
+    'must be a domain or domain suffix such as example.com, ac.uk or bücher.example',
+  )
+  .refine(
+    (domain) => domainToASCII(domain.replace(/^@/, '')) !== '',
+    'must be a valid internationalized domain name (IDNA); check the punycode of its xn-- labels',
   );
 
 const fitRuleSchema = z

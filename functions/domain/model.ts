@@ -1,6 +1,6 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { logRetentionPerMs } from './decay.js';
-import { emailDomainOf } from './identity.js';
+import { domainListEntry, emailDomainOf } from './identity.js';
 import { type IntentRuleIndex, indexIntentRules } from './intent.js';
 import { CAP_RESERVE } from './intent-tally.js';
 import { normalizeText } from './issues.js';
@@ -170,9 +170,7 @@ function compileAccounts(document: AccountsDocument): AccountPolicy {
     companyTraits: document.companyTraits,
     titleTraits: document.titleTraits,
     personalEmailDomains: new Set(
-      document.personalEmailDomains.map((domain) =>
-        normalizeText(domain).replace(/^@/, ''),
-      ),
+      document.personalEmailDomains.map(domainListEntry),
     ),
     fitGroups: new Set(document.fitGroups),
     engagedIntent: document.engagedIntent,
@@ -227,9 +225,7 @@ function fitCondition(rule: FitRuleDocument): (value: TraitValue) => boolean {
 function domainCondition(
   domains: readonly string[],
 ): (value: TraitValue) => boolean {
-  const suffixes = domains.map((domain) =>
-    normalizeText(domain).replace(/^@/, ''),
-  );
+  const suffixes = domains.map(domainListEntry);
   return (value) => {
     const domain = emailDomainOf(String(value));
     if (domain === undefined) return false;

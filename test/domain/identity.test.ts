@@ -87,7 +87,7 @@ describe('emailDomainOf', () => {
     { text: 'localhost', domain: undefined },
     { text: 'ann@', domain: undefined },
     { text: 'https://example.com/x', domain: undefined },
-    { text: 'ann@Bücher.example', domain: 'bücher.example' },
+    { text: 'ann@Bücher.example', domain: 'xn--bcher-kva.example' },
     { text: 'ann@acme\u0000.example', domain: undefined },
     { text: 'ann@\u202eelpmaxe.acme', domain: undefined },
     { text: 'ann@ac\u200bme.example', domain: undefined },
