@@ -3,9 +3,11 @@ import { normalizeCompanyName } from './company-name.js';
 import { decayFactor, timeBelowLevel } from './decay.js';
 import { roundCents } from './explanation.js';
 import { scoreFit } from './fit.js';
+import { MAX_ID_BYTES } from './id-text.js';
 import { emailDomainOf, isEmailAddress } from './identity.js';
 import { normalizeText } from './issues.js';
 import type { LeadState, LeadStatus, Membership, TraitEntry } from './lead.js';
+import { MAX_TRAIT_LENGTH } from './messages.js';
 import type { AccountPolicy, ScoringModel } from './model.js';
 import type { LeadScore } from './score.js';
 import { QUARTER_MS } from './time.js';
@@ -178,11 +180,50 @@ export function storedAccountId(requestedId: string): string {
   if (kind === 'company') {
     // Normalizing would remove the `~` of the hash suffix.
     if (isShortenedAccountId(accountId)) return accountId;
-    const company = normalizeCompanyName(name);
+    // Ingest cuts string traits, so a longer name is cut the same way.
+    const company = normalizeCompanyName(name.slice(0, MAX_TRAIT_LENGTH));
     return company === '' ? accountId : boundedAccountId(kind, company);
   }
   if (kind === 'group') return boundedAccountId(kind, name.trim());
   return accountId;
+}
+
+/**
+ * Returns why the name of a requested `domain:` id forms no account, as
+ * an error message for the `accountId` field, or undefined when it can
+ * form one. The rules are those of businessDomainOf at ingest. A
+ * shortened id is accepted as it is.
+ */
+export function domainAccountIssue(
+  name: string,
+  policy: AccountPolicy | undefined,
+): string | undefined {
+  if (isShortenedAccountId(`domain:${name.trim()}`)) return undefined;
+  const domain = emailDomainOf(name);
+  if (domain === undefined) return malformedDomainIssue(name);
+  if (policy !== undefined && isPersonalDomain(domain, policy)) {
+    return 'names a personal mailbox domain (accounts.personalEmailDomains), which forms no account; read its leads with GET /leads/{leadId}';
+  }
+  return undefined;
+}
+
+/** Returns the rule of emailDomainOf that a domain name breaks. */
+function malformedDomainIssue(name: string): string {
+  const normalized = normalizeText(name);
+  const domain = normalized
+    .slice(normalized.lastIndexOf('@') + 1)
+    .replace(/\.$/, '');
+  if (/[\s/\p{Cf}]/u.test(domain)) {
+    return 'must be a domain name without spaces, "/" or format characters such as U+200B, which could pass for another domain; such a domain forms no account';
+  }
+  if (!domain.includes('.')) {
+    return 'must be a domain name with a dot, such as acme.example; a name without one forms no account';
+  }
+  const bytes = Buffer.byteLength(domain, 'utf8');
+  if (bytes > MAX_ID_BYTES) {
+    return `is a domain of ${bytes} bytes in UTF-8; one of more than ${MAX_ID_BYTES} bytes forms no account`;
+  }
+  return 'must be a domain name that an email address can have, such as acme.example; this one forms no account';
 }
 
 /**

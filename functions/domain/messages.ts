@@ -548,7 +548,8 @@ function stringOrUndefined(value: unknown): string | undefined {
 }
 
 const MAX_TRAIT_DEPTH = 2;
-const MAX_TRAIT_LENGTH = 1000;
+/** Maximum length of a string trait in UTF-16 code units; longer ones are cut. */
+export const MAX_TRAIT_LENGTH = 1000;
 /** Maximum length of a kept trait name, with its prefix such as `company.`. */
 const MAX_TRAIT_NAME_LENGTH = 200;
 

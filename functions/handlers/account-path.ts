@@ -1,7 +1,9 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
+import { domainAccountIssue } from '../domain/account.js';
 import { normalizeCompanyName } from '../domain/company-name.js';
 import { ValidationError } from '../domain/errors.js';
 import { leadIdTextIssues } from '../domain/id-text.js';
+import type { AccountPolicy } from '../domain/model.js';
 import type { AccountView } from '../use-cases/get-account.js';
 import {
   fitsBytes,
@@ -19,8 +21,15 @@ const EXAMPLE_PATHS = {
   company: '/accounts/company:acme',
 } as const;
 
-/** Returns the account id of an `/accounts/{accountId}` path. */
-export function accountIdOf(request: ApiRequest): string {
+/**
+ * Returns the account id of an `/accounts/{accountId}` path. Raises a
+ * ValidationError naming `accountId` for an id that no lead can form,
+ * such as one of a personal mailbox domain in `policy`.
+ */
+export function accountIdOf(
+  request: ApiRequest,
+  policy: AccountPolicy | undefined,
+): string {
   const accountId = request.pathParameters.accountId;
   if (accountId === undefined || accountId.trim() === '') {
     throw new ValidationError(
@@ -72,6 +81,14 @@ export function accountIdOf(request: ApiRequest): string {
     maxBytes: MAX_ACCOUNT_PATH_ID_BYTES,
   });
   if (issues.length > 0) throw rejectedPathIdError('accountId', issues);
+  const domainIssue =
+    kindName === 'domain' ? domainAccountIssue(name, policy) : undefined;
+  if (domainIssue !== undefined) {
+    throw new ValidationError(
+      'The domain in the account id forms no account, so no account can have this id. Send the email domain of a business lead, such as /accounts/domain:acme.example.',
+      [{ field: 'accountId', message: domainIssue }],
+    );
+  }
   if (kind[1] === 'company' && normalizeCompanyName(name) === '') {
     throw new ValidationError(
       'The company name in the account id is only punctuation, symbols and spaces, which form no account. Send a name with letters or digits, such as /accounts/company:acme.',

@@ -39,7 +39,10 @@ export const handler = httpHandler(
       return jsonResponse(200, history, historyContentLocation(history));
     },
     'GET /accounts/{accountId}': async (request, { deps }) => {
-      const account = await getAccount(deps, accountIdOf(request));
+      const account = await getAccount(
+        deps,
+        accountIdOf(request, deps.model.accounts),
+      );
       return jsonResponse(200, account, accountContentLocation(account));
     },
   }),

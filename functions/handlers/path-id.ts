@@ -1,4 +1,3 @@
-import { MAX_ACCOUNT_ID_BYTES } from '../domain/account.js';
 import { ValidationError } from '../domain/errors.js';
 import { MAX_ID_BYTES } from '../domain/id-text.js';
 import { ANONYMOUS_PREFIX } from '../domain/identity.js';
@@ -10,8 +9,13 @@ import { ANONYMOUS_PREFIX } from '../domain/identity.js';
  */
 export const MAX_LEAD_PATH_ID_BYTES = MAX_ID_BYTES + ANONYMOUS_PREFIX.length;
 
-/** Maximum size in UTF-8 bytes of an account id in a path. */
-export const MAX_ACCOUNT_PATH_ID_BYTES = MAX_ACCOUNT_ID_BYTES;
+/**
+ * Maximum size in UTF-8 bytes of an account id in a path. It exceeds
+ * MAX_ACCOUNT_ID_BYTES, because a path may give a long name in full and
+ * GET /accounts shortens it as ingest does. A company trait of 1,000
+ * UTF-16 code units, the most ingest keeps, takes at most 3,000 bytes.
+ */
+export const MAX_ACCOUNT_PATH_ID_BYTES = 4096;
 
 /** Returns whether an id is at most `limit` bytes in UTF-8. */
 export function fitsBytes(id: string, limit: number): boolean {

@@ -3,6 +3,7 @@ import type { ApiRequest } from '../../functions/adapters/http/api-request.js';
 import { ValidationError } from '../../functions/domain/errors.js';
 import { accountIdOf } from '../../functions/handlers/account-path.js';
 import { leadIdOf } from '../../functions/handlers/lead-path.js';
+import { defaultModel } from '../support/dependencies.js';
 
 function request(pathParameters: Record<string, string>): ApiRequest {
   return {
@@ -96,25 +97,31 @@ describe('leadIdOf', () => {
 });
 
 describe('accountIdOf', () => {
-  it('rejects an account id of fewer characters but over 512 bytes', () => {
+  const policy = defaultModel().accounts;
+
+  it('rejects an account id of fewer characters but over 4096 bytes', () => {
+    const name = 'é'.repeat(2045);
     const error = validationErrorOf(() =>
-      accountIdOf(request({ accountId: `company:${overLimitInBytes}` })),
+      accountIdOf(request({ accountId: `company:${name}` }), policy),
     );
     expect(error.issues).toEqual([
       {
         field: 'accountId',
-        message: 'is 522 bytes in UTF-8; the limit is 512 bytes',
+        message: 'is 4098 bytes in UTF-8; the limit is 4096 bytes',
       },
     ]);
   });
 
-  it('rejects a 600-character id as too long', () => {
+  it('rejects a 4100-character id as too long', () => {
     const error = validationErrorOf(() =>
-      accountIdOf(request({ accountId: `domain:${'a'.repeat(593)}` })),
+      accountIdOf(
+        request({ accountId: `domain:${'a'.repeat(4085)}.example` }),
+        policy,
+      ),
     );
-    expect(error.message).toContain('at most 512 bytes');
+    expect(error.message).toContain('at most 4096 bytes');
     expect(error.issues[0]?.message).toBe(
-      'is 600 bytes in UTF-8; the limit is 512 bytes',
+      'is 4100 bytes in UTF-8; the limit is 4096 bytes',
     );
   });
 
@@ -124,7 +131,9 @@ describe('accountIdOf', () => {
     ['company:\t', '/accounts/company:acme'],
     ['company:', '/accounts/company:acme'],
   ])('rejects %j, which names no account', (accountId, example) => {
-    const error = validationErrorOf(() => accountIdOf(request({ accountId })));
+    const error = validationErrorOf(() =>
+      accountIdOf(request({ accountId }), policy),
+    );
 
     expect(error.issues).toHaveLength(1);
     expect(error.issues[0]?.field).toBe('accountId');
@@ -139,7 +148,9 @@ describe('accountIdOf', () => {
     ['company:\u2764\ufe0f', 'with letters or digits'],
     ['company:...', 'with letters or digits'],
   ])('rejects %j, which no account can have', (accountId, reason) => {
-    const error = validationErrorOf(() => accountIdOf(request({ accountId })));
+    const error = validationErrorOf(() =>
+      accountIdOf(request({ accountId }), policy),
+    );
 
     expect(error.issues).toHaveLength(1);
     expect(error.issues[0]?.field).toBe('accountId');
@@ -150,7 +161,7 @@ describe('accountIdOf', () => {
   it.each(['group:Acme 1', 'domain:acme.example', 'company:ACME, Inc.'])(
     'accepts %s',
     (accountId) => {
-      expect(accountIdOf(request({ accountId }))).toBe(accountId);
+      expect(accountIdOf(request({ accountId }), policy)).toBe(accountId);
     },
   );
 
@@ -158,7 +169,7 @@ describe('accountIdOf', () => {
     'rejects the account id %s without a known kind',
     (accountId) => {
       const error = validationErrorOf(() =>
-        accountIdOf(request({ accountId })),
+        accountIdOf(request({ accountId }), policy),
       );
       expect(error.issues.map((issue) => issue.field)).toEqual(['accountId']);
       expect(error.issues[0]?.message).toContain(
@@ -167,8 +178,36 @@ describe('accountIdOf', () => {
     },
   );
 
-  it('accepts an account id of 512 bytes', () => {
-    const accountId = `domain:${'a'.repeat(505)}`;
-    expect(accountIdOf(request({ accountId }))).toBe(accountId);
+  it.each([
+    ['a company', `company:${'Ä'.repeat(2044)}`],
+    ['a group', `group:${'g'.repeat(4090)}`],
+  ])('accepts %s id of 4096 bytes', (_kind, accountId) => {
+    expect(Buffer.byteLength(accountId, 'utf8')).toBe(4096);
+    expect(accountIdOf(request({ accountId }), policy)).toBe(accountId);
+  });
+
+  it('accepts a domain of 512 bytes', () => {
+    const accountId = `domain:${'a'.repeat(504)}.example`;
+
+    expect(accountIdOf(request({ accountId }), policy)).toBe(accountId);
+  });
+
+  it.each([
+    ['domain:gmail.com', 'personal mailbox domain'],
+    ['domain:mail.GMAIL.com', 'personal mailbox domain'],
+    ['domain:a\u200Bcme.example', 'format characters such as U+200B'],
+    ['domain:localhost', 'with a dot'],
+    ['domain:acme example', 'without spaces'],
+    [`domain:${'a'.repeat(505)}.example`, 'of 513 bytes'],
+  ])('rejects %j, whose domain forms no account', (accountId, reason) => {
+    const error = validationErrorOf(() =>
+      accountIdOf(request({ accountId }), policy),
+    );
+
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]?.field).toBe('accountId');
+    expect(error.issues[0]?.message).toContain(reason);
+    expect(error.issues[0]?.message).toContain('forms no account');
+    expect(error.message).not.toContain(accountId);
   });
 });
