@@ -59,6 +59,13 @@ export interface AccountState {
   accountId: string;
   /** Optimistic-concurrency version; 0 for an account not stored yet. */
   version: number;
+  /**
+   * Random id drawn when the state is first stored. "Account Qualified"
+   * event ids include it, so an account stored again after its state was
+   * deleted gets new event ids for its episodes. Absent on states stored
+   * before it existed.
+   */
+  incarnationId?: string;
   status: AccountStatus;
   /** Number of qualifications so far; the current one when status is mqa. */
   episode: number;

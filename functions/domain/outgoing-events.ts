@@ -156,10 +156,14 @@ export function accountQualifiedEvent(
   transition: AccountTransition,
   model: ScoringModel,
   createdAt: number,
+  incarnationId?: string,
 ): OutgoingEvent {
-  const eventId = sha256Hex(
-    canonicalJson(['account', accountId, transition.episode, 'qualified']),
-  ).slice(0, 32);
+  // An account stored before incarnation ids existed keeps its ids.
+  const identity =
+    incarnationId === undefined
+      ? ['account', accountId, transition.episode, 'qualified']
+      : ['account', accountId, incarnationId, transition.episode, 'qualified'];
+  const eventId = sha256Hex(canonicalJson(identity)).slice(0, 32);
   const { score } = transition;
   const detail: AccountQualifiedDetail = {
     schemaVersion: DETAIL_SCHEMA_VERSION,

@@ -346,6 +346,12 @@ export interface LeadRepository {
    */
   saveAccountChange(change: AccountChange): Promise<void>;
   /**
+   * Deletes an account's state item if it still has `expectedVersion`,
+   * and leaves its member, link and outbox items. Raises
+   * VersionConflictError when another writer changed or deleted it.
+   */
+  deleteAccountState(accountId: string, expectedVersion: number): Promise<void>;
+  /**
    * Lists a lead's history, newest first, at most `limit` per page. The
    * cursor is undefined when no entry follows the page. Cursors name no
    * lead. With `cursorKey` (the lead's incarnationId) a

@@ -12,7 +12,7 @@ import {
   newAccount,
 } from '../domain/account.js';
 import { ConcurrencyError } from '../domain/errors.js';
-import type { LeadState } from '../domain/lead.js';
+import { type LeadState, newIncarnationId } from '../domain/lead.js';
 import {
   accountQualifiedEvent,
   type OutgoingEvent,
@@ -23,7 +23,7 @@ import {
   VersionConflictError,
 } from '../ports/lead-repository.js';
 import { settleDomainLink } from './account-links.js';
-import { readAccount } from './account-reads.js';
+import { type AccountRead, readAccount } from './account-reads.js';
 import { mapWithConcurrency, sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 
@@ -139,6 +139,18 @@ async function checkAccount(
   let linkSettled = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const account = await readAccount(deps, accountId);
+    if (isLeftEmpty(account)) {
+      try {
+        await deleteEmptyAccount(deps, account.accountId, account.state);
+        return published;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError)) throw error;
+        // Another check wrote the account after this read, so a lead
+        // may have joined: read it again.
+        await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
+        continue;
+      }
+    }
     if (account.staleLinkTo !== undefined && !linkSettled) {
       // No lead of the linked group has the domain any more, so the link
       // moves to another group that links it or is deleted. The next read
@@ -184,6 +196,46 @@ async function checkAccount(
   );
 }
 
+/**
+ * Tells whether an account read has a stored state but no lead left, as
+ * after its last lead was erased or moved to another account. An MQA
+ * first ends its episode, and an email-domain account whose link is
+ * stale first has its link settled.
+ * NOTE: a domain read through its link to a group has `linkedFrom` set,
+ * so the domain's own state stays even when none of its leads is left.
+ */
+function isLeftEmpty(
+  account: AccountRead,
+): account is AccountRead & { state: AccountState } {
+  return (
+    account.members.length === 0 &&
+    account.state !== undefined &&
+    account.state.status !== 'mqa' &&
+    account.linkedFrom === undefined &&
+    account.staleLinkTo === undefined
+  );
+}
+
+/**
+ * Deletes the state item of an account without leads, because a
+ * family's or sole trader's email domain names a person. The delete is
+ * conditioned on the version read. A lead that joins meanwhile keeps its
+ * member item, which the delete never touches, and its own check then
+ * finds no state and evaluates the account from the start, with a new
+ * incarnation id and so new event ids.
+ */
+async function deleteEmptyAccount(
+  deps: ScoringDependencies,
+  accountId: string,
+  state: AccountState,
+): Promise<void> {
+  await deps.repository.deleteAccountState(accountId, state.version);
+  deps.log.info('empty account deleted', {
+    accountId: accountIdForLog(accountId),
+    episode: state.episode,
+  });
+}
+
 /** Status change and events of one account check. */
 interface Settlement {
   transition: AccountTransition | undefined;
@@ -203,7 +255,10 @@ async function settleAccount(
   members: readonly AccountMember[],
   now: number,
 ): Promise<Settlement> {
-  const current = stored ?? newAccount(accountId, deps.model, now);
+  const current = stored ?? {
+    ...newAccount(accountId, deps.model, now),
+    incarnationId: newIncarnationId(),
+  };
   const evaluation = evaluateAccount(current, members, deps.model, now);
   const { transition } = evaluation;
   const state = { ...evaluation.state, version: current.version + 1 };
@@ -223,7 +278,15 @@ async function settleAccount(
   }
   const outgoing =
     transition?.kind === 'qualified'
-      ? [accountQualifiedEvent(accountId, transition, deps.model, now)]
+      ? [
+          accountQualifiedEvent(
+            accountId,
+            transition,
+            deps.model,
+            now,
+            current.incarnationId,
+          ),
+        ]
       : [];
   await deps.repository.saveAccountChange({
     expectedVersion: current.version,

@@ -73,8 +73,8 @@ export async function getAccount(
   const storedId = storedAccountId(requestedId);
   const read = await readAccount(deps, storedId);
   const { accountId, state, members } = read;
-  // An account whose leads were all erased keeps its state item, but it
-  // has no leads to show.
+  // An account check deletes the state of an account without leads, but
+  // a state can remain until then, as when that check failed.
   if (members.length === 0) {
     throw new NotFoundError(
       `Account ${displayText(requestedId)} was not found.`,

@@ -405,6 +405,28 @@ export class DynamoLeadRepository implements LeadRepository {
     }
   }
 
+  async deleteAccountState(
+    accountId: string,
+    expectedVersion: number,
+  ): Promise<void> {
+    try {
+      await this.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: accountStateKey(accountId),
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new VersionConflictError(accountId);
+      }
+      throw error;
+    }
+  }
+
   async listHistory(
     leadId: string,
     limit: number,
