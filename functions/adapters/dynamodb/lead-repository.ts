@@ -409,11 +409,27 @@ export class DynamoLeadRepository implements LeadRepository {
     accountId: string,
     expectedVersion: number,
   ): Promise<void> {
+    await this.deleteAtVersion(
+      accountStateKey(accountId),
+      accountId,
+      expectedVersion,
+    );
+  }
+
+  /**
+   * Deletes the item at `key` when its version is `expectedVersion`, and
+   * raises VersionConflictError naming `id` when it is not.
+   */
+  private async deleteAtVersion(
+    key: Item,
+    id: string,
+    expectedVersion: number,
+  ): Promise<void> {
     try {
       await this.send(
         new DeleteItemCommand({
           TableName: this.tableName,
-          Key: accountStateKey(accountId),
+          Key: key,
           ConditionExpression: '#version = :expected',
           ExpressionAttributeNames: { '#version': 'version' },
           ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
@@ -421,7 +437,7 @@ export class DynamoLeadRepository implements LeadRepository {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new VersionConflictError(accountId);
+        throw new VersionConflictError(id);
       }
       throw error;
     }
@@ -674,22 +690,7 @@ export class DynamoLeadRepository implements LeadRepository {
     leadId: string,
     expectedVersion: number,
   ): Promise<void> {
-    try {
-      await this.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: stateKey(leadId),
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        throw new VersionConflictError(leadId);
-      }
-      throw error;
-    }
+    await this.deleteAtVersion(stateKey(leadId), leadId, expectedVersion);
   }
 
   async deleteErasedLead(
