@@ -392,16 +392,7 @@ export class DynamoLeadRepository implements LeadRepository {
     try {
       await this.send(new TransactWriteItemsCommand({ TransactItems: items }));
     } catch (error) {
-      if (error instanceof TransactionCanceledException) {
-        const reasons = error.CancellationReasons ?? [];
-        if (isThrottled(reasons)) {
-          throw new CapacityExceededError({ cause: error });
-        }
-        if (reasons.every(isConflictReason)) {
-          throw new VersionConflictError(change.state.accountId);
-        }
-      }
-      throw error;
+      throw versionedWriteError(error, change.state.accountId);
     }
   }
 
@@ -719,16 +710,7 @@ export class DynamoLeadRepository implements LeadRepository {
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException) {
-        const reasons = error.CancellationReasons ?? [];
-        if (isThrottled(reasons)) {
-          throw new CapacityExceededError({ cause: error });
-        }
-        if (reasons.every(isConflictReason)) {
-          throw new VersionConflictError(leadId);
-        }
-      }
-      throw error;
+      throw versionedWriteError(error, leadId);
     }
   }
 
@@ -762,16 +744,7 @@ export class DynamoLeadRepository implements LeadRepository {
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException) {
-        const reasons = error.CancellationReasons ?? [];
-        if (isThrottled(reasons)) {
-          throw new CapacityExceededError({ cause: error });
-        }
-        if (reasons.every(isConflictReason)) {
-          throw new VersionConflictError(mergedLeadId);
-        }
-      }
-      throw error;
+      throw versionedWriteError(error, mergedLeadId);
     }
   }
 
@@ -1264,4 +1237,18 @@ function toDueItem(fields: Record<string, unknown>): DueItem {
     };
   }
   return { kind: 'lead', leadId, dueAt };
+}
+
+/**
+ * Maps the error of a transaction conditioned on one item's version: a
+ * throttled cancellation to CapacityExceededError, a cancellation by
+ * conditions only to VersionConflictError naming `id`, and any other
+ * error to itself.
+ */
+function versionedWriteError(error: unknown, id: string): unknown {
+  if (!(error instanceof TransactionCanceledException)) return error;
+  const reasons = error.CancellationReasons ?? [];
+  if (isThrottled(reasons)) return new CapacityExceededError({ cause: error });
+  if (reasons.every(isConflictReason)) return new VersionConflictError(id);
+  return error;
 }
