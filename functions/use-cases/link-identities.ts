@@ -32,7 +32,7 @@ import {
   type StoredEvent,
   VersionConflictError,
 } from '../ports/lead-repository.js';
-import { checkAccounts, updateMembership } from './check-accounts.js';
+import { checkAccounts } from './check-accounts.js';
 import { sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { eventPersonalData } from './event-personal-data.js';
@@ -42,9 +42,9 @@ import {
   publishEvents,
 } from './publish-events.js';
 import {
-  applyNewEvents,
   MAX_EVENTS_PER_WRITE,
   MAX_REDIRECTS,
+  scoreNewEvents,
 } from './update-lead.js';
 
 /** Attempts of one conditional write before giving up under contention. */
@@ -558,37 +558,16 @@ async function writeMovedPage(
   if (stored?.mergedInto !== undefined) {
     throw new VersionConflictError(to);
   }
-  const tracking = events.map((stored) => stored.event);
-  const firstSeenAt = Math.min(now, ...tracking.map((e) => e.occurredAt));
-  const before =
-    stored ??
-    newLead(to, model, firstSeenAt, now, newOutcomeSalt(), newIncarnationId());
   // The moved events count with their own times, so reviews of the
   // target due before the first of them run first, as ingest runs them.
-  const { outcomes, evaluation, transitions, reviewed } = applyNewEvents(
-    before,
-    tracking,
-    model,
-    now,
-  );
-  const personal = eventPersonalData(deps, evaluation.state);
-  const outgoing = transitions.map((transition) =>
-    transitionEvent(
+  const { before, outcomes, evaluation, reviewed, outgoing, membership } =
+    scoreNewEvents(
+      deps,
       to,
-      transition,
-      model,
+      stored,
+      events.map((stored) => stored.event),
       now,
-      personal,
-      incarnationOf(evaluation.state),
-    ),
-  );
-  const outcomesById = new Map(outcomes.map((o) => [o.messageId, o]));
-  const membership = updateMembership(
-    evaluation.state,
-    evaluation.score,
-    deps,
-    now,
-  );
+    );
   const history = writeHistory(
     stored,
     reviewed,
@@ -611,7 +590,7 @@ async function writeMovedPage(
       event,
       sourceId,
       movedFrom: source.leadId,
-      outcome: outcomesById.get(event.messageId) ?? {
+      outcome: outcomes.get(event.messageId) ?? {
         messageId: event.messageId,
       },
     })),

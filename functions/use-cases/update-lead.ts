@@ -301,6 +301,87 @@ function planWrite(
       result: emptyUpdate(leadId, duplicates),
     };
   }
+  const { before, outcomes, evaluation, reviewed, outgoing, membership } =
+    scoreNewEvents(deps, leadId, stored, events, now);
+  const unchanged =
+    stored !== undefined &&
+    events.length === 0 &&
+    outgoing.length === 0 &&
+    membership.change === undefined &&
+    evaluation.state.nextReviewAt === stored.nextReviewAt;
+  let written = stored;
+  let result = evaluation;
+  let change: LeadChange | undefined;
+  if (!unchanged) {
+    const history = writeHistory(
+      stored,
+      reviewed,
+      evaluation.state,
+      evaluation.score,
+      model,
+      events.length > 0 ? 'event' : 'sweep',
+      events.length,
+    );
+    const state = { ...evaluation.state, version: history.version };
+    change = {
+      sourceId,
+      expectedVersion: before.version,
+      state,
+      events: events.map((event) => ({
+        event,
+        outcome: outcomes.get(event.messageId) ?? {
+          messageId: event.messageId,
+        },
+      })),
+      outgoing,
+      ...(membership.change === undefined
+        ? {}
+        : { membership: membership.change }),
+      ...historyFields(history),
+      ...(followed === undefined ? {} : { followedTombstone: followed }),
+    };
+    written = state;
+    // Carry the stored version, so an update that wrote ranks above one
+    // that found the same lead unchanged before this write.
+    result = { ...evaluation, state };
+  }
+  return {
+    change,
+    result: {
+      written,
+      leadId,
+      storedMessageIds: events.map((event) => event.messageId),
+      duplicateMessageIds: [...duplicates.keys()],
+      duplicateLeadIds: new Map(duplicates),
+      evaluation: result,
+      outgoing,
+      accounts: membership.accounts,
+    },
+  };
+}
+
+/**
+ * Scores `events` added at `now` to the lead `stored`, or to a new lead
+ * `leadId` when none is stored: the state before them, each event's
+ * outcome by message id, the evaluation, the review caught up before
+ * them, the events their transitions send and the account membership
+ * they leave.
+ */
+export function scoreNewEvents(
+  deps: ScoringDependencies,
+  leadId: string,
+  stored: LeadState | undefined,
+  events: readonly TrackingEvent[],
+  now: number,
+): {
+  before: LeadState;
+  outcomes: Map<string, EventOutcome>;
+  evaluation: Evaluation;
+  reviewed: ReviewedLead | undefined;
+  outgoing: OutgoingEvent[];
+  membership: ReturnType<typeof updateMembership>;
+} {
+  const { model } = deps;
   const firstSeenAt = Math.min(now, ...events.map((e) => e.occurredAt));
   const before =
     stored ??
@@ -335,61 +416,13 @@ function planWrite(
     deps,
     now,
   );
-  const unchanged =
-    stored !== undefined &&
-    events.length === 0 &&
-    outgoing.length === 0 &&
-    membership.change === undefined &&
-    evaluation.state.nextReviewAt === stored.nextReviewAt;
-  let written = stored;
-  let result = evaluation;
-  let change: LeadChange | undefined;
-  if (!unchanged) {
-    const outcomesById = new Map(outcomes.map((o) => [o.messageId, o]));
-    const history = writeHistory(
-      stored,
-      reviewed,
-      evaluation.state,
-      evaluation.score,
-      model,
-      events.length > 0 ? 'event' : 'sweep',
-      events.length,
-    );
-    const state = { ...evaluation.state, version: history.version };
-    change = {
-      sourceId,
-      expectedVersion: before.version,
-      state,
-      events: events.map((event) => ({
-        event,
-        outcome: outcomesById.get(event.messageId) ?? {
-          messageId: event.messageId,
-        },
-      })),
-      outgoing,
-      ...(membership.change === undefined
-        ? {}
-        : { membership: membership.change }),
-      ...historyFields(history),
-      ...(followed === undefined ? {} : { followedTombstone: followed }),
-    };
-    written = state;
-    // Carry the stored version, so an update that wrote ranks above one
-    // that found the same lead unchanged before this write.
-    result = { ...evaluation, state };
-  }
   return {
-    change,
-    result: {
-      written,
-      leadId,
-      storedMessageIds: events.map((event) => event.messageId),
-      duplicateMessageIds: [...duplicates.keys()],
-      duplicateLeadIds: new Map(duplicates),
-      evaluation: result,
-      outgoing,
-      accounts: membership.accounts,
-    },
+    before,
+    outcomes: new Map(outcomes.map((o) => [o.messageId, o])),
+    evaluation,
+    reviewed,
+    outgoing,
+    membership,
   };
 }
 
@@ -400,7 +433,7 @@ function planWrite(
  * recycled at its own time before the event counts. Returns the
  * transitions of both steps in order.
  */
-export function applyNewEvents(
+function applyNewEvents(
   before: LeadState,
   events: readonly TrackingEvent[],
   model: ScoringModel,
