@@ -362,10 +362,10 @@ function planWrite(
 
 /**
  * Scores `events` added at `now` to the lead `stored`, or to a new lead
- * `leadId` when none is stored: the state before them, each event's
- * outcome by message id, the evaluation, the review caught up before
- * them, the events their transitions send and the account membership
- * they leave.
+ * `leadId` when none is stored. Returns the state before the events, the
+ * outcome of each event by message id and the evaluation. Also returns
+ * the review caught up before them, the events that their transitions
+ * send and the account membership after them.
  */
 export function scoreNewEvents(
   deps: ScoringDependencies,
