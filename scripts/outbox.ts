@@ -66,6 +66,11 @@ async function run(
     process.stderr.write(
       `${countOf(entries.length, 'outbox entry', 'outbox entries')}\n`,
     );
+    writeLimitNote(
+      parsed.options.limit,
+      entries.length,
+      'Pass a larger --limit, or none, to list them.',
+    );
     return;
   }
   if (parsed.command === 'show') {
@@ -82,7 +87,29 @@ async function run(
   for (const line of report.lines) {
     process.stderr.write(`${line}\n`);
   }
+  if (parsed.target === 'all') {
+    writeLimitNote(
+      parsed.options.limit,
+      outcomes.length,
+      'Run retry --all again to retry the next ones.',
+    );
+  }
   if (report.exitCode !== 0) process.exitCode = report.exitCode;
+}
+
+/**
+ * Writes to stderr that --limit may have left entries out, when the
+ * command took as many entries as --limit allows.
+ */
+function writeLimitNote(
+  limit: number | undefined,
+  count: number,
+  advice: string,
+): void {
+  if (limit === undefined || count < limit) return;
+  process.stderr.write(
+    `outbox: stopped at --limit ${limit}, so more entries may remain. ${advice}\n`,
+  );
 }
 
 async function dependencies(

@@ -41,37 +41,49 @@ export function summaryOf(entry: OutboxEntry): Record<string, unknown> {
   };
 }
 
-/** Returns every failed entry, and with `pending` every pending one. */
+/** Outbox entries read per query. */
+export const OUTBOX_PAGE_SIZE = 100;
+
+/**
+ * Returns the failed entries, and with `pending` the pending ones after
+ * them, at most `limit` in all (every entry when it is undefined).
+ */
 export async function listOutbox(
   deps: OutboxDependencies,
   pending: boolean,
-  pageSize: number,
+  limit?: number,
 ): Promise<OutboxEntry[]> {
-  const entries = await listFailed(deps, pageSize);
-  if (pending) {
-    entries.push(...(await listPending(deps, pageSize)));
+  const max = limit ?? Number.POSITIVE_INFINITY;
+  const entries = await listFailed(deps, max);
+  if (pending && entries.length < max) {
+    entries.push(...(await listPending(deps, max - entries.length)));
   }
   return entries;
 }
 
 async function listFailed(
   deps: OutboxDependencies,
-  pageSize: number,
+  max: number,
 ): Promise<OutboxEntry[]> {
   const entries: OutboxEntry[] = [];
   let cursor: string | undefined;
   do {
+    const pageSize = Math.min(max - entries.length, OUTBOX_PAGE_SIZE);
     const page = await deps.repository.listFailedOutbox(pageSize, cursor);
-    entries.push(...page.entries);
+    entries.push(...page.entries.slice(0, max - entries.length));
     cursor = page.cursor;
-  } while (cursor !== undefined);
+  } while (cursor !== undefined && entries.length < max);
   return entries;
 }
 
-/** Reads the review index shard by shard; leads due there are skipped. */
+/**
+ * Reads the review index shard by shard, up to `max` pending entries.
+ * Leads due there are skipped, so pages keep their full size even for a
+ * small `max`.
+ */
 async function listPending(
   deps: OutboxDependencies,
-  pageSize: number,
+  max: number,
 ): Promise<OutboxEntry[]> {
   const { repository } = deps;
   const entries: OutboxEntry[] = [];
@@ -81,7 +93,7 @@ async function listPending(
       const page = await repository.listDue(
         shard,
         Number.MAX_SAFE_INTEGER,
-        pageSize,
+        OUTBOX_PAGE_SIZE,
         cursor,
       );
       for (const item of page.items) {
@@ -91,6 +103,7 @@ async function listPending(
           item.eventId,
         );
         if (entry?.status === 'pending') entries.push(entry);
+        if (entries.length >= max) return entries;
       }
       cursor = page.cursor;
     } while (cursor !== undefined);
@@ -128,16 +141,18 @@ export interface RetryOutcome {
 
 /**
  * Makes failed entries pending again, due now, so the next sweep
- * publishes them; with a publisher, publishes them at once.
+ * publishes them; with a publisher, publishes them at once. With 'all',
+ * retries at most `limit` failed entries (every one when it is
+ * undefined), the earliest failed first.
  */
 export async function retryOutbox(
   deps: OutboxDependencies,
   target: { leadId: string; eventId: string } | 'all',
-  pageSize: number,
+  limit?: number,
 ): Promise<RetryOutcome[]> {
   const entries =
     target === 'all'
-      ? await listFailed(deps, pageSize)
+      ? await listFailed(deps, limit ?? Number.POSITIVE_INFINITY)
       : [await showOutboxEntry(deps, target.leadId, target.eventId)];
   const outcomes: RetryOutcome[] = [];
   for (const entry of entries) {

@@ -35,7 +35,8 @@ Options:
                       waiting for the next sweep (a local bus needs
                       AWS_ENDPOINT_URL_EVENTBRIDGE set to the moto URL
                       that \`npm start\` prints)
-  --limit N           with list: entries per page read (default: 100)
+  --limit N           with list and retry --all: list or retry at most N
+                      entries, the earliest failed first (default: all)
   -h, --help          print this help
 
 With --bus, retry exits with 1 when the bus rejects any entry again.
@@ -51,7 +52,8 @@ export interface OutboxOptions {
   region: string | undefined;
   reviewShards: number;
   eventBusName: string | undefined;
-  limit: number;
+  /** Maximum entries that list and retry --all take, or undefined for all. */
+  limit: number | undefined;
 }
 
 export type OutboxCommand =
@@ -71,9 +73,9 @@ export type OutboxCommand =
 
 /** Options that only some commands take, per command. */
 const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  list: ['pending'],
+  list: ['pending', 'limit'],
   show: [],
-  retry: ['all', 'bus'],
+  retry: ['all', 'bus', 'limit'],
 };
 
 /** Parses the command line; raises UsageError naming what is wrong. */
@@ -95,10 +97,15 @@ export function parseOutboxArguments(
     );
   }
   const allowed = COMMAND_OPTIONS[command] ?? [];
-  for (const option of ['pending', 'all', 'bus'] as const) {
+  for (const option of ['pending', 'all', 'bus', 'limit'] as const) {
     if (values[option] !== undefined && !allowed.includes(option)) {
       throw new UsageError(`${command} does not take --${option}.`);
     }
+  }
+  if (command === 'retry' && values.limit !== undefined && !values.all) {
+    throw new UsageError(
+      'retry LEAD_ID EVENT_ID does not take --limit, because it retries one entry. Use --limit with retry --all.',
+    );
   }
   // The arguments are checked before the options, so a command without
   // its ids gets that error first.
@@ -183,7 +190,10 @@ function optionsOf(
       MAX_REVIEW_SHARDS,
     ),
     eventBusName: values.bus,
-    limit: positiveInteger('--limit', values.limit, 100),
+    limit:
+      values.limit === undefined
+        ? undefined
+        : parseIntegerOption('--limit', values.limit, 1),
   };
 }
 

@@ -27,8 +27,12 @@ import {
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
 
-/** Creates a table with a failed entry (`rejected`) and a pending one (`slow`). */
-async function tableWithFailures() {
+/**
+ * Creates a table with a failed entry (`rejected`) and a pending one
+ * (`slow`). Each lead of `laterRejected` gets a failed entry too, one
+ * second after the one before.
+ */
+async function tableWithFailures(laterRejected: readonly string[] = []) {
   const fault = { current: (() => FAULTS.invalid) as EntryFault };
   const setup = await faultyDependencies(fault);
   const ingest = (leadId: string) =>
@@ -38,6 +42,10 @@ async function tableWithFailures() {
       receivedAt: setup.clock.now,
     });
   await ingest('rejected');
+  for (const leadId of laterRejected) {
+    setup.clock.advance(1000);
+    await ingest(leadId);
+  }
   fault.current = () => FAULTS.throttled;
   await ingest('slow');
   fault.current = () => undefined;
@@ -80,6 +88,31 @@ describe('outbox commands', () => {
     ]);
   });
 
+  it('lists at most --limit entries', async () => {
+    const { cli } = await tableWithFailures(['rejected-2', 'rejected-3']);
+
+    const leadsOf = (entries: Awaited<ReturnType<typeof listOutbox>>) =>
+      entries.map((entry) => entry.event.leadId);
+
+    expect(leadsOf(await listOutbox(cli, false, 2))).toEqual([
+      'rejected',
+      'rejected-2',
+    ]);
+    expect(leadsOf(await listOutbox(cli, false, 1))).toEqual(['rejected']);
+    expect(leadsOf(await listOutbox(cli, false))).toHaveLength(3);
+    expect(leadsOf(await listOutbox(cli, true, 3))).toEqual([
+      'rejected',
+      'rejected-2',
+      'rejected-3',
+    ]);
+    expect(leadsOf(await listOutbox(cli, true, 4))).toEqual([
+      'rejected',
+      'rejected-2',
+      'rejected-3',
+      'slow',
+    ]);
+  });
+
   it('shows one entry with its detail', async () => {
     const { cli, rejectedId } = await tableWithFailures();
 
@@ -109,6 +142,23 @@ describe('outbox commands', () => {
     expect(second).toEqual([]);
     expect(entry?.status).toBe('pending');
     expect(entry?.dueAt).toBe(setup.clock.now);
+  });
+
+  it('retries at most --limit entries', async () => {
+    const { cli } = await tableWithFailures(['rejected-2', 'rejected-3']);
+
+    const first = await retryOutbox(cli, 'all', 2);
+    const left = await listOutbox(cli, false);
+
+    expect(first.map((outcome) => outcome.leadId)).toEqual([
+      'rejected',
+      'rejected-2',
+    ]);
+    expect(first.map((outcome) => outcome.result)).toEqual([
+      'requeued',
+      'requeued',
+    ]);
+    expect(left.map((entry) => entry.event.leadId)).toEqual(['rejected-3']);
   });
 
   it('publishes at once with a bus', async () => {
@@ -227,6 +277,19 @@ describe('parseOutboxArguments', () => {
       ['retry', '--all', 'l', 'e'],
       'Unexpected arguments "l", "e": retry --all takes options only.',
     ],
+    [['show', 'l', 'e', '--limit', '5'], 'show does not take --limit.'],
+    [
+      ['retry', 'l', 'e', '--limit', '5'],
+      'retry LEAD_ID EVENT_ID does not take --limit',
+    ],
+    [
+      ['retry', '--all', '--limit', '2.5'],
+      '--limit must be an integer of at least 1, got "2.5".',
+    ],
+    [
+      ['retry', '--all', '--limit=-1'],
+      '--limit must be an integer of at least 1, got "-1".',
+    ],
   ])('rejects %j', (argv, message) => {
     expect(() => parseOutboxArguments(argv, {})).toThrow(UsageError);
     expect(() => parseOutboxArguments(argv, {})).toThrow(message);
@@ -276,6 +339,17 @@ describe('parseOutboxArguments', () => {
 
     expect(parse).toThrow(UsageError);
     expect(parse).toThrow('Invalid AWS_ENDPOINT_URL_DYNAMODB "not-a-url"');
+  });
+
+  it('leaves --limit unset by default', () => {
+    const listed = parseOutboxArguments(['list'], {});
+    const retried = parseOutboxArguments(
+      ['retry', '--all', '--limit', '7'],
+      {},
+    );
+
+    expect(listed).toMatchObject({ options: { limit: undefined } });
+    expect(retried).toMatchObject({ options: { limit: 7 } });
   });
 
   it('reads the table from TABLE_NAME', () => {
@@ -329,6 +403,37 @@ describe('npm run outbox', () => {
       eventId: rejectedId,
       errorCode: 'InvalidArgument',
     });
+  });
+
+  it('stops listing at --limit', async () => {
+    const { setup } = await tableWithFailures(['rejected-2']);
+
+    const run = outboxCommand([
+      'list',
+      '--table',
+      tableNameOf(setup),
+      '--endpoint',
+      inject('dynamoDbEndpoint'),
+      '--limit',
+      '1',
+    ]);
+
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('1 outbox entry\n');
+    expect(run.stderr).toContain(
+      'outbox: stopped at --limit 1, so more entries may remain.',
+    );
+    expect(run.status).toBe(0);
+  });
+
+  it('rejects --limit 0 with exit code 2', () => {
+    const run = outboxCommand(['retry', '--all', '--limit', '0']);
+
+    expect(run.stderr).toContain(
+      'outbox: --limit must be an integer of at least 1, got "0".',
+    );
+    expect(run.stdout).toBe('');
+    expect(run.status).toBe(2);
   });
 
   it('names an unreachable endpoint', () => {
@@ -459,6 +564,10 @@ describe('npm run outbox with variables', () => {
     expect(run.status).toBe(1);
   });
 });
+
+function tableNameOf(setup: { repository: unknown }): string {
+  return (setup.repository as { tableName: string }).tableName;
+}
 
 /** Environment without any AWS settings of the user or the machine. */
 function emptyAwsEnvironment(): NodeJS.ProcessEnv {
