@@ -2,10 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
+import { outboxKey } from '../../functions/adapters/dynamodb/items.js';
 import { incarnationOf } from '../../functions/domain/lead.js';
 import { transitionEventId } from '../../functions/domain/outgoing-events.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { LOCAL_AWS } from '../../local/services.js';
 import {
   listOutbox,
   OutboxEntryNotFoundError,
@@ -18,6 +21,7 @@ import {
 import { parseOutboxArguments } from '../../scripts/outbox/options.js';
 import { UsageError } from '../../scripts/replay/errors.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
+import { createTestRouting } from '../support/aws.js';
 import {
   type EntryFault,
   FAULTS,
@@ -639,6 +643,99 @@ describe('npm run outbox -- retry --bus', () => {
       expect(run.status).toBe(2);
     },
   );
+
+  it('exits with 1 when the bus rejects an entry again', async () => {
+    const { setup, rejectedId } = await tableWithFailures(['rejected-2']);
+    const tableName = tableNameOf(setup);
+    const endpoint = inject('dynamoDbEndpoint');
+    // A detail that fails its schema is rejected again by the publisher's
+    // checks, as the bus would reject it.
+    const dynamoDb = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
+    await dynamoDb.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: outboxKey({ leadId: 'rejected' }, rejectedId),
+        UpdateExpression: 'SET detail = :detail',
+        ExpressionAttributeValues: { ':detail': { S: '{}' } },
+      }),
+    );
+    dynamoDb.destroy();
+    const routing = await createTestRouting();
+
+    const run = spawnSync(
+      'npx',
+      [
+        'tsx',
+        'scripts/outbox.ts',
+        'retry',
+        '--all',
+        '--table',
+        tableName,
+        '--endpoint',
+        endpoint,
+        '--bus',
+        routing.eventBusName,
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: {
+          ...emptyAwsEnvironment(),
+          AWS_ENDPOINT_URL_EVENTBRIDGE: inject('motoEndpoint'),
+        },
+      },
+    );
+
+    const outcomes = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(outcomes).toEqual([
+      { leadId: 'rejected', eventId: rejectedId, result: 'failed' },
+      expect.objectContaining({ leadId: 'rejected-2', result: 'published' }),
+    ]);
+    expect(run.stderr).toContain(
+      '2 outbox entries retried: 1 published, 1 failed again',
+    );
+    expect(run.stderr).toContain('outbox: 1 entry failed again;');
+    expect(run.status).toBe(1);
+    const entry = await setup.repository.getOutboxEntry('rejected', rejectedId);
+    expect(entry?.failure?.errorCode).toBe('InvalidEntry');
+  });
+
+  it('exits with 0 when the bus accepts every entry', async () => {
+    const { setup } = await tableWithFailures();
+    const routing = await createTestRouting();
+
+    const run = spawnSync(
+      'npx',
+      [
+        'tsx',
+        'scripts/outbox.ts',
+        'retry',
+        '--all',
+        '--table',
+        tableNameOf(setup),
+        '--endpoint',
+        inject('dynamoDbEndpoint'),
+        '--bus',
+        routing.eventBusName,
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        env: {
+          ...emptyAwsEnvironment(),
+          AWS_ENDPOINT_URL_EVENTBRIDGE: inject('motoEndpoint'),
+        },
+      },
+    );
+
+    expect(run.stderr).toContain(
+      '1 outbox entry retried: 1 published, 0 failed again',
+    );
+    expect(run.status).toBe(0);
+  });
 
   it('names --bus for a missing bus', () => {
     const run = spawnSync('npx', retryArguments('missing-bus'), {
