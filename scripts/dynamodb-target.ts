@@ -4,7 +4,7 @@ import { optionalVariable } from './user-path.js';
 /** Variable that sets the DynamoDB endpoint, as the AWS SDK reads it. */
 export const ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL_DYNAMODB';
 
-/** Variable that sets the lead table of `npm run report` and `outbox`. */
+/** Variable that sets the lead table of `npm run report`, `outbox` and `model`. */
 export const TABLE_VARIABLE = 'TABLE_NAME';
 
 /**
@@ -48,6 +48,18 @@ function isHttpUrl(text: string): boolean {
   if (!URL.canParse(text)) return false;
   const { protocol } = new URL(text);
   return protocol === 'http:' || protocol === 'https:';
+}
+
+/**
+ * Returns a command's lead table: `--table`, else TABLE_NAME unless it is
+ * empty, else `fallback`.
+ */
+export function tableNameOf(
+  option: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  fallback: string,
+): string {
+  return option ?? (env[TABLE_VARIABLE] || fallback);
 }
 
 /**

@@ -7,7 +7,11 @@ import {
   type ParseArgsOptionsConfig,
   parseArgsOnce,
 } from './command-line.js';
-import { dynamoDbEndpointOf, tableSourceOf } from './dynamodb-target.js';
+import {
+  dynamoDbEndpointOf,
+  tableNameOf,
+  tableSourceOf,
+} from './dynamodb-target.js';
 import { parseIntegerOption } from './integer-option.js';
 import { clientConfig } from './local-endpoint.js';
 import { UsageError } from './replay/errors.js';
@@ -87,8 +91,7 @@ function parseOptions(argv: string[]): ReportOptions | 'help' {
   const months = positiveInteger('--months', values.months ?? '12', MAX_MONTHS);
   const endpoint = dynamoDbEndpointOf(values.endpoint, process.env);
   return {
-    // An empty TABLE_NAME counts as unset, as in `npm run outbox`.
-    table: values.table ?? (process.env.TABLE_NAME || DEFAULT_TABLE),
+    table: tableNameOf(values.table, process.env, DEFAULT_TABLE),
     endpoint: endpoint?.url,
     sources: {
       table: tableSourceOf(values.table, process.env),

@@ -102,6 +102,9 @@ async function loadEvents(options: BacktestOptions): Promise<LoadedEvents> {
     options.eventsFile === undefined
       ? await readStoredEvents({
           tableName: options.tableName,
+          ...(options.tableSource === undefined
+            ? {}
+            : { tableSource: options.tableSource }),
           ...(options.endpoint === undefined
             ? {}
             : {

@@ -133,6 +133,8 @@ function receiveTimeOf(
 /** Settings of reading the events a running engine stored. */
 export interface TableOptions {
   tableName: string;
+  /** Option or variable that set the table, named in errors. */
+  tableSource?: string;
   /** DynamoDB endpoint; the AWS SDK's default when absent. */
   endpoint?: string;
   /** Option or variable that set the endpoint, named in errors. */
@@ -159,7 +161,7 @@ export async function readStoredEvents(
       ),
     ).catch((error: unknown) => {
       throw tableAccessError(error, options.tableName, options.endpoint, {
-        table: '--table',
+        table: options.tableSource,
         endpoint: options.endpointSource,
       });
     });

@@ -7,7 +7,11 @@ import {
   type ParseArgsOptionsConfig,
   parseArgsOnce,
 } from '../command-line.js';
-import { dynamoDbEndpointOf } from '../dynamodb-target.js';
+import {
+  dynamoDbEndpointOf,
+  tableNameOf,
+  tableSourceOf,
+} from '../dynamodb-target.js';
 import { parseIntegerOption } from '../integer-option.js';
 import { UsageError } from '../replay/errors.js';
 import { DEFAULT_MAX_VISITS } from '../replay/x-education.js';
@@ -37,7 +41,7 @@ Options of backtest (defaults in brackets):
   --events FILE         Segment NDJSON or the X Education leads CSV to
                         replay [the events stored in --table]
   --table NAME          lead table to read stored events from; this scans
-                        the whole table [${DEFAULT_TABLE}]
+                        the whole table [TABLE_NAME, else ${DEFAULT_TABLE}]
   --endpoint URL        DynamoDB endpoint, such as the one \`npm start\`
                         prints [AWS_ENDPOINT_URL_DYNAMODB, else AWS]
   --outcomes FILE       known outcomes: CSV lines leadId,converted (1/0),
@@ -62,6 +66,8 @@ export interface BacktestOptions {
   liveSource?: string;
   eventsFile?: string;
   tableName: string;
+  /** `--table` or TABLE_NAME, named in errors; unset for the default. */
+  tableSource?: string;
   endpoint?: string;
   /** `--endpoint` or AWS_ENDPOINT_URL_DYNAMODB, named in errors. */
   endpointSource?: string;
@@ -115,12 +121,17 @@ export function parseModelArguments(
     return { command, file: resolveUserPath(file, env) };
   }
 
+  if (values.table === '') {
+    throw new UsageError(
+      'Invalid --table "": name the lead table, such as mql-engine-dev.',
+    );
+  }
   const asOf = parseTime('--as-of', values['as-of'], now);
   const options: BacktestOptions = {
     candidateFile: resolveUserPath(file, env),
     liveFile: liveModelFile(values.live, env),
     ...liveSourceOf(values.live, env),
-    tableName: values.table ?? DEFAULT_TABLE,
+    tableName: tableNameOf(values.table, env, DEFAULT_TABLE),
     asOf,
     referenceTime: parseTime(
       '--reference-time',
@@ -132,6 +143,8 @@ export function parseModelArguments(
         ? DEFAULT_MAX_VISITS
         : parseIntegerOption('--max-visits', values['max-visits'], 0),
   };
+  const tableSource = tableSourceOf(values.table, env);
+  if (tableSource !== undefined) options.tableSource = tableSource;
   const endpoint = dynamoDbEndpointOf(values.endpoint, env);
   if (endpoint !== undefined) {
     options.endpoint = endpoint.url;

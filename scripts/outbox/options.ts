@@ -5,7 +5,11 @@ import {
   type ParseArgsOptionsConfig,
   parseArgsOnce,
 } from '../command-line.js';
-import { dynamoDbEndpointOf, tableSourceOf } from '../dynamodb-target.js';
+import {
+  dynamoDbEndpointOf,
+  tableNameOf,
+  tableSourceOf,
+} from '../dynamodb-target.js';
 import { parseIntegerOption } from '../integer-option.js';
 import { DEFAULT_TABLE } from '../model/options.js';
 import { UsageError } from '../replay/errors.js';
@@ -173,7 +177,7 @@ function optionsOf(
       'Invalid --table "": name the lead table, such as mql-engine-dev.',
     );
   }
-  const tableName = values.table ?? (env.TABLE_NAME || DEFAULT_TABLE);
+  const tableName = tableNameOf(values.table, env, DEFAULT_TABLE);
   const endpoint = dynamoDbEndpointOf(values.endpoint, env);
   return {
     tableName,

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import { realDependencies } from '../support/dependencies.js';
 
 const run = promisify(execFile);
 
@@ -310,6 +313,47 @@ describe('model backtest on a table', () => {
       `The table missing was not found at ${endpoint}.`,
     );
     expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('reads the table from TABLE_NAME', async () => {
+    const setup = await realDependencies();
+    await ingestMessages(setup.deps, {
+      sourceId: 'web',
+      messages: [
+        ...qualifyingBatch('stored-1'),
+        ...qualifyingBatch('stored-2'),
+      ],
+      receivedAt: setup.clock.now,
+    });
+
+    const result = await model(['backtest', candidate, '--json'], {
+      ...(await withoutAwsRegion()),
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDbEndpoint'),
+      TABLE_NAME: setup.table.tableName,
+    });
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      source: `table ${setup.table.tableName}`,
+      leads: 2,
+      events: 6,
+    });
+  });
+
+  it('names TABLE_NAME for a missing table', async () => {
+    const endpoint = inject('dynamoDbEndpoint');
+
+    const result = await model(['backtest', candidate], {
+      ...(await withoutAwsRegion()),
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      TABLE_NAME: 'missing',
+    });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `The table missing was not found at ${endpoint}. TABLE_NAME set this name; set it to the lead table or pass --table`,
+    );
   });
 
   it('names an endpoint where nothing listens', async () => {

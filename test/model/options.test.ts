@@ -49,6 +49,32 @@ describe('parseModelArguments', () => {
     expect(options.endpointSource).toBe('AWS_ENDPOINT_URL_DYNAMODB');
   });
 
+  it('reads the table from TABLE_NAME', () => {
+    const { options } = backtestOf(['backtest', 'c.json'], {
+      TABLE_NAME: 'mql-engine-dev',
+    });
+
+    expect(options.tableName).toBe('mql-engine-dev');
+    expect(options.tableSource).toBe('TABLE_NAME');
+  });
+
+  it('prefers --table to TABLE_NAME', () => {
+    const { options } = backtestOf(
+      ['backtest', 'c.json', '--table', 'mql-engine-prod'],
+      { TABLE_NAME: 'mql-engine-dev' },
+    );
+
+    expect(options.tableName).toBe('mql-engine-prod');
+    expect(options.tableSource).toBe('--table');
+  });
+
+  it('treats an empty TABLE_NAME as unset', () => {
+    const { options } = backtestOf(['backtest', 'c.json'], { TABLE_NAME: '' });
+
+    expect(options.tableName).toBe(DEFAULT_TABLE);
+    expect(options.tableSource).toBeUndefined();
+  });
+
   it('names AWS_ENDPOINT_URL_DYNAMODB when it is invalid', () => {
     expect(() =>
       backtestOf(['backtest', 'c.json'], {
@@ -148,6 +174,10 @@ describe('parseModelArguments', () => {
       message: /--max-visits/,
     },
     { args: ['backtest', 'c.json', '--colour'], message: /colour/ },
+    {
+      args: ['backtest', 'c.json', '--table', ''],
+      message: 'Invalid --table "": name the lead table',
+    },
     ...['', '0x10', '1e1', ' 5', '5.0', '+5'].map((value) => ({
       args: ['backtest', 'c.json', '--max-visits', value],
       message: `--max-visits must be an integer of at least 0, got "${value}".`,
