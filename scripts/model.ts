@@ -10,7 +10,7 @@ import {
   readModelDocument,
 } from './model/model-file.js';
 import { parseModelArguments, USAGE } from './model/options.js';
-import { formatBacktest } from './model/report.js';
+import { asOfNote, formatBacktest } from './model/report.js';
 import { formatModelSummary } from './model/summary.js';
 import { ReplayError, UsageError } from './replay/errors.js';
 
@@ -43,6 +43,8 @@ async function main(): Promise<void> {
     return;
   }
   const result = await runBacktest(parsed.options);
+  const note = asOfNote(result);
+  if (note !== undefined) process.stderr.write(`model: ${note}\n`);
   process.stdout.write(
     parsed.json
       ? `${JSON.stringify(result, null, 2)}\n`

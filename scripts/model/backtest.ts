@@ -1,3 +1,5 @@
+import { scoringTimeOf } from '../../functions/domain/lead.js';
+import type { TrackingEvent } from '../../functions/domain/messages.js';
 import {
   type ModelOutcome,
   outcomeOf,
@@ -19,6 +21,10 @@ export interface BacktestResult {
   source: string;
   asOf: string;
   events: number;
+  /** Events at or before the as-of time, the only ones the models score. */
+  eventsUntilAsOf: number;
+  /** Scoring time of the earliest event in ISO 8601, absent without events. */
+  firstEventAt?: string;
   leads: number;
   rejected: number;
   skippedLines: number;
@@ -54,6 +60,7 @@ export async function runBacktest(
     source: loaded.source,
     asOf: new Date(options.asOf).toISOString(),
     events: loaded.events.length,
+    ...eventTimes(loaded.events, options.asOf),
     leads: byLead.size,
     rejected: loaded.rejected,
     skippedLines: loaded.skippedLines,
@@ -67,6 +74,23 @@ export async function runBacktest(
     changes: statusChanges(liveLeads, candidateLeads),
     durationSeconds: (performance.now() - startedAt) / 1000,
   };
+}
+
+/** Counts the events the models score and finds the earliest one. */
+function eventTimes(
+  events: readonly TrackingEvent[],
+  asOf: number,
+): Pick<BacktestResult, 'eventsUntilAsOf' | 'firstEventAt'> {
+  let eventsUntilAsOf = 0;
+  let first = Number.POSITIVE_INFINITY;
+  for (const event of events) {
+    const at = scoringTimeOf(event);
+    if (at <= asOf) eventsUntilAsOf += 1;
+    first = Math.min(first, at);
+  }
+  return Number.isFinite(first)
+    ? { eventsUntilAsOf, firstEventAt: new Date(first).toISOString() }
+    : { eventsUntilAsOf };
 }
 
 /**

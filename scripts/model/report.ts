@@ -6,6 +6,20 @@ function counted(value: number, noun: string): string {
   return `${count(value)} ${value === 1 ? noun : `${noun}s`}`;
 }
 
+/**
+ * Returns the note `model backtest` writes to stderr when events exist
+ * but none is at or before the as-of time, so the comparison is empty.
+ */
+export function asOfNote(result: BacktestResult): string | undefined {
+  if (result.events === 0 || result.eventsUntilAsOf > 0) return undefined;
+  return (
+    `No event is at or before the as-of time ${result.asOf}, so both ` +
+    'models scored no event and the comparison is empty. The earliest ' +
+    `event is at ${result.firstEventAt}, so pass that time or a later ` +
+    'one as --as-of.'
+  );
+}
+
 /** Formats a backtest as the text `model backtest` prints. */
 export function formatBacktest(result: BacktestResult): string {
   const { live, candidate } = result;

@@ -14,7 +14,7 @@ import {
   readOutcomes,
 } from '../../scripts/model/event-sources.js';
 import type { BacktestOptions } from '../../scripts/model/options.js';
-import { formatBacktest } from '../../scripts/model/report.js';
+import { asOfNote, formatBacktest } from '../../scripts/model/report.js';
 import { InputFileError } from '../../scripts/replay/errors.js';
 import { testModel, testModelDocument } from '../fixtures/models.js';
 import { leadRow, xEducationCsv } from '../replay/fixtures/x-education-csv.js';
@@ -195,6 +195,44 @@ describe('runBacktest', () => {
     );
     await expect(run).rejects.toThrow(reason);
     await expect(run).rejects.toThrow('. Give it Segment messages as NDJSON');
+  });
+
+  it('notes an as-of time before every event', async () => {
+    const files = await workspace();
+    const messages = [...leadMessages('hot', 3), ...leadMessages('cold', 0)];
+    const events = await files.write(
+      'events.ndjson',
+      messages.map((message) => JSON.stringify(message)).join('\n'),
+    );
+    const firstEventAt = new Date(AS_OF - 10 * DAY_MS).toISOString();
+    const run = (asOf: number) =>
+      runBacktest(
+        options({
+          candidateFile: files.candidate,
+          liveFile: files.live,
+          eventsFile: events,
+          asOf,
+        }),
+      );
+
+    const early = await run(AS_OF - 11 * DAY_MS);
+    const first = await run(AS_OF - 10 * DAY_MS);
+    const late = await run(AS_OF);
+
+    expect(early).toMatchObject({
+      events: 5,
+      eventsUntilAsOf: 0,
+      firstEventAt,
+    });
+    expect(early.candidate.mqls).toBe(0);
+    expect(early.candidate.episodes).toBe(0);
+    expect(asOfNote(early)).toBe(
+      `No event is at or before the as-of time ${early.asOf}, so both models scored no event and the comparison is empty. The earliest event is at ${firstEventAt}, so pass that time or a later one as --as-of.`,
+    );
+    expect(first.eventsUntilAsOf).toBe(2);
+    expect(asOfNote(first)).toBeUndefined();
+    expect(late.eventsUntilAsOf).toBe(5);
+    expect(asOfNote(late)).toBeUndefined();
   });
 
   it('reads the events a running engine stored', async () => {

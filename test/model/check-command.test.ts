@@ -276,6 +276,49 @@ describe('model check', () => {
   });
 });
 
+describe('model backtest --as-of', () => {
+  it('notes an as-of time before every event', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'backtest-'));
+    const events = join(directory, 'events.ndjson');
+    const timestamp = '2026-05-01T00:00:00.000Z';
+    const messages = qualifyingBatch('early').map((message) => ({
+      ...message,
+      timestamp,
+    }));
+    await writeFile(
+      events,
+      messages.map((message) => JSON.stringify(message)).join('\n'),
+    );
+    const args = ['backtest', 'models/procurement-software.json'];
+
+    const before = await model([
+      ...args,
+      '--events',
+      events,
+      '--as-of',
+      '2026-04-30T00:00:00Z',
+    ]);
+    const after = await model([
+      ...args,
+      '--events',
+      events,
+      '--as-of',
+      '2026-05-02T00:00:00Z',
+    ]);
+
+    expect(before.code).toBe(0);
+    expect(before.stderr).toBe(
+      'model: No event is at or before the as-of time 2026-04-30T00:00:00.000Z, ' +
+        'so both models scored no event and the comparison is empty. The ' +
+        `earliest event is at ${timestamp}, so pass that time or a later one as --as-of.\n`,
+    );
+    expect(before.stdout).toMatch(/MQLs at the as-of time +0 +0/);
+    expect(after.code).toBe(0);
+    expect(after.stderr).toBe('');
+    expect(after.stdout).toMatch(/MQLs at the as-of time +1 +1/);
+  });
+});
+
 describe('model backtest on a table', () => {
   /** Returns an environment in which the AWS SDK finds no region. */
   async function withoutAwsRegion() {
