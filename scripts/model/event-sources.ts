@@ -5,6 +5,7 @@ import {
   readBoundedFile,
   UnreadableFileError,
 } from '../../functions/adapters/bounded-file.js';
+import { findJsonSyntaxError } from '../../functions/adapters/json-syntax.js';
 import { requestedLeadId } from '../../functions/domain/identity.js';
 import { parseMessage } from '../../functions/domain/message-checks.js';
 import {
@@ -229,7 +230,12 @@ export async function readOutcomes(
   const labels = new Map<string, boolean>();
   text.split(/\r?\n/).forEach((line, index) => {
     if (index === 0 && isOutcomeHeader(line)) return;
-    const outcome = parseOutcomeLine(line.trim());
+    const trimmed = line.trim();
+    const where = `Line ${index + 1} of ${file}`;
+    const indent = line.length - line.trimStart().length;
+    const outcome = trimmed.startsWith('{')
+      ? parseOutcomeObject(trimmed, where, indent)
+      : parseOutcomeLine(trimmed);
     if (outcome === undefined) {
       if (line.trim() !== '') {
         throw new InputFileError(
@@ -296,19 +302,64 @@ function isOutcomeHeader(line: string): boolean {
   );
 }
 
-function parseOutcomeLine(line: string): [string, boolean] | undefined {
-  if (line.startsWith('{')) {
-    try {
-      const { leadId, converted } = JSON.parse(line) as Record<string, unknown>;
-      const value = booleanOf(converted);
-      if (typeof leadId === 'string' && value !== undefined) {
-        return [leadId, value];
-      }
-    } catch {
-      return undefined;
-    }
-    return undefined;
+/**
+ * Reads an NDJSON outcome `{"leadId": "…", "converted": true}`. Raises
+ * InputFileError naming the line and the invalid field, because the CSV
+ * message about columns would not fit a JSON line. `indent` is the
+ * whitespace trimmed before `line`, so columns count from the line start.
+ */
+function parseOutcomeObject(
+  line: string,
+  where: string,
+  indent: number,
+): [string, boolean] {
+  // The syntax error comes from findJsonSyntaxError, because the message
+  // of JSON.parse quotes the text around it, which may hold a lead id.
+  const syntaxError = findJsonSyntaxError(line);
+  if (syntaxError !== undefined) {
+    throw new InputFileError(
+      `${where} is not valid JSON (column ${syntaxError.column + indent}: ` +
+        `${syntaxError.problem}). Write one object ` +
+        '{"leadId": "…", "converted": true} per line.',
+    );
   }
+  const parsed: unknown = JSON.parse(line);
+  const { leadId, converted } = parsed as Record<string, unknown>;
+  if (typeof leadId !== 'string' || leadId.trim() === '') {
+    throw new InputFileError(
+      `${where}: field "leadId" must be a non-empty string, got ` +
+        `${describeJsonValue(leadId, false)}.`,
+    );
+  }
+  const value = booleanOf(converted);
+  if (value === undefined) {
+    throw new InputFileError(
+      `${where}: field "converted" must be true, false, 1 or 0, got ` +
+        `${describeJsonValue(converted, true)}.`,
+    );
+  }
+  return [leadId, value];
+}
+
+/**
+ * Describes a JSON value for an error message. Strings are shown only
+ * with `showText` and cut to 20 characters, because a lead id may be
+ * personal data such as an email address.
+ */
+function describeJsonValue(value: unknown, showText: boolean): string {
+  if (value === undefined) return 'no value';
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    if (!showText) return value.trim() === '' ? 'an empty string' : 'a string';
+    const excerpt = value.length > 20 ? `${value.slice(0, 20)}…` : value;
+    return JSON.stringify(excerpt);
+  }
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function parseOutcomeLine(line: string): [string, boolean] | undefined {
   const fields = line.includes('"') ? quotedFieldsOf(line) : undefined;
   if (fields === null) return undefined;
   if (fields !== undefined && fields.length === 2) {

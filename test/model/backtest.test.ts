@@ -367,6 +367,89 @@ describe('readOutcomes', () => {
     },
   );
 
+  it('reads NDJSON outcomes', async () => {
+    const { write } = await workspace();
+    const file = await write(
+      'outcomes.ndjson',
+      '{"leadId": "a", "converted": true}\n  {"leadId": "b", "converted": 0}\n{"leadId": "c", "converted": "1"}\n',
+    );
+
+    const labels = await readOutcomes(file);
+
+    expect([...labels]).toEqual([
+      ['a', true],
+      ['b', false],
+      ['c', true],
+    ]);
+  });
+
+  it.each([
+    [
+      '{"leadId": "a", "converted": "yes"}',
+      'field "converted" must be true, false, 1 or 0, got "yes".',
+    ],
+    [
+      '{"leadId": "a", "converted": 2}',
+      'field "converted" must be true, false, 1 or 0, got 2.',
+    ],
+    [
+      '{"leadId": "a"}',
+      'field "converted" must be true, false, 1 or 0, got no value.',
+    ],
+    [
+      '{"leadId": "a", "converted": null}',
+      'field "converted" must be true, false, 1 or 0, got null.',
+    ],
+    [
+      '{"leadId": "a", "converted": "maybe converted, maybe not"}',
+      'field "converted" must be true, false, 1 or 0, got "maybe converted, may…".',
+    ],
+    [
+      '{"leadId": 7, "converted": 1}',
+      'field "leadId" must be a non-empty string, got 7.',
+    ],
+    [
+      '{"leadId": " ", "converted": 1}',
+      'field "leadId" must be a non-empty string, got an empty string.',
+    ],
+    [
+      '{"converted": 1}',
+      'field "leadId" must be a non-empty string, got no value.',
+    ],
+    [
+      '{"leadId": ["a"], "converted": 1}',
+      'field "leadId" must be a non-empty string, got an array.',
+    ],
+  ])('names the field of NDJSON %s', async (line, message) => {
+    const { write } = await workspace();
+    const file = await write(
+      'outcomes.ndjson',
+      `{"leadId": "ok", "converted": 1}\n${line}\n`,
+    );
+
+    const read = readOutcomes(file);
+
+    await expect(read).rejects.toThrow(InputFileError);
+    await expect(read).rejects.toThrow(`Line 2 of ${file}: ${message}`);
+    await expect(read).rejects.not.toThrow('leadId,converted');
+  });
+
+  it('names the column of invalid NDJSON', async () => {
+    const { write } = await workspace();
+    const file = await write(
+      'outcomes.ndjson',
+      '  {"leadId": "jane@example.com", "converted": tru}\n',
+    );
+
+    const read = readOutcomes(file);
+
+    await expect(read).rejects.toThrow(InputFileError);
+    await expect(read).rejects.toThrow(
+      `Line 1 of ${file} is not valid JSON (column 47: `,
+    );
+    await expect(read).rejects.not.toThrow('jane@example.com');
+  });
+
   it.each([
     'leadId,converted',
     '\uFEFFleadId,converted',
