@@ -1,6 +1,7 @@
 import { canonicalJson } from './canonical-json.js';
 import { isBelowInCents } from './explanation.js';
 import type { ScoringModel } from './model.js';
+import { describeImpossiblePattern } from './regex-impossible.js';
 
 /** A valid model setting that is likely a mistake, with where it is. */
 export interface ModelWarning {
@@ -52,8 +53,29 @@ const PATTERN_FIELD = /^(?:pattern|path|\w+Pattern)$/;
 const SLASH_LITERAL = /^\/.+\/[dgimsuvy]+$/;
 
 /**
+ * Values that a pattern reported as never matching is tested on, so an
+ * error of the static check cannot produce a false warning.
+ */
+const SAMPLE_VALUES = [
+  '',
+  ' ',
+  '\n',
+  'a',
+  'x',
+  '0',
+  'cfo',
+  'Chief Procurement Officer',
+  '/pricing',
+  'https://example.com/pricing?plan=pro#top',
+  'Mozilla/5.0 (compatible; Googlebot/2.1)',
+  '^',
+  '$',
+];
+
+/**
  * Finds patterns that are valid but likely mistakes: written between
- * slashes with flags, or matching every value, the empty one included.
+ * slashes with flags, matching every value, the empty one included, or
+ * matching none.
  */
 function patternWarnings(document: unknown, field = ''): ModelWarning[] {
   if (Array.isArray(document)) {
@@ -90,7 +112,24 @@ function patternWarning(pattern: string, field: string): ModelWarning[] {
       },
     ];
   }
+  const impossible = describeImpossiblePattern(pattern);
+  if (impossible !== undefined && !matchesSample(pattern)) {
+    return [
+      {
+        field,
+        message:
+          `can never match, because it has ${impossible}. Patterns ` +
+          'take no m flag, so ^ and $ match only at the start and end of ' +
+          'the value. Fix the pattern or remove its rule',
+      },
+    ];
+  }
   return [];
+}
+
+function matchesSample(pattern: string): boolean {
+  const regex = new RegExp(pattern, 'iu');
+  return [...SAMPLE_VALUES, pattern].some((value) => regex.test(value));
 }
 
 function checkQualification(model: ScoringModel): ModelWarning[] {

@@ -715,6 +715,24 @@ describe('checkModel', () => {
       'fit.rules[0].pattern',
       'matches every value',
     ],
+    [
+      ['fit', 'rules', 0, 'pattern'],
+      'chief^officer',
+      'fit.rules[0].pattern',
+      'can never match, because it has a ^ after a character',
+    ],
+    [
+      ['intent', 'rules', 0, 'when', 'path'],
+      '$^x',
+      'intent.rules[0].when.path',
+      'can never match, because it has a character that must match after a $',
+    ],
+    [
+      ['fit', 'rules', 0, 'pattern'],
+      'cfo[^\\s\\S]',
+      'fit.rules[0].pattern',
+      'the class [^\\s\\S], which matches no character',
+    ],
   ])(
     'warns about the pattern at %j written as %s',
     (path, pattern, field, message) => {
@@ -726,6 +744,16 @@ describe('checkModel', () => {
       expect(warnings).toEqual([
         { field, message: expect.stringContaining(message) },
       ]);
+    },
+  );
+
+  it.each(['^/pricing(/|$)', 'cfo$|^vp', '(?:^|\\s)cfo(?:$|\\s)', '\\$\\^'])(
+    'accepts the pattern %s',
+    (pattern) => {
+      const document = minimalModel();
+      setPath(document, ['fit', 'rules', 0, 'pattern'], pattern);
+
+      expect(checkModel(compileModel(document))).toEqual([]);
     },
   );
 

@@ -262,6 +262,24 @@ describe('model check', () => {
     );
   });
 
+  it('warns about a pattern that never matches', async () => {
+    const document = JSON.parse(
+      await readFile('models/procurement-software.json', 'utf8'),
+    );
+    document.fit.rules[0].pattern = 'chief^procurement';
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'never.json');
+    await writeFile(file, JSON.stringify(document));
+
+    const result = await model(['check', file]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Warnings (1):');
+    expect(result.stdout).toContain(
+      '  fit.rules[0].pattern: can never match, because it has a ^ after a character that must match before it.',
+    );
+  });
+
   it('reports a file that is not JSON', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'model-'));
     const file = join(directory, 'text.json');
