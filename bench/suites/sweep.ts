@@ -477,7 +477,13 @@ async function measureFullScan(
     chunks.push(due.slice(start, start + SCAN_REVIEW_CHUNK));
   }
   await mapWithConcurrency(chunks, SCAN_REVIEW_CONCURRENCY, (leadIds) =>
-    reviewLeads(deps, leadIds, now, counts, () => true),
+    reviewLeads(
+      deps,
+      leadIds,
+      { now, deadline: Number.POSITIVE_INFINITY },
+      counts,
+      () => true,
+    ),
   );
   if (counts.incomplete) {
     throw new Error('The full scan failed to review some due leads.');

@@ -99,6 +99,29 @@ export interface FollowedTombstone {
   mergedInto: string;
 }
 
+/** Options of deleteLeadData. */
+export interface LeadDataDeleteOptions {
+  /**
+   * Asked before each request that follows the first Query page: each
+   * further Query page and each BatchWriteItem of up to 25 deletes. When
+   * it returns false the call stops there and returns `finished: false`.
+   */
+  mayContinue?: () => boolean;
+}
+
+/** Result of deleteLeadData. */
+export interface LeadDataDeletion {
+  /** Items deleted. */
+  deleted: number;
+  /**
+   * Leads that the lead's identity link items name, which are the leads
+   * merged into it. Complete only when `finished`.
+   */
+  linkedLeadIds: string[];
+  /** False when `mayContinue` stopped the call. */
+  finished: boolean;
+}
+
 /** One page of a lead's history, newest first. */
 export interface HistoryPage {
   entries: HistoryEntry[];
@@ -383,13 +406,16 @@ export interface LeadRepository {
   /**
    * Deletes every item of a lead except its state and its identity link
    * items: events and their message markers, history, outbox entries and
-   * its membership item under its account. Returns how many items it
-   * deleted and the leads that the link items name (leads merged into
-   * this one).
+   * its membership item under its account. Reads and deletes them one
+   * page at a time, so `options.mayContinue` can stop the call between
+   * two requests. Each batch of deletes that starts is finished, with its
+   * unprocessed items sent again, or raises CapacityExceededError when
+   * they stay unprocessed.
    */
   deleteLeadData(
     leadId: string,
-  ): Promise<{ deleted: number; linkedLeadIds: string[] }>;
+    options?: LeadDataDeleteOptions,
+  ): Promise<LeadDataDeletion>;
   /**
    * Reserves a lead for its erasure: bumps its version, whatever it is,
    * and marks the state item so that no other lead change can be written

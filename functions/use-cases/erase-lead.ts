@@ -55,9 +55,10 @@ const MERGED_LEAD_CONCURRENCY = 8;
 export interface ErasureOptions {
   /**
    * Time by the dependencies' clock, epoch ms, after which the request
-   * deletes no further merged lead. It then leaves the lead closed to
-   * other writers and raises ConcurrencyError, and a repeated request or
-   * the sweep continues where it stopped.
+   * sends no further delete: it stops between two pages of a lead's items
+   * or before a merged lead. It then leaves the lead closed to other
+   * writers and raises ErasurePausedError, and a repeated request or the
+   * sweep continues where it stopped.
    */
   deadline?: number;
 }
@@ -66,6 +67,21 @@ export interface ErasureOptions {
 class ErasureDeadlineError extends Error {
   constructor(readonly deleted: number) {
     super('The erasure reached its deadline.');
+  }
+}
+
+/**
+ * An erasure that stopped at its deadline, with the lead still closed to
+ * other writers. Repeating the request continues it.
+ */
+export class ErasurePausedError extends ConcurrencyError {
+  constructor(
+    requestedId: string,
+    readonly itemsDeleted: number,
+  ) {
+    super(
+      `The erasure of lead ${requestedId} is not finished: it deleted ${itemsDeleted} item(s) before its time ran out. Repeat the request to continue it.`,
+    );
   }
 }
 
@@ -104,10 +120,11 @@ export interface Erasure {
  * the result names the id requested. Raises NotFoundError for an
  * unknown lead, CapacityExceededError when EventBridge throttled the
  * publish of its outbox, and ConcurrencyError when its outbox cannot be
- * published yet for another reason, it keeps changing, another erasure
- * has it on hold, or `options.deadline` passed before every merged lead was
- * deleted. The request can then be retried, and a retry continues a
- * stopped erasure where it ended.
+ * published yet for another reason, it keeps changing or another erasure
+ * has it on hold. Raises ErasurePausedError, a ConcurrencyError, when
+ * `options.deadline` passed before every item was deleted. The request
+ * can then be retried, and a retry continues a stopped erasure where it
+ * ended.
  */
 export async function eraseLead(
   deps: ScoringDependencies,
@@ -177,9 +194,7 @@ export async function eraseLead(
         deps.log.info('lead erasure paused at its deadline', {
           itemsDeleted: error.deleted,
         });
-        throw new ConcurrencyError(
-          `The erasure of lead ${requestedId} is not finished: it deleted ${error.deleted} item(s) before its time ran out. Repeat the request to continue it.`,
-        );
+        throw new ErasurePausedError(requestedId, error.deleted);
       }
       if (!(error instanceof VersionConflictError)) throw error;
       if (heldLead !== undefined && !(await stillHeld(deps, heldLead))) {
@@ -412,8 +427,8 @@ async function entriesLeftByWriters(
  * Deletes every item but the state of the lead and of the leads merged
  * into it, then the states of the merged leads (tombstones). A linked
  * lead that is not merged is kept. Returns the number of items deleted.
- * Raises ErasureDeadlineError before a merged lead once `deadline` has
- * passed.
+ * Raises ErasureDeadlineError between two pages of a lead's items or
+ * before a merged lead once `deadline` has passed.
  */
 async function deleteLinkedLeads(
   deps: ScoringDependencies,
@@ -447,8 +462,11 @@ async function deleteLeadAndMerged(
   leadId: string,
   progress: ErasureProgress,
 ): Promise<void> {
-  const result = await deps.repository.deleteLeadData(leadId);
+  const result = await deps.repository.deleteLeadData(leadId, {
+    mayContinue: () => deps.clock() < progress.deadline,
+  });
   progress.deleted += result.deleted;
+  if (!result.finished) throw new ErasureDeadlineError(progress.deleted);
   await mapWithConcurrency(
     result.linkedLeadIds,
     MERGED_LEAD_CONCURRENCY,

@@ -6,10 +6,10 @@ import type { LeadChange } from '../ports/lead-repository.js';
 import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
-import { eraseLead } from './erase-lead.js';
+import { ErasurePausedError, eraseLead } from './erase-lead.js';
 import { moveEvents, noLinkEvents } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
-import type { SweepResult } from './run-sweep.js';
+import type { SweepOptions, SweepResult } from './run-sweep.js';
 import { countTransitions } from './transition-counts.js';
 import { type PlannedReview, planReview, updateLead } from './update-lead.js';
 
@@ -44,7 +44,7 @@ export function emptyReviewCounts(): ReviewCounts {
 }
 
 /**
- * Reviews due leads at `now` and publishes their transitions. The states
+ * Reviews due leads at `run.now` and publishes their transitions. The states
  * are read in one batch and the changes written several leads per
  * transaction, each lead under the version it was read at. A lead whose
  * write does not commit, because an ingest or another sweep changed it
@@ -52,20 +52,22 @@ export function emptyReviewCounts(): ReviewCounts {
  * writer's change is never overwritten and each transition is published
  * once. Events are published only after their transaction committed.
  * `mayStart` is asked before each lead; a lead it stops keeps its review
- * time, so it stays due for the next run.
+ * time, so it stays due for the next run. The erasure of a lead that an
+ * erasure left held stops at `run.deadline`.
  */
 export async function reviewLeads(
   deps: ScoringDependencies,
   leadIds: readonly string[],
-  now: number,
+  run: SweepOptions,
   counts: ReviewCounts,
   mayStart: () => boolean,
 ): Promise<void> {
   // One lead gains nothing from a batch read or a grouped transaction.
   if (leadIds.length === 1) {
-    await reviewLeadsAlone(deps, leadIds, now, counts, mayStart);
+    await reviewLeadsAlone(deps, leadIds, run, counts, mayStart);
     return;
   }
+  const { now } = run;
   let states: Map<string, LeadState>;
   try {
     states = await deps.repository.getLeads(leadIds);
@@ -112,10 +114,10 @@ export async function reviewLeads(
   );
   await mapWithConcurrency(erasing, LEAD_CONCURRENCY, (state) =>
     guardAsync(deps, counts, state.leadId, () =>
-      finishErasure(deps, state, now),
+      finishErasure(deps, state, run, counts),
     ),
   );
-  await reviewLeadsAlone(deps, retry, now, counts, mayStart);
+  await reviewLeadsAlone(deps, retry, run, counts, mayStart);
 }
 
 /**
@@ -127,7 +129,7 @@ export async function reviewLeads(
 export async function reviewLeadsAlone(
   deps: ScoringDependencies,
   leadIds: readonly string[],
-  now: number,
+  run: SweepOptions,
   counts: ReviewCounts,
   mayStart: () => boolean,
 ): Promise<void> {
@@ -137,7 +139,7 @@ export async function reviewLeadsAlone(
       return;
     }
     await guardAsync(deps, counts, leadId, () =>
-      reviewLead(deps, leadId, now, counts),
+      reviewLead(deps, leadId, run, counts),
     );
   });
 }
@@ -185,12 +187,13 @@ async function commitPlanned(
 async function reviewLead(
   deps: ScoringDependencies,
   leadId: string,
-  now: number,
+  run: SweepOptions,
   counts: ReviewCounts,
 ): Promise<void> {
+  const { now } = run;
   const state = await deps.repository.getLead(leadId);
   if (state?.erasureHeldUntil !== undefined) {
-    await finishErasure(deps, state, now);
+    await finishErasure(deps, state, run, counts);
     return;
   }
   if (state?.mergedInto !== undefined) {
@@ -235,22 +238,30 @@ async function finishMerge(
  * Finishes the erasure of a lead whose erasure stopped part-way and
  * whose hold has ended: no writer changes such a lead until an erasure
  * deletes it. A hold still running belongs to an erasure that may still
- * be working, so the lead is left to it.
+ * be working, so the lead is left to it. An erasure that reaches the
+ * run's deadline stops and leaves the lead due for the next run.
  */
 async function finishErasure(
   deps: ScoringDependencies,
   state: LeadState,
-  now: number,
+  run: SweepOptions,
+  counts: ReviewCounts,
 ): Promise<void> {
-  if (state.erasureHeldUntil === undefined || state.erasureHeldUntil >= now) {
-    return;
-  }
+  const heldUntil = state.erasureHeldUntil;
+  if (heldUntil === undefined || heldUntil >= run.now) return;
   try {
-    const { result } = await eraseLead(deps, state.leadId);
+    const { result } = await eraseLead(deps, state.leadId, {
+      deadline: run.deadline,
+    });
     deps.log.info('sweep finished a stopped erasure', {
       itemsDeleted: result.itemsDeleted,
     });
   } catch (error) {
+    // eraseLead logged the pause and made the lead due at once.
+    if (error instanceof ErasurePausedError) {
+      counts.incomplete = true;
+      return;
+    }
     // A repeated request erased the lead first.
     if (!(error instanceof NotFoundError)) throw error;
   }

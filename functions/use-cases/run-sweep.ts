@@ -25,7 +25,10 @@ const OUTBOX_RETRY_MAX_MS = 3_600_000;
 export interface SweepOptions {
   /** Time to evaluate at, epoch ms. */
   now: number;
-  /** Stop starting new pages and items after this time, epoch ms. */
+  /**
+   * Stop starting new pages and items after this time, epoch ms. An
+   * erasure that the run finishes stops at it between two deletes.
+   */
   deadline: number;
 }
 
@@ -106,7 +109,7 @@ async function sweepShard(
     );
     const others = page.items.filter((item) => item.kind !== 'lead');
     await Promise.all([
-      reviewLeads(deps, leadIds, options.now, result, mayStart),
+      reviewLeads(deps, leadIds, options, result, mayStart),
       mapWithConcurrency(others, ITEM_CONCURRENCY, async (item) => {
         if (!mayStart()) return;
         await processDueItem(deps, item, options.now, result);

@@ -34,6 +34,8 @@ import {
   type HistoryPage,
   type IngestSnapshot,
   type LeadChange,
+  type LeadDataDeleteOptions,
+  type LeadDataDeletion,
   type LeadRepository,
   type OutboxEntry,
   type OutboxFailure,
@@ -513,39 +515,26 @@ export class DynamoLeadRepository implements LeadRepository {
 
   async deleteLeadData(
     leadId: string,
-  ): Promise<{ deleted: number; linkedLeadIds: string[] }> {
-    const items = await this.queryPartition(leadPartition(leadId));
-    const keys: Item[] = [];
+    options: LeadDataDeleteOptions = {},
+  ): Promise<LeadDataDeletion> {
+    const mayContinue = options.mayContinue ?? (() => true);
     const linkedLeadIds: string[] = [];
-    for (const item of items) {
-      const fields = unmarshall(item);
-      const sortKey = String(fields[TABLE_LAYOUT.sortKey]);
-      if (sortKey === STATE_SORT_KEY) {
-        const accountId = fields.membership?.accountId;
-        if (typeof accountId === 'string') {
-          keys.push(memberKey(accountId, leadId));
-        }
-        continue;
+    let deleted = 0;
+    let cursor: Item | undefined;
+    do {
+      const page = await this.queryPage(leadPartition(leadId), cursor);
+      const batches = leadDataBatches(leadId, page.items, linkedLeadIds);
+      for (const batch of batches) {
+        if (!mayContinue()) return { deleted, linkedLeadIds, finished: false };
+        await this.deleteBatch(batch);
+        deleted += batch.length;
       }
-      if (fields.entity === 'link') {
-        linkedLeadIds.push(String(fields.mergedLeadId));
-        continue;
+      cursor = page.cursor;
+      if (cursor !== undefined && !mayContinue()) {
+        return { deleted, linkedLeadIds, finished: false };
       }
-      keys.push(keyOf(fields));
-      if (fields.entity === 'event') {
-        keys.push(
-          marshall({
-            [TABLE_LAYOUT.partitionKey]: messagePartition(
-              String(fields.sourceId),
-              String(fields.messageId),
-            ),
-            [TABLE_LAYOUT.sortKey]: MESSAGE_SORT_KEY,
-          }),
-        );
-      }
-    }
-    await this.batchDelete(keys);
-    return { deleted: keys.length, linkedLeadIds };
+    } while (cursor !== undefined);
+    return { deleted, linkedLeadIds, finished: true };
   }
 
   async holdForErasure(state: LeadState, holdMs: number): Promise<LeadState> {
@@ -1104,64 +1093,81 @@ export class DynamoLeadRepository implements LeadRepository {
     const items: Item[] = [];
     let cursor: Item | undefined;
     do {
-      const page = await this.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression:
-            sortPrefix === undefined
-              ? '#pk = :pk'
-              : '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames:
-            sortPrefix === undefined
-              ? { '#pk': TABLE_LAYOUT.partitionKey }
-              : {
-                  '#pk': TABLE_LAYOUT.partitionKey,
-                  '#sk': TABLE_LAYOUT.sortKey,
-                },
-          ExpressionAttributeValues: marshall(
-            sortPrefix === undefined
-              ? { ':pk': partition }
-              : { ':pk': partition, ':prefix': sortPrefix },
-          ),
-          ConsistentRead: true,
-          ExclusiveStartKey: cursor,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      cursor = page.LastEvaluatedKey;
+      const page = await this.queryPage(partition, cursor, sortPrefix);
+      items.push(...page.items);
+      cursor = page.cursor;
     } while (cursor !== undefined);
     return items;
   }
 
-  /** Deletes items 25 at a time, retrying unprocessed ones. */
+  /** Reads one page (up to 1 MB) of a partition, strongly consistent. */
+  private async queryPage(
+    partition: string,
+    cursor: Item | undefined,
+    sortPrefix?: string,
+  ): Promise<{ items: Item[]; cursor: Item | undefined }> {
+    const page = await this.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression:
+          sortPrefix === undefined
+            ? '#pk = :pk'
+            : '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames:
+          sortPrefix === undefined
+            ? { '#pk': TABLE_LAYOUT.partitionKey }
+            : {
+                '#pk': TABLE_LAYOUT.partitionKey,
+                '#sk': TABLE_LAYOUT.sortKey,
+              },
+        ExpressionAttributeValues: marshall(
+          sortPrefix === undefined
+            ? { ':pk': partition }
+            : { ':pk': partition, ':prefix': sortPrefix },
+        ),
+        ConsistentRead: true,
+        ExclusiveStartKey: cursor,
+      }),
+    );
+    return { items: page.Items ?? [], cursor: page.LastEvaluatedKey };
+  }
+
+  /** Deletes items 25 at a time. */
   private async batchDelete(keys: readonly Item[]): Promise<void> {
-    for (let start = 0; start < keys.length; start += BATCH_WRITE_LIMIT) {
-      let pending = keys
-        .slice(start, start + BATCH_WRITE_LIMIT)
-        .map((Key) => ({ DeleteRequest: { Key } }));
-      for (let round = 0; pending.length > 0; round += 1) {
-        if (round >= MAX_UNPROCESSED_ROUNDS) {
-          // DynamoDB leaves items unprocessed when it throttles them.
-          throw new CapacityExceededError({
-            cause: new Error(
-              `BatchWriteItem left ${pending.length} deletes unprocessed after ${round} rounds.`,
-            ),
-          });
-        }
-        const response = await this.send(
-          new BatchWriteItemCommand({
-            RequestItems: { [this.tableName]: pending },
-          }),
-        );
-        pending = (response.UnprocessedItems?.[this.tableName] ?? []).flatMap(
-          (request) =>
-            request.DeleteRequest?.Key === undefined
-              ? []
-              : [{ DeleteRequest: { Key: request.DeleteRequest.Key } }],
-        );
-        if (pending.length > 0) {
-          await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
-        }
+    for (const batch of chunk(keys, BATCH_WRITE_LIMIT)) {
+      await this.deleteBatch(batch);
+    }
+  }
+
+  /**
+   * Deletes up to 25 items in one BatchWriteItem request, sending its
+   * unprocessed items again until none is left. Deletes are idempotent,
+   * so an item sent twice does no harm.
+   */
+  private async deleteBatch(keys: readonly Item[]): Promise<void> {
+    let pending = keys.map((Key) => ({ DeleteRequest: { Key } }));
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round >= MAX_UNPROCESSED_ROUNDS) {
+        // DynamoDB leaves items unprocessed when it throttles them.
+        throw new CapacityExceededError({
+          cause: new Error(
+            `BatchWriteItem left ${pending.length} deletes unprocessed after ${round} rounds.`,
+          ),
+        });
+      }
+      const response = await this.send(
+        new BatchWriteItemCommand({
+          RequestItems: { [this.tableName]: pending },
+        }),
+      );
+      pending = (response.UnprocessedItems?.[this.tableName] ?? []).flatMap(
+        (request) =>
+          request.DeleteRequest?.Key === undefined
+            ? []
+            : [{ DeleteRequest: { Key: request.DeleteRequest.Key } }],
+      );
+      if (pending.length > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
       }
     }
   }
@@ -1237,6 +1243,64 @@ function toDueItem(fields: Record<string, unknown>): DueItem {
     };
   }
   return { kind: 'lead', leadId, dueAt };
+}
+
+/**
+ * Returns the keys to delete from one page of a lead's partition before
+ * its state, in batches of up to 25: every item but the state and the
+ * link items, each event's message marker, and the membership item that
+ * the state names. Each batch of markers comes right before the batch of
+ * their events. So a call that stops or fails part-way never leaves a
+ * marker whose event is gone, and the next call repeats at most one
+ * batch. Adds the ids that the link items name to `linkedLeadIds`.
+ */
+function leadDataBatches(
+  leadId: string,
+  items: readonly Item[],
+  linkedLeadIds: string[],
+): Item[][] {
+  const events: Item[] = [];
+  const markers: Item[] = [];
+  const others: Item[] = [];
+  for (const item of items) {
+    const fields = unmarshall(item);
+    const sortKey = String(fields[TABLE_LAYOUT.sortKey]);
+    if (sortKey === STATE_SORT_KEY) {
+      const accountId = fields.membership?.accountId;
+      if (typeof accountId === 'string') {
+        others.push(memberKey(accountId, leadId));
+      }
+    } else if (fields.entity === 'link') {
+      linkedLeadIds.push(String(fields.mergedLeadId));
+    } else if (fields.entity === 'event') {
+      events.push(keyOf(fields));
+      markers.push(
+        marshall({
+          [TABLE_LAYOUT.partitionKey]: messagePartition(
+            String(fields.sourceId),
+            String(fields.messageId),
+          ),
+          [TABLE_LAYOUT.sortKey]: MESSAGE_SORT_KEY,
+        }),
+      );
+    } else {
+      others.push(keyOf(fields));
+    }
+  }
+  const batches: Item[][] = [];
+  for (let start = 0; start < events.length; start += BATCH_WRITE_LIMIT) {
+    const end = start + BATCH_WRITE_LIMIT;
+    batches.push(markers.slice(start, end), events.slice(start, end));
+  }
+  return [...batches, ...chunk(others, BATCH_WRITE_LIMIT)];
+}
+
+function chunk<T>(values: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < values.length; start += size) {
+    chunks.push(values.slice(start, start + size));
+  }
+  return chunks;
 }
 
 /**
