@@ -1,16 +1,22 @@
 import {
   BatchWriteItemCommand,
   GetItemCommand,
+  type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { linkItem } from '../../functions/adapters/dynamodb/items.js';
+import {
+  leadPartition,
+  linkItem,
+} from '../../functions/adapters/dynamodb/items.js';
 import {
   ConcurrencyError,
   NotFoundError,
 } from '../../functions/domain/errors.js';
 import {
   ERASURE_HOLD_MS,
+  type Erasure,
+  ErasurePausedError,
   eraseLead,
 } from '../../functions/use-cases/erase-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
@@ -21,10 +27,14 @@ import {
   erasedEventsOf,
   identify,
   itemsNaming,
+  storeManyItems,
 } from '../fixtures/erasure-leads.js';
 import { accountModel } from '../fixtures/models.js';
 import { holdNextCall } from '../support/held-call.js';
-import { faultyDynamoDependencies } from './support/faulty-dynamodb.js';
+import {
+  type FaultPlan,
+  faultyDynamoDependencies,
+} from './support/faulty-dynamodb.js';
 import {
   ingestRetrying,
   type RaceSetup,
@@ -139,6 +149,172 @@ describe('erasure of many merged leads', () => {
     expect(itemsNaming(items, [lead])).toEqual([]);
     expect(tableViolations(items)).toEqual([]);
     expect(erasedEventsOf(setup.published, lead)).toHaveLength(1);
+  });
+});
+
+/** Clock time that one BatchWriteItem call takes in the tests below. */
+const BATCH_WRITE_MS = 100;
+/**
+ * Time of the first erasure request: about 80 BatchWriteItem calls, which
+ * delete more than the lead's first Query page.
+ */
+const FIRST_REQUEST_MS = 8000;
+/** Time of a later request or a sweep: about 5 BatchWriteItem calls. */
+const REQUEST_MS = 500;
+/**
+ * Events of 1 KB of padding each, which with their markers and the
+ * history entries need about 80 BatchWriteItem calls and fill more than
+ * one 1 MB Query page of the lead.
+ */
+const MANY_ITEMS = { events: 900, historyEntries: 100, paddingBytes: 1000 };
+
+/**
+ * Stores the lead of chainedLead(`tag`) with MANY_ITEMS added, and makes
+ * each BatchWriteItem call move the clock by BATCH_WRITE_MS. Every fifth
+ * call writes one delete and leaves the rest unprocessed. Returns the
+ * setup, the lead's ids and the counts of those calls.
+ */
+async function storeLeadWithManyItems(tag: string) {
+  const plan: { current: FaultPlan } = { current: () => 'pass' };
+  const setup = await faultyDynamoDependencies(plan, {
+    model: accountModel(),
+  });
+  const ids = chainedLead(tag);
+  await ingestRetrying(setup, ids.messages);
+  await storeManyItems(setup.table, ids.lead, MANY_ITEMS);
+  const calls = { batchWrites: 0, unprocessed: 0, continuedQueries: 0 };
+  plan.current = (command, input) => {
+    if (command === 'QueryCommand') {
+      const query = input as QueryCommandInput;
+      const values = JSON.stringify(query.ExpressionAttributeValues);
+      if (
+        query.ExclusiveStartKey !== undefined &&
+        values.includes(leadPartition(ids.lead))
+      ) {
+        calls.continuedQueries += 1;
+      }
+    }
+    if (command !== 'BatchWriteItemCommand') return 'pass';
+    calls.batchWrites += 1;
+    setup.clock.advance(BATCH_WRITE_MS);
+    if (calls.batchWrites % 5 !== 0) return 'pass';
+    calls.unprocessed += 1;
+    return 'unprocessed';
+  };
+  return { setup, ids, calls };
+}
+
+/**
+ * Checks the table between two requests of a paused erasure: the lead is
+ * still closed to writers, fewer of its items are left than `before`, and
+ * no message marker outlives its event. Returns the number of its items
+ * left.
+ */
+async function expectPaused(
+  setup: RaceSetup,
+  ids: ReturnType<typeof chainedLead>,
+  before: number,
+): Promise<number> {
+  const items = await scanTable(setup);
+  const left = itemsNaming(items, ids.all).length;
+  expect(left).toBeGreaterThan(0);
+  expect(left).toBeLessThan(before);
+  const orphanMarkers = tableViolations(items).filter((line) =>
+    line.startsWith('marker '),
+  );
+  expect(orphanMarkers).toEqual([]);
+  const state = await setup.deps.repository.getLead(ids.lead);
+  expect(state?.erasureHeldUntil).toBeDefined();
+  await expect(
+    ingestMessages(setup.deps, {
+      sourceId: 'web',
+      messages: [blog({ userId: ids.lead }, `paused-${left}`)],
+      receivedAt: setup.clock.now,
+    }),
+  ).rejects.toBeInstanceOf(ConcurrencyError);
+  return left;
+}
+
+/** Checks that nothing of the lead is left and it was announced once. */
+async function expectErased(
+  setup: RaceSetup,
+  ids: ReturnType<typeof chainedLead>,
+): Promise<void> {
+  const items = await scanTable(setup);
+  expect(itemsNaming(items, ids.all)).toEqual([]);
+  expect(tableViolations(items)).toEqual([]);
+  expect(erasedEventsOf(setup.published, ids.lead)).toHaveLength(1);
+}
+
+describe('erasure of a lead with many items', () => {
+  it('stops between pages and continues on repeat', {
+    timeout: 120_000,
+  }, async () => {
+    const { setup, ids, calls } = await storeLeadWithManyItems('requests');
+    const { deps, clock } = setup;
+    let left = itemsNaming(await scanTable(setup), ids.all).length;
+
+    const paused: number[] = [];
+    let erasure: Erasure | undefined;
+    while (erasure === undefined && paused.length < 20) {
+      const time = paused.length === 0 ? FIRST_REQUEST_MS : REQUEST_MS;
+      try {
+        erasure = await eraseLead(deps, ids.lead, {
+          deadline: clock.now + time,
+        });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ErasurePausedError);
+        const message = (error as Error).message;
+        expect(message).toMatch(
+          /not finished: it deleted \d+ item\(s\).*Repeat the request/,
+        );
+        const { itemsDeleted } = error as ErasurePausedError;
+        expect(message).toContain(`deleted ${itemsDeleted} item(s)`);
+        expect(itemsDeleted).toBeGreaterThan(0);
+        paused.push(itemsDeleted);
+        left = await expectPaused(setup, ids, left);
+      }
+    }
+
+    expect(paused.length).toBeGreaterThan(2);
+    expect(erasure?.result.itemsDeleted).toBeGreaterThan(0);
+    expect(calls.continuedQueries).toBeGreaterThan(0);
+    expect(calls.unprocessed).toBeGreaterThan(0);
+    await expectErased(setup, ids);
+  });
+
+  it('stops the sweep at its deadline too', {
+    timeout: 120_000,
+  }, async () => {
+    const { setup, ids } = await storeLeadWithManyItems('sweep');
+    const { deps, clock, log } = setup;
+    const before = itemsNaming(await scanTable(setup), ids.all).length;
+    await expect(
+      eraseLead(deps, ids.lead, { deadline: clock.now + REQUEST_MS }),
+    ).rejects.toBeInstanceOf(ErasurePausedError);
+    let left = await expectPaused(setup, ids, before);
+
+    // The request is not repeated. The sweep takes the erasure over and
+    // stops at its own deadline, so the lead stays due.
+    const stopped = await runSweep(deps, {
+      now: clock.now,
+      deadline: clock.now + REQUEST_MS,
+    });
+
+    expect(stopped.incomplete).toBe(true);
+    left = await expectPaused(setup, ids, left);
+    const failures = log.entries.filter(
+      (entry) => entry.message === 'sweep item failed',
+    );
+    expect(failures).toEqual([]);
+
+    const finished = await runSweep(deps, {
+      now: clock.now,
+      deadline: Infinity,
+    });
+
+    expect(finished.incomplete).toBe(false);
+    await expectErased(setup, ids);
   });
 });
 

@@ -11,11 +11,14 @@ export function uniqueName(prefix = 'test'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** Creates a fresh lead table on the shared DynamoDB Local. */
-export async function createTestTable(): Promise<{
+/** A lead table on the shared DynamoDB Local, with a client for it. */
+export interface TestTable {
   client: DynamoDBClient;
   tableName: string;
-}> {
+}
+
+/** Creates a fresh lead table on the shared DynamoDB Local. */
+export async function createTestTable(): Promise<TestTable> {
   const endpoint = inject('dynamoDbEndpoint');
   const tableName = uniqueName('leads');
   await createLeadTable(endpoint, tableName);

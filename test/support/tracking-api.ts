@@ -12,7 +12,7 @@ import {
   startLocalApi,
 } from '../../local/http-server.js';
 import { LOCAL_AWS } from '../../local/services.js';
-import { createTestRouting, createTestTable } from './aws.js';
+import { createTestRouting, createTestTable, type TestTable } from './aws.js';
 
 /** Write key the tracking backend accepts. */
 export const WRITE_KEY = 'client-test-write-key';
@@ -30,6 +30,8 @@ export interface StoredEvent {
 
 /** A table and event bus the real handlers write to, and readers of it. */
 export interface TrackingBackend {
+  /** The lead table that the handlers write to, on DynamoDB Local. */
+  table: TestTable;
   /** Returns the events stored for a lead, oldest first. */
   storedEvents(leadId: string): Promise<StoredEvent[]>;
   /** Starts a local API server on a free loopback port. */
@@ -67,6 +69,7 @@ export async function startTrackingBackend(): Promise<TrackingBackend> {
   resetRuntime();
   const servers: LocalApi[] = [];
   return {
+    table,
     storedEvents: async (leadId) => {
       const { Items = [] } = await table.client.send(
         new QueryCommand({

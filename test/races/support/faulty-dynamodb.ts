@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
+  type BatchWriteItemCommandInput,
+  type BatchWriteItemCommandOutput,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -31,7 +33,13 @@ export type DynamoFault =
   /** The call commits, then the caller gets this error instead. */
   | { failAfterCommit: Error }
   /** The call does not reach DynamoDB; the caller gets this error. */
-  | { failBefore: Error };
+  | { failBefore: Error }
+  /**
+   * A BatchWriteItem call writes only its first request and returns the
+   * others as UnprocessedItems, as DynamoDB does with requests that it
+   * throttled.
+   */
+  | 'unprocessed';
 
 /** Decides the fault of a call by its command name and input. */
 export type FaultPlan = (command: string, input: unknown) => DynamoFault;
@@ -94,6 +102,7 @@ export function faultyRepository(
     mock.on(Command as never).callsFake(async (input: unknown) => {
       const fault = plan.current(name, input);
       if (fault === 'pass') return send(input);
+      if (fault === 'unprocessed') return writeFirstRequest(name, input, send);
       if (fault === 'lost-response') {
         // The SDK sends a transaction again with the idempotency token of
         // its first attempt, so DynamoDB returns the first attempt's result.
@@ -115,6 +124,33 @@ export function faultyRepository(
     clock,
   });
   return { repository, mock };
+}
+
+/**
+ * Sends only the first request of a BatchWriteItem input and returns the
+ * others as its UnprocessedItems.
+ */
+async function writeFirstRequest(
+  command: string,
+  input: unknown,
+  send: (input: unknown) => Promise<unknown>,
+): Promise<BatchWriteItemCommandOutput> {
+  if (command !== 'BatchWriteItemCommand') {
+    throw new Error(
+      `The fault 'unprocessed' applies to BatchWriteItemCommand, not ${command}.`,
+    );
+  }
+  const { RequestItems = {} } = input as BatchWriteItemCommandInput;
+  const [tableName, requests = []] = Object.entries(RequestItems)[0] ?? [];
+  if (tableName === undefined || requests.length === 0) {
+    return (await send(input)) as BatchWriteItemCommandOutput;
+  }
+  await send({ RequestItems: { [tableName]: requests.slice(0, 1) } });
+  const rest = requests.slice(1);
+  return {
+    UnprocessedItems: rest.length === 0 ? {} : { [tableName]: rest },
+    $metadata: {},
+  };
 }
 
 /** An error as the SDK raises it when a request times out. */

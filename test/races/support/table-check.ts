@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrencyError } from '../../../functions/domain/errors.js';
 import { sleepWithJitter } from '../../../functions/use-cases/concurrency.js';
 import { ingestMessages } from '../../../functions/use-cases/ingest-messages.js';
+import type { TestTable } from '../../support/aws.js';
 import type { realDependencies } from '../../support/dependencies.js';
 
 /** The use cases' dependencies on a fresh table and bus, as tests build. */
@@ -12,7 +13,9 @@ export type RaceSetup = Awaited<ReturnType<typeof realDependencies>>;
 export type TableItem = Record<string, unknown>;
 
 /** Reads every item of the test table (tables are small in these tests). */
-export async function scanTable(setup: RaceSetup): Promise<TableItem[]> {
+export async function scanTable(setup: {
+  table: TestTable;
+}): Promise<TableItem[]> {
   const items: TableItem[] = [];
   let start: Record<string, never> | undefined;
   do {
