@@ -52,13 +52,18 @@ function isHttpUrl(text: string): boolean {
 
 /**
  * Returns a command's lead table: `--table`, else TABLE_NAME unless it is
- * empty, else `fallback`.
+ * empty, else `fallback`. Raises UsageError for an empty `--table`.
  */
 export function tableNameOf(
   option: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
   fallback: string,
 ): string {
+  if (option === '') {
+    throw new UsageError(
+      'Invalid --table "": name the lead table, such as mql-engine-dev.',
+    );
+  }
   return option ?? (env[TABLE_VARIABLE] || fallback);
 }
 

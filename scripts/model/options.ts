@@ -121,11 +121,6 @@ export function parseModelArguments(
     return { command, file: resolveUserPath(file, env) };
   }
 
-  if (values.table === '') {
-    throw new UsageError(
-      'Invalid --table "": name the lead table, such as mql-engine-dev.',
-    );
-  }
   const asOf = parseTime('--as-of', values['as-of'], now);
   const options: BacktestOptions = {
     candidateFile: resolveUserPath(file, env),

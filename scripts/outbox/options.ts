@@ -172,11 +172,6 @@ function optionsOf(
   values: ReturnType<typeof parseWith>['values'],
   env: NodeJS.ProcessEnv,
 ): OutboxOptions {
-  if (values.table === '') {
-    throw new UsageError(
-      'Invalid --table "": name the lead table, such as mql-engine-dev.',
-    );
-  }
   const tableName = tableNameOf(values.table, env, DEFAULT_TABLE);
   const endpoint = dynamoDbEndpointOf(values.endpoint, env);
   return {

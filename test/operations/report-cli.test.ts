@@ -95,6 +95,18 @@ describe('npm run report -- conversion', () => {
     );
   }, 30_000);
 
+  it('rejects an empty --table', async () => {
+    const result = await runReport(
+      ['conversion', '--table', ''],
+      withoutAwsRegion(),
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'report: Invalid --table "": name the lead table',
+    );
+  }, 30_000);
+
   it('names AWS_ENDPOINT_URL_DYNAMODB when it is invalid', async () => {
     const result = await runReport(['conversion'], {
       ...withoutAwsRegion(),
