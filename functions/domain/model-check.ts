@@ -93,6 +93,17 @@ function patternWarnings(document: unknown, field = ''): ModelWarning[] {
   });
 }
 
+/**
+ * Values of varied shapes. A pattern that matches all of them and the
+ * empty value counts as matching every value.
+ */
+const EVERY_VALUE_SAMPLES = [
+  'x',
+  'Chief Procurement Officer',
+  '/pricing',
+  '42',
+];
+
 function patternWarning(pattern: string, field: string): ModelWarning[] {
   if (SLASH_LITERAL.test(pattern)) {
     const body = pattern.slice(1, pattern.lastIndexOf('/'));
@@ -103,12 +114,14 @@ function patternWarning(pattern: string, field: string): ModelWarning[] {
       },
     ];
   }
-  if (new RegExp(pattern, 'iu').test('')) {
+  const expression = new RegExp(pattern, 'iu');
+  if (expression.test('')) {
     return [
       {
         field,
-        message:
-          'matches every value, even an empty one, so it decides nothing; check for an empty alternative such as a| or a lone ^',
+        message: EVERY_VALUE_SAMPLES.every((value) => expression.test(value))
+          ? 'matches every value, even an empty one, so it decides nothing; check for an empty alternative such as a| or a lone ^'
+          : 'matches an empty value, so a blank field meets the rule; check for an empty alternative such as a| or a part that is all optional',
       },
     ];
   }

@@ -717,6 +717,18 @@ describe('checkModel', () => {
     ],
     [
       ['fit', 'rules', 0, 'pattern'],
+      '^$',
+      'fit.rules[0].pattern',
+      'matches an empty value, so a blank field meets the rule',
+    ],
+    [
+      ['fit', 'rules', 0, 'pattern'],
+      '^(?:cfo)?$',
+      'fit.rules[0].pattern',
+      'matches an empty value, so a blank field meets the rule',
+    ],
+    [
+      ['fit', 'rules', 0, 'pattern'],
       'chief^officer',
       'fit.rules[0].pattern',
       'can never match, because it has a ^ after a character',
