@@ -305,30 +305,50 @@ export const segmentMessageSchema = z
     aliasMessage,
   ])
   .check(
-    z.superRefine((message, context) => {
-      if (message.userId === undefined && message.anonymousId === undefined) {
-        context.addIssue({
-          code: 'custom',
-          path: ['userId'],
-          message: 'either userId or anonymousId is required',
-        });
-      }
-      const userIds = {
-        userId: message.userId,
-        previousId: message.type === 'alias' ? message.previousId : undefined,
-      };
-      for (const [field, id] of Object.entries(userIds)) {
-        if (id === '.' || id === '..') {
+    z.superRefine(
+      (message, context) => {
+        // An alias requires its own userId, and its check names the field.
+        const idRequired = message.type !== 'alias';
+        if (
+          idRequired &&
+          isAbsentId(message.userId) &&
+          isAbsentId(message.anonymousId)
+        ) {
           context.addIssue({
             code: 'custom',
-            path: [field],
-            message: `must not be "${id}": a URL path cannot name it, so the lead could not be read or erased. Send another id.`,
+            path: ['userId'],
+            message: 'either userId or anonymousId is required',
           });
         }
-        checkNormalizedEmailBytes(id, field, context);
-      }
-    }),
+        const userIds = {
+          userId: message.userId,
+          previousId: message.type === 'alias' ? message.previousId : undefined,
+        };
+        for (const [field, id] of Object.entries(userIds)) {
+          if (id === '.' || id === '..') {
+            context.addIssue({
+              code: 'custom',
+              path: [field],
+              message: `must not be "${id}": a URL path cannot name it, so the lead could not be read or erased. Send another id.`,
+            });
+          }
+          checkNormalizedEmailBytes(id, field, context);
+        }
+      },
+      // Also runs when a field of the message failed its own check, so
+      // one response names a missing id beside the other fields. The ids
+      // are then still as sent, so null and blank ones count as absent.
+      { when: (payload) => isRecord(payload.value) },
+    ),
   );
+
+function isAbsentId(id: unknown): boolean {
+  return id == null || (typeof id === 'string' && id.trim() === '');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /**
  * Checks that an email-shaped user id stays within MAX_ID_BYTES once

@@ -308,6 +308,33 @@ describe('segmentMessageSchema ids', () => {
     expect(issue?.message).toBe('either userId or anonymousId is required');
   });
 
+  it.each([
+    { ids: {} },
+    { ids: { userId: null } },
+    { ids: { userId: ' ', anonymousId: null } },
+  ])('names a missing id beside other fields: $ids', ({ ids }) => {
+    const message = { type: 'track', ...ids };
+
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    const issues = parsed.error?.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    expect(issues).toContain('event: is required');
+    expect(issues).toContain(
+      'userId: either userId or anonymousId is required',
+    );
+  });
+
+  it('names a missing alias userId once', () => {
+    const message = { type: 'alias', previousId: 'old' };
+
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    const fields = parsed.error?.issues.map((issue) => issue.path.join('.'));
+    expect(fields).toEqual(['userId']);
+  });
+
   it('accepts ids with emoji and accented letters', () => {
     const message = { ...track, anonymousId: 'caf\u00e9-\u{1f600}' };
 
