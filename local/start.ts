@@ -11,6 +11,7 @@ import {
 } from '../scripts/command-line.js';
 import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
 import { resolveUserPath } from '../scripts/user-path.js';
+import { adminTokenProblem } from './admin-token.js';
 import { lockDataDir, unlockDataDir } from './data-dir-lock.js';
 import { checkEventsFile, eventDelivery } from './event-sinks.js';
 import { bareHost, urlHost } from './host.js';
@@ -49,8 +50,9 @@ Environment (defaults in brackets):
   HOST                       interface the API listens on, an IPv6
                              address with or without brackets [127.0.0.1]
   MQL_WRITE_KEY              tracking write key [dev-write-key]
-  MQL_ADMIN_TOKEN            bearer token of the leads API, required when
-                             HOST is not a loopback address [dev-admin-token]
+  MQL_ADMIN_TOKEN            bearer token of the leads API, visible ASCII
+                             only, required when HOST is not a loopback
+                             address [dev-admin-token]
   MQL_SWEEP_INTERVAL_SECONDS whole seconds between decay sweeps, at most
                              2147483, 0 for none [60]
   MQL_MODEL_FILE             scoring model JSON [models/procurement-software.json]
@@ -131,7 +133,15 @@ const environmentSchema = z
       .min(1)
       .default('dev-write-key')
       .superRefine(addWriteKeyIssue),
-    MQL_ADMIN_TOKEN: z.string().min(1).default(DEFAULT_ADMIN_TOKEN),
+    MQL_ADMIN_TOKEN: z
+      .string()
+      .default(DEFAULT_ADMIN_TOKEN)
+      .superRefine((token, context) => {
+        const problem = adminTokenProblem(token);
+        if (problem !== undefined) {
+          context.addIssue({ code: 'custom', message: problem });
+        }
+      }),
     MQL_SWEEP_INTERVAL_SECONDS: wholeNumber(SWEEP_INTERVAL_RANGE)
       .pipe(
         z

@@ -1,5 +1,6 @@
 import { writeKeyProblem } from '../../functions/adapters/write-keys.js';
 import { parseIsoDateTime } from '../../functions/domain/messages.js';
+import { adminTokenProblem } from '../../local/admin-token.js';
 import {
   describeParseArgsError,
   describeUnexpectedArguments,
@@ -153,7 +154,7 @@ function replayOptions(
         source: '--write-key',
       },
     ),
-    adminToken: nonEmpty(
+    adminToken: sendableAdminToken(
       sourced(
         values['admin-token'],
         '--admin-token',
@@ -262,6 +263,15 @@ function sendableWriteKey(writeKeyValue: Sourced): string {
     throw new UsageError(`Invalid ${writeKeyValue.source}: ${problem}.`);
   }
   return writeKey;
+}
+
+function sendableAdminToken(adminTokenValue: Sourced): string {
+  const adminToken = nonEmpty(adminTokenValue);
+  const problem = adminTokenProblem(adminToken);
+  if (problem !== undefined) {
+    throw new UsageError(`Invalid ${adminTokenValue.source}: ${problem}.`);
+  }
+  return adminToken;
 }
 
 function nonEmpty({ value, source }: Sourced): string {

@@ -407,6 +407,34 @@ describe('npm start', () => {
     expect(stderr.text).toContain('RFC 7617');
   });
 
+  it.each([
+    ['a leading space', ' secret-token'],
+    ['a trailing newline', 'secret-token\n'],
+    ['an inner space', 'secret token'],
+    ['a non-ASCII letter', 'sécret-token'],
+  ])('rejects an MQL_ADMIN_TOKEN with %s', async (_case, token) => {
+    const child = startCli({ MQL_ADMIN_TOKEN: token });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      'MQL_ADMIN_TOKEN: must contain only visible ASCII characters, ! to ~',
+    );
+    expect(stderr.text).not.toContain(token);
+  });
+
+  it('rejects an empty MQL_ADMIN_TOKEN', async () => {
+    const child = startCli({ MQL_ADMIN_TOKEN: '' });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain('MQL_ADMIN_TOKEN: must not be empty');
+  });
+
   it('rejects the default admin token off loopback', async () => {
     const child = startCli({ HOST: '0.0.0.0', MQL_ADMIN_TOKEN: undefined });
     const stderr = collect(child.stderr);

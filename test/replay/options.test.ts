@@ -74,6 +74,18 @@ describe('parseCliArguments', () => {
     expect(parse).toThrow('MQL_ADMIN_TOKEN must not be empty.');
   });
 
+  it.each([
+    ['--admin-token', ['f', '--admin-token', 'tökén'], {}],
+    ['MQL_ADMIN_TOKEN', ['f'], { MQL_ADMIN_TOKEN: ' env-token' }],
+  ])('names %s when its token is not visible ASCII', (source, args, env) => {
+    const parse = () => parseCliArguments(args, env, NOW);
+
+    expect(parse).toThrow(UsageError);
+    expect(parse).toThrow(
+      `Invalid ${source}: must contain only visible ASCII characters`,
+    );
+  });
+
   it('prefers options over the environment', () => {
     const { replay } = replayOf(
       ['f', '--write-key', 'flag-key', '--admin-token', 'flag-token'],
