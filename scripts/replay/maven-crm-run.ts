@@ -18,7 +18,6 @@ const WRITE_KEY = 'maven-crm-replay';
 const ADMIN_TOKEN = 'maven-crm-replay';
 const BATCH_SIZE = 100;
 const CONCURRENCY = 4;
-const SHOWN_ACCOUNTS = 20;
 
 /** One account's result as GET /accounts/{accountId} returns it. */
 export interface AccountResult {
@@ -220,8 +219,9 @@ async function readAccounts(
 }
 
 /**
- * Formats the replay's summary and its top accounts as a table whose
- * first column is as wide as the longest account name shown.
+ * Formats the replay's summary and every account with leads, highest
+ * score first, as a table whose first column is as wide as the longest
+ * account name.
  */
 export function formatResults(
   results: readonly AccountResult[],
@@ -234,17 +234,18 @@ export function formatResults(
   },
 ): string {
   const mqas = results.filter((result) => result.status === 'mqa').length;
-  const shown = results.slice(0, SHOWN_ACCOUNTS);
-  const names = shown.map((result) => result.accountId.replace(/^group:/, ''));
+  const names = results.map((result) =>
+    result.accountId.replace(/^group:/, ''),
+  );
   const width = Math.max(27, ...names.map((name) => name.length));
   const lines = [
     `Maven CRM replay: ${totals.opportunities} opportunities, ${totals.withoutAccount} without an account (skipped), ${totals.messages} messages in ${totals.seconds.toFixed(1)} s`,
     `${results.length} of ${totals.accounts} accounts have leads; ${mqas} are marketing qualified accounts`,
     '',
-    `Top ${Math.min(SHOWN_ACCOUNTS, results.length)} accounts by score:`,
+    `All ${results.length} accounts with leads, by score:`,
     `${'account'.padEnd(width)}  score    fit  engagement  leads  engaged  status  roles covered`,
   ];
-  for (const [index, result] of shown.entries()) {
+  for (const [index, result] of results.entries()) {
     lines.push(
       [
         (names[index] ?? '').padEnd(width),

@@ -230,4 +230,31 @@ describe('formatResults', () => {
     expect(rows).toHaveLength(3);
     expect(valueColumns).toEqual([scoreColumns[0], scoreColumns[0]]);
   });
+
+  it('lists every account with leads', () => {
+    const results = Array.from({ length: 25 }, (_, index) => ({
+      accountId: `group:Account ${index}`,
+      status: 'engaged',
+      score: 100 - index,
+      fit: 30,
+      engagement: 70 - index,
+      leadCount: 2,
+      engagedLeadCount: 1,
+      coverage: { covered: [], missingRequired: [] },
+    }));
+    const totals = {
+      accounts: 30,
+      opportunities: 50,
+      withoutAccount: 0,
+      messages: 100,
+      seconds: 1,
+    };
+
+    const text = formatResults(results, totals);
+
+    expect(text).toContain('All 25 accounts with leads, by score:');
+    expect(text).toMatch(/^Account 0 .* 100\.0 /m);
+    expect(text).toMatch(/^Account 24 .* 76\.0 /m);
+    expect(text).not.toContain('Top ');
+  });
 });
