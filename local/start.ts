@@ -109,12 +109,22 @@ function optionalVariableSchema<Schema extends z.ZodType>(schema: Schema) {
  * Builds the schema of a variable of decimal digits only. Number() reads
  * an empty or blank value as 0, so `PORT=` would pick a random port and
  * `MQL_SWEEP_INTERVAL_SECONDS=` would turn the sweep off. It also reads
- * `0x10`, `1e3` and `0.001`, the last a sweep every millisecond.
+ * `0x10`, `1e3` and `0.001`, the last a sweep every millisecond. An empty
+ * or blank value gets its own message, because it looks like no value.
  */
 function wholeNumber(message: string) {
   return z
     .string({ error: message })
-    .regex(/^[0-9]+$/, message)
+    .superRefine((text, context) => {
+      if (text.trim() === '') {
+        context.addIssue({
+          code: 'custom',
+          message: `is empty; it ${message}. Unset it to use the default`,
+        });
+      } else if (!/^[0-9]+$/.test(text)) {
+        context.addIssue({ code: 'custom', message });
+      }
+    })
     .transform(Number);
 }
 

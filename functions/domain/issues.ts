@@ -88,11 +88,23 @@ function invalidUnionMessage(
   if (!Array.isArray(options)) return undefined;
   const allowed = `must be one of ${options.map(String).join(', ')}`;
   const discriminator = (issue as { discriminator?: string }).discriminator;
-  const value =
-    discriminator !== undefined && isRecord(issue.input)
-      ? issue.input[discriminator]
-      : issue.input;
-  return value === undefined ? `is required; it ${allowed}` : allowed;
+  if (discriminator === undefined || !isRecord(issue.input)) {
+    return issue.input === undefined ? `is required; it ${allowed}` : allowed;
+  }
+  // A discriminator, such as a message's type, is always required, so a
+  // null one is named as missing rather than as a wrong value.
+  const value = issue.input[discriminator];
+  if (value === undefined) return `is required; it ${allowed}`;
+  if (value === null) return `is required; it ${allowed}, not null`;
+  return allowed;
+}
+
+/**
+ * Returns the message of a required field that is null, which counts as
+ * missing: "is required; it must be a string, not null".
+ */
+export function requiredNotNullMessage(expected: string): string {
+  return `is required; it must be ${expected}, not null`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

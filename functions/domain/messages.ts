@@ -2,15 +2,15 @@ import * as z from 'zod/mini';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { idTextIssues, leadIdTextIssues, MAX_ID_BYTES } from './id-text.js';
 import { isEmailAddress, normalizeEmail } from './identity.js';
+// Importing issues.js also installs the plain wording of zod issues
+// ("must be a string", "is required") that these schemas' rejections use.
+import { requiredNotNullMessage } from './issues.js';
+import { nullAsAbsent, preprocess } from './null-as-absent.js';
 import {
   nonFiniteNumberPath,
   wellFormedJson,
   wellFormedText,
 } from './well-formed.js';
-// Installs the plain wording of zod issues ("must be a string", "is
-// required") that the rejections of these schemas use.
-import './issues.js';
-import { nullAsAbsent, preprocess } from './null-as-absent.js';
 
 /**
  * Schemas for incoming messages in the Segment Spec (track, page, screen,
@@ -79,6 +79,7 @@ const numericId = z
  */
 function invalidIdIssue(input: unknown): string {
   if (input === undefined) return 'is required';
+  if (input === null) return requiredNotNullMessage('a string or a number');
   if (input === Infinity || input === -Infinity) {
     return `is a number too large to represent, which JSON parsing reads as ${input}. ${NUMERIC_ID_ADVICE}`;
   }
@@ -260,7 +261,10 @@ const trackMessage = z.object({
   type: z.literal('track'),
   event: z.pipe(
     z
-      .string()
+      .string({
+        error: (issue) =>
+          issue.input === null ? requiredNotNullMessage('a string') : undefined,
+      })
       .check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256)),
     z.transform(wellFormedText),
   ),

@@ -4,7 +4,7 @@ import { readJsonBody } from '../adapters/http/request-body.js';
 import type { DispositionRequest } from '../domain/disposition.js';
 import { ValidationError } from '../domain/errors.js';
 import { hasBidiControl, isInvisibleOnly } from '../domain/id-text.js';
-import { toFieldIssues } from '../domain/issues.js';
+import { requiredNotNullMessage, toFieldIssues } from '../domain/issues.js';
 import { nullAsAbsent } from '../domain/null-as-absent.js';
 
 /** Maximum body of a disposition or recycle request in bytes. */
@@ -79,15 +79,43 @@ const dispositionBody = z.discriminatedUnion(
     z.strictObject({
       disposition: z.literal('converted'),
       convertedTo: z.enum(['sql', 'opportunity'], {
-        error: 'must be "sql" or "opportunity"',
+        error: (issue) => convertedToMessage(issue.input),
       }),
       reason: nullAsAbsent(reason),
     }),
   ],
   {
-    error: 'must be one of "accepted", "rejected", "converted" or "recycled"',
+    error: (issue) =>
+      dispositionMessage(
+        isRecord(issue.input) ? issue.input.disposition : undefined,
+      ),
   },
 );
+
+const DISPOSITIONS = '"accepted", "rejected", "converted" or "recycled"';
+
+function dispositionMessage(input: unknown): string {
+  if (input === undefined)
+    return `is required; it must be one of ${DISPOSITIONS}`;
+  if (input === null) return requiredNotNullMessage(`one of ${DISPOSITIONS}`);
+  return `must be one of ${DISPOSITIONS}`;
+}
+
+/** Words the issue of convertedTo, which a converted disposition requires. */
+function convertedToMessage(input: unknown): string {
+  const allowed = '"sql" or "opportunity"';
+  if (input === undefined) {
+    return `is required when disposition is "converted"; it must be ${allowed}`;
+  }
+  if (input === null) {
+    return `is required when disposition is "converted"; it must be ${allowed}, not null`;
+  }
+  return `must be ${allowed}`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
 
 /**
  * Reads the body of POST /leads/{leadId}/disposition:

@@ -102,6 +102,41 @@ describe('dispositionOf', () => {
     }
   });
 
+  it.each([
+    [
+      { disposition: 'converted' },
+      'convertedTo',
+      'is required when disposition is "converted"; it must be "sql" or "opportunity"',
+    ],
+    [
+      { disposition: 'converted', convertedTo: null },
+      'convertedTo',
+      'is required when disposition is "converted"; it must be "sql" or "opportunity", not null',
+    ],
+    [
+      { disposition: 'converted', convertedTo: 'deal' },
+      'convertedTo',
+      'must be "sql" or "opportunity"',
+    ],
+    [
+      {},
+      'disposition',
+      'is required; it must be one of "accepted", "rejected", "converted" or "recycled"',
+    ],
+    [
+      { disposition: null },
+      'disposition',
+      'is required; it must be one of "accepted", "rejected", "converted" or "recycled", not null',
+    ],
+    [
+      { disposition: 'won' },
+      'disposition',
+      'must be one of "accepted", "rejected", "converted" or "recycled"',
+    ],
+  ])('words %j plainly', (body, field, message) => {
+    expect(issuesOf(body)).toEqual([{ field, message }]);
+  });
+
   it('trims the reason of a rejection', () => {
     const parsed = dispositionOf(
       request({ disposition: 'rejected', reason: '  no budget ' }),

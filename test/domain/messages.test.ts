@@ -438,7 +438,39 @@ describe('segmentMessageSchema messages', () => {
     const parsed = segmentMessageSchema.safeParse({ ...track, event: null });
 
     expect(parsed.error?.issues[0]?.path).toEqual(['event']);
-    expect(parsed.error?.issues[0]?.message).toBe('must be a string, not null');
+    expect(parsed.error?.issues[0]?.message).toBe(
+      'is required; it must be a string, not null',
+    );
+  });
+
+  it.each([
+    [
+      'previousId',
+      { type: 'alias', userId: 'u', previousId: null },
+      'is required; it must be a string or a number, not null',
+    ],
+    [
+      'userId',
+      { type: 'alias', userId: null, previousId: 'p' },
+      'is required; it must be a string or a number, not null',
+    ],
+    [
+      'groupId',
+      { ...track, type: 'group', groupId: null },
+      'is required; it must be a string or a number, not null',
+    ],
+    [
+      'type',
+      { ...track, type: null },
+      'is required; it must be one of track, page, screen, identify, group, alias, not null',
+    ],
+  ])('names a null required %s as required', (field, message, text) => {
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    const issue = parsed.error?.issues.find(
+      (entry) => entry.path.join('.') === field,
+    );
+    expect(issue?.message).toBe(text);
   });
 
   it('words traits of a string plainly', () => {

@@ -516,13 +516,17 @@ describe('npm start', () => {
 
   it.each([
     ['PORT', 'abc', 'PORT: must be a port number from 0 to 65535'],
-    ['PORT', '', 'PORT: must be a port number from 0 to 65535'],
-    ['PORT', ' ', 'PORT: must be a port number from 0 to 65535'],
+    ['PORT', '', 'PORT: is empty; it must be a port number from 0 to 65535'],
+    ['PORT', ' ', 'PORT: is empty; it must be a port number from 0 to 65535'],
     ['PORT', '0x10', 'PORT: must be a port number from 0 to 65535'],
     ['PORT', '3e3', 'PORT: must be a port number from 0 to 65535'],
     ['MQL_SWEEP_INTERVAL_SECONDS', 'abc', sweepRange],
     ['MQL_SWEEP_INTERVAL_SECONDS', '-1', sweepRange],
-    ['MQL_SWEEP_INTERVAL_SECONDS', '', sweepRange],
+    [
+      'MQL_SWEEP_INTERVAL_SECONDS',
+      '',
+      'MQL_SWEEP_INTERVAL_SECONDS: is empty; it must be a whole number of seconds',
+    ],
     ['MQL_SWEEP_INTERVAL_SECONDS', '0.001', sweepRange],
   ])('rejects %s=%s with its range', async (name, value, message) => {
     const child = startCli({ [name]: value });
