@@ -10,8 +10,13 @@ import {
  * opportunity: the one of its final disposition.
  */
 export interface BandConversion {
-  /** Lowest score of the band; the band ends below `from + width`. */
+  /** Lowest score of the band, included. */
   from: number;
+  /**
+   * Score where the band ends, excluded: `from` plus the band width.
+   * Scores have two decimals, so 129.99 is in the band [120, 130).
+   */
+  to: number;
   /** Qualified lead episodes with at least one disposition. */
   episodes: number;
   /** Episodes whose final disposition is accepted. */
@@ -60,7 +65,7 @@ export function conversionByBand(
   const bands = new Map<number, BandConversion>();
   for (const final of finals.values()) {
     const from = Math.floor(final.qualifiedScore / bandWidth) * bandWidth;
-    const band = bands.get(from) ?? emptyBand(from);
+    const band = bands.get(from) ?? emptyBand(from, from + bandWidth);
     bands.set(from, band);
     band.episodes += 1;
     band[dispositionStep(final)] += 1;
@@ -86,9 +91,10 @@ function isLater(outcome: OutcomeRecord, other: OutcomeRecord): boolean {
   return outcome.eventId > other.eventId;
 }
 
-function emptyBand(from: number): BandConversion {
+function emptyBand(from: number, to: number): BandConversion {
   return {
     from,
+    to,
     episodes: 0,
     accepted: 0,
     rejected: 0,
@@ -99,7 +105,11 @@ function emptyBand(from: number): BandConversion {
   };
 }
 
-/** Formats the bands as an aligned text table. */
+/**
+ * Formats the bands as an aligned text table. A band shows as the
+ * half-open range [from, to), because a score equal to `to` belongs to
+ * the next band up.
+ */
 export function formatConversion(
   bands: readonly BandConversion[],
   bandWidth: number,
@@ -116,7 +126,7 @@ export function formatConversion(
     'conversion',
   ];
   const rows = bands.map((band) => [
-    `${band.from}-${band.from + bandWidth}`,
+    `[${band.from}, ${band.to})`,
     String(band.episodes),
     String(band.accepted),
     String(band.rejected),
@@ -142,6 +152,7 @@ export function formatConversion(
   }
   return [
     `Lead episodes by final disposition per score band at qualification, ${range}`,
+    `Each band [a, b) contains the scores from a up to but not including b, ${bandWidth} points wide.`,
     line(header),
     ...rows.map(line),
     '',

@@ -11,7 +11,10 @@ import { getLead } from '../../functions/use-cases/get-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
 import { recycleLead } from '../../functions/use-cases/recycle-lead.js';
-import { conversionByBand } from '../../scripts/report/conversion.js';
+import {
+  conversionByBand,
+  formatConversion,
+} from '../../scripts/report/conversion.js';
 import {
   demoRequested,
   pricingPage,
@@ -464,6 +467,7 @@ describe('conversionByBand', () => {
     expect(bands).toEqual([
       {
         from: 100,
+        to: 110,
         episodes: 1,
         accepted: 0,
         rejected: 1,
@@ -473,6 +477,40 @@ describe('conversionByBand', () => {
         conversion: 0,
       },
     ]);
+  });
+
+  it('puts a score on a band edge in the upper band', () => {
+    const bands = conversionByBand(
+      [
+        outcome('a', 130, 'accepted'),
+        outcome('b', 129.99, 'accepted'),
+        outcome('c', 120, 'accepted'),
+      ],
+      10,
+    );
+
+    expect(bands).toEqual([
+      expect.objectContaining({ from: 130, to: 140, episodes: 1 }),
+      expect.objectContaining({ from: 120, to: 130, episodes: 2 }),
+    ]);
+  });
+
+  it('prints bands as half-open ranges', () => {
+    const bands = conversionByBand(
+      [outcome('a', 130, 'accepted'), outcome('b', 125.5, 'accepted')],
+      10,
+    );
+
+    const text = formatConversion(bands, 10, ['2026-11', '2026-12']);
+
+    const rows = text.split('\n').filter((line) => line.startsWith('['));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(/^\[130, 140\) +1 /);
+    expect(rows[1]).toMatch(/^\[120, 130\) +1 /);
+    expect(text).toContain(
+      'Each band [a, b) contains the scores from a up to but not including b, 10 points wide.',
+    );
+    expect(text).not.toContain('120-130');
   });
 
   it('breaks a tie in time by the later step', () => {
