@@ -185,11 +185,40 @@ const dateTime = z.string().check(
       code: 'custom',
       message:
         offset === undefined
-          ? 'must be an ISO 8601 date-time with a four-digit year, such as 2026-01-31T12:00:00Z, on a day that exists'
+          ? (invalidClockTimeMessage(text) ??
+            'must be an ISO 8601 date-time with a four-digit year, such as 2026-01-31T12:00:00Z, on a day that exists')
           : `has an invalid UTC offset "${offset}"; an offset has hours 00 to 23 and minutes 00 to 59, such as +02:00, or is Z for UTC`,
     });
   }),
 );
+
+/**
+ * Returns the message for an otherwise well-formed date-time whose time
+ * of day is out of range, which Date.parse rejects, or undefined. A leap
+ * second (:60) gets its own message, because UTC has them but JavaScript
+ * time, like Unix time, does not.
+ */
+function invalidClockTimeMessage(text: string): string | undefined {
+  if (!ISO_DATE_TIME.test(text) || !hasValidCalendarDate(text)) {
+    return undefined;
+  }
+  const match = /^[Tt ](\d{2}):(\d{2})(?::(\d{2}))?/.exec(text.slice(10));
+  if (match === null) return undefined;
+  const hours = Number(match[1]);
+  const minutes = Number(match[2]);
+  const seconds = Number(match[3] ?? '0');
+  if (seconds === 60) {
+    return 'has a leap second (:60), which JavaScript dates cannot represent; seconds must be 00 to 59, so send :59 instead';
+  }
+  if (seconds > 60) return `has seconds ${match[3]}; seconds must be 00 to 59`;
+  if (minutes > 59) return `has minutes ${match[2]}; minutes must be 00 to 59`;
+  // Date.parse reads 24:00:00 as midnight of the next day, as ISO 8601
+  // allows, so only a later time with hour 24 reaches this line.
+  if (hours > 23) {
+    return `has hours ${match[1]}; hours must be 00 to 23, or 24:00:00 for the end of the day`;
+  }
+  return undefined;
+}
 
 /**
  * Returns the UTC offset of an otherwise well-formed date-time when its

@@ -504,6 +504,39 @@ describe('segmentMessageSchema timestamps', () => {
   });
 
   it.each([
+    [
+      '2026-12-31T23:59:60Z',
+      'has a leap second (:60), which JavaScript dates cannot represent; seconds must be 00 to 59, so send :59 instead',
+    ],
+    [
+      '2026-06-30T23:59:60.5+02:00',
+      'has a leap second (:60), which JavaScript dates cannot represent; seconds must be 00 to 59, so send :59 instead',
+    ],
+    ['2026-12-31T23:59:61Z', 'has seconds 61; seconds must be 00 to 59'],
+    ['2026-12-31T23:60:00Z', 'has minutes 60; minutes must be 00 to 59'],
+    [
+      '2026-12-31T25:00Z',
+      'has hours 25; hours must be 00 to 23, or 24:00:00 for the end of the day',
+    ],
+  ])('names the out-of-range time of %s', (timestamp, message) => {
+    const parsed = segmentMessageSchema.safeParse({ ...track, timestamp });
+
+    const issue = parsed.error?.issues.find(
+      (entry) => entry.path.join('.') === 'timestamp',
+    );
+    expect(issue?.message).toBe(message);
+  });
+
+  it('reads 24:00:00 as the end of the day', () => {
+    const parsed = segmentMessageSchema.safeParse({
+      ...track,
+      timestamp: '2026-12-31T24:00:00Z',
+    });
+
+    expect(parsed.error?.issues).toBeUndefined();
+  });
+
+  it.each([
     '2026-02-30T00:00:00Z',
     '2026-02-29T00:00:00Z',
     '2026-04-31T12:00:00.000Z',
