@@ -5,6 +5,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { usageHint } from '../scripts/command-line.js';
 import {
   type BenchArguments,
   BenchUsageError,
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
     parsed = parseBenchArguments(process.argv.slice(2), available);
   } catch (error) {
     if (!(error instanceof BenchUsageError)) throw error;
-    process.stderr.write(`${error.message}\n\n${benchUsage(available)}`);
+    process.stderr.write(`${error.message}\n${usageHint('bench')}\n`);
     return 2;
   }
   if (parsed.help) {

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import * as fc from 'fast-check';
+import { usageHint } from '../scripts/command-line.js';
 import { UsageError } from '../scripts/replay/errors.js';
 import { createBenchContext } from './context.js';
 import { machineDescription } from './format.js';
@@ -461,7 +462,7 @@ async function runFuzz(options: SoakOptions): Promise<string> {
 
 /**
  * Parses the command line. Prints the usage for --help, or the problem
- * and the usage with exit code 2, and then returns undefined.
+ * and a pointer to --help with exit code 2, and then returns undefined.
  */
 function readOptions(): SoakOptions | undefined {
   let command: ReturnType<typeof parseSoakArguments>;
@@ -473,7 +474,7 @@ function readOptions(): SoakOptions | undefined {
     );
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`soak: ${error.message}\n\n${SOAK_USAGE}`);
+    process.stderr.write(`soak: ${error.message}\n${usageHint('soak')}\n`);
     process.exitCode = 2;
     return undefined;
   }

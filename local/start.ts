@@ -8,6 +8,7 @@ import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
   parseArgsOnce,
+  usageHint,
 } from '../scripts/command-line.js';
 import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
 import { resolveUserPath } from '../scripts/user-path.js';
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
     const problems = env.error.issues.map(
       (issue) => `${formatPath(issue.path)}: ${issue.message}`,
     );
-    fail(`Invalid environment: ${problems.join('; ')}\n\n${USAGE}`);
+    fail(`Invalid environment: ${problems.join('; ')}\n${usageHint('start')}`);
     return;
   }
   const modelFile = resolveOptionalPath(env.data.MQL_MODEL_FILE);
@@ -315,15 +316,15 @@ const START_OPTIONS = {
 } satisfies ParseArgsOptionsConfig;
 
 /**
- * Parses the command line. On a mistake it prints the problem and the
- * usage, sets exit code 2 and returns undefined.
+ * Parses the command line. On a mistake it prints the problem and a
+ * pointer to --help, sets exit code 2 and returns undefined.
  */
 function parseCommandLine() {
   try {
     return parseArgsOnce({ options: START_OPTIONS }).values;
   } catch (error) {
     process.stderr.write(
-      `[mql-engine] ${describeParseArgsError(error, START_OPTIONS)}\n\n${USAGE}`,
+      `[mql-engine] ${describeParseArgsError(error, START_OPTIONS)}\n${usageHint('start')}\n`,
     );
     process.exitCode = 2;
     return undefined;

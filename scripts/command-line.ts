@@ -6,6 +6,16 @@
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
+/**
+ * Returns the line that follows a usage error of the npm script `script`,
+ * such as `Run "npm run replay -- --help" for usage.`. The full usage
+ * takes 20 to 40 lines, which would push the error out of view.
+ */
+export function usageHint(script: string): string {
+  const command = script === 'start' ? 'npm start' : `npm run ${script}`;
+  return `Run "${command} -- --help" for usage.`;
+}
+
 /** The `options` of a `parseArgs` configuration. */
 export type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 

@@ -2,13 +2,14 @@ import {
   describeParseArgsError,
   type ParseArgsOptionsConfig,
   parseArgsOnce,
+  usageHint,
 } from './command-line.js';
 
 /**
  * Checks the command line of a command that takes no arguments, only
- * `--help`. Prints `usage` to stdout for `--help`, or the problem and
- * `usage` to stderr with exit code 2 for anything else, and returns
- * whether the command should run.
+ * `--help`. Prints `usage` to stdout for `--help`, or the problem and a
+ * pointer to `--help` to stderr with exit code 2 for anything else, and
+ * returns whether the command should run.
  */
 export function shouldRun(
   command: string,
@@ -24,7 +25,7 @@ export function shouldRun(
     help = values.help;
   } catch (error) {
     const message = describeParseArgsError(error, options);
-    process.stderr.write(`${command}: ${message}\n\n${usage}`);
+    process.stderr.write(`${command}: ${message}\n${usageHint(command)}\n`);
     process.exitCode = 2;
     return false;
   }

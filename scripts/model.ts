@@ -3,6 +3,7 @@ import {
   type ModelWarning,
 } from '../functions/domain/model-check.js';
 import { embeddedModelBytes, MAX_DEFINE_BYTES } from '../lib/scoring-model.js';
+import { usageHint } from './command-line.js';
 import { runBacktest } from './model/backtest.js';
 import {
   compileModelDocument,
@@ -74,7 +75,7 @@ function embeddingWarnings(document: unknown): ModelWarning[] {
 main().catch((error: unknown) => {
   process.exitCode = error instanceof UsageError ? 2 : 1;
   if (error instanceof UsageError) {
-    process.stderr.write(`model: ${error.message}\n\n${USAGE}`);
+    process.stderr.write(`model: ${error.message}\n${usageHint('model')}\n`);
   } else if (error instanceof ModelFileError) {
     const issues = error.issues.map(
       (issue) => `  ${issue.field}: ${issue.message}\n`,

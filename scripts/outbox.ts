@@ -8,6 +8,7 @@ import {
 import { EventBridgePublisher } from '../functions/adapters/eventbridge/event-publisher.js';
 import type { Log } from '../functions/ports/logger.js';
 import { isLoopbackEndpoint } from '../local/loopback.js';
+import { usageHint } from './command-line.js';
 import { clientConfig } from './local-endpoint.js';
 import {
   countOf,
@@ -204,7 +205,7 @@ function stderrLog(): Log {
 main().catch((error: unknown) => {
   process.exitCode = error instanceof UsageError ? 2 : 1;
   if (error instanceof UsageError) {
-    process.stderr.write(`outbox: ${error.message}\n\n${USAGE}`);
+    process.stderr.write(`outbox: ${error.message}\n${usageHint('outbox')}\n`);
   } else if (error instanceof ReplayError || error instanceof Error) {
     process.stderr.write(`outbox: ${error.message}\n`);
   } else {

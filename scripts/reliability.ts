@@ -7,6 +7,7 @@ import {
   startMoto,
   startServices,
 } from '../local/services.js';
+import { usageHint } from './command-line.js';
 import { shouldRun } from './help-only.js';
 import { parseIntegerOption } from './integer-option.js';
 import { measureDelivery } from './reliability/delivery.js';
@@ -95,7 +96,9 @@ function writeReliabilitySection(section: string): void {
 main().catch((error: unknown) => {
   if (error instanceof UsageError) {
     process.exitCode = 2;
-    process.stderr.write(`reliability: ${error.message}\n\n${USAGE}`);
+    process.stderr.write(
+      `reliability: ${error.message}\n${usageHint('reliability')}\n`,
+    );
     return;
   }
   process.exitCode = 1;

@@ -1,3 +1,4 @@
+import { usageHint } from './command-line.js';
 import { ReplayError, UsageError } from './replay/errors.js';
 import { replayMavenCrm } from './replay/maven-crm-run.js';
 import { parseCliArguments, USAGE } from './replay/options.js';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof UsageError) {
-    process.stderr.write(`replay: ${error.message}\n\n${USAGE}`);
+    process.stderr.write(`replay: ${error.message}\n${usageHint('replay')}\n`);
     process.exitCode = 2;
   } else if (error instanceof ReplayError) {
     process.stderr.write(`replay: ${error.message}\n`);

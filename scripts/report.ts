@@ -6,6 +6,7 @@ import {
   describeUnexpectedArguments,
   type ParseArgsOptionsConfig,
   parseArgsOnce,
+  usageHint,
 } from './command-line.js';
 import {
   dynamoDbEndpointOf,
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof UsageError) {
-    process.stderr.write(`report: ${error.message}\n\n${USAGE}`);
+    process.stderr.write(`report: ${error.message}\n${usageHint('report')}\n`);
     process.exitCode = 2;
     return;
   }

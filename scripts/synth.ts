@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_STAGE } from '../lib/mql-engine-app.js';
+import { usageHint } from './command-line.js';
 
 /**
  * `npm run synth -- [STAGE] [cdk synth options]`: synthesizes one stage
@@ -151,7 +152,7 @@ function main(): void {
     args = synthArguments(argv);
   } catch (error) {
     if (!(error instanceof SynthUsageError)) throw error;
-    process.stderr.write(`synth: ${error.message}\n`);
+    process.stderr.write(`synth: ${error.message}\n${usageHint('synth')}\n`);
     process.exitCode = 2;
     return;
   }

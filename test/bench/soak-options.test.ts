@@ -165,7 +165,8 @@ describe('npm run soak', () => {
     expect(run.stderr).toContain(
       `soak: --minutes must be an integer of at least 0, got "1.5".`,
     );
-    expect(run.stderr).toContain('Usage: npm run soak');
+    expect(run.stderr).toContain('Run "npm run soak -- --help" for usage.');
+    expect(run.stderr).not.toContain('Usage:');
   });
   it('reads a relative --data from INIT_CWD', () => {
     // The file is missing, so the run skips the replay, runs no fuzz case

@@ -51,6 +51,21 @@ describe('npm run synth -- --help', () => {
   });
 });
 
+describe('npm run synth with a usage error', () => {
+  it('prints the error and a --help hint', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/synth.ts', '--stage', 'prod'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('synth: ');
+    expect(run.stderr).toContain('npm run synth -- prod');
+    expect(run.stderr).toContain('Run "npm run synth -- --help" for usage.');
+  });
+});
+
 describe('synthArguments one-letter options', () => {
   it.each([
     ['-cstage=dev', '-c stage=dev'],

@@ -435,6 +435,20 @@ describe('npm start', () => {
     expect(stderr.text).toContain('MQL_ADMIN_TOKEN: must not be empty');
   });
 
+  it('points an environment error to --help', async () => {
+    const child = startCli({ PORT: 'abc' });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      '[mql-engine] Invalid environment: PORT: must be a port number',
+    );
+    expect(stderr.text).toContain('Run "npm start -- --help" for usage.');
+    expect(stderr.text).not.toContain('Usage:');
+  });
+
   it('rejects the default admin token off loopback', async () => {
     const child = startCli({ HOST: '0.0.0.0', MQL_ADMIN_TOKEN: undefined });
     const stderr = collect(child.stderr);
@@ -546,7 +560,7 @@ describe('npm start', () => {
       args: ['--data-dir', 'a', '--data-dir', 'b', '--help'],
       message: '--data-dir is given more than once. Give it once.',
     },
-  ])('rejects $args with usage', async ({ args, message }) => {
+  ])('rejects $args with a --help hint', async ({ args, message }) => {
     const child = startCli({}, args);
     const stderr = collect(child.stderr);
 
@@ -554,7 +568,8 @@ describe('npm start', () => {
 
     expect(code).toBe(2);
     expect(stderr.text).toContain(message);
-    expect(stderr.text).toContain('Usage: npm start');
+    expect(stderr.text).toContain('Run "npm start -- --help" for usage.');
+    expect(stderr.text).not.toContain('Usage:');
     expect(stderr.text).not.toContain('failed to start');
   });
 

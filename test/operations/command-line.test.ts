@@ -7,6 +7,7 @@ import {
   type ParseArgsOptionsConfig,
   parseArgsOnce,
   RepeatedOptionError,
+  usageHint,
 } from '../../scripts/command-line.js';
 
 const OPTIONS = {
@@ -166,5 +167,14 @@ describe('firstOptionGiven', () => {
     const values = { json: false, table: 't', quiet: true };
 
     expect(firstOptionGiven(values)).toBe('table');
+  });
+});
+
+describe('usageHint', () => {
+  it.each([
+    ['replay', 'Run "npm run replay -- --help" for usage.'],
+    ['start', 'Run "npm start -- --help" for usage.'],
+  ])('names the command of %s', (script, hint) => {
+    expect(usageHint(script)).toBe(hint);
   });
 });

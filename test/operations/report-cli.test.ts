@@ -200,7 +200,10 @@ describe('npm run report -- conversion', () => {
 
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(message);
-      expect(result.stderr).toContain('Usage: npm run report');
+      expect(result.stderr).toContain(
+        'Run "npm run report -- --help" for usage.',
+      );
+      expect(result.stderr).not.toContain('Usage:');
     },
     30_000,
   );

@@ -25,7 +25,7 @@ describe.each([
     expect(statSync(output).mtimeMs).toBe(before);
   });
 
-  it('rejects an argument with usage', () => {
+  it('rejects an argument with a --help hint', () => {
     const before = statSync(output).mtimeMs;
 
     const run = runScript(script, ['prod']);
@@ -34,7 +34,10 @@ describe.each([
     expect(run.stderr).toContain(
       `${script}: Unexpected argument "prod": the command takes options only.`,
     );
-    expect(run.stderr).toContain(`Usage: npm run ${script}`);
+    expect(run.stderr).toContain(
+      `Run "npm run ${script} -- --help" for usage.`,
+    );
+    expect(run.stderr).not.toContain('Usage:');
     expect(statSync(output).mtimeMs).toBe(before);
   });
 });
@@ -51,13 +54,16 @@ describe.each([
   { script: 'replay', message: 'Missing the input FILE' },
   { script: 'report', message: 'Missing the report name' },
 ])('npm run $script', ({ script, message }) => {
-  it('rejects a missing command with usage', () => {
+  it('rejects a missing command with a --help hint', () => {
     const run = runScript(script, []);
 
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`${script}: ${message}`);
-    expect(run.stderr).toContain(`Usage: npm run ${script}`);
+    expect(run.stderr).toContain(
+      `Run "npm run ${script} -- --help" for usage.`,
+    );
+    expect(run.stderr).not.toContain('Usage:');
   });
 
   it('prints usage on stdout for --help', () => {
@@ -114,13 +120,16 @@ describe.each([
     message: 'Unexpected argument "extra": the command takes options only.',
   },
 ])('npm run $script $args', ({ script, args, message }) => {
-  it('rejects the extra argument with usage', () => {
+  it('rejects the extra argument with a --help hint', () => {
     const run = runScript(script, args);
 
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`${script}: ${message}`);
-    expect(run.stderr).toContain(`Usage: npm run ${script}`);
+    expect(run.stderr).toContain(
+      `Run "npm run ${script} -- --help" for usage.`,
+    );
+    expect(run.stderr).not.toContain('Usage:');
   });
 });
 
@@ -150,7 +159,7 @@ describe.each([
   { script: 'schemas', args: ['-h', '--help'], option: '--help' },
   { script: 'reliability', args: ['--help', '--help'], option: '--help' },
 ])('npm run $script', ({ script, args, option }) => {
-  it('rejects a repeated option with usage', () => {
+  it('rejects a repeated option with a --help hint', () => {
     const run = runScript(script, args);
 
     expect(run.status).toBe(2);
@@ -158,7 +167,10 @@ describe.each([
     expect(run.stderr).toContain(
       `${script}: ${option} is given more than once. Give it once.`,
     );
-    expect(run.stderr).toContain(`Usage: npm run ${script}`);
+    expect(run.stderr).toContain(
+      `Run "npm run ${script} -- --help" for usage.`,
+    );
+    expect(run.stderr).not.toContain('Usage:');
   });
 });
 
@@ -186,7 +198,10 @@ describe('npm run reliability with MQL_RELIABILITY_MQLS', () => {
     );
     expect(run.stderr).not.toContain('UsageError');
     expect(run.stderr).not.toContain(String(Number.MAX_SAFE_INTEGER));
-    expect(run.stderr).toContain('Usage: npm run reliability');
+    expect(run.stderr).toContain(
+      'Run "npm run reliability -- --help" for usage.',
+    );
+    expect(run.stderr).not.toContain('Usage:');
     expect(statSync('RELIABILITY.md').mtimeMs).toBe(before);
   });
 

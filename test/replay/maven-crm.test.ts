@@ -187,7 +187,8 @@ describe('npm run replay -- maven-crm arguments', () => {
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`replay: ${message}`);
-    expect(run.stderr).toContain('Usage: npm run replay');
+    expect(run.stderr).toContain('Run "npm run replay -- --help" for usage.');
+    expect(run.stderr).not.toContain('Usage:');
   });
 
   it('prints usage for maven-crm --help', () => {
