@@ -99,9 +99,15 @@ function patternWarnings(document: unknown, field = ''): ModelWarning[] {
  */
 const EVERY_VALUE_SAMPLES = [
   'x',
-  'Chief Procurement Officer',
-  '/pricing',
   '42',
+  ' ',
+  '/pricing',
+  'Chief Procurement Officer',
+  'Student intern',
+  'jane.doe@example.com',
+  'Einkaufsleiterin für Beschaffung, 日本',
+  'Line one\nline two',
+  'x'.repeat(300),
 ];
 
 function patternWarning(pattern: string, field: string): ModelWarning[] {

@@ -723,6 +723,24 @@ describe('checkModel', () => {
     ],
     [
       ['fit', 'rules', 0, 'pattern'],
+      '^[^@]*$',
+      'fit.rules[0].pattern',
+      'matches an empty value, so a blank field meets the rule',
+    ],
+    [
+      ['fit', 'rules', 0, 'pattern'],
+      '^.{0,80}$',
+      'fit.rules[0].pattern',
+      'matches an empty value, so a blank field meets the rule',
+    ],
+    [
+      ['fit', 'rules', 0, 'pattern'],
+      '^(?!.*\\b(student|intern)\\b)',
+      'fit.rules[0].pattern',
+      'matches an empty value, so a blank field meets the rule',
+    ],
+    [
+      ['fit', 'rules', 0, 'pattern'],
       '^(?:cfo)?$',
       'fit.rules[0].pattern',
       'matches an empty value, so a blank field meets the rule',
