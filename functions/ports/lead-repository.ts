@@ -62,9 +62,11 @@ export interface LeadChange {
    */
   reviewHistory?: HistoryEntry;
   /**
-   * The tombstone whose events this change stores on the lead it was
-   * merged into. The write fails as a version conflict when the tombstone
-   * no longer points at the lead, as after an erasure of that lead.
+   * The tombstone through which the writer reached the lead it writes to:
+   * the one whose events the change moves or whose id an update followed,
+   * or for a merge, the last tombstone on the way to `mergeTarget`. The
+   * write fails as a version conflict when the tombstone no longer points
+   * at that lead, as after an erasure of that lead.
    */
   followedTombstone?: FollowedTombstone;
   /**

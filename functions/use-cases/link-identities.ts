@@ -137,6 +137,10 @@ export interface LinkOptions {
  * `to`, creating it when it is not stored yet, with the qualification
  * history of `from` added (see absorbQualification). So a merged id never
  * points at a missing lead, and a merge never undoes a sales rejection.
+ * When `to` is itself merged, the link goes to the end of its chain, and
+ * the write fails unless the chain's last tombstone still points there.
+ * So a link resolved before an erasure of that lead is resolved again,
+ * after the erasure deleted the tombstone of `to`.
  * The first link of a lead wins: a lead that
  * already points elsewhere stays there and the call reports a conflict.
  * Safe to repeat and to run concurrently: every step is a conditional
@@ -150,14 +154,21 @@ export async function linkIdentity(
 ): Promise<LinkOutcome> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     // Read again on each attempt, because a conflict can mean that the
-    // target was merged into another lead meanwhile.
-    const target = await resolveLeadId(deps, link.to);
+    // target was merged into another lead, or erased, meanwhile.
+    const { leadId: target, followed } = await followLeadId(deps, link.to);
     if (target === link.from) {
       return outcome(link.from, target, 'same-lead', 0, noLinkEvents());
     }
     const source = await deps.repository.getLead(link.from);
     if (source?.mergedInto !== undefined) {
       return continueLinked(deps, source, target, now);
+    }
+    if (followed?.leadId === link.from) {
+      // The chain passed through `from` while it was merged, and an
+      // erasure deleted its tombstone since. The transaction cannot both
+      // check and write `from`, so the next attempt follows `to` again.
+      await backOff(attempt);
+      continue;
     }
     if (await options.isStoredLink?.(link)) {
       return outcome(link.from, target, 'stored-message', 0, noLinkEvents());
@@ -199,6 +210,11 @@ export async function linkIdentity(
         ...(targetWrite === undefined
           ? {}
           : { mergeTargetChange: targetWrite.change }),
+        // An erasure of `target` deletes the tombstones merged into it
+        // before its state. So this check fails for a target erased since
+        // it was resolved, which the target check lets pass because no
+        // lead is stored.
+        ...(followed === undefined ? {} : { followedTombstone: followed }),
         ...(source?.membership === undefined
           ? {}
           : {
@@ -424,13 +440,27 @@ export async function resolveLeadId(
   deps: ScoringDependencies,
   leadId: string,
 ): Promise<string> {
+  return (await followLeadId(deps, leadId)).leadId;
+}
+
+/**
+ * Follows the chain of merged leads from `leadId` as resolveLeadId does.
+ * Returns the lead at its end and the last tombstone followed, which is
+ * undefined when `leadId` is not merged.
+ */
+async function followLeadId(
+  deps: ScoringDependencies,
+  leadId: string,
+): Promise<{ leadId: string; followed: FollowedTombstone | undefined }> {
   let current = leadId;
+  let followed: FollowedTombstone | undefined;
   for (let step = 0; step < MAX_REDIRECTS; step += 1) {
     const state = await deps.repository.getLead(current);
-    if (state?.mergedInto === undefined) return current;
+    if (state?.mergedInto === undefined) break;
+    followed = { leadId: current, mergedInto: state.mergedInto };
     current = state.mergedInto;
   }
-  return current;
+  return { leadId: current, followed };
 }
 
 /**
