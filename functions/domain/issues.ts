@@ -171,7 +171,7 @@ export function formatPath(path: readonly PropertyKey[], root = ''): string {
  * such as `qualification.treshold` is named where it is.
  */
 export function toFieldIssues(
-  error: z.core.$ZodError,
+  error: Pick<z.core.$ZodError, 'issues'>,
   root = '',
 ): FieldIssue[] {
   return error.issues.flatMap((issue) => {

@@ -21,49 +21,96 @@ export type ParsedMessage =
   | { success: true; data: SegmentMessage }
   | { success: false; errors: FieldIssue[] };
 
-/** Validates one message: its nesting, its size, then its schema. */
+/**
+ * Validates one message: its nesting, its size, then its schema. A
+ * message with fields nested too deep gets an error for each of them and
+ * the schema errors of its other fields. A message over MAX_MESSAGE_BYTES
+ * gets the size error alone, because checking its fields would cost what
+ * the limit saves.
+ */
 export function parseMessage(message: unknown): ParsedMessage {
-  const tooDeep = fieldNestedTooDeep(message);
-  if (tooDeep !== undefined) {
+  const tooDeep = fieldsNestedTooDeep(message);
+  if (tooDeep.length > 0) {
     return {
       success: false,
       errors: [
-        {
-          field: tooDeep,
-          message: `nests objects or arrays more than ${MAX_NESTING_DEPTH} levels deep; the limit is ${MAX_NESTING_DEPTH} levels. Send flatter properties, traits and context.`,
-        },
+        ...tooDeep.map(tooDeepIssue),
+        ...otherFieldIssues(message as Record<string, unknown>, tooDeep),
       ],
     };
   }
-  // An array fails the schema's first check, and is not measured, because
-  // JSON.stringify recurses into arrays nested deeper than the stack holds.
-  const bytes = Array.isArray(message)
-    ? 0
-    : Buffer.byteLength(JSON.stringify(message) ?? '', 'utf8');
-  if (bytes > MAX_MESSAGE_BYTES) {
-    return {
-      success: false,
-      errors: [
-        {
-          field: '(root)',
-          message: `is ${bytes} bytes of JSON; the limit is ${MAX_MESSAGE_BYTES} bytes per message. Send fewer or shorter properties and traits.`,
-        },
-      ],
-    };
-  }
+  const sizeIssue = messageSizeIssue(message);
+  if (sizeIssue !== undefined) return { success: false, errors: [sizeIssue] };
   const parsed = segmentMessageSchema.safeParse(message);
   return parsed.success
     ? { success: true, data: parsed.data }
     : { success: false, errors: toFieldIssues(parsed.error) };
 }
 
+function tooDeepIssue(field: string): FieldIssue {
+  return {
+    field,
+    message: `nests objects or arrays more than ${MAX_NESTING_DEPTH} levels deep; the limit is ${MAX_NESTING_DEPTH} levels. Send flatter properties, traits and context.`,
+  };
+}
+
 /**
- * Returns the top-level field of a message whose objects and arrays nest
- * more than MAX_NESTING_DEPTH levels (the field's own value is level 1),
- * or undefined. It walks with an explicit stack, because recursion is
- * what such a message would overflow.
+ * Returns the size error of a message over MAX_MESSAGE_BYTES, or
+ * undefined. The message must nest no field too deep, because
+ * JSON.stringify recurses.
  */
-function fieldNestedTooDeep(message: unknown): string | undefined {
+function messageSizeIssue(message: unknown): FieldIssue | undefined {
+  // An array fails the schema's first check, and is not measured, because
+  // JSON.stringify recurses into arrays nested deeper than the stack holds.
+  const bytes = Array.isArray(message)
+    ? 0
+    : Buffer.byteLength(JSON.stringify(message) ?? '', 'utf8');
+  if (bytes <= MAX_MESSAGE_BYTES) return undefined;
+  return {
+    field: '(root)',
+    message: `is ${bytes} bytes of JSON; the limit is ${MAX_MESSAGE_BYTES} bytes per message. Send fewer or shorter properties and traits.`,
+  };
+}
+
+/**
+ * Returns the schema errors of a message's fields other than `tooDeep`,
+ * or none when the message is over MAX_MESSAGE_BYTES without them, as an
+ * oversized message gets none. Each too-deep field is replaced with an
+ * empty object or array, so the schema never walks its depth, and a
+ * too-deep id still counts as sent. The errors of the replaced fields are
+ * left out, because an empty value has errors of its own ("must not be
+ * empty").
+ */
+function otherFieldIssues(
+  message: Record<string, unknown>,
+  tooDeep: readonly string[],
+): FieldIssue[] {
+  const skipped = new Set(tooDeep);
+  // Object.fromEntries defines each key as data, so a `__proto__` field
+  // stays a field and does not set the prototype.
+  const shallow = Object.fromEntries(
+    Object.entries(message).map(([field, value]) => {
+      if (!skipped.has(field)) return [field, value];
+      return [field, Array.isArray(value) ? [] : {}];
+    }),
+  );
+  if (messageSizeIssue(shallow) !== undefined) return [];
+  const parsed = segmentMessageSchema.safeParse(shallow);
+  if (parsed.success) return [];
+  const issues = parsed.error.issues.filter((issue) => {
+    const field = issue.path[0];
+    return typeof field !== 'string' || !skipped.has(field);
+  });
+  return toFieldIssues({ issues });
+}
+
+/**
+ * Returns the top-level fields of a message whose objects and arrays nest
+ * more than MAX_NESTING_DEPTH levels (the field's own value is level 1),
+ * in the message's order. It walks with an explicit stack, because
+ * recursion is what such a message would overflow.
+ */
+function fieldsNestedTooDeep(message: unknown): string[] {
   // The schema rejects a message that is not an object, and an array
   // has no fields to name.
   if (
@@ -71,19 +118,23 @@ function fieldNestedTooDeep(message: unknown): string | undefined {
     typeof message !== 'object' ||
     Array.isArray(message)
   ) {
-    return undefined;
+    return [];
   }
-  for (const [field, value] of Object.entries(message)) {
-    const pending: Array<{ value: unknown; depth: number }> = [
-      { value, depth: 1 },
-    ];
-    for (let entry = pending.pop(); entry; entry = pending.pop()) {
-      if (entry.value === null || typeof entry.value !== 'object') continue;
-      if (entry.depth > MAX_NESTING_DEPTH) return field;
-      for (const child of Object.values(entry.value)) {
-        pending.push({ value: child, depth: entry.depth + 1 });
-      }
+  return Object.entries(message).flatMap(([field, value]) =>
+    isNestedTooDeep(value) ? [field] : [],
+  );
+}
+
+function isNestedTooDeep(value: unknown): boolean {
+  const pending: Array<{ value: unknown; depth: number }> = [
+    { value, depth: 1 },
+  ];
+  for (let entry = pending.pop(); entry; entry = pending.pop()) {
+    if (entry.value === null || typeof entry.value !== 'object') continue;
+    if (entry.depth > MAX_NESTING_DEPTH) return true;
+    for (const child of Object.values(entry.value)) {
+      pending.push({ value: child, depth: entry.depth + 1 });
     }
   }
-  return undefined;
+  return false;
 }

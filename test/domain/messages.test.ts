@@ -1,4 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { FieldIssue } from '../../functions/domain/errors.js';
+import {
+  MAX_MESSAGE_BYTES,
+  MAX_NESTING_DEPTH,
+  parseMessage,
+} from '../../functions/domain/message-checks.js';
 import {
   CLOCK_SKEW_TOLERANCE_MS,
   EARLIEST_EVENT_TIME,
@@ -11,6 +17,110 @@ import {
 } from '../../functions/domain/messages.js';
 
 const receivedAt = Date.parse('2026-06-01T12:00:00Z');
+
+/** Returns the JSON text of `levels` arrays nested as `[[...]]`. */
+function nestedArrays(levels: number): string {
+  return `${'['.repeat(levels)}${']'.repeat(levels)}`;
+}
+
+function errorsOf(message: unknown): FieldIssue[] {
+  const parsed = parseMessage(message);
+  return parsed.success ? [] : parsed.errors;
+}
+
+describe('parseMessage', () => {
+  const tooDeep = nestedArrays(MAX_NESTING_DEPTH + 1);
+
+  it('takes a message nested up to the limit', () => {
+    const message = JSON.parse(
+      `{"type":"track","userId":"u","event":"x","properties":{"a":${nestedArrays(MAX_NESTING_DEPTH - 1)}}}`,
+    );
+
+    expect(parseMessage(message).success).toBe(true);
+  });
+
+  it('names each too-deep field and the other errors', () => {
+    const message = JSON.parse(
+      `{"type":"track","traits":${tooDeep},"context":${tooDeep},"timestamp":"soon"}`,
+    );
+
+    const errors = errorsOf(message);
+
+    expect(errors.map((error) => error.field)).toEqual([
+      'traits',
+      'context',
+      'timestamp',
+      'event',
+      'userId',
+    ]);
+    expect(errors[0]?.message).toContain(
+      `more than ${MAX_NESTING_DEPTH} levels deep`,
+    );
+    expect(errors[1]?.message).toContain(
+      `more than ${MAX_NESTING_DEPTH} levels deep`,
+    );
+    expect(errors[3]?.message).toBe('is required');
+  });
+
+  it('leaves out the schema errors of a too-deep field', () => {
+    // An empty array in place of `event` would be "must not be empty",
+    // and without `anonymousId` the message would lack an id.
+    const message = JSON.parse(
+      `{"type":"track","event":${tooDeep},"anonymousId":${tooDeep},"context":{"n":${tooDeep}}}`,
+    );
+
+    const errors = errorsOf(message);
+
+    expect(errors.map((error) => error.field)).toEqual([
+      'event',
+      'anonymousId',
+      'context',
+    ]);
+  });
+
+  it('checks no schema beside a too-deep type', () => {
+    const message = JSON.parse(`{"type":${tooDeep},"userId":7.5e400}`);
+
+    expect(errorsOf(message).map((error) => error.field)).toEqual(['type']);
+  });
+
+  it('names a too-deep __proto__ field as data', () => {
+    const message = JSON.parse(
+      `{"type":"track","userId":"u","__proto__":${tooDeep}}`,
+    );
+
+    const errors = errorsOf(message);
+
+    expect(errors.map((error) => error.field)).toEqual(['__proto__', 'event']);
+    expect(Object.getPrototypeOf(message)).toBe(Object.prototype);
+  });
+
+  it('gives an oversized message the size error alone', () => {
+    const message = {
+      type: 'track',
+      properties: { notes: 'x'.repeat(MAX_MESSAGE_BYTES) },
+    };
+
+    const errors = errorsOf(message);
+
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.field).toBe('(root)');
+    expect(errors[0]?.message).toContain(
+      `limit is ${MAX_MESSAGE_BYTES} bytes per message`,
+    );
+  });
+
+  it('checks no schema of an oversized message with a too-deep field', () => {
+    const message = JSON.parse(
+      `{"type":"track","context":${tooDeep},"properties":{"notes":"${'x'.repeat(MAX_MESSAGE_BYTES)}"}}`,
+    );
+
+    const errors = errorsOf(message);
+
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.field).toBe('context');
+  });
+});
 
 describe('segmentMessageSchema', () => {
   it.each([

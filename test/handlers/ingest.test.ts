@@ -227,9 +227,11 @@ describe('ingest handler', () => {
       messageId: `${userId}-demo`,
       status: 'rejected',
     });
-    const [issue] =
+    const errors =
       result.results[1]?.status === 'rejected' ? result.results[1].errors : [];
-    expect(issue?.message).toContain(`limit is ${MAX_MESSAGE_BYTES} bytes`);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.field).toBe('(root)');
+    expect(errors[0]?.message).toContain(`limit is ${MAX_MESSAGE_BYTES} bytes`);
     expect(await backend.storedEvents(userId)).toHaveLength(2);
   });
 
@@ -260,6 +262,66 @@ describe('ingest handler', () => {
     expect(issue?.field).toBe('properties');
     expect(issue?.message).toContain(`limit is ${MAX_NESTING_DEPTH} levels`);
     expect(await backend.storedEvents(userId)).toHaveLength(2);
+  });
+
+  it('names every too-deep field and the other errors', async () => {
+    const nested = `${'['.repeat(40)}${']'.repeat(40)}`;
+    const message = `{"type":"track","traits":${nested},"context":${nested}}`;
+
+    const { status, body } = await send(eventV2, {
+      path: '/v1/batch',
+      headers: { Authorization: basicAuth(WRITE_KEY) },
+      body: `{"batch":[${message}]}`,
+    });
+
+    expect(status).toBe(200);
+    const result = body as IngestResult;
+    expect(result.counts).toEqual({ scored: 0, duplicate: 0, rejected: 1 });
+    const errors =
+      result.results[0]?.status === 'rejected' ? result.results[0].errors : [];
+    expect(errors.map((error) => error.field)).toEqual([
+      'traits',
+      'context',
+      'event',
+      'userId',
+    ]);
+    expect(errors[0]?.message).toContain(
+      `limit is ${MAX_NESTING_DEPTH} levels`,
+    );
+    expect(errors[1]?.message).toContain(
+      `limit is ${MAX_NESTING_DEPTH} levels`,
+    );
+    expect(errors[2]?.message).toBe('is required');
+    expect(errors[3]?.message).toBe('either userId or anonymousId is required');
+  });
+
+  it('stores nothing of a valid message with a too-deep field', async () => {
+    const userId = 'deep-but-valid';
+    const message = {
+      ...singleCall('track', userId),
+      type: 'track',
+      properties: nestedObject(MAX_NESTING_DEPTH + 1),
+      context: nestedObject(MAX_NESTING_DEPTH + 1),
+    };
+
+    const { status, body } = await send(eventV2, {
+      path: '/v1/batch',
+      ...authorized({ batch: [message] }),
+    });
+
+    expect(status).toBe(200);
+    const result = body as IngestResult;
+    expect(result.results[0]).toMatchObject({
+      messageId: `${userId}-track`,
+      status: 'rejected',
+    });
+    const errors =
+      result.results[0]?.status === 'rejected' ? result.results[0].errors : [];
+    expect(errors.map((error) => error.field)).toEqual([
+      'properties',
+      'context',
+    ]);
+    expect(await backend.storedEvents(userId)).toEqual([]);
   });
 
   it('rejects a message that is a deeply nested array as not an object', async () => {
