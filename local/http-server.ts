@@ -8,7 +8,7 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import type { ApiGatewayEvent } from '../functions/adapters/http/api-request.js';
 import type { ProblemDetails } from '../functions/adapters/http/problem.js';
 import {
@@ -28,6 +28,10 @@ import {
   withoutCorsHeaders,
 } from './cors.js';
 import { urlHost } from './host.js';
+import {
+  type LocalFunctionSettings,
+  localLambdaContext,
+} from './lambda-context.js';
 
 /**
  * A local stand-in for API Gateway: it turns each request into a Lambda
@@ -38,6 +42,7 @@ import { urlHost } from './host.js';
 
 type LambdaHttpHandler = (
   event: ApiGatewayEvent,
+  context?: Context,
 ) => Promise<APIGatewayProxyResultV2>;
 
 /** Loads each handler module on first use, after the environment is set. */
@@ -71,6 +76,13 @@ export interface LocalApiOptions {
    * API stage or a named HTTP API stage. @default '$default' (no prefix)
    */
   stage?: string;
+  /**
+   * Memory and timeout of each function, as the stage config's
+   * `functions` sets them. Each invocation gets a Lambda context whose
+   * remaining time counts down from its function's timeout. Absent: the
+   * handlers get no context, so nothing they do has a deadline.
+   */
+  functions?: Readonly<Record<HandlerName, LocalFunctionSettings>>;
   onError?: (error: unknown) => void;
 }
 
@@ -185,8 +197,16 @@ async function handleRequest(
   };
   const event =
     options.payloadVersion === '1.0' ? toEventV1(matched) : toEventV2(matched);
-  const handler = await HANDLER_MODULES[match.route.handler]();
-  writeResult(response, await handler(event), cors);
+  const name = match.route.handler;
+  const handler = await HANDLER_MODULES[name]();
+  const settings = options.functions?.[name];
+  // The context starts once the handler module is loaded, because Lambda
+  // runs a module's top level in its init phase, outside the timeout.
+  const context =
+    settings === undefined
+      ? undefined
+      : localLambdaContext(name, settings, requestId);
+  writeResult(response, await handler(event, context), cors);
 }
 
 /** Returns the path below the stage prefix, or undefined outside it. */

@@ -2,12 +2,11 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { resetRuntime } from '../functions/adapters/runtime.js';
 import { writeKeyProblem } from '../functions/adapters/write-keys.js';
-import type { EventSettings } from '../lib/definitions/event-routing.js';
 import {
   resourceName,
   SALES_TARGET,
 } from '../lib/definitions/event-routing.js';
-import { loadStageConfig } from '../lib/stage-config.js';
+import { loadStageConfig, type StageConfig } from '../lib/stage-config.js';
 import { bareHost, urlHost } from './host.js';
 import { startLocalApi } from './http-server.js';
 import { freePort } from './ports.js';
@@ -228,7 +227,7 @@ async function wireStack(
 ): Promise<LocalStack> {
   const tableName = resourceName(stage);
   await createLeadTable(dynamo.endpoint, tableName);
-  const events = localEventSettings(stage);
+  const { events, functions } = localStageConfig(stage);
   const routing = await createEventRouting(
     moto.endpoint,
     stage,
@@ -253,6 +252,7 @@ async function wireStack(
     host: options.host === undefined ? undefined : bareHost(options.host),
     adminToken: options.adminToken,
     corsOrigins: options.corsOrigins ?? [],
+    functions,
     onError: (error) => options.onStatus('request failed', error),
   });
   const consumer = consumeQueue({
@@ -342,11 +342,11 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /**
- * Returns the event settings of the stage's configuration file, or the
- * defaults when there is none, so that the local rules are the ones the
- * stage deploys.
+ * Returns the stage's configuration file, or the defaults when there is
+ * none, so that the local event rules and function timeouts are the ones
+ * the stage deploys.
  */
-function localEventSettings(stage: string): EventSettings {
+function localStageConfig(stage: string): StageConfig {
   const configDir = join(import.meta.dirname, '..', 'config', 'stages');
-  return loadStageConfig(stage, configDir).events;
+  return loadStageConfig(stage, configDir);
 }

@@ -152,7 +152,8 @@ export type Invocation<R extends Runtime = Runtime> = Omit<R, 'logger'> & {
   metrics: Metrics;
   /**
    * Time left before Lambda stops the invocation, in ms, or undefined
-   * outside Lambda (the local server and tests).
+   * without a Lambda context, as in tests that call a handler directly.
+   * The local server passes a context that counts down the same way.
    */
   remainingTimeMs: () => number | undefined;
 };

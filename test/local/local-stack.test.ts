@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,9 +7,11 @@ import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
 import { resetRuntime } from '../../functions/adapters/runtime.js';
 import type { LeadView } from '../../functions/use-cases/get-lead.js';
 import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
+import { loadStageConfig } from '../../lib/stage-config.js';
 import { LOCAL_AWS } from '../../local/services.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
+import { captureOutput } from '../support/output.js';
 
 const WRITE_KEY = 'test-write-key';
 const ADMIN_TOKEN = 'test-admin-token';
@@ -195,6 +198,43 @@ describe('local stack', () => {
       status: 'rejected',
       errors: [{ field: 'event' }],
     });
+  });
+
+  it('runs handlers with their stage function settings', async () => {
+    const configDir = join(import.meta.dirname, '..', '..', 'config', 'stages');
+    const { functions } = loadStageConfig('local', configDir);
+    const body = JSON.stringify({ batch: qualifyingBatch('function-context') });
+
+    // The suite logs warnings only, and the context's fields are on every
+    // line, so the runtime is built again to log each request.
+    const level = process.env.POWERTOOLS_LOG_LEVEL;
+    process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+    resetRuntime();
+    const output = captureOutput();
+    let status: number;
+    try {
+      status = (await postBatch(body, basic(WRITE_KEY))).status;
+    } finally {
+      output.restore();
+      if (level === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+      else process.env.POWERTOOLS_LOG_LEVEL = level;
+      resetRuntime();
+    }
+
+    expect(status).toBe(200);
+    const lines = output
+      .all()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const ingestLines = lines.filter(
+      (line) => line.function_name === 'local-ingest',
+    );
+    expect(ingestLines.length).toBeGreaterThan(0);
+    // Lambda gives the memory size as a string, and Powertools logs it so.
+    expect(ingestLines[0]?.function_memory_size).toBe(
+      String(functions.ingest.memorySize),
+    );
   });
 
   it('protects the leads API with the admin token', async () => {
