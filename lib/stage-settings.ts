@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import {
+  ERASURE_END_MS,
+  MIN_ERASURE_TIMEOUT_SECONDS,
+} from '../functions/handlers/erasure-time.js';
 
 /**
  * Schemas of the operational parts of a stage configuration: admin
@@ -147,7 +151,14 @@ export const functionsSchema = z
   .object({
     ingest: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
     leads: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
-    recycle: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
+    /** The recycle function also erases leads, so it needs some time. */
+    recycle: functionSettings(MAX_HTTP_TIMEOUT_SECONDS).extend({
+      timeoutSeconds: integerBetween(
+        MIN_ERASURE_TIMEOUT_SECONDS,
+        MAX_HTTP_TIMEOUT_SECONDS,
+        `, because an erasure keeps ${ERASURE_END_MS / 1000} seconds of it back to end its work`,
+      ),
+    }),
     /** Absent timeout: the sweep interval, at most 5 minutes. */
     sweep: functionSettings(MAX_LAMBDA_TIMEOUT_SECONDS).extend({
       timeoutSeconds: integerBetween(

@@ -3,6 +3,7 @@ import { recordSalesRecycle } from '../adapters/observability/metrics.js';
 import { eraseLead } from '../use-cases/erase-lead.js';
 import { recordDisposition } from '../use-cases/record-disposition.js';
 import { dispositionOf, recycleReasonOf } from './disposition-body.js';
+import { ERASURE_END_MS } from './erasure-time.js';
 import { httpHandler } from './http-handler.js';
 import {
   contentLocation,
@@ -10,13 +11,6 @@ import {
   leadIdOf,
 } from './lead-path.js';
 import { routeTable } from './route-table.js';
-
-/**
- * Time that an erasure keeps back from the Lambda timeout for its steps
- * after the deletes: deleting the state, the account checks and the
- * publish of "Lead Erased".
- */
-const ERASURE_END_MS = 3000;
 
 /**
  * The sales feedback routes. Each returns the lead as GET /leads/{leadId}

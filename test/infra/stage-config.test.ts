@@ -431,6 +431,11 @@ describe('loadStageConfig', () => {
       '1 and 29',
     ],
     [
+      { functions: { recycle: { timeoutSeconds: 3 } } },
+      'functions.recycle.timeoutSeconds',
+      '5 and 29, because an erasure keeps 3 seconds of it back',
+    ],
+    [
       { functions: { sweep: { reservedConcurrency: 901 } } },
       'functions.sweep.reservedConcurrency',
       '1 and 900',
