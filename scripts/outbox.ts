@@ -56,7 +56,7 @@ async function run(
   deps: OutboxDependencies,
 ): Promise<void> {
   if (parsed.command === 'list') {
-    const entries = await listOutbox(
+    const { entries, more } = await listOutbox(
       deps,
       parsed.pending,
       parsed.options.limit,
@@ -69,7 +69,7 @@ async function run(
     );
     writeLimitNote(
       parsed.options.limit,
-      entries.length,
+      more,
       'Pass a larger --limit, or none, to list them.',
     );
     return;
@@ -80,7 +80,11 @@ async function run(
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     return;
   }
-  const outcomes = await retryOutbox(deps, parsed.target, parsed.options.limit);
+  const { outcomes, more } = await retryOutbox(
+    deps,
+    parsed.target,
+    parsed.options.limit,
+  );
   for (const outcome of outcomes) {
     process.stdout.write(`${JSON.stringify(outcome)}\n`);
   }
@@ -91,25 +95,22 @@ async function run(
   if (parsed.target === 'all') {
     writeLimitNote(
       parsed.options.limit,
-      outcomes.length,
+      more,
       'Run retry --all again to retry the next ones.',
     );
   }
   if (report.exitCode !== 0) process.exitCode = report.exitCode;
 }
 
-/**
- * Writes to stderr that --limit may have left entries out, when the
- * command took as many entries as --limit allows.
- */
+/** Writes to stderr that --limit left entries out, when it did. */
 function writeLimitNote(
   limit: number | undefined,
-  count: number,
+  more: boolean,
   advice: string,
 ): void {
-  if (limit === undefined || count < limit) return;
+  if (limit === undefined || !more) return;
   process.stderr.write(
-    `outbox: stopped at --limit ${limit}, so more entries may remain. ${advice}\n`,
+    `outbox: stopped at --limit ${limit}, and more entries remain. ${advice}\n`,
   );
 }
 
@@ -124,7 +125,6 @@ async function dependencies(
   await requireRegion(dynamoDb);
   const repository = new DynamoLeadRepository(dynamoDb, {
     tableName: options.tableName,
-    reviewShards: options.reviewShards,
   });
   const publisher =
     options.eventBusName === undefined

@@ -512,7 +512,9 @@ export interface LeadRepository {
   ): Promise<OutboxEntry | undefined>;
   /**
    * Makes a failed outbox entry pending again, due at `dueAt` with its
-   * attempts reset. Returns false when the entry is missing or not failed.
+   * attempts reset, in review shard 0, which every sweep reads whatever
+   * its shard count. Returns false when the entry is missing or not
+   * failed.
    */
   requeueOutboxEntry(
     owner: OutboxOwner | string,

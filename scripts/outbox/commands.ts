@@ -1,4 +1,6 @@
+import { MAX_REVIEW_SHARDS } from '../../functions/adapters/dynamodb/table-layout.js';
 import type { OutboxEntry } from '../../functions/ports/lead-repository.js';
+import { mapWithConcurrency } from '../../functions/use-cases/concurrency.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
 import { publishEvents } from '../../functions/use-cases/publish-events.js';
 import { ReplayError } from '../replay/errors.js';
@@ -44,21 +46,42 @@ export function summaryOf(entry: OutboxEntry): Record<string, unknown> {
 /** Outbox entries read per query. */
 export const OUTBOX_PAGE_SIZE = 100;
 
+/** Review index shards that `list --pending` queries at once. */
+const SHARD_CONCURRENCY = 16;
+
+/** Entries that a command took, and whether --limit left any out. */
+export interface OutboxListing {
+  entries: OutboxEntry[];
+  /** Whether more entries remain beyond `limit`. */
+  more: boolean;
+}
+
 /**
  * Returns the failed entries, and with `pending` the pending ones after
- * them, at most `limit` in all (every entry when it is undefined).
+ * them, at most `limit` in all (every entry when it is undefined). It
+ * reads one entry beyond `limit` to know whether more remain.
  */
 export async function listOutbox(
   deps: OutboxDependencies,
   pending: boolean,
   limit?: number,
-): Promise<OutboxEntry[]> {
-  const max = limit ?? Number.POSITIVE_INFINITY;
+): Promise<OutboxListing> {
+  const max = limit === undefined ? Number.POSITIVE_INFINITY : limit + 1;
   const entries = await listFailed(deps, max);
   if (pending && entries.length < max) {
     entries.push(...(await listPending(deps, max - entries.length)));
   }
-  return entries;
+  return withinLimit(entries, limit);
+}
+
+function withinLimit(
+  entries: OutboxEntry[],
+  limit: number | undefined,
+): OutboxListing {
+  if (limit === undefined || entries.length <= limit) {
+    return { entries, more: false };
+  }
+  return { entries: entries.slice(0, limit), more: true };
 }
 
 async function listFailed(
@@ -77,37 +100,60 @@ async function listFailed(
 }
 
 /**
- * Reads the review index shard by shard, up to `max` pending entries.
- * Leads due there are skipped, so pages keep their full size even for a
- * small `max`.
+ * Reads up to `max` pending entries from every review index shard that a
+ * stage may have (0 to MAX_REVIEW_SHARDS - 1), in shard order, so no
+ * entry is missed whatever the stage's shard count. Empty shards cost one
+ * query each.
  */
 async function listPending(
   deps: OutboxDependencies,
   max: number,
 ): Promise<OutboxEntry[]> {
+  const entries: OutboxEntry[] = [];
+  for (
+    let first = 0;
+    first < MAX_REVIEW_SHARDS && entries.length < max;
+    first += SHARD_CONCURRENCY
+  ) {
+    const shards = Array.from(
+      { length: Math.min(SHARD_CONCURRENCY, MAX_REVIEW_SHARDS - first) },
+      (_, index) => first + index,
+    );
+    const found = await mapWithConcurrency(shards, SHARD_CONCURRENCY, (shard) =>
+      listPendingOfShard(deps, shard, max),
+    );
+    entries.push(...found.flat());
+  }
+  return entries.slice(0, max);
+}
+
+/**
+ * Reads up to `max` pending entries of one shard. Leads due there are
+ * skipped, so pages keep their full size even for a small `max`.
+ */
+async function listPendingOfShard(
+  deps: OutboxDependencies,
+  shard: number,
+  max: number,
+): Promise<OutboxEntry[]> {
   const { repository } = deps;
   const entries: OutboxEntry[] = [];
-  for (let shard = 0; shard < repository.reviewShards; shard += 1) {
-    let cursor: string | undefined;
-    do {
-      const page = await repository.listDue(
-        shard,
-        Number.MAX_SAFE_INTEGER,
-        OUTBOX_PAGE_SIZE,
-        cursor,
-      );
-      for (const item of page.items) {
-        if (item.kind !== 'outbox') continue;
-        const entry = await repository.getOutboxEntry(
-          item.leadId,
-          item.eventId,
-        );
-        if (entry?.status === 'pending') entries.push(entry);
-        if (entries.length >= max) return entries;
-      }
-      cursor = page.cursor;
-    } while (cursor !== undefined);
-  }
+  let cursor: string | undefined;
+  do {
+    const page = await repository.listDue(
+      shard,
+      Number.MAX_SAFE_INTEGER,
+      OUTBOX_PAGE_SIZE,
+      cursor,
+    );
+    for (const item of page.items) {
+      if (item.kind !== 'outbox') continue;
+      const entry = await repository.getOutboxEntry(item.leadId, item.eventId);
+      if (entry?.status === 'pending') entries.push(entry);
+      if (entries.length >= max) return entries;
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
   return entries;
 }
 
@@ -139,6 +185,13 @@ export interface RetryOutcome {
   result: 'requeued' | 'published' | 'failed' | 'pending' | 'skipped';
 }
 
+/** Outcomes of a retry, and whether --limit left failed entries out. */
+export interface RetryRun {
+  outcomes: RetryOutcome[];
+  /** Whether more failed entries remain beyond `limit`. */
+  more: boolean;
+}
+
 /**
  * Makes failed entries pending again, due now, so the next sweep
  * publishes them; with a publisher, publishes them at once. With 'all',
@@ -149,16 +202,19 @@ export async function retryOutbox(
   deps: OutboxDependencies,
   target: { leadId: string; eventId: string } | 'all',
   limit?: number,
-): Promise<RetryOutcome[]> {
-  const entries =
+): Promise<RetryRun> {
+  const { entries, more } =
     target === 'all'
-      ? await listFailed(deps, limit ?? Number.POSITIVE_INFINITY)
-      : [await showOutboxEntry(deps, target.leadId, target.eventId)];
+      ? await listOutbox(deps, false, limit)
+      : {
+          entries: [await showOutboxEntry(deps, target.leadId, target.eventId)],
+          more: false,
+        };
   const outcomes: RetryOutcome[] = [];
   for (const entry of entries) {
     outcomes.push(await retryEntry(deps, entry));
   }
-  return outcomes;
+  return { outcomes, more };
 }
 
 async function retryEntry(
@@ -190,12 +246,20 @@ async function retryEntry(
 }
 
 /** Outcomes of a retry, in the order the summary names them. */
-const SUMMARY_PARTS: ReadonlyArray<[RetryOutcome['result'], string]> = [
-  ['published', 'published'],
-  ['failed', 'failed again'],
-  ['requeued', 'pending for the next sweep'],
-  ['pending', 'left pending after a retryable error'],
-  ['skipped', 'skipped because they were no longer failed'],
+const SUMMARY_PARTS: ReadonlyArray<[RetryOutcome['result'], string, string]> = [
+  ['published', 'published', 'published'],
+  ['failed', 'failed again', 'failed again'],
+  ['requeued', 'pending for the next sweep', 'pending for the next sweep'],
+  [
+    'pending',
+    'left pending after a retryable error',
+    'left pending after retryable errors',
+  ],
+  [
+    'skipped',
+    'skipped because it was no longer failed',
+    'skipped because they were no longer failed',
+  ],
 ];
 
 /**
@@ -204,12 +268,12 @@ const SUMMARY_PARTS: ReadonlyArray<[RetryOutcome['result'], string]> = [
  * counts are always given, the others when they are not zero.
  */
 export function retrySummary(outcomes: readonly RetryOutcome[]): string {
-  const parts = SUMMARY_PARTS.flatMap(([result, label]) => {
+  const parts = SUMMARY_PARTS.flatMap(([result, singular, plural]) => {
     const count = outcomes.filter(
       (outcome) => outcome.result === result,
     ).length;
     const always = result === 'published' || result === 'failed';
-    return count > 0 || always ? [`${count} ${label}`] : [];
+    return count > 0 || always ? [countOf(count, singular, plural)] : [];
   });
   return `${countOf(outcomes.length, 'outbox entry', 'outbox entries')} retried: ${parts.join(', ')}`;
 }

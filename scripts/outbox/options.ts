@@ -1,4 +1,3 @@
-import { DEFAULT_REVIEW_SHARDS } from '../../functions/adapters/dynamodb/table-layout.js';
 import {
   describeParseArgsError,
   describeUnexpectedArguments,
@@ -34,7 +33,6 @@ Options:
                       credentials (default: $AWS_ENDPOINT_URL_DYNAMODB,
                       else the AWS SDK's settings)
   --region NAME       AWS region (default: the AWS SDK's settings)
-  --review-shards N   review index shards of the stage (default: ${DEFAULT_REVIEW_SHARDS})
   --bus NAME          with retry: publish to this event bus now instead of
                       waiting for the next sweep (a local bus needs
                       AWS_ENDPOINT_URL_EVENTBRIDGE set to the moto URL
@@ -45,7 +43,9 @@ Options:
 
 With --bus, retry exits with 1 when the bus rejects any entry again.
 A retried entry keeps its event id, so consumers that already received
-it drop the repeat.
+it drop the repeat. Retried entries go to review shard 0, which every
+sweep reads, and list --pending reads every shard a stage may have, so
+neither needs the stage's shard count.
 `;
 
 export interface OutboxOptions {
@@ -54,7 +54,6 @@ export interface OutboxOptions {
   /** Options or variables that set the table and endpoint. */
   sources: TargetSources;
   region: string | undefined;
-  reviewShards: number;
   eventBusName: string | undefined;
   /** Maximum entries that list and retry --all take, or undefined for all. */
   limit: number | undefined;
@@ -98,6 +97,11 @@ export function parseOutboxArguments(
   if (!Object.hasOwn(COMMAND_OPTIONS, command)) {
     throw new UsageError(
       `Unknown command "${command}". Use list, show or retry.`,
+    );
+  }
+  if (values['review-shards'] !== undefined) {
+    throw new UsageError(
+      '--review-shards was removed: retry puts entries in review shard 0, which every sweep reads, and list --pending reads every shard. Leave the option out.',
     );
   }
   const allowed = COMMAND_OPTIONS[command] ?? [];
@@ -182,32 +186,12 @@ function optionsOf(
       endpoint: endpoint?.source,
     },
     region: values.region,
-    reviewShards: positiveInteger(
-      '--review-shards',
-      values['review-shards'],
-      DEFAULT_REVIEW_SHARDS,
-      MAX_REVIEW_SHARDS,
-    ),
     eventBusName: values.bus,
     limit:
       values.limit === undefined
         ? undefined
         : parseIntegerOption('--limit', values.limit, 1),
   };
-}
-
-/** Most review index shards a stage may have, as its configuration allows. */
-const MAX_REVIEW_SHARDS = 1000;
-
-function positiveInteger(
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  max?: number,
-): number {
-  return value === undefined
-    ? fallback
-    : parseIntegerOption(name, value, 1, max);
 }
 
 function expectArguments(

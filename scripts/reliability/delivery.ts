@@ -111,7 +111,7 @@ export async function measureDelivery(
     now += HOUR_MS;
     const sweep = await runSweep(deps, { now, deadline: Infinity });
     sweeps += 1;
-    const retried = await retryOutbox(deps, 'all');
+    const { outcomes: retried } = await retryOutbox(deps, 'all');
     operatorRetries += retried.length;
     if (sweep.outboxPending === 0 && retried.length === 0) break;
   }

@@ -5,9 +5,11 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { outboxKey } from '../../functions/adapters/dynamodb/items.js';
+import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
 import { incarnationOf } from '../../functions/domain/lead.js';
 import { transitionEventId } from '../../functions/domain/outgoing-events.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { LOCAL_AWS } from '../../local/services.js';
 import {
   listOutbox,
@@ -74,8 +76,8 @@ describe('outbox commands', () => {
   it('lists failed entries with their error', async () => {
     const { cli, rejectedId } = await tableWithFailures();
 
-    const failed = await listOutbox(cli, false, 10);
-    const all = await listOutbox(cli, true, 10);
+    const { entries: failed } = await listOutbox(cli, false, 10);
+    const { entries: all } = await listOutbox(cli, true, 10);
 
     expect(failed.map(summaryOf)).toEqual([
       expect.objectContaining({
@@ -95,7 +97,7 @@ describe('outbox commands', () => {
   it('lists at most --limit entries', async () => {
     const { cli } = await tableWithFailures(['rejected-2', 'rejected-3']);
 
-    const leadsOf = (entries: Awaited<ReturnType<typeof listOutbox>>) =>
+    const leadsOf = ({ entries }: Awaited<ReturnType<typeof listOutbox>>) =>
       entries.map((entry) => entry.event.leadId);
 
     expect(leadsOf(await listOutbox(cli, false, 2))).toEqual([
@@ -142,33 +144,81 @@ describe('outbox commands', () => {
     const second = await retryOutbox(cli, 'all', 10);
     const entry = await setup.repository.getOutboxEntry('rejected', rejectedId);
 
-    expect(first).toEqual([{ ...target, result: 'requeued' }]);
-    expect(second).toEqual([]);
+    expect(first.outcomes).toEqual([{ ...target, result: 'requeued' }]);
+    expect(second.outcomes).toEqual([]);
     expect(entry?.status).toBe('pending');
     expect(entry?.dueAt).toBe(setup.clock.now);
+  });
+
+  it('requeues into a shard every sweep reads', async () => {
+    const { cli, setup, rejectedId } = await tableWithFailures();
+    const wideRepository = new DynamoLeadRepository(setup.client, {
+      tableName: tableNameOf(setup),
+      reviewShards: 64,
+    });
+
+    await retryOutbox({ ...cli, repository: wideRepository }, 'all');
+    const sweep = await runSweep(setup.deps, {
+      now: setup.clock.now,
+      deadline: Number.POSITIVE_INFINITY,
+    });
+
+    expect(sweep.published).toBeGreaterThanOrEqual(1);
+    expect(setup.delivered).toContain(rejectedId);
+    const entry = await setup.repository.getOutboxEntry('rejected', rejectedId);
+    expect(entry).toBeUndefined();
+  });
+
+  it('lists pending entries of every shard', async () => {
+    const { cli, setup } = await tableWithFailures();
+    const narrowRepository = new DynamoLeadRepository(setup.client, {
+      tableName: tableNameOf(setup),
+      reviewShards: 1,
+    });
+    const pending = await outboxEntries(setup.repository);
+    const slowIds = pending
+      .filter((entry) => entry.status === 'pending')
+      .map((entry) => entry.event.eventId)
+      .sort();
+
+    const { entries } = await listOutbox(
+      { ...cli, repository: narrowRepository },
+      true,
+    );
+
+    const listedIds = entries
+      .filter((entry) => entry.status === 'pending')
+      .map((entry) => entry.event.eventId)
+      .sort();
+    expect(slowIds.length).toBeGreaterThan(0);
+    expect(listedIds).toEqual(slowIds);
   });
 
   it('retries at most --limit entries', async () => {
     const { cli } = await tableWithFailures(['rejected-2', 'rejected-3']);
 
     const first = await retryOutbox(cli, 'all', 2);
-    const left = await listOutbox(cli, false);
+    const last = await retryOutbox(cli, 'all', 1);
 
-    expect(first.map((outcome) => outcome.leadId)).toEqual([
+    expect(first.outcomes.map((outcome) => outcome.leadId)).toEqual([
       'rejected',
       'rejected-2',
     ]);
-    expect(first.map((outcome) => outcome.result)).toEqual([
+    expect(first.outcomes.map((outcome) => outcome.result)).toEqual([
       'requeued',
       'requeued',
     ]);
-    expect(left.map((entry) => entry.event.leadId)).toEqual(['rejected-3']);
+    expect(first.more).toBe(true);
+    expect(last.outcomes.map((outcome) => outcome.leadId)).toEqual([
+      'rejected-3',
+    ]);
+    expect(last.more).toBe(false);
   });
 
   it('publishes at once with a bus', async () => {
     const { cli, setup, rejectedId } = await tableWithFailures();
 
-    const outcomes = await retryOutbox(
+    const { outcomes } = await retryOutbox(
       { ...cli, publisher: setup.deps.publisher },
       'all',
       10,
@@ -188,7 +238,7 @@ describe('retrySummary', () => {
     const { cli, setup, fault } = await tableWithFailures();
     fault.current = () => FAULTS.invalid;
 
-    const outcomes = await retryOutbox(
+    const { outcomes } = await retryOutbox(
       { ...cli, publisher: setup.deps.publisher },
       'all',
       10,
@@ -222,11 +272,19 @@ describe('retrySummary', () => {
     ],
     [
       ['requeued', 'requeued', 'skipped'],
-      '3 outbox entries retried: 0 published, 0 failed again, 2 pending for the next sweep, 1 skipped because they were no longer failed',
+      '3 outbox entries retried: 0 published, 0 failed again, 2 pending for the next sweep, 1 skipped because it was no longer failed',
     ],
     [
       ['pending'],
       '1 outbox entry retried: 0 published, 0 failed again, 1 left pending after a retryable error',
+    ],
+    [
+      ['skipped'],
+      '1 outbox entry retried: 0 published, 0 failed again, 1 skipped because it was no longer failed',
+    ],
+    [
+      ['pending', 'pending'],
+      '2 outbox entries retried: 0 published, 0 failed again, 2 left pending after retryable errors',
     ],
   ] as const)('summarizes %j', (results, expected) => {
     const outcomes = results.map((result, index) => ({
@@ -248,12 +306,8 @@ describe('parseOutboxArguments', () => {
     [['retry', 'lead'], 'Missing EVENT_ID: retry takes LEAD_ID EVENT_ID'],
     [['show', '', ''], 'LEAD_ID of show is empty'],
     [
-      ['list', '--table', 't', '--review-shards', '1001'],
-      '--review-shards must be an integer from 1 to 1000, got "1001".',
-    ],
-    [
-      ['list', '--table', 't', '--review-shards', '0x10'],
-      '--review-shards must be an integer from 1 to 1000, got "0x10".',
+      ['retry', '--all', '--review-shards', '64'],
+      '--review-shards was removed: retry puts entries in review shard 0',
     ],
     [['list', '--table', 't', '--limit', ''], '--limit must be an integer'],
     [['list', '--table', 't', '--limit', '1e2'], '--limit must be an integer'],
@@ -364,7 +418,7 @@ describe('parseOutboxArguments', () => {
     expect(parsed).toMatchObject({
       command: 'retry',
       target: 'all',
-      options: { tableName: 'mql-engine-dev', reviewShards: 16 },
+      options: { tableName: 'mql-engine-dev' },
     });
   });
 });
@@ -425,8 +479,27 @@ describe('npm run outbox', () => {
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain('1 outbox entry\n');
     expect(run.stderr).toContain(
-      'outbox: stopped at --limit 1, so more entries may remain.',
+      'outbox: stopped at --limit 1, and more entries remain.',
     );
+    expect(run.status).toBe(0);
+  });
+
+  it('says nothing of --limit when all were listed', async () => {
+    const { setup } = await tableWithFailures(['rejected-2']);
+
+    const run = outboxCommand([
+      'list',
+      '--table',
+      tableNameOf(setup),
+      '--endpoint',
+      inject('dynamoDbEndpoint'),
+      '--limit',
+      '2',
+    ]);
+
+    expect(run.stdout.trim().split('\n')).toHaveLength(2);
+    expect(run.stderr).toContain('2 outbox entries\n');
+    expect(run.stderr).not.toContain('--limit');
     expect(run.status).toBe(0);
   });
 

@@ -77,7 +77,15 @@ export async function faultyDependencies(fault: { current: EntryFault }) {
     clock: () => clock.now,
     log,
   };
-  return { deps, clock, log, mock, delivered, repository };
+  return {
+    deps,
+    clock,
+    log,
+    mock,
+    delivered,
+    repository,
+    client: table.client,
+  };
 }
 
 /** Lists every outbox entry of the table, pending or failed. */

@@ -103,6 +103,7 @@ import {
 import {
   DEFAULT_REVIEW_SHARDS,
   FAILED_OUTBOX_SHARD,
+  REQUEUED_OUTBOX_SHARD,
   TABLE_LAYOUT,
 } from './table-layout.js';
 import { groupTransactions } from './transaction-groups.js';
@@ -925,7 +926,7 @@ export class DynamoLeadRepository implements LeadRepository {
         ':pending': 'pending',
         ':failed': 'failed',
         ':zero': 0,
-        ':shard': shardOf(eventId, this.reviewShards),
+        ':shard': REQUEUED_OUTBOX_SHARD,
         ':dueAt': dueAt,
       }),
     });

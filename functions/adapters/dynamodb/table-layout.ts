@@ -36,6 +36,16 @@ export const TABLE_LAYOUT = {
 /** Default number of review index shards; each shard is one partition. */
 export const DEFAULT_REVIEW_SHARDS = 16;
 
+/** Maximum review index shards that a stage's configuration allows. */
+export const MAX_REVIEW_SHARDS = 1000;
+
+/**
+ * Review index shard of requeued outbox entries. Every sweep reads shard
+ * 0 whatever its shard count, so a requeued entry is never left in a
+ * shard that the stage's sweep does not read.
+ */
+export const REQUEUED_OUTBOX_SHARD = '0';
+
 /**
  * Review index partition of failed outbox entries, keyed by the time they
  * failed. The sweep reads only the numbered shards, so it never takes
