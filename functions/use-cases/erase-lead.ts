@@ -138,6 +138,8 @@ export async function eraseLead(
   // all it has. A retry after a tombstone conflict keeps the hold.
   let heldLead: LeadState | undefined;
   let resumed = false;
+  // Whether the last conflict was another erasure's hold on the lead.
+  let heldByOther = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     let erased: OutgoingEvent;
     try {
@@ -197,17 +199,37 @@ export async function eraseLead(
         throw new ErasurePausedError(requestedId, error.deleted);
       }
       if (!(error instanceof VersionConflictError)) throw error;
-      if (heldLead !== undefined && !(await stillHeld(deps, heldLead))) {
-        heldLead = undefined;
+      if (heldLead === undefined) {
+        // Only the hold raises a conflict before this request holds the
+        // lead, mostly because another erasure holds it.
+        heldByOther = await heldByAnotherErasure(deps, leadId);
+      } else {
+        heldByOther = false;
+        if (!(await stillHeld(deps, heldLead))) heldLead = undefined;
       }
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
       continue;
     }
     return announceErasure(deps, requestedId, leadId, erased, heldLead);
   }
+  if (heldByOther) {
+    throw new ConcurrencyError(
+      `Another erasure of lead ${requestedId} is in progress, so this request did not start one. Retry the request after that erasure ends.`,
+    );
+  }
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing during erasure; retry the request.`,
   );
+}
+
+/** Tells whether an erasure's hold on the lead has not yet run out. */
+async function heldByAnotherErasure(
+  deps: ScoringDependencies,
+  leadId: string,
+): Promise<boolean> {
+  const state = await deps.repository.getLead(leadId);
+  const heldUntil = state?.erasureHeldUntil;
+  return heldUntil !== undefined && heldUntil > deps.clock();
 }
 
 /**

@@ -611,6 +611,23 @@ describe('eraseLead', () => {
     expect(await itemsNamingErin(context)).toEqual([]);
   });
 
+  it('names another erasure that holds the lead', async () => {
+    const context = await accountSetup();
+    const { deps, ingest } = context;
+    await ingest(committee(ERASED, 'CPO'));
+    const state = await deps.repository.getLead(ERASED);
+    if (state === undefined) throw new Error('Lead erin is not stored.');
+    await deps.repository.holdForErasure(state, 60_000);
+
+    const erasure = eraseLead(deps, ERASED);
+
+    await expect(erasure).rejects.toThrow(ConcurrencyError);
+    await expect(erasure).rejects.toThrow(
+      `Another erasure of lead ${ERASED} is in progress, so this request did not start one. Retry the request after that erasure ends.`,
+    );
+    expect(await deps.repository.getLead(ERASED)).toBeDefined();
+  });
+
   it('keeps a live lead named by a stale link', async () => {
     const context = await accountSetup();
     const { deps, ingest } = context;
