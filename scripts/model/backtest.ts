@@ -23,6 +23,8 @@ export interface BacktestResult {
   events: number;
   /** Events at or before the as-of time, the only ones the models score. */
   eventsUntilAsOf: number;
+  /** Leads with an event at or before the as-of time. */
+  leadsUntilAsOf: number;
   /** Scoring time of the earliest event in ISO 8601, absent without events. */
   firstEventAt?: string;
   leads: number;
@@ -62,6 +64,7 @@ export async function runBacktest(
     events: loaded.events.length,
     ...eventTimes(loaded.events, options.asOf),
     leads: byLead.size,
+    leadsUntilAsOf: leadsUntil(byLead, options.asOf),
     rejected: loaded.rejected,
     skippedLines: loaded.skippedLines,
     problems: loaded.problems,
@@ -91,6 +94,16 @@ function eventTimes(
   return Number.isFinite(first)
     ? { eventsUntilAsOf, firstEventAt: new Date(first).toISOString() }
     : { eventsUntilAsOf };
+}
+
+/** Counts the leads with an event at or before the as-of time. */
+function leadsUntil(
+  byLead: ReadonlyMap<string, readonly TrackingEvent[]>,
+  asOf: number,
+): number {
+  return [...byLead.values()].filter((events) =>
+    events.some((event) => scoringTimeOf(event) <= asOf),
+  ).length;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   toTrackingEvent,
 } from '../../functions/domain/messages.js';
 import { clientConfig } from '../local-endpoint.js';
-import { InputFileError } from '../replay/errors.js';
+import { InputFileError, ReplayError } from '../replay/errors.js';
 import { ACCEPTED_FORMATS, openInput } from '../replay/input.js';
 import { X_EDUCATION_HEADER_PREFIX } from '../replay/x-education.js';
 import { requireRegion, tableAccessError } from '../table-access.js';
@@ -98,8 +98,10 @@ export async function readEventsFile(
       const parsed = parseMessage(message);
       if (!parsed.success) {
         loaded.rejected += 1;
-        const [issue] = parsed.errors;
-        noteProblem(`${item.origin}: ${issue?.field}: ${issue?.message}`);
+        const reason = parsed.errors
+          .map((issue) => `${issue.field}: ${issue.message}`)
+          .join('; ');
+        noteProblem(`${item.origin}: ${reason}`);
         continue;
       }
       const event = toTrackingEvent(
@@ -147,7 +149,8 @@ export interface TableOptions {
 /**
  * Reads every stored event of a lead table with a parallel Scan. Request
  * paths never scan; this offline read does, because a backtest needs
- * every event of every lead.
+ * every event of every lead. Raises ReplayError when the table contains
+ * no event, as readEventsFile does for an empty file.
  */
 export async function readStoredEvents(
   options: TableOptions,
@@ -166,9 +169,18 @@ export async function readStoredEvents(
         endpoint: options.endpointSource,
       });
     });
+    const events = parts.flat();
+    if (events.length === 0) {
+      throw new ReplayError(
+        'no-events',
+        `The table ${options.tableName} contains no stored event to replay. ` +
+          'Ingest events into it first, name another table with --table, ' +
+          'or replay a file with --events FILE.',
+      );
+    }
     return {
       source: `table ${options.tableName}`,
-      events: parts.flat(),
+      events,
       labels: new Map(),
       rejected: 0,
       skippedLines: 0,

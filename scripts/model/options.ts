@@ -121,6 +121,7 @@ export function parseModelArguments(
     return { command, file: resolveUserPath(file, env) };
   }
 
+  rejectTableOptionsWithEvents(values);
   const asOf = parseTime('--as-of', values['as-of'], now);
   const options: BacktestOptions = {
     candidateFile: resolveUserPath(file, env),
@@ -177,6 +178,23 @@ function rejectBacktestOptions(values: ReturnType<typeof parse>['values']) {
     throw new UsageError(
       `check does not take --${option}. Only backtest takes options.`,
     );
+  }
+}
+
+/**
+ * Raises UsageError for --table or --endpoint next to --events, because
+ * backtest replays either the file or the table, never both.
+ */
+function rejectTableOptionsWithEvents(
+  values: ReturnType<typeof parse>['values'],
+) {
+  if (values.events === undefined) return;
+  for (const option of ['table', 'endpoint'] as const) {
+    if (values[option] !== undefined) {
+      throw new UsageError(
+        `--events and --${option} conflict: backtest replays the events file or the events stored in the table, not both. Leave out --${option} to replay the file, or --events to replay the table.`,
+      );
+    }
   }
 }
 

@@ -25,7 +25,7 @@ export function formatBacktest(result: BacktestResult): string {
   const { live, candidate } = result;
   const row = rowFormat(label('live', live), label('candidate', candidate));
   const lines = [
-    `Backtest of ${counted(result.leads, 'lead')} (${counted(result.events, 'event')} from ${result.source}) as of ${result.asOf}, in ${result.durationSeconds.toFixed(1)} s`,
+    `Backtest of ${counted(result.leadsUntilAsOf, 'lead')} (${counted(result.eventsUntilAsOf, 'event')} from ${result.source}) as of ${result.asOf}, in ${result.durationSeconds.toFixed(1)} s`,
     ...inputNotes(result),
     '',
     row('', label('live', live), label('candidate', candidate)),
@@ -50,6 +50,12 @@ export function formatBacktest(result: BacktestResult): string {
 
 function inputNotes(result: BacktestResult): string[] {
   const notes: string[] = [];
+  const later = result.events - result.eventsUntilAsOf;
+  if (later > 0) {
+    notes.push(
+      `${counted(later, 'event')} after the as-of time ${later === 1 ? 'was' : 'were'} read but not replayed.`,
+    );
+  }
   if (result.rejected > 0) {
     notes.push(
       `${counted(result.rejected, 'message')} failed validation and ${result.rejected === 1 ? 'was' : 'were'} left out.`,

@@ -12,10 +12,11 @@ import { runBacktest } from '../../scripts/model/backtest.js';
 import {
   readEventsFile,
   readOutcomes,
+  readStoredEvents,
 } from '../../scripts/model/event-sources.js';
 import type { BacktestOptions } from '../../scripts/model/options.js';
 import { asOfNote, formatBacktest } from '../../scripts/model/report.js';
-import { InputFileError } from '../../scripts/replay/errors.js';
+import { InputFileError, ReplayError } from '../../scripts/replay/errors.js';
 import { testModel, testModelDocument } from '../fixtures/models.js';
 import { leadRow, xEducationCsv } from '../replay/fixtures/x-education-csv.js';
 
@@ -159,9 +160,9 @@ describe('runBacktest', () => {
     });
     expect(formatBacktest(result)).toContain('AUC of the final score');
     expect(formatBacktest(result)).toContain('Backtest of 3 leads (7 events');
-    expect(formatBacktest({ ...result, leads: 1, events: 1 })).toContain(
-      'Backtest of 1 lead (1 event from',
-    );
+    expect(
+      formatBacktest({ ...result, leadsUntilAsOf: 1, eventsUntilAsOf: 1 }),
+    ).toContain('Backtest of 1 lead (1 event from');
     expect(result.problems).toEqual([
       'line 8: event: is required',
       expect.stringMatching(
@@ -229,6 +230,16 @@ describe('runBacktest', () => {
     expect(asOfNote(early)).toBe(
       `No event is at or before the as-of time ${early.asOf}, so both models scored no event and the comparison is empty. The earliest event is at ${firstEventAt}, so pass that time or a later one as --as-of.`,
     );
+    expect(formatBacktest(early)).toContain(
+      'Backtest of 0 leads (0 events from',
+    );
+    expect(formatBacktest(early)).toContain(
+      '5 events after the as-of time were read but not replayed.',
+    );
+    expect(formatBacktest(first)).toContain(
+      'Backtest of 2 leads (2 events from',
+    );
+    expect(formatBacktest(late)).not.toContain('not replayed');
     expect(first.eventsUntilAsOf).toBe(2);
     expect(asOfNote(first)).toBeUndefined();
     expect(late.eventsUntilAsOf).toBe(5);
@@ -267,6 +278,22 @@ describe('runBacktest', () => {
   });
 });
 
+describe('readStoredEvents', () => {
+  it('rejects a table without events', async () => {
+    const setup = await realDependencies({ model: testModel() });
+
+    const read = readStoredEvents({
+      tableName: setup.table.tableName,
+      endpoint: inject('dynamoDbEndpoint'),
+    });
+
+    await expect(read).rejects.toThrow(ReplayError);
+    await expect(read).rejects.toThrow(
+      `The table ${setup.table.tableName} contains no stored event to replay.`,
+    );
+  });
+});
+
 describe('readEventsFile', () => {
   it('rejects what ingest rejects', async () => {
     const { write } = await workspace();
@@ -289,6 +316,7 @@ describe('readEventsFile', () => {
         event: 'Webinar Attended',
         properties: nested(MAX_NESTING_DEPTH + 1),
       },
+      { type: 'track', userId: 'two', messageId: 'two-1', properties: [1] },
     ];
     const file = await write(
       'events.ndjson',
@@ -303,11 +331,14 @@ describe('readEventsFile', () => {
     const loaded = await readEventsFile(file, fileOptions);
 
     expect(loaded.events.map((event) => event.messageId)).toEqual(['kept-id']);
-    expect(loaded.rejected).toBe(2);
+    expect(loaded.rejected).toBe(3);
     expect(loaded.problems[0]).toMatch(/^line 2: \(root\): is \d+ bytes/);
     expect(loaded.problems[0]).toContain(`limit is ${MAX_MESSAGE_BYTES} bytes`);
     expect(loaded.problems[1]).toContain(
       `line 3: properties: nests objects or arrays more than ${MAX_NESTING_DEPTH} levels`,
+    );
+    expect(loaded.problems[2]).toBe(
+      'line 4: event: is required; properties: must be an object, not an array',
     );
   });
 });

@@ -178,6 +178,22 @@ describe('parseModelArguments', () => {
       args: ['backtest', 'c.json', '--table', ''],
       message: 'Invalid --table "": name the lead table',
     },
+    {
+      args: ['backtest', 'c.json', '--events', 'e.ndjson', '--table', 't'],
+      message:
+        '--events and --table conflict: backtest replays the events file or the events stored in the table, not both. Leave out --table to replay the file, or --events to replay the table.',
+    },
+    {
+      args: [
+        'backtest',
+        'c.json',
+        '--endpoint',
+        'http://127.0.0.1:8000',
+        '--events',
+        'e.ndjson',
+      ],
+      message: '--events and --endpoint conflict',
+    },
     ...['', '0x10', '1e1', ' 5', '5.0', '+5'].map((value) => ({
       args: ['backtest', 'c.json', '--max-visits', value],
       message: `--max-visits must be an integer of at least 0, got "${value}".`,
