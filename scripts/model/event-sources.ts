@@ -221,9 +221,11 @@ async function scanSegment(
 /**
  * Reads known outcomes from CSV lines `leadId,converted`, where converted
  * is 1, 0, true or false and a first line `leadId,converted` is skipped
- * as the header, from NDJSON
- * objects with `leadId` and `converted`, or from the `Converted` column
- * of the X Education leads CSV.
+ * as the header, from NDJSON objects with `leadId` and `converted`, or
+ * from the `Converted` column of the X Education leads CSV. The first
+ * non-empty line decides between NDJSON (a line starting with `{` or `[`)
+ * and CSV, and a line of the other format is rejected. Raises
+ * InputFileError naming the line, and also for a file without outcomes.
  */
 export async function readOutcomes(
   file: string,
@@ -236,35 +238,103 @@ export async function readOutcomes(
   } catch (error) {
     throw unreadableOutcomesError(file, error);
   }
-  if (text.replace(/^\uFEFF/, '').startsWith(X_EDUCATION_HEADER_PREFIX)) {
+  text = text.replace(/^\uFEFF/, '');
+  if (text.startsWith(X_EDUCATION_HEADER_PREFIX)) {
     return readXEducationOutcomes(file);
   }
+  const lines = text.split(/\r?\n/);
+  const firstIndex = lines.findIndex((line) => line.trim() !== '');
+  if (firstIndex === -1) {
+    throw noOutcomesError(file, 'the file is empty');
+  }
+  const format: OutcomeFormat = isJsonLine(lines[firstIndex] ?? '')
+    ? { kind: 'ndjson', firstLine: firstIndex + 1 }
+    : { kind: 'csv', firstLine: firstIndex + 1 };
   const labels = new Map<string, boolean>();
-  text.split(/\r?\n/).forEach((line, index) => {
-    if (index === 0 && isOutcomeHeader(line)) return;
-    const trimmed = line.trim();
+  lines.forEach((line, index) => {
+    if (line.trim() === '') return;
+    if (index === firstIndex && isOutcomeHeader(line)) return;
     const where = `Line ${index + 1} of ${file}`;
-    const indent = line.length - line.trimStart().length;
-    const outcome = trimmed.startsWith('{')
-      ? parseOutcomeObject(trimmed, where, indent)
-      : parseOutcomeLine(trimmed);
-    if (outcome === undefined) {
-      if (line.trim() !== '') {
-        throw new InputFileError(
-          `Line ${index + 1} of ${file} is not "leadId,converted" with converted 1, 0, true or false.`,
-        );
-      }
-      return;
-    }
+    const outcome =
+      format.kind === 'ndjson'
+        ? parseNdjsonOutcome(line, where, format.firstLine)
+        : parseCsvOutcome(line, where, format.firstLine);
     const leadId = requestedLeadId(outcome[0]);
     if (labels.has(leadId) && labels.get(leadId) !== outcome[1]) {
       throw new InputFileError(
-        `Line ${index + 1} of ${file} gives lead ${leadId} another outcome than an earlier line; list each lead once.`,
+        `${where} gives lead ${leadId} another outcome than an earlier line; list each lead once.`,
       );
     }
     labels.set(leadId, outcome[1]);
   });
+  if (labels.size === 0) {
+    throw noOutcomesError(file, 'it contains only the header line');
+  }
   return labels;
+}
+
+/** Format of an outcomes file, decided by its first non-empty line. */
+interface OutcomeFormat {
+  kind: 'ndjson' | 'csv';
+  /** Number of that line, counted from 1. */
+  firstLine: number;
+}
+
+function isJsonLine(line: string): boolean {
+  const trimmed = line.trim();
+  return trimmed.startsWith('{') || trimmed.startsWith('[');
+}
+
+function noOutcomesError(file: string, reason: string): InputFileError {
+  return new InputFileError(
+    `The outcomes file ${file} contains no outcomes: ${reason}. Give CSV ` +
+      'lines "leadId,converted", NDJSON objects {"leadId": "…", ' +
+      '"converted": true} or the X Education leads CSV, or leave out ' +
+      '--outcomes.',
+  );
+}
+
+/**
+ * Reads one line of an NDJSON outcomes file. A line that is a valid CSV
+ * outcome is rejected as a mix of formats.
+ */
+function parseNdjsonOutcome(
+  line: string,
+  where: string,
+  firstLine: number,
+): [string, boolean] {
+  const trimmed = line.trim();
+  if (!isJsonLine(trimmed) && csvOutcomeOf(trimmed).outcome !== undefined) {
+    throw new InputFileError(
+      `${where} is a CSV line "leadId,converted", but line ${firstLine} is JSON, so the file is read as NDJSON. Use one format per file.`,
+    );
+  }
+  const indent = line.length - line.trimStart().length;
+  return parseOutcomeObject(trimmed, where, indent);
+}
+
+/**
+ * Reads one line of a CSV outcomes file. A JSON line is rejected as a
+ * mix of formats, and any other invalid line with its reason.
+ */
+function parseCsvOutcome(
+  line: string,
+  where: string,
+  firstLine: number,
+): [string, boolean] {
+  const trimmed = line.trim();
+  if (isJsonLine(trimmed)) {
+    throw new InputFileError(
+      `${where} is a JSON line, but line ${firstLine} is CSV, so the file is read as CSV. Use one format per file.`,
+    );
+  }
+  const { outcome, problem } = csvOutcomeOf(trimmed);
+  if (outcome === undefined) {
+    throw new InputFileError(
+      `${where} is not "leadId,converted" with converted 1, 0, true or false: ${problem}.`,
+    );
+  }
+  return outcome;
 }
 
 function unreadableOutcomesError(file: string, error: unknown) {
@@ -336,6 +406,12 @@ function parseOutcomeObject(
     );
   }
   const parsed: unknown = JSON.parse(line);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InputFileError(
+      `${where} is ${describeJsonValue(parsed, false)}, not an object. ` +
+        'Write one object {"leadId": "…", "converted": true} per line.',
+    );
+  }
   const { leadId, converted } = parsed as Record<string, unknown>;
   if (typeof leadId !== 'string' || leadId.trim() === '') {
     throw new InputFileError(
@@ -346,8 +422,8 @@ function parseOutcomeObject(
   const value = booleanOf(converted);
   if (value === undefined) {
     throw new InputFileError(
-      `${where}: field "converted" must be true, false, 1 or 0, got ` +
-        `${describeJsonValue(converted, true)}.`,
+      `${where}: field "converted" must be true, false, 1 or 0, as a JSON ` +
+        `value or a string, got ${describeJsonValue(converted, true)}.`,
     );
   }
   return [leadId, value];
@@ -371,15 +447,20 @@ function describeJsonValue(value: unknown, showText: boolean): string {
   return String(value);
 }
 
-function parseOutcomeLine(line: string): [string, boolean] | undefined {
+/** A CSV outcome line read: the outcome, or why the line is invalid. */
+type CsvOutcome =
+  | { outcome: [string, boolean]; problem?: undefined }
+  | { outcome?: undefined; problem: string };
+
+function csvOutcomeOf(line: string): CsvOutcome {
   const fields = line.includes('"') ? quotedFieldsOf(line) : undefined;
-  if (fields === null) return undefined;
+  if (fields === null) return { problem: 'a quoted field is not closed' };
   if (fields !== undefined && fields.length === 2) {
     return outcomeOf(fields[0] as string, fields[1] as string);
   }
   // An unquoted lead id may contain commas, so the last comma ends it.
   const comma = line.lastIndexOf(',');
-  if (comma <= 0) return undefined;
+  if (comma < 0) return { problem: 'the line has no comma' };
   return outcomeOf(line.slice(0, comma), line.slice(comma + 1));
 }
 
@@ -398,13 +479,17 @@ function quotedFieldsOf(line: string): string[] | null {
   }
 }
 
-function outcomeOf(
-  leadId: string,
-  converted: string,
-): [string, boolean] | undefined {
-  const value = booleanOf(converted.trim());
+/** Checks the two fields of a CSV outcome line. */
+function outcomeOf(leadId: string, converted: string): CsvOutcome {
   const id = leadId.trim();
-  return value === undefined || id === '' ? undefined : [id, value];
+  if (id === '') return { problem: 'the leadId field is empty' };
+  const value = booleanOf(converted.trim());
+  if (value === undefined) {
+    return {
+      problem: `the converted field is ${describeJsonValue(converted.trim(), true)}`,
+    };
+  }
+  return { outcome: [id, value] };
 }
 
 function booleanOf(value: unknown): boolean | undefined {

@@ -417,23 +417,23 @@ describe('readOutcomes', () => {
   it.each([
     [
       '{"leadId": "a", "converted": "yes"}',
-      'field "converted" must be true, false, 1 or 0, got "yes".',
+      'field "converted" must be true, false, 1 or 0, as a JSON value or a string, got "yes".',
     ],
     [
       '{"leadId": "a", "converted": 2}',
-      'field "converted" must be true, false, 1 or 0, got 2.',
+      'field "converted" must be true, false, 1 or 0, as a JSON value or a string, got 2.',
     ],
     [
       '{"leadId": "a"}',
-      'field "converted" must be true, false, 1 or 0, got no value.',
+      'field "converted" must be true, false, 1 or 0, as a JSON value or a string, got no value.',
     ],
     [
       '{"leadId": "a", "converted": null}',
-      'field "converted" must be true, false, 1 or 0, got null.',
+      'field "converted" must be true, false, 1 or 0, as a JSON value or a string, got null.',
     ],
     [
       '{"leadId": "a", "converted": "maybe converted, maybe not"}',
-      'field "converted" must be true, false, 1 or 0, got "maybe converted, may…".',
+      'field "converted" must be true, false, 1 or 0, as a JSON value or a string, got "maybe converted, may…".',
     ],
     [
       '{"leadId": 7, "converted": 1}',
@@ -463,6 +463,79 @@ describe('readOutcomes', () => {
     await expect(read).rejects.toThrow(InputFileError);
     await expect(read).rejects.toThrow(`Line 2 of ${file}: ${message}`);
     await expect(read).rejects.not.toThrow('leadId,converted');
+  });
+
+  it.each([
+    ['not json', 'is not valid JSON (column 1: '],
+    ['[1,2]', 'is an array, not an object.'],
+    ['"a,1"', 'is a string, not an object.'],
+  ])('rejects the NDJSON line %s', async (line, message) => {
+    const { write } = await workspace();
+    const file = await write(
+      'outcomes.ndjson',
+      `{"leadId": "ok", "converted": 1}\n${line}\n`,
+    );
+
+    const read = readOutcomes(file);
+
+    await expect(read).rejects.toThrow(InputFileError);
+    await expect(read).rejects.toThrow(`Line 2 of ${file} ${message}`);
+    await expect(read).rejects.not.toThrow('leadId,converted');
+  });
+
+  it('rejects a CSV line in NDJSON', async () => {
+    const { write } = await workspace();
+    const file = await write(
+      'outcomes.ndjson',
+      '\n{"leadId": "ok", "converted": 1}\nb,1\n',
+    );
+
+    await expect(readOutcomes(file)).rejects.toThrow(
+      `Line 3 of ${file} is a CSV line "leadId,converted", but line 2 is JSON, so the file is read as NDJSON. Use one format per file.`,
+    );
+  });
+
+  it('rejects a JSON line in CSV', async () => {
+    const { write } = await workspace();
+    const file = await write(
+      'outcomes.csv',
+      'leadId,converted\na,1\n{"leadId": "b", "converted": 1}\n',
+    );
+
+    await expect(readOutcomes(file)).rejects.toThrow(
+      `Line 3 of ${file} is a JSON line, but line 1 is CSV, so the file is read as CSV. Use one format per file.`,
+    );
+  });
+
+  it.each([
+    ['b2,yes', 'the converted field is "yes".'],
+    ['b2,', 'the converted field is "".'],
+    [',1', 'the leadId field is empty.'],
+    ['garbage line', 'the line has no comma.'],
+    ['"b2,1', 'a quoted field is not closed.'],
+  ])('names the problem of CSV %s', async (line, problem) => {
+    const { write } = await workspace();
+    const file = await write('outcomes.csv', `a,1\n${line}\n`);
+
+    await expect(readOutcomes(file)).rejects.toThrow(
+      `Line 2 of ${file} is not "leadId,converted" with converted 1, 0, true or false: ${problem}`,
+    );
+  });
+
+  it.each([
+    ['empty', '', 'the file is empty'],
+    ['blank', '\n \n', 'the file is empty'],
+    ['header-only', 'leadId,converted\n', 'it contains only the header line'],
+  ])('rejects an outcomes file that is %s', async (_case, text, reason) => {
+    const { write } = await workspace();
+    const file = await write('outcomes.csv', text);
+
+    const read = readOutcomes(file);
+
+    await expect(read).rejects.toThrow(InputFileError);
+    await expect(read).rejects.toThrow(
+      `The outcomes file ${file} contains no outcomes: ${reason}.`,
+    );
   });
 
   it('names the column of invalid NDJSON', async () => {
