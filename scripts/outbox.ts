@@ -40,6 +40,9 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  for (const note of parsed.options.notes) {
+    process.stderr.write(`${note}\n`);
+  }
   const deps = await dependencies(parsed.options);
   try {
     await run(parsed, deps);

@@ -57,6 +57,8 @@ export interface OutboxOptions {
   eventBusName: string | undefined;
   /** Maximum entries that list and retry --all take, or undefined for all. */
   limit: number | undefined;
+  /** Notes for stderr about options that the command ignores. */
+  notes: string[];
 }
 
 export type OutboxCommand =
@@ -97,11 +99,6 @@ export function parseOutboxArguments(
   if (!Object.hasOwn(COMMAND_OPTIONS, command)) {
     throw new UsageError(
       `Unknown command "${command}". Use list, show or retry.`,
-    );
-  }
-  if (values['review-shards'] !== undefined) {
-    throw new UsageError(
-      '--review-shards was removed: retry puts entries in review shard 0, which every sweep reads, and list --pending reads every shard. Leave the option out.',
     );
   }
   const allowed = COMMAND_OPTIONS[command] ?? [];
@@ -191,8 +188,13 @@ function optionsOf(
       values.limit === undefined
         ? undefined
         : parseIntegerOption('--limit', values.limit, 1),
+    notes: values['review-shards'] === undefined ? [] : [REVIEW_SHARDS_NOTE],
   };
 }
+
+/** Note for --review-shards, which scripts written for older releases pass. */
+export const REVIEW_SHARDS_NOTE =
+  'Ignored --review-shards: retry puts entries in review shard 0, which every sweep reads, and list --pending reads every shard, so the option is no longer needed.';
 
 function expectArguments(
   command: string,

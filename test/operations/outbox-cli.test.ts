@@ -20,7 +20,10 @@ import {
   showOutboxEntry,
   summaryOf,
 } from '../../scripts/outbox/commands.js';
-import { parseOutboxArguments } from '../../scripts/outbox/options.js';
+import {
+  parseOutboxArguments,
+  REVIEW_SHARDS_NOTE,
+} from '../../scripts/outbox/options.js';
 import { UsageError } from '../../scripts/replay/errors.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { createTestRouting } from '../support/aws.js';
@@ -305,10 +308,6 @@ describe('parseOutboxArguments', () => {
     [['show', 'lead'], 'Missing EVENT_ID: show takes LEAD_ID EVENT_ID'],
     [['retry', 'lead'], 'Missing EVENT_ID: retry takes LEAD_ID EVENT_ID'],
     [['show', '', ''], 'LEAD_ID of show is empty'],
-    [
-      ['retry', '--all', '--review-shards', '64'],
-      '--review-shards was removed: retry puts entries in review shard 0',
-    ],
     [['list', '--table', 't', '--limit', ''], '--limit must be an integer'],
     [['list', '--table', 't', '--limit', '1e2'], '--limit must be an integer'],
     [['retry', 'lead', ' '], 'EVENT_ID of retry is empty'],
@@ -351,6 +350,18 @@ describe('parseOutboxArguments', () => {
   ])('rejects %j', (argv, message) => {
     expect(() => parseOutboxArguments(argv, {})).toThrow(UsageError);
     expect(() => parseOutboxArguments(argv, {})).toThrow(message);
+  });
+
+  it('ignores --review-shards with a note', () => {
+    const parsed = parseOutboxArguments(
+      ['retry', '--all', '--review-shards', '64'],
+      {},
+    );
+
+    expect(parsed).toMatchObject({
+      command: 'retry',
+      options: { notes: [REVIEW_SHARDS_NOTE] },
+    });
   });
 
   it('defaults the table to mql-engine-local', () => {
