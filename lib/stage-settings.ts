@@ -151,7 +151,10 @@ export const functionsSchema = z
   .object({
     ingest: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
     leads: functionSettings(MAX_HTTP_TIMEOUT_SECONDS),
-    /** The recycle function also erases leads, so it needs some time. */
+    /**
+     * The recycle function also erases leads, so its timeout has a
+     * minimum.
+     */
     recycle: functionSettings(MAX_HTTP_TIMEOUT_SECONDS).extend({
       timeoutSeconds: integerBetween(
         MIN_ERASURE_TIMEOUT_SECONDS,
