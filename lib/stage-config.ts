@@ -7,7 +7,10 @@ import {
   UnreadableFileError,
 } from '../functions/adapters/bounded-file.js';
 import { TRACKING_RESPONSES } from '../functions/adapters/config.js';
-import { DEFAULT_REVIEW_SHARDS } from '../functions/adapters/dynamodb/table-layout.js';
+import {
+  DEFAULT_REVIEW_SHARDS,
+  MAX_REVIEW_SHARDS,
+} from '../functions/adapters/dynamodb/table-layout.js';
 import {
   JsonFileError,
   parseJsonFile,
@@ -138,7 +141,9 @@ const stageFieldsSchema = z
      * after deployment leaves items in the removed shards unswept until
      * their lead is written again.
      */
-    reviewShards: integerBetween(1, 1000).default(DEFAULT_REVIEW_SHARDS),
+    reviewShards: integerBetween(1, MAX_REVIEW_SHARDS).default(
+      DEFAULT_REVIEW_SHARDS,
+    ),
     /** Days raw events are kept before their TTL deletes them. */
     eventRetentionDays: integerBetween(
       1,

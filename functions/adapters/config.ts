@@ -1,5 +1,9 @@
 import * as z from 'zod/mini';
 import { formatPath } from '../domain/issues.js';
+import {
+  DEFAULT_REVIEW_SHARDS,
+  MAX_REVIEW_SHARDS,
+} from './dynamodb/table-layout.js';
 
 /**
  * Responses of the tracking routes: `scores` gives each message's lead id
@@ -44,7 +48,10 @@ const environmentSchema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1)),
   EVENT_BUS_NAME: z.string().check(z.minLength(1)),
   EVENT_SOURCE: z._default(z.string().check(z.minLength(1)), 'mql-engine'),
-  REVIEW_SHARDS: z._default(decimalIntegerVariable(1, 1000), 16),
+  REVIEW_SHARDS: z._default(
+    decimalIntegerVariable(1, MAX_REVIEW_SHARDS),
+    DEFAULT_REVIEW_SHARDS,
+  ),
   EVENT_RETENTION_DAYS: z._default(decimalIntegerVariable(1), 400),
   /** Path of a model JSON file; the bundled default model otherwise. */
   MQL_MODEL_FILE: z.optional(z.string().check(z.minLength(1))),

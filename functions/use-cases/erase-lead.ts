@@ -200,8 +200,8 @@ export async function eraseLead(
       }
       if (!(error instanceof VersionConflictError)) throw error;
       if (heldLead === undefined) {
-        // Only the hold raises a conflict before this request holds the
-        // lead, mostly because another erasure holds it.
+        // Before this request has its hold, a conflict can come only from
+        // taking the hold, which fails mostly when another erasure has it.
         heldByOther = await heldByAnotherErasure(deps, leadId);
       } else {
         heldByOther = false;

@@ -1248,10 +1248,10 @@ function toDueItem(fields: Record<string, unknown>): DueItem {
 
 /**
  * Returns the keys to delete from one page of a lead's partition before
- * its state, in batches of up to 25: every item but the state and the
- * link items, each event's message marker, and the membership item that
- * the state names. Each batch of markers comes right before the batch of
- * their events. So a call that stops or fails part-way never leaves a
+ * its state, in batches of up to 25. They are every item but the state
+ * and the link items, each event's message marker, and the membership
+ * item that the state names. Each batch of markers comes right before the
+ * batch of their events. So a call that stops or fails part-way never leaves a
  * marker whose event is gone, and the next call repeats at most one
  * batch. Adds the ids that the link items name to `linkedLeadIds`.
  */
