@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { HandlerName } from '../lib/definitions/api-routes.js';
+import type { FunctionName } from '../lib/stage-settings.js';
 
 /** Memory and timeout of one function, as the stage config sets them. */
 export interface LocalFunctionSettings {
@@ -10,13 +10,13 @@ export interface LocalFunctionSettings {
 /**
  * Creates the Lambda context of one local invocation that starts now.
  * Its remaining time counts down from the function's timeout as Lambda's
- * does, so handlers that stop before the timeout, such as an erasure,
- * stop at the same point locally. Nothing ends the invocation at the
- * timeout, as Lambda would: a local request runs until its handler
- * returns.
+ * does, so handlers that stop before the timeout, such as an erasure
+ * or the decay sweep, stop at the same point locally. Nothing ends the
+ * invocation at the timeout, as Lambda would, so a local invocation runs
+ * until its handler returns.
  */
 export function localLambdaContext(
-  name: HandlerName,
+  name: FunctionName,
   settings: LocalFunctionSettings,
   requestId: string,
 ): Context {

@@ -19,6 +19,7 @@ import {
   startDynamoDbLocal,
   startMoto,
 } from './services.js';
+import { runLocalSweep } from './sweep.js';
 
 /** Settings of the local stack; see README "Local settings". */
 export interface LocalStackOptions {
@@ -90,7 +91,10 @@ export interface LocalStack {
   salesQueueUrl: string;
   /** The started DynamoDB Local and moto_server. */
   services: readonly LocalService[];
-  /** Runs one decay sweep now and returns its counts. */
+  /**
+   * Runs one decay sweep now, with the stage's sweep timeout, and returns
+   * its counts.
+   */
   sweep(): Promise<unknown>;
   /** Stops everything the stack started. Later calls return the same promise. */
   stop(): Promise<void>;
@@ -261,10 +265,7 @@ async function wireStack(
     onEvent: options.onSalesEvent,
     onError: (what, error) => options.onStatus(what, error),
   });
-  const sweep = async () => {
-    const { handler } = await import('../functions/handlers/sweep.js');
-    return handler({});
-  };
+  const sweep = () => runLocalSweep(functions.sweep);
   const timer = startSweepTimer(options, sweep);
   return {
     apiUrl: `http://${urlHost(options.host ?? '127.0.0.1')}:${portOf(server)}`,

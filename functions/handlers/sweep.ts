@@ -9,7 +9,10 @@ import { runSweep, type SweepResult } from '../use-cases/run-sweep.js';
 
 /** Time kept back from the Lambda timeout to finish the current item. */
 const SAFETY_MARGIN_MS = 10_000;
-/** Run length when there is no Lambda context (local timer). */
+/**
+ * Run length when there is no Lambda context, as when a test calls the
+ * handler.
+ */
 const DEFAULT_RUN_MS = 50_000;
 /** Shortest run, for a function whose timeout is below the margin. */
 const MIN_RUN_MS = 1_000;
