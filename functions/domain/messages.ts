@@ -180,17 +180,28 @@ function withUtcOffset(text: string): string {
 const dateTime = z.string().check(
   z.superRefine((text, context) => {
     if (parseIsoDateTime(text) !== undefined) return;
-    const offset = invalidUtcOffset(text);
     context.addIssue({
       code: 'custom',
       message:
-        offset === undefined
-          ? (invalidClockTimeMessage(text) ??
-            'must be an ISO 8601 date-time with a four-digit year, such as 2026-01-31T12:00:00Z, on a day that exists')
-          : `has an invalid UTC offset "${offset}"; an offset has hours 00 to 23 and minutes 00 to 59, such as +02:00, or is Z for UTC`,
+        outOfRangeTimeMessage(text) ??
+        'must be an ISO 8601 date-time with a four-digit year, such as 2026-01-31T12:00:00Z, on a day that exists',
     });
   }),
 );
+
+/**
+ * Returns the message for an otherwise well-formed date-time whose time
+ * of day or UTC offset is out of range, such as a leap second, or
+ * undefined. Other text that parseIsoDateTime rejects gets undefined, so
+ * callers give their own message on the expected format.
+ */
+export function outOfRangeTimeMessage(text: string): string | undefined {
+  const offset = invalidUtcOffset(text);
+  if (offset !== undefined) {
+    return `has an invalid UTC offset "${offset}"; an offset has hours 00 to 23 and minutes 00 to 59, such as +02:00, or is Z for UTC`;
+  }
+  return invalidClockTimeMessage(text);
+}
 
 /**
  * Returns the message for an otherwise well-formed date-time whose time

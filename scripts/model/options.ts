@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { parseIsoDateTime } from '../../functions/domain/messages.js';
 import {
   describeParseArgsError,
   describeUnexpectedArguments,
@@ -15,6 +14,7 @@ import {
 import { parseIntegerOption } from '../integer-option.js';
 import { UsageError } from '../replay/errors.js';
 import { DEFAULT_MAX_VISITS } from '../replay/x-education.js';
+import { parseTimeOption } from '../time-option.js';
 import {
   optionalVariable,
   PACKAGE_ROOT,
@@ -234,12 +234,5 @@ function liveSourceOf(
 }
 
 function parseTime(name: string, text: string | undefined, fallback: number) {
-  if (text === undefined) return fallback;
-  const time = parseIsoDateTime(text);
-  if (time === undefined) {
-    throw new UsageError(
-      `${name} must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z, got "${text}".`,
-    );
-  }
-  return time;
+  return text === undefined ? fallback : parseTimeOption(name, text);
 }

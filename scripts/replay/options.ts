@@ -1,5 +1,4 @@
 import { writeKeyProblem } from '../../functions/adapters/write-keys.js';
-import { parseIsoDateTime } from '../../functions/domain/messages.js';
 import { adminTokenProblem } from '../../local/admin-token.js';
 import {
   describeParseArgsError,
@@ -9,6 +8,7 @@ import {
   parseArgsOnce,
 } from '../command-line.js';
 import { parseIntegerOption } from '../integer-option.js';
+import { parseTimeOption } from '../time-option.js';
 import { resolveUserPath } from '../user-path.js';
 import { UsageError } from './errors.js';
 import type { ReplayOptions } from './run-replay.js';
@@ -225,17 +225,7 @@ function parseInteger(
 }
 
 function parseTime(text: string | undefined, now: number): number {
-  if (text === undefined) {
-    return now;
-  }
-  const time = parseIsoDateTime(text);
-  if (time === undefined) {
-    throw new UsageError(
-      `--reference-time must be an ISO 8601 date-time such as ` +
-        `2026-01-31T12:00:00Z, got "${text}".`,
-    );
-  }
-  return time;
+  return text === undefined ? now : parseTimeOption('--reference-time', text);
 }
 
 /** A value and the option or variable it came from, named in errors. */

@@ -166,6 +166,31 @@ describe('parseModelArguments', () => {
     { args: ['backtest', 'c.json', '--as-of', 'soon'], message: /--as-of/ },
     { args: ['backtest', 'c.json', '--as-of', '5'], message: /--as-of/ },
     {
+      args: ['backtest', 'c.json', '--as-of', '2016-12-31T23:59:60Z'],
+      message:
+        '--as-of "2016-12-31T23:59:60Z" has a leap second (:60), which JavaScript dates cannot represent; seconds must be 00 to 59, so send :59 instead.',
+    },
+    {
+      args: ['backtest', 'c.json', '--reference-time', '2016-12-31T23:59:60Z'],
+      message:
+        '--reference-time "2016-12-31T23:59:60Z" has a leap second (:60), which JavaScript dates cannot represent; seconds must be 00 to 59, so send :59 instead.',
+    },
+    {
+      args: ['backtest', 'c.json', '--as-of', '2026-12-31T23:60:00Z'],
+      message:
+        '--as-of "2026-12-31T23:60:00Z" has minutes 60; minutes must be 00 to 59.',
+    },
+    {
+      args: ['backtest', 'c.json', '--as-of', '2026-12-01T00:00:00+25:00'],
+      message:
+        '--as-of "2026-12-01T00:00:00+25:00" has an invalid UTC offset "+25:00"',
+    },
+    {
+      args: ['backtest', 'c.json', '--as-of', 'soon'],
+      message:
+        '--as-of must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z, got "soon".',
+    },
+    {
       args: ['backtest', 'c.json', '--endpoint', 'ftp://x'],
       message: /--endpoint/,
     },

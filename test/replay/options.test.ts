@@ -184,6 +184,14 @@ describe('parseCliArguments', () => {
     [['f', '--url', 'ftp://host'], /--url must be an http or https URL/],
     [['f', '--reference-time', 'yesterday'], /--reference-time must be/],
     [['f', '--reference-time', '12/25/2026'], /--reference-time must be/],
+    [
+      ['f', '--reference-time', '2016-12-31T23:59:60Z'],
+      '--reference-time "2016-12-31T23:59:60Z" has a leap second (:60), which JavaScript dates cannot represent; seconds must be 00 to 59, so send :59 instead.',
+    ],
+    [
+      ['f', '--reference-time', '2026-12-31T25:00Z'],
+      '--reference-time "2026-12-31T25:00Z" has hours 25; hours must be 00 to 23, or 24:00:00 for the end of the day.',
+    ],
     [['f', '--write-key', ''], /--write-key must not be empty/],
     [['f', '--unknown'], /--unknown/],
   ])('rejects %j', (args, message) => {
