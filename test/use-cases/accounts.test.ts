@@ -5,34 +5,9 @@ import type { AccountQualifiedDetail } from '../../functions/domain/outgoing-eve
 import { DAY_MS } from '../../functions/domain/time.js';
 import { VersionConflictError } from '../../functions/ports/lead-repository.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
-import { accountModel } from '../fixtures/models.js';
-import { realDependencies } from '../support/dependencies.js';
-
-/** Identify, pricing page and demo request of one committee member. */
-function engagedMember(userId: string, title: string) {
-  return [
-    {
-      type: 'identify',
-      messageId: `${userId}-identify`,
-      userId,
-      traits: { title, company: { employee_count: 5000 } },
-    },
-    {
-      type: 'page',
-      messageId: `${userId}-pricing`,
-      userId,
-      properties: { path: '/pricing' },
-    },
-    {
-      type: 'track',
-      messageId: `${userId}-demo`,
-      userId,
-      event: 'Demo Requested',
-    },
-  ];
-}
+import { engagedMember } from '../fixtures/messages.js';
+import { accountSetup } from '../support/account-setup.js';
 
 function blogRead(userId: string, n: number) {
   return {
@@ -44,16 +19,10 @@ function blogRead(userId: string, n: number) {
 }
 
 async function setup() {
-  const context = await realDependencies({ model: accountModel() });
-  const ingest = (messages: unknown[]) =>
-    ingestMessages(context.deps, {
-      sourceId: 'default',
-      messages,
-      receivedAt: context.clock.now,
-    });
+  const context = await accountSetup();
   const accountEvents = () =>
     context.published.filter((e) => e.detailType === 'Account Qualified');
-  return { ...context, ingest, accountEvents };
+  return { ...context, accountEvents };
 }
 
 describe('accounts', () => {

@@ -1,51 +1,17 @@
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { accountPartition } from '../../functions/adapters/dynamodb/items.js';
-import { TABLE_LAYOUT } from '../../functions/adapters/dynamodb/table-layout.js';
 import { NotFoundError } from '../../functions/domain/errors.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
-import { accountModel } from '../fixtures/models.js';
-import { realDependencies } from '../support/dependencies.js';
+import { engagedMember } from '../fixtures/messages.js';
+import { accountItems, accountSetup } from '../support/account-setup.js';
 
 /** A family's domain, which names the people who use it. */
 const DOMAIN = 'zorquil-family.example';
 const ACCOUNT_ID = `domain:${DOMAIN}`;
 
-/** Identify, pricing page and demo request of one committee member. */
-function engagedMember(userId: string, title: string) {
-  return [
-    {
-      type: 'identify',
-      messageId: `${userId}-identify`,
-      userId,
-      traits: { title, company: { employee_count: 5000 } },
-    },
-    {
-      type: 'page',
-      messageId: `${userId}-pricing`,
-      userId,
-      properties: { path: '/pricing' },
-    },
-    {
-      type: 'track',
-      messageId: `${userId}-demo`,
-      userId,
-      event: 'Demo Requested',
-    },
-  ];
-}
-
 async function setup() {
-  const context = await realDependencies({ model: accountModel() });
-  const ingest = (messages: unknown[]) =>
-    ingestMessages(context.deps, {
-      sourceId: 'default',
-      messages,
-      receivedAt: context.clock.now,
-    });
+  const context = await accountSetup();
+  const { ingest } = context;
   const qualify = async (prefix: string) => {
     const ids = [`${prefix}-cpo@${DOMAIN}`, `${prefix}-cfo@${DOMAIN}`];
     await ingest(engagedMember(ids[0] ?? '', 'Chief Procurement Officer'));
@@ -53,52 +19,39 @@ async function setup() {
     return ids;
   };
   /** Returns every item stored under the account's partition. */
-  const accountItems = async () => {
-    const { Items = [] } = await context.table.client.send(
-      new QueryCommand({
-        TableName: context.table.tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
-        ExpressionAttributeValues: marshall({
-          ':pk': accountPartition(ACCOUNT_ID),
-        }),
-        ConsistentRead: true,
-      }),
-    );
-    return Items.map((item) => unmarshall(item));
-  };
+  const storedItems = () => accountItems(context.table, ACCOUNT_ID);
   const qualifiedEvents = () =>
     context.published.filter(
       (event) => event.detailType === 'Account Qualified',
     );
-  return { ...context, ingest, qualify, accountItems, qualifiedEvents };
+  return { ...context, qualify, storedItems, qualifiedEvents };
 }
 
 describe('account of erased leads', () => {
   it('deletes the state when the last lead is erased', async () => {
-    const { deps, qualify, accountItems, qualifiedEvents } = await setup();
+    const { deps, qualify, storedItems, qualifiedEvents } = await setup();
     const leadIds = await qualify('a');
     expect(qualifiedEvents()).toHaveLength(1);
     expect((await getAccount(deps, ACCOUNT_ID)).status).toBe('mqa');
 
     for (const leadId of leadIds) await eraseLead(deps, leadId);
 
-    expect(await accountItems()).toEqual([]);
+    expect(await storedItems()).toEqual([]);
     await expect(getAccount(deps, ACCOUNT_ID)).rejects.toThrow(NotFoundError);
   });
 
   it('keeps the state while a lead remains', async () => {
-    const { deps, qualify, accountItems } = await setup();
+    const { deps, qualify, storedItems } = await setup();
     const [first] = await qualify('a');
 
     await eraseLead(deps, first ?? '');
 
-    const kinds = (await accountItems()).map((item) => item.entity).sort();
+    const kinds = (await storedItems()).map((item) => item.entity).sort();
     expect(kinds).toEqual(['account', 'member']);
   });
 
   it('keeps a lead that joins while the state is deleted', async () => {
-    const { deps, ingest, qualify, repository, accountItems } = await setup();
+    const { deps, ingest, qualify, repository, storedItems } = await setup();
     const leadIds = await qualify('a');
     const joiner = `joiner@${DOMAIN}`;
     const deleteState = repository.deleteAccountState.bind(repository);
@@ -116,7 +69,7 @@ describe('account of erased leads', () => {
     expect(spy).toHaveBeenCalled();
     const account = await getAccount(deps, ACCOUNT_ID);
     expect(account.leads.map((lead) => lead.leadId)).toEqual([joiner]);
-    const members = (await accountItems()).filter(
+    const members = (await storedItems()).filter(
       (item) => item.entity === 'member',
     );
     expect(members.map((item) => item.leadId)).toEqual([joiner]);
