@@ -1,47 +1,22 @@
-import {
-  DeleteItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { accountPartition } from '../../functions/adapters/dynamodb/items.js';
 import { TABLE_LAYOUT } from '../../functions/adapters/dynamodb/table-layout.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
-import { accountModel } from '../fixtures/models.js';
-import { realDependencies } from '../support/dependencies.js';
+import { engagedMember } from '../fixtures/messages.js';
+import { accountItems, accountSetup } from '../support/account-setup.js';
 
 const DOMAIN = 'domain:acme.example';
 
-/** Identify, pricing page and demo request of one committee member. */
-function engagedMember(userId: string, title: string) {
-  return [
-    {
-      type: 'identify',
-      messageId: `${userId}-identify`,
-      userId,
-      traits: { title, email: userId, company: { employee_count: 5000 } },
-    },
-    {
-      type: 'page',
-      messageId: `${userId}-pricing`,
-      userId,
-      properties: { path: '/pricing' },
-    },
-    {
-      type: 'track',
-      messageId: `${userId}-demo`,
-      userId,
-      event: 'Demo Requested',
-    },
-  ];
+/** Returns an engaged committee member's messages, with the id as email. */
+function memberWithEmail(userId: string, title: string) {
+  return engagedMember(userId, title, { email: userId });
 }
 
 /** Returns an engaged committee member's messages and a group call. */
 function groupedMember(userId: string, title: string, groupId: string) {
-  return [...engagedMember(userId, title), groupCall(userId, groupId)];
+  return [...memberWithEmail(userId, title), groupCall(userId, groupId)];
 }
 
 function groupCall(userId: string, groupId: string) {
@@ -54,34 +29,18 @@ function groupCall(userId: string, groupId: string) {
 }
 
 async function setup() {
-  const context = await realDependencies({ model: accountModel() });
+  const context = await accountSetup();
+  // Each ingest comes one second after the one before.
   const ingest = async (messages: unknown[]) => {
     context.clock.now += 1_000;
-    return ingestMessages(context.deps, {
-      sourceId: 'default',
-      messages,
-      receivedAt: context.clock.now,
-    });
+    return context.ingest(messages);
   };
   const qualifiedAccounts = () =>
     context.published
       .filter((event) => event.detailType === 'Account Qualified')
       .map((event) => event.detail.accountId);
   /** Returns every item stored under the domain's account. */
-  const domainItems = async () => {
-    const { Items = [] } = await context.table.client.send(
-      new QueryCommand({
-        TableName: context.table.tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': TABLE_LAYOUT.partitionKey },
-        ExpressionAttributeValues: marshall({
-          ':pk': accountPartition(DOMAIN),
-        }),
-        ConsistentRead: true,
-      }),
-    );
-    return Items.map((item) => unmarshall(item));
-  };
+  const domainItems = () => accountItems(context.table, DOMAIN);
   return { ...context, ingest, qualifiedAccounts, domainItems };
 }
 
@@ -101,7 +60,7 @@ describe('erasure of a lead that links a domain', () => {
     const { deps, ingest } = await setup();
     await ingest(groupedMember('ann@acme.example', 'CPO', 'g-7'));
     await ingest(groupedMember('bob@acme.example', 'CTO', 'g-7'));
-    await ingest(engagedMember('carl@acme.example', 'CFO'));
+    await ingest(memberWithEmail('carl@acme.example', 'CFO'));
 
     await eraseLead(deps, 'ann@acme.example');
 
@@ -109,7 +68,7 @@ describe('erasure of a lead that links a domain', () => {
       accountId: 'group:g-7',
       leads: ['bob@acme.example', 'carl@acme.example'],
     });
-    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    await ingest(memberWithEmail('dora@acme.example', 'VP Finance'));
     expect((await leadIdsOf(deps, 'group:g-7')).leads).toContain(
       'dora@acme.example',
     );
@@ -121,9 +80,9 @@ describe('erasure of a lead that links a domain', () => {
     // Ann's group call is the domain's latest, so the domain links to g-7.
     await ingest(groupedMember('ann@acme.example', 'CPO', 'g-7'));
     await ingest(
-      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+      memberWithEmail('carl@acme.example', 'Chief Procurement Officer'),
     );
-    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    await ingest(memberWithEmail('dora@acme.example', 'VP Finance'));
     expect(await leadIdsOf(deps, DOMAIN)).toEqual({
       accountId: 'group:g-7',
       leads: ['ann@acme.example', 'carl@acme.example', 'dora@acme.example'],
@@ -138,7 +97,7 @@ describe('erasure of a lead that links a domain', () => {
     });
     // The erasure evaluates the group that the domain's leads now count in.
     expect(qualifiedAccounts()).toEqual(['group:g-7', 'group:g-8']);
-    await ingest(engagedMember('eve@acme.example', 'CFO'));
+    await ingest(memberWithEmail('eve@acme.example', 'CFO'));
     expect((await leadIdsOf(deps, 'group:g-8')).leads).toContain(
       'eve@acme.example',
     );
@@ -148,9 +107,9 @@ describe('erasure of a lead that links a domain', () => {
     const { deps, ingest, qualifiedAccounts, domainItems } = await setup();
     await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
     await ingest(
-      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+      memberWithEmail('carl@acme.example', 'Chief Procurement Officer'),
     );
-    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    await ingest(memberWithEmail('dora@acme.example', 'VP Finance'));
     expect(qualifiedAccounts()).toEqual(['group:g-7']);
     expect((await domainItems()).map((item) => item.entity)).toContain(
       'account-link',
@@ -172,7 +131,7 @@ describe('erasure of a lead that links a domain', () => {
     // The domain's leads count in the domain's own account again, and the
     // erasure evaluates it.
     expect(qualifiedAccounts()).toEqual(['group:g-7', DOMAIN]);
-    await ingest(engagedMember('eve@acme.example', 'CFO'));
+    await ingest(memberWithEmail('eve@acme.example', 'CFO'));
     expect(await leadIdsOf(deps, DOMAIN)).toEqual({
       accountId: DOMAIN,
       leads: ['carl@acme.example', 'dora@acme.example', 'eve@acme.example'],
@@ -182,7 +141,7 @@ describe('erasure of a lead that links a domain', () => {
   it('removes a link stored without link records', async () => {
     const { deps, ingest, table, domainItems } = await setup();
     await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
-    await ingest(engagedMember('carl@acme.example', 'CFO'));
+    await ingest(memberWithEmail('carl@acme.example', 'CFO'));
     // A link written before links had an id and group records.
     for (const item of await domainItems()) {
       const key = marshall({
@@ -256,9 +215,9 @@ describe('a lead that stops linking its domain', () => {
     const { deps, ingest, qualifiedAccounts, domainItems } = await setup();
     await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
     await ingest(
-      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+      memberWithEmail('carl@acme.example', 'Chief Procurement Officer'),
     );
-    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    await ingest(memberWithEmail('dora@acme.example', 'VP Finance'));
     expect(qualifiedAccounts()).toEqual(['group:g-7']);
 
     await ingest([newEmail('ann@acme.example', 'ann@other.example')]);
@@ -277,9 +236,9 @@ describe('a lead that stops linking its domain', () => {
     await ingest(groupedMember('ben@acme.example', 'CTO', 'g-8'));
     await ingest(groupedMember('ann@acme.example', 'CPO', 'g-7'));
     await ingest(
-      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+      memberWithEmail('carl@acme.example', 'Chief Procurement Officer'),
     );
-    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    await ingest(memberWithEmail('dora@acme.example', 'VP Finance'));
     expect(qualifiedAccounts()).toEqual(['group:g-7']);
 
     await ingest([newEmail('ann@acme.example', 'ann@other.example')]);
@@ -297,7 +256,7 @@ describe('a lead that stops linking its domain', () => {
     const { deps, ingest } = await setup();
     await ingest(groupedMember('ann@acme.example', 'CPO', 'g-7'));
     await ingest(groupedMember('bob@acme.example', 'CTO', 'g-7'));
-    await ingest(engagedMember('carl@acme.example', 'CFO'));
+    await ingest(memberWithEmail('carl@acme.example', 'CFO'));
 
     await ingest([newEmail('ann@acme.example', 'ann@other.example')]);
 
@@ -316,9 +275,9 @@ describe('a domain link moving to another group', () => {
     const { deps, ingest, qualifiedAccounts } = await setup();
     await ingest(groupedMember('ben@acme.example', 'CTO', 'g-7'));
     await ingest(
-      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+      memberWithEmail('carl@acme.example', 'Chief Procurement Officer'),
     );
-    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    await ingest(memberWithEmail('dora@acme.example', 'VP Finance'));
     expect(qualifiedAccounts()).toEqual(['group:g-7']);
 
     await ingest(groupedMember('eve@acme.example', 'CIO', 'g-8'));
@@ -337,9 +296,9 @@ describe('a domain link moving to another group', () => {
     await ingest(groupedMember('ben@acme.example', 'CTO', 'g-7'));
     await ingest(groupedMember('eve@acme.example', 'CIO', 'g-8'));
     await ingest(
-      engagedMember('carl@acme.example', 'Chief Procurement Officer'),
+      memberWithEmail('carl@acme.example', 'Chief Procurement Officer'),
     );
-    await ingest(engagedMember('dora@acme.example', 'VP Finance'));
+    await ingest(memberWithEmail('dora@acme.example', 'VP Finance'));
     expect(qualifiedAccounts()).toEqual(['group:g-8']);
 
     // A second demo request raises Ben's intent by a step, so his

@@ -6,6 +6,7 @@ import { checkAccounts } from '../../functions/use-cases/check-accounts.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
+import { engagedMember } from '../fixtures/messages.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import {
@@ -20,34 +21,6 @@ import {
  */
 const DOMAIN = 'zorquil-family.example';
 
-/** Identify, pricing page and demo request of one committee member. */
-function engagedMember(userId: string, title: string) {
-  return [
-    {
-      type: 'identify',
-      messageId: `${userId}-identify`,
-      userId,
-      traits: {
-        title,
-        email: `${userId}@${DOMAIN}`,
-        company: { employee_count: 5000 },
-      },
-    },
-    {
-      type: 'page',
-      messageId: `${userId}-pricing`,
-      userId,
-      properties: { path: '/pricing' },
-    },
-    {
-      type: 'track',
-      messageId: `${userId}-demo`,
-      userId,
-      event: 'Demo Requested',
-    },
-  ];
-}
-
 /** Ingests a committee that qualifies the account `domain:<DOMAIN>`. */
 async function qualifyAccount(deps: ScoringDependencies, now: number) {
   for (const [userId, title] of [
@@ -57,7 +30,9 @@ async function qualifyAccount(deps: ScoringDependencies, now: number) {
   ] as const) {
     await ingestMessages(deps, {
       sourceId: 'default',
-      messages: engagedMember(userId, title),
+      messages: engagedMember(userId, title, {
+        email: `${userId}@${DOMAIN}`,
+      }),
       receivedAt: now,
     });
   }

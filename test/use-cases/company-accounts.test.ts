@@ -9,31 +9,16 @@ import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { publishEvents } from '../../functions/use-cases/publish-events.js';
 import { updateLead } from '../../functions/use-cases/update-lead.js';
 import { trackingEvent } from '../fixtures/events.js';
+import { engagedMember } from '../fixtures/messages.js';
 import { accountModel } from '../fixtures/models.js';
+import { accountSetup } from '../support/account-setup.js';
 import { realDependencies } from '../support/dependencies.js';
 
-/** Identify, pricing page and demo request of a lead known by company. */
-function engagedMember(userId: string, title: string, company: string) {
-  return [
-    {
-      type: 'identify',
-      messageId: `${userId}-identify`,
-      userId,
-      traits: { title, company: { name: company, employee_count: 5000 } },
-    },
-    {
-      type: 'page',
-      messageId: `${userId}-pricing`,
-      userId,
-      properties: { path: '/pricing' },
-    },
-    {
-      type: 'track',
-      messageId: `${userId}-demo`,
-      userId,
-      event: 'Demo Requested',
-    },
-  ];
+/** Returns the messages of an engaged committee member at `company`. */
+function companyMember(userId: string, title: string, company: string) {
+  return engagedMember(userId, title, {
+    company: { name: company, employee_count: 5000 },
+  });
 }
 
 function blogRead(userId: string) {
@@ -46,13 +31,7 @@ function blogRead(userId: string) {
 }
 
 async function setup() {
-  const context = await realDependencies({ model: accountModel() });
-  const ingest = (messages: unknown[]) =>
-    ingestMessages(context.deps, {
-      sourceId: 'default',
-      messages,
-      receivedAt: context.clock.now,
-    });
+  const context = await accountSetup();
   const qualifiedAccounts = () =>
     context.published
       .filter((e) => e.detailType === 'Account Qualified')
@@ -61,7 +40,7 @@ async function setup() {
     const account = await context.deps.repository.getAccount(accountId);
     return account.members.map((member) => member.leadId).sort();
   };
-  return { ...context, ingest, qualifiedAccounts, memberIds };
+  return { ...context, qualifiedAccounts, memberIds };
 }
 
 /** Events of a lead known by company, at `now`. */
@@ -152,10 +131,10 @@ describe('company accounts', () => {
     const { deps, ingest, qualifiedAccounts } = await setup();
 
     await ingest(
-      engagedMember('ann', 'Chief Procurement Officer', 'Acme Inc.'),
+      companyMember('ann', 'Chief Procurement Officer', 'Acme Inc.'),
     );
-    await ingest(engagedMember('carl', 'CFO', 'ACME, Inc'));
-    await ingest(engagedMember('ivan', 'CIO', 'acme inc'));
+    await ingest(companyMember('carl', 'CFO', 'ACME, Inc'));
+    await ingest(companyMember('ivan', 'CIO', 'acme inc'));
 
     expect(qualifiedAccounts()).toEqual(['company:acme']);
     const view = await getAccount(deps, 'company:Acme, Inc.');
@@ -168,8 +147,8 @@ describe('company accounts', () => {
   it('keeps AG Barr and Barr apart', async () => {
     const { deps, ingest } = await setup();
 
-    await ingest(engagedMember('ann', 'CPO', 'AG Barr plc'));
-    await ingest(engagedMember('carl', 'CFO', 'Barr'));
+    await ingest(companyMember('ann', 'CPO', 'AG Barr plc'));
+    await ingest(companyMember('carl', 'CFO', 'Barr'));
 
     const agBarr = await getAccount(deps, 'company:AG Barr');
     const barr = await getAccount(deps, 'company:Barr');

@@ -30,8 +30,8 @@ import {
   pricing,
 } from '../fixtures/erasure-leads.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
-import { accountModel } from '../fixtures/models.js';
 import { type RaceSetup, scanTable } from '../races/support/table-check.js';
+import { accountSetup } from '../support/account-setup.js';
 import { realDependencies } from '../support/dependencies.js';
 import { holdNextCall } from '../support/held-call.js';
 
@@ -56,21 +56,6 @@ function committee(userId: string, title: string, anonymousId?: string) {
 /** Returns the items that contain the erased lead's user or anonymous id. */
 async function itemsNamingErin(context: RaceSetup) {
   return itemsNaming(await scanTable(context), [ERASED, ANONYMOUS]);
-}
-
-/**
- * Builds the dependencies on the account model, with an ingest of
- * messages from the `default` source at the test's clock.
- */
-async function accountSetup() {
-  const context = await realDependencies({ model: accountModel() });
-  const ingest = (messages: unknown[]) =>
-    ingestMessages(context.deps, {
-      sourceId: 'default',
-      messages,
-      receivedAt: context.clock.now,
-    });
-  return { ...context, ingest };
 }
 
 /**
