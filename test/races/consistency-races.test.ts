@@ -12,7 +12,6 @@ import {
   type LeadState,
   newLead,
 } from '../../functions/domain/lead.js';
-import type { TrackingEvent } from '../../functions/domain/messages.js';
 import {
   accountQualifiedEvent,
   transitionEventId,
@@ -32,6 +31,7 @@ import {
   raceRounds,
   retryingConflicts,
   scanTable,
+  storedEvents,
   type TableItem,
   tableViolations,
 } from './support/table-check.js';
@@ -235,21 +235,6 @@ async function randomStep(
   } catch (error) {
     noteError(observed, `step ${choice}`, error);
   }
-}
-
-/** Reads every stored event of a lead, oldest first. */
-async function storedEvents(
-  setup: RaceSetup,
-  leadId: string,
-): Promise<TrackingEvent[]> {
-  const events: TrackingEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await setup.repository.listEvents(leadId, 100, cursor);
-    events.push(...page.events.map((stored) => stored.event));
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return events;
 }
 
 /**

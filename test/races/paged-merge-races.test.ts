@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../bench/workload.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
-import type { TrackingEvent } from '../../functions/domain/messages.js';
 import { scoreLead } from '../../functions/domain/score.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { blog, demo, identify, pricing } from '../fixtures/erasure-leads.js';
@@ -10,10 +9,10 @@ import { realDependencies } from '../support/dependencies.js';
 import {
   ingestRetrying,
   pause,
-  type RaceSetup,
   raceRounds,
   retryingConflicts,
   scanTable,
+  storedEvents,
   tableViolations,
 } from './support/table-check.js';
 
@@ -21,18 +20,6 @@ import {
 // RACE_ROUNDS=20 runs 20 rounds for a longer search.
 const ROUNDS = raceRounds(1);
 const HOUR_MS = 60 * 60_000;
-
-/** Reads every stored event of a lead, oldest first. */
-async function storedEvents(setup: RaceSetup, leadId: string) {
-  const events: TrackingEvent[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await setup.repository.listEvents(leadId, 100, cursor);
-    events.push(...page.events.map((stored) => stored.event));
-    cursor = page.cursor;
-  } while (cursor !== undefined);
-  return events;
-}
 
 describe('merges of many events racing tracks', () => {
   it('keep score of stored events', {

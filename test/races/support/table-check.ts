@@ -1,6 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrencyError } from '../../../functions/domain/errors.js';
+import type { TrackingEvent } from '../../../functions/domain/messages.js';
 import { sleepWithJitter } from '../../../functions/use-cases/concurrency.js';
 import { ingestMessages } from '../../../functions/use-cases/ingest-messages.js';
 import type { TestTable } from '../../support/aws.js';
@@ -30,6 +31,21 @@ export async function scanTable(setup: {
     start = page.LastEvaluatedKey as Record<string, never> | undefined;
   } while (start !== undefined);
   return items;
+}
+
+/** Reads every stored event of a lead, oldest first, page by page. */
+export async function storedEvents(
+  setup: RaceSetup,
+  leadId: string,
+): Promise<TrackingEvent[]> {
+  const events: TrackingEvent[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await setup.repository.listEvents(leadId, 100, cursor);
+    events.push(...page.events.map((stored) => stored.event));
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return events;
 }
 
 /**
