@@ -10,20 +10,22 @@ import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
 import type { HttpResponse } from '../../functions/adapters/http/responses.js';
 import { resetRuntime, runtime } from '../../functions/adapters/runtime.js';
 import { sha256Hex } from '../../functions/domain/canonical-json.js';
-import { handler as ingest } from '../../functions/handlers/ingest.js';
-import { handler as leads } from '../../functions/handlers/leads.js';
-import { handler as recycle } from '../../functions/handlers/recycle.js';
 import { handler as sweep } from '../../functions/handlers/sweep.js';
 import type { OutboxEntry } from '../../functions/ports/lead-repository.js';
 import type { LeadView } from '../../functions/use-cases/get-lead.js';
 import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
-import { routeEvent } from '../fixtures/api-gateway-events.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import {
-  basicAuth,
+  bodyOf,
+  deleteLead,
+  expectCapacityExceeded,
+  getLead,
+  postBatch,
+  postDisposition,
+} from '../support/handler-calls.js';
+import {
   startTrackingBackend,
   type TrackingBackend,
-  WRITE_KEY,
 } from '../support/tracking-api.js';
 
 /**
@@ -75,55 +77,17 @@ beforeEach(() => {
   calls.DescribeEventBus = 0;
 });
 
-async function postBatch(userId: string): Promise<HttpResponse> {
-  return (await ingest(
-    routeEvent('POST /v1/batch', {
-      body: { batch: qualifyingBatch(userId) },
-      authorization: basicAuth(WRITE_KEY),
-    }),
-  )) as HttpResponse;
-}
-
-async function reject(leadId: string): Promise<HttpResponse> {
-  return (await recycle(
-    routeEvent('POST /leads/{leadId}/disposition', {
-      body: { disposition: 'rejected', reason: 'no budget this year' },
-      pathParameters: { leadId },
-    }),
-  )) as HttpResponse;
-}
-
-async function erase(leadId: string): Promise<HttpResponse> {
-  return (await recycle(
-    routeEvent('DELETE /leads/{leadId}', { pathParameters: { leadId } }),
-  )) as HttpResponse;
-}
-
-async function getLead(leadId: string): Promise<HttpResponse> {
-  return (await leads(
-    routeEvent('GET /leads/{leadId}', { pathParameters: { leadId } }),
-  )) as HttpResponse;
-}
-
-function bodyOf<T>(response: HttpResponse): T {
-  return JSON.parse(String(response.body)) as T;
-}
+/** The rejection that these tests record. */
+const REJECTION = { disposition: 'rejected', reason: 'no budget this year' };
 
 async function outboxOf(leadId: string): Promise<OutboxEntry[]> {
   return (await runtime()).deps.repository.listOutboxEntries(leadId);
 }
 
-/** Checks that a response is the 503 that requests an unchanged retry. */
-function expectCapacityExceeded(response: HttpResponse): void {
-  const problem = bodyOf<ProblemDetails>(response);
-  expect(response.statusCode).toBe(503);
-  expect(response.headers?.['retry-after']).toBe('1');
-  expect(response.headers?.['content-type']).toBe('application/problem+json');
-  expect(problem.type).toBe('urn:mql-engine:problem:capacity-exceeded');
-  expect(problem.title).toBe('Capacity exceeded');
-  expect(problem.detail).toContain('EventBridge');
-  expect(problem.detail).toContain('Retry it unchanged');
-  expect(typeof problem.requestId).toBe('string');
+/** Checks that a response is the 503 of a throttled EventBridge call. */
+function expectEventBridgeThrottled(response: HttpResponse): void {
+  expectCapacityExceeded(response);
+  expect(bodyOf<ProblemDetails>(response).detail).toContain('EventBridge');
 }
 
 describe('throttled PutEvents after a committed change', () => {
@@ -131,7 +95,7 @@ describe('throttled PutEvents after a committed change', () => {
     const leadId = 'put-throttled-ingest';
     throttled.add('PutEvents');
 
-    const response = await postBatch(leadId);
+    const response = await postBatch(qualifyingBatch(leadId));
 
     expect(response.statusCode).toBe(200);
     const result = bodyOf<IngestResult>(response);
@@ -149,10 +113,10 @@ describe('throttled PutEvents after a committed change', () => {
 
   it('keeps disposition events in the outbox', async () => {
     const leadId = 'put-throttled-disposition';
-    expect((await postBatch(leadId)).statusCode).toBe(200);
+    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
     throttled.add('PutEvents');
 
-    const response = await reject(leadId);
+    const response = await postDisposition(leadId, REJECTION);
 
     expect(response.statusCode).toBe(200);
     const lead = bodyOf<LeadView>(response);
@@ -165,11 +129,11 @@ describe('throttled PutEvents after a committed change', () => {
 
   it('keeps Lead Erased in the outbox', async () => {
     const leadId = 'put-throttled-erased';
-    expect((await postBatch(leadId)).statusCode).toBe(200);
+    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
     expect(await outboxOf(leadId)).toEqual([]);
     throttled.add('PutEvents');
 
-    const response = await erase(leadId);
+    const response = await deleteLead(leadId);
 
     expect(response.statusCode).toBe(200);
     expect((await getLead(leadId)).statusCode).toBe(404);
@@ -182,7 +146,7 @@ describe('throttled PutEvents after a committed change', () => {
   it('leaves the sweep result pending', async () => {
     const leadId = 'put-throttled-sweep';
     throttled.add('PutEvents');
-    expect((await postBatch(leadId)).statusCode).toBe(200);
+    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
     const stored = await outboxOf(leadId);
 
     const result = await sweep({});
@@ -204,18 +168,18 @@ describe('throttled PutEvents before an erasure', () => {
   it('answers 503 and keeps the lead', async () => {
     const leadId = 'put-throttled-before-erasure';
     throttled.add('PutEvents');
-    expect((await postBatch(leadId)).statusCode).toBe(200);
+    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
     const pending = await outboxOf(leadId);
     expect(pending.length).toBeGreaterThan(0);
 
-    const response = await erase(leadId);
+    const response = await deleteLead(leadId);
 
-    expectCapacityExceeded(response);
+    expectEventBridgeThrottled(response);
     expect((await getLead(leadId)).statusCode).toBe(200);
     expect(await outboxOf(leadId)).toHaveLength(pending.length);
 
     throttled.clear();
-    const retry = await erase(leadId);
+    const retry = await deleteLead(leadId);
 
     expect(retry.statusCode).toBe(200);
     expect((await getLead(leadId)).statusCode).toBe(404);
@@ -228,9 +192,9 @@ describe('throttled event bus check at cold start', () => {
     resetRuntime();
     throttled.add('DescribeEventBus');
 
-    const response = await postBatch(leadId);
+    const response = await postBatch(qualifyingBatch(leadId));
 
-    expectCapacityExceeded(response);
+    expectEventBridgeThrottled(response);
     expect(calls.DescribeEventBus).toBeGreaterThan(0);
     expect(calls.PutEvents).toBe(0);
     expect(await backend.storedEvents(leadId)).toEqual([]);
@@ -240,12 +204,12 @@ describe('throttled event bus check at cold start', () => {
     const leadId = 'bus-check-recovered';
     resetRuntime();
     throttled.add('DescribeEventBus');
-    expectCapacityExceeded(await postBatch(leadId));
+    expectEventBridgeThrottled(await postBatch(qualifyingBatch(leadId)));
     const checks = calls.DescribeEventBus;
 
     throttled.clear();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const retry = await postBatch(leadId);
+    const retry = await postBatch(qualifyingBatch(leadId));
 
     expect(retry.statusCode).toBe(200);
     expect(calls.DescribeEventBus).toBe(checks + 1);
@@ -257,15 +221,15 @@ describe('throttled event bus check at cold start', () => {
 
   it('answers 503 on the admin routes', async () => {
     const leadId = 'bus-check-admin';
-    expect((await postBatch(leadId)).statusCode).toBe(200);
+    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
     resetRuntime();
     throttled.add('DescribeEventBus');
 
-    const rejected = await reject(leadId);
-    const erased = await erase(leadId);
+    const rejected = await postDisposition(leadId, REJECTION);
+    const erased = await deleteLead(leadId);
 
-    expectCapacityExceeded(rejected);
-    expectCapacityExceeded(erased);
+    expectEventBridgeThrottled(rejected);
+    expectEventBridgeThrottled(erased);
     throttled.clear();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const lead = bodyOf<LeadView>(await getLead(leadId));

@@ -11,9 +11,7 @@ import {
 import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
 import type { HttpResponse } from '../../functions/adapters/http/responses.js';
 import { runtime } from '../../functions/adapters/runtime.js';
-import { handler as ingest } from '../../functions/handlers/ingest.js';
 import { handler as leads } from '../../functions/handlers/leads.js';
-import { handler as recycle } from '../../functions/handlers/recycle.js';
 import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
 import { routeEvent } from '../fixtures/api-gateway-events.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
@@ -22,10 +20,15 @@ import {
   faultyRepository,
 } from '../races/support/faulty-dynamodb.js';
 import {
-  basicAuth,
+  bodyOf,
+  expectCapacityExceeded,
+  getLead,
+  postBatch,
+  postDisposition,
+} from '../support/handler-calls.js';
+import {
   startTrackingBackend,
   type TrackingBackend,
-  WRITE_KEY,
 } from '../support/tracking-api.js';
 
 let backend: TrackingBackend;
@@ -95,45 +98,8 @@ function failTransactions(
   };
 }
 
-async function postBatch(batch: unknown[]): Promise<HttpResponse> {
-  return (await ingest(
-    routeEvent('POST /v1/batch', {
-      body: { batch },
-      authorization: basicAuth(WRITE_KEY),
-    }),
-  )) as HttpResponse;
-}
-
-async function reject(leadId: string): Promise<HttpResponse> {
-  return (await recycle(
-    routeEvent('POST /leads/{leadId}/disposition', {
-      body: { disposition: 'rejected', reason: 'no budget this year' },
-      pathParameters: { leadId },
-    }),
-  )) as HttpResponse;
-}
-
-async function getLead(leadId: string): Promise<HttpResponse> {
-  return (await leads(
-    routeEvent('GET /leads/{leadId}', { pathParameters: { leadId } }),
-  )) as HttpResponse;
-}
-
-function problemOf(response: HttpResponse): ProblemDetails {
-  return JSON.parse(String(response.body)) as ProblemDetails;
-}
-
-/** Checks that a response is the 503 that requests an unchanged retry. */
-function expectCapacityExceeded(response: HttpResponse): void {
-  const problem = problemOf(response);
-  expect(response.statusCode).toBe(503);
-  expect(response.headers?.['retry-after']).toBe('1');
-  expect(response.headers?.['content-type']).toBe('application/problem+json');
-  expect(problem.type).toBe('urn:mql-engine:problem:capacity-exceeded');
-  expect(problem.title).toBe('Capacity exceeded');
-  expect(problem.detail).toContain('Retry it unchanged');
-  expect(typeof problem.requestId).toBe('string');
-}
+/** The rejection that these tests record. */
+const REJECTION = { disposition: 'rejected', reason: 'no budget this year' };
 
 /** Returns the message ids of the events stored for a lead, sorted. */
 async function storedMessageIds(leadId: string): Promise<string[]> {
@@ -239,7 +205,7 @@ describe('throttled writes on the tracking routes', () => {
 
     expect(first.statusCode).toBe(503);
     expect(first.headers?.['retry-after']).toBe('1');
-    expect(problemOf(first).type).toBe(
+    expect(bodyOf<ProblemDetails>(first).type).toBe(
       'urn:mql-engine:problem:concurrent-update',
     );
     expect(retry.statusCode).toBe(200);
@@ -259,10 +225,10 @@ describe('throttled writes on the admin routes', () => {
       cancelled(input, 'ProvisionedThroughputExceeded'),
     );
 
-    const first = await reject(leadId);
+    const first = await postDisposition(leadId, REJECTION);
     plan.current = () => 'pass';
-    const retry = await reject(leadId);
-    const again = await reject(leadId);
+    const retry = await postDisposition(leadId, REJECTION);
+    const again = await postDisposition(leadId, REJECTION);
 
     expectCapacityExceeded(first);
     expect(retry.statusCode).toBe(200);
@@ -293,13 +259,13 @@ describe('throttled writes on the admin routes', () => {
       return { failBefore: throughputExceeded() };
     };
 
-    const first = await reject(leadId);
+    const first = await postDisposition(leadId, REJECTION);
     const throttledReads = accountReads;
     plan.current = (command, input) => {
       if (readsAccount(command, input)) accountReads += 1;
       return 'pass';
     };
-    const retry = await reject(leadId);
+    const retry = await postDisposition(leadId, REJECTION);
 
     expectCapacityExceeded(first);
     expect(throttledReads).toBe(1);
