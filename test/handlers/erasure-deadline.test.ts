@@ -1,13 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
-import type { HttpResponse } from '../../functions/adapters/http/responses.js';
 import { runtime } from '../../functions/adapters/runtime.js';
-import { handler as ingest } from '../../functions/handlers/ingest.js';
-import { handler as recycle } from '../../functions/handlers/recycle.js';
 import type { LeadRepository } from '../../functions/ports/lead-repository.js';
 import type { ErasureResult } from '../../functions/use-cases/erase-lead.js';
-import { routeEvent } from '../fixtures/api-gateway-events.js';
 import {
   blog,
   chainedLead,
@@ -20,11 +16,10 @@ import {
 } from '../races/support/faulty-dynamodb.js';
 import { scanTable } from '../races/support/table-check.js';
 import { manualClock } from '../support/dependencies.js';
+import { deleteLead, postBatch } from '../support/handler-calls.js';
 import {
-  basicAuth,
   startTrackingBackend,
   type TrackingBackend,
-  WRITE_KEY,
 } from '../support/tracking-api.js';
 
 let backend: TrackingBackend;
@@ -40,22 +35,6 @@ afterAll(async () => {
 /** Returns a Lambda context with `remainingMs` left before the timeout. */
 function contextWithRemaining(remainingMs: number): Context {
   return { getRemainingTimeInMillis: () => remainingMs } as Context;
-}
-
-async function erase(leadId: string, context?: Context) {
-  return (await recycle(
-    routeEvent('DELETE /leads/{leadId}', { pathParameters: { leadId } }),
-    context,
-  )) as HttpResponse;
-}
-
-async function ingestBatch(batch: unknown[]) {
-  return (await ingest(
-    routeEvent('POST /v1/batch', {
-      body: { batch },
-      authorization: basicAuth(WRITE_KEY),
-    }),
-  )) as HttpResponse;
 }
 
 describe('DELETE /leads/{leadId} near the Lambda timeout', () => {
@@ -76,14 +55,14 @@ describe('DELETE /leads/{leadId} near the Lambda timeout', () => {
         traits: { title: 'CPO' },
       },
     ]);
-    const stored = await ingestBatch(batch);
+    const stored = await postBatch(batch);
     expect(stored.statusCode).toBe(200);
     const { repository } = (await runtime()).deps;
     expect(await repository.listMergedLeadIds(userId)).toHaveLength(2);
 
     // 3 seconds left is the time the erasure keeps for its end, so the
     // request deletes no merged lead.
-    const stopped = await erase(userId, contextWithRemaining(3000));
+    const stopped = await deleteLead(userId, contextWithRemaining(3000));
 
     expect(stopped.statusCode).toBe(503);
     expect(stopped.headers?.['retry-after']).toBe('1');
@@ -93,7 +72,7 @@ describe('DELETE /leads/{leadId} near the Lambda timeout', () => {
     expect(problem.detail).toContain('Repeat the request');
     expect(await repository.listMergedLeadIds(userId)).toHaveLength(2);
 
-    const repeated = await erase(userId, contextWithRemaining(10_000));
+    const repeated = await deleteLead(userId, contextWithRemaining(10_000));
 
     expect(repeated.statusCode).toBe(200);
     const result = JSON.parse(String(repeated.body)) as ErasureResult;
@@ -133,7 +112,7 @@ describe('DELETE /leads/{leadId} of a lead with many items', () => {
     timeout: 60_000,
   }, async () => {
     const ids = chainedLead('handler');
-    expect((await ingestBatch(ids.messages)).statusCode).toBe(200);
+    expect((await postBatch(ids.messages)).statusCode).toBe(200);
     await storeManyItems(backend.table, ids.lead, {
       events: 300,
       historyEntries: 50,
@@ -150,7 +129,7 @@ describe('DELETE /leads/{leadId} of a lead with many items', () => {
     let left = itemsNaming(await scanTable(backend), ids.all).length;
 
     const stopped: number[] = [];
-    let response = await erase(ids.lead, context);
+    let response = await deleteLead(ids.lead, context);
     while (response.statusCode === 503 && stopped.length < 10) {
       const problem = JSON.parse(String(response.body)) as ProblemDetails;
       expect(problem.type).toBe('urn:mql-engine:problem:concurrent-update');
@@ -165,11 +144,11 @@ describe('DELETE /leads/{leadId} of a lead with many items', () => {
       left = itemsNaming(items, ids.all).length;
       const state = await repository.getLead(ids.lead);
       expect(state?.erasureHeldUntil).toBeDefined();
-      const during = await ingestBatch([
+      const during = await postBatch([
         blog({ userId: ids.lead }, `during-${left}`),
       ]);
       expect(during.statusCode).toBe(503);
-      response = await erase(ids.lead, context);
+      response = await deleteLead(ids.lead, context);
     }
 
     expect(stopped.length).toBeGreaterThan(1);
