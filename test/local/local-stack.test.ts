@@ -9,8 +9,9 @@ import type { LeadView } from '../../functions/use-cases/get-lead.js';
 import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
 import { loadStageConfig } from '../../lib/stage-config.js';
 import { LOCAL_AWS } from '../../local/services.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
+import { startTestStack } from '../support/local-stack.js';
 import { captureOutput } from '../support/output.js';
 
 const WRITE_KEY = 'test-write-key';
@@ -26,13 +27,10 @@ const salesEvents: RoutedEvent[] = [];
 
 beforeAll(async () => {
   resetRuntime();
-  stack = await startLocalStack({
-    port: 0,
+  stack = await startTestStack({
     writeKey: WRITE_KEY,
     adminToken: ADMIN_TOKEN,
-    sweepIntervalSeconds: 0,
     onSalesEvent: (event) => salesEvents.push(event as RoutedEvent),
-    onStatus: () => {},
   });
 });
 
@@ -503,13 +501,9 @@ describe('local stack', () => {
 
 describe('a second local stack in one process', () => {
   it('stores events in its own table', async () => {
-    const second = await startLocalStack({
-      port: 0,
+    const second = await startTestStack({
       writeKey: WRITE_KEY,
       adminToken: ADMIN_TOKEN,
-      sweepIntervalSeconds: 0,
-      onSalesEvent: () => {},
-      onStatus: () => {},
     });
     try {
       const response = await fetch(`${second.apiUrl}/v1/batch`, {

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactEmails } from '../../functions/adapters/observability/redaction.js';
 import { resetRuntime } from '../../functions/adapters/runtime.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { runReplay } from '../../scripts/replay/run-replay.js';
+import { startTestStack } from '../support/local-stack.js';
 import { type CapturedOutput, captureOutput } from '../support/output.js';
 
 const WRITE_KEY = 'personal-data-write-key';
@@ -169,12 +170,9 @@ describe('log output of a replay', () => {
     resetRuntime();
     output = captureOutput();
     try {
-      stack = await startLocalStack({
-        port: 0,
+      stack = await startTestStack({
         writeKey: WRITE_KEY,
         adminToken: ADMIN_TOKEN,
-        sweepIntervalSeconds: 0,
-        onSalesEvent: () => undefined,
         onStatus: (message, error) =>
           process.stderr.write(`[status] ${message} ${String(error ?? '')}\n`),
       });

@@ -4,8 +4,8 @@ import {
   describeServiceExit,
   type LocalStack,
   type ServiceExit,
-  startLocalStack,
 } from '../../local/stack.js';
+import { startTestStack } from '../support/local-stack.js';
 
 /** Waits until `condition` holds, for at most `timeoutMs`. */
 async function waitFor(condition: () => boolean, timeoutMs: number) {
@@ -29,13 +29,9 @@ describe('local stack after a service exits', () => {
 
   beforeAll(async () => {
     resetRuntime();
-    stack = await startLocalStack({
-      port: 0,
+    stack = await startTestStack({
       writeKey: 'service-exit-write-key',
       adminToken: 'service-exit-admin-token',
-      sweepIntervalSeconds: 0,
-      onSalesEvent: () => undefined,
-      onStatus: () => undefined,
       onServiceExit: (exit) => exits.push(exit),
     });
     const moto = stack.services.find(({ name }) => name === 'moto_server');
@@ -82,13 +78,9 @@ describe('local stack stop', () => {
   it('reports no exit when stopped', async () => {
     const exits: ServiceExit[] = [];
     resetRuntime();
-    const stack = await startLocalStack({
-      port: 0,
+    const stack = await startTestStack({
       writeKey: 'service-exit-write-key',
       adminToken: 'service-exit-admin-token',
-      sweepIntervalSeconds: 0,
-      onSalesEvent: () => undefined,
-      onStatus: () => undefined,
       onServiceExit: (exit) => exits.push(exit),
     });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetRuntime } from '../../functions/adapters/runtime.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import {
   AdminTokenRejectedError,
   InputFileError,
@@ -13,6 +13,7 @@ import {
   type ReplayOptions,
   runReplay,
 } from '../../scripts/replay/run-replay.js';
+import { startTestStack } from '../support/local-stack.js';
 import {
   generatedLeads,
   type XEducationRow,
@@ -60,13 +61,9 @@ describe('runReplay against the local stack', () => {
     // The handlers log every request at INFO; warnings and errors remain.
     process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
     resetRuntime();
-    stack = await startLocalStack({
-      port: 0,
+    stack = await startTestStack({
       writeKey: WRITE_KEY,
       adminToken: ADMIN_TOKEN,
-      sweepIntervalSeconds: 0,
-      onSalesEvent: () => undefined,
-      onStatus: () => undefined,
     });
   });
 
