@@ -1,5 +1,5 @@
 import { jsonResponse } from '../adapters/http/responses.js';
-import { recordSalesRecycle } from '../adapters/observability/metrics.js';
+import { recordTransitionMetrics } from '../adapters/observability/metrics.js';
 import { eraseLead } from '../use-cases/erase-lead.js';
 import { recordDisposition } from '../use-cases/record-disposition.js';
 import { dispositionOf, recycleReasonOf } from './disposition-body.js';
@@ -35,9 +35,7 @@ export const handler = httpHandler(
         leadId,
         disposition,
       );
-      if (result.changed && disposition.kind === 'recycled') {
-        recordSalesRecycle(invocation.metrics);
-      }
+      recordTransitionMetrics(invocation.metrics, result.transitions);
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },
     'POST /leads/{leadId}/recycle': async (request, invocation) => {
@@ -47,7 +45,7 @@ export const handler = httpHandler(
         kind: 'recycled',
         reason,
       });
-      if (result.changed) recordSalesRecycle(invocation.metrics);
+      recordTransitionMetrics(invocation.metrics, result.transitions);
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },
     'DELETE /leads/{leadId}': async (request, { deps, remainingTimeMs }) => {

@@ -20,6 +20,10 @@ import { eventPersonalData } from './event-personal-data.js';
 import { type LeadView, leadViewOf } from './get-lead.js';
 import { resolveLeadId } from './link-identities.js';
 import { publishEvents } from './publish-events.js';
+import {
+  countTransitions,
+  type TransitionCounts,
+} from './transition-counts.js';
 
 const MAX_ATTEMPTS = 30;
 const MAX_BACKOFF_MS = 250;
@@ -29,7 +33,11 @@ export interface DispositionResult {
   lead: LeadView;
   /** False when the request repeated the lead's current disposition. */
   changed: boolean;
+  /** Status changes the request published: none when it changed nothing. */
+  transitions: TransitionCounts;
 }
+
+const NO_TRANSITIONS: TransitionCounts = { qualified: 0, recycled: 0 };
 
 /**
  * Records a sales disposition: the lead's state, a "Lead Disposition
@@ -61,7 +69,11 @@ export async function recordDisposition(
     }
     if (mergedRepeat) {
       await recheckAccount(deps, stored);
-      return { lead: leadViewOf(deps, stored, requestedId), changed: false };
+      return {
+        lead: leadViewOf(deps, stored, requestedId),
+        changed: false,
+        transitions: NO_TRANSITIONS,
+      };
     }
     const now = deps.clock();
     // A retry repeats the disposition of the episode the lead is in now,
@@ -69,7 +81,11 @@ export async function recordDisposition(
     const current = catchUpReviews(stored, deps.model, now).state;
     if (repeatsDisposition(current, request)) {
       await recheckAccount(deps, stored);
-      return { lead: leadViewOf(deps, stored, requestedId), changed: false };
+      return {
+        lead: leadViewOf(deps, stored, requestedId),
+        changed: false,
+        transitions: NO_TRANSITIONS,
+      };
     }
     const plan = planDisposition(stored, request, deps.model, now);
     const { evaluation } = plan;
@@ -131,7 +147,11 @@ export async function recordDisposition(
     });
     // The view shows the state this request wrote, not a later one that
     // a concurrent request may have stored meanwhile.
-    return { lead: leadViewOf(deps, state, requestedId), changed: true };
+    return {
+      lead: leadViewOf(deps, state, requestedId),
+      changed: true,
+      transitions: countTransitions(outgoing),
+    };
   }
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing concurrently; retry the request.`,

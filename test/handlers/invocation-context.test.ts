@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   flushMetrics,
-  recordSalesRecycle,
+  recordTransitionMetrics,
 } from '../../functions/adapters/observability/metrics.js';
 import {
   resetRuntime,
@@ -193,9 +193,8 @@ describe('startInvocation', () => {
     const second = startInvocation(await runtime(), {
       correlation_id: 'second',
     });
-    recordSalesRecycle(first.metrics);
-    recordSalesRecycle(second.metrics);
-    recordSalesRecycle(second.metrics);
+    recordTransitionMetrics(first.metrics, { qualified: 0, recycled: 1 });
+    recordTransitionMetrics(second.metrics, { qualified: 0, recycled: 2 });
 
     const lines = await concurrentLines([
       async () => flushMetrics(first.metrics),

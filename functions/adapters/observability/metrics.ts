@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { IngestResult } from '../../use-cases/ingest-messages.js';
 import type { SweepResult } from '../../use-cases/run-sweep.js';
+import type { TransitionCounts } from '../../use-cases/transition-counts.js';
 import {
   METRIC_NAMES,
   METRICS_NAMESPACE,
@@ -60,9 +61,17 @@ export function recordSweepMetrics(
   );
 }
 
-/** Adds the sales recycle of one MQL. */
-export function recordSalesRecycle(metrics: Metrics): void {
-  addCount(metrics, METRIC_NAMES.leadsRecycled, 1);
+/**
+ * Adds the status changes of one sales request: the recycle or rejection
+ * that ends an episode, and any qualification or recycle by decay that
+ * came due before it.
+ */
+export function recordTransitionMetrics(
+  metrics: Metrics,
+  transitions: TransitionCounts,
+): void {
+  addCount(metrics, METRIC_NAMES.mqlsQualified, transitions.qualified);
+  addCount(metrics, METRIC_NAMES.leadsRecycled, transitions.recycled);
 }
 
 /** Writes the stored metrics, if any, as one EMF line and clears them. */
