@@ -44,7 +44,8 @@ function fromVariable(url: string | undefined): DynamoDbEndpoint | undefined {
   return url === undefined ? undefined : { url, source: ENDPOINT_VARIABLE };
 }
 
-function isHttpUrl(text: string): boolean {
+/** Tells whether `text` is an absolute http or https URL. */
+export function isHttpUrl(text: string): boolean {
   if (!URL.canParse(text)) return false;
   const { protocol } = new URL(text);
   return protocol === 'http:' || protocol === 'https:';

@@ -20,13 +20,18 @@ import {
   summaryOf,
 } from './outbox/commands.js';
 import {
+  EVENTS_ENDPOINT_VARIABLE,
   type OutboxCommand,
   type OutboxOptions,
   parseOutboxArguments,
   USAGE,
 } from './outbox/options.js';
-import { ReplayError, UsageError } from './replay/errors.js';
-import { requireRegion, tableAccessError } from './table-access.js';
+import { describeCause, ReplayError, UsageError } from './replay/errors.js';
+import {
+  isConnectionError,
+  requireRegion,
+  tableAccessError,
+} from './table-access.js';
 
 /**
  * `npm run outbox -- list|show|retry`: inspect and retry the outbox
@@ -147,7 +152,7 @@ async function busPublisher(
   options: OutboxOptions,
   eventBusName: string,
 ): Promise<EventBridgePublisher> {
-  const eventsEndpoint = process.env.AWS_ENDPOINT_URL_EVENTBRIDGE || undefined;
+  const { eventsEndpoint } = options;
   if (eventsEndpoint === undefined && isLoopback(options.endpoint)) {
     const endpointSource = options.sources.endpoint ?? '--endpoint';
     throw new UsageError(
@@ -173,16 +178,43 @@ async function busPublisher(
   try {
     await confirmEventBus(events, eventBusName);
   } catch (error) {
-    if (!(error instanceof EventBusNotFoundError)) throw error;
-    throw new Error(
-      `Event bus "${eventBusName}" does not exist at ` +
-        `${eventsEndpoint ?? 'AWS'}. EventBridge accepts events for a ` +
-        'missing bus and drops them. Pass an existing bus with --bus, such ' +
-        'as the one that `npm start` prints.',
+    throw busCheckError(error, eventBusName, eventsEndpoint);
+  }
+  return new EventBridgePublisher(events, { eventBusName });
+}
+
+/**
+ * Returns the error to print when the check of the --bus bus failed:
+ * a missing bus, a local endpoint that does not respond, or another
+ * failure with the SDK's message.
+ */
+function busCheckError(
+  error: unknown,
+  eventBusName: string,
+  eventsEndpoint: string | undefined,
+): Error {
+  const where = eventsEndpoint ?? 'AWS';
+  if (error instanceof EventBusNotFoundError) {
+    return new Error(
+      `Event bus "${eventBusName}" does not exist at ${where}. ` +
+        'EventBridge accepts events for a missing bus and drops them. Pass ' +
+        'an existing bus with --bus, such as the one that `npm start` prints.',
       { cause: error },
     );
   }
-  return new EventBridgePublisher(events, { eventBusName });
+  if (eventsEndpoint !== undefined && isConnectionError(error)) {
+    return new Error(
+      `Cannot reach EventBridge at ${where} (${describeCause(error)}). ` +
+        `Start the local stack with \`npm start\` and set ${EVENTS_ENDPOINT_VARIABLE} ` +
+        'to the moto URL from its "ready:" line.',
+      { cause: error },
+    );
+  }
+  return new Error(
+    `Checking the event bus "${eventBusName}" at ${where} failed: ` +
+      `${describeCause(error)}. Nothing was retried.`,
+    { cause: error },
+  );
 }
 
 function isLoopback(endpoint: string | undefined): boolean {

@@ -92,7 +92,8 @@ function endpointAdvice(source: string | undefined): string {
   return `set ${source}, or pass --endpoint, to ${endpoint}`;
 }
 
-function isConnectionError(error: unknown): boolean {
+/** Tells whether `error`, or an error that caused it, is a failed connection. */
+export function isConnectionError(error: unknown): boolean {
   let current: unknown = error;
   while (current instanceof Error) {
     const code = (current as { code?: unknown }).code;

@@ -6,6 +6,7 @@ import {
 } from '../command-line.js';
 import {
   dynamoDbEndpointOf,
+  isHttpUrl,
   tableNameOf,
   tableSourceOf,
 } from '../dynamodb-target.js';
@@ -13,6 +14,10 @@ import { parseIntegerOption } from '../integer-option.js';
 import { DEFAULT_TABLE } from '../model/options.js';
 import { UsageError } from '../replay/errors.js';
 import type { TargetSources } from '../table-access.js';
+import { optionalVariable } from '../user-path.js';
+
+/** Variable that sets the EventBridge endpoint of --bus, as the AWS SDK reads it. */
+export const EVENTS_ENDPOINT_VARIABLE = 'AWS_ENDPOINT_URL_EVENTBRIDGE';
 
 export const USAGE = `Usage: npm run outbox -- COMMAND [options]
 
@@ -55,6 +60,8 @@ export interface OutboxOptions {
   sources: TargetSources;
   region: string | undefined;
   eventBusName: string | undefined;
+  /** EventBridge endpoint of --bus, from AWS_ENDPOINT_URL_EVENTBRIDGE. */
+  eventsEndpoint: string | undefined;
   /** Maximum entries that list and retry --all take, or undefined for all. */
   limit: number | undefined;
   /** Notes for stderr about options that the command ignores. */
@@ -182,14 +189,66 @@ function optionsOf(
       table: tableSourceOf(values.table, env),
       endpoint: endpoint?.source,
     },
-    region: values.region,
-    eventBusName: values.bus,
+    region: regionOf(values.region),
+    eventBusName: busOf(values.bus),
+    eventsEndpoint:
+      values.bus === undefined ? undefined : eventsEndpointOf(env),
     limit:
       values.limit === undefined
         ? undefined
         : parseIntegerOption('--limit', values.limit, 1),
     notes: values['review-shards'] === undefined ? [] : [REVIEW_SHARDS_NOTE],
   };
+}
+
+/**
+ * Host label rule that the AWS SDK applies to a region. A region that
+ * breaks it fails in the SDK as "Region is missing", or as no region at
+ * all, so --region is checked here.
+ */
+const REGION_PATTERN = /^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$/;
+
+function regionOf(region: string | undefined): string | undefined {
+  if (region !== undefined && !REGION_PATTERN.test(region)) {
+    throw new UsageError(
+      `Invalid --region "${region}": expected an AWS region such as ` +
+        'us-east-1, made of letters, digits and hyphens.',
+    );
+  }
+  return region;
+}
+
+/**
+ * Returns the bus of --bus and rejects a blank name, because the AWS SDK
+ * for JavaScript v3 sends an empty name as it is, and moto 5.2 takes it
+ * as the default bus in DescribeEventBus and PutEvents, so the
+ * retried entries would leave the outbox without reaching the stage's
+ * rules.
+ */
+function busOf(bus: string | undefined): string | undefined {
+  if (bus !== undefined && bus.trim() === '') {
+    throw new UsageError(
+      `Invalid --bus "${bus}": name the event bus to publish to, such as ` +
+        'mql-engine-prod, or leave out --bus so that the next sweep ' +
+        'publishes the retried entries.',
+    );
+  }
+  return bus;
+}
+
+/**
+ * Returns AWS_ENDPOINT_URL_EVENTBRIDGE unless it is empty. Raises
+ * UsageError naming the variable when it is not an http or https URL.
+ */
+function eventsEndpointOf(env: NodeJS.ProcessEnv): string | undefined {
+  const endpoint = optionalVariable(env, EVENTS_ENDPOINT_VARIABLE);
+  if (endpoint !== undefined && !isHttpUrl(endpoint)) {
+    throw new UsageError(
+      `Invalid ${EVENTS_ENDPOINT_VARIABLE} "${endpoint}": expected an http ` +
+        'or https URL, such as the moto URL that `npm start` prints.',
+    );
+  }
+  return endpoint;
 }
 
 /** Note for --review-shards, which scripts written for older releases pass. */

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -347,6 +348,11 @@ describe('parseOutboxArguments', () => {
       ['retry', '--all', '--limit=-1'],
       '--limit must be an integer of at least 1, got "-1".',
     ],
+    [['list', '--region', ''], 'Invalid --region "": expected an AWS region'],
+    [['list', '--region', 'us east 1'], 'Invalid --region "us east 1"'],
+    [['list', '--region=-us-east-1'], 'Invalid --region "-us-east-1"'],
+    [['retry', '--all', '--bus', ''], 'Invalid --bus "": name the event bus'],
+    [['retry', '--all', '--bus', ' '], 'Invalid --bus " "'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseOutboxArguments(argv, {})).toThrow(UsageError);
     expect(() => parseOutboxArguments(argv, {})).toThrow(message);
@@ -408,6 +414,42 @@ describe('parseOutboxArguments', () => {
 
     expect(parse).toThrow(UsageError);
     expect(parse).toThrow('Invalid AWS_ENDPOINT_URL_DYNAMODB "not-a-url"');
+  });
+
+  it('names AWS_ENDPOINT_URL_EVENTBRIDGE when it is invalid', () => {
+    const parse = () =>
+      parseOutboxArguments(['retry', '--all', '--bus', 'mql-engine-local'], {
+        AWS_ENDPOINT_URL_EVENTBRIDGE: 'not-a-url',
+      });
+
+    expect(parse).toThrow(UsageError);
+    expect(parse).toThrow('Invalid AWS_ENDPOINT_URL_EVENTBRIDGE "not-a-url"');
+  });
+
+  it('reads AWS_ENDPOINT_URL_EVENTBRIDGE only with --bus', () => {
+    const env = { AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:5000' };
+
+    const withBus = parseOutboxArguments(
+      ['retry', '--all', '--bus', 'mql-engine-local'],
+      env,
+    );
+    const withoutBus = parseOutboxArguments(['retry', '--all'], env);
+
+    expect(withBus).toMatchObject({
+      options: { eventsEndpoint: 'http://127.0.0.1:5000' },
+    });
+    expect(withoutBus).toMatchObject({
+      options: { eventsEndpoint: undefined },
+    });
+  });
+
+  it('accepts a region with digits and hyphens', () => {
+    const parsed = parseOutboxArguments(
+      ['list', '--region', 'us-gov-west-1'],
+      {},
+    );
+
+    expect(parsed).toMatchObject({ options: { region: 'us-gov-west-1' } });
   });
 
   it('leaves --limit unset by default', () => {
@@ -658,6 +700,15 @@ function tableNameOf(setup: { repository: unknown }): string {
 }
 
 /** Environment without any AWS settings of the user or the machine. */
+/** Returns the URL of a loopback port that nothing listens on. */
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return `http://127.0.0.1:${port}`;
+}
+
 function emptyAwsEnvironment(): NodeJS.ProcessEnv {
   const home = mkdtempSync(join(tmpdir(), 'mql-home-'));
   return {
@@ -819,6 +870,41 @@ describe('npm run outbox -- retry --bus', () => {
       '1 outbox entry retried: 1 published, 0 failed again',
     );
     expect(run.status).toBe(0);
+  });
+
+  it('names an unreachable EventBridge endpoint', async () => {
+    const endpoint = await closedPortUrl();
+    const run = spawnSync('npx', retryArguments('mql-engine-local'), {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: {
+        ...emptyAwsEnvironment(),
+        AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
+      },
+    });
+
+    expect(run.stderr).toContain(
+      `outbox: Cannot reach EventBridge at ${endpoint} (`,
+    );
+    expect(run.stderr).toContain('AWS_ENDPOINT_URL_EVENTBRIDGE');
+    expect(run.stderr).not.toContain('    at ');
+    expect(run.stdout).toBe('');
+    expect(run.status).toBe(1);
+  });
+
+  it('rejects an empty --bus before publishing', () => {
+    const run = spawnSync('npx', retryArguments(''), {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: {
+        ...emptyAwsEnvironment(),
+        AWS_ENDPOINT_URL_EVENTBRIDGE: inject('motoEndpoint'),
+      },
+    });
+
+    expect(run.stderr).toContain('outbox: Invalid --bus ""');
+    expect(run.stdout).toBe('');
+    expect(run.status).toBe(2);
   });
 
   it('names --bus for a missing bus', () => {
