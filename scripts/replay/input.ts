@@ -48,12 +48,16 @@ export async function openInput(
 /**
  * Returns the format of a file from its name and first bytes: the X
  * Education header, else an NDJSON file extension, else a first non-blank
- * line that is a JSON object.
+ * line that is a JSON object. A blank start counts as NDJSON, whose
+ * reader reports an empty file as empty instead of as of unknown format.
  */
 export function detectFormat(file: string, head: string): InputFormat {
   const text = head.startsWith('\uFEFF') ? head.slice(1) : head;
   if (text.startsWith(X_EDUCATION_HEADER_PREFIX)) {
     return 'x-education-csv';
+  }
+  if (text.trim() === '') {
+    return 'ndjson';
   }
   if (NDJSON_EXTENSIONS.has(extname(file).toLowerCase())) {
     return 'ndjson';

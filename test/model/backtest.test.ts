@@ -198,6 +198,25 @@ describe('runBacktest', () => {
     await expect(run).rejects.toThrow('. Give it Segment messages as NDJSON');
   });
 
+  it.each(['events.json', 'events.txt', 'events'])(
+    'names an empty %s as empty',
+    async (name) => {
+      const files = await workspace();
+      const events = await files.write(name, '');
+      const run = runBacktest(
+        options({
+          candidateFile: files.candidate,
+          liveFile: files.live,
+          eventsFile: events,
+        }),
+      );
+
+      await expect(run).rejects.toThrow(
+        `The events file ${events} contains no event to replay: the file is empty.`,
+      );
+    },
+  );
+
   it('notes an as-of time before every event', async () => {
     const files = await workspace();
     const messages = [...leadMessages('hot', 3), ...leadMessages('cold', 0)];

@@ -177,6 +177,13 @@ describe('detectFormat', () => {
     expect(detectFormat('events.jsonl', 'not json\n')).toBe('ndjson');
   });
 
+  it.each(['', '\n \r\n', '\uFEFF'])(
+    'reads blank text %j as NDJSON',
+    (head) => {
+      expect(detectFormat('events.json', head)).toBe('ndjson');
+    },
+  );
+
   it('rejects pretty-printed JSON', () => {
     expect(() => detectFormat('a.json', '{\n  "a": 1\n}\n')).toThrow(
       InputFileError,
