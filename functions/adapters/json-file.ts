@@ -72,6 +72,14 @@ function decodeUtf8(bytes: Uint8Array): string {
     // With ignoreBOM false (the default) the decoder drops a leading BOM.
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
+    const utf16 = utf16ByteOrderMark(bytes);
+    if (utf16 !== undefined) {
+      throw new JsonFileError(
+        `is not UTF-8: it starts with the UTF-16 byte order mark ${utf16}, ` +
+          'as Windows PowerShell 5.1 writes with > or Out-File. Save the ' +
+          'file as UTF-8, such as with Out-File -Encoding utf8.',
+      );
+    }
     const offset = firstInvalidUtf8Offset(bytes);
     const { line, column } = lineAndColumn(bytes, offset);
     const byte = (bytes[offset] ?? 0).toString(16).toUpperCase();
@@ -82,6 +90,14 @@ function decodeUtf8(bytes: Uint8Array): string {
         'bytes.',
     );
   }
+}
+
+/** Returns the UTF-16 byte order mark that starts `bytes`, or undefined. */
+function utf16ByteOrderMark(bytes: Uint8Array): string | undefined {
+  const [first, second] = bytes;
+  if (first === 0xff && second === 0xfe) return '0xFF 0xFE';
+  if (first === 0xfe && second === 0xff) return '0xFE 0xFF';
+  return undefined;
 }
 
 /** Returns the offset of the first byte that breaks UTF-8 (RFC 3629). */

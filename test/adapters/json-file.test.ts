@@ -69,10 +69,16 @@ describe('parseJsonFile', () => {
     expect(errorOf(bytes).message).toContain('at line 1, byte 2 ');
   });
 
-  it('rejects a UTF-16 file', () => {
-    const bytes = Uint8Array.from([0xff, 0xfe, 0x7b, 0x00, 0x7d, 0x00]);
+  it.each([
+    ['little-endian', [0xff, 0xfe, 0x7b, 0x00, 0x7d, 0x00], '0xFF 0xFE'],
+    ['big-endian', [0xfe, 0xff, 0x00, 0x7b, 0x00, 0x7d], '0xFE 0xFF'],
+  ])('names a %s UTF-16 file', (_case, sequence, mark) => {
+    const message = errorOf(Uint8Array.from(sequence)).message;
 
-    expect(errorOf(bytes).message).toContain('is not UTF-8');
+    expect(message).toContain('is not UTF-8');
+    expect(message).toContain(`UTF-16 byte order mark ${mark}`);
+    expect(message).toContain('Save the file as UTF-8');
+    expect(message).not.toContain('Latin-1');
   });
 
   it('names a syntax error', () => {
