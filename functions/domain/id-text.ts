@@ -103,11 +103,16 @@ export function leadIdTextIssues(
 
 /**
  * Returns one message per rule that a name people read, such as a
- * model's, breaks: no control characters, no bidirectional controls, and
- * at least one visible character.
+ * model's, breaks: well-formed Unicode, no control characters, no
+ * bidirectional controls, and at least one visible character.
  */
 export function visibleTextIssues(text: string): string[] {
   const issues: string[] = [];
+  if (LONE_SURROGATE.test(text)) {
+    issues.push(
+      'must be well-formed Unicode; it contains a lone surrogate (U+D800 to U+DFFF), such as a \\ud800 escape without its pair. Write the whole character or remove the escape',
+    );
+  }
   if (CONTROL_CHARACTER.test(text)) {
     issues.push(
       'must not contain control characters such as line breaks or tabs; write it on one line',

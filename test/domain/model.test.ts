@@ -256,6 +256,7 @@ describe('compileModel', () => {
     ['only spaces', '   ', 'must contain a visible character'],
     ['a line break', 'Procurement\nmodel', 'must not contain control'],
     ['a bidirectional override', 'ledom\u202e', 'bidirectional controls'],
+    ['a lone surrogate', 'model \ud800', 'must be well-formed Unicode'],
   ])('rejects a model name of %s', (_case, name, message) => {
     const document = minimalModel();
     setPath(document, ['name'], name);
