@@ -1,3 +1,4 @@
+import { statSync, unlinkSync } from 'node:fs';
 import { appendFile, open } from 'node:fs/promises';
 
 /** Destinations of each event that `npm start` receives from the sales queue. */
@@ -25,10 +26,32 @@ const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 /**
  * Opens the events file for appending, so that a path that cannot be
  * written stops `npm start` at once instead of failing on every event.
+ * Returns true when the file did not exist and this call created it.
  */
-export async function checkEventsFile(path: string): Promise<void> {
+export async function checkEventsFile(path: string): Promise<boolean> {
+  try {
+    const handle = await open(path, 'ax');
+    await handle.close();
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
   const handle = await open(path, 'a');
   await handle.close();
+  return false;
+}
+
+/**
+ * Removes an events file that checkEventsFile created when it is still
+ * empty, so that a start that failed leaves no file behind. Runs in a
+ * process `exit` listener, so it is synchronous and ignores errors.
+ */
+export function removeEmptyEventsFile(path: string): void {
+  try {
+    if (statSync(path).size === 0) unlinkSync(path);
+  } catch {
+    // A file that is gone or cannot be checked is left as it is.
+  }
 }
 
 /**

@@ -14,7 +14,11 @@ import { loadModelFile, ModelFileError } from '../scripts/model/model-file.js';
 import { resolveUserPath } from '../scripts/user-path.js';
 import { adminTokenProblem } from './admin-token.js';
 import { lockDataDir, unlockDataDir } from './data-dir-lock.js';
-import { checkEventsFile, eventDelivery } from './event-sinks.js';
+import {
+  checkEventsFile,
+  eventDelivery,
+  removeEmptyEventsFile,
+} from './event-sinks.js';
 import { bareHost, urlHost } from './host.js';
 import { ListenError } from './http-server.js';
 import { isLoopbackHost } from './loopback.js';
@@ -232,9 +236,14 @@ async function main(): Promise<void> {
   else process.env.MQL_MODEL_FILE = modelFile;
   const eventsFile = resolveOptionalPath(env.data.MQL_EVENTS_FILE);
   const webhookUrl = env.data.MQL_WEBHOOK_URL;
+  let ready = false;
   if (eventsFile !== undefined) {
     try {
-      await checkEventsFile(eventsFile);
+      if (await checkEventsFile(eventsFile)) {
+        process.on('exit', () => {
+          if (!ready) removeEmptyEventsFile(eventsFile);
+        });
+      }
     } catch (error) {
       fail(
         `Invalid MQL_EVENTS_FILE: ${eventsFile} cannot be opened for appending (${describe(error)}).`,
@@ -281,6 +290,7 @@ async function main(): Promise<void> {
     onStatus: (message, error) => status(message, error),
     onServiceExit: (exit) => void exitAfterService(exit, () => stack),
   });
+  ready = true;
   const dataDirNote = dataDir === undefined ? '' : `, data in ${dataDir}`;
   status(
     `ready: API ${stack.apiUrl}, DynamoDB Local ${stack.dynamoDbEndpoint}, ` +

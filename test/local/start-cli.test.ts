@@ -480,6 +480,32 @@ describe('npm start', () => {
     expect(stderr.text).not.toContain('starting DynamoDB Local');
   });
 
+  it('removes an events file it created when the start fails', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) =>
+      blocker.listen(0, '127.0.0.1', resolve),
+    );
+    const { port } = blocker.address() as AddressInfo;
+    const directory = mkdtempSync(join(tmpdir(), 'mql-events-'));
+    const created = join(directory, 'new.jsonl');
+    const existing = join(directory, 'old.jsonl');
+    writeFileSync(existing, '');
+
+    const codes = [];
+    for (const eventsFile of [created, existing]) {
+      const child = startCli({
+        PORT: String(port),
+        MQL_EVENTS_FILE: eventsFile,
+      });
+      codes.push(await exited(child));
+    }
+    blocker.close();
+
+    expect(codes).toEqual([1, 1]);
+    expect(existsSync(created)).toBe(false);
+    expect(existsSync(existing)).toBe(true);
+  });
+
   it.runIf(process.platform === 'linux')(
     'names a port taken during startup',
     async () => {
