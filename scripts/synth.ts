@@ -50,6 +50,12 @@ export function synthArguments(argv: readonly string[]): string[] {
         `space after ${flag}, as in ${flag} ${attached.slice(2)}.`,
     );
   }
+  const last = options.at(-1);
+  if (last !== undefined && OPTIONS_WITH_VALUE.has(last)) {
+    throw new SynthUsageError(
+      `${last} needs a value, such as ${last} ${exampleValue(last)}.`,
+    );
+  }
   const extra = extraArgument(options);
   if (extra !== undefined) {
     throw new SynthUsageError(
@@ -81,6 +87,16 @@ const OPTIONS_WITH_VALUE = new Set([
   '--role-arn',
   '--toolkit-stack-name',
 ]);
+
+/**
+ * Returns an example value of a cdk synth option that takes one, for the
+ * message about a missing value.
+ */
+function exampleValue(option: string): string {
+  if (option === '-c' || option === '--context') return 'stage=prod';
+  if (option === '-o' || option === '--output') return 'cdk.out.prod';
+  return 'VALUE';
+}
 
 /**
  * A one-letter option that takes a value, written together with it, such

@@ -116,6 +116,18 @@ describe('synthArguments stage context', () => {
   });
 });
 
+describe('synthArguments option values', () => {
+  it.each([
+    [['prod', '-c'], '-c needs a value, such as -c stage=prod.'],
+    [['--context'], '--context needs a value, such as --context stage=prod.'],
+    [['prod', '--output'], '--output needs a value, such as --output cdk.out'],
+    [['prod', '--profile'], '--profile needs a value, such as --profile VALUE'],
+  ])('rejects %j without a value', (argv, message) => {
+    expect(() => synthArguments(argv)).toThrow(SynthUsageError);
+    expect(() => synthArguments(argv)).toThrow(message);
+  });
+});
+
 describe('synthArguments extra arguments', () => {
   it.each([
     [['prod', 'extra'], 'extra'],
