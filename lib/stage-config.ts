@@ -82,6 +82,11 @@ const ACCOUNT_LIMIT_NOTE = ", API Gateway's default account limit per Region";
 const modelFileSchema = z
   .string()
   .min(1)
+  // White space around a path is invisible in the "was not found" error
+  // that such a path would get.
+  .refine((file) => file.trim() === file, {
+    message: 'must not start or end with white space; remove it',
+  })
   .refine(
     (file) =>
       !isAbsolute(file) && !normalize(file).split(/[\\/]/).includes('..'),

@@ -531,6 +531,18 @@ describe('loadStageConfig', () => {
     );
   });
 
+  it.each([
+    'models/procurement-software.json ',
+    ' models/procurement-software.json',
+    'models/procurement-software.json\n',
+  ])('rejects model file %j with white space around it', (modelFile) => {
+    writeStageFile('dev', { modelFile });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'modelFile: must not start or end with white space',
+    );
+  });
+
   it('accepts a model path that stays inside', () => {
     const modelFile = 'models/../models/./procurement-software.json';
     writeStageFile('dev', { modelFile });
