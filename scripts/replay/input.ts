@@ -119,7 +119,12 @@ async function readHead(file: string): Promise<[string, number]> {
   try {
     const info = await stat(file);
     if (!info.isFile()) {
-      throw new InputFileError(`${file} is not a regular file.`);
+      const kind = info.isDirectory()
+        ? 'is a directory'
+        : 'is not a regular file (it is a device, pipe or socket)';
+      throw new InputFileError(
+        `${file} ${kind}. Give the path of an NDJSON or CSV file of messages.`,
+      );
     }
     const handle = await open(file, 'r');
     try {

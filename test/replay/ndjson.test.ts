@@ -235,7 +235,14 @@ describe('openInput', () => {
 
   it('raises for a directory', async () => {
     await expect(openInput(directory, { referenceTime: 0 })).rejects.toThrow(
-      /not a regular file/,
+      `${directory} is a directory. Give the path of an NDJSON or CSV file`,
+    );
+  });
+
+  it('raises for a device', async () => {
+    await expect(openInput('/dev/null', { referenceTime: 0 })).rejects.toThrow(
+      '/dev/null is not a regular file (it is a device, pipe or socket). ' +
+        'Give the path of an NDJSON or CSV file',
     );
   });
 });
