@@ -36,6 +36,13 @@ export class JsonFileError extends Error {
  */
 export function parseJsonFile(bytes: Uint8Array): unknown {
   const text = decodeUtf8(bytes);
+  // A file made with `touch`, as for a stage that keeps the defaults,
+  // would otherwise get "unexpected end of text" at line 1, column 1.
+  if (text.trim() === '') {
+    throw new JsonFileError(
+      'is empty; it must contain a JSON object, such as {}',
+    );
+  }
   const tooDeep = findNestingBeyond(text, MAX_JSON_FILE_DEPTH);
   if (tooDeep !== undefined) {
     throw new JsonFileError(

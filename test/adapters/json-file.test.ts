@@ -81,6 +81,17 @@ describe('parseJsonFile', () => {
     expect(message).not.toContain('Latin-1');
   });
 
+  it.each(['', '   \r\n', '\uFEFF\n'])(
+    'names empty text %j as empty',
+    (text) => {
+      const message = errorOf(encoder.encode(text)).message;
+
+      expect(message).toBe(
+        'is empty; it must contain a JSON object, such as {}',
+      );
+    },
+  );
+
   it('names a syntax error', () => {
     const error = errorOf(encoder.encode('{"a": }'));
 
