@@ -52,10 +52,10 @@ export function parseArgsOnce<T extends ParseArgsConfig>(
 
 /**
  * Returns the message for an error that `parseArgs` raised with
- * `options`. An unknown option gets the closest known one or a pointer to
- * `--help`, an option without its value gets the form to give it in, and
- * a positional argument of a command without them is named. Other errors
- * keep their message.
+ * `options`. An unknown option gets the closest known one, or the list of
+ * options when the command has no `--help`. An option without its value
+ * gets the form to give it in, and a positional argument of a command
+ * without them is named. Other errors keep their message.
  */
 export function describeParseArgsError(
   error: unknown,
@@ -131,8 +131,10 @@ function describeUnknownOption(option: string, names: string[]): string {
   if (closest !== undefined) {
     return `Unknown option ${option}. Did you mean --${closest.name}?`;
   }
+  // Every command prints the usageHint line after the message, which
+  // points a command with --help to it.
   if (names.includes('help')) {
-    return `Unknown option ${option}. Run with --help to list the options.`;
+    return `Unknown option ${option}.`;
   }
   const known = names.map((name) => `--${name}`).join(', ');
   return `Unknown option ${option}. The options are ${known}.`;

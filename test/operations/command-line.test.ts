@@ -38,11 +38,8 @@ describe('describeParseArgsError', () => {
       'Unknown option --band_width. Did you mean --band-width?',
     ],
     [['--jsn'], 'Unknown option --jsn. Did you mean --json?'],
-    [
-      ['--verbose'],
-      'Unknown option --verbose. Run with --help to list the options.',
-    ],
-    [['-x'], 'Unknown option -x. Run with --help to list the options.'],
+    [['--verbose'], 'Unknown option --verbose.'],
+    [['-x'], 'Unknown option -x.'],
     [['--months'], '--months needs a value: --months VALUE.'],
     [
       ['--band-width', '-1'],
