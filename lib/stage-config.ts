@@ -125,8 +125,15 @@ const NEVER_EXPIRE = 9999;
 const stageFieldsSchema = z
   .object({
     stageName: stageNameSchema,
+    // An account id is a string because it may start with 0, which a
+    // JSON number cannot.
     account: z
-      .string()
+      .string({
+        error: (issue) =>
+          typeof issue.input === 'number'
+            ? 'must be a string of 12 digits in quotes, such as "123456789012", not a number'
+            : undefined,
+      })
       .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
       .optional(),
     region: z

@@ -543,6 +543,14 @@ describe('loadStageConfig', () => {
     );
   });
 
+  it('asks for an account id in quotes', () => {
+    writeStageFile('dev', { account: 123456789012 });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'account: must be a string of 12 digits in quotes, such as "123456789012", not a number',
+    );
+  });
+
   it('accepts a model path that stays inside', () => {
     const modelFile = 'models/../models/./procurement-software.json';
     writeStageFile('dev', { modelFile });
