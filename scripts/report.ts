@@ -52,7 +52,7 @@ Options (defaults in brackets):
                      most ${MAX_MONTHS} [12]
   --band-width N     width of a score band in points [10]
   --json             print the bands as JSON
-  --help             print this help
+  -h, --help         print this help
 `;
 
 interface ReportOptions {
@@ -114,7 +114,7 @@ const REPORT_OPTIONS = {
   months: { type: 'string' },
   'band-width': { type: 'string' },
   json: { type: 'boolean' },
-  help: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsOptionsConfig;
 
 function parse(argv: string[]) {

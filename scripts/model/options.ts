@@ -55,7 +55,7 @@ Options of backtest (defaults in brackets):
   --max-visits N        page views per X Education lead at most
                         [${DEFAULT_MAX_VISITS}]
   --json                print the result as JSON
-  --help                print this help
+  -h, --help            print this help
 `;
 
 /** Settings of a backtest. */
@@ -165,7 +165,7 @@ const MODEL_OPTIONS = {
   'reference-time': { type: 'string' },
   'max-visits': { type: 'string' },
   json: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsOptionsConfig;
 
 /**

@@ -43,7 +43,7 @@ Options (defaults in brackets):
                         [${DEFAULT_MAX_VISITS}]
   --json                print the summary as JSON
   --quiet               print no progress on stderr
-  --help                print this help
+  -h, --help            print this help
 `;
 
 /**
@@ -187,7 +187,7 @@ const REPLAY_OPTIONS = {
   'max-visits': { type: 'string' },
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
 } satisfies ParseArgsOptionsConfig;
 
 function parseWithUsageErrors(args: readonly string[]) {

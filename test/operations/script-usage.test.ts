@@ -73,6 +73,16 @@ describe.each([
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`Usage: npm run ${script}`);
   });
+
+  it('prints the same usage for -h', () => {
+    const long = runScript(script, ['--help']);
+    const short = runScript(script, ['-h']);
+
+    expect(short.status).toBe(0);
+    expect(short.stderr).toBe('');
+    expect(short.stdout).toBe(long.stdout);
+    expect(short.stdout).toContain('-h, --help');
+  });
 });
 
 // A command that ignored the last argument would run and exit with 0 or
