@@ -111,6 +111,14 @@ function optionalVariableSchema<Schema extends z.ZodType>(schema: Schema) {
 }
 
 /**
+ * File path of a variable. White space around a path is invisible in the
+ * "was not found" error that such a path would get.
+ */
+const pathVariableSchema = z.string().refine((file) => file.trim() === file, {
+  message: 'must not start or end with white space; remove it',
+});
+
+/**
  * Builds the schema of a variable of decimal digits only. Number() reads
  * an empty or blank value as 0, so `PORT=` would pick a random port and
  * `MQL_SWEEP_INTERVAL_SECONDS=` would turn the sweep off. It also reads
@@ -177,8 +185,8 @@ const environmentSchema = z
           .filter((origin) => origin !== ''),
       )
       .pipe(corsOriginsSchema),
-    MQL_MODEL_FILE: optionalVariableSchema(z.string()),
-    MQL_EVENTS_FILE: optionalVariableSchema(z.string()),
+    MQL_MODEL_FILE: optionalVariableSchema(pathVariableSchema),
+    MQL_EVENTS_FILE: optionalVariableSchema(pathVariableSchema),
     MQL_WEBHOOK_URL: optionalVariableSchema(
       z.url({
         protocol: /^https?$/,

@@ -742,6 +742,22 @@ describe('npm start', () => {
     expect(stderr.text).not.toContain('ready:');
   });
 
+  it.each(['MQL_MODEL_FILE', 'MQL_EVENTS_FILE'])(
+    'rejects white space around %s',
+    async (variable) => {
+      const child = startCli({ [variable]: 'models/default.json ' });
+      const stderr = collect(child.stderr);
+
+      const code = await exited(child);
+
+      expect(code).toBe(1);
+      expect(stderr.text).toContain(
+        `Invalid environment: ${variable}: must not start or end with white space; remove it`,
+      );
+      expect(stderr.text).not.toContain('ready:');
+    },
+  );
+
   it('names the invalid fields of MQL_MODEL_FILE', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'mql-model-'));
     const file = join(directory, 'model.json');
