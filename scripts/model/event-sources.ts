@@ -253,8 +253,17 @@ export async function readOutcomes(
   const labels = new Map<string, boolean>();
   lines.forEach((line, index) => {
     if (line.trim() === '') return;
-    if (index === firstIndex && isOutcomeHeader(line)) return;
     const where = `Line ${index + 1} of ${file}`;
+    if (index === firstIndex && format.kind === 'csv') {
+      const columns = headerColumns(line);
+      if (isOutcomeHeader(columns)) return;
+      const named = columns.includes('leadid') || columns.includes('converted');
+      if (named && csvOutcomeOf(line.trim()).outcome === undefined) {
+        throw new InputFileError(
+          `${where} is a header with the columns ${line.trim()}, but an outcomes CSV has exactly two: leadId,converted. Remove the other columns.`,
+        );
+      }
+    }
     const outcome =
       format.kind === 'ndjson'
         ? parseNdjsonOutcome(line, where, format.firstLine)
@@ -364,11 +373,11 @@ async function readXEducationOutcomes(
 }
 
 /**
- * Tells whether a line is the CSV header `leadId,converted`, compared
- * without case, spaces, double quotes or a byte order mark.
+ * Returns the columns of a possible header line, without case, spaces,
+ * double quotes or a byte order mark.
  */
-function isOutcomeHeader(line: string): boolean {
-  const columns = line
+function headerColumns(line: string): string[] {
+  return line
     .replace(/^\uFEFF/, '')
     .split(',')
     .map((column) =>
@@ -377,6 +386,10 @@ function isOutcomeHeader(line: string): boolean {
         .replace(/^"(.*)"$/, '$1')
         .toLowerCase(),
     );
+}
+
+/** Tells whether header columns are those of `leadId,converted`. */
+function isOutcomeHeader(columns: readonly string[]): boolean {
   return (
     columns.length === 2 &&
     columns[0] === 'leadid' &&

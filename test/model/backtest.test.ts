@@ -417,6 +417,31 @@ describe('readOutcomes', () => {
     },
   );
 
+  it.each([
+    'leadId,converted,score',
+    'email,leadId,converted',
+    'Lead ID,Converted',
+  ])('names a header %s with other columns', async (header) => {
+    const { write } = await workspace();
+    const file = await write('outcomes.csv', `${header}\na,1\n`);
+
+    await expect(readOutcomes(file)).rejects.toThrow(
+      `Line 1 of ${file} is a header with the columns ${header}, but an outcomes CSV has exactly two: leadId,converted.`,
+    );
+  });
+
+  it('reads a lead named leadId on line 1', async () => {
+    const { write } = await workspace();
+    const file = await write('outcomes.csv', 'leadId,1\nb,0\n');
+
+    const labels = await readOutcomes(file);
+
+    expect([...labels]).toEqual([
+      ['leadId', true],
+      ['b', false],
+    ]);
+  });
+
   it('reads NDJSON outcomes', async () => {
     const { write } = await workspace();
     const file = await write(
