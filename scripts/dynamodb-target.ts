@@ -53,7 +53,8 @@ export function isHttpUrl(text: string): boolean {
 
 /**
  * Returns a command's lead table: `--table`, else TABLE_NAME unless it is
- * empty, else `fallback`. Raises UsageError for an empty `--table`.
+ * empty, else `fallback`. Raises UsageError for an empty `--table` and
+ * for a name that DynamoDB does not allow.
  */
 export function tableNameOf(
   option: string | undefined,
@@ -65,7 +66,29 @@ export function tableNameOf(
       'Invalid --table "": name the lead table, such as mql-engine-dev.',
     );
   }
-  return option ?? (env[TABLE_VARIABLE] || fallback);
+  const name = option ?? (env[TABLE_VARIABLE] || fallback);
+  const source = tableSourceOf(option, env);
+  if (source !== undefined && !isTableName(name)) {
+    throw new UsageError(
+      `Invalid ${source} "${name}": a DynamoDB table name has 3 to 255 ` +
+        'letters, digits, "_", "-" or "." (such as mql-engine-dev), or is ' +
+        'a table ARN.',
+    );
+  }
+  return name;
+}
+
+/**
+ * Tells whether DynamoDB accepts `name` as a TableName: 3 to 255 of
+ * [a-zA-Z0-9_.-], or the ARN of a table.
+ */
+function isTableName(name: string): boolean {
+  return (
+    /^[a-zA-Z0-9_.-]{3,255}$/.test(name) ||
+    /^arn:[a-z-]+:dynamodb:[a-z0-9-]+:\d{12}:table\/[a-zA-Z0-9_.-]{3,255}$/.test(
+      name,
+    )
+  );
 }
 
 /**

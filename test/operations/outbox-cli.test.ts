@@ -304,25 +304,28 @@ describe('retrySummary', () => {
 describe('parseOutboxArguments', () => {
   it.each([
     [[], 'Missing the command. Use list, show or retry.'],
-    [['--table', 't'], 'Missing the command. Use list, show or retry.'],
+    [['--table', 'tbl'], 'Missing the command. Use list, show or retry.'],
     [['show'], 'Missing LEAD_ID and EVENT_ID: show takes LEAD_ID EVENT_ID'],
     [['show', 'lead'], 'Missing EVENT_ID: show takes LEAD_ID EVENT_ID'],
     [['retry', 'lead'], 'Missing EVENT_ID: retry takes LEAD_ID EVENT_ID'],
     [['show', '', ''], 'LEAD_ID of show is empty'],
-    [['list', '--table', 't', '--limit', ''], '--limit must be an integer'],
-    [['list', '--table', 't', '--limit', '1e2'], '--limit must be an integer'],
+    [['list', '--table', 'tbl', '--limit', ''], '--limit must be an integer'],
+    [
+      ['list', '--table', 'tbl', '--limit', '1e2'],
+      '--limit must be an integer',
+    ],
     [['retry', 'lead', ' '], 'EVENT_ID of retry is empty'],
     [['list', '--table', ''], 'Invalid --table ""'],
-    [['list', '--table', 't', '--limit', '0'], '--limit must be an integer'],
-    [['purge', '--table', 't'], 'Unknown command "purge"'],
-    [['retry', '--table', 't'], 'or --all for every failed entry'],
-    [['show', '--table', 't', 'lead'], 'show takes LEAD_ID EVENT_ID'],
+    [['list', '--table', 'tbl', '--limit', '0'], '--limit must be an integer'],
+    [['purge', '--table', 'tbl'], 'Unknown command "purge"'],
+    [['retry', '--table', 'tbl'], 'or --all for every failed entry'],
+    [['show', '--table', 'tbl', 'lead'], 'show takes LEAD_ID EVENT_ID'],
     [['list', '--tabel', 't'], 'Unknown option --tabel. Did you mean --table?'],
-    [['list', '--table', 't', '--endpoint', 'x'], 'Invalid --endpoint "x"'],
+    [['list', '--table', 'tbl', '--endpoint', 'x'], 'Invalid --endpoint "x"'],
     [['purge'], 'Unknown command "purge"'],
-    [['list', '--all', '--table', 't'], 'list does not take --all'],
-    [['show', 'l', 'e', '--pending', '--table', 't'], 'not take --pending'],
-    [['list', '--bus', 'b', '--table', 't'], 'list does not take --bus'],
+    [['list', '--all', '--table', 'tbl'], 'list does not take --all'],
+    [['show', 'l', 'e', '--pending', '--table', 'tbl'], 'not take --pending'],
+    [['list', '--bus', 'b', '--table', 'tbl'], 'list does not take --bus'],
     [
       ['list', 'extra'],
       'Unexpected argument "extra": list takes options only.',
@@ -353,6 +356,8 @@ describe('parseOutboxArguments', () => {
     [['list', '--region=-us-east-1'], 'Invalid --region "-us-east-1"'],
     [['retry', '--all', '--bus', ''], 'Invalid --bus "": name the event bus'],
     [['retry', '--all', '--bus', ' '], 'Invalid --bus " "'],
+    [['list', '--table', 'a'], 'Invalid --table "a": a DynamoDB table name'],
+    [['list', '--table', 'my table'], 'Invalid --table "my table"'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseOutboxArguments(argv, {})).toThrow(UsageError);
     expect(() => parseOutboxArguments(argv, {})).toThrow(message);
@@ -368,6 +373,21 @@ describe('parseOutboxArguments', () => {
       command: 'retry',
       options: { notes: [REVIEW_SHARDS_NOTE] },
     });
+  });
+
+  it('rejects an invalid TABLE_NAME by name', () => {
+    const parse = () => parseOutboxArguments(['list'], { TABLE_NAME: 'a/b' });
+
+    expect(parse).toThrow(UsageError);
+    expect(parse).toThrow('Invalid TABLE_NAME "a/b": a DynamoDB table name');
+  });
+
+  it('accepts a table ARN', () => {
+    const arn = 'arn:aws:dynamodb:us-east-1:123456789012:table/mql-engine-dev';
+
+    const parsed = parseOutboxArguments(['list', '--table', arn], {});
+
+    expect(parsed).toMatchObject({ options: { tableName: arn } });
   });
 
   it('defaults the table to mql-engine-local', () => {
