@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { readJsonBody } from '../adapters/http/request-body.js';
 import type { DispositionRequest } from '../domain/disposition.js';
-import { ValidationError } from '../domain/errors.js';
+import { type FieldIssue, ValidationError } from '../domain/errors.js';
 import { hasBidiControl, isInvisibleOnly } from '../domain/id-text.js';
 import { requiredNotNullMessage, toFieldIssues } from '../domain/issues.js';
 import { nullAsAbsent } from '../domain/null-as-absent.js';
@@ -138,7 +138,11 @@ export function dispositionOf(request: ApiRequest): DispositionRequest {
   if (!parsed.success) {
     throw new ValidationError(
       'The disposition request is invalid; see errors for each field.',
-      toFieldIssues(parsed.error),
+      toFieldIssues(parsed.error).map((issue) =>
+        body.disposition === 'converted' || issue.field !== 'convertedTo'
+          ? issue
+          : CONVERTED_TO_ONLY_WHEN_CONVERTED,
+      ),
     );
   }
   const disposition = parsed.data;
@@ -151,6 +155,17 @@ export function dispositionOf(request: ApiRequest): DispositionRequest {
         : undefined,
   };
 }
+
+/**
+ * The issue of a `convertedTo` sent with another disposition. Only the
+ * converted disposition has that field, so the generic unknown-field
+ * message would wrongly suggest a misspelling.
+ */
+const CONVERTED_TO_ONLY_WHEN_CONVERTED: FieldIssue = {
+  field: 'convertedTo',
+  message:
+    'applies only when disposition is "converted"; remove it, or send "disposition": "converted"',
+};
 
 /**
  * Returns a request body that is a JSON object, or raises a

@@ -79,6 +79,25 @@ describe('dispositionOf', () => {
     ]);
   });
 
+  it.each(['accepted', 'rejected', 'recycled'])(
+    'rejects convertedTo on %s',
+    (kind) => {
+      const issues = issuesOf({
+        disposition: kind,
+        reason: 'r',
+        convertedTo: 'sql',
+      });
+
+      expect(issues).toEqual([
+        {
+          field: 'convertedTo',
+          message:
+            'applies only when disposition is "converted"; remove it, or send "disposition": "converted"',
+        },
+      ]);
+    },
+  );
+
   it('keeps tabs and line breaks in a reason', () => {
     const parsed = dispositionOf(
       request({ disposition: 'rejected', reason: 'no budget\r\n\tnext year' }),
