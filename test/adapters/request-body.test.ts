@@ -106,6 +106,25 @@ describe('readJsonBody', () => {
     expect(() => readJsonBody(req, LIMIT)).toThrow(MalformedBodyError);
   });
 
+  it.each([
+    { name: 'gzip', encoding: 'gzip' },
+    { name: 'gzip by magic bytes', encoding: undefined },
+    { name: 'br', encoding: 'br' },
+  ])('names a twice-compressed body sent as $name', ({ encoding }) => {
+    const inner = gzipSync(JSON_BYTES);
+    const outer =
+      encoding === 'br' ? brotliCompressSync(inner) : gzipSync(inner);
+    const headers: Record<string, string> =
+      encoding === undefined ? {} : { 'content-encoding': encoding };
+
+    const read = () => readJsonBody(request(outer, headers), LIMIT);
+
+    expect(read).toThrow(MalformedBodyError);
+    expect(read).toThrow(
+      'The request body is compressed twice: its decompressed bytes are gzip data again. Compress it once.',
+    );
+  });
+
   it('locates a JSON error without quoting the body', () => {
     const text =
       '{"batch": [\n  {"type": "track", "userId": "jane@acme.example"},\n]}';

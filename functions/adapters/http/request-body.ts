@@ -121,9 +121,10 @@ function decompress(
       `Content-Encoding ${encoding} is not supported. Send gzip, deflate, br or no encoding.`,
     );
   }
+  let decompressed: Buffer;
   try {
     // One byte over the limit is enough to know the body is too large.
-    return decompressor(bytes, { maxOutputLength: maxBytes + 1 });
+    decompressed = decompressor(bytes, { maxOutputLength: maxBytes + 1 });
   } catch (error) {
     if (isOutputTooLarge(error)) {
       checkSize(maxBytes + 1, maxBytes, tooLargeAdvice);
@@ -133,6 +134,14 @@ function decompress(
       { cause: error },
     );
   }
+  // Without this check, gzip inside gzip fails later as invalid UTF-8,
+  // which does not point at the compression.
+  if (startsWithGzipMagic(decompressed)) {
+    throw new MalformedBodyError(
+      'The request body is compressed twice: its decompressed bytes are gzip data again. Compress it once.',
+    );
+  }
+  return decompressed;
 }
 
 /**
@@ -156,8 +165,11 @@ function contentEncoding(
   if (declared[0] !== undefined) {
     return declared[0];
   }
-  const hasMagic = bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
-  return hasMagic ? 'gzip' : undefined;
+  return startsWithGzipMagic(bytes) ? 'gzip' : undefined;
+}
+
+function startsWithGzipMagic(bytes: Buffer): boolean {
+  return bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
 }
 
 function isOutputTooLarge(error: unknown): boolean {
