@@ -159,7 +159,11 @@ async function handleRequest(
   }
   const cors = responseCorsHeaders(request, origins);
   const stage = options.stage ?? '$default';
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  const url = requestUrl(request.url ?? '/');
+  if (url === undefined) {
+    writeRequestProblem(response, invalidTargetProblem(requestId));
+    return;
+  }
   const path = pathInStage(url.pathname, stage);
   const match =
     path === undefined ? undefined : matchRoute(request.method ?? 'GET', path);
@@ -207,6 +211,30 @@ async function handleRequest(
       ? undefined
       : localLambdaContext(name, settings, requestId);
   writeResult(response, await handler(event, context), cors);
+}
+
+/**
+ * Parses a request target, or returns undefined when it is not a valid
+ * URL, such as `http://[`. An origin-form target is appended to a base
+ * origin instead of resolved against it, because resolving reads a path
+ * such as `//x/v1/batch` as the host x and the path /v1/batch.
+ */
+function requestUrl(target: string): URL | undefined {
+  const url = target.startsWith('/') ? `http://localhost${target}` : target;
+  return URL.canParse(url, 'http://localhost')
+    ? new URL(url, 'http://localhost')
+    : undefined;
+}
+
+function invalidTargetProblem(requestId: string): ProblemDetails {
+  return {
+    type: 'urn:mql-engine:problem:malformed-request',
+    title: 'Bad request',
+    status: 400,
+    detail:
+      'The request target is not a valid path or URL. Send a path such as /v1/batch.',
+    requestId,
+  };
 }
 
 /** Returns the path below the stage prefix, or undefined outside it. */

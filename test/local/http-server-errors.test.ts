@@ -214,6 +214,52 @@ describe('local HTTP API', () => {
     });
   });
 
+  it('reads a path starting with // as a path', async () => {
+    // `//x/leads/lead-1` is the path itself, not the host x followed by
+    // /leads/lead-1, so no route matches it.
+    const raw = await sendRaw(
+      'GET //x/leads/lead-1 HTTP/1.0\r\nAuthorization: Bearer token\r\n\r\n',
+    );
+    const { status, body } = parseRawResponse(raw);
+
+    expect(status).toBe(404);
+    expect(JSON.parse(body)).toEqual({
+      message: 'Not Found',
+      requestId: expect.stringMatching(UUID),
+    });
+  });
+
+  it('routes a request target in absolute form', async () => {
+    const raw = await sendRaw(
+      'GET http://127.0.0.1/leads/%FF HTTP/1.0\r\nAuthorization: Bearer token\r\n\r\n',
+    );
+    const { status, body } = parseRawResponse(raw);
+
+    expect(status).toBe(400);
+    expect(JSON.parse(body)).toMatchObject({
+      errors: [{ field: 'leadId', message: 'must be percent-encoded UTF-8' }],
+    });
+  });
+
+  it.each(['http://[', 'http://127.0.0.1:99999/v1/batch'])(
+    'sends 400 for the request target %s',
+    async (target) => {
+      const raw = await sendRaw(`GET ${target} HTTP/1.0\r\n\r\n`);
+      const { status, headers, body } = parseRawResponse(raw);
+
+      expect(status).toBe(400);
+      expect(headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(body)).toEqual({
+        type: 'urn:mql-engine:problem:malformed-request',
+        title: 'Bad request',
+        status: 400,
+        detail:
+          'The request target is not a valid path or URL. Send a path such as /v1/batch.',
+        requestId: expect.stringMatching(UUID),
+      });
+    },
+  );
+
   it('sends problem+json for an unknown Expect', async () => {
     const raw = await sendRaw(
       'POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 200-ok\r\n' +
