@@ -27,6 +27,15 @@ describe('messagesOf', () => {
     ]);
   });
 
+  it('gives the batch sentAt to a null sentAt', () => {
+    const messages = messagesOf(
+      { sentAt: SENT_AT, batch: [{ type: 'track', event: 'a', sentAt: null }] },
+      'batch',
+    );
+
+    expect(messages).toEqual([{ type: 'track', event: 'a', sentAt: SENT_AT }]);
+  });
+
   it('removes the write key from every message', () => {
     const batch = messagesOf(
       { writeKey: 'k', batch: [{ type: 'page', writeKey: 'k' }] },

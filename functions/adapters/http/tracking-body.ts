@@ -51,10 +51,9 @@ function batchMessages(body: unknown): unknown[] {
   return body.batch.map((message) => {
     if (!isObject(message)) return message;
     const own = withoutWriteKey(message);
-    // The batch's sentAt lets each message's clock skew be corrected.
-    return own.sentAt === undefined && sentAt !== undefined
-      ? { ...own, sentAt }
-      : own;
+    // The batch's sentAt lets each message's clock skew be corrected. A
+    // null sentAt of a message counts as absent, as other null fields do.
+    return own.sentAt == null && sentAt != null ? { ...own, sentAt } : own;
   });
 }
 
