@@ -3,7 +3,11 @@ import type { ApiRequest } from '../adapters/http/api-request.js';
 import { basicAuthUser } from '../adapters/http/basic-auth.js';
 import { readJsonBody } from '../adapters/http/request-body.js';
 import { jsonResponse } from '../adapters/http/responses.js';
-import { bodyWriteKey, messagesOf } from '../adapters/http/tracking-body.js';
+import {
+  bodyWriteKey,
+  messagesOf,
+  withBatchSentAtNotes,
+} from '../adapters/http/tracking-body.js';
 import {
   type TrackingPayload,
   trackingPayloadOf,
@@ -42,11 +46,15 @@ export const handler = httpHandler(async (request, invocation) => {
   const body = readJsonBody(request, MAX_BATCH_BYTES);
   sourceId ??= await authenticate(writeKeys, bodyWriteKey(body));
 
-  const result = await ingestMessages(deps, {
+  const ingested = await ingestMessages(deps, {
     sourceId,
     messages: messagesOf(body, payload),
     receivedAt: deps.clock(),
   });
+  const result = {
+    ...ingested,
+    results: withBatchSentAtNotes(body, payload, ingested.results),
+  };
   recordIngestMetrics(metrics, result);
   return jsonResponse(200, responseBody(result, invocation.trackingResponse));
 }, ingestRuntime);

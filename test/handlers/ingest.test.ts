@@ -461,6 +461,32 @@ describe('ingest handler', () => {
     expect(Math.abs((stored?.occurredAt ?? 0) - expected)).toBeLessThan(2000);
   });
 
+  it('marks an invalid batch sentAt', async () => {
+    const userId = 'batch-sent-at';
+    const inherits = { ...singleCall('track', userId), type: 'track' };
+    const ownSentAt = {
+      ...inherits,
+      messageId: `${userId}-own`,
+      sentAt: new Date().toISOString(),
+    };
+
+    const response = await send(eventV2, {
+      path: '/v1/batch',
+      ...authorized({ batch: [inherits, ownSentAt], sentAt: 5 }),
+    });
+
+    expect(response.status).toBe(200);
+    const [first, second] = (response.body as IngestResult).results;
+    expect(first?.status === 'rejected' ? first.errors : []).toEqual([
+      {
+        field: 'sentAt',
+        message:
+          "must be a string, not a number (the batch's sentAt, which applies to each message without its own)",
+      },
+    ]);
+    expect(second?.status).toBe('scored');
+  });
+
   it('rejects a time the clock correction puts out of range', async () => {
     const userId = 'earliest-date';
     const message = {

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../domain/errors.js';
+import type { MessageResult } from '../../use-cases/ingest-messages.js';
 import type { TrackingPayload } from './tracking-routes.js';
 
 /**
@@ -56,6 +57,43 @@ function batchMessages(body: unknown): unknown[] {
     return own.sentAt == null && sentAt != null ? { ...own, sentAt } : own;
   });
 }
+
+/**
+ * Marks each `sentAt` error of a batch message that took the batch's
+ * sentAt, so the error does not point at a field the message lacks.
+ */
+export function withBatchSentAtNotes(
+  body: unknown,
+  payload: TrackingPayload,
+  results: MessageResult[],
+): MessageResult[] {
+  if (payload !== 'batch' || !isObject(body) || !Array.isArray(body.batch)) {
+    return results;
+  }
+  const { batch, sentAt } = body;
+  if (sentAt == null) return results;
+  return results.map((result) => {
+    const message = batch[result.index];
+    if (
+      result.status !== 'rejected' ||
+      !isObject(message) ||
+      message.sentAt != null
+    ) {
+      return result;
+    }
+    return {
+      ...result,
+      errors: result.errors.map((issue) =>
+        issue.field === 'sentAt'
+          ? { ...issue, message: `${issue.message} ${BATCH_SENT_AT_NOTE}` }
+          : issue,
+      ),
+    };
+  });
+}
+
+const BATCH_SENT_AT_NOTE =
+  "(the batch's sentAt, which applies to each message without its own)";
 
 function withoutWriteKey(
   message: Record<string, unknown>,
