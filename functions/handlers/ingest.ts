@@ -14,16 +14,40 @@ import {
 } from '../adapters/http/tracking-routes.js';
 import { ingestRuntime } from '../adapters/ingest-runtime.js';
 import { recordIngestMetrics } from '../adapters/observability/metrics.js';
-import { AuthenticationError, NotFoundError } from '../domain/errors.js';
+import {
+  AuthenticationError,
+  NotFoundError,
+  ValidationError,
+} from '../domain/errors.js';
 import type { WriteKeyVerifier } from '../ports/write-keys.js';
 import {
   type IngestResult,
   ingestMessages,
+  type MessageResult,
 } from '../use-cases/ingest-messages.js';
 import { httpHandler } from './http-handler.js';
 
 /** Maximum body of a tracking request in UTF-8 bytes, as Segment's API. */
 export const MAX_BATCH_BYTES = 500 * 1024;
+
+/**
+ * Maximum messages of one request. Each message gets a result of about
+ * 100 bytes even when it is 2 bytes long (`1,`), so without this limit a
+ * 500 KB body could need a response over Lambda's 6 MB.
+ */
+export const MAX_MESSAGES_PER_REQUEST = 10_000;
+
+/**
+ * Maximum response body, measured as the JSON string that embeds it in
+ * the Lambda result. Lambda fails a synchronous result over 6 MB (its
+ * invocation payload quota), which API Gateway returns as a 500, and
+ * this leaves room for the headers.
+ */
+const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+
+/** The error that replaces a rejected message's errors in a large response. */
+export const RESPONSE_TOO_LARGE_MESSAGE =
+  'is invalid; its errors are left out because the response would exceed 6 MB. Send fewer messages per request to see them.';
 
 /**
  * The Segment tracking routes: `POST /v1/batch` (and `/v1/b`,
@@ -46,9 +70,11 @@ export const handler = httpHandler(async (request, invocation) => {
   const body = readJsonBody(request, MAX_BATCH_BYTES);
   sourceId ??= await authenticate(writeKeys, bodyWriteKey(body));
 
+  const messages = messagesOf(body, payload);
+  checkMessageCount(messages.length);
   const ingested = await ingestMessages(deps, {
     sourceId,
-    messages: messagesOf(body, payload),
+    messages,
     receivedAt: deps.clock(),
   });
   const result = {
@@ -56,8 +82,49 @@ export const handler = httpHandler(async (request, invocation) => {
     results: withBatchSentAtNotes(body, payload, ingested.results),
   };
   recordIngestMetrics(metrics, result);
-  return jsonResponse(200, responseBody(result, invocation.trackingResponse));
+  const response = responseBody(result, invocation.trackingResponse);
+  if (responseBytes(response) <= MAX_RESPONSE_BYTES) {
+    return jsonResponse(200, response);
+  }
+  const shortened = { ...result, results: withoutErrorDetails(result.results) };
+  return jsonResponse(
+    200,
+    responseBody(shortened, invocation.trackingResponse),
+  );
 }, ingestRuntime);
+
+function checkMessageCount(count: number): void {
+  if (count <= MAX_MESSAGES_PER_REQUEST) return;
+  throw new ValidationError(
+    `The batch has more than ${MAX_MESSAGES_PER_REQUEST} messages.`,
+    [
+      {
+        field: 'batch',
+        message: `has ${count} messages; the limit is ${MAX_MESSAGES_PER_REQUEST} per request. Send them in several requests.`,
+      },
+    ],
+  );
+}
+
+/** Returns the size of a response body as Lambda counts it: a JSON string. */
+function responseBytes(body: unknown): number {
+  return Buffer.byteLength(JSON.stringify(JSON.stringify(body)));
+}
+
+/**
+ * Replaces each rejected message's errors with one short error. Every
+ * message keeps its result, so clients still see which ones failed.
+ */
+function withoutErrorDetails(results: MessageResult[]): MessageResult[] {
+  return results.map((entry) =>
+    entry.status === 'rejected'
+      ? {
+          ...entry,
+          errors: [{ field: '(root)', message: RESPONSE_TOO_LARGE_MESSAGE }],
+        }
+      : entry,
+  );
+}
 
 function routePayload(request: ApiRequest): TrackingPayload {
   const payload =

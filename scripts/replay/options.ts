@@ -34,8 +34,9 @@ Options (defaults in brackets):
   --write-key KEY       tracking write key [MQL_WRITE_KEY, dev-write-key]
   --admin-token TOKEN   leads API bearer token, to read final scores
                         [MQL_ADMIN_TOKEN, dev-admin-token]
-  --batch-size N        maximum messages per request; a request body
-                        stays under 500 KB whatever N is [100]
+  --batch-size N        maximum messages per request, of which the API
+                        takes 10000; a request body stays under 500 KB
+                        whatever N is [100]
   --concurrency N       maximum requests in flight [4]
   --reference-time ISO  end of the 30-day window of the synthetic X
                         Education timestamps [now]

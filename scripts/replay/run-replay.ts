@@ -22,13 +22,16 @@ import { type Rejection, type ReplayCounts, ReplayTally } from './tally.js';
 /** Maximum body of POST /v1/batch in UTF-8 bytes, as in Segment's API. */
 export const MAX_BATCH_BYTES = 500 * 1024;
 
+/** Maximum messages of POST /v1/batch, MAX_MESSAGES_PER_REQUEST of ingest. */
+export const MAX_BATCH_MESSAGES = 10_000;
+
 export interface ReplayOptions {
   file: string;
   /** Base URL of the API. */
   url: string;
   writeKey: string;
   adminToken: string;
-  /** Maximum messages per request. */
+  /** Maximum messages per request; at most MAX_BATCH_MESSAGES are sent. */
   batchSize: number;
   /** Maximum request body in bytes; @default MAX_BATCH_BYTES */
   maxBatchBytes?: number;
@@ -205,7 +208,7 @@ async function sendAll(
   };
   const records = recordsOf(input.items, tally, labels);
   const limits = {
-    maxMessages: options.batchSize,
+    maxMessages: Math.min(options.batchSize, MAX_BATCH_MESSAGES),
     maxBytes: options.maxBatchBytes ?? MAX_BATCH_BYTES,
   };
   const onOversized = (item: BatchItem, bytes: number) =>

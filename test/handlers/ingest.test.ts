@@ -2,12 +2,17 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
 import { TRACKING_ROUTES } from '../../functions/adapters/http/tracking-routes.js';
-import { handler } from '../../functions/handlers/ingest.js';
+import {
+  handler,
+  MAX_MESSAGES_PER_REQUEST,
+  RESPONSE_TOO_LARGE_MESSAGE,
+} from '../../functions/handlers/ingest.js';
 import {
   type IngestResult,
   MAX_MESSAGE_BYTES,
   MAX_NESTING_DEPTH,
 } from '../../functions/use-cases/ingest-messages.js';
+import { MAX_BATCH_MESSAGES } from '../../scripts/replay/run-replay.js';
 import {
   eventV1,
   eventV2,
@@ -548,6 +553,66 @@ describe('ingest handler', () => {
 
     expect(response.status).toBe(413);
     expect(await backend.storedEvents('too-large')).toEqual([]);
+  });
+
+  it('stores nothing of a batch over the message limit', async () => {
+    const userId = 'too-many-messages';
+    const batch: unknown[] = Array.from(
+      { length: MAX_MESSAGES_PER_REQUEST + 1 },
+      () => ({}),
+    );
+    batch[0] = { ...singleCall('track', userId), type: 'track' };
+
+    const response = await send(eventV2, {
+      path: '/v1/batch',
+      ...authorized({ batch }),
+    });
+
+    expect(response.status).toBe(400);
+    expect((response.body as ProblemDetails).errors).toEqual([
+      {
+        field: 'batch',
+        message: `has ${MAX_MESSAGES_PER_REQUEST + 1} messages; the limit is ${MAX_MESSAGES_PER_REQUEST} per request. Send them in several requests.`,
+      },
+    ]);
+    expect(await backend.storedEvents(userId)).toEqual([]);
+  });
+
+  it('matches the message limit of the replay', () => {
+    expect(MAX_BATCH_MESSAGES).toBe(MAX_MESSAGES_PER_REQUEST);
+  });
+
+  it('keeps a response of many rejections under 6 MB', async () => {
+    // Each message of 53 bytes gets three errors of about 600 bytes in
+    // all, so the full response of 9,000 would be about 5.6 MB.
+    const message = String.raw`{"type":"alias","userId":"..","previousId":"\u202e"}`;
+    const count = 9000;
+    const text = `{"batch":[${Array(count).fill(message).join(',')}]}`;
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(500 * 1024);
+
+    const response = await handler(
+      eventV2({
+        path: '/v1/batch',
+        headers: { Authorization: basicAuth(WRITE_KEY) },
+        body: text,
+      }),
+    );
+
+    expect(response.statusCode).toBe(200);
+    // Lambda limits a response, the body embedded as a JSON string, to 6 MB.
+    expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThan(
+      6 * 1024 * 1024,
+    );
+    const body = JSON.parse(response.body ?? 'null') as IngestResult;
+    expect(body.results).toHaveLength(count);
+    expect(body.counts.rejected).toBe(count);
+    const [first] = body.results;
+    expect(first?.status === 'rejected' ? first.errors : []).toEqual([
+      {
+        field: '(root)',
+        message: RESPONSE_TOO_LARGE_MESSAGE,
+      },
+    ]);
   });
 
   it('answers 400 to a single call that is not an object', async () => {
