@@ -423,6 +423,28 @@ describe('DynamoLeadRepository', () => {
     expect(await repository.getLead('lead-m')).toBeUndefined();
   });
 
+  it('stops deletes left unprocessed at the deadline', async () => {
+    const table = await createTestTable();
+    const plan: { current: FaultPlan } = { current: () => 'pass' };
+    const { repository } = faultyRepository(plan, table.tableName, 4);
+    await repository.saveLeadChange(qualifyingChange('lead-d'));
+    let batchWrites = 0;
+    plan.current = (command) => {
+      if (command !== 'BatchWriteItemCommand') return 'pass';
+      batchWrites += 1;
+      return 'unprocessed';
+    };
+
+    // The deadline passes while the first call's deletes are unprocessed.
+    const deletion = await repository.deleteLeadData('lead-d', {
+      mayContinue: () => batchWrites === 0,
+    });
+
+    expect(batchWrites).toBe(1);
+    expect(deletion.finished).toBe(false);
+    expect(deletion.deleted).toBe(1);
+  });
+
   it('reports which messages were already stored', async () => {
     const { repository } = await repositoryOnNewTable();
     const first = qualifyingChange('lead-c');

@@ -527,8 +527,9 @@ export class DynamoLeadRepository implements LeadRepository {
       const batches = leadDataBatches(leadId, page.items, linkedLeadIds);
       for (const batch of batches) {
         if (!mayContinue()) return { deleted, linkedLeadIds, finished: false };
-        await this.deleteBatch(batch);
-        deleted += batch.length;
+        const left = await this.deleteBatch(batch, mayContinue);
+        deleted += batch.length - left;
+        if (left > 0) return { deleted, linkedLeadIds, finished: false };
       }
       cursor = page.cursor;
       if (cursor !== undefined && !mayContinue()) {
@@ -1145,7 +1146,15 @@ export class DynamoLeadRepository implements LeadRepository {
    * unprocessed items again until none is left. Deletes are idempotent,
    * so an item sent twice does no harm.
    */
-  private async deleteBatch(keys: readonly Item[]): Promise<void> {
+  /**
+   * Deletes `keys` with BatchWriteItem, sending the unprocessed ones
+   * again after a backoff while `mayContinue` allows. Returns how many
+   * keys are left when it stops the retries.
+   */
+  private async deleteBatch(
+    keys: readonly Item[],
+    mayContinue: () => boolean = () => true,
+  ): Promise<number> {
     let pending = keys.map((Key) => ({ DeleteRequest: { Key } }));
     for (let round = 0; pending.length > 0; round += 1) {
       if (round >= MAX_UNPROCESSED_ROUNDS) {
@@ -1168,9 +1177,11 @@ export class DynamoLeadRepository implements LeadRepository {
             : [{ DeleteRequest: { Key: request.DeleteRequest.Key } }],
       );
       if (pending.length > 0) {
+        if (!mayContinue()) return pending.length;
         await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** round));
       }
     }
+    return 0;
   }
 
   private async batchGet(keys: Item[]): Promise<Item[]> {
