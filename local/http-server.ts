@@ -102,6 +102,12 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
         return;
       }
       handleRequest(request, response, requestId, options).catch((error) => {
+        // A client that closes its connection before the end of its body
+        // gets no response, as from API Gateway, and is not a failure.
+        if (isClientAbort(request)) {
+          response.destroy();
+          return;
+        }
         options.onError?.(error);
         if (!response.headersSent) {
           writeInternalError(response, requestId);
@@ -123,6 +129,14 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
     server.listen(options.port, host, () => resolve());
   });
   return server;
+}
+
+/**
+ * Tells whether the client closed its connection before the end of its
+ * request, so that reading the body failed with `aborted`.
+ */
+function isClientAbort(request: IncomingMessage): boolean {
+  return request.readableAborted;
 }
 
 /**

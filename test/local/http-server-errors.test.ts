@@ -335,3 +335,36 @@ function parseRawResponse(raw: string): {
   }
   return { status: Number(statusLine.split(' ')[1]), headers, body };
 }
+
+describe('local HTTP API with an error listener', () => {
+  it('treats a body cut off by the client as no failure', async () => {
+    const errors: unknown[] = [];
+    const local = await startLocalApi({
+      port: 0,
+      adminToken: 'token',
+      onError: (error) => errors.push(error),
+    });
+    const { port } = local.address() as AddressInfo;
+    try {
+      const socket = connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        'POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+          'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n' +
+          '{"batch": [',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      const after = await fetch(`http://127.0.0.1:${port}/v1/batch`, {
+        method: 'OPTIONS',
+      });
+
+      expect(errors).toEqual([]);
+      expect(after.status).toBeLessThan(500);
+    } finally {
+      await new Promise((resolve) => local.close(resolve));
+    }
+  });
+});
