@@ -49,10 +49,13 @@ export interface ScoreExplanation {
 /**
  * Rounds a score and its contributions to two decimals so that the shown
  * contributions add up exactly to the shown fit, intent and score (largest
- * remainder rounding). Contributions are listed by size, largest first.
+ * remainder rounding). The shown score and fit are the exact ones rounded
+ * to cents, the values that qualification compares with its threshold
+ * and minimum fit, and the shown intent is their difference.
+ * Contributions are listed by size, largest first.
  */
 export function explainScore(score: LeadScore): ScoreExplanation {
-  const cents = apportionCents(exactPoints(score), score.score);
+  const cents = contributionCents(score);
   const fitCount = score.fitContributions.length;
   const contributions: ExplainedContribution[] = [
     ...score.fitContributions.map((c, index) => ({
@@ -100,15 +103,27 @@ export type ExplainedTotals = Pick<
  * ingest response shows only these totals for each lead of a request.
  */
 export function explainTotals(score: LeadScore): ExplainedTotals {
-  const cents = apportionCents(exactPoints(score), score.score);
+  const cents = contributionCents(score);
   return totalsOf(cents, score.fitContributions.length);
 }
 
-/** Returns the exact points of the fit, then the intent contributions. */
-function exactPoints(score: LeadScore): number[] {
+/**
+ * Returns the shown cents of the fit, then the intent contributions. Fit
+ * and intent are apportioned apart, because apportioning all of them at
+ * once shows fit 24.992 beside intent 0.004 as a fit of 25.00.
+ */
+function contributionCents(score: LeadScore): number[] {
+  const fitCents = Math.round(score.fit * 100);
+  const scoreCents = Math.round(score.score * 100);
   return [
-    ...score.fitContributions.map((c) => c.points),
-    ...score.intentContributions.map((c) => c.points),
+    ...apportionCents(
+      score.fitContributions.map((c) => c.points),
+      fitCents,
+    ),
+    ...apportionCents(
+      score.intentContributions.map((c) => c.points),
+      scoreCents - fitCents,
+    ),
   ];
 }
 
@@ -147,9 +162,10 @@ export function isBelowInCents(value: number, level: number): boolean {
   return roundCents(value) < level;
 }
 
-function apportionCents(values: number[], total: number): number[] {
+/** Rounds `values` to whole cents that add up to `totalCents`. */
+function apportionCents(values: number[], totalCents: number): number[] {
   const cents = values.map((value) => Math.floor(value * 100));
-  let missing = Math.round(total * 100) - sumOf(cents);
+  let missing = totalCents - sumOf(cents);
   const byRemainder = values
     .map((value, index) => ({
       index,
@@ -160,6 +176,16 @@ function apportionCents(values: number[], total: number): number[] {
     if (missing <= 0) break;
     cents[index] = (cents[index] ?? 0) + 1;
     missing -= 1;
+  }
+  // Floating point can make the floors exceed the total by a cent. Fit
+  // -21 + 13.5 + 5.495 rounds to -2.00 and the score with 36.5 of intent
+  // to 34.49, which leaves 36.49 for an intent of exactly 36.5. The values
+  // with the smallest remainders give such cents back.
+  for (let position = byRemainder.length - 1; position >= 0; position -= 1) {
+    if (missing >= 0) break;
+    const { index } = byRemainder[position] as { index: number };
+    cents[index] = (cents[index] ?? 0) - 1;
+    missing += 1;
   }
   return cents;
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   explainScore,
   explainTotals,
+  roundCents,
 } from '../../functions/domain/explanation.js';
 import type { LeadScore } from '../../functions/domain/score.js';
 
@@ -53,6 +54,50 @@ describe('explainScore', () => {
     expect(
       Math.abs(shown.score - [...fit, ...intent].reduce((a, b) => a + b)),
     ).toBeLessThan(0.006);
+  });
+
+  it('shows the fit and score rounded to cents', () => {
+    // Values in thousandths of a point reach the half cents where the
+    // rounding of a float sum decides.
+    const point = fc.oneof(
+      fc.double({ min: -100, max: 100, noNaN: true }),
+      fc.integer({ min: -100_000, max: 100_000 }).map((n) => n / 1000),
+    );
+    const points = fc.array(point, { maxLength: 8 });
+    fc.assert(
+      fc.property(points, points, (fit, intent) => {
+        const score = scoreOf(fit, intent);
+        const shown = explainScore(score);
+        const cents = shown.contributions.map((c) =>
+          Math.round(c.points * 100),
+        );
+
+        // Adding 0 turns -0 into 0, as JSON shows it.
+        expect(shown.fit).toBe(roundCents(score.fit) + 0);
+        expect(shown.score).toBe(roundCents(score.score) + 0);
+        expect(cents.reduce((a, b) => a + b, 0)).toBe(
+          Math.round(shown.score * 100),
+        );
+      }),
+    );
+  });
+
+  it('takes back a cent that float sums leave over', () => {
+    // The fit sums to about -2.005 and rounds to -2.00, and the score to
+    // about 34.495, which rounds to 34.49.
+    const shown = explainScore(scoreOf([-21, 13.5, 5.495], [36.5]));
+
+    expect(shown.fit).toBe(-2);
+    expect(shown.score).toBe(34.49);
+    expect(shown.intent).toBe(36.49);
+  });
+
+  it('keeps a cent that the fit rounds away out of the fit', () => {
+    const shown = explainScore(scoreOf([12.496, 12.496], [0.004]));
+
+    expect(shown.fit).toBe(24.99);
+    expect(shown.intent).toBe(0.01);
+    expect(shown.score).toBe(25);
   });
 
   it('shows raw, counted and decayed points of intent', () => {

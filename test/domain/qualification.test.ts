@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { roundCents } from '../../functions/domain/explanation.js';
+import {
+  explainScore,
+  roundCents,
+} from '../../functions/domain/explanation.js';
 import {
   applyEvents,
   type LeadState,
@@ -24,7 +27,7 @@ import {
   T0,
   trackingEvent,
 } from '../fixtures/events.js';
-import { testModel } from '../fixtures/models.js';
+import { modelWith, testModel } from '../fixtures/models.js';
 
 const model = testModel();
 
@@ -105,6 +108,50 @@ describe('evaluateLead', () => {
 
     expect(statuses.filter((status) => status !== 'mql')).toEqual([]);
   });
+
+  it.each([
+    { fitPoints: 12.496, intentPoints: 0.004 },
+    { fitPoints: 12.496, intentPoints: 0.009 },
+    { fitPoints: 12.5, intentPoints: 0.004 },
+    { fitPoints: 12.494, intentPoints: 0.014 },
+  ])(
+    'qualifies by the shown fit ($fitPoints, $intentPoints)',
+    ({ fitPoints, intentPoints }) => {
+      // Two fit rules of fractional points and one intent rule that does
+      // not decay, so the score is fixed whatever the evaluation time.
+      const fractional = modelWith({
+        fit: [
+          { traits: ['title'], group: 'persona', pattern: 'buyer' },
+          {
+            traits: ['company.industry'],
+            group: 'industry',
+            oneOf: ['Retail'],
+          },
+        ].map((rule) => ({ ...rule, points: fitPoints })),
+        intent: [
+          {
+            when: { events: ['Tiny Signal'] },
+            points: intentPoints,
+            retentionPerQuarter: 1,
+          },
+        ],
+        qualification: { threshold: 25, recycleBelow: 10, minimumFit: 25 },
+      });
+      const events = [
+        identify({ title: 'Buyer', 'company.industry': 'Retail' }),
+        trackingEvent({ type: 'track', name: 'Tiny Signal' }),
+      ];
+      const lead = newLead('l', fractional, T0);
+      const applied = applyEvents(lead, events, fractional).state;
+      const { state, score } = evaluateLead(applied, fractional, T0);
+      const shown = explainScore(score);
+      const qualifies = shown.score >= 25 && shown.fit >= 25;
+
+      expect(state.status).toBe(qualifies ? 'mql' : 'engaged');
+      expect(shown.fit).toBe(roundCents(score.fit));
+      expect(shown.score).toBe(roundCents(score.score));
+    },
+  );
 
   it('does not qualify a lead below the minimum fit', () => {
     const events = [

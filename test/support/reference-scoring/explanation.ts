@@ -52,11 +52,19 @@ export interface ScoreExplanation {
  * remainder rounding). Contributions are listed by size, largest first.
  */
 export function explainScore(score: LeadScore): ScoreExplanation {
-  const exact = [
-    ...score.fitContributions.map((c) => c.points),
-    ...score.intentContributions.map((c) => c.points),
+  // Fit and intent are apportioned apart, so the shown fit and score are
+  // the exact ones rounded to cents, as qualification compares them.
+  const totalFitCents = Math.round(score.fit * 100);
+  const cents = [
+    ...apportionCents(
+      score.fitContributions.map((c) => c.points),
+      totalFitCents,
+    ),
+    ...apportionCents(
+      score.intentContributions.map((c) => c.points),
+      Math.round(score.score * 100) - totalFitCents,
+    ),
   ];
-  const cents = apportionCents(exact, score.score);
   const fitCount = score.fitContributions.length;
   const contributions: ExplainedContribution[] = [
     ...score.fitContributions.map((c, index) => ({
@@ -111,9 +119,9 @@ export function roundCents(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function apportionCents(values: number[], total: number): number[] {
+function apportionCents(values: number[], totalCents: number): number[] {
   const cents = values.map((value) => Math.floor(value * 100));
-  let missing = Math.round(total * 100) - sumOf(cents);
+  let missing = totalCents - sumOf(cents);
   const byRemainder = values
     .map((value, index) => ({
       index,
@@ -124,6 +132,12 @@ function apportionCents(values: number[], total: number): number[] {
     if (missing <= 0) break;
     cents[index] = (cents[index] ?? 0) + 1;
     missing -= 1;
+  }
+  // Floating point can make the floors exceed the total by a cent.
+  for (const { index } of [...byRemainder].reverse()) {
+    if (missing >= 0) break;
+    cents[index] = (cents[index] ?? 0) - 1;
+    missing += 1;
   }
   return cents;
 }
