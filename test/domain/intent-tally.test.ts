@@ -77,6 +77,58 @@ describe('tallyPoints', () => {
     expect(points).toBeCloseTo(30 * 0.75, 6);
   });
 
+  it('stays within the weight rounding bound', () => {
+    // A weight is rounded to a multiple of 2^-36 at its year end, up to
+    // four quarters after the event, and decayed back from there. So an
+    // event of p points is within |p| · 2^-37 · r^-4 of the exact value.
+    const cases = fc.record({
+      retention: fc.double({ min: 0.05, max: 0.999, noNaN: true }),
+      points: fc.integer({ min: 1, max: 1_000_000 }),
+      eventAt: fc.integer({ min: T0, max: T0 + 2 * YEAR_MS }),
+      delay: fc.integer({ min: 0, max: YEAR_MS }),
+    });
+    fc.assert(
+      fc.property(cases, ({ retention, points, eventAt, delay }) => {
+        const decaying: IntentRule = {
+          ...rule('read'),
+          points,
+          retentionPerQuarter: retention,
+          logRetentionPerMs: logRetentionPerMs(retention),
+        };
+        const tally = emptyTally();
+        addEvent(tally, decaying, eventAt, true);
+        const at = eventAt + delay;
+        const exact = points * retention ** (delay / QUARTER_MS);
+        const bound = points * 2 ** -37 * retention ** -4;
+
+        expect(
+          Math.abs(tallyPoints(tally, decaying, at) - exact),
+        ).toBeLessThanOrEqual(bound * (1 + 1e-9) + exact * 1e-15);
+      }),
+    );
+  });
+
+  it('rounds a large fast-decaying rule by more than a cent', () => {
+    const retention = 0.05;
+    const decaying: IntentRule = {
+      ...rule('read'),
+      points: 1_000_000,
+      retentionPerQuarter: retention,
+      logRetentionPerMs: logRetentionPerMs(retention),
+    };
+    // Early in a decay year, where the weight at the year end is smallest.
+    const eventAt = Math.floor(T0 / YEAR_MS) * YEAR_MS + DAY_MS;
+    const errors = Array.from({ length: 50 }, (_, step) => {
+      const at = eventAt + step * 1_001;
+      const tally = emptyTally();
+      addEvent(tally, decaying, at, true);
+      return Math.abs(tallyPoints(tally, decaying, at) - 1_000_000);
+    });
+
+    expect(Math.max(...errors)).toBeGreaterThan(0.005);
+    expect(Math.max(...errors)).toBeLessThan(1_000_000 * 2 ** -37 * 0.05 ** -4);
+  });
+
   it('returns to zero bits when every event is removed', () => {
     const times = [T0 + 1, T0 + 7 * DAY_MS, T0 + 400 * DAY_MS];
     const tally = tallyOf('read', times);
