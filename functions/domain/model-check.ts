@@ -1,5 +1,6 @@
 import { canonicalJson } from './canonical-json.js';
 import { isBelowInCents } from './explanation.js';
+import { WEIGHT_UNITS } from './intent-tally.js';
 import type { ScoringModel } from './model.js';
 import { describeImpossiblePattern } from './regex-impossible.js';
 
@@ -38,8 +39,44 @@ export function checkModel(model: ScoringModel): ModelWarning[] {
       checkIntentRule(rule, index),
     ),
     ...shadowedRules(model),
+    ...decayRoundingWarnings(model),
     ...patternWarnings(model.document),
   ];
+}
+
+/**
+ * Largest error, in points, of one counted event's decayed value that
+ * model check accepts: half a cent, so the shown cents keep to the exact
+ * decay apart from values at a rounding boundary.
+ */
+const MAX_DECAY_ROUNDING_POINTS = 0.005;
+
+/**
+ * Finds decaying intent rules with enough points that the stored event
+ * weights, multiples of 1 / WEIGHT_UNITS at the end of each event's
+ * decay year, can put a counted event more than half a cent off its
+ * exact decayed value. The error is at most |points| / (2 · WEIGHT_UNITS)
+ * times retention^-4, because a weight is decayed back from its year end
+ * over up to four quarters.
+ */
+function decayRoundingWarnings(model: ScoringModel): ModelWarning[] {
+  return model.intentRules.flatMap((rule, index) => {
+    const retention = rule.retentionPerQuarter;
+    if (rule.points <= 0 || retention >= 1) return [];
+    const error = rule.points / (2 * WEIGHT_UNITS) / retention ** 4;
+    if (error <= MAX_DECAY_ROUNDING_POINTS) return [];
+    return [
+      {
+        field: `intent.rules[${index}].points`,
+        message:
+          `at retentionPerQuarter ${retention}, each counted event can be ` +
+          `up to ${error.toPrecision(2)} points off its exact decayed ` +
+          'value, because event weights are stored in units of 2^-36; ' +
+          'lower the points or raise the retention until points × ' +
+          '2^-37 / retention^4 is at most 0.005',
+      },
+    ];
+  });
 }
 
 /** Fields that hold regular expressions: `pattern`, `path`, `…Pattern`. */

@@ -846,6 +846,31 @@ describe('checkModel', () => {
     expect(warnings.map((w) => w.field)).toEqual(['intent.rules[0].when']);
   });
 
+  it.each([
+    { points: 5000, retention: 0.05, warns: true },
+    { points: 4000, retention: 0.05, warns: false },
+    { points: -5000, retention: 0.05, warns: false },
+    { points: 1_000_000, retention: 0.75, warns: false },
+    { points: 1_000_000, retention: 0.15, warns: true },
+  ])(
+    'checks decay rounding of $points points at $retention',
+    ({ points, retention, warns }) => {
+      const document = minimalModel();
+      setPath(document, ['intent', 'rules', 0, 'points'], points);
+      setPath(
+        document,
+        ['intent', 'rules', 0, 'retentionPerQuarter'],
+        retention,
+      );
+
+      const warnings = checkModel(compileModel(document));
+
+      expect(warnings.map((w) => w.field)).toEqual(
+        warns ? ['intent.rules[0].points'] : [],
+      );
+    },
+  );
+
   it('warns about a rule hidden by an earlier one', () => {
     const document = minimalModel();
     const rules = (document.intent as { rules: unknown[] }).rules;
