@@ -219,11 +219,10 @@ function regionOf(region: string | undefined): string | undefined {
 }
 
 /**
- * Returns the bus of --bus and rejects a blank name, because the AWS SDK
- * for JavaScript v3 sends an empty name as it is, and moto 5.2 takes it
- * as the default bus in DescribeEventBus and PutEvents, so the
- * retried entries would leave the outbox without reaching the stage's
- * rules.
+ * Returns the bus of --bus and rejects a blank name. The AWS SDK for
+ * JavaScript v3 sends an empty name as it is, and moto 5.2 takes it as
+ * the default bus in DescribeEventBus and PutEvents. So retried entries
+ * would leave the outbox without reaching the stage's rules.
  */
 function busOf(bus: string | undefined): string | undefined {
   if (bus !== undefined && bus.trim() === '') {

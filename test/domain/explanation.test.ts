@@ -43,16 +43,18 @@ describe('explainScore', () => {
     { fit: [0.005, 0.005], intent: [12.345, 7.8901] },
     { fit: [-10, 25.555], intent: [-30, 40.004, 2 / 7] },
   ])('shows contributions that add up to the score', ({ fit, intent }) => {
-    const shown = explainScore(scoreOf(fit, intent));
-    const cents = shown.contributions.map((c) => Math.round(c.points * 100));
+    const explanation = explainScore(scoreOf(fit, intent));
+    const cents = explanation.contributions.map((c) =>
+      Math.round(c.points * 100),
+    );
     const sum = cents.reduce((a, b) => a + b, 0);
 
-    expect(sum).toBe(Math.round(shown.score * 100));
-    expect(Math.round((shown.fit + shown.intent) * 100)).toBe(
-      Math.round(shown.score * 100),
+    expect(sum).toBe(Math.round(explanation.score * 100));
+    expect(Math.round((explanation.fit + explanation.intent) * 100)).toBe(
+      Math.round(explanation.score * 100),
     );
     expect(
-      Math.abs(shown.score - [...fit, ...intent].reduce((a, b) => a + b)),
+      Math.abs(explanation.score - [...fit, ...intent].reduce((a, b) => a + b)),
     ).toBeLessThan(0.006);
   });
 
@@ -67,16 +69,16 @@ describe('explainScore', () => {
     fc.assert(
       fc.property(points, points, (fit, intent) => {
         const score = scoreOf(fit, intent);
-        const shown = explainScore(score);
-        const cents = shown.contributions.map((c) =>
+        const explanation = explainScore(score);
+        const cents = explanation.contributions.map((c) =>
           Math.round(c.points * 100),
         );
 
         // Adding 0 turns -0 into 0, as JSON shows it.
-        expect(shown.fit).toBe(roundCents(score.fit) + 0);
-        expect(shown.score).toBe(roundCents(score.score) + 0);
+        expect(explanation.fit).toBe(roundCents(score.fit) + 0);
+        expect(explanation.score).toBe(roundCents(score.score) + 0);
         expect(cents.reduce((a, b) => a + b, 0)).toBe(
-          Math.round(shown.score * 100),
+          Math.round(explanation.score * 100),
         );
       }),
     );
@@ -85,25 +87,25 @@ describe('explainScore', () => {
   it('takes back a cent that float sums leave over', () => {
     // The fit sums to about -2.005 and rounds to -2.00, and the score to
     // about 34.495, which rounds to 34.49.
-    const shown = explainScore(scoreOf([-21, 13.5, 5.495], [36.5]));
+    const explanation = explainScore(scoreOf([-21, 13.5, 5.495], [36.5]));
 
-    expect(shown.fit).toBe(-2);
-    expect(shown.score).toBe(34.49);
-    expect(shown.intent).toBe(36.49);
+    expect(explanation.fit).toBe(-2);
+    expect(explanation.score).toBe(34.49);
+    expect(explanation.intent).toBe(36.49);
   });
 
   it('keeps a cent that the fit rounds away out of the fit', () => {
-    const shown = explainScore(scoreOf([12.496, 12.496], [0.004]));
+    const explanation = explainScore(scoreOf([12.496, 12.496], [0.004]));
 
-    expect(shown.fit).toBe(24.99);
-    expect(shown.intent).toBe(0.01);
-    expect(shown.score).toBe(25);
+    expect(explanation.fit).toBe(24.99);
+    expect(explanation.intent).toBe(0.01);
+    expect(explanation.score).toBe(25);
   });
 
   it('shows raw, counted and decayed points of intent', () => {
-    const shown = explainScore(scoreOf([], [7.5]));
+    const explanation = explainScore(scoreOf([], [7.5]));
 
-    expect(shown.contributions[0]).toMatchObject({
+    expect(explanation.contributions[0]).toMatchObject({
       events: 2,
       counted: 1,
       rawPoints: 20,
@@ -113,25 +115,27 @@ describe('explainScore', () => {
   });
 
   it('carries the model version and the quarantined events', () => {
-    const shown = explainScore(scoreOf([10], []));
+    const explanation = explainScore(scoreOf([10], []));
 
-    expect(shown.modelVersion).toBe('abcdef012345');
-    expect(shown.quarantined).toEqual([
+    expect(explanation.modelVersion).toBe('abcdef012345');
+    expect(explanation.quarantined).toEqual([
       { reason: 'click-burst', count: 3, lastAt: '1970-01-01T00:00:00.000Z' },
     ]);
   });
 
   it('keeps a negative contribution in the sum', () => {
-    const shown = explainScore(scoreOf([30], [-15.004, 20]));
+    const explanation = explainScore(scoreOf([30], [-15.004, 20]));
 
-    expect(shown.score).toBe(35);
-    expect(shown.contributions.map((c) => c.points)).toContain(-15);
+    expect(explanation.score).toBe(35);
+    expect(explanation.contributions.map((c) => c.points)).toContain(-15);
   });
 
   it('lists the largest contributions first', () => {
-    const shown = explainScore(scoreOf([5], [-40, 20]));
+    const explanation = explainScore(scoreOf([5], [-40, 20]));
 
-    expect(shown.contributions.map((c) => c.points)).toEqual([-40, 20, 5]);
+    expect(explanation.contributions.map((c) => c.points)).toEqual([
+      -40, 20, 5,
+    ]);
   });
 });
 
@@ -145,12 +149,12 @@ describe('explainTotals', () => {
     { fit: [60], intent: [39.999994, 0.000003, -0.000001] },
   ])('matches the totals of explainScore', ({ fit, intent }) => {
     const score = scoreOf(fit, intent);
-    const shown = explainScore(score);
+    const explanation = explainScore(score);
     const totals = explainTotals(score);
 
-    expect(totals.score).toBe(shown.score);
-    expect(totals.fit).toBe(shown.fit);
-    expect(totals.intent).toBe(shown.intent);
+    expect(totals.score).toBe(explanation.score);
+    expect(totals.fit).toBe(explanation.fit);
+    expect(totals.intent).toBe(explanation.intent);
   });
 
   it('matches explainScore for any points', () => {

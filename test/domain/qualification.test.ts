@@ -144,12 +144,12 @@ describe('evaluateLead', () => {
       const lead = newLead('l', fractional, T0);
       const applied = applyEvents(lead, events, fractional).state;
       const { state, score } = evaluateLead(applied, fractional, T0);
-      const shown = explainScore(score);
-      const qualifies = shown.score >= 25 && shown.fit >= 25;
+      const explanation = explainScore(score);
+      const qualifies = explanation.score >= 25 && explanation.fit >= 25;
 
       expect(state.status).toBe(qualifies ? 'mql' : 'engaged');
-      expect(shown.fit).toBe(roundCents(score.fit));
-      expect(shown.score).toBe(roundCents(score.score));
+      expect(explanation.fit).toBe(roundCents(score.fit));
+      expect(explanation.score).toBe(roundCents(score.score));
     },
   );
 

@@ -337,14 +337,14 @@ function parseRawResponse(raw: string): {
 }
 
 describe('local HTTP API with an error listener', () => {
-  it('treats a body cut off by the client as no failure', async () => {
+  it('ignores a body the client cut short', async () => {
     const errors: unknown[] = [];
-    const local = await startLocalApi({
+    const listener = await startLocalApi({
       port: 0,
       adminToken: 'token',
       onError: (error) => errors.push(error),
     });
-    const { port } = local.address() as AddressInfo;
+    const { port } = listener.address() as AddressInfo;
     try {
       const socket = connect(port, '127.0.0.1');
       await new Promise((resolve) => socket.once('connect', resolve));
@@ -357,14 +357,14 @@ describe('local HTTP API with an error listener', () => {
       socket.destroy();
       await new Promise((resolve) => setTimeout(resolve, 300));
 
-      const after = await fetch(`http://127.0.0.1:${port}/v1/batch`, {
+      const preflight = await fetch(`http://127.0.0.1:${port}/v1/batch`, {
         method: 'OPTIONS',
       });
 
       expect(errors).toEqual([]);
-      expect(after.status).toBeLessThan(500);
+      expect(preflight.status).toBeLessThan(500);
     } finally {
-      await new Promise((resolve) => local.close(resolve));
+      await new Promise((resolve) => listener.close(resolve));
     }
   });
 });
