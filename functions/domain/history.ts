@@ -1,4 +1,4 @@
-import { roundCents } from './explanation.js';
+import { explainTotals } from './explanation.js';
 import type { LeadState, LeadStatus } from './lead.js';
 import type { ScoringModel } from './model.js';
 import type { LeadScore } from './score.js';
@@ -20,6 +20,23 @@ export interface ScorePoint {
   fit: number;
   intent: number;
   status: LeadStatus;
+}
+
+/**
+ * Returns a score point with the intent that GET /leads/{leadId} shows:
+ * the score minus the fit, in cents. Earlier versions stored intent
+ * rounded on its own, which can be a cent off that difference when the
+ * fit has fractions of a cent. They stored the same score and fit.
+ */
+export function shownPoint(point: ScorePoint): ScorePoint {
+  const scoreCents = Math.round(point.score * 100);
+  const fitCents = Math.round(point.fit * 100);
+  return {
+    score: scoreCents / 100,
+    fit: fitCents / 100,
+    intent: (scoreCents - fitCents) / 100,
+    status: point.status,
+  };
 }
 
 /** One change of a lead's score, kept in its history. */
@@ -56,18 +73,8 @@ export function historyEntry(
   const before: ScorePoint | null =
     stored === undefined || last === undefined
       ? null
-      : {
-          score: last.score,
-          fit: last.fit,
-          intent: last.intent,
-          status: stored.status,
-        };
-  const after: ScorePoint = {
-    score: roundCents(score.score),
-    fit: roundCents(score.fit),
-    intent: roundCents(score.intent),
-    status: next.status,
-  };
+      : shownPoint({ ...last, status: stored.status });
+  const after: ScorePoint = { ...explainTotals(score), status: next.status };
   if (
     before !== null &&
     before.score === after.score &&

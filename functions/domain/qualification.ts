@@ -1,4 +1,4 @@
-import { isBelowInCents, roundCents } from './explanation.js';
+import { explainTotals, isBelowInCents, roundCents } from './explanation.js';
 import {
   type EpisodeRecord,
   type LeadState,
@@ -143,9 +143,7 @@ function finish(
   state.nextReviewAt = reviewAfter(state, model, now, tallies, score);
   state.lastScore = {
     at: now,
-    score: roundCents(score.score),
-    fit: roundCents(score.fit),
-    intent: roundCents(score.intent),
+    ...explainTotals(score),
     modelVersion: model.version,
   };
   return { state, score, transitions };

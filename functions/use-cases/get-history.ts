@@ -1,5 +1,9 @@
 import { NotFoundError, ValidationError } from '../domain/errors.js';
-import type { ScoreChangeCause, ScorePoint } from '../domain/history.js';
+import {
+  type ScoreChangeCause,
+  type ScorePoint,
+  shownPoint,
+} from '../domain/history.js';
 import { displayText } from '../domain/id-text.js';
 import { requestedLeadId } from '../domain/identity.js';
 import { toIso } from '../domain/time.js';
@@ -60,8 +64,8 @@ export async function getHistory(
       entries: result.entries.map((entry) => ({
         at: toIso(entry.at),
         cause: entry.cause,
-        before: entry.before,
-        after: entry.after,
+        before: entry.before === null ? null : shownPoint(entry.before),
+        after: shownPoint(entry.after),
         modelVersion: entry.modelVersion,
         previousModelVersion: entry.previousModelVersion ?? null,
         events: entry.events,

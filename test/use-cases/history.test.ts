@@ -6,10 +6,12 @@ import { ValidationError } from '../../functions/domain/errors.js';
 import { DAY_MS } from '../../functions/domain/time.js';
 import { historyPageOf } from '../../functions/handlers/history-query.js';
 import { getHistory } from '../../functions/use-cases/get-history.js';
+import { getLead } from '../../functions/use-cases/get-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
+import { modelWith } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 
 function blogRead(userId: string, n: number) {
@@ -131,6 +133,74 @@ describe('lead history', () => {
       );
     expect(await causesOf('accepted-1')).toEqual(['event']);
     expect(await causesOf('rejected-1')).toEqual(['disposition', 'event']);
+  });
+
+  it('shows the score as GET shows it', async () => {
+    // Fit 10.004 and intent 5.004 round to 10.00 and 5.00 apart, but the
+    // score 15.008 rounds to 15.01, so GET shows an intent of 5.01.
+    const model = modelWith({
+      fit: [
+        {
+          traits: ['title'],
+          group: 'persona',
+          pattern: 'buyer',
+          points: 10.004,
+        },
+      ],
+      intent: [
+        {
+          when: { events: ['Tiny Signal'] },
+          points: 5.004,
+          retentionPerQuarter: 1,
+        },
+      ],
+    });
+    const { deps, clock } = await realDependencies({ model });
+    const signal = (n: number) => ({
+      type: 'track',
+      messageId: `fractional-signal-${n}`,
+      userId: 'fractional',
+      event: 'Tiny Signal',
+    });
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    const shownScore = async () => {
+      const { score, fit, intent, status } = await getLead(deps, 'fractional');
+      return { score, fit, intent, status };
+    };
+
+    await ingest([
+      {
+        type: 'identify',
+        messageId: 'fractional-identify',
+        userId: 'fractional',
+        traits: { title: 'Buyer' },
+      },
+      signal(1),
+    ]);
+    const first = await shownScore();
+    clock.advance(DAY_MS);
+    await ingest([signal(2)]);
+    const second = await shownScore();
+
+    expect(first).toEqual({
+      score: 15.01,
+      fit: 10,
+      intent: 5.01,
+      status: 'engaged',
+    });
+    const page = await getHistory(deps, 'fractional', { limit: 10 });
+    const [latest, earlier] = page.entries;
+    expect(earlier?.after).toEqual(first);
+    expect(latest?.before).toEqual(first);
+    expect(latest?.after).toEqual(second);
+    const stored = await deps.repository.listHistory('fractional', 10);
+    expect(stored.entries[1]?.after).toEqual(first);
+    expect(stored.entries[0]?.before).toEqual(first);
   });
 
   it('pages through the history with a cursor', async () => {

@@ -115,11 +115,14 @@ function finish(
   score: LeadScore,
 ): Evaluation {
   state.nextReviewAt = reviewAfter(state, model, now);
+  // The stored intent is the shown one: the score minus the fit in cents.
+  const scoreCents = Math.round(score.score * 100);
+  const fitCents = Math.round(score.fit * 100);
   state.lastScore = {
     at: now,
-    score: roundCents(score.score),
-    fit: roundCents(score.fit),
-    intent: roundCents(score.intent),
+    score: scoreCents / 100,
+    fit: fitCents / 100,
+    intent: (scoreCents - fitCents) / 100,
     modelVersion: model.version,
   };
   return { state, score, transitions };
