@@ -20,7 +20,8 @@ import { routeTable } from './route-table.js';
  *   naming it.
  * - GET /leads/{leadId}/history?limit=&cursor=: the lead's score
  *   changes, newest first, one page at a time. An id merged into another
- *   lead returns that lead's history, with a Content-Location header.
+ *   lead returns that lead's history, with a Content-Location header,
+ *   except with a cursor it returned before the merge (see getHistory).
  * - GET /accounts/{accountId}: the account's score, buying-group coverage
  *   and the leads behind it.
  */

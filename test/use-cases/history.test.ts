@@ -279,6 +279,103 @@ describe('lead history', () => {
     ).rejects.toThrow(ValidationError);
   });
 
+  it('continues a cursor taken before a merge', async () => {
+    const { deps, clock } = await realDependencies();
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    for (let n = 0; n < 5; n += 1) {
+      await ingest([
+        {
+          type: 'page',
+          messageId: `visitor-blog-${n}`,
+          anonymousId: 'visitor',
+          properties: { path: '/blog/post' },
+        },
+      ]);
+      clock.advance(DAY_MS);
+    }
+    const before = await getHistory(deps, 'anon:visitor', { limit: 10 });
+    const first = await getHistory(deps, 'anon:visitor', { limit: 2 });
+
+    await ingest([
+      {
+        type: 'identify',
+        messageId: 'visitor-identify',
+        userId: 'visitor-user',
+        anonymousId: 'visitor',
+      },
+    ]);
+
+    const rest: unknown[] = [];
+    let cursor = first.nextCursor ?? undefined;
+    let pages = 0;
+    while (cursor !== undefined && pages < 10) {
+      const page = await getHistory(deps, 'anon:visitor', { limit: 2, cursor });
+      expect(page.leadId).toBe('anon:visitor');
+      expect(page.mergedInto).toBe('visitor-user');
+      expect(page.requestedLeadId).toBeUndefined();
+      rest.push(...page.entries);
+      cursor = page.nextCursor ?? undefined;
+      pages += 1;
+    }
+    expect(before.entries).toHaveLength(5);
+    expect(rest).toEqual(before.entries.slice(2));
+    const merged = await getHistory(deps, 'anon:visitor', { limit: 2 });
+    expect(merged.leadId).toBe('visitor-user');
+    expect(merged.requestedLeadId).toBe('anon:visitor');
+    expect(merged.mergedInto).toBeUndefined();
+  });
+
+  it('rejects an old cursor on the merge target', async () => {
+    const { deps, clock } = await realDependencies();
+    for (let n = 0; n < 3; n += 1) {
+      await ingestMessages(deps, {
+        sourceId: 'default',
+        messages: [
+          {
+            type: 'page',
+            messageId: `guest-blog-${n}`,
+            anonymousId: 'guest',
+            properties: { path: '/blog/post' },
+          },
+        ],
+        receivedAt: clock.now,
+      });
+      clock.advance(DAY_MS);
+    }
+    const first = await getHistory(deps, 'anon:guest', { limit: 1 });
+    const cursor = first.nextCursor ?? '';
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: [
+        {
+          type: 'identify',
+          messageId: 'guest-identify',
+          userId: 'guest-user',
+          anonymousId: 'guest',
+        },
+      ],
+      receivedAt: clock.now,
+    });
+
+    await expect(
+      getHistory(deps, 'guest-user', { limit: 1, cursor }),
+    ).rejects.toThrow(ValidationError);
+    await expect(
+      getHistory(deps, 'anon:guest', { limit: 1, cursor: 'bm90LWpzb24' }),
+    ).rejects.toThrow(ValidationError);
+    const continued = await getHistory(deps, 'anon:guest', {
+      limit: 1,
+      cursor,
+    });
+    expect(continued.leadId).toBe('anon:guest');
+    expect(continued.entries).toHaveLength(1);
+  });
+
   it('keeps the lead id out of its cursors', async () => {
     const { deps, clock } = await realDependencies();
     const leadId = 'jane.doe@acme.example';
