@@ -94,6 +94,9 @@ export async function getHistory(
  * when the page's cursor is one that this lead returned before its merge.
  * The merge leaves those entries under the merged lead. Returns undefined
  * when `leadId` is not merged or the cursor is not one of its cursors.
+ * NOTE: a cursor of a merge target that was merged itself later stays
+ * rejected on the ids merged into it. It keeps working on the path of
+ * that target, whose tombstone it is bound to.
  */
 async function mergedLeadPage(
   deps: ScoringDependencies,
