@@ -12,13 +12,15 @@ import {
 } from './model/model-file.js';
 import { parseModelArguments, USAGE } from './model/options.js';
 import { asOfNote, formatBacktest } from './model/report.js';
+import { markLeadsForRescore } from './model/rescore.js';
 import { formatModelSummary } from './model/summary.js';
 import { ReplayError, UsageError } from './replay/errors.js';
 
 /**
- * `npm run model -- check FILE` and `npm run model -- backtest FILE`:
- * validate a scoring model, or compare it with the live model on stored
- * or recorded events. Results go to stdout, errors to stderr.
+ * `npm run model -- check FILE`, `backtest FILE` and `rescore FILE`:
+ * validate a scoring model, compare it with the live model on stored or
+ * recorded events, or make the leads of earlier models due for the
+ * sweep. Results go to stdout, errors to stderr.
  */
 async function main(): Promise<void> {
   // The SDK warns about Node.js 20 on every client; the warning is noise
@@ -41,6 +43,21 @@ async function main(): Promise<void> {
       ...embeddingWarnings(model.document),
     ];
     process.stdout.write(formatModelSummary(parsed.file, model, warnings));
+    return;
+  }
+  if (parsed.command === 'rescore') {
+    const { modelFile, ...target } = parsed.options;
+    const document = await readModelDocument(modelFile);
+    const model = compileModelDocument(modelFile, document);
+    const result = await markLeadsForRescore({
+      ...target,
+      model,
+      now: Date.now(),
+    });
+    process.stdout.write(
+      `${result.marked} of ${result.leads} leads were scored by another ` +
+        `model than ${model.version} and are due for the next sweep.\n`,
+    );
     return;
   }
   const result = await runBacktest(parsed.options);

@@ -27,12 +27,16 @@ export const DEFAULT_MODEL_FILE = 'models/procurement-software.json';
 
 export const USAGE = `Usage: npm run model -- check FILE
        npm run model -- backtest FILE [options]
+       npm run model -- rescore FILE [--table NAME] [--endpoint URL]
 
 check     validates the model FILE and prints its rules; exits with 1 and
           the path of every invalid field when it is invalid
 backtest  replays events through the candidate model FILE and through the
           live model and compares them: MQLs, qualifications, leads that
           change status and, when outcomes are known, AUC and conversion
+rescore   after the model FILE was deployed, makes every lead that another
+          model scored last due for the next sweep, which stores and
+          publishes the status the new model gives it; scans the table
 
 A relative FILE is read from the directory npm was run in.
 
@@ -56,6 +60,8 @@ Options of backtest (defaults in brackets):
                         [${DEFAULT_MAX_VISITS}]
   --json                print the result as JSON
   -h, --help            print this help
+
+Options of rescore: --table and --endpoint, as for backtest.
 `;
 
 /** Settings of a backtest. */
@@ -81,7 +87,19 @@ export interface BacktestOptions {
 export type ModelCommand =
   | { command: 'help' }
   | { command: 'check'; file: string }
-  | { command: 'backtest'; json: boolean; options: BacktestOptions };
+  | { command: 'backtest'; json: boolean; options: BacktestOptions }
+  | { command: 'rescore'; options: RescoreTarget };
+
+/** Model file and table of `npm run model -- rescore`. */
+export interface RescoreTarget {
+  modelFile: string;
+  tableName: string;
+  /** `--table` or TABLE_NAME, named in errors; unset for the default. */
+  tableSource?: string;
+  endpoint?: string;
+  /** `--endpoint` or AWS_ENDPOINT_URL_DYNAMODB, named in errors. */
+  endpointSource?: string;
+}
 
 /**
  * Parses the arguments after `npm run model --`.
@@ -100,12 +118,12 @@ export function parseModelArguments(
   const [command, file, ...extra] = positionals;
   if (command === undefined) {
     throw new UsageError(
-      'Missing the command. Use check FILE or backtest FILE.',
+      'Missing the command. Use check FILE, backtest FILE or rescore FILE.',
     );
   }
-  if (command !== 'check' && command !== 'backtest') {
+  if (command !== 'check' && command !== 'backtest' && command !== 'rescore') {
     throw new UsageError(
-      `Unknown command "${command}"; use check or backtest.`,
+      `Unknown command "${command}"; use check, backtest or rescore.`,
     );
   }
   if (file === undefined) {
@@ -119,6 +137,9 @@ export function parseModelArguments(
   if (command === 'check') {
     rejectBacktestOptions(values);
     return { command, file: resolveUserPath(file, env) };
+  }
+  if (command === 'rescore') {
+    return { command, options: rescoreTarget(file, values, env) };
   }
 
   rejectTableOptionsWithEvents(values);
@@ -176,9 +197,39 @@ function rejectBacktestOptions(values: ReturnType<typeof parse>['values']) {
   const option = firstOptionGiven(values);
   if (option !== undefined) {
     throw new UsageError(
-      `check does not take --${option}. Only backtest takes options.`,
+      `check does not take --${option}. Only backtest and rescore take options.`,
     );
   }
+}
+
+/**
+ * Returns the settings of rescore. Raises UsageError for an option of
+ * backtest other than --table and --endpoint, which rescore would ignore.
+ */
+function rescoreTarget(
+  file: string,
+  values: ReturnType<typeof parse>['values'],
+  env: Readonly<Record<string, string | undefined>>,
+): RescoreTarget {
+  const { table, endpoint: endpointOption, ...others } = values;
+  const option = firstOptionGiven(others);
+  if (option !== undefined) {
+    throw new UsageError(
+      `rescore does not take --${option}. It takes --table and --endpoint.`,
+    );
+  }
+  const target: RescoreTarget = {
+    modelFile: resolveUserPath(file, env),
+    tableName: tableNameOf(table, env, DEFAULT_TABLE),
+  };
+  const tableSource = tableSourceOf(table, env);
+  if (tableSource !== undefined) target.tableSource = tableSource;
+  const endpoint = dynamoDbEndpointOf(endpointOption, env);
+  if (endpoint !== undefined) {
+    target.endpoint = endpoint.url;
+    target.endpointSource = endpoint.source;
+  }
+  return target;
 }
 
 /**

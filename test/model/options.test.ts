@@ -133,6 +133,25 @@ describe('parseModelArguments', () => {
     expect(options.liveFile).toBe(join(PACKAGE_ROOT, DEFAULT_MODEL_FILE));
   });
 
+  it('parses rescore with its table and endpoint', () => {
+    const parsed = parseModelArguments(
+      ['rescore', 'm.json', '--table', 'leads'],
+      { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' },
+      NOW,
+    );
+
+    expect(parsed).toEqual({
+      command: 'rescore',
+      options: {
+        modelFile: resolve('m.json'),
+        tableName: 'leads',
+        tableSource: '--table',
+        endpoint: 'http://127.0.0.1:8000',
+        endpointSource: 'AWS_ENDPOINT_URL_DYNAMODB',
+      },
+    });
+  });
+
   it('prints help for --help', () => {
     expect(parseModelArguments(['--help'], {}, NOW)).toEqual({
       command: 'help',
@@ -142,7 +161,8 @@ describe('parseModelArguments', () => {
   it.each([
     {
       args: [],
-      message: /Missing the command. Use check FILE or backtest FILE/,
+      message:
+        /Missing the command. Use check FILE, backtest FILE or rescore FILE/,
     },
     { args: ['validate', 'm.json'], message: /Unknown command "validate"/ },
     { args: ['check'], message: 'Missing the model FILE: check takes one.' },
@@ -157,11 +177,21 @@ describe('parseModelArguments', () => {
     },
     {
       args: ['check', 'a.json', '--table', 't'],
-      message: 'check does not take --table. Only backtest takes options.',
+      message:
+        'check does not take --table. Only backtest and rescore take options.',
     },
     {
       args: ['check', 'a.json', '--json'],
       message: 'check does not take --json.',
+    },
+    {
+      args: ['rescore', 'a.json', '--as-of', '2026-01-01'],
+      message:
+        'rescore does not take --as-of. It takes --table and --endpoint.',
+    },
+    {
+      args: ['rescore'],
+      message: 'Missing the model FILE: rescore takes one.',
     },
     { args: ['backtest', 'c.json', '--as-of', 'soon'], message: /--as-of/ },
     { args: ['backtest', 'c.json', '--as-of', '5'], message: /--as-of/ },

@@ -45,7 +45,8 @@ describe.each([
 describe.each([
   {
     script: 'model',
-    message: 'Missing the command. Use check FILE or backtest FILE.',
+    message:
+      'Missing the command. Use check FILE, backtest FILE or rescore FILE.',
   },
   {
     script: 'outbox',
@@ -107,7 +108,8 @@ describe.each([
   {
     script: 'model',
     args: ['check', 'models/procurement-software.json', '--json'],
-    message: 'check does not take --json. Only backtest takes options.',
+    message:
+      'check does not take --json. Only backtest and rescore take options.',
   },
   {
     script: 'report',

@@ -1,0 +1,160 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  paginateScan,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { stateKey } from '../../functions/adapters/dynamodb/items.js';
+import { TABLE_LAYOUT } from '../../functions/adapters/dynamodb/table-layout.js';
+import type { ScoringModel } from '../../functions/domain/model.js';
+import { clientConfig } from '../local-endpoint.js';
+import { requireRegion, tableAccessError } from '../table-access.js';
+
+/**
+ * Review index shard of marked leads. Every sweep reads shard 0, whatever
+ * the stage's shard count, which this command does not know.
+ */
+const MARKED_LEAD_SHARD = '0';
+
+/** Settings of `npm run model -- rescore`. */
+export interface RescoreOptions {
+  /** The model the functions now run. */
+  model: ScoringModel;
+  tableName: string;
+  /** `--table` or TABLE_NAME, named in errors; unset for the default. */
+  tableSource?: string;
+  endpoint?: string;
+  /** `--endpoint` or AWS_ENDPOINT_URL_DYNAMODB, named in errors. */
+  endpointSource?: string;
+  /** Review time written on the marked leads, epoch ms. */
+  now: number;
+}
+
+/** Counts of one rescore run. */
+export interface RescoreResult {
+  /** Lead states read. */
+  leads: number;
+  /** Leads last scored by another model, now due for the sweep. */
+  marked: number;
+}
+
+/**
+ * Makes every lead that another model scored last due for the sweep at
+ * `now`, so that the sweep stores and publishes the status change the
+ * new model makes, such as a lead that now reaches the threshold.
+ * Without it such a lead changes only at its next write, because the
+ * sweep reads only leads with a review time. Scans the whole table, as
+ * backtest does, because no index lists leads that have no review time.
+ * A lead that a writer changes between the scan and the mark is left
+ * alone: that writer scored it under the model it runs.
+ */
+export async function markLeadsForRescore(
+  options: RescoreOptions,
+): Promise<RescoreResult> {
+  const client = new DynamoDBClient(clientConfig(options.endpoint));
+  try {
+    await requireRegion(client);
+    return await markLeads(client, options).catch((error: unknown) => {
+      throw tableAccessError(error, options.tableName, options.endpoint, {
+        table: options.tableSource,
+        endpoint: options.endpointSource,
+      });
+    });
+  } finally {
+    client.destroy();
+  }
+}
+
+async function markLeads(
+  client: DynamoDBClient,
+  options: RescoreOptions,
+): Promise<RescoreResult> {
+  const result: RescoreResult = { leads: 0, marked: 0 };
+  const pages = paginateScan(
+    { client },
+    {
+      TableName: options.tableName,
+      // Tombstones of merged leads and leads held for erasure take no
+      // review of their own.
+      FilterExpression:
+        '#entity = :lead AND #sk = :state AND ' +
+        'attribute_not_exists(mergedInto) AND ' +
+        'attribute_not_exists(erasureHeldUntil)',
+      ProjectionExpression: 'leadId, #version, #last.#model, nextReviewAt',
+      ExpressionAttributeNames: {
+        '#entity': 'entity',
+        '#sk': TABLE_LAYOUT.sortKey,
+        '#version': 'version',
+        '#last': 'lastScore',
+        '#model': 'modelVersion',
+      },
+      ExpressionAttributeValues: marshall({
+        ':lead': 'lead',
+        ':state': 'STATE',
+      }),
+    },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      const lead = unmarshall(item) as StateSummary;
+      result.leads += 1;
+      if (lead.lastScore?.modelVersion === options.model.version) continue;
+      if (await markDue(client, options, lead)) result.marked += 1;
+    }
+  }
+  return result;
+}
+
+interface StateSummary {
+  leadId: string;
+  version: number;
+  lastScore?: { modelVersion?: string };
+  nextReviewAt?: number;
+}
+
+/**
+ * Sets the lead's review time to `now` under the version the scan read,
+ * raising the version so that a writer that read the lead before retries
+ * on the marked state. Returns false when the lead changed or is due
+ * already. The next write of the lead moves it to its own shard.
+ */
+async function markDue(
+  client: DynamoDBClient,
+  options: RescoreOptions,
+  lead: StateSummary,
+): Promise<boolean> {
+  if (lead.nextReviewAt !== undefined && lead.nextReviewAt <= options.now) {
+    return false;
+  }
+  const index = TABLE_LAYOUT.reviewIndex;
+  try {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: options.tableName,
+        Key: stateKey(lead.leadId),
+        UpdateExpression:
+          'SET nextReviewAt = :now, #reviewAt = :now, #shard = :shard ' +
+          'ADD #version :one',
+        ConditionExpression:
+          '#version = :version AND attribute_not_exists(mergedInto) AND ' +
+          'attribute_not_exists(erasureHeldUntil)',
+        ExpressionAttributeNames: {
+          '#reviewAt': index.sortKey,
+          '#shard': index.partitionKey,
+          '#version': 'version',
+        },
+        ExpressionAttributeValues: marshall({
+          ':now': options.now,
+          ':shard': MARKED_LEAD_SHARD,
+          ':one': 1,
+          ':version': lead.version,
+        }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
