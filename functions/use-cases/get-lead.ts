@@ -96,6 +96,9 @@ export function leadViewOf(
   const now = deps.clock();
   // Reviews passed since the last write apply at their own times, as the
   // sweep will store them.
+  // NOTE: under a model other than the stored score's, the view can show
+  // a status change that the sweep stores only for leads that
+  // `npm run model -- rescore` made due.
   const caughtUp = catchUpReviews(stored, deps.model, now).state;
   const { state, score } = evaluateLead(caughtUp, deps.model, now);
   const shown = explainScore(score);
