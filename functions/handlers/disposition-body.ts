@@ -42,9 +42,12 @@ const reason = z
   })
   .check(
     z.trim(),
-    z.minLength(1, 'must not be empty'),
-    z.maxLength(
-      MAX_REASON_LENGTH,
+    // zod 4.6 runs z.minLength and z.maxLength on any input with a length,
+    // even after a type error, so an array got length errors too. A
+    // refinement runs only on a string.
+    z.refine((text) => text.length >= 1, 'must not be empty'),
+    z.refine(
+      (text) => text.length <= MAX_REASON_LENGTH,
       `must be at most ${MAX_REASON_LENGTH} characters`,
     ),
     z.refine(

@@ -188,6 +188,17 @@ describe('dispositionOf', () => {
     expect(fieldsOf(body)).toEqual([field]);
   });
 
+  it.each([
+    ['an empty array', []],
+    ['an array of 201 items', Array.from({ length: 201 }, () => 'x')],
+    ['an object with length 0', { length: 0 }],
+    ['an object with length 500', { length: 500 }],
+  ])('names only the type of %s as reason', (_name, reason) => {
+    expect(issuesOf({ disposition: 'rejected', reason })).toEqual([
+      { field: 'reason', message: 'must be a string' },
+    ]);
+  });
+
   it('explains an invisible reason', () => {
     expect(issuesOf({ disposition: 'rejected', reason: '\u200B' })).toEqual([
       {
