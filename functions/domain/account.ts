@@ -1,7 +1,7 @@
 import { sha256Hex } from './canonical-json.js';
 import { normalizeCompanyName } from './company-name.js';
 import { decayFactor, timeBelowLevel } from './decay.js';
-import { roundCents } from './explanation.js';
+import { isBelowInCents, roundCents } from './explanation.js';
 import { scoreFit } from './fit.js';
 import { MAX_ID_BYTES } from './id-text.js';
 import { emailDomainOf, isEmailAddress } from './identity.js';
@@ -10,7 +10,6 @@ import type { LeadState, LeadStatus, Membership, TraitEntry } from './lead.js';
 import { MAX_TRAIT_LENGTH } from './messages.js';
 import type { AccountPolicy, ScoringModel } from './model.js';
 import type { LeadScore } from './score.js';
-import { QUARTER_MS } from './time.js';
 
 /**
  * Accounts and buying groups. A lead belongs to one account, named by
@@ -481,7 +480,8 @@ export function newAccount(
  * Scores an account at `now` from its members' snapshots: the highest
  * firmographic fit plus the intent, decayed to `now`, of its
  * `engagementLeads` most engaged leads. A role is covered when one of its
- * leads has decayed intent at the engaged level.
+ * leads has decayed intent at the engaged level, compared in cents as the
+ * account view shows it.
  */
 export function scoreAccount(
   members: readonly AccountMember[],
@@ -499,7 +499,7 @@ export function scoreAccount(
     fit = Math.max(fit, member.fit);
     const intent = decayedIntent(member, model, now);
     intents.push(intent);
-    if (intent >= engagedLevel) {
+    if (isEngaged(intent, engagedLevel)) {
       engagedLeads += 1;
       if (member.role !== undefined) coveredRoles.add(member.role);
     }
@@ -562,12 +562,25 @@ export function membersBehindRule(
   const covered = new Set<string>();
   for (const { member, intent } of ranked) {
     const role = member.role;
-    if (role === undefined || intent < policy.engagedIntent) continue;
+    if (role === undefined || !isEngaged(intent, policy.engagedIntent)) {
+      continue;
+    }
     if (covered.has(role)) continue;
     covered.add(role);
     chosen.add(member);
   }
   return [...chosen];
+}
+
+/**
+ * Tells whether a lead's decayed intent reaches the engaged level. It
+ * compares the intent rounded to cents, as the account view shows it and
+ * as a membership snapshot stores it. An exact comparison would end the
+ * engagement of a lead at exactly the level a millisecond after its
+ * write, although the view shows the level for hours.
+ */
+export function isEngaged(intent: number, engagedIntent: number): boolean {
+  return !isBelowInCents(intent, engagedIntent);
 }
 
 /** Returns a member's intent decayed from its snapshot time to `now`. */
@@ -701,7 +714,10 @@ export function accountReviewAt(
   return times.length === 0 ? undefined : Math.max(now, Math.min(...times));
 }
 
-/** Returns, per role, the time its last engaged lead stops being engaged. */
+/**
+ * Returns, per role, the time its last engaged lead stops being engaged:
+ * the first millisecond its intent, rounded to cents, is below the level.
+ */
 function roleLapses(
   members: readonly AccountMember[],
   engagedIntent: number,
@@ -709,16 +725,15 @@ function roleLapses(
 ): Map<string, number> {
   const lapses = new Map<string, number>();
   for (const member of members) {
-    if (member.role === undefined || member.intent < engagedIntent) continue;
+    if (member.role === undefined) continue;
+    if (!isEngaged(member.intent, engagedIntent)) continue;
     const lapse =
-      retention >= 1
-        ? Number.POSITIVE_INFINITY
-        : member.intentAt +
-          Math.ceil(
-            (QUARTER_MS * Math.log(engagedIntent / member.intent)) /
-              Math.log(retention),
-          ) +
-          1;
+      timeBelowLevel(
+        member.intentAt,
+        0,
+        [{ points: member.intent, retentionPerQuarter: retention }],
+        engagedIntent,
+      ) ?? Number.POSITIVE_INFINITY;
     lapses.set(member.role, Math.max(lapses.get(member.role) ?? 0, lapse));
   }
   return lapses;

@@ -1,5 +1,6 @@
 import {
   decayedIntent,
+  isEngaged,
   scoreAccount,
   storedAccountId,
 } from '../domain/account.js';
@@ -91,7 +92,7 @@ export async function getAccount(
         leadId: member.leadId,
         role: member.role ?? null,
         intent: roundCents(intent),
-        engaged: intent >= engagedLevel,
+        engaged: isEngaged(intent, engagedLevel),
         fit: member.fit,
         status: member.status,
         updatedAt: toIso(member.intentAt),

@@ -10,6 +10,7 @@ import {
   membersBehindRule,
   newAccount,
   roleOf,
+  scoreAccount,
   storedAccountId,
 } from '../../functions/domain/account.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
@@ -268,6 +269,19 @@ describe('evaluateAccount', () => {
     expect(result.transition).toBeUndefined();
   });
 
+  it('covers a role at the engaged level in cents', () => {
+    const members = [
+      member('cpo', 'procurement', 70),
+      member('cfo', 'finance', policy.engagedIntent),
+    ];
+
+    const result = evaluateAccount(start, members, model, T0 + 60_000);
+
+    expect(result.score.covered).toEqual(['procurement', 'finance']);
+    expect(result.score.engagedLeads).toBe(2);
+    expect(result.transition?.kind).toBe('qualified');
+  });
+
   it('ends the episode once decay drops the score below the level', () => {
     const members = [
       member('cpo', 'procurement', 40),
@@ -394,6 +408,32 @@ describe('accountReviewAt', () => {
     expect(before.score.score).toBe(70);
     expect(at.transition?.kind).toBe('recycled');
     expect(at.score.score).toBe(69.99);
+  });
+
+  it('ends coverage when the shown intent is below the level', () => {
+    // The CFO at exactly the engaged level keeps the second role until
+    // the intent shows 19.99, long before the score falls below 70.
+    const committee = [
+      member('cpo', 'procurement', 60),
+      member('cfo', 'finance', policy.engagedIntent),
+    ];
+    const qualified = evaluateAccount(start, committee, levelModel, T0);
+
+    const reviewAt = accountReviewAt(
+      committee,
+      levelModel,
+      qualified.score,
+      T0,
+    );
+    const lapse = reviewAt ?? 0;
+    const before = scoreAccount(committee, levelModel, lapse - 1);
+    const at = scoreAccount(committee, levelModel, lapse);
+
+    expect(qualified.transition?.kind).toBe('qualified');
+    expect(lapse).toBeGreaterThan(T0 + 60 * 60_000);
+    expect(lapse).toBeLessThan(T0 + DAY_MS);
+    expect(before.covered).toEqual(['procurement', 'finance']);
+    expect(at.covered).toEqual(['procurement']);
   });
 
   it('matches the review time computed after the qualification', () => {

@@ -287,6 +287,55 @@ describe('accounts', () => {
     expect(view.coverage.covered).toEqual([]);
   });
 
+  it('qualifies a committee whatever order it engages in', async () => {
+    const { deps, ingest, clock, accountEvents } = await setup();
+    // Ten blog reads give exactly the engaged level of 20 intent points,
+    // which decay brings below 20 a millisecond later but shows as 20.00
+    // for hours.
+    const blogReads = (userId: string) =>
+      Array.from({ length: 10 }, (_, n) => blogRead(userId, n));
+    const cpo = 'Chief Procurement Officer';
+    await ingest(engagedMember('ann@first.example', cpo));
+    await ingest(blogReads('carl@first.example'));
+    await ingest([
+      {
+        type: 'identify',
+        messageId: 'carl-first-title',
+        userId: 'carl@first.example',
+        traits: { title: 'CFO' },
+      },
+    ]);
+    await ingest([
+      {
+        type: 'identify',
+        messageId: 'carl-second-title',
+        userId: 'carl@second.example',
+        traits: { title: 'CFO' },
+      },
+      ...blogReads('carl@second.example'),
+    ]);
+    clock.advance(60_000);
+    await ingest(engagedMember('ann@second.example', cpo));
+
+    const first = await getAccount(deps, 'domain:first.example');
+    const second = await getAccount(deps, 'domain:second.example');
+    const qualified = accountEvents().map(
+      (event) => (event.detail as AccountQualifiedDetail).accountId,
+    );
+    expect(qualified.sort()).toEqual([
+      'domain:first.example',
+      'domain:second.example',
+    ]);
+    expect(first.status).toBe('mqa');
+    expect(second.status).toBe('mqa');
+    expect(second.coverage.covered).toEqual(['procurement', 'finance']);
+    const carl = second.leads.find(
+      (lead) => lead.leadId === 'carl@second.example',
+    );
+    expect(carl?.intent).toBe(20);
+    expect(carl?.engaged).toBe(true);
+  });
+
   it('writes membership on engagement steps, not page views', async () => {
     const { deps, ingest, clock } = await setup();
     await ingest(engagedMember('ann@delta.example', 'CPO'));
