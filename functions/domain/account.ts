@@ -412,8 +412,9 @@ export function membershipChanged(
  * Returns the accounts whose coverage or qualification a membership
  * change can change, so they must be evaluated again: both accounts when
  * a lead moves from one account to another, the email-domain account
- * whose link the lead no longer makes or writes again, none while a lead
- * without a link stays below the engaged level in one account.
+ * whose link the lead no longer makes or writes again. None while a lead
+ * without a link stays below the engaged level in one account, unless
+ * its firmographic fit changes.
  */
 export function accountsToCheck(
   before: Membership | undefined,
@@ -441,10 +442,16 @@ export function accountsToCheck(
   // again, which can take it from another group (see checkAccounts).
   const relinked = after?.linkedAccountId;
   const engaged = (before?.engaged ?? false) || (after?.engaged ?? false);
+  // The highest firmographic fit counts in the account's score whether or
+  // not its lead is engaged. A fit of zero or below never raises it.
+  const fitChanged =
+    before?.fit !== after?.fit &&
+    Math.max(before?.fit ?? 0, after?.fit ?? 0) > 0;
   if (
     !linkAdded &&
     !moved &&
     !engaged &&
+    !fitChanged &&
     dropped === undefined &&
     relinked === undefined
   ) {

@@ -486,6 +486,21 @@ describe('accountsToCheck', () => {
     expect(accountsToCheck(undefined, base)).toEqual([]);
   });
 
+  it('checks the account when a lead below engagement changes fit', () => {
+    const fitting = { ...base, fit: 10 };
+
+    expect(accountsToCheck(undefined, fitting)).toEqual(['domain:a.example']);
+    expect(accountsToCheck(base, fitting)).toEqual(['domain:a.example']);
+    expect(accountsToCheck(fitting, base)).toEqual(['domain:a.example']);
+  });
+
+  it('skips a fit change that stays at or below zero', () => {
+    const small = { ...base, fit: -10 };
+
+    expect(accountsToCheck(undefined, small)).toEqual([]);
+    expect(accountsToCheck(small, base)).toEqual([]);
+  });
+
   it('checks both accounts when a lead links a domain', () => {
     const grouped = { ...base, accountId: 'group:g1' };
     const linked = { ...grouped, linkedAccountId: 'domain:a.example' };

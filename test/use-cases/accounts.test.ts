@@ -336,6 +336,59 @@ describe('accounts', () => {
     expect(carl?.engaged).toBe(true);
   });
 
+  it('qualifies when a lead below engagement adds fit', async () => {
+    const { deps, ingest, accountEvents } = await setup();
+    // Demo, pricing and five blog reads make 75 points of engagement,
+    // below the threshold of 80 while the account has no fit.
+    await ingest([
+      {
+        type: 'identify',
+        messageId: 'pia-title',
+        userId: 'pia@theta.example',
+        traits: { title: 'CPO' },
+      },
+      {
+        type: 'track',
+        messageId: 'pia-demo',
+        userId: 'pia@theta.example',
+        event: 'Demo Requested',
+      },
+      {
+        type: 'identify',
+        messageId: 'cal-title',
+        userId: 'cal@theta.example',
+        traits: { title: 'CFO' },
+      },
+      {
+        type: 'page',
+        messageId: 'cal-pricing',
+        userId: 'cal@theta.example',
+        properties: { path: '/pricing' },
+      },
+      ...Array.from({ length: 5 }, (_, n) => blogRead('cal@theta.example', n)),
+    ]);
+    const before = await getAccount(deps, 'domain:theta.example');
+
+    // An office manager with no activity brings the account's fit.
+    await ingest([
+      {
+        type: 'identify',
+        messageId: 'oma-title',
+        userId: 'oma@theta.example',
+        traits: { title: 'Office Manager', company: { employee_count: 5000 } },
+      },
+    ]);
+
+    const after = await getAccount(deps, 'domain:theta.example');
+    expect(before.score).toBe(75);
+    expect(before.status).toBe('engaged');
+    expect(after.fit).toBe(10);
+    expect(after.score).toBe(85);
+    expect(after.meetsRule).toBe(true);
+    expect(after.status).toBe('mqa');
+    expect(accountEvents()).toHaveLength(1);
+  });
+
   it('writes membership on engagement steps, not page views', async () => {
     const { deps, ingest, clock } = await setup();
     await ingest(engagedMember('ann@delta.example', 'CPO'));
