@@ -414,7 +414,7 @@ export function membershipChanged(
  * a lead moves from one account to another, the email-domain account
  * whose link the lead no longer makes or writes again. None while a lead
  * without a link stays below the engaged level in one account, unless
- * its firmographic fit changes.
+ * its firmographic fit or its intent step changes.
  */
 export function accountsToCheck(
   before: Membership | undefined,
@@ -442,16 +442,19 @@ export function accountsToCheck(
   // again, which can take it from another group (see checkAccounts).
   const relinked = after?.linkedAccountId;
   const engaged = (before?.engaged ?? false) || (after?.engaged ?? false);
-  // The highest firmographic fit counts in the account's score whether or
-  // not its lead is engaged. A fit of zero or below never raises it.
+  // The highest firmographic fit and the intent of the most engaged leads
+  // count in the account's score whether or not their leads are engaged.
+  // A fit of zero or below never raises it.
   const fitChanged =
     before?.fit !== after?.fit &&
     Math.max(before?.fit ?? 0, after?.fit ?? 0) > 0;
+  const stepped = (before?.intentStep ?? 0) !== (after?.intentStep ?? 0);
   if (
     !linkAdded &&
     !moved &&
     !engaged &&
     !fitChanged &&
+    !stepped &&
     dropped === undefined &&
     relinked === undefined
   ) {

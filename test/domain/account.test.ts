@@ -455,8 +455,16 @@ describe('accountsToCheck', () => {
     status: 'engaged' as const,
   };
 
-  it('skips a lead that stays below the engaged level', () => {
-    expect(accountsToCheck(base, { ...base, intentStep: 1 })).toEqual([]);
+  it('checks the account when a lead below engagement steps', () => {
+    const stepped = { ...base, intentStep: 1 };
+
+    expect(accountsToCheck(base, stepped)).toEqual(['domain:a.example']);
+    expect(accountsToCheck(stepped, base)).toEqual(['domain:a.example']);
+    expect(accountsToCheck(undefined, stepped)).toEqual(['domain:a.example']);
+  });
+
+  it('skips a role change of a lead below engagement', () => {
+    expect(accountsToCheck(base, { ...base, role: 'it' })).toEqual([]);
   });
 
   it('checks the account when a lead becomes engaged', () => {

@@ -389,6 +389,50 @@ describe('accounts', () => {
     expect(accountEvents()).toHaveLength(1);
   });
 
+  it('qualifies when a lead below engagement adds intent', async () => {
+    const { deps, ingest, accountEvents } = await setup();
+    const identify = (userId: string, title: string) => ({
+      type: 'identify',
+      messageId: `${userId}-title`,
+      userId,
+      traits: { title },
+    });
+    await ingest([
+      identify('pia@iota.example', 'CPO'),
+      {
+        type: 'track',
+        messageId: 'pia-demo',
+        userId: 'pia@iota.example',
+        event: 'Demo Requested',
+      },
+      identify('cal@iota.example', 'CFO'),
+      {
+        type: 'page',
+        messageId: 'cal-pricing',
+        userId: 'cal@iota.example',
+        properties: { path: '/pricing' },
+      },
+    ]);
+    const before = await getAccount(deps, 'domain:iota.example');
+
+    // Nine blog reads make 18 points, below the engaged level of 20, and
+    // the most engaged leads count whether or not they are engaged.
+    await ingest(
+      Array.from({ length: 9 }, (_, n) => blogRead('rea@iota.example', n)),
+    );
+
+    const after = await getAccount(deps, 'domain:iota.example');
+    const reader = after.leads.find(
+      (lead) => lead.leadId === 'rea@iota.example',
+    );
+    expect(before.score).toBe(65);
+    expect(reader?.engaged).toBe(false);
+    expect(after.score).toBe(83);
+    expect(after.meetsRule).toBe(true);
+    expect(after.status).toBe('mqa');
+    expect(accountEvents()).toHaveLength(1);
+  });
+
   it('writes membership on engagement steps, not page views', async () => {
     const { deps, ingest, clock } = await setup();
     await ingest(engagedMember('ann@delta.example', 'CPO'));
