@@ -12,7 +12,7 @@ import {
   InvalidCursorError,
 } from '../ports/lead-repository.js';
 import type { ScoringDependencies } from './dependencies.js';
-import { resolveLeadId } from './link-identities.js';
+import { MAX_REDIRECTS } from './update-lead.js';
 
 /** One score change as the history route shows it. */
 export interface HistoryEntryView {
@@ -60,9 +60,16 @@ export async function getHistory(
   requestedId: string,
   page: HistoryPageRequest,
 ): Promise<HistoryView> {
+  // Reads each lead once while following merges, so a merge written after
+  // the last read cannot turn that lead into a tombstone and a 404.
   const requested = requestedLeadId(requestedId);
-  const leadId = await resolveLeadId(deps, requested);
-  const state = await deps.repository.getLead(leadId);
+  let leadId = requested;
+  let state = await deps.repository.getLead(leadId);
+  for (let step = 0; step < MAX_REDIRECTS; step += 1) {
+    if (state?.mergedInto === undefined) break;
+    leadId = state.mergedInto;
+    state = await deps.repository.getLead(leadId);
+  }
   if (state === undefined || state.mergedInto !== undefined) {
     throw new NotFoundError(`Lead ${displayText(requestedId)} was not found.`);
   }

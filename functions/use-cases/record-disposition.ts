@@ -56,16 +56,23 @@ export async function recordDisposition(
   request: DispositionRequest,
 ): Promise<DispositionResult> {
   const requested = requestedLeadId(requestedId);
-  const leadId = await resolveLeadId(deps, requested);
-  const mergedRepeat =
+  let leadId = await resolveLeadId(deps, requested);
+  let mergedRepeat =
     leadId !== requested &&
     (await repeatsMergedDisposition(deps, requested, request));
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const stored = await deps.repository.getLead(leadId);
-    if (stored === undefined || stored.mergedInto !== undefined) {
+    if (stored === undefined) {
       throw new NotFoundError(
         `Lead ${displayText(requestedId)} was not found.`,
       );
+    }
+    if (stored.mergedInto !== undefined) {
+      // A merge turned the lead into a tombstone after resolveLeadId read
+      // it, so the disposition follows the tombstone's link.
+      leadId = await resolveLeadId(deps, stored.mergedInto);
+      mergedRepeat = await repeatsMergedDisposition(deps, requested, request);
+      continue;
     }
     if (mergedRepeat) {
       await recheckAccount(deps, stored);

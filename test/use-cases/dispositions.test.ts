@@ -21,6 +21,7 @@ import {
   qualifyingBatch,
 } from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
+import { holdNextCall } from '../support/held-call.js';
 
 async function qualifiedLead(userId: string) {
   const context = await realDependencies();
@@ -120,6 +121,32 @@ describe('recordDisposition', () => {
     expect(first.lead.leadId).toBe('mia');
     expect(first.lead.requestedLeadId).toBe('anon:browser-9');
     expect(retry.lead.requestedLeadId).toBe('anon:browser-9');
+  });
+
+  it('follows a merge written after it resolved the id', async () => {
+    const { deps, clock } = await qualifiedLead('max');
+    // The request resolves "max" before the alias makes it a tombstone,
+    // then reads the lead again.
+    const held = holdNextCall(deps.repository, 'getLead', {
+      when: 'after',
+      matches: (leadId) => leadId === 'max',
+    });
+    const accepted = recordDisposition(deps, 'max', { kind: 'accepted' });
+    await held.reached;
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: [{ type: 'alias', userId: 'max-2', previousId: 'max' }],
+      receivedAt: clock.now,
+    });
+    held.release();
+
+    const result = await accepted;
+
+    expect(result.lead.leadId).toBe('max-2');
+    expect(result.lead.requestedLeadId).toBe('max');
+    expect(result.lead.disposition?.disposition).toBe('accepted');
+    const view = await getLead(deps, 'max-2');
+    expect(view.disposition?.disposition).toBe('accepted');
   });
 
   it('ends the episode of a rejected lead', async () => {

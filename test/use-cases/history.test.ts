@@ -13,6 +13,7 @@ import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { modelWith } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
+import { holdNextCall } from '../support/held-call.js';
 
 function blogRead(userId: string, n: number) {
   return {
@@ -201,6 +202,38 @@ describe('lead history', () => {
     const stored = await deps.repository.listHistory('fractional', 10);
     expect(stored.entries[1]?.after).toEqual(first);
     expect(stored.entries[0]?.before).toEqual(first);
+  });
+
+  it('answers for a lead merged while it is read', async () => {
+    const { deps, clock } = await realDependencies();
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('hist-merged'),
+      receivedAt: clock.now,
+    });
+    // The alias makes the lead a tombstone right after the request's
+    // first read of it.
+    const held = holdNextCall(deps.repository, 'getLead', {
+      when: 'after',
+      matches: (leadId) => leadId === 'hist-merged',
+    });
+    const history = getHistory(deps, 'hist-merged', { limit: 20 });
+    await held.reached;
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: [
+        { type: 'alias', userId: 'hist-target', previousId: 'hist-merged' },
+      ],
+      receivedAt: clock.now,
+    });
+    held.release();
+
+    const page = await history;
+
+    // The page is the history as of the read, when the lead was unmerged.
+    expect(page.leadId).toBe('hist-merged');
+    expect(page.requestedLeadId).toBeUndefined();
+    expect(page.entries.length).toBeGreaterThan(0);
   });
 
   it('pages through the history with a cursor', async () => {
