@@ -70,10 +70,17 @@ export interface AccountState {
   episode: number;
   statusChangedAt: number;
   qualifiedAt: number | undefined;
-  modelVersion: string;
   /**
-   * When an MQA must be evaluated again without member changes: the
-   * earliest time decay can end its episode. Undefined for other states.
+   * Model of the last stored evaluation. Absent on a state that
+   * `npm run model -- rescore` stored for an account never stored
+   * before, until the sweep checks it.
+   */
+  modelVersion?: string;
+  /**
+   * When the account must be evaluated again without member changes: for
+   * an MQA, the earliest time decay can end its episode. Any state can
+   * also have the time `npm run model -- rescore` marked it due at,
+   * which its next check clears. Undefined otherwise.
    */
   nextReviewAt?: number;
 }

@@ -35,7 +35,7 @@ export interface AccountRead {
  * link names the group.
  */
 export async function readAccount(
-  deps: ScoringDependencies,
+  deps: Pick<ScoringDependencies, 'repository'>,
   accountId: string,
 ): Promise<AccountRead> {
   const own = await deps.repository.getAccount(accountId);
@@ -67,7 +67,7 @@ export async function readAccount(
  * email-domain account linked to it, read unless `known` has them.
  */
 async function withLinkedMembers(
-  deps: ScoringDependencies,
+  deps: Pick<ScoringDependencies, 'repository'>,
   accountId: string,
   account: AccountSnapshot,
   known: ReadonlyMap<string, AccountSnapshot>,

@@ -162,8 +162,12 @@ async function checkAccount(
     try {
       const linked = account.linkedFrom;
       // The linked domain's leads now count in the group's account, so
-      // an episode of the domain's own account ends.
-      if (linked?.state?.status === 'mqa') {
+      // an episode of the domain's own account ends, and a review time
+      // that a model rescore gave its state is cleared.
+      if (
+        linked?.state?.status === 'mqa' ||
+        linked?.state?.nextReviewAt !== undefined
+      ) {
         await settleAccount(deps, linked.accountId, linked.state, [], now);
       }
       const settled = await settleAccount(
@@ -244,9 +248,9 @@ interface Settlement {
 }
 
 /**
- * Evaluates one account and writes its status change or new review time,
- * if any, under its version. Raises VersionConflictError when the
- * account changed meanwhile.
+ * Evaluates one account and writes its status change, new review time or
+ * cleared rescore mark, if any, under its version. Raises
+ * VersionConflictError when the account changed meanwhile.
  */
 async function settleAccount(
   deps: ScoringDependencies,
@@ -262,8 +266,15 @@ async function settleAccount(
   const evaluation = evaluateAccount(current, members, deps.model, now);
   const { transition } = evaluation;
   const state = { ...evaluation.state, version: current.version + 1 };
-  if (transition === undefined) {
-    if (current.status !== 'mqa') return { transition, outgoing: [] };
+  if (transition === undefined && current.status !== 'mqa') {
+    // Only a model rescore gives a state other than an MQA a review time.
+    // Writing the state without it takes the account out of the review
+    // index and stores the model it was checked with.
+    if (current.nextReviewAt === undefined) {
+      return { transition, outgoing: [] };
+    }
+    delete state.nextReviewAt;
+  } else if (transition === undefined) {
     const reviewAt = accountReviewAt(
       members,
       deps.model,
