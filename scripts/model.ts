@@ -19,8 +19,8 @@ import { ReplayError, UsageError } from './replay/errors.js';
 /**
  * `npm run model -- check FILE`, `backtest FILE` and `rescore FILE`:
  * validate a scoring model, compare it with the live model on stored or
- * recorded events, or make the leads of earlier models due for the
- * sweep. Results go to stdout, errors to stderr.
+ * recorded events, or make the leads and accounts of earlier models due
+ * for the sweep. Results go to stdout, errors to stderr.
  */
 async function main(): Promise<void> {
   // The SDK warns about Node.js 20 on every client; the warning is noise
@@ -56,7 +56,10 @@ async function main(): Promise<void> {
     });
     process.stdout.write(
       `${result.marked} of ${result.leads} leads were scored by another ` +
-        `model than ${model.version} and are due for the next sweep.\n`,
+        `model than ${model.version} and are due for the next sweep.\n` +
+        `${result.accountsMarked} of ${result.accounts} accounts were ` +
+        'checked by another model, or have no stored check and meet its ' +
+        'rule, and are due for the next sweep.\n',
     );
     return;
   }

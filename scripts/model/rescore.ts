@@ -10,12 +10,12 @@ import { TABLE_LAYOUT } from '../../functions/adapters/dynamodb/table-layout.js'
 import type { ScoringModel } from '../../functions/domain/model.js';
 import { clientConfig } from '../local-endpoint.js';
 import { requireRegion, tableAccessError } from '../table-access.js';
-
-/**
- * Review index shard of marked leads. Every sweep reads shard 0, whatever
- * the stage's shard count, which this command does not know.
- */
-const MARKED_LEAD_SHARD = '0';
+import {
+  type AccountStateSummary,
+  MARKED_SHARD,
+  markAccountState,
+  markAccountsWithoutState,
+} from './rescore-accounts.js';
 
 /** Settings of `npm run model -- rescore`. */
 export interface RescoreOptions {
@@ -27,7 +27,7 @@ export interface RescoreOptions {
   endpoint?: string;
   /** `--endpoint` or AWS_ENDPOINT_URL_DYNAMODB, named in errors. */
   endpointSource?: string;
-  /** Review time written on the marked leads, epoch ms. */
+  /** Review time written on the marked leads and accounts, epoch ms. */
   now: number;
 }
 
@@ -37,6 +37,13 @@ export interface RescoreResult {
   leads: number;
   /** Leads last scored by another model, now due for the sweep. */
   marked: number;
+  /** Accounts with a stored state or a member. */
+  accounts: number;
+  /**
+   * Accounts now due for the sweep: those whose state another model
+   * stored, and those without a state that meet the new model's rule.
+   */
+  accountsMarked: number;
 }
 
 /**
@@ -44,10 +51,13 @@ export interface RescoreResult {
  * `now`, so that the sweep stores and publishes the status change the
  * new model makes, such as a lead that now reaches the threshold.
  * Without it such a lead changes only at its next write, because the
- * sweep reads only leads with a review time. Scans the whole table, as
- * backtest does, because no index lists leads that have no review time.
- * A lead that a writer changes between the scan and the mark is left
- * alone: that writer scored it under the model it runs.
+ * sweep reads only leads with a review time. Accounts are made due in
+ * the same way (see rescore-accounts.ts), so that an account that the
+ * new model qualifies gets its "Account Qualified". Scans the whole
+ * table, as backtest does, because no index lists items that have no
+ * review time. A lead or account that a writer changes between the scan
+ * and the mark is left alone: that writer checked it under the model it
+ * runs.
  */
 export async function markLeadsForRescore(
   options: RescoreOptions,
@@ -55,7 +65,7 @@ export async function markLeadsForRescore(
   const client = new DynamoDBClient(clientConfig(options.endpoint));
   try {
     await requireRegion(client);
-    return await markLeads(client, options).catch((error: unknown) => {
+    return await markItems(client, options).catch((error: unknown) => {
       throw tableAccessError(error, options.tableName, options.endpoint, {
         table: options.tableSource,
         endpoint: options.endpointSource,
@@ -66,11 +76,18 @@ export async function markLeadsForRescore(
   }
 }
 
-async function markLeads(
+async function markItems(
   client: DynamoDBClient,
   options: RescoreOptions,
 ): Promise<RescoreResult> {
-  const result: RescoreResult = { leads: 0, marked: 0 };
+  const result: RescoreResult = {
+    leads: 0,
+    marked: 0,
+    accounts: 0,
+    accountsMarked: 0,
+  };
+  const withState = new Set<string>();
+  const withMembers = new Set<string>();
   const pages = paginateScan(
     { client },
     {
@@ -78,10 +95,13 @@ async function markLeads(
       // Tombstones of merged leads and leads held for erasure take no
       // review of their own.
       FilterExpression:
-        '#entity = :lead AND #sk = :state AND ' +
+        '(#entity = :lead AND #sk = :state AND ' +
         'attribute_not_exists(mergedInto) AND ' +
-        'attribute_not_exists(erasureHeldUntil)',
-      ProjectionExpression: 'leadId, #version, #last.#model, nextReviewAt',
+        'attribute_not_exists(erasureHeldUntil)) OR ' +
+        '#entity = :account OR #entity = :member',
+      ProjectionExpression:
+        '#entity, leadId, accountId, #version, #last.#model, #model, ' +
+        'nextReviewAt',
       ExpressionAttributeNames: {
         '#entity': 'entity',
         '#sk': TABLE_LAYOUT.sortKey,
@@ -92,17 +112,41 @@ async function markLeads(
       ExpressionAttributeValues: marshall({
         ':lead': 'lead',
         ':state': 'STATE',
+        ':account': 'account',
+        ':member': 'member',
       }),
     },
   );
   for await (const page of pages) {
     for (const item of page.Items ?? []) {
-      const lead = unmarshall(item) as StateSummary;
-      result.leads += 1;
-      if (lead.lastScore?.modelVersion === options.model.version) continue;
-      if (await markDue(client, options, lead)) result.marked += 1;
+      const fields = unmarshall(item);
+      if (fields.entity === 'member') {
+        withMembers.add(String(fields.accountId));
+      } else if (fields.entity === 'account') {
+        const state = fields as AccountStateSummary;
+        withState.add(state.accountId);
+        // A state without a model version counts as another model's.
+        if (state.modelVersion === options.model.version) continue;
+        if (await markAccountState(client, options, state)) {
+          result.accountsMarked += 1;
+        }
+      } else {
+        const lead = fields as StateSummary;
+        result.leads += 1;
+        if (lead.lastScore?.modelVersion === options.model.version) continue;
+        if (await markDue(client, options, lead)) result.marked += 1;
+      }
     }
   }
+  // NOTE: the ids of all accounts are kept in memory until the scan ends,
+  // because a state and the members of its account can come on any page.
+  const withoutState = [...withMembers].filter((id) => !withState.has(id));
+  result.accounts = withState.size + withoutState.length;
+  result.accountsMarked += await markAccountsWithoutState(
+    client,
+    options,
+    withoutState,
+  );
   return result;
 }
 
@@ -146,7 +190,7 @@ async function markDue(
         },
         ExpressionAttributeValues: marshall({
           ':now': options.now,
-          ':shard': MARKED_LEAD_SHARD,
+          ':shard': MARKED_SHARD,
           ':one': 1,
           ':version': lead.version,
         }),
