@@ -34,9 +34,11 @@ check     validates the model FILE and prints its rules; exits with 1 and
 backtest  replays events through the candidate model FILE and through the
           live model and compares them: MQLs, qualifications, leads that
           change status and, when outcomes are known, AUC and conversion
-rescore   after the model FILE was deployed, makes every lead that another
-          model scored last due for the next sweep, which stores and
-          publishes the status the new model gives it; scans the table
+rescore   after the model FILE was deployed, makes every lead and account
+          that another model checked last, and every account without a
+          state that the model qualifies, due for the next sweep, which
+          stores and publishes the status the new model gives it; scans
+          the table
 
 A relative FILE is read from the directory npm was run in.
 
