@@ -2,6 +2,7 @@ import {
   readBoundedFileSync,
   UnreadableFileError,
 } from '../functions/adapters/bounded-file.js';
+import { describeFileError } from '../functions/adapters/file-error.js';
 import {
   JsonFileError,
   parseJsonFile,
@@ -79,7 +80,7 @@ function readModelDocument(file: string): unknown {
       );
     }
     throw new ConfigurationError(
-      `Scoring model file ${file} could not be read (${code ?? String(error)}). Check its permissions, or set modelFile in the stage configuration to another file.`,
+      `Scoring model file ${file} ${describeFileError(error)}`,
     );
   }
   try {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
@@ -11,6 +10,7 @@ import {
   DEFAULT_REVIEW_SHARDS,
   MAX_REVIEW_SHARDS,
 } from '../functions/adapters/dynamodb/table-layout.js';
+import { describeFileError } from '../functions/adapters/file-error.js';
 import {
   JsonFileError,
   parseJsonFile,
@@ -343,10 +343,10 @@ export function loadStageConfig(
     ]);
   }
   const file = join(configDir, `${stageName}.json`);
-  const hasFile = existsSync(file);
-  const overrides = hasFile ? readStageFile(file) : {};
+  const overrides = readStageFile(file);
+  const hasFile = overrides !== undefined;
   const source = hasFile ? file : `defaults only, no ${file}`;
-  const settings = mergeDefaults(defaultsOf(stageName), overrides);
+  const settings = mergeDefaults(defaultsOf(stageName), overrides ?? {});
   // The settings are checked on their own first, so that an unknown
   // field's message lists the fields a file may set, without stageName.
   const fields = stageSettingsSchema.safeParse(settings);
@@ -364,14 +364,26 @@ export function loadStageConfig(
   return parsed.data;
 }
 
-function readStageFile(file: string): Record<string, unknown> {
+/**
+ * Reads a stage file, or returns undefined when it does not exist. Any
+ * other failure raises ConfigurationError, because a file that exists
+ * but cannot be read must not fall back to the defaults.
+ */
+function readStageFile(file: string): Record<string, unknown> | undefined {
   let values: unknown;
   try {
     values = parseJsonFile(readBoundedFileSync(file, MAX_STAGE_FILE_BYTES));
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
     if (error instanceof UnreadableFileError) {
       throw new ConfigurationError(
         `Stage configuration file ${file} ${error.message}. Make it a JSON file of the stage's settings.`,
+      );
+    }
+    if (code !== undefined) {
+      throw new ConfigurationError(
+        `Stage configuration file ${file} ${describeFileError(error)}`,
       );
     }
     if (!(error instanceof JsonFileError)) throw error;

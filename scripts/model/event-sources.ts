@@ -5,6 +5,7 @@ import {
   readBoundedFile,
   UnreadableFileError,
 } from '../../functions/adapters/bounded-file.js';
+import { describeFileError } from '../../functions/adapters/file-error.js';
 import { findJsonSyntaxError } from '../../functions/adapters/json-syntax.js';
 import { requestedLeadId } from '../../functions/domain/identity.js';
 import { parseMessage } from '../../functions/domain/message-checks.js';
@@ -347,12 +348,8 @@ function parseCsvOutcome(
 }
 
 function unreadableOutcomesError(file: string, error: unknown) {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reason = error instanceof Error ? error.message : String(error);
-  let message = `Cannot read the outcomes file ${file} (${reason}).`;
-  if (code === 'ENOENT') {
-    message = `The outcomes file ${file} was not found.`;
-  } else if (error instanceof UnreadableFileError) {
+  let message = `The outcomes file ${file} ${describeFileError(error)}`;
+  if (error instanceof UnreadableFileError) {
     message = `The outcomes file ${file} ${error.message}. Give a CSV or NDJSON file of outcomes.`;
   }
   return new InputFileError(message, { cause: error });

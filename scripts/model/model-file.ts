@@ -2,6 +2,7 @@ import {
   readBoundedFile,
   UnreadableFileError,
 } from '../../functions/adapters/bounded-file.js';
+import { describeFileError } from '../../functions/adapters/file-error.js';
 import {
   JsonFileError,
   parseJsonFile,
@@ -55,7 +56,6 @@ export async function readModelDocument(file: string): Promise<unknown> {
 
 function unreadableModelMessage(file: string, error: unknown): string {
   const code = (error as { code?: unknown }).code;
-  if (code === 'ENOENT') return `The model file ${file} was not found.`;
   const isDirectory =
     error instanceof UnreadableFileError && error.kind === 'directory';
   if (isDirectory || code === 'EISDIR') {
@@ -66,8 +66,7 @@ function unreadableModelMessage(file: string, error: unknown): string {
       error.kind === 'too-large' ? '' : ' Give the path of a model JSON file.';
     return `The model file ${file} ${error.message}.${hint}`;
   }
-  const reason = error instanceof Error ? error.message : String(error);
-  return `The model file ${file} cannot be read: ${reason}`;
+  return `The model file ${file} ${describeFileError(error)}`;
 }
 
 /**

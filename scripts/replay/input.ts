@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { describeFileError } from '../../functions/adapters/file-error.js';
 import { InputFileError } from './errors.js';
 import { readNdjson } from './ndjson.js';
 import type { InputItem } from './records.js';
@@ -143,12 +144,7 @@ function readError(file: string, error: unknown): InputFileError {
   if (error instanceof InputFileError) {
     return error;
   }
-  const code = (error as { code?: unknown }).code;
-  if (code === 'ENOENT') {
-    return new InputFileError(`The file ${file} was not found.`);
-  }
-  const detail = error instanceof Error ? error.message : String(error);
-  return new InputFileError(`Cannot read ${file}: ${detail}`, {
+  return new InputFileError(`The file ${file} ${describeFileError(error)}`, {
     cause: error,
   });
 }

@@ -1,6 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { describeFileError } from '../../functions/adapters/file-error.js';
 import { startLocalStack } from '../../local/stack.js';
 import { InputFileError, RequestFailedError, UsageError } from './errors.js';
 import {
@@ -49,7 +50,7 @@ export async function replayMavenCrm(
   checkDirectory(directory);
   const accountsFile = join(directory, 'accounts.csv');
   const pipelineFile = join(directory, 'sales_pipeline.csv');
-  const found = [accountsFile, pipelineFile].filter((file) => existsSync(file));
+  const found = [accountsFile, pipelineFile].filter(csvFileExists);
   if (found.length === 0) {
     out.write(
       `maven-crm: skipped, ${directory} has no accounts.csv and sales_pipeline.csv.\n`,
@@ -111,7 +112,12 @@ async function readCsv(
   file: string,
   required: readonly string[],
 ): Promise<string> {
-  const text = await readFile(file, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`The file ${file} ${describeFileError(error)}`);
+  }
   let missing: string[];
   try {
     missing = missingColumns(text, required);
@@ -127,6 +133,30 @@ async function readCsv(
     );
   }
   return text;
+}
+
+/**
+ * Returns whether `file` exists. Raises UsageError when it is not a
+ * regular file or its existence cannot be checked, such as in a
+ * directory without search permission, instead of skipping the replay.
+ */
+function csvFileExists(file: string): boolean {
+  let stats: Stats;
+  try {
+    stats = statSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new UsageError(`The file ${file} ${describeFileError(error)}`);
+  }
+  if (!stats.isFile()) {
+    const kind = stats.isDirectory()
+      ? 'is a directory'
+      : 'is not a regular file (it is a device, pipe or socket)';
+    throw new UsageError(
+      `The file ${file} ${kind}. Give the ${basename(file)} of the Maven CRM sample.`,
+    );
+  }
+  return true;
 }
 
 /**

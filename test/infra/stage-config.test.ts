@@ -1,4 +1,11 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +17,7 @@ import { ConfigurationError } from '../../lib/configuration-error.js';
 import { PROJECT_ROOT } from '../../lib/mql-engine-app.js';
 import { loadScoringModel } from '../../lib/scoring-model.js';
 import { DEFAULT_MODEL_FILE, loadStageConfig } from '../../lib/stage-config.js';
+import { unprivilegedSpawnOptions } from '../support/unreadable-file.js';
 
 const SHIPPED_CONFIG_DIR = join(PROJECT_ROOT, 'config', 'stages');
 /** The alarm action every prod configuration must have. */
@@ -25,6 +33,28 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(configDir, { recursive: true, force: true });
 });
+
+/**
+ * Runs `call` (an expression of `loadStageConfig` and `loadScoringModel`)
+ * in a process subject to file permissions and returns the message of
+ * the error it raises, prefixed with the error's name.
+ */
+function errorWithoutRoot(call: string): string {
+  const script = `
+    import { loadScoringModel } from './lib/scoring-model.ts';
+    import { loadStageConfig } from './lib/stage-config.ts';
+    try {
+      ${call};
+      console.log('no error');
+    } catch (error) {
+      console.log(error.name + ': ' + error.message);
+    }`;
+  return execFileSync('node_modules/.bin/tsx', ['--eval', script], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    ...unprivilegedSpawnOptions(),
+  });
+}
 
 /** Returns a queue routing target with `eventPattern`. */
 function queueTarget(eventPattern: Record<string, unknown>) {
@@ -182,6 +212,34 @@ describe('loadStageConfig', () => {
 
     expect(() => loadStageConfig('dev', configDir)).toThrow(
       'dev.json is not a regular file',
+    );
+  });
+
+  it('explains a stage file without read permission', () => {
+    chmodSync(configDir, 0o755);
+    writeStageFile('dev', {});
+    chmodSync(join(configDir, 'dev.json'), 0o000);
+
+    const message = errorWithoutRoot(
+      `loadStageConfig('dev', ${JSON.stringify(configDir)})`,
+    );
+
+    expect(message).toContain(
+      `ConfigurationError: Stage configuration file ${join(configDir, 'dev.json')} cannot be read: permission denied.`,
+    );
+    expect(message).not.toContain('EACCES');
+  });
+
+  it('rejects a stage file in an unsearchable directory', () => {
+    writeStageFile('dev', { logLevel: 'ERROR' });
+    chmodSync(configDir, 0o700);
+
+    const message = errorWithoutRoot(
+      `loadStageConfig('dev', ${JSON.stringify(configDir)})`,
+    );
+
+    expect(message).toContain(
+      `ConfigurationError: Stage configuration file ${join(configDir, 'dev.json')} cannot be read: permission denied.`,
     );
   });
 
@@ -963,6 +1021,22 @@ describe('loadScoringModel', () => {
     expect(embedded.quarantine.emailClicks.burstClicksPerSecond).toBe(3);
     expect(embedded.quarantine.emailOpens.events.length).toBeGreaterThan(0);
     expect(compileValidatedModel(embedded).version).toBe(model.version);
+  });
+
+  it('explains a model file without read permission', () => {
+    const file = join(configDir, 'model.json');
+    chmodSync(configDir, 0o755);
+    writeFileSync(file, '{}');
+    chmodSync(file, 0o000);
+
+    const message = errorWithoutRoot(
+      `loadScoringModel(${JSON.stringify(file)})`,
+    );
+
+    expect(message).toContain(
+      `ConfigurationError: Scoring model file ${file} cannot be read: permission denied.`,
+    );
+    expect(message).not.toContain('EACCES');
   });
 
   it('rejects /dev/zero at once', () => {

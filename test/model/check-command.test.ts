@@ -7,18 +7,26 @@ import { describe, expect, inject, it } from 'vitest';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
+import {
+  unprivilegedSpawnOptions,
+  writeUnreadableFile,
+} from '../support/unreadable-file.js';
 
 const run = promisify(execFile);
 
 /** Runs `npm run model -- ARGS` without npm and returns its output. */
-async function model(args: string[], env: NodeJS.ProcessEnv = process.env) {
+async function model(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  ids: { uid?: number; gid?: number } = {},
+) {
   try {
     const { stdout, stderr } = await run(
       'node_modules/.bin/tsx',
       ['scripts/model.ts', ...args],
       // The timeout ends a command that reads without end, such as one
       // given /dev/zero, instead of leaving it running after the test.
-      { cwd: process.cwd(), env, timeout: 60_000 },
+      { cwd: process.cwd(), env, timeout: 60_000, ...ids },
     );
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -180,6 +188,36 @@ describe('model check', () => {
     expect(result.stderr).not.toContain('EISDIR');
   });
 
+  it('explains a model file without read permission', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'model-'));
+    const file = join(directory, 'locked.json');
+    await writeUnreadableFile(file, '{}');
+
+    const result = await model(
+      ['check', file],
+      process.env,
+      unprivilegedSpawnOptions(),
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `The model file ${file} cannot be read: permission denied. Give the user that runs this command read permission on the file`,
+    );
+    expect(result.stderr).not.toContain('EACCES');
+  });
+
+  it('explains a path through a file', async () => {
+    const file = join(process.cwd(), 'models/procurement-software.json');
+
+    const result = await model(['check', `${file}/model.json`]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `The model file ${file}/model.json was not found: a part of its path is a file, not a directory.`,
+    );
+    expect(result.stderr).not.toContain('ENOTDIR');
+  });
+
   it('rejects /dev/zero at once', async () => {
     const result = await model(['check', '/dev/zero']);
 
@@ -334,6 +372,45 @@ describe('model backtest --as-of', () => {
     expect(after.code).toBe(0);
     expect(after.stderr).toBe('');
     expect(after.stdout).toMatch(/MQLs at the as-of time +1 +1/);
+  });
+});
+
+describe('model backtest files', () => {
+  it('explains events and outcomes without read permission', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'backtest-'));
+    const readable = join(directory, 'events.ndjson');
+    const events = join(directory, 'locked.ndjson');
+    const outcomes = join(directory, 'locked.csv');
+    const lines = qualifyingBatch('locked').map((message) =>
+      JSON.stringify(message),
+    );
+    await writeFile(readable, lines.join('\n'));
+    await writeUnreadableFile(events, lines.join('\n'));
+    await writeUnreadableFile(outcomes, 'leadId,converted\nlocked,1\n');
+    const args = ['backtest', 'models/procurement-software.json'];
+    const ids = unprivilegedSpawnOptions();
+
+    const eventsResult = await model(
+      [...args, '--events', events],
+      process.env,
+      ids,
+    );
+    const outcomesResult = await model(
+      [...args, '--events', readable, '--outcomes', outcomes],
+      process.env,
+      ids,
+    );
+
+    const denied =
+      'cannot be read: permission denied. Give the user that runs this command read permission on the file';
+    expect(eventsResult.code).toBe(1);
+    expect(eventsResult.stderr).toContain(`The file ${events} ${denied}`);
+    expect(eventsResult.stderr).not.toContain('EACCES');
+    expect(outcomesResult.code).toBe(1);
+    expect(outcomesResult.stderr).toContain(
+      `The outcomes file ${outcomes} ${denied}`,
+    );
+    expect(outcomesResult.stderr).not.toContain('EACCES');
   });
 });
 

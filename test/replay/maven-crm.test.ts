@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -13,6 +13,10 @@ import {
   formatResults,
   replayMavenCrm,
 } from '../../scripts/replay/maven-crm-run.js';
+import {
+  unprivilegedSpawnOptions,
+  writeUnreadableFile,
+} from '../support/unreadable-file.js';
 
 const ACCOUNTS = `account,sector,year_established,revenue,employees,office_location,subsidiary_of
 Acme Corporation,technolgy,1996,1100.04,2822,United States,
@@ -79,11 +83,20 @@ describe('replayMavenCrm', () => {
 });
 
 /** Runs `npm run replay -- ARGS` without npm, with extra environment. */
-function runReplayCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+function runReplayCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  ids: { uid?: number; gid?: number } = {},
+) {
   return spawnSync(
     process.execPath,
     ['--import', 'tsx', 'scripts/replay.ts', ...args],
-    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } },
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, ...env },
+      ...ids,
+    },
   );
 }
 
@@ -108,6 +121,58 @@ describe('npm run replay -- maven-crm', () => {
 
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(`replay: ${file} is not a directory.`);
+  });
+
+  it('names a CSV file that is a directory', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'maven-'));
+    await mkdir(join(directory, 'accounts.csv'));
+    await writeFile(join(directory, 'sales_pipeline.csv'), PIPELINE);
+
+    const run = runReplayCli(['maven-crm', directory]);
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      `replay: The file ${join(directory, 'accounts.csv')} is a directory.`,
+    );
+    expect(run.stderr).not.toContain('EISDIR');
+  });
+
+  it('explains a CSV file without read permission', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'maven-'));
+    await chmod(directory, 0o755);
+    await writeUnreadableFile(join(directory, 'accounts.csv'), ACCOUNTS);
+    await writeFile(join(directory, 'sales_pipeline.csv'), PIPELINE);
+
+    const run = runReplayCli(
+      ['maven-crm', directory],
+      {},
+      unprivilegedSpawnOptions(),
+    );
+
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      `replay: The file ${join(directory, 'accounts.csv')} cannot be read: permission denied.`,
+    );
+    expect(run.stderr).not.toContain('EACCES');
+  });
+
+  it('rejects a directory it cannot search', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'maven-'));
+    await writeFile(join(directory, 'accounts.csv'), ACCOUNTS);
+    await writeFile(join(directory, 'sales_pipeline.csv'), PIPELINE);
+    await chmod(directory, 0o000);
+
+    const run = runReplayCli(
+      ['maven-crm', directory],
+      {},
+      unprivilegedSpawnOptions(),
+    );
+
+    expect(run.status).toBe(2);
+    expect(run.stdout).not.toContain('skipped');
+    expect(run.stderr).toContain(
+      `replay: The file ${join(directory, 'accounts.csv')} cannot be read: permission denied.`,
+    );
   });
 
   it('names the missing CSV file', async () => {
