@@ -1,4 +1,3 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { freePort } from '../local/ports.js';
 import {
@@ -11,7 +10,10 @@ import { usageHint } from './command-line.js';
 import { shouldRun } from './help-only.js';
 import { parseIntegerOption } from './integer-option.js';
 import { measureDelivery } from './reliability/delivery.js';
-import { formatDeliverySection, replaceSection } from './reliability/report.js';
+import {
+  formatDeliverySection,
+  writeDeliverySection,
+} from './reliability/report.js';
 import { UsageError } from './replay/errors.js';
 
 /**
@@ -67,7 +69,10 @@ async function main(): Promise<void> {
         nonRetryableShare: options.nonRetryableShare,
         measuredOn: `Node.js ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}`,
       });
-      writeReliabilitySection(section);
+      writeDeliverySection(
+        resolve(import.meta.dirname, '..', 'RELIABILITY.md'),
+        section,
+      );
     } else {
       process.stderr.write(
         `reliability: RELIABILITY.md was left as it was, because it records runs of ${DEFAULT_MQLS} MQLs and this run had ${mqls}.\n`,
@@ -85,12 +90,6 @@ async function main(): Promise<void> {
 function readMqls(text: string | undefined): number {
   if (text === undefined || text.trim() === '') return DEFAULT_MQLS;
   return parseIntegerOption('MQL_RELIABILITY_MQLS', text, 1);
-}
-
-function writeReliabilitySection(section: string): void {
-  const file = resolve(import.meta.dirname, '..', 'RELIABILITY.md');
-  const document = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  writeFileSync(file, replaceSection(document, section));
 }
 
 main().catch((error: unknown) => {

@@ -1,16 +1,11 @@
-import {
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   detailJsonSchemas,
   isDetailSchemaFile,
   schemaFileText,
 } from '../lib/definitions/event-schemas.js';
+import { writeFileAtomicSync } from './atomic-file.js';
 
 /** File names that writeSchemaFiles wrote, removed and left alone. */
 export interface SchemaFiles {
@@ -29,7 +24,7 @@ export function writeSchemaFiles(folder: string): SchemaFiles {
   const schemas = detailJsonSchemas();
   const written = schemas.map((schema) => schema.fileName);
   for (const schema of schemas) {
-    writeFileSync(join(folder, schema.fileName), schemaFileText(schema));
+    writeFileAtomicSync(join(folder, schema.fileName), schemaFileText(schema));
   }
   const removed: string[] = [];
   const kept: string[] = [];

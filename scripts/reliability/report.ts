@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import type { DeliveryReport } from './delivery.js';
 
 export const START_MARKER = '<!-- reliability:delivery:start -->';
@@ -61,4 +63,13 @@ export function replaceSection(document: string, section: string): string {
   }
   const base = document.trim().length === 0 ? '# Reliability\n' : document;
   return `${base.trimEnd()}\n\n${section}\n`;
+}
+
+/**
+ * Replaces the delivery section of the document `file`, or creates the
+ * file. The file is replaced by rename, so a crash leaves the old text.
+ */
+export function writeDeliverySection(file: string, section: string): void {
+  const document = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  writeFileAtomicSync(file, replaceSection(document, section));
 }

@@ -4,6 +4,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,20 @@ describe('writeSchemaFiles', () => {
         readFileSync(join(COMMITTED, file), 'utf8'),
       );
     }
+  });
+
+  it('replaces each schema file by rename', () => {
+    const { written } = writeSchemaFiles(folder);
+    const inodes = written.map((file) => statSync(join(folder, file)).ino);
+
+    writeSchemaFiles(folder);
+
+    // A file written in place keeps its inode, and a crash in the middle
+    // of that write leaves it cut off. A renamed file is whole or absent.
+    written.forEach((file, index) => {
+      expect(statSync(join(folder, file)).ino, file).not.toBe(inodes[index]);
+    });
+    expect(readdirSync(folder).sort()).toEqual([...written].sort());
   });
 
   it('removes the schema of a detail type that no longer exists', () => {

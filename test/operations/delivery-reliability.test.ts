@@ -1,3 +1,12 @@
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { measureDelivery } from '../../scripts/reliability/delivery.js';
 import {
@@ -5,6 +14,7 @@ import {
   formatDeliverySection,
   replaceSection,
   START_MARKER,
+  writeDeliverySection,
 } from '../../scripts/reliability/report.js';
 
 describe('delivery with half of all entries failing', () => {
@@ -67,5 +77,31 @@ describe('RELIABILITY.md section', () => {
 
     expect(updated.startsWith('# Reliability\n\n## Other\n')).toBe(true);
     expect(updated.trimEnd().endsWith(END_MARKER)).toBe(true);
+  });
+
+  it('replaces the file by rename', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'reliability-'));
+    const file = join(directory, 'RELIABILITY.md');
+    writeFileSync(file, '# Reliability\n\n## Other\n');
+    const before = statSync(file).ino;
+
+    writeDeliverySection(file, formatDeliverySection(report, context));
+
+    // A file written in place keeps its inode, and a crash in the middle
+    // of that write leaves it cut off. A renamed file is whole or absent.
+    expect(statSync(file).ino).not.toBe(before);
+    expect(readFileSync(file, 'utf8')).toContain('## Other');
+    expect(readFileSync(file, 'utf8')).toContain(END_MARKER);
+    expect(readdirSync(directory)).toEqual(['RELIABILITY.md']);
+  });
+
+  it('creates a missing file', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'reliability-'));
+    const file = join(directory, 'RELIABILITY.md');
+
+    writeDeliverySection(file, formatDeliverySection(report, context));
+
+    expect(readFileSync(file, 'utf8')).toMatch(/^# Reliability\n\n/);
+    expect(readdirSync(directory)).toEqual(['RELIABILITY.md']);
   });
 });
