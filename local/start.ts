@@ -1,6 +1,7 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import { z } from 'zod';
+import { describeFileError } from '../functions/adapters/file-error.js';
 import { addWriteKeyIssue } from '../functions/adapters/write-keys.js';
 import { formatPath } from '../functions/domain/issues.js';
 import { corsOriginsSchema } from '../lib/definitions/cors.js';
@@ -254,7 +255,7 @@ async function main(): Promise<void> {
       }
     } catch (error) {
       fail(
-        `Invalid MQL_EVENTS_FILE: ${eventsFile} cannot be opened for appending (${describe(error)}).`,
+        `Invalid MQL_EVENTS_FILE: ${eventsFile} ${describeFileError(error, 'append')}`,
       );
       return;
     }

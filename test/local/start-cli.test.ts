@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdtempSync,
@@ -15,6 +16,7 @@ import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
+import { unprivilegedSpawnOptions } from '../support/unreadable-file.js';
 
 /**
  * Runs local/start.ts the way `npm start` does, with extra environment.
@@ -23,6 +25,7 @@ import { qualifyingBatch } from '../fixtures/messages.js';
 function startCli(
   env: Record<string, string | undefined>,
   args: string[] = [],
+  ids: { uid?: number; gid?: number } = {},
 ): ChildProcess {
   const merged = { ...process.env, ...env };
   for (const [name, value] of Object.entries(env)) {
@@ -34,6 +37,7 @@ function startCli(
     {
       env: merged,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...ids,
     },
   );
 }
@@ -633,9 +637,32 @@ describe('npm start', () => {
 
     expect(code).toBe(1);
     expect(stderr.text).toContain(
-      `Invalid MQL_EVENTS_FILE: ${directory} cannot be opened for appending`,
+      `Invalid MQL_EVENTS_FILE: ${directory} is a directory. Name a file.`,
     );
+    expect(stderr.text).not.toContain('EISDIR');
     expect(stderr.text).not.toContain('ready:');
+  });
+
+  it('explains an MQL_EVENTS_FILE without write permission', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mql-events-'));
+    const file = join(directory, 'events.jsonl');
+    writeFileSync(file, '');
+    chmodSync(directory, 0o755);
+    chmodSync(file, 0o444);
+    const child = startCli(
+      { MQL_EVENTS_FILE: file },
+      [],
+      unprivilegedSpawnOptions(),
+    );
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      `Invalid MQL_EVENTS_FILE: ${file} cannot be opened for appending: permission denied. Give the user that runs this command write permission`,
+    );
+    expect(stderr.text).not.toContain('EACCES');
   });
 
   it('rejects a --data-dir that is a file', async () => {
