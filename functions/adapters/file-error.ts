@@ -1,4 +1,4 @@
-/** What a command tried to do with a file: read it, or append to it. */
+/** Access a command needs to a file: reading it, or appending to it. */
 export type FileAccess = 'read' | 'append';
 
 /**
