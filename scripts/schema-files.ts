@@ -24,13 +24,17 @@ export function writeSchemaFiles(folder: string): SchemaFiles {
   const schemas = detailJsonSchemas();
   const written = schemas.map((schema) => schema.fileName);
   for (const schema of schemas) {
-    writeFileAtomicSync(join(folder, schema.fileName), schemaFileText(schema));
+    writeSchemaFile(join(folder, schema.fileName), schemaFileText(schema));
   }
   const removed: string[] = [];
   const kept: string[] = [];
-  for (const file of readdirSync(folder).sort()) {
+  const entries = readdirSync(folder, { withFileTypes: true });
+  for (const entry of entries.sort(byName)) {
+    const file = entry.name;
     if (!file.endsWith('.json') || written.includes(file)) continue;
-    if (isDetailSchemaFile(readFileSync(join(folder, file), 'utf8'))) {
+    if (!entry.isFile()) {
+      kept.push(file);
+    } else if (isDetailSchemaFile(readFileSync(join(folder, file), 'utf8'))) {
       rmSync(join(folder, file));
       removed.push(file);
     } else {
@@ -38,4 +42,19 @@ export function writeSchemaFiles(folder: string): SchemaFiles {
     }
   }
   return { written, removed, kept };
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function writeSchemaFile(path: string, text: string): void {
+  try {
+    writeFileAtomicSync(path, text);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EISDIR') throw error;
+    throw new Error(
+      `${path} is a directory, so the schema cannot be written there. Move or remove the directory.`,
+    );
+  }
 }

@@ -33,4 +33,12 @@ function main(): void {
   }
 }
 
-if (shouldRun('schemas', USAGE, process.argv.slice(2))) main();
+if (shouldRun('schemas', USAGE, process.argv.slice(2))) {
+  try {
+    main();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`schemas: ${message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,5 +1,6 @@
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -80,5 +81,22 @@ describe('writeSchemaFiles', () => {
     expect(removed).toEqual([]);
     expect(kept).toEqual(['my-own.json']);
     expect(readFileSync(join(folder, 'my-own.json'), 'utf8')).toBe(text);
+  });
+
+  it('keeps a directory named like a schema', () => {
+    mkdirSync(join(folder, 'archive.json'));
+
+    const { removed, kept } = writeSchemaFiles(folder);
+
+    expect(removed).toEqual([]);
+    expect(kept).toEqual(['archive.json']);
+  });
+
+  it('names a directory in place of a schema', () => {
+    mkdirSync(join(folder, 'lead-qualified.json'));
+
+    expect(() => writeSchemaFiles(folder)).toThrow(
+      `${join(folder, 'lead-qualified.json')} is a directory, so the schema cannot be written there. Move or remove the directory.`,
+    );
   });
 });
