@@ -203,15 +203,32 @@ function parseWithUsageErrors(args: readonly string[]) {
   }
 }
 
+/**
+ * Parses --url. Error messages show the URL without the user name and
+ * password it may contain, because a password must not reach a log.
+ */
 function parseUrl(text: string): string {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`--url must be an http or https URL, got "${text}".`);
+    const shown = text.replace(/\/\/[^/@]*@/, '//');
+    throw new UsageError(`--url must be an http or https URL, got "${shown}".`);
   }
+  const hasCredentials = url.username !== '' || url.password !== '';
+  url.username = '';
+  url.password = '';
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--url must be an http or https URL, got "${text}".`);
+    throw new UsageError(
+      `--url must be an http or https URL, got "${url.toString()}".`,
+    );
+  }
+  if (hasCredentials) {
+    throw new UsageError(
+      '--url must not contain a user name or password, because the ' +
+        'replay sends the write key as the HTTP Basic user name. Remove ' +
+        `them, as in ${url.toString()}.`,
+    );
   }
   return url.toString();
 }

@@ -198,4 +198,29 @@ describe('parseCliArguments', () => {
     expect(() => parseCliArguments(args, {}, NOW)).toThrow(UsageError);
     expect(() => parseCliArguments(args, {}, NOW)).toThrow(message);
   });
+
+  it.each([
+    'http://user:secret@127.0.0.1:3000',
+    'http://:secret@127.0.0.1:3000',
+    'ftp://user:secret@127.0.0.1',
+  ])('rejects credentials in --url %s unechoed', (url) => {
+    let error: unknown;
+    try {
+      parseCliArguments(['f', '--url', url], {}, NOW);
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toContain('--url');
+    expect((error as Error).message).not.toContain('secret');
+  });
+
+  it('rejects a user name in --url', () => {
+    expect(() =>
+      parseCliArguments(['f', '--url', 'http://user:pw@127.0.0.1'], {}, NOW),
+    ).toThrow(
+      '--url must not contain a user name or password, because the replay sends the write key as the HTTP Basic user name. Remove them, as in http://127.0.0.1/.',
+    );
+  });
 });
