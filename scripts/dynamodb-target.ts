@@ -30,14 +30,32 @@ export function dynamoDbEndpointOf(
     option !== undefined
       ? { url: option, source: '--endpoint' }
       : fromVariable(optionalVariable(env, ENDPOINT_VARIABLE));
-  if (endpoint !== undefined && !isHttpUrl(endpoint.url)) {
+  if (endpoint === undefined) return undefined;
+  const shown = withoutCredentials(endpoint.url);
+  if (!isHttpUrl(endpoint.url)) {
     throw new UsageError(
-      `Invalid ${endpoint.source} "${endpoint.url}": expected an http or ` +
+      `Invalid ${endpoint.source} "${shown}": expected an http or ` +
         'https URL, such as the DynamoDB Local endpoint http://127.0.0.1:8000 ' +
         'that `npm start` prints.',
     );
   }
+  if (shown !== endpoint.url) {
+    throw new UsageError(
+      `Invalid ${endpoint.source}: the URL contains a user name or ` +
+        `password, which DynamoDB does not read. Remove them, as in ` +
+        `${shown}, and give AWS credentials through the usual AWS SDK ` +
+        'settings.',
+    );
+  }
   return endpoint;
+}
+
+/**
+ * Returns `url` without the user name and password it may contain, for
+ * messages, because a password must not reach a log.
+ */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#@]*@/, '$1');
 }
 
 function fromVariable(url: string | undefined): DynamoDbEndpoint | undefined {

@@ -9,6 +9,7 @@ import {
   isHttpUrl,
   tableNameOf,
   tableSourceOf,
+  withoutCredentials,
 } from '../dynamodb-target.js';
 import { parseIntegerOption } from '../integer-option.js';
 import { DEFAULT_TABLE } from '../model/options.js';
@@ -241,10 +242,20 @@ function busOf(bus: string | undefined): string | undefined {
  */
 function eventsEndpointOf(env: NodeJS.ProcessEnv): string | undefined {
   const endpoint = optionalVariable(env, EVENTS_ENDPOINT_VARIABLE);
-  if (endpoint !== undefined && !isHttpUrl(endpoint)) {
+  if (endpoint === undefined) return undefined;
+  const shown = withoutCredentials(endpoint);
+  if (!isHttpUrl(endpoint)) {
     throw new UsageError(
-      `Invalid ${EVENTS_ENDPOINT_VARIABLE} "${endpoint}": expected an http ` +
+      `Invalid ${EVENTS_ENDPOINT_VARIABLE} "${shown}": expected an http ` +
         'or https URL, such as the moto URL that `npm start` prints.',
+    );
+  }
+  if (shown !== endpoint) {
+    throw new UsageError(
+      `Invalid ${EVENTS_ENDPOINT_VARIABLE}: the URL contains a user name ` +
+        'or password, which EventBridge does not read. Remove them, as in ' +
+        `${shown}, and give AWS credentials through the usual AWS SDK ` +
+        'settings.',
     );
   }
   return endpoint;

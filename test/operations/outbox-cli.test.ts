@@ -446,6 +446,26 @@ describe('parseOutboxArguments', () => {
     expect(parse).toThrow('Invalid AWS_ENDPOINT_URL_EVENTBRIDGE "not-a-url"');
   });
 
+  it.each([
+    'ftp://user:secret@127.0.0.1:5000',
+    'http://user:secret@127.0.0.1:5000',
+  ])('rejects AWS_ENDPOINT_URL_EVENTBRIDGE %s unechoed', (url) => {
+    let error: unknown;
+    try {
+      parseOutboxArguments(['retry', '--all', '--bus', 'mql-engine-local'], {
+        AWS_ENDPOINT_URL_EVENTBRIDGE: url,
+      });
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toContain(
+      'Invalid AWS_ENDPOINT_URL_EVENTBRIDGE',
+    );
+    expect((error as Error).message).not.toContain('secret');
+  });
+
   it('reads AWS_ENDPOINT_URL_EVENTBRIDGE only with --bus', () => {
     const env = { AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:5000' };
 

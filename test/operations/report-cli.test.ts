@@ -119,6 +119,29 @@ describe('npm run report -- conversion', () => {
     );
   }, 30_000);
 
+  it.each([
+    ['--endpoint', 'http://user:secret@127.0.0.1:1'],
+    ['--endpoint', 'ftp://user:secret@127.0.0.1:1'],
+    ['AWS_ENDPOINT_URL_DYNAMODB', 'http://user:secret@127.0.0.1:1'],
+  ])(
+    'rejects credentials in %s %s',
+    async (source, url) => {
+      const fromOption = source === '--endpoint';
+      const result = await runReport(
+        fromOption ? ['conversion', '--endpoint', url] : ['conversion'],
+        {
+          ...withoutAwsRegion(),
+          AWS_ENDPOINT_URL_DYNAMODB: fromOption ? undefined : url,
+        },
+      );
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`report: Invalid ${source}`);
+      expect(result.stderr).not.toContain('secret');
+    },
+    30_000,
+  );
+
   it('names TABLE_NAME for a missing table', async () => {
     const endpoint = inject('dynamoDbEndpoint');
 
