@@ -80,7 +80,7 @@ function readModelDocument(file: string): unknown {
       );
     }
     throw new ConfigurationError(
-      `Scoring model file ${file} ${describeFileError(error)}`,
+      `Scoring model file ${file} ${describeFileError(error)} Or set modelFile in the stage configuration to another file.`,
     );
   }
   try {
