@@ -69,7 +69,17 @@ export class ReplayApiClient {
     if (response.status === 401) {
       throw new AdminTokenRejectedError(this.options.baseUrl);
     }
-    return readJson<LeadView>(response, `GET ${path}`);
+    const lead = await readJson(response, `GET ${path}`);
+    if (!isLeadView(lead)) {
+      throw new RequestFailedError(
+        `GET ${path}`,
+        response.status,
+        'the response is not a lead of the mql-engine API (no score and ' +
+          'status). Check that --url points at the API that `npm start` ' +
+          'or the stack output ApiUrl names.',
+      );
+    }
+    return lead;
   }
 
   private async postBatch(
@@ -97,7 +107,17 @@ export class ReplayApiClient {
         `${this.options.baseUrl} has no such route. Check --url.`,
       );
     }
-    return readJson<IngestResult>(response, 'POST /v1/batch');
+    const result = await readJson(response, 'POST /v1/batch');
+    if (!isBatchResult(result)) {
+      throw new RequestFailedError(
+        'POST /v1/batch',
+        response.status,
+        'the response is not a batch result of the mql-engine API (no ' +
+          'results, counts and events). Check that --url points at the ' +
+          'API that `npm start` or the stack output ApiUrl names.',
+      );
+    }
+    return result;
   }
 
   /**
@@ -198,13 +218,13 @@ function retryAfterMs(response: Response): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
-async function readJson<T>(
+async function readJson(
   response: Response,
   description: string,
-): Promise<T> {
+): Promise<unknown> {
   const text = await response.text();
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text);
   } catch {
     throw new RequestFailedError(
       description,
@@ -212,4 +232,40 @@ async function readJson<T>(
       `the response is not JSON: ${text.slice(0, MAX_DETAIL_LENGTH)}`,
     );
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hasNumbers(value: unknown, names: readonly string[]): boolean {
+  return (
+    isObject(value) && names.every((name) => typeof value[name] === 'number')
+  );
+}
+
+/**
+ * Tells whether a POST /v1/batch response has the fields a replay reads.
+ * `leads` is optional, because stages whose trackingResponse is `counts`
+ * leave it out.
+ */
+function isBatchResult(value: unknown): value is IngestResult {
+  return (
+    isObject(value) &&
+    Array.isArray(value.results) &&
+    value.results.every(isObject) &&
+    hasNumbers(value.counts, ['scored', 'duplicate', 'rejected']) &&
+    hasNumbers(value.events, ['published', 'pending']) &&
+    (value.leads === undefined ||
+      (Array.isArray(value.leads) && value.leads.every(isObject)))
+  );
+}
+
+/** Tells whether a GET /leads/{leadId} response has a score and status. */
+function isLeadView(value: unknown): value is LeadView {
+  return (
+    isObject(value) &&
+    typeof value.score === 'number' &&
+    typeof value.status === 'string'
+  );
 }

@@ -116,6 +116,43 @@ describe('ReplayApiClient', () => {
     expect(api.calls).toBe(1);
   });
 
+  it.each([
+    ['an object without counts', { results: 5 }],
+    ['an array', []],
+    ['null', null],
+    [
+      'counts that are not numbers',
+      { ...EMPTY_RESULT, counts: { scored: '1', duplicate: 0, rejected: 0 } },
+    ],
+    ['results that are not an array', { ...EMPTY_RESULT, results: {} }],
+  ])('rejects a batch response of %s', async (_case, body) => {
+    const api = await serve([json(200, body)]);
+
+    const sending = client(api.url).sendBatch('{"batch":[]}');
+
+    await expect(sending).rejects.toThrow(RequestFailedError);
+    await expect(sending).rejects.toThrow(
+      'is not a batch result of the mql-engine API',
+    );
+  });
+
+  it('accepts a batch response without leads', async () => {
+    const { leads: _leads, ...counts } = EMPTY_RESULT;
+    const api = await serve([json(200, counts)]);
+
+    const result = await client(api.url).sendBatch('{"batch":[]}');
+
+    expect(result.counts).toEqual(EMPTY_RESULT.counts);
+  });
+
+  it('rejects a lead response that is not a lead', async () => {
+    const api = await serve([json(200, ['x'])]);
+
+    await expect(client(api.url).getLead('jane')).rejects.toThrow(
+      'is not a lead of the mql-engine API',
+    );
+  });
+
   it('raises WriteKeyRejectedError on 401', async () => {
     const api = await serve([json(401, { title: 'Unauthorized' })]);
 
