@@ -31,6 +31,8 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  // A test may take the permissions away, which rmSync needs.
+  chmodSync(configDir, 0o700);
   rmSync(configDir, { recursive: true, force: true });
 });
 
@@ -232,7 +234,7 @@ describe('loadStageConfig', () => {
 
   it('rejects a stage file in an unsearchable directory', () => {
     writeStageFile('dev', { logLevel: 'ERROR' });
-    chmodSync(configDir, 0o700);
+    chmodSync(configDir, 0o000);
 
     const message = errorWithoutRoot(
       `loadStageConfig('dev', ${JSON.stringify(configDir)})`,
