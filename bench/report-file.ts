@@ -1,6 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomicSync } from '../scripts/atomic-file.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -17,8 +18,10 @@ than ratios.
 
 /**
  * Replaces the section between `<!-- KIND:NAME:start -->` and its end
- * marker in a Markdown file of the repository, or appends it. A missing
- * file is created with `header`.
+ * marker in a Markdown file of the repository (`file` relative to its
+ * root, or absolute), or appends it. A missing file is created with
+ * `header`. The file is replaced by rename, so a crash leaves the old
+ * text.
  */
 export async function updateSection(options: {
   file: string;
@@ -27,7 +30,7 @@ export async function updateSection(options: {
   name: string;
   section: string;
 }): Promise<void> {
-  const path = join(ROOT, options.file);
+  const path = resolve(ROOT, options.file);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -44,7 +47,7 @@ export async function updateSection(options: {
   } else {
     text = `${text.trimEnd()}\n\n${block}`;
   }
-  await writeFile(path, text);
+  writeFileAtomicSync(path, text);
 }
 
 /** Replaces (or appends) the section of one suite in BENCHMARKS.md. */
