@@ -71,10 +71,25 @@ export function tableAccessError(
       error,
     );
   }
-  return new TableAccessError(
-    `Reading the table ${table} at ${where} failed: ${describeCause(error)}`,
-    error,
-  );
+  const failure = `Reading the table ${table} at ${where} failed: ${describeCause(error)}`;
+  if (name === 'ValidationException' && isKeySchemaMismatch(error)) {
+    return new TableAccessError(
+      `${failure.replace(/\.?$/, '.')} The table ${table} does not have the ` +
+        `keys and indexes of a lead table. ${tableAdvice(sources.table)}.`,
+      error,
+    );
+  }
+  return new TableAccessError(failure, error);
+}
+
+/**
+ * Tells whether DynamoDB rejected a request because the table lacks a key
+ * or index of the lead table, as it does for a table of another
+ * application.
+ */
+function isKeySchemaMismatch(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return /key schema element|does not have the specified index/i.test(message);
 }
 
 function tableAdvice(source: string | undefined): string {

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
-import { createTestTable } from '../support/aws.js';
+import { LOCAL_AWS } from '../../local/services.js';
+import { createTestTable, uniqueName } from '../support/aws.js';
 
 /** Runs `npm run report -- ...args` and returns its exit code and output. */
 function runReport(
@@ -78,6 +80,32 @@ describe('npm run report -- conversion', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
       `The table missing was not found at ${endpoint}.`,
+    );
+  }, 30_000);
+
+  it('names a table that is not a lead table', async () => {
+    const endpoint = inject('dynamoDbEndpoint');
+    const tableName = uniqueName('other');
+    await new DynamoDBClient({ ...LOCAL_AWS, endpoint }).send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+
+    const result = await runReport(
+      ['conversion', '--endpoint', endpoint, '--table', tableName],
+      withoutAwsRegion(),
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `Reading the table ${tableName} at ${endpoint} failed: `,
+    );
+    expect(result.stderr).toContain(
+      `The table ${tableName} does not have the keys and indexes of a lead table. Pass the lead table with --table`,
     );
   }, 30_000);
 
