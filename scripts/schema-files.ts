@@ -45,7 +45,9 @@ export function writeSchemaFiles(folder: string): SchemaFiles {
 }
 
 function byName(a: { name: string }, b: { name: string }): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  if (a.name < b.name) return -1;
+  if (a.name > b.name) return 1;
+  return 0;
 }
 
 function writeSchemaFile(path: string, text: string): void {
