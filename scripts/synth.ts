@@ -30,6 +30,16 @@ export function synthArguments(argv: readonly string[]): string[] {
         'first, as in npm run synth -- prod, or pass -c stage=prod.',
     );
   }
+  const appOption = argv.find((arg) => /^(?:-a|--app)(?:=|$)/.test(arg));
+  if (appOption !== undefined) {
+    // cdk would run the given command in place of bin/mql-engine.ts and
+    // exit 0 without synthesizing this project's stack.
+    throw new SynthUsageError(
+      `${appOption} is not an option of npm run synth, which synthesizes ` +
+        'this project\'s app. To synthesize another app, run ' +
+        'npx cdk synth --app COMMAND.',
+    );
+  }
   const [first, ...rest] = argv;
   const namesStage = first !== undefined && !first.startsWith('-');
   const options = namesStage ? rest : [...argv];

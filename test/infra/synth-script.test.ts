@@ -35,6 +35,16 @@ describe('synthArguments', () => {
     expect(() => synthArguments(argv)).toThrow(SynthUsageError);
     expect(() => synthArguments(argv)).toThrow('npm run synth -- prod');
   });
+
+  it.each([
+    [['prod', '--app', 'echo hi']],
+    [['prod', '-a', 'echo hi']],
+    [['prod', '--app=echo hi']],
+    [['-a=node other.js']],
+  ])('rejects the other app of %j', (argv) => {
+    expect(() => synthArguments(argv)).toThrow(SynthUsageError);
+    expect(() => synthArguments(argv)).toThrow('npx cdk synth --app');
+  });
 });
 
 describe('npm run synth -- --help', () => {
