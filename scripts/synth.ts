@@ -36,7 +36,7 @@ export function synthArguments(argv: readonly string[]): string[] {
     // exit 0 without synthesizing this project's stack.
     throw new SynthUsageError(
       `${appOption} is not an option of npm run synth, which synthesizes ` +
-        'this project\'s app. To synthesize another app, run ' +
+        "this project's app. To synthesize another app, run " +
         'npx cdk synth --app COMMAND.',
     );
   }
