@@ -117,6 +117,11 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
       });
     },
   );
+  // A client that shuts down its sending side after the request still
+  // waits for the response, which API Gateway sends. Node.js 20 closes
+  // such a connection at once unless the undocumented httpAllowHalfOpen
+  // flag of http.Server is set.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('clientError', answerClientError);
   server.on('checkExpectation', (_request, response) => {
     writeRequestProblem(response, expectationFailedProblem());

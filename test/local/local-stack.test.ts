@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -239,6 +240,34 @@ describe('local stack', () => {
     const response = await getLead('cpo-http', 'not-the-token');
 
     expect(response.status).toBe(401);
+  });
+
+  it('answers a client that half-closes', async () => {
+    // The client shuts down its sending side after the request, as
+    // `nc -N` does, and waits for the response, which comes after the
+    // handler's DynamoDB read.
+    const { hostname, port } = new URL(stack.apiUrl);
+    const socket = connect({
+      host: hostname,
+      port: Number(port),
+      allowHalfOpen: true,
+    });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    const ended = new Promise((resolve, reject) => {
+      socket.on('end', resolve);
+      socket.on('error', reject);
+    });
+    socket.end(
+      `GET /leads/half-closed-lead HTTP/1.1\r\nHost: ${hostname}\r\n` +
+        `Authorization: Bearer ${ADMIN_TOKEN}\r\n` +
+        'Connection: close\r\n\r\n',
+    );
+    await ended;
+    socket.destroy();
+
+    const statusLine = Buffer.concat(chunks).toString('utf8').split('\r\n')[0];
+    expect(statusLine).toBe('HTTP/1.1 404 Not Found');
   });
 
   it('answers 401 to a write key on the leads API', async () => {
