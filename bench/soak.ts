@@ -3,11 +3,12 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import * as fc from 'fast-check';
+import { describeFileError } from '../functions/adapters/file-error.js';
 import { usageHint } from '../scripts/command-line.js';
 import { UsageError } from '../scripts/replay/errors.js';
 import { createBenchContext } from './context.js';
@@ -306,16 +307,27 @@ function thirds(samples: MemorySample[], field: 'heapUsed' | 'rss') {
 /** Growth of the mean between the first and last third taken as flat. */
 const FLAT_GROWTH = 0.2;
 
+/** A --data file that exists but cannot be read. */
+class DataFileError extends Error {}
+
 /** Runs the replay; returns its section, or undefined without the data. */
 async function runSoak(options: SoakOptions): Promise<string | undefined> {
-  if (!existsSync(options.data)) {
+  let csv: Buffer;
+  try {
+    csv = readFileSync(options.data);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new DataFileError(
+        `The UCI online shoppers file ${options.data} ${describeFileError(error)}`,
+      );
+    }
     progress(
       `[soak] Skipping the replay: the UCI online shoppers file ${options.data} is missing. ` +
         'Download online_shoppers_intention.csv and pass --data FILE or set MQL_SOAK_DATA.',
     );
     return undefined;
   }
-  const sessions = parse(readFileSync(options.data), {
+  const sessions = parse(csv, {
     columns: true,
     skip_empty_lines: true,
   }) as Session[];
@@ -524,6 +536,10 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(),
   (error: unknown) => {
+    if (error instanceof DataFileError) {
+      process.stderr.write(`soak: ${error.message}\n`);
+      process.exit(1);
+    }
     process.stderr.write(
       `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

@@ -168,6 +168,32 @@ describe('npm run soak', () => {
     expect(run.stderr).toContain('Run "npm run soak -- --help" for usage.');
     expect(run.stderr).not.toContain('Usage:');
   });
+  it('exits with 1 on an unreadable --data', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'mql-soak-'));
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/soak.ts',
+        '--minutes',
+        '1',
+        '--data',
+        directory,
+        '--fuzz-cases',
+        '0',
+        '--no-write',
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      `soak: The UCI online shoppers file ${directory} is a directory.`,
+    );
+    expect(run.stderr).not.toContain('    at ');
+  });
+
   it('reads a relative --data from INIT_CWD', () => {
     // The file is missing, so the run skips the replay, runs no fuzz case
     // and writes nothing, but names the path that it looked for.
