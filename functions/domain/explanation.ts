@@ -81,7 +81,7 @@ export function explainScore(score: LeadScore): ScoreExplanation {
   return {
     at: toIso(score.at),
     modelVersion: score.modelVersion,
-    ...totalsOf(cents, fitCount),
+    ...explainTotals(score),
     contributions,
     quarantined: score.quarantined.map((q) => ({
       reason: q.reason,
@@ -103,8 +103,15 @@ export type ExplainedTotals = Pick<
  * ingest response shows only these totals for each lead of a request.
  */
 export function explainTotals(score: LeadScore): ExplainedTotals {
-  const cents = contributionCents(score);
-  return totalsOf(cents, score.fitContributions.length);
+  // The apportioned cents of the contributions add up to these totals, so
+  // they need not be built here. Adding 0 turns a -0 into 0.
+  const fitCents = Math.round(score.fit * 100) + 0;
+  const scoreCents = Math.round(score.score * 100) + 0;
+  return {
+    score: scoreCents / 100,
+    fit: fitCents / 100,
+    intent: (scoreCents - fitCents) / 100,
+  };
 }
 
 /**
@@ -125,17 +132,6 @@ function contributionCents(score: LeadScore): number[] {
       scoreCents - fitCents,
     ),
   ];
-}
-
-/** Returns the totals of cents whose first `fitCount` are fit points. */
-function totalsOf(cents: number[], fitCount: number): ExplainedTotals {
-  const fitCents = sumOf(cents.slice(0, fitCount));
-  const intentCents = sumOf(cents.slice(fitCount));
-  return {
-    score: (fitCents + intentCents) / 100,
-    fit: fitCents / 100,
-    intent: intentCents / 100,
-  };
 }
 
 /** Orders by absolute points, largest first, then by rule id. */
