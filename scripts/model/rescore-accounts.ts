@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
@@ -49,7 +50,28 @@ export async function markAccountState(
   options: RescoreOptions,
   state: AccountStateSummary,
 ): Promise<boolean> {
-  if (state.nextReviewAt !== undefined && state.nextReviewAt <= options.now) {
+  return markItemDue(
+    client,
+    options,
+    accountStateKey(state.accountId),
+    state,
+    '#version = :version',
+  );
+}
+
+/**
+ * Sets an item's review time to `now` in the marked shard under the
+ * version the scan read, and raises that version. Returns false when the
+ * item is due already or the condition fails because a writer changed it.
+ */
+export async function markItemDue(
+  client: DynamoDBClient,
+  options: RescoreOptions,
+  key: Record<string, AttributeValue>,
+  item: { version: number; nextReviewAt?: number },
+  condition: string,
+): Promise<boolean> {
+  if (item.nextReviewAt !== undefined && item.nextReviewAt <= options.now) {
     return false;
   }
   const index = TABLE_LAYOUT.reviewIndex;
@@ -57,11 +79,11 @@ export async function markAccountState(
     await client.send(
       new UpdateItemCommand({
         TableName: options.tableName,
-        Key: accountStateKey(state.accountId),
+        Key: key,
         UpdateExpression:
           'SET nextReviewAt = :now, #reviewAt = :now, #shard = :shard ' +
           'ADD #version :one',
-        ConditionExpression: '#version = :version',
+        ConditionExpression: condition,
         ExpressionAttributeNames: {
           '#reviewAt': index.sortKey,
           '#shard': index.partitionKey,
@@ -71,7 +93,7 @@ export async function markAccountState(
           ':now': options.now,
           ':shard': MARKED_SHARD,
           ':one': 1,
-          ':version': state.version,
+          ':version': item.version,
         }),
       }),
     );

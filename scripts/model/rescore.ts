@@ -1,9 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  paginateScan,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { stateKey } from '../../functions/adapters/dynamodb/items.js';
 import { TABLE_LAYOUT } from '../../functions/adapters/dynamodb/table-layout.js';
@@ -12,9 +7,9 @@ import { clientConfig } from '../local-endpoint.js';
 import { requireRegion, tableAccessError } from '../table-access.js';
 import {
   type AccountStateSummary,
-  MARKED_SHARD,
   markAccountState,
   markAccountsWithoutState,
+  markItemDue,
 } from './rescore-accounts.js';
 
 /** Settings of `npm run model -- rescore`. */
@@ -168,37 +163,12 @@ async function markDue(
   options: RescoreOptions,
   lead: StateSummary,
 ): Promise<boolean> {
-  if (lead.nextReviewAt !== undefined && lead.nextReviewAt <= options.now) {
-    return false;
-  }
-  const index = TABLE_LAYOUT.reviewIndex;
-  try {
-    await client.send(
-      new UpdateItemCommand({
-        TableName: options.tableName,
-        Key: stateKey(lead.leadId),
-        UpdateExpression:
-          'SET nextReviewAt = :now, #reviewAt = :now, #shard = :shard ' +
-          'ADD #version :one',
-        ConditionExpression:
-          '#version = :version AND attribute_not_exists(mergedInto) AND ' +
-          'attribute_not_exists(erasureHeldUntil)',
-        ExpressionAttributeNames: {
-          '#reviewAt': index.sortKey,
-          '#shard': index.partitionKey,
-          '#version': 'version',
-        },
-        ExpressionAttributeValues: marshall({
-          ':now': options.now,
-          ':shard': MARKED_SHARD,
-          ':one': 1,
-          ':version': lead.version,
-        }),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return markItemDue(
+    client,
+    options,
+    stateKey(lead.leadId),
+    lead,
+    '#version = :version AND attribute_not_exists(mergedInto) AND ' +
+      'attribute_not_exists(erasureHeldUntil)',
+  );
 }

@@ -19,7 +19,7 @@ import { accountModel } from '../fixtures/models.js';
 import { accountItems } from '../support/account-setup.js';
 import { realDependencies } from '../support/dependencies.js';
 
-/** The default model with other qualification levels. */
+/** Returns the default model document with another threshold and recycle level. */
 function modelDocument(threshold: number, recycleBelow: number) {
   const document = structuredClone(DEFAULT_MODEL_DOCUMENT) as Record<
     string,
