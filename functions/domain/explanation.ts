@@ -104,9 +104,18 @@ export type ExplainedTotals = Pick<
  */
 export function explainTotals(score: LeadScore): ExplainedTotals {
   // The apportioned cents of the contributions add up to these totals, so
-  // they need not be built here. Adding 0 turns a -0 into 0.
-  const fitCents = Math.round(score.fit * 100) + 0;
-  const scoreCents = Math.round(score.score * 100) + 0;
+  // they need not be built here.
+  return shownTotals(score.score, score.fit);
+}
+
+/**
+ * Rounds a score and its fit to cents and returns them with the intent
+ * as their difference, so that fit and intent add up to the score.
+ */
+export function shownTotals(score: number, fit: number): ExplainedTotals {
+  // Adding 0 turns a -0 into 0.
+  const fitCents = Math.round(fit * 100) + 0;
+  const scoreCents = Math.round(score * 100) + 0;
   return {
     score: scoreCents / 100,
     fit: fitCents / 100,

@@ -1,4 +1,4 @@
-import { explainTotals } from './explanation.js';
+import { explainTotals, shownTotals } from './explanation.js';
 import type { LeadState, LeadStatus } from './lead.js';
 import type { ScoringModel } from './model.js';
 import type { LeadScore } from './score.js';
@@ -29,14 +29,7 @@ export interface ScorePoint {
  * fit has fractions of a cent. They stored the same score and fit.
  */
 export function shownPoint(point: ScorePoint): ScorePoint {
-  const scoreCents = Math.round(point.score * 100);
-  const fitCents = Math.round(point.fit * 100);
-  return {
-    score: scoreCents / 100,
-    fit: fitCents / 100,
-    intent: (scoreCents - fitCents) / 100,
-    status: point.status,
-  };
+  return { ...shownTotals(point.score, point.fit), status: point.status };
 }
 
 /** One change of a lead's score, kept in its history. */
