@@ -116,8 +116,9 @@ function finish(
 ): Evaluation {
   state.nextReviewAt = reviewAfter(state, model, now);
   // The stored intent is the shown one: the score minus the fit in cents.
-  const scoreCents = Math.round(score.score * 100);
-  const fitCents = Math.round(score.fit * 100);
+  // Adding 0 turns a -0 into 0, as shown totals do.
+  const scoreCents = Math.round(score.score * 100) + 0;
+  const fitCents = Math.round(score.fit * 100) + 0;
   state.lastScore = {
     at: now,
     score: scoreCents / 100,
