@@ -110,6 +110,26 @@ describe('admin routes under path tricks', () => {
     expect(response.body).not.toContain(LEAD);
   });
 
+  it('ignores one trailing slash', async () => {
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+    const lead = await send('GET', `/leads/${LEAD}/`, admin);
+    const history = await send('GET', `/leads/${LEAD}/history/`, admin);
+
+    expect(lead.status).toBe(200);
+    expect(JSON.parse(lead.body)).toMatchObject({ leadId: LEAD });
+    expect(history.status).toBe(200);
+  });
+
+  it('reads an encoded trailing slash as part of the id', async () => {
+    const response = await send('GET', `/leads/${LEAD}%2F`, {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+    });
+
+    expect(response.status).toBe(404);
+    expect(response.headers['content-type']).toContain('problem+json');
+  });
+
   it('keeps the lead after the tricks', async () => {
     const response = await send('GET', `/leads/${LEAD}`, {
       authorization: `Bearer ${ADMIN_TOKEN}`,
