@@ -9,7 +9,10 @@ import { nullAsAbsent } from '../domain/null-as-absent.js';
 
 /** Maximum body of a disposition or recycle request in bytes. */
 const MAX_BODY_BYTES = 4 * 1024;
-/** Maximum length of a sales reason in characters. */
+/**
+ * Maximum length of a sales reason in code points. An emoji such as U+1F600
+ * counts once, not as the two UTF-16 code units of String.length.
+ */
 export const MAX_REASON_LENGTH = 200;
 const TOO_LARGE_ADVICE = `Send one disposition with a reason of at most ${MAX_REASON_LENGTH} characters.`;
 
@@ -32,6 +35,13 @@ function hasControlCharacter(text: string): boolean {
   return CONTROL_CHARACTER.test(text.replace(/[\t\n\r]/g, ''));
 }
 
+/** Counts the code points of a text, with a lone surrogate as one. */
+function codePointCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+}
+
 const reason = z
   .string({
     // A null reason is missing too, as a null field is absent elsewhere.
@@ -47,7 +57,7 @@ const reason = z
     // refinement runs only on a string.
     z.refine((text) => text.length >= 1, 'must not be empty'),
     z.refine(
-      (text) => text.length <= MAX_REASON_LENGTH,
+      (text) => codePointCount(text) <= MAX_REASON_LENGTH,
       `must be at most ${MAX_REASON_LENGTH} characters`,
     ),
     z.refine(

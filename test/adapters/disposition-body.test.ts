@@ -248,6 +248,23 @@ describe('dispositionOf', () => {
     expect(parsed.reason).toBe('team 👩\u200D💻 busy');
   });
 
+  it('counts a reason in code points', () => {
+    const parsed = dispositionOf(
+      request({ disposition: 'rejected', reason: '😀'.repeat(200) }),
+    );
+
+    expect(parsed.reason).toBe('😀'.repeat(200));
+  });
+
+  it.each([
+    ['201 letters', 'x'.repeat(201)],
+    ['201 emoji', '😀'.repeat(201)],
+  ])('rejects a reason of %s', (_name, reason) => {
+    expect(issuesOf({ disposition: 'rejected', reason })).toEqual([
+      { field: 'reason', message: 'must be at most 200 characters' },
+    ]);
+  });
+
   it('advises on the reason, not events, above 4 KB', () => {
     const read = () =>
       dispositionOf(
