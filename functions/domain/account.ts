@@ -4,7 +4,7 @@ import { decayFactor, timeBelowLevel } from './decay.js';
 import { isBelowInCents, roundCents } from './explanation.js';
 import { scoreFit } from './fit.js';
 import { MAX_ID_BYTES } from './id-text.js';
-import { emailDomainOf, isEmailAddress } from './identity.js';
+import { emailDomainOf, isEmailAddress, withAsciiDots } from './identity.js';
 import { normalizeText } from './issues.js';
 import type { LeadState, LeadStatus, Membership, TraitEntry } from './lead.js';
 import { MAX_TRAIT_LENGTH } from './messages.js';
@@ -223,9 +223,9 @@ export function domainAccountIssue(
 /** Returns the rule of emailDomainOf that a domain name breaks. */
 function malformedDomainIssue(name: string): string {
   const normalized = normalizeText(name);
-  const domain = normalized
-    .slice(normalized.lastIndexOf('@') + 1)
-    .replace(/\.$/, '');
+  const domain = withAsciiDots(
+    normalized.slice(normalized.lastIndexOf('@') + 1),
+  ).replace(/\.$/, '');
   if (/[\s/\p{Cf}]/u.test(domain)) {
     return 'must be a domain name without spaces, "/" or format characters such as U+200B, which could pass for another domain; such a domain forms no account';
   }
@@ -304,7 +304,13 @@ function businessDomainOf(
   policy: AccountPolicy,
 ): string | undefined {
   const email = state.traits.email?.value ?? state.leadId;
-  if (typeof email !== 'string' || !isEmailAddress(email)) return undefined;
+  // The shape check reads IDNA dot separators as dots, so `ann@acme。example`
+  // has a domain. isEmailAddress itself stays as it is, because it also
+  // picks the user ids that are lower-cased into lead ids, and changing it
+  // would move the stored leads of such user ids to new ids.
+  if (typeof email !== 'string' || !isEmailAddress(withAsciiDots(email))) {
+    return undefined;
+  }
   const domain = emailDomainOf(email);
   if (domain === undefined || isPersonalDomain(domain, policy)) {
     return undefined;

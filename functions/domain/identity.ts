@@ -42,6 +42,22 @@ export function asciiDomain(domain: string): string {
 }
 
 /**
+ * The full stops that UTS #46 maps to `.` as label separators: the
+ * ideographic full stop U+3002, the full-width U+FF0E and the half-width
+ * ideographic U+FF61.
+ */
+const IDNA_DOT_SEPARATORS = /[\u3002\uFF0E\uFF61]/gu;
+
+/**
+ * Writes each IDNA dot separator of a text as `.`, as domainToASCII reads
+ * it. Trailing-dot removal and the dot checks of a domain run on this
+ * form, so `theta.example。` and `theta。example` name `theta.example`.
+ */
+export function withAsciiDots(text: string): string {
+  return text.replace(IDNA_DOT_SEPARATORS, '.');
+}
+
+/**
  * Returns a domain or domain suffix of a model list (personal mailbox
  * domains, `domains` of a fit rule) in the form of asciiDomain, without
  * a leading `@`.
@@ -52,20 +68,20 @@ export function domainListEntry(text: string): string {
 
 /**
  * Returns the normalized domain of an email address (the part after the
- * last @) or of a bare domain name, without a trailing dot and in the
- * form of asciiDomain. Returns undefined for text that is neither, and
- * for a domain with characters no domain name has: control characters
- * and format characters such as U+200B or the bidirectional controls,
- * which would form an account that looks like another one. They are
- * checked before IDNA, which would drop U+200B.
+ * last @) or of a bare domain name, with IDNA dot separators read as
+ * `.`, without a trailing dot and in the form of asciiDomain. Returns
+ * undefined for text that is neither, and for a domain with characters
+ * no domain name has: control characters and format characters such as
+ * U+200B or the bidirectional controls, which would form an account that
+ * looks like another one. They are checked before IDNA, which would drop
+ * U+200B.
  */
 export function emailDomainOf(text: string): string | undefined {
   const normalized = normalizeText(text);
   const at = normalized.lastIndexOf('@');
-  const domain = (at === -1 ? normalized : normalized.slice(at + 1)).replace(
-    /\.$/,
-    '',
-  );
+  const domain = withAsciiDots(
+    at === -1 ? normalized : normalized.slice(at + 1),
+  ).replace(/\.$/, '');
   if (
     domain === '' ||
     /[\s@/\p{Cf}]/u.test(domain) ||

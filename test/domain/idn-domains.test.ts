@@ -84,6 +84,70 @@ describe('internationalized domains', () => {
     expect(points).toEqual([-50]);
   });
 
+  it.each([
+    'ann@theta\u3002example',
+    'ann@theta\uFF0Eexample',
+    'ann@theta\uFF61example',
+    'ann@theta.example\u3002',
+    'ann@theta.example.',
+    'theta\u3002example\uFF0E',
+  ])('reads the IDNA dots of %s as dots', (text) => {
+    expect(emailDomainOf(text)).toBe('theta.example');
+  });
+
+  it.each([
+    'x@theta\u3002example',
+    'x@theta.example\u3002',
+    'x@theta\uFF0Eexample',
+    'x@theta\uFF61example',
+  ])('forms the account of %s', (email) => {
+    const policy = accountModel().accounts as AccountPolicy;
+    const lead = leadWith('ann', { email });
+
+    expect(accountOf(lead, policy)?.accountId).toBe('domain:theta.example');
+  });
+
+  it('forms the account of a lead id with an IDNA dot', () => {
+    const policy = accountModel().accounts as AccountPolicy;
+    const lead = leadWith('x@theta\u3002example', {});
+
+    expect(accountOf(lead, policy)?.accountId).toBe('domain:theta.example');
+  });
+
+  it.each([
+    'domain:theta\u3002example',
+    'domain:theta.example\u3002',
+    'domain:THETA\uFF0Eexample\uFF61',
+  ])('stores %s under domain:theta.example', (requested) => {
+    expect(storedAccountId(requested)).toBe('domain:theta.example');
+  });
+
+  it.each(['ann@gmail\u3002com', 'ann@gmail.com\u3002'])(
+    'treats %s as a personal address',
+    (email) => {
+      const model = accountModel({ personalEmailDomains: ['gmail.com'] });
+      const policy = model.accounts as AccountPolicy;
+      const lead = leadWith('ann', { email }, model);
+
+      expect(accountOf(lead, policy)).toBeUndefined();
+    },
+  );
+
+  it('matches a competitor domain written with an IDNA dot', () => {
+    const model = modelWith({
+      fit: [{ traits: ['email'], domains: ['rival.example'], points: -50 }],
+    });
+    const lead = leadWith(
+      'ann',
+      { email: 'ann@eu\uFF0Erival\u3002example' },
+      model,
+    );
+
+    const points = scoreFit(lead.traits, model).map((entry) => entry.points);
+
+    expect(points).toEqual([-50]);
+  });
+
   it('rejects a model domain with broken punycode', () => {
     const document = testModelDocument();
     const fit = document.fit as { rules: Record<string, unknown>[] };

@@ -186,6 +186,27 @@ describe('accountIdOf', () => {
     expect(accountIdOf(request({ accountId }), policy)).toBe(accountId);
   });
 
+  it.each([
+    'domain:theta\u3002example',
+    'domain:theta\uFF0Eexample',
+    'domain:theta\uFF61example',
+    'domain:theta.example\u3002',
+  ])('accepts %s, a domain with IDNA dots', (accountId) => {
+    expect(accountIdOf(request({ accountId }), policy)).toBe(accountId);
+  });
+
+  it.each(['domain:gmail\u3002com', 'domain:gmail.com\u3002'])(
+    'rejects %s, a personal domain',
+    (accountId) => {
+      const error = validationErrorOf(() =>
+        accountIdOf(request({ accountId }), policy),
+      );
+
+      expect(error.issues).toHaveLength(1);
+      expect(error.issues[0]?.message).toContain('personal mailbox domain');
+    },
+  );
+
   it('accepts a domain of 512 bytes', () => {
     const accountId = `domain:${'a'.repeat(504)}.example`;
 
