@@ -109,6 +109,15 @@ function alternatives(labels: readonly string[]): string {
   return `${labels.slice(0, -1).join(', ')} or ${labels[labels.length - 1]}`;
 }
 
+/** Names the dispositions that may follow a step in the same episode. */
+function nextStepsSentence(step: DispositionStep): string {
+  const allowed = NEXT_STEPS[step];
+  if (allowed.length === 0) {
+    return 'It takes no other disposition until it qualifies again.';
+  }
+  return `It can only be ${alternatives(allowed.map(stepLabel))} next.`;
+}
+
 /**
  * Tells whether a request repeats the disposition the lead already has
  * for its current episode, so a retried request changes nothing. Raises
@@ -130,8 +139,9 @@ export function repeatsDisposition(
       current.reason === undefined
         ? 'without a reason'
         : `with the reason ${JSON.stringify(current.reason)}`;
+    const step = dispositionStep(current);
     throw new ConflictError(
-      `Lead ${state.leadId} is already ${stepLabel(dispositionStep(current))} in episode ${state.episode} ${stored}; the reason of a recorded disposition cannot change. Resend the same body to retry.`,
+      `Lead ${state.leadId} is already ${stepLabel(step)} in episode ${state.episode} ${stored}; the reason of a recorded disposition cannot change. ${nextStepsSentence(step)} Resend the same body to retry.`,
     );
   }
   return true;

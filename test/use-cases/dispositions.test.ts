@@ -348,6 +348,51 @@ describe('recordDisposition', () => {
     ).rejects.toThrow(ConflictError);
   });
 
+  it.each<{
+    name: string;
+    before: DispositionRequest[];
+    request: DispositionRequest;
+    next: string;
+  }>([
+    {
+      name: 'accepted',
+      before: [{ kind: 'accepted', reason: 'a' }],
+      request: { kind: 'accepted', reason: 'b' },
+      next: 'It can only be rejected, recycled, converted to sql or converted to opportunity next.',
+    },
+    {
+      name: 'sql',
+      before: [{ kind: 'converted', convertedTo: 'sql' }],
+      request: { kind: 'converted', convertedTo: 'sql', reason: 'deal' },
+      next: 'It can only be converted to opportunity next.',
+    },
+    {
+      name: 'opportunity',
+      before: [{ kind: 'converted', convertedTo: 'opportunity' }],
+      request: { kind: 'converted', convertedTo: 'opportunity', reason: 'x' },
+      next: 'It takes no other disposition until it qualifies again.',
+    },
+    {
+      name: 'rejected',
+      before: [{ kind: 'rejected', reason: 'no fit' }],
+      request: { kind: 'rejected', reason: 'no budget' },
+      next: 'It takes no other disposition until it qualifies again.',
+    },
+  ])(
+    'names the next steps of a changed $name reason',
+    async ({ name, before, request, next }) => {
+      const { dispose } = await qualifiedLead(`next-${name}`);
+      for (const step of before) await dispose(step);
+
+      const attempt = dispose(request);
+
+      await expect(attempt).rejects.toThrow(ConflictError);
+      await expect(attempt).rejects.toThrow(
+        `the reason of a recorded disposition cannot change. ${next} Resend the same body to retry.`,
+      );
+    },
+  );
+
   it('rejects a repeated rejection with another reason', async () => {
     const { dispose, published } = await qualifiedLead('rej-2');
     await dispose({ kind: 'rejected', reason: 'no fit' });
