@@ -129,17 +129,21 @@ export function visibleTextIssues(text: string): string[] {
   return issues;
 }
 
-/** Characters of an id that display as nothing or move the text around. */
+/**
+ * Characters of an id that display as nothing, move the text around or
+ * look like U+0020: every white space but U+0020 itself, such as U+00A0
+ * NO-BREAK SPACE, U+3000 IDEOGRAPHIC SPACE or U+2028 LINE SEPARATOR.
+ */
 const HIDDEN_CHARACTER =
-  /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\ud800-\udfff]/gu;
+  /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\ud800-\udfff]|[^\P{White_Space} ]/gu;
 
 /** Code points of an id that an error message repeats at most. */
 const MAX_DISPLAYED_CODE_POINTS = 100;
 
 /**
  * Returns `text` as an error message may repeat it. Each control, format
- * or other invisible character becomes `\u{HEX}`, so two ids that look
- * alike read differently. Text over 100 code points is cut and followed
+ * or other invisible character and each white space other than U+0020
+ * becomes `\u{HEX}`, so two ids that look alike read differently. Text over 100 code points is cut and followed
  * by `…` and its length.
  */
 export function displayText(text: string): string {

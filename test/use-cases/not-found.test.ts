@@ -40,6 +40,15 @@ describe('not found errors', () => {
     expect((error as Error).message).toBe('Lead ann\\u{200B} was not found.');
   });
 
+  it.each(reads)('%s writes out a no-break space', async (_name, read) => {
+    const { deps } = await realDependencies();
+
+    const error = await read(deps, 'ann\u00a0x').catch((caught) => caught);
+
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toBe('Lead ann\\u{A0}x was not found.');
+  });
+
   it('getAccount writes out a hidden character', async () => {
     const { deps } = await realDependencies();
 
