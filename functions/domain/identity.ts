@@ -110,11 +110,18 @@ export function userLeadId(userId: string): string {
  * Returns the lead id named by an id in a request path or a file of lead
  * ids: a lead id starting with `anon:` or `~` as it is, and any other id
  * read as a user id, so an email address in any case finds its lead. The
- * id is trimmed first, as ingest trims every id of a message.
+ * id is trimmed as ingest trims the id of a message it came from: the
+ * whole id, and also the anonymous id after `anon:` or the user id after
+ * `~`, so `anon: a1 ` names `anon:a1`.
  */
 export function requestedLeadId(id: string): string {
   const trimmed = id.trim();
-  return isPrefixed(trimmed) ? trimmed : userLeadId(trimmed);
+  for (const prefix of [ANONYMOUS_PREFIX, ESCAPED_USER_PREFIX]) {
+    if (trimmed.startsWith(prefix)) {
+      return `${prefix}${trimmed.slice(prefix.length).trim()}`;
+    }
+  }
+  return userLeadId(trimmed);
 }
 
 function isPrefixed(id: string): boolean {

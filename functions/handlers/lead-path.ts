@@ -55,15 +55,15 @@ export function leadIdOf(request: ApiRequest): string {
 /**
  * Returns what a lead id breaks of the rules ingest applies to the id it
  * came from: the anonymous id after `anon:`, the user id after the `~`
- * that escapes it, or else the user id itself.
+ * that escapes it, or else the user id itself. Each is trimmed first, as
+ * ingest trims it before its checks.
  */
 function leadIdIssues(leadId: string): string[] {
   const options = { optional: false };
-  if (leadId.startsWith(ANONYMOUS_PREFIX)) {
-    return leadIdTextIssues(leadId.slice(ANONYMOUS_PREFIX.length), options);
-  }
-  if (leadId.startsWith(ESCAPED_USER_PREFIX)) {
-    return leadIdTextIssues(leadId.slice(ESCAPED_USER_PREFIX.length), options);
+  for (const prefix of [ANONYMOUS_PREFIX, ESCAPED_USER_PREFIX]) {
+    if (leadId.startsWith(prefix)) {
+      return leadIdTextIssues(leadId.slice(prefix.length).trim(), options);
+    }
   }
   const issues = leadIdTextIssues(leadId, options);
   const normalized = normalizedEmailBytesIssue(leadId);

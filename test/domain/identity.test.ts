@@ -59,6 +59,31 @@ describe('requestedLeadId', () => {
     },
   );
 
+  it.each([' Foo@Bar.example ', '\ta1', '\u00a0a2\u3000'])(
+    'finds the anonymous lead of %j after anon:',
+    (anonymousId) => {
+      const parsed = segmentMessageSchema.parse({
+        type: 'page',
+        anonymousId,
+      });
+
+      expect(requestedLeadId(`anon:${anonymousId}`)).toBe(leadIdOf(parsed));
+      expect(requestedLeadId(` anon:${anonymousId} `)).toBe(leadIdOf(parsed));
+    },
+  );
+
+  it.each([' anon:zz ', '\u00a0~crm '])(
+    'finds the escaped user %j after ~',
+    (userId) => {
+      const parsed = segmentMessageSchema.parse({
+        type: 'identify',
+        userId,
+      });
+
+      expect(requestedLeadId(`~${userId}`)).toBe(leadIdOf(parsed));
+    },
+  );
+
   it('finds the lead of every user id from its lead id', () => {
     for (const userId of ['crm-1', 'anon:a1', '~x', 'Ann@X.example']) {
       const leadId = userLeadId(userId);

@@ -88,6 +88,13 @@ describe('leadIdOf', () => {
     },
   );
 
+  it.each(['anon:\ta1\n', '~\t anon:zz\r\n'])(
+    'accepts %j, which ingest trims',
+    (leadId) => {
+      expect(leadIdOf(request({ leadId }))).toBe(leadId);
+    },
+  );
+
   it('rejects a lead id over the DynamoDB key limit of 2048 bytes', () => {
     const error = validationErrorOf(() =>
       leadIdOf(request({ leadId: 'a'.repeat(3000) })),
