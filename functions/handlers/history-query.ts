@@ -1,16 +1,21 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
 import { displayText } from '../domain/id-text.js';
+import { rejectUnknownQueryParameters } from './query-parameters.js';
 
 export const DEFAULT_HISTORY_LIMIT = 20;
 export const MAX_HISTORY_LIMIT = 100;
 const MAX_CURSOR_LENGTH = 2048;
 
-/** Reads `limit` and `cursor` of GET /leads/{leadId}/history. */
+/**
+ * Reads `limit` and `cursor` of GET /leads/{leadId}/history. Raises
+ * ValidationError for any other query parameter.
+ */
 export function historyPageOf(request: ApiRequest): {
   limit: number;
   cursor: string | undefined;
 } {
+  rejectUnknownQueryParameters(request, ['limit', 'cursor']);
   const { limit: limitText, cursor } = request.queryParameters;
   const limit = parseLimit(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) {

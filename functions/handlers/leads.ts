@@ -10,6 +10,7 @@ import {
   historyContentLocation,
   leadIdOf,
 } from './lead-path.js';
+import { rejectUnknownQueryParameters } from './query-parameters.js';
 import { routeTable } from './route-table.js';
 
 /**
@@ -24,11 +25,14 @@ import { routeTable } from './route-table.js';
  *   except with a cursor it returned before the merge (see getHistory).
  * - GET /accounts/{accountId}: the account's score, buying-group coverage
  *   and the leads behind it.
+ * Each route rejects a query parameter it does not accept with 400.
  */
 export const handler = httpHandler(
   routeTable({
     'GET /leads/{leadId}': async (request, { deps }) => {
-      const lead = await getLead(deps, leadIdOf(request));
+      const leadId = leadIdOf(request);
+      rejectUnknownQueryParameters(request, []);
+      const lead = await getLead(deps, leadId);
       return jsonResponse(200, lead, contentLocation(lead));
     },
     'GET /leads/{leadId}/history': async (request, { deps }) => {
@@ -40,10 +44,9 @@ export const handler = httpHandler(
       return jsonResponse(200, history, historyContentLocation(history));
     },
     'GET /accounts/{accountId}': async (request, { deps }) => {
-      const account = await getAccount(
-        deps,
-        accountIdOf(request, deps.model.accounts),
-      );
+      const accountId = accountIdOf(request, deps.model.accounts);
+      rejectUnknownQueryParameters(request, []);
+      const account = await getAccount(deps, accountId);
       return jsonResponse(200, account, accountContentLocation(account));
     },
   }),

@@ -135,3 +135,37 @@ describe('admin routes with ids that ingest rejects', () => {
     expect(response.status).toBe(404);
   });
 });
+
+describe('admin GET routes with query parameters', () => {
+  it.each([
+    { path: '/leads/unknown-lead/history?limt=5', field: 'limt' },
+    { path: '/leads/unknown-lead/history?LIMIT=5', field: 'LIMIT' },
+    { path: '/leads/unknown-lead?limit=5', field: 'limit' },
+    { path: '/accounts/group:unknown?verbose=1', field: 'verbose' },
+  ])('answers 400 to GET $path', async ({ path, field }) => {
+    const response = await send('GET', path);
+
+    expect(response.status).toBe(400);
+    const problem = JSON.parse(response.text) as Problem;
+    expect(problem.errors.map((issue) => issue.field)).toEqual([field]);
+    expect(problem.errors[0]?.message).toContain('not a known query parameter');
+  });
+
+  it('names the accepted parameters of the history route', async () => {
+    const response = await send('GET', '/leads/unknown-lead/history?limt=5');
+
+    const problem = JSON.parse(response.text) as Problem;
+    expect(problem.errors[0]?.message).toContain(
+      'accepted parameters are limit, cursor',
+    );
+  });
+
+  it('answers 404 to a history page of an unknown lead', async () => {
+    const response = await send(
+      'GET',
+      '/leads/unknown-lead/history?limit=5&cursor=abc',
+    );
+
+    expect(response.status).toBe(404);
+  });
+});

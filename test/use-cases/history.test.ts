@@ -555,6 +555,46 @@ describe('historyPageOf', () => {
     }
   });
 
+  it.each(['limt', 'LIMIT', 'Cursor', 'page'])(
+    'rejects the unknown parameter %s',
+    (name) => {
+      try {
+        historyPageOf(request({ [name]: '5' }));
+        expect.unreachable('the parameter is unknown');
+      } catch (error) {
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).issues).toEqual([
+          {
+            field: name,
+            message:
+              'is not a known query parameter; accepted parameters are limit, cursor. Remove it or correct its spelling.',
+          },
+        ]);
+      }
+    },
+  );
+
+  it('names each unknown parameter', () => {
+    try {
+      historyPageOf(
+        request({ limt: '5', limit: '5', '': '1', 'a\u200bb': '' }),
+      );
+      expect.unreachable('the parameters are unknown');
+    } catch (error) {
+      const fields = (error as ValidationError).issues.map(
+        (issue) => issue.field,
+      );
+      expect(fields).toEqual(['limt', '(empty name)', 'a\\u{200B}b']);
+    }
+  });
+
+  it('reads limit and cursor together', () => {
+    expect(historyPageOf(request({ limit: '5', cursor: 'abc' }))).toEqual({
+      limit: 5,
+      cursor: 'abc',
+    });
+  });
+
   it('rejects a cursor that is not base64url', () => {
     expect(() => historyPageOf(request({ cursor: 'a b' }))).toThrow(
       'The cursor is invalid.',

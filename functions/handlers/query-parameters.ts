@@ -1,0 +1,36 @@
+import type { ApiRequest } from '../adapters/http/api-request.js';
+import { ValidationError } from '../domain/errors.js';
+import { displayText } from '../domain/id-text.js';
+
+/**
+ * Raises ValidationError naming each query parameter of `request` that is
+ * not in `accepted`, so a misspelled `?limt=5` fails as an unknown field
+ * of a request body does, instead of being ignored. Names match exactly,
+ * because the routes read them that way (`LIMIT` is not `limit`).
+ */
+export function rejectUnknownQueryParameters(
+  request: ApiRequest,
+  accepted: readonly string[],
+): void {
+  const unknown = Object.keys(request.queryParameters).filter(
+    (name) => !accepted.includes(name),
+  );
+  if (unknown.length === 0) return;
+  const message =
+    accepted.length === 0
+      ? 'is not a known query parameter; this route accepts none. Remove it.'
+      : `is not a known query parameter; accepted parameters are ${accepted.join(', ')}. Remove it or correct its spelling.`;
+  throw new ValidationError(
+    'The query string has parameters that this route does not accept; see errors for each parameter.',
+    unknown.map((name) => ({ field: parameterField(name), message })),
+  );
+}
+
+/**
+ * Returns a parameter name as the `field` of an issue: escaped and cut as
+ * displayText does, because it is the client's text, and `(empty name)`
+ * for a parameter without a name, such as `?=5`.
+ */
+function parameterField(name: string): string {
+  return name === '' ? '(empty name)' : displayText(name);
+}
