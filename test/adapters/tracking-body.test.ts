@@ -80,6 +80,24 @@ describe('messagesOf', () => {
   ] as const)('raises on $payload body $body', ({ payload, body }) => {
     expect(() => messagesOf(body, payload)).toThrow(ValidationError);
   });
+
+  it.each([
+    { payload: 'track', expected: 'must be a track message object' },
+    { payload: 'identify', expected: 'must be an identify message object' },
+    { payload: 'alias', expected: 'must be an alias message object' },
+  ] as const)('names $payload with its article', ({ payload, expected }) => {
+    let raised: unknown;
+    try {
+      messagesOf(null, payload);
+    } catch (error) {
+      raised = error;
+    }
+
+    expect(raised).toBeInstanceOf(ValidationError);
+    expect((raised as ValidationError).issues).toEqual([
+      { field: '(root)', message: expected },
+    ]);
+  });
 });
 
 describe('bodyWriteKey', () => {

@@ -17,7 +17,10 @@ export function messagesOf(body: unknown, payload: TrackingPayload): unknown[] {
   }
   if (!isObject(body)) {
     throw new ValidationError('The body must be a JSON object: one message.', [
-      { field: '(root)', message: `must be a ${payload} message object` },
+      {
+        field: '(root)',
+        message: `must be ${withArticle(payload)} message object`,
+      },
     ]);
   }
   if (Array.isArray(body.batch)) {
@@ -94,6 +97,11 @@ export function withBatchSentAtNotes(
 
 const BATCH_SENT_AT_NOTE =
   "(the batch's sentAt, which applies to each message without its own)";
+
+/** Returns a message type after its indefinite article, such as "an alias". */
+function withArticle(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
 
 function withoutWriteKey(
   message: Record<string, unknown>,
