@@ -26,20 +26,25 @@ export type ParsedMessage =
  * message with fields nested too deep gets an error for each of them and
  * the schema errors of its other fields. A message over MAX_MESSAGE_BYTES
  * gets the size error alone, because checking its fields would cost what
- * the limit saves.
+ * the limit saves. The size is that of `sent`, the message as the client
+ * sent it, when the tracking API added fields to it, such as a batch's
+ * `sentAt` or a route's `type`.
  */
-export function parseMessage(message: unknown): ParsedMessage {
+export function parseMessage(
+  message: unknown,
+  sent: unknown = message,
+): ParsedMessage {
   const tooDeep = fieldsNestedTooDeep(message);
   if (tooDeep.length > 0) {
     return {
       success: false,
       errors: [
         ...tooDeep.map(tooDeepIssue),
-        ...otherFieldIssues(message as Record<string, unknown>, tooDeep),
+        ...otherFieldIssues(message as Record<string, unknown>, sent, tooDeep),
       ],
     };
   }
-  const sizeIssue = messageSizeIssue(message);
+  const sizeIssue = messageSizeIssue(measuredMessage(message, sent));
   if (sizeIssue !== undefined) return { success: false, errors: [sizeIssue] };
   const parsed = segmentMessageSchema.safeParse(message);
   return parsed.success
@@ -73,28 +78,43 @@ function messageSizeIssue(message: unknown): FieldIssue | undefined {
 }
 
 /**
+ * Returns the message that the size limit measures. That is `sent`,
+ * unless a field in which it differs from `message` nests too deep for
+ * the recursive JSON.stringify (such as a deep `type` that a single-call
+ * route replaced), and `message` in that case.
+ */
+function measuredMessage(message: unknown, sent: unknown): unknown {
+  if (sent === message || !isRecord(sent) || !isRecord(message)) {
+    return message;
+  }
+  const differing = Object.keys(sent).filter(
+    (field) => sent[field] !== message[field],
+  );
+  return differing.some((field) => isNestedTooDeep(sent[field]))
+    ? message
+    : sent;
+}
+
+/**
  * Returns the schema errors of a message's fields other than `tooDeep`,
- * or none when the message is over MAX_MESSAGE_BYTES without them, as an
- * oversized message gets none. Each too-deep field is replaced with an
- * empty object or array, so the schema never walks its depth, and a
- * too-deep id still counts as sent. The errors of the replaced fields are
- * left out, because an empty value has errors of its own ("must not be
- * empty").
+ * or none when the message as sent is over MAX_MESSAGE_BYTES without
+ * them, as an oversized message gets none. Each too-deep field is
+ * replaced with an empty object or array, so the schema never walks its
+ * depth, and a too-deep id still counts as sent. The errors of the
+ * replaced fields are left out, because an empty value has errors of its
+ * own ("must not be empty").
  */
 function otherFieldIssues(
   message: Record<string, unknown>,
+  sent: unknown,
   tooDeep: readonly string[],
 ): FieldIssue[] {
+  const shallow = withEmptyFields(message, tooDeep);
+  const shallowSent = isRecord(sent) ? withEmptyFields(sent, tooDeep) : sent;
+  if (messageSizeIssue(measuredMessage(shallow, shallowSent)) !== undefined) {
+    return [];
+  }
   const skipped = new Set(tooDeep);
-  // Object.fromEntries defines each key as data, so a `__proto__` field
-  // stays a field and does not set the prototype.
-  const shallow = Object.fromEntries(
-    Object.entries(message).map(([field, value]) => {
-      if (!skipped.has(field)) return [field, value];
-      return [field, Array.isArray(value) ? [] : {}];
-    }),
-  );
-  if (messageSizeIssue(shallow) !== undefined) return [];
   const parsed = segmentMessageSchema.safeParse(shallow);
   if (parsed.success) return [];
   const issues = parsed.error.issues.filter((issue) => {
@@ -102,6 +122,29 @@ function otherFieldIssues(
     return typeof field !== 'string' || !skipped.has(field);
   });
   return toFieldIssues({ issues });
+}
+
+/**
+ * Returns a copy of `message` with each of `fields` that it has replaced
+ * by an empty object or array.
+ */
+function withEmptyFields(
+  message: Record<string, unknown>,
+  fields: readonly string[],
+): Record<string, unknown> {
+  const emptied = new Set(fields);
+  // Object.fromEntries defines each key as data, so a `__proto__` field
+  // stays a field and does not set the prototype.
+  return Object.fromEntries(
+    Object.entries(message).map(([field, value]) => {
+      if (!emptied.has(field)) return [field, value];
+      return [field, Array.isArray(value) ? [] : {}];
+    }),
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**

@@ -6,6 +6,7 @@ import { jsonResponse } from '../adapters/http/responses.js';
 import {
   bodyWriteKey,
   messagesOf,
+  sentMessagesOf,
   withBatchSentAtNotes,
 } from '../adapters/http/tracking-body.js';
 import {
@@ -75,6 +76,7 @@ export const handler = httpHandler(async (request, invocation) => {
   const ingested = await ingestMessages(deps, {
     sourceId,
     messages,
+    sentMessages: sentMessagesOf(body, payload),
     receivedAt: deps.clock(),
   });
   const result = {

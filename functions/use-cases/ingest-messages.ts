@@ -36,6 +36,12 @@ export interface IngestRequest {
   /** Tracking source the write key belongs to; scopes message ids. */
   sourceId: string;
   messages: readonly unknown[];
+  /**
+   * The messages as the client sent them, by index, where the tracking API
+   * changed them by copying in a batch's `sentAt` or setting a route's
+   * `type`. The size limit applies to these, or to `messages` without them.
+   */
+  sentMessages?: readonly unknown[];
   receivedAt: number;
 }
 
@@ -204,7 +210,11 @@ function validateMessages(request: IngestRequest): {
   const accepted: AcceptedMessage[] = [];
   const rejected: MessageResult[] = [];
   request.messages.forEach((message, index) => {
-    const parsed = parseMessage(message);
+    const sent =
+      request.sentMessages === undefined
+        ? message
+        : request.sentMessages[index];
+    const parsed = parseMessage(message, sent);
     if (parsed.success) {
       const event = toTrackingEvent(parsed.data, request.receivedAt);
       accepted.push({ index, event });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bodyWriteKey,
   messagesOf,
+  sentMessagesOf,
 } from '../../functions/adapters/http/tracking-body.js';
 import { trackingPayloadOf } from '../../functions/adapters/http/tracking-routes.js';
 import { ValidationError } from '../../functions/domain/errors.js';
@@ -97,6 +98,44 @@ describe('messagesOf', () => {
     expect((raised as ValidationError).issues).toEqual([
       { field: '(root)', message: expected },
     ]);
+  });
+});
+
+describe('sentMessagesOf', () => {
+  it('leaves out the batch sentAt', () => {
+    const messages = sentMessagesOf(
+      { sentAt: SENT_AT, batch: [{ type: 'track', event: 'a' }, 42] },
+      'batch',
+    );
+
+    expect(messages).toEqual([{ type: 'track', event: 'a' }, 42]);
+  });
+
+  it('keeps a null sentAt of a message', () => {
+    const messages = sentMessagesOf(
+      { sentAt: SENT_AT, batch: [{ type: 'track', sentAt: null }] },
+      'batch',
+    );
+
+    expect(messages).toEqual([{ type: 'track', sentAt: null }]);
+  });
+
+  it('keeps the type a single call sent', () => {
+    expect(sentMessagesOf({ event: 'a' }, 'track')).toEqual([{ event: 'a' }]);
+    expect(sentMessagesOf({ type: 'page' }, 'track')).toEqual([
+      { type: 'page' },
+    ]);
+  });
+
+  it('removes the write key', () => {
+    const batch = sentMessagesOf(
+      { writeKey: 'k', batch: [{ type: 'page', writeKey: 'k' }] },
+      'batch',
+    );
+    const single = sentMessagesOf({ event: 'a', writeKey: 'k' }, 'track');
+
+    expect(batch).toEqual([{ type: 'page' }]);
+    expect(single).toEqual([{ event: 'a' }]);
   });
 });
 

@@ -17,6 +17,7 @@ import {
 } from '../../functions/domain/messages.js';
 
 const receivedAt = Date.parse('2026-06-01T12:00:00Z');
+const receivedAtText = '2026-06-01T12:00:00Z';
 
 /** Returns the JSON text of `levels` arrays nested as `[[...]]`. */
 function nestedArrays(levels: number): string {
@@ -108,6 +109,54 @@ describe('parseMessage', () => {
     expect(errors[0]?.message).toContain(
       `limit is ${MAX_MESSAGE_BYTES} bytes per message`,
     );
+  });
+
+  it('measures the message as sent', () => {
+    const sent = {
+      userId: 'u',
+      event: 'x',
+      properties: { notes: 'x'.repeat(MAX_MESSAGE_BYTES - 60) },
+    };
+    const sentBytes = Buffer.byteLength(JSON.stringify(sent));
+    const padding = 'x'.repeat(MAX_MESSAGE_BYTES - sentBytes);
+    const atLimit = {
+      ...sent,
+      properties: { notes: `${sent.properties.notes}${padding}` },
+    };
+    const message = { ...atLimit, type: 'track', sentAt: receivedAtText };
+
+    expect(parseMessage(message, atLimit).success).toBe(true);
+    expect(parseMessage(message).success).toBe(false);
+  });
+
+  it('measures the message when a sent field is too deep', () => {
+    // The message's type replaced the sent one, which JSON.stringify
+    // cannot measure without overflowing the stack.
+    const sent = JSON.parse(
+      `{"type":${nestedArrays(10_000)},"userId":"u","event":"x"}`,
+    );
+    const message = { ...sent, type: 'track' };
+
+    expect(parseMessage(message, sent).success).toBe(true);
+  });
+
+  it('measures the sent message beside a too-deep field', () => {
+    // Without its too-deep context the sent message is exactly at the
+    // limit, so its other fields are still checked.
+    const shallow = { userId: 'u', context: [], properties: { notes: '' } };
+    const padding = MAX_MESSAGE_BYTES - JSON.stringify(shallow).length;
+    const sent = JSON.parse(
+      `{"userId":"u","context":${tooDeep},"properties":{"notes":"${'x'.repeat(padding)}"}}`,
+    );
+    const message = { ...sent, type: 'track', sentAt: receivedAtText };
+
+    const parsed = parseMessage(message, sent);
+
+    const fields = parsed.success
+      ? []
+      : parsed.errors.map((error) => error.field);
+    expect(fields).toEqual(['context', 'event']);
+    expect(errorsOf(message).map((error) => error.field)).toEqual(['context']);
   });
 
   it('checks no schema of an oversized message with a too-deep field', () => {

@@ -63,6 +63,21 @@ function nestedObject(levels: number): Record<string, unknown> {
   return value;
 }
 
+/**
+ * Returns `message` with `properties.notes` padded so that its compact
+ * JSON is `bytes` bytes of UTF-8.
+ */
+function withJsonBytes(message: Record<string, unknown>, bytes: number) {
+  const empty = { ...message, properties: { notes: '' } };
+  const padding = bytes - Buffer.byteLength(JSON.stringify(empty));
+  return { ...message, properties: { notes: 'x'.repeat(padding) } };
+}
+
+/** Returns the errors of a rejected result, or none for another result. */
+function errorsOf(result: IngestResult['results'][number] | undefined) {
+  return result?.status === 'rejected' ? result.errors : [];
+}
+
 /** Returns a message of `type` without its type, for single-call routes. */
 function singleCall(type: string, userId: string) {
   const shared = { userId, messageId: `${userId}-${type}` };
@@ -238,6 +253,70 @@ describe('ingest handler', () => {
     expect(errors[0]?.field).toBe('(root)');
     expect(errors[0]?.message).toContain(`limit is ${MAX_MESSAGE_BYTES} bytes`);
     expect(await backend.storedEvents(userId)).toHaveLength(2);
+  });
+
+  it('measures a batch message without the batch sentAt', async () => {
+    const userId = 'size-batch-sent-at';
+    const track = { ...singleCall('track', userId), type: 'track' };
+    const at = withJsonBytes(
+      { ...track, messageId: `${userId}-at` },
+      MAX_MESSAGE_BYTES,
+    );
+    const over = withJsonBytes(
+      { ...track, messageId: `${userId}-over` },
+      MAX_MESSAGE_BYTES + 1,
+    );
+
+    const { body } = await send(eventV2, {
+      path: '/v1/batch',
+      ...authorized({ batch: [at, over], sentAt: new Date().toISOString() }),
+    });
+
+    const result = body as IngestResult;
+    expect(result.results[0]?.status).toBe('scored');
+    expect(result.results[1]?.status).toBe('rejected');
+    expect(errorsOf(result.results[1])).toEqual([
+      {
+        field: '(root)',
+        message: expect.stringMatching(
+          new RegExp(`^is ${MAX_MESSAGE_BYTES + 1} bytes of JSON;`),
+        ),
+      },
+    ]);
+  });
+
+  it('measures a single call without the route type', async () => {
+    const userId = 'size-single-call';
+    const at = withJsonBytes(
+      { ...singleCall('track', userId), messageId: `${userId}-at` },
+      MAX_MESSAGE_BYTES,
+    );
+    const over = withJsonBytes(
+      { ...singleCall('track', userId), messageId: `${userId}-over` },
+      MAX_MESSAGE_BYTES + 1,
+    );
+
+    const accepted = await send(eventV2, {
+      path: '/v1/t',
+      ...authorized(at),
+    });
+    const rejected = await send(eventV2, {
+      path: '/v1/t',
+      ...authorized(over),
+    });
+
+    const [atResult] = (accepted.body as IngestResult).results;
+    const [overResult] = (rejected.body as IngestResult).results;
+    expect(atResult?.status).toBe('scored');
+    expect(overResult?.status).toBe('rejected');
+    expect(errorsOf(overResult)).toEqual([
+      {
+        field: '(root)',
+        message: expect.stringMatching(
+          new RegExp(`^is ${MAX_MESSAGE_BYTES + 1} bytes of JSON;`),
+        ),
+      },
+    ]);
   });
 
   it('rejects a deeply nested message alone', async () => {

@@ -38,6 +38,24 @@ export function messagesOf(body: unknown, payload: TrackingPayload): unknown[] {
   return [{ ...withoutWriteKey(body), type: payload }];
 }
 
+/**
+ * Returns the messages of a tracking request body as the client sent
+ * them. Unlike messagesOf, it adds no batch `sentAt` and no route `type`,
+ * but it also removes `writeKey`. The size limit of a message applies to
+ * these. Call it only on a body that messagesOf accepted.
+ */
+export function sentMessagesOf(
+  body: unknown,
+  payload: TrackingPayload,
+): unknown[] {
+  if (!isObject(body)) return [];
+  if (payload !== 'batch') return [withoutWriteKey(body)];
+  if (!Array.isArray(body.batch)) return [];
+  return body.batch.map((message) =>
+    isObject(message) ? withoutWriteKey(message) : message,
+  );
+}
+
 /** Returns the `writeKey` of a body, or undefined when it has none. */
 export function bodyWriteKey(body: unknown): string | undefined {
   const key = isObject(body) ? body.writeKey : undefined;
