@@ -49,6 +49,16 @@ export function isInvisibleOnly(text: string): boolean {
 }
 
 /**
+ * Returns the number of characters (Unicode code points) of a text, as
+ * zod's string length checks count them. A lone surrogate counts as one.
+ */
+export function characterCount(text: string): number {
+  let count = 0;
+  for (const _character of text) count += 1;
+  return count;
+}
+
+/**
  * Returns one message per rule of every key-forming id that `text`
  * breaks. The rules are well-formed Unicode, no control characters and
  * at most `maxBytes` bytes in UTF-8. A lone surrogate cannot be written

@@ -1,6 +1,11 @@
 import * as z from 'zod/mini';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
-import { idTextIssues, leadIdTextIssues, MAX_ID_BYTES } from './id-text.js';
+import {
+  characterCount,
+  idTextIssues,
+  leadIdTextIssues,
+  MAX_ID_BYTES,
+} from './id-text.js';
 import { isEmailAddress, normalizeEmail } from './identity.js';
 // Importing issues.js also installs the plain wording of zod issues
 // ("must be a string", "is required") that these schemas' rejections use.
@@ -19,7 +24,7 @@ import {
  * their own (`_metadata`, `channel`, `version`).
  */
 
-/** Maximum length of a messageId in UTF-16 code units. */
+/** Maximum length of a messageId in characters (Unicode code points). */
 export const MAX_MESSAGE_ID_CHARACTERS = 256;
 
 function addIssues(messages: string[], context: z.core.$RefinementCtx): void {
@@ -44,11 +49,12 @@ function checkMessageIdText(
   text: string,
   context: z.core.$RefinementCtx,
 ): void {
+  const characters = characterCount(text);
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (text.length > MAX_MESSAGE_ID_CHARACTERS || bytes > MAX_ID_BYTES) {
+  if (characters > MAX_MESSAGE_ID_CHARACTERS || bytes > MAX_ID_BYTES) {
     context.addIssue({
       code: 'custom',
-      message: `is ${text.length} characters and ${bytes} bytes in UTF-8; a messageId may have at most ${MAX_MESSAGE_ID_CHARACTERS} characters and ${MAX_ID_BYTES} bytes. Send a shorter id.`,
+      message: `is ${characters} characters and ${bytes} bytes in UTF-8; a messageId may have at most ${MAX_MESSAGE_ID_CHARACTERS} characters and ${MAX_ID_BYTES} bytes. Send a shorter id.`,
     });
     return;
   }

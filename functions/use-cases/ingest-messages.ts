@@ -1,5 +1,6 @@
 import type { FieldIssue } from '../domain/errors.js';
 import { explainTotals } from '../domain/explanation.js';
+import { characterCount } from '../domain/id-text.js';
 import {
   type IdentityLink,
   identityLinksOf,
@@ -7,7 +8,11 @@ import {
 } from '../domain/identity.js';
 import type { LeadState, LeadStatus } from '../domain/lead.js';
 import { parseMessage } from '../domain/message-checks.js';
-import { type TrackingEvent, toTrackingEvent } from '../domain/messages.js';
+import {
+  MAX_MESSAGE_ID_CHARACTERS,
+  type TrackingEvent,
+  toTrackingEvent,
+} from '../domain/messages.js';
 import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
@@ -399,10 +404,19 @@ function latestPerLead(updates: LeadUpdate[]): LeadUpdate[] {
   return [...byLead.values()];
 }
 
+/**
+ * Returns the messageId of a rejected message for its result, or
+ * undefined when it has none or one over MAX_MESSAGE_ID_CHARACTERS.
+ */
 function messageIdOf(message: unknown): string | undefined {
   if (message !== null && typeof message === 'object') {
     const id = (message as Record<string, unknown>).messageId;
-    if (typeof id === 'string' && id.length <= 256) return id;
+    if (
+      typeof id === 'string' &&
+      characterCount(id) <= MAX_MESSAGE_ID_CHARACTERS
+    ) {
+      return id;
+    }
   }
   return undefined;
 }

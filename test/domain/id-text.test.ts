@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { displayText } from '../../functions/domain/id-text.js';
+import { characterCount, displayText } from '../../functions/domain/id-text.js';
+
+describe('characterCount', () => {
+  it.each([
+    ['ASCII', 'abc', 3],
+    ['emoji', '\u{1f600}\u{1f600}', 2],
+    ['a lone surrogate', 'a\ud800', 2],
+    ['empty text', '', 0],
+  ])('counts code points of %s', (_name, text, expected) => {
+    expect(characterCount(text)).toBe(expected);
+  });
+});
 
 describe('displayText', () => {
   it('keeps visible text as it is', () => {

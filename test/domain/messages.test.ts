@@ -421,6 +421,25 @@ describe('segmentMessageSchema ids', () => {
     expect(issues?.[0]?.message).toContain('at most 256 characters and 512');
   });
 
+  it('counts messageId characters as code points', () => {
+    const accepted = {
+      ...track,
+      messageId: `${'\u{1f600}'.repeat(100)}${'a'.repeat(100)}`,
+    };
+    const rejected = {
+      ...track,
+      messageId: `\u{1f600}${'a'.repeat(256)}`,
+    };
+
+    const parsed = segmentMessageSchema.safeParse(rejected);
+
+    expect(segmentMessageSchema.safeParse(accepted).success).toBe(true);
+    const issue = parsed.error?.issues.find(
+      (entry) => entry.path.join('.') === 'messageId',
+    );
+    expect(issue?.message).toContain('is 257 characters and 260 bytes');
+  });
+
   it('accepts ids with a zero-width joiner between letters', () => {
     const message = { ...track, userId: 'a\u200db' };
 

@@ -319,6 +319,23 @@ describe('ingest handler', () => {
     ]);
   });
 
+  it('names a rejected message by a messageId of emoji', async () => {
+    // 200 characters in 300 UTF-16 code units, within the 256 characters
+    // and 512 bytes of a messageId.
+    const messageId = `${'\u{1f600}'.repeat(100)}${'a'.repeat(100)}`;
+    const message = { type: 'track', messageId, userId: 'emoji-message-id' };
+
+    const { body } = await send(eventV2, {
+      path: '/v1/batch',
+      ...authorized({ batch: [message] }),
+    });
+
+    const [result] = (body as IngestResult).results;
+    expect(result?.status).toBe('rejected');
+    expect(result?.messageId).toBe(messageId);
+    expect(errorsOf(result).map((error) => error.field)).toEqual(['event']);
+  });
+
   it('rejects a deeply nested message alone', async () => {
     const userId = 'deeply-nested';
     const [identify, page, track] = qualifyingBatch(userId);
