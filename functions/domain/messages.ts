@@ -275,11 +275,33 @@ const jsonObject = z.pipe(
   z.transform((value: Record<string, unknown>) => wellFormedJson(value)),
 );
 
-/** Free text of at most 256 characters, with lone surrogates replaced. */
-const shortText = z.pipe(
-  z.string().check(z.maxLength(256)),
-  z.transform(wellFormedText),
-);
+/**
+ * Maximum length of `event`, `name` and `category` in characters
+ * (Unicode code points).
+ */
+export const MAX_TEXT_CHARACTERS = 256;
+
+/**
+ * Returns the check that a text is at most MAX_TEXT_CHARACTERS long. Its
+ * error states the length, the limit and `advice`.
+ */
+function maxTextLength(advice: string) {
+  return z.maxLength(MAX_TEXT_CHARACTERS, {
+    error: (issue) =>
+      `is ${characterCount(String(issue.input))} characters; the limit is ${MAX_TEXT_CHARACTERS} characters. ${advice}`,
+  });
+}
+
+/**
+ * Returns the schema of free text of at most MAX_TEXT_CHARACTERS, with
+ * lone surrogates replaced.
+ */
+function shortText(advice: string) {
+  return z.pipe(
+    z.string().check(maxTextLength(advice)),
+    z.transform(wellFormedText),
+  );
+}
 
 const commonFields = {
   messageId: nullAsAbsent(
@@ -311,7 +333,13 @@ const trackMessage = z.object({
         error: (issue) =>
           issue.input === null ? requiredNotNullMessage('a string') : undefined,
       })
-      .check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(256)),
+      .check(
+        z.trim(),
+        z.minLength(1, 'must not be empty'),
+        maxTextLength(
+          'Send a shorter event name, and the details in properties.',
+        ),
+      ),
     z.transform(wellFormedText),
   ),
   properties: nullAsAbsent(jsonObject),
@@ -320,8 +348,12 @@ const trackMessage = z.object({
 const pageMessage = z.object({
   ...commonFields,
   type: z.enum(['page', 'screen']),
-  name: nullAsAbsent(shortText),
-  category: nullAsAbsent(shortText),
+  name: nullAsAbsent(
+    shortText(
+      'Send a shorter page or screen name, and the details in properties.',
+    ),
+  ),
+  category: nullAsAbsent(shortText('Send a shorter category.')),
   properties: nullAsAbsent(jsonObject),
 });
 

@@ -440,6 +440,44 @@ describe('segmentMessageSchema ids', () => {
     expect(issue?.message).toContain('is 257 characters and 260 bytes');
   });
 
+  const page = { type: 'page', userId: 'u' };
+
+  it.each([
+    {
+      field: 'event',
+      message: { ...track, event: `${'\u{1f600}'.repeat(257)} ` },
+      expected:
+        'is 257 characters; the limit is 256 characters. Send a shorter event name, and the details in properties.',
+    },
+    {
+      field: 'name',
+      message: { ...page, name: 'n'.repeat(300) },
+      expected:
+        'is 300 characters; the limit is 256 characters. Send a shorter page or screen name, and the details in properties.',
+    },
+    {
+      field: 'category',
+      message: { ...page, type: 'screen', category: 'c'.repeat(257) },
+      expected:
+        'is 257 characters; the limit is 256 characters. Send a shorter category.',
+    },
+  ])('states the length of a long $field', ({ field, message, expected }) => {
+    const parsed = segmentMessageSchema.safeParse(message);
+
+    const issues = parsed.error?.issues.filter(
+      (entry) => entry.path.join('.') === field,
+    );
+    expect(issues?.map((issue) => issue.message)).toEqual([expected]);
+  });
+
+  it.each([
+    { field: 'event', message: { ...track, event: '\u{1f600}'.repeat(256) } },
+    { field: 'name', message: { ...page, name: 'n'.repeat(256) } },
+    { field: 'category', message: { ...page, category: 'c'.repeat(256) } },
+  ])('accepts a $field of 256 characters', ({ message }) => {
+    expect(segmentMessageSchema.safeParse(message).success).toBe(true);
+  });
+
   it('accepts ids with a zero-width joiner between letters', () => {
     const message = { ...track, userId: 'a\u200db' };
 
