@@ -85,17 +85,20 @@ export function idTextIssues(text: string, maxBytes = MAX_ID_BYTES): string[] {
   return issues;
 }
 
+/** The thing that an id names: a lead, or an account such as a group's. */
+export type IdSubject = 'lead' | 'account';
+
 /**
  * Returns one message per rule that a lead-forming id breaks: userId,
  * anonymousId, groupId, previousId, or the part of a lead or account id
  * made of one. These ids follow the rules of every id, and they must
  * display as what they are, because people read them in lead lists and
- * CRM records. The message of an invisible id suggests leaving out an
- * `optional` one.
+ * CRM records. The message of an invisible id names the `subject` (a lead
+ * unless given) and suggests leaving out an `optional` one.
  */
 export function leadIdTextIssues(
   text: string,
-  options: { optional: boolean; maxBytes?: number },
+  options: { optional: boolean; subject?: IdSubject; maxBytes?: number },
 ): string[] {
   const issues = idTextIssues(text, options.maxBytes);
   if (hasBidiControl(text)) {
@@ -105,7 +108,7 @@ export function leadIdTextIssues(
   }
   if (isInvisibleOnly(text)) {
     issues.push(
-      `consists only of invisible characters (format characters such as U+200B, or white space), so the lead would look nameless. ${options.optional ? 'Send a visible id, or leave the field out.' : 'Use a visible id.'}`,
+      `consists only of invisible characters (format characters such as U+200B, or white space), so the ${options.subject ?? 'lead'} would look nameless. ${options.optional ? 'Send a visible id, or leave the field out.' : 'Use a visible id.'}`,
     );
   }
   return issues;

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import {
   characterCount,
+  type IdSubject,
   idTextIssues,
   leadIdTextIssues,
   MAX_ID_BYTES,
@@ -37,8 +38,10 @@ function checkIdText(text: string, context: z.core.$RefinementCtx): void {
   addIssues(idTextIssues(text), context);
 }
 
-function checkLeadIdText(text: string, context: z.core.$RefinementCtx): void {
-  addIssues(leadIdTextIssues(text, { optional: true }), context);
+/** The thing that a message's id names, and whether the id is optional. */
+interface IdRole {
+  optional: boolean;
+  subject: IdSubject;
 }
 
 /**
@@ -92,22 +95,32 @@ function invalidIdIssue(input: unknown): string {
   return 'must be a string or a number';
 }
 
-const identifier = z.pipe(
-  z.union(
-    [
-      z
-        .string()
-        .check(
+/**
+ * Returns the schema of a lead-forming id whose errors fit `role`. The
+ * error of an invisible id names the role's subject, and it suggests
+ * leaving the id out only where the id is optional.
+ */
+function identifier(role: IdRole) {
+  return z.pipe(
+    z.union(
+      [
+        z.string().check(
           z.trim(),
           z.minLength(1, 'must not be empty'),
-          z.superRefine(checkLeadIdText),
+          z.superRefine((text, context) =>
+            addIssues(leadIdTextIssues(text, role), context),
+          ),
         ),
-      numericId,
-    ],
-    { error: (issue) => invalidIdIssue(issue.input) },
-  ),
-  z.transform(String),
-);
+        numericId,
+      ],
+      { error: (issue) => invalidIdIssue(issue.input) },
+    ),
+    z.transform(String),
+  );
+}
+
+/** A required id of a lead, such as an alias's previousId. */
+const leadIdentifier = identifier({ optional: false, subject: 'lead' });
 
 /**
  * A userId or anonymousId that a client sends for "none": null, or an
@@ -120,7 +133,7 @@ const optionalIdentifier = preprocess(
     value === null || (typeof value === 'string' && value.trim() === '')
       ? undefined
       : value,
-  z.optional(identifier),
+  z.optional(identifier({ optional: true, subject: 'lead' })),
 );
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})/;
@@ -366,15 +379,15 @@ const identifyMessage = z.object({
 const groupMessage = z.object({
   ...commonFields,
   type: z.literal('group'),
-  groupId: identifier,
+  groupId: identifier({ optional: false, subject: 'account' }),
   traits: nullAsAbsent(jsonObject),
 });
 
 const aliasMessage = z.object({
   ...commonFields,
   type: z.literal('alias'),
-  previousId: identifier,
-  userId: identifier,
+  previousId: leadIdentifier,
+  userId: leadIdentifier,
 });
 
 /** One incoming message of any supported type. */

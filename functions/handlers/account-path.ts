@@ -78,6 +78,7 @@ export function accountIdOf(
   // becomes one, so the rules of lead-forming ids apply to the name.
   const issues = leadIdTextIssues(name.trim(), {
     optional: false,
+    subject: 'account',
     maxBytes: MAX_ACCOUNT_PATH_ID_BYTES,
   });
   if (issues.length > 0) throw rejectedPathIdError('accountId', issues);

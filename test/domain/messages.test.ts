@@ -408,6 +408,43 @@ describe('segmentMessageSchema ids', () => {
     expect(issue?.message).toContain(reason);
   });
 
+  it.each([
+    {
+      field: 'userId',
+      message: { ...track, userId: '\u200b', anonymousId: 'a' },
+      advice: 'so the lead would look nameless. Send a visible id, or leave',
+    },
+    {
+      field: 'anonymousId',
+      message: { ...track, anonymousId: '\u200b' },
+      advice: 'so the lead would look nameless. Send a visible id, or leave',
+    },
+    {
+      field: 'groupId',
+      message: { type: 'group', userId: 'u', groupId: '\u200b' },
+      advice: 'so the account would look nameless. Use a visible id.',
+    },
+    {
+      field: 'previousId',
+      message: { type: 'alias', userId: 'u', previousId: '\u200b' },
+      advice: 'so the lead would look nameless. Use a visible id.',
+    },
+    {
+      field: 'userId',
+      message: { type: 'alias', userId: '\u200b', previousId: 'a' },
+      advice: 'so the lead would look nameless. Use a visible id.',
+    },
+  ])('advises on an invisible $message.type $field', (entry) => {
+    const parsed = segmentMessageSchema.safeParse(entry.message);
+
+    const issues = parsed.error?.issues.filter(
+      (issue) => issue.path.join('.') === entry.field,
+    );
+    expect(issues).toHaveLength(1);
+    expect(issues?.[0]?.message).toMatch(/^consists only of invisible/);
+    expect(issues?.[0]?.message).toContain(entry.advice);
+  });
+
   it('reports both limits of a long messageId once', () => {
     const message = { ...track, messageId: 'm'.repeat(5000) };
 

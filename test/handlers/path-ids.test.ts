@@ -165,6 +165,17 @@ describe('accountIdOf', () => {
     expect(error.message).not.toContain(accountId);
   });
 
+  it('calls an invisible account id an account', () => {
+    const error = validationErrorOf(() =>
+      accountIdOf(request({ accountId: 'group:\u200b' }), policy),
+    );
+
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]?.message).toContain(
+      'so the account would look nameless. Use a visible id.',
+    );
+  });
+
   it.each(['group:Acme 1', 'domain:acme.example', 'company:ACME, Inc.'])(
     'accepts %s',
     (accountId) => {
