@@ -40,15 +40,15 @@ export const MAX_MESSAGES_PER_REQUEST = 10_000;
 
 /**
  * Maximum response body, measured as the JSON string that embeds it in
- * the Lambda result. Lambda fails a synchronous result over 6 MB (its
- * invocation payload quota), which API Gateway returns as a 500, and
- * this leaves room for the headers.
+ * the Lambda result, where each `"` and `\` takes two bytes. Lambda fails
+ * a synchronous result over 6 MB (its invocation payload quota), which
+ * API Gateway returns as a 500. The status code and headers take under
+ * 100 bytes of the remaining 1 MB.
  */
-const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+export const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
 /** The error that replaces a rejected message's errors in a large response. */
-export const RESPONSE_TOO_LARGE_MESSAGE =
-  'is invalid; its errors are left out because the response would exceed 6 MB. Send fewer messages per request to see them.';
+export const RESPONSE_TOO_LARGE_MESSAGE = `is invalid; its errors are left out because the response would exceed ${MAX_RESPONSE_BYTES / (1024 * 1024)} MB (${MAX_RESPONSE_BYTES.toLocaleString('en-US')} bytes) as the escaped JSON string that Lambda returns. Send fewer messages per request to see them.`;
 
 /**
  * The Segment tracking routes: `POST /v1/batch` (and `/v1/b`,

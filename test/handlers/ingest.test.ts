@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProblemDetails } from '../../functions/adapters/http/problem.js';
@@ -5,6 +7,7 @@ import { TRACKING_ROUTES } from '../../functions/adapters/http/tracking-routes.j
 import {
   handler,
   MAX_MESSAGES_PER_REQUEST,
+  MAX_RESPONSE_BYTES,
   RESPONSE_TOO_LARGE_MESSAGE,
 } from '../../functions/handlers/ingest.js';
 import {
@@ -709,6 +712,18 @@ describe('ingest handler', () => {
         message: RESPONSE_TOO_LARGE_MESSAGE,
       },
     ]);
+  });
+
+  it('states the response limit it applies', () => {
+    const readme = readFileSync(
+      resolve(import.meta.dirname, '..', '..', 'README.md'),
+      'utf8',
+    );
+    const limit = `5 MB (${MAX_RESPONSE_BYTES.toLocaleString('en-US')} bytes)`;
+
+    expect(MAX_RESPONSE_BYTES).toBe(5 * 1024 * 1024);
+    expect(RESPONSE_TOO_LARGE_MESSAGE).toContain(`would exceed ${limit}`);
+    expect(readme.replace(/\s+/g, ' ')).toContain(`would exceed ${limit}`);
   });
 
   it('answers 400 to a single call that is not an object', async () => {
