@@ -17,12 +17,16 @@ const MAX_GROUPS_CHECKED = 20;
  * group whose lead linked the domain most recently and still does. When
  * no lead links the domain any more, the link is deleted with the
  * records of the groups, because it came only from the personal data of
- * leads that are gone. Returns the accounts to evaluate again: the group
- * that the domain's leads now count in, or the domain's own account.
+ * leads that are gone. `goneLeadGroupId` is the group account of the lead
+ * that is gone, and its record is deleted too once no lead of that group
+ * links the domain, even when the link stays with another group. Returns
+ * the accounts to evaluate again: the group that the domain's leads now
+ * count in, or the domain's own account.
  */
 export async function settleDomainLink(
   deps: ScoringDependencies,
   domainAccountId: string,
+  goneLeadGroupId?: string,
 ): Promise<string[]> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const link = await deps.repository.getAccountLink(domainAccountId);
@@ -40,7 +44,19 @@ export async function settleDomainLink(
       }
       stale.push(group);
     }
-    if (linker === link.linkedTo) return [];
+    if (
+      goneLeadGroupId !== undefined &&
+      goneLeadGroupId !== linker &&
+      !stale.includes(goneLeadGroupId) &&
+      link.groups.includes(goneLeadGroupId) &&
+      !(await linksDomain(deps, goneLeadGroupId, domainAccountId))
+    ) {
+      stale.push(goneLeadGroupId);
+    }
+    if (linker === link.linkedTo && stale.length === 0) return [];
+    // The write is conditioned on the link as read, and every lead that
+    // links the domain writes the link again with its group's record, so
+    // a record that a lead wrote after the reads above is never deleted.
     const replaced = await deps.repository.replaceAccountLink(
       domainAccountId,
       link,
@@ -53,6 +69,7 @@ export async function settleDomainLink(
         linkedTo: linker,
         groupsRemoved: stale.length,
       });
+      if (linker === link.linkedTo) return [];
       return [linker ?? domainAccountId];
     }
   }

@@ -290,7 +290,11 @@ async function announceErasure(
   const relinked =
     linkedAccountId === undefined
       ? []
-      : await settleDomainLink(deps, linkedAccountId);
+      : await settleDomainLink(
+          deps,
+          linkedAccountId,
+          heldLead.membership?.accountId,
+        );
   const accountEvents = await checkAccounts(
     deps,
     [...accountsOf(heldLead), ...relinked],

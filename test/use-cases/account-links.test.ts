@@ -55,6 +55,14 @@ async function leadIdsOf(
   };
 }
 
+/** Returns the groups of the domain's link records, sorted. */
+function linkerGroups(items: readonly Record<string, unknown>[]): string[] {
+  return items
+    .filter((item) => item.entity === 'account-linker')
+    .map((item) => String(item.groupAccountId))
+    .sort();
+}
+
 describe('erasure of a lead that links a domain', () => {
   it('keeps the link while its group still links', async () => {
     const { deps, ingest } = await setup();
@@ -136,6 +144,62 @@ describe('erasure of a lead that links a domain', () => {
       accountId: DOMAIN,
       leads: ['carl@acme.example', 'dora@acme.example', 'eve@acme.example'],
     });
+  });
+
+  it('removes the record of a group without leads left', async () => {
+    const { deps, ingest, domainItems } = await setup();
+    await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
+    // Ben's group call is the domain's latest, so the link stays on g-8.
+    await ingest(groupedMember('ben@acme.example', 'CFO', 'g-8'));
+
+    await eraseLead(deps, 'ann@acme.example');
+
+    const stored = await domainItems();
+    expect(JSON.stringify(stored)).not.toContain('g-7');
+    expect(linkerGroups(stored)).toEqual(['group:g-8']);
+    const link = await deps.repository.getAccountLink(DOMAIN);
+    expect(link?.linkedTo).toBe('group:g-8');
+    expect(link?.groups).toEqual(['group:g-8']);
+    expect(await leadIdsOf(deps, DOMAIN)).toEqual({
+      accountId: 'group:g-8',
+      leads: ['ben@acme.example'],
+    });
+  });
+
+  it('keeps the record of a group with a lead left', async () => {
+    const { deps, ingest, domainItems } = await setup();
+    await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
+    await ingest(groupedMember('bob@acme.example', 'CPO', 'g-7'));
+    await ingest(groupedMember('ben@acme.example', 'CFO', 'g-8'));
+
+    await eraseLead(deps, 'ann@acme.example');
+
+    expect(linkerGroups(await domainItems())).toEqual([
+      'group:g-7',
+      'group:g-8',
+    ]);
+    expect((await deps.repository.getAccountLink(DOMAIN))?.linkedTo).toBe(
+      'group:g-8',
+    );
+  });
+
+  it('removes the record while another group links', async () => {
+    const { deps, ingest, domainItems } = await setup();
+    await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
+    await ingest(groupedMember('ben@acme.example', 'CFO', 'g-8'));
+
+    // Dora's group call writes the link and her group's record while the
+    // erasure reads and settles the link.
+    await Promise.all([
+      eraseLead(deps, 'ann@acme.example'),
+      ingest(groupedMember('dora@acme.example', 'VP Finance', 'g-9')),
+    ]);
+
+    const stored = await domainItems();
+    expect(JSON.stringify(stored)).not.toContain('g-7');
+    expect(linkerGroups(stored)).toEqual(['group:g-8', 'group:g-9']);
+    const link = await deps.repository.getAccountLink(DOMAIN);
+    expect(link?.linkedTo).toBe('group:g-9');
   });
 
   it('removes a link stored without link records', async () => {
