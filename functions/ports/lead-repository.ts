@@ -124,6 +124,14 @@ export interface LeadDataDeletion {
   finished: boolean;
 }
 
+/** The merged leads that an erasure deleted so far. */
+export interface ErasedMergedLeads {
+  /** SHA-256 hashes of their ids, hex, sorted. */
+  leadIdSha256s: string[];
+  /** Whether some were deleted whose hash was not recorded. */
+  omitted: boolean;
+}
+
 /** One page of a lead's history, newest first. */
 export interface HistoryPage {
   entries: HistoryEntry[];
@@ -438,6 +446,24 @@ export interface LeadRepository {
    * the version of `heldLead`.
    */
   pauseErasure(heldLead: LeadState): Promise<void>;
+  /**
+   * Records on the held lead's state, before its erasure deletes a merged
+   * lead, the SHA-256 of that lead's id, so that "Lead Erased" names it
+   * even when another request finishes the erasure. Records at most
+   * `maxRecorded` hashes, and past that only that some were left out.
+   * Raises VersionConflictError when the lead no longer has the version
+   * of `heldLead`.
+   */
+  recordErasedMergedLead(
+    heldLead: LeadState,
+    mergedLeadIdSha256: string,
+    maxRecorded: number,
+  ): Promise<void>;
+  /**
+   * Returns the hashes that recordErasedMergedLead stored for the lead,
+   * read strongly consistent.
+   */
+  getErasedMergedLeads(leadId: string): Promise<ErasedMergedLeads>;
   /**
    * Makes an MQA account due for the sweep at `at` and bumps its version,
    * so that a check that read the account before fails its write and the

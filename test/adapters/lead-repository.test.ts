@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { linkItem } from '../../functions/adapters/dynamodb/items.js';
 import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
 import { newAccount } from '../../functions/domain/account.js';
+import { sha256Hex } from '../../functions/domain/canonical-json.js';
 import { CapacityExceededError } from '../../functions/domain/errors.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
 import { transitionEvent } from '../../functions/domain/outgoing-events.js';
@@ -846,5 +847,68 @@ describe('DynamoLeadRepository cancellations', () => {
 
     await expect(saving).rejects.toThrow(TransactionCanceledException);
     await expect(saving).rejects.toThrow('ValidationError');
+  });
+});
+
+describe('DynamoLeadRepository erased merged leads', () => {
+  async function heldLead() {
+    const { repository } = await repositoryOnNewTable();
+    await repository.saveLeadChange(qualifyingChange('lead-m'));
+    const stored = await repository.getLead('lead-m');
+    if (stored === undefined) throw new Error('lead-m was not stored');
+    const held = await repository.holdForErasure(stored, 30_000);
+    return { repository, held };
+  }
+
+  it('records hashes up to the maximum', async () => {
+    const { repository, held } = await heldLead();
+    const [a, b, c] = ['m-1', 'm-2', 'm-3'].map(sha256Hex) as [
+      string,
+      string,
+      string,
+    ];
+
+    await repository.recordErasedMergedLead(held, a, 2);
+    await repository.recordErasedMergedLead(held, b, 2);
+    // A repeat of a recorded hash, as from a resumed erasure, fits.
+    await repository.recordErasedMergedLead(held, b, 2);
+    expect(await repository.getErasedMergedLeads('lead-m')).toEqual({
+      leadIdSha256s: [a, b].sort(),
+      omitted: false,
+    });
+    await repository.recordErasedMergedLead(held, c, 2);
+
+    expect(await repository.getErasedMergedLeads('lead-m')).toEqual({
+      leadIdSha256s: [a, b].sort(),
+      omitted: true,
+    });
+    // The hashes are no part of the lead state.
+    const state = await repository.getLead('lead-m');
+    expect(JSON.stringify(state)).not.toContain(a);
+  });
+
+  it('rejects a record after the lead changed', async () => {
+    const { repository, held } = await heldLead();
+    // Another erasure takes the paused erasure over.
+    await repository.pauseErasure(held);
+    const takenOver = await repository.holdForErasure(held, 30_000);
+    expect(takenOver.version).toBeGreaterThan(held.version);
+
+    await expect(
+      repository.recordErasedMergedLead(held, sha256Hex('m-1'), 2),
+    ).rejects.toBeInstanceOf(VersionConflictError);
+    expect(await repository.getErasedMergedLeads('lead-m')).toEqual({
+      leadIdSha256s: [],
+      omitted: false,
+    });
+  });
+
+  it('returns nothing for a lead without records', async () => {
+    const { repository } = await repositoryOnNewTable();
+
+    expect(await repository.getErasedMergedLeads('lead-none')).toEqual({
+      leadIdSha256s: [],
+      omitted: false,
+    });
   });
 });

@@ -146,6 +146,20 @@ export const ERASURE_HOLD = 'erasureHeldUntil';
  */
 export const ERASURE_HOLDER = 'erasureHeldBy';
 
+/**
+ * Attribute of a held state item: the string set of the SHA-256 hashes
+ * of the merged leads that its erasure deleted, for its "Lead Erased"
+ * event. A repeated erasure reads the hashes of the merged leads that a
+ * stopped one deleted here. It is no part of the stored lead state.
+ */
+export const ERASED_MERGED_LEADS = 'erasedMergedLeadIdSha256s';
+
+/**
+ * Attribute of a held state item, true once its erasure deleted a merged
+ * lead whose hash ERASED_MERGED_LEADS had no room for.
+ */
+export const ERASED_MERGED_LEADS_OMITTED = 'erasedMergedLeadIdsOmitted';
+
 export function stateToItem(state: LeadState, shards: number): Item {
   const review = reviewAttributes(state.leadId, state.nextReviewAt, shards);
   const { erasureHeldUntil: _hold, ...stored } = toStoredLead(state);
@@ -176,6 +190,8 @@ export function itemToState(item: Item): LeadState {
     [REVIEW_AT]: _reviewAt,
     [ERASURE_HOLD]: erasureHeldUntil,
     [ERASURE_HOLDER]: _holder,
+    [ERASED_MERGED_LEADS]: _erasedMerged,
+    [ERASED_MERGED_LEADS_OMITTED]: _erasedOmitted,
     ...fields
   } = unmarshall(item);
   return fromStoredLead({

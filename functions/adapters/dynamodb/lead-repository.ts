@@ -30,6 +30,7 @@ import {
   type AccountSnapshot,
   type DueItem,
   type DuePage,
+  type ErasedMergedLeads,
   type EventPage,
   type HistoryPage,
   type IngestSnapshot,
@@ -78,6 +79,8 @@ import {
 } from './cursors.js';
 import {
   accountPartition,
+  ERASED_MERGED_LEADS,
+  ERASED_MERGED_LEADS_OMITTED,
   ERASURE_HOLD,
   ERASURE_HOLDER,
   EVENT_SORT_PREFIX,
@@ -604,6 +607,70 @@ export class DynamoLeadRepository implements LeadRepository {
         ':now': now,
       }),
     });
+  }
+
+  async recordErasedMergedLead(
+    heldLead: LeadState,
+    mergedLeadIdSha256: string,
+    maxRecorded: number,
+  ): Promise<void> {
+    const added = await this.updateIfPresent({
+      TableName: this.tableName,
+      Key: stateKey(heldLead.leadId),
+      UpdateExpression: 'ADD #hashes :hashes',
+      ConditionExpression:
+        '#version = :held AND (attribute_not_exists(#hashes) OR size(#hashes) < :max OR contains(#hashes, :hash))',
+      ExpressionAttributeNames: {
+        '#version': 'version',
+        '#hashes': ERASED_MERGED_LEADS,
+      },
+      ExpressionAttributeValues: marshall({
+        ':hashes': new Set([mergedLeadIdSha256]),
+        ':hash': mergedLeadIdSha256,
+        ':held': heldLead.version,
+        ':max': maxRecorded,
+      }),
+    });
+    if (added) return;
+    // The first write fails when the set is full or the lead changed, and
+    // the second one fails only when the lead changed.
+    const marked = await this.updateIfPresent({
+      TableName: this.tableName,
+      Key: stateKey(heldLead.leadId),
+      UpdateExpression: 'SET #omitted = :true',
+      ConditionExpression: '#version = :held',
+      ExpressionAttributeNames: {
+        '#version': 'version',
+        '#omitted': ERASED_MERGED_LEADS_OMITTED,
+      },
+      ExpressionAttributeValues: marshall({
+        ':true': true,
+        ':held': heldLead.version,
+      }),
+    });
+    if (!marked) throw new VersionConflictError(heldLead.leadId);
+  }
+
+  async getErasedMergedLeads(leadId: string): Promise<ErasedMergedLeads> {
+    const { Item } = await this.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: stateKey(leadId),
+        ConsistentRead: true,
+        ProjectionExpression: '#hashes, #omitted',
+        ExpressionAttributeNames: {
+          '#hashes': ERASED_MERGED_LEADS,
+          '#omitted': ERASED_MERGED_LEADS_OMITTED,
+        },
+      }),
+    );
+    const fields = Item === undefined ? {} : unmarshall(Item);
+    const hashes = fields[ERASED_MERGED_LEADS];
+    return {
+      leadIdSha256s:
+        hashes instanceof Set ? [...hashes].map(String).sort() : [],
+      omitted: fields[ERASED_MERGED_LEADS_OMITTED] === true,
+    };
   }
 
   async markAccountDue(accountId: string, at: number): Promise<void> {
