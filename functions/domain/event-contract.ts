@@ -199,12 +199,39 @@ export const accountQualifiedDetailSchema = z.extend(baseDetailSchema, {
 });
 
 /**
- * Detail of "Lead Erased": every item of the lead was deleted. It names
- * the lead only by the SHA-256 of its id, which systems that store the
- * id compute to find their own copy. Anyone with an id can do the same.
+ * Maximum number of merged-lead hashes in one "Lead Erased": about 67 KB
+ * of JSON (64 hex digits, quotes and a comma each), so the detail stays
+ * far below EventBridge's 256 KB limit per entry.
+ */
+export const MAX_ERASED_MERGED_LEADS = 1_000;
+
+const sha256HexSchema = z.string().check(z.regex(/^[0-9a-f]{64}$/));
+
+/**
+ * Detail of "Lead Erased": every item of the lead and of the leads merged
+ * into it was deleted. It names these leads only by the SHA-256 of their
+ * ids, which systems that store an id compute to find their own copy.
+ * Anyone with an id can do the same. The merged-lead fields are optional
+ * because "Lead Erased" events stored before they existed lack them.
  */
 export const leadErasedDetailSchema = z.extend(baseDetailSchema, {
-  leadIdSha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  leadIdSha256: sha256HexSchema,
+  mergedLeadIdSha256s: z
+    .optional(
+      z.array(sha256HexSchema).check(z.maxLength(MAX_ERASED_MERGED_LEADS)),
+    )
+    .check(
+      z.describe(
+        'SHA-256 of the id of each lead merged into the erased lead, such as an anonymous id after identify or an alias, sorted.',
+      ),
+    ),
+  mergedLeadIdSha256sTruncated: z
+    .optional(z.boolean())
+    .check(
+      z.describe(
+        'True when more leads were merged than mergedLeadIdSha256s lists.',
+      ),
+    ),
   itemsDeleted: z.number().check(z.int(), z.nonnegative()),
   accountsUpdated: z.number().check(z.int(), z.nonnegative()),
 });

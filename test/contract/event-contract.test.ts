@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../functions/domain/canonical-json.js';
 import {
   DETAIL_SCHEMAS,
   detailProblem,
+  MAX_ERASED_MERGED_LEADS,
 } from '../../functions/domain/event-contract.js';
 import {
   segmentMessageSchema,
@@ -58,6 +60,67 @@ describe('Lead Qualified detail', () => {
     const detail = await qualifiedDetail(true);
 
     expect(detail.email).toBe('jane@acme-industrial.example.com');
+  });
+});
+
+/** Returns a "Lead Erased" detail with `fields` added. */
+function erasedDetail(fields: Record<string, unknown> = {}) {
+  return {
+    schemaVersion: '1',
+    eventId: 'e1',
+    occurredAt: '2026-12-07T10:00:00.000Z',
+    leadIdSha256: sha256Hex('xq2'),
+    itemsDeleted: 12,
+    accountsUpdated: 0,
+    ...fields,
+  };
+}
+
+describe('Lead Erased detail', () => {
+  it('accepts the hashes of merged leads', () => {
+    const detail = erasedDetail({
+      mergedLeadIdSha256s: [sha256Hex('xq1'), sha256Hex('anon:browser-1')],
+      mergedLeadIdSha256sTruncated: false,
+    });
+
+    expect(detailProblem('Lead Erased', detail)).toBeUndefined();
+  });
+
+  it('accepts a detail stored without merged leads', () => {
+    expect(detailProblem('Lead Erased', erasedDetail())).toBeUndefined();
+  });
+
+  it('accepts the maximum number of hashes', () => {
+    const hashes = Array.from({ length: MAX_ERASED_MERGED_LEADS }, (_, i) =>
+      sha256Hex(`merged-${i}`),
+    );
+    const detail = erasedDetail({
+      mergedLeadIdSha256s: hashes,
+      mergedLeadIdSha256sTruncated: true,
+    });
+
+    expect(detailProblem('Lead Erased', detail)).toBeUndefined();
+    // EventBridge takes entries of at most 256 KB.
+    expect(Buffer.byteLength(JSON.stringify(detail))).toBeLessThan(100 * 1024);
+  });
+
+  it('rejects more hashes than the maximum', () => {
+    const hashes = Array.from({ length: MAX_ERASED_MERGED_LEADS + 1 }, (_, i) =>
+      sha256Hex(`merged-${i}`),
+    );
+    const detail = erasedDetail({ mergedLeadIdSha256s: hashes });
+
+    expect(detailProblem('Lead Erased', detail)).toContain(
+      'mergedLeadIdSha256s',
+    );
+  });
+
+  it('rejects a merged lead id in place of its hash', () => {
+    const detail = erasedDetail({ mergedLeadIdSha256s: ['xq1'] });
+
+    expect(detailProblem('Lead Erased', detail)).toContain(
+      'mergedLeadIdSha256s',
+    );
   });
 });
 

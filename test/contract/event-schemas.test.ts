@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DETAIL_SCHEMAS,
   DETAIL_TYPES,
+  MAX_ERASED_MERGED_LEADS,
 } from '../../functions/domain/event-contract.js';
 import {
   detailJsonSchemas,
@@ -59,6 +60,29 @@ describe('detail JSON Schemas', () => {
         expect.arrayContaining(['schemaVersion', 'eventId', 'occurredAt']),
       );
     }
+  });
+
+  it('list merged leads of Lead Erased as optional hashes', () => {
+    const erased = detailJsonSchemas().find(
+      (schema) => schema.detailType === 'Lead Erased',
+    );
+    const properties = erased?.schema.properties as Record<string, unknown>;
+
+    expect(properties.mergedLeadIdSha256s).toMatchObject({
+      type: 'array',
+      maxItems: MAX_ERASED_MERGED_LEADS,
+      items: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    });
+    expect(properties.mergedLeadIdSha256sTruncated).toMatchObject({
+      type: 'boolean',
+    });
+    // Entries stored before these fields existed lack them, so they stay
+    // optional and the detail keeps schemaVersion 1.
+    expect(erased?.schema.required).not.toContain('mergedLeadIdSha256s');
+    expect(erased?.schema.required).not.toContain(
+      'mergedLeadIdSha256sTruncated',
+    );
+    expect(properties.schemaVersion).toEqual({ type: 'string', enum: ['1'] });
   });
 
   it('wrap the detail in the event envelope', () => {
