@@ -4,6 +4,7 @@ import {
   ConcurrencyError,
   NotFoundError,
 } from '../domain/errors.js';
+import { MAX_ERASED_MERGED_LEADS } from '../domain/event-contract.js';
 import { displayText } from '../domain/id-text.js';
 import { requestedLeadId } from '../domain/identity.js';
 import { incarnationOf, type LeadState } from '../domain/lead.js';
@@ -14,6 +15,7 @@ import {
 } from '../domain/outgoing-events.js';
 import { toIso } from '../domain/time.js';
 import {
+  type ErasedMergedLeads,
   type OutboxEntry,
   VersionConflictError,
 } from '../ports/lead-repository.js';
@@ -114,8 +116,9 @@ export interface Erasure {
  * (state, events and their message markers, history, identity links,
  * membership under its account), once its pending outbox entries are
  * published. Its account is evaluated again without it, and "Lead Erased"
- * names the lead only by the SHA-256 of its id. Dispositions kept for the
- * conversion report name no lead and stay. An id merged into another
+ * names the lead and the leads merged into it only by the SHA-256 of
+ * their ids. Dispositions kept for the conversion report name no lead
+ * and stay. An id merged into another
  * lead, such as an `anon:` id after identify, erases that whole lead and
  * the result names the id requested. Raises NotFoundError for an
  * unknown lead, CapacityExceededError when EventBridge throttled the
@@ -176,9 +179,10 @@ export async function eraseLead(
       for (const accountId of accountsOf(heldLead)) {
         await deps.repository.markAccountDue(accountId, deps.clock());
       }
-      const deleted = await deleteLinkedLeads(deps, leadId, deadline);
+      const deleted = await deleteLinkedLeads(deps, heldLead, deadline);
       erased = erasedEvent(
         heldLead,
+        await deps.repository.getErasedMergedLeads(heldLead.leadId),
         deleted + 1,
         accountsOf(heldLead).length,
         deps.clock(),
@@ -458,16 +462,23 @@ async function entriesLeftByWriters(
  */
 async function deleteLinkedLeads(
   deps: ScoringDependencies,
-  leadId: string,
+  heldLead: LeadState,
   deadline: number,
 ): Promise<number> {
-  const progress = { seen: new Set([leadId]), deleted: 0, deadline };
-  await deleteLeadAndMerged(deps, leadId, progress);
+  const progress = {
+    heldLead,
+    seen: new Set([heldLead.leadId]),
+    deleted: 0,
+    deadline,
+  };
+  await deleteLeadAndMerged(deps, heldLead.leadId, progress);
   return progress.deleted;
 }
 
 /** Progress of one request's erasure: the leads followed, items deleted. */
 interface ErasureProgress {
+  /** The erased lead, as this request's hold left it. */
+  heldLead: LeadState;
   /** Leads whose items this request has deleted or is deleting. */
   seen: Set<string>;
   deleted: number;
@@ -530,6 +541,13 @@ async function deleteMergedLead(
     progress.deleted += 1;
     return;
   }
+  // Recorded before any delete, so a stopped erasure leaves no deleted
+  // lead that the "Lead Erased" of the request finishing it leaves out.
+  await deps.repository.recordErasedMergedLead(
+    progress.heldLead,
+    sha256Hex(mergedId),
+    MAX_ERASED_MERGED_LEADS,
+  );
   await deleteLeadAndMerged(deps, mergedId, progress);
   const tombstone = await deps.repository.getLead(mergedId);
   if (tombstone === undefined || tombstone.mergedInto === undefined) {
@@ -552,12 +570,14 @@ async function isLiveLead(
 }
 
 /**
- * Builds "Lead Erased". Its id includes the lead's incarnation (see
+ * Builds "Lead Erased", naming the merged leads that the erasure deleted
+ * by their hashes. Its id includes the lead's incarnation (see
  * incarnationOf), so erasing a lead stored again under the same id
  * publishes a new id that consumers do not drop as a repeat.
  */
 function erasedEvent(
   lead: LeadState,
+  merged: ErasedMergedLeads,
   itemsDeleted: number,
   accountsUpdated: number,
   now: number,
@@ -575,6 +595,8 @@ function erasedEvent(
       schemaVersion: DETAIL_SCHEMA_VERSION,
       eventId,
       leadIdSha256,
+      mergedLeadIdSha256s: merged.leadIdSha256s,
+      mergedLeadIdSha256sTruncated: merged.omitted,
       occurredAt: toIso(now),
       itemsDeleted,
       accountsUpdated,

@@ -15,7 +15,10 @@ import {
   NotFoundError,
 } from '../../functions/domain/errors.js';
 import { tallyOf } from '../../functions/domain/intent-tallies.js';
-import { transitionEventId } from '../../functions/domain/outgoing-events.js';
+import {
+  type OutgoingEvent,
+  transitionEventId,
+} from '../../functions/domain/outgoing-events.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
@@ -650,5 +653,122 @@ describe('eraseLead', () => {
     expect(result.leadIdSha256).toBe(sha256Hex(ERASED));
     expect(result.requestedLeadId).toBe(`anon:${ANONYMOUS}`);
     await expect(eraseLead(deps, ERASED)).rejects.toThrow(NotFoundError);
+  });
+});
+
+describe('Lead Erased of merged leads', () => {
+  /** Returns the details of the "Lead Erased" events published. */
+  function erasedDetails(published: readonly OutgoingEvent[]) {
+    return published.flatMap((event) =>
+      event.detailType === 'Lead Erased' ? [event.detail] : [],
+    );
+  }
+
+  it('hashes the ids merged into the lead', async () => {
+    const context = await realDependencies();
+    const { deps, clock } = context;
+    const ingest = (messages: unknown[]) =>
+      ingestMessages(deps, {
+        sourceId: 'default',
+        messages,
+        receivedAt: clock.now,
+      });
+    await ingest(qualifyingBatch('xq1'));
+    await ingest([alias('xq-alias', 'xq2', 'xq1')]);
+    const named = context.published.flatMap((event) =>
+      'leadId' in event.detail ? [event.detail.leadId] : [],
+    );
+    expect(named).toContain('xq1');
+
+    await eraseLead(deps, 'xq2');
+
+    const [detail, ...others] = erasedDetails(context.published);
+    expect(others).toEqual([]);
+    expect(detail?.leadIdSha256).toBe(sha256Hex('xq2'));
+    // An alias merges its previousId both as a user id and as an
+    // anonymous id.
+    expect(detail?.mergedLeadIdSha256s).toEqual(
+      ['xq1', 'anon:xq1'].map(sha256Hex).sort(),
+    );
+    expect(detail?.mergedLeadIdSha256sTruncated).toBe(false);
+    expect(JSON.stringify(detail)).not.toContain('xq');
+    // The README's replay filter: drop every event whose leadId hashes to
+    // a hash of a later "Lead Erased".
+    const erasedHashes = new Set([
+      detail?.leadIdSha256,
+      ...(detail?.mergedLeadIdSha256s ?? []),
+    ]);
+    for (const leadId of named) {
+      expect(erasedHashes.has(sha256Hex(leadId)), leadId).toBe(true);
+    }
+  });
+
+  it('hashes a chain of merged ids, sorted', async () => {
+    const context = await accountSetup();
+    const { deps, ingest } = context;
+    const old = 'erin-old@acme.example';
+    const renamed = 'erin-renamed@acme.example';
+    await ingest([
+      blog({ userId: old }, `${old}-page`),
+      blog({ userId: renamed }, `${renamed}-page`),
+      ...committee(ERASED, 'CPO', ANONYMOUS),
+      alias('alias-1', renamed, old),
+      alias('alias-2', ERASED, renamed),
+    ]);
+
+    await eraseLead(deps, `anon:${ANONYMOUS}`);
+
+    const [detail] = erasedDetails(context.published);
+    const expected = [ANONYMOUS, old, renamed]
+      .flatMap((id) => (id === ANONYMOUS ? [] : [id]).concat(`anon:${id}`))
+      .map(sha256Hex)
+      .sort();
+    expect(detail?.leadIdSha256).toBe(sha256Hex(ERASED));
+    expect(detail?.mergedLeadIdSha256s).toEqual(expected);
+  });
+
+  it('hashes merged leads that a stopped erasure deleted', async () => {
+    const context = await accountSetup();
+    const { deps, ingest } = context;
+    const first = 'erin-first@acme.example';
+    const second = 'erin-second@acme.example';
+    await ingest([
+      blog({ userId: first }, `${first}-page`),
+      blog({ userId: second }, `${second}-page`),
+      ...committee(ERASED, 'CPO', ANONYMOUS),
+      alias('alias-1', ERASED, first),
+      alias('alias-2', ERASED, second),
+    ]);
+    // The erasure stops at the delete of one tombstone, after it deleted
+    // the other merged leads, as at a failed DynamoDB call.
+    const { repository } = deps;
+    const deleteTombstone = repository.deleteTombstone.bind(repository);
+    repository.deleteTombstone = async (targetId, mergedLeadId, version) => {
+      if (mergedLeadId === second) {
+        throw new Error('injected failure of the tombstone delete');
+      }
+      return deleteTombstone(targetId, mergedLeadId, version);
+    };
+    await expect(eraseLead(deps, ERASED)).rejects.toThrow('injected failure');
+    repository.deleteTombstone = deleteTombstone;
+    expect(await repository.getLead(first)).toBeUndefined();
+    expect(await repository.getLead(`anon:${ANONYMOUS}`)).toBeUndefined();
+
+    // The hold's time ends, as 30 seconds after the stop, so a repeat
+    // takes the erasure over.
+    const held = await repository.getLead(ERASED);
+    if (held === undefined) throw new Error(`${ERASED} was not stored`);
+    await repository.pauseErasure(held);
+    await eraseLead(deps, ERASED);
+
+    const [detail, ...others] = erasedDetails(context.published);
+    expect(others).toEqual([]);
+    const expected = [ANONYMOUS, first, second]
+      .flatMap((id) => (id === ANONYMOUS ? [] : [id]).concat(`anon:${id}`))
+      .map(sha256Hex)
+      .sort();
+    expect(detail?.mergedLeadIdSha256s).toEqual(expected);
+    expect(detail?.mergedLeadIdSha256sTruncated).toBe(false);
+    expect(await itemsNamingErin(context)).toEqual([]);
   });
 });
