@@ -118,13 +118,12 @@ export interface Erasure {
  * published. Its account is evaluated again without it, and "Lead Erased"
  * names the lead and the leads merged into it only by the SHA-256 of
  * their ids. Dispositions kept for the conversion report name no lead
- * and stay. An id merged into another
- * lead, such as an `anon:` id after identify, erases that whole lead and
- * the result names the id requested. Raises NotFoundError for an
- * unknown lead, CapacityExceededError when EventBridge throttled the
- * publish of its outbox, and ConcurrencyError when its outbox cannot be
- * published yet for another reason, it keeps changing or another erasure
- * has it on hold. Raises ErasurePausedError, a ConcurrencyError, when
+ * and stay. An id merged into another lead, such as an `anon:` id after
+ * identify, erases that whole lead and the result names the id requested.
+ * Raises NotFoundError for an unknown lead, CapacityExceededError when
+ * EventBridge throttled the publish of its outbox, and ConcurrencyError
+ * when its outbox cannot be published yet for another reason, it keeps
+ * changing or another erasure has it on hold. Raises ErasurePausedError, a ConcurrencyError, when
  * `options.deadline` passed before every item was deleted. The request
  * can then be retried, and a retry continues a stopped erasure where it
  * ended.
@@ -541,8 +540,8 @@ async function deleteMergedLead(
     progress.deleted += 1;
     return;
   }
-  // Recorded before any delete, so a stopped erasure leaves no deleted
-  // lead that the "Lead Erased" of the request finishing it leaves out.
+  // The hash is stored before the merged lead's items are deleted, so the
+  // request that finishes a stopped erasure still names this lead.
   await deps.repository.recordErasedMergedLead(
     progress.heldLead,
     sha256Hex(mergedId),
