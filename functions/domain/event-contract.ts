@@ -202,6 +202,8 @@ export const accountQualifiedDetailSchema = z.extend(baseDetailSchema, {
  * Maximum number of merged-lead hashes in one "Lead Erased": about 67 KB
  * of JSON (64 hex digits, quotes and a comma each), so the detail stays
  * far below EventBridge's 256 KB limit per entry.
+ * NOTE: merged leads past this many are erased but named in no event,
+ * and only `mergedLeadIdSha256sTruncated` marks that some are missing.
  */
 export const MAX_ERASED_MERGED_LEADS = 1_000;
 
