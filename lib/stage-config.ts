@@ -19,6 +19,12 @@ import {
   prototypeKeyIssues,
   toDocumentIssues,
 } from '../functions/domain/issues.js';
+import {
+  isReadableAt,
+  isValidAt,
+  whenReadable,
+  whenValid,
+} from '../functions/domain/valid-fields.js';
 import { ConfigurationError } from './configuration-error.js';
 import { corsOriginsSchema } from './definitions/cors.js';
 import {
@@ -122,9 +128,9 @@ const MAX_EVENT_RETENTION_DAYS = 36_500;
 /** CDK's value of logRetentionDays for logs that never expire. */
 const NEVER_EXPIRE = 9999;
 
-const stageFieldsSchema = z
+/** The fields a stage file may set: all but the stage's name. */
+const stageSettingsSchema = z
   .object({
-    stageName: stageNameSchema,
     // An account id is a string because it may start with 0, which a
     // JSON number cannot.
     account: z
@@ -199,75 +205,94 @@ const stageFieldsSchema = z
   })
   .strict();
 
-type StageFields = z.output<typeof stageFieldsSchema>;
-
-/** The fields a stage file may set: all but the stage's name. */
-const stageSettingsSchema = stageFieldsSchema.omit({ stageName: true });
+type StageSettings = z.output<typeof stageSettingsSchema>;
 
 /** Region of an SNS topic ARN, `arn:<partition>:sns:<region>:…`. */
 const TOPIC_ARN_REGION = /^arn:[^:]+:sns:([^:]+):/;
 
-export const stageConfigSchema = stageFieldsSchema
-  .refine(
-    (config) => config.stageName !== PRODUCTION_STAGE || config.protectData,
-    { path: ['protectData'], message: 'must be true in the prod stage' },
-  )
-  .refine(
-    (config) =>
-      config.stageName !== PRODUCTION_STAGE ||
-      config.alarms.topicArns.length + config.alarms.emails.length > 0,
-    {
-      path: ['alarms'],
-      message: 'must set topicArns or emails in the prod stage',
-    },
-  )
-  .refine(
-    ({ functions, sweepRateMinutes }) =>
-      (functions.sweep.timeoutSeconds ?? 0) <= sweepRateMinutes * 60,
-    {
-      path: ['functions', 'sweep', 'timeoutSeconds'],
-      message:
-        'must not exceed the sweep interval, sweepRateMinutes × 60, so that sweeps rarely overlap',
-    },
-  )
-  .superRefine(({ region, alarms }, context) => {
-    if (region === undefined) return;
-    alarms.topicArns.forEach((arn, index) => {
-      // An invalid ARN already has its own issue, and zod runs this
-      // refinement anyway.
-      const topicRegion = TOPIC_ARN_REGION.exec(arn)?.[1];
-      if (topicRegion === undefined || topicRegion === region) return;
-      context.addIssue({
-        code: 'custom',
-        path: ['alarms', 'topicArns', index],
-        message: `must be a topic in the stage region ${region}, not ${topicRegion}, because CloudWatch alarms notify only topics in their own region; create the topic in ${region}`,
-      });
-    });
-  })
-  .transform(withDerivedValues);
+/**
+ * Returns the schema of a stage's settings with the checks that compare
+ * fields. Each such check runs whenever the fields it reads are valid, so
+ * that a file with several mistakes gets them all named at once.
+ */
+function stageConfigSchema(stageName: string) {
+  const isProduction = stageName === PRODUCTION_STAGE;
+  return stageSettingsSchema
+    .refine((config) => !isProduction || config.protectData, {
+      path: ['protectData'],
+      message: 'must be true in the prod stage',
+      when: whenValid(['protectData']),
+    })
+    .refine(
+      (config) =>
+        !isProduction ||
+        config.alarms.topicArns.length + config.alarms.emails.length > 0,
+      {
+        path: ['alarms'],
+        message: 'must set topicArns or emails in the prod stage',
+        when: whenReadable(['alarms', 'topicArns'], ['alarms', 'emails']),
+      },
+    )
+    .refine(
+      ({ functions, sweepRateMinutes }) =>
+        (functions.sweep.timeoutSeconds ?? 0) <= sweepRateMinutes * 60,
+      {
+        path: ['functions', 'sweep', 'timeoutSeconds'],
+        message:
+          'must not exceed the sweep interval, sweepRateMinutes × 60, so that sweeps rarely overlap',
+        when: whenValid(
+          ['functions', 'sweep', 'timeoutSeconds'],
+          ['sweepRateMinutes'],
+        ),
+      },
+    )
+    .superRefine(
+      ({ region, alarms }, context) => {
+        if (region === undefined) return;
+        alarms.topicArns.forEach((arn, index) => {
+          const path = ['alarms', 'topicArns', index];
+          if (!isValidAt(context.issues, path)) return;
+          const topicRegion = TOPIC_ARN_REGION.exec(arn)?.[1];
+          if (topicRegion === undefined || topicRegion === region) return;
+          context.addIssue({
+            code: 'custom',
+            path,
+            message: `must be a topic in the stage region ${region}, not ${topicRegion}, because CloudWatch alarms notify only topics in their own region; create the topic in ${region}`,
+          });
+        });
+      },
+      {
+        when: (payload) =>
+          isValidAt(payload.issues, ['region']) &&
+          isReadableAt(payload.issues, ['alarms', 'topicArns']),
+      },
+    )
+    .transform((settings) => withDerivedValues(settings, stageName));
+}
 
-/** Fills in the values whose defaults depend on other fields. */
-function withDerivedValues(config: StageFields) {
-  const { sweep } = config.functions;
+/** Fills in the stage name and the values whose defaults depend on other fields. */
+function withDerivedValues(settings: StageSettings, stageName: string) {
+  const { sweep } = settings.functions;
   return {
-    ...config,
+    ...settings,
+    stageName,
     writeKeySecretName:
-      config.writeKeySecretName ?? defaultWriteKeySecretName(config.stageName),
+      settings.writeKeySecretName ?? defaultWriteKeySecretName(stageName),
     functions: {
-      ...config.functions,
+      ...settings.functions,
       sweep: {
         ...sweep,
         timeoutSeconds: sweepTimeoutSeconds(
           sweep.timeoutSeconds,
-          config.sweepRateMinutes,
+          settings.sweepRateMinutes,
         ),
       },
     },
   };
 }
 
-export type StageConfig = z.output<typeof stageConfigSchema>;
-type StageDefaults = Partial<z.input<typeof stageConfigSchema>>;
+export type StageConfig = z.output<ReturnType<typeof stageConfigSchema>>;
+type StageDefaults = Partial<z.input<typeof stageSettingsSchema>>;
 
 const DEV_DEFAULTS = {
   logRetentionDays: 14,
@@ -347,12 +372,9 @@ export function loadStageConfig(
   const hasFile = overrides !== undefined;
   const source = hasFile ? file : `defaults only, no ${file}`;
   const settings = mergeDefaults(defaultsOf(stageName), overrides ?? {});
-  // The settings are checked on their own first, so that an unknown
-  // field's message lists the fields a file may set, without stageName.
-  const fields = stageSettingsSchema.safeParse(settings);
-  const parsed = fields.success
-    ? stageConfigSchema.safeParse({ ...settings, stageName })
-    : fields;
+  // The schema has no stageName field, so that an unknown field's message
+  // lists only the fields a file may set.
+  const parsed = stageConfigSchema(stageName).safeParse(settings);
   if (!parsed.success) {
     throw new ConfigurationError(
       `Invalid configuration of stage "${stageName}" (${source}):`,

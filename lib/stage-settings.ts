@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidAt, whenReadable } from '../functions/domain/valid-fields.js';
 import {
   ERASURE_END_MS,
   MIN_ERASURE_TIMEOUT_SECONDS,
@@ -172,18 +173,25 @@ export const functionsSchema = z
     }),
   })
   .strict()
-  .superRefine((functions, context) => {
-    const reserved = Object.values(functions).reduce(
-      (sum, settings) => sum + (settings.reservedConcurrency ?? 0),
-      0,
-    );
-    if (reserved > MAX_RESERVED_CONCURRENCY) {
-      context.addIssue({
-        code: 'custom',
-        message: `must not reserve ${reserved} executions together: at most ${MAX_RESERVED_CONCURRENCY}${RESERVATION_NOTE}`,
-      });
-    }
-  });
+  .superRefine(
+    (functions, context) => {
+      // An invalid reservation has its own issue and is left out of the sum.
+      const reserved = Object.entries(functions).reduce(
+        (sum, [name, settings]) =>
+          isValidAt(context.issues, [name, 'reservedConcurrency'])
+            ? sum + (settings.reservedConcurrency ?? 0)
+            : sum,
+        0,
+      );
+      if (reserved > MAX_RESERVED_CONCURRENCY) {
+        context.addIssue({
+          code: 'custom',
+          message: `must not reserve ${reserved} executions together: at most ${MAX_RESERVED_CONCURRENCY}${RESERVATION_NOTE}`,
+        });
+      }
+    },
+    { when: whenReadable(['ingest'], ['leads'], ['recycle'], ['sweep']) },
+  );
 
 export type FunctionName = keyof z.output<typeof functionsSchema>;
 
@@ -200,6 +208,7 @@ function rejectRepeats<T>(field: string, key: (item: T) => string) {
   return (items: T[], context: z.RefinementCtx) => {
     const firstIndexes = new Map<string, number>();
     items.forEach((item, index) => {
+      if (!isValidAt(context.issues, [index])) return;
       const firstIndex = firstIndexes.get(key(item));
       if (firstIndex === undefined) {
         firstIndexes.set(key(item), index);
@@ -226,7 +235,12 @@ export const alarmsSchema = z
             'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:alerts',
           ),
       )
-      .superRefine(rejectRepeats('alarms.topicArns', (arn) => arn))
+      .superRefine(
+        rejectRepeats('alarms.topicArns', (arn) => arn),
+        {
+          when: whenReadable([]),
+        },
+      )
       .default([]),
     /**
      * Addresses subscribed to a topic the stack creates. Addresses that
@@ -237,6 +251,7 @@ export const alarmsSchema = z
       .max(20)
       .superRefine(
         rejectRepeats('alarms.emails', (email) => email.toLowerCase()),
+        { when: whenReadable([]) },
       )
       .default([]),
     /** Age in minutes of an unpublished outbox entry that raises an alarm. */
@@ -252,6 +267,7 @@ export const alarmsSchema = z
     {
       path: ['topicArns'],
       message: `must list at most ${MAX_ALARM_ACTIONS} topics, or ${MAX_ALARM_ACTIONS - 1} when emails are set, because an alarm takes ${MAX_ALARM_ACTIONS} actions`,
+      when: whenReadable(['topicArns'], ['emails']),
     },
   );
 

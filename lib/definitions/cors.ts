@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import {
+  isValidAt,
+  whenReadable,
+} from '../../functions/domain/valid-fields.js';
 
 /**
  * Cross-origin settings of the HTTP API, shared by the CDK stack (API
@@ -49,21 +53,25 @@ export const corsOriginsSchema = z
       ),
   )
   .max(50)
-  .refine(
-    (origins) => !origins.includes('*') || origins.length === 1,
-    'must not list other origins next to *',
-  )
-  .superRefine((origins, context) => {
-    origins.forEach((origin, index) => {
-      const first = origins.indexOf(origin);
-      if (first === index) return;
-      context.addIssue({
-        code: 'custom',
-        path: [index],
-        message: `must not repeat the origin at index ${first}. Remove one of them.`,
+  .refine((origins) => !origins.includes('*') || origins.length === 1, {
+    message: 'must not list other origins next to *',
+    when: whenReadable([]),
+  })
+  .superRefine(
+    (origins, context) => {
+      origins.forEach((origin, index) => {
+        if (!isValidAt(context.issues, [index])) return;
+        const first = origins.indexOf(origin);
+        if (first === index) return;
+        context.addIssue({
+          code: 'custom',
+          path: [index],
+          message: `must not repeat the origin at index ${first}. Remove one of them.`,
+        });
       });
-    });
-  });
+    },
+    { when: whenReadable([]) },
+  );
 
 /**
  * Returns the value of Access-Control-Allow-Origin for a request from

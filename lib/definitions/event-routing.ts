@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import {
+  isValidAt,
+  whenReadable,
+} from '../../functions/domain/valid-fields.js';
+import {
   oauthClientIdSchema,
   oauthScopesSchema,
 } from './connection-parameters.js';
@@ -195,19 +199,26 @@ export const eventSettingsSchema = z
     /** Targets of routed events, each with its own rule. */
     targets: z
       .array(routingTargetSchema)
-      .superRefine(rejectRepeatedIds)
-      .superRefine(rejectConstructIdCollisions)
-      .superRefine((targets, context) => {
-        const wildcardRules = targets.filter((target) =>
-          usesWildcard(target.eventPattern),
-        ).length;
-        if (wildcardRules > MAX_WILDCARD_RULES) {
-          context.addIssue({
-            code: 'custom',
-            message: `must have at most ${MAX_WILDCARD_RULES} targets whose eventPattern uses wildcard, EventBridge's limit per event bus, got ${wildcardRules}. Match the others with prefix, suffix or exact values.`,
-          });
-        }
-      }),
+      // These checks compare targets, so each runs whenever the list can
+      // be read and leaves out the targets whose fields have issues.
+      .superRefine(rejectRepeatedIds, { when: whenReadable([]) })
+      .superRefine(rejectConstructIdCollisions, { when: whenReadable([]) })
+      .superRefine(
+        (targets, context) => {
+          const wildcardRules = targets.filter(
+            (target, index) =>
+              isValidAt(context.issues, [index, 'eventPattern']) &&
+              usesWildcard(target.eventPattern),
+          ).length;
+          if (wildcardRules > MAX_WILDCARD_RULES) {
+            context.addIssue({
+              code: 'custom',
+              message: `must have at most ${MAX_WILDCARD_RULES} targets whose eventPattern uses wildcard, EventBridge's limit per event bus, got ${wildcardRules}. Match the others with prefix, suffix or exact values.`,
+            });
+          }
+        },
+        { when: whenReadable([]) },
+      ),
   })
   .strict();
 
@@ -223,6 +234,7 @@ function rejectRepeatedIds(
 ): void {
   const firstIndexes = new Map<string, number>();
   targets.forEach((target, index) => {
+    if (!isValidAt(context.issues, [index, 'id'])) return;
     const firstIndex = firstIndexes.get(target.id);
     if (firstIndex === undefined) {
       firstIndexes.set(target.id, index);
@@ -248,6 +260,7 @@ function rejectConstructIdCollisions(
 ): void {
   const firstIndexes = new Map<string, number>();
   targets.forEach((target, index) => {
+    if (!isValidAt(context.issues, [index, 'id'])) return;
     const constructId = pascalCase(target.id);
     const firstIndex = firstIndexes.get(constructId);
     if (firstIndex === undefined) {

@@ -999,6 +999,78 @@ describe('loadStageConfig', () => {
     );
   });
 
+  it('names a long sweep timeout next to another error', () => {
+    writeStageFile('dev', {
+      functions: { sweep: { timeoutSeconds: 900 } },
+      logLevel: 'TRACE',
+    });
+
+    const load = () => loadStageConfig('dev', configDir);
+
+    expect(load).toThrow('logLevel: must be one of');
+    expect(load).toThrow(
+      'functions.sweep.timeoutSeconds: must not exceed the sweep interval',
+    );
+  });
+
+  it('names a topic region next to the topic count', () => {
+    const topics = numbered('arn:aws:sns:eu-west-1:123456789012:t', 4);
+    writeStageFile('dev', {
+      region: 'eu-west-1',
+      alarms: {
+        topicArns: [...topics, 'arn:aws:sns:us-east-1:123456789012:x'],
+        emails: ['a@example.com'],
+      },
+    });
+
+    const load = () => loadStageConfig('dev', configDir);
+
+    expect(load).toThrow('alarms.topicArns: must list at most 5 topics');
+    expect(load).toThrow(
+      'alarms.topicArns[4]: must be a topic in the stage region eu-west-1, not us-east-1',
+    );
+  });
+
+  it('names every prod error at once', () => {
+    writeStageFile('prod', {
+      protectData: false,
+      logLevel: 'TRACE',
+      functions: {
+        ingest: { reservedConcurrency: 800 },
+        leads: { reservedConcurrency: 200 },
+        sweep: { memorySize: 1 },
+      },
+      alarms: { emails: ['a@example.com', 'A@example.com', 'bad'] },
+      corsAllowedOrigins: ['*', 'https://a.example.com', 'nope'],
+      events: {
+        targets: [
+          queueTarget({ 'detail-type': 'Lead Qualified' }),
+          queueTarget({ 'detail-type': ['Lead Qualified'] }),
+        ],
+      },
+    });
+
+    const load = () => loadStageConfig('prod', configDir);
+
+    expect(load).toThrow('protectData: must be true in the prod stage');
+    expect(load).toThrow('functions: must not reserve 1003 executions');
+    expect(load).toThrow('alarms.emails[1]: must not repeat alarms.emails[0]');
+    expect(load).toThrow('corsAllowedOrigins: must not list other origins');
+    expect(load).toThrow('events.targets[1].id: must differ from');
+  });
+
+  it('skips sweep check on invalid rate', () => {
+    writeStageFile('dev', {
+      sweepRateMinutes: 'five',
+      functions: { sweep: { timeoutSeconds: 900 } },
+    });
+
+    const load = () => loadStageConfig('dev', configDir);
+
+    expect(load).toThrow('sweepRateMinutes: must be a whole number');
+    expect(load).not.toThrow('functions.sweep.timeoutSeconds');
+  });
+
   it('raises ConfigurationError listing issues', () => {
     writeStageFile('dev', { reviewShards: 0, sweepRateMinutes: 0 });
 
