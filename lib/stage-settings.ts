@@ -35,15 +35,18 @@ export const MAX_RESERVED_CONCURRENCY = 900;
 
 /**
  * Returns a schema of whole numbers from `min` to `max` whose every error,
- * wrong type included, names the range, followed by `note`.
+ * wrong type included, names the range, followed by `note`. One check
+ * tests both, because a number such as 1e300, beyond the safe integers and
+ * the range, would otherwise get the same message from each.
  */
 export function integerBetween(min: number, max: number, note = '') {
   const message = `must be a whole number between ${min} and ${max}${note}`;
   return z
     .number({ error: (issue) => withInputType(message, issue.input) })
-    .int({ error: message })
-    .min(min, { error: message })
-    .max(max, { error: message });
+    .refine(
+      (value) => Number.isSafeInteger(value) && value >= min && value <= max,
+      { error: message },
+    );
 }
 
 /**

@@ -1071,6 +1071,26 @@ describe('loadStageConfig', () => {
     expect(load).not.toThrow('functions.sweep.timeoutSeconds');
   });
 
+  it.each([
+    ['reviewShards', { reviewShards: 1e300, eventRetentionDays: 1e300 }],
+    ['eventRetentionDays', { reviewShards: 1e300, eventRetentionDays: 1e300 }],
+    ['sweepRateMinutes', { sweepRateMinutes: 1e300 }],
+  ])('prints the %s range once for 1e300', (field, values) => {
+    writeStageFile('dev', values);
+
+    let error: unknown;
+    try {
+      loadStageConfig('dev', configDir);
+    } catch (caught) {
+      error = caught;
+    }
+    const lines = (error as ConfigurationError).issues.filter((issue) =>
+      issue.startsWith(`${field}: `),
+    );
+
+    expect(lines).toHaveLength(1);
+  });
+
   it('raises ConfigurationError listing issues', () => {
     writeStageFile('dev', { reviewShards: 0, sweepRateMinutes: 0 });
 
