@@ -17,6 +17,12 @@ import {
   PATTERN_LENGTH_MESSAGE,
 } from './pattern-safety.js';
 import { DEFAULT_PERSONAL_EMAIL_DOMAINS } from './personal-domains.js';
+import {
+  isReadableAt,
+  isValidAt,
+  whenReadable,
+  whenValid,
+} from './valid-fields.js';
 
 /**
  * Schema of a scoring model document. A model is data: this schema
@@ -71,20 +77,34 @@ const MAX_DAYS = 3653;
  */
 const MAX_BURST_CLICKS_PER_SECOND = 10;
 
+/**
+ * Runs a pattern check only on a pattern without issues, so that an overlong
+ * pattern is not compiled and an invalid one is not searched for slow
+ * parts. A `when` option does this without aborting, because an aborting
+ * issue would also stop the checks of every object that contains it.
+ */
+function hasNoIssues(payload: z.core.ParsePayload): boolean {
+  return payload.issues.length === 0;
+}
+
 const regexPattern = z
   .string()
   .min(1)
-  .max(MAX_PATTERN_LENGTH, { message: PATTERN_LENGTH_MESSAGE, abort: true })
-  .superRefine((pattern, context) => {
-    const message = invalidPatternMessage(pattern);
-    if (message !== undefined) {
-      context.addIssue({ code: 'custom', message, continue: false });
-    }
-  })
-  .superRefine((pattern, context) => {
-    const message = describeSlowPattern(pattern);
-    if (message !== undefined) context.addIssue({ code: 'custom', message });
-  });
+  .max(MAX_PATTERN_LENGTH, PATTERN_LENGTH_MESSAGE)
+  .superRefine(
+    (pattern, context) => {
+      const message = invalidPatternMessage(pattern);
+      if (message !== undefined) context.addIssue({ code: 'custom', message });
+    },
+    { when: hasNoIssues },
+  )
+  .superRefine(
+    (pattern, context) => {
+      const message = describeSlowPattern(pattern);
+      if (message !== undefined) context.addIssue({ code: 'custom', message });
+    },
+    { when: hasNoIssues },
+  );
 
 const nonEmptyStrings = z.array(z.string().trim().min(1)).min(1);
 
@@ -122,16 +142,16 @@ const retention = z
 const numberRange = z
   .object({ min: z.number().optional(), max: z.number().optional() })
   .strict()
-  .refine(
-    (range) => range.min !== undefined || range.max !== undefined,
-    'needs min, max or both',
-  )
+  .refine((range) => range.min !== undefined || range.max !== undefined, {
+    message: 'needs min, max or both',
+    when: whenReadable([]),
+  })
   .refine(
     (range) =>
       range.min === undefined ||
       range.max === undefined ||
       range.min < range.max,
-    'min must be below max',
+    { message: 'min must be below max', when: whenValid(['min'], ['max']) },
   );
 
 /**
@@ -170,7 +190,10 @@ const fitRuleSchema = z
       [rule.pattern, rule.oneOf, rule.range, rule.domains].filter(
         (c) => c !== undefined,
       ).length === 1,
-    { message: 'needs exactly one of pattern, oneOf, range or domains' },
+    {
+      message: 'needs exactly one of pattern, oneOf, range or domains',
+      when: whenReadable([]),
+    },
   );
 
 const propertyCondition = z.union([
@@ -192,10 +215,10 @@ export const eventMatcherSchema = z
     properties: z.record(z.string().min(1), propertyCondition).optional(),
   })
   .strict()
-  .refine(
-    (matcher) => Object.values(matcher).some((c) => c !== undefined),
-    'needs at least one condition',
-  );
+  .refine((matcher) => Object.values(matcher).some((c) => c !== undefined), {
+    message: 'needs at least one condition',
+    when: whenReadable([]),
+  });
 
 /**
  * Most events a cap may let count per window. Each window keeps the times
@@ -258,6 +281,7 @@ const qualificationSchema = z
   .refine((q) => q.recycleBelow < q.threshold, {
     message: 'must be below qualification.threshold',
     path: ['recycleBelow'],
+    when: whenValid(['recycleBelow'], ['threshold']),
   });
 
 const propertyNames = z.array(
@@ -331,9 +355,10 @@ const accountQualificationSchema = z
   .refine((q) => q.recycleBelow < q.threshold, {
     message: 'must be below accounts.qualification.threshold',
     path: ['recycleBelow'],
+    when: whenValid(['recycleBelow'], ['threshold']),
   });
 
-const accountsSchema = z
+const accountsShapeSchema = z
   .object({
     /** Traits that name the company of a lead without a business email. */
     companyTraits: propertyNames.default(['company.name', 'company']),
@@ -365,36 +390,61 @@ const accountsSchema = z
     roles: z.array(accountRoleSchema).min(1),
     qualification: accountQualificationSchema,
   })
-  .strict()
-  .superRefine((accounts, context) => {
-    const roleIds = new Set<string>();
-    accounts.roles.forEach((role, index) => {
-      if (roleIds.has(role.id)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['roles', index, 'id'],
-          message: `duplicate role id "${role.id}"`,
-        });
-      }
-      roleIds.add(role.id);
-    });
-    accounts.qualification.requiredRoles.forEach((role, index) => {
-      if (!roleIds.has(role)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['qualification', 'requiredRoles', index],
-          message: `names no role of accounts.roles: "${role}"`,
-        });
-      }
-    });
-    if (accounts.qualification.minimumRoles > accounts.roles.length) {
+  .strict();
+
+const accountsSchema = accountsShapeSchema.superRefine(checkAccountRoles, {
+  when: whenReadable(['roles'], ['qualification', 'requiredRoles']),
+});
+
+/**
+ * Adds an issue at each repeated role id, each required role that names no
+ * role, and a minimum above the number of roles. Roles with an invalid id
+ * are left out, and then required roles are not checked, because one of
+ * them may name such a role.
+ */
+function checkAccountRoles(
+  accounts: z.output<typeof accountsShapeSchema>,
+  context: z.core.$RefinementCtx,
+): void {
+  const roleIds = new Set<string>();
+  let allIdsValid = true;
+  accounts.roles.forEach((role, index) => {
+    if (!isValidAt(context.issues, ['roles', index, 'id'])) {
+      allIdsValid = false;
+      return;
+    }
+    if (roleIds.has(role.id)) {
       context.addIssue({
         code: 'custom',
-        path: ['qualification', 'minimumRoles'],
-        message: `must be at most the ${accounts.roles.length} roles defined`,
+        path: ['roles', index, 'id'],
+        message: `duplicate role id "${role.id}"`,
+      });
+    }
+    roleIds.add(role.id);
+  });
+  const { qualification } = accounts;
+  qualification.requiredRoles.forEach((role, index) => {
+    const path = ['qualification', 'requiredRoles', index];
+    if (!allIdsValid || !isValidAt(context.issues, path)) return;
+    if (!roleIds.has(role)) {
+      context.addIssue({
+        code: 'custom',
+        path,
+        message: `names no role of accounts.roles: "${role}"`,
       });
     }
   });
+  if (
+    isValidAt(context.issues, ['qualification', 'minimumRoles']) &&
+    qualification.minimumRoles > accounts.roles.length
+  ) {
+    context.addIssue({
+      code: 'custom',
+      path: ['qualification', 'minimumRoles'],
+      message: `must be at most the ${accounts.roles.length} roles defined`,
+    });
+  }
+}
 
 export const modelDocumentSchema = z
   .object({
@@ -421,36 +471,76 @@ export const modelDocumentSchema = z
     accounts: accountsSchema.optional(),
   })
   .strict()
-  .superRefine((model, context) => {
-    const seen = new Set<string>();
-    const rules = [
-      ...model.fit.rules.map((rule, index) => ({ rule, path: ['fit', index] })),
-      ...model.intent.rules.map((rule, index) => ({
-        rule,
-        path: ['intent', index],
-      })),
-    ];
-    for (const { rule, path } of rules) {
-      if (seen.has(rule.id)) {
-        context.addIssue({
-          code: 'custom',
-          path: [path[0] as string, 'rules', path[1] as number, 'id'],
-          message: `duplicate rule id "${rule.id}"`,
-        });
-      }
-      seen.add(rule.id);
+  .superRefine(
+    (model, context) => {
+      rejectRepeatedRuleIds(model, context);
+      checkFitGroups(model, context);
+    },
+    { when: whenReadable(['fit', 'rules'], ['intent', 'rules']) },
+  );
+
+type ModelShape = {
+  fit: { rules: { id: string; group?: string | undefined }[] };
+  intent: { rules: { id: string }[] };
+  accounts?: { fitGroups: string[] } | undefined;
+};
+
+/**
+ * Adds an issue at each rule whose id repeats an earlier fit or intent
+ * rule's. Rules with an invalid id are left out.
+ */
+function rejectRepeatedRuleIds(
+  model: ModelShape,
+  context: z.core.$RefinementCtx,
+): void {
+  const seen = new Set<string>();
+  const rules = [
+    ...model.fit.rules.map((rule, index) => ({ rule, section: 'fit', index })),
+    ...model.intent.rules.map((rule, index) => ({
+      rule,
+      section: 'intent',
+      index,
+    })),
+  ];
+  for (const { rule, section, index } of rules) {
+    const path = [section, 'rules', index, 'id'];
+    if (!isValidAt(context.issues, path)) continue;
+    if (seen.has(rule.id)) {
+      context.addIssue({
+        code: 'custom',
+        path,
+        message: `duplicate rule id "${rule.id}"`,
+      });
     }
-    const groups = new Set(model.fit.rules.map((rule) => rule.group));
-    model.accounts?.fitGroups.forEach((group, index) => {
-      if (!groups.has(group)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['accounts', 'fitGroups', index],
-          message: `names no group of fit.rules: "${group}"`,
-        });
-      }
+    seen.add(rule.id);
+  }
+}
+
+/**
+ * Adds an issue at each accounts.fitGroups entry that names no group of
+ * fit.rules. Skipped while a fit rule's group is invalid, because that may
+ * be the group an entry names.
+ */
+function checkFitGroups(
+  model: ModelShape,
+  context: z.core.$RefinementCtx,
+): void {
+  if (!isReadableAt(context.issues, ['accounts', 'fitGroups'])) return;
+  const groupsValid = model.fit.rules.every((_, index) =>
+    isValidAt(context.issues, ['fit', 'rules', index, 'group']),
+  );
+  if (!groupsValid) return;
+  const groups = new Set(model.fit.rules.map((rule) => rule.group));
+  model.accounts?.fitGroups.forEach((group, index) => {
+    const path = ['accounts', 'fitGroups', index];
+    if (!isValidAt(context.issues, path) || groups.has(group)) return;
+    context.addIssue({
+      code: 'custom',
+      path,
+      message: `names no group of fit.rules: "${group}"`,
     });
   });
+}
 
 export type ModelDocument = z.output<typeof modelDocumentSchema>;
 export type FitRuleDocument = z.output<typeof fitRuleSchema>;

@@ -88,6 +88,50 @@ describe('compileModel', () => {
 
     expect(issuesOf(document)).toEqual([field]);
   });
+  it('names a repeated rule id next to another error', () => {
+    const document = minimalModel();
+    const [rule] = (document.fit as { rules: unknown[] }).rules;
+    setPath(document, ['fit', 'rules'], [rule, rule]);
+    setPath(document, ['qualification', 'cooldownDays'], 'x');
+
+    const issues = issuesOf(document);
+
+    expect(issues).toContain('qualification.cooldownDays');
+    expect(issues).toContain('fit.rules[1].id');
+  });
+  it('names a recycle level next to an invalid cooldown', () => {
+    const document = minimalModel();
+    setPath(document, ['qualification'], {
+      threshold: 40,
+      recycleBelow: 50,
+      cooldownDays: 'x',
+    });
+
+    expect(issuesOf(document)).toEqual([
+      'qualification.cooldownDays',
+      'qualification.recycleBelow',
+    ]);
+  });
+  it('names a repeated id next to an invalid pattern', () => {
+    const document = minimalModel();
+    const [rule] = (document.intent as { rules: unknown[] }).rules;
+    setPath(document, ['intent', 'rules'], [rule, rule]);
+    setPath(document, ['fit', 'rules', 0, 'pattern'], '(');
+
+    expect(issuesOf(document)).toEqual([
+      'fit.rules[0].pattern',
+      'intent.rules[1].id',
+    ]);
+  });
+  it('skips a repeat check of an invalid id', () => {
+    const document = minimalModel();
+    const [rule] = (document.fit as { rules: unknown[] }).rules;
+    setPath(document, ['fit', 'rules'], [rule, rule]);
+    setPath(document, ['fit', 'rules', 0, 'id'], 'Title');
+    setPath(document, ['fit', 'rules', 1, 'id'], 'Title');
+
+    expect(issuesOf(document)).toEqual(['fit.rules[0].id', 'fit.rules[1].id']);
+  });
   it('accepts the edge values of each setting', () => {
     const document = minimalModel();
     setPath(document, ['intent', 'retentionPerQuarter'], 1);

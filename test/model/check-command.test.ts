@@ -105,7 +105,15 @@ describe('model check', () => {
       file,
       JSON.stringify({
         name: 'broken',
-        fit: { rules: [] },
+        fit: {
+          rules: [0, 1].map(() => ({
+            id: 'size',
+            description: 'size',
+            traits: ['employees'],
+            range: { min: 100 },
+            points: 5,
+          })),
+        },
         intent: {
           rules: [
             {
@@ -117,7 +125,7 @@ describe('model check', () => {
             },
           ],
         },
-        qualification: { threshold: 50, recycleBelow: 60 },
+        qualification: { threshold: 50, recycleBelow: 60, cooldownDays: 'x' },
       }),
     );
 
@@ -129,7 +137,9 @@ describe('model check', () => {
       'intent.rules[0].id',
       'intent.rules[0].when.path',
       'intent.rules[0].cap.max',
+      'fit.rules[1].id',
       'qualification.recycleBelow',
+      'qualification.cooldownDays',
     ]) {
       expect(result.stderr).toContain(`  ${field}: `);
     }
