@@ -18,7 +18,9 @@ interface ParsedRow {
  * messages. Rows that cannot be parsed, have the wrong number of fields
  * or lack a Prospect ID are reported as issues and skipped.
  *
- * @throws InputFileError when the header lacks a required column.
+ * @throws InputFileError when the header lacks a required column, and at
+ * a row whose Converted value is not 0, 1 or blank. Skipping that row
+ * would leave the lead out of every evaluation without a word.
  */
 export async function* readXEducationCsv(
   input: Readable,
@@ -86,6 +88,13 @@ function rowItem(
     if (name !== '') row[name] = fields[index] ?? '';
   });
   const conversion = convertXEducationRow(row, options);
+  if (!conversion.ok && 'invalidLabel' in conversion) {
+    throw new InputFileError(
+      `Line ${line} of the X Education CSV has the Converted value ` +
+        `${JSON.stringify(conversion.invalidLabel.slice(0, 40))}, but it must be 1 ` +
+        '(converted), 0 (not converted) or blank (not known). Correct the line.',
+    );
+  }
   if (!conversion.ok) {
     return { kind: 'issue', line, reason: conversion.reason };
   }

@@ -167,7 +167,9 @@ export type RowConversion =
       converted?: boolean;
       messages: OutgoingMessage[];
     }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string }
+  /** A `Converted` value other than 0, 1 or blank, which no run may skip. */
+  | { ok: false; invalidLabel: string };
 
 /** A message before its id, user and time are set. */
 interface MessageDraft {
@@ -188,6 +190,10 @@ export function convertXEducationRow(
   if (leadId === '') {
     return { ok: false, reason: 'the Prospect ID is empty' };
   }
+  const converted = labelOf(row.Converted);
+  if (converted === 'invalid') {
+    return { ok: false, invalidLabel: row.Converted ?? '' };
+  }
   const maxVisits = options.maxVisits ?? DEFAULT_MAX_VISITS;
   const drafts = [
     identifyDraft(row),
@@ -202,7 +208,6 @@ export function convertXEducationRow(
     timestamp: times[index],
     ...draft.fields,
   }));
-  const converted = labelOf(row.Converted);
   return {
     ok: true,
     leadId,
@@ -307,11 +312,16 @@ function yesNo(value: string): boolean | undefined {
   return undefined;
 }
 
-function labelOf(raw: string | undefined): boolean | undefined {
-  const value = raw?.trim();
+/**
+ * Reads a `Converted` cell: 1 or 0, or undefined for a blank cell, whose
+ * outcome is not known.
+ */
+function labelOf(raw: string | undefined): boolean | undefined | 'invalid' {
+  const value = raw?.trim() ?? '';
   if (value === '1') return true;
   if (value === '0') return false;
-  return undefined;
+  if (value === '') return undefined;
+  return 'invalid';
 }
 
 /** Parses a non-negative number; blank or invalid cells are undefined. */

@@ -396,6 +396,27 @@ describe('readOutcomes', () => {
     ]);
   });
 
+  it('rejects an invalid Converted in the X Education CSV', async () => {
+    const { write } = await workspace();
+    const file = await write(
+      'Leads.csv',
+      xEducationCsv([
+        leadRow('p-1', { Converted: 'maybe' }),
+        leadRow('p-2', { Converted: '0' }),
+      ]),
+    );
+    const fileOptions = {
+      receivedAt: AS_OF,
+      referenceTime: AS_OF,
+      maxVisits: 50,
+    };
+    const message =
+      'Line 2 of the X Education CSV has the Converted value "maybe"';
+
+    await expect(readOutcomes(file)).rejects.toThrow(message);
+    await expect(readEventsFile(file, fileOptions)).rejects.toThrow(message);
+  });
+
   it('rejects two outcomes of one lead', async () => {
     const { write } = await workspace();
     const file = await write('outcomes.csv', 'leadId,converted\na,0\na,1\n');

@@ -247,6 +247,24 @@ describe('readXEducationCsv', () => {
     ]);
   });
 
+  it('raises at an invalid Converted value', async () => {
+    const text = xEducationCsv([
+      leadRow('p-1', { Converted: '1' }),
+      leadRow('p-2', { Converted: 'maybe' }),
+    ]);
+
+    await expect(readCsv(text)).rejects.toThrow(InputFileError);
+    await expect(readCsv(text)).rejects.toThrow(
+      'Line 3 of the X Education CSV has the Converted value "maybe"',
+    );
+  });
+
+  it('reads a blank Converted as unknown', async () => {
+    const record = await convertOne(leadRow('p-1', { Converted: '' }));
+
+    expect(record.converted).toBeUndefined();
+  });
+
   it('raises when a required column is missing', async () => {
     const text = 'Prospect ID,Lead Number,Converted\np-1,1,0\n';
 
