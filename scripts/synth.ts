@@ -43,12 +43,12 @@ export function synthArguments(argv: readonly string[]): string[] {
   const [first, ...rest] = argv;
   const namesStage = first !== undefined && !first.startsWith('-');
   const options = namesStage ? rest : [...argv];
-  const contextStages = stageContextValues(options);
-  const stage = namesStage ? first : (contextStages[0] ?? DEFAULT_STAGE);
-  const conflicting = contextStages.find((value) => value !== stage);
+  const contextStages = stageContextOptions(options);
+  const stage = namesStage ? first : (contextStages[0]?.stage ?? DEFAULT_STAGE);
+  const conflicting = contextStages.find((context) => context.stage !== stage);
   if (conflicting !== undefined) {
     throw new SynthUsageError(
-      `Conflicting stages: ${stage} and ${conflicting} (-c stage=${conflicting}). ` +
+      `Conflicting stages: ${stage} and ${conflicting.stage} (${conflicting.option}). ` +
         `Name one stage, as in npm run synth -- ${stage}.`,
     );
   }
@@ -130,23 +130,30 @@ Examples:
 Other options go to cdk synth; npx cdk synth --help lists them.
 `;
 
-/**
- * Returns the values of every `stage` context option, such as `dev` of
- * `-c stage=dev`, `--context stage=dev` or `--context=stage=dev`.
- */
-function stageContextValues(options: readonly string[]): string[] {
-  const contexts: string[] = [];
+/** A `stage` context option: its stage and the option as typed. */
+interface StageContext {
+  stage: string;
+  /** Such as `-c stage=dev`, `--context stage=dev` or `--context=stage=dev`. */
+  option: string;
+}
+
+/** Returns every `stage` context option of `options`. */
+function stageContextOptions(options: readonly string[]): StageContext[] {
+  const contexts: { value: string; option: string }[] = [];
   options.forEach((option, index) => {
     const next = options[index + 1];
     if ((option === '-c' || option === '--context') && next !== undefined) {
-      contexts.push(next);
+      contexts.push({ value: next, option: `${option} ${next}` });
     }
     const inline = /^(?:-c|--context)=(.*)$/.exec(option);
-    if (inline?.[1] !== undefined) contexts.push(inline[1]);
+    if (inline?.[1] !== undefined) contexts.push({ value: inline[1], option });
   });
   return contexts
-    .filter((context) => context.startsWith('stage='))
-    .map((context) => context.slice('stage='.length));
+    .filter((context) => context.value.startsWith('stage='))
+    .map((context) => ({
+      stage: context.value.slice('stage='.length),
+      option: context.option,
+    }));
 }
 
 /**

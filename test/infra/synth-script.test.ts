@@ -101,14 +101,15 @@ describe('synthArguments one-letter options', () => {
 
 describe('synthArguments stage context', () => {
   it.each([
-    [['prod', '-c', 'stage=dev'], 'prod', 'dev'],
-    [['prod', '--context', 'stage=dev'], 'prod', 'dev'],
-    [['prod', '--context=stage=dev'], 'prod', 'dev'],
-    [['-c', 'stage=prod', '-c', 'stage=dev'], 'prod', 'dev'],
-  ])('rejects %j', (argv, stage, contextStage) => {
+    [['prod', '-c', 'stage=dev'], 'prod', 'dev', '-c stage=dev'],
+    [['prod', '--context', 'stage=dev'], 'prod', 'dev', '--context stage=dev'],
+    [['prod', '--context=stage=dev'], 'prod', 'dev', '--context=stage=dev'],
+    [['prod', '-c=stage=dev'], 'prod', 'dev', '-c=stage=dev'],
+    [['-c', 'stage=prod', '-c', 'stage=dev'], 'prod', 'dev', '-c stage=dev'],
+  ])('rejects %j', (argv, stage, contextStage, option) => {
     expect(() => synthArguments(argv)).toThrow(SynthUsageError);
     expect(() => synthArguments(argv)).toThrow(
-      `Conflicting stages: ${stage} and ${contextStage} (-c stage=${contextStage})`,
+      `Conflicting stages: ${stage} and ${contextStage} (${option}).`,
     );
   });
 
