@@ -71,6 +71,23 @@ export function tableAccessError(
       error,
     );
   }
+  if (endpoint !== undefined && isTlsMismatch(error)) {
+    return new TableAccessError(
+      `The endpoint ${endpoint} does not speak TLS, so https:// cannot ` +
+        `reach it. DynamoDB Local serves plain HTTP: use ` +
+        `${endpoint.replace(/^https:/i, 'http:')}.`,
+      error,
+    );
+  }
+  const status = nonDynamoDbStatus(error);
+  if (endpoint !== undefined && status !== undefined) {
+    return new TableAccessError(
+      `The endpoint ${endpoint} does not answer as DynamoDB (HTTP ${status} ` +
+        `without a DynamoDB request id), so it is likely another server, ` +
+        `such as the mql-engine API. ${capitalize(endpointAdvice(sources.endpoint, 'of `npm start`'))}.`,
+      error,
+    );
+  }
   const failure = `Reading the table ${table} at ${where} failed: ${describeCause(error)}`;
   if (name === 'ValidationException' && isKeySchemaMismatch(error)) {
     return new TableAccessError(
@@ -99,12 +116,57 @@ function tableAdvice(source: string | undefined): string {
   return `${source} set this name; set it to the lead table or pass --table`;
 }
 
-function endpointAdvice(source: string | undefined): string {
-  const endpoint = 'the DynamoDB Local endpoint from its "ready:" line';
+function endpointAdvice(source: string | undefined, ofCommand = ''): string {
+  const endpoint = `the DynamoDB Local endpoint from the "ready:" line ${ofCommand || 'it prints'}`;
   if (source === undefined || source.startsWith('--')) {
     return `pass ${endpoint} as --endpoint`;
   }
   return `set ${source}, or pass --endpoint, to ${endpoint}`;
+}
+
+/**
+ * Returns the HTTP status of a response that did not come from DynamoDB,
+ * or undefined. DynamoDB and DynamoDB Local send an x-amzn-RequestId
+ * header with every response, which the SDK reports as
+ * `$metadata.requestId`, so an HTTP response without it came from
+ * another server.
+ */
+function nonDynamoDbStatus(error: unknown): number | undefined {
+  const metadata = (error as { $metadata?: unknown } | undefined)?.$metadata;
+  if (typeof metadata !== 'object' || metadata === null) return undefined;
+  const { httpStatusCode, requestId } = metadata as {
+    httpStatusCode?: unknown;
+    requestId?: unknown;
+  };
+  if (typeof httpStatusCode !== 'number' || requestId !== undefined) {
+    return undefined;
+  }
+  return httpStatusCode;
+}
+
+/**
+ * Tells whether a TLS handshake failed because the server answered in
+ * plain HTTP, as DynamoDB Local does to an https:// endpoint. OpenSSL
+ * then reports "wrong version number" with the code EPROTO.
+ */
+function isTlsMismatch(error: unknown): boolean {
+  let current: unknown = error;
+  while (current instanceof Error) {
+    const code = (current as { code?: unknown }).code;
+    if (
+      code === 'EPROTO' ||
+      code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+      /wrong version number/i.test(current.message)
+    ) {
+      return true;
+    }
+    current = current.cause;
+  }
+  return false;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Tells whether `error`, or an error that caused it, is a failed connection. */

@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { tableAccessError } from '../../scripts/table-access.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
 import {
@@ -528,5 +532,81 @@ describe('model backtest on a table', () => {
     expect(result.stderr).toContain('--endpoint');
     expect(result.stderr).toContain('AWS_REGION');
     expect(result.stderr).not.toContain('Region is missing');
+  });
+});
+
+describe('tableAccessError', () => {
+  /** Returns the error of a scan of the table `missing` at `endpoint`. */
+  async function scanError(endpoint: string): Promise<unknown> {
+    const client = new DynamoDBClient({
+      endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+    try {
+      await client.send(new ScanCommand({ TableName: 'missing' }));
+    } catch (error) {
+      return error;
+    } finally {
+      client.destroy();
+    }
+    throw new Error('the scan did not fail');
+  }
+
+  /** Runs `use` with the URL of a loopback HTTP server that answers 404. */
+  async function withNotFoundServer(use: (port: number) => Promise<void>) {
+    const server = createServer((_, response) => {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end('{"error":"Not Found"}');
+    });
+    await new Promise<void>((resolve) =>
+      server.listen(0, '127.0.0.1', resolve),
+    );
+    try {
+      await use((server.address() as AddressInfo).port);
+    } finally {
+      server.close();
+    }
+  }
+
+  it('names an endpoint that is not DynamoDB', async () => {
+    await withNotFoundServer(async (port) => {
+      const endpoint = `http://127.0.0.1:${port}`;
+      const error = await scanError(endpoint);
+
+      const { message } = tableAccessError(error, 'missing', endpoint);
+
+      expect(message).toContain(
+        `The endpoint ${endpoint} does not answer as DynamoDB (HTTP 404`,
+      );
+      expect(message).toContain(
+        'Pass the DynamoDB Local endpoint from the "ready:" line of `npm start` as --endpoint',
+      );
+    });
+  });
+
+  it('names https to a plain HTTP endpoint', async () => {
+    await withNotFoundServer(async (port) => {
+      const endpoint = `https://127.0.0.1:${port}`;
+      const error = await scanError(endpoint);
+
+      const { message } = tableAccessError(error, 'missing', endpoint);
+
+      expect(message).toBe(
+        `The endpoint ${endpoint} does not speak TLS, so https:// cannot reach it. DynamoDB Local serves plain HTTP: use http://127.0.0.1:${port}.`,
+      );
+    });
+  });
+
+  it('keeps DynamoDB Local errors as DynamoDB errors', async () => {
+    const endpoint = inject('dynamoDbEndpoint');
+    const error = await scanError(endpoint);
+
+    const { message } = tableAccessError(error, 'missing', endpoint);
+
+    expect(message).toBe(
+      `The table missing was not found at ${endpoint}. Pass the lead table with --table; \`npm start\` creates mql-engine-local.`,
+    );
   });
 });
