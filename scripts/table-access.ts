@@ -82,9 +82,9 @@ export function tableAccessError(
   const status = nonDynamoDbStatus(error);
   if (endpoint !== undefined && status !== undefined) {
     return new TableAccessError(
-      `The endpoint ${endpoint} does not answer as DynamoDB (HTTP ${status} ` +
-        `without a DynamoDB request id), so it is likely another server, ` +
-        `such as the mql-engine API. ${capitalize(endpointAdvice(sources.endpoint, 'of `npm start`'))}.`,
+      `The endpoint ${endpoint} is not DynamoDB: it responded with HTTP ` +
+        `${status} without a DynamoDB request id, so it is likely another ` +
+        `server, such as the mql-engine API. ${capitalize(endpointAdvice(sources.endpoint, 'of `npm start`'))}.`,
       error,
     );
   }
@@ -145,7 +145,7 @@ function nonDynamoDbStatus(error: unknown): number | undefined {
 }
 
 /**
- * Tells whether a TLS handshake failed because the server answered in
+ * Tells whether a TLS handshake failed because the server responded in
  * plain HTTP, as DynamoDB Local does to an https:// endpoint. OpenSSL
  * then reports "wrong version number" with the code EPROTO.
  */

@@ -554,7 +554,7 @@ describe('tableAccessError', () => {
     throw new Error('the scan did not fail');
   }
 
-  /** Runs `use` with the URL of a loopback HTTP server that answers 404. */
+  /** Runs `use` with the port of a loopback HTTP server that responds 404. */
   async function withNotFoundServer(use: (port: number) => Promise<void>) {
     const server = createServer((_, response) => {
       response.writeHead(404, { 'content-type': 'application/json' });
@@ -578,7 +578,7 @@ describe('tableAccessError', () => {
       const { message } = tableAccessError(error, 'missing', endpoint);
 
       expect(message).toContain(
-        `The endpoint ${endpoint} does not answer as DynamoDB (HTTP 404`,
+        `The endpoint ${endpoint} is not DynamoDB: it responded with HTTP 404`,
       );
       expect(message).toContain(
         'Pass the DynamoDB Local endpoint from the "ready:" line of `npm start` as --endpoint',
