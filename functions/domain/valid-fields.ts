@@ -5,6 +5,11 @@ import type * as z from 'zod';
  * object's refinements once any of its fields has an issue, so a file with
  * two mistakes named only one. With `when: whenValid(...)` such a
  * refinement runs whenever the fields it reads are valid themselves.
+ *
+ * NOTE: zod 4.6 marks the issue of an array longer than its `.max` as
+ * aborting, which skips every `when` check of the objects around it. A
+ * file with such an array gets its cross-field issues only once the array
+ * is fixed.
  */
 
 type FieldPath = readonly PropertyKey[];
