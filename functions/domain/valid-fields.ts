@@ -3,7 +3,7 @@ import type * as z from 'zod';
 /**
  * Helpers for refinements that compare fields. By default zod skips an
  * object's refinements once any of its fields has an issue, so a file with
- * two mistakes named only one. With `when: whenValid(...)` such a
+ * two mistakes would get only one named. With `when: whenValid(...)` such a
  * refinement runs whenever the fields it reads are valid themselves.
  *
  * NOTE: zod 4.6 marks the issue of an array longer than its `.max` as
@@ -42,8 +42,8 @@ export function isReadableAt(
 
 /**
  * Returns whether the value at `path` is valid: readable, and without any issue
- * at it or inside it. Issues about a container as a whole, such as an
- * array with too many items, leave its items valid.
+ * at it or inside it. Refinement issues about a container as a whole,
+ * such as a limit on the sum of its items, leave its items valid.
  */
 export function isValidAt(
   issues: readonly z.core.$ZodRawIssue[],
