@@ -123,10 +123,10 @@ export interface Erasure {
  * Raises NotFoundError for an unknown lead, CapacityExceededError when
  * EventBridge throttled the publish of its outbox, and ConcurrencyError
  * when its outbox cannot be published yet for another reason, it keeps
- * changing or another erasure has it on hold. Raises ErasurePausedError, a ConcurrencyError, when
- * `options.deadline` passed before every item was deleted. The request
- * can then be retried, and a retry continues a stopped erasure where it
- * ended.
+ * changing or another erasure has it on hold. Raises ErasurePausedError,
+ * a ConcurrencyError, when `options.deadline` passed before every item
+ * was deleted. The request can then be retried, and a retry continues a
+ * stopped erasure where it ended.
  */
 export async function eraseLead(
   deps: ScoringDependencies,
