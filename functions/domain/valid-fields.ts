@@ -36,8 +36,22 @@ export function isReadableAt(
   return !issues.some(
     (issue) =>
       UNREADABLE_CODES.has(issue.code ?? '') &&
-      startsWith(path, issue.path ?? []),
+      startsWith(path, unreadablePath(issue)),
   );
+}
+
+/**
+ * Returns the path of the value that an unreadable issue leaves unparsed.
+ * A discriminated union reports a bad discriminator at the discriminator
+ * field, but none of the object around it was parsed.
+ */
+function unreadablePath(issue: z.core.$ZodRawIssue): FieldPath {
+  const path = issue.path ?? [];
+  const isDiscriminator =
+    issue.code === 'invalid_union' &&
+    'discriminator' in issue &&
+    issue.discriminator !== undefined;
+  return isDiscriminator ? path.slice(0, -1) : path;
 }
 
 /**

@@ -1031,6 +1031,22 @@ describe('loadStageConfig', () => {
     );
   });
 
+  it('rejects a target without type or id', () => {
+    const cases: Array<{ target: Record<string, unknown>; field: string }> = [
+      { target: {}, field: 'events.targets[0].type' },
+      { target: { type: 'bogus' }, field: 'events.targets[0].type' },
+      { target: { id: 'crm' }, field: 'events.targets[0].type' },
+    ];
+    for (const { target, field } of cases) {
+      writeStageFile('dev', { events: { targets: [target] } });
+
+      const load = () => loadStageConfig('dev', configDir);
+
+      expect(load, JSON.stringify(target)).toThrow(ConfigurationError);
+      expect(load, JSON.stringify(target)).toThrow(field);
+    }
+  });
+
   it('names every prod error at once', () => {
     writeStageFile('prod', {
       protectData: false,
