@@ -153,6 +153,9 @@ async function loadEvents(options: BacktestOptions): Promise<LoadedEvents> {
           receivedAt: options.asOf,
           referenceTime: options.referenceTime,
           maxVisits: options.maxVisits,
+          // Outcomes from a file replace the CSV's labels, which then
+          // stay unread.
+          readLabels: labels === undefined,
         });
   if (labels !== undefined) loaded.labels = labels;
   return loaded;

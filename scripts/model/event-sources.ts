@@ -58,6 +58,8 @@ export interface FileOptions {
   /** End of the synthetic time window of X Education rows, epoch ms. */
   referenceTime: number;
   maxVisits: number;
+  /** Whether the X Education CSV's Converted labels are read; @default true */
+  readLabels?: boolean;
 }
 
 /**

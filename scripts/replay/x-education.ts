@@ -156,6 +156,11 @@ export interface XEducationOptions {
   referenceTime: number;
   /** Maximum page views per lead; @default DEFAULT_MAX_VISITS */
   maxVisits?: number;
+  /**
+   * Whether the `Converted` column is read and checked. A run that takes
+   * its outcomes from elsewhere leaves it unread; @default true
+   */
+  readLabels?: boolean;
 }
 
 /** The messages of one row, or why the row was skipped. */
@@ -190,7 +195,8 @@ export function convertXEducationRow(
   if (leadId === '') {
     return { ok: false, reason: 'the Prospect ID is empty' };
   }
-  const converted = labelOf(row.Converted);
+  const converted =
+    options.readLabels === false ? undefined : labelOf(row.Converted);
   if (converted === 'invalid') {
     return { ok: false, invalidLabel: row.Converted ?? '' };
   }

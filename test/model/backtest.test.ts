@@ -97,6 +97,32 @@ describe('runBacktest', () => {
     );
   });
 
+  it('ignores CSV labels that outcomes replace', async () => {
+    const files = await workspace();
+    const events = await files.write(
+      'Leads.csv',
+      xEducationCsv([
+        leadRow('p-1', { Converted: 'maybe' }),
+        leadRow('p-2', { Converted: '0' }),
+      ]),
+    );
+    const outcomes = await files.write(
+      'outcomes.csv',
+      'leadId,converted\np-1,1\np-2,0\n',
+    );
+
+    const result = await runBacktest(
+      options({
+        candidateFile: files.candidate,
+        liveFile: files.live,
+        eventsFile: events,
+        outcomesFile: outcomes,
+      }),
+    );
+
+    expect(result.labelledLeads).toBe(2);
+  });
+
   it('compares two models on an NDJSON file with outcomes', async () => {
     const files = await workspace();
     const messages = [
