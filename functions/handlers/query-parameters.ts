@@ -6,14 +6,15 @@ import { displayText } from '../domain/id-text.js';
  * Raises ValidationError naming each query parameter of `request` that is
  * not in `accepted`, so a misspelled `?limt=5` fails as an unknown field
  * of a request body does, instead of being ignored. Names match exactly,
- * because the routes read them that way (`LIMIT` is not `limit`).
+ * because the routes read them that way (`LIMIT` is not `limit`). SigV4
+ * signature parameters are accepted on every route.
  */
 export function rejectUnknownQueryParameters(
   request: ApiRequest,
   accepted: readonly string[],
 ): void {
   const unknown = Object.keys(request.queryParameters).filter(
-    (name) => !accepted.includes(name),
+    (name) => !accepted.includes(name) && !isSignatureParameter(name),
   );
   if (unknown.length === 0) return;
   const message =
@@ -24,6 +25,15 @@ export function rejectUnknownQueryParameters(
     'The query string has parameters that this route does not accept; see errors for each parameter.',
     unknown.map((name) => ({ field: parameterField(name), message })),
   );
+}
+
+/**
+ * Returns whether a parameter belongs to a SigV4 signature sent in the
+ * query string (`X-Amz-Signature`, `X-Amz-Credential` and the others),
+ * which IAM-authorized clients may use in place of headers.
+ */
+function isSignatureParameter(name: string): boolean {
+  return name.toLowerCase().startsWith('x-amz-');
 }
 
 /**

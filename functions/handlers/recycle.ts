@@ -10,6 +10,7 @@ import {
   erasedContentLocation,
   leadIdOf,
 } from './lead-path.js';
+import { rejectUnknownQueryParameters } from './query-parameters.js';
 import { routeTable } from './route-table.js';
 
 /**
@@ -24,11 +25,14 @@ import { routeTable } from './route-table.js';
  *
  * DELETE /leads/{leadId} erases the lead and returns what it removed. An
  * id merged into another lead erases that lead, named by Content-Location.
+ * Each route rejects any query parameter with 400 before it changes
+ * anything, so a parameter such as `?dryRun=true` is never ignored.
  */
 export const handler = httpHandler(
   routeTable({
     'POST /leads/{leadId}/disposition': async (request, invocation) => {
       const leadId = leadIdOf(request);
+      rejectUnknownQueryParameters(request, []);
       const disposition = dispositionOf(request);
       const result = await recordDisposition(
         invocation.deps,
@@ -40,6 +44,7 @@ export const handler = httpHandler(
     },
     'POST /leads/{leadId}/recycle': async (request, invocation) => {
       const leadId = leadIdOf(request);
+      rejectUnknownQueryParameters(request, []);
       const reason = recycleReasonOf(request);
       const result = await recordDisposition(invocation.deps, leadId, {
         kind: 'recycled',
@@ -49,15 +54,19 @@ export const handler = httpHandler(
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },
     'DELETE /leads/{leadId}': async (request, { deps, remainingTimeMs }) => {
+      const leadId = leadIdOf(request);
+      rejectUnknownQueryParameters(request, []);
       const remaining = remainingTimeMs();
       const deadline =
         remaining === undefined
           ? undefined
           : deps.clock() + remaining - ERASURE_END_MS;
-      const { leadId, result } = await eraseLead(deps, leadIdOf(request), {
-        deadline,
-      });
-      return jsonResponse(200, result, erasedContentLocation(leadId, result));
+      const erasure = await eraseLead(deps, leadId, { deadline });
+      return jsonResponse(
+        200,
+        erasure.result,
+        erasedContentLocation(erasure.leadId, erasure.result),
+      );
     },
   }),
 );

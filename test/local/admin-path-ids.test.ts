@@ -136,7 +136,38 @@ describe('admin routes with ids that ingest rejects', () => {
   });
 });
 
+describe('admin write routes with query parameters', () => {
+  it.each([
+    { method: 'DELETE', path: '/leads/unknown-lead?dryRun=true' },
+    {
+      method: 'POST',
+      path: '/leads/unknown-lead/disposition?dryRun=true',
+      body: { disposition: 'accepted' },
+    },
+    {
+      method: 'POST',
+      path: '/leads/unknown-lead/recycle?dryRun=true',
+      body: { reason: 'no budget' },
+    },
+  ])('answers 400 to $method $path', async ({ method, path, body }) => {
+    const response = await send(method, path, body);
+
+    expect(response.status).toBe(400);
+    const problem = JSON.parse(response.text) as Problem;
+    expect(problem.errors.map((issue) => issue.field)).toEqual(['dryRun']);
+  });
+});
+
 describe('admin GET routes with query parameters', () => {
+  it('accepts SigV4 signature parameters', async () => {
+    const response = await send(
+      'GET',
+      '/leads/unknown-lead?X-Amz-Signature=abc&x-amz-date=20261206T000000Z',
+    );
+
+    expect(response.status).toBe(404);
+  });
+
   it.each([
     { path: '/leads/unknown-lead/history?limt=5', field: 'limt' },
     { path: '/leads/unknown-lead/history?LIMIT=5', field: 'LIMIT' },
