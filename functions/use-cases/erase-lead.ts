@@ -288,7 +288,8 @@ async function announceErasure(
   // NOTE: a request that stops before this point leaves the link
   // unsettled. Reads then ignore a link that no lead of its group makes,
   // but another group's lead moves it to that group only on its next
-  // membership write.
+  // membership write. The erased lead's group record on the domain stays,
+  // because a repeated request finds no lead and ends before this point.
   const linkedAccountId = heldLead.membership?.linkedAccountId;
   const relinked =
     linkedAccountId === undefined
