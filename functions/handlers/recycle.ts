@@ -25,7 +25,7 @@ import { routeTable } from './route-table.js';
  *
  * DELETE /leads/{leadId} erases the lead and returns what it removed. An
  * id merged into another lead erases that lead, named by Content-Location.
- * Each route answers a query parameter other than a SigV4 signature's
+ * Each route rejects a query parameter other than a SigV4 signature's
  * with 400 before it changes anything, so `?dryRun=true` is not ignored.
  */
 export const handler = httpHandler(
