@@ -632,8 +632,8 @@ export class DynamoLeadRepository implements LeadRepository {
       }),
     });
     if (added) return;
-    // The first write fails when the set is full or the lead changed, and
-    // the second one fails only when the lead changed.
+    // The first write's condition fails when the set is full or the lead
+    // changed. This one's condition fails only when the lead changed.
     const marked = await this.updateIfPresent({
       TableName: this.tableName,
       Key: stateKey(heldLead.leadId),
