@@ -118,6 +118,12 @@ describe('procurement-software model', () => {
 
   it.each([
     { email: 'cpo@acme.example', business: true },
+    { email: 'cpo@acme.example.', business: true },
+    { email: 'cpo@acme\u3002example', business: true },
+    { email: 'cpo@acme.xn--p1ai', business: true },
+    { email: 'cpo@\u0430\u043a\u043c\u0435.\u0440\u0444', business: true },
+    { email: 'cpo@acme.example..', business: false },
+    { email: 'cpo@acme.c0m', business: false },
     { email: 'cpo@ac\u200bme.example', business: false },
     { email: 'cpo@\u202eelpmaxe.acme', business: false },
     { email: 'cpo\u0000@acme.example', business: false },
