@@ -31,21 +31,28 @@ export function leadIdOf(request: ApiRequest): string {
       ],
     );
   }
-  // Ingest escapes a userId that starts with `anon:`, so a lead id that
-  // is the prefix alone names an empty anonymous id, which no lead has.
-  if (
-    leadId.startsWith(ANONYMOUS_PREFIX) &&
-    leadId.slice(ANONYMOUS_PREFIX.length).trim() === ''
-  ) {
-    throw new ValidationError(
-      `The lead id names no anonymous id after "${ANONYMOUS_PREFIX}", such as /leads/${ANONYMOUS_PREFIX}browser-1.`,
-      [
-        {
-          field: 'leadId',
-          message: `must name an anonymous id after "${ANONYMOUS_PREFIX}"`,
-        },
-      ],
-    );
+  // Ingest escapes a userId that starts with `anon:` or `~`, so a lead
+  // id that is a prefix alone names an empty anonymous or user id, which
+  // no lead has.
+  const trimmed = leadId.trim();
+  for (const [prefix, article, id, example] of [
+    [ANONYMOUS_PREFIX, 'an', 'anonymous id', 'browser-1'],
+    [ESCAPED_USER_PREFIX, 'a', 'user id', 'anon:user-1'],
+  ] as const) {
+    if (
+      trimmed.startsWith(prefix) &&
+      trimmed.slice(prefix.length).trim() === ''
+    ) {
+      throw new ValidationError(
+        `The lead id names no ${id} after "${prefix}", such as /leads/${prefix}${example}.`,
+        [
+          {
+            field: 'leadId',
+            message: `must name ${article} ${id} after "${prefix}"`,
+          },
+        ],
+      );
+    }
   }
   const issues = leadIdIssues(leadId.trim());
   if (issues.length > 0) throw rejectedPathIdError('leadId', issues);

@@ -55,7 +55,7 @@ describe('leadIdOf', () => {
     expect(error.issues).toEqual([{ field: 'leadId', message: 'is required' }]);
   });
 
-  it.each(['anon:', 'anon:  '])(
+  it.each(['anon:', 'anon:  ', ' anon:'])(
     'rejects %j, an empty anonymous id',
     (leadId) => {
       const error = validationErrorOf(() => leadIdOf(request({ leadId })));
@@ -64,6 +64,14 @@ describe('leadIdOf', () => {
       ]);
     },
   );
+
+  it.each(['~', '~ ', ' ~'])('rejects %j, an empty user id', (leadId) => {
+    const error = validationErrorOf(() => leadIdOf(request({ leadId })));
+    expect(error.issues).toEqual([
+      { field: 'leadId', message: 'must name a user id after "~"' },
+    ]);
+    expect(error.message).toContain('/leads/~anon:user-1');
+  });
 
   it.each([
     ['a lone surrogate', 'a\ud800b', 'must be well-formed Unicode'],
