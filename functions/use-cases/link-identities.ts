@@ -242,11 +242,39 @@ export async function linkIdentity(
     const moved = tombstone.state.mergePending
       ? await moveEvents(deps, state, now, events)
       : 0;
+    await checkAccountsLeft(deps, source, now, events);
     return outcome(link.from, target, 'linked', moved, events);
   }
   throw new ConcurrencyError(
     'A lead kept changing while it was merged; retry the request.',
   );
+}
+
+/**
+ * Evaluates again the account of the merged lead, whose membership item
+ * the tombstone's transaction deleted, and the email-domain account that
+ * the lead linked to its group. The lead's fit, intent and role no longer
+ * count there, which can end an episode or leave the account without
+ * leads. Runs after the moved events, so a target that links the same
+ * domain has written the link again by then.
+ * NOTE: a request that stops before this check leaves those accounts as
+ * they were until another member's write or, for an MQA, the sweep's
+ * review at its decay time.
+ */
+async function checkAccountsLeft(
+  deps: ScoringDependencies,
+  source: LeadState | undefined,
+  now: number,
+  events: LinkEvents,
+): Promise<void> {
+  const membership = source?.membership;
+  if (membership === undefined) return;
+  const accountIds = [membership.accountId];
+  if (membership.linkedAccountId !== undefined) {
+    accountIds.push(membership.linkedAccountId);
+  }
+  const accountEvents = await checkAccounts(deps, accountIds, now);
+  await publishLinkEvents(deps, accountEvents, events);
 }
 
 /**

@@ -232,6 +232,44 @@ describe('accounts', () => {
     expect(group.leadCount).toBe(3);
   });
 
+  it('ends the episode an identified lead leaves', async () => {
+    const { deps, ingest, accountEvents } = await setup();
+    const anonymous = (anonymousId: string, title: string) =>
+      engagedMember('placeholder', title, { company: 'Hooli' }).map(
+        ({ userId: _userId, ...message }) => ({
+          ...message,
+          messageId: `${anonymousId}-${message.messageId}`,
+          anonymousId,
+        }),
+      );
+    await ingest(anonymous('a-cpo', 'Chief Procurement Officer'));
+    await ingest(anonymous('a-cfo', 'CFO'));
+    expect(accountEvents().map((e) => e.detail.accountId)).toEqual([
+      'company:hooli',
+    ]);
+
+    // The CPO turns out to be a user with a business email, so her lead
+    // moves to the domain's account and the company's loses its only
+    // procurement lead.
+    await ingest([
+      {
+        type: 'identify',
+        messageId: 'cpo-identified',
+        anonymousId: 'a-cpo',
+        userId: 'pat@hooli.example',
+      },
+    ]);
+
+    const company = await getAccount(deps, 'company:hooli');
+    expect(company.leads.map((lead) => lead.leadId)).toEqual(['anon:a-cfo']);
+    expect(company.coverage.missingRequired).toEqual(['procurement']);
+    expect(company.status).toBe('engaged');
+    const domain = await getAccount(deps, 'domain:hooli.example');
+    expect(domain.leads.map((lead) => lead.leadId)).toEqual([
+      'pat@hooli.example',
+    ]);
+  });
+
   it('keeps domain leads apart once no group lead links them', async () => {
     const { deps, ingest } = await setup();
 
