@@ -160,14 +160,18 @@ export function boundedAccountId(kind: string, name: string): string {
 
 /**
  * Returns an account id as log lines carry it. A `domain:` id is the
- * email domain of its leads, which for a sole trader or a family domain
- * names a person, so it is logged as `domain sha256:<hex>`, the SHA-256
- * of the whole id. Group and company ids are logged as they are.
+ * email domain of its leads and a `company:` id the company trait they
+ * typed, either of which names a person for a sole trader or a family.
+ * So such an id is logged as `<kind> sha256:<hex>`, the SHA-256 of the
+ * whole id. Group ids, keys of another system, are logged as they are.
  */
 export function accountIdForLog(accountId: string): string {
-  return accountId.startsWith('domain:')
-    ? `domain sha256:${sha256Hex(accountId)}`
-    : accountId;
+  for (const kind of ['domain', 'company']) {
+    if (accountId.startsWith(`${kind}:`)) {
+      return `${kind} sha256:${sha256Hex(accountId)}`;
+    }
+  }
+  return accountId;
 }
 
 /**

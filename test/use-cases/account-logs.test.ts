@@ -38,6 +38,26 @@ async function qualifyAccount(deps: ScoringDependencies, now: number) {
   }
 }
 
+/** A sole trader's company name, which names a person. */
+const COMPANY = 'Zorquil Bakery';
+
+/** Ingests a committee without email that qualifies `company:<COMPANY>`. */
+async function qualifyCompanyAccount(deps: ScoringDependencies, now: number) {
+  for (const [userId, title] of [
+    ['lead-ann', 'Chief Procurement Officer'],
+    ['lead-carl', 'CFO'],
+    ['lead-dora', 'VP Finance'],
+  ] as const) {
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: engagedMember(userId, title, {
+        company: { name: COMPANY, employee_count: 5000 },
+      }),
+      receivedAt: now,
+    });
+  }
+}
+
 /**
  * Returns every recorded log call as one JSON text, with the message and
  * stack of each error, as the Powertools Logger writes them.
@@ -72,6 +92,28 @@ describe('account ids in logs', () => {
       /^domain sha256:[0-9a-f]{64}$/,
     );
     expect(logText(log.entries)).not.toContain(DOMAIN);
+  });
+
+  it('hashes a company account of published events', async () => {
+    const { deps, log, clock, published } = await realDependencies({
+      model: accountModel(),
+    });
+
+    await qualifyCompanyAccount(deps, clock.now);
+
+    const accountEvents = published.filter(
+      (event) => event.detailType === 'Account Qualified',
+    );
+    expect(accountEvents).toHaveLength(1);
+    expect(accountEvents[0]?.detail.accountId).toBe('company:zorquil bakery');
+    const changed = log.entries.filter(
+      (entry) => entry.message === 'account status changed',
+    );
+    expect(changed).toHaveLength(1);
+    expect(changed[0]?.fields?.accountId).toMatch(
+      /^company sha256:[0-9a-f]{64}$/,
+    );
+    expect(logText(log.entries).toLowerCase()).not.toContain('zorquil');
   });
 
   it.each([
