@@ -60,6 +60,9 @@ export async function recordDisposition(
   let mergedRepeat =
     leadId !== requested &&
     (await repeatsMergedDisposition(deps, requested, request));
+  // Whether the last read found the lead held by an unfinished erasure,
+  // which rejects every write until the erasure ends.
+  let heldForErasure = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const stored = await deps.repository.getLead(leadId);
     if (stored === undefined) {
@@ -67,6 +70,7 @@ export async function recordDisposition(
         `Lead ${displayText(requestedId)} was not found.`,
       );
     }
+    heldForErasure = stored.erasureHeldUntil !== undefined;
     if (stored.mergedInto !== undefined) {
       // A merge turned the lead into a tombstone after resolveLeadId read
       // it, so the disposition follows the tombstone's link.
@@ -159,6 +163,11 @@ export async function recordDisposition(
       changed: true,
       transitions: countTransitions(outgoing),
     };
+  }
+  if (heldForErasure) {
+    throw new ConcurrencyError(
+      `Lead ${requestedId} is being erased, so the disposition was not recorded. A retry after the erasure finds no lead.`,
+    );
   }
   throw new ConcurrencyError(
     `Lead ${requestedId} kept changing concurrently; retry the request.`,

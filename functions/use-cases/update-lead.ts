@@ -163,12 +163,16 @@ async function writeWithRetries(
   let followed: FollowedTombstone | undefined;
   let redirects = 0;
   let attempt = 1;
+  // Whether the last read found the lead held by an unfinished erasure,
+  // which rejects every write until the erasure ends.
+  let heldForErasure = false;
   while (attempt <= MAX_ATTEMPTS) {
     const fresh = events.filter((event) => !duplicates.has(event.messageId));
     const prefetchedRead = known !== undefined;
     const stored =
       known === undefined ? await deps.repository.getLead(target) : known.state;
     known = undefined;
+    heldForErasure = stored?.erasureHeldUntil !== undefined;
     try {
       return await writeOnce(deps, sourceId, target, fresh, now, {
         stored,
@@ -212,6 +216,11 @@ async function writeWithRetries(
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
       attempt += 1;
     }
+  }
+  if (heldForErasure) {
+    throw new ConcurrencyError(
+      `Lead ${target} is being erased, so its events were not stored. Retry the request, and once the erasure ends it stores them on a new lead.`,
+    );
   }
   throw new ConcurrencyError(
     `Lead ${target} kept changing concurrently; retry the request.`,

@@ -20,6 +20,7 @@ import {
   eraseLead,
 } from '../../functions/use-cases/erase-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import {
   blog,
@@ -354,6 +355,14 @@ describe('events for a lead during its erasure', () => {
       receivedAt: clock.now,
     });
     await expect(during).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(during).rejects.toThrow(`Lead ${ids.lead} is being erased`);
+    const disposition = recordDisposition(deps, ids.lead, {
+      kind: 'accepted',
+    });
+    await expect(disposition).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(disposition).rejects.toThrow(
+      `Lead ${ids.lead} is being erased`,
+    );
     const half = await deps.repository.getLead(ids.lead);
     expect(half?.erasureHeldUntil).toBeDefined();
 
