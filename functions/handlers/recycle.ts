@@ -3,6 +3,7 @@ import { recordTransitionMetrics } from '../adapters/observability/metrics.js';
 import { eraseLead } from '../use-cases/erase-lead.js';
 import { recordDisposition } from '../use-cases/record-disposition.js';
 import { dispositionOf, recycleReasonOf } from './disposition-body.js';
+import { rejectBody } from './empty-body.js';
 import { ERASURE_END_MS } from './erasure-time.js';
 import { httpHandler } from './http-handler.js';
 import {
@@ -26,7 +27,8 @@ import { routeTable } from './route-table.js';
  * DELETE /leads/{leadId} erases the lead and returns what it removed. An
  * id merged into another lead erases that lead, named by Content-Location.
  * Each route rejects a query parameter other than a SigV4 signature's
- * with 400 before it changes anything, so `?dryRun=true` is not ignored.
+ * with 400 before it changes anything, so `?dryRun=true` is not ignored,
+ * and DELETE rejects a body that is not blank in the same way.
  */
 export const handler = httpHandler(
   routeTable({
@@ -56,6 +58,7 @@ export const handler = httpHandler(
     'DELETE /leads/{leadId}': async (request, { deps, remainingTimeMs }) => {
       const leadId = leadIdOf(request);
       rejectUnknownQueryParameters(request, []);
+      rejectBody(request);
       const remaining = remainingTimeMs();
       const deadline =
         remaining === undefined

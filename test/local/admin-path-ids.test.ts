@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_TOKEN,
+  basicAuth,
   type LocalApi,
   startTrackingBackend,
   type TrackingBackend,
+  WRITE_KEY,
 } from '../support/tracking-api.js';
 
 let backend: TrackingBackend;
@@ -155,6 +157,52 @@ describe('admin write routes with query parameters', () => {
     expect(response.status).toBe(400);
     const problem = JSON.parse(response.text) as Problem;
     expect(problem.errors.map((issue) => issue.field)).toEqual(['dryRun']);
+  });
+});
+
+describe('DELETE /leads/{leadId} with a body', () => {
+  it.each([
+    { name: 'an option', body: '{"dryRun": true}' },
+    { name: 'an empty object', body: '{}' },
+    { name: 'text that is not JSON', body: 'erase' },
+  ])('answers 400 to $name and erases nothing', async ({ name, body }) => {
+    const leadId = `body-${name.replaceAll(' ', '-')}`;
+    const tracked = await fetch(`${api.url}/v1/track`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(WRITE_KEY) },
+      body: JSON.stringify({ userId: leadId, event: 'Demo Requested' }),
+    });
+    expect(tracked.status).toBe(200);
+
+    const response = await fetch(`${api.url}/leads/${leadId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body,
+    });
+
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as Problem;
+    expect(problem.errors.map((issue) => issue.field)).toEqual(['(root)']);
+    expect(problem.errors[0]?.message).toContain('Remove the body');
+    const read = await send('GET', `/leads/${leadId}`);
+    expect(read.status).toBe(200);
+  });
+
+  it.each(['', ' \r\n'])('erases with a blank body %j', async (body) => {
+    const leadId = `blank-body-${body.length}`;
+    await fetch(`${api.url}/v1/track`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(WRITE_KEY) },
+      body: JSON.stringify({ userId: leadId, event: 'Demo Requested' }),
+    });
+
+    const response = await fetch(`${api.url}/leads/${leadId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body,
+    });
+
+    expect(response.status).toBe(200);
   });
 });
 
