@@ -1,12 +1,15 @@
 import type { ApiRequest } from '../adapters/http/api-request.js';
 import { ValidationError } from '../domain/errors.js';
 
-/** JSON's white space (RFC 8259): space, tab, line feed, carriage return. */
-const BLANK = /^[ \t\n\r]*$/;
+/**
+ * A body that carries nothing: JSON's white space (RFC 8259), with at most
+ * one empty object `{}`, which many HTTP clients send on every request.
+ */
+const EMPTY = /^[ \t\n\r]*(?:\{[ \t\n\r]*\}[ \t\n\r]*)?$/;
 
 /**
  * Raises ValidationError naming `(root)` when `request` has a body other
- * than white space, for a route that takes none. A DELETE that carries
+ * than white space or `{}`, for a route that takes none. A DELETE that carries
  * options such as `{"dryRun": true}` then fails before it changes
  * anything, as an unknown query parameter does, instead of being ignored.
  */
@@ -16,14 +19,14 @@ export function rejectBody(request: ApiRequest): void {
   const text = request.isBase64Encoded
     ? Buffer.from(body, 'base64').toString('latin1')
     : body;
-  if (BLANK.test(text)) return;
+  if (EMPTY.test(text)) return;
   throw new ValidationError(
     `${request.method} ${request.routePath ?? request.path} takes no request body, so nothing was changed.`,
     [
       {
         field: '(root)',
         message:
-          'must be empty; this route takes no body and no options. Remove the body.',
+          'must be empty or {}; this route takes no body and no options. Remove the body.',
       },
     ],
   );

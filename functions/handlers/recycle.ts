@@ -28,7 +28,8 @@ import { routeTable } from './route-table.js';
  * id merged into another lead erases that lead, named by Content-Location.
  * Each route rejects a query parameter other than a SigV4 signature's
  * with 400 before it changes anything, so `?dryRun=true` is not ignored,
- * and DELETE rejects a body that is not blank in the same way.
+ * and DELETE rejects a body other than white space or `{}` in the same
+ * way.
  */
 export const handler = httpHandler(
   routeTable({
