@@ -155,7 +155,11 @@ export const leadDispositionDetailSchema = z.extend(baseDetailSchema, {
     .check(z.describe('Set for "converted": what the lead became.')),
   reason: z
     .nullable(z.string())
-    .check(z.describe('Reason sales gave, for rejected and recycled.')),
+    .check(
+      z.describe(
+        'Reason sales gave. Required for rejected and recycled, optional for accepted and converted.',
+      ),
+    ),
   status: leadStatusSchema.check(
     z.describe('Lead status after the disposition.'),
   ),

@@ -191,6 +191,19 @@ describe('recordDisposition', () => {
     expect(details[2]?.previousDisposition).toBe('converted');
   });
 
+  it('publishes accepted and converted reasons', async () => {
+    const { dispose, published } = await qualifiedLead('reason-1');
+
+    await dispose({ kind: 'accepted', reason: 'strong fit' });
+    await dispose({ kind: 'converted', convertedTo: 'sql', reason: 'deal' });
+    await dispose({ kind: 'converted', convertedTo: 'opportunity' });
+
+    const reasons = published('Lead Disposition Changed').map(
+      (event) => (event.detail as LeadDispositionDetail).reason,
+    );
+    expect(reasons).toEqual(['strong fit', 'deal', null]);
+  });
+
   it('gives every disposition change its own event id', async () => {
     const { dispose, published, clock } = await qualifiedLead('back-1');
 
