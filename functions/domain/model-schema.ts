@@ -212,7 +212,14 @@ export const eventMatcherSchema = z
     names: nonEmptyStrings.optional(),
     categories: nonEmptyStrings.optional(),
     path: regexPattern.optional(),
-    properties: z.record(z.string().min(1), propertyCondition).optional(),
+    properties: z
+      .record(z.string().min(1), propertyCondition)
+      .refine((conditions) => Object.keys(conditions).length > 0, {
+        message:
+          'needs at least one property condition, because an empty object matches every event; add a condition or remove properties',
+        when: whenReadable([]),
+      })
+      .optional(),
   })
   .strict()
   .refine((matcher) => Object.values(matcher).some((c) => c !== undefined), {

@@ -497,6 +497,12 @@ describe('compileModel', () => {
       field: 'intent.rules[0].when',
     },
     {
+      name: 'an intent rule with no property conditions',
+      path: ['intent', 'rules', 0, 'when'],
+      value: { properties: {} },
+      field: 'intent.rules[0].when.properties',
+    },
+    {
       name: 'an unknown field',
       path: ['qualification', 'treshold'],
       value: 5,
