@@ -87,8 +87,12 @@ function hasNoIssues(payload: z.core.ParsePayload): boolean {
   return payload.issues.length === 0;
 }
 
+// Patterns are stored in Unicode NFC, because the traits, titles and
+// properties they match are compared in NFC. A decomposed é in a pattern
+// would never match them.
 const regexPattern = z
   .string()
+  .normalize('NFC')
   .min(1)
   .max(MAX_PATTERN_LENGTH, PATTERN_LENGTH_MESSAGE)
   .superRefine(

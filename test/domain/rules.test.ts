@@ -96,6 +96,17 @@ const cases: RuleCase[] = [
     qualifies: false,
   },
   {
+    kind: 'fit pattern',
+    case: 'a pattern with a decomposed accent (NFD)',
+    parts: fitRule({
+      traits: ['title'],
+      pattern: 'directeur ge\u0301ne\u0301ral',
+      points: 50,
+    }),
+    events: [identify({ title: 'Directeur Général' })],
+    qualifies: true,
+  },
+  {
     kind: 'fit oneOf',
     case: 'a padded, upper-case industry',
     parts: industryRule,
@@ -326,6 +337,16 @@ const cases: RuleCase[] = [
       points: 60,
     }),
     events: [track('Downloaded', { asset: 'The Forrester Wave 2026' })],
+    qualifies: true,
+  },
+  {
+    kind: 'intent property pattern',
+    case: 'a pattern with a decomposed accent (NFD)',
+    parts: intentRule({
+      when: { properties: { asset: { pattern: '^e\u0301tude de cas' } } },
+      points: 60,
+    }),
+    events: [track('Downloaded', { asset: 'Étude de cas Acme' })],
     qualifies: true,
   },
   {
