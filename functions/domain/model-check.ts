@@ -239,6 +239,12 @@ function checkIntentRule(
       message: 'events and names together never match: an event has one type',
     });
   }
+  if (rule.points < 0 && rule.retentionPerQuarter !== undefined) {
+    warnings.push({
+      field: `intent.rules[${index}].retentionPerQuarter`,
+      message: 'has no effect, because negative points never decay; remove it',
+    });
+  }
   return warnings;
 }
 

@@ -72,10 +72,11 @@ function intentLine(rule: IntentRuleDocument, retention: number): string {
     );
   }
   const own = rule.retentionPerQuarter;
-  if (own !== undefined && own !== retention) {
+  if (rule.points < 0) {
+    notes.push('no decay');
+  } else if (own !== undefined && own !== retention) {
     notes.push(`retention ${own}`);
   }
-  if (rule.points < 0) notes.push('no decay');
   const suffix = notes.length > 0 ? ` (${notes.join(', ')})` : '';
   return `  ${pad(signed(rule.points), 5)} ${pad(rule.id, 34)}${suffix}`;
 }

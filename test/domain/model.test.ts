@@ -913,11 +913,13 @@ describe('checkModel', () => {
         retention,
       );
 
-      const warnings = checkModel(compileModel(document));
-
-      expect(warnings.map((w) => w.field)).toEqual(
-        warns ? ['intent.rules[0].points'] : [],
+      // A negative rule also gets a warning that its retention has no
+      // effect, which is not the rounding this test is about.
+      const pointsWarnings = checkModel(compileModel(document)).filter(
+        (warning) => warning.field === 'intent.rules[0].points',
       );
+
+      expect(pointsWarnings.length).toBe(warns ? 1 : 0);
     },
   );
 
@@ -929,6 +931,22 @@ describe('checkModel', () => {
     const warnings = checkModel(compileModel(document));
 
     expect(warnings.map((w) => w.field)).toEqual(['intent.rules[1]']);
+  });
+
+  it('warns about retention on negative points', () => {
+    const document = minimalModel();
+    setPath(document, ['intent', 'rules', 0, 'points'], -10);
+    setPath(document, ['intent', 'rules', 0, 'retentionPerQuarter'], 0.5);
+
+    const warnings = checkModel(compileModel(document));
+
+    expect(warnings).toEqual([
+      {
+        field: 'intent.rules[0].retentionPerQuarter',
+        message:
+          'has no effect, because negative points never decay; remove it',
+      },
+    ]);
   });
 });
 

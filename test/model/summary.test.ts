@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { compileModel } from '../../functions/domain/model-validation.js';
+import { formatModelSummary } from '../../scripts/model/summary.js';
+
+function modelWithIntent(rule: Record<string, unknown>) {
+  return compileModel({
+    name: 'summary',
+    fit: {
+      rules: [
+        {
+          id: 'buyer',
+          description: 'Buyer',
+          traits: ['title'],
+          oneOf: ['buyer'],
+          points: 20,
+        },
+      ],
+    },
+    intent: {
+      rules: [{ id: 'rule', description: 'Rule', points: 10, ...rule }],
+    },
+    qualification: { threshold: 40, recycleBelow: 25 },
+  });
+}
+
+function intentLine(summary: string): string | undefined {
+  return summary.split('\n').find((line) => line.includes(' rule '));
+}
+
+describe('formatModelSummary', () => {
+  it('shows the retention of a decaying rule', () => {
+    const model = modelWithIntent({
+      when: { events: ['Demo Requested'] },
+      retentionPerQuarter: 0.5,
+    });
+
+    const line = intentLine(formatModelSummary('m.json', model, []));
+
+    expect(line).toContain('(retention 0.5)');
+  });
+
+  it('shows no retention for negative points', () => {
+    const model = modelWithIntent({
+      when: { events: ['Unsubscribed'] },
+      points: -30,
+      retentionPerQuarter: 0.5,
+    });
+
+    const line = intentLine(formatModelSummary('m.json', model, []));
+
+    expect(line).toContain('(no decay)');
+    expect(line).not.toContain('retention');
+  });
+});
