@@ -54,6 +54,7 @@ function condition(rule: FitRuleDocument): string {
       ? `pattern /${pattern.slice(0, MAX_PATTERN_LENGTH)}…/`
       : `pattern /${pattern}/`;
   }
+  if (rule.oneOf?.length === 1) return `equal to "${rule.oneOf[0]}"`;
   if (rule.oneOf !== undefined) return `one of ${rule.oneOf.length} values`;
   if (rule.domains !== undefined) {
     return `${rule.domains.length} domains such as ${rule.domains[0]}`;

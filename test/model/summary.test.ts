@@ -51,4 +51,12 @@ describe('formatModelSummary', () => {
     expect(line).toContain('(no decay)');
     expect(line).not.toContain('retention');
   });
+
+  it('names a single allowed value', () => {
+    const model = modelWithIntent({ when: { events: ['Demo Requested'] } });
+
+    const summary = formatModelSummary('m.json', model, []);
+
+    expect(summary).toContain('equal to "buyer" on title');
+  });
 });
