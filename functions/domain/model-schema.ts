@@ -200,11 +200,19 @@ const fitRuleSchema = z
     },
   );
 
-const propertyCondition = z.union([
-  nonEmptyStrings,
-  z.object({ pattern: regexPattern }).strict(),
-  z.object({ range: numberRange }).strict(),
-]);
+const propertyCondition = z.union(
+  [
+    nonEmptyStrings,
+    z.object({ pattern: regexPattern }).strict(),
+    z.object({ range: numberRange }).strict(),
+  ],
+  {
+    // Names the three forms, in place of zod's "Invalid input", when the
+    // value fits none of them.
+    error:
+      'must be a list of values such as ["pro", "1"], {"pattern": "..."} or {"range": {"min": 600}}; write numbers in a list as strings',
+  },
+);
 
 export const eventMatcherSchema = z
   .object({

@@ -356,6 +356,29 @@ describe('compileModel', () => {
     );
   });
 
+  it.each([
+    { name: 'a list of numbers', condition: [1, 2] },
+    { name: 'an unknown condition', condition: { regex: 'pro' } },
+    { name: 'a single value', condition: 'pro' },
+  ])('names the forms of a property condition for $name', ({ condition }) => {
+    const document = minimalModel();
+    setPath(document, ['intent', 'rules', 0, 'when', 'properties'], {
+      plan: condition,
+    });
+
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [
+          {
+            field: 'intent.rules[0].when.properties.plan',
+            message:
+              'must be a list of values such as ["pro", "1"], {"pattern": "..."} or {"range": {"min": 600}}; write numbers in a list as strings',
+          },
+        ],
+      }),
+    );
+  });
+
   it('names a number too large for JSON', () => {
     const document = JSON.parse(
       JSON.stringify(minimalModel()).replace('"points":20', '"points":1e400'),
