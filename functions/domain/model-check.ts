@@ -3,6 +3,7 @@ import { isBelowInCents } from './explanation.js';
 import { WEIGHT_UNITS } from './intent-tally.js';
 import type { ScoringModel } from './model.js';
 import { describeImpossiblePattern } from './regex-impossible.js';
+import { coversEvents } from './rule-cover.js';
 
 /** A valid model setting that is likely a mistake, with where it is. */
 export interface ModelWarning {
@@ -248,21 +249,24 @@ function checkIntentRule(
   return warnings;
 }
 
-/** Finds intent rules that an earlier rule with the same conditions hides. */
+/**
+ * Finds intent rules that an earlier rule hides, because the earlier rule
+ * has the same conditions or broader ones that every event of the later
+ * rule meets.
+ */
 function shadowedRules(model: ScoringModel): ModelWarning[] {
-  const seen = new Map<string, string>();
+  const rules = model.document.intent.rules;
   const warnings: ModelWarning[] = [];
-  model.document.intent.rules.forEach((rule, index) => {
-    const key = canonicalJson(rule.when);
-    const earlier = seen.get(key);
-    if (earlier !== undefined) {
-      warnings.push({
-        field: `intent.rules[${index}]`,
-        message: `never scores: rule "${earlier}" has the same conditions and comes first`,
-      });
-    } else {
-      seen.set(key, rule.id);
-    }
+  rules.forEach((rule, index) => {
+    const earlier = rules
+      .slice(0, index)
+      .find((candidate) => coversEvents(candidate.when, rule.when));
+    if (earlier === undefined) return;
+    const message =
+      canonicalJson(earlier.when) === canonicalJson(rule.when)
+        ? `never scores: rule "${earlier.id}" has the same conditions and comes first`
+        : `never scores: rule "${earlier.id}" comes first and matches every event that this rule matches`;
+    warnings.push({ field: `intent.rules[${index}]`, message });
   });
   return warnings;
 }

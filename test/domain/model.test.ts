@@ -956,6 +956,76 @@ describe('checkModel', () => {
     expect(warnings.map((w) => w.field)).toEqual(['intent.rules[1]']);
   });
 
+  it.each([
+    {
+      name: 'a type over an event',
+      earlier: { types: ['track'] },
+      later: { events: ['Demo Requested'] },
+      warns: true,
+    },
+    {
+      name: 'more events over fewer',
+      earlier: { events: ['Demo Requested', 'Contact Requested'] },
+      later: { events: ['demo requested'], properties: { plan: ['pro'] } },
+      warns: true,
+    },
+    {
+      name: 'a path over a typed path',
+      earlier: { path: '^/pricing' },
+      later: { types: ['page'], path: '^/pricing' },
+      warns: true,
+    },
+    {
+      name: 'more property values over fewer',
+      earlier: { properties: { plan: ['pro', 'free'] } },
+      later: { events: ['A'], properties: { plan: ['pro'] } },
+      warns: true,
+    },
+    {
+      name: 'page type over names',
+      earlier: { types: ['page'] },
+      later: { names: ['Pricing'] },
+      warns: false,
+    },
+    {
+      name: 'an event over a type',
+      earlier: { events: ['A'] },
+      later: { types: ['track'] },
+      warns: false,
+    },
+    {
+      name: 'fewer property values over more',
+      earlier: { properties: { plan: ['pro'] } },
+      later: { events: ['A'], properties: { plan: ['pro', 'free'] } },
+      warns: false,
+    },
+    {
+      name: 'another path',
+      earlier: { path: '^/pricing' },
+      later: { path: '^/pricing/enterprise' },
+      warns: false,
+    },
+  ])(
+    'checks a rule hidden by a broader one: $name',
+    ({ earlier, later, warns }) => {
+      const document = minimalModel();
+      setPath(
+        document,
+        ['intent', 'rules'],
+        [
+          { id: 'earlier', description: 'Earlier', when: earlier, points: 5 },
+          { id: 'later', description: 'Later', when: later, points: 10 },
+        ],
+      );
+
+      const warnings = checkModel(compileModel(document));
+
+      expect(warnings.map((w) => w.field)).toEqual(
+        warns ? ['intent.rules[1]'] : [],
+      );
+    },
+  );
+
   it('warns about retention on negative points', () => {
     const document = minimalModel();
     setPath(document, ['intent', 'rules', 0, 'points'], -10);
