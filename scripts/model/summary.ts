@@ -84,11 +84,18 @@ function intentLine(rule: IntentRuleDocument, retention: number): string {
 
 function quarantineLines(model: ScoringModel): string[] {
   const { emailClicks, emailOpens } = model.document.quarantine;
+  const clicks = emailClicks.events.join(', ');
+  const deliveryTimes = emailClicks.deliveryTimeProperties.join(' | ');
+  const proxyFlags = emailOpens.proxyFlagProperties.join(' | ');
+  const proxySigns =
+    proxyFlags === '' ? 'user agent' : `user agent or ${proxyFlags}`;
   return [
     '  behaviour events whose context.userAgent matches the bot pattern',
-    `  ${emailClicks.events.join(', ')} less than ${emailClicks.minSecondsAfterDelivery} s after ${emailClicks.deliveryTimeProperties.join(' | ')}`,
+    deliveryTimes === ''
+      ? `  ${clicks}: no delivery time property, so no click is quarantined for its delay after delivery`
+      : `  ${clicks} less than ${emailClicks.minSecondsAfterDelivery} s after ${deliveryTimes}`,
     `  ${emailClicks.burstClicksPerSecond} or more email clicks of a lead within one second`,
-    `  ${emailOpens.events.join(', ')} from a privacy proxy (user agent or ${emailOpens.proxyFlagProperties.join(' | ')})`,
+    `  ${emailOpens.events.join(', ')} from a privacy proxy (${proxySigns})`,
   ];
 }
 

@@ -59,4 +59,23 @@ describe('formatModelSummary', () => {
 
     expect(summary).toContain('equal to "buyer" on title');
   });
+
+  it('names quarantine checks without properties', () => {
+    const model = compileModel({
+      ...modelWithIntent({ when: { events: ['A'] } }).document,
+      quarantine: {
+        emailClicks: { deliveryTimeProperties: [] },
+        emailOpens: { proxyFlagProperties: [] },
+      },
+    });
+
+    const summary = formatModelSummary('m.json', model, []);
+
+    expect(summary).toContain(
+      'Email Link Clicked, Email Clicked, Clicked Email Link: no delivery time property, so no click is quarantined for its delay after delivery',
+    );
+    expect(summary).toContain(
+      'Email Opened, Opened Email from a privacy proxy (user agent)',
+    );
+  });
 });
