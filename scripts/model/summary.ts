@@ -29,6 +29,9 @@ export function formatModelSummary(
     '',
     'Quarantine:',
     ...quarantineLines(model),
+    '',
+    'Accounts:',
+    ...accountLines(model),
   ];
   if (warnings.length > 0) {
     lines.push('', `Warnings (${warnings.length}):`);
@@ -48,12 +51,7 @@ function fitLine(rule: FitRuleDocument): string {
 }
 
 function condition(rule: FitRuleDocument): string {
-  if (rule.pattern !== undefined) {
-    const { pattern } = rule;
-    return pattern.length > MAX_PATTERN_LENGTH
-      ? `pattern /${pattern.slice(0, MAX_PATTERN_LENGTH)}…/`
-      : `pattern /${pattern}/`;
-  }
+  if (rule.pattern !== undefined) return patternText(rule.pattern);
   if (rule.oneOf?.length === 1) return `equal to "${rule.oneOf[0]}"`;
   if (rule.oneOf !== undefined) return `one of ${rule.oneOf.length} values`;
   if (rule.domains !== undefined) {
@@ -61,6 +59,12 @@ function condition(rule: FitRuleDocument): string {
   }
   const { min, max } = rule.range ?? {};
   return `range [${min ?? '-inf'}, ${max ?? 'inf'})`;
+}
+
+function patternText(pattern: string): string {
+  return pattern.length > MAX_PATTERN_LENGTH
+    ? `pattern /${pattern.slice(0, MAX_PATTERN_LENGTH)}…/`
+    : `pattern /${pattern}/`;
 }
 
 function intentLine(rule: IntentRuleDocument, retention: number): string {
@@ -97,6 +101,35 @@ function quarantineLines(model: ScoringModel): string[] {
     `  ${emailClicks.burstClicksPerSecond} or more email clicks of a lead within one second`,
     `  ${emailOpens.events.join(', ')} from a privacy proxy (${proxySigns})`,
   ];
+}
+
+function accountLines(model: ScoringModel): string[] {
+  const { accounts } = model.document;
+  if (accounts === undefined) return ['  none; no lead rolls up to an account'];
+  const { qualification } = accounts;
+  const fit =
+    accounts.fitGroups.length > 0
+      ? `the best fit of groups ${accounts.fitGroups.join(', ')}`
+      : 'no fit';
+  return [
+    ...accounts.roles.map(
+      (role) => `  role ${pad(role.id, 22)} ${patternText(role.titlePattern)}`,
+    ),
+    `  MQA at ${qualification.threshold} points (${fit} plus the intent of the ${accounts.engagementLeads} most engaged leads); recycled below ${qualification.recycleBelow}`,
+    `  ${roleRequirement(accounts)}`,
+  ];
+}
+
+type AccountsDocument = NonNullable<ScoringModel['document']['accounts']>;
+
+function roleRequirement(accounts: AccountsDocument): string {
+  const { requiredRoles, minimumRoles } = accounts.qualification;
+  const parts: string[] = [];
+  if (requiredRoles.length === 1) parts.push(`role ${requiredRoles[0]}`);
+  if (requiredRoles.length > 1) parts.push(`roles ${requiredRoles.join(', ')}`);
+  if (minimumRoles > 0) parts.push(`${minimumRoles} roles in all`);
+  if (parts.length === 0) return 'needs no role';
+  return `needs ${parts.join(' and ')}, each with a lead of intent ${accounts.engagedIntent} or more`;
 }
 
 function signed(points: number): string {

@@ -78,4 +78,58 @@ describe('formatModelSummary', () => {
       'Email Opened, Opened Email from a privacy proxy (user agent)',
     );
   });
+
+  it('lists the account settings', () => {
+    const model = compileModel({
+      ...modelWithIntent({ when: { events: ['A'] } }).document,
+      fit: {
+        rules: [
+          {
+            id: 'size',
+            description: 'Size',
+            traits: ['employees'],
+            group: 'company-size',
+            range: { min: 1000 },
+            points: 20,
+          },
+        ],
+      },
+      accounts: {
+        fitGroups: ['company-size'],
+        roles: [
+          { id: 'cfo', description: 'CFO', titlePattern: '\\bcfo\\b' },
+          { id: 'buyer', description: 'Buyer', titlePattern: 'buyer' },
+        ],
+        qualification: {
+          threshold: 150,
+          recycleBelow: 120,
+          requiredRoles: ['cfo'],
+          minimumRoles: 2,
+        },
+      },
+    });
+
+    const summary = formatModelSummary('m.json', model, []);
+
+    expect(summary).toContain('Accounts:');
+    expect(summary).toContain(
+      '  role cfo                    pattern /\\bcfo\\b/',
+    );
+    expect(summary).toContain(
+      '  MQA at 150 points (the best fit of groups company-size plus the intent of the 10 most engaged leads); recycled below 120',
+    );
+    expect(summary).toContain(
+      '  needs role cfo and 2 roles in all, each with a lead of intent 10 or more',
+    );
+  });
+
+  it('says when a model has no accounts', () => {
+    const model = modelWithIntent({ when: { events: ['A'] } });
+
+    const summary = formatModelSummary('m.json', model, []);
+
+    expect(summary).toContain(
+      'Accounts:\n  none; no lead rolls up to an account',
+    );
+  });
 });
