@@ -90,6 +90,10 @@ function hasNoIssues(payload: z.core.ParsePayload): boolean {
 // Patterns are stored in Unicode NFC, because the traits, titles and
 // properties they match are compared in NFC. A decomposed é in a pattern
 // would never match them.
+// NOTE: NFC also replaces characters such as U+0958 or the CJK
+// compatibility ideographs. A class range written with one of them as a
+// character changes or fails as out of order, unlike one written with
+// \u escapes, which NFC leaves alone.
 const regexPattern = z
   .string()
   .normalize('NFC')
