@@ -127,7 +127,7 @@ function roleRequirement(accounts: AccountsDocument): string {
   const parts: string[] = [];
   if (requiredRoles.length === 1) parts.push(`role ${requiredRoles[0]}`);
   if (requiredRoles.length > 1) parts.push(`roles ${requiredRoles.join(', ')}`);
-  if (minimumRoles > 0) parts.push(`${minimumRoles} roles in all`);
+  if (minimumRoles > 0) parts.push(`at least ${minimumRoles} roles in all`);
   if (parts.length === 0) return 'needs no role';
   return `needs ${parts.join(' and ')}, each with a lead of intent ${accounts.engagedIntent} or more`;
 }

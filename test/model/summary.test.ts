@@ -119,7 +119,7 @@ describe('formatModelSummary', () => {
       '  MQA at 150 points (the best fit of groups company-size plus the intent of the 10 most engaged leads); recycled below 120',
     );
     expect(summary).toContain(
-      '  needs role cfo and 2 roles in all, each with a lead of intent 10 or more',
+      '  needs role cfo and at least 2 roles in all, each with a lead of intent 10 or more',
     );
   });
 
