@@ -12,13 +12,17 @@ type EventType = 'track' | 'page' | 'screen';
  * that a rule with `later` after a rule with `earlier` never scores. The
  * test is conservative. It compares conditions field by field and takes
  * two different paths or patterns as different, even when one regular
- * expression matches everything the other does.
+ * expression matches everything the other does. A `later` that matches
+ * no event at all, such as one with both events and names, counts as not
+ * covered, because model check names it as never matching instead.
  */
 export function coversEvents(
   earlier: EventMatcherDocument,
   later: EventMatcherDocument,
 ): boolean {
-  if (earlier.types && !isSubset(typesOf(later), earlier.types)) return false;
+  const laterTypes = typesOf(later);
+  if (laterTypes.length === 0) return false;
+  if (earlier.types && !isSubset(laterTypes, earlier.types)) return false;
   if (earlier.events && !isTextSubset(later.events, earlier.events)) {
     return false;
   }

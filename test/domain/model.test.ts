@@ -1026,6 +1026,32 @@ describe('checkModel', () => {
     },
   );
 
+  it('warns once about a rule that never matches', () => {
+    const document = minimalModel();
+    setPath(
+      document,
+      ['intent', 'rules'],
+      [
+        {
+          id: 'earlier',
+          description: 'Earlier',
+          when: { types: ['track'] },
+          points: 5,
+        },
+        {
+          id: 'later',
+          description: 'Later',
+          when: { types: ['page'], events: ['A'] },
+          points: 10,
+        },
+      ],
+    );
+
+    const warnings = checkModel(compileModel(document));
+
+    expect(warnings.map((w) => w.field)).toEqual(['intent.rules[1].when']);
+  });
+
   it('warns about retention on negative points', () => {
     const document = minimalModel();
     setPath(document, ['intent', 'rules', 0, 'points'], -10);
