@@ -1,9 +1,10 @@
 import { canonicalJson } from './canonical-json.js';
-import { isBelowInCents } from './explanation.js';
+import { isBelowInCents, roundCents } from './explanation.js';
 import { WEIGHT_UNITS } from './intent-tally.js';
 import type { ScoringModel } from './model.js';
 import { describeImpossiblePattern } from './regex-impossible.js';
 import { coversEvents } from './rule-cover.js';
+import { QUARTER_MS } from './time.js';
 
 /** A valid model setting that is likely a mistake, with where it is. */
 export interface ModelWarning {
@@ -191,7 +192,7 @@ function matchesSample(pattern: string): boolean {
 
 function checkQualification(model: ScoringModel): ModelWarning[] {
   const warnings: ModelWarning[] = [];
-  const { recycleBelow, minimumFit } = model.qualification;
+  const { threshold, recycleBelow, minimumFit } = model.qualification;
   const fit = maximumFit(model);
   if (!isBelowInCents(fit, recycleBelow)) {
     warnings.push({
@@ -210,7 +211,44 @@ function checkQualification(model: ScoringModel): ModelWarning[] {
         'so no lead can qualify',
     });
   }
+  const intent = maximumIntent(model);
+  if (isBelowInCents(fit + intent, threshold)) {
+    warnings.push({
+      field: 'qualification.threshold',
+      message:
+        `the maximum fit ${fit} plus at most ${roundCents(intent)} points ` +
+        `of capped intent stays below the threshold ${threshold}, so no ` +
+        'lead can qualify; lower the threshold or raise the points or caps ' +
+        'of the intent rules',
+    });
+  }
   return warnings;
+}
+
+/**
+ * Returns an upper bound of a lead's intent, or Infinity when a positive
+ * rule has no cap or a windowed cap without decay. A window k windows
+ * before the current one ended at least k - 1 windows ago. So its counted
+ * events keep at most r^((k - 1) · window / quarter) of their points, and
+ * the windows add up to a geometric series.
+ */
+function maximumIntent(model: ScoringModel): number {
+  let total = 0;
+  for (const rule of model.intentRules) {
+    if (rule.points <= 0) continue;
+    const cap = rule.cap;
+    if (cap === undefined) return Number.POSITIVE_INFINITY;
+    const counted = cap.max * rule.points;
+    if (cap.windowMs === undefined) {
+      total += counted;
+      continue;
+    }
+    const keptPerWindow =
+      rule.retentionPerQuarter ** (cap.windowMs / QUARTER_MS);
+    if (keptPerWindow >= 1) return Number.POSITIVE_INFINITY;
+    total += counted * (1 + 1 / (1 - keptPerWindow));
+  }
+  return total;
 }
 
 type IntentRuleDocument = ScoringModel['document']['intent']['rules'][number];

@@ -1026,6 +1026,27 @@ describe('checkModel', () => {
     },
   );
 
+  it.each([
+    { cap: undefined, threshold: 1_000_000, warns: false },
+    { cap: { max: 2 }, threshold: 71, warns: true },
+    { cap: { max: 2 }, threshold: 70, warns: false },
+    { cap: { max: 1, windowDays: 30 }, threshold: 330, warns: true },
+    { cap: { max: 1, windowDays: 30 }, threshold: 320, warns: false },
+  ])(
+    'checks a threshold of $threshold with cap $cap',
+    ({ cap, threshold, warns }) => {
+      const document = minimalModel();
+      setPath(document, ['intent', 'rules', 0, 'cap'], cap);
+      setPath(document, ['qualification', 'threshold'], threshold);
+
+      const warnings = checkModel(compileModel(document));
+
+      expect(warnings.map((w) => w.field)).toEqual(
+        warns ? ['qualification.threshold'] : [],
+      );
+    },
+  );
+
   it('warns once about a rule that never matches', () => {
     const document = minimalModel();
     setPath(
@@ -1054,8 +1075,14 @@ describe('checkModel', () => {
 
   it('warns about retention on negative points', () => {
     const document = minimalModel();
-    setPath(document, ['intent', 'rules', 0, 'points'], -10);
-    setPath(document, ['intent', 'rules', 0, 'retentionPerQuarter'], 0.5);
+    const rules = (document.intent as { rules: unknown[] }).rules;
+    rules.unshift({
+      id: 'unsubscribed',
+      description: 'Unsubscribed',
+      when: { events: ['Unsubscribed'] },
+      points: -10,
+      retentionPerQuarter: 0.5,
+    });
 
     const warnings = checkModel(compileModel(document));
 
