@@ -1,5 +1,6 @@
 import { isAbsolute, join, normalize } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
 import {
   readBoundedFileSync,
@@ -207,8 +208,8 @@ const stageSettingsSchema = z
 
 type StageSettings = z.output<typeof stageSettingsSchema>;
 
-/** Region of an SNS topic ARN, `arn:<partition>:sns:<region>:…`. */
-const TOPIC_ARN_REGION = /^arn:[^:]+:sns:([^:]+):/;
+/** Partition and region of an SNS topic ARN, `arn:<partition>:sns:<region>:…`. */
+const TOPIC_ARN_LOCATION = /^arn:([^:]+):sns:([^:]+):/;
 
 /**
  * Returns the schema of a stage's settings with the checks that compare
@@ -252,12 +253,24 @@ function stageConfigSchema(stageName: string) {
         alarms.topicArns.forEach((arn, index) => {
           const path = ['alarms', 'topicArns', index];
           if (!isValidAt(context.issues, path)) return;
-          const topicRegion = TOPIC_ARN_REGION.exec(arn)?.[1];
-          if (topicRegion === undefined || topicRegion === region) return;
+          const [, topicPartition, topicRegion] =
+            TOPIC_ARN_LOCATION.exec(arn) ?? [];
+          if (topicRegion !== undefined && topicRegion !== region) {
+            context.addIssue({
+              code: 'custom',
+              path,
+              message: `must be a topic in the stage region ${region}, not ${topicRegion}, because CloudWatch alarms notify only topics in their own region; create the topic in ${region}`,
+            });
+            return;
+          }
+          // RegionInfo lists the Regions of this aws-cdk-lib version and
+          // returns no partition for a newer Region, which stays unchecked.
+          const partition = RegionInfo.get(region).partition;
+          if (partition === undefined || topicPartition === partition) return;
           context.addIssue({
             code: 'custom',
             path,
-            message: `must be a topic in the stage region ${region}, not ${topicRegion}, because CloudWatch alarms notify only topics in their own region; create the topic in ${region}`,
+            message: `must be a topic in the partition of the stage region ${region}, arn:${partition}:sns:…, not arn:${topicPartition}:sns:…, because no ARN of another partition exists there; correct the ARN's partition`,
           });
         });
       },

@@ -656,6 +656,37 @@ describe('loadStageConfig', () => {
     ]);
   });
 
+  it.each([
+    ['cn-north-1', 'arn:aws:sns:cn-north-1:123456789012:alerts', 'aws-cn'],
+    [
+      'us-gov-west-1',
+      'arn:aws:sns:us-gov-west-1:123456789012:alerts',
+      'aws-us-gov',
+    ],
+    ['eu-west-1', 'arn:aws-cn:sns:eu-west-1:123456789012:alerts', 'aws'],
+  ])(
+    'rejects a topic outside the partition of %s',
+    (region, topic, partition) => {
+      writeStageFile('dev', { region, alarms: { topicArns: [topic] } });
+
+      const load = () => loadStageConfig('dev', configDir);
+
+      expect(load).toThrow(
+        `alarms.topicArns[0]: must be a topic in the partition of the stage region ${region}, arn:${partition}:sns:…`,
+      );
+    },
+  );
+
+  it('accepts a topic in the partition of its region', () => {
+    const topic = 'arn:aws-cn:sns:cn-north-1:123456789012:alerts';
+    writeStageFile('dev', {
+      region: 'cn-north-1',
+      alarms: { topicArns: [topic] },
+    });
+
+    expect(loadStageConfig('dev', configDir).alarms.topicArns).toEqual([topic]);
+  });
+
   it('accepts any topic region without a stage region', () => {
     const topic = 'arn:aws:sns:us-east-1:123456789012:alerts';
     writeStageFile('dev', { alarms: { topicArns: [topic] } });
