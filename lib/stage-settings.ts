@@ -4,6 +4,7 @@ import {
   ERASURE_END_MS,
   MIN_ERASURE_TIMEOUT_SECONDS,
 } from '../functions/handlers/erasure-time.js';
+import { oauthScopeSchema } from './definitions/connection-parameters.js';
 
 /**
  * Schemas of the operational parts of a stage configuration: admin
@@ -95,6 +96,48 @@ const MAX_ALARM_ACTIONS = 5;
 const MAX_JWT_AUDIENCES = 50;
 const MAX_ROUTE_SCOPES = 10;
 
+/**
+ * Issuer of the admin JWTs. API Gateway compares it with each token's
+ * `iss` claim as written. OpenID Connect Core 1.0 ("Issuer Identifier")
+ * makes `iss` an https URL of scheme, host, optional port and path,
+ * without a query or fragment. The template contains the issuer, so it
+ * must not carry a user name or password.
+ */
+const jwtIssuerSchema = z
+  .url({
+    protocol: /^https$/,
+    error: 'must be an https URL such as https://example.auth0.com/',
+  })
+  .superRefine((issuer, context) => {
+    // Zod runs this check after a failed URL check too.
+    if (!URL.canParse(issuer)) return;
+    const url = new URL(issuer);
+    if (url.protocol !== 'https:') return;
+    // The URL parser also reads https:host and HTTPS://host, which no
+    // token's iss claim contains.
+    if (!issuer.startsWith('https://')) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          "must start with https:// in lower case, as a token's iss claim does; copy the issuer value of the identity provider's /.well-known/openid-configuration",
+      });
+    }
+    if (url.username !== '' || url.password !== '') {
+      context.addIssue({
+        code: 'custom',
+        message:
+          'must not contain a user name or password, which would be written into the template; the issuer URL is public',
+      });
+    }
+    if (url.search !== '' || url.hash !== '' || /[?#]/.test(issuer)) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          "must not have a query or fragment, which an issuer identifier never has; use the issuer value of the identity provider's /.well-known/openid-configuration",
+      });
+    }
+  });
+
 /** Authorization of every admin route, such as `GET /leads/{leadId}`. */
 export const adminAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('iam') }).strict(),
@@ -102,10 +145,7 @@ export const adminAuthSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('jwt'),
       /** Issuer URL; API Gateway reads its OpenID discovery document. */
-      issuer: z.url({
-        protocol: /^https$/,
-        error: 'must be an https URL such as https://example.auth0.com/',
-      }),
+      issuer: jwtIssuerSchema,
       /** Accepted `aud` values; a token must carry one of them. */
       audience: z
         .array(z.string().min(1))
@@ -116,7 +156,7 @@ export const adminAuthSchema = z.discriminatedUnion('type', [
         ),
       /** OAuth scopes a token must carry, any one of them. */
       scopes: z
-        .array(z.string().min(1))
+        .array(oauthScopeSchema)
         .max(
           MAX_ROUTE_SCOPES,
           `must list at most ${MAX_ROUTE_SCOPES} scopes, API Gateway's limit per route`,

@@ -65,18 +65,22 @@ export const oauthClientIdSchema = z.string().superRefine((value, context) => {
 });
 
 /**
+ * One OAuth scope. A token lists its scopes separated by spaces, so a
+ * scope with a space in it could never be granted.
+ */
+export const oauthScopeSchema = z
+  .string()
+  .regex(
+    SCOPE_TOKEN,
+    'must be an OAuth scope token: printable ASCII characters other than space, " and \\. List each scope as its own item.',
+  );
+
+/**
  * Scopes requested with the token. The connection sends them joined by
  * spaces as one `scope` body parameter, which limits their total length.
  */
 export const oauthScopesSchema = z
-  .array(
-    z
-      .string()
-      .regex(
-        SCOPE_TOKEN,
-        'must be an OAuth scope token: printable ASCII characters other than space, " and \\. List each scope as its own item.',
-      ),
-  )
+  .array(oauthScopeSchema)
   .superRefine((scopes, context) => {
     const length = codePointLength(scopes.join(' '));
     if (length > MAX_CONNECTION_PARAMETER_LENGTH) {

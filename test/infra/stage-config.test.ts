@@ -573,6 +573,42 @@ describe('loadStageConfig', () => {
     expect(loadStageConfig('dev', configDir).adminAuth).toEqual(adminAuth);
   });
 
+  it.each([
+    ['https://login.example.com/?tenant=acme', 'query or fragment'],
+    ['https://login.example.com/#acme', 'query or fragment'],
+    ['https://admin:secret@login.example.com/', 'user name or password'],
+    ['https:login.example.com/', 'start with https://'],
+    ['HTTPS://login.example.com/', 'start with https://'],
+  ])('rejects JWT issuer %s', (issuer, reason) => {
+    writeStageFile('dev', { adminAuth: jwtAuth({ issuer }) });
+
+    const load = () => loadStageConfig('dev', configDir);
+
+    expect(load).toThrow('adminAuth.issuer: must ');
+    expect(load).toThrow(reason);
+  });
+
+  it.each([['leads read'], ['leads\tread'], ['"leads"']])(
+    'rejects JWT scope %j',
+    (scope) => {
+      writeStageFile('dev', { adminAuth: jwtAuth({ scopes: [scope] }) });
+
+      const load = () => loadStageConfig('dev', configDir);
+
+      expect(load).toThrow('adminAuth.scopes[0]: must be an OAuth scope token');
+    },
+  );
+
+  it('accepts a JWT issuer with a path', () => {
+    const issuer =
+      'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
+    writeStageFile('dev', { adminAuth: jwtAuth({ issuer }) });
+
+    const { adminAuth } = loadStageConfig('dev', configDir);
+
+    expect(adminAuth.type === 'jwt' && adminAuth.issuer).toBe(issuer);
+  });
+
   it('accepts a rate below one request per second', () => {
     writeStageFile('dev', { apiThrottling: { rateLimit: 0.5, burstLimit: 1 } });
 
