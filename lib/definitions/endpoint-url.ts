@@ -53,6 +53,15 @@ export const eventBridgeUrlSchema = z
   .superRefine((value, context) => {
     // Zod runs this check after a failed URL check too.
     if (!URL.canParse(value)) return;
+    // The URL parser also reads https:host and HTTPS://host, but the
+    // template keeps the value as written.
+    if (new URL(value).protocol === 'https:' && !value.startsWith('https://')) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          'must start with https:// in lower case, because the template contains the URL as written; write it as https://host/path',
+      });
+    }
     if (
       value.length > MAX_EVENTBRIDGE_URL_LENGTH ||
       !EVENTBRIDGE_URL_PATTERN.test(value)
@@ -78,6 +87,22 @@ export const eventBridgeUrlSchema = z
       });
     }
   });
+
+/**
+ * The URL of an API destination. EventBridge reads each `*` in its path
+ * as a wildcard that the rule target's PathParameterValues fill
+ * (EventBridge API Reference, HttpParameters). The engine sets no path
+ * parameters, so a `*` there could not be sent as written.
+ * NOTE: EventBridge does not document what it sends for an unfilled
+ * wildcard, or whether %2A is also read as one.
+ */
+export const apiDestinationEndpointSchema = eventBridgeUrlSchema.refine(
+  (value) => !URL.canParse(value) || !new URL(value).pathname.includes('*'),
+  {
+    message:
+      'must not contain * in its path, which EventBridge reads as a path parameter wildcard that the engine does not fill; name the path in full',
+  },
+);
 
 /** Checks whether a URL has a query string, a usual place for tokens. */
 export function hasQueryString(value: string): boolean {

@@ -7,7 +7,10 @@ import {
   oauthClientIdSchema,
   oauthScopesSchema,
 } from './connection-parameters.js';
-import { eventBridgeUrlSchema } from './endpoint-url.js';
+import {
+  apiDestinationEndpointSchema,
+  eventBridgeUrlSchema,
+} from './endpoint-url.js';
 import { checkPatternFields, usesWildcard } from './event-pattern.js';
 import { checkPatternNames } from './pattern-names.js';
 import { secretNameSchema } from './secret-name.js';
@@ -165,7 +168,7 @@ export const routingTargetSchema = z.discriminatedUnion('type', [
           MAX_DESCRIPTION_LENGTH - CONNECTION_DESCRIPTION_PREFIX.length,
           `must be at most ${MAX_DESCRIPTION_LENGTH - CONNECTION_DESCRIPTION_PREFIX.length} characters, because the connection's description adds "${CONNECTION_DESCRIPTION_PREFIX}" and EventBridge takes ${MAX_DESCRIPTION_LENGTH}`,
         ),
-      endpoint: eventBridgeUrlSchema,
+      endpoint: apiDestinationEndpointSchema,
       httpMethod: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
       /** Invocations per second EventBridge sends at most. */
       rateLimitPerSecond: z.number().int().min(1).max(300).default(10),

@@ -881,6 +881,17 @@ describe('loadStageConfig', () => {
     expect(target).toMatchObject({ auth: { clientId } });
   });
 
+  it('accepts * in an endpoint query', () => {
+    const endpoint = 'https://crm.example.com/hooks?fields=*';
+    writeStageFile('dev', {
+      events: { targets: [{ ...oauthTarget({}), endpoint }] },
+    });
+
+    const [target] = loadStageConfig('dev', configDir).events.targets;
+
+    expect(target).toMatchObject({ endpoint });
+  });
+
   it('accepts scopes of 512 characters joined', () => {
     const scopes = ['a'.repeat(255), 'b'.repeat(256)];
     writeStageFile('dev', { events: { targets: [oauthTarget({ scopes })] } });

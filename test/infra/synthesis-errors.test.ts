@@ -335,6 +335,37 @@ describe('addStageStack', () => {
     );
   });
 
+  it.each([
+    'https://crm.example.com/leads/*/events',
+    'https://crm.example.com/hooks/*',
+  ])('fails synthesis when the endpoint path is %s', (endpoint) => {
+    const build = buildStage('dev', {
+      events: {
+        targets: [{ ...CRM_TARGET, endpoint, auth: CRM_API_KEY }],
+      },
+    });
+
+    expect(build).toThrow(
+      'events.targets[0].endpoint: must not contain * in its path',
+    );
+  });
+
+  it.each([
+    ['endpoint', 'https:crm.example.com/hooks'],
+    ['endpoint', 'HTTPS://crm.example.com/hooks'],
+    ['auth.authorizationEndpoint', 'https:login.example.com/token'],
+  ])('fails synthesis when %s is %s', (field, url) => {
+    const target =
+      field === 'endpoint'
+        ? { ...CRM_TARGET, endpoint: url, auth: CRM_API_KEY }
+        : { ...CRM_TARGET, auth: { ...CRM_OAUTH, authorizationEndpoint: url } };
+    const build = buildStage('dev', { events: { targets: [target] } });
+
+    expect(build).toThrow(
+      `events.targets[0].${field}: must start with https:// in lower case`,
+    );
+  });
+
   it('fails synthesis when EventBridge rejects the token endpoint', () => {
     const build = buildStage('dev', {
       events: {
