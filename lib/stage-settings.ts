@@ -5,6 +5,7 @@ import {
   MIN_ERASURE_TIMEOUT_SECONDS,
 } from '../functions/handlers/erasure-time.js';
 import { oauthScopeSchema } from './definitions/connection-parameters.js';
+import { isUnreachableHost } from './definitions/endpoint-url.js';
 
 /**
  * Schemas of the operational parts of a stage configuration: admin
@@ -127,6 +128,15 @@ const jwtIssuerSchema = z
         code: 'custom',
         message:
           'must not contain a user name or password, which would be written into the template; the issuer URL is public',
+      });
+    }
+    // API Gateway reads the issuer's discovery document and keys over
+    // the internet.
+    if (isUnreachableHost(url)) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          "must have a host reachable from the internet, not a loopback, link-local or private address, because API Gateway reads the issuer's /.well-known/openid-configuration",
       });
     }
     if (url.search !== '' || url.hash !== '' || /[?#]/.test(issuer)) {

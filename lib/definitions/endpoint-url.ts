@@ -24,7 +24,7 @@ UNREACHABLE_ADDRESSES.addSubnet('fe80::', 10, 'ipv6');
  * already turned forms such as `2130706433` into `127.0.0.1`. Names that
  * resolve to such addresses pass, because synthesis does no DNS lookup.
  */
-function isUnreachableHost(url: URL): boolean {
+export function isUnreachableHost(url: URL): boolean {
   const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   const version = isIP(host);

@@ -579,6 +579,9 @@ describe('loadStageConfig', () => {
     ['https://admin:secret@login.example.com/', 'user name or password'],
     ['https:login.example.com/', 'start with https://'],
     ['HTTPS://login.example.com/', 'start with https://'],
+    ['https://localhost:8443/', 'reachable from the internet'],
+    ['https://10.1.2.3/', 'reachable from the internet'],
+    ['https://[::1]/', 'reachable from the internet'],
   ])('rejects JWT issuer %s', (issuer, reason) => {
     writeStageFile('dev', { adminAuth: jwtAuth({ issuer }) });
 
