@@ -248,32 +248,8 @@ function stageConfigSchema(stageName: string) {
       },
     )
     .superRefine(
-      ({ region, alarms }, context) => {
-        if (region === undefined) return;
-        alarms.topicArns.forEach((arn, index) => {
-          const path = ['alarms', 'topicArns', index];
-          if (!isValidAt(context.issues, path)) return;
-          const [, topicPartition, topicRegion] =
-            TOPIC_ARN_LOCATION.exec(arn) ?? [];
-          if (topicRegion !== undefined && topicRegion !== region) {
-            context.addIssue({
-              code: 'custom',
-              path,
-              message: `must be a topic in the stage region ${region}, not ${topicRegion}, because CloudWatch alarms notify only topics in their own region; create the topic in ${region}`,
-            });
-            return;
-          }
-          // RegionInfo lists the Regions of this aws-cdk-lib version and
-          // returns no partition for a newer Region, which stays unchecked.
-          const partition = RegionInfo.get(region).partition;
-          if (partition === undefined || topicPartition === partition) return;
-          context.addIssue({
-            code: 'custom',
-            path,
-            message: `must be a topic in the partition of the stage region ${region}, arn:${partition}:sns:…, not arn:${topicPartition}:sns:…, because no ARN of another partition exists there; correct the ARN's partition`,
-          });
-        });
-      },
+      ({ region, alarms }, context) =>
+        checkTopicLocations(region, alarms.topicArns, context),
       {
         when: (payload) =>
           isValidAt(payload.issues, ['region']) &&
@@ -281,6 +257,53 @@ function stageConfigSchema(stageName: string) {
       },
     )
     .transform((settings) => withDerivedValues(settings, stageName));
+}
+
+/**
+ * Adds an issue at each valid topic ARN that CloudWatch alarms of the
+ * stage cannot notify. Alarms notify only topics in their own region, so
+ * every topic must be in the stage region and its partition, or, without
+ * a stage region, in the region of the first topic.
+ */
+function checkTopicLocations(
+  region: string | undefined,
+  topicArns: readonly string[],
+  context: z.RefinementCtx,
+): void {
+  let firstTopic: { index: number; region: string } | undefined;
+  topicArns.forEach((arn, index) => {
+    const path = ['alarms', 'topicArns', index];
+    if (!isValidAt(context.issues, path)) return;
+    const [, topicPartition, topicRegion] = TOPIC_ARN_LOCATION.exec(arn) ?? [];
+    if (topicPartition === undefined || topicRegion === undefined) return;
+    if (region === undefined) {
+      firstTopic ??= { index, region: topicRegion };
+      if (topicRegion === firstTopic.region) return;
+      context.addIssue({
+        code: 'custom',
+        path,
+        message: `must be a topic in the region of alarms.topicArns[${firstTopic.index}], ${firstTopic.region}, not ${topicRegion}, because CloudWatch alarms notify only topics in their own region and the stack deploys to one region; create the topics in one region and set region to it`,
+      });
+      return;
+    }
+    if (topicRegion !== region) {
+      context.addIssue({
+        code: 'custom',
+        path,
+        message: `must be a topic in the stage region ${region}, not ${topicRegion}, because CloudWatch alarms notify only topics in their own region; create the topic in ${region}`,
+      });
+      return;
+    }
+    // RegionInfo lists the Regions of this aws-cdk-lib version and
+    // returns no partition for a newer Region, which stays unchecked.
+    const partition = RegionInfo.get(region).partition;
+    if (partition === undefined || topicPartition === partition) return;
+    context.addIssue({
+      code: 'custom',
+      path,
+      message: `must be a topic in the partition of the stage region ${region}, arn:${partition}:sns:…, not arn:${topicPartition}:sns:…, because no ARN of another partition exists there; correct the ARN's partition`,
+    });
+  });
 }
 
 /** Fills in the stage name and the values whose defaults depend on other fields. */

@@ -726,6 +726,20 @@ describe('loadStageConfig', () => {
     expect(loadStageConfig('dev', configDir).alarms.topicArns).toEqual([topic]);
   });
 
+  it('rejects topics of two regions without a stage region', () => {
+    writeStageFile('dev', {
+      alarms: {
+        topicArns: [TOPIC_ARN, 'arn:aws:sns:us-east-1:123456789012:alerts'],
+      },
+    });
+
+    const load = () => loadStageConfig('dev', configDir);
+
+    expect(load).toThrow(
+      'alarms.topicArns[1]: must be a topic in the region of alarms.topicArns[0], eu-west-1, not us-east-1',
+    );
+  });
+
   it('accepts any topic region without a stage region', () => {
     const topic = 'arn:aws:sns:us-east-1:123456789012:alerts';
     writeStageFile('dev', { alarms: { topicArns: [topic] } });
