@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Annotations, type App, Validations } from 'aws-cdk-lib';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigurationError } from './configuration-error.js';
 import { resourceName } from './definitions/event-routing.js';
@@ -46,6 +47,7 @@ export function addStageStack(
     projectRoot,
   });
   noteDefaultsOnly(stack, stageName, configDir);
+  noteUnlistedRegion(stack, config.region);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
 }
@@ -65,6 +67,24 @@ function noteDefaultsOnly(
   Annotations.of(stack).addWarningV2(
     'mql-engine:stage-without-file',
     `Stage ${stageName} has no ${join(configDir, `${stageName}.json`)}, so it uses the ${defaults} defaults. Check the stage name, or add the file to configure the stage.`,
+  );
+}
+
+/**
+ * Adds a warning when the stage's region is not one that aws-cdk-lib
+ * lists, so a mistyped region such as eu-west-9 shows at synthesis
+ * instead of failing the deployment. A Region newer than this version
+ * of aws-cdk-lib gets the warning too, so it is not an error.
+ */
+function noteUnlistedRegion(
+  stack: MqlEngineStack,
+  region: string | undefined,
+): void {
+  if (region === undefined) return;
+  if (RegionInfo.regions.some((listed) => listed.name === region)) return;
+  Annotations.of(stack).addWarningV2(
+    'mql-engine:unlisted-region',
+    `region ${region} is not a Region that aws-cdk-lib lists. Check its spelling; a Region newer than the installed aws-cdk-lib also gets this warning.`,
   );
 }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../lib/definitions/api-routes.js';
 import {
@@ -211,5 +211,34 @@ describe('staging', () => {
         'INFO',
       );
     }
+  });
+});
+
+describe('stage region', () => {
+  /** Returns the region warnings of a stage with `region`. */
+  function regionWarnings(stage: string, region: string) {
+    writeFileSync(join(configDir, `${stage}.json`), JSON.stringify({ region }));
+    const synthesized = synthesizeStage(stage, { configDir, bundle: false });
+    try {
+      return Annotations.fromStack(synthesized.stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('^region '),
+      );
+    } finally {
+      synthesized.cleanUp();
+    }
+  }
+
+  it('warns of a region aws-cdk-lib does not list', () => {
+    const warnings = regionWarnings('far', 'eu-west-9');
+
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.entry.data).toMatch(
+      /^region eu-west-9 is not a Region that aws-cdk-lib lists/,
+    );
+  });
+
+  it('accepts a listed region silently', () => {
+    expect(regionWarnings('near', 'eu-west-1')).toEqual([]);
   });
 });
