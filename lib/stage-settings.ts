@@ -136,7 +136,7 @@ const jwtIssuerSchema = z
       context.addIssue({
         code: 'custom',
         message:
-          "must have a host reachable from the internet, not a loopback, link-local or private address, because API Gateway reads the issuer's /.well-known/openid-configuration",
+          "must have a host reachable from the internet, not a loopback, private, link-local, multicast or reserved address, because API Gateway reads the issuer's /.well-known/openid-configuration",
       });
     }
     if (url.search !== '' || url.hash !== '' || /[?#]/.test(issuer)) {

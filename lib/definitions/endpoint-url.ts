@@ -4,19 +4,24 @@ import { z } from 'zod';
 /**
  * Address ranges that EventBridge, which calls an endpoint from the AWS
  * network, cannot reach: loopback, unspecified, private (RFC 1918),
- * link-local and unique local addresses.
+ * shared (RFC 6598, carrier-grade NAT), link-local, unique local,
+ * multicast and reserved addresses.
  */
 const UNREACHABLE_ADDRESSES = new BlockList();
 UNREACHABLE_ADDRESSES.addSubnet('0.0.0.0', 8, 'ipv4');
 UNREACHABLE_ADDRESSES.addSubnet('127.0.0.0', 8, 'ipv4');
 UNREACHABLE_ADDRESSES.addSubnet('10.0.0.0', 8, 'ipv4');
+UNREACHABLE_ADDRESSES.addSubnet('100.64.0.0', 10, 'ipv4');
 UNREACHABLE_ADDRESSES.addSubnet('172.16.0.0', 12, 'ipv4');
 UNREACHABLE_ADDRESSES.addSubnet('192.168.0.0', 16, 'ipv4');
 UNREACHABLE_ADDRESSES.addSubnet('169.254.0.0', 16, 'ipv4');
+// Multicast (224.0.0.0/4) and reserved (240.0.0.0/4, with broadcast).
+UNREACHABLE_ADDRESSES.addSubnet('224.0.0.0', 3, 'ipv4');
 UNREACHABLE_ADDRESSES.addAddress('::', 'ipv6');
 UNREACHABLE_ADDRESSES.addAddress('::1', 'ipv6');
 UNREACHABLE_ADDRESSES.addSubnet('fc00::', 7, 'ipv6');
 UNREACHABLE_ADDRESSES.addSubnet('fe80::', 10, 'ipv6');
+UNREACHABLE_ADDRESSES.addSubnet('ff00::', 8, 'ipv6');
 
 /**
  * Checks whether a URL's host is `localhost`, a name under `.localhost` or a
@@ -83,7 +88,7 @@ export const eventBridgeUrlSchema = z
       context.addIssue({
         code: 'custom',
         message:
-          'must not be a loopback, link-local or private address, which EventBridge cannot reach; use the public host name of the endpoint',
+          'must not be a loopback, private, link-local, multicast or reserved address, which EventBridge cannot reach; use the public host name of the endpoint',
       });
     }
   });

@@ -582,6 +582,7 @@ describe('loadStageConfig', () => {
     ['https://localhost:8443/', 'reachable from the internet'],
     ['https://10.1.2.3/', 'reachable from the internet'],
     ['https://[::1]/', 'reachable from the internet'],
+    ['https://[ff02::1]/', 'reachable from the internet'],
   ])('rejects JWT issuer %s', (issuer, reason) => {
     writeStageFile('dev', { adminAuth: jwtAuth({ issuer }) });
 

@@ -304,6 +304,10 @@ describe('addStageStack', () => {
     'https://[fc00::1]/hooks',
     'https://[fd12:3456::1]/hooks',
     'https://[fe80::1]/hooks',
+    'https://100.64.0.1/hooks',
+    'https://100.127.255.254/hooks',
+    'https://224.0.0.1/hooks',
+    'https://255.255.255.255/hooks',
   ])('fails synthesis when the endpoint is %s', (endpoint) => {
     const build = buildStage('dev', {
       events: {
@@ -312,7 +316,7 @@ describe('addStageStack', () => {
     });
 
     expect(build).toThrow(
-      'events.targets[0].endpoint: must not be a loopback, link-local or private address',
+      'events.targets[0].endpoint: must not be a loopback, private, link-local, multicast or reserved address',
     );
   });
 
