@@ -16,6 +16,19 @@ const NUMERIC_OPERATORS = ['=', '<', '<=', '>', '>='];
 const LOWER_BOUNDS = ['>', '>='];
 const UPPER_BOUNDS = ['<', '<='];
 
+/**
+ * Numbers that numeric and anything-but matchers take: at most 5e9 in
+ * magnitude, with at most 6 decimal places. A range must be non-empty
+ * within them, so `[">=", 5e9]` is rejected too. Source: the classes
+ * ComparableNumber and Range of aws/event-ruler, the open-source matching
+ * library of EventBridge.
+ * NOTE: older versions of the EventBridge User Guide give 1e9 as the
+ * bound, which synthesis does not enforce.
+ */
+const MAX_NUMERIC_MAGNITUDE = 5e9;
+const MAX_NUMERIC_DECIMALS = 6;
+const NUMBER_LIMITS = `numbers from -${MAX_NUMERIC_MAGNITUDE} to ${MAX_NUMERIC_MAGNITUDE} with at most ${MAX_NUMERIC_DECIMALS} decimal places, the range EventBridge matches`;
+
 const MATCHERS = [
   'prefix',
   'suffix',
@@ -229,7 +242,47 @@ function checkNumeric(
     typeof secondNumber === 'number';
   if (!single && !range) {
     addIssue(context, path, message);
+    return;
   }
+  const numbers: number[] = range ? [firstNumber, secondNumber] : [firstNumber];
+  if (!numbers.every(isMatchableNumber)) {
+    addIssue(context, path, `must use ${NUMBER_LIMITS}`);
+    return;
+  }
+  const [bottom, top] = range
+    ? [firstNumber, secondNumber]
+    : boundsOf(first, firstNumber);
+  if (bottom >= top) {
+    addIssue(
+      context,
+      path,
+      `must select some numbers: its lower bound ${bottom} must be below its upper bound ${top}, or EventBridge rejects the rule`,
+    );
+  }
+}
+
+/**
+ * Returns the range that a single comparison selects within the numbers
+ * EventBridge matches. `=` selects one number, which is always valid.
+ */
+function boundsOf(operator: string, value: number): [number, number] {
+  if (LOWER_BOUNDS.includes(operator)) return [value, MAX_NUMERIC_MAGNITUDE];
+  if (UPPER_BOUNDS.includes(operator)) return [-MAX_NUMERIC_MAGNITUDE, value];
+  return [-Infinity, Infinity];
+}
+
+function isMatchableNumber(value: number): boolean {
+  return (
+    Math.abs(value) <= MAX_NUMERIC_MAGNITUDE &&
+    decimalPlaces(value) <= MAX_NUMERIC_DECIMALS
+  );
+}
+
+/** Returns the decimal places of a number as JavaScript prints it, 1e-7 included. */
+function decimalPlaces(value: number): number {
+  const [mantissa = '', exponent = '0'] = String(value).split('e');
+  const fraction = mantissa.split('.')[1] ?? '';
+  return Math.max(0, fraction.length - Number(exponent));
 }
 
 /**
@@ -242,7 +295,13 @@ function checkAnythingBut(
   path: Path,
   context: z.RefinementCtx,
 ): void {
-  if (typeof operand === 'string' || typeof operand === 'number') return;
+  if (typeof operand === 'string') return;
+  if (typeof operand === 'number') {
+    if (!isMatchableNumber(operand)) {
+      addIssue(context, path, `must use ${NUMBER_LIMITS}`);
+    }
+    return;
+  }
   if (Array.isArray(operand)) {
     const allStrings = operand.every((value) => typeof value === 'string');
     const allNumbers = operand.every((value) => typeof value === 'number');
@@ -252,6 +311,8 @@ function checkAnythingBut(
         path,
         'must list at least one value, all strings or all numbers, such as ["Lead Erased", "Lead Recycled"]',
       );
+    } else if (allNumbers && !operand.every(isMatchableNumber)) {
+      addIssue(context, path, `must use ${NUMBER_LIMITS}`);
     }
     return;
   }
@@ -269,6 +330,16 @@ function checkAnythingBut(
         strings.length > 0 &&
         strings.every((item) => typeof item === 'string')
       ) {
+        if (
+          (operator === 'prefix' || operator === 'suffix') &&
+          strings.includes('')
+        ) {
+          addIssue(
+            context,
+            path,
+            `must not have an empty ${operator}, which EventBridge rejects in anything-but`,
+          );
+        }
         return;
       }
     }

@@ -788,6 +788,24 @@ describe('loadStageConfig', () => {
     ).toEqual(eventPattern);
   });
 
+  it('accepts numbers at EventBridge limits', () => {
+    const eventPattern = {
+      detail: {
+        score: [
+          { numeric: ['>=', -5e9, '<=', 5e9] },
+          { numeric: ['>', 4_999_999_999.999_999] },
+          { numeric: ['=', 0.123_456] },
+          { 'anything-but': [-5e9, 5e9, 0.000_001] },
+        ],
+      },
+    };
+    writeStageFile('dev', { events: { targets: [queueTarget(eventPattern)] } });
+
+    expect(
+      loadStageConfig('dev', configDir).events.targets[0]?.eventPattern,
+    ).toEqual(eventPattern);
+  });
+
   it.each([
     [
       'a misspelt detail field',

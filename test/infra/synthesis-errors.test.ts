@@ -457,6 +457,34 @@ describe('addStageStack', () => {
     [{ 'detail-type': ['Lead Qualified'], detail: {} }, 'detail'],
     [{ $or: [{ detail: { score: [1] } }] }, '$or'],
     [{ $or: 'yes' }, '$or'],
+    [
+      { detail: { score: [{ numeric: ['>', 90, '<', 10] }] } },
+      'detail.score[0].numeric',
+    ],
+    [
+      { detail: { score: [{ numeric: ['>=', 10, '<=', 10] }] } },
+      'detail.score[0].numeric',
+    ],
+    [
+      { detail: { score: [{ numeric: ['>', 6e9] }] } },
+      'detail.score[0].numeric',
+    ],
+    [
+      { detail: { score: [{ numeric: ['=', 0.1234567] }] } },
+      'detail.score[0].numeric',
+    ],
+    [
+      { detail: { score: [{ 'anything-but': [1, 1e-7] }] } },
+      'detail.score[0].anything-but',
+    ],
+    [
+      { detail: { leadId: [{ 'anything-but': { prefix: '' } }] } },
+      'detail.leadId[0].anything-but',
+    ],
+    [
+      { detail: { leadId: [{ 'anything-but': { suffix: '' } }] } },
+      'detail.leadId[0].anything-but',
+    ],
   ])('fails synthesis when the event pattern is %j', (eventPattern, field) => {
     const build = buildStage('dev', {
       events: { targets: [{ ...SALES_QUEUE_TARGET, eventPattern }] },
