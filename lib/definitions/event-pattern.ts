@@ -205,13 +205,31 @@ function checkWildcard(
 ): void {
   if (typeof operand !== 'string') {
     addIssue(context, path, 'must be a string such as "Lead *"');
-  } else if (operand.includes('**')) {
-    addIssue(
-      context,
-      path,
-      'must not contain consecutive * characters; write one *',
-    );
+    return;
   }
+  const issue = wildcardIssue(operand);
+  if (issue !== undefined) addIssue(context, path, issue);
+}
+
+/**
+ * Returns what EventBridge rejects in a wildcard pattern, or undefined.
+ * A backslash escapes the next `*` or backslash and nothing else, and two
+ * unescaped `*` in a row are rejected (WildcardParser of aws/event-ruler).
+ */
+function wildcardIssue(pattern: string): string | undefined {
+  for (let index = 0; index < pattern.length; index++) {
+    const character = pattern[index];
+    const next = pattern[index + 1];
+    if (character === '\\') {
+      if (next !== '*' && next !== '\\') {
+        return 'must follow each backslash with * or another backslash, which it escapes; for a literal backslash write two, "\\\\\\\\" in JSON';
+      }
+      index++;
+    } else if (character === '*' && next === '*') {
+      return 'must not contain consecutive * characters; write one *';
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -330,6 +348,14 @@ function checkAnythingBut(
         strings.length > 0 &&
         strings.every((item) => typeof item === 'string')
       ) {
+        if (operator === 'wildcard') {
+          for (const pattern of strings) {
+            const issue = wildcardIssue(pattern);
+            if (issue !== undefined) {
+              addIssue(context, [...path, operator], issue);
+            }
+          }
+        }
         if (
           (operator === 'prefix' || operator === 'suffix') &&
           strings.includes('')

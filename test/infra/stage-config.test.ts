@@ -788,6 +788,23 @@ describe('loadStageConfig', () => {
     ).toEqual(eventPattern);
   });
 
+  it('accepts escaped wildcard characters', () => {
+    const eventPattern = {
+      detail: {
+        leadId: [
+          { wildcard: 'lead\\**' },
+          { wildcard: 'C:\\\\*' },
+          { 'anything-but': { wildcard: '*\\*' } },
+        ],
+      },
+    };
+    writeStageFile('dev', { events: { targets: [queueTarget(eventPattern)] } });
+
+    expect(
+      loadStageConfig('dev', configDir).events.targets[0]?.eventPattern,
+    ).toEqual(eventPattern);
+  });
+
   it('accepts numbers at EventBridge limits', () => {
     const eventPattern = {
       detail: {

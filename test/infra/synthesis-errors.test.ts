@@ -453,6 +453,12 @@ describe('addStageStack', () => {
       'detail-type[0].equals-ignore-case',
     ],
     [{ 'detail-type': [{ wildcard: 'Lead**' }] }, 'detail-type[0].wildcard'],
+    [{ 'detail-type': [{ wildcard: 'Lead\\d*' }] }, 'detail-type[0].wildcard'],
+    [{ 'detail-type': [{ wildcard: 'Lead *\\' }] }, 'detail-type[0].wildcard'],
+    [
+      { 'detail-type': [{ 'anything-but': { wildcard: 'Lead**' } }] },
+      'detail-type[0].anything-but.wildcard',
+    ],
     [{ detail: { ip: [{ cidr: '10.0.0.0' }] } }, 'detail.ip[0].cidr'],
     [{ 'detail-type': ['Lead Qualified'], detail: {} }, 'detail'],
     [{ $or: [{ detail: { score: [1] } }] }, '$or'],
