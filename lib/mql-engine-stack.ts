@@ -120,21 +120,31 @@ export class MqlEngineStack extends Stack {
   }
 
   /**
-   * Warns of each API destination endpoint with a query string, because
-   * the URL is written into the template, where a token in it is visible
-   * to anyone who reads the stack. A query string may also hold values
-   * that are not secret, so it is a warning rather than an error.
+   * Warns of each API destination endpoint and OAuth token endpoint with
+   * a query string, because the URL is written into the template, where a
+   * token in it is visible to anyone who reads the stack. A query string
+   * may also hold values that are not secret, so it is a warning rather
+   * than an error.
    */
   private warnOfQueryStrings(targets: readonly RoutingTarget[]): void {
     targets.forEach((target, index) => {
       if (target.type !== 'api-destination') return;
-      if (!hasQueryString(target.endpoint)) return;
-      Annotations.of(this).addWarningV2(
-        'mql-engine:endpoint-query-string',
-        `events.targets[${index}].endpoint has a query string, which is ` +
-          'written into the template. Put a token or other credential in ' +
-          "the connection's auth secret instead.",
-      );
+      const urls: Array<[string, string]> = [['endpoint', target.endpoint]];
+      if (target.auth.type === 'oauth-client-credentials') {
+        urls.push([
+          'auth.authorizationEndpoint',
+          target.auth.authorizationEndpoint,
+        ]);
+      }
+      for (const [field, url] of urls) {
+        if (!hasQueryString(url)) continue;
+        Annotations.of(this).addWarningV2(
+          'mql-engine:endpoint-query-string',
+          `events.targets[${index}].${field} has a query string, which is ` +
+            'written into the template. Put a token or other credential in ' +
+            "the connection's auth secret instead.",
+        );
+      }
     });
   }
 }

@@ -335,6 +335,20 @@ describe('API destination with a query string', () => {
                 secretName: 'crm/api-key',
               },
             },
+            {
+              type: 'api-destination',
+              id: 'erp',
+              description: 'ERP webhook with a token in the token URL.',
+              eventPattern: { 'detail-type': ['Lead Qualified'] },
+              endpoint: 'https://erp.example.com/hooks',
+              auth: {
+                type: 'oauth-client-credentials',
+                authorizationEndpoint:
+                  'https://login.example.com/token?key=abc',
+                clientId: 'mql-engine',
+                clientSecretName: 'erp/client_secret',
+              },
+            },
           ],
         },
       }),
@@ -357,6 +371,18 @@ describe('API destination with a query string', () => {
     expect(JSON.stringify(warnings[0]?.entry.data)).toContain(
       "connection's auth secret",
     );
+    expect(JSON.stringify(warnings[0]?.entry.data)).not.toContain('abc');
+  });
+
+  it('warns naming the token endpoint field', () => {
+    const warnings = Annotations.fromStack(stage.stack).findWarning(
+      '*',
+      Match.stringLikeRegexp(
+        'events\\.targets\\[1\\]\\.auth\\.authorizationEndpoint',
+      ),
+    );
+
+    expect(warnings).toHaveLength(1);
     expect(JSON.stringify(warnings[0]?.entry.data)).not.toContain('abc');
   });
 
