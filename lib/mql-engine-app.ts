@@ -48,6 +48,7 @@ export function addStageStack(
   });
   noteDefaultsOnly(stack, stageName, configDir);
   noteUnlistedRegion(stack, config.region);
+  noteReservedEmails(stack, config.alarms.emails);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
 }
@@ -86,6 +87,32 @@ function noteUnlistedRegion(
     'mql-engine:unlisted-region',
     `region ${region} is not a Region that aws-cdk-lib lists. Check its spelling; a Region newer than the installed aws-cdk-lib also gets this warning.`,
   );
+}
+
+/**
+ * Domains reserved for examples and tests (RFC 2606), which receive no
+ * mail. The shipped prod file has such a placeholder address.
+ */
+const RESERVED_EMAIL_DOMAIN =
+  /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/;
+
+/**
+ * Adds a warning for each alarm email at a reserved domain, so a
+ * placeholder address is replaced before the stage is deployed.
+ * `cdk synth --strict` fails on it.
+ */
+function noteReservedEmails(
+  stack: MqlEngineStack,
+  emails: readonly string[],
+): void {
+  emails.forEach((email, index) => {
+    const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+    if (!RESERVED_EMAIL_DOMAIN.test(domain)) return;
+    Annotations.of(stack).addWarningV2(
+      'mql-engine:reserved-alarm-email',
+      `alarms.emails[${index}] is at a domain reserved for examples, which receives no mail, so no one would get the stage's alarms. Replace it with a monitored address.`,
+    );
+  });
 }
 
 function readStageName(app: App): string {

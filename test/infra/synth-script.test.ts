@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -198,5 +198,57 @@ describe('stage stack', () => {
       if (previous === undefined) delete process.env.JSII_DEPRECATED;
       else process.env.JSII_DEPRECATED = previous;
     }
+  });
+});
+
+describe('alarm emails', () => {
+  /** Returns the warnings of a stage whose file sets `alarms.emails`. */
+  function warningsFor(emails: string[]): string[] {
+    const configDir = mkdtempSync(join(tmpdir(), 'mql-engine-stages-'));
+    try {
+      writeFileSync(
+        join(configDir, 'ops.json'),
+        JSON.stringify({ alarms: { emails } }),
+      );
+      const stack = addStageStack(createApp('ops', { bundle: false }), {
+        configDir,
+      });
+      return stack.node.metadata
+        .filter((entry) => entry.type === 'aws:cdk:warning')
+        .map((entry) => String(entry.data));
+    } finally {
+      rmSync(configDir, { recursive: true, force: true });
+    }
+  }
+
+  it.each([
+    'alerts@example.com',
+    'alerts@Example.ORG',
+    'alerts@ops.example.net',
+    'alerts@corp.example',
+    'alerts@mail.test',
+    'alerts@host.invalid',
+  ])('warns of reserved address %s', (email) => {
+    const warnings = warningsFor(['oncall@acme.io', email]);
+
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(
+      'alarms.emails[1] is at a domain reserved for examples',
+    );
+  });
+
+  it('warns of the shipped prod placeholder', () => {
+    const stack = addStageStack(createApp('prod', { bundle: false }));
+    const warnings = stack.node.metadata
+      .filter((entry) => entry.type === 'aws:cdk:warning')
+      .map((entry) => String(entry.data));
+
+    expect(warnings).toEqual([
+      expect.stringContaining('alarms.emails[0] is at a domain reserved'),
+    ]);
+  });
+
+  it('adds no warning for real domains', () => {
+    expect(warningsFor(['oncall@acme.io', 'ops@examples.com'])).toEqual([]);
   });
 });
