@@ -5,6 +5,7 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detailJsonSchemas } from '../../lib/definitions/event-schemas.js';
 import {
+  LINT_TIMEOUT_MS,
   lintTemplate,
   type SynthesizedStage,
   synthesizeStage,
@@ -88,13 +89,17 @@ describe('stage with API destinations', () => {
     expect(validationReports(synthesized)).toEqual([]);
   });
 
-  it('passes cfn-lint', () => {
-    const lint = lintTemplate(synthesized);
+  it(
+    'passes cfn-lint',
+    () => {
+      const lint = lintTemplate(synthesized);
 
-    expect(lint.error).toBeUndefined();
-    expect(lint.output).toBe('');
-    expect(lint.status).toBe(0);
-  });
+      expect(lint.error).toBeUndefined();
+      expect(lint.output).toBe('');
+      expect(lint.status).toBe(0);
+    },
+    LINT_TIMEOUT_MS,
+  );
 
   it('creates one rule per target with its pattern', () => {
     const rule = ruleNamed('mql-engine-crm-to-hot-leads');

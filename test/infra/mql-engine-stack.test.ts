@@ -41,6 +41,7 @@ import { invokeBundle } from './support/bundle.js';
 import {
   assetDirectory,
   createApp,
+  LINT_TIMEOUT_MS,
   layerDirectory,
   lintTemplate,
   type SynthesizedStage,
@@ -781,13 +782,17 @@ describe.each(STAGES)('MqlEngineStack ($stage)', (expected) => {
     expect(validationReports(synthesized)).toEqual([]);
   });
 
-  it('passes cfn-lint', () => {
-    const lint = lintTemplate(synthesized);
+  it(
+    'passes cfn-lint',
+    () => {
+      const lint = lintTemplate(synthesized);
 
-    expect(lint.error).toBeUndefined();
-    expect(lint.output).toBe('');
-    expect(lint.status).toBe(0);
-  });
+      expect(lint.error).toBeUndefined();
+      expect(lint.output).toBe('');
+      expect(lint.status).toBe(0);
+    },
+    LINT_TIMEOUT_MS,
+  );
 });
 
 describe('cdk-nag checks', () => {

@@ -5,6 +5,7 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../lib/definitions/api-routes.js';
 import {
+  LINT_TIMEOUT_MS,
   lintTemplate,
   type SynthesizedStage,
   synthesizeStage,
@@ -77,13 +78,17 @@ describe.each(['qa', 'staging'])('stage %s', (name) => {
     expect(validationReports(stageOf(name))).toEqual([]);
   });
 
-  it('passes cfn-lint', () => {
-    const lint = lintTemplate(stageOf(name));
+  it(
+    'passes cfn-lint',
+    () => {
+      const lint = lintTemplate(stageOf(name));
 
-    expect(lint.error).toBeUndefined();
-    expect(lint.output).toBe('');
-    expect(lint.status).toBe(0);
-  });
+      expect(lint.error).toBeUndefined();
+      expect(lint.output).toBe('');
+      expect(lint.status).toBe(0);
+    },
+    LINT_TIMEOUT_MS,
+  );
 });
 
 describe('stage with a JWT admin authorizer', () => {

@@ -117,6 +117,13 @@ export function validationReports(synthesized: SynthesizedStage): unknown[] {
  * DependsOn that the CDK adds from each function to its role next to the
  * role's GetAtt, which is redundant, not wrong.
  */
+/**
+ * Time limit of a test that runs cfn-lint, which loads its rule set in a
+ * new Python process each time and so takes tens of seconds on a busy
+ * machine.
+ */
+export const LINT_TIMEOUT_MS = 120_000;
+
 export function lintTemplate(synthesized: SynthesizedStage) {
   const templateFile = join(
     synthesized.assemblyDir,
