@@ -13,12 +13,23 @@ export const ANONYMOUS_PREFIX = 'anon:';
  */
 export const ESCAPED_USER_PREFIX = '~';
 
-/** An address with one @, no spaces and a dot in the domain. */
-const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
+/**
+ * A text with one @ and no white space, with the part after the @ in
+ * group 1. Each part's class excludes @, so the match takes linear time.
+ */
+const EMAIL_PARTS = /^[^\s@]+@([^\s@]+)$/u;
 
-/** Tells whether a text has the shape of an email address. */
+/**
+ * Tells whether a text has the shape of an email address: one @, no
+ * white space, and a dot in the domain with a character before and after
+ * it. The dot is found without a regex, because `[^\s@]+\.[^\s@]+$`
+ * backtracks over every dot, and took seconds on a 32 KB user id.
+ */
 export function isEmailAddress(text: string): boolean {
-  return EMAIL_SHAPE.test(text.trim());
+  const domain = EMAIL_PARTS.exec(text.trim())?.[1];
+  // Dropping one UTF-16 code unit at each end keeps a dot that has a
+  // character on both sides, also when that character is a surrogate pair.
+  return domain?.slice(1, -1).includes('.') === true;
 }
 
 /**

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   emailDomainOf,
   identityLinksOf,
+  isEmailAddress,
   leadIdOf,
   requestedLeadId,
   userLeadId,
@@ -10,6 +12,53 @@ import { applyEvents, newLead } from '../../functions/domain/lead.js';
 import { segmentMessageSchema } from '../../functions/domain/messages.js';
 import { identify, T0 } from '../fixtures/events.js';
 import { testModel } from '../fixtures/models.js';
+
+describe('isEmailAddress', () => {
+  /** The shape check as a backtracking regex, quadratic on some texts. */
+  const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
+
+  it.each([
+    ['jane@acme.example', true],
+    [' Jane@Acme.example ', true],
+    ['a@b.c', true],
+    ['a@.b.c', true],
+    ['a@b..c', true],
+    ['\u{1F600}@\u{1F600}.\u{1F600}', true],
+    ['a@b', false],
+    ['a@.b', false],
+    ['a@b.', false],
+    ['a@.', false],
+    ['@b.c', false],
+    ['a@b@c.d', false],
+    ['a b@c.d', false],
+    ['a@b\u00a0c.d', false],
+    ['', false],
+  ])('reads %j as %s', (text, expected) => {
+    expect(isEmailAddress(text)).toBe(expected);
+  });
+
+  it('agrees with the regex on generated texts', () => {
+    const text = fc.string({
+      unit: fc.constantFrom('a', '.', '@', ' ', '\u{1F600}', '\ud800'),
+      maxLength: 12,
+    });
+    fc.assert(
+      fc.property(text, (value) => {
+        expect(isEmailAddress(value)).toBe(EMAIL_SHAPE.test(value.trim()));
+      }),
+    );
+  });
+
+  it('checks a long failing text in linear time', () => {
+    // The regex takes seconds on this text, which a user id of a tracking
+    // message can be before its length is checked.
+    const text = `a@${'.'.repeat(64_000)}@`;
+    const started = performance.now();
+
+    expect(isEmailAddress(text)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+});
 
 describe('userLeadId', () => {
   it.each([
