@@ -98,6 +98,10 @@ describe('readJsonBody', () => {
       req: request(JSON_BYTES, { 'content-encoding': 'zstd' }),
     },
     {
+      name: 'labelled with the encoding constructor',
+      req: request(JSON_BYTES, { 'content-encoding': 'constructor' }),
+    },
+    {
       name: 'two encodings',
       req: request(JSON_BYTES, { 'content-encoding': 'gzip, br' }),
     },

@@ -115,7 +115,11 @@ function decompress(
   if (encoding === undefined) {
     return bytes;
   }
-  const decompressor = DECOMPRESSORS[encoding];
+  // The encoding is the client's text, and a plain lookup would find
+  // Object.prototype members such as `constructor`.
+  const decompressor = Object.hasOwn(DECOMPRESSORS, encoding)
+    ? DECOMPRESSORS[encoding]
+    : undefined;
   if (decompressor === undefined) {
     throw new MalformedBodyError(
       `Content-Encoding ${encoding} is not supported. Send gzip, deflate, br or no encoding.`,
