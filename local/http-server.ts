@@ -32,6 +32,7 @@ import {
   type LocalFunctionSettings,
   localLambdaContext,
 } from './lambda-context.js';
+import { isLoopbackHost, isLoopbackHostHeader } from './loopback.js';
 
 /**
  * A local stand-in for API Gateway: it turns each request into a Lambda
@@ -88,6 +89,8 @@ export interface LocalApiOptions {
 
 /** Starts the local HTTP API and resolves once it listens. */
 export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
+  const host = options.host ?? '127.0.0.1';
+  const onLoopback = isLoopbackHost(host);
   // Node.js sends an empty 400 to an HTTP/1.1 request without Host, and
   // an empty 417 to one whose Expect is not 100-continue, unless the
   // server checks them itself.
@@ -99,6 +102,10 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
       const requestId = randomUUID();
       if (lacksHostHeader(request)) {
         writeRequestProblem(response, missingHostProblem(requestId));
+        return;
+      }
+      if (onLoopback && !hasLoopbackHost(request)) {
+        writeRequestProblem(response, foreignHostProblem(requestId));
         return;
       }
       handleRequest(request, response, requestId, options).catch((error) => {
@@ -126,7 +133,6 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
   server.on('checkExpectation', (_request, response) => {
     writeRequestProblem(response, expectationFailedProblem());
   });
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => {
       reject(new ListenError(host, options.port, error));
@@ -170,20 +176,24 @@ async function handleRequest(
   requestId: string,
   options: LocalApiOptions,
 ): Promise<void> {
-  const origins = options.corsOrigins ?? [];
-  if (origins.length > 0 && isPreflight(request)) {
+  const stage = options.stage ?? '$default';
+  const url = requestUrl(request.url ?? '/');
+  const path = url === undefined ? undefined : pathInStage(url.pathname, stage);
+  const corsOrigins = options.corsOrigins ?? [];
+  const origins =
+    path !== undefined && isAdminPath(path)
+      ? originsListedByName(corsOrigins)
+      : corsOrigins;
+  if (corsOrigins.length > 0 && isPreflight(request)) {
     response.writeHead(204, preflightHeaders(request, origins));
     response.end();
     return;
   }
   const cors = responseCorsHeaders(request, origins);
-  const stage = options.stage ?? '$default';
-  const url = requestUrl(request.url ?? '/');
   if (url === undefined) {
     writeRequestProblem(response, invalidTargetProblem(requestId));
     return;
   }
-  const path = pathInStage(url.pathname, stage);
   const match =
     path === undefined ? undefined : matchRoute(request.method ?? 'GET', path);
   if (match === undefined) {
@@ -296,6 +306,25 @@ export function matchRoute(
     return { route, pathParameters };
   }
   return undefined;
+}
+
+/** Tells whether any method of an admin route serves `path`. */
+function isAdminPath(path: string): boolean {
+  return API_ROUTES.some(
+    (route) =>
+      route.auth === 'admin' && matchRoute(route.method, path)?.route === route,
+  );
+}
+
+/**
+ * Returns the allowed origins without `*`, `https://*` and `http://*`.
+ * Admin routes allow only origins listed by name, because any page can
+ * send a bearer token, and the default token is printed in the README.
+ * In AWS they need an IAM signature or a JWT, which a page of another
+ * site does not have.
+ */
+function originsListedByName(origins: readonly string[]): string[] {
+  return origins.filter((origin) => !origin.endsWith('*'));
 }
 
 function hasAdminToken(
@@ -489,6 +518,27 @@ function clientErrorProblem(code: string | undefined): ProblemDetails {
 /** Returns whether an HTTP/1.1 request lacks Host, which RFC 9112 requires. */
 function lacksHostHeader(request: IncomingMessage): boolean {
   return request.httpVersion === '1.1' && request.headers.host === undefined;
+}
+
+/**
+ * Tells whether a request names this machine in its Host header, as it
+ * must when the server listens on a loopback address. A request without
+ * Host is HTTP/1.0 here, which no browser sends.
+ */
+function hasLoopbackHost(request: IncomingMessage): boolean {
+  const host = request.headers.host;
+  return host === undefined || isLoopbackHostHeader(host);
+}
+
+function foreignHostProblem(requestId: string): ProblemDetails {
+  return {
+    type: 'urn:mql-engine:problem:host-not-allowed',
+    title: 'Forbidden',
+    status: 403,
+    detail:
+      'The Host header names neither localhost nor a loopback address, the only hosts that a server listening on a loopback address serves. Send Host: 127.0.0.1:PORT, or set HOST to an interface that is not loopback and MQL_ADMIN_TOKEN to a secret token.',
+    requestId,
+  };
 }
 
 function missingHostProblem(requestId: string): ProblemDetails {

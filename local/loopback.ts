@@ -20,3 +20,21 @@ export function isLoopbackHost(host: string): boolean {
 export function isLoopbackEndpoint(endpoint: string): boolean {
   return isLoopbackHost(new URL(endpoint).hostname);
 }
+
+/**
+ * A Host header: an IPv6 address in brackets, or a name or IPv4 address
+ * without user info, path or white space, and an optional port. Group 1
+ * is the host.
+ */
+const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[^\s:@/?#[\]\\]+)(?::\d{1,5})?$/;
+
+/**
+ * Tells whether a Host header names this machine only. A browser sends
+ * the host of the page's URL, so a page of another site whose domain
+ * resolves to 127.0.0.1 (DNS rebinding) sends its own domain and fails
+ * this check.
+ */
+export function isLoopbackHostHeader(value: string): boolean {
+  const host = HOST_HEADER.exec(value)?.[1];
+  return host !== undefined && isLoopbackHost(host);
+}

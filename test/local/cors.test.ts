@@ -5,6 +5,7 @@ import {
 } from '../../lib/definitions/cors.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import {
+  ADMIN_TOKEN,
   basicAuth,
   type LocalApi,
   startTrackingBackend,
@@ -70,6 +71,32 @@ describe('local API CORS', () => {
 
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe(SITE);
+  });
+
+  it.each([
+    { name: '*', api: () => anyOrigin, origin: SITE },
+    {
+      name: 'https://*',
+      api: () => httpsOnly,
+      origin: 'https://www.example.com',
+    },
+  ])('keeps $name off the leads API', async ({ api, origin }) => {
+    // Any page could send the default admin token, which the README
+    // prints, so only origins listed by name may call the leads API.
+    const response = await preflight(api(), '/leads/jane', origin);
+
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    expect(response.headers.get('access-control-allow-headers')).toBeNull();
+  });
+
+  it('adds no CORS headers to a leads answer under *', async () => {
+    const response = await fetch(`${anyOrigin.url}/leads/jane`, {
+      headers: { origin: SITE, authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    await response.body?.cancel();
+
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it.each([

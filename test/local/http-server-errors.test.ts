@@ -203,6 +203,45 @@ describe('local HTTP API', () => {
     });
   });
 
+  it.each([
+    'evil.example:3000',
+    'evil.example',
+    '127.0.0.1.evil.example',
+    'localhost@evil.example',
+    '127.0.0.1:3000/x',
+  ])('rejects the Host %s on loopback', async (host) => {
+    // A page whose domain resolves to 127.0.0.1 (DNS rebinding) sends
+    // its own domain as Host.
+    const raw = await sendRaw(
+      `GET /leads/lead-1 HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer token\r\n\r\n`,
+    );
+    const { status, headers, body } = parseRawResponse(raw);
+
+    expect(status).toBe(403);
+    expect(headers['content-type']).toBe('application/problem+json');
+    expect(headers.connection).toBe('close');
+    expect(JSON.parse(body)).toMatchObject({
+      type: 'urn:mql-engine:problem:host-not-allowed',
+      status: 403,
+      requestId: expect.stringMatching(UUID),
+    });
+  });
+
+  it.each([
+    '127.0.0.1:3000',
+    '127.0.0.2',
+    'localhost',
+    'LOCALHOST:3000',
+    'app.localhost:8080',
+    '[::1]:3000',
+  ])('serves the Host %s on loopback', async (host) => {
+    const raw = await sendRaw(
+      `GET /nowhere HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    );
+
+    expect(parseRawResponse(raw).status).toBe(404);
+  });
+
   it('serves HTTP/1.0 without a Host header', async () => {
     const raw = await sendRaw('GET /nowhere HTTP/1.0\r\n\r\n');
     const { status, body } = parseRawResponse(raw);
