@@ -140,34 +140,44 @@ function methodOf(request: IncomingMessage): string {
 }
 
 function lowerCaseHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const headers = new Map<string, string>();
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) {
-      headers[name.toLowerCase()] = Array.isArray(value)
-        ? value.join(',')
-        : value;
+      headers.set(
+        name.toLowerCase(),
+        Array.isArray(value) ? value.join(',') : value,
+      );
     }
   }
-  return headers;
+  return Object.fromEntries(headers);
 }
 
-/** Returns header values by the names the client sent, in their case. */
+/**
+ * Returns header values by the names the client sent, in their case. A
+ * Map keeps a header named `constructor` or `__proto__` apart from
+ * Object's members.
+ */
 function rawHeaders(request: IncomingMessage): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
+  const headers = new Map<string, string[]>();
   const raw = request.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
-    headers[name] = [...(headers[name] ?? []), raw[i + 1] as string];
+    headers.set(name, [...(headers.get(name) ?? []), raw[i + 1] as string]);
   }
-  return headers;
+  return Object.fromEntries(headers);
 }
 
+/**
+ * Returns the query parameters, values of a repeated name joined by `,`,
+ * as own properties even when a name is `__proto__` or `constructor`.
+ */
 function queryParameters(url: URL): Record<string, string> {
-  const query: Record<string, string> = {};
+  const query = new Map<string, string>();
   for (const [key, value] of url.searchParams) {
-    query[key] = key in query ? `${query[key]},${value}` : value;
+    const earlier = query.get(key);
+    query.set(key, earlier === undefined ? value : `${earlier},${value}`);
   }
-  return query;
+  return Object.fromEntries(query);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -29,6 +29,25 @@ describe('normalizeRequest', () => {
     });
   });
 
+  it.each([
+    { version: '1.0', event: eventV1(spec) },
+    { version: '2.0', event: eventV2(spec) },
+  ])('keeps query names like Object members in $version', ({ event }) => {
+    // API Gateway sends the event as JSON, whose parser makes __proto__
+    // an own key.
+    event.queryStringParameters = JSON.parse(
+      '{"__proto__": "1", "constructor": "2"}',
+    );
+
+    const { queryParameters } = normalizeRequest(event);
+
+    expect(Object.keys(queryParameters)).toEqual(['__proto__', 'constructor']);
+    expect(
+      Object.getOwnPropertyDescriptor(queryParameters, '__proto__')?.value,
+    ).toBe('1');
+    expect(queryParameters.constructor).toBe('2');
+  });
+
   it('keeps the path of a stage it does not prefix', () => {
     const event = eventV1({ path: '/v1/t', stage: 'prod' });
     event.path = '/v1/t';

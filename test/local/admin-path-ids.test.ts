@@ -158,6 +158,17 @@ describe('admin write routes with query parameters', () => {
     const problem = JSON.parse(response.text) as Problem;
     expect(problem.errors.map((issue) => issue.field)).toEqual(['dryRun']);
   });
+
+  it.each(['__proto__', 'constructor'])(
+    'answers 400 to the parameter %s',
+    async (name) => {
+      const response = await send('DELETE', `/leads/unknown-lead?${name}=1`);
+
+      expect(response.status).toBe(400);
+      const problem = JSON.parse(response.text) as Problem;
+      expect(problem.errors.map((issue) => issue.field)).toEqual([name]);
+    },
+  );
 });
 
 describe('DELETE /leads/{leadId} with a body', () => {

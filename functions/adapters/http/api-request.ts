@@ -97,34 +97,40 @@ function isProxyResource(resource: string | undefined): boolean {
   return resource === undefined || resource.includes('+}');
 }
 
+/*
+ * The maps below are built with Object.fromEntries, which defines every
+ * name as an own property. Assigning `record[name]` would drop a query
+ * parameter or header named `__proto__`, and `name in record` would find
+ * Object members such as `constructor`.
+ */
+
 function lowerCaseHeaders(
   headers: Record<string, string | undefined>,
 ): Record<string, string> {
-  const lower: Record<string, string> = {};
+  const lower = new Map<string, string>();
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
     const key = name.toLowerCase();
-    lower[key] = key in lower ? `${lower[key]},${value}` : value;
+    const earlier = lower.get(key);
+    lower.set(key, earlier === undefined ? value : `${earlier},${value}`);
   }
-  return lower;
+  return Object.fromEntries(lower);
 }
 
 function joinValues(
   headers: Record<string, string[] | undefined>,
 ): Record<string, string | undefined> {
-  const joined: Record<string, string | undefined> = {};
-  for (const [name, values] of Object.entries(headers)) {
-    joined[name] = values?.join(',');
-  }
-  return joined;
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, values]) => [name, values?.join(',')]),
+  );
 }
 
 function definedValues(
   values: Record<string, string | undefined>,
 ): Record<string, string> {
-  const defined: Record<string, string> = {};
-  for (const [name, value] of Object.entries(values)) {
-    if (value !== undefined) defined[name] = value;
-  }
-  return defined;
+  return Object.fromEntries(
+    Object.entries(values).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  );
 }
