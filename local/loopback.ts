@@ -32,9 +32,12 @@ const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[^\s:@/?#[\]\\]+)(?::\d{1,5})?$/;
  * Tells whether a Host header names this machine only. A browser sends
  * the host of the page's URL, so a page of another site whose domain
  * resolves to 127.0.0.1 (DNS rebinding) sends its own domain and fails
- * this check.
+ * this check. Some clients, such as Python's urllib, send the host as
+ * typed, so shorthands such as 127.1 are read through the URL parser.
  */
 export function isLoopbackHostHeader(value: string): boolean {
   const host = HOST_HEADER.exec(value)?.[1];
-  return host !== undefined && isLoopbackHost(host);
+  if (host === undefined) return false;
+  const url = `http://${host}`;
+  return URL.canParse(url) && isLoopbackEndpoint(url);
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackEndpoint, isLoopbackHost } from '../../local/loopback.js';
+import {
+  isLoopbackEndpoint,
+  isLoopbackHost,
+  isLoopbackHostHeader,
+} from '../../local/loopback.js';
 
 describe('isLoopbackHost', () => {
   it.each([
@@ -34,5 +38,30 @@ describe('isLoopbackEndpoint', () => {
     expect(isLoopbackEndpoint('https://dynamodb.us-east-1.amazonaws.com')).toBe(
       false,
     );
+  });
+});
+
+describe('isLoopbackHostHeader', () => {
+  it.each([
+    '127.0.0.1:3000',
+    'localhost',
+    '[::1]:3000',
+    '127.1:3000',
+    '2130706433',
+    '[0:0:0:0:0:0:0:1]:3000',
+  ])('reads the Host %s as loopback', (value) => {
+    // Python's urllib sends the host of its URL as typed.
+    expect(isLoopbackHostHeader(value)).toBe(true);
+  });
+
+  it.each([
+    'evil.example',
+    '127.0.0.1.evil.example',
+    'localhost@evil.example',
+    '127.0.0.1:3000/x',
+    '127.0.0.1:port',
+    '[::1',
+  ])('reads the Host %s as another host', (value) => {
+    expect(isLoopbackHostHeader(value)).toBe(false);
   });
 });
