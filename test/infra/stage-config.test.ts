@@ -576,6 +576,8 @@ describe('loadStageConfig', () => {
   it.each([
     ['https://login.example.com/?tenant=acme', 'query or fragment'],
     ['https://login.example.com/#acme', 'query or fragment'],
+    ['https://login.example.com/?', 'query or fragment'],
+    ['https://login.example.com/#', 'query or fragment'],
     ['https://admin:secret@login.example.com/', 'user name or password'],
     ['https:login.example.com/', 'start with https://'],
     ['HTTPS://login.example.com/', 'start with https://'],
