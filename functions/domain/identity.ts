@@ -23,7 +23,8 @@ const EMAIL_PARTS = /^[^\s@]+@([^\s@]+)$/u;
  * Tells whether a text has the shape of an email address: one @, no
  * white space, and a dot in the domain with a character before and after
  * it. The dot is found without a regex, because `[^\s@]+\.[^\s@]+$`
- * backtracks over every dot, and took seconds on a 32 KB user id.
+ * backtracks over every dot. On Node.js 20 it took over a second for
+ * `a@`, 32,768 dots and ` x`.
  */
 export function isEmailAddress(text: string): boolean {
   const domain = EMAIL_PARTS.exec(text.trim())?.[1];
