@@ -63,7 +63,9 @@ Environment (defaults in brackets):
                              2147483, 0 for none [60]
   MQL_MODEL_FILE             scoring model JSON [models/procurement-software.json]
   MQL_CORS_ORIGINS           comma-separated origins allowed to call the API
-                             from a browser; empty turns CORS off [*]
+                             from a browser; the admin routes allow only
+                             origins listed by name, not *, http://* or
+                             https://*; empty turns CORS off [*]
   MQL_EVENTS_FILE            file that gets each routed event appended as a
                              JSON line [none]
   MQL_WEBHOOK_URL            http(s) URL that gets each routed event POSTed
