@@ -234,6 +234,7 @@ describe('local HTTP API', () => {
     'LOCALHOST:3000',
     'app.localhost:8080',
     '[::1]:3000',
+    '127.1:3000',
   ])('serves the Host %s on loopback', async (host) => {
     const raw = await sendRaw(
       `GET /nowhere HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
