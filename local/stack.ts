@@ -9,6 +9,7 @@ import {
 import { loadStageConfig, type StageConfig } from '../lib/stage-config.js';
 import { bareHost, urlHost } from './host.js';
 import { startLocalApi } from './http-server.js';
+import { startLeftoverDeliveries } from './leftover-moto.js';
 import { freePort } from './ports.js';
 import { createEventRouting, createLeadTable } from './provision.js';
 import { consumeQueue } from './sales-consumer.js';
@@ -265,6 +266,19 @@ async function wireStack(
     onEvent: options.onSalesEvent,
     onError: (what, error) => options.onStatus(what, error),
   });
+  const leftovers =
+    options.dataDir === undefined || moto.process.pid === undefined
+      ? undefined
+      : startLeftoverDeliveries({
+          dir: options.dataDir,
+          current: {
+            pid: moto.process.pid,
+            endpoint: moto.endpoint,
+            salesQueueUrl,
+          },
+          onEvent: options.onSalesEvent,
+          onStatus: options.onStatus,
+        });
   const sweep = () => runLocalSweep(functions.sweep);
   const timer = startSweepTimer(options, sweep);
   return {
@@ -280,6 +294,7 @@ async function wireStack(
       timer.stop();
       await closeServer(server);
       await consumer.stop();
+      await leftovers?.stop();
       await stopServices();
     },
   };

@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -754,6 +755,97 @@ describe('npm start', () => {
       }
     },
     120_000,
+  );
+
+  it.runIf(process.platform === 'linux')(
+    'delivers events a killed start left queued',
+    async () => {
+      const directory = mkdtempSync(join(tmpdir(), 'mql-data-'));
+      // A webhook that rejects every event keeps it on the sales queue.
+      let webhookCalls = 0;
+      const webhook = createServer((request, response) => {
+        webhookCalls += 1;
+        request.resume();
+        response.statusCode = 500;
+        response.end();
+      });
+      await new Promise<void>((resolve) =>
+        webhook.listen(0, '127.0.0.1', resolve),
+      );
+      const { port } = webhook.address() as AddressInfo;
+      const first = startCli(
+        {
+          PORT: '0',
+          MQL_SWEEP_INTERVAL_SECONDS: '0',
+          MQL_WEBHOOK_URL: `http://127.0.0.1:${port}/`,
+        },
+        ['--data-dir', directory],
+      );
+      const firstErr = collect(first.stderr);
+      await waitFor(() => firstErr.text.includes('ready:'), 60_000, 'ready');
+      const api = /API (http:\/\/127\.0\.0\.1:\d+)/.exec(firstErr.text)?.[1];
+      const services = childrenOf(first.pid ?? 0);
+      const commandOf = (pid: number) =>
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const moto = services.find((pid) =>
+        commandOf(pid).includes('moto_server'),
+      );
+      const dynamoDbLocal = services.find((pid) =>
+        commandOf(pid).includes(directory),
+      );
+      let second: ChildProcess | undefined;
+      try {
+        const response = await fetch(`${api}/v1/batch`, {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from('dev-write-key:').toString('base64')}`,
+          },
+          body: JSON.stringify({ batch: qualifyingBatch('queued-lead') }),
+        });
+        expect(response.status).toBe(200);
+        await waitFor(() => webhookCalls > 0, 15_000, 'the webhook call');
+        first.kill('SIGKILL');
+        await exited(first);
+        // The operator stops the DynamoDB Local that the lock file names.
+        process.kill(dynamoDbLocal ?? 0, 'SIGTERM');
+        await waitFor(
+          () => !isRunning(dynamoDbLocal ?? 0),
+          10_000,
+          'DynamoDB Local to stop',
+        );
+
+        second = startCli({ PORT: '0', MQL_SWEEP_INTERVAL_SECONDS: '0' }, [
+          '--data-dir',
+          directory,
+        ]);
+        const secondOut = collect(second.stdout);
+        const secondErr = collect(second.stderr);
+        await waitFor(
+          () => secondOut.text.includes('\n'),
+          90_000,
+          'the queued event on stdout',
+        );
+        await waitFor(
+          () => !isRunning(moto ?? 0),
+          15_000,
+          'the earlier moto_server to stop',
+        );
+
+        const event = JSON.parse(secondOut.text.trim().split('\n')[0] ?? '');
+        expect(event['detail-type']).toBe('Lead Qualified');
+        expect(event.detail.leadId).toBe('queued-lead');
+        expect(secondErr.text).toContain(
+          `delivering the events left in the sales queue of moto_server (process ${moto})`,
+        );
+      } finally {
+        if (second?.exitCode === null) second.kill('SIGTERM');
+        if (second !== undefined) await exited(second);
+        for (const pid of services.filter(isRunning)) process.kill(pid);
+        webhook.close();
+        rmSync(directory, { recursive: true, force: true });
+      }
+    },
+    180_000,
   );
 
   it('names a missing MQL_MODEL_FILE and exits with 1', async () => {

@@ -1,0 +1,242 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { consumeQueue } from './sales-consumer.js';
+import { LOCAL_AWS } from './services.js';
+
+/**
+ * Records of the moto_server processes that `npm start -- --data-dir DIR`
+ * started, kept in DIR. moto keeps its queues in memory, and a SIGKILL of
+ * `npm start` leaves its moto_server running with the routed events that
+ * were not delivered yet. The next start on DIR delivers them from there
+ * and then stops that moto_server.
+ */
+export const MOTO_RECORD_FILE_NAME = 'mql-engine.moto.json';
+
+/** A moto_server that an `npm start` on the data directory started. */
+export interface MotoRecord {
+  pid: number;
+  endpoint: string;
+  salesQueueUrl: string;
+}
+
+/** Time in ms between checks of whether the earlier sales queue is empty. */
+const EMPTY_CHECK_INTERVAL_MS = 1_000;
+
+/** Returns the recorded moto_servers of `dir`, none when the file is missing or invalid. */
+export function readMotoRecords(dir: string): MotoRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, MOTO_RECORD_FILE_NAME), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  try {
+    const records: unknown = JSON.parse(text);
+    return Array.isArray(records) ? records.filter(isMotoRecord) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Replaces the recorded moto_servers of `dir`, deleting the file for none. */
+export function writeMotoRecords(dir: string, records: MotoRecord[]): void {
+  const path = join(dir, MOTO_RECORD_FILE_NAME);
+  if (records.length === 0) {
+    try {
+      unlinkSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return;
+  }
+  // A start killed while writing leaves the temporary file, not half a record.
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(records)}\n`);
+  renameSync(temporary, path);
+}
+
+/** A running delivery of the events left in an earlier moto_server. */
+export interface LeftoverDelivery {
+  /** Resolves once the queue is empty and that moto_server was stopped. */
+  done: Promise<void>;
+  /** Stops delivering and leaves that moto_server running. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Delivers the events left in the sales queue of a moto_server that an
+ * earlier `npm start` started, through `onEvent` as the stack's own queue
+ * does, and stops that moto_server once its queue is empty. Events that
+ * the ended start had received but not deleted come again after the
+ * queue's visibility timeout (30 seconds), so some of them may be
+ * delivered twice. Calls `onDone` after stopping it, or at once when
+ * that process has ended or is not that moto_server any more.
+ */
+export function deliverLeftoverEvents(options: {
+  record: MotoRecord;
+  onEvent: (event: unknown) => unknown;
+  onStatus: (message: string, error?: unknown) => void;
+  onDone: () => void;
+}): LeftoverDelivery {
+  const { record, onStatus } = options;
+  if (!isMotoProcess(record)) {
+    onStatus(
+      `moto_server (process ${record.pid}) of an npm start that has ended is gone; ` +
+        'routed events that it had not delivered yet, if any, are lost',
+    );
+    options.onDone();
+    return { done: Promise.resolve(), stop: async () => undefined };
+  }
+  onStatus(
+    `delivering the events left in the sales queue of moto_server (process ${record.pid}) ` +
+      `of an npm start that has ended; it is stopped once that queue is empty`,
+  );
+  let stopped = false;
+  let delivered = 0;
+  const consumer = consumeQueue({
+    endpoint: record.endpoint,
+    queueUrl: record.salesQueueUrl,
+    onEvent: async (event) => {
+      await options.onEvent(event);
+      delivered += 1;
+    },
+    onError: (what, error) =>
+      onStatus(`${what} (moto_server process ${record.pid})`, error),
+  });
+  const client = new SQSClient({ ...LOCAL_AWS, endpoint: record.endpoint });
+  const done = (async () => {
+    while (!stopped) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, EMPTY_CHECK_INTERVAL_MS),
+      );
+      if (stopped) break;
+      let empty: boolean;
+      try {
+        empty = await isQueueEmpty(client, record.salesQueueUrl);
+      } catch (error) {
+        onStatus(
+          `checking the sales queue of moto_server (process ${record.pid}) failed, retrying`,
+          error,
+        );
+        continue;
+      }
+      if (!empty) continue;
+      await consumer.stop();
+      client.destroy();
+      if (!stopped) stopMotoProcess(record);
+      onStatus(
+        `delivered ${delivered} event(s) left in moto_server (process ${record.pid}) and stopped it`,
+      );
+      options.onDone();
+      return;
+    }
+  })();
+  return {
+    done,
+    stop: async () => {
+      stopped = true;
+      await consumer.stop();
+      await done;
+      client.destroy();
+    },
+  };
+}
+
+/**
+ * Starts delivering the events left by the moto_servers that earlier
+ * starts on `dir` recorded, and records `current`, the moto_server of
+ * this start. A record stays until its queue is delivered, so a start
+ * killed meanwhile leaves it to the next one. `stop` ends the deliveries
+ * and removes the record of `current`, whose moto_server the stack stops.
+ */
+export function startLeftoverDeliveries(options: {
+  dir: string;
+  current: MotoRecord;
+  onEvent: (event: unknown) => unknown;
+  onStatus: (message: string, error?: unknown) => void;
+}): { stop(): Promise<void> } {
+  const { dir, current } = options;
+  const pending = new Set(
+    readMotoRecords(dir).filter((record) => record.pid !== current.pid),
+  );
+  writeMotoRecords(dir, [...pending, current]);
+  const deliveries = [...pending].map((record) =>
+    deliverLeftoverEvents({
+      record,
+      onEvent: options.onEvent,
+      onStatus: options.onStatus,
+      onDone: () => {
+        pending.delete(record);
+        writeMotoRecords(dir, [...pending, current]);
+      },
+    }),
+  );
+  return {
+    stop: async () => {
+      await Promise.all(deliveries.map((delivery) => delivery.stop()));
+      writeMotoRecords(dir, [...pending]);
+    },
+  };
+}
+
+function stopMotoProcess(record: MotoRecord): void {
+  if (!isMotoProcess(record)) return;
+  try {
+    process.kill(record.pid, 'SIGTERM');
+  } catch (error) {
+    // ESRCH: it ended after the check.
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+async function isQueueEmpty(
+  client: SQSClient,
+  queueUrl: string,
+): Promise<boolean> {
+  const { Attributes = {} } = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  return Object.values(Attributes).every((count) => Number(count) === 0);
+}
+
+/**
+ * Tells whether the recorded process still runs moto_server on the
+ * recorded port, so that a process id that the system gave to another
+ * program since is never stopped.
+ */
+function isMotoProcess(record: MotoRecord): boolean {
+  const port = new URL(record.endpoint).port;
+  const result = spawnSync('ps', ['-o', 'args=', '-p', String(record.pid)], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) return false;
+  const args = result.stdout.trim().split(/\s+/);
+  const portIndex = args.indexOf('-p');
+  return (
+    args.some((arg) => arg.endsWith('moto_server')) &&
+    portIndex !== -1 &&
+    args[portIndex + 1] === port
+  );
+}
+
+function isMotoRecord(value: unknown): value is MotoRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return (
+    Number.isSafeInteger(record.pid) &&
+    (record.pid as number) > 0 &&
+    typeof record.endpoint === 'string' &&
+    URL.canParse(record.endpoint) &&
+    typeof record.salesQueueUrl === 'string'
+  );
+}
