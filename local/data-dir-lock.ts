@@ -10,6 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { readMotoRecords } from './moto-record.js';
 
 /**
  * Lock file that `npm start -- --data-dir DIR` keeps in DIR while it
@@ -234,7 +235,24 @@ function describeHolder(dir: string, pids: number[]): string {
   const service = services.find(isRunning) ?? holder;
   return (
     `${dir} is in use by DynamoDB Local (process ${service}), which an npm start that has ended left running. ` +
-    `Stop it with kill ${service}, or give another directory.`
+    `Stop it with kill ${service}, or give another directory.` +
+    describeLeftoverMotos(dir)
+  );
+}
+
+/**
+ * Asks the operator to keep the recorded moto_servers that still run,
+ * because the next start delivers the routed events left in them.
+ */
+function describeLeftoverMotos(dir: string): string {
+  const pids = readMotoRecords(dir)
+    .map((record) => record.pid)
+    .filter(isRunning);
+  if (pids.length === 0) return '';
+  const names = pids.map((pid) => `moto_server (process ${pid})`).join(', ');
+  return (
+    ` Leave ${names} running: the next start on the directory delivers ` +
+    'the routed events left in its sales queue and then stops it.'
   );
 }
 

@@ -1,62 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type MotoRecord,
+  readMotoRecords,
+  writeMotoRecords,
+} from './moto-record.js';
 import { consumeQueue } from './sales-consumer.js';
 import { LOCAL_AWS } from './services.js';
 
-/**
- * Records of the moto_server processes that `npm start -- --data-dir DIR`
- * started, kept in DIR. moto keeps its queues in memory, and a SIGKILL of
- * `npm start` leaves its moto_server running with the routed events that
- * were not delivered yet. The next start on DIR delivers them from there
- * and then stops that moto_server.
- */
-export const MOTO_RECORD_FILE_NAME = 'mql-engine.moto.json';
-
-/** A moto_server that an `npm start` on the data directory started. */
-export interface MotoRecord {
-  pid: number;
-  endpoint: string;
-  salesQueueUrl: string;
-}
-
 /** Time in ms between checks of whether the earlier sales queue is empty. */
 const EMPTY_CHECK_INTERVAL_MS = 1_000;
-
-/** Returns the recorded moto_servers of `dir`, none when the file is missing or invalid. */
-export function readMotoRecords(dir: string): MotoRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(join(dir, MOTO_RECORD_FILE_NAME), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  try {
-    const records: unknown = JSON.parse(text);
-    return Array.isArray(records) ? records.filter(isMotoRecord) : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Replaces the recorded moto_servers of `dir`, deleting the file for none. */
-export function writeMotoRecords(dir: string, records: MotoRecord[]): void {
-  const path = join(dir, MOTO_RECORD_FILE_NAME);
-  if (records.length === 0) {
-    try {
-      unlinkSync(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    return;
-  }
-  // A start killed while writing leaves the temporary file, not half a record.
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(records)}\n`);
-  renameSync(temporary, path);
-}
 
 /** A running delivery of the events left in an earlier moto_server. */
 export interface LeftoverDelivery {
@@ -226,17 +179,5 @@ function isMotoProcess(record: MotoRecord): boolean {
     args.some((arg) => arg.endsWith('moto_server')) &&
     portIndex !== -1 &&
     args[portIndex + 1] === port
-  );
-}
-
-function isMotoRecord(value: unknown): value is MotoRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return (
-    Number.isSafeInteger(record.pid) &&
-    (record.pid as number) > 0 &&
-    typeof record.endpoint === 'string' &&
-    URL.canParse(record.endpoint) &&
-    typeof record.salesQueueUrl === 'string'
   );
 }

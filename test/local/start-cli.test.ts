@@ -749,6 +749,12 @@ describe('npm start', () => {
         expect(secondErr.text).toContain(
           `--data-dir ${directory} is in use by DynamoDB Local (process ${dynamoDbLocal}),`,
         );
+        const moto = services.find((pid) =>
+          readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('moto_server'),
+        );
+        expect(secondErr.text).toContain(
+          `Leave moto_server (process ${moto}) running:`,
+        );
       } finally {
         if (second?.exitCode === null) second.kill('SIGTERM');
         for (const pid of services.filter(isRunning)) process.kill(pid);
