@@ -104,6 +104,10 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
         writeRequestProblem(response, missingHostProblem(requestId));
         return;
       }
+      if (hostHeaderCount(request) > 1) {
+        writeRequestProblem(response, repeatedHostProblem(requestId));
+        return;
+      }
       if (onLoopback && !hasLoopbackHost(request)) {
         writeRequestProblem(response, foreignHostProblem(requestId));
         return;
@@ -521,6 +525,15 @@ function lacksHostHeader(request: IncomingMessage): boolean {
 }
 
 /**
+ * Returns how many Host lines a request has. Node.js keeps only the first
+ * in `headers`, so the count comes from `rawHeaders`.
+ */
+function hostHeaderCount(request: IncomingMessage): number {
+  const names = request.rawHeaders.filter((_, index) => index % 2 === 0);
+  return names.filter((name) => name.toLowerCase() === 'host').length;
+}
+
+/**
  * Tells whether a request names this machine in its Host header, as it
  * must when the server listens on a loopback address. A request without
  * Host is HTTP/1.0 here, which no browser sends.
@@ -548,6 +561,17 @@ function missingHostProblem(requestId: string): ProblemDetails {
     status: 400,
     detail:
       'The request has no Host header, which HTTP/1.1 requires. Send Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
+    requestId,
+  };
+}
+
+function repeatedHostProblem(requestId: string): ProblemDetails {
+  return {
+    type: 'urn:mql-engine:problem:malformed-request',
+    title: 'Bad request',
+    status: 400,
+    detail:
+      'The request has more than one Host header, which HTTP/1.1 forbids. Send one Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
     requestId,
   };
 }

@@ -204,6 +204,31 @@ describe('local HTTP API', () => {
   });
 
   it.each([
+    ['localhost', 'evil.example'],
+    ['evil.example', 'localhost'],
+    ['127.0.0.1', '127.0.0.1'],
+  ])('rejects two Host headers %s and %s', async (first, second) => {
+    // RFC 9112 requires a 400 here. Node.js keeps the first line only, so
+    // a proxy that reads the last one would route the request elsewhere.
+    const raw = await sendRaw(
+      `GET /leads/lead-1 HTTP/1.1\r\nHost: ${first}\r\nHost: ${second}\r\nAuthorization: Bearer token\r\n\r\n`,
+    );
+    const { status, headers, body } = parseRawResponse(raw);
+
+    expect(status).toBe(400);
+    expect(headers['content-type']).toBe('application/problem+json');
+    expect(headers.connection).toBe('close');
+    expect(JSON.parse(body)).toEqual({
+      type: 'urn:mql-engine:problem:malformed-request',
+      title: 'Bad request',
+      status: 400,
+      detail:
+        'The request has more than one Host header, which HTTP/1.1 forbids. Send one Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
+      requestId: expect.stringMatching(UUID),
+    });
+  });
+
+  it.each([
     'evil.example:3000',
     'evil.example',
     '127.0.0.1.evil.example',
