@@ -283,3 +283,61 @@ describe('@rudderstack/rudder-sdk-node', () => {
     expect(await storedTypes('rudder-node-retry')).toHaveLength(5);
   });
 });
+
+describe('@rudderstack/rudder-sdk-node with large messages', () => {
+  // Each message is 30 KB of UTF-8, within the 32 KB limit, but the
+  // client's default flushAt of 20 sends 600 KB, above the 500 KB limit.
+  // Its maxQueueSize (rudder-sdk-node 3.0.13) does not prevent that,
+  // because it counts UTF-16 code units, where a CJK character is one unit
+  // but 3 bytes, and because a flush that waits for an earlier one takes
+  // up to flushAt messages whatever their size.
+  const COUNT = 40;
+  const text = '調達'.repeat(5000);
+
+  async function sendLargeTracks(prefix: string, flushAt?: number) {
+    const errors: Error[] = [];
+    const client = new RudderAnalytics(WRITE_KEY, {
+      dataPlaneUrl: api.url,
+      flushInterval: 60_000,
+      logLevel: 'error',
+      ...(flushAt === undefined ? {} : { flushAt }),
+      errorHandler: (error) => errors.push(error),
+    });
+    const results = await Promise.all(
+      Array.from(
+        { length: COUNT },
+        (_, index) =>
+          new Promise<Error | undefined>((resolve) => {
+            client.track(
+              {
+                userId: `${prefix}-${index}`,
+                event: 'Pricing Viewed',
+                properties: { text },
+              },
+              (error?: Error) => resolve(error ?? undefined),
+            );
+            if (index === COUNT - 1) client.flush();
+          }),
+      ),
+    );
+    return { errors, results };
+  }
+
+  it('loses a batch at default flushAt', async () => {
+    const { errors } = await sendLargeTracks('rudder-large-default');
+
+    expect(errors.map((error) => error.message)).toContain(
+      'Request failed with status code 413',
+    );
+  });
+
+  it('stores every message at flushAt 15', async () => {
+    const { errors, results } = await sendLargeTracks('rudder-large-15', 15);
+
+    expect(errors).toEqual([]);
+    expect(results.filter((error) => error !== undefined)).toEqual([]);
+    for (const index of [0, COUNT / 2, COUNT - 1]) {
+      expect(await storedTypes(`rudder-large-15-${index}`)).toEqual(['track']);
+    }
+  });
+});
