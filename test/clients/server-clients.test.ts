@@ -284,25 +284,55 @@ describe('@rudderstack/rudder-sdk-node', () => {
   });
 });
 
-describe('@rudderstack/rudder-sdk-node with large messages', () => {
+interface FlushingClient {
+  track(message: Call, callback: (error?: Error) => void): unknown;
+  flush(): unknown;
+}
+
+/** Builds a client that flushes only on its flushAt or an explicit flush. */
+type LargeMessageClient = (
+  flushAt: number | undefined,
+  errors: Error[],
+) => FlushingClient;
+
+const largeMessageClients: Array<[string, LargeMessageClient]> = [
+  [
+    '@rudderstack/rudder-sdk-node',
+    (flushAt, errors) =>
+      new RudderAnalytics(WRITE_KEY, {
+        dataPlaneUrl: api.url,
+        flushInterval: 60_000,
+        logLevel: 'error',
+        ...(flushAt === undefined ? {} : { flushAt }),
+        errorHandler: (error) => errors.push(error),
+      }),
+  ],
+  [
+    'analytics-node (legacy)',
+    (flushAt, errors) =>
+      new LegacyAnalytics(WRITE_KEY, {
+        host: api.url,
+        flushInterval: 60_000,
+        ...(flushAt === undefined ? {} : { flushAt }),
+        errorHandler: (error) => errors.push(error),
+      }) as unknown as FlushingClient,
+  ],
+];
+
+describe.each(largeMessageClients)('%s with large messages', (name, create) => {
   // Each message is 30 KB of UTF-8, within the 32 KB limit, but the
   // client's default flushAt of 20 sends 600 KB, above the 500 KB limit.
-  // Its maxQueueSize (rudder-sdk-node 3.0.13) does not prevent that,
-  // because it counts UTF-16 code units, where a CJK character is one unit
-  // but 3 bytes, and because a flush that waits for an earlier one takes
-  // up to flushAt messages whatever their size.
+  // Its maxQueueSize (rudder-sdk-node 3.0.13, analytics-node 6.2.0) does
+  // not prevent that. It counts UTF-16 code units, where a CJK character
+  // is one unit but 3 bytes, and a flush that waits for an earlier one
+  // takes up to flushAt messages whatever their size.
   const COUNT = 40;
   const text = '調達'.repeat(5000);
+  const prefix = name.replace(/\W+/g, '-');
 
-  async function sendLargeTracks(prefix: string, flushAt?: number) {
+  async function sendLargeTracks(userPrefix: string, flushAt?: number) {
     const errors: Error[] = [];
-    const client = new RudderAnalytics(WRITE_KEY, {
-      dataPlaneUrl: api.url,
-      flushInterval: 60_000,
-      logLevel: 'error',
-      ...(flushAt === undefined ? {} : { flushAt }),
-      errorHandler: (error) => errors.push(error),
-    });
+    const client = create(flushAt, errors);
     const results = await Promise.all(
       Array.from(
         { length: COUNT },
@@ -310,11 +340,11 @@ describe('@rudderstack/rudder-sdk-node with large messages', () => {
           new Promise<Error | undefined>((resolve) => {
             client.track(
               {
-                userId: `${prefix}-${index}`,
+                userId: `${userPrefix}-${index}`,
                 event: 'Pricing Viewed',
                 properties: { text },
               },
-              (error?: Error) => resolve(error ?? undefined),
+              (error) => resolve(error ?? undefined),
             );
             if (index === COUNT - 1) client.flush();
           }),
@@ -324,7 +354,7 @@ describe('@rudderstack/rudder-sdk-node with large messages', () => {
   }
 
   it('loses a batch at default flushAt', async () => {
-    const { errors } = await sendLargeTracks('rudder-large-default');
+    const { errors } = await sendLargeTracks(`${prefix}-default`);
 
     expect(errors.map((error) => error.message)).toContain(
       'Request failed with status code 413',
@@ -332,12 +362,13 @@ describe('@rudderstack/rudder-sdk-node with large messages', () => {
   });
 
   it('stores every message at flushAt 15', async () => {
-    const { errors, results } = await sendLargeTracks('rudder-large-15', 15);
+    const userPrefix = `${prefix}-15`;
+    const { errors, results } = await sendLargeTracks(userPrefix, 15);
 
     expect(errors).toEqual([]);
     expect(results.filter((error) => error !== undefined)).toEqual([]);
     for (const index of [0, COUNT / 2, COUNT - 1]) {
-      expect(await storedTypes(`rudder-large-15-${index}`)).toEqual(['track']);
+      expect(await storedTypes(`${userPrefix}-${index}`)).toEqual(['track']);
     }
   });
 });
