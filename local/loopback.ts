@@ -1,17 +1,26 @@
 /**
+ * An IPv4-mapped IPv6 address of 127.0.0.0/8, dotted as typed
+ * (`::ffff:127.0.0.1`) or in hexadecimal as a URL's `hostname` gives it
+ * (`::ffff:7f00:1`).
+ */
+const MAPPED_LOOPBACK =
+  /^::ffff:(127(\.\d{1,3}){3}|7f[0-9a-f]{2}:[0-9a-f]{1,4})$/;
+
+/**
  * Tells whether a host name or address names this machine only:
- * `localhost` and its subdomains (with or without the final dot), `::1`
- * and the whole 127.0.0.0/8 block. A URL's `hostname` gives IPv6
- * addresses in brackets and IPv4 shorthands such as `127.1` already in
- * dotted form, and both are read here.
+ * `localhost` and its subdomains (with or without the final dot), `::1`,
+ * the whole 127.0.0.0/8 block and its IPv4-mapped IPv6 addresses. A
+ * URL's `hostname` gives IPv6 addresses in brackets and IPv4 shorthands
+ * such as `127.1` already in dotted form, and both are read here.
  */
 export function isLoopbackHost(host: string): boolean {
   const name = host.toLowerCase().replace(/\.$/, '');
+  const address = name.replace(/^\[(.*)\]$/, '$1');
   return (
     name === 'localhost' ||
     name.endsWith('.localhost') ||
-    name === '::1' ||
-    name === '[::1]' ||
+    address === '::1' ||
+    MAPPED_LOOPBACK.test(address) ||
     /^127(\.\d{1,3}){3}$/.test(name)
   );
 }

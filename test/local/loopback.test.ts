@@ -14,16 +14,23 @@ describe('isLoopbackHost', () => {
     '[::1]',
     '127.0.0.1',
     '127.255.0.9',
+    '::ffff:127.0.0.1',
+    '[::ffff:7f00:1]',
   ])('reads %s as loopback', (host) => {
     expect(isLoopbackHost(host)).toBe(true);
   });
 
-  it.each(['0.0.0.0', '10.0.0.1', '128.0.0.1', 'localhost.example', '::'])(
-    'reads %s as another host',
-    (host) => {
-      expect(isLoopbackHost(host)).toBe(false);
-    },
-  );
+  it.each([
+    '0.0.0.0',
+    '10.0.0.1',
+    '128.0.0.1',
+    'localhost.example',
+    '::',
+    '::ffff:10.0.0.1',
+    '[::ffff:a00:1]',
+  ])('reads %s as another host', (host) => {
+    expect(isLoopbackHost(host)).toBe(false);
+  });
 });
 
 describe('isLoopbackEndpoint', () => {
@@ -49,6 +56,7 @@ describe('isLoopbackHostHeader', () => {
     '127.1:3000',
     '2130706433',
     '[0:0:0:0:0:0:0:1]:3000',
+    '[::ffff:127.0.0.1]:3000',
   ])('reads the Host %s as loopback', (value) => {
     // Python's urllib sends the host of its URL as typed.
     expect(isLoopbackHostHeader(value)).toBe(true);
