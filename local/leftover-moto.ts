@@ -36,10 +36,7 @@ export function deliverLeftoverEvents(options: {
 }): LeftoverDelivery {
   const { record, onStatus } = options;
   if (!isMotoProcess(record)) {
-    onStatus(
-      `moto_server (process ${record.pid}) of an npm start that has ended is gone; ` +
-        'routed events that it had not delivered yet, if any, are lost',
-    );
+    onStatus(goneMessage(record));
     options.onDone();
     return { done: Promise.resolve(), stop: async () => undefined };
   }
@@ -60,7 +57,15 @@ export function deliverLeftoverEvents(options: {
       onStatus(`${what} (moto_server process ${record.pid})`, error),
   });
   const client = new SQSClient({ ...LOCAL_AWS, endpoint: record.endpoint });
+  const finish = async (message: string, stopMoto: boolean) => {
+    await consumer.stop();
+    client.destroy();
+    if (stopMoto && !stopped) stopMotoProcess(record);
+    onStatus(message);
+    options.onDone();
+  };
   const done = (async () => {
+    let failing = false;
     while (!stopped) {
       await new Promise((resolve) =>
         setTimeout(resolve, EMPTY_CHECK_INTERVAL_MS),
@@ -70,21 +75,25 @@ export function deliverLeftoverEvents(options: {
       try {
         empty = await isQueueEmpty(client, record.salesQueueUrl);
       } catch (error) {
-        onStatus(
-          `checking the sales queue of moto_server (process ${record.pid}) failed, retrying`,
-          error,
-        );
+        // A moto_server stopped meanwhile never answers again, and its
+        // events are gone with it.
+        if (!isMotoProcess(record)) return finish(goneMessage(record), false);
+        // Logged once per run of failures, not once a second.
+        if (!failing) {
+          onStatus(
+            `checking the sales queue of moto_server (process ${record.pid}) failed, retrying`,
+            error,
+          );
+        }
+        failing = true;
         continue;
       }
+      failing = false;
       if (!empty) continue;
-      await consumer.stop();
-      client.destroy();
-      if (!stopped) stopMotoProcess(record);
-      onStatus(
+      return finish(
         `delivered ${delivered} event(s) left in moto_server (process ${record.pid}) and stopped it`,
+        true,
       );
-      options.onDone();
-      return;
     }
   })();
   return {
@@ -135,6 +144,13 @@ export function startLeftoverDeliveries(options: {
   };
 }
 
+function goneMessage(record: MotoRecord): string {
+  return (
+    `moto_server (process ${record.pid}) of an npm start that has ended is gone; ` +
+    'routed events that it had not delivered yet, if any, are lost'
+  );
+}
+
 function stopMotoProcess(record: MotoRecord): void {
   if (!isMotoProcess(record)) return;
   try {
@@ -164,18 +180,22 @@ async function isQueueEmpty(
 
 /**
  * Tells whether the recorded process still runs moto_server on the
- * recorded port, so that a process id that the system gave to another
- * program since is never stopped.
+ * recorded port as this user, so that a process id that the system gave
+ * to another program or another user's moto_server since is never
+ * stopped.
  */
 function isMotoProcess(record: MotoRecord): boolean {
   const port = new URL(record.endpoint).port;
-  const result = spawnSync('ps', ['-o', 'args=', '-p', String(record.pid)], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    'ps',
+    ['-o', 'uid=,args=', '-p', String(record.pid)],
+    { encoding: 'utf8' },
+  );
   if (result.status !== 0) return false;
-  const args = result.stdout.trim().split(/\s+/);
+  const [uid, ...args] = result.stdout.trim().split(/\s+/);
   const portIndex = args.indexOf('-p');
   return (
+    uid === String(process.getuid?.() ?? uid) &&
     args.some((arg) => arg.endsWith('moto_server')) &&
     portIndex !== -1 &&
     args[portIndex + 1] === port

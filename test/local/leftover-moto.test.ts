@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deliverLeftoverEvents } from '../../local/leftover-moto.js';
+
+const started: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of started.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  }
+});
+
+/** Returns a loopback port on which nothing listens. */
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error();
+  return address.port;
+}
+
+/**
+ * Starts a process whose command line reads as `moto_server -p PORT`, so
+ * that deliverLeftoverEvents takes it for the recorded moto_server.
+ */
+async function startFakeMoto(port: number, uid?: number) {
+  const child = spawn(
+    process.execPath,
+    ['-e', 'setInterval(()=>{},1000)', '/fake/moto_server', '-p', `${port}`],
+    { stdio: 'ignore', uid },
+  );
+  started.push(child);
+  await once(child, 'spawn');
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('fake moto_server has no pid');
+  return { child, pid };
+}
+
+describe('deliverLeftoverEvents', () => {
+  it('ends when the moto_server ends mid-delivery', async () => {
+    const port = await closedPort();
+    const { child, pid } = await startFakeMoto(port);
+    const endpoint = `http://127.0.0.1:${port}`;
+    const statuses: string[] = [];
+    let doneCalls = 0;
+
+    const delivery = deliverLeftoverEvents({
+      record: {
+        pid,
+        endpoint,
+        salesQueueUrl: `${endpoint}/123456789012/sales`,
+      },
+      onEvent: () => undefined,
+      onStatus: (message) => statuses.push(message),
+      onDone: () => {
+        doneCalls += 1;
+      },
+    });
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const ended = await Promise.race([
+      delivery.done.then(() => true),
+      new Promise((resolve) => setTimeout(resolve, 8_000, false)),
+    ]);
+    await delivery.stop();
+
+    expect(ended).toBe(true);
+    expect(doneCalls).toBe(1);
+    expect(statuses.at(-1)).toMatch(/has ended|is gone|lost/);
+  }, 20_000);
+
+  it.runIf(process.getuid?.() === 0)(
+    'leaves a moto_server of another user alone',
+    async () => {
+      const port = await closedPort();
+      const { child, pid } = await startFakeMoto(port, 65534);
+      const endpoint = `http://127.0.0.1:${port}`;
+      const statuses: string[] = [];
+      let doneCalls = 0;
+
+      const delivery = deliverLeftoverEvents({
+        record: {
+          pid,
+          endpoint,
+          salesQueueUrl: `${endpoint}/123456789012/sales`,
+        },
+        onEvent: () => undefined,
+        onStatus: (message) => statuses.push(message),
+        onDone: () => {
+          doneCalls += 1;
+        },
+      });
+      await delivery.stop();
+
+      expect(doneCalls).toBe(1);
+      expect(statuses[0]).toMatch(/is gone/);
+      expect(child.exitCode).toBeNull();
+      expect(child.signalCode).toBeNull();
+    },
+  );
+});
