@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { readMotoRecords } from './moto-record.js';
+import { isMotoProcess, readMotoRecords } from './moto-record.js';
 
 /**
  * Lock file that `npm start -- --data-dir DIR` keeps in DIR while it
@@ -246,8 +246,8 @@ function describeHolder(dir: string, pids: number[]): string {
  */
 function describeLeftoverMotos(dir: string): string {
   const pids = readMotoRecords(dir)
-    .map((record) => record.pid)
-    .filter(isRunning);
+    .filter(isMotoProcess)
+    .map((record) => record.pid);
   if (pids.length === 0) return '';
   const names = pids.map((pid) => `moto_server (process ${pid})`).join(', ');
   return (

@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
+  isMotoProcess,
   type MotoRecord,
   readMotoRecords,
   writeMotoRecords,
@@ -176,28 +176,4 @@ async function isQueueEmpty(
     }),
   );
   return Object.values(Attributes).every((count) => Number(count) === 0);
-}
-
-/**
- * Tells whether the recorded process still runs moto_server on the
- * recorded port as this user, so that a process id that the system gave
- * to another program or another user's moto_server since is never
- * stopped.
- */
-function isMotoProcess(record: MotoRecord): boolean {
-  const port = new URL(record.endpoint).port;
-  const result = spawnSync(
-    'ps',
-    ['-o', 'uid=,args=', '-p', String(record.pid)],
-    { encoding: 'utf8' },
-  );
-  if (result.status !== 0) return false;
-  const [uid, ...args] = result.stdout.trim().split(/\s+/);
-  const portIndex = args.indexOf('-p');
-  return (
-    uid === String(process.getuid?.() ?? uid) &&
-    args.some((arg) => arg.endsWith('moto_server')) &&
-    portIndex !== -1 &&
-    args[portIndex + 1] === port
-  );
 }

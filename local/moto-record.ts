@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -49,6 +50,30 @@ export function writeMotoRecords(dir: string, records: MotoRecord[]): void {
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(records)}\n`);
   renameSync(temporary, path);
+}
+
+/**
+ * Tells whether the recorded process still runs moto_server on the
+ * recorded port as this user, so that a process id that the system gave
+ * to another program or another user's moto_server since is never
+ * stopped.
+ */
+export function isMotoProcess(record: MotoRecord): boolean {
+  const port = new URL(record.endpoint).port;
+  const result = spawnSync(
+    'ps',
+    ['-o', 'uid=,args=', '-p', String(record.pid)],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) return false;
+  const [uid, ...args] = result.stdout.trim().split(/\s+/);
+  const portIndex = args.indexOf('-p');
+  return (
+    uid === String(process.getuid?.() ?? uid) &&
+    args.some((arg) => arg.endsWith('moto_server')) &&
+    portIndex !== -1 &&
+    args[portIndex + 1] === port
+  );
 }
 
 function isMotoRecord(value: unknown): value is MotoRecord {

@@ -17,6 +17,7 @@ import {
   lockDataDir,
   unlockDataDir,
 } from '../../local/data-dir-lock.js';
+import { MOTO_RECORD_FILE_NAME } from '../../local/moto-record.js';
 
 function emptyDirectory(): string {
   return mkdtempSync(join(tmpdir(), 'mql-lock-'));
@@ -79,6 +80,27 @@ describe('lockDataDir', () => {
       `${directory} is in use by DynamoDB Local (process ${process.pid}), which an npm start that has ended left running. ` +
         `Stop it with kill ${process.pid}, or give another directory.`,
     );
+  });
+
+  it('names no moto_server whose process id was reused', () => {
+    const directory = emptyDirectory();
+    const lockFile = join(directory, LOCK_FILE_NAME);
+    writeFileSync(lockFile, `${endedProcessId()}\n${process.pid}\n`);
+    // The test runner runs, but it is no moto_server.
+    writeFileSync(
+      join(directory, MOTO_RECORD_FILE_NAME),
+      JSON.stringify([
+        {
+          pid: process.pid,
+          endpoint: 'http://127.0.0.1:5000',
+          salesQueueUrl: 'http://127.0.0.1:5000/123456789012/sales',
+        },
+      ]),
+    );
+
+    const problem = lockDataDir(directory);
+
+    expect(problem).not.toContain('moto_server');
   });
 
   it('replaces a lock whose services have ended', () => {
