@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   isMotoProcess,
+  MOTO_RECORD_FILE_NAME,
   type MotoRecord,
   readMotoRecords,
   writeMotoRecords,
@@ -125,6 +126,15 @@ export function startLeftoverDeliveries(options: {
     readMotoRecords(dir).filter((record) => record.pid !== current.pid),
   );
   writeMotoRecords(dir, [...pending, current]);
+  // A failed write is reported, not thrown, so that stopping the stack
+  // still stops its services.
+  const rewrite = (records: MotoRecord[]) => {
+    try {
+      writeMotoRecords(dir, records);
+    } catch (error) {
+      options.onStatus(`writing ${MOTO_RECORD_FILE_NAME} failed`, error);
+    }
+  };
   const deliveries = [...pending].map((record) =>
     deliverLeftoverEvents({
       record,
@@ -132,14 +142,14 @@ export function startLeftoverDeliveries(options: {
       onStatus: options.onStatus,
       onDone: () => {
         pending.delete(record);
-        writeMotoRecords(dir, [...pending, current]);
+        rewrite([...pending, current]);
       },
     }),
   );
   return {
     stop: async () => {
       await Promise.all(deliveries.map((delivery) => delivery.stop()));
-      writeMotoRecords(dir, [...pending]);
+      rewrite([...pending]);
     },
   };
 }

@@ -1,8 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deliverLeftoverEvents } from '../../local/leftover-moto.js';
+import {
+  deliverLeftoverEvents,
+  startLeftoverDeliveries,
+} from '../../local/leftover-moto.js';
+import { writeMotoRecords } from '../../local/moto-record.js';
 
 const started: ChildProcess[] = [];
 
@@ -20,6 +27,13 @@ async function closedPort(): Promise<number> {
   server.close();
   if (address === null || typeof address === 'string') throw new Error();
   return address.port;
+}
+
+/** Returns the id of a process that has already ended. */
+function endedProcessId(): number {
+  const child = spawnSync(process.execPath, ['-e', '']);
+  if (child.pid === undefined) throw new Error('node did not start');
+  return child.pid;
 }
 
 /**
@@ -101,4 +115,44 @@ describe('deliverLeftoverEvents', () => {
       expect(child.signalCode).toBeNull();
     },
   );
+});
+
+describe('startLeftoverDeliveries', () => {
+  it('reports a record it cannot write', async () => {
+    const port = await closedPort();
+    const { child, pid } = await startFakeMoto(port);
+    const endpoint = `http://127.0.0.1:${port}`;
+    const directory = mkdtempSync(join(tmpdir(), 'mql-moto-'));
+    writeMotoRecords(directory, [
+      { pid, endpoint, salesQueueUrl: `${endpoint}/123456789012/sales` },
+    ]);
+    const statuses: string[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+
+    try {
+      const deliveries = startLeftoverDeliveries({
+        dir: directory,
+        current: {
+          pid: endedProcessId(),
+          endpoint,
+          salesQueueUrl: `${endpoint}/123456789012/current`,
+        },
+        onEvent: () => undefined,
+        onStatus: (message) => statuses.push(message),
+      });
+      rmSync(directory, { recursive: true, force: true });
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+      await expect(deliveries.stop()).resolves.toBeUndefined();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+
+    expect(unhandled).toEqual([]);
+    expect(statuses.at(-1)).toMatch(/writing .* failed/);
+  }, 20_000);
 });
