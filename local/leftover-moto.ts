@@ -76,7 +76,7 @@ export function deliverLeftoverEvents(options: {
       try {
         empty = await isQueueEmpty(client, record.salesQueueUrl);
       } catch (error) {
-        // A moto_server stopped meanwhile never answers again, and its
+        // A moto_server stopped meanwhile never responds again, and its
         // events are gone with it.
         if (!isMotoProcess(record)) return finish(goneMessage(record), false);
         // Logged once per run of failures, not once a second.
