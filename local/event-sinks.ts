@@ -96,8 +96,9 @@ async function postEvent(
         `The webhook POST to ${target} timed out after ${timeoutMs} ms, the limit for a response. Check that the webhook is running and responds within ${timeoutMs} ms.`,
       );
     }
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new WebhookError(`The webhook POST to ${target} failed: ${reason}.`);
+    throw new WebhookError(
+      `The webhook POST to ${target} failed: ${failureReason(error)}.`,
+    );
   }
   // The body is drained so that the connection can be reused.
   await response.arrayBuffer().catch(() => undefined);
@@ -106,6 +107,16 @@ async function postEvent(
       `The webhook at MQL_WEBHOOK_URL (${originOf(url)}) responded with status ${response.status}; it must respond with 2xx.`,
     );
   }
+}
+
+/**
+ * Returns the reason a request failed. fetch rejects with "fetch failed"
+ * and keeps the reason, such as a refused or closed connection, in `cause`.
+ */
+function failureReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { cause } = error;
+  return cause instanceof Error ? cause.message : error.message;
 }
 
 /**

@@ -127,6 +127,31 @@ describe('eventDelivery', () => {
     expect(written).toEqual([]);
   });
 
+  it('names a closed connection', async () => {
+    const webhook = await startWebhook((request) => {
+      request.socket.destroy();
+      return undefined;
+    });
+    const deliver = eventDelivery({ write: () => {}, webhookUrl: webhook.url });
+
+    const delivery = deliver(EVENT);
+
+    await expect(delivery).rejects.toThrow(WebhookError);
+    await expect(delivery).rejects.toThrow(
+      `The webhook POST to MQL_WEBHOOK_URL (${new URL(webhook.url).origin}) failed: other side closed.`,
+    );
+  });
+
+  it('names a refused connection', async () => {
+    const webhook = await startWebhook(() => 200);
+    await new Promise((resolve) => webhook.server.close(resolve));
+    const deliver = eventDelivery({ write: () => {}, webhookUrl: webhook.url });
+
+    await expect(deliver(EVENT)).rejects.toThrow(
+      /failed: connect ECONNREFUSED 127\.0\.0\.1:\d+\.$/,
+    );
+  });
+
   it('sends the content type of JSON', async () => {
     let contentType: string | undefined;
     const webhook = await startWebhook((request) => {
