@@ -6,13 +6,13 @@ import {
   resourceName,
   SALES_TARGET,
 } from '../lib/definitions/event-routing.js';
-import { loadStageConfig, type StageConfig } from '../lib/stage-config.js';
+import { loadStageConfig } from '../lib/stage-config.js';
 import { bareHost, urlHost } from './host.js';
 import { startLocalApi } from './http-server.js';
 import { startLeftoverDeliveries } from './leftover-moto.js';
 import { freePort } from './ports.js';
 import { createEventRouting, createLeadTable } from './provision.js';
-import { consumeQueue } from './sales-consumer.js';
+import { consumeQueue, type QueueConsumer } from './sales-consumer.js';
 import {
   checkDependencies,
   LOCAL_AWS,
@@ -38,6 +38,8 @@ export interface LocalStackOptions {
   dynamoDbPort?: number;
   motoPort?: number;
   stage?: string;
+  /** Directory of the `<stage>.json` files. @default config/stages */
+  configDir?: string;
   /**
    * Called with each event routed to the sales queue. When it throws or
    * rejects, the event stays on the queue and comes again after the
@@ -89,7 +91,8 @@ export interface LocalStack {
   motoEndpoint: string;
   tableName: string;
   eventBusName: string;
-  salesQueueUrl: string;
+  /** Queue URL of the stage's `sales` target, or undefined when it has none. */
+  salesQueueUrl: string | undefined;
   /** The started DynamoDB Local and moto_server. */
   services: readonly LocalService[];
   /**
@@ -232,13 +235,14 @@ async function wireStack(
 ): Promise<LocalStack> {
   const tableName = resourceName(stage);
   await createLeadTable(dynamo.endpoint, tableName);
-  const { events, functions } = localStageConfig(stage);
+  const configDir = options.configDir ?? DEFAULT_CONFIG_DIR;
+  const { events, functions } = loadStageConfig(stage, configDir);
   const routing = await createEventRouting(
     moto.endpoint,
     stage,
     events.targets,
   );
-  const salesQueueUrl = routing.queueUrls[SALES_TARGET.id] ?? '';
+  const salesQueueUrl = routing.queueUrls[SALES_TARGET.id];
   configureHandlerEnvironment({
     TABLE_NAME: tableName,
     EVENT_BUS_NAME: routing.eventBusName,
@@ -260,12 +264,12 @@ async function wireStack(
     functions,
     onError: (error) => options.onStatus('request failed', error),
   });
-  const consumer = consumeQueue({
-    endpoint: moto.endpoint,
-    queueUrl: salesQueueUrl,
-    onEvent: options.onSalesEvent,
-    onError: (what, error) => options.onStatus(what, error),
-  });
+  const consumer = consumeSalesQueue(
+    options,
+    moto.endpoint,
+    salesQueueUrl,
+    join(configDir, `${stage}.json`),
+  );
   const leftovers =
     options.dataDir === undefined || moto.process.pid === undefined
       ? undefined
@@ -274,7 +278,9 @@ async function wireStack(
           current: {
             pid: moto.process.pid,
             endpoint: moto.endpoint,
-            salesQueueUrl,
+            // NOTE: without a sales target the record keeps an empty queue URL,
+            // and a later start that finds this moto running is untested with it.
+            salesQueueUrl: salesQueueUrl ?? '',
           },
           onEvent: options.onSalesEvent,
           onStatus: options.onStatus,
@@ -293,7 +299,7 @@ async function wireStack(
     stop: async () => {
       timer.stop();
       await closeServer(server);
-      await consumer.stop();
+      await consumer?.stop();
       await leftovers?.stop();
       await stopServices();
     },
@@ -358,11 +364,32 @@ function closeServer(server: Server): Promise<void> {
 }
 
 /**
- * Returns the stage's configuration file, or the defaults when there is
- * none, so that the local event rules and function timeouts are the ones
- * the stage deploys.
+ * Directory of the stage files, whose rules and function timeouts the
+ * local stack uses so that they are the ones the stage deploys.
  */
-function localStageConfig(stage: string): StageConfig {
-  const configDir = join(import.meta.dirname, '..', 'config', 'stages');
-  return loadStageConfig(stage, configDir);
+const DEFAULT_CONFIG_DIR = join(import.meta.dirname, '..', 'config', 'stages');
+
+/**
+ * Starts delivering the sales queue's events to `onSalesEvent`. A stage
+ * without a `sales` target gets one status message instead of a consumer
+ * that would fail every poll.
+ */
+function consumeSalesQueue(
+  options: LocalStackOptions,
+  endpoint: string,
+  salesQueueUrl: string | undefined,
+  configFile: string,
+): QueueConsumer | undefined {
+  if (salesQueueUrl === undefined) {
+    options.onStatus(
+      `${configFile} has no "sales" target in events.targets, so no routed event reaches MQL_WEBHOOK_URL, MQL_EVENTS_FILE or stdout. Add a target with id "sales" to deliver events locally.`,
+    );
+    return undefined;
+  }
+  return consumeQueue({
+    endpoint,
+    queueUrl: salesQueueUrl,
+    onEvent: options.onSalesEvent,
+    onError: (what, error) => options.onStatus(what, error),
+  });
 }

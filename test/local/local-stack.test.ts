@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -568,5 +570,43 @@ describe('a second local stack in one process', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('a local stage without a sales target', () => {
+  it('says so once and polls no queue', async () => {
+    const configDir = mkdtempSync(join(tmpdir(), 'mql-stages-'));
+    const crmOnly = {
+      type: 'queue',
+      id: 'crm',
+      description: 'MQLs for the CRM.',
+      eventPattern: { 'detail-type': ['Lead Qualified'] },
+    };
+    writeFileSync(
+      join(configDir, 'local.json'),
+      JSON.stringify({ events: { targets: [crmOnly] } }),
+    );
+    const statuses: string[] = [];
+    const stack = await startTestStack({
+      writeKey: WRITE_KEY,
+      adminToken: ADMIN_TOKEN,
+      configDir,
+      onStatus: (message) => statuses.push(message),
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+    } finally {
+      await stack.stop();
+    }
+
+    expect(stack.salesQueueUrl).toBeUndefined();
+    expect(
+      statuses.filter((message) => message.includes('sales queue poll')),
+    ).toEqual([]);
+    const notes = statuses.filter((message) =>
+      message.includes('no "sales" target'),
+    );
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain(join(configDir, 'local.json'));
   });
 });
