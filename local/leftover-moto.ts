@@ -41,6 +41,16 @@ export function deliverLeftoverEvents(options: {
     options.onDone();
     return { done: Promise.resolve(), stop: async () => undefined };
   }
+  // A start whose stage has no sales target records no queue URL, and
+  // its moto_server has no events to deliver.
+  if (record.salesQueueUrl === '') {
+    stopMotoProcess(record);
+    onStatus(
+      `stopped moto_server (process ${record.pid}) of an npm start that has ended; its stage had no sales queue`,
+    );
+    options.onDone();
+    return { done: Promise.resolve(), stop: async () => undefined };
+  }
   onStatus(
     `delivering the events left in the sales queue of moto_server (process ${record.pid}) ` +
       `of an npm start that has ended; it is stopped once that queue is empty`,

@@ -278,8 +278,8 @@ async function wireStack(
           current: {
             pid: moto.process.pid,
             endpoint: moto.endpoint,
-            // NOTE: without a sales target the record keeps an empty queue URL,
-            // and a later start that finds this moto running is untested with it.
+            // Without a sales target the record keeps an empty queue URL,
+            // and a later start stops this moto_server without polling it.
             salesQueueUrl: salesQueueUrl ?? '',
           },
           onEvent: options.onSalesEvent,

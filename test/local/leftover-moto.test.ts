@@ -54,6 +54,30 @@ async function startFakeMoto(port: number, uid?: number) {
 }
 
 describe('deliverLeftoverEvents', () => {
+  it('stops a moto_server recorded without a sales queue', async () => {
+    const port = await closedPort();
+    const { child, pid } = await startFakeMoto(port);
+    const statuses: string[] = [];
+    let doneCalls = 0;
+
+    const delivery = deliverLeftoverEvents({
+      record: { pid, endpoint: `http://127.0.0.1:${port}`, salesQueueUrl: '' },
+      onEvent: () => undefined,
+      onStatus: (message) => statuses.push(message),
+      onDone: () => {
+        doneCalls += 1;
+      },
+    });
+    await delivery.done;
+    const [, signal] = await once(child, 'exit');
+
+    expect(signal).toBe('SIGTERM');
+    expect(doneCalls).toBe(1);
+    expect(statuses).toEqual([
+      `stopped moto_server (process ${pid}) of an npm start that has ended; its stage had no sales queue`,
+    ]);
+  });
+
   it('ends when the moto_server ends mid-delivery', async () => {
     const port = await closedPort();
     const { child, pid } = await startFakeMoto(port);
