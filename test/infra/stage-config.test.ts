@@ -612,7 +612,10 @@ describe('loadStageConfig', () => {
 
     const { adminAuth } = loadStageConfig('dev', configDir);
 
-    expect(adminAuth.type === 'jwt' && adminAuth.issuer).toBe(issuer);
+    expect(adminAuth.type).toBe('jwt');
+    expect(adminAuth.type === 'jwt' ? adminAuth.issuer : undefined).toBe(
+      issuer,
+    );
   });
 
   it('accepts a rate below one request per second', () => {

@@ -9,7 +9,7 @@ import {
   deliverLeftoverEvents,
   startLeftoverDeliveries,
 } from '../../local/leftover-moto.js';
-import { writeMotoRecords } from '../../local/moto-record.js';
+import { type MotoRecord, writeMotoRecords } from '../../local/moto-record.js';
 
 const started: ChildProcess[] = [];
 
@@ -53,26 +53,45 @@ async function startFakeMoto(port: number, uid?: number) {
   return { child, pid };
 }
 
+/**
+ * Starts deliverLeftoverEvents on `record`, collecting its status
+ * messages and counting its onDone calls.
+ */
+function deliverRecorded(record: MotoRecord) {
+  const statuses: string[] = [];
+  const calls = { done: 0 };
+  const delivery = deliverLeftoverEvents({
+    record,
+    onEvent: () => undefined,
+    onStatus: (message) => statuses.push(message),
+    onDone: () => {
+      calls.done += 1;
+    },
+  });
+  return { delivery, statuses, calls };
+}
+
+/** Returns the record of a moto_server on `port` with a sales queue. */
+function salesRecord(pid: number, port: number): MotoRecord {
+  const endpoint = `http://127.0.0.1:${port}`;
+  return { pid, endpoint, salesQueueUrl: `${endpoint}/123456789012/sales` };
+}
+
 describe('deliverLeftoverEvents', () => {
   it('stops a moto_server recorded without a sales queue', async () => {
     const port = await closedPort();
     const { child, pid } = await startFakeMoto(port);
-    const statuses: string[] = [];
-    let doneCalls = 0;
 
-    const delivery = deliverLeftoverEvents({
-      record: { pid, endpoint: `http://127.0.0.1:${port}`, salesQueueUrl: '' },
-      onEvent: () => undefined,
-      onStatus: (message) => statuses.push(message),
-      onDone: () => {
-        doneCalls += 1;
-      },
+    const { delivery, statuses, calls } = deliverRecorded({
+      pid,
+      endpoint: `http://127.0.0.1:${port}`,
+      salesQueueUrl: '',
     });
     await delivery.done;
     const [, signal] = await once(child, 'exit');
 
     expect(signal).toBe('SIGTERM');
-    expect(doneCalls).toBe(1);
+    expect(calls.done).toBe(1);
     expect(statuses).toEqual([
       `stopped moto_server (process ${pid}) of an npm start that has ended; its stage had no sales queue`,
     ]);
@@ -81,22 +100,10 @@ describe('deliverLeftoverEvents', () => {
   it('ends when the moto_server ends mid-delivery', async () => {
     const port = await closedPort();
     const { child, pid } = await startFakeMoto(port);
-    const endpoint = `http://127.0.0.1:${port}`;
-    const statuses: string[] = [];
-    let doneCalls = 0;
 
-    const delivery = deliverLeftoverEvents({
-      record: {
-        pid,
-        endpoint,
-        salesQueueUrl: `${endpoint}/123456789012/sales`,
-      },
-      onEvent: () => undefined,
-      onStatus: (message) => statuses.push(message),
-      onDone: () => {
-        doneCalls += 1;
-      },
-    });
+    const { delivery, statuses, calls } = deliverRecorded(
+      salesRecord(pid, port),
+    );
     child.kill('SIGKILL');
     await once(child, 'exit');
     const ended = await Promise.race([
@@ -106,7 +113,7 @@ describe('deliverLeftoverEvents', () => {
     await delivery.stop();
 
     expect(ended).toBe(true);
-    expect(doneCalls).toBe(1);
+    expect(calls.done).toBe(1);
     expect(statuses.at(-1)).toMatch(/has ended|is gone|lost/);
   }, 20_000);
 
@@ -115,25 +122,13 @@ describe('deliverLeftoverEvents', () => {
     async () => {
       const port = await closedPort();
       const { child, pid } = await startFakeMoto(port, 65534);
-      const endpoint = `http://127.0.0.1:${port}`;
-      const statuses: string[] = [];
-      let doneCalls = 0;
 
-      const delivery = deliverLeftoverEvents({
-        record: {
-          pid,
-          endpoint,
-          salesQueueUrl: `${endpoint}/123456789012/sales`,
-        },
-        onEvent: () => undefined,
-        onStatus: (message) => statuses.push(message),
-        onDone: () => {
-          doneCalls += 1;
-        },
-      });
+      const { delivery, statuses, calls } = deliverRecorded(
+        salesRecord(pid, port),
+      );
       await delivery.stop();
 
-      expect(doneCalls).toBe(1);
+      expect(calls.done).toBe(1);
       expect(statuses[0]).toMatch(/is gone/);
       expect(child.exitCode).toBeNull();
       expect(child.signalCode).toBeNull();
