@@ -33,9 +33,12 @@ export function isLoopbackEndpoint(endpoint: string): boolean {
 /**
  * A Host header: an IPv6 address in brackets, or a name or IPv4 address
  * without user info, path or white space, and an optional port. Group 1
- * is the host.
+ * is the host, group 2 the port.
  */
-const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[^\s:@/?#[\]\\]+)(?::\d{1,5})?$/;
+const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[^\s:@/?#[\]\\]+)(?::(\d{1,5}))?$/;
+
+/** The highest TCP port number. */
+const MAX_PORT = 65_535;
 
 /**
  * Tells whether a Host header names this machine only. A browser sends
@@ -45,8 +48,10 @@ const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[^\s:@/?#[\]\\]+)(?::\d{1,5})?$/;
  * typed, so shorthands such as 127.1 are read through the URL parser.
  */
 export function isLoopbackHostHeader(value: string): boolean {
-  const host = HOST_HEADER.exec(value)?.[1];
+  const match = HOST_HEADER.exec(value);
+  const host = match?.[1];
   if (host === undefined) return false;
+  if (match?.[2] !== undefined && Number(match[2]) > MAX_PORT) return false;
   const url = `http://${host}`;
   return URL.canParse(url) && isLoopbackEndpoint(url);
 }

@@ -57,6 +57,7 @@ describe('isLoopbackHostHeader', () => {
     '2130706433',
     '[0:0:0:0:0:0:0:1]:3000',
     '[::ffff:127.0.0.1]:3000',
+    'localhost:65535',
   ])('reads the Host %s as loopback', (value) => {
     // Python's urllib sends the host of its URL as typed.
     expect(isLoopbackHostHeader(value)).toBe(true);
@@ -69,6 +70,8 @@ describe('isLoopbackHostHeader', () => {
     '127.0.0.1:3000/x',
     '127.0.0.1:port',
     '[::1',
+    '127.0.0.1:65536',
+    'localhost:99999',
   ])('reads the Host %s as another host', (value) => {
     expect(isLoopbackHostHeader(value)).toBe(false);
   });
