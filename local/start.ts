@@ -34,6 +34,7 @@ import {
   type ServiceExit,
   startLocalStack,
 } from './stack.js';
+import { statusLine } from './status-line.js';
 
 /**
  * `npm start`: runs the whole engine locally. Routed MQL events are the
@@ -464,8 +465,7 @@ function stopOnSignals(current: () => LocalStack | undefined): void {
 }
 
 function status(message: string, error?: unknown): void {
-  const detail = error === undefined ? '' : `: ${describe(error)}`;
-  process.stderr.write(`[mql-engine] ${message}${detail}\n`);
+  process.stderr.write(statusLine(message, error));
 }
 
 function describe(error: unknown): string {
@@ -485,7 +485,8 @@ main().catch((error: unknown) => {
     // services start. startLocalStack has stopped them by now.
     fail(describeListenError(error.cause, error.host, error.port));
   } else {
-    fail(`failed to start: ${describe(error)}`);
+    process.stderr.write(statusLine('failed to start', error));
+    process.exitCode = 1;
   }
   process.exit();
 });
