@@ -66,6 +66,8 @@ export function deliverLeftoverEvents(options: {
     },
     onError: (what, error) =>
       onStatus(`${what} (moto_server process ${record.pid})`, error),
+    onRecovered: (what) =>
+      onStatus(`${what} (moto_server process ${record.pid})`),
   });
   const client = new SQSClient({ ...LOCAL_AWS, endpoint: record.endpoint });
   const finish = async (message: string, stopMoto: boolean) => {

@@ -10,11 +10,21 @@ export interface QueueConsumer {
   stop(): Promise<void>;
 }
 
+/** Wait after the first failed poll; it doubles with each failure after. */
+const FIRST_POLL_RETRY_MS = 1_000;
+/** Longest wait between failed polls. */
+const MAX_POLL_RETRY_MS = 30_000;
+
 /**
  * Polls a queue and passes each message body, parsed as JSON, to
  * `onEvent`. A message is deleted once `onEvent` resolves. When it throws
  * or rejects, the error goes to `onError` and the message stays on the
  * queue, which delivers it again after its visibility timeout.
+ *
+ * A failed poll goes to `onError` and is tried again after a wait that
+ * doubles from 1 s to 30 s, so a queue service that stopped answering
+ * fills no log with a line per second. `onRecovered`, when given, hears
+ * of the first poll that succeeds after a failure.
  */
 export function consumeQueue(options: {
   endpoint: string;
@@ -22,9 +32,16 @@ export function consumeQueue(options: {
   onEvent: (event: unknown) => unknown;
   /** Called with what failed and the error. */
   onError: (what: string, error: unknown) => void;
+  /** Called once a poll succeeds after failed ones. */
+  onRecovered?: (what: string) => void;
+  /** First wait after a failed poll; tests shorten it. */
+  firstRetryMs?: number;
 }): QueueConsumer {
   const client = new SQSClient({ ...LOCAL_AWS, endpoint: options.endpoint });
+  const firstRetryMs = options.firstRetryMs ?? FIRST_POLL_RETRY_MS;
   let running = true;
+  let failedPolls = 0;
+  let wakeUp: () => void = () => {};
   const loop = (async () => {
     while (running) {
       try {
@@ -35,6 +52,10 @@ export function consumeQueue(options: {
             WaitTimeSeconds: 1,
           }),
         );
+        if (failedPolls > 0) {
+          failedPolls = 0;
+          options.onRecovered?.('sales queue poll succeeded again');
+        }
         for (const message of Messages) {
           try {
             await options.onEvent(JSON.parse(message.Body ?? 'null'));
@@ -54,14 +75,29 @@ export function consumeQueue(options: {
         }
       } catch (error) {
         if (!running) break;
-        options.onError('sales queue poll failed', error);
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const waitMs = Math.min(
+          firstRetryMs * 2 ** failedPolls,
+          MAX_POLL_RETRY_MS,
+        );
+        failedPolls += 1;
+        options.onError(
+          `sales queue poll failed, next poll in ${waitMs / 1000} s`,
+          error,
+        );
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, waitMs);
+          wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
     }
   })();
   return {
     stop: async () => {
       running = false;
+      wakeUp();
       await loop;
       client.destroy();
     },

@@ -391,5 +391,6 @@ function consumeSalesQueue(
     queueUrl: salesQueueUrl,
     onEvent: options.onSalesEvent,
     onError: (what, error) => options.onStatus(what, error),
+    onRecovered: (what) => options.onStatus(what),
   });
 }
