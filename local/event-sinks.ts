@@ -1,5 +1,6 @@
 import { statSync, unlinkSync } from 'node:fs';
 import { appendFile, open } from 'node:fs/promises';
+import { blockedPortReason } from './fetch-failure.js';
 
 /** Destinations of each event that `npm start` receives from the sales queue. */
 export interface EventSinkOptions {
@@ -94,6 +95,12 @@ async function postEvent(
     if (error instanceof Error && error.name === 'TimeoutError') {
       throw new WebhookError(
         `The webhook POST to ${target} timed out after ${timeoutMs} ms, the limit for a response. Check that the webhook is running and responds within ${timeoutMs} ms.`,
+      );
+    }
+    const blocked = blockedPortReason(error, url);
+    if (blocked !== undefined) {
+      throw new WebhookError(
+        `The webhook POST to ${target} failed: ${blocked}. Serve the webhook on another port and set MQL_WEBHOOK_URL to it.`,
       );
     }
     throw new WebhookError(

@@ -1,3 +1,5 @@
+import { blockedPortReason } from '../../local/fetch-failure.js';
+
 /**
  * Base class of the failures that stop a replay. `code` is stable, so
  * callers can branch on it, and the message states what failed and what
@@ -30,10 +32,14 @@ export class InputFileError extends ReplayError {
 /** The API did not respond: nothing listens at the URL, or it timed out. */
 export class ApiUnreachableError extends ReplayError {
   constructor(url: string, cause: unknown) {
+    const blocked = blockedPortReason(cause, url);
     super(
       'api-unreachable',
-      `Cannot reach the mql-engine API at ${url} (${describeCause(cause)}). ` +
-        'Start the local stack with `npm start` first, or pass --url.',
+      blocked === undefined
+        ? `Cannot reach the mql-engine API at ${url} (${describeCause(cause)}). ` +
+            'Start the local stack with `npm start` first, or pass --url.'
+        : `Cannot reach the mql-engine API at ${url}: ${blocked}. ` +
+            'Start the API on another port, such as `PORT=3000 npm start`, and pass its URL as --url.',
       { cause },
     );
   }

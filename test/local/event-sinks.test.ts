@@ -142,6 +142,23 @@ describe('eventDelivery', () => {
     );
   });
 
+  it('names a port that fetch blocks', async () => {
+    // fetch refuses port 6000 (X11) before it connects, so no server
+    // needs to listen there.
+    const deliver = eventDelivery({
+      write: () => {},
+      webhookUrl: 'http://127.0.0.1:6000/mql',
+    });
+
+    const delivery = deliver(EVENT);
+
+    await expect(delivery).rejects.toThrow(WebhookError);
+    await expect(delivery).rejects.toThrow(
+      "The webhook POST to MQL_WEBHOOK_URL (http://127.0.0.1:6000) failed: Node.js's fetch does not connect to port 6000",
+    );
+    await expect(delivery).rejects.toThrow('Serve the webhook on another port');
+  });
+
   it('names a refused connection', async () => {
     const webhook = await startWebhook(() => 200);
     await new Promise((resolve) => webhook.server.close(resolve));

@@ -183,6 +183,16 @@ describe('ReplayApiClient', () => {
     await expect(checking).rejects.toThrow(ApiUnreachableError);
     await expect(checking).rejects.toThrow(/npm start/);
   });
+
+  it('names a port that fetch blocks', async () => {
+    // fetch refuses port 6000 (X11) before it connects, so no server
+    // needs to listen there.
+    const checking = client('http://127.0.0.1:6000').checkWriteKey();
+
+    await expect(checking).rejects.toThrow(ApiUnreachableError);
+    await expect(checking).rejects.toThrow('does not connect to port 6000');
+    await expect(checking).rejects.toThrow('Start the API on another port');
+  });
 });
 
 describe('resolveUrl', () => {
