@@ -443,6 +443,24 @@ describe('readOutcomes', () => {
     await expect(readEventsFile(file, fileOptions)).rejects.toThrow(message);
   });
 
+  it('reads true and false in CSV', async () => {
+    const { write } = await workspace();
+    const file = await write(
+      'outcomes.csv',
+      'leadId,converted\na,true\nb,false\n"c","true"\n',
+    );
+
+    const outcomes = await readOutcomes(file);
+
+    expect(outcomes.get('a')).toBe(true);
+    expect(outcomes.get('b')).toBe(false);
+    expect(outcomes.get('c')).toBe(true);
+    const upper = await write('upper.csv', 'a,TRUE\n');
+    await expect(readOutcomes(upper)).rejects.toThrow(
+      'the converted field is "TRUE"',
+    );
+  });
+
   it('rejects two outcomes of one lead', async () => {
     const { write } = await workspace();
     const file = await write('outcomes.csv', 'leadId,converted\na,0\na,1\n');
