@@ -6,7 +6,11 @@ import {
   identityLinksOf,
   leadIdOf,
 } from '../domain/identity.js';
-import type { LeadState, LeadStatus } from '../domain/lead.js';
+import {
+  incarnationOf,
+  type LeadState,
+  type LeadStatus,
+} from '../domain/lead.js';
 import { parseMessage } from '../domain/message-checks.js';
 import {
   MAX_MESSAGE_ID_CHARACTERS,
@@ -16,7 +20,11 @@ import {
 import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
-import { linkIdentities, resolveLeadId } from './link-identities.js';
+import {
+  type LinkOutcome,
+  linkIdentities,
+  resolveLeadId,
+} from './link-identities.js';
 import {
   addSummaries,
   type PublishSummary,
@@ -104,12 +112,12 @@ export async function ingestMessages(
   const { accepted, rejected } = validateMessages(request);
   const acceptedEvents = accepted.map((entry) => entry.event);
   const links = linksOf(acceptedEvents);
-  const linked = await linkIdentities(deps, links, request.receivedAt, {
+  const firstLinked = await linkIdentities(deps, links, request.receivedAt, {
     isStoredLink: (link) =>
       isStoredLink(deps, request.sourceId, acceptedEvents, link),
   });
   const merged = new Map(
-    linked
+    firstLinked
       .filter(
         (outcome) =>
           outcome.status !== 'same-lead' && outcome.status !== 'stored-message',
@@ -136,6 +144,10 @@ export async function ingestMessages(
         storedMessages: snapshot.storedMessages,
       }),
   );
+  const linked = [
+    ...firstLinked,
+    ...(await relinkErased(deps, firstLinked, updates, request.receivedAt)),
+  ];
 
   // Lead events go to the bus before the account checks, so a stored
   // qualification is published at once, even when an account check fails.
@@ -178,6 +190,46 @@ export async function ingestMessages(
     events,
     transitions: countTransitions(outgoing),
   };
+}
+
+/**
+ * Links again each id that linking found already linked, when an erasure
+ * deleted its target before this request wrote it. The erasure deleted
+ * the link with the lead, and the events went to a new lead of that id.
+ * The messages restate the link after the erasure, as a message sent
+ * after it would, while links that no message restates stay deleted.
+ * NOTE: a request that stops before this point stored its messages, so
+ * its retry finds them stored and leaves the link out.
+ */
+async function relinkErased(
+  deps: ScoringDependencies,
+  linked: readonly LinkOutcome[],
+  updates: readonly LeadUpdate[],
+  now: number,
+): Promise<LinkOutcome[]> {
+  const written = new Map<string, LeadState>();
+  for (const update of updates) {
+    const state = update.evaluation?.state;
+    if (state !== undefined) written.set(update.leadId, state);
+  }
+  const erased = linked.filter((outcome) => {
+    const state = written.get(outcome.to);
+    return (
+      outcome.status === 'already-linked' &&
+      outcome.targetIncarnation !== undefined &&
+      state !== undefined &&
+      incarnationOf(state) !== outcome.targetIncarnation
+    );
+  });
+  if (erased.length === 0) return [];
+  deps.log.info('identity linked again after erasure', {
+    links: erased.length,
+  });
+  return linkIdentities(
+    deps,
+    erased.map((outcome) => ({ from: outcome.from, to: outcome.to })),
+    now,
+  );
 }
 
 /**

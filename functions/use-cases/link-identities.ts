@@ -77,6 +77,12 @@ export interface LinkOutcome {
   movedEvents: number;
   /** Events this call published, or left in the outbox for the sweep. */
   events: LinkEvents;
+  /**
+   * For `already-linked`, the incarnation of `to` as read while resolving
+   * the link. When the lead written later has another one, an erasure
+   * deleted `to` together with the link in between (see relinkErased in ingest-messages.ts).
+   */
+  targetIncarnation?: string | number;
 }
 
 /** Lead and account events that linking caused, and their publishing. */
@@ -155,13 +161,21 @@ export async function linkIdentity(
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     // Read again on each attempt, because a conflict can mean that the
     // target was merged into another lead, or erased, meanwhile.
-    const { leadId: target, followed } = await followLeadId(deps, link.to);
+    const {
+      leadId: target,
+      followed,
+      state: targetState,
+    } = await followLeadId(deps, link.to);
     if (target === link.from) {
       return outcome(link.from, target, 'same-lead', 0, noLinkEvents());
     }
     const source = await deps.repository.getLead(link.from);
     if (source?.mergedInto !== undefined) {
-      return continueLinked(deps, source, target, now);
+      const linked = await continueLinked(deps, source, target, now);
+      if (linked.status !== 'already-linked' || targetState === undefined) {
+        return linked;
+      }
+      return { ...linked, targetIncarnation: incarnationOf(targetState) };
     }
     if (followed?.leadId === link.from) {
       // The chain passed through `from` while it was merged, and an
@@ -473,22 +487,30 @@ export async function resolveLeadId(
 
 /**
  * Follows the chain of merged leads from `leadId` as resolveLeadId does.
- * Returns the lead at its end and the last tombstone followed, which is
- * undefined when `leadId` is not merged.
+ * Returns the lead at its end, its state as read (undefined when it is
+ * not stored, or when the chain is longer than MAX_REDIRECTS) and the
+ * last tombstone followed, which is undefined when `leadId` is not
+ * merged.
  */
 async function followLeadId(
   deps: ScoringDependencies,
   leadId: string,
-): Promise<{ leadId: string; followed: FollowedTombstone | undefined }> {
+): Promise<{
+  leadId: string;
+  followed: FollowedTombstone | undefined;
+  state: LeadState | undefined;
+}> {
   let current = leadId;
   let followed: FollowedTombstone | undefined;
   for (let step = 0; step < MAX_REDIRECTS; step += 1) {
     const state = await deps.repository.getLead(current);
-    if (state?.mergedInto === undefined) break;
+    if (state?.mergedInto === undefined) {
+      return { leadId: current, followed, state };
+    }
     followed = { leadId: current, mergedInto: state.mergedInto };
     current = state.mergedInto;
   }
-  return { leadId: current, followed };
+  return { leadId: current, followed, state: undefined };
 }
 
 /**

@@ -277,6 +277,35 @@ describe('erasure racing a merge', () => {
     expect(demoLeft).toEqual([]);
   });
 
+  it('relinks a restated link after erasure', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const { repository } = setup.deps;
+    const anonymous = 'browser-restated';
+    const lead = 'restated@acme.example';
+    await seedMerge(setup, anonymous, lead);
+    await ingestRetrying(setup, [identify(lead, 'CFO', anonymous)]);
+    // The next message restates the link, which its request finds made
+    // before the erasure. Its write of the lead runs only after the
+    // erasure has deleted the lead and the link.
+    const writing = holdNextCall(repository, 'saveLeadChange', {
+      when: 'before',
+      matches: (change) => change.state.leadId === lead,
+    });
+    const restating = ingestRetrying(setup, [
+      demo({ userId: lead, anonymousId: anonymous }, 'restated-demo'),
+    ]);
+    await writing.reached;
+    await eraseLead(setup.deps, lead);
+    writing.release();
+    await restating;
+
+    const view = await getLead(setup.deps, `anon:${anonymous}`);
+    expect(view.leadId).toBe(lead);
+    expect(view.requestedLeadId).toBe(`anon:${anonymous}`);
+    const items = await scanTable(setup);
+    expect(tableViolations(items)).toEqual([]);
+  });
+
   it('erases a merge target before its events move', async () => {
     const setup = await realDependencies({ model: accountModel() });
     const { repository } = setup.deps;
