@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { sha256Hex } from './canonical-json.js';
 import { normalizeCompanyName } from './company-name.js';
 import { decayFactor, timeBelowLevel } from './decay.js';
@@ -218,6 +219,9 @@ export function domainAccountIssue(
   if (isShortenedAccountId(`domain:${name.trim()}`)) return undefined;
   const domain = emailDomainOf(name);
   if (domain === undefined) return malformedDomainIssue(name);
+  if (!isHostName(domain)) {
+    return 'must be a host name of letters, digits and inner hyphens between dots, such as acme.example; an address literal, an IP address or an empty label forms no account';
+  }
   if (policy !== undefined && isPersonalDomain(domain, policy)) {
     return 'names a personal mailbox domain (accounts.personalEmailDomains), which forms no account; read its leads with GET /leads/{leadId}';
   }
@@ -316,10 +320,37 @@ function businessDomainOf(
     return undefined;
   }
   const domain = emailDomainOf(email);
-  if (domain === undefined || isPersonalDomain(domain, policy)) {
+  if (
+    domain === undefined ||
+    !isHostName(domain) ||
+    isPersonalDomain(domain, policy)
+  ) {
     return undefined;
   }
   return domain;
+}
+
+/**
+ * A label of a host name (RFC 1123, section 2.1): letters, digits and
+ * hyphens, 1 to 63 characters, with no hyphen at either end.
+ */
+const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Tells whether a domain in the form of asciiDomain is a host name that
+ * a company's mail can come from: labels of HOST_LABEL and a top-level
+ * label that is not all digits. An address literal such as `[10.0.0.1]`,
+ * a bare IPv4 address, an empty or hyphen-edged label and a punycode
+ * label that IDNA rejects (asciiDomain keeps it as sent) form no account.
+ */
+function isHostName(domain: string): boolean {
+  const labels = domain.split('.');
+  const top = labels[labels.length - 1] ?? '';
+  return (
+    labels.every((label) => HOST_LABEL.test(label)) &&
+    !/^\d+$/.test(top) &&
+    domainToASCII(domain) === domain
+  );
 }
 
 function isPersonalDomain(domain: string, policy: AccountPolicy): boolean {

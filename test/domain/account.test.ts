@@ -177,6 +177,31 @@ describe('accountOf', () => {
     });
   });
 
+  it.each([
+    'ann@[10.0.0.1]',
+    'ann@10.0.0.1',
+    'ann@-.example',
+    'ann@acme-.example',
+    'ann@xn--zz.example',
+    'ann@acme_corp.example',
+  ])('forms no domain account from %s', (email) => {
+    const lead = leadWith('lead-7', { email, company: 'Acme Corp' });
+    expect(accountOf(lead, policy)).toEqual({
+      accountId: 'company:acme',
+      source: 'company',
+    });
+  });
+
+  it.each([
+    ['ann@Bücher.example', 'domain:xn--bcher-kva.example'],
+    ['ann@xn--bcher-kva.example', 'domain:xn--bcher-kva.example'],
+    ['ann@mail.acme-corp.example.', 'domain:mail.acme-corp.example'],
+    ['ann@9to5.example', 'domain:9to5.example'],
+  ])('rolls %s up by its host name', (email, accountId) => {
+    const lead = leadWith('lead-6', { email });
+    expect(accountOf(lead, policy)?.accountId).toBe(accountId);
+  });
+
   it.each(['ann@gmail.com', 'ann@mail.yahoo.co.uk', 'ann@web.de'])(
     'forms no account from the personal address %s',
     (email) => {

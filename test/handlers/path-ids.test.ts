@@ -234,7 +234,10 @@ describe('accountIdOf', () => {
   );
 
   it('accepts a domain of 512 bytes', () => {
-    const accountId = `domain:${'a'.repeat(504)}.example`;
+    // Seven labels of 63 letters, the longest a host name label can be.
+    const labels = `${'a'.repeat(63)}.`.repeat(7);
+    const accountId = `domain:${labels}${'a'.repeat(49)}.example`;
+    expect(accountId).toHaveLength(512);
 
     expect(accountIdOf(request({ accountId }), policy)).toBe(accountId);
   });
@@ -246,6 +249,13 @@ describe('accountIdOf', () => {
     ['domain:localhost', 'with a dot'],
     ['domain:acme example', 'without spaces'],
     [`domain:${'a'.repeat(505)}.example`, 'of 513 bytes'],
+    ['domain:[127.0.0.1]', 'address literal'],
+    ['domain:10.0.0.1', 'IP address'],
+    ['domain:-.example', 'inner hyphens'],
+    ['domain:.example', 'empty label'],
+    ['domain:a..b', 'empty label'],
+    ['domain:xn--zz.example', 'host name'],
+    [`domain:${'a'.repeat(64)}.example`, 'host name'],
   ])('rejects %j, whose domain forms no account', (accountId, reason) => {
     const error = validationErrorOf(() =>
       accountIdOf(request({ accountId }), policy),
