@@ -42,6 +42,7 @@ import {
   integerBetween,
   logLevelSchema,
   positiveNumberUpTo,
+  REGION_PATTERN,
   sweepTimeoutSeconds,
 } from './stage-settings.js';
 
@@ -145,7 +146,10 @@ const stageSettingsSchema = z
       .optional(),
     region: z
       .string()
-      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be a region such as eu-west-1')
+      .regex(
+        new RegExp(`^${REGION_PATTERN}$`),
+        'must be a region such as eu-west-1',
+      )
       .optional(),
     /** Path of the scoring model JSON, relative to the project root. */
     modelFile: modelFileSchema.default(DEFAULT_MODEL_FILE),

@@ -278,6 +278,18 @@ function rejectRepeats<T>(field: string, key: (item: T) => string) {
   };
 }
 
+/** An AWS Region code, such as eu-west-1, us-gov-west-1 or cn-north-1. */
+export const REGION_PATTERN = '[a-z]{2}(?:-[a-z]+)+-\\d+';
+
+/**
+ * An SNS topic ARN of a standard topic. The partition is `aws` or
+ * `aws-<name>`, such as aws-cn or aws-us-gov. A topic name has 1 to 256
+ * letters, digits, hyphens or underscores.
+ */
+const TOPIC_ARN = new RegExp(
+  `^arn:aws(?:-[a-z]+)*:sns:${REGION_PATTERN}:\\d{12}:[\\w-]{1,256}$`,
+);
+
 export const alarmsSchema = z
   .object({
     /** Existing SNS topics notified when an alarm fires or recovers. */
@@ -286,7 +298,7 @@ export const alarmsSchema = z
         z
           .string()
           .regex(
-            /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/,
+            TOPIC_ARN,
             'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:alerts',
           ),
       )

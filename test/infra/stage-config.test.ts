@@ -746,6 +746,19 @@ describe('loadStageConfig', () => {
     );
   });
 
+  it.each([
+    'arn:aws:sns:-:123456789012:alerts',
+    'arn:aws:sns:eu-west:123456789012:alerts',
+    'arn:awsx:sns:eu-west-1:123456789012:alerts',
+    'arn:aws-:sns:eu-west-1:123456789012:alerts',
+  ])('rejects topic ARN %s', (topic) => {
+    writeStageFile('dev', { alarms: { topicArns: [topic] } });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      'alarms.topicArns[0]: must be an SNS topic ARN',
+    );
+  });
+
   it('accepts any topic region without a stage region', () => {
     const topic = 'arn:aws:sns:us-east-1:123456789012:alerts';
     writeStageFile('dev', { alarms: { topicArns: [topic] } });
