@@ -3,6 +3,7 @@ import {
   isValidAt,
   whenReadable,
 } from '../../functions/domain/valid-fields.js';
+import { integerBetween } from '../stage-settings.js';
 import {
   oauthClientIdSchema,
   oauthScopesSchema,
@@ -50,15 +51,12 @@ const targetIdSchema = z
  */
 const retryPolicySchema = z
   .object({
-    /** Retries before the event goes to the dead-letter queue (0-185). */
-    maximumRetryAttempts: z.number().int().min(0).max(185).default(185),
-    /** Seconds an event is retried at most (60-86400). */
-    maximumEventAgeSeconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(86_400)
-      .default(86_400),
+    /** Retries before the event goes to the dead-letter queue. */
+    maximumRetryAttempts: integerBetween(0, 185, ' retries').default(185),
+    /** Seconds an event is retried at most. */
+    maximumEventAgeSeconds: integerBetween(60, 86_400, ' seconds').default(
+      86_400,
+    ),
   })
   .strict();
 
@@ -171,7 +169,11 @@ export const routingTargetSchema = z.discriminatedUnion('type', [
       endpoint: apiDestinationEndpointSchema,
       httpMethod: z.enum(['POST', 'PUT', 'PATCH']).default('POST'),
       /** Invocations per second EventBridge sends at most. */
-      rateLimitPerSecond: z.number().int().min(1).max(300).default(10),
+      rateLimitPerSecond: integerBetween(
+        1,
+        300,
+        ' invocations per second',
+      ).default(10),
       auth: connectionAuthSchema,
     })
     .strict(),

@@ -526,6 +526,41 @@ describe('loadStageConfig', () => {
       'at most 50',
     ],
     [
+      {
+        events: {
+          targets: [
+            {
+              ...queueTarget({ 'detail-type': ['Lead Qualified'] }),
+              retryPolicy: { maximumRetryAttempts: 186 },
+            },
+          ],
+        },
+      },
+      'events.targets[0].retryPolicy.maximumRetryAttempts',
+      '0 and 185',
+    ],
+    [
+      {
+        events: {
+          targets: [
+            {
+              ...queueTarget({ 'detail-type': ['Lead Qualified'] }),
+              retryPolicy: { maximumEventAgeSeconds: 60.5 },
+            },
+          ],
+        },
+      },
+      'events.targets[0].retryPolicy.maximumEventAgeSeconds',
+      'whole number between 60 and 86400 seconds',
+    ],
+    [
+      {
+        events: { targets: [{ ...oauthTarget({}), rateLimitPerSecond: 301 }] },
+      },
+      'events.targets[0].rateLimitPerSecond',
+      '1 and 300',
+    ],
+    [
       { adminAuth: jwtAuth({ scopes: numbered('leads:read', 11) }) },
       'adminAuth.scopes',
       'at most 10',
