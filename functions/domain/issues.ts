@@ -68,6 +68,11 @@ function invalidTypeMessage(expected: string, input: unknown): string {
   if (typeof input === 'number' && !Number.isFinite(input)) {
     return `must be a finite number, not ${input}; a JSON number this large does not fit in a double`;
   }
+  // zod reports a fraction in an integer field as an invalid type, which
+  // the type message would word as "an integer, not a number".
+  if (expected === 'int' && typeof input === 'number') {
+    return `must be a whole number, not ${input}`;
+  }
   const expectedType = TYPE_NAMES[expected] ?? `of type ${expected}`;
   return `must be ${expectedType}, not ${kindOf(input)}`;
 }

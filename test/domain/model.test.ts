@@ -62,6 +62,22 @@ function issuesOf(document: unknown): string[] {
 }
 
 describe('compileModel', () => {
+  it('names a fraction in an integer field', () => {
+    const document = minimalModel();
+    setPath(document, ['intent', 'rules', 0, 'cap'], { max: 2.5 });
+
+    expect(() => compileModel(document)).toThrow(
+      expect.objectContaining({
+        issues: [
+          {
+            field: 'intent.rules[0].cap.max',
+            message: 'must be a whole number, not 2.5',
+          },
+        ],
+      }),
+    );
+  });
+
   it('rejects a __proto__ trait name', () => {
     const document = minimalModel();
     setPath(document, ['fit', 'rules', 0, 'traits'], ['title', '__proto__']);
