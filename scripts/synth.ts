@@ -120,8 +120,9 @@ export const SYNTH_USAGE = `Usage: npm run synth -- [STAGE] [cdk synth options]
 
 Synthesizes the stack of one stage offline into cdk.out/, as
 cdk synth --quiet -c stage=STAGE. STAGE defaults to dev. Its settings
-come from config/stages/STAGE.json over the stage's defaults; a stage
-without a file gets the dev defaults and a warning.
+come from config/stages/STAGE.json over the stage's defaults, and a
+stage without a file gets a warning. A stage with a name other than dev,
+staging and prod gets the dev defaults.
 
 Examples:
   npm run synth -- prod

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addStageStack } from '../../lib/mql-engine-app.js';
-import { SynthUsageError, synthArguments } from '../../scripts/synth.js';
+import {
+  SYNTH_USAGE,
+  SynthUsageError,
+  synthArguments,
+} from '../../scripts/synth.js';
 import { createApp } from './support/synthesize.js';
 
 describe('synthArguments', () => {
@@ -58,6 +62,14 @@ describe('npm run synth -- --help', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('Usage: npm run synth -- [STAGE]');
     expect(run.stdout).toContain('config/stages/STAGE.json');
+  });
+
+  it('names the stages with their own defaults', () => {
+    const usage = SYNTH_USAGE.replaceAll('\n', ' ');
+
+    expect(usage).toContain(
+      'a name other than dev, staging and prod gets the dev defaults',
+    );
   });
 });
 
