@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Annotations, type App, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, Errors, Validations } from 'aws-cdk-lib';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigurationError } from './configuration-error.js';
@@ -51,6 +51,33 @@ export function addStageStack(
   noteReservedEmails(stack, config.alarms.emails);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
+}
+
+/**
+ * Synthesizes an app built by addStageStack. Raises ConfigurationError
+ * at events.targets when the stack has more resources than
+ * CloudFormation takes (500), because each routing target adds its own
+ * resources and the other settings add too few to reach the limit.
+ */
+export function synthesizeStageApp(app: App): void {
+  try {
+    app.synth();
+  } catch (error) {
+    if (
+      !Errors.isValidationError(error) ||
+      error.name !== 'TooManyResourcesInStack'
+    ) {
+      throw error;
+    }
+    // The CDK's message goes on to count every resource type.
+    const [count] = error.message.split(': AWS::');
+    throw new ConfigurationError(
+      `Invalid configuration of stage "${readStageName(app)}":`,
+      [
+        `events.targets: makes the stack too large for CloudFormation. ${count}. Each target adds a rule, a dead-letter queue, an alarm and its queue or API destination. Remove targets, or merge targets that go to one consumer into one target whose eventPattern uses $or.`,
+      ],
+    );
+  }
 }
 
 /**

@@ -2,7 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addStageStack, PROJECT_ROOT } from '../../lib/mql-engine-app.js';
+import { ConfigurationError } from '../../lib/configuration-error.js';
+import {
+  addStageStack,
+  PROJECT_ROOT,
+  synthesizeStageApp,
+} from '../../lib/mql-engine-app.js';
 import { DEFAULT_MODEL_FILE } from '../../lib/stage-config.js';
 import { createApp } from './support/synthesize.js';
 
@@ -681,5 +686,41 @@ describe('addStageStack', () => {
       /Scoring model file \S+none\.json was not found\. Set modelFile/,
     );
     expect(build).not.toThrow(/ENOENT/);
+  });
+});
+
+describe('synthesizeStageApp', () => {
+  it('names events.targets over 500 resources', () => {
+    // Each queue target adds 6 resources to the stack's other 90 or so,
+    // so 70 targets exceed CloudFormation's 500 per stack.
+    const targets = Array.from({ length: 70 }, (_, index) => ({
+      ...SALES_QUEUE_TARGET,
+      id: `queue-${index}`,
+    }));
+    writeFileSync(
+      join(workDir, 'dev.json'),
+      JSON.stringify({ events: { targets } }),
+    );
+    const app = createApp('dev', {
+      outdir: join(workDir, 'cdk.out'),
+      bundle: false,
+    });
+    addStageStack(app, { configDir: workDir });
+
+    let raised: unknown;
+    try {
+      synthesizeStageApp(app);
+    } catch (error) {
+      raised = error;
+    }
+
+    expect(raised).toBeInstanceOf(ConfigurationError);
+    expect((raised as Error).message).toContain(
+      'Invalid configuration of stage "dev"',
+    );
+    expect((raised as Error).message).toContain('  events.targets: ');
+    expect((raised as Error).message).toContain(
+      'greater than allowed maximum of 500',
+    );
   });
 });
