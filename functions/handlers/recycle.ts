@@ -1,5 +1,8 @@
 import { jsonResponse } from '../adapters/http/responses.js';
-import { recordTransitionMetrics } from '../adapters/observability/metrics.js';
+import {
+  recordPublishMetrics,
+  recordTransitionMetrics,
+} from '../adapters/observability/metrics.js';
 import { eraseLead } from '../use-cases/erase-lead.js';
 import { recordDisposition } from '../use-cases/record-disposition.js';
 import { dispositionOf, recycleReasonOf } from './disposition-body.js';
@@ -43,6 +46,7 @@ export const handler = httpHandler(
         disposition,
       );
       recordTransitionMetrics(invocation.metrics, result.transitions);
+      recordPublishMetrics(invocation.metrics, result.events);
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },
     'POST /leads/{leadId}/recycle': async (request, invocation) => {
@@ -54,9 +58,13 @@ export const handler = httpHandler(
         reason,
       });
       recordTransitionMetrics(invocation.metrics, result.transitions);
+      recordPublishMetrics(invocation.metrics, result.events);
       return jsonResponse(200, result.lead, contentLocation(result.lead));
     },
-    'DELETE /leads/{leadId}': async (request, { deps, remainingTimeMs }) => {
+    'DELETE /leads/{leadId}': async (
+      request,
+      { deps, metrics, remainingTimeMs },
+    ) => {
       const leadId = leadIdOf(request);
       rejectUnknownQueryParameters(request, []);
       rejectBody(request);
@@ -66,6 +74,7 @@ export const handler = httpHandler(
           ? undefined
           : deps.clock() + remaining - ERASURE_END_MS;
       const erasure = await eraseLead(deps, leadId, { deadline });
+      recordPublishMetrics(metrics, erasure.events);
       return jsonResponse(
         200,
         erasure.result,

@@ -24,7 +24,11 @@ import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency, sleepWithJitter } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
 import { resolveLeadId } from './link-identities.js';
-import { publishEvents, publishEventsWithOutcome } from './publish-events.js';
+import {
+  type PublishSummary,
+  publishEvents,
+  publishEventsWithOutcome,
+} from './publish-events.js';
 import { MAX_REDIRECTS } from './update-lead.js';
 
 const MAX_ATTEMPTS = 5;
@@ -109,6 +113,8 @@ export interface Erasure {
   /** The erased lead, which differs from the id requested after a merge. */
   leadId: string;
   result: ErasureResult;
+  /** Counts of publishing "Lead Erased" and the account events after it. */
+  events: PublishSummary;
 }
 
 /**
@@ -304,7 +310,7 @@ async function announceErasure(
     [...accountsOf(heldLead), ...relinked],
     erased.createdAt,
   );
-  await publishEvents(deps, [erased, ...accountEvents]);
+  const events = await publishEvents(deps, [erased, ...accountEvents]);
   const { leadIdSha256, itemsDeleted, accountsUpdated } =
     erased.detail as ErasureResult;
   deps.log.info('lead erased', { itemsDeleted, eventId: erased.eventId });
@@ -317,6 +323,7 @@ async function announceErasure(
       accountsUpdated,
       ...(merged ? { requestedLeadId: requestedId } : {}),
     },
+    events,
   };
 }
 

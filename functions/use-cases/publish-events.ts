@@ -15,6 +15,13 @@ export interface PublishSummary {
   failed: number;
 }
 
+/** Counts of a request that published nothing. */
+export const NOTHING_PUBLISHED: PublishSummary = {
+  published: 0,
+  pending: 0,
+  failed: 0,
+};
+
 /** Adds the counts of two publish attempts. */
 export function addSummaries(
   first: PublishSummary,

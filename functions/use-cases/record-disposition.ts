@@ -19,7 +19,12 @@ import type { ScoringDependencies } from './dependencies.js';
 import { eventPersonalData } from './event-personal-data.js';
 import { type LeadView, leadViewOf } from './get-lead.js';
 import { resolveLeadId } from './link-identities.js';
-import { publishEvents } from './publish-events.js';
+import {
+  addSummaries,
+  NOTHING_PUBLISHED,
+  type PublishSummary,
+  publishEvents,
+} from './publish-events.js';
 import {
   countTransitions,
   type TransitionCounts,
@@ -35,6 +40,8 @@ export interface DispositionResult {
   changed: boolean;
   /** Status changes the request published: none when it changed nothing. */
   transitions: TransitionCounts;
+  /** Counts of the events the request published, account events included. */
+  events: PublishSummary;
 }
 
 const NO_TRANSITIONS: TransitionCounts = { qualified: 0, recycled: 0 };
@@ -79,11 +86,11 @@ export async function recordDisposition(
       continue;
     }
     if (mergedRepeat) {
-      await recheckAccount(deps, stored);
       return {
         lead: leadViewOf(deps, stored, requestedId),
         changed: false,
         transitions: NO_TRANSITIONS,
+        events: await recheckAccount(deps, stored),
       };
     }
     const now = deps.clock();
@@ -91,11 +98,11 @@ export async function recordDisposition(
     // which a review due since the last write may have started.
     const current = catchUpReviews(stored, deps.model, now).state;
     if (repeatsDisposition(current, request)) {
-      await recheckAccount(deps, stored);
       return {
         lead: leadViewOf(deps, stored, requestedId),
         changed: false,
         transitions: NO_TRANSITIONS,
+        events: await recheckAccount(deps, stored),
       };
     }
     const plan = planDisposition(stored, request, deps.model, now);
@@ -149,9 +156,12 @@ export async function recordDisposition(
       continue;
     }
     // The lead's events go out before the account check can fail.
-    await publishEvents(deps, outgoing);
+    const leadEvents = await publishEvents(deps, outgoing);
     const accountEvents = await checkAccounts(deps, membership.accounts, now);
-    await publishEvents(deps, accountEvents);
+    const events = addSummaries(
+      leadEvents,
+      await publishEvents(deps, accountEvents),
+    );
     deps.log.info('lead disposition recorded', {
       disposition: request.kind,
       episode: plan.record.episode,
@@ -162,6 +172,7 @@ export async function recordDisposition(
       lead: leadViewOf(deps, state, requestedId),
       changed: true,
       transitions: countTransitions(outgoing),
+      events,
     };
   }
   if (heldForErasure) {
@@ -206,9 +217,9 @@ async function repeatsMergedDisposition(
 async function recheckAccount(
   deps: ScoringDependencies,
   stored: LeadState,
-): Promise<void> {
+): Promise<PublishSummary> {
   const accountId = stored.membership?.accountId;
-  if (accountId === undefined) return;
+  if (accountId === undefined) return NOTHING_PUBLISHED;
   const accountEvents = await checkAccounts(deps, [accountId], deps.clock());
-  await publishEvents(deps, accountEvents);
+  return publishEvents(deps, accountEvents);
 }

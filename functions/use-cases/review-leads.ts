@@ -250,9 +250,11 @@ async function finishErasure(
   const heldUntil = state.erasureHeldUntil;
   if (heldUntil === undefined || heldUntil >= run.now) return;
   try {
-    const { result } = await eraseLead(deps, state.leadId, {
+    const { result, events } = await eraseLead(deps, state.leadId, {
       deadline: run.deadline,
     });
+    counts.pending += events.pending;
+    counts.failed += events.failed;
     deps.log.info('sweep finished a stopped erasure', {
       itemsDeleted: result.itemsDeleted,
     });

@@ -20,10 +20,14 @@ import {
   transitionEventId,
 } from '../../functions/domain/outgoing-events.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
-import { eraseLead } from '../../functions/use-cases/erase-lead.js';
+import {
+  ERASURE_HOLD_MS,
+  eraseLead,
+} from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
+import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import {
   alias,
   blog,
@@ -770,5 +774,45 @@ describe('Lead Erased of merged leads', () => {
     expect(detail?.mergedLeadIdSha256s).toEqual(expected);
     expect(detail?.mergedLeadIdSha256sTruncated).toBe(false);
     expect(await itemsNamingErin(context)).toEqual([]);
+  });
+});
+
+describe('erasure that the sweep finishes', () => {
+  it('counts a rejected Lead Erased', async () => {
+    const { deps, clock } = await realDependencies();
+    await ingestMessages(deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('sweep-erased-1'),
+      receivedAt: clock.now,
+    });
+    const stored = await deps.repository.getLead('sweep-erased-1');
+    if (stored === undefined) throw new Error('sweep-erased-1 was not stored');
+    // An erasure that stopped at its deadline leaves the lead held and due.
+    await deps.repository.pauseErasure(
+      await deps.repository.holdForErasure(stored, ERASURE_HOLD_MS),
+    );
+    // The bus rejects every entry with a non-retryable error.
+    deps.publisher = {
+      publish: async (events) => ({
+        published: [],
+        failed: events.map((event) => ({
+          eventId: event.eventId,
+          errorCode: 'AccessDeniedException',
+          errorMessage: 'Not authorized to put events on this bus.',
+          retryable: false,
+          throttled: false,
+        })),
+      }),
+    };
+
+    // Erasure holds and the review time the pause sets use the
+    // repository's wall clock, not the test's clock.
+    const result = await runSweep(deps, {
+      now: Date.now() + 1_000,
+      deadline: Number.POSITIVE_INFINITY,
+    });
+
+    expect(await deps.repository.getLead('sweep-erased-1')).toBeUndefined();
+    expect(result.failed).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { IngestResult } from '../../use-cases/ingest-messages.js';
+import type { PublishSummary } from '../../use-cases/publish-events.js';
 import type { SweepResult } from '../../use-cases/run-sweep.js';
 import type { TransitionCounts } from '../../use-cases/transition-counts.js';
 import {
@@ -72,6 +73,18 @@ export function recordTransitionMetrics(
 ): void {
   addCount(metrics, METRIC_NAMES.mqlsQualified, transitions.qualified);
   addCount(metrics, METRIC_NAMES.leadsRecycled, transitions.recycled);
+}
+
+/**
+ * Adds the publish counts of one sales or erasure request, so that the
+ * outbox-failed alarm also covers the events of the recycle function.
+ */
+export function recordPublishMetrics(
+  metrics: Metrics,
+  summary: PublishSummary,
+): void {
+  addCount(metrics, METRIC_NAMES.publishFailures, summary.pending);
+  addCount(metrics, METRIC_NAMES.outboxFailed, summary.failed);
 }
 
 /** Writes the stored metrics, if any, as one EMF line and clears them. */
