@@ -1,3 +1,4 @@
+import { lstatSync, readlinkSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
@@ -437,7 +438,10 @@ function readStageFile(file: string): Record<string, unknown> | undefined {
     values = parseJsonFile(readBoundedFileSync(file, MAX_STAGE_FILE_BYTES));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOENT') {
+      rejectDanglingLink(file);
+      return undefined;
+    }
     if (error instanceof UnreadableFileError) {
       throw new ConfigurationError(
         `Stage configuration file ${file} ${error.message}. Make it a JSON file of the stage's settings.`,
@@ -472,6 +476,18 @@ function readStageFile(file: string): Record<string, unknown> | undefined {
     ]);
   }
   return values as Record<string, unknown>;
+}
+
+/**
+ * Raises ConfigurationError when `file`, which cannot be opened, is a
+ * symbolic link. Its target is missing, and the defaults would replace
+ * the stage's settings unnoticed.
+ */
+function rejectDanglingLink(file: string): void {
+  if (!lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) return;
+  throw new ConfigurationError(
+    `Stage configuration file ${file} is a symbolic link to ${readlinkSync(file)}, which does not exist. Point the link at the stage's JSON file, or remove the link to use the defaults.`,
+  );
 }
 
 function defaultsOf(stageName: string): StageDefaults {

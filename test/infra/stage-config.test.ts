@@ -217,6 +217,15 @@ describe('loadStageConfig', () => {
     );
   });
 
+  it('rejects a stage file linking nowhere', () => {
+    const target = join(configDir, 'moved', 'staging.json');
+    symlinkSync(target, join(configDir, 'staging.json'));
+
+    expect(() => loadStageConfig('staging', configDir)).toThrow(
+      `staging.json is a symbolic link to ${target}, which does not exist`,
+    );
+  });
+
   it('explains a stage file without read permission', () => {
     chmodSync(configDir, 0o755);
     writeStageFile('dev', {});
