@@ -1,4 +1,4 @@
-import { Duration, SecretValue, Validations } from 'aws-cdk-lib';
+import { Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import {
   ApiDestination,
   Authorization,
@@ -14,6 +14,7 @@ import {
   ApiDestination as ApiDestinationTarget,
   SqsQueue,
 } from 'aws-cdk-lib/aws-events-targets';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 
 import { Construct } from 'constructs';
@@ -147,10 +148,44 @@ export class EventRouting extends Construct {
         'This queue is the dead-letter queue of the API destination target: the rule sends it the events the endpoint did not accept.',
     });
     this.deadLetterQueues.push({ targetId: target.id, queue: deadLetterQueue });
-    return new ApiDestinationTarget(
-      destination,
-      retryProps(target, deadLetterQueue),
-    );
+    return new ApiDestinationTarget(destination, {
+      ...retryProps(target, deadLetterQueue),
+      eventRole: this.invokeRole(`${id}Invoke`, stageName, target),
+    });
+  }
+
+  /**
+   * Creates the role that the target's rule assumes to call its API
+   * destination. Its trust policy names the account and the rule, because
+   * "Cross-service confused deputy prevention in Amazon EventBridge" (the
+   * EventBridge User Guide) gives the rule ARN as a rule target's
+   * `aws:SourceArn`. The ARN is built from the rule's name, since a
+   * reference to the rule would make the rule and the role depend on
+   * each other.
+   */
+  private invokeRole(
+    id: string,
+    stageName: string,
+    target: ApiDestinationDefinition,
+  ): Role {
+    const stack = Stack.of(this);
+    const busName = resourceName(stageName);
+    const ruleName = resourceName(stageName, ruleOf(target).nameSuffix);
+    return new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('events.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({
+              service: 'events',
+              resource: 'rule',
+              resourceName: `${busName}/${ruleName}`,
+            }),
+          },
+        },
+      }),
+      description: `Calls the API destination of the ${target.id} target.`,
+    });
   }
 
   private deadLetterQueue(id: string, queueName: string): Queue {

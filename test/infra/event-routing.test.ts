@@ -140,6 +140,24 @@ describe('stage with API destinations', () => {
     expect(queues).toContain('mql-engine-crm-crm-oauth-dlq');
   });
 
+  it('lets only its rule assume the API destination role', () => {
+    const [target] = ruleNamed('mql-engine-crm-to-crm-key').Properties.Targets;
+    const roleId = target.RoleArn['Fn::GetAtt'][0];
+    const role = template.toJSON().Resources[roleId];
+    const [statement] = role.Properties.AssumeRolePolicyDocument.Statement;
+    const sourceArn = JSON.stringify(
+      statement.Condition.StringEquals['aws:SourceArn'],
+    );
+
+    expect(statement.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(statement.Condition.StringEquals['aws:SourceAccount']).toEqual({
+      Ref: 'AWS::AccountId',
+    });
+    expect(sourceArn).toContain(
+      ':rule/mql-engine-crm/mql-engine-crm-to-crm-key',
+    );
+  });
+
   it('authorizes with an API key from Secrets Manager', () => {
     const connection = resourcesOfType(
       template,
