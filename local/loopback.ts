@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * An IPv4-mapped IPv6 address of 127.0.0.0/8, dotted as typed
  * (`::ffff:127.0.0.1`) or in hexadecimal as a URL's `hostname` gives it
@@ -16,13 +18,21 @@ const MAPPED_LOOPBACK =
 export function isLoopbackHost(host: string): boolean {
   const name = host.toLowerCase().replace(/\.$/, '');
   const address = name.replace(/^\[(.*)\]$/, '$1');
-  return (
+  if (
     name === 'localhost' ||
     name.endsWith('.localhost') ||
     address === '::1' ||
     MAPPED_LOOPBACK.test(address) ||
     /^127(\.\d{1,3}){3}$/.test(name)
-  );
+  ) {
+    return true;
+  }
+  // Node.js listens on IPv4 shorthands such as `127.1` or `0x7f.1` as
+  // 127.0.0.1, and the URL parser writes them in that dotted form.
+  const url = `http://${isIP(address) === 6 ? `[${address}]` : name}`;
+  if (!URL.canParse(url)) return false;
+  const { hostname } = new URL(url);
+  return hostname !== name && /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 /** Tells whether an endpoint URL points at this machine only. */

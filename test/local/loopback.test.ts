@@ -16,6 +16,9 @@ describe('isLoopbackHost', () => {
     '127.255.0.9',
     '::ffff:127.0.0.1',
     '[::ffff:7f00:1]',
+    '127.1',
+    '0x7f.1',
+    '2130706433',
   ])('reads %s as loopback', (host) => {
     expect(isLoopbackHost(host)).toBe(true);
   });
@@ -28,6 +31,9 @@ describe('isLoopbackHost', () => {
     '::',
     '::ffff:10.0.0.1',
     '[::ffff:a00:1]',
+    '0x80.1',
+    '127.0.0.1.example',
+    'a b',
   ])('reads %s as another host', (host) => {
     expect(isLoopbackHost(host)).toBe(false);
   });
