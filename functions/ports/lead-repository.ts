@@ -549,6 +549,11 @@ export interface LeadRepository {
   ): Promise<boolean>;
   /** Number of shards of the review index. */
   readonly reviewShards: number;
+  /**
+   * Time in ms after an outbox entry is written before the sweep
+   * publishes it, which leaves its writer time to publish it alone.
+   */
+  readonly outboxGraceMs: number;
   /** Lists due items of one shard, oldest first, up to `until`. */
   listDue(
     shard: number,

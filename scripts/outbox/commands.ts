@@ -223,10 +223,18 @@ async function retryEntry(
 ): Promise<RetryOutcome> {
   const { leadId, accountId, eventId } = entry.event;
   const owner = { leadId, accountId };
+  // A retry that publishes at once keeps the entry from the sweep and
+  // erasures for the grace period, as a request does with the entries it
+  // stores, so that they do not publish it too. Should the publish fail
+  // with a retryable error, the entry is made due at once.
+  const dueAt =
+    deps.publisher === undefined
+      ? deps.clock()
+      : deps.clock() + deps.repository.outboxGraceMs;
   const requeued = await deps.repository.requeueOutboxEntry(
     owner,
     eventId,
-    deps.clock(),
+    dueAt,
   );
   if (!requeued) return { ...owner, eventId, result: 'skipped' };
   if (deps.publisher === undefined) {

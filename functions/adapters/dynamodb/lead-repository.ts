@@ -144,7 +144,7 @@ export class DynamoLeadRepository implements LeadRepository {
   readonly reviewShards: number;
   private readonly tableName: string;
   private readonly retentionMs: number;
-  private readonly outboxGraceMs: number;
+  readonly outboxGraceMs: number;
   /** Wall clock of erasure holds, which writers compare with it. */
   private readonly clock: () => number;
   private readonly itemSettings: ChangeItemSettings;

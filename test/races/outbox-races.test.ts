@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { incarnationOf } from '../../functions/domain/lead.js';
+import { transitionEventId } from '../../functions/domain/outgoing-events.js';
+import { eraseLead } from '../../functions/use-cases/erase-lead.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { runSweep } from '../../functions/use-cases/run-sweep.js';
+import { retryOutbox } from '../../scripts/outbox/commands.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import {
+  type EntryFault,
+  FAULTS,
+  faultyDependencies,
+} from '../support/fault-injection.js';
+import { holdNextCall } from '../support/held-call.js';
+
+/**
+ * Stores lead `rejected`, whose "Lead Qualified" the bus rejected for
+ * good, and returns the setup with that event's id.
+ */
+async function tableWithFailedEntry() {
+  const fault = { current: (() => FAULTS.invalid) as EntryFault };
+  const setup = await faultyDependencies(fault);
+  await ingestMessages(setup.deps, {
+    sourceId: 'default',
+    messages: qualifyingBatch('rejected'),
+    receivedAt: setup.clock.now,
+  });
+  fault.current = () => undefined;
+  const lead = await setup.repository.getLead('rejected');
+  if (lead === undefined) throw new Error('Lead rejected is not stored.');
+  const eventId = transitionEventId(
+    'rejected',
+    1,
+    'qualified',
+    incarnationOf(lead),
+  );
+  const cli = {
+    repository: setup.repository,
+    clock: setup.deps.clock,
+    log: setup.log,
+    publisher: setup.deps.publisher,
+  };
+  return { setup, cli, eventId, fault };
+}
+
+describe('outbox retry with a bus racing the sweep', () => {
+  it('publishes the entry once', async () => {
+    const { setup, cli, eventId } = await tableWithFailedEntry();
+    const publish = holdNextCall(setup.deps.publisher, 'publish', {
+      when: 'before',
+    });
+
+    const retry = retryOutbox(cli, 'all');
+    await publish.reached;
+    await runSweep(setup.deps, {
+      now: setup.clock.now,
+      deadline: Number.POSITIVE_INFINITY,
+    });
+    publish.release();
+    const { outcomes } = await retry;
+
+    expect(outcomes.map((outcome) => outcome.result)).toEqual(['published']);
+    expect(setup.delivered.filter((id) => id === eventId)).toHaveLength(1);
+    expect(
+      await setup.repository.getOutboxEntry('rejected', eventId),
+    ).toBeUndefined();
+  });
+
+  it('leaves the entry due at once after a retryable error', async () => {
+    const { setup, cli, eventId, fault } = await tableWithFailedEntry();
+    fault.current = () => FAULTS.throttled;
+
+    const { outcomes } = await retryOutbox(cli, 'all');
+    const entry = await setup.repository.getOutboxEntry('rejected', eventId);
+
+    expect(outcomes.map((outcome) => outcome.result)).toEqual(['pending']);
+    expect(entry?.status).toBe('pending');
+    expect(entry?.dueAt).toBe(setup.clock.now);
+  });
+});
+
+describe('outbox retry with a bus racing an erasure', () => {
+  it('publishes the entry once', async () => {
+    const { setup, cli, eventId } = await tableWithFailedEntry();
+    const publish = holdNextCall(setup.deps.publisher, 'publish', {
+      when: 'before',
+    });
+
+    const retry = retryOutbox(cli, 'all');
+    await publish.reached;
+    const erasure = eraseLead(setup.deps, 'rejected').catch(
+      (error: unknown) => error,
+    );
+    // The erasure either waits for the retry to publish or publishes the
+    // entry itself, so let it reach its publish before the retry goes on.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    publish.release();
+    await retry;
+    await erasure;
+
+    expect(setup.delivered.filter((id) => id === eventId)).toHaveLength(1);
+  });
+});
