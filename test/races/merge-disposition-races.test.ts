@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { LeadChange } from '../../functions/ports/lead-repository.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
+import { runSweep } from '../../functions/use-cases/run-sweep.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import { realDependencies } from '../support/dependencies.js';
+import { holdNextCall } from '../support/held-call.js';
+
+type Setup = Awaited<ReturnType<typeof realDependencies>>;
+
+function ingest(setup: Setup, messages: unknown[]) {
+  return ingestMessages(setup.deps, {
+    sourceId: 'web',
+    messages,
+    receivedAt: setup.clock.now,
+  });
+}
+
+function alias(previousId: string, userId: string) {
+  return {
+    type: 'alias',
+    messageId: `alias-${previousId}`,
+    previousId,
+    userId,
+  };
+}
+
+/** Holds the next lead write whose source is `sourceId` before it runs. */
+function holdWrite(setup: Setup, sourceId: string) {
+  return holdNextCall(setup.repository, 'saveLeadChange', {
+    when: 'before',
+    matches: (change: LeadChange) => change.sourceId === sourceId,
+  });
+}
+
+function dispositionEvents(setup: Setup) {
+  return setup.published.filter(
+    (event) => event.detailType === 'Lead Disposition Changed',
+  );
+}
+
+/** Publishes what the requests left in the outbox, after its grace period. */
+async function sweepAfterGrace(setup: Setup) {
+  setup.clock.advance(2 * 60_000);
+  await runSweep(setup.deps, {
+    now: setup.clock.now,
+    deadline: Number.POSITIVE_INFINITY,
+  });
+}
+
+const ACCEPTED = { kind: 'accepted' } as const;
+
+describe('alias merge racing a disposition on the merged lead', () => {
+  it('carries a disposition stored first to the merge', async () => {
+    const setup = await realDependencies();
+    await ingest(setup, qualifyingBatch('old-id'));
+    const mergeWrite = holdWrite(setup, 'identity');
+
+    const merge = ingest(setup, [alias('old-id', 'new-id')]);
+    await mergeWrite.reached;
+    const first = await recordDisposition(setup.deps, 'old-id', ACCEPTED);
+    mergeWrite.release();
+    await merge;
+    const retry = await recordDisposition(setup.deps, 'old-id', ACCEPTED);
+    await sweepAfterGrace(setup);
+
+    expect(first.changed).toBe(true);
+    expect(retry.changed).toBe(false);
+    const tombstone = await setup.repository.getLead('old-id');
+    expect(tombstone?.mergedInto).toBe('new-id');
+    expect(tombstone?.disposition?.kind).toBe('accepted');
+    const events = dispositionEvents(setup);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.leadId).toBe('old-id');
+  });
+
+  it('applies a disposition stored second to the merged lead', async () => {
+    const setup = await realDependencies();
+    await ingest(setup, qualifyingBatch('old-id'));
+    const salesWrite = holdWrite(setup, 'sales');
+
+    const disposition = recordDisposition(setup.deps, 'old-id', ACCEPTED);
+    await salesWrite.reached;
+    await ingest(setup, [alias('old-id', 'new-id')]);
+    salesWrite.release();
+    const result = await disposition;
+    await sweepAfterGrace(setup);
+
+    const tombstone = await setup.repository.getLead('old-id');
+    const target = await setup.repository.getLead('new-id');
+    expect(result.changed).toBe(true);
+    expect(tombstone?.mergedInto).toBe('new-id');
+    expect(tombstone?.disposition).toBeUndefined();
+    expect(target?.status).toBe('mql');
+    expect(target?.disposition?.kind).toBe('accepted');
+    expect(target?.disposition?.episode).toBe(target?.episode);
+    const events = dispositionEvents(setup);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.leadId).toBe('new-id');
+  });
+});
