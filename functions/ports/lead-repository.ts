@@ -256,6 +256,11 @@ export interface OutboxEntry {
   attempts: number;
   /** When the sweep takes the entry up next, epoch ms; pending only. */
   dueAt: number | undefined;
+  /**
+   * Time a publisher claimed the entry, epoch ms. It is undefined before
+   * the first claim and after the publisher makes the entry pending again.
+   */
+  claimedAt: number | undefined;
   failure: OutboxFailure | undefined;
 }
 
@@ -326,13 +331,16 @@ export interface LeadRepository {
    * Claims a due outbox entry (of a lead when `owner` is a lead id) for one publish attempt by moving its due
    * time from `dueAt` to `retryAt`, and returns it. Returns undefined when
    * another sweep claimed it first or it was already published, so
-   * overlapping sweeps never publish the same entry twice.
+   * overlapping sweeps never publish the same entry twice. Stores
+   * `claimedAt`, which an erasure reads to leave the entry to this
+   * publisher while it may still be sending it.
    */
   claimOutboxEntry(
     owner: OutboxOwner | string,
     eventId: string,
     dueAt: number,
     retryAt: number,
+    claimedAt: number,
   ): Promise<OutgoingEvent | undefined>;
   /**
    * Lists a lead's stored events, oldest first, at most `limit` per page,
@@ -512,8 +520,10 @@ export interface LeadRepository {
   /**
    * Makes an outbox entry due at `dueAt` when no publisher has claimed it
    * yet, which is how the request that stored it hands an entry it could
-   * not publish to the sweep, before its grace period ends. Returns false
-   * when the entry is gone, failed or claimed.
+   * not publish to the sweep, before its grace period ends. A claimed
+   * entry keeps its due time but loses its claim time, so an erasure
+   * need not wait for its publisher. Returns false when the entry is
+   * gone, failed or claimed.
    */
   releaseOutboxEntry(
     owner: OutboxOwner | string,

@@ -378,6 +378,7 @@ async function publishPending(
       entry.event.eventId,
       entry.dueAt ?? 0,
       deps.clock() + CLAIMED_ENTRY_RETRY_MS,
+      deps.clock(),
     );
     if (claimed === undefined) {
       claimsLost += 1;
@@ -432,7 +433,9 @@ async function countPublishedElsewhere(
  * after its write, without claiming them, and makes the ones that the bus
  * did not accept due at once. So an entry not yet due and never
  * attempted belongs to a request that may still be publishing it, and
- * publishing it here too would send it twice. Raises ConcurrencyError
+ * publishing it here too would send it twice. So does an entry that a
+ * sweep claimed less than the outbox grace period ago and has not made
+ * pending again. Raises ConcurrencyError
  * when such entries are still there after up to about two seconds. The
  * sweep publishes them once their grace period ends, should their request
  * have stopped.
@@ -447,13 +450,14 @@ async function entriesLeftByWriters(
     const inFlight = entries.filter(
       (entry) =>
         entry.status === 'pending' &&
-        entry.attempts === 0 &&
-        (entry.dueAt ?? 0) > now,
+        ((entry.attempts === 0 && (entry.dueAt ?? 0) > now) ||
+          (entry.claimedAt !== undefined &&
+            entry.claimedAt + deps.repository.outboxGraceMs > now)),
     );
     if (inFlight.length === 0) return entries;
     if (poll >= WRITER_PUBLISH_POLLS) {
       throw new ConcurrencyError(
-        `${inFlight.length} event(s) of the lead are still being published by the request that stored them, so it was not erased; retry the request.`,
+        `${inFlight.length} event(s) of the lead are still being published by the request that stored them or by the sweep, so it was not erased; retry the request.`,
       );
     }
     await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** poll));

@@ -165,6 +165,7 @@ async function republish(
       item.eventId,
       item.dueAt,
       retryAt,
+      now,
     );
   if (event === undefined) {
     return;

@@ -639,8 +639,20 @@ describe('DynamoLeadRepository', () => {
     ).items.find((item) => item.kind === 'outbox');
 
     const claims = await Promise.all([
-      repository.claimOutboxEntry('lead-e', eventId, due?.dueAt ?? 0, T0 + 1),
-      repository.claimOutboxEntry('lead-e', eventId, due?.dueAt ?? 0, T0 + 2),
+      repository.claimOutboxEntry(
+        'lead-e',
+        eventId,
+        due?.dueAt ?? 0,
+        T0 + 1,
+        T0,
+      ),
+      repository.claimOutboxEntry(
+        'lead-e',
+        eventId,
+        due?.dueAt ?? 0,
+        T0 + 2,
+        T0,
+      ),
     ]);
 
     expect(claims.filter((claim) => claim !== undefined)).toHaveLength(1);

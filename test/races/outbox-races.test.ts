@@ -101,3 +101,64 @@ describe('outbox retry with a bus racing an erasure', () => {
     expect(setup.delivered.filter((id) => id === eventId)).toHaveLength(1);
   });
 });
+
+describe('erasure racing the sweep republishing an entry', () => {
+  it('publishes the entry once', async () => {
+    const fault = { current: (() => FAULTS.throttled) as EntryFault };
+    const setup = await faultyDependencies(fault);
+    await ingestMessages(setup.deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('republished'),
+      receivedAt: setup.clock.now,
+    });
+    fault.current = () => undefined;
+    const publish = holdNextCall(setup.deps.publisher, 'publish', {
+      when: 'before',
+    });
+
+    // The sweep has claimed the entry the request could not publish and
+    // is sending it when the erasure reads the outbox.
+    const sweep = runSweep(setup.deps, {
+      now: setup.clock.now,
+      deadline: Number.POSITIVE_INFINITY,
+    });
+    await publish.reached;
+    const erasure = eraseLead(setup.deps, 'republished').catch(
+      (error: unknown) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    publish.release();
+    await sweep;
+    const outcome = await erasure;
+    const retried =
+      outcome instanceof Error
+        ? await eraseLead(setup.deps, 'republished')
+        : undefined;
+
+    expect(setup.delivered.length).toBeGreaterThan(1);
+    expect(setup.delivered).toEqual([...new Set(setup.delivered)]);
+    expect(retried?.leadId ?? 'republished').toBe('republished');
+    expect(await setup.repository.getLead('republished')).toBeUndefined();
+  });
+
+  it('erases at once after the sweep failed to publish', async () => {
+    const fault = { current: (() => FAULTS.throttled) as EntryFault };
+    const setup = await faultyDependencies(fault);
+    await ingestMessages(setup.deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('retry-later'),
+      receivedAt: setup.clock.now,
+    });
+    const sweep = await runSweep(setup.deps, {
+      now: setup.clock.now,
+      deadline: Number.POSITIVE_INFINITY,
+    });
+    fault.current = () => undefined;
+
+    const erasure = await eraseLead(setup.deps, 'retry-later');
+
+    expect(sweep.pending).toBeGreaterThan(0);
+    expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
+    expect(setup.delivered).toEqual([...new Set(setup.delivered)]);
+  });
+});

@@ -310,6 +310,10 @@ export function itemToOutboxEntry(item: Item): OutboxEntry {
     status: failed ? 'failed' : 'pending',
     attempts: Number(fields.attempts ?? 0),
     dueAt: failed ? undefined : Number(fields[REVIEW_AT]),
+    claimedAt:
+      failed || fields.claimedAt === undefined
+        ? undefined
+        : Number(fields.claimedAt),
     failure: failed
       ? {
           errorCode: String(fields.errorCode),

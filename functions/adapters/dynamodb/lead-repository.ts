@@ -870,13 +870,15 @@ export class DynamoLeadRepository implements LeadRepository {
     eventId: string,
     dueAt: number,
     retryAt: number,
+    claimedAt: number,
   ): Promise<OutgoingEvent | undefined> {
     try {
       const { Attributes } = await this.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: outboxKey(ownerOf(owner), eventId),
-          UpdateExpression: 'SET #reviewAt = :retryAt ADD attempts :one',
+          UpdateExpression:
+            'SET #reviewAt = :retryAt, claimedAt = :claimedAt ADD attempts :one',
           ConditionExpression:
             '#reviewAt = :dueAt AND (attribute_not_exists(#status) OR #status <> :failed)',
           ExpressionAttributeNames: {
@@ -886,6 +888,7 @@ export class DynamoLeadRepository implements LeadRepository {
           ExpressionAttributeValues: marshall({
             ':retryAt': retryAt,
             ':dueAt': dueAt,
+            ':claimedAt': claimedAt,
             ':one': 1,
             ':failed': 'failed',
           }),
@@ -928,9 +931,10 @@ export class DynamoLeadRepository implements LeadRepository {
     eventId: string,
     dueAt: number,
   ): Promise<boolean> {
-    return this.updateIfPresent({
+    const key = outboxKey(ownerOf(owner), eventId);
+    const released = await this.updateIfPresent({
       TableName: this.tableName,
-      Key: outboxKey(ownerOf(owner), eventId),
+      Key: key,
       UpdateExpression: 'SET #reviewAt = :dueAt',
       ConditionExpression: '#status = :pending AND attempts = :zero',
       ExpressionAttributeNames: {
@@ -943,6 +947,19 @@ export class DynamoLeadRepository implements LeadRepository {
         ':dueAt': dueAt,
       }),
     });
+    if (!released) {
+      // A claimed entry keeps the due time of its claim's backoff.
+      await this.updateIfPresent({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'REMOVE claimedAt',
+        ConditionExpression:
+          '#status = :pending AND attribute_exists(claimedAt)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: marshall({ ':pending': 'pending' }),
+      });
+    }
+    return released;
   }
 
   async markOutboxFailed(
@@ -983,7 +1000,7 @@ export class DynamoLeadRepository implements LeadRepository {
       TableName: this.tableName,
       Key: outboxKey(ownerOf(owner), eventId),
       UpdateExpression:
-        'SET #status = :pending, attempts = :zero, #shard = :shard, #reviewAt = :dueAt REMOVE errorCode, errorMessage, failedAt',
+        'SET #status = :pending, attempts = :zero, #shard = :shard, #reviewAt = :dueAt REMOVE errorCode, errorMessage, failedAt, claimedAt',
       ConditionExpression: '#status = :failed',
       ExpressionAttributeNames: {
         '#status': 'status',
