@@ -368,15 +368,26 @@ async function publishPending(
   const pending: OutgoingEvent[] = [];
   let claimsLost = 0;
   for (const entry of entries) {
+    let dueAt = entry.dueAt ?? 0;
     if (entry.status === 'failed') {
-      pending.push(entry.event);
-      continue;
+      // Making the entry pending first fails when `npm run outbox --
+      // retry` took it up since the read, so only one of them sends it.
+      dueAt = deps.clock() + CLAIMED_ENTRY_RETRY_MS;
+      const requeued = await deps.repository.requeueOutboxEntry(
+        leadId,
+        entry.event.eventId,
+        dueAt,
+      );
+      if (!requeued) {
+        claimsLost += 1;
+        continue;
+      }
     }
     // The claim keeps a sweep from publishing the entry at the same time.
     const claimed = await deps.repository.claimOutboxEntry(
       leadId,
       entry.event.eventId,
-      entry.dueAt ?? 0,
+      dueAt,
       deps.clock() + CLAIMED_ENTRY_RETRY_MS,
       deps.clock(),
     );

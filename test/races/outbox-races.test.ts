@@ -102,6 +102,33 @@ describe('outbox retry with a bus racing an erasure', () => {
   });
 });
 
+describe('erasure reading a failed entry before its retry', () => {
+  it('publishes the entry once', async () => {
+    const { setup, cli, eventId } = await tableWithFailedEntry();
+    const listing = holdNextCall(setup.repository, 'listOutboxEntries', {
+      when: 'after',
+    });
+
+    // The erasure has read the entry as failed when the operator retries
+    // it with a bus.
+    const erasure = eraseLead(setup.deps, 'rejected').catch(
+      (error: unknown) => error,
+    );
+    await listing.reached;
+    const { outcomes } = await retryOutbox(cli, 'all');
+    listing.release();
+    const outcome = await erasure;
+    const retried =
+      outcome instanceof Error
+        ? await eraseLead(setup.deps, 'rejected')
+        : undefined;
+
+    expect(outcomes).toHaveLength(1);
+    expect(retried?.leadId ?? 'rejected').toBe('rejected');
+    expect(setup.delivered.filter((id) => id === eventId)).toHaveLength(1);
+  });
+});
+
 describe('erasure racing the sweep republishing an entry', () => {
   it('publishes the entry once', async () => {
     const fault = { current: (() => FAULTS.throttled) as EntryFault };
