@@ -10,6 +10,7 @@ import {
   type EntryFault,
   FAULTS,
   faultyDependencies,
+  outboxEntries,
 } from '../support/fault-injection.js';
 import { holdNextCall } from '../support/held-call.js';
 
@@ -166,6 +167,36 @@ describe('erasure racing the sweep republishing an entry', () => {
     expect(setup.delivered).toEqual([...new Set(setup.delivered)]);
     expect(retried?.leadId ?? 'republished').toBe('republished');
     expect(await setup.repository.getLead('republished')).toBeUndefined();
+  });
+
+  it('leaves nothing to a sweep that claims late', async () => {
+    const fault = { current: (() => FAULTS.throttled) as EntryFault };
+    const setup = await faultyDependencies(fault);
+    await ingestMessages(setup.deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('claimed-late'),
+      receivedAt: setup.clock.now,
+    });
+    fault.current = () => undefined;
+    const claim = holdNextCall(setup.repository, 'claimOutboxEntry', {
+      when: 'before',
+    });
+
+    // The sweep has listed the entry as due when the erasure publishes it
+    // and deletes the lead.
+    const sweep = runSweep(setup.deps, {
+      now: setup.clock.now,
+      deadline: Number.POSITIVE_INFINITY,
+    });
+    await claim.reached;
+    const erasure = await eraseLead(setup.deps, 'claimed-late');
+    claim.release();
+    const swept = await sweep;
+
+    expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
+    expect(swept.published).toBe(0);
+    expect(setup.delivered).toEqual([...new Set(setup.delivered)]);
+    expect(await outboxEntries(setup.repository)).toEqual([]);
   });
 
   it('erases at once after the sweep failed to publish', async () => {

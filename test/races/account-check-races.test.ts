@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { AccountChange } from '../../functions/ports/lead-repository.js';
+import { getAccount } from '../../functions/use-cases/get-account.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { accountModel } from '../fixtures/models.js';
+import { realDependencies } from '../support/dependencies.js';
+import { holdNextCall } from '../support/held-call.js';
+
+type Setup = Awaited<ReturnType<typeof realDependencies>>;
+
+function ingestMember(setup: Setup, userId: string, title: string) {
+  return ingestMessages(setup.deps, {
+    sourceId: 'web',
+    messages: [
+      {
+        type: 'identify',
+        messageId: `${userId}-identify`,
+        userId,
+        traits: { title, email: userId, company: { employee_count: 5000 } },
+      },
+      {
+        type: 'track',
+        messageId: `${userId}-demo`,
+        userId,
+        event: 'Demo Requested',
+      },
+    ],
+    receivedAt: setup.clock.now,
+  });
+}
+
+describe('account checks of one account from two leads', () => {
+  it('qualify the account once when both write it', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    await ingestMember(setup, 'cpo@two.example', 'CPO');
+    // The CFO's request has read the account and is about to store its
+    // qualification when a CIO's request checks the same account.
+    const firstWrite = holdNextCall(setup.repository, 'saveAccountChange', {
+      when: 'before',
+      matches: (change: AccountChange) => change.outgoing.length > 0,
+    });
+
+    const cfo = ingestMember(setup, 'cfo@two.example', 'CFO');
+    await firstWrite.reached;
+    await ingestMember(setup, 'cio@two.example', 'CIO');
+    firstWrite.release();
+    await cfo;
+
+    const account = await getAccount(setup.deps, 'domain:two.example');
+    expect(account.status).toBe('mqa');
+    expect(account.episode).toBe(1);
+    expect(account.leadCount).toBe(3);
+    expect(account.coverage.covered).toEqual(['procurement', 'finance', 'it']);
+    const qualified = setup.published.filter(
+      (event) => event.detailType === 'Account Qualified',
+    );
+    expect(qualified).toHaveLength(1);
+    expect(qualified[0]?.detail.leads).toBe(3);
+  });
+});
