@@ -563,6 +563,10 @@ async function deleteMergedLead(
     progress.deleted += 1;
     return;
   }
+  // The merged lead's events that are not published yet, such as the
+  // "Lead Recycled" that ended its episode at the merge, go out before its
+  // outbox is deleted.
+  await publishMergedPending(deps, progress.heldLead, mergedId);
   // The hash is stored before the merged lead's items are deleted, so the
   // request that finishes a stopped erasure still names this lead.
   await deps.repository.recordErasedMergedLead(
@@ -581,6 +585,26 @@ async function deleteMergedLead(
   }
   await deps.repository.deleteTombstone(targetId, mergedId, tombstone.version);
   progress.deleted += 2;
+}
+
+/**
+ * Publishes the outbox of a lead merged into the held one. When that
+ * fails, other items may be deleted already, so the hold's time ends but
+ * the lead stays closed to writers, and a retry or the sweep continues.
+ */
+async function publishMergedPending(
+  deps: ScoringDependencies,
+  heldLead: LeadState,
+  mergedId: string,
+): Promise<void> {
+  try {
+    await publishPending(deps, mergedId);
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) {
+      await deps.repository.pauseErasure(heldLead);
+    }
+    throw error;
+  }
 }
 
 async function isLiveLead(

@@ -220,3 +220,41 @@ describe('erasure racing the sweep republishing an entry', () => {
     expect(setup.delivered).toEqual([...new Set(setup.delivered)]);
   });
 });
+
+describe('erasure of a lead with a merged lead', () => {
+  it("publishes the merged lead's pending events", async () => {
+    const fault = { current: (() => undefined) as EntryFault };
+    const setup = await faultyDependencies(fault);
+    await ingestMessages(setup.deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('old-id'),
+      receivedAt: setup.clock.now,
+    });
+    // The bus throttles every event of the alias, so the "Lead Recycled"
+    // that ends the merged lead's episode stays in its outbox.
+    fault.current = () => FAULTS.throttled;
+    await ingestMessages(setup.deps, {
+      sourceId: 'default',
+      messages: [
+        {
+          type: 'alias',
+          messageId: 'alias-old-id',
+          previousId: 'old-id',
+          userId: 'new-id',
+        },
+      ],
+      receivedAt: setup.clock.now,
+    });
+    fault.current = () => undefined;
+    const pending = await setup.repository.listOutboxEntries('old-id');
+
+    await eraseLead(setup.deps, 'new-id');
+
+    expect(pending.map((entry) => entry.event.detailType)).toContain(
+      'Lead Recycled',
+    );
+    for (const entry of pending) {
+      expect(setup.delivered).toContain(entry.event.eventId);
+    }
+  });
+});
