@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CapacityExceededError } from '../../functions/domain/errors.js';
 import { incarnationOf } from '../../functions/domain/lead.js';
 import { transitionEventId } from '../../functions/domain/outgoing-events.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
@@ -256,5 +257,48 @@ describe('erasure of a lead with a merged lead', () => {
     for (const entry of pending) {
       expect(setup.delivered).toContain(entry.event.eventId);
     }
+  });
+
+  it('continues at once after the bus throttled them', async () => {
+    const fault = { current: (() => undefined) as EntryFault };
+    const setup = await faultyDependencies(fault);
+    await ingestMessages(setup.deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('old-user'),
+      receivedAt: setup.clock.now,
+    });
+    const alias = {
+      type: 'alias',
+      messageId: 'alias-old-user',
+      previousId: 'old-user',
+      userId: 'new-user',
+    };
+    // Only the merged lead's events are throttled, at the merge and again
+    // during the first erasure.
+    const recycledAtMerge = (detail: Record<string, unknown>) =>
+      detail.leadId === 'old-user' && detail.status === 'recycled';
+    fault.current = (_id, _call, detail) =>
+      recycledAtMerge(detail) ? FAULTS.throttled : undefined;
+    await ingestMessages(setup.deps, {
+      sourceId: 'default',
+      messages: [alias],
+      receivedAt: setup.clock.now,
+    });
+    const [pending] = await setup.repository.listOutboxEntries('old-user');
+
+    const first = await eraseLead(setup.deps, 'new-user').catch(
+      (error: unknown) => error,
+    );
+    const held = await setup.repository.getLead('new-user');
+    fault.current = () => undefined;
+    const second = await eraseLead(setup.deps, 'new-user');
+
+    expect(pending?.event.detailType).toBe('Lead Recycled');
+    expect(first).toBeInstanceOf(CapacityExceededError);
+    expect(held?.erasureHeldUntil).toBeDefined();
+    expect(second.result.itemsDeleted).toBeGreaterThan(0);
+    expect(setup.delivered).toContain(pending?.event.eventId);
+    expect(await setup.repository.getLead('new-user')).toBeUndefined();
+    expect(await setup.repository.getLead('old-user')).toBeUndefined();
   });
 });
