@@ -144,4 +144,32 @@ describe('requests retried after their commit', () => {
     expect(await setup.repository.getLead('erased-once')).toBeUndefined();
     expect(publishedOf(setup, 'Lead Erased')).toHaveLength(1);
   });
+
+  it('erase a lead whose outbox claim lost its response', async () => {
+    const plan = { current: PASS };
+    const setup = await faultyDynamoDependencies(plan);
+    const { publisher } = setup.deps;
+    setup.deps.publisher = {
+      publish: async () => {
+        throw new Error('socket hang up');
+      },
+    };
+    await ingest(setup, qualifyingBatch('claimed-twice'));
+    setup.deps.publisher = publisher;
+    let lost = false;
+    plan.current = (command, input) => {
+      const isClaim =
+        command === 'UpdateItemCommand' &&
+        JSON.stringify(input).includes(':retryAt');
+      if (!isClaim || lost) return 'pass';
+      lost = true;
+      return 'lost-response';
+    };
+
+    const erasure = await eraseLead(setup.deps, 'claimed-twice');
+
+    expect(lost).toBe(true);
+    expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
+    expect(publishedOf(setup, 'Lead Qualified')).toHaveLength(1);
+  });
 });

@@ -877,10 +877,12 @@ export class DynamoLeadRepository implements LeadRepository {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: outboxKey(ownerOf(owner), eventId),
+          // The token makes the call safe to send again, so the SDK's retry
+          // of a claim that committed but lost its response succeeds too.
           UpdateExpression:
-            'SET #reviewAt = :retryAt, claimedAt = :claimedAt ADD attempts :one',
+            'SET #reviewAt = :retryAt, claimedAt = :claimedAt, claimToken = :token ADD attempts :one',
           ConditionExpression:
-            '#reviewAt = :dueAt AND (attribute_not_exists(#status) OR #status <> :failed)',
+            '(#reviewAt = :dueAt OR claimToken = :token) AND (attribute_not_exists(#status) OR #status <> :failed)',
           ExpressionAttributeNames: {
             '#reviewAt': TABLE_LAYOUT.reviewIndex.sortKey,
             '#status': 'status',
@@ -889,6 +891,7 @@ export class DynamoLeadRepository implements LeadRepository {
             ':retryAt': retryAt,
             ':dueAt': dueAt,
             ':claimedAt': claimedAt,
+            ':token': randomUUID(),
             ':one': 1,
             ':failed': 'failed',
           }),
