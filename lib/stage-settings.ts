@@ -150,9 +150,40 @@ const jwtIssuerSchema = z
     }
   });
 
+/** Scopes of one admin route, at most API Gateway's limit per route. */
+const routeScopesSchema = z
+  .array(oauthScopeSchema)
+  .max(
+    MAX_ROUTE_SCOPES,
+    `must list at most ${MAX_ROUTE_SCOPES} scopes, API Gateway's limit per route`,
+  );
+
+/**
+ * IAM authorization of the admin routes. API Gateway checks scopes only
+ * in JWTs, so `writeScopes` is rejected here by name rather than as an
+ * unknown field.
+ */
+const iamAdminAuthSchema = z.strictObject(
+  {
+    type: z.literal('iam'),
+    writeScopes: z
+      .undefined({
+        error:
+          'must not be set when type is iam, because API Gateway checks scopes only in JWTs; allow execute-api:Invoke on the routes that change data only in the IAM policies of writers, or set type to jwt',
+      })
+      .optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? 'is not a field of {"type": "iam"}, which takes only type; issuer, audience, scopes and writeScopes belong to {"type": "jwt"}. Remove it or set type to jwt.'
+        : undefined,
+  },
+);
+
 /** Authorization of every admin route, such as `GET /leads/{leadId}`. */
 export const adminAuthSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('iam') }).strict(),
+  iamAdminAuthSchema,
   z
     .object({
       type: z.literal('jwt'),
@@ -166,14 +197,22 @@ export const adminAuthSchema = z.discriminatedUnion('type', [
           MAX_JWT_AUDIENCES,
           `must list at most ${MAX_JWT_AUDIENCES} aud values, API Gateway's limit per JWT authorizer`,
         ),
-      /** OAuth scopes a token must carry, any one of them. */
-      scopes: z
-        .array(oauthScopeSchema)
-        .max(
-          MAX_ROUTE_SCOPES,
-          `must list at most ${MAX_ROUTE_SCOPES} scopes, API Gateway's limit per route`,
+      /**
+       * OAuth scopes a token must carry, any one of them, on every admin
+       * route, or on the GET routes only when `writeScopes` is set.
+       */
+      scopes: routeScopesSchema.default([]),
+      /**
+       * OAuth scopes, any one of them, that the admin routes other than
+       * GET require in place of `scopes`: erasure, recycle and
+       * disposition. Absent: those routes require `scopes` too.
+       */
+      writeScopes: routeScopesSchema
+        .min(
+          1,
+          'must list at least one scope; remove writeScopes to let the routes that change data require scopes',
         )
-        .default([]),
+        .optional(),
     })
     .strict(),
 ]);

@@ -135,7 +135,7 @@ export class TrackingApi extends Construct {
         routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
         integration: integrationOf(route.handler),
         ...(route.auth === 'admin'
-          ? adminAuth
+          ? adminAuth[adminRouteKind(route)]
           : { authorizer: new HttpNoneAuthorizer() }),
       });
       if (route.auth === 'write-key') suppressAuthorizerFinding(httpRoute);
@@ -168,18 +168,44 @@ interface RouteAuthorization {
   authorizationScopes?: string[];
 }
 
-/** Returns the authorizer, one for all admin routes, and its scopes. */
+/**
+ * Kind of an admin route: `read` for GET, `write` for every other method,
+ * such as DELETE /leads/{leadId} and POST /leads/{leadId}/disposition.
+ */
+type AdminRouteKind = 'read' | 'write';
+
+function adminRouteKind(route: ApiRoute): AdminRouteKind {
+  return route.method === 'GET' ? 'read' : 'write';
+}
+
+/**
+ * Returns the authorization of each kind of admin route. Both kinds share
+ * one authorizer. With `writeScopes`, the routes that change data require
+ * one of them instead of `scopes`.
+ */
 function adminAuthorization(
   auth: AdminAuth = { type: 'iam' },
-): RouteAuthorization {
+): Record<AdminRouteKind, RouteAuthorization> {
   if (auth.type === 'iam') {
-    return { authorizer: new HttpIamAuthorizer() };
+    const authorization = { authorizer: new HttpIamAuthorizer() };
+    return { read: authorization, write: authorization };
   }
   const authorizer = new HttpJwtAuthorizer('AdminJwt', auth.issuer, {
     jwtAudience: auth.audience,
   });
-  return auth.scopes.length > 0
-    ? { authorizer, authorizationScopes: auth.scopes }
+  return {
+    read: withScopes(authorizer, auth.scopes),
+    write: withScopes(authorizer, auth.writeScopes ?? auth.scopes),
+  };
+}
+
+/** Returns a JWT route authorization, with scopes only when there are any. */
+function withScopes(
+  authorizer: IHttpRouteAuthorizer,
+  scopes: readonly string[],
+): RouteAuthorization {
+  return scopes.length > 0
+    ? { authorizer, authorizationScopes: [...scopes] }
     : { authorizer };
 }
 

@@ -574,6 +574,11 @@ describe('loadStageConfig', () => {
       'adminAuth.scopes',
       'at most 10',
     ],
+    [
+      { adminAuth: jwtAuth({ writeScopes: numbered('leads:write', 11) }) },
+      'adminAuth.writeScopes',
+      'at most 10',
+    ],
   ])('bounds %j', (values, field, range) => {
     writeStageFile('dev', values);
 
@@ -611,6 +616,7 @@ describe('loadStageConfig', () => {
     const adminAuth = jwtAuth({
       audience: numbered('aud', 50),
       scopes: numbered('leads:read', 10),
+      writeScopes: numbered('leads:write', 10),
     });
     writeStageFile('dev', { adminAuth });
 
@@ -648,6 +654,72 @@ describe('loadStageConfig', () => {
       expect(load).toThrow('adminAuth.scopes[0]: must be an OAuth scope token');
     },
   );
+
+  it.each([['leads write'], ['leads\twrite'], ['"leads"']])(
+    'rejects JWT write scope %j',
+    (scope) => {
+      writeStageFile('dev', { adminAuth: jwtAuth({ writeScopes: [scope] }) });
+
+      const load = () => loadStageConfig('dev', configDir);
+
+      expect(load).toThrow(
+        'adminAuth.writeScopes[0]: must be an OAuth scope token',
+      );
+    },
+  );
+
+  it('rejects empty JWT write scopes', () => {
+    writeStageFile('dev', { adminAuth: jwtAuth({ writeScopes: [] }) });
+
+    const load = () => loadStageConfig('dev', configDir);
+
+    expect(load).toThrow('adminAuth.writeScopes: must list at least one scope');
+  });
+
+  it('accepts JWT write scopes beside scopes', () => {
+    const adminAuth = jwtAuth({
+      scopes: ['leads:read'],
+      writeScopes: ['leads:write'],
+    });
+    writeStageFile('dev', { adminAuth });
+
+    expect(loadStageConfig('dev', configDir).adminAuth).toEqual(adminAuth);
+  });
+
+  it('leaves writeScopes unset by default', () => {
+    writeStageFile('dev', { adminAuth: jwtAuth({ scopes: ['leads:read'] }) });
+
+    const { adminAuth } = loadStageConfig('dev', configDir);
+
+    expect(adminAuth).not.toHaveProperty('writeScopes');
+  });
+
+  it.each([[['leads:write']], [[]], [null]])(
+    'rejects writeScopes %j with IAM',
+    (writeScopes) => {
+      writeStageFile('dev', { adminAuth: { type: 'iam', writeScopes } });
+
+      const load = () => loadStageConfig('dev', configDir);
+
+      expect(load).toThrow(
+        'adminAuth.writeScopes: must not be set when type is iam',
+      );
+      expect(load).not.toThrow('is not a known field');
+    },
+  );
+
+  it('names the JWT fields beside IAM', () => {
+    writeStageFile('dev', {
+      adminAuth: { type: 'iam', scopes: ['leads:read'] },
+    });
+
+    const load = () => loadStageConfig('dev', configDir);
+
+    expect(load).toThrow(
+      'adminAuth.scopes: is not a field of {"type": "iam"}, which takes only type',
+    );
+    expect(load).toThrow('set type to jwt');
+  });
 
   it('accepts a JWT issuer with a path', () => {
     const issuer =

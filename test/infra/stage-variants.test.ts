@@ -37,6 +37,7 @@ const QA_CONFIG = {
     issuer: 'https://login.example.com/',
     audience: ['mql-engine-admin'],
     scopes: ['leads:read'],
+    writeScopes: ['leads:write'],
   },
   functions: {
     ingest: { memorySize: 2048, timeoutSeconds: 20, reservedConcurrency: 30 },
@@ -127,7 +128,9 @@ describe('stage with a JWT admin authorizer', () => {
         expect(AuthorizerId).toEqual({
           Ref: expect.stringMatching(/AdminJwt/),
         });
-        expect(route.Properties.AuthorizationScopes).toEqual(['leads:read']);
+        expect(route.Properties.AuthorizationScopes, RouteKey).toEqual(
+          RouteKey.startsWith('GET ') ? ['leads:read'] : ['leads:write'],
+        );
       } else {
         expect(AuthorizationType).toBe('NONE');
         expect(AuthorizerId).toBeUndefined();
