@@ -88,7 +88,7 @@ export class MqlEngineStack extends Stack {
       retainLogs: config.protectData,
       adminAuth: config.adminAuth,
     });
-    new DecaySweep(this, 'DecaySweep', {
+    const decaySweep = new DecaySweep(this, 'DecaySweep', {
       handler: functions.sweep,
       rate: Duration.minutes(config.sweepRateMinutes),
     });
@@ -101,6 +101,7 @@ export class MqlEngineStack extends Stack {
         .map((target) => routing.queue(target.id)),
       deadLetterQueues: routing.deadLetterQueues,
       alarms: config.alarms,
+      sweepRate: decaySweep.rate,
     });
 
     this.addOutputs({

@@ -25,10 +25,13 @@ export interface DecaySweepProps {
  */
 export class DecaySweep extends Construct {
   readonly schedule: Schedule;
+  /** Time between two sweeps, as the schedule's rate expression sets it. */
+  readonly rate: Duration;
 
   constructor(scope: Construct, id: string, props: DecaySweepProps) {
     super(scope, id);
     const rate = props.rate ?? Duration.minutes(5);
+    this.rate = rate;
     const stack = Stack.of(this);
     // Scheduler sets aws:SourceArn to the ARN of the schedule group, not
     // of the schedule, and this schedule runs in the default group. The

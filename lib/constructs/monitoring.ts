@@ -34,6 +34,8 @@ export interface MonitoringProps {
   deadLetterQueues: readonly TargetDeadLetterQueue[];
   /** Thresholds and where alarms are sent. */
   alarms: AlarmSettings;
+  /** Rate of the decay sweep's schedule, which sizes `sweep-stalled`. */
+  sweepRate: Duration;
 }
 
 /**
@@ -43,9 +45,36 @@ export interface MonitoringProps {
 export const MIN_REQUESTS_FOR_5XX_RATE = 20;
 
 /**
+ * Sweep intervals without an invocation that raise `sweep-stalled`. One
+ * missed run would page for a single late or throttled start, which the
+ * next run makes good.
+ */
+export const SWEEP_STALLED_INTERVALS = 3;
+
+/** CloudWatch's limit on an alarm's period times its evaluation periods. */
+const MAX_ALARM_WINDOW_SECONDS = 86_400;
+
+/**
+ * Returns the period of the `sweep-stalled` alarm: SWEEP_STALLED_INTERVALS
+ * times the sweep rate, rounded up to whole minutes, because CloudWatch
+ * takes periods of 10, 20 or 30 seconds or a multiple of 60. Raises when
+ * the period exceeds one day, which CloudWatch rejects.
+ */
+export function sweepStalledPeriod(sweepRate: Duration): Duration {
+  const seconds = SWEEP_STALLED_INTERVALS * sweepRate.toSeconds();
+  const period = Duration.minutes(Math.ceil(seconds / 60));
+  if (period.toSeconds() > MAX_ALARM_WINDOW_SECONDS) {
+    throw new Error(
+      `The sweep-stalled alarm period, ${SWEEP_STALLED_INTERVALS} times the sweep rate of ${sweepRate.toHumanString()}, exceeds CloudWatch's limit of one day. Use a sweep rate of at most ${MAX_ALARM_WINDOW_SECONDS / 60 / SWEEP_STALLED_INTERVALS} minutes.`,
+    );
+  }
+  return period;
+}
+
+/**
  * The stage's alarms and its CloudWatch dashboard. Alarms cover function
  * errors and throttles, dead-letter queue depth, the age of unpublished
- * outbox entries and the API 5xx rate. Each one notifies the configured
+ * outbox entries, a sweep that stopped running and the API 5xx rate. Each one notifies the configured
  * SNS topics, and a topic it creates for `alarms.emails`, when it fires
  * and when it recovers.
  */
@@ -62,6 +91,7 @@ export class Monitoring extends Construct {
     this.addFunctionAlarms(props);
     this.addQueueAlarms(props);
     this.addOutboxAlarm(props);
+    this.addSweepAlarm(props);
     this.addApiAlarm(props);
     for (const alarm of this.alarms) {
       for (const topic of topics) {
@@ -123,6 +153,29 @@ export class Monitoring extends Construct {
     });
   }
 
+  /**
+   * Adds `sweep-stalled`, which fires when the schedule stopped invoking
+   * the sweep. Lambda sends no Invocations data point for a period without
+   * invocations, and leaves throttled starts out of it, so missing data
+   * counts as breaching. NOTE: a new stage has no data until the first
+   * run, so this alarm can fire once right after the first deployment and
+   * recovers with that run.
+   */
+  private addSweepAlarm(props: MonitoringProps): void {
+    const period = sweepStalledPeriod(props.sweepRate);
+    const minutes = period.toMinutes();
+    this.addAlarm(props, 'sweep-stalled', {
+      description: `The decay sweep was not invoked for ${minutes} minutes, ${SWEEP_STALLED_INTERVALS} times its interval: its EventBridge Scheduler schedule is disabled, deleted or cannot invoke the function, or Lambda throttled every start. Decay, recycling and outbox retries wait until it runs again.`,
+      metric: props.functions.sweep.metricInvocations({
+        period,
+        statistic: 'Sum',
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+  }
+
   private addApiAlarm(props: MonitoringProps): void {
     const { api5xxPercent } = props.alarms;
     const rate = new MathExpression({
@@ -156,6 +209,7 @@ export class Monitoring extends Construct {
       metric: IMetric;
       threshold: number;
       comparisonOperator?: ComparisonOperator;
+      treatMissingData?: TreatMissingData;
     },
   ): void {
     const alarmName = resourceName(props.stageName, suffix);
@@ -168,7 +222,8 @@ export class Monitoring extends Construct {
         options.comparisonOperator ??
         ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      treatMissingData:
+        options.treatMissingData ?? TreatMissingData.NOT_BREACHING,
     });
     this.alarms.push(alarm);
   }

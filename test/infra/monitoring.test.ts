@@ -1,13 +1,18 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   METRIC_NAMES,
   METRICS_NAMESPACE,
 } from '../../functions/adapters/observability/metric-names.js';
-import { MIN_REQUESTS_FOR_5XX_RATE } from '../../lib/constructs/monitoring.js';
+import {
+  MIN_REQUESTS_FOR_5XX_RATE,
+  SWEEP_STALLED_INTERVALS,
+  sweepStalledPeriod,
+} from '../../lib/constructs/monitoring.js';
 import { PROJECT_ROOT } from '../../lib/mql-engine-app.js';
 import { loadStageConfig, type StageConfig } from '../../lib/stage-config.js';
 import {
@@ -28,6 +33,7 @@ const ALARM_SUFFIXES = [
   'sales-dead-letters',
   'outbox-age',
   'outbox-failed',
+  'sweep-stalled',
   'api-5xx-rate',
 ];
 
@@ -145,6 +151,48 @@ describe.each(['dev', 'prod'])('monitoring (%s)', (stage) => {
     expect(Properties.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
   });
 
+  it('alarms when the sweep stops running', () => {
+    const { Properties } = alarm('sweep-stalled');
+
+    expect(Properties.Namespace).toBe('AWS/Lambda');
+    expect(Properties.MetricName).toBe('Invocations');
+    expect(Properties.Dimensions).toEqual([
+      {
+        Name: 'FunctionName',
+        Value: { Ref: expect.stringMatching(/^FunctionsSweep/) },
+      },
+    ]);
+    expect(Properties.Statistic).toBe('Sum');
+    expect(Properties.Period).toBe(
+      SWEEP_STALLED_INTERVALS * config.sweepRateMinutes * 60,
+    );
+    expect(Properties.EvaluationPeriods).toBe(1);
+    expect(Properties.Threshold).toBe(1);
+    expect(Properties.ComparisonOperator).toBe('LessThanThreshold');
+    expect(Properties.TreatMissingData).toBe('breaching');
+  });
+
+  it('treats missing data as OK in every other alarm', () => {
+    for (const suffix of ALARM_SUFFIXES) {
+      if (suffix === 'sweep-stalled') continue;
+      expect(alarm(suffix).Properties.TreatMissingData, suffix).toBe(
+        'notBreaching',
+      );
+    }
+  });
+
+  it('shows every alarm on the dashboard', () => {
+    const [dashboard] = resourcesOfType(template, 'AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+
+    for (const [logicalId, resource] of Object.entries(alarms)) {
+      expect(body, resource.Properties.AlarmName).toContain(
+        `"${logicalId}","Arn"`,
+      );
+    }
+  });
+
   it('alarms on the API 5xx rate', () => {
     const { Properties } = alarm('api-5xx-rate');
     const [expression, ...inputs] = Properties.Metrics;
@@ -185,6 +233,28 @@ describe.each(['dev', 'prod'])('monitoring (%s)', (stage) => {
     for (const name of Object.values(METRIC_NAMES)) {
       expect(body).toContain(name);
     }
+  });
+});
+
+describe('sweepStalledPeriod', () => {
+  it.each([
+    [Duration.minutes(1), 180],
+    [Duration.minutes(5), 900],
+    [Duration.minutes(60), 10_800],
+    [Duration.seconds(70), 240],
+    [Duration.seconds(20), 60],
+  ])('sizes %s as %i s', (rate, seconds) => {
+    expect(sweepStalledPeriod(rate).toSeconds()).toBe(seconds);
+  });
+
+  it('rejects a period beyond one day', () => {
+    expect(() => sweepStalledPeriod(Duration.hours(9))).toThrow(
+      "exceeds CloudWatch's limit of one day",
+    );
+  });
+
+  it('accepts a period of exactly one day', () => {
+    expect(sweepStalledPeriod(Duration.hours(8)).toSeconds()).toBe(86_400);
   });
 });
 
@@ -325,8 +395,10 @@ describe('README', () => {
 
   /** Returns the runbook heading of an alarm; function alarms share one. */
   function runbookHeading(suffix: string): string {
-    const functionPrefix = new RegExp(`^(${FUNCTIONS.join('|')})-`);
-    return `#### mql-engine-<stage>-${suffix.replace(functionPrefix, '<function>-')}`;
+    const functionAlarm = new RegExp(
+      `^(${FUNCTIONS.join('|')})-(errors|throttles)$`,
+    );
+    return `#### mql-engine-<stage>-${suffix.replace(functionAlarm, '<function>-$2')}`;
   }
 
   it('has an Operations section', () => {

@@ -199,6 +199,14 @@ describe('stage with a JWT admin authorizer', () => {
     }
   });
 
+  it('sizes the sweep alarm for a 2-minute sweep', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'mql-engine-qa-sweep-stalled',
+      MetricName: 'Invocations',
+      Period: 3 * 2 * 60,
+    });
+  });
+
   it('raises the outbox alarm at the configured age', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'mql-engine-qa-outbox-age',
