@@ -45,9 +45,9 @@ export interface MonitoringProps {
 export const MIN_REQUESTS_FOR_5XX_RATE = 20;
 
 /**
- * Sweep intervals without an invocation that raise `sweep-stalled`. One
- * missed run would page for a single late or throttled start, which the
- * next run makes good.
+ * Sweep intervals without an invocation that raise `sweep-stalled`. A
+ * single late or throttled start needs no page, because the next run
+ * catches up.
  */
 export const SWEEP_STALLED_INTERVALS = 3;
 
