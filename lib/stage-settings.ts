@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { isValidAt, whenReadable } from '../functions/domain/valid-fields.js';
 import {
@@ -317,6 +318,27 @@ function rejectRepeats<T>(field: string, key: (item: T) => string) {
   };
 }
 
+/**
+ * Returns the message for an invalid alarm email. An address whose domain
+ * has letters outside ASCII gets its domain's punycode form (IDNA), which
+ * the check accepts.
+ */
+function emailIssue(input: unknown): string {
+  const text = typeof input === 'string' ? input : '';
+  const at = text.lastIndexOf('@');
+  const local = text.slice(0, at);
+  const domain = text.slice(at + 1);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII range
+  const ascii = /^[\x00-\x7f]*$/;
+  if (at > 0 && ascii.test(local) && !ascii.test(domain)) {
+    const punycode = domainToASCII(domain);
+    if (punycode !== '') {
+      return `must be an email address with an ASCII domain; write ${domain} in its punycode form: ${local}@${punycode}`;
+    }
+  }
+  return 'must be an email address, such as ops@acme.example';
+}
+
 /** An AWS Region code, such as eu-west-1, us-gov-west-1 or cn-north-1. */
 export const REGION_PATTERN = '[a-z]{2}(?:-[a-z]+)+-\\d+';
 
@@ -353,7 +375,7 @@ export const alarmsSchema = z
      * differ only in case count as one mailbox.
      */
     emails: z
-      .array(z.email('must be an email address'))
+      .array(z.email({ error: (issue) => emailIssue(issue.input) }))
       .max(20)
       .superRefine(
         rejectRepeats('alarms.emails', (email) => email.toLowerCase()),

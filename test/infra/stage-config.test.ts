@@ -1312,6 +1312,30 @@ describe('loadStageConfig', () => {
     }
   });
 
+  it.each([
+    [
+      'ops@bücher.example',
+      'must be an email address with an ASCII domain; write bücher.example in its punycode form: ops@xn--bcher-kva.example',
+    ],
+    ['ops at example', 'must be an email address, such as ops@acme.example'],
+    ['jörg@acme.example', 'must be an email address, such as ops@acme.example'],
+  ])('explains the invalid alarm email %s', (email, message) => {
+    writeStageFile('dev', { alarms: { emails: [email] } });
+
+    expect(() => loadStageConfig('dev', configDir)).toThrow(
+      `alarms.emails[0]: ${message}`,
+    );
+  });
+
+  it('accepts an alarm email with a punycode domain', () => {
+    writeStageFile('dev', {
+      alarms: { emails: ['ops@xn--bcher-kva.example'] },
+    });
+
+    const { alarms } = loadStageConfig('dev', configDir);
+    expect(alarms.emails).toEqual(['ops@xn--bcher-kva.example']);
+  });
+
   it('names every prod error at once', () => {
     writeStageFile('prod', {
       protectData: false,
