@@ -520,15 +520,18 @@ export interface LeadRepository {
   /**
    * Makes an outbox entry due at `dueAt` when no publisher has claimed it
    * yet, which is how the request that stored it hands an entry it could
-   * not publish to the sweep, before its grace period ends. A claimed
-   * entry keeps its due time but loses its claim time, so an erasure
-   * need not wait for its publisher. Returns false when the entry is
-   * gone, failed or claimed.
+   * not publish to the sweep, before its grace period ends. A publisher
+   * that claimed the entry passes the `claimedAt` of its claim. The entry
+   * then keeps the due time of the claim's backoff but loses that claim
+   * time, so an erasure need not wait for it. A later claim by another
+   * publisher, which may still be sending the entry, stays. Returns false
+   * when the entry is gone, failed or claimed.
    */
   releaseOutboxEntry(
     owner: OutboxOwner | string,
     eventId: string,
     dueAt: number,
+    claimedAt?: number,
   ): Promise<boolean>;
   /**
    * Marks an outbox entry failed and takes it out of the sweep's review

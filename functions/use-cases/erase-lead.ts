@@ -367,6 +367,7 @@ async function publishPending(
   const entries = await entriesLeftByWriters(deps, leadId);
   const pending: OutgoingEvent[] = [];
   let claimsLost = 0;
+  const claimedAt = deps.clock();
   for (const entry of entries) {
     let dueAt = entry.dueAt ?? 0;
     if (entry.status === 'failed') {
@@ -389,7 +390,7 @@ async function publishPending(
       entry.event.eventId,
       dueAt,
       deps.clock() + CLAIMED_ENTRY_RETRY_MS,
-      deps.clock(),
+      claimedAt,
     );
     if (claimed === undefined) {
       claimsLost += 1;
@@ -400,6 +401,7 @@ async function publishPending(
   const { summary: result, throttled } = await publishEventsWithOutcome(
     deps,
     pending,
+    { claimedAt },
   );
   const retryable =
     result.pending -

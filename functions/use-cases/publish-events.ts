@@ -41,12 +41,24 @@ export interface PublishOutcome {
   throttled: boolean;
 }
 
+/** Options of publishing outbox entries. */
+export interface PublishOptions {
+  /**
+   * Claim time (epoch ms) that the caller stored when it claimed the
+   * entries, so that handing back an entry it could not publish clears
+   * its own claim and no later one. Undefined for a request publishing
+   * the entries it stored.
+   */
+  claimedAt?: number;
+}
+
 /** Publishes events as publishEventsWithOutcome does; returns the counts. */
 export async function publishEvents(
   deps: ScoringDependencies,
   events: readonly OutgoingEvent[],
+  options: PublishOptions = {},
 ): Promise<PublishSummary> {
-  const { summary } = await publishEventsWithOutcome(deps, events);
+  const { summary } = await publishEventsWithOutcome(deps, events, options);
   return summary;
 }
 
@@ -61,6 +73,7 @@ export async function publishEvents(
 export async function publishEventsWithOutcome(
   deps: ScoringDependencies,
   events: readonly OutgoingEvent[],
+  options: PublishOptions = {},
 ): Promise<PublishOutcome> {
   if (events.length === 0) {
     return {
@@ -76,7 +89,7 @@ export async function publishEventsWithOutcome(
       error,
       eventIds: events.map((event) => event.eventId),
     });
-    await releaseEntries(deps, events);
+    await releaseEntries(deps, events, options);
     return {
       summary: { published: 0, pending: events.length, failed: 0 },
       throttled: false,
@@ -103,7 +116,7 @@ export async function publishEventsWithOutcome(
       deps.log.warn('outbox entry update failed', { error: outcome.reason });
     }
   }
-  await releaseEntries(deps, retryable);
+  await releaseEntries(deps, retryable, options);
   return {
     summary: {
       published: result.published.length,
@@ -120,15 +133,22 @@ export async function publishEventsWithOutcome(
  * Makes the entries of events that the bus did not accept due now, unless
  * a publisher claimed them. The request that stored them is done with
  * them, so the sweep and an erasure need not wait out the grace period
- * that keeps them off entries that a request is still publishing.
+ * that keeps them off entries that a request is still publishing. A
+ * publisher that claimed them clears its own claim time instead.
  */
 async function releaseEntries(
   deps: ScoringDependencies,
   events: readonly OutgoingEvent[],
+  { claimedAt }: PublishOptions,
 ): Promise<void> {
   const settled = await Promise.allSettled(
     events.map((event) =>
-      deps.repository.releaseOutboxEntry(event, event.eventId, deps.clock()),
+      deps.repository.releaseOutboxEntry(
+        event,
+        event.eventId,
+        deps.clock(),
+        claimedAt,
+      ),
     ),
   );
   for (const outcome of settled) {

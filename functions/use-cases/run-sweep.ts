@@ -177,7 +177,7 @@ async function republish(
     result.oldestOutboxAgeMs,
     now - event.createdAt,
   );
-  const published = await publishEvents(deps, [event]);
+  const published = await publishEvents(deps, [event], { claimedAt: now });
   result.published += published.published;
   result.pending += published.pending;
   result.failed += published.failed;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CapacityExceededError } from '../../functions/domain/errors.js';
+import {
+  CapacityExceededError,
+  ConcurrencyError,
+} from '../../functions/domain/errors.js';
 import { incarnationOf } from '../../functions/domain/lead.js';
 import { transitionEventId } from '../../functions/domain/outgoing-events.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
@@ -219,6 +222,60 @@ describe('erasure racing the sweep republishing an entry', () => {
     expect(sweep.pending).toBeGreaterThan(0);
     expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
     expect(setup.delivered).toEqual([...new Set(setup.delivered)]);
+  });
+});
+
+describe('erasure after a sweep lost its claim to another', () => {
+  it('publishes the entry once', async () => {
+    const fault = { current: (() => FAULTS.throttled) as EntryFault };
+    const setup = await faultyDependencies(fault);
+    await ingestMessages(setup.deps, {
+      sourceId: 'default',
+      messages: qualifyingBatch('reclaimed'),
+      receivedAt: setup.clock.now,
+    });
+    const [entry] = (
+      await setup.repository.listOutboxEntries('reclaimed')
+    ).filter(({ event }) => event.detailType === 'Lead Qualified');
+    if (entry === undefined) throw new Error('No Lead Qualified is pending.');
+    const eventId = entry.event.eventId;
+    const sendsEntry = (events: readonly { eventId: string }[]) =>
+      events.some((event) => event.eventId === eventId);
+    const firstPublish = holdNextCall(setup.deps.publisher, 'publish', {
+      when: 'before',
+      matches: sendsEntry,
+    });
+
+    // The first sweep is still sending the entry when its claim's backoff
+    // ends and a second sweep claims and sends it too.
+    const firstSweep = runSweep(setup.deps, {
+      now: setup.clock.now,
+      deadline: Number.POSITIVE_INFINITY,
+    });
+    await firstPublish.reached;
+    setup.clock.advance(31_000);
+    const secondPublish = holdNextCall(setup.deps.publisher, 'publish', {
+      when: 'before',
+      matches: sendsEntry,
+    });
+    const secondSweep = runSweep(setup.deps, {
+      now: setup.clock.now,
+      deadline: Number.POSITIVE_INFINITY,
+    });
+    await secondPublish.reached;
+    // The bus throttles the first sweep's send, which hands the entry
+    // back while the second sweep still holds its claim.
+    firstPublish.release();
+    await firstSweep;
+    fault.current = () => undefined;
+    const erasure = await eraseLead(setup.deps, 'reclaimed').catch(
+      (error: unknown) => error,
+    );
+    secondPublish.release();
+    await secondSweep;
+
+    expect(setup.delivered.filter((id) => id === eventId)).toHaveLength(1);
+    expect(erasure).toBeInstanceOf(ConcurrencyError);
   });
 });
 

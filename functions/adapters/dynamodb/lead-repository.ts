@@ -933,6 +933,7 @@ export class DynamoLeadRepository implements LeadRepository {
     owner: OutboxOwner | string,
     eventId: string,
     dueAt: number,
+    claimedAt?: number,
   ): Promise<boolean> {
     const key = outboxKey(ownerOf(owner), eventId);
     const released = await this.updateIfPresent({
@@ -950,16 +951,21 @@ export class DynamoLeadRepository implements LeadRepository {
         ':dueAt': dueAt,
       }),
     });
-    if (!released) {
-      // A claimed entry keeps the due time of its claim's backoff.
+    if (!released && claimedAt !== undefined) {
+      // A claimed entry keeps the due time of its claim's backoff. Matching
+      // the claim time leaves a later claim of another publisher in place.
+      // The sweep and an erasure claim an entry only after the previous
+      // claim's backoff or grace period ended, so its time differs.
       await this.updateIfPresent({
         TableName: this.tableName,
         Key: key,
         UpdateExpression: 'REMOVE claimedAt',
-        ConditionExpression:
-          '#status = :pending AND attribute_exists(claimedAt)',
+        ConditionExpression: '#status = :pending AND claimedAt = :claimedAt',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: marshall({ ':pending': 'pending' }),
+        ExpressionAttributeValues: marshall({
+          ':pending': 'pending',
+          ':claimedAt': claimedAt,
+        }),
       });
     }
     return released;
