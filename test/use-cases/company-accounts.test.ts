@@ -192,6 +192,30 @@ describe('company accounts', () => {
     expect(view.coverage.covered).toEqual(['procurement', 'finance', 'it']);
   });
 
+  it('moves IP-domain leads on next write', async () => {
+    const { deps, clock, ingest, memberIds } = await setup();
+    // Versions that formed accounts from any email domain put this lead
+    // under domain:10.0.0.1, which is no host name.
+    const oldAccountId = 'domain:10.0.0.1';
+    const traits = {
+      title: 'CPO',
+      email: 'ann@10.0.0.1',
+      'company.name': 'Acme Inc.',
+      'company.employee_count': 5000,
+    };
+    const events = leadEvents('ann', clock.now, traits, ['pricing', 'demo']);
+    await storeAsTyped(deps, clock.now, events, oldAccountId);
+    expect(await memberIds(oldAccountId)).toEqual(['ann']);
+    clock.advance(60_000);
+
+    await ingest([blogRead('ann')]);
+
+    expect(await memberIds(oldAccountId)).toEqual([]);
+    expect(await memberIds('company:acme')).toEqual(['ann']);
+    const ann = await deps.repository.getLead('ann');
+    expect(ann?.membership?.accountId).toBe('company:acme');
+  });
+
   it('ends as-typed episode as leads move', async () => {
     const { deps, clock, ingest, qualifiedAccounts, memberIds } = await setup();
     const typed = 'company:acme inc.';
