@@ -40,6 +40,31 @@ describe('erasure with outbox entries the bus rejects', () => {
     expect(warnings).toContain('rejected events erased with the lead');
   });
 
+  it('sends a failed entry once more', async () => {
+    const fault = { current: (() => FAULTS.invalid) as EntryFault };
+    const setup = await faultyDependencies(fault);
+    await ingestMessages(setup.deps, {
+      sourceId: 'web',
+      messages: qualifyingBatch('fixed-bus'),
+      receivedAt: setup.clock.now,
+    });
+    const [failed] = await outboxEntries(setup.repository);
+    const failedId = failed?.event.eventId;
+    // The bus throttles the erasure's send of the failed event, and takes
+    // it on the next request.
+    fault.current = () => FAULTS.throttled;
+
+    const throttled = eraseLead(setup.deps, 'fixed-bus');
+
+    await expect(throttled).rejects.toThrow(CapacityExceededError);
+    fault.current = ACCEPT;
+    const erasure = await eraseLead(setup.deps, 'fixed-bus');
+    expect(failed?.status).toBe('failed');
+    expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
+    expect(setup.delivered).toContain(failedId);
+    expect(await outboxEntries(setup.repository)).toEqual([]);
+  });
+
   it.each([
     { name: 'throttled', error: CapacityExceededError },
     { name: 'internal', error: ConcurrencyError },
