@@ -50,8 +50,8 @@ describe('erasure with outbox entries the bus rejects', () => {
     });
     const [failed] = await outboxEntries(setup.repository);
     const failedId = failed?.event.eventId;
-    // The bus throttles the erasure's send of the failed event, and takes
-    // it on the next request.
+    // The bus throttles the erasure's send of the failed event, and
+    // accepts it on the next request.
     fault.current = () => FAULTS.throttled;
 
     const throttled = eraseLead(setup.deps, 'fixed-bus');

@@ -264,7 +264,7 @@ describe('erasure after a sweep lost its claim to another', () => {
     });
     await secondPublish.reached;
     // The bus throttles the first sweep's send, which hands the entry
-    // back while the second sweep still holds its claim.
+    // back while the second sweep's claim is still in place.
     firstPublish.release();
     await firstSweep;
     fault.current = () => undefined;
