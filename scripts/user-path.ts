@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { UsageError } from './replay/errors.js';
 
 /** Absolute path of the package root, where npm runs every script. */
 export const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
@@ -19,6 +20,28 @@ export function resolveUserPath(
   const base =
     initCwd === undefined || initCwd.trim() === '' ? process.cwd() : initCwd;
   return resolve(base, path);
+}
+
+/**
+ * Resolves a path argument as resolveUserPath does. Raises UsageError
+ * naming the argument when the path is empty or blank, because resolve()
+ * would read it as the base directory itself.
+ *
+ * @param name the argument in messages, such as `--events` or `FILE`
+ * @param expected what the path must name, such as `a model JSON file`
+ */
+export function resolvePathArgument(
+  path: string,
+  name: string,
+  expected: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  if (path.trim() === '') {
+    throw new UsageError(
+      `Invalid ${name}: the path is empty. Give the path of ${expected}.`,
+    );
+  }
+  return resolveUserPath(path, env);
 }
 
 /**

@@ -18,6 +18,7 @@ import { parseTimeOption } from '../time-option.js';
 import {
   optionalVariable,
   PACKAGE_ROOT,
+  resolvePathArgument,
   resolveUserPath,
 } from '../user-path.js';
 
@@ -138,7 +139,7 @@ export function parseModelArguments(
   }
   if (command === 'check') {
     rejectBacktestOptions(values);
-    return { command, file: resolveUserPath(file, env) };
+    return { command, file: modelFileArgument(file, env) };
   }
   if (command === 'rescore') {
     return { command, options: rescoreTarget(file, values, env) };
@@ -147,7 +148,7 @@ export function parseModelArguments(
   rejectTableOptionsWithEvents(values);
   const asOf = parseTime('--as-of', values['as-of'], now);
   const options: BacktestOptions = {
-    candidateFile: resolveUserPath(file, env),
+    candidateFile: modelFileArgument(file, env),
     liveFile: liveModelFile(values.live, env),
     ...liveSourceOf(values.live, env),
     tableName: tableNameOf(values.table, env, DEFAULT_TABLE),
@@ -170,10 +171,20 @@ export function parseModelArguments(
     options.endpointSource = endpoint.source;
   }
   if (values.events !== undefined) {
-    options.eventsFile = resolveUserPath(values.events, env);
+    options.eventsFile = resolvePathArgument(
+      values.events,
+      '--events',
+      'an NDJSON or CSV file of messages',
+      env,
+    );
   }
   if (values.outcomes !== undefined) {
-    options.outcomesFile = resolveUserPath(values.outcomes, env);
+    options.outcomesFile = resolvePathArgument(
+      values.outcomes,
+      '--outcomes',
+      'a CSV or NDJSON file of outcomes',
+      env,
+    );
   }
   return { command, json: values.json, options };
 }
@@ -221,7 +232,7 @@ function rescoreTarget(
     );
   }
   const target: RescoreTarget = {
-    modelFile: resolveUserPath(file, env),
+    modelFile: modelFileArgument(file, env),
     tableName: tableNameOf(table, env, DEFAULT_TABLE),
   };
   const tableSource = tableSourceOf(table, env);
@@ -271,10 +282,25 @@ function liveModelFile(
   live: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
 ): string {
-  const file = live ?? optionalVariable(env, 'MQL_MODEL_FILE');
+  if (live !== undefined) {
+    return resolvePathArgument(live, '--live', 'a model JSON file', env);
+  }
+  const file = optionalVariable(env, 'MQL_MODEL_FILE');
   return file === undefined
     ? resolve(PACKAGE_ROOT, DEFAULT_MODEL_FILE)
     : resolveUserPath(file, env);
+}
+
+function modelFileArgument(
+  file: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  return resolvePathArgument(
+    file,
+    'model FILE',
+    'a model JSON file, such as models/procurement-software.json',
+    env,
+  );
 }
 
 function liveSourceOf(

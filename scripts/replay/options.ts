@@ -9,7 +9,7 @@ import {
 } from '../command-line.js';
 import { parseIntegerOption } from '../integer-option.js';
 import { parseTimeOption } from '../time-option.js';
-import { resolveUserPath } from '../user-path.js';
+import { resolvePathArgument } from '../user-path.js';
 import { UsageError } from './errors.js';
 import type { ReplayOptions } from './run-replay.js';
 import { DEFAULT_MAX_VISITS } from './x-education.js';
@@ -134,7 +134,12 @@ function mavenCrmRequest(
   return {
     help: false,
     command: 'maven-crm',
-    directory: resolveUserPath(directory, env),
+    directory: resolvePathArgument(
+      directory,
+      'maven-crm DIR',
+      'the directory of the CSV files',
+      env,
+    ),
   };
 }
 
@@ -147,7 +152,12 @@ function replayOptions(
   now: number,
 ): Omit<ReplayOptions, 'progressStream'> {
   return {
-    file: resolveUserPath(file, env),
+    file: resolvePathArgument(
+      file,
+      'input FILE',
+      'an NDJSON or CSV file of messages',
+      env,
+    ),
     url: parseUrl(values.url ?? DEFAULT_URL),
     writeKey: sendableWriteKey(
       sourced(values['write-key'], '--write-key', env, 'MQL_WRITE_KEY') ?? {

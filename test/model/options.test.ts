@@ -249,6 +249,17 @@ describe('parseModelArguments', () => {
       ],
       message: '--events and --endpoint conflict',
     },
+    ...[
+      { args: ['check', ''], name: 'model FILE' },
+      { args: ['backtest', ' '], name: 'model FILE' },
+      { args: ['rescore', ''], name: 'model FILE' },
+      { args: ['backtest', 'c.json', '--live', ''], name: '--live' },
+      { args: ['backtest', 'c.json', '--events', ''], name: '--events' },
+      { args: ['backtest', 'c.json', '--outcomes', ''], name: '--outcomes' },
+    ].map(({ args, name }) => ({
+      args,
+      message: `Invalid ${name}: the path is empty. Give the path of `,
+    })),
     ...['', '0x10', '1e1', ' 5', '5.0', '+5'].map((value) => ({
       args: ['backtest', 'c.json', '--max-visits', value],
       message: `--max-visits must be an integer of at least 0, got "${value}".`,

@@ -193,6 +193,9 @@ describe('parseCliArguments', () => {
       '--reference-time "2026-12-31T25:00Z" has hours 25; hours must be 00 to 23, or 24:00:00 for the end of the day.',
     ],
     [['f', '--write-key', ''], /--write-key must not be empty/],
+    [[''], 'Invalid input FILE: the path is empty. Give the path of '],
+    [[' '], 'Invalid input FILE: the path is empty. Give the path of '],
+    [['maven-crm', ''], 'Invalid maven-crm DIR: the path is empty.'],
     [['f', '--unknown'], /--unknown/],
   ])('rejects %j', (args, message) => {
     expect(() => parseCliArguments(args, {}, NOW)).toThrow(UsageError);
