@@ -207,6 +207,21 @@ describe('analytics-node (legacy)', () => {
     expect(await storedTypes('legacy-node-1')).toEqual([...CALL_TYPES].sort());
   });
 
+  it('keeps a stage prefix in its host option', async () => {
+    const errors: Error[] = [];
+
+    const results = await sendWithCallbacks(
+      legacyClient(`${stagedApi.url}/dev`, errors),
+      leadCalls('legacy-node-staged'),
+    );
+
+    expect(results).toEqual(CALL_TYPES.map(() => undefined));
+    expect(errors).toEqual([]);
+    expect(await storedTypes('legacy-node-staged')).toEqual(
+      [...CALL_TYPES].sort(),
+    );
+  });
+
   it('stores a batch retried after a 503 once', async () => {
     const failing = await forwarder(503);
     const errors: Error[] = [];
@@ -257,6 +272,21 @@ describe('@rudderstack/rudder-sdk-node', () => {
     );
     const track = stored.find((event) => event.type === 'track');
     expect(track?.occurredAt).toBe(originalTimestamp.getTime());
+  });
+
+  it('keeps a stage prefix in its dataPlaneUrl', async () => {
+    const errors: Error[] = [];
+
+    const results = await sendWithCallbacks(
+      rudderClient(`${stagedApi.url}/dev`, errors),
+      leadCalls('rudder-node-staged'),
+    );
+
+    expect(results).toEqual(CALL_TYPES.map(() => undefined));
+    expect(errors).toEqual([]);
+    expect(await storedTypes('rudder-node-staged')).toEqual(
+      [...CALL_TYPES].sort(),
+    );
   });
 
   it('sends gzip labelled as form data, stored once on retry', async () => {
