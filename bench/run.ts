@@ -45,7 +45,7 @@ async function main(): Promise<number> {
     parsed = parseBenchArguments(process.argv.slice(2), available);
   } catch (error) {
     if (!(error instanceof BenchUsageError)) throw error;
-    process.stderr.write(`${error.message}\n${usageHint('bench')}\n`);
+    process.stderr.write(`bench: ${error.message}\n${usageHint('bench')}\n`);
     return 2;
   }
   if (parsed.help) {

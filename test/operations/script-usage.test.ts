@@ -230,3 +230,18 @@ describe('npm run reliability with MQL_RELIABILITY_MQLS', () => {
     expect(statSync('RELIABILITY.md').mtimeMs).toBe(before);
   }, 120_000);
 });
+
+describe('npm run bench', () => {
+  it('names itself in a usage error', () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--frob'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^bench: .*--frob/);
+    expect(run.stderr).toContain('Run "npm run bench -- --help" for usage.');
+  });
+});
