@@ -399,11 +399,13 @@ async function continueLinked(
 ): Promise<LinkOutcome> {
   const linkedTo = await resolveLeadId(deps, source.mergedInto ?? target);
   if (linkedTo !== target) {
-    deps.log.warn('identity link conflict', {
-      ...logFields(source.leadId),
-      linkedLeadId: linkedTo,
-      requestedLeadId: target,
-    });
+    if (isNewConflict(source.leadId, linkedTo, target, now)) {
+      deps.log.warn('identity link conflict', {
+        ...logFields(source.leadId),
+        linkedLeadId: linkedTo,
+        requestedLeadId: target,
+      });
+    }
     return outcome(source.leadId, linkedTo, 'conflict', 0, noLinkEvents());
   }
   if (!source.mergePending) {
@@ -422,6 +424,39 @@ async function continueLinked(
   const events = noLinkEvents();
   const moved = await moveEvents(deps, source, now, events);
   return outcome(source.leadId, linkedTo, 'already-linked', moved, events);
+}
+
+/** Time for which one function instance logs a link conflict once. */
+const CONFLICT_LOG_INTERVAL_MS = 60 * 60 * 1000;
+/** Conflicts that one function instance remembers having logged. */
+const MAX_LOGGED_CONFLICTS = 1_000;
+/** Time each remembered conflict was last logged, oldest first. */
+const loggedConflicts = new Map<string, number>();
+
+/**
+ * Tells whether a link conflict should be logged at `now`: when this
+ * function instance has not logged it within the last hour. Every
+ * message of a second user on a shared browser restates the conflicting
+ * link, so logging each one would add a warning per page view.
+ */
+function isNewConflict(
+  from: string,
+  linkedTo: string,
+  requested: string,
+  now: number,
+): boolean {
+  const key = JSON.stringify([from, linkedTo, requested]);
+  const loggedAt = loggedConflicts.get(key);
+  if (loggedAt !== undefined && now - loggedAt < CONFLICT_LOG_INTERVAL_MS) {
+    return false;
+  }
+  loggedConflicts.delete(key);
+  loggedConflicts.set(key, now);
+  if (loggedConflicts.size > MAX_LOGGED_CONFLICTS) {
+    const oldest = loggedConflicts.keys().next().value;
+    if (oldest !== undefined) loggedConflicts.delete(oldest);
+  }
+  return true;
 }
 
 /**

@@ -27,4 +27,27 @@ describe('identity link conflict log', () => {
       requestedLeadId: 'user-second',
     });
   });
+
+  it('logs a repeated conflict once an hour', async () => {
+    const { deps, clock, log } = await realDependencies();
+    const from = 'anon:shared-browser';
+    await linkIdentity(deps, { from, to: 'first-user' }, clock.now);
+    const claim = (at: number) =>
+      linkIdentity(deps, { from, to: 'second-user' }, at);
+    const logged = () =>
+      log.entries.filter(
+        (entry) =>
+          entry.message === 'identity link conflict' &&
+          entry.fields?.sourceLeadId === from,
+      ).length;
+
+    await claim(clock.now);
+    await claim(clock.now + 1_000);
+    await claim(clock.now + 59 * 60_000);
+    expect(logged()).toBe(1);
+
+    const later = await claim(clock.now + 61 * 60_000);
+    expect(later.status).toBe('conflict');
+    expect(logged()).toBe(2);
+  });
 });
