@@ -16,7 +16,10 @@ export function rejectUnknownQueryParameters(
   const unknown = Object.keys(request.queryParameters).filter(
     (name) => !accepted.includes(name) && !isSignatureParameter(name),
   );
-  if (unknown.length === 0) return;
+  if (unknown.length === 0) {
+    rejectRepeatedQueryParameters(request);
+    return;
+  }
   const message =
     accepted.length === 0
       ? 'is not a known query parameter; this route accepts none. Remove it.'
@@ -24,6 +27,25 @@ export function rejectUnknownQueryParameters(
   throw new ValidationError(
     'The query string has parameters that this route does not accept; see errors for each parameter.',
     unknown.map((name) => ({ field: parameterField(name), message })),
+  );
+}
+
+/**
+ * Raises ValidationError naming each query parameter given more than
+ * once. API Gateway joins the values with commas, so `?limit=1&limit=2`
+ * would read as the limit "1,2".
+ */
+function rejectRepeatedQueryParameters(request: ApiRequest): void {
+  const repeated = (request.repeatedQueryNames ?? []).filter(
+    (name) => !isSignatureParameter(name),
+  );
+  if (repeated.length === 0) return;
+  throw new ValidationError(
+    'The query string gives a parameter more than once; see errors for each parameter.',
+    repeated.map((name) => ({
+      field: parameterField(name),
+      message: 'is given more than once. Send it once.',
+    })),
   );
 }
 

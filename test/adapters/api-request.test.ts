@@ -77,4 +77,19 @@ describe('normalizeRequest', () => {
 
     expect(normalizeRequest(event).headers['x-retry-count']).toBe('1,2');
   });
+
+  it('lists query names repeated in format 2.0', () => {
+    const event = eventV2({ path: '/leads/a/history' });
+    event.rawQueryString = 'limit=1&cursor=x&limit=2&%6Cimit=3&a=1';
+    event.queryStringParameters = { limit: '1,2,3', cursor: 'x', a: '1' };
+
+    expect(normalizeRequest(event).repeatedQueryNames).toEqual(['limit']);
+  });
+
+  it('lists query names repeated in format 1.0', () => {
+    const event = eventV1({ path: '/leads/a/history' });
+    event.multiValueQueryStringParameters = { limit: ['1', '2'], a: ['1'] };
+
+    expect(normalizeRequest(event).repeatedQueryNames).toEqual(['limit']);
+  });
 });

@@ -574,6 +574,21 @@ describe('historyPageOf', () => {
     },
   );
 
+  it('rejects a repeated limit', () => {
+    const repeated: ApiRequest = {
+      ...request({ limit: '1,2' }),
+      repeatedQueryNames: ['limit'],
+    };
+    try {
+      historyPageOf(repeated);
+      expect.unreachable('the limit is repeated');
+    } catch (error) {
+      expect((error as ValidationError).issues).toEqual([
+        { field: 'limit', message: 'is given more than once. Send it once.' },
+      ]);
+    }
+  });
+
   it('names each unknown parameter', () => {
     try {
       historyPageOf(

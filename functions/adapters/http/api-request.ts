@@ -22,6 +22,8 @@ export interface ApiRequest {
   pathParameters: Record<string, string>;
   /** Query string values by name; repeated names joined by `,`. */
   queryParameters: Record<string, string>;
+  /** Names that the query string gives more than once. */
+  repeatedQueryNames?: readonly string[];
   body: string | undefined;
   isBase64Encoded: boolean;
   requestId: string | undefined;
@@ -53,6 +55,9 @@ function fromVersion2(event: APIGatewayProxyEventV2): ApiRequest {
     headers: lowerCaseHeaders(event.headers ?? {}),
     pathParameters: definedValues(event.pathParameters ?? {}),
     queryParameters: definedValues(event.queryStringParameters ?? {}),
+    repeatedQueryNames: repeatedNames([
+      ...new URLSearchParams(event.rawQueryString ?? '').keys(),
+    ]),
     body: event.body,
     isBase64Encoded: event.isBase64Encoded ?? false,
     requestId: requestContext?.requestId,
@@ -74,10 +79,26 @@ function fromVersion1(event: APIGatewayProxyEvent): ApiRequest {
       ...definedValues(event.queryStringParameters ?? {}),
       ...definedValues(joinValues(event.multiValueQueryStringParameters ?? {})),
     },
+    repeatedQueryNames: Object.entries(
+      event.multiValueQueryStringParameters ?? {},
+    )
+      .filter(([, values]) => (values?.length ?? 0) > 1)
+      .map(([name]) => name),
     body: event.body ?? undefined,
     isBase64Encoded: event.isBase64Encoded ?? false,
     requestId: requestContext?.requestId,
   };
+}
+
+/** Returns the names that occur more than once, in order of first repeat. */
+function repeatedNames(names: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) repeated.add(name);
+    seen.add(name);
+  }
+  return [...repeated];
 }
 
 /**
