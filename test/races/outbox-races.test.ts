@@ -18,19 +18,33 @@ import {
 } from '../support/fault-injection.js';
 import { holdNextCall } from '../support/held-call.js';
 
+const ACCEPT: EntryFault = () => undefined;
+
+/**
+ * Builds dependencies whose bus fails entries by `fault.current`, starting at
+ * `firstFault`, and stores `leadId` qualified through them.
+ */
+async function qualifiedLead(leadId: string, firstFault: EntryFault) {
+  const fault = { current: firstFault };
+  const setup = await faultyDependencies(fault);
+  await ingestMessages(setup.deps, {
+    sourceId: 'default',
+    messages: qualifyingBatch(leadId),
+    receivedAt: setup.clock.now,
+  });
+  return { setup, fault };
+}
+
 /**
  * Stores lead `rejected`, whose "Lead Qualified" the bus rejected for
  * good, and returns the setup with that event's id.
  */
 async function tableWithFailedEntry() {
-  const fault = { current: (() => FAULTS.invalid) as EntryFault };
-  const setup = await faultyDependencies(fault);
-  await ingestMessages(setup.deps, {
-    sourceId: 'default',
-    messages: qualifyingBatch('rejected'),
-    receivedAt: setup.clock.now,
-  });
-  fault.current = () => undefined;
+  const { setup, fault } = await qualifiedLead(
+    'rejected',
+    () => FAULTS.invalid,
+  );
+  fault.current = ACCEPT;
   const lead = await setup.repository.getLead('rejected');
   if (lead === undefined) throw new Error('Lead rejected is not stored.');
   const eventId = transitionEventId(
@@ -48,19 +62,68 @@ async function tableWithFailedEntry() {
   return { setup, cli, eventId, fault };
 }
 
+type Setup = Awaited<ReturnType<typeof faultyDependencies>>;
+
+/** Runs one sweep at the setup's clock with no deadline. */
+function sweep(setup: Setup) {
+  return runSweep(setup.deps, {
+    now: setup.clock.now,
+    deadline: Number.POSITIVE_INFINITY,
+  });
+}
+
+/**
+ * Holds the publisher's next call, or its next call that `matches`
+ * accepts, before it sends.
+ */
+function holdPublish(
+  setup: Setup,
+  matches?: (events: readonly { eventId: string }[]) => boolean,
+) {
+  return holdNextCall(setup.deps.publisher, 'publish', {
+    when: 'before',
+    matches,
+  });
+}
+
+/** Starts an erasure that resolves to its error instead of rejecting. */
+function erasing(setup: Setup, leadId: string) {
+  return eraseLead(setup.deps, leadId).catch((error: unknown) => error);
+}
+
+/** Erases `leadId` again when the first erasure's `outcome` is an error. */
+async function eraseAgainAfterError(
+  setup: Setup,
+  leadId: string,
+  outcome: unknown,
+) {
+  return outcome instanceof Error ? eraseLead(setup.deps, leadId) : undefined;
+}
+
+/** Merges lead `previousId` into `userId` with one alias message. */
+function mergeLeads(setup: Setup, previousId: string, userId: string) {
+  return ingestMessages(setup.deps, {
+    sourceId: 'default',
+    messages: [
+      { type: 'alias', messageId: `alias-${previousId}`, previousId, userId },
+    ],
+    receivedAt: setup.clock.now,
+  });
+}
+
+/** Gives a started erasure time to reach its own publish. */
+function letErasureRun() {
+  return new Promise((resolve) => setTimeout(resolve, 200));
+}
+
 describe('outbox retry with a bus racing the sweep', () => {
   it('publishes the entry once', async () => {
     const { setup, cli, eventId } = await tableWithFailedEntry();
-    const publish = holdNextCall(setup.deps.publisher, 'publish', {
-      when: 'before',
-    });
+    const publish = holdPublish(setup);
 
     const retry = retryOutbox(cli, 'all');
     await publish.reached;
-    await runSweep(setup.deps, {
-      now: setup.clock.now,
-      deadline: Number.POSITIVE_INFINITY,
-    });
+    await sweep(setup);
     publish.release();
     const { outcomes } = await retry;
 
@@ -87,18 +150,14 @@ describe('outbox retry with a bus racing the sweep', () => {
 describe('outbox retry with a bus racing an erasure', () => {
   it('publishes the entry once', async () => {
     const { setup, cli, eventId } = await tableWithFailedEntry();
-    const publish = holdNextCall(setup.deps.publisher, 'publish', {
-      when: 'before',
-    });
+    const publish = holdPublish(setup);
 
     const retry = retryOutbox(cli, 'all');
     await publish.reached;
-    const erasure = eraseLead(setup.deps, 'rejected').catch(
-      (error: unknown) => error,
-    );
+    const erasure = erasing(setup, 'rejected');
     // The erasure either waits for the retry to publish or publishes the
     // entry itself, so let it reach its publish before the retry goes on.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await letErasureRun();
     publish.release();
     await retry;
     await erasure;
@@ -116,17 +175,15 @@ describe('erasure reading a failed entry before its retry', () => {
 
     // The erasure has read the entry as failed when the operator retries
     // it with a bus.
-    const erasure = eraseLead(setup.deps, 'rejected').catch(
-      (error: unknown) => error,
-    );
+    const erasure = erasing(setup, 'rejected');
     await listing.reached;
     const { outcomes } = await retryOutbox(cli, 'all');
     listing.release();
-    const outcome = await erasure;
-    const retried =
-      outcome instanceof Error
-        ? await eraseLead(setup.deps, 'rejected')
-        : undefined;
+    const retried = await eraseAgainAfterError(
+      setup,
+      'rejected',
+      await erasure,
+    );
 
     expect(outcomes).toHaveLength(1);
     expect(retried?.leadId ?? 'rejected').toBe('rejected');
@@ -136,36 +193,26 @@ describe('erasure reading a failed entry before its retry', () => {
 
 describe('erasure racing the sweep republishing an entry', () => {
   it('publishes the entry once', async () => {
-    const fault = { current: (() => FAULTS.throttled) as EntryFault };
-    const setup = await faultyDependencies(fault);
-    await ingestMessages(setup.deps, {
-      sourceId: 'default',
-      messages: qualifyingBatch('republished'),
-      receivedAt: setup.clock.now,
-    });
-    fault.current = () => undefined;
-    const publish = holdNextCall(setup.deps.publisher, 'publish', {
-      when: 'before',
-    });
+    const { setup, fault } = await qualifiedLead(
+      'republished',
+      () => FAULTS.throttled,
+    );
+    fault.current = ACCEPT;
+    const publish = holdPublish(setup);
 
     // The sweep has claimed the entry the request could not publish and
     // is sending it when the erasure reads the outbox.
-    const sweep = runSweep(setup.deps, {
-      now: setup.clock.now,
-      deadline: Number.POSITIVE_INFINITY,
-    });
+    const sweeping = sweep(setup);
     await publish.reached;
-    const erasure = eraseLead(setup.deps, 'republished').catch(
-      (error: unknown) => error,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const erasure = erasing(setup, 'republished');
+    await letErasureRun();
     publish.release();
-    await sweep;
-    const outcome = await erasure;
-    const retried =
-      outcome instanceof Error
-        ? await eraseLead(setup.deps, 'republished')
-        : undefined;
+    await sweeping;
+    const retried = await eraseAgainAfterError(
+      setup,
+      'republished',
+      await erasure,
+    );
 
     expect(setup.delivered.length).toBeGreaterThan(1);
     expect(setup.delivered).toEqual([...new Set(setup.delivered)]);
@@ -174,28 +221,22 @@ describe('erasure racing the sweep republishing an entry', () => {
   });
 
   it('leaves nothing to a sweep that claims late', async () => {
-    const fault = { current: (() => FAULTS.throttled) as EntryFault };
-    const setup = await faultyDependencies(fault);
-    await ingestMessages(setup.deps, {
-      sourceId: 'default',
-      messages: qualifyingBatch('claimed-late'),
-      receivedAt: setup.clock.now,
-    });
-    fault.current = () => undefined;
+    const { setup, fault } = await qualifiedLead(
+      'claimed-late',
+      () => FAULTS.throttled,
+    );
+    fault.current = ACCEPT;
     const claim = holdNextCall(setup.repository, 'claimOutboxEntry', {
       when: 'before',
     });
 
     // The sweep has listed the entry as due when the erasure publishes it
     // and deletes the lead.
-    const sweep = runSweep(setup.deps, {
-      now: setup.clock.now,
-      deadline: Number.POSITIVE_INFINITY,
-    });
+    const sweeping = sweep(setup);
     await claim.reached;
     const erasure = await eraseLead(setup.deps, 'claimed-late');
     claim.release();
-    const swept = await sweep;
+    const swept = await sweeping;
 
     expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
     expect(swept.published).toBe(0);
@@ -204,22 +245,16 @@ describe('erasure racing the sweep republishing an entry', () => {
   });
 
   it('erases at once after the sweep failed to publish', async () => {
-    const fault = { current: (() => FAULTS.throttled) as EntryFault };
-    const setup = await faultyDependencies(fault);
-    await ingestMessages(setup.deps, {
-      sourceId: 'default',
-      messages: qualifyingBatch('retry-later'),
-      receivedAt: setup.clock.now,
-    });
-    const sweep = await runSweep(setup.deps, {
-      now: setup.clock.now,
-      deadline: Number.POSITIVE_INFINITY,
-    });
-    fault.current = () => undefined;
+    const { setup, fault } = await qualifiedLead(
+      'retry-later',
+      () => FAULTS.throttled,
+    );
+    const swept = await sweep(setup);
+    fault.current = ACCEPT;
 
     const erasure = await eraseLead(setup.deps, 'retry-later');
 
-    expect(sweep.pending).toBeGreaterThan(0);
+    expect(swept.pending).toBeGreaterThan(0);
     expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
     expect(setup.delivered).toEqual([...new Set(setup.delivered)]);
   });
@@ -227,13 +262,10 @@ describe('erasure racing the sweep republishing an entry', () => {
 
 describe('erasure after a sweep lost its claim to another', () => {
   it('publishes the entry once', async () => {
-    const fault = { current: (() => FAULTS.throttled) as EntryFault };
-    const setup = await faultyDependencies(fault);
-    await ingestMessages(setup.deps, {
-      sourceId: 'default',
-      messages: qualifyingBatch('reclaimed'),
-      receivedAt: setup.clock.now,
-    });
+    const { setup, fault } = await qualifiedLead(
+      'reclaimed',
+      () => FAULTS.throttled,
+    );
     const [entry] = (
       await setup.repository.listOutboxEntries('reclaimed')
     ).filter(({ event }) => event.detailType === 'Lead Qualified');
@@ -241,36 +273,22 @@ describe('erasure after a sweep lost its claim to another', () => {
     const eventId = entry.event.eventId;
     const sendsEntry = (events: readonly { eventId: string }[]) =>
       events.some((event) => event.eventId === eventId);
-    const firstPublish = holdNextCall(setup.deps.publisher, 'publish', {
-      when: 'before',
-      matches: sendsEntry,
-    });
+    const firstPublish = holdPublish(setup, sendsEntry);
 
     // The first sweep is still sending the entry when its claim's backoff
     // ends and a second sweep claims and sends it too.
-    const firstSweep = runSweep(setup.deps, {
-      now: setup.clock.now,
-      deadline: Number.POSITIVE_INFINITY,
-    });
+    const firstSweep = sweep(setup);
     await firstPublish.reached;
     setup.clock.advance(31_000);
-    const secondPublish = holdNextCall(setup.deps.publisher, 'publish', {
-      when: 'before',
-      matches: sendsEntry,
-    });
-    const secondSweep = runSweep(setup.deps, {
-      now: setup.clock.now,
-      deadline: Number.POSITIVE_INFINITY,
-    });
+    const secondPublish = holdPublish(setup, sendsEntry);
+    const secondSweep = sweep(setup);
     await secondPublish.reached;
     // The bus throttles the first sweep's send, which hands the entry
     // back while the second sweep's claim is still in place.
     firstPublish.release();
     await firstSweep;
-    fault.current = () => undefined;
-    const erasure = await eraseLead(setup.deps, 'reclaimed').catch(
-      (error: unknown) => error,
-    );
+    fault.current = ACCEPT;
+    const erasure = await erasing(setup, 'reclaimed');
     secondPublish.release();
     await secondSweep;
 
@@ -281,29 +299,12 @@ describe('erasure after a sweep lost its claim to another', () => {
 
 describe('erasure of a lead with a merged lead', () => {
   it("publishes the merged lead's pending events", async () => {
-    const fault = { current: (() => undefined) as EntryFault };
-    const setup = await faultyDependencies(fault);
-    await ingestMessages(setup.deps, {
-      sourceId: 'default',
-      messages: qualifyingBatch('old-id'),
-      receivedAt: setup.clock.now,
-    });
+    const { setup, fault } = await qualifiedLead('old-id', ACCEPT);
     // The bus throttles every event of the alias, so the "Lead Recycled"
     // that ends the merged lead's episode stays in its outbox.
     fault.current = () => FAULTS.throttled;
-    await ingestMessages(setup.deps, {
-      sourceId: 'default',
-      messages: [
-        {
-          type: 'alias',
-          messageId: 'alias-old-id',
-          previousId: 'old-id',
-          userId: 'new-id',
-        },
-      ],
-      receivedAt: setup.clock.now,
-    });
-    fault.current = () => undefined;
+    await mergeLeads(setup, 'old-id', 'new-id');
+    fault.current = ACCEPT;
     const pending = await setup.repository.listOutboxEntries('old-id');
 
     await eraseLead(setup.deps, 'new-id');
@@ -317,37 +318,19 @@ describe('erasure of a lead with a merged lead', () => {
   });
 
   it('continues at once after the bus throttled them', async () => {
-    const fault = { current: (() => undefined) as EntryFault };
-    const setup = await faultyDependencies(fault);
-    await ingestMessages(setup.deps, {
-      sourceId: 'default',
-      messages: qualifyingBatch('old-user'),
-      receivedAt: setup.clock.now,
-    });
-    const alias = {
-      type: 'alias',
-      messageId: 'alias-old-user',
-      previousId: 'old-user',
-      userId: 'new-user',
-    };
+    const { setup, fault } = await qualifiedLead('old-user', ACCEPT);
     // Only the merged lead's events are throttled, at the merge and again
     // during the first erasure.
     const recycledAtMerge = (detail: Record<string, unknown>) =>
       detail.leadId === 'old-user' && detail.status === 'recycled';
     fault.current = (_id, _call, detail) =>
       recycledAtMerge(detail) ? FAULTS.throttled : undefined;
-    await ingestMessages(setup.deps, {
-      sourceId: 'default',
-      messages: [alias],
-      receivedAt: setup.clock.now,
-    });
+    await mergeLeads(setup, 'old-user', 'new-user');
     const [pending] = await setup.repository.listOutboxEntries('old-user');
 
-    const first = await eraseLead(setup.deps, 'new-user').catch(
-      (error: unknown) => error,
-    );
+    const first = await erasing(setup, 'new-user');
     const held = await setup.repository.getLead('new-user');
-    fault.current = () => undefined;
+    fault.current = ACCEPT;
     const second = await eraseLead(setup.deps, 'new-user');
 
     expect(pending?.event.detailType).toBe('Lead Recycled');
