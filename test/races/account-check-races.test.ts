@@ -1,32 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountChange } from '../../functions/ports/lead-repository.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
+import { demoRequestingMember } from '../fixtures/messages.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import { holdNextCall } from '../support/held-call.js';
+import { ingestFromWeb, type RaceSetup } from './support/table-check.js';
 
-type Setup = Awaited<ReturnType<typeof realDependencies>>;
-
-function ingestMember(setup: Setup, userId: string, title: string) {
-  return ingestMessages(setup.deps, {
-    sourceId: 'web',
-    messages: [
-      {
-        type: 'identify',
-        messageId: `${userId}-identify`,
-        userId,
-        traits: { title, email: userId, company: { employee_count: 5000 } },
-      },
-      {
-        type: 'track',
-        messageId: `${userId}-demo`,
-        userId,
-        event: 'Demo Requested',
-      },
-    ],
-    receivedAt: setup.clock.now,
-  });
+function ingestMember(setup: RaceSetup, userId: string, title: string) {
+  return ingestFromWeb(setup, demoRequestingMember(userId, title));
 }
 
 describe('account checks of one account from two leads', () => {

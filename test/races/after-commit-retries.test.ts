@@ -2,55 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../functions/domain/errors.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
-import { runSweep } from '../../functions/use-cases/run-sweep.js';
-import { qualifyingBatch } from '../fixtures/messages.js';
+import { demoRequestingMember, qualifyingBatch } from '../fixtures/messages.js';
 import { accountModel } from '../fixtures/models.js';
 import {
   type FaultPlan,
+  failFirstCommitMentioning,
   faultyDynamoDependencies,
-  timeoutError,
 } from './support/faulty-dynamodb.js';
-import { retryingConflicts } from './support/table-check.js';
+import {
+  ingestFromWeb,
+  retryingConflicts,
+  sweepAfterGrace,
+} from './support/table-check.js';
 
 type Setup = Awaited<ReturnType<typeof faultyDynamoDependencies>>;
 
 const PASS: FaultPlan = () => 'pass';
-
-/**
- * Makes the first TransactWriteItems call whose input contains `text`
- * commit and then fail with a timeout, as when a Lambda loses the
- * response of a write that DynamoDB applied.
- */
-function failFirstCommitMentioning(plan: { current: FaultPlan }, text: string) {
-  let failed = false;
-  plan.current = (command, input) => {
-    const matches =
-      command === 'TransactWriteItemsCommand' &&
-      JSON.stringify(input).includes(text);
-    if (!matches || failed) return 'pass';
-    failed = true;
-    return { failAfterCommit: timeoutError() };
-  };
-  return () => failed;
-}
-
-function ingest(setup: Setup, messages: unknown[]) {
-  return ingestMessages(setup.deps, {
-    sourceId: 'web',
-    messages,
-    receivedAt: setup.clock.now,
-  });
-}
-
-/** Runs a sweep after the outbox grace period, which publishes leftovers. */
-async function sweepAfterGrace(setup: Setup) {
-  setup.clock.advance(2 * 60_000);
-  await runSweep(setup.deps, {
-    now: setup.clock.now,
-    deadline: Number.POSITIVE_INFINITY,
-  });
-}
 
 function publishedOf(setup: Setup, detailType: string) {
   return setup.published.filter((event) => event.detailType === detailType);
@@ -62,10 +29,11 @@ describe('requests retried after their commit', () => {
     const setup = await faultyDynamoDependencies(plan);
     const failed = failFirstCommitMentioning(plan, 'same-batch-demo');
 
-    const first = await ingest(setup, qualifyingBatch('same-batch')).catch(
-      (error: unknown) => error,
-    );
-    const retry = await ingest(setup, qualifyingBatch('same-batch'));
+    const first = await ingestFromWeb(
+      setup,
+      qualifyingBatch('same-batch'),
+    ).catch((error: unknown) => error);
+    const retry = await ingestFromWeb(setup, qualifyingBatch('same-batch'));
     await sweepAfterGrace(setup);
 
     expect(failed()).toBe(true);
@@ -82,29 +50,18 @@ describe('requests retried after their commit', () => {
       model: accountModel(),
     });
     const failed = failFirstCommitMentioning(plan, 'Account Qualified');
-    const member = (userId: string, title: string) => [
-      {
-        type: 'identify',
-        messageId: `${userId}-identify`,
-        userId,
-        traits: { title, email: userId, company: { employee_count: 5000 } },
-      },
-      {
-        type: 'track',
-        messageId: `${userId}-demo`,
-        userId,
-        event: 'Demo Requested',
-      },
-    ];
     const send = (userId: string, title: string) =>
       retryingConflicts(async () => {
         try {
-          return await ingest(setup, member(userId, title));
+          return await ingestFromWeb(
+            setup,
+            demoRequestingMember(userId, title),
+          );
         } catch (error) {
           // A timeout after the commit reaches the client as a 503, and
           // the client sends the batch again.
           if (error instanceof Error && error.name === 'TimeoutError') {
-            return ingest(setup, member(userId, title));
+            return ingestFromWeb(setup, demoRequestingMember(userId, title));
           }
           throw error;
         }
@@ -127,7 +84,7 @@ describe('requests retried after their commit', () => {
   it('announce an erasure once', async () => {
     const plan = { current: PASS };
     const setup = await faultyDynamoDependencies(plan);
-    await ingest(setup, qualifyingBatch('erased-once'));
+    await ingestFromWeb(setup, qualifyingBatch('erased-once'));
     const failed = failFirstCommitMentioning(plan, 'Lead Erased');
 
     const first = await eraseLead(setup.deps, 'erased-once').catch(
@@ -154,7 +111,7 @@ describe('requests retried after their commit', () => {
         throw new Error('socket hang up');
       },
     };
-    await ingest(setup, qualifyingBatch('claimed-twice'));
+    await ingestFromWeb(setup, qualifyingBatch('claimed-twice'));
     setup.deps.publisher = publisher;
     let lost = false;
     plan.current = (command, input) => {

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../functions/domain/errors.js';
-import type { LeadChange } from '../../functions/ports/lead-repository.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
-import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
-import { holdNextCall } from '../support/held-call.js';
 import {
   type FaultPlan,
+  failFirstCommitMentioning,
   faultyDynamoDependencies,
-  timeoutError,
 } from './support/faulty-dynamodb.js';
+import {
+  holdWrite,
+  ingestFromWeb,
+  sweepAfterGrace,
+  sweepAt,
+} from './support/table-check.js';
 
 type Setup = Awaited<ReturnType<typeof faultyDynamoDependencies>>;
 
@@ -18,31 +20,12 @@ const PASS: FaultPlan = () => 'pass';
 
 /** Stores a qualified lead and moves the clock past its decay recycle. */
 async function mqlPastItsRecycle(setup: Setup, leadId: string) {
-  await ingestMessages(setup.deps, {
-    sourceId: 'web',
-    messages: qualifyingBatch(leadId),
-    receivedAt: setup.clock.now,
-  });
+  await ingestFromWeb(setup, qualifyingBatch(leadId));
   const lead = await setup.repository.getLead(leadId);
   expect(lead?.status).toBe('mql');
   const reviewAt = lead?.nextReviewAt;
   if (reviewAt === undefined) throw new Error(`${leadId} has no review time`);
   setup.clock.now = reviewAt + 60_000;
-}
-
-function sweep(setup: Setup) {
-  return runSweep(setup.deps, {
-    now: setup.clock.now,
-    deadline: Number.POSITIVE_INFINITY,
-  });
-}
-
-/** Holds the next lead write whose source is `sourceId` before it runs. */
-function holdWrite(setup: Setup, sourceId: string) {
-  return holdNextCall(setup.repository, 'saveLeadChange', {
-    when: 'before',
-    matches: (change: LeadChange) => change.sourceId === sourceId,
-  });
 }
 
 /** Published event ids of one lead and detail type, repeats included. */
@@ -54,19 +37,13 @@ function publishedIds(setup: Setup, leadId: string, detailType: string) {
     .map((event) => event.eventId);
 }
 
-/** Runs a sweep after the outbox grace period, which publishes leftovers. */
-async function sweepAfterGrace(setup: Setup) {
-  setup.clock.advance(2 * 60_000);
-  await sweep(setup);
-}
-
 describe('disposition racing the sweep recycle', () => {
   it('keeps a conversion stored first', async () => {
     const setup = await faultyDynamoDependencies({ current: PASS });
     await mqlPastItsRecycle(setup, 'swept');
     const sweepWrite = holdWrite(setup, 'sweep');
 
-    const running = sweep(setup);
+    const running = sweepAt(setup);
     await sweepWrite.reached;
     const result = await recordDisposition(setup.deps, 'swept', {
       kind: 'converted',
@@ -102,10 +79,7 @@ describe('disposition racing the sweep recycle', () => {
       reason: 'not now',
     }).catch((error: unknown) => error);
     await salesWrite.reached;
-    await runSweep(setup.deps, {
-      now: sweepNow,
-      deadline: Number.POSITIVE_INFINITY,
-    });
+    await sweepAt(setup, sweepNow);
     salesWrite.release();
     const outcome = await disposition;
     setup.clock.now = sweepNow;
@@ -128,10 +102,7 @@ describe('disposition racing the sweep recycle', () => {
     setup.clock.now -= 2 * 60_000;
     const sweepWrite = holdWrite(setup, 'sweep');
 
-    const running = runSweep(setup.deps, {
-      now: sweepNow,
-      deadline: Number.POSITIVE_INFINITY,
-    });
+    const running = sweepAt(setup, sweepNow);
     await sweepWrite.reached;
     const result = await recordDisposition(setup.deps, 'recycled-first', {
       kind: 'recycled',
@@ -160,20 +131,8 @@ describe('disposition retried after its commit', () => {
   it('publishes each event once', async () => {
     const plan = { current: PASS };
     const setup = await faultyDynamoDependencies(plan);
-    await ingestMessages(setup.deps, {
-      sourceId: 'web',
-      messages: qualifyingBatch('retried'),
-      receivedAt: setup.clock.now,
-    });
-    let failed = false;
-    plan.current = (command, input) => {
-      const isSalesWrite =
-        command === 'TransactWriteItemsCommand' &&
-        JSON.stringify(input).includes('Lead Disposition Changed');
-      if (!isSalesWrite || failed) return 'pass';
-      failed = true;
-      return { failAfterCommit: timeoutError() };
-    };
+    await ingestFromWeb(setup, qualifyingBatch('retried'));
+    const failed = failFirstCommitMentioning(plan, 'Lead Disposition Changed');
     const request = { kind: 'rejected', reason: 'no budget' } as const;
 
     const first = await recordDisposition(setup.deps, 'retried', request).catch(
@@ -182,6 +141,7 @@ describe('disposition retried after its commit', () => {
     const retry = await recordDisposition(setup.deps, 'retried', request);
     await sweepAfterGrace(setup);
 
+    expect(failed()).toBe(true);
     expect(first).toBeInstanceOf(Error);
     expect(retry.changed).toBe(false);
     expect(retry.lead.status).toBe('recycled');

@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { LeadChange } from '../../functions/ports/lead-repository.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { recordDisposition } from '../../functions/use-cases/record-disposition.js';
-import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { qualifyingBatch } from '../fixtures/messages.js';
 import { realDependencies } from '../support/dependencies.js';
-import { holdNextCall } from '../support/held-call.js';
-
-type Setup = Awaited<ReturnType<typeof realDependencies>>;
-
-function ingest(setup: Setup, messages: unknown[]) {
-  return ingestMessages(setup.deps, {
-    sourceId: 'web',
-    messages,
-    receivedAt: setup.clock.now,
-  });
-}
+import {
+  holdWrite,
+  ingestFromWeb,
+  type RaceSetup,
+  sweepAfterGrace,
+} from './support/table-check.js';
 
 function alias(previousId: string, userId: string) {
   return {
@@ -26,27 +18,10 @@ function alias(previousId: string, userId: string) {
   };
 }
 
-/** Holds the next lead write whose source is `sourceId` before it runs. */
-function holdWrite(setup: Setup, sourceId: string) {
-  return holdNextCall(setup.repository, 'saveLeadChange', {
-    when: 'before',
-    matches: (change: LeadChange) => change.sourceId === sourceId,
-  });
-}
-
-function dispositionEvents(setup: Setup) {
+function dispositionEvents(setup: RaceSetup) {
   return setup.published.filter(
     (event) => event.detailType === 'Lead Disposition Changed',
   );
-}
-
-/** Publishes what the requests left in the outbox, after its grace period. */
-async function sweepAfterGrace(setup: Setup) {
-  setup.clock.advance(2 * 60_000);
-  await runSweep(setup.deps, {
-    now: setup.clock.now,
-    deadline: Number.POSITIVE_INFINITY,
-  });
 }
 
 const ACCEPTED = { kind: 'accepted' } as const;
@@ -54,10 +29,10 @@ const ACCEPTED = { kind: 'accepted' } as const;
 describe('alias merge racing a disposition on the merged lead', () => {
   it('carries a disposition stored first to the merge', async () => {
     const setup = await realDependencies();
-    await ingest(setup, qualifyingBatch('old-id'));
+    await ingestFromWeb(setup, qualifyingBatch('old-id'));
     const mergeWrite = holdWrite(setup, 'identity');
 
-    const merge = ingest(setup, [alias('old-id', 'new-id')]);
+    const merge = ingestFromWeb(setup, [alias('old-id', 'new-id')]);
     await mergeWrite.reached;
     const first = await recordDisposition(setup.deps, 'old-id', ACCEPTED);
     mergeWrite.release();
@@ -77,12 +52,12 @@ describe('alias merge racing a disposition on the merged lead', () => {
 
   it('applies a disposition stored second to the merged lead', async () => {
     const setup = await realDependencies();
-    await ingest(setup, qualifyingBatch('old-id'));
+    await ingestFromWeb(setup, qualifyingBatch('old-id'));
     const salesWrite = holdWrite(setup, 'sales');
 
     const disposition = recordDisposition(setup.deps, 'old-id', ACCEPTED);
     await salesWrite.reached;
-    await ingest(setup, [alias('old-id', 'new-id')]);
+    await ingestFromWeb(setup, [alias('old-id', 'new-id')]);
     salesWrite.release();
     const result = await disposition;
     await sweepAfterGrace(setup);

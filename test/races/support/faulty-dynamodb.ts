@@ -153,6 +153,28 @@ async function writeFirstRequest(
   };
 }
 
+/**
+ * Makes the first TransactWriteItems call whose input contains `text`
+ * commit and then fail with a timeout, as when a Lambda loses the
+ * response of a write that DynamoDB applied. Returns a check of whether
+ * that call has failed yet.
+ */
+export function failFirstCommitMentioning(
+  plan: { current: FaultPlan },
+  text: string,
+) {
+  let failed = false;
+  plan.current = (command, input) => {
+    const matches =
+      command === 'TransactWriteItemsCommand' &&
+      JSON.stringify(input).includes(text);
+    if (!matches || failed) return 'pass';
+    failed = true;
+    return { failAfterCommit: timeoutError() };
+  };
+  return () => failed;
+}
+
 /** An error as the SDK raises it when a request times out. */
 export function timeoutError(): Error {
   const error = new Error('Connection timed out after 3000 ms');

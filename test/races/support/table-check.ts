@@ -2,10 +2,13 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrencyError } from '../../../functions/domain/errors.js';
 import type { TrackingEvent } from '../../../functions/domain/messages.js';
+import type { LeadChange } from '../../../functions/ports/lead-repository.js';
 import { sleepWithJitter } from '../../../functions/use-cases/concurrency.js';
 import { ingestMessages } from '../../../functions/use-cases/ingest-messages.js';
+import { runSweep } from '../../../functions/use-cases/run-sweep.js';
 import type { TestTable } from '../../support/aws.js';
 import type { realDependencies } from '../../support/dependencies.js';
+import { holdNextCall } from '../../support/held-call.js';
 
 /** The use cases' dependencies on a fresh table and bus, as tests build. */
 export type RaceSetup = Awaited<ReturnType<typeof realDependencies>>;
@@ -48,18 +51,43 @@ export async function storedEvents(
   return events;
 }
 
+/** Ingests messages from the `web` source at the setup's clock. */
+export function ingestFromWeb(setup: RaceSetup, messages: unknown[]) {
+  return ingestMessages(setup.deps, {
+    sourceId: 'web',
+    messages,
+    receivedAt: setup.clock.now,
+  });
+}
+
 /**
  * Ingests messages from the `web` source at the setup's clock, retried
  * after a ConcurrencyError as a tracking client retries a 503.
  */
 export function ingestRetrying(setup: RaceSetup, messages: unknown[]) {
-  return retryingConflicts(() =>
-    ingestMessages(setup.deps, {
-      sourceId: 'web',
-      messages,
-      receivedAt: setup.clock.now,
-    }),
-  );
+  return retryingConflicts(() => ingestFromWeb(setup, messages));
+}
+
+/** Runs one sweep at `now` (the setup's clock unless given), no deadline. */
+export function sweepAt(setup: RaceSetup, now = setup.clock.now) {
+  return runSweep(setup.deps, { now, deadline: Number.POSITIVE_INFINITY });
+}
+
+/**
+ * Advances the clock past the outbox grace period and runs a sweep, which
+ * publishes what the requests left in the outbox.
+ */
+export async function sweepAfterGrace(setup: RaceSetup) {
+  setup.clock.advance(2 * 60_000);
+  await sweepAt(setup);
+}
+
+/** Holds the next lead write whose source is `sourceId` before it runs. */
+export function holdWrite(setup: RaceSetup, sourceId: string) {
+  return holdNextCall(setup.repository, 'saveLeadChange', {
+    when: 'before',
+    matches: (change: LeadChange) => change.sourceId === sourceId,
+  });
 }
 
 /**
