@@ -6,7 +6,6 @@ import { promisify } from 'node:util';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { accountStateKey } from '../../functions/adapters/dynamodb/account-items.js';
-import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
 import type { ScoringModel } from '../../functions/domain/model.js';
 import { compileModel } from '../../functions/domain/model-validation.js';
 import { DAY_MS } from '../../functions/domain/time.js';
@@ -15,20 +14,9 @@ import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { markLeadsForRescore } from '../../scripts/model/rescore.js';
 import { markAccountState } from '../../scripts/model/rescore-accounts.js';
 import { engagedMember, qualifyingBatch } from '../fixtures/messages.js';
-import { accountModel } from '../fixtures/models.js';
+import { accountModel, defaultModelDocumentWith } from '../fixtures/models.js';
 import { accountItems } from '../support/account-setup.js';
 import { realDependencies } from '../support/dependencies.js';
-
-/** Returns the default model document with another threshold and recycle level. */
-function modelDocument(threshold: number, recycleBelow: number) {
-  const document = structuredClone(DEFAULT_MODEL_DOCUMENT) as Record<
-    string,
-    unknown
-  >;
-  const qualification = document.qualification as Record<string, unknown>;
-  document.qualification = { ...qualification, threshold, recycleBelow };
-  return document;
-}
 
 async function modelFile(document: unknown): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), 'rescore-'));
@@ -69,8 +57,8 @@ describe('markLeadsForRescore', () => {
   it('lets the sweep qualify a lead under a new model', async () => {
     const { deps, clock, stored, published, rescore } = await changeModel(
       'newly-qualified',
-      modelDocument(200, 150),
-      modelDocument(100, 90),
+      defaultModelDocumentWith(200, 150),
+      defaultModelDocumentWith(100, 90),
     );
 
     const marked = await rescore();
@@ -108,8 +96,8 @@ describe('markLeadsForRescore', () => {
   it('lets the sweep recycle an MQL under a new model', async () => {
     const { deps, clock, stored, published, rescore } = await changeModel(
       'newly-recycled',
-      modelDocument(100, 90),
-      modelDocument(200, 150),
+      defaultModelDocumentWith(100, 90),
+      defaultModelDocumentWith(200, 150),
     );
 
     const marked = await rescore();
@@ -142,8 +130,8 @@ describe('markLeadsForRescore', () => {
   it('leaves leads of the same model out of the index', async () => {
     const { deps, clock, rescore } = await changeModel(
       'same-model',
-      modelDocument(100, 90),
-      modelDocument(100, 90),
+      defaultModelDocumentWith(100, 90),
+      defaultModelDocumentWith(100, 90),
     );
 
     const marked = await rescore();
@@ -454,10 +442,10 @@ describe('model rescore', () => {
   it('marks the leads of another model', async () => {
     const { table } = await changeModel(
       'rescored-by-command',
-      modelDocument(200, 150),
-      modelDocument(200, 150),
+      defaultModelDocumentWith(200, 150),
+      defaultModelDocumentWith(200, 150),
     );
-    const file = await modelFile(modelDocument(100, 90));
+    const file = await modelFile(defaultModelDocumentWith(100, 90));
 
     const { stdout } = await promisify(execFile)(
       'node_modules/.bin/tsx',
