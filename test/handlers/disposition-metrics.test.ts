@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetRuntime } from '../../functions/adapters/runtime.js';
-import { qualifyingBatch } from '../fixtures/messages.js';
-import { postBatch, postDisposition } from '../support/handler-calls.js';
-import { captureOutput } from '../support/output.js';
+import {
+  postDisposition,
+  qualifyQuietly,
+  requestMetrics,
+} from '../support/handler-calls.js';
 import {
   startTrackingBackend,
   type TrackingBackend,
@@ -32,35 +34,13 @@ afterAll(async () => {
 });
 
 /** Sends one disposition and returns its status and the EMF lines written. */
-async function dispositionMetrics(leadId: string, body: unknown) {
-  const output = captureOutput();
-  let status: number | undefined;
-  try {
-    status = (await postDisposition(leadId, body)).statusCode;
-  } finally {
-    output.restore();
-  }
-  const metrics = output
-    .all()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as EmfLine)
-    .filter((line) => '_aws' in line);
-  return { status, metrics };
-}
-
-async function qualify(leadId: string): Promise<void> {
-  const output = captureOutput();
-  try {
-    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
-  } finally {
-    output.restore();
-  }
+function dispositionMetrics(leadId: string, body: unknown) {
+  return requestMetrics<EmfLine>(() => postDisposition(leadId, body));
 }
 
 describe('disposition metrics', () => {
   it('count a rejection as recycled', async () => {
-    await qualify('metrics-rejected');
+    await qualifyQuietly('metrics-rejected');
 
     const { status, metrics } = await dispositionMetrics('metrics-rejected', {
       disposition: 'rejected',
@@ -74,7 +54,7 @@ describe('disposition metrics', () => {
   });
 
   it('count a recycle but not its repeat', async () => {
-    await qualify('metrics-recycled');
+    await qualifyQuietly('metrics-recycled');
     const body = { disposition: 'recycled', reason: 'revisit next quarter' };
 
     const first = await dispositionMetrics('metrics-recycled', body);
@@ -86,7 +66,7 @@ describe('disposition metrics', () => {
   });
 
   it('count no recycle for acceptance', async () => {
-    await qualify('metrics-accepted');
+    await qualifyQuietly('metrics-accepted');
 
     const { status, metrics } = await dispositionMetrics('metrics-accepted', {
       disposition: 'accepted',

@@ -6,13 +6,12 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../functions/adapters/http/responses.js';
 import { resetRuntime } from '../../functions/adapters/runtime.js';
-import { qualifyingBatch } from '../fixtures/messages.js';
 import {
   deleteLead,
-  postBatch,
   postDisposition,
+  qualifyQuietly,
+  requestMetrics,
 } from '../support/handler-calls.js';
-import { captureOutput } from '../support/output.js';
 import {
   startTrackingBackend,
   type TrackingBackend,
@@ -69,41 +68,22 @@ afterAll(async () => {
   await backend?.stop();
 });
 
-async function qualify(leadId: string): Promise<void> {
-  const output = captureOutput();
-  try {
-    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
-  } finally {
-    output.restore();
-  }
-}
-
 /**
  * Sends one request while the bus rejects every entry and returns its
  * status and the EMF lines it wrote.
  */
 async function metricsWhileRejected(send: () => Promise<HttpResponse>) {
-  const output = captureOutput();
   rejectEntries = true;
-  let status: number | undefined;
   try {
-    status = (await send()).statusCode;
+    return await requestMetrics<EmfLine>(send);
   } finally {
     rejectEntries = false;
-    output.restore();
   }
-  const metrics = output
-    .all()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as EmfLine)
-    .filter((line) => '_aws' in line);
-  return { status, metrics };
 }
 
 describe('recycle function publish metrics', () => {
   it('count rejected disposition events', async () => {
-    await qualify('publish-metrics-rejected');
+    await qualifyQuietly('publish-metrics-rejected');
 
     const { status, metrics } = await metricsWhileRejected(() =>
       postDisposition('publish-metrics-rejected', {
@@ -120,7 +100,7 @@ describe('recycle function publish metrics', () => {
   });
 
   it('count a rejected Lead Erased', async () => {
-    await qualify('publish-metrics-erased');
+    await qualifyQuietly('publish-metrics-erased');
 
     const { status, metrics } = await metricsWhileRejected(() =>
       deleteLead('publish-metrics-erased'),

@@ -6,6 +6,8 @@ import { handler as ingest } from '../../functions/handlers/ingest.js';
 import { handler as leads } from '../../functions/handlers/leads.js';
 import { handler as recycle } from '../../functions/handlers/recycle.js';
 import { routeEvent } from '../fixtures/api-gateway-events.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
+import { captureOutput } from './output.js';
 import { basicAuth, WRITE_KEY } from './tracking-api.js';
 
 /**
@@ -64,4 +66,40 @@ export function expectCapacityExceeded(response: HttpResponse): void {
   expect(problem.title).toBe('Capacity exceeded');
   expect(problem.detail).toContain('Retry it unchanged');
   expect(typeof problem.requestId).toBe('string');
+}
+
+/**
+ * Posts a qualifying batch for `leadId` with its log and metric lines
+ * captured, and checks that the handler accepted it.
+ */
+export async function qualifyQuietly(leadId: string): Promise<void> {
+  const output = captureOutput();
+  try {
+    expect((await postBatch(qualifyingBatch(leadId))).statusCode).toBe(200);
+  } finally {
+    output.restore();
+  }
+}
+
+/**
+ * Sends one handler request with its output captured, and returns its
+ * status and the EMF lines (JSON lines with an `_aws` key) it wrote.
+ */
+export async function requestMetrics<Line>(
+  send: () => Promise<HttpResponse>,
+): Promise<{ status: number | undefined; metrics: Line[] }> {
+  const output = captureOutput();
+  let status: number | undefined;
+  try {
+    status = (await send()).statusCode;
+  } finally {
+    output.restore();
+  }
+  const metrics = output
+    .all()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Line & { _aws?: unknown })
+    .filter((line) => '_aws' in line);
+  return { status, metrics };
 }
