@@ -26,17 +26,30 @@ function untilCount(calls: unknown[], count: number): Promise<void> {
   });
 }
 
+/**
+ * Starts a consumer of QUEUE_URL that records each poll failure and, with
+ * `recoveries`, each recovery in `events`, in order.
+ */
+function recordingConsumer(firstRetryMs: number, recoveries = false) {
+  const events: string[] = [];
+  const record = (what: string) => {
+    events.push(what);
+  };
+  const consumer = consumeQueue({
+    endpoint: 'http://127.0.0.1:1',
+    queueUrl: QUEUE_URL,
+    onEvent: () => undefined,
+    onError: record,
+    ...(recoveries ? { onRecovered: record } : {}),
+    firstRetryMs,
+  });
+  return { consumer, events };
+}
+
 describe('consumeQueue when polls fail', () => {
   it('doubles the wait per failed poll', async () => {
     sqs.on(ReceiveMessageCommand).rejects(new Error('connection refused'));
-    const failures: string[] = [];
-    const consumer = consumeQueue({
-      endpoint: 'http://127.0.0.1:1',
-      queueUrl: QUEUE_URL,
-      onEvent: () => undefined,
-      onError: (what) => failures.push(what),
-      firstRetryMs: 10,
-    });
+    const { consumer, events: failures } = recordingConsumer(10);
     await untilCount(failures, 4);
     await consumer.stop();
 
@@ -50,14 +63,7 @@ describe('consumeQueue when polls fail', () => {
 
   it('ends a wait when stopped', async () => {
     sqs.on(ReceiveMessageCommand).rejects(new Error('connection refused'));
-    const failures: string[] = [];
-    const consumer = consumeQueue({
-      endpoint: 'http://127.0.0.1:1',
-      queueUrl: QUEUE_URL,
-      onEvent: () => undefined,
-      onError: (what) => failures.push(what),
-      firstRetryMs: 20_000,
-    });
+    const { consumer, events: failures } = recordingConsumer(20_000);
     await untilCount(failures, 1);
     const stopped = Date.now();
     await consumer.stop();
@@ -67,22 +73,14 @@ describe('consumeQueue when polls fail', () => {
   });
 
   it('reports recovery and resets the wait', async () => {
-    const events: string[] = [];
-    // Each poll answers after a short wait, as a long poll does.
-    const answers = ['fail', 'fail', 'ok', 'ok', 'fail'];
+    // Each poll returns after a short wait, as a long poll does.
+    const outcomes = ['fail', 'fail', 'ok', 'ok', 'fail'];
     sqs.on(ReceiveMessageCommand).callsFake(async () => {
       await new Promise((resolve) => setTimeout(resolve, 2));
-      if (answers.shift() === 'fail') throw new Error('connection refused');
+      if (outcomes.shift() === 'fail') throw new Error('connection refused');
       return { Messages: [] };
     });
-    const consumer = consumeQueue({
-      endpoint: 'http://127.0.0.1:1',
-      queueUrl: QUEUE_URL,
-      onEvent: () => undefined,
-      onError: (what) => events.push(what),
-      onRecovered: (what) => events.push(what),
-      firstRetryMs: 10,
-    });
+    const { consumer, events } = recordingConsumer(10, true);
     await untilCount(events, 5);
     await consumer.stop();
 
