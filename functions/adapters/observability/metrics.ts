@@ -34,8 +34,7 @@ export function recordIngestMetrics(
   addCount(metrics, METRIC_NAMES.rejected, result.counts.rejected);
   addCount(metrics, METRIC_NAMES.mqlsQualified, result.transitions.qualified);
   addCount(metrics, METRIC_NAMES.leadsRecycled, result.transitions.recycled);
-  addCount(metrics, METRIC_NAMES.publishFailures, result.events.pending);
-  addCount(metrics, METRIC_NAMES.outboxFailed, result.events.failed);
+  recordPublishMetrics(metrics, result.events);
 }
 
 /** Adds the counts of one sweep run. */
@@ -52,8 +51,7 @@ export function recordSweepMetrics(
   );
   addCount(metrics, METRIC_NAMES.mqlsQualified, result.qualified);
   addCount(metrics, METRIC_NAMES.leadsRecycled, result.recycled);
-  addCount(metrics, METRIC_NAMES.publishFailures, result.pending);
-  addCount(metrics, METRIC_NAMES.outboxFailed, result.failed);
+  recordPublishMetrics(metrics, result);
   addCount(metrics, METRIC_NAMES.outboxPending, result.outboxPending);
   metrics.addMetric(
     METRIC_NAMES.outboxOldestAge,
@@ -76,8 +74,9 @@ export function recordTransitionMetrics(
 }
 
 /**
- * Adds the publish counts of one sales or erasure request, so that the
- * outbox-failed alarm also covers the events of the recycle function.
+ * Adds the publish counts of one ingest, sweep, sales or erasure request.
+ * The recycle function records them too, so that the outbox-failed alarm
+ * also covers its events.
  */
 export function recordPublishMetrics(
   metrics: Metrics,
