@@ -207,7 +207,7 @@ describe('analytics-node (legacy)', () => {
     expect(await storedTypes('legacy-node-1')).toEqual([...CALL_TYPES].sort());
   });
 
-  it('keeps a stage prefix in its host option', async () => {
+  it('keeps stage prefix in host option', async () => {
     const errors: Error[] = [];
 
     const results = await sendWithCallbacks(
@@ -274,7 +274,7 @@ describe('@rudderstack/rudder-sdk-node', () => {
     expect(track?.occurredAt).toBe(originalTimestamp.getTime());
   });
 
-  it('keeps a stage prefix in its dataPlaneUrl', async () => {
+  it('keeps stage prefix in dataPlaneUrl', async () => {
     const errors: Error[] = [];
 
     const results = await sendWithCallbacks(

@@ -62,7 +62,7 @@ function issuesOf(document: unknown): string[] {
 }
 
 describe('compileModel', () => {
-  it('names a fraction in an integer field', () => {
+  it('names fraction in integer field', () => {
     const document = minimalModel();
     setPath(document, ['intent', 'rules', 0, 'cap'], { max: 2.5 });
 

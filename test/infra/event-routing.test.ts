@@ -140,7 +140,7 @@ describe('stage with API destinations', () => {
     expect(queues).toContain('mql-engine-crm-crm-oauth-dlq');
   });
 
-  it('lets only its rule assume the API destination role', () => {
+  it('restricts destination role to its rule', () => {
     const [target] = ruleNamed('mql-engine-crm-to-crm-key').Properties.Targets;
     const roleId = target.RoleArn['Fn::GetAtt'][0];
     const role = template.toJSON().Resources[roleId];

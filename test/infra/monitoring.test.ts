@@ -172,7 +172,7 @@ describe.each(['dev', 'prod'])('monitoring (%s)', (stage) => {
     expect(Properties.TreatMissingData).toBe('breaching');
   });
 
-  it('treats missing data as OK in every other alarm', () => {
+  it('treats missing data as OK elsewhere', () => {
     for (const suffix of ALARM_SUFFIXES) {
       if (suffix === 'sweep-stalled') continue;
       expect(alarm(suffix).Properties.TreatMissingData, suffix).toBe(
@@ -253,7 +253,7 @@ describe('sweepStalledPeriod', () => {
     );
   });
 
-  it('accepts a period of exactly one day', () => {
+  it('accepts a one-day period', () => {
     expect(sweepStalledPeriod(Duration.hours(8)).toSeconds()).toBe(86_400);
   });
 });

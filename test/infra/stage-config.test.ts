@@ -1327,7 +1327,7 @@ describe('loadStageConfig', () => {
     );
   });
 
-  it('accepts an alarm email with a punycode domain', () => {
+  it('accepts alarm email with punycode domain', () => {
     writeStageFile('dev', {
       alarms: { emails: ['ops@xn--bcher-kva.example'] },
     });

@@ -199,7 +199,7 @@ describe('stage with a JWT admin authorizer', () => {
     }
   });
 
-  it('sizes the sweep alarm for a 2-minute sweep', () => {
+  it('sizes sweep alarm for 2-minute rate', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'mql-engine-qa-sweep-stalled',
       MetricName: 'Invocations',

@@ -64,7 +64,7 @@ describe('npm run synth -- --help', () => {
     expect(run.stdout).toContain('config/stages/STAGE.json');
   });
 
-  it('names the stages with their own defaults', () => {
+  it('names stages with own defaults', () => {
     const usage = SYNTH_USAGE.replaceAll('\n', ' ');
 
     expect(usage).toContain(

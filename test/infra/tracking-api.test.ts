@@ -57,7 +57,7 @@ describe('TrackingApi admin scopes', () => {
     expect(READ_ROUTE_KEYS).not.toHaveLength(0);
   });
 
-  it('puts scopes on every admin route without writeScopes', () => {
+  it('puts scopes everywhere without writeScopes', () => {
     const scopes = scopesByRouteKey(
       templateWith({
         type: 'jwt',
@@ -72,7 +72,7 @@ describe('TrackingApi admin scopes', () => {
     }
   });
 
-  it('puts writeScopes on the routes that change data', () => {
+  it('puts writeScopes on write routes', () => {
     const scopes = scopesByRouteKey(
       templateWith({
         type: 'jwt',
@@ -91,7 +91,7 @@ describe('TrackingApi admin scopes', () => {
     }
   });
 
-  it('leaves read routes unscoped when only writeScopes is set', () => {
+  it('leaves reads unscoped with only writeScopes', () => {
     const scopes = scopesByRouteKey(
       templateWith({
         type: 'jwt',
@@ -110,7 +110,7 @@ describe('TrackingApi admin scopes', () => {
     }
   });
 
-  it('shares one JWT authorizer between reads and writes', () => {
+  it('reads and writes share one authorizer', () => {
     const template = templateWith({
       type: 'jwt',
       issuer: ISSUER,

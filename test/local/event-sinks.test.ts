@@ -143,7 +143,7 @@ describe('eventDelivery', () => {
   });
 
   it('names a port that fetch blocks', async () => {
-    // fetch refuses port 6000 (X11) before it connects, so no server
+    // fetch rejects port 6000 (X11) before it connects, so no server
     // needs to listen there.
     const deliver = eventDelivery({
       write: () => {},

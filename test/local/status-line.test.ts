@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { statusLine } from '../../local/status-line.js';
 
 describe('statusLine', () => {
-  it('prints the message and the error behind it', () => {
+  it('prints message and underlying error', () => {
     const line = statusLine('decay sweep failed', new Error('table not found'));
     expect(line).toBe('[mql-engine] decay sweep failed: table not found\n');
   });
 
-  it('prints a message without an error alone', () => {
+  it('prints message alone without error', () => {
     expect(statusLine('stopped')).toBe('[mql-engine] stopped\n');
   });
 
-  it('redacts an error message that quotes an email address', () => {
+  it('redacts email address in error message', () => {
     const error = new Error('lead jane.doe@acme.example has no state');
     const line = statusLine('request failed', error);
     expect(line).not.toContain('jane.doe');
@@ -20,7 +20,7 @@ describe('statusLine', () => {
     );
   });
 
-  it('redacts a thrown value that is not an Error', () => {
+  it('redacts thrown non-Error values', () => {
     const line = statusLine('request failed', 'jane@acme.example');
     expect(line).not.toContain('jane@');
   });

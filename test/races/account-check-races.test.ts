@@ -12,7 +12,7 @@ function ingestMember(setup: RaceSetup, userId: string, title: string) {
 }
 
 describe('account checks of one account from two leads', () => {
-  it('qualify the account once when both write it', async () => {
+  it('qualify account once under concurrent writes', async () => {
     const setup = await realDependencies({ model: accountModel() });
     await ingestMember(setup, 'cpo@two.example', 'CPO');
     // The CFO's request has read the account and is about to store its

@@ -24,7 +24,7 @@ function publishedOf(setup: Setup, detailType: string) {
 }
 
 describe('requests retried after their commit', () => {
-  it('store and publish a tracked batch once', async () => {
+  it('store and publish batch once', async () => {
     const plan = { current: PASS };
     const setup = await faultyDynamoDependencies(plan);
     const failed = failFirstCommitMentioning(plan, 'same-batch-demo');
@@ -102,7 +102,7 @@ describe('requests retried after their commit', () => {
     expect(publishedOf(setup, 'Lead Erased')).toHaveLength(1);
   });
 
-  it('erase a lead whose outbox claim lost its response', async () => {
+  it('erase after claim response lost', async () => {
     const plan = { current: PASS };
     const setup = await faultyDynamoDependencies(plan);
     const { publisher } = setup.deps;

@@ -28,7 +28,10 @@ async function mqlPastItsRecycle(setup: Setup, leadId: string) {
   setup.clock.now = reviewAt + 60_000;
 }
 
-/** Published event ids of one lead and detail type, repeats included. */
+/**
+ * Lists the published event ids of one lead and detail type, repeats
+ * included.
+ */
 function publishedIds(setup: Setup, leadId: string, detailType: string) {
   return setup.published
     .filter(
@@ -65,7 +68,7 @@ describe('disposition racing the sweep recycle', () => {
     expect(history.entries[0]?.after.status).toBe('recycled');
   });
 
-  it('leaves one recycle of a sales recycle and the sweep', async () => {
+  it('rejects sales recycle after sweep recycle', async () => {
     const setup = await faultyDynamoDependencies({ current: PASS });
     await mqlPastItsRecycle(setup, 'decayed');
     // Sales sends the recycle just before the decay recycle is due, and
@@ -95,7 +98,7 @@ describe('disposition racing the sweep recycle', () => {
     );
   });
 
-  it('keeps a sales recycle stored before the sweep', async () => {
+  it('keeps sales recycle stored first', async () => {
     const setup = await faultyDynamoDependencies({ current: PASS });
     await mqlPastItsRecycle(setup, 'recycled-first');
     const sweepNow = setup.clock.now;

@@ -27,7 +27,7 @@ function dispositionEvents(setup: RaceSetup) {
 const ACCEPTED = { kind: 'accepted' } as const;
 
 describe('alias merge racing a disposition on the merged lead', () => {
-  it('carries a disposition stored first to the merge', async () => {
+  it('carries earlier disposition into merge', async () => {
     const setup = await realDependencies();
     await ingestFromWeb(setup, qualifyingBatch('old-id'));
     const mergeWrite = holdWrite(setup, 'identity');
@@ -50,7 +50,7 @@ describe('alias merge racing a disposition on the merged lead', () => {
     expect(events[0]?.leadId).toBe('old-id');
   });
 
-  it('applies a disposition stored second to the merged lead', async () => {
+  it('applies later disposition to merged lead', async () => {
     const setup = await realDependencies();
     await ingestFromWeb(setup, qualifyingBatch('old-id'));
     const salesWrite = holdWrite(setup, 'sales');

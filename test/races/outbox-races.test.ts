@@ -134,7 +134,7 @@ describe('outbox retry with a bus racing the sweep', () => {
     ).toBeUndefined();
   });
 
-  it('leaves the entry due at once after a retryable error', async () => {
+  it('keeps entry due after retryable error', async () => {
     const { setup, cli, eventId, fault } = await tableWithFailedEntry();
     fault.current = () => FAULTS.throttled;
 
@@ -220,7 +220,7 @@ describe('erasure racing the sweep republishing an entry', () => {
     expect(await setup.repository.getLead('republished')).toBeUndefined();
   });
 
-  it('leaves nothing to a sweep that claims late', async () => {
+  it('leaves nothing to late sweep claim', async () => {
     const { setup, fault } = await qualifiedLead(
       'claimed-late',
       () => FAULTS.throttled,
@@ -244,7 +244,7 @@ describe('erasure racing the sweep republishing an entry', () => {
     expect(await outboxEntries(setup.repository)).toEqual([]);
   });
 
-  it('erases at once after the sweep failed to publish', async () => {
+  it('erases at once after failed sweep', async () => {
     const { setup, fault } = await qualifiedLead(
       'retry-later',
       () => FAULTS.throttled,
@@ -317,7 +317,7 @@ describe('erasure of a lead with a merged lead', () => {
     }
   });
 
-  it('continues at once after the bus throttled them', async () => {
+  it('continues at once after throttling', async () => {
     const { setup, fault } = await qualifiedLead('old-user', ACCEPT);
     // Only the merged lead's events are throttled, at the merge and again
     // during the first erasure.

@@ -7,7 +7,7 @@ import { defaultModelDocumentWith } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import { holdWrite, ingestFromWeb, sweepAt } from './support/table-check.js';
 
-/** Returns the default model with another threshold and recycle level. */
+/** Compiles the default model with another threshold and recycle level. */
 function modelWith(threshold: number, recycleBelow: number) {
   return compileModel(defaultModelDocumentWith(threshold, recycleBelow));
 }

@@ -185,7 +185,7 @@ describe('ReplayApiClient', () => {
   });
 
   it('names a port that fetch blocks', async () => {
-    // fetch refuses port 6000 (X11) before it connects, so no server
+    // fetch rejects port 6000 (X11) before it connects, so no server
     // needs to listen there.
     const checking = client('http://127.0.0.1:6000').checkWriteKey();
 
