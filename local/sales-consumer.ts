@@ -10,9 +10,9 @@ export interface QueueConsumer {
   stop(): Promise<void>;
 }
 
-/** Wait after the first failed poll; it doubles with each failure after. */
+/** Wait after the first failed poll, which doubles with each later failure. */
 const FIRST_POLL_RETRY_MS = 1_000;
-/** Longest wait between failed polls. */
+/** Maximum wait between failed polls. */
 const MAX_POLL_RETRY_MS = 30_000;
 
 /**
@@ -22,9 +22,9 @@ const MAX_POLL_RETRY_MS = 30_000;
  * queue, which delivers it again after its visibility timeout.
  *
  * A failed poll goes to `onError` and is tried again after a wait that
- * doubles from 1 s to 30 s, so a queue service that stopped answering
- * fills no log with a line per second. `onRecovered`, when given, hears
- * of the first poll that succeeds after a failure.
+ * doubles from 1 s to 30 s, so a queue service that stopped responding
+ * fills no log with a line per second. `onRecovered`, when given, receives
+ * the first poll that succeeds after a failure.
  */
 export function consumeQueue(options: {
   endpoint: string;

@@ -337,7 +337,7 @@ function businessDomainOf(
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
- * Tells whether a domain in the form of asciiDomain is a host name that
+ * Checks whether a domain in the form of asciiDomain is a host name that
  * a company's mail can come from: labels of HOST_LABEL and a top-level
  * label that is not all digits. An address literal such as `[10.0.0.1]`,
  * a bare IPv4 address, an empty or hyphen-edged label and a punycode

@@ -328,13 +328,13 @@ export interface LeadRepository {
    */
   saveLeadChanges(changes: readonly LeadChange[]): Promise<SavedLeadChanges>;
   /**
-   * Claims a due outbox entry (of a lead when `owner` is a lead id) for one publish attempt by moving its due
-   * time from `dueAt` to `retryAt`, and returns it. Returns undefined when
-   * another sweep claimed it first or it was already published, so
-   * overlapping sweeps publish an entry once as long as each send ends
-   * within the claim's backoff (at least 30 s). Stores
-   * `claimedAt`, which an erasure reads to leave the entry to this
-   * publisher while it may still be sending it.
+   * Claims a due outbox entry (of a lead when `owner` is a lead id) for
+   * one publish attempt by moving its due time from `dueAt` to `retryAt`,
+   * and returns it. Returns undefined when another sweep claimed it first
+   * or it was already published, so overlapping sweeps publish an entry
+   * once as long as each send ends within the claim's backoff (at least
+   * 30 s). Stores `claimedAt`, which an erasure reads to leave the entry
+   * to this publisher while it may still be sending it.
    */
   claimOutboxEntry(
     owner: OutboxOwner | string,

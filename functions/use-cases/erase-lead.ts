@@ -448,10 +448,9 @@ async function countPublishedElsewhere(
  * attempted belongs to a request that may still be publishing it, and
  * publishing it here too would send it twice. So does an entry that a
  * sweep claimed less than the outbox grace period ago and has not made
- * pending again. Raises ConcurrencyError
- * when such entries are still there after up to about two seconds. The
- * sweep publishes them once their grace period ends, should their request
- * have stopped.
+ * pending again. Raises ConcurrencyError when such entries are still
+ * there after up to about two seconds. The sweep publishes them once
+ * their grace period ends, should their request have stopped.
  */
 async function entriesLeftByWriters(
   deps: ScoringDependencies,
