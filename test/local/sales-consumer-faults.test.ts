@@ -32,8 +32,8 @@ function untilCount(calls: unknown[], count: number): Promise<void> {
  */
 function recordingConsumer(firstRetryMs: number, recoveries = false) {
   const events: string[] = [];
-  const record = (what: string) => {
-    events.push(what);
+  const record = (message: string) => {
+    events.push(message);
   };
   const consumer = consumeQueue({
     endpoint: 'http://127.0.0.1:1',

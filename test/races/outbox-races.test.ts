@@ -329,13 +329,13 @@ describe('erasure of a lead with a merged lead', () => {
     const [pending] = await setup.repository.listOutboxEntries('old-user');
 
     const first = await erasing(setup, 'new-user');
-    const held = await setup.repository.getLead('new-user');
+    const heldLead = await setup.repository.getLead('new-user');
     fault.current = ACCEPT;
     const second = await eraseLead(setup.deps, 'new-user');
 
     expect(pending?.event.detailType).toBe('Lead Recycled');
     expect(first).toBeInstanceOf(CapacityExceededError);
-    expect(held?.erasureHeldUntil).toBeDefined();
+    expect(heldLead?.erasureHeldUntil).toBeDefined();
     expect(second.result.itemsDeleted).toBeGreaterThan(0);
     expect(setup.delivered).toContain(pending?.event.eventId);
     expect(await setup.repository.getLead('new-user')).toBeUndefined();
