@@ -4,26 +4,21 @@ import {
   ConcurrencyError,
 } from '../../functions/domain/errors.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
-import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
-import { qualifyingBatch } from '../fixtures/messages.js';
 import {
   type EntryFault,
   FAULTS,
-  faultyDependencies,
   outboxEntries,
+  qualifiedWithFault,
 } from '../support/fault-injection.js';
 
 const ACCEPT: EntryFault = () => undefined;
 
 describe('erasure with outbox entries the bus rejects', () => {
   it('erases a lead whose event the bus rejected for good', async () => {
-    const fault = { current: (() => FAULTS.invalid) as EntryFault };
-    const setup = await faultyDependencies(fault);
-    await ingestMessages(setup.deps, {
-      sourceId: 'web',
-      messages: qualifyingBatch('poisoned'),
-      receivedAt: setup.clock.now,
-    });
+    const { setup, fault } = await qualifiedWithFault(
+      'poisoned',
+      () => FAULTS.invalid,
+    );
     const [failed] = await outboxEntries(setup.repository);
     expect(failed?.status).toBe('failed');
     // The bus keeps rejecting that event and takes every other one.
@@ -41,13 +36,10 @@ describe('erasure with outbox entries the bus rejects', () => {
   });
 
   it('sends a failed entry once more', async () => {
-    const fault = { current: (() => FAULTS.invalid) as EntryFault };
-    const setup = await faultyDependencies(fault);
-    await ingestMessages(setup.deps, {
-      sourceId: 'web',
-      messages: qualifyingBatch('fixed-bus'),
-      receivedAt: setup.clock.now,
-    });
+    const { setup, fault } = await qualifiedWithFault(
+      'fixed-bus',
+      () => FAULTS.invalid,
+    );
     const [failed] = await outboxEntries(setup.repository);
     const failedId = failed?.event.eventId;
     // The bus throttles the erasure's send of the failed event, and
@@ -71,13 +63,10 @@ describe('erasure with outbox entries the bus rejects', () => {
   ] as const)(
     'waits for a $name event the bus may still accept',
     async ({ name, error }) => {
-      const fault = { current: (() => FAULTS[name]) as EntryFault };
-      const setup = await faultyDependencies(fault);
-      await ingestMessages(setup.deps, {
-        sourceId: 'web',
-        messages: qualifyingBatch(name),
-        receivedAt: setup.clock.now,
-      });
+      const { setup, fault } = await qualifiedWithFault(
+        name,
+        () => FAULTS[name],
+      );
       const pending = await outboxEntries(setup.repository);
 
       await expect(eraseLead(setup.deps, name)).rejects.toThrow(error);

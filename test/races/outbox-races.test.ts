@@ -9,30 +9,23 @@ import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { retryOutbox } from '../../scripts/outbox/commands.js';
-import { qualifyingBatch } from '../fixtures/messages.js';
 import {
   type EntryFault,
   FAULTS,
-  faultyDependencies,
+  type faultyDependencies,
   outboxEntries,
+  qualifiedWithFault,
 } from '../support/fault-injection.js';
 import { holdNextCall } from '../support/held-call.js';
 
 const ACCEPT: EntryFault = () => undefined;
 
 /**
- * Builds dependencies whose bus fails entries by `fault.current`, starting at
- * `firstFault`, and stores `leadId` qualified through them.
+ * Stores `leadId` qualified from the `default` source, with the bus
+ * failing entries by `firstFault`.
  */
-async function qualifiedLead(leadId: string, firstFault: EntryFault) {
-  const fault = { current: firstFault };
-  const setup = await faultyDependencies(fault);
-  await ingestMessages(setup.deps, {
-    sourceId: 'default',
-    messages: qualifyingBatch(leadId),
-    receivedAt: setup.clock.now,
-  });
-  return { setup, fault };
+function qualifiedLead(leadId: string, firstFault: EntryFault) {
+  return qualifiedWithFault(leadId, firstFault, 'default');
 }
 
 /**

@@ -12,7 +12,9 @@ import type {
   OutboxEntry,
 } from '../../functions/ports/lead-repository.js';
 import type { ScoringDependencies } from '../../functions/use-cases/dependencies.js';
+import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
 import { LOCAL_AWS } from '../../local/services.js';
+import { qualifyingBatch } from '../fixtures/messages.js';
 import { createTestTable } from './aws.js';
 import { defaultModel, manualClock, recordingLog } from './dependencies.js';
 
@@ -86,6 +88,26 @@ export async function faultyDependencies(fault: { current: EntryFault }) {
     repository,
     client: table.client,
   };
+}
+
+/**
+ * Builds faultyDependencies whose bus fails entries by `fault.current`,
+ * starting at `firstFault`, and ingests a qualifying batch of `leadId`
+ * from `sourceId` through them. A test changes `fault.current` later.
+ */
+export async function qualifiedWithFault(
+  leadId: string,
+  firstFault: EntryFault,
+  sourceId = 'web',
+) {
+  const fault = { current: firstFault };
+  const setup = await faultyDependencies(fault);
+  await ingestMessages(setup.deps, {
+    sourceId,
+    messages: qualifyingBatch(leadId),
+    receivedAt: setup.clock.now,
+  });
+  return { setup, fault };
 }
 
 /** Lists every outbox entry of the table, pending or failed. */
