@@ -60,7 +60,10 @@ export function tableAccessError(
   if (name === 'ResourceNotFoundException') {
     return new TableAccessError(
       `The table ${table} was not found at ${where}. ` +
-        `${tableAdvice(sources.table)}; \`npm start\` creates mql-engine-local.`,
+        `${tableAdvice(sources.table)}; \`npm start\` creates mql-engine-local.` +
+        (endpoint === undefined
+          ? ''
+          : ' If the table exists, check that the endpoint is the DynamoDB URL of the "ready:" line of `npm start`, not the moto one.'),
       error,
     );
   }

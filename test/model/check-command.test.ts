@@ -606,7 +606,18 @@ describe('tableAccessError', () => {
     const { message } = tableAccessError(error, 'missing', endpoint);
 
     expect(message).toBe(
-      `The table missing was not found at ${endpoint}. Pass the lead table with --table; \`npm start\` creates mql-engine-local.`,
+      `The table missing was not found at ${endpoint}. Pass the lead table with --table; \`npm start\` creates mql-engine-local. If the table exists, check that the endpoint is the DynamoDB URL of the "ready:" line of \`npm start\`, not the moto one.`,
     );
+  });
+
+  it('points at the endpoint when moto answers', async () => {
+    // moto serves DynamoDB too, without the tables of DynamoDB Local.
+    const endpoint = inject('motoEndpoint');
+    const error = await scanError(endpoint);
+
+    const { message } = tableAccessError(error, 'mql-engine-local', endpoint);
+
+    expect(message).toContain('was not found at');
+    expect(message).toContain('not the moto one');
   });
 });
