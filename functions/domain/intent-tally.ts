@@ -379,7 +379,7 @@ function removeCappedEvent(
 }
 
 /**
- * Drops the times of cap windows that ended more than CAP_HORIZON_MS
+ * Drops the times of cap windows that ended CAP_HORIZON_MS or more
  * before the rule's latest event, so a lead's state stays bounded. Their
  * counted weight stays in the year sums.
  */

@@ -29,6 +29,12 @@ const model = modelWith({
     },
     { id: 'once', when: { path: '^/once' }, points: 10, cap: { max: 1 } },
     {
+      id: 'once-a-window',
+      when: { path: '^/demo' },
+      points: 40,
+      cap: { max: 1, windowDays: 30 },
+    },
+    {
       id: 'pages',
       when: { types: ['page'], path: '^/pages' },
       points: 10,
@@ -230,6 +236,32 @@ describe('caps', () => {
 
     expect(counted).toBe(false);
     expect(tally.counted).toBe(1);
+  });
+
+  it('folds a window that ended exactly two years before', () => {
+    const windowEnd = WINDOW + 30 * DAY_MS;
+    const tally = tallyOf('capped', [windowEnd + CAP_HORIZON_MS]);
+
+    const counted = addEvent(tally, rule('capped'), WINDOW + DAY_MS, true);
+
+    expect(counted).toBe(false);
+    expect(tally.counted).toBe(1);
+  });
+
+  it('keeps a window that ended just under two years before', () => {
+    const windowEnd = WINDOW + 30 * DAY_MS;
+    const tally = tallyOf('capped', [windowEnd + CAP_HORIZON_MS - 1]);
+
+    const counted = addEvent(tally, rule('capped'), WINDOW + DAY_MS, true);
+
+    expect(counted).toBe(true);
+    expect(tally.counted).toBe(2);
+  });
+
+  it('counts events on both sides of a window boundary', () => {
+    const tally = tallyOf('once-a-window', [WINDOW - 60_000, WINDOW + 60_000]);
+
+    expect(tally.counted).toBe(2);
   });
 });
 
