@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DOCUMENT } from '../../functions/adapters/model-source.js';
 import { InvalidModelError } from '../../functions/domain/errors.js';
@@ -47,6 +48,17 @@ function setPath(
     node = node[key] as Record<string | number, unknown>;
   }
   node[path[path.length - 1] as string | number] = value;
+}
+
+/** Returns a copy of a JSON value with the keys of every object sorted. */
+function withSortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withSortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value).sort();
+  const record = value as Record<string, unknown>;
+  return Object.fromEntries(
+    keys.map((key) => [key, withSortedKeys(record[key])]),
+  );
 }
 
 function issuesOf(document: unknown): string[] {
@@ -469,6 +481,26 @@ describe('compileModel', () => {
     expect(compileModel(reordered).version).toBe(
       compileModel(document).version,
     );
+  });
+
+  it('versions a written-out default as omitted', () => {
+    const explicit = minimalModel();
+    setPath(explicit, ['qualification', 'cooldownDays'], 30);
+    setPath(explicit, ['intent', 'retentionPerQuarter'], 0.75);
+
+    expect(compileModel(explicit).version).toBe(
+      compileModel(minimalModel()).version,
+    );
+  });
+
+  it('versions the sorted JSON with defaults filled in', () => {
+    const model = compileModel(minimalModel());
+    const digest = createHash('sha256')
+      .update(JSON.stringify(withSortedKeys(model.document)))
+      .digest('hex');
+
+    expect(model.version).toBe(digest.slice(0, 12));
+    expect(model.document.qualification.cooldownDays).toBe(30);
   });
 
   it('changes version when a weight changes', () => {
