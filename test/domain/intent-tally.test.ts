@@ -135,6 +135,16 @@ describe('tallyPoints', () => {
     expect(Math.max(...errors)).toBeLessThan(1_000_000 * 2 ** -37 * 0.05 ** -4);
   });
 
+  it('sums 2^17 events of a year exactly', () => {
+    const yearEnd = (Math.floor(T0 / YEAR_MS) + 1) * YEAR_MS;
+    const times = Array.from({ length: 2 ** 17 }, (_, i) => yearEnd - 1 - i);
+    const forward = tallyOf('read', times);
+    const backward = tallyOf('read', [...times].reverse());
+
+    expect(forward.sums[1]).toBeLessThanOrEqual(2 ** 53);
+    expect(backward.sums).toEqual(forward.sums);
+  });
+
   it('returns to zero bits when every event is removed', () => {
     const times = [T0 + 1, T0 + 7 * DAY_MS, T0 + 400 * DAY_MS];
     const tally = tallyOf('read', times);
