@@ -331,6 +331,36 @@ describe('nextReviewAt', () => {
   });
 });
 
+describe('non-decaying points', () => {
+  it('keep an MQL whose fit is below the level', () => {
+    const steady = modelWith({
+      fit: [{ traits: ['title'], oneOf: ['CFO'], points: 45 }],
+      intent: [
+        {
+          when: { events: ['Webinar Attended'] },
+          points: 50,
+          retentionPerQuarter: 1,
+        },
+        { when: { events: ['Demo Requested'] }, points: 60 },
+      ],
+      qualification: { threshold: 100, recycleBelow: 90 },
+    });
+    const events = [
+      identify({ title: 'CFO' }),
+      trackingEvent({ name: 'Webinar Attended' }),
+      demo(),
+    ];
+    const state = applyEvents(newLead('l', steady, T0), events, steady).state;
+    const mql = evaluateLead(state, steady, T0).state;
+    const decadeLater = evaluateLead(mql, steady, T0 + 3650 * DAY_MS);
+
+    expect(mql.status).toBe('mql');
+    expect(mql.nextReviewAt).toBeUndefined();
+    expect(decadeLater.state.status).toBe('mql');
+    expect(roundCents(decadeLater.score.score)).toBe(95);
+  });
+});
+
 describe('recycleBySales', () => {
   it('recycles an MQL whatever its score', () => {
     const mql = qualified().state;
