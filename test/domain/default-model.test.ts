@@ -134,6 +134,29 @@ describe('procurement-software model', () => {
     expect(rules.includes('email-business')).toBe(business);
   });
 
+  it.each([
+    { title: 'AP Director', ruleId: 'title-ap-or-controller' },
+    { title: 'Director of AP', ruleId: 'title-ap-or-controller' },
+    { title: 'Accounts Payable Manager', ruleId: 'title-ap-or-controller' },
+    { title: 'Financial Controller', ruleId: 'title-ap-or-controller' },
+    {
+      title: 'Purchasing Director',
+      ruleId: 'title-director-strategic-sourcing',
+    },
+    { title: 'Category Director', ruleId: 'title-director-strategic-sourcing' },
+    {
+      title: 'Procurement Director',
+      ruleId: 'title-director-strategic-sourcing',
+    },
+  ])('scores the title $title as $ruleId', ({ title, ruleId }) => {
+    const { score } = evaluate([identify({ title })], T0);
+    const titles = score.fitContributions
+      .map((entry) => entry.ruleId)
+      .filter((id) => id.startsWith('title-'));
+
+    expect(titles).toEqual([ruleId]);
+  });
+
   it('keeps the maximum fit below the recycle level', () => {
     expect(maximumFit(model)).toBeLessThan(model.qualification.recycleBelow);
   });
