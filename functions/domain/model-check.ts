@@ -211,6 +211,26 @@ function checkQualification(model: ScoringModel): ModelWarning[] {
         'so no lead can qualify',
     });
   }
+  const lasting = lastingIntent(model);
+  if (
+    lasting.rules.length > 0 &&
+    !isBelowInCents(fit + lasting.points, recycleBelow)
+  ) {
+    const ids = lasting.rules.map((rule) => rule.id).join(', ');
+    const held =
+      lasting.points === Number.POSITIVE_INFINITY
+        ? 'without bound'
+        : `up to ${roundCents(lasting.points)} points`;
+    warnings.push({
+      field: 'qualification.recycleBelow',
+      message:
+        `the points of ${ids} never decay (retentionPerQuarter 1), and a ` +
+        `lead can keep ${held} of them, which with the maximum fit ${fit} ` +
+        `reaches the recycle level ${recycleBelow}, so such an MQL is ` +
+        'never recycled by decay; give those rules a retention below 1 ' +
+        'or a cap without a window',
+    });
+  }
   const intent = maximumIntent(model);
   if (isBelowInCents(fit + intent, threshold)) {
     warnings.push({
@@ -223,6 +243,29 @@ function checkQualification(model: ScoringModel): ModelWarning[] {
     });
   }
   return warnings;
+}
+
+/**
+ * Returns the positive intent rules whose points never decay and the most
+ * points a lead can keep of them: Infinity when one has no cap or a cap
+ * per window, because each new window counts again and nothing is lost.
+ */
+function lastingIntent(model: ScoringModel): {
+  rules: ScoringModel['intentRules'];
+  points: number;
+} {
+  const rules = model.intentRules.filter(
+    (rule) => rule.points > 0 && rule.retentionPerQuarter >= 1,
+  );
+  let points = 0;
+  for (const rule of rules) {
+    const cap = rule.cap;
+    if (cap === undefined || cap.windowMs !== undefined) {
+      return { rules, points: Number.POSITIVE_INFINITY };
+    }
+    points += cap.max * rule.points;
+  }
+  return { rules, points };
 }
 
 /**

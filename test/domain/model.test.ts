@@ -942,6 +942,60 @@ describe('checkModel', () => {
     );
   });
 
+  it.each([
+    { cap: undefined, recycleBelow: 50, held: 'without bound' },
+    {
+      cap: { max: 2, windowDays: 30 },
+      recycleBelow: 50,
+      held: 'without bound',
+    },
+    { cap: { max: 1 }, recycleBelow: 40, held: 'up to 25 points' },
+  ])('warns of lasting points held $held', ({ cap, recycleBelow, held }) => {
+    const document = minimalModel();
+    setPath(document, ['intent', 'rules', 0, 'retentionPerQuarter'], 1);
+    if (cap !== undefined)
+      setPath(document, ['intent', 'rules', 0, 'cap'], cap);
+    setPath(document, ['qualification', 'threshold'], recycleBelow + 5);
+    setPath(document, ['qualification', 'recycleBelow'], recycleBelow);
+
+    const warnings = checkModel(compileModel(document));
+
+    expect(warnings).toEqual([
+      {
+        field: 'qualification.recycleBelow',
+        message: expect.stringContaining(
+          `the points of pricing never decay (retentionPerQuarter 1), and a lead can keep ${held}`,
+        ),
+      },
+    ]);
+  });
+
+  it.each([
+    { retention: 1, recycleBelow: 46 },
+    { retention: 0.99, recycleBelow: 25 },
+  ])(
+    'accepts lasting points below the recycle level at $retention',
+    ({ retention, recycleBelow }) => {
+      const document = minimalModel();
+      setPath(
+        document,
+        ['intent', 'rules', 0, 'retentionPerQuarter'],
+        retention,
+      );
+      setPath(document, ['intent', 'rules', 0, 'cap'], { max: 1 });
+      setPath(document, ['intent', 'rules', 1], {
+        id: 'demo',
+        description: 'Demo request',
+        when: { types: ['track'], events: ['Demo Requested'] },
+        points: 40,
+      });
+      setPath(document, ['qualification', 'threshold'], 60);
+      setPath(document, ['qualification', 'recycleBelow'], recycleBelow);
+
+      expect(checkModel(compileModel(document))).toEqual([]);
+    },
+  );
+
   it('warns when no lead can reach the minimum fit', () => {
     const document = minimalModel();
     setPath(document, ['qualification', 'minimumFit'], 25);
