@@ -193,7 +193,11 @@ export const accountQualifiedDetailSchema = z.extend(baseDetailSchema, {
     .check(z.describe('Buying-group roles with an engaged lead.')),
   rolesMissing: z
     .array(z.string())
-    .check(z.describe('Required roles that no engaged lead covers.')),
+    .check(
+      z.describe(
+        'Buying-group roles without an engaged lead, required or not.',
+      ),
+    ),
   requiredRoles: z.array(z.string()),
   leads: z.number().check(z.int(), z.nonnegative()),
   engagedLeads: z.number().check(z.int(), z.nonnegative()),
