@@ -105,6 +105,23 @@ const dispositionBody = z.discriminatedUnion(
   },
 );
 
+/**
+ * Fields of a body whose `disposition` is missing or unknown, each checked
+ * as the dispositions that take it check it. The discriminated union then
+ * reports only `disposition`, so this schema names the other invalid fields.
+ */
+const anyDispositionFields = z.strictObject({
+  disposition: z.optional(z.unknown()),
+  convertedTo: z.optional(
+    z.nullable(
+      z.enum(['sql', 'opportunity'], {
+        error: (issue) => convertedToMessage(issue.input),
+      }),
+    ),
+  ),
+  reason: z.optional(z.nullable(reason)),
+});
+
 const DISPOSITIONS = '"accepted", "rejected", "converted" or "recycled"';
 
 function dispositionMessage(input: unknown): string {
@@ -149,13 +166,16 @@ export function dispositionOf(request: ApiRequest): DispositionRequest {
   }
   const parsed = dispositionBody.safeParse(body);
   if (!parsed.success) {
+    const issues = toFieldIssues(parsed.error).map((issue) =>
+      body.disposition === 'converted' || issue.field !== 'convertedTo'
+        ? issue
+        : CONVERTED_TO_ONLY_WHEN_CONVERTED,
+    );
     throw new ValidationError(
       'The disposition request is invalid; see errors for each field.',
-      toFieldIssues(parsed.error).map((issue) =>
-        body.disposition === 'converted' || issue.field !== 'convertedTo'
-          ? issue
-          : CONVERTED_TO_ONLY_WHEN_CONVERTED,
-      ),
+      isKnownDisposition(body.disposition)
+        ? issues
+        : [...issues, ...otherFieldIssues(body)],
     );
   }
   const disposition = parsed.data;
@@ -167,6 +187,25 @@ export function dispositionOf(request: ApiRequest): DispositionRequest {
         ? disposition.convertedTo
         : undefined,
   };
+}
+
+function isKnownDisposition(value: unknown): boolean {
+  return (
+    value === 'accepted' ||
+    value === 'rejected' ||
+    value === 'converted' ||
+    value === 'recycled'
+  );
+}
+
+/**
+ * Returns the issues of the fields other than `disposition` that no
+ * disposition would accept, for a body whose disposition is invalid.
+ */
+function otherFieldIssues(body: Record<string, unknown>): FieldIssue[] {
+  const parsed = anyDispositionFields.safeParse(body);
+  if (parsed.success) return [];
+  return toFieldIssues(parsed.error);
 }
 
 /**

@@ -98,6 +98,43 @@ describe('dispositionOf', () => {
     },
   );
 
+  it('names other invalid fields of an unknown disposition', () => {
+    const issues = issuesOf({
+      disposition: 'won',
+      convertedTo: 'deal',
+      reason: 5,
+      foo: 1,
+    });
+
+    expect(issues).toEqual([
+      {
+        field: 'disposition',
+        message:
+          'must be one of "accepted", "rejected", "converted" or "recycled"',
+      },
+      { field: 'convertedTo', message: 'must be "sql" or "opportunity"' },
+      { field: 'reason', message: 'must be a string' },
+      {
+        field: 'foo',
+        message:
+          'is not a known field; allowed fields are disposition, convertedTo, reason. Remove it or correct its spelling.',
+      },
+    ]);
+  });
+
+  it('names an extra field of a missing disposition', () => {
+    expect(fieldsOf({ foo: 1 })).toEqual(['disposition', 'foo']);
+  });
+
+  it('names only the disposition when the rest is valid', () => {
+    expect(fieldsOf({ disposition: 'won', reason: 'ok' })).toEqual([
+      'disposition',
+    ]);
+    expect(
+      fieldsOf({ disposition: null, convertedTo: null, reason: null }),
+    ).toEqual(['disposition']);
+  });
+
   it('keeps tabs and line breaks in a reason', () => {
     const parsed = dispositionOf(
       request({ disposition: 'rejected', reason: 'no budget\r\n\tnext year' }),
