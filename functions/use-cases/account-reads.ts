@@ -5,6 +5,8 @@ import type { ScoringDependencies } from './dependencies.js';
 /**
  * Email-domain accounts whose leads one account counts at most, so that
  * reading an account stays bounded.
+ * NOTE: the leads of linked domains past the first 20 by id count in no
+ * account, because their own account follows the link to the group.
  */
 export const MAX_LINKED_ACCOUNTS = 20;
 
