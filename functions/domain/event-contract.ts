@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import * as z from 'zod/mini';
 import { toFieldIssues } from './issues.js';
 
@@ -43,6 +44,23 @@ const emailSchema = z
       "Lead's email address; present only when the stage sets events.includeEmail.",
     ),
   );
+
+/**
+ * Returns the form of an email address that the `email` field of a detail
+ * accepts: the address itself, else with its domain in IDNA ASCII form
+ * (`ann@bücher.example` as `ann@xn--bcher-kva.example`). Returns undefined
+ * for an address the field rejects in both forms, such as one with a
+ * non-ASCII local part, a quoted local part or a domain without a dot.
+ */
+export function detailEmailOf(email: string): string | undefined {
+  if (emailSchema.safeParse(email).success) return email;
+  const at = email.lastIndexOf('@');
+  if (at < 0) return undefined;
+  const asciiDomain = domainToASCII(email.slice(at + 1));
+  if (asciiDomain === '') return undefined;
+  const ascii = `${email.slice(0, at)}@${asciiDomain}`;
+  return emailSchema.safeParse(ascii).success ? ascii : undefined;
+}
 
 /** Fields of a contribution, shared by intentContributionSchema. */
 const contributionFields = {

@@ -10,14 +10,30 @@ import {
   toTrackingEvent,
 } from '../../functions/domain/messages.js';
 import { updateLead } from '../../functions/use-cases/update-lead.js';
-import { qualifyingBatch } from '../fixtures/messages.js';
+import {
+  cpoIdentify,
+  demoRequested,
+  pricingPage,
+} from '../fixtures/messages.js';
 import { faultyDependencies } from '../support/fault-injection.js';
 
-async function qualifiedDetail(includeEmail: boolean) {
+/**
+ * Returns the "Lead Qualified" detail of a qualifying batch, with the
+ * identify call's email trait replaced by `email` when it is given.
+ */
+async function qualifiedDetail(includeEmail: boolean, email?: string) {
   const setup = await faultyDependencies({ current: () => undefined });
   setup.deps.eventOptions = { includeEmail };
   const userId = 'jane';
-  const events = qualifyingBatch(userId).map((message) =>
+  const identify = cpoIdentify(userId);
+  const traits =
+    email === undefined ? identify.traits : { ...identify.traits, email };
+  const batch = [
+    { ...identify, traits },
+    pricingPage(userId),
+    demoRequested(userId),
+  ];
+  const events = batch.map((message) =>
     toTrackingEvent(segmentMessageSchema.parse(message), setup.clock.now),
   );
   const update = await updateLead(
@@ -60,6 +76,25 @@ describe('Lead Qualified detail', () => {
     const detail = await qualifiedDetail(true);
 
     expect(detail.email).toBe('jane@acme-industrial.example.com');
+  });
+
+  it('sends a non-ASCII email domain as IDNA ASCII', async () => {
+    const detail = await qualifiedDetail(true, 'jane@bücher.example');
+
+    expect(detailProblem('Lead Qualified', detail)).toBeUndefined();
+    expect(detail.email).toBe('jane@xn--bcher-kva.example');
+  });
+
+  it.each([
+    'not an email',
+    'jane@acme',
+    '"jane doe"@acme.example',
+    'jäne@acme.example',
+  ])('leaves out the email %j', async (email) => {
+    const detail = await qualifiedDetail(true, email);
+
+    expect(detailProblem('Lead Qualified', detail)).toBeUndefined();
+    expect(detail.email).toBeUndefined();
   });
 });
 
