@@ -48,7 +48,8 @@ const emailSchema = z
 /**
  * Returns the form of an email address that the `email` field of a detail
  * accepts: the address itself, else with its domain in IDNA ASCII form
- * (`ann@bücher.example` as `ann@xn--bcher-kva.example`). Returns undefined
+ * and without a trailing dot (`ann@bücher.example.` as
+ * `ann@xn--bcher-kva.example`). Returns undefined
  * for an address the field rejects in both forms, such as one with a
  * non-ASCII local part, a quoted local part or a domain without a dot.
  */
@@ -56,7 +57,8 @@ export function detailEmailOf(email: string): string | undefined {
   if (emailSchema.safeParse(email).success) return email;
   const at = email.lastIndexOf('@');
   if (at < 0) return undefined;
-  const asciiDomain = domainToASCII(email.slice(at + 1));
+  // A trailing dot names the same domain, as accounts read it.
+  const asciiDomain = domainToASCII(email.slice(at + 1).replace(/\.$/, ''));
   if (asciiDomain === '') return undefined;
   const ascii = `${email.slice(0, at)}@${asciiDomain}`;
   return emailSchema.safeParse(ascii).success ? ascii : undefined;

@@ -86,6 +86,16 @@ describe('Lead Qualified detail', () => {
   });
 
   it.each([
+    ['jane@acme.example.', 'jane@acme.example'],
+    ['jane@bücher.example.', 'jane@xn--bcher-kva.example'],
+  ])('drops the trailing dot of %j', async (email, sent) => {
+    const detail = await qualifiedDetail(true, email);
+
+    expect(detailProblem('Lead Qualified', detail)).toBeUndefined();
+    expect(detail.email).toBe(sent);
+  });
+
+  it.each([
     'not an email',
     'jane@acme',
     '"jane doe"@acme.example',
