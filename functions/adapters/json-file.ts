@@ -183,7 +183,7 @@ interface ArrayFrame {
  * with their path and lines. Keys compare after unescaping, so `"a"` and
  * `"\u0061"` are the same key.
  */
-function duplicateKeys(text: string): FieldIssue[] {
+export function duplicateKeys(text: string): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const stack: Array<ObjectFrame | ArrayFrame> = [];
   let line = 1;

@@ -156,7 +156,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export function dispositionOf(request: ApiRequest): DispositionRequest {
   const body = jsonObjectOf(
-    readJsonBody(request, MAX_BODY_BYTES, TOO_LARGE_ADVICE),
+    readJsonBody(request, MAX_BODY_BYTES, TOO_LARGE_ADVICE, {
+      rejectRepeatedKeys: true,
+    }),
     'The disposition request body must be a JSON object, such as {"disposition": "accepted"}.',
   );
   // `convertedTo` is null in "Lead Disposition Changed" of any other
@@ -247,7 +249,9 @@ const recycleBody = z.strictObject({ reason });
 /** Reads the body of POST /leads/{leadId}/recycle: `{"reason": "..."}`. */
 export function recycleReasonOf(request: ApiRequest): string {
   const body = jsonObjectOf(
-    readJsonBody(request, MAX_BODY_BYTES, TOO_LARGE_ADVICE),
+    readJsonBody(request, MAX_BODY_BYTES, TOO_LARGE_ADVICE, {
+      rejectRepeatedKeys: true,
+    }),
     'The recycle request body must be a JSON object: {"reason": "..."}.',
   );
   const parsed = recycleBody.safeParse(body);

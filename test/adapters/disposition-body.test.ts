@@ -314,6 +314,41 @@ describe('dispositionOf', () => {
   });
 });
 
+describe('repeated keys', () => {
+  function rawRequest(body: string): ApiRequest {
+    return { ...request({}), body };
+  }
+
+  it('rejects a disposition given twice', () => {
+    const body =
+      '{"disposition": "accepted",\n "disposition": "rejected", "reason": "x"}';
+    try {
+      dispositionOf(rawRequest(body));
+      expect.unreachable('the key is repeated');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues).toEqual([
+        {
+          field: 'disposition',
+          message: 'is set on line 1 and again on line 2; remove one of them',
+        },
+      ]);
+    }
+  });
+
+  it('rejects a recycle reason given twice', () => {
+    const body = '{"reason": "later", "reason": "never"}';
+    expect(() => recycleReasonOf(rawRequest(body))).toThrow(
+      'sets a key twice in one object',
+    );
+  });
+
+  it('accepts distinct keys', () => {
+    const body = '{"disposition": "accepted", "reason": "ok"}';
+    expect(dispositionOf(rawRequest(body)).kind).toBe('accepted');
+  });
+});
+
 describe('recycleReasonOf', () => {
   function issuesOf(body: unknown) {
     try {

@@ -7,7 +7,9 @@ import {
 import {
   MalformedBodyError,
   PayloadTooLargeError,
+  ValidationError,
 } from '../../domain/errors.js';
+import { duplicateKeys } from '../json-file.js';
 import { describeJsonSyntaxError } from '../json-syntax.js';
 import type { ApiRequest } from './api-request.js';
 
@@ -70,12 +72,30 @@ export function readJsonBody(
   request: ApiRequest,
   maxBytes: number,
   tooLargeAdvice = 'Send fewer events per request.',
+  options: { rejectRepeatedKeys?: boolean } = {},
 ): unknown {
   const received = receivedBytes(request);
   checkSize(received.length, maxBytes, tooLargeAdvice);
   const bytes = decompress(received, request.headers, maxBytes, tooLargeAdvice);
   checkSize(bytes.length, maxBytes, tooLargeAdvice);
-  return parseJson(decodeUtf8(bytes));
+  const text = decodeUtf8(bytes);
+  const body = parseJson(text);
+  if (options.rejectRepeatedKeys === true) rejectRepeatedKeys(text);
+  return body;
+}
+
+/**
+ * Raises ValidationError naming each key that a body sets twice in one
+ * object. JSON.parse keeps the last value, so `{"disposition": "accepted",
+ * "disposition": "rejected"}` would record a rejection unnoticed.
+ */
+function rejectRepeatedKeys(text: string): void {
+  const repeated = duplicateKeys(text);
+  if (repeated.length === 0) return;
+  throw new ValidationError(
+    'The request body sets a key twice in one object, and only one of the values would count; see errors for each key.',
+    repeated,
+  );
 }
 
 function receivedBytes(request: ApiRequest): Buffer {
