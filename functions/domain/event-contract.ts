@@ -54,14 +54,30 @@ const emailSchema = z
  * non-ASCII local part, a quoted local part or a domain without a dot.
  */
 export function detailEmailOf(email: string): string | undefined {
-  if (emailSchema.safeParse(email).success) return email;
+  if (isDetailEmail(email)) return email;
   const at = email.lastIndexOf('@');
-  if (at < 0) return undefined;
-  // A trailing dot names the same domain, as accounts read it.
-  const asciiDomain = domainToASCII(email.slice(at + 1).replace(/\.$/, ''));
+  // node:url decodes percent escapes, which no domain of an address has.
+  if (at < 0 || email.includes('%', at)) return undefined;
+  const asciiDomain = domainToASCII(email.slice(at + 1));
   if (asciiDomain === '') return undefined;
-  const ascii = `${email.slice(0, at)}@${asciiDomain}`;
-  return emailSchema.safeParse(ascii).success ? ascii : undefined;
+  // A trailing dot names the same domain, as accounts read it. It is
+  // dropped after IDNA, which maps the ideographic full stop U+3002 to it.
+  const ascii = `${email.slice(0, at)}@${asciiDomain.replace(/\.$/, '')}`;
+  return isDetailEmail(ascii) ? ascii : undefined;
+}
+
+/**
+ * A host name label (RFC 1123): 1 to 63 letters, digits and inner
+ * hyphens. The zod email check allows labels that end in a hyphen or run
+ * longer, which the `email` format of ajv-formats 3.0 rejects, so
+ * consumers that validate details against schemas/ would reject them.
+ */
+const EMAIL_DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+function isDetailEmail(email: string): boolean {
+  if (!emailSchema.safeParse(email).success) return false;
+  const domain = email.slice(email.lastIndexOf('@') + 1);
+  return domain.split('.').every((label) => EMAIL_DOMAIN_LABEL.test(label));
 }
 
 /** Fields of a contribution, shared by intentContributionSchema. */

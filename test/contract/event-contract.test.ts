@@ -88,6 +88,7 @@ describe('Lead Qualified detail', () => {
   it.each([
     ['jane@acme.example.', 'jane@acme.example'],
     ['jane@bücher.example.', 'jane@xn--bcher-kva.example'],
+    ['jane@acme.example\u3002', 'jane@acme.example'],
   ])('drops the trailing dot of %j', async (email, sent) => {
     const detail = await qualifiedDetail(true, email);
 
@@ -100,6 +101,12 @@ describe('Lead Qualified detail', () => {
     'jane@acme',
     '"jane doe"@acme.example',
     'jäne@acme.example',
+    // The schema's `format: email`, as ajv-formats checks it by default,
+    // rejects a label that ends in a hyphen or has more than 63 characters.
+    'jane@acme-.example',
+    `jane@${'a'.repeat(64)}.example`,
+    // The address names no domain, though node:url decodes it to one.
+    'jane@%61cme.example',
   ])('leaves out the email %j', async (email) => {
     const detail = await qualifiedDetail(true, email);
 
