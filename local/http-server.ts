@@ -32,7 +32,11 @@ import {
   type LocalFunctionSettings,
   localLambdaContext,
 } from './lambda-context.js';
-import { isLoopbackHost, isLoopbackHostHeader } from './loopback.js';
+import {
+  hasInvalidHostPort,
+  isLoopbackHost,
+  isLoopbackHostHeader,
+} from './loopback.js';
 
 /**
  * A local stand-in for API Gateway: it turns each request into a Lambda
@@ -106,6 +110,10 @@ export async function startLocalApi(options: LocalApiOptions): Promise<Server> {
       }
       if (hostHeaderCount(request) > 1) {
         writeRequestProblem(response, repeatedHostProblem(requestId));
+        return;
+      }
+      if (hasInvalidHostPort(request.headers.host ?? '')) {
+        writeRequestProblem(response, invalidHostPortProblem(requestId));
         return;
       }
       if (onLoopback && !hasLoopbackHost(request)) {
@@ -572,6 +580,17 @@ function repeatedHostProblem(requestId: string): ProblemDetails {
     status: 400,
     detail:
       'The request has more than one Host header, which HTTP/1.1 forbids. Send one Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
+    requestId,
+  };
+}
+
+function invalidHostPortProblem(requestId: string): ProblemDetails {
+  return {
+    type: 'urn:mql-engine:problem:malformed-request',
+    title: 'Bad request',
+    status: 400,
+    detail:
+      'The port of the Host header is above 65535, so the header is invalid. Send Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
     requestId,
   };
 }

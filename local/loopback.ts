@@ -51,6 +51,16 @@ const HOST_HEADER = /^(\[[0-9A-Fa-f:.]+\]|[^\s:@/?#[\]\\]+)(?::(\d{1,5}))?$/;
 const MAX_PORT = 65_535;
 
 /**
+ * Tells whether a Host header gives a port above 65535, which names no TCP
+ * port. Such a Host is invalid, and RFC 9112, section 3.2, requires a 400
+ * for an invalid Host.
+ */
+export function hasInvalidHostPort(value: string): boolean {
+  const port = HOST_HEADER.exec(value)?.[2];
+  return port !== undefined && Number(port) > MAX_PORT;
+}
+
+/**
  * Tells whether a Host header names this machine only. A browser sends
  * the host of the page's URL, so a page of another site whose domain
  * resolves to 127.0.0.1 (DNS rebinding) sends its own domain and fails

@@ -228,6 +228,28 @@ describe('local HTTP API', () => {
     });
   });
 
+  it.each(['127.0.0.1:65536', 'localhost:99999'])(
+    'rejects the Host port of %s',
+    async (host) => {
+      const raw = await sendRaw(
+        `GET /leads/lead-1 HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer token\r\n\r\n`,
+      );
+      const { status, headers, body } = parseRawResponse(raw);
+
+      expect(status).toBe(400);
+      expect(headers['content-type']).toBe('application/problem+json');
+      expect(headers.connection).toBe('close');
+      expect(JSON.parse(body)).toEqual({
+        type: 'urn:mql-engine:problem:malformed-request',
+        title: 'Bad request',
+        status: 400,
+        detail:
+          'The port of the Host header is above 65535, so the header is invalid. Send Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
+        requestId: expect.stringMatching(UUID),
+      });
+    },
+  );
+
   it.each([
     'evil.example:3000',
     'evil.example',
