@@ -46,9 +46,12 @@ export function normalizeEmail(text: string): string {
  * compare: the IDNA ASCII form of UTS #46, as node:url domainToASCII
  * gives it, so `bücher.example`, `BÜCHER.example` and
  * `xn--bcher-kva.example` are one domain. A name that IDNA rejects, such
- * as an address literal `[10.0.0.1]`, is kept as it is.
+ * as an address literal `[10.0.0.1]`, is kept as it is, and so is a name
+ * with `%`, which domainToASCII would percent-decode (`%61cme.example` to
+ * `acme.example`) as URL hosts are, although IDNA does not.
  */
 export function asciiDomain(domain: string): string {
+  if (domain.includes('%')) return domain;
   const ascii = domainToASCII(domain);
   return ascii === '' ? domain : ascii;
 }

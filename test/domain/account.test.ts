@@ -184,6 +184,8 @@ describe('accountOf', () => {
     'ann@acme-.example',
     'ann@xn--zz.example',
     'ann@acme_corp.example',
+    // node:url would decode the escape to acme.example.
+    'ann@%61cme.example',
   ])('forms no domain account from %s', (email) => {
     const lead = leadWith('lead-7', { email, company: 'Acme Corp' });
     expect(accountOf(lead, policy)).toEqual({

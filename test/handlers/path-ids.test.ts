@@ -256,6 +256,7 @@ describe('accountIdOf', () => {
     ['domain:a..b', 'empty label'],
     ['domain:xn--zz.example', 'host name'],
     [`domain:${'a'.repeat(64)}.example`, 'host name'],
+    ['domain:%61cme.example', 'host name'],
   ])('rejects %j, whose domain forms no account', (accountId, reason) => {
     const error = validationErrorOf(() =>
       accountIdOf(request({ accountId }), policy),
