@@ -217,18 +217,20 @@ function checkQualification(model: ScoringModel): ModelWarning[] {
     !isBelowInCents(fit + lasting.points, recycleBelow)
   ) {
     const ids = lasting.rules.map((rule) => rule.id).join(', ');
-    const held =
-      lasting.points === Number.POSITIVE_INFINITY
-        ? 'without bound'
-        : `up to ${roundCents(lasting.points)} points`;
+    const unbounded = lasting.points === Number.POSITIVE_INFINITY;
+    const held = unbounded
+      ? 'them without bound'
+      : `up to ${roundCents(lasting.points)} points of them`;
+    // Caps without a window already bound these points, so only lower caps help.
+    const remedy = unbounded ? 'a cap without a window' : 'lower their caps';
     warnings.push({
       field: 'qualification.recycleBelow',
       message:
         `the points of ${ids} never decay (retentionPerQuarter 1), and a ` +
-        `lead can keep ${held} of them, which with the maximum fit ${fit} ` +
+        `lead can keep ${held}, which with the maximum fit ${fit} ` +
         `reaches the recycle level ${recycleBelow}, so such an MQL is ` +
         'never recycled by decay; give those rules a retention below 1 ' +
-        'or a cap without a window',
+        `or ${remedy}`,
     });
   }
   const intent = maximumIntent(model);

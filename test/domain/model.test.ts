@@ -943,32 +943,49 @@ describe('checkModel', () => {
   });
 
   it.each([
-    { cap: undefined, recycleBelow: 50, held: 'without bound' },
+    {
+      cap: undefined,
+      recycleBelow: 50,
+      held: 'them without bound',
+      remedy: 'or a cap without a window',
+    },
     {
       cap: { max: 2, windowDays: 30 },
       recycleBelow: 50,
-      held: 'without bound',
+      held: 'them without bound',
+      remedy: 'or a cap without a window',
     },
-    { cap: { max: 1 }, recycleBelow: 40, held: 'up to 25 points' },
-  ])('warns of lasting points held $held', ({ cap, recycleBelow, held }) => {
-    const document = minimalModel();
-    setPath(document, ['intent', 'rules', 0, 'retentionPerQuarter'], 1);
-    if (cap !== undefined)
-      setPath(document, ['intent', 'rules', 0, 'cap'], cap);
-    setPath(document, ['qualification', 'threshold'], recycleBelow + 5);
-    setPath(document, ['qualification', 'recycleBelow'], recycleBelow);
+    {
+      cap: { max: 1 },
+      recycleBelow: 40,
+      held: 'up to 25 points of them',
+      remedy: 'or lower their caps',
+    },
+  ])(
+    'warns of lasting points held $held',
+    ({ cap, recycleBelow, held, remedy }) => {
+      const document = minimalModel();
+      setPath(document, ['intent', 'rules', 0, 'retentionPerQuarter'], 1);
+      if (cap !== undefined)
+        setPath(document, ['intent', 'rules', 0, 'cap'], cap);
+      setPath(document, ['qualification', 'threshold'], recycleBelow + 5);
+      setPath(document, ['qualification', 'recycleBelow'], recycleBelow);
 
-    const warnings = checkModel(compileModel(document));
+      const warnings = checkModel(compileModel(document));
 
-    expect(warnings).toEqual([
-      {
-        field: 'qualification.recycleBelow',
-        message: expect.stringContaining(
-          `the points of pricing never decay (retentionPerQuarter 1), and a lead can keep ${held}`,
-        ),
-      },
-    ]);
-  });
+      expect(warnings).toEqual([
+        {
+          field: 'qualification.recycleBelow',
+          message: expect.stringContaining(
+            `the points of pricing never decay (retentionPerQuarter 1), and a lead can keep ${held},`,
+          ),
+        },
+      ]);
+      expect(warnings[0]?.message).toMatch(
+        new RegExp(`give those rules a retention below 1 ${remedy}$`),
+      );
+    },
+  );
 
   it.each([
     { retention: 1, recycleBelow: 46 },
