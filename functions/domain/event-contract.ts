@@ -47,13 +47,15 @@ const emailSchema = z
 
 /**
  * Returns the form of an email address that the `email` field of a detail
- * accepts: the address itself, else with its domain in IDNA ASCII form
+ * accepts: the trimmed address itself, else with its domain in IDNA ASCII form
  * and without a trailing dot (`ann@bücher.example.` as
  * `ann@xn--bcher-kva.example`). Returns undefined
  * for an address the field rejects in both forms, such as one with a
  * non-ASCII local part, a quoted local part or a domain without a dot.
  */
-export function detailEmailOf(email: string): string | undefined {
+export function detailEmailOf(trait: string): string | undefined {
+  // Accounts read the trait trimmed, so the detail does too.
+  const email = trait.trim();
   if (isDetailEmail(email)) return email;
   const at = email.lastIndexOf('@');
   // node:url decodes percent escapes, which no domain of an address has.

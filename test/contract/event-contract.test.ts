@@ -87,9 +87,10 @@ describe('Lead Qualified detail', () => {
 
   it.each([
     ['jane@acme.example.', 'jane@acme.example'],
+    [' jane@acme.example\t', 'jane@acme.example'],
     ['jane@bücher.example.', 'jane@xn--bcher-kva.example'],
     ['jane@acme.example\u3002', 'jane@acme.example'],
-  ])('drops the trailing dot of %j', async (email, sent) => {
+  ])('normalizes the email %j', async (email, sent) => {
     const detail = await qualifiedDetail(true, email);
 
     expect(detailProblem('Lead Qualified', detail)).toBeUndefined();
