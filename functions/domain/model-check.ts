@@ -218,7 +218,7 @@ function checkQualification(model: ScoringModel): ModelWarning[] {
   ) {
     const ids = lasting.rules.map((rule) => rule.id).join(', ');
     const unbounded = lasting.points === Number.POSITIVE_INFINITY;
-    const held = unbounded
+    const keptPoints = unbounded
       ? 'them without bound'
       : `up to ${roundCents(lasting.points)} points of them`;
     // Caps without a window already bound these points, so only lower caps help.
@@ -227,7 +227,7 @@ function checkQualification(model: ScoringModel): ModelWarning[] {
       field: 'qualification.recycleBelow',
       message:
         `the points of ${ids} never decay (retentionPerQuarter 1), and a ` +
-        `lead can keep ${held}, which with the maximum fit ${fit} ` +
+        `lead can keep ${keptPoints}, which with the maximum fit ${fit} ` +
         `reaches the recycle level ${recycleBelow}, so such an MQL is ` +
         'never recycled by decay; give those rules a retention below 1 ' +
         `or ${remedy}`,
