@@ -188,19 +188,10 @@ describe('local HTTP API', () => {
     const raw = await sendRaw(
       'GET /leads/lead-1 HTTP/1.1\r\nAuthorization: Bearer token\r\n\r\n',
     );
-    const { status, headers, body } = parseRawResponse(raw);
-
-    expect(status).toBe(400);
-    expect(headers['content-type']).toBe('application/problem+json');
-    expect(headers.connection).toBe('close');
-    expect(JSON.parse(body)).toEqual({
-      type: 'urn:mql-engine:problem:malformed-request',
-      title: 'Bad request',
-      status: 400,
-      detail:
-        'The request has no Host header, which HTTP/1.1 requires. Send Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
-      requestId: expect.stringMatching(UUID),
-    });
+    expectMalformedRequest(
+      raw,
+      'The request has no Host header, which HTTP/1.1 requires. Send Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
+    );
   });
 
   it.each([
@@ -213,19 +204,10 @@ describe('local HTTP API', () => {
     const raw = await sendRaw(
       `GET /leads/lead-1 HTTP/1.1\r\nHost: ${first}\r\nHost: ${second}\r\nAuthorization: Bearer token\r\n\r\n`,
     );
-    const { status, headers, body } = parseRawResponse(raw);
-
-    expect(status).toBe(400);
-    expect(headers['content-type']).toBe('application/problem+json');
-    expect(headers.connection).toBe('close');
-    expect(JSON.parse(body)).toEqual({
-      type: 'urn:mql-engine:problem:malformed-request',
-      title: 'Bad request',
-      status: 400,
-      detail:
-        'The request has more than one Host header, which HTTP/1.1 forbids. Send one Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
-      requestId: expect.stringMatching(UUID),
-    });
+    expectMalformedRequest(
+      raw,
+      'The request has more than one Host header, which HTTP/1.1 forbids. Send one Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
+    );
   });
 
   it.each(['127.0.0.1:65536', 'localhost:99999'])(
@@ -234,19 +216,10 @@ describe('local HTTP API', () => {
       const raw = await sendRaw(
         `GET /leads/lead-1 HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer token\r\n\r\n`,
       );
-      const { status, headers, body } = parseRawResponse(raw);
-
-      expect(status).toBe(400);
-      expect(headers['content-type']).toBe('application/problem+json');
-      expect(headers.connection).toBe('close');
-      expect(JSON.parse(body)).toEqual({
-        type: 'urn:mql-engine:problem:malformed-request',
-        title: 'Bad request',
-        status: 400,
-        detail:
-          'The port of the Host header is above 65535, so the header is invalid. Send Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
-        requestId: expect.stringMatching(UUID),
-      });
+      expectMalformedRequest(
+        raw,
+        'The port of the Host header is above 65535, so the header is invalid. Send Host with the host and port of the API, such as Host: 127.0.0.1:3000.',
+      );
     },
   );
 
@@ -395,6 +368,25 @@ describe('local HTTP API', () => {
 });
 
 /** Sends raw bytes to the server and returns all it sends back. */
+/**
+ * Checks that a raw response is the server's 400 problem+json for a
+ * malformed request, with `detail`, and that it closes the connection.
+ */
+function expectMalformedRequest(raw: string, detail: string): void {
+  const { status, headers, body } = parseRawResponse(raw);
+
+  expect(status).toBe(400);
+  expect(headers['content-type']).toBe('application/problem+json');
+  expect(headers.connection).toBe('close');
+  expect(JSON.parse(body)).toEqual({
+    type: 'urn:mql-engine:problem:malformed-request',
+    title: 'Bad request',
+    status: 400,
+    detail,
+    requestId: expect.stringMatching(UUID),
+  });
+}
+
 function sendRaw(request: string): Promise<string> {
   const { port } = server.address() as AddressInfo;
   return new Promise((resolve, reject) => {
