@@ -249,8 +249,8 @@ function checkQualification(model: ScoringModel): ModelWarning[] {
 
 /**
  * Returns the positive intent rules whose points never decay and the most
- * points a lead can keep of them: Infinity when one has no cap or a cap
- * per window, because each new window counts again and nothing is lost.
+ * points a lead can keep of them. That is Infinity when one of them has no
+ * cap or a cap per window, because each new window counts again.
  */
 function lastingIntent(model: ScoringModel): {
   rules: ScoringModel['intentRules'];

@@ -32,8 +32,7 @@ export function recordIngestMetrics(
   addCount(metrics, METRIC_NAMES.eventsIngested, result.counts.scored);
   addCount(metrics, METRIC_NAMES.duplicates, result.counts.duplicate);
   addCount(metrics, METRIC_NAMES.rejected, result.counts.rejected);
-  addCount(metrics, METRIC_NAMES.mqlsQualified, result.transitions.qualified);
-  addCount(metrics, METRIC_NAMES.leadsRecycled, result.transitions.recycled);
+  recordTransitionMetrics(metrics, result.transitions);
   recordPublishMetrics(metrics, result.events);
 }
 
@@ -49,8 +48,7 @@ export function recordSweepMetrics(
     METRIC_NAMES.sweepIncompleteRuns,
     result.incomplete ? 1 : 0,
   );
-  addCount(metrics, METRIC_NAMES.mqlsQualified, result.qualified);
-  addCount(metrics, METRIC_NAMES.leadsRecycled, result.recycled);
+  recordTransitionMetrics(metrics, result);
   recordPublishMetrics(metrics, result);
   addCount(metrics, METRIC_NAMES.outboxPending, result.outboxPending);
   metrics.addMetric(
@@ -61,9 +59,9 @@ export function recordSweepMetrics(
 }
 
 /**
- * Adds the status changes of one sales request: the recycle or rejection
- * that ends an episode, and any qualification or recycle by decay that
- * came due before it.
+ * Adds the status changes of one request or sweep run: qualifications
+ * and recycles, such as the recycle or rejection of a sales request and
+ * any recycle by decay that came due before it.
  */
 export function recordTransitionMetrics(
   metrics: Metrics,
