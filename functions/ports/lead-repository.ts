@@ -245,6 +245,29 @@ export interface OutboxFailure {
 }
 
 /**
+ * One publish attempt's claim on an outbox entry: its due time moves from
+ * `dueAt` to `retryAt`, and its attempts become `attempts`. Both are set
+ * rather than added to, so a claim sent again after its response was lost
+ * changes nothing more.
+ */
+export interface OutboxClaim {
+  /**
+   * The due time read with the entry. The claim fails when another claim
+   * has changed it since.
+   */
+  dueAt: number;
+  /** The attempts counted with this one, one more than those read. */
+  attempts: number;
+  /** The due time of the next attempt, should this one not publish. */
+  retryAt: number;
+  /**
+   * When the publisher claimed it, which an erasure reads to leave the
+   * entry to this publisher while it may still be sending it.
+   */
+  claimedAt: number;
+}
+
+/**
  * A stored outbox entry. A pending entry waits to be published, by its
  * writer or by the sweep. A failed entry was rejected with a
  * non-retryable error and waits for an operator to retry it.
@@ -329,19 +352,15 @@ export interface LeadRepository {
   saveLeadChanges(changes: readonly LeadChange[]): Promise<SavedLeadChanges>;
   /**
    * Claims a due outbox entry (of a lead when `owner` is a lead id) for
-   * one publish attempt by moving its due time from `dueAt` to `retryAt`,
-   * and returns it. Returns undefined when another sweep claimed it first
-   * or it was already published, so overlapping sweeps publish an entry
-   * once as long as each send ends within the claim's backoff (at least
-   * 30 s). Stores `claimedAt`, which an erasure reads to leave the entry
-   * to this publisher while it may still be sending it.
+   * one publish attempt, as `claim` describes, and returns it. Returns
+   * undefined when another sweep claimed it first or it was already
+   * published, so overlapping sweeps publish an entry once as long as
+   * each send ends within the claim's backoff (at least 30 s).
    */
   claimOutboxEntry(
     owner: OutboxOwner | string,
     eventId: string,
-    dueAt: number,
-    retryAt: number,
-    claimedAt: number,
+    claim: OutboxClaim,
   ): Promise<OutgoingEvent | undefined>;
   /**
    * Lists a lead's stored events, oldest first, at most `limit` per page,

@@ -370,6 +370,7 @@ async function publishPending(
   const claimedAt = deps.clock();
   for (const entry of entries) {
     let dueAt = entry.dueAt ?? 0;
+    let attempts = entry.attempts;
     if (entry.status === 'failed') {
       // Making the entry pending first fails when `npm run outbox --
       // retry` took it up since the read, so only one of them sends it.
@@ -383,14 +384,18 @@ async function publishPending(
         claimsLost += 1;
         continue;
       }
+      attempts = 0;
     }
     // The claim keeps a sweep from publishing the entry at the same time.
     const claimed = await deps.repository.claimOutboxEntry(
       leadId,
       entry.event.eventId,
-      dueAt,
-      deps.clock() + CLAIMED_ENTRY_RETRY_MS,
-      claimedAt,
+      {
+        dueAt,
+        attempts: attempts + 1,
+        retryAt: deps.clock() + CLAIMED_ENTRY_RETRY_MS,
+        claimedAt,
+      },
     );
     if (claimed === undefined) {
       claimsLost += 1;

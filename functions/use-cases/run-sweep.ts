@@ -163,9 +163,12 @@ async function republish(
         ? { leadId: item.leadId }
         : { accountId: item.accountId },
       item.eventId,
-      item.dueAt,
-      retryAt,
-      now,
+      {
+        dueAt: item.dueAt,
+        attempts: item.attempts + 1,
+        retryAt,
+        claimedAt: now,
+      },
     );
   if (event === undefined) {
     return;

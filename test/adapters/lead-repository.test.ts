@@ -639,20 +639,18 @@ describe('DynamoLeadRepository', () => {
     ).items.find((item) => item.kind === 'outbox');
 
     const claims = await Promise.all([
-      repository.claimOutboxEntry(
-        'lead-e',
-        eventId,
-        due?.dueAt ?? 0,
-        T0 + 1,
-        T0,
-      ),
-      repository.claimOutboxEntry(
-        'lead-e',
-        eventId,
-        due?.dueAt ?? 0,
-        T0 + 2,
-        T0,
-      ),
+      repository.claimOutboxEntry('lead-e', eventId, {
+        dueAt: due?.dueAt ?? 0,
+        attempts: 1,
+        retryAt: T0 + 1,
+        claimedAt: T0,
+      }),
+      repository.claimOutboxEntry('lead-e', eventId, {
+        dueAt: due?.dueAt ?? 0,
+        attempts: 1,
+        retryAt: T0 + 2,
+        claimedAt: T0,
+      }),
     ]);
 
     expect(claims.filter((claim) => claim !== undefined)).toHaveLength(1);

@@ -129,4 +129,32 @@ describe('requests retried after their commit', () => {
     expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
     expect(publishedOf(setup, 'Lead Qualified')).toHaveLength(1);
   });
+
+  it('count a re-sent sweep claim once', async () => {
+    const plan = { current: PASS };
+    const setup = await faultyDynamoDependencies(plan);
+    const { publisher } = setup.deps;
+    setup.deps.publisher = {
+      publish: async () => {
+        throw new Error('socket hang up');
+      },
+    };
+    await ingestFromWeb(setup, qualifyingBatch('claimed-once'));
+    let lost = false;
+    plan.current = (command, input) => {
+      const isClaim =
+        command === 'UpdateItemCommand' &&
+        JSON.stringify(input).includes(':retryAt');
+      if (!isClaim || lost) return 'pass';
+      lost = true;
+      return 'lost-response';
+    };
+
+    await sweepAfterGrace(setup);
+    setup.deps.publisher = publisher;
+
+    expect(lost).toBe(true);
+    const entries = await setup.repository.listOutboxEntries('claimed-once');
+    expect(entries.map((entry) => entry.attempts)).toEqual([1]);
+  });
 });

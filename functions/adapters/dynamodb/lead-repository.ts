@@ -38,6 +38,7 @@ import {
   type LeadDataDeleteOptions,
   type LeadDataDeletion,
   type LeadRepository,
+  type OutboxClaim,
   type OutboxEntry,
   type OutboxFailure,
   type OutboxOwner,
@@ -868,9 +869,7 @@ export class DynamoLeadRepository implements LeadRepository {
   async claimOutboxEntry(
     owner: OutboxOwner | string,
     eventId: string,
-    dueAt: number,
-    retryAt: number,
-    claimedAt: number,
+    claim: OutboxClaim,
   ): Promise<OutgoingEvent | undefined> {
     try {
       const { Attributes } = await this.send(
@@ -880,7 +879,7 @@ export class DynamoLeadRepository implements LeadRepository {
           // The token makes the call safe to send again, so the SDK's retry
           // of a claim that committed but lost its response succeeds too.
           UpdateExpression:
-            'SET #reviewAt = :retryAt, claimedAt = :claimedAt, claimToken = :token ADD attempts :one',
+            'SET #reviewAt = :retryAt, claimedAt = :claimedAt, claimToken = :token, attempts = :attempts',
           ConditionExpression:
             '(#reviewAt = :dueAt OR claimToken = :token) AND (attribute_not_exists(#status) OR #status <> :failed)',
           ExpressionAttributeNames: {
@@ -888,11 +887,11 @@ export class DynamoLeadRepository implements LeadRepository {
             '#status': 'status',
           },
           ExpressionAttributeValues: marshall({
-            ':retryAt': retryAt,
-            ':dueAt': dueAt,
-            ':claimedAt': claimedAt,
+            ':retryAt': claim.retryAt,
+            ':dueAt': claim.dueAt,
+            ':claimedAt': claim.claimedAt,
             ':token': randomUUID(),
-            ':one': 1,
+            ':attempts': claim.attempts,
             ':failed': 'failed',
           }),
           ReturnValues: 'ALL_NEW',
