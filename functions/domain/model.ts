@@ -17,6 +17,7 @@ import type {
   QuarantineDocument,
 } from './model-schema.js';
 import { DAY_MS } from './time.js';
+import { traitNumber } from './trait-number.js';
 
 export type { ModelDocument, Qualification } from './model-schema.js';
 
@@ -242,31 +243,9 @@ function rangeCondition(range: {
   const min = range.min ?? Number.NEGATIVE_INFINITY;
   const max = range.max ?? Number.POSITIVE_INFINITY;
   return (value) => {
-    const number = toNumber(value);
+    const number = traitNumber(value);
     return number !== undefined && number >= min && number < max;
   };
-}
-
-/**
- * A number in decimal notation, with an optional sign and exponent. The
- * digits before and after the point are separate groups, so a long run
- * of digits is matched in linear time.
- */
-const DECIMAL_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
-
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') {
-    return Number.isFinite(value) ? value : undefined;
-  }
-  if (typeof value === 'string') {
-    const digits = value.replace(/[,_\s]/g, '');
-    // Number() also reads 0x, 0o and 0b literals, so `0x2EE0` would count
-    // as 12,000 employees. Only decimal notation counts as a number.
-    if (!DECIMAL_NUMBER.test(digits)) return undefined;
-    const number = Number(digits);
-    return Number.isFinite(number) ? number : undefined;
-  }
-  return undefined;
 }
 
 function compileIntentRule(
