@@ -82,11 +82,12 @@ async function postEvent(
   body: string,
   timeoutMs: number,
 ): Promise<void> {
+  const request = webhookRequest(url);
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await fetch(request.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: request.headers,
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -113,6 +114,38 @@ async function postEvent(
     throw new WebhookError(
       `The webhook at MQL_WEBHOOK_URL (${originOf(url)}) responded with status ${response.status}; it must respond with 2xx.`,
     );
+  }
+}
+
+/**
+ * Moves the user info of a webhook URL into an HTTP Basic Authorization
+ * header, as curl does. fetch rejects a URL with credentials, and its
+ * error message would quote the whole URL with the password and query.
+ */
+function webhookRequest(url: string): {
+  url: string;
+  headers: Record<string, string>;
+} {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+  };
+  const parsed = new URL(url);
+  if (parsed.username === '' && parsed.password === '') {
+    return { url, headers };
+  }
+  const credentials = `${decodeUserInfo(parsed.username)}:${decodeUserInfo(parsed.password)}`;
+  headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.href, headers };
+}
+
+/** Decodes percent escapes, keeping a malformed one such as `%zz` as typed. */
+function decodeUserInfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
 

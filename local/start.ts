@@ -70,7 +70,8 @@ Environment (defaults in brackets):
   MQL_EVENTS_FILE            file that gets each routed event appended as a
                              JSON line [none]
   MQL_WEBHOOK_URL            http(s) URL that gets each routed event POSTed
-                             as JSON [none]
+                             as JSON; user:password@ in it is sent as HTTP
+                             Basic auth [none]
 
 An empty MQL_MODEL_FILE, MQL_EVENTS_FILE or MQL_WEBHOOK_URL counts as
 unset. The other variables reject an empty value.

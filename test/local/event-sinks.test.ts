@@ -169,6 +169,62 @@ describe('eventDelivery', () => {
     );
   });
 
+  it('sends URL credentials as HTTP Basic auth', async () => {
+    let authorization: string | undefined;
+    const webhook = await startWebhook((request) => {
+      authorization = request.headers.authorization;
+      return 204;
+    });
+    const url = new URL(webhook.url);
+    url.username = 'hook user';
+    url.password = 's3cret:x';
+    const written: string[] = [];
+
+    await eventDelivery({
+      write: (line) => written.push(line),
+      webhookUrl: url.href,
+    })(EVENT);
+
+    const expected = Buffer.from('hook user:s3cret:x').toString('base64');
+    expect(authorization).toBe(`Basic ${expected}`);
+    expect(webhook.bodies).toHaveLength(1);
+    expect(written).toHaveLength(1);
+  });
+
+  it('sends a malformed escape in credentials as typed', async () => {
+    let authorization: string | undefined;
+    const webhook = await startWebhook((request) => {
+      authorization = request.headers.authorization;
+      return 204;
+    });
+    const url = new URL(webhook.url);
+    url.username = '%zz';
+
+    await eventDelivery({ write: () => {}, webhookUrl: url.href })(EVENT);
+
+    expect(authorization).toBe(
+      `Basic ${Buffer.from('%zz:').toString('base64')}`,
+    );
+  });
+
+  it('keeps URL credentials out of errors', async () => {
+    const webhook = await startWebhook(() => 200);
+    await new Promise((resolve) => webhook.server.close(resolve));
+    const url = new URL(webhook.url);
+    url.username = 'hook';
+    url.password = 's3cret';
+    url.search = '?token=t0ken';
+    const deliver = eventDelivery({ write: () => {}, webhookUrl: url.href });
+
+    const delivery = deliver(EVENT);
+
+    await expect(delivery).rejects.toThrow(
+      /failed: connect ECONNREFUSED 127\.0\.0\.1:\d+\.$/,
+    );
+    await expect(delivery).rejects.not.toThrow('s3cret');
+    await expect(delivery).rejects.not.toThrow('t0ken');
+  });
+
   it('sends the content type of JSON', async () => {
     let contentType: string | undefined;
     const webhook = await startWebhook((request) => {
