@@ -189,6 +189,19 @@ async function rejectFailedResponse(
   if (response.ok || status === 401 || status === 404) {
     return;
   }
+  const otherService = otherServiceName(response);
+  if (otherService !== undefined) {
+    // Retrying cannot turn another service into the API, so this fails
+    // at once.
+    const origin = new URL(response.url).origin;
+    throw new RequestFailedError(
+      description,
+      status,
+      `${origin} is ${otherService}, not the mql-engine API. ` +
+        'Pass the API URL of the "ready:" line of `npm start`, or the ' +
+        'stack output ApiUrl, as --url.',
+    );
+  }
   const failure = new RequestFailedError(
     description,
     status,
@@ -198,6 +211,24 @@ async function rejectFailedResponse(
     throw new RetryableError(failure, retryAfterMs(response));
   }
   throw failure;
+}
+
+/**
+ * Returns the name of the service behind a response that the mql-engine
+ * API never sends: DynamoDB's JSON 1.0 protocol, or a Python Werkzeug
+ * server such as moto's. Both are URLs of the "ready:" line of
+ * `npm start`. Returns undefined for any other response.
+ */
+function otherServiceName(response: Response): string | undefined {
+  const contentType = response.headers.get('content-type') ?? '';
+  if (contentType.startsWith('application/x-amz-json-1.0')) {
+    return 'DynamoDB';
+  }
+  const server = response.headers.get('server') ?? '';
+  if (server.startsWith('Werkzeug/')) {
+    return "a Python Werkzeug server, such as moto's";
+  }
+  return undefined;
 }
 
 /** Returns the problem detail of an error response, or its text. */

@@ -107,6 +107,48 @@ describe('ReplayApiClient', () => {
     expect(api.calls).toBe(3);
   });
 
+  it('names DynamoDB given as the API', async () => {
+    const api = await serve([
+      (_request, response) => {
+        response.writeHead(500, {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amzn-requestid': 'request-1',
+        });
+        response.end(
+          '{"__type":"com.amazonaws.dynamodb.v20120810#InternalFailure"}',
+        );
+      },
+    ]);
+
+    const checking = client(api.url).checkWriteKey();
+
+    await expect(checking).rejects.toThrow(RequestFailedError);
+    await expect(checking).rejects.toThrow(
+      `${api.url} is DynamoDB, not the mql-engine API`,
+    );
+    await expect(checking).rejects.toThrow('"ready:" line');
+    expect(api.calls).toBe(1);
+  });
+
+  it('names a Werkzeug server such as moto', async () => {
+    const api = await serve([
+      (_request, response) => {
+        response.writeHead(500, {
+          'content-type': 'text/html; charset=utf-8',
+          server: 'Werkzeug/3.1.8 Python/3.11.7',
+        });
+        response.end('<!doctype html><title>500 Internal Server Error</title>');
+      },
+    ]);
+
+    const checking = client(api.url).checkWriteKey();
+
+    await expect(checking).rejects.toThrow(
+      `${api.url} is a Python Werkzeug server, such as moto's, not the mql-engine API`,
+    );
+    expect(api.calls).toBe(1);
+  });
+
   it('does not retry a 400', async () => {
     const api = await serve([json(400, { detail: 'bad batch' })]);
 
