@@ -275,7 +275,17 @@ async function main(): Promise<void> {
       fail(`Invalid --data-dir: ${problem}`);
       return;
     }
-    const lockProblem = lockDataDir(dataDir);
+    let lockProblem: string | undefined;
+    try {
+      lockProblem = lockDataDir(dataDir);
+    } catch (error) {
+      // The write check above trusts the permission bits, which root
+      // passes even where the file system rejects new files, as sysfs does.
+      fail(
+        `Invalid --data-dir: ${dataDir} is not writable (${describeWithoutPath(error)}); name a directory you can write to.`,
+      );
+      return;
+    }
     if (lockProblem !== undefined) {
       fail(`--data-dir ${lockProblem}`);
       return;
@@ -471,6 +481,18 @@ function status(message: string, error?: unknown): void {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Returns the message of a file system error without the
+ * `, open '/path'` part that Node.js appends, for errors whose path is
+ * a temporary file that the user never named.
+ */
+function describeWithoutPath(error: unknown): string {
+  const { syscall, path } = error as NodeJS.ErrnoException;
+  const message = describe(error);
+  if (syscall === undefined || path === undefined) return message;
+  return message.replace(`, ${syscall} '${path}'`, '');
 }
 
 function fail(message: string): void {

@@ -683,6 +683,26 @@ describe('npm start', () => {
     expect(stderr.text).not.toContain('ready:');
   });
 
+  // Root passes the write-permission check everywhere, but sysfs still
+  // rejects a new file, so only the lock file's write can find this.
+  it.runIf(process.getuid?.() === 0 && existsSync('/sys/kernel'))(
+    'rejects a --data-dir that root cannot write',
+    async () => {
+      const child = startCli({ PORT: '0' }, ['--data-dir', '/sys/kernel']);
+      const stderr = collect(child.stderr);
+
+      const code = await exited(child);
+
+      expect(code).toBe(1);
+      expect(stderr.text).toContain(
+        'Invalid --data-dir: /sys/kernel is not writable (EACCES',
+      );
+      expect(stderr.text).toContain('name a directory you can write to.');
+      expect(stderr.text).not.toContain('failed to start');
+      expect(stderr.text).not.toContain('.tmp');
+    },
+  );
+
   it.each(['', ' '])('rejects --data-dir=%j', async (value) => {
     const child = startCli({}, [`--data-dir=${value}`]);
     const stderr = collect(child.stderr);
