@@ -198,8 +198,8 @@ export async function ingestMessages(
  * the link with the lead, and the events went to a new lead of that id.
  * The messages restate the link after the erasure, as a message sent
  * after it would, while links that no message restates stay deleted.
- * NOTE: a request that stops before this point stored its messages, so
- * its retry finds them stored and leaves the link out.
+ * A request that stops before this point stored its messages, and its
+ * retry makes the link because isStoredLink finds them on its target.
  */
 async function relinkErased(
   deps: ScoringDependencies,
@@ -311,7 +311,15 @@ function groupByLead(
 
 /**
  * Tells whether every message among `events` that states `link` is
- * already stored for the source, read from the message markers.
+ * already stored for the source, read from the message markers. Returns
+ * false when all of them are stored on the lead that `link.to` is now,
+ * because linkIdentity calls it only while `link.from` is not merged. A
+ * request then stored them after an erasure deleted the link and stopped
+ * before relinkErased, so the link is still owed.
+ * NOTE: a copy that adds ids to a message first stored on the same user,
+ * or a resent message whose link conflicted before the conflicting lead
+ * was erased, links its ids too, because markers do not store the ids
+ * that a message stated.
  */
 async function isStoredLink(
   deps: ScoringDependencies,
@@ -332,7 +340,12 @@ async function isStoredLink(
     [],
     messageIds,
   );
-  return messageIds.every((id) => storedMessages.has(id));
+  if (!messageIds.every((id) => storedMessages.has(id))) return false;
+  const target = await resolveLeadId(deps, link.to);
+  for (const storingLead of new Set(storedMessages.values())) {
+    if ((await resolveLeadId(deps, storingLead)) !== target) return true;
+  }
+  return false;
 }
 
 /** Returns the distinct identity links that events state, in order. */
