@@ -185,6 +185,10 @@ export async function eraseLead(
         await deps.repository.markAccountDue(accountId, deps.clock());
       }
       const deleted = await deleteLinkedLeads(deps, heldLead, deadline);
+      // The link is settled while the held state still names the domain,
+      // so a request that stops before the state's delete leaves it to
+      // the retry or the sweep, which finish the erasure.
+      await settleErasedLink(deps, heldLead);
       erased = erasedEvent(
         heldLead,
         await deps.repository.getErasedMergedLeads(heldLead.leadId),
@@ -280,9 +284,25 @@ async function stillHeld(
 }
 
 /**
- * Settles the email-domain link that the lead made, evaluates its
- * accounts again without it, publishes "Lead Erased" with their events
- * and returns the erasure's result.
+ * Settles the email-domain link that the held lead made, once its
+ * membership item is deleted, so its group no longer counts it there.
+ * Safe to repeat, because settleDomainLink leaves a settled link as it is.
+ */
+async function settleErasedLink(
+  deps: ScoringDependencies,
+  heldLead: LeadState,
+): Promise<void> {
+  const linkedAccountId = heldLead.membership?.linkedAccountId;
+  if (linkedAccountId === undefined) return;
+  await settleDomainLink(deps, linkedAccountId, heldLead.membership?.accountId);
+}
+
+/**
+ * Evaluates the lead's accounts again without it, publishes "Lead
+ * Erased" with their events and returns the erasure's result. The
+ * accounts include the email-domain account that the lead linked, whose
+ * read follows the settled link to the account that its leads count in
+ * now.
  */
 async function announceErasure(
   deps: ScoringDependencies,
@@ -291,23 +311,17 @@ async function announceErasure(
   erased: OutgoingEvent,
   heldLead: LeadState,
 ): Promise<Erasure> {
-  // NOTE: a request that stops before this point leaves the link
-  // unsettled. Reads then ignore a link that no lead of its group makes,
-  // but another group's lead moves it to that group only on its next
-  // membership write. The erased lead's group record on the domain stays,
-  // because a repeated request finds no lead and ends before this point.
+  // NOTE: a request that stops after the state's delete and before this
+  // check leaves the accounts unchecked, because a repeated request finds
+  // no lead. The sweep checks the lead's own account only when it is an
+  // MQA, which the erasure made due before its deletes.
   const linkedAccountId = heldLead.membership?.linkedAccountId;
-  const relinked =
-    linkedAccountId === undefined
-      ? []
-      : await settleDomainLink(
-          deps,
-          linkedAccountId,
-          heldLead.membership?.accountId,
-        );
   const accountEvents = await checkAccounts(
     deps,
-    [...accountsOf(heldLead), ...relinked],
+    [
+      ...accountsOf(heldLead),
+      ...(linkedAccountId === undefined ? [] : [linkedAccountId]),
+    ],
     erased.createdAt,
   );
   const events = await publishEvents(deps, [erased, ...accountEvents]);

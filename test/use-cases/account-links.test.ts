@@ -1,8 +1,13 @@
 import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { DynamoLeadRepository } from '../../functions/adapters/dynamodb/lead-repository.js';
 import { TABLE_LAYOUT } from '../../functions/adapters/dynamodb/table-layout.js';
-import { eraseLead } from '../../functions/use-cases/erase-lead.js';
+import { NotFoundError } from '../../functions/domain/errors.js';
+import {
+  ERASURE_HOLD_MS,
+  eraseLead,
+} from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
 import { engagedMember } from '../fixtures/messages.js';
 import { accountItems, accountSetup } from '../support/account-setup.js';
@@ -54,6 +59,8 @@ async function leadIdsOf(
     leads: view.leads.map((lead) => lead.leadId).sort(),
   };
 }
+
+type Repository = DynamoLeadRepository;
 
 /** Returns the groups of the domain's link records, sorted. */
 function linkerGroups(items: readonly Record<string, unknown>[]): string[] {
@@ -262,6 +269,79 @@ describe('erasure of a lead that links a domain', () => {
     expect(link?.linkId).not.toBe(read?.linkId);
     expect(link?.groups).toEqual(['group:g-7']);
   });
+});
+
+/** Raised in place of a call, as when the function stops at it. */
+class StoppedError extends Error {
+  constructor() {
+    super('The function stopped at this call.');
+  }
+}
+
+describe('erasure stopped and repeated', () => {
+  it.each([
+    {
+      stop: 'after the state delete',
+      repeated: 'not found',
+      stopAt: (repository: Repository) => {
+        const original = repository.deleteErasedLead.bind(repository);
+        repository.deleteErasedLead = async (...args) => {
+          repository.deleteErasedLead = original;
+          await original(...args);
+          throw new StoppedError();
+        };
+      },
+    },
+    {
+      stop: 'before the link settles',
+      repeated: 'erased',
+      stopAt: (repository: Repository) => {
+        const original = repository.replaceAccountLink.bind(repository);
+        repository.replaceAccountLink = async () => {
+          repository.replaceAccountLink = original;
+          throw new StoppedError();
+        };
+      },
+    },
+  ])(
+    'removes the group record when stopped $stop',
+    async ({ stopAt, repeated }) => {
+      const { deps, clock, table, ingest, domainItems } = await setup();
+      // Erasure holds end by the test's clock.
+      const repository = new DynamoLeadRepository(table.client, {
+        tableName: table.tableName,
+        reviewShards: deps.repository.reviewShards,
+        clock: () => clock.now,
+      });
+      deps.repository = repository;
+      await ingest(groupedMember('ann@acme.example', 'CTO', 'g-7'));
+      // Ben's group call is the domain's latest, so the link stays on g-8.
+      await ingest(groupedMember('ben@acme.example', 'CFO', 'g-8'));
+      stopAt(repository);
+
+      await expect(eraseLead(deps, 'ann@acme.example')).rejects.toBeInstanceOf(
+        StoppedError,
+      );
+      // The caller repeats the request once the stopped erasure's hold ends.
+      clock.advance(ERASURE_HOLD_MS + 1);
+      const outcome = await eraseLead(deps, 'ann@acme.example').then(
+        () => 'erased',
+        (error: unknown) => {
+          if (error instanceof NotFoundError) return 'not found';
+          throw error;
+        },
+      );
+
+      expect(outcome).toBe(repeated);
+      expect(await deps.repository.getLead('ann@acme.example')).toBeUndefined();
+      const stored = await domainItems();
+      expect(JSON.stringify(stored)).not.toContain('g-7');
+      expect(linkerGroups(stored)).toEqual(['group:g-8']);
+      const link = await deps.repository.getAccountLink(DOMAIN);
+      expect(link?.linkedTo).toBe('group:g-8');
+      expect(link?.groups).toEqual(['group:g-8']);
+    },
+  );
 });
 
 describe('a lead that stops linking its domain', () => {
