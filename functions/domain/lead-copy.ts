@@ -104,6 +104,7 @@ export function shallowCopy(state: LeadState): LeadState {
     mergedInto: state.mergedInto,
     mergedAt: state.mergedAt,
     mergePending: state.mergePending,
+    accountsLeft: state.accountsLeft,
     erasureHeldUntil: state.erasureHeldUntil,
   };
   return copy;

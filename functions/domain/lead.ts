@@ -181,8 +181,16 @@ export interface LeadState {
   /** Lead this one was merged into, set on a tombstone only. */
   mergedInto?: string;
   mergedAt?: number;
-  /** Whether events are still to be moved to `mergedInto`. */
+  /**
+   * Whether events are still to be moved to `mergedInto`, or accounts of
+   * `accountsLeft` still to be evaluated again.
+   */
   mergePending?: boolean;
+  /**
+   * On a tombstone, the accounts that the merged lead belonged to. The
+   * merge evaluates them again without it before it is marked complete.
+   */
+  accountsLeft?: string[];
   /**
    * End of the hold of an unfinished erasure, epoch ms, as read from the
    * store. While it is there no other change of the lead is written. Once

@@ -44,7 +44,9 @@ export interface Tombstone {
  * cooldown ended can qualify again then. A lead that is then an MQL is
  * recycled at `now`, so its episode ends with a "Lead Recycled" event.
  * `source` is undefined for an id that has no lead yet: the tombstone
- * then only redirects its future events.
+ * then only redirects its future events. The tombstone lists the lead's
+ * accounts in `accountsLeft`, and its merge stays pending until they are
+ * evaluated again without it.
  */
 export function tombstoneOf(
   source: LeadState | undefined,
@@ -62,7 +64,9 @@ export function tombstoneOf(
     base = recycled.state;
     transitions.push(...recycled.transitions);
   }
-  const pending = source !== undefined && source.eventCount > 0;
+  const accountsLeft = accountsOf(source);
+  const pending =
+    source !== undefined && (source.eventCount > 0 || accountsLeft.length > 0);
   const state: LeadState = {
     leadId,
     version: source?.version ?? 0,
@@ -96,6 +100,7 @@ export function tombstoneOf(
     mergedInto: target,
     mergedAt: now,
     mergePending: pending,
+    ...(accountsLeft.length === 0 ? {} : { accountsLeft }),
   };
   const reviewed =
     caughtUp?.score === undefined
@@ -108,9 +113,26 @@ export function tombstoneOf(
   return { state, transitions, reviewed, cooldownFrom };
 }
 
+/**
+ * Returns the accounts of the lead's membership: its own and the
+ * email-domain account it links to its group.
+ */
+function accountsOf(lead: LeadState | undefined): string[] {
+  const membership = lead?.membership;
+  if (membership === undefined) return [];
+  return membership.linkedAccountId === undefined
+    ? [membership.accountId]
+    : [membership.accountId, membership.linkedAccountId];
+}
+
 /** Returns the tombstone with its merge marked complete. */
 export function completedTombstone(tombstone: LeadState): LeadState {
-  return { ...tombstone, mergePending: false, nextReviewAt: undefined };
+  return {
+    ...tombstone,
+    mergePending: false,
+    nextReviewAt: undefined,
+    accountsLeft: undefined,
+  };
 }
 
 /**

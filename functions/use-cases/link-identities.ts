@@ -253,10 +253,9 @@ export async function linkIdentity(
       targetLeadId: target,
     });
     await repointMergedLeads(deps, link.from, target);
-    const moved = tombstone.state.mergePending
+    const moved = state.mergePending
       ? await moveEvents(deps, state, now, events)
       : 0;
-    await checkAccountsLeft(deps, source, now, events);
     return outcome(link.from, target, 'linked', moved, events);
   }
   throw new ConcurrencyError(
@@ -265,28 +264,25 @@ export async function linkIdentity(
 }
 
 /**
- * Evaluates again the account of the merged lead, whose membership item
+ * Evaluates again the accounts that the tombstone lists in
+ * `accountsLeft`: the account of the merged lead, whose membership item
  * the tombstone's transaction deleted, and the email-domain account that
  * the lead linked to its group. The lead's fit, intent and role no longer
  * count there, which can end an episode or leave the account without
  * leads. Runs after the moved events, so a target that links the same
- * domain has written the link again by then.
- * NOTE: a request that stops before this check leaves those accounts as
- * they were until another member's write or, for an MQA, the sweep's
- * review at its decay time.
+ * domain has written the link again by then. The merge is marked
+ * complete only after this check, so a request that stops before it
+ * leaves the merge pending, and a repeated link or the sweep checks the
+ * accounts.
  */
 async function checkAccountsLeft(
   deps: ScoringDependencies,
-  source: LeadState | undefined,
+  tombstone: LeadState,
   now: number,
   events: LinkEvents,
 ): Promise<void> {
-  const membership = source?.membership;
-  if (membership === undefined) return;
-  const accountIds = [membership.accountId];
-  if (membership.linkedAccountId !== undefined) {
-    accountIds.push(membership.linkedAccountId);
-  }
+  const accountIds = tombstone.accountsLeft ?? [];
+  if (accountIds.length === 0) return;
   const accountEvents = await checkAccounts(deps, accountIds, now);
   await publishLinkEvents(deps, accountEvents, events);
 }
@@ -551,7 +547,8 @@ async function followLeadId(
 /**
  * Moves the stored events of a merged lead to the lead its tombstone
  * points at, a page per transaction, and marks the merge complete when
- * none are left. Returns the number of events moved, and adds the lead
+ * none are left and its accounts left are checked (see
+ * checkAccountsLeft). Returns the number of events moved, and adds the lead
  * and account events the moves caused to `events`. Stops after
  * MAX_PAGES_PER_REQUEST pages, and the sweep resumes at the tombstone's
  * review time. Stops too once the lead is no longer the incarnation of
@@ -572,9 +569,13 @@ export async function moveEvents(
         ...logFields(tombstone.leadId),
         moved,
       });
+      // The tombstone is gone or another lead now, so no later request
+      // checks these accounts.
+      await checkAccountsLeft(deps, tombstone, now, events);
       return moved;
     }
     if (count === 0) {
+      await checkAccountsLeft(deps, tombstone, now, events);
       await completeMerge(deps, tombstone);
       return moved;
     }

@@ -4,6 +4,7 @@ import {
   ConcurrencyError,
   NotFoundError,
 } from '../../functions/domain/errors.js';
+import { MERGE_RESUME_DELAY_MS } from '../../functions/domain/merge.js';
 import { VersionConflictError } from '../../functions/ports/lead-repository.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
@@ -221,6 +222,62 @@ describe('retried request of a merged anonymous id', () => {
     expect(account.status).toBe('mqa');
     expect(accountQualified(setup)).toHaveLength(1);
   });
+});
+
+describe('merge stopped before its account check', () => {
+  it.each([{ finisher: 'retry' }, { finisher: 'sweep' }])(
+    'checks the account by $finisher',
+    async ({ finisher }) => {
+      const setup = await realDependencies({ model: accountModel() });
+      const cpo = 'cpo@acme.example';
+      const cfo = 'cfo@acme.example';
+      // Without an email trait the CPO's account comes from the user id,
+      // so the alias to a CRM id takes the lead out of the account.
+      await ingest(setup, [
+        {
+          type: 'identify',
+          messageId: `${cpo}-identify`,
+          userId: cpo,
+          traits: { title: 'CPO', company: { employee_count: 5000 } },
+        },
+        demo(cpo),
+        member(cfo, 'CFO'),
+        demo(cfo),
+      ]);
+      const before = await getAccount(setup.deps, 'domain:acme.example');
+      expect(before.status).toBe('mqa');
+      const { repository } = setup.deps;
+      const saveAccountChange = repository.saveAccountChange.bind(repository);
+      // The request stops at its first account write, after the merge.
+      repository.saveAccountChange = async () => {
+        repository.saveAccountChange = saveAccountChange;
+        throw new Error('Socket timed out.');
+      };
+      const alias = {
+        type: 'alias',
+        messageId: 'cpo-alias',
+        userId: 'crm-7',
+        previousId: cpo,
+      };
+      await expect(ingest(setup, [alias])).rejects.toThrow('timed out');
+      expect((await repository.getLead(cpo))?.mergedInto).toBe('crm-7');
+
+      if (finisher === 'retry') {
+        await ingest(setup, [alias]);
+      } else {
+        setup.clock.advance(MERGE_RESUME_DELAY_MS);
+        await runSweep(setup.deps, {
+          now: setup.clock.now,
+          deadline: Number.POSITIVE_INFINITY,
+        });
+      }
+
+      const after = await getAccount(setup.deps, 'domain:acme.example');
+      expect(after.leadCount).toBe(1);
+      expect(after.status).toBe('engaged');
+      expect((await repository.getLead(cpo))?.mergePending).toBe(false);
+    },
+  );
 });
 
 describe('erasure interrupted after its deletes', () => {
