@@ -363,6 +363,16 @@ export interface LeadRepository {
     claim: OutboxClaim,
   ): Promise<OutgoingEvent | undefined>;
   /**
+   * Returns the lead's stored event of the source's message, read
+   * strongly consistent, or undefined when the lead has none. Reads the
+   * lead's events page by page, so it is meant for rare checks only.
+   */
+  findStoredEvent(
+    leadId: string,
+    sourceId: string,
+    messageId: string,
+  ): Promise<StoredEvent | undefined>;
+  /**
    * Lists a lead's stored events, oldest first, at most `limit` per page,
    * read strongly consistent.
    */

@@ -312,14 +312,12 @@ function groupByLead(
 /**
  * Tells whether every message among `events` that states `link` is
  * already stored for the source, read from the message markers. Returns
- * false when all of them are stored on the lead that `link.to` is now,
- * because linkIdentity calls it only while `link.from` is not merged. A
- * request then stored them after an erasure deleted the link and stopped
- * before relinkErased, so the link is still owed.
- * NOTE: a copy that adds ids to a message first stored on the same user,
- * or a resent message whose link conflicted before the conflicting lead
- * was erased, links its ids too, because markers do not store the ids
- * that a message stated.
+ * false when each of them is stored, with the same link, on the lead that
+ * `link.to` is now. linkIdentity calls this only while `link.from` is not
+ * merged, so a request stored those messages after an erasure deleted
+ * the link and stopped before relinkErased, and the link is still owed.
+ * NOTE: a resent message whose link conflicted, because `link.from` was
+ * merged into another lead, links its ids once that lead is erased.
  */
 async function isStoredLink(
   deps: ScoringDependencies,
@@ -342,8 +340,25 @@ async function isStoredLink(
   );
   if (!messageIds.every((id) => storedMessages.has(id))) return false;
   const target = await resolveLeadId(deps, link.to);
-  for (const storingLead of new Set(storedMessages.values())) {
-    if ((await resolveLeadId(deps, storingLead)) !== target) return true;
+  for (const messageId of messageIds) {
+    const storingLead = storedMessages.get(messageId);
+    if (
+      storingLead === undefined ||
+      (await resolveLeadId(deps, storingLead)) !== target
+    ) {
+      return true;
+    }
+    const stored = await deps.repository.findStoredEvent(
+      target,
+      sourceId,
+      messageId,
+    );
+    const statesLink =
+      stored !== undefined &&
+      identityLinksOf(stored.event).some(
+        (stated) => stated.from === link.from && stated.to === link.to,
+      );
+    if (!statesLink) return true;
   }
   return false;
 }

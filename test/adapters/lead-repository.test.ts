@@ -479,6 +479,33 @@ describe('DynamoLeadRepository', () => {
     expect(rest.cursor).toBeUndefined();
   });
 
+  it('finds a stored event by message id', async () => {
+    const { repository } = await repositoryOnNewTable();
+    const change = qualifyingChange('lead-h');
+    await repository.saveLeadChange(change);
+
+    const found = await repository.findStoredEvent(
+      'lead-h',
+      'default',
+      'lead-h-1',
+    );
+    const otherSource = await repository.findStoredEvent(
+      'lead-h',
+      'other',
+      'lead-h-1',
+    );
+    const otherLead = await repository.findStoredEvent(
+      'lead-i',
+      'default',
+      'lead-h-1',
+    );
+
+    expect(found?.event).toEqual(change.events[1]?.event);
+    expect(found?.sourceId).toBe('default');
+    expect(otherSource).toBeUndefined();
+    expect(otherLead).toBeUndefined();
+  });
+
   it('moves an event once and rejects a second move', async () => {
     const { repository } = await repositoryOnNewTable();
     const original = qualifyingChange('lead-f');

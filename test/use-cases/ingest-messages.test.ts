@@ -192,6 +192,28 @@ describe('ingestMessages', () => {
       expect(after?.version).toBe(before?.version);
     });
 
+    it('links no ids when a copy adds one', async () => {
+      const { deps, clock, repository } = await realDependencies();
+      const ingest = ingestAt(deps, clock);
+      await ingest([demo('dup-added', { userId: 'first-user' })]);
+      await ingest([demo('other-demo', { anonymousId: 'other-anon' })]);
+      const before = await repository.getLead('anon:other-anon');
+
+      // The copy states a link to the lead that stored the message, as the
+      // retry of a request that stopped before it linked the ids would.
+      const again = await ingest([
+        demo('dup-added', { userId: 'first-user', anonymousId: 'other-anon' }),
+      ]);
+
+      expect(again.results[0]).toMatchObject({
+        status: 'duplicate',
+        leadId: 'first-user',
+      });
+      const after = await repository.getLead('anon:other-anon');
+      expect(after?.mergedInto).toBeUndefined();
+      expect(after?.version).toBe(before?.version);
+    });
+
     it('names the lead the first one was merged into', async () => {
       const { deps, clock } = await realDependencies();
       const ingest = ingestAt(deps, clock);

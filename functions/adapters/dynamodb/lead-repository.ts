@@ -44,6 +44,7 @@ import {
   type OutboxOwner,
   type OutboxPage,
   type SavedLeadChanges,
+  type StoredEvent,
   VersionConflictError,
 } from '../../ports/lead-repository.js';
 import {
@@ -835,6 +836,41 @@ export class DynamoLeadRepository implements LeadRepository {
       cursor = page.LastEvaluatedKey;
     } while (cursor !== undefined);
     return outcomes;
+  }
+
+  async findStoredEvent(
+    leadId: string,
+    sourceId: string,
+    messageId: string,
+  ): Promise<StoredEvent | undefined> {
+    let start: Item | undefined;
+    do {
+      const { Items = [], LastEvaluatedKey } = await this.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          FilterExpression: '#sourceId = :sourceId AND #messageId = :messageId',
+          ExpressionAttributeNames: {
+            '#pk': TABLE_LAYOUT.partitionKey,
+            '#sk': TABLE_LAYOUT.sortKey,
+            '#sourceId': 'sourceId',
+            '#messageId': 'messageId',
+          },
+          ExpressionAttributeValues: marshall({
+            ':pk': leadPartition(leadId),
+            ':prefix': EVENT_SORT_PREFIX,
+            ':sourceId': sourceId,
+            ':messageId': messageId,
+          }),
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const [found] = Items;
+      if (found !== undefined) return itemToStoredEvent(found);
+      start = LastEvaluatedKey;
+    } while (start !== undefined);
+    return undefined;
   }
 
   async listEvents(
