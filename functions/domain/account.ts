@@ -1,7 +1,7 @@
 import { domainToASCII } from 'node:url';
 import { sha256Hex } from './canonical-json.js';
 import { normalizeCompanyName } from './company-name.js';
-import { decayFactor, timeBelowLevel } from './decay.js';
+import { type DecayingTerm, decayFactor, timeBelowLevel } from './decay.js';
 import { isBelowInCents, roundCents } from './explanation.js';
 import { scoreFit } from './fit.js';
 import { MAX_ID_BYTES } from './id-text.js';
@@ -44,9 +44,16 @@ export interface AccountMember {
   role: string | undefined;
   /** Points of the lead's fit rules in the model's firmographic groups. */
   fit: number;
-  /** Lead intent at `intentAt`, decaying at the model's retention. */
+  /** Lead intent at `intentAt`, rounded to cents and at least 0. */
   intent: number;
   intentAt: number;
+  /**
+   * The lead's decaying intent points at `intentAt`, one term per
+   * retention. The rest of `intent` never decays: negative points and
+   * rules that keep all their points. Absent on snapshots stored before
+   * the field existed, whose whole intent decays at the model's retention.
+   */
+  intentTerms?: DecayingTerm[];
   status: LeadStatus;
   /** See AccountRef.linkedAccountId. */
   linkedAccountId?: string;
@@ -433,10 +440,42 @@ export function membershipOf(
     fit,
     intent,
     intentAt: now,
+    intentTerms: decayingTermsOf(score, model),
     status: state.status,
     ...linked,
   };
   return { membership, member };
+}
+
+/**
+ * Returns the positive intent points of a score that decay, summed per
+ * retention and rounded to cents, in the order their retentions first
+ * appear in the model.
+ */
+function decayingTermsOf(
+  score: LeadScore,
+  model: ScoringModel,
+): DecayingTerm[] {
+  const { positions } = model.intentIndex;
+  const byRetention = new Map<number, number>();
+  for (const contribution of score.intentContributions) {
+    const position = positions.get(contribution.ruleId);
+    if (position === undefined) continue;
+    const rule = model.intentRules[position];
+    if (rule === undefined || rule.points <= 0) continue;
+    const retention = rule.retentionPerQuarter;
+    if (retention >= 1 || contribution.points <= 0) continue;
+    byRetention.set(
+      retention,
+      (byRetention.get(retention) ?? 0) + contribution.points,
+    );
+  }
+  const terms: DecayingTerm[] = [];
+  for (const [retentionPerQuarter, points] of byRetention) {
+    const cents = roundCents(points);
+    if (cents > 0) terms.push({ points: cents, retentionPerQuarter });
+  }
+  return terms;
 }
 
 /** Tells whether a new membership must be written over the stored one. */
@@ -562,8 +601,6 @@ export function scoreAccount(
       if (member.role !== undefined) coveredRoles.add(member.role);
     }
   }
-  // Every member decays at the same rate, so the most engaged leads stay
-  // the most engaged as time passes and the sum decays as one mass.
   intents.sort((a, b) => b - a);
   const counted = intents.slice(0, policy?.engagementLeads ?? intents.length);
   const engagement = counted.reduce((sum, intent) => sum + intent, 0);
@@ -641,14 +678,40 @@ export function isEngaged(intent: number, engagedIntent: number): boolean {
   return !isBelowInCents(intent, engagedIntent);
 }
 
-/** Returns a member's intent decayed from its snapshot time to `now`. */
+/**
+ * Returns a member's intent decayed from its snapshot time to `now`, at
+ * least 0. Only its decaying terms fall, so a lead whose penalty
+ * outweighs its decayed points shows 0, as the lead's own intent does.
+ */
 export function decayedIntent(
   member: AccountMember,
   model: ScoringModel,
   now: number,
 ): number {
+  if (member.intent <= 0) return 0;
+  const { steady, terms } = intentPartsOf(member, model);
   const elapsed = now - member.intentAt;
-  return member.intent * decayFactor(model.retentionPerQuarter, elapsed);
+  let intent = steady;
+  for (const term of terms) {
+    intent += term.points * decayFactor(term.retentionPerQuarter, elapsed);
+  }
+  return Math.max(0, intent);
+}
+
+/**
+ * Splits a member's intent at its snapshot time into the points that
+ * never decay and the decaying terms.
+ */
+function intentPartsOf(
+  member: AccountMember,
+  model: ScoringModel,
+): { steady: number; terms: readonly DecayingTerm[] } {
+  const terms = member.intentTerms ?? [
+    { points: member.intent, retentionPerQuarter: model.retentionPerQuarter },
+  ];
+  let decaying = 0;
+  for (const term of terms) decaying += term.points;
+  return { steady: member.intent - decaying, terms };
 }
 
 /**
@@ -752,14 +815,8 @@ export function accountReviewAt(
 ): number | undefined {
   const policy = model.accounts;
   if (policy === undefined) return undefined;
-  const retention = model.retentionPerQuarter;
-  const below = timeBelowLevel(
-    now,
-    score.fit,
-    [{ points: score.engagement, retentionPerQuarter: retention }],
-    policy.qualification.recycleBelow,
-  );
-  const lapses = roleLapses(members, policy.engagedIntent, retention);
+  const below = engagementBelowAt(members, model, policy, score.fit, now);
+  const lapses = roleLapses(members, model, policy.engagedIntent);
   const required = policy.qualification.requiredRoles.map(
     (role) => lapses.get(role) ?? now,
   );
@@ -773,25 +830,57 @@ export function accountReviewAt(
 }
 
 /**
+ * Returns the first millisecond after `now` at which the account score,
+ * rounded to cents, is below the recycle level, or undefined when decay
+ * never takes it there. It follows the members that count at `now`. A
+ * member whose penalty outweighs its decayed points counts as 0, not
+ * below, so this time can come early, never late, and the review at it
+ * computes the next one.
+ */
+function engagementBelowAt(
+  members: readonly AccountMember[],
+  model: ScoringModel,
+  policy: AccountPolicy,
+  fit: number,
+  now: number,
+): number | undefined {
+  const counted = members
+    .map((member) => ({ member, intent: decayedIntent(member, model, now) }))
+    .filter(({ intent }) => intent > 0)
+    .sort((a, b) => b.intent - a.intent)
+    .slice(0, policy.engagementLeads);
+  let base = fit;
+  const terms: DecayingTerm[] = [];
+  for (const { member } of counted) {
+    const parts = intentPartsOf(member, model);
+    base += parts.steady;
+    const elapsed = now - member.intentAt;
+    for (const term of parts.terms) {
+      const factor = decayFactor(term.retentionPerQuarter, elapsed);
+      const points = term.points * factor;
+      if (points > 0) terms.push({ ...term, points });
+    }
+  }
+  return timeBelowLevel(now, base, terms, policy.qualification.recycleBelow);
+}
+
+/**
  * Returns, per role, the time its last engaged lead stops being engaged:
  * the first millisecond its intent, rounded to cents, is below the level.
  */
 function roleLapses(
   members: readonly AccountMember[],
+  model: ScoringModel,
   engagedIntent: number,
-  retention: number,
 ): Map<string, number> {
   const lapses = new Map<string, number>();
   for (const member of members) {
     if (member.role === undefined) continue;
     if (!isEngaged(member.intent, engagedIntent)) continue;
+    const { steady, terms } = intentPartsOf(member, model);
     const lapse =
-      timeBelowLevel(
-        member.intentAt,
-        0,
-        [{ points: member.intent, retentionPerQuarter: retention }],
-        engagedIntent,
-      ) ?? Number.POSITIVE_INFINITY;
+      timeBelowLevel(member.intentAt, steady, terms, engagedIntent) ??
+      Number.POSITIVE_INFINITY;
     lapses.set(member.role, Math.max(lapses.get(member.role) ?? 0, lapse));
   }
   return lapses;

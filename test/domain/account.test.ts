@@ -6,8 +6,10 @@ import {
   accountReviewAt,
   accountsToCheck,
   boundedAccountId,
+  decayedIntent,
   evaluateAccount,
   membersBehindRule,
+  membershipOf,
   newAccount,
   roleOf,
   scoreAccount,
@@ -19,6 +21,7 @@ import {
   type TrackingEvent,
 } from '../../functions/domain/messages.js';
 import type { AccountPolicy } from '../../functions/domain/model.js';
+import { scoreLead } from '../../functions/domain/score.js';
 import { DAY_MS, QUARTER_MS } from '../../functions/domain/time.js';
 import { T0, trackingEvent } from '../fixtures/events.js';
 import { accountModel } from '../fixtures/models.js';
@@ -469,6 +472,98 @@ describe('accountReviewAt', () => {
     const reviewAt = accountReviewAt(members, levelModel, qualified.score, T0);
 
     expect(reviewAt).toBe(qualified.state.nextReviewAt);
+  });
+});
+
+describe('member intent decay', () => {
+  /** Returns a CPO of acme.example after `events`. */
+  function cpoAfter(events: TrackingEvent[]) {
+    const identify = trackingEvent({
+      userId: 'cpo',
+      type: 'identify',
+      traits: { title: 'CPO', email: 'cpo@acme.example' },
+    });
+    const lead = newLead('cpo', model, T0);
+    return applyEvents(lead, [identify, ...events], model).state;
+  }
+
+  function snapshotOf(state: ReturnType<typeof cpoAfter>) {
+    const score = scoreLead(state, model, T0);
+    const snapshot = membershipOf(state, score, model, T0);
+    if (snapshot === undefined) throw new Error('The lead has no account.');
+    return snapshot.member;
+  }
+
+  const demo = trackingEvent({ userId: 'cpo', name: 'Demo Requested' });
+  const pricing = trackingEvent({
+    userId: 'cpo',
+    type: 'page',
+    path: '/pricing',
+  });
+  const unsubscribed = trackingEvent({ userId: 'cpo', name: 'Unsubscribed' });
+  const whitepaper = trackingEvent({
+    userId: 'cpo',
+    name: 'Content Downloaded',
+    properties: { asset: 'Sourcing guide' },
+  });
+
+  it.each([{ days: 30 }, { days: 120 }, { days: 300 }])(
+    'keeps a penalty whole after $days days',
+    ({ days }) => {
+      const state = cpoAfter([demo, pricing, unsubscribed]);
+      const snapshot = snapshotOf(state);
+      const later = T0 + days * DAY_MS;
+
+      const leadIntent = Math.max(0, scoreLead(state, model, later).intent);
+
+      expect(snapshot.intent).toBe(35);
+      expect(decayedIntent(snapshot, model, later)).toBeCloseTo(leadIntent, 6);
+    },
+  );
+
+  it('decays each retention at its own rate', () => {
+    const state = cpoAfter([demo, whitepaper]);
+    const snapshot = snapshotOf(state);
+    const later = T0 + 2 * QUARTER_MS;
+
+    const leadIntent = scoreLead(state, model, later).intent;
+
+    expect(snapshot.intentTerms).toHaveLength(2);
+    expect(decayedIntent(snapshot, model, later)).toBeCloseTo(leadIntent, 6);
+  });
+
+  it('ends coverage when a penalized lead falls below', () => {
+    const state = cpoAfter([demo, pricing, unsubscribed]);
+    const cpo = snapshotOf(state);
+    const cfo = { ...member('cfo', 'finance', 60), fit: 0 };
+    const committee = [cpo, cfo];
+    const leadLapse = lapseOfLead(state);
+
+    const score = scoreAccount(committee, model, T0);
+    const reviewAt = accountReviewAt(committee, model, score, T0);
+    const after = scoreAccount(committee, model, leadLapse);
+
+    expect(score.covered).toEqual(['procurement', 'finance']);
+    expect(after.covered).toEqual(['finance']);
+    expect(reviewAt).toBeLessThanOrEqual(leadLapse);
+  });
+
+  /** Returns the first day at which the lead's own intent is below 20. */
+  function lapseOfLead(state: ReturnType<typeof cpoAfter>): number {
+    for (let day = 0; day < 3650; day += 1) {
+      const at = T0 + day * DAY_MS;
+      if (scoreLead(state, model, at).intent < policy.engagedIntent) {
+        return at;
+      }
+    }
+    throw new Error('The lead stays engaged.');
+  }
+
+  it('reads a snapshot without terms as one decaying mass', () => {
+    const snapshot = member('cpo', 'procurement', 40);
+    const later = T0 + QUARTER_MS;
+
+    expect(decayedIntent(snapshot, model, later)).toBeCloseTo(30, 9);
   });
 });
 

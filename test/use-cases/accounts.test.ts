@@ -5,6 +5,7 @@ import type { AccountQualifiedDetail } from '../../functions/domain/outgoing-eve
 import { DAY_MS } from '../../functions/domain/time.js';
 import { VersionConflictError } from '../../functions/ports/lead-repository.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
+import { getLead } from '../../functions/use-cases/get-lead.js';
 import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { engagedMember } from '../fixtures/messages.js';
 import { accountSetup } from '../support/account-setup.js';
@@ -323,6 +324,24 @@ describe('accounts', () => {
     const view = await getAccount(deps, 'domain:eta.example');
     expect(view.status).toBe('engaged');
     expect(view.coverage.covered).toEqual([]);
+  });
+
+  it('shows a penalized lead as the lead shows it', async () => {
+    const { deps, ingest, clock } = await setup();
+    const userId = 'pia@theta.example';
+    await ingest([
+      ...engagedMember(userId, 'CPO', { email: userId }),
+      { type: 'track', messageId: 'pia-unsub', userId, event: 'Unsubscribed' },
+    ]);
+    clock.advance(150 * DAY_MS);
+
+    const lead = await getLead(deps, userId);
+    const account = await getAccount(deps, 'domain:theta.example');
+
+    expect(lead.intent).toBeCloseTo(10.53, 1);
+    expect(account.leads[0]?.intent).toBe(lead.intent);
+    expect(account.leads[0]?.engaged).toBe(false);
+    expect(account.coverage.covered).toEqual([]);
   });
 
   it('qualifies a committee whatever order it engages in', async () => {

@@ -141,11 +141,26 @@ export function itemToMember(fields: Record<string, unknown>): AccountMember {
     fit: Number(fields.fit),
     intent: Number(fields.intent),
     intentAt: Number(fields.intentAt),
+    ...intentTermsOf(fields.intentTerms),
     status: fields.status as AccountMember['status'],
     ...(typeof fields.linkedAccountId === 'string'
       ? { linkedAccountId: fields.linkedAccountId }
       : {}),
   };
+}
+
+/**
+ * Reads the decaying terms of a member item. Items stored before they
+ * existed have none, and their whole intent decays at the model's
+ * retention (see decayedIntent).
+ */
+function intentTermsOf(value: unknown): Pick<AccountMember, 'intentTerms'> {
+  if (!Array.isArray(value)) return {};
+  const intentTerms = value.map((term: Record<string, unknown>) => ({
+    points: Number(term.points),
+    retentionPerQuarter: Number(term.retentionPerQuarter),
+  }));
+  return { intentTerms };
 }
 
 /**
