@@ -454,6 +454,10 @@ function applyNewEvents(
   reviewed: ReviewedLead | undefined;
 } {
   const firstEventAt = Math.min(now, ...events.map((e) => e.occurredAt));
+  // NOTE: reviews due between the first event and `now` do not run. An
+  // MQL that fell below the level after a late event of the request and
+  // before its current events stays an MQL, unless the sweep recycled it
+  // first and started its cooldown.
   const caughtUp = catchUpReviews(before, model, firstEventAt);
   // A copy, taken before the events change the reviewed state.
   const reviewed =
