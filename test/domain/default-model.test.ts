@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { accountOf } from '../../functions/domain/account.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
 import type { TrackingEvent } from '../../functions/domain/messages.js';
+import type { AccountPolicy } from '../../functions/domain/model.js';
 import { maximumFit } from '../../functions/domain/model-check.js';
 import { evaluateLead } from '../../functions/domain/qualification.js';
 import { DAY_MS } from '../../functions/domain/time.js';
@@ -159,6 +161,34 @@ describe('procurement-software model', () => {
 
   it('keeps the maximum fit below the recycle level', () => {
     expect(maximumFit(model)).toBeLessThan(model.qualification.recycleBelow);
+  });
+
+  it('scores personal mailboxes as accounts treat them', () => {
+    const policy = model.accounts as AccountPolicy;
+    const domains = [...policy.personalEmailDomains];
+    const mismatches = domains.filter((domain) => {
+      const { state } = evaluate([identify({ email: `ann@${domain}` })]);
+      return state.lastScore?.fit !== -10;
+    });
+
+    expect(mismatches).toEqual([]);
+  });
+
+  it.each([
+    'hotmail.de',
+    'outlook.de',
+    'outlook.fr',
+    'live.co.uk',
+    'yahoo.es',
+    'gmx.at',
+    'laposte.net',
+    'bluewin.ch',
+  ])('forms no account from %s', (domain) => {
+    const events = [identify({ email: `ann@${domain}`, title: 'CPO' })];
+    const { state } = evaluate(events);
+
+    expect(state.lastScore?.fit).toBe(20);
+    expect(accountOf(state, model.accounts as AccountPolicy)).toBeUndefined();
   });
 
   it('is documented rule by rule in the README', () => {
