@@ -6,7 +6,7 @@ import { isBelowInCents, roundCents } from './explanation.js';
 import { scoreFit } from './fit.js';
 import { MAX_ID_BYTES } from './id-text.js';
 import { emailDomainOf, isEmailAddress, withAsciiDots } from './identity.js';
-import { normalizeText } from './issues.js';
+import { collapseWhiteSpace, normalizeText } from './issues.js';
 import type { LeadState, LeadStatus, Membership, TraitEntry } from './lead.js';
 import { MAX_TRAIT_LENGTH } from './messages.js';
 import type { AccountPolicy, ScoringModel } from './model.js';
@@ -374,7 +374,7 @@ export function roleOf(
 ): string | undefined {
   const title = firstTrait(state.traits, policy.titleTraits);
   if (title === undefined) return undefined;
-  const text = normalizeText(String(title));
+  const text = collapseWhiteSpace(normalizeText(String(title)));
   return policy.roles.find((role) => role.title.test(text))?.id;
 }
 

@@ -207,6 +207,16 @@ export function normalizeText(text: string): string {
 }
 
 /**
+ * Replaces each run of white space (spaces, tabs, line breaks, no-break
+ * and other Unicode spaces) with one space, so that a title typed as
+ * "Chief  Procurement Officer" or with a no-break space matches a
+ * pattern or value written with single spaces.
+ */
+export function collapseWhiteSpace(text: string): string {
+  return text.replace(/\s+/gu, ' ');
+}
+
+/**
  * Finds `__proto__` keys at any depth of a parsed JSON document.
  * JSON.parse keeps such a key as an ordinary field, but zod records and
  * plain object assignment drop it without a word, so a document that

@@ -3,7 +3,7 @@ import { logRetentionPerMs } from './decay.js';
 import { domainListEntry, emailDomainOf } from './identity.js';
 import { type IntentRuleIndex, indexIntentRules } from './intent.js';
 import { CAP_RESERVE } from './intent-tally.js';
-import { normalizeText } from './issues.js';
+import { collapseWhiteSpace, normalizeText } from './issues.js';
 import { matchedPart } from './matched-part.js';
 import type { TraitValue } from './messages.js';
 import type {
@@ -206,11 +206,15 @@ function fitCondition(rule: FitRuleDocument): (value: TraitValue) => boolean {
   if (rule.pattern !== undefined) {
     // Many leads share a title, so each distinct one is tested once.
     const test = memoize(new RegExp(rule.pattern, 'iu'));
-    return (value) => test(normalizeOnce(matchedPart(String(value))));
+    return (value) =>
+      test(collapseWhiteSpace(normalizeOnce(matchedPart(String(value)))));
   }
   if (rule.oneOf !== undefined) {
-    const allowed = normalizedSet(rule.oneOf);
-    return (value) => allowed.has(normalizeOnce(String(value)));
+    const allowed = new Set(
+      rule.oneOf.map((entry) => collapseWhiteSpace(normalizeText(entry))),
+    );
+    return (value) =>
+      allowed.has(collapseWhiteSpace(normalizeOnce(String(value))));
   }
   if (rule.domains !== undefined) {
     return domainCondition(rule.domains);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { accountOf } from '../../functions/domain/account.js';
+import { accountOf, roleOf } from '../../functions/domain/account.js';
 import { applyEvents, newLead } from '../../functions/domain/lead.js';
 import type { TrackingEvent } from '../../functions/domain/messages.js';
 import type { AccountPolicy } from '../../functions/domain/model.js';
@@ -189,6 +189,30 @@ describe('procurement-software model', () => {
 
     expect(state.lastScore?.fit).toBe(20);
     expect(accountOf(state, model.accounts as AccountPolicy)).toBeUndefined();
+  });
+
+  it.each([
+    'Chief  Procurement Officer',
+    'Chief\u00a0Procurement Officer',
+    'Chief\tProcurement\nOfficer',
+    ' Chief \u2003 Procurement Officer ',
+  ])('reads white space in %j as one space', (title) => {
+    const { state, score } = evaluate([identify({ title })]);
+    const fitRules = score.fitContributions.map((c) => c.ruleId);
+
+    expect(fitRules).toEqual(['title-chief-procurement-officer']);
+    expect(roleOf(state, model.accounts as AccountPolicy)).toBe(
+      'procurement-leadership',
+    );
+  });
+
+  it('reads white space in a listed value as one space', () => {
+    const { score } = evaluate([
+      identify({ 'company.industry': 'Food  &\u00a0Beverage' }),
+    ]);
+    const fitRules = score.fitContributions.map((c) => c.ruleId);
+
+    expect(fitRules).toEqual(['industry-direct-spend-heavy']);
   });
 
   it('is documented rule by rule in the README', () => {
