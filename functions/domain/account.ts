@@ -822,7 +822,11 @@ export function accountReviewAt(
   );
   const sorted = [...lapses.values()].sort((a, b) => b - a);
   const minimum = policy.qualification.minimumRoles;
-  const coverage = minimum > 0 ? [sorted[minimum - 1] ?? now] : [];
+  // Coverage below the minimum does not end an episode, so a lapse in the
+  // past would make every review due again at once.
+  const coverageLapse = minimum > 0 ? sorted[minimum - 1] : undefined;
+  const coverage =
+    coverageLapse !== undefined && coverageLapse > now ? [coverageLapse] : [];
   const times = [below, ...required, ...coverage].filter(
     (time): time is number => time !== undefined && Number.isFinite(time),
   );

@@ -466,6 +466,33 @@ describe('accountReviewAt', () => {
     expect(at.covered).toEqual(['procurement']);
   });
 
+  it('stays ahead once fewer roles than the minimum are covered', () => {
+    const committee = [
+      member('cpo', 'procurement', 60),
+      member('cfo', 'finance', policy.engagedIntent),
+    ];
+    const qualified = evaluateAccount(start, committee, levelModel, T0);
+    const lapse = accountReviewAt(
+      committee,
+      levelModel,
+      qualified.score,
+      T0,
+    ) as number;
+
+    const atLapse = evaluateAccount(
+      qualified.state,
+      committee,
+      levelModel,
+      lapse,
+    );
+    const next = accountReviewAt(committee, levelModel, atLapse.score, lapse);
+
+    expect(atLapse.transition).toBeUndefined();
+    expect(atLapse.state.status).toBe('mqa');
+    expect(atLapse.score.covered).toEqual(['procurement']);
+    expect(next).toBeGreaterThan(lapse + DAY_MS);
+  });
+
   it('matches the review time computed after the qualification', () => {
     const qualified = evaluateAccount(start, members, levelModel, T0);
 
