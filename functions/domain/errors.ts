@@ -54,8 +54,15 @@ export class AuthenticationError extends MqlEngineError {
 
 /** A lead, account or route that does not exist. */
 export class NotFoundError extends MqlEngineError {
-  constructor(message: string) {
+  /**
+   * Message for traces when `message` names something that logs show
+   * only as a hash, such as a company account. Undefined otherwise.
+   */
+  readonly traceMessage: string | undefined;
+
+  constructor(message: string, options: { traceMessage?: string } = {}) {
     super('not-found', message);
+    this.traceMessage = options.traceMessage;
   }
 }
 

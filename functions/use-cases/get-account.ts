@@ -1,4 +1,5 @@
 import {
+  accountIdForLog,
   decayedIntent,
   isEngaged,
   scoreAccount,
@@ -77,8 +78,11 @@ export async function getAccount(
   // An account check deletes the state of an account without leads, but
   // a state can remain until then, as when that check failed.
   if (members.length === 0) {
+    // The response repeats the requested id, but a domain or company
+    // name can name a person, so traces get the hash that logs show.
     throw new NotFoundError(
       `Account ${displayText(requestedId)} was not found.`,
+      { traceMessage: `Account ${accountIdForLog(storedId)} was not found.` },
     );
   }
   const now = deps.clock();

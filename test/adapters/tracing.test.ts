@@ -69,6 +69,20 @@ describe('traceHandler', () => {
     expect(text).not.toContain('müller');
     expect(text).toContain(redactEmails(`Lead ${EMAIL} was not found.`));
   });
+
+  it('records the trace message of an error', async () => {
+    const error = new NotFoundError(
+      'Account company:ann smith was not found.',
+      {
+        traceMessage: 'Account company sha256:ab12 was not found.',
+      },
+    );
+
+    const text = JSON.stringify(await traceFailure(error));
+
+    expect(text).not.toContain('ann smith');
+    expect(text).toContain('Account company sha256:ab12 was not found.');
+  });
 });
 
 /** The fields of a traced request's subsegment that the tests read. */

@@ -32,6 +32,7 @@ afterAll(async () => {
 interface TracedRoute {
   error?: boolean;
   fault?: boolean;
+  metadata?: { 'mql-engine'?: { error?: { name: string; message: string } } };
 }
 
 /**
@@ -88,6 +89,26 @@ describe('HTTP handler tracing', () => {
     );
     expect(route.error).toBe(true);
     expect(route.fault).toBeUndefined();
+  });
+
+  it('hashes account names in error metadata', async () => {
+    const accountId = 'company:Ann Smith Bakery';
+    const { response, route } = await traced(leads, {
+      ...eventV2({
+        method: 'GET',
+        path: `/accounts/${encodeURIComponent(accountId)}`,
+      }),
+      routeKey: 'GET /accounts/{accountId}',
+      pathParameters: { accountId },
+    });
+
+    expect(response.statusCode).toBe(404);
+    const error = route.metadata?.['mql-engine']?.error;
+    expect(error?.name).toBe('NotFoundError');
+    expect(error?.message.toLowerCase()).not.toContain('smith');
+    expect(error?.message).toMatch(
+      /^Account company sha256:[0-9a-f]{64} was not found\.$/,
+    );
   });
 
   it('flags a failed route as fault', async () => {

@@ -1,5 +1,6 @@
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Subsegment } from 'aws-xray-sdk-core';
+import { NotFoundError } from '../../domain/errors.js';
 import type { HttpResponse } from '../http/responses.js';
 import { SERVICE_NAME } from './metric-names.js';
 import { redactEmails } from './redaction.js';
@@ -108,12 +109,20 @@ function flagStatus(
   }
 }
 
-/** Returns a copy of an error whose message and stack have no emails. */
+/**
+ * Returns a copy of an error whose message and stack have no emails. An
+ * error with a traceMessage gets it in place of its message, in the
+ * stack's first line too.
+ */
 function withoutEmails(error: unknown): Error {
   const source = error instanceof Error ? error : new Error(String(error));
-  const copy = new Error(redactEmails(source.message));
+  const message =
+    source instanceof NotFoundError && source.traceMessage !== undefined
+      ? source.traceMessage
+      : source.message;
+  const stack = source.stack?.replace(source.message, () => message);
+  const copy = new Error(redactEmails(message));
   copy.name = source.name;
-  copy.stack =
-    source.stack === undefined ? undefined : redactEmails(source.stack);
+  copy.stack = stack === undefined ? undefined : redactEmails(stack);
   return copy;
 }
