@@ -142,14 +142,15 @@ function routePayload(request: ApiRequest): TrackingPayload {
 
 /**
  * Returns the result without the transition counts, which feed metrics
- * only. `counts` also leaves out lead ids and scores, because anyone
- * with a browser source's public write key could read any lead's score
- * by sending an event for it.
+ * only. `counts` also leaves out lead ids, scores and the outgoing event
+ * counts. Anyone with a browser source's public write key can send an
+ * event for any lead, and would read its score, or see from a published
+ * Lead Qualified that the event made it an MQL.
  */
 function responseBody(result: IngestResult, response: TrackingResponse) {
   const { transitions: _transitions, ...body } = result;
   if (response === 'scores') return body;
-  const { leads: _leads, ...counts } = body;
+  const { leads: _leads, events: _events, ...counts } = body;
   return {
     ...counts,
     results: body.results.map((entry) => {

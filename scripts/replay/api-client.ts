@@ -24,6 +24,16 @@ export interface ApiClientOptions {
   onRetry?: RetryListener;
 }
 
+/**
+ * Body of a POST /v1/batch response. A stage whose trackingResponse is
+ * `counts` leaves out `leads` and `events`.
+ */
+export type BatchResponse = Omit<
+  IngestResult,
+  'transitions' | 'leads' | 'events'
+> &
+  Partial<Pick<IngestResult, 'leads' | 'events'>>;
+
 /** Lead id used to check the admin token; no real lead has it. */
 const TOKEN_CHECK_LEAD_ID = 'replay-admin-token-check';
 
@@ -52,7 +62,7 @@ export class ReplayApiClient {
   }
 
   /** Sends one request body to POST /v1/batch and returns its result. */
-  async sendBatch(body: string): Promise<IngestResult> {
+  async sendBatch(body: string): Promise<BatchResponse> {
     return this.postBatch(body, { retryNetwork: true });
   }
 
@@ -85,7 +95,7 @@ export class ReplayApiClient {
   private async postBatch(
     body: string,
     options: { retryNetwork: boolean },
-  ): Promise<IngestResult> {
+  ): Promise<BatchResponse> {
     const credentials = Buffer.from(`${this.options.writeKey}:`).toString(
       'base64',
     );
@@ -277,16 +287,17 @@ function hasNumbers(value: unknown, names: readonly string[]): boolean {
 
 /**
  * Tells whether a POST /v1/batch response has the fields a replay reads.
- * `leads` is optional, because stages whose trackingResponse is `counts`
- * leave it out.
+ * `leads` and `events` are optional, because stages whose
+ * trackingResponse is `counts` leave them out.
  */
-function isBatchResult(value: unknown): value is IngestResult {
+function isBatchResult(value: unknown): value is BatchResponse {
   return (
     isObject(value) &&
     Array.isArray(value.results) &&
     value.results.every(isObject) &&
     hasNumbers(value.counts, ['scored', 'duplicate', 'rejected']) &&
-    hasNumbers(value.events, ['published', 'pending']) &&
+    (value.events === undefined ||
+      hasNumbers(value.events, ['published', 'pending'])) &&
     (value.leads === undefined ||
       (Array.isArray(value.leads) && value.leads.every(isObject)))
   );

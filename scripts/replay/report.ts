@@ -21,8 +21,10 @@ export function formatSummary(summary: ReplaySummary): string {
 function countLines(summary: ReplaySummary): string[] {
   const { counts } = summary;
   const events =
-    `${count(counts.eventsPublished)} published, ` +
-    `${count(counts.eventsPending)} pending`;
+    counts.eventsPublished === null
+      ? reported(null)
+      : `${count(counts.eventsPublished)} published, ` +
+        `${count(counts.eventsPending ?? 0)} pending`;
   return [
     `Replayed ${summary.file} (${FORMAT_NAMES[summary.format]}) in ` +
       `${seconds(summary.durationSeconds)}: sending ` +

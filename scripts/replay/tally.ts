@@ -1,5 +1,5 @@
 import type { LeadStatus } from '../../functions/domain/lead.js';
-import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
+import type { BatchResponse } from './api-client.js';
 import type { Batch, BatchItem } from './batches.js';
 import type { InputIssue } from './records.js';
 
@@ -24,9 +24,12 @@ export interface ReplayCounts {
   duplicates: number;
   /** Messages the API rejected, plus those too large to send. */
   rejected: number;
-  /** Outgoing events (such as Lead Qualified) published, and pending. */
-  eventsPublished: number;
-  eventsPending: number;
+  /**
+   * Outgoing events (such as Lead Qualified) published, and pending. Null
+   * when the API's responses leave them out.
+   */
+  eventsPublished: number | null;
+  eventsPending: number | null;
 }
 
 interface LeadState {
@@ -43,8 +46,8 @@ export class ReplayTally {
     scored: 0,
     duplicates: 0,
     rejected: 0,
-    eventsPublished: 0,
-    eventsPending: 0,
+    eventsPublished: null,
+    eventsPending: null,
   };
   readonly skippedExamples: InputIssue[] = [];
   readonly rejectionExamples: Rejection[] = [];
@@ -67,13 +70,17 @@ export class ReplayTally {
     });
   }
 
-  recordBatch(batch: Batch, result: IngestResult): void {
+  recordBatch(batch: Batch, result: BatchResponse): void {
     this.counts.sent += batch.items.length;
     this.counts.scored += result.counts.scored;
     this.counts.duplicates += result.counts.duplicate;
     this.counts.rejected += result.counts.rejected;
-    this.counts.eventsPublished += result.events.published;
-    this.counts.eventsPending += result.events.pending;
+    if (result.events !== undefined) {
+      this.counts.eventsPublished =
+        (this.counts.eventsPublished ?? 0) + result.events.published;
+      this.counts.eventsPending =
+        (this.counts.eventsPending ?? 0) + result.events.pending;
+    }
     this.recordRejections(batch, result);
     this.recordLeads(result);
   }
@@ -101,7 +108,7 @@ export class ReplayTally {
     return count;
   }
 
-  private recordRejections(batch: Batch, result: IngestResult): void {
+  private recordRejections(batch: Batch, result: BatchResponse): void {
     for (const entry of result.results) {
       if (entry.status !== 'rejected') continue;
       if (this.rejectionExamples.length >= MAX_EXAMPLES) return;
@@ -118,7 +125,7 @@ export class ReplayTally {
     }
   }
 
-  private recordLeads(result: Partial<Pick<IngestResult, 'leads'>>): void {
+  private recordLeads(result: Pick<BatchResponse, 'leads'>): void {
     if (result.leads === undefined) return;
     this.leadsReported = true;
     for (const lead of result.leads) {

@@ -219,6 +219,24 @@ describe('ingest handler with the write key secret', () => {
     }
   });
 
+  it('hides qualification from counts', async () => {
+    process.env.TRACKING_RESPONSE = 'counts';
+    resetRuntime();
+    try {
+      // The batch qualifies the lead, so its Lead Qualified event would
+      // show in an events count that the response carried.
+      const response = await postBatch('counts-qualified', basic(WEB.key));
+      const body = JSON.parse(String(response.body)) as Record<string, unknown>;
+
+      expect(response.statusCode).toBe(200);
+      expect(Object.keys(body).sort()).toEqual(['counts', 'results']);
+      expect(body.events).toBeUndefined();
+    } finally {
+      delete process.env.TRACKING_RESPONSE;
+      resetRuntime();
+    }
+  });
+
   it('answers scores by default', async () => {
     const response = await postBatch('scores-shown', basic(WEB.key));
     const body = JSON.parse(String(response.body)) as {

@@ -187,6 +187,16 @@ describe('ReplayApiClient', () => {
     expect(result.counts).toEqual(EMPTY_RESULT.counts);
   });
 
+  it('accepts a counts batch response', async () => {
+    const { leads: _leads, events: _events, ...counts } = EMPTY_RESULT;
+    const api = await serve([json(200, counts)]);
+
+    const result = await client(api.url).sendBatch('{"batch":[]}');
+
+    expect(result.counts).toEqual(EMPTY_RESULT.counts);
+    expect(result.events).toBeUndefined();
+  });
+
   it('rejects a lead response that is not a lead', async () => {
     const api = await serve([json(200, ['x'])]);
 

@@ -66,6 +66,17 @@ describe('formatSummary', () => {
     );
   });
 
+  it('names events left out of responses', () => {
+    const counted = formatSummary({
+      ...SUMMARY,
+      counts: { ...SUMMARY.counts, eventsPublished: null, eventsPending: null },
+    });
+
+    expect(counted).toContain(
+      'outgoing events       not in the responses (the stage sets trackingResponse to counts)',
+    );
+  });
+
   it('omits the evaluation without labels', () => {
     const { evaluation: _evaluation, ...unlabelled } = SUMMARY;
 

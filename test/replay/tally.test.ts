@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LeadStatus } from '../../functions/domain/lead.js';
 import type { IngestResult } from '../../functions/use-cases/ingest-messages.js';
+import type { BatchResponse } from '../../scripts/replay/api-client.js';
 import { ReplayTally } from '../../scripts/replay/tally.js';
 
 const BATCH = { items: [], endOffset: 0 };
@@ -59,9 +60,36 @@ describe('ReplayTally', () => {
     const tally = new ReplayTally();
     const { leads: _leads, ...counts } = responseFor('mql', 1);
 
-    tally.recordBatch(BATCH, counts as IngestResult);
+    tally.recordBatch(BATCH, counts);
 
     expect(tally.leadCount).toBeNull();
     expect(tally.mqlCount).toBeNull();
+  });
+
+  it('reports no events when responses omit them', () => {
+    const tally = new ReplayTally();
+    const { leads: _leads, events: _events, ...counts } = responseFor('mql', 1);
+
+    tally.recordBatch(BATCH, counts satisfies BatchResponse);
+
+    expect(tally.counts.eventsPublished).toBeNull();
+    expect(tally.counts.eventsPending).toBeNull();
+    expect(tally.counts.scored).toBe(1);
+  });
+
+  it('adds up reported events', () => {
+    const tally = new ReplayTally();
+
+    tally.recordBatch(BATCH, {
+      ...responseFor('mql', 1),
+      events: { published: 2, pending: 1, failed: 0 },
+    });
+    tally.recordBatch(BATCH, {
+      ...responseFor('mql', 2),
+      events: { published: 1, pending: 0, failed: 0 },
+    });
+
+    expect(tally.counts.eventsPublished).toBe(3);
+    expect(tally.counts.eventsPending).toBe(1);
   });
 });
