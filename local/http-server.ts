@@ -557,7 +557,7 @@ function foreignHostProblem(requestId: string): ProblemDetails {
     title: 'Forbidden',
     status: 403,
     detail:
-      'The Host header names neither localhost nor a loopback address, the only hosts that a server listening on a loopback address serves. Send Host: 127.0.0.1:PORT, or set HOST to an interface that is not loopback and MQL_ADMIN_TOKEN to a secret token.',
+      'The Host header names neither localhost nor a loopback address, the only hosts that a server listening on a loopback address serves. Send Host: 127.0.0.1:PORT, or set HOST to an interface that is not loopback, and MQL_ADMIN_TOKEN and MQL_WRITE_KEY to secrets.',
     requestId,
   };
 }

@@ -56,7 +56,8 @@ Environment (defaults in brackets):
   PORT                       HTTP port of the local API [3000]
   HOST                       interface the API listens on, an IPv6
                              address with or without brackets [127.0.0.1]
-  MQL_WRITE_KEY              tracking write key [dev-write-key]
+  MQL_WRITE_KEY              tracking write key, required when HOST is not
+                             a loopback address [dev-write-key]
   MQL_ADMIN_TOKEN            bearer token of the leads API, visible ASCII
                              only, required when HOST is not a loopback
                              address [dev-admin-token]
@@ -85,6 +86,7 @@ const MAX_SWEEP_INTERVAL_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** The admin token `npm start` uses when MQL_ADMIN_TOKEN is unset. */
 const DEFAULT_ADMIN_TOKEN = 'dev-admin-token';
+const DEFAULT_WRITE_KEY = 'dev-write-key';
 
 const SWEEP_INTERVAL_RANGE = `must be a whole number of seconds from 0 to ${MAX_SWEEP_INTERVAL_SECONDS}; 0 turns the sweep off`;
 
@@ -159,7 +161,7 @@ const environmentSchema = z
     MQL_WRITE_KEY: z
       .string()
       .min(1)
-      .default('dev-write-key')
+      .default(DEFAULT_WRITE_KEY)
       .superRefine(addWriteKeyIssue),
     MQL_ADMIN_TOKEN: z
       .string()
@@ -201,19 +203,25 @@ const environmentSchema = z
     ),
   })
   .superRefine((env, context) => {
-    // The default token is printed in the README, so on an interface that
-    // other machines reach it would open the leads API to anyone. An
-    // invalid HOST has its own issue, and a second one about the token
-    // would only confuse.
-    if (
-      isValidHost(env.HOST) &&
-      !isLoopbackHost(env.HOST) &&
-      env.MQL_ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN
-    ) {
+    // The default token and key are printed in the README, so on an
+    // interface that other machines reach they would open the API to
+    // anyone. An invalid HOST has its own issue, and more issues about
+    // the credentials would only confuse.
+    if (!isValidHost(env.HOST) || isLoopbackHost(env.HOST)) return;
+    if (env.MQL_ADMIN_TOKEN === DEFAULT_ADMIN_TOKEN) {
       context.addIssue({
         code: 'custom',
         path: ['MQL_ADMIN_TOKEN'],
         message: `must be set to a secret token when HOST (${env.HOST}) is not a loopback address, because the default ${DEFAULT_ADMIN_TOKEN} is public`,
+      });
+    }
+    // The tracking responses of npm start show each lead's score, so the
+    // write key guards scores as well as writes.
+    if (env.MQL_WRITE_KEY === DEFAULT_WRITE_KEY) {
+      context.addIssue({
+        code: 'custom',
+        path: ['MQL_WRITE_KEY'],
+        message: `must be set to a secret key when HOST (${env.HOST}) is not a loopback address, because the default ${DEFAULT_WRITE_KEY} is public and the tracking responses show lead scores`,
       });
     }
   });

@@ -467,6 +467,26 @@ describe('npm start', () => {
     expect(stderr.text).not.toContain('ready:');
   });
 
+  it('rejects the default write key off loopback', async () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737), reserved for documentation, so
+    // a start that passed the check would fail to listen, not open a port.
+    const child = startCli({
+      HOST: '192.0.2.1',
+      MQL_ADMIN_TOKEN: 'admin-token-for-this-test',
+      MQL_WRITE_KEY: undefined,
+    });
+    const stderr = collect(child.stderr);
+
+    const code = await exited(child);
+
+    expect(code).toBe(1);
+    expect(stderr.text).toContain(
+      'MQL_WRITE_KEY: must be set to a secret key when HOST (192.0.2.1)',
+    );
+    expect(stderr.text).not.toContain('MQL_ADMIN_TOKEN');
+    expect(stderr.text).not.toContain('ready:');
+  });
+
   it('names a port in use before starting services', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) =>
