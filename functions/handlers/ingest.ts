@@ -84,16 +84,28 @@ export const handler = httpHandler(async (request, invocation) => {
     results: withBatchSentAtNotes(body, payload, ingested.results),
   };
   recordIngestMetrics(metrics, result);
-  const response = responseBody(result, invocation.trackingResponse);
+  const mode = responseMode(request, invocation.trackingResponse);
+  const response = responseBody(result, mode);
   if (responseBytes(response) <= MAX_RESPONSE_BYTES) {
     return jsonResponse(200, response);
   }
   const shortened = { ...result, results: withoutErrorDetails(result.results) };
-  return jsonResponse(
-    200,
-    responseBody(shortened, invocation.trackingResponse),
-  );
+  return jsonResponse(200, responseBody(shortened, mode));
 }, ingestRuntime);
+
+/**
+ * Returns `counts` for a request from a browser, which sends an Origin
+ * header with every POST, and the stage's setting otherwise. The browser
+ * clients of Segment and RudderStack read none of the fields that
+ * `counts` leaves out, while any page could read them with the public
+ * write key where CORS allows its origin.
+ */
+function responseMode(
+  request: ApiRequest,
+  configured: TrackingResponse,
+): TrackingResponse {
+  return request.headers.origin === undefined ? configured : 'counts';
+}
 
 function checkMessageCount(count: number): void {
   if (count <= MAX_MESSAGES_PER_REQUEST) return;

@@ -79,6 +79,7 @@ function request(
     authorization?: string;
     body?: unknown;
     pathParameters?: Record<string, string>;
+    origin?: string;
   },
 ): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {
@@ -87,6 +88,7 @@ function request(
   if (options.authorization !== undefined) {
     headers.authorization = options.authorization;
   }
+  if (options.origin !== undefined) headers.origin = options.origin;
   return {
     version: '2.0',
     routeKey,
@@ -246,6 +248,29 @@ describe('ingest handler with the write key secret', () => {
     expect(body.leads).toEqual([
       expect.objectContaining({ leadId: 'scores-shown', status: 'mql' }),
     ]);
+  });
+
+  it('answers browsers with counts', async () => {
+    const body = { batch: qualifyingBatch('browser-counts') };
+    const response = (await ingest(
+      request('POST /v1/batch', {
+        authorization: basic(WEB.key),
+        body,
+        origin: 'https://attacker.example',
+      }),
+    )) as HttpResponse;
+    const answer = JSON.parse(String(response.body)) as {
+      results: Array<Record<string, unknown>>;
+    };
+
+    expect(response.statusCode).toBe(200);
+    expect(Object.keys(answer).sort()).toEqual(['counts', 'results']);
+    expect(answer.results.map((entry) => entry.leadId)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(await leadStatus('browser-counts')).toBe(200);
   });
 
   it('stores nothing of a rejected batch', async () => {
