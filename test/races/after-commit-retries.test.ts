@@ -23,6 +23,41 @@ function publishedOf(setup: Setup, detailType: string) {
   return setup.published.filter((event) => event.detailType === detailType);
 }
 
+/**
+ * Stores a qualifying batch for `leadId` while the bus is unreachable, so
+ * its Lead Qualified waits in the outbox. The publisher stays failing;
+ * `publisher` is the working one.
+ */
+async function leadWithUnsentEvent(leadId: string) {
+  const plan = { current: PASS };
+  const setup = await faultyDynamoDependencies(plan);
+  const { publisher } = setup.deps;
+  setup.deps.publisher = {
+    publish: async () => {
+      throw new Error('socket hang up');
+    },
+  };
+  await ingestFromWeb(setup, qualifyingBatch(leadId));
+  return { plan, setup, publisher };
+}
+
+/**
+ * Makes the first outbox claim commit and lose its response, so the SDK
+ * sends it again. Returns whether that happened.
+ */
+function loseFirstClaimResponse(plan: { current: FaultPlan }): () => boolean {
+  let lost = false;
+  plan.current = (command, input) => {
+    const isClaim =
+      command === 'UpdateItemCommand' &&
+      JSON.stringify(input).includes(':retryAt');
+    if (!isClaim || lost) return 'pass';
+    lost = true;
+    return 'lost-response';
+  };
+  return () => lost;
+}
+
 describe('requests retried after their commit', () => {
   it('store and publish batch once', async () => {
     const plan = { current: PASS };
@@ -103,57 +138,25 @@ describe('requests retried after their commit', () => {
   });
 
   it('erase after claim response lost', async () => {
-    const plan = { current: PASS };
-    const setup = await faultyDynamoDependencies(plan);
-    const { publisher } = setup.deps;
-    setup.deps.publisher = {
-      publish: async () => {
-        throw new Error('socket hang up');
-      },
-    };
-    await ingestFromWeb(setup, qualifyingBatch('claimed-twice'));
+    const { plan, setup, publisher } =
+      await leadWithUnsentEvent('claimed-twice');
     setup.deps.publisher = publisher;
-    let lost = false;
-    plan.current = (command, input) => {
-      const isClaim =
-        command === 'UpdateItemCommand' &&
-        JSON.stringify(input).includes(':retryAt');
-      if (!isClaim || lost) return 'pass';
-      lost = true;
-      return 'lost-response';
-    };
+    const lost = loseFirstClaimResponse(plan);
 
     const erasure = await eraseLead(setup.deps, 'claimed-twice');
 
-    expect(lost).toBe(true);
+    expect(lost()).toBe(true);
     expect(erasure.result.itemsDeleted).toBeGreaterThan(0);
     expect(publishedOf(setup, 'Lead Qualified')).toHaveLength(1);
   });
 
   it('count a re-sent sweep claim once', async () => {
-    const plan = { current: PASS };
-    const setup = await faultyDynamoDependencies(plan);
-    const { publisher } = setup.deps;
-    setup.deps.publisher = {
-      publish: async () => {
-        throw new Error('socket hang up');
-      },
-    };
-    await ingestFromWeb(setup, qualifyingBatch('claimed-once'));
-    let lost = false;
-    plan.current = (command, input) => {
-      const isClaim =
-        command === 'UpdateItemCommand' &&
-        JSON.stringify(input).includes(':retryAt');
-      if (!isClaim || lost) return 'pass';
-      lost = true;
-      return 'lost-response';
-    };
+    const { plan, setup } = await leadWithUnsentEvent('claimed-once');
+    const lost = loseFirstClaimResponse(plan);
 
     await sweepAfterGrace(setup);
-    setup.deps.publisher = publisher;
 
-    expect(lost).toBe(true);
+    expect(lost()).toBe(true);
     const entries = await setup.repository.listOutboxEntries('claimed-once');
     expect(entries.map((entry) => entry.attempts)).toEqual([1]);
   });
