@@ -9,11 +9,14 @@ import { VersionConflictError } from '../../functions/ports/lead-repository.js';
 import { eraseLead } from '../../functions/use-cases/erase-lead.js';
 import { getAccount } from '../../functions/use-cases/get-account.js';
 import { ingestMessages } from '../../functions/use-cases/ingest-messages.js';
-import { runSweep } from '../../functions/use-cases/run-sweep.js';
 import { accountModel } from '../fixtures/models.js';
 import { realDependencies } from '../support/dependencies.js';
 import { holdNextCall } from '../support/held-call.js';
-import { type RaceSetup, retryingConflicts } from './support/table-check.js';
+import {
+  type RaceSetup,
+  retryingConflicts,
+  sweepAt,
+} from './support/table-check.js';
 
 function ingest(setup: RaceSetup, messages: unknown[]) {
   return ingestMessages(setup.deps, {
@@ -266,10 +269,7 @@ describe('merge stopped before its account check', () => {
         await ingest(setup, [alias]);
       } else {
         setup.clock.advance(MERGE_RESUME_DELAY_MS);
-        await runSweep(setup.deps, {
-          now: setup.clock.now,
-          deadline: Number.POSITIVE_INFINITY,
-        });
+        await sweepAt(setup);
       }
 
       const after = await getAccount(setup.deps, 'domain:acme.example');
@@ -305,10 +305,7 @@ describe('erasure interrupted after its deletes', () => {
     repository.deleteErasedLead = deleteErasedLead;
     await expect(eraseLead(setup.deps, cpo)).rejects.toThrow(NotFoundError);
     setup.clock.advance(60_000);
-    await runSweep(setup.deps, {
-      now: setup.clock.now,
-      deadline: Number.POSITIVE_INFINITY,
-    });
+    await sweepAt(setup);
 
     const after = await getAccount(setup.deps, 'domain:acme.example');
     expect(after.leadCount).toBe(1);
