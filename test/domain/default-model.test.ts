@@ -215,6 +215,19 @@ describe('procurement-software model', () => {
     expect(fitRules).toEqual(['industry-direct-spend-heavy']);
   });
 
+  it('shows its version in the README examples', () => {
+    const readme = readFileSync(
+      new URL('../../README.md', import.meta.url),
+      'utf8',
+    );
+    const versions = [...readme.matchAll(/"modelVersion": "(\w+)"/g)].map(
+      (match) => match[1],
+    );
+
+    expect(versions.length).toBeGreaterThan(0);
+    expect(new Set(versions)).toEqual(new Set([model.version]));
+  });
+
   it('is documented rule by rule in the README', () => {
     const readme = readFileSync(
       new URL('../../README.md', import.meta.url),
