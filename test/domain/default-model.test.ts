@@ -39,6 +39,217 @@ function evaluate(events: TrackingEvent[], at = T0 + 14 * DAY_MS) {
   return evaluateLead(applied, model, at);
 }
 
+/** A title and the persona fit rule, points and buying-group role it gets. */
+interface TitleCase {
+  title: string;
+  rule: string | undefined;
+  points: number;
+  role: string | undefined;
+}
+
+const CPO = { rule: 'title-chief-procurement-officer', points: 30 };
+const VP_PROCUREMENT = { rule: 'title-vp-procurement', points: 25 };
+const DIRECTOR = { rule: 'title-director-strategic-sourcing', points: 22 };
+const CFO = { rule: 'title-cfo', points: 20 };
+const AP = { rule: 'title-ap-or-controller', points: 18 };
+const ESG = { rule: 'title-esg-supplier-risk', points: 18 };
+const SUPPLY_CHAIN = { rule: 'title-supply-chain-executive', points: 15 };
+const CTO_CIO = { rule: 'title-cto-cio', points: 12 };
+const MANAGER = { rule: 'title-procurement-manager', points: 12 };
+const FINANCE = { rule: 'title-finance-director', points: 12 };
+const STUDENT = { rule: 'title-student-or-intern', points: -30 };
+const NO_PERSONA = { rule: undefined, points: 0 };
+
+const LEADERSHIP = 'procurement-leadership';
+const SOURCING = 'strategic-sourcing';
+const AP_ROLE = 'ap-controllership';
+const ESG_ROLE = 'esg-supplier-risk';
+const FINANCE_ROLE = 'finance-leadership';
+const IT_ROLE = 'it-leadership';
+
+/** English abbreviations and punctuation variants. */
+const ENGLISH_VARIANTS: TitleCase[] = [
+  { title: 'C.P.O.', ...CPO, role: LEADERSHIP },
+  { title: 'Vice-President Procurement', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'V.P. Procurement', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'VP-Procurement', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'S.V.P. Procurement', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'EVP, Global Procurement', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Procurement-Director', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Dir. Procurement', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Sr. Dir. Strategic Sourcing', ...DIRECTOR, role: SOURCING },
+  { title: 'Procurement Mgr', ...MANAGER, role: SOURCING },
+  { title: 'Sr. Manager, Procurement', ...MANAGER, role: SOURCING },
+  { title: 'Purchasing Manager', ...MANAGER, role: SOURCING },
+  { title: 'AP Mgr', ...AP, role: AP_ROLE },
+  { title: 'Sustainability Officer', ...ESG, role: ESG_ROLE },
+  { title: 'Human Rights Officer', ...ESG, role: ESG_ROLE },
+  { title: 'C.F.O.', ...CFO, role: FINANCE_ROLE },
+  { title: 'SVP Finance', ...FINANCE, role: FINANCE_ROLE },
+  { title: 'Vice President Finance', ...FINANCE, role: FINANCE_ROLE },
+  { title: 'VP-Finance', ...FINANCE, role: FINANCE_ROLE },
+  { title: 'Finance-Director', ...FINANCE, role: FINANCE_ROLE },
+  { title: 'C.I.O.', ...CTO_CIO, role: IT_ROLE },
+  { title: 'IT Director', ...NO_PERSONA, role: IT_ROLE },
+];
+
+const GERMAN: TitleCase[] = [
+  { title: 'Einkaufsvorstand', ...CPO, role: LEADERSHIP },
+  { title: 'Leiter Einkauf', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Leiterin Einkauf', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Einkaufsleiter', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Head of Einkauf', ...VP_PROCUREMENT, role: LEADERSHIP },
+  {
+    title: 'Leiter der Einkaufsabteilung',
+    ...VP_PROCUREMENT,
+    role: LEADERSHIP,
+  },
+  {
+    title: 'Leiter Strategischer Einkauf',
+    ...VP_PROCUREMENT,
+    role: LEADERSHIP,
+  },
+  {
+    title: 'Bereichsleiterin Beschaffung',
+    ...VP_PROCUREMENT,
+    role: LEADERSHIP,
+  },
+  { title: 'Chefeinkäufer', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Einkaufsdirektor', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Teamleiter Einkauf', ...MANAGER, role: SOURCING },
+  { title: 'Einkäufer', ...MANAGER, role: SOURCING },
+  { title: 'Strategische Einkäuferin', ...MANAGER, role: SOURCING },
+  { title: 'Leiter Kreditorenbuchhaltung', ...AP, role: AP_ROLE },
+  { title: 'Kreditorenbuchhalter', ...NO_PERSONA, role: AP_ROLE },
+  { title: 'Controllerin', ...AP, role: AP_ROLE },
+  { title: 'Konzerncontroller', ...AP, role: AP_ROLE },
+  { title: 'Leiter Controlling', ...AP, role: AP_ROLE },
+  { title: 'Nachhaltigkeitsbeauftragter', ...ESG, role: ESG_ROLE },
+  { title: 'Menschenrechtsbeauftragte', ...ESG, role: ESG_ROLE },
+  { title: 'Leiter Nachhaltigkeit', ...ESG, role: ESG_ROLE },
+  { title: 'Nachhaltigkeitsmanagerin', ...NO_PERSONA, role: ESG_ROLE },
+  { title: 'Leiter Supply Chain', ...SUPPLY_CHAIN, role: LEADERSHIP },
+  { title: 'Finanzvorstand', ...CFO, role: FINANCE_ROLE },
+  { title: 'Kaufmännischer Geschäftsführer', ...CFO, role: FINANCE_ROLE },
+  {
+    title: 'Kaufmaennische Geschaeftsfuehrerin',
+    ...CFO,
+    role: FINANCE_ROLE,
+  },
+  { title: 'Kaufmännischer Leiter', ...FINANCE, role: FINANCE_ROLE },
+  { title: 'Leiter Finanzen', ...FINANCE, role: FINANCE_ROLE },
+  { title: 'Technischer Geschäftsführer', ...CTO_CIO, role: IT_ROLE },
+  { title: 'IT-Leiter', ...NO_PERSONA, role: IT_ROLE },
+  { title: 'Leiter IT', ...NO_PERSONA, role: IT_ROLE },
+];
+
+const FRENCH: TitleCase[] = [
+  { title: 'Vice-président achats', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Directeur des achats', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Directrice Achats Groupe', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Responsable achats', ...MANAGER, role: SOURCING },
+  { title: 'Acheteuse', ...MANAGER, role: SOURCING },
+  {
+    title: 'Responsable comptabilité fournisseurs',
+    ...AP,
+    role: AP_ROLE,
+  },
+  { title: 'Contrôleur de gestion', ...AP, role: AP_ROLE },
+  { title: 'Directeur RSE', ...ESG, role: ESG_ROLE },
+  { title: 'Directrice développement durable', ...ESG, role: ESG_ROLE },
+  { title: 'Responsable RSE', ...NO_PERSONA, role: ESG_ROLE },
+  { title: 'DAF', ...CFO, role: FINANCE_ROLE },
+  {
+    title: 'Directeur administratif et financier',
+    ...CFO,
+    role: FINANCE_ROLE,
+  },
+  { title: 'Directeur financier', ...FINANCE, role: FINANCE_ROLE },
+  { title: 'DSI', ...CTO_CIO, role: IT_ROLE },
+  {
+    title: "Directeur des systèmes d'information",
+    ...CTO_CIO,
+    role: IT_ROLE,
+  },
+  { title: 'Directeur informatique', ...NO_PERSONA, role: IT_ROLE },
+];
+
+const SPANISH: TitleCase[] = [
+  { title: 'Vicepresidente de Compras', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Jefe de Compras', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Director de Compras', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Directora de Compras', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Responsable de Compras', ...MANAGER, role: SOURCING },
+  { title: 'Comprador', ...MANAGER, role: SOURCING },
+  { title: 'Jefe de Cuentas a Pagar', ...AP, role: AP_ROLE },
+  { title: 'Contralor', ...AP, role: AP_ROLE },
+  { title: 'Director de Sostenibilidad', ...ESG, role: ESG_ROLE },
+  { title: 'Director Financiero', ...FINANCE, role: FINANCE_ROLE },
+  { title: 'Director de Sistemas', ...NO_PERSONA, role: IT_ROLE },
+];
+
+const ITALIAN: TitleCase[] = [
+  { title: 'Capo Acquisti', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Direttore Acquisti', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Responsabile Acquisti', ...MANAGER, role: SOURCING },
+  { title: 'Responsabile Contabilità Fornitori', ...AP, role: AP_ROLE },
+  { title: 'Responsabile Controllo di Gestione', ...AP, role: AP_ROLE },
+  { title: 'Direttore Sostenibilità', ...ESG, role: ESG_ROLE },
+  { title: 'Direttore Finanziario', ...FINANCE, role: FINANCE_ROLE },
+  { title: 'Direttore IT', ...NO_PERSONA, role: IT_ROLE },
+];
+
+const DUTCH: TitleCase[] = [
+  { title: 'Hoofd Inkoop', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Inkoopdirecteur', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Inkoopmanager', ...MANAGER, role: SOURCING },
+  { title: 'Strategisch Inkoper', ...MANAGER, role: SOURCING },
+  { title: 'Teamleider Crediteurenadministratie', ...AP, role: AP_ROLE },
+  { title: 'Hoofd Duurzaamheid', ...ESG, role: ESG_ROLE },
+  { title: 'Financieel Directeur', ...FINANCE, role: FINANCE_ROLE },
+  { title: 'Hoofd IT', ...NO_PERSONA, role: IT_ROLE },
+];
+
+/**
+ * Titles that share a word with a buying role but name a student, an
+ * assistant, a seller or something else.
+ */
+const FALSE_POSITIVES: TitleCase[] = [
+  { title: 'Einkaufswagen', ...NO_PERSONA, role: undefined },
+  { title: 'Leiter Einkaufszentrum', ...NO_PERSONA, role: undefined },
+  { title: 'Sachbearbeiter Einkauf', ...NO_PERSONA, role: undefined },
+  { title: 'Einkaufsassistentin', ...NO_PERSONA, role: undefined },
+  { title: 'Purchasing Assistant', ...NO_PERSONA, role: undefined },
+  { title: 'Assistante achats', ...NO_PERSONA, role: undefined },
+  { title: 'Praktikant Einkauf', ...STUDENT, role: undefined },
+  { title: 'Werkstudentin Einkauf', ...STUDENT, role: undefined },
+  { title: 'Stagiaire achats', ...STUDENT, role: undefined },
+  { title: 'Becario de Compras', ...STUDENT, role: undefined },
+  { title: 'Stagista Acquisti', ...STUDENT, role: undefined },
+  { title: 'Stagiair Inkoop', ...STUDENT, role: undefined },
+  { title: 'Director of Sales', ...NO_PERSONA, role: undefined },
+  { title: 'Vertriebsleiter', ...NO_PERSONA, role: undefined },
+  { title: 'Directeur commercial', ...NO_PERSONA, role: undefined },
+  { title: 'Director de Ventas', ...NO_PERSONA, role: undefined },
+  { title: 'Direttore Commerciale', ...NO_PERSONA, role: undefined },
+  { title: 'Commercieel Directeur', ...NO_PERSONA, role: undefined },
+  { title: 'Key Account Manager Procurement', ...NO_PERSONA, role: undefined },
+  { title: 'Microcontroller Engineer', ...NO_PERSONA, role: undefined },
+];
+
+/** Scores a lead that has only `title` and returns its persona and role. */
+function scoreTitle(title: string): Omit<TitleCase, 'title'> {
+  const { state, score } = evaluate([identify({ title })], T0);
+  const persona = score.fitContributions.find((entry) =>
+    entry.ruleId.startsWith('title-'),
+  );
+  return {
+    rule: persona?.ruleId,
+    points: persona?.points ?? 0,
+    role: roleOf(state, model.accounts as AccountPolicy),
+  };
+}
+
 describe('procurement-software model', () => {
   it('qualifies a CPO at a large manufacturer who asks for a demo', () => {
     const { state, score } = evaluate(
@@ -158,6 +369,32 @@ describe('procurement-software model', () => {
 
     expect(titles).toEqual([ruleId]);
   });
+
+  it.each([
+    ...ENGLISH_VARIANTS,
+    ...GERMAN,
+    ...FRENCH,
+    ...SPANISH,
+    ...ITALIAN,
+    ...DUTCH,
+  ])('reads the title $title as $rule', ({ title, rule, points, role }) => {
+    const scored = scoreTitle(title);
+
+    expect(scored.rule).toBe(rule);
+    expect(scored.points).toBe(points);
+    expect(scored.role).toBe(role);
+  });
+
+  it.each(FALSE_POSITIVES)(
+    'keeps $title out of the buying roles',
+    ({ title, rule, points, role }) => {
+      const scored = scoreTitle(title);
+
+      expect(scored.rule).toBe(rule);
+      expect(scored.points).toBe(points);
+      expect(scored.role).toBe(role);
+    },
+  );
 
   it('keeps the maximum fit below the recycle level', () => {
     expect(maximumFit(model)).toBeLessThan(model.qualification.recycleBelow);
