@@ -95,8 +95,10 @@ const ENGLISH_VARIANTS: TitleCase[] = [
 
 const GERMAN: TitleCase[] = [
   { title: 'Einkaufsvorstand', ...CPO, role: LEADERSHIP },
+  { title: 'Einkaufsvorständin', ...CPO, role: LEADERSHIP },
   { title: 'Leiter Einkauf', ...VP_PROCUREMENT, role: LEADERSHIP },
   { title: 'Leiterin Einkauf', ...VP_PROCUREMENT, role: LEADERSHIP },
+  { title: 'Leiter*in Einkauf', ...VP_PROCUREMENT, role: LEADERSHIP },
   { title: 'Einkaufsleiter', ...VP_PROCUREMENT, role: LEADERSHIP },
   { title: 'Head of Einkauf', ...VP_PROCUREMENT, role: LEADERSHIP },
   {
@@ -118,6 +120,7 @@ const GERMAN: TitleCase[] = [
   { title: 'Einkaufsdirektor', ...DIRECTOR, role: LEADERSHIP },
   { title: 'Teamleiter Einkauf', ...MANAGER, role: SOURCING },
   { title: 'Einkäufer', ...MANAGER, role: SOURCING },
+  { title: 'Einkäufer (m/w/d)', ...MANAGER, role: SOURCING },
   { title: 'Strategische Einkäuferin', ...MANAGER, role: SOURCING },
   { title: 'Leiter Kreditorenbuchhaltung', ...AP, role: AP_ROLE },
   { title: 'Kreditorenbuchhalter', ...NO_PERSONA, role: AP_ROLE },
@@ -130,6 +133,8 @@ const GERMAN: TitleCase[] = [
   { title: 'Nachhaltigkeitsmanagerin', ...NO_PERSONA, role: ESG_ROLE },
   { title: 'Leiter Supply Chain', ...SUPPLY_CHAIN, role: LEADERSHIP },
   { title: 'Finanzvorstand', ...CFO, role: FINANCE_ROLE },
+  { title: 'Finanzvorständin', ...CFO, role: FINANCE_ROLE },
+  { title: 'Kaufmännische:r Geschäftsführer:in', ...CFO, role: FINANCE_ROLE },
   { title: 'Kaufmännischer Geschäftsführer', ...CFO, role: FINANCE_ROLE },
   {
     title: 'Kaufmaennische Geschaeftsfuehrerin',
@@ -179,6 +184,7 @@ const SPANISH: TitleCase[] = [
   { title: 'Jefe de Compras', ...VP_PROCUREMENT, role: LEADERSHIP },
   { title: 'Director de Compras', ...DIRECTOR, role: LEADERSHIP },
   { title: 'Directora de Compras', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Subdirector de Compras', ...DIRECTOR, role: LEADERSHIP },
   { title: 'Responsable de Compras', ...MANAGER, role: SOURCING },
   { title: 'Comprador', ...MANAGER, role: SOURCING },
   { title: 'Jefe de Cuentas a Pagar', ...AP, role: AP_ROLE },
@@ -191,6 +197,7 @@ const SPANISH: TitleCase[] = [
 const ITALIAN: TitleCase[] = [
   { title: 'Capo Acquisti', ...VP_PROCUREMENT, role: LEADERSHIP },
   { title: 'Direttore Acquisti', ...DIRECTOR, role: LEADERSHIP },
+  { title: 'Vicedirettore Acquisti', ...DIRECTOR, role: LEADERSHIP },
   { title: 'Responsabile Acquisti', ...MANAGER, role: SOURCING },
   { title: 'Responsabile Contabilità Fornitori', ...AP, role: AP_ROLE },
   { title: 'Responsabile Controllo di Gestione', ...AP, role: AP_ROLE },
