@@ -58,6 +58,7 @@ const CTO_CIO = { rule: 'title-cto-cio', points: 12 };
 const MANAGER = { rule: 'title-procurement-manager', points: 12 };
 const FINANCE = { rule: 'title-finance-director', points: 12 };
 const STUDENT = { rule: 'title-student-or-intern', points: -30 };
+const ASSISTANT = { rule: 'title-assistant', points: 0 };
 const NO_PERSONA = { rule: undefined, points: 0 };
 
 const LEADERSHIP = 'procurement-leadership';
@@ -91,6 +92,13 @@ const ENGLISH_VARIANTS: TitleCase[] = [
   { title: 'Finance-Director', ...FINANCE, role: FINANCE_ROLE },
   { title: 'C.I.O.', ...CTO_CIO, role: IT_ROLE },
   { title: 'IT Director', ...NO_PERSONA, role: IT_ROLE },
+  {
+    title: 'Assistant Director of Procurement',
+    ...DIRECTOR,
+    role: LEADERSHIP,
+  },
+  { title: 'Assistant Controller', ...AP, role: AP_ROLE },
+  { title: 'Assistant Buyer', ...MANAGER, role: SOURCING },
 ];
 
 const GERMAN: TitleCase[] = [
@@ -228,6 +236,17 @@ const FALSE_POSITIVES: TitleCase[] = [
   { title: 'Einkaufsassistentin', ...NO_PERSONA, role: undefined },
   { title: 'Purchasing Assistant', ...NO_PERSONA, role: undefined },
   { title: 'Assistante achats', ...NO_PERSONA, role: undefined },
+  {
+    title: 'Executive Assistant to the CFO',
+    ...ASSISTANT,
+    role: FINANCE_ROLE,
+  },
+  { title: 'Personal Assistant to the CPO', ...ASSISTANT, role: LEADERSHIP },
+  { title: 'Assistante DAF', ...ASSISTANT, role: FINANCE_ROLE },
+  { title: 'Assistentin der Geschäftsführung', ...ASSISTANT, role: undefined },
+  { title: 'Assistenz der Einkaufsleitung', ...ASSISTANT, role: LEADERSHIP },
+  { title: 'Asistente de Dirección', ...ASSISTANT, role: undefined },
+  { title: 'Assistente di Direzione', ...ASSISTANT, role: undefined },
   { title: 'Praktikant Einkauf', ...STUDENT, role: undefined },
   { title: 'Werkstudentin Einkauf', ...STUDENT, role: undefined },
   { title: 'Stagiaire achats', ...STUDENT, role: undefined },
@@ -393,7 +412,7 @@ describe('procurement-software model', () => {
   });
 
   it.each(FALSE_POSITIVES)(
-    'keeps $title out of the buying roles',
+    'gives $title no buyer points',
     ({ title, rule, points, role }) => {
       const scored = scoreTitle(title);
 
