@@ -236,17 +236,16 @@ const FALSE_POSITIVES: TitleCase[] = [
   { title: 'Einkaufsassistentin', ...NO_PERSONA, role: undefined },
   { title: 'Purchasing Assistant', ...NO_PERSONA, role: undefined },
   { title: 'Assistante achats', ...NO_PERSONA, role: undefined },
-  {
-    title: 'Executive Assistant to the CFO',
-    ...ASSISTANT,
-    role: FINANCE_ROLE,
-  },
-  { title: 'Personal Assistant to the CPO', ...ASSISTANT, role: LEADERSHIP },
-  { title: 'Assistante DAF', ...ASSISTANT, role: FINANCE_ROLE },
+  { title: 'Executive Assistant to the CFO', ...ASSISTANT, role: undefined },
+  { title: 'Personal Assistant to the CPO', ...ASSISTANT, role: undefined },
+  { title: 'Assistante DAF', ...ASSISTANT, role: undefined },
   { title: 'Assistentin der Geschäftsführung', ...ASSISTANT, role: undefined },
-  { title: 'Assistenz der Einkaufsleitung', ...ASSISTANT, role: LEADERSHIP },
+  { title: 'Assistenz der Einkaufsleitung', ...ASSISTANT, role: undefined },
   { title: 'Asistente de Dirección', ...ASSISTANT, role: undefined },
   { title: 'Assistente di Direzione', ...ASSISTANT, role: undefined },
+  { title: 'Buyer Intern', ...STUDENT, role: undefined },
+  { title: 'Procurement Intern', ...STUDENT, role: undefined },
+  { title: 'Controlling Werkstudent', ...STUDENT, role: undefined },
   { title: 'Praktikant Einkauf', ...STUDENT, role: undefined },
   { title: 'Werkstudentin Einkauf', ...STUDENT, role: undefined },
   { title: 'Stagiaire achats', ...STUDENT, role: undefined },
@@ -412,13 +411,26 @@ describe('procurement-software model', () => {
   });
 
   it.each(FALSE_POSITIVES)(
-    'gives $title no buyer points',
+    'keeps $title out of the buyers',
     ({ title, rule, points, role }) => {
       const scored = scoreTitle(title);
 
       expect(scored.rule).toBe(rule);
       expect(scored.points).toBe(points);
       expect(scored.role).toBe(role);
+    },
+  );
+
+  it.each(model.document.accounts?.roles ?? [])(
+    'keeps non-buyers out of the role $id',
+    ({ titlePattern }) => {
+      const nonBuyerPatterns = ['title-student-or-intern', 'title-assistant']
+        .map((id) => model.document.fit.rules.find((rule) => rule.id === id))
+        .map((rule) => rule?.pattern);
+
+      expect(
+        titlePattern.startsWith(`^(?!.*(?:${nonBuyerPatterns.join('|')}))`),
+      ).toBe(true);
     },
   );
 
