@@ -5,18 +5,23 @@
  */
 const DECIMAL_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
 
-/** Digits grouped by commas in threes, with an optional decimal point. */
-const COMMA_GROUPS = /^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/;
+/**
+ * Digits grouped by commas in threes, with an optional decimal point. The
+ * first group starts with 1 to 9, because no one writes 500 as `0,500`,
+ * which is 0.5 written with a decimal comma.
+ */
+const COMMA_GROUPS = /^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$/;
 
 /** Digits grouped by commas in twos before the last three, as in India. */
-const INDIAN_GROUPS = /^[+-]?\d{1,2}(,\d{2})*,\d{3}(\.\d+)?$/;
+const INDIAN_GROUPS = /^[+-]?[1-9]\d?(,\d{2})*,\d{3}(\.\d+)?$/;
 
 /**
  * Digits grouped by dots in threes, with an optional decimal comma. With
  * one dot and no comma, as in `25.000`, the text is ambiguous instead.
+ * The first group starts with 1 to 9, as in COMMA_GROUPS.
  */
 const DOT_GROUPS =
-  /^[+-]?\d{1,3}(\.\d{3}){2,}(,\d+)?$|^[+-]?\d{1,3}\.\d{3},\d+$/;
+  /^[+-]?[1-9]\d{0,2}(\.\d{3}){2,}(,\d+)?$|^[+-]?[1-9]\d{0,2}\.\d{3},\d+$/;
 
 /**
  * One dot after one to three digits, the first not 0, and then three
