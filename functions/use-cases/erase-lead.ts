@@ -150,6 +150,7 @@ export async function eraseLead(
   let heldByOther = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     let erased: OutgoingEvent;
+    let accountsLeft: string[];
     try {
       if (heldLead === undefined) {
         const state = await deps.repository.getLead(leadId);
@@ -184,7 +185,9 @@ export async function eraseLead(
       for (const accountId of accountsOf(heldLead)) {
         await deps.repository.markAccountDue(accountId, deps.clock());
       }
-      const deleted = await deleteLinkedLeads(deps, heldLead, deadline);
+      const deletion = await deleteLinkedLeads(deps, heldLead, deadline);
+      const deleted = deletion.deleted;
+      accountsLeft = deletion.accountsLeft;
       // The link is settled while the held state still names the domain,
       // so a request that stops before the state's delete leaves it to
       // the retry or the sweep, which finish the erasure.
@@ -223,7 +226,14 @@ export async function eraseLead(
       await sleepWithJitter(Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt));
       continue;
     }
-    return announceErasure(deps, requestedId, leadId, erased, heldLead);
+    return announceErasure(
+      deps,
+      requestedId,
+      leadId,
+      erased,
+      heldLead,
+      accountsLeft,
+    );
   }
   if (heldByOther) {
     throw new ConcurrencyError(
@@ -302,7 +312,8 @@ async function settleErasedLink(
  * Erased" with their events and returns the erasure's result. The
  * accounts include the email-domain account that the lead linked, whose
  * read follows the settled link to the account that its leads count in
- * now.
+ * now, and `accountsLeft`, those of merged leads whose merge had not
+ * checked them yet.
  */
 async function announceErasure(
   deps: ScoringDependencies,
@@ -310,6 +321,7 @@ async function announceErasure(
   leadId: string,
   erased: OutgoingEvent,
   heldLead: LeadState,
+  accountsLeft: readonly string[],
 ): Promise<Erasure> {
   // NOTE: a request that stops after the state's delete and before this
   // check leaves the accounts unchecked, because a repeated request finds
@@ -321,6 +333,7 @@ async function announceErasure(
     [
       ...accountsOf(heldLead),
       ...(linkedAccountId === undefined ? [] : [linkedAccountId]),
+      ...accountsLeft,
     ],
     erased.createdAt,
   );
@@ -498,7 +511,8 @@ async function entriesLeftByWriters(
 /**
  * Deletes every item but the state of the lead and of the leads merged
  * into it, then the states of the merged leads (tombstones). A linked
- * lead that is not merged is kept. Returns the number of items deleted.
+ * lead that is not merged is kept. Returns the number of items deleted
+ * and the accounts that deleted tombstones listed in `accountsLeft`.
  * Raises ErasureDeadlineError between two pages of a lead's items or
  * before a merged lead once `deadline` has passed.
  */
@@ -506,15 +520,19 @@ async function deleteLinkedLeads(
   deps: ScoringDependencies,
   heldLead: LeadState,
   deadline: number,
-): Promise<number> {
-  const progress = {
+): Promise<{ deleted: number; accountsLeft: string[] }> {
+  const progress: ErasureProgress = {
     heldLead,
     seen: new Set([heldLead.leadId]),
     deleted: 0,
     deadline,
+    accountsLeft: new Set(),
   };
   await deleteLeadAndMerged(deps, heldLead.leadId, progress);
-  return progress.deleted;
+  return {
+    deleted: progress.deleted,
+    accountsLeft: [...progress.accountsLeft],
+  };
 }
 
 /** Progress of one request's erasure: the leads followed, items deleted. */
@@ -525,6 +543,11 @@ interface ErasureProgress {
   seen: Set<string>;
   deleted: number;
   deadline: number;
+  /**
+   * Accounts of merged leads whose merge stopped before checking them,
+   * which the erasure checks in its place.
+   */
+  accountsLeft: Set<string>;
 }
 
 /**
@@ -602,6 +625,13 @@ async function deleteMergedLead(
     await deps.repository.deleteLink(targetId, mergedId);
     progress.deleted += 1;
     return;
+  }
+  // The tombstone is the only record of the accounts its merge still had
+  // to check. Marked due before its delete, an MQA among them is left to
+  // the sweep should this request stop before announceErasure checks it.
+  for (const accountId of tombstone.accountsLeft ?? []) {
+    await deps.repository.markAccountDue(accountId, deps.clock());
+    progress.accountsLeft.add(accountId);
   }
   await deps.repository.deleteTombstone(targetId, mergedId, tombstone.version);
   progress.deleted += 2;

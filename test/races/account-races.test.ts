@@ -280,6 +280,51 @@ describe('merge stopped before its account check', () => {
   );
 });
 
+describe('erasure of a merge stopped before its account check', () => {
+  it('checks the merged lead account', async () => {
+    const setup = await realDependencies({ model: accountModel() });
+    const cpo = 'cpo@acme.example';
+    const cfo = 'cfo@acme.example';
+    // Without an email trait the CPO's account comes from the user id,
+    // so the alias to a CRM id takes the lead out of the account.
+    await ingest(setup, [
+      {
+        type: 'identify',
+        messageId: `${cpo}-identify`,
+        userId: cpo,
+        traits: { title: 'CPO', company: { employee_count: 5000 } },
+      },
+      demo(cpo),
+      member(cfo, 'CFO'),
+      demo(cfo),
+    ]);
+    const { repository } = setup.deps;
+    const saveAccountChange = repository.saveAccountChange.bind(repository);
+    // The request stops at its first account write, after the merge.
+    repository.saveAccountChange = async () => {
+      repository.saveAccountChange = saveAccountChange;
+      throw new Error('Socket timed out.');
+    };
+    const alias = {
+      type: 'alias',
+      messageId: 'cpo-alias',
+      userId: 'crm-7',
+      previousId: cpo,
+    };
+    await expect(ingest(setup, [alias])).rejects.toThrow('timed out');
+    expect((await repository.getLead(cpo))?.mergePending).toBe(true);
+
+    // The erasure deletes the tombstone, the only item that lists the
+    // account its merge still had to check.
+    await eraseLead(setup.deps, 'crm-7');
+
+    expect(await repository.getLead(cpo)).toBeUndefined();
+    const after = await getAccount(setup.deps, 'domain:acme.example');
+    expect(after.leadCount).toBe(1);
+    expect(after.status).toBe('engaged');
+  });
+});
+
 describe('erasure interrupted after its deletes', () => {
   it('leaves the account to the sweep without the lead', async () => {
     const setup = await realDependencies({ model: accountModel() });
