@@ -499,6 +499,29 @@ describe('procurement-software model', () => {
     expect(fitRules).toEqual(['industry-direct-spend-heavy']);
   });
 
+  it('matches remembered fit texts again', () => {
+    // The second round reads every text back from the memos.
+    const traits = [
+      {
+        title: 'Chief\u00a0 Procurement Officer',
+        'company.industry': 'Food  &\u00a0Beverage',
+      },
+      {
+        title: 'Chief Procurement Officer',
+        'company.industry': 'Food & Beverage',
+      },
+    ];
+    for (let round = 0; round < 2; round += 1) {
+      for (const lead of traits) {
+        const { score } = evaluate([identify(lead)]);
+        const fitRules = score.fitContributions.map((c) => c.ruleId);
+
+        expect(fitRules).toContain('title-chief-procurement-officer');
+        expect(fitRules).toContain('industry-direct-spend-heavy');
+      }
+    }
+  });
+
   it('shows its version in the README examples', () => {
     const readme = readFileSync(
       new URL('../../README.md', import.meta.url),
