@@ -129,6 +129,24 @@ describe('scoreLead intent', () => {
     expect(scoreLead(state, fastDecay, at).intent).toBeCloseTo(40, 4);
   });
 
+  it('lists only rules the model still has', () => {
+    const { state } = applyEvents(
+      newLead('lead-1', model, T0),
+      [demo(), pricing()],
+      model,
+    );
+    const document = testModelDocument();
+    const intent = document.intent as { rules: Array<{ id: string }> };
+    intent.rules = intent.rules.filter((rule) => rule.id !== 'demo-request');
+    const withoutDemo = compileModel(document);
+
+    const score = scoreLead(state, withoutDemo, T0);
+
+    expect(score.intentContributions).toHaveLength(1);
+    expect(Object.keys(score.intentContributions)).toEqual(['0']);
+    expect(score.intentContributions[0]?.ruleId).toBe('pricing-page');
+  });
+
   it('scores an event under its first matching rule only', () => {
     const score = scoreAfter([demo(), pricing(), blog()], T0);
 
