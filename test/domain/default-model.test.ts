@@ -368,6 +368,8 @@ describe('procurement-software model', () => {
     { email: 'cpo@-acme.example', business: false },
     { email: 'cpo@acme-.example', business: false },
     { email: 'cpo@acme.xn--', business: false },
+    { email: 'cpo@ac_me.example', business: false },
+    { email: 'cpo@ac!me.example', business: false },
     { email: 'cpo-.team@acme.example', business: true },
     { email: 'cpo@sub.acme-corp.co.uk', business: true },
     { email: 'cpo@acme.c0m', business: false },
