@@ -150,7 +150,7 @@ describe('requests retried after their commit', () => {
     expect(publishedOf(setup, 'Lead Qualified')).toHaveLength(1);
   });
 
-  it('count a re-sent sweep claim once', async () => {
+  it('counts a re-sent sweep claim once', async () => {
     const { plan, setup } = await leadWithUnsentEvent('claimed-once');
     const lost = loseFirstClaimResponse(plan);
 
