@@ -140,7 +140,11 @@ function webhookRequest(url: string): {
   return { url: parsed.href, headers };
 }
 
-/** Decodes percent escapes, keeping a malformed one such as `%zz` as typed. */
+/**
+ * Decodes the percent escapes of a URL's user name or password. Text with
+ * a malformed escape such as `%zz` is kept whole as typed, so its valid
+ * escapes stay encoded too.
+ */
 function decodeUserInfo(text: string): string {
   try {
     return decodeURIComponent(text);
