@@ -310,12 +310,13 @@ function groupByLead(
 }
 
 /**
- * Tells whether every message among `events` that states `link` is
- * already stored for the source, read from the message markers. Returns
- * false when each of them is stored, with the same link, on the lead that
- * `link.to` is now. linkIdentity calls this only while `link.from` is not
- * merged, so a request stored those messages after an erasure deleted
- * the link and stopped before relinkErased, and the link is still owed.
+ * Tells whether every message among `events` that states `link` is a
+ * resent copy of a message stored for the source, read from the message
+ * markers, so the link is not made again. Returns false, because the
+ * link is still owed, when each of them is stored with the same link on
+ * the lead that `link.to` is now. linkIdentity calls this only while
+ * `link.from` is not merged, so a request stored those messages after an
+ * erasure deleted the link and stopped before relinkErased.
  * NOTE: a resent message whose link conflicted, because `link.from` was
  * merged into another lead, links its ids once that lead is erased.
  */

@@ -130,7 +130,8 @@ export interface LinkOptions {
    * Tells whether every message that states `link` is already stored. A
    * new merge is then left out, because a stored message linked its ids
    * when it was first stored, and a copy sent under other ids must change
-   * nothing.
+   * nothing. Returns false for stored messages whose link an erasure
+   * deleted, because that link is still owed.
    */
   isStoredLink?: (link: IdentityLink) => Promise<boolean>;
 }
