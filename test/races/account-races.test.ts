@@ -227,42 +227,55 @@ describe('retried request of a merged anonymous id', () => {
   });
 });
 
+/**
+ * Qualifies the acme.example account with a CPO and a CFO, then sends an
+ * alias of the CPO to a CRM id in a request that stops at its first
+ * account write, after the merge and before the merge's account check.
+ */
+async function stopAliasBeforeAccountCheck(setup: RaceSetup) {
+  const cpo = 'cpo@acme.example';
+  const cfo = 'cfo@acme.example';
+  // Without an email trait the CPO's account comes from the user id,
+  // so the alias to a CRM id takes the lead out of the account.
+  await ingest(setup, [
+    {
+      type: 'identify',
+      messageId: `${cpo}-identify`,
+      userId: cpo,
+      traits: { title: 'CPO', company: { employee_count: 5000 } },
+    },
+    demo(cpo),
+    member(cfo, 'CFO'),
+    demo(cfo),
+  ]);
+
+  const before = await getAccount(setup.deps, 'domain:acme.example');
+  expect(before.status).toBe('mqa');
+
+  const { repository } = setup.deps;
+  const saveAccountChange = repository.saveAccountChange.bind(repository);
+  repository.saveAccountChange = async () => {
+    repository.saveAccountChange = saveAccountChange;
+    throw new Error('Socket timed out.');
+  };
+
+  const alias = {
+    type: 'alias',
+    messageId: 'cpo-alias',
+    userId: 'crm-7',
+    previousId: cpo,
+  };
+  await expect(ingest(setup, [alias])).rejects.toThrow('timed out');
+  return { cpo, alias };
+}
+
 describe('merge stopped before its account check', () => {
   it.each([{ finisher: 'retry' }, { finisher: 'sweep' }])(
     'checks the account by $finisher',
     async ({ finisher }) => {
       const setup = await realDependencies({ model: accountModel() });
-      const cpo = 'cpo@acme.example';
-      const cfo = 'cfo@acme.example';
-      // Without an email trait the CPO's account comes from the user id,
-      // so the alias to a CRM id takes the lead out of the account.
-      await ingest(setup, [
-        {
-          type: 'identify',
-          messageId: `${cpo}-identify`,
-          userId: cpo,
-          traits: { title: 'CPO', company: { employee_count: 5000 } },
-        },
-        demo(cpo),
-        member(cfo, 'CFO'),
-        demo(cfo),
-      ]);
-      const before = await getAccount(setup.deps, 'domain:acme.example');
-      expect(before.status).toBe('mqa');
+      const { cpo, alias } = await stopAliasBeforeAccountCheck(setup);
       const { repository } = setup.deps;
-      const saveAccountChange = repository.saveAccountChange.bind(repository);
-      // The request stops at its first account write, after the merge.
-      repository.saveAccountChange = async () => {
-        repository.saveAccountChange = saveAccountChange;
-        throw new Error('Socket timed out.');
-      };
-      const alias = {
-        type: 'alias',
-        messageId: 'cpo-alias',
-        userId: 'crm-7',
-        previousId: cpo,
-      };
-      await expect(ingest(setup, [alias])).rejects.toThrow('timed out');
       expect((await repository.getLead(cpo))?.mergedInto).toBe('crm-7');
 
       if (finisher === 'retry') {
@@ -283,35 +296,8 @@ describe('merge stopped before its account check', () => {
 describe('erasure of a merge stopped before its account check', () => {
   it('checks the merged lead account', async () => {
     const setup = await realDependencies({ model: accountModel() });
-    const cpo = 'cpo@acme.example';
-    const cfo = 'cfo@acme.example';
-    // Without an email trait the CPO's account comes from the user id,
-    // so the alias to a CRM id takes the lead out of the account.
-    await ingest(setup, [
-      {
-        type: 'identify',
-        messageId: `${cpo}-identify`,
-        userId: cpo,
-        traits: { title: 'CPO', company: { employee_count: 5000 } },
-      },
-      demo(cpo),
-      member(cfo, 'CFO'),
-      demo(cfo),
-    ]);
+    const { cpo } = await stopAliasBeforeAccountCheck(setup);
     const { repository } = setup.deps;
-    const saveAccountChange = repository.saveAccountChange.bind(repository);
-    // The request stops at its first account write, after the merge.
-    repository.saveAccountChange = async () => {
-      repository.saveAccountChange = saveAccountChange;
-      throw new Error('Socket timed out.');
-    };
-    const alias = {
-      type: 'alias',
-      messageId: 'cpo-alias',
-      userId: 'crm-7',
-      previousId: cpo,
-    };
-    await expect(ingest(setup, [alias])).rejects.toThrow('timed out');
     expect((await repository.getLead(cpo))?.mergePending).toBe(true);
 
     // The erasure deletes the tombstone, the only item that lists the
