@@ -547,14 +547,14 @@ async function followLeadId(
 
 /**
  * Moves the stored events of a merged lead to the lead its tombstone
- * points at, a page per transaction, and marks the merge complete when
- * none are left and its accounts left are checked (see
- * checkAccountsLeft). Returns the number of events moved, and adds the lead
- * and account events the moves caused to `events`. Stops after
+ * points at, a page per transaction. Once none are left, it checks the
+ * accounts that the tombstone lists (checkAccountsLeft) and then marks
+ * the merge complete. Returns the number of events moved, and adds the
+ * lead and account events the moves caused to `events`. Stops after
  * MAX_PAGES_PER_REQUEST pages, and the sweep resumes at the tombstone's
- * review time. Stops too once the lead is no longer the incarnation of
- * `tombstone`, because an erasure deleted it: events stored under its id
- * from then on belong to a new lead.
+ * review time. Stops too, after the same account check, once the lead is
+ * no longer the incarnation of `tombstone`, because an erasure deleted
+ * it: events stored under its id from then on belong to a new lead.
  */
 export async function moveEvents(
   deps: ScoringDependencies,
