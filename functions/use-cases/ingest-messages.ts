@@ -199,7 +199,7 @@ export async function ingestMessages(
  * The messages restate the link after the erasure, as a message sent
  * after it would, while links that no message restates stay deleted.
  * A request that stops before this point stored its messages, and its
- * retry makes the link because isStoredLink finds them on its target.
+ * retry makes the link because isOwedLink finds them on its target.
  */
 async function relinkErased(
   deps: ScoringDependencies,
@@ -312,13 +312,8 @@ function groupByLead(
 /**
  * Tells whether every message among `events` that states `link` is a
  * resent copy of a message stored for the source, read from the message
- * markers, so the link is not made again. Returns false, because the
- * link is still owed, when each of them is stored with the same link on
- * the lead that `link.to` is now. linkIdentity calls this only while
- * `link.from` is not merged, so a request stored those messages after an
- * erasure deleted the link and stopped before relinkErased.
- * NOTE: a resent message whose link conflicted, because `link.from` was
- * merged into another lead, links its ids once that lead is erased.
+ * markers, so the link is not made again. Returns false when the link is
+ * still owed (see isOwedLink).
  */
 async function isStoredLink(
   deps: ScoringDependencies,
@@ -327,11 +322,7 @@ async function isStoredLink(
   link: IdentityLink,
 ): Promise<boolean> {
   const messageIds = events
-    .filter((event) =>
-      identityLinksOf(event).some(
-        (stated) => stated.from === link.from && stated.to === link.to,
-      ),
-    )
+    .filter((event) => statesLink(event, link))
     .map((event) => event.messageId);
   if (messageIds.length === 0) return false;
   const { storedMessages } = await deps.repository.readIngestSnapshot(
@@ -340,6 +331,25 @@ async function isStoredLink(
     messageIds,
   );
   if (!messageIds.every((id) => storedMessages.has(id))) return false;
+  return !(await isOwedLink(deps, sourceId, link, messageIds, storedMessages));
+}
+
+/**
+ * Tells whether each stored message is stored with the same link on the
+ * lead that `link.to` is now. linkIdentity calls isStoredLink only
+ * while `link.from` is not merged, so a request stored those messages
+ * after an erasure deleted the link and stopped before relinkErased, and
+ * the link is still owed.
+ * NOTE: a resent message whose link conflicted, because `link.from` was
+ * merged into another lead, links its ids once that lead is erased.
+ */
+async function isOwedLink(
+  deps: ScoringDependencies,
+  sourceId: string,
+  link: IdentityLink,
+  messageIds: readonly string[],
+  storedMessages: ReadonlyMap<string, string>,
+): Promise<boolean> {
   const target = await resolveLeadId(deps, link.to);
   for (const messageId of messageIds) {
     const storingLead = storedMessages.get(messageId);
@@ -347,21 +357,25 @@ async function isStoredLink(
       storingLead === undefined ||
       (await resolveLeadId(deps, storingLead)) !== target
     ) {
-      return true;
+      return false;
     }
     const stored = await deps.repository.findStoredEvent(
       target,
       sourceId,
       messageId,
     );
-    const statesLink =
-      stored !== undefined &&
-      identityLinksOf(stored.event).some(
-        (stated) => stated.from === link.from && stated.to === link.to,
-      );
-    if (!statesLink) return true;
+    if (stored === undefined || !statesLink(stored.event, link)) {
+      return false;
+    }
   }
-  return false;
+  return true;
+}
+
+/** Tells whether an event states `link`, with the same from and to ids. */
+function statesLink(event: TrackingEvent, link: IdentityLink): boolean {
+  return identityLinksOf(event).some(
+    (stated) => stated.from === link.from && stated.to === link.to,
+  );
 }
 
 /** Returns the distinct identity links that events state, in order. */
