@@ -17,6 +17,7 @@ import {
   type TrackingEvent,
   toTrackingEvent,
 } from '../domain/messages.js';
+import type { StoredEvent } from '../ports/lead-repository.js';
 import { checkAccounts } from './check-accounts.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { ScoringDependencies } from './dependencies.js';
@@ -359,16 +360,45 @@ async function isOwedLink(
     ) {
       return false;
     }
-    const stored = await deps.repository.findStoredEvent(
-      target,
+    const stored = await findMessageEvent(
+      deps,
       sourceId,
       messageId,
+      target,
+      storingLead,
     );
     if (stored === undefined || !statesLink(stored.event, link)) {
       return false;
     }
   }
   return true;
+}
+
+/**
+ * Finds the stored event of a message on `storingLead`, the lead its
+ * marker names, or on `target`, the lead that `storingLead` is merged
+ * into. A merge moves events without rewriting their markers, so an
+ * event it has not moved yet is still stored under the merged lead. The
+ * merged lead is read first, because a move that runs between the two
+ * reads takes the event from it to `target`, never back.
+ */
+async function findMessageEvent(
+  deps: ScoringDependencies,
+  sourceId: string,
+  messageId: string,
+  target: string,
+  storingLead: string,
+): Promise<StoredEvent | undefined> {
+  const { repository } = deps;
+  if (storingLead !== target) {
+    const unmoved = await repository.findStoredEvent(
+      storingLead,
+      sourceId,
+      messageId,
+    );
+    if (unmoved !== undefined) return unmoved;
+  }
+  return repository.findStoredEvent(target, sourceId, messageId);
 }
 
 /** Tells whether an event states `link`, with the same from and to ids. */
