@@ -86,6 +86,7 @@ const MAX_SWEEP_INTERVAL_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** The admin token `npm start` uses when MQL_ADMIN_TOKEN is unset. */
 const DEFAULT_ADMIN_TOKEN = 'dev-admin-token';
+/** The write key `npm start` uses when MQL_WRITE_KEY is unset. */
 const DEFAULT_WRITE_KEY = 'dev-write-key';
 
 const SWEEP_INTERVAL_RANGE = `must be a whole number of seconds from 0 to ${MAX_SWEEP_INTERVAL_SECONDS}; 0 turns the sweep off`;
