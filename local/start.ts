@@ -216,8 +216,9 @@ const environmentSchema = z
         message: `must be set to a secret token when HOST (${env.HOST}) is not a loopback address, because the default ${DEFAULT_ADMIN_TOKEN} is public`,
       });
     }
-    // The tracking responses of npm start show each lead's score, so the
-    // write key guards scores as well as writes.
+    // The tracking responses of npm start show each lead's score to a
+    // request without an Origin header, so the write key guards scores as
+    // well as writes.
     if (env.MQL_WRITE_KEY === DEFAULT_WRITE_KEY) {
       context.addIssue({
         code: 'custom',
