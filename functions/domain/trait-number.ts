@@ -7,8 +7,8 @@ const DECIMAL_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
 
 /**
  * Digits grouped by commas in threes, with an optional decimal point. The
- * first group starts with 1 to 9, because no one writes 500 as `0,500`,
- * which is 0.5 written with a decimal comma.
+ * first group starts with 1 to 9, because grouped digits do not start
+ * with 0: `0,500` is 0.5 written with a decimal comma.
  */
 const COMMA_GROUPS = /^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$/;
 

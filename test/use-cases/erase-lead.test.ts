@@ -500,7 +500,7 @@ describe('eraseLead', () => {
     const ingesting = ingest(committee(ERASED, 'Chief Procurement Officer'));
     await committed;
     // Under load the publish can outlast the erasure's wait, which then
-    // answers 503 and is sent again, as a client would.
+    // raises ConcurrencyError (a 503), and the client sends it again.
     const erasure = retryingConflicts(() => eraseLead(deps, ERASED));
     await Promise.all([ingesting, erasure]);
 
